@@ -1,0 +1,33 @@
+"""pymc-bnn: Bayesian neural networks on PyMC.
+
+The flow: `NetworkSpec` → `build_model` (a `pm.Model`) → `fit` (an inference engine) →
+`Posterior` (ArviZ draws, prediction over them) → metrics, plots, report.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from pymc_bnn.errors import (
+    ConvergenceWarning,
+    InferenceError,
+    InvalidInputError,
+    InvalidSettingError,
+    ModelFileError,
+    PymcBnnError,
+)
+from pymc_bnn.inference import ENGINES, fit
+from pymc_bnn.likelihoods import Bernoulli, get_likelihood
+from pymc_bnn.model import BNNModel, build_model
+from pymc_bnn.network import NetworkSpec, forward
+from pymc_bnn.posterior import Posterior
+from pymc_bnn.priors import NormalPrior, get_prior
+
+try:
+    __version__ = version("pymc-bnn")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "BNNModel", "Bernoulli", "ConvergenceWarning", "ENGINES", "InferenceError",
+    "InvalidInputError", "InvalidSettingError", "ModelFileError", "NetworkSpec", "NormalPrior",
+    "Posterior", "PymcBnnError", "build_model", "fit", "forward", "get_likelihood", "get_prior",
+]

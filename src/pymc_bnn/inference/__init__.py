@@ -1,0 +1,77 @@
+"""Inference engines behind one `fit`: each takes a built model and returns a `Posterior`.
+
+Adding an engine means one module with a `run(bnn, *, draws, random_seed, progress, **options)`
+function returning an `EngineResult`, and one line in `ENGINES`.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.inference.result import EngineResult
+from pymc_bnn.model import BNNModel
+from pymc_bnn.posterior import Posterior
+
+
+def _pymc_advi(bnn, **kw):
+    from pymc_bnn.inference import pymc_advi
+
+    return pymc_advi.run(bnn, **kw)
+
+
+# name -> run function; imported lazily so that `import pymc_bnn` stays fast.
+ENGINES: dict[str, Callable[..., EngineResult]] = {"pymc_advi": _pymc_advi}
+DEFAULT_METHOD = "pymc_advi"
+
+
+def fit(
+    bnn: BNNModel,
+    method: str = DEFAULT_METHOD,
+    *,
+    draws: int = 5000,
+    random_seed: int = 0,
+    progress: bool = True,
+    **options,
+) -> Posterior:
+    """Run inference engine `method` on `bnn` and return its posterior with `draws` draws.
+
+    `options` go to the engine (see each engine's `run`), e.g. `steps`, `learning_rate`.
+    """
+    if method not in ENGINES:
+        raise InvalidSettingError(
+            f"unknown inference method {method!r}; use one of {', '.join(ENGINES)}"
+        )
+    if int(draws) < 1:
+        raise InvalidSettingError(f"draws must be at least 1, got {draws}")
+    start = time.perf_counter()
+    result = ENGINES[method](
+        bnn, draws=int(draws), random_seed=int(random_seed), progress=progress, **options
+    )
+    timings = {**result.timings, "total_s": time.perf_counter() - start}
+    for message in result.warnings:
+        warnings.warn(message, stacklevel=2, category=_warning_category())
+    return Posterior(
+        spec=bnn.spec,
+        likelihood=bnn.likelihood,
+        prior=bnn.prior,
+        feature_names=bnn.feature_names,
+        idata=result.idata,
+        method=result.method,
+        settings=dict(result.settings),
+        timings=timings,
+        elbo=result.elbo,
+        interrupted=result.interrupted,
+        diagnostics=dict(result.diagnostics),
+    )
+
+
+def _warning_category():
+    from pymc_bnn.errors import ConvergenceWarning
+
+    return ConvergenceWarning
+
+
+__all__ = ["ENGINES", "DEFAULT_METHOD", "EngineResult", "fit"]

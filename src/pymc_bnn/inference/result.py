@@ -1,0 +1,28 @@
+"""The plain record every inference engine returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What an engine learned.
+
+    idata: ArviZ DataTree with a `posterior` group (chain, draw, ...) of every free variable.
+    elbo: ELBO per optimisation step (nats, higher is better) for VI engines, else None.
+    timings: seconds per phase, e.g. {"compile_s", "fit_s", "sample_s"}.
+    interrupted: True when the user pressed Ctrl-C and this is the state reached so far.
+    warnings: messages the user must see (non-convergence, divergences).
+    """
+
+    idata: object
+    method: str
+    settings: dict
+    timings: dict
+    elbo: np.ndarray | None = None
+    interrupted: bool = False
+    diagnostics: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()

@@ -1,0 +1,190 @@
+"""Architecture spec of a fully connected network and its forward pass on any array backend.
+
+The same `forward` runs inside the PyMC model (PyTensor), over posterior draws (NumPy) and in
+compiled inference loops (JAX): it only uses `@`, `+` and the activation looked up for the backend.
+Weights may carry leading batch dimensions (posterior draws): `X @ W` broadcasts over them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidSettingError
+
+
+def _softplus_numpy(x):
+    return np.logaddexp(0.0, x)
+
+
+def _sigmoid_numpy(x):
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)
+
+
+def _gelu_numpy(x):
+    # tanh approximation: identical formula on every backend, so fits and predictions agree.
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+
+
+def _relu_numpy(x):
+    return np.maximum(x, 0.0)
+
+
+def _identity(x):
+    return x
+
+
+def _numpy_activations() -> dict[str, Callable]:
+    return {
+        "tanh": np.tanh,
+        "relu": _relu_numpy,
+        "gelu": _gelu_numpy,
+        "softplus": _softplus_numpy,
+        "sigmoid": _sigmoid_numpy,
+        "identity": _identity,
+    }
+
+
+def _pytensor_activations() -> dict[str, Callable]:
+    import pytensor.tensor as pt
+
+    return {
+        "tanh": pt.tanh,
+        "relu": lambda x: pt.maximum(x, 0.0),
+        "gelu": lambda x: 0.5 * x * (1.0 + pt.tanh(0.7978845608028654 * (x + 0.044715 * x**3))),
+        "softplus": pt.softplus,
+        "sigmoid": pt.sigmoid,
+        "identity": _identity,
+    }
+
+
+def _jax_activations() -> dict[str, Callable]:
+    import jax
+    import jax.numpy as jnp
+
+    return {
+        "tanh": jnp.tanh,
+        "relu": jax.nn.relu,
+        "gelu": lambda x: 0.5 * x * (1.0 + jnp.tanh(0.7978845608028654 * (x + 0.044715 * x**3))),
+        "softplus": jax.nn.softplus,
+        "sigmoid": jax.nn.sigmoid,
+        "identity": _identity,
+    }
+
+
+_BACKENDS = {"numpy": _numpy_activations, "pytensor": _pytensor_activations, "jax": _jax_activations}
+ACTIVATIONS = tuple(_numpy_activations())
+
+
+def activation_function(name: str, backend: str = "numpy") -> Callable:
+    """The activation `name` written for `backend` ("numpy", "pytensor" or "jax")."""
+    if backend not in _BACKENDS:
+        raise InvalidSettingError(f"unknown backend {backend!r}; use one of {sorted(_BACKENDS)}")
+    table = _BACKENDS[backend]()
+    if name not in table:
+        raise InvalidSettingError(
+            f"unknown activation {name!r}; use one of {', '.join(ACTIVATIONS)}"
+        )
+    return table[name]
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A fully connected network: `n_inputs` → `hidden` widths → `n_outputs` (pre-link outputs).
+
+    The seed analysis is `NetworkSpec(n_inputs=2, hidden=(5, 5), n_outputs=1)`: tanh, no biases.
+    The output layer is linear; the likelihood applies the link (sigmoid, softmax, ...).
+    """
+
+    n_inputs: int
+    hidden: tuple[int, ...] = (5, 5)
+    n_outputs: int = 1
+    activation: str = "tanh"
+    bias: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if int(self.n_inputs) < 1:
+            raise InvalidSettingError(f"n_inputs must be at least 1, got {self.n_inputs}")
+        if int(self.n_outputs) < 1:
+            raise InvalidSettingError(f"n_outputs must be at least 1, got {self.n_outputs}")
+        bad = [h for h in self.hidden if h < 1]
+        if bad:
+            raise InvalidSettingError(
+                f"every hidden layer needs at least 1 unit, got hidden={self.hidden}; "
+                "drop the layer or give it a positive width"
+            )
+        activation_function(self.activation)  # validates the name
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """All layer widths, inputs first: (n_inputs, *hidden, n_outputs)."""
+        return (int(self.n_inputs), *self.hidden, int(self.n_outputs))
+
+    @property
+    def n_layers(self) -> int:
+        """Number of weight matrices (hidden layers + 1)."""
+        return len(self.hidden) + 1
+
+    def layer_dims(self, layer: int) -> tuple[str, str]:
+        """Named dims of weight matrix `layer`: ("feature", "hidden_0"), ..., ("hidden_k", "output")."""
+        names = ["feature", *[f"hidden_{i}" for i in range(len(self.hidden))], "output"]
+        return names[layer], names[layer + 1]
+
+    def weight_shapes(self) -> list[tuple[int, int]]:
+        w = self.widths
+        return [(w[i], w[i + 1]) for i in range(self.n_layers)]
+
+    def to_dict(self) -> dict:
+        return {
+            "n_inputs": int(self.n_inputs),
+            "hidden": list(self.hidden),
+            "n_outputs": int(self.n_outputs),
+            "activation": self.activation,
+            "bias": bool(self.bias),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NetworkSpec:
+        return cls(
+            n_inputs=int(data["n_inputs"]),
+            hidden=tuple(data["hidden"]),
+            n_outputs=int(data["n_outputs"]),
+            activation=str(data["activation"]),
+            bias=bool(data["bias"]),
+        )
+
+
+def weight_name(layer: int) -> str:
+    return f"w_{layer}"
+
+
+def bias_name(layer: int) -> str:
+    return f"b_{layer}"
+
+
+def forward(
+    spec: NetworkSpec,
+    X,
+    weights: Sequence,
+    biases: Sequence | None = None,
+    backend: str = "numpy",
+):
+    """Pre-link network output.
+
+    X: (n_obs, n_inputs). weights[i]: (..., fan_in, fan_out), biases[i]: (..., fan_out), where
+    `...` are optional batch dims (e.g. posterior draws). Returns (..., n_obs, n_outputs).
+    """
+    act = activation_function(spec.activation, backend)
+    h = X
+    last = spec.n_layers - 1
+    for i, W in enumerate(weights):
+        h = h @ W
+        if biases is not None and biases[i] is not None:
+            b = biases[i]
+            h = h + (b if b.ndim == 1 else b[..., None, :])
+        if i < last:
+            h = act(h)
+    return h

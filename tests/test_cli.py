@@ -1,0 +1,60 @@
+"""The console script end to end, run as a user would run it."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pymc_bnn.demo import FIGURES
+
+
+def _pymc_bnn(*args, cwd=None):
+    exe = shutil.which("pymc-bnn") or str(Path(sys.executable).with_name("pymc-bnn"))
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def test_demo_with_seed_settings_writes_everything(tmp_path):
+    out = tmp_path / "demo"
+    result = _pymc_bnn("demo", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    for name in FIGURES:
+        assert (out / name).stat().st_size > 10_000, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("accuracy", "log_loss", "method", "seed", "settings", "timings"):
+        assert key in metrics
+    assert metrics["timings"]["fit_s"] > 0 and metrics["timings"]["predict_grid_s"] > 0
+    assert metrics["accuracy"] >= 0.90
+    assert metrics["settings"]["steps"] == 30_000 and metrics["settings"]["draws"] == 5000
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 5
+    assert "accuracy" in page and "Uncertainty" in page
+    assert "report.html" in result.stdout and "accuracy" in result.stdout
+
+
+def test_demo_is_reproducible(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        result = _pymc_bnn("demo", "--out", str(tmp_path / name), "--steps", "300",
+                           "--draws", "50", "--quiet", "--seed", "4")
+        assert result.returncode == 0, result.stderr
+        runs.append(json.loads((tmp_path / name / "metrics.json").read_text()))
+    assert runs[0]["accuracy"] == runs[1]["accuracy"]
+    assert runs[0]["log_loss"] == runs[1]["log_loss"]
+    assert runs[0]["final_elbo"] == runs[1]["final_elbo"]
+
+
+def test_bad_usage_is_one_line_and_exit_2(tmp_path):
+    result = _pymc_bnn("demo", "--steps", "0", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "expected a number ≥ 1" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = _pymc_bnn("demo", "--hidden", "5,zero", "--out", str(tmp_path))
+    assert result.returncode == 2 and "comma-separated layer widths" in result.stderr
+
+
+def test_help_lists_demo():
+    result = _pymc_bnn("--help")
+    assert result.returncode == 0 and "demo" in result.stdout
