@@ -21,17 +21,27 @@ class Likelihood(Protocol):
     name: str
     is_classifier: bool
 
-    def prepare_target(self, y: np.ndarray) -> np.ndarray:
-        """Validate `y` (1-D, length already checked) and return it encoded for the model."""
+    def prepare_target(self, y: np.ndarray) -> tuple[np.ndarray, dict]:
+        """Validate `y` (1-D, length already checked); return it encoded for the model and a
+        JSON-able record of the encoding (classes, standardisation) for `predictive_params`."""
 
     def n_outputs(self, y: np.ndarray) -> int:
         """Network outputs needed for the encoded target `y`."""
 
-    def observe(self, eta, y_data) -> None:
-        """Add the observed variable `y` (dims ("obs",)) to the model in context; eta: (obs, out)."""
+    def observe(self, eta, y_data) -> tuple[str, ...]:
+        """Add the observed variable `y` (dims ("obs",)) to the model in context; eta: (obs, out).
 
-    def mean(self, eta: np.ndarray) -> np.ndarray:
-        """Mean of the predictive for pre-link outputs eta (..., obs, out), NumPy."""
+        Returns the names of any variables of its own it added (e.g. a noise scale "sigma")."""
+
+    def predictive_params(self, eta: np.ndarray, params: dict[str, np.ndarray],
+                          preprocessing: dict) -> dict[str, np.ndarray]:
+        """Per-draw parameters of the predictive distribution, in the user's units (NumPy).
+
+        eta: (S, obs, out) pre-link outputs; params: the likelihood's own posterior variables
+        (e.g. a noise scale), each (S, ...); preprocessing: what `prepare_target` recorded.
+        Classifiers return {"probs": (S, obs, n_classes)}; regression returns at least
+        {"mean": (S, obs), "scale": (S, obs)}.
+        """
 
     def to_dict(self) -> dict: ...
 
@@ -64,7 +74,7 @@ class Bernoulli:
                 f"y holds a single class ({values[0] if values.size else 'none'}); a classifier "
                 "needs examples of both classes"
             )
-        return y.astype(np.int64)
+        return y.astype(np.int64), {"classes": [0, 1]}
 
     def n_outputs(self, y):
         return 1
@@ -73,9 +83,11 @@ class Bernoulli:
         import pymc as pm
 
         pm.Bernoulli(OBSERVED, logit_p=eta[:, 0], observed=y_data, dims="obs")
+        return ()
 
-    def mean(self, eta):
-        return _sigmoid(eta[..., 0])
+    def predictive_params(self, eta, params, preprocessing):
+        p = _sigmoid(eta[..., 0])
+        return {"probs": np.stack([1.0 - p, p], axis=-1)}
 
     def to_dict(self):
         return {"name": self.name, **asdict(self)}

@@ -30,6 +30,8 @@ class BNNModel:
     feature_names: tuple[str, ...]
     output: object = field(repr=False)  # pre-link network output, (obs, n_outputs) tensor
     n_obs: int = 0
+    preprocessing: dict = field(default_factory=dict)
+    likelihood_params: tuple[str, ...] = ()
 
     @property
     def weight_names(self) -> list[str]:
@@ -64,7 +66,7 @@ def build_model(
     y = check_target(y, n_obs=X.shape[0])
     likelihood = get_likelihood(likelihood)
     prior = get_prior(prior)
-    y = likelihood.prepare_target(y)
+    y, preprocessing = likelihood.prepare_target(y)
     n_outputs = likelihood.n_outputs(y)
     if spec is None:
         spec = NetworkSpec(
@@ -101,8 +103,9 @@ def build_model(
                     prior.bias(bias_name(layer), shape=(shape[1],), dims=(dims[1],), layer=layer)
                 )
         eta = forward(spec, X_data, weights, biases if spec.bias else None, backend="pytensor")
-        likelihood.observe(eta, y_data)
+        likelihood_params = likelihood.observe(eta, y_data)
     return BNNModel(
         spec=spec, prior=prior, likelihood=likelihood, model=model,
         feature_names=feature_names, output=eta, n_obs=X.shape[0],
+        preprocessing=preprocessing, likelihood_params=tuple(likelihood_params),
     )

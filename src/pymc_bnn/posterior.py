@@ -27,6 +27,9 @@ class Posterior:
 
     idata: ArviZ DataTree; its `posterior` group holds `w_0 … w_L` (chain, draw, fan_in, fan_out)
     and, with biases, `b_0 … b_L`. elbo: ELBO history for VI engines (nats, higher is better).
+    preprocessing: JSON-able record of what was done to the data before fitting (e.g. target
+    standardisation), so predictions come back in the user's units.
+    likelihood_params: names of the likelihood's own posterior variables (e.g. "sigma").
     """
 
     spec: NetworkSpec
@@ -40,6 +43,8 @@ class Posterior:
     elbo: np.ndarray | None = field(default=None, repr=False)
     interrupted: bool = False
     diagnostics: dict = field(default_factory=dict)
+    preprocessing: dict = field(default_factory=dict)
+    likelihood_params: tuple[str, ...] = ()
 
     @property
     def n_draws(self) -> int:
@@ -51,19 +56,22 @@ class Posterior:
 
         `max_draws` thins evenly to at most that many draws.
         """
-        post = self.idata["posterior"]
-        index = None
-        if max_draws is not None and max_draws < self.n_draws:
-            index = np.linspace(0, self.n_draws - 1, int(max_draws)).round().astype(int)
-
-        def stacked(name):
-            values = np.asarray(post[name].values, dtype=np.float64)
-            values = values.reshape(-1, *values.shape[2:])
-            return values if index is None else values[index]
-
-        weights = [stacked(weight_name(i)) for i in range(self.spec.n_layers)]
-        biases = [stacked(bias_name(i)) for i in range(self.spec.n_layers)] if self.spec.bias else None
+        index = self._thin_index(max_draws)
+        weights = [self._stacked(weight_name(i), index) for i in range(self.spec.n_layers)]
+        biases = ([self._stacked(bias_name(i), index) for i in range(self.spec.n_layers)]
+                  if self.spec.bias else None)
         return weights, biases
+
+    def _thin_index(self, max_draws: int | None) -> np.ndarray | None:
+        if max_draws is not None and max_draws < self.n_draws:
+            return np.linspace(0, self.n_draws - 1, int(max_draws)).round().astype(int)
+        return None
+
+    def _stacked(self, name: str, index: np.ndarray | None) -> np.ndarray:
+        """Draws of posterior variable `name` with chain and draw merged: (S, ...)."""
+        values = np.asarray(self.idata["posterior"][name].values, dtype=np.float64)
+        values = values.reshape(-1, *values.shape[2:])
+        return values if index is None else values[index]
 
     def network_output(self, X, *, max_draws: int | None = None) -> np.ndarray:
         """Pre-link output per draw, (S, n_obs, n_outputs), computed in chunks of observations."""
@@ -75,9 +83,29 @@ class Posterior:
             out[:, rows] = forward(self.spec, X[rows], weights, biases)
         return out
 
+    def likelihood_param_draws(self, max_draws: int | None = None) -> dict[str, np.ndarray]:
+        """Posterior draws (S, ...) of the likelihood's own variables (e.g. a noise scale)."""
+        return {name: self._stacked(name, self._thin_index(max_draws))
+                for name in self.likelihood_params}
+
+    def predictive_draws(self, X, *, max_draws: int | None = None) -> dict[str, np.ndarray]:
+        """Per-draw parameters of the predictive distribution at X, in the user's units.
+
+        Classifiers: {"probs": (S, n_obs, n_classes)}; regression: {"mean", "scale", ...}
+        each (S, n_obs). See `Likelihood.predictive_params`.
+        """
+        eta = self.network_output(X, max_draws=max_draws)
+        params = self.likelihood_param_draws(max_draws)
+        return self.likelihood.predictive_params(eta, params, self.preprocessing)
+
     def mean_draws(self, X, *, max_draws: int | None = None) -> np.ndarray:
-        """The likelihood's mean per draw: for Bernoulli p = P(y=1), shape (S, n_obs)."""
-        return self.likelihood.mean(self.network_output(X, max_draws=max_draws))
+        """The predictive mean per draw: P(y=1) (S, n_obs) for binary, class probabilities
+        (S, n_obs, n_classes) for multiclass, E[y] (S, n_obs) for regression."""
+        draws = self.predictive_draws(X, max_draws=max_draws)
+        if "probs" in draws:
+            probs = draws["probs"]
+            return probs[..., 1] if probs.shape[-1] == 2 else probs
+        return draws["mean"]
 
     def predict(self, X, *, max_draws: int | None = None) -> xr.Dataset:
         """Posterior-predictive mean and its spread over draws, per observation.

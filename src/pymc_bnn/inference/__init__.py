@@ -65,6 +65,8 @@ def fit(
         elbo=result.elbo,
         interrupted=result.interrupted,
         diagnostics=dict(result.diagnostics),
+        preprocessing=dict(bnn.preprocessing),
+        likelihood_params=tuple(bnn.likelihood_params),
     )
 
 
