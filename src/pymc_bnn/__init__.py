@@ -15,11 +15,29 @@ from pymc_bnn.errors import (
     PymcBnnError,
 )
 from pymc_bnn.inference import ENGINES, fit
-from pymc_bnn.likelihoods import Bernoulli, get_likelihood
+from pymc_bnn.likelihoods import (
+    Bernoulli,
+    Categorical,
+    Gaussian,
+    HeteroscedasticGaussian,
+    NegativeBinomial,
+    Poisson,
+    StudentT,
+    get_likelihood,
+)
 from pymc_bnn.model import BNNModel, build_model
 from pymc_bnn.network import NetworkSpec, forward
 from pymc_bnn.posterior import Posterior
-from pymc_bnn.priors import NormalPrior, get_prior
+from pymc_bnn.prior_predictive import prior_predictive
+from pymc_bnn.priors import (
+    ARDPrior,
+    HorseshoePrior,
+    InformedPrior,
+    LaplacePrior,
+    NormalPrior,
+    SpikeAndSlabPrior,
+    get_prior,
+)
 
 try:
     __version__ = version("pymc-bnn")
@@ -30,4 +48,8 @@ __all__ = [
     "BNNModel", "Bernoulli", "ConvergenceWarning", "ENGINES", "InferenceError",
     "InvalidInputError", "InvalidSettingError", "ModelFileError", "NetworkSpec", "NormalPrior",
     "Posterior", "PymcBnnError", "build_model", "fit", "forward", "get_likelihood", "get_prior",
+    # the model family
+    "ARDPrior", "Categorical", "Gaussian", "HeteroscedasticGaussian", "HorseshoePrior",
+    "InformedPrior", "LaplacePrior", "NegativeBinomial", "Poisson", "SpikeAndSlabPrior",
+    "StudentT", "prior_predictive",
 ]

@@ -21,6 +21,7 @@ from pymc_bnn.inference import DEFAULT_METHOD, fit
 from pymc_bnn.io import write_text_atomic
 from pymc_bnn.metrics import classification_summary
 from pymc_bnn.model import build_model
+from pymc_bnn.priors import SEED_PRIOR
 from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
 
 FIGURES = (
@@ -74,7 +75,7 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
         data = two_moons(split_seed=settings.seed)
     with timer("build_s"):
         bnn = build_model(data.X_train, data.y_train, hidden=settings.hidden,
-                          feature_names=data.feature_names)
+                          prior=SEED_PRIOR, feature_names=data.feature_names)
     say(f"Fitting with {settings.method} ({settings.steps:,} steps)")
     options = {"steps": settings.steps} if "advi" in settings.method else {}
     with timer("inference_s"):

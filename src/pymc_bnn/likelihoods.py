@@ -1,8 +1,25 @@
 """Likelihoods: how the network's pre-link output explains the target.
 
 Each likelihood checks and encodes the target, says how many network outputs it needs, adds the
-observed variable `y` to the PyMC model, and turns network outputs into the distribution's mean
-on any backend (for prediction over posterior draws).
+observed variable `y` to the PyMC model, and turns network outputs into the parameters of the
+predictive distribution, in the user's units, on NumPy (for prediction over posterior draws).
+
+| name                 | target            | outputs | own variables       | predictive_params        |
+|----------------------|-------------------|---------|---------------------|--------------------------|
+| `bernoulli`          | labels 0/1        | 1       | —                   | probs (S, n, 2)          |
+| `categorical`        | any labels        | K       | —                   | probs (S, n, K)          |
+| `gaussian`           | real              | 1       | sigma               | mean, scale (S, n)       |
+| `heteroscedastic`    | real              | 2       | —                   | mean, scale (S, n)       |
+| `student_t`          | real              | 1       | sigma (, nu)        | mean, scale, df (S, n)   |
+| `poisson`            | counts 0, 1, 2 …  | 1       | —                   | mean (S, n)              |
+| `negative_binomial`  | counts 0, 1, 2 …  | 1       | overdispersion      | mean, alpha (S, n)       |
+
+Real targets are standardised before fitting (`y_mean`, `y_scale` in the preprocessing record),
+so noise-scale priors and weight priors mean the same thing whatever the target's units; every
+`predictive_params` result is transformed back. The likelihood's own variables (e.g. `sigma`)
+live on the standardised scale: multiply by `y_scale` for user units. Count likelihoods add a
+fixed offset log(mean count) to the log rate instead, so a zero network output predicts the
+average count.
 """
 
 from __future__ import annotations
@@ -12,7 +29,13 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.validation import (
+    check_binary_labels,
+    check_count_target,
+    check_real_target,
+    encode_class_labels,
+)
 
 OBSERVED = "y"
 
@@ -40,7 +63,7 @@ class Likelihood(Protocol):
         eta: (S, obs, out) pre-link outputs; params: the likelihood's own posterior variables
         (e.g. a noise scale), each (S, ...); preprocessing: what `prepare_target` recorded.
         Classifiers return {"probs": (S, obs, n_classes)}; regression returns at least
-        {"mean": (S, obs), "scale": (S, obs)}.
+        {"mean": (S, obs), "scale": (S, obs)}; counts at least {"mean": (S, obs)}.
         """
 
     def to_dict(self) -> dict: ...
@@ -50,31 +73,41 @@ def _sigmoid(x):
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
 
+def _softmax(x):
+    z = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _per_draw(value, eta) -> np.ndarray:
+    """A scalar variable's draws (S,) broadcast against eta[..., 0] (S, obs)."""
+    value = np.asarray(value, dtype=np.float64)
+    return np.broadcast_to(value.reshape(value.shape + (1,) * (eta.ndim - 1 - value.ndim)),
+                           eta.shape[:-1])
+
+
+def _positive(value, what: str) -> None:
+    if value is not None and (not np.isfinite(value) or value <= 0):
+        raise InvalidSettingError(f"{what} must be a positive number, got {value}")
+
+
+class _Serialisable:
+    def to_dict(self) -> dict:
+        return {"name": self.name, **asdict(self)}
+
+
+# --------------------------------------------------------------------------- classifiers
+
+
 @dataclass(frozen=True)
-class Bernoulli:
+class Bernoulli(_Serialisable):
     """Binary target in {0, 1} with a logit link: p = sigmoid(eta)."""
 
     name: ClassVar[str] = "bernoulli"
     is_classifier: ClassVar[bool] = True
 
     def prepare_target(self, y):
-        values = np.unique(y)
-        if y.dtype.kind == "b":
-            y = y.astype(np.int64)
-            values = np.unique(y)
-        if not set(values.tolist()) <= {0, 1}:
-            shown = ", ".join(map(str, values[:5])) + (", ..." if values.size > 5 else "")
-            raise InvalidInputError(
-                f"the bernoulli likelihood needs labels 0 and 1, got {shown}; encode the two "
-                "classes as 0/1 (BayesianMLPClassifier does this for you) or use "
-                "likelihood='categorical' for more than two classes"
-            )
-        if values.size < 2:
-            raise InvalidInputError(
-                f"y holds a single class ({values[0] if values.size else 'none'}); a classifier "
-                "needs examples of both classes"
-            )
-        return y.astype(np.int64), {"classes": [0, 1]}
+        return check_binary_labels(y), {"classes": [0, 1]}
 
     def n_outputs(self, y):
         return 1
@@ -89,24 +122,262 @@ class Bernoulli:
         p = _sigmoid(eta[..., 0])
         return {"probs": np.stack([1.0 - p, p], axis=-1)}
 
+
+@dataclass(frozen=True)
+class Categorical(_Serialisable):
+    """K classes with a softmax link over K network outputs: P(class k) = softmax(eta)_k.
+
+    Labels may be anything sortable (strings, integers, floats); they are encoded as 0 … K-1 in
+    sorted order and kept in `preprocessing["classes"]`, so the probability columns follow that
+    order. Pass `classes` to fix the label set (and its order) yourself, e.g. when a class is
+    absent from this training set. The softmax is over-parameterised by one output; the prior
+    keeps it identified.
+    """
+
+    classes: tuple | None = None
+    name: ClassVar[str] = "categorical"
+    is_classifier: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        if self.classes is not None:
+            classes = tuple(np.asarray(self.classes).tolist())
+            if len(set(classes)) != len(classes) or len(classes) < 2:
+                raise InvalidSettingError(
+                    f"classes must list at least two distinct labels, got {list(classes)}"
+                )
+            object.__setattr__(self, "classes", classes)
+
+    def prepare_target(self, y):
+        codes, classes = encode_class_labels(y, classes=self.classes)
+        return codes, {"classes": classes}
+
+    def n_outputs(self, y):
+        return len(self.classes) if self.classes is not None else int(np.max(y)) + 1
+
+    def observe(self, eta, y_data):
+        import pymc as pm
+
+        pm.Categorical(OBSERVED, logit_p=eta, observed=y_data, dims="obs")
+        return ()
+
+    def predictive_params(self, eta, params, preprocessing):
+        return {"probs": _softmax(eta)}
+
     def to_dict(self):
-        return {"name": self.name, **asdict(self)}
+        return {"name": self.name,
+                "classes": None if self.classes is None else list(self.classes)}
 
 
-LIKELIHOODS: dict[str, type] = {"bernoulli": Bernoulli}
+# --------------------------------------------------------------------------- real targets
+
+
+def standardise_target(y) -> tuple[np.ndarray, dict]:
+    """(y - mean) / sd and the record {"y_mean", "y_scale"} (user units) to undo it."""
+    y = np.asarray(y, dtype=np.float64)
+    mean, scale = float(y.mean()), float(y.std())
+    return (y - mean) / scale, {"y_mean": mean, "y_scale": scale}
+
+
+class _RealTarget(_Serialisable):
+    is_classifier: ClassVar[bool] = False
+
+    def prepare_target(self, y):
+        return standardise_target(check_real_target(y, likelihood=self.name))
+
+    def n_outputs(self, y):
+        return 1
+
+    @staticmethod
+    def _mean(eta, preprocessing):
+        return preprocessing["y_mean"] + preprocessing["y_scale"] * eta[..., 0]
+
+
+@dataclass(frozen=True)
+class Gaussian(_RealTarget):
+    """y ~ Normal(eta, sigma) on the standardised target, with one learned noise sd `sigma`.
+
+    sigma ~ HalfNormal(noise_prior) (standardised units: 1 = the target's own sd).
+    predictive_params: {"mean", "scale"} (S, obs), user units; scale is the noise sd.
+    """
+
+    noise_prior: float = 1.0
+    name: ClassVar[str] = "gaussian"
+
+    def __post_init__(self) -> None:
+        _positive(self.noise_prior, "noise_prior")
+
+    def observe(self, eta, y_data):
+        import pymc as pm
+
+        sigma = pm.HalfNormal("sigma", self.noise_prior)
+        pm.Normal(OBSERVED, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs")
+        return ("sigma",)
+
+    def predictive_params(self, eta, params, preprocessing):
+        scale = preprocessing["y_scale"] * _per_draw(params["sigma"], eta)
+        return {"mean": self._mean(eta, preprocessing), "scale": scale}
+
+
+@dataclass(frozen=True)
+class HeteroscedasticGaussian(_RealTarget):
+    """y ~ Normal(eta_0, exp(eta_1)): a second output head gives the log noise sd per input.
+
+    The noise can then grow and shrink with x (e.g. measurement error that depends on the
+    operating point). predictive_params: {"mean", "scale"} (S, obs), user units; scale is the
+    noise sd at each input.
+    """
+
+    name: ClassVar[str] = "heteroscedastic"
+
+    def n_outputs(self, y):
+        return 2
+
+    def observe(self, eta, y_data):
+        import pymc as pm
+
+        pm.Normal(OBSERVED, mu=eta[:, 0], sigma=pm.math.exp(eta[:, 1]), observed=y_data,
+                  dims="obs")
+        return ()
+
+    def predictive_params(self, eta, params, preprocessing):
+        scale = preprocessing["y_scale"] * np.exp(eta[..., 1])
+        return {"mean": self._mean(eta, preprocessing), "scale": scale}
+
+
+@dataclass(frozen=True)
+class StudentT(_RealTarget):
+    """Robust regression: y ~ StudentT(nu, eta, sigma) on the standardised target.
+
+    Heavy tails let a few outliers pass without dragging the fit. `df=None` learns the degrees
+    of freedom nu ~ Gamma(2, 0.1) (Juárez & Steel 2010: mean 20, most mass on 2–50); a number
+    fixes it. sigma ~ HalfNormal(noise_prior). predictive_params: {"mean" (the location; the
+    mean when df > 1), "scale" (the t scale, not the sd: sd = scale·sqrt(df/(df-2)) for df > 2),
+    "df"}, each (S, obs), user units.
+    """
+
+    df: float | None = None
+    noise_prior: float = 1.0
+    name: ClassVar[str] = "student_t"
+
+    def __post_init__(self) -> None:
+        _positive(self.df, "df")
+        _positive(self.noise_prior, "noise_prior")
+
+    def observe(self, eta, y_data):
+        import pymc as pm
+
+        sigma = pm.HalfNormal("sigma", self.noise_prior)
+        nu = pm.Gamma("nu", alpha=2.0, beta=0.1) if self.df is None else float(self.df)
+        pm.StudentT(OBSERVED, nu=nu, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs")
+        return ("sigma",) if self.df is not None else ("sigma", "nu")
+
+    def predictive_params(self, eta, params, preprocessing):
+        df = _per_draw(params["nu"] if self.df is None else self.df, eta)
+        return {"mean": self._mean(eta, preprocessing),
+                "scale": preprocessing["y_scale"] * _per_draw(params["sigma"], eta),
+                "df": np.array(df)}
+
+
+# --------------------------------------------------------------------------- counts
+
+
+class _CountTarget(_Serialisable):
+    is_classifier: ClassVar[bool] = False
+
+    def prepare_target(self, y):
+        y = check_count_target(y, likelihood=self.name)
+        return y, {"log_rate_offset": float(np.log(y.mean()))}
+
+    def n_outputs(self, y):
+        return 1
+
+    @staticmethod
+    def _log_mean(eta, preprocessing):
+        return preprocessing["log_rate_offset"] + eta[..., 0]
+
+
+@dataclass(frozen=True)
+class Poisson(_CountTarget):
+    """Counts: y ~ Poisson(exp(log_rate_offset + eta)); variance = mean.
+
+    predictive_params: {"mean": (S, obs)}, the expected count.
+    """
+
+    name: ClassVar[str] = "poisson"
+
+    def observe(self, eta, y_data):
+        import pymc as pm
+
+        offset = float(np.log(np.mean(y_data.get_value())))
+        pm.Poisson(OBSERVED, mu=pm.math.exp(offset + eta[:, 0]), observed=y_data, dims="obs")
+        return ()
+
+    def predictive_params(self, eta, params, preprocessing):
+        return {"mean": np.exp(self._log_mean(eta, preprocessing))}
+
+
+@dataclass(frozen=True)
+class NegativeBinomial(_CountTarget):
+    """Over-dispersed counts: y ~ NegativeBinomial(mean, alpha), variance = mean + mean²/alpha.
+
+    The free variable is `overdispersion` = 1/alpha ~ HalfNormal(overdispersion_prior), so the
+    prior is centred on the Poisson model (overdispersion 0) and the data must argue for extra
+    variance. predictive_params: {"mean", "alpha"}, each (S, obs).
+    """
+
+    overdispersion_prior: float = 1.0
+    name: ClassVar[str] = "negative_binomial"
+
+    def __post_init__(self) -> None:
+        _positive(self.overdispersion_prior, "overdispersion_prior")
+
+    def observe(self, eta, y_data):
+        import pymc as pm
+
+        offset = float(np.log(np.mean(y_data.get_value())))
+        phi = pm.HalfNormal("overdispersion", self.overdispersion_prior)
+        pm.NegativeBinomial(OBSERVED, mu=pm.math.exp(offset + eta[:, 0]), alpha=1.0 / phi,
+                            observed=y_data, dims="obs")
+        return ("overdispersion",)
+
+    def predictive_params(self, eta, params, preprocessing):
+        alpha = 1.0 / _per_draw(params["overdispersion"], eta)
+        return {"mean": np.exp(self._log_mean(eta, preprocessing)), "alpha": np.array(alpha)}
+
+
+# --------------------------------------------------------------------------- registry
+
+LIKELIHOODS: dict[str, type] = {
+    cls.name: cls
+    for cls in (Bernoulli, Categorical, Gaussian, HeteroscedasticGaussian, StudentT, Poisson,
+                NegativeBinomial)
+}
 
 
 def get_likelihood(likelihood: str | Likelihood = "bernoulli", **options) -> Likelihood:
+    """A likelihood from its name (with `options`, e.g. df=4 for student_t) or the object itself."""
     if isinstance(likelihood, str):
         if likelihood not in LIKELIHOODS:
             raise InvalidSettingError(
                 f"unknown likelihood {likelihood!r}; use one of {', '.join(LIKELIHOODS)}"
             )
-        return LIKELIHOODS[likelihood](**options)
+        try:
+            return LIKELIHOODS[likelihood](**options)
+        except TypeError as exc:
+            raise InvalidSettingError(
+                f"bad option for the {likelihood} likelihood ({exc}); see "
+                f"help(pymc_bnn.likelihoods.{LIKELIHOODS[likelihood].__name__})"
+            ) from None
+    for attr in ("prepare_target", "n_outputs", "observe", "predictive_params", "to_dict"):
+        if not hasattr(likelihood, attr):
+            raise InvalidSettingError(
+                f"a likelihood object needs a {attr}() method; {likelihood!r} has none"
+            )
     return likelihood
 
 
 def likelihood_from_dict(data: dict) -> Likelihood:
+    """Rebuild a likelihood saved with `to_dict` (used when loading a model file)."""
     data = dict(data)
     name = data.pop("name")
     if name not in LIKELIHOODS:

@@ -56,9 +56,16 @@ def build_model(
 ) -> BNNModel:
     """Turn data (X: (n_obs, n_features), y: (n_obs,)) and a network into a `BNNModel`.
 
-    Pass a `NetworkSpec`, or `hidden`/`activation`/`bias` to make one; its `n_inputs` and
-    `n_outputs` must match the data and likelihood. The defaults are the seed's network:
-    two tanh layers of 5 units, no biases, Normal(0, 1) weights, Bernoulli likelihood.
+    Pass a `NetworkSpec`, or `hidden`/`activation`/`bias` to make one (any depth and widths;
+    activations tanh, relu, gelu, softplus, sigmoid, identity); its `n_inputs` and `n_outputs`
+    must match the data and likelihood. The defaults are the seed's architecture (two tanh
+    layers of 5 units, no biases, Bernoulli likelihood) with the library's default prior
+    Normal(0, 1/sqrt(fan_in)), which keeps wide layers from saturating a priori; pass
+    `prior=pymc_bnn.priors.SEED_PRIOR` for the seed's unscaled Normal(0, 1).
+
+    `prior` and `likelihood` take a name (see `pymc_bnn.priors.PRIORS`,
+    `pymc_bnn.likelihoods.LIKELIHOODS`) or an object, e.g. `HorseshoePrior(global_scale=0.1)`
+    or `StudentT(df=4)`.
     """
     import pymc as pm
 
@@ -81,6 +88,9 @@ def build_model(
             f"has {X.shape[1]} features and the {likelihood.name} likelihood needs {n_outputs} "
             "outputs; build the spec from the data or leave spec=None"
         )
+    check_spec = getattr(prior, "check_spec", None)
+    if check_spec is not None:
+        check_spec(spec)
     if feature_names is None:
         feature_names = [f"x{i}" for i in range(X.shape[1])]
     feature_names = tuple(str(f) for f in feature_names)

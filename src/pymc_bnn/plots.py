@@ -93,6 +93,34 @@ def uncertainty_map(xx, yy, std, **kwargs):
     return surface(xx, yy, std, cmap="viridis", label="sd of P(y = 1)", **kwargs)
 
 
+def prior_functions(x, draws, *, ax=None, n_lines: int = 30, interval: float = 0.9,
+                    title="Functions the prior implies", xlabel="$x$", ylabel="network output",
+                    seed: int = 0):
+    """Sampled functions along one input direction: `n_lines` draws plus the central interval.
+
+    x: (n,) the coordinate along the path (sorted); draws: (S, n) one function per draw, e.g.
+    `prior_predictive(bnn, X_path)["mean"]` or its "probs"[..., 1]. The shaded band holds the
+    central `interval` of the draws at each x; a band that fills the whole plausible range, or
+    lines that jump like steps, say the prior is too wide for the data's scale.
+    """
+    ax = _axes(ax, figsize=(6.5, 4.0))
+    x = np.asarray(x, dtype=float)
+    draws = np.asarray(draws, dtype=float)
+    tail = (1.0 - interval) / 2.0
+    low, high = np.quantile(draws, [tail, 1.0 - tail], axis=0)
+    ax.fill_between(x, low, high, color="C0", alpha=0.2, lw=0,
+                    label=f"central {interval:.0%} of {draws.shape[0]} draws")
+    rng = np.random.default_rng(seed)
+    shown = rng.choice(draws.shape[0], size=min(n_lines, draws.shape[0]), replace=False)
+    for i, s in enumerate(shown):
+        ax.plot(x, draws[s], color="C0", lw=0.7, alpha=0.6,
+                label="single draws" if i == 0 else None)
+    ax.plot(x, np.median(draws, axis=0), color="black", lw=1.4, label="median")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(loc="best", frameon=False)
+    return ax
+
+
 def save(ax_or_fig, path, dpi: int = 130) -> None:
     """Write the figure to `path` (format from the suffix) and close it."""
     fig = getattr(ax_or_fig, "figure", ax_or_fig)

@@ -73,3 +73,102 @@ def check_target(y, *, n_obs: int, name: str = "y") -> np.ndarray:
     if arr.dtype == object and any(v is None for v in arr):
         raise InvalidInputError(f"{name} contains missing values (None); drop those rows")
     return arr
+
+
+def _shown(values, limit: int = 5) -> str:
+    values = list(values)
+    return ", ".join(map(str, values[:limit])) + (", ..." if len(values) > limit else "")
+
+
+def check_binary_labels(y) -> np.ndarray:
+    """Labels for the Bernoulli likelihood: {0, 1} (or booleans) with both present, as int64."""
+    y = np.asarray(y)
+    if y.dtype.kind == "b":
+        y = y.astype(np.int64)
+    values = np.unique(y)
+    if not set(values.tolist()) <= {0, 1}:
+        raise InvalidInputError(
+            f"the bernoulli likelihood needs labels 0 and 1, got {_shown(values)}; encode the two "
+            "classes as 0/1 (BayesianMLPClassifier does this for you) or use "
+            "likelihood='categorical', which takes any labels"
+        )
+    if values.size < 2:
+        raise InvalidInputError(
+            f"y holds a single class ({values[0] if values.size else 'none'}); a classifier "
+            "needs examples of both classes"
+        )
+    return y.astype(np.int64)
+
+
+def encode_class_labels(y, classes=None) -> tuple[np.ndarray, list]:
+    """Codes 0 … K-1 for arbitrary labels and the JSON-able list of labels in code order.
+
+    Without `classes` the labels found in `y` are used, sorted; with `classes` their order is kept
+    and every label in `y` must be among them.
+    """
+    y = np.asarray(y)
+    try:
+        found = np.unique(y)
+    except TypeError:
+        raise InvalidInputError(
+            "y mixes label types that cannot be sorted (e.g. numbers and strings); "
+            "convert every label to one type, e.g. y.astype(str)"
+        ) from None
+    if classes is None:
+        if found.size < 2:
+            raise InvalidInputError(
+                f"y holds a single class ({found[0] if found.size else 'none'}); a classifier "
+                "needs examples of at least two classes"
+            )
+        classes = found.tolist()
+    else:
+        classes = list(classes)
+        unknown = [v for v in found.tolist() if v not in classes]
+        if unknown:
+            raise InvalidInputError(
+                f"y has labels not among the declared classes: {_shown(unknown)}; add them to "
+                "classes= or drop those rows"
+            )
+    lookup = {label: code for code, label in enumerate(classes)}
+    codes = np.array([lookup[v] for v in y.tolist()], dtype=np.int64)
+    return codes, classes
+
+
+def check_real_target(y, *, likelihood: str) -> np.ndarray:
+    """A real-valued regression target as float64 with some spread, or InvalidInputError."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"the {likelihood} likelihood needs a numeric target, got values like "
+            f"{_shown(np.unique(y.astype(str)))}; for class labels use likelihood='categorical'"
+        )
+    y = y.astype(np.float64)
+    if not np.all(np.isfinite(y)):
+        raise InvalidInputError("y contains NaN/inf values; drop those rows or impute the target")
+    if y.size < 2 or np.ptp(y) == 0:
+        raise InvalidInputError(
+            f"y is constant ({y[0]:g}); a regression target needs at least two different values"
+        )
+    return y
+
+
+def check_count_target(y, *, likelihood: str) -> np.ndarray:
+    """Counts (non-negative whole numbers, not all zero) as int64, or InvalidInputError."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"the {likelihood} likelihood needs counts (0, 1, 2, ...), got non-numeric values"
+        )
+    y_float = y.astype(np.float64)
+    bad = ~np.isfinite(y_float) | (y_float < 0) | (y_float != np.round(y_float))
+    if bad.any():
+        raise InvalidInputError(
+            f"the {likelihood} likelihood needs counts (0, 1, 2, ...), but {int(bad.sum())} "
+            f"value(s) are negative or fractional (first: {y[bad][0].item()} in row "
+            f"{int(np.flatnonzero(bad)[0])}); use likelihood='gaussian' for real-valued targets"
+        )
+    if not y_float.any():
+        raise InvalidInputError(
+            f"every count is 0; the {likelihood} likelihood cannot learn a rate from no events"
+        )
+    return y_float.astype(np.int64)
