@@ -58,10 +58,12 @@ class Likelihood(Protocol):
 
     def predictive_params(self, eta: np.ndarray, params: dict[str, np.ndarray],
                           preprocessing: dict) -> dict[str, np.ndarray]:
-        """Per-draw parameters of the predictive distribution, in the user's units (NumPy).
+        """Per-draw parameters of the predictive distribution, in the user's units.
 
-        eta: (S, obs, out) pre-link outputs; params: the likelihood's own posterior variables
-        (e.g. a noise scale), each (S, ...); preprocessing: what `prepare_target` recorded.
+        eta: (S, obs, out) pre-link outputs, a NumPy or JAX array: the body uses
+        `array_namespace(eta)`, so it runs on both and inside jax.jit; params: the likelihood's
+        own posterior variables (e.g. a noise scale), each (S, ...); preprocessing: what
+        `prepare_target` recorded.
         Classifiers return {"probs": (S, obs, n_classes)}; regression returns at least
         {"mean": (S, obs), "scale": (S, obs)}; counts at least {"mean": (S, obs)}.
         """
@@ -69,20 +71,32 @@ class Likelihood(Protocol):
     def to_dict(self) -> dict: ...
 
 
+def array_namespace(x):
+    """The array module of `x`: numpy for NumPy arrays, jax.numpy for JAX arrays and tracers.
+
+    `predictive_params` is written against it, so the same code serves prediction in NumPy and
+    the fused, jitted prediction path in `pymc_bnn.posterior`.
+    """
+    return x.__array_namespace__() if hasattr(x, "__array_namespace__") else np
+
+
 def _sigmoid(x):
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)
+    xp = array_namespace(x)
+    return 0.5 * (xp.tanh(0.5 * x) + 1.0)
 
 
 def _softmax(x):
-    z = x - x.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    xp = array_namespace(x)
+    z = x - xp.max(x, axis=-1, keepdims=True)
+    e = xp.exp(z)
+    return e / xp.sum(e, axis=-1, keepdims=True)
 
 
-def _per_draw(value, eta) -> np.ndarray:
-    """A scalar variable's draws (S,) broadcast against eta[..., 0] (S, obs)."""
-    value = np.asarray(value, dtype=np.float64)
-    return np.broadcast_to(value.reshape(value.shape + (1,) * (eta.ndim - 1 - value.ndim)),
+def _per_draw(value, eta):
+    """A scalar variable's draws (S,) broadcast against eta[..., 0] (S, obs), in eta's namespace."""
+    xp = array_namespace(eta)
+    value = xp.asarray(value, dtype=eta.dtype)
+    return xp.broadcast_to(xp.reshape(value, value.shape + (1,) * (eta.ndim - 1 - value.ndim)),
                            eta.shape[:-1])
 
 
@@ -120,7 +134,7 @@ class Bernoulli(_Serialisable):
 
     def predictive_params(self, eta, params, preprocessing):
         p = _sigmoid(eta[..., 0])
-        return {"probs": np.stack([1.0 - p, p], axis=-1)}
+        return {"probs": array_namespace(eta).stack([1.0 - p, p], axis=-1)}
 
 
 @dataclass(frozen=True)
@@ -240,7 +254,7 @@ class HeteroscedasticGaussian(_RealTarget):
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
-        scale = preprocessing["y_scale"] * np.exp(eta[..., 1])
+        scale = preprocessing["y_scale"] * array_namespace(eta).exp(eta[..., 1])
         return {"mean": self._mean(eta, preprocessing), "scale": scale}
 
 
@@ -275,7 +289,7 @@ class StudentT(_RealTarget):
         df = _per_draw(params["nu"] if self.df is None else self.df, eta)
         return {"mean": self._mean(eta, preprocessing),
                 "scale": preprocessing["y_scale"] * _per_draw(params["sigma"], eta),
-                "df": np.array(df)}
+                "df": df}
 
 
 # --------------------------------------------------------------------------- counts
@@ -313,7 +327,7 @@ class Poisson(_CountTarget):
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
-        return {"mean": np.exp(self._log_mean(eta, preprocessing))}
+        return {"mean": array_namespace(eta).exp(self._log_mean(eta, preprocessing))}
 
 
 @dataclass(frozen=True)
@@ -342,7 +356,8 @@ class NegativeBinomial(_CountTarget):
 
     def predictive_params(self, eta, params, preprocessing):
         alpha = 1.0 / _per_draw(params["overdispersion"], eta)
-        return {"mean": np.exp(self._log_mean(eta, preprocessing)), "alpha": np.array(alpha)}
+        return {"mean": array_namespace(eta).exp(self._log_mean(eta, preprocessing)),
+                "alpha": alpha}
 
 
 # --------------------------------------------------------------------------- registry
