@@ -38,6 +38,7 @@ from pymc_bnn.priors import (
     SpikeAndSlabPrior,
     get_prior,
 )
+from pymc_bnn.uncertainty import predictive_summary
 
 try:
     __version__ = version("pymc-bnn")
@@ -52,4 +53,6 @@ __all__ = [
     "ARDPrior", "Categorical", "Gaussian", "HeteroscedasticGaussian", "HorseshoePrior",
     "InformedPrior", "LaplacePrior", "NegativeBinomial", "Poisson", "SpikeAndSlabPrior",
     "StudentT", "prior_predictive",
+    # uncertainty
+    "predictive_summary",
 ]

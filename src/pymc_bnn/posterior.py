@@ -176,6 +176,17 @@ def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_j
 
     return jax.jit(moments)
 
+    def uncertainty(self, X, *, level=0.9, **options) -> xr.Dataset:
+        """Per-point predictive summary with aleatoric and epistemic parts, dims ("obs", ...).
+
+        See `pymc_bnn.uncertainty.predictive_summary` for the variables and `options`.
+        """
+        from pymc_bnn.uncertainty import (
+            predictive_summary,  # a higher step: import on use
+        )
+
+        return predictive_summary(self, X, level=level, **options)
+
 
 def _chunks(n_obs: int, n_draws: int, width: int):
     size = max(1, _CHUNK_FLOATS // max(1, n_draws * width))

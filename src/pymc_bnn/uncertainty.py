@@ -10,6 +10,10 @@ all in nats, per observation. The mutual information is I(y; θ | x) ≥ 0 (entr
 it is 0 when every draw is the same network, and it is what BALD-style active learning
 acquires on. Probabilities always come from the network output (`Posterior.predictive_draws`),
 never from thresholded 0/1 draws, which would mix both kinds of uncertainty into one.
+
+For regression the same split holds for the variance (law of total variance):
+Var[y] = mean_s Var[y | θ_s] (aleatoric: the likelihood's noise) + Var_s E[y | θ_s] (epistemic:
+the weights). `predictive_summary` gives both splits, per point, as an xarray Dataset.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr, kl_div
 
-from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.validation import check_features
+
+# Floats per (draws × obs) working array while summarising one chunk of observations: ~64 MB.
+# A chunk holds a few such arrays at once (probabilities, cdf and pdf of the mixture, ...).
+_CHUNK_FLOATS = 8_000_000
 
 
 def _as_probs(probs) -> np.ndarray:
@@ -104,5 +113,194 @@ def variation_ratio(probs) -> np.ndarray:
     return 1.0 - counts.max(axis=-1) / probs.shape[0]
 
 
-__all__ = ["entropy_decomposition", "expected_entropy", "mutual_information",
-           "predictive_entropy", "variation_ratio"]
+# --------------------------------------------------------------------------- regression
+
+
+def noise_distribution(draws: dict):
+    """The likelihood's distribution of y per draw, as a SciPy frozen distribution over (S, n).
+
+    draws: `Posterior.predictive_draws(X)` of a regression or count likelihood, user units:
+    {"mean", "scale"} Normal; {"mean", "scale", "df"} Student-t (mean = location);
+    {"mean"} Poisson; {"mean", "alpha"} negative binomial (variance mean + mean²/alpha).
+    """
+    from scipy import stats
+
+    keys = set(draws) - {"probs"}
+    mean = np.asarray(draws["mean"], dtype=np.float64)
+    if keys == {"mean", "scale"}:
+        return stats.norm(loc=mean, scale=draws["scale"])
+    if keys == {"mean", "scale", "df"}:
+        return stats.t(df=draws["df"], loc=mean, scale=draws["scale"])
+    if keys == {"mean"}:
+        return stats.poisson(mu=mean)
+    if keys == {"mean", "alpha"}:
+        alpha = np.asarray(draws["alpha"], dtype=np.float64)
+        return stats.nbinom(n=alpha, p=alpha / (alpha + mean))
+    raise InvalidSettingError(
+        f"no predictive distribution is known for draws with keys {sorted(draws)}; expected "
+        "those of a pymc-bnn likelihood (mean/scale[/df], mean[/alpha])"
+    )
+
+
+def _is_discrete(dist) -> bool:
+    return hasattr(dist.dist, "pmf")
+
+
+def mixture_quantile(dist, q: float, *, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
+    """Quantile q of the equal-weight mixture over draws (axis 0) of `dist`, per observation (n,).
+
+    dist: a SciPy frozen distribution over (S, n) (see `noise_distribution`). The quantile lies
+    between the smallest and largest per-draw quantile; inside that bracket a safeguarded Newton
+    step on the mixture CDF (bisection when Newton leaves the bracket) converges to |F − q| < tol
+    in a handful of iterations. Discrete distributions: bisection over the integers (the
+    smallest k with F(k) ≥ q).
+    """
+    per_draw = dist.ppf(q)
+    low, high = per_draw.min(axis=0), per_draw.max(axis=0)
+    if _is_discrete(dist):
+        while np.any(high > low):
+            mid = np.floor((low + high) / 2)
+            above = dist.cdf(mid).mean(axis=0) >= q
+            high, low = np.where(above, mid, high), np.where(above, low, mid + 1)
+        return high
+    x = (low + high) / 2
+    for _ in range(max_iter):
+        error = dist.cdf(x).mean(axis=0) - q
+        if np.all(np.abs(error) < tol):
+            break
+        low, high = np.where(error < 0, x, low), np.where(error < 0, high, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - error / dist.pdf(x).mean(axis=0)
+        inside = np.isfinite(newton) & (newton > low) & (newton < high)
+        x = np.where(inside, newton, (low + high) / 2)
+    return x
+
+
+def regression_moments(draws: dict) -> dict[str, np.ndarray]:
+    """Predictive mean and sd, with the sd split by the law of total variance, each (n,).
+
+    Returns {"mean", "sd", "aleatoric_sd", "epistemic_sd"}: aleatoric_sd² = mean over draws of
+    the noise variance (Student-t: scale²·df/(df−2), infinite when df ≤ 2), epistemic_sd² =
+    variance over draws of the per-draw mean, sd² = their sum (the sds themselves do not add).
+    """
+    dist = noise_distribution(draws)
+    mean = np.asarray(draws["mean"], dtype=np.float64)
+    aleatoric = np.broadcast_to(dist.var(), mean.shape).mean(axis=0)
+    epistemic = mean.var(axis=0)
+    return {"mean": mean.mean(axis=0), "sd": np.sqrt(aleatoric + epistemic),
+            "aleatoric_sd": np.sqrt(aleatoric), "epistemic_sd": np.sqrt(epistemic)}
+
+
+def sample_mixture(dist, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """`n_samples` draws of y per observation from the predictive mixture: (n_samples, n).
+
+    Each sample picks a posterior draw at random, then y from that draw's noise distribution.
+    """
+    n_draws, n_obs = np.broadcast_shapes(*(np.shape(a) for a in dist.args),
+                                         *(np.shape(v) for v in dist.kwds.values()))
+    chosen = rng.integers(n_draws, size=(n_samples, n_obs))
+    columns = np.arange(n_obs)
+    params = {k: np.broadcast_to(v, (n_draws, n_obs))[chosen, columns]
+              for k, v in dist.kwds.items()}
+    return dist.dist(**params).rvs(random_state=rng)
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def _levels(level) -> np.ndarray:
+    try:
+        levels = np.atleast_1d(np.asarray(level, dtype=np.float64))
+    except (TypeError, ValueError):
+        levels = np.array([np.nan])
+    if levels.ndim != 1 or not np.all((levels > 0) & (levels < 1)):
+        raise InvalidSettingError(
+            f"level must be a probability strictly between 0 and 1 (or a list of them), got "
+            f"{level!r}; e.g. level=0.9 for a central 90% interval"
+        )
+    return levels
+
+
+def _classification_chunk(probs: np.ndarray, levels: np.ndarray) -> dict[str, np.ndarray]:
+    probs = _as_probs(probs)
+    total, aleatoric, epistemic = entropy_decomposition(probs)
+    tails = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
+    bounds = np.quantile(probs, tails, axis=0)  # (2L, n, K)
+    mean = _mean_over_draws(probs)
+    return {"probability": mean, "probability_lower": bounds[: len(levels)],
+            "probability_upper": bounds[len(levels):], "predictive_entropy": total,
+            "expected_entropy": aleatoric, "mutual_information": epistemic,
+            "variation_ratio": variation_ratio(probs), "predicted_index": mean.argmax(axis=-1)}
+
+
+def _regression_chunk(draws: dict, levels: np.ndarray, n_samples: int, rng) -> dict:
+    dist = noise_distribution(draws)
+    out = regression_moments(draws)
+    out["lower"] = np.stack([mixture_quantile(dist, (1 - lv) / 2) for lv in levels])
+    out["upper"] = np.stack([mixture_quantile(dist, (1 + lv) / 2) for lv in levels])
+    if n_samples:
+        out["samples"] = sample_mixture(dist, n_samples, rng)
+    return out
+
+
+def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
+                       n_samples: int = 0, random_seed: int = 0, groups=None):
+    """Per-point predictive summary with the uncertainty split into aleatoric and epistemic.
+
+    posterior: a fitted `Posterior`; X: (n_obs, n_features). `level`: central interval
+    probability, or a list of them (a `level` dim); `max_draws` thins the posterior evenly.
+    Observations are processed in chunks, so memory stays bounded for any n_obs × draws.
+
+    Classifiers, dims ("obs", "class"), class coords = the fitted labels: `probability` (mean
+    over draws of the network's class probabilities), `probability_lower`/`_upper` (central
+    credible interval of that probability over draws), `predicted_class` (label of the
+    largest mean probability), `predictive_entropy` (total), `expected_entropy` (aleatoric),
+    `mutual_information` (epistemic), all nats, and `variation_ratio`.
+
+    Regression and counts, dim "obs", user units: `mean`, `sd` with `aleatoric_sd` (noise)
+    and `epistemic_sd` (weights) parts (variances add, see `regression_moments`), and
+    `lower`/`upper`, exact quantiles of the predictive mixture over draws. `n_samples` > 0 adds
+    `samples` ("sample", "obs") from the predictive mixture, drawn with `random_seed`.
+    """
+    import xarray as xr
+
+    X = check_features(X, n_features=posterior.spec.n_inputs)
+    levels = _levels(level)
+    n_draws = min(posterior.n_draws, max_draws or posterior.n_draws)
+    n_outputs = max(2, posterior.spec.n_outputs)
+    rows = max(1, _CHUNK_FLOATS // (n_draws * n_outputs))
+    rng = np.random.default_rng(random_seed)
+    parts = []
+    for start in range(0, X.shape[0], rows):
+        chunk = slice(start, start + rows)
+        options = {} if groups is None else {"groups": np.asarray(groups)[chunk]}
+        draws = posterior.predictive_draws(X[chunk], max_draws=max_draws, **options)
+        parts.append(_classification_chunk(draws["probs"], levels) if "probs" in draws
+                     else _regression_chunk(draws, levels, int(n_samples), rng))
+    values = {k: np.concatenate([p[k] for p in parts], axis=_dims(k).index("obs"))
+              for k in parts[0]}
+    coords = {"obs": np.arange(X.shape[0]), "level": levels}
+    if "probability" in values:
+        classes = list(posterior.preprocessing.get("classes", range(values["probability"].shape[-1])))
+        coords["class"] = classes
+        values["predicted_class"] = np.asarray(classes)[values.pop("predicted_index")]
+    dataset = xr.Dataset({k: (_dims(k), v) for k, v in values.items()}, coords=coords)
+    if np.ndim(level) == 0:
+        dataset = dataset.squeeze("level")
+    dataset.attrs.update(level=float(levels[0]) if np.ndim(level) == 0 else levels.tolist(),
+                         n_draws=int(n_draws), units="nats for entropies; user units otherwise")
+    return dataset
+
+
+_DIMS = {"probability": ("obs", "class"), "probability_lower": ("level", "obs", "class"),
+         "probability_upper": ("level", "obs", "class"), "lower": ("level", "obs"),
+         "upper": ("level", "obs"), "samples": ("sample", "obs")}
+
+
+def _dims(name: str) -> tuple[str, ...]:
+    return _DIMS.get(name, ("obs",))
+
+
+__all__ = ["entropy_decomposition", "expected_entropy", "mixture_quantile", "mutual_information",
+           "noise_distribution", "predictive_entropy", "predictive_summary", "regression_moments",
+           "sample_mixture", "variation_ratio"]
