@@ -150,6 +150,16 @@ class Posterior:
             sds.append(np.asarray(sd, dtype=np.float64)[:n_rows])
         return np.concatenate(means), np.concatenate(sds)
 
+    def uncertainty(self, X, *, level=0.9, **options) -> xr.Dataset:
+        """Per-point predictive summary with aleatoric and epistemic parts, dims ("obs", ...).
+
+        See `pymc_bnn.uncertainty.predictive_summary` for the variables and `options`.
+        """
+        # uncertainty is a higher step of the flow: import on use, never at import time
+        from pymc_bnn.uncertainty import predictive_summary
+
+        return predictive_summary(self, X, level=level, **options)
+
 
 def _mean_of(draws: dict):
     """The predictive mean per draw from `predictive_params` output (see `mean_draws`)."""
@@ -175,17 +185,6 @@ def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_j
         return values.mean(axis=0), values.std(axis=0)
 
     return jax.jit(moments)
-
-    def uncertainty(self, X, *, level=0.9, **options) -> xr.Dataset:
-        """Per-point predictive summary with aleatoric and epistemic parts, dims ("obs", ...).
-
-        See `pymc_bnn.uncertainty.predictive_summary` for the variables and `options`.
-        """
-        from pymc_bnn.uncertainty import (
-            predictive_summary,  # a higher step: import on use
-        )
-
-        return predictive_summary(self, X, level=level, **options)
 
 
 def _chunks(n_obs: int, n_draws: int, width: int):
