@@ -18,11 +18,11 @@ def small_moons():
 
 @pytest.fixture(scope="session")
 def quick_posterior(moons):
-    """A short pm.fit run on the seed model: enough to predict, not to be good."""
+    """A short compiled-ADVI run on the seed model: enough to predict, not to be good."""
     from pymc_bnn import build_model, fit
 
     bnn = build_model(moons.X_train, moons.y_train)
-    return fit(bnn, "pymc_advi", steps=3000, draws=300, random_seed=3, progress=False)
+    return fit(bnn, "advi", steps=3000, draws=300, random_seed=3, progress=False)
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ def test_draws_are_arviz_data(quick_posterior):
     post = quick_posterior.idata["posterior"]
     assert post["w_0"].dims == ("chain", "draw", "feature", "hidden_0")
     assert quick_posterior.n_draws == 300
-    assert quick_posterior.elbo.shape == (3000,)
+    steps_run = quick_posterior.diagnostics["steps_run"]
+    assert steps_run <= 3000  # may stop early on convergence
+    assert quick_posterior.elbo.shape == (steps_run,)
 
 
 @pytest.mark.parametrize("n_new", [1, 7, 300, 2500])
@@ -109,7 +111,7 @@ def test_predict_rejects_nan(quick_posterior):
 def test_same_seed_same_numbers(small_moons):
     def run(seed):
         bnn = build_model(small_moons.X_train, small_moons.y_train)
-        post = fit(bnn, "pymc_advi", steps=500, draws=50, random_seed=seed, progress=False)
+        post = fit(bnn, "advi", steps=500, draws=50, random_seed=seed, progress=False)
         return post.elbo, post.predict(small_moons.X_test)["mean"].values
 
     elbo_a, p_a = run(7)

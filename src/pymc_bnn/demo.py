@@ -219,4 +219,11 @@ def _method_text(posterior) -> str:
     if posterior.method == "pymc_advi":
         return (f"mean-field ADVI through PyMC's pm.fit, {s.get('steps', 0):,} steps of "
                 f"{s.get('optimizer', 'adam')} (learning rate {s.get('learning_rate')})")
+    if posterior.method in ("advi", "fullrank_advi"):
+        d = posterior.diagnostics
+        kind = "mean-field" if posterior.method == "advi" else "full-rank"
+        stop = ("converged" if d.get("converged") else "stopped at the maximum") + \
+            f" after {d.get('steps_run', 0):,} steps"
+        return (f"{kind} ADVI compiled with JAX, Adam (learning rate {s.get('learning_rate')}), "
+                f"{s.get('restarts')} restart(s) keeping the best ELBO, {stop}")
     return posterior.method

@@ -1,0 +1,192 @@
+"""A PyMC model's own log-density as JAX functions of one flat unconstrained vector and the data.
+
+Any `pm.Model` works (also one a user extended): the joint log-density comes from `model.logp()`
+split into the prior part (free variables, Jacobians, potentials) and the likelihood part
+(observed variables), converted to JAX with PyMC's `get_jaxified_graph`. The model's `pm.Data`
+containers become *arguments* of the JAX functions rather than constants baked into them, so a
+refit on new data of the same shapes reuses the compiled code: `compile_model` keys a cache on
+the graph's structure (its printed form and the bytes of its constants), not on the data.
+
+Dimension lengths (`obs`, `hidden_0`, ...) must be static for XLA, so they are baked in; with
+minibatches the observation dimension is baked in at the batch size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidSettingError
+
+_CACHE: dict[str, CompiledModel] = {}
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """JAX functions of a model's log-density on its unconstrained space.
+
+    prior_logp(z, data) and loglik(z, data): scalars (nats), z a flat vector (D,) of every
+    value variable concatenated in `value_names` order, data a tuple ordered as `data_names`
+    (batched rows for `loglik` when built with a batch size). constrained(z, data): tuple of
+    arrays, one per `output_names` (free variables on their own scale, then Deterministics).
+    """
+
+    key: str
+    value_names: tuple[str, ...]
+    value_shapes: tuple[tuple[int, ...], ...]
+    data_names: tuple[str, ...]
+    batched: tuple[bool, ...]  # per data argument: does it have one row per observation?
+    n_obs: int
+    output_names: tuple[str, ...]
+    output_dims: dict
+    coords: dict
+    initial_point: np.ndarray = field(repr=False)  # flat (D,): the model's own initial point
+    prior_logp: Callable = field(repr=False)
+    loglik: Callable = field(repr=False)
+    constrained: Callable = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return int(sum(int(np.prod(s)) for s in self.value_shapes))
+
+    def unravel(self, z) -> list:
+        """Flat (..., D) → list of arrays (..., *shape), one per value variable."""
+        out, start = [], 0
+        for shape in self.value_shapes:
+            n = int(np.prod(shape))
+            out.append(z[..., start:start + n].reshape(*z.shape[:-1], *shape))
+            start += n
+        return out
+
+    def ravel(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.asarray(values[n], dtype=np.float64).reshape(-1)
+                               for n in self.value_names])
+
+
+def model_data(model) -> dict[str, np.ndarray]:
+    """Current values of the model's `pm.Data` containers, by name."""
+    return {v.name: np.asarray(v.get_value(borrow=True)) for v in model.data_vars}
+
+
+def observation_dim(model) -> str | None:
+    """The dim name of the observed variables' first axis (e.g. "obs"), if they have dims."""
+    names = {model.named_vars_to_dims.get(rv.name, (None,))[0] for rv in model.observed_RVs}
+    names.discard(None)
+    return names.pop() if len(names) == 1 else None
+
+
+def compile_model(model, batch_size: int | None = None) -> CompiledModel:
+    """The cached `CompiledModel` of `model`; `batch_size` bakes in minibatches of that size."""
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import clone_replace
+
+    obs_dim = observation_dim(model)
+    data = model_data(model)
+    n_obs = int(model.dim_lengths[obs_dim].eval()) if obs_dim else 0
+    if batch_size is not None and obs_dim is None:
+        raise InvalidSettingError(
+            "minibatches need observed variables with a named observation dim (dims='obs'); "
+            "give the observed variable dims or drop minibatch_size"
+        )
+    data_names = tuple(data)
+    batched = tuple(bool(obs_dim) and model.named_vars_to_dims.get(n, (None,))[0] == obs_dim
+                    for n in data_names)
+    data_inputs = [v.type(name=v.name) for v in model.data_vars]
+    replace = dict(zip(model.data_vars, data_inputs))
+    for dim, length in model.dim_lengths.items():
+        if length in replace or length.owner is not None:
+            continue
+        value = int(batch_size) if (batch_size and dim == obs_dim) else length.get_value()
+        replace[length] = pt.constant(np.asarray(value, dtype=length.dtype))
+
+    free_and_det = model.free_RVs + model.deterministics
+    prior_terms = model.logp(vars=model.free_RVs, sum=True) + sum(
+        (pt.sum(p) for p in model.potentials), start=pt.constant(0.0))
+    graphs = [prior_terms, model.logp(vars=model.observed_RVs, sum=True),
+              *model.replace_rvs_by_values(free_and_det)]
+    graphs = clone_replace(graphs, replace=replace)
+    inputs = [*model.value_vars, *data_inputs]
+    key = _structure_key(graphs, model, batch_size)
+    if key in _CACHE:
+        return _CACHE[key]
+
+    from pymc.sampling.jax import get_jaxified_graph
+
+    prior_fn = get_jaxified_graph(inputs=inputs, outputs=[graphs[0]])
+    lik_fn = get_jaxified_graph(inputs=inputs, outputs=[graphs[1]])
+    out_fn = get_jaxified_graph(inputs=inputs, outputs=graphs[2:])
+    start = model.initial_point()
+    shapes = tuple(tuple(np.shape(start[v.name])) for v in model.value_vars)
+    compiled = CompiledModel(
+        key=key,
+        value_names=tuple(v.name for v in model.value_vars),
+        value_shapes=shapes,
+        data_names=data_names,
+        batched=batched,
+        n_obs=n_obs,
+        output_names=tuple(v.name for v in free_and_det),
+        output_dims={n: tuple(d) for n, d in model.named_vars_to_dims.items()
+                     if n in {v.name for v in free_and_det}},
+        coords={k: np.asarray(v) for k, v in model.coords.items() if v is not None},
+        initial_point=np.concatenate([np.asarray(start[v.name], dtype=np.float64).reshape(-1)
+                                      for v in model.value_vars]),
+        prior_logp=None, loglik=None, constrained=None,
+    )
+    unravel = compiled.unravel
+    object.__setattr__(compiled, "prior_logp", lambda z, d: prior_fn(*unravel(z), *d)[0])
+    object.__setattr__(compiled, "loglik", lambda z, d: lik_fn(*unravel(z), *d)[0])
+    object.__setattr__(compiled, "constrained", lambda z, d: tuple(out_fn(*unravel(z), *d)))
+    _CACHE[key] = compiled
+    return compiled
+
+
+def _structure_key(graphs, model, batch_size) -> str:
+    """Fingerprint of the graphs: their printed structure plus every constant's bytes.
+
+    Two models built the same way on data of any values print identically, so they share a key.
+    """
+    import pytensor
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import graph_inputs
+
+    digest = hashlib.sha256()
+    digest.update(pytensor.printing.debugprint(graphs, file="str", print_type=True).encode())
+    for var in graph_inputs(graphs):
+        if isinstance(var, Constant):
+            digest.update(np.ascontiguousarray(var.data).tobytes())
+    start = model.initial_point()
+    digest.update(repr([(v.name, np.shape(start[v.name])) for v in model.value_vars]).encode())
+    digest.update(repr((batch_size, sorted(model.named_vars_to_dims.items()))).encode())
+    return digest.hexdigest()
+
+
+def data_arguments(compiled: CompiledModel, model) -> tuple:
+    """The model's current data as the argument tuple the compiled functions take."""
+    data = model_data(model)
+    return tuple(data[name] for name in compiled.data_names)
+
+
+def to_idata(compiled: CompiledModel, outputs: list[np.ndarray], *, n_chains: int = 1,
+             sample_stats: dict | None = None, extra_groups: dict | None = None):
+    """ArviZ DataTree with a `posterior` group of (chain, draw, ...) arrays and the model's dims.
+
+    outputs: one array per `compiled.output_names`, shaped (n_chains * n_draws, ...) with
+    chains outermost. sample_stats: (chain, draw) arrays, e.g. NUTS diagnostics.
+    """
+    import arviz as az
+    import xarray as xr
+
+    posterior = {name: np.asarray(v).reshape(n_chains, -1, *np.shape(v)[1:])
+                 for name, v in zip(compiled.output_names, outputs)}
+    used = {d for dims in compiled.output_dims.values() for d in dims}
+    groups = {"posterior": posterior}
+    if sample_stats:
+        groups["sample_stats"] = sample_stats
+    idata = az.from_dict(groups, dims=compiled.output_dims,
+                         coords={k: v for k, v in compiled.coords.items() if k in used})
+    for name, dataset in (extra_groups or {}).items():
+        idata[name] = xr.DataTree(xr.Dataset(dataset))
+    return idata

@@ -1,0 +1,284 @@
+"""The compiled ADVI optimisation loop: Gaussian families, Adam, jitted chunks, and the Python
+driver between chunks (progress bar, convergence check, Ctrl-C).
+
+Compiled chunks are cached on (model structure, family, restarts, chunk length, data shapes):
+refitting the same architecture on data of the same shapes runs without recompiling.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_EXECUTABLES: dict[tuple, object] = {}
+_ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
+# Draws are mapped to the constrained space this many at a time (bounded memory).
+_DRAW_CHUNK = 1000
+
+
+def _family_functions(family: str, size: int):
+    """(sample(params, eps), entropy(params)) of the Gaussian family; entropy in nats."""
+    import jax.numpy as jnp
+
+    const = 0.5 * size * (1.0 + math.log(2.0 * math.pi))
+    if family == "meanfield":
+        def sample(p, eps):
+            return p["mu"] + jnp.exp(p["log_sd"]) * eps
+
+        def entropy(p):
+            return jnp.sum(p["log_sd"]) + const
+    elif family == "fullrank":
+        def sample(p, eps):
+            return p["mu"] + eps @ _cholesky(p["chol"]).T
+
+        def entropy(p):
+            return jnp.sum(jnp.diag(p["chol"])) + const
+    else:
+        raise ValueError(f"unknown family {family!r}")
+    return sample, entropy
+
+
+def _cholesky(raw):
+    """Lower-triangular factor with a positive diagonal from an unconstrained (D, D) matrix."""
+    import jax.numpy as jnp
+
+    return jnp.tril(raw, -1) + jnp.diag(jnp.exp(jnp.diag(raw)))
+
+
+def marginal_sd(family: str, params) -> np.ndarray:
+    if family == "meanfield":
+        return np.exp(np.asarray(params["log_sd"]))
+    chol = np.asarray(_cholesky(params["chol"]))
+    return np.sqrt(np.sum(chol**2, axis=1))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: dict
+    history: np.ndarray  # (steps_run, restarts) ELBO estimates, nats
+    steps_run: int
+    converged: bool
+    interrupted: bool
+    relative_change: float
+    best_restart: int
+    final_elbos: list = field(default_factory=list)
+    compile_s: float = 0.0
+    fit_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Loop:
+    compiled: object
+    family: str
+    settings: object
+    restarts: int
+    n_obs_full: int | None = None  # set with minibatches: the likelihood is scaled by n/batch
+
+    def init_state(self, mu: np.ndarray, sd: np.ndarray, key) -> dict:
+        import jax
+        import jax.numpy as jnp
+
+        mu = jnp.asarray(mu, dtype=jnp.float64)
+        if self.family == "meanfield":
+            params = {"mu": mu, "log_sd": jnp.log(jnp.asarray(sd, dtype=jnp.float64))}
+        else:
+            params = {"mu": mu, "chol": jax.vmap(jnp.diag)(jnp.log(jnp.asarray(sd)))}
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        return {"params": params, "m": zeros, "v": zeros,
+                "t": jnp.zeros(self.restarts), "key": jax.random.split(key, self.restarts)}
+
+    def _chunk_function(self):
+        import jax
+        import jax.numpy as jnp
+
+        compiled, s = self.compiled, self.settings
+        sample, entropy = _family_functions(self.family, compiled.size)
+        batched = compiled.batched
+        scale = (self.n_obs_full / s.minibatch_size) if self.n_obs_full else 1.0
+        n_full = self.n_obs_full
+
+        def elbo(params, key, data):
+            key_eps, key_rows = jax.random.split(key)
+            if n_full:
+                rows = jax.random.randint(key_rows, (s.minibatch_size,), 0, n_full)
+                data = tuple(d[rows] if b else d for d, b in zip(data, batched))
+            eps = jax.random.normal(key_eps, (s.mc_samples, compiled.size))
+            z = sample(params, eps)
+
+            def logp(zi):
+                return compiled.prior_logp(zi, data) + scale * compiled.loglik(zi, data)
+
+            return jnp.mean(jax.vmap(logp)(z)) + entropy(params)
+
+        value_and_grad = jax.value_and_grad(elbo)
+
+        def one_restart(state, data, active, learning_rate):
+            key, sub = jax.random.split(state["key"])
+            value, grad = value_and_grad(state["params"], sub, data)
+            t = state["t"] + 1.0
+            m = jax.tree_util.tree_map(lambda m, g: _ADAM_B1 * m + (1 - _ADAM_B1) * g,
+                                       state["m"], grad)
+            v = jax.tree_util.tree_map(lambda v, g: _ADAM_B2 * v + (1 - _ADAM_B2) * g * g,
+                                       state["v"], grad)
+            step = learning_rate * jnp.sqrt(1 - _ADAM_B2**t) / (1 - _ADAM_B1**t)
+            params = jax.tree_util.tree_map(  # gradient *ascent* on the ELBO
+                lambda p, m, v: p + step * m / (jnp.sqrt(v) + _ADAM_EPS), state["params"], m, v)
+            new = {"params": params, "m": m, "v": v, "t": t, "key": key}
+            # steps past the requested maximum (the tail of the last chunk) change nothing
+            return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, state), value
+
+        step_all = jax.vmap(one_restart, in_axes=(0, None, None, None))
+
+        def chunk(state, data, n_active, learning_rate):
+            def body(carry, i):
+                carry, value = step_all(carry, data, i < n_active, learning_rate)
+                return carry, value
+
+            return jax.lax.scan(body, state, jnp.arange(s.chunk_steps))
+
+        return chunk
+
+    def _executable(self, state, data):
+        """The compiled chunk for these shapes (cached), and the seconds compiling took."""
+        import jax
+
+        key = (self.compiled.key, self.family, self.restarts, self.n_obs_full,
+               self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
+               tuple((np.shape(d), np.asarray(d).dtype.str) for d in data))
+        if key in _EXECUTABLES:
+            return _EXECUTABLES[key], 0.0
+        t0 = time.perf_counter()
+        lowered = jax.jit(self._chunk_function()).lower(
+            state, data, np.int32(0), np.float64(self.settings.learning_rate))
+        _EXECUTABLES[key] = lowered.compile()
+        return _EXECUTABLES[key], time.perf_counter() - t0
+
+    def optimise(self, state, data, *, progress: bool, callback=None) -> Outcome:
+        import jax
+
+        s = self.settings
+        data = tuple(jax.numpy.asarray(d) for d in data)
+        run_chunk, compile_s = self._executable(state, data)
+        history: list[np.ndarray] = []
+        done, converged, interrupted, change = 0, False, False, float("nan")
+        t0 = time.perf_counter()
+        with _progress_bar(progress, s.steps, self.family) as bar:
+            try:
+                while done < s.steps and not converged:
+                    n_active = min(s.chunk_steps, s.steps - done)
+                    new_state, values = run_chunk(state, data, np.int32(n_active),
+                                                  np.float64(s.learning_rate))
+                    values = np.asarray(values)[:n_active]
+                    state, done = new_state, done + n_active
+                    history.append(values)
+                    elbos = np.concatenate(history)
+                    if not np.isfinite(values[-1]).any():
+                        break  # every restart diverged: run() raises with the fix
+                    change = _relative_change(elbos, s.window)
+                    converged = s.tol > 0 and change < s.tol
+                    best_elbo = float(np.nanmax(_tail_mean(elbos, s.window)))
+                    bar(done, best_elbo, done / (time.perf_counter() - t0))
+                    if callback is not None:
+                        callback({"step": done, "elbo": best_elbo, "relative_change": change})
+            except KeyboardInterrupt:
+                if not history:
+                    raise  # nothing learned yet: nothing to keep
+                interrupted = True
+            bar(done, None, None)
+        fit_s = time.perf_counter() - t0
+        elbos = np.concatenate(history) if history else np.empty((0, self.restarts))
+        tail = _tail_mean(elbos, s.window)
+        best = int(np.nanargmax(np.where(np.isfinite(tail), tail, -np.inf))) if len(elbos) else 0
+        return Outcome(state=state, history=elbos, steps_run=done, converged=bool(converged),
+                       interrupted=interrupted, relative_change=float(change),
+                       best_restart=best, final_elbos=[float(x) for x in tail],
+                       compile_s=compile_s, fit_s=fit_s)
+
+    def draw(self, params, data, draws: int, key):
+        """`draws` samples of q mapped to the model's variables: (list of (draws, ...) arrays,
+        flat mean (D,), flat marginal sd (D,))."""
+        import jax
+        import jax.numpy as jnp
+
+        compiled = self.compiled
+        sample, _ = _family_functions(self.family, compiled.size)
+        eps = np.asarray(jax.random.normal(key, (draws, compiled.size)))
+        z = np.asarray(jax.jit(sample)(params, eps))
+        outputs = _constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
+        return outputs, np.asarray(params["mu"]), marginal_sd(self.family, params)
+
+
+def _constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:
+    """Model variables (free on their own scale, then Deterministics) for each row of z (S, D)."""
+    import jax
+
+    key = ("constrained", compiled.key)
+    if key not in _EXECUTABLES:
+        _EXECUTABLES[key] = jax.jit(jax.vmap(compiled.constrained, in_axes=(0, None)))
+    fn = _EXECUTABLES[key]
+    n = z.shape[0]
+    size = min(n, _DRAW_CHUNK)
+    parts = []
+    for start in range(0, n, size):
+        rows = z[start:start + size]
+        pad = size - rows.shape[0]
+        if pad:  # keep one compiled shape for every chunk
+            rows = np.concatenate([rows, np.repeat(rows[-1:], pad, axis=0)])
+        parts.append([np.asarray(o)[: size - pad] for o in fn(rows, data)])
+    return [np.concatenate(p) for p in zip(*parts)]
+
+
+def _tail_mean(elbos: np.ndarray, window: int) -> np.ndarray:
+    """Mean ELBO per restart over the last `window` steps (restarts,)."""
+    if len(elbos) == 0:
+        return np.full(elbos.shape[1:], np.nan)
+    return elbos[-window:].mean(axis=0)
+
+
+def _relative_change(elbos: np.ndarray, window: int) -> float:
+    """|mean(last window) − mean(window before)| / |mean(window before)| for the best restart."""
+    if len(elbos) < 2 * window:
+        return float("inf")
+    last = elbos[-window:].mean(axis=0)
+    before = elbos[-2 * window:-window].mean(axis=0)
+    finite = np.isfinite(last) & np.isfinite(before)
+    if not finite.any():
+        return float("nan")
+    best = int(np.argmax(np.where(finite, last, -np.inf)))
+    return float(abs(last[best] - before[best]) / max(abs(before[best]), 1e-12))
+
+
+class _progress_bar:
+    """A rich progress bar with the ELBO and speed, updated between chunks (no-op when off)."""
+
+    def __init__(self, enabled: bool, total: int, family: str):
+        self.enabled, self.total, self.family = enabled, total, family
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda *a: None
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn)
+
+        self.progress = Progress(
+            TextColumn(f"[bold]{'ADVI' if self.family == 'meanfield' else 'full-rank ADVI'}"),
+            BarColumn(), MofNCompleteColumn(), TextColumn("ELBO {task.fields[elbo]}"),
+            TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task("fit", total=self.total, elbo="…", speed="")
+
+        def update(done, elbo, speed):
+            if elbo is None:  # finished (converged or stopped): show the bar as complete
+                self.progress.update(self.task, total=max(done, 1), completed=done)
+                return
+            self.progress.update(self.task, completed=done, elbo=f"{elbo:,.1f}",
+                                 speed=f"{speed:,.0f} steps/s")
+        return update
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.progress.stop()
+        return False
