@@ -28,3 +28,30 @@ def quick_posterior(moons):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def random_posterior():
+    """make(spec, likelihood, n_draws, rng, preprocessing=None, params=None) -> a Posterior
+    holding random draws (no fit): for checking prediction arithmetic and validation."""
+    return _random_posterior
+
+
+def _random_posterior(spec, likelihood, n_draws, rng, preprocessing=None, params=None):
+    """A Posterior holding random draws (no fit): for checking the prediction arithmetic."""
+    import arviz as az
+
+    from pymc_bnn import Posterior, get_likelihood
+    from pymc_bnn.network import bias_name, weight_name
+    from pymc_bnn.priors import DEFAULT_PRIOR
+
+    draws = {weight_name(i): rng.normal(size=(1, n_draws, *shape))
+             for i, shape in enumerate(spec.weight_shapes())}
+    if spec.bias:
+        draws.update({bias_name(i): rng.normal(size=(1, n_draws, shape[1]))
+                      for i, shape in enumerate(spec.weight_shapes())})
+    draws.update(params or {})
+    return Posterior(spec=spec, likelihood=get_likelihood(likelihood), prior=DEFAULT_PRIOR,
+                     feature_names=tuple(f"x{i}" for i in range(spec.n_inputs)),
+                     idata=az.from_dict({"posterior": draws}), preprocessing=preprocessing or {},
+                     likelihood_params=tuple(params or {}))

@@ -53,26 +53,6 @@ def test_chunked_prediction_equals_unchunked(quick_posterior, rng, monkeypatch):
     np.testing.assert_allclose(whole, quick_posterior.predict(X_new)["mean"].values, rtol=1e-6)
 
 
-def _random_posterior(spec, likelihood, n_draws, rng, preprocessing=None, params=None):
-    """A Posterior holding random draws (no fit): for checking the prediction arithmetic."""
-    import arviz as az
-
-    from pymc_bnn import Posterior, get_likelihood
-    from pymc_bnn.network import bias_name, weight_name
-    from pymc_bnn.priors import DEFAULT_PRIOR
-
-    draws = {weight_name(i): rng.normal(size=(1, n_draws, *shape))
-             for i, shape in enumerate(spec.weight_shapes())}
-    if spec.bias:
-        draws.update({bias_name(i): rng.normal(size=(1, n_draws, shape[1]))
-                      for i, shape in enumerate(spec.weight_shapes())})
-    draws.update(params or {})
-    return Posterior(spec=spec, likelihood=get_likelihood(likelihood), prior=DEFAULT_PRIOR,
-                     feature_names=tuple(f"x{i}" for i in range(spec.n_inputs)),
-                     idata=az.from_dict({"posterior": draws}), preprocessing=preprocessing or {},
-                     likelihood_params=tuple(params or {}))
-
-
 @pytest.mark.parametrize(
     ("hidden", "bias", "likelihood", "n_outputs"),
     [((5, 5), False, "bernoulli", 1),        # small: the unrolled draws-last path
@@ -80,14 +60,15 @@ def _random_posterior(spec, likelihood, n_draws, rng, preprocessing=None, params
      ((4,), True, "categorical", 3),
      ((6, 3), True, "gaussian", 1)],
 )
-def test_fused_predict_matches_float64_draws(hidden, bias, likelihood, n_outputs, rng):
+def test_fused_predict_matches_float64_draws(hidden, bias, likelihood, n_outputs, rng,
+                                            random_posterior):
     from pymc_bnn import NetworkSpec
 
     spec = NetworkSpec(n_inputs=3, hidden=hidden, n_outputs=n_outputs, activation="tanh",
                        bias=bias)
     extra = {"sigma": np.abs(rng.normal(size=(1, 40)))} if likelihood == "gaussian" else None
     pre = {"y_mean": 10.0, "y_scale": 3.0} if likelihood == "gaussian" else {}
-    posterior = _random_posterior(spec, likelihood, 40, rng, preprocessing=pre, params=extra)
+    posterior = random_posterior(spec, likelihood, 40, rng, preprocessing=pre, params=extra)
     X_new = rng.normal(size=(17, 3))
     reference = posterior.mean_draws(X_new)
     pred = posterior.predict(X_new)

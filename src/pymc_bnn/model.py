@@ -77,7 +77,7 @@ def build_model(
     n_outputs = likelihood.n_outputs(y)
     if spec is None:
         spec = NetworkSpec(
-            n_inputs=X.shape[1], hidden=tuple(hidden), n_outputs=n_outputs,
+            n_inputs=X.shape[1], hidden=hidden, n_outputs=n_outputs,
             activation=activation, bias=bias,
         )
     elif spec.n_inputs != X.shape[1] or spec.n_outputs != n_outputs:

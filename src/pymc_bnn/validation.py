@@ -21,6 +21,11 @@ def check_features(X, *, n_features: int | None = None, name: str = "X") -> np.n
                 f"{name} has non-numeric columns: {', '.join(bad)}; encode them as numbers "
                 "(e.g. one-hot) or drop them"
             )
+    if np.iscomplexobj(X):
+        raise InvalidInputError(
+            f"{name} holds complex numbers; pass real features (e.g. split them into real and "
+            "imaginary columns)"
+        )
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
