@@ -74,6 +74,11 @@ def test_classifier_summary_matches_the_functions_on_its_draws(rng):
     assert summary.attrs["level"] == 0.8 and float(summary["level"]) == 0.8
     np.testing.assert_array_equal(summary["predicted_class"],
                                   (probs.mean(axis=0)[:, 1] > 0.5).astype(int))
+    several = posterior.uncertainty(X, level=[0.5, 0.8, 0.95])
+    for bound, sign in (("probability_lower", -1), ("probability_upper", 1)):
+        np.testing.assert_allclose(
+            several[bound], np.quantile(probs, 0.5 + sign * np.array([0.25, 0.4, 0.475]), axis=0),
+            atol=1e-12)
 
 
 def test_multiclass_keeps_labels_and_chunking_changes_nothing(rng, monkeypatch):
@@ -168,7 +173,7 @@ def test_epistemic_on_moons_grows_away_from_the_data(quick_posterior, moons):
 
 
 def test_regression_scores_of_a_summary(rng):
-    from pymc_bnn.metrics import crps_ensemble, regression_summary
+    from pymc_bnn.metrics import coverage_by_level, crps_ensemble, regression_summary
 
     posterior = _linear_posterior(Gaussian(), rng.normal(1, 0.1, size=100), 0.0,
                                   preprocessing=STANDARD, extra={"sigma": np.full(100, 0.5)})
@@ -179,3 +184,6 @@ def test_regression_scores_of_a_summary(rng):
     assert scores["coverage"] == pytest.approx(0.9, abs=0.04)
     assert scores["rmse"] == pytest.approx(0.5, abs=0.05)
     assert scores["crps"] == crps_ensemble(y, summary["samples"].values)
+    levels, observed = coverage_by_level(y, posterior.uncertainty(X, level=[0.5, 0.8, 0.95]))
+    np.testing.assert_array_equal(levels, [0.5, 0.8, 0.95])
+    np.testing.assert_allclose(observed, levels, atol=0.06)

@@ -175,6 +175,16 @@ def interval_width(lower, upper) -> float:
     return float(np.mean(np.asarray(upper) - np.asarray(lower)))
 
 
+def coverage_by_level(y_true, summary) -> tuple[np.ndarray, np.ndarray]:
+    """(nominal levels (L,), observed coverage (L,)) of a regression `predictive_summary`
+    computed with a list of levels, e.g. level=[0.1, 0.2, …, 0.9]."""
+    levels = np.atleast_1d(summary["level"].values)
+    lower = np.atleast_2d(summary["lower"].values)
+    upper = np.atleast_2d(summary["upper"].values)
+    observed = [interval_coverage(y_true, lo, hi) for lo, hi in zip(lower, upper)]
+    return levels, np.asarray(observed)
+
+
 def crps_gaussian(y_true, mean, sd) -> float:
     """Mean continuous ranked probability score of Normal(mean, sd) forecasts (user units).
 

@@ -121,6 +121,93 @@ def prior_functions(x, draws, *, ax=None, n_lines: int = 30, interval: float = 0
     return ax
 
 
+def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_classes: int = 2):
+    """Total, aleatoric and epistemic uncertainty over a 2-D grid, side by side (nats).
+
+    total, aleatoric, epistemic: (n, n) predictive entropy, expected entropy and mutual
+    information (see `pymc_bnn.uncertainty`). Total and aleatoric share the scale [0, log K];
+    epistemic has its own, usually much smaller, scale. Returns the Figure (three Axes).
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    top = float(np.log(n_classes))
+    panels = [
+        (total, "Total: predictive entropy", "magma", 0.0, top),
+        (aleatoric, "Aleatoric: expected entropy", "magma", 0.0, top),
+        (epistemic, "Epistemic: mutual information", "viridis", 0.0, None),
+    ]
+    for ax, (values, title, cmap, vmin, vmax) in zip(axes, panels):
+        surface(xx, yy, values, X=X, y=y, ax=ax, title=title, cmap=cmap, label="nats",
+                vmin=vmin, vmax=vmax)
+    return fig
+
+
+def reliability_diagram(y_true, proba, *, n_bins: int | None = None, ax=None, classes=None,
+                        title="Reliability diagram"):
+    """Accuracy against top-class confidence per equal-width bin, with the ECE in the legend.
+
+    proba: P(y=1) (n,) or class probabilities (n, K); bins as in
+    `pymc_bnn.metrics.reliability_bins`. Bars below the diagonal: overconfident there.
+    """
+    from pymc_bnn.metrics import ECE_BINS, reliability_bins
+
+    bins = reliability_bins(y_true, proba, n_bins or ECE_BINS, classes=classes)
+    ax = _axes(ax, figsize=(5.2, 5.0))
+    width = np.diff(bins.edges)
+    filled = bins.count > 0
+    ax.bar(bins.edges[:-1][filled], bins.accuracy[filled], width=width[filled], align="edge",
+           color="C0", edgecolor="white", alpha=0.85,
+           label=f"accuracy per bin (ECE = {bins.ece:.3f})")
+    ax.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1, label="perfect calibration")
+    ax.plot(bins.confidence[filled], bins.accuracy[filled], "o", color="C3", ms=4,
+            label="mean confidence")
+    for x, c, n in zip(bins.edges[:-1][filled], bins.accuracy[filled], bins.count[filled]):
+        ax.annotate(str(int(n)), (x + width[0] / 2, c), ha="center", va="bottom", fontsize=7,
+                    color="0.3")
+    ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="confidence (top-class probability)",
+           ylabel="accuracy", title=title, aspect="equal")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    return ax
+
+
+def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=None,
+                     n_sd: float = 2.0, ax=None, title="Predictive mean and uncertainty",
+                     xlabel="$x$", ylabel="$y$"):
+    """Mean ± n_sd·aleatoric sd (noise) inside mean ± n_sd·total sd (noise and weights).
+
+    x, mean, aleatoric_sd, total_sd: (n,) along one input (sorted here); where the outer band
+    is much wider than the inner one, the model is unsure of the function, not of the noise.
+    """
+    ax = _axes(ax, figsize=(7.0, 4.2))
+    order = np.argsort(np.asarray(x))
+    x, mean = np.asarray(x)[order], np.asarray(mean)[order]
+    aleatoric_sd, total_sd = np.asarray(aleatoric_sd)[order], np.asarray(total_sd)[order]
+    ax.fill_between(x, mean - n_sd * total_sd, mean + n_sd * total_sd, color="C0", alpha=0.2,
+                    lw=0, label=f"± {n_sd:g} sd total (noise + weights)")
+    ax.fill_between(x, mean - n_sd * aleatoric_sd, mean + n_sd * aleatoric_sd, color="C0",
+                    alpha=0.35, lw=0, label=f"± {n_sd:g} sd aleatoric (noise)")
+    ax.plot(x, mean, color="C0", lw=1.6, label="predictive mean")
+    if X_train is not None and y_train is not None:
+        ax.scatter(np.ravel(X_train), y_train, s=8, color="black", alpha=0.6, label="data")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(loc="best", frameon=False, fontsize=8)
+    return ax
+
+
+def coverage_curve(nominal, observed, *, ax=None, title="Interval coverage"):
+    """Observed share of targets inside the central intervals against their nominal level.
+
+    nominal, observed: (L,) e.g. from `pymc_bnn.metrics.coverage_by_level`. Points below the
+    diagonal: intervals too narrow (overconfident); above: too wide.
+    """
+    ax = _axes(ax, figsize=(5.0, 5.0))
+    ax.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1, label="perfect coverage")
+    ax.plot(nominal, observed, "o-", color="C0", label="observed")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="nominal level", ylabel="observed coverage",
+           title=title, aspect="equal")
+    ax.legend(loc="upper left", frameon=False)
+    return ax
+
+
 def save(ax_or_fig, path, dpi: int = 130) -> None:
     """Write the figure to `path` (format from the suffix) and close it."""
     fig = getattr(ax_or_fig, "figure", ax_or_fig)

@@ -19,7 +19,7 @@ the weights). `predictive_summary` gives both splits, per point, as an xarray Da
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import entr, kl_div
+from scipy.special import entr
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.validation import check_features
@@ -42,10 +42,11 @@ def _as_probs(probs) -> np.ndarray:
             f"probs must be (draws, obs, classes) or (draws, obs) for P(y = 1), got shape "
             f"{probs.shape}; pass Posterior.predictive_draws(X)['probs']"
         )
-    if not np.all(np.isfinite(probs)):
+    low, high = probs.min(), probs.max()  # NaN propagates through both
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise InvalidInputError("probs contains NaN/inf; check the posterior draws for divergence")
-    # Rounding can push a probability a hair outside [0, 1]; entr(x<0) would be -inf.
-    return np.clip(probs, 0.0, 1.0)
+    # Rounding can push a probability a hair outside [0, 1], where its log is undefined.
+    return np.clip(probs, 0.0, 1.0) if low < 0.0 or high > 1.0 else probs
 
 
 def _entropy(probs: np.ndarray) -> np.ndarray:
@@ -53,15 +54,27 @@ def _entropy(probs: np.ndarray) -> np.ndarray:
     return entr(probs).sum(axis=-1)
 
 
+def _p_log_q(probs: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Σ_k p_k log q_k over the last axis, with 0·log 0 = 0 (q_k = 0 only where p_k = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0·log 0 is NaN here, set to 0 next
+        terms = probs * np.log(q)
+    return np.where(probs > 0.0, terms, 0.0).sum(axis=-1)
+
+
 def _mean_over_draws(probs: np.ndarray) -> np.ndarray:
     """Mean over axis 0, shifted so that it is exactly p_0 when every draw equals p_0."""
     return probs[0] + (probs - probs[0]).mean(axis=0)
 
 
-def _mutual_information(probs: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    # kl_div(p, q) = p log(p/q) − p + q ≥ 0 elementwise; the −p + q terms sum to 0 over
-    # classes. Rounding in the mean can leave the sum a few 1e-17 below 0; the truth is not.
-    return np.maximum(kl_div(probs, mean).sum(axis=-1).mean(axis=0), 0.0)
+def _decomposition(probs: np.ndarray, mean: np.ndarray):
+    """(total, aleatoric, epistemic) from clipped probs (S, n, K) and their mean (n, K)."""
+    p_log_p = _p_log_q(probs, probs)  # (S, n): minus each draw's entropy
+    # KL(p_s || mean) = Σ p log p − Σ p log mean, per draw. Both sums are formed the same way,
+    # so a draw equal to the mean gives exactly 0; rounding elsewhere stays ~1e-16 and the
+    # mean over draws cannot go below 0 except by that rounding, which is clipped.
+    kl_per_draw = p_log_p - _p_log_q(probs, mean)
+    epistemic = np.maximum(kl_per_draw.mean(axis=0), 0.0)
+    return _entropy(mean), -p_log_p.mean(axis=0), epistemic
 
 
 def entropy_decomposition(probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,13 +84,11 @@ def entropy_decomposition(probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     total = predictive entropy, aleatoric = expected entropy, epistemic = mutual information;
     total = aleatoric + epistemic up to rounding (~1e-15), and all lie in [0, log K].
     The mutual information is computed as the mean KL divergence of each draw from the mean,
-    mean_s KL(p_s || mean p), whose terms are each ≥ 0: a small epistemic part next to a large
-    entropy does not drown in the cancellation of total − aleatoric, and it is exactly 0 when
-    every draw is the same network.
+    mean_s KL(p_s || mean p), not as total − aleatoric: it is exactly 0 when every draw is the
+    same network, and never negative.
     """
     probs = _as_probs(probs)
-    mean = _mean_over_draws(probs)
-    return _entropy(mean), _entropy(probs).mean(axis=0), _mutual_information(probs, mean)
+    return _decomposition(probs, _mean_over_draws(probs))
 
 
 def predictive_entropy(probs) -> np.ndarray:
@@ -87,7 +98,8 @@ def predictive_entropy(probs) -> np.ndarray:
 
 def expected_entropy(probs) -> np.ndarray:
     """Aleatoric uncertainty, mean over draws of H[p_s], (n,) nats. probs: (S, n, K) or (S, n)."""
-    return _entropy(_as_probs(probs)).mean(axis=0)
+    probs = _as_probs(probs)
+    return -_p_log_q(probs, probs).mean(axis=0)
 
 
 def mutual_information(probs) -> np.ndarray:
@@ -95,8 +107,7 @@ def mutual_information(probs) -> np.ndarray:
 
     probs: (S, n, K) or (S, n). Also known as the BALD score (Houlsby et al. 2011).
     """
-    probs = _as_probs(probs)
-    return _mutual_information(probs, _mean_over_draws(probs))
+    return entropy_decomposition(probs)[2]
 
 
 def variation_ratio(probs) -> np.ndarray:
@@ -225,7 +236,13 @@ def _classification_chunk(probs: np.ndarray, levels: np.ndarray) -> dict[str, np
     probs = _as_probs(probs)
     total, aleatoric, epistemic = entropy_decomposition(probs)
     tails = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
-    bounds = np.quantile(probs, tails, axis=0)  # (2L, n, K)
+    if probs.shape[-1] == 2:  # P(class 0) = 1 − P(class 1): sort one class, not two
+        ends = np.quantile(probs[..., 1], tails, axis=0)  # (2L, n)
+        n_levels = len(levels)
+        flipped = 1.0 - np.concatenate([ends[n_levels:], ends[:n_levels]])
+        bounds = np.stack([flipped, ends], axis=-1)
+    else:
+        bounds = np.quantile(probs, tails, axis=0)  # (2L, n, K)
     mean = _mean_over_draws(probs)
     return {"probability": mean, "probability_lower": bounds[: len(levels)],
             "probability_upper": bounds[len(levels):], "predictive_entropy": total,
