@@ -120,7 +120,7 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     history = outcome.history[:, best]
     if not np.isfinite(history[-1:]).all():
         raise InferenceError(_nan_message(settings))
-    params = jax.tree_util.tree_map(lambda a: a[best], outcome.state["params"])
+    params = jax.tree_util.tree_map(lambda a: a[best], vi_loop.averaged_params(outcome.state))
     t0 = time.perf_counter()
     outputs, mean, sd = loop.draw(params, data, draws, jax.random.fold_in(key, 1))
     sample_s = time.perf_counter() - t0
@@ -184,12 +184,23 @@ def _starting_point(compiled, model, init, restarts, settings, rng):
     if init is not None:
         mu, sd = _from_posterior(compiled, init)
         return np.tile(mu, (restarts, 1)), np.tile(sd, (restarts, 1))
-    from pymc.initial_point import make_initial_point_fn
-
-    draw = make_initial_point_fn(model=model, default_strategy="prior", jitter_rvs=set())
+    draw = _prior_draw_function(compiled, model)
     seeds = rng.integers(0, 2**31 - 1, size=restarts)
     mu = np.stack([compiled.ravel(draw(int(s))) for s in seeds])
     return mu, np.full_like(mu, settings.init_sd)
+
+
+_PRIOR_DRAWS: dict = {}
+
+
+def _prior_draw_function(compiled, model):
+    """seed -> one prior draw of every value variable (cached per model structure)."""
+    if compiled.key not in _PRIOR_DRAWS:
+        from pymc.initial_point import make_initial_point_fn
+
+        _PRIOR_DRAWS[compiled.key] = make_initial_point_fn(
+            model=model, default_strategy="prior", jitter_rvs=set())
+    return _PRIOR_DRAWS[compiled.key]
 
 
 def _from_posterior(compiled, init):

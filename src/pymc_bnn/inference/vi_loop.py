@@ -15,6 +15,10 @@ import numpy as np
 
 _EXECUTABLES: dict[tuple, object] = {}
 _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
+# The result is an exponential moving average of the iterates (Polyak averaging, ~500 steps):
+# with a constant learning rate Adam's iterates jitter by about the learning rate around the
+# optimum, which on a closed-form test is a quarter of a posterior sd; the average is not.
+_AVERAGE_DECAY = 0.998
 # Draws are mapped to the constrained space this many at a time (bounded memory).
 _DRAW_CHUNK = 1000
 
@@ -55,6 +59,15 @@ def marginal_sd(family: str, params) -> np.ndarray:
     return np.sqrt(np.sum(chol**2, axis=1))
 
 
+def averaged_params(state: dict) -> dict:
+    """The bias-corrected moving average of the iterates, per restart (leading axis)."""
+    import jax
+
+    correction = 1.0 - _AVERAGE_DECAY ** state["t"]
+    return jax.tree_util.tree_map(
+        lambda a: a / correction.reshape((-1,) + (1,) * (a.ndim - 1)), state["average"])
+
+
 @dataclass(frozen=True)
 class Outcome:
     state: dict
@@ -87,7 +100,7 @@ class Loop:
         else:
             params = {"mu": mu, "chol": jax.vmap(jnp.diag)(jnp.log(jnp.asarray(sd)))}
         zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-        return {"params": params, "m": zeros, "v": zeros,
+        return {"params": params, "m": zeros, "v": zeros, "average": zeros,
                 "t": jnp.zeros(self.restarts), "key": jax.random.split(key, self.restarts)}
 
     def _chunk_function(self):
@@ -126,7 +139,10 @@ class Loop:
             step = learning_rate * jnp.sqrt(1 - _ADAM_B2**t) / (1 - _ADAM_B1**t)
             params = jax.tree_util.tree_map(  # gradient *ascent* on the ELBO
                 lambda p, m, v: p + step * m / (jnp.sqrt(v) + _ADAM_EPS), state["params"], m, v)
-            new = {"params": params, "m": m, "v": v, "t": t, "key": key}
+            average = jax.tree_util.tree_map(
+                lambda a, p: _AVERAGE_DECAY * a + (1 - _AVERAGE_DECAY) * p,
+                state["average"], params)
+            new = {"params": params, "m": m, "v": v, "average": average, "t": t, "key": key}
             # steps past the requested maximum (the tail of the last chunk) change nothing
             return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, state), value
 

@@ -1,0 +1,188 @@
+"""Compiled ADVI against closed-form posteriors, and the behaviour of its loop."""
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from pymc_bnn import build_model, fit
+from pymc_bnn.errors import ConvergenceWarning, InferenceError
+from pymc_bnn.inference import vi, vi_loop
+
+PRIOR_SD, NOISE_SD = 10.0, 1.0
+
+
+def normal_means_model(y):
+    """mu_j ~ N(0, 10²), y_ij ~ N(mu_j, 1): the posterior of each mu_j is an independent Normal."""
+    coords = {"obs": np.arange(y.shape[0]), "group": np.arange(y.shape[1])}
+    with pm.Model(coords=coords) as model:
+        y_data = pm.Data("y_data", y, dims=("obs", "group"))
+        mu = pm.Normal("mu", 0.0, PRIOR_SD, dims="group")
+        pm.Normal("y", mu, NOISE_SD, observed=y_data, dims=("obs", "group"))
+    return model
+
+
+def normal_means_posterior(y):
+    precision = 1 / PRIOR_SD**2 + y.shape[0] / NOISE_SD**2
+    return y.sum(axis=0) / NOISE_SD**2 / precision, np.full(y.shape[1], precision**-0.5)
+
+
+@pytest.fixture(scope="module")
+def grouped_data():
+    return np.random.default_rng(0).normal([-2.0, 0.5, 3.0], NOISE_SD, size=(200, 3))
+
+
+def _variational(result, name):
+    group = result.idata["variational"]
+    return group[f"{name}__mean"].values, group[f"{name}__sd"].values
+
+
+def test_advi_recovers_independent_normal_means(grouped_data):
+    mean, sd = normal_means_posterior(grouped_data)
+    result = vi.run_advi(normal_means_model(grouped_data), draws=4000, random_seed=1,
+                         progress=False, mc_samples=16, steps=6000, tol=0)
+    q_mean, q_sd = _variational(result, "mu")
+    np.testing.assert_allclose(q_mean, mean, rtol=0.01, atol=0.15 * sd[0])
+    np.testing.assert_allclose(q_sd, sd, rtol=0.05)
+    draws = result.idata["posterior"]["mu"].values.reshape(-1, 3)
+    np.testing.assert_allclose(draws.std(axis=0), sd, rtol=0.05)
+
+
+def test_minibatches_scale_the_likelihood(grouped_data):
+    """With 40 of 200 rows per step the posterior is the same: the likelihood is scaled by 5."""
+    mean, sd = normal_means_posterior(grouped_data)
+    result = vi.run_advi(normal_means_model(grouped_data), draws=100, random_seed=2,
+                         progress=False, minibatch_size=40, mc_samples=8, steps=8000, tol=0,
+                         learning_rate=0.005)
+    q_mean, q_sd = _variational(result, "mu")
+    np.testing.assert_allclose(q_mean, mean, atol=0.3 * sd[0])
+    np.testing.assert_allclose(q_sd, sd, rtol=0.15)
+
+
+def conjugate_regression():
+    """y = a + b·x + N(0, 1) with x far from 0, so a and b are strongly anti-correlated."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(2.0, 4.0, size=30)
+    y = 1.0 + 0.5 * x + rng.normal(0, NOISE_SD, size=30)
+    with pm.Model(coords={"obs": np.arange(30)}) as model:
+        x_data = pm.Data("x", x, dims="obs")
+        a = pm.Normal("a", 0.0, PRIOR_SD)
+        b = pm.Normal("b", 0.0, PRIOR_SD)
+        pm.Normal("y", a + b * x_data, NOISE_SD, observed=y, dims="obs")
+    design = np.column_stack([np.ones_like(x), x])
+    cov = np.linalg.inv(design.T @ design / NOISE_SD**2 + np.eye(2) / PRIOR_SD**2)
+    mean = cov @ design.T @ y / NOISE_SD**2
+    return model, mean, cov
+
+
+def _correlation(cov):
+    return cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+
+
+def test_fullrank_recovers_correlation_that_meanfield_cannot():
+    model, mean, cov = conjugate_regression()
+    assert _correlation(cov) < -0.9
+    options = dict(draws=4000, random_seed=4, progress=False, mc_samples=8, steps=8000, tol=0)
+    full = vi.run_fullrank_advi(model, **options)
+    draws = np.column_stack([full.idata["posterior"][v].values.ravel() for v in ("a", "b")])
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=0.1 * np.sqrt(cov[0, 0]))
+    np.testing.assert_allclose(np.cov(draws.T), cov, rtol=0.1)
+    assert abs(np.corrcoef(draws.T)[0, 1] - _correlation(cov)) < 0.02
+
+    diagonal = vi.run_advi(model, **options)
+    draws = np.column_stack([diagonal.idata["posterior"][v].values.ravel() for v in ("a", "b")])
+    assert abs(np.corrcoef(draws.T)[0, 1]) < 0.05
+    # mean-field matches the conditional, not the marginal, spread: far too narrow here
+    assert np.all(draws.std(axis=0) < 0.5 * np.sqrt(np.diag(cov)))
+
+
+def two_mode_model():
+    """y = theta² + noise with y = 4: modes at theta = ±2; the prior N(1, 2) favours +2 by 1 nat."""
+    with pm.Model() as model:
+        theta = pm.Normal("theta", 1.0, 2.0)
+        pm.Normal("y", theta**2, 0.3, observed=np.array([4.0]))
+    return model
+
+
+def test_restarts_keep_the_best_elbo():
+    model = two_mode_model()
+    single = [vi.run_advi(model, draws=200, random_seed=s, progress=False, restarts=1, steps=2000,
+                          tol=0).idata["posterior"]["theta"].values.mean() for s in range(8)]
+    assert min(single) < -1.5 < 1.5 < max(single)  # one restart lands in either mode
+    result = vi.run_advi(model, draws=200, random_seed=0, progress=False, restarts=8,
+                         steps=2000, tol=0)
+    elbos = np.array(result.diagnostics["restart_elbos"])
+    assert elbos.max() - elbos.min() > 0.5  # some restarts found the worse mode...
+    assert result.diagnostics["best_restart"] == int(np.argmax(elbos))
+    assert result.idata["posterior"]["theta"].values.mean() == pytest.approx(2.0, abs=0.1)
+    assert np.mean(result.elbo[-1000:]) == pytest.approx(elbos.max())
+
+
+@pytest.fixture(scope="module")
+def seed_bnn(small_moons):
+    return build_model(small_moons.X_train, small_moons.y_train)
+
+
+def test_convergence_check_stops_early_and_warns_when_it_cannot(seed_bnn):
+    converged = fit(seed_bnn, "advi", steps=30_000, draws=10, progress=False, restarts=1)
+    assert converged.diagnostics["converged"]
+    assert converged.diagnostics["steps_run"] < 30_000
+    assert len(converged.elbo) == converged.diagnostics["steps_run"]
+    with pytest.warns(ConvergenceWarning, match="raise steps="):
+        short = fit(seed_bnn, "advi", steps=1500, draws=10, progress=False, restarts=1)
+    assert not short.diagnostics["converged"] and short.diagnostics["steps_run"] == 1500
+    fixed = fit(seed_bnn, "advi", steps=1200, tol=0, draws=10, progress=False, restarts=1)
+    assert fixed.diagnostics["steps_run"] == 1200
+
+
+def test_ctrl_c_keeps_the_state_so_far(seed_bnn, small_moons):
+    def interrupt_after_two_chunks(info):
+        if info["step"] >= 1000:
+            raise KeyboardInterrupt
+
+    post = fit(seed_bnn, "advi", steps=30_000, draws=50, progress=False, restarts=1,
+               chunk_steps=500, callback=interrupt_after_two_chunks)
+    assert post.interrupted
+    assert post.diagnostics["steps_run"] == 1000 and len(post.elbo) == 1000
+    p = post.predict(small_moons.X_test)["mean"].values
+    assert np.all(np.isfinite(p)) and np.mean((p > 0.5) == small_moons.y_test) > 0.7
+
+
+def test_exploding_elbo_raises_with_the_fix(seed_bnn):
+    with pytest.raises(InferenceError, match="lower learning_rate"):
+        fit(seed_bnn, "advi", steps=1000, learning_rate=1e4, draws=10, progress=False,
+            restarts=1)
+
+
+def test_refit_on_new_data_of_the_same_shape_does_not_recompile(small_moons):
+    X, y = small_moons.X_train, small_moons.y_train
+    first = fit(build_model(X, y), "advi", steps=600, tol=0, draws=20, progress=False)
+    n_compiled = len(vi_loop._EXECUTABLES)
+    again = fit(build_model(X[::-1] + 0.1, y[::-1]), "advi", steps=600, tol=0, draws=20,
+                progress=False, random_seed=5)
+    assert len(vi_loop._EXECUTABLES) == n_compiled
+    assert again.diagnostics["steps_run"] == first.diagnostics["steps_run"] == 600
+
+
+def test_warm_start_begins_where_the_last_fit_ended(seed_bnn):
+    cold = fit(seed_bnn, "advi", steps=4000, tol=0, draws=200, progress=False, restarts=1)
+    warm = fit(seed_bnn, "advi", steps=500, tol=0, draws=200, progress=False, init=cold)
+    assert warm.settings["warm_start"] and warm.settings["restarts"] == 1
+    assert np.mean(warm.elbo[:100]) > np.mean(cold.elbo[:100]) + 20
+    assert np.mean(warm.elbo[:100]) == pytest.approx(np.mean(cold.elbo[-500:]), abs=3)
+
+
+def test_direct_prediction_matches_sample_posterior_predictive(seed_bnn, small_moons):
+    post = fit(seed_bnn, "advi", steps=3000, draws=2000, progress=False, random_seed=6)
+    X_test = small_moons.X_test
+    direct = post.predict(X_test)["mean"].values
+    model = seed_bnn.model
+    with model:
+        pm.set_data({"X": X_test, "y_data": np.zeros(len(X_test), dtype="int32")},
+                    coords={"obs": np.arange(len(X_test))})
+        ppc = pm.sample_posterior_predictive(post.idata, var_names=["y"], random_seed=6,
+                                             progressbar=False)
+        pm.set_data({"X": small_moons.X_train, "y_data": small_moons.y_train.astype("int32")},
+                    coords={"obs": np.arange(len(small_moons.X_train))})
+    sampled = ppc["posterior_predictive"]["y"].values.reshape(-1, len(X_test)).mean(axis=0)
+    mc_error = np.sqrt(np.clip(direct * (1 - direct), 1e-4, None) / 2000)
+    assert np.all(np.abs(sampled - direct) < 4.5 * mc_error)
