@@ -29,7 +29,13 @@ def test_demo_with_seed_settings_writes_everything(tmp_path):
     assert metrics["accuracy"] >= 0.90
     assert metrics["settings"]["steps"] == 30_000 and metrics["settings"]["draws"] == 5000
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == len(FIGURES)
+    # Calibrated probabilities, and epistemic uncertainty that grows away from the data.
+    assert metrics["ece"] <= 0.05 and 0 < metrics["brier"] < 0.1
+    u = metrics["uncertainty"]
+    assert u["epistemic_far_mean"] > 2 * u["epistemic_train_mean"]
+    assert u["aleatoric_train_mean"] > u["epistemic_train_mean"]
+    assert "Uncertainty: noise or ignorance?" in page and "ECE" in page
     assert "accuracy" in page and "Uncertainty" in page
     assert "report.html" in result.stdout and "accuracy" in result.stdout
 

@@ -161,9 +161,9 @@ def test_epistemic_on_moons_grows_away_from_the_data(quick_posterior, moons):
     def epistemic(X):
         return quick_posterior.uncertainty(X, max_draws=300)["mutual_information"].values
 
+    # Far = more than 1.5 (standardised units) from every training point. Not the corners
+    # (±3, ±3) one by one: a corner deep on one class's side can stay certain for every draw.
     at_training_points = epistemic(moons.X_train).mean()
-    corners = np.array([[3.0, 3.0], [3.0, -3.0], [-3.0, 3.0], [-3.0, -3.0]])
-    assert epistemic(corners).mean() > 1.5 * at_training_points
     grid, _, _ = grid_2d(n=30)
     distance, _ = cKDTree(moons.X_train).query(grid)
     assert epistemic(grid[distance > 1.5]).mean() > 2 * at_training_points

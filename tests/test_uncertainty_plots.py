@@ -36,7 +36,8 @@ def test_reliability_diagram_shows_bins_and_the_ece(rng):
     labels = ax.get_legend_handles_labels()[1]
     assert f"accuracy per bin (ECE = {ece:.3f})" in labels
     filled = int((metrics.reliability_bins(y, p, 10).count > 0).sum())
-    assert len(ax.patches) == filled == 5  # binary top-class confidence lies in [0.5, 1]
+    assert len(ax.patches) == 2 * filled  # accuracy bars and gap bars
+    assert filled == 5  # binary top-class confidence lies in [0.5, 1]
 
 
 def test_regression_bands_nest_aleatoric_inside_total(rng):

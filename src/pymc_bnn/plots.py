@@ -157,9 +157,10 @@ def reliability_diagram(y_true, proba, *, n_bins: int | None = None, ax=None, cl
     ax.bar(bins.edges[:-1][filled], bins.accuracy[filled], width=width[filled], align="edge",
            color="C0", edgecolor="white", alpha=0.85,
            label=f"accuracy per bin (ECE = {bins.ece:.3f})")
+    ax.bar(bins.edges[:-1][filled], (bins.confidence - bins.accuracy)[filled],
+           bottom=bins.accuracy[filled], width=width[filled], align="edge", color="C3",
+           alpha=0.3, edgecolor="C3", hatch="//", label="gap to mean confidence")
     ax.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1, label="perfect calibration")
-    ax.plot(bins.confidence[filled], bins.accuracy[filled], "o", color="C3", ms=4,
-            label="mean confidence")
     for x, c, n in zip(bins.edges[:-1][filled], bins.accuracy[filled], bins.count[filled]):
         ax.annotate(str(int(n)), (x + width[0] / 2, c), ha="center", va="bottom", fontsize=7,
                     color="0.3")
