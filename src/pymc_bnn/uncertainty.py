@@ -58,7 +58,16 @@ def _p_log_q(probs: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Σ_k p_k log q_k over the last axis, with 0·log 0 = 0 (q_k = 0 only where p_k = 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):  # 0·log 0 is NaN here, set to 0 next
         terms = probs * np.log(q)
-    return np.where(probs > 0.0, terms, 0.0).sum(axis=-1)
+    return _sum_classes(np.where(probs > 0.0, terms, 0.0))
+
+
+def _sum_classes(values: np.ndarray) -> np.ndarray:
+    """Sum over the (short) class axis, class by class: several times faster than a NumPy
+    reduction over a length-2 last axis, and always in the same order."""
+    total = values[..., 0].copy()
+    for k in range(1, values.shape[-1]):
+        total += values[..., k]
+    return total
 
 
 def _mean_over_draws(probs: np.ndarray) -> np.ndarray:
