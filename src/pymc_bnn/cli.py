@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit the seed's 2→5→5→1 tanh BNN to two moons and write five figures, "
                     "metrics.json and a self-contained report.html.",
     )
-    demo.add_argument("--out", default="pymc-bnn-demo", help="output folder (default: ./pymc-bnn-demo)")
+    demo.add_argument("--out", default=None,
+                      help="output folder (default: ./pymc-bnn-demo, or "
+                           "./pymc-bnn-hierarchical with --hierarchical)")
     demo.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(ENGINES),
                       help=f"inference engine (default: {DEFAULT_METHOD})")
     demo.add_argument("--steps", type=_positive_int, default=30_000,
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="posterior draws (default: 5000)")
     demo.add_argument("--hidden", type=_widths, default=(5, 5),
                       help="hidden layer widths, comma-separated (default: 5,5)")
+    demo.add_argument("--hierarchical", action="store_true",
+                      help="grouped two moons: compare partial, complete and no pooling")
     _add_common(demo)
     demo.set_defaults(handler=_cmd_demo)
     return parser
@@ -78,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_demo(args, console: Console) -> int:
     from pymc_bnn.demo import DemoSettings, run_demo
 
+    if args.hierarchical:
+        return _cmd_demo_hierarchical(args, console)
+    args.out = args.out or "pymc-bnn-demo"
     settings = DemoSettings(method=args.method, seed=args.seed, steps=args.steps,
                             draws=args.draws, hidden=args.hidden)
     status = None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
@@ -91,6 +98,22 @@ def _cmd_demo(args, console: Console) -> int:
         )
         if metrics.get("interrupted"):
             console.print("[yellow]The fit was interrupted; results use the state reached so far.[/]")
+        console.print(f"Report: [link]{_report_path(args.out)}[/]")
+    return EXIT_OK
+
+
+def _cmd_demo_hierarchical(args, console: Console) -> int:
+    from pymc_bnn.demo_hierarchical import HierarchicalDemoSettings, run_hierarchical_demo
+
+    args.out = args.out or "pymc-bnn-hierarchical"
+    settings = HierarchicalDemoSettings(method=args.method, seed=args.seed, steps=args.steps,
+                                        draws=args.draws, hidden=args.hidden)
+    status = None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
+    metrics = run_hierarchical_demo(args.out, settings, progress=not args.quiet, status=status)
+    if not args.quiet:
+        accuracy = metrics["pooling_accuracy"]
+        console.print("[bold]mean held-out accuracy[/]   " + "   ".join(
+            f"{key} {value:.3f}" for key, value in accuracy.items()))
         console.print(f"Report: [link]{_report_path(args.out)}[/]")
     return EXIT_OK
 

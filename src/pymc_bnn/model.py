@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pymc_bnn import groups as grouping
 from pymc_bnn.likelihoods import Likelihood, get_likelihood
 from pymc_bnn.network import NetworkSpec, bias_name, forward, weight_name
 from pymc_bnn.priors import Prior, get_prior
@@ -32,6 +33,7 @@ class BNNModel:
     n_obs: int = 0
     preprocessing: dict = field(default_factory=dict)
     likelihood_params: tuple[str, ...] = ()
+    groups: dict | None = None  # JSON-able group record (`pymc_bnn.groups.group_record`)
 
     @property
     def weight_names(self) -> list[str]:
@@ -53,6 +55,9 @@ def build_model(
     prior: str | Prior | None = None,
     likelihood: str | Likelihood = "bernoulli",
     feature_names: Sequence[str] | None = None,
+    groups=None,
+    pooling: str | None = None,
+    group_spread: float = 1.0,
 ) -> BNNModel:
     """Turn data (X: (n_obs, n_features), y: (n_obs,)) and a network into a `BNNModel`.
 
@@ -66,13 +71,26 @@ def build_model(
     `prior` and `likelihood` take a name (see `pymc_bnn.priors.PRIORS`,
     `pymc_bnn.likelihoods.LIKELIHOODS`) or an object, e.g. `HorseshoePrior(global_scale=0.1)`
     or `StudentT(df=4)`.
+
+    `groups` (one hashable label per row: strings, numbers or tuples of them, or the name of a
+    column of a DataFrame X, which is then not a feature) makes the network
+    hierarchical with `pooling` "partial" (the default with groups: group weights drawn around
+    population weights, learned spread `group_sd_i` ~ HalfNormal(group_spread/sqrt(fan_in)) per
+    layer, non-centred), "complete" (one shared network; the labels are recorded) or "none"
+    (an independent network per group with the ordinary prior). See `pymc_bnn.groups`.
     """
     import pymc as pm
 
+    X, groups = grouping.split_group_column(X, groups)
     X = check_features(X)
     y = check_target(y, n_obs=X.shape[0])
     likelihood = get_likelihood(likelihood)
     prior = get_prior(prior)
+    pooling = grouping.check_pooling(pooling, groups, prior)
+    group_record = None
+    if pooling is not None:
+        group_codes, group_labels = grouping.encode_groups(groups, n_obs=X.shape[0])
+        group_record = grouping.group_record(pooling, group_labels, group_codes, group_spread)
     y, preprocessing = likelihood.prepare_target(y)
     n_outputs = likelihood.n_outputs(y)
     if spec is None:
@@ -101,21 +119,37 @@ def build_model(
         "output": np.arange(spec.n_outputs),
         **{f"hidden_{i}": np.arange(w) for i, w in enumerate(spec.hidden)},
     }
+    if group_record is not None:
+        coords[grouping.GROUP_DIM] = group_record["coords"]
     with pm.Model(coords=coords) as model:
         X_data = pm.Data("X", X, dims=("obs", "feature"))
         y_data = pm.Data("y_data", y, dims="obs")
-        weights, biases = [], []
-        for layer, shape in enumerate(spec.weight_shapes()):
-            dims = spec.layer_dims(layer)
-            weights.append(prior.weight(weight_name(layer), shape=shape, dims=dims, layer=layer))
-            if spec.bias:
-                biases.append(
-                    prior.bias(bias_name(layer), shape=(shape[1],), dims=(dims[1],), layer=layer)
-                )
-        eta = forward(spec, X_data, weights, biases if spec.bias else None, backend="pytensor")
+        if grouping.is_grouped(group_record):
+            group_index = pm.Data(grouping.GROUP_INDEX, group_codes, dims="obs")
+            weights, biases = grouping.add_group_parameters(
+                spec, prior, pooling, group_spread=group_spread)
+            eta = grouping.grouped_forward(spec, X_data, group_index, weights, biases,
+                                           backend="pytensor")
+        else:
+            weights, biases = _add_network_parameters(spec, prior)
+            eta = forward(spec, X_data, weights, biases, backend="pytensor")
         likelihood_params = likelihood.observe(eta, y_data)
     return BNNModel(
         spec=spec, prior=prior, likelihood=likelihood, model=model,
         feature_names=feature_names, output=eta, n_obs=X.shape[0],
         preprocessing=preprocessing, likelihood_params=tuple(likelihood_params),
+        groups=group_record,
     )
+
+
+def _add_network_parameters(spec: NetworkSpec, prior: Prior) -> tuple[list, list | None]:
+    """Weights (fan_in, fan_out) and, with biases, bias vectors of every layer, from the prior."""
+    weights, biases = [], []
+    for layer, shape in enumerate(spec.weight_shapes()):
+        dims = spec.layer_dims(layer)
+        weights.append(prior.weight(weight_name(layer), shape=shape, dims=dims, layer=layer))
+        if spec.bias:
+            biases.append(
+                prior.bias(bias_name(layer), shape=(shape[1],), dims=(dims[1],), layer=layer)
+            )
+    return weights, (biases if spec.bias else None)

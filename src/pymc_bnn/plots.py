@@ -214,3 +214,51 @@ def save(ax_or_fig, path, dpi: int = 130) -> None:
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
+
+
+def group_surfaces(xx, yy, proba_by_group, *, data_by_group=None, titles=None, ncols: int = 4,
+                   suptitle: str = ""):
+    """A grid of small probability maps, one per group; returns the Figure.
+
+    proba_by_group: (n_groups, n, n) P(y = 1) on the grid xx, yy; data_by_group: optional
+    list of (X (m, 2), y (m,)) points drawn on each map; titles: one per group.
+    """
+    n_groups = len(proba_by_group)
+    nrows = int(np.ceil(n_groups / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.3 * ncols, 2.3 * nrows + 0.4),
+                             layout="constrained", squeeze=False, sharex=True, sharey=True)
+    mesh = None
+    for g, ax in enumerate(axes.flat):
+        if g >= n_groups:
+            ax.set_axis_off()
+            continue
+        mesh = ax.contourf(xx, yy, proba_by_group[g], levels=np.linspace(0, 1, 21),
+                           cmap="RdBu_r", vmin=0.0, vmax=1.0)
+        if data_by_group is not None:
+            X, y = data_by_group[g]
+            for k, color in enumerate(CLASS_COLORS):
+                mask = np.asarray(y) == k
+                ax.scatter(X[mask, 0], X[mask, 1], s=9, color=color, edgecolors="black", lw=0.4)
+        ax.set(aspect="equal", xticks=[], yticks=[])
+        if titles is not None:
+            ax.set_title(titles[g], fontsize=9)
+    if mesh is not None:
+        fig.colorbar(mesh, ax=axes, label="P(y = 1)", shrink=0.6)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def accuracy_by_group(accuracies: dict, labels, *, ax=None,
+                      title="Held-out accuracy per group"):
+    """Dots per group for each method. accuracies: {method: (n_groups,) values in [0, 1]}."""
+    ax = _axes(ax, figsize=(7.0, 3.8))
+    x = np.arange(len(labels))
+    for k, (name, values) in enumerate(accuracies.items()):
+        values = np.asarray(values, dtype=float)
+        ax.plot(x, values, "o-", lw=0.8, ms=5, color=f"C{k}",
+                label=f"{name} (mean {values.mean():.3f})")
+    ax.set_xticks(x, [str(label) for label in labels], rotation=90 if len(labels) > 12 else 0)
+    ax.set(xlabel="group", ylabel="accuracy", title=title)
+    ax.legend(loc="lower right", frameon=False)
+    return ax

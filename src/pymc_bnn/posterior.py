@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from pymc_bnn import groups as grouping
 from pymc_bnn.likelihoods import Likelihood
 from pymc_bnn.network import NetworkSpec, bias_name, forward, forward_over_draws, weight_name
 from pymc_bnn.priors import Prior
@@ -34,6 +35,10 @@ class Posterior:
     preprocessing: JSON-able record of what was done to the data before fitting (e.g. target
     standardisation), so predictions come back in the user's units.
     likelihood_params: names of the likelihood's own posterior variables (e.g. "sigma").
+    groups: JSON-able record of a hierarchical fit (pooling, group labels, counts; see
+    `pymc_bnn.groups`), None for an ordinary network. Grouped posteriors hold `w_i_group`
+    (chain, draw, group, fan_in, fan_out); with partial pooling also the population `w_i` and
+    the spreads `group_sd_i`. Their predictions take `groups=` (one label per row of X).
     """
 
     spec: NetworkSpec
@@ -49,6 +54,7 @@ class Posterior:
     diagnostics: dict = field(default_factory=dict)
     preprocessing: dict = field(default_factory=dict)
     likelihood_params: tuple[str, ...] = ()
+    groups: dict | None = None
 
     @property
     def n_draws(self) -> int:
@@ -77,10 +83,32 @@ class Posterior:
         values = values.reshape(-1, *values.shape[2:])
         return values if index is None else values[index]
 
-    def network_output(self, X, *, max_draws: int | None = None) -> np.ndarray:
-        """Pre-link output per draw, (S, n_obs, n_outputs), computed in chunks of observations."""
+    def network_output(self, X, *, groups=None, unseen_groups: str = "population",
+                       max_draws: int | None = None) -> np.ndarray:
+        """Pre-link output per draw, (S, n_obs, n_outputs), computed in chunks of observations.
+
+        Hierarchical fits: `groups` gives each row's group (or names a column of a DataFrame X).
+        A known group uses its own weights; a group not seen in training uses new weights drawn
+        from the population per draw (partial pooling), or raises InvalidInputError naming it
+        with `unseen_groups="raise"` (group-only prediction).
+        """
+        X, groups = grouping.split_group_column(X, groups)
         X = check_features(X, n_features=self.spec.n_inputs)
-        weights, biases = self.parameter_draws(max_draws)
+        codes, labels = grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
+                                               unseen_groups=unseen_groups)
+        if not grouping.is_grouped(self.groups):
+            weights, biases = self.parameter_draws(max_draws)
+            return self._forward_in_chunks(X, weights, biases)
+        out = None
+        for rows, weights, biases in grouping.group_batches(self, labels, codes,
+                                                            max_draws=max_draws):
+            part = self._forward_in_chunks(X[rows], weights, biases)
+            if out is None:
+                out = np.empty((part.shape[0], X.shape[0], self.spec.n_outputs))
+            out[:, rows] = part
+        return out
+
+    def _forward_in_chunks(self, X: np.ndarray, weights, biases) -> np.ndarray:
         n_draws = weights[0].shape[0]
         out = np.empty((n_draws, X.shape[0], self.spec.n_outputs))
         for rows in _chunks(X.shape[0], n_draws, max(self.spec.widths)):
@@ -92,35 +120,51 @@ class Posterior:
         return {name: self._stacked(name, self._thin_index(max_draws))
                 for name in self.likelihood_params}
 
-    def predictive_draws(self, X, *, max_draws: int | None = None) -> dict[str, np.ndarray]:
+    def predictive_draws(self, X, *, groups=None, unseen_groups: str = "population",
+                         max_draws: int | None = None) -> dict[str, np.ndarray]:
         """Per-draw parameters of the predictive distribution at X, in the user's units.
 
         Classifiers: {"probs": (S, n_obs, n_classes)}; regression: {"mean", "scale", ...}
-        each (S, n_obs). See `Likelihood.predictive_params`.
+        each (S, n_obs). See `Likelihood.predictive_params`; `groups`, `unseen_groups` as for
+        `network_output`.
         """
-        eta = self.network_output(X, max_draws=max_draws)
+        eta = self.network_output(X, groups=groups, unseen_groups=unseen_groups,
+                                  max_draws=max_draws)
         params = self.likelihood_param_draws(max_draws)
         return self.likelihood.predictive_params(eta, params, self.preprocessing)
 
-    def mean_draws(self, X, *, max_draws: int | None = None) -> np.ndarray:
+    def mean_draws(self, X, *, groups=None, unseen_groups: str = "population",
+                   max_draws: int | None = None) -> np.ndarray:
         """The predictive mean per draw: P(y=1) (S, n_obs) for binary, class probabilities
         (S, n_obs, n_classes) for multiclass, E[y] (S, n_obs) for regression."""
-        return _mean_of(self.predictive_draws(X, max_draws=max_draws))
+        return _mean_of(self.predictive_draws(X, groups=groups, unseen_groups=unseen_groups,
+                                              max_draws=max_draws))
 
-    def predict(self, X, *, max_draws: int | None = None) -> xr.Dataset:
+    def predict(self, X, *, groups=None, unseen_groups: str = "population",
+                max_draws: int | None = None) -> xr.Dataset:
         """Posterior-predictive mean and its spread over draws, per observation.
 
         Returns a Dataset with `mean` (E[p] over draws: the predictive probability for
         classifiers) and `std` (sd of p over draws: the weight uncertainty), dims ("obs", ...).
         Computed by a fused, jitted JAX pass over draws in float32, chunk by chunk (memory stays
         bounded); float32 rounding (~1e-7 relative) is far below the Monte Carlo error of the
-        draws. `mean_draws` gives the per-draw values in float64.
+        draws. `mean_draws` gives the per-draw values in float64. Hierarchical fits need
+        `groups` (see `network_output`); their predictions are computed group by group in
+        NumPy (float64).
         """
-        X = check_features(X, n_features=self.spec.n_inputs)
-        mean, std = self._reduce_over_draws(X, max_draws)
+        if grouping.is_grouped(self.groups):
+            draws = self.mean_draws(X, groups=groups, unseen_groups=unseen_groups,
+                                    max_draws=max_draws)
+            mean, std = draws.mean(axis=0), draws.std(axis=0)
+        else:
+            X, groups = grouping.split_group_column(X, groups)
+            X = check_features(X, n_features=self.spec.n_inputs)
+            grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
+                                   unseen_groups=unseen_groups)  # validates groups
+            mean, std = self._reduce_over_draws(X, max_draws)
         dims = ["obs", "class"][: mean.ndim]
         return xr.Dataset({"mean": (dims, mean), "std": (dims, std)},
-                          coords={"obs": np.arange(X.shape[0])})
+                          coords={"obs": np.arange(mean.shape[0])})
 
     def _reduce_over_draws(self, X: np.ndarray, max_draws: int | None):
         """(mean, sd) over draws of `mean_draws`, via the jitted `_moments_function`."""

@@ -84,6 +84,7 @@ def fit(
         diagnostics=dict(result.diagnostics),
         preprocessing=dict(bnn.preprocessing),
         likelihood_params=tuple(bnn.likelihood_params),
+        groups=bnn.groups,
     )
 
 
