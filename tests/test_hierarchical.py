@@ -1,18 +1,25 @@
 """Hierarchical BNNs: the grouped model, pooling that pays off, and prediction for known and new groups."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
 
-from pymc_bnn import InvalidInputError, InvalidSettingError, build_model, forward
+from pymc_bnn import (
+    ConvergenceWarning,
+    InvalidInputError,
+    InvalidSettingError,
+    build_model,
+    forward,
+)
 from pymc_bnn.datasets import grouped_moons
 from pymc_bnn.demo_hierarchical import HierarchicalDemoSettings, fit_poolings, held_out_accuracy
 from pymc_bnn.groups import encode_groups, grouped_forward, record_labels
 
-# 12 groups × 30 training points (100 held out each); the demo's data and settings with fewer
-# steps and draws so the three fits stay within the test budget.
-SETTINGS = HierarchicalDemoSettings(steps=10_000, draws=400)
+# 12 groups × 30 training points (100 held out each): the demo's data and settings, with fewer
+# steps and draws and one ADVI run per fit (no restarts) so the three fits stay quick.
+SETTINGS = HierarchicalDemoSettings(steps=6000, draws=400, grid_size=30)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +30,9 @@ def grouped():
 
 @pytest.fixture(scope="module")
 def poolings(grouped):
-    return fit_poolings(grouped, SETTINGS)
+    with warnings.catch_warnings():  # 6000 steps stop short of the convergence test: on purpose
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit_poolings(grouped, SETTINGS, restarts=1)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -123,9 +132,10 @@ def test_hierarchical_beats_complete_and_no_pooling(grouped, poolings):
     """12 groups of 30 training points, each a two-moons problem rotated by its own angle
     (sd 60°): partial pooling is more accurate on held-out points than both extremes."""
     accuracy = {key: held_out_accuracy(p, grouped).mean() for key, p in poolings.items()}
-    # measured (advi, seed 0): hierarchical 0.???, pooled 0.???, unpooled 0.???
-    assert accuracy["hierarchical"] >= accuracy["pooled"] + 0.02, accuracy
-    assert accuracy["hierarchical"] >= accuracy["unpooled"] + 0.02, accuracy
+    # measured (advi, seed 0): hierarchical 0.908, pooled 0.846, unpooled 0.848: margins
+    # +0.062 and +0.059 (data seeds 1 and 2: +0.0?? and +0.0??); asserted: half of that.
+    assert accuracy["hierarchical"] >= accuracy["pooled"] + 0.03, accuracy
+    assert accuracy["hierarchical"] >= accuracy["unpooled"] + 0.03, accuracy
 
 
 # ---------------------------------------------------------------------------- prediction
@@ -181,3 +191,27 @@ def test_complete_pooling_predicts_the_same_for_every_group(grouped, poolings):
     np.testing.assert_array_equal(posterior.predict(X, groups=["g05"] * 10)["mean"].values, plain)
     np.testing.assert_array_equal(posterior.predict(X, groups=["new"] * 10)["mean"].values, plain)
     assert posterior.groups["pooling"] == "complete"
+
+
+def test_demo_report_and_pooling_accuracy(tmp_path, poolings):
+    from pymc_bnn.demo_hierarchical import run_hierarchical_demo
+
+    out = tmp_path / "hier"
+    metrics = run_hierarchical_demo(out, SETTINGS, posteriors=poolings, progress=False)
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["pooling_accuracy"] == metrics["pooling_accuracy"]
+    assert saved["pooling_accuracy"]["hierarchical"] > saved["pooling_accuracy"]["pooled"]
+    assert len(saved["accuracy_by_group"]["hierarchical"]) == SETTINGS.n_groups
+    assert sorted(saved["group_sd"]) == ["group_sd_0", "group_sd_1", "group_sd_2"]
+    # the first layer sees the rotated inputs: it varies most between groups
+    assert saved["group_sd"]["group_sd_0"] > saved["group_sd"]["group_sd_1"]
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    assert "Held-out accuracy per group" in page and "g11" in page
+
+
+def test_cli_has_demo_hierarchical():
+    from pymc_bnn.cli import build_parser
+
+    args = build_parser().parse_args(["demo", "--hierarchical", "--steps", "500"])
+    assert args.hierarchical and args.steps == 500 and args.out is None

@@ -87,11 +87,13 @@ def held_out_accuracy(posterior, data) -> np.ndarray:
 
 def run_hierarchical_demo(out_dir: str | Path,
                           settings: HierarchicalDemoSettings = HierarchicalDemoSettings(), *,
-                          progress: bool = True, status=None) -> dict:
+                          posteriors: dict | None = None, progress: bool = True,
+                          status=None) -> dict:
     """Fit the three poolings, write four PNGs, metrics.json and report.html into `out_dir`.
 
     Returns the metrics dict; `metrics["pooling_accuracy"]` holds the mean held-out accuracy
-    of "hierarchical", "pooled" and "unpooled".
+    of "hierarchical", "pooled" and "unpooled". `posteriors`: fits already made by
+    `fit_poolings` with the same settings, to report on them without fitting again.
     """
     say = status or (lambda message: None)
     out = Path(out_dir)
@@ -101,8 +103,9 @@ def run_hierarchical_demo(out_dir: str | Path,
     say("Preparing the grouped two-moons data")
     data = grouped_moons(settings.n_groups, settings.n_train, settings.n_test,
                          angle_sd=settings.angle_sd, data_seed=settings.seed)
-    with timer("fit_s"):
-        posteriors = fit_poolings(data, settings, progress=progress, status=status)
+    if posteriors is None:
+        with timer("fit_s"):
+            posteriors = fit_poolings(data, settings, progress=progress, status=status)
     say("Predicting the held-out points and the grids")
     with timer("predict_s"):
         per_group = {key: held_out_accuracy(p, data) for key, p in posteriors.items()}
