@@ -17,9 +17,9 @@ predictive distribution, in the user's units, on NumPy (for prediction over post
 Real targets are standardised before fitting (`y_mean`, `y_scale` in the preprocessing record),
 so noise-scale priors and weight priors mean the same thing whatever the target's units; every
 `predictive_params` result is transformed back. The likelihood's own variables (e.g. `sigma`)
-live on the standardised scale: multiply by `y_scale` for user units. Count likelihoods add a
-fixed offset log(mean count) to the log rate instead, so a zero network output predicts the
-average count.
+live on the standardised scale: multiply by `y_scale` for user units. Count likelihoods add an
+offset log(mean training count) to the log rate instead (a scalar `pm.Data("log_rate_offset")`),
+so a zero network output predicts the average count.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pymc_bnn.validation import (
 )
 
 OBSERVED = "y"
+OFFSET = "log_rate_offset"  # count likelihoods: log of the mean training count
 
 
 class Likelihood(Protocol):
@@ -300,14 +301,23 @@ class _CountTarget(_Serialisable):
 
     def prepare_target(self, y):
         y = check_count_target(y, likelihood=self.name)
-        return y, {"log_rate_offset": float(np.log(y.mean()))}
+        return y, {OFFSET: float(np.log(y.mean()))}
 
     def n_outputs(self, y):
         return 1
 
     @staticmethod
+    def _log_rate(eta, y_data):
+        """log E[y] in the model: the offset is a `pm.Data` scalar (not a constant baked into
+        the graph), so refits on new counts reuse compiled code and the offset follows the data."""
+        import pymc as pm
+
+        offset = pm.Data(OFFSET, float(np.log(np.mean(y_data.get_value()))))
+        return offset + eta[:, 0]
+
+    @staticmethod
     def _log_mean(eta, preprocessing):
-        return preprocessing["log_rate_offset"] + eta[..., 0]
+        return preprocessing[OFFSET] + eta[..., 0]
 
 
 @dataclass(frozen=True)
@@ -322,8 +332,8 @@ class Poisson(_CountTarget):
     def observe(self, eta, y_data):
         import pymc as pm
 
-        offset = float(np.log(np.mean(y_data.get_value())))
-        pm.Poisson(OBSERVED, mu=pm.math.exp(offset + eta[:, 0]), observed=y_data, dims="obs")
+        log_mean = self._log_rate(eta, y_data)
+        pm.Poisson(OBSERVED, mu=pm.math.exp(log_mean), observed=y_data, dims="obs")
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -348,9 +358,9 @@ class NegativeBinomial(_CountTarget):
     def observe(self, eta, y_data):
         import pymc as pm
 
-        offset = float(np.log(np.mean(y_data.get_value())))
+        log_mean = self._log_rate(eta, y_data)
         phi = pm.HalfNormal("overdispersion", self.overdispersion_prior)
-        pm.NegativeBinomial(OBSERVED, mu=pm.math.exp(offset + eta[:, 0]), alpha=1.0 / phi,
+        pm.NegativeBinomial(OBSERVED, mu=pm.math.exp(log_mean), alpha=1.0 / phi,
                             observed=y_data, dims="obs")
         return ("overdispersion",)
 
