@@ -165,19 +165,21 @@ def test_bad_likelihood_settings():
 
 # --------------------------------------------------------------------------- recovery fits
 # Each fits a small synthetic problem whose answer is known and checks it comes back, in the
-# user's units, with the default (compiled) engine.
+# user's units, with the default (compiled) engine. Problems share shapes (300 rows, 16 units)
+# where they can, so a refit of the same likelihood reuses the compiled code.
 
-FIT = {"draws": 400, "random_seed": 0, "progress": False}
+FIT = {"steps": 3000, "tol": 0, "draws": 400, "random_seed": 0, "progress": False}
+N = 300
 
 
-def _fit(X, y, likelihood, *, steps=3000, hidden=(16,), **kw):
+def _fit(X, y, likelihood, *, hidden=(16,), **kw):
     from pymc_bnn import fit
 
     bnn = build_model(X, y, likelihood=likelihood, hidden=hidden, bias=True, **kw)
-    return fit(bnn, steps=steps, **FIT)
+    return fit(bnn, **FIT)
 
 
-def _curve(n, rng, low=-2.0, high=2.0):
+def _curve(rng, n=N, low=-2.0, high=2.0):
     x = np.sort(rng.uniform(low, high, n))
     return x, x[:, None]
 
@@ -186,7 +188,7 @@ def test_gaussian_recovers_the_noise_scale_in_user_units():
     """y = 1000 + 200 sin(2x) + N(0, 40²): the noise sd comes back within 20% of 40 and the
     mean function within a fraction of it, although the model works on the standardised y."""
     rng = np.random.default_rng(1)
-    x, X = _curve(300, rng)
+    x, X = _curve(rng)
     truth = 1000.0 + 200.0 * np.sin(2 * x)
     post = _fit(X, truth + 40.0 * rng.standard_normal(x.size), "gaussian")
     draws = post.predictive_draws(X)
@@ -197,7 +199,7 @@ def test_gaussian_recovers_the_noise_scale_in_user_units():
 def test_heteroscedastic_noise_tracks_the_true_noise_curve():
     """Noise sd grows from 0.1 to 1.3 across x: the second head follows it."""
     rng = np.random.default_rng(2)
-    x, X = _curve(500, rng)
+    x, X = _curve(rng)
     noise_sd = 0.1 + 0.3 * (x + 2.0)
     y = 5.0 + 2.0 * np.sin(1.5 * x) + noise_sd * rng.standard_normal(x.size)
     post = _fit(X, y, "heteroscedastic")
@@ -212,13 +214,13 @@ def test_student_t_is_robust_to_outliers():
     """A line with 10% gross outliers: the Student-t fit stays on the line, the Gaussian is
     dragged towards the outliers, and the learned degrees of freedom are small (heavy tails)."""
     rng = np.random.default_rng(3)
-    x, X = _curve(200, rng)
+    x, X = _curve(rng)
     truth = 2.0 * x
     y = truth + 0.3 * rng.standard_normal(x.size)
-    outliers = rng.choice(x.size, 20, replace=False)
-    y[outliers] += rng.uniform(6.0, 10.0, 20)
-    robust = _fit(X, y, "student_t", hidden=(8,))
-    plain = _fit(X, y, "gaussian", hidden=(8,))
+    outliers = rng.choice(x.size, 30, replace=False)
+    y[outliers] += rng.uniform(6.0, 10.0, 30)
+    robust = _fit(X, y, "student_t")
+    plain = _fit(X, y, "gaussian")
     error = {name: np.sqrt(np.mean((p.predictive_draws(X)["mean"].mean(0) - truth) ** 2))
              for name, p in (("student_t", robust), ("gaussian", plain))}
     assert error["student_t"] < 0.15
@@ -230,8 +232,8 @@ def test_student_t_is_robust_to_outliers():
 
 def test_poisson_recovers_the_rate_curve():
     rng = np.random.default_rng(4)
-    x, X = _curve(400, rng)
-    rate = np.exp(1.0 + np.sin(1.5 * x))  # 1 to 7.4 events
+    x, X = _curve(rng)
+    rate = np.exp(1.2 + np.sin(x))  # 1.3 to 8.2 events
     post = _fit(X, rng.poisson(rate), "poisson")
     mean = post.predictive_draws(X)["mean"].mean(0)
     assert np.mean(np.abs(mean / rate - 1.0)) < 0.15
@@ -241,7 +243,7 @@ def test_negative_binomial_recovers_rate_and_overdispersion():
     """Counts with variance mean + mean²/2 (overdispersion 1/alpha = 0.5): both come back; on
     Poisson counts the same model finds almost no overdispersion."""
     rng = np.random.default_rng(5)
-    x, X = _curve(600, rng)
+    x, X = _curve(rng, n=600)
     mean = np.exp(1.5 + 0.7 * x)
     alpha = 2.0
     y = rng.negative_binomial(alpha, alpha / (alpha + mean))
@@ -256,10 +258,10 @@ def test_categorical_separates_three_blobs_with_named_classes():
     from sklearn.datasets import make_blobs
 
     centers = [[-3.0, 0.0], [3.0, 0.0], [0.0, 5.0]]  # Bayes accuracy ≈ 0.998 at sd 1
-    X, codes = make_blobs(n_samples=450, centers=centers, cluster_std=1.0, random_state=0)
+    X, codes = make_blobs(n_samples=N + 150, centers=centers, cluster_std=1.0, random_state=0)
     X = (X - X.mean(0)) / X.std(0)
     names = np.array(["low", "mid", "high"])[codes]
-    train, test = slice(0, 300), slice(300, None)
+    train, test = slice(0, N), slice(N, None)
     post = _fit(X[train], names[train], "categorical", hidden=(8,))
     assert post.preprocessing["classes"] == ["high", "low", "mid"]
     probs = post.predictive_draws(X[test])["probs"].mean(0)

@@ -276,7 +276,7 @@ def test_prior_functions_plot(data10):
 
 
 # --------------------------------------------------------------------------- fits
-FIT = {"draws": 400, "random_seed": 0, "progress": False}
+FIT = {"steps": 3000, "tol": 0, "draws": 400, "random_seed": 0, "progress": False}
 
 
 def _row_scale(posterior):
@@ -295,7 +295,7 @@ def test_sparsity_priors_shrink_irrelevant_inputs(prior):
     X = rng.standard_normal((300, 10))
     y = np.sin(1.5 * X[:, 0]) + 0.8 * X[:, 1] + 0.2 * rng.standard_normal(300)
     bnn = build_model(X, y, likelihood="gaussian", hidden=(8,), bias=True, prior=prior)
-    posterior = fit(bnn, steps=4000, **FIT)
+    posterior = fit(bnn, **FIT)
     scale = _row_scale(posterior)
     assert scale[2:].max() < 0.3 * scale[:2].min(), scale.round(3)
     if prior.name == "ard":  # the relevances themselves say which inputs matter
@@ -329,6 +329,6 @@ def test_informed_prior_from_an_mlp_beats_a_vague_prior_on_small_data():
     for name, prior in (("informed", informed), ("vague", None)):
         bnn = build_model(X_small, y_small, prior=prior, likelihood="bernoulli",
                           **informed.architecture)
-        posterior = fit(bnn, steps=3000, **FIT)
+        posterior = fit(bnn, **FIT)
         scores[name] = log_loss(y_test, posterior.predict(X_test)["mean"].values)
     assert scores["informed"] < 0.75 * scores["vague"], scores
