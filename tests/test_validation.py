@@ -62,3 +62,43 @@ def test_bad_settings(moons):
         fit(bnn, "pymc_advi", draws=0)
     with pytest.raises(InvalidSettingError, match="positive"):
         build_model(moons.X_train, moons.y_train, prior=NormalPrior(sigma=-1))
+
+
+@pytest.fixture(scope="module")
+def tiny_bnn(small_moons):
+    return build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
+
+
+@pytest.mark.parametrize(
+    ("method", "settings", "message"),
+    [
+        ("advi", {"draws": 0}, "draws must be at least 1"),
+        ("advi", {"draws": "many"}, "draws must be a whole number"),
+        ("advi", {"draws": 2.5}, "draws must be a whole number"),
+        ("advi", {"random_seed": "x"}, "random_seed must be a whole number"),
+        ("advi", {"random_seed": -1}, "random_seed must be at least 0"),
+        ("mcmc", {}, "unknown inference method 'mcmc'; use one of"),
+        ("advi", {"stepz": 10}, r"unknown option\(s\) \['stepz'\]"),
+        ("pymc_advi", {"stepz": 10}, r"unknown option\(s\) \['stepz'\] for pymc_advi; use steps"),
+        ("pymc_advi", {"steps": 0}, "steps must be at least 1"),
+        ("pymc_advi", {"learning_rate": -1.0}, "learning_rate must be a positive number"),
+    ],
+)
+def test_impossible_fit_settings_are_refused(tiny_bnn, method, settings, message):
+    with pytest.raises(InvalidSettingError, match=message):
+        fit(tiny_bnn, method, progress=False, **settings)
+
+
+@pytest.mark.parametrize(
+    ("hidden", "message"),
+    [((0,), "at least 1 unit"), ((2.5,), "whole number, got 2.5"),
+     ("5,5", "sequence of layer widths such as"), ((-3, 2), "at least 1 unit")],
+)
+def test_impossible_architectures_are_refused(small_moons, hidden, message):
+    with pytest.raises(InvalidSettingError, match=message):
+        build_model(small_moons.X_train, small_moons.y_train, hidden=hidden)
+
+
+def test_complex_features_are_refused(small_moons):
+    with pytest.raises(InvalidInputError, match="complex numbers; pass real features"):
+        build_model(small_moons.X_train + 1j, small_moons.y_train)

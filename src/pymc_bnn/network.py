@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.validation import whole_number
 
 
 def _softplus_numpy(x):
@@ -90,23 +91,12 @@ def activation_function(name: str, backend: str = "numpy") -> Callable:
     return table[name]
 
 
-def _whole(value, what: str) -> int:
-    """`value` as an int if it is a whole number (3, 3.0, np.int64(3)); else InvalidSettingError."""
-    try:
-        as_float = float(value)
-    except (TypeError, ValueError):
-        raise InvalidSettingError(f"{what} must be a whole number, got {value!r}") from None
-    if not np.isfinite(as_float) or as_float != round(as_float):
-        raise InvalidSettingError(f"{what} must be a whole number, got {value!r}")
-    return int(as_float)
-
-
 def _widths(hidden) -> tuple[int, ...]:
     if isinstance(hidden, str) or not hasattr(hidden, "__iter__"):
         raise InvalidSettingError(
             f"hidden must be a sequence of layer widths such as (5, 5), got {hidden!r}"
         )
-    return tuple(_whole(h, "every hidden layer width") for h in hidden)
+    return tuple(whole_number(h, "every hidden layer width") for h in hidden)
 
 
 @dataclass(frozen=True)
@@ -125,8 +115,8 @@ class NetworkSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", _widths(self.hidden))
-        object.__setattr__(self, "n_inputs", _whole(self.n_inputs, "n_inputs"))
-        object.__setattr__(self, "n_outputs", _whole(self.n_outputs, "n_outputs"))
+        object.__setattr__(self, "n_inputs", whole_number(self.n_inputs, "n_inputs"))
+        object.__setattr__(self, "n_outputs", whole_number(self.n_outputs, "n_outputs"))
         if int(self.n_inputs) < 1:
             raise InvalidSettingError(f"n_inputs must be at least 1, got {self.n_inputs}")
         if int(self.n_outputs) < 1:

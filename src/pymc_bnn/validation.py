@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 
 
 def check_features(X, *, n_features: int | None = None, name: str = "X") -> np.ndarray:
@@ -177,3 +177,21 @@ def check_count_target(y, *, likelihood: str) -> np.ndarray:
             f"every count is 0; the {likelihood} likelihood cannot learn a rate from no events"
         )
     return y_float.astype(np.int64)
+
+
+def whole_number(value, what: str, *, minimum: int | None = None) -> int:
+    """`value` as an int if it is a whole number (3, 3.0, np.int64(3)), else InvalidSettingError.
+
+    With `minimum`, smaller values are refused too. Booleans are not numbers here.
+    """
+    try:
+        if isinstance(value, bool | np.bool_):
+            raise TypeError
+        as_float = float(value)
+    except (TypeError, ValueError):
+        raise InvalidSettingError(f"{what} must be a whole number, got {value!r}") from None
+    if not np.isfinite(as_float) or as_float != round(as_float):
+        raise InvalidSettingError(f"{what} must be a whole number, got {value!r}")
+    if minimum is not None and as_float < minimum:
+        raise InvalidSettingError(f"{what} must be at least {minimum}, got {value!r}")
+    return int(as_float)

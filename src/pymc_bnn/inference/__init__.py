@@ -14,6 +14,7 @@ from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model import BNNModel
 from pymc_bnn.posterior import Posterior
+from pymc_bnn.validation import whole_number
 
 
 def _pymc_advi(bnn, **kw):
@@ -61,11 +62,11 @@ def fit(
         raise InvalidSettingError(
             f"unknown inference method {method!r}; use one of {', '.join(ENGINES)}"
         )
-    if int(draws) < 1:
-        raise InvalidSettingError(f"draws must be at least 1, got {draws}")
+    draws = whole_number(draws, "draws", minimum=1)
+    random_seed = whole_number(random_seed, "random_seed", minimum=0)
     start = time.perf_counter()
     result = ENGINES[method](
-        bnn, draws=int(draws), random_seed=int(random_seed), progress=progress, **options
+        bnn, draws=draws, random_seed=random_seed, progress=progress, **options
     )
     timings = {**result.timings, "total_s": time.perf_counter() - start}
     for message in result.warnings:

@@ -13,6 +13,7 @@ import numpy as np
 
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference.result import EngineResult
+from pymc_bnn.validation import whole_number
 
 OPTIMIZERS = ("adam", "adagrad_window")
 
@@ -36,11 +37,21 @@ def run(
     steps: int = 30_000,
     learning_rate: float = 0.01,
     optimizer: str = "adam",
+    **unknown,
 ) -> EngineResult:
     import pymc as pm
 
-    if int(steps) < 1:
-        raise InvalidSettingError(f"steps must be at least 1, got {steps}")
+    if unknown:
+        raise InvalidSettingError(
+            f"unknown option(s) {sorted(unknown)} for pymc_advi; use steps, learning_rate, "
+            "optimizer"
+        )
+    steps = whole_number(steps, "steps", minimum=1)
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise InvalidSettingError(
+            f"learning_rate must be a positive number, got {learning_rate}; 0.01 works for "
+            "standardised inputs"
+        )
     if optimizer not in OPTIMIZERS:
         raise InvalidSettingError(f"unknown optimizer {optimizer!r}; use one of {OPTIMIZERS}")
     if optimizer == "adam":
