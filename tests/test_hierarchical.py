@@ -133,7 +133,7 @@ def test_hierarchical_beats_complete_and_no_pooling(grouped, poolings):
     (sd 60°): partial pooling is more accurate on held-out points than both extremes."""
     accuracy = {key: held_out_accuracy(p, grouped).mean() for key, p in poolings.items()}
     # measured (advi, seed 0): hierarchical 0.908, pooled 0.846, unpooled 0.848: margins
-    # +0.062 and +0.059 (data seeds 1 and 2: +0.0?? and +0.0??); asserted: half of that.
+    # +0.062 and +0.059 (seed 1: +0.039, +0.068; seed 2: +0.127, +0.046); asserted: +0.03.
     assert accuracy["hierarchical"] >= accuracy["pooled"] + 0.03, accuracy
     assert accuracy["hierarchical"] >= accuracy["unpooled"] + 0.03, accuracy
 
@@ -162,7 +162,12 @@ def test_unseen_group_predicts_from_the_population_with_more_uncertainty(grouped
     X = grouped.X_test[rows]
     known = posterior.predict(X, groups=["g01"] * len(X))
     unseen = posterior.predict(X, groups=["new store"] * len(X))
-    assert unseen["std"].mean() > 1.2 * known["std"].mean()
+    # measured: 1.84-2.6 times a known group's sd (every group, data seeds 0-2)
+    assert unseen["std"].mean() > 1.5 * known["std"].mean()
+    # the same in the uncertainty decomposition: epistemic (mutual information) grows
+    known_mi = posterior.uncertainty(X, groups=["g01"] * len(X))["mutual_information"]
+    unseen_mi = posterior.uncertainty(X, groups=["new store"] * len(X))["mutual_information"]
+    assert unseen_mi.mean() > 1.5 * known_mi.mean()
     again = posterior.predict(X, groups=["new store"] * len(X))
     np.testing.assert_array_equal(again["mean"].values, unseen["mean"].values)
     other_new = posterior.predict(X, groups=["another"] * len(X))
