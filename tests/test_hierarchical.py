@@ -187,6 +187,8 @@ def test_group_only_prediction_names_the_unseen_labels(grouped, poolings):
         posterior.predict(X, groups=["g00"])
     with pytest.raises(InvalidSettingError, match="unseen_groups must be one of"):
         posterior.predict(X, groups=["g00"] * 3, unseen_groups="ignore")
+    with pytest.raises(InvalidSettingError, match="no population network"):
+        poolings["unpooled"].parameter_draws()
 
 
 def test_complete_pooling_predicts_the_same_for_every_group(grouped, poolings):

@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from pymc_bnn import groups as grouping
+from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.likelihoods import Likelihood
 from pymc_bnn.network import NetworkSpec, bias_name, forward, forward_over_draws, weight_name
 from pymc_bnn.priors import Prior
@@ -64,8 +65,14 @@ class Posterior:
     def parameter_draws(self, max_draws: int | None = None) -> tuple[list[np.ndarray], list | None]:
         """Weights (S, fan_in, fan_out) and biases (S, fan_out) per layer, chains stacked.
 
-        `max_draws` thins evenly to at most that many draws.
+        `max_draws` thins evenly to at most that many draws. A partial-pooling fit gives its
+        population weights (a typical group); a pooling="none" fit has no single network.
         """
+        if self.groups and self.groups["pooling"] == "none":
+            raise InvalidSettingError(
+                "this fit has one network per group (pooling='none') and no population network; "
+                "read w_i_group from posterior.idata, or predict with groups="
+            )
         index = self._thin_index(max_draws)
         weights = [self._stacked(weight_name(i), index) for i in range(self.spec.n_layers)]
         biases = ([self._stacked(bias_name(i), index) for i in range(self.spec.n_layers)]
