@@ -29,6 +29,7 @@ import numpy as np
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.network import NetworkSpec, activation_function, bias_name, weight_name
 from pymc_bnn.priors import fan_in_factor
+from pymc_bnn.validation import _shown as shown_values
 
 POOLINGS = ("partial", "complete", "none")
 UNSEEN_GROUPS = ("population", "raise")
@@ -259,12 +260,10 @@ def locate_groups(record: dict | None, groups, *, n_obs: int,
     codes = np.array([lookup.get(v, -1) for v in labels], dtype=np.int64)
     if unseen_groups == "raise" and (codes < 0).any():
         unseen = _ordered_labels([v for v, c in zip(labels, codes) if c < 0])
-        shown = ", ".join(map(repr, unseen[:10])) + (", ..." if len(unseen) > 10 else "")
         raise InvalidInputError(
-            f"groups not seen in training: {shown}; group-only prediction needs a group the "
-            "model was fitted on (known: "
-            f"{', '.join(map(repr, record_labels(record)[:10]))}{', ...' if len(record['labels']) > 10 else ''})"
-            ", or pass unseen_groups='population' to predict them from the population"
+            f"groups not seen in training: {_shown(unseen)}; group-only prediction needs a group "
+            f"the model was fitted on (known: {_shown(record_labels(record))}), or pass "
+            "unseen_groups='population' to predict them from the population"
         )
     return codes, labels
 
@@ -293,7 +292,7 @@ def group_batches(posterior, labels, codes: np.ndarray, *, max_draws: int | None
         unseen = _ordered_labels([labels[r] for r in rows])
         if record["pooling"] == "none":
             raise InvalidInputError(
-                f"groups not seen in training: {', '.join(map(repr, unseen[:10]))}; with "
+                f"groups not seen in training: {_shown(unseen)}; with "
                 "pooling='none' groups share nothing, so a new group's network is unknown; "
                 "fit with pooling='partial' to predict new groups from the population"
             )
@@ -301,6 +300,11 @@ def group_batches(posterior, labels, codes: np.ndarray, *, max_draws: int | None
             label_rows = rows[[labels[r] == label for r in rows]]
             yield (label_rows,
                    *_new_group_draws(posterior, index, _label_seed(random_seed, label)))
+
+
+def _shown(labels: list) -> str:
+    """The first ten labels, quoted as Python shows them (so "1" and 1 differ)."""
+    return shown_values(map(repr, labels), limit=10)
 
 
 def _label_seed(random_seed: int, label) -> list[int]:
