@@ -35,10 +35,17 @@ def _fullrank_advi(bnn, **kw):
     return vi.run_fullrank_advi(bnn, **kw)
 
 
+def _nuts(bnn, **kw):
+    from pymc_bnn.inference import nuts
+
+    return nuts.run(bnn, **kw)
+
+
 # name -> run function; imported lazily so that `import pymc_bnn` stays fast.
 ENGINES: dict[str, Callable[..., EngineResult]] = {
     "advi": _advi,
     "fullrank_advi": _fullrank_advi,
+    "nuts": _nuts,
     "pymc_advi": _pymc_advi,
 }
 # The compiled mean-field loop: on the seed workload ~20x faster than pm.fit, and more accurate.

@@ -22,6 +22,9 @@ import numpy as np
 from pymc_bnn.errors import InvalidSettingError
 
 _CACHE: dict[str, CompiledModel] = {}
+_DRAW_FUNCTIONS: dict[str, object] = {}
+# Draws are mapped to the constrained space this many at a time (bounded memory).
+_DRAW_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,26 @@ def data_arguments(compiled: CompiledModel, model) -> tuple:
     """The model's current data as the argument tuple the compiled functions take."""
     data = model_data(model)
     return tuple(data[name] for name in compiled.data_names)
+
+
+def constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:
+    """Model variables (free on their own scale, then Deterministics) for each row of z (S, D)."""
+    import jax
+
+    key = compiled.key
+    if key not in _DRAW_FUNCTIONS:
+        _DRAW_FUNCTIONS[key] = jax.jit(jax.vmap(compiled.constrained, in_axes=(0, None)))
+    fn = _DRAW_FUNCTIONS[key]
+    n = z.shape[0]
+    size = min(n, _DRAW_CHUNK)
+    parts = []
+    for start in range(0, n, size):
+        rows = z[start:start + size]
+        pad = size - rows.shape[0]
+        if pad:  # keep one compiled shape for every chunk
+            rows = np.concatenate([rows, np.repeat(rows[-1:], pad, axis=0)])
+        parts.append([np.asarray(o)[: size - pad] for o in fn(rows, data)])
+    return [np.concatenate(p) for p in zip(*parts)]
 
 
 def to_idata(compiled: CompiledModel, outputs: list[np.ndarray], *, n_chains: int = 1,

@@ -182,7 +182,7 @@ def _starting_point(compiled, model, init, restarts, settings, rng):
     With `init`: the previous fit's q (or its draws' mean and sd), for every restart.
     """
     if init is not None:
-        mu, sd = _from_posterior(compiled, init)
+        mu, sd = posterior_moments(compiled, init)
         return np.tile(mu, (restarts, 1)), np.tile(sd, (restarts, 1))
     draw = _prior_draw_function(compiled, model)
     seeds = rng.integers(0, 2**31 - 1, size=restarts)
@@ -203,7 +203,7 @@ def _prior_draw_function(compiled, model):
     return _PRIOR_DRAWS[compiled.key]
 
 
-def _from_posterior(compiled, init):
+def posterior_moments(compiled, init):
     """Flat mean and sd (D,) of the previous fit's q, from its `variational` group when it has
     one, else from the posterior draws of each variable."""
     idata = init.idata

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pymc_bnn.inference.jax_model import constrained_draws
+
 _EXECUTABLES: dict[tuple, object] = {}
 _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
 # The result is an exponential moving average of the iterates (Polyak averaging, ~500 steps):
 # with a constant learning rate Adam's iterates jitter by about the learning rate around the
 # optimum, which on a closed-form test is a quarter of a posterior sd; the average is not.
 _AVERAGE_DECAY = 0.998
-# Draws are mapped to the constrained space this many at a time (bounded memory).
-_DRAW_CHUNK = 1000
 
 
 def _family_functions(family: str, size: int):
@@ -223,28 +223,8 @@ class Loop:
         sample, _ = _family_functions(self.family, compiled.size)
         eps = np.asarray(jax.random.normal(key, (draws, compiled.size)))
         z = np.asarray(jax.jit(sample)(params, eps))
-        outputs = _constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
+        outputs = constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
         return outputs, np.asarray(params["mu"]), marginal_sd(self.family, params)
-
-
-def _constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:
-    """Model variables (free on their own scale, then Deterministics) for each row of z (S, D)."""
-    import jax
-
-    key = ("constrained", compiled.key)
-    if key not in _EXECUTABLES:
-        _EXECUTABLES[key] = jax.jit(jax.vmap(compiled.constrained, in_axes=(0, None)))
-    fn = _EXECUTABLES[key]
-    n = z.shape[0]
-    size = min(n, _DRAW_CHUNK)
-    parts = []
-    for start in range(0, n, size):
-        rows = z[start:start + size]
-        pad = size - rows.shape[0]
-        if pad:  # keep one compiled shape for every chunk
-            rows = np.concatenate([rows, np.repeat(rows[-1:], pad, axis=0)])
-        parts.append([np.asarray(o)[: size - pad] for o in fn(rows, data)])
-    return [np.concatenate(p) for p in zip(*parts)]
 
 
 def _tail_mean(elbos: np.ndarray, window: int) -> np.ndarray:
