@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="hidden layer widths, comma-separated (default: 5,5)")
     demo.add_argument("--hierarchical", action="store_true",
                       help="grouped two moons: compare partial, complete and no pooling")
+    demo.add_argument("--methods", default=None, metavar="M1,M2,...",
+                      help="compare inference engines side by side, e.g. advi,fullrank_advi,nuts")
     _add_common(demo)
     demo.set_defaults(handler=_cmd_demo)
     return parser
@@ -84,6 +86,8 @@ def _cmd_demo(args, console: Console) -> int:
 
     if args.hierarchical:
         return _cmd_demo_hierarchical(args, console)
+    if args.methods:
+        return _cmd_demo_methods(args, console)
     args.out = args.out or "pymc-bnn-demo"
     settings = DemoSettings(method=args.method, seed=args.seed, steps=args.steps,
                             draws=args.draws, hidden=args.hidden)
@@ -114,6 +118,22 @@ def _cmd_demo_hierarchical(args, console: Console) -> int:
         accuracy = metrics["pooling_accuracy"]
         console.print("[bold]mean held-out accuracy[/]   " + "   ".join(
             f"{key} {value:.3f}" for key, value in accuracy.items()))
+        console.print(f"Report: [link]{_report_path(args.out)}[/]")
+    return EXIT_OK
+
+
+def _cmd_demo_methods(args, console: Console) -> int:
+    from pymc_bnn.demo_methods import MethodsDemoSettings, parse_methods, run_methods_demo
+
+    args.out = args.out or "pymc-bnn-methods"
+    settings = MethodsDemoSettings(methods=parse_methods(args.methods), seed=args.seed,
+                                   steps=args.steps, draws=args.draws, hidden=args.hidden)
+    status = None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
+    metrics = run_methods_demo(args.out, settings, progress=not args.quiet, status=status)
+    if not args.quiet:
+        for method, r in metrics["methods"].items():
+            console.print(f"[bold]{method:>14}[/]  accuracy {r['accuracy']:.3f}   log loss "
+                          f"{r['log_loss']:.3f}   {r['total_s']:.1f} s")
         console.print(f"Report: [link]{_report_path(args.out)}[/]")
     return EXIT_OK
 

@@ -37,7 +37,8 @@ RHAT_WARNING = 1.05
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
         tune: int = 1000, target_accept: float = 0.95, max_tree_depth: int = 10,
-        init_steps: int = 10_000, check_X=None, chain_method: str = "vectorized") -> EngineResult:
+        init_steps: int = 10_000, check_X=None, chain_method: str = "vectorized",
+        dense_mass: bool = False) -> EngineResult:
     """Sample `chains` NUTS chains of ceil(draws / chains) draws each after `tune` tuning steps.
 
     bnn: a `BNNModel` or any `pm.Model` (predictive diagnostics need a `BNNModel`).
@@ -61,7 +62,8 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
         return -(compiled.prior_logp(z, data) + compiled.loglik(z, data))
 
     kernel = NUTS(potential_fn=potential, target_accept_prob=target_accept,
-                  max_tree_depth=max_tree_depth, inverse_mass_matrix=jnp.asarray(scale**2))
+                  max_tree_depth=max_tree_depth, dense_mass=dense_mass,
+                  inverse_mass_matrix=jnp.asarray(np.diag(scale**2) if dense_mass else scale**2))
     per_chain = math.ceil(draws / chains)
     mcmc = MCMC(kernel, num_warmup=tune, num_samples=per_chain, num_chains=chains,
                 chain_method=chain_method, progress_bar=progress)
@@ -108,6 +110,7 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
         settings={"chains": chains, "tune": tune, "draws_per_chain": per_chain, "draws": draws,
                   "target_accept": target_accept, "max_tree_depth": max_tree_depth,
                   "init_steps": init_steps, "chain_method": chain_method,
+                  "dense_mass": dense_mass,
                   "random_seed": random_seed},
         timings={"compile_s": prep_s - init_s, "init_s": init_s, "sample_s": sample_s,
                  "postprocess_s": post_s},

@@ -1,0 +1,236 @@
+"""The seed workload, seed code vs pymc-bnn, in one process: speed and accuracy per engine.
+
+Runs the seed analysis itself (`../shared/seed/seed_analysis.py`, imported, unchanged: pm.fit
+with its defaults for 30,000 steps, 5,000 draws, prediction through
+pm.sample_posterior_predictive on the test set and the 100×100 grid) and pymc-bnn's engines on
+the same two-moons splits, then writes `benchmarks/results/seed_workload.json` and a Markdown
+table (printed, and saved next to the JSON).
+
+    uv run python benchmarks/seed_workload.py            # 5 seed-code seeds, 10 advi seeds
+    uv run python benchmarks/seed_workload.py --quick    # 3 seeds each (a few minutes)
+
+NUTS is compared with `pm.sample` on its defaults (4 chains × 1,000 draws after 1,000 tuning
+steps), both judged by the bulk ESS of the predictive probabilities of the test points per
+second of compile + sampling (raw weights do not mix across chains: hidden units swap and flip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SEED_SCRIPT = Path(os.environ.get("SEED_ANALYSIS",
+                                  HERE.parent.parent / "shared" / "seed" / "seed_analysis.py"))
+
+
+def load_seed_module():
+    spec = importlib.util.spec_from_file_location("seed_analysis", SEED_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_seed_code(module, seed: int) -> dict:
+    """The seed script's own `main` with the notebook's settings; returns its JSON result."""
+    argv = ["seed_analysis.py", "--iterations", "30000", "--draws", "5000", "--seed", str(seed),
+            "--grid"]
+    out = io.StringIO()
+    old_argv, sys.argv = sys.argv, argv
+    try:
+        with contextlib.redirect_stdout(out):
+            module.main()
+    finally:
+        sys.argv = old_argv
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def run_engine(method: str, seed: int) -> dict:
+    from pymc_bnn import build_model, fit
+    from pymc_bnn.datasets import grid_2d, two_moons
+    from pymc_bnn.metrics import classification_summary
+    from pymc_bnn.priors import SEED_PRIOR
+
+    data = two_moons(split_seed=seed)
+    bnn = build_model(data.X_train, data.y_train, prior=SEED_PRIOR)
+    options = {"steps": 30_000} if "advi" in method else {"check_X": data.X_test}
+    start = time.perf_counter()
+    draws = 4000 if method == "nuts" else 5000  # NUTS: 4 chains x 1,000, as pm.sample
+    posterior = fit(bnn, method, draws=draws, random_seed=seed, progress=False, **options)
+    fit_total = time.perf_counter() - start
+    scores = classification_summary(data.y_test, posterior.predict(data.X_test)["mean"].values)
+    grid, _, _ = grid_2d(n=100)
+    start = time.perf_counter()
+    posterior.predict(grid)
+    predict_grid_s = time.perf_counter() - start
+    d = posterior.diagnostics
+    return {"seed": seed, "accuracy": scores["accuracy"], "log_loss": scores["log_loss"],
+            "fit_total_s": fit_total, "compile_s": posterior.timings.get("compile_s", 0.0),
+            "timings": posterior.timings, "predict_grid_s": predict_grid_s,
+            "diagnostics": d}
+
+
+def run_pm_sample(seed: int) -> dict:
+    """pm.sample with its defaults on the seed model; ESS of the test predictive probabilities."""
+    import arviz as az
+    import pymc as pm
+
+    from pymc_bnn.datasets import two_moons
+
+    data = two_moons(split_seed=seed)
+    rng = np.random.default_rng(seed)
+    with pm.Model():
+        X = pm.Data("X", data.X_train)
+        w1 = pm.Normal("w_in_1", 0, 1, shape=(2, 5), initval=rng.standard_normal((2, 5)))
+        w2 = pm.Normal("w_1_2", 0, 1, shape=(5, 5), initval=rng.standard_normal((5, 5)))
+        w3 = pm.Normal("w_2_out", 0, 1, shape=(5,), initval=rng.standard_normal(5))
+        eta = pm.math.dot(pm.math.tanh(pm.math.dot(pm.math.tanh(pm.math.dot(X, w1)), w2)), w3)
+        pm.Bernoulli("out", logit_p=eta, observed=data.y_train)
+        start = time.perf_counter()
+        trace = pm.sample(random_seed=seed, progressbar=False)
+        total = time.perf_counter() - start
+    post = trace["posterior"]
+    w1, w2, w3 = (np.asarray(post[n].values) for n in ("w_in_1", "w_1_2", "w_2_out"))
+    h = np.tanh(np.tanh(data.X_test @ w1) @ w2)
+    p = 1 / (1 + np.exp(-np.einsum("cdnk,cdk->cdn", h, w3)))
+    ess = np.asarray(az.ess(p, method="bulk"))
+    diverging = np.asarray(trace["sample_stats"]["diverging"].values)
+    y = data.y_test
+    pbar = p.reshape(-1, len(y)).mean(axis=0)
+    return {"seed": seed, "total_s": total, "ess_bulk_median": float(np.median(ess)),
+            "ess_bulk_min": float(ess.min()), "divergences": int(diverging.sum()),
+            "divergence_rate": float(diverging.mean()),
+            "accuracy": float(np.mean((pbar > 0.5) == y)),
+            "log_loss": float(-np.mean(y * np.log(pbar) + (1 - y) * np.log1p(-pbar)))}
+
+
+def summarise(runs: list[dict], keys) -> dict:
+    out = {}
+    for key in keys:
+        values = np.array([r[key] for r in runs], dtype=float)
+        out[f"{key}_mean"] = float(values.mean())
+        out[f"{key}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 seeds per engine")
+    parser.add_argument("--out", default=str(HERE / "results" / "seed_workload.json"))
+    args = parser.parse_args()
+    n_seed, n_advi, n_other = (3, 3, 3) if args.quick else (5, 10, 5)
+    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+
+    module = load_seed_module()
+    seed_runs = []
+    for s in range(n_seed):
+        say(f"seed code, seed {s}")
+        seed_runs.append(run_seed_code(module, s))
+    engines = {}
+    for method, n in (("advi", n_advi), ("fullrank_advi", n_other)):
+        runs = []
+        for s in range(n):
+            say(f"{method}, seed {s}")
+            runs.append(run_engine(method, s))
+        engines[method] = {**summarise(runs, ["accuracy", "log_loss", "fit_total_s",
+                                              "predict_grid_s"]),
+                           "compile_s_first": runs[0]["compile_s"],
+                           "steps_per_s_mean": float(np.mean(
+                               [r["diagnostics"]["steps_per_s"] for r in runs])),
+                           "steps_run_mean": float(np.mean(
+                               [r["diagnostics"]["steps_run"] for r in runs])),
+                           "runs": runs}
+    say("nuts, seed 0")
+    nuts = run_engine("nuts", 0)
+    d = nuts["diagnostics"]
+    engines["nuts"] = {"accuracy_mean": nuts["accuracy"], "log_loss_mean": nuts["log_loss"],
+                       "total_s": nuts["fit_total_s"], "divergence_rate": d["divergence_rate"],
+                       "divergences": d["divergences"],
+                       "ess_bulk_median": d["predictive_ess_bulk_median"],
+                       "ess_bulk_min": d["predictive_ess_bulk_min"],
+                       "ess_per_s": d["predictive_ess_bulk_median"] / nuts["fit_total_s"],
+                       "predictive_rhat_max": d["predictive_rhat_max"],
+                       "weight_rhat_max": d["weight_rhat_max"], "run": nuts}
+    say("pm.sample defaults, seed 0")
+    reference = run_pm_sample(0)
+    reference["ess_per_s"] = reference["ess_bulk_median"] / reference["total_s"]
+    engines["pm_sample"] = reference
+    seed = {**summarise(seed_runs, ["accuracy", "fit_s", "predict_grid_s", "predict_test_s"]),
+            "runs": seed_runs}
+    advi = engines["advi"]
+    result = {
+        "settings": {"quick": args.quick, "seeds_seed_code": n_seed, "seeds_advi": n_advi,
+                     "seeds_fullrank": n_other, "steps": 30_000, "draws": 5000,
+                     "grid": "100 x 100", "nuts": "4 chains x 1000 draws after 1000 tuning",
+                     "pm_sample": "defaults (4 chains x 1000 draws after 1000 tuning)",
+                     "ess": "bulk ESS of the test-set predictive probabilities, median over "
+                            "points, per second of compile + sampling (+ ADVI init for nuts)"},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "load_average_at_end": list(os.getloadavg())},
+        "seed": seed,
+        "engines": engines,
+        "ratios": {
+            "advi_fit_speedup": seed["fit_s_mean"] / advi["fit_total_s_mean"],
+            "grid_predict_speedup": seed["predict_grid_s_mean"] / advi["predict_grid_s_mean"],
+            "nuts_ess_per_s_speedup": engines["nuts"]["ess_per_s"] / reference["ess_per_s"],
+        },
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2, default=float) + "\n")
+    table = markdown_table(result)
+    Path(args.out).with_suffix(".md").write_text(table + "\n")
+    print(table)
+
+
+def markdown_table(r: dict) -> str:
+    s, e = r["seed"], r["engines"]
+    f = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"  # noqa: E731
+    rows = [
+        "| engine | seeds | compile s | fit s (total) | grid predict s | accuracy | log loss |",
+        "|---|---|---|---|---|---|---|",
+        f"| seed code (pm.fit 30k, defaults) | {len(s['runs'])} | (in fit) | "
+        f"{f(s['fit_s_mean'], 1)} ± {f(s['fit_s_sd'], 1)} | {f(s['predict_grid_s_mean'], 2)} | "
+        f"{f(s['accuracy_mean'])} ± {f(s['accuracy_sd'])} | — |",
+    ]
+    for name in ("advi", "fullrank_advi"):
+        a = e[name]
+        rows.append(
+            f"| {name} | {len(a['runs'])} | {f(a['compile_s_first'], 2)} (first fit) | "
+            f"{f(a['fit_total_s_mean'], 2)} ± {f(a['fit_total_s_sd'], 2)} | "
+            f"{f(a['predict_grid_s_mean'], 3)} | {f(a['accuracy_mean'])} ± {f(a['accuracy_sd'])} | "
+            f"{f(a['log_loss_mean'])} ± {f(a['log_loss_sd'])} |")
+    n, p = e["nuts"], e["pm_sample"]
+    rows.append(f"| nuts (NumPyro, ADVI init) | 1 | {f(n['run']['compile_s'], 2)} | "
+                f"{f(n['total_s'], 1)} | {f(n['run']['predict_grid_s'], 3)} | "
+                f"{f(n['accuracy_mean'])} | {f(n['log_loss_mean'])} |")
+    rows.append(f"| pm.sample (defaults) | 1 | (in fit) | {f(p['total_s'], 1)} | — | "
+                f"{f(p['accuracy'])} | {f(p['log_loss'])} |")
+    ratios = r["ratios"]
+    rows += [
+        "",
+        f"NUTS: {n['divergences']} divergences ({n['divergence_rate']:.2%}), predictive bulk ESS "
+        f"median {n['ess_bulk_median']:.0f} (min {n['ess_bulk_min']:.0f}), "
+        f"{n['ess_per_s']:.1f} ESS/s, max predictive R-hat {n['predictive_rhat_max']:.3f} "
+        f"(raw weights: {n['weight_rhat_max']:.2f}). pm.sample: {p['divergences']} divergences "
+        f"({p['divergence_rate']:.2%}), ESS median {p['ess_bulk_median']:.0f} "
+        f"(min {p['ess_bulk_min']:.0f}), {p['ess_per_s']:.1f} ESS/s.",
+        "",
+        f"Ratios: advi fit speed-up ×{ratios['advi_fit_speedup']:.1f}, grid prediction speed-up "
+        f"×{ratios['grid_predict_speedup']:.1f}, NUTS ESS/s vs pm.sample "
+        f"×{ratios['nuts_ess_per_s_speedup']:.2f}.",
+    ]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()
