@@ -112,7 +112,8 @@ def _comparison_figure(maps, xx, yy, data):
         plots.probability_map(xx, yy, proba, X=data.X_train, y=data.y_train, ax=axes[0, col],
                               title=f"{method}: mean P(y = 1)")
         plots.uncertainty_map(xx, yy, sd, X=data.X_train, y=data.y_train, ax=axes[1, col],
-                              title=f"{method}: sd of P(y = 1)", vmin=0.0, vmax=vmax)
+                              title=f"{method}: sd of P(y = 1)", vmin=0.0, vmax=vmax,
+                              levels=np.linspace(0.0, vmax, 25))
     return fig
 
 

@@ -67,10 +67,12 @@ def predicted_labels(X, y_true, proba, *, ax=None, title="Predicted labels on th
 
 
 def surface(xx, yy, values, *, X=None, y=None, ax=None, title="", cmap="RdBu_r",
-            label="", vmin=None, vmax=None):
-    """A filled contour map of `values` (n, n) over the grid xx, yy, with data points on top."""
+            label="", vmin=None, vmax=None, levels=25):
+    """A filled contour map of `values` (n, n) over the grid xx, yy, with data points on top.
+
+    `levels`: number of colour steps, or their edges (shared edges put maps on one scale)."""
     ax = _axes(ax)
-    mesh = ax.contourf(xx, yy, values, levels=25, cmap=cmap, vmin=vmin, vmax=vmax)
+    mesh = ax.contourf(xx, yy, values, levels=levels, cmap=cmap, vmin=vmin, vmax=vmax)
     ax.figure.colorbar(mesh, ax=ax, label=label)
     if X is not None and y is not None:
         y = np.asarray(y)
