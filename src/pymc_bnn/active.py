@@ -137,6 +137,7 @@ def run_active_learning(
     max_draws: int | None = None,
     random_seed: int = 0,
     progress: bool = True,
+    on_round: Callable[[ActiveRound], None] | None = None,
 ) -> ActiveLearningRun:
     """Label `initial` pool points, then fit → score → label `batch_size` more until `budget`.
 
@@ -149,6 +150,7 @@ def run_active_learning(
     "top" (see `select_batch`). fit: `fit(X, y, *, init, random_seed) -> Posterior`; default
     `BNNFitter()`. X_test, y_test: a held-out set whose accuracy each round records.
     max_draws: thin the posterior to this many draws for scoring (default all).
+    on_round: called with each finished `ActiveRound` (e.g. to log or show progress).
     """
     X_pool = check_features(X_pool, name="X_pool")
     n_pool = X_pool.shape[0]
@@ -187,6 +189,8 @@ def run_active_learning(
                 n_wanted = min(batch_size, budget - len(labelled), n_pool - len(labelled))
                 if n_wanted <= 0 or getattr(posterior, "interrupted", False):
                     interrupted = bool(getattr(posterior, "interrupted", False))
+                    if on_round is not None:
+                        on_round(rounds[-1])
                     break
                 start = time.perf_counter()
                 unlabelled = np.setdiff1d(np.arange(n_pool), labelled)
@@ -202,6 +206,8 @@ def run_active_learning(
                 labelled, labels = labelled + chosen, new_labels
                 rounds[-1] = replace(rounds[-1], chosen=tuple(chosen), timings=timings)
                 bar.advance_to(len(labelled))
+                if on_round is not None:
+                    on_round(rounds[-1])
     except KeyboardInterrupt:
         interrupted = True
     # labelled and labels grow together once a batch is answered, so they agree here
@@ -217,9 +223,8 @@ def held_out_accuracy(posterior, X, y) -> float:
     mean_probs = posterior.predictive_draws(X)["probs"].mean(axis=0)
     codes = mean_probs.argmax(axis=-1)
     classes = (getattr(posterior, "preprocessing", None) or {}).get("classes")
-    predicted = np.asarray(classes, dtype=object)[codes] if classes is not None else codes
-    truth = np.asarray(y, dtype=object) if classes is not None else np.asarray(y)
-    return float(accuracy_score(truth, predicted))
+    predicted = np.asarray(classes)[codes] if classes is not None else codes
+    return float(accuracy_score(np.asarray(y), predicted))
 
 
 def _check_loop_settings(batch_size, budget, n_pool) -> None:

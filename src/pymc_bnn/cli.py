@@ -78,7 +78,75 @@ def build_parser() -> argparse.ArgumentParser:
                       help="compare inference engines side by side, e.g. advi,fullrank_advi,nuts")
     _add_common(demo)
     demo.set_defaults(handler=_cmd_demo)
+    _add_active(sub)
     return parser
+
+
+def _add_active(sub) -> None:
+    from pymc_bnn.demo_active import ActiveDemoSettings as defaults
+
+    active = sub.add_parser(
+        "active",
+        help="active learning on two moons: learning curves of BALD, entropy and random",
+        description="Start from a few labels, let each strategy ask for a batch more per round, and "
+                    "write learning curves (held-out accuracy vs labels used), metrics.json "
+                    "(area under each curve under auc.<strategy>) and report.html.",
+    )
+    active.add_argument("--out", default="pymc-bnn-active",
+                        help="output folder (default: ./pymc-bnn-active)")
+    active.add_argument("--repeats", type=_positive_int, default=defaults.repeats,
+                        help=f"repeats with new splits and starting labels (default: {defaults.repeats})")
+    active.add_argument("--initial", type=_positive_int, default=defaults.initial,
+                        help=f"labels to start from (default: {defaults.initial})")
+    active.add_argument("--batch", type=_positive_int, default=defaults.batch_size,
+                        help=f"labels asked for per round (default: {defaults.batch_size})")
+    active.add_argument("--budget", type=_positive_int, default=defaults.budget,
+                        help=f"labels at the end (default: {defaults.budget})")
+    active.add_argument("--steps", type=_positive_int, default=defaults.steps,
+                        help=f"optimisation steps per fit (default: {defaults.steps})")
+    active.add_argument("--draws", type=_positive_int, default=defaults.draws,
+                        help=f"posterior draws per fit (default: {defaults.draws})")
+    _add_common(active)
+    active.set_defaults(handler=_cmd_active)
+
+
+def _cmd_active(args, console: Console) -> int:
+    from pymc_bnn.demo_active import ActiveDemoSettings, run_active_demo
+    from pymc_bnn.errors import InvalidSettingError
+
+    if args.initial >= args.budget:
+        raise InvalidSettingError(f"--initial {args.initial} must be below --budget "
+                                  f"{args.budget}; raise --budget")
+    settings = ActiveDemoSettings(repeats=args.repeats, initial=args.initial,
+                                  batch_size=args.batch, budget=args.budget, steps=args.steps,
+                                  draws=args.draws, seed=args.seed)
+    if args.quiet:
+        metrics = run_active_demo(args.out, settings)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import TimeElapsedColumn
+
+        per_run = 1 + -(-(args.budget - args.initial) // args.batch)
+        total = per_run * args.repeats * len(settings.strategies)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("fits"), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task("active learning", total=total)
+
+            def on_round(strategy, repeat, record):
+                bar.update(task, advance=1, description=(
+                    f"repeat {repeat + 1}/{args.repeats} · {strategy:<8} · "
+                    f"{record.n_labelled:>4} labels · accuracy {record.accuracy:.3f}"))
+
+            metrics = run_active_demo(args.out, settings, on_round=on_round)
+        for name, auc in metrics["auc"].items():
+            margin = metrics["margin_over_random"].get(name)
+            console.print(f"[bold]{name:<8}[/] area under the learning curve {auc:.3f}"
+                          + ("" if margin is None else f"   ({margin:+.3f} vs random)"))
+        if metrics["interrupted"]:
+            console.print(f"[yellow]Interrupted: {metrics['repeats_done']} finished repeats shown.[/]")
+        console.print(f"Report: [link]{_report_path(args.out)}[/]")
+    return EXIT_OK
 
 
 def _cmd_demo(args, console: Console) -> int:

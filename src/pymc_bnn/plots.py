@@ -264,3 +264,43 @@ def accuracy_by_group(accuracies: dict, labels, *, ax=None,
     ax.set(xlabel="group", ylabel="accuracy", title=title)
     ax.legend(loc="lower right", frameon=False)
     return ax
+
+
+def learning_curves(labels_used, curves, *, ax=None, title="Learning curves",
+                    ylabel="held-out accuracy"):
+    """Mean score vs labels used per strategy, with a band of ±1 sd over repeats.
+
+    labels_used: (n_rounds,); curves: {strategy name: (n_repeats, n_rounds) scores}. The legend
+    gives each strategy's area under the mean curve (mean over rounds) and the repeat count.
+    """
+    ax = _axes(ax, figsize=(6.5, 4.2))
+    labels_used = np.asarray(labels_used)
+    for i, (name, scores) in enumerate(curves.items()):
+        scores = np.atleast_2d(np.asarray(scores, dtype=float))
+        mean, sd = scores.mean(axis=0), scores.std(axis=0)
+        color = "0.35" if name == "random" else f"C{i}"
+        ax.plot(labels_used, mean, color=color, lw=1.8, marker="o", ms=3.5,
+                label=f"{name} (area {mean.mean():.3f}, {scores.shape[0]} repeats)")
+        if scores.shape[0] > 1:
+            ax.fill_between(labels_used, mean - sd, mean + sd, color=color, alpha=0.15, lw=0)
+    ax.set(xlabel="labels used", ylabel=ylabel, title=title)
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def labelled_points(X_pool, y_pool, labelled, *, ax=None, title="Points chosen for labelling"):
+    """The pool in light grey and the labelled points coloured by class.
+
+    X_pool: (n, 2); y_pool: (n,) in {0, 1}; labelled: pool indices in the order they were labelled.
+    """
+    ax = _axes(ax)
+    ax.scatter(X_pool[:, 0], X_pool[:, 1], s=6, color="0.85", edgecolors="none", label="pool")
+    labelled = np.asarray(labelled, dtype=int)
+    y_labelled = np.asarray(y_pool)[labelled]
+    for k, color in enumerate(CLASS_COLORS):
+        mask = y_labelled == k
+        ax.scatter(X_pool[labelled[mask], 0], X_pool[labelled[mask], 1], s=22, color=color,
+                   edgecolors="black", lw=0.4, label=f"labelled, class {k}")
+    ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title, aspect="equal")
+    ax.legend(loc="best", frameon=False, fontsize="small")
+    return ax
