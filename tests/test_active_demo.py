@@ -17,6 +17,7 @@ def demo(tmp_path_factory):
     return out, run_active_demo(out, ActiveDemoSettings())  # 5 repeats, 10 → 100 labels by 10
 
 
+@pytest.mark.slow  # 150 fits: ~45 s of CPU
 def test_bald_and_entropy_beat_random_labelling(demo):
     _, metrics = demo
     auc = metrics["auc"]
@@ -24,8 +25,16 @@ def test_bald_and_entropy_beat_random_labelling(demo):
     assert metrics["repeats_done"] == 5 and metrics["n_fits"] == 150
     # area under the mean learning curve = mean held-out accuracy over the 10 rounds
     assert auc["random"] == pytest.approx(np.mean(metrics["mean_accuracy"]["random"]))
-    assert auc["bald"] - auc["random"] > 0.0  # measured: MARGIN_BALD
-    assert auc["entropy"] - auc["random"] > 0.0  # measured: MARGIN_ENTROPY
+    # measured: bald 0.8187, entropy 0.8256, random 0.7664
+    assert auc["bald"] - auc["random"] > 0.0  # measured margin +0.052
+    assert auc["entropy"] - auc["random"] > 0.0  # measured margin +0.059
+    # and not by luck in one repeat: paired by split and starting labels, each wins most repeats
+    per_repeat = {k: np.array(v) for k, v in metrics["auc_per_repeat"].items()}
+    assert (per_repeat["bald"] > per_repeat["random"]).sum() >= 4  # measured 5 of 5
+    assert (per_repeat["entropy"] > per_repeat["random"]).sum() >= 4  # measured 5 of 5
+    # at the full budget the uncertainty-driven fits are clearly better
+    final = {k: v[-1] for k, v in metrics["mean_accuracy"].items()}
+    assert min(final["bald"], final["entropy"]) > final["random"] + 0.03  # 0.929, 0.955 vs 0.856
 
 
 def test_demo_writes_report_and_metrics(demo):
@@ -39,29 +48,43 @@ def test_demo_writes_report_and_metrics(demo):
     assert "Learning curves" in page and "area under curve" in page
 
 
-def test_padding_leaves_the_posterior_unchanged(small_moons):
+def test_padding_rows_carry_no_information_about_the_weights(small_moons, monkeypatch):
+    """pad_to's zero rows give output 0 under any weights, so log p(y_pad | w) = 70 · log(1/2)
+    at every w: the log density shifts by a constant, the posterior is unchanged."""
+    import pymc_bnn.inference
+    from pymc_bnn.network import forward
+
     X, y = small_moons.X_train[:30], small_moons.y_train[:30]
-    fitter = BNNFitter(method="advi", draws=50, options={"steps": 300, "restarts": 1})
-    plain = fitter(X, y, random_seed=2)
-    padded = BNNFitter(method="advi", draws=50, options={"steps": 300, "restarts": 1},
-                       pad_to=100)(X, y, random_seed=2)
-    for a, b in zip(plain.parameter_draws()[0], padded.parameter_draws()[0]):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-    # the 70 zero rows add 70 · log(1/2) to the log likelihood, and nothing else
-    np.testing.assert_allclose(padded.elbo - plain.elbo, 70 * np.log(0.5), rtol=1e-9)
+    built = []
+    monkeypatch.setattr(pymc_bnn.inference, "fit", lambda bnn, method, **kw: built.append(bnn))
+    BNNFitter(pad_to=100)(X, y)  # capture the model the fitter builds; no inference
+    model = built[0].model
+    X_fit, y_fit = model["X"].get_value(), model["y_data"].get_value()
+    np.testing.assert_array_equal(X_fit[:30], X)
+    np.testing.assert_array_equal(y_fit[:30], y)
+    assert X_fit.shape == (100, 2) and not X_fit[30:].any()
+    spec = built[0].spec
+    assert not spec.bias and spec.activation == "tanh"
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(0, 3, (200, *shape)) for shape in spec.weight_shapes()]
+    eta = forward(spec, X_fit, weights)  # (draws, obs, 1)
+    assert np.all(eta[:, 30:] == 0.0) and np.all(eta[:, :30] != 0.0)
     with pytest.raises(InvalidSettingError, match="without biases"):
         BNNFitter(bias=True, pad_to=100)
+    with pytest.raises(InvalidSettingError, match="without biases"):
+        BNNFitter(activation="softplus", pad_to=100)
 
 
 def test_cli_active_runs_and_rejects_bad_usage(tmp_path, capsys):
     out = tmp_path / "cli"
-    code = main(["active", "--out", str(out), "--repeats", "1", "--budget", "20",
-                 "--steps", "200", "--draws", "20"])
+    # 90 → 100 labels: the same data shape as the headline's, so its compiled fit is reused
+    code = main(["active", "--out", str(out), "--repeats", "1", "--initial", "90",
+                 "--steps", "200"])
     assert code == 0
     shown = capsys.readouterr().out
     assert "bald" in shown and "vs random" in shown and "report.html" in shown
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["auc"]) == {"bald", "entropy", "random"}
-    assert metrics["labels_used"] == [10, 20]
+    assert metrics["labels_used"] == [90, 100]
     assert main(["active", "--initial", "20", "--budget", "10", "--out", str(out)]) == 2
     assert "raise --budget" in capsys.readouterr().err

@@ -219,7 +219,8 @@ def _figures(comparison: Comparison, settings: ActiveDemoSettings) -> list[Figur
         figures.append(Figure(figure_png(ax),
                               f"Which pool points {name} labelled in the first repeat (grey: "
                               "the unlabelled pool). Uncertainty-driven strategies gather along "
-                              "the boundary between the moons; random spreads evenly.",
+                              "the boundary between the moons and at the edges of the data, "
+                              "where the draws disagree; random spreads evenly.",
                               f"Chosen by {name}"))
     return figures
 
