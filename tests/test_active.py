@@ -113,3 +113,20 @@ def test_bad_settings_and_bad_callbacks():
         run_active_learning(X, oracle(np.zeros(30)), batch_size=0, progress=False)
     with pytest.raises(InvalidInputError, match="one label per requested point"):
         run_active_learning(X, lambda i, rows: [0], initial=3, fit=fake_fit([]), progress=False)
+
+
+def test_a_fit_stopped_by_ctrl_c_ends_the_loop_after_recording_its_round(blobs):
+    X, y = blobs
+    calls = []
+    base = fake_fit(calls)
+
+    def fit(X_fit, y_fit, *, init=None, random_seed=0):
+        posterior = base(X_fit, y_fit, init=init, random_seed=random_seed)
+        posterior.interrupted = len(calls) == 2  # the engine caught Ctrl-C in the second fit
+        return posterior
+
+    run = run_active_learning(X, oracle(y), initial=5, batch_size=5, budget=50, fit=fit,
+                              X_test=X, y_test=y, progress=False)
+    assert run.interrupted and len(calls) == 2
+    assert run.labels_used.tolist() == [5, 10] and run.rounds[-1].chosen == ()
+    assert len(run.labelled) == 10 and np.isfinite(run.accuracies).all()

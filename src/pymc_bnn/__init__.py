@@ -39,6 +39,7 @@ from pymc_bnn.priors import (
     get_prior,
 )
 from pymc_bnn.uncertainty import predictive_summary
+from pymc_bnn.active import BNNFitter, oracle, run_active_learning
 
 try:
     __version__ = version("pymc-bnn")
@@ -55,4 +56,6 @@ __all__ = [
     "StudentT", "prior_predictive",
     # uncertainty
     "predictive_summary",
+    # active learning
+    "BNNFitter", "oracle", "run_active_learning",
 ]
