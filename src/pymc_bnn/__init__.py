@@ -15,6 +15,7 @@ from pymc_bnn.errors import (
     PymcBnnError,
 )
 from pymc_bnn.inference import ENGINES, fit
+from pymc_bnn.io import load, save
 from pymc_bnn.likelihoods import (
     Bernoulli,
     Categorical,
@@ -38,6 +39,7 @@ from pymc_bnn.priors import (
     SpikeAndSlabPrior,
     get_prior,
 )
+from pymc_bnn.sklearn import BayesianMLPClassifier, BayesianMLPRegressor
 from pymc_bnn.uncertainty import predictive_summary
 from pymc_bnn.active import BNNFitter, oracle, run_active_learning
 
@@ -58,4 +60,6 @@ __all__ = [
     "predictive_summary",
     # active learning
     "BNNFitter", "oracle", "run_active_learning",
+    # scikit-learn estimators and model files
+    "BayesianMLPClassifier", "BayesianMLPRegressor", "load", "save",
 ]

@@ -1,4 +1,5 @@
-"""Files: atomic writes (temporary file, then rename), so nothing a user saved is ever half-written."""
+"""Files: atomic writes (temporary file, then rename), so nothing a user saved is ever half-written,
+and `save` / `load` of fitted posteriors and estimators."""
 
 from __future__ import annotations
 
@@ -40,3 +41,32 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+# --------------------------------------------------------------------------- model files
+# The file format itself (what is stored where, and how it is checked) is `pymc_bnn.model_file`.
+
+
+def save(obj, path: str | os.PathLike) -> Path:
+    """Write a fitted `Posterior` or pymc-bnn estimator to `path`, atomically.
+
+    The file is netCDF (HDF5, h5netcdf engine): the draws as ArviZ data and a JSON description
+    (format version, spec, likelihood, prior, preprocessing, classes, feature names, settings,
+    library versions, estimator parameters). Any old file at `path` stays intact until the new
+    one is complete. Returns the path. Load with `pymc_bnn.load`.
+    """
+    from pymc_bnn.model_file import encode
+
+    data = encode(obj)
+    return write_bytes_atomic(path, data)
+
+
+def load(path: str | os.PathLike):
+    """Read a model file written by `save`: a `Posterior` or a fitted estimator.
+
+    Raises ModelFileError when the file is missing, truncated, from a newer format version, or
+    not a pymc-bnn model file. Loading never runs code from the file.
+    """
+    from pymc_bnn.model_file import decode
+
+    return decode(path)

@@ -1,0 +1,21 @@
+"""scikit-learn's own conformance suite on both estimators (small, fast settings)."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from pymc_bnn import BayesianMLPClassifier, BayesianMLPRegressor
+
+FAST = dict(hidden_layer_sizes=(8,), method="pymc_advi", steps=300, draws=50, random_state=0)
+
+EXPECTED_FAILURES: dict[str, str] = {}
+
+
+def expected_failures(estimator) -> dict[str, str]:
+    return EXPECTED_FAILURES
+
+
+@parametrize_with_checks(
+    [BayesianMLPClassifier(**FAST), BayesianMLPRegressor(**FAST)],
+    expected_failed_checks=expected_failures,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
