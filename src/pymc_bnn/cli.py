@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(demo)
     demo.set_defaults(handler=_cmd_demo)
     _add_active(sub)
+
+    from pymc_bnn.cli_model import add_model_commands
+
+    add_model_commands(sub)
     return parser
 
 
@@ -214,7 +218,7 @@ def _report_path(out: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=False)
-    errors = Console(stderr=True)
+    errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable | None = getattr(args, "handler", None)

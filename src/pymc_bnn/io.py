@@ -47,17 +47,18 @@ def _mode_for(path: Path) -> int:
 # The file format itself (what is stored where, and how it is checked) is `pymc_bnn.model_file`.
 
 
-def save(obj, path: str | os.PathLike) -> Path:
+def save(obj, path: str | os.PathLike, *, notes: dict | None = None) -> Path:
     """Write a fitted `Posterior` or pymc-bnn estimator to `path`, atomically.
 
     The file is netCDF (HDF5, h5netcdf engine): the draws as ArviZ data and a JSON description
     (format version, spec, likelihood, prior, preprocessing, classes, feature names, settings,
-    library versions, estimator parameters). Any old file at `path` stays intact until the new
-    one is complete. Returns the path. Load with `pymc_bnn.load`.
+    library versions, estimator parameters). `notes`: plain data kept in the description (the
+    CLI records the target column there). Any old file at `path` stays intact until the new one
+    is complete. Returns the path. Load with `pymc_bnn.load`.
     """
     from pymc_bnn.model_file import encode
 
-    data = encode(obj)
+    data = encode(obj, notes=notes)
     return write_bytes_atomic(path, data)
 
 
@@ -70,3 +71,11 @@ def load(path: str | os.PathLike):
     from pymc_bnn.model_file import decode
 
     return decode(path)
+
+
+def read_description(path: str | os.PathLike) -> dict:
+    """The JSON description of a model file (format, versions, spec, settings, notes …),
+    checked like `load` checks it."""
+    from pymc_bnn.model_file import read_description as read
+
+    return read(path)

@@ -188,13 +188,15 @@ def describe(obj, encoder: _Encoder) -> dict:
     return description
 
 
-def encode(obj) -> bytes:
+def encode(obj, notes: dict | None = None) -> bytes:
     """The bytes of a model file holding `obj` (a Posterior or fitted estimator)."""
     import xarray as xr
 
     posterior, _ = _split(obj)
     encoder = _Encoder()
     description = describe(obj, encoder)
+    if notes is not None:
+        description["notes"] = encoder(notes, "notes")
     text = json.dumps(description, allow_nan=True).encode("utf-8")
     meta = xr.Dataset(
         {"description": ("description_bytes", np.frombuffer(text, dtype=np.uint8)),
@@ -221,10 +223,11 @@ def _open(path: Path):
         raise ModelFileError(f"{path} is a folder, not a model file; pass the .bnn.nc file")
     data = path.read_bytes()
     if not data.startswith(_HDF5_SIGNATURE):
-        kind = "a Python pickle" if data[:1] == b"\x80" else "not a netCDF-4/HDF5 file"
+        kind = ("it is a Python pickle, and pymc-bnn never loads pickles" if data[:1] == b"\x80"
+                else "it is not a netCDF-4/HDF5 file")
         raise ModelFileError(
-            f"{path} is not a pymc-bnn model file ({kind}); pymc-bnn never loads pickles — "
-            "re-fit the model and save it with pymc_bnn.save"
+            f"{path} is not a pymc-bnn model file ({kind}); pass a file written by "
+            "pymc_bnn.save or `pymc-bnn fit`"
         )
     try:
         with xr.open_datatree(io.BytesIO(data), engine="h5netcdf") as tree:
@@ -259,8 +262,19 @@ def _description(tree, path: Path) -> dict:
     return description
 
 
+def read_description(path: str | os.PathLike) -> dict:
+    """The checked JSON description of the model file at `path` (arrays left as references)."""
+    path = Path(path)
+    return _description(_open(path), path)
+
+
 def decode(path: str | os.PathLike):
     """Read a model file: the Posterior or fitted estimator it holds."""
+    return decode_with_description(path)[0]
+
+
+def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
+    """(the Posterior or fitted estimator, the file's JSON description) of a model file."""
     from pymc_bnn.posterior import Posterior
 
     path = Path(path)
@@ -277,11 +291,10 @@ def decode(path: str | os.PathLike):
                 f"{path} holds posterior fields this pymc-bnn does not know ({', '.join(unknown)}); "
                 "upgrade pymc-bnn to load it"
             )
-        idata = _detached(tree[IDATA_GROUP])
-        posterior = Posterior(idata=idata, **fields)
+        posterior = Posterior(idata=_detached(tree[IDATA_GROUP]), **fields)
         if description["kind"] == "posterior":
-            return posterior
-        return _rebuild_estimator(description["estimator"], arrays, posterior)
+            return posterior, description
+        return _rebuild_estimator(description["estimator"], arrays, posterior), description
     except ModelFileError:
         raise
     except Exception as exc:

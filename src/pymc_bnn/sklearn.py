@@ -16,11 +16,16 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError, PymcBnnError
 from pymc_bnn.inference import DEFAULT_METHOD, ENGINES, fit
 from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
 from pymc_bnn.model import build_model
@@ -75,27 +80,39 @@ class _BayesianMLP(BaseEstimator):
         tags.non_deterministic = False  # a fixed random_state gives bit-identical fits
         return tags
 
+    def _validate_params(self):
+        """scikit-learn's parameter validation, raising pymc-bnn's InvalidSettingError."""
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            raise InvalidSettingError(str(exc)) from None
+
     # ------------------------------------------------------------------ input handling
     def _validated_X(self, X, *, reset: bool) -> np.ndarray:
         """X as float64 (n_obs, n_features), checked (and, at fit, recorded) like scikit-learn.
 
         DataFrames first go through pymc-bnn's own check, which names non-numeric columns.
         """
+        return _as_invalid_input(self._check_X, X, reset=reset)
+
+    def _check_X(self, X, *, reset: bool) -> np.ndarray:
         if hasattr(X, "columns") and hasattr(X, "dtypes"):
             check_features(X)
-        X = validate_data(self, X, reset=reset, dtype=np.float64)
-        return X
+        return validate_data(self, X, reset=reset, dtype=np.float64)
 
     def _validated_Xy(self, X, y, **check_params):
-        if hasattr(X, "columns") and hasattr(X, "dtypes"):
-            check_features(X)
-        X, y = validate_data(self, X, y, dtype=np.float64, **check_params)
+        X, y = _as_invalid_input(self._check_Xy, X, y, **check_params)
         if X.shape[0] < 2:
             raise InvalidInputError(
                 f"got {X.shape[0]} sample; a Bayesian network needs at least 2 samples to fit "
                 "(n_samples=1 is not enough)"
             )
         return X, y
+
+    def _check_Xy(self, X, y, **check_params):
+        if hasattr(X, "columns") and hasattr(X, "dtypes"):
+            check_features(X)
+        return validate_data(self, X, y, dtype=np.float64, **check_params)
 
     def _scaled(self, X) -> np.ndarray:
         """X standardised with the training statistics (identity when standardize=False)."""
@@ -297,6 +314,16 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
             return mean
         variance = noise_variance(draws).mean(axis=0) + draws["mean"].var(axis=0)
         return mean, np.sqrt(variance)
+
+
+def _as_invalid_input(check, *args, **kwargs):
+    """Run scikit-learn's validation; its ValueErrors become InvalidInputError (same message)."""
+    try:
+        return check(*args, **kwargs)
+    except PymcBnnError:
+        raise
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
 
 
 def noise_variance(draws: dict[str, np.ndarray]) -> np.ndarray:

@@ -1,0 +1,340 @@
+"""The CLI on a user's own data: `fit`, `predict`, `report` and `info`.
+
+Each command is a thin face over the public API: a table is read with pandas, the estimators
+(`pymc_bnn.sklearn`) fit and predict, `pymc_bnn.io` saves and loads, `pymc_bnn.report` renders.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pymc_bnn.cli import EXIT_OK, _add_common, _positive_int, _widths
+from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.validation import check_features
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# An integer target with at most this many distinct values is read as class labels by
+# --likelihood auto; anything else numeric is a real-valued target.
+MAX_AUTO_CLASSES = 20
+
+
+def add_model_commands(sub) -> None:
+    """Add fit, predict, report and info to the `pymc-bnn` subparsers `sub`."""
+    from pymc_bnn.inference import DEFAULT_METHOD, ENGINES
+    from pymc_bnn.network import ACTIVATIONS
+    from pymc_bnn.priors import PRIORS
+    from pymc_bnn.sklearn import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
+
+    fit = sub.add_parser(
+        "fit", help="fit a BNN to a CSV or Parquet table and save it as a model file",
+        description="Fit a Bayesian MLP to DATA (CSV or Parquet): every column but --target "
+                    "and --exclude is a feature and must be numeric. Writes one model file "
+                    "(netCDF).",
+    )
+    fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
+    fit.add_argument("--target", required=True, help="name of the column to predict")
+    fit.add_argument("--out", required=True, metavar="MODEL",
+                     help="model file to write, e.g. model.bnn.nc")
+    fit.add_argument("--exclude", type=_columns, default=(), metavar="COLS",
+                     help="comma-separated columns that are not features (e.g. an id)")
+    fit.add_argument("--likelihood", default="auto",
+                     choices=sorted(set(CLASSIFIER_LIKELIHOODS) | set(REGRESSOR_LIKELIHOODS)),
+                     help="auto: labels (text, booleans, or at most "
+                          f"{MAX_AUTO_CLASSES} whole-number values) are classified, "
+                          "anything else is gaussian regression (default: auto)")
+    fit.add_argument("--hidden", type=_widths, default=(32, 32),
+                     help="hidden layer widths, comma-separated (default: 32,32)")
+    fit.add_argument("--activation", default="tanh", choices=ACTIVATIONS,
+                     help="hidden-layer activation (default: tanh)")
+    fit.add_argument("--prior", default=None, choices=sorted(set(PRIORS) - {"informed"}),
+                     help="weight prior (default: normal, scaled by 1/sqrt(fan-in))")
+    fit.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(ENGINES),
+                     help=f"inference engine (default: {DEFAULT_METHOD})")
+    fit.add_argument("--steps", type=_positive_int, default=None,
+                     help="optimisation steps for VI methods (default: the engine's)")
+    fit.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,
+                     help=f"posterior draws kept (default: {DEFAULT_DRAWS})")
+    _add_common(fit)
+    fit.set_defaults(handler=_cmd_fit)
+
+    predict = sub.add_parser(
+        "predict", help="predict a table with a saved model; writes predictions and uncertainty",
+        description="Predict every row of DATA with MODEL and write a CSV: the prediction, "
+                    "its uncertainty columns, and DATA's non-feature columns (e.g. an id) "
+                    "copied unchanged.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="model file from `pymc-bnn fit`")
+    predict.add_argument("data", metavar="DATA", help="CSV or Parquet file with the features")
+    predict.add_argument("--out", required=True, metavar="PRED", help="CSV file to write")
+    _add_common(predict)
+    predict.set_defaults(handler=_cmd_predict)
+
+    report = sub.add_parser(
+        "report", help="write an HTML report of a model (held-out scores if DATA has the target)",
+        description="Write a self-contained HTML report of MODEL: what was fitted, how the fit "
+                    "went, and, given DATA with the target column, held-out scores.",
+    )
+    report.add_argument("model", metavar="MODEL", help="model file")
+    report.add_argument("data", metavar="DATA", nargs="?", help="optional held-out data")
+    report.add_argument("--out", default=None,
+                        help="HTML file to write (default: MODEL with .html)")
+    _add_common(report)
+    report.set_defaults(handler=_cmd_report)
+
+    info = sub.add_parser("info", help="show what a model file holds",
+                          description="Print what MODEL holds: network, likelihood, prior, "
+                                      "inference settings, features, classes, versions.")
+    info.add_argument("model", metavar="MODEL", help="model file")
+    info.add_argument("--json", action="store_true", help="print the file's JSON description")
+    info.set_defaults(handler=_cmd_info)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def read_table(path: str | Path):
+    """A CSV (any other suffix) or Parquet (.parquet, .pq) file as a DataFrame, or
+    InvalidInputError saying why it cannot be read."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"no data file at {path}; check the path")
+    parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    try:
+        table = (pd.read_parquet(path) if parquet
+                 else pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ","))
+    except Exception as exc:  # parser, encoding and Arrow errors all mean "not a readable table"
+        kind = "Parquet" if parquet else "CSV"
+        raise InvalidInputError(
+            f"cannot read {path} as {kind} ({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); "
+            "pass a CSV with a header row or a .parquet file"
+        ) from None
+    if table.shape[0] == 0:
+        raise InvalidInputError(f"{path} has no rows; pass a table with data")
+    return table
+
+
+def split_target(table, target: str, source):
+    """(features DataFrame, target Series) or InvalidInputError naming the missing column."""
+    if target not in table.columns:
+        raise InvalidInputError(
+            f"{source} has no column {target!r}; its columns are: "
+            f"{', '.join(map(str, table.columns))}"
+        )
+    y = table[target]
+    if y.isna().any():
+        rows = np.flatnonzero(y.isna().to_numpy())
+        raise InvalidInputError(
+            f"the target column {target!r} is empty in {rows.size} row(s) (first: row {rows[0]}); "
+            "drop those rows or fill them in"
+        )
+    return table.drop(columns=[target]), y
+
+
+def choose_estimator(y, likelihood: str):
+    """The estimator class and its likelihood parameter for target `y` and --likelihood."""
+    from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
+
+    from pymc_bnn.sklearn import (
+        CLASSIFIER_LIKELIHOODS,
+        BayesianMLPClassifier,
+        BayesianMLPRegressor,
+    )
+
+    if likelihood != "auto":
+        if likelihood in CLASSIFIER_LIKELIHOODS:
+            return BayesianMLPClassifier, likelihood
+        return BayesianMLPRegressor, likelihood
+    whole = is_integer_dtype(y) or (is_numeric_dtype(y) and bool(np.all(np.mod(y, 1) == 0)))
+    labels = (not is_numeric_dtype(y) or is_bool_dtype(y)
+              or (whole and y.nunique() <= MAX_AUTO_CLASSES))
+    return (BayesianMLPClassifier, "auto") if labels else (BayesianMLPRegressor, "gaussian")
+
+
+def model_features(model, table, source) -> tuple[list[str], list[str]]:
+    """(the model's feature columns, DATA's other columns), or InvalidInputError naming the
+    missing ones."""
+    features = [str(c) for c in getattr(model, "feature_names_in_", [])]
+    columns = [str(c) for c in table.columns]
+    missing = [c for c in features if c not in columns]
+    if missing:
+        raise InvalidInputError(
+            f"{source} lacks column(s) the model was fitted on: {', '.join(missing)}; "
+            f"the model needs {', '.join(features)}"
+        )
+    return features, [c for c in columns if c not in features]
+
+
+def _load_model(path):
+    from pymc_bnn.errors import ModelFileError
+    from pymc_bnn.model_file import decode_with_description
+
+    model, description = decode_with_description(path)
+    if description["kind"] != "estimator":
+        raise ModelFileError(
+            f"{path} holds a bare Posterior; the CLI uses models written by `pymc-bnn fit` or "
+            "estimator.save (Posterior files are for the Python API)"
+        )
+    return model, description
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def prediction_table(model, X):
+    """Predictions at X (DataFrame of the model's features) with uncertainty columns.
+
+    Classifier: `prediction` (most probable label) and `p_<label>` per class (predictive
+    probabilities); regressor: `prediction` (predictive mean) and `sd` (total predictive sd:
+    noise plus weight uncertainty). Then every per-row summary of
+    `pymc_bnn.uncertainty.predictive_summary`, when that module provides it.
+    """
+    import pandas as pd
+
+    columns = {}
+    if hasattr(model, "classes_"):
+        proba = model.predict_proba(X)
+        columns["prediction"] = model.classes_[np.argmax(proba, axis=1)]
+        for k, label in enumerate(model.classes_):
+            columns[f"p_{label}"] = proba[:, k]
+    else:
+        mean, sd = model.predict(X, return_std=True)
+        columns["prediction"], columns["sd"] = mean, sd
+    table = pd.DataFrame(columns)
+    try:
+        summary = model.uncertainty(X)
+    except (ImportError, AttributeError):  # predictive_summary not available in this version
+        return table
+    for name, variable in summary.data_vars.items():
+        if variable.dims == ("obs",) and name not in table:
+            table[name] = variable.values
+    return table
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _status(args, console):
+    return (lambda message: None) if args.quiet else (
+        lambda message: console.print(f"[dim]•[/] {message}", highlight=False))
+
+
+def _cmd_fit(args, console) -> int:
+    from pymc_bnn.io import save
+
+    say = _status(args, console)
+    started = time.perf_counter()
+    say(f"Reading {args.data}")
+    table = read_table(args.data)
+    X, y = split_target(table, args.target, args.data)
+    unknown = [c for c in args.exclude if c not in X.columns]
+    if unknown:
+        raise InvalidInputError(f"--exclude names column(s) {args.data} does not have: "
+                                f"{', '.join(unknown)}")
+    X = X.drop(columns=list(args.exclude))
+    check_features(X, name=str(args.data))
+    estimator_class, likelihood = choose_estimator(y, args.likelihood)
+    model = estimator_class(
+        hidden_layer_sizes=args.hidden, activation=args.activation, likelihood=likelihood,
+        prior=args.prior, method=args.method, steps=args.steps, draws=args.draws,
+        random_state=args.seed, verbose=not args.quiet,
+    )
+    what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
+            else f"{likelihood} regression")
+    say(f"Fitting {estimator_class.__name__} to {X.shape[0]:,} rows × {X.shape[1]} features "
+        f"({what}) with {args.method}")
+    model.fit(X, y)
+    say(f"Saving {args.out}")
+    save(model, args.out, notes={"target": args.target, "data": str(args.data),
+                                 "n_rows": int(X.shape[0])})
+    if not args.quiet:
+        score = model.score(X, y)
+        label = "training accuracy" if hasattr(model, "classes_") else "training R²"
+        console.print(f"[bold]{label}[/] {score:.3f}   [bold]fit[/] "
+                      f"{model.posterior_.timings.get('total_s', 0):.1f} s   [bold]total[/] "
+                      f"{time.perf_counter() - started:.1f} s", highlight=False)
+        if model.posterior_.interrupted:
+            console.print("[yellow]The fit was interrupted; the model holds the state reached "
+                          "so far.[/]")
+        console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
+    return EXIT_OK
+
+
+def _cmd_predict(args, console) -> int:
+    import pandas as pd
+
+    from pymc_bnn.io import write_text_atomic
+
+    say = _status(args, console)
+    say(f"Loading {args.model}")
+    model, description = _load_model(args.model)
+    say(f"Reading {args.data}")
+    table = read_table(args.data)
+    features, others = model_features(model, table, args.data)
+    check_features(table[features], name=str(args.data))
+    if others:
+        say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
+    say(f"Predicting {table.shape[0]:,} rows")
+    predictions = prediction_table(model, table[features])
+    kept = table[others].rename(columns=lambda c: f"{c}_input" if c in predictions else c)
+    out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+    write_text_atomic(args.out, out.to_csv(index=False))
+    if not args.quiet:
+        console.print(f"Predictions: {Path(args.out).resolve()} "
+                      f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
+                      highlight=False)
+    return EXIT_OK
+
+
+def _cmd_report(args, console) -> int:
+    from pymc_bnn.io import write_text_atomic
+    from pymc_bnn.model_report import model_report
+
+    say = _status(args, console)
+    say(f"Loading {args.model}")
+    model, description = _load_model(args.model)
+    held_out = None
+    if args.data is not None:
+        say(f"Scoring {args.data}")
+        target = description.get("notes", {}).get("target")
+        table = read_table(args.data)
+        if target is None or target not in table.columns:
+            raise InvalidInputError(
+                f"{args.data} has no target column {target!r}, so there is nothing to score; "
+                "pass data that includes it, or leave DATA out"
+            )
+        X, y = split_target(table, target, args.data)
+        features, _ = model_features(model, X, args.data)
+        held_out = (X[features], y.to_numpy(), str(args.data))
+    out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
+    write_text_atomic(out, model_report(model, description, held_out))
+    if not args.quiet:
+        console.print(f"Report: [link]{out.resolve()}[/]", highlight=False)
+    return EXIT_OK
+
+
+def _cmd_info(args, console) -> int:
+    from rich.table import Table
+
+    from pymc_bnn.io import read_description
+
+    description = read_description(args.model)
+    if args.json:
+        print(json.dumps(description, indent=2))
+        return EXIT_OK
+    from pymc_bnn.model_report import summary_rows
+
+    table = Table(title=str(args.model), show_header=False)
+    for key, value in summary_rows(description):
+        table.add_row(key, str(value))
+    console.print(table)
+    return EXIT_OK

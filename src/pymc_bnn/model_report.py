@@ -1,0 +1,164 @@
+"""The report of a saved model (`pymc-bnn report`) and the summary `pymc-bnn info` prints.
+
+Both read the model file's JSON description; the report adds the ELBO trace and, given held-out
+data with the target, scores computed by `pymc_bnn.metrics` and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
+
+# z of a central 90% normal interval: the report's coverage check of mean ± z·sd.
+_Z90 = 1.6448536269514722
+
+
+def _untagged(value):
+    """A description value with the model file's type tags dropped, for display."""
+    if isinstance(value, dict):
+        for tag in ("__spec__", "__likelihood__", "__prior__", "__tuple__", "__ndarray__"):
+            if tag in value:
+                return _untagged(value[tag])
+        return {k: _untagged(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    return value
+
+
+def _options(record: dict) -> str:
+    """"name (key=value, …)" for a likelihood or prior record, leaving out unset options."""
+    options = ", ".join(f"{k}={v}" for k, v in record.items() if k != "name" and v is not None)
+    return f"{record['name']} ({options})" if options else record["name"]
+
+
+def _shown(values, limit: int = 12) -> str:
+    values = [str(v) for v in values]
+    return ", ".join(values[:limit]) + (f", … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def summary_rows(description: dict) -> list[tuple[str, str]]:
+    """(label, value) rows saying what a model file holds, from its JSON description."""
+    post = _untagged(description["posterior"])
+    estimator = _untagged(description.get("estimator") or {})
+    state = estimator.get("state", {})
+    notes = _untagged(description.get("notes") or {})
+    spec = post["spec"]
+    arrow = " → ".join(map(str, [spec["n_inputs"], *spec["hidden"], spec["n_outputs"]]))
+    settings = post.get("settings", {})
+    features = state.get("feature_names_in_") or post.get("feature_names", [])
+    rows = [
+        ("holds", estimator.get("class", "Posterior")),
+        ("network", f"{arrow} ({spec['activation']}, {'with' if spec['bias'] else 'no'} biases)"),
+        ("likelihood", _options(post["likelihood"])),
+        ("prior", _options(post["prior"])),
+        ("inference", f"{post.get('method', '')}: "
+                      + ", ".join(f"{k} {v}" for k, v in settings.items() if k != "random_seed")),
+        ("seed", settings.get("random_seed", "")),
+        ("features", _shown(features)),
+    ]
+    if "classes_" in state:
+        rows.append(("classes", _shown(state["classes_"])))
+    if notes.get("target"):
+        rows.append(("target", f"{notes['target']} (fitted on {notes.get('n_rows', '?')} rows of "
+                               f"{notes.get('data', '?')})"))
+    if post.get("interrupted"):
+        rows.append(("interrupted", "yes: the fit was stopped early"))
+    versions = description.get("versions", {})
+    rows += [
+        ("created", description.get("created", "")),
+        ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
+        ("format", f"{description['format']} v{description['format_version']}"),
+    ]
+    return rows
+
+
+def held_out_scores(model, X, y) -> tuple[list[list], list[Figure]]:
+    """Rows of a (metric, value) table and figures scoring `model` on held-out X, y."""
+    from sklearn import metrics as skm
+
+    from pymc_bnn import metrics
+
+    if hasattr(model, "classes_"):
+        lookup = {label: code for code, label in enumerate(model.classes_.tolist())}
+        unseen = sorted({str(v) for v in y.tolist() if v not in lookup})
+        if unseen:
+            raise InvalidInputError(
+                f"the held-out target has labels the model never saw: {_shown(unseen)}; "
+                "score it on data with the training classes only"
+            )
+        codes = np.array([lookup[v] for v in y.tolist()])
+        proba = model.predict_proba(X)
+        rows = [["accuracy", metrics.accuracy(codes, proba)],
+                ["log loss (nats)", metrics.log_loss(codes, proba)]]
+        confusion = skm.confusion_matrix(codes, proba.argmax(axis=1),
+                                         labels=np.arange(len(model.classes_)))
+        labels = [str(c) for c in model.classes_]
+        table = Table([["true \\ predicted", *labels],
+                       *[[label, *map(int, row)] for label, row in zip(labels, confusion)]],
+                      caption="Confusion matrix: rows are the true classes.")
+        return rows, [], table
+    y = np.asarray(y, dtype=np.float64)
+    mean, sd = model.predict(X, return_std=True)
+    covered = float(np.mean(np.abs(y - mean) <= _Z90 * sd))
+    rows = [["RMSE", float(np.sqrt(skm.mean_squared_error(y, mean)))],
+            ["MAE", float(skm.mean_absolute_error(y, mean))],
+            ["R²", float(skm.r2_score(y, mean))],
+            ["mean predictive sd", float(np.mean(sd))],
+            ["share inside mean ± 1.645 sd (≈ 90% if calibrated)", covered]]
+    return rows, [_observed_vs_predicted(y, mean, sd)], None
+
+
+def _observed_vs_predicted(y, mean, sd) -> Figure:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+    ax.errorbar(y, mean, yerr=_Z90 * sd, fmt="o", ms=3, alpha=0.6, elinewidth=0.6)
+    low, high = float(min(y.min(), mean.min())), float(max(y.max(), mean.max()))
+    ax.plot([low, high], [low, high], color="0.4", lw=1, ls="--")
+    ax.set(xlabel="observed", ylabel="predicted", title="Held-out predictions")
+    return Figure(figure_png(fig), "Predictive mean against the observed value; bars are "
+                  "mean ± 1.645 sd (total predictive sd). Points near the dashed line are "
+                  "predicted well; bars that miss it often mean the model is over-confident.",
+                  "Observed against predicted")
+
+
+def model_report(model, description: dict, held_out=None) -> str:
+    """The HTML report of a fitted estimator. held_out: (X, y, source name) or None."""
+    from pymc_bnn import plots
+
+    posterior = model.posterior_
+    sections = [Section(
+        "What was fitted",
+        ["The model file's description: network, likelihood, prior and how it was fitted."],
+        tables=[Table([["", ""], *[[k, str(v)] for k, v in summary_rows(description)]])],
+    )]
+    fit_section = Section(
+        "How the fit went",
+        tables=[Table([["step", "seconds"],
+                       *[[k.removesuffix("_s"), float(v)] for k, v in posterior.timings.items()]],
+                      caption="Time per step of the fit.")],
+    )
+    if posterior.elbo is not None and len(posterior.elbo):
+        fit_section.figures.append(Figure(
+            figure_png(plots.elbo_trace(posterior.elbo)),
+            "The evidence lower bound per step (higher is better). A curve still climbing at "
+            "the end means more steps would help.", "ELBO trace"))
+    if posterior.diagnostics:
+        fit_section.paragraphs.append(f"Diagnostics: {posterior.diagnostics}")
+    sections.append(fit_section)
+    if held_out is not None:
+        X, y, source = held_out
+        rows, figures, table = held_out_scores(model, X, y)
+        sections.append(Section(
+            "Held-out performance",
+            [f"Scores on {len(y):,} rows of {source}, which the model did not see when fitted."],
+            tables=[Table([["metric", "value"], *rows])] + ([table] if table else []),
+            figures=figures,
+        ))
+    notes = description.get("notes", {})
+    title = f"pymc-bnn model: {type(model).__name__}"
+    if notes.get("target"):
+        title += f" of {notes['target']}"
+    return render_html(title, sections, subtitle=f"created {description.get('created', '')}")

@@ -1,0 +1,116 @@
+"""`pymc-bnn fit / predict / report / info` on a user's own tables, as a user runs them."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pymc_bnn import load
+from pymc_bnn.cli import main
+
+FAST = ["--hidden", "8", "--steps", "400", "--draws", "50"]
+
+
+def _pymc_bnn(*args, cwd=None):
+    exe = shutil.which("pymc-bnn") or str(Path(sys.executable).with_name("pymc-bnn"))
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tables")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(220, 3))
+    table = pd.DataFrame(X, columns=["height", "width", "depth"])
+    table["kind"] = np.array(["small", "medium", "large"])[np.digitize(X[:, 0] + X[:, 1], [-0.8, 0.8])]
+    table["price"] = 10 + 2 * X[:, 0] - X[:, 2] + 0.2 * rng.normal(size=220)
+    table[:160].to_csv(folder / "train.csv", index=False)
+    table[160:].assign(order_id=np.arange(60)).to_csv(folder / "new.csv", index=False)
+    table[:160].to_parquet(folder / "train.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def kind_model(tables):
+    """`pymc-bnn fit` through the console script: the classifier of column "kind"."""
+    model = tables / "kind.bnn.nc"
+    fitted = _pymc_bnn("fit", "train.csv", "--target", "kind", "--out", model.name,
+                       "--seed", "2", *FAST, cwd=tables)
+    assert fitted.returncode == 0, fitted.stderr
+    assert "training accuracy" in fitted.stdout and model.exists()
+    return model
+
+
+def test_fit_predict_report_info_through_the_console_script(tables, kind_model):
+    model = kind_model
+
+    predicted = _pymc_bnn("predict", model.name, "new.csv", "--out", "pred.csv", "--quiet",
+                          cwd=tables)
+    assert predicted.returncode == 0, predicted.stderr
+    assert predicted.stdout == ""  # --quiet
+    pred = pd.read_csv(tables / "pred.csv")
+    new = pd.read_csv(tables / "new.csv")
+    assert len(pred) == len(new)
+    assert list(pred["order_id"]) == list(new["order_id"])  # non-feature columns copied
+    probs = pred[["p_large", "p_medium", "p_small"]].to_numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    estimator = load(model)
+    np.testing.assert_allclose(probs, estimator.predict_proba(new[["height", "width", "depth", "price"]]))
+    assert (pred["prediction"] == estimator.classes_[probs.argmax(axis=1)]).all()
+    assert (pred["prediction"] == new["kind"]).mean() > 0.6  # it learned something
+
+    reported = _pymc_bnn("report", model.name, "new.csv", "--out", "report.html", cwd=tables)
+    assert reported.returncode == 0, reported.stderr
+    page = (tables / "report.html").read_text()
+    assert "Held-out performance" in page and "accuracy" in page and "Confusion matrix" in page
+    assert "data:image/png;base64," in page  # the ELBO trace
+
+    info = _pymc_bnn("info", model.name, "--json", cwd=tables)
+    assert info.returncode == 0, info.stderr
+    description = json.loads(info.stdout)
+    assert description["notes"]["target"] == "kind"
+    assert description["estimator"]["class"] == "BayesianMLPClassifier"
+
+
+def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
+    model = tables / "price.bnn.nc"
+    assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(model),
+                 "--exclude", "kind", "--quiet", *FAST]) == 0
+    assert main(["predict", str(model), str(tables / "new.csv"), "--out",
+                 str(tables / "price.csv"), "--quiet"]) == 0
+    pred = pd.read_csv(tables / "price.csv")
+    new = pd.read_csv(tables / "new.csv")
+    assert (pred["sd"] > 0).all()
+    assert np.corrcoef(pred["prediction"], new["price"])[0, 1] > 0.8
+    assert main(["report", str(model), str(tables / "new.csv"), "--quiet"]) == 0
+    page = model.with_suffix(".html").read_text()
+    assert "RMSE" in page and "Observed against predicted" in page
+    assert main(["info", str(model)]) == 0
+    assert "gaussian" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["fit", "train.csv", "--target", "colour", "--out", "m.nc"],
+     "train.csv has no column 'colour'; its columns are: height, width, depth, kind, price"),
+    (["fit", "missing.csv", "--target", "kind", "--out", "m.nc"], "no data file at missing.csv"),
+    (["fit", "text.csv", "--target", "kind", "--out", "m.nc"],
+     "text.csv has non-numeric columns: shade"),
+    (["info", "train.csv"], "train.csv is not a pymc-bnn model file"),
+    (["predict", "kind.bnn.nc", "lacking.csv", "--out", "p.csv"],
+     "lacking.csv lacks column(s) the model was fitted on: depth"),
+])
+def test_user_mistakes_are_one_line_and_exit_2(tables, kind_model, args, message, capsys,
+                                              monkeypatch):
+    monkeypatch.chdir(tables)
+    new = pd.read_csv("new.csv")
+    new.assign(shade="red").to_csv("text.csv", index=False)
+    new.drop(columns=["depth"]).to_csv("lacking.csv", index=False)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert err.count("\n") == 1
