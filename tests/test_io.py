@@ -13,7 +13,7 @@ from pymc_bnn import BayesianMLPClassifier, BayesianMLPRegressor, ModelFileError
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model_file import FORMAT_VERSION
 
-FAST = dict(hidden_layer_sizes=(6,), steps=300, draws=40, random_state=0)
+FAST = dict(hidden_layer_sizes=(6,), steps=300, draws=40, engine_options={"tol": 0}, random_state=0)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pymc_bnn import BayesianMLPClassifier, BayesianMLPRegressor
 
-FAST = dict(hidden_layer_sizes=(8,), method="pymc_advi", steps=300, draws=50, random_state=0)
+FAST = dict(hidden_layer_sizes=(8,), steps=300, draws=50, engine_options={"tol": 0, "restarts": 1},
+            random_state=0)
 
 EXPECTED_FAILURES: dict[str, str] = {}
 

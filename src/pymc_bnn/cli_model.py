@@ -6,6 +6,7 @@ Each command is a thin face over the public API: a table is read with pandas, th
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -70,6 +71,8 @@ def add_model_commands(sub) -> None:
     predict.add_argument("model", metavar="MODEL", help="model file from `pymc-bnn fit`")
     predict.add_argument("data", metavar="DATA", help="CSV or Parquet file with the features")
     predict.add_argument("--out", required=True, metavar="PRED", help="CSV file to write")
+    predict.add_argument("--level", type=_probability, default=0.9,
+                         help="probability of the regression interval lower–upper (default: 0.9)")
     _add_common(predict)
     predict.set_defaults(handler=_cmd_predict)
 
@@ -94,6 +97,16 @@ def add_model_commands(sub) -> None:
 
 
 # --------------------------------------------------------------------------- data
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}")
+    return value
 
 
 def _columns(text: str) -> tuple[str, ...]:
@@ -190,34 +203,31 @@ def _load_model(path):
 # --------------------------------------------------------------------------- predictions
 
 
-def prediction_table(model, X):
+def prediction_table(model, X, level: float = 0.9):
     """Predictions at X (DataFrame of the model's features) with uncertainty columns.
 
-    Classifier: `prediction` (most probable label) and `p_<label>` per class (predictive
-    probabilities); regressor: `prediction` (predictive mean) and `sd` (total predictive sd:
-    noise plus weight uncertainty). Then every per-row summary of
-    `pymc_bnn.uncertainty.predictive_summary`, when that module provides it.
+    From `estimator.uncertainty` (`pymc_bnn.uncertainty.predictive_summary`). Classifier:
+    `prediction` (most probable label), `p_<label>` per class (predictive probability), then
+    `predictive_entropy` (total), `expected_entropy` (aleatoric), `mutual_information`
+    (epistemic), all nats, and `variation_ratio`. Regressor: `prediction` (predictive mean),
+    `sd` (total predictive sd) = `aleatoric_sd` (noise) and `epistemic_sd` (weights) added as
+    variances, and `lower`/`upper`, the central `level` predictive interval.
     """
     import pandas as pd
 
-    columns = {}
-    if hasattr(model, "classes_"):
-        proba = model.predict_proba(X)
-        columns["prediction"] = model.classes_[np.argmax(proba, axis=1)]
-        for k, label in enumerate(model.classes_):
-            columns[f"p_{label}"] = proba[:, k]
+    summary = model.uncertainty(X, level=level)
+    if "probability" in summary:
+        columns = {"prediction": summary["predicted_class"].values}
+        for k, label in enumerate(summary["class"].values):
+            columns[f"p_{label}"] = summary["probability"].values[:, k]
+        skip = {"predicted_class"}
     else:
-        mean, sd = model.predict(X, return_std=True)
-        columns["prediction"], columns["sd"] = mean, sd
-    table = pd.DataFrame(columns)
-    try:
-        summary = model.uncertainty(X)
-    except (ImportError, AttributeError):  # predictive_summary not available in this version
-        return table
+        columns = {"prediction": summary["mean"].values}
+        skip = {"mean"}
     for name, variable in summary.data_vars.items():
-        if variable.dims == ("obs",) and name not in table:
-            table[name] = variable.values
-    return table
+        if variable.dims == ("obs",) and name not in skip:
+            columns[name] = variable.values
+    return pd.DataFrame(columns)
 
 
 # --------------------------------------------------------------------------- commands
@@ -284,7 +294,7 @@ def _cmd_predict(args, console) -> int:
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
     say(f"Predicting {table.shape[0]:,} rows")
-    predictions = prediction_table(model, table[features])
+    predictions = prediction_table(model, table[features], level=args.level)
     kept = table[others].rename(columns=lambda c: f"{c}_input" if c in predictions else c)
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
     write_text_atomic(args.out, out.to_csv(index=False))

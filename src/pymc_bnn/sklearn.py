@@ -31,6 +31,7 @@ from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
 from pymc_bnn.model import build_model
 from pymc_bnn.network import ACTIVATIONS
 from pymc_bnn.priors import PRIORS
+from pymc_bnn.uncertainty import predictive_summary, regression_moments
 from pymc_bnn.validation import check_features, encode_class_labels
 
 CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
@@ -165,13 +166,18 @@ class _BayesianMLP(BaseEstimator):
                           stacklevel=3)
 
     # ------------------------------------------------------------------ shared outputs
-    def uncertainty(self, X, **options):
-        """Predictive summaries at X from `pymc_bnn.uncertainty.predictive_summary`
-        (an xarray.Dataset with named dims; see its docstring for the variables and options)."""
-        from pymc_bnn.uncertainty import predictive_summary
-
+    def uncertainty(self, X, *, level=0.9, **options):
+        """Predictive summaries at X from `pymc_bnn.uncertainty.predictive_summary`: an
+        xarray.Dataset with dims ("obs", ...), the uncertainty split into aleatoric and
+        epistemic parts (see its docstring for the variables and options). A classifier's
+        `class` coordinate and `predicted_class` hold the original labels (`classes_`)."""
         X = self._posterior_input(X)
-        return predictive_summary(self.posterior_, X, **options)
+        summary = predictive_summary(self.posterior_, X, level=level, **options)
+        if hasattr(self, "classes_"):
+            codes = np.asarray(summary["predicted_class"].values, dtype=np.int64)
+            summary = summary.assign_coords({"class": self.classes_})
+            summary["predicted_class"] = (summary["predicted_class"].dims, self.classes_[codes])
+        return summary
 
     def save(self, path):
         """Write the fitted estimator to `path` (netCDF + JSON description; see `pymc_bnn.io`)."""
@@ -305,15 +311,12 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     def predict(self, X, return_std: bool = False):
         """Predictive mean (n_obs,); with return_std, also the total predictive sd (n_obs,).
 
-        Total variance = E_draws[noise variance] + Var_draws[mean] (the law of total variance).
+        Total variance = E_draws[noise variance] + Var_draws[mean] (the law of total variance,
+        `pymc_bnn.uncertainty.regression_moments`).
         """
         X = self._posterior_input(X)
-        draws = self.posterior_.predictive_draws(X)
-        mean = draws["mean"].mean(axis=0)
-        if not return_std:
-            return mean
-        variance = noise_variance(draws).mean(axis=0) + draws["mean"].var(axis=0)
-        return mean, np.sqrt(variance)
+        moments = regression_moments(self.posterior_.predictive_draws(X))
+        return (moments["mean"], moments["sd"]) if return_std else moments["mean"]
 
 
 def _as_invalid_input(check, *args, **kwargs):
@@ -324,24 +327,6 @@ def _as_invalid_input(check, *args, **kwargs):
         raise
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
-
-
-def noise_variance(draws: dict[str, np.ndarray]) -> np.ndarray:
-    """Variance of y given one draw's predictive parameters, (S, n_obs), user units.
-
-    Gaussian: scale²; Student-t: scale²·df/(df − 2) (inf for df ≤ 2); negative binomial:
-    mean + mean²/alpha; Poisson: mean.
-    """
-    mean = draws["mean"]
-    if "df" in draws:
-        df = draws["df"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(df > 2, draws["scale"] ** 2 * df / (df - 2.0), np.inf)
-    if "alpha" in draws:
-        return mean + mean**2 / draws["alpha"]
-    if "scale" in draws:
-        return draws["scale"] ** 2
-    return np.asarray(mean, dtype=np.float64)
 
 
 __all__ = ["BayesianMLPClassifier", "BayesianMLPRegressor"]

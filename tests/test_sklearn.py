@@ -1,0 +1,104 @@
+"""The estimators against the library they wrap and inside scikit-learn's tools."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from pymc_bnn import (
+    BayesianMLPClassifier,
+    BayesianMLPRegressor,
+    InvalidInputError,
+    InvalidSettingError,
+    build_model,
+    fit,
+)
+
+QUICK = dict(steps=400, draws=60, engine_options={"tol": 0, "restarts": 1}, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    data = load_iris(as_frame=True)
+    X = data.frame[data.feature_names]
+    y = data.target_names[data.target]  # string labels
+    return X, y
+
+
+def test_estimator_gives_the_same_posterior_as_the_api(small_moons):
+    X, y = small_moons.X_train, small_moons.y_train
+    est = BayesianMLPClassifier((5, 5), bias=False, standardize=False, likelihood="bernoulli",
+                                steps=300, draws=50, engine_options={"tol": 0},
+                                random_state=5).fit(X, y)
+    bnn = build_model(X, y, hidden=(5, 5), bias=False)
+    posterior = fit(bnn, draws=50, random_seed=5, steps=300, tol=0, progress=False)
+    for name in ("w_0", "w_1", "w_2"):
+        np.testing.assert_array_equal(est.posterior_.idata["posterior"][name].values,
+                                      posterior.idata["posterior"][name].values)
+    np.testing.assert_array_equal(est.predict_proba(X)[:, 1],
+                                  posterior.mean_draws(X).mean(axis=0))
+
+
+def test_classifier_encodes_any_labels_and_reads_dataframes(iris):
+    X, y = iris
+    est = BayesianMLPClassifier((8,), **QUICK).fit(X, y)
+    assert list(est.classes_) == ["setosa", "versicolor", "virginica"]
+    assert est.posterior_.likelihood.name == "categorical"
+    assert list(est.feature_names_in_) == list(X.columns) and est.n_features_in_ == 4
+    assert est.posterior_.feature_names == tuple(X.columns)
+    proba = est.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(est.predict(X)) <= set(est.classes_)
+    assert est.score(X, y) > 0.8
+    summary = est.uncertainty(X.iloc[:5])
+    assert list(summary["class"].values) == list(est.classes_)
+    np.testing.assert_array_equal(summary["predicted_class"].values, est.predict(X.iloc[:5]))
+    with pytest.raises(InvalidInputError, match="feature names"):
+        est.predict(X.rename(columns={X.columns[0]: "other"}))
+
+    two = y != "setosa"
+    binary = BayesianMLPClassifier((8,), **QUICK).fit(X[two], y[two])
+    assert binary.posterior_.likelihood.name == "bernoulli"
+    assert list(binary.classes_) == ["versicolor", "virginica"]
+
+
+def test_regressor_return_std_is_the_total_predictive_sd(rng):
+    X = rng.normal(size=(120, 2))
+    y = 3.0 + 2.0 * X[:, 0] + 0.5 * rng.normal(size=120)
+    est = BayesianMLPRegressor((8,), **QUICK).fit(X, y)
+    mean, sd = est.predict(X, return_std=True)
+    draws = est.posterior_.predictive_draws((X - est.x_mean_) / est.x_scale_)
+    # law of total variance over posterior draws: E[noise variance] + Var[mean]
+    np.testing.assert_allclose(mean, draws["mean"].mean(axis=0))
+    np.testing.assert_allclose(sd, np.sqrt((draws["scale"] ** 2).mean(axis=0)
+                                           + draws["mean"].var(axis=0)))
+    np.testing.assert_array_equal(est.predict(X), mean)
+    assert est.score(X, y) > 0.8
+
+
+def test_bad_settings_name_the_parameter():
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(InvalidSettingError, match="'hidden_layer_sizes' parameter"):
+        BayesianMLPClassifier(hidden_layer_sizes=0).fit(X, y)
+    with pytest.raises(InvalidSettingError, match="'method' parameter"):
+        BayesianMLPClassifier(method="magic").fit(X, y)
+    with pytest.raises(InvalidInputError, match="Unknown label type.*BayesianMLPRegressor"):
+        BayesianMLPClassifier().fit(X, [0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(InvalidInputError, match="bernoulli.*3"):
+        BayesianMLPClassifier(likelihood="bernoulli").fit(np.zeros((6, 2)), [0, 1, 2] * 2)
+
+
+def test_pipeline_cross_validation_and_parallel_grid_search(iris):
+    X, y = iris
+    pipe = make_pipeline(StandardScaler(), BayesianMLPClassifier((4,), **QUICK))
+    scores = cross_val_score(pipe, X, y, cv=2)
+    assert scores.shape == (2,) and scores.min() > 0.6
+    # A grid over steps keeps one network shape, so each worker compiles the model once.
+    search = GridSearchCV(pipe, {"bayesianmlpclassifier__steps": [200, 400]}, cv=2, n_jobs=2)
+    search.fit(X, y)
+    assert search.best_score_ > 0.6
+    assert search.best_params_["bayesianmlpclassifier__steps"] in (200, 400)
+    assert search.predict(X).shape == (len(X),)
