@@ -85,7 +85,15 @@ def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
                  str(tables / "price.csv"), "--quiet"]) == 0
     pred = pd.read_csv(tables / "price.csv")
     new = pd.read_csv(tables / "new.csv")
-    assert (pred["sd"] > 0).all()
+    assert (pred["sd"] > 0).all() and (pred["lower"] < pred["prediction"]).all()
+    np.testing.assert_allclose(pred["sd"] ** 2, pred["aleatoric_sd"] ** 2 + pred["epistemic_sd"] ** 2)
+    # the same seed gives the same model file contents, hence the same predictions
+    again = tables / "again.bnn.nc"
+    assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(again),
+                 "--exclude", "kind", "--quiet", *FAST]) == 0
+    assert main(["predict", str(again), str(tables / "new.csv"), "--out",
+                 str(tables / "again.csv"), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tables / "again.csv"), pred)
     assert np.corrcoef(pred["prediction"], new["price"])[0, 1] > 0.8
     assert main(["report", str(model), str(tables / "new.csv"), "--quiet"]) == 0
     page = model.with_suffix(".html").read_text()

@@ -165,3 +165,18 @@ def test_load_never_unpickles(saved, monkeypatch):
     for name in ("load", "loads", "Unpickler"):
         monkeypatch.setattr(pickle, name, refuse)
     assert type(load(saved)) is BayesianMLPClassifier
+
+
+def test_hierarchical_posterior_round_trips_with_its_groups(tmp_path):
+    from pymc_bnn import build_model, fit
+    from pymc_bnn.datasets import grouped_moons
+
+    data = grouped_moons()
+    bnn = build_model(data.X_train, data.y_train, groups=data.groups_train)
+    posterior = fit(bnn, steps=100, draws=20, tol=0, progress=False)
+    loaded = load(save(posterior, tmp_path / "grouped.bnn.nc"))
+    assert loaded.groups == posterior.groups
+    for groups in (data.groups_test, ["a group never seen"] * len(data.X_test)):
+        np.testing.assert_array_equal(
+            loaded.predictive_draws(data.X_test, groups=groups)["probs"],
+            posterior.predictive_draws(data.X_test, groups=groups)["probs"])

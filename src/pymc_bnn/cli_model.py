@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from pymc_bnn.cli import EXIT_OK, _add_common, _positive_int, _widths
-from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.validation import check_features
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -73,7 +74,7 @@ def add_model_commands(sub) -> None:
     predict.add_argument("--out", required=True, metavar="PRED", help="CSV file to write")
     predict.add_argument("--level", type=_probability, default=0.9,
                          help="probability of the regression interval lower–upper (default: 0.9)")
-    _add_common(predict)
+    _add_quiet(predict)
     predict.set_defaults(handler=_cmd_predict)
 
     report = sub.add_parser(
@@ -85,7 +86,7 @@ def add_model_commands(sub) -> None:
     report.add_argument("data", metavar="DATA", nargs="?", help="optional held-out data")
     report.add_argument("--out", default=None,
                         help="HTML file to write (default: MODEL with .html)")
-    _add_common(report)
+    _add_quiet(report)
     report.set_defaults(handler=_cmd_report)
 
     info = sub.add_parser("info", help="show what a model file holds",
@@ -94,6 +95,11 @@ def add_model_commands(sub) -> None:
     info.add_argument("model", metavar="MODEL", help="model file")
     info.add_argument("--json", action="store_true", help="print the file's JSON description")
     info.set_defaults(handler=_cmd_info)
+
+
+def _add_quiet(parser) -> None:
+    """--quiet alone: predicting and reporting draw no random numbers, so they take no --seed."""
+    parser.add_argument("--quiet", action="store_true", help="no progress or summary")
 
 
 # --------------------------------------------------------------------------- data
@@ -238,6 +244,15 @@ def _status(args, console):
         lambda message: console.print(f"[dim]•[/] {message}", highlight=False))
 
 
+def _show_warnings(caught) -> None:
+    """Each warning of the fit as one line on stderr (not Python's file:line format)."""
+    from rich.console import Console
+
+    errors = Console(stderr=True, soft_wrap=True)
+    for warning in caught:
+        errors.print(f"[yellow]warning[/]: {warning.message}", highlight=False)
+
+
 def _cmd_fit(args, console) -> int:
     from pymc_bnn.io import save
 
@@ -262,7 +277,10 @@ def _cmd_fit(args, console) -> int:
             else f"{likelihood} regression")
     say(f"Fitting {estimator_class.__name__} to {X.shape[0]:,} rows × {X.shape[1]} features "
         f"({what}) with {args.method}")
-    model.fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(X, y)
+    _show_warnings(caught)
     say(f"Saving {args.out}")
     save(model, args.out, notes={"target": args.target, "data": str(args.data),
                                  "n_rows": int(X.shape[0])})
