@@ -46,7 +46,7 @@ def kind_model(tables):
     return model
 
 
-def test_fit_predict_report_info_through_the_console_script(tables, kind_model):
+def test_fit_predict_report_info_through_the_console_script(tables, kind_model, capsys):
     model = kind_model
 
     predicted = _pymc_bnn("predict", model.name, "new.csv", "--out", "pred.csv", "--quiet",
@@ -67,12 +67,13 @@ def test_fit_predict_report_info_through_the_console_script(tables, kind_model):
     reported = _pymc_bnn("report", model.name, "new.csv", "--out", "report.html", cwd=tables)
     assert reported.returncode == 0, reported.stderr
     page = (tables / "report.html").read_text()
-    assert "Held-out performance" in page and "accuracy" in page and "Confusion matrix" in page
+    assert "Held-out performance" in page and "Confusion matrix" in page
+    accuracy = (pred["prediction"] == new["kind"]).mean()
+    assert f"<td>accuracy</td><td>{accuracy:.4g}</td>" in page  # same model, same predictions
     assert "data:image/png;base64," in page  # the ELBO trace
 
-    info = _pymc_bnn("info", model.name, "--json", cwd=tables)
-    assert info.returncode == 0, info.stderr
-    description = json.loads(info.stdout)
+    assert main(["info", str(model), "--json"]) == 0  # in-process: one interpreter start less
+    description = json.loads(capsys.readouterr().out)
     assert description["notes"]["target"] == "kind"
     assert description["estimator"]["class"] == "BayesianMLPClassifier"
 
@@ -97,7 +98,11 @@ def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
     assert np.corrcoef(pred["prediction"], new["price"])[0, 1] > 0.8
     assert main(["report", str(model), str(tables / "new.csv"), "--quiet"]) == 0
     page = model.with_suffix(".html").read_text()
-    assert "RMSE" in page and "Observed against predicted" in page
+    assert "Observed against predicted" in page
+    rmse = np.sqrt(np.mean((pred["prediction"] - new["price"]) ** 2))
+    inside = ((new["price"] >= pred["lower"]) & (new["price"] <= pred["upper"])).mean()
+    assert f"<td>RMSE</td><td>{rmse:.4g}</td>" in page
+    assert f"<td>share inside the 90% interval</td><td>{inside:.4g}</td>" in page
     assert main(["info", str(model)]) == 0
     assert "gaussian" in capsys.readouterr().out
 

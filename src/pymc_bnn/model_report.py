@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymc_bnn.errors import InvalidInputError
 from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
-
-# z of a central 90% normal interval: the report's coverage check of mean ± z·sd.
-_Z90 = 1.6448536269514722
-
 
 def _untagged(value):
     """A description value with the model file's type tags dropped, for display."""
@@ -74,53 +69,59 @@ def summary_rows(description: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def held_out_scores(model, X, y) -> tuple[list[list], list[Figure]]:
-    """Rows of a (metric, value) table and figures scoring `model` on held-out X, y."""
+_LABELS = {"accuracy": "accuracy", "log_loss": "log loss (nats)", "brier": "Brier score",
+           "ece": "expected calibration error (15 bins)", "rmse": "RMSE", "mae": "MAE",
+           "gaussian_nll": "Gaussian NLL (nats)", "coverage": "share inside the 90% interval",
+           "interval_width": "mean 90% interval width", "crps": "CRPS", "r2": "R²"}
+
+
+def held_out_scores(model, X, y) -> tuple[list[list], list[Figure], Table | None]:
+    """(metric, value) rows, figures and an optional extra table scoring `model` on X, y.
+
+    Classifiers: `pymc_bnn.metrics.classification_summary`, a reliability diagram and the
+    confusion matrix; regressors: `regression_summary` of the 90% predictive summary plus R²,
+    and observed against predicted with the interval.
+    """
     from sklearn import metrics as skm
 
-    from pymc_bnn import metrics
+    from pymc_bnn import metrics, plots
 
     if hasattr(model, "classes_"):
-        lookup = {label: code for code, label in enumerate(model.classes_.tolist())}
-        unseen = sorted({str(v) for v in y.tolist() if v not in lookup})
-        if unseen:
-            raise InvalidInputError(
-                f"the held-out target has labels the model never saw: {_shown(unseen)}; "
-                "score it on data with the training classes only"
-            )
-        codes = np.array([lookup[v] for v in y.tolist()])
         proba = model.predict_proba(X)
-        rows = [["accuracy", metrics.accuracy(codes, proba)],
-                ["log loss (nats)", metrics.log_loss(codes, proba)]]
-        confusion = skm.confusion_matrix(codes, proba.argmax(axis=1),
-                                         labels=np.arange(len(model.classes_)))
+        scores = metrics.classification_summary(y, proba, classes=model.classes_)
+        predicted = model.classes_[proba.argmax(axis=1)]
         labels = [str(c) for c in model.classes_]
+        confusion = skm.confusion_matrix(np.asarray(y).astype(str), predicted.astype(str),
+                                         labels=labels)
         table = Table([["true \\ predicted", *labels],
                        *[[label, *map(int, row)] for label, row in zip(labels, confusion)]],
                       caption="Confusion matrix: rows are the true classes.")
-        return rows, [], table
+        reliability = Figure(
+            figure_png(plots.reliability_diagram(y, proba, classes=model.classes_)),
+            "Accuracy against the top-class predictive probability, per bin. Bars below the "
+            "diagonal mean the model is over-confident there.", "Reliability diagram")
+        return [[_LABELS[k], v] for k, v in scores.items()], [reliability], table
     y = np.asarray(y, dtype=np.float64)
-    mean, sd = model.predict(X, return_std=True)
-    covered = float(np.mean(np.abs(y - mean) <= _Z90 * sd))
-    rows = [["RMSE", float(np.sqrt(skm.mean_squared_error(y, mean)))],
-            ["MAE", float(skm.mean_absolute_error(y, mean))],
-            ["R²", float(skm.r2_score(y, mean))],
-            ["mean predictive sd", float(np.mean(sd))],
-            ["share inside mean ± 1.645 sd (≈ 90% if calibrated)", covered]]
-    return rows, [_observed_vs_predicted(y, mean, sd)], None
+    summary = model.uncertainty(X, level=0.9)
+    scores = {**metrics.regression_summary(y, summary),
+              "r2": float(skm.r2_score(y, summary["mean"].values))}
+    figure = _observed_vs_predicted(y, summary["mean"].values, summary["lower"].values,
+                                    summary["upper"].values)
+    return [[_LABELS[k], v] for k, v in scores.items()], [figure], None
 
 
-def _observed_vs_predicted(y, mean, sd) -> Figure:
+def _observed_vs_predicted(y, mean, lower, upper) -> Figure:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-    ax.errorbar(y, mean, yerr=_Z90 * sd, fmt="o", ms=3, alpha=0.6, elinewidth=0.6)
-    low, high = float(min(y.min(), mean.min())), float(max(y.max(), mean.max()))
+    ax.errorbar(y, mean, yerr=[mean - lower, upper - mean], fmt="o", ms=3, alpha=0.6,
+                elinewidth=0.6)
+    low, high = float(min(y.min(), lower.min())), float(max(y.max(), upper.max()))
     ax.plot([low, high], [low, high], color="0.4", lw=1, ls="--")
     ax.set(xlabel="observed", ylabel="predicted", title="Held-out predictions")
-    return Figure(figure_png(fig), "Predictive mean against the observed value; bars are "
-                  "mean ± 1.645 sd (total predictive sd). Points near the dashed line are "
-                  "predicted well; bars that miss it often mean the model is over-confident.",
+    return Figure(figure_png(fig), "Predictive mean against the observed value; bars are the "
+                  "central 90% predictive interval (noise and weight uncertainty). About 90% "
+                  "of the bars should cross the dashed line; fewer means over-confidence.",
                   "Observed against predicted")
 
 
