@@ -225,9 +225,11 @@ def _figures(comparison: Comparison, settings: ActiveDemoSettings) -> list[Figur
                                    title=f"{name}: the {len(runs[0].labelled)} labelled points")
         figures.append(Figure(figure_png(ax),
                               f"Which pool points {name} labelled in the first repeat (grey: "
-                              "the unlabelled pool). Uncertainty-driven strategies gather along "
-                              "the boundary between the moons and at the edges of the data, "
-                              "where the draws disagree; random spreads evenly.",
+                              "the unlabelled pool). "
+                              + ("A uniform sample: it spreads evenly, so few labels land on "
+                                 "the boundary between the moons." if name == "random" else
+                                 "Uncertainty-driven picks gather along the boundary between "
+                                 "the moons and at the edges of the data, where draws disagree."),
                               f"Chosen by {name}"))
     return figures
 
