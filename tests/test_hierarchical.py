@@ -222,3 +222,15 @@ def test_cli_has_demo_hierarchical():
 
     args = build_parser().parse_args(["demo", "--hierarchical", "--steps", "500"])
     assert args.hierarchical and args.steps == 500 and args.out is None
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice")  # one ADVI "chain": R-hat is undefined
+def test_nuts_convergence_check_predicts_each_training_row_with_its_group(grouped, poolings):
+    """NUTS judges convergence on predictions at the training rows: for grouped models each row
+    must go through its own group's network (a pooling='none' fit has no other)."""
+    from pymc_bnn.inference.nuts import predictive_convergence
+
+    bnn = build_model(grouped.X_train, grouped.y_train, groups=grouped.groups_train,
+                      pooling="none", prior=poolings["unpooled"].prior)
+    diagnostics = predictive_convergence(bnn, poolings["unpooled"].idata)
+    assert diagnostics["check_points"] == len(grouped.y_train)

@@ -150,16 +150,21 @@ def predictive_convergence(bnn, idata, check_X=None) -> dict:
     spec = getattr(bnn, "spec", None)
     if spec is None:
         return {}
+    from pymc_bnn import groups as grouping
     from pymc_bnn.posterior import Posterior
 
+    groups = None
     if check_X is None:
         check_X = np.asarray(bnn.model["X"].get_value())
+        if grouping.is_grouped(bnn.groups):  # each training row through its own group
+            labels = grouping.record_labels(bnn.groups)
+            groups = [labels[c] for c in bnn.model[grouping.GROUP_INDEX].get_value()]
     posterior = Posterior(spec=bnn.spec, likelihood=bnn.likelihood, prior=bnn.prior,
                           feature_names=bnn.feature_names, idata=idata,
                           preprocessing=dict(bnn.preprocessing),
-                          likelihood_params=tuple(bnn.likelihood_params))
+                          likelihood_params=tuple(bnn.likelihood_params), groups=bnn.groups)
     chains = idata["posterior"].sizes["chain"]
-    means = posterior.mean_draws(check_X)
+    means = posterior.mean_draws(check_X, groups=groups)
     means = means.reshape(chains, -1, *means.shape[1:])
     rhat = np.asarray(az.rhat(means))
     ess = np.asarray(az.ess(means, method="bulk"))
