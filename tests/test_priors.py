@@ -288,7 +288,10 @@ def _row_scale(posterior):
 @pytest.mark.parametrize("prior", [ARDPrior(), HorseshoePrior(global_scale=0.1)],
                          ids=lambda p: p.name)
 def test_sparsity_priors_shrink_irrelevant_inputs(prior):
-    """2 informative and 8 noise features: the noise features' weights end up much smaller."""
+    """2 informative and 8 noise features: the noise features' weights end up much smaller.
+    Measured (largest noise row / smallest informative row): ARD 0.078, horseshoe 0.027. The
+    horseshoe needs no special settings under mean-field ADVI: it is non-centred, and its
+    scales are fitted on the log scale."""
     from pymc_bnn import fit
 
     rng = np.random.default_rng(7)
@@ -306,7 +309,9 @@ def test_sparsity_priors_shrink_irrelevant_inputs(prior):
 def test_informed_prior_from_an_mlp_beats_a_vague_prior_on_small_data():
     """An MLP fitted on plenty of data from a related task (same inputs, a slightly moved
     boundary) centres the prior; with 30 rows of the new task the informed fit has a clearly
-    lower held-out log loss than the same network under the default prior."""
+    lower held-out log loss than the same network under the default prior.
+    Measured: 0.335 vs 0.686 (the source MLP alone: 0.254; spread=0.1 brings the informed fit
+    to 0.258: the 30 new rows add little to what the MLP knew)."""
     from sklearn.neural_network import MLPClassifier
 
     from pymc_bnn import fit
