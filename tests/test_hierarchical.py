@@ -234,3 +234,31 @@ def test_nuts_convergence_check_predicts_each_training_row_with_its_group(groupe
                       pooling="none", prior=poolings["unpooled"].prior)
     diagnostics = predictive_convergence(bnn, poolings["unpooled"].idata)
     assert diagnostics["check_points"] == len(grouped.y_train)
+
+
+def test_sklearn_estimator_with_groups_is_the_same_hierarchical_fit(grouped, poolings):
+    """BayesianMLPClassifier(...).fit(X, y, groups=...) builds and fits the same model as the
+    API (same settings, same seed): identical predictions, per group and for new groups."""
+    import pandas as pd
+
+    from pymc_bnn.sklearn import BayesianMLPClassifier
+
+    clf = BayesianMLPClassifier(hidden_layer_sizes=SETTINGS.hidden, bias=False,
+                                prior=poolings["hierarchical"].prior, steps=SETTINGS.steps,
+                                draws=SETTINGS.draws, engine_options={"restarts": 1},
+                                standardize=False, random_state=SETTINGS.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        frame = pd.DataFrame(grouped.X_train, columns=["x0", "x1"]).assign(g=grouped.groups_train)
+        clf.fit(frame, grouped.y_train, groups="g")
+    assert clf.posterior_.groups == poolings["hierarchical"].groups
+    for groups in (grouped.groups_test, ["new"] * len(grouped.y_test)):
+        expected = poolings["hierarchical"].predict(grouped.X_test, groups=groups)["mean"].values
+        X_test = pd.DataFrame(grouped.X_test, columns=["x0", "x1"])
+        np.testing.assert_allclose(clf.predict_proba(X_test, groups=groups)[:, 1], expected,
+                                   rtol=1e-6)
+    accuracy = held_out_accuracy(poolings["hierarchical"], grouped).mean()  # equal-size groups
+    X_test = pd.DataFrame(grouped.X_test, columns=["x0", "x1"])
+    assert clf.score(X_test, grouped.y_test, groups=grouped.groups_test) == pytest.approx(accuracy)
+    with pytest.raises(InvalidInputError, match="'new'"):
+        clf.predict(X_test[:2], groups=["g00", "new"], unseen_groups="raise")

@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError, PymcBnnError
+from pymc_bnn.groups import POOLINGS, split_group_column
 from pymc_bnn.inference import DEFAULT_METHOD, ENGINES, fit
 from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
 from pymc_bnn.model import build_model
@@ -57,12 +58,13 @@ class _BayesianMLP(BaseEstimator):
         "standardize": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "pooling": [StrOptions(set(POOLINGS))],
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True,
                  likelihood="auto", prior=None, method=DEFAULT_METHOD, steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
-                 verbose=False):
+                 verbose=False, pooling="partial"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.bias = bias
@@ -75,6 +77,7 @@ class _BayesianMLP(BaseEstimator):
         self.standardize = standardize
         self.random_state = random_state
         self.verbose = verbose
+        self.pooling = pooling
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -151,12 +154,13 @@ class _BayesianMLP(BaseEstimator):
             options.setdefault("steps", int(self.steps))
         return options
 
-    def _fit_posterior(self, X, y, likelihood) -> None:
+    def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
         feature_names = getattr(self, "feature_names_in_", None)
         bnn = build_model(
             self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
             prior=self.prior, likelihood=likelihood,
             feature_names=None if feature_names is None else list(feature_names),
+            groups=groups, pooling=None if groups is None else self.pooling,
         )
         self.posterior_ = fit(bnn, self.method, draws=int(self.draws),
                               random_seed=self._random_seed(), progress=bool(self.verbose),
@@ -170,7 +174,10 @@ class _BayesianMLP(BaseEstimator):
         """Predictive summaries at X from `pymc_bnn.uncertainty.predictive_summary`: an
         xarray.Dataset with dims ("obs", ...), the uncertainty split into aleatoric and
         epistemic parts (see its docstring for the variables and options). A classifier's
-        `class` coordinate and `predicted_class` hold the original labels (`classes_`)."""
+        `class` coordinate and `predicted_class` hold the original labels (`classes_`).
+        Grouped fits take `groups=` here too."""
+        if "groups" in options:
+            X, options["groups"] = split_group_column(X, options["groups"])
         X = self._posterior_input(X)
         summary = predictive_summary(self.posterior_, X, level=level, **options)
         if hasattr(self, "classes_"):
@@ -215,6 +222,11 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         An int gives bit-identical fits.
     verbose : bool, default False
         Show the engine's progress bar.
+    pooling : {"partial", "complete", "none"}, default "partial"
+        Used when `fit` gets `groups` (one label per row, or a DataFrame column name): a
+        hierarchical network (see `pymc_bnn.groups`). Then `predict`, `predict_proba` and
+        `score` take `groups` too; a group not seen in training is predicted from the
+        population, or refused with `unseen_groups="raise"`.
 
     Attributes
     ----------
@@ -232,8 +244,10 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit to X (n_obs, n_features) and labels y (n_obs,); returns self."""
+    def fit(self, X, y, groups=None):
+        """Fit to X (n_obs, n_features) and labels y (n_obs,); returns self. `groups`: one
+        group label per row (or a column name of a DataFrame X) for a hierarchical network."""
+        X, groups = split_group_column(X, groups)
         X, y = self._validated_Xy(X, y)
         try:
             check_classification_targets(y)
@@ -254,23 +268,32 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         if likelihood == "categorical":
             likelihood = Categorical(classes=tuple(range(len(classes))))
         self._set_input_scaling(X)
-        self._fit_posterior(X, codes, likelihood)
+        self._fit_posterior(X, codes, likelihood, groups)
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X, groups=None, unseen_groups="population") -> np.ndarray:
         """Posterior predictive class probabilities (n_obs, n_classes), columns as `classes_`."""
+        X, groups = split_group_column(X, groups)
         X = self._posterior_input(X)
-        probs = self.posterior_.predictive_draws(X)["probs"]
+        probs = self.posterior_.predictive_draws(X, groups=groups,
+                                                 unseen_groups=unseen_groups)["probs"]
         return probs.mean(axis=0)
 
     def predict_log_proba(self, X) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X, groups=None, unseen_groups="population") -> np.ndarray:
         """The most probable class under the posterior predictive (n_obs,)."""
-        proba = self.predict_proba(X)
+        proba = self.predict_proba(X, groups=groups, unseen_groups=unseen_groups)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None, groups=None) -> float:
+        """Accuracy, as scikit-learn's classifiers score; grouped fits take `groups`."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X, groups=groups),
+                                    sample_weight=sample_weight))
 
 
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
@@ -293,29 +316,40 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True,
                  likelihood="gaussian", prior=None, method=DEFAULT_METHOD, steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
-                 verbose=False):
+                 verbose=False, pooling="partial"):
         super().__init__(
             hidden_layer_sizes, activation=activation, bias=bias, likelihood=likelihood,
             prior=prior, method=method, steps=steps, draws=draws, engine_options=engine_options,
             standardize=standardize, random_state=random_state, verbose=verbose,
+            pooling=pooling,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit to X (n_obs, n_features) and a numeric target y (n_obs,); returns self."""
+    def fit(self, X, y, groups=None):
+        """Fit to X (n_obs, n_features) and a numeric target y (n_obs,); returns self. `groups`
+        as for the classifier."""
+        X, groups = split_group_column(X, groups)
         X, y = self._validated_Xy(X, y, y_numeric=True)
         self._set_input_scaling(X)
-        self._fit_posterior(X, y, self.likelihood)
+        self._fit_posterior(X, y, self.likelihood, groups)
         return self
 
-    def predict(self, X, return_std: bool = False):
+    def score(self, X, y, sample_weight=None, groups=None) -> float:
+        """R², as scikit-learn's regressors score; grouped fits take `groups`."""
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y, self.predict(X, groups=groups), sample_weight=sample_weight))
+
+    def predict(self, X, return_std: bool = False, groups=None, unseen_groups="population"):
         """Predictive mean (n_obs,); with return_std, also the total predictive sd (n_obs,).
 
         Total variance = E_draws[noise variance] + Var_draws[mean] (the law of total variance,
         `pymc_bnn.uncertainty.regression_moments`).
         """
+        X, groups = split_group_column(X, groups)
         X = self._posterior_input(X)
-        moments = regression_moments(self.posterior_.predictive_draws(X))
+        moments = regression_moments(self.posterior_.predictive_draws(
+            X, groups=groups, unseen_groups=unseen_groups))
         return (moments["mean"], moments["sd"]) if return_std else moments["mean"]
 
 
