@@ -197,6 +197,8 @@ def test_complete_pooling_predicts_the_same_for_every_group(grouped, poolings):
     plain = posterior.predict(X)["mean"].values
     np.testing.assert_array_equal(posterior.predict(X, groups=["g05"] * 10)["mean"].values, plain)
     np.testing.assert_array_equal(posterior.predict(X, groups=["new"] * 10)["mean"].values, plain)
+    summary = posterior.uncertainty(X, groups=[("shop", 1)] * 10)  # tuple labels pass through
+    np.testing.assert_allclose(summary["probability"].values[:, 1], plain, rtol=1e-5)
     assert posterior.groups["pooling"] == "complete"
 
 

@@ -299,7 +299,7 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     parts = []
     for start in range(0, X.shape[0], rows):
         chunk = slice(start, start + rows)
-        options = {} if groups is None else {"groups": np.asarray(groups)[chunk]}
+        options = {} if groups is None else {"groups": list(groups)[chunk]}  # keeps tuple labels
         draws = posterior.predictive_draws(X[chunk], max_draws=max_draws, **options)
         parts.append(_classification_chunk(draws["probs"], levels) if "probs" in draws
                      else _regression_chunk(draws, levels, int(n_samples), rng))
