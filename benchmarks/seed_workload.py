@@ -127,21 +127,64 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 seeds per engine")
     parser.add_argument("--out", default=str(HERE / "results" / "seed_workload.json"))
+    parser.add_argument("--assemble-only", action="store_true",
+                        help="rebuild the JSON and table from the raw runs of the last run")
+    parser.add_argument("--only", choices=("advi", "fullrank_advi"),
+                        help="re-measure this engine only, keeping the other raw runs")
     args = parser.parse_args()
-    n_seed, n_advi, n_other = (3, 3, 3) if args.quick else (5, 10, 5)
-    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    raw_path = Path(args.out).with_name(Path(args.out).stem + "_raw.json")
+    if args.assemble_only or args.only:
+        raw = json.loads(raw_path.read_text())
+        if args.only:
+            n = raw["seeds"][1 if args.only == "advi" else 2]
+            raw[args.only] = [run_engine(args.only, s) for s in range(n)]
+            raw_path.write_text(json.dumps(raw, indent=1, default=float))
+    else:
+        raw = measure(args.quick, raw_path)
+    result = assemble(raw)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2, default=float) + "\n")
+    table = markdown_table(result)
+    Path(args.out).with_suffix(".md").write_text(table + "\n")
+    print(table)
 
-    module = load_seed_module()
-    seed_runs = []
-    for s in range(n_seed):
-        say(f"seed code, seed {s}")
-        seed_runs.append(run_seed_code(module, s))
-    engines = {}
+
+def measure(quick: bool, raw_path: Path) -> dict:
+    """Run everything; the raw runs are saved after each stage (a crash keeps what was done)."""
+    n_seed, n_advi, n_other = (3, 3, 3) if quick else (5, 10, 5)
+    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
+    raw = {"quick": quick, "seeds": [n_seed, n_advi, n_other]}
+
+    def save():
+        raw_path.parent.mkdir(parents=True, exist_ok=True)
+        raw_path.write_text(json.dumps(raw, indent=1, default=float))
+
     for method, n in (("advi", n_advi), ("fullrank_advi", n_other)):
-        runs = []
+        raw[method] = []
         for s in range(n):
             say(f"{method}, seed {s}")
-            runs.append(run_engine(method, s))
+            raw[method].append(run_engine(method, s))
+        save()
+    module = load_seed_module()
+    raw["seed_code"] = []
+    for s in range(n_seed):
+        say(f"seed code, seed {s}")
+        raw["seed_code"].append(run_seed_code(module, s))
+        save()
+    say("nuts, seed 0")
+    raw["nuts"] = run_engine("nuts", 0)
+    save()
+    say("pm.sample defaults, seed 0")
+    raw["pm_sample"] = run_pm_sample(0)
+    raw["load_average_at_end"] = list(os.getloadavg())
+    save()
+    return raw
+
+
+def assemble(raw: dict) -> dict:
+    engines = {}
+    for method in ("advi", "fullrank_advi"):
+        runs = raw[method]
         engines[method] = {**summarise(runs, ["accuracy", "log_loss", "fit_total_s",
                                               "predict_grid_s"]),
                            "compile_s_first": runs[0]["compile_s"],
@@ -150,8 +193,7 @@ def main() -> None:
                            "steps_run_mean": float(np.mean(
                                [r["diagnostics"]["steps_run"] for r in runs])),
                            "runs": runs}
-    say("nuts, seed 0")
-    nuts = run_engine("nuts", 0)
+    nuts = raw["nuts"]
     d = nuts["diagnostics"]
     engines["nuts"] = {"accuracy_mean": nuts["accuracy"], "log_loss_mean": nuts["log_loss"],
                        "total_s": nuts["fit_total_s"], "divergence_rate": d["divergence_rate"],
@@ -161,22 +203,23 @@ def main() -> None:
                        "ess_per_s": d["predictive_ess_bulk_median"] / nuts["fit_total_s"],
                        "predictive_rhat_max": d["predictive_rhat_max"],
                        "weight_rhat_max": d["weight_rhat_max"], "run": nuts}
-    say("pm.sample defaults, seed 0")
-    reference = run_pm_sample(0)
+    reference = dict(raw["pm_sample"])
     reference["ess_per_s"] = reference["ess_bulk_median"] / reference["total_s"]
     engines["pm_sample"] = reference
+    seed_runs = raw["seed_code"]
     seed = {**summarise(seed_runs, ["accuracy", "fit_s", "predict_grid_s", "predict_test_s"]),
             "runs": seed_runs}
     advi = engines["advi"]
-    result = {
-        "settings": {"quick": args.quick, "seeds_seed_code": n_seed, "seeds_advi": n_advi,
+    n_seed, n_advi, n_other = raw["seeds"]
+    return {
+        "settings": {"quick": raw["quick"], "seeds_seed_code": n_seed, "seeds_advi": n_advi,
                      "seeds_fullrank": n_other, "steps": 30_000, "draws": 5000,
                      "grid": "100 x 100", "nuts": "4 chains x 1000 draws after 1000 tuning",
                      "pm_sample": "defaults (4 chains x 1000 draws after 1000 tuning)",
                      "ess": "bulk ESS of the test-set predictive probabilities, median over "
                             "points, per second of compile + sampling (+ ADVI init for nuts)"},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_at_end": list(os.getloadavg())},
+                    "load_average_at_end": raw.get("load_average_at_end")},
         "seed": seed,
         "engines": engines,
         "ratios": {
@@ -185,11 +228,6 @@ def main() -> None:
             "nuts_ess_per_s_speedup": engines["nuts"]["ess_per_s"] / reference["ess_per_s"],
         },
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2, default=float) + "\n")
-    table = markdown_table(result)
-    Path(args.out).with_suffix(".md").write_text(table + "\n")
-    print(table)
 
 
 def markdown_table(r: dict) -> str:

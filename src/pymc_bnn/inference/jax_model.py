@@ -118,9 +118,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
 
     from pymc.sampling.jax import get_jaxified_graph
 
-    prior_fn = get_jaxified_graph(inputs=inputs, outputs=[graphs[0]])
-    lik_fn = get_jaxified_graph(inputs=inputs, outputs=[graphs[1]])
-    out_fn = get_jaxified_graph(inputs=inputs, outputs=graphs[2:])
+    # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
+    all_fn = get_jaxified_graph(inputs=inputs, outputs=graphs)
     start = model.initial_point()
     shapes = tuple(tuple(np.shape(start[v.name])) for v in model.value_vars)
     compiled = CompiledModel(
@@ -139,9 +138,9 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         prior_logp=None, loglik=None, constrained=None,
     )
     unravel = compiled.unravel
-    object.__setattr__(compiled, "prior_logp", lambda z, d: prior_fn(*unravel(z), *d)[0])
-    object.__setattr__(compiled, "loglik", lambda z, d: lik_fn(*unravel(z), *d)[0])
-    object.__setattr__(compiled, "constrained", lambda z, d: tuple(out_fn(*unravel(z), *d)))
+    object.__setattr__(compiled, "prior_logp", lambda z, d: all_fn(*unravel(z), *d)[0])
+    object.__setattr__(compiled, "loglik", lambda z, d: all_fn(*unravel(z), *d)[1])
+    object.__setattr__(compiled, "constrained", lambda z, d: tuple(all_fn(*unravel(z), *d)[2:]))
     _CACHE[key] = compiled
     return compiled
 
