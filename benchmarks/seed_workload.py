@@ -129,15 +129,18 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE / "results" / "seed_workload.json"))
     parser.add_argument("--assemble-only", action="store_true",
                         help="rebuild the JSON and table from the raw runs of the last run")
-    parser.add_argument("--only", choices=("advi", "fullrank_advi"),
+    parser.add_argument("--only", choices=("advi", "fullrank_advi", "nuts"),
                         help="re-measure this engine only, keeping the other raw runs")
     args = parser.parse_args()
     raw_path = Path(args.out).with_name(Path(args.out).stem + "_raw.json")
     if args.assemble_only or args.only:
         raw = json.loads(raw_path.read_text())
-        if args.only:
+        if args.only == "nuts":
+            raw["nuts"] = run_engine("nuts", 0)
+        elif args.only:
             n = raw["seeds"][1 if args.only == "advi" else 2]
             raw[args.only] = [run_engine(args.only, s) for s in range(n)]
+        if args.only:
             raw_path.write_text(json.dumps(raw, indent=1, default=float))
     else:
         raw = measure(args.quick, raw_path)

@@ -8,8 +8,9 @@ vectorised, so nothing is compiled twice.
 
 Initialisation and settings. Chains start at draws from a mean-field ADVI fit (seconds), with
 the ADVI marginal variances as the starting diagonal mass matrix, so tuning starts in the
-typical set at roughly the right scales; `target_accept=0.95` keeps divergences rare on BNNs,
-whose posteriors have narrow, curved ridges.
+typical set at roughly the right scales. `target_accept=0.9` keeps divergences rare on BNNs,
+whose posteriors have narrow, curved ridges: on the seed model 0.95 gave 0 of 4,000 divergent
+transitions and 0.9 about 0.3% (with ~1.4× shallower trees), while pm.sample's 0.8 gave 6.6%.
 
 Convergence. Hidden units can swap places and flip signs without changing the network, so the
 posterior has many equivalent modes and raw weights do not mix across chains even when the
@@ -36,7 +37,7 @@ RHAT_WARNING = 1.05
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
-        tune: int = 1000, target_accept: float = 0.95, max_tree_depth: int = 10,
+        tune: int = 1000, target_accept: float = 0.9, max_tree_depth: int = 10,
         init_steps: int = 10_000, check_X=None, chain_method: str = "vectorized",
         dense_mass: bool = False) -> EngineResult:
     """Sample `chains` NUTS chains of ceil(draws / chains) draws each after `tune` tuning steps.
@@ -124,7 +125,7 @@ def _check(*, chains, tune, max_tree_depth, target_accept, init_steps) -> None:
             raise InvalidSettingError(f"{name} must be at least {low}, got {value}")
     if not 0 < target_accept < 1:
         raise InvalidSettingError(
-            f"target_accept must be between 0 and 1 (e.g. 0.95), got {target_accept}")
+            f"target_accept must be between 0 and 1 (e.g. 0.9), got {target_accept}")
 
 
 def _starting_points(model, compiled, chains, init_steps, random_seed, rng):
