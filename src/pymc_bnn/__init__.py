@@ -14,34 +14,39 @@ from pymc_bnn.errors import (
     ModelFileError,
     PymcBnnError,
 )
-from pymc_bnn.inference import ENGINES, fit
-from pymc_bnn.io import load, save
-from pymc_bnn.likelihoods import (
-    Bernoulli,
-    Categorical,
-    Gaussian,
-    HeteroscedasticGaussian,
-    NegativeBinomial,
-    Poisson,
-    StudentT,
-    get_likelihood,
-)
-from pymc_bnn.model import BNNModel, build_model
-from pymc_bnn.network import NetworkSpec, forward
-from pymc_bnn.posterior import Posterior
-from pymc_bnn.prior_predictive import prior_predictive
-from pymc_bnn.priors import (
-    ARDPrior,
-    HorseshoePrior,
-    InformedPrior,
-    LaplacePrior,
-    NormalPrior,
-    SpikeAndSlabPrior,
-    get_prior,
-)
-from pymc_bnn.sklearn import BayesianMLPClassifier, BayesianMLPRegressor
-from pymc_bnn.uncertainty import predictive_summary
-from pymc_bnn.active import BNNFitter, oracle, run_active_learning
+# Everything else loads on first use (PEP 562), so `import pymc_bnn` and `pymc-bnn --help`
+# do not pay for PyMC, JAX and scikit-learn up front.
+_LAZY = {
+    "pymc_bnn.inference": ("ENGINES", "fit"),
+    "pymc_bnn.io": ("load", "save"),
+    "pymc_bnn.likelihoods": ("Bernoulli", "Categorical", "Gaussian", "HeteroscedasticGaussian",
+                             "NegativeBinomial", "Poisson", "StudentT", "get_likelihood"),
+    "pymc_bnn.model": ("BNNModel", "build_model"),
+    "pymc_bnn.network": ("NetworkSpec", "forward"),
+    "pymc_bnn.posterior": ("Posterior",),
+    "pymc_bnn.prior_predictive": ("prior_predictive",),
+    "pymc_bnn.priors": ("ARDPrior", "HorseshoePrior", "InformedPrior", "LaplacePrior",
+                        "NormalPrior", "SpikeAndSlabPrior", "get_prior"),
+    "pymc_bnn.sklearn": ("BayesianMLPClassifier", "BayesianMLPRegressor"),
+    "pymc_bnn.uncertainty": ("predictive_summary",),
+    "pymc_bnn.active": ("BNNFitter", "oracle", "run_active_learning"),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'pymc_bnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE))
+
 
 try:
     __version__ = version("pymc-bnn")
