@@ -154,7 +154,7 @@ def _versions() -> dict:
 
 
 def _figures(data, posterior, test, on_grid, xx, yy) -> list[tuple[bytes, str, str]]:
-    """(png, title, caption) for the seed's five figures, in FIGURES order."""
+    """(png, title, caption) for the seed's five figures, in FIGURES order (01–05)."""
     shape = xx.shape
     figures = [
         (figure_png(plots.scatter_classes(data.X_train, data.y_train)), "Training data",
