@@ -115,7 +115,9 @@ def test_restarts_keep_the_best_elbo():
     assert elbos.max() - elbos.min() > 0.5  # some restarts found the worse mode...
     assert result.diagnostics["best_restart"] == int(np.argmax(elbos))
     assert result.idata["posterior"]["theta"].values.mean() == pytest.approx(2.0, abs=0.1)
-    assert np.mean(result.elbo[-1000:]) == pytest.approx(elbos.max())
+    screen = result.settings["screen_steps"]  # the restarts race this long; the best runs on
+    assert np.mean(result.elbo[:screen]) == pytest.approx(elbos.max())
+    assert len(result.elbo) == result.diagnostics["steps_run"] == 2000
 
 
 @pytest.fixture(scope="module")

@@ -172,13 +172,17 @@ class Loop:
         _EXECUTABLES[key] = lowered.compile()
         return _EXECUTABLES[key], time.perf_counter() - t0
 
-    def optimise(self, state, data, *, progress: bool, callback=None) -> Outcome:
+    def optimise(self, state, data, *, progress: bool, callback=None,
+                 history_before: np.ndarray | None = None) -> Outcome:
+        """Run chunks until `steps`, convergence or Ctrl-C. history_before: ELBOs (steps,
+        restarts) of an earlier phase of the same run, judged with this one for convergence and
+        returned in front of it."""
         import jax
 
         s = self.settings
         data = tuple(jax.numpy.asarray(d) for d in data)
         run_chunk, compile_s = self._executable(state, data)
-        history: list[np.ndarray] = []
+        history: list[np.ndarray] = [] if history_before is None else [history_before]
         done, converged, interrupted, change = 0, False, False, float("nan")
         t0 = time.perf_counter()
         with _progress_bar(progress, s.steps, self.family) as bar:
@@ -200,7 +204,7 @@ class Loop:
                     if callback is not None:
                         callback({"step": done, "elbo": best_elbo, "relative_change": change})
             except KeyboardInterrupt:
-                if not history:
+                if done == 0:
                     raise  # nothing learned yet: nothing to keep
                 interrupted = True
             bar(done, None, None)
