@@ -150,7 +150,7 @@ def _cmd_active(args, console: Console) -> int:
                           + ("" if margin is None else f"   ({margin:+.3f} vs random)"))
         if metrics["interrupted"]:
             console.print(f"[yellow]Interrupted: {metrics['repeats_done']} finished repeats shown.[/]")
-        console.print(f"Report: [link]{_report_path(args.out)}[/]")
+        print_report_path(console, _report_path(args.out))
     return EXIT_OK
 
 
@@ -175,7 +175,7 @@ def _cmd_demo(args, console: Console) -> int:
         )
         if metrics.get("interrupted"):
             console.print("[yellow]The fit was interrupted; results use the state reached so far.[/]")
-        console.print(f"Report: [link]{_report_path(args.out)}[/]")
+        print_report_path(console, _report_path(args.out))
     return EXIT_OK
 
 
@@ -191,7 +191,7 @@ def _cmd_demo_hierarchical(args, console: Console) -> int:
         accuracy = metrics["pooling_accuracy"]
         console.print("[bold]mean held-out accuracy[/]   " + "   ".join(
             f"{key} {value:.3f}" for key, value in accuracy.items()))
-        console.print(f"Report: [link]{_report_path(args.out)}[/]")
+        print_report_path(console, _report_path(args.out))
     return EXIT_OK
 
 
@@ -207,8 +207,13 @@ def _cmd_demo_methods(args, console: Console) -> int:
         for method, r in metrics["methods"].items():
             console.print(f"[bold]{method:>14}[/]  accuracy {r['accuracy']:.3f}   log loss "
                           f"{r['log_loss']:.3f}   {r['total_s']:.1f} s")
-        console.print(f"Report: [link]{_report_path(args.out)}[/]")
+        print_report_path(console, _report_path(args.out))
     return EXIT_OK
+
+
+def print_report_path(console: Console, path) -> None:
+    """'Report: PATH' on one line whatever the terminal width, so it can be copied or clicked."""
+    console.print(f"Report: [link]{path}[/]", soft_wrap=True, highlight=False)
 
 
 def _report_path(out: str) -> str:

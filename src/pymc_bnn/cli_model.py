@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn.cli import EXIT_OK, _add_common, _positive_int, _widths
+from pymc_bnn.cli import EXIT_OK, _add_common, _positive_int, _widths, print_report_path
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.validation import check_features
 
@@ -346,7 +346,7 @@ def _cmd_report(args, console) -> int:
     out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
     write_text_atomic(out, model_report(model, description, held_out))
     if not args.quiet:
-        console.print(f"Report: [link]{out.resolve()}[/]", highlight=False)
+        print_report_path(console, out.resolve())
     return EXIT_OK
 
 
