@@ -164,7 +164,7 @@ def _cmd_demo(args, console: Console) -> int:
     args.out = args.out or "pymc-bnn-demo"
     settings = DemoSettings(method=args.method, seed=args.seed, steps=args.steps,
                             draws=args.draws, hidden=args.hidden)
-    status = None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
+    status = _status_printer(args, console)
     metrics = run_demo(args.out, settings, progress=not args.quiet, status=status)
     if not args.quiet:
         t = metrics["timings"]
@@ -185,7 +185,7 @@ def _cmd_demo_hierarchical(args, console: Console) -> int:
     args.out = args.out or "pymc-bnn-hierarchical"
     settings = HierarchicalDemoSettings(method=args.method, seed=args.seed, steps=args.steps,
                                         draws=args.draws, hidden=args.hidden)
-    status = None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
+    status = _status_printer(args, console)
     metrics = run_hierarchical_demo(args.out, settings, progress=not args.quiet, status=status)
     if not args.quiet:
         accuracy = metrics["pooling_accuracy"]
@@ -201,7 +201,7 @@ def _cmd_demo_methods(args, console: Console) -> int:
     args.out = args.out or "pymc-bnn-methods"
     settings = MethodsDemoSettings(methods=parse_methods(args.methods), seed=args.seed,
                                    steps=args.steps, draws=args.draws, hidden=args.hidden)
-    status = None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
+    status = _status_printer(args, console)
     metrics = run_methods_demo(args.out, settings, progress=not args.quiet, status=status)
     if not args.quiet:
         for method, r in metrics["methods"].items():
@@ -209,6 +209,11 @@ def _cmd_demo_methods(args, console: Console) -> int:
                           f"{r['log_loss']:.3f}   {r['total_s']:.1f} s")
         print_report_path(console, _report_path(args.out))
     return EXIT_OK
+
+
+def _status_printer(args, console: Console):
+    """What the demos call before each step: a dim bullet line, or nothing with --quiet."""
+    return None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
 
 
 def print_report_path(console: Console, path) -> None:
