@@ -123,7 +123,21 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     key = jax.random.PRNGKey(random_seed)
     state = loop.init_state(start_mu, start_sd, key)
     prep_s = time.perf_counter() - t0
-    outcome, screened_best = _optimise(loop, state, data, progress=progress, callback=callback)
+    # From here Ctrl-C stops the optimisation between chunks and is otherwise only recorded:
+    # pressed while compiling, between phases or drawing, it still returns what was learned.
+    with vi_loop.ctrl_c_deferred() as pressed:
+        outcome, screened_best = _optimise(loop, state, data, progress=progress,
+                                           callback=callback)
+        return _result(bnn, compiled, loop, settings, outcome, screened_best, data, key,
+                       family=family, draws=draws, random_seed=random_seed, init=init,
+                       restarts=restarts, batch=batch, prep_s=prep_s, pressed=pressed)
+
+
+def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *, family, draws,
+            random_seed, init, restarts, batch, prep_s, pressed) -> EngineResult:
+    """The EngineResult of a finished (or interrupted) optimisation: draws from the kept q."""
+    import jax
+
     best = outcome.best_restart
     history = outcome.history[:, best]
     if not np.isfinite(history[-1:]).all():
@@ -131,6 +145,7 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     params = jax.tree_util.tree_map(lambda a: a[best], vi_loop.averaged_params(outcome.state))
     t0 = time.perf_counter()
     outputs, mean, sd = loop.draw(params, data, draws, jax.random.fold_in(key, 1))
+    interrupted = outcome.interrupted or bool(pressed)
     sample_s = time.perf_counter() - t0
     variational = {f"{name}__mean": ((f"{name}__flat",), m) for name, m in
                    zip(compiled.value_names, _split(compiled, mean))}
@@ -139,7 +154,7 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     idata = to_idata(compiled, outputs, extra_groups={"variational": variational})
     method = "advi" if family == "meanfield" else "fullrank_advi"
     messages = []
-    if settings.tol > 0 and not outcome.converged and not outcome.interrupted:
+    if settings.tol > 0 and not outcome.converged and not interrupted:
         change = (f"relative ELBO change {outcome.relative_change:.2g} over the last "
                   f"{settings.window} steps, tol {settings.tol:g}"
                   if math.isfinite(outcome.relative_change)
@@ -157,7 +172,7 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
         timings={"compile_s": prep_s + outcome.compile_s, "fit_s": outcome.fit_s,
                  "sample_s": sample_s},
         elbo=history,
-        interrupted=outcome.interrupted,
+        interrupted=interrupted,
         diagnostics={"converged": outcome.converged, "steps_run": outcome.steps_run,
                      "relative_change": (outcome.relative_change
                                          if math.isfinite(outcome.relative_change) else None),
@@ -183,20 +198,22 @@ def _optimise(loop, state, data, *, progress, callback):
     screen = dataclasses.replace(loop, settings=dataclasses.replace(s, steps=s.screen_steps, tol=0))
     first = screen.optimise(state, data, progress=progress, callback=callback)
     best = first.best_restart
-    if first.interrupted or not np.isfinite(first.final_elbos[best]):
-        return first, best
-    rest = dataclasses.replace(loop, restarts=1,
-                               settings=dataclasses.replace(s, steps=s.steps - first.steps_run))
-    kept = jax.tree_util.tree_map(lambda a: a[best:best + 1], first.state)
 
     def shifted(info):
         callback({**info, "step": info["step"] + first.steps_run})
 
+    # Ctrl-C from the end of the race to the kept restart's first chunk (which compiles first)
+    # keeps the race's result: pressed then, it would otherwise lose a finished race.
     try:
+        if first.interrupted or not np.isfinite(first.final_elbos[best]):
+            return first, best
+        rest = dataclasses.replace(loop, restarts=1, settings=dataclasses.replace(
+            s, steps=s.steps - first.steps_run))
+        kept = jax.tree_util.tree_map(lambda a: a[best:best + 1], first.state)
         second = rest.optimise(kept, data, progress=progress,
                                callback=shifted if callback is not None else None,
                                history_before=first.history[:, best:best + 1])
-    except KeyboardInterrupt:  # before the kept restart's first chunk: keep the race's result
+    except KeyboardInterrupt:
         return dataclasses.replace(first, interrupted=True), best
     return dataclasses.replace(
         second, steps_run=first.steps_run + second.steps_run,

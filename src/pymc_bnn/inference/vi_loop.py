@@ -7,7 +7,10 @@ refitting the same architecture on data of the same shapes runs without recompil
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -185,7 +188,8 @@ class Loop:
         history: list[np.ndarray] = [] if history_before is None else [history_before]
         done, converged, interrupted, change = 0, False, False, float("nan")
         t0 = time.perf_counter()
-        with _progress_bar(progress, s.steps, self.family) as bar:
+        # Ctrl-C is acted on between chunks, and anywhere else in here only marks the result
+        with ctrl_c_deferred() as pressed, _progress_bar(progress, s.steps, self.family) as bar:
             try:
                 while done < s.steps and not converged:
                     n_active = min(s.chunk_steps, s.steps - done)
@@ -194,6 +198,8 @@ class Loop:
                     values = np.asarray(values)[:n_active]
                     state, done = new_state, done + n_active
                     history.append(values)
+                    if pressed:
+                        raise KeyboardInterrupt
                     elbos = np.concatenate(history)
                     if not np.isfinite(values[-1]).any():
                         break  # every restart diverged: run() raises with the fix
@@ -208,6 +214,7 @@ class Loop:
                     raise  # nothing learned yet: nothing to keep
                 interrupted = True
             bar(done, None, None)
+            interrupted = interrupted or bool(pressed)
         fit_s = time.perf_counter() - t0
         elbos = np.concatenate(history) if history else np.empty((0, self.restarts))
         tail = _tail_mean(elbos, s.window)
@@ -229,6 +236,31 @@ class Loop:
         z = np.asarray(jax.jit(sample)(params, eps))
         outputs = constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
         return outputs, np.asarray(params["mu"]), marginal_sd(self.family, params)
+
+
+_PRESSED: list[bool] | None = None  # the record of the outermost ctrl_c_deferred block
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred():
+    """Within the block Ctrl-C is recorded, not raised: yields a list that holds True once it
+    was pressed. Nested blocks share the outermost one's record. A no-op (an empty list) outside
+    the main thread or when someone else handles SIGINT."""
+    global _PRESSED
+    if _PRESSED is not None:
+        yield _PRESSED
+        return
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield []
+        return
+    _PRESSED = pressed = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(True))
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _PRESSED = None
 
 
 def _tail_mean(elbos: np.ndarray, window: int) -> np.ndarray:
