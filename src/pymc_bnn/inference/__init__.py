@@ -89,7 +89,8 @@ def fit(
         timings=timings,
         elbo=result.elbo,
         interrupted=result.interrupted,
-        diagnostics=dict(result.diagnostics),
+        # the warnings are kept on the result too, so a saved model still says what went wrong
+        diagnostics={**result.diagnostics, "warnings": list(result.warnings)},
         preprocessing=dict(bnn.preprocessing),
         likelihood_params=tuple(bnn.likelihood_params),
         groups=bnn.groups,

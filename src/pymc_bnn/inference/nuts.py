@@ -34,6 +34,10 @@ from pymc_bnn.inference.result import EngineResult
 # Warn when more than this fraction of post-tuning transitions diverged.
 DIVERGENCE_WARNING_RATE = 0.01
 RHAT_WARNING = 1.05
+# Warn when the worst predictive bulk ESS is below this: 100 effective draws put the Monte Carlo
+# sd of a predictive mean at a tenth of its posterior sd (Vehtari et al. 2021 suggest 100 per
+# quantity as a minimum for reliable R-hat and ESS).
+ESS_WARNING = 100
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
@@ -106,6 +110,11 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
         messages.append(
             f"NUTS chains disagree on the predictions (max R-hat {rhat:.3f} > {RHAT_WARNING}); "
             "run more tune= and draws=, or more chains")
+    ess = diagnostics.get("predictive_ess_bulk_min")
+    if ess is not None and ess < ESS_WARNING:
+        messages.append(
+            f"NUTS gave few effective draws of the predictions (min bulk ESS {ess:.0f} < "
+            f"{ESS_WARNING}); run more draws= and tune=, or raise target_accept")
     return EngineResult(
         idata=idata, method="nuts",
         settings={"chains": chains, "tune": tune, "draws_per_chain": per_chain, "draws": draws,
