@@ -81,8 +81,8 @@ def build_model(
     """
     import pymc as pm
 
-    X, groups = grouping.split_group_column(X, groups)
-    X = check_features(X)
+    X_input, groups = grouping.split_group_column(X, groups)
+    X = check_features(X_input)
     y = check_target(y, n_obs=X.shape[0])
     likelihood = get_likelihood(likelihood)
     prior = get_prior(prior)
@@ -109,8 +109,10 @@ def build_model(
     check_spec = getattr(prior, "check_spec", None)
     if check_spec is not None:
         check_spec(spec)
-    if feature_names is None:
-        feature_names = [f"x{i}" for i in range(X.shape[1])]
+    if feature_names is None:  # a DataFrame's column names, else generated ones
+        columns = getattr(X_input, "columns", None)
+        feature_names = ([str(c) for c in columns] if columns is not None
+                         else [f"x{i}" for i in range(X.shape[1])])
     feature_names = tuple(str(f) for f in feature_names)
 
     coords = {

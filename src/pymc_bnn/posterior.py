@@ -100,7 +100,7 @@ class Posterior:
         with `unseen_groups="raise"` (group-only prediction).
         """
         X, groups = grouping.split_group_column(X, groups)
-        X = check_features(X, n_features=self.spec.n_inputs)
+        X = self._checked_features(X)
         codes, labels = grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
                                                unseen_groups=unseen_groups)
         if not grouping.is_grouped(self.groups):
@@ -114,6 +114,13 @@ class Posterior:
                 out = np.empty((part.shape[0], X.shape[0], self.spec.n_outputs))
             out[:, rows] = part
         return out
+
+    def _checked_features(self, X) -> np.ndarray:
+        """X as checked float64 (n_obs, n_inputs); a DataFrame must have the fit's column names
+        unless the fit had none (the generated names x0, x1, ...)."""
+        generated = self.feature_names == tuple(f"x{i}" for i in range(self.spec.n_inputs))
+        return check_features(X, n_features=self.spec.n_inputs,
+                              feature_names=None if generated else self.feature_names)
 
     def _forward_in_chunks(self, X: np.ndarray, weights, biases) -> np.ndarray:
         n_draws = weights[0].shape[0]
@@ -165,7 +172,7 @@ class Posterior:
             mean, std = draws.mean(axis=0), draws.std(axis=0)
         else:
             X, groups = grouping.split_group_column(X, groups)
-            X = check_features(X, n_features=self.spec.n_inputs)
+            X = self._checked_features(X)
             grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
                                    unseen_groups=unseen_groups)  # validates groups
             mean, std = self._reduce_over_draws(X, max_draws)

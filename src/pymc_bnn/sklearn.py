@@ -16,6 +16,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -25,7 +26,12 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from pymc_bnn.errors import InvalidInputError, InvalidSettingError, PymcBnnError
+from pymc_bnn.errors import (
+    InvalidInputError,
+    InvalidSettingError,
+    NotFittedError,
+    PymcBnnError,
+)
 from pymc_bnn.groups import POOLINGS, split_group_column
 from pymc_bnn.inference import DEFAULT_METHOD, ENGINES, fit
 from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
@@ -41,6 +47,11 @@ REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not c
 # Default posterior draws: the sd of a predictive probability estimated from 1000 draws is off by
 # at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
 DEFAULT_DRAWS = 1000
+
+
+class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
+    """An estimator used before `fit`: pymc-bnn's NotFittedError and scikit-learn's at once, so
+    `except pymc_bnn.PymcBnnError` and scikit-learn's own checks both catch it."""
 
 
 class _BayesianMLP(BaseEstimator):
@@ -133,7 +144,12 @@ class _BayesianMLP(BaseEstimator):
             self.x_scale_ = np.ones(X.shape[1])
 
     def _posterior_input(self, X) -> np.ndarray:
-        check_is_fitted(self, "posterior_")
+        try:
+            check_is_fitted(self, "posterior_")
+        except AttributeError:  # scikit-learn's NotFittedError: ours says the same, in our family
+            raise EstimatorNotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it"
+            ) from None
         return self._scaled(self._validated_X(X, reset=False))
 
     # ------------------------------------------------------------------ the fit
@@ -329,6 +345,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         """Fit to X (n_obs, n_features) and a numeric target y (n_obs,); returns self. `groups`
         as for the classifier."""
         X, groups = split_group_column(X, groups)
+        _check_numeric_target(y)
         X, y = self._validated_Xy(X, y, y_numeric=True)
         self._set_input_scaling(X)
         self._fit_posterior(X, y, self.likelihood, groups)
@@ -353,14 +370,49 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         return (moments["mean"], moments["sd"]) if return_std else moments["mean"]
 
 
+def _check_numeric_target(y) -> None:
+    """InvalidInputError naming the fix when a regressor's target is not numbers."""
+    try:
+        np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = ", ".join(sorted({str(v) for v in np.ravel(np.asarray(y, dtype=object))})[:5])
+        raise InvalidInputError(
+            f"a regressor needs a numeric target, got values like {values}; use "
+            "BayesianMLPClassifier for class labels, or convert the target to numbers"
+        ) from None
+
+
+# scikit-learn's validation messages say what is wrong but not always how to fix it: the fix
+# for each, found by a phrase of the message (kept whole, so scikit-learn's own checks match).
+_FIXES = (
+    ("features, but", "pass the same columns, in the same order, as at fit time "
+                      "(see n_features_in_)"),
+    ("feature names should match", "pass the columns seen at fit time, with the same names "
+                                   "and order (see feature_names_in_)"),
+    ("Input X contains", "drop or impute those rows before fitting or predicting"),
+    ("Input y contains", "drop those rows or impute the target"),
+    ("0 sample(s)", "pass at least one row"),
+    ("0 feature(s)", "pass at least one column"),
+)
+
+
 def _as_invalid_input(check, *args, **kwargs):
-    """Run scikit-learn's validation; its ValueErrors become InvalidInputError (same message)."""
+    """Run scikit-learn's validation; its ValueErrors become InvalidInputError with the fix."""
     try:
         return check(*args, **kwargs)
     except PymcBnnError:
         raise
     except ValueError as exc:
-        raise InvalidInputError(str(exc)) from None
+        message = str(exc).strip()
+        for phrase, fix in _FIXES:
+            if phrase in message:
+                # the first paragraph states the problem; scikit-learn's long advice after it
+                # (other estimators, URLs) is replaced by the fix
+                problem = message.split("\n")[0].rstrip(". ") if phrase.startswith("Input") \
+                    else " ".join(message.split())
+                message = f"{problem.rstrip('. ')}; {fix}"
+                break
+        raise InvalidInputError(message) from None
 
 
 __all__ = ["BayesianMLPClassifier", "BayesianMLPRegressor"]

@@ -7,12 +7,17 @@ import numpy as np
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 
 
-def check_features(X, *, n_features: int | None = None, name: str = "X") -> np.ndarray:
+def check_features(X, *, n_features: int | None = None, name: str = "X",
+                   feature_names=None) -> np.ndarray:
     """Return `X` as a finite float64 array of shape (n_obs, n_features), or raise InvalidInputError.
 
     A 1-D `X` is refused rather than guessed at (one feature or one sample?), as scikit-learn does.
+    With `feature_names` (the names at fit time), a DataFrame `X` must have exactly those
+    columns in that order; arrays carry no names and are only checked for their width.
     """
     if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame: say which columns are bad
+        if feature_names is not None:
+            check_column_names(X.columns, feature_names, name=name)
         from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
         bad = [str(c) for c in X.columns if not (is_numeric_dtype(X[c]) or is_bool_dtype(X[c]))]
@@ -55,6 +60,22 @@ def check_features(X, *, n_features: int | None = None, name: str = "X") -> np.n
             "drop or impute those rows before fitting or predicting"
         )
     return arr
+
+
+def check_column_names(columns, feature_names, *, name: str = "X") -> None:
+    """InvalidInputError unless `columns` are `feature_names` (the fit's), in the same order."""
+    columns, expected = [str(c) for c in columns], [str(f) for f in feature_names]
+    if columns == expected:
+        return
+    missing = [f for f in expected if f not in columns]
+    extra = [c for c in columns if c not in expected]
+    problem = (f"lacks {_shown(missing)}" if missing
+               else f"has columns not seen at fit time: {_shown(extra)}" if extra
+               else "has the fit's columns in another order")
+    raise InvalidInputError(
+        f"{name} {problem}; pass the columns the model was fitted on, in this order: "
+        f"{_shown(expected, limit=10)} (e.g. X[list(posterior.feature_names)])"
+    )
 
 
 def check_target(y, *, n_obs: int, name: str = "y") -> np.ndarray:
