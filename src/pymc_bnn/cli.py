@@ -39,6 +39,14 @@ def _widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (what is wrong, where to look), exit code 2;
+    subcommands inherit it."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
@@ -48,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pymc_bnn import __version__
     from pymc_bnn.inference import DEFAULT_METHOD, ENGINES
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pymc-bnn",
         description="Bayesian neural networks on PyMC: fit, predict with uncertainty, report.",
     )
