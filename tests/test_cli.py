@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from pymc_bnn.demo import FIGURES
 
@@ -50,29 +49,6 @@ def _main(capsys, *args) -> tuple[int, str, str]:
         code = exc.code
     out = capsys.readouterr()
     return code, out.out, out.err
-
-
-def test_demo_is_reproducible(tmp_path, capsys):
-    # Across processes, the same seed giving the same predictions is shown through the console
-    # script in test_cli_model.py; here two runs in one process must agree to the last bit.
-    runs = []
-    for name in ("a", "b"):
-        code, _, err = _main(capsys, "demo", "--out", str(tmp_path / name), "--steps", "300",
-                             "--draws", "50", "--quiet", "--seed", "4")
-        assert code == 0, err
-        runs.append(json.loads((tmp_path / name / "metrics.json").read_text()))
-    assert runs[0]["accuracy"] == runs[1]["accuracy"]
-    assert runs[0]["log_loss"] == runs[1]["log_loss"]
-    assert runs[0]["final_elbo"] == runs[1]["final_elbo"]
-
-
-def test_bad_usage_is_one_line_and_exit_2(tmp_path, capsys):
-    code, _, err = _main(capsys, "demo", "--steps", "0", "--out", str(tmp_path))
-    assert code == 2
-    assert "expected a number ≥ 1" in err
-    assert "Traceback" not in err
-    code, _, err = _main(capsys, "demo", "--hidden", "5,zero", "--out", str(tmp_path))
-    assert code == 2 and "comma-separated layer widths" in err
 
 
 def test_help_lists_every_command():

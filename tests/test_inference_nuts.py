@@ -3,7 +3,6 @@
 import warnings
 
 import numpy as np
-import pymc as pm
 
 from pymc_bnn import build_model, fit
 from pymc_bnn.errors import ConvergenceWarning
@@ -28,17 +27,6 @@ def test_nuts_recovers_normal_means_and_regression_correlation():
     np.testing.assert_allclose(np.cov(draws.T), cov, rtol=0.15)
     assert result.diagnostics["divergences"] == 0
     assert result.idata["sample_stats"]["diverging"].shape == (2, 2000)
-
-
-def test_divergences_above_the_threshold_warn():
-    """Neal's funnel, centred, with a low target acceptance: NUTS diverges and must say so."""
-    with pm.Model() as funnel:
-        v = pm.Normal("v", 0.0, 3.0)
-        pm.Normal("x", 0.0, pm.math.exp(v / 2), shape=5)
-    result = nuts.run(funnel, draws=600, random_seed=3, target_accept=0.6, **QUICK)
-    assert result.diagnostics["divergence_rate"] > nuts.DIVERGENCE_WARNING_RATE
-    assert any("diverged" in message and "target_accept" in message
-               for message in result.warnings)
 
 
 def test_bnn_convergence_is_judged_on_predictions(small_moons):

@@ -1,7 +1,6 @@
 """The estimators against the library they wrap and inside scikit-learn's tools."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -12,9 +11,6 @@ from pymc_bnn import (
     BayesianMLPClassifier,
     BayesianMLPRegressor,
     InvalidInputError,
-    InvalidSettingError,
-    build_model,
-    fit,
 )
 
 QUICK = dict(steps=400, draws=60, engine_options={"tol": 0, "restarts": 1}, random_state=0)
@@ -26,20 +22,6 @@ def iris():
     X = data.frame[data.feature_names]
     y = data.target_names[data.target]  # string labels
     return X, y
-
-
-def test_estimator_gives_the_same_posterior_as_the_api(small_moons):
-    X, y = small_moons.X_train, small_moons.y_train
-    est = BayesianMLPClassifier((5, 5), bias=False, standardize=False, likelihood="bernoulli",
-                                steps=300, draws=50, engine_options={"tol": 0},
-                                random_state=5).fit(X, y)
-    bnn = build_model(X, y, hidden=(5, 5), bias=False)
-    posterior = fit(bnn, draws=50, random_seed=5, steps=300, tol=0, progress=False)
-    for name in ("w_0", "w_1", "w_2"):
-        np.testing.assert_array_equal(est.posterior_.idata["posterior"][name].values,
-                                      posterior.idata["posterior"][name].values)
-    np.testing.assert_array_equal(est.predict_proba(X)[:, 1],
-                                  posterior.mean_draws(X).mean(axis=0))
 
 
 def test_classifier_encodes_any_labels_and_reads_dataframes(iris):
@@ -77,18 +59,6 @@ def test_regressor_return_std_is_the_total_predictive_sd(rng):
                                            + draws["mean"].var(axis=0)))
     np.testing.assert_array_equal(est.predict(X), mean)
     assert est.score(X, y) > 0.8
-
-
-def test_bad_settings_name_the_parameter():
-    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
-    with pytest.raises(InvalidSettingError, match="'hidden_layer_sizes' parameter"):
-        BayesianMLPClassifier(hidden_layer_sizes=0).fit(X, y)
-    with pytest.raises(InvalidSettingError, match="'method' parameter"):
-        BayesianMLPClassifier(method="magic").fit(X, y)
-    with pytest.raises(InvalidInputError, match="Unknown label type.*BayesianMLPRegressor"):
-        BayesianMLPClassifier().fit(X, [0.1, 0.2, 0.3, 0.4])
-    with pytest.raises(InvalidInputError, match="bernoulli.*3"):
-        BayesianMLPClassifier(likelihood="bernoulli").fit(np.zeros((6, 2)), [0, 1, 2] * 2)
 
 
 def test_pipeline_cross_validation_and_parallel_grid_search(iris):

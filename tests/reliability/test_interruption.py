@@ -1,0 +1,76 @@
+"""Ctrl-C during a fit stops cleanly and keeps the state reached so far, flagged `interrupted`:
+through the API (a KeyboardInterrupt from the progress callback), the estimators, and a real
+SIGINT to `pymc-bnn fit` in its own process."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pymc_bnn import BayesianMLPClassifier, build_model, fit, load
+from reliability.helpers import TINY
+
+
+def _interrupt_at(step):
+    def callback(info):
+        if info["step"] >= step:
+            raise KeyboardInterrupt
+    return callback
+
+
+def test_ctrl_c_keeps_the_state_so_far(small_moons):
+    bnn = build_model(small_moons.X_train, small_moons.y_train)
+    post = fit(bnn, "advi", steps=30_000, draws=50, progress=False, restarts=1,
+               chunk_steps=500, callback=_interrupt_at(1000))
+    assert post.interrupted
+    assert post.diagnostics["steps_run"] == 1000 and len(post.elbo) == 1000
+    assert post.diagnostics["warnings"] == []  # stopped by the user: no convergence warning
+    p = post.predict(small_moons.X_test)["mean"].values
+    assert np.all(np.isfinite(p)) and np.mean((p > 0.5) == small_moons.y_test) > 0.7
+
+
+def test_estimator_fit_interrupted_warns_and_predicts(table):
+    options = {**TINY["engine_options"], "callback": _interrupt_at(100), "chunk_steps": 50}
+    X, y = table[["height", "width"]], table["kind"]
+    with pytest.warns(UserWarning, match="interrupted; the estimator holds the state reached"):
+        model = BayesianMLPClassifier(**{**TINY, "steps": 10_000,
+                                         "engine_options": options}).fit(X, y)
+    assert model.posterior_.interrupted and model.posterior_.diagnostics["steps_run"] == 100
+    assert set(model.predict(X)) <= {"big", "small"}
+
+
+def test_ctrl_c_during_cli_fit_saves_a_usable_flagged_model(tmp_path, table):
+    """SIGINT once the progress bar shows a speed (the optimisation loop is running)."""
+    table.to_csv(tmp_path / "train.csv", index=False)
+    env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "NO_COLOR": "1",
+           "COLUMNS": "200"}
+    command = [sys.executable, "-m", "pymc_bnn.cli", "fit", "train.csv", "--target", "kind",
+               "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "2",
+               "--steps", "10000000", "--draws", "20"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    shown = b""
+    try:
+        while b"steps/s" not in shown:
+            chunk = os.read(process.stdout.fileno(), 4096)
+            assert chunk, process.communicate()[1].decode()
+            shown += chunk
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    out, err = (shown + out).decode(), err.decode()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "The fit was interrupted; the model holds the state reached so far" in out
+    assert "warning: the fit was interrupted" in err
+    model = load(tmp_path / "m.bnn.nc")
+    assert model.posterior_.interrupted
+    steps = model.posterior_.diagnostics["steps_run"]
+    assert 0 < steps < 10_000_000 and len(model.posterior_.elbo) == steps
+    proba = model.predict_proba(table[["height", "width", "depth"]])
+    assert np.isfinite(proba).all() and proba.shape == (len(table), 2)
