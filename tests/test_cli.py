@@ -39,18 +39,6 @@ def test_demo_with_seed_settings_writes_everything(tmp_path):
     assert "report.html" in result.stdout and "accuracy" in result.stdout
 
 
-def _main(capsys, *args) -> tuple[int, str, str]:
-    """Run the CLI in this process (cheap: compiled code is shared): exit code, stdout, stderr."""
-    from pymc_bnn.cli import main
-
-    try:
-        code = main(list(args))
-    except SystemExit as exc:  # argparse's own usage errors
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_help_lists_every_command():
     result = _pymc_bnn("--help")
     assert result.returncode == 0
