@@ -74,3 +74,28 @@ def test_fused_predict_matches_float64_draws(hidden, bias, likelihood, n_outputs
     np.testing.assert_allclose(pred["mean"], reference.mean(0), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(pred["std"], reference.std(0), rtol=1e-3, atol=1e-5)
     assert pred["mean"].dims == (("obs", "class") if n_outputs == 3 else ("obs",))
+
+
+def test_predict_with_a_likelihood_of_the_users_own(rng, random_posterior):
+    """A likelihood without `predictive_mean` goes through its `predictive_params` (with the
+    noise draws) and gives the same numbers as the float64 path."""
+    import dataclasses
+
+    from pymc_bnn import NetworkSpec
+    from pymc_bnn.likelihoods import Gaussian
+
+    @dataclasses.dataclass(frozen=True)
+    class OwnGaussian:  # the Likelihood protocol without the optional predictive_mean
+        name = "own_gaussian"
+        is_classifier = False
+
+        def predictive_params(self, eta, params, preprocessing):
+            return Gaussian().predictive_params(eta, params, preprocessing)
+
+    spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, activation="tanh", bias=True)
+    posterior = random_posterior(spec, "gaussian", 30, rng, preprocessing={"y_mean": 1.0,
+                                 "y_scale": 2.0}, params={"sigma": np.ones((1, 30))})
+    posterior = dataclasses.replace(posterior, likelihood=OwnGaussian())
+    X_new = rng.normal(size=(9, 2))
+    reference = posterior.mean_draws(X_new)
+    np.testing.assert_allclose(posterior.predict(X_new)["mean"], reference.mean(0), rtol=1e-5)

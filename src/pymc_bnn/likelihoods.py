@@ -69,6 +69,12 @@ class Likelihood(Protocol):
         {"mean": (S, obs), "scale": (S, obs)}; counts at least {"mean": (S, obs)}.
         """
 
+    def predictive_mean(self, eta, preprocessing: dict):
+        """The predictive distribution's mean per draw, from eta (..., out) alone: elementwise
+        over the leading axes, in any layout (the fused prediction path passes (obs, S, out)).
+        Classifiers: P(class 1) (...) for Bernoulli, the class probabilities (..., K) otherwise.
+        """
+
     def to_dict(self) -> dict: ...
 
 
@@ -134,8 +140,11 @@ class Bernoulli(_Serialisable):
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
-        p = _sigmoid(eta[..., 0])
+        p = self.predictive_mean(eta, preprocessing)
         return {"probs": array_namespace(eta).stack([1.0 - p, p], axis=-1)}
+
+    def predictive_mean(self, eta, preprocessing):
+        return _sigmoid(eta[..., 0])
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,10 @@ class Categorical(_Serialisable):
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
-        return {"probs": _softmax(eta)}
+        return {"probs": self.predictive_mean(eta, preprocessing)}
+
+    def predictive_mean(self, eta, preprocessing):
+        return _softmax(eta)
 
     def to_dict(self):
         return {"name": self.name,
@@ -203,7 +215,7 @@ class _RealTarget(_Serialisable):
         return 1
 
     @staticmethod
-    def _mean(eta, preprocessing):
+    def predictive_mean(eta, preprocessing):
         return preprocessing["y_mean"] + preprocessing["y_scale"] * eta[..., 0]
 
 
@@ -230,7 +242,7 @@ class Gaussian(_RealTarget):
 
     def predictive_params(self, eta, params, preprocessing):
         scale = preprocessing["y_scale"] * _per_draw(params["sigma"], eta)
-        return {"mean": self._mean(eta, preprocessing), "scale": scale}
+        return {"mean": self.predictive_mean(eta, preprocessing), "scale": scale}
 
 
 @dataclass(frozen=True)
@@ -256,7 +268,7 @@ class HeteroscedasticGaussian(_RealTarget):
 
     def predictive_params(self, eta, params, preprocessing):
         scale = preprocessing["y_scale"] * array_namespace(eta).exp(eta[..., 1])
-        return {"mean": self._mean(eta, preprocessing), "scale": scale}
+        return {"mean": self.predictive_mean(eta, preprocessing), "scale": scale}
 
 
 @dataclass(frozen=True)
@@ -288,7 +300,7 @@ class StudentT(_RealTarget):
 
     def predictive_params(self, eta, params, preprocessing):
         df = _per_draw(params["nu"] if self.df is None else self.df, eta)
-        return {"mean": self._mean(eta, preprocessing),
+        return {"mean": self.predictive_mean(eta, preprocessing),
                 "scale": preprocessing["y_scale"] * _per_draw(params["sigma"], eta),
                 "df": df}
 
@@ -316,8 +328,8 @@ class _CountTarget(_Serialisable):
         return offset + eta[:, 0]
 
     @staticmethod
-    def _log_mean(eta, preprocessing):
-        return preprocessing[OFFSET] + eta[..., 0]
+    def predictive_mean(eta, preprocessing):
+        return array_namespace(eta).exp(preprocessing[OFFSET] + eta[..., 0])
 
 
 @dataclass(frozen=True)
@@ -337,7 +349,7 @@ class Poisson(_CountTarget):
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
-        return {"mean": array_namespace(eta).exp(self._log_mean(eta, preprocessing))}
+        return {"mean": self.predictive_mean(eta, preprocessing)}
 
 
 @dataclass(frozen=True)
@@ -366,8 +378,7 @@ class NegativeBinomial(_CountTarget):
 
     def predictive_params(self, eta, params, preprocessing):
         alpha = 1.0 / _per_draw(params["overdispersion"], eta)
-        return {"mean": array_namespace(eta).exp(self._log_mean(eta, preprocessing)),
-                "alpha": alpha}
+        return {"mean": self.predictive_mean(eta, preprocessing), "alpha": alpha}
 
 
 # --------------------------------------------------------------------------- registry

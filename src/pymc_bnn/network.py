@@ -201,34 +201,47 @@ def forward(
     return h
 
 
-# Layers with at most this many weights (fan_in × fan_out) are unrolled in `forward_over_draws`.
+# Networks whose every layer has at most this many weights (fan_in × fan_out) are evaluated
+# draws-last (`forward_draws_last`); wider ones by batched matmuls (`forward_over_draws`).
 _UNROLL_MAX_WEIGHTS = 128
 
 
+def uses_draws_last(spec: NetworkSpec) -> bool:
+    """Whether `spec` is small enough for `forward_draws_last` (e.g. the seed's 2→5→5→1)."""
+    return max(w * v for w, v in spec.weight_shapes()) <= _UNROLL_MAX_WEIGHTS
+
+
 def forward_over_draws(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None):
-    """Pre-link output for every posterior draw, in JAX (trace it inside `jax.jit`).
+    """Pre-link output for every posterior draw by batched matmuls, in JAX (trace it in jit).
 
     X: (n_obs, n_inputs); weights[i]: (S, fan_in, fan_out); biases[i]: (S, fan_out).
-    Returns (S, n_obs, n_outputs), like `forward`. Small networks (every layer at most
-    `_UNROLL_MAX_WEIGHTS` weights, e.g. the seed's 2→5→5→1) are computed draws-last: each unit
-    is a vector over draws and each layer a few elementwise multiply-adds that XLA vectorises;
-    a batched matmul of 5×5 matrices cannot use the vector units (measured here 5–10× slower on
-    the seed's grid). Wider networks use batched matmuls, which are efficient there.
+    Returns (S, n_obs, n_outputs), like `forward`. Efficient for wide layers; small networks
+    are much faster through `forward_draws_last`.
+    """
+    return forward(spec, X, weights, biases, backend="jax")
+
+
+def forward_draws_last(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None):
+    """Pre-link output for every posterior draw with the draws as the last, contiguous axis.
+
+    X: (n_obs, n_inputs); weights[i]: (fan_in, fan_out, S); biases[i]: (fan_out, S), each
+    C-contiguous (transpose them before the jitted call, not inside it). Returns
+    (n_obs, S, n_outputs). Each unit is an (n_obs, S) array and each layer a few elementwise
+    multiply-adds, which XLA fuses into one vectorised loop over draws; batched 5×5 matmuls cannot
+    use the vector units, and weights transposed inside the jitted function break the
+    vectorisation (both measured 5–10× slower on the seed's 100×100 grid × 5,000 draws).
     """
     import jax.numpy as jnp
 
-    if max(w * v for w, v in spec.weight_shapes()) > _UNROLL_MAX_WEIGHTS:
-        return forward(spec, X, weights, biases, backend="jax")
     act = activation_function(spec.activation, "jax")
     last = spec.n_layers - 1
-    units = [X[:, k, None] for k in range(X.shape[1])]  # each (n_obs, 1): same for every draw
+    units = [X[:, k, None] for k in range(X.shape[1])]  # each (n_obs, 1): the same for every draw
     for i, W in enumerate(weights):
-        Wt = jnp.moveaxis(W, 0, -1)  # (fan_in, fan_out, S)
         pre = []
-        for j in range(Wt.shape[1]):
-            z = sum(units[k] * Wt[k, j] for k in range(Wt.shape[0]))
+        for j in range(W.shape[1]):
+            z = sum(units[k] * W[k, j] for k in range(W.shape[0]))
             if biases is not None and biases[i] is not None:
-                z = z + biases[i][:, j]
+                z = z + biases[i][j]
             pre.append(z)
         units = [act(z) for z in pre] if i < last else pre
-    return jnp.moveaxis(jnp.stack(units, axis=-1), 1, 0)  # (n, S, out) -> (S, n, out)
+    return jnp.stack(units, axis=-1)

@@ -17,7 +17,15 @@ import xarray as xr
 from pymc_bnn import groups as grouping
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.likelihoods import Likelihood
-from pymc_bnn.network import NetworkSpec, bias_name, forward, forward_over_draws, weight_name
+from pymc_bnn.network import (
+    NetworkSpec,
+    bias_name,
+    forward,
+    forward_draws_last,
+    forward_over_draws,
+    uses_draws_last,
+    weight_name,
+)
 from pymc_bnn.priors import Prior
 from pymc_bnn.validation import check_features
 
@@ -185,18 +193,22 @@ class Posterior:
         import jax.numpy as jnp
 
         weights, biases = self.parameter_draws(max_draws)
-        params = self.likelihood_param_draws(max_draws)
         n_draws = weights[0].shape[0]
-        as32 = lambda a: jnp.asarray(a, dtype=jnp.float32)  # noqa: E731
-        args = ([as32(w) for w in weights], None if biases is None else [as32(b) for b in biases],
-                {k: as32(v) for k, v in params.items()})
         key = (self.spec, self.likelihood, json.dumps(self.preprocessing, sort_keys=True))
+        fused = hasattr(self.likelihood, "predictive_mean")  # else: a user's own likelihood
+        draws_last = fused and uses_draws_last(self.spec)
+        if draws_last:  # transposed here, in NumPy: inside the jitted function it is 5x slower
+            weights = [np.moveaxis(w, 0, -1) for w in weights]
+            biases = None if biases is None else [np.moveaxis(b, 0, -1) for b in biases]
+        as32 = lambda a: jnp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+        args = ([as32(w) for w in weights], None if biases is None else [as32(b) for b in biases],
+                {} if fused else {k: as32(v) for k, v in
+                                  self.likelihood_param_draws(max_draws).items()})
         try:
-            moments = _moments_function(*key)
+            moments = _moments_function(*key, draws_last)
         except TypeError:  # a user's likelihood object that is not hashable: compile uncached
-            moments = _moments_function.__wrapped__(*key)
-        size = max(1, _JAX_CHUNK_FLOATS // max(1, n_draws * max(self.spec.widths)))
-        size = min(size, X.shape[0])
+            moments = _moments_function.__wrapped__(*key, draws_last)
+        size = _jax_chunk_rows(X.shape[0], n_draws, max(self.spec.widths))
         means, sds = [], []
         for start in range(0, X.shape[0], size):
             rows = X[start:start + size]
@@ -228,21 +240,41 @@ def _mean_of(draws: dict):
 
 
 @functools.lru_cache(maxsize=32)
-def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_json: str):
+def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_json: str,
+                      draws_last: bool):
     """A jitted f(X, weights, biases, params) -> (mean, sd) over draws of the predictive mean.
 
-    Cached per (spec, likelihood, preprocessing) so repeated predictions never recompile.
+    draws_last: weights come as (fan_in, fan_out, S) and the reduction runs over the
+    contiguous draws axis (see `forward_draws_last`). Likelihoods without `predictive_mean`
+    (a user's own) go through `predictive_params` and need `params`. Cached per (spec,
+    likelihood, preprocessing, layout) so repeated predictions never recompile.
     """
     import jax
 
     preprocessing = json.loads(preprocessing_json)
 
     def moments(X, weights, biases, params):
-        eta = forward_over_draws(spec, X, weights, biases)
-        values = _mean_of(likelihood.predictive_params(eta, params, preprocessing))
-        return values.mean(axis=0), values.std(axis=0)
+        if draws_last:  # eta (n, S, out): reduce over axis 1
+            values = likelihood.predictive_mean(
+                forward_draws_last(spec, X, weights, biases), preprocessing)
+            axis = 1
+        else:  # eta (S, n, out)
+            eta = forward_over_draws(spec, X, weights, biases)
+            values = (likelihood.predictive_mean(eta, preprocessing)
+                      if hasattr(likelihood, "predictive_mean")
+                      else _mean_of(likelihood.predictive_params(eta, params, preprocessing)))
+            axis = 0
+        mean = values.mean(axis=axis)
+        return mean, values.std(axis=axis)
 
     return jax.jit(moments)
+
+
+def _jax_chunk_rows(n_obs: int, n_draws: int, width: int) -> int:
+    """Rows per call of the fused prediction: memory-bounded, and a power of two when fewer
+    rows are asked for, so data sets of different sizes share a few compiled shapes."""
+    size = max(1, _JAX_CHUNK_FLOATS // max(1, n_draws * width))
+    return min(size, max(8, 1 << (n_obs - 1).bit_length()))
 
 
 def _chunks(n_obs: int, n_draws: int, width: int):
