@@ -3,9 +3,10 @@
 import warnings
 
 import numpy as np
+import pytest
 
 from pymc_bnn import build_model, fit
-from pymc_bnn.errors import ConvergenceWarning
+from pymc_bnn.errors import ConvergenceWarning, InvalidSettingError
 from pymc_bnn.inference import nuts
 from test_inference_vi import conjugate_regression, normal_means_model, normal_means_posterior
 
@@ -43,3 +44,23 @@ def test_bnn_convergence_is_judged_on_predictions(small_moons):
     assert post.idata["posterior"]["w_0"].dims == ("chain", "draw", "feature", "hidden_0")
     p = post.predict(small_moons.X_test)["mean"].values
     assert np.mean((p > 0.5) == small_moons.y_test) > 0.8
+    # pymc_bnn gave JAX one device per core (at least 4), so the chains ran side by side
+    import jax
+
+    assert jax.local_device_count() >= 2
+    assert post.settings["chain_method"] == "parallel"
+
+
+def test_parallel_chains_give_the_same_draws_as_sequential_ones(small_moons):
+    """One chain per device changes where chains run, not what they draw."""
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
+    draws = {method: fit(bnn, "nuts", draws=40, random_seed=1, chains=2, tune=40,
+                         init_steps=200, progress=False, chain_method=method)
+             .idata["posterior"]["w_0"].values for method in ("parallel", "sequential")}
+    np.testing.assert_allclose(draws["parallel"], draws["sequential"], rtol=1e-6, atol=1e-9)
+
+
+def test_unknown_chain_method_is_refused(small_moons):
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
+    with pytest.raises(InvalidSettingError, match="chain_method must be one of auto"):
+        fit(bnn, "nuts", chain_method="threads", progress=False)

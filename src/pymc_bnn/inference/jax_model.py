@@ -88,7 +88,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
 
     obs_dim = observation_dim(model)
     data = model_data(model)
-    n_obs = int(model.dim_lengths[obs_dim].eval()) if obs_dim else 0
+    n_obs = _dim_length(model.dim_lengths[obs_dim]) if obs_dim else 0
     if batch_size is not None and obs_dim is None:
         raise InvalidSettingError(
             "minibatches need observed variables with a named observation dim (dims='obs'); "
@@ -112,7 +112,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
               *model.replace_rvs_by_values(free_and_det)]
     graphs = clone_replace(graphs, replace=replace)
     inputs = [*model.value_vars, *data_inputs]
-    key = _structure_key(graphs, model, batch_size)
+    start = model.initial_point()
+    key = _structure_key(graphs, model, start, batch_size)
     if key in _CACHE:
         return _CACHE[key]
 
@@ -120,7 +121,6 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
 
     # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
     all_fn = get_jaxified_graph(inputs=inputs, outputs=graphs)
-    start = model.initial_point()
     shapes = tuple(tuple(np.shape(start[v.name])) for v in model.value_vars)
     compiled = CompiledModel(
         key=key,
@@ -145,7 +145,15 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     return compiled
 
 
-def _structure_key(graphs, model, batch_size) -> str:
+def _dim_length(length) -> int:
+    """A dim's length; shared lengths are read directly (`.eval()` would compile a function in
+    PyTensor's default Numba mode: ~0.5 s the first time, for one integer)."""
+    if hasattr(length, "get_value"):
+        return int(length.get_value())
+    return int(length.eval(mode="FAST_COMPILE"))
+
+
+def _structure_key(graphs, model, start: dict, batch_size) -> str:
     """Fingerprint of the graphs: their printed structure plus every constant's bytes.
 
     Two models built the same way on data of any values print identically, so they share a key.
@@ -159,7 +167,6 @@ def _structure_key(graphs, model, batch_size) -> str:
     for var in graph_inputs(graphs):
         if isinstance(var, Constant):
             digest.update(np.ascontiguousarray(var.data).tobytes())
-    start = model.initial_point()
     digest.update(repr([(v.name, np.shape(start[v.name])) for v in model.value_vars]).encode())
     digest.update(repr((batch_size, sorted(model.named_vars_to_dims.items()))).encode())
     return digest.hexdigest()
