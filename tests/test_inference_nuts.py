@@ -51,6 +51,7 @@ def test_bnn_convergence_is_judged_on_predictions(small_moons):
     assert post.settings["chain_method"] == "parallel"
 
 
+@pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")  # 40 draws: short on purpose
 def test_parallel_chains_give_the_same_draws_as_sequential_ones(small_moons):
     """One chain per device changes where chains run, not what they draw."""
     bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
