@@ -14,9 +14,9 @@ from pymc_bnn.errors import (
     ModelFileError,
     PymcBnnError,
 )
-from pymc_bnn.devices import expose_cpu_cores
+from pymc_bnn.jax_setup import expose_cpu_cores
 
-expose_cpu_cores()  # before JAX starts: NUTS chains then run on every core (see devices.py)
+expose_cpu_cores()  # before JAX starts: NUTS chains then run on every core (see jax_setup.py)
 # Everything else loads on first use (PEP 562), so `import pymc_bnn` and `pymc-bnn --help`
 # do not pay for PyMC, JAX and scikit-learn up front.
 _LAZY = {

@@ -251,6 +251,10 @@ def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_j
     """
     import jax
 
+    from pymc_bnn.jax_setup import use_compilation_cache
+
+    use_compilation_cache()
+
     preprocessing = json.loads(preprocessing_json)
 
     def moments(X, weights, biases, params):

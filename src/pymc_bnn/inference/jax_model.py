@@ -84,6 +84,10 @@ def observation_dim(model) -> str | None:
 def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     """The cached `CompiledModel` of `model`; `batch_size` bakes in minibatches of that size."""
     import pytensor.tensor as pt
+
+    from pymc_bnn.jax_setup import use_compilation_cache
+
+    use_compilation_cache()
     from pytensor.graph.replace import clone_replace
 
     obs_dim = observation_dim(model)
