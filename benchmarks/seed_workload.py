@@ -9,7 +9,10 @@ table (printed, and saved next to the JSON).
     uv run python benchmarks/seed_workload.py            # 5 seed-code seeds, 10 advi seeds
     uv run python benchmarks/seed_workload.py --quick    # 3 seeds each (a few minutes)
 
-NUTS is compared with `pm.sample` on its defaults (4 chains × 1,000 draws after 1,000 tuning
+Times per engine: compile (the first fit's, with an empty JAX compilation cache), fit (the
+optimisation or sampling itself), the whole fit call, and grid prediction warm and on its first
+call (which compiles). NUTS runs 3 seeds (1 with --quick) and is compared with `pm.sample` on its
+defaults (4 chains × 1,000 draws after 1,000 tuning
 steps), both judged by the bulk ESS of the predictive probabilities of the test points per
 second of compile + sampling (raw weights do not mix across chains: hidden units swap and flip).
 """
@@ -24,12 +27,17 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+N_NUTS = {False: 3, True: 1}  # NUTS seeds: full run, --quick
+# A fresh, empty JAX compilation cache: the first fit's compile is the cold one a new user sees
+# (later runs of pymc-bnn on the same machine load it from ~/.cache/pymc-bnn/jax instead).
+os.environ.setdefault("PYMC_BNN_JAX_CACHE", tempfile.mkdtemp(prefix="pymc-bnn-bench-jax-"))
 SEED_SCRIPT = Path(os.environ.get("SEED_ANALYSIS",
                                   HERE.parent.parent / "shared" / "seed" / "seed_analysis.py"))
 
@@ -70,14 +78,18 @@ def run_engine(method: str, seed: int) -> dict:
     fit_total = time.perf_counter() - start
     scores = classification_summary(data.y_test, posterior.predict(data.X_test)["mean"].values)
     grid, _, _ = grid_2d(n=100)
-    start = time.perf_counter()
-    posterior.predict(grid)
-    predict_grid_s = time.perf_counter() - start
-    d = posterior.diagnostics
+    grid_times = []
+    for _ in range(2):  # the first call compiles for the grid's chunk shape (first seed only)
+        start = time.perf_counter()
+        posterior.predict(grid)
+        grid_times.append(time.perf_counter() - start)
+    t = posterior.timings
     return {"seed": seed, "accuracy": scores["accuracy"], "log_loss": scores["log_loss"],
-            "fit_total_s": fit_total, "compile_s": posterior.timings.get("compile_s", 0.0),
-            "timings": posterior.timings, "predict_grid_s": predict_grid_s,
-            "diagnostics": d}
+            "fit_total_s": fit_total, "compile_s": t.get("compile_s", 0.0),
+            "fit_s": t.get("fit_s", t.get("sample_s", 0.0)), "timings": t,
+            "predict_grid_first_s": grid_times[0], "predict_grid_s": grid_times[1],
+            "chain_method": posterior.settings.get("chain_method"),
+            "diagnostics": posterior.diagnostics}
 
 
 def run_pm_sample(seed: int) -> dict:
@@ -136,7 +148,7 @@ def main() -> None:
     if args.assemble_only or args.only:
         raw = json.loads(raw_path.read_text())
         if args.only == "nuts":
-            raw["nuts"] = run_engine("nuts", 0)
+            raw["nuts"] = [run_engine("nuts", s) for s in range(N_NUTS[raw["quick"]])]
         elif args.only:
             n = raw["seeds"][1 if args.only == "advi" else 2]
             raw[args.only] = [run_engine(args.only, s) for s in range(n)]
@@ -174,9 +186,11 @@ def measure(quick: bool, raw_path: Path) -> dict:
         say(f"seed code, seed {s}")
         raw["seed_code"].append(run_seed_code(module, s))
         save()
-    say("nuts, seed 0")
-    raw["nuts"] = run_engine("nuts", 0)
-    save()
+    raw["nuts"] = []
+    for s in range(N_NUTS[quick]):
+        say(f"nuts, seed {s}")
+        raw["nuts"].append(run_engine("nuts", s))
+        save()
     say("pm.sample defaults, seed 0")
     raw["pm_sample"] = run_pm_sample(0)
     raw["load_average_at_end"] = list(os.getloadavg())
@@ -188,24 +202,32 @@ def assemble(raw: dict) -> dict:
     engines = {}
     for method in ("advi", "fullrank_advi"):
         runs = raw[method]
-        engines[method] = {**summarise(runs, ["accuracy", "log_loss", "fit_total_s",
-                                              "predict_grid_s"]),
+        engines[method] = {**summarise(runs, ["accuracy", "log_loss", "fit_total_s", "fit_s",
+                                              "compile_s", "predict_grid_s",
+                                              "predict_grid_first_s"]),
                            "compile_s_first": runs[0]["compile_s"],
                            "steps_per_s_mean": float(np.mean(
                                [r["diagnostics"]["steps_per_s"] for r in runs])),
                            "steps_run_mean": float(np.mean(
                                [r["diagnostics"]["steps_run"] for r in runs])),
                            "runs": runs}
-    nuts = raw["nuts"]
-    d = nuts["diagnostics"]
-    engines["nuts"] = {"accuracy_mean": nuts["accuracy"], "log_loss_mean": nuts["log_loss"],
-                       "total_s": nuts["fit_total_s"], "divergence_rate": d["divergence_rate"],
-                       "divergences": d["divergences"],
-                       "ess_bulk_median": d["predictive_ess_bulk_median"],
-                       "ess_bulk_min": d["predictive_ess_bulk_min"],
-                       "ess_per_s": d["predictive_ess_bulk_median"] / nuts["fit_total_s"],
-                       "predictive_rhat_max": d["predictive_rhat_max"],
-                       "weight_rhat_max": d["weight_rhat_max"], "run": nuts}
+    runs = raw["nuts"] if isinstance(raw["nuts"], list) else [raw["nuts"]]
+    for r in runs:
+        d = r["diagnostics"]
+        r.update(divergence_rate=d["divergence_rate"],
+                 ess_bulk_median=d["predictive_ess_bulk_median"],
+                 ess_per_s=d["predictive_ess_bulk_median"] / r["fit_total_s"])
+    engines["nuts"] = {**summarise(runs, ["accuracy", "log_loss", "fit_total_s",
+                                          "divergence_rate", "ess_bulk_median", "ess_per_s"]),
+                       "divergences": [r["diagnostics"]["divergences"] for r in runs],
+                       "divergence_rate": float(np.mean([r["divergence_rate"] for r in runs])),
+                       "ess_per_s": float(np.mean([r["ess_per_s"] for r in runs])),
+                       "predictive_rhat_max": max(r["diagnostics"]["predictive_rhat_max"]
+                                                  for r in runs),
+                       "weight_rhat_max": max(r["diagnostics"]["weight_rhat_max"] for r in runs),
+                       "mean_tree_depth": float(np.mean([r["diagnostics"]["mean_tree_depth"]
+                                                         for r in runs])),
+                       "chain_method": runs[0].get("chain_method"), "runs": runs}
     reference = dict(raw["pm_sample"])
     reference["ess_per_s"] = reference["ess_bulk_median"] / reference["total_s"]
     engines["pm_sample"] = reference
@@ -226,10 +248,18 @@ def assemble(raw: dict) -> dict:
         "seed": seed,
         "engines": engines,
         "ratios": {
-            "advi_fit_speedup": seed["fit_s_mean"] / advi["fit_total_s_mean"],
+            # the optimisation itself; compile is reported apart (the issue's definition)
+            "advi_fit_speedup": seed["fit_s_mean"] / advi["fit_s_mean"],
+            # everything the fit call did, the cold first compile included, per seed
+            "advi_fit_total_speedup": seed["fit_s_mean"] / advi["fit_total_s_mean"],
             "grid_predict_speedup": seed["predict_grid_s_mean"] / advi["predict_grid_s_mean"],
+            "grid_predict_first_call_speedup": (seed["predict_grid_s_mean"]
+                                                / advi["predict_grid_first_s_mean"]),
             "nuts_ess_per_s_speedup": engines["nuts"]["ess_per_s"] / reference["ess_per_s"],
         },
+        # "compile time ... kept below the fit time it saves": the cold first compile against
+        # what one fit saves over the seed's pm.fit
+        "advi_compile_below_saving": advi["compile_s_first"] < seed["fit_s_mean"] - advi["fit_s_mean"],
     }
 
 
@@ -237,38 +267,49 @@ def markdown_table(r: dict) -> str:
     s, e = r["seed"], r["engines"]
     f = lambda x, d=3: "—" if x is None else f"{x:.{d}f}"  # noqa: E731
     rows = [
-        "| engine | seeds | compile s | fit s (total) | grid predict s | accuracy | log loss |",
-        "|---|---|---|---|---|---|---|",
+        "| engine | seeds | compile s (first fit, cold) | fit s | fit call s (all) "
+        "| grid predict s (warm / first) | accuracy | log loss |",
+        "|---|---|---|---|---|---|---|---|",
         f"| seed code (pm.fit 30k, defaults) | {len(s['runs'])} | (in fit) | "
-        f"{f(s['fit_s_mean'], 1)} ± {f(s['fit_s_sd'], 1)} | {f(s['predict_grid_s_mean'], 2)} | "
-        f"{f(s['accuracy_mean'])} ± {f(s['accuracy_sd'])} | — |",
+        f"{f(s['fit_s_mean'], 2)} ± {f(s['fit_s_sd'], 2)} | — | "
+        f"{f(s['predict_grid_s_mean'], 2)} | {f(s['accuracy_mean'])} ± {f(s['accuracy_sd'])} "
+        "| — |",
     ]
     for name in ("advi", "fullrank_advi"):
         a = e[name]
         rows.append(
-            f"| {name} | {len(a['runs'])} | {f(a['compile_s_first'], 2)} (first fit) | "
+            f"| {name} | {len(a['runs'])} | {f(a['compile_s_first'], 2)} | "
+            f"{f(a['fit_s_mean'], 2)} ± {f(a['fit_s_sd'], 2)} | "
             f"{f(a['fit_total_s_mean'], 2)} ± {f(a['fit_total_s_sd'], 2)} | "
-            f"{f(a['predict_grid_s_mean'], 3)} | {f(a['accuracy_mean'])} ± {f(a['accuracy_sd'])} | "
+            f"{f(a['predict_grid_s_mean'], 3)} / {f(a['predict_grid_first_s_mean'], 3)} | "
+            f"{f(a['accuracy_mean'])} ± {f(a['accuracy_sd'])} | "
             f"{f(a['log_loss_mean'])} ± {f(a['log_loss_sd'])} |")
     n, p = e["nuts"], e["pm_sample"]
-    rows.append(f"| nuts (NumPyro, ADVI init) | 1 | {f(n['run']['compile_s'], 2)} | "
-                f"{f(n['total_s'], 1)} | {f(n['run']['predict_grid_s'], 3)} | "
-                f"{f(n['accuracy_mean'])} | {f(n['log_loss_mean'])} |")
-    rows.append(f"| pm.sample (defaults) | 1 | (in fit) | {f(p['total_s'], 1)} | — | "
-                f"{f(p['accuracy'])} | {f(p['log_loss'])} |")
+    rows.append(f"| nuts (NumPyro, ADVI init, {n['chain_method']} chains) | {len(n['runs'])} "
+                f"| {f(n['runs'][0]['compile_s'], 2)} | — | "
+                f"{f(n['fit_total_s_mean'], 1)} ± {f(n['fit_total_s_sd'], 1)} | "
+                f"{f(n['runs'][0]['predict_grid_s'], 3)} | {f(n['accuracy_mean'])} ± "
+                f"{f(n['accuracy_sd'])} | {f(n['log_loss_mean'])} ± {f(n['log_loss_sd'])} |")
+    rows.append(f"| pm.sample (defaults) | 1 | (in fit) | {f(p['total_s'], 1)} | "
+                f"{f(p['total_s'], 1)} | — | {f(p['accuracy'])} | {f(p['log_loss'])} |")
     ratios = r["ratios"]
     rows += [
         "",
-        f"NUTS: {n['divergences']} divergences ({n['divergence_rate']:.2%}), predictive bulk ESS "
-        f"median {n['ess_bulk_median']:.0f} (min {n['ess_bulk_min']:.0f}), "
-        f"{n['ess_per_s']:.1f} ESS/s, max predictive R-hat {n['predictive_rhat_max']:.3f} "
+        f"NUTS: divergences {n['divergences']} per seed ({n['divergence_rate']:.2%} of "
+        f"transitions), mean tree depth {n['mean_tree_depth']:.1f}, predictive bulk ESS "
+        f"median {n['ess_bulk_median_mean']:.0f} (mean over seeds), "
+        f"{n['ess_per_s']:.1f} ± {n['ess_per_s_sd']:.1f} ESS/s, max predictive R-hat "
+        f"{n['predictive_rhat_max']:.3f} "
         f"(raw weights: {n['weight_rhat_max']:.2f}). pm.sample: {p['divergences']} divergences "
         f"({p['divergence_rate']:.2%}), ESS median {p['ess_bulk_median']:.0f} "
         f"(min {p['ess_bulk_min']:.0f}), {p['ess_per_s']:.1f} ESS/s.",
         "",
-        f"Ratios: advi fit speed-up ×{ratios['advi_fit_speedup']:.1f}, grid prediction speed-up "
-        f"×{ratios['grid_predict_speedup']:.1f}, NUTS ESS/s vs pm.sample "
-        f"×{ratios['nuts_ess_per_s_speedup']:.2f}.",
+        f"Ratios: advi fit speed-up ×{ratios['advi_fit_speedup']:.1f} (whole fit call, cold "
+        f"compile included: ×{ratios['advi_fit_total_speedup']:.1f}; the cold compile "
+        f"{'is' if r['advi_compile_below_saving'] else 'is NOT'} below the fit time one fit "
+        f"saves), grid prediction speed-up ×{ratios['grid_predict_speedup']:.1f} (first call, "
+        f"compile included: ×{ratios['grid_predict_first_call_speedup']:.1f}), NUTS ESS/s vs "
+        f"pm.sample ×{ratios['nuts_ess_per_s_speedup']:.2f}.",
     ]
     return "\n".join(rows)
 
