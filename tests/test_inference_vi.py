@@ -134,6 +134,22 @@ def test_refit_on_new_data_of_the_same_shape_does_not_recompile(small_moons):
     assert again.diagnostics["steps_run"] == first.diagnostics["steps_run"] == 600
 
 
+def test_models_of_one_structure_share_compiled_code_but_keep_their_own_start():
+    from pymc_bnn.inference.jax_model import compile_model
+
+    def model(start):
+        with pm.Model() as m:
+            x = pm.Data("x", np.arange(5.0))
+            mu = pm.Normal("mu", 0, 1, initval=start)
+            pm.Normal("y", mu * x, 1, observed=np.ones(5))
+        return m
+
+    a, b = compile_model(model(0.5)), compile_model(model(-2.0))
+    assert a.loglik is b.loglik  # one compiled function
+    np.testing.assert_array_equal(a.initial_point, [0.5])
+    np.testing.assert_array_equal(b.initial_point, [-2.0])
+
+
 def test_warm_start_begins_where_the_last_fit_ended(seed_bnn):
     cold = fit(seed_bnn, "advi", steps=4000, tol=0, draws=200, progress=False, restarts=1)
     warm = fit(seed_bnn, "advi", steps=500, tol=0, draws=200, progress=False, init=cold)

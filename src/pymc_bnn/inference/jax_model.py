@@ -13,6 +13,7 @@ minibatches the observation dimension is baked in at the batch size.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,8 +119,10 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     inputs = [*model.value_vars, *data_inputs]
     start = model.initial_point()
     key = _structure_key(graphs, model, start, batch_size)
-    if key in _CACHE:
-        return _CACHE[key]
+    flat_start = np.concatenate([np.asarray(start[v.name], dtype=np.float64).reshape(-1)
+                                 for v in model.value_vars])
+    if key in _CACHE:  # same structure: reuse the compiled functions, keep this model's start
+        return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 
     from pymc.sampling.jax import get_jaxified_graph
 
@@ -137,8 +140,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         output_dims={n: tuple(d) for n, d in model.named_vars_to_dims.items()
                      if n in {v.name for v in free_and_det}},
         coords={k: np.asarray(v) for k, v in model.coords.items() if v is not None},
-        initial_point=np.concatenate([np.asarray(start[v.name], dtype=np.float64).reshape(-1)
-                                      for v in model.value_vars]),
+        initial_point=flat_start,
         prior_logp=None, loglik=None, constrained=None,
     )
     unravel = compiled.unravel
