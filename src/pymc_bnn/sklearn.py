@@ -308,8 +308,8 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         """Accuracy, as scikit-learn's classifiers score; grouped fits take `groups`."""
         from sklearn.metrics import accuracy_score
 
-        return float(accuracy_score(y, self.predict(X, groups=groups),
-                                    sample_weight=sample_weight))
+        predicted = self.predict(X, groups=groups)
+        return float(_as_invalid_input(accuracy_score, y, predicted, sample_weight=sample_weight))
 
 
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
@@ -355,7 +355,8 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         """R², as scikit-learn's regressors score; grouped fits take `groups`."""
         from sklearn.metrics import r2_score
 
-        return float(r2_score(y, self.predict(X, groups=groups), sample_weight=sample_weight))
+        predicted = self.predict(X, groups=groups)
+        return float(_as_invalid_input(r2_score, y, predicted, sample_weight=sample_weight))
 
     def predict(self, X, return_std: bool = False, groups=None, unseen_groups="population"):
         """Predictive mean (n_obs,); with return_std, also the total predictive sd (n_obs,).
@@ -393,6 +394,9 @@ _FIXES = (
     ("Input y contains", "drop those rows or impute the target"),
     ("0 sample(s)", "pass at least one row"),
     ("0 feature(s)", "pass at least one column"),
+    ("could not convert", "pass numbers: encode text as numbers first"),
+    ("Mix of label input types", "pass labels of the same type as those fitted (classes_)"),
+    ("Mix type of y", "pass labels of the same type as those fitted (classes_)"),
 )
 
 
@@ -402,7 +406,7 @@ def _as_invalid_input(check, *args, **kwargs):
         return check(*args, **kwargs)
     except PymcBnnError:
         raise
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:  # scikit-learn raises TypeError for sparse X
         message = str(exc).strip()
         for phrase, fix in _FIXES:
             if phrase in message:

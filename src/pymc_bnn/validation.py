@@ -15,24 +15,37 @@ def check_features(X, *, n_features: int | None = None, name: str = "X",
     With `feature_names` (the names at fit time), a DataFrame `X` must have exactly those
     columns in that order; arrays carry no names and are only checked for their width.
     """
-    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame: say which columns are bad
+    frame = hasattr(X, "dtypes") and hasattr(X, "columns")
+    if frame:  # a DataFrame: say which columns are bad
         if feature_names is not None:
             check_column_names(X.columns, feature_names, name=name)
         from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+        repeated = X.columns[X.columns.duplicated()].unique()
+        if len(repeated):
+            raise InvalidInputError(
+                f"{name} has repeated column names: {_shown(repeated)}; give every column its "
+                "own name"
+            )
         bad = [str(c) for c in X.columns if not (is_numeric_dtype(X[c]) or is_bool_dtype(X[c]))]
         if bad:
             raise InvalidInputError(
                 f"{name} has non-numeric columns: {', '.join(bad)}; encode them as numbers "
                 "(e.g. one-hot) or drop them"
             )
-    if np.iscomplexobj(X):
+    try:
+        complex_values = np.iscomplexobj(X)
+    except (TypeError, ValueError):  # ragged or odd input: the conversion below says so
+        complex_values = False
+    if complex_values:
         raise InvalidInputError(
             f"{name} holds complex numbers; pass real features (e.g. split them into real and "
             "imaginary columns)"
         )
     try:
-        arr = np.asarray(X, dtype=np.float64)
+        # a DataFrame's missing values (NaN, and pandas' NA in nullable columns) become NaN
+        arr = (X.to_numpy(dtype=np.float64, na_value=np.nan) if frame
+               else np.asarray(X, dtype=np.float64))
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(
             f"{name} must be numeric; could not convert it to floats ({exc}). "
