@@ -54,6 +54,11 @@ class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
     `except pymc_bnn.PymcBnnError` and scikit-learn's own checks both catch it."""
 
 
+class InvalidInputTypeError(InvalidInputError, TypeError):
+    """Input of a type that cannot be numbers (e.g. dicts, sparse matrices): pymc-bnn's
+    InvalidInputError, and a TypeError as scikit-learn's own checks expect."""
+
+
 class _BayesianMLP(BaseEstimator):
     """What both estimators share: parameters, input validation, the fit through the public API."""
 
@@ -416,7 +421,8 @@ def _as_invalid_input(check, *args, **kwargs):
                     else " ".join(message.split())
                 message = f"{problem.rstrip('. ')}; {fix}"
                 break
-        raise InvalidInputError(message) from None
+        error = InvalidInputError if isinstance(exc, ValueError) else InvalidInputTypeError
+        raise error(message) from None
 
 
 __all__ = ["BayesianMLPClassifier", "BayesianMLPRegressor"]
