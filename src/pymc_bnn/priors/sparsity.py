@@ -38,6 +38,12 @@ class HorseshoePrior(Serialisable):
     Lower `global_scale` to say "fewer inputs matter". Variables: `w_i_tau`, `w_i_lambda`
     (dims of the layer's inputs, e.g. ("feature",)), `w_i_c2`. Layers outside `layers` get
     Normal(0, f) weights; biases Normal(0, 1).
+
+    `layers="all"` under mean-field ADVI: such fits keep only a few hidden units (over-pruning).
+    With one scale per layer the dead units' outgoing weights keep a spread and add noise to
+    every prediction; a local scale per hidden unit lets them shrink to zero. Measured on
+    breast_cancer, wine, digits and diabetes: higher ELBO on all four, lower classifier log
+    losses (wine 0.074 vs 0.120; `tests/test_bundled_data.py`).
     """
 
     global_scale: float = 1.0
