@@ -20,7 +20,6 @@ from pymc_bnn.likelihoods import Likelihood
 from pymc_bnn.network import (
     NetworkSpec,
     bias_name,
-    forward,
     forward_draws_last,
     forward_over_draws,
     uses_draws_last,
@@ -29,7 +28,7 @@ from pymc_bnn.network import (
 from pymc_bnn.priors import Prior
 from pymc_bnn.validation import check_features
 
-# Floats held at once per chunk of the forward pass (draws × obs × widest layer): ~128 MB.
+# Floats held at once per chunk of the float64 forward pass (draws × obs × widest layer): ~128 MB.
 _CHUNK_FLOATS = 16_000_000
 # The fused JAX path holds float32s: (draws × obs × widest layer) per chunk, ~128 MB.
 _JAX_CHUNK_FLOATS = 32_000_000
@@ -99,13 +98,14 @@ class Posterior:
         return values if index is None else values[index]
 
     def network_output(self, X, *, groups=None, unseen_groups: str = "population",
-                       max_draws: int | None = None) -> np.ndarray:
+                       max_draws: int | None = None, _as_mean: bool = False) -> np.ndarray:
         """Pre-link output per draw, (S, n_obs, n_outputs), computed in chunks of observations.
 
         Hierarchical fits: `groups` gives each row's group (or names a column of a DataFrame X).
         A known group uses its own weights; a group not seen in training uses new weights drawn
         from the population per draw (partial pooling), or raises InvalidInputError naming it
-        with `unseen_groups="raise"` (group-only prediction).
+        with `unseen_groups="raise"` (group-only prediction). (`_as_mean`: apply the
+        likelihood's `predictive_mean` inside the jitted pass; `mean_draws` uses it.)
         """
         X, groups = grouping.split_group_column(X, groups)
         X = self._checked_features(X)
@@ -113,13 +113,13 @@ class Posterior:
                                                unseen_groups=unseen_groups)
         if not grouping.is_grouped(self.groups):
             weights, biases = self.parameter_draws(max_draws)
-            return self._forward_in_chunks(X, weights, biases)
+            return self._forward_in_chunks(X, weights, biases, _as_mean)
         out = None
         for rows, weights, biases in grouping.group_batches(self, labels, codes,
                                                             max_draws=max_draws):
-            part = self._forward_in_chunks(X[rows], weights, biases)
+            part = self._forward_in_chunks(X[rows], weights, biases, _as_mean)
             if out is None:
-                out = np.empty((part.shape[0], X.shape[0], self.spec.n_outputs))
+                out = np.empty((part.shape[0], X.shape[0], *part.shape[2:]))
             out[:, rows] = part
         return out
 
@@ -130,11 +130,39 @@ class Posterior:
         return check_features(X, n_features=self.spec.n_inputs,
                               feature_names=None if generated else self.feature_names)
 
-    def _forward_in_chunks(self, X: np.ndarray, weights, biases) -> np.ndarray:
+    def _forward_in_chunks(self, X: np.ndarray, weights, biases, as_mean: bool = False):
+        """`forward` over every draw, (S, n_obs, n_outputs) float64 (with `as_mean`: the
+        likelihood's `predictive_mean` of it, (S, n_obs[, K])), by a jitted JAX pass in float64
+        chunk by chunk: small networks draws-last, as in `predict` (the NumPy `forward` gives
+        the same numbers several times slower)."""
+        import jax
+
         n_draws = weights[0].shape[0]
-        out = np.empty((n_draws, X.shape[0], self.spec.n_outputs))
-        for rows in _chunks(X.shape[0], n_draws, max(self.spec.widths)):
-            out[:, rows] = forward(self.spec, X[rows], weights, biases)
+        draws_last = uses_draws_last(self.spec)
+        if draws_last:
+            weights = [np.moveaxis(w, 0, -1) for w in weights]
+            biases = None if biases is None else [np.moveaxis(b, 0, -1) for b in biases]
+        key = (self.spec, draws_last,
+               self.likelihood if as_mean else None,
+               json.dumps(self.preprocessing, sort_keys=True) if as_mean else None)
+        out = None
+        with jax.enable_x64(True):
+            as64 = lambda a: jax.numpy.asarray(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731
+            args = ([as64(w) for w in weights],
+                    None if biases is None else [as64(b) for b in biases])
+            try:
+                network = _forward_function(*key)
+            except TypeError:  # a likelihood object that is not hashable: compile uncached
+                network = _forward_function.__wrapped__(*key)
+            size = _jax_chunk_rows(X.shape[0], n_draws, max(self.spec.widths), _CHUNK_FLOATS)
+            for start in range(0, X.shape[0], size):
+                values = np.asarray(network(as64(_padded(X[start:start + size], size)), *args))
+                if draws_last:
+                    values = np.moveaxis(values, 1, 0)  # (n, S, ...) -> (S, n, ...)
+                if out is None:
+                    out = np.empty((n_draws, X.shape[0], *values.shape[2:]))
+                n_rows = min(size, X.shape[0] - start)
+                out[:, start:start + n_rows] = values[:, :n_rows]
         return out
 
     def likelihood_param_draws(self, max_draws: int | None = None) -> dict[str, np.ndarray]:
@@ -159,8 +187,11 @@ class Posterior:
                    max_draws: int | None = None) -> np.ndarray:
         """The predictive mean per draw: P(y=1) (S, n_obs) for binary, class probabilities
         (S, n_obs, n_classes) for multiclass, E[y] (S, n_obs) for regression."""
-        return _mean_of(self.predictive_draws(X, groups=groups, unseen_groups=unseen_groups,
-                                              max_draws=max_draws))
+        if not hasattr(self.likelihood, "predictive_mean"):  # a user's own likelihood
+            return _mean_of(self.predictive_draws(X, groups=groups, unseen_groups=unseen_groups,
+                                                  max_draws=max_draws))
+        return self.network_output(X, groups=groups, unseen_groups=unseen_groups,
+                                   max_draws=max_draws, _as_mean=True)
 
     def predict(self, X, *, groups=None, unseen_groups: str = "population",
                 max_draws: int | None = None) -> xr.Dataset:
@@ -211,11 +242,8 @@ class Posterior:
         size = _jax_chunk_rows(X.shape[0], n_draws, max(self.spec.widths))
         means, sds = [], []
         for start in range(0, X.shape[0], size):
-            rows = X[start:start + size]
-            n_rows = rows.shape[0]
-            if n_rows < size:  # pad the last chunk so every call has one shape: no recompiling
-                rows = np.concatenate([rows, np.zeros((size - n_rows, rows.shape[1]))])
-            mean, sd = moments(as32(rows), *args)
+            n_rows = min(size, X.shape[0] - start)
+            mean, sd = moments(as32(_padded(X[start:start + size], size)), *args)
             means.append(np.asarray(mean, dtype=np.float64)[:n_rows])
             sds.append(np.asarray(sd, dtype=np.float64)[:n_rows])
         return np.concatenate(means), np.concatenate(sds)
@@ -259,12 +287,12 @@ def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_j
 
     def moments(X, weights, biases, params):
         if draws_last:  # eta (n, S, out): reduce over axis 1
-            values = likelihood.predictive_mean(
-                forward_draws_last(spec, X, weights, biases), preprocessing)
+            values = _predictive_mean(likelihood,
+                                      forward_draws_last(spec, X, weights, biases), preprocessing)
             axis = 1
         else:  # eta (S, n, out)
             eta = forward_over_draws(spec, X, weights, biases)
-            values = (likelihood.predictive_mean(eta, preprocessing)
+            values = (_predictive_mean(likelihood, eta, preprocessing)
                       if hasattr(likelihood, "predictive_mean")
                       else _mean_of(likelihood.predictive_params(eta, params, preprocessing)))
             axis = 0
@@ -274,14 +302,42 @@ def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_j
     return jax.jit(moments)
 
 
-def _jax_chunk_rows(n_obs: int, n_draws: int, width: int) -> int:
-    """Rows per call of the fused prediction: memory-bounded, and a power of two when fewer
-    rows are asked for, so data sets of different sizes share a few compiled shapes."""
-    size = max(1, _JAX_CHUNK_FLOATS // max(1, n_draws * width))
+def _jax_chunk_rows(n_obs: int, n_draws: int, width: int, floats: int | None = None) -> int:
+    """Rows per call of a jitted pass: memory-bounded (`floats` per chunk), and a power of two
+    when fewer rows are asked for, so data sets of different sizes share a few compiled
+    shapes."""
+    size = max(1, (floats or _JAX_CHUNK_FLOATS) // max(1, n_draws * width))
     return min(size, max(8, 1 << (n_obs - 1).bit_length()))
 
 
-def _chunks(n_obs: int, n_draws: int, width: int):
-    size = max(1, _CHUNK_FLOATS // max(1, n_draws * width))
-    for start in range(0, n_obs, size):
-        yield slice(start, min(n_obs, start + size))
+def _padded(rows: np.ndarray, size: int) -> np.ndarray:
+    """`rows` with zero rows appended up to `size`: every call has one shape, no recompiling."""
+    if rows.shape[0] == size:
+        return rows
+    return np.concatenate([rows, np.zeros((size - rows.shape[0], rows.shape[1]))])
+
+
+@functools.lru_cache(maxsize=32)
+def _forward_function(spec: NetworkSpec, draws_last: bool, likelihood: Likelihood | None,
+                      preprocessing_json: str | None):
+    """Jitted f(X, weights, biases) -> eta: (n, S, out) draws-last, else (S, n, out); with a
+    likelihood, its `predictive_mean` of eta ((n, S[, K]) or (S, n[, K]))."""
+    import jax
+
+    from pymc_bnn.jax_setup import use_compilation_cache
+
+    use_compilation_cache()
+    network = forward_draws_last if draws_last else forward_over_draws
+    if likelihood is None:
+        return jax.jit(lambda X, weights, biases: network(spec, X, weights, biases))
+    preprocessing = json.loads(preprocessing_json)
+    return jax.jit(lambda X, weights, biases: _predictive_mean(
+        likelihood, network(spec, X, weights, biases), preprocessing))
+
+
+def _predictive_mean(likelihood, eta, preprocessing):
+    """`predictive_mean` with `_mean_of`'s rule: two class probabilities give P(class 1)."""
+    values = likelihood.predictive_mean(eta, preprocessing)
+    if likelihood.is_classifier and values.ndim == eta.ndim and values.shape[-1] == 2:
+        return values[..., 1]
+    return values

@@ -296,9 +296,8 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         """Posterior predictive class probabilities (n_obs, n_classes), columns as `classes_`."""
         X, groups = split_group_column(X, groups)
         X = self._posterior_input(X)
-        probs = self.posterior_.predictive_draws(X, groups=groups,
-                                                 unseen_groups=unseen_groups)["probs"]
-        return probs.mean(axis=0)
+        p = self.posterior_.mean_draws(X, groups=groups, unseen_groups=unseen_groups).mean(axis=0)
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
 
     def predict_log_proba(self, X) -> np.ndarray:
         with np.errstate(divide="ignore"):
