@@ -105,3 +105,26 @@ def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
     assert f"<td>share inside the 90% interval</td><td>{inside:.4g}</td>" in page
     assert main(["info", str(model)]) == 0
     assert "gaussian" in capsys.readouterr().out
+
+
+def test_grouped_fit_and_predict(tables, capsys):
+    """--groups: a hierarchical fit; predict uses each row's group, a new group the population."""
+    train = pd.read_csv(tables / "train.csv").assign(store=lambda t: np.arange(len(t)) % 4)
+    new = pd.read_csv(tables / "new.csv").assign(store=lambda t: np.arange(len(t)) % 5)
+    train.to_csv(tables / "stores.csv", index=False)
+    new.to_csv(tables / "new-stores.csv", index=False)
+    model = tables / "stores.bnn.nc"
+    assert main(["fit", str(tables / "stores.csv"), "--target", "kind", "--groups", "store",
+                 "--exclude", "price", "--out", str(model), "--quiet", *FAST]) == 0
+    assert main(["predict", str(model), str(tables / "new-stores.csv"), "--out",
+                 str(tables / "stores-pred.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "12 row(s) in group(s) not seen in training (4): predicted from the population" in out
+    pred = pd.read_csv(tables / "stores-pred.csv")
+    estimator = load(model)
+    assert estimator.posterior_.groups["pooling"] == "partial"
+    assert list(estimator.feature_names_in_) == ["height", "width", "depth"]
+    features = new[["height", "width", "depth"]]
+    np.testing.assert_allclose(pred[["p_large", "p_medium", "p_small"]].to_numpy(),
+                               estimator.predict_proba(features, groups=new["store"].tolist()))
+    assert list(pred["store"]) == list(new["store"])  # the group column is copied

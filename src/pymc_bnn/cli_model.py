@@ -29,6 +29,7 @@ def add_model_commands(sub) -> None:
     from pymc_bnn.inference import DEFAULT_METHOD, ENGINES
     from pymc_bnn.network import ACTIVATIONS
     from pymc_bnn.priors import PRIORS
+    from pymc_bnn.groups import POOLINGS, UNSEEN_GROUPS
     from pymc_bnn.sklearn import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 
     fit = sub.add_parser(
@@ -43,6 +44,12 @@ def add_model_commands(sub) -> None:
                      help="model file to write, e.g. model.bnn.nc")
     fit.add_argument("--exclude", type=_columns, default=(), metavar="COLS",
                      help="comma-separated columns that are not features (e.g. an id)")
+    fit.add_argument("--groups", default=None, metavar="COLUMN",
+                     help="column of group labels (e.g. a store): a hierarchical network, one "
+                          "per group around a shared one; not a feature")
+    fit.add_argument("--pooling", default="partial", choices=POOLINGS,
+                     help="with --groups: partial (groups share strength), complete (one "
+                          "network) or none (one network per group) (default: partial)")
     fit.add_argument("--likelihood", default="auto",
                      choices=sorted(set(CLASSIFIER_LIKELIHOODS) | set(REGRESSOR_LIKELIHOODS)),
                      help="auto: labels (text, booleans, or at most "
@@ -74,6 +81,9 @@ def add_model_commands(sub) -> None:
     predict.add_argument("--out", required=True, metavar="PRED", help="CSV file to write")
     predict.add_argument("--level", type=_probability, default=0.9,
                          help="probability of the regression interval lower–upper (default: 0.9)")
+    predict.add_argument("--unseen-groups", default="population", choices=UNSEEN_GROUPS,
+                         help="models fitted with --groups: predict a group not seen in "
+                              "training from the population, or refuse it (default: population)")
     _add_quiet(predict)
     predict.set_defaults(handler=_cmd_predict)
 
@@ -179,6 +189,19 @@ def choose_estimator(y, likelihood: str):
     return (BayesianMLPClassifier, "auto") if labels else (BayesianMLPRegressor, "gaussian")
 
 
+def split_groups(X, column: str | None, source):
+    """(X without the group column, its labels as a list) or (X, None) without --groups;
+    InvalidInputError naming the column when it is missing."""
+    if column is None:
+        return X, None
+    if column not in X.columns:
+        raise InvalidInputError(
+            f"{source} has no group column {column!r}; its columns are: "
+            f"{', '.join(map(str, X.columns))}"
+        )
+    return X.drop(columns=[column]), X[column].tolist()
+
+
 def model_features(model, table, source) -> tuple[list[str], list[str]]:
     """(the model's feature columns, DATA's other columns), or InvalidInputError naming the
     missing ones."""
@@ -209,7 +232,7 @@ def _load_model(path):
 # --------------------------------------------------------------------------- predictions
 
 
-def prediction_table(model, X, level: float = 0.9):
+def prediction_table(model, X, level: float = 0.9, groups=None):
     """Predictions at X (DataFrame of the model's features) with uncertainty columns.
 
     From `estimator.uncertainty` (`pymc_bnn.uncertainty.predictive_summary`). Classifier:
@@ -217,11 +240,12 @@ def prediction_table(model, X, level: float = 0.9):
     `predictive_entropy` (total), `expected_entropy` (aleatoric), `mutual_information`
     (epistemic), all nats, and `variation_ratio`. Regressor: `prediction` (predictive mean),
     `sd` (total predictive sd) = `aleatoric_sd` (noise) and `epistemic_sd` (weights) added as
-    variances, and `lower`/`upper`, the central `level` predictive interval.
+    variances, and `lower`/`upper`, the central `level` predictive interval. `groups`: each
+    row's group label, for models fitted with groups.
     """
     import pandas as pd
 
-    summary = model.uncertainty(X, level=level)
+    summary = model.uncertainty(X, level=level, **({} if groups is None else {"groups": groups}))
     if "probability" in summary:
         columns = {"prediction": summary["predicted_class"].values}
         for k, label in enumerate(summary["class"].values):
@@ -266,12 +290,13 @@ def _cmd_fit(args, console) -> int:
         raise InvalidInputError(f"--exclude names column(s) {args.data} does not have: "
                                 f"{', '.join(unknown)}")
     X = X.drop(columns=list(args.exclude))
+    X, groups = split_groups(X, args.groups, args.data)
     check_features(X, name=str(args.data))
     estimator_class, likelihood = choose_estimator(y, args.likelihood)
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, likelihood=likelihood,
         prior=args.prior, method=args.method, steps=args.steps, draws=args.draws,
-        random_state=args.seed, verbose=not args.quiet,
+        random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
     )
     what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
             else f"{likelihood} regression")
@@ -279,13 +304,13 @@ def _cmd_fit(args, console) -> int:
         f"({what}) with {args.method}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(X, y)
+        model.fit(X, y, groups=groups)
     _show_warnings(caught)
     say(f"Saving {args.out}")
     save(model, args.out, notes={"target": args.target, "data": str(args.data),
-                                 "n_rows": int(X.shape[0])})
+                                 "n_rows": int(X.shape[0]), "groups": args.groups})
     if not args.quiet:
-        score = model.score(X, y)
+        score = model.score(X, y, groups=groups)
         label = "training accuracy" if hasattr(model, "classes_") else "training R²"
         console.print(f"[bold]{label}[/] {score:.3f}   [bold]fit[/] "
                       f"{model.posterior_.timings.get('total_s', 0):.1f} s   [bold]total[/] "
@@ -309,10 +334,11 @@ def _cmd_predict(args, console) -> int:
     table = read_table(args.data)
     features, others = model_features(model, table, args.data)
     check_features(table[features], name=str(args.data))
+    groups = _predict_groups(model, description, table, args, say)
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
     say(f"Predicting {table.shape[0]:,} rows")
-    predictions = prediction_table(model, table[features], level=args.level)
+    predictions = prediction_table(model, table[features], level=args.level, groups=groups)
     kept = table[others].rename(columns=lambda c: f"{c}_input" if c in predictions else c)
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
     write_text_atomic(args.out, out.to_csv(index=False))
@@ -321,6 +347,26 @@ def _cmd_predict(args, console) -> int:
                       f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
                       highlight=False)
     return EXIT_OK
+
+
+def _predict_groups(model, description, table, args, say):
+    """Each row's group label for a model fitted with --groups (None otherwise), checked
+    against the fitted groups: unseen ones are named, and refused with --unseen-groups raise."""
+    from pymc_bnn.groups import locate_groups
+
+    column = description.get("notes", {}).get("groups")
+    if column is None:
+        return None
+    _, groups = split_groups(table, column, args.data)
+    record = model.posterior_.groups
+    codes, labels = locate_groups(record, groups, n_obs=len(groups),
+                                  unseen_groups=args.unseen_groups)
+    unseen = sorted({str(v) for v, c in zip(labels, codes) if c < 0})
+    if unseen and record["pooling"] == "partial":
+        say(f"{int((codes < 0).sum())} row(s) in group(s) not seen in training "
+            f"({', '.join(unseen[:5])}{', ...' if len(unseen) > 5 else ''}): predicted from the "
+            "population")
+    return labels
 
 
 def _cmd_report(args, console) -> int:

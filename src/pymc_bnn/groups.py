@@ -220,7 +220,10 @@ def grouped_forward(spec: NetworkSpec, X, group_index, weights, biases=None,
             h = h + biases[i][group_index]
         if i < last:
             h = act(h)
-    return h
+    # The rows' count taken from X (not the broadcast of X with the gathered weights), so
+    # PyTensor's JAX backend sees a concrete shape where a likelihood needs one (the
+    # categorical's arange over rows failed to compile without this).
+    return h.reshape((X.shape[0], spec.n_outputs))
 
 
 # ---------------------------------------------------------------------------- prediction

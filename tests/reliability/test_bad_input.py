@@ -366,3 +366,37 @@ def test_cli_predict_refuses_other_features(files, cli_model, data, phrases, cap
         assert list(pd.read_csv(files / "pred.csv")["shade"].unique()) == ["red"]
         return
     assert_one_line_error(code, err, *phrases)
+# appended to tests/reliability/test_bad_input.py
+
+
+@pytest.fixture(scope="module")
+def grouped_cli_model(files, table):
+    from pymc_bnn.cli import main
+
+    stores = np.array(["north", "south", "east"])[np.arange(len(table)) % 3]
+    table.assign(store=stores).to_csv(files / "stores.csv", index=False)
+    table.assign(store=np.where(table.index < 3, "west", stores)).to_csv(
+        files / "new-stores.csv", index=False)
+    table.to_csv(files / "no-stores.csv", index=False)
+    assert main(["fit", str(files / "stores.csv"), "--target", "kind", "--groups", "store",
+                 "--exclude", "label,price", "--out", str(files / "stores.bnn.nc"),
+                 *TINY_CLI]) == 0
+    return files / "stores.bnn.nc"
+
+
+@pytest.mark.parametrize("data, options, phrases", [
+    ("new-stores.csv", ["--unseen-groups", "raise"],
+     ["groups not seen in training: 'west'", "unseen_groups='population'"]),
+    ("no-stores.csv", [], ["no-stores.csv has no group column 'store'"]),
+])
+def test_cli_predict_names_unseen_or_missing_groups(files, grouped_cli_model, data, options,
+                                                    phrases, capsys):
+    code, _, err = run_cli(capsys, "predict", grouped_cli_model, files / data, "--out",
+                           files / "pred.csv", "--quiet", *options)
+    assert_one_line_error(code, err, *phrases)
+
+
+def test_cli_fit_refuses_a_missing_group_column(files, capsys):
+    code, _, err = run_cli(capsys, "fit", files / "train.csv", "--target", "kind", "--groups",
+                           "shop", "--out", files / "m.bnn.nc", *TINY_CLI)
+    assert_one_line_error(code, err, "train.csv has no group column 'shop'; its columns are")
