@@ -128,3 +128,6 @@ def test_grouped_fit_and_predict(tables, capsys):
     np.testing.assert_allclose(pred[["p_large", "p_medium", "p_small"]].to_numpy(),
                                estimator.predict_proba(features, groups=new["store"].tolist()))
     assert list(pred["store"]) == list(new["store"])  # the group column is copied
+    assert main(["report", str(model), str(tables / "new-stores.csv"), "--quiet"]) == 0
+    accuracy = (pred["prediction"] == new["kind"]).mean()
+    assert f"<td>accuracy</td><td>{accuracy:.4g}</td>" in model.with_suffix(".html").read_text()

@@ -388,7 +388,8 @@ def _cmd_report(args, console) -> int:
             )
         X, y = split_target(table, target, args.data)
         features, _ = model_features(model, X, args.data)
-        held_out = (X[features], y.to_numpy(), str(args.data))
+        _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
+        held_out = (X[features], y.to_numpy(), str(args.data), groups)
     out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
     write_text_atomic(out, model_report(model, description, held_out))
     if not args.quiet:

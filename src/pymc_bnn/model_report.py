@@ -75,8 +75,9 @@ _LABELS = {"accuracy": "accuracy", "log_loss": "log loss (nats)", "brier": "Brie
            "interval_width": "mean 90% interval width", "crps": "CRPS", "r2": "R²"}
 
 
-def held_out_scores(model, X, y) -> tuple[list[list], list[Figure], Table | None]:
-    """(metric, value) rows, figures and an optional extra table scoring `model` on X, y.
+def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure], Table | None]:
+    """(metric, value) rows, figures and an optional extra table scoring `model` on X, y
+    (`groups`: each row's group, for models fitted with groups).
 
     Classifiers: `pymc_bnn.metrics.classification_summary`, a reliability diagram and the
     confusion matrix; regressors: `regression_summary` of the 90% predictive summary plus R²,
@@ -86,8 +87,9 @@ def held_out_scores(model, X, y) -> tuple[list[list], list[Figure], Table | None
 
     from pymc_bnn import metrics, plots
 
+    by_group = {} if groups is None else {"groups": groups}
     if hasattr(model, "classes_"):
-        proba = model.predict_proba(X)
+        proba = model.predict_proba(X, **by_group)
         scores = metrics.classification_summary(y, proba, classes=model.classes_)
         predicted = model.classes_[proba.argmax(axis=1)]
         labels = [str(c) for c in model.classes_]
@@ -102,7 +104,7 @@ def held_out_scores(model, X, y) -> tuple[list[list], list[Figure], Table | None
             "diagonal mean the model is over-confident there.", "Reliability diagram")
         return [[_LABELS[k], v] for k, v in scores.items()], [reliability], table
     y = np.asarray(y, dtype=np.float64)
-    summary = model.uncertainty(X, level=0.9)
+    summary = model.uncertainty(X, level=0.9, **by_group)
     scores = {**metrics.regression_summary(y, summary),
               "r2": float(skm.r2_score(y, summary["mean"].values))}
     figure = _observed_vs_predicted(y, summary["mean"].values, summary["lower"].values,
@@ -126,7 +128,8 @@ def _observed_vs_predicted(y, mean, lower, upper) -> Figure:
 
 
 def model_report(model, description: dict, held_out=None) -> str:
-    """The HTML report of a fitted estimator. held_out: (X, y, source name) or None."""
+    """The HTML report of a fitted estimator. held_out: (X, y, source name) or
+    (X, y, source name, groups) or None."""
     from pymc_bnn import plots
 
     posterior = model.posterior_
@@ -150,8 +153,8 @@ def model_report(model, description: dict, held_out=None) -> str:
         fit_section.paragraphs.append(f"Diagnostics: {posterior.diagnostics}")
     sections.append(fit_section)
     if held_out is not None:
-        X, y, source = held_out
-        rows, figures, table = held_out_scores(model, X, y)
+        X, y, source, *groups = held_out
+        rows, figures, table = held_out_scores(model, X, y, *groups)
         sections.append(Section(
             "Held-out performance",
             [f"Scores on {len(y):,} rows of {source}, which the model did not see when fitted."],
