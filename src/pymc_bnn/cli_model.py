@@ -274,7 +274,10 @@ def _show_warnings(caught) -> None:
 
     errors = Console(stderr=True, soft_wrap=True)
     for warning in caught:
-        errors.print(f"[yellow]warning[/]: {warning.message}", highlight=False)
+        message = str(warning.message)
+        if "raise steps=" in message:  # the engine's advice names Python options
+            message += "; here: run `pymc-bnn fit` again with a larger --steps"
+        errors.print(f"[yellow]warning[/]: {message}", highlight=False)
 
 
 def _cmd_fit(args, console) -> int:

@@ -80,7 +80,7 @@ def test_cli_shows_the_warning_and_the_model_file_keeps_it(table, tmp_path, caps
                            *TINY_CLI)  # the CLI keeps the convergence check on (tol 1e-3)
     assert code == 0, err
     assert err.startswith("warning: advi stopped at the maximum of 50 steps before converging")
-    assert "raise steps=" in err and "Traceback" not in err
+    assert "with a larger --steps" in err and "Traceback" not in err
     saved = load(tmp_path / "m.bnn.nc").posterior_.diagnostics
     assert saved["converged"] is False and "raise steps=" in saved["warnings"][0]
 

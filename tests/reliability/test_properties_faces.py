@@ -226,3 +226,58 @@ def test_cli_usage_errors_are_one_line(argv, capsys):
     code, _, err = run_cli(capsys, *argv)
     _assert_works_or_one_line(code, err)
     assert code == 2 and "--help" in err
+
+
+GROUP_LABELS = st.sampled_from([["north", "south"], [1, 2], [("shop", 1), ("shop", 2)],
+                                [True, False], [0.5, 1.5]])
+ODD_GROUPS = st.sampled_from([[None, "a"], [np.nan, 1.0], [{}, {}], [[1], [2]], "store",
+                              "colour"])
+
+
+@st.composite
+def group_labels(draw, n_rows, messy):
+    """n_rows labels from two groups; when `messy`, missing or odd labels, a wrong length,
+    or a column name."""
+    labels = draw(ODD_GROUPS if messy else GROUP_LABELS)
+    if isinstance(labels, str):
+        return labels
+    n = draw(st.sampled_from([n_rows, n_rows - 1])) if messy else n_rows
+    return [labels[i % 2] for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def frame_with_store():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(rng.normal(size=(N_ROWS, 2)), columns=["f0", "f1"]).assign(
+        store=["north", "south"] * (N_ROWS // 2))
+
+
+@settings(max_examples=15, **BOUNDED)
+@given(data=st.data(), messy_fit=st.booleans(), pooling=st.sampled_from(["partial", "complete"]),
+       unseen_groups=st.sampled_from(["population", "raise"]))
+def test_grouped_estimators_work_or_raise_our_errors(frame_with_store, data, messy_fit, pooling,
+                                                     unseen_groups):
+    """Random group labels (types, missing values, lengths, column names) at fit and at
+    predict time, where unseen labels are predicted from the population or refused by name."""
+    groups = data.draw(group_labels(N_ROWS, messy_fit), label="groups")
+    model = BayesianMLPClassifier(**{**TINY, "pooling": pooling})
+    X = frame_with_store if groups == "store" else frame_with_store.drop(columns="store")
+    try:
+        _quiet(lambda: model.fit(X, np.arange(N_ROWS) % 2, groups=groups))
+    except PymcBnnError as exc:
+        assert messy_fit, exc
+        event(f"fit refused: {type(exc).__name__}")
+        return
+    event(f"fitted with {pooling} pooling")
+    new_groups = data.draw(st.one_of(group_labels(3, True), group_labels(3, False),
+                                     st.lists(st.sampled_from(["north", "west", 7, ("shop", 3)]),
+                                              min_size=3, max_size=3)), label="new groups")
+    X_new = frame_with_store.iloc[:3] if new_groups == "store" else X.iloc[:3]
+    try:
+        proba = _quiet(lambda: model.predict_proba(X_new, groups=new_groups,
+                                                   unseen_groups=unseen_groups))
+    except PymcBnnError as exc:
+        event(f"predict refused: {type(exc).__name__}")
+        return
+    event("predicted")
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(axis=1), 1.0)
