@@ -99,3 +99,26 @@ def test_predict_with_a_likelihood_of_the_users_own(rng, random_posterior):
     X_new = rng.normal(size=(9, 2))
     reference = posterior.mean_draws(X_new)
     np.testing.assert_allclose(posterior.predict(X_new)["mean"], reference.mean(0), rtol=1e-5)
+
+
+def test_regression_fits_with_other_target_scales_share_the_compiled_prediction(
+        rng, random_posterior):
+    """The target's mean and sd are arguments of the jitted passes, not constants in them."""
+    import pymc_bnn.posterior as posterior_module
+    from pymc_bnn import NetworkSpec
+
+    spec = NetworkSpec(n_inputs=2, hidden=(4,), n_outputs=1, activation="tanh", bias=True)
+    X_new = rng.normal(size=(11, 2))
+    sizes = []
+    for y_mean, y_scale in ((0.0, 1.0), (250.0, 40.0)):
+        posterior = random_posterior(spec, "gaussian", 30, rng,
+                                     preprocessing={"y_mean": y_mean, "y_scale": y_scale},
+                                     params={"sigma": np.ones((1, 30))})
+        eta = posterior.network_output(X_new)[..., 0]
+        np.testing.assert_allclose(posterior.mean_draws(X_new), y_mean + y_scale * eta,
+                                   rtol=1e-12)
+        np.testing.assert_allclose(posterior.predict(X_new)["mean"],
+                                   (y_mean + y_scale * eta).mean(0), rtol=1e-5, atol=1e-4)
+        sizes.append((posterior_module._moments_function.cache_info().currsize,
+                      posterior_module._forward_function.cache_info().currsize))
+    assert sizes[0] == sizes[1]

@@ -142,14 +142,15 @@ class Posterior:
         if draws_last:
             weights = [np.moveaxis(w, 0, -1) for w in weights]
             biases = None if biases is None else [np.moveaxis(b, 0, -1) for b in biases]
-        key = (self.spec, draws_last,
-               self.likelihood if as_mean else None,
-               json.dumps(self.preprocessing, sort_keys=True) if as_mean else None)
+        numbers, rest = _preprocessing_parts(self.preprocessing)
+        key = (self.spec, draws_last, self.likelihood if as_mean else None,
+               rest if as_mean else None)
         out = None
         with jax.enable_x64(True):
             as64 = lambda a: jax.numpy.asarray(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731
             args = ([as64(w) for w in weights],
-                    None if biases is None else [as64(b) for b in biases])
+                    None if biases is None else [as64(b) for b in biases],
+                    {k: as64(v) for k, v in numbers.items()})
             try:
                 network = _forward_function(*key)
             except TypeError:  # a likelihood object that is not hashable: compile uncached
@@ -225,7 +226,8 @@ class Posterior:
 
         weights, biases = self.parameter_draws(max_draws)
         n_draws = weights[0].shape[0]
-        key = (self.spec, self.likelihood, json.dumps(self.preprocessing, sort_keys=True))
+        numbers, rest = _preprocessing_parts(self.preprocessing)
+        key = (self.spec, self.likelihood, rest)
         fused = hasattr(self.likelihood, "predictive_mean")  # else: a user's own likelihood
         draws_last = fused and uses_draws_last(self.spec)
         if draws_last:  # transposed here, in NumPy: inside the jitted function it is 5x slower
@@ -234,7 +236,8 @@ class Posterior:
         as32 = lambda a: jnp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
         args = ([as32(w) for w in weights], None if biases is None else [as32(b) for b in biases],
                 {} if fused else {k: as32(v) for k, v in
-                                  self.likelihood_param_draws(max_draws).items()})
+                                  self.likelihood_param_draws(max_draws).items()},
+                {k: as32(v) for k, v in numbers.items()})
         try:
             moments = _moments_function(*key, draws_last)
         except TypeError:  # a user's likelihood object that is not hashable: compile uncached
@@ -275,7 +278,8 @@ def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_j
     draws_last: weights come as (fan_in, fan_out, S) and the reduction runs over the
     contiguous draws axis (see `forward_draws_last`). Likelihoods without `predictive_mean`
     (a user's own) go through `predictive_params` and need `params`. Cached per (spec,
-    likelihood, preprocessing, layout) so repeated predictions never recompile.
+    likelihood, non-numeric preprocessing, layout) so repeated predictions never recompile;
+    the numeric preprocessing comes in as `numbers` (see `_preprocessing_parts`).
     """
     import jax
 
@@ -283,9 +287,10 @@ def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_j
 
     use_compilation_cache()
 
-    preprocessing = json.loads(preprocessing_json)
+    rest = json.loads(preprocessing_json)
 
-    def moments(X, weights, biases, params):
+    def moments(X, weights, biases, params, numbers):
+        preprocessing = {**rest, **numbers}
         if draws_last:  # eta (n, S, out): reduce over axis 1
             values = _predictive_mean(likelihood,
                                       forward_draws_last(spec, X, weights, biases), preprocessing)
@@ -329,10 +334,20 @@ def _forward_function(spec: NetworkSpec, draws_last: bool, likelihood: Likelihoo
     use_compilation_cache()
     network = forward_draws_last if draws_last else forward_over_draws
     if likelihood is None:
-        return jax.jit(lambda X, weights, biases: network(spec, X, weights, biases))
-    preprocessing = json.loads(preprocessing_json)
-    return jax.jit(lambda X, weights, biases: _predictive_mean(
-        likelihood, network(spec, X, weights, biases), preprocessing))
+        return jax.jit(lambda X, weights, biases, numbers: network(spec, X, weights, biases))
+    rest = json.loads(preprocessing_json)
+    return jax.jit(lambda X, weights, biases, numbers: _predictive_mean(
+        likelihood, network(spec, X, weights, biases), {**rest, **numbers}))
+
+
+def _preprocessing_parts(preprocessing: dict) -> tuple[dict, str]:
+    """(numbers, JSON of the rest): the jitted passes take a fit's numbers (target mean and sd,
+    count offset) as arguments and compile only per the rest (e.g. class labels), so refits on
+    new data reuse the compiled prediction."""
+    numbers = {k: float(v) for k, v in preprocessing.items()
+               if isinstance(v, int | float) and not isinstance(v, bool)}
+    rest = {k: v for k, v in preprocessing.items() if k not in numbers}
+    return numbers, json.dumps(rest, sort_keys=True)
 
 
 def _predictive_mean(likelihood, eta, preprocessing):
