@@ -59,8 +59,10 @@ def add_model_commands(sub) -> None:
                      help="hidden layer widths, comma-separated (default: 32,32)")
     fit.add_argument("--activation", default="tanh", choices=ACTIVATIONS,
                      help="hidden-layer activation (default: tanh)")
-    fit.add_argument("--prior", default=None, choices=sorted(set(PRIORS) - {"informed"}),
-                     help="weight prior (default: normal, scaled by 1/sqrt(fan-in))")
+    fit.add_argument("--prior", default="auto",
+                     choices=["auto", *sorted(set(PRIORS) - {"informed"})],
+                     help="weight prior; auto: a horseshoe on every layer, as the estimators' "
+                          "default (normal: scaled by 1/sqrt(fan-in)) (default: auto)")
     fit.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(ENGINES),
                      help=f"inference engine (default: {DEFAULT_METHOD})")
     fit.add_argument("--steps", type=_positive_int, default=None,

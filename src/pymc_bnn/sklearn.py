@@ -6,7 +6,28 @@ trailing-underscore attributes, `fit` returns self), so they work in `Pipeline`,
 `build_model` → `fit` → `Posterior`; the fitted posterior is `posterior_`.
 
 Inputs are standardised with the training data's mean and sd by default (`standardize=True`):
-the default prior's widths assume unit-scale inputs, as the network's prior predictive does.
+the priors' widths assume unit-scale inputs, as the network's prior predictive does.
+
+Default prior (`prior="auto"`): a regularised horseshoe on the rows of every layer,
+`HorseshoePrior(layers="all")`, one shrinkage scale per input feature and per hidden unit, for
+ungrouped fits; grouped fits (`groups=`) keep the library default. Mean-field ADVI keeps few
+hidden units; under the fan-in Normal(0, 1/sqrt(fan_in)) prior (`prior=None`, `build_model`'s
+default) the unused ones add noise to every prediction and the estimators come out badly
+underconfident (or, on wine, learn nothing), while the horseshoe switches them off.
+
+Measured with the estimators' defaults ((32, 32) tanh units, advi, 1000 draws, random_state=0),
+70/30 split (stratified for classes) at split seed 0 / 1, held-out scores old (`prior=None`) →
+new ("auto"); fit seconds on a loaded 2-core machine:
+  breast_cancer log loss 0.215 → 0.124 (accuracy 0.947 → 0.953), 0.197 → 0.100 (0.947 → 0.959); 19 → 22 s
+  wine          log loss 1.096 → 0.082 (accuracy 0.389 → 1.000), 1.095 → 0.110 (0.389 → 0.982); 11 → 13 s
+  digits        log loss 0.465 → 0.124 (accuracy 0.937 → 0.969); 14 → 31 s
+  two moons (make_moons(300, noise=0.2)) log loss 0.472 → 0.395, 0.444 → 0.340 (accuracy
+                0.81 → 0.80, 0.86 → 0.87); 15 → 37 s, 7 → 15 s
+  diabetes      RMSE 57.8 → 56.5, Gaussian NLL 5.52 → 5.45 nats; 10 → 19 s
+  friedman1 (200 rows) RMSE 5.85 → 3.49 (R² −0.18 → 0.58); 10 → 16 s
+  sine (100 rows, noise sd 0.2) RMSE 0.48 → 0.29, 0.63 → 0.24 (R² 0.45 → 0.80, −0.10 → 0.84); 26 → 33 s
+The horseshoe needs more ADVI steps before the ELBO settles (1.2 to 3 times the fit time);
+fits with a fixed number of steps cost the same.
 """
 
 from __future__ import annotations
@@ -37,7 +58,7 @@ from pymc_bnn.inference import DEFAULT_METHOD, ENGINES, fit
 from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
 from pymc_bnn.model import build_model
 from pymc_bnn.network import ACTIVATIONS
-from pymc_bnn.priors import PRIORS
+from pymc_bnn.priors import PRIORS, HorseshoePrior
 from pymc_bnn.uncertainty import predictive_summary, regression_moments
 from pymc_bnn.validation import check_features, encode_class_labels
 
@@ -47,6 +68,9 @@ REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not c
 # Default posterior draws: the sd of a predictive probability estimated from 1000 draws is off by
 # at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
 DEFAULT_DRAWS = 1000
+
+# prior="auto": what an ungrouped fit uses (why, with numbers: the module docstring).
+AUTO_PRIOR = HorseshoePrior(layers="all")
 
 
 class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
@@ -66,7 +90,7 @@ class _BayesianMLP(BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "bias": ["boolean"],
-        "prior": [None, StrOptions(set(PRIORS)), HasMethods(["weight", "bias", "to_dict"])],
+        "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
         "method": [StrOptions(set(ENGINES))],
         "steps": [None, Interval(Integral, 1, None, closed="left")],
         "draws": [Interval(Integral, 1, None, closed="left")],
@@ -78,7 +102,7 @@ class _BayesianMLP(BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True,
-                 likelihood="auto", prior=None, method=DEFAULT_METHOD, steps=None,
+                 likelihood="auto", prior="auto", method=DEFAULT_METHOD, steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial"):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -175,11 +199,19 @@ class _BayesianMLP(BaseEstimator):
             options.setdefault("steps", int(self.steps))
         return options
 
+    def _prior(self, groups):
+        """The prior to build with: "auto" is `AUTO_PRIOR` without groups and the library
+        default with them (pooling="none" needs a normal or laplace prior); anything else as
+        given (None: the library default Normal(0, 1/sqrt(fan_in)))."""
+        if isinstance(self.prior, str) and self.prior == "auto":
+            return AUTO_PRIOR if groups is None else None
+        return self.prior
+
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
         feature_names = getattr(self, "feature_names_in_", None)
         bnn = build_model(
             self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
-            prior=self.prior, likelihood=likelihood,
+            prior=self._prior(groups), likelihood=likelihood,
             feature_names=None if feature_names is None else list(feature_names),
             groups=groups, pooling=None if groups is None else self.pooling,
         )
@@ -226,9 +258,13 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         Give each unit a bias (scikit-learn's MLPs always do; the seed network had none).
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.
-    prior : str, prior object or None, default None
-        A name from `pymc_bnn.priors.PRIORS` or an object; None is the default
-        Normal(0, 1/sqrt(fan_in)) prior.
+    prior : "auto", str, prior object or None, default "auto"
+        "auto": `HorseshoePrior(layers="all")` (a regularised horseshoe with one shrinkage scale
+        per input and per hidden unit in every layer) for ungrouped fits, the library default
+        for grouped ones; it gives far better calibrated probabilities under mean-field ADVI
+        than the fan-in Normal (measured numbers: the docstring of `pymc_bnn.sklearn`).
+        Otherwise a name from `pymc_bnn.priors.PRIORS` or an object, used as given; None is
+        `build_model`'s default Normal(0, 1/sqrt(fan_in)) (the estimators' default before).
     method : str, default `pymc_bnn.inference.DEFAULT_METHOD`
         The inference engine (a key of `pymc_bnn.ENGINES`).
     steps : int or None, default None
@@ -334,7 +370,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True,
-                 likelihood="gaussian", prior=None, method=DEFAULT_METHOD, steps=None,
+                 likelihood="gaussian", prior="auto", method=DEFAULT_METHOD, steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial"):
         super().__init__(
