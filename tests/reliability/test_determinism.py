@@ -6,6 +6,7 @@ import json
 import numpy as np
 
 from pymc_bnn import BayesianMLPClassifier, build_model, fit, load
+from pymc_bnn.priors import HorseshoePrior
 from reliability.helpers import run_cli
 
 
@@ -28,7 +29,8 @@ def test_estimator_gives_the_same_posterior_as_the_api(small_moons):
     est = BayesianMLPClassifier((5, 5), bias=False, standardize=False, likelihood="bernoulli",
                                 steps=300, draws=50, engine_options={"tol": 0},
                                 random_state=5).fit(X, y)
-    bnn = build_model(X, y, hidden=(5, 5), bias=False)
+    # the estimator's default prior="auto" is this prior for an ungrouped fit
+    bnn = build_model(X, y, hidden=(5, 5), bias=False, prior=HorseshoePrior(layers="all"))
     posterior = fit(bnn, draws=50, random_seed=5, steps=300, tol=0, progress=False)
     for name in ("w_0", "w_1", "w_2"):
         np.testing.assert_array_equal(est.posterior_.idata["posterior"][name].values,
