@@ -74,3 +74,25 @@ def test_ctrl_c_during_cli_fit_saves_a_usable_flagged_model(tmp_path, table):
     assert 0 < steps < 10_000_000 and len(model.posterior_.elbo) == steps
     proba = model.predict_proba(table[["height", "width", "depth"]])
     assert np.isfinite(proba).all() and proba.shape == (len(table), 2)
+
+
+def test_ctrl_c_during_nuts_keeps_the_chunks_drawn(small_moons, monkeypatch):
+    """NUTS samples in chunks of SAMPLE_CHUNK draws per chain; a press (here: already recorded
+    when the first chunk returns) stops there and keeps those draws, flagged."""
+    import contextlib
+
+    from pymc_bnn.inference import nuts, vi_loop
+
+    @contextlib.contextmanager
+    def pressed_at_once():
+        yield [True]
+
+    monkeypatch.setattr(vi_loop, "ctrl_c_deferred", pressed_at_once)
+    monkeypatch.setattr(nuts, "SAMPLE_CHUNK", 25)
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
+    with pytest.warns(UserWarning, match="NUTS was interrupted: kept 25 of 100 draws per chain"):
+        post = fit(bnn, "nuts", draws=200, chains=2, tune=50, init_steps=200, progress=False)
+    assert post.interrupted
+    assert post.idata["posterior"]["w_0"].shape[:2] == (2, 25)
+    assert post.idata["sample_stats"]["diverging"].shape == (2, 25)
+    assert np.isfinite(post.predict(small_moons.X_test)["mean"].values).all()

@@ -31,6 +31,8 @@ from pymc_bnn.inference.jax_model import (compile_model, constrained_draws, data
                                           to_idata)
 from pymc_bnn.inference.result import EngineResult
 
+# Draws per chain per compiled call: a progress update and a Ctrl-C point between calls.
+SAMPLE_CHUNK = 100
 # Warn when more than this fraction of post-tuning transitions diverged.
 DIVERGENCE_WARNING_RATE = 0.01
 RHAT_WARNING = 1.05
@@ -76,16 +78,17 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     per_chain = math.ceil(draws / chains)
     if chain_method == "auto":
         chain_method = "parallel" if jax.local_device_count() >= chains else "sequential"
-    mcmc = MCMC(kernel, num_warmup=tune, num_samples=per_chain, num_chains=chains,
-                chain_method=chain_method, progress_bar=progress)
+    n_chunks = math.ceil(per_chain / SAMPLE_CHUNK)
+    chunk = math.ceil(per_chain / n_chunks)  # equal chunks: one compiled shape
+    mcmc = MCMC(kernel, num_warmup=tune, num_samples=chunk, num_chains=chains,
+                chain_method=chain_method, progress_bar=False)
     prep_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    mcmc.run(jax.random.PRNGKey(random_seed), init_params=jnp.asarray(start),
-             extra_fields=("diverging", "num_steps", "accept_prob", "energy",
-                           "potential_energy", "adapt_state.step_size"))
-    z = np.asarray(mcmc.get_samples(group_by_chain=True))  # (chains, per_chain, D); waits
+    z, stats, interrupted = _sample_in_chunks(
+        mcmc, jax.random.PRNGKey(random_seed), jnp.asarray(start), n_chunks,
+        progress=progress, tune=tune, per_chain=per_chain)
+    z, stats = z[:, :per_chain], {k: v[:, :per_chain] for k, v in stats.items()}
     sample_s = time.perf_counter() - t0
-    stats = {k: np.asarray(v) for k, v in mcmc.get_extra_fields(group_by_chain=True).items()}
     t0 = time.perf_counter()
     outputs = constrained_draws(compiled, z.reshape(-1, z.shape[-1]), data)
     sample_stats = {
@@ -121,9 +124,12 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
         messages.append(
             f"NUTS gave few effective draws of the predictions (min bulk ESS {ess:.0f} < "
             f"{ESS_WARNING}); run more draws= and tune=, or raise target_accept")
+    if interrupted:
+        messages.append(f"NUTS was interrupted: kept {z.shape[1]} of {per_chain} draws per "
+                        "chain (posterior.interrupted is True)")
     return EngineResult(
-        idata=idata, method="nuts",
-        settings={"chains": chains, "tune": tune, "draws_per_chain": per_chain, "draws": draws,
+        idata=idata, method="nuts", interrupted=interrupted,
+        settings={"chains": chains, "tune": tune, "draws_per_chain": z.shape[1], "draws": draws,
                   "target_accept": target_accept, "max_tree_depth": max_tree_depth,
                   "init_steps": init_steps, "chain_method": chain_method,
                   "dense_mass": dense_mass,
@@ -134,6 +140,66 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
 
 
 CHAIN_METHODS = ("auto", "parallel", "sequential", "vectorized")
+_EXTRA_FIELDS = ("diverging", "num_steps", "accept_prob", "energy", "potential_energy",
+                 "adapt_state.step_size")
+
+
+def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: int,
+                      per_chain: int):
+    """Tune, then draw `n_chunks` chunks of `mcmc.num_samples` draws per chain, each one
+    compiled call continuing from the last state: between chunks the progress bar moves and
+    Ctrl-C stops, keeping the draws so far (a press while tuning stops after the first chunk).
+    Returns z (chains, draws, D), the sampler stats by name (chains, draws) and `interrupted`.
+    """
+    from pymc_bnn.inference.vi_loop import ctrl_c_deferred
+
+    draws, stats = [], []
+    with ctrl_c_deferred() as pressed, _progress_bar(progress, n_chunks, tune) as bar:
+        for i in range(n_chunks):
+            if i == 0:
+                mcmc.run(key, init_params=start, extra_fields=_EXTRA_FIELDS)
+            else:
+                mcmc.post_warmup_state = mcmc.last_state
+                mcmc.run(mcmc.post_warmup_state.rng_key, extra_fields=_EXTRA_FIELDS)
+            draws.append(np.asarray(mcmc.get_samples(group_by_chain=True)))
+            stats.append({k: np.asarray(v) for k, v in
+                          mcmc.get_extra_fields(group_by_chain=True).items()})
+            divergences = sum(int(s["diverging"].sum()) for s in stats)
+            bar(i + 1, min(per_chain, (i + 1) * mcmc.num_samples), divergences)
+            if pressed:
+                break
+        interrupted = bool(pressed) and len(draws) < n_chunks
+    z = np.concatenate(draws, axis=1)
+    return z, {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}, interrupted
+
+
+class _progress_bar:
+    """A rich bar over the sampling chunks, with draws per chain and divergences so far
+    (tuning is one compiled call: the bar waits on it). A no-op when off."""
+
+    def __init__(self, enabled: bool, total: int, tune: int):
+        self.enabled, self.total, self.tune = enabled, total, tune
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda *a: None
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("[bold]NUTS"), BarColumn(),
+                                 TextColumn("{task.fields[state]}"), TimeElapsedColumn())
+        self.progress.start()
+        self.task = self.progress.add_task(
+            "sample", total=self.total, state=f"tuning ({self.tune:,} steps per chain)…")
+
+        def update(done, draws, divergences):
+            self.progress.update(self.task, completed=done,
+                                 state=f"{draws:,} draws per chain, {divergences} divergent")
+        return update
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.progress.stop()
+        return False
 
 
 def _check(*, chains, tune, max_tree_depth, target_accept, init_steps, chain_method) -> None:
