@@ -58,9 +58,9 @@ def test_default_prior_beats_the_fan_in_normal_on_held_out_log_loss(wine_split):
     assert new["log_loss"] < reference_loss + 0.1, (new, reference_loss)
 
 
-def test_explicit_prior_is_used_as_given_and_groups_keep_the_library_default(rng):
-    """prior=None is the old default (build_model's); "auto" with groups is that too, since
-    pooling="none" takes only normal or laplace priors."""
+def test_explicit_prior_is_used_as_given_and_pooling_none_keeps_the_library_default(rng):
+    """prior=None is the old default (build_model's); "auto" with groups and pooling="none" is
+    that too (it takes only normal or laplace priors), with partial pooling the horseshoe."""
     X = rng.normal(size=(40, 2))
     y = (X[:, 0] > 0).astype(int)
     quick = dict(hidden_layer_sizes=(4,), steps=50, draws=10,
@@ -72,5 +72,7 @@ def test_explicit_prior_is_used_as_given_and_groups_keep_the_library_default(rng
         assert BayesianMLPClassifier(prior="laplace", **quick).fit(X, y).posterior_.prior.name \
             == "laplace"
         groups = np.repeat(["a", "b"], 20)
-        grouped = BayesianMLPClassifier(pooling="none", **quick).fit(X, y, groups=groups)
-    assert grouped.posterior_.prior == DEFAULT_PRIOR
+        unpooled = BayesianMLPClassifier(pooling="none", **quick).fit(X, y, groups=groups)
+        partial = BayesianMLPClassifier(pooling="partial", **quick).fit(X, y, groups=groups)
+    assert unpooled.posterior_.prior == DEFAULT_PRIOR
+    assert partial.posterior_.prior == HorseshoePrior(layers="all")
