@@ -72,6 +72,10 @@ def test_fit_predict_report_info_through_the_console_script(tables, kind_model, 
     assert f"<td>accuracy</td><td>{accuracy:.4g}</td>" in page  # same model, same predictions
     assert "data:image/png;base64," in page  # the ELBO trace
 
+    assert main(["info", str(model)]) == 0
+    shown = capsys.readouterr().out
+    assert ", ".join(map(str, estimator.classes_)) in shown and "__array__" not in shown
+    assert f"<td>classes</td><td>{', '.join(map(str, estimator.classes_))}</td>" in page
     assert main(["info", str(model), "--json"]) == 0  # in-process: one interpreter start less
     description = json.loads(capsys.readouterr().out)
     assert description["notes"]["target"] == "kind"

@@ -411,10 +411,12 @@ def _cmd_info(args, console) -> int:
     if args.json:
         print(json.dumps(description, indent=2))
         return EXIT_OK
+    from pymc_bnn.io import load
     from pymc_bnn.model_report import summary_rows
 
+    classes = getattr(load(args.model), "classes_", None)  # an array in the file, not the JSON
     table = Table(title=str(args.model), show_header=False)
-    for key, value in summary_rows(description):
+    for key, value in summary_rows(description, classes=classes):
         table.add_row(key, str(value))
     console.print(table)
     return EXIT_OK

@@ -33,8 +33,11 @@ def _shown(values, limit: int = 12) -> str:
     return ", ".join(values[:limit]) + (f", … ({len(values)} in all)" if len(values) > limit else "")
 
 
-def summary_rows(description: dict) -> list[tuple[str, str]]:
-    """(label, value) rows saying what a model file holds, from its JSON description."""
+def summary_rows(description: dict, classes=None) -> list[tuple[str, str]]:
+    """(label, value) rows saying what a model file holds, from its JSON description.
+
+    classes: the estimator's `classes_` (the description holds them only as a reference to
+    an array in the file)."""
     post = _untagged(description["posterior"])
     estimator = _untagged(description.get("estimator") or {})
     state = estimator.get("state", {})
@@ -53,8 +56,8 @@ def summary_rows(description: dict) -> list[tuple[str, str]]:
         ("seed", settings.get("random_seed", "")),
         ("features", _shown(features)),
     ]
-    if "classes_" in state:
-        rows.append(("classes", _shown(state["classes_"])))
+    if classes is not None:
+        rows.append(("classes", _shown(classes)))
     if notes.get("target"):
         rows.append(("target", f"{notes['target']} (fitted on {notes.get('n_rows', '?')} rows of "
                                f"{notes.get('data', '?')})"))
@@ -136,7 +139,8 @@ def model_report(model, description: dict, held_out=None) -> str:
     sections = [Section(
         "What was fitted",
         ["The model file's description: network, likelihood, prior and how it was fitted."],
-        tables=[Table([["", ""], *[[k, str(v)] for k, v in summary_rows(description)]])],
+        tables=[Table([["", ""], *[[k, str(v)] for k, v in summary_rows(
+            description, classes=getattr(model, "classes_", None))]])],
     )]
     fit_section = Section(
         "How the fit went",
