@@ -173,3 +173,46 @@ def test_direct_prediction_matches_sample_posterior_predictive(seed_bnn, small_m
     sampled = ppc["posterior_predictive"]["y"].values.reshape(-1, len(X_test)).mean(axis=0)
     mc_error = np.sqrt(np.clip(direct * (1 - direct), 1e-4, None) / 2000)
     assert np.all(np.abs(sampled - direct) < 4.5 * mc_error)
+
+
+@pytest.mark.parametrize("hidden, compiled_as", [((5, 5), "logistic"), ((16,), "tanh")])
+def test_compiled_log_density_of_a_tanh_network_is_pymc_own(small_moons, hidden, compiled_as):
+    """tanh over layers narrower than 8 is compiled as 2·sigmoid(2x) − 1 (faster in XLA on
+    CPU); either way the value is PyMC's own log-density, and the user's model keeps its tanh."""
+    import jax
+    import pytensor
+
+    from pymc_bnn.inference.jax_model import compile_model, data_arguments
+
+    model = build_model(small_moons.X_train, small_moons.y_train, hidden=hidden).model
+    compiled = compile_model(model)
+    data = data_arguments(compiled, model)
+    logp = model.compile_logp()
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        z = rng.normal(0, 2, size=compiled.size)
+        point = dict(zip(compiled.value_names, compiled.unravel(z)))
+        ours = float(compiled.prior_logp(z, data) + compiled.loglik(z, data))
+        assert ours == pytest.approx(float(logp(point)), rel=1e-12, abs=1e-9)
+    jaxpr = str(jax.make_jaxpr(lambda z: compiled.loglik(z, data))(np.zeros(compiled.size)))
+    assert ("tanh" in jaxpr) == (compiled_as == "tanh") and "logistic" in jaxpr
+    assert "Tanh" in pytensor.printing.debugprint(model.logp(), file="str")
+
+
+def test_restarts_on_separate_devices_run_as_on_one(seed_bnn, monkeypatch):
+    """The restart race is split over JAX's CPU devices when there are several; each restart
+    computes the same ELBOs as when all share one device."""
+    import jax
+
+    if jax.device_count() < 2:
+        pytest.skip("needs several JAX devices (pymc-bnn sets one per core, at least 4)")
+    settings = {"draws": 50, "random_seed": 2, "progress": False, "restarts": 2,
+                "steps": 500, "tol": 0, "screen_steps": 500}
+    spread = fit(seed_bnn, "advi", **settings)
+    all_devices = jax.devices
+    monkeypatch.setattr(jax, "devices", lambda *a: all_devices(*a)[:1])
+    together = fit(seed_bnn, "advi", **settings)
+    assert (spread.diagnostics["restart_devices"], together.diagnostics["restart_devices"]) == (2, 1)
+    np.testing.assert_allclose(spread.diagnostics["restart_elbos"],
+                               together.diagnostics["restart_elbos"], rtol=1e-9)
+    np.testing.assert_allclose(spread.elbo, together.elbo, rtol=1e-9)

@@ -26,6 +26,8 @@ _CACHE: dict[str, CompiledModel] = {}
 _DRAW_FUNCTIONS: dict[str, object] = {}
 # Draws are mapped to the constrained space this many at a time (bounded memory).
 _DRAW_CHUNK = 1000
+# tanh over layers narrower than this is compiled as 2·sigmoid(2x) − 1 (see _narrow_tanh_as_logistic)
+_NARROW = 8
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,10 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
 
     from pymc.sampling.jax import get_jaxified_graph
 
+    # (layer widths are part of the structure, so this comes after the cache lookup)
+    rows = [d[:batch_size] if (batch_size and b) else d for d, b in zip(data.values(), batched)]
+    graphs = _narrow_tanh_as_logistic(graphs, inputs, [start[v.name] for v in model.value_vars] + rows)
+
     # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
     all_fn = get_jaxified_graph(inputs=inputs, outputs=graphs)
     shapes = tuple(tuple(np.shape(start[v.name])) for v in model.value_vars)
@@ -149,6 +155,44 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     object.__setattr__(compiled, "constrained", lambda z, d: tuple(all_fn(*unravel(z), *d)[2:]))
     _CACHE[key] = compiled
     return compiled
+
+
+def _narrow_tanh_as_logistic(graphs: list, inputs: list, values: list) -> list:
+    """The graphs with each tanh(x) over fewer than `_NARROW` columns written 2·sigmoid(2x) − 1.
+
+    The same function to float64 rounding (absolute error < 1e-16), but XLA's float64 CPU code
+    for a whole ADVI step (forward and gradient) is much slower with tanh over narrow layers.
+    Measured in steps/s, tanh → logistic form, 700 rows: width 3 +46%, 5 +49% (the seed model),
+    6 +38%, 7 +24%; width 8 −29%, 10 −13%, 12 −6%, 24 and 32 −15%. So only layers narrower than
+    8 are rewritten; widths are read by evaluating the shape graph at `values` (the model's
+    start). The user's PyMC model keeps its tanh; only the JAX functions compiled here change.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.graph.rewriting.basic import in2out, node_rewriter
+    from pytensor.graph.rewriting.utils import rewrite_graph
+    from pytensor.graph.traversal import ancestors
+    from pytensor.scalar.basic import Tanh
+    from pytensor.tensor.elemwise import Elemwise
+
+    tanh_nodes = [v.owner for v in ancestors(graphs)
+                  if v.owner is not None and isinstance(v.owner.op, Elemwise)
+                  and isinstance(v.owner.op.scalar_op, Tanh) and v.ndim > 0]
+    if not tanh_nodes:
+        return graphs
+    widths = pytensor.function(inputs, [n.inputs[0].shape[-1] for n in tanh_nodes],
+                               mode="FAST_COMPILE", on_unused_input="ignore")(*values)
+    narrow = {n for n, width in zip(tanh_nodes, widths) if int(width) < _NARROW}
+    if not narrow:
+        return graphs
+
+    @node_rewriter([Elemwise])
+    def tanh_as_logistic(fgraph, node):
+        if node in narrow:
+            return [2.0 * pt.sigmoid(2.0 * node.inputs[0]) - 1.0]
+        return None
+
+    return list(rewrite_graph(graphs, include=(), custom_rewrite=in2out(tanh_as_logistic)))
 
 
 def _dim_length(length) -> int:

@@ -83,6 +83,7 @@ class Outcome:
     final_elbos: list = field(default_factory=list)
     compile_s: float = 0.0
     fit_s: float = 0.0
+    devices: int = 1  # devices the restarts were split over
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,27 @@ class Loop:
 
         return chunk
 
-    def _executable(self, state, data):
+    def _placed(self, state, data):
+        """State and data put where the chunk runs: the restarts split over separate devices
+        when there are several (pymc-bnn gives JAX one CPU device per core, see jax_setup),
+        else all on the first device; and the number of devices used."""
+        import jax
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+        devices = jax.devices()
+        n = max(k for k in range(1, min(len(devices), self.restarts) + 1)
+                if self.restarts % k == 0)
+        if n == 1:
+            return jax.device_put(state, devices[0]), jax.device_put(data, devices[0]), 1
+        mesh = Mesh(np.array(devices[:n]), ("restart",))
+        return (jax.device_put(state, NamedSharding(mesh, PartitionSpec("restart"))),
+                jax.device_put(data, NamedSharding(mesh, PartitionSpec())), n)
+
+    def _executable(self, state, data, n_devices):
         """The compiled chunk for these shapes (cached), and the seconds compiling took."""
         import jax
 
-        key = (self.compiled.key, self.family, self.restarts, self.n_obs_full,
+        key = (self.compiled.key, self.family, self.restarts, n_devices, self.n_obs_full,
                self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
                tuple((np.shape(d), np.asarray(d).dtype.str) for d in data))
         if key in _EXECUTABLES:
@@ -183,8 +200,8 @@ class Loop:
         import jax
 
         s = self.settings
-        data = tuple(jax.numpy.asarray(d) for d in data)
-        run_chunk, compile_s = self._executable(state, data)
+        state, data, n_devices = self._placed(state, tuple(np.asarray(d) for d in data))
+        run_chunk, compile_s = self._executable(state, data, n_devices)
         history: list[np.ndarray] = [] if history_before is None else [history_before]
         done, converged, interrupted, change = 0, False, False, float("nan")
         t0 = time.perf_counter()
@@ -222,7 +239,7 @@ class Loop:
         return Outcome(state=state, history=elbos, steps_run=done, converged=bool(converged),
                        interrupted=interrupted, relative_change=float(change),
                        best_restart=best, final_elbos=[float(x) for x in tail],
-                       compile_s=compile_s, fit_s=fit_s)
+                       compile_s=compile_s, fit_s=fit_s, devices=n_devices)
 
     def draw(self, params, data, draws: int, key):
         """`draws` samples of q mapped to the model's variables: (list of (draws, ...) arrays,
