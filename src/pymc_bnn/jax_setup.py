@@ -1,7 +1,7 @@
 """How pymc-bnn sets JAX up: one CPU device per core, and a compilation cache on disk.
 
-Devices. JAX's CPU backend is one device by default, so NUTS chains either share one core in
-lockstep (vectorised) or run one after another. XLA reads its flags once, when JAX first
+Devices. JAX's CPU backend is one device by default, so NUTS chains (and ADVI's restarts)
+either share one core in lockstep (vectorised) or run one after another. XLA reads its flags once, when JAX first
 computes something, so pymc-bnn sets `--xla_force_host_platform_device_count` when it is
 imported, before that happens (as `numpyro.set_host_device_count` does). Other JAX code is
 unaffected: its work still goes to the first device. PYMC_BNN_CPU_DEVICES chooses the count
