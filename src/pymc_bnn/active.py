@@ -17,6 +17,7 @@ import numpy as np
 
 from pymc_bnn.acquisition import acquisition_name, score_pool, select_batch
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.progress import progress_bar
 from pymc_bnn.validation import check_features
 
 # labelling callback: (pool indices (b,), their rows (b, n_features)) -> labels (b,)
@@ -203,11 +204,11 @@ def run_active_learning(
     labels: list = []
     posterior = None
     interrupted = False
-    bar = _Progress(progress, total=budget, description=f"active learning ({name})")
+    title = f"active learning ({name})"
     try:
-        with bar:
+        with progress_bar(progress, title, budget, "labels", transient=True) as bar:
             labels = _ask(label, labelled, X_pool, [])
-            bar.advance_to(len(labelled))
+            bar(completed=len(labelled))
             while True:
                 timings = {}
                 start = time.perf_counter()
@@ -218,7 +219,8 @@ def run_active_learning(
                 accuracy = None if X_test is None else held_out_accuracy(posterior, X_test, y_test)
                 timings["evaluate_s"] = time.perf_counter() - start
                 rounds.append(ActiveRound(len(rounds), len(labelled), accuracy, (), timings))
-                bar.show(len(labelled), accuracy)
+                if accuracy is not None:
+                    bar(title=f"{title}: accuracy {accuracy:.3f} at {len(labelled)} labels")
                 n_wanted = min(batch_size, budget - len(labelled), n_pool - len(labelled))
                 if n_wanted <= 0 or getattr(posterior, "interrupted", False):
                     interrupted = bool(getattr(posterior, "interrupted", False))
@@ -238,7 +240,7 @@ def run_active_learning(
                 timings["label_s"] = time.perf_counter() - start
                 labelled, labels = labelled + chosen, new_labels
                 rounds[-1] = replace(rounds[-1], chosen=tuple(chosen), timings=timings)
-                bar.advance_to(len(labelled))
+                bar(completed=len(labelled))
                 if on_round is not None:
                     on_round(rounds[-1])
     except KeyboardInterrupt:
@@ -299,38 +301,3 @@ def _ask(label: LabelFunction, indices: list[int], X_pool, labels: list) -> list
         )
     return list(labels) + answer.tolist()
 
-
-class _Progress:
-    """A rich progress bar over labels used, or nothing when `enabled` is False."""
-
-    def __init__(self, enabled: bool, *, total: int, description: str):
-        self.enabled = enabled
-        self.total = total
-        self.description = description
-        self._bar = None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-            from rich.progress import TimeElapsedColumn
-
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TextColumn("labels"), TimeElapsedColumn(),
-                                 transient=True)
-            self._bar.__enter__()
-            self._task = self._bar.add_task(self.description, total=self.total)
-        return self
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-        return False
-
-    def advance_to(self, n_labelled: int) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, completed=n_labelled)
-
-    def show(self, n_labelled: int, accuracy: float | None) -> None:
-        if self._bar is not None and accuracy is not None:
-            self._bar.update(self._task, description=f"{self.description}: accuracy "
-                                                     f"{accuracy:.3f} at {n_labelled} labels")

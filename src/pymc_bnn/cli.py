@@ -136,18 +136,15 @@ def _cmd_active(args, console: Console) -> int:
     if args.quiet:
         metrics = run_active_demo(args.out, settings)
     else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        from rich.progress import TimeElapsedColumn
+        from pymc_bnn.progress import progress_bar
 
         per_run = 1 + -(-(args.budget - args.initial) // args.batch)
         total = per_run * args.repeats * len(settings.strategies)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("fits"), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
-            task = bar.add_task("active learning", total=total)
+        with progress_bar(True, "active learning", total, "fits", console=console,
+                          transient=True) as bar:
 
             def on_round(strategy, repeat, record):
-                bar.update(task, advance=1, description=(
+                bar(advance=1, title=(
                     f"repeat {repeat + 1}/{args.repeats} · {strategy:<8} · "
                     f"{record.n_labelled:>4} labels · accuracy {record.accuracy:.3f}"))
 

@@ -152,9 +152,12 @@ def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: 
     Returns z (chains, draws, D), the sampler stats by name (chains, draws) and `interrupted`.
     """
     from pymc_bnn.inference.vi_loop import ctrl_c_deferred
+    from pymc_bnn.progress import progress_bar
 
     draws, stats = [], []
-    with ctrl_c_deferred() as pressed, _progress_bar(progress, n_chunks, tune) as bar:
+    with (ctrl_c_deferred() as pressed,
+          progress_bar(progress, "[bold]NUTS", per_chain,
+                       f"draws per chain  tuning ({tune:,} steps per chain)…") as bar):
         for i in range(n_chunks):
             if i == 0:
                 mcmc.run(key, init_params=start, extra_fields=_EXTRA_FIELDS)
@@ -165,41 +168,13 @@ def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: 
             stats.append({k: np.asarray(v) for k, v in
                           mcmc.get_extra_fields(group_by_chain=True).items()})
             divergences = sum(int(s["diverging"].sum()) for s in stats)
-            bar(i + 1, min(per_chain, (i + 1) * mcmc.num_samples), divergences)
+            bar(completed=min(per_chain, (i + 1) * mcmc.num_samples),
+                status=f"draws per chain  {divergences} divergent")
             if pressed:
                 break
         interrupted = bool(pressed) and len(draws) < n_chunks
     z = np.concatenate(draws, axis=1)
     return z, {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}, interrupted
-
-
-class _progress_bar:
-    """A rich bar over the sampling chunks, with draws per chain and divergences so far
-    (tuning is one compiled call: the bar waits on it). A no-op when off."""
-
-    def __init__(self, enabled: bool, total: int, tune: int):
-        self.enabled, self.total, self.tune = enabled, total, tune
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda *a: None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(TextColumn("[bold]NUTS"), BarColumn(),
-                                 TextColumn("{task.fields[state]}"), TimeElapsedColumn())
-        self.progress.start()
-        self.task = self.progress.add_task(
-            "sample", total=self.total, state=f"tuning ({self.tune:,} steps per chain)…")
-
-        def update(done, draws, divergences):
-            self.progress.update(self.task, completed=done,
-                                 state=f"{draws:,} draws per chain, {divergences} divergent")
-        return update
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.progress.stop()
-        return False
 
 
 def _check(*, chains, tune, max_tree_depth, target_accept, init_steps, chain_method) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pymc_bnn.inference.jax_model import constrained_draws
+from pymc_bnn.progress import progress_bar
 
 _EXECUTABLES: dict[tuple, object] = {}
 _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
@@ -206,7 +207,9 @@ class Loop:
         done, converged, interrupted, change = 0, False, False, float("nan")
         t0 = time.perf_counter()
         # Ctrl-C is acted on between chunks, and anywhere else in here only marks the result
-        with ctrl_c_deferred() as pressed, _progress_bar(progress, s.steps, self.family) as bar:
+        title = "[bold]ADVI" if self.family == "meanfield" else "[bold]full-rank ADVI"
+        with (ctrl_c_deferred() as pressed,
+              progress_bar(progress, title, s.steps, "steps  ELBO …") as bar):
             try:
                 while done < s.steps and not converged:
                     n_active = min(s.chunk_steps, s.steps - done)
@@ -223,14 +226,15 @@ class Loop:
                     change = _relative_change(elbos, s.window)
                     converged = s.tol > 0 and change < s.tol
                     best_elbo = float(np.nanmax(_tail_mean(elbos, s.window)))
-                    bar(done, best_elbo, done / (time.perf_counter() - t0))
+                    speed = done / (time.perf_counter() - t0)
+                    bar(completed=done, status=f"steps  ELBO {best_elbo:,.1f}  {speed:,.0f} steps/s")
                     if callback is not None:
                         callback({"step": done, "elbo": best_elbo, "relative_change": change})
             except KeyboardInterrupt:
                 if done == 0:
                     raise  # nothing learned yet: nothing to keep
                 interrupted = True
-            bar(done, None, None)
+            bar(completed=done, total=max(done, 1))  # finished or stopped: shown complete
             interrupted = interrupted or bool(pressed)
         fit_s = time.perf_counter() - t0
         elbos = np.concatenate(history) if history else np.empty((0, self.restarts))
@@ -298,36 +302,3 @@ def _relative_change(elbos: np.ndarray, window: int) -> float:
         return float("nan")
     best = int(np.argmax(np.where(finite, last, -np.inf)))
     return float(abs(last[best] - before[best]) / max(abs(before[best]), 1e-12))
-
-
-class _progress_bar:
-    """A rich progress bar with the ELBO and speed, updated between chunks (no-op when off)."""
-
-    def __init__(self, enabled: bool, total: int, family: str):
-        self.enabled, self.total, self.family = enabled, total, family
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda *a: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
-
-        self.progress = Progress(
-            TextColumn(f"[bold]{'ADVI' if self.family == 'meanfield' else 'full-rank ADVI'}"),
-            BarColumn(), MofNCompleteColumn(), TextColumn("ELBO {task.fields[elbo]}"),
-            TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), transient=False)
-        self.progress.start()
-        self.task = self.progress.add_task("fit", total=self.total, elbo="…", speed="")
-
-        def update(done, elbo, speed):
-            if elbo is None:  # finished (converged or stopped): show the bar as complete
-                self.progress.update(self.task, total=max(done, 1), completed=done)
-                return
-            self.progress.update(self.task, completed=done, elbo=f"{elbo:,.1f}",
-                                 speed=f"{speed:,.0f} steps/s")
-        return update
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.progress.stop()
-        return False

@@ -1,0 +1,34 @@
+"""The one rich progress bar that long work shows: title, bar, done/total, a status, time.
+
+ADVI (steps), NUTS (draws per chain), active learning (labels) and the CLI's demos (fits) all
+draw it through `progress_bar`, so they look alike and a disabled bar costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool, title: str, total: int, status: str = "", *, console=None,
+                 transient: bool = False) -> Iterator[Callable[..., None]]:
+    """Yields `update(completed=, advance=, total=, title=, status=)` (each optional; None
+    leaves it as it is); `status` is free text after the count. Disabled: update does nothing
+    and rich is not imported."""
+    if not enabled:
+        yield lambda **changes: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[status]}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=transient) as progress:
+        task = progress.add_task(title, total=total, status=status)
+
+        def update(*, completed=None, advance=None, total=None, title=None, status=None):
+            changes = {"completed": completed, "advance": advance, "total": total,
+                       "description": title, "status": status}
+            progress.update(task, **{k: v for k, v in changes.items() if v is not None})
+
+        yield update
