@@ -25,6 +25,8 @@ _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
 # with a constant learning rate Adam's iterates jitter by about the learning rate around the
 # optimum, which on a closed-form test is a quarter of a posterior sd; the average is not.
 _AVERAGE_DECAY = 0.998
+# Restarts spread over devices copy the data to each; above this many extra bytes they share one.
+_MAX_EXTRA_DATA_BYTES = 256 * 2**20
 
 
 def _family_functions(family: str, size: int):
@@ -172,6 +174,8 @@ class Loop:
         devices = jax.devices()
         n = max(k for k in range(1, min(len(devices), self.restarts) + 1)
                 if self.restarts % k == 0)
+        if n > 1 and sum(np.asarray(d).nbytes for d in data) * (n - 1) > _MAX_EXTRA_DATA_BYTES:
+            n = 1  # each device holds its own copy of the data: not for large data sets
         if n == 1:
             return jax.device_put(state, devices[0]), jax.device_put(data, devices[0]), 1
         mesh = Mesh(np.array(devices[:n]), ("restart",))
