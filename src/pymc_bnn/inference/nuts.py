@@ -157,7 +157,7 @@ def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: 
     draws, stats = [], []
     with (ctrl_c_deferred() as pressed,
           progress_bar(progress, "[bold]NUTS", per_chain,
-                       f"draws per chain  tuning ({tune:,} steps per chain)…") as bar):
+                       f"draws per chain · tuning ({tune:,} steps per chain)…") as bar):
         for i in range(n_chunks):
             if i == 0:
                 mcmc.run(key, init_params=start, extra_fields=_EXTRA_FIELDS)
@@ -169,7 +169,7 @@ def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: 
                           mcmc.get_extra_fields(group_by_chain=True).items()})
             divergences = sum(int(s["diverging"].sum()) for s in stats)
             bar(completed=min(per_chain, (i + 1) * mcmc.num_samples),
-                status=f"draws per chain  {divergences} divergent")
+                status=f"draws per chain · {divergences} divergent")
             if pressed:
                 break
         interrupted = bool(pressed) and len(draws) < n_chunks

@@ -199,7 +199,8 @@ def _optimise(loop, state, data, *, progress, callback):
         outcome = loop.optimise(state, data, progress=progress, callback=callback)
         return outcome, outcome.best_restart
     screen = dataclasses.replace(loop, settings=dataclasses.replace(s, steps=s.screen_steps, tol=0))
-    first = screen.optimise(state, data, progress=progress, callback=callback)
+    first = screen.optimise(state, data, progress=progress, callback=callback,
+                            phase=f"{loop.restarts} restarts")
     best = first.best_restart
 
     def shifted(info):
@@ -215,7 +216,8 @@ def _optimise(loop, state, data, *, progress, callback):
         kept = jax.tree_util.tree_map(lambda a: a[best:best + 1], first.state)
         second = rest.optimise(kept, data, progress=progress,
                                callback=shifted if callback is not None else None,
-                               history_before=first.history[:, best:best + 1])
+                               history_before=first.history[:, best:best + 1],
+                               phase=f"restart {best + 1}")
     except KeyboardInterrupt:
         return dataclasses.replace(first, interrupted=True), best
     return dataclasses.replace(

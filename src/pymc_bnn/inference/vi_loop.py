@@ -198,10 +198,10 @@ class Loop:
         return _EXECUTABLES[key], time.perf_counter() - t0
 
     def optimise(self, state, data, *, progress: bool, callback=None,
-                 history_before: np.ndarray | None = None) -> Outcome:
+                 history_before: np.ndarray | None = None, phase: str = "") -> Outcome:
         """Run chunks until `steps`, convergence or Ctrl-C. history_before: ELBOs (steps,
         restarts) of an earlier phase of the same run, judged with this one for convergence and
-        returned in front of it."""
+        returned in front of it. phase: what this part of the fit is, shown on the progress bar."""
         import jax
 
         s = self.settings
@@ -211,7 +211,8 @@ class Loop:
         done, converged, interrupted, change = 0, False, False, float("nan")
         t0 = time.perf_counter()
         # Ctrl-C is acted on between chunks, and anywhere else in here only marks the result
-        title = "[bold]ADVI" if self.family == "meanfield" else "[bold]full-rank ADVI"
+        title = ("[bold]ADVI" if self.family == "meanfield" else "[bold]full-rank ADVI") + (
+            f"[/] · {phase}" if phase else "")
         with (ctrl_c_deferred() as pressed,
               progress_bar(progress, title, s.steps, "steps  ELBO …") as bar):
             try:
@@ -231,7 +232,7 @@ class Loop:
                     converged = s.tol > 0 and change < s.tol
                     best_elbo = float(np.nanmax(_tail_mean(elbos, s.window)))
                     speed = done / (time.perf_counter() - t0)
-                    bar(completed=done, status=f"steps  ELBO {best_elbo:,.1f}  {speed:,.0f} steps/s")
+                    bar(completed=done, status=f"steps · ELBO {best_elbo:,.1f} · {speed:,.0f}/s")
                     if callback is not None:
                         callback({"step": done, "elbo": best_elbo, "relative_change": change})
             except KeyboardInterrupt:
