@@ -21,7 +21,7 @@ def progress_bar(enabled: bool, title: str, total: int, status: str = "", *, con
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+    columns = (TextColumn("{task.description}"), BarColumn(bar_width=16), MofNCompleteColumn(),
                TextColumn("{task.fields[status]}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=transient) as progress:
         task = progress.add_task(title, total=total, status=status)

@@ -214,7 +214,7 @@ class Loop:
         title = ("[bold]ADVI" if self.family == "meanfield" else "[bold]full-rank ADVI") + (
             f"[/] · {phase}" if phase else "")
         with (ctrl_c_deferred() as pressed,
-              progress_bar(progress, title, s.steps, "steps  ELBO …") as bar):
+              progress_bar(progress, title, s.steps, "ELBO …") as bar):
             try:
                 while done < s.steps and not converged:
                     n_active = min(s.chunk_steps, s.steps - done)
@@ -232,7 +232,7 @@ class Loop:
                     converged = s.tol > 0 and change < s.tol
                     best_elbo = float(np.nanmax(_tail_mean(elbos, s.window)))
                     speed = done / (time.perf_counter() - t0)
-                    bar(completed=done, status=f"steps · ELBO {best_elbo:,.1f} · {speed:,.0f}/s")
+                    bar(completed=done, status=f"ELBO {best_elbo:,.1f} · {speed:,.0f} steps/s")
                     if callback is not None:
                         callback({"step": done, "elbo": best_elbo, "relative_change": change})
             except KeyboardInterrupt:
