@@ -188,7 +188,7 @@ class Loop:
 
         key = (self.compiled.key, self.family, self.restarts, n_devices, self.n_obs_full,
                self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
-               tuple((np.shape(d), np.asarray(d).dtype.str) for d in data))
+               tuple((np.shape(d), np.dtype(d.dtype).str) for d in data))
         if key in _EXECUTABLES:
             return _EXECUTABLES[key], 0.0
         t0 = time.perf_counter()
