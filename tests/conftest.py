@@ -42,11 +42,13 @@ def _random_posterior(spec, likelihood, n_draws, rng, preprocessing=None, params
     import arviz as az
 
     from pymc_bnn import Posterior, get_likelihood
-    from pymc_bnn.network import bias_name, weight_name
+    from pymc_bnn.network import SKIP_WEIGHT, bias_name, weight_name
     from pymc_bnn.priors import DEFAULT_PRIOR
 
     draws = {weight_name(i): rng.normal(size=(1, n_draws, *shape))
              for i, shape in enumerate(spec.weight_shapes())}
+    if spec.skip:
+        draws[SKIP_WEIGHT] = rng.normal(size=(1, n_draws, *spec.skip_shape))
     if spec.bias:
         draws.update({bias_name(i): rng.normal(size=(1, n_draws, shape[1]))
                       for i, shape in enumerate(spec.weight_shapes())})

@@ -83,9 +83,10 @@ def test_fit_predict_report_info_through_the_console_script(tables, kind_model, 
 
 
 def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
+    """(with --skip: a linear path beside the hidden layers)"""
     model = tables / "price.bnn.nc"
     assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(model),
-                 "--exclude", "kind", "--quiet", *FAST]) == 0
+                 "--exclude", "kind", "--skip", "--quiet", *FAST]) == 0
     assert main(["predict", str(model), str(tables / "new.csv"), "--out",
                  str(tables / "price.csv"), "--quiet"]) == 0
     pred = pd.read_csv(tables / "price.csv")
@@ -95,7 +96,7 @@ def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
     # the same seed gives the same model file contents, hence the same predictions
     again = tables / "again.bnn.nc"
     assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(again),
-                 "--exclude", "kind", "--quiet", *FAST]) == 0
+                 "--exclude", "kind", "--skip", "--quiet", *FAST]) == 0
     assert main(["predict", str(again), str(tables / "new.csv"), "--out",
                  str(tables / "again.csv"), "--quiet"]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(tables / "again.csv"), pred)
@@ -108,7 +109,8 @@ def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
     assert f"<td>RMSE</td><td>{rmse:.4g}</td>" in page
     assert f"<td>share inside the 90% interval</td><td>{inside:.4g}</td>" in page
     assert main(["info", str(model)]) == 0
-    assert "gaussian" in capsys.readouterr().out
+    info = capsys.readouterr().out
+    assert "gaussian" in info and "linear skip path" in info  # --skip reached the network
 
 
 def test_grouped_fit_and_predict(tables, capsys):

@@ -53,18 +53,20 @@ def test_chunked_prediction_equals_unchunked(quick_posterior, rng, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("hidden", "bias", "likelihood", "n_outputs"),
-    [((5, 5), False, "bernoulli", 1),        # small: the unrolled draws-last path
-     ((24, 16), True, "bernoulli", 1),       # wide: the batched-matmul path
-     ((4,), True, "categorical", 3),
-     ((6, 3), True, "gaussian", 1)],
+    ("hidden", "bias", "likelihood", "n_outputs", "skip"),
+    [((5, 5), False, "bernoulli", 1, False),        # small: the unrolled draws-last path
+     ((24, 16), True, "bernoulli", 1, False),       # wide: the batched-matmul path
+     ((4,), True, "categorical", 3, False),
+     ((6, 3), True, "gaussian", 1, False),
+     ((5,), True, "categorical", 3, True),          # skip path, draws-last
+     ((24, 16), True, "bernoulli", 1, True)],       # skip path, batched matmuls
 )
-def test_fused_predict_matches_float64_draws(hidden, bias, likelihood, n_outputs, rng,
+def test_fused_predict_matches_float64_draws(hidden, bias, likelihood, n_outputs, skip, rng,
                                             random_posterior):
     from pymc_bnn import NetworkSpec
 
     spec = NetworkSpec(n_inputs=3, hidden=hidden, n_outputs=n_outputs, activation="tanh",
-                       bias=bias)
+                       bias=bias, skip=skip)
     extra = {"sigma": np.abs(rng.normal(size=(1, 40)))} if likelihood == "gaussian" else None
     pre = {"y_mean": 10.0, "y_scale": 3.0} if likelihood == "gaussian" else {}
     posterior = random_posterior(spec, likelihood, 40, rng, preprocessing=pre, params=extra)

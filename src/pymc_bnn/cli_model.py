@@ -55,6 +55,9 @@ def add_model_commands(sub) -> None:
                      help="hidden layer widths, comma-separated (default: 32,32)")
     fit.add_argument("--activation", default="tanh", choices=ACTIVATIONS,
                      help="hidden-layer activation (default: tanh)")
+    fit.add_argument("--skip", action="store_true",
+                     help="add a linear path from the inputs straight to the outputs, so the "
+                          "hidden layers model what a linear model misses (not with --groups)")
     fit.add_argument("--prior", default="auto",
                      choices=["auto", *sorted(set(PRIORS) - {"informed"})],
                      help="weight prior; auto: a horseshoe on every layer, as the estimators' "
@@ -177,7 +180,8 @@ def _cmd_fit(args, console) -> int:
     check_features(X, name=str(args.data))
     estimator_class, likelihood = choose_estimator(y, args.likelihood)
     model = estimator_class(
-        hidden_layer_sizes=args.hidden, activation=args.activation, likelihood=likelihood,
+        hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
+        likelihood=likelihood,
         prior=args.prior, method=args.method, steps=args.steps, draws=args.draws,
         random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
     )

@@ -2,7 +2,8 @@
 
 The result is an ordinary `pm.Model` (`BNNModel.model`) that users can inspect and extend:
 inputs are `pm.Data("X", dims=("obs", "feature"))`, the target `pm.Data("y_data", dims="obs")`,
-weights `w_0 … w_L` with dims such as ("feature", "hidden_0"), biases `b_0 … b_L`, the pre-link
+weights `w_0 … w_L` with dims such as ("feature", "hidden_0") (and `w_skip`, dims ("feature",
+"output"), with a skip path), biases `b_0 … b_L`, the pre-link
 output the Deterministic-free tensor `BNNModel.output`, and the observed variable `y`.
 """
 
@@ -15,7 +16,8 @@ import numpy as np
 
 from pymc_bnn import groups as grouping
 from pymc_bnn.likelihoods import Likelihood, get_likelihood
-from pymc_bnn.network import NetworkSpec, bias_name, forward, weight_name
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.network import SKIP_DIMS, SKIP_WEIGHT, NetworkSpec, bias_name, forward, weight_name
 from pymc_bnn.priors import Prior, get_prior
 from pymc_bnn.validation import check_features, check_target
 
@@ -37,7 +39,7 @@ class BNNModel:
 
     @property
     def weight_names(self) -> list[str]:
-        return [weight_name(i) for i in range(self.spec.n_layers)]
+        return self.spec.weight_names
 
     @property
     def bias_names(self) -> list[str]:
@@ -58,12 +60,14 @@ def build_model(
     groups=None,
     pooling: str | None = None,
     group_spread: float = 1.0,
+    skip: bool = False,
 ) -> BNNModel:
     """Turn data (X: (n_obs, n_features), y: (n_obs,)) and a network into a `BNNModel`.
 
-    Pass a `NetworkSpec`, or `hidden`/`activation`/`bias` to make one (any depth and widths;
-    activations tanh, relu, gelu, softplus, sigmoid, identity); its `n_inputs` and `n_outputs`
-    must match the data and likelihood. The defaults are the seed's architecture (two tanh
+    Pass a `NetworkSpec`, or `hidden`/`activation`/`bias`/`skip` to make one (any depth and
+    widths; activations tanh, relu, gelu, softplus, sigmoid, identity; `skip=True` adds a linear
+    path from inputs to outputs, see `NetworkSpec`); its `n_inputs` and `n_outputs` must match
+    the data and likelihood. The defaults are the seed's architecture (two tanh
     layers of 5 units, no biases, Bernoulli likelihood) with the library's default prior
     Normal(0, 1/sqrt(fan_in)), which keeps wide layers from saturating a priori; pass
     `prior=pymc_bnn.priors.SEED_PRIOR` for the seed's unscaled Normal(0, 1).
@@ -96,15 +100,18 @@ def build_model(
     if spec is None:
         spec = NetworkSpec(
             n_inputs=X.shape[1], hidden=hidden, n_outputs=n_outputs,
-            activation=activation, bias=bias,
+            activation=activation, bias=bias, skip=skip,
         )
     elif spec.n_inputs != X.shape[1] or spec.n_outputs != n_outputs:
-        from pymc_bnn.errors import InvalidSettingError
-
         raise InvalidSettingError(
             f"the spec expects {spec.n_inputs} inputs and {spec.n_outputs} outputs, but the data "
             f"has {X.shape[1]} features and the {likelihood.name} likelihood needs {n_outputs} "
             "outputs; build the spec from the data or leave spec=None"
+        )
+    if spec.skip and pooling is not None:
+        raise InvalidSettingError(
+            "a skip path (skip=True) is not available for grouped networks yet; fit the groups "
+            "without skip, or drop groups to keep the skip path"
         )
     check_spec = getattr(prior, "check_spec", None)
     if check_spec is not None:
@@ -145,7 +152,11 @@ def build_model(
 
 
 def _add_network_parameters(spec: NetworkSpec, prior: Prior) -> tuple[list, list | None]:
-    """Weights (fan_in, fan_out) and, with biases, bias vectors of every layer, from the prior."""
+    """Weights (fan_in, fan_out) and, with biases, bias vectors of every layer, from the prior.
+
+    The skip path's weights come last; the prior is asked for them as layer 0, since their rows
+    are the input features too (ARD shares its feature relevances between the two, a horseshoe
+    gives each its own local scales)."""
     weights, biases = [], []
     for layer, shape in enumerate(spec.weight_shapes()):
         dims = spec.layer_dims(layer)
@@ -154,4 +165,6 @@ def _add_network_parameters(spec: NetworkSpec, prior: Prior) -> tuple[list, list
             biases.append(
                 prior.bias(bias_name(layer), shape=(shape[1],), dims=(dims[1],), layer=layer)
             )
+    if spec.skip:
+        weights.append(prior.weight(SKIP_WEIGHT, shape=spec.skip_shape, dims=SKIP_DIMS, layer=0))
     return weights, (biases if spec.bias else None)

@@ -48,7 +48,8 @@ def summary_rows(description: dict, classes=None) -> list[tuple[str, str]]:
     features = state.get("feature_names_in_") or post.get("feature_names", [])
     rows = [
         ("holds", estimator.get("class", "Posterior")),
-        ("network", f"{arrow} ({spec['activation']}, {'with' if spec['bias'] else 'no'} biases)"),
+        ("network", f"{arrow} ({spec['activation']}, {'with' if spec['bias'] else 'no'} biases"
+                    f"{', linear skip path' if spec.get('skip') else ''})"),
         ("likelihood", _options(post["likelihood"])),
         ("prior", _options(post["prior"])),
         ("inference", f"{post.get('method', '')}: "

@@ -105,6 +105,13 @@ class NetworkSpec:
 
     The seed analysis is `NetworkSpec(n_inputs=2, hidden=(5, 5), n_outputs=1)`: tanh, no biases.
     The output layer is linear; the likelihood applies the link (sigmoid, softmax, ...).
+
+    `skip=True` adds a linear path from the inputs straight to the outputs (R's nnet
+    `skip=TRUE`, the "wide" half of wide-and-deep): output = network(X) + X @ w_skip, with
+    w_skip (n_inputs, n_outputs). The hidden layers then model only what a linear model misses.
+    On tabular data much of the signal is often linear, and a small network under mean-field VI
+    keeps few hidden units, so it fits that part poorly; measured on scikit-learn's bundled
+    data in `tests/test_bundled_data.py`.
     """
 
     n_inputs: int
@@ -112,6 +119,7 @@ class NetworkSpec:
     n_outputs: int = 1
     activation: str = "tanh"
     bias: bool = False
+    skip: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", _widths(self.hidden))
@@ -145,8 +153,19 @@ class NetworkSpec:
         return names[layer], names[layer + 1]
 
     def weight_shapes(self) -> list[tuple[int, int]]:
+        """(fan_in, fan_out) of each layer's weight matrix (not the skip path's)."""
         w = self.widths
         return [(w[i], w[i + 1]) for i in range(self.n_layers)]
+
+    @property
+    def skip_shape(self) -> tuple[int, int]:
+        """Shape of the skip path's weights `w_skip`: (n_inputs, n_outputs)."""
+        return int(self.n_inputs), int(self.n_outputs)
+
+    @property
+    def weight_names(self) -> list[str]:
+        """Names of every weight matrix in `forward`'s order: w_0 … w_L, then w_skip."""
+        return [weight_name(i) for i in range(self.n_layers)] + ([SKIP_WEIGHT] if self.skip else [])
 
     def to_dict(self) -> dict:
         return {
@@ -155,6 +174,7 @@ class NetworkSpec:
             "n_outputs": int(self.n_outputs),
             "activation": self.activation,
             "bias": bool(self.bias),
+            "skip": bool(self.skip),
         }
 
     @classmethod
@@ -165,7 +185,12 @@ class NetworkSpec:
             n_outputs=int(data["n_outputs"]),
             activation=str(data["activation"]),
             bias=bool(data["bias"]),
+            skip=bool(data.get("skip", False)),
         )
+
+
+SKIP_WEIGHT = "w_skip"  # the skip path's weights (n_inputs, n_outputs), dims ("feature", "output")
+SKIP_DIMS = ("feature", "output")
 
 
 def weight_name(layer: int) -> str:
@@ -186,9 +211,12 @@ def forward(
     """Pre-link network output.
 
     X: (n_obs, n_inputs). weights[i]: (..., fan_in, fan_out), biases[i]: (..., fan_out), where
-    `...` are optional batch dims (e.g. posterior draws). Returns (..., n_obs, n_outputs).
+    `...` are optional batch dims (e.g. posterior draws); with `spec.skip` the last entry of
+    `weights` is w_skip (..., n_inputs, n_outputs) (`spec.weight_names` gives the order).
+    Returns (..., n_obs, n_outputs).
     """
     act = activation_function(spec.activation, backend)
+    weights, skip = _split_skip(spec, weights)
     h = X
     last = spec.n_layers - 1
     for i, W in enumerate(weights):
@@ -198,7 +226,20 @@ def forward(
             h = h + (b if b.ndim == 1 else b[..., None, :])
         if i < last:
             h = act(h)
+    if skip is not None:
+        h = h + X @ skip
     return h
+
+
+def _split_skip(spec: NetworkSpec, weights: Sequence) -> tuple[list, object]:
+    """(layer weights, w_skip or None) from a weights list in `spec.weight_names` order."""
+    weights = list(weights)
+    if len(weights) != len(spec.weight_names):
+        raise InvalidSettingError(
+            f"the network needs {len(spec.weight_names)} weight arrays "
+            f"({', '.join(spec.weight_names)}), got {len(weights)}"
+        )
+    return (weights[:-1], weights[-1]) if spec.skip else (weights, None)
 
 
 # Networks whose every layer has at most this many weights (fan_in × fan_out) are evaluated
@@ -208,7 +249,8 @@ _UNROLL_MAX_WEIGHTS = 128
 
 def uses_draws_last(spec: NetworkSpec) -> bool:
     """Whether `spec` is small enough for `forward_draws_last` (e.g. the seed's 2→5→5→1)."""
-    return max(w * v for w, v in spec.weight_shapes()) <= _UNROLL_MAX_WEIGHTS
+    shapes = [*spec.weight_shapes(), *([spec.skip_shape] if spec.skip else [])]
+    return max(w * v for w, v in shapes) <= _UNROLL_MAX_WEIGHTS
 
 
 def forward_over_draws(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None):
@@ -224,8 +266,8 @@ def forward_over_draws(spec: NetworkSpec, X, weights: Sequence, biases: Sequence
 def forward_draws_last(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None):
     """Pre-link output for every posterior draw with the draws as the last, contiguous axis.
 
-    X: (n_obs, n_inputs); weights[i]: (fan_in, fan_out, S); biases[i]: (fan_out, S), each
-    C-contiguous (transpose them before the jitted call, not inside it). Returns
+    X: (n_obs, n_inputs); weights[i]: (fan_in, fan_out, S) (with `spec.skip`, w_skip last);
+    biases[i]: (fan_out, S), each C-contiguous (transpose them before the jitted call, not inside it). Returns
     (n_obs, S, n_outputs). Each unit is an (n_obs, S) array and each layer a few elementwise
     multiply-adds, which XLA fuses into one vectorised loop over draws; batched 5×5 matmuls cannot
     use the vector units, and weights transposed inside the jitted function break the
@@ -234,8 +276,10 @@ def forward_draws_last(spec: NetworkSpec, X, weights: Sequence, biases: Sequence
     import jax.numpy as jnp
 
     act = activation_function(spec.activation, "jax")
+    weights, skip = _split_skip(spec, weights)
     last = spec.n_layers - 1
-    units = [X[:, k, None] for k in range(X.shape[1])]  # each (n_obs, 1): the same for every draw
+    inputs = [X[:, k, None] for k in range(X.shape[1])]  # each (n_obs, 1): the same for every draw
+    units = inputs
     for i, W in enumerate(weights):
         pre = []
         for j in range(W.shape[1]):
@@ -244,4 +288,7 @@ def forward_draws_last(spec: NetworkSpec, X, weights: Sequence, biases: Sequence
                 z = z + biases[i][j]
             pre.append(z)
         units = [act(z) for z in pre] if i < last else pre
+    if skip is not None:
+        units = [u + sum(inputs[k] * skip[k, j] for k in range(skip.shape[0]))
+                 for j, u in enumerate(units)]
     return jnp.stack(units, axis=-1)

@@ -23,7 +23,6 @@ from pymc_bnn.network import (
     forward_draws_last,
     forward_over_draws,
     uses_draws_last,
-    weight_name,
 )
 from pymc_bnn.priors import Prior
 from pymc_bnn.validation import check_features
@@ -70,7 +69,8 @@ class Posterior:
         return int(post.sizes["chain"] * post.sizes["draw"])
 
     def parameter_draws(self, max_draws: int | None = None) -> tuple[list[np.ndarray], list | None]:
-        """Weights (S, fan_in, fan_out) and biases (S, fan_out) per layer, chains stacked.
+        """Weights (S, fan_in, fan_out) and biases (S, fan_out) per layer, chains stacked
+        (weights in `spec.weight_names` order: w_skip last when the network has one).
 
         `max_draws` thins evenly to at most that many draws. A partial-pooling fit gives its
         population weights (a typical group); a pooling="none" fit has no single network.
@@ -81,7 +81,7 @@ class Posterior:
                 "read w_i_group from posterior.idata, or predict with groups="
             )
         index = self._thin_index(max_draws)
-        weights = [self._stacked(weight_name(i), index) for i in range(self.spec.n_layers)]
+        weights = [self._stacked(name, index) for name in self.spec.weight_names]
         biases = ([self._stacked(bias_name(i), index) for i in range(self.spec.n_layers)]
                   if self.spec.bias else None)
         return weights, biases

@@ -103,6 +103,7 @@ class _BayesianMLP(BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "bias": ["boolean"],
+        "skip": ["boolean"],
         "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
         "method": [StrOptions(set(ENGINES))],
         "steps": [None, Interval(Integral, 1, None, closed="left")],
@@ -114,13 +115,14 @@ class _BayesianMLP(BaseEstimator):
         "pooling": [StrOptions(set(POOLINGS))],
     }
 
-    def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True,
+    def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
                  likelihood="auto", prior="auto", method=DEFAULT_METHOD, steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.bias = bias
+        self.skip = skip
         self.likelihood = likelihood
         self.prior = prior
         self.method = method
@@ -224,7 +226,7 @@ class _BayesianMLP(BaseEstimator):
         feature_names = getattr(self, "feature_names_in_", None)
         bnn = build_model(
             self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
-            prior=self._prior(groups), likelihood=likelihood,
+            skip=self.skip, prior=self._prior(groups), likelihood=likelihood,
             feature_names=None if feature_names is None else list(feature_names),
             groups=groups, pooling=None if groups is None else self.pooling,
         )
@@ -269,6 +271,9 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     activation : {"tanh", "relu", "gelu", "softplus", "sigmoid", "identity"}, default "tanh"
     bias : bool, default True
         Give each unit a bias (scikit-learn's MLPs always do; the seed network had none).
+    skip : bool, default False
+        Add a linear path from the inputs straight to the outputs (see `NetworkSpec`), so the
+        hidden layers model only what a linear model misses. Not with groups yet.
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.
     prior : "auto", str, prior object or None, default "auto"
@@ -382,12 +387,12 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
                        HasMethods(["prepare_target", "observe", "predictive_params", "to_dict"])],
     }
 
-    def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True,
+    def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
                  likelihood="gaussian", prior="auto", method=DEFAULT_METHOD, steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial"):
         super().__init__(
-            hidden_layer_sizes, activation=activation, bias=bias, likelihood=likelihood,
+            hidden_layer_sizes, activation=activation, bias=bias, skip=skip, likelihood=likelihood,
             prior=prior, method=method, steps=steps, draws=draws, engine_options=engine_options,
             standardize=standardize, random_state=random_state, verbose=verbose,
             pooling=pooling,

@@ -30,7 +30,10 @@ class Prior(Protocol):
     name: str
 
     def weight(self, var_name: str, *, shape: tuple[int, int], dims: tuple[str, str], layer: int):
-        """Create the weight matrix `var_name` of `layer` (shape (fan_in, fan_out)) in the model."""
+        """Create the weight matrix `var_name` of `layer` (shape (fan_in, fan_out)) in the model.
+
+        A skip path's weights `w_skip` (n_inputs, n_outputs) are asked for with layer=0: their
+        rows are the input features, as the first layer's are."""
 
     def bias(self, var_name: str, *, shape: tuple[int], dims: tuple[str], layer: int):
         """Create the bias vector `var_name` of `layer` in the model."""

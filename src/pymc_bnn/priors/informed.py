@@ -96,6 +96,11 @@ class InformedPrior:
     def check_spec(self, spec) -> None:
         """Refuse a network these weights do not fit, and say how to build the one they do."""
         fix = "build it with build_model(X, y, prior=prior, **prior.architecture)"
+        if spec.skip:
+            raise InvalidSettingError(
+                "the informed prior has no centres for a skip path; build the network without "
+                "skip (skip=False) to centre it on pretrained weights"
+            )
         shapes = [w.shape for w in self.weights]
         if shapes != spec.weight_shapes():
             raise InvalidSettingError(
@@ -197,6 +202,11 @@ class InformedPrior:
 
         draws = posterior.idata["posterior"]
         spec = posterior.spec
+        if spec.skip:
+            raise InvalidSettingError(
+                "informed priors from a posterior with a skip path (skip=True) are not supported "
+                "yet: the prior centres layers only; refit without skip to carry it forward"
+            )
 
         def moments(name):
             values = np.asarray(draws[name].values, dtype=np.float64)

@@ -111,7 +111,9 @@ class ARDPrior(Serialisable):
         scale = self.sigma * fan_in_factor(shape[0], self.fan_in_scaling)
         if layer > 0:
             return pm.Normal(var_name, 0.0, scale, dims=dims)
-        relevance = pm.HalfNormal(self.variable, self.relevance_prior, dims=dims[0])
+        # shared with the skip path (also asked for as layer 0): one relevance per feature
+        relevance = shared_variable(
+            self.variable, lambda: pm.HalfNormal(self.variable, self.relevance_prior, dims=dims[0]))
         return non_centred(var_name, scale * relevance[:, None], dims)
 
     def bias(self, var_name, *, shape, dims, layer):
