@@ -142,3 +142,20 @@ def test_spec_from_a_file_written_before_skip_paths_existed():
     assert NetworkSpec.from_dict(old) == NetworkSpec(n_inputs=2)
     spec = NetworkSpec(n_inputs=3, hidden=(4,), skip=True)
     assert NetworkSpec.from_dict(spec.to_dict()) == spec
+
+
+@pytest.mark.parametrize("method", ["advi", "nuts"])
+def test_skip_path_carries_a_linear_signal(method):
+    """y = 1[1.5·x0 − 2·x1 + noise > 0]: the skip weights point along (1.5, −2, 0)."""
+    from pymc_bnn import fit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X @ [1.5, -2.0, 0.0] + 0.3 * rng.normal(size=120) > 0).astype(int)
+    bnn = build_model(X, y, hidden=(3,), bias=True, skip=True)
+    options = {"steps": 2000} if method == "advi" else {"chains": 2, "tune": 300}
+    posterior = fit(bnn, method, draws=200, progress=False, **options)
+    w_skip = posterior.idata["posterior"]["w_skip"].mean(("chain", "draw")).values.ravel()
+    cosine = w_skip @ [1.5, -2.0, 0.0] / (np.linalg.norm(w_skip) * 2.5)
+    assert cosine > 0.95, w_skip
+    assert ((posterior.predict(X)["mean"].values > 0.5) == y).mean() > 0.93
