@@ -11,6 +11,7 @@ from pymc_bnn import (
     InvalidInputError,
     InvalidSettingError,
     build_model,
+    fit,
     forward,
 )
 from pymc_bnn.datasets import grouped_moons
@@ -67,18 +68,22 @@ def test_complete_and_no_pooling_graphs(grouped):
     assert unpooled.model.named_vars_to_dims["b_1_group"] == ("group", "hidden_1")
 
 
-@pytest.mark.parametrize("pooling", ["partial", "none"])
-def test_model_logp_matches_numpy_grouped_forward(grouped, rng, pooling):
+@pytest.mark.parametrize(("pooling", "skip"), [("partial", False), ("none", False),
+                                              ("partial", True), ("none", True)])
+def test_model_logp_matches_numpy_grouped_forward(grouped, rng, pooling, skip):
     """The model's log-likelihood equals one computed by gathering each row's group weights in
-    NumPy, and that gather equals running the plain forward pass group by group."""
+    NumPy, and that gather equals running the plain forward pass group by group (with a skip
+    path: its group weights w_skip_group come last)."""
     bnn = build_model(grouped.X_train, grouped.y_train, groups=grouped.groups_train,
-                      pooling=pooling, hidden=(4, 3), bias=True)
+                      pooling=pooling, hidden=(4, 3), bias=True, skip=skip)
     point = {k: rng.standard_normal(v.shape) for k, v in bnn.model.initial_point().items()}
-    names = ["w_0_group", "w_1_group", "w_2_group", "b_0_group", "b_1_group", "b_2_group"]
+    weight_names = [f"{name}_group" for name in bnn.weight_names]
+    names = [*weight_names, "b_0_group", "b_1_group", "b_2_group"]
     model = bnn.model
     graphs = model.replace_rvs_by_values([model[n] for n in names])
     values = dict(zip(names, model.compile_fn(graphs)(point)))
-    weights = [values[f"w_{i}_group"] for i in range(3)]
+    weights = [values[name] for name in weight_names]
+    assert len(weights) == 3 + skip
     biases = [values[f"b_{i}_group"] for i in range(3)]
     codes, _ = encode_groups(grouped.groups_train, n_obs=len(grouped.y_train))
     eta = grouped_forward(bnn.spec, grouped.X_train, codes, weights, biases)[:, 0]
@@ -90,6 +95,22 @@ def test_model_logp_matches_numpy_grouped_forward(grouped, rng, pooling):
         one_group = forward(bnn.spec, grouped.X_train[rows], [w[g] for w in weights],
                             [b[g] for b in biases])[:, 0]
         np.testing.assert_allclose(eta[rows], one_group, rtol=1e-12)
+
+
+def test_skip_path_with_partial_pooling_fits_and_predicts_new_groups(grouped):
+    """The skip path gets its own group spread (group_sd_skip); a new group's skip weights are
+    drawn around the population's, so its predictions are wider than a known group's."""
+    bnn = build_model(grouped.X_train, grouped.y_train, groups=grouped.groups_train,
+                      hidden=(4,), bias=True, skip=True)
+    assert {"group_sd_0", "group_sd_1", "group_sd_skip", "w_skip_group_raw"} <= {
+        v.name for v in bnn.model.free_RVs}
+    assert bnn.model.named_vars_to_dims["w_skip_group"] == ("group", "feature", "output")
+    posterior = fit(bnn, steps=1500, draws=200, progress=False)
+    X = grouped.X_test[:20]
+    known = posterior.predict(X, groups=[grouped.group_labels[0]] * 20)
+    unseen = posterior.predict(X, groups=["a group never seen"] * 20)
+    assert known["mean"].shape == unseen["mean"].shape == (20,)
+    assert float(unseen["std"].mean()) > float(known["std"].mean())
 
 
 def test_any_hashable_labels_and_a_dataframe_column(rng):

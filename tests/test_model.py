@@ -131,9 +131,6 @@ def test_skip_path_refusals(moons):
     prior = InformedPrior(weights=[np.zeros((2, 3)), np.zeros((3, 1))])
     with pytest.raises(InvalidSettingError, match="no centres for a skip path.*skip=False"):
         build_model(moons.X_train, moons.y_train, hidden=(3,), skip=True, prior=prior)
-    groups = np.arange(len(moons.y_train)) % 3
-    with pytest.raises(InvalidSettingError, match="skip=True.*not available for grouped"):
-        build_model(moons.X_train, moons.y_train, hidden=(3,), skip=True, groups=groups)
 
 
 def test_spec_from_a_file_written_before_skip_paths_existed():

@@ -57,7 +57,7 @@ def add_model_commands(sub) -> None:
                      help="hidden-layer activation (default: tanh)")
     fit.add_argument("--skip", action="store_true",
                      help="add a linear path from the inputs straight to the outputs, so the "
-                          "hidden layers model what a linear model misses (not with --groups)")
+                          "hidden layers model what a linear model misses")
     fit.add_argument("--prior", default="auto",
                      choices=["auto", *sorted(set(PRIORS) - {"informed"})],
                      help="weight prior; auto: a horseshoe on every layer, as the estimators' "

@@ -9,8 +9,9 @@ A grouping variable (one label per row) makes a network hierarchical. Three pool
 | `none`      | w_g from the ordinary prior, independently per group | unknown: an error            |
 
 Partial pooling is non-centred: the free variables are the population weights `w_i` (with the
-model's prior), one spread `group_sd_i` ~ HalfNormal(group_spread · fan-in factor) per layer and
-the standardised deviations `w_i_group_raw` (group, fan_in, fan_out); the group weights
+model's prior), one spread `group_sd_i` ~ HalfNormal(group_spread · fan-in factor) per layer
+(`group_sd_skip` for a skip path) and the standardised deviations `w_i_group_raw` (group,
+fan_in, fan_out); the group weights
 `w_i_group` are Deterministics. Groups with little data stay near the population, groups with
 much data move away from it, and the spreads say how much groups differ at each layer.
 
@@ -27,7 +28,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.network import NetworkSpec, activation_function, bias_name, weight_name
+from pymc_bnn.network import (
+    SKIP_WEIGHT,
+    NetworkSpec,
+    activation_function,
+    bias_name,
+    split_skip_weights,
+)
 from pymc_bnn.priors import fan_in_factor
 from pymc_bnn.validation import _shown as shown_values
 
@@ -39,16 +46,18 @@ GROUP_INDEX = "group_index"
 _GROUP_DIM_PRIORS = ("normal", "laplace")
 
 
-def group_weight_name(layer: int) -> str:
-    return f"{weight_name(layer)}_group"
+def group_weight_name(name: str) -> str:
+    """The group weights of population weights `name` (e.g. w_0 → w_0_group)."""
+    return f"{name}_group"
 
 
 def group_bias_name(layer: int) -> str:
     return f"{bias_name(layer)}_group"
 
 
-def group_sd_name(layer: int) -> str:
-    return f"group_sd_{layer}"
+def group_sd_name(key: str) -> str:
+    """The spread of one weight slot's group weights (`WeightSlot.key`: "0", "1", …, "skip")."""
+    return f"group_sd_{key}"
 
 
 # ---------------------------------------------------------------------------- labels
@@ -174,23 +183,24 @@ def add_group_parameters(spec: NetworkSpec, prior, pooling: str, *, group_spread
     if not np.isfinite(group_spread) or group_spread <= 0:
         raise InvalidSettingError(f"group_spread must be a positive number, got {group_spread}")
     weights, biases = [], []
-    for layer, shape in enumerate(spec.weight_shapes()):
-        dims = spec.layer_dims(layer)
-        w_dims, b_dims = (GROUP_DIM, *dims), (GROUP_DIM, dims[1])
+    for slot in spec.weight_slots:
+        layer, w_dims = slot.prior_layer, (GROUP_DIM, *slot.dims)
+        with_bias = spec.bias and slot.name != SKIP_WEIGHT
+        b_dims = (GROUP_DIM, slot.dims[1])
         if pooling == "none":
-            weights.append(prior.weight(group_weight_name(layer), shape=shape, dims=w_dims,
-                                        layer=layer))
-            if spec.bias:
-                biases.append(prior.bias(group_bias_name(layer), shape=(shape[1],), dims=b_dims,
-                                         layer=layer))
+            weights.append(prior.weight(group_weight_name(slot.name), shape=slot.shape,
+                                        dims=w_dims, layer=layer))
+            if with_bias:
+                biases.append(prior.bias(group_bias_name(layer), shape=(slot.shape[1],),
+                                         dims=b_dims, layer=layer))
             continue
-        population_w = prior.weight(weight_name(layer), shape=shape, dims=dims, layer=layer)
-        factor = fan_in_factor(shape[0], getattr(prior, "fan_in_scaling", True))
-        spread = pm.HalfNormal(group_sd_name(layer), group_spread * factor)
-        weights.append(_around(group_weight_name(layer), population_w, spread, w_dims))
-        if spec.bias:
-            population_b = prior.bias(bias_name(layer), shape=(shape[1],), dims=(dims[1],),
-                                      layer=layer)
+        population_w = prior.weight(slot.name, shape=slot.shape, dims=slot.dims, layer=layer)
+        factor = fan_in_factor(slot.shape[0], getattr(prior, "fan_in_scaling", True))
+        spread = pm.HalfNormal(group_sd_name(slot.key), group_spread * factor)
+        weights.append(_around(group_weight_name(slot.name), population_w, spread, w_dims))
+        if with_bias:
+            population_b = prior.bias(bias_name(layer), shape=(slot.shape[1],),
+                                      dims=(slot.dims[1],), layer=layer)
             biases.append(_around(group_bias_name(layer), population_b, spread, b_dims))
     return weights, (biases if spec.bias else None)
 
@@ -209,9 +219,11 @@ def grouped_forward(spec: NetworkSpec, X, group_index, weights, biases=None,
 
     X: (n_obs, n_inputs); group_index: (n_obs,) integer codes; weights[i]: (group, fan_in,
     fan_out), biases[i]: (group, fan_out). Each row's weights are gathered, (n_obs, fan_in,
-    fan_out), and applied as a batched product.
+    fan_out), and applied as a batched product. With `spec.skip`, w_skip (group, n_inputs,
+    n_outputs) comes last in `weights`, as for `forward`.
     """
     act = activation_function(spec.activation, backend)
+    weights, skip = split_skip_weights(spec, weights)
     h = X
     last = spec.n_layers - 1
     for i, W in enumerate(weights):
@@ -220,6 +232,8 @@ def grouped_forward(spec: NetworkSpec, X, group_index, weights, biases=None,
             h = h + biases[i][group_index]
         if i < last:
             h = act(h)
+    if skip is not None:
+        h = h + (X[:, :, None] * skip[group_index]).sum(axis=1)
     # The rows' count taken from X (not the broadcast of X with the gathered weights), so
     # PyTensor's JAX backend sees a concrete shape where a likelihood needs one (the
     # categorical's arange over rows failed to compile without this).
@@ -286,8 +300,8 @@ def group_batches(posterior, labels, codes: np.ndarray, *, max_draws: int | None
     for code in np.unique(codes):
         rows = np.flatnonzero(codes == code)
         if code >= 0:
-            weights = [posterior._stacked(group_weight_name(i), index)[:, code]
-                       for i in range(n_layers)]
+            weights = [posterior._stacked(group_weight_name(name), index)[:, code]
+                       for name in posterior.spec.weight_names]
             biases = ([posterior._stacked(group_bias_name(i), index)[:, code]
                        for i in range(n_layers)] if posterior.spec.bias else None)
             yield rows, weights, biases
@@ -317,12 +331,12 @@ def _label_seed(random_seed: int, label) -> list[int]:
 def _new_group_draws(posterior, index, seed) -> tuple[list, list | None]:
     rng = np.random.default_rng(seed)
     weights, biases = [], []
-    for i in range(posterior.spec.n_layers):
-        spread = posterior._stacked(group_sd_name(i), index)[:, None, None]
-        population = posterior._stacked(weight_name(i), index)
+    for slot in posterior.spec.weight_slots:
+        spread = posterior._stacked(group_sd_name(slot.key), index)[:, None, None]
+        population = posterior._stacked(slot.name, index)
         weights.append(population + spread * rng.standard_normal(population.shape))
-        if posterior.spec.bias:
-            population = posterior._stacked(bias_name(i), index)
+        if posterior.spec.bias and slot.name != SKIP_WEIGHT:
+            population = posterior._stacked(bias_name(slot.prior_layer), index)
             biases.append(population + spread[:, :, 0] * rng.standard_normal(population.shape))
     return weights, (biases if posterior.spec.bias else None)
 

@@ -17,7 +17,7 @@ import numpy as np
 from pymc_bnn import groups as grouping
 from pymc_bnn.likelihoods import Likelihood, get_likelihood
 from pymc_bnn.errors import InvalidSettingError
-from pymc_bnn.network import SKIP_DIMS, SKIP_WEIGHT, NetworkSpec, bias_name, forward, weight_name
+from pymc_bnn.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.priors import Prior, get_prior
 from pymc_bnn.validation import check_features, check_target
 
@@ -108,11 +108,6 @@ def build_model(
             f"has {X.shape[1]} features and the {likelihood.name} likelihood needs {n_outputs} "
             "outputs; build the spec from the data or leave spec=None"
         )
-    if spec.skip and pooling is not None:
-        raise InvalidSettingError(
-            "a skip path (skip=True) is not available for grouped networks yet; fit the groups "
-            "without skip, or drop groups to keep the skip path"
-        )
     check_spec = getattr(prior, "check_spec", None)
     if check_spec is not None:
         check_spec(spec)
@@ -152,19 +147,17 @@ def build_model(
 
 
 def _add_network_parameters(spec: NetworkSpec, prior: Prior) -> tuple[list, list | None]:
-    """Weights (fan_in, fan_out) and, with biases, bias vectors of every layer, from the prior.
-
-    The skip path's weights come last; the prior is asked for them as layer 0, since their rows
-    are the input features too (ARD shares its feature relevances between the two, a horseshoe
-    gives each its own local scales)."""
+    """Weights (fan_in, fan_out) in `spec.weight_names` order and, with biases, the bias vector
+    of every layer, from the prior (created layer by layer, w_i then b_i, the skip path last).
+    The prior sees the skip path's weights as layer 0, since their rows are the input features
+    too (ARD shares its feature relevances between the two, a horseshoe gives each its own
+    local scales)."""
     weights, biases = [], []
-    for layer, shape in enumerate(spec.weight_shapes()):
-        dims = spec.layer_dims(layer)
-        weights.append(prior.weight(weight_name(layer), shape=shape, dims=dims, layer=layer))
-        if spec.bias:
-            biases.append(
-                prior.bias(bias_name(layer), shape=(shape[1],), dims=(dims[1],), layer=layer)
-            )
-    if spec.skip:
-        weights.append(prior.weight(SKIP_WEIGHT, shape=spec.skip_shape, dims=SKIP_DIMS, layer=0))
+    for slot in spec.weight_slots:
+        weights.append(prior.weight(slot.name, shape=slot.shape, dims=slot.dims,
+                                    layer=slot.prior_layer))
+        if spec.bias and slot.name != SKIP_WEIGHT:
+            layer = slot.prior_layer
+            biases.append(prior.bias(bias_name(layer), shape=(slot.shape[1],),
+                                     dims=(slot.dims[1],), layer=layer))
     return weights, (biases if spec.bias else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -99,6 +100,18 @@ def _widths(hidden) -> tuple[int, ...]:
     return tuple(whole_number(h, "every hidden layer width") for h in hidden)
 
 
+class WeightSlot(NamedTuple):
+    """One weight matrix of a network: its variable name, (fan_in, fan_out) shape and dims,
+    the layer index its prior sees (0 for the skip path: its rows are the input features, as
+    the first layer's are) and a short key for names derived from it (group spreads)."""
+
+    name: str
+    shape: tuple[int, int]
+    dims: tuple[str, str]
+    prior_layer: int
+    key: str
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
     """A fully connected network: `n_inputs` → `hidden` widths → `n_outputs` (pre-link outputs).
@@ -163,9 +176,18 @@ class NetworkSpec:
         return int(self.n_inputs), int(self.n_outputs)
 
     @property
+    def weight_slots(self) -> list[WeightSlot]:
+        """Every weight matrix in `forward`'s order: the layers w_0 … w_L, then w_skip."""
+        slots = [WeightSlot(weight_name(i), shape, self.layer_dims(i), i, str(i))
+                 for i, shape in enumerate(self.weight_shapes())]
+        if self.skip:
+            slots.append(WeightSlot(SKIP_WEIGHT, self.skip_shape, SKIP_DIMS, 0, "skip"))
+        return slots
+
+    @property
     def weight_names(self) -> list[str]:
         """Names of every weight matrix in `forward`'s order: w_0 … w_L, then w_skip."""
-        return [weight_name(i) for i in range(self.n_layers)] + ([SKIP_WEIGHT] if self.skip else [])
+        return [slot.name for slot in self.weight_slots]
 
     def to_dict(self) -> dict:
         return {
@@ -216,7 +238,7 @@ def forward(
     Returns (..., n_obs, n_outputs).
     """
     act = activation_function(spec.activation, backend)
-    weights, skip = _split_skip(spec, weights)
+    weights, skip = split_skip_weights(spec, weights)
     h = X
     last = spec.n_layers - 1
     for i, W in enumerate(weights):
@@ -231,7 +253,7 @@ def forward(
     return h
 
 
-def _split_skip(spec: NetworkSpec, weights: Sequence) -> tuple[list, object]:
+def split_skip_weights(spec: NetworkSpec, weights: Sequence) -> tuple[list, object]:
     """(layer weights, w_skip or None) from a weights list in `spec.weight_names` order."""
     weights = list(weights)
     if len(weights) != len(spec.weight_names):
@@ -276,7 +298,7 @@ def forward_draws_last(spec: NetworkSpec, X, weights: Sequence, biases: Sequence
     import jax.numpy as jnp
 
     act = activation_function(spec.activation, "jax")
-    weights, skip = _split_skip(spec, weights)
+    weights, skip = split_skip_weights(spec, weights)
     last = spec.n_layers - 1
     inputs = [X[:, k, None] for k in range(X.shape[1])]  # each (n_obs, 1): the same for every draw
     units = inputs

@@ -273,7 +273,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         Give each unit a bias (scikit-learn's MLPs always do; the seed network had none).
     skip : bool, default False
         Add a linear path from the inputs straight to the outputs (see `NetworkSpec`), so the
-        hidden layers model only what a linear model misses. Not with groups yet. With a
+        hidden layers model only what a linear model misses. With a
         `NormalPrior` whose sigma `GridSearchCV` picks, it beats MLPClassifier's held-out log
         loss on breast_cancer and digits (`tests/test_bundled_data.py`).
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"

@@ -202,8 +202,6 @@ class Loop:
         """Run chunks until `steps`, convergence or Ctrl-C. history_before: ELBOs (steps,
         restarts) of an earlier phase of the same run, judged with this one for convergence and
         returned in front of it. phase: what this part of the fit is, shown on the progress bar."""
-        import jax
-
         s = self.settings
         state, data, n_devices = self._placed(state, tuple(np.asarray(d) for d in data))
         run_chunk, compile_s = self._executable(state, data, n_devices)
