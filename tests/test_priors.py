@@ -152,7 +152,8 @@ def test_informed_prior_from_sklearn_classifier_reproduces_it(rng):
     y = np.array(["a", "b", "c"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)]
     mlp = MLPClassifier(hidden_layer_sizes=(6, 5), activation="tanh", max_iter=300, random_state=0).fit(X, y)
     prior = InformedPrior.from_sklearn(mlp, spread=0.5)
-    assert prior.architecture == {"hidden": (6, 5), "bias": True, "activation": "tanh"}
+    assert prior.architecture == {"hidden": (6, 5), "bias": True, "skip": False,
+                                  "activation": "tanh"}
     bnn = build_model(X, y, likelihood="categorical", prior=prior, **prior.architecture)
     at_centre = {f"w_{i}": w[None] for i, w in enumerate(prior.weights)}
     at_centre |= {f"b_{i}": b[None] for i, b in enumerate(prior.biases)}
@@ -199,6 +200,33 @@ def test_informed_prior_from_posterior_uses_its_moments(moons, quick_posterior):
     bnn = build_model(moons.X_train, moons.y_train, prior=prior)
     draws = prior_draws(bnn, draws=3000, random_seed=0)
     np.testing.assert_allclose(draws["w_0"].std(0), 2.0 * w0.std(0), rtol=0.1)
+
+
+def test_informed_prior_carries_a_skip_path_forward(moons):
+    """From a posterior with a skip path: w_skip is centred on its posterior mean with its
+    posterior sd (× spread), the architecture asks for the skip path, and the prior survives
+    a save through its dict."""
+    from pymc_bnn import fit
+    from pymc_bnn.priors import prior_from_dict
+
+    earlier = fit(build_model(moons.X_train, moons.y_train, hidden=(3,), bias=True, skip=True),
+                  steps=1000, draws=300, progress=False)
+    prior = InformedPrior.from_posterior(earlier, spread=0.5)
+    w_skip = earlier.idata["posterior"]["w_skip"].values.reshape(-1, 2, 1)
+    np.testing.assert_allclose(prior.skip_weight, w_skip.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(prior.skip_weight_sd, w_skip.std(0), rtol=1e-12)
+    assert prior.architecture == {"hidden": (3,), "bias": True, "skip": True,
+                                  "activation": "tanh"}
+    bnn = build_model(moons.X_train, moons.y_train, prior=prior, **prior.architecture)
+    draws = prior_draws(bnn, draws=3000, random_seed=0)
+    np.testing.assert_allclose(draws["w_skip"].mean(0), w_skip.mean(0), atol=0.05)
+    np.testing.assert_allclose(draws["w_skip"].std(0), 0.5 * w_skip.std(0), rtol=0.1)
+    again = prior_from_dict(prior.to_dict())
+    np.testing.assert_array_equal(again.skip_weight, prior.skip_weight)
+    with pytest.raises(InvalidSettingError, match="has a skip path but the network has none"):
+        build_model(moons.X_train, moons.y_train, prior=prior, hidden=(3,), bias=True)
+    with pytest.raises(InvalidSettingError, match=r"skip_weight has shape \(3, 1\).*\(2, 1\)"):
+        InformedPrior.from_arrays(prior.weights, skip_weight=np.zeros((3, 1)))
 
 
 def test_informed_prior_refuses_a_network_it_does_not_fit(moons, rng):

@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.network import SKIP_WEIGHT
 from pymc_bnn.priors.base import check_positive, non_centred, plain_bias
 
 # scikit-learn's activation names -> ours (sklearn's "logistic" is our "sigmoid").
@@ -44,8 +45,10 @@ class InformedPrior:
     the source's own uncertainty (or the default prior width around the pretrained point),
     smaller holds the new weights closer to the old ones, larger lets them move further.
     activation: the network's activation the weights were trained with (checked against the
-    spec when known). Use `build_model(X, y, prior=p, **p.architecture)` to get the matching
-    network.
+    spec when known). skip_weight / skip_weight_sd: centre (n_inputs, n_outputs) and base sd
+    (same shape or a scalar; None: 1/sqrt(n_inputs)) of a skip path's weights, for a network
+    built with skip=True. Use `build_model(X, y, prior=p, **p.architecture)` to get the
+    matching network.
     """
 
     weights: tuple
@@ -55,6 +58,8 @@ class InformedPrior:
     spread: float = 1.0
     activation: str | None = None
     source: str = "arrays"
+    skip_weight: np.ndarray | None = None
+    skip_weight_sd: np.ndarray | None = None
     name: ClassVar[str] = "informed"
 
     def __post_init__(self) -> None:
@@ -75,16 +80,38 @@ class InformedPrior:
                     f"{field_name} has {len(value)} entries but there are {len(weights)} layers"
                 )
             object.__setattr__(self, field_name, value)
-        for sds in (self.weight_sds or ()) + (self.bias_sds or ()):
+        self._set_skip(weights)
+        skip_sd = () if self.skip_weight_sd is None else (self.skip_weight_sd,)
+        for sds in (self.weight_sds or ()) + (self.bias_sds or ()) + skip_sd:
             if np.any(sds <= 0):
                 raise InvalidSettingError("prior sds must be positive; floor them (e.g. 1e-3)")
         check_positive(self.spread, "spread")
 
+    def _set_skip(self, weights) -> None:
+        if self.skip_weight is None:
+            if self.skip_weight_sd is not None:
+                raise InvalidSettingError("skip_weight_sd needs skip_weight, the centres it spreads")
+            return
+        expected = (weights[0].shape[0], weights[-1].shape[1])
+        (centre,) = _arrays([self.skip_weight], "skip_weight", 2)
+        if centre.shape != expected:
+            raise InvalidSettingError(
+                f"skip_weight has shape {centre.shape} but a skip path of these layers is "
+                f"(n_inputs, n_outputs) = {expected}"
+            )
+        object.__setattr__(self, "skip_weight", centre)
+        if self.skip_weight_sd is not None:
+            (sd,) = _arrays([self.skip_weight_sd], "skip_weight_sd", 2)
+            object.__setattr__(self, "skip_weight_sd", sd)
+
     # ---------------------------------------------------------------- the Prior protocol
     def weight(self, var_name, *, shape, dims, layer):
-        mean = self.weights[layer]
-        base = (self.weight_sds[layer] if self.weight_sds is not None
-                else np.full(mean.shape, 1.0 / np.sqrt(shape[0])))
+        if var_name == SKIP_WEIGHT:
+            mean, sds = self.skip_weight, self.skip_weight_sd
+        else:
+            mean = self.weights[layer]
+            sds = None if self.weight_sds is None else self.weight_sds[layer]
+        base = sds if sds is not None else np.full(mean.shape, 1.0 / np.sqrt(shape[0]))
         return non_centred(var_name, self.spread * base, dims, loc=mean)
 
     def bias(self, var_name, *, shape, dims, layer):
@@ -96,11 +123,13 @@ class InformedPrior:
     def check_spec(self, spec) -> None:
         """Refuse a network these weights do not fit, and say how to build the one they do."""
         fix = "build it with build_model(X, y, prior=prior, **prior.architecture)"
-        if spec.skip:
+        if spec.skip and self.skip_weight is None:
             raise InvalidSettingError(
                 "the informed prior has no centres for a skip path; build the network without "
-                "skip (skip=False) to centre it on pretrained weights"
+                "skip (skip=False), or give the prior skip_weight"
             )
+        if self.skip_weight is not None and not spec.skip:
+            raise InvalidSettingError(f"the informed prior has a skip path but the network has none; {fix}")
         shapes = [w.shape for w in self.weights]
         if shapes != spec.weight_shapes():
             raise InvalidSettingError(
@@ -119,7 +148,7 @@ class InformedPrior:
     def architecture(self) -> dict:
         """build_model keywords for the network these weights belong to."""
         arch = {"hidden": tuple(w.shape[1] for w in self.weights[:-1]),
-                "bias": self.biases is not None}
+                "bias": self.biases is not None, "skip": self.skip_weight is not None}
         if self.activation is not None:
             arch["activation"] = self.activation
         return arch
@@ -130,15 +159,21 @@ class InformedPrior:
 
         return {"name": self.name, "weights": lists(self.weights), "biases": lists(self.biases),
                 "weight_sds": lists(self.weight_sds), "bias_sds": lists(self.bias_sds),
-                "spread": float(self.spread), "activation": self.activation, "source": self.source}
+                "spread": float(self.spread), "activation": self.activation, "source": self.source,
+                "skip_weight": None if self.skip_weight is None else self.skip_weight.tolist(),
+                "skip_weight_sd": (None if self.skip_weight_sd is None
+                                   else self.skip_weight_sd.tolist())}
 
     # ---------------------------------------------------------------- constructors
     @classmethod
     def from_arrays(cls, weights, biases=None, *, sds=None, bias_sds=None, spread: float = 1.0,
-                    activation: str | None = None) -> InformedPrior:
-        """Centred on `weights` (list of (fan_in, fan_out)) and `biases` (list of (fan_out,))."""
+                    activation: str | None = None, skip_weight=None,
+                    skip_sd=None) -> InformedPrior:
+        """Centred on `weights` (list of (fan_in, fan_out)), `biases` (list of (fan_out,)) and,
+        for a network with a skip path, `skip_weight` (n_inputs, n_outputs)."""
         return cls(weights=weights, biases=biases, weight_sds=sds, bias_sds=bias_sds,
-                   spread=spread, activation=activation, source="arrays")
+                   spread=spread, activation=activation, source="arrays",
+                   skip_weight=skip_weight, skip_weight_sd=skip_sd)
 
     @classmethod
     def from_sklearn(cls, mlp, *, y=None, spread: float = 1.0) -> InformedPrior:
@@ -202,11 +237,6 @@ class InformedPrior:
 
         draws = posterior.idata["posterior"]
         spec = posterior.spec
-        if spec.skip:
-            raise InvalidSettingError(
-                "informed priors from a posterior with a skip path (skip=True) are not supported "
-                "yet: the prior centres layers only; refit without skip to carry it forward"
-            )
 
         def moments(name):
             values = np.asarray(draws[name].values, dtype=np.float64)
@@ -215,8 +245,10 @@ class InformedPrior:
 
         w = [moments(weight_name(i)) for i in range(spec.n_layers)]
         b = [moments(bias_name(i)) for i in range(spec.n_layers)] if spec.bias else None
+        skip = moments(SKIP_WEIGHT) if spec.skip else (None, None)
         return cls(weights=[m for m, _ in w], weight_sds=[s for _, s in w],
                    biases=None if b is None else [m for m, _ in b],
                    bias_sds=None if b is None else [s for _, s in b],
                    spread=spread, activation=spec.activation,
-                   source=f"pymc-bnn posterior ({posterior.method})")
+                   source=f"pymc-bnn posterior ({posterior.method})",
+                   skip_weight=skip[0], skip_weight_sd=skip[1])
