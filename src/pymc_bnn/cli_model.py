@@ -181,9 +181,8 @@ def _cmd_fit(args, console) -> int:
     estimator_class, likelihood = choose_estimator(y, args.likelihood)
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
-        likelihood=likelihood,
-        prior=args.prior, method=args.method, steps=args.steps, draws=args.draws,
-        random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
+        likelihood=likelihood, prior=args.prior, method=args.method, steps=args.steps,
+        draws=args.draws, random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
     )
     what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
             else f"{likelihood} regression")

@@ -11,9 +11,9 @@ A grouping variable (one label per row) makes a network hierarchical. Three pool
 Partial pooling is non-centred: the free variables are the population weights `w_i` (with the
 model's prior), one spread `group_sd_i` ~ HalfNormal(group_spread · fan-in factor) per layer
 (`group_sd_skip` for a skip path) and the standardised deviations `w_i_group_raw` (group,
-fan_in, fan_out); the group weights
-`w_i_group` are Deterministics. Groups with little data stay near the population, groups with
-much data move away from it, and the spreads say how much groups differ at each layer.
+fan_in, fan_out); the group weights `w_i_group` are Deterministics. Groups with little data
+stay near the population, groups with much data move away from it, and the spreads say how
+much groups differ at each layer.
 
 In the model the forward pass gathers each observation's group weights and multiplies in a
 batch (`grouped_forward`); prediction over posterior draws instead runs the ordinary `forward`

@@ -3,8 +3,8 @@
 The result is an ordinary `pm.Model` (`BNNModel.model`) that users can inspect and extend:
 inputs are `pm.Data("X", dims=("obs", "feature"))`, the target `pm.Data("y_data", dims="obs")`,
 weights `w_0 … w_L` with dims such as ("feature", "hidden_0") (and `w_skip`, dims ("feature",
-"output"), with a skip path), biases `b_0 … b_L`, the pre-link
-output the Deterministic-free tensor `BNNModel.output`, and the observed variable `y`.
+"output"), with a skip path), biases `b_0 … b_L`, the pre-link output the Deterministic-free
+tensor `BNNModel.output`, and the observed variable `y`.
 """
 
 from __future__ import annotations
