@@ -53,7 +53,7 @@ def main(quick: bool = False, out=OUT) -> dict:
                           **informed.architecture)
         proba[name] = fit(bnn, **settings).predict(X_test)["mean"].values
     # On 30 rows, mean-field ADVI under the default prior keeps little beyond the base rate:
-    # its P(y = 1) stays within 0.69-0.71 on every held-out row (NUTS on that model, measured:
+    # its P(y = 1) stays within 0.69-0.72 on every held-out row (NUTS on that model, measured:
     # log loss 0.51). The informed prior gives the 30 rows a network to correct, not to invent.
 
     scores = {name: {"log_loss": metrics.log_loss(y_test, p), "accuracy": metrics.accuracy(y_test, p),

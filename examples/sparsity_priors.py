@@ -7,7 +7,7 @@ variables in `posterior.idata["posterior"]` with dims ("chain", "draw", "feature
 features' scales shrink towards zero, and with them their rows of first-layer weights. Writes a
 bar chart of the per-feature scales to `out`.
 
-Run: uv run python examples/sparsity_priors.py           (~20 s on 2 cores)
+Run: uv run python examples/sparsity_priors.py           (~15 s on 2 cores)
      uv run python examples/sparsity_priors.py --quick   (shorter fits)
 """
 

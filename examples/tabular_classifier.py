@@ -8,7 +8,7 @@ the uncertainty: abstain on the 10% of held-out patients the model is least sure
 (highest predictive entropy) and measure the accuracy on the rest (selective classification).
 Writes a reliability diagram of both models to `out`.
 
-Run: uv run python examples/tabular_classifier.py           (~2 min on 2 cores)
+Run: uv run python examples/tabular_classifier.py           (~1 min on 2 cores)
      uv run python examples/tabular_classifier.py --quick   (a smaller grid, shorter fits)
 """
 
