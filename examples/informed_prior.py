@@ -56,7 +56,8 @@ def main(quick: bool = False, out=OUT) -> dict:
     # its P(y = 1) stays within 0.69-0.72 on every held-out row (NUTS on that model, measured:
     # log loss 0.51). The informed prior gives the 30 rows a network to correct, not to invent.
 
-    scores = {name: {"log_loss": metrics.log_loss(y_test, p), "accuracy": metrics.accuracy(y_test, p),
+    scores = {name: {"log_loss": metrics.log_loss(y_test, p),
+                     "accuracy": metrics.accuracy(y_test, p),
                      "ece": metrics.expected_calibration_error(y_test, p)}
               for name, p in proba.items()}
     print(f"new task: {len(y_small)} training rows, {len(y_test)} held-out rows")
