@@ -289,8 +289,8 @@ def forward_draws_last(spec: NetworkSpec, X, weights: Sequence, biases: Sequence
     """Pre-link output for every posterior draw with the draws as the last, contiguous axis.
 
     X: (n_obs, n_inputs); weights[i]: (fan_in, fan_out, S) (with `spec.skip`, w_skip last);
-    biases[i]: (fan_out, S), each C-contiguous (transpose them before the jitted call, not inside it). Returns
-    (n_obs, S, n_outputs). Each unit is an (n_obs, S) array and each layer a few elementwise
+    biases[i]: (fan_out, S), each C-contiguous (transpose them before the jitted call, not
+    inside it). Returns (n_obs, S, n_outputs). Each unit is an (n_obs, S) array and each layer a few elementwise
     multiply-adds, which XLA fuses into one vectorised loop over draws; batched 5×5 matmuls cannot
     use the vector units, and weights transposed inside the jitted function break the
     vectorisation (both measured 5–10× slower on the seed's 100×100 grid × 5,000 draws).

@@ -90,7 +90,8 @@ class InformedPrior:
     def _set_skip(self, weights) -> None:
         if self.skip_weight is None:
             if self.skip_weight_sd is not None:
-                raise InvalidSettingError("skip_weight_sd needs skip_weight, the centres it spreads")
+                raise InvalidSettingError(
+                    "skip_weight_sd needs skip_weight, the centres it spreads")
             return
         expected = (weights[0].shape[0], weights[-1].shape[1])
         (centre,) = _arrays([self.skip_weight], "skip_weight", 2)
@@ -129,7 +130,8 @@ class InformedPrior:
                 "skip (skip=False), or give the prior skip_weight"
             )
         if self.skip_weight is not None and not spec.skip:
-            raise InvalidSettingError(f"the informed prior has a skip path but the network has none; {fix}")
+            raise InvalidSettingError(
+                f"the informed prior has a skip path but the network has none; {fix}")
         shapes = [w.shape for w in self.weights]
         if shapes != spec.weight_shapes():
             raise InvalidSettingError(
