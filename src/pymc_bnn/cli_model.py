@@ -22,7 +22,7 @@ from pymc_bnn.validation import check_features
 
 def add_model_commands(sub) -> None:
     """Add fit, predict, report and info to the `pymc-bnn` subparsers `sub`."""
-    from pymc_bnn.inference import DEFAULT_METHOD, ENGINES
+    from pymc_bnn.inference import ENGINES
     from pymc_bnn.network import ACTIVATIONS
     from pymc_bnn.priors import PRIORS
     from pymc_bnn.groups import POOLINGS, UNSEEN_GROUPS
@@ -60,10 +60,14 @@ def add_model_commands(sub) -> None:
                           "hidden layers model what a linear model misses")
     fit.add_argument("--prior", default="auto",
                      choices=["auto", *sorted(set(PRIORS) - {"informed"})],
-                     help="weight prior; auto: a horseshoe on every layer, as the estimators' "
-                          "default (normal: scaled by 1/sqrt(fan-in)) (default: auto)")
-    fit.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(ENGINES),
-                     help=f"inference engine (default: {DEFAULT_METHOD})")
+                     help="weight prior; auto: the estimators' default (laplace: normal, "
+                          "scale 4 for classes and 1 for numbers; advi, nuts: a horseshoe on "
+                          "every layer) (normal: scaled by 1/sqrt(fan-in)) (default: auto)")
+    fit.add_argument("--method", default="auto", choices=["auto", *sorted(ENGINES)],
+                     help="inference engine; auto: laplace, or advi with --groups, as the "
+                          "estimators' default (default: auto)")
+    fit.add_argument("--ensemble", action="store_true",
+                     help="laplace: keep every restart as an ensemble member instead of the best")
     fit.add_argument("--steps", type=_positive_int, default=None,
                      help="optimisation steps for VI methods (default: the engine's)")
     fit.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,
@@ -183,6 +187,7 @@ def _cmd_fit(args, console) -> int:
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
         likelihood=likelihood, prior=args.prior, method=args.method, steps=args.steps,
         draws=args.draws, random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
+        engine_options={"ensemble": True} if args.ensemble else None,
     )
     what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
             else f"{likelihood} regression")

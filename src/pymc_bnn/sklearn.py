@@ -8,39 +8,11 @@ trailing-underscore attributes, `fit` returns self), so they work in `Pipeline`,
 Inputs are standardised with the training data's mean and sd by default (`standardize=True`):
 the priors' widths assume unit-scale inputs, as the network's prior predictive does.
 
-Default prior (`prior="auto"`): a regularised horseshoe on the rows of every layer,
-`HorseshoePrior(layers="all")`, one shrinkage scale per input feature and per hidden unit (also
-the population weights of grouped fits; `pooling="none"`, which takes only normal or laplace
-priors, keeps the library default). Mean-field ADVI keeps few
-hidden units; under the fan-in Normal(0, 1/sqrt(fan_in)) prior (`prior=None`, `build_model`'s
-default) the unused ones add noise to every prediction and the estimators come out badly
-underconfident (or, on wine, learn nothing), while the horseshoe switches them off.
-
-Measured with the estimators' defaults ((32, 32) tanh units, advi, 1000 draws, random_state=0),
-70/30 split (stratified for classes) at split seed 0 / 1, held-out scores old (`prior=None`) →
-new ("auto"); fit seconds on a loaded 2-core machine:
-  breast_cancer log loss 0.215 → 0.124 (accuracy 0.947 → 0.953), 0.197 → 0.100 (0.947 → 0.959);
-                19 → 22 s
-  wine          log loss 1.096 → 0.082 (accuracy 0.389 → 1.000), 1.095 → 0.110 (0.389 → 0.982);
-                11 → 13 s
-  digits        log loss 0.465 → 0.124 (accuracy 0.937 → 0.969), 0.457 → 0.147 (0.944 → 0.957);
-                14 → 31 s, 10 → 29 s
-  two moons (make_moons(300, noise=0.2)) log loss 0.472 → 0.395, 0.444 → 0.340 (accuracy
-                0.81 → 0.80, 0.86 → 0.87); 15 → 37 s, 7 → 15 s. Both underfit with 32 or 16
-                units (MLPClassifier: 0.114, accuracy 0.967); hidden_layer_sizes=(5, 5):
-                0.404 → 0.118 (accuracy 0.80 → 0.98)
-  diabetes      RMSE 57.8 → 56.5, 57.3 → 56.6 (Gaussian NLL 5.52 → 5.45, 5.51 → 5.45 nats);
-                10 → 19 s
-  friedman1 (200 rows) RMSE 5.85 → 3.49 (R² −0.18 → 0.58), 5.82 → 5.78 (R² −0.12 → −0.10:
-                at split seed 1 neither learns anything); 10 → 16 s
-  grouped_moons (12 groups, data_seed 0 / 1), fit with groups=: pooling="partial" log loss
-                0.442 → 0.376, 0.400 → 0.356 (accuracy 0.815 → 0.842, 0.843 → 0.850);
-                pooling="complete" 0.444 → 0.382 (0.817 → 0.815)
-  sine (100 rows, noise sd 0.2) RMSE 0.48 → 0.29, 0.63 → 0.24 (R² 0.45 → 0.80, −0.10 → 0.84);
-                26 → 33 s
-The price is time: the horseshoe needs more ADVI steps before the ELBO settles (1.2 to 3 times
-the fit time above). With a fixed number of steps it costs a little more compiling (scikit-learn's
-check suite, `tests/test_sklearn_checks.py`, 300 steps per fit: 136 s → 150 s, loaded machine).
+Defaults (`method="auto"`, `prior="auto"`): the `laplace` engine on a network with Normal
+weights of scale 4/sqrt(fan_in), the output layer's prior precision chosen by the marginal
+likelihood; grouped fits use `advi` with a regularised horseshoe (partial and complete pooling)
+or the fan-in Normal (`pooling="none"`). Why, with numbers: `benchmarks/tabular.py` and its
+table in `benchmarks/README.md`.
 """
 
 from __future__ import annotations
@@ -67,11 +39,11 @@ from pymc_bnn.errors import (
     PymcBnnError,
 )
 from pymc_bnn.groups import POOLINGS, split_group_column
-from pymc_bnn.inference import DEFAULT_METHOD, ENGINES, fit
+from pymc_bnn.inference import ENGINES, fit
 from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
 from pymc_bnn.model import build_model
 from pymc_bnn.network import ACTIVATIONS
-from pymc_bnn.priors import PRIORS, HorseshoePrior
+from pymc_bnn.priors import PRIORS, HorseshoePrior, NormalPrior
 from pymc_bnn.uncertainty import predictive_summary, regression_moments
 from pymc_bnn.validation import check_features, encode_class_labels
 
@@ -82,8 +54,20 @@ REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not c
 # at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
 DEFAULT_DRAWS = 1000
 
-# prior="auto": what an ungrouped fit uses (why, with numbers: the module docstring).
+# prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
+# mean-field VI does not use, which otherwise add noise to every prediction.
 AUTO_PRIOR = HorseshoePrior(layers="all")
+# prior="auto" under laplace, for classifiers: a MAP under Normal(0, 1/sqrt(fan_in)) can
+# settle in a nearly linear function (two moons, (32, 32) units: accuracy 0.81, against 0.98
+# at scale 4). Regressors keep scale 1: a MAP at scale 2 or more fits the noise, and the noise
+# sd collapses towards 0 (diabetes: held-out NLL 5.4 at scale 0.5 or 1, over 300 at 2).
+LAPLACE_PRIOR = NormalPrior(sigma=4.0)
+LAPLACE_REGRESSION_PRIOR = NormalPrior(sigma=1.0)
+# method="auto": laplace (a MAP fit, then a Gaussian output layer: seconds on small tables,
+# and the best held-out log loss of the engines in benchmarks/tabular.py); it does not fit
+# hierarchical networks yet, so grouped fits use advi.
+AUTO_METHOD = "laplace"
+GROUPED_METHOD = "advi"
 
 
 class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
@@ -105,7 +89,7 @@ class _BayesianMLP(BaseEstimator):
         "bias": ["boolean"],
         "skip": ["boolean"],
         "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
-        "method": [StrOptions(set(ENGINES))],
+        "method": [StrOptions({"auto", *ENGINES})],
         "steps": [None, Interval(Integral, 1, None, closed="left")],
         "draws": [Interval(Integral, 1, None, closed="left")],
         "engine_options": [None, dict],
@@ -116,7 +100,7 @@ class _BayesianMLP(BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
-                 likelihood="auto", prior="auto", method=DEFAULT_METHOD, steps=None,
+                 likelihood="auto", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial"):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -208,31 +192,41 @@ class _BayesianMLP(BaseEstimator):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    def _engine_options(self) -> dict:
+    def _method(self, groups) -> str:
+        """The engine: `method`, or for "auto" `AUTO_METHOD` (`GROUPED_METHOD` with groups)."""
+        if self.method != "auto":
+            return self.method
+        return GROUPED_METHOD if groups is not None else AUTO_METHOD
+
+    def _engine_options(self, method: str) -> dict:
         options = dict(self.engine_options or {})
-        if self.steps is not None and "advi" in self.method:
+        if self.steps is not None and method != "nuts":
             options.setdefault("steps", int(self.steps))
         return options
 
-    def _prior(self, groups):
-        """The prior to build with: "auto" is `AUTO_PRIOR`, except for a grouped fit with
-        pooling="none" (which takes only normal or laplace priors): the library default there;
-        anything else as given (None: the library default Normal(0, 1/sqrt(fan_in)))."""
+    def _prior(self, groups, method: str):
+        """The prior to build with. "auto": `LAPLACE_PRIOR` for the laplace engine,
+        `AUTO_PRIOR` for the others, except for a grouped fit with pooling="none" (which takes
+        only normal or laplace priors): the library default there. Anything else as given
+        (None: the library default Normal(0, 1/sqrt(fan_in)))."""
         if isinstance(self.prior, str) and self.prior == "auto":
+            if method == "laplace":
+                return LAPLACE_PRIOR if hasattr(self, "classes_") else LAPLACE_REGRESSION_PRIOR
             return None if groups is not None and self.pooling == "none" else AUTO_PRIOR
         return self.prior
 
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
         feature_names = getattr(self, "feature_names_in_", None)
+        method = self._method(groups)
         bnn = build_model(
             self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
-            skip=self.skip, prior=self._prior(groups), likelihood=likelihood,
+            skip=self.skip, prior=self._prior(groups, method), likelihood=likelihood,
             feature_names=None if feature_names is None else list(feature_names),
             groups=groups, pooling=None if groups is None else self.pooling,
         )
-        self.posterior_ = fit(bnn, self.method, draws=int(self.draws),
+        self.posterior_ = fit(bnn, method, draws=int(self.draws),
                               random_seed=self._random_seed(), progress=bool(self.verbose),
-                              **self._engine_options())
+                              **self._engine_options(method))
         if self.posterior_.interrupted:
             warnings.warn("the fit was interrupted; the estimator holds the state reached so far",
                           stacklevel=3)
@@ -279,16 +273,21 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.
     prior : "auto", str, prior object or None, default "auto"
-        "auto": `HorseshoePrior(layers="all")` (a regularised horseshoe with one shrinkage scale
-        per input and per hidden unit in every layer), except with groups and pooling="none"
-        (the library default there); it gives far better calibrated probabilities under mean-field ADVI
-        than the fan-in Normal (measured numbers: the docstring of `pymc_bnn.sklearn`).
-        Otherwise a name from `pymc_bnn.priors.PRIORS` or an object, used as given; None is
-        `build_model`'s default Normal(0, 1/sqrt(fan_in)) (the estimators' default before).
-    method : str, default `pymc_bnn.inference.DEFAULT_METHOD`
-        The inference engine (a key of `pymc_bnn.ENGINES`).
+        "auto": under laplace `NormalPrior(sigma=4)` for classifiers and `NormalPrior(sigma=1)`
+        for regressors (the engine then chooses the output layer's precision by the marginal
+        likelihood); under advi and nuts
+        `HorseshoePrior(layers="all")` (one shrinkage scale per input and per hidden unit, which
+        switches off the units mean-field VI leaves unused), except with groups and
+        pooling="none" (the library default there). Otherwise a name from
+        `pymc_bnn.priors.PRIORS` or an object, used as given; None is `build_model`'s default
+        Normal(0, 1/sqrt(fan_in)).
+    method : "auto" or str, default "auto"
+        The inference engine (a key of `pymc_bnn.ENGINES`). "auto": `laplace` (the best
+        held-out log loss of the engines on the tabular benchmark, in seconds), or `advi` for
+        grouped fits, which laplace does not fit yet.
     steps : int or None, default None
-        Optimisation steps for VI engines; None keeps the engine's default.
+        Optimisation steps for advi, fullrank_advi and laplace (its MAP fit); None keeps the
+        engine's default.
     draws : int, default 1000
         Posterior draws kept for prediction.
     engine_options : dict or None
@@ -390,7 +389,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
-                 likelihood="gaussian", prior="auto", method=DEFAULT_METHOD, steps=None,
+                 likelihood="gaussian", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial"):
         super().__init__(

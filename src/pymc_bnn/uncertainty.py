@@ -119,6 +119,34 @@ def mutual_information(probs) -> np.ndarray:
     return entropy_decomposition(probs)[2]
 
 
+def member_decomposition(probs, n_members: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split an ensemble's predictive entropy by member: (total, expected, disagreement), (n,).
+
+    probs: (S, n, K) or (S, n) draws ordered member by member (S = n_members × draws per
+    member, as an ensemble posterior's chains are stacked). With p_m the predictive of member
+    m (the mean over its draws) and p the equally weighted mixture of the members:
+    total = H[p] (the same as `predictive_entropy` over every draw), expected =
+    mean_m H[p_m] (what each member is unsure of on its own) and disagreement =
+    total − expected = I(y; member | x) ≥ 0 (the members' disagreement, in nats).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[0.9], [0.9], [0.1], [0.1]])   # two members, two draws each
+    >>> total, expected, disagreement = member_decomposition(probs, n_members=2)
+    >>> round(float(total[0]), 4), round(float(expected[0]), 4), round(float(disagreement[0]), 4)
+    (0.6931, 0.3251, 0.3681)
+    """
+    probs = _as_probs(probs)
+    n_members = int(n_members)
+    if n_members < 1 or probs.shape[0] % n_members:
+        raise InvalidSettingError(
+            f"{probs.shape[0]} draws do not split into {n_members} equal members; pass the "
+            "number of chains of an ensemble posterior")
+    per_member = probs.reshape(n_members, -1, *probs.shape[1:]).mean(axis=1)  # (M, n, K)
+    return _decomposition(per_member, _mean_over_draws(per_member))
+
+
 def variation_ratio(probs) -> np.ndarray:
     """1 − (share of draws whose most probable class is the modal one), (n,) in [0, 1 − 1/K].
 

@@ -35,6 +35,12 @@ def _fullrank_advi(bnn, **kw):
     return vi.run_fullrank_advi(bnn, **kw)
 
 
+def _laplace(bnn, **kw):
+    from pymc_bnn.inference import laplace
+
+    return laplace.run(bnn, **kw)
+
+
 def _nuts(bnn, **kw):
     from pymc_bnn.inference import nuts
 
@@ -45,6 +51,7 @@ def _nuts(bnn, **kw):
 ENGINES: dict[str, Callable[..., EngineResult]] = {
     "advi": _advi,
     "fullrank_advi": _fullrank_advi,
+    "laplace": _laplace,
     "nuts": _nuts,
     "pymc_advi": _pymc_advi,
 }
