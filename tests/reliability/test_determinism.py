@@ -4,9 +4,10 @@ the estimators and the CLI (and a different seed gives different ones)."""
 import json
 
 import numpy as np
+import pytest
 
 from pymc_bnn import BayesianMLPClassifier, build_model, fit, load
-from pymc_bnn.priors import HorseshoePrior
+from pymc_bnn.priors import HorseshoePrior, NormalPrior
 from reliability.helpers import run_cli
 
 
@@ -24,14 +25,18 @@ def test_same_seed_same_numbers(small_moons):
     assert not np.array_equal(elbo_a, elbo_c)
 
 
-def test_estimator_gives_the_same_posterior_as_the_api(small_moons):
+@pytest.mark.parametrize("method", ["auto", "advi"])
+def test_estimator_gives_the_same_posterior_as_the_api(small_moons, method):
     X, y = small_moons.X_train, small_moons.y_train
     est = BayesianMLPClassifier((5, 5), bias=False, standardize=False, likelihood="bernoulli",
-                                steps=300, draws=50, engine_options={"tol": 0},
+                                steps=300, draws=50, engine_options={"tol": 0}, method=method,
                                 random_state=5).fit(X, y)
-    # the estimator's default prior="auto" is this prior for an ungrouped fit
-    bnn = build_model(X, y, hidden=(5, 5), bias=False, prior=HorseshoePrior(layers="all"))
-    posterior = fit(bnn, draws=50, random_seed=5, steps=300, tol=0, progress=False)
+    # the estimator's defaults: method="auto" is laplace, where prior="auto" is NormalPrior(4);
+    # under advi prior="auto" is the horseshoe on every layer
+    engine, prior = (("laplace", NormalPrior(sigma=4.0)) if method == "auto"
+                     else ("advi", HorseshoePrior(layers="all")))
+    bnn = build_model(X, y, hidden=(5, 5), bias=False, prior=prior)
+    posterior = fit(bnn, engine, draws=50, random_seed=5, steps=300, tol=0, progress=False)
     for name in ("w_0", "w_1", "w_2"):
         np.testing.assert_array_equal(est.posterior_.idata["posterior"][name].values,
                                       posterior.idata["posterior"][name].values)

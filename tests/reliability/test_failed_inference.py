@@ -41,7 +41,7 @@ def test_cli_exploding_elbo_is_one_line_exit_1_and_writes_nothing(table, tmp_pat
     table.to_csv(tmp_path / "train.csv", index=False)
     monkeypatch.setitem(vi.DEFAULT_LEARNING_RATE, "meanfield", 1e6)
     code, _, err = run_cli(capsys, "fit", tmp_path / "train.csv", "--target", "kind",
-                           "--out", tmp_path / "m.bnn.nc", *TINY_CLI)
+                           "--method", "advi", "--out", tmp_path / "m.bnn.nc", *TINY_CLI)
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
     assert "the ELBO became NaN/inf" in err and "lower learning_rate" in err
     assert not (tmp_path / "m.bnn.nc").exists()
@@ -77,6 +77,7 @@ def test_cli_shows_the_warning_and_the_model_file_keeps_it(table, tmp_path, caps
     table.to_csv(tmp_path / "train.csv", index=False)
     code, _, err = run_cli(capsys, "fit", tmp_path / "train.csv", "--target", "kind",
                            "--exclude", "label,price", "--out", tmp_path / "m.bnn.nc",
+                           "--method", "advi",
                            *TINY_CLI)  # the CLI keeps the convergence check on (tol 1e-3)
     assert code == 0, err
     assert err.startswith("warning: advi stopped at the maximum of 50 steps before converging")

@@ -49,7 +49,7 @@ def test_ctrl_c_during_cli_fit_saves_a_usable_flagged_model(tmp_path, table):
            "COLUMNS": "200"}
     command = [sys.executable, "-m", "pymc_bnn.cli", "fit", "train.csv", "--target", "kind",
                "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "2",
-               "--steps", "10000000", "--draws", "20"]
+               "--steps", "10000000", "--draws", "20", "--method", "advi"]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     shown = b""

@@ -198,15 +198,29 @@ def _layout(bnn, compiled) -> _Layout:
                    last=np.concatenate(last), last_names=tuple(last_names))
 
 
-def run(bnn, *, draws: int, random_seed: int, progress: bool, **options) -> EngineResult:
+def run(bnn, *, draws: int, random_seed: int, progress: bool, callback=None,
+        **options) -> EngineResult:
     """Fit the Laplace approximation of `bnn` (a `BNNModel` with a Normal prior); `options`
     are the fields of `LaplaceSettings`. Returns draws whose output layer is Gaussian and whose
     other variables sit at the MAP, plus a `laplace` group (MAP, output-layer covariance, prior
-    scale, log marginal likelihood) that `glm_predictive` reads."""
+    scale, log marginal likelihood) that `glm_predictive` reads.
+
+    callback(info): called between chunks of the MAP fit with {"step", "loss"}; raising
+    KeyboardInterrupt there stops the fit like Ctrl-C (the result is flagged `interrupted`).
+    Ctrl-C at any later moment (curvature, draws) is recorded and flags the result too.
+    """
+    from pymc_bnn.inference.vi_loop import ctrl_c_deferred
+
+    settings = settings_from_options(options)
+    with ctrl_c_deferred() as pressed:
+        return _run(bnn, settings, draws=draws, random_seed=random_seed, progress=progress,
+                    callback=callback, pressed=pressed)
+
+
+def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> EngineResult:
     import jax
     import jax.numpy as jnp
 
-    settings = settings_from_options(options)
     t0 = time.perf_counter()
     compiled = compile_model(bnn.model)
     layout = _layout(bnn, compiled)
@@ -248,6 +262,7 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, **options) -> Engi
             steps=settings.steps if round_ == 0 else max(settings.steps // 2, 1),
             learning_rate=settings.learning_rate, tol=settings.tol, window=settings.window,
             chunk_steps=settings.chunk_steps, progress=progress, n_obs=max(compiled.n_obs, 1),
+            callback=None if callback is None else _shifted(callback, steps_run),
             title=f"[bold]Laplace[/] · MAP{f' round {round_ + 1}' if tuned else ''}")
         z, converged = outcome.z, outcome.converged
         history.append(outcome.losses)
@@ -256,8 +271,9 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, **options) -> Engi
         steps_run += outcome.steps_run
         if not np.isfinite(outcome.losses[-1:]).any():
             raise InferenceError(
-                f"the MAP fit diverged (loss NaN/inf at learning rate {settings.learning_rate}); "
-                "lower learning_rate (e.g. learning_rate=0.001) or standardise the inputs")
+                "the loss became NaN/inf during laplace's MAP fit (learning rate "
+                f"{settings.learning_rate}); lower learning_rate (e.g. learning_rate=0.001) or "
+                "standardise the inputs")
         t1 = time.perf_counter()
         z, curvature = _refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
                                             settings.newton_steps)
@@ -317,7 +333,7 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, **options) -> Engi
         settings={**{f.name: getattr(settings, f.name) for f in fields(settings)},
                   "restarts": int(restarts), "draws": draws, "random_seed": random_seed},
         timings={"compile_s": prep_s + compile_s, "fit_s": fit_s, "sample_s": sample_s},
-        elbo=None, interrupted=interrupted,
+        elbo=None, interrupted=interrupted or bool(pressed),
         diagnostics={"converged": bool(converged), "steps_run": steps_run,
                      "map_loss": [float(x) for x in losses[-1]],
                      "prior_scale": float(1 / math.sqrt(alpha[chosen])),
@@ -326,6 +342,11 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, **options) -> Engi
                      "members": members, "best_restart": chosen},
         warnings=tuple(warnings),
     )
+
+
+def _shifted(callback, offset: int):
+    """`callback` with steps counted from the start of the whole fit (all rounds)."""
+    return lambda info: callback({**info, "step": info["step"] + offset})
 
 
 @dataclass(frozen=True)

@@ -67,13 +67,15 @@ def _chunk_function(objective: Callable, learning_rate: float, chunk_steps: int)
 
 def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple, *,
              cache_key: tuple, steps: int, learning_rate: float, tol: float, window: int,
-             chunk_steps: int, progress: bool, title: str, n_obs: int = 1) -> MapOutcome:
+             chunk_steps: int, progress: bool, title: str, n_obs: int = 1, callback=None) -> MapOutcome:
     """Minimise `objective(z, extra, data)` from each row of z0 (restarts, D) with Adam.
 
     extra: (restarts, ...) a per-restart argument held fixed (e.g. the prior precision).
     Stops after `steps` steps, when the best restart's mean loss over the last `window` steps
     changes by less than `tol` nats per observation (`n_obs`) from the window before, or at
-    Ctrl-C (between chunks; the iterate so far is returned, flagged `interrupted`). The change is
+    Ctrl-C (between chunks; the iterate so far is returned, flagged `interrupted`);
+    `callback({"step", "loss"})` runs between chunks, and KeyboardInterrupt raised there acts
+    as Ctrl-C. The change is
     per observation, not relative: a network prior's constant terms can dwarf the data's part
     of the loss, and a relative test then stops long before the fit has settled.
     """
@@ -116,6 +118,8 @@ def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple
                 best = float(np.nanmin(losses[-1]))
                 speed = done / (time.perf_counter() - t0)
                 bar(completed=done, status=f"loss {best:,.2f} · {speed:,.0f} steps/s")
+                if callback is not None:
+                    callback({"step": done, "loss": best})
         except KeyboardInterrupt:
             if done == 0:
                 raise  # nothing learned yet: nothing to keep
