@@ -282,7 +282,8 @@ def _git(*args) -> str:
 
 def run_facts(args) -> dict:
     """What the JSON records about this run: commit, date, machine, settings, load."""
-    return {"commit": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain")),
+    return {"commit": _git("rev-parse", "HEAD"),
+            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{os.cpu_count()} CPUs, {platform.platform()}, "
                        f"Python {platform.python_version()}",
