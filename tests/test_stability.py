@@ -285,11 +285,48 @@ def test_stability_refuses_bad_inputs(ten_inputs):
 
 @pytest.mark.slow
 def test_alignment_brings_nuts_weight_rhat_below_1_05():
-    """NUTS, 4 chains on the seed model (two moons, 2-5-5-1 tanh, no biases). Measured (seed 0):
-    raw-weight R-hat max ..., aligned ...; predictive R-hat ...."""
+    """NUTS, 4 chains × 500 draws on the seed model (two moons, 2-5-5-1 tanh, no biases).
+    Measured (seed 0, fit 66 s on 2 shared cores, alignment 2 s): largest raw-weight R-hat
+    2.42, after alignment 1.022 (1.014 with one alignment pass, 1.016 with two); predictive
+    R-hat 1.013, no divergences; mean CKA between draws 0.97."""
     data = two_moons()
     bnn = build_model(data.X_train, data.y_train, hidden=(5, 5))
     posterior = fit(bnn, "nuts", chains=4, draws=500, tune=500, random_seed=0, progress=False)
     result = posterior.stability(data.X_test)
     assert result.attrs["rhat_max_unaligned"] > 1.1, result.attrs
     assert result.attrs["rhat_max"] < 1.05, result.attrs
+
+
+def test_stability_command_and_report_section(tmp_path, capsys):
+    """`pymc-bnn stability MODEL DATA --out DIR` writes the page and four figures; `pymc-bnn
+    report` with DATA has the section, without DATA a pointer to it."""
+    import pandas as pd
+
+    from pymc_bnn.cli import main
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 3))
+    table = pd.DataFrame(X, columns=["a", "b", "c"])
+    table["label"] = np.where(X[:, 0] - X[:, 1] > 0, "yes", "no")
+    table[:150].to_csv(tmp_path / "train.csv", index=False)
+    table[150:].to_csv(tmp_path / "test.csv", index=False)
+    model = tmp_path / "m.bnn.nc"
+    assert main(["fit", str(tmp_path / "train.csv"), "--target", "label", "--out", str(model),
+                 "--hidden", "6", "--steps", "400", "--draws", "40", "--quiet"]) == 0
+    out = tmp_path / "stab"
+    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--out", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "most relevant input" in shown and "mean-field" in shown
+    page = (out / "stability.html").read_text()
+    assert "How stable is this network?" in page and "Caution: mean-field" in page
+    assert "Δ loss" in page  # DATA has the target: the loss of removing each unit
+    for name in ("input_relevance", "unit_stability", "aligned_weight_intervals", "cka_matrix"):
+        assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["report", str(model), str(tmp_path / "test.csv"), "--out",
+                 str(tmp_path / "r.html"), "--quiet"]) == 0
+    report = (tmp_path / "r.html").read_text()
+    assert "How stable is this network?" in report and "Most relevant inputs" in report
+    assert main(["report", str(model), "--out", str(tmp_path / "r0.html"), "--quiet"]) == 0
+    assert "Pass DATA" in (tmp_path / "r0.html").read_text()
+    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--draws", "0"]) == 2
+    assert "--draws must be at least 1" in capsys.readouterr().err

@@ -87,3 +87,23 @@ def stability_section(result, *, source: str = "") -> Section:
                            Table(input_rows, caption=f"Inputs, most relevant first; "
                                                      f"{level:.0%} HDI.")],
                    figures=figures)
+
+
+def report_section(model, held_out) -> Section:
+    """The section of `pymc-bnn report`: measured on the held-out rows (X, y, source, ...),
+    or a pointer to DATA when there are none. Grouped fits are measured on their population
+    network."""
+    if held_out is None:
+        return Section(SECTION_TITLE, [
+            "Pass DATA (held-out rows with the model's features) to `pymc-bnn report` to see "
+            "aligned weight summaries, which hidden units and inputs the network relies on, and "
+            "how alike the representations of posterior draws are."])
+    from pymc_bnn.stability import stability
+
+    record = getattr(model, "posterior_", model).groups
+    if record and record["pooling"] == "none":
+        return Section(SECTION_TITLE, [
+            "This fit has one network per group and no shared one; measure a group's network "
+            "with pymc_bnn.stability.stability(model, X, group=label)."])
+    X, y, source, *_ = held_out
+    return stability_section(stability(model, X, y), source=source)
