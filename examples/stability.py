@@ -34,8 +34,8 @@ def main(quick: bool = False, out=OUT) -> dict:
         data.data, data.target, test_size=0.4, random_state=0, stratify=data.target)
     names = list(data.feature_names)
 
-    # NUTS with 4 chains (`draws` in all): a real posterior (mean-field ADVI's weight sds are too small, which
-    # the result's attrs say when it is used) and chains to compute R-hat from.
+    # NUTS with 4 chains (`draws` in all): a real posterior, with chains for R-hat
+    # (mean-field ADVI's weight sds are too small; the result's attrs say so when it is used).
     model = BayesianMLPClassifier(hidden_layer_sizes=(6,), prior="normal", method="nuts",
                                   draws=800 if quick else 2000, random_state=0,
                                   engine_options={"chains": 4, "tune": 200 if quick else 500})

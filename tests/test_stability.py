@@ -101,7 +101,8 @@ def _hand_posterior(spec, weights, biases, chains=2, likelihood="bernoulli"):
     from pymc_bnn.network import bias_name
     from pymc_bnn.priors import DEFAULT_PRIOR
 
-    draws = {name: w.reshape(chains, -1, *w.shape[1:]) for name, w in zip(spec.weight_names, weights)}
+    draws = {name: w.reshape(chains, -1, *w.shape[1:])
+             for name, w in zip(spec.weight_names, weights)}
     if biases is not None:
         draws.update({bias_name(i): b.reshape(chains, -1, *b.shape[1:])
                       for i, b in enumerate(biases)})

@@ -25,11 +25,13 @@ import xarray as xr
 
 from pymc_bnn import groups as grouping
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.network import activation_function, bias_name, split_skip_weights
+from pymc_bnn.network import bias_name, split_skip_weights
+from pymc_bnn.representation import cka_between_draws, hidden_activations, linear_cka
 from pymc_bnn.symmetry import Alignment, align_draws
 from pymc_bnn.validation import check_features, check_target
 
-__all__ = ["Alignment", "align_draws", "linear_cka", "network_draws", "stability"]
+__all__ = ["Alignment", "align_draws", "hidden_activations", "linear_cka", "network_draws",
+           "stability"]
 
 MEAN_FIELD_METHODS = ("advi", "pymc_advi")
 MEAN_FIELD_NOTE = (
@@ -152,7 +154,7 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     hidden = hidden_activations(spec, X[rows], alignment.weights, alignment.biases)
     units = _unit_table(spec, alignment, hidden, network, X, y, classes)
     inputs = _input_relevance(network, X, scales, coords, n_chains, level)
-    cka = _representation(hidden, int(cka_draws), level)
+    cka = cka_between_draws(hidden, int(cka_draws), level)
     weights = _weight_table(aligned, raw, level)
     mean_field = posterior.method in MEAN_FIELD_METHODS
     attrs = {
@@ -225,26 +227,11 @@ class _Network:
         return replace(self.posterior, idata=az.from_dict({"posterior": draws}), groups=None)
 
 
-def hidden_activations(spec, X, weights, biases=None) -> list[np.ndarray]:
-    """Post-activation values of every hidden layer for every draw: (S, n_obs, H_l) each.
-
-    X: (n_obs, n_inputs); weights, biases as for `align_draws` (draws first)."""
-    act = activation_function(spec.activation)
-    layers, _ = split_skip_weights(spec, weights)
-    h, out = X, []
-    for i in range(len(spec.hidden)):
-        h = h @ layers[i]
-        if biases is not None:
-            h = h + biases[i][:, None, :]
-        h = act(h)
-        out.append(h)
-    return out
-
-
 def _as_dataset(spec, weights, biases, n_chains, coords) -> xr.Dataset:
     variables = {}
     for slot, w in zip(spec.weight_slots, weights):
-        variables[slot.name] = (("chain", "draw", *slot.dims), w.reshape(n_chains, -1, *w.shape[1:]))
+        variables[slot.name] = (("chain", "draw", *slot.dims),
+                                w.reshape(n_chains, -1, *w.shape[1:]))
     if biases is not None:
         for i, b in enumerate(biases):
             variables[bias_name(i)] = (("chain", "draw", spec.layer_dims(i)[1]),
@@ -374,56 +361,6 @@ def _input_relevance(network: _Network, X, scales, coords, n_chains, level) -> x
     rank[order] = np.arange(1, len(order) + 1)
     out["rank"] = ("feature", rank)
     return out
-
-
-def linear_cka(representations: np.ndarray) -> np.ndarray:
-    """Linear CKA between every pair of representations: (m, m) in [0, 1].
-
-    representations: (m, n_obs, width), one (n_obs, width) matrix per draw (or fit). Columns are
-    centred over rows; CKA(A, B) = ‖AᵀB‖²_F / (‖AᵀA‖_F ‖BᵀB‖_F) (Kornblith et al. 2019), which
-    is unchanged by permuting or flipping units, so no alignment is needed. A representation
-    with no variance gives NaN.
-    """
-    reps = np.asarray(representations, dtype=np.float64)
-    reps = reps - reps.mean(axis=1, keepdims=True)
-    m, n, width = reps.shape
-    if width * width <= n:  # features: (m, m, width, width) cross-covariances
-        cross = np.einsum("anh,bnk->abhk", reps, reps)
-        hsic = (cross ** 2).sum(axis=(2, 3))
-    else:  # Gram matrices: (m, n, n)
-        gram = (reps @ np.swapaxes(reps, 1, 2)).reshape(m, -1)
-        hsic = gram @ gram.T
-    norms = np.sqrt(np.diag(hsic))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return hsic / np.outer(norms, norms)
-
-
-def _representation(hidden, cka_draws: int, level: float) -> xr.Dataset:
-    """CKA matrices over `cka_draws` evenly spaced draws per hidden layer, and per layer (and
-    over all layers: `cka_all_*`) the mean over pairs of distinct draws and the central
-    `level` range of those pairs."""
-    n_draws = hidden[0].shape[0]
-    picked = np.unique(np.linspace(0, n_draws - 1, min(cka_draws, n_draws)).round().astype(int))
-    matrices = np.stack([linear_cka(h[picked]) for h in hidden])
-    upper = np.triu_indices(len(picked), k=1)
-    pairs = matrices[:, upper[0], upper[1]]  # (layer, pairs)
-    tail = (1 - level) / 2
-
-    def summary(values):
-        values = values[np.isfinite(values)]
-        if not len(values):
-            return [np.nan] * 3
-        return [float(values.mean()), *map(float, np.quantile(values, [tail, 1 - tail]))]
-
-    per_layer = np.array([summary(p) for p in pairs]).reshape(len(hidden), 3)
-    overall = summary(pairs.ravel())
-    return xr.Dataset(
-        {"cka": (("layer", "draw_a", "draw_b"), matrices),
-         "cka_mean": ("layer", per_layer[:, 0]), "cka_lower": ("layer", per_layer[:, 1]),
-         "cka_upper": ("layer", per_layer[:, 2]), "cka_all_mean": overall[0],
-         "cka_all_lower": overall[1], "cka_all_upper": overall[2]},
-        coords={"layer": [f"hidden_{i}" for i in range(len(hidden))], "draw_a": picked,
-                "draw_b": picked})
 
 
 def _nanmax(values: xr.Dataset) -> float:

@@ -77,7 +77,8 @@ def align_draws(spec: NetworkSpec, weights, biases=None, *, reference: int = 0,
     biases = None if biases is None else [np.asarray(b, dtype=np.float64) for b in biases]
     n_draws = _check_shapes(spec, layers, skip, biases)
     if not 0 <= int(reference) < n_draws:
-        raise InvalidSettingError(f"reference must be a draw index below {n_draws}, got {reference}")
+        raise InvalidSettingError(
+            f"reference must be a draw index below {n_draws}, got {reference}")
     if int(iterations) < 1:
         raise InvalidSettingError(f"iterations must be at least 1, got {iterations}")
     odd = spec.activation in ODD_ACTIVATIONS
