@@ -26,7 +26,8 @@ def _is_png(path) -> bool:
 
 
 def test_every_example_is_tested():
-    tested = {"tabular_classifier", "sparsity_priors", "informed_prior", "regression_uncertainty"}
+    tested = {"tabular_classifier", "sparsity_priors", "informed_prior", "regression_uncertainty",
+              "stability"}
     assert {path.stem for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -86,4 +87,20 @@ def test_regression_uncertainty(tmp_path):
     assert result["aleatoric_sd_right"] > 3 * result["aleatoric_sd_left"], result
     assert 0.1 < result["aleatoric_sd_left"] < 0.35, result
     assert 0.7 < result["aleatoric_sd_right"] < 1.15, result
+    assert _is_png(result["figure"])
+
+
+def test_stability(tmp_path):
+    """Measured (NUTS, 4 chains × 200 draws): accuracy 0.986; weights into the output with a
+    90% interval excluding zero: 4 of 18 aligned, 0 raw; largest weight R-hat 1.025 aligned,
+    1.035 raw; top inputs alcohol 0.079 [0.036, 0.117], proline 0.076, color_intensity 0.063;
+    removing the two most stable units raises log loss by +0.111, +0.099, the two least
+    stable by +0.021, +0.073; mean CKA between draws 0.80."""
+    result = _main("stability")(quick=True, out=tmp_path)
+    assert result["accuracy"] >= 0.93, result
+    assert result["output_weights_clear_aligned"] >= 2 > result["output_weights_clear_unaligned"]
+    assert result["rhat_max"] < 1.1, result
+    assert all(lower > 0 for _, _, lower, _ in result["top_inputs"]), result
+    assert max(result["least_stable_removal_loss"]) < min(result["most_stable_removal_loss"])
+    assert 0.5 < result["cka_mean"] <= 1.0, result
     assert _is_png(result["figure"])

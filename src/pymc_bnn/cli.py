@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pymc_bnn.cli_model import add_model_commands
 
     add_model_commands(sub)
+    from pymc_bnn.cli_stability import add_stability_command
+
+    add_stability_command(sub)
     return parser
 
 

@@ -166,6 +166,9 @@ def model_report(model, description: dict, held_out=None) -> str:
             tables=[Table([["metric", "value"], *rows])] + ([table] if table else []),
             figures=figures,
         ))
+    from pymc_bnn.stability_report import report_section
+
+    sections.append(report_section(model, held_out))
     notes = description.get("notes", {})
     title = f"pymc-bnn model: {type(model).__name__}"
     if notes.get("target"):

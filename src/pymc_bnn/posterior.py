@@ -259,6 +259,12 @@ class Posterior:
 
         return predictive_summary(self, X, level=level, **options)
 
+    def stability(self, X, y=None, **options):
+        """How stable the learned network is on X: see `pymc_bnn.stability.stability`."""
+        from pymc_bnn.stability import stability  # a higher step of the flow, as uncertainty
+
+        return stability(self, X, y, **options)
+
 
 def _mean_of(draws: dict):
     """The predictive mean per draw from `predictive_params` output (see `mean_draws`)."""
