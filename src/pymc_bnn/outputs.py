@@ -127,7 +127,8 @@ def _named(inputs) -> list[tuple[str, object]]:
 
 def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
     """The nearest existing ancestor of `folder` is a folder we can create files in (probed with
-    an empty temporary file, so read-only mounts are caught even for root)."""
+    an empty temporary file, so read-only mounts are caught even for root) with at least
+    FREE_SPACE_MARGIN bytes free."""
     existing = folder
     while not existing.exists():
         if existing.parent == existing:
@@ -142,6 +143,8 @@ def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
         fd, probe = tempfile.mkstemp(prefix=".pymc-bnn-probe.", dir=existing)
         os.close(fd)
         os.unlink(probe)
+        if shutil.disk_usage(existing).free < FREE_SPACE_MARGIN:  # full: say so before the work
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(existing))
     except OSError as exc:
         raise file_system_error(exc, shown) from None
 
@@ -245,13 +248,13 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        free = shutil.disk_usage(path.parent).free
-        if free < len(data) + FREE_SPACE_MARGIN:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise file_system_error(exc, path) from exc
     try:
+        if shutil.disk_usage(path.parent).free < len(data) + FREE_SPACE_MARGIN:
+            os.close(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
