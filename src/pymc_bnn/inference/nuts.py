@@ -84,8 +84,10 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
                 chain_method=chain_method, progress_bar=False)
     prep_s = time.perf_counter() - t0
     t0 = time.perf_counter()
+    # NumPyro batches init_params over chains only when there are several: one chain takes (D,)
+    init = jnp.asarray(start[0] if chains == 1 else start)
     z, stats, interrupted = _sample_in_chunks(
-        mcmc, jax.random.PRNGKey(random_seed), jnp.asarray(start), n_chunks,
+        mcmc, jax.random.PRNGKey(random_seed), init, n_chunks,
         progress=progress, tune=tune, per_chain=per_chain)
     z, stats = z[:, :per_chain], {k: v[:, :per_chain] for k, v in stats.items()}
     sample_s = time.perf_counter() - t0
