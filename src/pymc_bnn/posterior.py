@@ -25,7 +25,7 @@ from pymc_bnn.network import (
     uses_draws_last,
 )
 from pymc_bnn.priors import Prior
-from pymc_bnn.validation import check_features
+from pymc_bnn.validation import check_features, whole_number
 
 # Floats held at once per chunk of the float64 forward pass (draws × obs × widest layer): ~128 MB.
 _CHUNK_FLOATS = 16_000_000
@@ -87,6 +87,8 @@ class Posterior:
         return weights, biases
 
     def _thin_index(self, max_draws: int | None) -> np.ndarray | None:
+        if max_draws is not None:  # 0 draws would average nothing into NaN
+            max_draws = whole_number(max_draws, "max_draws", minimum=1)
         if max_draws is not None and max_draws < self.n_draws:
             return np.linspace(0, self.n_draws - 1, int(max_draws)).round().astype(int)
         return None

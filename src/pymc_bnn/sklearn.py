@@ -53,13 +53,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     InvalidParameterError,
     StrOptions,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from pymc_bnn.constraints import LayerWidths, WholeNumbers
 from pymc_bnn.errors import (
     InvalidInputError,
     InvalidSettingError,
@@ -73,7 +73,7 @@ from pymc_bnn.model import build_model
 from pymc_bnn.network import ACTIVATIONS
 from pymc_bnn.priors import PRIORS, HorseshoePrior
 from pymc_bnn.uncertainty import predictive_summary, regression_moments
-from pymc_bnn.validation import check_features, encode_class_labels
+from pymc_bnn.validation import check_features, check_labels, encode_class_labels
 
 CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
 REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not cls.is_classifier)
@@ -100,14 +100,14 @@ class _BayesianMLP(BaseEstimator):
     """What both estimators share: parameters, input validation, the fit through the public API."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [LayerWidths()],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "bias": ["boolean"],
         "skip": ["boolean"],
         "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
         "method": [StrOptions(set(ENGINES))],
-        "steps": [None, Interval(Integral, 1, None, closed="left")],
-        "draws": [Interval(Integral, 1, None, closed="left")],
+        "steps": [None, WholeNumbers(1)],
+        "draws": [WholeNumbers(1)],
         "engine_options": [None, dict],
         "standardize": ["boolean"],
         "random_state": ["random_state"],
@@ -325,6 +325,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         """Fit to X (n_obs, n_features) and labels y (n_obs,); returns self. `groups`: one
         group label per row (or a column name of a DataFrame X) for a hierarchical network."""
         X, groups = split_group_column(X, groups)
+        check_labels(y)
         X, y = self._validated_Xy(X, y)
         try:
             check_classification_targets(y)

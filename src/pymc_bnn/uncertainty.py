@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import entr
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.validation import check_features
+from pymc_bnn.validation import check_features, whole_number
 
 # Floats per (draws × obs) working array while summarising one chunk of observations: ~64 MB.
 # A chunk holds a few such arrays at once (probabilities, cdf and pdf of the mixture, ...).
@@ -233,7 +233,7 @@ def _levels(level) -> np.ndarray:
         levels = np.atleast_1d(np.asarray(level, dtype=np.float64))
     except (TypeError, ValueError):
         levels = np.array([np.nan])
-    if levels.ndim != 1 or not np.all((levels > 0) & (levels < 1)):
+    if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
         raise InvalidSettingError(
             f"level must be a probability strictly between 0 and 1 (or a list of them), got "
             f"{level!r}; e.g. level=0.9 for a central 90% interval"
@@ -270,7 +270,7 @@ def _regression_chunk(draws: dict, levels: np.ndarray, n_samples: int, rng) -> d
 
 
 def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
-                       n_samples: int = 0, random_seed: int = 0, groups=None):
+                       n_samples: int = 0, random_seed: int = 0, groups=None, **unknown):
     """Per-point predictive summary with the uncertainty split into aleatoric and epistemic.
 
     posterior: a fitted `Posterior`; X: (n_obs, n_features). `level`: central interval
@@ -290,6 +290,14 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     """
     import xarray as xr
 
+    if unknown:  # reached through Posterior.uncertainty(**options) and the estimators' too
+        raise InvalidSettingError(
+            f"uncertainty() got unknown option(s) {', '.join(map(repr, sorted(unknown)))}; it "
+            "takes level, max_draws, n_samples, random_seed and groups"
+        )
+    if max_draws is not None:
+        max_draws = whole_number(max_draws, "max_draws", minimum=1)
+    n_samples = whole_number(n_samples, "n_samples", minimum=0)
     X = check_features(X, n_features=posterior.spec.n_inputs)
     levels = _levels(level)
     n_draws = min(posterior.n_draws, max_draws or posterior.n_draws)

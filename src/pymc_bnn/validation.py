@@ -114,6 +114,28 @@ def check_target(y, *, n_obs: int, name: str = "y") -> np.ndarray:
     return arr
 
 
+def check_labels(y, *, name: str = "y") -> None:
+    """InvalidInputError when class labels hold missing values (None, NaN, pandas' NA), which
+    cannot be sorted among other labels, naming the first row."""
+    arr = np.asarray(y)
+    if arr.ndim != 1:  # None, or a shape the shape checks will refuse with their own message
+        return
+    if arr.dtype.kind == "f":
+        missing = np.isnan(arr)
+    elif arr.dtype == object:
+        import pandas as pd
+
+        missing = np.asarray(pd.isna(arr), dtype=bool)
+    else:
+        return
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise InvalidInputError(
+            f"{name} has {rows.size} missing label(s) (None/NaN; first: row {rows[0]}); drop "
+            "those rows or give them a label"
+        )
+
+
 def _shown(values, limit: int = 5) -> str:
     values = list(values)
     return ", ".join(map(str, values[:limit])) + (", ..." if len(values) > limit else "")

@@ -234,8 +234,8 @@ def predictive_convergence(bnn, idata, check_X=None) -> dict:
     rhat = np.asarray(az.rhat(means))
     ess = np.asarray(az.ess(means, method="bulk"))
     raw = [np.nanmax(np.asarray(az.rhat(np.asarray(idata["posterior"][name].values))))
-           for name in bnn.weight_names if name in idata["posterior"]]
-    return {"predictive_rhat_max": float(np.nanmax(rhat)),
+           for name in bnn.weight_names if name in idata["posterior"] and chains > 1]
+    return {"predictive_rhat_max": float(np.nanmax(rhat)) if chains > 1 else None,  # needs 2+
             "predictive_ess_bulk_min": float(np.nanmin(ess)),
             "predictive_ess_bulk_median": float(np.nanmedian(ess)),
             "weight_rhat_max": float(max(raw)) if raw else None,
