@@ -73,7 +73,8 @@ from pymc_bnn.model import build_model
 from pymc_bnn.network import ACTIVATIONS
 from pymc_bnn.priors import PRIORS, HorseshoePrior
 from pymc_bnn.uncertainty import predictive_summary, regression_moments
-from pymc_bnn.validation import check_features, check_labels, encode_class_labels
+from pymc_bnn.validation import (check_features, check_labels, encode_class_labels,
+                                 mean_and_scale, refuse_datetimes)
 
 CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
 REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not cls.is_classifier)
@@ -155,6 +156,7 @@ class _BayesianMLP(BaseEstimator):
         return _as_invalid_input(self._check_X, X, reset=reset)
 
     def _check_X(self, X, *, reset: bool) -> np.ndarray:
+        refuse_datetimes(X)
         if hasattr(X, "columns") and hasattr(X, "dtypes"):
             check_features(X)
         return validate_data(self, X, reset=reset, dtype=np.float64)
@@ -169,6 +171,7 @@ class _BayesianMLP(BaseEstimator):
         return X, y
 
     def _check_Xy(self, X, y, **check_params):
+        refuse_datetimes(X)
         if hasattr(X, "columns") and hasattr(X, "dtypes"):
             check_features(X)
         return validate_data(self, X, y, dtype=np.float64, **check_params)
@@ -179,8 +182,7 @@ class _BayesianMLP(BaseEstimator):
 
     def _set_input_scaling(self, X) -> None:
         if self.standardize:
-            self.x_mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
+            self.x_mean_, scale = mean_and_scale(X)  # no overflow at 1e300, no underflow
             # Constant features keep scale 1 (as StandardScaler does), not a division by zero.
             self.x_scale_ = np.where(scale > 0, scale, 1.0)
         else:

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import entr
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.validation import check_features, whole_number
+from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
 # Floats per (draws × obs) working array while summarising one chunk of observations: ~64 MB.
 # A chunk holds a few such arrays at once (probabilities, cdf and pdf of the mixture, ...).
@@ -203,12 +203,25 @@ def regression_moments(draws: dict) -> dict[str, np.ndarray]:
     the noise variance (Student-t: scale²·df/(df−2), infinite when df ≤ 2), epistemic_sd² =
     variance over draws of the per-draw mean, sd² = their sum (the sds themselves do not add).
     """
+    unit = 1.0
+    if "scale" in draws:  # location-scale: work in units of the largest value, so a target
+        # on a 1e300 scale does not overflow when squared
+        unit = float(max(np.max(np.abs(draws["mean"])), np.max(np.abs(draws["scale"])))) or 1.0
+        unit = unit if np.isfinite(unit) else 1.0
+        draws = {**draws, "mean": np.asarray(draws["mean"], dtype=np.float64) / unit,
+                 "scale": np.asarray(draws["scale"], dtype=np.float64) / unit}
     dist = noise_distribution(draws)
     mean = np.asarray(draws["mean"], dtype=np.float64)
     aleatoric = np.broadcast_to(dist.var(), mean.shape).mean(axis=0)
     epistemic = mean.var(axis=0)
-    return {"mean": mean.mean(axis=0), "sd": np.sqrt(aleatoric + epistemic),
-            "aleatoric_sd": np.sqrt(aleatoric), "epistemic_sd": np.sqrt(epistemic)}
+    moments = {"mean": mean.mean(axis=0) * unit, "sd": np.sqrt(aleatoric + epistemic) * unit,
+               "aleatoric_sd": np.sqrt(aleatoric) * unit,
+               "epistemic_sd": np.sqrt(epistemic) * unit}
+    if "df" in draws and np.any(np.asarray(draws["df"]) <= 2):  # a true infinite variance
+        refuse_nonfinite({k: moments[k] for k in ("mean", "epistemic_sd")})
+    else:
+        refuse_nonfinite(moments)
+    return moments
 
 
 def sample_mixture(dist, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -313,6 +326,8 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
                      else _regression_chunk(draws, levels, int(n_samples), rng))
     values = {k: np.concatenate([p[k] for p in parts], axis=_dims(k).index("obs"))
               for k in parts[0]}
+    refuse_nonfinite({k: v for k, v in values.items() if k not in ("sd", "aleatoric_sd")},
+                     obs_axis={k: _dims(k).index("obs") for k in values})
     coords = {"obs": np.arange(X.shape[0]), "level": levels}
     if "probability" in values:
         classes = list(posterior.preprocessing.get("classes", range(values["probability"].shape[-1])))
