@@ -48,5 +48,5 @@ class LayerWidths(Options):
         return all(_is_whole(width) and width >= 1 for width in val)
 
     def __str__(self) -> str:
-        return ("a whole number ≥ 1 or a non-empty sequence of them (one width per hidden "
-                "layer, e.g. (32, 32))")
+        return ("a positive whole number or a non-empty sequence of them, at least 1 unit per "
+                "hidden layer (e.g. (32, 32))")

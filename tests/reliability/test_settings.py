@@ -51,8 +51,8 @@ def test_nonsense_estimator_settings_are_refused_before_fitting(table, setting, 
     model = estimator(**{**TINY, name: value})
     X = table[["height", "width"]]
     y = table["label"] if estimator is BayesianMLPClassifier else table["price"]
-    with pytest.raises(InvalidSettingError, match=rf"(?s)The '{name}' parameter of "
-                                                  rf"{estimator.__name__} must be .*Got .* instead"):
+    expected = rf"(?s)The '{name}' parameter of {estimator.__name__} must be .*Got .* instead"
+    with pytest.raises(InvalidSettingError, match=expected):
         model.fit(X, y)
     assert not hasattr(model, "posterior_")
 
@@ -62,7 +62,8 @@ def test_every_valid_layer_width_form_is_accepted(sizes):
     from pymc_bnn.constraints import LayerWidths, WholeNumbers
 
     assert LayerWidths().is_satisfied_by(sizes)
-    assert WholeNumbers(1).is_satisfied_by(np.int32(4)) and not WholeNumbers(1).is_satisfied_by(True)
+    assert WholeNumbers(1).is_satisfied_by(np.int32(4))
+    assert not WholeNumbers(1).is_satisfied_by(True)
 
 
 @pytest.fixture(scope="module")
