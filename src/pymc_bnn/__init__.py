@@ -8,10 +8,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from pymc_bnn.errors import (
     ConvergenceWarning,
+    FileSystemError,
     InferenceError,
     InvalidInputError,
     InvalidSettingError,
     ModelFileError,
+    OutputPathError,
     PymcBnnError,
 )
 from pymc_bnn.jax_setup import expose_cpu_cores
@@ -57,8 +59,9 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
-    "BNNModel", "Bernoulli", "ConvergenceWarning", "ENGINES", "InferenceError",
+    "BNNModel", "Bernoulli", "ConvergenceWarning", "ENGINES", "FileSystemError", "InferenceError",
     "InvalidInputError", "InvalidSettingError", "ModelFileError", "NetworkSpec", "NormalPrior",
+    "OutputPathError",
     "Posterior", "PymcBnnError", "build_model", "fit", "forward", "get_likelihood", "get_prior",
     # the model family
     "ARDPrior", "Categorical", "Gaussian", "HeteroscedasticGaussian", "HorseshoePrior",

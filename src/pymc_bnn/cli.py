@@ -1,12 +1,16 @@
 """The `pymc-bnn` command: each subcommand does one user job through the public API.
 
-Exit codes: 0 success, 2 bad usage or bad input (one readable line, no traceback), 1 anything
-else, 130 interrupted before anything could be kept.
+Exit codes: 0 success, 1 a failed fit or anything else, 2 bad usage, bad input or an unsafe
+output path (one readable line, no traceback), 74 the operating system refused a file
+operation (read-only folder, full disk, permission denied: one line naming the path and the
+fix), 130 interrupted before anything
+could be kept. `--debug` shows the traceback as well.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable, Sequence
 
@@ -14,7 +18,8 @@ from rich.console import Console
 
 from pymc_bnn.errors import InferenceError, PymcBnnError
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# 74 is EX_IOERR of BSD's sysexits.h: an input/output error on some file
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_FILE_SYSTEM, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
 
 
 def _positive_int(text: str) -> int:
@@ -47,6 +52,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
 
+def add_force(parser: argparse.ArgumentParser) -> None:
+    """--force: replace an existing output that pymc-bnn did not write (never an input)."""
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing output that pymc-bnn did not write "
+                             "(an output is never allowed to be one of the inputs)")
+
+
+def _add_debug(parser: argparse.ArgumentParser, default=False) -> None:
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show the full traceback of an error")
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
@@ -61,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Bayesian neural networks on PyMC: fit, predict with uncertainty, report.",
     )
     parser.add_argument("--version", action="version", version=f"pymc-bnn {__version__}")
+    _add_debug(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -85,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="grouped two moons: compare partial, complete and no pooling")
     demo.add_argument("--methods", default=None, metavar="M1,M2,...",
                       help="compare inference engines side by side, e.g. advi,fullrank_advi,nuts")
+    add_force(demo)
     _add_common(demo)
     demo.set_defaults(handler=_cmd_demo)
     _add_active(sub)
@@ -95,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     from pymc_bnn.cli_stability import add_stability_command
 
     add_stability_command(sub)
+    for command in sub.choices.values():  # `pymc-bnn fit --debug ...` too; SUPPRESS keeps the
+        _add_debug(command, default=argparse.SUPPRESS)  # main parser's value when absent
     return parser
 
 
@@ -122,6 +143,7 @@ def _add_active(sub) -> None:
                         help=f"optimisation steps per fit (default: {defaults.steps})")
     active.add_argument("--draws", type=_positive_int, default=defaults.draws,
                         help=f"posterior draws per fit (default: {defaults.draws})")
+    add_force(active)
     _add_common(active)
     active.set_defaults(handler=_cmd_active)
 
@@ -129,7 +151,9 @@ def _add_active(sub) -> None:
 def _cmd_active(args, console: Console) -> int:
     from pymc_bnn.demo_active import ActiveDemoSettings, run_active_demo
     from pymc_bnn.errors import InvalidSettingError
+    from pymc_bnn.outputs import check_output_folder
 
+    check_output_folder(args.out, force=args.force)
     if args.initial >= args.budget:
         raise InvalidSettingError(f"--initial {args.initial} must be below --budget "
                                   f"{args.budget}; raise --budget")
@@ -164,12 +188,15 @@ def _cmd_active(args, console: Console) -> int:
 
 def _cmd_demo(args, console: Console) -> int:
     from pymc_bnn.demo import DemoSettings, run_demo
+    from pymc_bnn.outputs import check_output_folder
 
+    args.out = args.out or ("pymc-bnn-hierarchical" if args.hierarchical
+                            else "pymc-bnn-methods" if args.methods else "pymc-bnn-demo")
+    check_output_folder(args.out, force=args.force)
     if args.hierarchical:
         return _cmd_demo_hierarchical(args, console)
     if args.methods:
         return _cmd_demo_methods(args, console)
-    args.out = args.out or "pymc-bnn-demo"
     settings = DemoSettings(method=args.method, seed=args.seed, steps=args.steps,
                             draws=args.draws, hidden=args.hidden)
     status = _status_printer(args, console)
@@ -190,7 +217,6 @@ def _cmd_demo(args, console: Console) -> int:
 def _cmd_demo_hierarchical(args, console: Console) -> int:
     from pymc_bnn.demo_hierarchical import HierarchicalDemoSettings, run_hierarchical_demo
 
-    args.out = args.out or "pymc-bnn-hierarchical"
     settings = HierarchicalDemoSettings(method=args.method, seed=args.seed, steps=args.steps,
                                         draws=args.draws, hidden=args.hidden)
     status = _status_printer(args, console)
@@ -206,7 +232,6 @@ def _cmd_demo_hierarchical(args, console: Console) -> int:
 def _cmd_demo_methods(args, console: Console) -> int:
     from pymc_bnn.demo_methods import MethodsDemoSettings, parse_methods, run_methods_demo
 
-    args.out = args.out or "pymc-bnn-methods"
     settings = MethodsDemoSettings(methods=parse_methods(args.methods), seed=args.seed,
                                    steps=args.steps, draws=args.draws, hidden=args.hidden)
     status = _status_printer(args, console)
@@ -242,23 +267,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable | None = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
+        parser.print_usage(sys.stderr)
+        errors.print("[red]error[/]: no command given; run `pymc-bnn demo` to try it, or "
+                     "`pymc-bnn --help` for the commands", highlight=False)
         return EXIT_USAGE
     try:
         return handler(args, console)
-    except KeyboardInterrupt:
-        errors.print("[red]interrupted[/]: nothing was kept")
-        return EXIT_INTERRUPTED
-    except InferenceError as exc:
-        errors.print(f"[red]error[/]: {exc}", highlight=False)
-        return EXIT_FAILURE
-    except PymcBnnError as exc:
-        errors.print(f"[red]error[/]: {exc}", highlight=False)
-        return EXIT_USAGE
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        errors.print(f"[red]error[/]: {exc.strerror}: {exc.filename}", highlight=False)
-        return EXIT_USAGE
+    except BaseException as exc:  # noqa: BLE001 - every error becomes one line and an exit code
+        code, message = _outcome(exc)
+        if code is None:
+            raise
+        if args.debug:
+            import traceback
 
+            traceback.print_exception(exc)
+        errors.print(message, highlight=False)
+        return code
+
+
+def _outcome(exc: BaseException) -> tuple[int | None, str]:
+    """(exit code, one-line message) for an error a command raised; (None, "") re-raises it."""
+    from pymc_bnn.errors import FileSystemError
+
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, "[red]interrupted[/]: nothing was kept"
+    if isinstance(exc, InferenceError):
+        return EXIT_FAILURE, f"[red]error[/]: {exc}"
+    if isinstance(exc, OSError) and not isinstance(exc, FileSystemError):
+        # a file read or written outside pymc-bnn's helpers: the same one line
+        from pymc_bnn.outputs import file_system_error
+
+        where = exc.filename if exc.filename is not None else "a file"
+        exc = file_system_error(exc, where, action="use")
+    if isinstance(exc, FileSystemError):  # a wrong path is the user's to fix: usage
+        wrong_path = exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EEXIST)
+        return (EXIT_USAGE if wrong_path else EXIT_FILE_SYSTEM), f"[red]error[/]: {exc}"
+    if isinstance(exc, PymcBnnError):
+        return EXIT_USAGE, f"[red]error[/]: {exc}"
+    return None, ""
 
 if __name__ == "__main__":
     sys.exit(main())

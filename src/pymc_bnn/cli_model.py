@@ -14,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn.cli import EXIT_OK, _add_common, _positive_int, _widths, print_report_path
+from pymc_bnn.cli import (EXIT_OK, _add_common, _positive_int, _widths, add_force,
+                          print_report_path)
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
+from pymc_bnn.outputs import check_output
 from pymc_bnn.tables import (MAX_AUTO_CLASSES, choose_estimator, model_features,
                              prediction_table, read_table, split_groups, split_target)
 from pymc_bnn.validation import check_features
@@ -72,6 +74,7 @@ def add_model_commands(sub) -> None:
                      help="optimisation steps for VI methods (default: the engine's)")
     fit.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,
                      help=f"posterior draws kept (default: {DEFAULT_DRAWS})")
+    add_force(fit)
     _add_common(fit)
     fit.set_defaults(handler=_cmd_fit)
 
@@ -89,6 +92,7 @@ def add_model_commands(sub) -> None:
     predict.add_argument("--unseen-groups", default="population", choices=UNSEEN_GROUPS,
                          help="models fitted with --groups: predict a group not seen in "
                               "training from the population, or refuse it (default: population)")
+    add_force(predict)
     _add_quiet(predict)
     predict.set_defaults(handler=_cmd_predict)
 
@@ -101,6 +105,7 @@ def add_model_commands(sub) -> None:
     report.add_argument("data", metavar="DATA", nargs="?", help="optional held-out data")
     report.add_argument("--out", default=None,
                         help="HTML file to write (default: MODEL with .html)")
+    add_force(report)
     _add_quiet(report)
     report.set_defaults(handler=_cmd_report)
 
@@ -170,6 +175,7 @@ def _show_warnings(caught) -> None:
 def _cmd_fit(args, console) -> int:
     from pymc_bnn.io import save
 
+    check_output(args.out, "model", inputs={"DATA": args.data}, force=args.force)
     say = _status(args, console)
     started = time.perf_counter()
     say(f"Reading {args.data}")
@@ -199,7 +205,8 @@ def _cmd_fit(args, console) -> int:
     _show_warnings(caught)
     say(f"Saving {args.out}")
     save(model, args.out, notes={"target": args.target, "data": str(args.data),
-                                 "n_rows": int(X.shape[0]), "groups": args.groups})
+                                 "n_rows": int(X.shape[0]), "groups": args.groups},
+         force=args.force)
     if not args.quiet:
         score = model.score(X, y, groups=groups)
         label = "training accuracy" if hasattr(model, "classes_") else "training R²"
@@ -216,8 +223,10 @@ def _cmd_fit(args, console) -> int:
 def _cmd_predict(args, console) -> int:
     import pandas as pd
 
-    from pymc_bnn.io import write_text_atomic
+    from pymc_bnn.outputs import write_text_atomic
 
+    check_output(args.out, "predictions", inputs={"MODEL": args.model, "DATA": args.data},
+                 force=args.force)
     say = _status(args, console)
     say(f"Loading {args.model}")
     model, description = _load_model(args.model)
@@ -261,9 +270,12 @@ def _predict_groups(model, description, table, args, say):
 
 
 def _cmd_report(args, console) -> int:
-    from pymc_bnn.io import write_text_atomic
     from pymc_bnn.model_report import model_report
+    from pymc_bnn.outputs import write_text_atomic
 
+    out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
+    check_output(out, "report", inputs={"MODEL": args.model, "DATA": args.data},
+                 force=args.force, label=None if args.out else "the default report path")
     say = _status(args, console)
     say(f"Loading {args.model}")
     model, description = _load_model(args.model)
@@ -281,7 +293,6 @@ def _cmd_report(args, console) -> int:
         features, _ = model_features(model, X, args.data)
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
         held_out = (X[features], y.to_numpy(), str(args.data), groups)
-    out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
     write_text_atomic(out, model_report(model, description, held_out))
     if not args.quiet:
         print_report_path(console, out.resolve())

@@ -18,7 +18,7 @@ import numpy as np
 from pymc_bnn import plots
 from pymc_bnn.datasets import grid_2d, two_moons
 from pymc_bnn.inference import DEFAULT_METHOD, fit
-from pymc_bnn.io import write_text_atomic
+from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.metrics import classification_summary
 from pymc_bnn.model import build_model
 from pymc_bnn.priors import SEED_PRIOR
@@ -73,7 +73,6 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
     """
     say = status or (lambda message: None)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     timer = _Timer()
     started = time.perf_counter()
 
@@ -108,7 +107,7 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
         figures = _figures(data, posterior, test, on_grid, xx, yy)
         uncertainty_figures = _uncertainty_figures(data, test, grid_summary, xx, yy, uncertainty)
         for name, (png, _, _) in zip(FIGURES, figures + uncertainty_figures):
-            (out / name).write_bytes(png)
+            write_bytes_atomic(out / name, png)
 
     metrics = {
         **scores,

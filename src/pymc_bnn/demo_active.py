@@ -20,7 +20,7 @@ from pymc_bnn import plots
 from pymc_bnn.active import BNNFitter, oracle, run_active_learning
 from pymc_bnn.datasets import two_moons
 from pymc_bnn.errors import ConvergenceWarning
-from pymc_bnn.io import write_text_atomic
+from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.priors import SEED_PRIOR
 from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
 
@@ -176,7 +176,6 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
     from pymc_bnn.demo import _versions
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     comparison = compare_strategies(settings, on_round=on_round)
     started = time.perf_counter()
     auc = comparison.auc
@@ -200,7 +199,7 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
         "versions": _versions(),
     }
     figures = _figures(comparison, settings)
-    (out / "learning_curves.png").write_bytes(figures[0].png)
+    write_bytes_atomic(out / "learning_curves.png", figures[0].png)
     page = render_html("pymc-bnn: active learning on two moons",
                        _sections(comparison, settings, metrics, figures),
                        subtitle=f"{metrics['settings']['method']} · seed {settings.seed} · "

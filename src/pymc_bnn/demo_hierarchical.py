@@ -19,7 +19,7 @@ from pymc_bnn import plots
 from pymc_bnn.datasets import grid_2d, grouped_moons
 from pymc_bnn.demo import _final_elbo, _Timer, _versions
 from pymc_bnn.inference import DEFAULT_METHOD, fit
-from pymc_bnn.io import write_text_atomic
+from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.metrics import accuracy
 from pymc_bnn.model import build_model
 from pymc_bnn.priors import SEED_PRIOR
@@ -97,7 +97,6 @@ def run_hierarchical_demo(out_dir: str | Path,
     """
     say = status or (lambda message: None)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     timer = _Timer()
     started = time.perf_counter()
     say("Preparing the grouped two-moons data")
@@ -116,7 +115,7 @@ def run_hierarchical_demo(out_dir: str | Path,
     with timer("plots_s"):
         figures = _figures(data, per_group, surfaces, xx, yy)
         for name, (png, _, _) in figures.items():
-            (out / name).write_bytes(png)
+            write_bytes_atomic(out / name, png)
     hierarchical = posteriors["hierarchical"]
     metrics = {
         "pooling_accuracy": {key: float(v.mean()) for key, v in per_group.items()},

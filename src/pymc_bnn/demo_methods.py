@@ -19,7 +19,7 @@ from pymc_bnn.datasets import grid_2d, two_moons
 from pymc_bnn.demo import FAR_FROM_DATA, _versions
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import ENGINES, fit
-from pymc_bnn.io import write_text_atomic
+from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.metrics import classification_summary
 from pymc_bnn.model import build_model
 from pymc_bnn.priors import SEED_PRIOR
@@ -62,7 +62,6 @@ def run_methods_demo(out_dir: str | Path, settings: MethodsDemoSettings = Method
 
     say = status or (lambda message: None)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     data = two_moons(split_seed=settings.seed)
     bnn = build_model(data.X_train, data.y_train, hidden=settings.hidden, prior=SEED_PRIOR,
                       feature_names=data.feature_names)
@@ -92,7 +91,7 @@ def run_methods_demo(out_dir: str | Path, settings: MethodsDemoSettings = Method
         }
     say("Drawing the comparison and writing the report")
     png = figure_png(_comparison_figure(maps, xx, yy, data))
-    (out / "comparison.png").write_bytes(png)
+    write_bytes_atomic(out / "comparison.png", png)
     metrics = {"methods": results, "settings": settings.to_dict(), "versions": _versions()}
     page = render_html("pymc-bnn: inference engines compared on two moons",
                        _sections(results, png, data),

@@ -4,60 +4,33 @@ and `save` / `load` of fitted posteriors and estimators."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+# The one atomic writer and the output checks live in `pymc_bnn.outputs`.
+from pymc_bnn.outputs import refuse_unless_ours, write_bytes_atomic, write_text_atomic
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder, then rename.
-
-    A crash or Ctrl-C mid-write leaves the old file (if any) untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    return write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def _mode_for(path: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the usual 0o666 less the umask."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+__all__ = ["load", "read_description", "save", "write_bytes_atomic", "write_text_atomic"]
 
 
 # --------------------------------------------------------------------------- model files
 # The file format itself (what is stored where, and how it is checked) is `pymc_bnn.model_file`.
 
 
-def save(obj, path: str | os.PathLike, *, notes: dict | None = None) -> Path:
+def save(obj, path: str | os.PathLike, *, notes: dict | None = None,
+         force: bool = False) -> Path:
     """Write a fitted `Posterior` or pymc-bnn estimator to `path`, atomically.
 
     The file is netCDF (HDF5, h5netcdf engine): the draws as ArviZ data and a JSON description
     (format version, spec, likelihood, prior, preprocessing, classes, feature names, settings,
     library versions, estimator parameters). `notes`: plain data kept in the description (the
     CLI records the target column there). Any old file at `path` stays intact until the new one
-    is complete. Returns the path. Load with `pymc_bnn.load`.
+    is complete. An existing file at `path` that is not a pymc-bnn model file (a table, a
+    report) is not replaced unless `force=True` (OutputPathError). Returns the path. Load with
+    `pymc_bnn.load`.
     """
     from pymc_bnn.model_file import encode
 
+    refuse_unless_ours(path, "model", force=force)
     data = encode(obj, notes=notes)
     return write_bytes_atomic(path, data)
 

@@ -35,6 +35,7 @@ from pymc_bnn.validation import (
     check_count_target,
     check_real_target,
     encode_class_labels,
+    mean_and_scale,
 )
 
 OBSERVED = "y"
@@ -201,7 +202,7 @@ class Categorical(_Serialisable):
 def standardise_target(y) -> tuple[np.ndarray, dict]:
     """(y - mean) / sd and the record {"y_mean", "y_scale"} (user units) to undo it."""
     y = np.asarray(y, dtype=np.float64)
-    mean, scale = float(y.mean()), float(y.std())
+    mean, scale = map(float, mean_and_scale(y))  # no overflow at 1e300, no underflow at 1e-300
     return (y - mean) / scale, {"y_mean": mean, "y_scale": scale}
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from pymc_bnn import groups as grouping
 from pymc_bnn.likelihoods import Likelihood, get_likelihood
-from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.priors import Prior, get_prior
 from pymc_bnn.validation import check_features, check_target
@@ -115,7 +115,17 @@ def build_model(
         columns = getattr(X_input, "columns", None)
         feature_names = ([str(c) for c in columns] if columns is not None
                          else [f"x{i}" for i in range(X.shape[1])])
+    if isinstance(feature_names, str) or np.ndim(feature_names) != 1 \
+            or len(feature_names) != X.shape[1]:
+        raise InvalidInputError(
+            f"feature_names has {np.size(feature_names)} name(s) but X has {X.shape[1]} "
+            f"column(s); pass one name per column, e.g. {[f'x{i}' for i in range(X.shape[1])][:5]}"
+        )
     feature_names = tuple(str(f) for f in feature_names)
+    repeated = sorted({f for f in feature_names if feature_names.count(f) > 1})
+    if repeated:
+        raise InvalidInputError(
+            f"feature_names repeats {', '.join(repeated)}; give every column its own name")
 
     coords = {
         "obs": np.arange(X.shape[0]),

@@ -212,10 +212,17 @@ def coverage_curve(nominal, observed, *, ax=None, title="Interval coverage"):
 
 
 def save(ax_or_fig, path, dpi: int = 130) -> None:
-    """Write the figure to `path` (format from the suffix) and close it."""
+    """Write the figure to `path` (format from the suffix) atomically and close it."""
+    import io
+    from pathlib import Path
+
+    from pymc_bnn.outputs import write_bytes_atomic
+
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
-    fig.savefig(path, dpi=dpi)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=Path(path).suffix.lstrip(".").lower() or "png", dpi=dpi)
     plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def group_surfaces(xx, yy, proba_by_group, *, data_by_group=None, titles=None, ncols: int = 4,

@@ -25,7 +25,7 @@ from pymc_bnn.network import (
     uses_draws_last,
 )
 from pymc_bnn.priors import Prior
-from pymc_bnn.validation import check_features
+from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
 # Floats held at once per chunk of the float64 forward pass (draws × obs × widest layer): ~128 MB.
 _CHUNK_FLOATS = 16_000_000
@@ -87,6 +87,8 @@ class Posterior:
         return weights, biases
 
     def _thin_index(self, max_draws: int | None) -> np.ndarray | None:
+        if max_draws is not None:  # 0 draws would average nothing into NaN
+            max_draws = whole_number(max_draws, "max_draws", minimum=1)
         if max_draws is not None and max_draws < self.n_draws:
             return np.linspace(0, self.n_draws - 1, int(max_draws)).round().astype(int)
         return None
@@ -163,6 +165,7 @@ class Posterior:
                     out = np.empty((n_draws, X.shape[0], *values.shape[2:]))
                 n_rows = min(size, X.shape[0] - start)
                 out[:, start:start + n_rows] = values[:, :n_rows]
+        refuse_nonfinite({"output": out}, obs_axis=1, what="network outputs")
         return out
 
     def likelihood_param_draws(self, max_draws: int | None = None) -> dict[str, np.ndarray]:
@@ -215,6 +218,12 @@ class Posterior:
             grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
                                    unseen_groups=unseen_groups)  # validates groups
             mean, std = self._reduce_over_draws(X, max_draws)
+            overflow = ~np.isfinite(mean + std).reshape(len(mean), -1).all(axis=1)
+            if overflow.any():  # float32 overflowed on extreme inputs: redo in float64 (all
+                draws = self.mean_draws(X, max_draws=max_draws)  # rows: errors name them right)
+                mean[overflow], std[overflow] = (draws.mean(axis=0)[overflow],
+                                                 draws.std(axis=0)[overflow])
+        refuse_nonfinite({"mean": mean, "std": std})
         dims = ["obs", "class"][: mean.ndim]
         return xr.Dataset({"mean": (dims, mean), "std": (dims, std)},
                           coords={"obs": np.arange(mean.shape[0])})
@@ -244,7 +253,8 @@ class Posterior:
         means, sds = [], []
         for start in range(0, X.shape[0], size):
             n_rows = min(size, X.shape[0] - start)
-            mean, sd = moments(as32(_padded(X[start:start + size], size)), *args)
+            with np.errstate(over="ignore"):  # inf in float32: `predict` redoes it in float64
+                mean, sd = moments(as32(_padded(X[start:start + size], size)), *args)
             means.append(np.asarray(mean, dtype=np.float64)[:n_rows])
             sds.append(np.asarray(sd, dtype=np.float64)[:n_rows])
         return np.concatenate(means), np.concatenate(sds)

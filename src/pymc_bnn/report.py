@@ -93,7 +93,8 @@ def render_html(title: str, sections: list[Section], subtitle: str = "") -> str:
     """One self-contained HTML page."""
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        # the generator tag tells the CLI's output checks that a page is ours to replace
+        '<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="pymc-bnn">',
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]

@@ -25,13 +25,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils._param_validation import (
     HasMethods,
-    Interval,
     InvalidParameterError,
     StrOptions,
 )
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from pymc_bnn.constraints import LayerWidths, WholeNumbers
 from pymc_bnn.errors import (
     InvalidInputError,
     InvalidSettingError,
@@ -45,7 +45,8 @@ from pymc_bnn.model import build_model
 from pymc_bnn.network import ACTIVATIONS
 from pymc_bnn.priors import PRIORS, HorseshoePrior, NormalPrior
 from pymc_bnn.uncertainty import predictive_summary, regression_moments
-from pymc_bnn.validation import check_features, encode_class_labels
+from pymc_bnn.validation import (check_features, check_labels, encode_class_labels,
+                                 mean_and_scale, refuse_datetimes)
 
 CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
 REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not cls.is_classifier)
@@ -84,14 +85,14 @@ class _BayesianMLP(BaseEstimator):
     """What both estimators share: parameters, input validation, the fit through the public API."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [LayerWidths()],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "bias": ["boolean"],
         "skip": ["boolean"],
         "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
         "method": [StrOptions({"auto", *ENGINES})],
-        "steps": [None, Interval(Integral, 1, None, closed="left")],
-        "draws": [Interval(Integral, 1, None, closed="left")],
+        "steps": [None, WholeNumbers(1)],
+        "draws": [WholeNumbers(1)],
         "engine_options": [None, dict],
         "standardize": ["boolean"],
         "random_state": ["random_state"],
@@ -139,6 +140,7 @@ class _BayesianMLP(BaseEstimator):
         return _as_invalid_input(self._check_X, X, reset=reset)
 
     def _check_X(self, X, *, reset: bool) -> np.ndarray:
+        refuse_datetimes(X)
         if hasattr(X, "columns") and hasattr(X, "dtypes"):
             check_features(X)
         return validate_data(self, X, reset=reset, dtype=np.float64)
@@ -153,6 +155,7 @@ class _BayesianMLP(BaseEstimator):
         return X, y
 
     def _check_Xy(self, X, y, **check_params):
+        refuse_datetimes(X)
         if hasattr(X, "columns") and hasattr(X, "dtypes"):
             check_features(X)
         return validate_data(self, X, y, dtype=np.float64, **check_params)
@@ -163,8 +166,7 @@ class _BayesianMLP(BaseEstimator):
 
     def _set_input_scaling(self, X) -> None:
         if self.standardize:
-            self.x_mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
+            self.x_mean_, scale = mean_and_scale(X)  # no overflow at 1e300, no underflow
             # Constant features keep scale 1 (as StandardScaler does), not a division by zero.
             self.x_scale_ = np.where(scale > 0, scale, 1.0)
         else:
@@ -324,6 +326,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         """Fit to X (n_obs, n_features) and labels y (n_obs,); returns self. `groups`: one
         group label per row (or a column name of a DataFrame X) for a hierarchical network."""
         X, groups = split_group_column(X, groups)
+        check_labels(y)
         X, y = self._validated_Xy(X, y)
         try:
             check_classification_targets(y)

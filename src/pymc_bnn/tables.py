@@ -27,15 +27,25 @@ def read_table(path: str | Path):
     if not path.is_file():
         raise InvalidInputError(f"no data file at {path}; check the path")
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        table = (pd.read_parquet(path) if parquet
-                 else pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ","))
+        table = pd.read_parquet(path) if parquet else pd.read_csv(path, sep=sep)
+        # pandas renames a repeated CSV header (a, a.1): compare the header as written
+        header = ([str(c) for c in table.columns] if parquet else
+                  [str(c) for c in pd.read_csv(path, sep=sep, header=None, nrows=1,
+                                               dtype=str).iloc[0].tolist()])
     except Exception as exc:  # parser, encoding and Arrow errors all mean "not a readable table"
         kind = "Parquet" if parquet else "CSV"
         raise InvalidInputError(
             f"cannot read {path} as {kind} ({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); "
             "pass a CSV with a header row or a .parquet file"
         ) from None
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise InvalidInputError(
+            f"{path} repeats column name(s) {', '.join(repeated)}; give every column its own "
+            "name (the CLI picks columns by name)"
+        )
     if table.shape[0] == 0:
         raise InvalidInputError(f"{path} has no rows; pass a table with data")
     return table

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import entr
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.validation import check_features
+from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
 # Floats per (draws × obs) working array while summarising one chunk of observations: ~64 MB.
 # A chunk holds a few such arrays at once (probabilities, cdf and pdf of the mixture, ...).
@@ -231,12 +231,25 @@ def regression_moments(draws: dict) -> dict[str, np.ndarray]:
     the noise variance (Student-t: scale²·df/(df−2), infinite when df ≤ 2), epistemic_sd² =
     variance over draws of the per-draw mean, sd² = their sum (the sds themselves do not add).
     """
+    unit = 1.0
+    if "scale" in draws:  # location-scale: work in units of the largest value, so a target
+        # on a 1e300 scale does not overflow when squared
+        unit = float(max(np.max(np.abs(draws["mean"])), np.max(np.abs(draws["scale"])))) or 1.0
+        unit = unit if np.isfinite(unit) else 1.0
+        draws = {**draws, "mean": np.asarray(draws["mean"], dtype=np.float64) / unit,
+                 "scale": np.asarray(draws["scale"], dtype=np.float64) / unit}
     dist = noise_distribution(draws)
     mean = np.asarray(draws["mean"], dtype=np.float64)
     aleatoric = np.broadcast_to(dist.var(), mean.shape).mean(axis=0)
     epistemic = mean.var(axis=0)
-    return {"mean": mean.mean(axis=0), "sd": np.sqrt(aleatoric + epistemic),
-            "aleatoric_sd": np.sqrt(aleatoric), "epistemic_sd": np.sqrt(epistemic)}
+    moments = {"mean": mean.mean(axis=0) * unit, "sd": np.sqrt(aleatoric + epistemic) * unit,
+               "aleatoric_sd": np.sqrt(aleatoric) * unit,
+               "epistemic_sd": np.sqrt(epistemic) * unit}
+    if "df" in draws and np.any(np.asarray(draws["df"]) <= 2):  # a true infinite variance
+        refuse_nonfinite({k: moments[k] for k in ("mean", "epistemic_sd")})
+    else:
+        refuse_nonfinite(moments)
+    return moments
 
 
 def sample_mixture(dist, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -261,7 +274,7 @@ def _levels(level) -> np.ndarray:
         levels = np.atleast_1d(np.asarray(level, dtype=np.float64))
     except (TypeError, ValueError):
         levels = np.array([np.nan])
-    if levels.ndim != 1 or not np.all((levels > 0) & (levels < 1)):
+    if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
         raise InvalidSettingError(
             f"level must be a probability strictly between 0 and 1 (or a list of them), got "
             f"{level!r}; e.g. level=0.9 for a central 90% interval"
@@ -298,7 +311,7 @@ def _regression_chunk(draws: dict, levels: np.ndarray, n_samples: int, rng) -> d
 
 
 def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
-                       n_samples: int = 0, random_seed: int = 0, groups=None):
+                       n_samples: int = 0, random_seed: int = 0, groups=None, **unknown):
     """Per-point predictive summary with the uncertainty split into aleatoric and epistemic.
 
     posterior: a fitted `Posterior`; X: (n_obs, n_features). `level`: central interval
@@ -318,6 +331,14 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     """
     import xarray as xr
 
+    if unknown:  # reached through Posterior.uncertainty(**options) and the estimators' too
+        raise InvalidSettingError(
+            f"uncertainty() got unknown option(s) {', '.join(map(repr, sorted(unknown)))}; it "
+            "takes level, max_draws, n_samples, random_seed and groups"
+        )
+    if max_draws is not None:
+        max_draws = whole_number(max_draws, "max_draws", minimum=1)
+    n_samples = whole_number(n_samples, "n_samples", minimum=0)
     X = check_features(X, n_features=posterior.spec.n_inputs)
     levels = _levels(level)
     n_draws = min(posterior.n_draws, max_draws or posterior.n_draws)
@@ -333,6 +354,8 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
                      else _regression_chunk(draws, levels, int(n_samples), rng))
     values = {k: np.concatenate([p[k] for p in parts], axis=_dims(k).index("obs"))
               for k in parts[0]}
+    refuse_nonfinite({k: v for k, v in values.items() if k not in ("sd", "aleatoric_sd")},
+                     obs_axis={k: _dims(k).index("obs") for k in values})
     coords = {"obs": np.arange(X.shape[0]), "level": levels}
     if "probability" in values:
         classes = list(posterior.preprocessing.get("classes", range(values["probability"].shape[-1])))

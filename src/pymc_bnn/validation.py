@@ -6,6 +6,9 @@ import numpy as np
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 
+# The largest count taken: every whole number up to 2^53 is exact in float64.
+MAX_COUNT = 2**53
+
 
 def check_features(X, *, n_features: int | None = None, name: str = "X",
                    feature_names=None) -> np.ndarray:
@@ -33,6 +36,7 @@ def check_features(X, *, n_features: int | None = None, name: str = "X",
                 f"{name} has non-numeric columns: {', '.join(bad)}; encode them as numbers "
                 "(e.g. one-hot) or drop them"
             )
+    refuse_datetimes(X, name=name)
     try:
         complex_values = np.iscomplexobj(X)
     except (TypeError, ValueError):  # ragged or odd input: the conversion below says so
@@ -75,6 +79,58 @@ def check_features(X, *, n_features: int | None = None, name: str = "X",
     return arr
 
 
+def refuse_datetimes(X, *, name: str = "X") -> None:
+    """InvalidInputError for dates or durations (datetime64, timedelta64, pandas' datetimes
+    with a time zone) among the features: as floats they become nanosecond counts, on a scale
+    no network learns from."""
+    dtypes = list(X.dtypes) if hasattr(X, "dtypes") and hasattr(X, "columns") else \
+        [getattr(X, "dtype", None)]
+    if any(getattr(d, "kind", None) in ("M", "m") for d in dtypes):
+        raise InvalidInputError(
+            f"{name} holds dates or durations (datetime64/timedelta64); turn them into numbers "
+            "that mean something to the model first (e.g. days since a start date, day of week)"
+        )
+
+
+def mean_and_scale(values, axis=0) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, standard deviation) of finite `values` along `axis`, without overflow or underflow.
+
+    Each slice is divided by its largest absolute value first, so values near 1e300 (whose
+    squares overflow to inf) or near 1e-300 (whose squares underflow to 0, making the slice look
+    constant) give their true spread. A constant slice gets sd 0.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    largest = np.max(np.abs(values), axis=axis, keepdims=True)
+    unit = np.where(largest > 0, largest, 1.0)
+    scaled = values / unit
+    mean = (scaled.mean(axis=axis, keepdims=True) * unit)
+    sd = (scaled.std(axis=axis, keepdims=True) * unit)
+    return np.squeeze(mean, axis=axis), np.squeeze(sd, axis=axis)
+
+
+def refuse_nonfinite(values: dict, *, obs_axis: dict | int = 0, what: str = "predictions") -> None:
+    """InvalidInputError when any of `values` (name -> array with an "obs" axis) is NaN or
+    infinite, naming the rows: such numbers come from inputs far outside the training range
+    (or a target on an extreme scale) and must never be returned silently."""
+    bad = None
+    for name, array in values.items():
+        array = np.asarray(array)
+        if array.dtype.kind not in "fc":
+            continue
+        axis = obs_axis if isinstance(obs_axis, int) else obs_axis.get(name, 0)
+        others = tuple(i for i in range(array.ndim) if i != axis)
+        rows = ~np.all(np.isfinite(array), axis=others)
+        bad = rows if bad is None else bad | rows
+    if bad is not None and bad.any():
+        rows = np.flatnonzero(bad)
+        raise InvalidInputError(
+            f"the {what} of {rows.size} row(s) are not finite numbers (rows "
+            f"{_shown(rows.tolist())}): their features are far outside the range seen in "
+            "training, or the scale of the numbers overflows; check those rows' units, or "
+            "rescale the data (e.g. to thousands) and fit again"
+        )
+
+
 def check_column_names(columns, feature_names, *, name: str = "X") -> None:
     """InvalidInputError unless `columns` are `feature_names` (the fit's), in the same order."""
     columns, expected = [str(c) for c in columns], [str(f) for f in feature_names]
@@ -112,6 +168,28 @@ def check_target(y, *, n_obs: int, name: str = "y") -> np.ndarray:
     if arr.dtype == object and any(v is None for v in arr):
         raise InvalidInputError(f"{name} contains missing values (None); drop those rows")
     return arr
+
+
+def check_labels(y, *, name: str = "y") -> None:
+    """InvalidInputError when class labels hold missing values (None, NaN, pandas' NA), which
+    cannot be sorted among other labels, naming the first row."""
+    arr = np.asarray(y)
+    if arr.ndim != 1:  # None, or a shape the shape checks will refuse with their own message
+        return
+    if arr.dtype.kind == "f":
+        missing = np.isnan(arr)
+    elif arr.dtype == object:
+        import pandas as pd
+
+        missing = np.asarray(pd.isna(arr), dtype=bool)
+    else:
+        return
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise InvalidInputError(
+            f"{name} has {rows.size} missing label(s) (None/NaN; first: row {rows[0]}); drop "
+            "those rows or give them a label"
+        )
 
 
 def _shown(values, limit: int = 5) -> str:
@@ -200,6 +278,13 @@ def check_count_target(y, *, likelihood: str) -> np.ndarray:
         )
     y_float = y.astype(np.float64)
     bad = ~np.isfinite(y_float) | (y_float < 0) | (y_float != np.round(y_float))
+    huge = np.isfinite(y_float) & (y_float > MAX_COUNT)
+    if huge.any():  # beyond 2^53 floats skip whole numbers; beyond 2^63 int64 wraps negative
+        raise InvalidInputError(
+            f"the {likelihood} likelihood needs counts up to 2^53 ({MAX_COUNT:.3g}), but "
+            f"{int(huge.sum())} value(s) are larger (first: {y[huge][0].item()} in row "
+            f"{int(np.flatnonzero(huge)[0])}); use likelihood='gaussian' on a log scale instead"
+        )
     if bad.any():
         raise InvalidInputError(
             f"the {likelihood} likelihood needs counts (0, 1, 2, ...), but {int(bad.sum())} "

@@ -84,8 +84,10 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
                 chain_method=chain_method, progress_bar=False)
     prep_s = time.perf_counter() - t0
     t0 = time.perf_counter()
+    # NumPyro batches init_params over chains only when there are several: one chain takes (D,)
+    init = jnp.asarray(start[0] if chains == 1 else start)
     z, stats, interrupted = _sample_in_chunks(
-        mcmc, jax.random.PRNGKey(random_seed), jnp.asarray(start), n_chunks,
+        mcmc, jax.random.PRNGKey(random_seed), init, n_chunks,
         progress=progress, tune=tune, per_chain=per_chain)
     z, stats = z[:, :per_chain], {k: v[:, :per_chain] for k, v in stats.items()}
     sample_s = time.perf_counter() - t0
@@ -232,8 +234,8 @@ def predictive_convergence(bnn, idata, check_X=None) -> dict:
     rhat = np.asarray(az.rhat(means))
     ess = np.asarray(az.ess(means, method="bulk"))
     raw = [np.nanmax(np.asarray(az.rhat(np.asarray(idata["posterior"][name].values))))
-           for name in bnn.weight_names if name in idata["posterior"]]
-    return {"predictive_rhat_max": float(np.nanmax(rhat)),
+           for name in bnn.weight_names if name in idata["posterior"] and chains > 1]
+    return {"predictive_rhat_max": float(np.nanmax(rhat)) if chains > 1 else None,  # needs 2+
             "predictive_ess_bulk_min": float(np.nanmin(ess)),
             "predictive_ess_bulk_median": float(np.nanmedian(ess)),
             "weight_rhat_max": float(max(raw)) if raw else None,

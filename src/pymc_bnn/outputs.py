@@ -1,0 +1,298 @@
+"""Everything pymc-bnn writes goes through here: output paths checked before any work starts,
+atomic writes, and operating-system errors turned into one line that names the path and the fix.
+
+Before a command works, `check_output` (a file) or `check_output_folder` (the demos' folders)
+refuse an output that is the same file as one of the inputs (by resolved path, or by device
+and inode, so hard links and symbolic links count), whose folder cannot be created or written,
+or which already holds something pymc-bnn did not write (a table given as a model path, a model
+given as a CSV path) unless `force=True`. `write_bytes_atomic` then writes through a temporary
+file in the same folder and `os.replace`: a crash, Ctrl-C, full disk or read-only folder leaves
+the previous file as it was and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from pymc_bnn.errors import FileSystemError, OutputPathError
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Room kept free beyond the bytes of a write: file-system metadata and the temporary file's
+# directory entry. A write that would leave less than this is refused before it starts.
+FREE_SPACE_MARGIN = 64 * 1024
+
+
+# --------------------------------------------------------------------------- what is ours
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _is_model_file(path: Path) -> bool:
+    if not _head(path, 8).startswith(_HDF5_SIGNATURE):
+        return False
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            value = handle.attrs.get("pymc_bnn_format")
+    except OSError:
+        return False
+    return (value.decode() if isinstance(value, bytes) else value) == "pymc-bnn-model"
+
+
+def _is_predictions(path: Path) -> bool:
+    header = _head(path).split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    return "prediction" in [c.strip().strip('"') for c in header.split(",")]
+
+
+def _is_page(path: Path) -> bool:
+    head = _head(path)
+    return head.lstrip().lower().startswith(b"<!doctype html") and b"pymc-bnn" in head
+
+
+def _is_metrics(path: Path) -> bool:
+    import json
+
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and "pymc_bnn" in (data.get("versions") or {})
+
+
+def _is_png(path: Path) -> bool:
+    return _head(path, 8) == _PNG_SIGNATURE
+
+
+# What each kind of output is called in messages, and how a file pymc-bnn wrote is recognised
+# (a file that fails the test is the user's and is not replaced without force).
+KINDS = {
+    "model": ("a pymc-bnn model file", _is_model_file),
+    "predictions": ("a predictions CSV (with a 'prediction' column)", _is_predictions),
+    "report": ("a pymc-bnn HTML report", _is_page),
+    "metrics": ("a pymc-bnn metrics.json", _is_metrics),
+    "figure": ("a PNG figure", _is_png),
+}
+_KIND_BY_SUFFIX = {".html": "report", ".json": "metrics", ".png": "figure", ".nc": "model",
+                   ".csv": "predictions"}
+
+
+def is_ours(path: str | os.PathLike, kind: str) -> bool:
+    """Whether the existing file at `path` looks like a `kind` output pymc-bnn wrote
+    (kinds: model, predictions, report, metrics, figure)."""
+    try:
+        return KINDS[kind][1](Path(path))
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Same file by resolved path, or by device and inode (hard links, symbolic links)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist: nothing to collide with
+        return False
+
+
+def _check_not_input(path: Path, inputs, option: str, label: str) -> None:
+    for name, source in inputs:
+        if source is not None and _same_file(path, Path(source)):
+            raise OutputPathError(
+                f"{label} {path} is the same file as the input {name} {source}; writing there "
+                f"would destroy it, so choose another {option} path"
+            )
+
+
+def _named(inputs) -> list[tuple[str, object]]:
+    """(name, path) pairs from a mapping or a sequence of paths."""
+    if inputs is None:
+        return []
+    if isinstance(inputs, dict):
+        return list(inputs.items())
+    return [("file", p) for p in inputs]
+
+
+def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
+    """The nearest existing ancestor of `folder` is a folder we can create files in (probed with
+    an empty temporary file, so read-only mounts are caught even for root) with at least
+    FREE_SPACE_MARGIN bytes free."""
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputPathError(
+            f"{option} {shown} cannot be created: {existing} is a file, not a folder; choose "
+            "another path"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".pymc-bnn-probe.", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+        if shutil.disk_usage(existing).free < FREE_SPACE_MARGIN:  # full: say so before the work
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(existing))
+    except OSError as exc:
+        raise file_system_error(exc, shown) from None
+
+
+def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool = False,
+                 option: str = "--out", label: str | None = None) -> Path:
+    """Check an output file before any work: return `path` as a Path or raise.
+
+    kind: what will be written (see `KINDS`). inputs: the command's input files, a mapping
+    {"DATA": path, ...} or a sequence; the output may not be any of them, even with `force`.
+    An existing file that is not a `kind` pymc-bnn wrote is refused unless `force`. option: the
+    option that sets the path (named in the fix); label: how messages name the path (default:
+    `option`, e.g. "the default report path").
+    Raises OutputPathError (a collision, a folder in the way, a file not ours) or
+    FileSystemError (the folder cannot be written: read-only, permissions).
+    """
+    path = Path(path)
+    label = label or option
+    _check_not_input(path, _named(inputs), option, label)
+    if path.is_dir():
+        raise OutputPathError(f"{label} {path} is a folder; give a file name, e.g. "
+                              f"{path / ('model.bnn.nc' if kind == 'model' else 'out.' + kind)}")
+    if path.exists() and not force and not is_ours(path, kind):
+        description = KINDS[kind][0]
+        raise OutputPathError(
+            f"{label} {path} exists and is not {description}, so pymc-bnn will not replace it; "
+            "choose another path, or pass --force to replace it"
+        )
+    _check_writable_folder(path.parent, label, path)
+    return path
+
+
+def check_output_folder(folder: str | os.PathLike, *, inputs=None, force: bool = False,
+                        option: str = "--out") -> Path:
+    """Check a folder the demos write figures, metrics.json and report.html into.
+
+    The folder may be new, empty, or hold only files pymc-bnn writes there (PNG figures, a
+    pymc-bnn metrics.json, a pymc-bnn report); anything else in it is refused unless `force`,
+    so `--out .` in a project folder does not overwrite the user's report.html.
+    """
+    folder = Path(folder)
+    _check_not_input(folder, _named(inputs), option, option)
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError(f"{option} {folder} is a file, not a folder; choose a folder path")
+    if folder.is_dir() and not force:
+        foreign = [p.name for p in sorted(folder.iterdir())
+                   if not (p.is_file() and p.suffix in _KIND_BY_SUFFIX
+                           and is_ours(p, _KIND_BY_SUFFIX[p.suffix]))]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise OutputPathError(
+                f"{option} {folder} already holds files pymc-bnn did not write ({shown}); "
+                "choose a new or empty folder, or pass --force to write into it anyway"
+            )
+    _check_writable_folder(folder, option, folder)
+    return folder
+
+
+# --------------------------------------------------------------------------- errors
+
+
+_ADVICE = {
+    errno.EROFS: ("is on a read-only file system", "write to another folder"),
+    errno.ENOSPC: ("is on a full disk (no space left on the device)",
+                   "free some space or write to another disk"),
+    errno.EDQUOT: ("is over the disk quota", "free some space or write to another disk"),
+    errno.EACCES: ("cannot be written: permission denied",
+                   "choose a folder you can write to, or change its permissions"),
+    errno.EPERM: ("cannot be written: operation not permitted",
+                  "choose a folder you can write to, or change its permissions"),
+    errno.ENOTDIR: ("cannot be created: a part of its folder path is a file, not a folder",
+                    "choose another path"),
+    errno.EEXIST: ("cannot be created: a part of its folder path is a file, not a folder",
+                   "choose another path"),
+    errno.ENOENT: ("does not exist", "check the path"),
+    errno.EISDIR: ("is a folder, not a file", "give a file name"),
+}
+
+
+def file_system_error(exc: OSError, path: str | os.PathLike, *,
+                      action: str = "write") -> FileSystemError:
+    """`exc` as a FileSystemError: one line naming `path`, what went wrong and the fix."""
+    problem, fix = _ADVICE.get(exc.errno, (f"could not {action} ({exc.strerror or exc})",
+                                           "check the path and the disk"))
+    error = FileSystemError(f"{path} {problem}; {fix}")
+    error.errno, error.path = exc.errno, str(path)  # not .filename: str() would show it
+    return error
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` through a temporary file in the same folder, then rename.
+
+    Missing folders are created. A crash, Ctrl-C or operating-system error mid-write leaves the
+    old file (if any) untouched and no temporary file behind; operating-system errors are raised
+    as FileSystemError naming `path` and the fix. A write that would not fit in the free space
+    is refused before it starts.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise file_system_error(exc, path) from exc
+    try:
+        if shutil.disk_usage(path.parent).free < len(data) + FREE_SPACE_MARGIN:
+            os.close(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileSystemError):
+            raise file_system_error(exc, path) from exc
+        raise
+    return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """`write_bytes_atomic` of `text` as UTF-8."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _mode_for(path: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual 0o666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def refuse_unless_ours(path: str | os.PathLike, kind: str, *, force: bool = False) -> None:
+    """OutputPathError when `path` exists and is not a `kind` output pymc-bnn wrote (the check
+    the Python API's `save` makes; `check_output` makes it for the CLI)."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(f"{path} is a folder; give a file name")
+    if path.exists() and not force and not is_ours(path, kind):
+        raise OutputPathError(
+            f"{path} exists and is not {KINDS[kind][0]}, so pymc-bnn will not replace it; "
+            "choose another path, or pass force=True to replace it"
+        )
+
