@@ -40,7 +40,7 @@ def main(quick: bool = False, out=OUT) -> dict:
     # its numbers differ a little). The prior's scale sets how confident the logits may
     # become, and the ELBO cannot pick it (it prefers small scales that do worse on new
     # data), so cross-validation does.
-    bnn = BayesianMLPClassifier(hidden_layer_sizes=(16,), skip=True,
+    bnn = BayesianMLPClassifier(hidden_layer_sizes=(16,), skip=True, method="advi",
                                 steps=4_000 if quick else 10_000, draws=200 if quick else 400,
                                 random_state=0)
     sigmas = (8, 16) if quick else (4, 8, 16, 32)
