@@ -44,6 +44,7 @@ BNN_MODELS: dict[str, Callable] = {
     "laplace_ensemble": lambda Est, seed: Est(method="laplace", engine_options={"ensemble": True},
                                               random_state=seed),
     "nuts": lambda Est, seed: Est(method="nuts", random_state=seed),
+    "laplace_skip": lambda Est, seed: Est(skip=True, random_state=seed),
 }
 
 

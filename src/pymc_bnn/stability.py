@@ -39,6 +39,12 @@ MEAN_FIELD_NOTE = (
     "Gaussian cannot represent correlated weights), so signal-to-noise ratios and intervals "
     "here overstate how well each weight is determined; fit with nuts or fullrank_advi to check"
 )
+LAPLACE_NOTE = (
+    "Laplace fit: only the output layer has a posterior spread; the hidden layers sit at their "
+    "MAP in every draw, so their units and representation look perfectly stable by "
+    "construction (an ensemble, ensemble=True, compares its members' hidden layers; advi or "
+    "nuts give the hidden layers a posterior)"
+)
 # A unit counts as active in a draw when the spread of its contribution to the next layer over
 # the data (sd of its activation times the norm of its outgoing weights) is at least this share
 # of the strongest unit's in its layer: a tenth leaves out saturated and pruned units only.
@@ -164,7 +170,9 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
         "rhat_max": _nanmax(weights.sel(statistic="rhat")),
         "rhat_max_unaligned": _nanmax(weights.sel(statistic="rhat_unaligned")),
         "cka_mean": float(cka["cka_all_mean"]),
-        "mean_field": int(mean_field), "note": MEAN_FIELD_NOTE if mean_field else "",
+        "mean_field": int(mean_field),
+        "note": (MEAN_FIELD_NOTE if mean_field
+                 else LAPLACE_NOTE if posterior.method == "laplace" else ""),
         "input_scale": ("standardised as in the estimator's fit" if scales is None
                         else "per input standard deviation of X"),
     }
