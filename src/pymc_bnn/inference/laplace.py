@@ -386,10 +386,13 @@ def _refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data, n
     for r in range(z.shape[0]):
         zr = jnp.asarray(z[r])
         theta = zr[last]
+        # Newton steps with the curvature at the start held fixed (one Hessian, the costly
+        # part, instead of one per step); each step backtracks until the fit improves, and the
+        # curvature is recomputed once where the steps end.
+        H = _symmetrised(-np.asarray(hessian(theta, zr, data)) + np.diag(alpha[r] * base_last))
         for _ in range(newton_steps):
             value, grad = value_grad(theta, zr, alpha[r], data)
-            H = -np.asarray(hessian(theta, zr, data)) + np.diag(alpha[r] * base_last)
-            step = np.linalg.solve(_symmetrised(H), np.asarray(grad))
+            step = np.linalg.solve(H, np.asarray(grad))
             for _ in range(20):  # backtracking: a Newton step never makes the fit worse
                 candidate = theta - step
                 if float(value_grad(candidate, zr, alpha[r], data)[0]) <= float(value):

@@ -135,12 +135,10 @@ def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple
 def _change_per_observation(losses: np.ndarray, window: int, n_obs: int) -> float:
     """Change of the best restart's mean loss, last `window` steps vs the one before, divided
     by the number of observations (nats per observation)."""
-    if len(losses) < 2 * window:
+    from pymc_bnn.inference.vi_loop import window_means
+
+    means = window_means(losses, window, maximise=False)
+    if means is None:
         return float("inf")
-    last = losses[-window:].mean(axis=0)
-    before = losses[-2 * window:-window].mean(axis=0)
-    finite = np.isfinite(last) & np.isfinite(before)
-    if not finite.any():
-        return float("nan")
-    best = int(np.argmin(np.where(finite, last, np.inf)))
-    return float(abs(last[best] - before[best]) / max(n_obs, 1))
+    last, before = means
+    return abs(last - before) / max(n_obs, 1)

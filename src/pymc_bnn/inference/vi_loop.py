@@ -294,14 +294,26 @@ def _tail_mean(elbos: np.ndarray, window: int) -> np.ndarray:
     return elbos[-window:].mean(axis=0)
 
 
-def _relative_change(elbos: np.ndarray, window: int) -> float:
-    """|mean(last window) − mean(window before)| / |mean(window before)| for the best restart."""
-    if len(elbos) < 2 * window:
-        return float("inf")
-    last = elbos[-window:].mean(axis=0)
-    before = elbos[-2 * window:-window].mean(axis=0)
+def window_means(history: np.ndarray, window: int, *, maximise: bool):
+    """(mean of the last `window` steps, mean of the window before) for the best restart, by
+    the last window (highest when `maximise`, else lowest); None with fewer than two windows,
+    (nan, nan) when no restart is finite. history: (steps, restarts)."""
+    if len(history) < 2 * window:
+        return None
+    last = history[-window:].mean(axis=0)
+    before = history[-2 * window:-window].mean(axis=0)
     finite = np.isfinite(last) & np.isfinite(before)
     if not finite.any():
-        return float("nan")
-    best = int(np.argmax(np.where(finite, last, -np.inf)))
-    return float(abs(last[best] - before[best]) / max(abs(before[best]), 1e-12))
+        return float("nan"), float("nan")
+    best = int(np.argmax(np.where(finite, last, -np.inf)) if maximise
+               else np.argmin(np.where(finite, last, np.inf)))
+    return float(last[best]), float(before[best])
+
+
+def _relative_change(elbos: np.ndarray, window: int) -> float:
+    """|mean(last window) − mean(window before)| / |mean(window before)| for the best restart."""
+    means = window_means(elbos, window, maximise=True)
+    if means is None:
+        return float("inf")
+    last, before = means
+    return abs(last - before) / max(abs(before), 1e-12)
