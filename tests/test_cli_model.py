@@ -137,3 +137,18 @@ def test_grouped_fit_and_predict(tables, capsys):
     assert main(["report", str(model), str(tables / "new-stores.csv"), "--quiet"]) == 0
     accuracy = (pred["prediction"] == new["kind"]).mean()
     assert f"<td>accuracy</td><td>{accuracy:.4g}</td>" in model.with_suffix(".html").read_text()
+
+
+def test_fit_ensemble_keeps_every_restart_and_predicts(tables, tmp_path):
+    """`pymc-bnn fit --ensemble`: the laplace engine (the CLI's default method) keeps its 5 MAP
+    restarts as chains; the saved model predicts like the estimator it holds."""
+    out = tmp_path / "ensemble.bnn.nc"
+    code = main(["fit", str(tables / "train.csv"), "--target", "kind", "--exclude", "price",
+                 "--out", str(out), "--ensemble", "--quiet", *FAST])
+    assert code == 0
+    model = load(out)
+    assert model.posterior_.method == "laplace"
+    assert model.posterior_.idata["posterior"].sizes["chain"] == 5
+    assert model.posterior_.diagnostics["members"] == [0, 1, 2, 3, 4]
+    new = pd.read_csv(tables / "new.csv")[["height", "width", "depth"]]
+    assert model.predict_proba(new).shape == (60, 3)
