@@ -52,6 +52,24 @@ def test_glm_predictive_equals_the_conjugate_posterior_predictive():
     np.testing.assert_allclose(draws.mean(axis=0), mean[:, 0], atol=4 * np.sqrt(cov.max() / 200))
 
 
+def test_minibatch_map_then_full_data_newton_still_gives_the_conjugate_posterior():
+    """With minibatch_size the MAP's Adam steps see 64 random rows each (the likelihood scaled
+    by n/64); the Newton steps and the curvature use every row, so the output layer (here the
+    whole network) is still the exact conjugate posterior at the fitted noise sd."""
+    X, y = _linear_data(n=300, seed=4)
+    bnn = build_model(X, y, hidden=(), bias=True, prior="normal", likelihood="gaussian")
+    posterior = fit(bnn, "laplace", draws=50, random_seed=0, progress=False, prior_scale=2.0,
+                    minibatch_size=64, steps=3000)
+    assert posterior.settings["minibatch_size"] == 64
+    sigma = float(posterior.idata["posterior"]["sigma"].values.ravel()[0])
+    # the noise sd (0.8) in units of the target's sd: minibatch noise does not bias it
+    assert sigma == pytest.approx(0.8 / posterior.preprocessing["y_scale"], rel=0.15)
+    y_std = (y - posterior.preprocessing["y_mean"]) / posterior.preprocessing["y_scale"]
+    mean_w, cov_w = _conjugate(_design(X), y_std, sigma, _precision(1 / 2.0**2, 3))
+    mean, cov = glm_predictive(posterior, X[:5])
+    np.testing.assert_allclose(mean[:, 0], _design(X[:5]) @ mean_w, atol=1e-6)
+
+
 def test_marginal_likelihood_picks_the_analytic_evidence_maximum():
     X, y = _linear_data(n=80, seed=2)
     bnn = build_model(X, y, hidden=(), bias=True, prior="normal", likelihood="gaussian")

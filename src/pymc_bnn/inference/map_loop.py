@@ -43,20 +43,21 @@ def _chunk_function(objective: Callable, learning_rate: float, chunk_steps: int)
 
     optimizer = optax.adam(learning_rate)
 
-    def one(z, opt_state, extra, data, active):
-        loss, grad = jax.value_and_grad(objective)(z, extra, data)
+    def one(z, opt_state, extra, data, active, step):
+        loss, grad = jax.value_and_grad(objective)(z, extra, data, step)
         updates, new_state = optimizer.update(grad, opt_state, z)
         new_z = optax.apply_updates(z, updates)
         # steps past the requested maximum (the tail of the last chunk) change nothing
         keep = lambda a, b: jnp.where(active, a, b)  # noqa: E731
         return keep(new_z, z), jax.tree_util.tree_map(keep, new_state, opt_state), loss
 
-    every_restart = jax.vmap(one, in_axes=(0, 0, 0, None, None))
+    every_restart = jax.vmap(one, in_axes=(0, 0, 0, None, None, None))
 
-    def chunk(z, opt_state, extra, data, n_active):
+    def chunk(z, opt_state, extra, data, n_active, start):
         def body(carry, i):
             z, opt_state = carry
-            z, opt_state, loss = every_restart(z, opt_state, extra, data, i < n_active)
+            z, opt_state, loss = every_restart(z, opt_state, extra, data, i < n_active,
+                                               start + i)
             return (z, opt_state), loss
 
         (z, opt_state), losses = jax.lax.scan(body, (z, opt_state), jnp.arange(chunk_steps))
@@ -68,8 +69,9 @@ def _chunk_function(objective: Callable, learning_rate: float, chunk_steps: int)
 def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple, *,
              cache_key: tuple, steps: int, learning_rate: float, tol: float, window: int,
              chunk_steps: int, progress: bool, title: str, n_obs: int = 1, callback=None) -> MapOutcome:
-    """Minimise `objective(z, extra, data)` from each row of z0 (restarts, D) with Adam.
+    """Minimise `objective(z, extra, data, step)` from each row of z0 (restarts, D) with Adam.
 
+    step: the number of the step (an int32 scalar, from 0), e.g. to draw a minibatch.
     extra: (restarts, ...) a per-restart argument held fixed (e.g. the prior precision).
     Stops after `steps` steps, when the best restart's mean loss over the last `window` steps
     changes by less than `tol` nats per observation (`n_obs`) from the window before, or at
@@ -93,7 +95,7 @@ def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple
     if key not in _EXECUTABLES:
         optimizer, chunk = _chunk_function(objective, learning_rate, chunk_steps)
         init = jax.jit(jax.vmap(optimizer.init))
-        run = jax.jit(chunk).lower(z, init(z), extra, data, np.int32(0)).compile()
+        run = jax.jit(chunk).lower(z, init(z), extra, data, np.int32(0), np.int32(0)).compile()
         _EXECUTABLES[key] = (init, run)
     init, run = _EXECUTABLES[key]
     opt_state = init(z)
@@ -105,7 +107,8 @@ def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple
         try:
             while done < steps and not converged:
                 n_active = min(chunk_steps, steps - done)
-                z, opt_state, losses = run(z, opt_state, extra, data, np.int32(n_active))
+                z, opt_state, losses = run(z, opt_state, extra, data, np.int32(n_active),
+                                           np.int32(done))
                 history.append(np.asarray(losses)[:n_active])
                 done += n_active
                 if pressed:
