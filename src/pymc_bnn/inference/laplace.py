@@ -31,6 +31,11 @@ import numpy as np
 
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import map_loop
+from pymc_bnn.inference.output_layer import (
+    best_prior_precision,
+    log_evidence,
+    refine_output_layer,
+)
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.network import SKIP_WEIGHT, bias_name, weight_name
@@ -45,8 +50,6 @@ _ENSEMBLE_MEMBERS = 5
 # minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of _BATCH.
 _FULL_BATCH_ROWS = 4096
 _BATCH = 1024
-# alpha = 1/s^2 is searched within these bounds (s from 0.01 to 1000).
-_ALPHA_RANGE = (1e-6, 1e4)
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ def settings_from_options(options: dict) -> LaplaceSettings:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class ParameterLayout:
     """Where the network's parameters sit in the flat unconstrained vector z (D,).
 
     network: indices of every weight and bias; base_precision: their prior precision at s = 1
@@ -167,7 +170,7 @@ class _Layout:
     last_names: tuple[str, ...]
 
 
-def _layout(bnn, compiled) -> _Layout:
+def parameter_layout(bnn, compiled) -> ParameterLayout:
     spec, prior = bnn.spec, bnn.prior
     if getattr(prior, "name", None) != "normal" or getattr(prior, "learn_scale", None) is not None:
         raise InvalidSettingError(
@@ -202,7 +205,7 @@ def _layout(bnn, compiled) -> _Layout:
                 last.append(offsets[name])
                 last_names.append(name)
     base = np.concatenate(base)
-    return _Layout(network=np.concatenate(network), base_precision=base,
+    return ParameterLayout(network=np.concatenate(network), base_precision=base,
                    model_precision=base / float(prior.sigma) ** 2,
                    last=np.concatenate(last), last_names=tuple(last_names))
 
@@ -232,7 +235,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
 
     t0 = time.perf_counter()
     compiled = compile_model(bnn.model)
-    layout = _layout(bnn, compiled)
+    layout = parameter_layout(bnn, compiled)
     data = tuple(jnp.asarray(d) for d in data_arguments(compiled, bnn.model))
     restarts = settings.restarts
     if restarts is None and settings.ensemble:
@@ -309,9 +312,9 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                 f"{settings.learning_rate}); lower learning_rate (e.g. learning_rate=0.001) or "
                 "standardise the inputs")
         t1 = time.perf_counter()
-        z, curvature = _refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
+        z, curvature = refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
                                             settings.newton_steps)
-        new_alpha = (np.array([_best_alpha(c.eigenvalues, c.weighted_norm) for c in curvature])
+        new_alpha = (np.array([best_prior_precision(c.eigenvalues, c.weighted_norm) for c in curvature])
                      if tuned else alpha)
         fit_s += time.perf_counter() - t1
         trace.append([float(1 / math.sqrt(a)) for a in new_alpha])
@@ -324,10 +327,10 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             break
     if tuned and not interrupted:
         # the output layer's Gaussian at the final alpha (the MAP was fitted at the previous one)
-        z, curvature = _refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
+        z, curvature = refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
                                             settings.newton_steps)
     t1 = time.perf_counter()
-    evidence = np.array([_log_evidence(negative_log_joint, zr, a, c, data, layout,
+    evidence = np.array([log_evidence(negative_log_joint, zr, a, c, data, layout,
                                        float(bnn.prior.sigma))
                          for zr, a, c in zip(z, alpha, curvature)])
     members = (list(range(restarts)) if settings.ensemble
@@ -382,119 +385,6 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
 def _shifted(callback, offset: int):
     """`callback` with steps counted from the start of the whole fit (all rounds)."""
     return lambda info: callback({**info, "step": info["step"] + offset})
-
-
-@dataclass(frozen=True)
-class _Curvature:
-    """The output layer's curvature at one restart's MAP.
-
-    eigenvalues, eigenvectors: of B^{-1/2} H B^{-1/2}, H the negative log-likelihood's Hessian in
-    the output layer (clipped at zero), B its base prior precision; weighted_norm: theta' B theta
-    at the MAP; covariance: (H + alpha B)^{-1}; sqrt_covariance: a factor L with L L' = covariance.
-    """
-
-    eigenvalues: np.ndarray
-    eigenvectors: np.ndarray
-    weighted_norm: float
-    covariance: np.ndarray
-    sqrt_covariance: np.ndarray
-
-
-def _refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data, newton_steps):
-    """Newton steps on the output layer of every restart, then its curvature there."""
-    import jax
-    import jax.numpy as jnp
-
-    last = jnp.asarray(layout.last)
-    base_last = layout.base_precision[np.searchsorted(layout.network, layout.last)]
-
-    def restricted(theta, zr, a, d):
-        return negative_log_joint(zr.at[last].set(theta), a, d)
-
-    def loglik_restricted(theta, zr, d):
-        return compiled.loglik(zr.at[last].set(theta), d)
-
-    value_grad = jax.jit(jax.value_and_grad(restricted))
-    hessian = jax.jit(jax.hessian(loglik_restricted))
-    z = np.array(z)
-    curvatures = []
-    for r in range(z.shape[0]):
-        zr = jnp.asarray(z[r])
-        theta = zr[last]
-        # Newton steps with the curvature at the start held fixed (one Hessian, the costly
-        # part, instead of one per step); each step backtracks until the fit improves, and the
-        # curvature is recomputed once where the steps end.
-        H = _symmetrised(-np.asarray(hessian(theta, zr, data)) + np.diag(alpha[r] * base_last))
-        for _ in range(newton_steps):
-            value, grad = value_grad(theta, zr, alpha[r], data)
-            step = np.linalg.solve(H, np.asarray(grad))
-            for _ in range(20):  # backtracking: a Newton step never makes the fit worse
-                candidate = theta - step
-                if float(value_grad(candidate, zr, alpha[r], data)[0]) <= float(value):
-                    theta = candidate
-                    break
-                step = step / 2
-            else:
-                break
-        zr = zr.at[last].set(theta)
-        z[r] = np.asarray(zr)
-        H_lik = -np.asarray(hessian(theta, zr, data))
-        curvatures.append(_curvature(H_lik, np.asarray(theta), base_last, alpha[r]))
-    return z, curvatures
-
-
-def _symmetrised(H):
-    return 0.5 * (H + H.T)
-
-
-def _curvature(H_lik, theta, base, alpha) -> _Curvature:
-    root = 1.0 / np.sqrt(base)
-    scaled = _symmetrised(H_lik * root[:, None] * root[None, :])
-    eigenvalues, eigenvectors = np.linalg.eigh(scaled)
-    # The likelihood is log-concave in the output layer for every likelihood but Student-t;
-    # tiny negative eigenvalues are rounding, and Student-t's are clipped (a PSD curvature).
-    eigenvalues = np.clip(eigenvalues, 0.0, None)
-    factor = root[:, None] * eigenvectors / np.sqrt(eigenvalues + alpha)[None, :]
-    return _Curvature(eigenvalues=eigenvalues, eigenvectors=eigenvectors,
-                      weighted_norm=float(np.sum(base * theta**2)),
-                      covariance=factor @ factor.T, sqrt_covariance=factor)
-
-
-def _evidence_terms(eigenvalues, weighted_norm, alpha):
-    """The alpha-dependent part of the output layer's log marginal likelihood (nats):
-    d/2 log alpha − alpha/2 · theta'B theta − 1/2 Σ log(e_i + alpha)."""
-    return (0.5 * eigenvalues.size * np.log(alpha) - 0.5 * alpha * weighted_norm
-            - 0.5 * np.sum(np.log(eigenvalues[None, :] + np.atleast_1d(alpha)[:, None]), axis=1))
-
-
-def _best_alpha(eigenvalues, weighted_norm) -> float:
-    """The prior precision that maximises the Laplace marginal likelihood at a fixed MAP:
-    a grid over log alpha, then MacKay's fixed point alpha = gamma / theta'B theta with
-    gamma = Σ e_i / (e_i + alpha) the effective number of parameters."""
-    grid = np.exp(np.linspace(*np.log(_ALPHA_RANGE), 241))
-    alpha = float(grid[np.argmax(_evidence_terms(eigenvalues, weighted_norm, grid))])
-    for _ in range(100):
-        gamma = float(np.sum(eigenvalues / (eigenvalues + alpha)))
-        new = float(np.clip(gamma / max(weighted_norm, 1e-300), *_ALPHA_RANGE))
-        if abs(math.log(new / alpha)) < 1e-10:
-            break
-        alpha = new
-    return alpha
-
-
-def _log_evidence(negative_log_joint, z, alpha, curvature, data, layout, sigma0) -> float:
-    """Laplace estimate of log p(y | s) for one restart (nats): the log joint at the MAP plus
-    the output layer's Gaussian volume, −1/2 log det((H + alpha B) / 2π)."""
-    import jax.numpy as jnp
-
-    value = -float(negative_log_joint(jnp.asarray(z), alpha, data))
-    base_last = layout.base_precision[np.searchsorted(layout.network, layout.last)]
-    # the log joint holds the network prior's normalising constant at the model's precision
-    # (base / sigma0^2); at precision alpha·base it differs by d/2 · log(alpha · sigma0^2)
-    log_norm = 0.5 * layout.network.size * math.log(alpha * sigma0**2)
-    log_det = (np.sum(np.log(curvature.eigenvalues + alpha)) + np.sum(np.log(base_last))
-               - base_last.size * math.log(2 * math.pi))
-    return value + log_norm - 0.5 * log_det
 
 
 def glm_predictive(posterior, X, member: int | None = None) -> tuple[np.ndarray, np.ndarray]:
