@@ -141,3 +141,22 @@ def test_laplace_refuses_what_it_cannot_fit():
         fit(bnn, "laplace", progress=False, prior_scale=-1.0)
     with pytest.raises(InvalidSettingError, match="ensemble"):
         fit(bnn, "laplace", progress=False, ensemble=3)
+
+
+def test_advi_ensemble_runs_every_restart_to_the_end_as_a_chain():
+    """advi with ensemble=True: no race; each restart is a member (a chain), best first."""
+    from pymc_bnn.datasets import two_moons
+
+    data = two_moons(n_samples=200)
+    bnn = build_model(data.X_train, data.y_train, hidden=(4,), prior="normal")
+    posterior = fit(bnn, "advi", draws=90, random_seed=1, progress=False, ensemble=True,
+                    restarts=3, steps=1500, tol=0)
+    assert posterior.idata["posterior"].sizes["chain"] == 3
+    assert posterior.diagnostics["members"][0] == posterior.diagnostics["best_restart"]
+    assert sorted(posterior.diagnostics["members"]) == [0, 1, 2]
+    assert posterior.diagnostics["steps_run"] == 1500  # every member ran every step
+    probs = posterior.predictive_draws(data.X_test)["probs"]
+    total, expected, disagreement = member_decomposition(probs, n_members=3)
+    np.testing.assert_allclose(total, expected + disagreement, atol=1e-12)
+    with pytest.raises(InvalidSettingError, match="ensemble"):
+        fit(bnn, "advi", progress=False, ensemble="yes")

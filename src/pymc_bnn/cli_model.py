@@ -69,7 +69,8 @@ def add_model_commands(sub) -> None:
                      help="inference engine; auto: laplace, or advi with --groups, as the "
                           "estimators' default (default: auto)")
     fit.add_argument("--ensemble", action="store_true",
-                     help="laplace: keep every restart as an ensemble member instead of the best")
+                     help="laplace, advi: keep every restart as an ensemble member (one chain "
+                          "each) instead of the best")
     fit.add_argument("--steps", type=_positive_int, default=None,
                      help="optimisation steps for VI methods (default: the engine's)")
     fit.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,

@@ -31,6 +31,9 @@ from pymc_bnn.inference.result import EngineResult
 # the best one alone runs on from there.
 _CHEAP_RESTARTS = 200_000
 _DEFAULT_RESTARTS = 4
+# ensemble=True without restarts=: deep ensembles gain little past about 5 members
+# (Lakshminarayanan et al. 2017, Fig. 3).
+_ENSEMBLE_MEMBERS = 5
 # Adam learning rates, measured on the seed model: 0.01 for mean-field (0.94-0.96 accuracy);
 # full-rank's Cholesky entries have noisier gradients, and at 0.01 its ELBO wanders (-160 to
 # -270 nats, no convergence in 30,000 steps) while 0.003 converges to -127 (mean-field: -137).
@@ -43,7 +46,9 @@ class ADVISettings:
     DEFAULT_LEARNING_RATE); tol: stop when the mean ELBO of the last `window`
     steps differs from the window before by less than tol (relative); restarts: None picks 4
     for small models, else 1; minibatch_size: rows of data per step (None: all rows);
-    init_sd: starting sd of q on the unconstrained space."""
+    init_sd: starting sd of q on the unconstrained space; ensemble: keep every restart, each
+    run to the end (no race), as an equally weighted member of a mixture of Gaussians, one chain
+    each (None restarts then means 5): multi-mode VI."""
 
     steps: int = 30_000
     learning_rate: float = 0.01
@@ -55,8 +60,11 @@ class ADVISettings:
     chunk_steps: int = 500
     init_sd: float = 0.1
     screen_steps: int = 1000
+    ensemble: bool = False
 
     def check(self) -> None:
+        if not isinstance(self.ensemble, bool):
+            raise InvalidSettingError(f"ensemble must be True or False, got {self.ensemble!r}")
         for name in ("steps", "window", "mc_samples", "chunk_steps", "screen_steps"):
             if int(getattr(self, name)) < 1:
                 raise InvalidSettingError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -115,6 +123,8 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
         compiled = compile_model(model, batch_size=int(batch))
     data = data_arguments(compiled, model)
     restarts = settings.restarts
+    if restarts is None and settings.ensemble is True:
+        restarts = _ENSEMBLE_MEMBERS
     if restarts is None:
         cheap = compiled.size * (batch or compiled.n_obs or 1) <= _CHEAP_RESTARTS
         restarts = 1 if (init is not None or not cheap) else _DEFAULT_RESTARTS
@@ -144,16 +154,29 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     history = outcome.history[:, best]
     if not np.isfinite(history[-1:]).all():
         raise InferenceError(_nan_message(settings))
-    params = jax.tree_util.tree_map(lambda a: a[best], vi_loop.averaged_params(outcome.state))
+    averaged = vi_loop.averaged_params(outcome.state)
+    params = jax.tree_util.tree_map(lambda a: a[best], averaged)
     t0 = time.perf_counter()
     outputs, mean, sd = loop.draw(params, data, draws, jax.random.fold_in(key, 1))
+    members = [best]
+    if settings.ensemble is True and loop.restarts > 1:
+        # every restart that did not diverge, best first; draws split evenly, one chain each
+        finite = np.isfinite(outcome.history[-1])
+        members = [best] + [r for r in range(loop.restarts) if r != best and finite[r]]
+        per_member = -(-draws // len(members))
+        parts = [loop.draw(jax.tree_util.tree_map(lambda a, r=r: a[r], averaged), data,
+                           per_member, jax.random.fold_in(key, 1 + k))[0]
+                 for k, r in enumerate(members)]
+        outputs = [np.concatenate(p) for p in zip(*parts)]
     interrupted = outcome.interrupted or bool(pressed)
     sample_s = time.perf_counter() - t0
     variational = {f"{name}__mean": ((f"{name}__flat",), m) for name, m in
                    zip(compiled.value_names, _split(compiled, mean))}
     variational |= {f"{name}__sd": ((f"{name}__flat",), s) for name, s in
                     zip(compiled.value_names, _split(compiled, sd))}
-    idata = to_idata(compiled, outputs, extra_groups={"variational": variational})
+    # the variational group is the best member's q (what a warm start continues from)
+    idata = to_idata(compiled, outputs, n_chains=len(members),
+                     extra_groups={"variational": variational})
     method = "advi" if family == "meanfield" else "fullrank_advi"
     messages = []
     if settings.tol > 0 and not outcome.converged and not interrupted:
@@ -179,7 +202,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
                      "relative_change": (outcome.relative_change
                                          if math.isfinite(outcome.relative_change) else None),
                      "best_restart": screened_best, "restart_elbos": outcome.final_elbos,
-                     "restart_devices": outcome.devices,
+                     "restart_devices": outcome.devices, "members": members,
                      "steps_per_s": outcome.steps_run / max(outcome.fit_s, 1e-9)},
         warnings=tuple(messages),
     )
@@ -195,7 +218,7 @@ def _optimise(loop, state, data, *, progress, callback):
     import jax
 
     s = loop.settings
-    if loop.restarts == 1 or s.screen_steps >= s.steps:
+    if loop.restarts == 1 or s.screen_steps >= s.steps or s.ensemble is True:
         outcome = loop.optimise(state, data, progress=progress, callback=callback)
         return outcome, outcome.best_restart
     screen = dataclasses.replace(loop, settings=dataclasses.replace(s, steps=s.screen_steps, tol=0))
