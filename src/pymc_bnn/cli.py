@@ -261,6 +261,9 @@ def _report_path(out: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pymc_bnn.jax_setup import configure_devices
+
+    configure_devices()  # a process of its own: every command's JAX gets one device per core
     console = Console(stderr=False)
     errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
     parser = build_parser()

@@ -16,6 +16,7 @@ import xarray as xr
 
 from pymc_bnn import groups as grouping
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.jax_setup import configure_devices
 from pymc_bnn.likelihoods import Likelihood
 from pymc_bnn.network import (
     NetworkSpec,
@@ -137,6 +138,7 @@ class Posterior:
         likelihood's `predictive_mean` of it, (S, n_obs[, K])), by a jitted JAX pass in float64
         chunk by chunk: small networks draws-last, as in `predict` (the NumPy `forward` gives
         the same numbers several times slower)."""
+        configure_devices()
         import jax
 
         n_draws = weights[0].shape[0]
@@ -230,6 +232,7 @@ class Posterior:
 
     def _reduce_over_draws(self, X: np.ndarray, max_draws: int | None):
         """(mean, sd) over draws of `mean_draws`, via the jitted `_moments_function`."""
+        configure_devices()
         import jax.numpy as jnp
 
         weights, biases = self.parameter_draws(max_draws)

@@ -126,7 +126,10 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     if key in _CACHE:  # same structure: reuse the compiled functions, keep this model's start
         return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 
-    from pymc.sampling.jax import get_jaxified_graph
+    from pymc_bnn.jax_setup import xla_flags_kept
+
+    with xla_flags_kept():  # PyMC's module sets 100 CPU devices for the whole process
+        from pymc.sampling.jax import get_jaxified_graph
 
     # (layer widths are part of the structure, so this comes after the cache lookup)
     rows = [d[:batch_size] if (batch_size and b) else d for d, b in zip(data.values(), batched)]
