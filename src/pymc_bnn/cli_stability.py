@@ -51,7 +51,7 @@ def model_table_inputs(model, description: dict, path):
 
 
 def _cmd_stability(args, console) -> int:
-    from pymc_bnn.cli import EXIT_OK, print_report_path
+    from pymc_bnn.cli_args import EXIT_OK, print_report_path
     from pymc_bnn.errors import InvalidSettingError
     from pymc_bnn.io import load, read_description, write_bytes_atomic, write_text_atomic
     from pymc_bnn.report import figure_png, render_html

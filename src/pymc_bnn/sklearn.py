@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from pymc_bnn.constraints import LayerWidths, WholeNumbers
+from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 from pymc_bnn.errors import (
     InvalidInputError,
     InvalidSettingError,
@@ -48,12 +49,8 @@ from pymc_bnn.uncertainty import predictive_summary, regression_moments
 from pymc_bnn.validation import (check_features, check_labels, encode_class_labels,
                                  mean_and_scale, refuse_datetimes)
 
-CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
-REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not cls.is_classifier)
-
-# Default posterior draws: the sd of a predictive probability estimated from 1000 draws is off by
-# at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
-DEFAULT_DRAWS = 1000
+# CLASSIFIER_LIKELIHOODS, REGRESSOR_LIKELIHOODS and DEFAULT_DRAWS (1000, see there) come from
+# pymc_bnn.defaults, where the CLI reads them without importing scikit-learn.
 
 # prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
 # mean-field VI does not use, which otherwise add noise to every prediction.

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Callable
 
+from pymc_bnn.defaults import DEFAULT_METHOD
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.jax_setup import configure_devices
@@ -56,8 +57,8 @@ ENGINES: dict[str, Callable[..., EngineResult]] = {
     "nuts": _nuts,
     "pymc_advi": _pymc_advi,
 }
-# The compiled mean-field loop: on the seed workload ~20x faster than pm.fit, and more accurate.
-DEFAULT_METHOD = "advi"
+# DEFAULT_METHOD ("advi", the compiled mean-field loop: on the seed workload ~20x faster than
+# pm.fit, and more accurate) lives in pymc_bnn.defaults, where the CLI reads it cheaply.
 
 
 def fit(
