@@ -16,8 +16,6 @@ from collections.abc import Callable, Sequence
 
 from rich.console import Console
 
-from pymc_bnn.errors import InferenceError, PymcBnnError
-
 from pymc_bnn.cli_args import (
     EXIT_FAILURE,
     EXIT_FILE_SYSTEM,
@@ -32,6 +30,8 @@ from pymc_bnn.cli_args import (
     print_report_path,
     widths,
 )
+from pymc_bnn.errors import InferenceError, PymcBnnError
+
 
 def build_parser() -> argparse.ArgumentParser:
     from pymc_bnn import __version__

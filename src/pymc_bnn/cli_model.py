@@ -14,20 +14,39 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn.cli_args import EXIT_OK, add_common, add_force, positive_int, print_report_path, widths
+from pymc_bnn.cli_args import (
+    EXIT_OK,
+    add_common,
+    add_force,
+    positive_int,
+    print_report_path,
+    widths,
+)
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.outputs import check_output
-from pymc_bnn.tables import (MAX_AUTO_CLASSES, choose_estimator, model_features,
-                             prediction_table, read_table, split_groups, split_target)
+from pymc_bnn.tables import (
+    MAX_AUTO_CLASSES,
+    choose_estimator,
+    model_features,
+    prediction_table,
+    read_table,
+    split_groups,
+    split_target,
+)
 from pymc_bnn.validation import check_features
+
 
 def add_model_commands(sub) -> None:
     """Add fit, predict, report and info to the `pymc-bnn` subparsers `sub`."""
-    from pymc_bnn.defaults import (CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, ENGINE_NAMES,
-                                   REGRESSOR_LIKELIHOODS)
+    from pymc_bnn.defaults import (
+        CLASSIFIER_LIKELIHOODS,
+        DEFAULT_DRAWS,
+        ENGINE_NAMES,
+        REGRESSOR_LIKELIHOODS,
+    )
+    from pymc_bnn.groups import POOLINGS, UNSEEN_GROUPS
     from pymc_bnn.network import ACTIVATIONS
     from pymc_bnn.priors import PRIORS
-    from pymc_bnn.groups import POOLINGS, UNSEEN_GROUPS
 
     fit = sub.add_parser(
         "fit", help="fit a BNN to a CSV or Parquet table and save it as a model file",
@@ -260,7 +279,7 @@ def _predict_groups(model, description, table, args, say):
     record = model.posterior_.groups
     codes, labels = locate_groups(record, groups, n_obs=len(groups),
                                   unseen_groups=args.unseen_groups)
-    unseen = sorted({str(v) for v, c in zip(labels, codes) if c < 0})
+    unseen = sorted({str(v) for v, c in zip(labels, codes, strict=False) if c < 0})
     if unseen and record["pooling"] == "partial":
         say(f"{int((codes < 0).sum())} row(s) in group(s) not seen in training "
             f"({', '.join(unseen[:5])}{', ...' if len(unseen) > 5 else ''}): predicted from the "

@@ -173,7 +173,7 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
     Returns the metrics: `auc.<strategy>` is the area under the mean learning curve (mean
     held-out accuracy over the rounds), `margin_over_random.<strategy>` its difference to random.
     """
-    from pymc_bnn.demo import _versions
+    from pymc_bnn.demo_support import versions
 
     out = Path(out_dir)
     comparison = compare_strategies(settings, on_round=on_round)
@@ -196,7 +196,7 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
         "settings": settings.to_dict(),
         "timings": {"compare_s": comparison.seconds,
                     "seconds_per_round": comparison.seconds / max(1, comparison.n_fits)},
-        "versions": _versions(),
+        "versions": versions(),
     }
     figures = _figures(comparison, settings)
     write_bytes_atomic(out / "learning_curves.png", figures[0].png)

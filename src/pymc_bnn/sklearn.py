@@ -41,13 +41,19 @@ from pymc_bnn.errors import (
 )
 from pymc_bnn.groups import POOLINGS, split_group_column
 from pymc_bnn.inference import ENGINES, fit
-from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
+from pymc_bnn.likelihoods import Categorical
 from pymc_bnn.model import build_model
+from pymc_bnn.model_file import register_estimator
 from pymc_bnn.network import ACTIVATIONS
 from pymc_bnn.priors import PRIORS, HorseshoePrior, NormalPrior
 from pymc_bnn.uncertainty import predictive_summary, regression_moments
-from pymc_bnn.validation import (check_features, check_labels, encode_class_labels,
-                                 mean_and_scale, refuse_datetimes)
+from pymc_bnn.validation import (
+    check_features,
+    check_labels,
+    encode_class_labels,
+    mean_and_scale,
+    refuse_datetimes,
+)
 
 # CLASSIFIER_LIKELIHOODS, REGRESSOR_LIKELIHOODS and DEFAULT_DRAWS (1000, see there) come from
 # pymc_bnn.defaults, where the CLI reads them without importing scikit-learn.
@@ -254,6 +260,7 @@ class _BayesianMLP(BaseEstimator):
         return save(self, path)
 
 
+@register_estimator
 class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     """A Bayesian multi-layer perceptron classifier; any labels, two or more classes.
 
@@ -371,6 +378,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         return float(_as_invalid_input(accuracy_score, y, predicted, sample_weight=sample_weight))
 
 
+@register_estimator
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     """A Bayesian multi-layer perceptron regressor (real or count targets).
 

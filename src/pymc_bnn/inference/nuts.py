@@ -27,8 +27,7 @@ import time
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
-from pymc_bnn.inference.jax_model import (compile_model, constrained_draws, data_arguments,
-                                          to_idata)
+from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 
 # Draws per chain per compiled call: a progress update and a Ctrl-C point between calls.
