@@ -56,6 +56,7 @@ def test_cache_directory_follows_the_environment(monkeypatch):
     assert compilation_cache_dir({CACHE_ENV_VAR: "0"}) is None
 
 
+@pytest.mark.slow  # a fit in a fresh process: ~25 s on 2 cores
 def test_a_fit_writes_its_compiled_programs_to_the_cache(tmp_path):
     """A new process finds the programs an earlier one compiled (here: the ADVI loop)."""
     script = ("from pymc_bnn import build_model, fit\n"
@@ -103,6 +104,7 @@ def test_importing_pymc_bnn_leaves_xla_flags_as_they_were():
         "'--xla_cpu_enable_fast_math=false'")
 
 
+@pytest.mark.slow  # three NUTS fits in fresh processes: ~25 s on 2 cores
 def test_a_fit_runs_nuts_chains_side_by_side_unless_jax_came_first():
     fit_nuts = ("from pymc_bnn import build_model, fit\n"
                 "from pymc_bnn.datasets import two_moons\n"
