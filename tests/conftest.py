@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
+import pymc_bnn.jax_setup
 from pymc_bnn.datasets import two_moons
+
+# Test modules import JAX at collection, before any fit: the documented opt-in, so NUTS chains
+# run side by side in every worker.
+pymc_bnn.jax_setup.expose_cpu_cores()
 
 
 @pytest.fixture(scope="session")

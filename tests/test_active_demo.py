@@ -37,6 +37,7 @@ def test_bald_and_entropy_beat_random_labelling(demo):
     assert min(final["bald"], final["entropy"]) > final["random"] + 0.03  # 0.962, 0.962 vs 0.875
 
 
+@pytest.mark.slow  # the demo's 150 fits, or a run of the command
 def test_demo_writes_report_and_metrics(demo):
     out, metrics = demo
     on_disk = json.loads((out / "metrics.json").read_text())
@@ -75,6 +76,7 @@ def test_padding_rows_carry_no_information_about_the_weights(small_moons, monkey
         BNNFitter(activation="softplus", pad_to=100)
 
 
+@pytest.mark.slow  # the demo's 150 fits, or a run of the command
 def test_cli_active_runs_and_rejects_bad_usage(tmp_path, capsys):
     out = tmp_path / "cli"
     # 90 → 100 labels: the same data shape as the headline's, so its compiled fit is reused

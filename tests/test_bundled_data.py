@@ -72,7 +72,9 @@ DATASETS = {
 # At the large prior scales some fits are still creeping up at 10,000 steps (relative ELBO
 # change above advi's tol); run to convergence (20,000 steps) the chosen models score the
 # same: breast_cancer 0.091, wine 0.028, digits 0.102, diabetes 5.44, at 1.6x the time.
-pytestmark = pytest.mark.filterwarnings("ignore:advi stopped at the maximum")
+# acceptance: fits on every bundled data set (minutes)
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:advi stopped at the maximum")]
 
 # The BNN: 16 tanh units with biases and a skip path; Normal(0, sigma/sqrt(fan_in)) weights,
 # sigma chosen by 3-fold cross-validation on the training part (module docstring). The features

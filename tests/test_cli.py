@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 
+import pytest
+
 from pymc_bnn.demo import FIGURES
 
 
@@ -15,6 +17,7 @@ def _pymc_bnn(*args, cwd=None):
     return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+@pytest.mark.slow  # the seed demo: 30,000 ADVI steps and 5,000 draws
 def test_demo_with_seed_settings_writes_everything(tmp_path):
     out = tmp_path / "demo"
     result = _pymc_bnn("demo", "--out", str(out))

@@ -21,6 +21,9 @@ def _pymc_bnn(*args, cwd=None):
     return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
+pytestmark = pytest.mark.slow  # acceptance: fits through the console script
+
+
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tables")

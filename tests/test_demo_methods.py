@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from pymc_bnn.cli import EXIT_USAGE, main
 from pymc_bnn.demo_methods import MethodsDemoSettings, run_methods_demo
 
 
+@pytest.mark.slow  # fits every engine, NUTS included
 def test_methods_demo_reports_every_engine(tmp_path):
     settings = MethodsDemoSettings(methods=("advi", "fullrank_advi"), steps=1500, draws=200,
                                    grid_size=40)

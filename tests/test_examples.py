@@ -25,6 +25,9 @@ def _is_png(path) -> bool:
     return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+pytestmark = pytest.mark.slow  # acceptance: runs every example script end to end
+
+
 def test_every_example_is_tested():
     tested = {"tabular_classifier", "sparsity_priors", "informed_prior", "regression_uncertainty",
               "stability"}

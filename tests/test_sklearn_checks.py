@@ -1,11 +1,15 @@
 """scikit-learn's own conformance suite on both estimators (small, fast settings)."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from pymc_bnn import BayesianMLPClassifier, BayesianMLPRegressor
 
 FAST = dict(hidden_layer_sizes=(8,), steps=300, draws=50, engine_options={"tol": 0, "restarts": 1},
             random_state=0)
+
+# acceptance: about 90 checks, each fitting several times
+pytestmark = pytest.mark.slow
 
 EXPECTED_FAILURES: dict[str, str] = {}
 

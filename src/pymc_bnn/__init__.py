@@ -16,9 +16,10 @@ from pymc_bnn.errors import (
     OutputPathError,
     PymcBnnError,
 )
-from pymc_bnn.jax_setup import expose_cpu_cores
 
-expose_cpu_cores()  # before JAX starts: NUTS chains then run on every core (see jax_setup.py)
+# No side effect on other JAX users: devices are configured where pymc-bnn first needs JAX
+# (`jax_setup.configure_devices`); `pymc_bnn.jax_setup.expose_cpu_cores()` is the opt-in for
+# code that imports JAX first.
 # Everything else loads on first use (PEP 562), so `import pymc_bnn` and `pymc-bnn --help`
 # do not pay for PyMC, JAX and scikit-learn up front.
 _LAZY = {

@@ -16,69 +16,33 @@ from collections.abc import Callable, Sequence
 
 from rich.console import Console
 
+from pymc_bnn.cli_args import (
+    EXIT_FAILURE,
+    EXIT_FILE_SYSTEM,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    add_common,
+    add_debug,
+    add_force,
+    positive_int,
+    print_report_path,
+    widths,
+)
 from pymc_bnn.errors import InferenceError, PymcBnnError
-
-# 74 is EX_IOERR of BSD's sysexits.h: an input/output error on some file
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_FILE_SYSTEM, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, got {value}")
-    return value
-
-
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer widths such as 5,5 or 32,32, got {text!r}"
-        ) from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"every hidden layer needs at least 1 unit, got {text!r}")
-    return widths
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with usage errors as one line (what is wrong, where to look), exit code 2;
-    subcommands inherit it."""
-
-    def error(self, message: str):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
-
-
-def add_force(parser: argparse.ArgumentParser) -> None:
-    """--force: replace an existing output that pymc-bnn did not write (never an input)."""
-    parser.add_argument("--force", action="store_true",
-                        help="replace an existing output that pymc-bnn did not write "
-                             "(an output is never allowed to be one of the inputs)")
-
-
-def _add_debug(parser: argparse.ArgumentParser, default=False) -> None:
-    parser.add_argument("--debug", action="store_true", default=default,
-                        help="show the full traceback of an error")
-
-
-def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from pymc_bnn import __version__
-    from pymc_bnn.inference import DEFAULT_METHOD, ENGINES
+    from pymc_bnn.defaults import DEFAULT_METHOD, ENGINE_NAMES
 
-    parser = _Parser(
+    parser = Parser(
         prog="pymc-bnn",
         description="Bayesian neural networks on PyMC: fit, predict with uncertainty, report.",
     )
     parser.add_argument("--version", action="version", version=f"pymc-bnn {__version__}")
-    _add_debug(parser)
+    add_debug(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -91,20 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default=None,
                       help="output folder (default: ./pymc-bnn-demo, or "
                            "./pymc-bnn-hierarchical with --hierarchical)")
-    demo.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(ENGINES),
+    demo.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(ENGINE_NAMES),
                       help=f"inference engine (default: {DEFAULT_METHOD})")
-    demo.add_argument("--steps", type=_positive_int, default=30_000,
+    demo.add_argument("--steps", type=positive_int, default=30_000,
                       help="optimisation steps for VI methods (default: 30000)")
-    demo.add_argument("--draws", type=_positive_int, default=5000,
+    demo.add_argument("--draws", type=positive_int, default=5000,
                       help="posterior draws (default: 5000)")
-    demo.add_argument("--hidden", type=_widths, default=(5, 5),
+    demo.add_argument("--hidden", type=widths, default=(5, 5),
                       help="hidden layer widths, comma-separated (default: 5,5)")
     demo.add_argument("--hierarchical", action="store_true",
                       help="grouped two moons: compare partial, complete and no pooling")
     demo.add_argument("--methods", default=None, metavar="M1,M2,...",
                       help="compare inference engines side by side, e.g. advi,fullrank_advi,nuts")
     add_force(demo)
-    _add_common(demo)
+    add_common(demo)
     demo.set_defaults(handler=_cmd_demo)
     _add_active(sub)
 
@@ -115,12 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_stability_command(sub)
     for command in sub.choices.values():  # `pymc-bnn fit --debug ...` too; SUPPRESS keeps the
-        _add_debug(command, default=argparse.SUPPRESS)  # main parser's value when absent
+        add_debug(command, default=argparse.SUPPRESS)  # main parser's value when absent
     return parser
 
 
 def _add_active(sub) -> None:
-    from pymc_bnn.demo_active import ActiveDemoSettings as defaults
+    from pymc_bnn import defaults
 
     active = sub.add_parser(
         "active",
@@ -131,20 +95,20 @@ def _add_active(sub) -> None:
     )
     active.add_argument("--out", default="pymc-bnn-active",
                         help="output folder (default: ./pymc-bnn-active)")
-    active.add_argument("--repeats", type=_positive_int, default=defaults.repeats,
-                        help=f"repeats with new splits and starting labels (default: {defaults.repeats})")
-    active.add_argument("--initial", type=_positive_int, default=defaults.initial,
-                        help=f"labels to start from (default: {defaults.initial})")
-    active.add_argument("--batch", type=_positive_int, default=defaults.batch_size,
-                        help=f"labels asked for per round (default: {defaults.batch_size})")
-    active.add_argument("--budget", type=_positive_int, default=defaults.budget,
-                        help=f"labels at the end (default: {defaults.budget})")
-    active.add_argument("--steps", type=_positive_int, default=defaults.steps,
-                        help=f"optimisation steps per fit (default: {defaults.steps})")
-    active.add_argument("--draws", type=_positive_int, default=defaults.draws,
-                        help=f"posterior draws per fit (default: {defaults.draws})")
+    active.add_argument("--repeats", type=positive_int, default=defaults.ACTIVE_REPEATS,
+                        help=f"repeats with new splits and starting labels (default: {defaults.ACTIVE_REPEATS})")
+    active.add_argument("--initial", type=positive_int, default=defaults.ACTIVE_INITIAL,
+                        help=f"labels to start from (default: {defaults.ACTIVE_INITIAL})")
+    active.add_argument("--batch", type=positive_int, default=defaults.ACTIVE_BATCH_SIZE,
+                        help=f"labels asked for per round (default: {defaults.ACTIVE_BATCH_SIZE})")
+    active.add_argument("--budget", type=positive_int, default=defaults.ACTIVE_BUDGET,
+                        help=f"labels at the end (default: {defaults.ACTIVE_BUDGET})")
+    active.add_argument("--steps", type=positive_int, default=defaults.ACTIVE_STEPS,
+                        help=f"optimisation steps per fit (default: {defaults.ACTIVE_STEPS})")
+    active.add_argument("--draws", type=positive_int, default=defaults.ACTIVE_DRAWS,
+                        help=f"posterior draws per fit (default: {defaults.ACTIVE_DRAWS})")
     add_force(active)
-    _add_common(active)
+    add_common(active)
     active.set_defaults(handler=_cmd_active)
 
 
@@ -249,11 +213,6 @@ def _status_printer(args, console: Console):
     return None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
 
 
-def print_report_path(console: Console, path) -> None:
-    """'Report: PATH' on one line whatever the terminal width, so it can be copied or clicked."""
-    console.print(f"Report: [link]{path}[/]", soft_wrap=True, highlight=False)
-
-
 def _report_path(out: str) -> str:
     from pathlib import Path
 
@@ -261,6 +220,9 @@ def _report_path(out: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pymc_bnn.jax_setup import configure_devices
+
+    configure_devices()  # a process of its own: every command's JAX gets one device per core
     console = Console(stderr=False)
     errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
     parser = build_parser()

@@ -14,21 +14,39 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn.cli import (EXIT_OK, _add_common, _positive_int, _widths, add_force,
-                          print_report_path)
+from pymc_bnn.cli_args import (
+    EXIT_OK,
+    add_common,
+    add_force,
+    positive_int,
+    print_report_path,
+    widths,
+)
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.outputs import check_output
-from pymc_bnn.tables import (MAX_AUTO_CLASSES, choose_estimator, model_features,
-                             prediction_table, read_table, split_groups, split_target)
+from pymc_bnn.tables import (
+    MAX_AUTO_CLASSES,
+    choose_estimator,
+    model_features,
+    prediction_table,
+    read_table,
+    split_groups,
+    split_target,
+)
 from pymc_bnn.validation import check_features
+
 
 def add_model_commands(sub) -> None:
     """Add fit, predict, report and info to the `pymc-bnn` subparsers `sub`."""
-    from pymc_bnn.inference import ENGINES
+    from pymc_bnn.defaults import (
+        CLASSIFIER_LIKELIHOODS,
+        DEFAULT_DRAWS,
+        ENGINE_NAMES,
+        REGRESSOR_LIKELIHOODS,
+    )
+    from pymc_bnn.groups import POOLINGS, UNSEEN_GROUPS
     from pymc_bnn.network import ACTIVATIONS
     from pymc_bnn.priors import PRIORS
-    from pymc_bnn.groups import POOLINGS, UNSEEN_GROUPS
-    from pymc_bnn.sklearn import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 
     fit = sub.add_parser(
         "fit", help="fit a BNN to a CSV or Parquet table and save it as a model file",
@@ -53,7 +71,7 @@ def add_model_commands(sub) -> None:
                      help="auto: labels (text, booleans, or at most "
                           f"{MAX_AUTO_CLASSES} whole-number values) are classified, "
                           "anything else is gaussian regression (default: auto)")
-    fit.add_argument("--hidden", type=_widths, default=(32, 32),
+    fit.add_argument("--hidden", type=widths, default=(32, 32),
                      help="hidden layer widths, comma-separated (default: 32,32)")
     fit.add_argument("--activation", default="tanh", choices=ACTIVATIONS,
                      help="hidden-layer activation (default: tanh)")
@@ -65,18 +83,18 @@ def add_model_commands(sub) -> None:
                      help="weight prior; auto: the estimators' default (laplace: normal, "
                           "scale 4 for classes and 1 for numbers; advi, nuts: a horseshoe on "
                           "every layer) (normal: scaled by 1/sqrt(fan-in)) (default: auto)")
-    fit.add_argument("--method", default="auto", choices=["auto", *sorted(ENGINES)],
+    fit.add_argument("--method", default="auto", choices=["auto", *sorted(ENGINE_NAMES)],
                      help="inference engine; auto: laplace, or advi with --groups, as the "
                           "estimators' default (default: auto)")
     fit.add_argument("--ensemble", action="store_true",
                      help="laplace, advi: keep every restart as an ensemble member (one chain "
                           "each) instead of the best")
-    fit.add_argument("--steps", type=_positive_int, default=None,
+    fit.add_argument("--steps", type=positive_int, default=None,
                      help="optimisation steps for VI methods (default: the engine's)")
-    fit.add_argument("--draws", type=_positive_int, default=DEFAULT_DRAWS,
+    fit.add_argument("--draws", type=positive_int, default=DEFAULT_DRAWS,
                      help=f"posterior draws kept (default: {DEFAULT_DRAWS})")
     add_force(fit)
-    _add_common(fit)
+    add_common(fit)
     fit.set_defaults(handler=_cmd_fit)
 
     predict = sub.add_parser(
@@ -262,7 +280,7 @@ def _predict_groups(model, description, table, args, say):
     record = model.posterior_.groups
     codes, labels = locate_groups(record, groups, n_obs=len(groups),
                                   unseen_groups=args.unseen_groups)
-    unseen = sorted({str(v) for v, c in zip(labels, codes) if c < 0})
+    unseen = sorted({str(v) for v, c in zip(labels, codes, strict=False) if c < 0})
     if unseen and record["pooling"] == "partial":
         say(f"{int((codes < 0).sum())} row(s) in group(s) not seen in training "
             f"({', '.join(unseen[:5])}{', ...' if len(unseen) > 5 else ''}): predicted from the "

@@ -51,12 +51,12 @@ def model_table_inputs(model, description: dict, path):
 
 
 def _cmd_stability(args, console) -> int:
-    from pymc_bnn.cli import EXIT_OK, print_report_path
+    from pymc_bnn import stability_plots as plots
+    from pymc_bnn.cli_args import EXIT_OK, print_report_path
     from pymc_bnn.errors import InvalidSettingError
     from pymc_bnn.io import load, read_description, write_bytes_atomic, write_text_atomic
     from pymc_bnn.report import figure_png, render_html
     from pymc_bnn.stability import stability
-    from pymc_bnn import stability_plots as plots
     from pymc_bnn.stability_report import SECTION_TITLE, stability_section
 
     if args.draws < 1:

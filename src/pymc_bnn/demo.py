@@ -7,9 +7,7 @@ example of it.
 from __future__ import annotations
 
 import json
-import platform
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +15,11 @@ import numpy as np
 
 from pymc_bnn import plots
 from pymc_bnn.datasets import grid_2d, two_moons
+from pymc_bnn.demo_support import Timer, final_elbo, versions
 from pymc_bnn.inference import DEFAULT_METHOD, fit
-from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.metrics import classification_summary
 from pymc_bnn.model import build_model
+from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.priors import SEED_PRIOR
 from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
 
@@ -57,14 +56,6 @@ class DemoSettings:
                 "data": "two moons, 1000 points, noise 0.2, standardised, 70/30 split"}
 
 
-class _Timer(dict):
-    @contextmanager
-    def __call__(self, key):
-        start = time.perf_counter()
-        yield
-        self[key] = time.perf_counter() - start
-
-
 def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
              progress: bool = True, status=None) -> dict:
     """Run the analysis and write the PNGs in FIGURES, metrics.json and report.html into `out_dir`.
@@ -73,7 +64,7 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
     """
     say = status or (lambda message: None)
     out = Path(out_dir)
-    timer = _Timer()
+    timer = Timer()
     started = time.perf_counter()
 
     say("Preparing the two-moons data")
@@ -106,7 +97,7 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
     with timer("plots_s"):
         figures = _figures(data, posterior, test, on_grid, xx, yy)
         uncertainty_figures = _uncertainty_figures(data, test, grid_summary, xx, yy, uncertainty)
-        for name, (png, _, _) in zip(FIGURES, figures + uncertainty_figures):
+        for name, (png, _, _) in zip(FIGURES, figures + uncertainty_figures, strict=False):
             write_bytes_atomic(out / name, png)
 
     metrics = {
@@ -116,11 +107,11 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
         "n_train": int(data.X_train.shape[0]),
         "n_test": int(data.X_test.shape[0]),
         "interrupted": posterior.interrupted,
-        "final_elbo": _final_elbo(posterior.elbo),
+        "final_elbo": final_elbo(posterior.elbo),
         "uncertainty": uncertainty,
         "settings": {**settings.to_dict(), **posterior.settings},
         "timings": dict(timer),
-        "versions": _versions(),
+        "versions": versions(),
     }
     with timer("report_s"):
         page = render_html(
@@ -133,23 +124,6 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
     metrics["timings"] = {**timer, "total_s": time.perf_counter() - started}
     write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
-
-
-def _final_elbo(elbo) -> float | None:
-    if elbo is None or len(elbo) == 0:
-        return None
-    tail = np.asarray(elbo)[-max(1, len(elbo) // 100):]
-    return float(np.mean(tail))
-
-
-def _versions() -> dict:
-    import arviz
-    import pymc
-
-    from pymc_bnn import __version__
-
-    return {"pymc_bnn": __version__, "pymc": pymc.__version__, "arviz": arviz.__version__,
-            "python": platform.python_version()}
 
 
 def _figures(data, posterior, test, on_grid, xx, yy) -> list[tuple[bytes, str, str]]:

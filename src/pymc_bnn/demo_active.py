@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn import plots
+from pymc_bnn import defaults, plots
 from pymc_bnn.active import BNNFitter, oracle, run_active_learning
 from pymc_bnn.datasets import two_moons
 from pymc_bnn.errors import ConvergenceWarning
@@ -45,15 +45,15 @@ class ActiveDemoSettings:
     """
 
     strategies: tuple[str, ...] = ("bald", "entropy", "random")
-    repeats: int = 5
-    initial: int = 10
-    batch_size: int = 10
-    budget: int = 100
+    repeats: int = defaults.ACTIVE_REPEATS
+    initial: int = defaults.ACTIVE_INITIAL
+    batch_size: int = defaults.ACTIVE_BATCH_SIZE
+    budget: int = defaults.ACTIVE_BUDGET
     hidden: tuple[int, ...] = (5, 5)
     method: str | None = None
-    steps: int = 5000
+    steps: int = defaults.ACTIVE_STEPS
     learning_rate: float = 0.01
-    draws: int = 100
+    draws: int = defaults.ACTIVE_DRAWS
     restarts: int = 4
     warm_start: bool = False
     seed: int = 0
@@ -173,7 +173,7 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
     Returns the metrics: `auc.<strategy>` is the area under the mean learning curve (mean
     held-out accuracy over the rounds), `margin_over_random.<strategy>` its difference to random.
     """
-    from pymc_bnn.demo import _versions
+    from pymc_bnn.demo_support import versions
 
     out = Path(out_dir)
     comparison = compare_strategies(settings, on_round=on_round)
@@ -196,7 +196,7 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
         "settings": settings.to_dict(),
         "timings": {"compare_s": comparison.seconds,
                     "seconds_per_round": comparison.seconds / max(1, comparison.n_fits)},
-        "versions": _versions(),
+        "versions": versions(),
     }
     figures = _figures(comparison, settings)
     write_bytes_atomic(out / "learning_curves.png", figures[0].png)

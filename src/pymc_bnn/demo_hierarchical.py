@@ -17,11 +17,11 @@ import numpy as np
 
 from pymc_bnn import plots
 from pymc_bnn.datasets import grid_2d, grouped_moons
-from pymc_bnn.demo import _final_elbo, _Timer, _versions
+from pymc_bnn.demo_support import Timer, final_elbo, versions
 from pymc_bnn.inference import DEFAULT_METHOD, fit
-from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.metrics import accuracy
 from pymc_bnn.model import build_model
+from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.priors import SEED_PRIOR
 from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
 
@@ -97,7 +97,7 @@ def run_hierarchical_demo(out_dir: str | Path,
     """
     say = status or (lambda message: None)
     out = Path(out_dir)
-    timer = _Timer()
+    timer = Timer()
     started = time.perf_counter()
     say("Preparing the grouped two-moons data")
     data = grouped_moons(settings.n_groups, settings.n_train, settings.n_test,
@@ -119,20 +119,20 @@ def run_hierarchical_demo(out_dir: str | Path,
     hierarchical = posteriors["hierarchical"]
     metrics = {
         "pooling_accuracy": {key: float(v.mean()) for key, v in per_group.items()},
-        "accuracy_by_group": {key: dict(zip(data.group_labels, map(float, v)))
+        "accuracy_by_group": {key: dict(zip(data.group_labels, map(float, v), strict=False))
                               for key, v in per_group.items()},
         "group_sd": {name: float(hierarchical.idata["posterior"][name].mean())
                      for name in hierarchical.idata["posterior"].data_vars
                      if name.startswith("group_sd_")},
-        "group_angles_deg": dict(zip(data.group_labels, np.rad2deg(data.angles).round(1).tolist())),
+        "group_angles_deg": dict(zip(data.group_labels, np.rad2deg(data.angles).round(1).tolist(), strict=False)),
         "method": hierarchical.method,
         "seed": settings.seed,
         "n_train": int(data.X_train.shape[0]),
         "n_test": int(data.X_test.shape[0]),
         "interrupted": any(p.interrupted for p in posteriors.values()),
-        "final_elbo": {key: _final_elbo(p.elbo) for key, p in posteriors.items()},
+        "final_elbo": {key: final_elbo(p.elbo) for key, p in posteriors.items()},
         "settings": {**settings.to_dict(), **hierarchical.settings},
-        "versions": _versions(),
+        "versions": versions(),
     }
     metrics["timings"] = {**timer, **{f"fit_{key}_s": p.timings.get("total_s", 0.0)
                                       for key, p in posteriors.items()}}
@@ -162,7 +162,7 @@ def _figures(data, per_group, surfaces, xx, yy) -> dict[str, tuple[bytes, str, s
              for g in data.group_labels]
     angles = np.rad2deg(data.angles)
     titles = {key: [f"{g} ({a:+.0f}°): {acc:.2f}" for g, a, acc in
-                    zip(data.group_labels, angles, per_group[key])] for key in per_group}
+                    zip(data.group_labels, angles, per_group[key], strict=False)] for key in per_group}
     figures = {}
     for k, key in enumerate(POOLINGS, start=1):
         fig = plots.group_surfaces(xx, yy, surfaces[key], data_by_group=train,

@@ -16,12 +16,13 @@ import numpy as np
 
 from pymc_bnn import plots
 from pymc_bnn.datasets import grid_2d, two_moons
-from pymc_bnn.demo import FAR_FROM_DATA, _versions
+from pymc_bnn.demo import FAR_FROM_DATA
+from pymc_bnn.demo_support import versions
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import ENGINES, fit
-from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.metrics import classification_summary
 from pymc_bnn.model import build_model
+from pymc_bnn.outputs import write_bytes_atomic, write_text_atomic
 from pymc_bnn.priors import SEED_PRIOR
 from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
 
@@ -92,7 +93,7 @@ def run_methods_demo(out_dir: str | Path, settings: MethodsDemoSettings = Method
     say("Drawing the comparison and writing the report")
     png = figure_png(_comparison_figure(maps, xx, yy, data))
     write_bytes_atomic(out / "comparison.png", png)
-    metrics = {"methods": results, "settings": settings.to_dict(), "versions": _versions()}
+    metrics = {"methods": results, "settings": settings.to_dict(), "versions": versions()}
     page = render_html("pymc-bnn: inference engines compared on two moons",
                        _sections(results, png, data),
                        subtitle=f"seed {settings.seed} · pymc-bnn {metrics['versions']['pymc_bnn']}")

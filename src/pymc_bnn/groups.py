@@ -36,7 +36,7 @@ from pymc_bnn.network import (
     split_skip_weights,
 )
 from pymc_bnn.priors import fan_in_factor
-from pymc_bnn.validation import _shown as shown_values
+from pymc_bnn.validation import shown as shown_values
 
 POOLINGS = ("partial", "complete", "none")
 UNSEEN_GROUPS = ("population", "raise")
@@ -276,7 +276,7 @@ def locate_groups(record: dict | None, groups, *, n_obs: int,
     lookup = {label: code for code, label in enumerate(record_labels(record))}
     codes = np.array([lookup.get(v, -1) for v in labels], dtype=np.int64)
     if unseen_groups == "raise" and (codes < 0).any():
-        unseen = _ordered_labels([v for v, c in zip(labels, codes) if c < 0])
+        unseen = _ordered_labels([v for v, c in zip(labels, codes, strict=False) if c < 0])
         raise InvalidInputError(
             f"groups not seen in training: {_shown(unseen)}; group-only prediction needs a group "
             f"the model was fitted on (known: {_shown(record_labels(record))}), or pass "
@@ -296,13 +296,13 @@ def group_batches(posterior, labels, codes: np.ndarray, *, max_draws: int | None
     """
     record = posterior.groups
     n_layers = posterior.spec.n_layers
-    index = posterior._thin_index(max_draws)
+    index = posterior.thin_index(max_draws)
     for code in np.unique(codes):
         rows = np.flatnonzero(codes == code)
         if code >= 0:
-            weights = [posterior._stacked(group_weight_name(name), index)[:, code]
+            weights = [posterior.stacked(group_weight_name(name), index)[:, code]
                        for name in posterior.spec.weight_names]
-            biases = ([posterior._stacked(group_bias_name(i), index)[:, code]
+            biases = ([posterior.stacked(group_bias_name(i), index)[:, code]
                        for i in range(n_layers)] if posterior.spec.bias else None)
             yield rows, weights, biases
             continue
@@ -332,11 +332,11 @@ def _new_group_draws(posterior, index, seed) -> tuple[list, list | None]:
     rng = np.random.default_rng(seed)
     weights, biases = [], []
     for slot in posterior.spec.weight_slots:
-        spread = posterior._stacked(group_sd_name(slot.key), index)[:, None, None]
-        population = posterior._stacked(slot.name, index)
+        spread = posterior.stacked(group_sd_name(slot.key), index)[:, None, None]
+        population = posterior.stacked(slot.name, index)
         weights.append(population + spread * rng.standard_normal(population.shape))
         if posterior.spec.bias and slot.name != SKIP_WEIGHT:
-            population = posterior._stacked(bias_name(slot.prior_layer), index)
+            population = posterior.stacked(bias_name(slot.prior_layer), index)
             biases.append(population + spread[:, :, 0] * rng.standard_normal(population.shape))
     return weights, (biases if posterior.spec.bias else None)
 

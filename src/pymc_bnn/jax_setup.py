@@ -1,11 +1,20 @@
 """How pymc-bnn sets JAX up: one CPU device per core, and a compilation cache on disk.
 
 Devices. JAX's CPU backend is one device by default, so NUTS chains (and ADVI's restarts)
-either share one core in lockstep (vectorised) or run one after another. XLA reads its flags once, when JAX first
-computes something, so pymc-bnn sets `--xla_force_host_platform_device_count` when it is
-imported, before that happens (as `numpyro.set_host_device_count` does). Other JAX code is
-unaffected: its work still goes to the first device. PYMC_BNN_CPU_DEVICES chooses the count
-(0 leaves XLA_FLAGS alone); an XLA_FLAGS that already sets it wins.
+either share one core in lockstep (vectorised) or run one after another. XLA reads its flags
+once, when JAX first computes something, so `--xla_force_host_platform_device_count` must be
+in XLA_FLAGS before that (as `numpyro.set_host_device_count` does). `import pymc_bnn` leaves
+XLA_FLAGS alone; `configure_devices` sets it just before pymc-bnn itself first imports JAX
+(or ArviZ or NumPyro, which import it), and only when JAX is not imported yet: a process
+whose own code already uses JAX keeps the devices it has. Such a user opts in with one call,
+before their first `import jax`::
+
+    import pymc_bnn.jax_setup
+    pymc_bnn.jax_setup.expose_cpu_cores()
+    import jax  # now one CPU device per core
+
+PYMC_BNN_CPU_DEVICES chooses the count (0 leaves XLA_FLAGS alone); an XLA_FLAGS that already
+sets it wins. The `pymc-bnn` command configures devices at its start.
 
 Compilation cache. Compiling the ADVI loop, the NUTS sampler and the prediction function
 takes seconds; JAX's persistent cache keeps the compiled programs on disk, so the next process
@@ -18,6 +27,9 @@ compiled code, the cache is trusted: keep it somewhere only you can write.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ENV_VAR = "PYMC_BNN_CPU_DEVICES"
@@ -31,8 +43,22 @@ _CACHE_MIN_COMPILE_S = 0.2
 
 
 def expose_cpu_cores(environ=os.environ) -> int | None:
-    """Add the device-count flag to XLA_FLAGS unless it is set or opted out; returns the count
-    set (None when nothing was changed). Has no effect once JAX has initialised its backend."""
+    """Add the device-count flag to XLA_FLAGS unless it is set or opted out (the opt-in).
+
+    Call it before the first `import jax` of a process that imports JAX before pymc-bnn
+    needs it; it has no effect once JAX has initialised its backend.
+
+    Parameters
+    ----------
+    environ : mapping, default os.environ
+        The environment whose XLA_FLAGS is extended (other flags in it are kept).
+
+    Returns
+    -------
+    int or None
+        The device count set: PYMC_BNN_CPU_DEVICES, else one per core and at least 4; None
+        when nothing was changed (the flag was already there, or a count of 0 or 1).
+    """
     flags = environ.get("XLA_FLAGS", "")
     if _FLAG in flags:
         return None
@@ -49,6 +75,53 @@ def expose_cpu_cores(environ=os.environ) -> int | None:
         return None
     environ["XLA_FLAGS"] = f"{flags} {_FLAG}={count}".strip()
     return count
+
+
+_devices_decided = False
+
+
+def configure_devices(environ=os.environ, modules=sys.modules) -> int | None:
+    """Give JAX one CPU device per core before pymc-bnn's first JAX import, once per process.
+
+    Called by pymc-bnn just before its own code first imports JAX (or ArviZ or NumPyro): in
+    `fit`, before compiling a model or a prediction function. The first call decides: when JAX
+    is already imported (by the user's code, or by a library they imported) it changes
+    nothing, so other JAX users in the process keep their devices; otherwise it calls
+    `expose_cpu_cores`. Later calls do nothing.
+
+    Parameters
+    ----------
+    environ : mapping, default os.environ
+        The environment whose XLA_FLAGS is set.
+    modules : mapping, default sys.modules
+        The imported modules (looked up for "jax").
+
+    Returns
+    -------
+    int or None
+        The device count set, or None when XLA_FLAGS was left as it was.
+    """
+    global _devices_decided
+    if _devices_decided:
+        return None
+    _devices_decided = True
+    if "jax" in modules:
+        return None
+    return expose_cpu_cores(environ)
+
+
+@contextmanager
+def xla_flags_kept(environ=os.environ) -> Iterator[None]:
+    """Restore XLA_FLAGS (or its absence) on exit: `pymc.sampling.jax` rewrites it at import
+    (to 100 CPU devices), which would reach every JAX user in the process."""
+    before = environ.get("XLA_FLAGS")
+    try:
+        yield
+    finally:
+        if before is None:
+            environ.pop("XLA_FLAGS", None)
+        else:
+            environ["XLA_FLAGS"] = before
 
 
 def compilation_cache_dir(environ=os.environ) -> Path | None:
@@ -72,6 +145,7 @@ def use_compilation_cache() -> None:
     if _cache_ready:
         return
     _cache_ready = True
+    configure_devices()
     import jax
 
     if jax.config.jax_compilation_cache_dir:  # the user's own choice

@@ -181,7 +181,7 @@ def coverage_by_level(y_true, summary) -> tuple[np.ndarray, np.ndarray]:
     levels = np.atleast_1d(summary["level"].values)
     lower = np.atleast_2d(summary["lower"].values)
     upper = np.atleast_2d(summary["upper"].values)
-    observed = [interval_coverage(y_true, lo, hi) for lo, hi in zip(lower, upper)]
+    observed = [interval_coverage(y_true, lo, hi) for lo, hi in zip(lower, upper, strict=False)]
     return levels, np.asarray(observed)
 
 

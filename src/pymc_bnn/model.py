@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pymc_bnn import groups as grouping
-from pymc_bnn.likelihoods import Likelihood, get_likelihood
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.likelihoods import Likelihood, get_likelihood
 from pymc_bnn.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.priors import Prior, get_prior
 from pymc_bnn.validation import check_features, check_target

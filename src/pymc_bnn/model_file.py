@@ -33,7 +33,32 @@ FORMAT_VERSION = 1
 META_GROUP = "pymc_bnn"
 IDATA_GROUP = "idata"
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-_ESTIMATORS = ("BayesianMLPClassifier", "BayesianMLPRegressor")
+# The estimator classes a file may name, and the module that defines each. The format knows no
+# estimator class itself (the estimators sit above it and use it to save): a class registers
+# with `register_estimator` when its module is imported, and `load` imports that module first.
+ESTIMATOR_MODULES = {"BayesianMLPClassifier": "pymc_bnn.sklearn",
+                     "BayesianMLPRegressor": "pymc_bnn.sklearn"}
+_ESTIMATORS = tuple(ESTIMATOR_MODULES)
+_REGISTERED: dict[str, type] = {}
+
+
+def register_estimator(cls: type) -> type:
+    """Class decorator: let model files name `cls` (one of `ESTIMATOR_MODULES`) and rebuild it."""
+    if cls.__name__ not in ESTIMATOR_MODULES:
+        raise InvalidSettingError(f"{cls.__name__} is not an estimator model files can hold; "
+                                  f"add it to ESTIMATOR_MODULES ({', '.join(_ESTIMATORS)})")
+    _REGISTERED[cls.__name__] = cls
+    return cls
+
+
+def _estimator_class(name: str) -> type:
+    if name not in ESTIMATOR_MODULES:
+        raise ModelFileError(f"unknown estimator class {name!r} in the model file")
+    if name not in _REGISTERED:
+        import importlib
+
+        importlib.import_module(ESTIMATOR_MODULES[name])  # registers its classes
+    return _REGISTERED[name]
 
 
 # --------------------------------------------------------------------------- value codec
@@ -315,11 +340,7 @@ def _detached(subtree):
 
 
 def _rebuild_estimator(data: dict, arrays: dict, posterior):
-    from pymc_bnn import sklearn as estimators
-
-    if data["class"] not in _ESTIMATORS:
-        raise ModelFileError(f"unknown estimator class {data['class']!r} in the model file")
-    estimator = getattr(estimators, data["class"])(**_decode(data["params"], arrays))
+    estimator = _estimator_class(data["class"])(**_decode(data["params"], arrays))
     for key, value in _decode(data["state"], arrays).items():
         setattr(estimator, key, value)
     estimator.posterior_ = posterior

@@ -10,6 +10,7 @@ import numpy as np
 
 from pymc_bnn.report import Figure, Section, Table, figure_png, render_html
 
+
 def _untagged(value):
     """A description value with the model file's type tags dropped, for display."""
     if isinstance(value, dict):
@@ -100,7 +101,7 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
         confusion = skm.confusion_matrix(np.asarray(y).astype(str), predicted.astype(str),
                                          labels=labels)
         table = Table([["true \\ predicted", *labels],
-                       *[[label, *map(int, row)] for label, row in zip(labels, confusion)]],
+                       *[[label, *map(int, row)] for label, row in zip(labels, confusion, strict=False)]],
                       caption="Confusion matrix: rows are the true classes.")
         reliability = Figure(
             figure_png(plots.reliability_diagram(y, proba, classes=model.classes_)),

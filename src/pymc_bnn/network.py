@@ -63,6 +63,9 @@ def _pytensor_activations() -> dict[str, Callable]:
 
 
 def _jax_activations() -> dict[str, Callable]:
+    from pymc_bnn.jax_setup import configure_devices
+
+    configure_devices()
     import jax
     import jax.numpy as jnp
 

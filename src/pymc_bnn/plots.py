@@ -137,7 +137,7 @@ def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_c
         (aleatoric, "Aleatoric: expected entropy", "magma", 0.0, top),
         (epistemic, "Epistemic: mutual information", "viridis", 0.0, None),
     ]
-    for ax, (values, title, cmap, vmin, vmax) in zip(axes, panels):
+    for ax, (values, title, cmap, vmin, vmax) in zip(axes, panels, strict=False):
         surface(xx, yy, values, X=X, y=y, ax=ax, title=title, cmap=cmap, label="nats",
                 vmin=vmin, vmax=vmax)
     return fig
@@ -163,7 +163,7 @@ def reliability_diagram(y_true, proba, *, n_bins: int | None = None, ax=None, cl
            bottom=bins.accuracy[filled], width=width[filled], align="edge", color="C3",
            alpha=0.3, edgecolor="C3", hatch="//", label="gap to mean confidence")
     ax.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1, label="perfect calibration")
-    for x, c, n in zip(bins.edges[:-1][filled], bins.accuracy[filled], bins.count[filled]):
+    for x, c, n in zip(bins.edges[:-1][filled], bins.accuracy[filled], bins.count[filled], strict=False):
         ax.annotate(str(int(n)), (x + width[0] / 2, c), ha="center", va="bottom", fontsize=7,
                     color="0.3")
     ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="confidence (top-class probability)",

@@ -16,6 +16,7 @@ import xarray as xr
 
 from pymc_bnn import groups as grouping
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.jax_setup import configure_devices
 from pymc_bnn.likelihoods import Likelihood
 from pymc_bnn.network import (
     NetworkSpec,
@@ -80,24 +81,30 @@ class Posterior:
                 "this fit has one network per group (pooling='none') and no population network; "
                 "read w_i_group from posterior.idata, or predict with groups="
             )
-        index = self._thin_index(max_draws)
-        weights = [self._stacked(name, index) for name in self.spec.weight_names]
-        biases = ([self._stacked(bias_name(i), index) for i in range(self.spec.n_layers)]
+        index = self.thin_index(max_draws)
+        weights = [self.stacked(name, index) for name in self.spec.weight_names]
+        biases = ([self.stacked(bias_name(i), index) for i in range(self.spec.n_layers)]
                   if self.spec.bias else None)
         return weights, biases
 
-    def _thin_index(self, max_draws: int | None) -> np.ndarray | None:
+    def thin_index(self, max_draws: int | None) -> np.ndarray | None:
+        """Indices of `max_draws` draws evenly spread over all (chain-major) draws, (max_draws,)
+        int; None when every draw is kept (`max_draws` None or ≥ `n_draws`)."""
         if max_draws is not None:  # 0 draws would average nothing into NaN
             max_draws = whole_number(max_draws, "max_draws", minimum=1)
         if max_draws is not None and max_draws < self.n_draws:
             return np.linspace(0, self.n_draws - 1, int(max_draws)).round().astype(int)
         return None
 
-    def _stacked(self, name: str, index: np.ndarray | None) -> np.ndarray:
-        """Draws of posterior variable `name` with chain and draw merged: (S, ...)."""
+    def stacked(self, name: str, index: np.ndarray | None = None) -> np.ndarray:
+        """Draws of posterior variable `name` with chain and draw merged, float64 (S, ...);
+        only the draws at `index` (from `thin_index`) when given."""
         values = np.asarray(self.idata["posterior"][name].values, dtype=np.float64)
         values = values.reshape(-1, *values.shape[2:])
         return values if index is None else values[index]
+
+    _thin_index = thin_index  # the names before they were public
+    _stacked = stacked
 
     def network_output(self, X, *, groups=None, unseen_groups: str = "population",
                        max_draws: int | None = None, _as_mean: bool = False) -> np.ndarray:
@@ -137,6 +144,7 @@ class Posterior:
         likelihood's `predictive_mean` of it, (S, n_obs[, K])), by a jitted JAX pass in float64
         chunk by chunk: small networks draws-last, as in `predict` (the NumPy `forward` gives
         the same numbers several times slower)."""
+        configure_devices()
         import jax
 
         n_draws = weights[0].shape[0]
@@ -170,7 +178,7 @@ class Posterior:
 
     def likelihood_param_draws(self, max_draws: int | None = None) -> dict[str, np.ndarray]:
         """Posterior draws (S, ...) of the likelihood's own variables (e.g. a noise scale)."""
-        return {name: self._stacked(name, self._thin_index(max_draws))
+        return {name: self.stacked(name, self.thin_index(max_draws))
                 for name in self.likelihood_params}
 
     def predictive_draws(self, X, *, groups=None, unseen_groups: str = "population",
@@ -230,6 +238,7 @@ class Posterior:
 
     def _reduce_over_draws(self, X: np.ndarray, max_draws: int | None):
         """(mean, sd) over draws of `mean_draws`, via the jitted `_moments_function`."""
+        configure_devices()
         import jax.numpy as jnp
 
         weights, biases = self.parameter_draws(max_draws)

@@ -23,7 +23,7 @@ def prior_draws(bnn, *, draws: int = 500, random_seed: int = 0) -> dict[str, np.
     names = [*bnn.weight_names, *bnn.bias_names, *bnn.likelihood_params]
     values = pm.draw([bnn.model[name] for name in names], draws=int(draws),
                      random_seed=random_seed)
-    return {name: np.asarray(value, dtype=np.float64) for name, value in zip(names, values)}
+    return {name: np.asarray(value, dtype=np.float64) for name, value in zip(names, values, strict=False)}
 
 
 def prior_predictive(bnn, X=None, *, draws: int = 500, random_seed: int = 0,

@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from pymc_bnn.constraints import LayerWidths, WholeNumbers
+from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 from pymc_bnn.errors import (
     InvalidInputError,
     InvalidSettingError,
@@ -40,20 +41,22 @@ from pymc_bnn.errors import (
 )
 from pymc_bnn.groups import POOLINGS, split_group_column
 from pymc_bnn.inference import ENGINES, fit
-from pymc_bnn.likelihoods import LIKELIHOODS, Categorical
+from pymc_bnn.likelihoods import Categorical
 from pymc_bnn.model import build_model
+from pymc_bnn.model_file import register_estimator
 from pymc_bnn.network import ACTIVATIONS
 from pymc_bnn.priors import PRIORS, HorseshoePrior, NormalPrior
 from pymc_bnn.uncertainty import predictive_summary, regression_moments
-from pymc_bnn.validation import (check_features, check_labels, encode_class_labels,
-                                 mean_and_scale, refuse_datetimes)
+from pymc_bnn.validation import (
+    check_features,
+    check_labels,
+    encode_class_labels,
+    mean_and_scale,
+    refuse_datetimes,
+)
 
-CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
-REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not cls.is_classifier)
-
-# Default posterior draws: the sd of a predictive probability estimated from 1000 draws is off by
-# at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
-DEFAULT_DRAWS = 1000
+# CLASSIFIER_LIKELIHOODS, REGRESSOR_LIKELIHOODS and DEFAULT_DRAWS (1000, see there) come from
+# pymc_bnn.defaults, where the CLI reads them without importing scikit-learn.
 
 # prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
 # mean-field VI does not use, which otherwise add noise to every prediction.
@@ -257,6 +260,7 @@ class _BayesianMLP(BaseEstimator):
         return save(self, path)
 
 
+@register_estimator
 class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     """A Bayesian multi-layer perceptron classifier; any labels, two or more classes.
 
@@ -374,6 +378,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         return float(_as_invalid_input(accuracy_score, y, predicted, sample_weight=sample_weight))
 
 
+@register_estimator
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     """A Bayesian multi-layer perceptron regressor (real or count targets).
 

@@ -228,7 +228,7 @@ class _Network:
         import arviz as az
 
         spec = self.posterior.spec
-        draws = {name: w[None] for name, w in zip(spec.weight_names, weights)}
+        draws = {name: w[None] for name, w in zip(spec.weight_names, weights, strict=False)}
         if biases is not None:
             draws.update({bias_name(i): b[None] for i, b in enumerate(biases)})
         draws.update({name: v[None] for name, v in self.params.items()})
@@ -237,7 +237,7 @@ class _Network:
 
 def _as_dataset(spec, weights, biases, n_chains, coords) -> xr.Dataset:
     variables = {}
-    for slot, w in zip(spec.weight_slots, weights):
+    for slot, w in zip(spec.weight_slots, weights, strict=False):
         variables[slot.name] = (("chain", "draw", *slot.dims),
                                 w.reshape(n_chains, -1, *w.shape[1:]))
     if biases is not None:
@@ -302,7 +302,7 @@ def _unit_table(spec, alignment: Alignment, hidden, network: _Network, X, y, cla
                             _mean_change(removed, full_mean),
                             np.nan if y is None else _loss(y, removed, classes)
                             - _loss(y, full_mean, classes)))
-    names, layer_of, index, snr, share, effect, loss = map(list, zip(*records))
+    names, layer_of, index, snr, share, effect, loss = map(list, zip(*records, strict=False))
     order = np.argsort(-np.asarray(snr), kind="stable")
     rank = np.empty(len(order), dtype=int)
     rank[order] = np.arange(1, len(order) + 1)

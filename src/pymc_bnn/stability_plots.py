@@ -8,7 +8,6 @@ import numpy as np
 from scipy.stats import norm
 
 
-
 def _axes(ax, figsize):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -38,7 +37,7 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
         for i in range(flat.sizes["weight"]):
             cell = flat.isel(weight=i)
             index = ", ".join(str(v) for v in cell["weight"].item())
-            get = lambda s: float(cell.sel(statistic=s))  # noqa: E731
+            get = lambda s, cell=cell: float(cell.sel(statistic=s))  # noqa: E731
             rows.append((f"{name}[{index}]", get("mean"), get("sd"), get("lower"), get("upper"),
                          get("mean_unaligned"), get("sd_unaligned")))
     rows.sort(key=lambda r: -abs(r[1]) / r[2] if r[2] > 0 else -np.inf)
@@ -68,7 +67,7 @@ def unit_stability(result, *, ax=None, title="Hidden units: stability and import
                         cmap="viridis", vmin=0, vmax=1, s=40, edgecolors="k", linewidths=0.4)
     ax.figure.colorbar(points, ax=ax, label="share of draws active")
     for name, x, y in zip(units["unit"].values, units["snr"].values,
-                          units["removal_effect"].values):
+                          units["removal_effect"].values, strict=False):
         ax.annotate(str(name), (x, y), fontsize=7, xytext=(3, 2), textcoords="offset points")
     ax.set(xlabel="signal-to-noise of the unit's aligned weights",
            ylabel="mean |Δ prediction| when removed", title=title)
@@ -102,7 +101,7 @@ def cka_matrix(result, layer=None, *, ax=None):
     if layer is None and ax is None:
         fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.8),
                                  layout="constrained", squeeze=False)
-        for name, each in zip(layers, axes[0]):
+        for name, each in zip(layers, axes[0], strict=False):
             cka_matrix(result, name, ax=each)
         return axes[0]
     name = layers[layer] if isinstance(layer, int) else (layer or layers[0])

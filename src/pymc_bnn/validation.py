@@ -27,7 +27,7 @@ def check_features(X, *, n_features: int | None = None, name: str = "X",
         repeated = X.columns[X.columns.duplicated()].unique()
         if len(repeated):
             raise InvalidInputError(
-                f"{name} has repeated column names: {_shown(repeated)}; give every column its "
+                f"{name} has repeated column names: {shown(repeated)}; give every column its "
                 "own name"
             )
         bad = [str(c) for c in X.columns if not (is_numeric_dtype(X[c]) or is_bool_dtype(X[c]))]
@@ -125,7 +125,7 @@ def refuse_nonfinite(values: dict, *, obs_axis: dict | int = 0, what: str = "pre
         rows = np.flatnonzero(bad)
         raise InvalidInputError(
             f"the {what} of {rows.size} row(s) are not finite numbers (rows "
-            f"{_shown(rows.tolist())}): their features are far outside the range seen in "
+            f"{shown(rows.tolist())}): their features are far outside the range seen in "
             "training, or the scale of the numbers overflows; check those rows' units, or "
             "rescale the data (e.g. to thousands) and fit again"
         )
@@ -138,12 +138,12 @@ def check_column_names(columns, feature_names, *, name: str = "X") -> None:
         return
     missing = [f for f in expected if f not in columns]
     extra = [c for c in columns if c not in expected]
-    problem = (f"lacks {_shown(missing)}" if missing
-               else f"has columns not seen at fit time: {_shown(extra)}" if extra
+    problem = (f"lacks {shown(missing)}" if missing
+               else f"has columns not seen at fit time: {shown(extra)}" if extra
                else "has the fit's columns in another order")
     raise InvalidInputError(
         f"{name} {problem}; pass the columns the model was fitted on, in this order: "
-        f"{_shown(expected, limit=10)} (e.g. X[list(posterior.feature_names)])"
+        f"{shown(expected, limit=10)} (e.g. X[list(posterior.feature_names)])"
     )
 
 
@@ -192,9 +192,13 @@ def check_labels(y, *, name: str = "y") -> None:
         )
 
 
-def _shown(values, limit: int = 5) -> str:
+def shown(values, limit: int = 5) -> str:
+    """The first `limit` of `values` for an error message: "a, b, c, d, e, ..."."""
     values = list(values)
     return ", ".join(map(str, values[:limit])) + (", ..." if len(values) > limit else "")
+
+
+_shown = shown  # the name before it was public
 
 
 def check_binary_labels(y) -> np.ndarray:
@@ -205,7 +209,7 @@ def check_binary_labels(y) -> np.ndarray:
     values = np.unique(y)
     if not set(values.tolist()) <= {0, 1}:
         raise InvalidInputError(
-            f"the bernoulli likelihood needs labels 0 and 1, got {_shown(values)}; encode the two "
+            f"the bernoulli likelihood needs labels 0 and 1, got {shown(values)}; encode the two "
             "classes as 0/1 (BayesianMLPClassifier does this for you) or use "
             "likelihood='categorical', which takes any labels"
         )
@@ -243,7 +247,7 @@ def encode_class_labels(y, classes=None) -> tuple[np.ndarray, list]:
         unknown = [v for v in found.tolist() if v not in classes]
         if unknown:
             raise InvalidInputError(
-                f"y has labels not among the declared classes: {_shown(unknown)}; add them to "
+                f"y has labels not among the declared classes: {shown(unknown)}; add them to "
                 "classes= or drop those rows"
             )
     lookup = {label: code for code, label in enumerate(classes)}
@@ -257,7 +261,7 @@ def check_real_target(y, *, likelihood: str) -> np.ndarray:
     if y.dtype.kind not in "biuf":
         raise InvalidInputError(
             f"the {likelihood} likelihood needs a numeric target, got values like "
-            f"{_shown(np.unique(y.astype(str)))}; for class labels use likelihood='categorical'"
+            f"{shown(np.unique(y.astype(str)))}; for class labels use likelihood='categorical'"
         )
     y = y.astype(np.float64)
     if not np.all(np.isfinite(y)):

@@ -105,7 +105,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     batched = tuple(bool(obs_dim) and model.named_vars_to_dims.get(n, (None,))[0] == obs_dim
                     for n in data_names)
     data_inputs = [v.type(name=v.name) for v in model.data_vars]
-    replace = dict(zip(model.data_vars, data_inputs))
+    replace = dict(zip(model.data_vars, data_inputs, strict=False))
     for dim, length in model.dim_lengths.items():
         if length in replace or length.owner is not None:
             continue
@@ -126,10 +126,13 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     if key in _CACHE:  # same structure: reuse the compiled functions, keep this model's start
         return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 
-    from pymc.sampling.jax import get_jaxified_graph
+    from pymc_bnn.jax_setup import xla_flags_kept
+
+    with xla_flags_kept():  # PyMC's module sets 100 CPU devices for the whole process
+        from pymc.sampling.jax import get_jaxified_graph
 
     # (layer widths are part of the structure, so this comes after the cache lookup)
-    rows = [d[:batch_size] if (batch_size and b) else d for d, b in zip(data.values(), batched)]
+    rows = [d[:batch_size] if (batch_size and b) else d for d, b in zip(data.values(), batched, strict=False)]
     graphs = _narrow_tanh_as_logistic(graphs, inputs, [start[v.name] for v in model.value_vars] + rows)
 
     # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
@@ -182,7 +185,7 @@ def _narrow_tanh_as_logistic(graphs: list, inputs: list, values: list) -> list:
         return graphs
     widths = pytensor.function(inputs, [n.inputs[0].shape[-1] for n in tanh_nodes],
                                mode="FAST_COMPILE", on_unused_input="ignore")(*values)
-    narrow = {n for n, width in zip(tanh_nodes, widths) if int(width) < _NARROW}
+    narrow = {n for n, width in zip(tanh_nodes, widths, strict=False) if int(width) < _NARROW}
     if not narrow:
         return graphs
 
@@ -245,7 +248,7 @@ def constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:
         if pad:  # keep one compiled shape for every chunk
             rows = np.concatenate([rows, np.repeat(rows[-1:], pad, axis=0)])
         parts.append([np.asarray(o)[: size - pad] for o in fn(rows, data)])
-    return [np.concatenate(p) for p in zip(*parts)]
+    return [np.concatenate(p) for p in zip(*parts, strict=False)]
 
 
 def to_idata(compiled: CompiledModel, outputs: list[np.ndarray], *, n_chains: int = 1,
@@ -259,7 +262,7 @@ def to_idata(compiled: CompiledModel, outputs: list[np.ndarray], *, n_chains: in
     import xarray as xr
 
     posterior = {name: np.asarray(v).reshape(n_chains, -1, *np.shape(v)[1:])
-                 for name, v in zip(compiled.output_names, outputs)}
+                 for name, v in zip(compiled.output_names, outputs, strict=False)}
     used = {d for dims in compiled.output_dims.values() for d in dims}
     groups = {"posterior": posterior}
     if sample_stats:

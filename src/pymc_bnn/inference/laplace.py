@@ -183,7 +183,7 @@ def parameter_layout(bnn, compiled) -> ParameterLayout:
             "the laplace engine does not fit grouped (hierarchical) networks yet; use "
             "method='advi' or 'nuts' with groups, or pooling='complete'")
     offsets, start = {}, 0
-    for name, shape in zip(compiled.value_names, compiled.value_shapes):
+    for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=False):
         size = int(np.prod(shape))
         offsets[name] = np.arange(start, start + size)
         start += size
@@ -332,7 +332,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     t1 = time.perf_counter()
     evidence = np.array([log_evidence(negative_log_joint, zr, a, c, data, layout,
                                        float(bnn.prior.sigma))
-                         for zr, a, c in zip(z, alpha, curvature)])
+                         for zr, a, c in zip(z, alpha, curvature, strict=False)])
     members = (list(range(restarts)) if settings.ensemble
                else [int(np.nanargmax(np.where(np.isfinite(evidence), evidence, -np.inf)))])
     per_member = -(-draws // len(members))
@@ -419,7 +419,7 @@ def glm_predictive(posterior, X, member: int | None = None) -> tuple[np.ndarray,
 
     def output(theta):
         parts, start = {}, 0
-        for name, shape in zip(names, shapes):
+        for name, shape in zip(names, shapes, strict=False):
             size = int(np.prod(shape))
             parts[name] = theta[start:start + size].reshape(shape)
             start += size

@@ -27,8 +27,7 @@ import time
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
-from pymc_bnn.inference.jax_model import (compile_model, constrained_draws, data_arguments,
-                                          to_idata)
+from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 
 # Draws per chain per compiled call: a progress update and a Ctrl-C point between calls.
@@ -109,6 +108,8 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     diagnostics = {"divergences": n_divergent, "divergence_rate": rate,
                    "mean_tree_depth": float(sample_stats["tree_depth"].mean()),
                    "step_size": float(np.median(sample_stats["step_size"])),
+                   # JAX devices the chains ran on side by side (1: one after another)
+                   "devices": chains if chain_method == "parallel" else 1,
                    **predictive_convergence(bnn, idata, check_X)}
     messages = []
     if rate > DIVERGENCE_WARNING_RATE:

@@ -171,9 +171,9 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     interrupted = outcome.interrupted or bool(pressed)
     sample_s = time.perf_counter() - t0
     variational = {f"{name}__mean": ((f"{name}__flat",), m) for name, m in
-                   zip(compiled.value_names, _split(compiled, mean))}
+                   zip(compiled.value_names, _split(compiled, mean), strict=False)}
     variational |= {f"{name}__sd": ((f"{name}__flat",), s) for name, s in
-                    zip(compiled.value_names, _split(compiled, sd))}
+                    zip(compiled.value_names, _split(compiled, sd), strict=False)}
     # the variational group is the best member's q (what a warm start continues from)
     idata = to_idata(compiled, outputs, n_chains=len(members),
                      extra_groups={"variational": variational})
@@ -299,7 +299,7 @@ def posterior_moments(compiled, init):
     idata = init.idata
     groups = set(getattr(idata, "children", {}))
     mu, sd = [], []
-    for name, shape in zip(compiled.value_names, compiled.value_shapes):
+    for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=False):
         size = int(np.prod(shape))
         if "variational" in groups and f"{name}__mean" in idata["variational"]:
             mu.append(np.asarray(idata["variational"][f"{name}__mean"].values).reshape(-1))

@@ -124,7 +124,7 @@ class Loop:
             key_eps, key_rows = jax.random.split(key)
             if n_full:
                 rows = jax.random.randint(key_rows, (s.minibatch_size,), 0, n_full)
-                data = tuple(d[rows] if b else d for d, b in zip(data, batched))
+                data = tuple(d[rows] if b else d for d, b in zip(data, batched, strict=False))
             eps = jax.random.normal(key_eps, (s.mc_samples, compiled.size))
             z = sample(params, eps)
 
