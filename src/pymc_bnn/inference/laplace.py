@@ -31,12 +31,12 @@ import numpy as np
 
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import map_loop
+from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.output_layer import (
     best_prior_precision,
     log_evidence,
     refine_output_layer,
 )
-from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.validation import check_features, whole_number
@@ -282,7 +282,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         def map_objective(zv, a, d, step):
             *d, rows_key = d
             rows = jax.random.randint(jax.random.fold_in(rows_key, step), (batch,), 0, n_obs)
-            part = tuple(x[rows] if b else x for x, b in zip(d, batched.batched))
+            part = tuple(x[rows] if b else x for x, b in zip(d, batched.batched, strict=True))
             theta = zv[network]
             swap = 0.5 * jnp.sum((model_precision - a * base) * theta**2)
             return -(n_obs / batch * batched.loglik(zv, part) + batched.prior_logp(zv, part)

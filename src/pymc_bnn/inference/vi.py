@@ -167,7 +167,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
         parts = [loop.draw(jax.tree_util.tree_map(lambda a, r=r: a[r], averaged), data,
                            per_member, jax.random.fold_in(key, 1 + k))[0]
                  for k, r in enumerate(members)]
-        outputs = [np.concatenate(p) for p in zip(*parts)]
+        outputs = [np.concatenate(p) for p in zip(*parts, strict=True)]
     interrupted = outcome.interrupted or bool(pressed)
     sample_s = time.perf_counter() - t0
     variational = {f"{name}__mean": ((f"{name}__flat",), m) for name, m in
