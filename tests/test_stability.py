@@ -313,7 +313,8 @@ def test_stability_command_and_report_section(tmp_path, capsys):
     table[150:].to_csv(tmp_path / "test.csv", index=False)
     model = tmp_path / "m.bnn.nc"
     assert main(["fit", str(tmp_path / "train.csv"), "--target", "label", "--out", str(model),
-                 "--hidden", "6", "--steps", "400", "--draws", "40", "--quiet"]) == 0
+                 "--hidden", "6", "--steps", "400", "--draws", "40", "--quiet",
+                 "--method", "advi"]) == 0
     out = tmp_path / "stab"
     assert main(["stability", str(model), str(tmp_path / "test.csv"), "--out", str(out)]) == 0
     shown = capsys.readouterr().out
@@ -331,3 +332,15 @@ def test_stability_command_and_report_section(tmp_path, capsys):
     assert "Pass DATA" in (tmp_path / "r0.html").read_text()
     assert main(["stability", str(model), str(tmp_path / "test.csv"), "--draws", "0"]) == 2
     assert "--draws must be at least 1" in capsys.readouterr().err
+
+
+def test_a_laplace_fit_says_its_hidden_layers_have_no_spread():
+    """The estimators' default engine keeps the hidden layers at their MAP: the result's note
+    says their perfect stability is by construction."""
+    data = two_moons(n_samples=120)
+    bnn = build_model(data.X_train, data.y_train, hidden=(4,), prior="normal")
+    posterior = fit(bnn, "laplace", draws=40, random_seed=0, progress=False, steps=500)
+    result = posterior.stability(data.X_test)
+    assert result.attrs["mean_field"] == 0
+    assert "Laplace fit" in result.attrs["note"] and "by construction" in result.attrs["note"]
+    assert float(result["representation"]["cka_mean"].min()) > 0.999
