@@ -235,7 +235,8 @@ def regression_moments(draws: dict) -> dict[str, np.ndarray]:
     if "scale" in draws:  # location-scale: work in units of the largest value, so a target
         # on a 1e300 scale does not overflow when squared
         unit = float(max(np.max(np.abs(draws["mean"])), np.max(np.abs(draws["scale"])))) or 1.0
-        unit = unit if np.isfinite(unit) else 1.0
+        # a power of two: dividing by it is exact, so ordinary scales give the same numbers
+        unit = 2.0 ** int(np.frexp(unit)[1]) if np.isfinite(unit) else 1.0
         draws = {**draws, "mean": np.asarray(draws["mean"], dtype=np.float64) / unit,
                  "scale": np.asarray(draws["scale"], dtype=np.float64) / unit}
     dist = noise_distribution(draws)
