@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model import BNNModel
 from pymc_bnn.posterior import Posterior
@@ -78,6 +79,7 @@ def fit(
         )
     draws = whole_number(draws, "draws", minimum=1)
     random_seed = whole_number(random_seed, "random_seed", minimum=0)
+    options = check_engine_options(method, options)  # before anything compiles
     start = time.perf_counter()
     result = ENGINES[method](
         bnn, draws=draws, random_seed=random_seed, progress=progress, **options
