@@ -3,8 +3,9 @@
 Exit codes: 0 success, 1 a failed fit or anything else, 2 bad usage, bad input or an unsafe
 output path (one readable line, no traceback), 74 the operating system refused a file
 operation (read-only folder, full disk, permission denied: one line naming the path and the
-fix), 130 interrupted before anything
-could be kept. `--debug` shows the traceback as well.
+fix), 3 a fit interrupted by Ctrl-C whose state so far was saved (the file is complete and marked
+interrupted), 130 interrupted before anything could be kept. `--debug` shows the traceback as
+well.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ import argparse
 import errno
 import sys
 from collections.abc import Callable, Sequence
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from pymc_bnn.errors import InferenceError, PymcBnnError
 
 # 74 is EX_IOERR of BSD's sysexits.h: an input/output error on some file
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_FILE_SYSTEM, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
+if TYPE_CHECKING:
+    from rich.console import Console
+EXIT_PARTIAL = 3  # Ctrl-C stopped a fit and its state so far was saved, marked interrupted
+EXIT_CODES_HELP = ("exit codes: 0 success, 1 a failed fit, 2 bad usage or input, 3 a fit "
+                   "interrupted by Ctrl-C whose state so far was saved (marked interrupted), "
+                   "74 a file-system error, 130 interrupted with nothing written")
 
 
 def _positive_int(text: str) -> int:
@@ -76,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pymc-bnn",
         description="Bayesian neural networks on PyMC: fit, predict with uncertainty, report.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--version", action="version", version=f"pymc-bnn {__version__}")
     _add_debug(parser)
@@ -261,10 +268,16 @@ def _report_path(out: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console = Console(stderr=False)
-    errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # imports (rich, then the engines for the parser): Ctrl-C here is one line too
+        from rich.console import Console
+
+        console = Console(stderr=False)
+        errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: nothing was kept\n")
+        return EXIT_INTERRUPTED
     handler: Callable | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_usage(sys.stderr)

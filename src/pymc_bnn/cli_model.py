@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn.cli import (EXIT_OK, _add_common, _positive_int, _widths, add_force,
+from pymc_bnn.cli import (EXIT_CODES_HELP, EXIT_OK, EXIT_PARTIAL, _add_common, _positive_int, _widths, add_force,
                           print_report_path)
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.outputs import check_output
@@ -35,6 +35,7 @@ def add_model_commands(sub) -> None:
         description="Fit a Bayesian MLP to DATA (CSV or Parquet): every column but --target "
                     "and --exclude is a feature and must be numeric. Writes one model file "
                     "(netCDF).",
+        epilog=EXIT_CODES_HELP,
     )
     fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
     fit.add_argument("--target", required=True, help="name of the column to predict")
@@ -202,22 +203,36 @@ def _cmd_fit(args, console) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(X, y, groups=groups)
-    _show_warnings(caught)
+    interrupted = bool(model.posterior_.interrupted)  # said once below, not as a warning too
+    _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))])
     say(f"Saving {args.out}")
     save(model, args.out, notes={"target": args.target, "data": str(args.data),
                                  "n_rows": int(X.shape[0]), "groups": args.groups},
          force=args.force)
+    try:
+        _fit_summary(args, console, model, X, y, groups, started)
+    except KeyboardInterrupt:  # the model is saved: a press now only cuts the summary short
+        pass
+    if interrupted:
+        from rich.console import Console
+
+        Console(stderr=True, soft_wrap=True).print(
+            f"[yellow]interrupted[/]: the fit was stopped by Ctrl-C at step "
+            f"{model.posterior_.diagnostics.get('steps_run', '?')}; the state reached so far is "
+            f"saved in {args.out}, marked interrupted (exit {EXIT_PARTIAL})", highlight=False)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _fit_summary(args, console, model, X, y, groups, started) -> None:
+    """Training score and timings after `pymc-bnn fit` (not with --quiet)."""
     if not args.quiet:
         score = model.score(X, y, groups=groups)
         label = "training accuracy" if hasattr(model, "classes_") else "training R²"
         console.print(f"[bold]{label}[/] {score:.3f}   [bold]fit[/] "
                       f"{model.posterior_.timings.get('total_s', 0):.1f} s   [bold]total[/] "
                       f"{time.perf_counter() - started:.1f} s", highlight=False)
-        if model.posterior_.interrupted:
-            console.print("[yellow]The fit was interrupted; the model holds the state reached "
-                          "so far.[/]")
         console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
-    return EXIT_OK
 
 
 def _cmd_predict(args, console) -> int:
