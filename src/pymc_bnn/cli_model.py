@@ -307,11 +307,39 @@ def _cmd_report(args, console) -> int:
         X, y = split_target(table, target, args.data)
         features, _ = model_features(model, X, args.data)
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
-        held_out = (X[features], y.to_numpy(), str(args.data), groups)
+        X, y, groups, name = _drop_unseen_labels(model, X[features], y, groups, args.data)
+        held_out = (X, y.to_numpy(), name, groups)
     write_text_atomic(out, model_report(model, description, held_out))
     if not args.quiet:
         print_report_path(console, out.resolve())
     return EXIT_OK
+
+
+def _drop_unseen_labels(model, X, y, groups, data):
+    """(X, y, groups, name for the report) without the rows whose label the classifier never saw
+    (it gives them no probability, so they cannot be scored); says how many rows it skipped and
+    why, and refuses a table where no row is left."""
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return X, y, groups, str(data)
+    seen = y.isin(list(classes)).to_numpy()
+    if seen.all():
+        return X, y, groups, str(data)
+    unseen = sorted({str(label) for label in y[~seen]})
+    shown = ", ".join(repr(label) for label in unseen[:5]) + (" …" if len(unseen) > 5 else "")
+    if not seen.any():
+        raise InvalidInputError(
+            f"no row of {data} has a label the model was fitted on ({shown} are new; it knows "
+            f"{', '.join(map(repr, map(str, classes)))}), so there is nothing to score; pass rows "
+            "with known labels, or fit again on data that has these classes")
+    why = (f"skipped {int((~seen).sum())} of {len(y)} rows whose label the model has not seen "
+           f"({shown}): it gives those classes no probability")
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(
+        f"[yellow]warning[/]: {data}: {why}; scored the other {int(seen.sum())}", highlight=False)
+    kept_groups = None if groups is None else [g for g, keep in zip(groups, seen, strict=True) if keep]
+    return X[seen], y[seen], kept_groups, f"{data} ({why})"
 
 
 def _cmd_info(args, console) -> int:
