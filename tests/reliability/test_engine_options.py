@@ -14,7 +14,7 @@ from pymc_bnn import BayesianMLPClassifier, build_model, fit
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import ENGINES
 from pymc_bnn.inference.options import ENGINE_OPTIONS, check_engine_options
-from reliability.helpers import TINY_CLI, assert_one_line_error, run_cli
+from reliability.helpers import TINY_CLI, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,8 @@ def test_sigint_before_the_fit_is_one_line_exit_130_and_writes_nothing(tmp_path,
     command = [sys.executable, "-c", _AT, str(seconds), "fit", "train.csv", "--target", "kind",
                "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "2",
                "--steps", "10000000", "--draws", "20", "--method", "advi", "--quiet"]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          check=False)
     if done.returncode == 3:  # this machine was fast enough to be fitting already
         assert load(tmp_path / "m.bnn.nc").posterior_.interrupted
         return
@@ -136,7 +137,8 @@ def test_sigint_keeps_a_previous_model_when_nothing_new_was_written(tmp_path, ta
     (tmp_path / "m.bnn.nc").write_bytes(saved_model.read_bytes())
     command = [sys.executable, "-c", _AT, "0.3", "fit", "train.csv", "--target", "kind",
                "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "2", "--quiet"]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert done.returncode == 130 and done.stderr == "interrupted: nothing was kept\n", done.stderr
     assert (tmp_path / "m.bnn.nc").read_bytes() == saved_model.read_bytes()
 
