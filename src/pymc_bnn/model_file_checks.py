@@ -229,11 +229,18 @@ def _check_estimator_state(path: Path, state: dict, spec, n_classes: int | None,
     n_features = state.get("n_features_in_")
     _need(path, n_features is None or (_whole(n_features) and n_features == spec.n_inputs),
           "estimator n_features_in_", f"the spec's n_inputs ({spec.n_inputs})", n_features)
-    for key in ("feature_names_in_", "x_mean_", "x_scale_"):
-        value = state.get(key)
-        if value is not None and np.shape(value) != (spec.n_inputs,):
-            raise _fail(path, f"estimator {key} has shape {np.shape(value)}, but the spec has "
-                              f"{spec.n_inputs} features")
+    value = state.get("feature_names_in_")
+    if value is not None and np.shape(value) != (spec.n_inputs,):
+        raise _fail(path, f"estimator feature_names_in_ has shape {np.shape(value)}, but the "
+                          f"spec has {spec.n_inputs} features")
+    for key in ("x_mean_", "x_scale_"):  # every fitted estimator has both (zeros and ones
+        value = state.get(key)           # without standardisation)
+        numeric = isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
+        if not (numeric and value.shape == (spec.n_inputs,) and np.isfinite(value).all()
+                and (key == "x_mean_" or (value > 0).all())):
+            raise _fail(path, f"estimator {key} must be {spec.n_inputs} finite numbers"
+                              f"{' > 0' if key == 'x_scale_' else ''} (one per feature), got "
+                              f"{_shown(value)}")
     names = state.get("feature_names_in_")
     if names is not None and not all(isinstance(name, str) for name in np.asarray(names).tolist()):
         raise _fail(path, f"estimator feature_names_in_ must be column names (strings), got "

@@ -116,6 +116,9 @@ def crafted_files(draw):
         ("c", _set([*STATE, "classes_"], {"__ndarray__": ["a", "b", "c"], "dtype": "<U1"}), None,
          "estimator classes_ lists 3 classes, but the likelihood and network have 2"),
         ("c", _set([*STATE, "n_features_in_"], n_inputs), None, "n_features_in_ must be"),
+        ("r", _set([*STATE, draw(st.sampled_from(["x_mean_", "x_scale_"]))],
+                   draw(st.sampled_from([None, [0.0, 1.0, 2.0], {"__tuple__": [1, 2, 3]}]))),
+         None, "must be 3 finite numbers"),
         ("r", _set(["estimator", "class"], draw(st.sampled_from(["Evil", None, 3]))), None,
          "estimator.class must be one of"),
         ("r", _set(["estimator", "class"], "BayesianMLPClassifier"), None,
@@ -144,7 +147,7 @@ FIELDS = [["kind"], ["posterior"], ["posterior", "spec"], [*SPEC, "hidden"], [*S
           ["posterior", "feature_names"], ["posterior", "preprocessing"],
           ["posterior", "preprocessing", "classes"], ["posterior", "groups"],
           ["posterior", "likelihood_params"], ["posterior", "elbo"], ["estimator"],
-          ["estimator", "state"], [*STATE, "x_mean_"], [*STATE, "classes_"],
+          ["estimator", "state"], [*STATE, "x_mean_"], [*STATE, "x_scale_"], [*STATE, "classes_"],
           [*STATE, "feature_names_in_"]]
 
 
