@@ -4,8 +4,6 @@ The flow: `NetworkSpec` → `build_model` (a `pm.Model`) → `fit` (an inference
 `Posterior` (ArviZ draws, prediction over them) → metrics, plots, report.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from pymc_bnn.errors import (
     ConvergenceWarning,
     FileSystemError,
@@ -41,6 +39,9 @@ _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # looked up on first use: importlib.metadata costs ~70 ms
+        globals()["__version__"] = _version()
+        return globals()["__version__"]
     if name in _WHERE:
         import importlib
 
@@ -54,10 +55,14 @@ def __dir__():
     return sorted(set(globals()) | set(_WHERE))
 
 
-try:
-    __version__ = version("pymc-bnn")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pymc-bnn")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
 
 __all__ = [
     "BNNModel", "Bernoulli", "ConvergenceWarning", "ENGINES", "FileSystemError", "InferenceError",

@@ -3,8 +3,9 @@
 Exit codes: 0 success, 1 a failed fit or anything else, 2 bad usage, bad input or an unsafe
 output path (one readable line, no traceback), 74 the operating system refused a file
 operation (read-only folder, full disk, permission denied: one line naming the path and the
-fix), 130 interrupted before anything
-could be kept. `--debug` shows the traceback as well.
+fix), 3 a fit interrupted by Ctrl-C whose state so far was saved (the file is complete and marked
+interrupted), 130 interrupted before anything could be kept. `--debug` shows the traceback as
+well.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import argparse
 import errno
 import sys
 from collections.abc import Callable, Sequence
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from pymc_bnn.cli_args import (
+    EXIT_CODES_HELP,
     EXIT_FAILURE,
     EXIT_FILE_SYSTEM,
     EXIT_INTERRUPTED,
@@ -32,6 +33,8 @@ from pymc_bnn.cli_args import (
 )
 from pymc_bnn.errors import InferenceError, PymcBnnError
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
 def build_parser() -> argparse.ArgumentParser:
     from pymc_bnn import __version__
@@ -40,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="pymc-bnn",
         description="Bayesian neural networks on PyMC: fit, predict with uncertainty, report.",
+        epilog=EXIT_CODES_HELP,
     )
     parser.add_argument("--version", action="version", version=f"pymc-bnn {__version__}")
     add_debug(parser)
@@ -222,11 +226,17 @@ def _report_path(out: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from pymc_bnn.jax_setup import configure_devices
 
-    configure_devices()  # a process of its own: every command's JAX gets one device per core
-    console = Console(stderr=False)
-    errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:  # imports (rich, then the engines for the parser): Ctrl-C here is one line too
+        configure_devices()  # a process of its own: every command's JAX gets one device per core
+        from rich.console import Console
+
+        console = Console(stderr=False)
+        errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: nothing was kept\n")
+        return EXIT_INTERRUPTED
     handler: Callable | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_usage(sys.stderr)

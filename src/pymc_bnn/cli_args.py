@@ -6,11 +6,17 @@ Imports only argparse and rich, so building the command line (and `--help`) stay
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # 74 is EX_IOERR of BSD's sysexits.h: an input/output error on some file
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_FILE_SYSTEM, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
+EXIT_PARTIAL = 3  # Ctrl-C stopped a fit and its state so far was saved, marked interrupted
+EXIT_CODES_HELP = ("exit codes: 0 success, 1 a failed fit, 2 bad usage or input, 3 a fit "
+                   "interrupted by Ctrl-C whose state so far was saved (marked interrupted), "
+                   "74 a file-system error, 130 interrupted with nothing written")
 
 
 def positive_int(text: str) -> int:

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from pymc_bnn.cli_args import (
+    EXIT_CODES_HELP,
     EXIT_OK,
+    EXIT_PARTIAL,
     add_common,
     add_force,
     positive_int,
@@ -53,6 +55,7 @@ def add_model_commands(sub) -> None:
         description="Fit a Bayesian MLP to DATA (CSV or Parquet): every column but --target "
                     "and --exclude is a feature and must be numeric. Writes one model file "
                     "(netCDF).",
+        epilog=EXIT_CODES_HELP,
     )
     fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
     fit.add_argument("--target", required=True, help="name of the column to predict")
@@ -221,22 +224,36 @@ def _cmd_fit(args, console) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(X, y, groups=groups)
-    _show_warnings(caught)
+    interrupted = bool(model.posterior_.interrupted)  # said once below, not as a warning too
+    _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))])
     say(f"Saving {args.out}")
     save(model, args.out, notes={"target": args.target, "data": str(args.data),
                                  "n_rows": int(X.shape[0]), "groups": args.groups},
          force=args.force)
+    try:
+        _fit_summary(args, console, model, X, y, groups, started)
+    except KeyboardInterrupt:  # the model is saved: a press now only cuts the summary short
+        pass
+    if interrupted:
+        from rich.console import Console
+
+        Console(stderr=True, soft_wrap=True).print(
+            f"[yellow]interrupted[/]: the fit was stopped by Ctrl-C at step "
+            f"{model.posterior_.diagnostics.get('steps_run', '?')}; the state reached so far is "
+            f"saved in {args.out}, marked interrupted (exit {EXIT_PARTIAL})", highlight=False)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _fit_summary(args, console, model, X, y, groups, started) -> None:
+    """Training score and timings after `pymc-bnn fit` (not with --quiet)."""
     if not args.quiet:
         score = model.score(X, y, groups=groups)
         label = "training accuracy" if hasattr(model, "classes_") else "training R²"
         console.print(f"[bold]{label}[/] {score:.3f}   [bold]fit[/] "
                       f"{model.posterior_.timings.get('total_s', 0):.1f} s   [bold]total[/] "
                       f"{time.perf_counter() - started:.1f} s", highlight=False)
-        if model.posterior_.interrupted:
-            console.print("[yellow]The fit was interrupted; the model holds the state reached "
-                          "so far.[/]")
         console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
-    return EXIT_OK
 
 
 def _cmd_predict(args, console) -> int:
@@ -311,11 +328,39 @@ def _cmd_report(args, console) -> int:
         X, y = split_target(table, target, args.data)
         features, _ = model_features(model, X, args.data)
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
-        held_out = (X[features], y.to_numpy(), str(args.data), groups)
+        X, y, groups, name = _drop_unseen_labels(model, X[features], y, groups, args.data)
+        held_out = (X, y.to_numpy(), name, groups)
     write_text_atomic(out, model_report(model, description, held_out))
     if not args.quiet:
         print_report_path(console, out.resolve())
     return EXIT_OK
+
+
+def _drop_unseen_labels(model, X, y, groups, data):
+    """(X, y, groups, name for the report) without the rows whose label the classifier never saw
+    (it gives them no probability, so they cannot be scored); says how many rows it skipped and
+    why, and refuses a table where no row is left."""
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return X, y, groups, str(data)
+    seen = y.isin(list(classes)).to_numpy()
+    if seen.all():
+        return X, y, groups, str(data)
+    unseen = sorted({str(label) for label in y[~seen]})
+    shown = ", ".join(repr(label) for label in unseen[:5]) + (" …" if len(unseen) > 5 else "")
+    if not seen.any():
+        raise InvalidInputError(
+            f"no row of {data} has a label the model was fitted on ({shown} are new; it knows "
+            f"{', '.join(map(repr, map(str, classes)))}), so there is nothing to score; pass rows "
+            "with known labels, or fit again on data that has these classes")
+    why = (f"skipped {int((~seen).sum())} of {len(y)} rows whose label the model has not seen "
+           f"({shown}): it gives those classes no probability")
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(
+        f"[yellow]warning[/]: {data}: {why}; scored the other {int(seen.sum())}", highlight=False)
+    kept_groups = None if groups is None else [g for g, keep in zip(groups, seen, strict=True) if keep]
+    return X[seen], y[seen], kept_groups, f"{data} ({why})"
 
 
 def _cmd_info(args, console) -> int:

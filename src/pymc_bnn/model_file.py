@@ -265,26 +265,28 @@ def _open(path: Path):
 
 
 def _description(tree, path: Path) -> dict:
-    attrs = tree.attrs
-    if attrs.get("pymc_bnn_format") != FORMAT_NAME or META_GROUP not in tree.children:
+    """The description, its types and ranges checked (`model_file_checks`)."""
+    from pymc_bnn.model_file_checks import check_attributes, check_description
+
+    version = check_attributes(tree.attrs, path, format_name=FORMAT_NAME)
+    if version is None or META_GROUP not in tree.children:
         raise ModelFileError(
             f"{path} is a netCDF file but not a pymc-bnn model file (no pymc_bnn_format "
             "attribute); pass a file written by pymc_bnn.save or `pymc-bnn fit`"
         )
-    version = int(attrs.get("pymc_bnn_format_version", -1))
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} was written in model-file format version {version}, newer than this "
             f"pymc-bnn reads (up to {FORMAT_VERSION}); upgrade pymc-bnn to load it"
         )
     try:
-        raw = np.asarray(tree[META_GROUP]["description"].values, dtype=np.uint8).tobytes()
-        description = json.loads(raw.decode("utf-8"))
+        raw = np.asarray(tree[META_GROUP]["description"].values)
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ValueError(f"stored as {raw.dtype} with {raw.ndim} dimensions, not UTF-8 bytes")
+        description = json.loads(raw.tobytes().decode("utf-8"))
     except (KeyError, ValueError) as exc:
         raise ModelFileError(f"{path} has a damaged description ({exc}); save the model again") from None
-    if description.get("format_version") != version:
-        raise ModelFileError(f"{path} is inconsistent (format versions differ); save the model again")
-    return description
+    return check_description(description, path, format_name=FORMAT_NAME, version=version)
 
 
 def read_description(path: str | os.PathLike) -> dict:
@@ -300,6 +302,7 @@ def decode(path: str | os.PathLike):
 
 def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
     """(the Posterior or fitted estimator, the file's JSON description) of a model file."""
+    from pymc_bnn.model_file_checks import check_consistency
     from pymc_bnn.posterior import Posterior
 
     path = Path(path)
@@ -316,10 +319,14 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
                 f"{path} holds posterior fields this pymc-bnn does not know ({', '.join(unknown)}); "
                 "upgrade pymc-bnn to load it"
             )
-        posterior = Posterior(idata=_detached(tree[IDATA_GROUP]), **fields)
+        idata = _detached(tree[IDATA_GROUP]) if IDATA_GROUP in tree.children else None
+        estimator = description.get("estimator")
+        check_consistency(path, fields, idata, None if estimator is None else
+                          {"class": estimator["class"], "state": _decode(estimator["state"], arrays)})
+        posterior = Posterior(idata=idata, **fields)
         if description["kind"] == "posterior":
             return posterior, description
-        return _rebuild_estimator(description["estimator"], arrays, posterior), description
+        return _rebuild_estimator(estimator, arrays, posterior), description
     except ModelFileError:
         raise
     except Exception as exc:

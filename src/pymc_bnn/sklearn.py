@@ -41,6 +41,7 @@ from pymc_bnn.errors import (
 )
 from pymc_bnn.groups import POOLINGS, split_group_column
 from pymc_bnn.inference import ENGINES, fit
+from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.likelihoods import Categorical
 from pymc_bnn.model import build_model
 from pymc_bnn.model_file import register_estimator
@@ -223,6 +224,7 @@ class _BayesianMLP(BaseEstimator):
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
         feature_names = getattr(self, "feature_names_in_", None)
         method = self._method(groups)
+        check_engine_options(method, self._engine_options(method))  # before building the model
         bnn = build_model(
             self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
             skip=self.skip, prior=self._prior(groups, method), likelihood=likelihood,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from pymc_bnn.defaults import DEFAULT_METHOD
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.jax_setup import configure_devices
 from pymc_bnn.model import BNNModel
@@ -81,6 +82,7 @@ def fit(
     draws = whole_number(draws, "draws", minimum=1)
     random_seed = whole_number(random_seed, "random_seed", minimum=0)
     configure_devices()  # before the engine's first JAX import: chains on every core
+    options = check_engine_options(method, options)  # before anything compiles
     start = time.perf_counter()
     result = ENGINES[method](
         bnn, draws=draws, random_seed=random_seed, progress=progress, **options

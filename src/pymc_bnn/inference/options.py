@@ -1,0 +1,170 @@
+"""Engine options declared once per engine and checked by `fit` before anything compiles.
+
+Each engine's options map to a small constraint (`Whole`, `Number`, `OneOf`, `Flag`, …), so
+`steps=1.5`, `steps=True`, `learning_rate=None`, `learning_rate="a"`, `init="abc"` or an unknown
+option give the same kind of `InvalidSettingError` for every engine — "steps must be a whole
+number, got 1.5" — whether they come from `fit`, an estimator's `engine_options` or the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.validation import whole_number
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A whole number ≥ `minimum` (3 or 3.0; never a bool or 1.5)."""
+
+    minimum: int = 1
+
+    def __call__(self, value, name: str):
+        return whole_number(value, name, minimum=self.minimum)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A finite real number (never a bool or a string): > 0, ≥ 0, or strictly between 0 and 1."""
+
+    kind: str = "positive"  # "positive", "non-negative" or "probability"
+
+    def __call__(self, value, name: str):
+        ok = (isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+              and math.isfinite(value))
+        if ok:
+            ok = {"positive": value > 0, "non-negative": value >= 0,
+                  "probability": 0 < value < 1}[self.kind]
+        if not ok:
+            expected = ("a number strictly between 0 and 1" if self.kind == "probability"
+                        else f"a {self.kind} number")
+            raise InvalidSettingError(f"{name} must be {expected}, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of the listed strings."""
+
+    choices: tuple[str, ...]
+
+    def __call__(self, value, name: str):
+        if not isinstance(value, str) or value not in self.choices:
+            raise InvalidSettingError(
+                f"{name} must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Flag:
+    """True or False (not 0/1, not a string)."""
+
+    def __call__(self, value, name: str):
+        if not isinstance(value, bool | np.bool_):
+            raise InvalidSettingError(f"{name} must be True or False, got {value!r}")
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class Either:
+    """None, or what any of `options` accepts (tried in order; the first's message is kept)."""
+
+    options: tuple
+    allow_none: bool = True
+    description: str = ""
+
+    def __call__(self, value, name: str):
+        if value is None and self.allow_none:
+            return None
+        for option in self.options:
+            try:
+                return option(value, name)
+            except InvalidSettingError:
+                continue
+        raise InvalidSettingError(f"{name} must be {self.description}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A fitted `Posterior` (a warm start), or None."""
+
+    def __call__(self, value, name: str):
+        from pymc_bnn.posterior import Posterior as PosteriorClass
+
+        if value is not None and not isinstance(value, PosteriorClass):
+            raise InvalidSettingError(
+                f"{name} must be a fitted Posterior of the same network (a warm start) or None, "
+                f"got {type(value).__name__} {value!r:.40}")
+        return value
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A function called between chunks, or None."""
+
+    def __call__(self, value, name: str):
+        if value is not None and not callable(value):
+            raise InvalidSettingError(f"{name} must be a function or None, got {value!r:.40}")
+        return value
+
+
+class Anything:
+    """No check (e.g. `check_X`, whose rows are checked by the engine)."""
+
+    def __call__(self, value, name: str):
+        return value
+
+
+def _optional(constraint, description: str) -> Either:
+    return Either((constraint,), description=f"{description} or None")
+
+
+_VI = {
+    "steps": Whole(1), "learning_rate": Number(), "restarts": _optional(Whole(1), "a whole number ≥ 1"),
+    "tol": Number("non-negative"), "window": Whole(1),
+    "minibatch_size": _optional(Whole(1), "a whole number ≥ 1"), "mc_samples": Whole(1),
+    "chunk_steps": Whole(1), "init_sd": Number(), "screen_steps": Whole(1), "init": Posterior(),
+    "ensemble": Flag(), "callback": Callback(),
+}
+# name -> {option: constraint}; the engines' signatures and settings dataclasses hold the defaults.
+ENGINE_OPTIONS: dict[str, dict] = {
+    "advi": _VI,
+    "fullrank_advi": _VI,
+    "laplace": {
+        "steps": Whole(1), "learning_rate": Number(), "tol": Number("non-negative"),
+        "window": Whole(1), "restarts": _optional(Whole(1), "a whole number ≥ 1"),
+        "prior_scale": Either((OneOf(("marglik",)), Number()), allow_none=False,
+                              description="'marglik' or a positive number"),
+        "map_scale": _optional(Number(), "a positive number"), "rounds": Whole(1),
+        "ensemble": Flag(), "newton_steps": Whole(0), "chunk_steps": Whole(1),
+        "minibatch_size": _optional(Whole(1), "a whole number ≥ 1"), "callback": Callback(),
+    },
+    "nuts": {
+        "chains": Whole(1), "tune": Whole(0), "target_accept": Number("probability"),
+        "max_tree_depth": Whole(1), "init_steps": Whole(0), "check_X": Anything(),
+        "chain_method": OneOf(("auto", "parallel", "sequential", "vectorized")),
+        "dense_mass": Flag(),
+    },
+    "pymc_advi": {
+        "steps": Whole(1), "learning_rate": Number(),
+        "optimizer": OneOf(("adam", "adagrad_window")),
+    },
+}
+
+
+def check_engine_options(method: str, options: dict) -> dict:
+    """`options` for engine `method`, each checked (whole numbers as int); InvalidSettingError
+    naming an unknown option or the first bad value. Engines not declared here pass through."""
+    declared = ENGINE_OPTIONS.get(method)
+    if declared is None:
+        return dict(options)
+    unknown = sorted(set(options) - set(declared))
+    if unknown:
+        raise InvalidSettingError(
+            f"unknown option(s) {unknown} for {method}; use {', '.join(declared)}")
+    return {name: declared[name](value, name) for name, value in options.items()}
