@@ -63,5 +63,5 @@ def test_parallel_chains_give_the_same_draws_as_sequential_ones(small_moons):
 
 def test_unknown_chain_method_is_refused(small_moons):
     bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
-    with pytest.raises(InvalidSettingError, match="chain_method must be one of auto"):
+    with pytest.raises(InvalidSettingError, match="chain_method must be one of 'auto'"):
         fit(bnn, "nuts", chain_method="threads", progress=False)
