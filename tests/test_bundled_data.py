@@ -10,7 +10,7 @@ the training part as it is. The BNN is fitted the way a scikit-learn user tunes 
 procedure for all four, through the public estimators. A `BayesianMLPClassifier` /
 `BayesianMLPRegressor` with 16 tanh units and a skip path (`skip=True`: a linear
 input-to-output path beside the hidden layer) has a Normal(0, sigma/sqrt(fan_in)) prior, and
-`GridSearchCV` picks sigma from (4, 8, 16, 32) by 3-fold cross-validation on the training
+`GridSearchCV` picks sigma from (4, 8, 16) by 3-fold cross-validation on the training
 part only (log loss for classifiers, R² for the regressor). The best estimator, refitted on the
 whole training part, is scored on the held-out part with `pymc_bnn.metrics`. The BNN must match
 the MLP's accuracy / RMSE closely and have the better held-out log loss / NLL on at least 3 of 4.
@@ -81,7 +81,9 @@ pytestmark = [pytest.mark.slow,
 # come standardised from `_split`, so the estimators leave them as they are.
 BNN = {"hidden_layer_sizes": (16,), "skip": True, "steps": 10_000, "draws": 400,
        "standardize": False, "random_state": 0, "method": "advi"}
-SIGMAS = (4.0, 8.0, 16.0, 32.0)
+# 32 was in the grid until it was never chosen at fit seed 0 (chosen: 8, 16, 8, 4); dropping
+# it leaves every result the same and takes 12 of the fixture's 52 fits out of the suite.
+SIGMAS = (4.0, 8.0, 16.0)
 # The horseshoe network of earlier sessions (the estimators' "auto" prior), for one test below.
 HORSESHOE = {"hidden": (16,), "activation": "tanh", "bias": True,
              "prior": HorseshoePrior(layers="all")}
