@@ -28,3 +28,8 @@ ACTIVE_BATCH_SIZE = 10
 ACTIVE_BUDGET = 100
 ACTIVE_STEPS = 5000
 ACTIVE_DRAWS = 100
+
+# The estimator classes a model file may name, and the module that defines each (the file
+# format imports that module on load; see `pymc_bnn.model_file.register_estimator`).
+ESTIMATOR_MODULES = {"BayesianMLPClassifier": "pymc_bnn.sklearn",
+                     "BayesianMLPRegressor": "pymc_bnn.sklearn"}

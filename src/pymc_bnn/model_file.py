@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pymc_bnn.defaults import ESTIMATOR_MODULES
 from pymc_bnn.errors import InvalidSettingError, ModelFileError
 
 FORMAT_NAME = "pymc-bnn-model"
@@ -33,11 +34,10 @@ FORMAT_VERSION = 1
 META_GROUP = "pymc_bnn"
 IDATA_GROUP = "idata"
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-# The estimator classes a file may name, and the module that defines each. The format knows no
+# The estimator classes a file may name, and the module that defines each
+# (`pymc_bnn.defaults.ESTIMATOR_MODULES`). The format knows no
 # estimator class itself (the estimators sit above it and use it to save): a class registers
 # with `register_estimator` when its module is imported, and `load` imports that module first.
-ESTIMATOR_MODULES = {"BayesianMLPClassifier": "pymc_bnn.sklearn",
-                     "BayesianMLPRegressor": "pymc_bnn.sklearn"}
 _ESTIMATORS = tuple(ESTIMATOR_MODULES)
 _REGISTERED: dict[str, type] = {}
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pymc_bnn.defaults import ESTIMATOR_MODULES
 from pymc_bnn.errors import ModelFileError
 
 _KINDS = ("posterior", "estimator")
@@ -135,13 +136,11 @@ def check_description(description, path: Path, *, format_name: str, version: int
     _need(path, groups is None or (isinstance(groups, dict) and "pooling" in groups),
           "posterior.groups", "null or an object with a 'pooling' entry", groups)
     if description["kind"] == "estimator":
-        from pymc_bnn.model_file import _ESTIMATORS
-
         estimator = description.get("estimator")
         _need(path, isinstance(estimator, dict), "description.estimator", "a JSON object",
               estimator)
-        _need(path, estimator.get("class") in _ESTIMATORS, "estimator.class",
-              f"one of {', '.join(_ESTIMATORS)}", estimator.get("class"))
+        _need(path, estimator.get("class") in ESTIMATOR_MODULES, "estimator.class",
+              f"one of {', '.join(ESTIMATOR_MODULES)}", estimator.get("class"))
         for key in ("params", "state"):
             _need(path, isinstance(estimator.get(key), dict), f"estimator.{key}",
                   "a JSON object", estimator.get(key))
