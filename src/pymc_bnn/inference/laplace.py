@@ -32,6 +32,7 @@ import numpy as np
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import map_loop
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
+from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.output_layer import (
     best_prior_precision,
     log_evidence,
@@ -39,7 +40,7 @@ from pymc_bnn.inference.output_layer import (
 )
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.network import SKIP_WEIGHT, bias_name, weight_name
-from pymc_bnn.validation import check_features, whole_number
+from pymc_bnn.validation import check_features
 
 LAPLACE_GROUP = "laplace"
 # Models smaller than this (parameters × observations) get 4 restarts by default (see vi.py).
@@ -113,44 +114,13 @@ class LaplaceSettings:
     chunk_steps: int = 250
     minibatch_size: int | None = None
 
-    def __post_init__(self) -> None:
-        for name in ("steps", "window", "rounds", "chunk_steps"):
-            object.__setattr__(self, name, whole_number(getattr(self, name), name, minimum=1))
-        object.__setattr__(self, "newton_steps",
-                           whole_number(self.newton_steps, "newton_steps", minimum=0))
-        for name in ("restarts", "minibatch_size"):
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, whole_number(getattr(self, name), name, minimum=1))
-        for name in ("learning_rate", "tol", "map_scale"):
-            if name == "map_scale" and self.map_scale is None:
-                continue
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not math.isfinite(value) or value < 0 or (name != "tol" and value == 0):
-                raise InvalidSettingError(
-                    f"{name} must be a {'non-negative' if name == 'tol' else 'positive'}"
-                    f" number, got {value!r}")
-        if not isinstance(self.ensemble, bool):
-            raise InvalidSettingError(f"ensemble must be True or False, got {self.ensemble!r}")
-        scale = self.prior_scale
-        if isinstance(scale, str):
-            if scale != "marglik":
-                raise InvalidSettingError(
-                    f"prior_scale must be 'marglik' or a positive number, got {scale!r}")
-        elif isinstance(scale, bool) or not isinstance(scale, (int, float)) \
-                or not math.isfinite(scale) or scale <= 0:
-            raise InvalidSettingError(
-                f"prior_scale must be 'marglik' or a positive number, got {scale!r}")
-
 
 def settings_from_options(options: dict) -> LaplaceSettings:
-    """`LaplaceSettings` from engine options, naming unknown ones."""
-    known = {f.name for f in fields(LaplaceSettings)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise InvalidSettingError(
-            f"unknown option(s) {unknown} for the laplace engine; use {', '.join(sorted(known))}")
-    return LaplaceSettings(**options)
+    """`LaplaceSettings` from engine options, each checked where every engine's options are
+    (`pymc_bnn.inference.options`), so `run` called directly refuses what `fit` refuses."""
+    checked = check_engine_options("laplace", options)
+    checked.pop("callback", None)  # an argument of run, not a setting
+    return LaplaceSettings(**checked)
 
 
 @dataclass(frozen=True)
@@ -160,13 +130,15 @@ class ParameterLayout:
     network: indices of every weight and bias; base_precision: their prior precision at s = 1
     (fan_in for fan-in-scaled weights, else 1), so the prior precision is base / s^2;
     model_precision: what the model's own prior says (base / sigma^2); last: indices of the
-    output layer (last weights, last bias, skip path); last_names: those variables, in order.
+    output layer (last weights, last bias, skip path); last_base_precision: their base prior
+    precision; last_names: those variables, in order.
     """
 
     network: np.ndarray
     base_precision: np.ndarray
     model_precision: np.ndarray
     last: np.ndarray
+    last_base_precision: np.ndarray
     last_names: tuple[str, ...]
 
 
@@ -187,7 +159,7 @@ def parameter_layout(bnn, compiled) -> ParameterLayout:
         size = int(np.prod(shape))
         offsets[name] = np.arange(start, start + size)
         start += size
-    network, base, last, last_names = [], [], [], []
+    network, base, last, last_base, last_names = [], [], [], [], []
     final = spec.n_layers - 1
     scaling = bool(prior.fan_in_scaling)
     for slot in spec.weight_slots:
@@ -203,11 +175,14 @@ def parameter_layout(bnn, compiled) -> ParameterLayout:
             base.append(np.full(offsets[name].size, precision))
             if name in (weight_name(final), bias_name(final), SKIP_WEIGHT):
                 last.append(offsets[name])
+                last_base.append(base[-1])
                 last_names.append(name)
     base = np.concatenate(base)
     return ParameterLayout(network=np.concatenate(network), base_precision=base,
-                   model_precision=base / float(prior.sigma) ** 2,
-                   last=np.concatenate(last), last_names=tuple(last_names))
+                           model_precision=base / float(prior.sigma) ** 2,
+                           last=np.concatenate(last),
+                           last_base_precision=np.concatenate(last_base),
+                           last_names=tuple(last_names))
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, callback=None,
@@ -257,11 +232,14 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     base = jnp.asarray(layout.base_precision)
     model_precision = jnp.asarray(layout.model_precision)
 
-    def negative_log_joint(zv, a, d):
-        # the model's density with its Normal network prior swapped for Normal(0, 1/sqrt(a*base))
+    def prior_swap(zv, a):
+        # the model's Normal network prior swapped for Normal(0, 1/sqrt(a*base)): log-density
+        # difference up to constants
         theta = zv[network]
-        swap = 0.5 * jnp.sum((model_precision - a * base) * theta**2)
-        return -(compiled.loglik(zv, d) + compiled.prior_logp(zv, d) + swap)
+        return 0.5 * jnp.sum((model_precision - a * base) * theta**2)
+
+    def negative_log_joint(zv, a, d):
+        return -(compiled.loglik(zv, d) + compiled.prior_logp(zv, d) + prior_swap(zv, a))
 
     n_obs = max(compiled.n_obs, 1)
     batch = settings.minibatch_size
@@ -283,10 +261,8 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             *d, rows_key = d
             rows = jax.random.randint(jax.random.fold_in(rows_key, step), (batch,), 0, n_obs)
             part = tuple(x[rows] if b else x for x, b in zip(d, batched.batched, strict=True))
-            theta = zv[network]
-            swap = 0.5 * jnp.sum((model_precision - a * base) * theta**2)
             return -(n_obs / batch * batched.loglik(zv, part) + batched.prior_logp(zv, part)
-                     + swap)
+                     + prior_swap(zv, a))
 
     cache_key = ("laplace", compiled.key, tuple(layout.network), float(bnn.prior.sigma), batch)
     prep_s = time.perf_counter() - t0

@@ -41,7 +41,7 @@ def refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data, ne
     import jax.numpy as jnp
 
     last = jnp.asarray(layout.last)
-    base_last = layout.base_precision[np.searchsorted(layout.network, layout.last)]
+    base_last = layout.last_base_precision
 
     def restricted(theta, zr, a, d):
         return negative_log_joint(zr.at[last].set(theta), a, d)
@@ -123,7 +123,7 @@ def log_evidence(negative_log_joint, z, alpha, curvature, data, layout, sigma0) 
     import jax.numpy as jnp
 
     value = -float(negative_log_joint(jnp.asarray(z), alpha, data))
-    base_last = layout.base_precision[np.searchsorted(layout.network, layout.last)]
+    base_last = layout.last_base_precision
     # the log joint holds the network prior's normalising constant at the model's precision
     # (base / sigma0^2); at precision alpha·base it differs by d/2 · log(alpha · sigma0^2)
     log_norm = 0.5 * layout.network.size * math.log(alpha * sigma0**2)
