@@ -21,7 +21,13 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -217,14 +223,14 @@ class _BayesianMLP(BaseEstimator):
         (None: the library default Normal(0, 1/sqrt(fan_in)))."""
         if isinstance(self.prior, str) and self.prior == "auto":
             if method == "laplace":
-                return LAPLACE_PRIOR if hasattr(self, "classes_") else LAPLACE_REGRESSION_PRIOR
+                return LAPLACE_PRIOR if is_classifier(self) else LAPLACE_REGRESSION_PRIOR
             return None if groups is not None and self.pooling == "none" else AUTO_PRIOR
         return self.prior
 
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
         feature_names = getattr(self, "feature_names_in_", None)
         method = self._method(groups)
-        check_engine_options(method, self._engine_options(method))  # before building the model
+        options = check_engine_options(method, self._engine_options(method))  # before building
         bnn = build_model(
             self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
             skip=self.skip, prior=self._prior(groups, method), likelihood=likelihood,
@@ -233,7 +239,7 @@ class _BayesianMLP(BaseEstimator):
         )
         self.posterior_ = fit(bnn, method, draws=int(self.draws),
                               random_seed=self._random_seed(), progress=bool(self.verbose),
-                              **self._engine_options(method))
+                              **options)
         if self.posterior_.interrupted:
             warnings.warn("the fit was interrupted; the estimator holds the state reached so far",
                           stacklevel=3)

@@ -155,19 +155,22 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     if not np.isfinite(history[-1:]).all():
         raise InferenceError(_nan_message(settings))
     averaged = vi_loop.averaged_params(outcome.state)
-    params = jax.tree_util.tree_map(lambda a: a[best], averaged)
-    t0 = time.perf_counter()
-    outputs, mean, sd = loop.draw(params, data, draws, jax.random.fold_in(key, 1))
     members = [best]
     if settings.ensemble is True and loop.restarts > 1:
         # every restart that did not diverge, best first; draws split evenly, one chain each
         finite = np.isfinite(outcome.history[-1])
         members = [best] + [r for r in range(loop.restarts) if r != best and finite[r]]
-        per_member = -(-draws // len(members))
-        parts = [loop.draw(jax.tree_util.tree_map(lambda a, r=r: a[r], averaged), data,
-                           per_member, jax.random.fold_in(key, 1 + k))[0]
-                 for k, r in enumerate(members)]
-        outputs = [np.concatenate(p) for p in zip(*parts, strict=True)]
+    per_member = -(-draws // len(members))
+    t0 = time.perf_counter()
+    parts = []
+    for k, r in enumerate(members):
+        member_draws, member_mean, member_sd = loop.draw(
+            jax.tree_util.tree_map(lambda a, r=r: a[r], averaged), data, per_member,
+            jax.random.fold_in(key, 1 + k))
+        if k == 0:  # the variational group holds the best member's q
+            mean, sd = member_mean, member_sd
+        parts.append(member_draws)
+    outputs = [np.concatenate(p) for p in zip(*parts, strict=True)]
     interrupted = outcome.interrupted or bool(pressed)
     sample_s = time.perf_counter() - t0
     variational = {f"{name}__mean": ((f"{name}__flat",), m) for name, m in
