@@ -240,19 +240,34 @@ def forward(
     `weights` is w_skip (..., n_inputs, n_outputs) (`spec.weight_names` gives the order).
     Returns (..., n_obs, n_outputs).
     """
-    act = activation_function(spec.activation, backend)
-    weights, skip = split_skip_weights(spec, weights)
-    h = X
+    layers, skip = split_skip_weights(spec, weights)
+    hidden = hidden_activations(spec, X, weights, biases, backend=backend)
     last = spec.n_layers - 1
-    for i, W in enumerate(weights):
-        h = h @ W
-        if biases is not None and biases[i] is not None:
-            b = biases[i]
-            h = h + (b if b.ndim == 1 else b[..., None, :])
-        if i < last:
-            h = act(h)
+    h = _affine(hidden[-1] if hidden else X, layers[last],
+                None if biases is None else biases[last])
     if skip is not None:
         h = h + X @ skip
+    return h
+
+
+def hidden_activations(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None,
+                       backend: str = "numpy") -> list:
+    """Post-activation values of every hidden layer, as `forward` computes them on the way:
+    one (..., n_obs, hidden[i]) array per hidden layer (weights and biases as for `forward`)."""
+    act = activation_function(spec.activation, backend)
+    layers, _ = split_skip_weights(spec, weights)
+    h, out = X, []
+    for i in range(len(spec.hidden)):
+        h = act(_affine(h, layers[i], None if biases is None else biases[i]))
+        out.append(h)
+    return out
+
+
+def _affine(h, W, b):
+    """h @ W (+ b): b (fan_out,) or with the weights' batch dims (..., fan_out)."""
+    h = h @ W
+    if b is not None:
+        h = h + (b if b.ndim == 1 else b[..., None, :])
     return h
 
 

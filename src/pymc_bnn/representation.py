@@ -9,24 +9,6 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from pymc_bnn.network import activation_function, split_skip_weights
-
-
-def hidden_activations(spec, X, weights, biases=None) -> list[np.ndarray]:
-    """Post-activation values of every hidden layer for every draw: (S, n_obs, H_l) each.
-
-    X: (n_obs, n_inputs); weights, biases as for `align_draws` (draws first)."""
-    act = activation_function(spec.activation)
-    layers, _ = split_skip_weights(spec, weights)
-    h, out = X, []
-    for i in range(len(spec.hidden)):
-        h = h @ layers[i]
-        if biases is not None:
-            h = h + biases[i][:, None, :]
-        h = act(h)
-        out.append(h)
-    return out
-
 
 def linear_cka(representations: np.ndarray) -> np.ndarray:
     """Linear CKA between every pair of representations: (m, m) in [0, 1].

@@ -25,8 +25,8 @@ import xarray as xr
 
 from pymc_bnn import groups as grouping
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.network import bias_name, split_skip_weights
-from pymc_bnn.representation import cka_between_draws, hidden_activations, linear_cka
+from pymc_bnn.network import bias_name, hidden_activations, split_skip_weights
+from pymc_bnn.representation import cka_between_draws, linear_cka
 from pymc_bnn.symmetry import Alignment, align_draws
 from pymc_bnn.validation import check_features, check_target
 
