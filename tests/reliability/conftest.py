@@ -15,3 +15,18 @@ def table():
         kind=np.where(X[:, 0] > 0, "big", "small"),
         price=10 + X[:, 0] - X[:, 2],
     )
+
+
+@pytest.fixture(scope="module")
+def trained_files(tmp_path_factory, table):
+    """A training CSV and a model fitted on it by `pymc-bnn fit`, in a folder of their own:
+    (data path, model path)."""
+    from pymc_bnn.cli import main
+    from reliability.helpers import TINY_CLI
+
+    folder = tmp_path_factory.mktemp("trained")
+    data = folder / "train.csv"
+    table[["height", "width", "depth", "label"]].to_csv(data, index=False)
+    model = folder / "model.bnn.nc"
+    assert main(["fit", str(data), "--target", "label", "--out", str(model), *TINY_CLI]) == 0
+    return data, model

@@ -18,7 +18,7 @@ import pytest
 
 from pymc_bnn import FileSystemError
 from pymc_bnn import outputs
-from pymc_bnn.cli import EXIT_FILE_SYSTEM, main
+from pymc_bnn.cli import EXIT_FILE_SYSTEM
 from reliability.helpers import TINY_CLI, run_cli
 
 
@@ -76,13 +76,8 @@ def full(tmpfs):
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory, table):
-    folder = tmp_path_factory.mktemp("os_faults")
-    data = folder / "train.csv"
-    table[["height", "width", "depth", "label"]].to_csv(data, index=False)
-    model = folder / "model.bnn.nc"
-    assert main(["fit", str(data), "--target", "label", "--out", str(model), *TINY_CLI]) == 0
-    return data, model
+def files(trained_files):
+    return trained_files
 
 
 def _commands(data, model, folder):

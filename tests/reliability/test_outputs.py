@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pymc_bnn import BayesianMLPClassifier, FileSystemError, OutputPathError, save
-from pymc_bnn.cli import main
 from pymc_bnn.outputs import check_output, check_output_folder, is_ours, write_bytes_atomic
 from reliability.helpers import TINY, TINY_CLI, assert_one_line_error, run_cli
 
@@ -22,14 +21,8 @@ BOUNDED = dict(deadline=None, derandomize=True,
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory, table):
-    """A training CSV and a model fitted on it by `pymc-bnn fit`, in a folder of their own."""
-    folder = tmp_path_factory.mktemp("outputs")
-    data = folder / "train.csv"
-    table[["height", "width", "depth", "label"]].to_csv(data, index=False)
-    model = folder / "model.bnn.nc"
-    assert main(["fit", str(data), "--target", "label", "--out", str(model), *TINY_CLI]) == 0
-    return data, model
+def files(trained_files):
+    return trained_files
 
 
 # Each way of naming the same file: the path itself, with "./" or a "sub/.." detour, absolute,
