@@ -41,14 +41,14 @@ NUTS = "nuts"
 
 def classification_scores(y_test, proba) -> dict[str, float]:
     """log_loss, accuracy, ece, brier of class probabilities proba (n, K) for labels 0 … K−1."""
-    from pymc_bnn.metrics import classification_summary
+    from pymc_bnn.posterior.metrics import classification_summary
 
     return classification_summary(np.asarray(y_test), np.asarray(proba, dtype=np.float64))
 
 
 def regression_scores(y_test, mean, sd, level: float = INTERVAL_LEVEL) -> dict[str, float]:
     """rmse, gaussian_nll, coverage_90 and crps of Normal(mean, sd) forecasts, each (n,)."""
-    from pymc_bnn.metrics import crps_gaussian, gaussian_nll, interval_coverage, rmse
+    from pymc_bnn.posterior.metrics import crps_gaussian, gaussian_nll, interval_coverage, rmse
 
     mean, sd = np.asarray(mean, dtype=np.float64), np.asarray(sd, dtype=np.float64)
     half = stats.norm.ppf(0.5 + level / 2) * sd

@@ -66,8 +66,8 @@ def run_seed_code(module, seed: int) -> dict:
 def run_engine(method: str, seed: int) -> dict:
     from pymc_bnn import build_model, fit
     from pymc_bnn.datasets import grid_2d, two_moons
-    from pymc_bnn.metrics import classification_summary
-    from pymc_bnn.priors import SEED_PRIOR
+    from pymc_bnn.model.priors import SEED_PRIOR
+    from pymc_bnn.posterior.metrics import classification_summary
 
     data = two_moons(split_seed=seed)
     bnn = build_model(data.X_train, data.y_train, prior=SEED_PRIOR)

@@ -19,8 +19,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
-from pymc_bnn import build_model, fit, metrics, plots
-from pymc_bnn.priors import InformedPrior
+from pymc_bnn import build_model, fit
+from pymc_bnn.model.priors import InformedPrior
+from pymc_bnn.posterior import metrics
+from pymc_bnn.reporting import plots
 
 OUT = Path(__file__).parent / "output"
 

@@ -4,8 +4,8 @@ Shows: `BayesianMLPRegressor(likelihood="heteroscedastic")`, whose network has a
 for the log noise sd, so the noise may differ from point to point. `estimator.uncertainty(X)`
 splits the predictive sd into aleatoric (the noise the model expects in y) and epistemic (the
 disagreement between plausible networks) parts and gives exact 90% intervals of the predictive
-mixture; `pymc_bnn.metrics.interval_coverage` checks them on held-out points, and
-`pymc_bnn.plots.regression_bands` draws mean ± 2 sd aleatoric inside mean ± 2 sd total. The
+mixture; `pymc_bnn.posterior.metrics.interval_coverage` checks them on held-out points, and
+`pymc_bnn.reporting.plots.regression_bands` draws mean ± 2 sd aleatoric inside mean ± 2 sd total. The
 noise band widens with x; the total band also widens in the gap, where only the weights are
 unsure. Writes the figure to `out`.
 
@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn import BayesianMLPRegressor, ConvergenceWarning, metrics, plots
+from pymc_bnn import BayesianMLPRegressor, ConvergenceWarning
+from pymc_bnn.posterior import metrics
+from pymc_bnn.reporting import plots
 
 OUT = Path(__file__).parent / "output"
 GAP = (-0.5, 1.0)  # no training data here

@@ -1,6 +1,6 @@
 """Which inputs matter? Sparsity priors switch off the features a network does not need.
 
-Shows: `build_model` + `fit` with two priors from `pymc_bnn.priors` on generated data where
+Shows: `build_model` + `fit` with two priors from `pymc_bnn.model.priors` on generated data where
 only 2 of 10 features carry signal. `HorseshoePrior` gives each input one local shrinkage scale
 (`w_0_lambda`), `ARDPrior` one relevance scale (`ard_scale`); both are ordinary posterior
 variables in `posterior.idata["posterior"]` with dims ("chain", "draw", "feature"). The noise
@@ -17,8 +17,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from pymc_bnn import build_model, fit, plots
-from pymc_bnn.priors import ARDPrior, HorseshoePrior
+from pymc_bnn import build_model, fit
+from pymc_bnn.model.priors import ARDPrior, HorseshoePrior
+from pymc_bnn.reporting import plots
 
 OUT = Path(__file__).parent / "output"
 N_INFORMATIVE = 2

@@ -1,7 +1,7 @@
 """How stable is a Bayesian network's learned representation? Aligned weights, hidden units,
 input relevance with intervals, and CKA between posterior draws, on scikit-learn's wine data.
 
-Shows: `pymc_bnn.stability.stability` on a fitted `BayesianMLPClassifier` (three cultivars,
+Shows: `pymc_bnn.posterior.stability.stability` on a fitted `BayesianMLPClassifier` (three cultivars,
 13 chemical measurements): which inputs the network relies on, with credible intervals; which
 hidden units exist in every draw and which the prediction can do without (checked by removing
 them); how alike the hidden representations of two draws are; and how much the raw weights'
@@ -21,9 +21,11 @@ import pandas as pd
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
 
-from pymc_bnn import BayesianMLPClassifier, metrics, stability_plots
-from pymc_bnn.plots import save
-from pymc_bnn.stability import stability
+from pymc_bnn import BayesianMLPClassifier
+from pymc_bnn.posterior import metrics
+from pymc_bnn.posterior.stability import stability
+from pymc_bnn.reporting import stability_plots
+from pymc_bnn.reporting.plots import save
 
 OUT = Path(__file__).parent / "output"
 

@@ -2,8 +2,8 @@
 uncertainty is good for.
 
 Shows: `BayesianMLPClassifier` inside `GridSearchCV` (the prior scale chosen by cross-validated
-log loss, as in tests/test_bundled_data.py), scored against scikit-learn's `MLPClassifier` with
-`pymc_bnn.metrics` (accuracy, log loss, expected calibration error), then a decision made with
+log loss, as in tests/acceptance/test_bundled_data.py), scored against scikit-learn's `MLPClassifier` with
+`pymc_bnn.posterior.metrics` (accuracy, log loss, expected calibration error), then a decision made with
 the uncertainty: abstain on the 10% of held-out patients the model is least sure about
 (highest predictive entropy) and measure the accuracy on the rest (selective classification).
 Writes a reliability diagram of both models to `out`.
@@ -25,7 +25,9 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pymc_bnn import BayesianMLPClassifier, ConvergenceWarning, NormalPrior, metrics, plots
+from pymc_bnn import BayesianMLPClassifier, ConvergenceWarning, NormalPrior
+from pymc_bnn.posterior import metrics
+from pymc_bnn.reporting import plots
 
 OUT = Path(__file__).parent / "output"
 
@@ -36,7 +38,7 @@ def main(quick: bool = False, out=OUT) -> dict:
         X, y, test_size=0.3, random_state=0, stratify=y)
 
     # 16 tanh units plus a linear skip path. The estimator standardises the inputs itself, on
-    # each cross-validation fold's own rows (tests/test_bundled_data.py standardises once, so
+    # each cross-validation fold's own rows (tests/acceptance/test_bundled_data.py standardises once, so
     # its numbers differ a little). The prior's scale sets how confident the logits may
     # become, and the ELBO cannot pick it (it prefers small scales that do worse on new
     # data), so cross-validation does.
@@ -48,7 +50,7 @@ def main(quick: bool = False, out=OUT) -> dict:
                           scoring="neg_log_loss", cv=2 if quick else 3)
     with warnings.catch_warnings():
         # Some fits are still creeping up when they reach `steps` (more in quick mode); run
-        # to convergence they score the same (tests/test_bundled_data.py), so the warning is
+        # to convergence they score the same (tests/acceptance/test_bundled_data.py), so the warning is
         # noise here.
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", SklearnConvergenceWarning)

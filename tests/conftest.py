@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-import pymc_bnn.jax_setup
+import pymc_bnn._runtime.jax_setup
 from pymc_bnn.datasets import two_moons
 
 # Test modules import JAX at collection, before any fit: the documented opt-in, so NUTS chains
 # run side by side in every worker.
-pymc_bnn.jax_setup.expose_cpu_cores()
+pymc_bnn._runtime.jax_setup.expose_cpu_cores()
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +47,8 @@ def _random_posterior(spec, likelihood, n_draws, rng, preprocessing=None, params
     import arviz as az
 
     from pymc_bnn import Posterior, get_likelihood
-    from pymc_bnn.network import SKIP_WEIGHT, bias_name, weight_name
-    from pymc_bnn.priors import DEFAULT_PRIOR
+    from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
+    from pymc_bnn.model.priors import DEFAULT_PRIOR
 
     draws = {weight_name(i): rng.normal(size=(1, n_draws, *shape))
              for i, shape in enumerate(spec.weight_shapes())}

@@ -1,9 +1,12 @@
 """pymc-bnn: Bayesian neural networks on PyMC.
 
-The flow: `NetworkSpec` → `build_model` (a `pm.Model`) → `fit` (an inference engine) →
-`Posterior` (ArviZ draws, prediction over them) → metrics, plots, report.
+The flow, one subpackage per step: `model` (`NetworkSpec`, priors, likelihoods → `build_model`, a
+`pm.Model`) → `inference` (`fit` with an engine) → `posterior` (`Posterior`: ArviZ draws,
+prediction over them, uncertainty, metrics) → `reporting` (plots, HTML). The faces over it:
+`sklearn` (estimators), `io` (model files), `active` (active learning), `cli` and `demos`.
 """
 
+from pymc_bnn._runtime import moved as _moved
 from pymc_bnn.errors import (
     ConvergenceWarning,
     FileSystemError,
@@ -16,25 +19,29 @@ from pymc_bnn.errors import (
 )
 
 # No side effect on other JAX users: devices are configured where pymc-bnn first needs JAX
-# (`jax_setup.configure_devices`); `pymc_bnn.jax_setup.expose_cpu_cores()` is the opt-in for
+# (`_runtime.jax_setup.configure_devices`); `pymc_bnn.expose_cpu_cores()` is the opt-in for
 # code that imports JAX first.
 # Everything else loads on first use (PEP 562), so `import pymc_bnn` and `pymc-bnn --help`
 # do not pay for PyMC, JAX and scikit-learn up front.
 _LAZY = {
     "pymc_bnn.inference": ("ENGINES", "fit"),
     "pymc_bnn.io": ("load", "save"),
-    "pymc_bnn.likelihoods": ("Bernoulli", "Categorical", "Gaussian", "HeteroscedasticGaussian",
-                             "NegativeBinomial", "Poisson", "StudentT", "get_likelihood"),
+    "pymc_bnn.model.likelihoods": ("Bernoulli", "Categorical", "Gaussian",
+                                   "HeteroscedasticGaussian", "NegativeBinomial", "Poisson",
+                                   "StudentT", "get_likelihood"),
     "pymc_bnn.model": ("BNNModel", "build_model"),
-    "pymc_bnn.network": ("NetworkSpec", "forward"),
+    "pymc_bnn.model.network": ("NetworkSpec", "forward"),
     "pymc_bnn.posterior": ("Posterior",),
-    "pymc_bnn.prior_predictive": ("prior_predictive",),
-    "pymc_bnn.priors": ("ARDPrior", "HorseshoePrior", "InformedPrior", "LaplacePrior",
-                        "NormalPrior", "SpikeAndSlabPrior", "get_prior"),
+    "pymc_bnn.model.prior_predictive": ("prior_predictive",),
+    "pymc_bnn.model.priors": ("ARDPrior", "HorseshoePrior", "InformedPrior", "LaplacePrior",
+                              "NormalPrior", "SpikeAndSlabPrior", "get_prior"),
     "pymc_bnn.sklearn": ("BayesianMLPClassifier", "BayesianMLPRegressor"),
-    "pymc_bnn.uncertainty": ("predictive_summary",),
-    "pymc_bnn.active": ("BNNFitter", "oracle", "run_active_learning"),
+    "pymc_bnn.posterior.uncertainty": ("predictive_summary",),
+    "pymc_bnn.active.loop": ("BNNFitter", "oracle", "run_active_learning"),
+    "pymc_bnn._runtime.jax_setup": ("expose_cpu_cores",),
 }
+# The flat module paths of 0.1 (pymc_bnn.network, pymc_bnn.plots, ...) import with a warning.
+_moved.install()
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 
@@ -79,4 +86,6 @@ __all__ = [
     "BNNFitter", "oracle", "run_active_learning",
     # scikit-learn estimators and model files
     "BayesianMLPClassifier", "BayesianMLPRegressor", "load", "save",
+    # JAX devices, for code that imports JAX before pymc-bnn
+    "expose_cpu_cores",
 ]

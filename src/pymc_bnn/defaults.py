@@ -1,27 +1,29 @@
 """Default values and choice lists that the library and the `pymc-bnn` command share.
 
-This module imports nothing heavy (no PyMC, JAX, scikit-learn or matplotlib), so the command
-can build its `--help` from the same values the library uses without loading the library.
+This module imports nothing (not even the rest of pymc-bnn), so the command can build its
+`--help` from the same values the library uses without loading the library, and every layer may
+read it.
 Each value is justified where it is used: `pymc_bnn.inference` (the engines),
-`pymc_bnn.sklearn` (the estimators) and `pymc_bnn.demo_active` (`ActiveDemoSettings`).
+`pymc_bnn.sklearn` (the estimators) and `pymc_bnn.demos.active` (`ActiveDemoSettings`).
 """
 
 from __future__ import annotations
 
-from pymc_bnn.likelihoods import LIKELIHOODS
-
-# The names in `pymc_bnn.inference.ENGINES` (tests/test_cli_args.py keeps the two equal).
+# The names in `pymc_bnn.inference.ENGINES` (tests/cli/test_args.py keeps the two equal).
 ENGINE_NAMES = ("advi", "fullrank_advi", "laplace", "nuts", "pymc_advi")
 # The compiled mean-field loop: on the seed workload ~20x faster than pm.fit, and more accurate.
 DEFAULT_METHOD = "advi"
 
 CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
-REGRESSOR_LIKELIHOODS = tuple(name for name, cls in LIKELIHOODS.items() if not cls.is_classifier)
+# The regression likelihoods of `pymc_bnn.model.likelihoods.LIKELIHOODS`, written out so that this
+# module stays at the bottom of the import layers (tests/cli/test_args.py keeps the two equal).
+REGRESSOR_LIKELIHOODS = ("gaussian", "heteroscedastic", "student_t", "poisson",
+                         "negative_binomial")
 # Default posterior draws: the sd of a predictive probability estimated from 1000 draws is off by
 # at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
 DEFAULT_DRAWS = 1000
 
-# The active-learning demo (see `pymc_bnn.demo_active.ActiveDemoSettings` for why).
+# The active-learning demo (see `pymc_bnn.demos.active.ActiveDemoSettings` for why).
 ACTIVE_REPEATS = 5
 ACTIVE_INITIAL = 10
 ACTIVE_BATCH_SIZE = 10
@@ -30,6 +32,6 @@ ACTIVE_STEPS = 5000
 ACTIVE_DRAWS = 100
 
 # The estimator classes a model file may name, and the module that defines each (the file
-# format imports that module on load; see `pymc_bnn.model_file.register_estimator`).
+# format imports that module on load; see `pymc_bnn.io.model_file.register_estimator`).
 ESTIMATOR_MODULES = {"BayesianMLPClassifier": "pymc_bnn.sklearn",
                      "BayesianMLPRegressor": "pymc_bnn.sklearn"}

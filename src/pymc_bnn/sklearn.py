@@ -45,15 +45,15 @@ from pymc_bnn.errors import (
     NotFittedError,
     PymcBnnError,
 )
-from pymc_bnn.groups import POOLINGS, split_group_column
 from pymc_bnn.inference import ENGINES, fit
 from pymc_bnn.inference.options import check_engine_options
-from pymc_bnn.likelihoods import Categorical
-from pymc_bnn.model import build_model
-from pymc_bnn.model_file import register_estimator
-from pymc_bnn.network import ACTIVATIONS
-from pymc_bnn.priors import PRIORS, HorseshoePrior, NormalPrior
-from pymc_bnn.uncertainty import predictive_summary, regression_moments
+from pymc_bnn.io.model_file import register_estimator
+from pymc_bnn.model.build import build_model
+from pymc_bnn.model.groups import POOLINGS, split_group_column
+from pymc_bnn.model.likelihoods import Categorical
+from pymc_bnn.model.network import ACTIVATIONS
+from pymc_bnn.model.priors import PRIORS, HorseshoePrior, NormalPrior
+from pymc_bnn.posterior.uncertainty import predictive_summary, regression_moments
 from pymc_bnn.validation import (
     check_features,
     check_labels,
@@ -246,7 +246,7 @@ class _BayesianMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ shared outputs
     def uncertainty(self, X, *, level=0.9, **options):
-        """Predictive summaries at X from `pymc_bnn.uncertainty.predictive_summary`: an
+        """Predictive summaries at X from `pymc_bnn.posterior.uncertainty.predictive_summary`: an
         xarray.Dataset with dims ("obs", ...), the uncertainty split into aleatoric and
         epistemic parts (see its docstring for the variables and options). A classifier's
         `class` coordinate and `predicted_class` hold the original labels (`classes_`).
@@ -283,7 +283,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         Add a linear path from the inputs straight to the outputs (see `NetworkSpec`), so the
         hidden layers model only what a linear model misses. With a
         `NormalPrior` whose sigma `GridSearchCV` picks, it beats MLPClassifier's held-out log
-        loss on breast_cancer and digits (`tests/test_bundled_data.py`).
+        loss on breast_cancer and digits (`tests/acceptance/test_bundled_data.py`).
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.
     prior : "auto", str, prior object or None, default "auto"
@@ -293,7 +293,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         `HorseshoePrior(layers="all")` (one shrinkage scale per input and per hidden unit, which
         switches off the units mean-field VI leaves unused), except with groups and
         pooling="none" (the library default there). Otherwise a name from
-        `pymc_bnn.priors.PRIORS` or an object, used as given; None is `build_model`'s default
+        `pymc_bnn.model.priors.PRIORS` or an object, used as given; None is `build_model`'s default
         Normal(0, 1/sqrt(fan_in)).
     method : "auto" or str, default "auto"
         The inference engine (a key of `pymc_bnn.ENGINES`). "auto": `laplace` (the best
@@ -314,7 +314,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         Show the engine's progress bar.
     pooling : {"partial", "complete", "none"}, default "partial"
         Used when `fit` gets `groups` (one label per row, or a DataFrame column name): a
-        hierarchical network (see `pymc_bnn.groups`). Then `predict`, `predict_proba` and
+        hierarchical network (see `pymc_bnn.model.groups`). Then `predict`, `predict_proba` and
         `score` take `groups` too; a group not seen in training is predicted from the
         population, or refused with `unseen_groups="raise"`.
 
@@ -437,7 +437,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         """Predictive mean (n_obs,); with return_std, also the total predictive sd (n_obs,).
 
         Total variance = E_draws[noise variance] + Var_draws[mean] (the law of total variance,
-        `pymc_bnn.uncertainty.regression_moments`).
+        `pymc_bnn.posterior.uncertainty.regression_moments`).
         """
         X, groups = split_group_column(X, groups)
         X = self._posterior_input(X)

@@ -21,7 +21,7 @@ def table():
 def trained_files(tmp_path_factory, table):
     """A training CSV and a model fitted on it by `pymc-bnn fit`, in a folder of their own:
     (data path, model path)."""
-    from pymc_bnn.cli import main
+    from pymc_bnn.cli.app import main
     from reliability.helpers import TINY_CLI
 
     folder = tmp_path_factory.mktemp("trained")

@@ -9,7 +9,7 @@ TINY_CLI = ["--hidden", "2", "--steps", "50", "--draws", "10", "--quiet"]
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:
     """`pymc-bnn ARGS` in this process: (exit code, stdout, stderr)."""
-    from pymc_bnn.cli import main
+    from pymc_bnn.cli.app import main
 
     try:
         code = main([str(a) for a in args])

@@ -5,7 +5,7 @@ Covered at every entry point: NaN/inf in X or y, empty data, a single class, lab
 likelihood cannot take, non-numeric columns (named), a different number of features or other
 column names at predict time, unseen group labels, zero hidden units, a negative prior scale,
 draws < 1; the CLI also a missing target column. Unseen groups through `Posterior.predict` are
-in tests/test_hierarchical.py (test_group_only_prediction_names_the_unseen_labels), which has
+in tests/model/test_groups.py (test_group_only_prediction_names_the_unseen_labels), which has
 the fitted hierarchical posteriors.
 """
 
@@ -24,7 +24,7 @@ from pymc_bnn import (
     fit,
 )
 from pymc_bnn.errors import NotFittedError
-from pymc_bnn.likelihoods import Categorical
+from pymc_bnn.model.likelihoods import Categorical
 from reliability.helpers import TINY, TINY_CLI, assert_one_line_error, run_cli
 
 # ---------------------------------------------------------------------------- Python API
@@ -313,7 +313,7 @@ def files(table, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cli_model(files):
-    from pymc_bnn.cli import main
+    from pymc_bnn.cli.app import main
 
     assert main(["fit", str(files / "train.csv"), "--target", "kind", "--exclude",
                  "label,price", "--out", str(files / "kind.bnn.nc"), *TINY_CLI]) == 0
@@ -371,7 +371,7 @@ def test_cli_predict_refuses_other_features(files, cli_model, data, phrases, cap
 
 @pytest.fixture(scope="module")
 def grouped_cli_model(files, table):
-    from pymc_bnn.cli import main
+    from pymc_bnn.cli.app import main
 
     stores = np.array(["north", "south", "east"])[np.arange(len(table)) % 3]
     table.assign(store=stores).to_csv(files / "stores.csv", index=False)

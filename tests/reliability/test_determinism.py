@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pymc_bnn import BayesianMLPClassifier, build_model, fit, load
-from pymc_bnn.priors import HorseshoePrior, NormalPrior
+from pymc_bnn.model.priors import HorseshoePrior, NormalPrior
 from reliability.helpers import run_cli
 
 

@@ -11,7 +11,7 @@ import xarray as xr
 
 from pymc_bnn import BayesianMLPClassifier, ModelFileError, load, save
 from pymc_bnn.errors import InvalidSettingError
-from pymc_bnn.model_file import FORMAT_VERSION
+from pymc_bnn.io.model_file import FORMAT_VERSION
 from reliability.helpers import TINY, assert_one_line_error, run_cli
 
 
@@ -61,7 +61,7 @@ def test_foreign_netcdf_missing_and_empty_files_are_refused(tmp_path):
 
 
 def test_newer_format_version_is_refused(tmp_path, classifier, monkeypatch):
-    from pymc_bnn import model_file
+    from pymc_bnn.io import model_file
 
     monkeypatch.setattr(model_file, "FORMAT_VERSION", FORMAT_VERSION + 1)
     path = save(classifier, tmp_path / "future.bnn.nc")

@@ -9,8 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pymc_bnn import (BayesianMLPClassifier, BayesianMLPRegressor, InvalidInputError,
-                      build_model, fit)
+from pymc_bnn import (
+    BayesianMLPClassifier,
+    BayesianMLPRegressor,
+    InvalidInputError,
+    build_model,
+    fit,
+)
 from pymc_bnn.validation import check_count_target, mean_and_scale, refuse_nonfinite
 from reliability.helpers import TINY
 

@@ -17,8 +17,8 @@ from types import SimpleNamespace
 import pytest
 
 from pymc_bnn import FileSystemError
-from pymc_bnn import outputs
-from pymc_bnn.cli import EXIT_FILE_SYSTEM
+from pymc_bnn._runtime import outputs
+from pymc_bnn.cli.app import EXIT_FILE_SYSTEM
 from reliability.helpers import TINY_CLI, run_cli
 
 
@@ -155,7 +155,7 @@ def test_debug_shows_the_traceback_with_the_same_exit_code(capsys, files, read_o
 def test_any_os_error_a_command_raises_is_one_line(capsys, monkeypatch, files, errno_code,
                                                    phrase, code):
     """An OSError from anywhere in a command (here: reading the model) is translated too."""
-    from pymc_bnn import cli_model
+    from pymc_bnn.cli import model_commands as cli_model
 
     def failing(path):
         raise OSError(errno_code, os.strerror(errno_code), str(path))

@@ -1,5 +1,5 @@
 """Outputs never destroy what a user owns: every output path of every CLI command is checked
-before any work starts (`pymc_bnn.outputs`), never replaces one of the command's inputs (by
+before any work starts (`pymc_bnn._runtime.outputs`), never replaces one of the command's inputs (by
 path, hard link or symbolic link, even with --force), never replaces a file pymc-bnn did not
 write without --force, and writes are atomic."""
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pymc_bnn import BayesianMLPClassifier, FileSystemError, OutputPathError, save
-from pymc_bnn.outputs import check_output, check_output_folder, is_ours, write_bytes_atomic
+from pymc_bnn._runtime.outputs import check_output, check_output_folder, is_ours, write_bytes_atomic
 from reliability.helpers import TINY, TINY_CLI, assert_one_line_error, run_cli
 
 BOUNDED = dict(deadline=None, derandomize=True,
@@ -157,7 +157,7 @@ def test_demo_folders_are_checked_before_the_demo_runs(capsys, tmp_path):
 
 
 def test_a_folder_holding_only_pymc_bnn_outputs_is_accepted(tmp_path):
-    from pymc_bnn.report import render_html
+    from pymc_bnn.reporting.html import render_html
 
     folder = tmp_path / "demo"
     write_bytes_atomic(folder / "01_training_data.png", b"\x89PNG\r\n\x1a\n" + b"0" * 10)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from pymc_bnn import NetworkSpec, PymcBnnError, build_model, get_prior
-from pymc_bnn.likelihoods import LIKELIHOODS
+from pymc_bnn.model.likelihoods import LIKELIHOODS
 
 FAST = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -9,8 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pymc_bnn import (BayesianMLPClassifier, BayesianMLPRegressor, InvalidInputError,
-                      InvalidSettingError, build_model, fit)
+from pymc_bnn import (
+    BayesianMLPClassifier,
+    BayesianMLPRegressor,
+    InvalidInputError,
+    InvalidSettingError,
+    build_model,
+    fit,
+)
 from reliability.helpers import TINY, TINY_CLI, assert_one_line_error, run_cli
 
 BOUNDED = dict(deadline=None, derandomize=True,

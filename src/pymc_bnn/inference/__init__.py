@@ -10,13 +10,13 @@ import time
 import warnings
 from collections.abc import Callable
 
+from pymc_bnn._runtime.jax_setup import configure_devices
 from pymc_bnn.defaults import DEFAULT_METHOD
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
-from pymc_bnn.jax_setup import configure_devices
-from pymc_bnn.model import BNNModel
-from pymc_bnn.posterior import Posterior
+from pymc_bnn.model.build import BNNModel
+from pymc_bnn.posterior.posterior import Posterior
 from pymc_bnn.validation import whole_number
 
 

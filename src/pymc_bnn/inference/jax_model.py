@@ -88,7 +88,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     """The cached `CompiledModel` of `model`; `batch_size` bakes in minibatches of that size."""
     import pytensor.tensor as pt
 
-    from pymc_bnn.jax_setup import use_compilation_cache
+    from pymc_bnn._runtime.jax_setup import use_compilation_cache
 
     use_compilation_cache()
     from pytensor.graph.replace import clone_replace
@@ -126,7 +126,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     if key in _CACHE:  # same structure: reuse the compiled functions, keep this model's start
         return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 
-    from pymc_bnn.jax_setup import xla_flags_kept
+    from pymc_bnn._runtime.jax_setup import xla_flags_kept
 
     with xla_flags_kept():  # PyMC's module sets 100 CPU devices for the whole process
         from pymc.sampling.jax import get_jaxified_graph

@@ -39,7 +39,7 @@ from pymc_bnn.inference.output_layer import (
     refine_output_layer,
 )
 from pymc_bnn.inference.result import EngineResult
-from pymc_bnn.network import SKIP_WEIGHT, bias_name, weight_name
+from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.validation import check_features
 
 LAPLACE_GROUP = "laplace"
@@ -374,7 +374,7 @@ def glm_predictive(posterior, X, member: int | None = None) -> tuple[np.ndarray,
     import jax
     import jax.numpy as jnp
 
-    from pymc_bnn.network import forward
+    from pymc_bnn.model.network import forward
 
     if LAPLACE_GROUP not in getattr(posterior.idata, "children", {}):
         raise InvalidSettingError(

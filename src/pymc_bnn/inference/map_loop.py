@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pymc_bnn.progress import progress_bar
+from pymc_bnn._runtime.progress import progress_bar
 
 _EXECUTABLES: dict[tuple, object] = {}
 

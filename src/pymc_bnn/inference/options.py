@@ -94,7 +94,7 @@ class Posterior:
     """A fitted `Posterior` (a warm start), or None."""
 
     def __call__(self, value, name: str):
-        from pymc_bnn.posterior import Posterior as PosteriorClass
+        from pymc_bnn.posterior.posterior import Posterior as PosteriorClass
 
         if value is not None and not isinstance(value, PosteriorClass):
             raise InvalidSettingError(

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.inference.jax_model import constrained_draws
-from pymc_bnn.progress import progress_bar
 
 _EXECUTABLES: dict[tuple, object] = {}
 _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8

@@ -1,0 +1,7 @@
+"""`python -m pymc_bnn ...` runs the `pymc-bnn` command."""
+
+import sys
+
+from pymc_bnn.cli.app import main
+
+sys.exit(main())

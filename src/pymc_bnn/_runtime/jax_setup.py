@@ -1,0 +1,162 @@
+"""How pymc-bnn sets JAX up: one CPU device per core, and a compilation cache on disk.
+
+Devices. JAX's CPU backend is one device by default, so NUTS chains (and ADVI's restarts)
+either share one core in lockstep (vectorised) or run one after another. XLA reads its flags
+once, when JAX first computes something, so `--xla_force_host_platform_device_count` must be
+in XLA_FLAGS before that (as `numpyro.set_host_device_count` does). `import pymc_bnn` leaves
+XLA_FLAGS alone; `configure_devices` sets it just before pymc-bnn itself first imports JAX
+(or ArviZ or NumPyro, which import it), and only when JAX is not imported yet: a process
+whose own code already uses JAX keeps the devices it has. Such a user opts in with one call,
+before their first `import jax`::
+
+    import pymc_bnn._runtime.jax_setup
+    pymc_bnn._runtime.jax_setup.expose_cpu_cores()
+    import jax  # now one CPU device per core
+
+PYMC_BNN_CPU_DEVICES chooses the count (0 leaves XLA_FLAGS alone); an XLA_FLAGS that already
+sets it wins. The `pymc-bnn` command configures devices at its start.
+
+Compilation cache. Compiling the ADVI loop, the NUTS sampler and the prediction function
+takes seconds; JAX's persistent cache keeps the compiled programs on disk, so the next process
+(the next `pymc-bnn` command, test worker or script) loads them instead. The cache lives in
+PYMC_BNN_JAX_CACHE if set (0 turns it off), else $XDG_CACHE_HOME/pymc-bnn/jax (default
+~/.cache/pymc-bnn/jax), capped at 1 GiB; a cache directory the user gave JAX wins. Like any
+compiled code, the cache is trusted: keep it somewhere only you can write.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ENV_VAR = "PYMC_BNN_CPU_DEVICES"
+CACHE_ENV_VAR = "PYMC_BNN_JAX_CACHE"
+_FLAG = "--xla_force_host_platform_device_count"
+# At least the default number of NUTS chains, so a default run samples every chain at once.
+_MIN_DEVICES = 4
+_CACHE_MAX_BYTES = 1 << 30
+# Programs that compile faster than this are not worth a disk round trip.
+_CACHE_MIN_COMPILE_S = 0.2
+
+
+def expose_cpu_cores(environ=os.environ) -> int | None:
+    """Add the device-count flag to XLA_FLAGS unless it is set or opted out (the opt-in).
+
+    Call it before the first `import jax` of a process that imports JAX before pymc-bnn
+    needs it; it has no effect once JAX has initialised its backend.
+
+    Parameters
+    ----------
+    environ : mapping, default os.environ
+        The environment whose XLA_FLAGS is extended (other flags in it are kept).
+
+    Returns
+    -------
+    int or None
+        The device count set: PYMC_BNN_CPU_DEVICES, else one per core and at least 4; None
+        when nothing was changed (the flag was already there, or a count of 0 or 1).
+    """
+    flags = environ.get("XLA_FLAGS", "")
+    if _FLAG in flags:
+        return None
+    wanted = environ.get(ENV_VAR, "").strip()
+    if wanted and not wanted.isdigit():
+        import warnings
+
+        warnings.warn(f"{ENV_VAR}={wanted!r} is not a whole number; using the default (one "
+                      "device per core, at least 4); set it to e.g. 2, or 0 to opt out",
+                      stacklevel=2)
+        wanted = ""
+    count = int(wanted) if wanted else max(os.cpu_count() or 1, _MIN_DEVICES)
+    if count <= 1:
+        return None
+    environ["XLA_FLAGS"] = f"{flags} {_FLAG}={count}".strip()
+    return count
+
+
+_devices_decided = False
+
+
+def configure_devices(environ=os.environ, modules=sys.modules) -> int | None:
+    """Give JAX one CPU device per core before pymc-bnn's first JAX import, once per process.
+
+    Called by pymc-bnn just before its own code first imports JAX (or ArviZ or NumPyro): in
+    `fit`, before compiling a model or a prediction function. The first call decides: when JAX
+    is already imported (by the user's code, or by a library they imported) it changes
+    nothing, so other JAX users in the process keep their devices; otherwise it calls
+    `expose_cpu_cores`. Later calls do nothing.
+
+    Parameters
+    ----------
+    environ : mapping, default os.environ
+        The environment whose XLA_FLAGS is set.
+    modules : mapping, default sys.modules
+        The imported modules (looked up for "jax").
+
+    Returns
+    -------
+    int or None
+        The device count set, or None when XLA_FLAGS was left as it was.
+    """
+    global _devices_decided
+    if _devices_decided:
+        return None
+    _devices_decided = True
+    if "jax" in modules:
+        return None
+    return expose_cpu_cores(environ)
+
+
+@contextmanager
+def xla_flags_kept(environ=os.environ) -> Iterator[None]:
+    """Restore XLA_FLAGS (or its absence) on exit: `pymc.sampling.jax` rewrites it at import
+    (to 100 CPU devices), which would reach every JAX user in the process."""
+    before = environ.get("XLA_FLAGS")
+    try:
+        yield
+    finally:
+        if before is None:
+            environ.pop("XLA_FLAGS", None)
+        else:
+            environ["XLA_FLAGS"] = before
+
+
+def compilation_cache_dir(environ=os.environ) -> Path | None:
+    """Where pymc-bnn keeps JAX's compiled programs (None: no cache), from the environment."""
+    chosen = environ.get(CACHE_ENV_VAR, "").strip()
+    if chosen == "0":
+        return None
+    if chosen:
+        return Path(chosen).expanduser()
+    base = environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+    return Path(base) / "pymc-bnn" / "jax"
+
+
+_cache_ready = False
+
+
+def use_compilation_cache() -> None:
+    """Point JAX's persistent compilation cache at `compilation_cache_dir()` (once per
+    process), unless the user configured one. Called before pymc-bnn's first compile."""
+    global _cache_ready
+    if _cache_ready:
+        return
+    _cache_ready = True
+    configure_devices()
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:  # the user's own choice
+        return
+    path = compilation_cache_dir()
+    if path is None:
+        return
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:  # read-only home, say: compile every time, as without a cache
+        return
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", _CACHE_MIN_COMPILE_S)
+    jax.config.update("jax_compilation_cache_max_size", _CACHE_MAX_BYTES)

@@ -1,0 +1,189 @@
+"""Acquisition functions and batch selection: which pool points are most worth labelling next.
+
+An acquisition function maps per-draw class probabilities `probs` (S draws, n pool points,
+K classes), as returned by `Posterior.predictive_draws(X)["probs"]`, to one score per pool point
+(n,); higher means more worth labelling. The built-ins are looked up by name in `ACQUISITIONS`;
+anywhere a name is accepted, a callable `score(probs) -> (n,)` (or `score(probs, rng=...)`, for
+one that needs randomness) works too. Entropies and mutual information come from
+`pymc_bnn.posterior.uncertainty` (nats), so the numbers match the uncertainty reports.
+
+Batches: picking the top k scores tends to pick k near-copies of the same confusing spot.
+`select_batch(..., rule="diverse")` follows Zhdanov (2019, "Diverse mini-batch active learning"):
+keep the `candidates_per_pick · k` best-scoring points, cluster them into k groups with
+score-weighted k-means, and take the best-scoring point of each group, so a batch spreads over
+the uncertain regions instead of piling into one. `rule="top"` is plain top-k.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.posterior import uncertainty
+
+
+def check_probs(probs) -> np.ndarray:
+    """Return `probs` as a finite float64 array (S, n, K) of probabilities, or raise."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 3 or probs.shape[2] < 2:
+        raise InvalidInputError(
+            f"acquisition needs per-draw class probabilities of shape (draws, points, classes), "
+            f"got shape {probs.shape}; pass Posterior.predictive_draws(X)['probs'] of a classifier"
+        )
+    if not np.all(np.isfinite(probs)) or probs.min() < 0.0 or probs.max() > 1.0:
+        raise InvalidInputError(
+            "acquisition probabilities must be finite and within [0, 1]; pass class "
+            "probabilities, not logits"
+        )
+    return probs
+
+
+def max_entropy(probs, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Entropy of the predictive (draw-averaged) distribution, nats (n,): total uncertainty."""
+    return uncertainty.predictive_entropy(check_probs(probs))
+
+
+def bald(probs, rng: np.random.Generator | None = None) -> np.ndarray:
+    """BALD (Houlsby et al. 2011): mutual information between the label and the weights, nats (n,).
+
+    Large where draws are each confident but disagree (epistemic); zero where every draw says
+    the same, even p = 0.5 (noise that labelling will not resolve).
+    """
+    return uncertainty.mutual_information(check_probs(probs))
+
+
+def variation_ratios(probs, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Fraction of draws whose predicted class is not the most voted class (n,), in [0, 1)."""
+    return uncertainty.variation_ratio(check_probs(probs))
+
+
+def least_confidence(probs, rng: np.random.Generator | None = None) -> np.ndarray:
+    """1 − the largest predictive class probability (n,): how unsure the averaged model is."""
+    return 1.0 - check_probs(probs).mean(axis=0).max(axis=-1)
+
+
+def margin(probs, rng: np.random.Generator | None = None) -> np.ndarray:
+    """1 − (largest − second-largest predictive probability) (n,): small margins score high."""
+    top_two = np.sort(check_probs(probs).mean(axis=0), axis=-1)[:, -2:]
+    return 1.0 - (top_two[:, 1] - top_two[:, 0])
+
+
+def random_scores(probs, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Uniform random scores (n,): the baseline that ignores the model. Pass `rng` to reproduce."""
+    n_points = check_probs(probs).shape[1]
+    return (rng if rng is not None else np.random.default_rng()).random(n_points)
+
+
+ACQUISITIONS: dict[str, Callable[..., np.ndarray]] = {
+    "bald": bald,
+    "entropy": max_entropy,
+    "variation_ratios": variation_ratios,
+    "least_confidence": least_confidence,
+    "margin": margin,
+    "random": random_scores,
+}
+
+
+def get_acquisition(acquisition: str | Callable) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+    """The scoring function for a name in `ACQUISITIONS` or a user callable, as `f(probs, rng)`.
+
+    A user callable may take `probs` alone or also an `rng` keyword.
+    """
+    if isinstance(acquisition, str):
+        if acquisition not in ACQUISITIONS:
+            raise InvalidSettingError(
+                f"unknown acquisition {acquisition!r}; use one of {', '.join(ACQUISITIONS)} "
+                "or pass a function probs (draws, points, classes) -> scores (points,)"
+            )
+        return ACQUISITIONS[acquisition]
+    if not callable(acquisition):
+        raise InvalidSettingError(
+            f"acquisition must be a name ({', '.join(ACQUISITIONS)}) or a callable, "
+            f"got {type(acquisition).__name__}"
+        )
+    if acquisition in ACQUISITIONS.values() or _takes_rng(acquisition):
+        return acquisition
+    return lambda probs, rng=None: acquisition(probs)
+
+
+def _takes_rng(function: Callable) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return "rng" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def acquisition_name(acquisition: str | Callable) -> str:
+    """A readable name for records and reports."""
+    return acquisition if isinstance(acquisition, str) else getattr(
+        acquisition, "__name__", type(acquisition).__name__)
+
+
+def score_pool(acquisition, probs, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Scores (n,) of `acquisition` (name or callable) on `probs` (S, n, K), checked."""
+    scores = np.asarray(get_acquisition(acquisition)(probs, rng=rng), dtype=np.float64)
+    n_points = np.shape(probs)[1]
+    if scores.shape != (n_points,) or not np.all(np.isfinite(scores)):
+        raise InvalidInputError(
+            f"acquisition {acquisition_name(acquisition)!r} must return {n_points} finite scores "
+            f"(one per pool point), got shape {scores.shape}"
+        )
+    return scores
+
+
+BATCH_RULES = ("diverse", "top")
+
+
+def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
+                 candidates_per_pick: int = 10, random_seed: int = 0) -> np.ndarray:
+    """Positions (batch_size,) into `scores` of the points to label next, best first.
+
+    scores: (n,) higher = more worth labelling. X: (n, n_features) the points, needed by
+    `rule="diverse"` (see the module docstring). candidates_per_pick: how many of the best
+    scores per requested point the diverse rule clusters (Zhdanov's β; 10 by default, his
+    recommendation): larger spreads the batch more, 1 is plain top-k.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if rule not in BATCH_RULES:
+        raise InvalidSettingError(f"unknown batch rule {rule!r}; use one of {BATCH_RULES}")
+    if int(batch_size) < 1:
+        raise InvalidSettingError(f"batch_size must be at least 1, got {batch_size}")
+    if int(candidates_per_pick) < 1:
+        raise InvalidSettingError(f"candidates_per_pick must be at least 1, got {candidates_per_pick}")
+    batch_size = min(int(batch_size), scores.size)
+    # stable sort on the negated scores: ties keep pool order, so results are reproducible
+    order = np.argsort(-scores, kind="stable")
+    if rule == "top" or batch_size == 1:
+        return order[:batch_size]
+    if X is None:
+        raise InvalidSettingError("rule='diverse' needs the pool points X; pass X or use rule='top'")
+    X = np.asarray(X, dtype=np.float64).reshape(scores.size, -1)
+    candidates = order[: min(scores.size, batch_size * int(candidates_per_pick))]
+    picked = _best_per_cluster(X[candidates], scores[candidates], batch_size, random_seed)
+    chosen = list(candidates[picked])
+    if len(chosen) < batch_size:  # fewer distinct candidates than requested: fill by score
+        taken = set(chosen)
+        chosen += [i for i in order if i not in taken][: batch_size - len(chosen)]
+    chosen = np.asarray(chosen)
+    return chosen[np.argsort(-scores[chosen], kind="stable")]
+
+
+def _best_per_cluster(points: np.ndarray, scores: np.ndarray, n_clusters: int,
+                      random_seed: int) -> np.ndarray:
+    """Positions of the best-scoring point in each of `n_clusters` score-weighted k-means groups."""
+    from sklearn.cluster import KMeans
+
+    n_distinct = np.unique(points, axis=0).shape[0]
+    n_clusters = min(n_clusters, n_distinct)
+    if n_clusters <= 1:
+        return np.argsort(-scores, kind="stable")[:1]
+    # weights must be positive: shift so the worst candidate still counts a little
+    weights = scores - scores.min() + 1e-3 * (np.ptp(scores) + 1e-12)
+    labels = KMeans(n_clusters=n_clusters, n_init=1, random_state=random_seed).fit(
+        points, sample_weight=weights).labels_
+    best = [np.flatnonzero(labels == c)[np.argmax(scores[labels == c])] for c in np.unique(labels)]
+    return np.asarray(best)

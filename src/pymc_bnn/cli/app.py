@@ -1,0 +1,279 @@
+"""The `pymc-bnn` command: each subcommand does one user job through the public API.
+
+Exit codes: 0 success, 1 a failed fit or anything else, 2 bad usage, bad input or an unsafe
+output path (one readable line, no traceback), 74 the operating system refused a file
+operation (read-only folder, full disk, permission denied: one line naming the path and the
+fix), 3 a fit interrupted by Ctrl-C whose state so far was saved (the file is complete and marked
+interrupted), 130 interrupted before anything could be kept. `--debug` shows the traceback as
+well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from pymc_bnn.cli.args import (
+    EXIT_CODES_HELP,
+    EXIT_FAILURE,
+    EXIT_FILE_SYSTEM,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    add_common,
+    add_debug,
+    add_force,
+    positive_int,
+    print_report_path,
+    widths,
+)
+from pymc_bnn.errors import InferenceError, PymcBnnError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+def build_parser() -> argparse.ArgumentParser:
+    from pymc_bnn import __version__
+    from pymc_bnn.defaults import DEFAULT_METHOD, ENGINE_NAMES
+
+    parser = Parser(
+        prog="pymc-bnn",
+        description="Bayesian neural networks on PyMC: fit, predict with uncertainty, report.",
+        epilog=EXIT_CODES_HELP,
+    )
+    parser.add_argument("--version", action="version", version=f"pymc-bnn {__version__}")
+    add_debug(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="run the seed analysis (two moons) and write figures, metrics.json and report.html",
+        description="Fit the seed's 2→5→5→1 tanh BNN to two moons and write the seed's five figures "
+                    "plus the uncertainty decomposition and reliability diagram, "
+                    "metrics.json and a self-contained report.html.",
+    )
+    demo.add_argument("--out", default=None,
+                      help="output folder (default: ./pymc-bnn-demo, or "
+                           "./pymc-bnn-hierarchical with --hierarchical)")
+    demo.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(ENGINE_NAMES),
+                      help=f"inference engine (default: {DEFAULT_METHOD})")
+    demo.add_argument("--steps", type=positive_int, default=30_000,
+                      help="optimisation steps for VI methods (default: 30000)")
+    demo.add_argument("--draws", type=positive_int, default=5000,
+                      help="posterior draws (default: 5000)")
+    demo.add_argument("--hidden", type=widths, default=(5, 5),
+                      help="hidden layer widths, comma-separated (default: 5,5)")
+    demo.add_argument("--hierarchical", action="store_true",
+                      help="grouped two moons: compare partial, complete and no pooling")
+    demo.add_argument("--methods", default=None, metavar="M1,M2,...",
+                      help="compare inference engines side by side, e.g. advi,fullrank_advi,nuts")
+    add_force(demo)
+    add_common(demo)
+    demo.set_defaults(handler=_cmd_demo)
+    _add_active(sub)
+
+    from pymc_bnn.cli.model_commands import add_model_commands
+
+    add_model_commands(sub)
+    from pymc_bnn.cli.stability_command import add_stability_command
+
+    add_stability_command(sub)
+    for command in sub.choices.values():  # `pymc-bnn fit --debug ...` too; SUPPRESS keeps the
+        add_debug(command, default=argparse.SUPPRESS)  # main parser's value when absent
+    return parser
+
+
+def _add_active(sub) -> None:
+    from pymc_bnn import defaults
+
+    active = sub.add_parser(
+        "active",
+        help="active learning on two moons: learning curves of BALD, entropy and random",
+        description="Start from a few labels, let each strategy ask for a batch more per round, and "
+                    "write learning curves (held-out accuracy vs labels used), metrics.json "
+                    "(area under each curve under auc.<strategy>) and report.html.",
+    )
+    active.add_argument("--out", default="pymc-bnn-active",
+                        help="output folder (default: ./pymc-bnn-active)")
+    active.add_argument("--repeats", type=positive_int, default=defaults.ACTIVE_REPEATS,
+                        help=f"repeats with new splits and starting labels (default: {defaults.ACTIVE_REPEATS})")
+    active.add_argument("--initial", type=positive_int, default=defaults.ACTIVE_INITIAL,
+                        help=f"labels to start from (default: {defaults.ACTIVE_INITIAL})")
+    active.add_argument("--batch", type=positive_int, default=defaults.ACTIVE_BATCH_SIZE,
+                        help=f"labels asked for per round (default: {defaults.ACTIVE_BATCH_SIZE})")
+    active.add_argument("--budget", type=positive_int, default=defaults.ACTIVE_BUDGET,
+                        help=f"labels at the end (default: {defaults.ACTIVE_BUDGET})")
+    active.add_argument("--steps", type=positive_int, default=defaults.ACTIVE_STEPS,
+                        help=f"optimisation steps per fit (default: {defaults.ACTIVE_STEPS})")
+    active.add_argument("--draws", type=positive_int, default=defaults.ACTIVE_DRAWS,
+                        help=f"posterior draws per fit (default: {defaults.ACTIVE_DRAWS})")
+    add_force(active)
+    add_common(active)
+    active.set_defaults(handler=_cmd_active)
+
+
+def _cmd_active(args, console: Console) -> int:
+    from pymc_bnn._runtime.outputs import check_output_folder
+    from pymc_bnn.demos.active import ActiveDemoSettings, run_active_demo
+    from pymc_bnn.errors import InvalidSettingError
+
+    check_output_folder(args.out, force=args.force)
+    if args.initial >= args.budget:
+        raise InvalidSettingError(f"--initial {args.initial} must be below --budget "
+                                  f"{args.budget}; raise --budget")
+    settings = ActiveDemoSettings(repeats=args.repeats, initial=args.initial,
+                                  batch_size=args.batch, budget=args.budget, steps=args.steps,
+                                  draws=args.draws, seed=args.seed)
+    if args.quiet:
+        metrics = run_active_demo(args.out, settings)
+    else:
+        from pymc_bnn._runtime.progress import progress_bar
+
+        per_run = 1 + -(-(args.budget - args.initial) // args.batch)
+        total = per_run * args.repeats * len(settings.strategies)
+        with progress_bar(True, "active learning", total, "fits", console=console,
+                          transient=True) as bar:
+
+            def on_round(strategy, repeat, record):
+                bar(advance=1, title=(
+                    f"repeat {repeat + 1}/{args.repeats} · {strategy:<8} · "
+                    f"{record.n_labelled:>4} labels · accuracy {record.accuracy:.3f}"))
+
+            metrics = run_active_demo(args.out, settings, on_round=on_round)
+        for name, auc in metrics["auc"].items():
+            margin = metrics["margin_over_random"].get(name)
+            console.print(f"[bold]{name:<8}[/] area under the learning curve {auc:.3f}"
+                          + ("" if margin is None else f"   ({margin:+.3f} vs random)"))
+        if metrics["interrupted"]:
+            console.print(f"[yellow]Interrupted: {metrics['repeats_done']} finished repeats shown.[/]")
+        print_report_path(console, _report_path(args.out))
+    return EXIT_OK
+
+
+def _cmd_demo(args, console: Console) -> int:
+    from pymc_bnn._runtime.outputs import check_output_folder
+    from pymc_bnn.demos.seed import DemoSettings, run_demo
+
+    args.out = args.out or ("pymc-bnn-hierarchical" if args.hierarchical
+                            else "pymc-bnn-methods" if args.methods else "pymc-bnn-demo")
+    check_output_folder(args.out, force=args.force)
+    if args.hierarchical:
+        return _cmd_demo_hierarchical(args, console)
+    if args.methods:
+        return _cmd_demo_methods(args, console)
+    settings = DemoSettings(method=args.method, seed=args.seed, steps=args.steps,
+                            draws=args.draws, hidden=args.hidden)
+    status = _status_printer(args, console)
+    metrics = run_demo(args.out, settings, progress=not args.quiet, status=status)
+    if not args.quiet:
+        t = metrics["timings"]
+        console.print(
+            f"[bold]accuracy[/] {metrics['accuracy']:.3f}   [bold]log loss[/] "
+            f"{metrics['log_loss']:.3f}   [bold]fit[/] {t.get('fit_s', 0):.1f} s   "
+            f"[bold]total[/] {t['total_s']:.1f} s"
+        )
+        if metrics.get("interrupted"):
+            console.print("[yellow]The fit was interrupted; results use the state reached so far.[/]")
+        print_report_path(console, _report_path(args.out))
+    return EXIT_OK
+
+
+def _cmd_demo_hierarchical(args, console: Console) -> int:
+    from pymc_bnn.demos.hierarchical import HierarchicalDemoSettings, run_hierarchical_demo
+
+    settings = HierarchicalDemoSettings(method=args.method, seed=args.seed, steps=args.steps,
+                                        draws=args.draws, hidden=args.hidden)
+    status = _status_printer(args, console)
+    metrics = run_hierarchical_demo(args.out, settings, progress=not args.quiet, status=status)
+    if not args.quiet:
+        accuracy = metrics["pooling_accuracy"]
+        console.print("[bold]mean held-out accuracy[/]   " + "   ".join(
+            f"{key} {value:.3f}" for key, value in accuracy.items()))
+        print_report_path(console, _report_path(args.out))
+    return EXIT_OK
+
+
+def _cmd_demo_methods(args, console: Console) -> int:
+    from pymc_bnn.demos.methods import MethodsDemoSettings, parse_methods, run_methods_demo
+
+    settings = MethodsDemoSettings(methods=parse_methods(args.methods), seed=args.seed,
+                                   steps=args.steps, draws=args.draws, hidden=args.hidden)
+    status = _status_printer(args, console)
+    metrics = run_methods_demo(args.out, settings, progress=not args.quiet, status=status)
+    if not args.quiet:
+        for method, r in metrics["methods"].items():
+            console.print(f"[bold]{method:>14}[/]  accuracy {r['accuracy']:.3f}   log loss "
+                          f"{r['log_loss']:.3f}   {r['total_s']:.1f} s")
+        print_report_path(console, _report_path(args.out))
+    return EXIT_OK
+
+
+def _status_printer(args, console: Console):
+    """What the demos call before each step: a dim bullet line, or nothing with --quiet."""
+    return None if args.quiet else (lambda message: console.print(f"[dim]•[/] {message}"))
+
+
+def _report_path(out: str) -> str:
+    from pathlib import Path
+
+    return str((Path(out) / "report.html").resolve())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from pymc_bnn._runtime.jax_setup import configure_devices
+
+    try:  # imports (rich, then the engines for the parser): Ctrl-C here is one line too
+        configure_devices()  # a process of its own: every command's JAX gets one device per core
+        from rich.console import Console
+
+        console = Console(stderr=False)
+        errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: nothing was kept\n")
+        return EXIT_INTERRUPTED
+    handler: Callable | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_usage(sys.stderr)
+        errors.print("[red]error[/]: no command given; run `pymc-bnn demo` to try it, or "
+                     "`pymc-bnn --help` for the commands", highlight=False)
+        return EXIT_USAGE
+    try:
+        return handler(args, console)
+    except BaseException as exc:  # noqa: BLE001 - every error becomes one line and an exit code
+        code, message = _outcome(exc)
+        if code is None:
+            raise
+        if args.debug:
+            import traceback
+
+            traceback.print_exception(exc)
+        errors.print(message, highlight=False)
+        return code
+
+
+def _outcome(exc: BaseException) -> tuple[int | None, str]:
+    """(exit code, one-line message) for an error a command raised; (None, "") re-raises it."""
+    from pymc_bnn.errors import FileSystemError
+
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, "[red]interrupted[/]: nothing was kept"
+    if isinstance(exc, InferenceError):
+        return EXIT_FAILURE, f"[red]error[/]: {exc}"
+    if isinstance(exc, OSError) and not isinstance(exc, FileSystemError):
+        # a file read or written outside pymc-bnn's helpers: the same one line
+        from pymc_bnn._runtime.outputs import file_system_error
+
+        where = exc.filename if exc.filename is not None else "a file"
+        exc = file_system_error(exc, where, action="use")
+    if isinstance(exc, FileSystemError):  # a wrong path is the user's to fix: usage
+        wrong_path = exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EEXIST)
+        return (EXIT_USAGE if wrong_path else EXIT_FILE_SYSTEM), f"[red]error[/]: {exc}"
+    if isinstance(exc, PymcBnnError):
+        return EXIT_USAGE, f"[red]error[/]: {exc}"
+    return None, ""

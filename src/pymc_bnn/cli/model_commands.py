@@ -1,0 +1,383 @@
+"""The CLI on a user's own data: `fit`, `predict`, `report` and `info`.
+
+Each command is a thin face over the public API: a table is read with pandas, the estimators
+(`pymc_bnn.sklearn`) fit and predict, `pymc_bnn.io` saves and loads, `pymc_bnn.reporting.html` renders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from pymc_bnn._runtime.outputs import check_output
+from pymc_bnn.cli.args import (
+    EXIT_CODES_HELP,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    add_common,
+    add_force,
+    positive_int,
+    print_report_path,
+    widths,
+)
+from pymc_bnn.cli.tables import (
+    MAX_AUTO_CLASSES,
+    choose_estimator,
+    model_features,
+    prediction_table,
+    read_table,
+    split_groups,
+    split_target,
+)
+from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
+from pymc_bnn.validation import check_features
+
+
+def add_model_commands(sub) -> None:
+    """Add fit, predict, report and info to the `pymc-bnn` subparsers `sub`."""
+    from pymc_bnn.defaults import (
+        CLASSIFIER_LIKELIHOODS,
+        DEFAULT_DRAWS,
+        ENGINE_NAMES,
+        REGRESSOR_LIKELIHOODS,
+    )
+    from pymc_bnn.model.groups import POOLINGS, UNSEEN_GROUPS
+    from pymc_bnn.model.network import ACTIVATIONS
+    from pymc_bnn.model.priors import PRIORS
+
+    fit = sub.add_parser(
+        "fit", help="fit a BNN to a CSV or Parquet table and save it as a model file",
+        description="Fit a Bayesian MLP to DATA (CSV or Parquet): every column but --target "
+                    "and --exclude is a feature and must be numeric. Writes one model file "
+                    "(netCDF).",
+        epilog=EXIT_CODES_HELP,
+    )
+    fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
+    fit.add_argument("--target", required=True, help="name of the column to predict")
+    fit.add_argument("--out", required=True, metavar="MODEL",
+                     help="model file to write, e.g. model.bnn.nc")
+    fit.add_argument("--exclude", type=_columns, default=(), metavar="COLS",
+                     help="comma-separated columns that are not features (e.g. an id)")
+    fit.add_argument("--groups", default=None, metavar="COLUMN",
+                     help="column of group labels (e.g. a store): a hierarchical network, one "
+                          "per group around a shared one; not a feature")
+    fit.add_argument("--pooling", default="partial", choices=POOLINGS,
+                     help="with --groups: partial (groups share strength), complete (one "
+                          "network) or none (one network per group) (default: partial)")
+    fit.add_argument("--likelihood", default="auto",
+                     choices=sorted(set(CLASSIFIER_LIKELIHOODS) | set(REGRESSOR_LIKELIHOODS)),
+                     help="auto: labels (text, booleans, or at most "
+                          f"{MAX_AUTO_CLASSES} whole-number values) are classified, "
+                          "anything else is gaussian regression (default: auto)")
+    fit.add_argument("--hidden", type=widths, default=(32, 32),
+                     help="hidden layer widths, comma-separated (default: 32,32)")
+    fit.add_argument("--activation", default="tanh", choices=ACTIVATIONS,
+                     help="hidden-layer activation (default: tanh)")
+    fit.add_argument("--skip", action="store_true",
+                     help="add a linear path from the inputs straight to the outputs, so the "
+                          "hidden layers model what a linear model misses")
+    fit.add_argument("--prior", default="auto",
+                     choices=["auto", *sorted(set(PRIORS) - {"informed"})],
+                     help="weight prior; auto: the estimators' default (laplace: normal, "
+                          "scale 4 for classes and 1 for numbers; advi, nuts: a horseshoe on "
+                          "every layer) (normal: scaled by 1/sqrt(fan-in)) (default: auto)")
+    fit.add_argument("--method", default="auto", choices=["auto", *sorted(ENGINE_NAMES)],
+                     help="inference engine; auto: laplace, or advi with --groups, as the "
+                          "estimators' default (default: auto)")
+    fit.add_argument("--ensemble", action="store_true",
+                     help="laplace, advi: keep every restart as an ensemble member (one chain "
+                          "each) instead of the best")
+    fit.add_argument("--steps", type=positive_int, default=None,
+                     help="optimisation steps for VI methods (default: the engine's)")
+    fit.add_argument("--draws", type=positive_int, default=DEFAULT_DRAWS,
+                     help=f"posterior draws kept (default: {DEFAULT_DRAWS})")
+    add_force(fit)
+    add_common(fit)
+    fit.set_defaults(handler=_cmd_fit)
+
+    predict = sub.add_parser(
+        "predict", help="predict a table with a saved model; writes predictions and uncertainty",
+        description="Predict every row of DATA with MODEL and write a CSV: the prediction, "
+                    "its uncertainty columns, and DATA's non-feature columns (e.g. an id) "
+                    "copied unchanged.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="model file from `pymc-bnn fit`")
+    predict.add_argument("data", metavar="DATA", help="CSV or Parquet file with the features")
+    predict.add_argument("--out", required=True, metavar="PRED", help="CSV file to write")
+    predict.add_argument("--level", type=_probability, default=0.9,
+                         help="probability of the regression interval lower–upper (default: 0.9)")
+    predict.add_argument("--unseen-groups", default="population", choices=UNSEEN_GROUPS,
+                         help="models fitted with --groups: predict a group not seen in "
+                              "training from the population, or refuse it (default: population)")
+    add_force(predict)
+    _add_quiet(predict)
+    predict.set_defaults(handler=_cmd_predict)
+
+    report = sub.add_parser(
+        "report", help="write an HTML report of a model (held-out scores if DATA has the target)",
+        description="Write a self-contained HTML report of MODEL: what was fitted, how the fit "
+                    "went, and, given DATA with the target column, held-out scores.",
+    )
+    report.add_argument("model", metavar="MODEL", help="model file")
+    report.add_argument("data", metavar="DATA", nargs="?", help="optional held-out data")
+    report.add_argument("--out", default=None,
+                        help="HTML file to write (default: MODEL with .html)")
+    add_force(report)
+    _add_quiet(report)
+    report.set_defaults(handler=_cmd_report)
+
+    info = sub.add_parser("info", help="show what a model file holds",
+                          description="Print what MODEL holds: network, likelihood, prior, "
+                                      "inference settings, features, classes, versions.")
+    info.add_argument("model", metavar="MODEL", help="model file")
+    info.add_argument("--json", action="store_true", help="print the file's JSON description")
+    info.set_defaults(handler=_cmd_info)
+
+
+def _add_quiet(parser) -> None:
+    """--quiet alone: predicting and reporting draw no random numbers, so they take no --seed."""
+    parser.add_argument("--quiet", action="store_true", help="no progress or summary")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}")
+    return value
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _load_model(path):
+    from pymc_bnn.errors import ModelFileError
+    from pymc_bnn.io.model_file import decode_with_description
+
+    model, description = decode_with_description(path)
+    if description["kind"] != "estimator":
+        raise ModelFileError(
+            f"{path} holds a bare Posterior; the CLI uses models written by `pymc-bnn fit` or "
+            "estimator.save (Posterior files are for the Python API)"
+        )
+    return model, description
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _status(args, console):
+    return (lambda message: None) if args.quiet else (
+        lambda message: console.print(f"[dim]•[/] {message}", highlight=False))
+
+
+def _show_warnings(caught) -> None:
+    """Each warning of the fit as one line on stderr (not Python's file:line format)."""
+    from rich.console import Console
+
+    errors = Console(stderr=True, soft_wrap=True)
+    for warning in caught:
+        message = str(warning.message)
+        if "raise steps=" in message:  # the engine's advice names Python options
+            message += "; here: run `pymc-bnn fit` again with a larger --steps"
+        errors.print(f"[yellow]warning[/]: {message}", highlight=False)
+
+
+def _cmd_fit(args, console) -> int:
+    from pymc_bnn.io import save
+
+    check_output(args.out, "model", inputs={"DATA": args.data}, force=args.force)
+    say = _status(args, console)
+    started = time.perf_counter()
+    say(f"Reading {args.data}")
+    table = read_table(args.data)
+    X, y = split_target(table, args.target, args.data)
+    unknown = [c for c in args.exclude if c not in X.columns]
+    if unknown:
+        raise InvalidInputError(f"--exclude names column(s) {args.data} does not have: "
+                                f"{', '.join(unknown)}")
+    X = X.drop(columns=list(args.exclude))
+    X, groups = split_groups(X, args.groups, args.data)
+    check_features(X, name=str(args.data))
+    estimator_class, likelihood = choose_estimator(y, args.likelihood)
+    model = estimator_class(
+        hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
+        likelihood=likelihood, prior=args.prior, method=args.method, steps=args.steps,
+        draws=args.draws, random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
+        engine_options={"ensemble": True} if args.ensemble else None,
+    )
+    what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
+            else f"{likelihood} regression")
+    say(f"Fitting {estimator_class.__name__} to {X.shape[0]:,} rows × {X.shape[1]} features "
+        f"({what}) with {args.method}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(X, y, groups=groups)
+    interrupted = bool(model.posterior_.interrupted)  # said once below, not as a warning too
+    _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))])
+    say(f"Saving {args.out}")
+    save(model, args.out, notes={"target": args.target, "data": str(args.data),
+                                 "n_rows": int(X.shape[0]), "groups": args.groups},
+         force=args.force)
+    try:
+        _fit_summary(args, console, model, X, y, groups, started)
+    except KeyboardInterrupt:  # the model is saved: a press now only cuts the summary short
+        pass
+    if interrupted:
+        from rich.console import Console
+
+        Console(stderr=True, soft_wrap=True).print(
+            f"[yellow]interrupted[/]: the fit was stopped by Ctrl-C at step "
+            f"{model.posterior_.diagnostics.get('steps_run', '?')}; the state reached so far is "
+            f"saved in {args.out}, marked interrupted (exit {EXIT_PARTIAL})", highlight=False)
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _fit_summary(args, console, model, X, y, groups, started) -> None:
+    """Training score and timings after `pymc-bnn fit` (not with --quiet)."""
+    if not args.quiet:
+        score = model.score(X, y, groups=groups)
+        label = "training accuracy" if hasattr(model, "classes_") else "training R²"
+        console.print(f"[bold]{label}[/] {score:.3f}   [bold]fit[/] "
+                      f"{model.posterior_.timings.get('total_s', 0):.1f} s   [bold]total[/] "
+                      f"{time.perf_counter() - started:.1f} s", highlight=False)
+        console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
+
+
+def _cmd_predict(args, console) -> int:
+    import pandas as pd
+
+    from pymc_bnn._runtime.outputs import write_text_atomic
+
+    check_output(args.out, "predictions", inputs={"MODEL": args.model, "DATA": args.data},
+                 force=args.force)
+    say = _status(args, console)
+    say(f"Loading {args.model}")
+    model, description = _load_model(args.model)
+    say(f"Reading {args.data}")
+    table = read_table(args.data)
+    features, others = model_features(model, table, args.data)
+    check_features(table[features], name=str(args.data))
+    groups = _predict_groups(model, description, table, args, say)
+    if others:
+        say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
+    say(f"Predicting {table.shape[0]:,} rows")
+    predictions = prediction_table(model, table[features], level=args.level, groups=groups)
+    kept = table[others].rename(columns=lambda c: f"{c}_input" if c in predictions else c)
+    out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+    write_text_atomic(args.out, out.to_csv(index=False))
+    if not args.quiet:
+        console.print(f"Predictions: {Path(args.out).resolve()} "
+                      f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
+                      highlight=False)
+    return EXIT_OK
+
+
+def _predict_groups(model, description, table, args, say):
+    """Each row's group label for a model fitted with --groups (None otherwise), checked
+    against the fitted groups: unseen ones are named, and refused with --unseen-groups raise."""
+    from pymc_bnn.model.groups import locate_groups
+
+    column = description.get("notes", {}).get("groups")
+    if column is None:
+        return None
+    _, groups = split_groups(table, column, args.data)
+    record = model.posterior_.groups
+    codes, labels = locate_groups(record, groups, n_obs=len(groups),
+                                  unseen_groups=args.unseen_groups)
+    unseen = sorted({str(v) for v, c in zip(labels, codes, strict=False) if c < 0})
+    if unseen and record["pooling"] == "partial":
+        say(f"{int((codes < 0).sum())} row(s) in group(s) not seen in training "
+            f"({', '.join(unseen[:5])}{', ...' if len(unseen) > 5 else ''}): predicted from the "
+            "population")
+    return labels
+
+
+def _cmd_report(args, console) -> int:
+    from pymc_bnn._runtime.outputs import write_text_atomic
+    from pymc_bnn.reporting.model_report import model_report
+
+    out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
+    check_output(out, "report", inputs={"MODEL": args.model, "DATA": args.data},
+                 force=args.force, label=None if args.out else "the default report path")
+    say = _status(args, console)
+    say(f"Loading {args.model}")
+    model, description = _load_model(args.model)
+    held_out = None
+    if args.data is not None:
+        say(f"Scoring {args.data}")
+        target = description.get("notes", {}).get("target")
+        table = read_table(args.data)
+        if target is None or target not in table.columns:
+            raise InvalidInputError(
+                f"{args.data} has no target column {target!r}, so there is nothing to score; "
+                "pass data that includes it, or leave DATA out"
+            )
+        X, y = split_target(table, target, args.data)
+        features, _ = model_features(model, X, args.data)
+        _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
+        X, y, groups, name = _drop_unseen_labels(model, X[features], y, groups, args.data)
+        held_out = (X, y.to_numpy(), name, groups)
+    write_text_atomic(out, model_report(model, description, held_out))
+    if not args.quiet:
+        print_report_path(console, out.resolve())
+    return EXIT_OK
+
+
+def _drop_unseen_labels(model, X, y, groups, data):
+    """(X, y, groups, name for the report) without the rows whose label the classifier never saw
+    (it gives them no probability, so they cannot be scored); says how many rows it skipped and
+    why, and refuses a table where no row is left."""
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return X, y, groups, str(data)
+    seen = y.isin(list(classes)).to_numpy()
+    if seen.all():
+        return X, y, groups, str(data)
+    unseen = sorted({str(label) for label in y[~seen]})
+    shown = ", ".join(repr(label) for label in unseen[:5]) + (" …" if len(unseen) > 5 else "")
+    if not seen.any():
+        raise InvalidInputError(
+            f"no row of {data} has a label the model was fitted on ({shown} are new; it knows "
+            f"{', '.join(map(repr, map(str, classes)))}), so there is nothing to score; pass rows "
+            "with known labels, or fit again on data that has these classes")
+    why = (f"skipped {int((~seen).sum())} of {len(y)} rows whose label the model has not seen "
+           f"({shown}): it gives those classes no probability")
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(
+        f"[yellow]warning[/]: {data}: {why}; scored the other {int(seen.sum())}", highlight=False)
+    kept_groups = None if groups is None else [g for g, keep in zip(groups, seen, strict=True) if keep]
+    return X[seen], y[seen], kept_groups, f"{data} ({why})"
+
+
+def _cmd_info(args, console) -> int:
+    from rich.table import Table
+
+    from pymc_bnn.io import read_description
+
+    description = read_description(args.model)
+    if args.json:
+        print(json.dumps(description, indent=2))
+        return EXIT_OK
+    from pymc_bnn.io import load
+    from pymc_bnn.reporting.model_report import summary_rows
+
+    classes = getattr(load(args.model), "classes_", None)  # an array in the file, not the JSON
+    table = Table(title=str(args.model), show_header=False)
+    for key, value in summary_rows(description, classes=classes):
+        table.add_row(key, str(value))
+    console.print(table)
+    return EXIT_OK

@@ -1,0 +1,91 @@
+"""`pymc-bnn stability MODEL DATA`: how stable a saved network is, as an HTML page and figures.
+
+A thin face over `pymc_bnn.posterior.stability.stability` and `pymc_bnn.reporting.stability_report`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_OUT = "pymc-bnn-stability"
+FIGURES = ("input_relevance", "unit_stability", "aligned_weight_intervals", "cka_matrix")
+
+
+def add_stability_command(sub) -> None:
+    """Add `stability` to the `pymc-bnn` subparsers `sub`."""
+    parser = sub.add_parser(
+        "stability", help="how stable a saved network is: aligned weights, units, inputs, CKA",
+        description="Align the hidden units of MODEL's posterior draws, then measure on DATA "
+                    "(ideally held out; with the target column the loss of removing each unit "
+                    "too): weight summaries and R-hat, per-unit stability, input relevance "
+                    "with intervals and CKA between draws. Writes stability.html and the "
+                    "figures as PNG to --out.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file from `pymc-bnn fit`")
+    parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with the features")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"output folder (default: ./{DEFAULT_OUT})")
+    parser.add_argument("--draws", type=int, default=500,
+                        help="posterior draws used, thinned within chains (default: 500)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the row subsample for activity and CKA (default: 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress or summary")
+    parser.set_defaults(handler=_cmd_stability)
+
+
+def model_table_inputs(model, description: dict, path):
+    """(X DataFrame of the model's features, y or None, source name) from the table at `path`:
+    y when it has the model's target column; a group column is dropped (population network).
+    A bare Posterior (no column names) takes every other column, in order."""
+    from pymc_bnn.cli.tables import model_features, read_table
+
+    table = read_table(path)
+    notes = description.get("notes", {})
+    target, group_column = notes.get("target"), notes.get("groups")
+    y = table[target].to_numpy() if target is not None and target in table.columns else None
+    if hasattr(model, "feature_names_in_"):
+        features, _ = model_features(model, table, path)
+        return table[features], y, str(path)
+    features = [c for c in table.columns if c not in (target, group_column)]
+    return table[features], y, str(path)
+
+
+def _cmd_stability(args, console) -> int:
+    from pymc_bnn.cli.args import EXIT_OK, print_report_path
+    from pymc_bnn.errors import InvalidSettingError
+    from pymc_bnn.io import load, read_description, write_bytes_atomic, write_text_atomic
+    from pymc_bnn.posterior.stability import stability
+    from pymc_bnn.reporting import stability_plots as plots
+    from pymc_bnn.reporting.html import figure_png, render_html
+    from pymc_bnn.reporting.stability_report import SECTION_TITLE, stability_section
+
+    if args.draws < 1:
+        raise InvalidSettingError(f"--draws must be at least 1, got {args.draws}")
+    say = (lambda message: None) if args.quiet else (
+        lambda message: console.print(f"[dim]•[/] {message}", highlight=False))
+    say(f"Loading {args.model}")
+    model, description = load(args.model), read_description(args.model)
+    say(f"Reading {args.data}")
+    X, y, source = model_table_inputs(model, description, args.data)
+    say(f"Aligning draws and measuring on {len(X):,} rows")
+    result = stability(model, X, y, max_draws=args.draws, random_seed=args.seed)
+    out = Path(args.out)
+    for name in FIGURES:
+        drawn = getattr(plots, name)(result)
+        write_bytes_atomic(out / f"{name}.png", figure_png(drawn[0] if name == "cka_matrix"
+                                                           else drawn))
+    page = render_html(f"pymc-bnn: {SECTION_TITLE.lower().rstrip('?')} ({Path(args.model).name})",
+                       [stability_section(result, source=source)],
+                       subtitle=f"model {args.model}, data {args.data}")
+    report = write_text_atomic(out / "stability.html", page)
+    if not args.quiet:
+        attrs = result.attrs
+        top = result["inputs"]["feature"].values[result["inputs"]["rank"].values.argmin()]
+        console.print(f"[bold]most relevant input[/] {top}   [bold]mean CKA[/] "
+                      f"{attrs['cka_mean']:.2f}   [bold]weight R-hat[/] "
+                      f"{attrs['rhat_max']:.3f} aligned, {attrs['rhat_max_unaligned']:.3f} raw",
+                      highlight=False)
+        if attrs["note"]:
+            console.print(f"[yellow]{attrs['note']}[/]", highlight=False)
+        print_report_path(console, report.resolve())
+    return EXIT_OK

@@ -1,0 +1,54 @@
+"""Files: atomic writes (temporary file, then rename), so nothing a user saved is ever half-written,
+and `save` / `load` of fitted posteriors and estimators."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The one atomic writer and the output checks live in `pymc_bnn._runtime.outputs`.
+from pymc_bnn._runtime.outputs import refuse_unless_ours, write_bytes_atomic, write_text_atomic
+
+__all__ = ["load", "read_description", "save", "write_bytes_atomic", "write_text_atomic"]
+
+
+# --------------------------------------------------------------------------- model files
+# The file format itself (what is stored where, and how it is checked) is `pymc_bnn.io.model_file`.
+
+
+def save(obj, path: str | os.PathLike, *, notes: dict | None = None,
+         force: bool = False) -> Path:
+    """Write a fitted `Posterior` or pymc-bnn estimator to `path`, atomically.
+
+    The file is netCDF (HDF5, h5netcdf engine): the draws as ArviZ data and a JSON description
+    (format version, spec, likelihood, prior, preprocessing, classes, feature names, settings,
+    library versions, estimator parameters). `notes`: plain data kept in the description (the
+    CLI records the target column there). Any old file at `path` stays intact until the new one
+    is complete. An existing file at `path` that is not a pymc-bnn model file (a table, a
+    report) is not replaced unless `force=True` (OutputPathError). Returns the path. Load with
+    `pymc_bnn.load`.
+    """
+    from pymc_bnn.io.model_file import encode
+
+    refuse_unless_ours(path, "model", force=force)
+    data = encode(obj, notes=notes)
+    return write_bytes_atomic(path, data)
+
+
+def load(path: str | os.PathLike):
+    """Read a model file written by `save`: a `Posterior` or a fitted estimator.
+
+    Raises ModelFileError when the file is missing, truncated, from a newer format version, or
+    not a pymc-bnn model file. Loading never runs code from the file.
+    """
+    from pymc_bnn.io.model_file import decode
+
+    return decode(path)
+
+
+def read_description(path: str | os.PathLike) -> dict:
+    """The JSON description of a model file (format, versions, spec, settings, notes …),
+    checked like `load` checks it."""
+    from pymc_bnn.io.model_file import read_description as read
+
+    return read(path)

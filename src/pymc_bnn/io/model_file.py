@@ -1,0 +1,354 @@
+"""The model file format: a fitted Posterior or estimator as one netCDF-4 (HDF5) file.
+
+Layout (written with h5netcdf):
+
+    /                        attrs pymc_bnn_format = "pymc-bnn-model", pymc_bnn_format_version
+    /pymc_bnn/description    the JSON description, UTF-8 bytes in a uint8 variable (no size limit)
+    /pymc_bnn/array_<i>      numeric arrays the description refers to (ELBO history, x_mean_ …)
+    /idata/…                 the posterior's ArviZ DataTree (posterior, sample_stats, …)
+
+The description holds the format name and version, library versions, every `Posterior` field
+but `idata` and, for an estimator, its class, parameters and learned attributes. Values are
+encoded generically (`_encode`), so fields added to `Posterior` later round-trip as long as they
+are plain data. Loading never unpickles or evaluates anything: the description is JSON, the rest
+are arrays, and objects are rebuilt only through the registries of known likelihoods and priors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from pymc_bnn.defaults import ESTIMATOR_MODULES
+from pymc_bnn.errors import InvalidSettingError, ModelFileError
+
+FORMAT_NAME = "pymc-bnn-model"
+FORMAT_VERSION = 1
+META_GROUP = "pymc_bnn"
+IDATA_GROUP = "idata"
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+# The estimator classes a file may name, and the module that defines each
+# (`pymc_bnn.defaults.ESTIMATOR_MODULES`). The format knows no
+# estimator class itself (the estimators sit above it and use it to save): a class registers
+# with `register_estimator` when its module is imported, and `load` imports that module first.
+_ESTIMATORS = tuple(ESTIMATOR_MODULES)
+_REGISTERED: dict[str, type] = {}
+
+
+def register_estimator(cls: type) -> type:
+    """Class decorator: let model files name `cls` (one of `ESTIMATOR_MODULES`) and rebuild it."""
+    if cls.__name__ not in ESTIMATOR_MODULES:
+        raise InvalidSettingError(f"{cls.__name__} is not an estimator model files can hold; "
+                                  f"add it to ESTIMATOR_MODULES ({', '.join(_ESTIMATORS)})")
+    _REGISTERED[cls.__name__] = cls
+    return cls
+
+
+def _estimator_class(name: str) -> type:
+    if name not in ESTIMATOR_MODULES:
+        raise ModelFileError(f"unknown estimator class {name!r} in the model file")
+    if name not in _REGISTERED:
+        import importlib
+
+        importlib.import_module(ESTIMATOR_MODULES[name])  # registers its classes
+    return _REGISTERED[name]
+
+
+# --------------------------------------------------------------------------- value codec
+
+
+class _Encoder:
+    """Turns values into JSON; numeric arrays go to `arrays` and are referenced by name."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def __call__(self, value, where: str):
+        from pymc_bnn.model.network import NetworkSpec
+
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, (int, float, np.integer, np.floating, np.bool_)):
+            return value.item() if isinstance(value, np.generic) else value
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind in "iuf":
+                name = f"array_{len(self.arrays)}"
+                self.arrays[name] = value
+                return {"__array__": name}
+            return {"__ndarray__": self(value.tolist(), where), "dtype": value.dtype.str}
+        if isinstance(value, tuple):
+            return {"__tuple__": [self(v, f"{where}[{i}]") for i, v in enumerate(value)]}
+        if isinstance(value, list):
+            return [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            bad = [k for k in value if not isinstance(k, str)]
+            if bad:
+                raise InvalidSettingError(
+                    f"{where} has a non-string key {bad[0]!r}; model files store dicts with "
+                    "string keys only"
+                )
+            return {k: self(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, NetworkSpec):
+            return {"__spec__": value.to_dict()}
+        for tag, methods in _OBJECT_TAGS.items():
+            if all(hasattr(value, m) for m in methods):
+                encoded = {tag: self(value.to_dict(), where)}
+                _check_rebuildable(tag, encoded[tag], where, self.arrays)
+                return encoded
+        raise InvalidSettingError(
+            f"{where} is a {type(value).__name__}, which a model file cannot hold (it stores "
+            "plain data only and never pickles); use numbers, strings, lists, dicts or arrays"
+        )
+
+
+_OBJECT_TAGS = {
+    "__likelihood__": ("prepare_target", "observe", "predictive_params", "to_dict"),
+    "__prior__": ("weight", "bias", "to_dict"),
+}
+
+
+def _rebuild_object(tag: str, data: dict):
+    from pymc_bnn.model.likelihoods import likelihood_from_dict
+    from pymc_bnn.model.priors import prior_from_dict
+
+    return (likelihood_from_dict if tag == "__likelihood__" else prior_from_dict)(data)
+
+
+def _check_rebuildable(tag: str, encoded: dict, where: str, arrays: dict) -> None:
+    """Refuse at save time what load could not rebuild (e.g. a user-defined prior class)."""
+    try:
+        _rebuild_object(tag, _decode(encoded, arrays))
+    except Exception as exc:
+        raise InvalidSettingError(
+            f"{where} cannot be saved: loading could not rebuild it ({exc}). Model files only "
+            "rebuild pymc-bnn's own likelihoods and priors, because loading never runs code"
+        ) from None
+
+
+def _decode(value, arrays: dict[str, np.ndarray]):
+    from pymc_bnn.model.network import NetworkSpec
+
+    if isinstance(value, list):
+        return [_decode(v, arrays) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__array__" in value:
+        return arrays[value["__array__"]]
+    if "__ndarray__" in value:
+        return np.array(_decode(value["__ndarray__"], arrays), dtype=np.dtype(value["dtype"]))
+    if "__tuple__" in value:
+        return tuple(_decode(v, arrays) for v in value["__tuple__"])
+    if "__spec__" in value:
+        return NetworkSpec.from_dict(value["__spec__"])
+    for tag in _OBJECT_TAGS:
+        if tag in value:
+            return _rebuild_object(tag, _decode(value[tag], arrays))
+    return {k: _decode(v, arrays) for k, v in value.items()}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    import pymc_bnn
+
+    out = {"pymc_bnn": pymc_bnn.__version__, "python": platform.python_version()}
+    for package in ("pymc", "arviz", "numpy", "xarray"):
+        out[package] = version(package)
+    return out
+
+
+def _split(obj):
+    """(posterior, estimator or None) of what is being saved."""
+    from pymc_bnn.posterior.posterior import Posterior
+
+    if isinstance(obj, Posterior):
+        return obj, None
+    if type(obj).__name__ in _ESTIMATORS:
+        posterior = getattr(obj, "posterior_", None)
+        if posterior is None:
+            raise InvalidSettingError(
+                f"this {type(obj).__name__} is not fitted; call fit(X, y) before save"
+            )
+        return posterior, obj
+    raise InvalidSettingError(
+        f"save takes a fitted Posterior or a pymc-bnn estimator, got {type(obj).__name__}"
+    )
+
+
+def describe(obj, encoder: _Encoder) -> dict:
+    """The JSON description of a Posterior or fitted estimator (arrays collected in `encoder`)."""
+    posterior, estimator = _split(obj)
+    fields = {f.name: encoder(getattr(posterior, f.name), f"Posterior.{f.name}")
+              for f in dataclasses.fields(posterior) if f.name != "idata"}
+    description = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "kind": "posterior" if estimator is None else "estimator",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "posterior": fields,
+    }
+    if estimator is not None:
+        name = type(estimator).__name__
+        params = estimator.get_params(deep=False)
+        if isinstance(params.get("random_state"), np.random.RandomState):
+            params["random_state"] = None  # a generator's state is not plain data
+        state = {key: value for key, value in vars(estimator).items()
+                 if key.endswith("_") and not key.startswith("_") and key != "posterior_"}
+        description["estimator"] = {
+            "class": name,
+            "params": encoder(params, f"{name} parameters"),
+            "state": encoder(state, f"{name} attributes"),
+        }
+    return description
+
+
+def encode(obj, notes: dict | None = None) -> bytes:
+    """The bytes of a model file holding `obj` (a Posterior or fitted estimator)."""
+    import xarray as xr
+
+    posterior, _ = _split(obj)
+    encoder = _Encoder()
+    description = describe(obj, encoder)
+    if notes is not None:
+        description["notes"] = encoder(notes, "notes")
+    text = json.dumps(description, allow_nan=True).encode("utf-8")
+    meta = xr.Dataset(
+        {"description": ("description_bytes", np.frombuffer(text, dtype=np.uint8)),
+         **{name: ([f"{name}_dim_{i}" for i in range(a.ndim)], a)
+            for name, a in encoder.arrays.items()}},
+    )
+    root = xr.Dataset(attrs={"pymc_bnn_format": FORMAT_NAME,
+                             "pymc_bnn_format_version": FORMAT_VERSION})
+    tree = xr.DataTree.from_dict({"/": root, f"/{META_GROUP}": meta})
+    tree[IDATA_GROUP] = posterior.idata
+    return bytes(tree.to_netcdf(engine="h5netcdf"))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _open(path: Path):
+    """The file's DataTree, fully in memory, or ModelFileError naming what is wrong."""
+    import xarray as xr
+
+    if not path.exists():
+        raise ModelFileError(f"no model file at {path}; check the path (save one with save())")
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder, not a model file; pass the .bnn.nc file")
+    data = path.read_bytes()
+    if not data.startswith(_HDF5_SIGNATURE):
+        kind = ("it is a Python pickle, and pymc-bnn never loads pickles" if data[:1] == b"\x80"
+                else "it is not a netCDF-4/HDF5 file")
+        raise ModelFileError(
+            f"{path} is not a pymc-bnn model file ({kind}); pass a file written by "
+            "pymc_bnn.save or `pymc-bnn fit`"
+        )
+    try:
+        with xr.open_datatree(io.BytesIO(data), engine="h5netcdf") as tree:
+            return tree.load()
+    except Exception as exc:
+        raise ModelFileError(
+            f"{path} is truncated or corrupt and cannot be read ({type(exc).__name__}: "
+            f"{str(exc)[:120]}); restore it from a backup or save the model again"
+        ) from None
+
+
+def _description(tree, path: Path) -> dict:
+    """The description, its types and ranges checked (`model_file_checks`)."""
+    from pymc_bnn.io.model_file_checks import check_attributes, check_description
+
+    version = check_attributes(tree.attrs, path, format_name=FORMAT_NAME)
+    if version is None or META_GROUP not in tree.children:
+        raise ModelFileError(
+            f"{path} is a netCDF file but not a pymc-bnn model file (no pymc_bnn_format "
+            "attribute); pass a file written by pymc_bnn.save or `pymc-bnn fit`"
+        )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written in model-file format version {version}, newer than this "
+            f"pymc-bnn reads (up to {FORMAT_VERSION}); upgrade pymc-bnn to load it"
+        )
+    try:
+        raw = np.asarray(tree[META_GROUP]["description"].values)
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ValueError(f"stored as {raw.dtype} with {raw.ndim} dimensions, not UTF-8 bytes")
+        description = json.loads(raw.tobytes().decode("utf-8"))
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(f"{path} has a damaged description ({exc}); save the model again") from None
+    return check_description(description, path, format_name=FORMAT_NAME, version=version)
+
+
+def read_description(path: str | os.PathLike) -> dict:
+    """The checked JSON description of the model file at `path` (arrays left as references)."""
+    path = Path(path)
+    return _description(_open(path), path)
+
+
+def decode(path: str | os.PathLike):
+    """Read a model file: the Posterior or fitted estimator it holds."""
+    return decode_with_description(path)[0]
+
+
+def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
+    """(the Posterior or fitted estimator, the file's JSON description) of a model file."""
+    from pymc_bnn.io.model_file_checks import check_consistency
+    from pymc_bnn.posterior.posterior import Posterior
+
+    path = Path(path)
+    tree = _open(path)
+    description = _description(tree, path)
+    meta = tree[META_GROUP]
+    arrays = {name: np.asarray(meta[name].values) for name in meta.data_vars if name != "description"}
+    try:
+        fields = _decode(description["posterior"], arrays)
+        known = {f.name for f in dataclasses.fields(Posterior)}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ModelFileError(
+                f"{path} holds posterior fields this pymc-bnn does not know ({', '.join(unknown)}); "
+                "upgrade pymc-bnn to load it"
+            )
+        idata = _detached(tree[IDATA_GROUP]) if IDATA_GROUP in tree.children else None
+        estimator = description.get("estimator")
+        check_consistency(path, fields, idata, None if estimator is None else
+                          {"class": estimator["class"], "state": _decode(estimator["state"], arrays)})
+        posterior = Posterior(idata=idata, **fields)
+        if description["kind"] == "posterior":
+            return posterior, description
+        return _rebuild_estimator(estimator, arrays, posterior), description
+    except ModelFileError:
+        raise
+    except Exception as exc:
+        raise ModelFileError(
+            f"{path} could not be rebuilt ({type(exc).__name__}: {exc}); it may come from a "
+            "different pymc-bnn version — upgrade pymc-bnn or save the model again"
+        ) from None
+
+
+def _detached(subtree):
+    """A copy of `subtree` as a tree of its own (root "/"), as ArviZ expects."""
+    import xarray as xr
+
+    return xr.DataTree.from_dict(
+        {("/" if node is subtree else "/" + node.relative_to(subtree)): node.to_dataset(inherit=False)
+         for node in subtree.subtree}
+    )
+
+
+def _rebuild_estimator(data: dict, arrays: dict, posterior):
+    estimator = _estimator_class(data["class"])(**_decode(data["params"], arrays))
+    for key, value in _decode(data["state"], arrays).items():
+        setattr(estimator, key, value)
+    estimator.posterior_ = posterior
+    return estimator

@@ -1,0 +1,173 @@
+"""Build the PyMC model of a Bayesian neural network from a spec, a prior, a likelihood and data.
+
+The result is an ordinary `pm.Model` (`BNNModel.model`) that users can inspect and extend:
+inputs are `pm.Data("X", dims=("obs", "feature"))`, the target `pm.Data("y_data", dims="obs")`,
+weights `w_0 … w_L` with dims such as ("feature", "hidden_0") (and `w_skip`, dims ("feature",
+"output"), with a skip path), biases `b_0 … b_L`, the pre-link output the Deterministic-free
+tensor `BNNModel.output`, and the observed variable `y`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.model import groups as grouping
+from pymc_bnn.model.likelihoods import Likelihood, get_likelihood
+from pymc_bnn.model.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
+from pymc_bnn.model.priors import Prior, get_prior
+from pymc_bnn.validation import check_features, check_target
+
+
+@dataclass(frozen=True)
+class BNNModel:
+    """A built model: the `pm.Model` plus what is needed to predict from its posterior."""
+
+    spec: NetworkSpec
+    prior: Prior
+    likelihood: Likelihood
+    model: object  # pm.Model
+    feature_names: tuple[str, ...]
+    output: object = field(repr=False)  # pre-link network output, (obs, n_outputs) tensor
+    n_obs: int = 0
+    preprocessing: dict = field(default_factory=dict)
+    likelihood_params: tuple[str, ...] = ()
+    groups: dict | None = None  # JSON-able group record (`pymc_bnn.model.groups.group_record`)
+
+    @property
+    def weight_names(self) -> list[str]:
+        return self.spec.weight_names
+
+    @property
+    def bias_names(self) -> list[str]:
+        return [bias_name(i) for i in range(self.spec.n_layers)] if self.spec.bias else []
+
+
+def build_model(
+    X,
+    y,
+    spec: NetworkSpec | None = None,
+    *,
+    hidden: Sequence[int] = (5, 5),
+    activation: str = "tanh",
+    bias: bool = False,
+    prior: str | Prior | None = None,
+    likelihood: str | Likelihood = "bernoulli",
+    feature_names: Sequence[str] | None = None,
+    groups=None,
+    pooling: str | None = None,
+    group_spread: float = 1.0,
+    skip: bool = False,
+) -> BNNModel:
+    """Turn data (X: (n_obs, n_features), y: (n_obs,)) and a network into a `BNNModel`.
+
+    Pass a `NetworkSpec`, or `hidden`/`activation`/`bias`/`skip` to make one (any depth and
+    widths; activations tanh, relu, gelu, softplus, sigmoid, identity; `skip=True` adds a linear
+    path from inputs to outputs, see `NetworkSpec`); its `n_inputs` and `n_outputs` must match
+    the data and likelihood. The defaults are the seed's architecture (two tanh
+    layers of 5 units, no biases, Bernoulli likelihood) with the library's default prior
+    Normal(0, 1/sqrt(fan_in)), which keeps wide layers from saturating a priori; pass
+    `prior=pymc_bnn.model.priors.SEED_PRIOR` for the seed's unscaled Normal(0, 1).
+
+    `prior` and `likelihood` take a name (see `pymc_bnn.model.priors.PRIORS`,
+    `pymc_bnn.model.likelihoods.LIKELIHOODS`) or an object, e.g. `HorseshoePrior(global_scale=0.1)`
+    or `StudentT(df=4)`.
+
+    `groups` (one hashable label per row: strings, numbers or tuples of them, or the name of a
+    column of a DataFrame X, which is then not a feature) makes the network
+    hierarchical with `pooling` "partial" (the default with groups: group weights drawn around
+    population weights, learned spread `group_sd_i` ~ HalfNormal(group_spread/sqrt(fan_in)) per
+    layer, non-centred), "complete" (one shared network; the labels are recorded) or "none"
+    (an independent network per group with the ordinary prior). See `pymc_bnn.model.groups`.
+    """
+    import pymc as pm
+
+    X_input, groups = grouping.split_group_column(X, groups)
+    X = check_features(X_input)
+    y = check_target(y, n_obs=X.shape[0])
+    likelihood = get_likelihood(likelihood)
+    prior = get_prior(prior)
+    pooling = grouping.check_pooling(pooling, groups, prior)
+    group_record = None
+    if pooling is not None:
+        group_codes, group_labels = grouping.encode_groups(groups, n_obs=X.shape[0])
+        group_record = grouping.group_record(pooling, group_labels, group_codes, group_spread)
+    y, preprocessing = likelihood.prepare_target(y)
+    n_outputs = likelihood.n_outputs(y)
+    if spec is None:
+        spec = NetworkSpec(
+            n_inputs=X.shape[1], hidden=hidden, n_outputs=n_outputs,
+            activation=activation, bias=bias, skip=skip,
+        )
+    elif spec.n_inputs != X.shape[1] or spec.n_outputs != n_outputs:
+        raise InvalidSettingError(
+            f"the spec expects {spec.n_inputs} inputs and {spec.n_outputs} outputs, but the data "
+            f"has {X.shape[1]} features and the {likelihood.name} likelihood needs {n_outputs} "
+            "outputs; build the spec from the data or leave spec=None"
+        )
+    check_spec = getattr(prior, "check_spec", None)
+    if check_spec is not None:
+        check_spec(spec)
+    if feature_names is None:  # a DataFrame's column names, else generated ones
+        columns = getattr(X_input, "columns", None)
+        feature_names = ([str(c) for c in columns] if columns is not None
+                         else [f"x{i}" for i in range(X.shape[1])])
+    if isinstance(feature_names, str) or np.ndim(feature_names) != 1 \
+            or len(feature_names) != X.shape[1]:
+        raise InvalidInputError(
+            f"feature_names has {np.size(feature_names)} name(s) but X has {X.shape[1]} "
+            f"column(s); pass one name per column, e.g. {[f'x{i}' for i in range(X.shape[1])][:5]}"
+        )
+    feature_names = tuple(str(f) for f in feature_names)
+    repeated = sorted({f for f in feature_names if feature_names.count(f) > 1})
+    if repeated:
+        raise InvalidInputError(
+            f"feature_names repeats {', '.join(repeated)}; give every column its own name")
+
+    coords = {
+        "obs": np.arange(X.shape[0]),
+        "feature": list(feature_names),
+        "output": np.arange(spec.n_outputs),
+        **{f"hidden_{i}": np.arange(w) for i, w in enumerate(spec.hidden)},
+    }
+    if group_record is not None:
+        coords[grouping.GROUP_DIM] = group_record["coords"]
+    with pm.Model(coords=coords) as model:
+        X_data = pm.Data("X", X, dims=("obs", "feature"))
+        y_data = pm.Data("y_data", y, dims="obs")
+        if grouping.is_grouped(group_record):
+            group_index = pm.Data(grouping.GROUP_INDEX, group_codes, dims="obs")
+            weights, biases = grouping.add_group_parameters(
+                spec, prior, pooling, group_spread=group_spread)
+            eta = grouping.grouped_forward(spec, X_data, group_index, weights, biases,
+                                           backend="pytensor")
+        else:
+            weights, biases = _add_network_parameters(spec, prior)
+            eta = forward(spec, X_data, weights, biases, backend="pytensor")
+        likelihood_params = likelihood.observe(eta, y_data)
+    return BNNModel(
+        spec=spec, prior=prior, likelihood=likelihood, model=model,
+        feature_names=feature_names, output=eta, n_obs=X.shape[0],
+        preprocessing=preprocessing, likelihood_params=tuple(likelihood_params),
+        groups=group_record,
+    )
+
+
+def _add_network_parameters(spec: NetworkSpec, prior: Prior) -> tuple[list, list | None]:
+    """Weights (fan_in, fan_out) in `spec.weight_names` order and, with biases, the bias vector
+    of every layer, from the prior (created layer by layer, w_i then b_i, the skip path last).
+    The prior sees the skip path's weights as layer 0, since their rows are the input features
+    too (ARD shares its feature relevances between the two, a horseshoe gives each its own
+    local scales)."""
+    weights, biases = [], []
+    for slot in spec.weight_slots:
+        weights.append(prior.weight(slot.name, shape=slot.shape, dims=slot.dims,
+                                    layer=slot.prior_layer))
+        if spec.bias and slot.name != SKIP_WEIGHT:
+            layer = slot.prior_layer
+            biases.append(prior.bias(bias_name(layer), shape=(slot.shape[1],),
+                                     dims=(slot.dims[1],), layer=layer))
+    return weights, (biases if spec.bias else None)

@@ -1,0 +1,355 @@
+"""Hierarchical BNNs: group labels, how weights are pooled across groups, and the grouped forward pass.
+
+A grouping variable (one label per row) makes a network hierarchical. Three poolings:
+
+| pooling     | weights of group g                                   | a group not seen in training |
+|-------------|------------------------------------------------------|------------------------------|
+| `partial`   | w_g = w + group_sd_i · z_g, z_g ~ N(0, 1) per layer i  | new z per draw: population   |
+| `complete`  | w (one network; the labels are only recorded)        | the same network             |
+| `none`      | w_g from the ordinary prior, independently per group | unknown: an error            |
+
+Partial pooling is non-centred: the free variables are the population weights `w_i` (with the
+model's prior), one spread `group_sd_i` ~ HalfNormal(group_spread · fan-in factor) per layer
+(`group_sd_skip` for a skip path) and the standardised deviations `w_i_group_raw` (group,
+fan_in, fan_out); the group weights `w_i_group` are Deterministics. Groups with little data
+stay near the population, groups with much data move away from it, and the spreads say how
+much groups differ at each layer.
+
+In the model the forward pass gathers each observation's group weights and multiplies in a
+batch (`grouped_forward`); prediction over posterior draws instead runs the ordinary `forward`
+once per group present in the new data (`group_batches`), which keeps memory small.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.model.network import (
+    SKIP_WEIGHT,
+    NetworkSpec,
+    activation_function,
+    bias_name,
+    split_skip_weights,
+)
+from pymc_bnn.model.priors import fan_in_factor
+from pymc_bnn.validation import shown as shown_values
+
+POOLINGS = ("partial", "complete", "none")
+UNSEEN_GROUPS = ("population", "raise")
+GROUP_DIM = "group"
+GROUP_INDEX = "group_index"
+# Priors whose `weight` accepts a leading group dim (pooling="none" needs it).
+_GROUP_DIM_PRIORS = ("normal", "laplace")
+
+
+def group_weight_name(name: str) -> str:
+    """The group weights of population weights `name` (e.g. w_0 → w_0_group)."""
+    return f"{name}_group"
+
+
+def group_bias_name(layer: int) -> str:
+    return f"{bias_name(layer)}_group"
+
+
+def group_sd_name(key: str) -> str:
+    """The spread of one weight slot's group weights (`WeightSlot.key`: "0", "1", …, "skip")."""
+    return f"group_sd_{key}"
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def _normalise_label(label):
+    """A label as plain Python (NumPy scalars → int/float/str/bool, tuples kept), or raise."""
+    if isinstance(label, np.generic):
+        label = label.item()
+    if isinstance(label, tuple):
+        return tuple(_normalise_label(part) for part in label)
+    if label is None or (isinstance(label, float) and not np.isfinite(label)):
+        raise InvalidInputError(
+            "groups contains missing labels (None/NaN); give every row a group or drop those rows"
+        )
+    if isinstance(label, (str, int, float, bool)):
+        return label
+    raise InvalidInputError(
+        f"group labels must be strings, numbers, booleans or tuples of them, got "
+        f"{type(label).__name__} {label!r}; convert the labels, e.g. with str()"
+    )
+
+
+def _label_to_json(label):
+    return [_label_to_json(part) for part in label] if isinstance(label, tuple) else label
+
+
+def _label_from_json(label):
+    return tuple(_label_from_json(part) for part in label) if isinstance(label, list) else label
+
+
+def check_groups(groups, *, n_obs: int, name: str = "groups") -> list:
+    """One normalised label per row: a 1-D sequence of length `n_obs`, or InvalidInputError."""
+    if hasattr(groups, "to_numpy"):  # pandas Series / Index / Categorical column
+        groups = groups.to_numpy()
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+        raise InvalidInputError(
+            f"{name} must be a sequence with one group label per row of X, got {groups!r}"
+        )
+    values = [tuple(v) if isinstance(v, list) else v for v in groups]
+    if any(isinstance(v, np.ndarray) for v in values):
+        raise InvalidInputError(f"{name} must be 1-D: one label per row of X")
+    if len(values) != n_obs:
+        raise InvalidInputError(
+            f"X has {n_obs} rows but {name} has {len(values)} labels; pass one group label per row"
+        )
+    return [_normalise_label(v) for v in values]
+
+
+def _ordered_labels(labels: list) -> list:
+    """Distinct labels, sorted when they can be, else in order of first appearance."""
+    distinct = list(dict.fromkeys(labels))
+    try:
+        return sorted(distinct)
+    except TypeError:
+        return distinct
+
+
+def encode_groups(groups, *, n_obs: int) -> tuple[np.ndarray, list]:
+    """Integer codes (n_obs,) into the distinct labels, and those labels (sorted where possible)."""
+    labels = check_groups(groups, n_obs=n_obs)
+    known = _ordered_labels(labels)
+    lookup = {label: code for code, label in enumerate(known)}
+    return np.array([lookup[v] for v in labels], dtype=np.int64), known
+
+
+def group_coords(labels: list) -> list:
+    """Coordinate values of the `group` dim: the labels as strings (netCDF-safe) when those are
+    distinct, else positions 0 … G-1 (the record keeps the real labels either way)."""
+    text = [str(label) for label in labels]
+    return text if len(set(text)) == len(text) else list(range(len(labels)))
+
+
+def group_record(pooling: str, labels: list, codes: np.ndarray, group_spread: float) -> dict:
+    """The JSON-able description of a grouped fit that `Posterior.groups` holds."""
+    return {
+        "pooling": pooling,
+        "labels": [_label_to_json(label) for label in labels],
+        "coords": group_coords(labels),
+        "counts": np.bincount(codes, minlength=len(labels)).astype(int).tolist(),
+        "group_spread": float(group_spread),
+    }
+
+
+def record_labels(record: dict) -> list:
+    """The group labels of a record made by `group_record` (also after a JSON round trip)."""
+    return [_label_from_json(label) for label in record["labels"]]
+
+
+def check_pooling(pooling: str | None, groups, prior) -> str | None:
+    """The pooling to build with (None: an ordinary, ungrouped model), or InvalidSettingError."""
+    if groups is None:
+        if pooling is not None:
+            raise InvalidSettingError(
+                f"pooling={pooling!r} needs groups: pass groups= (one label per row of X), "
+                "or drop pooling="
+            )
+        return None
+    pooling = "partial" if pooling is None else pooling
+    if pooling not in POOLINGS:
+        raise InvalidSettingError(
+            f"unknown pooling {pooling!r}; use one of {', '.join(map(repr, POOLINGS))}"
+        )
+    if pooling == "none" and getattr(prior, "name", None) not in _GROUP_DIM_PRIORS:
+        raise InvalidSettingError(
+            f"pooling='none' works with the normal and laplace priors, not "
+            f"{getattr(prior, 'name', prior)!r}; use one of those or pooling='partial'"
+        )
+    return pooling
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+def add_group_parameters(spec: NetworkSpec, prior, pooling: str, *, group_spread: float):
+    """Create the weights of a grouped network in the model in context.
+
+    Returns (weights, biases): per layer a tensor (group, fan_in, fan_out) and, with biases,
+    (group, fan_out); biases is None without. Needs the model's `group` coordinate.
+    """
+    import pymc as pm
+
+    if not np.isfinite(group_spread) or group_spread <= 0:
+        raise InvalidSettingError(f"group_spread must be a positive number, got {group_spread}")
+    weights, biases = [], []
+    for slot in spec.weight_slots:
+        layer, w_dims = slot.prior_layer, (GROUP_DIM, *slot.dims)
+        with_bias = spec.bias and slot.name != SKIP_WEIGHT
+        b_dims = (GROUP_DIM, slot.dims[1])
+        if pooling == "none":
+            weights.append(prior.weight(group_weight_name(slot.name), shape=slot.shape,
+                                        dims=w_dims, layer=layer))
+            if with_bias:
+                biases.append(prior.bias(group_bias_name(layer), shape=(slot.shape[1],),
+                                         dims=b_dims, layer=layer))
+            continue
+        population_w = prior.weight(slot.name, shape=slot.shape, dims=slot.dims, layer=layer)
+        factor = fan_in_factor(slot.shape[0], getattr(prior, "fan_in_scaling", True))
+        spread = pm.HalfNormal(group_sd_name(slot.key), group_spread * factor)
+        weights.append(_around(group_weight_name(slot.name), population_w, spread, w_dims))
+        if with_bias:
+            population_b = prior.bias(bias_name(layer), shape=(slot.shape[1],),
+                                      dims=(slot.dims[1],), layer=layer)
+            biases.append(_around(group_bias_name(layer), population_b, spread, b_dims))
+    return weights, (biases if spec.bias else None)
+
+
+def _around(var_name: str, population, spread, dims):
+    """Non-centred group values: population + spread · z, z ~ N(0, 1) named `<var_name>_raw`."""
+    import pymc as pm
+
+    z = pm.Normal(f"{var_name}_raw", 0.0, 1.0, dims=dims)
+    return pm.Deterministic(var_name, population[None] + spread * z, dims=dims)
+
+
+def grouped_forward(spec: NetworkSpec, X, group_index, weights, biases=None,
+                    backend: str = "numpy"):
+    """Pre-link output (n_obs, n_outputs), each row through its own group's network.
+
+    X: (n_obs, n_inputs); group_index: (n_obs,) integer codes; weights[i]: (group, fan_in,
+    fan_out), biases[i]: (group, fan_out). Each row's weights are gathered, (n_obs, fan_in,
+    fan_out), and applied as a batched product. With `spec.skip`, w_skip (group, n_inputs,
+    n_outputs) comes last in `weights`, as for `forward`.
+    """
+    act = activation_function(spec.activation, backend)
+    weights, skip = split_skip_weights(spec, weights)
+    h = X
+    last = spec.n_layers - 1
+    for i, W in enumerate(weights):
+        h = (h[:, :, None] * W[group_index]).sum(axis=1)
+        if biases is not None:
+            h = h + biases[i][group_index]
+        if i < last:
+            h = act(h)
+    if skip is not None:
+        h = h + (X[:, :, None] * skip[group_index]).sum(axis=1)
+    # The rows' count taken from X (not the broadcast of X with the gathered weights), so
+    # PyTensor's JAX backend sees a concrete shape where a likelihood needs one (the
+    # categorical's arange over rows failed to compile without this).
+    return h.reshape((X.shape[0], spec.n_outputs))
+
+
+# ---------------------------------------------------------------------------- prediction
+
+
+def is_grouped(record: dict | None) -> bool:
+    """True when predictions need each row's group (partial or no pooling)."""
+    return bool(record) and record["pooling"] != "complete"
+
+
+def locate_groups(record: dict | None, groups, *, n_obs: int,
+                  unseen_groups: str) -> tuple[np.ndarray, list | None]:
+    """Codes (n_obs,) of new rows' groups in the fitted labels (-1: a group not seen in
+    training) and the rows' normalised labels (None when no groups were given). Raises InvalidInputError when groups are missing for a grouped model, given for
+    an ungrouped one, or unseen while `unseen_groups="raise"` (naming the unseen labels)."""
+    if unseen_groups not in UNSEEN_GROUPS:
+        raise InvalidSettingError(
+            f"unseen_groups must be one of {', '.join(map(repr, UNSEEN_GROUPS))}, "
+            f"got {unseen_groups!r}"
+        )
+    if record is None:
+        if groups is not None:
+            raise InvalidInputError(
+                "this model was fitted without groups, so it cannot use groups=; drop the "
+                "argument or refit with build_model(..., groups=labels)"
+            )
+        return np.zeros(n_obs, dtype=np.int64), None
+    if groups is None:
+        if is_grouped(record):
+            raise InvalidInputError(
+                f"this model was fitted with pooling={record['pooling']!r}, so predictions need "
+                "groups= (one label per row of X); for a new group pass any unused label"
+            )
+        return np.zeros(n_obs, dtype=np.int64), None
+    labels = check_groups(groups, n_obs=n_obs)
+    lookup = {label: code for code, label in enumerate(record_labels(record))}
+    codes = np.array([lookup.get(v, -1) for v in labels], dtype=np.int64)
+    if unseen_groups == "raise" and (codes < 0).any():
+        unseen = _ordered_labels([v for v, c in zip(labels, codes, strict=False) if c < 0])
+        raise InvalidInputError(
+            f"groups not seen in training: {_shown(unseen)}; group-only prediction needs a group "
+            f"the model was fitted on (known: {_shown(record_labels(record))}), or pass "
+            "unseen_groups='population' to predict them from the population"
+        )
+    return codes, labels
+
+
+def group_batches(posterior, labels, codes: np.ndarray, *, max_draws: int | None,
+                  random_seed: int = 0) -> Iterator[tuple[np.ndarray, list, list | None]]:
+    """(rows, weights, biases) per group present: draws of the network each set of rows uses.
+
+    weights[i]: (S, fan_in, fan_out). A group not seen in training (code -1) gets, per draw,
+    new weights w + group_sd · z with fresh z ~ N(0, 1) (partial pooling): the predictive of a
+    new group, wider than a known group's. The z are seeded by (`random_seed`, label), so the
+    same label gets the same draws in every call.
+    """
+    record = posterior.groups
+    n_layers = posterior.spec.n_layers
+    index = posterior.thin_index(max_draws)
+    for code in np.unique(codes):
+        rows = np.flatnonzero(codes == code)
+        if code >= 0:
+            weights = [posterior.stacked(group_weight_name(name), index)[:, code]
+                       for name in posterior.spec.weight_names]
+            biases = ([posterior.stacked(group_bias_name(i), index)[:, code]
+                       for i in range(n_layers)] if posterior.spec.bias else None)
+            yield rows, weights, biases
+            continue
+        unseen = _ordered_labels([labels[r] for r in rows])
+        if record["pooling"] == "none":
+            raise InvalidInputError(
+                f"groups not seen in training: {_shown(unseen)}; with "
+                "pooling='none' groups share nothing, so a new group's network is unknown; "
+                "fit with pooling='partial' to predict new groups from the population"
+            )
+        for label in unseen:
+            label_rows = rows[[labels[r] == label for r in rows]]
+            yield (label_rows,
+                   *_new_group_draws(posterior, index, _label_seed(random_seed, label)))
+
+
+def _shown(labels: list) -> str:
+    """The first ten labels, quoted as Python shows them (so "1" and 1 differ)."""
+    return shown_values(map(repr, labels), limit=10)
+
+
+def _label_seed(random_seed: int, label) -> list[int]:
+    return [int(random_seed), zlib.crc32(repr(_label_to_json(label)).encode())]
+
+
+def _new_group_draws(posterior, index, seed) -> tuple[list, list | None]:
+    rng = np.random.default_rng(seed)
+    weights, biases = [], []
+    for slot in posterior.spec.weight_slots:
+        spread = posterior.stacked(group_sd_name(slot.key), index)[:, None, None]
+        population = posterior.stacked(slot.name, index)
+        weights.append(population + spread * rng.standard_normal(population.shape))
+        if posterior.spec.bias and slot.name != SKIP_WEIGHT:
+            population = posterior.stacked(bias_name(slot.prior_layer), index)
+            biases.append(population + spread[:, :, 0] * rng.standard_normal(population.shape))
+    return weights, (biases if posterior.spec.bias else None)
+
+
+def split_group_column(X, groups):
+    """(X without the column, its values) when `groups` names a column of the DataFrame X;
+    otherwise (X, groups) unchanged. Lets users write `groups="store"`."""
+    columns = getattr(X, "columns", None)
+    if isinstance(groups, str) and columns is not None:
+        if groups not in columns:
+            raise InvalidInputError(
+                f"groups={groups!r} is not a column of X (columns: "
+                f"{', '.join(map(str, list(columns)[:10]))}); pass the column name or the labels"
+            )
+        return X.drop(columns=[groups]), X[groups]
+    return X, groups

@@ -1,0 +1,96 @@
+"""What every weight prior is, and the pieces the priors share: fan-in scaling, non-centring.
+
+Fan-in scaling. A unit sums `fan_in` weighted inputs, so with Normal(0, s) weights its
+pre-activation has sd s·sqrt(fan_in)·(input size): the seed's Normal(0, 1) makes a 100-unit
+layer's outputs ten times larger than a 1-unit layer's, and tanh units saturate, so wide networks
+imply near-step functions a priori. Dividing the scale by sqrt(fan_in) (as LeCun initialisation
+does) keeps each layer's output on the scale of its inputs whatever the width, so the prior
+predictive stays put as layers grow (see `tests/model/test_priors.py`). Every pymc-bnn prior does this
+by default; `fan_in_scaling=False` gives the unscaled prior (the seed's Normal(0, 1)).
+
+Non-centring. A prior with a learned scale, w = scale · z with z ~ N(0, 1), is written that way
+in the model: the free variables are the standardised `w_i_raw` and the scales, and `w_i` is a
+Deterministic. The posterior of (z, scale) has no funnel, which both NUTS and mean-field ADVI
+need, and every engine stores `w_i` in the posterior group like any other variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Protocol
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidSettingError
+
+LAYER_SCOPES = ("first", "all")
+
+
+class Prior(Protocol):
+    name: str
+
+    def weight(self, var_name: str, *, shape: tuple[int, int], dims: tuple[str, str], layer: int):
+        """Create the weight matrix `var_name` of `layer` (shape (fan_in, fan_out)) in the model.
+
+        A skip path's weights `w_skip` (n_inputs, n_outputs) are asked for with layer=0: their
+        rows are the input features, as the first layer's are."""
+
+    def bias(self, var_name: str, *, shape: tuple[int], dims: tuple[str], layer: int):
+        """Create the bias vector `var_name` of `layer` in the model."""
+
+    def to_dict(self) -> dict: ...
+
+    # Optional: `check_spec(spec)` raises InvalidSettingError when the prior cannot serve that
+    # NetworkSpec (e.g. pretrained weights of other shapes); build_model calls it if present.
+
+
+def fan_in_factor(fan_in: int, fan_in_scaling: bool) -> float:
+    """1/sqrt(fan_in) with fan-in scaling, else 1: multiplies a layer's prior scale."""
+    return 1.0 / np.sqrt(fan_in) if fan_in_scaling else 1.0
+
+
+def check_positive(value: float, what: str) -> None:
+    if not np.isfinite(value) or value <= 0:
+        raise InvalidSettingError(f"{what} must be a positive number, got {value}")
+
+
+def check_choice(value, allowed, what: str) -> None:
+    if value not in allowed:
+        raise InvalidSettingError(
+            f"{what} must be one of {', '.join(map(repr, allowed))}, got {value!r}"
+        )
+
+
+def non_centred(var_name: str, scale, dims, *, loc=0.0, family: str = "normal"):
+    """w = loc + scale · z with z ~ family(0, 1) named `<var_name>_raw`; w is a Deterministic.
+
+    `scale` broadcasts against the weight shape: a scalar, or (fan_in, 1) for per-input scales.
+    """
+    import pymc as pm
+
+    raw = f"{var_name}_raw"
+    z = (pm.Laplace(raw, 0.0, 1.0, dims=dims) if family == "laplace"
+         else pm.Normal(raw, 0.0, 1.0, dims=dims))
+    return pm.Deterministic(var_name, loc + scale * z, dims=dims)
+
+
+def shared_variable(name: str, make):
+    """The model's variable `name`, made by `make()` the first time (shared across layers)."""
+    import pymc as pm
+
+    model = pm.modelcontext(None)
+    return model[name] if name in model.named_vars else make()
+
+
+def plain_bias(var_name: str, dims, sigma: float = 1.0):
+    """Normal(0, sigma) biases: inputs and targets are standardised, so sd 1 is weakly informative."""
+    import pymc as pm
+
+    return pm.Normal(var_name, 0.0, sigma, dims=dims)
+
+
+class Serialisable:
+    """`to_dict` for a prior dataclass: its name and fields (JSON-able)."""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, **asdict(self)}

@@ -1,0 +1,230 @@
+"""Scores of predictions against held-out targets; scikit-learn and SciPy compute what they have.
+
+Classifiers take `proba` as P(y = 1) (n,) for binary or class probabilities (n, K) whose
+columns follow the fitted class order, and `y_true` as class indices 0 … K−1 (pass `classes`
+to score the original labels). Regression scores take user units. Every function returns the
+mean over observations (a float); lower is better except accuracy, AUROC and coverage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+from scipy.special import logsumexp
+from sklearn import metrics as skm
+
+from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.posterior.uncertainty import noise_distribution
+
+# Equal-width confidence bins for ECE: 15, as in Guo et al. (2017), the usual reference point.
+ECE_BINS = 15
+
+
+def _codes(y_true, classes) -> np.ndarray:
+    """y_true as class indices: unchanged without `classes`, else each label's position in it."""
+    if classes is None:
+        return np.asarray(y_true)
+    lookup = {label: i for i, label in enumerate(np.asarray(classes).tolist())}
+    try:
+        return np.array([lookup[label] for label in np.asarray(y_true).tolist()])
+    except KeyError as missing:
+        raise InvalidInputError(
+            f"y_true holds the label {missing} that is not among the fitted classes "
+            f"{list(lookup)}; score only on labels the model knows"
+        ) from None
+
+
+def _two_columns(proba) -> np.ndarray:
+    proba = np.asarray(proba, dtype=np.float64)
+    return np.column_stack([1.0 - proba, proba]) if proba.ndim == 1 else proba
+
+
+# --------------------------------------------------------------------------- classification
+
+
+def accuracy(y_true, proba, threshold: float = 0.5, *, classes=None) -> float:
+    """Fraction correct. proba: P(y=1) (n,) for binary, or class probabilities (n, k)."""
+    proba = np.asarray(proba)
+    predicted = proba.argmax(axis=1) if proba.ndim == 2 else (proba > threshold).astype(int)
+    return float(skm.accuracy_score(_codes(y_true, classes), predicted))
+
+
+def log_loss(y_true, proba, *, classes=None) -> float:
+    """Mean negative log predictive probability of the true class (nats)."""
+    proba = np.asarray(proba)
+    labels = np.arange(proba.shape[1]) if proba.ndim == 2 else [0, 1]
+    return float(skm.log_loss(_codes(y_true, classes), proba, labels=labels))
+
+
+def brier_score(y_true, proba, *, classes=None) -> float:
+    """Mean squared error of the probability vector against the one-hot outcome.
+
+    Binary: mean (p − y)², in [0, 1]; multiclass: mean Σ_k (p_k − y_k)², in [0, 2]
+    (scikit-learn's `brier_score_loss` conventions).
+    """
+    proba = _two_columns(proba)
+    return float(skm.brier_score_loss(_codes(y_true, classes), proba,
+                                      labels=np.arange(proba.shape[1])))
+
+
+def auroc(y_true, proba, *, classes=None) -> float:
+    """Area under the ROC curve; multiclass: the mean of one-vs-rest AUCs (macro)."""
+    proba = _two_columns(proba)
+    y = _codes(y_true, classes)
+    if proba.shape[1] == 2:
+        return float(skm.roc_auc_score(y, proba[:, 1]))
+    return float(skm.roc_auc_score(y, proba, multi_class="ovr",
+                                   labels=np.arange(proba.shape[1])))
+
+
+@dataclass(frozen=True)
+class ReliabilityBins:
+    """Top-class confidence against accuracy in equal-width bins (see `reliability_bins`).
+
+    edges: (B + 1,); count: (B,) points per bin; confidence, accuracy: (B,) means per bin,
+    NaN where a bin is empty.
+    """
+
+    edges: np.ndarray
+    count: np.ndarray
+    confidence: np.ndarray
+    accuracy: np.ndarray
+
+    @property
+    def ece(self) -> float:
+        filled = self.count > 0
+        gaps = np.abs(self.accuracy[filled] - self.confidence[filled])
+        return float(np.sum(self.count[filled] * gaps) / self.count.sum())
+
+
+def reliability_bins(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> ReliabilityBins:
+    """Bin the top-class confidence max_k p_k into `n_bins` equal-width bins over [0, 1].
+
+    Bin b holds confidences in ((b−1)/B, b/B] (a confidence of exactly 0 goes to the first);
+    each bin's accuracy is the share of its points whose most probable class is the true one.
+    """
+    proba = _two_columns(proba)
+    y = _codes(y_true, classes)
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y).astype(float)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    count = np.bincount(which, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_confidence = np.bincount(which, confidence, minlength=n_bins) / count
+        mean_accuracy = np.bincount(which, correct, minlength=n_bins) / count
+    return ReliabilityBins(edges, count, mean_confidence, mean_accuracy)
+
+
+def expected_calibration_error(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> float:
+    """ECE = Σ_b (n_b / n) · |accuracy_b − confidence_b| over `n_bins` equal-width bins of the
+    top-class confidence (default 15, Guo et al. 2017); see `reliability_bins`. In [0, 1]."""
+    return reliability_bins(y_true, proba, n_bins, classes=classes).ece
+
+
+def classification_summary(y_true, proba, *, classes=None) -> dict[str, float]:
+    """The scores the report and metrics.json show for a classifier."""
+    return {"accuracy": accuracy(y_true, proba, classes=classes),
+            "log_loss": log_loss(y_true, proba, classes=classes),
+            "brier": brier_score(y_true, proba, classes=classes),
+            "ece": expected_calibration_error(y_true, proba, classes=classes)}
+
+
+# --------------------------------------------------------------------------- regression
+
+
+def rmse(y_true, mean) -> float:
+    """Root mean squared error of the predictive mean (user units)."""
+    return float(skm.root_mean_squared_error(y_true, mean))
+
+
+def mae(y_true, mean) -> float:
+    """Mean absolute error of the predictive mean (or median) (user units)."""
+    return float(skm.mean_absolute_error(y_true, mean))
+
+
+def gaussian_nll(y_true, mean, sd) -> float:
+    """Mean negative log density of y under Normal(mean, sd) per point (nats)."""
+    return float(-np.mean(stats.norm.logpdf(y_true, loc=mean, scale=sd)))
+
+
+def mixture_nll(y_true, draws: dict) -> float:
+    """Mean negative log density of y under the predictive mixture over posterior draws (nats).
+
+    draws: `Posterior.predictive_draws(X)` of a regression or count likelihood, each (S, n);
+    the density is mean_s p(y | θ_s), computed with logsumexp so tails do not underflow.
+    """
+    dist = noise_distribution(draws)
+    y = np.asarray(y_true, dtype=np.float64)
+    log_density = dist.logpmf(y) if hasattr(dist.dist, "pmf") else dist.logpdf(y)
+    n_draws = log_density.shape[0]
+    return float(-np.mean(logsumexp(log_density, axis=0) - np.log(n_draws)))
+
+
+def interval_coverage(y_true, lower, upper) -> float:
+    """Share of observations with lower ≤ y ≤ upper (compare with the interval's level)."""
+    y = np.asarray(y_true)
+    return float(np.mean((y >= np.asarray(lower)) & (y <= np.asarray(upper))))
+
+
+def interval_width(lower, upper) -> float:
+    """Mean width upper − lower of the intervals (user units): narrower is better at equal
+    coverage."""
+    return float(np.mean(np.asarray(upper) - np.asarray(lower)))
+
+
+def coverage_by_level(y_true, summary) -> tuple[np.ndarray, np.ndarray]:
+    """(nominal levels (L,), observed coverage (L,)) of a regression `predictive_summary`
+    computed with a list of levels, e.g. level=[0.1, 0.2, …, 0.9]."""
+    levels = np.atleast_1d(summary["level"].values)
+    lower = np.atleast_2d(summary["lower"].values)
+    upper = np.atleast_2d(summary["upper"].values)
+    observed = [interval_coverage(y_true, lo, hi) for lo, hi in zip(lower, upper, strict=False)]
+    return levels, np.asarray(observed)
+
+
+def crps_gaussian(y_true, mean, sd) -> float:
+    """Mean continuous ranked probability score of Normal(mean, sd) forecasts (user units).
+
+    Closed form (Gneiting & Raftery 2007): sd · [z(2Φ(z) − 1) + 2φ(z) − 1/√π], z = (y − mean)/sd.
+    """
+    sd = np.asarray(sd, dtype=np.float64)
+    z = (np.asarray(y_true, dtype=np.float64) - mean) / sd
+    crps = sd * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
+    return float(np.mean(crps))
+
+
+def crps_ensemble(y_true, samples) -> float:
+    """Mean CRPS of forecasts given by samples (m, n) of y per observation (user units).
+
+    CRPS = E|X − y| − ½ E|X − X'| with X, X' independent draws of the forecast; the second term
+    uses the sorted-sample identity E|X − X'| = 2/m² Σ_i (2i − m − 1) x_(i), O(m log m). With
+    the predictive mixture's samples (`predictive_summary(..., n_samples=m)`) this scores the
+    full predictive distribution, not a Gaussian approximation of it.
+    """
+    samples = np.sort(np.asarray(samples, dtype=np.float64), axis=0)
+    y = np.asarray(y_true, dtype=np.float64)
+    m = samples.shape[0]
+    to_truth = np.abs(samples - y).mean(axis=0)
+    ranks = 2 * np.arange(1, m + 1) - m - 1
+    spread = 2.0 / m**2 * np.tensordot(ranks, samples, axes=(0, 0))
+    return float(np.mean(to_truth - 0.5 * spread))
+
+
+def regression_summary(y_true, summary) -> dict[str, float]:
+    """Scores of a regression `predictive_summary` Dataset (one interval level) against y.
+
+    rmse, mae, gaussian_nll (Normal with the predictive sd), coverage and width of the
+    [lower, upper] interval, and crps: from the summary's `samples` when present, else the
+    Gaussian closed form with the predictive sd.
+    """
+    mean, sd = summary["mean"].values, summary["sd"].values
+    lower, upper = summary["lower"].values, summary["upper"].values
+    crps = (crps_ensemble(y_true, summary["samples"].values) if "samples" in summary
+            else crps_gaussian(y_true, mean, sd))
+    return {"rmse": rmse(y_true, mean), "mae": mae(y_true, mean),
+            "gaussian_nll": gaussian_nll(y_true, mean, sd),
+            "coverage": interval_coverage(y_true, lower, upper),
+            "interval_width": interval_width(lower, upper), "crps": crps}

@@ -1,0 +1,113 @@
+"""Figures of `pymc_bnn.posterior.stability` results: each function draws on an Axes (made if not given)
+and returns it, as in `pymc_bnn.reporting.plots`."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.stats import norm
+
+
+def _axes(ax, figsize):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def default_weight_names(result) -> list[str]:
+    """The weights a reader can interpret alone: the last hidden layer's outgoing weights and
+    the skip path (the earlier layers' weights only mean something unit by unit)."""
+    names = [name for name in result["weights"].data_vars if name.startswith("w_")]
+    layers = sorted(int(n[2:]) for n in names if n[2:].isdigit())
+    return [f"w_{layers[-1]}"] + (["w_skip"] if "w_skip" in names else [])
+
+
+def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, ax=None,
+                             title="Aligned weights"):
+    """Forest plot: per weight, the mean and HDI of the aligned draws (blue) over the
+    unaligned draws' mean ± the same-level normal interval (grey), for the `max_weights`
+    weights with the largest |mean| / sd. var_names: default `default_weight_names`."""
+    table = result["weights"]
+    level = float(result.attrs.get("level", 0.9))
+    z = float(norm.ppf(0.5 + level / 2))
+    rows = []
+    for name in var_names or default_weight_names(result):
+        stats = table[name]
+        flat = stats.stack(weight=[d for d in stats.dims if d != "statistic"])
+        for i in range(flat.sizes["weight"]):
+            cell = flat.isel(weight=i)
+            index = ", ".join(str(v) for v in cell["weight"].item())
+            get = lambda s, cell=cell: float(cell.sel(statistic=s))  # noqa: E731
+            rows.append((f"{name}[{index}]", get("mean"), get("sd"), get("lower"), get("upper"),
+                         get("mean_unaligned"), get("sd_unaligned")))
+    rows.sort(key=lambda r: -abs(r[1]) / r[2] if r[2] > 0 else -np.inf)
+    rows = rows[:max_weights][::-1]
+    ax = _axes(ax, figsize=(6.0, 0.9 + 0.24 * len(rows)))
+    y = np.arange(len(rows))
+    raw_mean = np.array([r[5] for r in rows])
+    raw_sd = np.array([r[6] for r in rows])
+    ax.errorbar(raw_mean, y - 0.18, xerr=z * raw_sd, fmt="o", ms=3, color="0.6", lw=1,
+                label=f"unaligned (mean ± {level:.0%} normal)")
+    mean = np.array([r[1] for r in rows])
+    ax.errorbar(mean, y + 0.18, xerr=[mean - [r[3] for r in rows], [r[4] for r in rows] - mean],
+                fmt="o", ms=4, color="C0", lw=1.5, label=f"aligned ({level:.0%} HDI)")
+    ax.axvline(0, color="0.3", lw=0.8, ls="--")
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
+    ax.set(xlabel="weight", title=title)
+    ax.legend(loc="best", frameon=False, fontsize=8)
+    return ax
+
+
+def unit_stability(result, *, ax=None, title="Hidden units: stability and importance"):
+    """Per hidden unit: signal-to-noise of its aligned weights (x) against the mean change of
+    the predictions when it is removed (y), coloured by the share of draws it is active in."""
+    units = result["units"]
+    ax = _axes(ax, figsize=(6.0, 4.5))
+    points = ax.scatter(units["snr"], units["removal_effect"], c=units["active_share"],
+                        cmap="viridis", vmin=0, vmax=1, s=40, edgecolors="k", linewidths=0.4)
+    ax.figure.colorbar(points, ax=ax, label="share of draws active")
+    for name, x, y in zip(units["unit"].values, units["snr"].values,
+                          units["removal_effect"].values, strict=False):
+        ax.annotate(str(name), (x, y), fontsize=7, xytext=(3, 2), textcoords="offset points")
+    ax.set(xlabel="signal-to-noise of the unit's aligned weights",
+           ylabel="mean |Δ prediction| when removed", title=title)
+    return ax
+
+
+def input_relevance(result, *, max_inputs: int = 20, ax=None,
+                    title="Input relevance (posterior)"):
+    """Per input: posterior mean and HDI of the mean |gradient| of the prediction (per input
+    sd), the `max_inputs` most relevant, the most relevant on top."""
+    inputs = result["inputs"]
+    order = np.argsort(inputs["rank"].values)[:max_inputs][::-1]
+    names = [str(v) for v in inputs["feature"].values[order]]
+    mean = inputs["relevance_mean"].values[order]
+    lower, upper = inputs["relevance_lower"].values[order], inputs["relevance_upper"].values[order]
+    ax = _axes(ax, figsize=(5.5, 0.9 + 0.26 * len(order)))
+    y = np.arange(len(order))
+    ax.errorbar(mean, y, xerr=[mean - lower, upper - mean], fmt="o", ms=4, color="C0", lw=1.5)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlim(left=0)
+    level = float(result.attrs.get("level", 0.9))
+    ax.set(xlabel=f"mean |∂ prediction / ∂ input| per input sd ({level:.0%} HDI)", title=title)
+    return ax
+
+
+def cka_matrix(result, layer=None, *, ax=None):
+    """Linear CKA between pairs of draws of one hidden layer (name or index; default: every
+    layer, side by side, and an array of Axes is returned)."""
+    cka = result["representation"]
+    layers = [str(v) for v in cka["layer"].values]
+    if layer is None and ax is None:
+        fig, axes = plt.subplots(1, len(layers), figsize=(4.2 * len(layers), 3.8),
+                                 layout="constrained", squeeze=False)
+        for name, each in zip(layers, axes[0], strict=False):
+            cka_matrix(result, name, ax=each)
+        return axes[0]
+    name = layers[layer] if isinstance(layer, int) else (layer or layers[0])
+    ax = _axes(ax, figsize=(4.5, 3.8))
+    image = ax.imshow(cka["cka"].sel(layer=name).values, vmin=0, vmax=1, cmap="magma")
+    ax.figure.colorbar(image, ax=ax, label="linear CKA")
+    mean = float(cka["cka_mean"].sel(layer=name))
+    ax.set(xlabel="draw", ylabel="draw", title=f"{name}: mean CKA {mean:.2f}")
+    return ax

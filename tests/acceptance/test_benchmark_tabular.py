@@ -1,0 +1,150 @@
+"""The tabular benchmark's pure helpers on hand-made records: no model is fitted here."""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import _tabular_panel as panel  # noqa: E402
+import tabular  # noqa: E402
+
+
+def rec(dataset, split, model, task="classification", error=None, warm=True, n_train=200,
+        **metrics):
+    return {"dataset": dataset, "task": task, "split": split, "model": model,
+            "family": "pymc-bnn" if model in tabular.BNN_MODELS else "baseline",
+            "n_train": n_train, "n_test": 50, "n_features": 2, "warm": warm, "error": error,
+            "metrics": None if error else metrics}
+
+
+def test_standard_error_is_sd_over_sqrt_n():
+    values = [0.31, 0.12, 0.57, 0.44, 0.29]
+    assert panel.standard_error(values) == pytest.approx(np.std(values, ddof=1) / np.sqrt(5))
+    assert math.isnan(panel.standard_error([0.3]))
+
+
+def test_regression_scores_against_closed_forms():
+    mean, sd = np.zeros(3), np.full(3, 2.0)
+    y = np.array([0.0, 1.5 * 2.0, 2.0 * 2.0])  # z = 0, 1.5, 2: two inside the 90% interval
+    scores = panel.regression_scores(y, mean, sd)
+    assert scores["coverage_90"] == pytest.approx(2 / 3)
+    assert scores["rmse"] == pytest.approx(np.sqrt(np.mean(y ** 2)))
+    assert scores["gaussian_nll"] == pytest.approx(-stats.norm.logpdf(y, 0, 2).mean())
+    one = panel.regression_scores([0.0], [0.0], [2.0])["crps"]  # z = 0: sd (2φ(0) − 1/√π)
+    assert one == pytest.approx(2.0 * (2 * stats.norm.pdf(0) - 1 / np.sqrt(np.pi)))
+    assert panel.residual_sd([1.0, 2.0, 3.0], [1.0, 1.0, 1.0]) == pytest.approx(np.sqrt(5 / 3))
+
+
+def test_beats_baselines_share_counts_failures_and_skips_pairs_without_baselines():
+    records = []
+    # 10 pairs: the default wins 7 (below both baselines), loses 2 to hgb, fails once
+    for split in range(10):
+        default = 0.10 if split < 7 else 0.30
+        records.append(rec("a", split, "default", error="InvalidSettingError: x" if split == 9
+                           else None, log_loss=default))
+        records += [rec("a", split, "mlp", log_loss=0.20), rec("a", split, "hgb", log_loss=0.25)]
+    records.append(rec("b", 0, "default", log_loss=0.01))  # no baseline: left out
+    result = panel.beats_baselines(records)
+    assert (result["n_pairs"], result["share"], result["met"]) == (10, 0.7, True)
+    assert ["a", 9] in result["lost"] and ["a", 0] in result["won"]
+    records[0]["metrics"]["log_loss"] = 0.20  # a tie with the MLP is not a win
+    assert panel.beats_baselines(records)["share"] == pytest.approx(0.6)
+    assert panel.beats_baselines(records)["met"] is False
+
+
+def test_summary_targets_and_report():
+    records = []
+    mlp_moons = [0.10, 0.12, 0.14]
+    for split, mlp in enumerate(mlp_moons):
+        records += [rec("moons", split, "default", log_loss=0.12 + 0.001 * split, accuracy=0.97,
+                        ece=0.02, brier=0.05, fit_s=3.0, predict_s=0.1),
+                    rec("moons", split, "mlp", log_loss=mlp, accuracy=0.96, ece=0.03,
+                        brier=0.06, fit_s=0.2, predict_s=0.01),
+                    rec("diabetes", split, "default", task="regression", gaussian_nll=5.8,
+                        rmse=57.0, coverage_90=0.80, crps=30.0, fit_s=8.0 if split else 40.0,
+                        predict_s=0.1, warm=split > 0),
+                    rec("diabetes", split, "mlp", task="regression", gaussian_nll=5.4 + 0.1 * split,
+                        rmse=55.0, coverage_90=0.9, crps=31.0, fit_s=0.3, predict_s=0.01)]
+    records.append(rec("diabetes", 3, "laplace", task="regression", error="InvalidSettingError: "
+                       "method 'laplace' is not one of advi, nuts"))
+    summary = panel.summarise(records)
+    nll = summary["diabetes"]["models"]["mlp"]["gaussian_nll"]
+    assert nll["mean"] == pytest.approx(5.5) and nll["n"] == 3
+    assert nll["se"] == pytest.approx(np.std([5.4, 5.5, 5.6], ddof=1) / np.sqrt(3))
+    assert summary["diabetes"]["models"]["laplace"]["n_error"] == 1
+
+    targets = panel.evaluate_targets(records, summary)
+    b = targets["b_not_worse_than_mlp"]["per_dataset"]
+    # moons: 0.121 vs 0.12 ± 0.0115, within the se; diabetes: 5.8 vs 5.5 ± 0.058, worse
+    assert b["moons"]["worse"] is False and b["diabetes"]["worse"] is True
+    assert targets["b_not_worse_than_mlp"]["met"] is False
+    assert targets["c_two_moons"] == {"accuracy": pytest.approx(0.97), "ece": pytest.approx(0.02),
+                                      "met": True}
+    assert targets["d_coverage_90"]["per_model"]["default"]["diabetes"]["ok"] is False
+    e = targets["e_fit_seconds_warm"]
+    assert e["small"] == {"moons": 3.0, "diabetes": 8.0} and e["small_met"] is False
+    assert e["large_met"] is None  # cold fits (the 40 s) are left out; no large set was run
+
+    result = {"run": {"commit": "abc", "date": "today", "machine": "2 CPUs", "quick": True,
+                      "load": ""}, "summary": summary, "targets": targets, "nuts_distance": {}}
+    report = panel.markdown(result)
+    assert "| default | 3 | 0.121 ± 0.001 |" in report
+    assert "| laplace | 0 (1 failed) |" in report
+    assert "worse than MLP by more than its se on: diabetes: NOT MET" in report
+    assert "ECE 0.020 (≤ 0.03): MET" in report
+
+
+def test_nuts_distance_is_mean_absolute_difference_per_split():
+    nuts = rec("iris", 0, "nuts", log_loss=0.1)
+    nuts["prediction"] = {"proba": [[0.8, 0.2], [0.4, 0.6]]}
+    fast = rec("iris", 0, "advi", log_loss=0.1)
+    fast["prediction"] = {"proba": [[0.7, 0.3], [0.4, 0.6]]}
+    mlp = rec("iris", 0, "mlp", log_loss=0.1)
+    mlp["prediction"] = {"proba": [[0.0, 1.0], [0.0, 1.0]]}  # baselines are not compared
+    gap = panel.nuts_distance([nuts, fast, mlp])
+    assert list(gap["iris"]) == ["advi"]
+    assert gap["iris"]["advi"]["abs_diff_proba"]["mean"] == pytest.approx(0.05)
+
+
+def test_raw_records_replace_and_retry_errors(tmp_path):
+    raw = panel.load_raw(tmp_path / "raw.json")
+    panel.put_record(raw, rec("a", 0, "laplace", error="InvalidSettingError: no laplace"))
+    panel.put_record(raw, rec("a", 0, "mlp", log_loss=0.2))
+    assert panel.done_keys(raw["records"]) == {("a", 0, "mlp")}
+    panel.put_record(raw, rec("a", 0, "laplace", log_loss=0.1))
+    panel.save_raw(tmp_path / "raw.json", raw)
+    again = panel.load_raw(tmp_path / "raw.json")
+    assert len(again["records"]) == 2
+    assert panel.done_keys(again["records"]) == {("a", 0, "mlp"), ("a", 0, "laplace")}
+
+
+def test_panel_splits_and_model_rules():
+    X, y = tabular._gap_1d()
+    X_tr, X_te, y_tr, y_te = tabular.split("gap_1d", X, y, seed=3)
+    assert np.all(np.abs(X_tr[:, 0]) >= tabular.GAP) and np.any(np.abs(X_te[:, 0]) < tabular.GAP)
+    assert len(y_te) == 90
+    X, y = tabular._moons()
+    _, _, y_tr, y_te = tabular.split("moons", X, y, seed=0)
+    assert (np.bincount(y_tr).tolist(), np.bincount(y_te).tolist()) == ([105, 105], [45, 45])
+    assert not tabular.applies("nuts", "moons", 210, quick=True, nuts=True)
+    assert tabular.applies("nuts", "moons", 210, quick=False, nuts=True)
+    assert not tabular.applies("nuts", "breast_cancer", 501, quick=False, nuts=True)
+    assert not tabular.applies("gp", "digits", 1257, quick=False, nuts=True)
+    assert not tabular.applies("mlp", "large_regression", 10_000, quick=False, nuts=True)
+
+
+def test_selection_names_the_unknown_and_the_choices():
+    args = tabular.argparse.Namespace(datasets="moons,penguins", models=None, quick=False)
+    with pytest.raises(SystemExit, match="unknown data set penguins; choose from moons, "):
+        tabular.selection(args)
+    quick = tabular.argparse.Namespace(datasets=None, models="default,logistic", quick=True)
+    assert tabular.selection(quick) == (["moons", "breast_cancer", "diabetes"],
+                                        ["default", "linear"])
+    full = tabular.argparse.Namespace(datasets=None, models=None, quick=False)
+    datasets, models = tabular.selection(full)
+    assert len(datasets) == 10 and "large_regression" in datasets and "gap_1d" in datasets
+    assert models[0] == "default" and "gp" in models and "nuts" in models

@@ -1,0 +1,132 @@
+"""The active-learning loop: calls the labelling callback, grows the labelled set, keeps records."""
+
+import json
+
+import numpy as np
+import pytest
+
+from pymc_bnn.active.loop import ActiveLearningRun, oracle, run_active_learning
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+
+
+class FakePosterior:
+    """Bootstrap nearest-centroid classifier: per-draw probabilities (S, n, 2), fast."""
+
+    def __init__(self, X, y, seed, init):
+        rng = np.random.default_rng(seed)
+        self.init = init
+        self.n_fitted = len(y)
+        self.centroids = []
+        for _ in range(16):
+            rows = rng.integers(0, len(y), len(y))
+            Xb, yb = X[rows], y[rows]
+            self.centroids.append([Xb[yb == k].mean(axis=0) if (yb == k).any() else X.mean(0)
+                                   for k in (0, 1)])
+        self.interrupted = False
+        self.preprocessing = {}
+
+    def predictive_draws(self, X, max_draws=None):
+        probs = []
+        for c0, c1 in self.centroids:
+            d = ((X - c0) ** 2).sum(1) - ((X - c1) ** 2).sum(1)
+            p = 1 / (1 + np.exp(-2 * d))
+            probs.append(np.stack([1 - p, p], axis=-1))
+        return {"probs": np.array(probs)}
+
+
+def fake_fit(calls):
+    def fit(X, y, *, init=None, random_seed=0):
+        calls.append((X.shape, init, random_seed))
+        return FakePosterior(X, y, random_seed, init)
+
+    return fit
+
+
+@pytest.fixture
+def blobs():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(-1, 1, (100, 2)), rng.normal(1, 1, (100, 2))])
+    y = np.repeat([0, 1], 100)
+    return X, y
+
+
+def test_loop_asks_the_callback_and_grows_the_labelled_set(blobs):
+    X, y = blobs
+    asked, calls = [], []
+
+    def label(indices, rows):
+        asked.append(list(indices))
+        assert np.array_equal(rows, X[indices])  # the callback sees the points it must label
+        return y[indices]
+
+    run = run_active_learning(X[:150], label, initial=[0, 1, 2, 100, 101], batch_size=5,
+                              budget=20, fit=fake_fit(calls), X_test=X[150:], y_test=y[150:],
+                              progress=False)
+    assert isinstance(run, ActiveLearningRun)
+    assert asked[0] == [0, 1, 2, 100, 101] and len(asked) == 4
+    assert run.labels_used.tolist() == [5, 10, 15, 20]
+    assert [shape[0] for shape, _, _ in calls] == [5, 10, 15, 20]
+    # warm start: each fit after the first gets the previous round's posterior
+    assert calls[0][1] is None and calls[1][1] is not None and calls[1][1].n_fitted == 5
+    assert len(set(run.labelled)) == 20 and list(run.labels) == y[list(run.labelled)].tolist()
+    assert [list(r.chosen) for r in run.rounds[:-1]] == asked[1:] and run.rounds[-1].chosen == ()
+    assert np.all((run.accuracies > 0.5) & (run.accuracies <= 1.0))
+    assert not run.interrupted and run.posterior.n_fitted == 20
+    record = json.loads(json.dumps(run.to_dict()))
+    assert record["rounds"][0]["timings"]["fit_s"] >= 0 and record["acquisition"] == "bald"
+
+
+def test_ctrl_c_keeps_the_rounds_done(blobs):
+    X, y = blobs
+    answered = []
+
+    def impatient(indices, rows):
+        if len(answered) == 3:
+            raise KeyboardInterrupt
+        answered.append(indices)
+        return y[indices]
+
+    run = run_active_learning(X, impatient, initial=4, batch_size=4, budget=40,
+                              acquisition="entropy", fit=fake_fit([]), progress=False)
+    assert run.interrupted
+    assert run.labels_used.tolist() == [4, 8, 12]
+    assert len(run.labelled) == len(run.labels) == 12
+    assert run.rounds[-1].chosen == ()  # its batch was never labelled
+
+
+def test_bald_picks_near_the_boundary_and_random_does_not(blobs):
+    X, y = blobs
+    kwargs = dict(initial=[0, 1, 100, 101], batch_size=10, budget=14, fit=fake_fit([]),
+                  progress=False)
+    bald_run = run_active_learning(X, oracle(y), acquisition="bald", **kwargs)
+    random_run = run_active_learning(X, oracle(y), acquisition="random", batch_rule="top",
+                                     **kwargs)
+    distance = lambda run: np.abs(X[list(run.rounds[0].chosen)].sum(axis=1)).mean()
+    assert distance(bald_run) < 0.6 * distance(random_run)
+
+
+def test_bad_settings_and_bad_callbacks():
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(InvalidSettingError, match="initial must list distinct"):
+        run_active_learning(X, oracle(np.zeros(30)), initial=[1, 1], progress=False)
+    with pytest.raises(InvalidSettingError, match="batch_size"):
+        run_active_learning(X, oracle(np.zeros(30)), batch_size=0, progress=False)
+    with pytest.raises(InvalidInputError, match="one label per requested point"):
+        run_active_learning(X, lambda i, rows: [0], initial=3, fit=fake_fit([]), progress=False)
+
+
+def test_a_fit_stopped_by_ctrl_c_ends_the_loop_after_recording_its_round(blobs):
+    X, y = blobs
+    calls = []
+    base = fake_fit(calls)
+
+    def fit(X_fit, y_fit, *, init=None, random_seed=0):
+        posterior = base(X_fit, y_fit, init=init, random_seed=random_seed)
+        posterior.interrupted = len(calls) == 2  # the engine caught Ctrl-C in the second fit
+        return posterior
+
+    run = run_active_learning(X, oracle(y), initial=5, batch_size=5, budget=50, fit=fit,
+                              X_test=X, y_test=y, progress=False)
+    assert run.interrupted and len(calls) == 2
+    assert run.labels_used.tolist() == [5, 10] and run.rounds[-1].chosen == ()
+    assert len(run.labelled) == 10 and np.isfinite(run.accuracies).all()

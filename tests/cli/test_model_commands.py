@@ -1,0 +1,157 @@
+"""`pymc-bnn fit / predict / report / info` on a user's own tables, as a user runs them."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pymc_bnn import load
+from pymc_bnn.cli.app import main
+
+FAST = ["--hidden", "8", "--steps", "400", "--draws", "50"]
+
+
+def _pymc_bnn(*args, cwd=None):
+    exe = shutil.which("pymc-bnn") or str(Path(sys.executable).with_name("pymc-bnn"))
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+pytestmark = pytest.mark.slow  # acceptance: fits through the console script
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tables")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(220, 3))
+    table = pd.DataFrame(X, columns=["height", "width", "depth"])
+    table["kind"] = np.array(["small", "medium", "large"])[np.digitize(X[:, 0] + X[:, 1], [-0.8, 0.8])]
+    table["price"] = 10 + 2 * X[:, 0] - X[:, 2] + 0.2 * rng.normal(size=220)
+    table[:160].to_csv(folder / "train.csv", index=False)
+    table[160:].assign(order_id=np.arange(60)).to_csv(folder / "new.csv", index=False)
+    table[:160].to_parquet(folder / "train.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def kind_model(tables):
+    """`pymc-bnn fit` through the console script: the classifier of column "kind"."""
+    model = tables / "kind.bnn.nc"
+    fitted = _pymc_bnn("fit", "train.csv", "--target", "kind", "--out", model.name,
+                       "--seed", "2", *FAST, cwd=tables)
+    assert fitted.returncode == 0, fitted.stderr
+    assert "training accuracy" in fitted.stdout and model.exists()
+    return model
+
+
+def test_fit_predict_report_info_through_the_console_script(tables, kind_model, capsys):
+    model = kind_model
+
+    predicted = _pymc_bnn("predict", model.name, "new.csv", "--out", "pred.csv", "--quiet",
+                          cwd=tables)
+    assert predicted.returncode == 0, predicted.stderr
+    assert predicted.stdout == ""  # --quiet
+    pred = pd.read_csv(tables / "pred.csv")
+    new = pd.read_csv(tables / "new.csv")
+    assert len(pred) == len(new)
+    assert list(pred["order_id"]) == list(new["order_id"])  # non-feature columns copied
+    probs = pred[["p_large", "p_medium", "p_small"]].to_numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    estimator = load(model)
+    np.testing.assert_allclose(probs, estimator.predict_proba(new[["height", "width", "depth", "price"]]))
+    assert (pred["prediction"] == estimator.classes_[probs.argmax(axis=1)]).all()
+    assert (pred["prediction"] == new["kind"]).mean() > 0.6  # it learned something
+
+    reported = _pymc_bnn("report", model.name, "new.csv", "--out", "report.html", cwd=tables)
+    assert reported.returncode == 0, reported.stderr
+    page = (tables / "report.html").read_text()
+    assert "Held-out performance" in page and "Confusion matrix" in page
+    accuracy = (pred["prediction"] == new["kind"]).mean()
+    assert f"<td>accuracy</td><td>{accuracy:.4g}</td>" in page  # same model, same predictions
+    assert "data:image/png;base64," in page  # the ELBO trace
+
+    assert main(["info", str(model)]) == 0
+    shown = capsys.readouterr().out
+    assert ", ".join(map(str, estimator.classes_)) in shown and "__array__" not in shown
+    assert f"<td>classes</td><td>{', '.join(map(str, estimator.classes_))}</td>" in page
+    assert main(["info", str(model), "--json"]) == 0  # in-process: one interpreter start less
+    description = json.loads(capsys.readouterr().out)
+    assert description["notes"]["target"] == "kind"
+    assert description["estimator"]["class"] == "BayesianMLPClassifier"
+
+
+def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
+    """(with --skip: a linear path beside the hidden layers)"""
+    model = tables / "price.bnn.nc"
+    assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(model),
+                 "--exclude", "kind", "--skip", "--quiet", *FAST]) == 0
+    assert main(["predict", str(model), str(tables / "new.csv"), "--out",
+                 str(tables / "price.csv"), "--quiet"]) == 0
+    pred = pd.read_csv(tables / "price.csv")
+    new = pd.read_csv(tables / "new.csv")
+    assert (pred["sd"] > 0).all() and (pred["lower"] < pred["prediction"]).all()
+    np.testing.assert_allclose(pred["sd"] ** 2, pred["aleatoric_sd"] ** 2 + pred["epistemic_sd"] ** 2)
+    # the same seed gives the same model file contents, hence the same predictions
+    again = tables / "again.bnn.nc"
+    assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(again),
+                 "--exclude", "kind", "--skip", "--quiet", *FAST]) == 0
+    assert main(["predict", str(again), str(tables / "new.csv"), "--out",
+                 str(tables / "again.csv"), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tables / "again.csv"), pred)
+    assert np.corrcoef(pred["prediction"], new["price"])[0, 1] > 0.8
+    assert main(["report", str(model), str(tables / "new.csv"), "--quiet"]) == 0
+    page = model.with_suffix(".html").read_text()
+    assert "Observed against predicted" in page
+    rmse = np.sqrt(np.mean((pred["prediction"] - new["price"]) ** 2))
+    inside = ((new["price"] >= pred["lower"]) & (new["price"] <= pred["upper"])).mean()
+    assert f"<td>RMSE</td><td>{rmse:.4g}</td>" in page
+    assert f"<td>share inside the 90% interval</td><td>{inside:.4g}</td>" in page
+    assert main(["info", str(model)]) == 0
+    info = capsys.readouterr().out
+    assert "gaussian" in info and "linear skip path" in info  # --skip reached the network
+
+
+def test_grouped_fit_and_predict(tables, capsys):
+    """--groups: a hierarchical fit; predict uses each row's group, a new group the population."""
+    train = pd.read_csv(tables / "train.csv").assign(store=lambda t: np.arange(len(t)) % 4)
+    new = pd.read_csv(tables / "new.csv").assign(store=lambda t: np.arange(len(t)) % 5)
+    train.to_csv(tables / "stores.csv", index=False)
+    new.to_csv(tables / "new-stores.csv", index=False)
+    model = tables / "stores.bnn.nc"
+    assert main(["fit", str(tables / "stores.csv"), "--target", "kind", "--groups", "store",
+                 "--exclude", "price", "--out", str(model), "--quiet", *FAST]) == 0
+    assert main(["predict", str(model), str(tables / "new-stores.csv"), "--out",
+                 str(tables / "stores-pred.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "12 row(s) in group(s) not seen in training (4): predicted from the population" in out
+    pred = pd.read_csv(tables / "stores-pred.csv")
+    estimator = load(model)
+    assert estimator.posterior_.groups["pooling"] == "partial"
+    assert list(estimator.feature_names_in_) == ["height", "width", "depth"]
+    features = new[["height", "width", "depth"]]
+    np.testing.assert_allclose(pred[["p_large", "p_medium", "p_small"]].to_numpy(),
+                               estimator.predict_proba(features, groups=new["store"].tolist()))
+    assert list(pred["store"]) == list(new["store"])  # the group column is copied
+    assert main(["report", str(model), str(tables / "new-stores.csv"), "--quiet"]) == 0
+    accuracy = (pred["prediction"] == new["kind"]).mean()
+    assert f"<td>accuracy</td><td>{accuracy:.4g}</td>" in model.with_suffix(".html").read_text()
+
+
+def test_fit_ensemble_keeps_every_restart_and_predicts(tables, tmp_path):
+    """`pymc-bnn fit --ensemble`: the laplace engine (the CLI's default method) keeps its 5 MAP
+    restarts as chains; the saved model predicts like the estimator it holds."""
+    out = tmp_path / "ensemble.bnn.nc"
+    code = main(["fit", str(tables / "train.csv"), "--target", "kind", "--exclude", "price",
+                 "--out", str(out), "--ensemble", "--quiet", *FAST])
+    assert code == 0
+    model = load(out)
+    assert model.posterior_.method == "laplace"
+    assert model.posterior_.idata["posterior"].sizes["chain"] == 5
+    assert model.posterior_.diagnostics["members"] == [0, 1, 2, 3, 4]
+    new = pd.read_csv(tables / "new.csv")[["height", "width", "depth"]]
+    assert model.predict_proba(new).shape == (60, 3)

@@ -1,0 +1,60 @@
+"""Uncertainty plots draw what they claim: panels, lines, bands, and the ECE in the label."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from pymc_bnn.datasets import grid_2d
+from pymc_bnn.posterior import metrics
+from pymc_bnn.reporting import plots
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_uncertainty_maps_has_three_titled_panels_with_colorbars(rng):
+    _, xx, yy = grid_2d(n=12)
+    total = rng.uniform(0, np.log(2), size=xx.shape)
+    aleatoric = total * 0.7
+    fig = plots.uncertainty_maps(xx, yy, total, aleatoric, total - aleatoric,
+                                 X=rng.normal(size=(10, 2)), y=rng.integers(0, 2, 10))
+    maps = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in maps] == ["Total: predictive entropy",
+                                               "Aleatoric: expected entropy",
+                                               "Epistemic: mutual information"]
+    assert len(fig.axes) == 6  # three maps, three colorbars
+    assert all(ax.collections for ax in maps)  # filled contours and data points drawn
+
+
+def test_reliability_diagram_shows_bins_and_the_ece(rng):
+    p = rng.uniform(size=500)
+    y = (rng.uniform(size=500) < p).astype(int)
+    ax = plots.reliability_diagram(y, p, n_bins=10)
+    ece = metrics.expected_calibration_error(y, p, n_bins=10)
+    labels = ax.get_legend_handles_labels()[1]
+    assert f"accuracy per bin (ECE = {ece:.3f})" in labels
+    filled = int((metrics.reliability_bins(y, p, 10).count > 0).sum())
+    assert len(ax.patches) == 2 * filled  # accuracy bars and gap bars
+    assert filled == 5  # binary top-class confidence lies in [0.5, 1]
+
+
+def test_regression_bands_nest_aleatoric_inside_total(rng):
+    x = rng.uniform(-2, 2, size=40)
+    ax = plots.regression_bands(x, np.sin(x), np.full(40, 0.2), np.full(40, 0.5),
+                                X_train=x, y_train=np.sin(x))
+    total_band, aleatoric_band = ax.collections[0], ax.collections[1]
+    total_y = total_band.get_paths()[0].vertices[:, 1]
+    aleatoric_y = aleatoric_band.get_paths()[0].vertices[:, 1]
+    assert np.ptp(total_y) > np.ptp(aleatoric_y)
+    assert len(ax.lines) == 1 and len(ax.collections) == 3  # mean, two bands, data
+
+
+def test_coverage_curve_plots_observed_against_nominal():
+    nominal = np.array([0.5, 0.8, 0.9])
+    ax = plots.coverage_curve(nominal, np.array([0.45, 0.7, 0.85]))
+    _diagonal, observed = ax.lines
+    np.testing.assert_array_equal(observed.get_xdata(), nominal)
+    assert observed.get_label() == "observed" and ax.get_xlabel() == "nominal level"

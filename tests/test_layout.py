@@ -1,0 +1,59 @@
+"""The layered layout: old flat module paths still import (with a warning), and the package's
+public names resolve lazily to the same objects."""
+
+import importlib
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+import pymc_bnn
+from pymc_bnn._runtime.moved import MOVED, new_path
+
+
+@pytest.mark.filterwarnings("default")
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_an_old_module_path_imports_with_a_deprecation_warning(old):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = importlib.import_module(old)
+    new = importlib.import_module(MOVED[old])
+    assert [w.category for w in caught if old in str(w.message)] == [DeprecationWarning]
+    assert f"moved to {MOVED[old]}" in str(caught[-1].message)
+    public = [name for name in dir(new) if not name.startswith("__")]
+    assert public and all(getattr(module, name) is getattr(new, name) for name in public)
+
+
+@pytest.mark.filterwarnings("default")
+def test_old_submodule_paths_and_from_imports_still_work():
+    from pymc_bnn.model.priors.scale import NormalPrior as new_normal
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pymc_bnn.plots import probability_map
+        from pymc_bnn.priors.scale import NormalPrior
+    assert NormalPrior is new_normal
+    assert probability_map is importlib.import_module("pymc_bnn.reporting.plots").probability_map
+    assert new_path("pymc_bnn.priors.informed") == "pymc_bnn.model.priors.informed"
+    assert new_path("pymc_bnn.inference.vi") is None
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("pymc_bnn.priors.no_such_module")
+
+
+def test_every_public_name_of_the_package_resolves():
+    for name in pymc_bnn.__all__:
+        assert getattr(pymc_bnn, name) is not None, name
+    assert pymc_bnn.Posterior is importlib.import_module("pymc_bnn.posterior.posterior").Posterior
+    assert pymc_bnn.build_model is importlib.import_module("pymc_bnn.model.build").build_model
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        pymc_bnn.nothing  # noqa: B018
+
+
+def test_importing_the_package_loads_no_model_code():
+    code = ("import sys, pymc_bnn; "
+            "print(sorted(m for m in sys.modules if m.startswith(('pymc', 'jax'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert eval(out) == ["pymc_bnn", "pymc_bnn._runtime", "pymc_bnn._runtime.moved",
+                         "pymc_bnn.errors"]
