@@ -54,3 +54,10 @@ def test_argument_types_refuse_in_one_line():
         widths("4,0")
     with pytest.raises(argparse.ArgumentTypeError, match="such as 5,5 or 32,32, got '5;5'"):
         widths("5;5")
+
+
+def test_the_entry_point_exit_code_for_ctrl_c_is_the_documented_one():
+    import pymc_bnn.cli as entry
+    from pymc_bnn.cli.args import EXIT_INTERRUPTED
+
+    assert entry._EXIT_INTERRUPTED == EXIT_INTERRUPTED == 130

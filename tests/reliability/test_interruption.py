@@ -107,7 +107,7 @@ _AT = """
 import os, signal, sys
 signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
 signal.setitimer(signal.ITIMER_REAL, float(sys.argv[1]))
-from pymc_bnn.cli.app import main
+from pymc_bnn.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
