@@ -37,6 +37,7 @@ def _held_out(estimator, X_train, X_test, y_train, y_test) -> dict:
             "accuracy": metrics.accuracy(y_test, proba, classes=estimator.classes_)}
 
 
+@pytest.mark.slow
 def test_default_prior_beats_the_fan_in_normal_on_held_out_log_loss(wine_split):
     """wine (178 rows, 3 classes), split seed 0, 16 units: the fan-in Normal's probabilities
     are blurred (measured log loss 0.311, accuracy 1.000), the horseshoe's sharp (0.075,
@@ -60,6 +61,7 @@ def test_default_prior_beats_the_fan_in_normal_on_held_out_log_loss(wine_split):
     assert new["log_loss"] < reference_loss + 0.1, (new, reference_loss)
 
 
+@pytest.mark.slow
 def test_defaults_fit_two_moons_as_well_as_an_mlp():
     """The issue's target for the defaults: two moons (make_moons(300, noise=0.2), 70/30
     stratified split, split seed 0) with the estimator's default network, no tuning: accuracy
@@ -80,6 +82,7 @@ def test_defaults_fit_two_moons_as_well_as_an_mlp():
     assert metrics.log_loss(y_test, proba) <= metrics.log_loss(y_test, mlp.predict_proba(X_test))
 
 
+@pytest.mark.slow
 def test_explicit_prior_is_used_as_given_and_pooling_none_keeps_the_library_default(rng):
     """prior=None is the old default (build_model's); "auto" with groups and pooling="none" is
     that too (it takes only normal or laplace priors), with partial pooling the horseshoe."""

@@ -24,6 +24,7 @@ def iris():
     return X, y
 
 
+@pytest.mark.slow
 def test_classifier_encodes_any_labels_and_reads_dataframes(iris):
     X, y = iris
     est = BayesianMLPClassifier((8,), **QUICK).fit(X, y)
@@ -61,6 +62,7 @@ def test_regressor_return_std_is_the_total_predictive_sd(rng):
     assert est.score(X, y) > 0.8
 
 
+@pytest.mark.slow
 def test_pipeline_cross_validation_and_parallel_grid_search(iris):
     X, y = iris
     pipe = make_pipeline(StandardScaler(), BayesianMLPClassifier((4,), **QUICK))

@@ -102,6 +102,7 @@ def moons_ensemble():
     return data, posterior
 
 
+@pytest.mark.slow
 def test_ensemble_keeps_every_restart_as_a_chain_and_splits_its_entropy(moons_ensemble):
     data, posterior = moons_ensemble
     assert posterior.idata["posterior"].sizes["chain"] == 3
@@ -143,6 +144,7 @@ def test_laplace_refuses_what_it_cannot_fit():
         fit(bnn, "laplace", progress=False, ensemble=3)
 
 
+@pytest.mark.slow
 def test_advi_ensemble_runs_every_restart_to_the_end_as_a_chain():
     """advi with ensemble=True: no race; each restart is a member (a chain), best first."""
     from pymc_bnn.datasets import two_moons

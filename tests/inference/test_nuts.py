@@ -13,6 +13,7 @@ from test_vi import conjugate_regression, normal_means_model, normal_means_poste
 QUICK = dict(chains=2, tune=400, progress=False, init_steps=2000)
 
 
+@pytest.mark.slow
 def test_nuts_recovers_normal_means_and_regression_correlation():
     y = np.random.default_rng(0).normal([-2.0, 0.5, 3.0], 1.0, size=(200, 3))
     mean, sd = normal_means_posterior(y)
@@ -30,6 +31,7 @@ def test_nuts_recovers_normal_means_and_regression_correlation():
     assert result.idata["sample_stats"]["diverging"].shape == (2, 2000)
 
 
+@pytest.mark.slow
 def test_bnn_convergence_is_judged_on_predictions(small_moons):
     bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(3,))
     with warnings.catch_warnings(record=True) as caught:
@@ -51,6 +53,7 @@ def test_bnn_convergence_is_judged_on_predictions(small_moons):
     assert post.settings["chain_method"] == "parallel"
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")  # 40 draws: short on purpose
 def test_parallel_chains_give_the_same_draws_as_sequential_ones(small_moons):
     """One chain per device changes where chains run, not what they draw."""

@@ -103,6 +103,7 @@ def two_mode_model():
     return model
 
 
+@pytest.mark.slow
 def test_restarts_keep_the_best_elbo():
     model = two_mode_model()
     single = [vi.run_advi(model, draws=200, random_seed=s, progress=False, restarts=1, steps=2000,

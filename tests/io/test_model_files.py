@@ -76,6 +76,7 @@ def test_estimators_round_trip_exactly(tmp_path, classifier, regressor, data, sa
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_hierarchical_posterior_round_trips_with_its_groups(tmp_path):
     from pymc_bnn import build_model, fit
     from pymc_bnn.datasets import grouped_moons

@@ -141,6 +141,7 @@ def test_spec_from_a_file_written_before_skip_paths_existed():
     assert NetworkSpec.from_dict(spec.to_dict()) == spec
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["advi", "nuts"])
 def test_skip_path_carries_a_linear_signal(method):
     """y = 1[1.5·x0 − 2·x1 + noise > 0]: the skip weights point along (1.5, −2, 0)."""

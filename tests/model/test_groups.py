@@ -97,6 +97,7 @@ def test_model_logp_matches_numpy_grouped_forward(grouped, rng, pooling, skip):
         np.testing.assert_allclose(eta[rows], one_group, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_skip_path_with_partial_pooling_fits_and_predicts_new_groups(grouped):
     """The skip path gets its own group spread (group_sd_skip); a new group's skip weights are
     drawn around the population's, so its predictions are wider than a known group's."""
@@ -149,6 +150,7 @@ def test_bad_groups_and_settings_are_refused(grouped):
 # ---------------------------------------------------------------------------- pooling pays off
 
 
+@pytest.mark.slow
 def test_hierarchical_beats_complete_and_no_pooling(grouped, poolings):
     """12 groups of 30 training points, each a two-moons problem rotated by its own angle
     (sd 60°): partial pooling is more accurate on held-out points than both extremes."""
@@ -223,6 +225,7 @@ def test_complete_pooling_predicts_the_same_for_every_group(grouped, poolings):
     assert posterior.groups["pooling"] == "complete"
 
 
+@pytest.mark.slow
 def test_demo_report_and_pooling_accuracy(tmp_path, poolings):
     from pymc_bnn.demos.hierarchical import run_hierarchical_demo
 
@@ -259,6 +262,7 @@ def test_nuts_convergence_check_predicts_each_training_row_with_its_group(groupe
     assert diagnostics["check_points"] == len(grouped.y_train)
 
 
+@pytest.mark.slow
 def test_sklearn_estimator_with_groups_is_the_same_hierarchical_fit(grouped, poolings):
     """BayesianMLPClassifier(...).fit(X, y, groups=...) builds and fits the same model as the
     API (same settings, same seed): identical predictions, per group and for new groups."""

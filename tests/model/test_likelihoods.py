@@ -45,6 +45,7 @@ def _user_loglik(name, y, draws):
     return stats.norm.logpdf(y, mean, draws["scale"][0]).sum()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LIKELIHOODS))
 def test_model_loglik_equals_scipy_in_user_units(name, rng):
     """observe() and predictive_params() describe the same distribution: the model's
@@ -164,6 +165,7 @@ def _curve(rng, n=N, low=-2.0, high=2.0):
     return x, x[:, None]
 
 
+@pytest.mark.slow
 def test_gaussian_recovers_the_noise_scale_in_user_units():
     """y = 1000 + 200 sin(2x) + N(0, 40²): the noise sd comes back within 20% of 40 and the
     mean function within a fraction of it, although the model works on the standardised y.
@@ -177,6 +179,7 @@ def test_gaussian_recovers_the_noise_scale_in_user_units():
     assert np.sqrt(np.mean((draws["mean"].mean(0) - truth) ** 2)) < 15.0
 
 
+@pytest.mark.slow
 def test_heteroscedastic_noise_tracks_the_true_noise_curve():
     """Noise sd grows from 0.1 to 1.3 across x: the second head follows it.
     Measured: correlation 0.995, median relative error 0.07."""
@@ -192,6 +195,7 @@ def test_heteroscedastic_noise_tracks_the_true_noise_curve():
     assert np.ptp(homoscedastic) == pytest.approx(0.0, abs=1e-9)  # one sd for every x
 
 
+@pytest.mark.slow
 def test_student_t_is_robust_to_outliers():
     """A line with 10% gross outliers: the Student-t fit stays on the line, the Gaussian is
     dragged towards the outliers, and the learned degrees of freedom are small (heavy tails).
@@ -213,6 +217,7 @@ def test_student_t_is_robust_to_outliers():
     assert np.median(draws["scale"]) == pytest.approx(0.3, rel=0.3)
 
 
+@pytest.mark.slow
 def test_poisson_recovers_the_rate_curve():
     """Measured: mean relative error of the rate 0.044."""
     rng = np.random.default_rng(4)
@@ -223,6 +228,7 @@ def test_poisson_recovers_the_rate_curve():
     assert np.mean(np.abs(mean / rate - 1.0)) < 0.15
 
 
+@pytest.mark.slow
 def test_negative_binomial_recovers_rate_and_overdispersion():
     """Counts with variance mean + mean²/2 (overdispersion 1/alpha = 0.5): both come back; on
     Poisson counts the same model finds almost no overdispersion.
@@ -239,6 +245,7 @@ def test_negative_binomial_recovers_rate_and_overdispersion():
     assert np.median(1.0 / poisson_counts.predictive_draws(X)["alpha"]) < 0.1
 
 
+@pytest.mark.slow
 def test_categorical_separates_three_blobs_with_named_classes():
     from sklearn.datasets import make_blobs
 

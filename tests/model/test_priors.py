@@ -39,6 +39,7 @@ def _logp(bnn, var, value):
     return model.compile_logp(vars=[model[var]])(point)
 
 
+@pytest.mark.slow
 def test_seed_prior_is_unscaled_normal_and_default_is_fan_in_scaled(moons, rng):
     seed = build_model(moons.X_train, moons.y_train, prior=SEED_PRIOR)
     default = build_model(moons.X_train, moons.y_train)
@@ -61,6 +62,7 @@ def test_laplace_prior_density(moons, rng):
     assert _logp(bnn, "b_0", b) == pytest.approx(stats.laplace.logpdf(b, 0, 0.5).sum())
 
 
+@pytest.mark.slow
 def test_fan_in_scaling_keeps_the_prior_predictive_stable_as_layers_widen(data10):
     """With 1/sqrt(fan_in) the spread of prior functions barely moves from 4 to 256 units per
     layer; the unscaled Normal(0, 1) grows like sqrt(width)."""
@@ -192,6 +194,7 @@ def _predict_at(bnn, X, values):
     return bnn.likelihood.predictive_params(eta, params, bnn.preprocessing)
 
 
+@pytest.mark.slow
 def test_informed_prior_from_posterior_uses_its_moments(moons, quick_posterior):
     prior = InformedPrior.from_posterior(quick_posterior, spread=2.0)
     w0 = quick_posterior.idata["posterior"]["w_0"].values.reshape(-1, 2, 5)
@@ -202,6 +205,7 @@ def test_informed_prior_from_posterior_uses_its_moments(moons, quick_posterior):
     np.testing.assert_allclose(draws["w_0"].std(0), 2.0 * w0.std(0), rtol=0.1)
 
 
+@pytest.mark.slow
 def test_informed_prior_carries_a_skip_path_forward(moons):
     """From a posterior with a skip path: w_skip is centred on its posterior mean with its
     posterior sd (× spread), the architecture asks for the skip path, and the prior survives
@@ -261,6 +265,7 @@ def test_round_trip_through_json(prior):
     assert set(PRIORS) == {"normal", "laplace", "ard", "horseshoe", "spike_and_slab", "informed"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prior", ALL_PRIORS, ids=lambda p: p.name)
 def test_every_prior_builds_and_samples(prior, moons):
     arch = getattr(prior, "architecture", {"hidden": (3,), "bias": True})
@@ -315,6 +320,7 @@ def _row_scale(posterior):
 
 @pytest.mark.parametrize("prior", [ARDPrior(), HorseshoePrior(global_scale=0.1)],
                          ids=lambda p: p.name)
+@pytest.mark.slow
 def test_sparsity_priors_shrink_irrelevant_inputs(prior):
     """2 informative and 8 noise features: the noise features' weights end up much smaller.
     Measured (largest noise row / smallest informative row): ARD 0.078, horseshoe 0.027. The
@@ -334,6 +340,7 @@ def test_sparsity_priors_shrink_irrelevant_inputs(prior):
         assert relevance[2:].max() < 0.5 * relevance[:2].min(), relevance.round(3)
 
 
+@pytest.mark.slow
 def test_informed_prior_from_an_mlp_beats_a_vague_prior_on_small_data():
     """An MLP fitted on plenty of data from a related task (same inputs, a slightly moved
     boundary) centres the prior; with 30 rows of the new task the informed fit has a clearly

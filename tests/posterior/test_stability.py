@@ -170,6 +170,7 @@ def ten_inputs():
     return posterior, X[400:], y[400:]
 
 
+@pytest.mark.slow
 def test_input_relevance_finds_the_two_informative_inputs(ten_inputs):
     """Measured (fit seed 1): relevance 0.181 and 0.198 for x0 and x1 (HDI lower bounds 0.151,
     0.158), at most 0.026 for the noise inputs (upper bounds at most 0.050).
@@ -210,6 +211,7 @@ def _log_loss_without(posterior, result, units, X, y):
     return metrics.log_loss(y, edited.mean_draws(X).mean(axis=0))
 
 
+@pytest.mark.slow
 def test_removing_the_least_stable_units_costs_less_than_random_units():
     """Over three fit seeds (and 20 random choices each), removing the quarter of units ranked
     least stable raises held-out log loss less than removing random units. Measured: -0.001,
@@ -235,6 +237,7 @@ def test_removing_the_least_stable_units_costs_less_than_random_units():
         assert least_cost < random_cost, (seed, least_cost, random_cost)
 
 
+@pytest.mark.slow
 def test_cka_is_higher_with_more_data():
     """The same 2-16-16-1 network on 560 two-moons points and on a tenth of them: draws of the
     well-determined fit have more alike representations. Measured (fit seed 0): mean CKA over
@@ -254,6 +257,7 @@ def test_cka_is_higher_with_more_data():
     assert full["cka"].dims == ("layer", "draw_a", "draw_b") and full["cka"].shape == (2, 30, 30)
 
 
+@pytest.mark.slow
 def test_grouped_fit_population_and_group_networks():
     from pymc_bnn.datasets import grouped_moons
 
@@ -298,6 +302,7 @@ def test_alignment_brings_nuts_weight_rhat_below_1_05():
     assert result.attrs["rhat_max"] < 1.05, result.attrs
 
 
+@pytest.mark.slow
 def test_stability_command_and_report_section(tmp_path, capsys):
     """`pymc-bnn stability MODEL DATA --out DIR` writes the page and four figures; `pymc-bnn
     report` with DATA has the section, without DATA a pointer to it."""
@@ -334,6 +339,7 @@ def test_stability_command_and_report_section(tmp_path, capsys):
     assert "--draws must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_laplace_fit_says_its_hidden_layers_have_no_spread():
     """The estimators' default engine keeps the hidden layers at their MAP: the result's note
     says their perfect stability is by construction."""

@@ -266,6 +266,7 @@ def fitted(xy):
      "feature names should match.*weight.*; pass the columns seen at fit time"),
     (lambda X: _nan_at(X, 0, 0), "NaN; drop or impute those rows"),
 ], ids=["feature-count", "column-names", "nan"])
+@pytest.mark.slow
 def test_estimators_refuse_other_features_at_predict_time(fitted, xy, X, message):
     with pytest.raises(InvalidInputError, match=message):
         fitted.predict(X(xy[0]))
@@ -279,6 +280,7 @@ def test_unfitted_estimator_says_to_fit_first(xy):
     assert isinstance(caught.value, SklearnNotFittedError)  # scikit-learn's checks catch it too
 
 
+@pytest.mark.slow
 def test_estimator_unseen_groups_are_named(xy):
     X, y = xy
     groups = np.where(np.arange(len(y)) % 2, "north", "south")
@@ -358,6 +360,7 @@ def test_cli_refuses_bad_data_and_settings_in_one_line(files, args, phrases, cap
     ("gap.csv", ["gap.csv contains NaN values in 1 row(s) (first: row 4); drop or impute"]),
     ("text.csv", []),  # an extra column is copied to the output, not a feature: it works
 ])
+@pytest.mark.slow
 def test_cli_predict_refuses_other_features(files, cli_model, data, phrases, capsys):
     code, _, err = run_cli(capsys, "predict", cli_model, files / data, "--out",
                            files / "pred.csv", "--quiet")
@@ -389,6 +392,7 @@ def grouped_cli_model(files, table):
      ["groups not seen in training: 'west'", "unseen_groups='population'"]),
     ("no-stores.csv", [], ["no-stores.csv has no group column 'store'"]),
 ])
+@pytest.mark.slow
 def test_cli_predict_names_unseen_or_missing_groups(files, grouped_cli_model, data, options,
                                                     phrases, capsys):
     code, _, err = run_cli(capsys, "predict", grouped_cli_model, files / data, "--out",

@@ -25,6 +25,7 @@ def test_same_seed_same_numbers(small_moons):
     assert not np.array_equal(elbo_a, elbo_c)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["auto", "advi"])
 def test_estimator_gives_the_same_posterior_as_the_api(small_moons, method):
     X, y = small_moons.X_train, small_moons.y_train
@@ -44,6 +45,7 @@ def test_estimator_gives_the_same_posterior_as_the_api(small_moons, method):
                                   posterior.mean_draws(X).mean(axis=0))
 
 
+@pytest.mark.slow
 def test_cli_fit_is_the_estimator_fit_bit_for_bit(table, tmp_path, capsys):
     """`pymc-bnn fit --seed 3` twice and the estimator with the same settings: one posterior."""
     table.to_csv(tmp_path / "train.csv", index=False)
@@ -67,6 +69,7 @@ def test_cli_fit_is_the_estimator_fit_bit_for_bit(table, tmp_path, capsys):
     assert not np.array_equal(other, a.posterior_.idata["posterior"]["w_0"].values)
 
 
+@pytest.mark.slow
 def test_demo_is_reproducible(tmp_path, capsys):
     runs = []
     for name in ("a", "b"):

@@ -43,6 +43,7 @@ def test_estimator_fit_interrupted_warns_and_predicts(table):
     assert set(model.predict(X)) <= {"big", "small"}
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_cli_fit_saves_a_usable_flagged_model(tmp_path, table):
     """SIGINT once the progress bar shows a speed (the optimisation loop is running)."""
     table.to_csv(tmp_path / "train.csv", index=False)

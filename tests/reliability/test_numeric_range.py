@@ -30,6 +30,7 @@ def reference(Xy):
     return BayesianMLPClassifier(**TINY).fit(*Xy)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factor", [1e300, 1e-300, 1e-310])
 def test_a_fit_on_rescaled_features_is_the_same_fit(Xy, reference, factor):
     X, y = Xy
@@ -58,6 +59,7 @@ def test_a_constant_column_is_still_constant():
     np.testing.assert_array_equal(mean, [5e-300, 0.0])
 
 
+@pytest.mark.slow
 def test_a_target_on_a_1e300_scale_predicts_finite_numbers(table):
     X, y = table[["height", "width"]].to_numpy(), table["price"].to_numpy()
     small = BayesianMLPRegressor(**TINY).fit(X, y)
@@ -71,6 +73,7 @@ def test_a_target_on_a_1e300_scale_predicts_finite_numbers(table):
         assert np.all(np.isfinite(summary[name].values)), name
 
 
+@pytest.mark.slow
 def test_float32_overflow_in_predict_is_recomputed_in_float64(Xy):
     """Posterior.predict runs in float32; inputs 1e40 standard deviations out overflow it.
     (An advi fit: its weights differ per draw and the float32 pass gives NaN there; the

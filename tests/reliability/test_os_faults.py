@@ -98,6 +98,7 @@ def _assert_file_system_error(code, err, *phrases):
         assert phrase in err, (phrase, err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["fit", "predict", "report", "demo", "active"])
 def test_read_only_folder_is_one_line_before_any_work(capsys, files, read_only, command):
     before = {p.name: p.read_bytes() for p in read_only.iterdir()}

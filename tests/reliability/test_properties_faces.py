@@ -108,6 +108,7 @@ def _quiet(call):
                              ("classifier", "categorical"), ("regressor", "gaussian"),
                              ("regressor", "poisson"), ("classifier", "gaussian"),
                              ("regressor", "bernoulli")]))
+@pytest.mark.slow
 def test_estimators_work_or_raise_our_errors(data, spoiled, kind):
     X = data.draw(feature_tables(messy="X" in spoiled), label="X")
     y = data.draw(targets(messy="y" in spoiled), label="y")
@@ -191,6 +192,7 @@ def _assert_works_or_one_line(code, err):
 @settings(max_examples=12, **BOUNDED)
 @given(text=csv_tables(), new_text=csv_tables(),
        likelihood=st.sampled_from(["auto"] * 4 + ["bernoulli", "gaussian", "poisson"]))
+@pytest.mark.slow
 def test_cli_fit_and_predict_work_or_exit_2_in_one_line(text, new_text, likelihood, capsys):
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -255,6 +257,7 @@ def frame_with_store():
 @settings(max_examples=15, **BOUNDED)
 @given(data=st.data(), messy_fit=st.booleans(), pooling=st.sampled_from(["partial", "complete"]),
        unseen_groups=st.sampled_from(["population", "raise"]))
+@pytest.mark.slow
 def test_grouped_estimators_work_or_raise_our_errors(frame_with_store, data, messy_fit, pooling,
                                                      unseen_groups):
     """Random group labels (types, missing values, lengths, column names) at fit and at

@@ -23,6 +23,7 @@ BOUNDED = dict(deadline=None, derandomize=True,
                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.slow
 def test_nuts_with_one_chain_samples(table):
     """NumPyro takes one chain's starting point unbatched; this used to fail in JAX every time.
     150 draws are two compiled chunks, so continuing from the last state is covered too."""
@@ -94,6 +95,7 @@ BAD_UNCERTAINTY_OPTIONS = [
 @settings(max_examples=30, **BOUNDED)
 @given(case=st.sampled_from(BAD_UNCERTAINTY_OPTIONS), face=st.sampled_from(["estimator",
                                                                             "posterior"]))
+@pytest.mark.slow
 def test_nonsense_uncertainty_options_are_named(classifier, table, case, face):
     options, message = case
     target = classifier if face == "estimator" else classifier.posterior_

@@ -129,6 +129,7 @@ def crafted_files(draw):
     return draw(st.sampled_from(cases))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=crafted_files())
 def test_crafted_model_files_are_named_model_file_errors(tmp_path, saved, case):
@@ -151,6 +152,7 @@ FIELDS = [["kind"], ["posterior"], ["posterior", "spec"], [*SPEC, "hidden"], [*S
           [*STATE, "feature_names_in_"]]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(keys=st.sampled_from(FIELDS), value=junk)
 def test_any_junk_value_is_a_model_file_error_or_a_working_model(tmp_path, saved, table, keys, value):
