@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.stats import multivariate_normal
+from test_inference_laplace import _conjugate, _design, _linear_data, _precision
 
 from pymc_bnn import InvalidSettingError, build_model, fit, load, save
 from pymc_bnn.inference import ggn
 from pymc_bnn.inference.jax_model import compile_model
 from pymc_bnn.inference.laplace import _value_offsets, glm_predictive, parameter_layout
-from test_inference_laplace import _conjugate, _design, _linear_data, _precision
 
 
 def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network():
