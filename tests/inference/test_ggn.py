@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.stats import multivariate_normal
-from test_inference_laplace import _conjugate, _design, _linear_data, _precision
+from test_laplace import _conjugate, _design, _linear_data, _precision
 
 from pymc_bnn import InvalidSettingError, build_model, fit, load, save
 from pymc_bnn.inference import ggn
