@@ -45,6 +45,8 @@ BNN_MODELS: dict[str, Callable] = {
                                               random_state=seed),
     "nuts": lambda Est, seed: Est(method="nuts", random_state=seed),
     "laplace_skip": lambda Est, seed: Est(skip=True, random_state=seed),
+    "laplace_full": lambda Est, seed: Est(method="laplace", engine_options={"hessian": "full"},
+                                          random_state=seed),
 }
 
 

@@ -121,8 +121,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     inputs = [*model.value_vars, *data_inputs]
     start = model.initial_point()
     key = _structure_key(graphs, model, start, batch_size)
-    flat_start = np.concatenate([np.asarray(start[v.name], dtype=np.float64).reshape(-1)
-                                 for v in model.value_vars])
+    flat_start = np.concatenate([np.zeros(0)] + [  # no free variables: an empty vector
+        np.asarray(start[v.name], dtype=np.float64).reshape(-1) for v in model.value_vars])
     if key in _CACHE:  # same structure: reuse the compiled functions, keep this model's start
         return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 

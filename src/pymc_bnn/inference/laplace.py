@@ -30,19 +30,20 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from pymc_bnn.errors import InferenceError, InvalidSettingError
-from pymc_bnn.inference import map_loop
+from pymc_bnn.inference import ggn, map_loop
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
+from pymc_bnn.inference.laplace_predictive import LAPLACE_GROUP, glm_predictive  # noqa: F401
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.output_layer import (
     best_prior_precision,
+    log_determinant,
     log_evidence,
     refine_output_layer,
 )
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
-from pymc_bnn.validation import check_features
+from pymc_bnn.posterior.posterior import LINEARISED_GROUP
 
-LAPLACE_GROUP = "laplace"
 # Models smaller than this (parameters × observations) get 4 restarts by default (see vi.py).
 _CHEAP_RESTARTS = 200_000
 _DEFAULT_RESTARTS = 4
@@ -99,6 +100,13 @@ class LaplaceSettings:
         every row.
     chunk_steps : int
         Adam steps per compiled chunk (progress and Ctrl-C act between chunks). Default 250.
+    hessian : "last_layer", "full" or "auto"
+        Which parameters get the Gaussian. "last_layer" (default): the output layer, the
+        hidden layers fixed at the MAP. "full": every weight and bias, from the whole
+        network's generalised Gauss-Newton matrix (`ggn`); its evidence sees every
+        parameter, so MAP and prior scale alternate (`rounds`), and predictions go through
+        the network linearised at the MAP. "auto": "full" up to 5,000 parameters where the
+        GGN has at most 2,000 non-zero eigenvalues, else "last_layer".
     """
 
     steps: int = 10_000
@@ -113,6 +121,7 @@ class LaplaceSettings:
     newton_steps: int = 5
     chunk_steps: int = 250
     minibatch_size: int | None = None
+    hessian: str = "last_layer"
 
 
 def settings_from_options(options: dict) -> LaplaceSettings:
@@ -226,7 +235,11 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     tuned = settings.prior_scale == "marglik"
     scale0 = float(settings.prior_scale if not tuned else (
         bnn.prior.sigma if settings.map_scale is None else settings.map_scale))
-    alternate = tuned and not bnn.spec.hidden
+    full = ggn.uses_full_hessian(settings.hessian, layout.network.size, compiled.n_obs,
+                                 bnn.spec.n_outputs)
+    # the evidence can choose the MAP's scale only where it sees every network parameter
+    alternate = tuned and (full or not bnn.spec.hidden)
+    offsets = _value_offsets(compiled)
     alpha = np.full(restarts, 1.0 / scale0**2)
     network = jnp.asarray(layout.network)
     base = jnp.asarray(layout.base_precision)
@@ -288,10 +301,10 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                 f"{settings.learning_rate}); lower learning_rate (e.g. learning_rate=0.001) or "
                 "standardise the inputs")
         t1 = time.perf_counter()
-        z, curvature = refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
-                                            settings.newton_steps)
-        new_alpha = (np.array([best_prior_precision(c.eigenvalues, c.weighted_norm) for c in curvature])
-                     if tuned else alpha)
+        z, curvature = _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data,
+                                  settings.newton_steps, full, offsets)
+        new_alpha = (np.array([best_prior_precision(_spectrum(c), c.weighted_norm)
+                               for c in curvature]) if tuned else alpha)
         fit_s += time.perf_counter() - t1
         trace.append([float(1 / math.sqrt(a)) for a in new_alpha])
         moved = np.max(np.abs(np.log(new_alpha / alpha))) / 2  # in log s
@@ -303,36 +316,44 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             break
     if tuned and not interrupted:
         # the output layer's Gaussian at the final alpha (the MAP was fitted at the previous one)
-        z, curvature = refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
-                                            settings.newton_steps)
+        z, curvature = _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data,
+                                  settings.newton_steps, full, offsets)
     t1 = time.perf_counter()
-    evidence = np.array([log_evidence(negative_log_joint, zr, a, c, data, layout,
-                                       float(bnn.prior.sigma))
+    evidence = np.array([log_evidence(negative_log_joint, zr, a, _log_det(c, layout, a), data,
+                                      layout, float(bnn.prior.sigma))
                          for zr, a, c in zip(z, alpha, curvature, strict=False)])
     members = (list(range(restarts)) if settings.ensemble
                else [int(np.nanargmax(np.where(np.isfinite(evidence), evidence, -np.inf)))])
     per_member = -(-draws // len(members))
     key = jax.random.PRNGKey(random_seed)
     samples = []
+    which = layout.network if full else layout.last
     for k, m in enumerate(members):
-        eps = np.asarray(jax.random.normal(jax.random.fold_in(key, k),
-                                           (per_member, layout.last.size)))
+        eps = np.asarray(jax.random.normal(jax.random.fold_in(key, k), (per_member, which.size)))
         zs = np.tile(z[m], (per_member, 1))
-        zs[:, layout.last] = z[m][layout.last] + eps @ curvature[m].sqrt_covariance.T
+        if full:
+            zs[:, which] = ggn.gaussian_draws(curvature[m], z[m][which], layout.base_precision,
+                                              float(alpha[m]), eps)
+        else:
+            zs[:, which] = z[m][which] + eps @ curvature[m].sqrt_covariance.T
         samples.append(zs)
     outputs = constrained_draws(compiled, np.concatenate(samples), data)
     group = {
         "map": (("member", "laplace_param"), z[members]),
-        "output_layer_index": (("laplace_output",), layout.last),
-        "output_layer_covariance": (("member", "laplace_output", "laplace_output_2"),
-                                    np.stack([curvature[m].covariance for m in members])),
         "prior_scale": (("member",), 1 / np.sqrt(alpha[members])),
         "log_marginal_likelihood": (("member",), evidence[members]),
+        **(_full_group(layout, [curvature[m] for m in members]) if full else {
+            "output_layer_index": (("laplace_output",), layout.last),
+            "output_layer_covariance": (("member", "laplace_output", "laplace_output_2"),
+                                        np.stack([curvature[m].covariance for m in members]))}),
     }
-    idata = to_idata(compiled, outputs, n_chains=len(members),
-                     extra_groups={LAPLACE_GROUP: group})
+    extra = {LAPLACE_GROUP: group}
+    if full:  # predictions through the network linearised at each member's MAP
+        extra[LINEARISED_GROUP] = ggn.expansion_point_group(bnn.spec, z[members][:, which])
+    idata = to_idata(compiled, outputs, n_chains=len(members), extra_groups=extra)
     idata[LAPLACE_GROUP].attrs.update({"value_names": list(compiled.value_names),
-                                       "output_layer": list(layout.last_names)})
+                                       "output_layer": list(layout.last_names),
+                                       "hessian": "full" if full else "last_layer"})
     sample_s = time.perf_counter() - t1
     losses = np.concatenate(history)
     warnings = []
@@ -345,7 +366,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         idata=idata, method="laplace",
         settings={**{f.name: getattr(settings, f.name) for f in fields(settings)},
                   "restarts": int(restarts), "draws": draws, "random_seed": random_seed,
-                  "minibatch_size": batch},
+                  "minibatch_size": batch, "hessian": "full" if full else "last_layer"},
         timings={"compile_s": prep_s + compile_s, "fit_s": fit_s, "sample_s": sample_s},
         elbo=None, interrupted=interrupted or bool(pressed),
         diagnostics={"converged": bool(converged), "steps_run": steps_run,
@@ -358,54 +379,53 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     )
 
 
+def _value_offsets(compiled) -> dict:
+    """name -> indices of that value variable in the flat vector z."""
+    offsets, start = {}, 0
+    for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=True):
+        size = int(np.prod(shape))
+        offsets[name] = np.arange(start, start + size)
+        start += size
+    return offsets
+
+
+def _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data, newton_steps, full,
+               offsets):
+    """Newton steps on the output layer, then the curvature of every restart: the output
+    layer's (`OutputLayerCurvature`) or, with `full`, the whole network's GGN."""
+    z, curvature = refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
+                                       newton_steps)
+    return (z, ggn.curvatures_at(bnn, layout, z, offsets)) if full else (z, curvature)
+
+
+def _spectrum(curvature) -> np.ndarray:
+    """Every eigenvalue of the scaled curvature (zeros included), as the evidence needs."""
+    if isinstance(curvature, ggn.NetworkCurvature):
+        return curvature.all_eigenvalues()
+    return curvature.eigenvalues
+
+
+def _log_det(curvature, layout, alpha) -> float:
+    if isinstance(curvature, ggn.NetworkCurvature):
+        return ggn.log_determinant(curvature, layout.base_precision, float(alpha))
+    return log_determinant(curvature, layout.last_base_precision, float(alpha))
+
+
+def _full_group(layout, curvatures) -> dict:
+    """The laplace group's record of whole-network Gaussians (eigenvalues padded with zeros
+    and directions with zero columns to one rank r: both add nothing)."""
+    rank = max(c.eigenvalues.size for c in curvatures)
+    values = np.zeros((len(curvatures), rank))
+    vectors = np.zeros((len(curvatures), layout.network.size, rank))
+    for m, c in enumerate(curvatures):
+        values[m, :c.eigenvalues.size] = c.eigenvalues
+        vectors[m, :, :c.eigenvalues.size] = c.vectors
+    return {"network_index": (("laplace_network",), layout.network),
+            "base_precision": (("laplace_network",), layout.base_precision),
+            "ggn_eigenvalues": (("member", "laplace_rank"), values),
+            "ggn_vectors": (("member", "laplace_network", "laplace_rank"), vectors)}
+
+
 def _shifted(callback, offset: int):
     """`callback` with steps counted from the start of the whole fit (all rounds)."""
     return lambda info: callback({**info, "step": info["step"] + offset})
-
-
-def glm_predictive(posterior, X, member: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Closed-form mean and covariance of the network's pre-link output under a `laplace` fit.
-
-    The output layer's Gaussian N(m, C) maps to eta(x) = J(x) theta linearly, so eta(x) ~
-    N(J m, J C J') exactly (the GLM predictive, before the link). X: (n_obs, n_features) on
-    the model's input scale. Returns mean (n_obs, n_outputs) and covariance
-    (n_obs, n_outputs, n_outputs), for ensemble member `member` (default: the first).
-    """
-    import jax
-    import jax.numpy as jnp
-
-    from pymc_bnn.model.network import forward
-
-    if LAPLACE_GROUP not in getattr(posterior.idata, "children", {}):
-        raise InvalidSettingError(
-            "glm_predictive needs a posterior fitted with method='laplace'")
-    group = posterior.idata[LAPLACE_GROUP]
-    m = 0 if member is None else int(member)
-    spec = posterior.spec
-    X = check_features(X, n_features=spec.n_inputs)
-    post = posterior.idata["posterior"]
-    names = list(group.attrs["output_layer"])
-    chain = post.isel(chain=m, draw=0)
-    weights = [jnp.asarray(chain[n].values) for n in spec.weight_names]
-    biases = ([jnp.asarray(chain[bias_name(i)].values) for i in range(spec.n_layers)]
-              if spec.bias else None)
-    index = np.asarray(group["output_layer_index"].values)
-    flat_map = np.asarray(group["map"].values[m])[index]
-    shapes = [tuple(np.shape(chain[n].values)) for n in names]
-
-    def output(theta):
-        parts, start = {}, 0
-        for name, shape in zip(names, shapes, strict=False):
-            size = int(np.prod(shape))
-            parts[name] = theta[start:start + size].reshape(shape)
-            start += size
-        w = [parts.get(n, weights[i]) for i, n in enumerate(spec.weight_names)]
-        b = None if biases is None else [parts.get(bias_name(i), biases[i])
-                                         for i in range(spec.n_layers)]
-        return forward(spec, jnp.asarray(X), w, b, backend="jax")
-
-    theta = jnp.asarray(flat_map)
-    mean = np.asarray(output(theta))
-    J = np.asarray(jax.jacfwd(output)(theta))  # (n_obs, n_outputs, d)
-    C = np.asarray(group["output_layer_covariance"].values[m])
-    return mean, np.einsum("nod,de,npe->nop", J, C, J)

@@ -143,6 +143,7 @@ ENGINE_OPTIONS: dict[str, dict] = {
         "map_scale": _optional(Number(), "a positive number"), "rounds": Whole(1),
         "ensemble": Flag(), "newton_steps": Whole(0), "chunk_steps": Whole(1),
         "minibatch_size": _optional(Whole(1), "a whole number ≥ 1"), "callback": Callback(),
+        "hessian": OneOf(("last_layer", "full", "auto")),
     },
     "nuts": {
         "chains": Whole(1), "tune": Whole(0), "target_accept": Number("probability"),

@@ -117,16 +117,20 @@ def best_prior_precision(eigenvalues, weighted_norm) -> float:
     return alpha
 
 
-def log_evidence(negative_log_joint, z, alpha, curvature, data, layout, sigma0) -> float:
+def log_evidence(negative_log_joint, z, alpha, log_det, data, layout, sigma0) -> float:
     """Laplace estimate of log p(y | s) for one restart (nats): the log joint at the MAP plus
-    the output layer's Gaussian volume, −1/2 log det((H + alpha B) / 2π)."""
+    the Gaussian's volume, −1/2 `log_det` (log det((H + alpha B) / 2π) over the parameters the
+    Gaussian covers: `log_determinant` here, `ggn.log_determinant` for the whole network)."""
     import jax.numpy as jnp
 
     value = -float(negative_log_joint(jnp.asarray(z), alpha, data))
-    base_last = layout.last_base_precision
     # the log joint holds the network prior's normalising constant at the model's precision
     # (base / sigma0^2); at precision alpha·base it differs by d/2 · log(alpha · sigma0^2)
     log_norm = 0.5 * layout.network.size * math.log(alpha * sigma0**2)
-    log_det = (np.sum(np.log(curvature.eigenvalues + alpha)) + np.sum(np.log(base_last))
-               - base_last.size * math.log(2 * math.pi))
     return value + log_norm - 0.5 * log_det
+
+
+def log_determinant(curvature: OutputLayerCurvature, base: np.ndarray, alpha: float) -> float:
+    """log det((H + alpha B) / 2π) over the output layer (nats)."""
+    return float(np.sum(np.log(curvature.eigenvalues + alpha)) + np.sum(np.log(base))
+                 - base.size * math.log(2 * math.pi))

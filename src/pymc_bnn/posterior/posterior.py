@@ -22,6 +22,7 @@ from pymc_bnn.model.network import (
     NetworkSpec,
     bias_name,
     forward_draws_last,
+    forward_linearised,
     forward_over_draws,
     uses_draws_last,
 )
@@ -32,6 +33,9 @@ from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 _CHUNK_FLOATS = 16_000_000
 # The fused JAX path holds float32s: (draws × obs × widest layer) per chunk, ~128 MB.
 _JAX_CHUNK_FLOATS = 32_000_000
+# The idata group of a fit whose predictions go through the network linearised at its MAP
+# (a full-network Laplace fit): the expansion point's weights and biases, one per chain.
+LINEARISED_GROUP = "linearised_at"
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,8 @@ class Posterior:
                                                unseen_groups=unseen_groups)
         if not grouping.is_grouped(self.groups):
             weights, biases = self.parameter_draws(max_draws)
-            return self._forward_in_chunks(X, weights, biases, _as_mean)
+            return self._forward_in_chunks(X, weights, biases, _as_mean,
+                                           self.expansion_points(max_draws))
         out = None
         for rows, weights, biases in grouping.group_batches(self, labels, codes,
                                                             max_draws=max_draws):
@@ -132,6 +137,31 @@ class Posterior:
             out[:, rows] = part
         return out
 
+    @property
+    def linearised(self) -> bool:
+        """Whether predictions use the network linearised at the fit's MAP (group
+        `linearised_at`): the draws of a full-network Laplace fit are Gaussian in the weights
+        of that linear model, and through the non-linear network they would not be its
+        predictive."""
+        return LINEARISED_GROUP in getattr(self.idata, "children", {})
+
+    def expansion_points(self, max_draws: int | None = None) -> tuple | None:
+        """Each draw's expansion point for a linearised fit, (weights, biases) shaped as
+        `parameter_draws` gives them (its chain's MAP, repeated); None for other fits."""
+        if not self.linearised:
+            return None
+        group = self.idata[LINEARISED_GROUP]
+        per_chain = int(self.idata["posterior"].sizes["draw"])
+        chain = np.arange(self.n_draws) // per_chain
+        index = self.thin_index(max_draws)
+        chain = chain if index is None else chain[index]
+
+        def at(name):
+            return np.asarray(group[name].values, dtype=np.float64)[chain]
+
+        return ([at(name) for name in self.spec.weight_names],
+                [at(bias_name(i)) for i in range(self.spec.n_layers)] if self.spec.bias else None)
+
     def _checked_features(self, X) -> np.ndarray:
         """X as checked float64 (n_obs, n_inputs); a DataFrame must have the fit's column names
         unless the fit had none (the generated names x0, x1, ...)."""
@@ -139,32 +169,37 @@ class Posterior:
         return check_features(X, n_features=self.spec.n_inputs,
                               feature_names=None if generated else self.feature_names)
 
-    def _forward_in_chunks(self, X: np.ndarray, weights, biases, as_mean: bool = False):
+    def _forward_in_chunks(self, X: np.ndarray, weights, biases, as_mean: bool = False,
+                           points: tuple | None = None):
         """`forward` over every draw, (S, n_obs, n_outputs) float64 (with `as_mean`: the
         likelihood's `predictive_mean` of it, (S, n_obs[, K])), by a jitted JAX pass in float64
         chunk by chunk: small networks draws-last, as in `predict` (the NumPy `forward` gives
-        the same numbers several times slower)."""
+        the same numbers several times slower). With `points` (from `expansion_points`): the
+        network linearised there (`forward_linearised`)."""
         configure_devices()
         import jax
 
         n_draws = weights[0].shape[0]
-        draws_last = uses_draws_last(self.spec)
+        draws_last = points is None and uses_draws_last(self.spec)
         if draws_last:
             weights, biases = _draws_last(weights, biases)
         numbers, rest = _preprocessing_parts(self.preprocessing)
         key = (self.spec, draws_last, self.likelihood if as_mean else None,
-               rest if as_mean else None)
+               rest if as_mean else None, points is not None)
         out = None
         with jax.enable_x64(True):
             as64 = lambda a: jax.numpy.asarray(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731
             args = ([as64(w) for w in weights],
                     None if biases is None else [as64(b) for b in biases],
-                    {k: as64(v) for k, v in numbers.items()})
+                    {k: as64(v) for k, v in numbers.items()},
+                    None if points is None else jax.tree_util.tree_map(as64, points))
             try:
                 network = _forward_function(*key)
             except TypeError:  # a likelihood object that is not hashable: compile uncached
                 network = _forward_function.__wrapped__(*key)
-            size = _jax_chunk_rows(X.shape[0], n_draws, max(self.spec.widths), _CHUNK_FLOATS)
+            # the linearised pass holds the tangents too: half the rows per chunk
+            floats = _CHUNK_FLOATS if points is None else _CHUNK_FLOATS // 2
+            size = _jax_chunk_rows(X.shape[0], n_draws, max(self.spec.widths), floats)
             for start in range(0, X.shape[0], size):
                 values = np.asarray(network(as64(_padded(X[start:start + size], size)), *args))
                 if draws_last:
@@ -216,7 +251,7 @@ class Posterior:
         `groups` (see `network_output`); their predictions are computed group by group in
         NumPy (float64).
         """
-        if grouping.is_grouped(self.groups):
+        if grouping.is_grouped(self.groups) or self.linearised:
             draws = self.mean_draws(X, groups=groups, unseen_groups=unseen_groups,
                                     max_draws=max_draws)
             mean, std = draws.mean(axis=0), draws.std(axis=0)
@@ -356,20 +391,28 @@ def _padded(rows: np.ndarray, size: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _forward_function(spec: NetworkSpec, draws_last: bool, likelihood: Likelihood | None,
-                      preprocessing_json: str | None):
-    """Jitted f(X, weights, biases) -> eta: (n, S, out) draws-last, else (S, n, out); with a
-    likelihood, its `predictive_mean` of eta ((n, S[, K]) or (S, n[, K]))."""
+                      preprocessing_json: str | None, linearised: bool = False):
+    """Jitted f(X, weights, biases, numbers, points) -> eta: (n, S, out) draws-last, else
+    (S, n, out); with a likelihood, its `predictive_mean` of eta ((n, S[, K]) or (S, n[, K]));
+    `linearised`: the network linearised at `points` (`forward_linearised`), else points None."""
     import jax
 
     from pymc_bnn._runtime.jax_setup import use_compilation_cache
 
     use_compilation_cache()
-    network = forward_draws_last if draws_last else forward_over_draws
+    if linearised:
+        def network(spec, X, weights, biases, points):
+            return forward_linearised(spec, X, points, weights, biases)
+    else:
+        def network(spec, X, weights, biases, points):
+            return (forward_draws_last if draws_last else forward_over_draws)(
+                spec, X, weights, biases)
     if likelihood is None:
-        return jax.jit(lambda X, weights, biases, numbers: network(spec, X, weights, biases))
+        return jax.jit(lambda X, weights, biases, numbers, points: network(
+            spec, X, weights, biases, points))
     rest = json.loads(preprocessing_json)
-    return jax.jit(lambda X, weights, biases, numbers: _predictive_mean(
-        likelihood, network(spec, X, weights, biases), {**rest, **numbers}))
+    return jax.jit(lambda X, weights, biases, numbers, points: _predictive_mean(
+        likelihood, network(spec, X, weights, biases, points), {**rest, **numbers}))
 
 
 def _preprocessing_parts(preprocessing: dict) -> tuple[dict, str]:

@@ -1,0 +1,271 @@
+"""The whole network's Gaussian in the `laplace` engine (hessian="full"): the generalised
+Gauss-Newton (GGN) matrix, its evidence and draws.
+
+The GGN is G = Σ_n J_n' Λ_n J_n, with J_n (K, P) the Jacobian of the network's pre-link
+output at row n in the P network parameters and Λ_n (K, K) the negative Hessian of that row's
+log-likelihood in the output (the likelihood is the model's own: its `observe` is replayed on a
+data container standing in for the output, so any likelihood works). Written G = A'A with the
+rows of A (n·K, P) equal to Λ_n^{1/2} J_n, its non-zero spectrum comes from whichever of A'A
+(P, P) or AA' (n·K, n·K) is smaller: a small table never needs the P × P matrix.
+
+In the coordinates u = B^{1/2} (theta − theta*) (B (P,) the base prior precision, the precision
+at prior scale 1) the posterior precision is V diag(e) V' + alpha I, with V (P, r) the
+orthonormal directions the data inform and e (r,) their curvature; every other direction keeps
+the prior's variance 1/alpha. Predictions go through the network linearised at theta*
+(`pymc_bnn.model.network.forward_linearised`): the GLM predictive (Immer et al. 2021).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pymc_bnn.model.network import NetworkSpec, bias_name, forward
+
+# Eigenvalues below this fraction of the largest are treated as zero (rounding, not data).
+_RELATIVE_FLOOR = 1e-10
+# Floats of the Jacobian held per chunk of rows (chunk rows × K × P): ~64 MB.
+_CHUNK_FLOATS = 8_000_000
+_OUTPUT = "network_output"  # the data container that stands in for the network's output
+
+
+@dataclass(frozen=True)
+class NetworkCurvature:
+    """The whole network's GGN at one restart's MAP, in the scaled coordinates u.
+
+    eigenvalues (r,), vectors (P, r): the non-zero spectrum of B^{-1/2} G B^{-1/2};
+    weighted_norm: theta*' B theta*; size: P.
+    """
+
+    eigenvalues: np.ndarray
+    vectors: np.ndarray
+    weighted_norm: float
+    size: int
+
+    def all_eigenvalues(self) -> np.ndarray:
+        """(P,): the spectrum with its zeros, as `best_prior_precision` takes it."""
+        return np.concatenate([self.eigenvalues, np.zeros(self.size - self.eigenvalues.size)])
+
+
+def network_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:
+    """Shapes of the network's parameters in the engine's order (`ParameterLayout.network`):
+    each weight matrix, then its layer's bias; the skip path last."""
+    shapes = []
+    for slot in spec.weight_slots:
+        shapes.append(tuple(slot.shape))
+        if spec.bias and slot.name != "w_skip":
+            shapes.append((slot.shape[1],))
+    return shapes
+
+
+def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
+    """(weights, biases) in `forward`'s order from the flat network parameters theta (P,)."""
+    parts, start = [], 0
+    for shape in network_shapes(spec):
+        size = math.prod(shape)
+        parts.append(theta[start:start + size].reshape(shape))
+        start += size
+    if not spec.bias:
+        return parts, None
+    layers = [parts[2 * i] for i in range(spec.n_layers)]
+    biases = [parts[2 * i + 1] for i in range(spec.n_layers)]
+    skip = [parts[-1]] if spec.skip else []
+    return layers + skip, biases
+
+
+def output_loglik(bnn, offsets: dict):
+    """loglik(eta, z) (nats): the model's log-likelihood as a function of the network output
+    eta (n_obs, K), the likelihood's own variables read from z (D,) at `offsets` (name ->
+    indices into z). Built by replaying `bnn.likelihood.observe` on a data container."""
+    import jax.numpy as jnp
+    import pymc as pm
+
+    from pymc_bnn.inference.jax_model import compile_model, model_data
+
+    data = model_data(bnn.model)
+    y = data["y_data"]
+    with pm.Model(coords={"obs": np.arange(y.shape[0]),
+                          "output": np.arange(bnn.spec.n_outputs)}) as model:
+        eta = pm.Data(_OUTPUT, np.zeros((y.shape[0], bnn.spec.n_outputs)), dims=("obs", "output"))
+        bnn.likelihood.observe(eta, pm.Data("y_data", y, dims="obs"))
+    compiled = compile_model(model)
+    own = model_data(model)
+    rows = [jnp.asarray(offsets[name]) for name in compiled.value_names]
+    fixed = {name: jnp.asarray(data.get(name, own[name])) for name in compiled.data_names}
+
+    def loglik(eta, z):
+        values = jnp.concatenate([z[r] for r in rows]) if rows else jnp.zeros(0)
+        args = tuple(eta if name == _OUTPUT else fixed[name] for name in compiled.data_names)
+        return compiled.loglik(values, args)
+
+    return loglik
+
+
+def output_curvature_roots(loglik, eta, z) -> np.ndarray:
+    """(n_obs, K, K) factors R_n with R_n' R_n = Λ_n, the negative Hessian of row n's
+    log-likelihood in its output (its negative eigenvalues, e.g. Student-t's, clipped to 0:
+    the GGN stays positive semi-definite). Rows are independent, so K Hessian-vector
+    products with one-hot directions give every row's block at once."""
+    import jax
+    import jax.numpy as jnp
+
+    K = eta.shape[1]
+    gradient = jax.grad(lambda e: loglik(e, z))
+    columns = [-jax.jvp(gradient, (eta,), (jnp.zeros_like(eta).at[:, k].set(1.0),))[1]
+               for k in range(K)]
+    blocks = np.stack([np.asarray(c) for c in columns], axis=-1)  # (n, K, K): [n, i, k]
+    blocks = 0.5 * (blocks + np.swapaxes(blocks, 1, 2))
+    values, vectors = np.linalg.eigh(blocks)
+    return np.sqrt(np.clip(values, 0.0, None))[:, :, None] * np.swapaxes(vectors, 1, 2)
+
+
+@functools.lru_cache(maxsize=16)
+def _scaled_rows_function(spec: NetworkSpec, size: int):
+    """Jitted (theta, X (c, n_inputs), roots (c, K, K), root_base (P,)) -> (c·K, P) rows of
+    A B^{-1/2}: each row's Jacobian by reverse mode (K backward passes over one row)."""
+    import jax
+    import jax.numpy as jnp
+
+    def row_jacobian(theta, x):
+        return jax.jacrev(lambda t: forward(spec, x[None, :], *unflatten(spec, t),
+                                            backend="jax")[0])(theta)
+
+    def rows(theta, X, roots, root_base):
+        J = jax.vmap(row_jacobian, in_axes=(None, 0))(theta, X)  # (c, K, P)
+        return jnp.einsum("cjk,ckp->cjp", roots, J).reshape(-1, size) * root_base[None, :]
+
+    return jax.jit(rows)
+
+
+def network_curvature(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots: np.ndarray,
+                      base: np.ndarray) -> NetworkCurvature:
+    """The GGN of the network at theta (P,) on inputs X (n_obs, n_inputs), with the output
+    curvature factors `roots` (n_obs, K, K), in the scaled coordinates (B = `base`)."""
+    import jax.numpy as jnp
+    from threadpoolctl import threadpool_limits
+
+    n_obs, K = roots.shape[:2]
+    P = theta.size
+    root_base = 1.0 / np.sqrt(base)
+    dual = n_obs * K <= P  # the Gram matrix A A' is the smaller one
+    chunk = max(1, min(n_obs, _CHUNK_FLOATS // max(1, K * P)))
+    rows_of = _scaled_rows_function(spec, P)
+    parts, gram = [], np.zeros((P, P)) if not dual else None
+    for start in range(0, n_obs, chunk):
+        stop = min(start + chunk, n_obs)
+        pad = chunk - (stop - start)  # one compiled shape: zero rows add nothing
+        Xc = np.concatenate([X[start:stop], np.zeros((pad, X.shape[1]))])
+        Rc = np.concatenate([roots[start:stop], np.zeros((pad, K, K))])
+        A = np.asarray(rows_of(jnp.asarray(theta), jnp.asarray(Xc), jnp.asarray(Rc),
+                               jnp.asarray(root_base)))[: (stop - start) * K]
+        if dual:
+            parts.append(A)
+        else:
+            gram += A.T @ A
+    # OpenBLAS's threads fight JAX's for the cores: one thread is faster (eigh of 372 × 372:
+    # 2 s with its default threads beside JAX, 0.03 s with one; of 1603 × 1603: 0.8 s)
+    with threadpool_limits(1):
+        return _spectrum(parts if dual else gram, dual, float(np.sum(base * theta**2)), P)
+
+
+def _spectrum(rows_or_gram, dual: bool, weighted_norm: float, size: int) -> NetworkCurvature:
+    if dual:
+        A = np.concatenate(rows_or_gram)
+        values, U = np.linalg.eigh(A @ A.T)
+        keep = values > _RELATIVE_FLOOR * max(values.max(initial=0.0), 1e-300)
+        values, U = values[keep], U[:, keep]
+        vectors = (A.T @ U) / np.sqrt(values)[None, :]
+    else:
+        values, vectors = np.linalg.eigh(0.5 * (rows_or_gram + rows_or_gram.T))
+        keep = values > _RELATIVE_FLOOR * max(values.max(initial=0.0), 1e-300)
+        values, vectors = values[keep], vectors[:, keep]
+    return NetworkCurvature(eigenvalues=values, vectors=vectors, weighted_norm=weighted_norm,
+                            size=size)
+
+
+def gaussian_draws(curvature: NetworkCurvature, theta: np.ndarray, base: np.ndarray,
+                   alpha: float, eps: np.ndarray) -> np.ndarray:
+    """Draws (S, P) of N(theta, (G + alpha B)^{-1}) from standard normals eps (S, P)."""
+    from threadpoolctl import threadpool_limits
+
+    V, e = curvature.vectors, curvature.eigenvalues
+    with threadpool_limits(1):  # see network_curvature
+        along = eps @ V  # (S, r)
+        u = (eps - along @ V.T) / math.sqrt(alpha) + (along / np.sqrt(e + alpha)) @ V.T
+    return theta[None, :] + u / np.sqrt(base)[None, :]
+
+
+def log_determinant(curvature: NetworkCurvature, base: np.ndarray, alpha: float) -> float:
+    """log det((G + alpha B) / 2π) (nats): the Gaussian's volume term in the evidence."""
+    P, r = curvature.size, curvature.eigenvalues.size
+    return float(np.sum(np.log(curvature.eigenvalues + alpha)) + (P - r) * math.log(alpha)
+                 + np.sum(np.log(base)) - P * math.log(2 * math.pi))
+
+
+def output_covariance(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, vectors: np.ndarray,
+                      eigenvalues: np.ndarray, base: np.ndarray, alpha: float) -> tuple:
+    """Mean (n_obs, K) and covariance (n_obs, K, K) of the linearised network's output at X:
+    f(X, theta) and J Σ J' with Σ = B^{-1/2} (V diag(1/(e+alpha)) V' + (I − V V')/alpha) B^{-1/2}."""
+    import jax
+    import jax.numpy as jnp
+
+    def network(t):
+        return forward(spec, jnp.asarray(X), *unflatten(spec, t), backend="jax")
+
+    t = jnp.asarray(theta)
+    mean = np.asarray(network(t))
+    J = np.asarray(jax.jacrev(network)(t)) / np.sqrt(base)  # (n, K, P), scaled coordinates
+    JV = J @ vectors  # (n, K, r)
+    weights = 1.0 / (eigenvalues + alpha) - 1.0 / alpha
+    cov = (np.einsum("nkp,nlp->nkl", J, J) / alpha
+           + np.einsum("nkr,r,nlr->nkl", JV, weights, JV))
+    return mean, cov
+
+
+def expansion_point_group(spec: NetworkSpec, thetas: np.ndarray) -> dict:
+    """The `linearised_at` group's variables: each member's MAP weights and biases, (chain, ...)."""
+    group = {}
+    parts = [unflatten(spec, t) for t in thetas]
+    for i, name in enumerate(spec.weight_names):
+        group[name] = (("chain", f"{name}_in", f"{name}_out"),
+                       np.stack([p[0][i] for p in parts]))
+    if spec.bias:
+        for i in range(spec.n_layers):
+            group[bias_name(i)] = (("chain", f"{bias_name(i)}_out"),
+                                   np.stack([p[1][i] for p in parts]))
+    return group
+
+
+# hessian="auto" takes the whole network when it has at most this many parameters and the
+# GGN's spectrum (min(n_obs·K, P) eigenvalues) is at most _FULL_MAX_RANK: then the dense
+# eigendecomposition costs about a second and the stored directions (P × r floats) a few MB.
+_FULL_MAX_PARAMS = 5_000
+_FULL_MAX_RANK = 2_000
+
+
+def uses_full_hessian(hessian: str, n_params: int, n_obs: int, n_outputs: int) -> bool:
+    """Whether `hessian` ("auto", "full" or "last_layer") means the whole network here."""
+    if hessian != "auto":
+        return hessian == "full"
+    return n_params <= _FULL_MAX_PARAMS and min(n_obs * n_outputs, n_params) <= _FULL_MAX_RANK
+
+
+def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurvature]:
+    """The whole network's GGN at every restart's MAP (rows of z (R, D))."""
+    import jax.numpy as jnp
+
+    from pymc_bnn.inference.jax_model import model_data
+
+    spec = bnn.spec
+    X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
+    loglik = output_loglik(bnn, offsets)
+    out = []
+    for zr in z:
+        theta = np.asarray(zr)[layout.network]
+        eta = forward(spec, jnp.asarray(X), *unflatten(spec, jnp.asarray(theta)), backend="jax")
+        roots = output_curvature_roots(loglik, eta, jnp.asarray(zr))
+        out.append(network_curvature(spec, theta, X, roots, layout.base_precision))
+    return out
