@@ -254,11 +254,11 @@ def test_cli_has_demo_hierarchical():
 def test_nuts_convergence_check_predicts_each_training_row_with_its_group(grouped, poolings):
     """NUTS judges convergence on predictions at the training rows: for grouped models each row
     must go through its own group's network (a pooling='none' fit has no other)."""
-    from pymc_bnn.inference.nuts import predictive_convergence
+    from pymc_bnn.inference.diagnostics import predictive_convergence
 
     bnn = build_model(grouped.X_train, grouped.y_train, groups=grouped.groups_train,
                       pooling="none", prior=poolings["unpooled"].prior)
-    diagnostics = predictive_convergence(bnn, poolings["unpooled"].idata)
+    diagnostics = predictive_convergence(poolings["unpooled"], training=bnn)
     assert diagnostics["check_points"] == len(grouped.y_train)
 
 

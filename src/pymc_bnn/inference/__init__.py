@@ -1,63 +1,27 @@
 """Inference engines behind one `fit`: each takes a built model and returns a `Posterior`.
 
-Adding an engine means one module with a `run(bnn, *, draws, random_seed, progress, **options)`
-function returning an `EngineResult`, and one line in `ENGINES`.
+The contract an engine keeps, and how to add one, is `pymc_bnn.inference.engine` (`Engine`,
+`register_engine`); the engines' options are declared and checked in `inference.options`;
+convergence on the predictions is judged for every sampler in `inference.diagnostics`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
-from collections.abc import Callable
 
 from pymc_bnn._runtime.jax_setup import configure_devices
 from pymc_bnn.defaults import DEFAULT_METHOD
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.inference import diagnostics
+from pymc_bnn.inference.engine import ENGINES, Engine, register_engine, unregister_engine
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model.build import BNNModel
 from pymc_bnn.posterior.posterior import Posterior
 from pymc_bnn.validation import whole_number
 
-
-def _pymc_advi(bnn, **kw):
-    from pymc_bnn.inference import pymc_advi
-
-    return pymc_advi.run(bnn, **kw)
-
-
-def _advi(bnn, **kw):
-    from pymc_bnn.inference import vi
-
-    return vi.run_advi(bnn, **kw)
-
-
-def _fullrank_advi(bnn, **kw):
-    from pymc_bnn.inference import vi
-
-    return vi.run_fullrank_advi(bnn, **kw)
-
-
-def _laplace(bnn, **kw):
-    from pymc_bnn.inference import laplace
-
-    return laplace.run(bnn, **kw)
-
-
-def _nuts(bnn, **kw):
-    from pymc_bnn.inference import nuts
-
-    return nuts.run(bnn, **kw)
-
-
-# name -> run function; imported lazily so that `import pymc_bnn` stays fast.
-ENGINES: dict[str, Callable[..., EngineResult]] = {
-    "advi": _advi,
-    "fullrank_advi": _fullrank_advi,
-    "laplace": _laplace,
-    "nuts": _nuts,
-    "pymc_advi": _pymc_advi,
-}
 # DEFAULT_METHOD ("advi", the compiled mean-field loop: on the seed workload ~20x faster than
 # pm.fit, and more accurate) lives in pymc_bnn.defaults, where the CLI reads it cheaply.
 
@@ -73,7 +37,33 @@ def fit(
 ) -> Posterior:
     """Run inference engine `method` on `bnn` and return its posterior with `draws` draws.
 
-    `options` go to the engine (see each engine's `run`), e.g. `steps`, `learning_rate`.
+    Parameters
+    ----------
+    bnn : BNNModel
+        The model, from `build_model`.
+    method : str, default "advi"
+        A key of `ENGINES`: "advi", "fullrank_advi", "laplace", "nuts", "pymc_advi", or one
+        added with `register_engine`.
+    draws : int, default 5000
+        Posterior draws kept, over all chains.
+    random_seed : int, default 0
+        Seed of the whole run: the same seed gives the same draws.
+    progress : bool, default True
+        Show a progress bar.
+    **options
+        The engine's own settings (see each engine's `run`), e.g. `steps`, `learning_rate`,
+        checked before anything compiles.
+
+    Returns
+    -------
+    Posterior
+        The draws, with `method`, `settings`, `timings`, `diagnostics` (for samplers also the
+        R-hat and ESS of the predictions) and `interrupted` (Ctrl-C kept the state so far).
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown method, a bad `draws`/`random_seed`, or an unknown or bad option.
     """
     if method not in ENGINES:
         raise InvalidSettingError(
@@ -87,9 +77,21 @@ def fit(
     result = ENGINES[method](
         bnn, draws=draws, random_seed=random_seed, progress=progress, **options
     )
-    timings = {**result.timings, "total_s": time.perf_counter() - start}
-    for message in result.warnings:
+    posterior = _posterior(bnn, result)
+    if result.mcmc:
+        checked = diagnostics.predictive_convergence(posterior, result.check_X, training=bnn)
+        found = diagnostics.convergence_warnings(checked, result.method)
+        posterior = dataclasses.replace(posterior, diagnostics={
+            **posterior.diagnostics, **checked,
+            "warnings": [*posterior.diagnostics["warnings"], *found]})
+    posterior = dataclasses.replace(posterior, timings={
+        **result.timings, "total_s": time.perf_counter() - start})
+    for message in posterior.diagnostics["warnings"]:
         warnings.warn(message, stacklevel=2, category=_warning_category())
+    return posterior
+
+
+def _posterior(bnn: BNNModel, result: EngineResult) -> Posterior:
     return Posterior(
         spec=bnn.spec,
         likelihood=bnn.likelihood,
@@ -98,7 +100,7 @@ def fit(
         idata=result.idata,
         method=result.method,
         settings=dict(result.settings),
-        timings=timings,
+        timings=dict(result.timings),
         elbo=result.elbo,
         interrupted=result.interrupted,
         # the warnings are kept on the result too, so a saved model still says what went wrong
@@ -115,4 +117,5 @@ def _warning_category():
     return ConvergenceWarning
 
 
-__all__ = ["ENGINES", "DEFAULT_METHOD", "EngineResult", "fit"]
+__all__ = ["DEFAULT_METHOD", "ENGINES", "Engine", "EngineResult", "fit", "register_engine",
+           "unregister_engine"]

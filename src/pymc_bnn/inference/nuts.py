@@ -12,11 +12,9 @@ typical set at roughly the right scales. `target_accept=0.9` keeps divergences r
 whose posteriors have narrow, curved ridges: on the seed model 0.95 gave 0 of 4,000 divergent
 transitions and 0.9 about 0.3% (with ~1.4× shallower trees), while pm.sample's 0.8 gave 6.6%.
 
-Convergence. Hidden units can swap places and flip signs without changing the network, so the
-posterior has many equivalent modes and raw weights do not mix across chains even when the
-predictions do: R-hat of weights is meaningless. R-hat and ESS are judged on the predictive
-probabilities (or means) at `check_X` (default: the training inputs) instead: those are the
-same in every mode.
+Convergence is judged by `fit` on the predictions at `check_X` (default: the training inputs),
+as for any sampler (`pymc_bnn.inference.diagnostics`): raw weights do not mix across chains even
+when the predictions do, since hidden units swap places and flip signs.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import time
 
 import numpy as np
 
-from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 
@@ -34,11 +31,6 @@ from pymc_bnn.inference.result import EngineResult
 SAMPLE_CHUNK = 100
 # Warn when more than this fraction of post-tuning transitions diverged.
 DIVERGENCE_WARNING_RATE = 0.01
-RHAT_WARNING = 1.05
-# Warn when the worst predictive bulk ESS is below this: 100 effective draws put the Monte Carlo
-# sd of a predictive mean at a tenth of its posterior sd (Vehtari et al. 2021 suggest 100 per
-# quantity as a minimum for reliable R-hat and ESS).
-ESS_WARNING = 100
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
@@ -59,8 +51,6 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     import jax.numpy as jnp
     from numpyro.infer import MCMC, NUTS
 
-    _check(chains=chains, tune=tune, max_tree_depth=max_tree_depth, target_accept=target_accept,
-           init_steps=init_steps, chain_method=chain_method)
     model = getattr(bnn, "model", bnn)
     t0 = time.perf_counter()
     compiled = compile_model(model)
@@ -109,24 +99,13 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
                    "mean_tree_depth": float(sample_stats["tree_depth"].mean()),
                    "step_size": float(np.median(sample_stats["step_size"])),
                    # JAX devices the chains ran on side by side (1: one after another)
-                   "devices": chains if chain_method == "parallel" else 1,
-                   **predictive_convergence(bnn, idata, check_X)}
+                   "devices": chains if chain_method == "parallel" else 1}
     messages = []
     if rate > DIVERGENCE_WARNING_RATE:
         messages.append(
             f"{n_divergent} of {sample_stats['diverging'].size} NUTS transitions diverged "
             f"({rate:.1%}); raise target_accept (now {target_accept}) towards 0.99, or use a "
             "prior with lighter tails, so the draws can be trusted")
-    rhat = diagnostics.get("predictive_rhat_max")
-    if rhat is not None and rhat > RHAT_WARNING:
-        messages.append(
-            f"NUTS chains disagree on the predictions (max R-hat {rhat:.3f} > {RHAT_WARNING}); "
-            "run more tune= and draws=, or more chains")
-    ess = diagnostics.get("predictive_ess_bulk_min")
-    if ess is not None and ess < ESS_WARNING:
-        messages.append(
-            f"NUTS gave few effective draws of the predictions (min bulk ESS {ess:.0f} < "
-            f"{ESS_WARNING}); run more draws= and tune=, or raise target_accept")
     if interrupted:
         messages.append(f"NUTS was interrupted: kept {z.shape[1]} of {per_chain} draws per "
                         "chain (posterior.interrupted is True)")
@@ -139,7 +118,7 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
                   "random_seed": random_seed},
         timings={"compile_s": prep_s - init_s, "init_s": init_s, "sample_s": sample_s,
                  "postprocess_s": post_s},
-        diagnostics=diagnostics, warnings=tuple(messages))
+        diagnostics=diagnostics, warnings=tuple(messages), mcmc=True, check_X=check_X)
 
 
 CHAIN_METHODS = ("auto", "parallel", "sequential", "vectorized")
@@ -180,19 +159,6 @@ def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: 
     return z, {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}, interrupted
 
 
-def _check(*, chains, tune, max_tree_depth, target_accept, init_steps, chain_method) -> None:
-    for name, value, low in (("chains", chains, 1), ("tune", tune, 0),
-                             ("max_tree_depth", max_tree_depth, 1), ("init_steps", init_steps, 0)):
-        if int(value) < low:
-            raise InvalidSettingError(f"{name} must be at least {low}, got {value}")
-    if chain_method not in CHAIN_METHODS:
-        raise InvalidSettingError(
-            f"chain_method must be one of {', '.join(CHAIN_METHODS)}, got {chain_method!r}")
-    if not 0 < target_accept < 1:
-        raise InvalidSettingError(
-            f"target_accept must be between 0 and 1 (e.g. 0.9), got {target_accept}")
-
-
 def _starting_points(model, compiled, chains, init_steps, random_seed, rng):
     """(chains, D) starting points, (D,) mass-matrix scales and the seconds ADVI took."""
     if init_steps == 0:
@@ -206,38 +172,3 @@ def _starting_points(model, compiled, chains, init_steps, random_seed, rng):
     mean, sd = vi.posterior_moments(compiled, fitted)
     start = mean + sd * rng.standard_normal((chains, compiled.size))
     return start, sd, time.perf_counter() - t0
-
-
-def predictive_convergence(bnn, idata, check_X=None) -> dict:
-    """R-hat and bulk ESS of the predictive mean at `check_X` (default: the training inputs),
-    and, for contrast, the worst R-hat of the raw parameters. Empty for non-BNN models."""
-    import arviz as az
-
-    spec = getattr(bnn, "spec", None)
-    if spec is None:
-        return {}
-    from pymc_bnn.model import groups as grouping
-    from pymc_bnn.posterior.posterior import Posterior
-
-    groups = None
-    if check_X is None:
-        check_X = np.asarray(bnn.model["X"].get_value())
-        if grouping.is_grouped(bnn.groups):  # each training row through its own group
-            labels = grouping.record_labels(bnn.groups)
-            groups = [labels[c] for c in bnn.model[grouping.GROUP_INDEX].get_value()]
-    posterior = Posterior(spec=bnn.spec, likelihood=bnn.likelihood, prior=bnn.prior,
-                          feature_names=bnn.feature_names, idata=idata,
-                          preprocessing=dict(bnn.preprocessing),
-                          likelihood_params=tuple(bnn.likelihood_params), groups=bnn.groups)
-    chains = idata["posterior"].sizes["chain"]
-    means = posterior.mean_draws(check_X, groups=groups)
-    means = means.reshape(chains, -1, *means.shape[1:])
-    rhat = np.asarray(az.rhat(means))
-    ess = np.asarray(az.ess(means, method="bulk"))
-    raw = [np.nanmax(np.asarray(az.rhat(np.asarray(idata["posterior"][name].values))))
-           for name in bnn.weight_names if name in idata["posterior"] and chains > 1]
-    return {"predictive_rhat_max": float(np.nanmax(rhat)) if chains > 1 else None,  # needs 2+
-            "predictive_ess_bulk_min": float(np.nanmin(ess)),
-            "predictive_ess_bulk_median": float(np.nanmedian(ess)),
-            "weight_rhat_max": float(max(raw)) if raw else None,
-            "check_points": int(len(check_X))}

@@ -16,6 +16,9 @@ class EngineResult:
     timings: seconds per phase, e.g. {"compile_s", "fit_s", "sample_s"}.
     interrupted: True when the user pressed Ctrl-C and this is the state reached so far.
     warnings: messages the user must see (non-convergence, divergences).
+    mcmc: the chains are Markov chains, so `fit` judges their convergence on the predictions
+        (R-hat and ESS, `pymc_bnn.inference.diagnostics`).
+    check_X: inputs (n_obs, n_features) at which to judge that; None: the training inputs.
     """
 
     idata: object
@@ -26,3 +29,5 @@ class EngineResult:
     interrupted: bool = False
     diagnostics: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    mcmc: bool = False
+    check_X: np.ndarray | None = None

@@ -1,0 +1,98 @@
+"""The engine contract: a registered engine is fitted like a built-in one, its options are
+checked, samplers get their convergence judged on the predictions by `fit`."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from pymc_bnn import InvalidSettingError, build_model, fit
+from pymc_bnn.inference import ENGINES, diagnostics, register_engine, unregister_engine
+from pymc_bnn.inference.options import ENGINE_OPTIONS, Whole
+from pymc_bnn.inference.result import EngineResult
+
+
+def _copy_of_advi(chains_as_mcmc: bool):
+    """An engine that runs advi and hands its draws on, as several chains when asked."""
+
+    def run(bnn, *, draws, random_seed, progress, chains=2):
+        result = ENGINES["advi"](bnn, draws=draws, random_seed=random_seed, progress=progress,
+                                 steps=300, tol=0)
+        posterior = result.idata["posterior"].to_dataset()  # one chain
+        per_chain = posterior.sizes["draw"] // chains
+        split = xr.Dataset({
+            name: (("chain", "draw", *var.dims[2:]),
+                   var.values[0, :chains * per_chain].reshape(chains, per_chain, *var.shape[2:]))
+            for name, var in posterior.data_vars.items()})
+        return EngineResult(idata=xr.DataTree.from_dict({"posterior": split}), method="copy",
+                            settings={"chains": chains}, timings={}, mcmc=chains_as_mcmc)
+
+    return run
+
+
+@pytest.fixture
+def registered():
+    names = []
+
+    def add(name, run, **kw):
+        register_engine(name, run, **kw)
+        names.append(name)
+
+    yield add
+    for name in names:
+        unregister_engine(name)
+
+
+def test_a_registered_sampler_is_judged_on_its_predictions(small_moons, registered):
+    registered("copy", _copy_of_advi(True), options={"chains": Whole(1)})
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(3,))
+    post = fit(bnn, "copy", draws=200, progress=False, chains=2)
+    assert post.method == "copy" and post.idata["posterior"].sizes["chain"] == 2
+    # the same numbers diagnostics gives for these draws
+    expected = diagnostics.predictive_convergence(post, training=bnn)
+    for key in ("predictive_rhat_max", "predictive_ess_bulk_min", "check_points"):
+        assert post.diagnostics[key] == pytest.approx(expected[key])
+    assert post.diagnostics["check_points"] == len(small_moons.y_train)
+    # i.i.d. draws from one Gaussian: chains agree
+    assert post.diagnostics["predictive_rhat_max"] < diagnostics.RHAT_WARNING
+
+
+def test_an_optimiser_gets_no_chain_diagnostics(small_moons, registered):
+    registered("copy", _copy_of_advi(False))
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(3,))
+    post = fit(bnn, "copy", draws=100, progress=False)
+    assert "predictive_rhat_max" not in post.diagnostics
+
+
+def test_registered_options_are_checked_before_the_run(small_moons, registered):
+    calls = []
+    registered("spy", lambda bnn, **kw: calls.append(kw), options={"chains": Whole(1)})
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(3,))
+    with pytest.raises(InvalidSettingError, match="chains must be a whole number"):
+        fit(bnn, "spy", chains=1.5)
+    with pytest.raises(InvalidSettingError, match=r"unknown option\(s\) \['steps'\] for spy"):
+        fit(bnn, "spy", steps=3)
+    assert calls == []
+
+
+def test_registry_refuses_clashes_and_removing_built_ins(registered):
+    with pytest.raises(InvalidSettingError, match="exists already; pass replace=True"):
+        register_engine("advi", lambda bnn, **kw: None)
+    with pytest.raises(InvalidSettingError, match="must be a function"):
+        register_engine("mine", "not a function")
+    with pytest.raises(InvalidSettingError, match="built-in engine and cannot be removed"):
+        unregister_engine("nuts")
+    with pytest.raises(InvalidSettingError, match="no engine called 'nope'"):
+        unregister_engine("nope")
+    registered("mine", lambda bnn, **kw: None)
+    assert "mine" in ENGINES and "mine" not in ENGINE_OPTIONS
+
+
+def test_convergence_warnings_name_the_fix():
+    found = diagnostics.convergence_warnings(
+        {"predictive_rhat_max": 1.3, "predictive_ess_bulk_min": 12.0}, "nuts")
+    assert len(found) == 2
+    assert "max R-hat 1.300 > 1.05" in found[0] and "more tune= and draws=" in found[0]
+    assert "min bulk ESS 12 < 100" in found[1] and "raise target_accept" in found[1]
+    assert diagnostics.convergence_warnings(
+        {"predictive_rhat_max": 1.01, "predictive_ess_bulk_min": 400.0}, "nuts") == []
+    assert np.isfinite(diagnostics.ESS_WARNING)
