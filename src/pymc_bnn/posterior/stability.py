@@ -58,7 +58,8 @@ _RELATIVE_STEP = 1e-4
 class NetworkDraws:
     """Draws of one network with their chain structure: weights[i] (C, D, fan_in, fan_out)
     in `spec.weight_names` order, biases[i] (C, D, fan_out) or None, params (the likelihood's
-    own variables) each (C, D, ...); `network` names it ("population" or the group)."""
+    own variables) each (C, D, ...); `network` names it ("population" or the group).
+    """
 
     weights: list
     biases: list | None
@@ -217,7 +218,8 @@ def _inputs(model, X, y):
 
 class _Network:
     """The aligned draws as an ungrouped Posterior (`full`), and the same with edited weights
-    (`edited`): predictions go through the same path as `Posterior.mean_draws`."""
+    (`edited`): predictions go through the same path as `Posterior.mean_draws`.
+    """
 
     def __init__(self, posterior, alignment: Alignment, params: dict):
         self.posterior, self.alignment, self.params = posterior, alignment, params
@@ -257,7 +259,8 @@ _STATISTICS = ["mean", "sd", "lower", "upper", "rhat", "mean_unaligned", "sd_una
 
 def _weight_table(aligned: xr.Dataset, raw: xr.Dataset, level: float) -> xr.Dataset:
     """Per weight: mean, sd, HDI bounds and R-hat of the aligned draws, and the raw draws'
-    mean, sd and R-hat for contrast (R-hat is NaN with one chain, as from a VI fit)."""
+    mean, sd and R-hat for contrast (R-hat is NaN with one chain, as from a VI fit).
+    """
     import arviz as az
 
     def rhat(ds):
@@ -277,7 +280,8 @@ def _weight_table(aligned: xr.Dataset, raw: xr.Dataset, level: float) -> xr.Data
 def _unit_table(spec, alignment: Alignment, hidden, network: _Network, X, y, classes):
     """Per hidden unit: signal-to-noise of its aligned weights, share of draws in which it is
     active on X, effect of removing it on the predictions at X (and on the loss, given y),
-    and a rank by signal-to-noise (1 = most stable)."""
+    and a rank by signal-to-noise (1 = most stable).
+    """
     layers, _ = split_skip_weights(spec, alignment.weights)
     full_mean = network.full.mean_draws(X).mean(axis=0)
     records = []
@@ -337,7 +341,8 @@ def _loss(y, mean, classes) -> float:
 def _input_relevance(network: _Network, X, scales, coords, n_chains, level) -> xr.Dataset:
     """Per draw: relevance (mean over rows of |∂ predictive mean / ∂ x_i|, times the input's
     sd) and effect (the same without the absolute value: the average direction), by central
-    differences; with their means and HDIs."""
+    differences; with their means and HDIs.
+    """
     import arviz as az
 
     scales = np.ones(X.shape[1]) if scales is None else scales
