@@ -186,7 +186,7 @@ class ReliabilityBins:
 
     @property
     def ece(self) -> float:
-        """Expected calibration error: the count-weighted mean |accuracy − confidence| of the bins."""
+        """Expected calibration error: count-weighted mean |accuracy − confidence| of the bins."""
         filled = self.count > 0
         gaps = np.abs(self.accuracy[filled] - self.confidence[filled])
         return float(np.sum(self.count[filled] * gaps) / self.count.sum())

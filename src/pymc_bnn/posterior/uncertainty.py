@@ -62,8 +62,9 @@ def _p_log_q(probs: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _sum_classes(values: np.ndarray) -> np.ndarray:
-    """Sum over the (short) class axis, class by class: several times faster than a NumPy
-    reduction over a length-2 last axis, and always in the same order.
+    """Sum over the (short) class axis, class by class.
+
+    Faster than a NumPy reduction over a length-2 last axis, and always in the same order.
     """
     total = values[..., 0].copy()
     for k in range(1, values.shape[-1]):
@@ -573,7 +574,8 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
                      obs_axis={k: _dims(k).index("obs") for k in values})
     coords = {"obs": np.arange(X.shape[0]), "level": levels}
     if "probability" in values:
-        classes = list(posterior.preprocessing.get("classes", range(values["probability"].shape[-1])))
+        n_classes = values["probability"].shape[-1]
+        classes = list(posterior.preprocessing.get("classes", range(n_classes)))
         coords["class"] = classes
         values["predicted_class"] = np.asarray(classes)[values.pop("predicted_index")]
     dataset = xr.Dataset({k: (_dims(k), v) for k, v in values.items()}, coords=coords)
