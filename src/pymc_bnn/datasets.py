@@ -213,7 +213,8 @@ def grouped_moons(
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     order = rng.permutation(X.shape[0])
     X, y = X[order], y[order].astype(np.int64)
-    parts = {"X_train": [], "X_test": [], "y_train": [], "y_test": []}
+    parts: dict[str, list[np.ndarray]] = {"X_train": [], "X_test": [], "y_train": [],
+                                          "y_test": []}
     for g, angle in enumerate(angles):
         cos, sin = np.cos(angle), np.sin(angle)
         rows = slice(g * per_group, (g + 1) * per_group)

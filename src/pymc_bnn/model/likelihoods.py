@@ -58,8 +58,8 @@ class Likelihood(Protocol):
         Whether the target is class labels (predictions are class probabilities).
     """
 
-    name: str
-    is_classifier: bool
+    name: ClassVar[str]
+    is_classifier: ClassVar[bool]
 
     def prepare_target(self, y: np.ndarray) -> tuple[np.ndarray, dict]:
         """Validate `y` and return it encoded for the model, with a record of the encoding.
@@ -193,8 +193,11 @@ def _positive(value, what: str) -> None:
 
 
 class _Serialisable:
+    name: ClassVar[str]
+
     def to_dict(self) -> dict:
-        return {"name": self.name, **asdict(self)}
+        # every subclass is a dataclass, which mypy cannot see from here
+        return {"name": self.name, **asdict(self)}  # type: ignore[call-overload]
 
 
 # --------------------------------------------------------------------------- classifiers

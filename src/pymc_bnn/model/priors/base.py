@@ -17,7 +17,7 @@ need, and every engine stores `w_i` in the posterior group like any other variab
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class Prior(Protocol):
         The registry name, also written to model files.
     """
 
-    name: str
+    name: ClassVar[str]
 
     def weight(self, var_name: str, *, shape: tuple[int, int], dims: tuple[str, str], layer: int):
         """Create the weight matrix `var_name` of `layer` (shape (fan_in, fan_out)) in the model.
@@ -115,6 +115,9 @@ def plain_bias(var_name: str, dims, sigma: float = 1.0):
 class Serialisable:
     """`to_dict` for a prior dataclass: its name and fields (JSON-able)."""
 
+    name: ClassVar[str]
+
     def to_dict(self) -> dict:
         """The prior's name and fields, JSON-able."""
-        return {"name": self.name, **asdict(self)}
+        # every subclass is a dataclass, which mypy cannot see from here
+        return {"name": self.name, **asdict(self)}  # type: ignore[call-overload]
