@@ -1,5 +1,6 @@
-"""Parameter constraints the estimators declare in `_parameter_constraints` beyond scikit-learn's
-own: whole numbers that refuse booleans, and hidden-layer widths.
+"""Parameter constraints for the estimators' `_parameter_constraints`, beyond scikit-learn's own.
+
+Two of them: whole numbers that refuse booleans, and hidden-layer widths.
 
 Python counts `True` as the integer 1 and scikit-learn's `"array-like"` takes `()` or `(2.5,)`,
 so `steps=True` or `hidden_layer_sizes=()` would pass its checks and mean nothing; these
@@ -20,13 +21,31 @@ def _is_whole(value) -> bool:
 
 
 class WholeNumbers(Interval):
-    """Whole numbers (int or NumPy integer, never a bool) in [left, right]; right None: no
-    upper bound."""
+    """Whole numbers (int or NumPy integer, never a bool) in an interval.
+
+    Parameters
+    ----------
+    left : int
+        Lower bound.
+    right : int or None, default None
+        Upper bound; None means none.
+    closed : {"left", "right", "both", "neither"}, default "left"
+        Which bounds belong to the interval, as in scikit-learn's `Interval`.
+
+    Examples
+    --------
+    >>> steps = WholeNumbers(1)
+    >>> steps.is_satisfied_by(500), steps.is_satisfied_by(True), steps.is_satisfied_by(2.0)
+    (True, False, False)
+    >>> str(WholeNumbers(1, 10, closed="both"))
+    'an int in the range [1, 10] (not a bool)'
+    """
 
     def __init__(self, left: int, right: int | None = None, *, closed: str = "left"):
         super().__init__(Integral, left, right, closed=closed)
 
     def is_satisfied_by(self, val) -> bool:
+        """Whether `val` is a whole number (not a bool) inside the interval."""
         return _is_whole(val) and super().is_satisfied_by(val)
 
     def __str__(self) -> str:
@@ -34,13 +53,22 @@ class WholeNumbers(Interval):
 
 
 class LayerWidths(Options):
-    """Hidden-layer widths: one whole number ≥ 1, or a non-empty list, tuple or 1-D array of
-    them (never bools or fractions)."""
+    """Hidden-layer widths: one whole number ≥ 1, or a non-empty 1-D sequence of them.
+
+    A sequence is a list, tuple or 1-D array; bools and fractions are refused.
+
+    Examples
+    --------
+    >>> widths = LayerWidths()
+    >>> [widths.is_satisfied_by(v) for v in (5, (32, 32), (), (2.5,), [True])]
+    [True, True, False, False, False]
+    """
 
     def __init__(self):
         super().__init__(object, set())
 
     def is_satisfied_by(self, val) -> bool:
+        """Whether `val` is one width ≥ 1 or a non-empty 1-D sequence of them."""
         if isinstance(val, Real) or np.ndim(val) == 0:
             return _is_whole(val) and val >= 1
         if not isinstance(val, list | tuple | np.ndarray) or np.ndim(val) != 1 or len(val) == 0:

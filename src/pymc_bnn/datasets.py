@@ -9,7 +9,19 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Split:
-    """A train/test split. X_*: (n, n_features) float64; y_*: (n,)."""
+    """A train/test split.
+
+    Attributes
+    ----------
+    X_train, X_test : numpy.ndarray
+        Inputs, `(n_train, n_features)` and `(n_test, n_features)`, float64.
+    y_train, y_test : numpy.ndarray
+        Targets, `(n_train,)` and `(n_test,)`.
+    feature_names : tuple of str
+        One name per column of X.
+    description : str
+        One line on where the data came from, for reports.
+    """
 
     X_train: np.ndarray
     X_test: np.ndarray
@@ -29,8 +41,34 @@ def two_moons(
 ) -> Split:
     """The seed's data: scikit-learn's two moons, standardised, 70/30 split.
 
-    `data_seed` draws the points (the seed uses 2009); `split_seed` shuffles the split (the seed
-    passes its run seed). Both features are standardised over all points, as the seed does.
+    Both features are standardised over all points, as the seed does.
+
+    Parameters
+    ----------
+    n_samples : int, default 1000
+        Points in all, before the split.
+    noise : float, default 0.2
+        Sd of the Gaussian noise added to the points (in the moons' own units, before
+        standardising).
+    data_seed : int, default 2009
+        Draws the points; 2009 is the seed analysis' value.
+    split_seed : int, default 0
+        Shuffles the split; the seed analysis passes its run seed.
+    test_size : float, default 0.3
+        Fraction of the points held out.
+
+    Returns
+    -------
+    Split
+        Labels 0/1 as int64, features named "x0" and "x1".
+
+    Examples
+    --------
+    >>> data = two_moons(n_samples=100)
+    >>> data.X_train.shape, data.X_test.shape, data.y_train.dtype
+    ((70, 2), (30, 2), dtype('int64'))
+    >>> data.description
+    'two moons: 100 points, noise 0.2, standardised, 70%/30% train/test split'
     """
     from sklearn.datasets import make_moons
     from sklearn.model_selection import train_test_split
@@ -51,8 +89,37 @@ def two_moons(
     )
 
 
-def grid_2d(low: float = -3.0, high: float = 3.0, n: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An n×n grid over [low, high]²: (points (n*n, 2), xx (n, n), yy (n, n))."""
+def grid_2d(low: float = -3.0, high: float = 3.0, n: int = 100
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An n×n grid over [low, high]², for maps of a 2-feature model.
+
+    The default covers ±3 sd of standardised features.
+
+    Parameters
+    ----------
+    low, high : float, default -3.0 and 3.0
+        Range of both axes.
+    n : int, default 100
+        Points per axis.
+
+    Returns
+    -------
+    points : numpy.ndarray
+        `(n * n, 2)`: every grid point, row by row of the grid.
+    xx, yy : numpy.ndarray
+        `(n, n)` each, as from `numpy.meshgrid`, for contour plots.
+
+    Examples
+    --------
+    >>> points, xx, yy = grid_2d(-1.0, 1.0, n=3)
+    >>> points.shape, xx.shape
+    ((9, 2), (3, 3))
+    >>> points[:4]
+    array([[-1., -1.],
+           [ 0., -1.],
+           [ 1., -1.],
+           [-1.,  0.]])
+    """
     axis = np.linspace(low, high, n)
     xx, yy = np.meshgrid(axis, axis)
     return np.column_stack([xx.ravel(), yy.ravel()]), xx, yy
@@ -62,8 +129,22 @@ def grid_2d(low: float = -3.0, high: float = 3.0, n: int = 100) -> tuple[np.ndar
 class GroupedSplit:
     """A train/test split of grouped data: `groups_*` hold each row's group label (str).
 
-    X_*: (n, n_features) float64; y_*, groups_*: (n,); angles: (n_groups,) radians, the
-    rotation of each group (in `group_labels` order).
+    Attributes
+    ----------
+    X_train, X_test : numpy.ndarray
+        Inputs, `(n_train, n_features)` and `(n_test, n_features)`, float64.
+    y_train, y_test : numpy.ndarray
+        Targets, `(n_train,)` and `(n_test,)`.
+    groups_train, groups_test : numpy.ndarray
+        Each row's group label, `(n_train,)` and `(n_test,)`.
+    group_labels : tuple of str
+        The groups, in order.
+    angles : numpy.ndarray
+        `(n_groups,)`, radians: the rotation of each group, in `group_labels` order.
+    feature_names : tuple of str
+        One name per column of X.
+    description : str
+        One line on how the data was made, for reports.
     """
 
     X_train: np.ndarray
@@ -94,8 +175,32 @@ def grouped_moons(
     up to a rotation, so what one group teaches helps the others, yet one network for all
     (complete pooling) blurs the rotations and `n_train` points (per group) are too few to learn
     a group alone. Points are standardised with the two moons' overall mean and sd before
-    rotating. Labels are "g00", "g01", ...; each group has `n_train` training and `n_test`
-    held-out points.
+    rotating.
+
+    Parameters
+    ----------
+    n_groups : int, default 12
+        Number of groups, labelled "g00", "g01", ...
+    n_train, n_test : int, default 30 and 100
+        Training and held-out points per group.
+    noise : float, default 0.2
+        Sd of the moons' Gaussian noise.
+    angle_mean, angle_sd : float, default 0.0 and 40.0
+        Mean and sd of the rotation angles, in degrees.
+    data_seed : int, default 0
+        Draws the angles, the points and their order.
+
+    Returns
+    -------
+    GroupedSplit
+
+    Examples
+    --------
+    >>> data = grouped_moons(n_groups=3, n_train=4, n_test=2)
+    >>> data.X_train.shape, data.group_labels
+    ((12, 2), ('g00', 'g01', 'g02'))
+    >>> data.groups_test.tolist()
+    ['g00', 'g00', 'g01', 'g01', 'g02', 'g02']
     """
     from sklearn.datasets import make_moons
 
@@ -108,7 +213,8 @@ def grouped_moons(
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     order = rng.permutation(X.shape[0])
     X, y = X[order], y[order].astype(np.int64)
-    parts = {"X_train": [], "X_test": [], "y_train": [], "y_test": []}
+    parts: dict[str, list[np.ndarray]] = {"X_train": [], "X_test": [], "y_train": [],
+                                          "y_test": []}
     for g, angle in enumerate(angles):
         cos, sin = np.cos(angle), np.sin(angle)
         rows = slice(g * per_group, (g + 1) * per_group)

@@ -12,11 +12,43 @@ MAX_COUNT = 2**53
 
 def check_features(X, *, n_features: int | None = None, name: str = "X",
                    feature_names=None) -> np.ndarray:
-    """Return `X` as a finite float64 array of shape (n_obs, n_features), or raise InvalidInputError.
+    """Return `X` as a finite float64 array `(n_obs, n_features)`, or raise InvalidInputError.
 
-    A 1-D `X` is refused rather than guessed at (one feature or one sample?), as scikit-learn does.
-    With `feature_names` (the names at fit time), a DataFrame `X` must have exactly those
+    A 1-D `X` is refused rather than guessed at (one feature or one sample?), as scikit-learn
+    does. With `feature_names` (the names at fit time), a DataFrame `X` must have exactly those
     columns in that order; arrays carry no names and are only checked for their width.
+
+    Parameters
+    ----------
+    X : array-like or pandas.DataFrame
+        `(n_obs, n_features)`, numeric or boolean.
+    n_features : int, optional
+        The width the model was fitted with; None skips that check.
+    name : str, default "X"
+        What the messages call the array.
+    feature_names : sequence of str, optional
+        The fit's column names, checked against a DataFrame's columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs, n_features)`, float64, every value finite.
+
+    Raises
+    ------
+    InvalidInputError
+        On a shape other than 2-D, no rows or columns, the wrong width or column names,
+        non-numeric, complex, date or NaN/inf values; the message names the fix.
+
+    Examples
+    --------
+    >>> check_features([[1, 2], [3, 4]])
+    array([[1., 2.],
+           [3., 4.]])
+    >>> check_features([[1.0, float("nan")]])
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: X contains NaN values in 1 row(s) (first: row 0); drop ...
     """
     frame = hasattr(X, "dtypes") and hasattr(X, "columns")
     if frame:  # a DataFrame: say which columns are bad
@@ -58,7 +90,8 @@ def check_features(X, *, n_features: int | None = None, name: str = "X",
     if arr.ndim != 2:
         raise InvalidInputError(
             f"{name} must be 2-D (n_obs, n_features), got shape {arr.shape}; "
-            "reshape a single feature with X.reshape(-1, 1) or a single sample with X.reshape(1, -1)"
+            "reshape a single feature with X.reshape(-1, 1) or a single sample with "
+            "X.reshape(1, -1)"
         )
     if arr.shape[0] == 0:
         raise InvalidInputError(f"{name} is empty (0 rows); pass at least one observation")
@@ -80,9 +113,32 @@ def check_features(X, *, n_features: int | None = None, name: str = "X",
 
 
 def refuse_datetimes(X, *, name: str = "X") -> None:
-    """InvalidInputError for dates or durations (datetime64, timedelta64, pandas' datetimes
-    with a time zone) among the features: as floats they become nanosecond counts, on a scale
-    no network learns from."""
+    """Raise InvalidInputError for dates or durations among the features.
+
+    As floats, datetime64 and timedelta64 values (and pandas' datetimes with a time zone)
+    become nanosecond counts, on a scale no network learns from.
+
+    Parameters
+    ----------
+    X : array-like or pandas.DataFrame
+        The features; a DataFrame is checked column by column.
+    name : str, default "X"
+        What the message calls the array.
+
+    Raises
+    ------
+    InvalidInputError
+        When any column holds dates or durations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> refuse_datetimes(np.zeros((2, 2)))  # numbers pass
+    >>> refuse_datetimes(np.array(["2024-01-01"], dtype="datetime64[D]"))
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: X holds dates or durations (datetime64/timedelta64); ...
+    """
     dtypes = list(X.dtypes) if hasattr(X, "dtypes") and hasattr(X, "columns") else \
         [getattr(X, "dtype", None)]
     if any(getattr(d, "kind", None) in ("M", "m") for d in dtypes):
@@ -93,11 +149,29 @@ def refuse_datetimes(X, *, name: str = "X") -> None:
 
 
 def mean_and_scale(values, axis=0) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, standard deviation) of finite `values` along `axis`, without overflow or underflow.
+    """Mean and standard deviation of finite `values` along `axis`, without overflow or underflow.
 
     Each slice is divided by its largest absolute value first, so values near 1e300 (whose
-    squares overflow to inf) or near 1e-300 (whose squares underflow to 0, making the slice look
-    constant) give their true spread. A constant slice gets sd 0.
+    squares overflow to inf) or near 1e-300 (whose squares underflow to 0, making the slice
+    look constant) give their true spread. A constant slice gets sd 0.
+
+    Parameters
+    ----------
+    values : array-like
+        Finite numbers.
+    axis : int, default 0
+        The axis reduced over (0: per column of an `(n_obs, n_features)` array).
+
+    Returns
+    -------
+    mean, sd : numpy.ndarray
+        float64, `values`' shape without `axis`.
+
+    Examples
+    --------
+    >>> mean, sd = mean_and_scale([[1e300, 0.0], [-1e300, 0.0]])
+    >>> mean.tolist(), sd.tolist()
+    ([0.0, 0.0], [1e+300, 0.0])
     """
     values = np.asarray(values, dtype=np.float64)
     largest = np.max(np.abs(values), axis=axis, keepdims=True)
@@ -109,9 +183,34 @@ def mean_and_scale(values, axis=0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def refuse_nonfinite(values: dict, *, obs_axis: dict | int = 0, what: str = "predictions") -> None:
-    """InvalidInputError when any of `values` (name -> array with an "obs" axis) is NaN or
-    infinite, naming the rows: such numbers come from inputs far outside the training range
-    (or a target on an extreme scale) and must never be returned silently."""
+    """Raise InvalidInputError when any of `values` is NaN or infinite, naming the rows.
+
+    Such numbers come from inputs far outside the training range (or a target on an extreme
+    scale) and must never be returned silently.
+
+    Parameters
+    ----------
+    values : dict of str to array-like
+        Arrays with an observation axis; integer and boolean arrays are skipped.
+    obs_axis : int or dict of str to int, default 0
+        The observation axis, one for all or per name (absent names: 0).
+    what : str, default "predictions"
+        What the message calls the values.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the rows where any array is not finite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> refuse_nonfinite({"mean": np.array([0.2, 0.7])})
+    >>> refuse_nonfinite({"mean": np.array([[0.2, np.inf, 0.1]])}, obs_axis=1)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: the predictions of 1 row(s) are not finite numbers (rows ...
+    """
     bad = None
     for name, array in values.items():
         array = np.asarray(array)
@@ -132,7 +231,30 @@ def refuse_nonfinite(values: dict, *, obs_axis: dict | int = 0, what: str = "pre
 
 
 def check_column_names(columns, feature_names, *, name: str = "X") -> None:
-    """InvalidInputError unless `columns` are `feature_names` (the fit's), in the same order."""
+    """Raise InvalidInputError unless `columns` are `feature_names`, in the same order.
+
+    Parameters
+    ----------
+    columns : sequence
+        A DataFrame's columns (compared as str).
+    feature_names : sequence
+        The names at fit time.
+    name : str, default "X"
+        What the message calls the array.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the missing, extra or reordered columns and the order expected.
+
+    Examples
+    --------
+    >>> check_column_names(["age", "income"], ["age", "income"])
+    >>> check_column_names(["income", "age"], ["age", "income"])
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: X has the fit's columns in another order; pass the ...
+    """
     columns, expected = [str(c) for c in columns], [str(f) for f in feature_names]
     if columns == expected:
         return
@@ -148,7 +270,38 @@ def check_column_names(columns, feature_names, *, name: str = "X") -> None:
 
 
 def check_target(y, *, n_obs: int, name: str = "y") -> np.ndarray:
-    """Return `y` as a 1-D array of length `n_obs` (dtype kept), or raise InvalidInputError."""
+    """Return `y` as a 1-D array of length `n_obs` (dtype kept), or raise InvalidInputError.
+
+    A column vector `(n_obs, 1)` is flattened; NaN/inf and None are refused.
+
+    Parameters
+    ----------
+    y : array-like
+        One target per row of X.
+    n_obs : int
+        Rows of X.
+    name : str, default "y"
+        What the messages call the array.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`.
+
+    Raises
+    ------
+    InvalidInputError
+        On another shape or length, or missing values.
+
+    Examples
+    --------
+    >>> check_target([[1], [0], [1]], n_obs=3)
+    array([1, 0, 1])
+    >>> check_target([1, 0], n_obs=3)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: X has 3 rows but y has 2; pass one target per row of X
+    """
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
@@ -171,8 +324,31 @@ def check_target(y, *, n_obs: int, name: str = "y") -> np.ndarray:
 
 
 def check_labels(y, *, name: str = "y") -> None:
-    """InvalidInputError when class labels hold missing values (None, NaN, pandas' NA), which
-    cannot be sorted among other labels, naming the first row."""
+    """Raise InvalidInputError when class labels hold missing values, naming the first row.
+
+    None, NaN and pandas' NA cannot be sorted among other labels. Arrays that are not 1-D pass
+    through: the shape checks refuse them with their own message.
+
+    Parameters
+    ----------
+    y : array-like
+        Class labels.
+    name : str, default "y"
+        What the message calls the array.
+
+    Raises
+    ------
+    InvalidInputError
+        When a label is missing.
+
+    Examples
+    --------
+    >>> check_labels(["cat", "dog"])
+    >>> check_labels(["cat", None, "dog"])
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: y has 1 missing label(s) (None/NaN; first: row 1); drop ...
+    """
     arr = np.asarray(y)
     if arr.ndim != 1:  # None, or a shape the shape checks will refuse with their own message
         return
@@ -193,7 +369,26 @@ def check_labels(y, *, name: str = "y") -> None:
 
 
 def shown(values, limit: int = 5) -> str:
-    """The first `limit` of `values` for an error message: "a, b, c, d, e, ..."."""
+    """The first `limit` of `values` for an error message: "a, b, c, d, e, ...".
+
+    Parameters
+    ----------
+    values : iterable
+        Anything with a readable `str`.
+    limit : int, default 5
+        How many to show before "...".
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> shown(range(3))
+    '0, 1, 2'
+    >>> shown(range(10), limit=2)
+    '0, 1, ...'
+    """
     values = list(values)
     return ", ".join(map(str, values[:limit])) + (", ..." if len(values) > limit else "")
 
@@ -202,7 +397,32 @@ _shown = shown  # the name before it was public
 
 
 def check_binary_labels(y) -> np.ndarray:
-    """Labels for the Bernoulli likelihood: {0, 1} (or booleans) with both present, as int64."""
+    """Labels for the Bernoulli likelihood: {0, 1} (or booleans) with both present, as int64.
+
+    Parameters
+    ----------
+    y : array-like
+        `(n_obs,)` labels.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`, int64.
+
+    Raises
+    ------
+    InvalidInputError
+        On labels other than 0/1, or a single class.
+
+    Examples
+    --------
+    >>> check_binary_labels([True, False, True])
+    array([1, 0, 1])
+    >>> check_binary_labels([0, 2])
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: the bernoulli likelihood needs labels 0 and 1, got 0, 2; ...
+    """
     y = np.asarray(y)
     if y.dtype.kind == "b":
         y = y.astype(np.int64)
@@ -222,10 +442,37 @@ def check_binary_labels(y) -> np.ndarray:
 
 
 def encode_class_labels(y, classes=None) -> tuple[np.ndarray, list]:
-    """Codes 0 … K-1 for arbitrary labels and the JSON-able list of labels in code order.
+    """Codes 0 … K-1 for arbitrary labels, and the JSON-able list of labels in code order.
 
-    Without `classes` the labels found in `y` are used, sorted; with `classes` their order is kept
-    and every label in `y` must be among them.
+    Without `classes` the labels found in `y` are used, sorted; with `classes` their order is
+    kept and every label in `y` must be among them.
+
+    Parameters
+    ----------
+    y : array-like
+        `(n_obs,)` labels of one sortable type.
+    classes : sequence, optional
+        The labels in code order; a class may be absent from `y`.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        `(n_obs,)`, int64.
+    classes : list
+        Label of each code.
+
+    Raises
+    ------
+    InvalidInputError
+        On a single class, unsortable labels, or labels not among `classes`.
+
+    Examples
+    --------
+    >>> codes, classes = encode_class_labels(["b", "a", "c", "a"])
+    >>> codes, classes
+    (array([1, 0, 2, 0]), ['a', 'b', 'c'])
+    >>> encode_class_labels(["b"], classes=["b", "a"])[0]
+    array([0])
     """
     y = np.asarray(y)
     try:
@@ -256,7 +503,34 @@ def encode_class_labels(y, classes=None) -> tuple[np.ndarray, list]:
 
 
 def check_real_target(y, *, likelihood: str) -> np.ndarray:
-    """A real-valued regression target as float64 with some spread, or InvalidInputError."""
+    """A real-valued regression target as float64 with some spread, or InvalidInputError.
+
+    Parameters
+    ----------
+    y : array-like
+        `(n_obs,)` numbers.
+    likelihood : str
+        The likelihood's name, for the messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`, float64.
+
+    Raises
+    ------
+    InvalidInputError
+        On non-numeric, NaN/inf or constant targets.
+
+    Examples
+    --------
+    >>> check_real_target([1, 2, 4], likelihood="gaussian")
+    array([1., 2., 4.])
+    >>> check_real_target([3, 3], likelihood="gaussian")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: y is constant (3); a regression target needs at least ...
+    """
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise InvalidInputError(
@@ -274,7 +548,36 @@ def check_real_target(y, *, likelihood: str) -> np.ndarray:
 
 
 def check_count_target(y, *, likelihood: str) -> np.ndarray:
-    """Counts (non-negative whole numbers, not all zero) as int64, or InvalidInputError."""
+    """Counts (non-negative whole numbers, not all zero) as int64, or InvalidInputError.
+
+    Counts above 2^53 are refused: beyond it float64 skips whole numbers.
+
+    Parameters
+    ----------
+    y : array-like
+        `(n_obs,)` counts; floats such as 3.0 are taken.
+    likelihood : str
+        The likelihood's name, for the messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`, int64.
+
+    Raises
+    ------
+    InvalidInputError
+        On negative, fractional, huge, non-numeric or all-zero counts.
+
+    Examples
+    --------
+    >>> check_count_target([0.0, 3.0, 1.0], likelihood="poisson")
+    array([0, 3, 1])
+    >>> check_count_target([1, 2.5], likelihood="poisson")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: the poisson likelihood needs counts (0, 1, 2, ...), but ...
+    """
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise InvalidInputError(
@@ -305,7 +608,34 @@ def check_count_target(y, *, likelihood: str) -> np.ndarray:
 def whole_number(value, what: str, *, minimum: int | None = None) -> int:
     """`value` as an int if it is a whole number (3, 3.0, np.int64(3)), else InvalidSettingError.
 
-    With `minimum`, smaller values are refused too. Booleans are not numbers here.
+    Booleans are not numbers here.
+
+    Parameters
+    ----------
+    value : object
+        The setting as given.
+    what : str
+        The setting's name, for the messages.
+    minimum : int, optional
+        Smaller values are refused too.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InvalidSettingError
+        On a fraction, a non-number, a bool or a value below `minimum`.
+
+    Examples
+    --------
+    >>> whole_number(3.0, "steps")
+    3
+    >>> whole_number(0, "steps", minimum=1)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: steps must be at least 1, got 0
     """
     try:
         if isinstance(value, bool | np.bool_):

@@ -101,7 +101,8 @@ def test_bald_picks_near_the_boundary_and_random_does_not(blobs):
     bald_run = run_active_learning(X, oracle(y), acquisition="bald", **kwargs)
     random_run = run_active_learning(X, oracle(y), acquisition="random", batch_rule="top",
                                      **kwargs)
-    distance = lambda run: np.abs(X[list(run.rounds[0].chosen)].sum(axis=1)).mean()
+    def distance(run):
+        return np.abs(X[list(run.rounds[0].chosen)].sum(axis=1)).mean()
     assert distance(bald_run) < 0.6 * distance(random_run)
 
 

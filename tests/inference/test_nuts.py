@@ -4,11 +4,11 @@ import warnings
 
 import numpy as np
 import pytest
+from test_vi import conjugate_regression, normal_means_model, normal_means_posterior
 
 from pymc_bnn import build_model, fit
 from pymc_bnn.errors import ConvergenceWarning, InvalidSettingError
 from pymc_bnn.inference import nuts
-from test_vi import conjugate_regression, normal_means_model, normal_means_posterior
 
 QUICK = dict(chains=2, tune=400, progress=False, init_steps=2000)
 

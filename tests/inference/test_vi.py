@@ -192,7 +192,7 @@ def test_compiled_log_density_of_a_tanh_network_is_pymc_own(small_moons, hidden,
     rng = np.random.default_rng(3)
     for _ in range(3):
         z = rng.normal(0, 2, size=compiled.size)
-        point = dict(zip(compiled.value_names, compiled.unravel(z)))
+        point = dict(zip(compiled.value_names, compiled.unravel(z), strict=False))
         ours = float(compiled.prior_logp(z, data) + compiled.loglik(z, data))
         assert ours == pytest.approx(float(logp(point)), rel=1e-12, abs=1e-9)
     jaxpr = str(jax.make_jaxpr(lambda z: compiled.loglik(z, data))(np.zeros(compiled.size)))

@@ -72,7 +72,7 @@ def test_estimators_round_trip_exactly(tmp_path, classifier, regressor, data, sa
     pymc_bnn.save(regressor, tmp_path / "reg.bnn.nc")
     reloaded = load(tmp_path / "reg.bnn.nc")
     assert reloaded.skip and reloaded.posterior_.spec.skip
-    for a, b in zip(reloaded.predict(X, return_std=True), regressor.predict(X, return_std=True)):
+    for a, b in zip(reloaded.predict(X, return_std=True), regressor.predict(X, return_std=True), strict=False):
         np.testing.assert_array_equal(a, b)
 
 

@@ -142,7 +142,8 @@ def test_count_mixture_quantile_is_the_smallest_integer_reaching_q():
     dist = stats.poisson(mu=np.array([[1.0], [6.0], [20.0]]))
     for q in (0.05, 0.5, 0.95):
         k = uncertainty.mixture_quantile(dist, q)[0]
-        mixture_cdf = lambda x: stats.poisson.cdf(x, [1.0, 6.0, 20.0]).mean()
+        def mixture_cdf(x):
+            return stats.poisson.cdf(x, [1.0, 6.0, 20.0]).mean()
         assert mixture_cdf(k) >= q > mixture_cdf(k - 1)
 
 

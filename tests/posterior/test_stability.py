@@ -40,8 +40,8 @@ def _symmetric_copies(spec, rng, n_copies, flips):
         weights.append(w)
         biases.append(b)
         perms.append(applied)
-    weights = [np.stack(ws) for ws in zip(*weights)]
-    biases = None if base_b is None else [np.stack(bs) for bs in zip(*biases)]
+    weights = [np.stack(ws) for ws in zip(*weights, strict=False)]
+    biases = None if base_b is None else [np.stack(bs) for bs in zip(*biases, strict=False)]
     return weights, biases, perms
 
 
@@ -102,7 +102,7 @@ def _hand_posterior(spec, weights, biases, chains=2, likelihood="bernoulli"):
     from pymc_bnn.model.priors import DEFAULT_PRIOR
 
     draws = {name: w.reshape(chains, -1, *w.shape[1:])
-             for name, w in zip(spec.weight_names, weights)}
+             for name, w in zip(spec.weight_names, weights, strict=False)}
     if biases is not None:
         draws.update({bias_name(i): b.reshape(chains, -1, *b.shape[1:])
                       for i, b in enumerate(biases)})
@@ -224,7 +224,7 @@ def test_removing_the_least_stable_units_costs_less_than_random_units():
                         progress=False)
         result = posterior.stability(data.X_test, data.y_test, cka_draws=10)
         units = result["units"]
-        everyone = list(zip(units["layer"].values, units["index"].values))
+        everyone = list(zip(units["layer"].values, units["index"].values, strict=False))
         base = _log_loss_without(posterior, result, [], data.X_test, data.y_test)
         k = len(everyone) // 4
         least = [everyone[i] for i in np.argsort(-units["rank"].values)[:k]]

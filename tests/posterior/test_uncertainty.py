@@ -52,7 +52,8 @@ def test_hand_computed_binary_case():
     total, aleatoric, epistemic = entropy_decomposition(coin)
     np.testing.assert_allclose([total[0], aleatoric[0], epistemic[0]], [np.log(2), np.log(2), 0])
     # p = 0.2 and 0.6: H(0.4) − (H(0.2) + H(0.6)) / 2, computed by hand.
-    h = lambda p: -p * np.log(p) - (1 - p) * np.log(1 - p)
+    def h(p):
+        return -p * np.log(p) - (1 - p) * np.log(1 - p)
     p1 = np.array([[0.2], [0.6]])
     np.testing.assert_allclose(mutual_information(p1), [h(0.4) - (h(0.2) + h(0.6)) / 2])
 

@@ -63,7 +63,7 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         data, model = (Path(folder / p.name) for p in files)
-        for source, copy in zip(files, (data, model)):
+        for source, copy in zip(files, (data, model), strict=False):
             copy.write_bytes(source.read_bytes())
         make_args, victim_name = COMMANDS[command]
         victim = data if victim_name == "DATA" else model

@@ -112,8 +112,11 @@ def configure_devices(environ=os.environ, modules=sys.modules) -> int | None:
 
 @contextmanager
 def xla_flags_kept(environ=os.environ) -> Iterator[None]:
-    """Restore XLA_FLAGS (or its absence) on exit: `pymc.sampling.jax` rewrites it at import
-    (to 100 CPU devices), which would reach every JAX user in the process."""
+    """Restore XLA_FLAGS (or its absence) on exit.
+
+    `pymc.sampling.jax` rewrites it at import (to 100 CPU devices), which would reach every JAX
+    user in the process.
+    """
     before = environ.get("XLA_FLAGS")
     try:
         yield
@@ -139,8 +142,10 @@ _cache_ready = False
 
 
 def use_compilation_cache() -> None:
-    """Point JAX's persistent compilation cache at `compilation_cache_dir()` (once per
-    process), unless the user configured one. Called before pymc-bnn's first compile."""
+    """Point JAX's persistent compilation cache at `compilation_cache_dir()`, once per process.
+
+    Unless the user configured one. Called before pymc-bnn's first compile.
+    """
     global _cache_ready
     if _cache_ready:
         return

@@ -30,10 +30,14 @@ def lazy_attributes(package: str, where: dict[str, tuple[str, ...]]
 
     Examples
     --------
-    >>> getattr_, dir_ = lazy_attributes("demo", {"math": ("pi",)})
+    >>> import sys, types
+    >>> sys.modules["lazy_demo"] = types.ModuleType("lazy_demo")
+    >>> getattr_, dir_ = lazy_attributes("lazy_demo", {"math": ("pi",)})
     >>> round(getattr_("pi"), 2)
     3.14
     >>> "pi" in dir_()
+    True
+    >>> "pi" in vars(sys.modules["lazy_demo"])  # cached after the first look-up
     True
     """
     module_of = {name: module for module, names in where.items() for name in names}

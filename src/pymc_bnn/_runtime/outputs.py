@@ -1,5 +1,7 @@
-"""Everything pymc-bnn writes goes through here: output paths checked before any work starts,
-atomic writes, and operating-system errors turned into one line that names the path and the fix.
+"""Everything pymc-bnn writes goes through here.
+
+Output paths are checked before any work starts, writes are atomic, and operating-system errors
+become one line that names the path and the fix.
 
 Before a command works, `check_output` (a file) or `check_output_folder` (the demos' folders)
 refuse an output that is the same file as one of the inputs (by resolved path, or by device
@@ -86,8 +88,10 @@ _KIND_BY_SUFFIX = {".html": "report", ".json": "metrics", ".png": "figure", ".nc
 
 
 def is_ours(path: str | os.PathLike, kind: str) -> bool:
-    """Whether the existing file at `path` looks like a `kind` output pymc-bnn wrote
-    (kinds: model, predictions, report, metrics, figure)."""
+    """Whether the existing file at `path` looks like a `kind` output pymc-bnn wrote.
+
+    Kinds: model, predictions, report, metrics, figure.
+    """
     try:
         return KINDS[kind][1](Path(path))
     except OSError:
@@ -126,9 +130,11 @@ def _named(inputs) -> list[tuple[str, object]]:
 
 
 def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
-    """The nearest existing ancestor of `folder` is a folder we can create files in (probed with
-    an empty temporary file, so read-only mounts are caught even for root) with at least
-    FREE_SPACE_MARGIN bytes free."""
+    """Check that files can be created under `folder`, with FREE_SPACE_MARGIN bytes free.
+
+    The nearest existing ancestor of `folder` is probed with an empty temporary file, so
+    read-only mounts are caught even for root.
+    """
     existing = folder
     while not existing.exists():
         if existing.parent == existing:
@@ -285,8 +291,10 @@ def _mode_for(path: Path) -> int:
 
 
 def refuse_unless_ours(path: str | os.PathLike, kind: str, *, force: bool = False) -> None:
-    """OutputPathError when `path` exists and is not a `kind` output pymc-bnn wrote (the check
-    the Python API's `save` makes; `check_output` makes it for the CLI)."""
+    """Raise OutputPathError when `path` exists and is not a `kind` output pymc-bnn wrote.
+
+    The check the Python API's `save` makes; `check_output` makes it for the CLI.
+    """
     path = Path(path)
     if path.is_dir():
         raise OutputPathError(f"{path} is a folder; give a file name")

@@ -1,5 +1,8 @@
-"""Active learning: `loop` (`run_active_learning`, `BNNFitter`, `oracle`) and `acquisition` (which
-pool points to label next, scored from the predictive)."""
+"""Active learning: which pool points to label next, and the loop that labels them.
+
+`loop` (`run_active_learning`, `BNNFitter`, `oracle`) and `acquisition` (pool points scored
+from the predictive).
+"""
 
 from pymc_bnn._runtime.lazy import lazy_attributes
 

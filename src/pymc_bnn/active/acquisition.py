@@ -87,7 +87,8 @@ ACQUISITIONS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def get_acquisition(acquisition: str | Callable) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+def get_acquisition(acquisition: str | Callable
+                    ) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
     """The scoring function for a name in `ACQUISITIONS` or a user callable, as `f(probs, rng)`.
 
     A user callable may take `probs` alone or also an `rng` keyword.
@@ -153,14 +154,16 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
     if int(batch_size) < 1:
         raise InvalidSettingError(f"batch_size must be at least 1, got {batch_size}")
     if int(candidates_per_pick) < 1:
-        raise InvalidSettingError(f"candidates_per_pick must be at least 1, got {candidates_per_pick}")
+        raise InvalidSettingError(
+            f"candidates_per_pick must be at least 1, got {candidates_per_pick}")
     batch_size = min(int(batch_size), scores.size)
     # stable sort on the negated scores: ties keep pool order, so results are reproducible
     order = np.argsort(-scores, kind="stable")
     if rule == "top" or batch_size == 1:
         return order[:batch_size]
     if X is None:
-        raise InvalidSettingError("rule='diverse' needs the pool points X; pass X or use rule='top'")
+        raise InvalidSettingError(
+            "rule='diverse' needs the pool points X; pass X or use rule='top'")
     X = np.asarray(X, dtype=np.float64).reshape(scores.size, -1)
     candidates = order[: min(scores.size, batch_size * int(candidates_per_pick))]
     picked = _best_per_cluster(X[candidates], scores[candidates], batch_size, random_seed)

@@ -69,6 +69,7 @@ class BNNFitter:
             _check_neutral_padding(self)
 
     def __call__(self, X, y, *, init=None, random_seed: int = 0):
+        """Build the model on (X, y) and fit it; `init` is the previous round's posterior."""
         from pymc_bnn.inference import DEFAULT_METHOD, fit
         from pymc_bnn.model.build import build_model
 
@@ -176,15 +177,15 @@ def run_active_learning(
     """Label `initial` pool points, then fit → score → label `batch_size` more until `budget`.
 
     X_pool: (n_pool, n_features) the points that may be labelled. label: the labelling callback,
-    `label(indices, rows) -> labels` with indices (b,) into the pool and rows = X_pool[indices];
-    use `oracle(y_pool)` for known labels, or e.g. a function that shows the rows to a person
-    and returns what they type. initial: pool indices labelled first, or how many to draw at
-    random. budget: total labels (the last round fits on at most this many). acquisition: a name
-    in `pymc_bnn.active.acquisition.ACQUISITIONS` or a callable (see there); batch_rule: "diverse" or
+    `label(indices, rows) -> labels` with indices (b,) into the pool and rows = X_pool[indices]; use
+    `oracle(y_pool)` for known labels, or e.g. a function that shows the rows to a person and
+    returns what they type. initial: pool indices labelled first, or how many to draw at random.
+    budget: total labels (the last round fits on at most this many). acquisition: a name in
+    `pymc_bnn.active.acquisition.ACQUISITIONS` or a callable (see there); batch_rule: "diverse" or
     "top" (see `select_batch`). fit: `fit(X, y, *, init, random_seed) -> Posterior`; default
-    `BNNFitter()`. X_test, y_test: a held-out set whose accuracy each round records.
-    max_draws: thin the posterior to this many draws for scoring (default all).
-    on_round: called with each finished `ActiveRound` (e.g. to log or show progress).
+    `BNNFitter()`. X_test, y_test: a held-out set whose accuracy each round records. max_draws: thin
+    the posterior to this many draws for scoring (default all). on_round: called with each finished
+    `ActiveRound` (e.g. to log or show progress).
     """
     X_pool = check_features(X_pool, name="X_pool")
     n_pool = X_pool.shape[0]
@@ -281,12 +282,14 @@ def _initial_indices(initial, n_pool: int, budget: int, rng) -> list[int]:
             )
         return [int(i) for i in rng.choice(n_pool, size=n_initial, replace=False)]
     indices = [int(i) for i in np.asarray(initial).ravel()]
-    if not indices or len(set(indices)) != len(indices) or min(indices) < 0 or max(indices) >= n_pool:
+    if (not indices or len(set(indices)) != len(indices) or min(indices) < 0
+            or max(indices) >= n_pool):
         raise InvalidSettingError(
             f"initial must list distinct pool indices in 0 … {n_pool - 1}, got {indices[:10]}"
         )
     if len(indices) > budget:
-        raise InvalidSettingError(f"initial has {len(indices)} points, more than the budget {budget}")
+        raise InvalidSettingError(
+            f"initial has {len(indices)} points, more than the budget {budget}")
     return indices
 
 

@@ -31,18 +31,17 @@ WARM_START_METHODS = ("advi", "fullrank_advi")
 
 @dataclass(frozen=True)
 class ActiveDemoSettings:
-    """Two moons (1000 points, noise 0.2, 70/30 split: a pool of 700, 300 held out), 10 starting
-    labels, 10 more per round up to 100, five repeats, the seed's 2→5→5→1 tanh network with its
-    Normal(0, 1) prior (the fan-in scaled default stays near-linear on 100 labels: held-out
-    accuracy plateaus at 0.85 whatever is labelled, so there is nothing for a strategy to win).
+    """Settings of the active-learning demo: the seed's network and data, cold-started fits.
 
-    Each fit: ADVI, 5000 steps at learning rate 0.01, best of 4 restarts, 100 draws; cold
-    starts, measured better than warm ones here. On 10–30 labels the mean-field posterior sits
-    near the prior with weight means near 0, the saddle of a bias-free tanh network; a warm start
-    from it begins at that saddle. Over 3 repeats (1 restart) warm-started fits fell to held-out
-    accuracy 0.2 at 30 labels in places, areas 0.79/0.67/0.67 (bald/entropy/random), against
-    0.84/0.80/0.79 from cold starts; 4 restarts gave 0.84/0.82/0.80. `warm_start=True` turns
-    warm starts back on.
+    Two moons (1000 points, noise 0.2, 70/30 split: a pool of 700, 300 held out), 10 starting
+    labels, 10 more per round up to 100, five repeats, the seed's 2→5→5→1 tanh network with its
+    Normal(0, 1) prior (the fan-in scaled default stays near-linear on 100 labels, so there is
+    nothing for a strategy to win).
+
+    Each fit: ADVI, 5000 steps at learning rate 0.01, best of 4 restarts, 100 draws, started
+    cold: on 10–30 labels the mean-field posterior sits near the saddle of a bias-free tanh
+    network, and a warm start from it begins there, so cold starts learn better here
+    (docs/design.md). `warm_start=True` turns warm starts back on.
     """
 
     strategies: tuple[str, ...] = ("bald", "entropy", "random")
@@ -60,6 +59,7 @@ class ActiveDemoSettings:
     seed: int = 0
 
     def fitter(self) -> BNNFitter:
+        """The `BNNFitter` these settings describe."""
         from pymc_bnn.inference import DEFAULT_METHOD
 
         method = self.method or DEFAULT_METHOD
@@ -71,6 +71,7 @@ class ActiveDemoSettings:
                          options=options, warm_start=warm, pad_to=self.budget)
 
     def to_dict(self) -> dict:
+        """The settings as JSON-able values, for metrics.json."""
         from pymc_bnn.inference import DEFAULT_METHOD
 
         return {"strategies": list(self.strategies), "repeats": self.repeats,
@@ -101,6 +102,7 @@ class Comparison:
         return {name: float(acc.mean()) for name, acc in self.accuracies.items()}
 
     def auc_per_repeat(self) -> dict[str, list[float]]:
+        """Area under each repeat's learning curve, per strategy."""
         return {name: acc.mean(axis=1).tolist() for name, acc in self.accuracies.items()}
 
 
@@ -254,7 +256,8 @@ def _sections(comparison, settings, metrics, figures) -> list[Section]:
     ] + (["Interrupted (Ctrl-C): only the finished repeats are shown."]
          if comparison.interrupted else []))
     rows = [["strategy", "area under curve", "sd over repeats", "vs random",
-             f"accuracy at {comparison.labels_used[0]}", f"accuracy at {comparison.labels_used[-1]}"]]
+             f"accuracy at {comparison.labels_used[0]}",
+             f"accuracy at {comparison.labels_used[-1]}"]]
     for name, acc in comparison.accuracies.items():
         per_repeat = acc.mean(axis=1)
         rows.append([name, float(per_repeat.mean()), float(per_repeat.std()),

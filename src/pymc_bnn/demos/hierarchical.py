@@ -52,6 +52,7 @@ class HierarchicalDemoSettings:
     grid_size: int = 60
 
     def to_dict(self) -> dict:
+        """The settings as JSON-able values, for metrics.json."""
         return {"method": self.method, "seed": self.seed, "steps": self.steps,
                 "draws": self.draws, "hidden": list(self.hidden), "n_groups": self.n_groups,
                 "n_train": self.n_train, "n_test": self.n_test, "angle_sd": self.angle_sd,
@@ -124,7 +125,8 @@ def run_hierarchical_demo(out_dir: str | Path,
         "group_sd": {name: float(hierarchical.idata["posterior"][name].mean())
                      for name in hierarchical.idata["posterior"].data_vars
                      if name.startswith("group_sd_")},
-        "group_angles_deg": dict(zip(data.group_labels, np.rad2deg(data.angles).round(1).tolist(), strict=False)),
+        "group_angles_deg": dict(zip(data.group_labels,
+                                     np.rad2deg(data.angles).round(1).tolist(), strict=False)),
         "method": hierarchical.method,
         "seed": settings.seed,
         "n_train": int(data.X_train.shape[0]),
@@ -157,12 +159,13 @@ def _group_surfaces(posterior, data, grid, shape, max_draws: int = 300) -> np.nd
 
 
 def _figures(data, per_group, surfaces, xx, yy) -> dict[str, tuple[bytes, str, str]]:
-    """file name -> (png, title, caption)."""
+    """File name -> (png, title, caption)."""
     train = [(data.X_train[data.groups_train == g], data.y_train[data.groups_train == g])
              for g in data.group_labels]
     angles = np.rad2deg(data.angles)
     titles = {key: [f"{g} ({a:+.0f}°): {acc:.2f}" for g, a, acc in
-                    zip(data.group_labels, angles, per_group[key], strict=False)] for key in per_group}
+                    zip(data.group_labels, angles, per_group[key], strict=False)]
+              for key in per_group}
     figures = {}
     for k, key in enumerate(POOLINGS, start=1):
         fig = plots.group_surfaces(xx, yy, surfaces[key], data_by_group=train,

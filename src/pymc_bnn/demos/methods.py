@@ -41,6 +41,7 @@ class MethodsDemoSettings:
     grid_size: int = 100
 
     def to_dict(self) -> dict:
+        """The settings as JSON-able values, for metrics.json."""
         return {"methods": list(self.methods), "seed": self.seed, "steps": self.steps,
                 "draws": self.draws, "hidden": list(self.hidden), "grid_size": self.grid_size}
 
@@ -96,7 +97,8 @@ def run_methods_demo(out_dir: str | Path, settings: MethodsDemoSettings = Method
     metrics = {"methods": results, "settings": settings.to_dict(), "versions": versions()}
     page = render_html("pymc-bnn: inference engines compared on two moons",
                        _sections(results, png, data),
-                       subtitle=f"seed {settings.seed} · pymc-bnn {metrics['versions']['pymc_bnn']}")
+                       subtitle=f"seed {settings.seed} · "
+                                f"pymc-bnn {metrics['versions']['pymc_bnn']}")
     write_text_atomic(out / "report.html", page)
     write_text_atomic(out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
     return metrics

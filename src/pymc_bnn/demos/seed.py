@@ -1,4 +1,4 @@
-"""The seed analysis end to end: two moons → BNN → inference → predictions → figures, metrics, report.
+"""The seed analysis end to end: two moons → BNN → inference → predictions → figures, report.
 
 `run_demo` is what `pymc-bnn demo` calls; it uses only the public API, so it doubles as a worked
 example of it.
@@ -51,6 +51,7 @@ class DemoSettings:
     grid_size: int = 100
 
     def to_dict(self) -> dict:
+        """The settings as JSON-able values, for metrics.json."""
         return {"method": self.method, "seed": self.seed, "steps": self.steps, "draws": self.draws,
                 "hidden": list(self.hidden), "grid_size": self.grid_size,
                 "data": "two moons, 1000 points, noise 0.2, standardised, 70/30 split"}
@@ -141,7 +142,8 @@ def _figures(data, posterior, test, on_grid, xx, yy) -> list[tuple[bytes, str, s
                         "the end means more steps would help."))
     else:
         figures.append((figure_png(_no_elbo_axes()), "ELBO trace",
-                        "This method does not optimise an ELBO (it samples), so there is no trace."))
+                        "This method does not optimise an ELBO (it samples), so there is no "
+                        "trace."))
     figures += [
         (figure_png(plots.predicted_labels(data.X_test, data.y_test, test["mean"].values)),
          "Predicted labels on the test set",
@@ -176,7 +178,8 @@ def _sections(data, settings, posterior, metrics, figures, uncertainty_figures) 
     fitted = Section(
         "What was fitted",
         [
-            f"Data: {data.description} ({metrics['n_train']} training, {metrics['n_test']} test points).",
+            f"Data: {data.description} ({metrics['n_train']} training, "
+            f"{metrics['n_test']} test points).",
             f"Network: {posterior.spec.n_inputs} → "
             + " → ".join(map(str, posterior.spec.hidden))
             + f" → {posterior.spec.n_outputs}, {posterior.spec.activation} activations, "

@@ -14,13 +14,14 @@ class Timer(dict):
 
     @contextmanager
     def __call__(self, key):
+        """Time the `with` block and store its wall time, in seconds, under `key`."""
         start = time.perf_counter()
         yield
         self[key] = time.perf_counter() - start
 
 
 def final_elbo(elbo) -> float | None:
-    """The mean of the last 1% of an ELBO trace (None without one): less noisy than its last value."""
+    """The mean of the last 1% of an ELBO trace (None without one): less noisy than its end."""
     if elbo is None or len(elbo) == 0:
         return None
     tail = np.asarray(elbo)[-max(1, len(elbo) // 100):]

@@ -72,7 +72,9 @@ class Engine(Protocol):
     """
 
     def __call__(self, bnn, *, draws: int, random_seed: int, progress: bool,
-                 **options) -> EngineResult: ...
+                 **options) -> EngineResult:
+        """Fit `bnn` (see the class docstring)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class ModuleEngine:
     path: str  # "package.module:function"
 
     def __call__(self, bnn, **kwargs) -> EngineResult:
+        """Import the engine's module and run it."""
         module, _, function = self.path.partition(":")
         return getattr(importlib.import_module(module), function)(bnn, **kwargs)
 

@@ -1,5 +1,6 @@
-"""The whole network's Gaussian in the `laplace` engine (hessian="full"): the generalised
-Gauss-Newton (GGN) matrix, its evidence and draws.
+"""The whole network's Gaussian in the `laplace` engine (hessian="full").
+
+The generalised Gauss-Newton (GGN) matrix, its evidence and draws.
 
 The GGN is G = Σ_n J_n' Λ_n J_n, with J_n (K, P) the Jacobian of the network's pre-link
 output at row n in the P network parameters and Λ_n (K, K) the negative Hessian of that row's
@@ -51,8 +52,10 @@ class NetworkCurvature:
 
 
 def network_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:
-    """Shapes of the network's parameters in the engine's order (`ParameterLayout.network`):
-    each weight matrix, then its layer's bias; the skip path last."""
+    """Shapes of the network's parameters in the engine's order (`ParameterLayout.network`).
+
+    Each weight matrix, then its layer's bias; the skip path last.
+    """
     shapes = []
     for slot in spec.weight_slots:
         shapes.append(tuple(slot.shape))
@@ -77,9 +80,11 @@ def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
 
 
 def output_loglik(bnn, offsets: dict):
-    """loglik(eta, z) (nats): the model's log-likelihood as a function of the network output
-    eta (n_obs, K), the likelihood's own variables read from z (D,) at `offsets` (name ->
-    indices into z). Built by replaying `bnn.likelihood.observe` on a data container."""
+    """loglik(eta, z) (nats): the model's log-likelihood as a function of the network output.
+
+    eta is (n_obs, K), the likelihood's own variables read from z (D,) at `offsets` (name ->
+    indices into z). Built by replaying `bnn.likelihood.observe` on a data container.
+    """
     import jax.numpy as jnp
     import pymc as pm
 
@@ -105,10 +110,13 @@ def output_loglik(bnn, offsets: dict):
 
 
 def output_curvature_roots(loglik, eta, z) -> np.ndarray:
-    """(n_obs, K, K) factors R_n with R_n' R_n = Λ_n, the negative Hessian of row n's
-    log-likelihood in its output (its negative eigenvalues, e.g. Student-t's, clipped to 0:
-    the GGN stays positive semi-definite). Rows are independent, so K Hessian-vector
-    products with one-hot directions give every row's block at once."""
+    """(n_obs, K, K) factors R_n with R_n' R_n = Λ_n, each row's output curvature.
+
+    Λ_n is the negative Hessian of row n's log-likelihood in its output (its negative
+    eigenvalues, e.g. Student-t's, clipped to 0: the GGN stays positive semi-definite). Rows are
+    independent, so K Hessian-vector products with one-hot directions give every row's block at
+    once.
+    """
     import jax
     import jax.numpy as jnp
 
@@ -124,8 +132,10 @@ def output_curvature_roots(loglik, eta, z) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _scaled_rows_function(spec: NetworkSpec, size: int):
-    """Jitted (theta, X (c, n_inputs), roots (c, K, K), root_base (P,)) -> (c·K, P) rows of
-    A B^{-1/2}: each row's Jacobian by reverse mode (K backward passes over one row)."""
+    """Jitted (theta, X (c, n_inputs), roots (c, K, K), root_base (P,)) -> rows of A B^{-1/2}.
+
+    The rows are (c·K, P): each row's Jacobian by reverse mode (K backward passes over one row).
+    """
     import jax
     import jax.numpy as jnp
 
@@ -142,8 +152,11 @@ def _scaled_rows_function(spec: NetworkSpec, size: int):
 
 def network_curvature(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots: np.ndarray,
                       base: np.ndarray) -> NetworkCurvature:
-    """The GGN of the network at theta (P,) on inputs X (n_obs, n_inputs), with the output
-    curvature factors `roots` (n_obs, K, K), in the scaled coordinates (B = `base`)."""
+    """The GGN of the network at theta (P,) on inputs X (n_obs, n_inputs).
+
+    With the output curvature factors `roots` (n_obs, K, K), in the scaled coordinates
+    (B = `base`).
+    """
     import jax.numpy as jnp
     from threadpoolctl import threadpool_limits
 
@@ -199,7 +212,7 @@ def gaussian_draws(curvature: NetworkCurvature, theta: np.ndarray, base: np.ndar
 
 
 def log_determinant(curvature: NetworkCurvature, base: np.ndarray, alpha: float) -> float:
-    """log det((G + alpha B) / 2π) (nats): the Gaussian's volume term in the evidence."""
+    """Log det((G + alpha B) / 2π) (nats): the Gaussian's volume term in the evidence."""
     P, r = curvature.size, curvature.eigenvalues.size
     return float(np.sum(np.log(curvature.eigenvalues + alpha)) + (P - r) * math.log(alpha)
                  + np.sum(np.log(base)) - P * math.log(2 * math.pi))
@@ -207,8 +220,11 @@ def log_determinant(curvature: NetworkCurvature, base: np.ndarray, alpha: float)
 
 def output_covariance(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, vectors: np.ndarray,
                       eigenvalues: np.ndarray, base: np.ndarray, alpha: float) -> tuple:
-    """Mean (n_obs, K) and covariance (n_obs, K, K) of the linearised network's output at X:
-    f(X, theta) and J Σ J' with Σ = B^{-1/2} (V diag(1/(e+alpha)) V' + (I − V V')/alpha) B^{-1/2}."""
+    """Mean (n_obs, K) and covariance (n_obs, K, K) of the linearised network's output at X.
+
+    They are f(X, theta) and J Σ J' with
+    Σ = B^{-1/2} (V diag(1/(e+alpha)) V' + (I − V V')/alpha) B^{-1/2}.
+    """
     import jax
     import jax.numpy as jnp
 
@@ -227,7 +243,7 @@ def output_covariance(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, vecto
 
 def expansion_point_group(spec: NetworkSpec, thetas: np.ndarray) -> dict:
     """The `linearised_at` group's variables: each member's MAP weights and biases, (chain, ...)."""
-    group = {}
+    group: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     parts = [unflatten(spec, t) for t in thetas]
     for i, name in enumerate(spec.weight_names):
         group[name] = (("chain", f"{name}_in", f"{name}_out"),
@@ -235,7 +251,7 @@ def expansion_point_group(spec: NetworkSpec, thetas: np.ndarray) -> dict:
     if spec.bias:
         for i in range(spec.n_layers):
             group[bias_name(i)] = (("chain", f"{bias_name(i)}_out"),
-                                   np.stack([p[1][i] for p in parts]))
+                                   np.stack([p[1][i] for p in parts]))  # type: ignore[index]
     return group
 
 

@@ -26,7 +26,8 @@ _CACHE: dict[str, CompiledModel] = {}
 _DRAW_FUNCTIONS: dict[str, object] = {}
 # Draws are mapped to the constrained space this many at a time (bounded memory).
 _DRAW_CHUNK = 1000
-# tanh over layers narrower than this is compiled as 2·sigmoid(2x) − 1 (see _narrow_tanh_as_logistic)
+# tanh over layers narrower than this is compiled as 2·sigmoid(2x) − 1
+# (see _narrow_tanh_as_logistic)
 _NARROW = 8
 
 
@@ -56,6 +57,7 @@ class CompiledModel:
 
     @property
     def size(self) -> int:
+        """Length of the flat parameter vector: the free variables' sizes summed."""
         return int(sum(int(np.prod(s)) for s in self.value_shapes))
 
     def unravel(self, z) -> list:
@@ -68,6 +70,7 @@ class CompiledModel:
         return out
 
     def ravel(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        """The flat float64 vector `(size,)` of `values` (name → array), in `value_names` order."""
         return np.concatenate([np.asarray(values[n], dtype=np.float64).reshape(-1)
                                for n in self.value_names])
 
@@ -132,8 +135,10 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         from pymc.sampling.jax import get_jaxified_graph
 
     # (layer widths are part of the structure, so this comes after the cache lookup)
-    rows = [d[:batch_size] if (batch_size and b) else d for d, b in zip(data.values(), batched, strict=False)]
-    graphs = _narrow_tanh_as_logistic(graphs, inputs, [start[v.name] for v in model.value_vars] + rows)
+    rows = [d[:batch_size] if (batch_size and b) else d
+            for d, b in zip(data.values(), batched, strict=False)]
+    graphs = _narrow_tanh_as_logistic(graphs, inputs,
+                                      [start[v.name] for v in model.value_vars] + rows)
 
     # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
     all_fn = get_jaxified_graph(inputs=inputs, outputs=graphs)
@@ -199,8 +204,11 @@ def _narrow_tanh_as_logistic(graphs: list, inputs: list, values: list) -> list:
 
 
 def _dim_length(length) -> int:
-    """A dim's length; shared lengths are read directly (`.eval()` would compile a function in
-    PyTensor's default Numba mode: ~0.5 s the first time, for one integer)."""
+    """A dim's length, read directly when it is a shared variable.
+
+    `.eval()` would compile a function in PyTensor's default Numba mode, which takes a
+    noticeable fraction of a second the first time, for one integer.
+    """
     if hasattr(length, "get_value"):
         return int(length.get_value())
     return int(length.eval(mode="FAST_COMPILE"))

@@ -1,5 +1,8 @@
-"""The closed-form GLM predictive of a `laplace` fit: the mean and covariance of the network's
-pre-link output, from the Gaussian the engine stored in the posterior's `laplace` group."""
+"""The closed-form GLM predictive of a `laplace` fit.
+
+The mean and covariance of the network's pre-link output, from the Gaussian the engine stored
+in the posterior's `laplace` group.
+"""
 
 from __future__ import annotations
 

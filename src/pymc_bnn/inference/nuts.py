@@ -4,7 +4,8 @@ Backend. Measured on the seed model (4 chains × 1,000 draws after 1,000 tuning 
 2-core machine): `pm.sample` 91 s with 93 divergences; nutpie 10 s compile + 79 s with 120–633
 divergences; NumPyro through PyMC 4 s + 50 s with 11. NumPyro is the fastest that works, and
 here it runs directly on the same compiled JAX log-density as `advi` (`jax_model`), so nothing
-is compiled twice, with one chain per CPU core where JAX has the devices (`pymc_bnn._runtime.jax_setup`).
+is compiled twice, with one chain per CPU core where JAX has the devices
+(`pymc_bnn._runtime.jax_setup`).
 
 Initialisation and settings. Chains start at draws from a mean-field ADVI fit (seconds), with
 the ADVI marginal variances as the starting diagonal mass matrix, so tuning starts in the
@@ -42,7 +43,8 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     bnn: a `BNNModel` or any `pm.Model` (predictive diagnostics need a `BNNModel`).
     init_steps: ADVI steps for the starting points and mass matrix (0: the model's initial
     point, unit mass matrix). check_X: inputs (n, n_features) on which to judge convergence.
-    chain_method: NumPyro's "parallel" (one chain per JAX device: see `pymc_bnn._runtime.jax_setup`),
+    chain_method: NumPyro's "parallel" (one chain per JAX device: see
+    `pymc_bnn._runtime.jax_setup`),
     "sequential" or "vectorized"; "auto" takes "parallel" when there are enough devices, else
     "sequential" (vectorised chains step in lockstep, each transition as long as the longest
     tree: measured 1.6x the CPU time of sequential chains on the seed model).
@@ -128,9 +130,11 @@ _EXTRA_FIELDS = ("diverging", "num_steps", "accept_prob", "energy", "potential_e
 
 def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: int,
                       per_chain: int):
-    """Tune, then draw `n_chunks` chunks of `mcmc.num_samples` draws per chain, each one
-    compiled call continuing from the last state: between chunks the progress bar moves and
-    Ctrl-C stops, keeping the draws so far (a press while tuning stops after the first chunk).
+    """Tune, then draw `n_chunks` chunks of `mcmc.num_samples` draws per chain.
+
+    Each chunk is one compiled call continuing from the last state: between chunks the
+    progress bar moves and Ctrl-C stops, keeping the draws so far (a press while tuning stops
+    after the first chunk).
     Returns z (chains, draws, D), the sampler stats by name (chains, draws) and `interrupted`.
     """
     from pymc_bnn._runtime.progress import progress_bar

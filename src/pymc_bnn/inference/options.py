@@ -25,6 +25,7 @@ class Whole:
     minimum: int = 1
 
     def __call__(self, value, name: str):
+        """`value` as an int, or InvalidSettingError naming `name`."""
         return whole_number(value, name, minimum=self.minimum)
 
 
@@ -35,6 +36,7 @@ class Number:
     kind: str = "positive"  # "positive", "non-negative" or "probability"
 
     def __call__(self, value, name: str):
+        """`value` unchanged, or InvalidSettingError naming `name`."""
         ok = (isinstance(value, Real) and not isinstance(value, bool | np.bool_)
               and math.isfinite(value))
         if ok:
@@ -54,6 +56,7 @@ class OneOf:
     choices: tuple[str, ...]
 
     def __call__(self, value, name: str):
+        """`value` unchanged, or InvalidSettingError naming `name`."""
         if not isinstance(value, str) or value not in self.choices:
             raise InvalidSettingError(
                 f"{name} must be one of {', '.join(map(repr, self.choices))}, got {value!r}")
@@ -65,6 +68,7 @@ class Flag:
     """True or False (not 0/1, not a string)."""
 
     def __call__(self, value, name: str):
+        """`value` as a bool, or InvalidSettingError naming `name`."""
         if not isinstance(value, bool | np.bool_):
             raise InvalidSettingError(f"{name} must be True or False, got {value!r}")
         return bool(value)
@@ -79,6 +83,7 @@ class Either:
     description: str = ""
 
     def __call__(self, value, name: str):
+        """What the first accepting option returns, or InvalidSettingError naming `name`."""
         if value is None and self.allow_none:
             return None
         for option in self.options:
@@ -94,6 +99,7 @@ class Posterior:
     """A fitted `Posterior` (a warm start), or None."""
 
     def __call__(self, value, name: str):
+        """`value` unchanged, or InvalidSettingError naming `name`."""
         from pymc_bnn.posterior.posterior import Posterior as PosteriorClass
 
         if value is not None and not isinstance(value, PosteriorClass):
@@ -108,6 +114,7 @@ class Callback:
     """A function called between chunks, or None."""
 
     def __call__(self, value, name: str):
+        """`value` unchanged, or InvalidSettingError naming `name`."""
         if value is not None and not callable(value):
             raise InvalidSettingError(f"{name} must be a function or None, got {value!r:.40}")
         return value
@@ -117,6 +124,7 @@ class Anything:
     """No check (e.g. `check_X`, whose rows are checked by the engine)."""
 
     def __call__(self, value, name: str):
+        """`value` unchanged."""
         return value
 
 
@@ -125,7 +133,8 @@ def _optional(constraint, description: str) -> Either:
 
 
 _VI = {
-    "steps": Whole(1), "learning_rate": Number(), "restarts": _optional(Whole(1), "a whole number ≥ 1"),
+    "steps": Whole(1), "learning_rate": Number(),
+    "restarts": _optional(Whole(1), "a whole number ≥ 1"),
     "tol": Number("non-negative"), "window": Whole(1),
     "minibatch_size": _optional(Whole(1), "a whole number ≥ 1"), "mc_samples": Whole(1),
     "chunk_steps": Whole(1), "init_sd": Number(), "screen_steps": Whole(1), "init": Posterior(),
@@ -159,8 +168,11 @@ ENGINE_OPTIONS: dict[str, dict] = {
 
 
 def check_engine_options(method: str, options: dict) -> dict:
-    """`options` for engine `method`, each checked (whole numbers as int); InvalidSettingError
-    naming an unknown option or the first bad value. Engines not declared here pass through."""
+    """`options` for engine `method`, each checked (whole numbers as int).
+
+    Raises InvalidSettingError naming an unknown option or the first bad value. Engines not
+    declared here pass through.
+    """
     declared = ENGINE_OPTIONS.get(method)
     if declared is None:
         return dict(options)

@@ -39,6 +39,26 @@ def run(
     optimizer: str = "adam",
     **unknown,
 ) -> EngineResult:
+    """The seed's `pm.fit` ADVI path, kept as a reference: slow, but PyMC's own.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+    draws : int
+        Draws from the fitted approximation.
+    random_seed : int
+    progress : bool
+        Show PyMC's progress bar.
+    steps : int, default 30_000
+        Optimisation steps, the seed's count.
+    learning_rate : float, default 0.01
+    optimizer : {"adam", ...}, default "adam"
+        A `pymc` optimiser name.
+
+    Returns
+    -------
+    EngineResult
+    """
     import pymc as pm
 
     if unknown:

@@ -1,5 +1,7 @@
-"""Files: atomic writes (temporary file, then rename), so nothing a user saved is ever half-written,
-and `save` / `load` of fitted posteriors and estimators."""
+"""`save` / `load` of fitted posteriors and estimators.
+
+Writes are atomic (temporary file, then rename), so nothing a user saved is ever half-written.
+"""
 
 from __future__ import annotations
 
@@ -47,8 +49,10 @@ def load(path: str | os.PathLike):
 
 
 def read_description(path: str | os.PathLike) -> dict:
-    """The JSON description of a model file (format, versions, spec, settings, notes …),
-    checked like `load` checks it."""
+    """The JSON description of a model file, checked like `load` checks it.
+
+    Format, versions, spec, settings, notes …
+    """
     from pymc_bnn.io.model_file import read_description as read
 
     return read(path)

@@ -285,7 +285,8 @@ def _description(tree, path: Path) -> dict:
             raise ValueError(f"stored as {raw.dtype} with {raw.ndim} dimensions, not UTF-8 bytes")
         description = json.loads(raw.tobytes().decode("utf-8"))
     except (KeyError, ValueError) as exc:
-        raise ModelFileError(f"{path} has a damaged description ({exc}); save the model again") from None
+        raise ModelFileError(
+            f"{path} has a damaged description ({exc}); save the model again") from None
     return check_description(description, path, format_name=FORMAT_NAME, version=version)
 
 
@@ -309,20 +310,22 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
     tree = _open(path)
     description = _description(tree, path)
     meta = tree[META_GROUP]
-    arrays = {name: np.asarray(meta[name].values) for name in meta.data_vars if name != "description"}
+    arrays = {name: np.asarray(meta[name].values) for name in meta.data_vars
+              if name != "description"}
     try:
         fields = _decode(description["posterior"], arrays)
         known = {f.name for f in dataclasses.fields(Posterior)}
         unknown = sorted(set(fields) - known)
         if unknown:
             raise ModelFileError(
-                f"{path} holds posterior fields this pymc-bnn does not know ({', '.join(unknown)}); "
-                "upgrade pymc-bnn to load it"
+                f"{path} holds posterior fields this pymc-bnn does not know "
+                f"({', '.join(unknown)}); upgrade pymc-bnn to load it"
             )
         idata = _detached(tree[IDATA_GROUP]) if IDATA_GROUP in tree.children else None
         estimator = description.get("estimator")
         check_consistency(path, fields, idata, None if estimator is None else
-                          {"class": estimator["class"], "state": _decode(estimator["state"], arrays)})
+                          {"class": estimator["class"],
+                           "state": _decode(estimator["state"], arrays)})
         posterior = Posterior(idata=idata, **fields)
         if description["kind"] == "posterior":
             return posterior, description
@@ -341,8 +344,8 @@ def _detached(subtree):
     import xarray as xr
 
     return xr.DataTree.from_dict(
-        {("/" if node is subtree else "/" + node.relative_to(subtree)): node.to_dataset(inherit=False)
-         for node in subtree.subtree}
+        {("/" if node is subtree else "/" + node.relative_to(subtree)):
+         node.to_dataset(inherit=False) for node in subtree.subtree}
     )
 
 

@@ -112,8 +112,9 @@ def check_description(description, path: Path, *, format_name: str, version: int
           type(description).__name__)
     _need(path, description.get("format") == format_name, "description.format",
           repr(format_name), description.get("format"))
-    if description.get("format_version") != version or isinstance(description.get("format_version"), bool):
-        raise _fail(path, f"the description's format_version ({_shown(description.get('format_version'))}) "
+    format_version = description.get("format_version")
+    if format_version != version or isinstance(format_version, bool):
+        raise _fail(path, f"the description's format_version ({_shown(format_version)}) "
                           f"differs from the file's attribute ({version})")
     _need(path, description.get("kind") in _KINDS, "description.kind", "'posterior' or "
           "'estimator'", description.get("kind"))
@@ -159,10 +160,12 @@ def _n_classes(path: Path, likelihood, spec, preprocessing: dict) -> int | None:
           "a list of at least two classes", classes)
     expected_outputs = 1 if likelihood.name == "bernoulli" else len(classes)
     if likelihood.name == "bernoulli" and len(classes) != 2:
-        raise _fail(path, f"likelihood 'bernoulli' has two classes, but the file lists {len(classes)}")
+        raise _fail(path, "likelihood 'bernoulli' has two classes, but the file lists "
+                          f"{len(classes)}")
     if spec.n_outputs != expected_outputs:
         raise _fail(path, f"likelihood {likelihood.name!r} with {len(classes)} classes needs "
-                          f"{expected_outputs} network outputs, but spec.n_outputs is {spec.n_outputs}")
+                          f"{expected_outputs} network outputs, but spec.n_outputs is "
+                          f"{spec.n_outputs}")
     own = getattr(likelihood, "classes", None)
     if own is not None and len(own) != len(classes):
         raise _fail(path, f"the likelihood lists {len(own)} classes but preprocessing lists "
@@ -247,7 +250,8 @@ def _check_estimator_state(path: Path, state: dict, spec, n_classes: int | None,
     if cls == "BayesianMLPClassifier":
         classes = state.get("classes_")
         if classes is None or np.ndim(classes) != 1 or len(classes) != n_classes:
-            raise _fail(path, f"estimator classes_ lists {len(classes) if np.ndim(classes) == 1 else _shown(classes)}"
+            listed = len(classes) if np.ndim(classes) == 1 else _shown(classes)
+            raise _fail(path, f"estimator classes_ lists {listed}"
                               f" classes, but the likelihood and network have {n_classes}")
 
 

@@ -39,10 +39,12 @@ class BNNModel:
 
     @property
     def weight_names(self) -> list[str]:
+        """The weight variables, in `forward`'s order: w_0 … w_L, then w_skip."""
         return self.spec.weight_names
 
     @property
     def bias_names(self) -> list[str]:
+        """The bias variables b_0 … b_L, or [] for a network without biases."""
         return [bias_name(i) for i in range(self.spec.n_layers)] if self.spec.bias else []
 
 
@@ -157,11 +159,13 @@ def build_model(
 
 
 def _add_network_parameters(spec: NetworkSpec, prior: Prior) -> tuple[list, list | None]:
-    """Weights (fan_in, fan_out) in `spec.weight_names` order and, with biases, the bias vector
-    of every layer, from the prior (created layer by layer, w_i then b_i, the skip path last).
-    The prior sees the skip path's weights as layer 0, since their rows are the input features
-    too (ARD shares its feature relevances between the two, a horseshoe gives each its own
-    local scales)."""
+    """Create the weights and biases of every layer from the prior.
+
+    Weights (fan_in, fan_out) in `spec.weight_names` order and, with biases, the bias vector of
+    every layer (created layer by layer, w_i then b_i, the skip path last). The prior sees the skip
+    path's weights as layer 0, since their rows are the input features too (ARD shares its feature
+    relevances between the two, a horseshoe gives each its own local scales).
+    """
     weights, biases = [], []
     for slot in spec.weight_slots:
         weights.append(prior.weight(slot.name, shape=slot.shape, dims=slot.dims,

@@ -1,12 +1,12 @@
-"""Hierarchical BNNs: group labels, how weights are pooled across groups, and the grouped forward pass.
+"""Hierarchical BNNs: group labels, pooling of weights across groups, the grouped forward pass.
 
 A grouping variable (one label per row) makes a network hierarchical. Three poolings:
 
-| pooling     | weights of group g                                   | a group not seen in training |
-|-------------|------------------------------------------------------|------------------------------|
-| `partial`   | w_g = w + group_sd_i · z_g, z_g ~ N(0, 1) per layer i  | new z per draw: population   |
-| `complete`  | w (one network; the labels are only recorded)        | the same network             |
-| `none`      | w_g from the ordinary prior, independently per group | unknown: an error            |
+| pooling    | weights of group g                                    | a group unseen in training |
+|------------|-------------------------------------------------------|----------------------------|
+| `partial`  | w_g = w + group_sd_i · z_g, z_g ~ N(0, 1) per layer i | new z per draw: population |
+| `complete` | w (one network; the labels are only recorded)         | the same network           |
+| `none`     | w_g from the ordinary prior, independently per group  | unknown: an error          |
 
 Partial pooling is non-centred: the free variables are the population weights `w_i` (with the
 model's prior), one spread `group_sd_i` ~ HalfNormal(group_spread · fan-in factor) per layer
@@ -52,6 +52,7 @@ def group_weight_name(name: str) -> str:
 
 
 def group_bias_name(layer: int) -> str:
+    """The variable name of layer `layer`'s per-group biases: b_0_group, ..."""
     return f"{bias_name(layer)}_group"
 
 
@@ -125,8 +126,11 @@ def encode_groups(groups, *, n_obs: int) -> tuple[np.ndarray, list]:
 
 
 def group_coords(labels: list) -> list:
-    """Coordinate values of the `group` dim: the labels as strings (netCDF-safe) when those are
-    distinct, else positions 0 … G-1 (the record keeps the real labels either way)."""
+    """Coordinate values of the `group` dim.
+
+    The labels as strings (netCDF-safe) when those are distinct, else positions 0 … G-1 (the
+    record keeps the real labels either way).
+    """
     text = [str(label) for label in labels]
     return text if len(set(text)) == len(text) else list(range(len(labels)))
 
@@ -250,9 +254,13 @@ def is_grouped(record: dict | None) -> bool:
 
 def locate_groups(record: dict | None, groups, *, n_obs: int,
                   unseen_groups: str) -> tuple[np.ndarray, list | None]:
-    """Codes (n_obs,) of new rows' groups in the fitted labels (-1: a group not seen in
-    training) and the rows' normalised labels (None when no groups were given). Raises InvalidInputError when groups are missing for a grouped model, given for
-    an ungrouped one, or unseen while `unseen_groups="raise"` (naming the unseen labels)."""
+    """Codes of new rows' groups in the fitted labels, and the rows' normalised labels.
+
+    Codes are `(n_obs,)`, -1 for a group not seen in training; the labels are None when no
+    groups were given. Raises InvalidInputError when groups are missing for a grouped model,
+    given for an ungrouped one, or unseen while `unseen_groups="raise"` (naming the unseen
+    labels).
+    """
     if unseen_groups not in UNSEEN_GROUPS:
         raise InvalidSettingError(
             f"unseen_groups must be one of {', '.join(map(repr, UNSEEN_GROUPS))}, "
@@ -342,8 +350,11 @@ def _new_group_draws(posterior, index, seed) -> tuple[list, list | None]:
 
 
 def split_group_column(X, groups):
-    """(X without the column, its values) when `groups` names a column of the DataFrame X;
-    otherwise (X, groups) unchanged. Lets users write `groups="store"`."""
+    """Take the group column out of X when `groups` names one: lets users write groups="store".
+
+    Returns (X without the column, its values) when `groups` names a column of the DataFrame
+    X; otherwise (X, groups) unchanged.
+    """
     columns = getattr(X, "columns", None)
     if isinstance(groups, str) and columns is not None:
         if groups not in columns:

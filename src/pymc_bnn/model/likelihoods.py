@@ -4,15 +4,17 @@ Each likelihood checks and encodes the target, says how many network outputs it 
 observed variable `y` to the PyMC model, and turns network outputs into the parameters of the
 predictive distribution, in the user's units, on NumPy (for prediction over posterior draws).
 
-| name                 | target            | outputs | own variables       | predictive_params        |
-|----------------------|-------------------|---------|---------------------|--------------------------|
-| `bernoulli`          | labels 0/1        | 1       | —                   | probs (S, n, 2)          |
-| `categorical`        | any labels        | K       | —                   | probs (S, n, K)          |
-| `gaussian`           | real              | 1       | sigma               | mean, scale (S, n)       |
-| `heteroscedastic`    | real              | 2       | —                   | mean, scale (S, n)       |
-| `student_t`          | real              | 1       | sigma (, nu)        | mean, scale, df (S, n)   |
-| `poisson`            | counts 0, 1, 2 …  | 1       | —                   | mean (S, n)              |
-| `negative_binomial`  | counts 0, 1, 2 …  | 1       | overdispersion      | mean, alpha (S, n)       |
+| name               | target           | outputs | own variables  | predictive_params      |
+|--------------------|------------------|---------|----------------|------------------------|
+| `bernoulli`        | labels 0/1       | 1       | —              | probs (S, n, 2)        |
+| `categorical`      | any labels       | K       | —              | probs (S, n, K)        |
+| `gaussian`         | real             | 1       | sigma          | mean, scale (S, n)     |
+| `heteroscedastic`  | real             | 2       | —              | mean, scale (S, n)     |
+| `student_t`        | real             | 1       | sigma (, nu)   | mean, scale, df (S, n) |
+| `poisson`          | counts 0, 1, 2 … | 1       | —              | mean (S, n)            |
+| `negative_binomial`| counts 0, 1, 2 … | 1       | overdispersion | mean, alpha (S, n)     |
+
+S: posterior draws, n: observations, K: classes.
 
 Real targets are standardised before fitting (`y_mean`, `y_scale` in the preprocessing record),
 so noise-scale priors and weight priors mean the same thing whatever the target's units; every
@@ -43,40 +45,103 @@ OFFSET = "log_rate_offset"  # count likelihoods: log of the mean training count
 
 
 class Likelihood(Protocol):
-    name: str
-    is_classifier: bool
+    """What a likelihood provides: target encoding, outputs, the observed variable, predictions.
+
+    A user may pass any object with these methods wherever a likelihood name is taken
+    (`get_likelihood` checks that the methods exist).
+
+    Attributes
+    ----------
+    name : str
+        The registry name, also written to model files.
+    is_classifier : bool
+        Whether the target is class labels (predictions are class probabilities).
+    """
+
+    name: ClassVar[str]
+    is_classifier: ClassVar[bool]
 
     def prepare_target(self, y: np.ndarray) -> tuple[np.ndarray, dict]:
-        """Validate `y` (1-D, length already checked); return it encoded for the model and a
-        JSON-able record of the encoding (classes, standardisation) for `predictive_params`."""
+        """Validate `y` and return it encoded for the model, with a record of the encoding.
+
+        Parameters
+        ----------
+        y : numpy.ndarray
+            `(n_obs,)`, length already checked.
+
+        Returns
+        -------
+        encoded : numpy.ndarray
+            `(n_obs,)`: class codes, standardised reals or int64 counts.
+        record : dict
+            JSON-able (classes, standardisation, count offset), passed back to
+            `predictive_params` as `preprocessing`.
+        """
 
     def n_outputs(self, y: np.ndarray) -> int:
         """Network outputs needed for the encoded target `y`."""
 
     def observe(self, eta, y_data) -> tuple[str, ...]:
-        """Add the observed variable `y` (dims ("obs",)) to the model in context; eta: (obs, out).
+        """Add the observed variable `y` (dims ("obs",)) to the PyMC model in context.
 
-        Returns the names of any variables of its own it added (e.g. a noise scale "sigma")."""
+        Parameters
+        ----------
+        eta : pytensor tensor
+            `(n_obs, n_outputs)` pre-link network output.
+        y_data : pymc.Data
+            The encoded target.
+
+        Returns
+        -------
+        tuple of str
+            Names of any variables of its own it added (e.g. a noise scale "sigma").
+        """
 
     def predictive_params(self, eta: np.ndarray, params: dict[str, np.ndarray],
                           preprocessing: dict) -> dict[str, np.ndarray]:
         """Per-draw parameters of the predictive distribution, in the user's units.
 
-        eta: (S, obs, out) pre-link outputs, a NumPy or JAX array: the body uses
-        `array_namespace(eta)`, so it runs on both and inside jax.jit; params: the likelihood's
-        own posterior variables (e.g. a noise scale), each (S, ...); preprocessing: what
-        `prepare_target` recorded.
-        Classifiers return {"probs": (S, obs, n_classes)}; regression returns at least
-        {"mean": (S, obs), "scale": (S, obs)}; counts at least {"mean": (S, obs)}.
+        The body uses `array_namespace(eta)`, so it runs on NumPy and JAX arrays and inside
+        jax.jit.
+
+        Parameters
+        ----------
+        eta : numpy.ndarray or jax.Array
+            `(n_draws, n_obs, n_outputs)` pre-link outputs.
+        params : dict of str to array
+            The likelihood's own posterior variables (e.g. a noise scale), each `(n_draws, ...)`.
+        preprocessing : dict
+            What `prepare_target` recorded.
+
+        Returns
+        -------
+        dict of str to array
+            Classifiers: {"probs": `(n_draws, n_obs, n_classes)`}; regression at least {"mean",
+            "scale"}, counts at least {"mean"}, each `(n_draws, n_obs)`.
         """
 
     def predictive_mean(self, eta, preprocessing: dict):
-        """The predictive distribution's mean per draw, from eta (..., out) alone: elementwise
-        over the leading axes, in any layout (the fused prediction path passes (obs, S, out)).
-        Classifiers: P(class 1) (...) for Bernoulli, the class probabilities (..., K) otherwise.
+        """The predictive distribution's mean per draw, from `eta` alone.
+
+        Elementwise over the leading axes, in any layout (the fused prediction path passes
+        `(n_obs, n_draws, n_outputs)`).
+
+        Parameters
+        ----------
+        eta : numpy.ndarray or jax.Array
+            `(..., n_outputs)` pre-link outputs.
+        preprocessing : dict
+            What `prepare_target` recorded.
+
+        Returns
+        -------
+        array
+            P(class 1) `(...)` for Bernoulli, class probabilities `(..., n_classes)` for
+            Categorical, the mean `(...)` in user units otherwise.
         """
 
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """A JSON-able record that `likelihood_from_dict` turns back into this likelihood."""
 
 
 def array_namespace(x):
@@ -84,6 +149,20 @@ def array_namespace(x):
 
     `predictive_params` is written against it, so the same code serves prediction in NumPy and
     the fused, jitted prediction path in `pymc_bnn.posterior`.
+
+    Parameters
+    ----------
+    x : array-like
+
+    Returns
+    -------
+    module
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> array_namespace(np.zeros(2)) is np, array_namespace([0.0]) is np
+    (True, True)
     """
     return x.__array_namespace__() if hasattr(x, "__array_namespace__") else np
 
@@ -114,8 +193,11 @@ def _positive(value, what: str) -> None:
 
 
 class _Serialisable:
+    name: ClassVar[str]
+
     def to_dict(self) -> dict:
-        return {"name": self.name, **asdict(self)}
+        # every subclass is a dataclass, which mypy cannot see from here
+        return {"name": self.name, **asdict(self)}  # type: ignore[call-overload]
 
 
 # --------------------------------------------------------------------------- classifiers
@@ -123,28 +205,42 @@ class _Serialisable:
 
 @dataclass(frozen=True)
 class Bernoulli(_Serialisable):
-    """Binary target in {0, 1} with a logit link: p = sigmoid(eta)."""
+    """Binary target in {0, 1} with a logit link: p = sigmoid(eta).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> eta = np.array([[[0.0], [np.log(3.0)]]])    # (n_draws=1, n_obs=2, n_outputs=1)
+    >>> Bernoulli().predictive_params(eta, {}, {"classes": [0, 1]})["probs"]
+    array([[[0.5 , 0.5 ],
+            [0.25, 0.75]]])
+    """
 
     name: ClassVar[str] = "bernoulli"
     is_classifier: ClassVar[bool] = True
 
     def prepare_target(self, y):
+        """Check the labels are 0/1 (or booleans); see `Likelihood.prepare_target`."""
         return check_binary_labels(y), {"classes": [0, 1]}
 
     def n_outputs(self, y):
+        """One output, the logit of P(y = 1)."""
         return 1
 
     def observe(self, eta, y_data):
+        """Add y ~ Bernoulli(logit_p=eta); see `Likelihood.observe`."""
         import pymc as pm
 
         pm.Bernoulli(OBSERVED, logit_p=eta[:, 0], observed=y_data, dims="obs")
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
+        """{'probs': (n_draws, n_obs, 2)}; see `Likelihood.predictive_params`."""
         p = self.predictive_mean(eta, preprocessing)
         return {"probs": array_namespace(eta).stack([1.0 - p, p], axis=-1)}
 
     def predictive_mean(self, eta, preprocessing):
+        """P(y = 1), `eta`'s shape without the output axis."""
         return _sigmoid(eta[..., 0])
 
 
@@ -154,9 +250,21 @@ class Categorical(_Serialisable):
 
     Labels may be anything sortable (strings, integers, floats); they are encoded as 0 … K-1 in
     sorted order and kept in `preprocessing["classes"]`, so the probability columns follow that
-    order. Pass `classes` to fix the label set (and its order) yourself, e.g. when a class is
-    absent from this training set. The softmax is over-parameterised by one output; the prior
-    keeps it identified.
+    order. The softmax is over-parameterised by one output; the prior keeps it identified.
+
+    Parameters
+    ----------
+    classes : sequence, optional
+        Fix the label set and its order yourself, e.g. when a class is absent from this
+        training set.
+
+    Examples
+    --------
+    >>> codes, record = Categorical().prepare_target(["b", "a", "c"])
+    >>> codes, record
+    (array([1, 0, 2]), {'classes': ['a', 'b', 'c']})
+    >>> Categorical().n_outputs(codes)
+    3
     """
 
     classes: tuple | None = None
@@ -173,25 +281,31 @@ class Categorical(_Serialisable):
             object.__setattr__(self, "classes", classes)
 
     def prepare_target(self, y):
+        """Encode the labels as 0 … K-1; see `Likelihood.prepare_target`."""
         codes, classes = encode_class_labels(y, classes=self.classes)
         return codes, {"classes": classes}
 
     def n_outputs(self, y):
+        """K outputs, one per class (declared or found in the encoded `y`)."""
         return len(self.classes) if self.classes is not None else int(np.max(y)) + 1
 
     def observe(self, eta, y_data):
+        """Add y ~ Categorical(logit_p=eta); see `Likelihood.observe`."""
         import pymc as pm
 
         pm.Categorical(OBSERVED, logit_p=eta, observed=y_data, dims="obs")
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
+        """{'probs': (n_draws, n_obs, K)}; see `Likelihood.predictive_params`."""
         return {"probs": self.predictive_mean(eta, preprocessing)}
 
     def predictive_mean(self, eta, preprocessing):
+        """Softmax over the last axis: class probabilities `(..., K)`."""
         return _softmax(eta)
 
     def to_dict(self):
+        """{'name': 'categorical', 'classes': list or None}."""
         return {"name": self.name,
                 "classes": None if self.classes is None else list(self.classes)}
 
@@ -200,7 +314,25 @@ class Categorical(_Serialisable):
 
 
 def standardise_target(y) -> tuple[np.ndarray, dict]:
-    """(y - mean) / sd and the record {"y_mean", "y_scale"} (user units) to undo it."""
+    """Standardise a real target, and record how to undo it.
+
+    Parameters
+    ----------
+    y : array-like
+        `(n_obs,)` real target with some spread.
+
+    Returns
+    -------
+    standardised : numpy.ndarray
+        `(n_obs,)`, (y − mean) / sd.
+    record : dict
+        {"y_mean", "y_scale"} in user units.
+
+    Examples
+    --------
+    >>> standardise_target([1.0, 3.0])
+    (array([-1.,  1.]), {'y_mean': 2.0, 'y_scale': 1.0})
+    """
     y = np.asarray(y, dtype=np.float64)
     mean, scale = map(float, mean_and_scale(y))  # no overflow at 1e300, no underflow at 1e-300
     return (y - mean) / scale, {"y_mean": mean, "y_scale": scale}
@@ -224,8 +356,23 @@ class _RealTarget(_Serialisable):
 class Gaussian(_RealTarget):
     """y ~ Normal(eta, sigma) on the standardised target, with one learned noise sd `sigma`.
 
-    sigma ~ HalfNormal(noise_prior) (standardised units: 1 = the target's own sd).
-    predictive_params: {"mean", "scale"} (S, obs), user units; scale is the noise sd.
+    `predictive_params` gives {"mean", "scale"} `(n_draws, n_obs)` in user units; scale is the
+    noise sd.
+
+    Parameters
+    ----------
+    noise_prior : float, default 1.0
+        sigma ~ HalfNormal(noise_prior), in standardised units: 1 is the target's own sd, so the
+        default lets the noise explain all of the target and no more.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> eta = np.array([[[0.0], [1.0]]])            # (n_draws=1, n_obs=2, n_outputs=1)
+    >>> params = Gaussian().predictive_params(eta, {"sigma": np.array([0.5])},
+    ...                                       {"y_mean": 10.0, "y_scale": 2.0})
+    >>> params["mean"], params["scale"]
+    (array([[10., 12.]]), array([[1., 1.]]))
     """
 
     noise_prior: float = 1.0
@@ -235,6 +382,7 @@ class Gaussian(_RealTarget):
         _positive(self.noise_prior, "noise_prior")
 
     def observe(self, eta, y_data):
+        """Add sigma and y ~ Normal(eta, sigma); see `Likelihood.observe`."""
         import pymc as pm
 
         sigma = pm.HalfNormal("sigma", self.noise_prior)
@@ -242,6 +390,7 @@ class Gaussian(_RealTarget):
         return ("sigma",)
 
     def predictive_params(self, eta, params, preprocessing):
+        """{'mean', 'scale'} in user units; see `Likelihood.predictive_params`."""
         scale = preprocessing["y_scale"] * _per_draw(params["sigma"], eta)
         return {"mean": self.predictive_mean(eta, preprocessing), "scale": scale}
 
@@ -251,16 +400,26 @@ class HeteroscedasticGaussian(_RealTarget):
     """y ~ Normal(eta_0, exp(eta_1)): a second output head gives the log noise sd per input.
 
     The noise can then grow and shrink with x (e.g. measurement error that depends on the
-    operating point). predictive_params: {"mean", "scale"} (S, obs), user units; scale is the
-    noise sd at each input.
+    operating point). `predictive_params` gives {"mean", "scale"} `(n_draws, n_obs)` in user
+    units; scale is the noise sd at each input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> eta = np.array([[[0.0, 0.0], [0.0, np.log(2.0)]]])  # second output: log noise sd
+    >>> HeteroscedasticGaussian().predictive_params(
+    ...     eta, {}, {"y_mean": 0.0, "y_scale": 1.0})["scale"]
+    array([[1., 2.]])
     """
 
     name: ClassVar[str] = "heteroscedastic"
 
     def n_outputs(self, y):
+        """Two outputs: the mean and the log noise sd."""
         return 2
 
     def observe(self, eta, y_data):
+        """Add y ~ Normal(eta_0, exp(eta_1)); see `Likelihood.observe`."""
         import pymc as pm
 
         pm.Normal(OBSERVED, mu=eta[:, 0], sigma=pm.math.exp(eta[:, 1]), observed=y_data,
@@ -268,6 +427,7 @@ class HeteroscedasticGaussian(_RealTarget):
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
+        """{'mean', 'scale'} in user units; see `Likelihood.predictive_params`."""
         scale = preprocessing["y_scale"] * array_namespace(eta).exp(eta[..., 1])
         return {"mean": self.predictive_mean(eta, preprocessing), "scale": scale}
 
@@ -276,11 +436,25 @@ class HeteroscedasticGaussian(_RealTarget):
 class StudentT(_RealTarget):
     """Robust regression: y ~ StudentT(nu, eta, sigma) on the standardised target.
 
-    Heavy tails let a few outliers pass without dragging the fit. `df=None` learns the degrees
-    of freedom nu ~ Gamma(2, 0.1) (Juárez & Steel 2010: mean 20, most mass on 2–50); a number
-    fixes it. sigma ~ HalfNormal(noise_prior). predictive_params: {"mean" (the location; the
-    mean when df > 1), "scale" (the t scale, not the sd: sd = scale·sqrt(df/(df-2)) for df > 2),
-    "df"}, each (S, obs), user units.
+    Heavy tails let a few outliers pass without dragging the fit. `predictive_params` gives
+    {"mean" (the location; the mean when df > 1), "scale" (the t scale, not the sd:
+    sd = scale·sqrt(df/(df-2)) for df > 2), "df"}, each `(n_draws, n_obs)`, user units.
+
+    Parameters
+    ----------
+    df : float, optional
+        Fixed degrees of freedom. None learns them: nu ~ Gamma(2, 0.1) (Juárez & Steel 2010:
+        mean 20, most mass on 2–50).
+    noise_prior : float, default 1.0
+        sigma ~ HalfNormal(noise_prior), standardised units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> eta = np.zeros((1, 2, 1))
+    >>> StudentT(df=4).predictive_params(eta, {"sigma": np.array([1.0])},
+    ...                                   {"y_mean": 0.0, "y_scale": 1.0})["df"]
+    array([[4., 4.]])
     """
 
     df: float | None = None
@@ -292,6 +466,7 @@ class StudentT(_RealTarget):
         _positive(self.noise_prior, "noise_prior")
 
     def observe(self, eta, y_data):
+        """Add sigma (and nu) and y ~ StudentT(nu, eta, sigma); see `Likelihood.observe`."""
         import pymc as pm
 
         sigma = pm.HalfNormal("sigma", self.noise_prior)
@@ -300,6 +475,7 @@ class StudentT(_RealTarget):
         return ("sigma",) if self.df is not None else ("sigma", "nu")
 
     def predictive_params(self, eta, params, preprocessing):
+        """{'mean', 'scale', 'df'} in user units; see `Likelihood.predictive_params`."""
         df = _per_draw(params["nu"] if self.df is None else self.df, eta)
         return {"mean": self.predictive_mean(eta, preprocessing),
                 "scale": preprocessing["y_scale"] * _per_draw(params["sigma"], eta),
@@ -321,8 +497,11 @@ class _CountTarget(_Serialisable):
 
     @staticmethod
     def _log_rate(eta, y_data):
-        """log E[y] in the model: the offset is a `pm.Data` scalar (not a constant baked into
-        the graph), so refits on new counts reuse compiled code and the offset follows the data."""
+        """Log E[y] in the model: the network output plus the log mean count.
+
+        The offset is a `pm.Data` scalar (not a constant baked into the graph), so refits on
+        new counts reuse compiled code and the offset follows the data.
+        """
         import pymc as pm
 
         offset = pm.Data(OFFSET, float(np.log(np.mean(y_data.get_value()))))
@@ -337,12 +516,22 @@ class _CountTarget(_Serialisable):
 class Poisson(_CountTarget):
     """Counts: y ~ Poisson(exp(log_rate_offset + eta)); variance = mean.
 
-    predictive_params: {"mean": (S, obs)}, the expected count.
+    `predictive_params` gives {"mean": `(n_draws, n_obs)`}, the expected count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts, record = Poisson().prepare_target([1, 3])
+    >>> round(record["log_rate_offset"], 4)                 # log of the mean count, 2
+    0.6931
+    >>> Poisson().predictive_params(np.zeros((1, 2, 1)), {}, record)["mean"]
+    array([[2., 2.]])
     """
 
     name: ClassVar[str] = "poisson"
 
     def observe(self, eta, y_data):
+        """Add y ~ Poisson(exp(offset + eta)); see `Likelihood.observe`."""
         import pymc as pm
 
         log_mean = self._log_rate(eta, y_data)
@@ -350,6 +539,7 @@ class Poisson(_CountTarget):
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
+        """{'mean'}, the expected count; see `Likelihood.predictive_params`."""
         return {"mean": self.predictive_mean(eta, preprocessing)}
 
 
@@ -357,9 +547,22 @@ class Poisson(_CountTarget):
 class NegativeBinomial(_CountTarget):
     """Over-dispersed counts: y ~ NegativeBinomial(mean, alpha), variance = mean + mean²/alpha.
 
-    The free variable is `overdispersion` = 1/alpha ~ HalfNormal(overdispersion_prior), so the
-    prior is centred on the Poisson model (overdispersion 0) and the data must argue for extra
-    variance. predictive_params: {"mean", "alpha"}, each (S, obs).
+    The free variable is `overdispersion` = 1/alpha, so the prior is centred on the Poisson
+    model (overdispersion 0) and the data must argue for extra variance. `predictive_params`
+    gives {"mean", "alpha"}, each `(n_draws, n_obs)`.
+
+    Parameters
+    ----------
+    overdispersion_prior : float, default 1.0
+        overdispersion ~ HalfNormal(overdispersion_prior).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> NegativeBinomial().predictive_params(
+    ...     np.zeros((1, 1, 1)), {"overdispersion": np.array([0.5])},
+    ...     {"log_rate_offset": 0.0})
+    {'mean': array([[1.]]), 'alpha': array([[2.]])}
     """
 
     overdispersion_prior: float = 1.0
@@ -369,6 +572,7 @@ class NegativeBinomial(_CountTarget):
         _positive(self.overdispersion_prior, "overdispersion_prior")
 
     def observe(self, eta, y_data):
+        """Add overdispersion and y ~ NegativeBinomial; see `Likelihood.observe`."""
         import pymc as pm
 
         log_mean = self._log_rate(eta, y_data)
@@ -378,6 +582,7 @@ class NegativeBinomial(_CountTarget):
         return ("overdispersion",)
 
     def predictive_params(self, eta, params, preprocessing):
+        """{'mean', 'alpha'}; see `Likelihood.predictive_params`."""
         alpha = 1.0 / _per_draw(params["overdispersion"], eta)
         return {"mean": self.predictive_mean(eta, preprocessing), "alpha": alpha}
 
@@ -392,7 +597,34 @@ LIKELIHOODS: dict[str, type] = {
 
 
 def get_likelihood(likelihood: str | Likelihood = "bernoulli", **options) -> Likelihood:
-    """A likelihood from its name (with `options`, e.g. df=4 for student_t) or the object itself."""
+    """A likelihood from its name (with `options`), or the likelihood object itself.
+
+    Parameters
+    ----------
+    likelihood : str or Likelihood, default "bernoulli"
+        A name of `LIKELIHOODS` ("bernoulli", "categorical", "gaussian", "heteroscedastic",
+        "student_t", "poisson", "negative_binomial") or an object with the `Likelihood` methods.
+    **options
+        Passed to the likelihood's class, e.g. df=4 for "student_t".
+
+    Returns
+    -------
+    Likelihood
+
+    Raises
+    ------
+    InvalidSettingError
+        On an unknown name, a bad option, or an object that lacks a method.
+
+    Examples
+    --------
+    >>> get_likelihood("student_t", df=4)
+    StudentT(df=4, noise_prior=1.0)
+    >>> get_likelihood("logistic")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: unknown likelihood 'logistic'; use one of bernoulli, ...
+    """
     if isinstance(likelihood, str):
         if likelihood not in LIKELIHOODS:
             raise InvalidSettingError(
@@ -414,7 +646,27 @@ def get_likelihood(likelihood: str | Likelihood = "bernoulli", **options) -> Lik
 
 
 def likelihood_from_dict(data: dict) -> Likelihood:
-    """Rebuild a likelihood saved with `to_dict` (used when loading a model file)."""
+    """Rebuild a likelihood saved with `to_dict` (used when loading a model file).
+
+    Parameters
+    ----------
+    data : dict
+        "name" and the likelihood's options.
+
+    Returns
+    -------
+    Likelihood
+
+    Raises
+    ------
+    InvalidSettingError
+        For a name this version does not know.
+
+    Examples
+    --------
+    >>> likelihood_from_dict(Gaussian(noise_prior=0.5).to_dict())
+    Gaussian(noise_prior=0.5)
+    """
     data = dict(data)
     name = data.pop("name")
     if name not in LIKELIHOODS:

@@ -79,12 +79,37 @@ def _jax_activations() -> dict[str, Callable]:
     }
 
 
-_BACKENDS = {"numpy": _numpy_activations, "pytensor": _pytensor_activations, "jax": _jax_activations}
+_BACKENDS = {"numpy": _numpy_activations, "pytensor": _pytensor_activations,
+             "jax": _jax_activations}
 ACTIVATIONS = tuple(_numpy_activations())
 
 
 def activation_function(name: str, backend: str = "numpy") -> Callable:
-    """The activation `name` written for `backend` ("numpy", "pytensor" or "jax")."""
+    """The activation `name` written for `backend`.
+
+    Parameters
+    ----------
+    name : str
+        One of `ACTIVATIONS`, e.g. "tanh" (the seed's) or "relu".
+    backend : {"numpy", "pytensor", "jax"}, default "numpy"
+        The array library the function works on.
+
+    Returns
+    -------
+    callable
+        Elementwise array → array.
+
+    Raises
+    ------
+    InvalidSettingError
+        On an unknown name or backend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> activation_function("relu")(np.array([-1.0, 2.0]))
+    array([0., 2.])
+    """
     if backend not in _BACKENDS:
         raise InvalidSettingError(f"unknown backend {backend!r}; use one of {sorted(_BACKENDS)}")
     table = _BACKENDS[backend]()
@@ -104,9 +129,22 @@ def _widths(hidden) -> tuple[int, ...]:
 
 
 class WeightSlot(NamedTuple):
-    """One weight matrix of a network: its variable name, (fan_in, fan_out) shape and dims,
-    the layer index its prior sees (0 for the skip path: its rows are the input features, as
-    the first layer's are) and a short key for names derived from it (group spreads)."""
+    """One weight matrix of a network, as `NetworkSpec.weight_slots` lists them.
+
+    Attributes
+    ----------
+    name : str
+        The PyMC variable name ("w_0", ..., "w_skip").
+    shape : tuple of int
+        `(fan_in, fan_out)`.
+    dims : tuple of str
+        Named dims, e.g. ("feature", "hidden_0").
+    prior_layer : int
+        The layer index its prior sees (0 for the skip path: its rows are the input features, as
+        the first layer's are).
+    key : str
+        A short key for names derived from it (group spreads): "0", "1", ..., "skip".
+    """
 
     name: str
     shape: tuple[int, int]
@@ -119,15 +157,42 @@ class WeightSlot(NamedTuple):
 class NetworkSpec:
     """A fully connected network: `n_inputs` → `hidden` widths → `n_outputs` (pre-link outputs).
 
-    The seed analysis is `NetworkSpec(n_inputs=2, hidden=(5, 5), n_outputs=1)`: tanh, no biases.
     The output layer is linear; the likelihood applies the link (sigmoid, softmax, ...).
+    With `skip`, output = network(X) + X @ w_skip, w_skip `(n_inputs, n_outputs)`: the hidden
+    layers then model only what a linear model misses. On tabular data much of the signal is
+    often linear, and a small network under mean-field VI keeps few hidden units, so it fits
+    that part poorly without the skip path (`tests/acceptance/test_bundled_data.py`).
 
-    `skip=True` adds a linear path from the inputs straight to the outputs (R's nnet
-    `skip=TRUE`, the "wide" half of wide-and-deep): output = network(X) + X @ w_skip, with
-    w_skip (n_inputs, n_outputs). The hidden layers then model only what a linear model misses.
-    On tabular data much of the signal is often linear, and a small network under mean-field VI
-    keeps few hidden units, so it fits that part poorly; measured on scikit-learn's bundled
-    data in `tests/acceptance/test_bundled_data.py`.
+    Parameters
+    ----------
+    n_inputs : int
+        Features.
+    hidden : tuple of int, default (5, 5)
+        Hidden-layer widths, the seed analysis' 5 and 5.
+    n_outputs : int, default 1
+        Pre-link outputs (the likelihood says how many it needs).
+    activation : str, default "tanh"
+        Hidden-layer activation, one of `ACTIVATIONS`; tanh is the seed's.
+    bias : bool, default False
+        Add biases; the seed has none.
+    skip : bool, default False
+        Add a linear path from the inputs to the outputs (R's nnet `skip=TRUE`, the "wide" half
+        of wide-and-deep).
+
+    Raises
+    ------
+    InvalidSettingError
+        On widths below 1, non-whole widths or an unknown activation.
+
+    Examples
+    --------
+    The seed analysis' network:
+
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(5, 5), n_outputs=1)
+    >>> spec.widths, spec.weight_names
+    ((2, 5, 5, 1), ['w_0', 'w_1', 'w_2'])
+    >>> NetworkSpec.from_dict(spec.to_dict()) == spec
+    True
     """
 
     n_inputs: int
@@ -164,7 +229,7 @@ class NetworkSpec:
         return len(self.hidden) + 1
 
     def layer_dims(self, layer: int) -> tuple[str, str]:
-        """Named dims of weight matrix `layer`: ("feature", "hidden_0"), ..., ("hidden_k", "output")."""
+        """Named dims of weight matrix `layer`: ("feature", "hidden_0") … ("hidden_k", "output")."""
         names = ["feature", *[f"hidden_{i}" for i in range(len(self.hidden))], "output"]
         return names[layer], names[layer + 1]
 
@@ -193,6 +258,7 @@ class NetworkSpec:
         return [slot.name for slot in self.weight_slots]
 
     def to_dict(self) -> dict:
+        """A JSON-able record that `from_dict` turns back into this spec."""
         return {
             "n_inputs": int(self.n_inputs),
             "hidden": list(self.hidden),
@@ -204,6 +270,7 @@ class NetworkSpec:
 
     @classmethod
     def from_dict(cls, data: dict) -> NetworkSpec:
+        """The spec recorded by `to_dict` (files without `skip` predate it: False)."""
         return cls(
             n_inputs=int(data["n_inputs"]),
             hidden=tuple(data["hidden"]),
@@ -219,10 +286,12 @@ SKIP_DIMS = ("feature", "output")
 
 
 def weight_name(layer: int) -> str:
+    """The variable name of layer `layer`'s weights: w_0, w_1, ..."""
     return f"w_{layer}"
 
 
 def bias_name(layer: int) -> str:
+    """The variable name of layer `layer`'s biases: b_0, b_1, ..."""
     return f"b_{layer}"
 
 
@@ -235,10 +304,34 @@ def forward(
 ):
     """Pre-link network output.
 
-    X: (n_obs, n_inputs). weights[i]: (..., fan_in, fan_out), biases[i]: (..., fan_out), where
-    `...` are optional batch dims (e.g. posterior draws); with `spec.skip` the last entry of
-    `weights` is w_skip (..., n_inputs, n_outputs) (`spec.weight_names` gives the order).
-    Returns (..., n_obs, n_outputs).
+    `...` below are optional batch dims (e.g. posterior draws), shared by weights and biases.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : array
+        `(n_obs, n_inputs)`.
+    weights : sequence of array
+        `weights[i]`: `(..., fan_in, fan_out)`, in `spec.weight_names` order; with `spec.skip`
+        the last is w_skip `(..., n_inputs, n_outputs)`.
+    biases : sequence of array, optional
+        `biases[i]`: `(..., fan_out)`.
+    backend : {"numpy", "pytensor", "jax"}, default "numpy"
+        Where the activation comes from.
+
+    Returns
+    -------
+    array
+        `(..., n_obs, n_outputs)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), activation="relu")
+    >>> weights = [np.ones((2, 3)), np.ones((3, 1))]
+    >>> forward(spec, np.array([[1.0, 2.0], [-1.0, -2.0]]), weights)
+    array([[9.],
+           [0.]])
     """
     layers, skip = split_skip_weights(spec, weights)
     hidden = hidden_activations(spec, X, weights, biases, backend=backend)
@@ -252,8 +345,25 @@ def forward(
 
 def hidden_activations(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None,
                        backend: str = "numpy") -> list:
-    """Post-activation values of every hidden layer, as `forward` computes them on the way:
-    one (..., n_obs, hidden[i]) array per hidden layer (weights and biases as for `forward`)."""
+    """Post-activation values of every hidden layer, as `forward` computes them on the way.
+
+    Parameters
+    ----------
+    spec, X, weights, biases, backend
+        As for `forward`.
+
+    Returns
+    -------
+    list of array
+        One `(..., n_obs, hidden[i])` array per hidden layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = NetworkSpec(n_inputs=1, hidden=(2,), activation="relu")
+    >>> hidden_activations(spec, np.array([[1.0]]), [np.array([[1.0, -1.0]]), np.ones((2, 1))])
+    [array([[1., 0.]])]
+    """
     act = activation_function(spec.activation, backend)
     layers, _ = split_skip_weights(spec, weights)
     h, out = X, []
@@ -264,7 +374,7 @@ def hidden_activations(spec: NetworkSpec, X, weights: Sequence, biases: Sequence
 
 
 def _affine(h, W, b):
-    """h @ W (+ b): b (fan_out,) or with the weights' batch dims (..., fan_out)."""
+    """H @ W (+ b): b (fan_out,) or with the weights' batch dims (..., fan_out)."""
     h = h @ W
     if b is not None:
         h = h + (b if b.ndim == 1 else b[..., None, :])
@@ -272,7 +382,32 @@ def _affine(h, W, b):
 
 
 def split_skip_weights(spec: NetworkSpec, weights: Sequence) -> tuple[list, object]:
-    """(layer weights, w_skip or None) from a weights list in `spec.weight_names` order."""
+    """Layer weights and w_skip (or None) from a weights list in `spec.weight_names` order.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    weights : sequence
+        One array per name of `spec.weight_names`.
+
+    Returns
+    -------
+    layers : list
+        The layers' weights, w_0 … w_L.
+    skip : array or None
+        w_skip when `spec.skip`.
+
+    Raises
+    ------
+    InvalidSettingError
+        When the count of weights is not the network's.
+
+    Examples
+    --------
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), skip=True)
+    >>> split_skip_weights(spec, ["w_0", "w_1", "w_skip"])
+    (['w_0', 'w_1'], 'w_skip')
+    """
     weights = list(weights)
     if len(weights) != len(spec.weight_names):
         raise InvalidSettingError(
@@ -288,7 +423,24 @@ _UNROLL_MAX_WEIGHTS = 128
 
 
 def uses_draws_last(spec: NetworkSpec) -> bool:
-    """Whether `spec` is small enough for `forward_draws_last` (e.g. the seed's 2→5→5→1)."""
+    """Whether `spec` is small enough for `forward_draws_last` (e.g. the seed's 2→5→5→1).
+
+    Small means every layer has at most 128 weights (fan_in × fan_out); wider networks go
+    through `forward_over_draws`.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> uses_draws_last(NetworkSpec(2, (5, 5))), uses_draws_last(NetworkSpec(20, (64,)))
+    (True, False)
+    """
     shapes = [*spec.weight_shapes(), *([spec.skip_shape] if spec.skip else [])]
     return max(w * v for w, v in shapes) <= _UNROLL_MAX_WEIGHTS
 
@@ -296,17 +448,39 @@ def uses_draws_last(spec: NetworkSpec) -> bool:
 def forward_over_draws(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None):
     """Pre-link output for every posterior draw by batched matmuls, in JAX (trace it in jit).
 
-    X: (n_obs, n_inputs); weights[i]: (S, fan_in, fan_out); biases[i]: (S, fan_out).
-    Returns (S, n_obs, n_outputs), like `forward`. Efficient for wide layers; small networks
-    are much faster through `forward_draws_last`.
+    Efficient for wide layers; small networks are much faster through `forward_draws_last`.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : array
+        `(n_obs, n_inputs)`.
+    weights : sequence of array
+        `weights[i]`: `(n_draws, fan_in, fan_out)`.
+    biases : sequence of array, optional
+        `biases[i]`: `(n_draws, fan_out)`.
+
+    Returns
+    -------
+    jax.Array
+        `(n_draws, n_obs, n_outputs)`, like `forward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,))
+    >>> weights = [np.zeros((4, 2, 3)), np.zeros((4, 3, 1))]          # 4 draws
+    >>> forward_over_draws(spec, np.ones((5, 2)), weights).shape
+    (4, 5, 1)
     """
     return forward(spec, X, weights, biases, backend="jax")
 
 
 def forward_linearised(spec: NetworkSpec, X, points: tuple, weights: Sequence,
                        biases: Sequence | None = None):
-    """Pre-link output of the network linearised at an expansion point, per draw, in JAX:
-    f(X, p) + J(X, p) (theta − p), the first-order Taylor expansion in the parameters.
+    """Pre-link output of the network linearised at an expansion point, per draw, in JAX.
+
+    It is f(X, p) + J(X, p) (theta − p), the first-order Taylor expansion in the parameters.
 
     X: (n_obs, n_inputs); weights[i]: (S, fan_in, fan_out), biases[i]: (S, fan_out), as for
     `forward_over_draws`; points: (point weights, point biases) shaped the same, each draw's
@@ -331,12 +505,33 @@ def forward_linearised(spec: NetworkSpec, X, points: tuple, weights: Sequence,
 def forward_draws_last(spec: NetworkSpec, X, weights: Sequence, biases: Sequence | None = None):
     """Pre-link output for every posterior draw with the draws as the last, contiguous axis.
 
-    X: (n_obs, n_inputs); weights[i]: (fan_in, fan_out, S) (with `spec.skip`, w_skip last);
-    biases[i]: (fan_out, S), each C-contiguous (transpose them before the jitted call, not
-    inside it). Returns (n_obs, S, n_outputs). Each unit is an (n_obs, S) array and each layer a few elementwise
-    multiply-adds, which XLA fuses into one vectorised loop over draws; batched 5×5 matmuls cannot
-    use the vector units, and weights transposed inside the jitted function break the
-    vectorisation (both measured 5–10× slower on the seed's 100×100 grid × 5,000 draws).
+    Each unit is an `(n_obs, n_draws)` array and each layer a few elementwise multiply-adds,
+    which XLA fuses into one vectorised loop over draws: for small networks this is several
+    times faster than batched matmuls (docs/design.md). Transpose the weights before the jitted
+    call, not inside it, or the vectorisation breaks.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : array
+        `(n_obs, n_inputs)`.
+    weights : sequence of array
+        `weights[i]`: `(fan_in, fan_out, n_draws)`, C-contiguous (with `spec.skip`, w_skip last).
+    biases : sequence of array, optional
+        `biases[i]`: `(fan_out, n_draws)`.
+
+    Returns
+    -------
+    jax.Array
+        `(n_obs, n_draws, n_outputs)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,))
+    >>> weights = [np.zeros((2, 3, 4)), np.zeros((3, 1, 4))]          # 4 draws, last
+    >>> forward_draws_last(spec, np.ones((5, 2)), weights).shape
+    (5, 4, 1)
     """
     import jax.numpy as jnp
 

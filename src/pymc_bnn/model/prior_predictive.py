@@ -1,4 +1,4 @@
-"""Prior predictive checks: which functions does the prior imply, before seeing any data?
+"""Prior predictive checks: the functions a prior implies before seeing any data.
 
 Weights (and the likelihood's own variables) are drawn from the model's prior by forward
 sampling, then pushed through the same NumPy forward pass and `predictive_params` that
@@ -23,7 +23,8 @@ def prior_draws(bnn, *, draws: int = 500, random_seed: int = 0) -> dict[str, np.
     names = [*bnn.weight_names, *bnn.bias_names, *bnn.likelihood_params]
     values = pm.draw([bnn.model[name] for name in names], draws=int(draws),
                      random_seed=random_seed)
-    return {name: np.asarray(value, dtype=np.float64) for name, value in zip(names, values, strict=False)}
+    return {name: np.asarray(value, dtype=np.float64)
+            for name, value in zip(names, values, strict=False)}
 
 
 def prior_predictive(bnn, X=None, *, draws: int = 500, random_seed: int = 0,

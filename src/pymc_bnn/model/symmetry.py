@@ -125,9 +125,11 @@ def align_draws(spec: NetworkSpec, weights, biases=None, *, reference: int = 0,
 
 
 def relabel_units(spec: NetworkSpec, weights, biases, permutations, signs):
-    """Apply per-draw unit permutations and signs (as in `Alignment`) to other draws of the
-    same network: e.g. a grouped fit's group weights, whose units share the population's
-    labels. Returns (weights, biases) like `align_draws`."""
+    """Apply per-draw unit permutations and signs (as in `Alignment`) to other draws.
+
+    The other draws are of the same network: e.g. a grouped fit's group weights, whose units
+    share the population's labels. Returns (weights, biases) like `align_draws`.
+    """
     layers, skip = split_skip_weights(spec, [np.array(w, dtype=np.float64) for w in weights])
     biases = None if biases is None else [np.array(b, dtype=np.float64) for b in biases]
     for layer in range(len(spec.hidden)):
@@ -146,9 +148,11 @@ def _relabel(weights: list, biases: list | None, layer: int, perm, sign) -> None
 
 
 def _unit_features(weights, biases, layer, next_map, use_outgoing):
-    """(S, H, n_features) per unit of hidden layer `layer`: incoming weights, bias, and (with
-    `use_outgoing`) outgoing weights, their columns mapped by `next_map` (perm, sign) of the
-    next hidden layer when given; and the sizes of those blocks."""
+    """Features of each unit of hidden layer `layer`, (S, H, n_features), and their block sizes.
+
+    Incoming weights, bias, and (with `use_outgoing`) outgoing weights, their columns mapped
+    by `next_map` (perm, sign) of the next hidden layer when given.
+    """
     incoming = np.swapaxes(weights[layer], 1, 2)  # (S, H, fan_in)
     blocks = [incoming]
     if biases is not None:

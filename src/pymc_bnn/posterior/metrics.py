@@ -45,14 +45,60 @@ def _two_columns(proba) -> np.ndarray:
 
 
 def accuracy(y_true, proba, threshold: float = 0.5, *, classes=None) -> float:
-    """Fraction correct. proba: P(y=1) (n,) for binary, or class probabilities (n, k)."""
+    """Fraction of observations whose most probable class is the true one.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` class indices 0 … K−1, or the original labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n_obs,)` for a binary model, or class probabilities `(n_obs, n_classes)`
+        whose columns follow the fitted class order.
+    threshold : float, default 0.5
+        A binary `proba` above it predicts class 1.
+    classes : sequence, optional
+        The fitted class labels in column order; then `y_true` holds labels, not indices.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> accuracy([0, 1, 1], [0.2, 0.9, 0.4])
+    0.666...
+    >>> accuracy(["no", "yes"], [[0.8, 0.2], [0.3, 0.7]], classes=["no", "yes"])
+    1.0
+    """
     proba = np.asarray(proba)
     predicted = proba.argmax(axis=1) if proba.ndim == 2 else (proba > threshold).astype(int)
     return float(skm.accuracy_score(_codes(y_true, classes), predicted))
 
 
 def log_loss(y_true, proba, *, classes=None) -> float:
-    """Mean negative log predictive probability of the true class (nats)."""
+    """Mean negative log predictive probability of the true class, in nats.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` class indices 0 … K−1, or the original labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n_obs,)` for a binary model, or class probabilities `(n_obs, n_classes)`
+        whose columns follow the fitted class order.
+    classes : sequence, optional
+        The fitted class labels in column order; then `y_true` holds labels, not indices.
+
+    Returns
+    -------
+    float
+        ≥ 0; log 2 ≈ 0.693 for a coin flip.
+
+    Examples
+    --------
+    >>> log_loss([0, 1], [0.5, 0.5])
+    0.693...
+    """
     proba = np.asarray(proba)
     labels = np.arange(proba.shape[1]) if proba.ndim == 2 else [0, 1]
     return float(skm.log_loss(_codes(y_true, classes), proba, labels=labels))
@@ -63,6 +109,25 @@ def brier_score(y_true, proba, *, classes=None) -> float:
 
     Binary: mean (p − y)², in [0, 1]; multiclass: mean Σ_k (p_k − y_k)², in [0, 2]
     (scikit-learn's `brier_score_loss` conventions).
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` class indices 0 … K−1, or the original labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n_obs,)` for a binary model, or class probabilities `(n_obs, n_classes)`
+        whose columns follow the fitted class order.
+    classes : sequence, optional
+        The fitted class labels in column order; then `y_true` holds labels, not indices.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> brier_score([0, 1], [0.2, 0.6])
+    0.1
     """
     proba = _two_columns(proba)
     return float(skm.brier_score_loss(_codes(y_true, classes), proba,
@@ -70,7 +135,28 @@ def brier_score(y_true, proba, *, classes=None) -> float:
 
 
 def auroc(y_true, proba, *, classes=None) -> float:
-    """Area under the ROC curve; multiclass: the mean of one-vs-rest AUCs (macro)."""
+    """Area under the ROC curve; multiclass: the mean of one-vs-rest AUCs (macro).
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` class indices 0 … K−1, or the original labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n_obs,)` for a binary model, or class probabilities `(n_obs, n_classes)`
+        whose columns follow the fitted class order.
+    classes : sequence, optional
+        The fitted class labels in column order; then `y_true` holds labels, not indices.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.5 is chance.
+
+    Examples
+    --------
+    >>> auroc([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    0.75
+    """
     proba = _two_columns(proba)
     y = _codes(y_true, classes)
     if proba.shape[1] == 2:
@@ -83,8 +169,14 @@ def auroc(y_true, proba, *, classes=None) -> float:
 class ReliabilityBins:
     """Top-class confidence against accuracy in equal-width bins (see `reliability_bins`).
 
-    edges: (B + 1,); count: (B,) points per bin; confidence, accuracy: (B,) means per bin,
-    NaN where a bin is empty.
+    Attributes
+    ----------
+    edges : numpy.ndarray
+        `(n_bins + 1,)` bin edges over [0, 1].
+    count : numpy.ndarray
+        `(n_bins,)` points per bin.
+    confidence, accuracy : numpy.ndarray
+        `(n_bins,)` mean top-class confidence and accuracy per bin, NaN where a bin is empty.
     """
 
     edges: np.ndarray
@@ -94,6 +186,7 @@ class ReliabilityBins:
 
     @property
     def ece(self) -> float:
+        """Expected calibration error: count-weighted mean |accuracy − confidence| of the bins."""
         filled = self.count > 0
         gaps = np.abs(self.accuracy[filled] - self.confidence[filled])
         return float(np.sum(self.count[filled] * gaps) / self.count.sum())
@@ -104,6 +197,30 @@ def reliability_bins(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> 
 
     Bin b holds confidences in ((b−1)/B, b/B] (a confidence of exactly 0 goes to the first);
     each bin's accuracy is the share of its points whose most probable class is the true one.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` class indices 0 … K−1, or the original labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n_obs,)` for a binary model, or class probabilities `(n_obs, n_classes)`
+        whose columns follow the fitted class order.
+    n_bins : int, default 15
+        Number of bins; 15 as in Guo et al. (2017), the usual reference point.
+    classes : sequence, optional
+        The fitted class labels in column order; then `y_true` holds labels, not indices.
+
+    Returns
+    -------
+    ReliabilityBins
+
+    Examples
+    --------
+    >>> bins = reliability_bins([0, 1, 1, 1], [0.1, 0.9, 0.8, 0.3], n_bins=2)
+    >>> bins.count, bins.accuracy
+    (array([0, 4]), array([ nan, 0.75]))
+    >>> round(bins.ece, 3)
+    0.075
     """
     proba = _two_columns(proba)
     y = _codes(y_true, classes)
@@ -119,13 +236,59 @@ def reliability_bins(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> 
 
 
 def expected_calibration_error(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> float:
-    """ECE = Σ_b (n_b / n) · |accuracy_b − confidence_b| over `n_bins` equal-width bins of the
-    top-class confidence (default 15, Guo et al. 2017); see `reliability_bins`. In [0, 1]."""
+    """ECE = Σ_b (n_b / n) · |accuracy_b − confidence_b| over bins of the top-class confidence.
+
+    The bins are `n_bins` equal-width bins over [0, 1], as in `reliability_bins`.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` class indices 0 … K−1, or the original labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n_obs,)` for a binary model, or class probabilities `(n_obs, n_classes)`
+        whose columns follow the fitted class order.
+    n_bins : int, default 15
+        Number of bins; 15 as in Guo et al. (2017).
+    classes : sequence, optional
+        The fitted class labels in column order; then `y_true` holds labels, not indices.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 is perfectly calibrated.
+
+    Examples
+    --------
+    >>> round(expected_calibration_error([0, 1, 1, 1], [0.1, 0.9, 0.8, 0.3], n_bins=2), 3)
+    0.075
+    """
     return reliability_bins(y_true, proba, n_bins, classes=classes).ece
 
 
 def classification_summary(y_true, proba, *, classes=None) -> dict[str, float]:
-    """The scores the report and metrics.json show for a classifier."""
+    """The scores the report and metrics.json show for a classifier.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` class indices 0 … K−1, or the original labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n_obs,)` for a binary model, or class probabilities `(n_obs, n_classes)`
+        whose columns follow the fitted class order.
+    classes : sequence, optional
+        The fitted class labels in column order; then `y_true` holds labels, not indices.
+
+    Returns
+    -------
+    dict of str to float
+        "accuracy", "log_loss" (nats), "brier" and "ece" (15 bins).
+
+    Examples
+    --------
+    >>> scores = classification_summary([0, 1, 1], [0.2, 0.9, 0.6])
+    >>> sorted(scores), scores["accuracy"]
+    (['accuracy', 'brier', 'ece', 'log_loss'], 1.0)
+    """
     return {"accuracy": accuracy(y_true, proba, classes=classes),
             "log_loss": log_loss(y_true, proba, classes=classes),
             "brier": brier_score(y_true, proba, classes=classes),
@@ -136,25 +299,90 @@ def classification_summary(y_true, proba, *, classes=None) -> dict[str, float]:
 
 
 def rmse(y_true, mean) -> float:
-    """Root mean squared error of the predictive mean (user units)."""
+    """Root mean squared error of the predictive mean, in the target's units.
+
+    Parameters
+    ----------
+    y_true, mean : array-like
+        `(n_obs,)` targets and predictive means.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> rmse([1.0, 2.0], [1.0, 4.0])
+    1.414...
+    """
     return float(skm.root_mean_squared_error(y_true, mean))
 
 
 def mae(y_true, mean) -> float:
-    """Mean absolute error of the predictive mean (or median) (user units)."""
+    """Mean absolute error of the predictive mean (or median), in the target's units.
+
+    Parameters
+    ----------
+    y_true, mean : array-like
+        `(n_obs,)` targets and point predictions.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> mae([1.0, 2.0], [1.0, 4.0])
+    1.0
+    """
     return float(skm.mean_absolute_error(y_true, mean))
 
 
 def gaussian_nll(y_true, mean, sd) -> float:
-    """Mean negative log density of y under Normal(mean, sd) per point (nats)."""
+    """Mean negative log density of y under Normal(mean, sd) per point, in nats.
+
+    Parameters
+    ----------
+    y_true, mean, sd : array-like
+        `(n_obs,)` targets, predictive means and predictive sds (target units).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(gaussian_nll([0.0], [0.0], [1.0]), 4)  # log √(2π)
+    0.9189
+    """
     return float(-np.mean(stats.norm.logpdf(y_true, loc=mean, scale=sd)))
 
 
 def mixture_nll(y_true, draws: dict) -> float:
-    """Mean negative log density of y under the predictive mixture over posterior draws (nats).
+    """Mean negative log density of y under the predictive mixture over posterior draws, in nats.
 
-    draws: `Posterior.predictive_draws(X)` of a regression or count likelihood, each (S, n);
-    the density is mean_s p(y | θ_s), computed with logsumexp so tails do not underflow.
+    The density is mean_s p(y | θ_s), computed with logsumexp so tails do not underflow.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` targets.
+    draws : dict of str to numpy.ndarray
+        `Posterior.predictive_draws(X)` of a regression or count likelihood, each
+        `(n_draws, n_obs)` in target units (see `noise_distribution` for the keys).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    Two draws of a Normal: the mixture of N(-1, 1) and N(1, 1) at 0.
+
+    >>> import numpy as np
+    >>> draws = {"mean": np.array([[-1.0], [1.0]]), "scale": np.ones((2, 1))}
+    >>> round(mixture_nll([0.0], draws), 4)  # = -log N(0 | 1, 1), both parts equal at 0
+    1.4189
     """
     dist = noise_distribution(draws)
     y = np.asarray(y_true, dtype=np.float64)
@@ -164,20 +392,74 @@ def mixture_nll(y_true, draws: dict) -> float:
 
 
 def interval_coverage(y_true, lower, upper) -> float:
-    """Share of observations with lower ≤ y ≤ upper (compare with the interval's level)."""
+    """Share of observations with lower ≤ y ≤ upper (compare with the interval's level).
+
+    Parameters
+    ----------
+    y_true, lower, upper : array-like
+        `(n_obs,)` targets and interval bounds.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> interval_coverage([0.0, 2.0], [-1.0, -1.0], [1.0, 1.0])
+    0.5
+    """
     y = np.asarray(y_true)
     return float(np.mean((y >= np.asarray(lower)) & (y <= np.asarray(upper))))
 
 
 def interval_width(lower, upper) -> float:
-    """Mean width upper − lower of the intervals (user units): narrower is better at equal
-    coverage."""
+    """Mean width upper − lower of the intervals, in the target's units.
+
+    Narrower is better at equal coverage.
+
+    Parameters
+    ----------
+    lower, upper : array-like
+        `(n_obs,)` interval bounds.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> interval_width([-1.0, 0.0], [1.0, 1.0])
+    1.5
+    """
     return float(np.mean(np.asarray(upper) - np.asarray(lower)))
 
 
 def coverage_by_level(y_true, summary) -> tuple[np.ndarray, np.ndarray]:
-    """(nominal levels (L,), observed coverage (L,)) of a regression `predictive_summary`
-    computed with a list of levels, e.g. level=[0.1, 0.2, …, 0.9]."""
+    """Nominal against observed coverage of a regression `predictive_summary` with several levels.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` targets.
+    summary : xarray.Dataset
+        `predictive_summary` computed with a list of levels, e.g. level=[0.1, 0.2, …, 0.9]:
+        "level" `(n_levels,)`, "lower" and "upper" `(n_levels, n_obs)`.
+
+    Returns
+    -------
+    levels, observed : numpy.ndarray
+        `(n_levels,)` each.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> summary = xr.Dataset({"level": ("level", [0.5, 0.9]),
+    ...                       "lower": (("level", "obs"), [[-0.5, -0.5], [-2.0, -2.0]]),
+    ...                       "upper": (("level", "obs"), [[0.5, 0.5], [2.0, 2.0]])})
+    >>> coverage_by_level([0.0, 1.0], summary)
+    (array([0.5, 0.9]), array([0.5, 1. ]))
+    """
     levels = np.atleast_1d(summary["level"].values)
     lower = np.atleast_2d(summary["lower"].values)
     upper = np.atleast_2d(summary["upper"].values)
@@ -186,9 +468,25 @@ def coverage_by_level(y_true, summary) -> tuple[np.ndarray, np.ndarray]:
 
 
 def crps_gaussian(y_true, mean, sd) -> float:
-    """Mean continuous ranked probability score of Normal(mean, sd) forecasts (user units).
+    """Mean continuous ranked probability score of Normal(mean, sd) forecasts, in target units.
 
-    Closed form (Gneiting & Raftery 2007): sd · [z(2Φ(z) − 1) + 2φ(z) − 1/√π], z = (y − mean)/sd.
+    Closed form (Gneiting & Raftery 2007): sd · [z(2Φ(z) − 1) + 2φ(z) − 1/√π],
+    z = (y − mean)/sd.
+
+    Parameters
+    ----------
+    y_true, mean, sd : array-like
+        `(n_obs,)` targets, predictive means and sds.
+
+    Returns
+    -------
+    float
+        ≥ 0; lower is better.
+
+    Examples
+    --------
+    >>> round(crps_gaussian([0.0], [0.0], [1.0]), 4)  # (√2 − 1)/√π
+    0.2337
     """
     sd = np.asarray(sd, dtype=np.float64)
     z = (np.asarray(y_true, dtype=np.float64) - mean) / sd
@@ -197,12 +495,29 @@ def crps_gaussian(y_true, mean, sd) -> float:
 
 
 def crps_ensemble(y_true, samples) -> float:
-    """Mean CRPS of forecasts given by samples (m, n) of y per observation (user units).
+    """Mean CRPS of forecasts given by samples of y per observation, in target units.
 
     CRPS = E|X − y| − ½ E|X − X'| with X, X' independent draws of the forecast; the second term
     uses the sorted-sample identity E|X − X'| = 2/m² Σ_i (2i − m − 1) x_(i), O(m log m). With
     the predictive mixture's samples (`predictive_summary(..., n_samples=m)`) this scores the
     full predictive distribution, not a Gaussian approximation of it.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` targets.
+    samples : array-like
+        `(m, n_obs)` forecast samples.
+
+    Returns
+    -------
+    float
+        ≥ 0; lower is better.
+
+    Examples
+    --------
+    >>> crps_ensemble([0.0], [[-1.0], [1.0]])  # E|X - y| = 1, E|X - X'| = 1
+    0.5
     """
     samples = np.sort(np.asarray(samples, dtype=np.float64), axis=0)
     y = np.asarray(y_true, dtype=np.float64)
@@ -214,11 +529,31 @@ def crps_ensemble(y_true, samples) -> float:
 
 
 def regression_summary(y_true, summary) -> dict[str, float]:
-    """Scores of a regression `predictive_summary` Dataset (one interval level) against y.
+    """Scores of a regression `predictive_summary` (one interval level) against y.
 
-    rmse, mae, gaussian_nll (Normal with the predictive sd), coverage and width of the
-    [lower, upper] interval, and crps: from the summary's `samples` when present, else the
-    Gaussian closed form with the predictive sd.
+    Parameters
+    ----------
+    y_true : array-like
+        `(n_obs,)` targets.
+    summary : xarray.Dataset
+        "mean", "sd", "lower", "upper" `(n_obs,)`, and optionally "samples" `(m, n_obs)`.
+
+    Returns
+    -------
+    dict of str to float
+        "rmse", "mae", "gaussian_nll" (Normal with the predictive sd), "coverage" and
+        "interval_width" of [lower, upper], and "crps": from `samples` when present, else the
+        Gaussian closed form with the predictive sd.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> summary = xr.Dataset({name: ("obs", values) for name, values in
+    ...                       {"mean": [0.0, 1.0], "sd": [1.0, 1.0],
+    ...                        "lower": [-2.0, -1.0], "upper": [2.0, 3.0]}.items()})
+    >>> scores = regression_summary([0.0, 4.0], summary)
+    >>> scores["rmse"], scores["coverage"], scores["interval_width"]
+    (2.121..., 0.5, 4.0)
     """
     mean, sd = summary["mean"].values, summary["sd"].values
     lower, upper = summary["lower"].values, summary["upper"].values

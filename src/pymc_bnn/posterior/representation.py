@@ -33,9 +33,11 @@ def linear_cka(representations: np.ndarray) -> np.ndarray:
 
 
 def cka_between_draws(hidden, cka_draws: int, level: float) -> xr.Dataset:
-    """CKA matrices over `cka_draws` evenly spaced draws per hidden layer, and per layer (and
-    over all layers: `cka_all_*`) the mean over pairs of distinct draws and the central
-    `level` range of those pairs."""
+    """CKA matrices over `cka_draws` evenly spaced draws per hidden layer, and their summaries.
+
+    Per layer (and over all layers: `cka_all_*`) the mean over pairs of distinct draws and the
+    central `level` range of those pairs.
+    """
     n_draws = hidden[0].shape[0]
     picked = np.unique(np.linspace(0, n_draws - 1, min(cka_draws, n_draws)).round().astype(int))
     matrices = np.stack([linear_cka(h[picked]) for h in hidden])

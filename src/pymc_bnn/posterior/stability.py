@@ -1,5 +1,7 @@
-"""How stable is a fitted network: symmetry-aligned weight summaries, per-unit stability, input
-relevance with credible intervals, and how alike the hidden representations of draws are.
+"""How stable is a fitted network: aligned weights, units, input relevance, representations.
+
+Symmetry-aligned weight summaries, per-unit stability, input relevance with credible
+intervals, and how alike the hidden representations of draws are.
 
 `stability(model, X)` (or `Posterior.stability`) returns an `xarray.DataTree` with named dims:
 
@@ -56,9 +58,12 @@ _RELATIVE_STEP = 1e-4
 
 @dataclass(frozen=True)
 class NetworkDraws:
-    """Draws of one network with their chain structure: weights[i] (C, D, fan_in, fan_out)
-    in `spec.weight_names` order, biases[i] (C, D, fan_out) or None, params (the likelihood's
-    own variables) each (C, D, ...); `network` names it ("population" or the group)."""
+    """Draws of one network with their chain structure.
+
+    weights[i] (C, D, fan_in, fan_out) in `spec.weight_names` order, biases[i] (C, D, fan_out) or
+    None, params (the likelihood's own variables) each (C, D, ...); `network` names it ("population"
+    or the group).
+    """
 
     weights: list
     biases: list | None
@@ -67,8 +72,9 @@ class NetworkDraws:
 
 
 def network_draws(posterior, *, group=None, max_draws: int | None = None) -> NetworkDraws:
-    """The draws of `posterior`'s network, at most `max_draws` in all, thinned evenly within
-    each chain (so R-hat keeps its chains).
+    """The draws of `posterior`'s network, at most `max_draws` in all.
+
+    Thinned evenly within each chain, so R-hat keeps its chains.
 
     group: for a grouped fit, a group label: that group's network; None: the population
     network (partial pooling) or the one network (complete pooling). A pooling="none" fit has
@@ -216,8 +222,11 @@ def _inputs(model, X, y):
 
 
 class _Network:
-    """The aligned draws as an ungrouped Posterior (`full`), and the same with edited weights
-    (`edited`): predictions go through the same path as `Posterior.mean_draws`."""
+    """The aligned draws as an ungrouped Posterior, and a function that edits its weights.
+
+    `full` is the Posterior, `edited` the same with edited weights: predictions go through
+    the same path as `Posterior.mean_draws`.
+    """
 
     def __init__(self, posterior, alignment: Alignment, params: dict):
         self.posterior, self.alignment, self.params = posterior, alignment, params
@@ -256,8 +265,11 @@ _STATISTICS = ["mean", "sd", "lower", "upper", "rhat", "mean_unaligned", "sd_una
 
 
 def _weight_table(aligned: xr.Dataset, raw: xr.Dataset, level: float) -> xr.Dataset:
-    """Per weight: mean, sd, HDI bounds and R-hat of the aligned draws, and the raw draws'
-    mean, sd and R-hat for contrast (R-hat is NaN with one chain, as from a VI fit)."""
+    """Per weight: mean, sd, HDI bounds and R-hat of the aligned draws, and of the raw ones.
+
+    The raw draws' mean, sd and R-hat are for contrast (R-hat is NaN with one chain, as from
+    a VI fit).
+    """
     import arviz as az
 
     def rhat(ds):
@@ -275,9 +287,12 @@ def _weight_table(aligned: xr.Dataset, raw: xr.Dataset, level: float) -> xr.Data
 
 
 def _unit_table(spec, alignment: Alignment, hidden, network: _Network, X, y, classes):
-    """Per hidden unit: signal-to-noise of its aligned weights, share of draws in which it is
-    active on X, effect of removing it on the predictions at X (and on the loss, given y),
-    and a rank by signal-to-noise (1 = most stable)."""
+    """Per hidden unit: signal-to-noise, activity, the effect of removing it, and a rank.
+
+    Signal-to-noise of its aligned weights, share of draws in which it is active on X, effect
+    of removing it on the predictions at X (and on the loss, given y), and a rank by
+    signal-to-noise (1 = most stable).
+    """
     layers, _ = split_skip_weights(spec, alignment.weights)
     full_mean = network.full.mean_draws(X).mean(axis=0)
     records = []
@@ -335,9 +350,12 @@ def _loss(y, mean, classes) -> float:
 
 
 def _input_relevance(network: _Network, X, scales, coords, n_chains, level) -> xr.Dataset:
-    """Per draw: relevance (mean over rows of |∂ predictive mean / ∂ x_i|, times the input's
-    sd) and effect (the same without the absolute value: the average direction), by central
-    differences; with their means and HDIs."""
+    """Per draw: the relevance and effect of each input, with their means and HDIs.
+
+    Relevance is the mean over rows of |∂ predictive mean / ∂ x_i|, times the input's sd;
+    effect (the same without the absolute value: the average direction), by central
+    differences; with their means and HDIs.
+    """
     import arviz as az
 
     scales = np.ones(X.shape[1]) if scales is None else scales

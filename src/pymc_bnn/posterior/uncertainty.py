@@ -62,8 +62,10 @@ def _p_log_q(probs: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _sum_classes(values: np.ndarray) -> np.ndarray:
-    """Sum over the (short) class axis, class by class: several times faster than a NumPy
-    reduction over a length-2 last axis, and always in the same order."""
+    """Sum over the (short) class axis, class by class.
+
+    Faster than a NumPy reduction over a length-2 last axis, and always in the same order.
+    """
     total = values[..., 0].copy()
     for k in range(1, values.shape[-1]):
         total += values[..., k]
@@ -87,47 +89,150 @@ def _decomposition(probs: np.ndarray, mean: np.ndarray):
 
 
 def entropy_decomposition(probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(total, aleatoric, epistemic) uncertainty per observation, each (n,) in nats.
+    """Total, aleatoric and epistemic uncertainty per observation, in nats.
 
-    probs: (S, n, K) class probabilities per posterior draw, or (S, n) P(y = 1) for binary.
     total = predictive entropy, aleatoric = expected entropy, epistemic = mutual information;
     total = aleatoric + epistemic up to rounding (~1e-15), and all lie in [0, log K].
     The mutual information is computed as the mean KL divergence of each draw from the mean,
     mean_s KL(p_s || mean p), not as total − aleatoric: it is exactly 0 when every draw is the
     same network, and never negative.
+
+    Parameters
+    ----------
+    probs : array-like
+        Class probabilities per posterior draw `(n_draws, n_obs, n_classes)`, or P(y = 1)
+        `(n_draws, n_obs)` of a binary classifier: `Posterior.predictive_draws(X)["probs"]`.
+
+    Returns
+    -------
+    total, aleatoric, epistemic : numpy.ndarray
+        `(n_obs,)` each, nats.
+
+    Raises
+    ------
+    InvalidInputError
+        On another shape, or NaN/inf probabilities.
+
+    Examples
+    --------
+    Two draws that disagree on one observation and agree (at 0.5) on another:
+
+    >>> import numpy as np
+    >>> probs = np.array([[0.9, 0.5], [0.1, 0.5]])   # (n_draws=2, n_obs=2), P(y = 1)
+    >>> total, aleatoric, epistemic = entropy_decomposition(probs)
+    >>> total.round(4), aleatoric.round(4), epistemic.round(4)
+    (array([0.6931, 0.6931]), array([0.3251, 0.6931]), array([0.3681, 0.    ]))
     """
     probs = _as_probs(probs)
     return _decomposition(probs, _mean_over_draws(probs))
 
 
 def predictive_entropy(probs) -> np.ndarray:
-    """Total uncertainty H[mean over draws of p], (n,) nats. probs: (S, n, K) or (S, n)."""
+    """Total uncertainty H[mean over draws of p] per observation, in nats.
+
+    Parameters
+    ----------
+    probs : array-like
+        Class probabilities per posterior draw `(n_draws, n_obs, n_classes)`, or P(y = 1)
+        `(n_draws, n_obs)` of a binary classifier: `Posterior.predictive_draws(X)["probs"]`.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`, in [0, log K].
+
+    Examples
+    --------
+    Two draws that disagree on one observation and agree (at 0.5) on another:
+
+    >>> import numpy as np
+    >>> probs = np.array([[0.9, 0.5], [0.1, 0.5]])   # (n_draws=2, n_obs=2), P(y = 1)
+    >>> predictive_entropy(probs).round(4)
+    array([0.6931, 0.6931])
+    """
     return _entropy(_mean_over_draws(_as_probs(probs)))
 
 
 def expected_entropy(probs) -> np.ndarray:
-    """Aleatoric uncertainty, mean over draws of H[p_s], (n,) nats. probs: (S, n, K) or (S, n)."""
+    """Aleatoric uncertainty: the mean over draws of H[p_s] per observation, in nats.
+
+    Parameters
+    ----------
+    probs : array-like
+        Class probabilities per posterior draw `(n_draws, n_obs, n_classes)`, or P(y = 1)
+        `(n_draws, n_obs)` of a binary classifier: `Posterior.predictive_draws(X)["probs"]`.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`, in [0, log K].
+
+    Examples
+    --------
+    Two draws that disagree on one observation and agree (at 0.5) on another:
+
+    >>> import numpy as np
+    >>> probs = np.array([[0.9, 0.5], [0.1, 0.5]])   # (n_draws=2, n_obs=2), P(y = 1)
+    >>> expected_entropy(probs).round(4)
+    array([0.3251, 0.6931])
+    """
     probs = _as_probs(probs)
     return -_p_log_q(probs, probs).mean(axis=0)
 
 
 def mutual_information(probs) -> np.ndarray:
-    """Epistemic uncertainty I(y; θ | x) = predictive − expected entropy, (n,) nats, ≥ 0.
+    """Epistemic uncertainty I(y; θ | x) = predictive − expected entropy, in nats, ≥ 0.
 
-    probs: (S, n, K) or (S, n). Also known as the BALD score (Houlsby et al. 2011).
+    Also known as the BALD score (Houlsby et al. 2011).
+
+    Parameters
+    ----------
+    probs : array-like
+        Class probabilities per posterior draw `(n_draws, n_obs, n_classes)`, or P(y = 1)
+        `(n_draws, n_obs)` of a binary classifier: `Posterior.predictive_draws(X)["probs"]`.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`; 0 where every draw is the same network.
+
+    Examples
+    --------
+    Two draws that disagree on one observation and agree (at 0.5) on another:
+
+    >>> import numpy as np
+    >>> probs = np.array([[0.9, 0.5], [0.1, 0.5]])   # (n_draws=2, n_obs=2), P(y = 1)
+    >>> mutual_information(probs).round(4)
+    array([0.3681, 0.    ])
     """
     return entropy_decomposition(probs)[2]
 
 
 def member_decomposition(probs, n_members: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split an ensemble's predictive entropy by member: (total, expected, disagreement), (n,).
+    """Split an ensemble's predictive entropy by member: total, expected and disagreement.
 
-    probs: (S, n, K) or (S, n) draws ordered member by member (S = n_members × draws per
-    member, as an ensemble posterior's chains are stacked). With p_m the predictive of member
-    m (the mean over its draws) and p the equally weighted mixture of the members:
-    total = H[p] (the same as `predictive_entropy` over every draw), expected =
-    mean_m H[p_m] (what each member is unsure of on its own) and disagreement =
+    With p_m the predictive of member m (the mean over its draws) and p the equally weighted
+    mixture of the members: total = H[p] (the same as `predictive_entropy` over every draw),
+    expected = mean_m H[p_m] (what each member is unsure of on its own) and disagreement =
     total − expected = I(y; member | x) ≥ 0 (the members' disagreement, in nats).
+
+    Parameters
+    ----------
+    probs : array-like
+        `(n_draws, n_obs, n_classes)` or `(n_draws, n_obs)` draws ordered member by member
+        (n_draws = n_members × draws per member, as an ensemble posterior's chains are stacked).
+    n_members : int
+        Number of members, e.g. the chains of an ensemble posterior.
+
+    Returns
+    -------
+    total, expected, disagreement : numpy.ndarray
+        `(n_obs,)` each, nats.
+
+    Raises
+    ------
+    InvalidSettingError
+        When the draws do not split into `n_members` equal members.
 
     Examples
     --------
@@ -148,11 +253,28 @@ def member_decomposition(probs, n_members: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def variation_ratio(probs) -> np.ndarray:
-    """1 − (share of draws whose most probable class is the modal one), (n,) in [0, 1 − 1/K].
+    """1 − (share of draws whose most probable class is the modal one), per observation.
 
-    probs: (S, n, K) or (S, n). 0 means every draw picks the same class; it measures
-    disagreement between draws' decisions, not the confidence of each (Freeman 1965; Gal 2016).
-    Ties within a draw go to the lowest class index.
+    0 means every draw picks the same class; it measures disagreement between draws' decisions,
+    not the confidence of each (Freeman 1965; Gal 2016). Ties within a draw go to the lowest
+    class index.
+
+    Parameters
+    ----------
+    probs : array-like
+        Class probabilities per posterior draw `(n_draws, n_obs, n_classes)`, or P(y = 1)
+        `(n_draws, n_obs)` of a binary classifier: `Posterior.predictive_draws(X)["probs"]`.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`, in [0, 1 − 1/K].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> variation_ratio(np.array([[0.9, 0.8], [0.2, 0.7], [0.6, 0.9]]))  # 3 draws, 2 obs
+    array([0.333..., 0.       ])
     """
     probs = _as_probs(probs)
     votes = probs.argmax(axis=-1)  # (S, n)
@@ -165,11 +287,32 @@ def variation_ratio(probs) -> np.ndarray:
 
 
 def noise_distribution(draws: dict):
-    """The likelihood's distribution of y per draw, as a SciPy frozen distribution over (S, n).
+    """The likelihood's distribution of y per draw, as a SciPy frozen distribution.
 
-    draws: `Posterior.predictive_draws(X)` of a regression or count likelihood, user units:
-    {"mean", "scale"} Normal; {"mean", "scale", "df"} Student-t (mean = location);
-    {"mean"} Poisson; {"mean", "alpha"} negative binomial (variance mean + mean²/alpha).
+    Parameters
+    ----------
+    draws : dict of str to array-like
+        `Posterior.predictive_draws(X)` of a regression or count likelihood, each
+        `(n_draws, n_obs)` in target units: {"mean", "scale"} Normal; {"mean", "scale", "df"}
+        Student-t (mean = location); {"mean"} Poisson; {"mean", "alpha"} negative binomial
+        (variance mean + mean²/alpha).
+
+    Returns
+    -------
+    scipy.stats frozen distribution
+        Over `(n_draws, n_obs)`.
+
+    Raises
+    ------
+    InvalidSettingError
+        For keys of no pymc-bnn likelihood.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dist = noise_distribution({"mean": np.array([[2.0, 5.0]])})
+    >>> dist.dist.name, dist.mean()
+    ('poisson', array([[2., 5.]]))
     """
     from scipy import stats
 
@@ -195,13 +338,38 @@ def _is_discrete(dist) -> bool:
 
 
 def mixture_quantile(dist, q: float, *, tol: float = 1e-10, max_iter: int = 200) -> np.ndarray:
-    """Quantile q of the equal-weight mixture over draws (axis 0) of `dist`, per observation (n,).
+    """Quantile q of the equal-weight mixture over draws of `dist`, per observation.
 
-    dist: a SciPy frozen distribution over (S, n) (see `noise_distribution`). The quantile lies
-    between the smallest and largest per-draw quantile; inside that bracket a safeguarded Newton
-    step on the mixture CDF (bisection when Newton leaves the bracket) converges to |F − q| < tol
-    in a handful of iterations. Discrete distributions: bisection over the integers (the
-    smallest k with F(k) ≥ q).
+    The quantile lies between the smallest and largest per-draw quantile; inside that bracket a
+    safeguarded Newton step on the mixture CDF (bisection when Newton leaves the bracket)
+    converges to |F − q| < tol in a handful of iterations. Discrete distributions: bisection
+    over the integers (the smallest k with F(k) ≥ q).
+
+    Parameters
+    ----------
+    dist : scipy.stats frozen distribution
+        Over `(n_draws, n_obs)`, as from `noise_distribution`.
+    q : float
+        Probability in (0, 1).
+    tol : float, default 1e-10
+        Largest |mixture CDF − q| accepted (continuous only).
+    max_iter : int, default 200
+        Newton/bisection steps at most (continuous only).
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`.
+
+    Examples
+    --------
+    The median of an even mixture of N(-1, 1) and N(1, 1) is 0 by symmetry:
+
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> dist = stats.norm(loc=np.array([[-1.0], [1.0]]), scale=1.0)
+    >>> mixture_quantile(dist, 0.5).round(8)
+    array([0.])
     """
     per_draw = dist.ppf(q)
     low, high = per_draw.min(axis=0), per_draw.max(axis=0)
@@ -225,11 +393,35 @@ def mixture_quantile(dist, q: float, *, tol: float = 1e-10, max_iter: int = 200)
 
 
 def regression_moments(draws: dict) -> dict[str, np.ndarray]:
-    """Predictive mean and sd, with the sd split by the law of total variance, each (n,).
+    """Predictive mean and sd, with the sd split by the law of total variance.
 
-    Returns {"mean", "sd", "aleatoric_sd", "epistemic_sd"}: aleatoric_sd² = mean over draws of
-    the noise variance (Student-t: scale²·df/(df−2), infinite when df ≤ 2), epistemic_sd² =
-    variance over draws of the per-draw mean, sd² = their sum (the sds themselves do not add).
+    aleatoric_sd² = mean over draws of the noise variance (Student-t: scale²·df/(df−2),
+    infinite when df ≤ 2), epistemic_sd² = variance over draws of the per-draw mean, sd² = their
+    sum (the sds themselves do not add).
+
+    Parameters
+    ----------
+    draws : dict of str to array-like
+        `Posterior.predictive_draws(X)` of a regression or count likelihood, each
+        `(n_draws, n_obs)` (keys as in `noise_distribution`).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        "mean", "sd", "aleatoric_sd", "epistemic_sd", each `(n_obs,)`, target units.
+
+    Raises
+    ------
+    InvalidInputError
+        When a moment is not finite (inputs far outside the training range).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> moments = regression_moments({"mean": np.array([[-1.0], [1.0]]),
+    ...                               "scale": np.array([[1.0], [1.0]])})
+    >>> {name: value.round(4).tolist() for name, value in moments.items()}
+    {'mean': [0.0], 'sd': [1.4142], 'aleatoric_sd': [1.0], 'epistemic_sd': [1.0]}
     """
     unit = 1.0
     if "scale" in draws:  # location-scale: work in units of the largest value, so a target
@@ -254,9 +446,32 @@ def regression_moments(draws: dict) -> dict[str, np.ndarray]:
 
 
 def sample_mixture(dist, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-    """`n_samples` draws of y per observation from the predictive mixture: (n_samples, n).
+    """Draws of y per observation from the predictive mixture over posterior draws.
 
     Each sample picks a posterior draw at random, then y from that draw's noise distribution.
+
+    Parameters
+    ----------
+    dist : scipy.stats frozen distribution
+        Over `(n_draws, n_obs)`, as from `noise_distribution`.
+    n_samples : int
+        Samples per observation.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_samples, n_obs)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> dist = stats.norm(loc=np.array([[-100.0, 0.0], [100.0, 0.0]]), scale=1.0)
+    >>> samples = sample_mixture(dist, 1000, np.random.default_rng(0))
+    >>> samples.shape, bool(np.all(np.abs(np.abs(samples[:, 0]) - 100) < 5))
+    ((1000, 2), True)
     """
     n_draws, n_obs = np.broadcast_shapes(*(np.shape(a) for a in dist.args),
                                          *(np.shape(v) for v in dist.kwds.values()))
@@ -359,7 +574,8 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
                      obs_axis={k: _dims(k).index("obs") for k in values})
     coords = {"obs": np.arange(X.shape[0]), "level": levels}
     if "probability" in values:
-        classes = list(posterior.preprocessing.get("classes", range(values["probability"].shape[-1])))
+        n_classes = values["probability"].shape[-1]
+        classes = list(posterior.preprocessing.get("classes", range(n_classes)))
         coords["class"] = classes
         values["predicted_class"] = np.asarray(classes)[values.pop("predicted_index")]
     dataset = xr.Dataset({k: (_dims(k), v) for k, v in values.items()}, coords=coords)

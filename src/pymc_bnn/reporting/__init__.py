@@ -1,3 +1,6 @@
-"""Figures and reports: `plots` (predictive maps, reliability, bands), `html` (the self-contained
-HTML page), `model_report` (the report of a saved model), `stability_plots` and
-`stability_report` (the stability section)."""
+"""Figures and reports.
+
+`plots` (predictive maps, reliability, bands), `html` (the self-contained HTML page),
+`model_report` (the report of a saved model), `stability_plots` and `stability_report` (the
+stability section).
+"""

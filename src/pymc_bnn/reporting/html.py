@@ -31,6 +31,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Section:
+    """One `<h2>` section of a report: paragraphs, then tables, then figures."""
+
     title: str
     paragraphs: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -69,8 +71,9 @@ def _render_table(table: Table) -> str:
 def _render_figure(figure: Figure) -> str:
     data = base64.b64encode(figure.png).decode("ascii")
     title = f"<h3>{html.escape(figure.title)}</h3>" if figure.title else ""
+    alt = html.escape(figure.title or figure.caption)
     return (
-        f'<figure>{title}<img src="data:image/png;base64,{data}" alt="{html.escape(figure.title or figure.caption)}">'
+        f'<figure>{title}<img src="data:image/png;base64,{data}" alt="{alt}">'
         f"<figcaption>{html.escape(figure.caption)}</figcaption></figure>"
     )
 
@@ -78,9 +81,11 @@ def _render_figure(figure: Figure) -> str:
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.5}
-h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+h1{font-size:1.7em;margin-bottom:.2em}
+h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 h3{font-size:1em;margin:.3em 0}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .7em;text-align:right}
+table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:.3em .7em;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}caption{caption-side:bottom;
 font-size:.9em;color:#555;padding-top:.3em;text-align:left}
 .figures{display:flex;flex-wrap:wrap;gap:1.5em}figure{margin:0;flex:1 1 420px;max-width:100%}

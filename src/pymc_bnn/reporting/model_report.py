@@ -31,14 +31,16 @@ def _options(record: dict) -> str:
 
 def _shown(values, limit: int = 12) -> str:
     values = [str(v) for v in values]
-    return ", ".join(values[:limit]) + (f", … ({len(values)} in all)" if len(values) > limit else "")
+    more = f", … ({len(values)} in all)" if len(values) > limit else ""
+    return ", ".join(values[:limit]) + more
 
 
 def summary_rows(description: dict, classes=None) -> list[tuple[str, str]]:
     """(label, value) rows saying what a model file holds, from its JSON description.
 
     classes: the estimator's `classes_` (the description holds them only as a reference to
-    an array in the file)."""
+    an array in the file).
+    """
     post = _untagged(description["posterior"])
     estimator = _untagged(description.get("estimator") or {})
     state = estimator.get("state", {})
@@ -81,8 +83,9 @@ _LABELS = {"accuracy": "accuracy", "log_loss": "log loss (nats)", "brier": "Brie
 
 
 def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure], Table | None]:
-    """(metric, value) rows, figures and an optional extra table scoring `model` on X, y
-    (`groups`: each row's group, for models fitted with groups).
+    """(metric, value) rows, figures and an optional extra table scoring `model` on X, y.
+
+    `groups`: each row's group, for models fitted with groups.
 
     Classifiers: `pymc_bnn.posterior.metrics.classification_summary`, a reliability diagram and the
     confusion matrix; regressors: `regression_summary` of the 90% predictive summary plus R²,
@@ -102,7 +105,8 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
         confusion = skm.confusion_matrix(np.asarray(y).astype(str), predicted.astype(str),
                                          labels=labels)
         table = Table([["true \\ predicted", *labels],
-                       *[[label, *map(int, row)] for label, row in zip(labels, confusion, strict=False)]],
+                       *[[label, *map(int, row)]
+                         for label, row in zip(labels, confusion, strict=False)]],
                       caption="Confusion matrix: rows are the true classes.")
         reliability = Figure(
             figure_png(plots.reliability_diagram(y, proba, classes=model.classes_)),
@@ -134,8 +138,10 @@ def _observed_vs_predicted(y, mean, lower, upper) -> Figure:
 
 
 def model_report(model, description: dict, held_out=None) -> str:
-    """The HTML report of a fitted estimator. held_out: (X, y, source name) or
-    (X, y, source name, groups) or None."""
+    """The HTML report of a fitted estimator.
+
+    held_out: (X, y, source name) or (X, y, source name, groups) or None.
+    """
     from pymc_bnn.reporting import plots
 
     posterior = model.posterior_

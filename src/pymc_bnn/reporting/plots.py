@@ -1,4 +1,4 @@
-"""Figures for papers and reports: each function draws on an Axes (made if not given) and returns it.
+"""Figures for papers and reports: each function draws on an Axes (made if not given), returns it.
 
 Works headless: matplotlib falls back to its Agg backend when there is no display, and `save`
 closes what it writes so long runs do not pile up figures.
@@ -70,7 +70,8 @@ def surface(xx, yy, values, *, X=None, y=None, ax=None, title="", cmap="RdBu_r",
             label="", vmin=None, vmax=None, levels=25):
     """A filled contour map of `values` (n, n) over the grid xx, yy, with data points on top.
 
-    `levels`: number of colour steps, or their edges (shared edges put maps on one scale)."""
+    `levels`: number of colour steps, or their edges (shared edges put maps on one scale).
+    """
     ax = _axes(ax)
     mesh = ax.contourf(xx, yy, values, levels=levels, cmap=cmap, vmin=vmin, vmax=vmax)
     ax.figure.colorbar(mesh, ax=ax, label=label)
@@ -126,8 +127,8 @@ def prior_functions(x, draws, *, ax=None, n_lines: int = 30, interval: float = 0
 def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_classes: int = 2):
     """Total, aleatoric and epistemic uncertainty over a 2-D grid, side by side (nats).
 
-    total, aleatoric, epistemic: (n, n) predictive entropy, expected entropy and mutual
-    information (see `pymc_bnn.posterior.uncertainty`). Total and aleatoric share the scale [0, log K];
+    total, aleatoric, epistemic: (n, n) predictive entropy, expected entropy and mutual information
+    (see `pymc_bnn.posterior.uncertainty`). Total and aleatoric share the scale [0, log K];
     epistemic has its own, usually much smaller, scale. Returns the Figure (three Axes).
     """
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
@@ -163,7 +164,8 @@ def reliability_diagram(y_true, proba, *, n_bins: int | None = None, ax=None, cl
            bottom=bins.accuracy[filled], width=width[filled], align="edge", color="C3",
            alpha=0.3, edgecolor="C3", hatch="//", label="gap to mean confidence")
     ax.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1, label="perfect calibration")
-    for x, c, n in zip(bins.edges[:-1][filled], bins.accuracy[filled], bins.count[filled], strict=False):
+    for x, c, n in zip(bins.edges[:-1][filled], bins.accuracy[filled], bins.count[filled],
+                       strict=False):
         ax.annotate(str(int(n)), (x + width[0] / 2, c), ha="center", va="bottom", fontsize=7,
                     color="0.3")
     ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="confidence (top-class probability)",
@@ -199,8 +201,8 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
 def coverage_curve(nominal, observed, *, ax=None, title="Interval coverage"):
     """Observed share of targets inside the central intervals against their nominal level.
 
-    nominal, observed: (L,) e.g. from `pymc_bnn.posterior.metrics.coverage_by_level`. Points below the
-    diagonal: intervals too narrow (overconfident); above: too wide.
+    nominal, observed: (L,) e.g. from `pymc_bnn.posterior.metrics.coverage_by_level`. Points below
+    the diagonal: intervals too narrow (overconfident); above: too wide.
     """
     ax = _axes(ax, figsize=(5.0, 5.0))
     ax.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1, label="perfect coverage")

@@ -1,5 +1,8 @@
-"""Figures of `pymc_bnn.posterior.stability` results: each function draws on an Axes (made if not given)
-and returns it, as in `pymc_bnn.reporting.plots`."""
+"""Figures of `pymc_bnn.posterior.stability` results.
+
+Each function draws on an Axes (made if not given) and returns it, as in
+`pymc_bnn.reporting.plots`.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,11 @@ def _axes(ax, figsize):
 
 
 def default_weight_names(result) -> list[str]:
-    """The weights a reader can interpret alone: the last hidden layer's outgoing weights and
-    the skip path (the earlier layers' weights only mean something unit by unit)."""
+    """The weights a reader can interpret alone.
+
+    The last hidden layer's outgoing weights and the skip path (the earlier layers' weights only
+    mean something unit by unit).
+    """
     names = [name for name in result["weights"].data_vars if name.startswith("w_")]
     layers = sorted(int(n[2:]) for n in names if n[2:].isdigit())
     return [f"w_{layers[-1]}"] + (["w_skip"] if "w_skip" in names else [])
@@ -24,9 +30,12 @@ def default_weight_names(result) -> list[str]:
 
 def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, ax=None,
                              title="Aligned weights"):
-    """Forest plot: per weight, the mean and HDI of the aligned draws (blue) over the
-    unaligned draws' mean ± the same-level normal interval (grey), for the `max_weights`
-    weights with the largest |mean| / sd. var_names: default `default_weight_names`."""
+    """Forest plot of the aligned weights against the unaligned ones.
+
+    Per weight, the mean and HDI of the aligned draws (blue) over the unaligned draws' mean ± the
+    same-level normal interval (grey), for the `max_weights` weights with the largest |mean| / sd.
+    var_names: default `default_weight_names`.
+    """
     table = result["weights"]
     level = float(result.attrs.get("level", 0.9))
     z = float(norm.ppf(0.5 + level / 2))
@@ -59,8 +68,11 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
 
 
 def unit_stability(result, *, ax=None, title="Hidden units: stability and importance"):
-    """Per hidden unit: signal-to-noise of its aligned weights (x) against the mean change of
-    the predictions when it is removed (y), coloured by the share of draws it is active in."""
+    """Per hidden unit: how stable it is against how much it matters.
+
+    Signal-to-noise of its aligned weights (x) against the mean change of the predictions when it is
+    removed (y), coloured by the share of draws it is active in.
+    """
     units = result["units"]
     ax = _axes(ax, figsize=(6.0, 4.5))
     points = ax.scatter(units["snr"], units["removal_effect"], c=units["active_share"],
@@ -76,8 +88,11 @@ def unit_stability(result, *, ax=None, title="Hidden units: stability and import
 
 def input_relevance(result, *, max_inputs: int = 20, ax=None,
                     title="Input relevance (posterior)"):
-    """Per input: posterior mean and HDI of the mean |gradient| of the prediction (per input
-    sd), the `max_inputs` most relevant, the most relevant on top."""
+    """Per input: how relevant it is, the most relevant on top.
+
+    Posterior mean and HDI of the mean |gradient| of the prediction (per input sd), the `max_inputs`
+    most relevant, the most relevant on top.
+    """
     inputs = result["inputs"]
     order = np.argsort(inputs["rank"].values)[:max_inputs][::-1]
     names = [str(v) for v in inputs["feature"].values[order]]
@@ -94,8 +109,11 @@ def input_relevance(result, *, max_inputs: int = 20, ax=None,
 
 
 def cka_matrix(result, layer=None, *, ax=None):
-    """Linear CKA between pairs of draws of one hidden layer (name or index; default: every
-    layer, side by side, and an array of Axes is returned)."""
+    """Linear CKA between pairs of draws of one hidden layer.
+
+    `layer`: a name or index; default: every layer, side by side, and an array of Axes is
+    returned.
+    """
     cka = result["representation"]
     layers = [str(v) for v in cka["layer"].values]
     if layer is None and ax is None:

@@ -1,5 +1,8 @@
-"""The "How stable is this network?" report section, from a `pymc_bnn.posterior.stability` result; used
-by `pymc-bnn report` and `pymc-bnn stability`."""
+"""The "How stable is this network?" report section, from a stability result.
+
+The result is `pymc_bnn.posterior.stability`'s; `pymc-bnn report` and `pymc-bnn stability`
+use the section.
+"""
 
 from __future__ import annotations
 
@@ -90,9 +93,11 @@ def stability_section(result, *, source: str = "") -> Section:
 
 
 def report_section(model, held_out) -> Section:
-    """The section of `pymc-bnn report`: measured on the held-out rows (X, y, source, ...),
-    or a pointer to DATA when there are none. Grouped fits are measured on their population
-    network."""
+    """The section of `pymc-bnn report`, measured on the held-out rows.
+
+    held_out: (X, y, source, ...), or a pointer to DATA when there are none. Grouped fits are
+    measured on their population network.
+    """
     if held_out is None:
         return Section(SECTION_TITLE, [
             "Pass DATA (held-out rows with the model's features) to `pymc-bnn report` to see "

@@ -5,8 +5,8 @@ pre-activation has sd s·sqrt(fan_in)·(input size): the seed's Normal(0, 1) mak
 layer's outputs ten times larger than a 1-unit layer's, and tanh units saturate, so wide networks
 imply near-step functions a priori. Dividing the scale by sqrt(fan_in) (as LeCun initialisation
 does) keeps each layer's output on the scale of its inputs whatever the width, so the prior
-predictive stays put as layers grow (see `tests/model/test_priors.py`). Every pymc-bnn prior does this
-by default; `fan_in_scaling=False` gives the unscaled prior (the seed's Normal(0, 1)).
+predictive stays put as layers grow (see `tests/model/test_priors.py`). Every pymc-bnn prior
+does this by default; `fan_in_scaling=False` gives the unscaled prior (the seed's Normal(0, 1)).
 
 Non-centring. A prior with a learned scale, w = scale · z with z ~ N(0, 1), is written that way
 in the model: the free variables are the standardised `w_i_raw` and the scales, and `w_i` is a
@@ -17,7 +17,7 @@ need, and every engine stores `w_i` in the posterior group like any other variab
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 
@@ -27,18 +27,30 @@ LAYER_SCOPES = ("first", "all")
 
 
 class Prior(Protocol):
-    name: str
+    """What a prior provides: the weights and biases of each layer, created in the PyMC model.
+
+    A user may pass any object with these methods wherever a prior name is taken.
+
+    Attributes
+    ----------
+    name : str
+        The registry name, also written to model files.
+    """
+
+    name: ClassVar[str]
 
     def weight(self, var_name: str, *, shape: tuple[int, int], dims: tuple[str, str], layer: int):
         """Create the weight matrix `var_name` of `layer` (shape (fan_in, fan_out)) in the model.
 
         A skip path's weights `w_skip` (n_inputs, n_outputs) are asked for with layer=0: their
-        rows are the input features, as the first layer's are."""
+        rows are the input features, as the first layer's are.
+        """
 
     def bias(self, var_name: str, *, shape: tuple[int], dims: tuple[str], layer: int):
         """Create the bias vector `var_name` of `layer` in the model."""
 
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """A JSON-able record that `prior_from_dict` turns back into this prior."""
 
     # Optional: `check_spec(spec)` raises InvalidSettingError when the prior cannot serve that
     # NetworkSpec (e.g. pretrained weights of other shapes); build_model calls it if present.
@@ -50,11 +62,13 @@ def fan_in_factor(fan_in: int, fan_in_scaling: bool) -> float:
 
 
 def check_positive(value: float, what: str) -> None:
+    """Raise InvalidSettingError naming `what` unless `value` is a finite number > 0."""
     if not np.isfinite(value) or value <= 0:
         raise InvalidSettingError(f"{what} must be a positive number, got {value}")
 
 
 def check_choice(value, allowed, what: str) -> None:
+    """Raise InvalidSettingError naming `what` unless `value` is one of `allowed`."""
     if value not in allowed:
         raise InvalidSettingError(
             f"{what} must be one of {', '.join(map(repr, allowed))}, got {value!r}"
@@ -62,7 +76,7 @@ def check_choice(value, allowed, what: str) -> None:
 
 
 def non_centred(var_name: str, scale, dims, *, loc=0.0, family: str = "normal"):
-    """w = loc + scale · z with z ~ family(0, 1) named `<var_name>_raw`; w is a Deterministic.
+    """W = loc + scale · z with z ~ family(0, 1) named `<var_name>_raw`; w is a Deterministic.
 
     `scale` broadcasts against the weight shape: a scalar, or (fan_in, 1) for per-input scales.
     """
@@ -83,7 +97,16 @@ def shared_variable(name: str, make):
 
 
 def plain_bias(var_name: str, dims, sigma: float = 1.0):
-    """Normal(0, sigma) biases: inputs and targets are standardised, so sd 1 is weakly informative."""
+    """Normal(0, sigma) biases: inputs and targets are standardised, so sd 1 is weakly informative.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> with pm.Model(coords={"hidden_0": range(3)}):
+    ...     b = plain_bias("b_0", ("hidden_0",))
+    >>> b.name, b.eval().shape
+    ('b_0', (3,))
+    """
     import pymc as pm
 
     return pm.Normal(var_name, 0.0, sigma, dims=dims)
@@ -92,5 +115,9 @@ def plain_bias(var_name: str, dims, sigma: float = 1.0):
 class Serialisable:
     """`to_dict` for a prior dataclass: its name and fields (JSON-able)."""
 
+    name: ClassVar[str]
+
     def to_dict(self) -> dict:
-        return {"name": self.name, **asdict(self)}
+        """The prior's name and fields, JSON-able."""
+        # every subclass is a dataclass, which mypy cannot see from here
+        return {"name": self.name, **asdict(self)}  # type: ignore[call-overload]

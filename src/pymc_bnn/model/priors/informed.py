@@ -107,6 +107,7 @@ class InformedPrior:
 
     # ---------------------------------------------------------------- the Prior protocol
     def weight(self, var_name, *, shape, dims, layer):
+        """Normal(trained weight, its sd) for every weight; see `Prior.weight`."""
         if var_name == SKIP_WEIGHT:
             mean, sds = self.skip_weight, self.skip_weight_sd
         else:
@@ -116,6 +117,7 @@ class InformedPrior:
         return non_centred(var_name, self.spread * base, dims, loc=mean)
 
     def bias(self, var_name, *, shape, dims, layer):
+        """Normal(trained bias, its sd), or the plain bias prior without trained biases."""
         if self.biases is None:
             return plain_bias(var_name, dims)
         base = self.bias_sds[layer] if self.bias_sds is not None else 1.0
@@ -139,7 +141,8 @@ class InformedPrior:
                 f"{spec.weight_shapes()}; {fix} (and the same features and target encoding)"
             )
         if self.biases is not None and not spec.bias:
-            raise InvalidSettingError(f"the informed prior has biases but the network has none; {fix}")
+            raise InvalidSettingError(
+                f"the informed prior has biases but the network has none; {fix}")
         if self.activation is not None and self.activation != spec.activation:
             raise InvalidSettingError(
                 f"the informed prior's weights were trained with {self.activation} activations "
@@ -156,6 +159,7 @@ class InformedPrior:
         return arch
 
     def to_dict(self) -> dict:
+        """The prior with its arrays as nested lists, JSON-able."""
         def lists(values):
             return None if values is None else [np.asarray(v).tolist() for v in values]
 
@@ -171,8 +175,11 @@ class InformedPrior:
     def from_arrays(cls, weights, biases=None, *, sds=None, bias_sds=None, spread: float = 1.0,
                     activation: str | None = None, skip_weight=None,
                     skip_sd=None) -> InformedPrior:
-        """Centred on `weights` (list of (fan_in, fan_out)), `biases` (list of (fan_out,)) and,
-        for a network with a skip path, `skip_weight` (n_inputs, n_outputs)."""
+        """A prior centred on given arrays, e.g. weights trained elsewhere.
+
+        `weights`: a list of (fan_in, fan_out); `biases`: a list of (fan_out,); for a network
+        with a skip path, `skip_weight` (n_inputs, n_outputs).
+        """
         return cls(weights=weights, biases=biases, weight_sds=sds, bias_sds=bias_sds,
                    spread=spread, activation=activation, source="arrays",
                    skip_weight=skip_weight, skip_weight_sd=skip_sd)
@@ -229,8 +236,10 @@ class InformedPrior:
     @classmethod
     def from_posterior(cls, posterior, *, spread: float = 1.0,
                        min_sd: float = 1e-3) -> InformedPrior:
-        """Centred on an earlier pymc-bnn `Posterior`: its posterior means, with its posterior sds
-        (floored at `min_sd`) as the base sds. The new data continue where the old stopped.
+        """A prior centred on an earlier pymc-bnn `Posterior`: the new data continue from it.
+
+        Centred on its posterior means, with its posterior sds (floored at `min_sd`) as the
+        base sds.
 
         Regression weights live on the old target's standardised scale: fit both on targets of
         similar location and spread, or the output layer starts off.

@@ -35,6 +35,7 @@ class _ScaleFamily(Serialisable):
         return self.sigma * fan_in_factor(fan_in, self.fan_in_scaling)
 
     def weight(self, var_name, *, shape, dims, layer):
+        """Normal (or Laplace) weights, fixed or learned scale; see `Prior.weight`."""
         import pymc as pm
 
         factor = fan_in_factor(shape[0], self.fan_in_scaling)
@@ -48,6 +49,7 @@ class _ScaleFamily(Serialisable):
         return non_centred(var_name, learned * factor, dims, family=self.family)
 
     def bias(self, var_name, *, shape, dims, layer):
+        """Biases of the same family with scale sigma (never fan-in scaled)."""
         import pymc as pm
 
         dist = pm.Laplace if self.family == "laplace" else pm.Normal
@@ -106,6 +108,7 @@ class ARDPrior(Serialisable):
         check_positive(self.relevance_prior, "relevance_prior")
 
     def weight(self, var_name, *, shape, dims, layer):
+        """First layer: one learned relevance per input feature (ARD); later layers Normal."""
         import pymc as pm
 
         scale = self.sigma * fan_in_factor(shape[0], self.fan_in_scaling)
@@ -117,6 +120,7 @@ class ARDPrior(Serialisable):
         return non_centred(var_name, scale * relevance[:, None], dims)
 
     def bias(self, var_name, *, shape, dims, layer):
+        """The plain Normal(0, 1) bias; see `plain_bias`."""
         return plain_bias(var_name, dims)
 
 

@@ -59,6 +59,7 @@ class HorseshoePrior(Serialisable):
         check_choice(self.layers, LAYER_SCOPES, "layers")
 
     def weight(self, var_name, *, shape, dims, layer):
+        """Regularised horseshoe rows (per input unit) where `layers` asks; Normal elsewhere."""
         import pymc as pm
 
         f = fan_in_factor(shape[0], self.fan_in_scaling)
@@ -72,6 +73,7 @@ class HorseshoePrior(Serialisable):
         return non_centred(var_name, tau * lam_tilde[:, None], dims)
 
     def bias(self, var_name, *, shape, dims, layer):
+        """The plain Normal(0, 1) bias; see `plain_bias`."""
         return plain_bias(var_name, dims)
 
 
@@ -115,6 +117,7 @@ class SpikeAndSlabPrior(Serialisable):
         check_choice(self.layers, LAYER_SCOPES, "layers")
 
     def weight(self, var_name, *, shape, dims, layer):
+        """Spike-and-slab rows (per input unit) where `layers` asks; Normal elsewhere."""
         import pymc as pm
 
         f = fan_in_factor(shape[0], self.fan_in_scaling)
@@ -126,4 +129,5 @@ class SpikeAndSlabPrior(Serialisable):
         return non_centred(var_name, scale[:, None], dims)
 
     def bias(self, var_name, *, shape, dims, layer):
+        """The plain Normal(0, 1) bias; see `plain_bias`."""
         return plain_bias(var_name, dims)
