@@ -53,7 +53,11 @@ from pymc_bnn.model.groups import POOLINGS, split_group_column
 from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.model.network import ACTIVATIONS
 from pymc_bnn.model.priors import PRIORS, HorseshoePrior, NormalPrior
-from pymc_bnn.posterior.uncertainty import predictive_summary, regression_moments
+from pymc_bnn.posterior.uncertainty import (
+    as_class_probabilities,
+    predictive_summary,
+    regression_moments,
+)
 from pymc_bnn.validation import (
     check_features,
     check_labels,
@@ -366,8 +370,8 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         """Posterior predictive class probabilities (n_obs, n_classes), columns as `classes_`."""
         X, groups = split_group_column(X, groups)
         X = self._posterior_input(X)
-        p = self.posterior_.mean_draws(X, groups=groups, unseen_groups=unseen_groups).mean(axis=0)
-        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+        mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
+        return as_class_probabilities(mean.values)
 
     def predict_log_proba(self, X) -> np.ndarray:
         with np.errstate(divide="ignore"):
@@ -441,9 +445,12 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         """
         X, groups = split_group_column(X, groups)
         X = self._posterior_input(X)
+        mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
+        if not return_std:
+            return mean.values
         moments = regression_moments(self.posterior_.predictive_draws(
             X, groups=groups, unseen_groups=unseen_groups))
-        return (moments["mean"], moments["sd"]) if return_std else moments["mean"]
+        return mean.values, moments["sd"]
 
 
 def _check_numeric_target(y) -> None:

@@ -176,7 +176,8 @@ def test_known_group_uses_its_own_weights(grouped, poolings):
     other = posterior.mean_draws(X, groups=["g07"] * len(X))
     assert np.abs(got - other).mean() > 0.02  # groups differ (their rotations do)
     mixed = posterior.predict(X, groups=["g03", "g07"] * 12 + ["g03"])["mean"].values
-    np.testing.assert_allclose(mixed[::2], got.mean(axis=0)[::2], rtol=1e-10)
+    # predict reduces over draws in float32 (pymc_bnn.posterior.compiled: the dtype policy)
+    np.testing.assert_allclose(mixed[::2], got.mean(axis=0)[::2], rtol=1e-6)
 
 
 def test_unseen_group_predicts_from_the_population_with_more_uncertainty(grouped, poolings):

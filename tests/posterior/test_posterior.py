@@ -41,13 +41,13 @@ def test_predict_is_mean_of_p_over_draws(quick_posterior, rng):
 
 
 def test_chunked_prediction_equals_unchunked(quick_posterior, rng, monkeypatch):
-    import pymc_bnn.posterior.posterior as posterior_module
+    from pymc_bnn.posterior import compiled
 
     X_new = rng.normal(size=(503, 2))
     whole = quick_posterior.predict(X_new)["mean"].values
     whole_draws = quick_posterior.mean_draws(X_new)
-    monkeypatch.setattr(posterior_module, "_CHUNK_FLOATS", 5000)  # forces ~3-row chunks
-    monkeypatch.setattr(posterior_module, "_JAX_CHUNK_FLOATS", 5000)
+    monkeypatch.setattr(compiled, "CHUNK_FLOATS", 5000)  # forces ~3-row chunks
+    monkeypatch.setattr(compiled, "JAX_CHUNK_FLOATS", 5000)
     np.testing.assert_array_equal(whole_draws, quick_posterior.mean_draws(X_new))
     np.testing.assert_allclose(whole, quick_posterior.predict(X_new)["mean"].values, rtol=1e-6)
 
@@ -106,8 +106,8 @@ def test_predict_with_a_likelihood_of_the_users_own(rng, random_posterior):
 def test_regression_fits_with_other_target_scales_share_the_compiled_prediction(
         rng, random_posterior):
     """The target's mean and sd are arguments of the jitted passes, not constants in them."""
-    import pymc_bnn.posterior.posterior as posterior_module
     from pymc_bnn import NetworkSpec
+    from pymc_bnn.posterior import compiled
 
     spec = NetworkSpec(n_inputs=2, hidden=(4,), n_outputs=1, activation="tanh", bias=True)
     X_new = rng.normal(size=(11, 2))
@@ -121,6 +121,6 @@ def test_regression_fits_with_other_target_scales_share_the_compiled_prediction(
                                    rtol=1e-12)
         np.testing.assert_allclose(posterior.predict(X_new)["mean"],
                                    (y_mean + y_scale * eta).mean(0), rtol=1e-5, atol=1e-4)
-        sizes.append((posterior_module._moments_function.cache_info().currsize,
-                      posterior_module._forward_function.cache_info().currsize))
+        sizes.append((compiled.moments_function.cache_info().currsize,
+                      compiled.forward_function.cache_info().currsize))
     assert sizes[0] == sizes[1]

@@ -7,32 +7,19 @@ distribution's mean per draw (e.g. p for Bernoulli), from which all summaries fo
 
 from __future__ import annotations
 
-import functools
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
 
-from pymc_bnn._runtime.jax_setup import configure_devices
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.likelihoods import Likelihood
-from pymc_bnn.model.network import (
-    NetworkSpec,
-    bias_name,
-    forward_draws_last,
-    forward_linearised,
-    forward_over_draws,
-    uses_draws_last,
-)
+from pymc_bnn.model.network import NetworkSpec, bias_name
 from pymc_bnn.model.priors import Prior
+from pymc_bnn.posterior import compiled
 from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
-# Floats held at once per chunk of the float64 forward pass (draws × obs × widest layer): ~128 MB.
-_CHUNK_FLOATS = 16_000_000
-# The fused JAX path holds float32s: (draws × obs × widest layer) per chunk, ~128 MB.
-_JAX_CHUNK_FLOATS = 32_000_000
 # The idata group of a fit whose predictions go through the network linearised at its MAP
 # (a full-network Laplace fit): the expansion point's weights and biases, one per chain.
 LINEARISED_GROUP = "linearised_at"
@@ -111,27 +98,51 @@ class Posterior:
     _stacked = stacked
 
     def network_output(self, X, *, groups=None, unseen_groups: str = "population",
-                       max_draws: int | None = None, _as_mean: bool = False) -> np.ndarray:
-        """Pre-link output per draw, (S, n_obs, n_outputs), computed in chunks of observations.
+                       max_draws: int | None = None) -> np.ndarray:
+        """Pre-link output per draw, (S, n_obs, n_outputs), float64, in chunks of rows.
 
         Hierarchical fits: `groups` gives each row's group (or names a column of a DataFrame X).
         A known group uses its own weights; a group not seen in training uses new weights drawn
         from the population per draw (partial pooling), or raises InvalidInputError naming it
-        with `unseen_groups="raise"` (group-only prediction). (`_as_mean`: apply the
-        likelihood's `predictive_mean` inside the jitted pass; `mean_draws` uses it.)
+        with `unseen_groups="raise"` (group-only prediction).
+        """
+        X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
+        return self._over_draw_sets(X, codes, labels, max_draws, as_mean=False)
+
+    def checked_inputs(self, X, groups=None, unseen_groups: str = "population"):
+        """The one check of a prediction's inputs: (X float64 (n_obs, n_inputs), codes, labels).
+
+        `codes` (n_obs,) gives each row's group (-1: not seen in training) and `labels` the
+        labels as given; both trivial for a fit without groups. Raises InvalidInputError for
+        bad X (see `pymc_bnn.validation.check_features`) or groups.
         """
         X, groups = grouping.split_group_column(X, groups)
         X = self._checked_features(X)
         codes, labels = grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
                                                unseen_groups=unseen_groups)
+        return X, codes, labels
+
+    def draw_sets(self, codes, labels, max_draws: int | None = None):
+        """(rows, weights, biases) for each set of rows that shares draws of the network.
+
+        One set (every row, `parameter_draws`) for a fit without groups; one per group present
+        for a hierarchical fit (`pymc_bnn.model.groups.group_batches`). Every prediction goes
+        through these, so grouped and plain fits share one compiled path.
+        """
         if not grouping.is_grouped(self.groups):
-            weights, biases = self.parameter_draws(max_draws)
-            return self._forward_in_chunks(X, weights, biases, _as_mean,
-                                           self.expansion_points(max_draws))
+            yield np.arange(len(codes)), *self.parameter_draws(max_draws)
+            return
+        yield from grouping.group_batches(self, labels, codes, max_draws=max_draws)
+
+    def _over_draw_sets(self, X, codes, labels, max_draws, *, as_mean: bool) -> np.ndarray:
+        """`compiled.outputs_over_draws` for every draw set, assembled in row order."""
         out = None
-        for rows, weights, biases in grouping.group_batches(self, labels, codes,
-                                                            max_draws=max_draws):
-            part = self._forward_in_chunks(X[rows], weights, biases, _as_mean)
+        points = self.expansion_points(max_draws)
+        for rows, weights, biases in self.draw_sets(codes, labels, max_draws):
+            part = compiled.outputs_over_draws(
+                self.spec, X[rows], weights, biases,
+                likelihood=self.likelihood if as_mean else None,
+                preprocessing=self.preprocessing, points=points)
             if out is None:
                 out = np.empty((part.shape[0], X.shape[0], *part.shape[2:]))
             out[:, rows] = part
@@ -169,48 +180,6 @@ class Posterior:
         return check_features(X, n_features=self.spec.n_inputs,
                               feature_names=None if generated else self.feature_names)
 
-    def _forward_in_chunks(self, X: np.ndarray, weights, biases, as_mean: bool = False,
-                           points: tuple | None = None):
-        """`forward` over every draw, (S, n_obs, n_outputs) float64 (with `as_mean`: the
-        likelihood's `predictive_mean` of it, (S, n_obs[, K])), by a jitted JAX pass in float64
-        chunk by chunk: small networks draws-last, as in `predict` (the NumPy `forward` gives
-        the same numbers several times slower). With `points` (from `expansion_points`): the
-        network linearised there (`forward_linearised`)."""
-        configure_devices()
-        import jax
-
-        n_draws = weights[0].shape[0]
-        draws_last = points is None and uses_draws_last(self.spec)
-        if draws_last:
-            weights, biases = _draws_last(weights, biases)
-        numbers, rest = _preprocessing_parts(self.preprocessing)
-        key = (self.spec, draws_last, self.likelihood if as_mean else None,
-               rest if as_mean else None, points is not None)
-        out = None
-        with jax.enable_x64(True):
-            as64 = lambda a: jax.numpy.asarray(np.ascontiguousarray(a, dtype=np.float64))  # noqa: E731
-            args = ([as64(w) for w in weights],
-                    None if biases is None else [as64(b) for b in biases],
-                    {k: as64(v) for k, v in numbers.items()},
-                    None if points is None else jax.tree_util.tree_map(as64, points))
-            try:
-                network = _forward_function(*key)
-            except TypeError:  # a likelihood object that is not hashable: compile uncached
-                network = _forward_function.__wrapped__(*key)
-            # the linearised pass holds the tangents too: half the rows per chunk
-            floats = _CHUNK_FLOATS if points is None else _CHUNK_FLOATS // 2
-            size = _jax_chunk_rows(X.shape[0], n_draws, max(self.spec.widths), floats)
-            for start in range(0, X.shape[0], size):
-                values = np.asarray(network(as64(_padded(X[start:start + size], size)), *args))
-                if draws_last:
-                    values = np.moveaxis(values, 1, 0)  # (n, S, ...) -> (S, n, ...)
-                if out is None:
-                    out = np.empty((n_draws, X.shape[0], *values.shape[2:]))
-                n_rows = min(size, X.shape[0] - start)
-                out[:, start:start + n_rows] = values[:, :n_rows]
-        refuse_nonfinite({"output": out}, obs_axis=1, what="network outputs")
-        return out
-
     def likelihood_param_draws(self, max_draws: int | None = None) -> dict[str, np.ndarray]:
         """Posterior draws (S, ...) of the likelihood's own variables (e.g. a noise scale)."""
         return {name: self.stacked(name, self.thin_index(max_draws))
@@ -231,77 +200,63 @@ class Posterior:
 
     def mean_draws(self, X, *, groups=None, unseen_groups: str = "population",
                    max_draws: int | None = None) -> np.ndarray:
-        """The predictive mean per draw: P(y=1) (S, n_obs) for binary, class probabilities
-        (S, n_obs, n_classes) for multiclass, E[y] (S, n_obs) for regression."""
+        """The predictive mean per draw, float64.
+
+        P(y=1) (S, n_obs) for binary, class probabilities (S, n_obs, n_classes) for
+        multiclass, E[y] (S, n_obs) for regression; `groups`, `unseen_groups` as for
+        `network_output`.
+        """
         if not hasattr(self.likelihood, "predictive_mean"):  # a user's own likelihood
-            return _mean_of(self.predictive_draws(X, groups=groups, unseen_groups=unseen_groups,
-                                                  max_draws=max_draws))
-        return self.network_output(X, groups=groups, unseen_groups=unseen_groups,
-                                   max_draws=max_draws, _as_mean=True)
+            return compiled.mean_of(self.predictive_draws(
+                X, groups=groups, unseen_groups=unseen_groups, max_draws=max_draws))
+        X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
+        return self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)
 
     def predict(self, X, *, groups=None, unseen_groups: str = "population",
                 max_draws: int | None = None) -> xr.Dataset:
         """Posterior-predictive mean and its spread over draws, per observation.
 
-        Returns a Dataset with `mean` (E[p] over draws: the predictive probability for
-        classifiers) and `std` (sd of p over draws: the weight uncertainty), dims ("obs", ...).
-        Computed by a fused, jitted JAX pass over draws in float32, chunk by chunk (memory stays
-        bounded); float32 rounding (~1e-7 relative) is far below the Monte Carlo error of the
-        draws. `mean_draws` gives the per-draw values in float64. Hierarchical fits need
-        `groups` (see `network_output`); their predictions are computed group by group in
-        NumPy (float64).
+        The one entry every reported prediction comes from: the estimators' `predict_proba`
+        and `predict`, `uncertainty`'s probabilities and means, and the CLI's tables read it.
+
+        Returns
+        -------
+        xr.Dataset
+            `mean` (E[p] over draws: the predictive probability for classifiers; E[y] for
+            regression) and `std` (sd over draws: the weight uncertainty), dims ("obs", ...).
+            Computed by `compiled.moments_over_draws` (fused, float32, see the dtype policy
+            there) for every set of rows that shares draws (`draw_sets`); a row whose float32
+            pass overflows is redone in float64. A full-network Laplace fit (`linearised`) and
+            a user's own likelihood without `predictive_mean` reduce the float64 `mean_draws`.
         """
-        if grouping.is_grouped(self.groups) or self.linearised:
-            draws = self.mean_draws(X, groups=groups, unseen_groups=unseen_groups,
-                                    max_draws=max_draws)
+        X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
+        if self.linearised or not hasattr(self.likelihood, "predictive_mean"):
+            draws = (self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)
+                     if self.linearised else self.mean_draws(X, groups=labels,
+                                                             max_draws=max_draws))
             mean, std = draws.mean(axis=0), draws.std(axis=0)
         else:
-            X, groups = grouping.split_group_column(X, groups)
-            X = self._checked_features(X)
-            grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
-                                   unseen_groups=unseen_groups)  # validates groups
-            mean, std = self._reduce_over_draws(X, max_draws)
-            overflow = ~np.isfinite(mean + std).reshape(len(mean), -1).all(axis=1)
-            if overflow.any():  # float32 overflowed on extreme inputs: redo in float64 (all
-                draws = self.mean_draws(X, max_draws=max_draws)  # rows: errors name them right)
-                mean[overflow], std[overflow] = (draws.mean(axis=0)[overflow],
-                                                 draws.std(axis=0)[overflow])
+            mean = std = None
+            params = self.likelihood_param_draws(max_draws)
+            for rows, weights, biases in self.draw_sets(codes, labels, max_draws):
+                part_mean, part_std = compiled.moments_over_draws(
+                    self.spec, self.likelihood, self.preprocessing, X[rows], weights, biases,
+                    params)
+                overflow = ~np.isfinite(part_mean + part_std).reshape(len(rows), -1).all(axis=1)
+                if overflow.any():  # float32 overflowed on extreme inputs: redo in float64
+                    draws = compiled.outputs_over_draws(
+                        self.spec, X[rows], weights, biases, likelihood=self.likelihood,
+                        preprocessing=self.preprocessing)  # all rows: errors name them right
+                    part_mean[overflow] = draws.mean(axis=0)[overflow]
+                    part_std[overflow] = draws.std(axis=0)[overflow]
+                if mean is None:
+                    mean = np.empty((X.shape[0], *part_mean.shape[1:]))
+                    std = np.empty_like(mean)
+                mean[rows], std[rows] = part_mean, part_std
         refuse_nonfinite({"mean": mean, "std": std})
         dims = ["obs", "class"][: mean.ndim]
         return xr.Dataset({"mean": (dims, mean), "std": (dims, std)},
                           coords={"obs": np.arange(mean.shape[0])})
-
-    def _reduce_over_draws(self, X: np.ndarray, max_draws: int | None):
-        """(mean, sd) over draws of `mean_draws`, via the jitted `_moments_function`."""
-        configure_devices()
-        import jax.numpy as jnp
-
-        weights, biases = self.parameter_draws(max_draws)
-        n_draws = weights[0].shape[0]
-        numbers, rest = _preprocessing_parts(self.preprocessing)
-        key = (self.spec, self.likelihood, rest)
-        fused = hasattr(self.likelihood, "predictive_mean")  # else: a user's own likelihood
-        draws_last = fused and uses_draws_last(self.spec)
-        if draws_last:
-            weights, biases = _draws_last(weights, biases)
-        as32 = lambda a: jnp.asarray(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
-        args = ([as32(w) for w in weights], None if biases is None else [as32(b) for b in biases],
-                {} if fused else {k: as32(v) for k, v in
-                                  self.likelihood_param_draws(max_draws).items()},
-                {k: as32(v) for k, v in numbers.items()})
-        try:
-            moments = _moments_function(*key, draws_last)
-        except TypeError:  # a user's likelihood object that is not hashable: compile uncached
-            moments = _moments_function.__wrapped__(*key, draws_last)
-        size = _jax_chunk_rows(X.shape[0], n_draws, max(self.spec.widths))
-        means, sds = [], []
-        for start in range(0, X.shape[0], size):
-            n_rows = min(size, X.shape[0] - start)
-            with np.errstate(over="ignore"):  # inf in float32: `predict` redoes it in float64
-                mean, sd = moments(as32(_padded(X[start:start + size], size)), *args)
-            means.append(np.asarray(mean, dtype=np.float64)[:n_rows])
-            sds.append(np.asarray(sd, dtype=np.float64)[:n_rows])
-        return np.concatenate(means), np.concatenate(sds)
 
     def uncertainty(self, X, *, level=0.9, **options) -> xr.Dataset:
         """Per-point predictive summary with aleatoric and epistemic parts, dims ("obs", ...).
@@ -322,112 +277,3 @@ class Posterior:
         return stability(self, X, y, **options)
 
 
-def _mean_of(draws: dict):
-    """The predictive mean per draw from `predictive_params` output (see `mean_draws`)."""
-    if "probs" in draws:
-        probs = draws["probs"]
-        return probs[..., 1] if probs.shape[-1] == 2 else probs
-    return draws["mean"]
-
-
-@functools.lru_cache(maxsize=32)
-def _moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_json: str,
-                      draws_last: bool):
-    """A jitted f(X, weights, biases, params) -> (mean, sd) over draws of the predictive mean.
-
-    draws_last: weights come as (fan_in, fan_out, S) and the reduction runs over the
-    contiguous draws axis (see `forward_draws_last`). Likelihoods without `predictive_mean`
-    (a user's own) go through `predictive_params` and need `params`. Cached per (spec,
-    likelihood, non-numeric preprocessing, layout) so repeated predictions never recompile;
-    the numeric preprocessing comes in as `numbers` (see `_preprocessing_parts`).
-    """
-    import jax
-
-    from pymc_bnn._runtime.jax_setup import use_compilation_cache
-
-    use_compilation_cache()
-
-    rest = json.loads(preprocessing_json)
-
-    def moments(X, weights, biases, params, numbers):
-        preprocessing = {**rest, **numbers}
-        if draws_last:  # eta (n, S, out): reduce over axis 1
-            values = _predictive_mean(likelihood,
-                                      forward_draws_last(spec, X, weights, biases), preprocessing)
-            axis = 1
-        else:  # eta (S, n, out)
-            eta = forward_over_draws(spec, X, weights, biases)
-            values = (_predictive_mean(likelihood, eta, preprocessing)
-                      if hasattr(likelihood, "predictive_mean")
-                      else _mean_of(likelihood.predictive_params(eta, params, preprocessing)))
-            axis = 0
-        mean = values.mean(axis=axis)
-        return mean, values.std(axis=axis)
-
-    return jax.jit(moments)
-
-
-def _jax_chunk_rows(n_obs: int, n_draws: int, width: int, floats: int | None = None) -> int:
-    """Rows per call of a jitted pass: memory-bounded (`floats` per chunk), and a power of two
-    when fewer rows are asked for, so data sets of different sizes share a few compiled
-    shapes."""
-    size = max(1, (floats or _JAX_CHUNK_FLOATS) // max(1, n_draws * width))
-    return min(size, max(8, 1 << (n_obs - 1).bit_length()))
-
-
-def _draws_last(weights, biases):
-    """Weights (S, fan_in, fan_out) -> (fan_in, fan_out, S), biases (S, fan_out) -> (fan_out, S):
-    transposed here, in NumPy, because inside the jitted function it is 5x slower."""
-    return ([np.moveaxis(w, 0, -1) for w in weights],
-            None if biases is None else [np.moveaxis(b, 0, -1) for b in biases])
-
-
-def _padded(rows: np.ndarray, size: int) -> np.ndarray:
-    """`rows` with zero rows appended up to `size`: every call has one shape, no recompiling."""
-    if rows.shape[0] == size:
-        return rows
-    return np.concatenate([rows, np.zeros((size - rows.shape[0], rows.shape[1]))])
-
-
-@functools.lru_cache(maxsize=32)
-def _forward_function(spec: NetworkSpec, draws_last: bool, likelihood: Likelihood | None,
-                      preprocessing_json: str | None, linearised: bool = False):
-    """Jitted f(X, weights, biases, numbers, points) -> eta: (n, S, out) draws-last, else
-    (S, n, out); with a likelihood, its `predictive_mean` of eta ((n, S[, K]) or (S, n[, K]));
-    `linearised`: the network linearised at `points` (`forward_linearised`), else points None."""
-    import jax
-
-    from pymc_bnn._runtime.jax_setup import use_compilation_cache
-
-    use_compilation_cache()
-    if linearised:
-        def network(spec, X, weights, biases, points):
-            return forward_linearised(spec, X, points, weights, biases)
-    else:
-        def network(spec, X, weights, biases, points):
-            return (forward_draws_last if draws_last else forward_over_draws)(
-                spec, X, weights, biases)
-    if likelihood is None:
-        return jax.jit(lambda X, weights, biases, numbers, points: network(
-            spec, X, weights, biases, points))
-    rest = json.loads(preprocessing_json)
-    return jax.jit(lambda X, weights, biases, numbers, points: _predictive_mean(
-        likelihood, network(spec, X, weights, biases, points), {**rest, **numbers}))
-
-
-def _preprocessing_parts(preprocessing: dict) -> tuple[dict, str]:
-    """(numbers, JSON of the rest): the jitted passes take a fit's numbers (target mean and sd,
-    count offset) as arguments and compile only per the rest (e.g. class labels), so refits on
-    new data reuse the compiled prediction."""
-    numbers = {k: float(v) for k, v in preprocessing.items()
-               if isinstance(v, int | float) and not isinstance(v, bool)}
-    rest = {k: v for k, v in preprocessing.items() if k not in numbers}
-    return numbers, json.dumps(rest, sort_keys=True)
-
-
-def _predictive_mean(likelihood, eta, preprocessing):
-    """`predictive_mean` with `_mean_of`'s rule: two class probabilities give P(class 1)."""
-    values = likelihood.predictive_mean(eta, preprocessing)
-    if likelihood.is_classifier and values.ndim == eta.ndim and values.shape[-1] == 2:
-        return values[..., 1]
-    return values

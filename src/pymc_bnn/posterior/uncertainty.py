@@ -498,6 +498,20 @@ def _levels(level) -> np.ndarray:
     return levels
 
 
+def as_class_probabilities(mean: np.ndarray) -> np.ndarray:
+    """`Posterior.predict`'s mean as class probabilities (n_obs, n_classes).
+
+    A binary fit's mean is P(class 1) (n_obs,): the columns are 1 − p and p.
+
+    Examples
+    --------
+    >>> as_class_probabilities(np.array([0.25, 1.0]))
+    array([[0.75, 0.25],
+           [0.  , 1.  ]])
+    """
+    return np.column_stack([1.0 - mean, mean]) if mean.ndim == 1 else mean
+
+
 def _classification_chunk(probs: np.ndarray, levels: np.ndarray) -> dict[str, np.ndarray]:
     probs = _as_probs(probs)
     total, aleatoric, epistemic = entropy_decomposition(probs)
@@ -570,6 +584,15 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
                      else _regression_chunk(draws, levels, int(n_samples), rng))
     values = {k: np.concatenate([p[k] for p in parts], axis=_dims(k).index("obs"))
               for k in parts[0]}
+    # The reported probabilities and means are `Posterior.predict`'s, bit for bit the ones the
+    # estimators and the CLI show (the entropies and intervals need every draw, from above).
+    mean = posterior.predict(X, max_draws=max_draws,
+                             **({} if groups is None else {"groups": list(groups)}))["mean"].values
+    if "probability" in values:
+        values["probability"] = as_class_probabilities(mean)
+        values["predicted_index"] = values["probability"].argmax(axis=-1)
+    else:
+        values["mean"] = mean
     refuse_nonfinite({k: v for k, v in values.items() if k not in ("sd", "aleatoric_sd")},
                      obs_axis={k: _dims(k).index("obs") for k in values})
     coords = {"obs": np.arange(X.shape[0]), "level": levels}

@@ -1,0 +1,282 @@
+"""The one compiled numeric path from draws to predictions, and its dtype policy.
+
+Every prediction a user sees is computed here, by jitted JAX functions cached per network,
+likelihood and layout, over chunks of rows padded to a few fixed shapes (so new data sizes reuse
+the compiled code and memory stays bounded):
+
+- `moments_over_draws`: the mean and sd over draws of the predictive mean (the predictive
+  probability for classifiers), fused in one pass. This is `Posterior.predict`, and through it
+  every probability the estimators, `uncertainty` and the CLI report.
+- `outputs_over_draws`: the per-draw values (network output or predictive mean), for summaries
+  that need every draw (entropies, intervals, diagnostics).
+
+Dtype policy (stated here only): reductions over draws run in float32, whose rounding (~1e-7 relative) is far below
+the Monte Carlo error of any number of draws; per-draw values run in float64, and so does a
+reduction whose float32 pass overflowed (`Posterior.predict` redoes those rows). Grouped fits
+use the same functions with each group's draws of the weights (`Posterior.draw_sets`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+
+from pymc_bnn._runtime.jax_setup import configure_devices
+from pymc_bnn.model.likelihoods import Likelihood
+from pymc_bnn.model.network import (
+    NetworkSpec,
+    forward_draws_last,
+    forward_linearised,
+    forward_over_draws,
+    uses_draws_last,
+)
+from pymc_bnn.validation import refuse_nonfinite
+
+# Floats held at once per chunk of the float64 per-draw pass (draws × rows × widest layer):
+# ~128 MB.
+CHUNK_FLOATS = 16_000_000
+# The fused float32 pass: (draws × rows × widest layer) per chunk, ~128 MB.
+JAX_CHUNK_FLOATS = 32_000_000
+
+
+def moments_over_draws(spec: NetworkSpec, likelihood: Likelihood, preprocessing: dict,
+                       X: np.ndarray, weights: list, biases: list | None,
+                       params: dict, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd over draws of the predictive mean at X, in float32, fused.
+
+    Parameters
+    ----------
+    spec, likelihood, preprocessing
+        The fit's network, likelihood and preprocessing record.
+    X : ndarray (n_obs, n_inputs)
+        Checked inputs.
+    weights, biases : lists of ndarray
+        Draws of each layer, (S, fan_in, fan_out) and (S, fan_out).
+    params : dict
+        Draws (S, ...) of the likelihood's own variables; read only for a likelihood without
+        `predictive_mean` (a user's own).
+
+    Returns
+    -------
+    (mean, sd) : ndarray (n_obs,) or (n_obs, n_classes), float64 holding float32 values
+        Infinite where float32 overflowed (the caller redoes those rows in float64).
+    """
+    configure_devices()
+    import jax.numpy as jnp
+
+    n_draws = weights[0].shape[0]
+    numbers, rest = preprocessing_parts(preprocessing)
+    fused = hasattr(likelihood, "predictive_mean")
+    draws_last = fused and uses_draws_last(spec)
+    if draws_last:
+        weights, biases = to_draws_last(weights, biases)
+
+    def as32(a):
+        return jnp.asarray(np.ascontiguousarray(a, dtype=dtype))
+
+    args = ([as32(w) for w in weights], None if biases is None else [as32(b) for b in biases],
+            {} if fused else {k: as32(v) for k, v in params.items()},
+            {k: as32(v) for k, v in numbers.items()})
+    try:
+        moments = moments_function(spec, likelihood, rest, draws_last)  # type: ignore[arg-type]
+    except TypeError:  # a user's likelihood object that is not hashable: compile uncached
+        moments = moments_function.__wrapped__(spec, likelihood, rest, draws_last)
+    size = chunk_rows(X.shape[0], n_draws, max(spec.widths), JAX_CHUNK_FLOATS)
+    means, sds = [], []
+    for start in range(0, X.shape[0], size):
+        n_rows = min(size, X.shape[0] - start)
+        with np.errstate(over="ignore"):
+            mean, sd = moments(as32(padded(X[start:start + size], size)), *args)
+        means.append(np.asarray(mean, dtype=np.float64)[:n_rows])
+        sds.append(np.asarray(sd, dtype=np.float64)[:n_rows])
+    return np.concatenate(means), np.concatenate(sds)
+
+
+def outputs_over_draws(spec: NetworkSpec, X: np.ndarray, weights: list, biases: list | None, *,
+                       likelihood: Likelihood | None = None, preprocessing: dict | None = None,
+                       points: tuple | None = None) -> np.ndarray:
+    """Per-draw values at X in float64: the network output, or its predictive mean.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : ndarray (n_obs, n_inputs)
+        Checked inputs.
+    weights, biases : lists of ndarray
+        Draws of each layer, (S, fan_in, fan_out) and (S, fan_out).
+    likelihood, preprocessing : optional
+        Given: the likelihood's `predictive_mean` of the output per draw ((S, n_obs) or
+        (S, n_obs, n_classes)); else the pre-link output (S, n_obs, n_outputs).
+    points : (weights, biases), optional
+        Each draw's expansion point: the network linearised there (`forward_linearised`, a
+        full-network Laplace fit's predictive).
+
+    Returns
+    -------
+    ndarray, float64, draws first.
+
+    Raises
+    ------
+    InvalidInputError
+        A non-finite output, naming the rows.
+    """
+    configure_devices()
+    import jax
+
+    n_draws = weights[0].shape[0]
+    draws_last = points is None and uses_draws_last(spec)
+    if draws_last:
+        weights, biases = to_draws_last(weights, biases)
+    as_mean = likelihood is not None
+    numbers, rest = preprocessing_parts(preprocessing or {})
+    key = (spec, draws_last, likelihood, rest if as_mean else None, points is not None)
+    out = None
+    with jax.enable_x64(True):
+        def as64(a):
+            return jax.numpy.asarray(np.ascontiguousarray(a, dtype=np.float64))
+
+        args = ([as64(w) for w in weights],
+                None if biases is None else [as64(b) for b in biases],
+                {k: as64(v) for k, v in numbers.items()},
+                None if points is None else jax.tree_util.tree_map(as64, points))
+        try:
+            network = forward_function(*key)  # type: ignore[arg-type]
+        except TypeError:  # a likelihood object that is not hashable: compile uncached
+            network = forward_function.__wrapped__(*key)
+        # the linearised pass holds the tangents too: half the rows per chunk
+        floats = CHUNK_FLOATS if points is None else CHUNK_FLOATS // 2
+        size = chunk_rows(X.shape[0], n_draws, max(spec.widths), floats)
+        for start in range(0, X.shape[0], size):
+            values = np.asarray(network(as64(padded(X[start:start + size], size)), *args))
+            if draws_last:
+                values = np.moveaxis(values, 1, 0)  # (n, S, ...) -> (S, n, ...)
+            if out is None:
+                out = np.empty((n_draws, X.shape[0], *values.shape[2:]))
+            n_rows = min(size, X.shape[0] - start)
+            out[:, start:start + n_rows] = values[:, :n_rows]
+    assert out is not None  # X has at least one row (checked by the caller)
+    refuse_nonfinite({"output": out}, obs_axis=1, what="network outputs")
+    return out
+
+
+def mean_of(draws: dict):
+    """The predictive mean per draw from `predictive_params` output (see `mean_draws`)."""
+    if "probs" in draws:
+        probs = draws["probs"]
+        return probs[..., 1] if probs.shape[-1] == 2 else probs
+    return draws["mean"]
+
+
+@functools.lru_cache(maxsize=32)
+def moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_json: str,
+                      draws_last: bool):
+    """A jitted f(X, weights, biases, params) -> (mean, sd) over draws of the predictive mean.
+
+    draws_last: weights come as (fan_in, fan_out, S) and the reduction runs over the
+    contiguous draws axis (see `forward_draws_last`). Likelihoods without `predictive_mean`
+    (a user's own) go through `predictive_params` and need `params`. Cached per (spec,
+    likelihood, non-numeric preprocessing, layout) so repeated predictions never recompile;
+    the numeric preprocessing comes in as `numbers` (see `preprocessing_parts`).
+    """
+    import jax
+
+    from pymc_bnn._runtime.jax_setup import use_compilation_cache
+
+    use_compilation_cache()
+
+    rest = json.loads(preprocessing_json)
+
+    def moments(X, weights, biases, params, numbers):
+        preprocessing = {**rest, **numbers}
+        if draws_last:  # eta (n, S, out): reduce over axis 1
+            values = predictive_mean(likelihood,
+                                      forward_draws_last(spec, X, weights, biases), preprocessing)
+            axis = 1
+        else:  # eta (S, n, out)
+            eta = forward_over_draws(spec, X, weights, biases)
+            values = (predictive_mean(likelihood, eta, preprocessing)
+                      if hasattr(likelihood, "predictive_mean")
+                      else mean_of(likelihood.predictive_params(eta, params, preprocessing)))
+            axis = 0
+        mean = values.mean(axis=axis)
+        return mean, values.std(axis=axis)
+
+    return jax.jit(moments)
+
+
+def chunk_rows(n_obs: int, n_draws: int, width: int, floats: int | None = None) -> int:
+    """Rows per call of a jitted pass.
+
+    Memory-bounded (`floats` per chunk), and a power of two when fewer rows are asked for, so
+    data sets of different sizes share a few compiled shapes.
+    """
+    size = max(1, (floats or JAX_CHUNK_FLOATS) // max(1, n_draws * width))
+    return min(size, max(8, 1 << (n_obs - 1).bit_length()))
+
+
+def to_draws_last(weights, biases):
+    """Weights (S, fan_in, fan_out) -> (fan_in, fan_out, S), biases (S, fan_out) -> (fan_out, S).
+
+    Transposed here, in NumPy, because inside the jitted function it is 5x slower.
+    """
+    return ([np.moveaxis(w, 0, -1) for w in weights],
+            None if biases is None else [np.moveaxis(b, 0, -1) for b in biases])
+
+
+def padded(rows: np.ndarray, size: int) -> np.ndarray:
+    """`rows` with zero rows appended up to `size`: every call has one shape, no recompiling."""
+    if rows.shape[0] == size:
+        return rows
+    return np.concatenate([rows, np.zeros((size - rows.shape[0], rows.shape[1]))])
+
+
+@functools.lru_cache(maxsize=32)
+def forward_function(spec: NetworkSpec, draws_last: bool, likelihood: Likelihood | None,
+                      preprocessing_json: str | None, linearised: bool = False):
+    """Jitted f(X, weights, biases, numbers, points) -> eta.
+
+    eta is (n, S, out) draws-last, else (S, n, out); with a likelihood, its `predictive_mean`
+    of eta ((n, S[, K]) or (S, n[, K])); `linearised`: the network linearised at `points`
+    (`forward_linearised`), else points None.
+    """
+    import jax
+
+    from pymc_bnn._runtime.jax_setup import use_compilation_cache
+
+    use_compilation_cache()
+    if linearised:
+        def network(spec, X, weights, biases, points):
+            return forward_linearised(spec, X, points, weights, biases)
+    else:
+        def network(spec, X, weights, biases, points):
+            return (forward_draws_last if draws_last else forward_over_draws)(
+                spec, X, weights, biases)
+    if likelihood is None:
+        return jax.jit(lambda X, weights, biases, numbers, points: network(
+            spec, X, weights, biases, points))
+    rest = json.loads(preprocessing_json or "{}")
+    return jax.jit(lambda X, weights, biases, numbers, points: predictive_mean(
+        likelihood, network(spec, X, weights, biases, points), {**rest, **numbers}))
+
+
+def preprocessing_parts(preprocessing: dict) -> tuple[dict, str]:
+    """(numbers, JSON of the rest) of a preprocessing record.
+
+    The jitted passes take a fit's numbers (target mean and sd, count offset) as arguments and
+    compile only per the rest (e.g. class labels), so refits on new data reuse the compiled
+    prediction.
+    """
+    numbers = {k: float(v) for k, v in preprocessing.items()
+               if isinstance(v, int | float) and not isinstance(v, bool)}
+    rest = {k: v for k, v in preprocessing.items() if k not in numbers}
+    return numbers, json.dumps(rest, sort_keys=True)
+
+
+def predictive_mean(likelihood, eta, preprocessing):
+    """`predictive_mean` with `mean_of`'s rule: two class probabilities give P(class 1)."""
+    values = likelihood.predictive_mean(eta, preprocessing)
+    if likelihood.is_classifier and values.ndim == eta.ndim and values.shape[-1] == 2:
+        return values[..., 1]
+    return values
