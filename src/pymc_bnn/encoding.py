@@ -193,11 +193,13 @@ def _is_numeric(series) -> bool:
 def _refuse_dates(frame, name: str) -> None:
     """Dates as numbers are nanosecond counts and as text one category per day: refuse both."""
     import pandas as pd
+    from pandas.api.types import is_object_dtype, is_string_dtype
 
     dated = [c for c in frame.columns if getattr(frame[c].dtype, "kind", None) in ("M", "m")]
     for c in frame.columns:
         values = frame[c].dropna()
-        if c not in dated and frame[c].dtype == object and len(values) and all(
+        text = is_string_dtype(frame[c]) or is_object_dtype(frame[c])
+        if c not in dated and text and len(values) and all(
                 isinstance(v, str) for v in values.iloc[:50]):
             try:
                 pd.to_datetime(values.iloc[:50], format="ISO8601")

@@ -34,6 +34,7 @@ from pymc_bnn.cli.tables import (
     split_groups,
     split_target,
 )
+from pymc_bnn.encoding import refuse_missing
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.validation import check_features
 
@@ -226,9 +227,12 @@ def _cmd_fit(args, console) -> int:
                   categorical=args.categorical, ordinal=args.ordinal)
     X = X.drop(columns=[*args.exclude, *args.id])
     X, groups = split_groups(X, args.groups, args.data)
+    if args.missing == "error":
+        refuse_missing(X, str(args.data), args.missing)
     roles = {"categorical": list(args.categorical) or None, "ordinal": list(args.ordinal) or None}
     estimator_class, likelihood, choice = choose_estimator(
-        X, y, args.likelihood, categorical=args.categorical, ordinal=args.ordinal)
+        X, y, args.likelihood, categorical=args.categorical, ordinal=args.ordinal,
+        source=args.data)
     say(f"Target {args.target}: {choice.reason}")
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
@@ -296,7 +300,10 @@ def _cmd_predict(args, console) -> int:
     else:
         from pymc_bnn.encoding import TableEncoding, describe_new_rows
 
-        what = describe_new_rows(TableEncoding.from_dict(encoding), table[features])
+        encoding = TableEncoding.from_dict(encoding)
+        if encoding.missing != "impute":
+            refuse_missing(table[features], str(args.data), encoding.missing)
+        what = describe_new_rows(encoding, table[features])
         if what is not None:  # on stderr even with --quiet: it changes what was predicted
             from rich.console import Console
 

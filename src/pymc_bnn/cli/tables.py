@@ -64,7 +64,7 @@ def split_target(table, target: str, source):
     return table.drop(columns=[target]), y
 
 
-def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=()):
+def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), source="X"):
     """(estimator class, its likelihood parameter, `LikelihoodChoice`) for target `y`, the
     feature table `X` and --likelihood.
 
@@ -84,17 +84,18 @@ def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=()):
         choice = LikelihoodChoice(likelihood in CLASSIFIER_LIKELIHOODS, likelihood,
                                   f"{likelihood}, as asked (--likelihood {likelihood})")
     else:
-        choice = choose_likelihood(y, _encoded(X, categorical, ordinal),
+        choice = choose_likelihood(y, _encoded(X, categorical, ordinal, source),
                                    counts=likelihood == "count")
     return (BayesianMLPClassifier if choice.classifier else BayesianMLPRegressor,
             choice.likelihood, choice)
 
 
-def _encoded(X, categorical, ordinal):
-    """X encoded as the estimator will (missing values imputed), for the dispersion test."""
+def _encoded(X, categorical, ordinal, source):
+    """X encoded as the estimator will (missing values imputed), for the dispersion test;
+    errors (dates, identifier-like text) name `source`."""
     from pymc_bnn.encoding import build_transformer, encode, learn_encoding
 
-    encoding = learn_encoding(X, categorical=categorical, ordinal=ordinal)
+    encoding = learn_encoding(X, categorical=categorical, ordinal=ordinal, name=str(source))
     return encode(build_transformer(encoding), encoding, X)
 
 
