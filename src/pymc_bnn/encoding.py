@@ -199,8 +199,9 @@ def _refuse_dates(frame, name: str) -> None:
     for c in frame.columns:
         values = frame[c].dropna()
         text = is_string_dtype(frame[c]) or is_object_dtype(frame[c])
+        # digits alone ("2020", "10115") are codes that ISO 8601 would also read as dates
         if c not in dated and text and len(values) and all(
-                isinstance(v, str) for v in values.iloc[:50]):
+                isinstance(v, str) and not v.isdigit() for v in values.iloc[:50]):
             try:
                 pd.to_datetime(values.iloc[:50], format="ISO8601")
             except (ValueError, TypeError):
