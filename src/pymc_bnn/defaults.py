@@ -19,6 +19,11 @@ CLASSIFIER_LIKELIHOODS = ("auto", "bernoulli", "categorical")
 # module stays at the bottom of the import layers (tests/cli/test_args.py keeps the two equal).
 REGRESSOR_LIKELIHOODS = ("gaussian", "heteroscedastic", "student_t", "poisson",
                          "negative_binomial")
+# Whole-number targets with at most this many distinct values are class labels (species codes,
+# ratings), more are a quantity (`pymc_bnn.model.likelihood_choice`, which says why).
+MAX_CLASS_LABELS = 10
+# Missing-value policies of the table encoding (`pymc_bnn.encoding`); the first is the default.
+MISSING_POLICIES = ("impute", "drop", "error")
 # Default posterior draws: the sd of a predictive probability estimated from 1000 draws is off by
 # at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
 DEFAULT_DRAWS = 1000

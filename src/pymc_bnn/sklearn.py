@@ -35,10 +35,26 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    check_random_state,
+    check_X_y,
+    validate_data,
+)
 
 from pymc_bnn.constraints import LayerWidths, WholeNumbers
 from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
+from pymc_bnn.encoding import (
+    MISSING_POLICIES,
+    TableEncoding,
+    as_frame,
+    build_transformer,
+    encode,
+    learn_encoding,
+    missing_rows,
+)
 from pymc_bnn.errors import (
     InvalidInputError,
     InvalidSettingError,
@@ -112,12 +128,16 @@ class _BayesianMLP(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "pooling": [StrOptions(set(POOLINGS))],
+        "missing": [StrOptions(set(MISSING_POLICIES))],
+        "categorical": [None, list, tuple],
+        "ordinal": [None, list, tuple],
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
                  likelihood="auto", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
-                 verbose=False, pooling="partial"):
+                 verbose=False, pooling="partial", missing="impute", categorical=None,
+                 ordinal=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.bias = bias
@@ -132,10 +152,14 @@ class _BayesianMLP(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.pooling = pooling
+        self.missing = missing
+        self.categorical = categorical
+        self.ordinal = ordinal
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # a fixed random_state gives bit-identical fits
+        tags.input_tags.allow_nan = self.missing == "impute"
         return tags
 
     def _validate_params(self):
@@ -147,10 +171,9 @@ class _BayesianMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ input handling
     def _validated_X(self, X, *, reset: bool) -> np.ndarray:
-        """X as float64 (n_obs, n_features), checked (and, at fit, recorded) like scikit-learn.
-
-        DataFrames first go through pymc-bnn's own check, which names non-numeric columns.
-        """
+        """X as float64 (n_obs, n_features), checked like scikit-learn: the path of estimators
+        loaded from model files written before the table encoding (numeric columns only).
+        DataFrames first go through pymc-bnn's own check, which names non-numeric columns."""
         return _as_invalid_input(self._check_X, X, reset=reset)
 
     def _check_X(self, X, *, reset: bool) -> np.ndarray:
@@ -160,19 +183,54 @@ class _BayesianMLP(BaseEstimator):
         return validate_data(self, X, reset=reset, dtype=np.float64)
 
     def _validated_Xy(self, X, y, **check_params):
-        X, y = _as_invalid_input(self._check_Xy, X, y, **check_params)
+        """(encoded X, y, rows kept) checked as scikit-learn checks them."""
+        X, y, keep = _as_invalid_input(self._check_Xy, X, y, **check_params)
         if X.shape[0] < 2:
             raise InvalidInputError(
                 f"got {X.shape[0]} sample; a Bayesian network needs at least 2 samples to fit "
                 "(n_samples=1 is not enough)"
             )
-        return X, y
+        return X, y, keep
 
     def _check_Xy(self, X, y, **check_params):
-        refuse_datetimes(X)
-        if hasattr(X, "columns") and hasattr(X, "dtypes"):
-            check_features(X)
-        return validate_data(self, X, y, dtype=np.float64, **check_params)
+        """(encoded X, y, rows kept): the table encoding (`pymc_bnn.encoding`) learned from X
+        after the missing="drop" rows are removed, then scikit-learn's checks of the numbers."""
+        if _is_frame(X):
+            validate_data(self, X, reset=True, skip_check_array=True)  # names and width
+            check_consistent_length(X, y)
+        else:
+            refuse_datetimes(X)
+            X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
+                                 **check_params)
+        frame = as_frame(X, TableEncoding(columns=tuple(f"x{i}" for i in range(X.shape[1]))))
+        if len(frame) == 0:
+            raise InvalidInputError("X is empty (0 rows); pass at least one observation")
+        keep = ~missing_rows(frame) if self.missing == "drop" else np.ones(len(frame), bool)
+        if not keep.any():
+            raise InvalidInputError("every row has a missing value, so missing='drop' leaves "
+                                    "nothing to fit; use missing='impute'")
+        encoding = learn_encoding(frame[keep], categorical=self.categorical or (),
+                                  ordinal=self.ordinal or (), missing=self.missing)
+        self.table_encoding_ = encoding.to_dict()
+        self._table_transformer = build_transformer(encoding)
+        X = encode(self._table_transformer, encoding, frame[keep])
+        if not keep.all():
+            y = y.iloc[keep] if hasattr(y, "iloc") else np.asarray(y)[keep]
+        return (*check_X_y(X, y, dtype=np.float64, **check_params), keep)
+
+    def _encoded_X(self, X) -> np.ndarray:
+        """X through the fitted table encoding, as float64 (n_obs, n_encoded)."""
+        if _is_frame(X):
+            validate_data(self, X, reset=False, skip_check_array=True)
+        else:
+            refuse_datetimes(X)
+            X = validate_data(self, X, reset=False, dtype=np.float64,
+                              ensure_all_finite="allow-nan")
+        encoding = TableEncoding.from_dict(self.table_encoding_)
+        if getattr(self, "_table_transformer", None) is None:  # loaded from a model file
+            self._table_transformer = build_transformer(encoding)
+        return check_array(encode(self._table_transformer, encoding, as_frame(X, encoding)),
+                           dtype=np.float64)
 
     def _scaled(self, X) -> np.ndarray:
         """X standardised with the training statistics (identity when standardize=False)."""
@@ -194,7 +252,9 @@ class _BayesianMLP(BaseEstimator):
             raise EstimatorNotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it"
             ) from None
-        return self._scaled(self._validated_X(X, reset=False))
+        if getattr(self, "table_encoding_", None) is None:  # a model file from before encoding
+            return self._scaled(self._validated_X(X, reset=False))
+        return self._scaled(_as_invalid_input(self._encoded_X, X))
 
     # ------------------------------------------------------------------ the fit
     def _hidden(self) -> tuple[int, ...]:
@@ -232,13 +292,13 @@ class _BayesianMLP(BaseEstimator):
         return self.prior
 
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
-        feature_names = getattr(self, "feature_names_in_", None)
+        feature_names = TableEncoding.from_dict(self.table_encoding_).feature_names
         method = self._method(groups)
         options = check_engine_options(method, self._engine_options(method))  # before building
         bnn = build_model(
             self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
             skip=self.skip, prior=self._prior(groups, method), likelihood=likelihood,
-            feature_names=None if feature_names is None else list(feature_names),
+            feature_names=list(feature_names),
             groups=groups, pooling=None if groups is None else self.pooling,
         )
         self.posterior_ = fit(bnn, method, draws=int(self.draws),
@@ -343,7 +403,8 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         group label per row (or a column name of a DataFrame X) for a hierarchical network."""
         X, groups = split_group_column(X, groups)
         check_labels(y)
-        X, y = self._validated_Xy(X, y)
+        X, y, keep = self._validated_Xy(X, y)
+        groups = _kept(groups, keep)
         try:
             check_classification_targets(y)
         except ValueError as exc:
@@ -411,12 +472,13 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
                  likelihood="gaussian", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
-                 verbose=False, pooling="partial"):
+                 verbose=False, pooling="partial", missing="impute", categorical=None,
+                 ordinal=None):
         super().__init__(
             hidden_layer_sizes, activation=activation, bias=bias, skip=skip, likelihood=likelihood,
             prior=prior, method=method, steps=steps, draws=draws, engine_options=engine_options,
             standardize=standardize, random_state=random_state, verbose=verbose,
-            pooling=pooling,
+            pooling=pooling, missing=missing, categorical=categorical, ordinal=ordinal,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -425,7 +487,8 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         as for the classifier."""
         X, groups = split_group_column(X, groups)
         _check_numeric_target(y)
-        X, y = self._validated_Xy(X, y, y_numeric=True)
+        X, y, keep = self._validated_Xy(X, y, y_numeric=True)
+        groups = _kept(groups, keep)
         self._set_input_scaling(X)
         self._fit_posterior(X, y, self.likelihood, groups)
         return self
@@ -451,6 +514,17 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         moments = regression_moments(self.posterior_.predictive_draws(
             X, groups=groups, unseen_groups=unseen_groups))
         return mean.values, moments["sd"]
+
+
+def _is_frame(X) -> bool:
+    return hasattr(X, "columns") and hasattr(X, "dtypes")
+
+
+def _kept(groups, keep):
+    """The group labels of the rows kept (all of them unless missing="drop" dropped some)."""
+    if groups is None or keep.all():
+        return groups
+    return [label for label, kept in zip(groups, keep, strict=True) if kept]
 
 
 def _check_numeric_target(y) -> None:

@@ -26,7 +26,7 @@ from pymc_bnn.cli.args import (
     widths,
 )
 from pymc_bnn.cli.tables import (
-    MAX_AUTO_CLASSES,
+    check_columns,
     choose_estimator,
     model_features,
     prediction_table,
@@ -34,6 +34,7 @@ from pymc_bnn.cli.tables import (
     split_groups,
     split_target,
 )
+from pymc_bnn.encoding import refuse_missing
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.validation import check_features
 
@@ -44,6 +45,8 @@ def add_model_commands(sub) -> None:
         CLASSIFIER_LIKELIHOODS,
         DEFAULT_DRAWS,
         ENGINE_NAMES,
+        MAX_CLASS_LABELS,
+        MISSING_POLICIES,
         REGRESSOR_LIKELIHOODS,
     )
     from pymc_bnn.model.groups import POOLINGS, UNSEEN_GROUPS
@@ -52,9 +55,11 @@ def add_model_commands(sub) -> None:
 
     fit = sub.add_parser(
         "fit", help="fit a BNN to a CSV or Parquet table and save it as a model file",
-        description="Fit a Bayesian MLP to DATA (CSV or Parquet): every column but --target "
-                    "and --exclude is a feature and must be numeric. Writes one model file "
-                    "(netCDF).",
+        description="Fit a Bayesian MLP to DATA (CSV or Parquet): every column but --target, "
+                    "--exclude, --id and --groups is a feature. Numbers are standardised; text, "
+                    "true/false and categorical columns one-hot coded; missing values imputed "
+                    "(see --missing). The coding is stored in the model file (netCDF, no "
+                    "pickle), so predict applies it to new raw rows.",
         epilog=EXIT_CODES_HELP,
     )
     fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
@@ -62,7 +67,20 @@ def add_model_commands(sub) -> None:
     fit.add_argument("--out", required=True, metavar="MODEL",
                      help="model file to write, e.g. model.bnn.nc")
     fit.add_argument("--exclude", type=_columns, default=(), metavar="COLS",
-                     help="comma-separated columns that are not features (e.g. an id)")
+                     help="comma-separated columns that are not features")
+    fit.add_argument("--id", type=_columns, default=(), metavar="COLS",
+                     help="comma-separated identifier columns: not features; predict writes "
+                          "them first")
+    fit.add_argument("--categorical", type=_columns, default=(), metavar="COLS",
+                     help="numeric columns that are codes, not quantities (e.g. a zip code): "
+                          "one-hot coded like text")
+    fit.add_argument("--ordinal", type=_columns, default=(), metavar="COLS",
+                     help="columns coded 0, 1, … in their categories' order (an ordered pandas "
+                          "Categorical's, else sorted) instead of one-hot")
+    fit.add_argument("--missing", default=MISSING_POLICIES[0], choices=MISSING_POLICIES,
+                     help="missing feature values: impute (median and a 0/1 indicator column "
+                          "for numbers, a 'missing' category for text), drop the rows, or "
+                          "error (default: impute)")
     fit.add_argument("--groups", default=None, metavar="COLUMN",
                      help="column of group labels (e.g. a store): a hierarchical network, one "
                           "per group around a shared one; not a feature")
@@ -70,10 +88,12 @@ def add_model_commands(sub) -> None:
                      help="with --groups: partial (groups share strength), complete (one "
                           "network) or none (one network per group) (default: partial)")
     fit.add_argument("--likelihood", default="auto",
-                     choices=sorted(set(CLASSIFIER_LIKELIHOODS) | set(REGRESSOR_LIKELIHOODS)),
+                     choices=sorted({*CLASSIFIER_LIKELIHOODS, *REGRESSOR_LIKELIHOODS, "count"}),
                      help="auto: labels (text, booleans, or at most "
-                          f"{MAX_AUTO_CLASSES} whole-number values) are classified, "
-                          "anything else is gaussian regression (default: auto)")
+                          f"{MAX_CLASS_LABELS} distinct whole numbers) are classified; whole "
+                          "numbers ≥ 0 near zero are counts; anything else is gaussian. "
+                          "count: the target is counts. Counts get poisson, or "
+                          "negative_binomial when overdispersed (default: auto)")
     fit.add_argument("--hidden", type=widths, default=(32, 32),
                      help="hidden layer widths, comma-separated (default: 32,32)")
     fit.add_argument("--activation", default="tanh", choices=ACTIVATIONS,
@@ -203,19 +223,23 @@ def _cmd_fit(args, console) -> int:
     say(f"Reading {args.data}")
     table = read_table(args.data)
     X, y = split_target(table, args.target, args.data)
-    unknown = [c for c in args.exclude if c not in X.columns]
-    if unknown:
-        raise InvalidInputError(f"--exclude names column(s) {args.data} does not have: "
-                                f"{', '.join(unknown)}")
-    X = X.drop(columns=list(args.exclude))
+    check_columns(X, args.data, exclude=args.exclude, id=args.id,
+                  categorical=args.categorical, ordinal=args.ordinal)
+    X = X.drop(columns=[*args.exclude, *args.id])
     X, groups = split_groups(X, args.groups, args.data)
-    check_features(X, name=str(args.data))
-    estimator_class, likelihood = choose_estimator(y, args.likelihood)
+    if args.missing == "error":
+        refuse_missing(X, str(args.data), args.missing)
+    roles = {"categorical": list(args.categorical) or None, "ordinal": list(args.ordinal) or None}
+    estimator_class, likelihood, choice = choose_estimator(
+        X, y, args.likelihood, categorical=args.categorical, ordinal=args.ordinal,
+        source=args.data)
+    say(f"Target {args.target}: {choice.reason}")
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
         likelihood=likelihood, prior=args.prior, method=args.method, steps=args.steps,
         draws=args.draws, random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
         engine_options={"ensemble": True} if args.ensemble else None,
+        missing=args.missing, **roles,
     )
     what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
             else f"{likelihood} regression")
@@ -228,7 +252,8 @@ def _cmd_fit(args, console) -> int:
     _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))])
     say(f"Saving {args.out}")
     save(model, args.out, notes={"target": args.target, "data": str(args.data),
-                                 "n_rows": int(X.shape[0]), "groups": args.groups},
+                                 "n_rows": int(X.shape[0]), "groups": args.groups,
+                                 "id": list(args.id), "likelihood_choice": choice.to_dict()},
          force=args.force)
     try:
         _fit_summary(args, console, model, X, y, groups, started)
@@ -269,8 +294,24 @@ def _cmd_predict(args, console) -> int:
     say(f"Reading {args.data}")
     table = read_table(args.data)
     features, others = model_features(model, table, args.data)
-    check_features(table[features], name=str(args.data))
+    encoding = getattr(model, "table_encoding_", None)
+    if encoding is None:  # a model file from before the table encoding: numbers only
+        check_features(table[features], name=str(args.data))
+    else:
+        from pymc_bnn.encoding import TableEncoding, describe_new_rows
+
+        encoding = TableEncoding.from_dict(encoding)
+        if encoding.missing != "impute":
+            refuse_missing(table[features], str(args.data), encoding.missing)
+        what = describe_new_rows(encoding, table[features])
+        if what is not None:  # on stderr even with --quiet: it changes what was predicted
+            from rich.console import Console
+
+            Console(stderr=True, soft_wrap=True).print(f"[cyan]note[/]: {args.data}: {what}",
+                                                       highlight=False)
     groups = _predict_groups(model, description, table, args, say)
+    ids = [c for c in description.get("notes", {}).get("id", []) if c in others]
+    others = [*ids, *(c for c in others if c not in ids)]
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
     say(f"Predicting {table.shape[0]:,} rows")

@@ -12,10 +12,6 @@ import numpy as np
 from pymc_bnn.errors import InvalidInputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
-# An integer target with at most this many distinct values is read as class labels by
-# --likelihood auto; anything else numeric is a real-valued target.
-MAX_AUTO_CLASSES = 20
-
 
 
 def read_table(path: str | Path):
@@ -68,24 +64,50 @@ def split_target(table, target: str, source):
     return table.drop(columns=[target]), y
 
 
-def choose_estimator(y, likelihood: str):
-    """The estimator class and its likelihood parameter for target `y` and --likelihood."""
-    from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
+def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), source="X"):
+    """(estimator class, its likelihood parameter, `LikelihoodChoice`) for target `y`, the
+    feature table `X` and --likelihood.
 
+    "auto" and "count" follow `pymc_bnn.model.likelihood_choice.choose_likelihood` (text or
+    few whole-number labels: a classifier; whole numbers ≥ 0 near zero, or "count": Poisson, or
+    negative binomial when a Poisson GLM on the encoded features is overdispersed; the rest:
+    gaussian); any other name is used as asked.
+    """
+    from pymc_bnn.model.likelihood_choice import LikelihoodChoice, choose_likelihood
     from pymc_bnn.sklearn import (
         CLASSIFIER_LIKELIHOODS,
         BayesianMLPClassifier,
         BayesianMLPRegressor,
     )
 
-    if likelihood != "auto":
-        if likelihood in CLASSIFIER_LIKELIHOODS:
-            return BayesianMLPClassifier, likelihood
-        return BayesianMLPRegressor, likelihood
-    whole = is_integer_dtype(y) or (is_numeric_dtype(y) and bool(np.all(np.mod(y, 1) == 0)))
-    labels = (not is_numeric_dtype(y) or is_bool_dtype(y)
-              or (whole and y.nunique() <= MAX_AUTO_CLASSES))
-    return (BayesianMLPClassifier, "auto") if labels else (BayesianMLPRegressor, "gaussian")
+    if likelihood not in ("auto", "count"):
+        choice = LikelihoodChoice(likelihood in CLASSIFIER_LIKELIHOODS, likelihood,
+                                  f"{likelihood}, as asked (--likelihood {likelihood})")
+    else:
+        choice = choose_likelihood(y, _encoded(X, categorical, ordinal, source),
+                                   counts=likelihood == "count")
+    return (BayesianMLPClassifier if choice.classifier else BayesianMLPRegressor,
+            choice.likelihood, choice)
+
+
+def _encoded(X, categorical, ordinal, source):
+    """X encoded as the estimator will (missing values imputed), for the dispersion test;
+    errors (dates, identifier-like text) name `source`."""
+    from pymc_bnn.encoding import build_transformer, encode, learn_encoding
+
+    encoding = learn_encoding(X, categorical=categorical, ordinal=ordinal, name=str(source))
+    return encode(build_transformer(encoding), encoding, X)
+
+
+def check_columns(table, source, **roles) -> None:
+    """InvalidInputError naming the columns a role (--exclude, --id, …) gives that `table`
+    lacks, and the columns it has."""
+    for option, names in roles.items():
+        unknown = [c for c in names if c not in table.columns]
+        if unknown:
+            raise InvalidInputError(
+                f"--{option} names column(s) {source} does not have: {', '.join(unknown)}; its "
+                f"columns are: {', '.join(map(str, table.columns))}")
 
 
 def split_groups(X, column: str | None, source):

@@ -227,14 +227,36 @@ def _check_weights(path: Path, posterior_group, spec, grouped: bool) -> None:
                                   f"dimensions; expected (chain, draw, …{shape})")
 
 
+def _n_input_columns(path: Path, state: dict, spec) -> int:
+    """How many columns the estimator takes.
+
+    The table encoding's (checked to feed exactly the spec's inputs), or the spec's inputs for
+    files written before the encoding.
+    """
+    from pymc_bnn.encoding import TableEncoding
+
+    encoding = state.get("table_encoding_")
+    if encoding is None:
+        return spec.n_inputs
+    try:
+        encoding = TableEncoding.from_dict(encoding if isinstance(encoding, dict) else {})
+    except ValueError as exc:
+        raise _fail(path, f"its {exc}") from None
+    if len(encoding.feature_names) != spec.n_inputs:
+        raise _fail(path, f"its table encoding makes {len(encoding.feature_names)} inputs, but "
+                          f"the spec has {spec.n_inputs}")
+    return len(encoding.columns)
+
+
 def _check_estimator_state(path: Path, state: dict, spec, n_classes: int | None, cls: str) -> None:
+    n_columns = _n_input_columns(path, state, spec)
     n_features = state.get("n_features_in_")
-    _need(path, n_features is None or (_whole(n_features) and n_features == spec.n_inputs),
-          "estimator n_features_in_", f"the spec's n_inputs ({spec.n_inputs})", n_features)
+    _need(path, n_features is None or (_whole(n_features) and n_features == n_columns),
+          "estimator n_features_in_", f"the table's column count ({n_columns})", n_features)
     value = state.get("feature_names_in_")
-    if value is not None and np.shape(value) != (spec.n_inputs,):
+    if value is not None and np.shape(value) != (n_columns,):
         raise _fail(path, f"estimator feature_names_in_ has shape {np.shape(value)}, but the "
-                          f"spec has {spec.n_inputs} features")
+                          f"model takes {n_columns} columns")
     for key in ("x_mean_", "x_scale_"):  # every fitted estimator has both (zeros and ones
         value = state.get(key)           # without standardisation)
         numeric = isinstance(value, np.ndarray) and value.dtype.kind in "iuf"

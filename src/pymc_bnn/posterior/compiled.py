@@ -10,10 +10,12 @@ the compiled code and memory stays bounded):
 - `outputs_over_draws`: the per-draw values (network output or predictive mean), for summaries
   that need every draw (entropies, intervals, diagnostics).
 
-Dtype policy (stated here only): reductions over draws run in float32, whose rounding (~1e-7 relative) is far below
-the Monte Carlo error of any number of draws; per-draw values run in float64, and so does a
-reduction whose float32 pass overflowed (`Posterior.predict` redoes those rows). Grouped fits
-use the same functions with each group's draws of the weights (`Posterior.draw_sets`).
+Dtype policy (stated here only): reductions over draws run in float32, whose rounding (~1e-7
+relative) is far below the Monte Carlo error of any number of draws; per-draw values run in
+float64, and so does a reduction whose float32 pass overflowed (`Posterior.predict` redoes
+those rows). A float32 probability is 0 or 1 once its logit passes about ±16.6 (float64:
+±36.7). Grouped fits use the same functions with each group's draws of the weights
+(`Posterior.draw_sets`).
 """
 
 from __future__ import annotations

@@ -254,6 +254,8 @@ class Posterior:
                     std = np.empty_like(mean)
                 mean[rows], std[rows] = part_mean, part_std
         refuse_nonfinite({"mean": mean, "std": std})
+        if self.likelihood.is_classifier and mean.ndim == 2:  # float32 sums: 1 ± 1e-7
+            mean = mean / mean.sum(axis=1, keepdims=True)
         dims = ["obs", "class"][: mean.ndim]
         return xr.Dataset({"mean": (dims, mean), "std": (dims, std)},
                           coords={"obs": np.arange(mean.shape[0])})

@@ -1,0 +1,392 @@
+"""Real tables in: columns coded as numbers, missing values handled by a stated policy.
+
+Text, boolean and categorical columns are coded with scikit-learn's transformers, and what they
+learn is kept as plain JSON.
+
+The estimators (`pymc_bnn.sklearn`) and the CLI encode every table through this module, so a
+saved model applies to new raw rows exactly the transformation it was fitted with. What is
+learned (medians, categories, which columns had gaps) is a `TableEncoding`, a frozen record
+whose `to_dict` is plain JSON (no pickle); `build_transformer` turns it back into a fitted
+scikit-learn `ColumnTransformer`, with every learned value passed as a constructor argument.
+
+Columns, in the order of the encoded matrix (the order scikit-learn's
+``ColumnTransformer([("numeric", SimpleImputer(strategy="median", add_indicator=True), ...),
+("categorical", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
+OneHotEncoder(handle_unknown="ignore")), ...)])`` gives, so such a `Pipeline` in front of an
+estimator sees the same numbers):
+
+1. numeric columns, missing values filled with the training median;
+2. one 0/1 indicator per numeric column that had missing values in training (``<col>_missing``);
+3. one-hot columns of the categorical columns (``<col>=<category>``), a missing value being the
+   category ``"missing"``; a category not seen in training gets zeros in all of its column's
+   one-hot columns (no category's effect);
+4. ordinal codes (0, 1, … in the categories' order; pandas' order for an ordered Categorical,
+   sorted otherwise) of the columns asked for, a missing value being the last code, an unseen
+   category -1.
+
+Scaling is left to the estimator (its `x_mean_`, `x_scale_`, which stay exact for values near
+1e300 where scikit-learn's `StandardScaler` overflows), so numeric columns are standardised once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pymc_bnn.defaults import MISSING_POLICIES
+from pymc_bnn.errors import InvalidInputError
+
+# The category a missing text value becomes under missing="impute" (scikit-learn's
+# SimpleImputer(strategy="constant") default for strings is the same word).
+MISSING_CATEGORY = "missing"
+# A text column with more distinct values than this and than half its rows is an identifier or
+# free text, not a category: one-hot coding it would give the network one input per row.
+MAX_CATEGORIES = 50
+
+
+@dataclass(frozen=True)
+class TableEncoding:
+    """What was learned from a training table: the columns' roles and fitted parameters.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The input columns, in order (the estimator's `feature_names_in_`; "x0", "x1" … for arrays).
+    numeric, medians : tuple of str, tuple of float
+        Numeric columns and the training median of each (what a missing value becomes).
+    indicators : tuple of str
+        Numeric columns that had missing values in training: one 0/1 column each.
+    categorical, categories : tuple of str, tuple of tuple of str
+        One-hot coded columns and their categories (as text), in output order.
+    ordinal, ordinal_categories : tuple of str, tuple of tuple of str
+        Ordinal-coded columns and their categories in code order.
+    missing : {"impute", "drop", "error"}
+        The missing-value policy the table was fitted with.
+    """
+
+    columns: tuple[str, ...]
+    numeric: tuple[str, ...] = ()
+    medians: tuple[float, ...] = ()
+    indicators: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    categories: tuple[tuple[str, ...], ...] = ()
+    ordinal: tuple[str, ...] = ()
+    ordinal_categories: tuple[tuple[str, ...], ...] = ()
+    missing: str = "impute"
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The encoded matrix's column names, in order (the network's inputs)."""
+        return (*self.numeric, *(f"{c}_missing" for c in self.indicators),
+                *(f"{c}={v}" for c, values in zip(self.categorical, self.categories, strict=True)
+                  for v in values),
+                *self.ordinal)
+
+    def to_dict(self) -> dict:
+        """Plain JSON: lists of strings and numbers."""
+        return {"columns": list(self.columns), "numeric": list(self.numeric),
+                "medians": [float(m) for m in self.medians], "indicators": list(self.indicators),
+                "categorical": list(self.categorical),
+                "categories": [list(c) for c in self.categories],
+                "ordinal": list(self.ordinal),
+                "ordinal_categories": [list(c) for c in self.ordinal_categories],
+                "missing": self.missing}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TableEncoding:
+        """The encoding `to_dict` wrote; ValueError naming the first inconsistent entry."""
+        def names(key):
+            value = data.get(key, [])
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ValueError(f"table encoding {key} must be a list of column names")
+            return tuple(value)
+
+        def lists(key, n):
+            value = data.get(key, [])
+            if not (isinstance(value, list) and len(value) == n and all(
+                    isinstance(v, list) and v and all(isinstance(s, str) for s in v)
+                    for v in value)):
+                raise ValueError(f"table encoding {key} must be {n} non-empty lists of text")
+            return tuple(tuple(v) for v in value)
+
+        columns, numeric = names("columns"), names("numeric")
+        medians = data.get("medians", [])
+        if not (isinstance(medians, list) and len(medians) == len(numeric) and all(
+                isinstance(m, (int, float)) and not isinstance(m, bool) and np.isfinite(m)
+                for m in medians)):
+            raise ValueError("table encoding medians must be one finite number per numeric column")
+        categorical, ordinal = names("categorical"), names("ordinal")
+        encoding = cls(columns=columns, numeric=numeric, medians=tuple(map(float, medians)),
+                       indicators=names("indicators"), categorical=categorical,
+                       categories=lists("categories", len(categorical)), ordinal=ordinal,
+                       ordinal_categories=lists("ordinal_categories", len(ordinal)),
+                       missing=str(data.get("missing")))
+        if encoding.missing not in MISSING_POLICIES:
+            raise ValueError(f"table encoding missing must be one of {', '.join(MISSING_POLICIES)}")
+        used = [*numeric, *categorical, *ordinal]
+        if sorted(used) != sorted(columns) or not set(encoding.indicators) <= set(numeric):
+            raise ValueError("table encoding roles must name each column exactly once")
+        return encoding
+
+
+# --------------------------------------------------------------------------- learning
+
+
+def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute",
+                   name: str = "X") -> TableEncoding:
+    """Learn how to encode `frame`, a DataFrame of feature columns.
+
+    Under missing="drop" its rows with missing values are already dropped.
+
+    Text, boolean and pandas categorical columns are categorical (one-hot), as are the numeric
+    columns named in `categorical`; the columns named in `ordinal` are ordinal-coded; the rest
+    are numeric. Medians and categories are learned by scikit-learn's `SimpleImputer` and
+    `OneHotEncoder`. InvalidInputError names dates, all-empty columns, identifier-like text,
+    unknown column names and, under missing="error", the missing values.
+    """
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    columns = [str(c) for c in frame.columns]
+    frame = frame.set_axis(columns, axis=1)
+    for option, named in (("categorical", categorical), ("ordinal", ordinal)):
+        unknown = [c for c in named if c not in columns]
+        if unknown:
+            raise InvalidInputError(f"{option} names column(s) {name} does not have: "
+                                    f"{', '.join(map(str, unknown))}; its columns are "
+                                    f"{', '.join(columns)}")
+    _refuse_dates(frame, name)
+    ordinal = [c for c in columns if c in set(ordinal)]
+    categorical = [c for c in columns if c not in ordinal
+                   and (c in set(categorical) or not _is_numeric(frame[c]))]
+    numeric = [c for c in columns if c not in ordinal and c not in categorical]
+    empty = [c for c in columns if frame[c].isna().all()]
+    if empty:
+        raise InvalidInputError(f"{name} column(s) {', '.join(empty)} hold no values; drop them "
+                                "(--exclude on the command line)")
+    if missing == "error":
+        refuse_missing(frame, name, missing)
+    prepared = prepare(frame, numeric, [*categorical, *ordinal])
+    medians: tuple[float, ...] = ()
+    indicators: tuple[str, ...] = ()
+    if numeric:
+        imputer = SimpleImputer(strategy="median", add_indicator=True).fit(prepared[numeric])
+        medians = tuple(float(m) for m in imputer.statistics_)
+        if imputer.indicator_ is not None:
+            indicators = tuple(numeric[i] for i in imputer.indicator_.features_)
+    categories: tuple[tuple[str, ...], ...] = ()
+    if categorical:
+        filled = prepared[categorical].fillna(MISSING_CATEGORY)
+        _refuse_identifiers(filled, name)
+        categories = tuple(tuple(str(v) for v in values)
+                           for values in OneHotEncoder().fit(filled).categories_)
+    ordinal_categories = tuple(_ordered_categories(frame[c], prepared[c]) for c in ordinal)
+    return TableEncoding(columns=tuple(columns), numeric=tuple(numeric), medians=medians,
+                         indicators=indicators, categorical=tuple(categorical),
+                         categories=categories, ordinal=tuple(ordinal),
+                         ordinal_categories=ordinal_categories, missing=missing)
+
+
+def _is_numeric(series) -> bool:
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    return is_numeric_dtype(series) and not is_bool_dtype(series)
+
+
+def _refuse_dates(frame, name: str) -> None:
+    """Dates as numbers are nanosecond counts and as text one category per day: refuse both."""
+    import pandas as pd
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    dated = [c for c in frame.columns if getattr(frame[c].dtype, "kind", None) in ("M", "m")]
+    for c in frame.columns:
+        values = frame[c].dropna()
+        text = is_string_dtype(frame[c]) or is_object_dtype(frame[c])
+        # digits alone ("2020", "10115") are codes that ISO 8601 would also read as dates
+        if c not in dated and text and len(values) and all(
+                isinstance(v, str) and not v.isdigit() for v in values.iloc[:50]):
+            try:
+                pd.to_datetime(values.iloc[:50], format="ISO8601")
+            except (ValueError, TypeError):
+                continue
+            dated.append(c)
+    if dated:
+        raise InvalidInputError(
+            f"{name} column(s) {', '.join(map(str, dated))} hold dates or durations, which the "
+            "network cannot use as they are; drop them (--exclude on the command line) or turn "
+            "them into numbers that mean something (days since a start, day of the week)")
+
+
+def _refuse_identifiers(filled, name: str) -> None:
+    for column in filled.columns:
+        n_distinct = filled[column].nunique()
+        if n_distinct > max(MAX_CATEGORIES, len(filled) // 2):
+            raise InvalidInputError(
+                f"{name} column {column!r} has {n_distinct} distinct values in {len(filled)} "
+                "rows, like an identifier or free text, not a category; leave it out (--id or "
+                "--exclude on the command line)")
+
+
+def _ordered_categories(raw, prepared) -> tuple[str, ...]:
+    """Code order: an ordered pandas Categorical's own order, else sorted; "missing" last."""
+    if getattr(raw.dtype, "ordered", False):
+        values = [_category_text(v) for v in raw.cat.categories]
+    else:
+        values = sorted(prepared.dropna().unique())
+    if prepared.isna().any():
+        values.append(MISSING_CATEGORY)
+    return tuple(values)
+
+
+def _category_text(value) -> str:
+    """A category as text.
+
+    Whole floats lose their ".0", so 3 and 3.0 (an int column that has gaps at predict time) are
+    one category.
+    """
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def prepare(frame, numeric, categorical):
+    """`frame` with numeric columns as float64 and categorical ones as text.
+
+    Pandas' NA becomes NaN and missing text NaN: the uniform input scikit-learn's imputers and
+    encoders expect.
+    """
+    import pandas as pd
+
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column in numeric:
+            out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif column in categorical:
+            text = values.astype(object)
+            out[column] = text.where(values.isna(), text.map(_category_text)).where(
+                values.notna(), np.nan)
+    return pd.DataFrame(out, index=frame.index)
+
+
+# --------------------------------------------------------------------------- applying
+
+
+def build_transformer(encoding: TableEncoding):
+    """A fitted scikit-learn `ColumnTransformer` that applies `encoding` to a table.
+
+    Its output is float64 (n_obs, len(encoding.feature_names)).
+
+    Every learned value is a constructor argument (a constant imputer per numeric column with
+    its median, the categories given to the encoders), so fitting it on a one-row prototype
+    table fixes nothing new: the transformer is the same whether it was just learned or rebuilt
+    from a model file.
+    """
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import MissingIndicator, SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    def filled(encoder):
+        return make_pipeline(SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY),
+                             encoder)
+
+    parts = [(f"numeric_{i}", SimpleImputer(strategy="constant", fill_value=median), [column])
+             for i, (column, median) in enumerate(zip(encoding.numeric, encoding.medians,
+                                                      strict=True))]
+    if encoding.indicators:
+        parts.append(("indicators", MissingIndicator(features="all"), list(encoding.indicators)))
+    if encoding.categorical:
+        parts.append(("onehot", filled(OneHotEncoder(
+            categories=[list(c) for c in encoding.categories], handle_unknown="ignore",
+            sparse_output=False)), list(encoding.categorical)))
+    if encoding.ordinal:
+        parts.append(("ordinal", filled(OrdinalEncoder(
+            categories=[list(c) for c in encoding.ordinal_categories],
+            handle_unknown="use_encoded_value", unknown_value=-1)), list(encoding.ordinal)))
+    prototype = pd.DataFrame(
+        {**dict(zip(encoding.numeric, [[m] for m in encoding.medians], strict=True)),
+         **{c: pd.Series([values[0]], dtype=object) for c, values in
+            zip((*encoding.categorical, *encoding.ordinal),
+                (*encoding.categories, *encoding.ordinal_categories), strict=True)}},
+        columns=list(encoding.columns))
+    return ColumnTransformer(parts, remainder="drop", sparse_threshold=0).fit(
+        prepare(prototype, encoding.numeric, (*encoding.categorical, *encoding.ordinal)))
+
+
+def as_frame(X, encoding: TableEncoding):
+    """X as a DataFrame with the encoding's column names.
+
+    X is a DataFrame, or an array whose columns are `encoding.columns` in order.
+    """
+    import pandas as pd
+
+    if hasattr(X, "columns"):
+        return X.set_axis([str(c) for c in X.columns], axis=1)
+    return pd.DataFrame(np.asarray(X), columns=list(encoding.columns))
+
+
+def encode(transformer, encoding: TableEncoding, frame, *, name: str = "X") -> np.ndarray:
+    """`frame` encoded as float64 (n_obs, n_encoded).
+
+    Under missing="drop" or "error" a missing value is refused (InvalidInputError naming rows
+    and columns), since there is nothing to fill it with.
+    """
+    if encoding.missing != "impute":
+        refuse_missing(frame[list(encoding.columns)], name, encoding.missing)
+    prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
+    return np.asarray(transformer.transform(prepared[list(encoding.columns)]), dtype=np.float64)
+
+
+def missing_rows(frame) -> np.ndarray:
+    """Boolean (n_obs,): rows with a missing value in any column (what missing="drop" drops)."""
+    return frame.isna().any(axis=1).to_numpy()
+
+
+def refuse_missing(frame, name: str, policy: str) -> None:
+    """InvalidInputError naming the rows and columns with missing values, if any."""
+    rows = np.flatnonzero(missing_rows(frame))
+    if rows.size == 0:
+        return
+    counts = frame.isna().sum()
+    where = ", ".join(f"{c} ({n})" for c, n in counts[counts > 0].items())
+    raise InvalidInputError(
+        f"{name} has missing values in {rows.size} row(s) (first: row {rows[0]}; column(s) "
+        f"{where}) and the missing-value policy is {policy!r}; fill them in, or use the policy "
+        "'impute' (median and an indicator column for numbers, a 'missing' category for text) "
+        "or 'drop' (missing= in Python, --missing on the command line)")
+
+
+def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
+    """One line on what encoding `frame` did beyond the plain coding.
+
+    It names missing values filled and categories not seen in training (None when there were
+    none).
+    """
+    prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
+    parts = []
+    gaps = prepared[list(encoding.columns)].isna().sum()
+    gaps = gaps[gaps > 0]
+    if len(gaps):
+        parts.append(f"filled {int(gaps.sum())} missing value(s) ("
+                     + ", ".join(f"{c}: {n}" for c, n in gaps.items())
+                     + ") with the training median (numbers) or the 'missing' category (text)")
+    unseen = {}
+    for column, known in zip((*encoding.categorical, *encoding.ordinal),
+                             (*encoding.categories, *encoding.ordinal_categories), strict=True):
+        values = prepared[column].fillna(MISSING_CATEGORY)
+        new = values[~values.isin(known)]
+        if len(new):
+            unseen[column] = (len(new), sorted(set(new))[:3])
+    if unseen:
+        parts.append(f"{sum(n for n, _ in unseen.values())} value(s) in categories not seen in "
+                     "training (" + "; ".join(f"{c}: {', '.join(map(repr, shown))}"
+                                              for c, (_, shown) in unseen.items())
+                     + ") coded as no known category (all-zero one-hot columns, ordinal code -1)")
+    return "; ".join(parts) if parts else None
+
+
+__all__ = ["MISSING_POLICIES", "TableEncoding", "as_frame", "build_transformer",
+           "describe_new_rows", "encode", "learn_encoding", "missing_rows", "refuse_missing"]

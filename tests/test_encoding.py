@@ -1,0 +1,132 @@
+"""pymc_bnn.encoding: a real table coded exactly as scikit-learn's own ColumnTransformer codes
+it, kept as plain JSON and rebuilt from it."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from pymc_bnn.encoding import (
+    TableEncoding,
+    build_transformer,
+    describe_new_rows,
+    encode,
+    learn_encoding,
+)
+from pymc_bnn.errors import InvalidInputError
+
+NUMERIC = ["bill", "mass"]
+TEXT = ["island", "sex"]
+
+
+@pytest.fixture
+def table():
+    rng = np.random.default_rng(0)
+    n = 40
+    table = pd.DataFrame({"island": rng.choice(["Biscoe", "Dream", "Torgersen"], n),
+                          "bill": rng.normal(40, 5, n), "mass": rng.normal(4000, 500, n).round(),
+                          "sex": rng.choice(["male", "female"], n)})
+    table.loc[[1, 5], "bill"] = np.nan
+    table.loc[[2, 7], "sex"] = np.nan
+    return table
+
+
+def scikit_learn_reference():
+    """The ColumnTransformer a scikit-learn user writes for such a table."""
+    return ColumnTransformer([
+        ("numeric", SimpleImputer(strategy="median", add_indicator=True), NUMERIC),
+        ("text", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
+                               OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+         TEXT)])
+
+
+def test_the_coding_is_scikit_learns_and_survives_json(table):
+    encoding = learn_encoding(table)
+    rebuilt = TableEncoding.from_dict(json.loads(json.dumps(encoding.to_dict())))
+    assert rebuilt == encoding
+    assert encoding.numeric == tuple(NUMERIC) and encoding.categorical == tuple(TEXT)
+    assert encoding.medians == (np.nanmedian(table["bill"]), np.median(table["mass"]))
+    assert encoding.indicators == ("bill",)  # mass had no gaps: no indicator column
+    assert encoding.categories == (("Biscoe", "Dream", "Torgersen"), ("female", "male", "missing"))
+    assert encoding.feature_names == (
+        "bill", "mass", "bill_missing", "island=Biscoe", "island=Dream", "island=Torgersen",
+        "sex=female", "sex=male", "sex=missing")
+    reference = scikit_learn_reference().fit(table)
+    new = table.head(4).copy()
+    new.loc[0, "island"] = "Atlantis"  # unseen category
+    new.loc[1, "mass"] = np.nan       # missing where training had no gaps
+    for rows in (table, new):
+        np.testing.assert_array_equal(encode(build_transformer(rebuilt), rebuilt, rows),
+                                      reference.transform(rows))
+
+
+def test_new_rows_get_the_documented_treatment(table):
+    encoding = learn_encoding(table)
+    new = table.iloc[10:13].reset_index(drop=True)  # rows without gaps
+    new.loc[0, "island"] = "Atlantis"
+    new.loc[1, "mass"] = np.nan
+    coded = pd.DataFrame(encode(build_transformer(encoding), encoding, new),
+                         columns=encoding.feature_names)
+    assert coded.loc[0, ["island=Biscoe", "island=Dream", "island=Torgersen"]].tolist() == [0, 0, 0]
+    assert coded.loc[1, "mass"] == encoding.medians[1]
+    assert describe_new_rows(encoding, new) == (
+        "filled 1 missing value(s) (mass: 1) with the training median (numbers) or the "
+        "'missing' category (text); 1 value(s) in categories not seen in training (island: "
+        "'Atlantis') coded as no known category (all-zero one-hot columns, ordinal code -1)")
+    assert describe_new_rows(encoding, table.dropna().head(3)) is None
+
+
+def test_ordinal_codes_follow_the_categories_order():
+    sizes = pd.Categorical(["small", "large", None, "medium"],
+                           categories=["small", "medium", "large"], ordered=True)
+    frame = pd.DataFrame({"size": sizes, "x": [1.0, 2.0, 3.0, 4.0]})
+    encoding = learn_encoding(frame, ordinal=["size"])
+    assert encoding.ordinal_categories == (("small", "medium", "large", "missing"),)
+    new = pd.DataFrame({"size": ["large", "huge", None], "x": [1.0, 2.0, 3.0]})
+    coded = encode(build_transformer(encoding), encoding, new)
+    np.testing.assert_array_equal(coded[:, -1], [2, -1, 3])  # huge is unseen: -1
+
+
+def test_numeric_codes_named_categorical_are_one_category_with_or_without_gaps():
+    frame = pd.DataFrame({"zip": [10115, 20095, 10115, 80331], "x": [0.0, 1.0, 2.0, 3.0]})
+    encoding = learn_encoding(frame, categorical=["zip"])
+    assert encoding.categories == (("10115", "20095", "80331"),)
+    with_gap = pd.DataFrame({"zip": [80331.0, np.nan], "x": [0.0, 1.0]})  # read back as floats
+    coded = encode(build_transformer(encoding), encoding, with_gap)
+    np.testing.assert_array_equal(coded[:, 1:], [[0, 0, 1], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("make, options, message", [
+    (lambda t: t.assign(day=pd.date_range("2024-01-01", periods=len(t))), {},
+     r"X column\(s\) day hold dates or durations.*\(--exclude on the command line\)"),
+    (lambda t: t.assign(day="2024-01-05"), {}, r"X column\(s\) day hold dates"),
+    (lambda t: t.assign(name=[f"bird {i}" for i in range(len(t))]).pipe(
+        lambda t: pd.concat([t] * 3, ignore_index=True).assign(
+            name=[f"bird {i}" for i in range(3 * len(t))])), {},
+     "column 'name' has 120 distinct values in 120 rows, like an identifier"),
+    (lambda t: t.assign(empty=np.nan), {}, r"X column\(s\) empty hold no values"),
+    (lambda t: t, {"missing": "error"},
+     r"X has missing values in 4 row\(s\) \(first: row 1; column\(s\) bill \(2\), sex \(2\)\) "
+     "and the missing-value policy is 'error'; fill them in"),
+    (lambda t: t, {"categorical": ["colour"]},
+     "categorical names column.s. X does not have: colour"),
+], ids=["datetime", "date-text", "identifier", "empty", "missing-error", "unknown-role"])
+def test_tables_it_cannot_code_are_refused_with_the_fix(table, make, options, message):
+    with pytest.raises(InvalidInputError, match=message):
+        learn_encoding(make(table), **options)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"medians": [1.0]}, "medians must be one finite number per numeric column"),
+    ({"categories": [["a"], []]}, "categories must be 2 non-empty lists of text"),
+    ({"numeric": ["bill"], "medians": [1.0]}, "roles must name each column exactly once"),
+    ({"missing": "guess"}, "missing must be one of impute, drop, error"),
+])
+def test_a_damaged_encoding_is_named(table, change, message):
+    with pytest.raises(ValueError, match=message):
+        TableEncoding.from_dict({**learn_encoding(table).to_dict(), **change})
