@@ -58,6 +58,9 @@ ENGINES: dict[str, Callable[..., EngineResult]] = {
     "nuts": _nuts,
     "pymc_advi": _pymc_advi,
 }
+# Engines that fit a streamed model (`build_streaming_model`) batch by batch. laplace needs
+# every row at once for its curvature and evidence, NUTS the full log-density at every step.
+STREAMING_ENGINES = ("advi", "fullrank_advi")
 # DEFAULT_METHOD ("advi", the compiled mean-field loop: on the seed workload ~20x faster than
 # pm.fit, and more accurate) lives in pymc_bnn.defaults, where the CLI reads it cheaply.
 
@@ -74,6 +77,8 @@ def fit(
     """Run inference engine `method` on `bnn` and return its posterior with `draws` draws.
 
     `options` go to the engine (see each engine's `run`), e.g. `steps`, `learning_rate`.
+    A streamed model (`build_streaming_model`: `bnn.stream` is set) is fitted batch by batch
+    by the engines in `STREAMING_ENGINES`.
     """
     if method not in ENGINES:
         raise InvalidSettingError(
@@ -83,6 +88,12 @@ def fit(
     random_seed = whole_number(random_seed, "random_seed", minimum=0)
     configure_devices()  # before the engine's first JAX import: chains on every core
     options = check_engine_options(method, options)  # before anything compiles
+    if getattr(bnn, "stream", None) is not None:
+        if method not in STREAMING_ENGINES:
+            raise InvalidSettingError(
+                f"{method} cannot fit streamed data (it needs every row at once); use one of "
+                f"{', '.join(STREAMING_ENGINES)}, or load the data into memory")
+        options["stream"] = bnn.stream
     start = time.perf_counter()
     result = ENGINES[method](
         bnn, draws=draws, random_seed=random_seed, progress=progress, **options
@@ -115,4 +126,4 @@ def _warning_category():
     return ConvergenceWarning
 
 
-__all__ = ["ENGINES", "DEFAULT_METHOD", "EngineResult", "fit"]
+__all__ = ["ENGINES", "DEFAULT_METHOD", "STREAMING_ENGINES", "EngineResult", "fit"]
