@@ -205,7 +205,7 @@ class Posterior:
                                    max_draws=max_draws, _as_mean=True)
 
     def predict(self, X, *, groups=None, unseen_groups: str = "population",
-                max_draws: int | None = None) -> xr.Dataset:
+                max_draws: int | None = None, out=None, progress: bool = True):
         """Posterior-predictive mean and its spread over draws, per observation.
 
         Returns a Dataset with `mean` (E[p] over draws: the predictive probability for
@@ -215,7 +215,21 @@ class Posterior:
         draws. `mean_draws` gives the per-draw values in float64. Hierarchical fits need
         `groups` (see `network_output`); their predictions are computed group by group in
         NumPy (float64).
+
+        Data larger than memory: X a Parquet file or folder (or a `pymc_bnn.data.BatchSource`)
+        and `out` a .parquet or CSV path: the predictions are written batch by batch with a
+        progress bar (`progress`) and the path is returned (see
+        `pymc_bnn.posterior.streaming.predict_stream`).
         """
+        from pymc_bnn.data import is_stream
+
+        if is_stream(X):
+            from pymc_bnn.posterior.streaming import predict_stream
+
+            if out is None:
+                raise InvalidSettingError("predicting streamed data writes a file: pass out= "
+                                          "(a .parquet or .csv path)")
+            return predict_stream(self, X, out=out, max_draws=max_draws, progress=progress)
         if grouping.is_grouped(self.groups):
             draws = self.mean_draws(X, groups=groups, unseen_groups=unseen_groups,
                                     max_draws=max_draws)
