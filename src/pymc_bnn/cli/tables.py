@@ -51,6 +51,30 @@ def read_table(path: str | Path):
     return table
 
 
+def is_parquet(path) -> bool:
+    """A Parquet file (by its suffix) or a folder (of Parquet files)."""
+    path = Path(path)
+    return path.suffix.lower() in PARQUET_SUFFIXES or path.is_dir()
+
+
+def target_sample(path, target: str):
+    """The distinct values of column `target` of a Parquet file or folder as a pandas Series
+    (read one batch at a time, stopping past `MAX_AUTO_CLASSES` values): enough for
+    `choose_estimator` to tell labels from numbers without reading the column whole."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pymc_bnn.data import open_parquet
+
+    seen = None
+    for batch in open_parquet(path).to_batches(columns=[target]):
+        values = pc.unique(batch.column(0))
+        seen = values if seen is None else pc.unique(pa.concat_arrays([seen, values]))
+        if len(seen) > MAX_AUTO_CLASSES:
+            break
+    return seen.to_pandas() if seen is not None else None
+
+
 def split_target(table, target: str, source):
     """(features DataFrame, target Series) or InvalidInputError naming the missing column."""
     if target not in table.columns:
@@ -105,7 +129,7 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     """(the model's feature columns, DATA's other columns), or InvalidInputError naming the
     missing ones."""
     features = [str(c) for c in getattr(model, "feature_names_in_", [])]
-    columns = [str(c) for c in table.columns]
+    columns = [str(c) for c in (table.columns if hasattr(table, "columns") else table.names)]
     missing = [c for c in features if c not in columns]
     if missing:
         raise InvalidInputError(
