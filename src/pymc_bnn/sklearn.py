@@ -42,6 +42,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from pymc_bnn._runtime.workers import use_private_compiledir
 from pymc_bnn.constraints import LayerWidths, WholeNumbers
 from pymc_bnn.data import as_source, is_stream, stream_statistics
 from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
@@ -241,6 +242,7 @@ class _BayesianMLP(BaseEstimator):
         return self.prior
 
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
+        use_private_compiledir()  # a worker of GridSearchCV under loky, Dask or Ray
         feature_names = getattr(self, "feature_names_in_", None)
         method = self._method(groups)
         options = check_engine_options(method, self._engine_options(method))  # before building
@@ -272,6 +274,7 @@ class _BayesianMLP(BaseEstimator):
         if target is None and (isinstance(data, str) or hasattr(data, "__fspath__")):
             raise InvalidInputError("fit(path, y): name the target column as y, e.g. "
                                     "fit('rows.parquet', 'label')")
+        use_private_compiledir()
         method = self._method(None, streamed=True)
         if method not in STREAMING_ENGINES:
             raise InvalidSettingError(
