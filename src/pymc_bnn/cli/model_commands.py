@@ -348,7 +348,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
     import pandas as pd
 
     from pymc_bnn.data import open_parquet, write_batches
-    from pymc_bnn.data.sources import READ_ROWS
+    from pymc_bnn.data.sources import read_parquet_batches
 
     dataset = open_parquet(args.data)
     features, others = model_features(model, dataset.schema, args.data)
@@ -359,7 +359,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
     say(f"Predicting {n_rows:,} rows batch by batch")
 
     def frames():
-        for batch in dataset.to_batches(batch_size=READ_ROWS):
+        for batch in read_parquet_batches(dataset):
             table = batch.to_pandas()
             check_features(table[features], name=str(args.data))
             groups = (_predict_groups(model, description, table, args, say)

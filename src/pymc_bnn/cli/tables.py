@@ -65,9 +65,10 @@ def target_sample(path, target: str):
     import pyarrow.compute as pc
 
     from pymc_bnn.data import open_parquet
+    from pymc_bnn.data.sources import read_parquet_batches
 
     seen = None
-    for batch in open_parquet(path).to_batches(columns=[target]):
+    for batch in read_parquet_batches(open_parquet(path), [target]):
         values = pc.unique(batch.column(0))
         seen = values if seen is None else pc.unique(pa.concat_arrays([seen, values]))
         if len(seen) > MAX_AUTO_CLASSES:

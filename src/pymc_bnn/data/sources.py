@@ -23,6 +23,20 @@ from pymc_bnn.validation import check_features, shown
 READ_ROWS = 65_536
 
 
+def read_parquet_batches(dataset, columns=None, rows: int = READ_ROWS):
+    """The record batches of a `pyarrow.dataset` Dataset (its files in order, rows as stored),
+    at most `rows` rows each, read file by file with `ParquetFile.iter_batches`, without
+    pre-buffering. Arrow's dataset scanner (`Dataset.to_batches`) reads ahead as fast as it can
+    decode, so when the consumer is slower (a fit) its memory grew with the file: 40 → 151 MB
+    of Arrow's pool from 0.4M to 3.2M rows of 10 features; this reader stays at 40 MB."""
+    import pyarrow.parquet as pq
+
+    for name in dataset.files:
+        with pq.ParquetFile(name, pre_buffer=False,
+                            filesystem=dataset.filesystem) as handle:
+            yield from handle.iter_batches(batch_size=int(rows), columns=columns)
+
+
 @dataclass(frozen=True)
 class BatchSource:
     """A re-readable stream of (X, y) batches.
@@ -154,7 +168,7 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
 
     def batches():
         start = 0
-        for batch in dataset.to_batches(columns=read, batch_size=int(read_rows)):
+        for batch in read_parquet_batches(dataset, read, read_rows):
             if batch.num_rows == 0:
                 continue
             where = f"{path} rows {start:,}-{start + batch.num_rows - 1:,}"

@@ -13,10 +13,10 @@ import dataclasses
 from pymc_bnn.data import ReadAhead, fixed_batches, stacked
 from pymc_bnn.errors import InvalidSettingError
 
-# Floats of data per compiled chunk (steps × rows × columns): 4M float64 = 32 MB. Three are
-# held at once (the one running and two read ahead), so about 100 MB of data at any size; at
-# 1,024 rows of 20 features that is 190 steps per chunk, plenty to amortise a chunk's call.
-_CHUNK_FLOATS = 4_000_000
+# Floats of data per compiled chunk (steps × rows × columns): 1M float64 = 8 MB. A few are
+# held at once (the one running, its device copy, two read ahead), so tens of MB at any data
+# size; at 1,024 rows of 20 features that is 46 steps per chunk, enough to amortise a call.
+_CHUNK_FLOATS = 1_000_000
 # the model's data containers that stream, in the order batches give them
 _STREAMED = ("X", "y_data")
 
