@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pymc_bnn._runtime.outputs import check_output
-from pymc_bnn.data import as_source, write_batches
+from pymc_bnn.data import as_source, open_parquet, write_batches
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model import groups as grouping
 
@@ -28,8 +28,7 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
                                   "predict it in memory with groups=")
     out = check_output(out, "predictions", inputs={"data": data} if _is_path(data) else None,
                        force=overwrite, option="out")
-    generated = posterior.feature_names == tuple(f"x{i}" for i in range(posterior.spec.n_inputs))
-    source = as_source(data, features=None if generated else list(posterior.feature_names))
+    source = as_source(data, features=_feature_columns(posterior, data))
 
     def frames():
         for X, _ in source:
@@ -43,6 +42,17 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
 
     write_batches(frames(), out, total_rows=source.n_rows, progress=progress)
     return out
+
+
+def _feature_columns(posterior, data) -> list[str] | None:
+    """The fit's feature names, to read by name from a Parquet path; None (every numeric
+    column) when the fit had no names (x0, x1, ... generated) and the file lacks them."""
+    names = list(posterior.feature_names)
+    generated = names == [f"x{i}" for i in range(posterior.spec.n_inputs)]
+    if generated and _is_path(data):
+        columns = set(open_parquet(data).schema.names)
+        return names if set(names) <= columns else None
+    return None if generated else names
 
 
 def _is_path(data) -> bool:
