@@ -8,6 +8,10 @@ trailing-underscore attributes, `fit` returns self), so they work in `Pipeline`,
 Inputs are standardised with the training data's mean and sd by default (`standardize=True`):
 the priors' widths assume unit-scale inputs, as the network's prior predictive does.
 
+Data larger than memory: `fit` also takes a Parquet file or folder (with the target column's
+name as `y`), a `pymc_bnn.data.BatchSource` or a function returning (X, y) batches; it then
+streams minibatches of `batch_size` rows through `advi` (see `_fit_stream`).
+
 Defaults (`method="auto"`, `prior="auto"`): the `laplace` engine on a network with Normal
 weights of scale 4/sqrt(fan_in), the output layer's prior precision chosen by the marginal
 likelihood; grouped fits use `advi` with a regularised horseshoe (partial and complete pooling)
@@ -17,6 +21,7 @@ table in `benchmarks/README.md`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from numbers import Integral
 
@@ -44,7 +49,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from pymc_bnn._runtime.workers import use_private_compiledir
 from pymc_bnn.constraints import LayerWidths, WholeNumbers
+from pymc_bnn.data import as_source, is_stream, stream_statistics
 from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 from pymc_bnn.encoding import (
     MISSING_POLICIES,
@@ -61,10 +68,10 @@ from pymc_bnn.errors import (
     NotFittedError,
     PymcBnnError,
 )
-from pymc_bnn.inference import ENGINES, fit
+from pymc_bnn.inference import ENGINES, STREAMING_ENGINES, fit
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.io.model_file import register_estimator
-from pymc_bnn.model.build import build_model
+from pymc_bnn.model.build import build_model, build_streaming_model
 from pymc_bnn.model.groups import POOLINGS, split_group_column
 from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.model.network import ACTIVATIONS
@@ -99,6 +106,8 @@ LAPLACE_REGRESSION_PRIOR = NormalPrior(sigma=1.0)
 # hierarchical networks yet, so grouped fits use advi.
 AUTO_METHOD = "laplace"
 GROUPED_METHOD = "advi"
+# method="auto" on streamed data: laplace needs every row at once.
+STREAMED_METHOD = "advi"
 
 
 class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
@@ -131,13 +140,14 @@ class _BayesianMLP(BaseEstimator):
         "missing": [StrOptions(set(MISSING_POLICIES))],
         "categorical": [None, list, tuple],
         "ordinal": [None, list, tuple],
+        "batch_size": [WholeNumbers(1)],
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
                  likelihood="auto", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial", missing="impute", categorical=None,
-                 ordinal=None):
+                 ordinal=None, batch_size=1024):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.bias = bias
@@ -155,6 +165,7 @@ class _BayesianMLP(BaseEstimator):
         self.missing = missing
         self.categorical = categorical
         self.ordinal = ordinal
+        self.batch_size = batch_size
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -268,10 +279,13 @@ class _BayesianMLP(BaseEstimator):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    def _method(self, groups) -> str:
-        """The engine: `method`, or for "auto" `AUTO_METHOD` (`GROUPED_METHOD` with groups)."""
+    def _method(self, groups, streamed: bool = False) -> str:
+        """The engine: `method`, or for "auto" `AUTO_METHOD` (`GROUPED_METHOD` with groups,
+        `STREAMED_METHOD` for streamed data)."""
         if self.method != "auto":
             return self.method
+        if streamed:
+            return STREAMED_METHOD
         return GROUPED_METHOD if groups is not None else AUTO_METHOD
 
     def _engine_options(self, method: str) -> dict:
@@ -292,6 +306,7 @@ class _BayesianMLP(BaseEstimator):
         return self.prior
 
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
+        use_private_compiledir()  # a worker of GridSearchCV under loky, Dask or Ray
         feature_names = TableEncoding.from_dict(self.table_encoding_).feature_names
         method = self._method(groups)
         options = check_engine_options(method, self._engine_options(method))  # before building
@@ -307,6 +322,58 @@ class _BayesianMLP(BaseEstimator):
         if self.posterior_.interrupted:
             warnings.warn("the fit was interrupted; the estimator holds the state reached so far",
                           stacklevel=3)
+
+    def _fit_stream(self, data, target, groups) -> None:
+        """Fit to streamed data: one pass for the row count, the inputs' means and sds (the
+        standardisation) and the target's statistics or labels, then minibatches of
+        `batch_size` rows, standardised and encoded as they are read, through a streaming
+        engine (`pymc_bnn.inference.STREAMING_ENGINES`)."""
+        if groups is not None:
+            raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "
+                                      "load the data into memory to fit groups")
+        if target is not None and not isinstance(data, str) and not hasattr(data, "__fspath__"):
+            raise InvalidInputError(
+                "y must be left out when X is a stream of (X, y) batches; it names the target "
+                "column only when X is a Parquet path")
+        if target is None and (isinstance(data, str) or hasattr(data, "__fspath__")):
+            raise InvalidInputError("fit(path, y): name the target column as y, e.g. "
+                                    "fit('rows.parquet', 'label')")
+        use_private_compiledir()
+        if hasattr(self, "table_encoding_"):  # from an earlier in-memory fit: rows come coded
+            del self.table_encoding_
+        method = self._method(None, streamed=True)
+        if method not in STREAMING_ENGINES:
+            raise InvalidSettingError(
+                f"method={method!r} cannot fit streamed data (it needs every row at once); use "
+                f"one of {', '.join(STREAMING_ENGINES)} or 'auto'")
+        options = check_engine_options(method, self._engine_options(method))
+        source = as_source(data, target=target)
+        stats = stream_statistics(source, labels=is_classifier(self))
+        self.n_features_in_ = int(stats.x_mean.size)
+        if source.feature_names is not None:
+            self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if self.standardize:
+            self.x_mean_ = stats.x_mean
+            self.x_scale_ = np.where(stats.x_sd > 0, stats.x_sd, 1.0)
+        else:
+            self.x_mean_, self.x_scale_ = np.zeros_like(stats.x_mean), np.ones_like(stats.x_mean)
+        likelihood, encode, stats = self._stream_target(stats)
+        mean, scale = self.x_mean_, self.x_scale_
+        scaled = source.map(lambda X, y: ((X - mean) / scale, encode(y)))
+        bnn = build_streaming_model(
+            scaled, batch_size=int(self.batch_size), statistics=stats, likelihood=likelihood,
+            hidden=self._hidden(), activation=self.activation, bias=self.bias, skip=self.skip,
+            prior=self._prior(None, method))
+        self.posterior_ = fit(bnn, method, draws=int(self.draws),
+                              random_seed=self._random_seed(), progress=bool(self.verbose),
+                              **options)
+
+    def _stream_target(self, stats):
+        """(likelihood, y -> y for the model, statistics of the encoded stream): a regressor's
+        target passes as it is."""
+        return self.likelihood, _unchanged, stats
 
     # ------------------------------------------------------------------ shared outputs
     def uncertainty(self, X, *, level=0.9, **options):
@@ -381,6 +448,9 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         hierarchical network (see `pymc_bnn.model.groups`). Then `predict`, `predict_proba` and
         `score` take `groups` too; a group not seen in training is predicted from the
         population, or refused with `unseen_groups="raise"`.
+    batch_size : int, default 1024
+        Rows per step when `fit` streams its data (a Parquet path, a `BatchSource`); the
+        log-likelihood is scaled by the data's true row count. In-memory fits ignore it.
 
     Attributes
     ----------
@@ -398,9 +468,15 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y=None, groups=None):
         """Fit to X (n_obs, n_features) and labels y (n_obs,); returns self. `groups`: one
-        group label per row (or a column name of a DataFrame X) for a hierarchical network."""
+        group label per row (or a column name of a DataFrame X) for a hierarchical network.
+        Streamed data: X a Parquet file or folder and y its label column's name, or X a
+        `BatchSource` or a function returning (X, y) batches (y left out)."""
+        if is_stream(X):
+            self._fit_stream(X, y, groups)
+            return self
+        _require_target(self, y)
         X, groups = split_group_column(X, groups)
         check_labels(y)
         X, y, keep = self._validated_Xy(X, y)
@@ -426,6 +502,25 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         self._set_input_scaling(X)
         self._fit_posterior(X, codes, likelihood, groups)
         return self
+
+    def _stream_target(self, stats):
+        """Labels: `classes_` from the pass over the data, encoded 0 … K-1 in each batch."""
+        self.classes_ = np.asarray(stats.classes)
+        if len(self.classes_) < 2:
+            raise InvalidInputError(
+                f"y has {len(self.classes_)} class; a classifier needs at least two")
+        likelihood = self.likelihood
+        if likelihood == "auto":
+            likelihood = "bernoulli" if len(self.classes_) == 2 else "categorical"
+        if likelihood == "bernoulli" and len(self.classes_) != 2:
+            raise InvalidInputError(
+                f"likelihood='bernoulli' takes two classes but y has {len(self.classes_)}; use "
+                "likelihood='categorical' or 'auto'")
+        if likelihood == "categorical":
+            likelihood = Categorical(classes=tuple(range(len(self.classes_))))
+        classes = self.classes_
+        return (likelihood, lambda y: np.searchsorted(classes, y),
+                dataclasses.replace(stats, classes=np.arange(len(classes))))
 
     def predict_proba(self, X, groups=None, unseen_groups="population") -> np.ndarray:
         """Posterior predictive class probabilities (n_obs, n_classes), columns as `classes_`."""
@@ -473,18 +568,23 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
                  likelihood="gaussian", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial", missing="impute", categorical=None,
-                 ordinal=None):
+                 ordinal=None, batch_size=1024):
         super().__init__(
             hidden_layer_sizes, activation=activation, bias=bias, skip=skip, likelihood=likelihood,
             prior=prior, method=method, steps=steps, draws=draws, engine_options=engine_options,
             standardize=standardize, random_state=random_state, verbose=verbose,
             pooling=pooling, missing=missing, categorical=categorical, ordinal=ordinal,
+            batch_size=batch_size,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y=None, groups=None):
         """Fit to X (n_obs, n_features) and a numeric target y (n_obs,); returns self. `groups`
-        as for the classifier."""
+        as for the classifier; streamed data as for the classifier."""
+        if is_stream(X):
+            self._fit_stream(X, y, groups)
+            return self
+        _require_target(self, y)
         X, groups = split_group_column(X, groups)
         _check_numeric_target(y)
         X, y, keep = self._validated_Xy(X, y, y_numeric=True)
@@ -525,6 +625,18 @@ def _kept(groups, keep):
     if groups is None or keep.all():
         return groups
     return [label for label, kept in zip(groups, keep, strict=True) if kept]
+
+
+def _unchanged(y):
+    return y
+
+
+def _require_target(estimator, y) -> None:
+    """In-memory data need y (it may be left out only for streamed batches that carry it)."""
+    if y is None:
+        raise InvalidInputError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None; "
+            "pass one target value per row of X")
 
 
 def _check_numeric_target(y) -> None:

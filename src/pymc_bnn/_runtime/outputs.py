@@ -51,8 +51,22 @@ def _is_model_file(path: Path) -> bool:
 
 
 def _is_predictions(path: Path) -> bool:
-    header = _head(path).split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    return "prediction" in [c.strip().strip('"') for c in header.split(",")]
+    """Whether `path` is a predictions table pymc-bnn wrote.
+
+    CSV or Parquet with a `prediction` column (the CLI's) or `mean` and `std` columns
+    (`Posterior.predict` written to a file).
+    """
+    if _head(path, 4) == b"PAR1":
+        import pyarrow.parquet as pq
+
+        try:
+            columns = set(pq.read_schema(path).names)
+        except Exception:  # not readable as Parquet: not ours
+            return False
+    else:
+        header = _head(path).split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+        columns = {c.strip().strip('"') for c in header.split(",")}
+    return "prediction" in columns or {"mean", "std"} <= columns
 
 
 def _is_page(path: Path) -> bool:

@@ -28,6 +28,7 @@ from pymc_bnn.cli.args import (
 from pymc_bnn.cli.tables import (
     check_columns,
     choose_estimator,
+    is_parquet,
     model_features,
     prediction_table,
     read_table,
@@ -62,7 +63,8 @@ def add_model_commands(sub) -> None:
                     "pickle), so predict applies it to new raw rows.",
         epilog=EXIT_CODES_HELP,
     )
-    fit.add_argument("data", metavar="DATA", help="CSV or Parquet (.parquet) file")
+    fit.add_argument("data", metavar="DATA",
+                     help="CSV or Parquet (.parquet) file; with --stream a Parquet file or folder")
     fit.add_argument("--target", required=True, help="name of the column to predict")
     fit.add_argument("--out", required=True, metavar="MODEL",
                      help="model file to write, e.g. model.bnn.nc")
@@ -116,19 +118,27 @@ def add_model_commands(sub) -> None:
                      help="optimisation steps for VI methods (default: the engine's)")
     fit.add_argument("--draws", type=positive_int, default=DEFAULT_DRAWS,
                      help=f"posterior draws kept (default: {DEFAULT_DRAWS})")
+    fit.add_argument("--stream", action="store_true",
+                     help="read DATA (Parquet file or folder) in minibatches instead of into "
+                          "memory: any size; advi only, no --groups")
+    fit.add_argument("--batch-size", type=positive_int, default=1024,
+                     help="rows per step with --stream (default: 1024)")
     add_force(fit)
     add_common(fit)
     fit.set_defaults(handler=_cmd_fit)
 
     predict = sub.add_parser(
         "predict", help="predict a table with a saved model; writes predictions and uncertainty",
-        description="Predict every row of DATA with MODEL and write a CSV: the prediction, "
-                    "its uncertainty columns, and DATA's non-feature columns (e.g. an id) "
-                    "copied unchanged.",
+        description="Predict every row of DATA with MODEL and write a CSV (or Parquet, for an "
+                    "--out ending in .parquet): the prediction, its uncertainty columns, and "
+                    "DATA's non-feature columns (e.g. an id) copied unchanged. Parquet DATA "
+                    "(a file or folder) is read and written batch by batch: any size.",
     )
     predict.add_argument("model", metavar="MODEL", help="model file from `pymc-bnn fit`")
-    predict.add_argument("data", metavar="DATA", help="CSV or Parquet file with the features")
-    predict.add_argument("--out", required=True, metavar="PRED", help="CSV file to write")
+    predict.add_argument("data", metavar="DATA",
+                         help="CSV or Parquet file (or folder of Parquet files) with the features")
+    predict.add_argument("--out", required=True, metavar="PRED",
+                         help="CSV file to write (.parquet: a Parquet file)")
     predict.add_argument("--level", type=_probability, default=0.9,
                          help="probability of the regression interval lower–upper (default: 0.9)")
     predict.add_argument("--unseen-groups", default="population", choices=UNSEEN_GROUPS,
@@ -220,6 +230,8 @@ def _cmd_fit(args, console) -> int:
     check_output(args.out, "model", inputs={"DATA": args.data}, force=args.force)
     say = _status(args, console)
     started = time.perf_counter()
+    if args.stream:
+        return _fit_streamed(args, console, say, started)
     say(f"Reading {args.data}")
     table = read_table(args.data)
     X, y = split_target(table, args.target, args.data)
@@ -270,6 +282,43 @@ def _cmd_fit(args, console) -> int:
     return EXIT_OK
 
 
+def _fit_streamed(args, console, say, started) -> int:
+    """`pymc-bnn fit --stream`: the estimator reads DATA in minibatches (see
+    `pymc_bnn.sklearn`); the summary gives rows and time, not a training score (which would
+    take another pass)."""
+    from pymc_bnn.cli.tables import target_sample
+    from pymc_bnn.data import parquet_batches
+    from pymc_bnn.io import save
+
+    if args.groups is not None:
+        raise InvalidInputError("--groups cannot be combined with --stream yet; fit grouped "
+                                "data in memory (leave out --stream)")
+    source = parquet_batches(args.data, target=args.target, exclude=args.exclude)
+    estimator_class, likelihood, _ = choose_estimator(
+        None, target_sample(args.data, args.target), args.likelihood)
+    model = estimator_class(
+        hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
+        likelihood=likelihood, prior=args.prior, method=args.method, steps=args.steps,
+        draws=args.draws, random_state=args.seed, verbose=not args.quiet,
+        batch_size=args.batch_size,
+        engine_options={"ensemble": True} if args.ensemble else None)
+    say(f"Streaming {source.n_rows:,} rows × {len(source.feature_names)} features from "
+        f"{args.data} in batches of {args.batch_size:,} ({estimator_class.__name__})")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(source)
+    _show_warnings(caught)
+    say(f"Saving {args.out}")
+    save(model, args.out, notes={"target": args.target, "data": str(args.data),
+                                 "n_rows": int(source.n_rows), "groups": None,
+                                 "streamed": True}, force=args.force)
+    if not args.quiet:
+        console.print(f"[bold]fit[/] {model.posterior_.timings.get('total_s', 0):.1f} s   "
+                      f"[bold]total[/] {time.perf_counter() - started:.1f} s", highlight=False)
+        console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
+    return EXIT_PARTIAL if model.posterior_.interrupted else EXIT_OK
+
+
 def _fit_summary(args, console, model, X, y, groups, started) -> None:
     """Training score and timings after `pymc-bnn fit` (not with --quiet)."""
     if not args.quiet:
@@ -291,6 +340,8 @@ def _cmd_predict(args, console) -> int:
     say = _status(args, console)
     say(f"Loading {args.model}")
     model, description = _load_model(args.model)
+    if is_parquet(args.data):
+        return _predict_streamed(args, console, model, description, say)
     say(f"Reading {args.data}")
     table = read_table(args.data)
     features, others = model_features(model, table, args.data)
@@ -318,10 +369,52 @@ def _cmd_predict(args, console) -> int:
     predictions = prediction_table(model, table[features], level=args.level, groups=groups)
     kept = table[others].rename(columns=lambda c: f"{c}_input" if c in predictions else c)
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
-    write_text_atomic(args.out, out.to_csv(index=False))
+    if is_parquet(args.out):
+        from pymc_bnn.data import write_batches
+
+        write_batches([out], args.out)
+    else:
+        write_text_atomic(args.out, out.to_csv(index=False))
     if not args.quiet:
         console.print(f"Predictions: {Path(args.out).resolve()} "
                       f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
+                      highlight=False)
+    return EXIT_OK
+
+
+def _predict_streamed(args, console, model, description, say) -> int:
+    """`pymc-bnn predict` on Parquet DATA: one batch of rows at a time is read, predicted (as
+    the in-memory path does, `prediction_table`) and appended to the output, so memory is
+    bounded whatever DATA's size."""
+    import pandas as pd
+
+    from pymc_bnn.data import open_parquet, write_batches
+    from pymc_bnn.data.sources import read_parquet_batches
+
+    dataset = open_parquet(args.data)
+    features, others = model_features(model, dataset.schema, args.data)
+    group_column = description.get("notes", {}).get("groups")
+    if others:
+        say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
+    n_rows = dataset.count_rows()
+    say(f"Predicting {n_rows:,} rows batch by batch")
+
+    def frames():
+        for batch in read_parquet_batches(dataset):
+            table = batch.to_pandas()
+            check_features(table[features], name=str(args.data))
+            groups = (_predict_groups(model, description, table, args, say)
+                      if group_column is not None else None)
+            predictions = prediction_table(model, table[features], level=args.level,
+                                           groups=groups)
+            taken = set(predictions.columns)
+            kept = table[others].rename(
+                columns=lambda c, taken=taken: f"{c}_input" if c in taken else c)
+            yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+
+    rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet)
+    if not args.quiet:
+        console.print(f"Predictions: {Path(args.out).resolve()} ({rows:,} rows)",
                       highlight=False)
     return EXIT_OK
 

@@ -47,6 +47,32 @@ def read_table(path: str | Path):
     return table
 
 
+def is_parquet(path) -> bool:
+    """A Parquet file (by its suffix) or a folder (of Parquet files)."""
+    path = Path(path)
+    return path.suffix.lower() in PARQUET_SUFFIXES or path.is_dir()
+
+
+def target_sample(path, target: str):
+    """The distinct values of column `target` of a Parquet file or folder as a pandas Series
+    (read one batch at a time, stopping past `MAX_CLASS_LABELS` values): enough for
+    `choose_estimator` to tell labels from numbers without reading the column whole."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pymc_bnn.data import open_parquet
+    from pymc_bnn.data.sources import read_parquet_batches
+    from pymc_bnn.defaults import MAX_CLASS_LABELS
+
+    seen = None
+    for batch in read_parquet_batches(open_parquet(path), [target]):
+        values = pc.unique(batch.column(0))
+        seen = values if seen is None else pc.unique(pa.concat_arrays([seen, values]))
+        if len(seen) > MAX_CLASS_LABELS:
+            break
+    return seen.to_pandas() if seen is not None else None
+
+
 def split_target(table, target: str, source):
     """(features DataFrame, target Series) or InvalidInputError naming the missing column."""
     if target not in table.columns:
@@ -66,7 +92,7 @@ def split_target(table, target: str, source):
 
 def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), source="X"):
     """(estimator class, its likelihood parameter, `LikelihoodChoice`) for target `y`, the
-    feature table `X` and --likelihood.
+    feature table `X` (None: a streamed table, judged by its target alone) and --likelihood.
 
     "auto" and "count" follow `pymc_bnn.model.likelihood_choice.choose_likelihood` (text or
     few whole-number labels: a classifier; whole numbers ≥ 0 near zero, or "count": Poisson, or
@@ -84,8 +110,9 @@ def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), sourc
         choice = LikelihoodChoice(likelihood in CLASSIFIER_LIKELIHOODS, likelihood,
                                   f"{likelihood}, as asked (--likelihood {likelihood})")
     else:
-        choice = choose_likelihood(y, _encoded(X, categorical, ordinal, source),
-                                   counts=likelihood == "count")
+        choice = choose_likelihood(
+            y, None if X is None else _encoded(X, categorical, ordinal, source),
+            counts=likelihood == "count")
     return (BayesianMLPClassifier if choice.classifier else BayesianMLPRegressor,
             choice.likelihood, choice)
 
@@ -127,7 +154,7 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     """(the model's feature columns, DATA's other columns), or InvalidInputError naming the
     missing ones."""
     features = [str(c) for c in getattr(model, "feature_names_in_", [])]
-    columns = [str(c) for c in table.columns]
+    columns = [str(c) for c in (table.columns if hasattr(table, "columns") else table.names)]
     missing = [c for c in features if c not in columns]
     if missing:
         raise InvalidInputError(

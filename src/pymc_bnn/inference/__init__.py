@@ -22,6 +22,9 @@ from pymc_bnn.model.build import BNNModel
 from pymc_bnn.posterior.posterior import Posterior
 from pymc_bnn.validation import whole_number
 
+# Engines that fit a streamed model (`build_streaming_model`) batch by batch. laplace needs
+# every row at once for its curvature and evidence, NUTS the full log-density at every step.
+STREAMING_ENGINES = ("advi", "fullrank_advi")
 # DEFAULT_METHOD ("advi", the compiled mean-field loop: on the seed workload ~20x faster than
 # pm.fit, and more accurate) lives in pymc_bnn.defaults, where the CLI reads it cheaply.
 
@@ -54,6 +57,9 @@ def fit(
         The engine's own settings (see each engine's `run`), e.g. `steps`, `learning_rate`,
         checked before anything compiles.
 
+    A streamed model (`build_streaming_model`: `bnn.stream` is set) is fitted batch by batch
+    by the engines in `STREAMING_ENGINES`.
+
     Returns
     -------
     Posterior
@@ -73,6 +79,12 @@ def fit(
     random_seed = whole_number(random_seed, "random_seed", minimum=0)
     configure_devices()  # before the engine's first JAX import: chains on every core
     options = check_engine_options(method, options)  # before anything compiles
+    if getattr(bnn, "stream", None) is not None:
+        if method not in STREAMING_ENGINES:
+            raise InvalidSettingError(
+                f"{method} cannot fit streamed data (it needs every row at once); use one of "
+                f"{', '.join(STREAMING_ENGINES)}, or load the data into memory")
+        options["stream"] = bnn.stream
     start = time.perf_counter()
     result = ENGINES[method](
         bnn, draws=draws, random_seed=random_seed, progress=progress, **options
@@ -117,5 +129,5 @@ def _warning_category():
     return ConvergenceWarning
 
 
-__all__ = ["DEFAULT_METHOD", "ENGINES", "Engine", "EngineResult", "fit", "register_engine",
-           "unregister_engine"]
+__all__ = ["DEFAULT_METHOD", "ENGINES", "STREAMING_ENGINES", "Engine", "EngineResult", "fit",
+           "register_engine", "unregister_engine"]

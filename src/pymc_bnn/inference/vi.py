@@ -13,6 +13,7 @@ Measured on the seed model (2→5→5→1, 700 points, this 2-core machine): Ada
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -93,13 +94,16 @@ def run_fullrank_advi(bnn, **kw) -> EngineResult:
 
 
 def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=None,
-        callback=None, **options) -> EngineResult:
+        callback=None, stream=None, **options) -> EngineResult:
     """Fit q by ADVI and draw `draws` samples from it.
 
     bnn: a `BNNModel` or any `pm.Model`. options: the fields of `ADVISettings`. init: a previous
     `Posterior` of the same model structure to start from (warm start; 1 restart by default).
     callback(info): called between chunks with {"step", "elbo", "relative_change"}; raising
     KeyboardInterrupt there stops the fit like Ctrl-C (the result is flagged `interrupted`).
+    stream: a `BatchSource` of encoded (X, y) batches (`BNNModel.stream`, see
+    `build_streaming_model`): each step takes the next minibatch of the model's own row count,
+    read ahead in a thread (`streaming.chunk_feed`); the model's total_size scales it.
     """
     import jax
 
@@ -116,6 +120,12 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     n_obs_full = None
     batch = settings.minibatch_size
     compiled = compile_model(model, batch_size=None)
+    feed = None
+    if stream is not None:
+        from pymc_bnn.inference import streaming
+
+        settings, feed = streaming.chunk_feed(compiled, stream, settings)
+        batch = None
     if batch is not None and batch >= compiled.n_obs:
         batch = None  # a minibatch as large as the data is the data
     if batch is not None:
@@ -131,15 +141,15 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     rng = np.random.default_rng(random_seed)
     start_mu, start_sd = _starting_point(compiled, model, init, int(restarts), settings, rng)
     loop = vi_loop.Loop(compiled=compiled, family=family, settings=settings,
-                        restarts=int(restarts), n_obs_full=n_obs_full)
+                        restarts=int(restarts), n_obs_full=n_obs_full, streamed=feed is not None)
     key = jax.random.PRNGKey(random_seed)
     state = loop.init_state(start_mu, start_sd, key)
     prep_s = time.perf_counter() - t0
     # From here Ctrl-C stops the optimisation between chunks and is otherwise only recorded:
     # pressed while compiling, between phases or drawing, it still returns what was learned.
-    with vi_loop.ctrl_c_deferred() as pressed:
+    with vi_loop.ctrl_c_deferred() as pressed, (feed or contextlib.nullcontext()):
         outcome, screened_best = _optimise(loop, state, data, progress=progress,
-                                           callback=callback)
+                                           callback=callback, feed=feed)
         return _result(bnn, compiled, loop, settings, outcome, screened_best, data, key,
                        family=family, draws=draws, random_seed=random_seed, init=init,
                        restarts=restarts, batch=batch, prep_s=prep_s, pressed=pressed)
@@ -195,7 +205,8 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
         idata=idata,
         method=method,
         settings={**{k: v for k, v in vars(settings).items()}, "restarts": int(restarts),
-                  "minibatch_size": batch, "draws": draws, "random_seed": random_seed,
+                  "minibatch_size": compiled.n_obs if loop.streamed else batch,
+                  "streamed": loop.streamed, "draws": draws, "random_seed": random_seed,
                   "warm_start": init is not None},
         timings={"compile_s": prep_s + outcome.compile_s, "fit_s": outcome.fit_s,
                  "sample_s": sample_s},
@@ -211,7 +222,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     )
 
 
-def _optimise(loop, state, data, *, progress, callback):
+def _optimise(loop, state, data, *, progress, callback, feed=None):
     """Race the restarts for `screen_steps` steps, then continue only the best one.
 
     Returns the outcome (its history and state are the kept restart's, whole run) and the index
@@ -222,11 +233,11 @@ def _optimise(loop, state, data, *, progress, callback):
 
     s = loop.settings
     if loop.restarts == 1 or s.screen_steps >= s.steps or s.ensemble is True:
-        outcome = loop.optimise(state, data, progress=progress, callback=callback)
+        outcome = loop.optimise(state, data, progress=progress, callback=callback, feed=feed)
         return outcome, outcome.best_restart
     screen = dataclasses.replace(loop, settings=dataclasses.replace(s, steps=s.screen_steps, tol=0))
     first = screen.optimise(state, data, progress=progress, callback=callback,
-                            phase=f"{loop.restarts} restarts")
+                            phase=f"{loop.restarts} restarts", feed=feed)
     best = first.best_restart
 
     def shifted(info):
@@ -243,7 +254,7 @@ def _optimise(loop, state, data, *, progress, callback):
         second = rest.optimise(kept, data, progress=progress,
                                callback=shifted if callback is not None else None,
                                history_before=first.history[:, best:best + 1],
-                               phase=f"restart {best + 1}")
+                               phase=f"restart {best + 1}", feed=feed)
     except KeyboardInterrupt:
         return dataclasses.replace(first, interrupted=True), best
     return dataclasses.replace(

@@ -3,6 +3,9 @@ driver between chunks (progress bar, convergence check, Ctrl-C).
 
 Compiled chunks are cached on (model structure, family, restarts, chunk length, data shapes):
 refitting the same architecture on data of the same shapes runs without recompiling.
+
+Streamed data (`Loop.streamed`): each chunk takes its own minibatches, stacked (chunk_steps,
+batch, ...), one per step; the driver reads the next chunk's while the device runs this one.
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class Loop:
     settings: object
     restarts: int
     n_obs_full: int | None = None  # set with minibatches: the likelihood is scaled by n/batch
+    # data come as one minibatch per step, (chunk_steps, batch, ...), scaled by the model itself
+    streamed: bool = False
 
     def init_state(self, mu: np.ndarray, sd: np.ndarray, key) -> dict:
         import jax
@@ -155,19 +160,25 @@ class Loop:
 
         step_all = jax.vmap(one_restart, in_axes=(0, None, None, None))
 
+        streamed = self.streamed
+
         def chunk(state, data, n_active, learning_rate):
-            def body(carry, i):
-                carry, value = step_all(carry, data, i < n_active, learning_rate)
+            def body(carry, xs):
+                i, step_data = xs
+                carry, value = step_all(carry, step_data if streamed else data, i < n_active,
+                                        learning_rate)
                 return carry, value
 
-            return jax.lax.scan(body, state, jnp.arange(s.chunk_steps))
+            xs = (jnp.arange(s.chunk_steps), data if streamed else None)
+            return jax.lax.scan(body, state, xs)
 
         return chunk
 
     def _placed(self, state, data):
         """State and data put where the chunk runs: the restarts split over separate devices
         when there are several (pymc-bnn gives JAX one CPU device per core, see jax_setup),
-        else all on the first device; and the number of devices used."""
+        else all on the first device; the number of devices used; and a function that places
+        later data (the next streamed chunk) as `data` was placed."""
         import jax
         from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -177,16 +188,24 @@ class Loop:
         if n > 1 and sum(np.asarray(d).nbytes for d in data) * (n - 1) > _MAX_EXTRA_DATA_BYTES:
             n = 1  # each device holds its own copy of the data: not for large data sets
         if n == 1:
-            return jax.device_put(state, devices[0]), jax.device_put(data, devices[0]), 1
+            def put(d):
+                return jax.device_put(d, devices[0])
+
+            return jax.device_put(state, devices[0]), put(data), 1, put
         mesh = Mesh(np.array(devices[:n]), ("restart",))
+
+        def put(d):
+            return jax.device_put(d, NamedSharding(mesh, PartitionSpec()))
+
         return (jax.device_put(state, NamedSharding(mesh, PartitionSpec("restart"))),
-                jax.device_put(data, NamedSharding(mesh, PartitionSpec())), n)
+                put(data), n, put)
 
     def _executable(self, state, data, n_devices):
         """The compiled chunk for these shapes (cached), and the seconds compiling took."""
         import jax
 
         key = (self.compiled.key, self.family, self.restarts, n_devices, self.n_obs_full,
+               self.streamed,
                self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
                tuple((np.shape(d), np.dtype(d.dtype).str) for d in data))
         if key in _EXECUTABLES:
@@ -198,12 +217,18 @@ class Loop:
         return _EXECUTABLES[key], time.perf_counter() - t0
 
     def optimise(self, state, data, *, progress: bool, callback=None,
-                 history_before: np.ndarray | None = None, phase: str = "") -> Outcome:
+                 history_before: np.ndarray | None = None, phase: str = "",
+                 feed=None) -> Outcome:
         """Run chunks until `steps`, convergence or Ctrl-C. history_before: ELBOs (steps,
         restarts) of an earlier phase of the same run, judged with this one for convergence and
-        returned in front of it. phase: what this part of the fit is, shown on the progress bar."""
+        returned in front of it. phase: what this part of the fit is, shown on the progress bar.
+        feed: with `streamed`, an iterator of each chunk's data (replaces `data`); the progress
+        bar then shows rows/s."""
         s = self.settings
-        state, data, n_devices = self._placed(state, tuple(np.asarray(d) for d in data))
+        if feed is not None:
+            data = next(feed)
+        state, data, n_devices, put = self._placed(state, tuple(np.asarray(d) for d in data))
+        rows_per_step = int(np.shape(data[0])[1]) if self.streamed else 0
         run_chunk, compile_s = self._executable(state, data, n_devices)
         history: list[np.ndarray] = [] if history_before is None else [history_before]
         done, converged, interrupted, change = 0, False, False, float("nan")
@@ -218,6 +243,9 @@ class Loop:
                     n_active = min(s.chunk_steps, s.steps - done)
                     new_state, values = run_chunk(state, data, np.int32(n_active),
                                                   np.float64(s.learning_rate))
+                    if feed is not None and done + n_active < s.steps:
+                        # the device runs asynchronously: read and place the next chunk now
+                        data = put(tuple(np.asarray(d) for d in next(feed)))
                     values = np.asarray(values)[:n_active]
                     state, done = new_state, done + n_active
                     history.append(values)
@@ -230,7 +258,9 @@ class Loop:
                     converged = s.tol > 0 and change < s.tol
                     best_elbo = float(np.nanmax(_tail_mean(elbos, s.window)))
                     speed = done / (time.perf_counter() - t0)
-                    bar(completed=done, status=f"ELBO {best_elbo:,.1f} · {speed:,.0f} steps/s")
+                    rows = f" · {speed * rows_per_step:,.0f} rows/s" if rows_per_step else ""
+                    bar(completed=done,
+                        status=f"ELBO {best_elbo:,.1f} · {speed:,.0f} steps/s{rows}")
                     if callback is not None:
                         callback({"step": done, "elbo": best_elbo, "relative_change": change})
             except KeyboardInterrupt:

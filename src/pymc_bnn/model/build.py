@@ -10,13 +10,14 @@ tensor `BNNModel.output`, and the observed variable `y`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from pymc_bnn.data import BatchSource, fixed_batches, stream_statistics
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.model import groups as grouping
-from pymc_bnn.model.likelihoods import Likelihood, get_likelihood
+from pymc_bnn.model.likelihoods import Categorical, Likelihood, encode_target, get_likelihood
 from pymc_bnn.model.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.model.priors import Prior, get_prior
 from pymc_bnn.validation import check_features, check_target
@@ -36,6 +37,9 @@ class BNNModel:
     preprocessing: dict = field(default_factory=dict)
     likelihood_params: tuple[str, ...] = ()
     groups: dict | None = None  # JSON-able group record (`pymc_bnn.model.groups.group_record`)
+    # A streamed model: the `BatchSource` of its minibatches (targets encoded as the model's),
+    # which `fit` reads instead of the one batch the model was built on.
+    stream: BatchSource | None = field(default=None, repr=False)
 
     @property
     def weight_names(self) -> list[str]:
@@ -63,6 +67,8 @@ def build_model(
     pooling: str | None = None,
     group_spread: float = 1.0,
     skip: bool = False,
+    total_size: int | None = None,
+    target_record: dict | None = None,
 ) -> BNNModel:
     """Turn data (X: (n_obs, n_features), y: (n_obs,)) and a network into a `BNNModel`.
 
@@ -84,6 +90,10 @@ def build_model(
     population weights, learned spread `group_sd_i` ~ HalfNormal(group_spread/sqrt(fan_in)) per
     layer, non-centred), "complete" (one shared network; the labels are recorded) or "none"
     (an independent network per group with the ordinary prior). See `pymc_bnn.model.groups`.
+
+    `total_size` (rows of the whole data set) makes X, y one minibatch of it: the likelihood
+    is scaled by total_size / rows, as with `pm.Minibatch`. `target_record` encodes y with
+    fixed statistics (`encode_target`) instead of its own. `build_streaming_model` sets both.
     """
     import pymc as pm
 
@@ -97,7 +107,10 @@ def build_model(
     if pooling is not None:
         group_codes, group_labels = grouping.encode_groups(groups, n_obs=X.shape[0])
         group_record = grouping.group_record(pooling, group_labels, group_codes, group_spread)
-    y, preprocessing = likelihood.prepare_target(y)
+    if target_record is None:
+        y, preprocessing = likelihood.prepare_target(y)
+    else:
+        y, preprocessing = encode_target(likelihood, y, target_record), dict(target_record)
     n_outputs = likelihood.n_outputs(y)
     if spec is None:
         spec = NetworkSpec(
@@ -149,13 +162,49 @@ def build_model(
         else:
             weights, biases = _add_network_parameters(spec, prior)
             eta = forward(spec, X_data, weights, biases, backend="pytensor")
-        likelihood_params = likelihood.observe(eta, y_data)
+        likelihood_params = (likelihood.observe(eta, y_data) if total_size is None else
+                             likelihood.observe(eta, y_data, total_size=int(total_size)))
     return BNNModel(
         spec=spec, prior=prior, likelihood=likelihood, model=model,
         feature_names=feature_names, output=eta, n_obs=X.shape[0],
         preprocessing=preprocessing, likelihood_params=tuple(likelihood_params),
         groups=group_record,
     )
+
+
+def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
+                          statistics=None, likelihood: str | Likelihood = "bernoulli",
+                          **options) -> BNNModel:
+    """A `BNNModel` for data streamed in minibatches of `batch_size` rows from `source`.
+
+    The PyMC model is built on the first minibatch with `total_size` = the source's rows (so
+    its log-likelihood is scaled as `pm.Minibatch` scales it), and `fit` reads the rest from
+    `BNNModel.stream`. statistics: a `StreamStatistics` of `source` (None: one pass here); a
+    real target is standardised with its mean and sd, a categorical likelihood gets its class
+    set. X is used as given: standardise it with `source.map` if needed (the estimators do).
+    options: the other arguments of `build_model` (grouped networks do not stream yet).
+    """
+    if "groups" in options or "pooling" in options:
+        raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "
+                                  "load the data into memory to fit groups")
+    likelihood = get_likelihood(likelihood)
+    stats = statistics or stream_statistics(source, labels=bool(likelihood.is_classifier))
+    record = None
+    if isinstance(likelihood, Categorical) and likelihood.classes is None:
+        likelihood = Categorical(classes=tuple(np.asarray(stats.classes).tolist()))
+    if not likelihood.is_classifier:
+        if stats.y_mean is None:
+            raise InvalidInputError(f"the target of {source.name} is not numeric; a "
+                                    f"{likelihood.name} likelihood needs numbers")
+        record = {"y_mean": stats.y_mean, "y_scale": stats.y_sd if stats.y_sd > 0 else 1.0}
+    batch_size = min(int(batch_size), stats.n_rows)
+    X_first, y_first = next(fixed_batches(source, batch_size))
+    options.setdefault("feature_names", source.feature_names)
+    bnn = build_model(X_first, y_first, likelihood=likelihood, total_size=stats.n_rows,
+                      target_record=record, **options)
+    preprocessing = bnn.preprocessing
+    encoded = source.map(lambda X, y: (X, encode_target(likelihood, y, preprocessing)))
+    return replace(bnn, stream=encoded)
 
 
 def _add_network_parameters(spec: NetworkSpec, prior: Prior) -> tuple[list, list | None]:

@@ -81,7 +81,7 @@ class Likelihood(Protocol):
     def n_outputs(self, y: np.ndarray) -> int:
         """Network outputs needed for the encoded target `y`."""
 
-    def observe(self, eta, y_data) -> tuple[str, ...]:
+    def observe(self, eta, y_data, total_size=None) -> tuple[str, ...]:
         """Add the observed variable `y` (dims ("obs",)) to the PyMC model in context.
 
         Parameters
@@ -90,6 +90,10 @@ class Likelihood(Protocol):
             `(n_obs, n_outputs)` pre-link network output.
         y_data : pymc.Data
             The encoded target.
+        total_size : int, optional
+            The number of rows of the whole data set when `y_data` is one minibatch of it (PyMC
+            then scales the log-likelihood by total_size / rows, as `pm.Minibatch` does); None
+            for all rows.
 
         Returns
         -------
@@ -227,11 +231,12 @@ class Bernoulli(_Serialisable):
         """One output, the logit of P(y = 1)."""
         return 1
 
-    def observe(self, eta, y_data):
+    def observe(self, eta, y_data, total_size=None):
         """Add y ~ Bernoulli(logit_p=eta); see `Likelihood.observe`."""
         import pymc as pm
 
-        pm.Bernoulli(OBSERVED, logit_p=eta[:, 0], observed=y_data, dims="obs")
+        pm.Bernoulli(OBSERVED, logit_p=eta[:, 0], observed=y_data, dims="obs",
+                     total_size=total_size)
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -289,11 +294,12 @@ class Categorical(_Serialisable):
         """K outputs, one per class (declared or found in the encoded `y`)."""
         return len(self.classes) if self.classes is not None else int(np.max(y)) + 1
 
-    def observe(self, eta, y_data):
+    def observe(self, eta, y_data, total_size=None):
         """Add y ~ Categorical(logit_p=eta); see `Likelihood.observe`."""
         import pymc as pm
 
-        pm.Categorical(OBSERVED, logit_p=eta, observed=y_data, dims="obs")
+        pm.Categorical(OBSERVED, logit_p=eta, observed=y_data, dims="obs",
+                       total_size=total_size)
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -381,12 +387,13 @@ class Gaussian(_RealTarget):
     def __post_init__(self) -> None:
         _positive(self.noise_prior, "noise_prior")
 
-    def observe(self, eta, y_data):
+    def observe(self, eta, y_data, total_size=None):
         """Add sigma and y ~ Normal(eta, sigma); see `Likelihood.observe`."""
         import pymc as pm
 
         sigma = pm.HalfNormal("sigma", self.noise_prior)
-        pm.Normal(OBSERVED, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs")
+        pm.Normal(OBSERVED, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs",
+                  total_size=total_size)
         return ("sigma",)
 
     def predictive_params(self, eta, params, preprocessing):
@@ -418,12 +425,12 @@ class HeteroscedasticGaussian(_RealTarget):
         """Two outputs: the mean and the log noise sd."""
         return 2
 
-    def observe(self, eta, y_data):
+    def observe(self, eta, y_data, total_size=None):
         """Add y ~ Normal(eta_0, exp(eta_1)); see `Likelihood.observe`."""
         import pymc as pm
 
         pm.Normal(OBSERVED, mu=eta[:, 0], sigma=pm.math.exp(eta[:, 1]), observed=y_data,
-                  dims="obs")
+                  dims="obs", total_size=total_size)
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -465,13 +472,14 @@ class StudentT(_RealTarget):
         _positive(self.df, "df")
         _positive(self.noise_prior, "noise_prior")
 
-    def observe(self, eta, y_data):
+    def observe(self, eta, y_data, total_size=None):
         """Add sigma (and nu) and y ~ StudentT(nu, eta, sigma); see `Likelihood.observe`."""
         import pymc as pm
 
         sigma = pm.HalfNormal("sigma", self.noise_prior)
         nu = pm.Gamma("nu", alpha=2.0, beta=0.1) if self.df is None else float(self.df)
-        pm.StudentT(OBSERVED, nu=nu, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs")
+        pm.StudentT(OBSERVED, nu=nu, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs",
+                    total_size=total_size)
         return ("sigma",) if self.df is not None else ("sigma", "nu")
 
     def predictive_params(self, eta, params, preprocessing):
@@ -530,12 +538,13 @@ class Poisson(_CountTarget):
 
     name: ClassVar[str] = "poisson"
 
-    def observe(self, eta, y_data):
+    def observe(self, eta, y_data, total_size=None):
         """Add y ~ Poisson(exp(offset + eta)); see `Likelihood.observe`."""
         import pymc as pm
 
         log_mean = self._log_rate(eta, y_data)
-        pm.Poisson(OBSERVED, mu=pm.math.exp(log_mean), observed=y_data, dims="obs")
+        pm.Poisson(OBSERVED, mu=pm.math.exp(log_mean), observed=y_data, dims="obs",
+                   total_size=total_size)
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -571,20 +580,39 @@ class NegativeBinomial(_CountTarget):
     def __post_init__(self) -> None:
         _positive(self.overdispersion_prior, "overdispersion_prior")
 
-    def observe(self, eta, y_data):
+    def observe(self, eta, y_data, total_size=None):
         """Add overdispersion and y ~ NegativeBinomial; see `Likelihood.observe`."""
         import pymc as pm
 
         log_mean = self._log_rate(eta, y_data)
         phi = pm.HalfNormal("overdispersion", self.overdispersion_prior)
         pm.NegativeBinomial(OBSERVED, mu=pm.math.exp(log_mean), alpha=1.0 / phi,
-                            observed=y_data, dims="obs")
+                            observed=y_data, dims="obs", total_size=total_size)
         return ("overdispersion",)
 
     def predictive_params(self, eta, params, preprocessing):
         """{'mean', 'alpha'}; see `Likelihood.predictive_params`."""
         alpha = 1.0 / _per_draw(params["overdispersion"], eta)
         return {"mean": self.predictive_mean(eta, preprocessing), "alpha": alpha}
+
+
+def encode_target(likelihood: Likelihood, y, record: dict) -> np.ndarray:
+    """`y` encoded for the model with a fixed preprocessing `record`.
+
+    The record comes from a streaming pass over the whole data set rather than from statistics
+    of `y` itself, so every minibatch of a streamed fit is encoded alike. Real targets are
+    standardised with record's y_mean and y_scale; class labels are encoded as `prepare_target`
+    does (their record depends on no statistics). Count targets are refused: their log-rate offset is data of the model.
+    """
+    if isinstance(likelihood, _RealTarget):
+        y = check_real_target(y, likelihood=likelihood.name)
+        return (y - record["y_mean"]) / record["y_scale"]
+    if getattr(likelihood, "is_classifier", False):
+        return likelihood.prepare_target(y)[0]
+    raise InvalidSettingError(
+        f"the {getattr(likelihood, 'name', likelihood)!r} likelihood cannot be fitted to streamed "
+        "batches yet (its encoding depends on the data); stream a bernoulli, categorical or "
+        "real-valued target, or load the data into memory")
 
 
 # --------------------------------------------------------------------------- registry

@@ -213,7 +213,7 @@ class Posterior:
         return self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)
 
     def predict(self, X, *, groups=None, unseen_groups: str = "population",
-                max_draws: int | None = None) -> xr.Dataset:
+                max_draws: int | None = None, out=None, progress: bool = True):
         """Posterior-predictive mean and its spread over draws, per observation.
 
         The one entry every reported prediction comes from: the estimators' `predict_proba`
@@ -228,7 +228,21 @@ class Posterior:
             there) for every set of rows that shares draws (`draw_sets`); a row whose float32
             pass overflows is redone in float64. A full-network Laplace fit (`linearised`) and
             a user's own likelihood without `predictive_mean` reduce the float64 `mean_draws`.
+
+        Data larger than memory: X a Parquet file or folder (or a `pymc_bnn.data.BatchSource`)
+        and `out` a .parquet or CSV path: the predictions are written batch by batch with a
+        progress bar (`progress`) and the path is returned (see
+        `pymc_bnn.posterior.streaming.predict_stream`).
         """
+        from pymc_bnn.data import is_stream
+
+        if is_stream(X):
+            from pymc_bnn.posterior.streaming import predict_stream
+
+            if out is None:
+                raise InvalidSettingError("predicting streamed data writes a file: pass out= "
+                                          "(a .parquet or .csv path)")
+            return predict_stream(self, X, out=out, max_draws=max_draws, progress=progress)
         X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
         if self.linearised or not hasattr(self.likelihood, "predictive_mean"):
             draws = (self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)

@@ -1,0 +1,224 @@
+"""Scale benchmark (issue 18): streaming minibatch ADVI against NumPyro SVI and PyMC's
+pm.Minibatch + pm.fit on the same 20→64→64→1 regression network, batch size and steps.
+
+Data: y = sin(x0) + x1·x2 + 0.5·tanh(x3 + x4) + 0.3·noise over 20 standard-normal inputs, at
+10^5, 10^6 and 10^7 rows (the largest written to Parquet first and streamed from disk; the
+others streamed from memory). Each (size, engine) runs in its own child process, which reports
+steps/s, rows/s, peak resident memory (`resource.getrusage`, the child alone), held-out RMSE and
+Gaussian NLL on 20,000 fresh rows, and, for pymc-bnn, the rows/s of streaming prediction to
+Parquet. Writes results/scale.json and results/scale.md (results/scale_quick.* with --quick).
+
+    uv run python benchmarks/scale.py --quick     # 20,000 rows, 200 steps: checks it runs
+    uv run python benchmarks/scale.py             # the full run: needs an idle machine
+
+Not measured yet: fits split over 1, 2 and 4 devices (the data-parallel path of the issue is
+not built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+HIDDEN, FEATURES, BATCH, HELD_OUT = (64, 64), 20, 1024, 20_000
+ENGINES = ("pymc_bnn", "numpyro_svi", "pymc_minibatch")
+TARGETS = "steps/s ≥ NumPyro SVI's and ≥ 3× pm.Minibatch's; peak memory of the 10^7-row " \
+          "Parquet fit < 2 GB; streaming prediction ≥ 10^5 rows/s"
+
+
+def make_rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, FEATURES))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.5 * np.tanh(X[:, 3] + X[:, 4])
+    return X, y + 0.3 * rng.normal(size=n)
+
+
+def write_parquet(path: Path, n: int, seed: int, block: int = 500_000) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = [f"x{j}" for j in range(FEATURES)]
+    with pq.ParquetWriter(path, pa.schema([(c, pa.float64()) for c in [*names, "y"]])) as out:
+        for k, start in enumerate(range(0, n, block)):
+            X, y = make_rows(min(block, n - start), seed + k)
+            out.write_table(pa.table({**dict(zip(names, X.T, strict=True)), "y": y}))
+
+
+def blocks(n: int, seed: int, block: int = 100_000):
+    """(X, y) of n rows in blocks, the same every call: a re-readable in-memory stream."""
+    return lambda: (make_rows(min(block, n - s), seed + k)
+                    for k, s in enumerate(range(0, n, block)))
+
+
+# ----------------------------------------------------------------------------- child runs
+
+
+def run_pymc_bnn(n, steps, data_path):
+    from pymc_bnn import fit
+    from pymc_bnn.data import batch_source, parquet_batches, stream_statistics
+    from pymc_bnn.model.build import build_streaming_model
+
+    source = parquet_batches(data_path, target="y") if data_path else batch_source(blocks(n, 1))
+    stats = stream_statistics(source)
+    scaled = source.map(lambda X, y: ((X - stats.x_mean) / stats.x_sd, y))
+    bnn = build_streaming_model(scaled, batch_size=BATCH, likelihood="gaussian", hidden=HIDDEN,
+                                bias=True, statistics=stats)
+    posterior = fit(bnn, "advi", steps=steps, restarts=1, tol=0, draws=200, progress=False)
+    X, y = make_rows(HELD_OUT, 99)
+    Xs = (X - stats.x_mean) / stats.x_sd
+    draws = posterior.predictive_draws(Xs)
+    mean, scale = draws["mean"].mean(axis=0), np.sqrt(
+        (draws["scale"] ** 2).mean(axis=0) + draws["mean"].var(axis=0))
+    with tempfile.TemporaryDirectory() as folder:
+        rows = Path(folder) / "rows.parquet"
+        write_parquet(rows, HELD_OUT * 5, 7)
+        start = time.perf_counter()
+        posterior.predict(str(rows), out=Path(folder) / "pred.parquet", progress=False)
+        predict_rows_per_s = HELD_OUT * 5 / (time.perf_counter() - start)
+    return {"fit_s": posterior.timings["fit_s"], "steps_per_s": steps / posterior.timings["fit_s"],
+            "predict_rows_per_s": predict_rows_per_s, **scores(y, mean, scale)}
+
+
+def run_numpyro_svi(n, steps, data_path):
+    import jax
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+    from numpyro.infer import SVI, Trace_ELBO
+    from numpyro.infer.autoguide import AutoNormal
+
+    X, y = make_rows(n, 1) if data_path is None else _read_all(data_path)
+
+    def model(X, y=None):
+        h = X
+        for i, (a, b) in enumerate(zip((FEATURES, *HIDDEN), (*HIDDEN, 1), strict=True)):
+            w = numpyro.sample(f"w{i}", dist.Normal(0, 1 / np.sqrt(a)).expand([a, b]).to_event(2))
+            bias = numpyro.sample(f"b{i}", dist.Normal(0, 1).expand([b]).to_event(1))
+            h = h @ w + bias if i == len(HIDDEN) else jnp.tanh(h @ w + bias)
+        sigma = numpyro.sample("sigma", dist.HalfNormal(1.0))
+        with numpyro.plate("obs", n, subsample_size=X.shape[0]):
+            numpyro.sample("y", dist.Normal(h[:, 0], sigma), obs=y)
+
+    guide = AutoNormal(model)
+    svi = SVI(model, guide, numpyro.optim.Adam(0.01), Trace_ELBO())
+    rng = np.random.default_rng(0)
+    state = svi.init(jax.random.PRNGKey(0), X[:BATCH], y[:BATCH])
+    update = jax.jit(svi.update)
+    index = rng.integers(0, n, size=(steps, BATCH))
+    state, _ = update(state, X[index[0]], y[index[0]])  # compile outside the timing
+    start = time.perf_counter()
+    for rows in index[1:]:
+        state, loss = update(state, X[rows], y[rows])
+    loss.block_until_ready()
+    fit_s = time.perf_counter() - start
+    return {"fit_s": fit_s, "steps_per_s": (steps - 1) / fit_s}
+
+
+def run_pymc_minibatch(n, steps, data_path):
+    import pymc as pm
+
+    X, y = make_rows(n, 1) if data_path is None else _read_all(data_path)
+    X_batch, y_batch = pm.Minibatch(X, y, batch_size=BATCH)
+    with pm.Model():
+        h = X_batch
+        for i, (a, b) in enumerate(zip((FEATURES, *HIDDEN), (*HIDDEN, 1), strict=True)):
+            w = pm.Normal(f"w{i}", 0, 1 / np.sqrt(a), shape=(a, b))
+            bias = pm.Normal(f"b{i}", 0, 1, shape=(b,))
+            h = h @ w + bias if i == len(HIDDEN) else pm.math.tanh(h @ w + bias)
+        sigma = pm.HalfNormal("sigma", 1.0)
+        pm.Normal("y", h[:, 0], sigma, observed=y_batch, total_size=n)
+        advi = pm.ADVI()
+        step = advi.objective.step_function(obj_optimizer=pm.adam(learning_rate=0.01))
+        step()  # compile outside the timing, as for the others
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        fit_s = time.perf_counter() - start
+    return {"fit_s": fit_s, "steps_per_s": steps / fit_s}
+
+
+def _read_all(path):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return (np.column_stack([table[f"x{j}"].to_numpy() for j in range(FEATURES)]),
+            table["y"].to_numpy())
+
+
+def scores(y, mean, scale) -> dict:
+    nll = 0.5 * np.log(2 * np.pi * scale**2) + 0.5 * ((y - mean) / scale) ** 2
+    return {"rmse": float(np.sqrt(np.mean((y - mean) ** 2))), "nll": float(nll.mean())}
+
+
+def child(engine: str, n: int, steps: int, data_path: str | None) -> None:
+    result = globals()[f"run_{engine}"](n, steps, data_path)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rows_per_s"] = result["steps_per_s"] * BATCH
+    print(json.dumps(result))
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 rows, 200 steps")
+    parser.add_argument("--child", nargs=4, metavar=("ENGINE", "ROWS", "STEPS", "PARQUET"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        engine, n, steps, path = args.child
+        return child(engine, int(n), int(steps), None if path == "-" else path)
+    sizes, steps = ([20_000], 200) if args.quick else ([10**5, 10**6, 10**7], 5000)
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            path = None
+            if n == max(sizes):  # the largest size is streamed from disk
+                path = Path(folder) / "rows.parquet"
+                write_parquet(path, n, 1)
+            for engine in ENGINES:
+                run = subprocess.run([sys.executable, __file__, "--child", engine, str(n),
+                                      str(steps), str(path) if path else "-"],
+                                     capture_output=True, text=True)
+                row = {"rows": n, "engine": engine, "from_parquet": path is not None}
+                if run.returncode == 0:
+                    row |= json.loads(run.stdout.strip().splitlines()[-1])
+                else:
+                    row["error"] = run.stderr.strip().splitlines()[-1][:200]
+                results.append(row)
+                print(json.dumps(row), flush=True)
+    name = "scale_quick" if args.quick else "scale"
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    record = {"machine": platform.platform(), "steps": steps, "batch": BATCH,
+              "network": f"{FEATURES}→{'→'.join(map(str, HIDDEN))}→1", "targets": TARGETS,
+              "results": results}
+    (out / f"{name}.json").write_text(json.dumps(record, indent=2))
+    (out / f"{name}.md").write_text(table(results))
+    print(table(results))
+
+
+def table(results) -> str:
+    columns = ("rows", "engine", "steps_per_s", "rows_per_s", "peak_rss_mb", "rmse", "nll",
+               "predict_rows_per_s")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in results:
+        cells = [row.get(c, row.get("error", "") if c == "steps_per_s" else "") for c in columns]
+        lines.append("| " + " | ".join(f"{v:,.3g}" if isinstance(v, float) else str(v)
+                                       for v in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

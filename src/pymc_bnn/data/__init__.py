@@ -1,0 +1,28 @@
+"""Data larger than memory: batch sources (Parquet files and folders, the user's own batches),
+one-pass statistics, fixed-size minibatches read ahead in a thread, and batch-by-batch output.
+
+    from pymc_bnn.data import parquet_batches, stream_statistics
+    source = parquet_batches("rows/", target="y")    # a file or a folder of Parquet files
+    stats = stream_statistics(source)                 # n_rows, feature means and sds, ...
+"""
+
+from pymc_bnn.data.sources import (
+    BatchSource,
+    as_source,
+    batch_source,
+    is_stream,
+    open_parquet,
+    parquet_batches,
+)
+from pymc_bnn.data.stream import (
+    ReadAhead,
+    StreamStatistics,
+    fixed_batches,
+    stacked,
+    stream_statistics,
+)
+from pymc_bnn.data.writer import write_batches
+
+__all__ = ["BatchSource", "ReadAhead", "StreamStatistics", "as_source", "batch_source",
+           "fixed_batches", "is_stream", "open_parquet", "parquet_batches", "stacked",
+           "stream_statistics", "write_batches"]

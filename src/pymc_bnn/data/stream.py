@@ -1,0 +1,185 @@
+"""Reading a `BatchSource` for a fit: one pass for the statistics, minibatches of a fixed size
+epoch after epoch, and a background thread that reads ahead while the compiled loop runs.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from pymc_bnn.data.sources import BatchSource
+from pymc_bnn.errors import InvalidInputError
+
+# More distinct target values than this in a classifier's stream is not a set of labels.
+MAX_CLASSES = 10_000
+
+
+@dataclass(frozen=True)
+class StreamStatistics:
+    """What one pass over a stream learns. n_rows: rows read. x_mean, x_sd: (n_features,)
+    per-column mean and population sd (as `StandardScaler`). y_mean, y_sd: of a numeric target
+    (None otherwise). classes: sorted distinct target values when asked for, else None."""
+
+    n_rows: int
+    x_mean: np.ndarray
+    x_sd: np.ndarray
+    y_mean: float | None = None
+    y_sd: float | None = None
+    classes: np.ndarray | None = None
+
+
+class _Moments:
+    """Running count, mean and sum of squared deviations, merged batch by batch (Chan et al.
+    1979): exact for any number of rows, with no sum of squares that overflows or cancels."""
+
+    def __init__(self):
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def add(self, values: np.ndarray) -> None:
+        k = values.shape[0]
+        mean = values.mean(axis=0)
+        m2 = ((values - mean) ** 2).sum(axis=0)
+        total = self.n + k
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (k / total)
+        self.m2 = self.m2 + m2 + delta**2 * (self.n * k / total)
+        self.n = total
+
+    def sd(self):
+        return np.sqrt(self.m2 / max(self.n, 1))
+
+
+def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamStatistics:
+    """One pass over `source`: row count, feature means and sds, and the target's mean and sd
+    (numeric targets) or its distinct values (`labels=True`, for classifiers)."""
+    x, y = _Moments(), _Moments()
+    classes: np.ndarray | None = None
+    numeric_target = True
+    for X, target in source:
+        x.add(X)
+        if target is None:
+            numeric_target = False
+            continue
+        if labels:
+            classes = np.unique(target) if classes is None else np.union1d(classes, target)
+            if classes.size > MAX_CLASSES:
+                raise InvalidInputError(
+                    f"the target of {source.name} has more than {MAX_CLASSES:,} distinct values; "
+                    "a classifier needs class labels: use a regressor for a numeric target")
+        elif numeric_target:
+            try:
+                y.add(np.asarray(target, dtype=np.float64))
+            except (TypeError, ValueError):
+                numeric_target = False
+    if x.n == 0:
+        raise InvalidInputError(f"{source.name} has no rows; pass data with at least one batch")
+    numeric_target = numeric_target and y.n == x.n
+    return StreamStatistics(
+        n_rows=x.n, x_mean=np.asarray(x.mean), x_sd=np.asarray(x.sd()),
+        y_mean=float(y.mean) if numeric_target else None,
+        y_sd=float(y.sd()) if numeric_target else None, classes=classes)
+
+
+def fixed_batches(source: BatchSource, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Endless minibatches of exactly `size` rows: the source's rows in order, cut every `size`
+    rows, epoch after epoch (a batch may span the end of one pass and the start of the next, so
+    every row is used equally often)."""
+    pending: list[tuple[np.ndarray, np.ndarray | None]] = []  # read, not yet handed out
+    held = 0
+    while True:
+        rows_this_pass = 0
+        for X, y in source:
+            rows_this_pass += len(X)
+            pending.append((X, y))
+            held += len(X)
+            while held >= size:
+                batch, pending = _take(pending, size)
+                held -= size
+                yield batch
+        if rows_this_pass == 0:
+            raise InvalidInputError(f"{source.name} gave no rows on a new pass; a streamed fit "
+                                    "reads its data several times: pass a re-readable source")
+
+
+def _take(pending: list, size: int):
+    """(the first `size` rows of the pending parts, the parts left): copies only those rows."""
+    X_rows, y_rows, need = [], [], size
+    while need:
+        X, y = pending[0]
+        X_rows.append(X[:need])
+        y_rows.append(y[:need])
+        if len(X) > need:
+            pending = [(X[need:], y[need:]), *pending[1:]]
+            need = 0
+        else:
+            pending = pending[1:]
+            need -= len(X)
+    return (np.concatenate(X_rows), np.concatenate(y_rows)), pending
+
+
+def stacked(batches: Iterator, steps: int) -> Iterator[tuple[np.ndarray, ...]]:
+    """Groups of `steps` minibatches stacked into arrays (steps, size, ...): one compiled
+    chunk of the fitting loop takes one group."""
+    while True:
+        group = [next(batches) for _ in range(steps)]
+        yield tuple(np.stack(parts) for parts in zip(*group, strict=True))
+
+
+class ReadAhead:
+    """Iterates `items` in a background thread, holding at most `depth` items ready, so reading
+    and preparing the next data overlaps the computation on the current one. Errors of the
+    reader are raised where the item is taken. Use as a context manager: leaving it stops the
+    thread."""
+
+    _DONE = object()
+
+    def __init__(self, items: Iterator, depth: int = 2):
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(items,), daemon=True,
+                                        name="pymc-bnn-read-ahead")
+        self._thread.start()
+
+    def _read(self, items) -> None:
+        try:
+            for item in items:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put(exc)
+            return
+        self._put(self._DONE)
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self._queue.get()
+        if item is self._DONE:
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

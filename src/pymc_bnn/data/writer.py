@@ -1,0 +1,67 @@
+"""Writing a table batch by batch (predictions of a data set larger than memory): Parquet or
+CSV chosen by the file name, through a temporary file that replaces the target only once every
+batch is written, so a failed or interrupted run leaves no half-written output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from pymc_bnn._runtime.outputs import file_system_error
+from pymc_bnn._runtime.progress import progress_bar
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
+                  progress: bool = False, title: str = "[bold]predicting") -> int:
+    """Write the pandas DataFrames `frames` (same columns each) one after another to `path`:
+    Parquet for .parquet/.pq, else CSV (as `DataFrame.to_csv(index=False)` writes it). Shows
+    rows done and rows/s when `progress` (of `total_rows`, when known). Returns the rows
+    written. Memory holds one frame at a time."""
+    import time
+
+    path = Path(path)
+    parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
+                                         dir=path.parent if str(path.parent) else ".")
+        os.close(fd)
+    except OSError as exc:
+        raise file_system_error(exc, path) from None
+    rows, writer, started = 0, None, time.perf_counter()
+    try:
+        with progress_bar(progress, title, total_rows or 0, "rows/s …") as bar, \
+                open(temporary, "wb") as handle:
+            for frame in frames:
+                if parquet:
+                    writer = _write_parquet(frame, handle, writer)
+                else:
+                    handle.write(frame.to_csv(index=False, header=rows == 0).encode("utf-8"))
+                rows += len(frame)
+                speed = rows / max(time.perf_counter() - started, 1e-9)
+                bar(completed=rows, status=f"{speed:,.0f} rows/s")
+            if writer is not None:
+                writer.close()
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise file_system_error(exc, path) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    return rows
+
+
+def _write_parquet(frame, handle, writer):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if writer is None:
+        writer = pq.ParquetWriter(handle, table.schema)
+    writer.write_table(table)
+    return writer

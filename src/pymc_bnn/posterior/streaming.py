@@ -1,0 +1,62 @@
+"""Prediction on data larger than memory: a fitted posterior's predictive mean and sd, read and
+written batch by batch (Parquet or CSV), with a progress bar in rows/s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pymc_bnn._runtime.outputs import check_output
+from pymc_bnn.data import as_source, open_parquet, write_batches
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.model import groups as grouping
+
+
+def predict_stream(posterior, data, *, out, max_draws: int | None = None,
+                   progress: bool = True, overwrite: bool = False) -> Path:
+    """Write `posterior.predict` of every row of `data` to `out`; returns its path.
+
+    data: a Parquet file or folder (the fit's feature columns are read by name; a fit without
+    names reads every numeric column), a `BatchSource` or a function returning batches. out:
+    .parquet/.pq for Parquet, else CSV; columns `mean` and `std` (multiclass: `mean_<k>`,
+    `std_<k>` per class k). An existing `out` that pymc-bnn did not write is kept unless
+    `overwrite`. Memory holds one batch (`pymc_bnn.data.sources.READ_ROWS` rows) at a time.
+    """
+    import pandas as pd
+
+    if grouping.is_grouped(posterior.groups):
+        raise InvalidSettingError("streamed prediction of a grouped fit is not supported yet; "
+                                  "predict it in memory with groups=")
+    out = check_output(out, "predictions", inputs={"data": data} if _is_path(data) else None,
+                       force=overwrite, option="out")
+    source = as_source(data, features=_feature_columns(posterior, data))
+
+    def frames():
+        for X, _ in source:
+            summary = posterior.predict(X, max_draws=max_draws)
+            mean, std = summary["mean"].values, summary["std"].values
+            if mean.ndim == 1:
+                yield pd.DataFrame({"mean": mean, "std": std})
+            else:
+                yield pd.DataFrame({**{f"mean_{k}": mean[:, k] for k in range(mean.shape[1])},
+                                    **{f"std_{k}": std[:, k] for k in range(std.shape[1])}})
+
+    write_batches(frames(), out, total_rows=source.n_rows, progress=progress)
+    return out
+
+
+def _feature_columns(posterior, data) -> list[str] | None:
+    """The fit's feature names, to read by name from a Parquet path; None (every numeric
+    column) when the fit had no names (x0, x1, ... generated) and the file lacks them."""
+    names = list(posterior.feature_names)
+    generated = names == [f"x{i}" for i in range(posterior.spec.n_inputs)]
+    if generated and _is_path(data):
+        columns = set(open_parquet(data).schema.names)
+        return names if set(names) <= columns else None
+    return None if generated else names
+
+
+def _is_path(data) -> bool:
+    return isinstance(data, str) or hasattr(data, "__fspath__")
+
+
+__all__ = ["predict_stream"]

@@ -1,0 +1,89 @@
+"""Batch sources: Parquet and the user's batches, one-pass statistics, fixed-size minibatches,
+reading ahead, and batch-by-batch writing."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pymc_bnn.data import (
+    ReadAhead,
+    batch_source,
+    fixed_batches,
+    parquet_batches,
+    stream_statistics,
+    write_batches,
+)
+from pymc_bnn.errors import InvalidInputError
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({"a": rng.normal(3, 2, 1000), "b": rng.integers(0, 5, 1000),
+                         "id": np.arange(1000), "y": rng.choice(["u", "v", "w"], 1000)})
+
+
+def test_statistics_of_a_parquet_stream_equal_numpy_on_the_whole_table(tmp_path, frame):
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path, row_group_size=97)
+    source = parquet_batches(path, target="y", exclude=["id"], read_rows=64)
+    assert source.n_rows == 1000 and source.feature_names == ("a", "b")
+    stats = stream_statistics(source, labels=True)
+    X = frame[["a", "b"]].to_numpy(float)
+    np.testing.assert_allclose(stats.x_mean, X.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(stats.x_sd, X.std(axis=0), rtol=1e-12)
+    assert stats.classes.tolist() == ["u", "v", "w"] and stats.n_rows == 1000
+
+
+def test_numeric_target_statistics_and_fixed_batches_across_epochs():
+    X = np.arange(10.0).reshape(5, 2)
+    y = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    source = batch_source([(X[:2], y[:2]), (X[2:], y[2:])])
+    stats = stream_statistics(source)
+    assert stats.y_mean == pytest.approx(4.0) and stats.y_sd == pytest.approx(np.std(y))
+    batches = fixed_batches(source, 3)
+    got = [next(batches)[1].tolist() for _ in range(4)]  # 12 rows: 2 passes and 2 more rows
+    assert got == [[1, 2, 3], [4, 10, 1], [2, 3, 4], [10, 1, 2]]
+
+
+def test_bad_sources_get_errors_that_name_the_fix(tmp_path, frame):
+    with pytest.raises(InvalidInputError, match="pass a function that returns a new iterator"):
+        batch_source(iter([(np.ones((2, 1)), np.ones(2))]))
+    with pytest.raises(InvalidInputError, match="has no column 'target'"):
+        parquet_batches(_written(tmp_path, frame), target="target")
+    with pytest.raises(InvalidInputError, match="non-numeric feature column\\(s\\): y"):
+        parquet_batches(_written(tmp_path, frame))
+    bad = frame.assign(a=frame["a"].where(frame.index != 700))
+    source = parquet_batches(_written(tmp_path, bad), target="y", read_rows=500)
+    with pytest.raises(InvalidInputError, match="rows 500-999 contains NaN values in 1 row"):
+        stream_statistics(source)
+    with pytest.raises(InvalidInputError, match="no data at"):
+        parquet_batches(tmp_path / "missing.parquet")
+
+
+def _written(tmp_path, frame):
+    path = tmp_path / "w.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def test_read_ahead_keeps_order_and_raises_the_readers_error_where_taken():
+    def items():
+        yield from range(5)
+        raise InvalidInputError("broken row")
+
+    with ReadAhead(items(), depth=2) as ahead:
+        assert [next(ahead) for _ in range(5)] == [0, 1, 2, 3, 4]
+        with pytest.raises(InvalidInputError, match="broken row"):
+            next(ahead)
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_write_batches_equals_the_whole_table_written_at_once(tmp_path, frame, name):
+    path = tmp_path / name
+    assert write_batches((frame.iloc[i:i + 300] for i in range(0, 1000, 300)), path) == 1000
+    back = pd.read_parquet(path) if name.endswith("parquet") else pd.read_csv(path)
+    pd.testing.assert_frame_equal(back, frame)
+    if name.endswith("csv"):
+        assert path.read_text() == frame.to_csv(index=False)
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left

@@ -1,0 +1,90 @@
+"""Estimators and the CLI on streamed data: a Parquet folder in, batches through advi,
+predictions out batch by batch."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pymc_bnn.cli import main
+from pymc_bnn.data import batch_source, parquet_batches
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.sklearn import BayesianMLPClassifier, BayesianMLPRegressor
+
+FAST = dict(hidden_layer_sizes=(4,), steps=600, draws=50, random_state=0, batch_size=128,
+            engine_options={"tol": 0})
+
+
+@pytest.fixture
+def folder(tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(900, 2))
+    frame = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "id": np.arange(900),
+                          "kind": np.where(X[:, 0] + X[:, 1] > 0, "up", "down"),
+                          "value": 2 * X[:, 0] + 0.1 * rng.normal(size=900)})
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    for k in range(3):
+        frame.iloc[300 * k:300 * (k + 1)].to_parquet(rows / f"part{k}.parquet")
+    return frame, rows
+
+
+@pytest.mark.slow
+def test_classifier_streams_a_folder_as_the_same_batches_in_memory(folder):
+    frame, rows = folder
+    frame = frame.drop(columns="value")
+    for k in range(3):  # the folder without the numeric column "value"
+        frame.iloc[300 * k:300 * (k + 1)].to_parquet(rows / f"part{k}.parquet")
+    source = batch_source(lambda: iter([(frame[["x0", "x1", "id"]].to_numpy(float),
+                                         frame["kind"].to_numpy())]))
+    in_memory = BayesianMLPClassifier(**FAST).fit(source)
+    from_disk = BayesianMLPClassifier(**FAST).fit(rows, "kind")
+    assert from_disk.classes_.tolist() == ["down", "up"] == in_memory.classes_.tolist()
+    assert from_disk.feature_names_in_.tolist() == ["x0", "x1", "id"]
+    X = frame[["x0", "x1", "id"]]
+    np.testing.assert_allclose(from_disk.predict_proba(X), in_memory.predict_proba(X.to_numpy()),
+                               rtol=1e-12)
+    np.testing.assert_allclose(from_disk.x_mean_, X.to_numpy().mean(axis=0), rtol=1e-12)
+    assert from_disk.posterior_.method == "advi" and from_disk.score(X, frame["kind"]) > 0.9
+
+
+@pytest.mark.slow
+def test_regressor_standardises_the_target_from_the_stream(folder):
+    frame, rows = folder
+    source = parquet_batches(rows / "part1.parquet", target="value", exclude=["kind"])
+    model = BayesianMLPRegressor(**{**FAST, "steps": 1500}).fit(source)
+    assert model.posterior_.preprocessing["y_mean"] == pytest.approx(
+        frame["value"].iloc[300:600].mean(), rel=1e-12)
+    part = frame.iloc[300:600]
+    assert np.corrcoef(model.predict(part[["x0", "x1", "id"]]), part["value"])[0, 1] > 0.9
+
+
+def test_streamed_fits_refuse_what_they_cannot_do(folder):
+    _, rows = folder
+    with pytest.raises(InvalidSettingError, match="method='laplace' cannot fit streamed data"):
+        BayesianMLPClassifier(method="laplace").fit(rows, "kind")
+    with pytest.raises(InvalidInputError, match="name the target column as y"):
+        BayesianMLPClassifier().fit(rows)
+    with pytest.raises(InvalidInputError, match="non-numeric feature column\\(s\\): kind"):
+        BayesianMLPRegressor().fit(rows, "value")
+    with pytest.raises(InvalidSettingError, match="grouped networks cannot be fitted"):
+        BayesianMLPClassifier().fit(rows, "kind", groups="id")
+
+
+@pytest.mark.slow
+def test_cli_fit_stream_and_predict_parquet_batch_by_batch(folder, tmp_path):
+    frame, rows = folder
+    model, out = tmp_path / "m.bnn.nc", tmp_path / "pred.parquet"
+    assert main(["fit", str(rows), "--target", "kind", "--exclude", "value,id", "--stream",
+                 "--batch-size", "128", "--hidden", "4", "--steps", "600", "--draws", "50",
+                 "--out", str(model), "--quiet"]) == 0
+    assert main(["predict", str(model), str(rows), "--out", str(out), "--quiet"]) == 0
+    streamed = pd.read_parquet(out)
+    csv = tmp_path / "pred.csv"
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    assert main(["predict", str(model), str(tmp_path / "rows.csv"), "--out", str(csv),
+                 "--quiet"]) == 0
+    in_memory = pd.read_csv(csv)
+    assert list(streamed.columns) == list(in_memory.columns)
+    assert streamed["id"].tolist() == list(range(900))
+    np.testing.assert_allclose(streamed["p_up"], in_memory["p_up"], rtol=1e-12)
+    assert (streamed["prediction"] == frame["kind"]).mean() > 0.9
