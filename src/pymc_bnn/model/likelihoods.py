@@ -602,7 +602,8 @@ def encode_target(likelihood: Likelihood, y, record: dict) -> np.ndarray:
     The record comes from a streaming pass over the whole data set rather than from statistics
     of `y` itself, so every minibatch of a streamed fit is encoded alike. Real targets are
     standardised with record's y_mean and y_scale; class labels are encoded as `prepare_target`
-    does (their record depends on no statistics). Count targets are refused: their log-rate offset is data of the model.
+    does (their record depends on no statistics). Count targets are refused: their log-rate
+    offset is data of the model.
     """
     if isinstance(likelihood, _RealTarget):
         y = check_real_target(y, likelihood=likelihood.name)
