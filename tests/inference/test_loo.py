@@ -79,6 +79,7 @@ def _logistic_data(slope, n=80, seed=1):
     return X, rng.random(n) < 1 / (1 + np.exp(-slope * X[:, 0]))
 
 
+@pytest.mark.slow
 def test_leave_one_out_gains_from_a_cold_posterior_only_where_the_classes_separate():
     """Separable labels: the likelihood's curvature vanishes at the MAP, the evidence leaves the
     prior's spread, and leave-one-out gains nats by narrowing it. Noisy labels from a logistic

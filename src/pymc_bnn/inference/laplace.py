@@ -113,7 +113,7 @@ class LaplaceSettings:
         with the best leave-one-out log predictive density of the training rows
         (`pymc_bnn.inference.loo`: where the classes are nearly separable, the evidence's prior
         leaves the predictive far wider than the held-out data want; but the rows also
-        shaped the hidden layers, so it leans cold: benchmarks/README.md). Last-layer only.
+        shaped the hidden layers, so it leans cold: README, defaults). Last-layer only.
     """
 
     steps: int = 10_000
