@@ -79,12 +79,15 @@ def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
     return layers + skip, biases
 
 
-def output_loglik(bnn, offsets: dict):
+def output_loglik(bnn, offsets: dict, *, pointwise: bool = False):
     """loglik(eta, z) (nats): the model's log-likelihood as a function of the network output.
 
     eta is (n_obs, K), the likelihood's own variables read from z (D,) at `offsets` (name ->
     indices into z). Built by replaying `bnn.likelihood.observe` on a data container.
+    `pointwise`: each row's log-likelihood (n_obs,) instead of their sum (the model compiled
+    for one-row batches, mapped over the rows).
     """
+    import jax
     import jax.numpy as jnp
     import pymc as pm
 
@@ -96,17 +99,34 @@ def output_loglik(bnn, offsets: dict):
                           "output": np.arange(bnn.spec.n_outputs)}) as model:
         eta = pm.Data(_OUTPUT, np.zeros((y.shape[0], bnn.spec.n_outputs)), dims=("obs", "output"))
         bnn.likelihood.observe(eta, pm.Data("y_data", y, dims="obs"))
-    compiled = compile_model(model)
+    compiled = compile_model(model, batch_size=1 if pointwise else None)
     own = model_data(model)
     rows = [jnp.asarray(offsets[name]) for name in compiled.value_names]
     fixed = {name: jnp.asarray(data.get(name, own[name])) for name in compiled.data_names}
 
+    def values_of(z):
+        return jnp.concatenate([z[r] for r in rows]) if rows else jnp.zeros(0)
+
     def loglik(eta, z):
-        values = jnp.concatenate([z[r] for r in rows]) if rows else jnp.zeros(0)
         args = tuple(eta if name == _OUTPUT else fixed[name] for name in compiled.data_names)
+        return compiled.loglik(values_of(z), args)
+
+    if not pointwise:
+        return loglik
+    per_row = [name for name, b in zip(compiled.data_names, compiled.batched, strict=True)
+               if b and name != _OUTPUT]
+
+    def one_row(eta_row, row_data, values):
+        args = tuple(eta_row[None] if name == _OUTPUT
+                     else row_data[name][None] if name in row_data else fixed[name]
+                     for name in compiled.data_names)
         return compiled.loglik(values, args)
 
-    return loglik
+    def pointwise_loglik(eta, z):
+        return jax.vmap(one_row, in_axes=(0, 0, None))(
+            eta, {name: fixed[name] for name in per_row}, values_of(z))
+
+    return pointwise_loglik
 
 
 def output_curvature_roots(loglik, eta, z) -> np.ndarray:

@@ -153,6 +153,8 @@ ENGINE_OPTIONS: dict[str, dict] = {
         "ensemble": Flag(), "newton_steps": Whole(0), "chunk_steps": Whole(1),
         "minibatch_size": _optional(Whole(1), "a whole number ≥ 1"), "callback": Callback(),
         "hessian": OneOf(("last_layer", "full", "auto")),
+        "temperature": Either((OneOf(("loo",)), Number()), allow_none=False,
+                              description="'loo' or a positive number"),
     },
     "nuts": {
         "chains": Whole(1), "tune": Whole(0), "target_accept": Number("probability"),

@@ -60,6 +60,12 @@ def summary_rows(description: dict, classes=None) -> list[tuple[str, str]]:
         ("seed", settings.get("random_seed", "")),
         ("features", _shown(features)),
     ]
+    diagnostics = _untagged(post.get("diagnostics") or {})
+    if diagnostics.get("temperature", 1.0) != 1.0:
+        chosen = diagnostics.get("loo")
+        rows.append(("temperature", f"{diagnostics['temperature']:g}" + (
+            f" (chosen by leave-one-out: {chosen['elpd']:.2f} nats; PSIS Pareto k above 0.7 on "
+            f"{chosen['high_pareto_k_rows']} rows)" if chosen else "")))
     if classes is not None:
         rows.append(("classes", _shown(classes)))
     if notes.get("target"):
