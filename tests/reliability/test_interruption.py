@@ -85,13 +85,14 @@ def test_ctrl_c_during_nuts_keeps_the_chunks_drawn(small_moons, monkeypatch):
     when the first chunk returns) stops there and keeps those draws, flagged."""
     import contextlib
 
-    from pymc_bnn.inference import nuts, vi_loop
+    from pymc_bnn._runtime import interrupt
+    from pymc_bnn.inference import nuts
 
     @contextlib.contextmanager
     def pressed_at_once():
         yield [True]
 
-    monkeypatch.setattr(vi_loop, "ctrl_c_deferred", pressed_at_once)
+    monkeypatch.setattr(interrupt, "ctrl_c_deferred", pressed_at_once)
     monkeypatch.setattr(nuts, "SAMPLE_CHUNK", 25)
     bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
     with pytest.warns(UserWarning, match="NUTS was interrupted: kept 25 of 100 draws per chain"):
@@ -149,3 +150,39 @@ def saved_model(tmp_path_factory, table):
     path = tmp_path_factory.mktemp("previous") / "m.bnn.nc"
     BayesianMLPClassifier(**TINY).fit(table[["height", "width", "depth"]], table["kind"]).save(path)
     return path
+
+
+# SIGINT again and again from a chosen moment on, so that every later phase (compiling,
+# fitting, drawing, saving, the summary) is pressed in: whatever phase the first press lands in,
+# the command ends in one line with exit 130 and nothing at --out, or exit 3 and a complete
+# model marked interrupted. Never a traceback, a half-written file or a temporary file.
+_STORM = """
+import os, signal, sys
+signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+signal.setitimer(signal.ITIMER_REAL, float(sys.argv[1]), 0.2)
+from pymc_bnn.cli import main
+code = main(sys.argv[2:])
+signal.setitimer(signal.ITIMER_REAL, 0)
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seconds", [1.5, 3.0, 6.0, 10.0])
+def test_repeated_sigint_from_any_moment_leaves_nothing_or_a_complete_flagged_model(
+        tmp_path, table, seconds):
+    table.to_csv(tmp_path / "train.csv", index=False)
+    command = [sys.executable, "-c", _STORM, str(seconds), "fit", "train.csv", "--target",
+               "kind", "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "4",
+               "--steps", "3000", "--draws", "200", "--method", "advi", "--quiet"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode in (3, 130), (done.returncode, done.stderr)
+    if done.returncode == 130:
+        assert done.stderr.strip().splitlines()[-1] == "interrupted: nothing was kept"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]
+    else:
+        assert "marked interrupted (exit 3)" in done.stderr
+        assert load(tmp_path / "m.bnn.nc").posterior_.interrupted
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bnn.nc", "train.csv"]

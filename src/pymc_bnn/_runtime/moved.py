@@ -9,11 +9,10 @@ and returns a module that forwards every attribute to the module's new home.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.util
 import sys
 import types
 import warnings
+from importlib.machinery import ModuleSpec
 
 # old path → new path (submodules of a moved package follow their package)
 MOVED = {
@@ -82,15 +81,22 @@ class _Forwarding(types.ModuleType):
         return dir(importlib.import_module(self.__dict__["_target"]))
 
 
-class MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds the old module paths of `MOVED` and loads a forwarding stand-in for each."""
+class MovedModuleFinder:
+    """Finds the old module paths of `MOVED` and loads a forwarding stand-in for each.
+
+    A meta-path finder and loader by protocol (`find_spec`, `create_module`, `exec_module`); it
+    does not derive from `importlib.abc`, whose import (inspect and more) would cost every
+    `import pymc_bnn` tens of milliseconds.
+    """
 
     def find_spec(self, fullname, path=None, target=None):
+        """A spec for an old module path, None for any other."""
         if new_path(fullname) is None:
             return None
-        return importlib.util.spec_from_loader(fullname, self, is_package=True)
+        return ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec):
+        """The forwarding stand-in (its new home is imported first)."""
         target = new_path(spec.name)
         importlib.import_module(target)  # a bad path fails here, as it would have before
         module = _Forwarding(spec.name)
@@ -98,6 +104,7 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return module
 
     def exec_module(self, module):
+        """Warn that the path moved."""
         target = module.__dict__["_target"]
         warnings.warn(f"{module.__name__} moved to {target}; import it from there "
                       "(the old path goes in the next release)", DeprecationWarning, stacklevel=2)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from pymc_bnn.cli.args import (
@@ -224,9 +226,9 @@ def _report_path(out: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pymc_bnn._runtime.jax_setup import configure_devices
-
     try:  # imports (rich, then the engines for the parser): Ctrl-C here is one line too
+        from pymc_bnn._runtime.jax_setup import configure_devices
+
         configure_devices()  # a process of its own: every command's JAX gets one device per core
         from rich.console import Console
 
@@ -235,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted: nothing was kept\n")
+        with _ctrl_c_ignored():
+            sys.stderr.write("interrupted: nothing was kept\n")
         return EXIT_INTERRUPTED
     handler: Callable | None = getattr(args, "handler", None)
     if handler is None:
@@ -246,15 +249,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args, console)
     except BaseException as exc:  # noqa: BLE001 - every error becomes one line and an exit code
-        code, message = _outcome(exc)
-        if code is None:
-            raise
-        if args.debug:
-            import traceback
+        with _ctrl_c_ignored():  # ending already: a second press must not turn it into a traceback
+            code, message = _outcome(exc)
+            if code is None:
+                raise
+            if args.debug:
+                import traceback
 
-            traceback.print_exception(exc)
-        errors.print(message, highlight=False)
+                traceback.print_exception(exc)
+            errors.print(message, highlight=False)
         return code
+
+
+@contextmanager
+def _ctrl_c_ignored():
+    """Ctrl-C is ignored within the block (while the command says how it ended), then handled
+    as before (an in-process caller, e.g. a test, gets its handler back)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _outcome(exc: BaseException) -> tuple[int | None, str]:

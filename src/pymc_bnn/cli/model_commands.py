@@ -225,6 +225,7 @@ def _show_warnings(caught) -> None:
 
 
 def _cmd_fit(args, console) -> int:
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
     from pymc_bnn.io import save
 
     check_output(args.out, "model", inputs={"DATA": args.data}, force=args.force)
@@ -263,23 +264,26 @@ def _cmd_fit(args, console) -> int:
     interrupted = bool(model.posterior_.interrupted)  # said once below, not as a warning too
     _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))])
     say(f"Saving {args.out}")
-    save(model, args.out, notes={"target": args.target, "data": str(args.data),
-                                 "n_rows": int(X.shape[0]), "groups": args.groups,
-                                 "id": list(args.id), "likelihood_choice": choice.to_dict()},
-         force=args.force)
+    with ctrl_c_deferred() as pressed:  # a press while writing waits: the file is never cut
+        save(model, args.out, force=args.force, notes={
+            "target": args.target, "data": str(args.data), "n_rows": int(X.shape[0]),
+            "groups": args.groups, "id": list(args.id), "likelihood_choice": choice.to_dict()})
     try:
-        _fit_summary(args, console, model, X, y, groups, started)
+        if not pressed:
+            _fit_summary(args, console, model, X, y, groups, started)
     except KeyboardInterrupt:  # the model is saved: a press now only cuts the summary short
         pass
-    if interrupted:
-        from rich.console import Console
+    with ctrl_c_deferred():  # the model is saved: a press now must not say "nothing was kept"
+        if interrupted:
+            from rich.console import Console
 
-        Console(stderr=True, soft_wrap=True).print(
-            f"[yellow]interrupted[/]: the fit was stopped by Ctrl-C at step "
-            f"{model.posterior_.diagnostics.get('steps_run', '?')}; the state reached so far is "
-            f"saved in {args.out}, marked interrupted (exit {EXIT_PARTIAL})", highlight=False)
-        return EXIT_PARTIAL
-    return EXIT_OK
+            Console(stderr=True, soft_wrap=True).print(
+                f"[yellow]interrupted[/]: the fit was stopped by Ctrl-C at step "
+                f"{model.posterior_.diagnostics.get('steps_run', '?')}; the state reached so far "
+                f"is saved in {args.out}, marked interrupted (exit {EXIT_PARTIAL})",
+                highlight=False)
+            return EXIT_PARTIAL
+        return EXIT_OK
 
 
 def _fit_streamed(args, console, say, started) -> int:
@@ -309,9 +313,12 @@ def _fit_streamed(args, console, say, started) -> int:
         model.fit(source)
     _show_warnings(caught)
     say(f"Saving {args.out}")
-    save(model, args.out, notes={"target": args.target, "data": str(args.data),
-                                 "n_rows": int(source.n_rows), "groups": None,
-                                 "streamed": True}, force=args.force)
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+
+    with ctrl_c_deferred():  # a press while writing waits: the file is never cut short
+        save(model, args.out, notes={"target": args.target, "data": str(args.data),
+                                     "n_rows": int(source.n_rows), "groups": None,
+                                     "streamed": True}, force=args.force)
     if not args.quiet:
         console.print(f"[bold]fit[/] {model.posterior_.timings.get('total_s', 0):.1f} s   "
                       f"[bold]total[/] {time.perf_counter() - started:.1f} s", highlight=False)

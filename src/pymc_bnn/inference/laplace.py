@@ -213,7 +213,7 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, callback=None,
     KeyboardInterrupt there stops the fit like Ctrl-C (the result is flagged `interrupted`).
     Ctrl-C at any later moment (curvature, draws) is recorded and flags the result too.
     """
-    from pymc_bnn.inference.vi_loop import ctrl_c_deferred
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
     settings = settings_from_options(options)
     with ctrl_c_deferred() as pressed:

@@ -84,7 +84,7 @@ def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple
     import jax
     import jax.numpy as jnp
 
-    from pymc_bnn.inference.vi_loop import ctrl_c_deferred
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
     z = jnp.asarray(z0, dtype=jnp.float64)
     extra = jnp.asarray(extra, dtype=jnp.float64)

@@ -137,8 +137,8 @@ def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: 
     after the first chunk).
     Returns z (chains, draws, D), the sampler stats by name (chains, draws) and `interrupted`.
     """
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
     from pymc_bnn._runtime.progress import progress_bar
-    from pymc_bnn.inference.vi_loop import ctrl_c_deferred
 
     draws, stats = [], []
     with (ctrl_c_deferred() as pressed,

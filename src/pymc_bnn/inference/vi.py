@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import vi_loop
 from pymc_bnn.inference.jax_model import compile_model, data_arguments, to_idata
@@ -147,7 +148,7 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     prep_s = time.perf_counter() - t0
     # From here Ctrl-C stops the optimisation between chunks and is otherwise only recorded:
     # pressed while compiling, between phases or drawing, it still returns what was learned.
-    with vi_loop.ctrl_c_deferred() as pressed, (feed or contextlib.nullcontext()):
+    with ctrl_c_deferred() as pressed, (feed or contextlib.nullcontext()):
         outcome, screened_best = _optimise(loop, state, data, progress=progress,
                                            callback=callback, feed=feed)
         return _result(bnn, compiled, loop, settings, outcome, screened_best, data, key,

@@ -10,15 +10,13 @@ batch, ...), one per step; the driver reads the next chunk's while the device ru
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.inference.jax_model import constrained_draws
 
@@ -290,31 +288,6 @@ class Loop:
         z = np.asarray(jax.jit(sample)(params, eps))
         outputs = constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
         return outputs, np.asarray(params["mu"]), marginal_sd(self.family, params)
-
-
-_PRESSED: list[bool] | None = None  # the record of the outermost ctrl_c_deferred block
-
-
-@contextlib.contextmanager
-def ctrl_c_deferred():
-    """Within the block Ctrl-C is recorded, not raised: yields a list that holds True once it
-    was pressed. Nested blocks share the outermost one's record. A no-op (an empty list) outside
-    the main thread or when someone else handles SIGINT."""
-    global _PRESSED
-    if _PRESSED is not None:
-        yield _PRESSED
-        return
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield []
-        return
-    _PRESSED = pressed = []
-    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(True))
-    try:
-        yield pressed
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        _PRESSED = None
 
 
 def _tail_mean(elbos: np.ndarray, window: int) -> np.ndarray:
