@@ -42,7 +42,7 @@ def test_estimator_gives_the_same_posterior_as_the_api(small_moons, method):
         np.testing.assert_array_equal(est.posterior_.idata["posterior"][name].values,
                                       posterior.idata["posterior"][name].values)
     np.testing.assert_array_equal(est.predict_proba(X)[:, 1],
-                                  posterior.mean_draws(X).mean(axis=0))
+                                  posterior.predict(X)["mean"].values)
 
 
 @pytest.mark.slow

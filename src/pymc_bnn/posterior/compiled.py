@@ -163,6 +163,24 @@ def outputs_over_draws(spec: NetworkSpec, X: np.ndarray, weights: list, biases: 
     return out
 
 
+def moments_of(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd over the first axis (draws) of float64 values, safe from overflow.
+
+    Each column is divided by its largest magnitude first, so values near the top of float64's
+    range (a target on a 1e300 scale) give a finite sd where squaring them would overflow.
+
+    Examples
+    --------
+    >>> mean, sd = moments_of(np.array([[1e300], [3e300]]))
+    >>> print(f"{mean[0]:.3g} {sd[0]:.3g}")  # draws.std() would overflow to inf
+    2e+300 1e+300
+    """
+    scale = np.max(np.abs(draws), axis=0)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    scaled = draws / scale
+    return scaled.mean(axis=0) * scale, scaled.std(axis=0) * scale
+
+
 def mean_of(draws: dict):
     """The predictive mean per draw from `predictive_params` output (see `mean_draws`)."""
     if "probs" in draws:

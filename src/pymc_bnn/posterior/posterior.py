@@ -248,7 +248,7 @@ class Posterior:
             draws = (self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)
                      if self.linearised else self.mean_draws(X, groups=labels,
                                                              max_draws=max_draws))
-            mean, std = draws.mean(axis=0), draws.std(axis=0)
+            mean, std = compiled.moments_of(draws)
         else:
             mean = std = None
             params = self.likelihood_param_draws(max_draws)
@@ -261,8 +261,8 @@ class Posterior:
                     draws = compiled.outputs_over_draws(
                         self.spec, X[rows], weights, biases, likelihood=self.likelihood,
                         preprocessing=self.preprocessing)  # all rows: errors name them right
-                    part_mean[overflow] = draws.mean(axis=0)[overflow]
-                    part_std[overflow] = draws.std(axis=0)[overflow]
+                    redone_mean, redone_std = compiled.moments_of(draws[:, overflow])
+                    part_mean[overflow], part_std[overflow] = redone_mean, redone_std
                 if mean is None:
                     mean = np.empty((X.shape[0], *part_mean.shape[1:]))
                     std = np.empty_like(mean)
