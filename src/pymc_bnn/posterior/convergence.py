@@ -39,6 +39,9 @@ class Problem:
 
     Attributes
     ----------
+    kind : str
+        Which check found it: "interrupted", "step_limit", "elbo_rising", "divergences",
+        "rhat" or "ess".
     what : str
         The problem in words, with its number (e.g. "max predictive R-hat 1.62 > 1.05").
     fix : str
@@ -47,6 +50,7 @@ class Problem:
         The `pymc-bnn fit` flag that fixes it (e.g. "--steps"); None when no flag does.
     """
 
+    kind: str
     what: str
     fix: str
     flag: str | None = None
@@ -87,7 +91,7 @@ class Convergence:
     def to_dict(self) -> dict:
         """A JSON-able record: converged, method, problems (what, fix, flag) and checks."""
         return {"converged": self.converged, "method": self.method,
-                "problems": [{"what": p.what, "fix": p.fix, "flag": p.flag}
+                "problems": [{"kind": p.kind, "what": p.what, "fix": p.fix, "flag": p.flag}
                              for p in self.problems],
                 "checks": [list(c) for c in self.checks]}
 
@@ -162,7 +166,7 @@ def judge_convergence(posterior) -> Convergence:
     if posterior.interrupted:
         checks.append(("interrupted", "yes: stopped early by Ctrl-C"))
         problems.insert(0, Problem(
-            "the fit was interrupted (Ctrl-C) and holds the state reached so far",
+            "interrupted", "the fit was interrupted (Ctrl-C) and holds the state reached so far",
             "run `pymc-bnn fit` again and let it finish"))
     return Convergence(method=method, problems=tuple(problems), checks=tuple(checks))
 
@@ -183,8 +187,9 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
         checks.append((f"{objective} settled (the engine's rule)", rule))
         if not stopped and not posterior.interrupted:
             problems.append(Problem(
-                f"{posterior.method} stopped at the limit of {steps or '?':,} steps before its "
-                f"{objective} settled", "fit again with a larger --steps (Python: steps=)",
+                "step_limit", f"{posterior.method} stopped at the maximum of "
+                f"{'?' if steps is None else format(steps, ',')} steps before converging (its "
+                f"{objective} had not settled)", "fit again with a larger --steps (Python: steps=)",
                 "--steps"))
     elbo = posterior.elbo
     rising = None if elbo is None else elbo_still_rising(elbo)
@@ -195,8 +200,9 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
         if (rise > ELBO_STILL_RISING_NATS and rise > 2 * noise and stopped is not False
                 and not posterior.interrupted):
             problems.append(Problem(
-                f"the ELBO was still rising at the end ({rise:+.3g} nats over the last tenth "
-                f"of the steps, more than {ELBO_STILL_RISING_NATS:g} nat and twice its noise)",
+                "elbo_rising", f"the ELBO was still rising at the end ({rise:+.3g} nats over "
+                f"the last tenth of the steps, more than {ELBO_STILL_RISING_NATS:g} nat and "
+                "twice its noise)",
                 "fit again with a larger --steps (Python: steps=)", "--steps"))
     restart_elbos = diagnostics.get("restart_elbos")
     if restart_elbos:
@@ -225,7 +231,7 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
         checks.append(("divergent transitions", f"{divergences:,} ({rate:.1%})"))
         if rate > DIVERGENCE_WARNING_RATE:
             problems.append(Problem(
-                f"{divergences:,} transitions diverged ({rate:.1%} > "
+                "divergences", f"{divergences:,} transitions diverged ({rate:.1%} > "
                 f"{DIVERGENCE_WARNING_RATE:.0%}): the sampler missed parts of the posterior",
                 "use a prior with lighter tails (--prior normal), or raise target_accept "
                 "towards 0.99 (Python: engine_options={'target_accept': 0.99}; no CLI flag)",
@@ -236,7 +242,7 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
                        else f"{rhat:.3f} (should be ≤ {RHAT_WARNING})"))
     if rhat is not None and rhat > RHAT_WARNING:
         problems.append(Problem(
-            f"the chains disagree on the predictions (max predictive R-hat {rhat:.3g} > "
+            "rhat", f"the chains disagree on the predictions (max predictive R-hat {rhat:.3g} > "
             f"{RHAT_WARNING})",
             "fit again with a larger --draws (Python: draws=), more tuning (tune=) or more "
             "chains (chains=)", "--draws"))
@@ -245,7 +251,7 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
         checks.append(("min predictive bulk ESS", f"{ess:,.0f} (should be ≥ {ESS_WARNING})"))
         if ess < ESS_WARNING:
             problems.append(Problem(
-                f"few effective draws of the predictions (min bulk ESS {ess:.0f} < "
+                "ess", f"few effective draws of the predictions (min bulk ESS {ess:.0f} < "
                 f"{ESS_WARNING})", "fit again with a larger --draws (Python: draws=) and more "
                 "tuning (tune=)", "--draws"))
     weight_rhat = diagnostics.get("weight_rhat_max")
