@@ -264,7 +264,12 @@ class _BayesianMLP(BaseEstimator):
                 f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it"
             ) from None
 
-    def _posterior_input(self, X) -> np.ndarray:
+    def posterior_inputs(self, X) -> np.ndarray:
+        """X as the posterior sees it: encoded (the table encoding of `fit`) and standardised.
+
+        Returns float64 `(n_obs, posterior_.spec.n_inputs)`, the columns named by
+        `posterior_.feature_names`; for `Posterior` methods and `pymc_bnn.posterior.stability`.
+        """
         self._require_fitted()
         if getattr(self, "table_encoding_", None) is None:  # a model file from before encoding
             return self._scaled(self._validated_X(X, reset=False))
@@ -387,7 +392,7 @@ class _BayesianMLP(BaseEstimator):
         Grouped fits take `groups=` here too."""
         if "groups" in options:
             X, options["groups"] = split_group_column(X, options["groups"])
-        X = self._posterior_input(X)
+        X = self.posterior_inputs(X)
         summary = predictive_summary(self.posterior_, X, level=level, **options)
         if hasattr(self, "classes_"):
             codes = np.asarray(summary["predicted_class"].values, dtype=np.int64)
@@ -404,7 +409,7 @@ class _BayesianMLP(BaseEstimator):
         """
         if groups is not None:
             X, groups = split_group_column(X, groups)
-        return self.posterior_.predictive_draws(self._posterior_input(X), groups=groups,
+        return self.posterior_.predictive_draws(self.posterior_inputs(X), groups=groups,
                                                 max_draws=max_draws)
 
     @property
@@ -552,7 +557,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     def predict_proba(self, X, groups=None, unseen_groups="population") -> np.ndarray:
         """Posterior predictive class probabilities (n_obs, n_classes), columns as `classes_`."""
         X, groups = split_group_column(X, groups)
-        X = self._posterior_input(X)
+        X = self.posterior_inputs(X)
         mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
         return as_class_probabilities(mean.values)
 
@@ -634,7 +639,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         `pymc_bnn.posterior.uncertainty.regression_moments`).
         """
         X, groups = split_group_column(X, groups)
-        X = self._posterior_input(X)
+        X = self.posterior_inputs(X)
         mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
         if not return_std:
             return mean.values

@@ -330,7 +330,6 @@ def _fit_summary(args, console, model, X, y, groups, started) -> None:
                       f"{time.perf_counter() - started:.1f} s", highlight=False)
         console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
     _show_convergence(model.posterior_, console, quiet=args.quiet)
-    _show_convergence(model.posterior_, console, quiet=args.quiet)
 
 
 def _show_convergence(posterior, console, *, quiet: bool = False) -> None:

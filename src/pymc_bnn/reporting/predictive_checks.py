@@ -111,7 +111,7 @@ def _classifier_sections(model, X, y, source, by_group, rng, rows) -> list[Secti
         tables=[Table([["confidence bin", "rows", "mean confidence", "accuracy"],
                        *[[f"{lo:.2f}–{hi:.2f}", int(n), float(c), float(a)] for lo, hi, n, c, a
                          in zip(bins.edges[:-1][filled], bins.edges[1:][filled],
-                                bins.count[filled], bins.mean_confidence[filled],
+                                bins.count[filled], bins.confidence[filled],
                                 bins.accuracy[filled], strict=True)]],
                       caption="Reliability per bin of the top-class probability.")],
         figures=[Figure(figure_png(plots.reliability_diagram(y, proba, classes=classes)),
