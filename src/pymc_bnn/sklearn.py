@@ -256,13 +256,21 @@ class _BayesianMLP(BaseEstimator):
             self.x_mean_ = np.zeros(X.shape[1])
             self.x_scale_ = np.ones(X.shape[1])
 
-    def _posterior_input(self, X) -> np.ndarray:
+    def _require_fitted(self) -> None:
         try:
             check_is_fitted(self, "posterior_")
         except AttributeError:  # scikit-learn's NotFittedError: ours says the same, in our family
             raise EstimatorNotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(X, y) before using it"
             ) from None
+
+    def posterior_inputs(self, X) -> np.ndarray:
+        """X as the posterior sees it: encoded (the table encoding of `fit`) and standardised.
+
+        Returns float64 `(n_obs, posterior_.spec.n_inputs)`, the columns named by
+        `posterior_.feature_names`; for `Posterior` methods and `pymc_bnn.posterior.stability`.
+        """
+        self._require_fitted()
         if getattr(self, "table_encoding_", None) is None:  # a model file from before encoding
             return self._scaled(self._validated_X(X, reset=False))
         return self._scaled(_as_invalid_input(self._encoded_X, X))
@@ -384,13 +392,37 @@ class _BayesianMLP(BaseEstimator):
         Grouped fits take `groups=` here too."""
         if "groups" in options:
             X, options["groups"] = split_group_column(X, options["groups"])
-        X = self._posterior_input(X)
+        X = self.posterior_inputs(X)
         summary = predictive_summary(self.posterior_, X, level=level, **options)
         if hasattr(self, "classes_"):
             codes = np.asarray(summary["predicted_class"].values, dtype=np.int64)
             summary = summary.assign_coords({"class": self.classes_})
             summary["predicted_class"] = (summary["predicted_class"].dims, self.classes_[codes])
         return summary
+
+    def predictive_draws(self, X, *, groups=None, max_draws=None) -> dict:
+        """Per-draw parameters of the predictive distribution at X, after this estimator's encoding.
+
+        `Posterior.predictive_draws` on X encoded and scaled as in `fit`: a classifier gives
+        {"probs": (S, n_obs, n_classes)} in `classes_` order, a regressor {"mean", ...} each
+        (S, n_obs) in the target's units. Grouped fits take `groups=`.
+        """
+        if groups is not None:
+            X, groups = split_group_column(X, groups)
+        return self.posterior_.predictive_draws(self.posterior_inputs(X), groups=groups,
+                                                max_draws=max_draws)
+
+    @property
+    def convergence_(self):
+        """Whether the fit converged, and why not: `pymc_bnn.posterior.convergence.judge_convergence`.
+
+        A `Convergence` (`converged`, `problems` each with the `pymc-bnn fit` flag that fixes it,
+        `checks`, `summary()`), computed from `posterior_` on each access.
+        """
+        from pymc_bnn.posterior.convergence import judge_convergence
+
+        self._require_fitted()
+        return judge_convergence(self.posterior_)
 
     def save(self, path):
         """Write the fitted estimator to `path` (netCDF + JSON description; see `pymc_bnn.io`)."""
@@ -525,7 +557,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
     def predict_proba(self, X, groups=None, unseen_groups="population") -> np.ndarray:
         """Posterior predictive class probabilities (n_obs, n_classes), columns as `classes_`."""
         X, groups = split_group_column(X, groups)
-        X = self._posterior_input(X)
+        X = self.posterior_inputs(X)
         mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
         return as_class_probabilities(mean.values)
 
@@ -607,7 +639,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
         `pymc_bnn.posterior.uncertainty.regression_moments`).
         """
         X, groups = split_group_column(X, groups)
-        X = self._posterior_input(X)
+        X = self.posterior_inputs(X)
         mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
         if not return_std:
             return mean.values

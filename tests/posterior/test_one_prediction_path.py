@@ -35,7 +35,7 @@ def test_every_face_gives_the_same_probabilities_bit_for_bit(table, tmp_path, gr
     model = BayesianMLPClassifier(**QUICK).fit(train[features], train["label"], **groups)
 
     by_estimator = model.predict_proba(new[features], **new_groups)
-    inputs = model._posterior_input(new[features])
+    inputs = model.posterior_inputs(new[features])
     by_posterior = as_class_probabilities(
         model.posterior_.predict(inputs, **new_groups)["mean"].values)
     by_uncertainty = model.uncertainty(new[features], **new_groups)["probability"].values

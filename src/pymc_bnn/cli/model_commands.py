@@ -219,8 +219,6 @@ def _show_warnings(caught) -> None:
     errors = Console(stderr=True, soft_wrap=True)
     for warning in caught:
         message = str(warning.message)
-        if "raise steps=" in message:  # the engine's advice names Python options
-            message += "; here: run `pymc-bnn fit` again with a larger --steps"
         errors.print(f"[yellow]warning[/]: {message}", highlight=False)
 
 
@@ -262,7 +260,8 @@ def _cmd_fit(args, console) -> int:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(X, y, groups=groups)
     interrupted = bool(model.posterior_.interrupted)  # said once below, not as a warning too
-    _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))])
+    _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))
+                    and not issubclass(w.category, ConvergenceWarning)])  # see _show_convergence
     say(f"Saving {args.out}")
     with ctrl_c_deferred() as pressed:  # a press while writing waits: the file is never cut
         save(model, args.out, force=args.force, notes={
@@ -311,7 +310,7 @@ def _fit_streamed(args, console, say, started) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(source)
-    _show_warnings(caught)
+    _show_warnings([w for w in caught if not issubclass(w.category, ConvergenceWarning)])
     say(f"Saving {args.out}")
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
@@ -323,11 +322,13 @@ def _fit_streamed(args, console, say, started) -> int:
         console.print(f"[bold]fit[/] {model.posterior_.timings.get('total_s', 0):.1f} s   "
                       f"[bold]total[/] {time.perf_counter() - started:.1f} s", highlight=False)
         console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
+    _show_convergence(model.posterior_, console, quiet=args.quiet)
     return EXIT_PARTIAL if model.posterior_.interrupted else EXIT_OK
 
 
 def _fit_summary(args, console, model, X, y, groups, started) -> None:
-    """Training score and timings after `pymc-bnn fit` (not with --quiet)."""
+    """Training score, timings and convergence after `pymc-bnn fit` (problems even with
+    --quiet)."""
     if not args.quiet:
         score = model.score(X, y, groups=groups)
         label = "training accuracy" if hasattr(model, "classes_") else "training R²"
@@ -335,6 +336,26 @@ def _fit_summary(args, console, model, X, y, groups, started) -> None:
                       f"{model.posterior_.timings.get('total_s', 0):.1f} s   [bold]total[/] "
                       f"{time.perf_counter() - started:.1f} s", highlight=False)
         console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
+    _show_convergence(model.posterior_, console, quiet=args.quiet)
+
+
+def _show_convergence(posterior, console, *, quiet: bool = False) -> None:
+    """The one judgement of convergence (`pymc_bnn.posterior.convergence`): "converged" on
+    stdout, or each problem and its fix as a warning line on stderr (even with --quiet)."""
+    from rich.console import Console
+
+    from pymc_bnn.posterior.convergence import judge_convergence
+
+    judgement = judge_convergence(posterior)
+    if judgement.converged:
+        if not quiet:
+            console.print(f"[bold]converged[/] yes (no problem in the checks of "
+                          f"{judgement.method})", highlight=False)
+        return
+    errors = Console(stderr=True, soft_wrap=True)
+    for problem in judgement.problems:
+        if problem.kind != "interrupted":  # said once, by the command's interrupted line
+            errors.print(f"[yellow]warning[/]: {problem}", highlight=False)
 
 
 def _cmd_predict(args, console) -> int:
@@ -514,11 +535,16 @@ def _cmd_info(args, console) -> int:
         print(json.dumps(description, indent=2))
         return EXIT_OK
     from pymc_bnn.io import load
+    from pymc_bnn.posterior.convergence import judge_convergence
     from pymc_bnn.reporting.model_report import summary_rows
 
-    classes = getattr(load(args.model), "classes_", None)  # an array in the file, not the JSON
+    model = load(args.model)
+    classes = getattr(model, "classes_", None)  # an array in the file, not the JSON
+    judgement = judge_convergence(model.posterior_)
     table = Table(title=str(args.model), show_header=False)
-    for key, value in summary_rows(description, classes=classes):
+    for key, value in summary_rows(description, classes=classes, convergence=judgement):
         table.add_row(key, str(value))
     console.print(table)
+    for problem in judgement.problems:
+        console.print(f"[yellow]warning[/]: {problem}", highlight=False)
     return EXIT_OK

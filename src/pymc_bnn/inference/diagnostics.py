@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-RHAT_WARNING = 1.05
-# Warn when the worst predictive bulk ESS is below this: 100 effective draws put the Monte Carlo
-# sd of a predictive mean at a tenth of its posterior sd (Vehtari et al. 2021 suggest 100 per
-# quantity as a minimum for reliable R-hat and ESS).
-ESS_WARNING = 100
+# The thresholds live with the one judgement of convergence that the CLI, the report and the
+# estimators show (`pymc_bnn.posterior.convergence`).
+from pymc_bnn.posterior.convergence import ESS_WARNING, RHAT_WARNING
 
 
 def predictive_convergence(posterior, check_X=None, *, training=None) -> dict:

@@ -28,10 +28,12 @@ import numpy as np
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 
+# Warn when more than this fraction of post-tuning transitions diverged: the threshold of the one
+# judgement of convergence (`pymc_bnn.posterior.convergence`).
+from pymc_bnn.posterior.convergence import DIVERGENCE_WARNING_RATE
+
 # Draws per chain per compiled call: a progress update and a Ctrl-C point between calls.
 SAMPLE_CHUNK = 100
-# Warn when more than this fraction of post-tuning transitions diverged.
-DIVERGENCE_WARNING_RATE = 0.01
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,

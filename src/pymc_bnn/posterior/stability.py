@@ -196,11 +196,11 @@ def _inputs(model, X, y):
     if not hasattr(posterior, "spec") or not hasattr(posterior, "idata"):
         raise InvalidInputError(f"stability needs a Posterior or a fitted pymc-bnn estimator, "
                                 f"got {type(model).__name__}; fit it first")
-    X = check_features(X, n_features=posterior.spec.n_inputs)
     scales = None
-    if posterior is not model:  # an estimator: its own standardisation, inputs per sd
-        X = (X - model.x_mean_) / model.x_scale_
+    if posterior is not model:  # an estimator: its own encoding and standardisation, per sd
+        X = model.posterior_inputs(X)
     else:
+        X = check_features(X, n_features=posterior.spec.n_inputs)
         sd = X.std(axis=0)
         scales = np.where(sd > 0, sd, 1.0)
     classes = None

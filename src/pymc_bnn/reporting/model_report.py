@@ -24,9 +24,45 @@ def _untagged(value):
 
 
 def _options(record: dict) -> str:
-    """"name (key=value, …)" for a likelihood or prior record, leaving out unset options."""
-    options = ", ".join(f"{k}={v}" for k, v in record.items() if k != "name" and v is not None)
+    """"name (key=value, …)" for a likelihood or prior record, leaving out unset options.
+
+    A classifier's label codes (`classes`) are left out: the "classes" row names the classes.
+    """
+    options = ", ".join(f"{k}={v}" for k, v in record.items()
+                        if k not in ("name", "classes") and v is not None)
+    if record.get("classes") is not None:
+        options = ", ".join(filter(None, [f"{len(record['classes'])} classes", options]))
     return f"{record['name']} ({options})" if options else record["name"]
+
+
+def groups_text(record: dict | None, column: str | None = None) -> str | None:
+    """"partial pooling over 4 groups (column store; 30–42 rows each)", None without groups.
+
+    Parameters
+    ----------
+    record : dict or None
+        `Posterior.groups` (pooling, labels, counts).
+    column : str, optional
+        The data's group column, when known.
+
+    Returns
+    -------
+    str or None
+        The grouping in words.
+
+    Examples
+    --------
+    >>> groups_text({"pooling": "partial", "labels": ["a", "b"], "counts": [30, 42]}, "store")
+    'partial pooling over 2 groups (column store; 30–42 rows each)'
+    """
+    if not record:
+        return None
+    counts = record.get("counts") or []
+    details = "; ".join(filter(None, [
+        f"column {column}" if column else "",
+        f"{min(counts):,}–{max(counts):,} rows each" if counts else ""]))
+    return (f"{record['pooling']} pooling over {len(record.get('labels', []))} groups"
+            + (f" ({details})" if details else ""))
 
 
 def _shown(values, limit: int = 12) -> str:
@@ -35,11 +71,12 @@ def _shown(values, limit: int = 12) -> str:
     return ", ".join(values[:limit]) + more
 
 
-def summary_rows(description: dict, classes=None) -> list[tuple[str, str]]:
+def summary_rows(description: dict, classes=None, convergence=None) -> list[tuple[str, str]]:
     """(label, value) rows saying what a model file holds, from its JSON description.
 
     classes: the estimator's `classes_` (the description holds them only as a reference to
-    an array in the file).
+    an array in the file). convergence: the fit's `Convergence`
+    (`pymc_bnn.posterior.convergence.judge_convergence`), for a "converged" row.
     """
     post = _untagged(description["posterior"])
     estimator = _untagged(description.get("estimator") or {})
@@ -68,6 +105,13 @@ def summary_rows(description: dict, classes=None) -> list[tuple[str, str]]:
             f"{chosen['high_pareto_k_rows']} rows)" if chosen else "")))
     if classes is not None:
         rows.append(("classes", _shown(classes)))
+    grouped = groups_text(post.get("groups"), notes.get("groups"))
+    if grouped:
+        rows.append(("groups", grouped))
+    if convergence is not None:
+        rows.append(("converged", "yes" if convergence.converged else
+                     f"no: {len(convergence.problems)} problem(s): "
+                     + "; ".join(p.what for p in convergence.problems)))
     if notes.get("target"):
         rows.append(("target", f"{notes['target']} (fitted on {notes.get('n_rows', '?')} rows of "
                                f"{notes.get('data', '?')})"))
@@ -85,7 +129,15 @@ def summary_rows(description: dict, classes=None) -> list[tuple[str, str]]:
 _LABELS = {"accuracy": "accuracy", "log_loss": "log loss (nats)", "brier": "Brier score",
            "ece": "expected calibration error (15 bins)", "rmse": "RMSE", "mae": "MAE",
            "gaussian_nll": "Gaussian NLL (nats)", "coverage": "share inside the 90% interval",
-           "interval_width": "mean 90% interval width", "crps": "CRPS", "r2": "R²"}
+           "interval_width": "mean 90% interval width", "crps": "CRPS", "r2": "R²",
+           "poisson_deviance": "mean Poisson deviance",
+           "d2": "share of Poisson deviance explained (D²)",
+           "nlpd": "negative log predictive density (nats per row)",
+           "count_coverage": "share inside the 90% count interval",
+           "count_interval_width": "mean width of the 90% count interval"}
+# Posterior draws for the count scores' predictive density (its Monte Carlo error is well
+# below the differences between models that matter).
+_DENSITY_DRAWS = 500
 
 
 def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure], Table | None]:
@@ -93,14 +145,17 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
 
     `groups`: each row's group, for models fitted with groups.
 
-    Classifiers: `pymc_bnn.posterior.metrics.classification_summary`, a reliability diagram and the
-    confusion matrix; regressors: `regression_summary` of the 90% predictive summary plus R²,
-    and observed against predicted with the interval.
+    Classifiers: `pymc_bnn.posterior.metrics.classification_summary` and the confusion matrix
+    (the reliability diagram is in the report's calibration section); regressors:
+    `regression_summary` of the 90% predictive summary plus R², and observed against predicted
+    with the interval. Count likelihoods (poisson, negative_binomial) are scored with the mean
+    Poisson deviance and its D² (scikit-learn), the predictive density of the counts and their
+    whole-number intervals instead of a Gaussian NLL and R².
     """
     from sklearn import metrics as skm
 
     from pymc_bnn.posterior import metrics
-    from pymc_bnn.reporting import plots
+    from pymc_bnn.reporting.predictive_checks import REPLICATIONS, is_count_model
 
     by_group = {} if groups is None else {"groups": groups}
     if hasattr(model, "classes_"):
@@ -114,17 +169,24 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
                        *[[label, *map(int, row)]
                          for label, row in zip(labels, confusion, strict=False)]],
                       caption="Confusion matrix: rows are the true classes.")
-        reliability = Figure(
-            figure_png(plots.reliability_diagram(y, proba, classes=model.classes_)),
-            "Accuracy against the top-class predictive probability, per bin. Bars below the "
-            "diagonal mean the model is over-confident there.", "Reliability diagram")
-        return [[_LABELS[k], v] for k, v in scores.items()], [reliability], table
+        return [[_LABELS[k], v] for k, v in scores.items()], [], table
     y = np.asarray(y, dtype=np.float64)
-    summary = model.uncertainty(X, level=0.9, **by_group)
-    scores = {**metrics.regression_summary(y, summary),
-              "r2": float(skm.r2_score(y, summary["mean"].values))}
-    figure = _observed_vs_predicted(y, summary["mean"].values, summary["lower"].values,
-                                    summary["upper"].values)
+    counts = is_count_model(model)
+    summary = model.uncertainty(X, level=0.9, n_samples=REPLICATIONS if counts else 0,
+                                **by_group)
+    mean = summary["mean"].values
+    scores = metrics.regression_summary(y, summary)
+    if counts:
+        draws = model.predictive_draws(X, max_draws=_DENSITY_DRAWS, **by_group)
+        scores = {"rmse": scores["rmse"], "mae": scores["mae"],
+                  "poisson_deviance": float(skm.mean_poisson_deviance(y, mean)),
+                  "d2": float(skm.d2_tweedie_score(y, mean, power=1)),
+                  "nlpd": metrics.mixture_nll(y, draws),
+                  "count_coverage": scores["coverage"],
+                  "count_interval_width": scores["interval_width"], "crps": scores["crps"]}
+    else:
+        scores["r2"] = float(skm.r2_score(y, mean))
+    figure = _observed_vs_predicted(y, mean, summary["lower"].values, summary["upper"].values)
     return [[_LABELS[k], v] for k, v in scores.items()], [figure], None
 
 
@@ -143,34 +205,52 @@ def _observed_vs_predicted(y, mean, lower, upper) -> Figure:
                   "Observed against predicted")
 
 
-def model_report(model, description: dict, held_out=None) -> str:
-    """The HTML report of a fitted estimator.
+def fit_panel(posterior, convergence) -> Section:
+    """The report's "How the fit went" section.
 
-    held_out: (X, y, source name) or (X, y, source name, groups) or None.
+    The judgement of convergence as a table in words, each problem with its fix, the time per
+    step and the ELBO trace.
     """
     from pymc_bnn.reporting import plots
 
-    posterior = model.posterior_
-    sections = [Section(
-        "What was fitted",
-        ["The model file's description: network, likelihood, prior and how it was fitted."],
-        tables=[Table([["", ""], *[[k, str(v)] for k, v in summary_rows(
-            description, classes=getattr(model, "classes_", None))]])],
-    )]
-    fit_section = Section(
-        "How the fit went",
-        tables=[Table([["step", "seconds"],
+    verdict = ("Converged: no problem found in the checks below." if convergence.converged
+               else f"Not converged: {len(convergence.problems)} problem(s), each with its fix.")
+    section = Section(
+        "How the fit went", [verdict, *(f"Problem: {p.what}. Fix: {p.fix}."
+                                        for p in convergence.problems)],
+        tables=[Table([["check", "result"], ["converged", "yes" if convergence.converged
+                                              else "no"], *map(list, convergence.checks)],
+                      caption="What was checked, from what the fit recorded."),
+                Table([["step", "seconds"],
                        *[[k.removesuffix("_s"), float(v)] for k, v in posterior.timings.items()]],
                       caption="Time per step of the fit.")],
     )
     if posterior.elbo is not None and len(posterior.elbo):
-        fit_section.figures.append(Figure(
+        section.figures.append(Figure(
             figure_png(plots.elbo_trace(posterior.elbo)),
             "The evidence lower bound per step (higher is better). A curve still climbing at "
             "the end means more steps would help.", "ELBO trace"))
-    if posterior.diagnostics:
-        fit_section.paragraphs.append(f"Diagnostics: {posterior.diagnostics}")
-    sections.append(fit_section)
+    return section
+
+
+def model_report(model, description: dict, held_out=None) -> str:
+    """The HTML report of a fitted estimator.
+
+    held_out: (X, y, source name) or (X, y, source name, groups) or None. With it the report
+    adds held-out scores and the sections of `pymc_bnn.reporting.predictive_checks`
+    (predictive check, calibration, uncertainty, the rows the model is least sure of).
+    """
+    from pymc_bnn.posterior.convergence import judge_convergence
+    from pymc_bnn.reporting.predictive_checks import data_sections
+
+    posterior = model.posterior_
+    convergence = judge_convergence(posterior)
+    sections = [Section(
+        "What was fitted",
+        ["The model file's description: network, likelihood, prior and how it was fitted."],
+        tables=[Table([["", ""], *[[k, str(v)] for k, v in summary_rows(
+            description, classes=getattr(model, "classes_", None), convergence=convergence)]])],
+    ), fit_panel(posterior, convergence)]
     if held_out is not None:
         X, y, source, *groups = held_out
         rows, figures, table = held_out_scores(model, X, y, *groups)
@@ -180,6 +260,12 @@ def model_report(model, description: dict, held_out=None) -> str:
             tables=[Table([["metric", "value"], *rows])] + ([table] if table else []),
             figures=figures,
         ))
+        sections += data_sections(model, X, y, source, *groups)
+    else:
+        sections.append(Section("Checks on data", [
+            "Give `pymc-bnn report` data with the target column (e.g. held-out rows) to add a "
+            "posterior predictive check, calibration, the distribution of the predictive "
+            "uncertainty and the rows the model is least sure of."]))
     from pymc_bnn.reporting.stability_report import report_section
 
     sections.append(report_section(model, held_out))

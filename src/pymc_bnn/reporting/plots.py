@@ -313,3 +313,63 @@ def labelled_points(X_pool, y_pool, labelled, *, ax=None, title="Points chosen f
     ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title, aspect="equal")
     ax.legend(loc="best", frameon=False, fontsize="small")
     return ax
+
+
+def class_frequency_check(classes, observed, replicated, *, ax=None,
+                          title="Observed and replicated class shares"):
+    """Observed share of each class against the shares in data sets replicated from the posterior.
+
+    classes: (K,) names; observed: (K,) shares; replicated: (S, K) shares, one row per replicated
+    data set. Bars: observed; points and lines: the replicated median and central 90%.
+    """
+    ax = _axes(ax, figsize=(max(4.5, 0.9 * len(classes) + 2.5), 4.0))
+    replicated = np.asarray(replicated, dtype=float)
+    where = np.arange(len(classes))
+    ax.bar(where, observed, width=0.6, color="0.8", label="observed")
+    low, mid, high = np.quantile(replicated, [0.05, 0.5, 0.95], axis=0)
+    ax.errorbar(where, mid, yerr=[mid - low, high - mid], fmt="o", color="C0", capsize=4,
+                label="replicated (median, 90%)")
+    ax.set_xticks(where, [str(c) for c in classes], rotation=30 if len(classes) > 4 else 0)
+    ax.set(ylabel="share of rows", title=title)
+    ax.legend(loc="best", frameon=False)
+    return ax
+
+
+def replicated_distribution(y, replicated, *, discrete: bool = False, ax=None,
+                            title="Observed and replicated values"):
+    """Histogram of the observed target over the pooled values replicated from the posterior.
+
+    y: (n,) observed; replicated: (S, n) draws from the posterior predictive. `discrete`: one bar
+    per whole number (counts) instead of equal-width bins.
+    """
+    ax = _axes(ax, figsize=(6.0, 4.0))
+    y = np.asarray(y, dtype=float)
+    replicated = np.asarray(replicated, dtype=float).ravel()
+    pooled = np.concatenate([y, replicated])
+    if discrete:
+        top = int(np.quantile(pooled, 0.995)) + 1
+        bins = np.arange(-0.5, top + 1.5)
+    else:
+        bins = np.histogram_bin_edges(np.clip(pooled, *np.quantile(pooled, [0.005, 0.995])), 30)
+    ax.hist(replicated, bins=bins, density=True, color="C0", alpha=0.35, label="replicated")
+    ax.hist(y, bins=bins, density=True, histtype="step", color="k", lw=1.5, label="observed")
+    ax.set(xlabel="target", ylabel="density", title=title)
+    ax.legend(loc="best", frameon=False)
+    return ax
+
+
+def uncertainty_split(parts: dict, *, unit: str = "nats", ax=None,
+                      title="Predictive uncertainty on the data"):
+    """Histograms of the total predictive uncertainty per row and of its parts.
+
+    parts: name -> (n,) values, e.g. {"total": entropy, "aleatoric": expected entropy,
+    "epistemic": mutual information}; unit: their unit, for the axis label.
+    """
+    ax = _axes(ax, figsize=(6.0, 4.0))
+    values = np.concatenate([np.asarray(v, dtype=float) for v in parts.values()])
+    bins = np.histogram_bin_edges(values[np.isfinite(values)], 30)
+    for i, (name, v) in enumerate(parts.items()):
+        ax.hist(v, bins=bins, histtype="step", lw=1.5, color=f"C{i}", label=name)
+    ax.set(xlabel=f"uncertainty per row ({unit})", ylabel="rows", title=title)
+    ax.legend(loc="best", frameon=False)
+    return ax

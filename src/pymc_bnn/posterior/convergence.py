@@ -1,0 +1,264 @@
+"""One judgement of whether a fit converged, from what it recorded, with the fix for each problem.
+
+`judge_convergence` reads a `Posterior`'s `method`, `diagnostics`, `elbo` and `interrupted` and
+says, in words, converged or not and why: an optimiser that stopped at its step limit, an ELBO
+still rising over the last tenth of the run (even when the engine's own stopping rule was met),
+NUTS divergences, chains that disagree on the predictions (R-hat), too few effective draws (bulk
+ESS), an interrupted fit. Each problem names the `pymc-bnn fit` flag (and the Python option)
+that fixes it. `pymc-bnn fit`, `pymc-bnn info`, the HTML report and the estimators'
+`convergence_` all show this one judgement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Warn when the largest predictive R-hat is above this (Vehtari et al. 2021 recommend 1.01 for
+# final results; 1.05 flags chains that visibly disagree on the predictions).
+RHAT_WARNING = 1.05
+# Warn when the worst predictive bulk ESS is below this: 100 effective draws put the Monte Carlo
+# sd of a predictive mean at a tenth of its posterior sd (Vehtari et al. 2021 suggest 100 per
+# quantity as a minimum for reliable R-hat and ESS).
+ESS_WARNING = 100
+# Warn when more than this fraction of post-tuning NUTS transitions diverged.
+DIVERGENCE_WARNING_RATE = 0.01
+# The ELBO counts as still rising when the mean of its last tenth of steps exceeds the tenth
+# before by more than this many nats (a factor e on the bound of the evidence: more steps would
+# still buy a visible improvement) and by more than twice the noise of that difference.
+ELBO_STILL_RISING_NATS = 1.0
+_METHOD_NAMES = {"advi": "mean-field ADVI", "fullrank_advi": "full-rank ADVI",
+                 "pymc_advi": "ADVI (pm.fit)", "laplace": "Laplace at the MAP",
+                 "nuts": "NUTS (NumPyro)"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a fit cannot be trusted yet, and what to do about it.
+
+    Attributes
+    ----------
+    kind : str
+        Which check found it: "interrupted", "step_limit", "elbo_rising", "divergences",
+        "rhat" or "ess".
+    what : str
+        The problem in words, with its number (e.g. "max predictive R-hat 1.62 > 1.05").
+    fix : str
+        What to do, naming the `pymc-bnn fit` flag and the Python option.
+    flag : str or None
+        The `pymc-bnn fit` flag that fixes it (e.g. "--steps"); None when no flag does.
+    """
+
+    kind: str
+    what: str
+    fix: str
+    flag: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.what}; {self.fix}"
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """The judgement of one fit: converged or not, the checks made and the problems found.
+
+    Attributes
+    ----------
+    method : str
+        The engine's name, e.g. "advi" or "nuts".
+    problems : tuple of Problem
+        Empty when the fit converged.
+    checks : tuple of (str, str)
+        (what was checked, its value in words), the rows of the report's "How the fit went".
+    """
+
+    method: str
+    problems: tuple[Problem, ...] = ()
+    checks: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def converged(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    def summary(self) -> str:
+        """One line: "converged" or "not converged: problem; fix | problem; fix"."""
+        if self.converged:
+            return "converged"
+        return "not converged: " + " | ".join(map(str, self.problems))
+
+    def to_dict(self) -> dict:
+        """A JSON-able record: converged, method, problems (what, fix, flag) and checks."""
+        return {"converged": self.converged, "method": self.method,
+                "problems": [{"kind": p.kind, "what": p.what, "fix": p.fix, "flag": p.flag}
+                             for p in self.problems],
+                "checks": [list(c) for c in self.checks]}
+
+
+def elbo_still_rising(elbo) -> tuple[float, float] | None:
+    """How much the ELBO rose over the last tenth of the steps, and the noise of that rise.
+
+    Parameters
+    ----------
+    elbo : array-like
+        `(n_steps,)` ELBO per step (nats, higher is better).
+
+    Returns
+    -------
+    (float, float) or None
+        (mean of the last tenth − mean of the tenth before, its standard error), nats; None
+        with fewer than 20 finite steps.
+
+    Examples
+    --------
+    >>> rise, noise = elbo_still_rising(-1000.0 / np.arange(1.0, 201.0))
+    >>> round(rise, 2), noise < 0.1
+    (0.62, True)
+    """
+    elbo = np.asarray(elbo, dtype=np.float64).ravel()
+    elbo = elbo[np.isfinite(elbo)]
+    tenth = elbo.size // 10
+    if tenth < 2:
+        return None
+    last, before = elbo[-tenth:], elbo[-2 * tenth:-tenth]
+    noise = float(np.sqrt(last.var(ddof=1) / tenth + before.var(ddof=1) / tenth))
+    return float(last.mean() - before.mean()), noise
+
+
+def judge_convergence(posterior) -> Convergence:
+    """Whether a fit converged, judged from what it recorded, with the fix for every problem.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        Any engine's result (its `method`, `settings`, `diagnostics`, `elbo`, `interrupted`).
+
+    Returns
+    -------
+    Convergence
+        `converged`, `problems` (each with the `pymc-bnn fit` flag that fixes it) and the
+        `checks` made, in words.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> nuts = SimpleNamespace(method="nuts", settings={"chains": 2, "draws_per_chain": 40,
+    ...                        "tune": 30}, elbo=None, interrupted=False,
+    ...                        diagnostics={"divergences": 0, "divergence_rate": 0.0,
+    ...                                     "predictive_rhat_max": 1.62,
+    ...                                     "predictive_ess_bulk_min": 7.0})
+    >>> judgement = judge_convergence(nuts)
+    >>> judgement.converged, [p.flag for p in judgement.problems]
+    (False, ['--draws', '--draws'])
+    >>> print(judgement.problems[0].what)
+    the chains disagree on the predictions (max predictive R-hat 1.62 > 1.05)
+    """
+    diagnostics = posterior.diagnostics or {}
+    settings = posterior.settings or {}
+    method = posterior.method or "?"
+    checks: list[tuple[str, str]] = [("engine", f"{method} ({_METHOD_NAMES.get(method, method)})")]
+    problems: list[Problem] = []
+    if method == "nuts":
+        _judge_sampler(settings, diagnostics, checks, problems)
+    else:
+        _judge_optimiser(posterior, settings, diagnostics, checks, problems)
+    if posterior.interrupted:
+        checks.append(("interrupted", "yes: stopped early by Ctrl-C"))
+        problems.insert(0, Problem(
+            "interrupted", "the fit was interrupted (Ctrl-C) and holds the state reached so far",
+            "run `pymc-bnn fit` again and let it finish"))
+    return Convergence(method=method, problems=tuple(problems), checks=tuple(checks))
+
+
+def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None:
+    """Steps, the engine's stopping rule, the ELBO trace and restarts of VI and Laplace fits."""
+    steps, run = settings.get("steps"), diagnostics.get("steps_run")
+    if run is not None:
+        checks.append(("steps run", f"{run:,} of at most {steps:,}" if steps else f"{run:,}"))
+    objective = "MAP loss" if posterior.method == "laplace" else "ELBO"
+    stopped = diagnostics.get("converged")
+    change = diagnostics.get("relative_change")
+    if stopped is not None:
+        rule = ("yes" if stopped else "no: stopped at the step limit") + (
+            f" (relative {objective} change {change:.2g} between the last two windows of "
+            f"{settings['window']:,} steps, tolerance {settings['tol']:g})"
+            if change is not None and {"tol", "window"} <= settings.keys() else "")
+        checks.append((f"{objective} settled (the engine's rule)", rule))
+        if not stopped and not posterior.interrupted:
+            problems.append(Problem(
+                "step_limit", f"{posterior.method} stopped at the maximum of "
+                f"{'?' if steps is None else format(steps, ',')} steps before converging (its "
+                f"{objective} had not settled)", "fit again with a larger --steps (Python: steps=)",
+                "--steps"))
+    elbo = posterior.elbo
+    rising = None if elbo is None else elbo_still_rising(elbo)
+    if rising is not None:
+        rise, noise = rising
+        checks.append(("ELBO change over the last tenth of the steps",
+                       f"{rise:+.3g} nats (noise ±{noise:.2g})"))
+        if (rise > ELBO_STILL_RISING_NATS and rise > 2 * noise and stopped is not False
+                and not posterior.interrupted):
+            problems.append(Problem(
+                "elbo_rising", f"the ELBO was still rising at the end ({rise:+.3g} nats over "
+                f"the last tenth of the steps, more than {ELBO_STILL_RISING_NATS:g} nat and "
+                "twice its noise)",
+                "fit again with a larger --steps (Python: steps=)", "--steps"))
+    restart_elbos = diagnostics.get("restart_elbos")
+    if restart_elbos:
+        best = diagnostics.get("best_restart")
+        checks.append(("restarts", f"{len(restart_elbos)}; final ELBO of each: "
+                       + ", ".join(f"{float(e):.1f}" for e in restart_elbos)
+                       + ("" if best is None else f" (kept: restart {best})")))
+    losses = diagnostics.get("map_loss")
+    if losses:
+        checks.append(("restarts", f"{len(losses)}; final MAP loss of each: "
+                       + ", ".join(f"{float(e):.1f}" for e in losses)
+                       + f" (kept: restart {diagnostics.get('best_restart', 0)})"))
+    members = diagnostics.get("members")
+    if members and len(members) > 1:
+        checks.append(("ensemble", f"{len(members)} restarts kept as chains"))
+
+
+def _judge_sampler(settings, diagnostics, checks, problems) -> None:
+    """Divergences, predictive R-hat and bulk ESS of a NUTS fit."""
+    chains, draws = settings.get("chains"), settings.get("draws_per_chain")
+    if chains is not None and draws is not None:
+        checks.append(("chains × draws", f"{chains} × {draws:,} after {settings.get('tune', '?')} "
+                                         "tuning steps each"))
+    divergences, rate = diagnostics.get("divergences"), diagnostics.get("divergence_rate")
+    if divergences is not None and rate is not None:
+        checks.append(("divergent transitions", f"{divergences:,} ({rate:.1%})"))
+        if rate > DIVERGENCE_WARNING_RATE:
+            problems.append(Problem(
+                "divergences", f"{divergences:,} transitions diverged ({rate:.1%} > "
+                f"{DIVERGENCE_WARNING_RATE:.0%}): the sampler missed parts of the posterior",
+                "use a prior with lighter tails (--prior normal), or raise target_accept "
+                "towards 0.99 (Python: engine_options={'target_accept': 0.99}; no CLI flag)",
+                "--prior"))
+    rhat = diagnostics.get("predictive_rhat_max")
+    if "predictive_rhat_max" in diagnostics:
+        checks.append(("max predictive R-hat", "— (one chain)" if rhat is None
+                       else f"{rhat:.3f} (should be ≤ {RHAT_WARNING})"))
+    if rhat is not None and rhat > RHAT_WARNING:
+        problems.append(Problem(
+            "rhat", f"the chains disagree on the predictions (max predictive R-hat {rhat:.3g} > "
+            f"{RHAT_WARNING})",
+            "fit again with a larger --draws (Python: draws=), more tuning (tune=) or more "
+            "chains (chains=)", "--draws"))
+    ess = diagnostics.get("predictive_ess_bulk_min")
+    if ess is not None:
+        checks.append(("min predictive bulk ESS", f"{ess:,.0f} (should be ≥ {ESS_WARNING})"))
+        if ess < ESS_WARNING:
+            problems.append(Problem(
+                "ess", f"few effective draws of the predictions (min bulk ESS {ess:.0f} < "
+                f"{ESS_WARNING})", "fit again with a larger --draws (Python: draws=) and more "
+                "tuning (tune=)", "--draws"))
+    weight_rhat = diagnostics.get("weight_rhat_max")
+    if weight_rhat is not None:
+        checks.append(("max raw-weight R-hat", f"{weight_rhat:.3g} (not a problem by itself: "
+                       "hidden units swap places between chains)"))
+
+
+__all__ = ["DIVERGENCE_WARNING_RATE", "ELBO_STILL_RISING_NATS", "ESS_WARNING", "RHAT_WARNING",
+           "Convergence", "Problem", "elbo_still_rising", "judge_convergence"]
