@@ -1,0 +1,73 @@
+"""Sphinx configuration of the pymc-bnn documentation (build: see the README, "Documentation").
+
+Offline by design: no intersphinx inventories and no downloads, so a clean checkout builds with
+only the packages of the `docs` dependency group. The gallery's notebooks run at build time.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # the source tree, also when the package is not installed
+
+project = "pymc-bnn"
+author = "the pymc-bnn developers"
+copyright = "the pymc-bnn developers"  # noqa: A001 (Sphinx's name)
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_nb",
+]
+
+# intersphinx would download the inventories of PyMC, NumPy ... at every build; the build must
+# work offline, so it is not used (external names stay plain text).
+
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
+exclude_patterns = ["_build", "**/.ipynb_checkpoints", "gallery/_output"]
+templates_path = ["_templates"]
+
+# -- API reference ------------------------------------------------------------------------------
+autosummary_generate = True
+autosummary_imported_members = False
+autodoc_typehints = "none"          # the numpydoc Parameters sections carry the types
+autodoc_member_order = "bysource"
+autodoc_default_options = {"show-inheritance": True}
+# numpydoc's per-class member tables would need a stub page per method; autodoc's :members:
+# documents them on the class's page instead.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# -- Gallery: MyST-NB notebooks executed during the build ------------------------------------------
+# "cache": a clean checkout (CI) runs every notebook; a second local build reuses the outputs
+# while a notebook is unchanged (jupyter-cache under the build folder).
+nb_execution_mode = os.environ.get("PYMC_BNN_DOCS_EXECUTE", "cache")
+nb_execution_timeout = 600          # seconds per cell; the quick examples take well under 1 min
+nb_execution_raise_on_error = True  # a failing example fails the build
+nb_execution_show_tb = True
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# -- HTML ---------------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = "pymc-bnn"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+}
+html_static_path: list[str] = []
+
+
+def _skip_generated_members(app, what, name, obj, skip, options):
+    """Leave out the `set_*_request` methods scikit-learn generates on every estimator."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_generated_members)
