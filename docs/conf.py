@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # the source tree, also when the package is not installed
+# The gallery's notebooks run the scripts in examples/ (their kernels inherit this variable).
+os.environ.setdefault("PYMC_BNN_EXAMPLES", str(ROOT / "examples"))
 
 project = "pymc-bnn"
 author = "the pymc-bnn developers"
@@ -29,6 +31,16 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 exclude_patterns = ["_build", "**/.ipynb_checkpoints", "gallery/_output"]
 templates_path = ["_templates"]
+
+# Every cross-reference must resolve, except to what this site does not document: private base
+# classes (shown by show-inheritance), other packages' classes (no intersphinx, see above), and
+# the type `string` in argparse's own docstring of ArgumentParser.error, inherited by cli.args.
+nitpicky = True
+nitpick_ignore_regex = [
+    ("py:class", r"pymc_bnn\..*\._\w+"),
+    ("py:class", r"(sklearn|argparse|numpy|xarray|pymc|arviz|pandas|jax)\..*"),
+    ("py:class", "string"),
+]
 
 # -- API reference ------------------------------------------------------------------------------
 autosummary_generate = True
@@ -70,4 +82,5 @@ def _skip_generated_members(app, what, name, obj, skip, options):
 
 
 def setup(app):
+    """Sphinx extension hook of this project."""
     app.connect("autodoc-skip-member", _skip_generated_members)
