@@ -29,7 +29,9 @@ extensions = [
 # work offline, so it is not used (external names stay plain text).
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
-exclude_patterns = ["_build", "**/.ipynb_checkpoints", "gallery/_output"]
+# MyST-NB writes jupyter_execute/ and .jupyter_cache/ next to the output folder: build into
+# docs/_build/html (the README's command) so they land in docs/_build, never among the sources.
+exclude_patterns = ["_build", "jupyter_execute", ".jupyter_cache", "**/.ipynb_checkpoints"]
 templates_path = ["_templates"]
 
 # Every cross-reference must resolve, except to what this site does not document: private base

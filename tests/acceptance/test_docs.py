@@ -35,7 +35,8 @@ def _public_modules() -> list[str]:
 def site(tmp_path_factory) -> Path:
     pytest.importorskip("sphinx", reason="the docs group is not installed (uv sync --group docs)")
     pytest.importorskip("myst_nb", reason="the docs group is not installed (uv sync --group docs)")
-    out = tmp_path_factory.mktemp("docs_build")
+    # MyST-NB keeps its notebook outputs beside the output folder, so build into a subfolder.
+    out = tmp_path_factory.mktemp("docs_build") / "html"
     # A fresh build: the gallery's notebooks execute (their cache lives in the build folder).
     done = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
