@@ -582,9 +582,11 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
     """A Bayesian multi-layer perceptron regressor (real or count targets).
 
-    Parameters are the classifier's, except
-    likelihood : {"gaussian", "heteroscedastic", "student_t", "poisson", "negative_binomial"}
-        or a likelihood object, default "gaussian".
+    Parameters
+    ----------
+    likelihood : str or likelihood object, default "gaussian"
+        "gaussian", "heteroscedastic", "student_t", "poisson", "negative_binomial", or an
+        object. Every other parameter is the classifier's.
 
     `predict(X, return_std=True)` returns the predictive mean and the total predictive sd (noise
     plus weight uncertainty), as GaussianProcessRegressor does.

@@ -61,7 +61,7 @@ class CompiledModel:
         return int(sum(int(np.prod(s)) for s in self.value_shapes))
 
     def unravel(self, z) -> list:
-        """Flat (..., D) → list of arrays (..., *shape), one per value variable."""
+        """Flat ``(..., D)`` → list of arrays ``(..., *shape)``, one per value variable."""
         out, start = [], 0
         for shape in self.value_shapes:
             n = int(np.prod(shape))

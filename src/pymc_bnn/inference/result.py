@@ -11,14 +11,23 @@ import numpy as np
 class EngineResult:
     """What an engine learned.
 
-    idata: ArviZ DataTree with a `posterior` group (chain, draw, ...) of every free variable.
-    elbo: ELBO per optimisation step (nats, higher is better) for VI engines, else None.
-    timings: seconds per phase, e.g. {"compile_s", "fit_s", "sample_s"}.
-    interrupted: True when the user pressed Ctrl-C and this is the state reached so far.
-    warnings: messages the user must see (non-convergence, divergences).
-    mcmc: the chains are Markov chains, so `fit` judges their convergence on the predictions
+    Attributes
+    ----------
+    idata : DataTree
+        ArviZ data with a `posterior` group (chain, draw, ...) of every free variable.
+    elbo : ndarray or None
+        ELBO per optimisation step (nats, higher is better) for VI engines, else None.
+    timings : dict
+        Seconds per phase, e.g. {"compile_s", "fit_s", "sample_s"}.
+    interrupted : bool
+        True when the user pressed Ctrl-C and this is the state reached so far.
+    warnings : tuple of str
+        Messages the user must see (non-convergence, divergences).
+    mcmc : bool
+        The chains are Markov chains, so `fit` judges their convergence on the predictions
         (R-hat and ESS, `pymc_bnn.inference.diagnostics`).
-    check_X: inputs (n_obs, n_features) at which to judge that; None: the training inputs.
+    check_X : ndarray or None
+        Inputs (n_obs, n_features) at which to judge that; None: the training inputs.
     """
 
     idata: object

@@ -1,6 +1,6 @@
 """The model file format: a fitted Posterior or estimator as one netCDF-4 (HDF5) file.
 
-Layout (written with h5netcdf):
+Layout (written with h5netcdf)::
 
     /                        attrs pymc_bnn_format = "pymc-bnn-model", pymc_bnn_format_version
     /pymc_bnn/description    the JSON description, UTF-8 bytes in a uint8 variable (no size limit)

@@ -2,11 +2,13 @@
 
 A grouping variable (one label per row) makes a network hierarchical. Three poolings:
 
-| pooling    | weights of group g                                    | a group unseen in training |
-|------------|-------------------------------------------------------|----------------------------|
-| `partial`  | w_g = w + group_sd_i · z_g, z_g ~ N(0, 1) per layer i | new z per draw: population |
-| `complete` | w (one network; the labels are only recorded)         | the same network           |
-| `none`     | w_g from the ordinary prior, independently per group  | unknown: an error          |
+==========  =====================================================  ==========================
+pooling     weights of group g                                     a group unseen in training
+==========  =====================================================  ==========================
+`partial`   w_g = w + group_sd_i · z_g, z_g ~ N(0, 1) per layer i  new z per draw: population
+`complete`  w (one network; the labels are only recorded)          the same network
+`none`      w_g from the ordinary prior, independently per group   unknown: an error
+==========  =====================================================  ==========================
 
 Partial pooling is non-centred: the free variables are the population weights `w_i` (with the
 model's prior), one spread `group_sd_i` ~ HalfNormal(group_spread · fan-in factor) per layer

@@ -4,15 +4,17 @@ Each likelihood checks and encodes the target, says how many network outputs it 
 observed variable `y` to the PyMC model, and turns network outputs into the parameters of the
 predictive distribution, in the user's units, on NumPy (for prediction over posterior draws).
 
-| name               | target           | outputs | own variables  | predictive_params      |
-|--------------------|------------------|---------|----------------|------------------------|
-| `bernoulli`        | labels 0/1       | 1       | —              | probs (S, n, 2)        |
-| `categorical`      | any labels       | K       | —              | probs (S, n, K)        |
-| `gaussian`         | real             | 1       | sigma          | mean, scale (S, n)     |
-| `heteroscedastic`  | real             | 2       | —              | mean, scale (S, n)     |
-| `student_t`        | real             | 1       | sigma (, nu)   | mean, scale, df (S, n) |
-| `poisson`          | counts 0, 1, 2 … | 1       | —              | mean (S, n)            |
-| `negative_binomial`| counts 0, 1, 2 … | 1       | overdispersion | mean, alpha (S, n)     |
+===================  ================  =======  ==============  ======================
+name                 target            outputs  own variables   predictive_params
+===================  ================  =======  ==============  ======================
+`bernoulli`          labels 0/1        1        —               probs (S, n, 2)
+`categorical`        any labels        K        —               probs (S, n, K)
+`gaussian`           real              1        sigma           mean, scale (S, n)
+`heteroscedastic`    real              2        —               mean, scale (S, n)
+`student_t`          real              1        sigma (, nu)    mean, scale, df (S, n)
+`poisson`            counts 0, 1, 2 …  1        —               mean (S, n)
+`negative_binomial`  counts 0, 1, 2 …  1        overdispersion  mean, alpha (S, n)
+===================  ================  =======  ==============  ======================
 
 S: posterior draws, n: observations, K: classes.
 

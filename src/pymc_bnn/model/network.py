@@ -220,7 +220,7 @@ class NetworkSpec:
 
     @property
     def widths(self) -> tuple[int, ...]:
-        """All layer widths, inputs first: (n_inputs, *hidden, n_outputs)."""
+        """All layer widths, inputs first: ``(n_inputs, *hidden, n_outputs)``."""
         return (int(self.n_inputs), *self.hidden, int(self.n_outputs))
 
     @property

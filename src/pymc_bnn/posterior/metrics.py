@@ -186,7 +186,7 @@ class ReliabilityBins:
 
     @property
     def ece(self) -> float:
-        """Expected calibration error: count-weighted mean |accuracy − confidence| of the bins."""
+        """Expected calibration error: the bins' count-weighted mean ``|accuracy − confidence|``."""
         filled = self.count > 0
         gaps = np.abs(self.accuracy[filled] - self.confidence[filled])
         return float(np.sum(self.count[filled] * gaps) / self.count.sum())
@@ -236,7 +236,7 @@ def reliability_bins(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> 
 
 
 def expected_calibration_error(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> float:
-    """ECE = Σ_b (n_b / n) · |accuracy_b − confidence_b| over bins of the top-class confidence.
+    """ECE = Σ_b (n_b / n) · ``|accuracy_b − confidence_b|`` over bins of the top-class confidence.
 
     The bins are `n_bins` equal-width bins over [0, 1], as in `reliability_bins`.
 

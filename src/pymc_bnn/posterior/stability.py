@@ -5,15 +5,17 @@ intervals, and how alike the hidden representations of draws are.
 
 `stability(model, X)` (or `Posterior.stability`) returns an `xarray.DataTree` with named dims:
 
-| node             | holds                                                                      |
-|------------------|----------------------------------------------------------------------------|
-| `posterior`      | the aligned draws w_i, b_i, w_skip, dims (chain, draw, …) as in the fit    |
-| `weights`        | per weight a `statistic` dim: mean, sd, lower, upper, rhat, and the same   |
-|                  | (mean_unaligned, sd_unaligned, rhat_unaligned) of the raw draws            |
-| `units`          | per hidden unit (dim `unit`): snr, active_share, removal_effect,           |
-|                  | removal_loss (given y), rank (1 = most stable)                             |
-| `inputs`         | relevance and effect draws (chain, draw, feature), their mean and interval |
-| `representation` | linear CKA between draws, (layer, draw_a, draw_b), and its mean/interval   |
+================  ==========================================================================
+node              holds
+================  ==========================================================================
+`posterior`       the aligned draws w_i, b_i, w_skip, dims (chain, draw, …) as in the fit
+`weights`         per weight a `statistic` dim: mean, sd, lower, upper, rhat, and the same
+                  (mean_unaligned, sd_unaligned, rhat_unaligned) of the raw draws
+`units`           per hidden unit (dim `unit`): snr, active_share, removal_effect,
+                  removal_loss (given y), rank (1 = most stable)
+`inputs`          relevance and effect draws (chain, draw, feature), their mean and interval
+`representation`  linear CKA between draws, (layer, draw_a, draw_b), and its mean/interval
+================  ==========================================================================
 
 The root's attrs say how it was computed and, for a mean-field fit, that its sds are too small.
 """

@@ -342,7 +342,7 @@ def mixture_quantile(dist, q: float, *, tol: float = 1e-10, max_iter: int = 200)
 
     The quantile lies between the smallest and largest per-draw quantile; inside that bracket a
     safeguarded Newton step on the mixture CDF (bisection when Newton leaves the bracket)
-    converges to |F − q| < tol in a handful of iterations. Discrete distributions: bisection
+    converges to ``|F − q| < tol`` in a handful of iterations. Discrete distributions: bisection
     over the integers (the smallest k with F(k) ≥ q).
 
     Parameters
@@ -352,7 +352,7 @@ def mixture_quantile(dist, q: float, *, tol: float = 1e-10, max_iter: int = 200)
     q : float
         Probability in (0, 1).
     tol : float, default 1e-10
-        Largest |mixture CDF − q| accepted (continuous only).
+        Largest ``|mixture CDF − q|`` accepted (continuous only).
     max_iter : int, default 200
         Newton/bisection steps at most (continuous only).
 

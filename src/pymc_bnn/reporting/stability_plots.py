@@ -33,7 +33,8 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
     """Forest plot of the aligned weights against the unaligned ones.
 
     Per weight, the mean and HDI of the aligned draws (blue) over the unaligned draws' mean ± the
-    same-level normal interval (grey), for the `max_weights` weights with the largest |mean| / sd.
+    same-level normal interval (grey), for the `max_weights` weights with the largest
+    ``|mean| / sd``.
     var_names: default `default_weight_names`.
     """
     table = result["weights"]
@@ -90,8 +91,8 @@ def input_relevance(result, *, max_inputs: int = 20, ax=None,
                     title="Input relevance (posterior)"):
     """Per input: how relevant it is, the most relevant on top.
 
-    Posterior mean and HDI of the mean |gradient| of the prediction (per input sd), the `max_inputs`
-    most relevant, the most relevant on top.
+    Posterior mean and HDI of the mean ``|gradient|`` of the prediction (per input sd), the
+    `max_inputs` most relevant, the most relevant on top.
     """
     inputs = result["inputs"]
     order = np.argsort(inputs["rank"].values)[:max_inputs][::-1]

@@ -4,14 +4,16 @@ A prior is asked for a layer's weights (and biases) inside the model context and
 tensor the network uses. Priors are looked up by name (`get_prior("horseshoe", layers="all")`)
 or passed as objects; any object with `weight`, `bias` and `to_dict` works.
 
-| name              | what it says about the weights                                        |
-|-------------------|-----------------------------------------------------------------------|
-| `normal`          | Normal(0, s) (≈ L2); fixed or learned scale, global or per layer      |
-| `laplace`         | Laplace(0, s) (≈ L1); fixed or learned scale, global or per layer     |
-| `ard`             | one learned relevance scale per input feature                         |
-| `horseshoe`       | regularised horseshoe: few inputs (or units) matter                   |
-| `spike_and_slab`  | continuous spike-and-slab: each input is off or on                    |
-| `informed`        | Normal centred on pretrained weights (arrays, scikit-learn, posterior)|
+================  ======================================================================
+name              what it says about the weights
+================  ======================================================================
+`normal`          Normal(0, s) (≈ L2); fixed or learned scale, global or per layer
+`laplace`         Laplace(0, s) (≈ L1); fixed or learned scale, global or per layer
+`ard`             one learned relevance scale per input feature
+`horseshoe`       regularised horseshoe: few inputs (or units) matter
+`spike_and_slab`  continuous spike-and-slab: each input is off or on
+`informed`        Normal centred on pretrained weights (arrays, scikit-learn, posterior)
+================  ======================================================================
 
 All scale their widths by 1/sqrt(fan_in) unless told not to (see `pymc_bnn.model.priors.base`).
 The default, `DEFAULT_PRIOR`, is Normal(0, 1/sqrt(fan_in)); `SEED_PRIOR` is the seed's
