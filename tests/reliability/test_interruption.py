@@ -174,7 +174,7 @@ def test_repeated_sigint_from_any_moment_leaves_nothing_or_a_complete_flagged_mo
     table.to_csv(tmp_path / "train.csv", index=False)
     command = [sys.executable, "-c", _STORM, str(seconds), "fit", "train.csv", "--target",
                "kind", "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "4",
-               "--steps", "3000", "--draws", "200", "--method", "advi", "--quiet"]
+               "--steps", "10000000", "--draws", "200", "--method", "advi", "--quiet"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           check=False)
     assert "Traceback" not in done.stderr, done.stderr
