@@ -11,29 +11,6 @@ from pymc_bnn.datasets import two_moons
 pymc_bnn._runtime.jax_setup.expose_cpu_cores()
 
 
-# The longest test modules, longest first (measured with --durations on the idle machine). With
-# `--dist loadfile` each module runs whole on one worker, in collection order: starting the long
-# ones first keeps both workers busy to the end instead of leaving one long module for last.
-_LONGEST_FIRST = (
-    "acceptance/test_bundled_data.py", "acceptance/test_docs.py", "demos/test_active_demo.py",
-    "estimators/test_sklearn_checks.py", "reliability/test_properties_faces.py",
-    "reliability/test_interruption.py", "acceptance/test_examples.py",
-    "reliability/test_untrusted_files.py", "estimators/test_distributed.py",
-    "runtime/test_jax_setup.py", "posterior/test_stability.py", "inference/test_nuts.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item):
-        path = item.path.as_posix()
-        for i, module in enumerate(_LONGEST_FIRST):
-            if path.endswith(module):
-                return i
-        return len(_LONGEST_FIRST)
-
-    items.sort(key=rank)  # stable: the order within a module is kept
-
-
 @pytest.fixture(scope="session")
 def moons():
     return two_moons()
