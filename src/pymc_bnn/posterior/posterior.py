@@ -206,11 +206,16 @@ class Posterior:
         multiclass, E[y] (S, n_obs) for regression; `groups`, `unseen_groups` as for
         `network_output`.
         """
-        if not hasattr(self.likelihood, "predictive_mean"):  # a user's own likelihood
-            return compiled.mean_of(self.predictive_draws(
-                X, groups=groups, unseen_groups=unseen_groups, max_draws=max_draws))
         X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
-        return self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)
+        return self._mean_draws_of_checked(X, codes, labels, max_draws)
+
+    def _mean_draws_of_checked(self, X, codes, labels, max_draws) -> np.ndarray:
+        """`mean_draws` of inputs `checked_inputs` has checked (they are not checked again)."""
+        if hasattr(self.likelihood, "predictive_mean"):
+            return self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)
+        eta = self._over_draw_sets(X, codes, labels, max_draws, as_mean=False)  # a user's own
+        return compiled.mean_of(self.likelihood.predictive_params(  # likelihood
+            eta, self.likelihood_param_draws(max_draws), self.preprocessing))
 
     def predict(self, X, *, groups=None, unseen_groups: str = "population",
                 max_draws: int | None = None, out=None, progress: bool = True):
@@ -245,10 +250,8 @@ class Posterior:
             return predict_stream(self, X, out=out, max_draws=max_draws, progress=progress)
         X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
         if self.linearised or not hasattr(self.likelihood, "predictive_mean"):
-            draws = (self._over_draw_sets(X, codes, labels, max_draws, as_mean=True)
-                     if self.linearised else self.mean_draws(X, groups=labels,
-                                                             max_draws=max_draws))
-            mean, std = compiled.moments_of(draws)
+            mean, std = compiled.moments_of(
+                self._mean_draws_of_checked(X, codes, labels, max_draws))
         else:
             mean = std = None
             params = self.likelihood_param_draws(max_draws)
