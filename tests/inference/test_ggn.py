@@ -4,9 +4,7 @@ evidence against its analytic maximum, a model file round trip, and the option's
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize_scalar
-from scipy.stats import multivariate_normal
-from test_laplace import _conjugate, _design, _linear_data, _precision
+from test_laplace import _conjugate, _design, _linear_data, _precision, analytic_evidence_maximum
 
 from pymc_bnn import InvalidSettingError, build_model, fit, load, save
 from pymc_bnn.inference import ggn
@@ -124,19 +122,8 @@ def test_full_network_evidence_picks_the_analytic_maximum():
     X, y = _linear_data(n=80, seed=2)
     bnn = build_model(X, y, hidden=(), bias=True, prior="normal", likelihood="gaussian")
     posterior = fit(bnn, "laplace", draws=50, random_seed=0, progress=False, hessian="full")
-    sigma = float(posterior.idata["posterior"]["sigma"].values.ravel()[0])
-    y_std = (y - posterior.preprocessing["y_mean"]) / posterior.preprocessing["y_scale"]
-    Phi = _design(X)
-
-    def negative_evidence(log_alpha):
-        prior_cov = np.diag(1 / _precision(np.exp(log_alpha), 3))
-        cov = sigma**2 * np.eye(len(y)) + Phi @ prior_cov @ Phi.T
-        return -multivariate_normal(np.zeros(len(y)), cov).logpdf(y_std)
-
-    best = minimize_scalar(negative_evidence, bounds=(-10, 10), method="bounded",
-                           options={"xatol": 1e-8})
-    assert posterior.diagnostics["prior_scale"] == pytest.approx(float(np.exp(-best.x / 2)),
-                                                                 rel=0.03)
+    assert posterior.diagnostics["prior_scale"] == pytest.approx(
+        analytic_evidence_maximum(posterior, X, y), rel=0.03)
     assert abs(np.log(posterior.diagnostics["prior_scale"] / 4.0)) > 0.1
 
 
