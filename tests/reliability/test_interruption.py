@@ -80,26 +80,54 @@ def test_ctrl_c_during_cli_fit_saves_a_usable_flagged_model(tmp_path, table):
     assert np.isfinite(proba).all() and proba.shape == (len(table), 2)
 
 
-def test_ctrl_c_during_nuts_keeps_the_chunks_drawn(small_moons, monkeypatch):
-    """NUTS samples in chunks of SAMPLE_CHUNK draws per chain; a press (here: already recorded
-    when the first chunk returns) stops there and keeps those draws, flagged."""
+class _PressedFromCheck(list):
+    """A Ctrl-C record that reads as pressed from its `at`-th look on (1-based)."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at, self.looks = at, 0
+
+    def __bool__(self):
+        self.looks += 1
+        return self.looks >= self.at
+
+
+def _nuts_with_press_at(monkeypatch, small_moons, at):
+    """NUTS on a tiny network in calls of exactly 10 transitions (tune=50: looks 3–7 are the
+    tuning calls, after looks 1 and 2 at the end of compiling and of the ADVI start-up), with
+    Ctrl-C pressed from look `at` on."""
     import contextlib
 
     from pymc_bnn._runtime import interrupt
     from pymc_bnn.inference import nuts
 
     @contextlib.contextmanager
-    def pressed_at_once():
-        yield [True]
+    def pressed_from_look():
+        yield _PressedFromCheck(at)
 
-    monkeypatch.setattr(interrupt, "ctrl_c_deferred", pressed_at_once)
-    monkeypatch.setattr(nuts, "SAMPLE_CHUNK", 25)
+    monkeypatch.setattr(interrupt, "ctrl_c_deferred", pressed_from_look)
+    monkeypatch.setattr(nuts, "MAX_STEPS_PER_CALL", 10)
+    monkeypatch.setattr(nuts, "SECONDS_PER_CALL", 1e9)  # every call as long as allowed
     bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
-    with pytest.warns(UserWarning, match="NUTS was interrupted: kept 25 of 100 draws per chain"):
-        post = fit(bnn, "nuts", draws=200, chains=2, tune=50, init_steps=200, progress=False)
+    return fit(bnn, "nuts", draws=200, chains=2, tune=50, init_steps=200, progress=False)
+
+
+@pytest.mark.parametrize(("at", "stage"), [(1, "compiling"), (2, "fitting ADVI"), (4, "tuning")])
+def test_ctrl_c_before_nuts_draws_anything_ends_the_run(small_moons, monkeypatch, at, stage):
+    """Pressed while compiling, during the ADVI start-up or while tuning, there is nothing to
+    keep: the run ends with KeyboardInterrupt at the next call boundary, saying where it was."""
+    with pytest.raises(KeyboardInterrupt, match=f"interrupted while {stage}.*no draws were kept"):
+        _nuts_with_press_at(monkeypatch, small_moons, at)
+
+
+def test_ctrl_c_during_nuts_sampling_keeps_the_draws_so_far(small_moons, monkeypatch):
+    """Pressed during the first sampling call (look 8), NUTS stops after it and keeps its 10
+    draws per chain, flagged as interrupted."""
+    with pytest.warns(UserWarning, match="NUTS was interrupted: kept 10 of 100 draws per chain"):
+        post = _nuts_with_press_at(monkeypatch, small_moons, 8)
     assert post.interrupted
-    assert post.idata["posterior"]["w_0"].shape[:2] == (2, 25)
-    assert post.idata["sample_stats"]["diverging"].shape == (2, 25)
+    assert post.idata["posterior"]["w_0"].shape[:2] == (2, 10)
+    assert post.idata["sample_stats"]["diverging"].shape == (2, 10)
     assert np.isfinite(post.predict(small_moons.X_test)["mean"].values).all()
 
 

@@ -32,9 +32,6 @@ from pymc_bnn.inference.result import EngineResult
 # judgement of convergence (`pymc_bnn.posterior.convergence`).
 from pymc_bnn.posterior.convergence import DIVERGENCE_WARNING_RATE
 
-# Draws per chain per compiled call: a progress update and a Ctrl-C point between calls.
-SAMPLE_CHUNK = 100
-
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
         tune: int = 1000, target_accept: float = 0.9, max_tree_depth: int = 10,
@@ -51,16 +48,31 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     "sequential" (vectorised chains step in lockstep, each transition as long as the longest
     tree: measured 1.6x the CPU time of sequential chains on the seed model).
     """
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+
+    # One record of Ctrl-C for the whole run, shared by the ADVI start-up, so a press at any
+    # moment (compiling, ADVI, tuning, sampling) ends the run at the next safe point.
+    with ctrl_c_deferred() as pressed:
+        return _run(bnn, draws=draws, random_seed=random_seed, progress=progress, chains=chains,
+                    tune=tune, target_accept=target_accept, max_tree_depth=max_tree_depth,
+                    init_steps=init_steps, check_X=check_X, chain_method=chain_method,
+                    dense_mass=dense_mass, pressed=pressed)
+
+
+def _run(bnn, *, draws, random_seed, progress, chains, tune, target_accept, max_tree_depth,
+         init_steps, check_X, chain_method, dense_mass, pressed) -> EngineResult:
     import jax
     import jax.numpy as jnp
-    from numpyro.infer import MCMC, NUTS
+    from numpyro.infer import NUTS
 
     model = getattr(bnn, "model", bnn)
     t0 = time.perf_counter()
     compiled = compile_model(model)
     data = tuple(jnp.asarray(d) for d in data_arguments(compiled, model))
     rng = np.random.default_rng(random_seed)
+    _stop_if_pressed(pressed, "compiling")
     start, scale, init_s = _starting_points(model, compiled, chains, init_steps, random_seed, rng)
+    _stop_if_pressed(pressed, "fitting ADVI for the starting points")
 
     def potential(z):
         return -(compiled.prior_logp(z, data) + compiled.loglik(z, data))
@@ -71,18 +83,12 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     per_chain = math.ceil(draws / chains)
     if chain_method == "auto":
         chain_method = "parallel" if jax.local_device_count() >= chains else "sequential"
-    n_chunks = math.ceil(per_chain / SAMPLE_CHUNK)
-    chunk = math.ceil(per_chain / n_chunks)  # equal chunks: one compiled shape
-    mcmc = MCMC(kernel, num_warmup=tune, num_samples=chunk, num_chains=chains,
-                chain_method=chain_method, progress_bar=False)
     prep_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    # NumPyro batches init_params over chains only when there are several: one chain takes (D,)
-    init = jnp.asarray(start[0] if chains == 1 else start)
-    z, stats, interrupted = _sample_in_chunks(
-        mcmc, jax.random.PRNGKey(random_seed), init, n_chunks,
-        progress=progress, tune=tune, per_chain=per_chain)
-    z, stats = z[:, :per_chain], {k: v[:, :per_chain] for k, v in stats.items()}
+    z, stats = _sample_in_chunks(
+        kernel, jax.random.PRNGKey(random_seed), start, chain_method=chain_method,
+        tune=tune, per_chain=per_chain, pressed=pressed, progress=progress)
+    interrupted = z.shape[1] < per_chain
     sample_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     outputs = constrained_draws(compiled, z.reshape(-1, z.shape[-1]), data)
@@ -126,43 +132,128 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
 
 
 CHAIN_METHODS = ("auto", "parallel", "sequential", "vectorized")
-_EXTRA_FIELDS = ("diverging", "num_steps", "accept_prob", "energy", "potential_energy",
-                 "adapt_state.step_size")
+
+# Seconds of compiled work per call between Ctrl-C checks and progress updates: the number of
+# NUTS transitions per call adapts to it (a transition of a large network on many rows can take
+# seconds, one of the seed model well under a millisecond).
+SECONDS_PER_CALL = 0.5
+# Most transitions one compiled call runs (the size of its output buffer).
+MAX_STEPS_PER_CALL = 200
 
 
-def _sample_in_chunks(mcmc, key, start, n_chunks: int, *, progress: bool, tune: int,
-                      per_chain: int):
-    """Tune, then draw `n_chunks` chunks of `mcmc.num_samples` draws per chain.
+def _stop_if_pressed(pressed, stage: str) -> None:
+    """Ctrl-C before any draw: nothing to keep, so the run ends as Python's Ctrl-C does."""
+    if pressed:
+        raise KeyboardInterrupt(f"NUTS was interrupted while {stage}: no draws were kept")
 
-    Each chunk is one compiled call continuing from the last state: between chunks the
-    progress bar moves and Ctrl-C stops, keeping the draws so far (a press while tuning stops
-    after the first chunk).
-    Returns z (chains, draws, D), the sampler stats by name (chains, draws) and `interrupted`.
+
+def _sample_in_chunks(kernel, key, start, *, chain_method: str, tune: int, per_chain: int,
+                      pressed, progress: bool):
+    """Tune, then draw `per_chain` draws per chain, in compiled calls of a fraction of a second.
+
+    The kernel's own `sample` is advanced by one compiled loop whose number of transitions is
+    an argument (not a compiled shape), so the calls are as long as `SECONDS_PER_CALL` whatever
+    a transition costs, with one compilation. Between calls the progress bar moves and Ctrl-C is
+    honoured: while tuning it ends the run (KeyboardInterrupt, nothing is kept); while sampling
+    it keeps the draws so far, the same number for every chain. The transitions are those
+    NumPyro's `MCMC` would run (`tune` adapting ones, then `per_chain` kept ones).
+
+    start: (chains, D) starting points. Returns z (chains, draws, D) and the sampler statistics
+    by name, each (chains, draws).
     """
-    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+    import jax
+
     from pymc_bnn._runtime.progress import progress_bar
 
-    draws, stats = [], []
-    with (ctrl_c_deferred() as pressed,
-          progress_bar(progress, "[bold]NUTS", per_chain,
-                       f"draws per chain · tuning ({tune:,} steps per chain)…") as bar):
-        for i in range(n_chunks):
-            if i == 0:
-                mcmc.run(key, init_params=start, extra_fields=_EXTRA_FIELDS)
-            else:
-                mcmc.post_warmup_state = mcmc.last_state
-                mcmc.run(mcmc.post_warmup_state.rng_key, extra_fields=_EXTRA_FIELDS)
-            draws.append(np.asarray(mcmc.get_samples(group_by_chain=True)))
-            stats.append({k: np.asarray(v) for k, v in
-                          mcmc.get_extra_fields(group_by_chain=True).items()})
-            divergences = sum(int(s["diverging"].sum()) for s in stats)
-            bar(completed=min(per_chain, (i + 1) * mcmc.num_samples),
-                status=f"draws per chain · {divergences} divergent")
+    chains = start.shape[0]
+    keys = jax.random.split(key, chains)
+    if chain_method == "sequential":  # one chain after another: a state and a call per chain
+        states = [kernel.init(keys[c], tune, init_params=start[c]) for c in range(chains)]
+        advance = jax.jit(_advance_function(kernel.sample))
+
+        def run_all(states, n):
+            moved = [advance(s, n) for s in states]
+            return [m[0] for m in moved], [jax.tree.map(lambda a: a[:, None], m[1])
+                                           for m in moved]
+    else:  # all chains in one state; "parallel" puts each chain on its own device
+        states = [kernel.init(keys, tune, init_params=start)]
+        advance = _advance_function(kernel.sample)
+        if chain_method == "parallel":
+            from jax.sharding import Mesh, PartitionSpec
+
+            mesh = Mesh(np.asarray(jax.devices()[:chains]), ("chain",))
+            advance = jax.shard_map(
+                advance, mesh=mesh, in_specs=(PartitionSpec("chain"), PartitionSpec()),
+                out_specs=(PartitionSpec("chain"), PartitionSpec(None, "chain")),
+                check_vma=False)  # NumPyro's kernel mixes per-chain and shared values in lax.cond
+        advance = jax.jit(advance)
+
+        def run_all(states, n):
+            state, out = advance(states[0], n)
+            return [state], [out]
+
+    kept: list = []
+    n, done, first = 10, 0, True
+    total = tune + per_chain
+    with progress_bar(progress, "[bold]NUTS tuning", tune or 1, "steps per chain") as bar:
+        while done < total:
+            in_tuning = done < tune
+            steps = min(n, (tune if in_tuning else total) - done)
+            started = time.perf_counter()
+            states, outs = run_all(states, steps)
+            outs = [{k: np.asarray(v[:steps]) for k, v in o.items()} for o in outs]
+            if not first:  # the first call includes compiling
+                elapsed = max(time.perf_counter() - started, 1e-4)
+                n = int(np.clip(n * SECONDS_PER_CALL / elapsed, 1, MAX_STEPS_PER_CALL))
+            first = False
+            done += steps
+            if in_tuning:
+                bar(completed=done)
+                _stop_if_pressed(pressed, "tuning")
+                if done == tune:
+                    bar(title="[bold]NUTS", completed=0, total=per_chain,
+                        status="draws per chain")
+                continue
+            # (steps, chains, ...) per call, the chains of a sequential run side by side
+            kept.append({k: np.concatenate([o[k] for o in outs], axis=1) for k in outs[0]})
+            divergences = sum(int(c["diverging"].sum()) for c in kept)
+            bar(completed=done - tune, status=f"draws per chain · {divergences} divergent")
             if pressed:
                 break
-        interrupted = bool(pressed) and len(draws) < n_chunks
-    z = np.concatenate(draws, axis=1)
-    return z, {k: np.concatenate([s[k] for s in stats], axis=1) for k in stats[0]}, interrupted
+    if not kept:  # nothing to sample (per_chain == 0 is refused by fit; kept for safety)
+        raise KeyboardInterrupt("NUTS was interrupted before any draw")
+    joined = {k: np.swapaxes(np.concatenate([c[k] for c in kept], axis=0), 0, 1)
+              for k in kept[0]}
+    return joined.pop("z"), joined
+
+
+def _advance_function(sample):
+    """`advance(state, n)`: n transitions of `sample`, recording each one's draw and statistics.
+
+    n is a traced number (a while loop, not an unrolled shape), so one compilation serves every
+    call length; the records fill the first n rows of a (MAX_STEPS_PER_CALL, ...) buffer.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def record(state):
+        return {"z": state.z, "diverging": state.diverging, "num_steps": state.num_steps,
+                "accept_prob": state.accept_prob, "energy": state.energy,
+                "potential_energy": state.potential_energy,
+                "adapt_state.step_size": state.adapt_state.step_size}
+
+    def advance(state, n):
+        buffer = jax.tree.map(lambda v: jnp.zeros((MAX_STEPS_PER_CALL, *jnp.shape(v)),
+                                                  jnp.result_type(v)), record(state))
+
+        def body(i, carry):
+            state, buffer = carry
+            state = sample(state, (), {})
+            return state, jax.tree.map(lambda b, v: b.at[i].set(v), buffer, record(state))
+
+        return jax.lax.fori_loop(0, n, body, (state, buffer))
+
+    return advance
 
 
 def _starting_points(model, compiled, chains, init_steps, random_seed, rng):
