@@ -329,6 +329,9 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
         posterior = Posterior(idata=idata, **fields)
         if description["kind"] == "posterior":
             return posterior, description
+        if estimator is None:  # check_description refuses this; here for the type checker
+            raise ModelFileError(f"{path} is not a valid model file: an estimator file needs "
+                                 "description.estimator; save the model again")
         return _rebuild_estimator(estimator, arrays, posterior), description
     except ModelFileError:
         raise
