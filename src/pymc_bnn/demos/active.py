@@ -255,9 +255,9 @@ def _sections(comparison, settings, metrics, figures) -> list[Section]:
         "k-means over their 10× best candidates, so a batch does not pile into one spot.",
     ] + (["Interrupted (Ctrl-C): only the finished repeats are shown."]
          if comparison.interrupted else []))
-    rows: list[list[Cell]] = [["strategy", "area under curve", "sd over repeats", "vs random",
-             f"accuracy at {comparison.labels_used[0]}",
-             f"accuracy at {comparison.labels_used[-1]}"]]
+    rows: list[list[Cell]] = [
+        ["strategy", "area under curve", "sd over repeats", "vs random",
+         f"accuracy at {comparison.labels_used[0]}", f"accuracy at {comparison.labels_used[-1]}"]]
     for name, acc in comparison.accuracies.items():
         per_repeat = acc.mean(axis=1)
         rows.append([name, float(per_repeat.mean()), float(per_repeat.std()),

@@ -330,7 +330,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         # the output layer's Gaussian at the final alpha (the MAP was fitted at the previous one)
         z, curvature = _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data,
                                   settings.newton_steps, full, offsets)
-    if curvature is None:  # not reached: the loop runs once, or the tuned fit sets it above
+    if curvature is None:  # not reached: a round ran, or the tuned branch above set it
         raise InferenceError("the laplace fit ran no MAP round, so it has no curvature to "
                              "sample from; use rounds ≥ 1")
     t1 = time.perf_counter()

@@ -93,10 +93,12 @@ def minimise(objective: Callable, z0: np.ndarray, extra: ArrayLike, data: tuple,
     key = (*cache_key, z.shape, extra.shape, float(learning_rate), int(chunk_steps),
            tuple((d.shape, str(d.dtype)) for d in data))
     t0 = time.perf_counter()
+    init: Callable  # jitted optimizer.init
+    run: Callable  # the compiled chunk
     if key not in _EXECUTABLES:
         optimizer, chunk = _chunk_function(objective, learning_rate, chunk_steps)
-        init: Callable = jax.jit(jax.vmap(optimizer.init))
-        run: Callable = jax.jit(chunk).lower(z, init(z), extra, data, np.int32(0), np.int32(0)).compile()
+        init = jax.jit(jax.vmap(optimizer.init))
+        run = jax.jit(chunk).lower(z, init(z), extra, data, np.int32(0), np.int32(0)).compile()
         _EXECUTABLES[key] = (init, run)
     init, run = _EXECUTABLES[key]
     opt_state = init(z)
