@@ -82,6 +82,8 @@ class FileSystemError(PymcBnnError, OSError):
     True
     """
 
+    path: str | None = None  # the path the operation failed on, where known
+
 
 class InferenceError(PymcBnnError, RuntimeError):
     """Inference failed (e.g. the ELBO became NaN): the result would be garbage, so none is given.

@@ -226,7 +226,8 @@ def check_output_folder(folder: str | os.PathLike, *, inputs=None, force: bool =
 # --------------------------------------------------------------------------- errors
 
 
-_ADVICE = {
+# keyed by OSError.errno, which may be None (then no advice matches)
+_ADVICE: dict[int | None, tuple[str, str]] = {
     errno.EROFS: ("is on a read-only file system", "write to another folder"),
     errno.ENOSPC: ("is on a full disk (no space left on the device)",
                    "free some space or write to another disk"),

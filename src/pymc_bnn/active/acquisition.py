@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def margin(probs, rng: np.random.Generator | None = None) -> np.ndarray:
 
 def random_scores(probs, rng: np.random.Generator | None = None) -> np.ndarray:
     """Uniform random scores (n,): the baseline that ignores the model. Pass `rng` to reproduce."""
-    n_points = check_probs(probs).shape[1]
+    n_points: int = check_probs(probs).shape[1]
     return (rng if rng is not None else np.random.default_rng()).random(n_points)
 
 
@@ -87,8 +88,15 @@ ACQUISITIONS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def get_acquisition(acquisition: str | Callable
-                    ) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+class ScoreFunction(Protocol):
+    """What `get_acquisition` returns: `f(probs, rng=None) -> scores (n,)`."""
+
+    def __call__(self, probs: np.ndarray, rng: np.random.Generator | None = None
+                 ) -> np.ndarray:
+        """Scores (n,) of `probs` (S, n, K); `rng` for an acquisition that needs randomness."""
+
+
+def get_acquisition(acquisition: str | Callable) -> ScoreFunction:
     """The scoring function for a name in `ACQUISITIONS` or a user callable, as `f(probs, rng)`.
 
     A user callable may take `probs` alone or also an `rng` keyword.
@@ -107,7 +115,11 @@ def get_acquisition(acquisition: str | Callable
         )
     if acquisition in ACQUISITIONS.values() or _takes_rng(acquisition):
         return acquisition
-    return lambda probs, rng=None: acquisition(probs)
+
+    def without_rng(probs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return acquisition(probs)
+
+    return without_rng
 
 
 def _takes_rng(function: Callable) -> bool:
@@ -171,8 +183,8 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
     if len(chosen) < batch_size:  # fewer distinct candidates than requested: fill by score
         taken = set(chosen)
         chosen += [i for i in order if i not in taken][: batch_size - len(chosen)]
-    chosen = np.asarray(chosen)
-    return chosen[np.argsort(-scores[chosen], kind="stable")]
+    positions = np.asarray(chosen)
+    return positions[np.argsort(-scores[positions], kind="stable")]
 
 
 def _best_per_cluster(points: np.ndarray, scores: np.ndarray, n_clusters: int,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,10 @@ from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.active.acquisition import acquisition_name, score_pool, select_batch
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.validation import check_features
+
+if TYPE_CHECKING:
+    from pymc_bnn.model.likelihoods import Likelihood
+    from pymc_bnn.model.priors import Prior
 
 # labelling callback: (pool indices (b,), their rows (b, n_features)) -> labels (b,)
 LabelFunction = Callable[[np.ndarray, np.ndarray], Sequence]
@@ -56,8 +61,8 @@ class BNNFitter:
     hidden: tuple[int, ...] = (5, 5)
     activation: str = "tanh"
     bias: bool = False
-    prior: object = None
-    likelihood: object = "bernoulli"
+    prior: str | Prior | None = None
+    likelihood: str | Likelihood = "bernoulli"
     method: str | None = None
     draws: int = 200
     options: dict = field(default_factory=dict)
@@ -66,7 +71,7 @@ class BNNFitter:
 
     def __post_init__(self) -> None:
         if self.pad_to is not None:
-            _check_neutral_padding(self)
+            _check_neutral_padding(self, self.pad_to)
 
     def __call__(self, X, y, *, init=None, random_seed: int = 0):
         """Build the model on (X, y) and fit it; `init` is the previous round's posterior."""
@@ -87,7 +92,7 @@ class BNNFitter:
                    random_seed=random_seed, progress=False, **options)
 
 
-def _check_neutral_padding(fitter: BNNFitter) -> None:
+def _check_neutral_padding(fitter: BNNFitter, pad_to: int) -> None:
     from pymc_bnn.model.likelihoods import get_likelihood
     from pymc_bnn.model.network import activation_function
 
@@ -98,8 +103,8 @@ def _check_neutral_padding(fitter: BNNFitter) -> None:
             f"activation maps 0 to 0 (got bias={fitter.bias}, activation={fitter.activation!r}); "
             "use pad_to=None"
         )
-    if int(fitter.pad_to) < 1:
-        raise InvalidSettingError(f"pad_to must be a positive number of rows, got {fitter.pad_to}")
+    if int(pad_to) < 1:
+        raise InvalidSettingError(f"pad_to must be a positive number of rows, got {pad_to}")
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,7 @@ def run_active_learning(
     X_pool,
     label: LabelFunction,
     *,
-    initial: int | Sequence[int] = 10,
+    initial: int | Sequence[int] | np.ndarray = 10,
     batch_size: int = 10,
     budget: int = 100,
     acquisition="bald",
@@ -272,13 +277,14 @@ def _check_loop_settings(batch_size, budget, n_pool) -> None:
         raise InvalidInputError(f"the pool needs at least 2 points, got {n_pool}")
 
 
-def _initial_indices(initial, n_pool: int, budget: int, rng) -> list[int]:
+def _initial_indices(initial: int | Sequence[int] | np.ndarray, n_pool: int, budget: int,
+                     rng) -> list[int]:
     if np.isscalar(initial):
         n_initial = int(initial)
         if not 1 <= n_initial <= min(n_pool, budget):
             raise InvalidSettingError(
                 f"initial must be between 1 and min(pool size, budget) = {min(n_pool, budget)}, "
-                f"got {initial}"
+                f"got {initial!s}"
             )
         return [int(i) for i in rng.choice(n_pool, size=n_initial, replace=False)]
     indices = [int(i) for i in np.asarray(initial).ravel()]

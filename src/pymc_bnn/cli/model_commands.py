@@ -297,6 +297,8 @@ def _fit_streamed(args, console, say, started) -> int:
         raise InvalidInputError("--groups cannot be combined with --stream yet; fit grouped "
                                 "data in memory (leave out --stream)")
     source = parquet_batches(args.data, target=args.target, exclude=args.exclude)
+    if source.n_rows is None or source.feature_names is None:  # a Parquet source knows both
+        raise InvalidInputError(f"could not count the rows and columns of {args.data}")
     estimator_class, likelihood, _ = choose_estimator(
         None, target_sample(args.data, args.target), args.likelihood)
     model = estimator_class(

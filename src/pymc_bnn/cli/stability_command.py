@@ -80,7 +80,8 @@ def _cmd_stability(args, console) -> int:
     report = write_text_atomic(out / "stability.html", page)
     if not args.quiet:
         attrs = result.attrs
-        top = result["inputs"]["feature"].values[result["inputs"]["rank"].values.argmin()]
+        inputs = result["inputs"].to_dataset()
+        top = inputs["feature"].values[inputs["rank"].values.argmin()]
         console.print(f"[bold]most relevant input[/] {top}   [bold]mean CKA[/] "
                       f"{attrs['cka_mean']:.2f}   [bold]weight R-hat[/] "
                       f"{attrs['rhat_max']:.3f} aligned, {attrs['rhat_max_unaligned']:.3f} raw",

@@ -23,7 +23,7 @@ from pymc_bnn.datasets import two_moons
 from pymc_bnn.errors import ConvergenceWarning
 from pymc_bnn.model.priors import SEED_PRIOR
 from pymc_bnn.reporting import plots
-from pymc_bnn.reporting.html import Figure, Section, Table, figure_png, render_html
+from pymc_bnn.reporting.html import Cell, Figure, Section, Table, figure_png, render_html
 
 # Engines that accept `init=` (a previous posterior) to warm-start each round's fit.
 WARM_START_METHODS = ("advi", "fullrank_advi")
@@ -255,9 +255,9 @@ def _sections(comparison, settings, metrics, figures) -> list[Section]:
         "k-means over their 10× best candidates, so a batch does not pile into one spot.",
     ] + (["Interrupted (Ctrl-C): only the finished repeats are shown."]
          if comparison.interrupted else []))
-    rows = [["strategy", "area under curve", "sd over repeats", "vs random",
-             f"accuracy at {comparison.labels_used[0]}",
-             f"accuracy at {comparison.labels_used[-1]}"]]
+    rows: list[list[Cell]] = [
+        ["strategy", "area under curve", "sd over repeats", "vs random",
+         f"accuracy at {comparison.labels_used[0]}", f"accuracy at {comparison.labels_used[-1]}"]]
     for name, acc in comparison.accuracies.items():
         per_repeat = acc.mean(axis=1)
         rows.append([name, float(per_repeat.mean()), float(per_repeat.std()),

@@ -23,7 +23,7 @@ from pymc_bnn.model.build import build_model
 from pymc_bnn.model.priors import SEED_PRIOR
 from pymc_bnn.posterior.metrics import accuracy
 from pymc_bnn.reporting import plots
-from pymc_bnn.reporting.html import Figure, Section, Table, figure_png, render_html
+from pymc_bnn.reporting.html import Cell, Figure, Section, Table, figure_png, render_html
 
 # metrics.json key -> pooling passed to build_model, and how the report names it.
 POOLINGS = {"hierarchical": "partial", "pooled": "complete", "unpooled": "none"}
@@ -207,7 +207,7 @@ def _sections(data, settings, metrics, per_group, figures) -> list[Section]:
         f"Learned spread of the group weights (posterior mean): {sd}. The first layer, which "
         "sees the rotated inputs, should vary most between groups.",
     ])
-    rows = [["group", "angle (°)", "n train", *(TITLES[k] for k in per_group)]]
+    rows: list[list[Cell]] = [["group", "angle (°)", "n train", *(TITLES[k] for k in per_group)]]
     for g, label in enumerate(data.group_labels):
         rows.append([label, f"{np.rad2deg(data.angles[g]):+.0f}",
                      int((data.groups_train == label).sum()),

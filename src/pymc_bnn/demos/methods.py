@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def run_methods_demo(out_dir: str | Path, settings: MethodsDemoSettings = Method
     results, maps = {}, {}
     for method in settings.methods:
         say(f"Fitting with {method}")
-        options = {"steps": settings.steps} if "advi" in method else {}
+        options: dict[str, Any] = {"steps": settings.steps} if "advi" in method else {}
         if method == "nuts":
             options = {"check_X": data.X_test}
         start = time.perf_counter()

@@ -10,6 +10,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def run_demo(out_dir: str | Path, settings: DemoSettings = DemoSettings(), *,
         for name, (png, _, _) in zip(FIGURES, figures + uncertainty_figures, strict=False):
             write_bytes_atomic(out / name, png)
 
-    metrics = {
+    metrics: dict[str, Any] = {
         **scores,
         "method": posterior.method,
         "seed": settings.seed,

@@ -23,7 +23,7 @@ import numpy as np
 from pymc_bnn.errors import InvalidSettingError
 
 _CACHE: dict[str, CompiledModel] = {}
-_DRAW_FUNCTIONS: dict[str, object] = {}
+_DRAW_FUNCTIONS: dict[str, Callable] = {}  # key → jit(vmap(constrained))
 # Draws are mapped to the constrained space this many at a time (bounded memory).
 _DRAW_CHUNK = 1000
 # tanh over layers narrower than this is compiled as 2·sigmoid(2x) − 1
@@ -142,6 +142,17 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
 
     # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
     all_fn = get_jaxified_graph(inputs=inputs, outputs=graphs)
+
+    # `compiled` is bound below, before any of these is called
+    def prior_logp(z, d):
+        return all_fn(*compiled.unravel(z), *d)[0]
+
+    def loglik(z, d):
+        return all_fn(*compiled.unravel(z), *d)[1]
+
+    def constrained(z, d):
+        return tuple(all_fn(*compiled.unravel(z), *d)[2:])
+
     shapes = tuple(tuple(np.shape(start[v.name])) for v in model.value_vars)
     compiled = CompiledModel(
         key=key,
@@ -155,12 +166,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
                      if n in {v.name for v in free_and_det}},
         coords={k: np.asarray(v) for k, v in model.coords.items() if v is not None},
         initial_point=flat_start,
-        prior_logp=None, loglik=None, constrained=None,
+        prior_logp=prior_logp, loglik=loglik, constrained=constrained,
     )
-    unravel = compiled.unravel
-    object.__setattr__(compiled, "prior_logp", lambda z, d: all_fn(*unravel(z), *d)[0])
-    object.__setattr__(compiled, "loglik", lambda z, d: all_fn(*unravel(z), *d)[1])
-    object.__setattr__(compiled, "constrained", lambda z, d: tuple(all_fn(*unravel(z), *d)[2:]))
     _CACHE[key] = compiled
     return compiled
 
@@ -182,10 +189,12 @@ def _narrow_tanh_as_logistic(graphs: list, inputs: list, values: list) -> list:
     from pytensor.graph.traversal import ancestors
     from pytensor.scalar.basic import Tanh
     from pytensor.tensor.elemwise import Elemwise
+    from pytensor.tensor.variable import TensorVariable
 
     tanh_nodes = [v.owner for v in ancestors(graphs)
                   if v.owner is not None and isinstance(v.owner.op, Elemwise)
-                  and isinstance(v.owner.op.scalar_op, Tanh) and v.ndim > 0]
+                  and isinstance(v.owner.op.scalar_op, Tanh)
+                  and isinstance(v, TensorVariable) and v.ndim > 0]
     if not tanh_nodes:
         return graphs
     widths = pytensor.function(inputs, [n.inputs[0].shape[-1] for n in tanh_nodes],
@@ -200,7 +209,10 @@ def _narrow_tanh_as_logistic(graphs: list, inputs: list, values: list) -> list:
             return [2.0 * pt.sigmoid(2.0 * node.inputs[0]) - 1.0]
         return None
 
-    return list(rewrite_graph(graphs, include=(), custom_rewrite=in2out(tanh_as_logistic)))
+    # rewrite_graph is typed to return Variable | Sequence | FunctionGraph (no overloads); given
+    # a list of outputs it returns their list
+    return list(rewrite_graph(graphs, include=(),  # type: ignore[arg-type]
+                              custom_rewrite=in2out(tanh_as_logistic)))
 
 
 def _dim_length(length) -> int:
@@ -224,7 +236,9 @@ def _structure_key(graphs, model, start: dict, batch_size) -> str:
     from pytensor.graph.traversal import graph_inputs
 
     digest = hashlib.sha256()
-    digest.update(pytensor.printing.debugprint(graphs, file="str", print_type=True).encode())
+    # debugprint is typed to return str | TextIO | Any (no overloads); file="str" returns a str
+    printed = pytensor.printing.debugprint(graphs, file="str", print_type=True)
+    digest.update(printed.encode())  # type: ignore[union-attr]
     for var in graph_inputs(graphs):
         if isinstance(var, Constant):
             digest.update(np.ascontiguousarray(var.data).tobytes())

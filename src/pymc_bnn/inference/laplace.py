@@ -194,9 +194,9 @@ def parameter_layout(bnn, compiled) -> ParameterLayout:
                 last.append(offsets[name])
                 last_base.append(base[-1])
                 last_names.append(name)
-    base = np.concatenate(base)
-    return ParameterLayout(network=np.concatenate(network), base_precision=base,
-                           model_precision=base / float(prior.sigma) ** 2,
+    base_precision = np.concatenate(base)
+    return ParameterLayout(network=np.concatenate(network), base_precision=base_precision,
+                           model_precision=base_precision / float(prior.sigma) ** 2,
                            last=np.concatenate(last),
                            last_base_precision=np.concatenate(last_base),
                            last_names=tuple(last_names))
@@ -330,6 +330,9 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         # the output layer's Gaussian at the final alpha (the MAP was fitted at the previous one)
         z, curvature = _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data,
                                   settings.newton_steps, full, offsets)
+    if curvature is None:  # not reached: a round ran, or the tuned branch above set it
+        raise InferenceError("the laplace fit ran no MAP round, so it has no curvature to "
+                             "sample from; use rounds ≥ 1")
     t1 = time.perf_counter()
     evidence = np.array([log_evidence(negative_log_joint, zr, a, _log_det(c, layout, a), data,
                                       layout, float(bnn.prior.sigma))

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pymc_bnn._runtime.progress import progress_bar
 
-_EXECUTABLES: dict[tuple, object] = {}
+_EXECUTABLES: dict[tuple, tuple[Callable, Callable]] = {}  # key → (init, compiled chunk)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _chunk_function(objective: Callable, learning_rate: float, chunk_steps: int)
     return optimizer, chunk
 
 
-def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple, *,
+def minimise(objective: Callable, z0: np.ndarray, extra: ArrayLike, data: tuple, *,
              cache_key: tuple, steps: int, learning_rate: float, tol: float, window: int,
              chunk_steps: int, progress: bool, title: str, n_obs: int = 1, callback=None) -> MapOutcome:
     """Minimise `objective(z, extra, data, step)` from each row of z0 (restarts, D) with Adam.
@@ -92,6 +93,8 @@ def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple
     key = (*cache_key, z.shape, extra.shape, float(learning_rate), int(chunk_steps),
            tuple((d.shape, str(d.dtype)) for d in data))
     t0 = time.perf_counter()
+    init: Callable  # jitted optimizer.init
+    run: Callable  # the compiled chunk
     if key not in _EXECUTABLES:
         optimizer, chunk = _chunk_function(objective, learning_rate, chunk_steps)
         init = jax.jit(jax.vmap(optimizer.init))

@@ -106,7 +106,8 @@ def best_prior_precision(eigenvalues, weighted_norm) -> float:
     """The prior precision that maximises the Laplace marginal likelihood at a fixed MAP:
     a grid over log alpha, then MacKay's fixed point alpha = gamma / theta'B theta with
     gamma = Σ e_i / (e_i + alpha) the effective number of parameters."""
-    grid = np.exp(np.linspace(*np.log(ALPHA_RANGE), 241))
+    log_low, log_high = np.log(ALPHA_RANGE)
+    grid = np.exp(np.linspace(log_low, log_high, 241))
     alpha = float(grid[np.argmax(evidence_terms(eigenvalues, weighted_norm, grid))])
     for _ in range(100):
         gamma = float(np.sum(eigenvalues / (eigenvalues + alpha)))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from xarray import DataTree
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class EngineResult:
         Inputs (n_obs, n_features) at which to judge that; None: the training inputs.
     """
 
-    idata: object
+    idata: DataTree
     method: str
     settings: dict
     timings: dict

@@ -13,12 +13,17 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn._runtime.progress import progress_bar
-from pymc_bnn.inference.jax_model import constrained_draws
+from pymc_bnn.inference.jax_model import CompiledModel, constrained_draws
+
+if TYPE_CHECKING:
+    from pymc_bnn.inference.vi import ADVISettings
 
 _EXECUTABLES: dict[tuple, object] = {}
 _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
@@ -92,15 +97,15 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Loop:
-    compiled: object
+    compiled: CompiledModel
     family: str
-    settings: object
+    settings: ADVISettings
     restarts: int
     n_obs_full: int | None = None  # set with minibatches: the likelihood is scaled by n/batch
     # data come as one minibatch per step, (chunk_steps, batch, ...), scaled by the model itself
     streamed: bool = False
 
-    def init_state(self, mu: np.ndarray, sd: np.ndarray, key) -> dict:
+    def init_state(self, mu: ArrayLike, sd: ArrayLike, key) -> dict:
         import jax
         import jax.numpy as jnp
 

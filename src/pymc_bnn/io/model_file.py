@@ -326,9 +326,15 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
         check_consistency(path, fields, idata, None if estimator is None else
                           {"class": estimator["class"],
                            "state": _decode(estimator["state"], arrays)})
+        if idata is None:  # check_consistency refuses this; here for the type checker
+            raise ModelFileError(f"{path} is not a valid model file: it holds no posterior "
+                                 "draws; save the model again")
         posterior = Posterior(idata=idata, **fields)
         if description["kind"] == "posterior":
             return posterior, description
+        if estimator is None:  # check_description refuses this; here for the type checker
+            raise ModelFileError(f"{path} is not a valid model file: an estimator file needs "
+                                 "description.estimator; save the model again")
         return _rebuild_estimator(estimator, arrays, posterior), description
     except ModelFileError:
         raise

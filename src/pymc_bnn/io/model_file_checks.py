@@ -9,7 +9,7 @@ never reaches a `ValueError`, `IndexError` or a broadcasting error deep inside a
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +34,13 @@ def _whole(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
 
 
+def _refusal(path: Path, field: str, expected: str, value) -> ModelFileError:
+    return _fail(path, f"{field} must be {expected}, got {_shown(value)}")
+
+
 def _need(path: Path, ok: bool, field: str, expected: str, value) -> None:
     if not ok:
-        raise _fail(path, f"{field} must be {expected}, got {_shown(value)}")
+        raise _refusal(path, field, expected, value)
 
 
 # --------------------------------------------------------------------------- attributes
@@ -73,8 +77,8 @@ def _tagged(path: Path, value, tag: str, field: str) -> dict:
 
 def _tuple_of_str(path: Path, value, field: str) -> list:
     items = value.get("__tuple__") if isinstance(value, dict) else value
-    _need(path, isinstance(items, list) and all(isinstance(v, str) for v in items),
-          field, "a list of strings", value)
+    if not (isinstance(items, list) and all(isinstance(v, str) for v in items)):
+        raise _refusal(path, field, "a list of strings", value)
     return items
 
 
@@ -156,8 +160,8 @@ def _n_classes(path: Path, likelihood, spec, preprocessing: dict) -> int | None:
     if not getattr(likelihood, "is_classifier", False):
         return None
     classes = preprocessing.get("classes")
-    _need(path, isinstance(classes, list) and len(classes) >= 2, "preprocessing.classes",
-          "a list of at least two classes", classes)
+    if not (isinstance(classes, list) and len(classes) >= 2):
+        raise _refusal(path, "preprocessing.classes", "a list of at least two classes", classes)
     expected_outputs = 1 if likelihood.name == "bernoulli" else len(classes)
     if likelihood.name == "bernoulli" and len(classes) != 2:
         raise _fail(path, "likelihood 'bernoulli' has two classes, but the file lists "
@@ -187,8 +191,9 @@ def _check_preprocessing(path: Path, likelihood, spec, preprocessing: dict) -> i
         if key not in preprocessing:
             continue
         value = preprocessing[key]
-        _need(path, isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(value)
-              and (key != "y_scale" or value > 0), f"preprocessing.{key}",
+        # decoded JSON: a number here is an int or a float (numpy scalars never reach here)
+        _need(path, isinstance(value, int | float) and not isinstance(value, bool)
+              and np.isfinite(value) and (key != "y_scale" or value > 0), f"preprocessing.{key}",
               "a finite number" + (" > 0" if key == "y_scale" else ""), value)
     try:  # the likelihood reads what it needs (y_mean and y_scale, or the count offset)
         likelihood.predictive_mean(np.zeros((1, spec.n_outputs)), preprocessing)
@@ -259,8 +264,8 @@ def _check_estimator_state(path: Path, state: dict, spec, n_classes: int | None,
                           f"model takes {n_columns} columns")
     for key in ("x_mean_", "x_scale_"):  # every fitted estimator has both (zeros and ones
         value = state.get(key)           # without standardisation)
-        numeric = isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
-        if not (numeric and value.shape == (spec.n_inputs,) and np.isfinite(value).all()
+        if not (isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
+                and value.shape == (spec.n_inputs,) and np.isfinite(value).all()
                 and (key == "x_mean_" or (value > 0).all())):
             raise _fail(path, f"estimator {key} must be {spec.n_inputs} finite numbers"
                               f"{' > 0' if key == 'x_scale_' else ''} (one per feature), got "
@@ -272,7 +277,8 @@ def _check_estimator_state(path: Path, state: dict, spec, n_classes: int | None,
     if cls == "BayesianMLPClassifier":
         classes = state.get("classes_")
         if classes is None or np.ndim(classes) != 1 or len(classes) != n_classes:
-            listed = len(classes) if np.ndim(classes) == 1 else _shown(classes)
+            listed = (len(classes) if classes is not None and np.ndim(classes) == 1
+                      else _shown(classes))
             raise _fail(path, f"estimator classes_ lists {listed}"
                               f" classes, but the likelihood and network have {n_classes}")
 

@@ -153,7 +153,7 @@ def build_model(
     with pm.Model(coords=coords) as model:
         X_data = pm.Data("X", X, dims=("obs", "feature"))
         y_data = pm.Data("y_data", y, dims="obs")
-        if grouping.is_grouped(group_record):
+        if pooling is not None and grouping.is_grouped(group_record):
             group_index = pm.Data(grouping.GROUP_INDEX, group_codes, dims="obs")
             weights, biases = grouping.add_group_parameters(
                 spec, prior, pooling, group_spread=group_spread)
@@ -193,7 +193,7 @@ def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
     if isinstance(likelihood, Categorical) and likelihood.classes is None:
         likelihood = Categorical(classes=tuple(np.asarray(stats.classes).tolist()))
     if not likelihood.is_classifier:
-        if stats.y_mean is None:
+        if stats.y_mean is None or stats.y_sd is None:
             raise InvalidInputError(f"the target of {source.name} is not numeric; a "
                                     f"{likelihood.name} likelihood needs numbers")
         record = {"y_mean": stats.y_mean, "y_scale": stats.y_sd if stats.y_sd > 0 else 1.0}

@@ -251,7 +251,7 @@ def grouped_forward(spec: NetworkSpec, X, group_index, weights, biases=None,
 
 def is_grouped(record: dict | None) -> bool:
     """True when predictions need each row's group (partial or no pooling)."""
-    return bool(record) and record["pooling"] != "complete"
+    return bool(record and record["pooling"] != "complete")
 
 
 def locate_groups(record: dict | None, groups, *, n_obs: int,

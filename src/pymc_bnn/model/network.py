@@ -196,7 +196,7 @@ class NetworkSpec:
     """
 
     n_inputs: int
-    hidden: tuple[int, ...] = (5, 5)
+    hidden: Sequence[int] = (5, 5)  # any sequence of widths; __post_init__ stores a tuple
     n_outputs: int = 1
     activation: str = "tanh"
     bias: bool = False
@@ -381,7 +381,7 @@ def _affine(h, W, b):
     return h
 
 
-def split_skip_weights(spec: NetworkSpec, weights: Sequence) -> tuple[list, object]:
+def split_skip_weights[W](spec: NetworkSpec, weights: Sequence[W]) -> tuple[list[W], W | None]:
     """Layer weights and w_skip (or None) from a weights list in `spec.weight_names` order.
 
     Parameters

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.likelihoods import Likelihood
 from pymc_bnn.model.network import NetworkSpec, bias_name
@@ -44,7 +44,7 @@ class Posterior:
     likelihood: Likelihood
     prior: Prior
     feature_names: tuple[str, ...]
-    idata: object = field(repr=False)
+    idata: xr.DataTree = field(repr=False)
     method: str = ""
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
@@ -136,7 +136,7 @@ class Posterior:
 
     def _over_draw_sets(self, X, codes, labels, max_draws, *, as_mean: bool) -> np.ndarray:
         """`compiled.outputs_over_draws` for every draw set, assembled in row order."""
-        out = None
+        out: np.ndarray | None = None
         points = self.expansion_points(max_draws)
         for rows, weights, biases in self.draw_sets(codes, labels, max_draws):
             part = compiled.outputs_over_draws(
@@ -146,6 +146,8 @@ class Posterior:
             if out is None:
                 out = np.empty((part.shape[0], X.shape[0], *part.shape[2:]))
             out[:, rows] = part
+        if out is None:  # draw_sets covers every row, and X has rows (checked_inputs)
+            raise InvalidInputError("there are no rows to predict")
         return out
 
     @property
@@ -249,6 +251,8 @@ class Posterior:
                                           "(a .parquet or .csv path)")
             return predict_stream(self, X, out=out, max_draws=max_draws, progress=progress)
         X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
+        mean: np.ndarray | None
+        std: np.ndarray | None
         if self.linearised or not hasattr(self.likelihood, "predictive_mean"):
             mean, std = compiled.moments_of(
                 self._mean_draws_of_checked(X, codes, labels, max_draws))
@@ -266,10 +270,12 @@ class Posterior:
                         preprocessing=self.preprocessing)  # all rows: errors name them right
                     redone_mean, redone_std = compiled.moments_of(draws[:, overflow])
                     part_mean[overflow], part_std[overflow] = redone_mean, redone_std
-                if mean is None:
+                if mean is None or std is None:  # the first set (they are set together)
                     mean = np.empty((X.shape[0], *part_mean.shape[1:]))
                     std = np.empty_like(mean)
                 mean[rows], std[rows] = part_mean, part_std
+        if mean is None or std is None:  # draw_sets covers every row, and X has rows
+            raise InvalidInputError("there are no rows to predict")
         refuse_nonfinite({"mean": mean, "std": std})
         if self.likelihood.is_classifier and mean.ndim == 2:  # float32 sums: 1 ± 1e-7
             mean = mean / mean.sum(axis=1, keepdims=True)

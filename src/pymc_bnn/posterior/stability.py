@@ -304,17 +304,17 @@ def _unit_table(spec, alignment: Alignment, hidden, network: _Network, X, y, cla
         strongest = contribution.max(axis=1, keepdims=True)
         active = (contribution >= ACTIVE_SHARE_OF_MAX * strongest) & (strongest > 0)
         for unit in range(spec.hidden[layer]):
-            vector = [layers[layer][:, :, unit], outgoing[:, unit, :]]
+            pieces = [layers[layer][:, :, unit], outgoing[:, unit, :]]
             if alignment.biases is not None:
-                vector.append(alignment.biases[layer][:, unit, None])
-            vector = np.concatenate(vector, axis=1)  # (S, n_weights of the unit)
+                pieces.append(alignment.biases[layer][:, unit, None])
+            vector = np.concatenate(pieces, axis=1)  # (S, n_weights of the unit)
             noise = float(np.sqrt(vector.var(axis=0).sum()))
-            snr = float(np.linalg.norm(vector.mean(axis=0)) / noise) if noise > 0 else np.inf
+            unit_snr = float(np.linalg.norm(vector.mean(axis=0)) / noise) if noise > 0 else np.inf
             edited = list(alignment.weights)
             edited[layer + 1] = outgoing.copy()
             edited[layer + 1][:, unit, :] = 0.0
             removed = network.edited(edited, alignment.biases).mean_draws(X).mean(axis=0)
-            records.append((f"hidden_{layer}[{unit}]", layer, unit, snr,
+            records.append((f"hidden_{layer}[{unit}]", layer, unit, unit_snr,
                             float(active[:, unit].mean()),
                             _mean_change(removed, full_mean),
                             np.nan if y is None else _loss(y, removed, classes)

@@ -595,7 +595,7 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
         values["mean"] = mean
     refuse_nonfinite({k: v for k, v in values.items() if k not in ("sd", "aleatoric_sd")},
                      obs_axis={k: _dims(k).index("obs") for k in values})
-    coords = {"obs": np.arange(X.shape[0]), "level": levels}
+    coords: dict[str, np.ndarray | list] = {"obs": np.arange(X.shape[0]), "level": levels}
     if "probability" in values:
         n_classes = values["probability"].shape[-1]
         classes = list(posterior.preprocessing.get("classes", range(n_classes)))

@@ -11,6 +11,10 @@ import html
 import io
 from dataclasses import dataclass, field
 
+# What a table cell holds: text, a count, or a number (floats are shown to 4 significant
+# digits); `Table.rows` is a list of rows of these.
+type Cell = str | int | float
+
 
 @dataclass(frozen=True)
 class Figure:

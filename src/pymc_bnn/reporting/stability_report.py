@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymc_bnn.reporting.html import Figure, Section, Table, figure_png
+from pymc_bnn.reporting.html import Cell, Figure, Section, Table, figure_png
 
 SECTION_TITLE = "How stable is this network?"
 
@@ -50,15 +50,16 @@ def stability_section(result, *, source: str = "") -> Section:
     if attrs.get("note"):
         paragraphs.append(f"Caution: {attrs['note']}.")
     order = np.argsort(units["rank"].values)
-    unit_rows = [["unit", "rank", "signal-to-noise", "share active", "mean |Δ prediction|",
-                  *(["Δ loss"] if "removal_loss" in units else [])]]
+    unit_rows: list[list[Cell]] = [
+        ["unit", "rank", "signal-to-noise", "share active", "mean |Δ prediction|",
+         *(["Δ loss"] if "removal_loss" in units else [])]]
     for i in order:
         unit_rows.append([str(units["unit"].values[i]), int(units["rank"].values[i]),
                           float(units["snr"].values[i]), float(units["active_share"].values[i]),
                           float(units["removal_effect"].values[i]),
                           *([float(units["removal_loss"].values[i])]
                             if "removal_loss" in units else [])])
-    input_rows = [["input", "relevance", "lower", "upper", "average effect"]]
+    input_rows: list[list[Cell]] = [["input", "relevance", "lower", "upper", "average effect"]]
     for i in np.argsort(inputs["rank"].values)[:20]:
         effect = inputs["effect_mean"].values[i]
         input_rows.append([str(inputs["feature"].values[i]),

@@ -7,8 +7,9 @@ before becomes the prior for the new data, which then only has to correct it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, overload
 
 import numpy as np
 
@@ -21,7 +22,11 @@ SKLEARN_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "t
                        "relu": "relu"}
 
 
-def _arrays(values, what: str, ndim: int) -> tuple[np.ndarray, ...] | None:
+@overload
+def _arrays(values: None, what: str, ndim: int) -> None: ...
+@overload
+def _arrays(values: Iterable, what: str, ndim: int) -> tuple[np.ndarray, ...]: ...
+def _arrays(values: Iterable | None, what: str, ndim: int) -> tuple[np.ndarray, ...] | None:
     if values is None:
         return None
     out = tuple(np.asarray(v, dtype=np.float64) for v in values)
@@ -229,7 +234,7 @@ class InformedPrior:
             raise InvalidSettingError(f"unsupported MLP output activation {out!r}")
         if mlp.activation not in SKLEARN_ACTIVATIONS:
             raise InvalidSettingError(f"unsupported MLP activation {mlp.activation!r}")
-        return cls(weights=weights, biases=biases, spread=spread,
+        return cls(weights=tuple(weights), biases=tuple(biases), spread=spread,
                    activation=SKLEARN_ACTIVATIONS[mlp.activation],
                    source=f"scikit-learn {type(mlp).__name__}")
 
@@ -257,9 +262,9 @@ class InformedPrior:
         w = [moments(weight_name(i)) for i in range(spec.n_layers)]
         b = [moments(bias_name(i)) for i in range(spec.n_layers)] if spec.bias else None
         skip = moments(SKIP_WEIGHT) if spec.skip else (None, None)
-        return cls(weights=[m for m, _ in w], weight_sds=[s for _, s in w],
-                   biases=None if b is None else [m for m, _ in b],
-                   bias_sds=None if b is None else [s for _, s in b],
+        return cls(weights=tuple(m for m, _ in w), weight_sds=tuple(s for _, s in w),
+                   biases=None if b is None else tuple(m for m, _ in b),
+                   bias_sds=None if b is None else tuple(s for _, s in b),
                    spread=spread, activation=spec.activation,
                    source=f"pymc-bnn posterior ({posterior.method})",
                    skip_weight=skip[0], skip_weight_sd=skip[1])
