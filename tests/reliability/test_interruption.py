@@ -107,6 +107,7 @@ def _nuts_with_press_at(monkeypatch, small_moons, at):
 
     monkeypatch.setattr(interrupt, "ctrl_c_deferred", pressed_from_look)
     monkeypatch.setattr(nuts, "MAX_STEPS_PER_CALL", 10)
+    monkeypatch.setattr(nuts, "FIRST_STEPS_PER_CALL", 10)
     monkeypatch.setattr(nuts, "SECONDS_PER_CALL", 1e9)  # every call as long as allowed
     bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(2,))
     return fit(bnn, "nuts", draws=200, chains=2, tune=50, init_steps=200, progress=False)

@@ -139,6 +139,9 @@ CHAIN_METHODS = ("auto", "parallel", "sequential", "vectorized")
 SECONDS_PER_CALL = 0.5
 # Most transitions one compiled call runs (the size of its output buffer).
 MAX_STEPS_PER_CALL = 200
+# Transitions in the first two calls: one, since what a transition costs is not known yet (a
+# large network's can take seconds) and the first call also compiles.
+FIRST_STEPS_PER_CALL = 1
 
 
 def _stop_if_pressed(pressed, stage: str) -> None:
@@ -193,7 +196,7 @@ def _sample_in_chunks(kernel, key, start, *, chain_method: str, tune: int, per_c
             return [state], [out]
 
     kept: list = []
-    n, done, first = 10, 0, True
+    n, done, first = FIRST_STEPS_PER_CALL, 0, True
     total = tune + per_chain
     with progress_bar(progress, "[bold]NUTS tuning", tune or 1, "steps per chain") as bar:
         while done < total:
