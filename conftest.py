@@ -4,8 +4,10 @@ Each doctest runs in a fresh temporary working folder, so an example that writes
 or `report.html` leaves nothing behind. Names an example may use without building them:
 
 - `tiny_data`: a small two-moons `Split` (42 training rows, 18 test rows, 2 features, labels 0/1);
-- `fitted`: a `Posterior` of a small classifier (one tanh layer of 3 units) fitted to
-  `tiny_data` with a short ADVI run (50 draws): enough to predict, not to be good;
+- `tiny_model`: the `BNNModel` of a small classifier on `tiny_data`,
+  `build_model(tiny_data.X_train, tiny_data.y_train, hidden=(3,))` (one tanh layer of 3 units);
+- `fitted`: a `Posterior` of `tiny_model` from a short ADVI run (500 steps, 50 draws, seed 0):
+  enough to predict, not to be good;
 - `fitted_regression`: the same for a Gaussian regression on one feature (`tiny_regression`:
   40 rows of a noisy sine).
 
@@ -24,6 +26,7 @@ import pytest
 DOCTEST_FIXTURES = {
     "tiny_data": "doctest_tiny_data",
     "tiny_regression": "doctest_tiny_regression",
+    "tiny_model": "doctest_tiny_model",
     "fitted": "doctest_fitted",
     "fitted_regression": "doctest_fitted_regression",
 }
@@ -49,12 +52,19 @@ def doctest_tiny_regression():
 
 
 @pytest.fixture(scope="session")
-def doctest_fitted(doctest_tiny_data):
-    """`fitted`: a short ADVI fit of a 2→3→1 classifier to `tiny_data`."""
-    from pymc_bnn import build_model, fit
+def doctest_tiny_model(doctest_tiny_data):
+    """`tiny_model`: a 2→3→1 tanh classifier built on `tiny_data`."""
+    from pymc_bnn import build_model
 
-    data = doctest_tiny_data
-    return fit(build_model(data.X_train, data.y_train, hidden=(3,)), "advi", **_FIT)
+    return build_model(doctest_tiny_data.X_train, doctest_tiny_data.y_train, hidden=(3,))
+
+
+@pytest.fixture(scope="session")
+def doctest_fitted(doctest_tiny_model):
+    """`fitted`: a short ADVI fit of `tiny_model`."""
+    from pymc_bnn import fit
+
+    return fit(doctest_tiny_model, "advi", **_FIT)
 
 
 @pytest.fixture(scope="session")
