@@ -9,7 +9,11 @@ or `report.html` leaves nothing behind. Names an example may use without buildin
 - `fitted`: a `Posterior` of `tiny_model` from a short ADVI run (500 steps, 50 draws, seed 0):
   enough to predict, not to be good;
 - `fitted_regression`: the same for a Gaussian regression on one feature (`tiny_regression`:
-  40 rows of a noisy sine).
+  40 rows of a noisy sine);
+- `tiny_grouped`: `grouped_moons(n_groups=3, n_train=4, n_test=2)`, groups "g00", "g01", "g02";
+- `grouped_posterior`: a `Posterior` of a partially pooled 2→3→1 classifier over the groups of
+  `tiny_grouped` holding random draws (no fit: 20 standard normal draws of every variable), for
+  showing grouped prediction.
 
 Each is built at most once per test process, and only when a doctest that runs mentions it,
 so collecting or running other tests costs nothing. Fits take a few seconds each; examples
@@ -29,6 +33,8 @@ DOCTEST_FIXTURES = {
     "tiny_model": "doctest_tiny_model",
     "fitted": "doctest_fitted",
     "fitted_regression": "doctest_fitted_regression",
+    "tiny_grouped": "doctest_tiny_grouped",
+    "grouped_posterior": "doctest_grouped_posterior",
 }
 _FIT = {"steps": 500, "tol": 0, "draws": 50, "random_seed": 0, "progress": False}
 
@@ -74,6 +80,39 @@ def doctest_fitted_regression(doctest_tiny_regression):
 
     X, y = doctest_tiny_regression
     return fit(build_model(X, y, hidden=(3,), likelihood="gaussian"), "advi", **_FIT)
+
+
+@pytest.fixture(scope="session")
+def doctest_tiny_grouped():
+    """`tiny_grouped`: three groups of rotated two moons, 4 training and 2 test rows each."""
+    from pymc_bnn.datasets import grouped_moons
+
+    return grouped_moons(n_groups=3, n_train=4, n_test=2)
+
+
+@pytest.fixture(scope="session")
+def doctest_grouped_posterior(doctest_tiny_grouped):
+    """`grouped_posterior`: random draws of a partially pooled network (no fit)."""
+    import arviz as az
+    import numpy as np
+
+    from pymc_bnn import Posterior, get_likelihood
+    from pymc_bnn.model.groups import encode_groups, group_record
+    from pymc_bnn.model.network import NetworkSpec
+    from pymc_bnn.model.priors import DEFAULT_PRIOR
+
+    data = doctest_tiny_grouped
+    codes, labels = encode_groups(data.groups_train, n_obs=len(data.groups_train))
+    spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    rng = np.random.default_rng(0)
+    draws = {}
+    for key, name, shape in (("0", "w_0", (2, 3)), ("1", "w_1", (3, 1))):
+        draws[name] = rng.normal(size=(1, 20, *shape))
+        draws[f"{name}_group"] = rng.normal(size=(1, 20, len(labels), *shape))
+        draws[f"group_sd_{key}"] = np.abs(rng.normal(size=(1, 20)))
+    return Posterior(spec=spec, likelihood=get_likelihood("bernoulli"), prior=DEFAULT_PRIOR,
+                     feature_names=data.feature_names, idata=az.from_dict({"posterior": draws}),
+                     method="random draws", groups=group_record("partial", labels, codes, 1.0))
 
 
 @pytest.fixture(autouse=True)
