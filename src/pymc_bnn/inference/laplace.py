@@ -59,6 +59,8 @@ _BATCH = 1024
 class LaplaceSettings:
     """Options of the `laplace` engine.
 
+    Parameters
+    ----------
     steps : int
         Maximum Adam steps for the first MAP fit (later rounds get half). Default 10,000.
     learning_rate : float
@@ -115,6 +117,14 @@ class LaplaceSettings:
         (`pymc_bnn.inference.loo`: where the classes are nearly separable, the evidence's prior
         leaves the predictive far wider than the held-out data want; but the rows also
         shaped the hidden layers, so it leans cold: README, defaults). Last-layer only.
+
+    Examples
+    --------
+    >>> settings = LaplaceSettings(hessian="full", restarts=2)
+    >>> settings.prior_scale, settings.steps, settings.temperature
+    ('marglik', 10000, 1.0)
+
+    `settings_from_options` makes one from `fit`'s options, checked.
     """
 
     steps: int = 10_000
