@@ -8,16 +8,17 @@ or `report.html` leaves nothing behind. Names an example may use without buildin
   `build_model(tiny_data.X_train, tiny_data.y_train, hidden=(3,))` (one tanh layer of 3 units);
 - `fitted`: a `Posterior` of `tiny_model` from a short ADVI run (500 steps, 50 draws, seed 0):
   enough to predict, not to be good;
-- `fitted_regression`: the same for a Gaussian regression on one feature (`tiny_regression`:
-  40 rows of a noisy sine);
+- `classifier`: a `BayesianMLPClassifier` with the same network, prior and ADVI run as
+  `fitted`, fitted to `tiny_data` (the compiled fit is shared, so it costs a fraction of a
+  second once `fitted` exists);
 - `tiny_grouped`: `grouped_moons(n_groups=3, n_train=4, n_test=2)`, groups "g00", "g01", "g02";
 - `grouped_posterior`: a `Posterior` of a partially pooled 2→3→1 classifier over the groups of
   `tiny_grouped` holding random draws (no fit: 20 standard normal draws of every variable), for
   showing grouped prediction.
 
 Each is built at most once per test process, and only when a doctest that runs mentions it,
-so collecting or running other tests costs nothing. Fits take a few seconds each; examples
-use these instead of fitting their own.
+so collecting or running other tests costs nothing. The one fit takes seconds; examples use
+these instead of fitting their own.
 
 (At the project root rather than in `src/pymc_bnn/`, so it is not shipped with the package.)
 """
@@ -29,10 +30,9 @@ import pytest
 # namespace name → the session fixture that builds it
 DOCTEST_FIXTURES = {
     "tiny_data": "doctest_tiny_data",
-    "tiny_regression": "doctest_tiny_regression",
     "tiny_model": "doctest_tiny_model",
     "fitted": "doctest_fitted",
-    "fitted_regression": "doctest_fitted_regression",
+    "classifier": "doctest_classifier",
     "tiny_grouped": "doctest_tiny_grouped",
     "grouped_posterior": "doctest_grouped_posterior",
 }
@@ -45,16 +45,6 @@ def doctest_tiny_data():
     from pymc_bnn.datasets import two_moons
 
     return two_moons(n_samples=60)
-
-
-@pytest.fixture(scope="session")
-def doctest_tiny_regression():
-    """`tiny_regression`: (X (40, 1), y (40,)), a noisy sine."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    X = np.sort(rng.uniform(-3, 3, size=(40, 1)), axis=0)
-    return X, np.sin(X[:, 0]) + rng.normal(scale=0.2, size=40)
 
 
 @pytest.fixture(scope="session")
@@ -74,12 +64,15 @@ def doctest_fitted(doctest_tiny_model):
 
 
 @pytest.fixture(scope="session")
-def doctest_fitted_regression(doctest_tiny_regression):
-    """`fitted_regression`: a short ADVI fit of a 1→3→1 Gaussian regression."""
-    from pymc_bnn import build_model, fit
+def doctest_classifier(doctest_fitted, doctest_tiny_data):
+    """`classifier`: the estimator of `fitted`'s network and fit (after it: shared compile)."""
+    from pymc_bnn import BayesianMLPClassifier
 
-    X, y = doctest_tiny_regression
-    return fit(build_model(X, y, hidden=(3,), likelihood="gaussian"), "advi", **_FIT)
+    data = doctest_tiny_data
+    estimator = BayesianMLPClassifier((3,), bias=False, prior="normal", method="advi",
+                                      steps=_FIT["steps"], draws=_FIT["draws"],
+                                      engine_options={"tol": 0}, random_state=0)
+    return estimator.fit(data.X_train, data.y_train)
 
 
 @pytest.fixture(scope="session")
