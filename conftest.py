@@ -24,6 +24,7 @@ these instead of fitting their own.
 """
 
 import re
+import sys
 
 import pytest
 
@@ -110,9 +111,14 @@ def doctest_grouped_posterior(doctest_tiny_grouped):
 
 @pytest.fixture(autouse=True)
 def _doctest_setup(request):
-    """For a doctest: a temporary working folder, and the shared names it mentions."""
+    """For a doctest: a temporary working folder, the shared names it mentions; no figures left.
+
+    Plotting examples leave their figures open (a reader's would be shown); they are closed
+    after each example so the process does not pile them up.
+    """
     test = getattr(request.node, "dtest", None)  # set on pytest's DoctestItem only
     if test is None:
+        yield
         return
     request.getfixturevalue("monkeypatch").chdir(request.getfixturevalue("tmp_path"))
     source = "".join(example.source for example in test.examples)
@@ -120,3 +126,6 @@ def _doctest_setup(request):
     for name, fixture in DOCTEST_FIXTURES.items():
         if re.search(rf"\b{name}\b", source):
             namespace[name] = request.getfixturevalue(fixture)
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
