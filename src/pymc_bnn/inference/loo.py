@@ -284,10 +284,11 @@ def choose_temperature(bnn, layout, zr, covariance, offsets) -> LooChoice:
     It compiles the model's pointwise likelihood (seconds), so this is not run here:
 
     >>> import numpy as np
-    >>> from pymc_bnn.inference.laplace import LaplaceSettings
-    >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}
+    >>> from pymc_bnn.inference.jax_model import compile_model
+    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}  # tiny_model's 9 weights
     >>> zr = np.random.default_rng(0).normal(size=9)
-    >>> layout = ...  # parameter_layout(tiny_model, compile_model(tiny_model.model))
+    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))  # doctest: +SKIP
     >>> choice = choose_temperature(tiny_model, layout, zr, np.eye(3), offsets)  # doctest: +SKIP
     >>> choice.temperature in TEMPERATURES  # doctest: +SKIP
     True
