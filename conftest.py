@@ -16,13 +16,14 @@ or `report.html` leaves nothing behind. Names an example may use without buildin
   `tiny_grouped` holding random draws (no fit: 20 standard normal draws of every variable), for
   showing grouped prediction.
 
-Each is built at most once per test process, and only when a doctest that runs mentions it,
-so collecting or running other tests costs nothing. The one fit takes seconds; examples use
-these instead of fitting their own.
+Each is built at most once per test process, and only when a doctest mentions it in a line
+that runs (not under `doctest: +SKIP`), so collecting or running other tests costs nothing.
+The one fit takes seconds; examples use these instead of fitting their own.
 
 (At the project root rather than in `src/pymc_bnn/`, so it is not shipped with the package.)
 """
 
+import doctest
 import re
 import sys
 
@@ -121,7 +122,9 @@ def _doctest_setup(request):
         yield
         return
     request.getfixturevalue("monkeypatch").chdir(request.getfixturevalue("tmp_path"))
-    source = "".join(example.source for example in test.examples)
+    # the lines that run (not those under `doctest: +SKIP`)
+    source = "".join(example.source for example in test.examples
+                     if not example.options.get(doctest.SKIP))
     namespace = request.getfixturevalue("doctest_namespace")
     for name, fixture in DOCTEST_FIXTURES.items():
         if re.search(rf"\b{name}\b", source):
