@@ -13,7 +13,7 @@ or `report.html` leaves nothing behind. Names an example may use without buildin
   second once `fitted` exists);
 - `tiny_grouped`: `grouped_moons(n_groups=3, n_train=4, n_test=2)`, groups "g00", "g01", "g02";
 - `grouped_posterior`: a `Posterior` of a partially pooled 2→3→1 classifier over the groups of
-  `tiny_grouped` holding random draws (no fit: 20 standard normal draws of every variable), for
+  `tiny_grouped` holding random draws (no fit: 20 random draws of every variable), for
   showing grouped prediction.
 
 Each is built at most once per test process, and only when a doctest mentions it in a line
