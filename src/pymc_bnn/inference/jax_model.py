@@ -50,7 +50,8 @@ class CompiledModel:
     data_names, batched : tuple
         The model's data containers, and whether each has one row per observation.
     n_obs : int
-        Rows of the observation dim (the batch size when built with one).
+        Length of the model's observation dim (its rows; a streamed model is built on one
+        minibatch, so there it is the batch size). `batch_size` does not change it.
     output_names, output_dims, coords
         What `constrained` returns, with the dims and coordinates of each.
     initial_point : numpy.ndarray
