@@ -62,7 +62,7 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     target_accept : float, default 0.9
         NUTS's target acceptance probability (see the module docstring).
     max_tree_depth : int, default 10
-        The deepest tree per transition (at most 2**depth leapfrog steps).
+        The deepest tree per transition (NumPyro's; at most 2**depth - 1 leapfrog steps).
     init_steps : int, default 10000
         ADVI steps for the starting points and mass matrix (0: the model's initial point,
         unit mass matrix).

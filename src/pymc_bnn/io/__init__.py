@@ -100,7 +100,7 @@ def load(path: str | os.PathLike):
 def read_description(path: str | os.PathLike) -> dict:
     """The JSON description of a model file, checked like `load` checks it.
 
-    Format, versions, spec, settings, notes … without reading the draws.
+    Format, versions, spec, settings, notes …, without rebuilding the posterior or estimator.
 
     Parameters
     ----------
