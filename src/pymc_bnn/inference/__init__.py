@@ -83,8 +83,8 @@ def fit(
     >>> posterior.predict(tiny_data.X_test)["mean"].shape
     (18,)
 
-    The same seed gives the same draws (`fitted` was made by this call, in another process
-    perhaps):
+    The same seed gives the same draws (`fitted`, shared by other examples, was made by the
+    same call):
 
     >>> draws = posterior.idata["posterior"]["w_0"].values
     >>> bool((draws == fitted.idata["posterior"]["w_0"].values).all())
