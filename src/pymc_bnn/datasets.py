@@ -21,6 +21,16 @@ class Split:
         One name per column of X.
     description : str
         One line on where the data came from, for reports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> split = Split(np.zeros((3, 1)), np.zeros((1, 1)), np.array([0, 1, 0]), np.array([1]),
+    ...               feature_names=("dose",), description="three rows")
+    >>> split.X_train.shape, split.feature_names
+    ((3, 1), ('dose',))
+
+    `two_moons` returns one.
     """
 
     X_train: np.ndarray
@@ -145,6 +155,14 @@ class GroupedSplit:
         One name per column of X.
     description : str
         One line on how the data was made, for reports.
+
+    Examples
+    --------
+    `grouped_moons` returns one:
+
+    >>> data = grouped_moons(n_groups=2, n_train=3, n_test=1)
+    >>> data.groups_train.tolist(), data.angles.shape
+    (['g00', 'g00', 'g00', 'g01', 'g01', 'g01'], (2,))
     """
 
     X_train: np.ndarray

@@ -63,6 +63,16 @@ class TableEncoding:
         Ordinal-coded columns and their categories in code order.
     missing : {"impute", "drop", "error"}
         The missing-value policy the table was fitted with.
+
+    Examples
+    --------
+    >>> encoding = TableEncoding(columns=("age", "city"), numeric=("age",), medians=(40.0,),
+    ...                          indicators=("age",), categorical=("city",),
+    ...                          categories=(("Oslo", "Rome"),))
+    >>> encoding.feature_names
+    ('age', 'age_missing', 'city=Oslo', 'city=Rome')
+    >>> TableEncoding.from_dict(encoding.to_dict()) == encoding  # plain JSON round trip
+    True
     """
 
     columns: tuple[str, ...]
@@ -137,13 +147,48 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
                    name: str = "X") -> TableEncoding:
     """Learn how to encode `frame`, a DataFrame of feature columns.
 
-    Under missing="drop" its rows with missing values are already dropped.
-
     Text, boolean and pandas categorical columns are categorical (one-hot), as are the numeric
     columns named in `categorical`; the columns named in `ordinal` are ordinal-coded; the rest
     are numeric. Medians and categories are learned by scikit-learn's `SimpleImputer` and
-    `OneHotEncoder`. InvalidInputError names dates, all-empty columns, identifier-like text,
-    unknown column names and, under missing="error", the missing values.
+    `OneHotEncoder`.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The training features. Under missing="drop" its rows with missing values are already
+        dropped.
+    categorical : sequence of str, default ()
+        Numeric columns to one-hot code as categories (codes, say).
+    ordinal : sequence of str, default ()
+        Columns to ordinal-code (pandas' order for an ordered Categorical, sorted otherwise).
+    missing : {"impute", "drop", "error"}, default "impute"
+        The missing-value policy.
+    name : str, default "X"
+        What error messages call the table.
+
+    Returns
+    -------
+    TableEncoding
+
+    Raises
+    ------
+    InvalidInputError
+        Dates, all-empty columns, identifier-like text, unknown column names and, under
+        missing="error", the missing values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({
+    ...     "age": [30.0, None, 50.0, 40.0],
+    ...     "city": ["Oslo", "Rome", None, "Oslo"],
+    ...     "size": pd.Categorical(["S", "L", "M", "S"], categories=["S", "M", "L"],
+    ...                            ordered=True)})
+    >>> encoding = learn_encoding(table, ordinal=["size"])
+    >>> encoding.medians, encoding.categories, encoding.ordinal_categories
+    ((40.0,), (('Oslo', 'Rome', 'missing'),), (('S', 'M', 'L'),))
+    >>> encoding.feature_names
+    ('age', 'age_missing', 'city=Oslo', 'city=Rome', 'city=missing', 'size')
     """
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import OneHotEncoder
@@ -255,6 +300,29 @@ def prepare(frame, numeric, categorical):
 
     Pandas' NA becomes NaN and missing text NaN: the uniform input scikit-learn's imputers and
     encoders expect.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    numeric : collection of str
+        Columns to convert to float64 (text that is not a number becomes NaN).
+    categorical : collection of str
+        Columns to convert to text; whole floats lose their ".0", so 3 and 3.0 are one
+        category.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Only the columns named, in `frame`'s order, with `frame`'s index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> prepared = prepare(pd.DataFrame({"n": ["1", "x"], "code": [3.0, None]}),
+    ...                    numeric=["n"], categorical=["code"])
+    >>> prepared["n"].tolist(), prepared["code"].tolist()
+    ([1.0, nan], ['3', nan])
     """
     import pandas as pd
 
@@ -276,12 +344,36 @@ def prepare(frame, numeric, categorical):
 def build_transformer(encoding: TableEncoding):
     """A fitted scikit-learn `ColumnTransformer` that applies `encoding` to a table.
 
-    Its output is float64 (n_obs, len(encoding.feature_names)).
-
     Every learned value is a constructor argument (a constant imputer per numeric column with
     its median, the categories given to the encoders), so fitting it on a one-row prototype
     table fixes nothing new: the transformer is the same whether it was just learned or rebuilt
     from a model file.
+
+    Parameters
+    ----------
+    encoding : TableEncoding
+        What was learned.
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+        Its output is float64 `(n_obs, len(encoding.feature_names))`; apply it with `encode`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({
+    ...     "age": [30.0, None, 50.0, 40.0],
+    ...     "city": ["Oslo", "Rome", None, "Oslo"],
+    ...     "size": pd.Categorical(["S", "L", "M", "S"], categories=["S", "M", "L"],
+    ...                            ordered=True)})
+    >>> encoding = learn_encoding(table, ordinal=["size"])
+    >>> transformer = build_transformer(encoding)
+    >>> encode(transformer, encoding, table)
+    array([[30.,  0.,  1.,  0.,  0.,  0.],
+           [40.,  1.,  0.,  1.,  0.,  2.],
+           [50.,  0.,  0.,  0.,  1.,  1.],
+           [40.,  0.,  1.,  0.,  0.,  0.]])
     """
     import pandas as pd
     from sklearn.compose import ColumnTransformer
@@ -319,7 +411,24 @@ def build_transformer(encoding: TableEncoding):
 def as_frame(X, encoding: TableEncoding):
     """X as a DataFrame with the encoding's column names.
 
-    X is a DataFrame, or an array whose columns are `encoding.columns` in order.
+    Parameters
+    ----------
+    X : pandas.DataFrame or array-like
+        A DataFrame (its column names become text), or an array whose columns are
+        `encoding.columns` in order.
+    encoding : TableEncoding
+        Names the columns of an array.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> encoding = TableEncoding(columns=("a", "b"), numeric=("a", "b"), medians=(0.0, 0.0))
+    >>> list(as_frame(np.array([[1.0, 2.0]]), encoding).columns)
+    ['a', 'b']
     """
     import pandas as pd
 
@@ -331,8 +440,40 @@ def as_frame(X, encoding: TableEncoding):
 def encode(transformer, encoding: TableEncoding, frame, *, name: str = "X") -> np.ndarray:
     """`frame` encoded as float64 (n_obs, n_encoded).
 
-    Under missing="drop" or "error" a missing value is refused (InvalidInputError naming rows
-    and columns), since there is nothing to fill it with.
+    Parameters
+    ----------
+    transformer : sklearn.compose.ColumnTransformer
+        From `build_transformer(encoding)`.
+    encoding : TableEncoding
+        What was learned.
+    frame : pandas.DataFrame
+        Rows to encode, with the encoding's columns (others are ignored).
+    name : str, default "X"
+        What error messages call the table.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs, len(encoding.feature_names))` float64.
+
+    Raises
+    ------
+    InvalidInputError
+        Under missing="drop" or "error", a missing value (naming rows and columns), since there
+        is nothing to fill it with.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({
+    ...     "age": [30.0, None, 50.0, 40.0],
+    ...     "city": ["Oslo", "Rome", None, "Oslo"],
+    ...     "size": pd.Categorical(["S", "L", "M", "S"], categories=["S", "M", "L"],
+    ...                            ordered=True)})
+    >>> encoding = learn_encoding(table, ordinal=["size"])
+    >>> new = pd.DataFrame({"age": [None], "city": ["Paris"], "size": ["M"]})
+    >>> encode(build_transformer(encoding), encoding, new)  # median, indicator, no city
+    array([[40.,  1.,  0.,  0.,  0.,  1.]])
     """
     if encoding.missing != "impute":
         refuse_missing(frame[list(encoding.columns)], name, encoding.missing)
@@ -341,12 +482,52 @@ def encode(transformer, encoding: TableEncoding, frame, *, name: str = "X") -> n
 
 
 def missing_rows(frame) -> np.ndarray:
-    """Boolean (n_obs,): rows with a missing value in any column (what missing="drop" drops)."""
+    """Boolean (n_obs,): rows with a missing value in any column (what missing="drop" drops).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)` bool.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> missing_rows(pd.DataFrame({"a": [1.0, None], "b": ["x", "y"]}))
+    array([False,  True])
+    """
     return frame.isna().any(axis=1).to_numpy()
 
 
 def refuse_missing(frame, name: str, policy: str) -> None:
-    """InvalidInputError naming the rows and columns with missing values, if any."""
+    """InvalidInputError naming the rows and columns with missing values, if any.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    name : str
+        What the message calls it.
+    policy : str
+        The missing-value policy, named in the message.
+
+    Raises
+    ------
+    InvalidInputError
+        When any value is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> refuse_missing(pd.DataFrame({"a": [1.0, 2.0]}), "X", "error")  # nothing missing
+    >>> refuse_missing(pd.DataFrame({"a": [1.0, None]}), "X", "error")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: X has missing values in 1 row(s) (first: row 1; ...
+    """
     rows = np.flatnonzero(missing_rows(frame))
     if rows.size == 0:
         return
@@ -362,8 +543,33 @@ def refuse_missing(frame, name: str, policy: str) -> None:
 def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
     """One line on what encoding `frame` did beyond the plain coding.
 
-    It names missing values filled and categories not seen in training (None when there were
-    none).
+    Parameters
+    ----------
+    encoding : TableEncoding
+        What was learned.
+    frame : pandas.DataFrame
+        New rows.
+
+    Returns
+    -------
+    str or None
+        Names the missing values filled and the categories not seen in training; None when
+        there were none.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({
+    ...     "age": [30.0, None, 50.0, 40.0],
+    ...     "city": ["Oslo", "Rome", None, "Oslo"],
+    ...     "size": pd.Categorical(["S", "L", "M", "S"], categories=["S", "M", "L"],
+    ...                            ordered=True)})
+    >>> encoding = learn_encoding(table, ordinal=["size"])
+    >>> describe_new_rows(encoding, table.iloc[[0]]) is None
+    True
+    >>> print(describe_new_rows(encoding, pd.DataFrame(
+    ...     {"age": [35.0], "city": ["Paris"], "size": ["M"]})))
+    1 value(s) in categories not seen in training (city: 'Paris') coded as no known category ...
     """
     prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
     parts = []

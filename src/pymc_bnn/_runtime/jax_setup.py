@@ -58,6 +58,20 @@ def expose_cpu_cores(environ=os.environ) -> int | None:
     int or None
         The device count set: PYMC_BNN_CPU_DEVICES, else one per core and at least 4; None
         when nothing was changed (the flag was already there, or a count of 0 or 1).
+
+    Examples
+    --------
+    On a copy of an environment (the default is `os.environ`):
+
+    >>> environ = {"XLA_FLAGS": "--xla_cpu_enable_fast_math=false", "PYMC_BNN_CPU_DEVICES": "8"}
+    >>> expose_cpu_cores(environ)
+    8
+    >>> environ["XLA_FLAGS"]
+    '--xla_cpu_enable_fast_math=false --xla_force_host_platform_device_count=8'
+    >>> expose_cpu_cores(environ) is None  # already set: left alone
+    True
+    >>> expose_cpu_cores({"PYMC_BNN_CPU_DEVICES": "0"}) is None  # the opt-out
+    True
     """
     flags = environ.get("XLA_FLAGS", "")
     if _FLAG in flags:

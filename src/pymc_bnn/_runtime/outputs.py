@@ -259,12 +259,37 @@ def file_system_error(exc: OSError, path: str | os.PathLike, *,
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder, then rename.
+    r"""Write `data` to `path` through a temporary file in the same folder, then rename.
 
     Missing folders are created. A crash, Ctrl-C or operating-system error mid-write leaves the
     old file (if any) untouched and no temporary file behind; operating-system errors are raised
     as FileSystemError naming `path` and the fix. A write that would not fit in the free space
     is refused before it starts.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; an existing one is replaced (its permissions are kept).
+    data : bytes
+        The whole content.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Raises
+    ------
+    FileSystemError
+        The folder cannot be created or written (read-only, permissions, full disk).
+
+    Examples
+    --------
+    >>> import os
+    >>> write_bytes_atomic("out/data.bin", b"\x00\x01").read_bytes()
+    b'\x00\x01'
+    >>> os.listdir("out")  # no temporary file left behind
+    ['data.bin']
     """
     path = Path(path)
     try:
@@ -291,7 +316,26 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """`write_bytes_atomic` of `text` as UTF-8."""
+    r"""`write_bytes_atomic` of `text` as UTF-8.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    text : str
+        The whole content.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Examples
+    --------
+    >>> path = write_text_atomic("notes.txt", "grüße\n")
+    >>> path.read_bytes()
+    b'gr\xc3\xbc\xc3\x9fe\n'
+    """
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 

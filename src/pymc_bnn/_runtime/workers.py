@@ -1,5 +1,7 @@
-"""Running as one of many worker processes (joblib's loky, a Dask or Ray worker): each worker
-gets its own PyTensor compile folder, which is not safe to share between concurrent processes.
+"""Running as one of many worker processes: each gets a PyTensor compile folder of its own.
+
+Worker processes are joblib's loky workers, Dask or Ray workers. PyTensor's compile folder is
+not safe to share between concurrent processes.
 
 Workers rebuild everything from the estimator's parameters (no compiled function is pickled),
 so the only state they could fight over is on disk: PyTensor's compiledir (JAX's persistent
@@ -20,17 +22,58 @@ WORKER_ENV_VAR = "PYMC_BNN_WORKER"  # "1": treat this process as a worker (e.g. 
 
 
 def in_worker_process(environ=os.environ) -> bool:
-    """True in a process started by another (multiprocessing, loky, Dask's nanny), or when
-    PYMC_BNN_WORKER=1 says so (Ray's workers are not children of the driver)."""
+    """Whether this process is a worker: started by another process, or marked by the environment.
+
+    True in a process started by another (multiprocessing, loky, Dask's nanny), or when
+    PYMC_BNN_WORKER=1 says so (Ray's workers are not children of the driver).
+
+    Parameters
+    ----------
+    environ : mapping, default os.environ
+        Where PYMC_BNN_WORKER is read.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> in_worker_process({"PYMC_BNN_WORKER": "1"})
+    True
+    """
     return environ.get(WORKER_ENV_VAR, "") == "1" or multiprocessing.parent_process() is not None
 
 
 def use_private_compiledir(environ=os.environ, modules=sys.modules,
                            in_worker: bool | None = None) -> str | None:
-    """In a worker process, point PyTensor's compile folder at a new temporary folder of its
-    own (removed at exit), before PyTensor is imported. Does nothing in the main process, once
-    PyTensor is imported, or when PYTENSOR_FLAGS already sets base_compiledir. Returns the
-    folder, or None when nothing was changed."""
+    """In a worker process, give PyTensor a compile folder of its own before PyTensor is imported.
+
+    The folder is a new temporary folder, removed at exit. Does nothing in the main process,
+    once PyTensor is imported, or when PYTENSOR_FLAGS already sets base_compiledir.
+
+    Parameters
+    ----------
+    environ : mapping, default os.environ
+        The environment whose PYTENSOR_FLAGS is extended.
+    modules : mapping, default sys.modules
+        The imported modules (looked up for "pytensor").
+    in_worker : bool, optional
+        Whether this is a worker; default `in_worker_process(environ)`.
+
+    Returns
+    -------
+    str or None
+        The folder, or None when nothing was changed.
+
+    Examples
+    --------
+    >>> environ = {}
+    >>> folder = use_private_compiledir(environ, modules={}, in_worker=True)
+    >>> environ["PYTENSOR_FLAGS"] == f"base_compiledir={folder}"
+    True
+    >>> use_private_compiledir({}, modules={}, in_worker=False) is None  # the main process
+    True
+    """
     if "pytensor" in modules:
         return None
     if not (in_worker_process(environ) if in_worker is None else in_worker):

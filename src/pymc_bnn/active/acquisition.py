@@ -27,7 +27,32 @@ from pymc_bnn.posterior import uncertainty
 
 
 def check_probs(probs) -> np.ndarray:
-    """Return `probs` as a finite float64 array (S, n, K) of probabilities, or raise."""
+    """Return `probs` as a finite float64 array (S, n, K) of probabilities, or raise.
+
+    Parameters
+    ----------
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`, at least 2 classes.
+
+    Returns
+    -------
+    numpy.ndarray
+        `probs` as float64, same shape.
+
+    Raises
+    ------
+    InvalidInputError
+        Not 3-dimensional, fewer than 2 classes, or values outside [0, 1] (logits, NaN).
+
+    Examples
+    --------
+    >>> check_probs([[[0.2, 0.8]]]).shape
+    (1, 1, 2)
+    >>> check_probs([[0.2, 0.8]])
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: acquisition needs per-draw class probabilities ...
+    """
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 3 or probs.shape[2] < 2:
         raise InvalidInputError(
@@ -43,7 +68,29 @@ def check_probs(probs) -> np.ndarray:
 
 
 def max_entropy(probs, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Entropy of the predictive (draw-averaged) distribution, nats (n,): total uncertainty."""
+    """Entropy of the predictive (draw-averaged) distribution, nats (n,): total uncertainty.
+
+    Parameters
+    ----------
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`, e.g.
+        `Posterior.predictive_draws(X)["probs"]` of a classifier.
+    rng : numpy.random.Generator, optional
+        Not used; accepted so every acquisition is called the same way.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_points,)`, in [0, log n_classes].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[[0.9, 0.1], [0.5, 0.5], [0.9, 0.1]],
+    ...                   [[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]])  # 2 draws, 3 points
+    >>> max_entropy(probs).round(3)
+    array([0.325, 0.693, 0.693])
+    """
     return uncertainty.predictive_entropy(check_probs(probs))
 
 
@@ -52,28 +99,135 @@ def bald(probs, rng: np.random.Generator | None = None) -> np.ndarray:
 
     Large where draws are each confident but disagree (epistemic); zero where every draw says
     the same, even p = 0.5 (noise that labelling will not resolve).
+
+    Parameters
+    ----------
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`, e.g.
+        `Posterior.predictive_draws(X)["probs"]` of a classifier.
+    rng : numpy.random.Generator, optional
+        Not used; accepted so every acquisition is called the same way.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_points,)`, ≥ 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[[0.9, 0.1], [0.5, 0.5], [0.9, 0.1]],
+    ...                   [[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]])  # 2 draws, 3 points
+    >>> bald(probs).round(3)  # only the third point, where the draws disagree
+    array([0.   , 0.   , 0.368])
     """
     return uncertainty.mutual_information(check_probs(probs))
 
 
 def variation_ratios(probs, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Fraction of draws whose predicted class is not the most voted class (n,), in [0, 1)."""
+    """Fraction of draws whose predicted class is not the most voted class (n,), in [0, 1).
+
+    Parameters
+    ----------
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`, e.g.
+        `Posterior.predictive_draws(X)["probs"]` of a classifier.
+    rng : numpy.random.Generator, optional
+        Not used; accepted so every acquisition is called the same way.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_points,)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[[0.9, 0.1], [0.5, 0.5], [0.9, 0.1]],
+    ...                   [[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]])  # 2 draws, 3 points
+    >>> variation_ratios(probs)
+    array([0. , 0. , 0.5])
+    """
     return uncertainty.variation_ratio(check_probs(probs))
 
 
 def least_confidence(probs, rng: np.random.Generator | None = None) -> np.ndarray:
-    """1 − the largest predictive class probability (n,): how unsure the averaged model is."""
+    """1 − the largest predictive class probability (n,): how unsure the averaged model is.
+
+    Parameters
+    ----------
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`, e.g.
+        `Posterior.predictive_draws(X)["probs"]` of a classifier.
+    rng : numpy.random.Generator, optional
+        Not used; accepted so every acquisition is called the same way.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_points,)`, in [0, 1 − 1/n_classes].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[[0.9, 0.1], [0.5, 0.5], [0.9, 0.1]],
+    ...                   [[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]])  # 2 draws, 3 points
+    >>> least_confidence(probs).round(3)
+    array([0.1, 0.5, 0.5])
+    """
     return 1.0 - check_probs(probs).mean(axis=0).max(axis=-1)
 
 
 def margin(probs, rng: np.random.Generator | None = None) -> np.ndarray:
-    """1 − (largest − second-largest predictive probability) (n,): small margins score high."""
+    """1 − (largest − second-largest predictive probability) (n,): small margins score high.
+
+    Parameters
+    ----------
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`, e.g.
+        `Posterior.predictive_draws(X)["probs"]` of a classifier.
+    rng : numpy.random.Generator, optional
+        Not used; accepted so every acquisition is called the same way.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_points,)`, in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[[0.9, 0.1], [0.5, 0.5], [0.9, 0.1]],
+    ...                   [[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]]])  # 2 draws, 3 points
+    >>> margin(probs).round(3)
+    array([0.2, 1. , 1. ])
+    """
     top_two = np.sort(check_probs(probs).mean(axis=0), axis=-1)[:, -2:]
     return 1.0 - (top_two[:, 1] - top_two[:, 0])
 
 
 def random_scores(probs, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Uniform random scores (n,): the baseline that ignores the model. Pass `rng` to reproduce."""
+    """Uniform random scores (n,): the baseline that ignores the model. Pass `rng` to reproduce.
+
+    Parameters
+    ----------
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`; only their shape is used.
+    rng : numpy.random.Generator, optional
+        The source of the scores; a fresh unseeded one by default.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_points,)`, in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = random_scores(np.full((2, 3, 2), 0.5), rng=np.random.default_rng(0))
+    >>> scores.shape, bool(((0 <= scores) & (scores < 1)).all())
+    ((3,), True)
+    """
     n_points: int = check_probs(probs).shape[1]
     return (rng if rng is not None else np.random.default_rng()).random(n_points)
 
@@ -100,6 +254,31 @@ def get_acquisition(acquisition: str | Callable) -> ScoreFunction:
     """The scoring function for a name in `ACQUISITIONS` or a user callable, as `f(probs, rng)`.
 
     A user callable may take `probs` alone or also an `rng` keyword.
+
+    Parameters
+    ----------
+    acquisition : str or callable
+        A key of `ACQUISITIONS` ("bald", "entropy", "variation_ratios", "least_confidence",
+        "margin", "random"), or a function `probs (S, n, K) -> scores (n,)`.
+
+    Returns
+    -------
+    callable
+        `score(probs, rng=None) -> (n,)`.
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown name, or something that is neither a name nor callable.
+
+    Examples
+    --------
+    >>> get_acquisition("bald") is bald
+    True
+    >>> import numpy as np
+    >>> first_class = get_acquisition(lambda probs: probs[0, :, 0])  # rng is added
+    >>> first_class(np.full((1, 2, 2), 0.5), rng=None)
+    array([0.5, 0.5])
     """
     if isinstance(acquisition, str):
         if acquisition not in ACQUISITIONS:
@@ -131,13 +310,64 @@ def _takes_rng(function: Callable) -> bool:
 
 
 def acquisition_name(acquisition: str | Callable) -> str:
-    """A readable name for records and reports."""
+    """A readable name for records and reports.
+
+    Parameters
+    ----------
+    acquisition : str or callable
+        A name in `ACQUISITIONS` or a user's scoring function.
+
+    Returns
+    -------
+    str
+        The name itself, else the callable's `__name__` (or its type's name).
+
+    Examples
+    --------
+    >>> acquisition_name("bald")
+    'bald'
+    >>> def disagreement(probs):
+    ...     return probs.std(axis=0).sum(axis=-1)
+    >>> acquisition_name(disagreement)
+    'disagreement'
+    """
     return acquisition if isinstance(acquisition, str) else getattr(
         acquisition, "__name__", type(acquisition).__name__)
 
 
 def score_pool(acquisition, probs, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Scores (n,) of `acquisition` (name or callable) on `probs` (S, n, K), checked."""
+    """Scores (n,) of `acquisition` (name or callable) on `probs` (S, n, K), checked.
+
+    Parameters
+    ----------
+    acquisition : str or callable
+        See `get_acquisition`.
+    probs : array-like
+        Per-draw class probabilities `(n_draws, n_points, n_classes)`.
+    rng : numpy.random.Generator, optional
+        Passed to acquisitions that draw random numbers ("random").
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_points,)` float64 scores, higher = more worth labelling.
+
+    Raises
+    ------
+    InvalidInputError
+        The acquisition returned the wrong shape or non-finite scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[[0.9, 0.1], [0.9, 0.1]], [[0.9, 0.1], [0.1, 0.9]]])
+    >>> score_pool("bald", probs).round(3)
+    array([0.   , 0.368])
+    >>> score_pool(lambda probs: probs[0, :1, 0], probs)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: acquisition '<lambda>' must return 2 finite scores ...
+    """
     scores = np.asarray(get_acquisition(acquisition)(probs, rng=rng), dtype=np.float64)
     n_points = np.shape(probs)[1]
     if scores.shape != (n_points,) or not np.all(np.isfinite(scores)):
@@ -155,10 +385,48 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
                  candidates_per_pick: int = 10, random_seed: int = 0) -> np.ndarray:
     """Positions (batch_size,) into `scores` of the points to label next, best first.
 
-    scores: (n,) higher = more worth labelling. X: (n, n_features) the points, needed by
-    `rule="diverse"` (see the module docstring). candidates_per_pick: how many of the best
-    scores per requested point the diverse rule clusters (Zhdanov's β; 10 by default, his
-    recommendation): larger spreads the batch more, 1 is plain top-k.
+    Parameters
+    ----------
+    scores : array-like
+        `(n_points,)`, higher = more worth labelling (from `score_pool`).
+    batch_size : int
+        Points to pick (at most `n_points` are returned).
+    X : array-like, optional
+        `(n_points, n_features)` the pool points; needed by `rule="diverse"` (see the module
+        docstring).
+    rule : {"diverse", "top"}, default "diverse"
+        "diverse" spreads the batch over clusters of good candidates; "top" is plain top-k.
+    candidates_per_pick : int, default 10
+        How many of the best scores per requested point the diverse rule clusters
+        (Zhdanov's β; 10 is his recommendation): larger spreads the batch more, 1 is plain
+        top-k.
+    random_seed : int, default 0
+        Seeds the k-means of the diverse rule.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(batch_size,)` integer positions, highest score first.
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown rule, a batch size or `candidates_per_pick` below 1, or "diverse"
+        without `X`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = [0.1, 0.9, 0.5, 0.8]
+    >>> select_batch(scores, 2, rule="top")
+    array([1, 3])
+
+    Points 1 and 3 are almost the same point; the diverse rule takes one of them and the
+    best point elsewhere:
+
+    >>> X = np.array([[0.0], [0.0], [5.0], [0.1]])
+    >>> select_batch(scores, 2, X=X)
+    array([1, 2])
     """
     scores = np.asarray(scores, dtype=np.float64)
     if rule not in BATCH_RULES:

@@ -30,7 +30,24 @@ LabelFunction = Callable[[np.ndarray, np.ndarray], Sequence]
 
 
 def oracle(y_pool) -> LabelFunction:
-    """A labelling callback that looks the labels up in `y_pool` (n_pool,): known labels."""
+    """A labelling callback that looks the labels up in `y_pool` (n_pool,): known labels.
+
+    Parameters
+    ----------
+    y_pool : array-like
+        `(n_pool,)` the label of every pool point.
+
+    Returns
+    -------
+    callable
+        `label(indices, rows) -> labels`, as `run_active_learning` calls it; `rows` is ignored.
+
+    Examples
+    --------
+    >>> label = oracle(["a", "b", "c"])
+    >>> label([2, 0], rows=None)
+    array(['c', 'a'], dtype='<U1')
+    """
     y_pool = np.asarray(y_pool)
 
     def label(indices, rows):
@@ -49,13 +66,39 @@ class BNNFitter:
     tanh network with the library's default prior, the default engine, 200 draws (enough for
     stable entropy/BALD ranks at a fraction of the prediction cost of thousands).
 
-    pad_to: append all-zero input rows up to this many rows, so every round's data has one
-    shape and the engine reuses its compiled code instead of compiling once per round (each
-    compile costs seconds, a fit a fraction of one). Exact, not an approximation: in a network
-    without biases whose activation maps 0 to 0 (tanh, relu, gelu, identity), a zero row gives
-    output 0 under every weight, so a classifier gives it probability 1/K whatever its label:
-    a constant likelihood term with zero gradient, which leaves the posterior unchanged (the
-    ELBO shifts by a constant). Other networks raise `InvalidSettingError`.
+    Parameters
+    ----------
+    hidden, activation, bias, prior, likelihood
+        The network and model, as for `build_model`.
+    method : str, optional
+        The engine (a key of `pymc_bnn.inference.ENGINES`); default `DEFAULT_METHOD`.
+    draws : int, default 200
+        Posterior draws per round.
+    options : dict, optional
+        The engine's own options, e.g. ``{"steps": 2000}``.
+    warm_start : bool, default True
+        Start each round's engine from the previous round's posterior.
+    pad_to : int, optional
+        Append all-zero input rows up to this many rows, so every round's data has one
+        shape and the engine reuses its compiled code instead of compiling once per round
+        (each compile costs seconds, a fit a fraction of one). Exact, not an approximation: in
+        a network without biases whose activation maps 0 to 0 (tanh, relu, gelu, identity), a
+        zero row gives output 0 under every weight, so a classifier gives it probability 1/K
+        whatever its label: a constant likelihood term with zero gradient, which leaves the
+        posterior unchanged (the ELBO shifts by a constant). Other networks raise
+        `InvalidSettingError`.
+
+    Examples
+    --------
+    >>> fitter = BNNFitter(hidden=(3,), draws=50, options={"steps": 500}, pad_to=40)
+    >>> fitter.hidden, fitter.warm_start
+    ((3,), True)
+    >>> BNNFitter(bias=True, pad_to=40)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: pad_to only leaves the posterior unchanged ...
+
+    `fitter(X, y, init=None, random_seed=0)` then returns a fitted `Posterior`.
     """
 
     hidden: tuple[int, ...] = (5, 5)
@@ -111,8 +154,23 @@ def _check_neutral_padding(fitter: BNNFitter, pad_to: int) -> None:
 class ActiveRound:
     """One round: the fit on `n_labelled` labels, its held-out accuracy, the batch it asked for.
 
-    chosen: pool indices sent for labelling at the end of the round (empty in the last round).
-    timings: seconds for "fit_s", "evaluate_s", "score_s" (scoring + batch choice), "label_s".
+    Parameters
+    ----------
+    round : int
+        0 for the first fit.
+    n_labelled : int
+        Labels the round's fit used.
+    accuracy : float or None
+        Held-out accuracy of the round's fit; None without a test set.
+    chosen : tuple of int, default ()
+        Pool indices sent for labelling at the end of the round (empty in the last round).
+    timings : dict, optional
+        Seconds for "fit_s", "evaluate_s", "score_s" (scoring + batch choice), "label_s".
+
+    Examples
+    --------
+    >>> ActiveRound(round=0, n_labelled=10, accuracy=0.8, chosen=(4, 7))
+    ActiveRound(round=0, n_labelled=10, accuracy=0.8, chosen=(4, 7), timings={})
     """
 
     round: int
@@ -126,8 +184,33 @@ class ActiveRound:
 class ActiveLearningRun:
     """What a loop did: labelled pool indices in labelling order, their labels, the rounds.
 
-    posterior is the last round's fit (not part of `to_dict`). interrupted: Ctrl-C stopped the
-    loop; the rounds are those finished (a round whose batch was not labelled has no `chosen`).
+    Parameters
+    ----------
+    acquisition : str
+        The acquisition's name.
+    labelled : tuple of int
+        Pool indices in the order they were labelled.
+    labels : tuple
+        Their labels, in the same order.
+    rounds : tuple of ActiveRound
+        One per fit.
+    interrupted : bool, default False
+        Ctrl-C stopped the loop; the rounds are those finished (a round whose batch was not
+        labelled has no `chosen`).
+    settings : dict, optional
+        The loop's settings (batch size, budget, ...), for records.
+    posterior : Posterior, optional
+        The last round's fit (not part of `to_dict`).
+
+    Examples
+    --------
+    >>> run = ActiveLearningRun(
+    ...     acquisition="bald", labelled=(3, 1, 4), labels=(0, 1, 1),
+    ...     rounds=(ActiveRound(0, 2, 0.7, chosen=(4,)), ActiveRound(1, 3, 0.9)))
+    >>> run.labels_used, run.accuracies
+    (array([2, 3]), array([0.7, 0.9]))
+    >>> run.to_dict()["rounds"][0]
+    {'round': 0, 'n_labelled': 2, 'accuracy': 0.7, 'chosen': [4], 'timings': {}}
     """
 
     acquisition: str
@@ -181,16 +264,56 @@ def run_active_learning(
 ) -> ActiveLearningRun:
     """Label `initial` pool points, then fit → score → label `batch_size` more until `budget`.
 
-    X_pool: (n_pool, n_features) the points that may be labelled. label: the labelling callback,
-    `label(indices, rows) -> labels` with indices (b,) into the pool and rows = X_pool[indices]; use
-    `oracle(y_pool)` for known labels, or e.g. a function that shows the rows to a person and
-    returns what they type. initial: pool indices labelled first, or how many to draw at random.
-    budget: total labels (the last round fits on at most this many). acquisition: a name in
-    `pymc_bnn.active.acquisition.ACQUISITIONS` or a callable (see there); batch_rule: "diverse" or
-    "top" (see `select_batch`). fit: `fit(X, y, *, init, random_seed) -> Posterior`; default
-    `BNNFitter()`. X_test, y_test: a held-out set whose accuracy each round records. max_draws: thin
-    the posterior to this many draws for scoring (default all). on_round: called with each finished
-    `ActiveRound` (e.g. to log or show progress).
+    Parameters
+    ----------
+    X_pool : array-like
+        `(n_pool, n_features)` the points that may be labelled.
+    label : callable
+        The labelling callback, `label(indices, rows) -> labels` with indices `(b,)` into the
+        pool and `rows = X_pool[indices]`; use `oracle(y_pool)` for known labels, or e.g. a
+        function that shows the rows to a person and returns what they type.
+    initial : int or sequence of int, default 10
+        Pool indices labelled first, or how many to draw at random.
+    batch_size : int, default 10
+        Points labelled per round.
+    budget : int, default 100
+        Total labels (the last round fits on at most this many).
+    acquisition : str or callable, default "bald"
+        A name in `pymc_bnn.active.acquisition.ACQUISITIONS` or a callable (see there).
+    batch_rule : {"diverse", "top"}, default "diverse"
+        See `select_batch`.
+    fit : callable, optional
+        `fit(X, y, *, init, random_seed) -> Posterior`; default `BNNFitter()`.
+    X_test, y_test : array-like, optional
+        A held-out set whose accuracy each round records.
+    max_draws : int, optional
+        Thin the posterior to this many draws for scoring (default all).
+    random_seed : int, default 0
+        Seeds the initial draw, the fits and the batch choice.
+    progress : bool, default True
+        Show a progress bar.
+    on_round : callable, optional
+        Called with each finished `ActiveRound` (e.g. to log or show progress).
+
+    Returns
+    -------
+    ActiveLearningRun
+        The rounds, the labels in the order they were asked for, and the last fit.
+
+    Examples
+    --------
+    Here every round "fits" by returning the shared small posterior `fitted`, so the example
+    runs in a moment; leave out `fit=` for a real fit per round (`BNNFitter()`).
+
+    >>> def quick_fit(X, y, *, init, random_seed):
+    ...     return fitted
+    >>> run = run_active_learning(
+    ...     tiny_data.X_train, oracle(tiny_data.y_train), initial=4, batch_size=3, budget=10,
+    ...     fit=quick_fit, X_test=tiny_data.X_test, y_test=tiny_data.y_test, progress=False)
+    >>> run.labels_used
+    array([ 4,  7, 10])
+    >>> len(run.labelled), len(set(run.labelled)), run.acquisition
+    (10, 10, 'bald')
     """
     X_pool = check_features(X_pool, name="X_pool")
     n_pool = X_pool.shape[0]
@@ -258,7 +381,28 @@ def run_active_learning(
 
 
 def held_out_accuracy(posterior, X, y) -> float:
-    """Accuracy of the posterior-predictive class (argmax of the draw-averaged probabilities)."""
+    """Accuracy of the posterior-predictive class (argmax of the draw-averaged probabilities).
+
+    Parameters
+    ----------
+    posterior : Posterior
+        A fitted classifier.
+    X : array-like
+        `(n_obs, n_features)` held-out inputs.
+    y : array-like
+        `(n_obs,)` their labels (original labels when the fit recorded `classes`).
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> accuracy = held_out_accuracy(fitted, tiny_data.X_test, tiny_data.y_test)
+    >>> 0.0 <= accuracy <= 1.0
+    True
+    """
     from sklearn.metrics import accuracy_score
 
     mean_probs = posterior.predictive_draws(X)["probs"].mean(axis=0)

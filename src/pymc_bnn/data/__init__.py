@@ -1,5 +1,7 @@
-"""Data larger than memory: batch sources (Parquet files and folders, the user's own batches),
-one-pass statistics, fixed-size minibatches read ahead in a thread, and batch-by-batch output.
+"""Data larger than memory: batch sources, statistics, minibatches, batch-by-batch output.
+
+Batch sources read Parquet files and folders or the user's own batches; one pass gives the
+statistics; fixed-size minibatches are read ahead in a thread; output is written batch by batch.
 
     from pymc_bnn.data import parquet_batches, stream_statistics
     source = parquet_batches("rows/", target="y")    # a file or a folder of Parquet files

@@ -1,9 +1,10 @@
-"""Data that need not fit in memory: a re-readable stream of (X, y) batches, from a Parquet
-file or folder (read by `pyarrow.dataset`) or from the user's own batches.
+"""Data that need not fit in memory: a re-readable stream of (X, y) batches.
 
-A `BatchSource` reads nothing until it is iterated, and can be iterated again (a streamed fit
-reads it once for the standardisation statistics, then once per epoch). Every batch is checked
-as in-memory data are (`check_features`), and an error names the rows it is about.
+The batches come from a Parquet file or folder (read by `pyarrow.dataset`) or from the user's
+own batches. A `BatchSource` reads nothing until it is iterated, and can be iterated again (a
+streamed fit reads it once for the standardisation statistics, then once per epoch). Every
+batch is checked as in-memory data are (`check_features`), and an error names the rows it is
+about.
 """
 
 from __future__ import annotations
@@ -24,11 +25,36 @@ READ_ROWS = 65_536
 
 
 def read_parquet_batches(dataset, columns=None, rows: int = READ_ROWS):
-    """The record batches of a `pyarrow.dataset` Dataset (its files in order, rows as stored),
-    at most `rows` rows each, read file by file with `ParquetFile.iter_batches`, without
-    pre-buffering. Arrow's dataset scanner (`Dataset.to_batches`) reads ahead as fast as it can
-    decode, so when the consumer is slower (a fit) its memory grew with the file: 40 → 151 MB
-    of Arrow's pool from 0.4M to 3.2M rows of 10 features; this reader stays at 40 MB."""
+    """The record batches of a `pyarrow.dataset` Dataset, at most `rows` rows each.
+
+    Its files in order, rows as stored, read file by file with `ParquetFile.iter_batches`,
+    without pre-buffering. Arrow's dataset scanner (`Dataset.to_batches`) reads ahead as fast
+    as it can decode, so when the consumer is slower (a fit) its memory grew with the file:
+    40 → 151 MB of Arrow's pool from 0.4M to 3.2M rows of 10 features; this reader stays at
+    40 MB.
+
+    Parameters
+    ----------
+    dataset : pyarrow.dataset.Dataset
+        From `open_parquet`.
+    columns : list of str, optional
+        The columns to read; default all.
+    rows : int, default READ_ROWS
+        The most rows per batch.
+
+    Yields
+    ------
+    pyarrow.RecordBatch
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame({"x0": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "x1": [0, 1, 4, 9, 16, 25],
+    ...               "label": ["a", "b", "a", "b", "a", "b"]}).to_parquet("rows.parquet")
+    >>> batches = read_parquet_batches(open_parquet("rows.parquet"), ["x0"], rows=4)
+    >>> [batch.num_rows for batch in batches]
+    [4, 2]
+    """
     import pyarrow.parquet as pq
 
     for name in dataset.files:
@@ -41,10 +67,31 @@ def read_parquet_batches(dataset, columns=None, rows: int = READ_ROWS):
 class BatchSource:
     """A re-readable stream of (X, y) batches.
 
-    open_batches: returns a new iterator of (X (rows, n_features) float64, y (rows,) or None)
-    each time it is called, batches in a fixed order. n_rows: rows in one pass (None: unknown
-    until read). feature_names: the columns of X, when known. name: what error messages call
-    it (a path, say).
+    Iterating it opens a new pass over the batches.
+
+    Parameters
+    ----------
+    open_batches : callable
+        Returns a new iterator of `(X (rows, n_features) float64, y (rows,) or None)` each
+        time it is called, batches in a fixed order.
+    n_rows : int, optional
+        Rows in one pass (None: unknown until read).
+    feature_names : tuple of str, optional
+        The columns of X, when known.
+    name : str, default "batches"
+        What error messages call it (a path, say).
+
+    Examples
+    --------
+    Usually made by `parquet_batches` or `batch_source`; a source of one batch:
+
+    >>> import numpy as np
+    >>> source = BatchSource(lambda: iter([(np.ones((2, 3)), np.zeros(2))]), n_rows=2)
+    >>> [X.shape for X, y in source]
+    [(2, 3)]
+    >>> doubled = source.map(lambda X, y: (2 * X, y))
+    >>> next(iter(doubled))[0].sum()
+    np.float64(12.0)
     """
 
     open_batches: Callable[[], Iterator[tuple[np.ndarray, np.ndarray | None]]] = field(repr=False)
@@ -56,7 +103,18 @@ class BatchSource:
         return self.open_batches()
 
     def map(self, transform: Callable) -> BatchSource:
-        """This source with `transform(X, y) -> (X, y)` applied to every batch as it is read."""
+        """A copy of this source that applies `transform(X, y) -> (X, y)` to every batch read.
+
+        Parameters
+        ----------
+        transform : callable
+            `transform(X, y) -> (X, y)`.
+
+        Returns
+        -------
+        BatchSource
+            A new source; this one is unchanged.
+        """
         opened = self.open_batches
 
         def mapped():
@@ -66,17 +124,57 @@ class BatchSource:
 
 
 def is_stream(data) -> bool:
-    """True for what `as_source` streams: a path (str or os.PathLike), a BatchSource or a
-    function returning batches. Arrays, DataFrames and lists are in-memory data."""
+    """Whether `as_source` streams `data` rather than reading it into memory.
+
+    True for a path (str or os.PathLike), a BatchSource or a function returning batches.
+    Arrays, DataFrames and lists are in-memory data.
+
+    Parameters
+    ----------
+    data : object
+        What a user passed as X.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_stream("rows.parquet"), is_stream(np.zeros((2, 2)))
+    (True, False)
+    """
     return isinstance(data, str | os.PathLike | BatchSource) or (
         callable(data) and not hasattr(data, "shape") and not hasattr(data, "columns"))
 
 
 def as_source(data, *, target: str | None = None, features: Sequence[str] | None = None,
               exclude: Sequence[str] = ()) -> BatchSource:
-    """A `BatchSource` from a Parquet path (file or folder; `target`, `features`, `exclude` pick
-    its columns, see `parquet_batches`), a BatchSource (as it is), or batches (see
-    `batch_source`)."""
+    """A `BatchSource` from a Parquet path, a BatchSource (as it is), or batches.
+
+    Parameters
+    ----------
+    data : str, os.PathLike, BatchSource, callable or collection
+        A Parquet file or folder (see `parquet_batches`), a source, or batches (see
+        `batch_source`).
+    target, features, exclude
+        Pick the columns of a Parquet path, see `parquet_batches`.
+
+    Returns
+    -------
+    BatchSource
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame({"x0": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "x1": [0, 1, 4, 9, 16, 25],
+    ...               "label": ["a", "b", "a", "b", "a", "b"]}).to_parquet("rows.parquet")
+    >>> as_source("rows.parquet", target="label").feature_names
+    ('x0', 'x1')
+    >>> source = as_source("rows.parquet", target="label")
+    >>> as_source(source) is source
+    True
+    """
     if isinstance(data, BatchSource):
         return data
     if isinstance(data, str | os.PathLike):
@@ -88,9 +186,38 @@ def batch_source(batches, *, n_rows: int | None = None,
                  feature_names: Sequence[str] | None = None) -> BatchSource:
     """A `BatchSource` over the user's own batches of (X, y) (y may be None for prediction).
 
-    batches: a function returning a new iterable of batches at each call (e.g. one that opens
-    a file), or a re-iterable collection such as a list of (X, y) tuples. A generator can be
-    read only once and a streamed fit reads its data more than once, so it is refused.
+    Parameters
+    ----------
+    batches : callable or collection
+        A function returning a new iterable of batches at each call (e.g. one that opens a
+        file), or a re-iterable collection such as a list of (X, y) tuples. A generator can be
+        read only once and a streamed fit reads its data more than once, so it is refused.
+    n_rows : int, optional
+        Rows in one pass, when known (for progress bars).
+    feature_names : sequence of str, optional
+        The columns of X; every batch must then have that many.
+
+    Returns
+    -------
+    BatchSource
+        Each batch checked as it is read (finite numbers, one y per row); an error names the
+        rows.
+
+    Raises
+    ------
+    InvalidInputError
+        `batches` is an iterator (read once only) or not iterable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> source = batch_source([(np.ones((2, 3)), np.zeros(2)), (np.ones((1, 3)), np.ones(1))])
+    >>> [(X.shape, y.tolist()) for X, y in source]
+    [((2, 3), [0.0, 0.0]), ((1, 3), [1.0])]
+    >>> batch_source(iter([]))
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: batches must be re-readable, got list_iterator: ...
     """
     if callable(batches):
         opener = batches
@@ -131,11 +258,44 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
                     exclude: Sequence[str] = (), read_rows: int = READ_ROWS) -> BatchSource:
     """A `BatchSource` over a Parquet file or a folder of Parquet files (`pyarrow.dataset`).
 
-    target: the column to predict (None: batches carry y=None). features: the columns of X, in
-    this order (None: every numeric column but the target and `exclude`). Batches are read
-    `read_rows` rows at a time, files in the dataset's order, rows as stored: shuffle the rows
-    once when writing the file if they are sorted (e.g. by date or class), since a streamed fit
-    takes its minibatches in this order.
+    Batches are read `read_rows` rows at a time, files in the dataset's order, rows as
+    stored: shuffle the rows once when writing the file if they are sorted (e.g. by date or
+    class), since a streamed fit takes its minibatches in this order.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A .parquet file or a folder of them.
+    target : str, optional
+        The column to predict (None: batches carry y=None).
+    features : sequence of str, optional
+        The columns of X, in this order (None: every column but the target and `exclude`;
+        they must be numeric).
+    exclude : sequence of str, default ()
+        Columns that are not features (identifiers, say).
+    read_rows : int, default READ_ROWS
+        The most rows per batch.
+
+    Returns
+    -------
+    BatchSource
+        Named by `path`, with `n_rows` and `feature_names` known.
+
+    Raises
+    ------
+    InvalidInputError
+        An unreadable path, a missing or non-numeric column, or a table without rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame({"x0": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "x1": [0, 1, 4, 9, 16, 25],
+    ...               "label": ["a", "b", "a", "b", "a", "b"]}).to_parquet("rows.parquet")
+    >>> source = parquet_batches("rows.parquet", target="label", read_rows=4)
+    >>> source.n_rows, source.feature_names
+    (6, ('x0', 'x1'))
+    >>> [(X.shape, y.tolist()) for X, y in source]
+    [((4, 2), ['a', 'b', 'a', 'b']), ((2, 2), ['a', 'b'])]
     """
     import pyarrow as pa
 
@@ -191,8 +351,36 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
 
 
 def open_parquet(path):
-    """The `pyarrow.dataset.Dataset` of a Parquet file or folder, or InvalidInputError saying
-    why it cannot be read."""
+    """The `pyarrow.dataset.Dataset` of a Parquet file or folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A .parquet file or a folder of them.
+
+    Returns
+    -------
+    pyarrow.dataset.Dataset
+        Its footers already read, so a broken file fails here.
+
+    Raises
+    ------
+    InvalidInputError
+        Saying why `path` cannot be read: missing, not Parquet, or a folder without Parquet
+        files.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame({"x0": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "x1": [0, 1, 4, 9, 16, 25],
+    ...               "label": ["a", "b", "a", "b", "a", "b"]}).to_parquet("rows.parquet")
+    >>> open_parquet("rows.parquet").schema.names
+    ['x0', 'x1', 'label']
+    >>> open_parquet("missing.parquet")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: no data at missing.parquet; check the path
+    """
     import pyarrow.dataset as ds
 
     path = Path(path)

@@ -1,5 +1,7 @@
-"""Reading a `BatchSource` for a fit: one pass for the statistics, minibatches of a fixed size
-epoch after epoch, and a background thread that reads ahead while the compiled loop runs.
+"""Reading a `BatchSource` for a fit: statistics, fixed-size minibatches, reading ahead.
+
+One pass for the statistics, minibatches of a fixed size epoch after epoch, and a background
+thread that reads ahead while the compiled loop runs.
 """
 
 from __future__ import annotations
@@ -20,9 +22,25 @@ MAX_CLASSES = 10_000
 
 @dataclass(frozen=True)
 class StreamStatistics:
-    """What one pass over a stream learns. n_rows: rows read. x_mean, x_sd: (n_features,)
-    per-column mean and population sd (as `StandardScaler`). y_mean, y_sd: of a numeric target
-    (None otherwise). classes: sorted distinct target values when asked for, else None."""
+    """What one pass over a stream learns.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows read.
+    x_mean, x_sd : numpy.ndarray
+        `(n_features,)` per-column mean and population sd (as `StandardScaler`).
+    y_mean, y_sd : float, optional
+        Of a numeric target (None otherwise).
+    classes : numpy.ndarray, optional
+        Sorted distinct target values when asked for, else None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> StreamStatistics(n_rows=2, x_mean=np.array([2.0]), x_sd=np.array([1.0])).classes is None
+    True
+    """
 
     n_rows: int
     x_mean: np.ndarray
@@ -33,8 +51,11 @@ class StreamStatistics:
 
 
 class _Moments:
-    """Running count, mean and sum of squared deviations, merged batch by batch (Chan et al.
-    1979): exact for any number of rows, with no sum of squares that overflows or cancels."""
+    """Running count, mean and sum of squared deviations, merged batch by batch.
+
+    Chan et al. (1979): exact for any number of rows, with no sum of squares that overflows
+    or cancels.
+    """
 
     def __init__(self):
         self.n, self.mean, self.m2 = 0, 0.0, 0.0
@@ -54,8 +75,38 @@ class _Moments:
 
 
 def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamStatistics:
-    """One pass over `source`: row count, feature means and sds, and the target's mean and sd
-    (numeric targets) or its distinct values (`labels=True`, for classifiers)."""
+    """One pass over `source`: row count, feature means and sds, and the target's statistics.
+
+    Parameters
+    ----------
+    source : BatchSource
+        The stream.
+    labels : bool, default False
+        Collect the target's distinct values (for classifiers) instead of its mean and sd.
+
+    Returns
+    -------
+    StreamStatistics
+        The target's mean and sd only for a numeric target; its distinct values only with
+        `labels=True`.
+
+    Raises
+    ------
+    InvalidInputError
+        No rows, or more than `MAX_CLASSES` distinct labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_bnn.data import batch_source
+    >>> source = batch_source([(np.array([[1.0], [3.0]]), np.array([2.0, 4.0])),
+    ...                        (np.array([[5.0]]), np.array([6.0]))])
+    >>> stats = stream_statistics(source)
+    >>> stats.n_rows, stats.x_mean, stats.y_mean
+    (3, array([3.]), 4.0)
+    >>> stream_statistics(source, labels=True).classes
+    array([2., 4., 6.])
+    """
     x, y = _Moments(), _Moments()
     classes: np.ndarray | None = None
     numeric_target = True
@@ -85,9 +136,37 @@ def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamSta
 
 
 def fixed_batches(source: BatchSource, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Endless minibatches of exactly `size` rows: the source's rows in order, cut every `size`
-    rows, epoch after epoch (a batch may span the end of one pass and the start of the next, so
-    every row is used equally often)."""
+    """Endless minibatches of exactly `size` rows: the source's rows in order, epoch after epoch.
+
+    The rows are cut every `size` rows; a batch may span the end of one pass and the start of
+    the next, so every row is used equally often.
+
+    Parameters
+    ----------
+    source : BatchSource
+        The stream; each pass must give rows, with targets.
+    size : int
+        Rows per minibatch.
+
+    Yields
+    ------
+    tuple of numpy.ndarray
+        `(X (size, n_features), y (size,))`.
+
+    Raises
+    ------
+    InvalidInputError
+        A pass gave no rows (a source that cannot be read again).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_bnn.data import batch_source
+    >>> source = batch_source([(np.zeros((3, 1)), np.array([0, 1, 2]))])
+    >>> batches = fixed_batches(source, 2)
+    >>> [next(batches)[1].tolist() for _ in range(3)]  # the second spans two passes
+    [[0, 1], [2, 0], [1, 2]]
+    """
     pending: list[tuple[np.ndarray, np.ndarray | None]] = []  # read, not yet handed out
     held = 0
     while True:
@@ -106,7 +185,7 @@ def fixed_batches(source: BatchSource, size: int) -> Iterator[tuple[np.ndarray, 
 
 
 def _take(pending: list, size: int):
-    """(the first `size` rows of the pending parts, the parts left): copies only those rows."""
+    """The first `size` rows of the pending parts, and the parts left: copies only those rows."""
     X_rows, y_rows, need = [], [], size
     while need:
         X, y = pending[0]
@@ -122,18 +201,54 @@ def _take(pending: list, size: int):
 
 
 def stacked(batches: Iterator, steps: int) -> Iterator[tuple[np.ndarray, ...]]:
-    """Groups of `steps` minibatches stacked into arrays (steps, size, ...): one compiled
-    chunk of the fitting loop takes one group."""
+    """Groups of `steps` minibatches stacked into arrays (steps, size, ...).
+
+    One compiled chunk of the fitting loop takes one group.
+
+    Parameters
+    ----------
+    batches : iterator
+        Minibatches, each a tuple of arrays of the same shapes.
+    steps : int
+        Minibatches per group.
+
+    Yields
+    ------
+    tuple of numpy.ndarray
+        One array `(steps, *part.shape)` per part of a minibatch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batches = iter([(np.zeros((2, 3)), np.zeros(2))] * 4)
+    >>> [part.shape for part in next(stacked(batches, 2))]
+    [(2, 2, 3), (2, 2)]
+    """
     while True:
         group = [next(batches) for _ in range(steps)]
         yield tuple(np.stack(parts) for parts in zip(*group, strict=True))
 
 
 class ReadAhead:
-    """Iterates `items` in a background thread, holding at most `depth` items ready, so reading
-    and preparing the next data overlaps the computation on the current one. Errors of the
-    reader are raised where the item is taken. Use as a context manager: leaving it stops the
-    thread."""
+    """Iterates `items` in a background thread, holding at most `depth` items ready.
+
+    Reading and preparing the next data so overlaps the computation on the current one.
+    Errors of the reader are raised where the item is taken. Use as a context manager:
+    leaving it stops the thread.
+
+    Parameters
+    ----------
+    items : iterator
+        What to read ahead.
+    depth : int, default 2
+        The most items held ready.
+
+    Examples
+    --------
+    >>> with ReadAhead(iter(range(5))) as ahead:
+    ...     list(ahead)
+    [0, 1, 2, 3, 4]
+    """
 
     _DONE = object()
 
@@ -175,6 +290,7 @@ class ReadAhead:
         return item
 
     def close(self) -> None:
+        """Stop the reading thread (waits for it up to 5 s)."""
         self._stop.set()
         self._thread.join(timeout=5)
 

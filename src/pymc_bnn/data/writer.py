@@ -1,6 +1,7 @@
-"""Writing a table batch by batch (predictions of a data set larger than memory): Parquet or
-CSV chosen by the file name, through a temporary file that replaces the target only once every
-batch is written, so a failed or interrupted run leaves no half-written output.
+"""Writing a table batch by batch (predictions of a data set larger than memory).
+
+Parquet or CSV chosen by the file name, through a temporary file that replaces the target only
+once every batch is written, so a failed or interrupted run leaves no half-written output.
 """
 
 from __future__ import annotations
@@ -19,10 +20,45 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
                   progress: bool = False, title: str = "[bold]predicting") -> int:
-    """Write the pandas DataFrames `frames` (same columns each) one after another to `path`:
-    Parquet for .parquet/.pq, else CSV (as `DataFrame.to_csv(index=False)` writes it). Shows
-    rows done and rows/s when `progress` (of `total_rows`, when known). Returns the rows
-    written. Memory holds one frame at a time."""
+    """Write the pandas DataFrames `frames` (same columns each) one after another to `path`.
+
+    Memory holds one frame at a time.
+
+    Parameters
+    ----------
+    frames : iterable of pandas.DataFrame
+        The batches, all with the same columns.
+    path : str or os.PathLike
+        Parquet for .parquet/.pq, else CSV (as `DataFrame.to_csv(index=False)` writes it).
+    total_rows : int, optional
+        Rows in all, when known, for the progress bar.
+    progress : bool, default False
+        Show rows done and rows/s.
+    title : str, default "[bold]predicting"
+        The progress bar's title (rich markup).
+
+    Returns
+    -------
+    int
+        The rows written.
+
+    Raises
+    ------
+    FileSystemError
+        `path` cannot be written; an old file there is left as it was.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frames = (pd.DataFrame({"mean": [0.25, 0.5]}), pd.DataFrame({"mean": [0.75]}))
+    >>> write_batches(frames, "predictions.csv")
+    3
+    >>> print(open("predictions.csv").read().strip())
+    mean
+    0.25
+    0.5
+    0.75
+    """
     import time
 
     path = Path(path)

@@ -42,6 +42,31 @@ class ActiveDemoSettings:
     cold: on 10–30 labels the mean-field posterior sits near the saddle of a bias-free tanh
     network, and a warm start from it begins there, so cold starts learn better here
     (docs/design.md). `warm_start=True` turns warm starts back on.
+
+    Parameters
+    ----------
+    strategies : tuple of str, default ("bald", "entropy", "random")
+        Acquisitions to compare (names in `pymc_bnn.active.acquisition.ACQUISITIONS`).
+    repeats, initial, batch_size, budget : int
+        Repeats (splits), starting labels, labels per round and total labels; defaults in
+        `pymc_bnn.defaults`.
+    hidden : tuple of int, default (5, 5)
+        Hidden layer widths.
+    method : str, optional
+        The engine; default `DEFAULT_METHOD`.
+    steps, learning_rate, draws, restarts
+        Each fit's ADVI settings.
+    warm_start : bool, default False
+        Start each round from the previous round's posterior.
+    seed : int, default 0
+        Seeds repeat r with `seed + r`.
+
+    Examples
+    --------
+    >>> settings = ActiveDemoSettings(repeats=1, budget=30)
+    >>> fitter = settings.fitter()
+    >>> fitter.pad_to, fitter.warm_start, fitter.options["restarts"]
+    (30, False, 4)
     """
 
     strategies: tuple[str, ...] = ("bald", "entropy", "random")
@@ -86,7 +111,37 @@ class ActiveDemoSettings:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Learning curves of each strategy: accuracies[name] is (n_repeats, n_rounds)."""
+    """Learning curves of each strategy: accuracies[name] is (n_repeats, n_rounds).
+
+    Parameters
+    ----------
+    labels_used : numpy.ndarray
+        `(n_rounds,)` labels each round's fit used.
+    accuracies : dict
+        Strategy → held-out accuracy `(n_repeats, n_rounds)`.
+    runs : dict
+        Strategy → one `ActiveLearningRun` per finished repeat.
+    interrupted : bool
+        Ctrl-C stopped the comparison; the repeats are those finished.
+    seconds : float
+        Wall time of the comparison.
+    n_fits : int
+        Fits run.
+    n_not_converged : int, default 0
+        Fits that stopped at the step limit before the ELBO settled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> comparison = Comparison(
+    ...     labels_used=np.array([10, 20]), runs={}, interrupted=False, seconds=1.0, n_fits=4,
+    ...     accuracies={"bald": np.array([[0.5, 1.0], [0.75, 1.0]]),
+    ...                 "random": np.array([[0.5, 0.75], [0.5, 0.75]])})
+    >>> comparison.auc
+    {'bald': 0.8125, 'random': 0.625}
+    >>> comparison.auc_per_repeat()["bald"]
+    [0.75, 0.875]
+    """
 
     labels_used: np.ndarray
     accuracies: dict[str, np.ndarray]
@@ -110,7 +165,28 @@ def compare_strategies(settings: ActiveDemoSettings = ActiveDemoSettings(), *,
                        on_round=None) -> Comparison:
     """Run every strategy on `settings.repeats` two-moons splits; Ctrl-C keeps finished repeats.
 
-    on_round(strategy, repeat, ActiveRound) is called after every round (the CLI's progress).
+    Every strategy of a repeat starts from the same initial labels.
+
+    Parameters
+    ----------
+    settings : ActiveDemoSettings, default ActiveDemoSettings()
+        Strategies, repeats, budget and fits.
+    on_round : callable, optional
+        `on_round(strategy, repeat, ActiveRound)` is called after every round (the CLI's
+        progress).
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    Not run here (one fit per round, strategy and repeat; the demo's own tests run it):
+
+    >>> settings = ActiveDemoSettings(strategies=("bald", "random"), repeats=1, budget=30)
+    >>> comparison = compare_strategies(settings)  # doctest: +SKIP
+    >>> comparison.labels_used  # doctest: +SKIP
+    array([10, 20, 30])
     """
     with warnings.catch_warnings(record=True) as caught:
         # short fits on 10–100 labels often stop at the step limit: count, do not print 150 times
@@ -173,8 +249,29 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
                     on_round=None) -> dict:
     """Compare the strategies and write learning_curves.png, metrics.json and report.html.
 
-    Returns the metrics: `auc.<strategy>` is the area under the mean learning curve (mean
-    held-out accuracy over the rounds), `margin_over_random.<strategy>` its difference to random.
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The folder to write into.
+    settings : ActiveDemoSettings, default ActiveDemoSettings()
+        Strategies, repeats, budget and fits.
+    on_round : callable, optional
+        See `compare_strategies`.
+
+    Returns
+    -------
+    dict
+        The metrics: `auc.<strategy>` is the area under the mean learning curve (mean held-out
+        accuracy over the rounds), `margin_over_random.<strategy>` its difference to random.
+
+    Examples
+    --------
+    Not run here (see `compare_strategies`):
+
+    >>> settings = ActiveDemoSettings(repeats=1, budget=30)
+    >>> metrics = run_active_demo("active", settings)  # doctest: +SKIP
+    >>> sorted(metrics["margin_over_random"])  # doctest: +SKIP
+    ['bald', 'entropy']
     """
     from pymc_bnn.demos.support import versions
 

@@ -38,6 +38,31 @@ class HierarchicalDemoSettings:
     The seed's Normal(0, 1) prior for every pooling: with 30 points a group, the fan-in scaled
     default prior leaves mean-field ADVI's unpooled networks at chance (measured 0.42 mean
     accuracy), which would make the no-pooling baseline a straw man.
+
+    Parameters
+    ----------
+    method : str, default DEFAULT_METHOD
+        The engine of every fit.
+    seed : int, default 0
+        Seeds the data and the fits.
+    steps : int, default 30000
+        Optimisation steps of the ADVI engines.
+    draws : int, default 1000
+        Posterior draws per fit.
+    hidden : tuple of int, default (5, 5)
+        Hidden layer widths.
+    n_groups, n_train, n_test : int, default 12, 30 and 100
+        Groups, and training and held-out points per group (see `grouped_moons`).
+    angle_sd : float, default 60.0
+        Sd of the groups' rotations, degrees.
+    grid_size : int, default 60
+        Points per axis of each group's probability map.
+
+    Examples
+    --------
+    >>> settings = HierarchicalDemoSettings(n_groups=4, steps=2000)
+    >>> settings.to_dict()["prior"]["name"]
+    'normal'
     """
 
     method: str = DEFAULT_METHOD
@@ -61,9 +86,37 @@ class HierarchicalDemoSettings:
 
 def fit_poolings(data, settings: HierarchicalDemoSettings, *, progress: bool = False,
                  status=None, **fit_options) -> dict:
-    """{"hierarchical" | "pooled" | "unpooled": Posterior} fitted to `data.X_train` by group.
+    """`{"hierarchical" | "pooled" | "unpooled": Posterior}` fitted to `data.X_train` by group.
 
-    `fit_options` go to `fit` (e.g. restarts=1 for the advi engine).
+    Parameters
+    ----------
+    data : GroupedSplit
+        From `grouped_moons`.
+    settings : HierarchicalDemoSettings
+        The engine, steps, draws, network and seed of every fit.
+    progress : bool, default False
+        Show each fit's progress bar.
+    status : callable, optional
+        `status(message)` is called before each fit.
+    **fit_options
+        More options for `fit` (e.g. `restarts=1` for the advi engine).
+
+    Returns
+    -------
+    dict
+        One `Posterior` per pooling: partial ("hierarchical"), complete ("pooled") and none
+        ("unpooled").
+
+    Examples
+    --------
+    Not run here (three fits, seconds each):
+
+    >>> from pymc_bnn.datasets import grouped_moons
+    >>> settings = HierarchicalDemoSettings(n_groups=3, steps=2000, draws=200)
+    >>> data = grouped_moons(settings.n_groups, settings.n_train, settings.n_test)
+    >>> posteriors = fit_poolings(data, settings)  # doctest: +SKIP
+    >>> {key: held_out_accuracy(p, data).shape for key, p in posteriors.items()}  # doctest: +SKIP
+    {'hierarchical': (3,), 'pooled': (3,), 'unpooled': (3,)}
     """
     say = status or (lambda message: None)
     options = {"steps": settings.steps} if "advi" in settings.method else {}
@@ -80,7 +133,29 @@ def fit_poolings(data, settings: HierarchicalDemoSettings, *, progress: bool = F
 
 
 def held_out_accuracy(posterior, data) -> np.ndarray:
-    """Accuracy on each group's held-out points, (n_groups,) in `data.group_labels` order."""
+    """Accuracy on each group's held-out points, (n_groups,) in `data.group_labels` order.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        A fit on `data.X_train` with groups (any pooling).
+    data : GroupedSplit
+        Its held-out points and their groups.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_groups,)`, each in [0, 1].
+
+    Examples
+    --------
+    `grouped_posterior` holds random draws (no fit) of a network over the three groups of
+    `tiny_grouped`; `fit_poolings` makes real ones.
+
+    >>> accuracies = held_out_accuracy(grouped_posterior, tiny_grouped)
+    >>> accuracies.shape, bool(((0 <= accuracies) & (accuracies <= 1)).all())
+    ((3,), True)
+    """
     proba = posterior.predict(data.X_test, groups=data.groups_test)["mean"].values
     return np.array([accuracy(data.y_test[data.groups_test == g], proba[data.groups_test == g])
                      for g in data.group_labels])
@@ -92,9 +167,34 @@ def run_hierarchical_demo(out_dir: str | Path,
                           status=None) -> dict:
     """Fit the three poolings, write four PNGs, metrics.json and report.html into `out_dir`.
 
-    Returns the metrics dict; `metrics["pooling_accuracy"]` holds the mean held-out accuracy
-    of "hierarchical", "pooled" and "unpooled". `posteriors`: fits already made by
-    `fit_poolings` with the same settings, to report on them without fitting again.
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The folder to write into.
+    settings : HierarchicalDemoSettings, default HierarchicalDemoSettings()
+        The data, engine and network.
+    posteriors : dict, optional
+        Fits already made by `fit_poolings` with the same settings, to report on them without
+        fitting again.
+    progress : bool, default True
+        Show each fit's progress bar.
+    status : callable, optional
+        `status(message)` is called before each step (the CLI shows it).
+
+    Returns
+    -------
+    dict
+        The metrics; `metrics["pooling_accuracy"]` holds the mean held-out accuracy of
+        "hierarchical", "pooled" and "unpooled".
+
+    Examples
+    --------
+    Not run here (three fits; the demo's own tests run it):
+
+    >>> settings = HierarchicalDemoSettings(n_groups=4, steps=3000, draws=300)
+    >>> metrics = run_hierarchical_demo("groups", settings)  # doctest: +SKIP
+    >>> sorted(metrics["pooling_accuracy"])  # doctest: +SKIP
+    ['hierarchical', 'pooled', 'unpooled']
     """
     say = status or (lambda message: None)
     out = Path(out_dir)

@@ -32,7 +32,29 @@ DEFAULT_METHODS = ("advi", "fullrank_advi", "nuts")
 
 @dataclass(frozen=True)
 class MethodsDemoSettings:
-    """Engines to compare and the seed's settings (steps apply to the VI engines)."""
+    """Engines to compare and the seed's settings (steps apply to the VI engines).
+
+    Parameters
+    ----------
+    methods : tuple of str, default ("advi", "fullrank_advi", "nuts")
+        The engines, keys of `pymc_bnn.inference.ENGINES`.
+    seed : int, default 0
+        Seeds the split and every fit.
+    steps : int, default 30000
+        Optimisation steps of the ADVI engines.
+    draws : int, default 5000
+        Posterior draws per engine.
+    hidden : tuple of int, default (5, 5)
+        Hidden layer widths.
+    grid_size : int, default 100
+        Points per axis of the maps.
+
+    Examples
+    --------
+    >>> settings = MethodsDemoSettings(methods=parse_methods("advi,laplace"))
+    >>> settings.to_dict()["methods"]
+    ['advi', 'laplace']
+    """
 
     methods: tuple[str, ...] = DEFAULT_METHODS
     seed: int = 0
@@ -48,7 +70,31 @@ class MethodsDemoSettings:
 
 
 def parse_methods(text: str) -> tuple[str, ...]:
-    """"advi,nuts" -> ("advi", "nuts"); unknown names raise InvalidSettingError."""
+    """`"advi,nuts"` -> `("advi", "nuts")`: the engines named in a comma-separated list.
+
+    Parameters
+    ----------
+    text : str
+        Engine names separated by commas; spaces and repeats are dropped.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown engine, or no engine at all.
+
+    Examples
+    --------
+    >>> parse_methods("advi, nuts,advi")
+    ('advi', 'nuts')
+    >>> parse_methods("advi,hmc")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: unknown method(s) 'hmc' in --methods; ...
+    """
     methods = tuple(dict.fromkeys(m.strip() for m in text.split(",") if m.strip()))
     unknown = [m for m in methods if m not in ENGINES]
     if not methods or unknown:
@@ -60,7 +106,34 @@ def parse_methods(text: str) -> tuple[str, ...]:
 
 def run_methods_demo(out_dir: str | Path, settings: MethodsDemoSettings = MethodsDemoSettings(),
                      *, progress: bool = True, status=None) -> dict:
-    """Fit every engine in `settings.methods`; write comparison.png, metrics.json, report.html."""
+    """Fit every engine in `settings.methods`; write comparison.png, metrics.json, report.html.
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        The folder to write into.
+    settings : MethodsDemoSettings, default MethodsDemoSettings()
+        The engines and the seed's settings.
+    progress : bool, default True
+        Show each fit's progress bar.
+    status : callable, optional
+        `status(message)` is called before each step (the CLI shows it).
+
+    Returns
+    -------
+    dict
+        The metrics, as written to metrics.json: per engine its test scores, compile and total
+        seconds, mean sd of P(y = 1) (over the grid, and far from the data) and diagnostics.
+
+    Examples
+    --------
+    Not run here (each engine fits, seconds to minutes; the demo's own tests run it):
+
+    >>> settings = MethodsDemoSettings(methods=("advi", "laplace"), steps=2000, draws=500)
+    >>> metrics = run_methods_demo("engines", settings)  # doctest: +SKIP
+    >>> sorted(metrics["methods"])  # doctest: +SKIP
+    ['advi', 'laplace']
+    """
     from scipy.spatial import cKDTree
 
     say = status or (lambda message: None)

@@ -35,6 +35,16 @@ def predictive_convergence(posterior, check_X=None, *, training=None) -> dict:
         `predictive_rhat_max` (None with one chain: R-hat needs two),
         `predictive_ess_bulk_min`, `predictive_ess_bulk_median`, `weight_rhat_max` (the worst
         raw-weight R-hat, for contrast; None with one chain) and `check_points` (rows used).
+
+    Examples
+    --------
+    `fitted` is one ADVI chain, so there is no R-hat; `fit` runs this for samplers:
+
+    >>> checked = predictive_convergence(fitted, tiny_data.X_test)
+    >>> checked["predictive_rhat_max"], checked["check_points"]
+    (None, 18)
+    >>> checked["predictive_ess_bulk_min"] > 0
+    True
     """
     import arviz as az
 

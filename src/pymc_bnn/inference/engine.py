@@ -79,7 +79,20 @@ class Engine(Protocol):
 
 @dataclass(frozen=True)
 class ModuleEngine:
-    """An engine named by its module and function, imported on its first call."""
+    """An engine named by its module and function, imported on its first call.
+
+    Parameters
+    ----------
+    path : str
+        "package.module:function", the function an `Engine`.
+
+    Examples
+    --------
+    >>> ENGINES["nuts"]
+    ModuleEngine(path='pymc_bnn.inference.nuts:run')
+    >>> register_engine("my_nuts", ModuleEngine("pymc_bnn.inference.nuts:run"))
+    >>> unregister_engine("my_nuts")
+    """
 
     path: str  # "package.module:function"
 
@@ -122,6 +135,22 @@ def register_engine(name: str, run: Engine, *, options: Mapping | None = None,
     ------
     InvalidSettingError
         `name` is taken (and `replace` is False), or `run` is not callable.
+
+    Examples
+    --------
+    `Engine` has an engine that runs; here only the registration and the option checks:
+
+    >>> from pymc_bnn.inference.options import Whole, check_engine_options
+    >>> def my_engine(bnn, *, draws, random_seed, progress, sweeps=10):
+    ...     raise NotImplementedError
+    >>> register_engine("mine", my_engine, options={"sweeps": Whole(1)})
+    >>> check_engine_options("mine", {"sweeps": 20.0})  # what fit checks before the run
+    {'sweeps': 20}
+    >>> register_engine("mine", my_engine)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: an engine called 'mine' exists already; ...
+    >>> unregister_engine("mine")
     """
     if not isinstance(name, str) or not name:
         raise InvalidSettingError(f"an engine's name must be a non-empty string, got {name!r}")
@@ -140,10 +169,26 @@ def register_engine(name: str, run: Engine, *, options: Mapping | None = None,
 def unregister_engine(name: str) -> None:
     """Remove an engine added by `register_engine` (a built-in one cannot be removed).
 
+    Parameters
+    ----------
+    name : str
+        The engine's name.
+
     Raises
     ------
     InvalidSettingError
         `name` is a built-in engine or not registered.
+
+    Examples
+    --------
+    >>> register_engine("copy_of_advi", ENGINES["advi"])
+    >>> unregister_engine("copy_of_advi")
+    >>> "copy_of_advi" in ENGINES
+    False
+    >>> unregister_engine("advi")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: 'advi' is a built-in engine and cannot be removed
     """
     if name in _BUILT_IN:
         raise InvalidSettingError(f"{name!r} is a built-in engine and cannot be removed")

@@ -37,8 +37,27 @@ _OUTPUT = "network_output"  # the data container that stands in for the network'
 class NetworkCurvature:
     """The whole network's GGN at one restart's MAP, in the scaled coordinates u.
 
-    eigenvalues (r,), vectors (P, r): the non-zero spectrum of B^{-1/2} G B^{-1/2};
-    weighted_norm: theta*' B theta*; size: P.
+    Attributes
+    ----------
+    eigenvalues : numpy.ndarray
+        `(r,)` the non-zero spectrum of B^{-1/2} G B^{-1/2}.
+    vectors : numpy.ndarray
+        `(P, r)` its orthonormal directions.
+    weighted_norm : float
+        theta*' B theta*.
+    size : int
+        P, the network's parameters.
+
+    Examples
+    --------
+    One informed direction among three parameters; the other two keep the prior:
+
+    >>> import numpy as np
+    >>> curvature = NetworkCurvature(eigenvalues=np.array([4.0]),
+    ...                              vectors=np.array([[1.0], [0.0], [0.0]]),
+    ...                              weighted_norm=1.0, size=3)
+    >>> curvature.all_eigenvalues()
+    array([4., 0., 0.])
     """
 
     eigenvalues: np.ndarray
@@ -47,7 +66,7 @@ class NetworkCurvature:
     size: int
 
     def all_eigenvalues(self) -> np.ndarray:
-        """(P,): the spectrum with its zeros, as `best_prior_precision` takes it."""
+        """`(P,)`: the spectrum with its zeros, as `best_prior_precision` takes it."""
         return np.concatenate([self.eigenvalues, np.zeros(self.size - self.eigenvalues.size)])
 
 
@@ -55,6 +74,21 @@ def network_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:
     """Shapes of the network's parameters in the engine's order (`ParameterLayout.network`).
 
     Each weight matrix, then its layer's bias; the skip path last.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+
+    Returns
+    -------
+    list of tuple of int
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
+    >>> network_shapes(spec)
+    [(2, 3), (3,), (3, 1), (1,)]
     """
     shapes = []
     for slot in spec.weight_slots:
@@ -65,7 +99,32 @@ def network_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:
 
 
 def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
-    """(weights, biases) in `forward`'s order from the flat network parameters theta (P,)."""
+    """(weights, biases) in `forward`'s order from the flat network parameters theta (P,).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    theta : array-like
+        `(P,)` in `network_shapes` order (a NumPy or JAX array).
+
+    Returns
+    -------
+    weights : list
+        One array per weight slot, as `forward` takes them.
+    biases : list or None
+        One per layer; None for a network without biases.
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
+    >>> import numpy as np
+    >>> weights, biases = unflatten(spec, np.arange(13.0))
+    >>> [w.shape for w in weights], [b.shape for b in biases]
+    ([(2, 3), (3, 1)], [(3,), (1,)])
+    >>> biases[1]
+    array([12.])
+    """
     parts, start = [], 0
     for shape in network_shapes(spec):
         size = math.prod(shape)
@@ -82,10 +141,32 @@ def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
 def output_loglik(bnn, offsets: dict, *, pointwise: bool = False):
     """loglik(eta, z) (nats): the model's log-likelihood as a function of the network output.
 
-    eta is (n_obs, K), the likelihood's own variables read from z (D,) at `offsets` (name ->
-    indices into z). Built by replaying `bnn.likelihood.observe` on a data container.
-    `pointwise`: each row's log-likelihood (n_obs,) instead of their sum (the model compiled
-    for one-row batches, mapped over the rows).
+    Built by replaying `bnn.likelihood.observe` on a data container that stands in for the
+    output, so any likelihood works.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        The model; its data are the rows.
+    offsets : dict
+        Name → indices into z of the likelihood's own variables (e.g. a noise sd); others
+        are ignored.
+    pointwise : bool, default False
+        Each row's log-likelihood `(n_obs,)` instead of their sum (the model compiled for
+        one-row batches, mapped over the rows).
+
+    Returns
+    -------
+    callable
+        `loglik(eta, z)`, eta `(n_obs, K)` and z `(D,)`; JAX-traceable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loglik = output_loglik(tiny_model, offsets={})  # Bernoulli: no variables of its own
+    >>> eta = np.zeros((42, 1))  # output 0: P(y = 1) = 1/2 for every row
+    >>> bool(np.isclose(loglik(eta, np.zeros(9)), 42 * np.log(0.5)))
+    True
     """
     import jax
     import jax.numpy as jnp
@@ -136,6 +217,31 @@ def output_curvature_roots(loglik, eta, z) -> np.ndarray:
     eigenvalues, e.g. Student-t's, clipped to 0: the GGN stays positive semi-definite). Rows are
     independent, so K Hessian-vector products with one-hot directions give every row's block at
     once.
+
+    Parameters
+    ----------
+    loglik : callable
+        `loglik(eta, z)`, summed over rows (`output_loglik`).
+    eta : jax.Array
+        `(n_obs, K)` the network output.
+    z : jax.Array
+        `(D,)` the model's other values.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs, K, K)`.
+
+    Examples
+    --------
+    A Gaussian likelihood with sd 0.5 has curvature 1/0.5² = 4 in every row, so R_n = 2:
+
+    >>> import jax.numpy as jnp
+    >>> y = jnp.array([0.0, 1.0, 1.0])
+    >>> def loglik(eta, z):
+    ...     return -0.5 * jnp.sum((y - eta[:, 0]) ** 2) / z[0] ** 2
+    >>> output_curvature_roots(loglik, jnp.zeros((3, 1)), jnp.array([0.5]))[:, 0, 0].tolist()
+    [2.0, 2.0, 2.0]
     """
     import jax
     import jax.numpy as jnp
@@ -174,8 +280,33 @@ def network_curvature(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots
                       base: np.ndarray) -> NetworkCurvature:
     """The GGN of the network at theta (P,) on inputs X (n_obs, n_inputs).
 
-    With the output curvature factors `roots` (n_obs, K, K), in the scaled coordinates
-    (B = `base`).
+    Parameters
+    ----------
+    spec : NetworkSpec
+    theta : numpy.ndarray
+        `(P,)` the network's parameters, `network_shapes` order.
+    X : numpy.ndarray
+        `(n_obs, n_inputs)`.
+    roots : numpy.ndarray
+        `(n_obs, K, K)` the output curvature factors (`output_curvature_roots`).
+    base : numpy.ndarray
+        `(P,)` the base prior precision B; the result is in the scaled coordinates.
+
+    Returns
+    -------
+    NetworkCurvature
+        Rank at most min(n_obs·K, P).
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> roots = np.full((3, 1, 1), 2.0)
+    >>> curvature = network_curvature(spec, np.linspace(-1, 1, 13), X, roots, np.ones(13))
+    >>> curvature.size, curvature.eigenvalues.shape, curvature.vectors.shape  # 3 rows: rank 3
+    (13, (3,), (13, 3))
     """
     import jax.numpy as jnp
     from threadpoolctl import threadpool_limits
@@ -221,7 +352,39 @@ def _spectrum(rows_or_gram, dual: bool, weighted_norm: float, size: int) -> Netw
 
 def gaussian_draws(curvature: NetworkCurvature, theta: np.ndarray, base: np.ndarray,
                    alpha: float, eps: np.ndarray) -> np.ndarray:
-    """Draws (S, P) of N(theta, (G + alpha B)^{-1}) from standard normals eps (S, P)."""
+    """Draws (S, P) of N(theta, (G + alpha B)^{-1}) from standard normals eps (S, P).
+
+    Parameters
+    ----------
+    curvature : NetworkCurvature
+        G, in the scaled coordinates.
+    theta : numpy.ndarray
+        `(P,)` the mean (the MAP).
+    base : numpy.ndarray
+        `(P,)` the base prior precision B.
+    alpha : float
+        The prior precision factor, 1/s².
+    eps : numpy.ndarray
+        `(S, P)` standard normal draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(S, P)`.
+
+    Examples
+    --------
+    Along the informed direction the sd is 1/sqrt(4 + 1); elsewhere the prior's 1:
+
+    >>> import numpy as np
+    >>> curvature = NetworkCurvature(eigenvalues=np.array([4.0]),
+    ...                              vectors=np.array([[1.0], [0.0], [0.0]]),
+    ...                              weighted_norm=1.0, size=3)
+    >>> eps = np.random.default_rng(0).normal(size=(20000, 3))
+    >>> draws = gaussian_draws(curvature, np.zeros(3), np.ones(3), 1.0, eps)
+    >>> draws.std(axis=0).round(1)
+    array([0.4, 1. , 1. ])
+    """
     from threadpoolctl import threadpool_limits
 
     V, e = curvature.vectors, curvature.eigenvalues
@@ -232,7 +395,30 @@ def gaussian_draws(curvature: NetworkCurvature, theta: np.ndarray, base: np.ndar
 
 
 def log_determinant(curvature: NetworkCurvature, base: np.ndarray, alpha: float) -> float:
-    """Log det((G + alpha B) / 2π) (nats): the Gaussian's volume term in the evidence."""
+    """Log det((G + alpha B) / 2π) (nats): the Gaussian's volume term in the evidence.
+
+    Parameters
+    ----------
+    curvature : NetworkCurvature
+    base : numpy.ndarray
+        `(P,)` the base prior precision B.
+    alpha : float
+        The prior precision factor.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curvature = NetworkCurvature(eigenvalues=np.array([4.0]),
+    ...                              vectors=np.array([[1.0], [0.0], [0.0]]),
+    ...                              weighted_norm=1.0, size=3)
+    >>> bool(np.isclose(log_determinant(curvature, np.ones(3), 1.0),
+    ...                 np.log(5.0) - 3 * np.log(2 * np.pi)))
+    True
+    """
     P, r = curvature.size, curvature.eigenvalues.size
     return float(np.sum(np.log(curvature.eigenvalues + alpha)) + (P - r) * math.log(alpha)
                  + np.sum(np.log(base)) - P * math.log(2 * math.pi))
@@ -244,6 +430,40 @@ def output_covariance(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, vecto
 
     They are f(X, theta) and J Σ J' with
     Σ = B^{-1/2} (V diag(1/(e+alpha)) V' + (I − V V')/alpha) B^{-1/2}.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    theta : numpy.ndarray
+        `(P,)` the expansion point.
+    X : numpy.ndarray
+        `(n_obs, n_inputs)`.
+    vectors, eigenvalues : numpy.ndarray
+        V `(P, r)` and e `(r,)` of a `NetworkCurvature`.
+    base : numpy.ndarray
+        `(P,)` the base prior precision B.
+    alpha : float
+        The prior precision factor.
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        `(n_obs, K)`.
+    covariance : numpy.ndarray
+        `(n_obs, K, K)`.
+
+    Examples
+    --------
+    With no curvature (no data) the covariance is the prior's pushed through J:
+
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 1.0], [1.0, 1.0]])
+    >>> mean, covariance = output_covariance(spec, np.linspace(-1, 1, 13), X,
+    ...                                      np.zeros((13, 0)), np.zeros(0), np.ones(13), 1.0)
+    >>> mean.shape, covariance.shape, bool((covariance > 0).all())
+    ((2, 1), (2, 1, 1), True)
     """
     import jax
     import jax.numpy as jnp
@@ -262,7 +482,28 @@ def output_covariance(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, vecto
 
 
 def expansion_point_group(spec: NetworkSpec, thetas: np.ndarray) -> dict:
-    """The `linearised_at` group's variables: each member's MAP weights and biases, (chain, ...)."""
+    """The `linearised_at` group's variables: each member's MAP weights and biases, (chain, ...).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    thetas : numpy.ndarray
+        `(n_members, P)` each member's network parameters.
+
+    Returns
+    -------
+    dict
+        Variable name → (dims, values), values `(n_members, ...)`.
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
+    >>> import numpy as np
+    >>> group = expansion_point_group(spec, np.zeros((2, 13)))
+    >>> {name: values.shape for name, (dims, values) in group.items()}
+    {'w_0': (2, 2, 3), 'w_1': (2, 3, 1), 'b_0': (2, 3), 'b_1': (2, 1)}
+    """
     group: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     parts = [unflatten(spec, t) for t in thetas]
     for i, name in enumerate(spec.weight_names):
@@ -283,14 +524,65 @@ _FULL_MAX_RANK = 2_000
 
 
 def uses_full_hessian(hessian: str, n_params: int, n_obs: int, n_outputs: int) -> bool:
-    """Whether `hessian` ("auto", "full" or "last_layer") means the whole network here."""
+    """Whether `hessian` ("auto", "full" or "last_layer") means the whole network here.
+
+    "auto" takes the whole network up to 5,000 parameters when the GGN has at most 2,000
+    non-zero eigenvalues (min(n_obs·K, P)).
+
+    Parameters
+    ----------
+    hessian : {"auto", "full", "last_layer"}
+    n_params, n_obs, n_outputs : int
+        The network's parameters, the rows and the outputs K.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> uses_full_hessian("auto", n_params=13, n_obs=700, n_outputs=1)
+    True
+    >>> uses_full_hessian("auto", n_params=10_000, n_obs=700, n_outputs=1)
+    False
+    """
     if hessian != "auto":
         return hessian == "full"
     return n_params <= _FULL_MAX_PARAMS and min(n_obs * n_outputs, n_params) <= _FULL_MAX_RANK
 
 
 def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurvature]:
-    """The whole network's GGN at every restart's MAP (rows of z (R, D))."""
+    """The whole network's GGN at every restart's MAP (rows of z (R, D)).
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        The model; its data are the rows.
+    layout : ParameterLayout
+        Where the network sits in z (`pymc_bnn.inference.laplace.parameter_layout`).
+    z : numpy.ndarray
+        `(R, D)` one MAP per restart.
+    offsets : dict
+        Name → indices into z of every value variable.
+
+    Returns
+    -------
+    list of NetworkCurvature
+        One per restart.
+
+    Examples
+    --------
+    It compiles the network's Jacobian (seconds), so this is not run here:
+
+    >>> import numpy as np
+    >>> from pymc_bnn.inference.jax_model import compile_model
+    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
+    >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}
+    >>> z = np.random.default_rng(0).normal(size=(1, 9))
+    >>> [c.size for c in curvatures_at(tiny_model, layout, z, offsets)]  # doctest: +SKIP
+    [9]
+    """
     import jax.numpy as jnp
 
     from pymc_bnn.inference.jax_model import model_data

@@ -35,10 +35,40 @@ _NARROW = 8
 class CompiledModel:
     """JAX functions of a model's log-density on its unconstrained space.
 
-    prior_logp(z, data) and loglik(z, data): scalars (nats), z a flat vector (D,) of every
+    `prior_logp(z, data)` and `loglik(z, data)`: scalars (nats), z a flat vector (D,) of every
     value variable concatenated in `value_names` order, data a tuple ordered as `data_names`
-    (batched rows for `loglik` when built with a batch size). constrained(z, data): tuple of
+    (batched rows for `loglik` when built with a batch size). `constrained(z, data)`: tuple of
     arrays, one per `output_names` (free variables on their own scale, then Deterministics).
+    Made by `compile_model`.
+
+    Attributes
+    ----------
+    key : str
+        The structure fingerprint the compiled functions are cached under.
+    value_names, value_shapes : tuple
+        The value variables and their shapes, in the order of z.
+    data_names, batched : tuple
+        The model's data containers, and whether each has one row per observation.
+    n_obs : int
+        Length of the model's observation dim (its rows; a streamed model is built on one
+        minibatch, so there it is the batch size). `batch_size` does not change it.
+    output_names, output_dims, coords
+        What `constrained` returns, with the dims and coordinates of each.
+    initial_point : numpy.ndarray
+        `(D,)` the model's own initial point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> compiled = compile_model(tiny_model.model)
+    >>> compiled.value_names, compiled.value_shapes, compiled.size
+    (('w_0', 'w_1'), ((2, 3), (3, 1)), 9)
+    >>> data = data_arguments(compiled, tiny_model.model)
+    >>> z = np.zeros(compiled.size)  # every weight 0: P(y = 1) = 1/2 for all 42 rows
+    >>> bool(np.isclose(compiled.loglik(z, data), 42 * np.log(0.5)))
+    True
+    >>> compiled.unravel(np.arange(9.0))[1].ravel()
+    array([6., 7., 8.])
     """
 
     key: str
@@ -76,19 +106,77 @@ class CompiledModel:
 
 
 def model_data(model) -> dict[str, np.ndarray]:
-    """Current values of the model's `pm.Data` containers, by name."""
+    """Current values of the model's `pm.Data` containers, by name.
+
+    Parameters
+    ----------
+    model : pymc.Model
+
+    Returns
+    -------
+    dict
+        Name → numpy array.
+
+    Examples
+    --------
+    >>> {name: value.shape for name, value in model_data(tiny_model.model).items()}
+    {'X': (42, 2), 'y_data': (42,)}
+    """
     return {v.name: np.asarray(v.get_value(borrow=True)) for v in model.data_vars}
 
 
 def observation_dim(model) -> str | None:
-    """The dim name of the observed variables' first axis (e.g. "obs"), if they have dims."""
+    """The dim name of the observed variables' first axis (e.g. "obs"), if they have dims.
+
+    Parameters
+    ----------
+    model : pymc.Model
+
+    Returns
+    -------
+    str or None
+        None when the observed variables have no dims, or different ones.
+
+    Examples
+    --------
+    >>> observation_dim(tiny_model.model)
+    'obs'
+    """
     names = {model.named_vars_to_dims.get(rv.name, (None,))[0] for rv in model.observed_RVs}
     names.discard(None)
     return names.pop() if len(names) == 1 else None
 
 
 def compile_model(model, batch_size: int | None = None) -> CompiledModel:
-    """The cached `CompiledModel` of `model`; `batch_size` bakes in minibatches of that size."""
+    """The cached `CompiledModel` of `model`; `batch_size` bakes in minibatches of that size.
+
+    Models of the same structure (the same graph and constants, data of the same shapes) share
+    one entry, so a refit on new data reuses the compiled code.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Any PyMC model (also one a user extended).
+    batch_size : int, optional
+        Rows per minibatch of the observation dim; needs observed variables with dims.
+
+    Returns
+    -------
+    CompiledModel
+
+    Raises
+    ------
+    InvalidSettingError
+        `batch_size` for a model whose observed variables have no dims.
+
+    Examples
+    --------
+    >>> compiled = compile_model(tiny_model.model)
+    >>> compiled.data_names, compiled.n_obs
+    (('X', 'y_data'), 42)
+    >>> compile_model(tiny_model.model).key == compiled.key  # the cached entry, reused
+    True
+    """
     import pytensor.tensor as pt
 
     from pymc_bnn._runtime.jax_setup import use_compilation_cache
@@ -248,13 +336,56 @@ def _structure_key(graphs, model, start: dict, batch_size) -> str:
 
 
 def data_arguments(compiled: CompiledModel, model) -> tuple:
-    """The model's current data as the argument tuple the compiled functions take."""
+    """The model's current data as the argument tuple the compiled functions take.
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        From `compile_model(model)`.
+    model : pymc.Model
+        The model whose data are read.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        In `compiled.data_names` order.
+
+    Examples
+    --------
+    >>> compiled = compile_model(tiny_model.model)
+    >>> [value.shape for value in data_arguments(compiled, tiny_model.model)]
+    [(42, 2), (42,)]
+    """
     data = model_data(model)
     return tuple(data[name] for name in compiled.data_names)
 
 
 def constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:
-    """Model variables (free on their own scale, then Deterministics) for each row of z (S, D)."""
+    """Model variables (free on their own scale, then Deterministics) for each row of z (S, D).
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        From `compile_model`.
+    z : numpy.ndarray
+        `(S, D)` points on the unconstrained space.
+    data : tuple
+        From `data_arguments`.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One `(S, *shape)` array per `compiled.output_names`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> compiled = compile_model(tiny_model.model)
+    >>> draws = constrained_draws(compiled, np.zeros((5, compiled.size)),
+    ...                           data_arguments(compiled, tiny_model.model))
+    >>> [d.shape for d in draws]
+    [(5, 2, 3), (5, 3, 1)]
+    """
     import jax
 
     key = compiled.key
@@ -277,8 +408,32 @@ def to_idata(compiled: CompiledModel, outputs: list[np.ndarray], *, n_chains: in
              sample_stats: dict | None = None, extra_groups: dict | None = None):
     """ArviZ DataTree with a `posterior` group of (chain, draw, ...) arrays and the model's dims.
 
-    outputs: one array per `compiled.output_names`, shaped (n_chains * n_draws, ...) with
-    chains outermost. sample_stats: (chain, draw) arrays, e.g. NUTS diagnostics.
+    Parameters
+    ----------
+    compiled : CompiledModel
+        Names, dims and coordinates of the outputs.
+    outputs : list of numpy.ndarray
+        One array per `compiled.output_names`, shaped `(n_chains * n_draws, ...)` with chains
+        outermost (as `constrained_draws` returns them).
+    n_chains : int, default 1
+        Chains in `outputs`.
+    sample_stats : dict, optional
+        `(chain, draw)` arrays, e.g. NUTS diagnostics.
+    extra_groups : dict, optional
+        Group name → `{variable: (dims, values)}`, added as they are.
+
+    Returns
+    -------
+    xarray.DataTree
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> compiled = compile_model(tiny_model.model)
+    >>> draws = [np.zeros((6, 2, 3)), np.zeros((6, 3, 1))]
+    >>> idata = to_idata(compiled, draws, n_chains=2)
+    >>> idata["posterior"]["w_0"].dims, idata["posterior"]["w_0"].shape
+    (('chain', 'draw', 'feature', 'hidden_0'), (2, 3, 2, 3))
     """
     import arviz as az
     import xarray as xr

@@ -1,5 +1,6 @@
-"""The Laplace approximation: a MAP network, a Gaussian over its output layer, the prior scale
-chosen by the marginal likelihood.
+"""The Laplace approximation: a MAP network and a Gaussian over its output layer.
+
+The prior scale is chosen by the marginal likelihood.
 
 1. MAP: the model's own log-density (its likelihood and the priors of the likelihood's own
    variables, from `jax_model`) with the network's Normal prior at scale s, minimised by Adam
@@ -58,6 +59,8 @@ _BATCH = 1024
 class LaplaceSettings:
     """Options of the `laplace` engine.
 
+    Parameters
+    ----------
     steps : int
         Maximum Adam steps for the first MAP fit (later rounds get half). Default 10,000.
     learning_rate : float
@@ -114,6 +117,14 @@ class LaplaceSettings:
         (`pymc_bnn.inference.loo`: where the classes are nearly separable, the evidence's prior
         leaves the predictive far wider than the held-out data want; but the rows also
         shaped the hidden layers, so it leans cold: README, defaults). Last-layer only.
+
+    Examples
+    --------
+    >>> settings = LaplaceSettings(hessian="full", restarts=2)
+    >>> settings.prior_scale, settings.steps, settings.temperature
+    ('marglik', 10000, 1.0)
+
+    `settings_from_options` makes one from `fit`'s options, checked.
     """
 
     steps: int = 10_000
@@ -133,8 +144,35 @@ class LaplaceSettings:
 
 
 def settings_from_options(options: dict) -> LaplaceSettings:
-    """`LaplaceSettings` from engine options, each checked where every engine's options are
-    (`pymc_bnn.inference.options`), so `run` called directly refuses what `fit` refuses."""
+    """`LaplaceSettings` from engine options, each checked where every engine's options are.
+
+    The checks are `pymc_bnn.inference.options`', so `run` called directly refuses what `fit`
+    refuses.
+
+    Parameters
+    ----------
+    options : dict
+        Option name → value (the fields of `LaplaceSettings`, and `callback`, which is dropped).
+
+    Returns
+    -------
+    LaplaceSettings
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown option or a bad value.
+
+    Examples
+    --------
+    >>> settings = settings_from_options({"steps": 2000.0, "temperature": "loo"})
+    >>> settings.steps, settings.temperature, settings.hessian
+    (2000, 'loo', 'last_layer')
+    >>> settings_from_options({"temperature": "cold"})
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: temperature must be 'loo' or a positive number, ...
+    """
     checked = check_engine_options("laplace", options)
     checked.pop("callback", None)  # an argument of run, not a setting
     return LaplaceSettings(**checked)
@@ -144,11 +182,32 @@ def settings_from_options(options: dict) -> LaplaceSettings:
 class ParameterLayout:
     """Where the network's parameters sit in the flat unconstrained vector z (D,).
 
-    network: indices of every weight and bias; base_precision: their prior precision at s = 1
-    (fan_in for fan-in-scaled weights, else 1), so the prior precision is base / s^2;
-    model_precision: what the model's own prior says (base / sigma^2); last: indices of the
-    output layer (last weights, last bias, skip path); last_base_precision: their base prior
-    precision; last_names: those variables, in order.
+    Attributes
+    ----------
+    network : numpy.ndarray
+        Indices of every weight and bias.
+    base_precision : numpy.ndarray
+        Their prior precision at s = 1 (fan_in for fan-in-scaled weights, else 1), so the
+        prior precision is base / s^2.
+    model_precision : numpy.ndarray
+        What the model's own prior says (base / sigma^2).
+    last : numpy.ndarray
+        Indices of the output layer (last weights, last bias, skip path).
+    last_base_precision : numpy.ndarray
+        Their base prior precision.
+    last_names : tuple of str
+        Those variables, in order.
+
+    Examples
+    --------
+    See `parameter_layout`, which makes one.
+
+    >>> import numpy as np
+    >>> layout = ParameterLayout(network=np.arange(3), base_precision=np.ones(3),
+    ...                          model_precision=np.ones(3), last=np.array([2]),
+    ...                          last_base_precision=np.ones(1), last_names=("w_0",))
+    >>> layout.last_names
+    ('w_0',)
     """
 
     network: np.ndarray
@@ -160,6 +219,35 @@ class ParameterLayout:
 
 
 def parameter_layout(bnn, compiled) -> ParameterLayout:
+    """The `ParameterLayout` of `bnn`'s network in the compiled model's flat vector.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        Built by `build_model` with a Normal prior of fixed scale, ungrouped or completely
+        pooled.
+    compiled : CompiledModel
+        `compile_model(bnn.model)`.
+
+    Returns
+    -------
+    ParameterLayout
+
+    Raises
+    ------
+    InvalidSettingError
+        Another prior, a learned scale, a grouped network, or a model without the network's
+        variables.
+
+    Examples
+    --------
+    >>> from pymc_bnn.inference.jax_model import compile_model
+    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
+    >>> layout.network, layout.last, layout.last_names
+    (array([0, 1, 2, 3, 4, 5, 6, 7, 8]), array([6, 7, 8]), ('w_1',))
+    >>> layout.base_precision  # fan-in: 2 inputs, then 3 hidden units
+    array([2., 2., 2., 2., 2., 2., 3., 3., 3.])
+    """
     spec, prior = bnn.spec, bnn.prior
     if getattr(prior, "name", None) != "normal" or getattr(prior, "learn_scale", None) is not None:
         raise InvalidSettingError(
@@ -204,14 +292,49 @@ def parameter_layout(bnn, compiled) -> ParameterLayout:
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, callback=None,
         **options) -> EngineResult:
-    """Fit the Laplace approximation of `bnn` (a `BNNModel` with a Normal prior); `options`
-    are the fields of `LaplaceSettings`. Returns draws whose output layer is Gaussian and whose
-    other variables sit at the MAP, plus a `laplace` group (MAP, output-layer covariance, prior
-    scale, log marginal likelihood) that `glm_predictive` reads.
+    """Fit the Laplace approximation of `bnn` (a `BNNModel` with a Normal prior).
 
-    callback(info): called between chunks of the MAP fit with {"step", "loss"}; raising
-    KeyboardInterrupt there stops the fit like Ctrl-C (the result is flagged `interrupted`).
-    Ctrl-C at any later moment (curvature, draws) is recorded and flags the result too.
+    Ctrl-C at any moment after the MAP fit (curvature, draws) is recorded and flags the
+    result `interrupted` too.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        Built with a Normal prior of fixed scale (see `parameter_layout`).
+    draws : int
+        Draws over all members.
+    random_seed : int
+        Seeds the restarts, minibatches and draws.
+    progress : bool
+        Show a progress bar.
+    callback : callable, optional
+        `callback(info)`: called between chunks of the MAP fit with {"step", "loss"};
+        raising KeyboardInterrupt there stops the fit like Ctrl-C.
+    **options
+        The fields of `LaplaceSettings`.
+
+    Returns
+    -------
+    EngineResult
+        Draws whose output layer (or, with hessian="full", whole network) is Gaussian and
+        whose other variables sit at the MAP, plus a `laplace` group (MAP, the Gaussian, prior
+        scale, log marginal likelihood) that `glm_predictive` reads.
+
+    Examples
+    --------
+    A fit takes seconds, so it is not run here:
+
+    >>> from pymc_bnn import fit
+    >>> posterior = fit(tiny_model, "laplace", draws=100, progress=False)  # doctest: +SKIP
+    >>> posterior.diagnostics["prior_scale"] > 0  # doctest: +SKIP
+    True
+
+    Its options are checked first:
+
+    >>> run(tiny_model, draws=100, random_seed=0, progress=False, hessian="diagonal")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: hessian must be one of 'last_layer', 'full', 'auto', ...
     """
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
@@ -399,7 +522,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
 
 
 def _value_offsets(compiled) -> dict:
-    """name -> indices of that value variable in the flat vector z."""
+    """Name -> indices of that value variable in the flat vector z."""
     offsets, start = {}, 0
     for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=True):
         size = int(np.prod(shape))
@@ -410,8 +533,10 @@ def _value_offsets(compiled) -> dict:
 
 def _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data, newton_steps, full,
                offsets):
-    """Newton steps on the output layer, then the curvature of every restart: the output
-    layer's (`OutputLayerCurvature`) or, with `full`, the whole network's GGN."""
+    """Newton steps on the output layer, then the curvature of every restart.
+
+    The output layer's (`OutputLayerCurvature`) or, with `full`, the whole network's GGN.
+    """
     z, curvature = refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
                                        newton_steps)
     return (z, ggn.curvatures_at(bnn, layout, z, offsets)) if full else (z, curvature)
@@ -425,14 +550,18 @@ def _spectrum(curvature) -> np.ndarray:
 
 
 def _log_det(curvature, layout, alpha) -> float:
+    """Log det((H + alpha B) / 2π) of either kind of curvature (nats)."""
     if isinstance(curvature, ggn.NetworkCurvature):
         return ggn.log_determinant(curvature, layout.base_precision, float(alpha))
     return log_determinant(curvature, layout.last_base_precision, float(alpha))
 
 
 def _full_group(layout, curvatures) -> dict:
-    """The laplace group's record of whole-network Gaussians (eigenvalues padded with zeros
-    and directions with zero columns to one rank r: both add nothing)."""
+    """The laplace group's record of whole-network Gaussians.
+
+    Eigenvalues are padded with zeros and directions with zero columns to one rank r: both add
+    nothing.
+    """
     rank = max(c.eigenvalues.size for c in curvatures)
     values = np.zeros((len(curvatures), rank))
     vectors = np.zeros((len(curvatures), layout.network.size, rank))

@@ -21,9 +21,42 @@ def glm_predictive(posterior, X, member: int | None = None) -> tuple[np.ndarray,
 
     The output layer's Gaussian N(m, C) maps to eta(x) = J(x) theta linearly, so eta(x) ~
     N(J m, J C J') exactly (the GLM predictive, before the link); a whole-network fit
-    (hessian="full") gives the same for the network linearised at its MAP. X: (n_obs, n_features) on
-    the model's input scale. Returns mean (n_obs, n_outputs) and covariance
-    (n_obs, n_outputs, n_outputs), for ensemble member `member` (default: the first).
+    (hessian="full") gives the same for the network linearised at its MAP.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        Fitted with method="laplace".
+    X : array-like
+        `(n_obs, n_features)` on the model's input scale.
+    member : int, optional
+        The ensemble member (default: the first).
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        `(n_obs, n_outputs)`.
+    covariance : numpy.ndarray
+        `(n_obs, n_outputs, n_outputs)`.
+
+    Raises
+    ------
+    InvalidSettingError
+        The posterior is not from the laplace engine.
+
+    Examples
+    --------
+    A laplace fit takes seconds, so it is not run here:
+
+    >>> from pymc_bnn import fit
+    >>> laplace = fit(tiny_model, "laplace", draws=100, progress=False)  # doctest: +SKIP
+    >>> mean, covariance = glm_predictive(laplace, tiny_data.X_test)  # doctest: +SKIP
+    >>> mean.shape, covariance.shape  # doctest: +SKIP
+    ((18, 1), (18, 1, 1))
+    >>> glm_predictive(fitted, tiny_data.X_test)  # an ADVI fit has no Gaussian to read
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: glm_predictive needs a posterior fitted with ...
     """
     import jax
     import jax.numpy as jnp

@@ -51,10 +51,29 @@ PARETO_K_LIMIT = 0.7
 class LooChoice:
     """The leave-one-out choice of one member's temperature.
 
-    temperatures (G,), elpd (G,): the grid searched and the cavity LOO log predictive density
-    at each (nats, summed over the training rows); temperature: the chosen one; psis_elpd:
-    PSIS-LOO there (nats); pareto_k_max, n_high_k: its largest Pareto k and the number of rows
-    above `PARETO_K_LIMIT`.
+    Attributes
+    ----------
+    temperatures : numpy.ndarray
+        `(G,)` the grid searched.
+    elpd : numpy.ndarray
+        `(G,)` the cavity LOO log predictive density at each (nats, summed over the training
+        rows).
+    temperature : float
+        The chosen one.
+    psis_elpd : float
+        PSIS-LOO there (nats).
+    pareto_k_max : float
+        Its largest Pareto k.
+    n_high_k : int
+        Rows above `PARETO_K_LIMIT`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> choice = LooChoice(temperatures=np.array([1.0, 0.5]), elpd=np.array([-30.0, -29.5]),
+    ...                    temperature=0.5, psis_elpd=-29.6, pareto_k_max=0.3, n_high_k=0)
+    >>> summary(choice)
+    {'elpd': -29.5, 'psis_elpd': -29.6, 'pareto_k_max': 0.3, 'high_pareto_k_rows': 0}
     """
 
     temperatures: np.ndarray
@@ -66,10 +85,40 @@ class LooChoice:
 
 
 def output_marginals(spec, X, theta, last_positions, covariance):
-    """The GLM predictive marginals of the network output at X under the output layer's
-    Gaussian: mean (n_obs, K) and covariance (n_obs, K, K). theta: the network's parameters
-    (P,) in the engine's order; last_positions: where the output layer (d,) sits in theta, in the
-    order of `covariance` (d, d)."""
+    """The GLM predictive marginals of the network output at X under the output layer's Gaussian.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : numpy.ndarray
+        `(n_obs, n_inputs)`.
+    theta : numpy.ndarray
+        `(P,)` the network's parameters in the engine's order.
+    last_positions : numpy.ndarray
+        `(d,)` where the output layer sits in theta, in the order of `covariance`.
+    covariance : numpy.ndarray
+        `(d, d)` the output layer's Gaussian.
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        `(n_obs, K)`.
+    covariance : numpy.ndarray
+        `(n_obs, K, K)`.
+
+    Examples
+    --------
+    A network without hidden layers (a linear model): the output's variance at x is x' C x.
+
+    >>> import numpy as np
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(), n_outputs=1)
+    >>> X = np.array([[1.0, 0.0], [1.0, 1.0]])
+    >>> mean, cov = output_marginals(spec, X, np.array([0.5, -0.5]), np.array([0, 1]),
+    ...                              np.eye(2))
+    >>> mean[:, 0].tolist(), cov[:, 0, 0].tolist()
+    ([0.5, 0.0], [1.0, 2.0])
+    """
     import jax
     import jax.numpy as jnp
 
@@ -86,10 +135,44 @@ def output_marginals(spec, X, theta, last_positions, covariance):
 
 
 def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np.ndarray:
-    """Each row's leave-one-out log predictive density (G, n_obs) in nats at each of the G
-    `temperatures`, by the analytic cavity of its Gaussian site (module docstring).
-    row_loglik(eta (n, K), z) -> (n,); eta (n, K), V (n, K, K): the GLM predictive marginals
-    at T = 1; `loglik`, the summed form, defaults to row_loglik's sum."""
+    """Each row's leave-one-out log predictive density (G, n_obs) in nats at each temperature.
+
+    By the analytic cavity of the row's Gaussian site (module docstring).
+
+    Parameters
+    ----------
+    row_loglik : callable
+        `row_loglik(eta (n, K), z) -> (n,)`.
+    z : numpy.ndarray
+        `(D,)` the model's other values, passed through.
+    eta : numpy.ndarray
+        `(n, K)` the GLM predictive means at T = 1.
+    V : numpy.ndarray
+        `(n, K, K)` the GLM predictive covariances at T = 1.
+    loglik : callable, optional
+        The summed form; defaults to `row_loglik`'s sum.
+    temperatures : sequence of float, default (1.0,)
+        The G temperatures.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(G, n_obs)`.
+
+    Examples
+    --------
+    Three Gaussian rows (sd 1) whose outputs have predictive variance 0.5, at two
+    temperatures:
+
+    >>> import jax.numpy as jnp
+    >>> y = jnp.array([0.0, 1.0, 0.5])
+    >>> def row_loglik(eta, z):  # Gaussian rows, sd 1
+    ...     return -0.5 * (y - eta[:, 0]) ** 2 - 0.5 * jnp.log(2 * jnp.pi)
+    >>> import numpy as np
+    >>> eta, V = np.array([[0.0], [0.5], [0.25]]), np.full((3, 1, 1), 0.5)
+    >>> cavity_loo(row_loglik, np.zeros(0), eta, V, temperatures=(1.0, 0.5)).shape
+    (2, 3)
+    """
     import jax
     import jax.numpy as jnp
     from scipy.special import logsumexp
@@ -119,10 +202,44 @@ def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np
 
 def psis_loo(row_loglik, z, eta, V, temperature: float = 1.0,
              seed: int = 0) -> tuple[float, np.ndarray]:
-    """PSIS-LOO from draws of the GLM predictive marginals N(eta, T·V): (elpd in nats, Pareto k
-    (n_obs,)). Under temperature T a row's term in the posterior is its likelihood^(1/T), so
-    leaving it out weights each draw by likelihood^(-1/T), smoothed by ArviZ's PSIS (the draws
-    are independent: relative efficiency 1)."""
+    """PSIS-LOO from draws of the GLM predictive marginals N(eta, T·V).
+
+    Under temperature T a row's term in the posterior is its likelihood^(1/T), so leaving it
+    out weights each draw by likelihood^(-1/T), smoothed by ArviZ's PSIS (the draws are
+    independent: relative efficiency 1).
+
+    Parameters
+    ----------
+    row_loglik : callable
+        `row_loglik(eta (n, K), z) -> (n,)`.
+    z : numpy.ndarray
+        `(D,)` passed through.
+    eta, V : numpy.ndarray
+        `(n, K)` and `(n, K, K)`, the marginals at T = 1.
+    temperature : float, default 1.0
+        T.
+    seed : int, default 0
+        Seeds the draws.
+
+    Returns
+    -------
+    elpd : float
+        Summed over rows, nats.
+    pareto_k : numpy.ndarray
+        `(n_obs,)`; above `PARETO_K_LIMIT` the importance weights are unreliable.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> y = jnp.array([0.0, 1.0, 0.5])
+    >>> def row_loglik(eta, z):  # Gaussian rows, sd 1
+    ...     return -0.5 * (y - eta[:, 0]) ** 2 - 0.5 * jnp.log(2 * jnp.pi)
+    >>> import numpy as np
+    >>> elpd, k = psis_loo(row_loglik, np.zeros(0), np.array([[0.0], [0.5], [0.25]]),
+    ...                    np.full((3, 1, 1), 0.5))
+    >>> k.shape, bool(elpd < 0)
+    ((3,), True)
+    """
     import arviz_stats  # noqa: F401  (registers the .azstats accessor)
     import jax
     import jax.numpy as jnp
@@ -143,9 +260,39 @@ def psis_loo(row_loglik, z, eta, V, temperature: float = 1.0,
 
 
 def choose_temperature(bnn, layout, zr, covariance, offsets) -> LooChoice:
-    """The temperature on `TEMPERATURES` with the highest cavity LOO for one member: zr (D,) its
-    MAP, covariance (d, d) its output layer's Gaussian at T = 1 (`layout`: the engine's
-    ParameterLayout, `offsets`: name -> indices into zr)."""
+    """The temperature on `TEMPERATURES` with the highest cavity LOO for one member.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        The model; its data are the training rows.
+    layout : ParameterLayout
+        The engine's layout.
+    zr : numpy.ndarray
+        `(D,)` the member's MAP.
+    covariance : numpy.ndarray
+        `(d, d)` its output layer's Gaussian at T = 1.
+    offsets : dict
+        Name → indices into zr.
+
+    Returns
+    -------
+    LooChoice
+
+    Examples
+    --------
+    It compiles the model's pointwise likelihood (seconds), so this is not run here:
+
+    >>> import numpy as np
+    >>> from pymc_bnn.inference.jax_model import compile_model
+    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}  # tiny_model's 9 weights
+    >>> zr = np.random.default_rng(0).normal(size=9)
+    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))  # doctest: +SKIP
+    >>> choice = choose_temperature(tiny_model, layout, zr, np.eye(3), offsets)  # doctest: +SKIP
+    >>> choice.temperature in TEMPERATURES  # doctest: +SKIP
+    True
+    """
     from pymc_bnn.inference.jax_model import model_data
 
     X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
@@ -164,9 +311,45 @@ def choose_temperature(bnn, layout, zr, covariance, offsets) -> LooChoice:
 
 
 def temper(bnn, layout, z, curvature, members, settings, offsets):
-    """Each member's output-layer Gaussian with its covariance times the temperature (fixed,
-    or chosen by `loo.choose_temperature`), in place in `curvature`: (LooChoice per member or
-    [], temperature per member)."""
+    """Each member's output-layer Gaussian with its covariance times the temperature.
+
+    The temperature is fixed, or chosen by `choose_temperature`; `curvature` is changed in
+    place.
+
+    Parameters
+    ----------
+    bnn, layout, offsets
+        The model, the engine's layout and the value offsets (used by "loo" only).
+    z : numpy.ndarray
+        `(R, D)` every restart's MAP.
+    curvature : list of OutputLayerCurvature
+        One per restart; the members' entries are replaced.
+    members : list of int
+        The restarts kept.
+    settings : LaplaceSettings
+        Its `temperature`: 1 (nothing to do), a number, or "loo".
+
+    Returns
+    -------
+    choices : list of LooChoice
+        One per member for "loo", else [].
+    temperature : list of float
+        One per member.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_bnn.inference.laplace import LaplaceSettings
+    >>> from pymc_bnn.inference.output_layer import curvature_at
+    >>> curvature = [curvature_at(np.eye(2), np.zeros(2), np.ones(2), 1.0)]
+    >>> curvature[0].covariance
+    array([[0.5, 0. ],
+           [0. , 0.5]])
+    >>> choices, temperature = temper(None, None, np.zeros((1, 2)), curvature, [0],
+    ...                               LaplaceSettings(temperature=0.5), None)
+    >>> choices, temperature, round(float(curvature[0].covariance[0, 0]), 6)
+    ([], [0.5], 0.25)
+    """
     if settings.temperature == 1.0:
         return [], [1.0] * len(members)
     choices = ([choose_temperature(bnn, layout, z[m], curvature[m].covariance, offsets)
@@ -181,8 +364,28 @@ def temper(bnn, layout, z, curvature, members, settings, offsets):
 
 
 def record(choices, temperature) -> dict:
-    """The laplace group's record of the temperature and, for "loo", of its choice: the grid,
-    the cavity LOO at each (nats), PSIS-LOO and its largest Pareto k at the chosen value."""
+    """The laplace group's record of the temperature and, for "loo", of its choice.
+
+    The grid, the cavity LOO at each (nats), PSIS-LOO and its largest Pareto k at the chosen
+    value.
+
+    Parameters
+    ----------
+    choices : list of LooChoice
+        One per member, or [] for a fixed temperature.
+    temperature : list of float
+        One per member.
+
+    Returns
+    -------
+    dict
+        Variable name → (dims, values).
+
+    Examples
+    --------
+    >>> record([], [1.0])
+    {'temperature': (('member',), array([1.]))}
+    """
     group: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
         "temperature": (("member",), np.asarray(temperature, dtype=float))}
     if choices:
@@ -195,7 +398,25 @@ def record(choices, temperature) -> dict:
 
 
 def summary(choice: LooChoice) -> dict:
-    """The chosen member's LOO record for `Posterior.diagnostics` (nats)."""
+    """The chosen member's LOO record for `Posterior.diagnostics` (nats).
+
+    Parameters
+    ----------
+    choice : LooChoice
+
+    Returns
+    -------
+    dict
+        `elpd` (the best on the grid), `psis_elpd`, `pareto_k_max`, `high_pareto_k_rows`.
+
+    Examples
+    --------
+    See `LooChoice`.
+
+    >>> import numpy as np
+    >>> summary(LooChoice(np.array([1.0]), np.array([-3.0]), 1.0, -3.1, 0.2, 0))["elpd"]
+    -3.0
+    """
     return {"elpd": float(np.max(choice.elpd)), "psis_elpd": choice.psis_elpd,
             "pareto_k_max": choice.pareto_k_max, "high_pareto_k_rows": choice.n_high_k}
 

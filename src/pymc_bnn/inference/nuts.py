@@ -39,14 +39,61 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
         dense_mass: bool = False) -> EngineResult:
     """Sample `chains` NUTS chains of ceil(draws / chains) draws each after `tune` tuning steps.
 
-    bnn: a `BNNModel` or any `pm.Model` (predictive diagnostics need a `BNNModel`).
-    init_steps: ADVI steps for the starting points and mass matrix (0: the model's initial
-    point, unit mass matrix). check_X: inputs (n, n_features) on which to judge convergence.
-    chain_method: NumPyro's "parallel" (one chain per JAX device: see
-    `pymc_bnn._runtime.jax_setup`),
-    "sequential" or "vectorized"; "auto" takes "parallel" when there are enough devices, else
-    "sequential" (vectorised chains step in lockstep, each transition as long as the longest
-    tree: measured 1.6x the CPU time of sequential chains on the seed model).
+    Called by `fit(bnn, "nuts", ...)`, which checks the options first and judges convergence
+    on the predictions afterwards.
+
+    Parameters
+    ----------
+    bnn : BNNModel or pymc.Model
+        The model (predictive diagnostics need a `BNNModel`).
+    draws : int
+        Draws over all chains.
+    random_seed : int
+        Seeds the starting points and the sampler.
+    progress : bool
+        Show a progress bar.
+    chains : int, default 4
+        Chains, run side by side where JAX has a device per chain.
+    tune : int, default 1000
+        Tuning steps per chain.
+    target_accept : float, default 0.9
+        NUTS's target acceptance probability (see the module docstring).
+    max_tree_depth : int, default 10
+        The deepest tree per transition (NumPyro's; at most 2**depth - 1 leapfrog steps).
+    init_steps : int, default 10000
+        ADVI steps for the starting points and mass matrix (0: the model's initial point,
+        unit mass matrix).
+    check_X : array-like, optional
+        Inputs `(n, n_features)` on which to judge convergence; default the training inputs.
+    chain_method : {"auto", "parallel", "sequential", "vectorized"}, default "auto"
+        NumPyro's "parallel" (one chain per JAX device: see `pymc_bnn._runtime.jax_setup`),
+        "sequential" or "vectorized"; "auto" takes "parallel" when there are enough devices,
+        else "sequential" (vectorised chains step in lockstep, each transition as long as the
+        longest tree: measured 1.6x the CPU time of sequential chains on the seed model).
+    dense_mass : bool, default False
+        Adapt a dense mass matrix instead of a diagonal one.
+
+    Returns
+    -------
+    EngineResult
+        Marked `mcmc`, with divergences, tree depths and step sizes in the diagnostics.
+
+    Examples
+    --------
+    A short run takes seconds, so it is not run here:
+
+    >>> from pymc_bnn import fit
+    >>> posterior = fit(tiny_model, "nuts", chains=2, tune=200, draws=200,
+    ...                 progress=False)  # doctest: +SKIP
+    >>> posterior.idata["posterior"].sizes["chain"]  # doctest: +SKIP
+    2
+
+    `fit` checks the options before anything runs:
+
+    >>> fit(tiny_model, "nuts", chains=2, target_accept=1.5)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: target_accept must be a number strictly between 0 ...
     """
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 

@@ -20,7 +20,22 @@ from pymc_bnn.validation import whole_number
 
 @dataclass(frozen=True)
 class Whole:
-    """A whole number ≥ `minimum` (3 or 3.0; never a bool or 1.5)."""
+    """A whole number ≥ `minimum` (3 or 3.0; never a bool or 1.5).
+
+    Parameters
+    ----------
+    minimum : int, default 1
+        The smallest value allowed.
+
+    Examples
+    --------
+    >>> Whole(1)(3.0, "steps")
+    3
+    >>> Whole(1)(1.5, "steps")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: steps must be a whole number, got 1.5
+    """
 
     minimum: int = 1
 
@@ -31,7 +46,22 @@ class Whole:
 
 @dataclass(frozen=True)
 class Number:
-    """A finite real number (never a bool or a string): > 0, ≥ 0, or strictly between 0 and 1."""
+    """A finite real number (never a bool or a string): > 0, ≥ 0, or strictly between 0 and 1.
+
+    Parameters
+    ----------
+    kind : {"positive", "non-negative", "probability"}, default "positive"
+        Which range.
+
+    Examples
+    --------
+    >>> Number("probability")(0.9, "target_accept")
+    0.9
+    >>> Number()(0, "learning_rate")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: learning_rate must be a positive number, got 0
+    """
 
     kind: str = "positive"  # "positive", "non-negative" or "probability"
 
@@ -51,7 +81,20 @@ class Number:
 
 @dataclass(frozen=True)
 class OneOf:
-    """One of the listed strings."""
+    """One of the listed strings.
+
+    Parameters
+    ----------
+    choices : tuple of str
+        The allowed values.
+
+    Examples
+    --------
+    >>> OneOf(("adam", "adagrad_window"))("sgd", "optimizer")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: optimizer must be one of 'adam', 'adagrad_window', ...
+    """
 
     choices: tuple[str, ...]
 
@@ -65,7 +108,17 @@ class OneOf:
 
 @dataclass(frozen=True)
 class Flag:
-    """True or False (not 0/1, not a string)."""
+    """True or False (not 0/1, not a string).
+
+    Examples
+    --------
+    >>> Flag()(True, "ensemble")
+    True
+    >>> Flag()(1, "ensemble")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: ensemble must be True or False, got 1
+    """
 
     def __call__(self, value, name: str):
         """`value` as a bool, or InvalidSettingError naming `name`."""
@@ -76,7 +129,27 @@ class Flag:
 
 @dataclass(frozen=True)
 class Either:
-    """None, or what any of `options` accepts (tried in order; the first's message is kept)."""
+    """None, or what any of `options` accepts (tried in order; the first's message is kept).
+
+    Parameters
+    ----------
+    options : tuple
+        Constraints tried in order.
+    allow_none : bool, default True
+        Accept None as it is.
+    description : str, default ""
+        What the message says the value must be when no option accepts it.
+
+    Examples
+    --------
+    >>> restarts = Either((Whole(1),), description="a whole number ≥ 1 or None")
+    >>> restarts(None, "restarts"), restarts(4, "restarts")
+    (None, 4)
+    >>> scale = Either((OneOf(("marglik",)), Number()), allow_none=False,
+    ...                description="'marglik' or a positive number")
+    >>> scale("marglik", "prior_scale"), scale(2.0, "prior_scale")
+    ('marglik', 2.0)
+    """
 
     options: tuple
     allow_none: bool = True
@@ -96,7 +169,17 @@ class Either:
 
 @dataclass(frozen=True)
 class Posterior:
-    """A fitted `Posterior` (a warm start), or None."""
+    """A fitted `Posterior` (a warm start), or None.
+
+    Examples
+    --------
+    >>> Posterior()(None, "init") is None
+    True
+    >>> Posterior()("fit.nc", "init")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: init must be a fitted Posterior of the same network ...
+    """
 
     def __call__(self, value, name: str):
         """`value` unchanged, or InvalidSettingError naming `name`."""
@@ -111,7 +194,17 @@ class Posterior:
 
 @dataclass(frozen=True)
 class Callback:
-    """A function called between chunks, or None."""
+    """A function called between chunks, or None.
+
+    Examples
+    --------
+    >>> Callback()(print, "callback") is print
+    True
+    >>> Callback()("print", "callback")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: callback must be a function or None, got 'print'
+    """
 
     def __call__(self, value, name: str):
         """`value` unchanged, or InvalidSettingError naming `name`."""
@@ -121,7 +214,13 @@ class Callback:
 
 
 class Anything:
-    """No check (e.g. `check_X`, whose rows are checked by the engine)."""
+    """No check (e.g. `check_X`, whose rows are checked by the engine).
+
+    Examples
+    --------
+    >>> Anything()([[0.0, 1.0]], "check_X")
+    [[0.0, 1.0]]
+    """
 
     def __call__(self, value, name: str):
         """`value` unchanged."""
@@ -172,8 +271,33 @@ ENGINE_OPTIONS: dict[str, dict] = {
 def check_engine_options(method: str, options: dict) -> dict:
     """`options` for engine `method`, each checked (whole numbers as int).
 
-    Raises InvalidSettingError naming an unknown option or the first bad value. Engines not
-    declared here pass through.
+    Engines not declared in `ENGINE_OPTIONS` pass through.
+
+    Parameters
+    ----------
+    method : str
+        The engine's name.
+    options : dict
+        Option name → value, as given to `fit`.
+
+    Returns
+    -------
+    dict
+        The options, converted where the constraint converts (3.0 → 3).
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown option or the first bad value.
+
+    Examples
+    --------
+    >>> check_engine_options("advi", {"steps": 2000.0, "learning_rate": 0.05})
+    {'steps': 2000, 'learning_rate': 0.05}
+    >>> check_engine_options("nuts", {"steps": 2000})
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: unknown option(s) ['steps'] for nuts; use chains, ...
     """
     declared = ENGINE_OPTIONS.get(method)
     if declared is None:

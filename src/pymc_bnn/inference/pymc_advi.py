@@ -22,6 +22,24 @@ def initial_point(bnn, random_seed: int) -> dict[str, np.ndarray]:
     """Standard-normal starting values for every free variable (as the seed does).
 
     Zero weights are a saddle point of a tanh network without biases, where ADVI can stall.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        The model.
+    random_seed : int
+        Seeds the draws.
+
+    Returns
+    -------
+    dict
+        Value variable name → array of its shape.
+
+    Examples
+    --------
+    >>> start = initial_point(tiny_model, random_seed=0)
+    >>> {name: value.shape for name, value in start.items()}
+    {'w_0': (2, 3), 'w_1': (3, 1)}
     """
     rng = np.random.default_rng(random_seed)
     point = bnn.model.initial_point()
@@ -44,20 +62,44 @@ def run(
     Parameters
     ----------
     bnn : BNNModel
+        The model.
     draws : int
         Draws from the fitted approximation.
     random_seed : int
+        Seeds the starting point, the optimisation and the draws.
     progress : bool
         Show PyMC's progress bar.
     steps : int, default 30_000
         Optimisation steps, the seed's count.
     learning_rate : float, default 0.01
-    optimizer : {"adam", ...}, default "adam"
+        The optimiser's step size.
+    optimizer : {"adam", "adagrad_window"}, default "adam"
         A `pymc` optimiser name.
 
     Returns
     -------
     EngineResult
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown option or optimiser, or a bad `steps` or `learning_rate`.
+    InferenceError
+        The ELBO became NaN or infinite.
+
+    Examples
+    --------
+    PyMC compiles the model first (seconds), so this is not run here:
+
+    >>> from pymc_bnn import fit
+    >>> posterior = fit(tiny_model, "pymc_advi", steps=2000, draws=100,
+    ...                 progress=False)  # doctest: +SKIP
+    >>> posterior.settings["optimizer"]  # doctest: +SKIP
+    'adam'
+    >>> run(tiny_model, draws=10, random_seed=0, progress=False, optimizer="sgd")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: unknown optimizer 'sgd'; use one of ('adam', ...
     """
     import pymc as pm
 

@@ -24,11 +24,34 @@ def save(obj, path: str | os.PathLike, *, notes: dict | None = None,
 
     The file is netCDF (HDF5, h5netcdf engine): the draws as ArviZ data and a JSON description
     (format version, spec, likelihood, prior, preprocessing, classes, feature names, settings,
-    library versions, estimator parameters). `notes`: plain data kept in the description (the
-    CLI records the target column there). Any old file at `path` stays intact until the new one
-    is complete. An existing file at `path` that is not a pymc-bnn model file (a table, a
-    report) is not replaced unless `force=True` (OutputPathError). Returns the path. Load with
-    `pymc_bnn.load`.
+    library versions, estimator parameters). Any old file at `path` stays intact until the new
+    one is complete. Load with `pymc_bnn.load`.
+
+    Parameters
+    ----------
+    obj : Posterior or estimator
+        A fitted posterior, `BayesianMLPClassifier` or `BayesianMLPRegressor`.
+    path : str or os.PathLike
+        Where to write (the CLI's convention is a `.bnn.nc` suffix).
+    notes : dict, optional
+        Plain data kept in the description (the CLI records the target column there).
+    force : bool, default False
+        Replace an existing file at `path` that is not a pymc-bnn model file (a table, a
+        report); without it that is an OutputPathError.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Examples
+    --------
+    >>> path = save(fitted, "moons.bnn.nc", notes={"target": "label"})
+    >>> loaded = load(path)
+    >>> loaded.method, loaded.n_draws
+    ('advi', 50)
+    >>> read_description(path)["notes"]
+    {'target': 'label'}
     """
     from pymc_bnn.io.model_file import encode
 
@@ -40,8 +63,34 @@ def save(obj, path: str | os.PathLike, *, notes: dict | None = None,
 def load(path: str | os.PathLike):
     """Read a model file written by `save`: a `Posterior` or a fitted estimator.
 
-    Raises ModelFileError when the file is missing, truncated, from a newer format version, or
-    not a pymc-bnn model file. Loading never runs code from the file.
+    Loading never runs code from the file: everything is rebuilt from checked plain data.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    Posterior or estimator
+        What was saved.
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, truncated, from a newer format version, or not a pymc-bnn model
+        file.
+
+    Examples
+    --------
+    >>> loaded = load(save(fitted, "moons.bnn.nc"))
+    >>> new = tiny_data.X_test
+    >>> bool((loaded.predict(new)["mean"] == fitted.predict(new)["mean"]).all())
+    True
+    >>> load("missing.bnn.nc")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.ModelFileError: no model file at missing.bnn.nc; check the path ...
     """
     from pymc_bnn.io.model_file import decode
 
@@ -51,7 +100,27 @@ def load(path: str | os.PathLike):
 def read_description(path: str | os.PathLike) -> dict:
     """The JSON description of a model file, checked like `load` checks it.
 
-    Format, versions, spec, settings, notes …
+    Format, versions, spec, settings, notes …, without rebuilding the posterior or estimator.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ModelFileError
+        As for `load`.
+
+    Examples
+    --------
+    >>> description = read_description(save(fitted, "moons.bnn.nc"))
+    >>> description["format"], description["kind"], description["posterior"]["method"]
+    ('pymc-bnn-model', 'posterior', 'advi')
     """
     from pymc_bnn.io.model_file import read_description as read
 

@@ -50,6 +50,38 @@ def check_attributes(attrs, path: Path, *, format_name: str) -> int | None:
     """The format version in the root attributes (None when the file is not ours at all).
 
     The version must be one whole number: a list, an array, a string or a bool is refused.
+
+    Parameters
+    ----------
+    attrs : mapping
+        The file's root attributes.
+    path : pathlib.Path
+        The file, for messages.
+    format_name : str
+        The format's name, `pymc_bnn.io.model_file.FORMAT_NAME`.
+
+    Returns
+    -------
+    int or None
+
+    Raises
+    ------
+    ModelFileError
+        A pymc-bnn file whose version is not a whole number ≥ 1.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> ours = {"pymc_bnn_format": "pymc-bnn-model", "pymc_bnn_format_version": 1}
+    >>> check_attributes(ours, Path("m.nc"), format_name="pymc-bnn-model")
+    1
+    >>> check_attributes({}, Path("m.nc"), format_name="pymc-bnn-model") is None
+    True
+    >>> check_attributes({**ours, "pymc_bnn_format_version": "1"}, Path("m.nc"),
+    ...                  format_name="pymc-bnn-model")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.ModelFileError: m.nc is not a valid model file: the attribute ...
     """
     name = attrs.get("pymc_bnn_format")
     if isinstance(name, np.ndarray) and name.size == 1:
@@ -108,7 +140,44 @@ def _check_named(path: Path, value, tag: str, field: str, registry: dict) -> dic
 
 
 def check_description(description, path: Path, *, format_name: str, version: int) -> dict:
-    """Check the types and ranges of every field the loader uses; returns the description."""
+    """Check the types and ranges of every field the loader uses; returns the description.
+
+    Parameters
+    ----------
+    description : object
+        The decoded JSON description.
+    path : pathlib.Path
+        The file, for messages.
+    format_name : str
+        The format's name.
+    version : int
+        The format version of the file's attributes, which the description must repeat.
+
+    Returns
+    -------
+    dict
+        `description`, unchanged.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the first field that is missing, of the wrong type or unknown.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from pymc_bnn.io import read_description, save
+    >>> description = read_description(save(fitted, "moons.bnn.nc"))
+    >>> check_description(description, Path("moons.bnn.nc"), format_name="pymc-bnn-model",
+    ...                   version=1) is description
+    True
+    >>> description["posterior"]["likelihood"]["__likelihood__"]["name"] = "binomial"
+    >>> check_description(description, Path("moons.bnn.nc"), format_name="pymc-bnn-model",
+    ...                   version=1)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.ModelFileError: moons.bnn.nc is not a valid model file: ...
+    """
     from pymc_bnn.model.likelihoods import LIKELIHOODS
     from pymc_bnn.model.priors import PRIORS
 
@@ -286,7 +355,34 @@ def _check_estimator_state(path: Path, state: dict, spec, n_classes: int | None,
 def check_consistency(path: Path, fields: dict, idata, estimator: dict | None) -> None:
     """Spec, feature names, likelihood, classes, estimator state and stored weights agree.
 
-    `fields`: the decoded Posterior fields; `estimator`: the decoded {"class", "state"} or None.
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file, for messages.
+    fields : dict
+        The decoded `Posterior` fields (spec, likelihood, feature_names, preprocessing,
+        groups).
+    idata : DataTree
+        The stored draws.
+    estimator : dict or None
+        The decoded {"class", "state"} of an estimator file.
+
+    Raises
+    ------
+    ModelFileError
+        Naming what disagrees.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> fields = {"spec": fitted.spec, "likelihood": fitted.likelihood,
+    ...           "feature_names": ("x0", "x1"), "preprocessing": fitted.preprocessing}
+    >>> check_consistency(Path("m.nc"), fields, fitted.idata, None)  # agrees: nothing
+    >>> check_consistency(Path("m.nc"), {**fields, "feature_names": ("x0",)}, fitted.idata,
+    ...                   None)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.ModelFileError: m.nc is not a valid model file: it names 1 features but ...
     """
     spec, likelihood = fields["spec"], fields["likelihood"]
     names = fields["feature_names"]

@@ -49,17 +49,60 @@ _GROUP_DIM_PRIORS = ("normal", "laplace")
 
 
 def group_weight_name(name: str) -> str:
-    """The group weights of population weights `name` (e.g. w_0 → w_0_group)."""
+    """The group weights of population weights `name` (e.g. w_0 → w_0_group).
+
+    Parameters
+    ----------
+    name : str
+        A weight variable's name.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> group_weight_name("w_skip")
+    'w_skip_group'
+    """
     return f"{name}_group"
 
 
 def group_bias_name(layer: int) -> str:
-    """The variable name of layer `layer`'s per-group biases: b_0_group, ..."""
+    """The variable name of layer `layer`'s per-group biases: b_0_group, ...
+
+    Parameters
+    ----------
+    layer : int
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> group_bias_name(1)
+    'b_1_group'
+    """
     return f"{bias_name(layer)}_group"
 
 
 def group_sd_name(key: str) -> str:
-    """The spread of one weight slot's group weights (`WeightSlot.key`: "0", "1", …, "skip")."""
+    """The spread of one weight slot's group weights (`WeightSlot.key`: "0", "1", …, "skip").
+
+    Parameters
+    ----------
+    key : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> group_sd_name("0"), group_sd_name("skip")
+    ('group_sd_0', 'group_sd_skip')
+    """
     return f"group_sd_{key}"
 
 
@@ -93,7 +136,38 @@ def _label_from_json(label):
 
 
 def check_groups(groups, *, n_obs: int, name: str = "groups") -> list:
-    """One normalised label per row: a 1-D sequence of length `n_obs`, or InvalidInputError."""
+    """One normalised label per row: a 1-D sequence of length `n_obs`, or InvalidInputError.
+
+    Parameters
+    ----------
+    groups : sequence
+        One label per row (strings, numbers, booleans or tuples of them; a pandas column
+        works).
+    n_obs : int
+        Rows of X.
+    name : str, default "groups"
+        What messages call it.
+
+    Returns
+    -------
+    list
+        The labels as plain Python values (NumPy scalars converted, lists as tuples).
+
+    Raises
+    ------
+    InvalidInputError
+        Not one label per row, missing labels, or labels of other types.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_groups(np.array(["b", "a", "b"]), n_obs=3)
+    ['b', 'a', 'b']
+    >>> check_groups(["a", None], n_obs=2)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: groups contains missing labels (None/NaN); ...
+    """
     if hasattr(groups, "to_numpy"):  # pandas Series / Index / Categorical column
         groups = groups.to_numpy()
     if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
@@ -120,7 +194,27 @@ def _ordered_labels(labels: list) -> list:
 
 
 def encode_groups(groups, *, n_obs: int) -> tuple[np.ndarray, list]:
-    """Integer codes (n_obs,) into the distinct labels, and those labels (sorted where possible)."""
+    """Integer codes (n_obs,) into the distinct labels, and those labels (sorted where possible).
+
+    Parameters
+    ----------
+    groups : sequence
+        One label per row.
+    n_obs : int
+        Rows of X.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        `(n_obs,)` int64.
+    labels : list
+        The distinct labels; sorted when they can be, else in order of first appearance.
+
+    Examples
+    --------
+    >>> encode_groups(["b", "a", "b"], n_obs=3)
+    (array([1, 0, 1]), ['a', 'b'])
+    """
     labels = check_groups(groups, n_obs=n_obs)
     known = _ordered_labels(labels)
     lookup = {label: code for code, label in enumerate(known)}
@@ -132,13 +226,52 @@ def group_coords(labels: list) -> list:
 
     The labels as strings (netCDF-safe) when those are distinct, else positions 0 … G-1 (the
     record keeps the real labels either way).
+
+    Parameters
+    ----------
+    labels : list
+        The distinct labels.
+
+    Returns
+    -------
+    list
+
+    Examples
+    --------
+    >>> group_coords(["a", 2]), group_coords([1, "1"])
+    (['a', '2'], [0, 1])
     """
     text = [str(label) for label in labels]
     return text if len(set(text)) == len(text) else list(range(len(labels)))
 
 
 def group_record(pooling: str, labels: list, codes: np.ndarray, group_spread: float) -> dict:
-    """The JSON-able description of a grouped fit that `Posterior.groups` holds."""
+    """The JSON-able description of a grouped fit that `Posterior.groups` holds.
+
+    Parameters
+    ----------
+    pooling : {"partial", "complete", "none"}
+        The pooling.
+    labels : list
+        The distinct labels, in code order.
+    codes : numpy.ndarray
+        `(n_obs,)` each training row's code.
+    group_spread : float
+        The spread prior's scale.
+
+    Returns
+    -------
+    dict
+        pooling, labels (tuples as lists), coords, counts (training rows per group) and
+        group_spread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> group_record("partial", ["a", "b"], np.array([1, 0, 1]), 1.0)
+    {'pooling': 'partial', 'labels': ['a', 'b'], 'coords': ['a', 'b'], 'counts': [1, 2],
+     'group_spread': 1.0}
+    """
     return {
         "pooling": pooling,
         "labels": [_label_to_json(label) for label in labels],
@@ -149,12 +282,56 @@ def group_record(pooling: str, labels: list, codes: np.ndarray, group_spread: fl
 
 
 def record_labels(record: dict) -> list:
-    """The group labels of a record made by `group_record` (also after a JSON round trip)."""
+    """The group labels of a record made by `group_record` (also after a JSON round trip).
+
+    Parameters
+    ----------
+    record : dict
+
+    Returns
+    -------
+    list
+        Labels that were tuples are tuples again.
+
+    Examples
+    --------
+    >>> record_labels({"labels": [["store", 1], "online"]})
+    [('store', 1), 'online']
+    """
     return [_label_from_json(label) for label in record["labels"]]
 
 
 def check_pooling(pooling: str | None, groups, prior) -> str | None:
-    """The pooling to build with (None: an ordinary, ungrouped model), or InvalidSettingError."""
+    """The pooling to build with (None: an ordinary, ungrouped model), or InvalidSettingError.
+
+    Parameters
+    ----------
+    pooling : str or None
+        "partial", "complete", "none", or None ("partial" with groups).
+    groups : sequence or None
+        The labels, if any.
+    prior : Prior
+        pooling="none" needs a prior whose weights take a group dim (normal, laplace).
+
+    Returns
+    -------
+    str or None
+
+    Raises
+    ------
+    InvalidSettingError
+        Pooling without groups, an unknown pooling, or "none" with another prior.
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.priors import DEFAULT_PRIOR
+    >>> check_pooling(None, ["a", "b"], DEFAULT_PRIOR), check_pooling(None, None, DEFAULT_PRIOR)
+    ('partial', None)
+    >>> check_pooling("partial", None, DEFAULT_PRIOR)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: pooling='partial' needs groups: ...
+    """
     if groups is None:
         if pooling is not None:
             raise InvalidSettingError(
@@ -181,8 +358,40 @@ def check_pooling(pooling: str | None, groups, prior) -> str | None:
 def add_group_parameters(spec: NetworkSpec, prior, pooling: str, *, group_spread: float):
     """Create the weights of a grouped network in the model in context.
 
-    Returns (weights, biases): per layer a tensor (group, fan_in, fan_out) and, with biases,
-    (group, fan_out); biases is None without. Needs the model's `group` coordinate.
+    Needs the model's `group` coordinate.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    prior : Prior
+        The population weights' prior (with pooling="none": each group's).
+    pooling : {"partial", "none"}
+        The pooling.
+    group_spread : float
+        Partial pooling: each layer's spread is HalfNormal(group_spread · fan-in factor).
+
+    Returns
+    -------
+    weights : list
+        Per layer a tensor `(group, fan_in, fan_out)`.
+    biases : list or None
+        Per layer `(group, fan_out)`, or None without biases.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> from pymc_bnn.model.priors import DEFAULT_PRIOR
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    >>> coords = {"group": ["a", "b"], "feature": range(2), "hidden_0": range(3),
+    ...           "output": range(1)}
+    >>> with pm.Model(coords=coords) as model:
+    ...     weights, biases = add_group_parameters(spec, DEFAULT_PRIOR, "partial",
+    ...                                            group_spread=1.0)
+    >>> sorted(model.free_RVs, key=str)
+    [group_sd_0, group_sd_1, w_0, w_0_group_raw, w_1, w_1_group_raw]
+    >>> model.named_vars_to_dims["w_0_group"]
+    ('group', 'feature', 'hidden_0')
     """
     import pymc as pm
 
@@ -223,10 +432,42 @@ def grouped_forward(spec: NetworkSpec, X, group_index, weights, biases=None,
                     backend: str = "numpy"):
     """Pre-link output (n_obs, n_outputs), each row through its own group's network.
 
-    X: (n_obs, n_inputs); group_index: (n_obs,) integer codes; weights[i]: (group, fan_in,
-    fan_out), biases[i]: (group, fan_out). Each row's weights are gathered, (n_obs, fan_in,
-    fan_out), and applied as a batched product. With `spec.skip`, w_skip (group, n_inputs,
-    n_outputs) comes last in `weights`, as for `forward`.
+    Each row's weights are gathered, `(n_obs, fan_in, fan_out)`, and applied as a batched
+    product. With `spec.skip`, w_skip `(group, n_inputs, n_outputs)` comes last in `weights`,
+    as for `forward`.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : array
+        `(n_obs, n_inputs)`.
+    group_index : array
+        `(n_obs,)` integer codes.
+    weights : sequence of array
+        `weights[i]`: `(group, fan_in, fan_out)`.
+    biases : sequence of array, optional
+        `biases[i]`: `(group, fan_out)`.
+    backend : {"numpy", "pytensor", "jax"}, default "numpy"
+        The activation's implementation.
+
+    Returns
+    -------
+    array
+        `(n_obs, n_outputs)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_bnn.model.network import NetworkSpec, forward
+    >>> rng = np.random.default_rng(0)
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    >>> weights = [rng.normal(size=(2, 2, 3)), rng.normal(size=(2, 3, 1))]  # two groups
+    >>> X, codes = rng.normal(size=(4, 2)), np.array([0, 1, 0, 1])
+    >>> out = grouped_forward(spec, X, codes, weights)
+    >>> out.shape
+    (4, 1)
+    >>> bool(np.allclose(out[codes == 1], forward(spec, X[codes == 1], [w[1] for w in weights])))
+    True
     """
     act = activation_function(spec.activation, backend)
     weights, skip = split_skip_weights(spec, weights)
@@ -250,7 +491,22 @@ def grouped_forward(spec: NetworkSpec, X, group_index, weights, biases=None,
 
 
 def is_grouped(record: dict | None) -> bool:
-    """True when predictions need each row's group (partial or no pooling)."""
+    """True when predictions need each row's group (partial or no pooling).
+
+    Parameters
+    ----------
+    record : dict or None
+        `Posterior.groups`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_grouped({"pooling": "partial"}), is_grouped({"pooling": "complete"}), is_grouped(None)
+    (True, False, False)
+    """
     return bool(record and record["pooling"] != "complete")
 
 
@@ -258,10 +514,40 @@ def locate_groups(record: dict | None, groups, *, n_obs: int,
                   unseen_groups: str) -> tuple[np.ndarray, list | None]:
     """Codes of new rows' groups in the fitted labels, and the rows' normalised labels.
 
-    Codes are `(n_obs,)`, -1 for a group not seen in training; the labels are None when no
-    groups were given. Raises InvalidInputError when groups are missing for a grouped model,
-    given for an ungrouped one, or unseen while `unseen_groups="raise"` (naming the unseen
-    labels).
+    Parameters
+    ----------
+    record : dict or None
+        `Posterior.groups`.
+    groups : sequence or None
+        One label per new row.
+    n_obs : int
+        New rows.
+    unseen_groups : {"population", "raise"}
+        What a group not seen in training gets: draws from the population, or an error.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        `(n_obs,)`, -1 for a group not seen in training.
+    labels : list or None
+        None when no groups were given.
+
+    Raises
+    ------
+    InvalidInputError
+        Groups missing for a grouped model, given for an ungrouped one, or unseen while
+        `unseen_groups="raise"` (naming the unseen labels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> record = group_record("partial", ["a", "b"], np.array([0, 1]), 1.0)
+    >>> locate_groups(record, ["b", "new"], n_obs=2, unseen_groups="population")
+    (array([ 1, -1]), ['b', 'new'])
+    >>> locate_groups(record, ["new"], n_obs=1, unseen_groups="raise")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: groups not seen in training: 'new'; ...
     """
     if unseen_groups not in UNSEEN_GROUPS:
         raise InvalidSettingError(
@@ -299,10 +585,48 @@ def group_batches(posterior, labels, codes: np.ndarray, *, max_draws: int | None
                   random_seed: int = 0) -> Iterator[tuple[np.ndarray, list, list | None]]:
     """(rows, weights, biases) per group present: draws of the network each set of rows uses.
 
-    weights[i]: (S, fan_in, fan_out). A group not seen in training (code -1) gets, per draw,
-    new weights w + group_sd · z with fresh z ~ N(0, 1) (partial pooling): the predictive of a
-    new group, wider than a known group's. The z are seeded by (`random_seed`, label), so the
-    same label gets the same draws in every call.
+    A group not seen in training (code -1) gets, per draw, new weights w + group_sd · z with
+    fresh z ~ N(0, 1) (partial pooling): the predictive of a new group, wider than a known
+    group's. The z are seeded by (`random_seed`, label), so the same label gets the same draws
+    in every call.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        A grouped fit (partial or no pooling).
+    labels : list
+        The new rows' labels (from `locate_groups`).
+    codes : numpy.ndarray
+        Their codes (from `locate_groups`).
+    max_draws : int or None
+        Thin the draws to this many.
+    random_seed : int, default 0
+        Seeds the new groups' draws.
+
+    Yields
+    ------
+    rows : numpy.ndarray
+        Positions of the rows that share the draws.
+    weights : list of numpy.ndarray
+        `weights[i]`: `(S, fan_in, fan_out)`.
+    biases : list of numpy.ndarray or None
+        `biases[i]`: `(S, fan_out)`.
+
+    Raises
+    ------
+    InvalidInputError
+        A new group under pooling="none".
+
+    Examples
+    --------
+    `grouped_posterior` holds random draws of a partially pooled network over g00, g01, g02:
+
+    >>> codes, labels = locate_groups(grouped_posterior.groups, ["g01", "new", "g01"], n_obs=3,
+    ...                               unseen_groups="population")
+    >>> [(rows.tolist(), weights[0].shape)
+    ...  for rows, weights, biases in group_batches(grouped_posterior, labels, codes,
+    ...                                             max_draws=None)]
+    [([1], (20, 2, 3)), ([0, 2], (20, 2, 3))]
     """
     record = posterior.groups
     n_layers = posterior.spec.n_layers
@@ -354,8 +678,32 @@ def _new_group_draws(posterior, index, seed) -> tuple[list, list | None]:
 def split_group_column(X, groups):
     """Take the group column out of X when `groups` names one: lets users write groups="store".
 
-    Returns (X without the column, its values) when `groups` names a column of the DataFrame
-    X; otherwise (X, groups) unchanged.
+    Parameters
+    ----------
+    X : array-like or pandas.DataFrame
+        The features.
+    groups : str, sequence or None
+        A column name of the DataFrame X, or the labels themselves.
+
+    Returns
+    -------
+    X : array-like or pandas.DataFrame
+        Without the column when `groups` named one; otherwise unchanged.
+    groups : sequence or None
+        The column's values, or `groups` unchanged.
+
+    Raises
+    ------
+    InvalidInputError
+        `groups` names a column X does not have.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"x0": [1.0, 2.0], "store": ["north", "south"]})
+    >>> features, groups = split_group_column(X, "store")
+    >>> list(features.columns), groups.tolist()
+    (['x0'], ['north', 'south'])
     """
     columns = getattr(X, "columns", None)
     if isinstance(groups, str) and columns is not None:

@@ -58,6 +58,19 @@ class Likelihood(Protocol):
         The registry name, also written to model files.
     is_classifier : bool
         Whether the target is class labels (predictions are class probabilities).
+
+    Examples
+    --------
+    The built-in Gaussian, one of the classes that follow this protocol:
+
+    >>> import numpy as np
+    >>> gaussian = get_likelihood("gaussian")
+    >>> encoded, record = gaussian.prepare_target(np.array([1.0, 3.0]))
+    >>> encoded, record, gaussian.n_outputs(encoded)
+    (array([-1.,  1.]), {'y_mean': 2.0, 'y_scale': 1.0}, 1)
+    >>> eta = np.zeros((1, 2, 1))  # one draw, two rows: the standardised output 0
+    >>> gaussian.predictive_params(eta, {"sigma": np.ones(1)}, record)
+    {'mean': array([[2., 2.]]), 'scale': array([[1., 1.]])}
     """
 
     name: ClassVar[str]
@@ -604,8 +617,35 @@ def encode_target(likelihood: Likelihood, y, record: dict) -> np.ndarray:
     The record comes from a streaming pass over the whole data set rather than from statistics
     of `y` itself, so every minibatch of a streamed fit is encoded alike. Real targets are
     standardised with record's y_mean and y_scale; class labels are encoded as `prepare_target`
-    does (their record depends on no statistics). Count targets are refused: their log-rate
-    offset is data of the model.
+    does (their record depends on no statistics).
+
+    Parameters
+    ----------
+    likelihood : Likelihood
+        A real-valued or classification likelihood.
+    y : array-like
+        `(n_obs,)` one minibatch's target.
+    record : dict
+        The preprocessing record (y_mean and y_scale for a real target).
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs,)`.
+
+    Raises
+    ------
+    InvalidSettingError
+        Count targets, whose log-rate offset is data of the model.
+
+    Examples
+    --------
+    >>> encode_target(Gaussian(), [2.0, 4.0], {"y_mean": 2.0, "y_scale": 1.0})
+    array([0., 2.])
+    >>> encode_target(Poisson(), [2, 4], {})
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: the 'poisson' likelihood cannot be fitted to streamed ...
     """
     if isinstance(likelihood, _RealTarget):
         y = check_real_target(y, likelihood=likelihood.name)

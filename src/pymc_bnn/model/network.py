@@ -144,6 +144,14 @@ class WeightSlot(NamedTuple):
         the first layer's are).
     key : str
         A short key for names derived from it (group spreads): "0", "1", ..., "skip".
+
+    Examples
+    --------
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, skip=True)
+    >>> [(slot.name, slot.shape, slot.key) for slot in spec.weight_slots]
+    [('w_0', (2, 3), '0'), ('w_1', (3, 1), '1'), ('w_skip', (2, 1), 'skip')]
+    >>> spec.weight_slots[0].dims
+    ('feature', 'hidden_0')
     """
 
     name: str
@@ -286,12 +294,42 @@ SKIP_DIMS = ("feature", "output")
 
 
 def weight_name(layer: int) -> str:
-    """The variable name of layer `layer`'s weights: w_0, w_1, ..."""
+    """The variable name of layer `layer`'s weights: w_0, w_1, ...
+
+    Parameters
+    ----------
+    layer : int
+        0 for the first layer.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> weight_name(0), weight_name(2)
+    ('w_0', 'w_2')
+    """
     return f"w_{layer}"
 
 
 def bias_name(layer: int) -> str:
-    """The variable name of layer `layer`'s biases: b_0, b_1, ..."""
+    """The variable name of layer `layer`'s biases: b_0, b_1, ...
+
+    Parameters
+    ----------
+    layer : int
+        0 for the first layer.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> bias_name(1)
+    'b_1'
+    """
     return f"b_{layer}"
 
 
@@ -481,12 +519,41 @@ def forward_linearised(spec: NetworkSpec, X, points: tuple, weights: Sequence,
     """Pre-link output of the network linearised at an expansion point, per draw, in JAX.
 
     It is f(X, p) + J(X, p) (theta − p), the first-order Taylor expansion in the parameters.
+    A Gaussian over theta then gives the GLM predictive of a Laplace fit (Immer et al. 2021),
+    where pushing the draws through the non-linear network would not.
 
-    X: (n_obs, n_inputs); weights[i]: (S, fan_in, fan_out), biases[i]: (S, fan_out), as for
-    `forward_over_draws`; points: (point weights, point biases) shaped the same, each draw's
-    own expansion point (an ensemble member's MAP). Returns (S, n_obs, n_outputs). A Gaussian
-    over theta then gives the GLM predictive of a Laplace fit (Immer et al. 2021), where pushing
-    the draws through the non-linear network would not.
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : array-like
+        `(n_obs, n_inputs)`.
+    points : tuple
+        (point weights, point biases) shaped as `weights` and `biases`: each draw's own
+        expansion point (an ensemble member's MAP); point biases None without biases.
+    weights : sequence of array
+        `weights[i]`: `(S, fan_in, fan_out)`, as for `forward_over_draws`.
+    biases : sequence of array, optional
+        `biases[i]`: `(S, fan_out)`.
+
+    Returns
+    -------
+    jax.Array
+        `(S, n_obs, n_outputs)`.
+
+    Examples
+    --------
+    At the expansion point itself the linearised network is the network:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    >>> X = rng.normal(size=(4, 2))
+    >>> weights = [rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 3, 1))]
+    >>> linearised = forward_linearised(spec, X, (weights, None), weights)
+    >>> linearised.shape
+    (5, 4, 1)
+    >>> bool(np.allclose(linearised, forward_over_draws(spec, X, weights), atol=1e-6))
+    True
     """
     import jax
 

@@ -27,10 +27,47 @@ ODD_ACTIVATIONS = ("tanh", "identity")
 class Alignment:
     """Draws with their hidden units relabelled to a common reference.
 
-    weights: (S, fan_in, fan_out) per matrix in `spec.weight_names` order (w_skip, untouched,
-    last); biases: (S, fan_out) per layer or None. permutations[l]: (S, H_l) integers, aligned
-    unit k of hidden layer l is unit permutations[l][s, k] of draw s; signs[l]: (S, H_l) of
-    ±1 (all +1 unless the activation is odd). The network function of every draw is unchanged.
+    The network function of every draw is unchanged.
+
+    Attributes
+    ----------
+    weights : list of numpy.ndarray
+        `(S, fan_in, fan_out)` per matrix in `spec.weight_names` order (w_skip, untouched,
+        last).
+    biases : list of numpy.ndarray or None
+        `(S, fan_out)` per layer.
+    permutations : list of numpy.ndarray
+        `permutations[l]`: `(S, H_l)` integers; aligned unit k of hidden layer l is unit
+        `permutations[l][s, k]` of draw s.
+    signs : list of numpy.ndarray
+        `signs[l]`: `(S, H_l)` of ±1 (all +1 unless the activation is odd).
+    iterations : int
+        Passes made.
+    reference_draw : int
+        The draw that fixed the labelling in the first pass.
+
+    Examples
+    --------
+    See `align_draws`, which returns one.
+
+    Two draws of one network whose hidden units are listed in different orders, the first
+    unit's signs flipped:
+
+    >>> import numpy as np
+    >>> from pymc_bnn.model.network import NetworkSpec, forward
+    >>> rng = np.random.default_rng(0)
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    >>> w_0, w_1 = rng.normal(size=(2, 3)), rng.normal(size=(3, 1))
+    >>> order, sign = [2, 0, 1], np.array([-1.0, 1.0, 1.0])
+    >>> weights = [np.stack([w_0, w_0[:, order] * sign]),
+    ...            np.stack([w_1, w_1[order] * sign[:, None]])]
+    >>> X = rng.normal(size=(5, 2))
+    >>> bool(np.allclose(forward(spec, X, [w[0] for w in weights]),
+    ...                  forward(spec, X, [w[1] for w in weights])))  # the same function
+    True
+    >>> aligned = align_draws(spec, weights)
+    >>> aligned.iterations, aligned.reference_draw, len(aligned.permutations)
+    (3, 0, 1)
     """
 
     weights: list
@@ -59,17 +96,49 @@ def align_draws(spec: NetworkSpec, weights, biases=None, *, reference: int = 0,
     Parameters
     ----------
     spec : NetworkSpec
-    weights : list of arrays (S, fan_in, fan_out), in `spec.weight_names` order.
-    biases : list of arrays (S, fan_out), one per layer, or None.
-    reference : int
+    weights : list of numpy.ndarray
+        `(S, fan_in, fan_out)` per matrix, in `spec.weight_names` order.
+    biases : list of numpy.ndarray, optional
+        `(S, fan_out)`, one per layer.
+    reference : int, default 0
         The draw that fixes the labelling in the first pass.
-    iterations : int
+    iterations : int, default 3
         Passes in all (at least 1); 3 is enough for the exact copies and the NUTS chains of the
         seed model in tests/posterior/test_stability.py.
 
     Returns
     -------
     Alignment
+
+    Raises
+    ------
+    InvalidInputError
+        Weights or biases of the wrong shapes.
+    InvalidSettingError
+        A bad `reference` or `iterations`.
+
+    Examples
+    --------
+    Two draws of one network whose hidden units are listed in different orders, the first
+    unit's signs flipped:
+
+    >>> import numpy as np
+    >>> from pymc_bnn.model.network import NetworkSpec, forward
+    >>> rng = np.random.default_rng(0)
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    >>> w_0, w_1 = rng.normal(size=(2, 3)), rng.normal(size=(3, 1))
+    >>> order, sign = [2, 0, 1], np.array([-1.0, 1.0, 1.0])
+    >>> weights = [np.stack([w_0, w_0[:, order] * sign]),
+    ...            np.stack([w_1, w_1[order] * sign[:, None]])]
+    >>> X = rng.normal(size=(5, 2))
+    >>> bool(np.allclose(forward(spec, X, [w[0] for w in weights]),
+    ...                  forward(spec, X, [w[1] for w in weights])))  # the same function
+    True
+    >>> aligned = align_draws(spec, weights)
+    >>> aligned.permutations[0][1], aligned.signs[0][1]
+    (array([1, 2, 0]), array([ 1.,  1., -1.]))
+    >>> bool(np.allclose(aligned.weights[0][0], aligned.weights[0][1]))  # now the same draw
+    True
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -128,7 +197,44 @@ def relabel_units(spec: NetworkSpec, weights, biases, permutations, signs):
     """Apply per-draw unit permutations and signs (as in `Alignment`) to other draws.
 
     The other draws are of the same network: e.g. a grouped fit's group weights, whose units
-    share the population's labels. Returns (weights, biases) like `align_draws`.
+    share the population's labels.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    weights : list of numpy.ndarray
+        `(S, fan_in, fan_out)` per matrix, in `spec.weight_names` order.
+    biases : list of numpy.ndarray or None
+        `(S, fan_out)`, one per layer.
+    permutations, signs : list of numpy.ndarray
+        From an `Alignment`.
+
+    Returns
+    -------
+    weights : list of numpy.ndarray
+    biases : list of numpy.ndarray or None
+
+    Examples
+    --------
+    Two draws of one network whose hidden units are listed in different orders, the first
+    unit's signs flipped:
+
+    >>> import numpy as np
+    >>> from pymc_bnn.model.network import NetworkSpec, forward
+    >>> rng = np.random.default_rng(0)
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    >>> w_0, w_1 = rng.normal(size=(2, 3)), rng.normal(size=(3, 1))
+    >>> order, sign = [2, 0, 1], np.array([-1.0, 1.0, 1.0])
+    >>> weights = [np.stack([w_0, w_0[:, order] * sign]),
+    ...            np.stack([w_1, w_1[order] * sign[:, None]])]
+    >>> X = rng.normal(size=(5, 2))
+    >>> bool(np.allclose(forward(spec, X, [w[0] for w in weights]),
+    ...                  forward(spec, X, [w[1] for w in weights])))  # the same function
+    True
+    >>> aligned = align_draws(spec, weights)
+    >>> relabelled, _ = relabel_units(spec, weights, None, aligned.permutations, aligned.signs)
+    >>> bool(np.allclose(relabelled[0][1], w_0))
+    True
     """
     layers, skip = split_skip_weights(spec, [np.array(w, dtype=np.float64) for w in weights])
     biases = None if biases is None else [np.array(b, dtype=np.float64) for b in biases]

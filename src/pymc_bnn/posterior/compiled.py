@@ -59,11 +59,24 @@ def moments_over_draws(spec: NetworkSpec, likelihood: Likelihood, preprocessing:
     params : dict
         Draws (S, ...) of the likelihood's own variables; read only for a likelihood without
         `predictive_mean` (a user's own).
+    dtype : numpy dtype, default numpy.float32
+        The dtype of the pass (see the module's dtype policy).
 
     Returns
     -------
     (mean, sd) : ndarray (n_obs,) or (n_obs, n_classes), float64 holding float32 values
         Infinite where float32 overflowed (the caller redoes those rows in float64).
+
+    Examples
+    --------
+    What `Posterior.predict` computes:
+
+    >>> X = tiny_data.X_test
+    >>> weights, biases = fitted.parameter_draws()  # 50 draws of a 2→3→1 network
+    >>> mean, sd = moments_over_draws(fitted.spec, fitted.likelihood, fitted.preprocessing,
+    ...                               X, weights, biases, params={})
+    >>> mean.shape, bool(np.allclose(mean, fitted.predict(X)["mean"]))
+    ((18,), True)
     """
     configure_devices()
     import jax.numpy as jnp
@@ -123,6 +136,17 @@ def outputs_over_draws(spec: NetworkSpec, X: np.ndarray, weights: list, biases: 
     ------
     InvalidInputError
         A non-finite output, naming the rows.
+
+    Examples
+    --------
+    >>> X = tiny_data.X_test
+    >>> weights, biases = fitted.parameter_draws()  # 50 draws of a 2→3→1 network
+    >>> outputs_over_draws(fitted.spec, X, weights, biases).shape  # the pre-link output
+    (50, 18, 1)
+    >>> p = outputs_over_draws(fitted.spec, X, weights, biases, likelihood=fitted.likelihood,
+    ...                        preprocessing=fitted.preprocessing)
+    >>> p.shape, bool(((0 <= p) & (p <= 1)).all())  # P(y = 1) per draw
+    ((50, 18), True)
     """
     configure_devices()
     import jax
@@ -182,7 +206,25 @@ def moments_of(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mean_of(draws: dict):
-    """The predictive mean per draw from `predictive_params` output (see `mean_draws`)."""
+    """The predictive mean per draw from `predictive_params` output (see `mean_draws`).
+
+    Two class probabilities give P(class 1); more give every class's.
+
+    Parameters
+    ----------
+    draws : dict
+        `predictive_params` output: "probs" `(S, n, K)` or "mean" `(S, n)`.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> probs = np.array([[[0.8, 0.2], [0.4, 0.6]]])  # one draw, two rows
+    >>> mean_of({"probs": probs})
+    array([[0.2, 0.6]])
+    """
     if "probs" in draws:
         probs = draws["probs"]
         return probs[..., 1] if probs.shape[-1] == 2 else probs
@@ -192,13 +234,38 @@ def mean_of(draws: dict):
 @functools.lru_cache(maxsize=32)
 def moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_json: str,
                       draws_last: bool):
-    """A jitted f(X, weights, biases, params) -> (mean, sd) over draws of the predictive mean.
+    """A jitted f(X, weights, biases, params, numbers) -> (mean, sd) of the predictive mean.
 
-    draws_last: weights come as (fan_in, fan_out, S) and the reduction runs over the
-    contiguous draws axis (see `forward_draws_last`). Likelihoods without `predictive_mean`
-    (a user's own) go through `predictive_params` and need `params`. Cached per (spec,
-    likelihood, non-numeric preprocessing, layout) so repeated predictions never recompile;
-    the numeric preprocessing comes in as `numbers` (see `preprocessing_parts`).
+    Likelihoods without `predictive_mean` (a user's own) go through `predictive_params` and
+    need `params`. Cached per (spec, likelihood, non-numeric preprocessing, layout) so repeated
+    predictions never recompile; the numeric preprocessing comes in as `numbers` (see
+    `preprocessing_parts`).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    likelihood : Likelihood
+        Hashable (every built-in one is).
+    preprocessing_json : str
+        The non-numeric part of the preprocessing record, as `preprocessing_parts` gives it.
+    draws_last : bool
+        Weights come as (fan_in, fan_out, S) and the reduction runs over the contiguous draws
+        axis (see `forward_draws_last`).
+
+    Returns
+    -------
+    callable
+        Jitted.
+
+    Examples
+    --------
+    >>> X = tiny_data.X_test
+    >>> weights, biases = fitted.parameter_draws()  # 50 draws of a 2→3→1 network
+    >>> numbers, rest = preprocessing_parts(fitted.preprocessing)
+    >>> moments = moments_function(fitted.spec, fitted.likelihood, rest, False)
+    >>> mean, sd = moments(X, weights, biases, {}, numbers)
+    >>> mean.shape, moments is moments_function(fitted.spec, fitted.likelihood, rest, False)
+    ((18,), True)
     """
     import jax
 
@@ -231,6 +298,28 @@ def chunk_rows(n_obs: int, n_draws: int, width: int, floats: int | None = None) 
 
     Memory-bounded (`floats` per chunk), and a power of two when fewer rows are asked for, so
     data sets of different sizes share a few compiled shapes.
+
+    Parameters
+    ----------
+    n_obs : int
+        Rows wanted.
+    n_draws : int
+        Draws per row.
+    width : int
+        The widest layer.
+    floats : int, optional
+        Floats per chunk; default `JAX_CHUNK_FLOATS`.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> chunk_rows(5, n_draws=50, width=3), chunk_rows(1000, n_draws=50, width=3)
+    (8, 1024)
+    >>> chunk_rows(10**6, n_draws=1000, width=100)  # memory-bound
+    320
     """
     size = max(1, (floats or JAX_CHUNK_FLOATS) // max(1, n_draws * width))
     return min(size, max(8, 1 << (n_obs - 1).bit_length()))
@@ -240,13 +329,45 @@ def to_draws_last(weights, biases):
     """Weights (S, fan_in, fan_out) -> (fan_in, fan_out, S), biases (S, fan_out) -> (fan_out, S).
 
     Transposed here, in NumPy, because inside the jitted function it is 5x slower.
+
+    Parameters
+    ----------
+    weights : list of numpy.ndarray
+    biases : list of numpy.ndarray or None
+
+    Returns
+    -------
+    weights, biases
+
+    Examples
+    --------
+    >>> weights, biases = to_draws_last([np.zeros((50, 2, 3))], [np.zeros((50, 3))])
+    >>> weights[0].shape, biases[0].shape
+    ((2, 3, 50), (3, 50))
     """
     return ([np.moveaxis(w, 0, -1) for w in weights],
             None if biases is None else [np.moveaxis(b, 0, -1) for b in biases])
 
 
 def padded(rows: np.ndarray, size: int) -> np.ndarray:
-    """`rows` with zero rows appended up to `size`: every call has one shape, no recompiling."""
+    """`rows` with zero rows appended up to `size`: every call has one shape, no recompiling.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        `(n, n_inputs)`, n ≤ size.
+    size : int
+
+    Returns
+    -------
+    numpy.ndarray
+        `(size, n_inputs)`.
+
+    Examples
+    --------
+    >>> padded(np.ones((3, 2)), 8).shape
+    (8, 2)
+    """
     if rows.shape[0] == size:
         return rows
     return np.concatenate([rows, np.zeros((size - rows.shape[0], rows.shape[1]))])
@@ -255,11 +376,32 @@ def padded(rows: np.ndarray, size: int) -> np.ndarray:
 @functools.lru_cache(maxsize=32)
 def forward_function(spec: NetworkSpec, draws_last: bool, likelihood: Likelihood | None,
                       preprocessing_json: str | None, linearised: bool = False):
-    """Jitted f(X, weights, biases, numbers, points) -> eta.
+    """Jitted f(X, weights, biases, numbers, points) -> eta, or its predictive mean.
 
-    eta is (n, S, out) draws-last, else (S, n, out); with a likelihood, its `predictive_mean`
-    of eta ((n, S[, K]) or (S, n[, K])); `linearised`: the network linearised at `points`
-    (`forward_linearised`), else points None.
+    Parameters
+    ----------
+    spec : NetworkSpec
+    draws_last : bool
+        eta is (n, S, out) draws-last, else (S, n, out).
+    likelihood : Likelihood or None
+        Given: its `predictive_mean` of eta ((n, S[, K]) or (S, n[, K])).
+    preprocessing_json : str or None
+        The non-numeric preprocessing (see `preprocessing_parts`).
+    linearised : bool, default False
+        The network linearised at `points` (`forward_linearised`), else points None.
+
+    Returns
+    -------
+    callable
+        Jitted, cached per arguments.
+
+    Examples
+    --------
+    >>> X = tiny_data.X_test
+    >>> weights, biases = fitted.parameter_draws()  # 50 draws of a 2→3→1 network
+    >>> network = forward_function(fitted.spec, False, None, None)
+    >>> network(X, weights, biases, {}, None).shape
+    (50, 18, 1)
     """
     import jax
 
@@ -287,6 +429,22 @@ def preprocessing_parts(preprocessing: dict) -> tuple[dict, str]:
     The jitted passes take a fit's numbers (target mean and sd, count offset) as arguments and
     compile only per the rest (e.g. class labels), so refits on new data reuse the compiled
     prediction.
+
+    Parameters
+    ----------
+    preprocessing : dict
+
+    Returns
+    -------
+    numbers : dict
+        The numeric entries, as floats.
+    rest : str
+        The others as sorted JSON.
+
+    Examples
+    --------
+    >>> preprocessing_parts({"y_mean": 2.0, "y_scale": 0.5, "classes": [0, 1]})
+    ({'y_mean': 2.0, 'y_scale': 0.5}, '{"classes": [0, 1]}')
     """
     numbers = {k: float(v) for k, v in preprocessing.items()
                if isinstance(v, int | float) and not isinstance(v, bool)}
@@ -295,7 +453,27 @@ def preprocessing_parts(preprocessing: dict) -> tuple[dict, str]:
 
 
 def predictive_mean(likelihood, eta, preprocessing):
-    """`predictive_mean` with `mean_of`'s rule: two class probabilities give P(class 1)."""
+    """`predictive_mean` with `mean_of`'s rule: two class probabilities give P(class 1).
+
+    Parameters
+    ----------
+    likelihood : Likelihood
+        With a `predictive_mean` method.
+    eta : array
+        The pre-link output.
+    preprocessing : dict
+
+    Returns
+    -------
+    array
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.likelihoods import Bernoulli
+    >>> predictive_mean(Bernoulli(), np.zeros((2, 3, 1)), {})  # logit 0: P(y = 1) = 1/2
+    array([[0.5, 0.5, 0.5],
+           [0.5, 0.5, 0.5]])
+    """
     values = likelihood.predictive_mean(eta, preprocessing)
     if likelihood.is_classifier and values.ndim == eta.ndim and values.shape[-1] == 2:
         return values[..., 1]

@@ -48,6 +48,13 @@ class Problem:
         What to do, naming the `pymc-bnn fit` flag and the Python option.
     flag : str or None
         The `pymc-bnn fit` flag that fixes it (e.g. "--steps"); None when no flag does.
+
+    Examples
+    --------
+    >>> problem = Problem("rhat", "max predictive R-hat 1.62 > 1.05",
+    ...                   "sample longer with --tune and --draws", "--tune")
+    >>> str(problem)
+    'max predictive R-hat 1.62 > 1.05; sample longer with --tune and --draws'
     """
 
     kind: str
@@ -71,6 +78,18 @@ class Convergence:
         Empty when the fit converged.
     checks : tuple of (str, str)
         (what was checked, its value in words), the rows of the report's "How the fit went".
+
+    Examples
+    --------
+    `fitted` ran a fixed 500 steps, so its ELBO had not settled:
+
+    >>> judgement = judge_convergence(fitted)
+    >>> judgement.converged, [problem.kind for problem in judgement.problems]
+    (False, ['step_limit'])
+    >>> print(judgement.summary())
+    not converged: advi stopped at the maximum of 500 steps before converging ...
+    >>> Convergence("nuts").summary()
+    'converged'
     """
 
     method: str

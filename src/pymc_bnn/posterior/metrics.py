@@ -177,6 +177,14 @@ class ReliabilityBins:
         `(n_bins,)` points per bin.
     confidence, accuracy : numpy.ndarray
         `(n_bins,)` mean top-class confidence and accuracy per bin, NaN where a bin is empty.
+
+    Examples
+    --------
+    >>> bins = reliability_bins([0, 1, 1, 1], [0.1, 0.9, 0.8, 0.3], n_bins=2)
+    >>> bins.count, bins.accuracy
+    (array([0, 4]), array([ nan, 0.75]))
+    >>> round(bins.ece, 3)  # |0.75 − mean confidence 0.825|
+    0.075
     """
 
     edges: np.ndarray

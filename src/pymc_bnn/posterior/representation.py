@@ -13,10 +13,28 @@ import xarray as xr
 def linear_cka(representations: np.ndarray) -> np.ndarray:
     """Linear CKA between every pair of representations: (m, m) in [0, 1].
 
-    representations: (m, n_obs, width), one (n_obs, width) matrix per draw (or fit). Columns are
-    centred over rows; CKA(A, B) = ‖AᵀB‖²_F / (‖AᵀA‖_F ‖BᵀB‖_F) (Kornblith et al. 2019),
-    which is unchanged by permuting or flipping units, so no alignment is needed. A
-    representation with no variance gives NaN.
+    Columns are centred over rows; CKA(A, B) = ‖AᵀB‖²_F / (‖AᵀA‖_F ‖BᵀB‖_F) (Kornblith et al.
+    2019), which is unchanged by permuting or flipping units, so no alignment is needed.
+
+    Parameters
+    ----------
+    representations : array-like
+        `(m, n_obs, width)`, one `(n_obs, width)` matrix per draw (or fit).
+
+    Returns
+    -------
+    numpy.ndarray
+        `(m, m)`; NaN for a representation with no variance.
+
+    Examples
+    --------
+    The same units permuted and flipped are the same representation; unrelated ones are not:
+
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=(100, 3))
+    >>> cka = linear_cka(np.stack([a, -a[:, [2, 0, 1]], rng.normal(size=(100, 3))]))
+    >>> cka.shape, round(float(cka[0, 1]), 6), bool(cka[0, 2] < 0.1)
+    ((3, 3), 1.0, True)
     """
     reps = np.asarray(representations, dtype=np.float64)
     reps = reps - reps.mean(axis=1, keepdims=True)
@@ -37,6 +55,29 @@ def cka_between_draws(hidden, cka_draws: int, level: float) -> xr.Dataset:
 
     Per layer (and over all layers: `cka_all_*`) the mean over pairs of distinct draws and the
     central `level` range of those pairs.
+
+    Parameters
+    ----------
+    hidden : list of numpy.ndarray
+        Per hidden layer, the activations `(S, n_obs, width)` of every draw.
+    cka_draws : int
+        Draws compared pairwise.
+    level : float
+        Probability of the central range.
+
+    Returns
+    -------
+    xarray.Dataset
+        `cka` (layer, draw_a, draw_b), `cka_mean`, `cka_lower`, `cka_upper` per layer and
+        `cka_all_*` over every layer.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> hidden = [rng.normal(size=(20, 50, 3))]  # 20 draws, 50 rows, 3 units
+    >>> summary = cka_between_draws(hidden, cka_draws=5, level=0.9)
+    >>> summary["cka"].shape, summary["layer"].values.tolist()
+    ((1, 5, 5), ['hidden_0'])
     """
     n_draws = hidden[0].shape[0]
     picked = np.unique(np.linspace(0, n_draws - 1, min(cka_draws, n_draws)).round().astype(int))

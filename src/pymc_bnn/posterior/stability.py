@@ -62,9 +62,24 @@ _RELATIVE_STEP = 1e-4
 class NetworkDraws:
     """Draws of one network with their chain structure.
 
-    weights[i] (C, D, fan_in, fan_out) in `spec.weight_names` order, biases[i] (C, D, fan_out) or
-    None, params (the likelihood's own variables) each (C, D, ...); `network` names it ("population"
-    or the group).
+    Attributes
+    ----------
+    weights : list of numpy.ndarray
+        `weights[i]`: `(C, D, fan_in, fan_out)` in `spec.weight_names` order.
+    biases : list of numpy.ndarray or None
+        `biases[i]`: `(C, D, fan_out)`.
+    params : dict
+        The likelihood's own variables, each `(C, D, ...)`.
+    network : str
+        Which network: "population" or "group <label>".
+
+    Examples
+    --------
+    See `network_draws`, which returns one.
+
+    >>> draws = network_draws(fitted, max_draws=10)
+    >>> draws.network, draws.biases, draws.params
+    ('population', None, {})
     """
 
     weights: list
@@ -78,9 +93,33 @@ def network_draws(posterior, *, group=None, max_draws: int | None = None) -> Net
 
     Thinned evenly within each chain, so R-hat keeps its chains.
 
-    group: for a grouped fit, a group label: that group's network; None: the population
-    network (partial pooling) or the one network (complete pooling). A pooling="none" fit has
-    no population network and needs `group`.
+    Parameters
+    ----------
+    posterior : Posterior
+    group : label, optional
+        For a grouped fit, that group's network; None: the population network (partial
+        pooling) or the one network (complete pooling). A pooling="none" fit has no population
+        network and needs `group`.
+    max_draws : int, optional
+        The most draws over all chains.
+
+    Returns
+    -------
+    NetworkDraws
+
+    Raises
+    ------
+    InvalidInputError
+        A group the fit does not have.
+    InvalidSettingError
+        No `group` for a pooling="none" fit.
+
+    Examples
+    --------
+    >>> [w.shape for w in network_draws(fitted, max_draws=10).weights]  # 1 chain of 10
+    [(1, 10, 2, 3), (1, 10, 3, 1)]
+    >>> network_draws(grouped_posterior, group="g01").network
+    'group g01'
     """
     post = posterior.idata["posterior"]
     n_chains, n_draws = int(post.sizes["chain"]), int(post.sizes["draw"])
@@ -132,18 +171,34 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
         classifiers, of mean squared error for regression, when the unit is removed).
     group : label, optional
         For a grouped fit, analyse that group's network (default: the population).
-    level : float
+    level : float, default 0.9
         Probability of the intervals: highest-density for posterior quantities (weights,
         relevance), central for the spread of CKA over pairs of draws.
-    max_draws : int
-        Draws used, thinned evenly within chains. cka_draws: draws compared pairwise by CKA.
-        max_obs: rows of X (a seeded random subset) for activity and CKA.
-    iterations : int
+    max_draws : int, default 500
+        Draws used, thinned evenly within chains.
+    cka_draws : int, default 50
+        Draws compared pairwise by CKA.
+    max_obs : int, default 500
+        Rows of X (a seeded random subset) for activity and CKA.
+    iterations : int, default 3
         Passes of `align_draws`.
+    random_seed : int, default 0
+        Seeds the subset of rows.
 
     Returns
     -------
-    xarray.DataTree; see the module docstring for its nodes.
+    xarray.DataTree
+        See the module docstring for its nodes.
+
+    Examples
+    --------
+    >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
+    >>> list(result.children)
+    ['posterior', 'weights', 'units', 'inputs', 'representation']
+    >>> result["units"]["unit"].values.tolist()
+    ['hidden_0[0]', 'hidden_0[1]', 'hidden_0[2]']
+    >>> result["inputs"]["relevance_mean"].dims, result.attrs["mean_field"]
+    (('feature',), 1)
     """
     posterior, X, y, classes, scales = _inputs(model, X, y)
     if not 0 < level < 1:

@@ -1,5 +1,8 @@
-"""Prediction on data larger than memory: a fitted posterior's predictive mean and sd, read and
-written batch by batch (Parquet or CSV), with a progress bar in rows/s."""
+"""Prediction on data larger than memory, read and written batch by batch.
+
+A fitted posterior's predictive mean and sd, read and written batch by batch (Parquet or
+CSV), with a progress bar in rows/s.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +18,46 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
                    progress: bool = True, overwrite: bool = False) -> Path:
     """Write `posterior.predict` of every row of `data` to `out`; returns its path.
 
-    data: a Parquet file or folder (the fit's feature columns are read by name; a fit without
-    names reads every numeric column), a `BatchSource` or a function returning batches. out:
-    .parquet/.pq for Parquet, else CSV; columns `mean` and `std` (multiclass: `mean_<k>`,
-    `std_<k>` per class k). An existing `out` that pymc-bnn did not write is kept unless
-    `overwrite`. Memory holds one batch (`pymc_bnn.data.sources.READ_ROWS` rows) at a time.
+    Memory holds one batch (`pymc_bnn.data.sources.READ_ROWS` rows) at a time.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        A fitted posterior without groups.
+    data : str, os.PathLike, BatchSource or callable
+        A Parquet file or folder (the fit's feature columns are read by name; a fit without
+        names reads every numeric column), a `BatchSource` or a function returning batches.
+    out : str or os.PathLike
+        .parquet/.pq for Parquet, else CSV; columns `mean` and `std` (multiclass: `mean_<k>`,
+        `std_<k>` per class k).
+    max_draws : int, optional
+        Thin the posterior to this many draws.
+    progress : bool, default True
+        Show a progress bar.
+    overwrite : bool, default False
+        Replace an existing `out` that pymc-bnn did not write (one it wrote is replaced
+        anyway).
+
+    Returns
+    -------
+    pathlib.Path
+        `out`.
+
+    Raises
+    ------
+    InvalidSettingError
+        A grouped fit (predict it in memory with `groups=`).
+    OutputPathError
+        `out` is the input, or a file pymc-bnn did not write (without `overwrite`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame(tiny_data.X_test, columns=["x0", "x1"]).to_parquet("new_rows.parquet")
+    >>> path = predict_stream(fitted, "new_rows.parquet", out="predictions.csv", progress=False)
+    >>> table = pd.read_csv(path)
+    >>> list(table.columns), len(table)
+    (['mean', 'std'], 18)
     """
     import pandas as pd
 
@@ -45,8 +83,11 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
 
 
 def _feature_columns(posterior, data) -> list[str] | None:
-    """The fit's feature names, to read by name from a Parquet path; None (every numeric
-    column) when the fit had no names (x0, x1, ... generated) and the file lacks them."""
+    """The fit's feature names, to read by name from a Parquet path.
+
+    None (every numeric column) when the fit had no names (x0, x1, ... generated) and the
+    file lacks them.
+    """
     names = list(posterior.feature_names)
     generated = names == [f"x{i}" for i in range(posterior.spec.n_inputs)]
     if generated and _is_path(data):

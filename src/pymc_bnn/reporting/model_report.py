@@ -74,9 +74,28 @@ def _shown(values, limit: int = 12) -> str:
 def summary_rows(description: dict, classes=None, convergence=None) -> list[tuple[str, str]]:
     """(label, value) rows saying what a model file holds, from its JSON description.
 
-    classes: the estimator's `classes_` (the description holds them only as a reference to
-    an array in the file). convergence: the fit's `Convergence`
-    (`pymc_bnn.posterior.convergence.judge_convergence`), for a "converged" row.
+    Parameters
+    ----------
+    description : dict
+        The model file's description (`pymc_bnn.io.read_description`).
+    classes : sequence, optional
+        The estimator's `classes_` (the description holds them only as a reference to an array
+        in the file).
+    convergence : Convergence, optional
+        The fit's judgement (`pymc_bnn.posterior.convergence.judge_convergence`), for a
+        "converged" row.
+
+    Returns
+    -------
+    list of (str, str)
+
+    Examples
+    --------
+    >>> from pymc_bnn.io import read_description, save
+    >>> description = read_description(save(classifier, "moons.bnn.nc"))
+    >>> rows = dict(summary_rows(description, classes=classifier.classes_))
+    >>> rows["holds"], rows["network"], rows["classes"]
+    ('BayesianMLPClassifier', '2 → 3 → 1 (tanh, no biases)', '0, 1')
     """
     post = _untagged(description["posterior"])
     estimator = _untagged(description.get("estimator") or {})
@@ -141,9 +160,7 @@ _DENSITY_DRAWS = 500
 
 
 def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure], Table | None]:
-    """(metric, value) rows, figures and an optional extra table scoring `model` on X, y.
-
-    `groups`: each row's group, for models fitted with groups.
+    r"""(metric, value) rows, figures and an optional extra table scoring `model` on X, y.
 
     Classifiers: `pymc_bnn.posterior.metrics.classification_summary` and the confusion matrix
     (the reliability diagram is in the report's calibration section); regressors:
@@ -151,6 +168,31 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
     with the interval. Count likelihoods (poisson, negative_binomial) are scored with the mean
     Poisson deviance and its D² (scikit-learn), the predictive density of the counts and their
     whole-number intervals instead of a Gaussian NLL and R².
+
+    Parameters
+    ----------
+    model : BayesianMLPClassifier or BayesianMLPRegressor
+        A fitted estimator.
+    X, y : array-like
+        Held-out rows and their targets.
+    groups : sequence, optional
+        Each row's group, for models fitted with groups.
+
+    Returns
+    -------
+    rows : list of list
+        [metric in words, value].
+    figures : list of Figure
+    table : Table or None
+        The confusion matrix of a classifier.
+
+    Examples
+    --------
+    >>> rows, figures, table = held_out_scores(classifier, tiny_data.X_test, tiny_data.y_test)
+    >>> [metric for metric, value in rows]
+    ['accuracy', 'log loss (nats)', 'Brier score', 'expected calibration error (15 bins)']
+    >>> table.rows[0]
+    ['true \\ predicted', '0', '1']
     """
     from sklearn import metrics as skm
 
@@ -210,6 +252,25 @@ def fit_panel(posterior, convergence) -> Section:
 
     The judgement of convergence as a table in words, each problem with its fix, the time per
     step and the ELBO trace.
+
+    Parameters
+    ----------
+    posterior : Posterior
+    convergence : Convergence
+        Its judgement.
+
+    Returns
+    -------
+    Section
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.convergence import judge_convergence
+    >>> section = fit_panel(fitted, judge_convergence(fitted))
+    >>> section.title, len(section.tables), len(section.figures)  # checks, timings; ELBO
+    ('How the fit went', 2, 1)
+    >>> section.paragraphs[0]
+    'Not converged: 1 problem(s), each with its fix.'
     """
     from pymc_bnn.reporting import plots
 
@@ -236,9 +297,29 @@ def fit_panel(posterior, convergence) -> Section:
 def model_report(model, description: dict, held_out=None) -> str:
     """The HTML report of a fitted estimator.
 
-    held_out: (X, y, source name) or (X, y, source name, groups) or None. With it the report
-    adds held-out scores and the sections of `pymc_bnn.reporting.predictive_checks`
-    (predictive check, calibration, uncertainty, the rows the model is least sure of).
+    Parameters
+    ----------
+    model : BayesianMLPClassifier or BayesianMLPRegressor
+        A fitted estimator.
+    description : dict
+        Its model file's description (`pymc_bnn.io.read_description`).
+    held_out : tuple, optional
+        (X, y, source name) or (X, y, source name, groups). With it the report adds held-out
+        scores and the sections of `pymc_bnn.reporting.predictive_checks` (predictive check,
+        calibration, uncertainty, the rows the model is least sure of) and of stability.
+
+    Returns
+    -------
+    str
+        One self-contained HTML page.
+
+    Examples
+    --------
+    >>> from pymc_bnn.io import read_description, save
+    >>> description = read_description(save(classifier, "moons.bnn.nc"))
+    >>> page = model_report(classifier, description)
+    >>> "<title>pymc-bnn model: BayesianMLPClassifier</title>" in page
+    True
     """
     from pymc_bnn.posterior.convergence import judge_convergence
     from pymc_bnn.reporting.predictive_checks import data_sections

@@ -19,7 +19,30 @@ def _axes(ax, figsize=(5.5, 4.5)):
 
 
 def scatter_classes(X, y, *, ax=None, title="Training data", labels=("class 0", "class 1")):
-    """Points coloured by class. X: (n, 2); y: (n,) in {0, 1}."""
+    """Points coloured by class.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        `(n, 2)`.
+    y : array-like
+        `(n,)` in {0, 1}.
+    ax : matplotlib Axes, optional
+        Drawn on; a new figure's by default.
+    title : str, default "Training data"
+    labels : (str, str), default ("class 0", "class 1")
+        The legend's names of the classes.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = scatter_classes(tiny_data.X_train, tiny_data.y_train, labels=("lower", "upper"))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['lower', 'upper']
+    """
     ax = _axes(ax)
     y = np.asarray(y)
     for k, color in enumerate(CLASS_COLORS):
@@ -32,7 +55,25 @@ def scatter_classes(X, y, *, ax=None, title="Training data", labels=("class 0", 
 
 
 def elbo_trace(elbo, *, ax=None, title="ELBO during optimisation"):
-    """ELBO per step (nats). Smoothed over a window of 1% of the steps to show the trend."""
+    """ELBO per step (nats). Smoothed over a window of 1% of the steps to show the trend.
+
+    Parameters
+    ----------
+    elbo : array-like
+        `(n_steps,)`, e.g. `Posterior.elbo`.
+    ax : matplotlib Axes, optional
+    title : str, default "ELBO during optimisation"
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = elbo_trace(fitted.elbo)
+    >>> ax.get_ylabel(), [text.get_text() for text in ax.get_legend().get_texts()]
+    ('ELBO (nats)', ['per step', 'mean of 5 steps'])
+    """
     ax = _axes(ax, figsize=(6.5, 3.8))
     elbo = np.asarray(elbo, dtype=float)
     steps = np.arange(1, elbo.size + 1)
@@ -51,7 +92,31 @@ def elbo_trace(elbo, *, ax=None, title="ELBO during optimisation"):
 
 
 def predicted_labels(X, y_true, proba, *, ax=None, title="Predicted labels on the test set"):
-    """Test points coloured by predicted class; misclassified points ringed in black."""
+    """Test points coloured by predicted class; misclassified points ringed in black.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        `(n, 2)`.
+    y_true : array-like
+        `(n,)` in {0, 1}.
+    proba : array-like
+        `(n,)` P(y = 1); above 0.5 predicts 1.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    >>> ax = predicted_labels(X, [0, 1, 1], [0.2, 0.9, 0.3])
+    >>> ax.get_legend().get_texts()[-1].get_text()
+    'misclassified (1)'
+    """
     ax = _axes(ax)
     predicted = (np.asarray(proba) > 0.5).astype(int)
     for k, color in enumerate(CLASS_COLORS):
@@ -70,7 +135,34 @@ def surface(xx, yy, values, *, X=None, y=None, ax=None, title="", cmap="RdBu_r",
             label="", vmin=None, vmax=None, levels=25):
     """A filled contour map of `values` (n, n) over the grid xx, yy, with data points on top.
 
-    `levels`: number of colour steps, or their edges (shared edges put maps on one scale).
+    Parameters
+    ----------
+    xx, yy : numpy.ndarray
+        `(n, n)` the grid, as from `pymc_bnn.datasets.grid_2d`.
+    values : numpy.ndarray
+        `(n, n)`.
+    X, y : array-like, optional
+        Data points `(m, 2)` and their classes in {0, 1}, drawn on top.
+    ax : matplotlib Axes, optional
+    title, label : str
+        The Axes' title and the colour bar's label.
+    cmap : str, default "RdBu_r"
+    vmin, vmax : float, optional
+        The colour scale's ends.
+    levels : int or array-like, default 25
+        Number of colour steps, or their edges (shared edges put maps on one scale).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from pymc_bnn.datasets import grid_2d
+    >>> points, xx, yy = grid_2d(n=20)
+    >>> ax = surface(xx, yy, xx * yy, label="x0 · x1", title="A saddle")
+    >>> ax.get_title(), len(ax.figure.axes)  # the map and its colour bar
+    ('A saddle', 2)
     """
     ax = _axes(ax)
     mesh = ax.contourf(xx, yy, values, levels=levels, cmap=cmap, vmin=vmin, vmax=vmax)
@@ -85,13 +177,58 @@ def surface(xx, yy, values, *, X=None, y=None, ax=None, title="", cmap="RdBu_r",
 
 
 def probability_map(xx, yy, proba, **kwargs):
-    """Posterior-predictive mean P(y=1) over a grid; proba (n, n)."""
+    """Posterior-predictive mean P(y=1) over a grid; proba (n, n).
+
+    Parameters
+    ----------
+    xx, yy : numpy.ndarray
+        `(n, n)` the grid.
+    proba : numpy.ndarray
+        `(n, n)` P(y = 1), on the colour scale [0, 1].
+    **kwargs
+        As for `surface` (X, y, ax, title, ...).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from pymc_bnn.datasets import grid_2d
+    >>> points, xx, yy = grid_2d(n=20)
+    >>> proba = fitted.predict(points)["mean"].values.reshape(xx.shape)
+    >>> ax = probability_map(xx, yy, proba, X=tiny_data.X_train, y=tiny_data.y_train)
+    >>> ax.get_title()
+    'Posterior predictive mean probability'
+    """
     kwargs.setdefault("title", "Posterior predictive mean probability")
     return surface(xx, yy, proba, cmap="RdBu_r", label="P(y = 1)", vmin=0.0, vmax=1.0, **kwargs)
 
 
 def uncertainty_map(xx, yy, std, **kwargs):
-    """Posterior sd of P(y=1) over a grid: how much the network's weights disagree."""
+    """Posterior sd of P(y=1) over a grid: how much the network's weights disagree.
+
+    Parameters
+    ----------
+    xx, yy : numpy.ndarray
+        `(n, n)` the grid.
+    std : numpy.ndarray
+        `(n, n)` the sd over draws of P(y = 1) (`Posterior.predict`'s "std").
+    **kwargs
+        As for `surface`.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from pymc_bnn.datasets import grid_2d
+    >>> points, xx, yy = grid_2d(n=20)
+    >>> sd = fitted.predict(points)["std"].values.reshape(xx.shape)
+    >>> uncertainty_map(xx, yy, sd).figure.axes[1].get_ylabel()  # the colour bar
+    'sd of P(y = 1)'
+    """
     kwargs.setdefault("title", "Uncertainty: sd of P(y = 1) over the posterior")
     return surface(xx, yy, std, cmap="viridis", label="sd of P(y = 1)", **kwargs)
 
@@ -101,10 +238,40 @@ def prior_functions(x, draws, *, ax=None, n_lines: int = 30, interval: float = 0
                     seed: int = 0):
     """Sampled functions along one input direction: `n_lines` draws plus the central interval.
 
-    x: (n,) the coordinate along the path (sorted); draws: (S, n) one function per draw, e.g.
-    `prior_predictive(bnn, X_path)["mean"]` or its "probs"[..., 1]. The shaded band holds the
-    central `interval` of the draws at each x; a band that fills the whole plausible range, or
-    lines that jump like steps, say the prior is too wide for the data's scale.
+    The shaded band holds the central `interval` of the draws at each x; a band that fills the
+    whole plausible range, or lines that jump like steps, say the prior is too wide for the
+    data's scale.
+
+    Parameters
+    ----------
+    x : array-like
+        `(n,)` the coordinate along the path (sorted).
+    draws : array-like
+        `(S, n)` one function per draw, e.g. `prior_predictive(bnn, X_path)["mean"]` or its
+        "probs"[..., 1].
+    ax : matplotlib Axes, optional
+    n_lines : int, default 30
+        Draws drawn as lines (chosen with `seed`).
+    interval : float, default 0.9
+        The band's probability.
+    title, xlabel, ylabel : str
+    seed : int, default 0
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    Draws of tanh(w·x) with w ~ Normal(0, 1) stand in here for
+    `prior_predictive(bnn, X_path, include_output=True)["output"][..., 0]`:
+
+    >>> import numpy as np
+    >>> x = np.linspace(-3, 3, 50)
+    >>> draws = np.tanh(np.random.default_rng(0).normal(size=(100, 1)) * x)
+    >>> ax = prior_functions(x, draws, n_lines=10)
+    >>> len(ax.lines)  # 10 draws and the median
+    11
     """
     ax = _axes(ax, figsize=(6.5, 4.0))
     x = np.asarray(x, dtype=float)
@@ -127,9 +294,36 @@ def prior_functions(x, draws, *, ax=None, n_lines: int = 30, interval: float = 0
 def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_classes: int = 2):
     """Total, aleatoric and epistemic uncertainty over a 2-D grid, side by side (nats).
 
-    total, aleatoric, epistemic: (n, n) predictive entropy, expected entropy and mutual information
-    (see `pymc_bnn.posterior.uncertainty`). Total and aleatoric share the scale [0, log K];
-    epistemic has its own, usually much smaller, scale. Returns the Figure (three Axes).
+    Total and aleatoric share the scale [0, log K]; epistemic has its own, usually much
+    smaller, scale.
+
+    Parameters
+    ----------
+    xx, yy : numpy.ndarray
+        `(n, n)` the grid.
+    total, aleatoric, epistemic : numpy.ndarray
+        `(n, n)` predictive entropy, expected entropy and mutual information (see
+        `pymc_bnn.posterior.uncertainty`).
+    X, y : array-like, optional
+        Data points drawn on every map.
+    n_classes : int, default 2
+        K.
+
+    Returns
+    -------
+    matplotlib Figure
+        Three maps (and their colour bars).
+
+    Examples
+    --------
+    >>> from pymc_bnn.datasets import grid_2d
+    >>> points, xx, yy = grid_2d(n=20)
+    >>> summary = fitted.uncertainty(points)
+    >>> maps = [summary[name].values.reshape(xx.shape)
+    ...         for name in ("predictive_entropy", "expected_entropy", "mutual_information")]
+    >>> fig = uncertainty_maps(xx, yy, *maps)
+    >>> [ax.get_title() for ax in fig.axes[:3]]
+    ['Total: predictive entropy', 'Aleatoric: expected entropy', 'Epistemic: mutual information']
     """
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
     top = float(np.log(n_classes))
@@ -148,8 +342,31 @@ def reliability_diagram(y_true, proba, *, n_bins: int | None = None, ax=None, cl
                         title="Reliability diagram"):
     """Accuracy against top-class confidence per equal-width bin, with the ECE in the legend.
 
-    proba: P(y=1) (n,) or class probabilities (n, K); bins as in
-    `pymc_bnn.posterior.metrics.reliability_bins`. Bars below the diagonal: overconfident there.
+    Bins as in `pymc_bnn.posterior.metrics.reliability_bins`. Bars below the diagonal:
+    overconfident there.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n,)` class indices, or labels with `classes`.
+    proba : array-like
+        P(y=1) `(n,)` or class probabilities `(n, K)`.
+    n_bins : int, optional
+        Default `ECE_BINS` (15).
+    ax : matplotlib Axes, optional
+    classes : sequence, optional
+        The class labels in column order.
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = reliability_diagram([0, 1, 1, 1], [0.1, 0.9, 0.8, 0.3], n_bins=2)
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['perfect calibration', 'accuracy per bin (ECE = 0.075)', 'gap to mean confidence']
     """
     from pymc_bnn.posterior.metrics import ECE_BINS, reliability_bins
 
@@ -179,8 +396,33 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
                      xlabel="$x$", ylabel="$y$"):
     """Mean ± n_sd·aleatoric sd (noise) inside mean ± n_sd·total sd (noise and weights).
 
-    x, mean, aleatoric_sd, total_sd: (n,) along one input (sorted here); where the outer band
-    is much wider than the inner one, the model is unsure of the function, not of the noise.
+    Where the outer band is much wider than the inner one, the model is unsure of the function,
+    not of the noise.
+
+    Parameters
+    ----------
+    x, mean, aleatoric_sd, total_sd : array-like
+        `(n,)` along one input (sorted here), e.g. from a regressor's `uncertainty`: "mean",
+        "aleatoric_sd", "sd".
+    X_train, y_train : array-like, optional
+        Data drawn as points.
+    n_sd : float, default 2.0
+        Half-width of the bands, in sds.
+    ax : matplotlib Axes, optional
+    title, xlabel, ylabel : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-3, 3, 50)
+    >>> noise, weights = np.full(50, 0.2), 0.1 * np.abs(x)  # the function unsure far out
+    >>> ax = regression_bands(x, np.sin(x), noise, np.sqrt(noise**2 + weights**2))
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['± 2 sd total (noise + weights)', '± 2 sd aleatoric (noise)', 'predictive mean']
     """
     ax = _axes(ax, figsize=(7.0, 4.2))
     order = np.argsort(np.asarray(x))
@@ -201,8 +443,24 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
 def coverage_curve(nominal, observed, *, ax=None, title="Interval coverage"):
     """Observed share of targets inside the central intervals against their nominal level.
 
-    nominal, observed: (L,) e.g. from `pymc_bnn.posterior.metrics.coverage_by_level`. Points below
-    the diagonal: intervals too narrow (overconfident); above: too wide.
+    Points below the diagonal: intervals too narrow (overconfident); above: too wide.
+
+    Parameters
+    ----------
+    nominal, observed : array-like
+        `(L,)`, e.g. from `pymc_bnn.posterior.metrics.coverage_by_level`.
+    ax : matplotlib Axes, optional
+    title : str, default "Interval coverage"
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = coverage_curve([0.5, 0.8, 0.9], [0.42, 0.7, 0.85])
+    >>> ax.lines[1].get_ydata().tolist()
+    [0.42, 0.7, 0.85]
     """
     ax = _axes(ax, figsize=(5.0, 5.0))
     ax.plot([0, 1], [0, 1], ls="--", color="0.4", lw=1, label="perfect coverage")
@@ -214,7 +472,21 @@ def coverage_curve(nominal, observed, *, ax=None, title="Interval coverage"):
 
 
 def save(ax_or_fig, path, dpi: int = 130) -> None:
-    """Write the figure to `path` (format from the suffix) atomically and close it."""
+    r"""Write the figure to `path` (format from the suffix) atomically and close it.
+
+    Parameters
+    ----------
+    ax_or_fig : matplotlib Axes or Figure
+    path : str or os.PathLike
+        .png, .pdf, .svg, ...
+    dpi : int, default 130
+
+    Examples
+    --------
+    >>> save(coverage_curve([0.5, 0.9], [0.5, 0.88]), "figures/coverage.png", dpi=50)
+    >>> open("figures/coverage.png", "rb").read(4)
+    b'\x89PNG'
+    """
     import io
     from pathlib import Path
 
@@ -231,8 +503,34 @@ def group_surfaces(xx, yy, proba_by_group, *, data_by_group=None, titles=None, n
                    suptitle: str = ""):
     """A grid of small probability maps, one per group; returns the Figure.
 
-    proba_by_group: (n_groups, n, n) P(y = 1) on the grid xx, yy; data_by_group: optional
-    list of (X (m, 2), y (m,)) points drawn on each map; titles: one per group.
+    Parameters
+    ----------
+    xx, yy : numpy.ndarray
+        `(n, n)` the grid.
+    proba_by_group : array-like
+        `(n_groups, n, n)` P(y = 1) on the grid.
+    data_by_group : list of (X, y), optional
+        Points `(m, 2)` and classes `(m,)` drawn on each map.
+    titles : list of str, optional
+        One per group.
+    ncols : int, default 4
+        Maps per row.
+    suptitle : str, default ""
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> from pymc_bnn.datasets import grid_2d
+    >>> points, xx, yy = grid_2d(n=20)
+    >>> data = tiny_grouped
+    >>> proba = [grouped_posterior.predict(points, groups=[group] * len(points))["mean"]
+    ...          .values.reshape(xx.shape) for group in data.group_labels]
+    >>> fig = group_surfaces(xx, yy, proba, titles=list(data.group_labels), ncols=3)
+    >>> [ax.get_title() for ax in fig.axes[:3]]
+    ['g00', 'g01', 'g02']
     """
     n_groups = len(proba_by_group)
     nrows = int(np.ceil(n_groups / ncols))
@@ -262,7 +560,27 @@ def group_surfaces(xx, yy, proba_by_group, *, data_by_group=None, titles=None, n
 
 def accuracy_by_group(accuracies: dict, labels, *, ax=None,
                       title="Held-out accuracy per group"):
-    """Dots per group for each method. accuracies: {method: (n_groups,) values in [0, 1]}."""
+    """Dots per group for each method. accuracies: {method: (n_groups,) values in [0, 1]}.
+
+    Parameters
+    ----------
+    accuracies : dict
+        Method → `(n_groups,)` accuracies.
+    labels : sequence
+        The groups, in the same order.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = accuracy_by_group({"partial": [0.9, 0.8], "none": [0.7, 0.6]}, ["north", "south"])
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['partial (mean 0.850)', 'none (mean 0.650)']
+    """
     ax = _axes(ax, figsize=(7.0, 3.8))
     x = np.arange(len(labels))
     for k, (name, values) in enumerate(accuracies.items()):
@@ -279,8 +597,28 @@ def learning_curves(labels_used, curves, *, ax=None, title="Learning curves",
                     ylabel="held-out accuracy"):
     """Mean score vs labels used per strategy, with a band of ±1 sd over repeats.
 
-    labels_used: (n_rounds,); curves: {strategy name: (n_repeats, n_rounds) scores}. The legend
-    gives each strategy's area under the mean curve (mean over rounds) and the repeat count.
+    The legend gives each strategy's area under the mean curve (mean over rounds) and the
+    repeat count.
+
+    Parameters
+    ----------
+    labels_used : array-like
+        `(n_rounds,)`.
+    curves : dict
+        Strategy name → `(n_repeats, n_rounds)` scores.
+    ax : matplotlib Axes, optional
+    title, ylabel : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = learning_curves([10, 20, 30], {"bald": [[0.7, 0.8, 0.9], [0.7, 0.9, 0.9]],
+    ...                                     "random": [[0.7, 0.75, 0.8], [0.7, 0.75, 0.8]]})
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['bald (area 0.817, 2 repeats)', 'random (area 0.750, 2 repeats)']
     """
     ax = _axes(ax, figsize=(6.5, 4.2))
     labels_used = np.asarray(labels_used)
@@ -300,7 +638,26 @@ def learning_curves(labels_used, curves, *, ax=None, title="Learning curves",
 def labelled_points(X_pool, y_pool, labelled, *, ax=None, title="Points chosen for labelling"):
     """The pool in light grey and the labelled points coloured by class.
 
-    X_pool: (n, 2); y_pool: (n,) in {0, 1}; labelled: pool indices in the order they were labelled.
+    Parameters
+    ----------
+    X_pool : numpy.ndarray
+        `(n, 2)`.
+    y_pool : array-like
+        `(n,)` in {0, 1}.
+    labelled : sequence of int
+        Pool indices in the order they were labelled (e.g. `ActiveLearningRun.labelled`).
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = labelled_points(tiny_data.X_train, tiny_data.y_train, labelled=[0, 5, 9])
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['pool', 'labelled, class 0', 'labelled, class 1']
     """
     ax = _axes(ax)
     ax.scatter(X_pool[:, 0], X_pool[:, 1], s=6, color="0.85", edgecolors="none", label="pool")
@@ -319,8 +676,31 @@ def class_frequency_check(classes, observed, replicated, *, ax=None,
                           title="Observed and replicated class shares"):
     """Observed share of each class against the shares in data sets replicated from the posterior.
 
-    classes: (K,) names; observed: (K,) shares; replicated: (S, K) shares, one row per replicated
-    data set. Bars: observed; points and lines: the replicated median and central 90%.
+    Bars: observed; points and lines: the replicated median and central 90%.
+
+    Parameters
+    ----------
+    classes : sequence
+        `(K,)` names.
+    observed : array-like
+        `(K,)` shares.
+    replicated : array-like
+        `(S, K)` shares, one row per replicated data set
+        (`pymc_bnn.reporting.predictive_checks.replicate_class_shares`).
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> replicated = np.random.default_rng(0).dirichlet([30, 10], size=200)
+    >>> ax = class_frequency_check(["no", "yes"], [0.7, 0.3], replicated)
+    >>> [label.get_text() for label in ax.get_xticklabels()]
+    ['no', 'yes']
     """
     ax = _axes(ax, figsize=(max(4.5, 0.9 * len(classes) + 2.5), 4.0))
     replicated = np.asarray(replicated, dtype=float)
@@ -339,8 +719,29 @@ def replicated_distribution(y, replicated, *, discrete: bool = False, ax=None,
                             title="Observed and replicated values"):
     """Histogram of the observed target over the pooled values replicated from the posterior.
 
-    y: (n,) observed; replicated: (S, n) draws from the posterior predictive. `discrete`: one bar
-    per whole number (counts) instead of equal-width bins.
+    Parameters
+    ----------
+    y : array-like
+        `(n,)` observed.
+    replicated : array-like
+        `(S, n)` draws from the posterior predictive.
+    discrete : bool, default False
+        One bar per whole number (counts) instead of equal-width bins.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> ax = replicated_distribution(rng.poisson(3, 100), rng.poisson(3, (50, 100)),
+    ...                              discrete=True)
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['replicated', 'observed']
     """
     ax = _axes(ax, figsize=(6.0, 4.0))
     y = np.asarray(y, dtype=float)
@@ -362,8 +763,28 @@ def uncertainty_split(parts: dict, *, unit: str = "nats", ax=None,
                       title="Predictive uncertainty on the data"):
     """Histograms of the total predictive uncertainty per row and of its parts.
 
-    parts: name -> (n,) values, e.g. {"total": entropy, "aleatoric": expected entropy,
-    "epistemic": mutual information}; unit: their unit, for the axis label.
+    Parameters
+    ----------
+    parts : dict
+        Name → `(n,)` values, e.g. {"total": entropy, "aleatoric": expected entropy,
+        "epistemic": mutual information}.
+    unit : str, default "nats"
+        Their unit, for the axis label.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> summary = fitted.uncertainty(tiny_data.X_test)
+    >>> ax = uncertainty_split({"total": summary["predictive_entropy"],
+    ...                         "aleatoric": summary["expected_entropy"],
+    ...                         "epistemic": summary["mutual_information"]})
+    >>> ax.get_xlabel()
+    'uncertainty per row (nats)'
     """
     ax = _axes(ax, figsize=(6.0, 4.0))
     values = np.concatenate([np.asarray(v, dtype=float) for v in parts.values()])

@@ -30,7 +30,22 @@ LEAST_SURE_TITLE = "Rows the model is least sure of"
 
 
 def is_count_model(model) -> bool:
-    """Whether `model` was fitted with a count likelihood (poisson or negative_binomial)."""
+    """Whether `model` was fitted with a count likelihood (poisson or negative_binomial).
+
+    Parameters
+    ----------
+    model : BayesianMLPClassifier or BayesianMLPRegressor
+        A fitted estimator.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_count_model(classifier)
+    False
+    """
     from pymc_bnn.model.likelihoods import NegativeBinomial, Poisson
 
     return isinstance(model.posterior_.likelihood, Poisson | NegativeBinomial)
@@ -59,6 +74,13 @@ def data_sections(model, X, y, source: str, groups=None, *, random_seed: int = 0
     -------
     list of Section
         In the order above.
+
+    Examples
+    --------
+    >>> sections = data_sections(classifier, tiny_data.X_test, tiny_data.y_test, "test rows")
+    >>> [section.title for section in sections]
+    ['Posterior predictive check', 'Calibration', 'Predictive uncertainty on the data',
+     'Rows the model is least sure of']
     """
     by_group = {} if groups is None else {"groups": list(groups)}
     rng = np.random.default_rng(random_seed)

@@ -22,6 +22,22 @@ def default_weight_names(result) -> list[str]:
 
     The last hidden layer's outgoing weights and the skip path (the earlier layers' weights only
     mean something unit by unit).
+
+    Parameters
+    ----------
+    result : xarray.DataTree
+        From `pymc_bnn.posterior.stability.stability`.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.stability import stability
+    >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
+    >>> default_weight_names(result)
+    ['w_1']
     """
     names = [name for name in result["weights"].data_vars if name.startswith("w_")]
     layers = sorted(int(n[2:]) for n in names if n[2:].isdigit())
@@ -35,7 +51,29 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
     Per weight, the mean and HDI of the aligned draws (blue) over the unaligned draws' mean ± the
     same-level normal interval (grey), for the `max_weights` weights with the largest
     ``|mean| / sd``.
-    var_names: default `default_weight_names`.
+
+    Parameters
+    ----------
+    result : xarray.DataTree
+        From `stability`.
+    var_names : list of str, optional
+        Default `default_weight_names`.
+    max_weights : int, default 30
+        The most weights shown.
+    ax : matplotlib Axes, optional
+    title : str, default "Aligned weights"
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.stability import stability
+    >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
+    >>> ax = aligned_weight_intervals(result)
+    >>> sorted(label.get_text() for label in ax.get_yticklabels())  # w_1 has 3 weights
+    ['w_1[0, 0]', 'w_1[1, 0]', 'w_1[2, 0]']
     """
     table = result["weights"]
     level = float(result.attrs.get("level", 0.9))
@@ -71,8 +109,26 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
 def unit_stability(result, *, ax=None, title="Hidden units: stability and importance"):
     """Per hidden unit: how stable it is against how much it matters.
 
-    Signal-to-noise of its aligned weights (x) against the mean change of the predictions when it is
-    removed (y), coloured by the share of draws it is active in.
+    Signal-to-noise of its aligned weights (x) against the mean change of the predictions when
+    it is removed (y), coloured by the share of draws it is active in.
+
+    Parameters
+    ----------
+    result : xarray.DataTree
+        From `stability`.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.stability import stability
+    >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
+    >>> unit_stability(result).get_xlabel()
+    "signal-to-noise of the unit's aligned weights"
     """
     units = result["units"]
     ax = _axes(ax, figsize=(6.0, 4.5))
@@ -93,6 +149,26 @@ def input_relevance(result, *, max_inputs: int = 20, ax=None,
 
     Posterior mean and HDI of the mean ``|gradient|`` of the prediction (per input sd), the
     `max_inputs` most relevant, the most relevant on top.
+
+    Parameters
+    ----------
+    result : xarray.DataTree
+        From `stability`.
+    max_inputs : int, default 20
+        The most inputs shown.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.stability import stability
+    >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
+    >>> sorted(label.get_text() for label in input_relevance(result).get_yticklabels())
+    ['x0', 'x1']
     """
     inputs = result["inputs"]
     order = np.argsort(inputs["rank"].values)[:max_inputs][::-1]
@@ -112,8 +188,26 @@ def input_relevance(result, *, max_inputs: int = 20, ax=None,
 def cka_matrix(result, layer=None, *, ax=None):
     """Linear CKA between pairs of draws of one hidden layer.
 
-    `layer`: a name or index; default: every layer, side by side, and an array of Axes is
-    returned.
+    Parameters
+    ----------
+    result : xarray.DataTree
+        From `stability`.
+    layer : str or int, optional
+        A layer's name or index; default: every layer, side by side, and an array of Axes is
+        returned.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes, or an array of them
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.stability import stability
+    >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
+    >>> axes = cka_matrix(result)
+    >>> len(axes), axes[0].get_title().startswith("hidden_0: mean CKA")
+    (1, True)
     """
     cka = result["representation"]
     layers = [str(v) for v in cka["layer"].values]

@@ -14,7 +14,26 @@ SECTION_TITLE = "How stable is this network?"
 
 
 def stability_section(result, *, source: str = "") -> Section:
-    """Paragraphs, tables and figures that read `result` (from `stability`) for a person."""
+    """Paragraphs, tables and figures that read `result` (from `stability`) for a person.
+
+    Parameters
+    ----------
+    result : xarray.DataTree
+        From `pymc_bnn.posterior.stability.stability`.
+    source : str, default ""
+        Where the rows came from, for the text.
+
+    Returns
+    -------
+    Section
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.stability import stability
+    >>> section = stability_section(stability(fitted, tiny_data.X_test), source="test rows")
+    >>> section.title, len(section.tables), len(section.figures)
+    ('How stable is this network?', 2, 4)
+    """
     from pymc_bnn.reporting import stability_plots as plots
 
     attrs = result.attrs
@@ -94,10 +113,27 @@ def stability_section(result, *, source: str = "") -> Section:
 
 
 def report_section(model, held_out) -> Section:
-    """The section of `pymc-bnn report`, measured on the held-out rows.
+    r"""The section of `pymc-bnn report`, measured on the held-out rows.
 
-    held_out: (X, y, source, ...), or a pointer to DATA when there are none. Grouped fits are
-    measured on their population network.
+    Grouped fits are measured on their population network.
+
+    Parameters
+    ----------
+    model : Posterior or fitted estimator
+    held_out : tuple or None
+        (X, y, source, ...), or None for a pointer to DATA.
+
+    Returns
+    -------
+    Section
+
+    Examples
+    --------
+    Without held-out rows, a pointer to them; with them (X, y, source), it is
+    `stability_section(stability(model, X, y), source=source)`:
+
+    >>> report_section(classifier, None).paragraphs[0].startswith("Pass DATA")
+    True
     """
     if held_out is None:
         return Section(SECTION_TITLE, [

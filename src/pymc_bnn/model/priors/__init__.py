@@ -42,7 +42,36 @@ PRIORS: dict[str, type] = {
 
 
 def get_prior(prior: str | Prior | None = None, **options) -> Prior:
-    """A prior from its name (with `options`) or the object itself; None means `DEFAULT_PRIOR`."""
+    """A prior from its name (with `options`) or the object itself; None means `DEFAULT_PRIOR`.
+
+    Parameters
+    ----------
+    prior : str, Prior or None, default None
+        A key of `PRIORS` ("normal", "laplace", "ard", "horseshoe", "spike_and_slab",
+        "informed"), a prior object, or None.
+    **options
+        The named prior's fields (with None: a `NormalPrior`'s).
+
+    Returns
+    -------
+    Prior
+
+    Raises
+    ------
+    InvalidSettingError
+        An unknown name or option, or an object without `weight`, `bias` and `to_dict`.
+
+    Examples
+    --------
+    >>> get_prior("horseshoe", global_scale=0.1, layers="all")
+    HorseshoePrior(global_scale=0.1, slab_scale=2.0, slab_df=4.0, layers='all', fan_in_scaling=True)
+    >>> get_prior() is DEFAULT_PRIOR
+    True
+    >>> get_prior("normal", scale=2.0)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: bad option for the normal prior (...); see ...
+    """
     if prior is None:
         return NormalPrior(**options) if options else DEFAULT_PRIOR
     if isinstance(prior, str):
@@ -62,7 +91,27 @@ def get_prior(prior: str | Prior | None = None, **options) -> Prior:
 
 
 def prior_from_dict(data: dict) -> Prior:
-    """Rebuild a prior saved with `to_dict` (used when loading a model file)."""
+    """Rebuild a prior saved with `to_dict` (used when loading a model file).
+
+    Parameters
+    ----------
+    data : dict
+        The record, with "name".
+
+    Returns
+    -------
+    Prior
+
+    Raises
+    ------
+    InvalidSettingError
+        A name this version does not know.
+
+    Examples
+    --------
+    >>> prior_from_dict(NormalPrior(sigma=2.0).to_dict())
+    NormalPrior(sigma=2.0, fan_in_scaling=True, learn_scale=None)
+    """
     data = dict(data)
     name = data.pop("name")
     if name not in PRIORS:

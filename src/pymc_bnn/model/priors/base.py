@@ -35,6 +35,29 @@ class Prior(Protocol):
     ----------
     name : str
         The registry name, also written to model files.
+
+    Examples
+    --------
+    A prior of one's own: Student-t weights (a dataclass gives `to_dict` through
+    `Serialisable`).
+
+    >>> from dataclasses import dataclass
+    >>> from typing import ClassVar
+    >>> import pymc as pm
+    >>> @dataclass(frozen=True)
+    ... class StudentTPrior(Serialisable):
+    ...     nu: float = 3.0
+    ...     name: ClassVar[str] = "student_t"
+    ...     def weight(self, var_name, *, shape, dims, layer):
+    ...         return pm.StudentT(var_name, nu=self.nu, sigma=fan_in_factor(shape[0], True),
+    ...                            dims=dims)
+    ...     def bias(self, var_name, *, shape, dims, layer):
+    ...         return plain_bias(var_name, dims)
+    >>> from pymc_bnn import build_model
+    >>> bnn = build_model(tiny_data.X_train, tiny_data.y_train, hidden=(3,),
+    ...                   prior=StudentTPrior())
+    >>> bnn.prior.to_dict()
+    {'name': 'student_t', 'nu': 3.0}
     """
 
     name: ClassVar[str]
@@ -57,18 +80,77 @@ class Prior(Protocol):
 
 
 def fan_in_factor(fan_in: int, fan_in_scaling: bool) -> float:
-    """1/sqrt(fan_in) with fan-in scaling, else 1: multiplies a layer's prior scale."""
+    """1/sqrt(fan_in) with fan-in scaling, else 1: multiplies a layer's prior scale.
+
+    Parameters
+    ----------
+    fan_in : int
+        The layer's inputs.
+    fan_in_scaling : bool
+        Whether the prior scales by fan-in.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> float(fan_in_factor(100, True)), fan_in_factor(100, False)
+    (0.1, 1.0)
+    """
     return 1.0 / np.sqrt(fan_in) if fan_in_scaling else 1.0
 
 
 def check_positive(value: float, what: str) -> None:
-    """Raise InvalidSettingError naming `what` unless `value` is a finite number > 0."""
+    """Raise InvalidSettingError naming `what` unless `value` is a finite number > 0.
+
+    Parameters
+    ----------
+    value : float
+        The setting.
+    what : str
+        Its name in the message.
+
+    Raises
+    ------
+    InvalidSettingError
+
+    Examples
+    --------
+    >>> check_positive(0.5, "sigma")
+    >>> check_positive(0.0, "sigma")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: sigma must be a positive number, got 0.0
+    """
     if not np.isfinite(value) or value <= 0:
         raise InvalidSettingError(f"{what} must be a positive number, got {value}")
 
 
 def check_choice(value, allowed, what: str) -> None:
-    """Raise InvalidSettingError naming `what` unless `value` is one of `allowed`."""
+    """Raise InvalidSettingError naming `what` unless `value` is one of `allowed`.
+
+    Parameters
+    ----------
+    value : object
+        The setting.
+    allowed : collection
+        Its allowed values.
+    what : str
+        Its name in the message.
+
+    Raises
+    ------
+    InvalidSettingError
+
+    Examples
+    --------
+    >>> check_choice("all", LAYER_SCOPES, "layers")
+    >>> check_choice("last", LAYER_SCOPES, "layers")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: layers must be one of 'first', 'all', got 'last'
+    """
     if value not in allowed:
         raise InvalidSettingError(
             f"{what} must be one of {', '.join(map(repr, allowed))}, got {value!r}"
@@ -78,7 +160,33 @@ def check_choice(value, allowed, what: str) -> None:
 def non_centred(var_name: str, scale, dims, *, loc=0.0, family: str = "normal"):
     """W = loc + scale · z with z ~ family(0, 1) named `<var_name>_raw`; w is a Deterministic.
 
-    `scale` broadcasts against the weight shape: a scalar, or (fan_in, 1) for per-input scales.
+    Must be called inside a model context.
+
+    Parameters
+    ----------
+    var_name : str
+        The weights' name.
+    scale : scalar or tensor
+        Broadcasts against the weight shape: a scalar, or (fan_in, 1) for per-input scales.
+    dims : tuple of str
+        The weights' dims.
+    loc : scalar or array, default 0.0
+        The centre.
+    family : {"normal", "laplace"}, default "normal"
+        The distribution of z.
+
+    Returns
+    -------
+    pytensor tensor
+        The Deterministic `var_name`.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> with pm.Model(coords={"feature": range(2), "hidden_0": range(3)}) as model:
+    ...     w = non_centred("w_0", 0.5, ("feature", "hidden_0"))
+    >>> sorted(model.named_vars), [v.name for v in model.deterministics]
+    (['w_0', 'w_0_raw'], ['w_0'])
     """
     import pymc as pm
 
@@ -89,7 +197,30 @@ def non_centred(var_name: str, scale, dims, *, loc=0.0, family: str = "normal"):
 
 
 def shared_variable(name: str, make):
-    """The model's variable `name`, made by `make()` the first time (shared across layers)."""
+    """The model's variable `name`, made by `make()` the first time (shared across layers).
+
+    Must be called inside a model context.
+
+    Parameters
+    ----------
+    name : str
+        The variable's name.
+    make : callable
+        Creates it, e.g. ``lambda: pm.HalfNormal(name, 1.0)``.
+
+    Returns
+    -------
+    pytensor tensor
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> with pm.Model():
+    ...     first = shared_variable("tau", lambda: pm.HalfNormal("tau", 1.0))
+    ...     again = shared_variable("tau", lambda: pm.HalfNormal("tau", 1.0))
+    >>> first is again
+    True
+    """
     import pymc as pm
 
     model = pm.modelcontext(None)
@@ -113,7 +244,16 @@ def plain_bias(var_name: str, dims, sigma: float = 1.0):
 
 
 class Serialisable:
-    """`to_dict` for a prior dataclass: its name and fields (JSON-able)."""
+    """`to_dict` for a prior dataclass: its name and fields (JSON-able).
+
+    Examples
+    --------
+    The built-in priors use it:
+
+    >>> from pymc_bnn.model.priors import LaplacePrior
+    >>> LaplacePrior(sigma=2.0).to_dict()
+    {'name': 'laplace', 'sigma': 2.0, 'fan_in_scaling': True, 'learn_scale': None}
+    """
 
     name: ClassVar[str]
 

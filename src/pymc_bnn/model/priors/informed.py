@@ -43,17 +43,45 @@ def _arrays(values: Iterable | None, what: str, ndim: int) -> tuple[np.ndarray, 
 class InformedPrior:
     """w_i ~ Normal(weights[i], spread · sd_i), non-centred (w_i = weights[i] + spread·sd_i·z).
 
-    weights: centres per layer, (fan_in, fan_out) each; biases: centres per layer (fan_out,),
-    or None (then biases, if the network has them, get Normal(0, 1)). weight_sds / bias_sds:
-    the base sds per layer (arrays of the same shape, or scalars); None means the default
-    prior's scale, 1/sqrt(fan_in) for weights and 1 for biases. `spread` is the knob: 1 keeps
-    the source's own uncertainty (or the default prior width around the pretrained point),
-    smaller holds the new weights closer to the old ones, larger lets them move further.
-    activation: the network's activation the weights were trained with (checked against the
-    spec when known). skip_weight / skip_weight_sd: centre (n_inputs, n_outputs) and base sd
-    (same shape or a scalar; None: 1/sqrt(n_inputs)) of a skip path's weights, for a network
-    built with skip=True. Use `build_model(X, y, prior=p, **p.architecture)` to get the
-    matching network.
+    Use `build_model(X, y, prior=p, **p.architecture)` to get the matching network. The
+    constructors `from_arrays`, `from_sklearn` and `from_posterior` are the usual way in.
+
+    Parameters
+    ----------
+    weights : sequence of array
+        Centres per layer, `(fan_in, fan_out)` each.
+    biases : sequence of array, optional
+        Centres per layer `(fan_out,)`; None: biases, if the network has them, get
+        Normal(0, 1).
+    weight_sds, bias_sds : sequence of array or float, optional
+        The base sds per layer (arrays of the same shape, or scalars); None means the default
+        prior's scale, 1/sqrt(fan_in) for weights and 1 for biases.
+    spread : float, default 1.0
+        The knob: 1 keeps the source's own uncertainty (or the default prior width around the
+        pretrained point), smaller holds the new weights closer to the old ones, larger lets
+        them move further.
+    activation : str, optional
+        The network's activation the weights were trained with (checked against the spec when
+        known).
+    source : str, default "arrays"
+        Where the centres came from, for records.
+    skip_weight, skip_weight_sd : array, optional
+        Centre `(n_inputs, n_outputs)` and base sd (same shape or a scalar; None:
+        1/sqrt(n_inputs)) of a skip path's weights, for a network built with skip=True.
+
+    Examples
+    --------
+    Continue from an earlier fit: the new model starts where `fitted` ended.
+
+    >>> from pymc_bnn import build_model
+    >>> prior = InformedPrior.from_posterior(fitted, spread=0.5)
+    >>> prior.source
+    'pymc-bnn posterior (advi)'
+    >>> prior.architecture
+    {'hidden': (3,), 'bias': False, 'skip': False, 'activation': 'tanh'}
+    >>> bnn = build_model(tiny_data.X_test, tiny_data.y_test, prior=prior, **prior.architecture)
+    >>> bnn.spec.hidden
+    (3,)
     """
 
     weights: tuple

@@ -66,6 +66,28 @@ class NormalPrior(_ScaleFamily):
     HalfNormal(sigma) shared by all layers, "layer" one `w_i_scale` ~ HalfNormal(sigma) per layer
     (hierarchical: each layer finds its own regularisation strength); weights are then
     non-centred. Biases are Normal(0, sigma).
+
+    Parameters
+    ----------
+    sigma : float, default 1.0
+        The scale before fan-in scaling (with `learn_scale`: the HalfNormal's scale).
+    fan_in_scaling : bool, default True
+        Divide the weights' scale by sqrt(fan_in).
+    learn_scale : {None, "global", "layer"}, default None
+        Learn the scale, once or per layer.
+
+    Examples
+    --------
+    >>> float(NormalPrior().scale(fan_in=4)), float(SEED_PRIOR.scale(fan_in=4))
+    (0.5, 1.0)
+
+    >>> import pymc as pm
+    >>> coords = {"feature": range(4), "hidden_0": range(3)}
+    >>> with pm.Model(coords=coords) as model:
+    ...     w = NormalPrior(learn_scale="layer").weight(
+    ...         "w_0", shape=(4, 3), dims=("feature", "hidden_0"), layer=0)
+    >>> sorted(model.named_vars)
+    ['w_0', 'w_0_raw', 'w_0_scale']
     """
 
     name: ClassVar[str] = "normal"
@@ -79,6 +101,25 @@ class LaplacePrior(_ScaleFamily):
     while pulling the rest towards zero (it does not make them exactly zero: posterior draws
     never are). b = sigma / sqrt(fan_in) by default; `learn_scale` as for `NormalPrior`.
     Biases are Laplace(0, sigma).
+
+    Parameters
+    ----------
+    sigma : float, default 1.0
+        The scale before fan-in scaling.
+    fan_in_scaling : bool, default True
+        Divide the weights' scale by sqrt(fan_in).
+    learn_scale : {None, "global", "layer"}, default None
+        Learn the scale, once or per layer.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> coords = {"feature": range(4), "hidden_0": range(3)}
+    >>> with pm.Model(coords=coords) as model:
+    ...     w = LaplacePrior(sigma=2.0).weight("w_0", shape=(4, 3),
+    ...                                        dims=("feature", "hidden_0"), layer=0)
+    >>> type(model["w_0"].owner.op).__name__
+    'LaplaceRV'
     """
 
     name: ClassVar[str] = "laplace"
@@ -95,6 +136,24 @@ class ARDPrior(Serialisable):
     `ard_scale` says which inputs matter (read it with `posterior.idata["posterior"]["ard_scale"]`).
     Later layers: Normal(0, sigma/sqrt(fan_in)); biases Normal(0, 1). Inputs should be on one
     scale (standardised), or the relevances compare units rather than importance.
+
+    Parameters
+    ----------
+    sigma : float, default 1.0
+        The weights' scale before fan-in scaling.
+    relevance_prior : float, default 1.0
+        The scale of the relevances' HalfNormal.
+    fan_in_scaling : bool, default True
+        Divide the weights' scale by sqrt(fan_in).
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> coords = {"feature": range(4), "hidden_0": range(3)}
+    >>> with pm.Model(coords=coords) as model:
+    ...     w = ARDPrior().weight("w_0", shape=(4, 3), dims=("feature", "hidden_0"), layer=0)
+    >>> sorted(model.named_vars), model.named_vars_to_dims["ard_scale"]
+    (['ard_scale', 'w_0', 'w_0_raw'], ('feature',))
     """
 
     sigma: float = 1.0

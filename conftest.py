@@ -1,0 +1,134 @@
+"""What the docstring examples (doctests of src/pymc_bnn) share.
+
+Each doctest runs in a fresh temporary working folder, so an example that writes `model.bnn.nc`
+or `report.html` leaves nothing behind. Names an example may use without building them:
+
+- `tiny_data`: a small two-moons `Split` (42 training rows, 18 test rows, 2 features, labels 0/1);
+- `tiny_model`: the `BNNModel` of a small classifier on `tiny_data`,
+  `build_model(tiny_data.X_train, tiny_data.y_train, hidden=(3,))` (one tanh layer of 3 units);
+- `fitted`: a `Posterior` of `tiny_model` from a short ADVI run (500 steps, 50 draws, seed 0):
+  enough to predict, not to be good;
+- `classifier`: a `BayesianMLPClassifier` with the same network, prior and ADVI run as
+  `fitted`, fitted to `tiny_data` (the compiled fit is shared, so it costs a fraction of a
+  second once `fitted` exists);
+- `tiny_grouped`: `grouped_moons(n_groups=3, n_train=4, n_test=2)`, groups "g00", "g01", "g02";
+- `grouped_posterior`: a `Posterior` of a partially pooled 2→3→1 classifier over the groups of
+  `tiny_grouped` holding random draws (no fit: 20 random draws of every variable), for
+  showing grouped prediction.
+
+Each is built at most once per test process, and only when a doctest mentions it in a line
+that runs (not under `doctest: +SKIP`), so collecting or running other tests costs nothing.
+The one fit takes seconds; examples use these instead of fitting their own.
+
+(At the project root rather than in `src/pymc_bnn/`, so it is not shipped with the package.)
+"""
+
+import doctest
+import re
+import sys
+
+import pytest
+
+# namespace name → the session fixture that builds it
+DOCTEST_FIXTURES = {
+    "tiny_data": "doctest_tiny_data",
+    "tiny_model": "doctest_tiny_model",
+    "fitted": "doctest_fitted",
+    "classifier": "doctest_classifier",
+    "tiny_grouped": "doctest_tiny_grouped",
+    "grouped_posterior": "doctest_grouped_posterior",
+}
+_FIT = {"steps": 500, "tol": 0, "draws": 50, "random_seed": 0, "progress": False}
+
+
+@pytest.fixture(scope="session")
+def doctest_tiny_data():
+    """`tiny_data`: two moons, 60 points, 70/30 split."""
+    from pymc_bnn.datasets import two_moons
+
+    return two_moons(n_samples=60)
+
+
+@pytest.fixture(scope="session")
+def doctest_tiny_model(doctest_tiny_data):
+    """`tiny_model`: a 2→3→1 tanh classifier built on `tiny_data`."""
+    from pymc_bnn import build_model
+
+    return build_model(doctest_tiny_data.X_train, doctest_tiny_data.y_train, hidden=(3,))
+
+
+@pytest.fixture(scope="session")
+def doctest_fitted(doctest_tiny_model):
+    """`fitted`: a short ADVI fit of `tiny_model`."""
+    from pymc_bnn import fit
+
+    return fit(doctest_tiny_model, "advi", **_FIT)
+
+
+@pytest.fixture(scope="session")
+def doctest_classifier(doctest_fitted, doctest_tiny_data):
+    """`classifier`: the estimator of `fitted`'s network and fit (after it: shared compile)."""
+    from pymc_bnn import BayesianMLPClassifier
+
+    data = doctest_tiny_data
+    estimator = BayesianMLPClassifier((3,), bias=False, prior="normal", method="advi",
+                                      steps=_FIT["steps"], draws=_FIT["draws"],
+                                      engine_options={"tol": 0}, random_state=0)
+    return estimator.fit(data.X_train, data.y_train)
+
+
+@pytest.fixture(scope="session")
+def doctest_tiny_grouped():
+    """`tiny_grouped`: three groups of rotated two moons, 4 training and 2 test rows each."""
+    from pymc_bnn.datasets import grouped_moons
+
+    return grouped_moons(n_groups=3, n_train=4, n_test=2)
+
+
+@pytest.fixture(scope="session")
+def doctest_grouped_posterior(doctest_tiny_grouped):
+    """`grouped_posterior`: random draws of a partially pooled network (no fit)."""
+    import arviz as az
+    import numpy as np
+
+    from pymc_bnn import Posterior, get_likelihood
+    from pymc_bnn.model.groups import encode_groups, group_record
+    from pymc_bnn.model.network import NetworkSpec
+    from pymc_bnn.model.priors import DEFAULT_PRIOR
+
+    data = doctest_tiny_grouped
+    codes, labels = encode_groups(data.groups_train, n_obs=len(data.groups_train))
+    spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1)
+    rng = np.random.default_rng(0)
+    draws = {}
+    for key, name, shape in (("0", "w_0", (2, 3)), ("1", "w_1", (3, 1))):
+        draws[name] = rng.normal(size=(1, 20, *shape))
+        draws[f"{name}_group"] = rng.normal(size=(1, 20, len(labels), *shape))
+        draws[f"group_sd_{key}"] = np.abs(rng.normal(size=(1, 20)))
+    return Posterior(spec=spec, likelihood=get_likelihood("bernoulli"), prior=DEFAULT_PRIOR,
+                     feature_names=data.feature_names, idata=az.from_dict({"posterior": draws}),
+                     method="random draws", groups=group_record("partial", labels, codes, 1.0))
+
+
+@pytest.fixture(autouse=True)
+def _doctest_setup(request):
+    """For a doctest: a temporary working folder, the shared names it mentions; no figures left.
+
+    Plotting examples leave their figures open (a reader's would be shown); they are closed
+    after each example so the process does not pile them up.
+    """
+    test = getattr(request.node, "dtest", None)  # set on pytest's DoctestItem only
+    if test is None:
+        yield
+        return
+    request.getfixturevalue("monkeypatch").chdir(request.getfixturevalue("tmp_path"))
+    # the lines that run (not those under `doctest: +SKIP`)
+    source = "".join(example.source for example in test.examples
+                     if not example.options.get(doctest.SKIP))
+    namespace = request.getfixturevalue("doctest_namespace")
+    for name, fixture in DOCTEST_FIXTURES.items():
+        if re.search(rf"\b{name}\b", source):
+            namespace[name] = request.getfixturevalue(fixture)
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
