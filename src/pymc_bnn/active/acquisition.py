@@ -243,7 +243,18 @@ ACQUISITIONS: dict[str, Callable[..., np.ndarray]] = {
 
 
 class ScoreFunction(Protocol):
-    """What `get_acquisition` returns: `f(probs, rng=None) -> scores (n,)`."""
+    """What `get_acquisition` returns: `f(probs, rng=None) -> scores (n,)`.
+
+    Any function of per-draw class probabilities `probs` `(n_draws, n_points, n_classes)` and
+    an optional NumPy generator that returns one score per point (higher: label it sooner).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> score: ScoreFunction = get_acquisition("entropy")
+    >>> score(np.full((2, 3, 2), 0.5)).round(4)  # log 2 nats for a coin flip
+    array([0.6931, 0.6931, 0.6931])
+    """
 
     def __call__(self, probs: np.ndarray, rng: np.random.Generator | None = None
                  ) -> np.ndarray:
