@@ -25,6 +25,7 @@ from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import vi_loop
 from pymc_bnn.inference.jax_model import compile_model, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
+from pymc_bnn.inference.vi_family import get_family
 
 # Models smaller than this (parameters × observations per step) get 4 restarts by default.
 # They avoid the poor local optima a single mean-field run falls into now and then. A step's
@@ -141,7 +142,7 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
         restarts = 1 if (init is not None or not cheap) else _DEFAULT_RESTARTS
     rng = np.random.default_rng(random_seed)
     start_mu, start_sd = _starting_point(compiled, model, init, int(restarts), settings, rng)
-    loop = vi_loop.Loop(compiled=compiled, family=family, settings=settings,
+    loop = vi_loop.Loop(compiled=compiled, family=get_family(family), settings=settings,
                         restarts=int(restarts), n_obs_full=n_obs_full, streamed=feed is not None)
     key = jax.random.PRNGKey(random_seed)
     state = loop.init_state(start_mu, start_sd, key)
@@ -165,7 +166,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     history = outcome.history[:, best]
     if not np.isfinite(history[-1:]).all():
         raise InferenceError(_nan_message(settings))
-    averaged = vi_loop.averaged_params(outcome.state)
+    averaged = loop.averaged(outcome.state)
     members = [best]
     if settings.ensemble is True and loop.restarts > 1:
         # every restart that did not diverge, best first; draws split evenly, one chain each
