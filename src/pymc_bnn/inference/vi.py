@@ -24,6 +24,7 @@ from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import vi_loop
 from pymc_bnn.inference.jax_model import compile_model, data_arguments, to_idata
+from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.inference.vi_family import get_family
 
@@ -41,6 +42,7 @@ _ENSEMBLE_MEMBERS = 5
 # full-rank's Cholesky entries have noisier gradients, and at 0.01 its ELBO wanders (-160 to
 # -270 nats, no convergence in 30,000 steps) while 0.003 converges to -127 (mean-field: -137).
 DEFAULT_LEARNING_RATE = {"meanfield": 0.01, "fullrank": 0.003}
+_METHODS = {"meanfield": "advi", "fullrank": "fullrank_advi"}  # family -> engine name
 
 
 @dataclass(frozen=True)
@@ -65,24 +67,14 @@ class ADVISettings:
     screen_steps: int = 1000
     ensemble: bool = False
 
-    def check(self) -> None:
-        if not isinstance(self.ensemble, bool):
-            raise InvalidSettingError(f"ensemble must be True or False, got {self.ensemble!r}")
-        for name in ("steps", "window", "mc_samples", "chunk_steps", "screen_steps"):
-            if int(getattr(self, name)) < 1:
-                raise InvalidSettingError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidSettingError(
-                f"learning_rate must be a positive number, got {self.learning_rate}")
-        if not (self.tol >= 0):
-            raise InvalidSettingError(f"tol must be zero (never stop early) or positive, got {self.tol}")
-        if self.restarts is not None and int(self.restarts) < 1:
-            raise InvalidSettingError(f"restarts must be at least 1, got {self.restarts}")
-        if self.minibatch_size is not None and int(self.minibatch_size) < 1:
-            raise InvalidSettingError(
-                f"minibatch_size must be at least 1 (or None for all rows), got {self.minibatch_size}")
-        if not (self.init_sd > 0):
-            raise InvalidSettingError(f"init_sd must be positive, got {self.init_sd}")
+
+def settings_from_options(family: str, options: dict) -> ADVISettings:
+    """`ADVISettings` from engine options, each checked where every engine's options are
+    (`pymc_bnn.inference.options`), so `run` called directly refuses what `fit` refuses; the
+    learning rate defaults to the family's (`DEFAULT_LEARNING_RATE`)."""
+    checked = check_engine_options(_METHODS[family], options)
+    checked.setdefault("learning_rate", DEFAULT_LEARNING_RATE[family])
+    return ADVISettings(**checked)
 
 
 def run_advi(bnn, **kw) -> EngineResult:
@@ -109,14 +101,7 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
     """
     import jax
 
-    unknown = set(options) - set(ADVISettings.__dataclass_fields__)
-    if unknown:
-        raise InvalidSettingError(
-            f"unknown option(s) {sorted(unknown)} for {family} ADVI; use "
-            + ", ".join(ADVISettings.__dataclass_fields__))
-    options.setdefault("learning_rate", DEFAULT_LEARNING_RATE[family])
-    settings = ADVISettings(**options)
-    settings.check()
+    settings = settings_from_options(family, options)
     model = getattr(bnn, "model", bnn)
     t0 = time.perf_counter()
     n_obs_full = None
@@ -192,7 +177,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     # the variational group is the best member's q (what a warm start continues from)
     idata = to_idata(compiled, outputs, n_chains=len(members),
                      extra_groups={"variational": variational})
-    method = "advi" if family == "meanfield" else "fullrank_advi"
+    method = _METHODS[family]
     messages = []
     if settings.tol > 0 and not outcome.converged and not interrupted:
         change = (f"relative ELBO change {outcome.relative_change:.2g} over the last "
