@@ -1,10 +1,10 @@
-"""How ADVI moves q's parameters: an optax optimiser climbing the ELBO, and the running average of
-its iterates that a fit reports.
+"""How ADVI moves q's parameters: an optax optimiser climbing the ELBO, and its average iterate.
 
-An optimiser here is a function `learning_rate -> optax.GradientTransformation`; the learning
-rate may be a traced value, so the compiled loop takes it as an argument and a new rate does not
-recompile. `adam` is the default; any optax chain (schedules, clipping) fits the same slot.
-`benchmarks/advi_optimizer.py` measured optax's Adam against the hand-written one it replaced.
+The average of the iterates is what a fit reports. An optimiser here is a function
+`learning_rate -> optax.GradientTransformation`; the learning rate may be a traced value, so the
+compiled loop takes it as an argument and a new rate does not recompile. `adam` is the default;
+any optax chain (schedules, clipping) fits the same slot. `benchmarks/advi_optimizer.py`
+measured optax's Adam against the hand-written one it replaced.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ AVERAGE_DECAY = 0.998
 
 
 def adam(learning_rate):
-    """optax's Adam (b1 0.9, b2 0.999, eps 1e-8) with step size `learning_rate`.
+    """The optax Adam (b1 0.9, b2 0.999, eps 1e-8) with step size `learning_rate`.
 
     Parameters
     ----------
