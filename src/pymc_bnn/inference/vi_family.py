@@ -118,7 +118,7 @@ def _cholesky(raw, xp):
     return xp.tril(raw, -1) + xp.diag(xp.exp(xp.diag(raw)))
 
 
-FAMILIES = {"meanfield": MeanField(), "fullrank": FullRank()}
+FAMILIES: dict[str, MeanField | FullRank] = {"meanfield": MeanField(), "fullrank": FullRank()}
 
 
 def get_family(name: str) -> MeanField | FullRank:

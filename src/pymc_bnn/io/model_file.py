@@ -185,11 +185,47 @@ def _split(obj):
     )
 
 
+def encode_record(record, encoder: _Encoder) -> dict:
+    """The description's entries of a `ModelRecord`, one per field; arrays go to `encoder`.
+
+    The entries sit flat beside the Posterior's own fields, as format version 1 has always
+    written them, so files from before the record and after it read the same.
+
+    Examples
+    --------
+    >>> from pymc_bnn.io.model_file import _decode, _Encoder, decode_record, encode_record
+    >>> encoder = _Encoder()
+    >>> entries = encode_record(fitted.record, encoder)
+    >>> entries["feature_names"]
+    {'__tuple__': ['x0', 'x1']}
+    >>> record, rest = decode_record(_decode({**entries, "method": "advi"}, encoder.arrays))
+    >>> record == fitted.record, rest
+    (True, {'method': 'advi'})
+    """
+    from pymc_bnn.model.record import RECORD_FIELDS
+
+    return {name: encoder(getattr(record, name), f"Posterior.{name}") for name in RECORD_FIELDS}
+
+
+def decode_record(fields: dict) -> tuple:
+    """(the `ModelRecord`, the other fields) of a description's decoded posterior entries.
+
+    Examples
+    --------
+    See `encode_record`.
+    """
+    from pymc_bnn.model.record import RECORD_FIELDS, ModelRecord
+
+    record = ModelRecord(**{name: fields[name] for name in RECORD_FIELDS if name in fields})
+    return record, {name: value for name, value in fields.items() if name not in RECORD_FIELDS}
+
+
 def describe(obj, encoder: _Encoder) -> dict:
     """The JSON description of a Posterior or fitted estimator (arrays collected in `encoder`)."""
     posterior, estimator = _split(obj)
-    fields = {f.name: encoder(getattr(posterior, f.name), f"Posterior.{f.name}")
-              for f in dataclasses.fields(posterior) if f.name != "idata"}
+    fields = encode_record(posterior.record, encoder)
+    fields |= {f.name: encoder(getattr(posterior, f.name), f"Posterior.{f.name}")
+               for f in dataclasses.fields(posterior) if f.name not in ("idata", "record")}
     description = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -304,6 +340,7 @@ def decode(path: str | os.PathLike):
 def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
     """(the Posterior or fitted estimator, the file's JSON description) of a model file."""
     from pymc_bnn.io.model_file_checks import check_consistency
+    from pymc_bnn.model.record import RECORD_FIELDS
     from pymc_bnn.posterior.posterior import Posterior
 
     path = Path(path)
@@ -314,7 +351,7 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
               if name != "description"}
     try:
         fields = _decode(description["posterior"], arrays)
-        known = {f.name for f in dataclasses.fields(Posterior)}
+        known = set(RECORD_FIELDS) | {f.name for f in dataclasses.fields(Posterior)} - {"record"}
         unknown = sorted(set(fields) - known)
         if unknown:
             raise ModelFileError(
@@ -326,7 +363,8 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
         check_consistency(path, fields, idata, None if estimator is None else
                           {"class": estimator["class"],
                            "state": _decode(estimator["state"], arrays)})
-        posterior = Posterior(idata=idata, **fields)
+        record, rest = decode_record(fields)
+        posterior = Posterior(record, idata, **rest)
         if description["kind"] == "posterior":
             return posterior, description
         return _rebuild_estimator(estimator, arrays, posterior), description

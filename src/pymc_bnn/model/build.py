@@ -20,26 +20,58 @@ from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.likelihoods import Categorical, Likelihood, encode_target, get_likelihood
 from pymc_bnn.model.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.model.priors import Prior, get_prior
+from pymc_bnn.model.record import ModelRecord, RecordFields, record_of
 from pymc_bnn.validation import check_features, check_target
 
 
-@dataclass(frozen=True)
-class BNNModel:
-    """A built model: the `pm.Model` plus what is needed to predict from its posterior."""
+@dataclass(frozen=True, init=False)
+class BNNModel(RecordFields):
+    """A built model: the `pm.Model` plus what is needed to predict from its posterior.
 
-    spec: NetworkSpec
-    prior: Prior
-    likelihood: Likelihood
+    Parameters
+    ----------
+    record : ModelRecord
+        What describes the network apart from its draws (spec, prior, likelihood, feature
+        names, preprocessing, likelihood parameters, groups), read as attributes of the model
+        too (`bnn.spec` is `bnn.record.spec`); `fit` hands it on to the `Posterior`. Those
+        fields may also be passed one by one instead, as before the record existed.
+    model : pm.Model
+        The PyMC model.
+    output : TensorVariable
+        The pre-link network output, (obs, n_outputs).
+    n_obs : int
+        Rows the model was built on.
+    stream : BatchSource, optional
+        A streamed model's minibatches (targets encoded as the model's), which `fit` reads
+        instead of the one batch the model was built on.
+
+    Examples
+    --------
+    >>> from pymc_bnn import build_model
+    >>> from pymc_bnn.datasets import two_moons
+    >>> data = two_moons(n_samples=60)
+    >>> bnn = build_model(data.X_train, data.y_train, hidden=(3,))
+    >>> bnn.spec.hidden, bnn.feature_names, bnn.n_obs
+    ((3,), ('x0', 'x1'), 42)
+    >>> bnn.record.likelihood.name
+    'bernoulli'
+    """
+
+    record: ModelRecord
     model: object  # pm.Model
-    feature_names: tuple[str, ...]
-    output: object = field(repr=False)  # pre-link network output, (obs, n_outputs) tensor
+    output: object = field(repr=False)
     n_obs: int = 0
-    preprocessing: dict = field(default_factory=dict)
-    likelihood_params: tuple[str, ...] = ()
-    groups: dict | None = None  # JSON-able group record (`pymc_bnn.model.groups.group_record`)
-    # A streamed model: the `BatchSource` of its minibatches (targets encoded as the model's),
-    # which `fit` reads instead of the one batch the model was built on.
     stream: BatchSource | None = field(default=None, repr=False)
+
+    def __init__(self, record: ModelRecord | None = None, model: object = None,
+                 output: object = None, n_obs: int = 0, stream: BatchSource | None = None,
+                 **record_fields) -> None:
+        set_field = object.__setattr__  # frozen
+        set_field(self, "record", record_of(record, record_fields, "BNNModel"))
+        set_field(self, "model", model)
+        set_field(self, "output", output)
+        set_field(self, "n_obs", n_obs)
+        set_field(self, "stream", stream)
 
     @property
     def weight_names(self) -> list[str]:
@@ -164,12 +196,10 @@ def build_model(
             eta = forward(spec, X_data, weights, biases, backend="pytensor")
         likelihood_params = (likelihood.observe(eta, y_data) if total_size is None else
                              likelihood.observe(eta, y_data, total_size=int(total_size)))
-    return BNNModel(
-        spec=spec, prior=prior, likelihood=likelihood, model=model,
-        feature_names=feature_names, output=eta, n_obs=X.shape[0],
-        preprocessing=preprocessing, likelihood_params=tuple(likelihood_params),
-        groups=group_record,
-    )
+    record = ModelRecord(spec=spec, likelihood=likelihood, prior=prior,
+                         feature_names=feature_names, preprocessing=preprocessing,
+                         likelihood_params=tuple(likelihood_params), groups=group_record)
+    return BNNModel(record, model=model, output=eta, n_obs=X.shape[0])
 
 
 def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,

@@ -14,9 +14,8 @@ import xarray as xr
 
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model import groups as grouping
-from pymc_bnn.model.likelihoods import Likelihood
-from pymc_bnn.model.network import NetworkSpec, bias_name
-from pymc_bnn.model.priors import Prior
+from pymc_bnn.model.network import bias_name
+from pymc_bnn.model.record import ModelRecord, RecordFields, record_of
 from pymc_bnn.posterior import compiled
 from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
@@ -25,25 +24,45 @@ from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 LINEARISED_GROUP = "linearised_at"
 
 
-@dataclass(frozen=True)
-class Posterior:
-    """A fitted BNN: spec, likelihood and prior it was built with, draws, and how it was fitted.
+@dataclass(frozen=True, init=False)
+class Posterior(RecordFields):
+    """A fitted BNN: the network's record, its draws, and how it was fitted.
 
-    idata: ArviZ DataTree; its `posterior` group holds `w_0 … w_L` (chain, draw, fan_in, fan_out)
-    and, with biases, `b_0 … b_L`. elbo: ELBO history for VI engines (nats, higher is better).
-    preprocessing: JSON-able record of what was done to the data before fitting (e.g. target
-    standardisation), so predictions come back in the user's units.
-    likelihood_params: names of the likelihood's own posterior variables (e.g. "sigma").
-    groups: JSON-able record of a hierarchical fit (pooling, group labels, counts; see
-    `pymc_bnn.model.groups`), None for an ordinary network. Grouped posteriors hold `w_i_group`
-    (chain, draw, group, fan_in, fan_out); with partial pooling also the population `w_i` and
-    the spreads `group_sd_i`. Their predictions take `groups=` (one label per row of X).
+    Parameters
+    ----------
+    record : ModelRecord
+        What describes the network apart from its draws (spec, likelihood, prior, feature
+        names, preprocessing, likelihood parameters, groups): the `BNNModel`'s record, read
+        as attributes here too (`posterior.spec` is `posterior.record.spec`). Those fields may
+        also be passed one by one instead, as before the record existed.
+    idata : xarray.DataTree
+        ArviZ data; its `posterior` group holds `w_0 … w_L` (chain, draw, fan_in, fan_out)
+        and, with biases, `b_0 … b_L`. Grouped posteriors hold `w_i_group` (chain, draw,
+        group, fan_in, fan_out); with partial pooling also the population `w_i` and the
+        spreads `group_sd_i`. Their predictions take `groups=` (one label per row of X).
+    method : str
+        The engine's name.
+    settings, timings, diagnostics : dict
+        What the engine was run with, how long each part took (seconds), and what it found.
+    elbo : ndarray, optional
+        ELBO history for VI engines (nats, higher is better).
+    interrupted : bool
+        Ctrl-C stopped the fit; the draws are from the state reached so far.
+
+    Examples
+    --------
+    >>> from pymc_bnn import build_model, fit
+    >>> from pymc_bnn.datasets import two_moons
+    >>> data = two_moons(n_samples=100)
+    >>> bnn = build_model(data.X_train, data.y_train, hidden=(4,))
+    >>> posterior = fit(bnn, "advi", steps=300, tol=0, draws=50, progress=False)
+    >>> posterior.record is bnn.record, posterior.n_draws
+    (True, 50)
+    >>> posterior.predict(data.X_test)["mean"].shape
+    (30,)
     """
 
-    spec: NetworkSpec
-    likelihood: Likelihood
-    prior: Prior
-    feature_names: tuple[str, ...]
+    record: ModelRecord
     idata: object = field(repr=False)
     method: str = ""
     settings: dict = field(default_factory=dict)
@@ -51,9 +70,20 @@ class Posterior:
     elbo: np.ndarray | None = field(default=None, repr=False)
     interrupted: bool = False
     diagnostics: dict = field(default_factory=dict)
-    preprocessing: dict = field(default_factory=dict)
-    likelihood_params: tuple[str, ...] = ()
-    groups: dict | None = None
+
+    def __init__(self, record: ModelRecord | None = None, idata: object = None, *,
+                 method: str = "", settings: dict | None = None, timings: dict | None = None,
+                 elbo: np.ndarray | None = None, interrupted: bool = False,
+                 diagnostics: dict | None = None, **record_fields) -> None:
+        set_field = object.__setattr__  # frozen
+        set_field(self, "record", record_of(record, record_fields, "Posterior"))
+        set_field(self, "idata", idata)
+        set_field(self, "method", method)
+        set_field(self, "settings", {} if settings is None else settings)
+        set_field(self, "timings", {} if timings is None else timings)
+        set_field(self, "elbo", elbo)
+        set_field(self, "interrupted", interrupted)
+        set_field(self, "diagnostics", {} if diagnostics is None else diagnostics)
 
     @property
     def n_draws(self) -> int:
