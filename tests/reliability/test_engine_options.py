@@ -107,7 +107,7 @@ def test_engines_called_directly_refuse_what_fit_refuses(bnn, engine, options, m
 @pytest.mark.parametrize(("method", "options"), [
     ("advi", {"learning_rate": 1.5}), ("nuts", {"learning_rate": 0.1}), ("laplace", {"init_sd": 0.1})])
 def test_estimator_engine_options_are_checked_before_the_model_is_built(method, options, monkeypatch):
-    import pymc_bnn.sklearn as estimators
+    import pymc_bnn.sklearn.base as estimators
 
     def built(*args, **kwargs):
         raise AssertionError("the model was built despite a bad option")
