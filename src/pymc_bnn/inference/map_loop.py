@@ -138,7 +138,7 @@ def minimise(objective: Callable, z0: np.ndarray, extra: np.ndarray, data: tuple
 def _change_per_observation(losses: np.ndarray, window: int, n_obs: int) -> float:
     """Change of the best restart's mean loss, last `window` steps vs the one before, divided
     by the number of observations (nats per observation)."""
-    from pymc_bnn.inference.vi_loop import window_means
+    from pymc_bnn.inference.windows import window_means
 
     means = window_means(losses, window, maximise=False)
     if means is None:

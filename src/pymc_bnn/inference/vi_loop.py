@@ -1,5 +1,6 @@
-"""The ADVI driver: a family's ELBO climbed by an optax optimiser in compiled chunks of steps,
-with the Python loop between chunks (progress bar, convergence check, Ctrl-C).
+"""The ADVI driver: a family's ELBO climbed by an optax optimiser in compiled chunks of steps.
+
+Between chunks the Python loop shows progress, checks convergence and acts on Ctrl-C.
 
 The family (`vi_family`: what q is) and the optimiser (`vi_optimiser`: how its parameters move)
 are arguments of `Loop`; this module runs them. Several restarts run together under `jax.vmap`,
@@ -16,14 +17,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.inference import vi_optimiser
-from pymc_bnn.inference.jax_model import constrained_draws
+from pymc_bnn.inference.jax_model import CompiledModel, constrained_draws
 from pymc_bnn.inference.vi_family import FullRank, MeanField
+from pymc_bnn.inference.windows import relative_change, tail_mean
+
+if TYPE_CHECKING:
+    from pymc_bnn.inference.vi import ADVISettings
 
 _EXECUTABLES: dict[tuple, object] = {}
 # Restarts spread over devices copy the data to each; above this many extra bytes they share one.
@@ -57,9 +63,7 @@ class Outcome:
 
     Examples
     --------
-    >>> from pymc_bnn.inference.vi_loop import Outcome
-    >>> Outcome.__dataclass_fields__["history"].type
-    'np.ndarray'
+    `Loop.optimise` returns one; see `Loop`.
     """
 
     state: dict
@@ -122,17 +126,20 @@ class Loop:
     (2.0, 0.14)
     """
 
-    compiled: object
+    compiled: CompiledModel
     family: MeanField | FullRank
-    settings: object
+    settings: ADVISettings
     restarts: int
     n_obs_full: int | None = None
     streamed: bool = False
     optimiser: Callable = vi_optimiser.adam
 
     def init_state(self, mu: np.ndarray, sd: np.ndarray, key) -> dict:
-        """The state before the first step: q's parameters for means `mu` and sds `sd` (both
-        (restarts, D)), the optimiser's state, the running average and a key per restart."""
+        """The state before the first step.
+
+        q's parameters for means `mu` and sds `sd` (both (restarts, D)), the optimiser's state, the
+        running average and a key per restart.
+        """
         import jax
         import jax.numpy as jnp
 
@@ -144,7 +151,12 @@ class Loop:
                 "t": jnp.zeros(self.restarts), "key": jax.random.split(key, self.restarts)}
 
     def averaged(self, state: dict) -> dict:
-        """q's parameters to report: each restart's average iterate (`vi_optimiser`)."""
+        """The parameters of q to report: each restart's average iterate (`vi_optimiser`).
+
+        Examples
+        --------
+        See the class.
+        """
         return vi_optimiser.averaged_params(state["average"], state["t"])
 
     def _elbo(self):
@@ -204,10 +216,12 @@ class Loop:
         return chunk
 
     def _placed(self, state, data):
-        """State and data put where the chunk runs: the restarts split over separate devices
-        when there are several (pymc-bnn gives JAX one CPU device per core, see jax_setup),
-        else all on the first device; the number of devices used; and a function that places
-        later data (the next streamed chunk) as `data` was placed."""
+        """State and data put where the chunk runs.
+
+        the restarts split over separate devices when there are several (pymc-bnn gives JAX one CPU
+        device per core, see jax_setup), else all on the first device; the number of devices used;
+        and a function that places later data (the next streamed chunk) as `data` was placed.
+        """
         import jax
         from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -248,11 +262,36 @@ class Loop:
     def optimise(self, state, data, *, progress: bool, callback=None,
                  history_before: np.ndarray | None = None, phase: str = "",
                  feed=None) -> Outcome:
-        """Run chunks until `steps`, convergence or Ctrl-C. history_before: ELBOs (steps,
-        restarts) of an earlier phase of the same run, judged with this one for convergence and
-        returned in front of it. phase: what this part of the fit is, shown on the progress bar.
-        feed: with `streamed`, an iterator of each chunk's data (replaces `data`); the progress
-        bar then shows rows/s."""
+        """Run chunks until `steps`, convergence or Ctrl-C.
+
+        Parameters
+        ----------
+        state : dict
+            From `init_state` (or an earlier `Outcome.state`).
+        data : tuple of arrays
+            The model's data arguments (`jax_model.data_arguments`).
+        progress : bool
+            Show a progress bar.
+        callback : callable, optional
+            callback({"step", "elbo", "relative_change"}) between chunks; KeyboardInterrupt
+            raised there acts as Ctrl-C.
+        history_before : ndarray (steps, restarts), optional
+            ELBOs of an earlier phase of the same run, judged with this one for convergence
+            and returned in front of it.
+        phase : str
+            What this part of the fit is, shown on the progress bar.
+        feed : iterator, optional
+            With `streamed`, each chunk's data (replaces `data`); the progress bar then
+            shows rows/s.
+
+        Returns
+        -------
+        Outcome
+
+        Examples
+        --------
+        See the class.
+        """
         s = self.settings
         if feed is not None:
             data = next(feed)
@@ -282,9 +321,9 @@ class Loop:
                     elbos = np.concatenate(history)
                     if not np.isfinite(values[-1]).any():
                         break  # every restart diverged: run() raises with the fix
-                    change = _relative_change(elbos, s.window)
+                    change = relative_change(elbos, s.window)
                     converged = s.tol > 0 and change < s.tol
-                    best_elbo = float(np.nanmax(_tail_mean(elbos, s.window)))
+                    best_elbo = float(np.nanmax(tail_mean(elbos, s.window)))
                     speed = done / (time.perf_counter() - t0)
                     rows = f" · {speed * rows_per_step:,.0f} rows/s" if rows_per_step else ""
                     bar(completed=done,
@@ -299,7 +338,7 @@ class Loop:
             interrupted = interrupted or bool(pressed)
         fit_s = time.perf_counter() - t0
         elbos = np.concatenate(history) if history else np.empty((0, self.restarts))
-        tail = _tail_mean(elbos, s.window)
+        tail = tail_mean(elbos, s.window)
         best = int(np.nanargmax(np.where(np.isfinite(tail), tail, -np.inf))) if len(elbos) else 0
         return Outcome(state=state, history=elbos, steps_run=done, converged=bool(converged),
                        interrupted=interrupted, relative_change=float(change),
@@ -307,8 +346,33 @@ class Loop:
                        compile_s=compile_s, fit_s=fit_s, devices=n_devices)
 
     def draw(self, params, data, draws: int, key):
-        """`draws` samples of q mapped to the model's variables: (list of (draws, ...) arrays,
-        flat mean (D,), flat marginal sd (D,))."""
+        """`draws` samples of q mapped to the model's variables.
+
+        Returns
+        -------
+        (outputs, mean, sd)
+            A list of (draws, ...) arrays, one per model variable (constrained), and q's flat
+            mean (D,) and marginal sd (D,) on the unconstrained space.
+
+        Examples
+        --------
+        >>> import jax
+        >>> import numpy as np
+        >>> import pymc as pm
+        >>> from pymc_bnn.inference.jax_model import compile_model, data_arguments
+        >>> from pymc_bnn.inference.vi import ADVISettings
+        >>> from pymc_bnn.inference.vi_family import MeanField
+        >>> from pymc_bnn.inference.vi_loop import Loop
+        >>> with pm.Model() as model:
+        ...     _ = pm.HalfNormal("scale", 1.0)
+        >>> compiled = compile_model(model)
+        >>> loop = Loop(compiled, MeanField(), ADVISettings(), restarts=1)
+        >>> params = MeanField().init(np.zeros(1), np.ones(1))  # q of log(scale): N(0, 1)
+        >>> outputs, mean, sd = loop.draw(params, data_arguments(compiled, model), 100,
+        ...                               jax.random.PRNGKey(0))
+        >>> outputs[0].shape, bool((outputs[0] > 0).all()), sd.tolist()
+        ((100,), True, [1.0])
+        """
         import jax
         import jax.numpy as jnp
 
@@ -317,35 +381,3 @@ class Loop:
         z = np.asarray(jax.jit(self.family.sample)(params, eps))
         outputs = constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
         return outputs, np.asarray(params["mu"]), self.family.marginal_sd(params)
-
-
-def _tail_mean(elbos: np.ndarray, window: int) -> np.ndarray:
-    """Mean ELBO per restart over the last `window` steps (restarts,)."""
-    if len(elbos) == 0:
-        return np.full(elbos.shape[1:], np.nan)
-    return elbos[-window:].mean(axis=0)
-
-
-def window_means(history: np.ndarray, window: int, *, maximise: bool):
-    """(mean of the last `window` steps, mean of the window before) for the best restart, by
-    the last window (highest when `maximise`, else lowest); None with fewer than two windows,
-    (nan, nan) when no restart is finite. history: (steps, restarts)."""
-    if len(history) < 2 * window:
-        return None
-    last = history[-window:].mean(axis=0)
-    before = history[-2 * window:-window].mean(axis=0)
-    finite = np.isfinite(last) & np.isfinite(before)
-    if not finite.any():
-        return float("nan"), float("nan")
-    best = int(np.argmax(np.where(finite, last, -np.inf)) if maximise
-               else np.argmin(np.where(finite, last, np.inf)))
-    return float(last[best]), float(before[best])
-
-
-def _relative_change(elbos: np.ndarray, window: int) -> float:
-    """|mean(last window) − mean(window before)| / |mean(window before)| for the best restart."""
-    means = window_means(elbos, window, maximise=True)
-    if means is None:
-        return float("inf")
-    last, before = means
-    return abs(last - before) / max(abs(before), 1e-12)
