@@ -161,12 +161,9 @@ def fit_quality(seed: int) -> dict:
     return out
 
 
-def _git(*args) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
 
 
 def markdown(result: dict) -> str:
@@ -203,7 +200,7 @@ def main() -> None:
     args = parser.parse_args()
     repeats, seeds, steps = (3, 2, 2000) if args.quick else (7, 5, 5000)
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    facts = {"commit": _git("rev-parse", "HEAD"),
+    facts = {"commit": _commit(),
              "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
              "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
              "quick": args.quick, "load_average_start": list(os.getloadavg())}

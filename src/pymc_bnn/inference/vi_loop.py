@@ -124,6 +124,14 @@ class Loop:
     >>> params = loop.averaged(outcome.state)
     >>> float(params["mu"][0, 0]).__round__(1), float(np.exp(params["log_sd"][0, 0])).__round__(2)
     (2.0, 0.14)
+
+    Draws of q mapped to the model's variables (here the identity), q's mean and sd:
+
+    >>> first = jax.tree_util.tree_map(lambda a: a[0], params)
+    >>> outputs, mean, sd = loop.draw(first, data_arguments(compiled, model), 100,
+    ...                               jax.random.PRNGKey(1))
+    >>> outputs[0].shape, sd.round(2).tolist()
+    ((100,), [0.14])
     """
 
     compiled: CompiledModel
@@ -135,10 +143,14 @@ class Loop:
     optimiser: Callable = vi_optimiser.adam
 
     def init_state(self, mu: np.ndarray, sd: np.ndarray, key) -> dict:
-        """The state before the first step.
+        """The state before the first step, from means `mu` and sds `sd`, both (restarts, D).
 
-        q's parameters for means `mu` and sds `sd` (both (restarts, D)), the optimiser's state, the
-        running average and a key per restart.
+        It holds q's parameters, the optimiser's state, the running average and a key per
+        restart.
+
+        Examples
+        --------
+        See the class.
         """
         import jax
         import jax.numpy as jnp
@@ -356,22 +368,7 @@ class Loop:
 
         Examples
         --------
-        >>> import jax
-        >>> import numpy as np
-        >>> import pymc as pm
-        >>> from pymc_bnn.inference.jax_model import compile_model, data_arguments
-        >>> from pymc_bnn.inference.vi import ADVISettings
-        >>> from pymc_bnn.inference.vi_family import MeanField
-        >>> from pymc_bnn.inference.vi_loop import Loop
-        >>> with pm.Model() as model:
-        ...     _ = pm.HalfNormal("scale", 1.0)
-        >>> compiled = compile_model(model)
-        >>> loop = Loop(compiled, MeanField(), ADVISettings(), restarts=1)
-        >>> params = MeanField().init(np.zeros(1), np.ones(1))  # q of log(scale): N(0, 1)
-        >>> outputs, mean, sd = loop.draw(params, data_arguments(compiled, model), 100,
-        ...                               jax.random.PRNGKey(0))
-        >>> outputs[0].shape, bool((outputs[0] > 0).all()), sd.tolist()
-        ((100,), True, [1.0])
+        See the class.
         """
         import jax
         import jax.numpy as jnp

@@ -107,6 +107,25 @@ def record_of(record: ModelRecord | None, changes: dict[str, Any], owner: str) -
     return replace(record, **changes) if changes else record
 
 
+def set_fields(holder, **values) -> None:
+    """Set the fields of a frozen dataclass `holder` (from its own `__init__`).
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> from pymc_bnn.model.record import set_fields
+    >>> @dataclass(frozen=True)
+    ... class Point:
+    ...     x: float
+    ...     def __init__(self, x):
+    ...         set_fields(self, x=float(x))
+    >>> Point(2).x
+    2.0
+    """
+    for name, value in values.items():
+        object.__setattr__(holder, name, value)
+
+
 class RecordFields:
     """The fields of a held `record` read as attributes of its holder (`BNNModel`, `Posterior`).
 

@@ -16,7 +16,7 @@ import xarray as xr
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name
-from pymc_bnn.model.record import ModelRecord, RecordFields, record_of
+from pymc_bnn.model.record import ModelRecord, RecordFields, record_of, set_fields
 from pymc_bnn.posterior import compiled
 from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
@@ -76,15 +76,11 @@ class Posterior(RecordFields):
                  method: str = "", settings: dict | None = None, timings: dict | None = None,
                  elbo: np.ndarray | None = None, interrupted: bool = False,
                  diagnostics: dict | None = None, **record_fields) -> None:
-        set_field = object.__setattr__  # frozen
-        set_field(self, "record", record_of(record, record_fields, "Posterior"))
-        set_field(self, "idata", idata)
-        set_field(self, "method", method)
-        set_field(self, "settings", {} if settings is None else settings)
-        set_field(self, "timings", {} if timings is None else timings)
-        set_field(self, "elbo", elbo)
-        set_field(self, "interrupted", interrupted)
-        set_field(self, "diagnostics", {} if diagnostics is None else diagnostics)
+        set_fields(self, record=record_of(record, record_fields, "Posterior"), idata=idata,
+                   method=method, settings={} if settings is None else settings,
+                   timings={} if timings is None else timings, elbo=elbo,
+                   interrupted=interrupted,
+                   diagnostics={} if diagnostics is None else diagnostics)
 
     @property
     def n_draws(self) -> int:
