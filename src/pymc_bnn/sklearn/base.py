@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_random_state
 
 from pymc_bnn._runtime.workers import use_private_compiledir
 from pymc_bnn.constraints import LayerWidths, WholeNumbers
-from pymc_bnn.data import as_source, stream_statistics
+from pymc_bnn.data import as_source, is_stream, stream_statistics
 from pymc_bnn.defaults import DEFAULT_DRAWS
 from pymc_bnn.encoding import MISSING_POLICIES, TableEncoding
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
@@ -200,6 +200,24 @@ class BayesianMLPBase(BaseEstimator):
             return None if groups is not None and self.pooling == "none" else AUTO_PRIOR
         return self.prior
 
+    def _fit_rows(self, X, y, groups, **check_params):
+        """The fit both estimators share: checked rows, the target the model takes, the fit.
+
+        Streamed data go to `_fit_stream`. Subclasses say how their target is checked
+        (`_check_target`) and encoded (`_model_target`); `check_params` go to `check_X_y`.
+        """
+        if is_stream(X):
+            self._fit_stream(X, y, groups)
+            return self
+        checks.require_target(self, y)
+        X, groups = split_group_column(X, groups)
+        self._check_target(y)
+        X, y, keep = checks.validated_Xy(self, X, y, **check_params)
+        y, likelihood = self._model_target(y)
+        self._set_input_scaling(X)
+        self._fit_posterior(X, y, likelihood, checks.kept(groups, keep))
+        return self
+
     def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
         use_private_compiledir()  # a worker of GridSearchCV under loky, Dask or Ray
         feature_names = TableEncoding.from_dict(self.table_encoding_).feature_names
@@ -266,6 +284,14 @@ class BayesianMLPBase(BaseEstimator):
         self.posterior_ = fit(bnn, method, draws=int(self.draws),
                               random_seed=self._random_seed(), progress=bool(self.verbose),
                               **options)
+
+    def _check_target(self, y) -> None:
+        """InvalidInputError for a target the estimator cannot take: a regressor's numbers."""
+        checks.check_numeric_target(y)
+
+    def _model_target(self, y):
+        """(the target as the model takes it, the likelihood): a regressor's y as it is."""
+        return y, self.likelihood
 
     def _stream_target(self, stats):
         """(likelihood, y -> y for the model, statistics of the encoded stream).

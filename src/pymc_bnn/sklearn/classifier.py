@@ -9,7 +9,6 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
-from pymc_bnn.data import is_stream
 from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS
 from pymc_bnn.errors import InvalidInputError
 from pymc_bnn.io.model_file import register_estimator
@@ -133,14 +132,13 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         --------
         See the class.
         """
-        if is_stream(X):
-            self._fit_stream(X, y, groups)
-            return self
-        checks.require_target(self, y)
-        X, groups = split_group_column(X, groups)
+        return self._fit_rows(X, y, groups)
+
+    def _check_target(self, y) -> None:
         check_labels(y)
-        X, y, keep = checks.validated_Xy(self, X, y)
-        groups = checks.kept(groups, keep)
+
+    def _model_target(self, y):
+        """(class codes 0 … K-1, the likelihood); sets `classes_`."""
         try:
             check_classification_targets(y)
         except ValueError as exc:
@@ -149,10 +147,7 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
             ) from None
         codes, classes = encode_class_labels(y)
         self.classes_ = np.asarray(classes, dtype=np.asarray(y).dtype)
-        likelihood = self._likelihood_for(len(classes))
-        self._set_input_scaling(X)
-        self._fit_posterior(X, codes, likelihood, groups)
-        return self
+        return codes, self._likelihood_for(len(classes))
 
     def _likelihood_for(self, n_classes: int):
         """The likelihood for `n_classes` classes.

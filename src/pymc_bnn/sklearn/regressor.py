@@ -5,7 +5,6 @@ from __future__ import annotations
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
-from pymc_bnn.data import is_stream
 from pymc_bnn.defaults import DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 from pymc_bnn.io.model_file import register_estimator
 from pymc_bnn.model.groups import split_group_column
@@ -79,17 +78,7 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         --------
         See the class.
         """
-        if is_stream(X):
-            self._fit_stream(X, y, groups)
-            return self
-        checks.require_target(self, y)
-        X, groups = split_group_column(X, groups)
-        checks.check_numeric_target(y)
-        X, y, keep = checks.validated_Xy(self, X, y, y_numeric=True)
-        groups = checks.kept(groups, keep)
-        self._set_input_scaling(X)
-        self._fit_posterior(X, y, self.likelihood, groups)
-        return self
+        return self._fit_rows(X, y, groups, y_numeric=True)
 
     def score(self, X, y, sample_weight=None, groups=None) -> float:
         """R², as scikit-learn's regressors score; grouped fits take `groups`.
