@@ -53,10 +53,12 @@ def window_means(history: np.ndarray, window: int, *, maximise: bool):
 
 
 def relative_change(elbos: np.ndarray, window: int) -> float:
-    """|mean(last window) − mean(window before)| / |mean(window before)| for the best restart.
+    """The relative change of the best restart's mean, last window against the one before.
 
-    The best restart is the one with the highest last window (an ELBO); inf with fewer than two
-    windows.
+    abs(last − before) / abs(before), with `before` kept from 0.
+
+    The best restart is the one with the highest last window (an ELBO); inf with fewer than
+    two windows.
 
     Examples
     --------
