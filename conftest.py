@@ -11,6 +11,9 @@ or `report.html` leaves nothing behind. Names an example may use without buildin
 - `classifier`: a `BayesianMLPClassifier` with the same network, prior and ADVI run as
   `fitted`, fitted to `tiny_data` (the compiled fit is shared, so it costs a fraction of a
   second once `fitted` exists);
+- `fitted_classifier`, `fitted_regressor`: estimators with their default engine on 60 rows of
+  3 standard-normal features (labels "yes" where x0 + x1 > 0, else "no"; targets 2·x0 plus
+  N(0, 0.1²) noise), 4 hidden units, 300 steps, 50 draws, seed 0;
 - `tiny_grouped`: `grouped_moons(n_groups=3, n_train=4, n_test=2)`, groups "g00", "g01", "g02";
 - `grouped_posterior`: a `Posterior` of a partially pooled 2→3→1 classifier over the groups of
   `tiny_grouped` holding random draws (no fit: 20 random draws of every variable), for
@@ -37,6 +40,8 @@ DOCTEST_FIXTURES = {
     "classifier": "doctest_classifier",
     "tiny_grouped": "doctest_tiny_grouped",
     "grouped_posterior": "doctest_grouped_posterior",
+    "fitted_classifier": "doctest_fitted_classifier",
+    "fitted_regressor": "doctest_fitted_regressor",
 }
 _FIT = {"steps": 500, "tol": 0, "draws": 50, "random_seed": 0, "progress": False}
 
@@ -108,6 +113,39 @@ def doctest_grouped_posterior(doctest_tiny_grouped):
     return Posterior(spec=spec, likelihood=get_likelihood("bernoulli"), prior=DEFAULT_PRIOR,
                      feature_names=data.feature_names, idata=az.from_dict({"posterior": draws}),
                      method="random draws", groups=group_record("partial", labels, codes, 1.0))
+
+
+def _table():
+    """60 rows of 3 standard-normal features."""
+    import numpy as np
+
+    return np.random.default_rng(0).normal(size=(60, 3))
+
+
+@pytest.fixture(scope="session")
+def doctest_fitted_classifier():
+    """`fitted_classifier`: "yes" where x0 + x1 > 0, else "no"; the default engine."""
+    import numpy as np
+
+    from pymc_bnn.sklearn import BayesianMLPClassifier
+
+    X = _table()
+    y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
+    return BayesianMLPClassifier(hidden_layer_sizes=(4,), steps=300, draws=50,
+                                 random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def doctest_fitted_regressor():
+    """`fitted_regressor`: 2·x0 + N(0, 0.1²); the default engine."""
+    import numpy as np
+
+    from pymc_bnn.sklearn import BayesianMLPRegressor
+
+    X = _table()
+    y = 2.0 * X[:, 0] + np.random.default_rng(1).normal(0, 0.1, size=len(X))
+    return BayesianMLPRegressor(hidden_layer_sizes=(4,), steps=300, draws=50,
+                                random_state=0).fit(X, y)
 
 
 @pytest.fixture(autouse=True)

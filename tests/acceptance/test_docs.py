@@ -20,9 +20,12 @@ pytestmark = pytest.mark.slow  # runs every gallery example
 
 
 def _public_modules() -> list[str]:
-    """Every module of the package a user may import: no `_private` part, no `__main__`."""
+    """Every module of the package a user may import: no `_private` part, no `__main__`, no
+    `conftest` (the doctests' fixtures)."""
     names = []
     for path in SRC.rglob("*.py"):
+        if path.name == "conftest.py":
+            continue
         parts = ("pymc_bnn", *path.relative_to(SRC).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]

@@ -88,10 +88,26 @@ def test_each_engine_names_the_bad_option(bnn, no_engine_runs, method, options, 
         fit(bnn, method, draws=10, progress=False, **options)
 
 
+@pytest.mark.parametrize(("engine", "options", "message"), [
+    ("vi.run_advi", {"steps": 1.5}, "steps must be a whole number, got 1.5"),
+    ("vi.run_fullrank_advi", {"tol": -1.0}, "tol must be a non-negative number, got -1.0"),
+    ("vi.run_advi", {"stepz": 3}, r"unknown option\(s\) \['stepz'\] for advi"),
+    ("pymc_advi.run", {"optimizer": "sgd"}, "optimizer must be one of 'adam', 'adagrad_window'"),
+])
+def test_engines_called_directly_refuse_what_fit_refuses(bnn, engine, options, message):
+    """One check of the options (`inference.options`) for `fit` and for each engine's `run`."""
+    import importlib
+
+    module, function = engine.split(".")
+    run = getattr(importlib.import_module(f"pymc_bnn.inference.{module}"), function)
+    with pytest.raises(InvalidSettingError, match=message):
+        run(bnn, draws=10, random_seed=0, progress=False, **options)
+
+
 @pytest.mark.parametrize(("method", "options"), [
     ("advi", {"learning_rate": 1.5}), ("nuts", {"learning_rate": 0.1}), ("laplace", {"init_sd": 0.1})])
 def test_estimator_engine_options_are_checked_before_the_model_is_built(method, options, monkeypatch):
-    import pymc_bnn.sklearn as estimators
+    import pymc_bnn.sklearn.base as estimators
 
     def built(*args, **kwargs):
         raise AssertionError("the model was built despite a bad option")

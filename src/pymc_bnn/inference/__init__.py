@@ -128,11 +128,8 @@ def fit(
 
 def _posterior(bnn: BNNModel, result: EngineResult) -> Posterior:
     return Posterior(
-        spec=bnn.spec,
-        likelihood=bnn.likelihood,
-        prior=bnn.prior,
-        feature_names=bnn.feature_names,
-        idata=result.idata,
+        bnn.record,
+        result.idata,
         method=result.method,
         settings=dict(result.settings),
         timings=dict(result.timings),
@@ -140,9 +137,6 @@ def _posterior(bnn: BNNModel, result: EngineResult) -> Posterior:
         interrupted=result.interrupted,
         # the warnings are kept on the result too, so a saved model still says what went wrong
         diagnostics={**result.diagnostics, "warnings": list(result.warnings)},
-        preprocessing=dict(bnn.preprocessing),
-        likelihood_params=tuple(bnn.likelihood_params),
-        groups=bnn.groups,
     )
 
 

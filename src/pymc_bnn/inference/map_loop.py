@@ -220,7 +220,7 @@ def _change_per_observation(losses: np.ndarray, window: int, n_obs: int) -> floa
 
     Divided by the number of observations (nats per observation).
     """
-    from pymc_bnn.inference.vi_loop import window_means
+    from pymc_bnn.inference.windows import window_means
 
     means = window_means(losses, window, maximise=False)
     if means is None:

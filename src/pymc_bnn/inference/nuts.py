@@ -311,11 +311,11 @@ def _starting_points(model, compiled, chains, init_steps, random_seed, rng):
     if init_steps == 0:
         jitter = rng.uniform(-1, 1, size=(chains, compiled.size))
         return compiled.initial_point + jitter, np.ones(compiled.size), 0.0
-    from pymc_bnn.inference import vi
+    from pymc_bnn.inference import vi, vi_start
 
     t0 = time.perf_counter()
     fitted = vi.run_advi(model, draws=1, random_seed=random_seed, progress=False,
                          steps=init_steps)
-    mean, sd = vi.posterior_moments(compiled, fitted)
+    mean, sd = vi_start.posterior_moments(compiled, fitted)
     start = mean + sd * rng.standard_normal((chains, compiled.size))
     return start, sd, time.perf_counter() - t0

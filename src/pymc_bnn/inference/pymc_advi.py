@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 
-from pymc_bnn.errors import InferenceError, InvalidSettingError
+from pymc_bnn.errors import InferenceError
+from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
-from pymc_bnn.validation import whole_number
 
 OPTIMIZERS = ("adam", "adagrad_window")
 
@@ -99,23 +99,15 @@ def run(
     >>> run(tiny_model, draws=10, random_seed=0, progress=False, optimizer="sgd")
     Traceback (most recent call last):
     ...
-    pymc_bnn.errors.InvalidSettingError: unknown optimizer 'sgd'; use one of ('adam', ...
+    pymc_bnn.errors.InvalidSettingError: optimizer must be one of 'adam', ...
     """
     import pymc as pm
 
-    if unknown:
-        raise InvalidSettingError(
-            f"unknown option(s) {sorted(unknown)} for pymc_advi; use steps, learning_rate, "
-            "optimizer"
-        )
-    steps = whole_number(steps, "steps", minimum=1)
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise InvalidSettingError(
-            f"learning_rate must be a positive number, got {learning_rate}; 0.01 works for "
-            "standardised inputs"
-        )
-    if optimizer not in OPTIMIZERS:
-        raise InvalidSettingError(f"unknown optimizer {optimizer!r}; use one of {OPTIMIZERS}")
+    # the options' one check (`inference.options`), so a direct call refuses what `fit` refuses
+    checked = check_engine_options("pymc_advi", {"steps": steps, "learning_rate": learning_rate,
+                                                 "optimizer": optimizer, **unknown})
+    steps, learning_rate, optimizer = (checked[k] for k in ("steps", "learning_rate",
+                                                            "optimizer"))
     if optimizer == "adam":
         obj_optimizer = pm.adam(learning_rate=learning_rate)
     else:

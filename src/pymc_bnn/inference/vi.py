@@ -21,10 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from pymc_bnn._runtime.interrupt import ctrl_c_deferred
-from pymc_bnn.errors import InferenceError, InvalidSettingError
+from pymc_bnn.errors import InferenceError
 from pymc_bnn.inference import vi_loop
 from pymc_bnn.inference.jax_model import compile_model, data_arguments, to_idata
+from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
+from pymc_bnn.inference.vi_family import get_family
+from pymc_bnn.inference.vi_start import starting_point
 
 # Models smaller than this (parameters × observations per step) get 4 restarts by default.
 # They avoid the poor local optima a single mean-field run falls into now and then. A step's
@@ -40,17 +43,47 @@ _ENSEMBLE_MEMBERS = 5
 # full-rank's Cholesky entries have noisier gradients, and at 0.01 its ELBO wanders (-160 to
 # -270 nats, no convergence in 30,000 steps) while 0.003 converges to -127 (mean-field: -137).
 DEFAULT_LEARNING_RATE = {"meanfield": 0.01, "fullrank": 0.003}
+_METHODS = {"meanfield": "advi", "fullrank": "fullrank_advi"}  # family -> engine name
 
 
 @dataclass(frozen=True)
 class ADVISettings:
-    """steps: maximum optimisation steps; learning_rate: Adam's (default per family, see
-    DEFAULT_LEARNING_RATE); tol: stop when the mean ELBO of the last `window`
-    steps differs from the window before by less than tol (relative); restarts: None picks 4
-    for small models, else 1; minibatch_size: rows of data per step (None: all rows);
-    init_sd: starting sd of q on the unconstrained space; ensemble: keep every restart, each
-    run to the end (no race), as an equally weighted member of a mixture of Gaussians, one chain
-    each (None restarts then means 5): multi-mode VI."""
+    """The settings of one ADVI fit (the engine options of `advi` and `fullrank_advi`).
+
+    Parameters
+    ----------
+    steps : int
+        Maximum optimisation steps.
+    learning_rate : float
+        Adam's step size (`fit` defaults it per family: `DEFAULT_LEARNING_RATE`).
+    restarts : int or None
+        Independent starts raced for `screen_steps` steps, the best run on; None picks 4 for
+        small models, else 1 (5 with `ensemble`).
+    tol : float
+        Stop when the mean ELBO of the last `window` steps differs from the window before by
+        less than tol (relative); 0 runs all `steps`.
+    window : int
+        Steps per window of the convergence test.
+    minibatch_size : int or None
+        Rows of data per step (None: all rows).
+    mc_samples : int
+        Draws of q per ELBO estimate.
+    chunk_steps : int
+        Steps per compiled chunk; progress, convergence and Ctrl-C act between chunks.
+    init_sd : float
+        Starting sd of q on the unconstrained space.
+    screen_steps : int
+        Steps the restarts race before all but the best stop.
+    ensemble : bool
+        Keep every restart, each run to the end (no race), as an equally weighted member of a
+        mixture of Gaussians, one chain each: multi-mode VI.
+
+    Examples
+    --------
+    >>> from pymc_bnn.inference.vi import ADVISettings
+    >>> ADVISettings(steps=500).window
+    1000
+    """
 
     steps: int = 30_000
     learning_rate: float = 0.01
@@ -64,33 +97,67 @@ class ADVISettings:
     screen_steps: int = 1000
     ensemble: bool = False
 
-    def check(self) -> None:
-        if not isinstance(self.ensemble, bool):
-            raise InvalidSettingError(f"ensemble must be True or False, got {self.ensemble!r}")
-        for name in ("steps", "window", "mc_samples", "chunk_steps", "screen_steps"):
-            if int(getattr(self, name)) < 1:
-                raise InvalidSettingError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidSettingError(
-                f"learning_rate must be a positive number, got {self.learning_rate}")
-        if not (self.tol >= 0):
-            raise InvalidSettingError(f"tol must be zero (never stop early) or positive, got {self.tol}")
-        if self.restarts is not None and int(self.restarts) < 1:
-            raise InvalidSettingError(f"restarts must be at least 1, got {self.restarts}")
-        if self.minibatch_size is not None and int(self.minibatch_size) < 1:
-            raise InvalidSettingError(
-                f"minibatch_size must be at least 1 (or None for all rows), got {self.minibatch_size}")
-        if not (self.init_sd > 0):
-            raise InvalidSettingError(f"init_sd must be positive, got {self.init_sd}")
+
+def settings_from_options(family: str, options: dict) -> ADVISettings:
+    """`ADVISettings` from engine options, each checked by `inference.options`' one check.
+
+    So `run` called directly refuses what `fit` refuses; the learning rate defaults to the
+    family's (`DEFAULT_LEARNING_RATE`).
+
+    Examples
+    --------
+    >>> from pymc_bnn.inference.vi import settings_from_options
+    >>> settings_from_options("fullrank", {"steps": 2000.0}).steps
+    2000
+    >>> settings_from_options("fullrank", {}).learning_rate
+    0.003
+    """
+    checked = check_engine_options(_METHODS[family], options)
+    checked.setdefault("learning_rate", DEFAULT_LEARNING_RATE[family])
+    return ADVISettings(**checked)
 
 
 def run_advi(bnn, **kw) -> EngineResult:
-    """Mean-field ADVI; see `run`."""
+    """Mean-field ADVI: `run` with family "meanfield" (the `advi` engine).
+
+    Examples
+    --------
+    A normal mean under a N(0, 10²) prior, 50 observations of 2: the posterior is
+    N(2.0, 0.14²).
+
+    >>> import numpy as np
+    >>> import pymc as pm
+    >>> from pymc_bnn.inference.vi import run_advi
+    >>> with pm.Model() as model:
+    ...     mu = pm.Normal("mu", 0.0, 10.0)
+    ...     _ = pm.Normal("y", mu, 1.0, observed=np.full(50, 2.0))
+    >>> result = run_advi(model, draws=1000, random_seed=0, progress=False, steps=3000,
+    ...                   tol=0, learning_rate=0.05)
+    >>> result.method, result.diagnostics["steps_run"]
+    ('advi', 3000)
+    >>> draws = result.idata["posterior"]["mu"].values
+    >>> round(float(draws.mean()), 1), round(float(draws.std()), 2)
+    (2.0, 0.14)
+    """
     return run(bnn, family="meanfield", **kw)
 
 
 def run_fullrank_advi(bnn, **kw) -> EngineResult:
-    """Full-rank ADVI (a Cholesky factor of the covariance); see `run`."""
+    """Full-rank ADVI (a Cholesky factor of the covariance): the `fullrank_advi` engine.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pymc as pm
+    >>> from pymc_bnn.inference.vi import run_fullrank_advi
+    >>> with pm.Model() as model:
+    ...     mu = pm.Normal("mu", 0.0, 10.0, shape=2)
+    ...     _ = pm.Normal("y", mu.sum(), 1.0, observed=np.full(20, 1.0))
+    >>> result = run_fullrank_advi(model, draws=500, random_seed=0, progress=False,
+    ...                            steps=500, tol=0)
+    >>> result.method, result.idata["variational"]["mu__mean"].shape
+    ('fullrank_advi', (2,))
+    """
     return run(bnn, family="fullrank", **kw)
 
 
@@ -98,24 +165,51 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
         callback=None, stream=None, **options) -> EngineResult:
     """Fit q by ADVI and draw `draws` samples from it.
 
-    bnn: a `BNNModel` or any `pm.Model`. options: the fields of `ADVISettings`. init: a previous
-    `Posterior` of the same model structure to start from (warm start; 1 restart by default).
-    callback(info): called between chunks with {"step", "elbo", "relative_change"}; raising
-    KeyboardInterrupt there stops the fit like Ctrl-C (the result is flagged `interrupted`).
-    stream: a `BatchSource` of encoded (X, y) batches (`BNNModel.stream`, see
-    `build_streaming_model`): each step takes the next minibatch of the model's own row count,
-    read ahead in a thread (`streaming.chunk_feed`); the model's total_size scales it.
+    Parameters
+    ----------
+    bnn : BNNModel or pm.Model
+        The model.
+    family : {"meanfield", "fullrank"}
+        The Gaussian family of q (`vi_family`).
+    draws, random_seed, progress
+        As for every engine (`inference.engine.Engine`).
+    init : Posterior, optional
+        A previous fit of the same model structure to start from (a warm start; 1 restart by
+        default).
+    callback : callable, optional
+        callback(info), called between chunks with {"step", "elbo", "relative_change"};
+        raising KeyboardInterrupt there stops the fit like Ctrl-C (the result is flagged
+        `interrupted`).
+    stream : BatchSource, optional
+        Encoded (X, y) batches (`BNNModel.stream`, see `build_streaming_model`): each step
+        takes the next minibatch of the model's own row count, read ahead in a thread
+        (`streaming.chunk_feed`); the model's total_size scales it.
+    **options
+        The fields of `ADVISettings`.
+
+    Returns
+    -------
+    EngineResult
+        The draws (one chain, or one per member with `ensemble`), the best member's q as the
+        `variational` group (`<name>__mean`, `<name>__sd`), the ELBO history and diagnostics.
+
+    Examples
+    --------
+    Two restarts race for 200 steps on a small network; the better one runs on:
+
+    >>> from pymc_bnn import build_model
+    >>> from pymc_bnn.datasets import two_moons
+    >>> from pymc_bnn.inference.vi import run
+    >>> data = two_moons(n_samples=100)
+    >>> bnn = build_model(data.X_train, data.y_train, hidden=(4,))
+    >>> result = run(bnn, family="meanfield", draws=100, random_seed=0, progress=False,
+    ...              steps=1000, tol=0, restarts=2, screen_steps=200)
+    >>> result.diagnostics["steps_run"], len(result.diagnostics["restart_elbos"])
+    (1000, 2)
     """
     import jax
 
-    unknown = set(options) - set(ADVISettings.__dataclass_fields__)
-    if unknown:
-        raise InvalidSettingError(
-            f"unknown option(s) {sorted(unknown)} for {family} ADVI; use "
-            + ", ".join(ADVISettings.__dataclass_fields__))
-    options.setdefault("learning_rate", DEFAULT_LEARNING_RATE[family])
-    settings = ADVISettings(**options)
-    settings.check()
+    settings = settings_from_options(family, options)
     model = getattr(bnn, "model", bnn)
     t0 = time.perf_counter()
     n_obs_full = None
@@ -140,8 +234,9 @@ def run(bnn, *, family: str, draws: int, random_seed: int, progress: bool, init=
         cheap = compiled.size * (batch or compiled.n_obs or 1) <= _CHEAP_RESTARTS
         restarts = 1 if (init is not None or not cheap) else _DEFAULT_RESTARTS
     rng = np.random.default_rng(random_seed)
-    start_mu, start_sd = _starting_point(compiled, model, init, int(restarts), settings, rng)
-    loop = vi_loop.Loop(compiled=compiled, family=family, settings=settings,
+    start_mu, start_sd = starting_point(compiled, model, init, int(restarts),
+                                        settings.init_sd, rng)
+    loop = vi_loop.Loop(compiled=compiled, family=get_family(family), settings=settings,
                         restarts=int(restarts), n_obs_full=n_obs_full, streamed=feed is not None)
     key = jax.random.PRNGKey(random_seed)
     state = loop.init_state(start_mu, start_sd, key)
@@ -165,7 +260,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     history = outcome.history[:, best]
     if not np.isfinite(history[-1:]).all():
         raise InferenceError(_nan_message(settings))
-    averaged = vi_loop.averaged_params(outcome.state)
+    averaged = loop.averaged(outcome.state)
     members = [best]
     if settings.ensemble is True and loop.restarts > 1:
         # every restart that did not diverge, best first; draws split evenly, one chain each
@@ -191,7 +286,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     # the variational group is the best member's q (what a warm start continues from)
     idata = to_idata(compiled, outputs, n_chains=len(members),
                      extra_groups={"variational": variational})
-    method = "advi" if family == "meanfield" else "fullrank_advi"
+    method = _METHODS[family]
     messages = []
     if settings.tol > 0 and not outcome.converged and not interrupted:
         change = (f"relative ELBO change {outcome.relative_change:.2g} over the last "
@@ -227,7 +322,8 @@ def _optimise(loop, state, data, *, progress, callback, feed=None):
     """Race the restarts for `screen_steps` steps, then continue only the best one.
 
     Returns the outcome (its history and state are the kept restart's, whole run) and the index
-    of the restart that was kept."""
+    of the restart that was kept.
+    """
     import dataclasses
 
     import jax
@@ -277,58 +373,3 @@ def _split(compiled, flat):
         out.append(np.asarray(flat[start:start + n]))
         start += n
     return out
-
-
-def _starting_point(compiled, model, init, restarts, settings, rng):
-    """Means (R, D) and sds (R, D) of q for each restart.
-
-    Without `init`: each restart starts at a draw from the prior (so wide layers start at their
-    prior scale, and a tanh network starts away from the all-zero saddle) with sd `init_sd`.
-    With `init`: the previous fit's q (or its draws' mean and sd), for every restart.
-    """
-    if init is not None:
-        mu, sd = posterior_moments(compiled, init)
-        return np.tile(mu, (restarts, 1)), np.tile(sd, (restarts, 1))
-    draw = _prior_draw_function(compiled, model)
-    seeds = rng.integers(0, 2**31 - 1, size=restarts)
-    mu = np.stack([compiled.ravel(draw(int(s))) for s in seeds])
-    return mu, np.full_like(mu, settings.init_sd)
-
-
-_PRIOR_DRAWS: dict = {}
-
-
-def _prior_draw_function(compiled, model):
-    """seed -> one prior draw of every value variable (cached per model structure)."""
-    if compiled.key not in _PRIOR_DRAWS:
-        from pymc.initial_point import make_initial_point_fn
-
-        _PRIOR_DRAWS[compiled.key] = make_initial_point_fn(
-            model=model, default_strategy="prior", jitter_rvs=set())
-    return _PRIOR_DRAWS[compiled.key]
-
-
-def posterior_moments(compiled, init):
-    """Flat mean and sd (D,) of the previous fit's q, from its `variational` group when it has
-    one, else from the posterior draws of each variable."""
-    idata = init.idata
-    groups = set(getattr(idata, "children", {}))
-    mu, sd = [], []
-    for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=False):
-        size = int(np.prod(shape))
-        if "variational" in groups and f"{name}__mean" in idata["variational"]:
-            mu.append(np.asarray(idata["variational"][f"{name}__mean"].values).reshape(-1))
-            sd.append(np.asarray(idata["variational"][f"{name}__sd"].values).reshape(-1))
-        elif name in idata["posterior"]:
-            values = np.asarray(idata["posterior"][name].values).reshape(-1, size)
-            mu.append(values.mean(axis=0))
-            sd.append(values.std(axis=0) + 1e-6)
-        else:
-            raise InvalidSettingError(
-                f"init= has no variable {name!r}: warm starts need a posterior of the same "
-                "model structure; refit from scratch (init=None)")
-        if mu[-1].size != size:
-            raise InvalidSettingError(
-                f"init= has {name!r} with {mu[-1].size} values but this model needs {size}: "
-                "warm starts need the same architecture; refit from scratch (init=None)")
-    return np.concatenate(mu), np.concatenate(sd)

@@ -1,8 +1,12 @@
-"""The compiled ADVI optimisation loop: Gaussian families, Adam, jitted chunks, and the Python
-driver between chunks (progress bar, convergence check, Ctrl-C).
+"""The ADVI driver: a family's ELBO climbed by an optax optimiser in compiled chunks of steps.
 
-Compiled chunks are cached on (model structure, family, restarts, chunk length, data shapes):
-refitting the same architecture on data of the same shapes runs without recompiling.
+Between chunks the Python loop shows progress, checks convergence and acts on Ctrl-C.
+
+The family (`vi_family`: what q is) and the optimiser (`vi_optimiser`: how its parameters move)
+are arguments of `Loop`; this module runs them. Several restarts run together under `jax.vmap`,
+split over JAX's devices when there are several. Compiled chunks are cached on (model structure,
+family, optimiser, restarts, chunk length, data shapes): refitting the same architecture on
+data of the same shapes runs without recompiling.
 
 Streamed data (`Loop.streamed`): each chunk takes its own minibatches, stacked (chunk_steps,
 batch, ...), one per step; the driver reads the next chunk's while the device runs this one.
@@ -10,80 +14,67 @@ batch, ...), one per step; the driver reads the next chunk's while the device ru
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn._runtime.progress import progress_bar
+from pymc_bnn.inference import vi_optimiser
 from pymc_bnn.inference.jax_model import CompiledModel, constrained_draws
+from pymc_bnn.inference.vi_family import FullRank, MeanField
+from pymc_bnn.inference.windows import relative_change, tail_mean
 
 if TYPE_CHECKING:
     from pymc_bnn.inference.vi import ADVISettings
 
 _EXECUTABLES: dict[tuple, object] = {}
-_ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
-# The result is an exponential moving average of the iterates (Polyak averaging, ~500 steps):
-# with a constant learning rate Adam's iterates jitter by about the learning rate around the
-# optimum, which on a closed-form test is a quarter of a posterior sd; the average is not.
-_AVERAGE_DECAY = 0.998
 # Restarts spread over devices copy the data to each; above this many extra bytes they share one.
 _MAX_EXTRA_DATA_BYTES = 256 * 2**20
 
 
-def _family_functions(family: str, size: int):
-    """(sample(params, eps), entropy(params)) of the Gaussian family; entropy in nats."""
-    import jax.numpy as jnp
-
-    const = 0.5 * size * (1.0 + math.log(2.0 * math.pi))
-    if family == "meanfield":
-        def sample(p, eps):
-            return p["mu"] + jnp.exp(p["log_sd"]) * eps
-
-        def entropy(p):
-            return jnp.sum(p["log_sd"]) + const
-    elif family == "fullrank":
-        def sample(p, eps):
-            return p["mu"] + eps @ _cholesky(p["chol"]).T
-
-        def entropy(p):
-            return jnp.sum(jnp.diag(p["chol"])) + const
-    else:
-        raise ValueError(f"unknown family {family!r}")
-    return sample, entropy
-
-
-def _cholesky(raw):
-    """Lower-triangular factor with a positive diagonal from an unconstrained (D, D) matrix."""
-    import jax.numpy as jnp
-
-    return jnp.tril(raw, -1) + jnp.diag(jnp.exp(jnp.diag(raw)))
-
-
-def marginal_sd(family: str, params) -> np.ndarray:
-    if family == "meanfield":
-        return np.exp(np.asarray(params["log_sd"]))
-    chol = np.asarray(_cholesky(params["chol"]))
-    return np.sqrt(np.sum(chol**2, axis=1))
-
-
-def averaged_params(state: dict) -> dict:
-    """The bias-corrected moving average of the iterates, per restart (leading axis)."""
-    import jax
-
-    correction = 1.0 - _AVERAGE_DECAY ** state["t"]
-    return jax.tree_util.tree_map(
-        lambda a: a / correction.reshape((-1,) + (1,) * (a.ndim - 1)), state["average"])
-
-
 @dataclass(frozen=True)
 class Outcome:
+    """What `Loop.optimise` did: a plain record, built once.
+
+    Attributes
+    ----------
+    state : dict
+        The loop's state at the end (every leaf (restarts, ...)).
+    history : ndarray (steps_run, restarts)
+        The ELBO estimate of every step, nats.
+    steps_run : int
+    converged, interrupted : bool
+        Stopped by the convergence test; stopped by Ctrl-C (or a callback's KeyboardInterrupt).
+    relative_change : float
+        Of the best restart's mean ELBO, last window against the one before (inf: too few
+        steps).
+    best_restart : int
+        The restart with the highest mean ELBO over the last window.
+    final_elbos : list of float
+        That mean for every restart.
+    compile_s, fit_s : float
+        Seconds compiling (0 when cached) and optimising.
+    devices : int
+        Devices the restarts were split over.
+
+    Examples
+    --------
+    `Loop.optimise` returns one (see `Loop`); a record of two restarts that converged:
+
+    >>> import numpy as np
+    >>> outcome = Outcome(state={}, history=np.array([[-9.0, -8.0], [-5.0, -6.0]]),
+    ...                   steps_run=2, converged=True, interrupted=False,
+    ...                   relative_change=1e-4, best_restart=0, final_elbos=[-5.0, -6.0])
+    >>> outcome.history[:, outcome.best_restart].tolist()
+    [-9.0, -5.0]
+    """
+
     state: dict
-    history: np.ndarray  # (steps_run, restarts) ELBO estimates, nats
+    history: np.ndarray
     steps_run: int
     converged: bool
     interrupted: bool
@@ -92,38 +83,107 @@ class Outcome:
     final_elbos: list = field(default_factory=list)
     compile_s: float = 0.0
     fit_s: float = 0.0
-    devices: int = 1  # devices the restarts were split over
+    devices: int = 1
 
 
 @dataclass(frozen=True)
 class Loop:
+    """One ADVI optimisation: a compiled model, a family, an optimiser and the settings.
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        The model's JAX log-density (`jax_model.compile_model`).
+    family : MeanField or FullRank
+        What q is (`vi_family`).
+    settings : ADVISettings
+        steps, tol, window, chunk_steps, mc_samples, minibatch_size, learning_rate …
+    restarts : int
+        Independent optimisations run side by side.
+    n_obs_full : int, optional
+        Set with minibatches: rows of the whole data; the likelihood is scaled by n / batch.
+    streamed : bool
+        Data come as one minibatch per step, (chunk_steps, batch, ...), scaled by the model.
+    optimiser : callable
+        learning_rate -> optax.GradientTransformation (default `vi_optimiser.adam`).
+
+    Examples
+    --------
+    A normal mean with a N(0, 10²) prior and 50 observations, fitted with its defaults:
+
+    >>> import jax
+    >>> import numpy as np
+    >>> import pymc as pm
+    >>> from pymc_bnn.inference.jax_model import compile_model, data_arguments
+    >>> from pymc_bnn.inference.vi import ADVISettings
+    >>> from pymc_bnn.inference.vi_family import MeanField
+    >>> from pymc_bnn.inference.vi_loop import Loop
+    >>> with pm.Model() as model:
+    ...     mu = pm.Normal("mu", 0.0, 10.0)
+    ...     _ = pm.Normal("y", mu, 1.0, observed=np.full(50, 2.0))
+    >>> compiled = compile_model(model)
+    >>> loop = Loop(compiled, MeanField(), ADVISettings(steps=3000, tol=0, learning_rate=0.05),
+    ...             restarts=1)
+    >>> state = loop.init_state(np.zeros((1, 1)), np.ones((1, 1)), jax.random.PRNGKey(0))
+    >>> outcome = loop.optimise(state, data_arguments(compiled, model), progress=False)
+    >>> outcome.steps_run, outcome.history.shape
+    (3000, (3000, 1))
+    >>> params = loop.averaged(outcome.state)
+    >>> float(params["mu"][0, 0]).__round__(1), float(np.exp(params["log_sd"][0, 0])).__round__(2)
+    (2.0, 0.14)
+
+    Draws of q mapped to the model's variables (here the identity), q's mean and sd:
+
+    >>> first = jax.tree_util.tree_map(lambda a: a[0], params)
+    >>> outputs, mean, sd = loop.draw(first, data_arguments(compiled, model), 100,
+    ...                               jax.random.PRNGKey(1))
+    >>> outputs[0].shape, sd.round(2).tolist()
+    ((100,), [0.14])
+    """
+
     compiled: CompiledModel
-    family: str
+    family: MeanField | FullRank
     settings: ADVISettings
     restarts: int
-    n_obs_full: int | None = None  # set with minibatches: the likelihood is scaled by n/batch
-    # data come as one minibatch per step, (chunk_steps, batch, ...), scaled by the model itself
+    n_obs_full: int | None = None
     streamed: bool = False
+    optimiser: Callable = vi_optimiser.adam
 
-    def init_state(self, mu: ArrayLike, sd: ArrayLike, key) -> dict:
+    def init_state(self, mu: np.ndarray, sd: np.ndarray, key) -> dict:
+        """The state before the first step, from means `mu` and sds `sd`, both (restarts, D).
+
+        It holds q's parameters, the optimiser's state, the running average and a key per
+        restart.
+
+        Examples
+        --------
+        See the class.
+        """
         import jax
         import jax.numpy as jnp
 
-        mu = jnp.asarray(mu, dtype=jnp.float64)
-        if self.family == "meanfield":
-            params = {"mu": mu, "log_sd": jnp.log(jnp.asarray(sd, dtype=jnp.float64))}
-        else:
-            params = {"mu": mu, "chol": jax.vmap(jnp.diag)(jnp.log(jnp.asarray(sd)))}
-        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-        return {"params": params, "m": zeros, "v": zeros, "average": zeros,
+        params = jax.vmap(self.family.init)(np.asarray(mu, dtype=np.float64),
+                                            np.asarray(sd, dtype=np.float64))
+        optimiser = self.optimiser(self.settings.learning_rate)
+        return {"params": params, "opt_state": jax.vmap(optimiser.init)(params),
+                "average": jax.tree_util.tree_map(jnp.zeros_like, params),
                 "t": jnp.zeros(self.restarts), "key": jax.random.split(key, self.restarts)}
 
-    def _chunk_function(self):
+    def averaged(self, state: dict) -> dict:
+        """The parameters of q to report: each restart's average iterate (`vi_optimiser`).
+
+        Examples
+        --------
+        See the class.
+        """
+        return vi_optimiser.averaged_params(state["average"], state["t"])
+
+    def _elbo(self):
+        """elbo(params, key, data): a reparameterised estimate from `mc_samples` draws, nats."""
         import jax
         import jax.numpy as jnp
 
-        compiled, s = self.compiled, self.settings
-        sample, entropy = _family_functions(self.family, compiled.size)
+        compiled, s, family = self.compiled, self.settings, self.family
         batched = compiled.batched
         scale = (self.n_obs_full / s.minibatch_size) if self.n_obs_full else 1.0
         n_full = self.n_obs_full
@@ -134,54 +194,53 @@ class Loop:
                 rows = jax.random.randint(key_rows, (s.minibatch_size,), 0, n_full)
                 data = tuple(d[rows] if b else d for d, b in zip(data, batched, strict=False))
             eps = jax.random.normal(key_eps, (s.mc_samples, compiled.size))
-            z = sample(params, eps)
+            z = family.sample(params, eps)
 
             def logp(zi):
                 return compiled.prior_logp(zi, data) + scale * compiled.loglik(zi, data)
 
-            return jnp.mean(jax.vmap(logp)(z)) + entropy(params)
+            return jnp.mean(jax.vmap(logp)(z)) + family.entropy(params)
 
-        value_and_grad = jax.value_and_grad(elbo)
+        return elbo
+
+    def _chunk_function(self):
+        import jax
+        import jax.numpy as jnp
+
+        value_and_grad = jax.value_and_grad(self._elbo())
+        make_optimiser, chunk_steps, streamed = (self.optimiser, self.settings.chunk_steps,
+                                                 self.streamed)
 
         def one_restart(state, data, active, learning_rate):
             key, sub = jax.random.split(state["key"])
             value, grad = value_and_grad(state["params"], sub, data)
-            t = state["t"] + 1.0
-            m = jax.tree_util.tree_map(lambda m, g: _ADAM_B1 * m + (1 - _ADAM_B1) * g,
-                                       state["m"], grad)
-            v = jax.tree_util.tree_map(lambda v, g: _ADAM_B2 * v + (1 - _ADAM_B2) * g * g,
-                                       state["v"], grad)
-            step = learning_rate * jnp.sqrt(1 - _ADAM_B2**t) / (1 - _ADAM_B1**t)
-            params = jax.tree_util.tree_map(  # gradient *ascent* on the ELBO
-                lambda p, m, v: p + step * m / (jnp.sqrt(v) + _ADAM_EPS), state["params"], m, v)
-            average = jax.tree_util.tree_map(
-                lambda a, p: _AVERAGE_DECAY * a + (1 - _AVERAGE_DECAY) * p,
-                state["average"], params)
-            new = {"params": params, "m": m, "v": v, "average": average, "t": t, "key": key}
+            params, opt_state = vi_optimiser.ascend(make_optimiser(learning_rate),
+                                                    state["params"], state["opt_state"], grad)
+            new = {"params": params, "opt_state": opt_state, "t": state["t"] + 1.0,
+                   "average": vi_optimiser.moving_average(state["average"], params), "key": key}
             # steps past the requested maximum (the tail of the last chunk) change nothing
             return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, state), value
 
         step_all = jax.vmap(one_restart, in_axes=(0, None, None, None))
 
-        streamed = self.streamed
-
         def chunk(state, data, n_active, learning_rate):
             def body(carry, xs):
                 i, step_data = xs
-                carry, value = step_all(carry, step_data if streamed else data, i < n_active,
-                                        learning_rate)
-                return carry, value
+                return step_all(carry, step_data if streamed else data, i < n_active,
+                                learning_rate)
 
-            xs = (jnp.arange(s.chunk_steps), data if streamed else None)
+            xs = (jnp.arange(chunk_steps), data if streamed else None)
             return jax.lax.scan(body, state, xs)
 
         return chunk
 
     def _placed(self, state, data):
-        """State and data put where the chunk runs: the restarts split over separate devices
-        when there are several (pymc-bnn gives JAX one CPU device per core, see jax_setup),
-        else all on the first device; the number of devices used; and a function that places
-        later data (the next streamed chunk) as `data` was placed."""
+        """State and data put where the chunk runs.
+
+        the restarts split over separate devices when there are several (pymc-bnn gives JAX one CPU
+        device per core, see jax_setup), else all on the first device; the number of devices used;
+        and a function that places later data (the next streamed chunk) as `data` was placed.
+        """
         import jax
         from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -207,8 +266,8 @@ class Loop:
         """The compiled chunk for these shapes (cached), and the seconds compiling took."""
         import jax
 
-        key = (self.compiled.key, self.family, self.restarts, n_devices, self.n_obs_full,
-               self.streamed,
+        key = (self.compiled.key, self.family, self.optimiser, self.restarts, n_devices,
+               self.n_obs_full, self.streamed,
                self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
                tuple((np.shape(d), np.dtype(d.dtype).str) for d in data))
         if key in _EXECUTABLES:
@@ -222,11 +281,36 @@ class Loop:
     def optimise(self, state, data, *, progress: bool, callback=None,
                  history_before: np.ndarray | None = None, phase: str = "",
                  feed=None) -> Outcome:
-        """Run chunks until `steps`, convergence or Ctrl-C. history_before: ELBOs (steps,
-        restarts) of an earlier phase of the same run, judged with this one for convergence and
-        returned in front of it. phase: what this part of the fit is, shown on the progress bar.
-        feed: with `streamed`, an iterator of each chunk's data (replaces `data`); the progress
-        bar then shows rows/s."""
+        """Run chunks until `steps`, convergence or Ctrl-C.
+
+        Parameters
+        ----------
+        state : dict
+            From `init_state` (or an earlier `Outcome.state`).
+        data : tuple of arrays
+            The model's data arguments (`jax_model.data_arguments`).
+        progress : bool
+            Show a progress bar.
+        callback : callable, optional
+            callback({"step", "elbo", "relative_change"}) between chunks; KeyboardInterrupt
+            raised there acts as Ctrl-C.
+        history_before : ndarray (steps, restarts), optional
+            ELBOs of an earlier phase of the same run, judged with this one for convergence
+            and returned in front of it.
+        phase : str
+            What this part of the fit is, shown on the progress bar.
+        feed : iterator, optional
+            With `streamed`, each chunk's data (replaces `data`); the progress bar then
+            shows rows/s.
+
+        Returns
+        -------
+        Outcome
+
+        Examples
+        --------
+        See the class.
+        """
         s = self.settings
         if feed is not None:
             data = next(feed)
@@ -237,8 +321,7 @@ class Loop:
         done, converged, interrupted, change = 0, False, False, float("nan")
         t0 = time.perf_counter()
         # Ctrl-C is acted on between chunks, and anywhere else in here only marks the result
-        title = ("[bold]ADVI" if self.family == "meanfield" else "[bold]full-rank ADVI") + (
-            f"[/] · {phase}" if phase else "")
+        title = f"[bold]{self.family.title}" + (f"[/] · {phase}" if phase else "")
         with (ctrl_c_deferred() as pressed,
               progress_bar(progress, title, s.steps, "ELBO …") as bar):
             try:
@@ -257,9 +340,9 @@ class Loop:
                     elbos = np.concatenate(history)
                     if not np.isfinite(values[-1]).any():
                         break  # every restart diverged: run() raises with the fix
-                    change = _relative_change(elbos, s.window)
+                    change = relative_change(elbos, s.window)
                     converged = s.tol > 0 and change < s.tol
-                    best_elbo = float(np.nanmax(_tail_mean(elbos, s.window)))
+                    best_elbo = float(np.nanmax(tail_mean(elbos, s.window)))
                     speed = done / (time.perf_counter() - t0)
                     rows = f" · {speed * rows_per_step:,.0f} rows/s" if rows_per_step else ""
                     bar(completed=done,
@@ -274,7 +357,7 @@ class Loop:
             interrupted = interrupted or bool(pressed)
         fit_s = time.perf_counter() - t0
         elbos = np.concatenate(history) if history else np.empty((0, self.restarts))
-        tail = _tail_mean(elbos, s.window)
+        tail = tail_mean(elbos, s.window)
         best = int(np.nanargmax(np.where(np.isfinite(tail), tail, -np.inf))) if len(elbos) else 0
         return Outcome(state=state, history=elbos, steps_run=done, converged=bool(converged),
                        interrupted=interrupted, relative_change=float(change),
@@ -282,46 +365,23 @@ class Loop:
                        compile_s=compile_s, fit_s=fit_s, devices=n_devices)
 
     def draw(self, params, data, draws: int, key):
-        """`draws` samples of q mapped to the model's variables: (list of (draws, ...) arrays,
-        flat mean (D,), flat marginal sd (D,))."""
+        """`draws` samples of q mapped to the model's variables.
+
+        Returns
+        -------
+        (outputs, mean, sd)
+            A list of (draws, ...) arrays, one per model variable (constrained), and q's flat
+            mean (D,) and marginal sd (D,) on the unconstrained space.
+
+        Examples
+        --------
+        See the class.
+        """
         import jax
         import jax.numpy as jnp
 
         compiled = self.compiled
-        sample, _ = _family_functions(self.family, compiled.size)
         eps = np.asarray(jax.random.normal(key, (draws, compiled.size)))
-        z = np.asarray(jax.jit(sample)(params, eps))
+        z = np.asarray(jax.jit(self.family.sample)(params, eps))
         outputs = constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
-        return outputs, np.asarray(params["mu"]), marginal_sd(self.family, params)
-
-
-def _tail_mean(elbos: np.ndarray, window: int) -> np.ndarray:
-    """Mean ELBO per restart over the last `window` steps (restarts,)."""
-    if len(elbos) == 0:
-        return np.full(elbos.shape[1:], np.nan)
-    return elbos[-window:].mean(axis=0)
-
-
-def window_means(history: np.ndarray, window: int, *, maximise: bool):
-    """(mean of the last `window` steps, mean of the window before) for the best restart, by
-    the last window (highest when `maximise`, else lowest); None with fewer than two windows,
-    (nan, nan) when no restart is finite. history: (steps, restarts)."""
-    if len(history) < 2 * window:
-        return None
-    last = history[-window:].mean(axis=0)
-    before = history[-2 * window:-window].mean(axis=0)
-    finite = np.isfinite(last) & np.isfinite(before)
-    if not finite.any():
-        return float("nan"), float("nan")
-    best = int(np.argmax(np.where(finite, last, -np.inf)) if maximise
-               else np.argmin(np.where(finite, last, np.inf)))
-    return float(last[best]), float(before[best])
-
-
-def _relative_change(elbos: np.ndarray, window: int) -> float:
-    """|mean(last window) − mean(window before)| / |mean(window before)| for the best restart."""
-    means = window_means(elbos, window, maximise=True)
-    if means is None:
-        return float("inf")
-    last, before = means
-    return abs(last - before) / max(abs(before), 1e-12)
+        return outputs, np.asarray(params["mu"]), self.family.marginal_sd(params)

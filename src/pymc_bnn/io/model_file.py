@@ -43,7 +43,21 @@ _REGISTERED: dict[str, type] = {}
 
 
 def register_estimator(cls: type) -> type:
-    """Class decorator: let model files name `cls` (one of `ESTIMATOR_MODULES`) and rebuild it."""
+    """Class decorator: let model files name `cls` (one of `ESTIMATOR_MODULES`) and rebuild it.
+
+    Examples
+    --------
+    The estimators register themselves where they are defined:
+
+    >>> from pymc_bnn.io.model_file import register_estimator
+    >>> from pymc_bnn.sklearn import BayesianMLPClassifier
+    >>> register_estimator(BayesianMLPClassifier) is BayesianMLPClassifier
+    True
+    >>> register_estimator(dict)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: dict is not an estimator model files can hold; ...
+    """
     if cls.__name__ not in ESTIMATOR_MODULES:
         raise InvalidSettingError(f"{cls.__name__} is not an estimator model files can hold; "
                                   f"add it to ESTIMATOR_MODULES ({', '.join(_ESTIMATORS)})")
@@ -185,11 +199,60 @@ def _split(obj):
     )
 
 
+def encode_record(record, encoder: _Encoder) -> dict:
+    """The description's entries of a `ModelRecord`, one per field; arrays go to `encoder`.
+
+    The entries sit flat beside the Posterior's own fields, as format version 1 has always
+    written them, so files from before the record and after it read the same.
+
+    Examples
+    --------
+    >>> from pymc_bnn.io.model_file import _decode, _Encoder, decode_record, encode_record
+    >>> encoder = _Encoder()
+    >>> entries = encode_record(fitted.record, encoder)
+    >>> entries["feature_names"]
+    {'__tuple__': ['x0', 'x1']}
+    >>> record, rest = decode_record(_decode({**entries, "method": "advi"}, encoder.arrays))
+    >>> record == fitted.record, rest
+    (True, {'method': 'advi'})
+    """
+    from pymc_bnn.model.record import RECORD_FIELDS
+
+    return {name: encoder(getattr(record, name), f"Posterior.{name}") for name in RECORD_FIELDS}
+
+
+def decode_record(fields: dict) -> tuple:
+    """(the `ModelRecord`, the other fields) of a description's decoded posterior entries.
+
+    Examples
+    --------
+    >>> from pymc_bnn.io.model_file import _decode, _Encoder, encode_record
+    >>> encoder = _Encoder()
+    >>> entries = encode_record(fitted.record, encoder)
+    >>> record, rest = decode_record(_decode({**entries, "method": "advi"}, encoder.arrays))
+    >>> record.spec == fitted.spec, rest
+    (True, {'method': 'advi'})
+    """
+    from pymc_bnn.model.record import RECORD_FIELDS, ModelRecord
+
+    record = ModelRecord(**{name: fields[name] for name in RECORD_FIELDS if name in fields})
+    return record, {name: value for name, value in fields.items() if name not in RECORD_FIELDS}
+
+
 def describe(obj, encoder: _Encoder) -> dict:
-    """The JSON description of a Posterior or fitted estimator (arrays collected in `encoder`)."""
+    """The JSON description of a Posterior or fitted estimator (arrays collected in `encoder`).
+
+    Examples
+    --------
+    >>> from pymc_bnn.io.model_file import _Encoder, describe
+    >>> description = describe(fitted, _Encoder())
+    >>> description["kind"], description["posterior"]["method"]
+    ('posterior', 'advi')
+    """
     posterior, estimator = _split(obj)
-    fields = {f.name: encoder(getattr(posterior, f.name), f"Posterior.{f.name}")
-              for f in dataclasses.fields(posterior) if f.name != "idata"}
+    fields = encode_record(posterior.record, encoder)
+    fields |= {f.name: encoder(getattr(posterior, f.name), f"Posterior.{f.name}")
+               for f in dataclasses.fields(posterior) if f.name not in ("idata", "record")}
     description = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -214,7 +277,14 @@ def describe(obj, encoder: _Encoder) -> dict:
 
 
 def encode(obj, notes: dict | None = None) -> bytes:
-    """The bytes of a model file holding `obj` (a Posterior or fitted estimator)."""
+    """The bytes of a model file holding `obj` (a Posterior or fitted estimator).
+
+    Examples
+    --------
+    >>> from pymc_bnn.io.model_file import encode
+    >>> encode(fitted)[1:4]  # netCDF-4 is HDF5
+    b'HDF'
+    """
     import xarray as xr
 
     posterior, _ = _split(obj)
@@ -291,19 +361,51 @@ def _description(tree, path: Path) -> dict:
 
 
 def read_description(path: str | os.PathLike) -> dict:
-    """The checked JSON description of the model file at `path` (arrays left as references)."""
+    """The checked JSON description of the model file at `path` (arrays left as references).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from pymc_bnn import save
+    >>> from pymc_bnn.io.model_file import read_description
+    >>> path = save(fitted, pathlib.Path(tempfile.mkdtemp()) / "m.bnn.nc")
+    >>> read_description(path)["posterior"]["feature_names"]
+    {'__tuple__': ['x0', 'x1']}
+    """
     path = Path(path)
     return _description(_open(path), path)
 
 
 def decode(path: str | os.PathLike):
-    """Read a model file: the Posterior or fitted estimator it holds."""
+    """Read a model file: the Posterior or fitted estimator it holds (`pymc_bnn.load`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from pymc_bnn import save
+    >>> from pymc_bnn.io.model_file import decode
+    >>> path = save(fitted, pathlib.Path(tempfile.mkdtemp()) / "m.bnn.nc")
+    >>> decode(path).record == fitted.record
+    True
+    """
     return decode_with_description(path)[0]
 
 
 def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
-    """(the Posterior or fitted estimator, the file's JSON description) of a model file."""
+    """(the Posterior or fitted estimator, the file's JSON description) of a model file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from pymc_bnn import save
+    >>> from pymc_bnn.io.model_file import decode_with_description
+    >>> path = save(fitted, pathlib.Path(tempfile.mkdtemp()) / "m.bnn.nc")
+    >>> posterior, description = decode_with_description(path)
+    >>> posterior.n_draws, description["format_version"]
+    (50, 1)
+    """
     from pymc_bnn.io.model_file_checks import check_consistency
+    from pymc_bnn.model.record import RECORD_FIELDS
     from pymc_bnn.posterior.posterior import Posterior
 
     path = Path(path)
@@ -314,7 +416,7 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
               if name != "description"}
     try:
         fields = _decode(description["posterior"], arrays)
-        known = {f.name for f in dataclasses.fields(Posterior)}
+        known = set(RECORD_FIELDS) | {f.name for f in dataclasses.fields(Posterior)} - {"record"}
         unknown = sorted(set(fields) - known)
         if unknown:
             raise ModelFileError(
@@ -329,7 +431,8 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
         if idata is None:  # check_consistency refuses this; here for the type checker
             raise ModelFileError(f"{path} is not a valid model file: it holds no posterior "
                                  "draws; save the model again")
-        posterior = Posterior(idata=idata, **fields)
+        record, rest = decode_record(fields)
+        posterior = Posterior(record, idata, **rest)
         if description["kind"] == "posterior":
             return posterior, description
         if estimator is None:  # check_description refuses this; here for the type checker

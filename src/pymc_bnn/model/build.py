@@ -20,35 +20,73 @@ from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.likelihoods import Categorical, Likelihood, encode_target, get_likelihood
 from pymc_bnn.model.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.model.priors import Prior, get_prior
+from pymc_bnn.model.record import ModelRecord, RecordFields, record_of, set_fields
 from pymc_bnn.validation import check_features, check_target
 
 
-@dataclass(frozen=True)
-class BNNModel:
-    """A built model: the `pm.Model` plus what is needed to predict from its posterior."""
+@dataclass(frozen=True, init=False)
+class BNNModel(RecordFields):
+    """A built model: the `pm.Model` plus what is needed to predict from its posterior.
 
-    spec: NetworkSpec
-    prior: Prior
-    likelihood: Likelihood
+    Parameters
+    ----------
+    record : ModelRecord
+        What describes the network apart from its draws (spec, prior, likelihood, feature
+        names, preprocessing, likelihood parameters, groups), read as attributes of the model
+        too (`bnn.spec` is `bnn.record.spec`); `fit` hands it on to the `Posterior`. Those
+        fields may also be passed one by one instead, as before the record existed.
+    model : pm.Model
+        The PyMC model.
+    output : TensorVariable
+        The pre-link network output, (obs, n_outputs).
+    n_obs : int
+        Rows the model was built on.
+    stream : BatchSource, optional
+        A streamed model's minibatches (targets encoded as the model's), which `fit` reads
+        instead of the one batch the model was built on.
+
+    Examples
+    --------
+    >>> from pymc_bnn import build_model
+    >>> from pymc_bnn.datasets import two_moons
+    >>> data = two_moons(n_samples=60)
+    >>> bnn = build_model(data.X_train, data.y_train, hidden=(3,))
+    >>> bnn.spec.hidden, bnn.feature_names, bnn.n_obs
+    ((3,), ('x0', 'x1'), 42)
+    >>> bnn.record.likelihood.name
+    'bernoulli'
+    """
+
+    record: ModelRecord
     model: object  # pm.Model
-    feature_names: tuple[str, ...]
-    output: object = field(repr=False)  # pre-link network output, (obs, n_outputs) tensor
+    output: object = field(repr=False)
     n_obs: int = 0
-    preprocessing: dict = field(default_factory=dict)
-    likelihood_params: tuple[str, ...] = ()
-    groups: dict | None = None  # JSON-able group record (`pymc_bnn.model.groups.group_record`)
-    # A streamed model: the `BatchSource` of its minibatches (targets encoded as the model's),
-    # which `fit` reads instead of the one batch the model was built on.
     stream: BatchSource | None = field(default=None, repr=False)
+
+    def __init__(self, record: ModelRecord | None = None, model: object = None,
+                 output: object = None, n_obs: int = 0, stream: BatchSource | None = None,
+                 **record_fields) -> None:
+        set_fields(self, record=record_of(record, record_fields, "BNNModel"), model=model,
+                   output=output, n_obs=n_obs, stream=stream)
 
     @property
     def weight_names(self) -> list[str]:
-        """The weight variables, in `forward`'s order: w_0 … w_L, then w_skip."""
+        """The weight variables, in `forward`'s order: w_0 … w_L, then w_skip.
+
+        Examples
+        --------
+        See `build_model`.
+        """
         return self.spec.weight_names
 
     @property
     def bias_names(self) -> list[str]:
-        """The bias variables b_0 … b_L, or [] for a network without biases."""
+        """The bias variables b_0 … b_L, or [] for a network without biases.
+
+        Examples
+        --------
+        See `build_model`.
+        """
         return [bias_name(i) for i in range(self.spec.n_layers)] if self.spec.bias else []
 
 
@@ -70,30 +108,65 @@ def build_model(
     total_size: int | None = None,
     target_record: dict | None = None,
 ) -> BNNModel:
-    """Turn data (X: (n_obs, n_features), y: (n_obs,)) and a network into a `BNNModel`.
+    """Turn data and a network into a `BNNModel`: the `pm.Model` and its record.
 
-    Pass a `NetworkSpec`, or `hidden`/`activation`/`bias`/`skip` to make one (any depth and
-    widths; activations tanh, relu, gelu, softplus, sigmoid, identity; `skip=True` adds a linear
-    path from inputs to outputs, see `NetworkSpec`); its `n_inputs` and `n_outputs` must match
-    the data and likelihood. The defaults are the seed's architecture (two tanh
-    layers of 5 units, no biases, Bernoulli likelihood) with the library's default prior
-    Normal(0, 1/sqrt(fan_in)), which keeps wide layers from saturating a priori; pass
-    `prior=pymc_bnn.model.priors.SEED_PRIOR` for the seed's unscaled Normal(0, 1).
+    The defaults are the seed's architecture (two tanh layers of 5 units, no biases, Bernoulli
+    likelihood) with the library's default prior Normal(0, 1/sqrt(fan_in)), which keeps wide
+    layers from saturating a priori; pass `prior=pymc_bnn.model.priors.SEED_PRIOR` for the
+    seed's unscaled Normal(0, 1).
 
-    `prior` and `likelihood` take a name (see `pymc_bnn.model.priors.PRIORS`,
-    `pymc_bnn.model.likelihoods.LIKELIHOODS`) or an object, e.g. `HorseshoePrior(global_scale=0.1)`
-    or `StudentT(df=4)`.
+    Parameters
+    ----------
+    X : array-like (n_obs, n_features) or DataFrame
+        The inputs (a DataFrame's column names become the feature names).
+    y : array-like (n_obs,)
+        The target, as the likelihood takes it.
+    spec : NetworkSpec, optional
+        The architecture; its `n_inputs` and `n_outputs` must match the data and likelihood.
+        Without one, `hidden`, `activation`, `bias` and `skip` make it.
+    hidden : sequence of int
+        Width of each hidden layer (any depth).
+    activation : {"tanh", "relu", "gelu", "softplus", "sigmoid", "identity"}
+    bias : bool
+        Give each unit a bias.
+    prior, likelihood : str or object
+        A name (`pymc_bnn.model.priors.PRIORS`, `pymc_bnn.model.likelihoods.LIKELIHOODS`) or
+        an object, e.g. `HorseshoePrior(global_scale=0.1)` or `StudentT(df=4)`.
+    feature_names : sequence of str, optional
+        One distinct name per column (default: a DataFrame's columns, else x0, x1, ...).
+    groups : array-like (n_obs,) or str, optional
+        One hashable label per row (strings, numbers or tuples of them), or the name of a
+        column of a DataFrame X (which is then not a feature): a hierarchical network.
+    pooling : {"partial", "complete", "none"}, optional
+        With groups: "partial" (the default: group weights drawn around population weights,
+        learned spread `group_sd_i` ~ HalfNormal(group_spread/sqrt(fan_in)) per layer,
+        non-centred), "complete" (one shared network; the labels are recorded) or "none" (an
+        independent network per group with the ordinary prior). See `pymc_bnn.model.groups`.
+    group_spread : float
+        Scale of the spreads' prior.
+    skip : bool
+        Add a linear path from inputs to outputs (see `NetworkSpec`).
+    total_size : int, optional
+        Rows of the whole data set, making X, y one minibatch of it: the likelihood is scaled
+        by total_size / rows, as with `pm.Minibatch`.
+    target_record : dict, optional
+        Encode y with these fixed statistics (`encode_target`) instead of its own.
+        `build_streaming_model` sets it and `total_size`.
 
-    `groups` (one hashable label per row: strings, numbers or tuples of them, or the name of a
-    column of a DataFrame X, which is then not a feature) makes the network
-    hierarchical with `pooling` "partial" (the default with groups: group weights drawn around
-    population weights, learned spread `group_sd_i` ~ HalfNormal(group_spread/sqrt(fan_in)) per
-    layer, non-centred), "complete" (one shared network; the labels are recorded) or "none"
-    (an independent network per group with the ordinary prior). See `pymc_bnn.model.groups`.
+    Returns
+    -------
+    BNNModel
 
-    `total_size` (rows of the whole data set) makes X, y one minibatch of it: the likelihood
-    is scaled by total_size / rows, as with `pm.Minibatch`. `target_record` encodes y with
-    fixed statistics (`encode_target`) instead of its own. `build_streaming_model` sets both.
+    Examples
+    --------
+    >>> from pymc_bnn import build_model
+    >>> from pymc_bnn.datasets import two_moons
+    >>> data = two_moons(n_samples=60)
+    >>> bnn = build_model(data.X_train, data.y_train, hidden=(8, 8), bias=True)
+    >>> bnn.weight_names, bnn.bias_names
+    (['w_0', 'w_1', 'w_2'], ['b_0', 'b_1', 'b_2'])
+    >>> sorted(bnn.model.named_vars)[:3]
+    ['X', 'b_0', 'b_1']
     """
     import pymc as pm
 
@@ -164,12 +237,10 @@ def build_model(
             eta = forward(spec, X_data, weights, biases, backend="pytensor")
         likelihood_params = (likelihood.observe(eta, y_data) if total_size is None else
                              likelihood.observe(eta, y_data, total_size=int(total_size)))
-    return BNNModel(
-        spec=spec, prior=prior, likelihood=likelihood, model=model,
-        feature_names=feature_names, output=eta, n_obs=X.shape[0],
-        preprocessing=preprocessing, likelihood_params=tuple(likelihood_params),
-        groups=group_record,
-    )
+    record = ModelRecord(spec=spec, likelihood=likelihood, prior=prior,
+                         feature_names=feature_names, preprocessing=preprocessing,
+                         likelihood_params=tuple(likelihood_params), groups=group_record)
+    return BNNModel(record, model=model, output=eta, n_obs=X.shape[0])
 
 
 def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
@@ -179,10 +250,37 @@ def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
 
     The PyMC model is built on the first minibatch with `total_size` = the source's rows (so
     its log-likelihood is scaled as `pm.Minibatch` scales it), and `fit` reads the rest from
-    `BNNModel.stream`. statistics: a `StreamStatistics` of `source` (None: one pass here); a
-    real target is standardised with its mean and sd, a categorical likelihood gets its class
-    set. X is used as given: standardise it with `source.map` if needed (the estimators do).
-    options: the other arguments of `build_model` (grouped networks do not stream yet).
+    `BNNModel.stream`. A real target is standardised with its mean and sd, a categorical
+    likelihood gets its class set. X is used as given: standardise it with `source.map` if
+    needed (the estimators do).
+
+    Parameters
+    ----------
+    source : BatchSource
+        The (X, y) batches (`pymc_bnn.data.as_source`).
+    batch_size : int
+        Rows per step.
+    statistics : StreamStatistics, optional
+        Of `source` (None: one pass here).
+    likelihood : str or Likelihood
+    **options
+        The other arguments of `build_model` (grouped networks do not stream yet).
+
+    Returns
+    -------
+    BNNModel
+        With `stream` set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_bnn.data import as_source
+    >>> from pymc_bnn.model.build import build_streaming_model
+    >>> rng = np.random.default_rng(0)
+    >>> batches = [(rng.normal(size=(50, 2)), rng.integers(0, 2, size=50)) for _ in range(4)]
+    >>> bnn = build_streaming_model(as_source(batches), batch_size=40, hidden=(3,))
+    >>> bnn.n_obs, bnn.stream is not None  # built on the first 40 of 200 rows
+    (40, True)
     """
     if "groups" in options or "pooling" in options:
         raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "

@@ -12,7 +12,7 @@ the compiled code and memory stays bounded):
 
 Dtype policy (stated here only): reductions over draws run in float32, whose rounding (~1e-7
 relative) is far below the Monte Carlo error of any number of draws; per-draw values run in
-float64, and so does a reduction whose float32 pass overflowed (`Posterior.predict` redoes
+float64, and so does a reduction whose float32 pass overflowed (`moments_over_draw_sets` redoes
 those rows). A float32 probability is 0 or 1 once its logit passes about ±16.6 (float64:
 ±36.7). Grouped fits use the same functions with each group's draws of the weights
 (`Posterior.draw_sets`).
@@ -107,6 +107,54 @@ def moments_over_draws(spec: NetworkSpec, likelihood: Likelihood, preprocessing:
         means.append(np.asarray(mean, dtype=np.float64)[:n_rows])
         sds.append(np.asarray(sd, dtype=np.float64)[:n_rows])
     return np.concatenate(means), np.concatenate(sds)
+
+
+def moments_over_draw_sets(spec: NetworkSpec, likelihood: Likelihood, preprocessing: dict,
+                           X: np.ndarray, draw_sets, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """`moments_over_draws` for every set of rows that shares draws, assembled in row order.
+
+    Parameters
+    ----------
+    spec, likelihood, preprocessing
+        As for `moments_over_draws`.
+    X : ndarray (n_obs, n_inputs)
+        Checked inputs.
+    draw_sets : iterable of (rows, weights, biases)
+        `Posterior.draw_sets`: one set for an ordinary fit, one per group for a grouped one.
+    params : dict
+        The likelihood's own draws (`Posterior.likelihood_param_draws`).
+
+    Returns
+    -------
+    (mean, std)
+        Each (n_obs, ...) float64. A row whose float32 pass overflowed (extreme inputs) is
+        redone in float64 (`outputs_over_draws`, `moments_of`).
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior import compiled
+    >>> X, codes, labels = fitted.checked_inputs([[0.0, 1.0], [1.0, 0.0]])
+    >>> mean, std = compiled.moments_over_draw_sets(
+    ...     fitted.spec, fitted.likelihood, fitted.preprocessing, X,
+    ...     fitted.draw_sets(codes, labels), {})
+    >>> bool(np.allclose(mean, fitted.predict(X)["mean"].values))
+    True
+    """
+    parts = []
+    for rows, weights, biases in draw_sets:
+        part_mean, part_std = moments_over_draws(spec, likelihood, preprocessing, X[rows],
+                                                 weights, biases, params)
+        overflow = ~np.isfinite(part_mean + part_std).reshape(len(rows), -1).all(axis=1)
+        if overflow.any():  # float32 overflowed on extreme inputs: redo in float64
+            draws = outputs_over_draws(spec, X[rows], weights, biases, likelihood=likelihood,
+                                       preprocessing=preprocessing)  # all rows: errors name them
+            part_mean[overflow], part_std[overflow] = moments_of(draws[:, overflow])
+        parts.append((rows, part_mean, part_std))
+    mean = np.empty((X.shape[0], *parts[0][1].shape[1:]))
+    std = np.empty_like(mean)
+    for rows, part_mean, part_std in parts:
+        mean[rows], std[rows] = part_mean, part_std
+    return mean, std
 
 
 def outputs_over_draws(spec: NetworkSpec, X: np.ndarray, weights: list, biases: list | None, *,

@@ -8,15 +8,15 @@ distribution's mean per draw (e.g. p for Bernoulli), from which all summaries fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model import groups as grouping
-from pymc_bnn.model.likelihoods import Likelihood
-from pymc_bnn.model.network import NetworkSpec, bias_name
-from pymc_bnn.model.priors import Prior
+from pymc_bnn.model.network import bias_name
+from pymc_bnn.model.record import ModelRecord, RecordFields, record_of, set_fields
 from pymc_bnn.posterior import compiled
 from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
@@ -25,25 +25,45 @@ from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 LINEARISED_GROUP = "linearised_at"
 
 
-@dataclass(frozen=True)
-class Posterior:
-    """A fitted BNN: spec, likelihood and prior it was built with, draws, and how it was fitted.
+@dataclass(frozen=True, init=False)
+class Posterior(RecordFields):
+    """A fitted BNN: the network's record, its draws, and how it was fitted.
 
-    idata: ArviZ DataTree; its `posterior` group holds `w_0 … w_L` (chain, draw, fan_in, fan_out)
-    and, with biases, `b_0 … b_L`. elbo: ELBO history for VI engines (nats, higher is better).
-    preprocessing: JSON-able record of what was done to the data before fitting (e.g. target
-    standardisation), so predictions come back in the user's units.
-    likelihood_params: names of the likelihood's own posterior variables (e.g. "sigma").
-    groups: JSON-able record of a hierarchical fit (pooling, group labels, counts; see
-    `pymc_bnn.model.groups`), None for an ordinary network. Grouped posteriors hold `w_i_group`
-    (chain, draw, group, fan_in, fan_out); with partial pooling also the population `w_i` and
-    the spreads `group_sd_i`. Their predictions take `groups=` (one label per row of X).
+    Parameters
+    ----------
+    record : ModelRecord
+        What describes the network apart from its draws (spec, likelihood, prior, feature
+        names, preprocessing, likelihood parameters, groups): the `BNNModel`'s record, read
+        as attributes here too (`posterior.spec` is `posterior.record.spec`). Those fields may
+        also be passed one by one instead, as before the record existed.
+    idata : xarray.DataTree
+        ArviZ data; its `posterior` group holds `w_0 … w_L` (chain, draw, fan_in, fan_out)
+        and, with biases, `b_0 … b_L`. Grouped posteriors hold `w_i_group` (chain, draw,
+        group, fan_in, fan_out); with partial pooling also the population `w_i` and the
+        spreads `group_sd_i`. Their predictions take `groups=` (one label per row of X).
+    method : str
+        The engine's name.
+    settings, timings, diagnostics : dict
+        What the engine was run with, how long each part took (seconds), and what it found.
+    elbo : ndarray, optional
+        ELBO history for VI engines (nats, higher is better).
+    interrupted : bool
+        Ctrl-C stopped the fit; the draws are from the state reached so far.
+
+    Examples
+    --------
+    >>> from pymc_bnn import build_model, fit
+    >>> from pymc_bnn.datasets import two_moons
+    >>> data = two_moons(n_samples=100)
+    >>> bnn = build_model(data.X_train, data.y_train, hidden=(4,))
+    >>> posterior = fit(bnn, "advi", steps=300, tol=0, draws=50, progress=False)
+    >>> posterior.record is bnn.record, posterior.n_draws
+    (True, 50)
+    >>> posterior.predict(data.X_test)["mean"].shape
+    (30,)
     """
 
-    spec: NetworkSpec
-    likelihood: Likelihood
-    prior: Prior
-    feature_names: tuple[str, ...]
+    record: ModelRecord
     idata: xr.DataTree = field(repr=False)
     method: str = ""
     settings: dict = field(default_factory=dict)
@@ -51,21 +71,42 @@ class Posterior:
     elbo: np.ndarray | None = field(default=None, repr=False)
     interrupted: bool = False
     diagnostics: dict = field(default_factory=dict)
-    preprocessing: dict = field(default_factory=dict)
-    likelihood_params: tuple[str, ...] = ()
-    groups: dict | None = None
+
+    def __init__(self, record: ModelRecord | None = None, idata: Any = None, *,
+                 method: str = "", settings: dict | None = None, timings: dict | None = None,
+                 elbo: np.ndarray | None = None, interrupted: bool = False,
+                 diagnostics: dict | None = None, **record_fields) -> None:
+        set_fields(self, record=record_of(record, record_fields, "Posterior"), idata=idata,
+                   method=method, settings={} if settings is None else settings,
+                   timings={} if timings is None else timings, elbo=elbo,
+                   interrupted=interrupted,
+                   diagnostics={} if diagnostics is None else diagnostics)
 
     @property
     def n_draws(self) -> int:
+        """Draws over all chains.
+
+        Examples
+        --------
+        >>> fitted.n_draws
+        50
+        """
         post = self.idata["posterior"]
         return int(post.sizes["chain"] * post.sizes["draw"])
 
     def parameter_draws(self, max_draws: int | None = None) -> tuple[list[np.ndarray], list | None]:
-        """Weights (S, fan_in, fan_out) and biases (S, fan_out) per layer, chains stacked
-        (weights in `spec.weight_names` order: w_skip last when the network has one).
+        """Weights (S, fan_in, fan_out) and biases (S, fan_out) per layer, chains stacked.
 
-        `max_draws` thins evenly to at most that many draws. A partial-pooling fit gives its
-        population weights (a typical group); a pooling="none" fit has no single network.
+        Weights come in `spec.weight_names` order (w_skip last when the network has one);
+        biases are None for a network without them. `max_draws` thins evenly to at most that
+        many draws. A partial-pooling fit gives its population weights (a typical group); a
+        pooling="none" fit has no single network.
+
+        Examples
+        --------
+        >>> weights, biases = fitted.parameter_draws(max_draws=10)
+        >>> [w.shape for w in weights], biases
+        ([(10, 2, 3), (10, 3, 1)], None)
         """
         if self.groups and self.groups["pooling"] == "none":
             raise InvalidSettingError(
@@ -79,8 +120,15 @@ class Posterior:
         return weights, biases
 
     def thin_index(self, max_draws: int | None) -> np.ndarray | None:
-        """Indices of `max_draws` draws evenly spread over all (chain-major) draws, (max_draws,)
-        int; None when every draw is kept (`max_draws` None or ≥ `n_draws`)."""
+        """Indices (max_draws,) of `max_draws` draws evenly spread over all (chain-major) draws.
+
+        None when every draw is kept (`max_draws` None or ≥ `n_draws`).
+
+        Examples
+        --------
+        >>> fitted.thin_index(3).tolist(), fitted.thin_index(None)
+        ([0, 24, 49], None)
+        """
         if max_draws is not None:  # 0 draws would average nothing into NaN
             max_draws = whole_number(max_draws, "max_draws", minimum=1)
         if max_draws is not None and max_draws < self.n_draws:
@@ -88,8 +136,15 @@ class Posterior:
         return None
 
     def stacked(self, name: str, index: np.ndarray | None = None) -> np.ndarray:
-        """Draws of posterior variable `name` with chain and draw merged, float64 (S, ...);
-        only the draws at `index` (from `thin_index`) when given."""
+        """Draws of posterior variable `name` with chain and draw merged, float64 (S, ...).
+
+        Only the draws at `index` (from `thin_index`) when given.
+
+        Examples
+        --------
+        >>> fitted.stacked("w_0").shape, fitted.stacked("w_0", fitted.thin_index(5)).shape
+        ((50, 2, 3), (5, 2, 3))
+        """
         values = np.asarray(self.idata["posterior"][name].values, dtype=np.float64)
         values = values.reshape(-1, *values.shape[2:])
         return values if index is None else values[index]
@@ -105,6 +160,11 @@ class Posterior:
         A known group uses its own weights; a group not seen in training uses new weights drawn
         from the population per draw (partial pooling), or raises InvalidInputError naming it
         with `unseen_groups="raise"` (group-only prediction).
+
+        Examples
+        --------
+        >>> fitted.network_output([[0.0, 1.0], [1.0, 0.0]]).shape  # (draws, rows, outputs)
+        (50, 2, 1)
         """
         X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
         return self._over_draw_sets(X, codes, labels, max_draws, as_mean=False)
@@ -115,6 +175,12 @@ class Posterior:
         `codes` (n_obs,) gives each row's group (-1: not seen in training) and `labels` the
         labels as given; both trivial for a fit without groups. Raises InvalidInputError for
         bad X (see `pymc_bnn.validation.check_features`) or groups.
+
+        Examples
+        --------
+        >>> X, codes, labels = fitted.checked_inputs([[0, 1]])
+        >>> X.dtype, codes.tolist()
+        (dtype('float64'), [0])
         """
         X, groups = grouping.split_group_column(X, groups)
         X = self._checked_features(X)
@@ -128,6 +194,12 @@ class Posterior:
         One set (every row, `parameter_draws`) for a fit without groups; one per group present
         for a hierarchical fit (`pymc_bnn.model.groups.group_batches`). Every prediction goes
         through these, so grouped and plain fits share one compiled path.
+
+        Examples
+        --------
+        >>> X, codes, labels = fitted.checked_inputs([[0.0, 1.0], [1.0, 0.0]])
+        >>> [(rows.tolist(), len(weights)) for rows, weights, _ in fitted.draw_sets(codes, labels)]
+        [([0, 1], 2)]
         """
         if not grouping.is_grouped(self.groups):
             yield np.arange(len(codes)), *self.parameter_draws(max_draws)
@@ -136,31 +208,42 @@ class Posterior:
 
     def _over_draw_sets(self, X, codes, labels, max_draws, *, as_mean: bool) -> np.ndarray:
         """`compiled.outputs_over_draws` for every draw set, assembled in row order."""
-        out: np.ndarray | None = None
         points = self.expansion_points(max_draws)
-        for rows, weights, biases in self.draw_sets(codes, labels, max_draws):
-            part = compiled.outputs_over_draws(
-                self.spec, X[rows], weights, biases,
-                likelihood=self.likelihood if as_mean else None,
-                preprocessing=self.preprocessing, points=points)
-            if out is None:
-                out = np.empty((part.shape[0], X.shape[0], *part.shape[2:]))
+        parts = [(rows, compiled.outputs_over_draws(
+                      self.spec, X[rows], weights, biases,
+                      likelihood=self.likelihood if as_mean else None,
+                      preprocessing=self.preprocessing, points=points))
+                 for rows, weights, biases in self.draw_sets(codes, labels, max_draws)]
+        first = parts[0][1]
+        out = np.empty((first.shape[0], X.shape[0], *first.shape[2:]))
+        for rows, part in parts:
             out[:, rows] = part
-        if out is None:  # draw_sets covers every row, and X has rows (checked_inputs)
-            raise InvalidInputError("there are no rows to predict")
         return out
 
     @property
     def linearised(self) -> bool:
-        """Whether predictions use the network linearised at the fit's MAP (group
-        `linearised_at`): the draws of a full-network Laplace fit are Gaussian in the weights
-        of that linear model, and through the non-linear network they would not be its
-        predictive."""
+        """Whether predictions use the network linearised at the fit's MAP (`linearised_at`).
+
+        The draws of a full-network Laplace fit are Gaussian in the weights of that linear
+        model, and through the non-linear network they would not be its predictive.
+
+        Examples
+        --------
+        >>> fitted.linearised  # an ADVI fit predicts through the network itself
+        False
+        """
         return LINEARISED_GROUP in getattr(self.idata, "children", {})
 
     def expansion_points(self, max_draws: int | None = None) -> tuple | None:
-        """Each draw's expansion point for a linearised fit, (weights, biases) shaped as
-        `parameter_draws` gives them (its chain's MAP, repeated); None for other fits."""
+        """Each draw's expansion point for a linearised fit; None for other fits.
+
+        (weights, biases) shaped as `parameter_draws` gives them: its chain's MAP, repeated.
+
+        Examples
+        --------
+        >>> fitted.expansion_points() is None
+        True
+        """
         if not self.linearised:
             return None
         group = self.idata[LINEARISED_GROUP]
@@ -176,14 +259,23 @@ class Posterior:
                 [at(bias_name(i)) for i in range(self.spec.n_layers)] if self.spec.bias else None)
 
     def _checked_features(self, X) -> np.ndarray:
-        """X as checked float64 (n_obs, n_inputs); a DataFrame must have the fit's column names
-        unless the fit had none (the generated names x0, x1, ...)."""
+        """X as checked float64 (n_obs, n_inputs).
+
+        A DataFrame must have the fit's column names unless the fit had none (the generated
+        names x0, x1, ...).
+        """
         generated = self.feature_names == tuple(f"x{i}" for i in range(self.spec.n_inputs))
         return check_features(X, n_features=self.spec.n_inputs,
                               feature_names=None if generated else self.feature_names)
 
     def likelihood_param_draws(self, max_draws: int | None = None) -> dict[str, np.ndarray]:
-        """Posterior draws (S, ...) of the likelihood's own variables (e.g. a noise scale)."""
+        """Posterior draws (S, ...) of the likelihood's own variables (e.g. a noise scale).
+
+        Examples
+        --------
+        >>> fitted.likelihood_param_draws()  # a Bernoulli likelihood has none
+        {}
+        """
         return {name: self.stacked(name, self.thin_index(max_draws))
                 for name in self.likelihood_params}
 
@@ -194,6 +286,11 @@ class Posterior:
         Classifiers: {"probs": (S, n_obs, n_classes)}; regression: {"mean", "scale", ...}
         each (S, n_obs). See `Likelihood.predictive_params`; `groups`, `unseen_groups` as for
         `network_output`.
+
+        Examples
+        --------
+        >>> fitted.predictive_draws([[0.0, 1.0]], max_draws=20)["probs"].shape
+        (20, 1, 2)
         """
         eta = self.network_output(X, groups=groups, unseen_groups=unseen_groups,
                                   max_draws=max_draws)
@@ -207,6 +304,12 @@ class Posterior:
         P(y=1) (S, n_obs) for binary, class probabilities (S, n_obs, n_classes) for
         multiclass, E[y] (S, n_obs) for regression; `groups`, `unseen_groups` as for
         `network_output`.
+
+        Examples
+        --------
+        >>> p = fitted.mean_draws([[0.0, 1.0], [1.0, 0.0]])
+        >>> p.shape, bool(((p >= 0) & (p <= 1)).all())
+        ((50, 2), True)
         """
         X, codes, labels = self.checked_inputs(X, groups, unseen_groups)
         return self._mean_draws_of_checked(X, codes, labels, max_draws)
@@ -231,15 +334,22 @@ class Posterior:
         xr.Dataset
             `mean` (E[p] over draws: the predictive probability for classifiers; E[y] for
             regression) and `std` (sd over draws: the weight uncertainty), dims ("obs", ...).
-            Computed by `compiled.moments_over_draws` (fused, float32, see the dtype policy
-            there) for every set of rows that shares draws (`draw_sets`); a row whose float32
-            pass overflows is redone in float64. A full-network Laplace fit (`linearised`) and
-            a user's own likelihood without `predictive_mean` reduce the float64 `mean_draws`.
+            Computed by `compiled.moments_over_draw_sets` (fused, float32, see the dtype
+            policy there) for every set of rows that shares draws (`draw_sets`); a row whose
+            float32 pass overflows is redone in float64. A full-network Laplace fit
+            (`linearised`) and a user's own likelihood without `predictive_mean` reduce the
+            float64 `mean_draws`.
 
         Data larger than memory: X a Parquet file or folder (or a `pymc_bnn.data.BatchSource`)
         and `out` a .parquet or CSV path: the predictions are written batch by batch with a
         progress bar (`progress`) and the path is returned (see
         `pymc_bnn.posterior.streaming.predict_stream`).
+
+        Examples
+        --------
+        >>> prediction = fitted.predict([[0.0, 1.0], [1.0, 0.0]])
+        >>> prediction["mean"].dims, prediction["std"].shape
+        (('obs',), (2,))
         """
         from pymc_bnn.data import is_stream
 
@@ -257,25 +367,9 @@ class Posterior:
             mean, std = compiled.moments_of(
                 self._mean_draws_of_checked(X, codes, labels, max_draws))
         else:
-            mean = std = None
-            params = self.likelihood_param_draws(max_draws)
-            for rows, weights, biases in self.draw_sets(codes, labels, max_draws):
-                part_mean, part_std = compiled.moments_over_draws(
-                    self.spec, self.likelihood, self.preprocessing, X[rows], weights, biases,
-                    params)
-                overflow = ~np.isfinite(part_mean + part_std).reshape(len(rows), -1).all(axis=1)
-                if overflow.any():  # float32 overflowed on extreme inputs: redo in float64
-                    draws = compiled.outputs_over_draws(
-                        self.spec, X[rows], weights, biases, likelihood=self.likelihood,
-                        preprocessing=self.preprocessing)  # all rows: errors name them right
-                    redone_mean, redone_std = compiled.moments_of(draws[:, overflow])
-                    part_mean[overflow], part_std[overflow] = redone_mean, redone_std
-                if mean is None or std is None:  # the first set (they are set together)
-                    mean = np.empty((X.shape[0], *part_mean.shape[1:]))
-                    std = np.empty_like(mean)
-                mean[rows], std[rows] = part_mean, part_std
-        if mean is None or std is None:  # draw_sets covers every row, and X has rows
-            raise InvalidInputError("there are no rows to predict")
+            mean, std = compiled.moments_over_draw_sets(
+                self.spec, self.likelihood, self.preprocessing, X,
+                self.draw_sets(codes, labels, max_draws), self.likelihood_param_draws(max_draws))
         refuse_nonfinite({"mean": mean, "std": std})
         if self.likelihood.is_classifier and mean.ndim == 2:  # float32 sums: 1 ± 1e-7
             mean = mean / mean.sum(axis=1, keepdims=True)
@@ -287,6 +381,12 @@ class Posterior:
         """Per-point predictive summary with aleatoric and epistemic parts, dims ("obs", ...).
 
         See `pymc_bnn.posterior.uncertainty.predictive_summary` for the variables and `options`.
+
+        Examples
+        --------
+        >>> summary = fitted.uncertainty([[0.0, 1.0]])
+        >>> bool(summary["mutual_information"][0] >= 0)  # epistemic part, nats
+        True
         """
         # uncertainty is a higher step of the flow: import on use, never at import time
         from pymc_bnn.posterior.uncertainty import predictive_summary
@@ -294,7 +394,12 @@ class Posterior:
         return predictive_summary(self, X, level=level, **options)
 
     def stability(self, X, y=None, **options):
-        """How stable the learned network is on X: see `pymc_bnn.posterior.stability.stability`."""
+        """How stable the learned network is on X: see `pymc_bnn.posterior.stability.stability`.
+
+        Examples
+        --------
+        See `pymc_bnn.posterior.stability.stability`.
+        """
         from pymc_bnn.posterior.stability import (
             stability,  # a higher step of the flow, as uncertainty
         )

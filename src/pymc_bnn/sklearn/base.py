@@ -1,0 +1,391 @@
+"""What both estimators share: their parameters, the fit through the public API, the outputs.
+
+`BayesianMLPBase` stores the parameters (`__init__` only stores them; their allowed values are
+declared once in `_parameter_constraints`), fits through `build_model` → `fit` like a user
+would, and answers `uncertainty`, `predictive_draws`, `convergence_` and `save` the same way
+for classifiers and regressors. The defaults of `method="auto"` and `prior="auto"` are here,
+with the measurements behind them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.utils._param_validation import HasMethods, InvalidParameterError, StrOptions
+from sklearn.utils.validation import check_random_state
+
+from pymc_bnn._runtime.workers import use_private_compiledir
+from pymc_bnn.constraints import LayerWidths, WholeNumbers
+from pymc_bnn.data import as_source, is_stream, stream_statistics
+from pymc_bnn.defaults import DEFAULT_DRAWS
+from pymc_bnn.encoding import MISSING_POLICIES, TableEncoding
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.inference import ENGINES, STREAMING_ENGINES, fit
+from pymc_bnn.inference.options import check_engine_options
+from pymc_bnn.model.build import build_model, build_streaming_model
+from pymc_bnn.model.groups import POOLINGS, split_group_column
+from pymc_bnn.model.network import ACTIVATIONS
+from pymc_bnn.model.priors import PRIORS, HorseshoePrior, NormalPrior
+from pymc_bnn.posterior.uncertainty import predictive_summary
+from pymc_bnn.sklearn import checks
+from pymc_bnn.validation import mean_and_scale
+
+# prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
+# mean-field VI does not use, which otherwise add noise to every prediction.
+AUTO_PRIOR = HorseshoePrior(layers="all")
+# prior="auto" under laplace, for classifiers: a MAP under Normal(0, 1/sqrt(fan_in)) can
+# settle in a nearly linear function (two moons, (32, 32) units: accuracy 0.81, against 0.98
+# at scale 4). Regressors keep scale 1: a MAP at scale 2 or more fits the noise, and the noise
+# sd collapses towards 0 (diabetes: held-out NLL 5.4 at scale 0.5 or 1, over 300 at 2).
+LAPLACE_PRIOR = NormalPrior(sigma=4.0)
+LAPLACE_REGRESSION_PRIOR = NormalPrior(sigma=1.0)
+# method="auto": laplace (a MAP fit, then a Gaussian output layer: seconds on small tables,
+# and the best held-out log loss of the engines in benchmarks/tabular.py); it does not fit
+# hierarchical networks yet, so grouped fits use advi.
+AUTO_METHOD = "laplace"
+GROUPED_METHOD = "advi"
+# method="auto" on streamed data: laplace needs every row at once.
+STREAMED_METHOD = "advi"
+
+
+class BayesianMLPBase(BaseEstimator):
+    """The parameters, fit and outputs `BayesianMLPClassifier` and `BayesianMLPRegressor` share.
+
+    Not an estimator on its own: its subclasses add `fit`, `predict` and `score`. Parameters
+    are documented on `BayesianMLPClassifier`.
+
+    Examples
+    --------
+    >>> from pymc_bnn.sklearn import BayesianMLPClassifier, BayesianMLPRegressor
+    >>> from pymc_bnn.sklearn.base import BayesianMLPBase
+    >>> issubclass(BayesianMLPClassifier, BayesianMLPBase)
+    True
+    >>> BayesianMLPRegressor(hidden_layer_sizes=8).get_params()["hidden_layer_sizes"]
+    8
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [LayerWidths()],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "bias": ["boolean"],
+        "skip": ["boolean"],
+        "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
+        "method": [StrOptions({"auto", *ENGINES})],
+        "steps": [None, WholeNumbers(1)],
+        "draws": [WholeNumbers(1)],
+        "engine_options": [None, dict],
+        "standardize": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "missing": [StrOptions(set(MISSING_POLICIES))],
+        "categorical": [None, list, tuple],
+        "ordinal": [None, list, tuple],
+        "batch_size": [WholeNumbers(1)],
+    }
+
+    def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
+                 likelihood="auto", prior="auto", method="auto", steps=None,
+                 draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
+                 verbose=False, pooling="partial", missing="impute", categorical=None,
+                 ordinal=None, batch_size=1024):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.bias = bias
+        self.skip = skip
+        self.likelihood = likelihood
+        self.prior = prior
+        self.method = method
+        self.steps = steps
+        self.draws = draws
+        self.engine_options = engine_options
+        self.standardize = standardize
+        self.random_state = random_state
+        self.verbose = verbose
+        self.pooling = pooling
+        self.missing = missing
+        self.categorical = categorical
+        self.ordinal = ordinal
+        self.batch_size = batch_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False  # a fixed random_state gives bit-identical fits
+        tags.input_tags.allow_nan = self.missing == "impute"
+        return tags
+
+    def _validate_params(self):
+        """scikit-learn's parameter validation, raising pymc-bnn's InvalidSettingError."""
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            raise InvalidSettingError(str(exc)) from None
+
+    def _scaled(self, X) -> np.ndarray:
+        """X standardised with the training statistics (identity when standardize=False)."""
+        return (X - self.x_mean_) / self.x_scale_
+
+    def _set_input_scaling(self, X) -> None:
+        """`x_mean_`, `x_scale_` from training X (zeros and ones with standardize=False)."""
+        if self.standardize:
+            self.x_mean_, scale = mean_and_scale(X)  # no overflow at 1e300, no underflow
+            # Constant features keep scale 1 (as StandardScaler does), not a division by zero.
+            self.x_scale_ = np.where(scale > 0, scale, 1.0)
+        else:
+            self.x_mean_ = np.zeros(X.shape[1])
+            self.x_scale_ = np.ones(X.shape[1])
+
+    def posterior_inputs(self, X) -> np.ndarray:
+        """X as the posterior sees it: encoded (the table encoding of `fit`) and standardised.
+
+        Returns
+        -------
+        ndarray
+            float64 `(n_obs, posterior_.spec.n_inputs)`, the columns named by
+            `posterior_.feature_names`; for `Posterior` methods and
+            `pymc_bnn.posterior.stability`.
+
+        Examples
+        --------
+        >>> fitted_classifier.posterior_inputs([[0.0, 1.0, 2.0]]).shape
+        (1, 3)
+        """
+        return checks.posterior_inputs(self, X)
+
+    # ------------------------------------------------------------------ the fit
+    def _hidden(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        return (int(sizes),) if isinstance(sizes, Integral) else tuple(int(s) for s in sizes)
+
+    def _random_seed(self) -> int:
+        """An int seed is used as is (same result as `fit(..., random_seed=seed)`).
+
+        None or a RandomState draws one, as scikit-learn estimators do.
+        """
+        if isinstance(self.random_state, Integral):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _method(self, groups, streamed: bool = False) -> str:
+        """The engine.
+
+        `method`, or for "auto" `AUTO_METHOD` (`GROUPED_METHOD` with groups, `STREAMED_METHOD` for
+        streamed data).
+        """
+        if self.method != "auto":
+            return self.method
+        if streamed:
+            return STREAMED_METHOD
+        return GROUPED_METHOD if groups is not None else AUTO_METHOD
+
+    def _engine_options(self, method: str) -> dict:
+        options = dict(self.engine_options or {})
+        if self.steps is not None and method != "nuts":
+            options.setdefault("steps", int(self.steps))
+        return options
+
+    def _prior(self, groups, method: str):
+        """The prior to build with.
+
+        "auto": `LAPLACE_PRIOR` for the laplace engine, `AUTO_PRIOR` for the others, except for a
+        grouped fit with pooling="none" (which takes only normal or laplace priors): the library
+        default there. Anything else as given (None: the library default Normal(0, 1/sqrt(fan_in))).
+        """
+        if isinstance(self.prior, str) and self.prior == "auto":
+            if method == "laplace":
+                return LAPLACE_PRIOR if is_classifier(self) else LAPLACE_REGRESSION_PRIOR
+            return None if groups is not None and self.pooling == "none" else AUTO_PRIOR
+        return self.prior
+
+    def _fit_rows(self, X, y, groups, **check_params):
+        """The fit both estimators share: checked rows, the target the model takes, the fit.
+
+        Streamed data go to `_fit_stream`. Subclasses say how their target is checked
+        (`_check_target`) and encoded (`_model_target`); `check_params` go to `check_X_y`.
+        """
+        if is_stream(X):
+            self._fit_stream(X, y, groups)
+            return self
+        checks.require_target(self, y)
+        X, groups = split_group_column(X, groups)
+        self._check_target(y)
+        X, y, keep = checks.validated_Xy(self, X, y, **check_params)
+        y, likelihood = self._model_target(y)
+        self._set_input_scaling(X)
+        self._fit_posterior(X, y, likelihood, checks.kept(groups, keep))
+        return self
+
+    def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
+        use_private_compiledir()  # a worker of GridSearchCV under loky, Dask or Ray
+        feature_names = TableEncoding.from_dict(self.table_encoding_).feature_names
+        method = self._method(groups)
+        options = check_engine_options(method, self._engine_options(method))  # before building
+        bnn = build_model(
+            self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
+            skip=self.skip, prior=self._prior(groups, method), likelihood=likelihood,
+            feature_names=list(feature_names),
+            groups=groups, pooling=None if groups is None else self.pooling,
+        )
+        self.posterior_ = fit(bnn, method, draws=int(self.draws),
+                              random_seed=self._random_seed(), progress=bool(self.verbose),
+                              **options)
+        if self.posterior_.interrupted:
+            warnings.warn("the fit was interrupted; the estimator holds the state reached so far",
+                          stacklevel=3)
+
+    def _fit_stream(self, data, target, groups) -> None:
+        """Fit to streamed data.
+
+        one pass for the row count, the inputs' means and sds (the standardisation) and the target's
+        statistics or labels, then minibatches of `batch_size` rows, standardised and encoded as
+        they are read, through a streaming engine (`pymc_bnn.inference.STREAMING_ENGINES`).
+        """
+        if groups is not None:
+            raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "
+                                      "load the data into memory to fit groups")
+        if target is not None and not isinstance(data, str) and not hasattr(data, "__fspath__"):
+            raise InvalidInputError(
+                "y must be left out when X is a stream of (X, y) batches; it names the target "
+                "column only when X is a Parquet path")
+        if target is None and (isinstance(data, str) or hasattr(data, "__fspath__")):
+            raise InvalidInputError("fit(path, y): name the target column as y, e.g. "
+                                    "fit('rows.parquet', 'label')")
+        use_private_compiledir()
+        if hasattr(self, "table_encoding_"):  # from an earlier in-memory fit: rows come coded
+            del self.table_encoding_
+        method = self._method(None, streamed=True)
+        if method not in STREAMING_ENGINES:
+            raise InvalidSettingError(
+                f"method={method!r} cannot fit streamed data (it needs every row at once); use "
+                f"one of {', '.join(STREAMING_ENGINES)} or 'auto'")
+        options = check_engine_options(method, self._engine_options(method))
+        source = as_source(data, target=target)
+        stats = stream_statistics(source, labels=is_classifier(self))
+        self.n_features_in_ = int(stats.x_mean.size)
+        if source.feature_names is not None:
+            self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if self.standardize:
+            self.x_mean_ = stats.x_mean
+            self.x_scale_ = np.where(stats.x_sd > 0, stats.x_sd, 1.0)
+        else:
+            self.x_mean_, self.x_scale_ = np.zeros_like(stats.x_mean), np.ones_like(stats.x_mean)
+        likelihood, encode, stats = self._stream_target(stats)
+        mean, scale = self.x_mean_, self.x_scale_
+        scaled = source.map(lambda X, y: ((X - mean) / scale, encode(y)))
+        bnn = build_streaming_model(
+            scaled, batch_size=int(self.batch_size), statistics=stats, likelihood=likelihood,
+            hidden=self._hidden(), activation=self.activation, bias=self.bias, skip=self.skip,
+            prior=self._prior(None, method))
+        self.posterior_ = fit(bnn, method, draws=int(self.draws),
+                              random_seed=self._random_seed(), progress=bool(self.verbose),
+                              **options)
+
+    def _check_target(self, y) -> None:
+        """InvalidInputError for a target the estimator cannot take: a regressor's numbers."""
+        checks.check_numeric_target(y)
+
+    def _model_target(self, y):
+        """(the target as the model takes it, the likelihood): a regressor's y as it is."""
+        return y, self.likelihood
+
+    def _stream_target(self, stats):
+        """(likelihood, y -> y for the model, statistics of the encoded stream).
+
+        a regressor's target passes as it is.
+        """
+        return self.likelihood, _unchanged, stats
+
+    # ------------------------------------------------------------------ shared outputs
+    def uncertainty(self, X, *, level=0.9, **options):
+        """Predictive summary at X, the uncertainty split into aleatoric and epistemic parts.
+
+        `pymc_bnn.posterior.uncertainty.predictive_summary` on X encoded and scaled as in
+        `fit` (see there for the variables and `options`); grouped fits take `groups=` too.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dims ("obs", ...). A classifier's `class` coordinate and `predicted_class` hold
+            the original labels (`classes_`).
+
+        Examples
+        --------
+        >>> summary = fitted_classifier.uncertainty([[0.0, 1.0, 2.0]])
+        >>> summary["predicted_class"].values.tolist() in (["no"], ["yes"])
+        True
+        >>> float(summary["predictive_entropy"][0]) <= 0.6932  # nats: at most log 2
+        True
+        """
+        if "groups" in options:
+            X, options["groups"] = split_group_column(X, options["groups"])
+        X = self.posterior_inputs(X)
+        summary = predictive_summary(self.posterior_, X, level=level, **options)
+        if hasattr(self, "classes_"):
+            codes = np.asarray(summary["predicted_class"].values, dtype=np.int64)
+            summary = summary.assign_coords({"class": self.classes_})
+            summary["predicted_class"] = (summary["predicted_class"].dims, self.classes_[codes])
+        return summary
+
+    def predictive_draws(self, X, *, groups=None, max_draws=None) -> dict:
+        """Per-draw parameters of the predictive distribution at X.
+
+        `Posterior.predictive_draws` on X encoded and scaled as in `fit`.
+
+        Returns
+        -------
+        dict of ndarray
+            A classifier {"probs": (S, n_obs, n_classes)} in `classes_` order, a regressor
+            {"mean", ...} each (S, n_obs) in the target's units.
+
+        Examples
+        --------
+        >>> fitted_regressor.predictive_draws([[0.0, 1.0, 2.0]], max_draws=10)["mean"].shape
+        (10, 1)
+        """
+        if groups is not None:
+            X, groups = split_group_column(X, groups)
+        return self.posterior_.predictive_draws(self.posterior_inputs(X), groups=groups,
+                                                max_draws=max_draws)
+
+    @property
+    def convergence_(self):
+        """Whether the fit converged, and why not (`posterior.convergence.judge_convergence`).
+
+        A `Convergence` (`converged`, `problems` each with the `pymc-bnn fit` flag that fixes
+        it, `checks`, `summary()`), computed from `posterior_` on each access.
+
+        Examples
+        --------
+        >>> type(fitted_classifier.convergence_.converged)
+        <class 'bool'>
+        """
+        from pymc_bnn.posterior.convergence import judge_convergence
+
+        checks.require_fitted(self)
+        return judge_convergence(self.posterior_)
+
+    def save(self, path):
+        """Write the fitted estimator to `path` (netCDF + JSON description; see `pymc_bnn.io`).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from pymc_bnn import load
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.bnn.nc"
+        >>> loaded = load(fitted_classifier.save(path))
+        >>> (loaded.predict_proba([[0.0, 1.0, 2.0]])
+        ...  == fitted_classifier.predict_proba([[0.0, 1.0, 2.0]])).all()
+        np.True_
+        """
+        from pymc_bnn.io import save
+
+        return save(self, path)
+
+
+def _unchanged(y):
+    return y

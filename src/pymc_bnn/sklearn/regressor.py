@@ -1,0 +1,116 @@
+"""`BayesianMLPRegressor`: a Bayesian multi-layer perceptron for real or count targets."""
+
+from __future__ import annotations
+
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._param_validation import HasMethods, StrOptions
+
+from pymc_bnn.defaults import DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
+from pymc_bnn.io.model_file import register_estimator
+from pymc_bnn.model.groups import split_group_column
+from pymc_bnn.posterior.uncertainty import regression_moments
+from pymc_bnn.sklearn import checks
+from pymc_bnn.sklearn.base import BayesianMLPBase
+
+
+@register_estimator
+class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
+    """A Bayesian multi-layer perceptron regressor (real or count targets).
+
+    Parameters
+    ----------
+    likelihood : str or likelihood object, default "gaussian"
+        "gaussian", "heteroscedastic", "student_t", "poisson", "negative_binomial", or an
+        object. Every other parameter is the classifier's (`BayesianMLPClassifier`).
+
+    Attributes
+    ----------
+    posterior_ : Posterior
+    n_features_in_, feature_names_in_ : as in scikit-learn.
+    x_mean_, x_scale_ : ndarray (n_features,)
+        Input standardisation (zeros and ones when standardize=False).
+
+    Notes
+    -----
+    `predict(X, return_std=True)` returns the predictive mean and the total predictive sd
+    (noise plus weight uncertainty), as GaussianProcessRegressor does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_bnn.sklearn import BayesianMLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> y = 2.0 * X[:, 0] + rng.normal(0, 0.1, size=60)
+    >>> model = BayesianMLPRegressor(hidden_layer_sizes=(4,), steps=200, draws=50,
+    ...                              random_state=0).fit(X, y)
+    >>> mean, sd = model.predict(X[:3], return_std=True)
+    >>> mean.shape, bool((sd > 0).all())
+    ((3,), True)
+    """
+
+    _parameter_constraints: dict = {
+        **BayesianMLPBase._parameter_constraints,
+        "likelihood": [StrOptions(set(REGRESSOR_LIKELIHOODS)),
+                       HasMethods(["prepare_target", "observe", "predictive_params", "to_dict"])],
+    }
+
+    def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
+                 likelihood="gaussian", prior="auto", method="auto", steps=None,
+                 draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
+                 verbose=False, pooling="partial", missing="impute", categorical=None,
+                 ordinal=None, batch_size=1024):
+        super().__init__(
+            hidden_layer_sizes, activation=activation, bias=bias, skip=skip, likelihood=likelihood,
+            prior=prior, method=method, steps=steps, draws=draws, engine_options=engine_options,
+            standardize=standardize, random_state=random_state, verbose=verbose,
+            pooling=pooling, missing=missing, categorical=categorical, ordinal=ordinal,
+            batch_size=batch_size,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, groups=None):
+        """Fit to X (n_obs, n_features) and a numeric target y (n_obs,); returns self.
+
+        `groups` and streamed data as for `BayesianMLPClassifier.fit`.
+
+        Examples
+        --------
+        See the class.
+        """
+        return self._fit_rows(X, y, groups, y_numeric=True)
+
+    def score(self, X, y, sample_weight=None, groups=None) -> float:
+        """R², as scikit-learn's regressors score; grouped fits take `groups`.
+
+        Examples
+        --------
+        >>> fitted_regressor.score([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]], [2.0, -2.0]) > 0.5
+        True
+        """
+        from sklearn.metrics import r2_score
+
+        predicted = self.predict(X, groups=groups)
+        return float(checks.as_invalid_input(r2_score, y, predicted,
+                                             sample_weight=sample_weight))
+
+    def predict(self, X, return_std: bool = False, groups=None, unseen_groups="population"):
+        """Predictive mean (n_obs,); with return_std, also the total predictive sd (n_obs,).
+
+        Total variance = E_draws[noise variance] + Var_draws[mean] (the law of total variance,
+        `pymc_bnn.posterior.uncertainty.regression_moments`).
+
+        Examples
+        --------
+        >>> mean, sd = fitted_regressor.predict([[1.0, 0.0, 0.0]], return_std=True)
+        >>> mean.shape, sd.shape
+        ((1,), (1,))
+        """
+        X, groups = split_group_column(X, groups)
+        X = self.posterior_inputs(X)
+        mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
+        if not return_std:
+            return mean.values
+        moments = regression_moments(self.posterior_.predictive_draws(
+            X, groups=groups, unseen_groups=unseen_groups))
+        return mean.values, moments["sd"]
