@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 from pymc_bnn._runtime.jax_setup import configure_devices
 from pymc_bnn.defaults import DEFAULT_METHOD
@@ -18,9 +19,11 @@ from pymc_bnn.inference import diagnostics
 from pymc_bnn.inference.engine import ENGINES, Engine, register_engine, unregister_engine
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
-from pymc_bnn.model.build import BNNModel
-from pymc_bnn.posterior.posterior import Posterior
 from pymc_bnn.validation import whole_number
+
+if TYPE_CHECKING:  # imported when first used, so the CLI reads the engines' options cheaply
+    from pymc_bnn.model.build import BNNModel
+    from pymc_bnn.posterior.posterior import Posterior
 
 # Engines that fit a streamed model (`build_streaming_model`) batch by batch. laplace needs
 # every row at once for its curvature and evidence, NUTS the full log-density at every step.
@@ -104,6 +107,8 @@ def fit(
 
 
 def _posterior(bnn: BNNModel, result: EngineResult) -> Posterior:
+    from pymc_bnn.posterior.posterior import Posterior
+
     return Posterior(
         spec=bnn.spec,
         likelihood=bnn.likelihood,
