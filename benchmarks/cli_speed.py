@@ -26,10 +26,8 @@ tests/acceptance/test_benchmark_cli_speed.py checks without timing anything.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -41,7 +39,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pymc_bnn.datasets import penguins_like
+
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _run_facts import machine_facts  # noqa: E402
+
 HIDDEN, DRAWS, GROUPS, PREDICT_ROWS, UNCERTAINTY_ROWS = (32, 32), 1000, 11, 100, 10_000
 LIMITS = {"version_s": 1.0, "info_s": 1.0, "predict_100_s": 3.0, "uncertainty_10k_s": 2.0,
           "model_file_mb": 5.0, "grouped_model_file_mb": 20.0}
@@ -56,28 +59,6 @@ SKLEARN_PREDICT = ("import joblib, pandas as pd; model = joblib.load({model!r});
 
 
 # ----------------------------------------------------------------------------- inputs
-
-
-def penguins(n: int, seed: int) -> pd.DataFrame:
-    """A table like palmerpenguins (the issue's example): species from bill, flipper and mass
-    with gaps, island and sex as text, a tag per bird. 8 coded features."""
-    rng = np.random.default_rng(seed)
-    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], n)
-    centre = {"Adelie": (38.8, 190, 3700), "Chinstrap": (48.8, 196, 3730),
-              "Gentoo": (47.5, 217, 5080)}
-    means = np.array([centre[s] for s in species])
-    table = pd.DataFrame({
-        "tag": [f"N{seed}A{i}" for i in range(n)], "species": species,
-        "island": np.where(species == "Gentoo", "Biscoe",
-                           rng.choice(["Biscoe", "Dream", "Torgersen"], n)),
-        "bill_length_mm": means[:, 0] + rng.normal(0, 2.5, n),
-        "flipper_length_mm": means[:, 1] + rng.normal(0, 6, n),
-        "body_mass_g": (means[:, 2] + rng.normal(0, 400, n)).round(),
-        "sex": rng.choice(["male", "female"], n)})
-    gaps = rng.random((n, 2)) < 0.02
-    table.loc[gaps[:, 0], "bill_length_mm"] = np.nan
-    table.loc[gaps[:, 1], "sex"] = np.nan
-    return table
 
 
 def firms(n_groups: int, years: int, seed: int) -> pd.DataFrame:
@@ -129,8 +110,9 @@ def make_tables(folder: Path) -> dict[str, Path]:
     """Write the tables the commands read; name -> path."""
     paths = {"train": folder / "penguins.csv", "rows": folder / "rows100.csv",
              "firms": folder / "firms.csv"}
-    penguins(300, seed=1).to_csv(paths["train"], index=False)
-    penguins(PREDICT_ROWS, seed=2).drop(columns="species").to_csv(paths["rows"], index=False)
+    penguins_like(300, seed=1, missing=0.02).to_csv(paths["train"], index=False)
+    penguins_like(PREDICT_ROWS, seed=2, missing=0.02).drop(columns="species").to_csv(
+        paths["rows"], index=False)
     firms(GROUPS, years=20, seed=3).to_csv(paths["firms"], index=False)
     return paths
 
@@ -281,25 +263,12 @@ def time_uncertainty(quick: bool, repeats: int) -> dict:
 # ----------------------------------------------------------------------------- the run
 
 
-def _git(*args) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def run_facts(args) -> dict:
     """Commit, date, machine and its load: idle means a 1-minute load average below a quarter
     of the CPUs when the run started."""
-    load = list(os.getloadavg())
-    return {"commit": _git("rev-parse", "HEAD"),
-            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{os.cpu_count()} CPUs, {platform.platform()}, "
-                       f"Python {platform.python_version()}",
-            "nproc": os.cpu_count(), "quick": args.quick, "note": args.note,
-            "load_average_start": load, "idle": load[0] < 0.25 * (os.cpu_count() or 1)}
+    facts = machine_facts()
+    return {**facts, "quick": args.quick, "note": args.note,
+            "idle": facts["load_average_start"][0] < 0.25 * (facts["nproc"] or 1)}
 
 
 def targets(commands: dict, uncertainty: dict, sizes: dict) -> list[dict]:

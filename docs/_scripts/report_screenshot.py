@@ -20,8 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from pymc_bnn.datasets import penguins_like
 
 STATIC = Path(__file__).resolve().parents[1] / "_static"
 WIDTH = 1100
@@ -40,27 +39,6 @@ for (const section of document.querySelectorAll("section")) {{
 </script>"""
 
 
-def penguins(n: int, seed: int) -> pd.DataFrame:
-    """Species from bill, flipper and body mass (with gaps), island and sex as text."""
-    rng = np.random.default_rng(seed)
-    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], n)
-    centre = {"Adelie": (38.8, 190, 3700), "Chinstrap": (48.8, 196, 3730),
-              "Gentoo": (47.5, 217, 5080)}
-    means = np.array([centre[s] for s in species])
-    table = pd.DataFrame({
-        "species": species,
-        "island": np.where(species == "Gentoo", "Biscoe",
-                           rng.choice(["Biscoe", "Dream", "Torgersen"], n)),
-        "bill_length_mm": (means[:, 0] + rng.normal(0, 2.5, n)).round(1),
-        "flipper_length_mm": (means[:, 1] + rng.normal(0, 6, n)).round(),
-        "body_mass_g": (means[:, 2] + rng.normal(0, 400, n)).round(-1),
-        "sex": rng.choice(["male", "female"], n)})
-    gaps = rng.random((n, 2)) < 0.03
-    table.loc[gaps[:, 0], "bill_length_mm"] = np.nan
-    table.loc[gaps[:, 1], "sex"] = np.nan
-    return table
-
-
 def main() -> None:
     """Fit, report and photograph (see the module's docstring)."""
     from pymc_bnn.cli import main as pymc_bnn
@@ -71,7 +49,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pymc-bnn-report-") as tmp:
         folder = Path(tmp)
         os.chdir(folder)  # relative paths: the page names penguins.csv, not a temporary folder
-        table = penguins(344, seed=0)  # palmerpenguins has 344 rows
+        # palmerpenguins has 344 rows; the tag column is an identifier, not a feature
+        table = penguins_like(344, seed=0, missing=0.03).drop(columns="tag")
         table[:250].to_csv("penguins.csv", index=False)
         table[250:].to_csv("held_out.csv", index=False)
         for argv in (["fit", "penguins.csv", "--target", "species", "--out", "penguins.bnn.nc",
