@@ -17,11 +17,8 @@ recorded as an error for that (data set, split) and the run goes on.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -34,6 +31,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import _tabular_panel as panel  # noqa: E402
+from _run_facts import machine_facts  # noqa: E402
 
 # pymc-bnn entries: (estimator class, split seed) -> estimator. Defaults only: one change of API
 # (e.g. how the ensemble is asked for) is a one-line change here.
@@ -275,23 +273,9 @@ def run_one(dataset: str, seed: int, model: str, data, seen: set) -> dict:
     return record
 
 
-def _git(*args) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def run_facts(args) -> dict:
     """What the JSON records about this run: commit, date, machine, settings, load."""
-    return {"commit": _git("rev-parse", "HEAD"),
-            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{os.cpu_count()} CPUs, {platform.platform()}, "
-                       f"Python {platform.python_version()}",
-            "nproc": os.cpu_count(), "quick": args.quick, "load": args.note,
-            "load_average_start": list(os.getloadavg()), "splits": args.splits,
+    return {**machine_facts(), "quick": args.quick, "load": args.note, "splits": args.splits,
             "datasets": args.datasets, "models": args.models, "nuts": not args.no_nuts}
 
 

@@ -254,3 +254,56 @@ def grouped_moons(
             f"points per group; noise {noise}"
         ),
     )
+
+
+def penguins_like(n: int, seed: int = 0, *, missing: float = 0.0):
+    """A raw table shaped like palmerpenguins, generated: text columns, and gaps if asked for.
+
+    Species (Adelie, Chinstrap, Gentoo) set the means of bill length, flipper length and body
+    mass (near the real species' means); island and sex are text; `tag` is an identifier per
+    bird. For tests, examples and benchmarks of `pymc-bnn fit` on a real-looking table without
+    downloading one.
+
+    Parameters
+    ----------
+    n : int
+        Rows.
+    seed : int, default 0
+        Draws everything.
+    missing : float, default 0.0
+        Share of the rows, drawn independently per column, whose `bill_length_mm` and whose
+        `sex` is missing (NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns tag, species, island, bill_length_mm, flipper_length_mm, body_mass_g, sex.
+
+    Examples
+    --------
+    >>> table = penguins_like(5, seed=1)
+    >>> list(table.columns)
+    ['tag', 'species', 'island', 'bill_length_mm', 'flipper_length_mm', 'body_mass_g', 'sex']
+    >>> sorted(set(penguins_like(200, missing=0.1)["species"]))
+    ['Adelie', 'Chinstrap', 'Gentoo']
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], n)
+    centre = {"Adelie": (38.8, 190, 3700), "Chinstrap": (48.8, 196, 3730),
+              "Gentoo": (47.5, 217, 5080)}
+    means = np.array([centre[s] for s in species])
+    table = pd.DataFrame({
+        "tag": [f"N{seed}A{i}" for i in range(n)], "species": species,
+        "island": np.where(species == "Gentoo", "Biscoe",
+                           rng.choice(["Biscoe", "Dream", "Torgersen"], n)),
+        "bill_length_mm": means[:, 0] + rng.normal(0, 2.5, n),
+        "flipper_length_mm": means[:, 1] + rng.normal(0, 6, n),
+        "body_mass_g": (means[:, 2] + rng.normal(0, 400, n)).round(),
+        "sex": rng.choice(["male", "female"], n)})
+    if missing:
+        gaps = rng.random((n, 2)) < missing
+        table.loc[gaps[:, 0], "bill_length_mm"] = np.nan
+        table.loc[gaps[:, 1], "sex"] = np.nan
+    return table

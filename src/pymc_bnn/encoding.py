@@ -537,7 +537,7 @@ def refuse_missing(frame, name: str, policy: str) -> None:
         f"{name} has missing values in {rows.size} row(s) (first: row {rows[0]}; column(s) "
         f"{where}) and the missing-value policy is {policy!r}; fill them in, or use the policy "
         "'impute' (median and an indicator column for numbers, a 'missing' category for text) "
-        "or 'drop' (missing= in Python, --missing on the command line)")
+        "or 'drop' (missing=)")
 
 
 def describe_new_rows(encoding: TableEncoding, frame) -> str | None:

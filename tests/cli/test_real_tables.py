@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from pymc_bnn import BayesianMLPClassifier, load
+from pymc_bnn.datasets import penguins_like
 from pymc_bnn.io import read_description
 from reliability.helpers import assert_one_line_error, run_cli
 
@@ -23,21 +24,9 @@ ESTIMATOR = dict(hidden_layer_sizes=(4,), steps=100, draws=20, random_state=0)
 
 
 def penguins(n: int, seed: int) -> pd.DataFrame:
-    """A table like palmerpenguins: species from bill, flipper and mass (with gaps), island
-    and sex as text (sex with gaps), and a tag per bird."""
-    rng = np.random.default_rng(seed)
-    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], n)
-    centre = {"Adelie": (38.8, 190, 3700), "Chinstrap": (48.8, 196, 3730),
-              "Gentoo": (47.5, 217, 5080)}
-    means = np.array([centre[s] for s in species])
-    table = pd.DataFrame({
-        "tag": [f"N{seed}A{i}" for i in range(n)], "species": species,
-        "island": np.where(species == "Gentoo", "Biscoe",
-                           rng.choice(["Biscoe", "Dream", "Torgersen"], n)),
-        "bill_length_mm": means[:, 0] + rng.normal(0, 2.5, n),
-        "flipper_length_mm": means[:, 1] + rng.normal(0, 6, n),
-        "body_mass_g": (means[:, 2] + rng.normal(0, 400, n)).round(),
-        "sex": rng.choice(["male", "female"], n)})
+    """A table like palmerpenguins (`pymc_bnn.datasets.penguins_like`) with gaps in chosen rows:
+    bill length and body mass in two rows each, sex in four."""
+    table = penguins_like(n, seed)
     for column, rows in (("bill_length_mm", [3, 40]), ("body_mass_g", [3, 77]),
                          ("sex", [3, 8, 9, 50])):
         table.loc[table.index.isin(rows), column] = np.nan

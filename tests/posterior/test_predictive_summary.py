@@ -148,6 +148,23 @@ def test_count_mixture_quantile_is_the_smallest_integer_reaching_q():
         assert mixture_cdf(k) >= q > mixture_cdf(k - 1)
 
 
+def test_mixture_quantiles_of_many_observations_each_meet_their_own_condition():
+    """Observations converge at different steps (and count bounds double to different sizes);
+    each one's answer is still its own: exact to tol, or the smallest integer reaching q."""
+    rng = np.random.default_rng(4)
+    mean = rng.normal(0, 3, size=(200, 300)) + rng.normal(0, 50, size=300)
+    scale = np.exp(rng.normal(0, 1, size=(200, 300)))
+    rates = np.exp(rng.normal(0, 0.5, size=(200, 300)) + rng.uniform(-3, 7, size=300))
+    for q in (0.001, 0.05, 0.5, 0.95):
+        for dist in (stats.norm(loc=mean, scale=scale), stats.t(df=3, loc=mean, scale=scale)):
+            x = uncertainty.mixture_quantile(dist, q)
+            assert np.abs(dist.cdf(x).mean(axis=0) - q).max() < 1e-10
+        counts = stats.poisson(mu=rates)
+        k = uncertainty.mixture_quantile(counts, q)
+        assert (counts.cdf(k).mean(axis=0) >= q).all()
+        assert (counts.cdf(k - 1).mean(axis=0) < q).all() and k.max() > 100
+
+
 @pytest.mark.parametrize("level", [0.0, 1.0, [0.5, 1.5], "high"])
 def test_bad_level_is_refused(level):
     posterior = _linear_posterior(Bernoulli(), [1.0], 0.0, preprocessing={"classes": [0, 1]})

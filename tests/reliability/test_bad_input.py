@@ -389,7 +389,7 @@ def grouped_cli_model(files, table):
 
 @pytest.mark.parametrize("data, options, phrases", [
     ("new-stores.csv", ["--unseen-groups", "raise"],
-     ["groups not seen in training: 'west'", "unseen_groups='population'"]),
+     ["groups not seen in training: 'west'", "pass --unseen-groups population"]),
     ("no-stores.csv", [], ["no-stores.csv has no group column 'store'"]),
 ])
 @pytest.mark.slow

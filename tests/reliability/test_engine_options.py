@@ -136,7 +136,7 @@ def test_the_declarations_cover_every_engine_and_setting():
     assert set(ENGINE_OPTIONS["advi"]) == vi_fields | {"init", "callback"}
     assert set(ENGINE_OPTIONS["laplace"]) == {f.name for f in dataclasses.fields(
         laplace.LaplaceSettings)} | {"callback"}
-    assert ENGINE_OPTIONS["nuts"]["chain_method"].choices == nuts.CHAIN_METHODS
+    assert ENGINE_OPTIONS["nuts"]["chain_method"].check.choices == nuts.CHAIN_METHODS
 
 
 def test_the_cli_refuses_a_fractional_step_count_in_one_line(tmp_path, table, capsys):

@@ -283,8 +283,10 @@ def _outcome(exc: BaseException) -> tuple[int | None, str]:
 
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED, "[red]interrupted[/]: nothing was kept"
+    from pymc_bnn.cli.words import cli_words
+
     if isinstance(exc, InferenceError):
-        return EXIT_FAILURE, f"[red]error[/]: {exc}"
+        return EXIT_FAILURE, f"[red]error[/]: {cli_words(str(exc))}"
     if isinstance(exc, OSError) and not isinstance(exc, FileSystemError):
         # a file read or written outside pymc-bnn's helpers: the same one line
         from pymc_bnn._runtime.outputs import file_system_error
@@ -294,6 +296,6 @@ def _outcome(exc: BaseException) -> tuple[int | None, str]:
     if isinstance(exc, FileSystemError):  # a wrong path is the user's to fix: usage
         wrong_path = exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EEXIST)
         return (EXIT_USAGE if wrong_path else EXIT_FILE_SYSTEM), f"[red]error[/]: {exc}"
-    if isinstance(exc, PymcBnnError):
-        return EXIT_USAGE, f"[red]error[/]: {exc}"
+    if isinstance(exc, PymcBnnError):  # the library's words for Python, in the CLI's flags
+        return EXIT_USAGE, f"[red]error[/]: {cli_words(str(exc))}"
     return None, ""

@@ -25,6 +25,7 @@ from pymc_bnn.cli.args import (
     print_report_path,
     widths,
 )
+from pymc_bnn.cli.engine_flags import add_engine_flags, engine_options
 from pymc_bnn.cli.tables import (
     check_columns,
     choose_estimator,
@@ -35,6 +36,7 @@ from pymc_bnn.cli.tables import (
     split_groups,
     split_target,
 )
+from pymc_bnn.cli.words import cli_words
 from pymc_bnn.encoding import refuse_missing
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
 from pymc_bnn.validation import check_features
@@ -111,11 +113,6 @@ def add_model_commands(sub) -> None:
     fit.add_argument("--method", default="auto", choices=["auto", *sorted(ENGINE_NAMES)],
                      help="inference engine; auto: laplace, or advi with --groups, as the "
                           "estimators' default (default: auto)")
-    fit.add_argument("--ensemble", action="store_true",
-                     help="laplace, advi: keep every restart as an ensemble member (one chain "
-                          "each) instead of the best")
-    fit.add_argument("--steps", type=positive_int, default=None,
-                     help="optimisation steps for VI methods (default: the engine's)")
     fit.add_argument("--draws", type=positive_int, default=DEFAULT_DRAWS,
                      help=f"posterior draws kept (default: {DEFAULT_DRAWS})")
     fit.add_argument("--stream", action="store_true",
@@ -125,6 +122,7 @@ def add_model_commands(sub) -> None:
                      help="rows per step with --stream (default: 1024)")
     add_force(fit)
     add_common(fit)
+    add_engine_flags(fit)
     fit.set_defaults(handler=_cmd_fit)
 
     predict = sub.add_parser(
@@ -218,8 +216,7 @@ def _show_warnings(caught) -> None:
 
     errors = Console(stderr=True, soft_wrap=True)
     for warning in caught:
-        message = str(warning.message)
-        errors.print(f"[yellow]warning[/]: {message}", highlight=False)
+        errors.print(f"[yellow]warning[/]: {cli_words(str(warning.message))}", highlight=False)
 
 
 def _cmd_fit(args, console) -> int:
@@ -227,6 +224,10 @@ def _cmd_fit(args, console) -> int:
     from pymc_bnn.io import save
 
     check_output(args.out, "model", inputs={"DATA": args.data}, force=args.force)
+    from pymc_bnn.sklearn import resolve_method
+
+    method = resolve_method(args.method, grouped=args.groups is not None, streamed=args.stream)
+    args.engine_options = engine_options(args, method) or None  # checked before any reading
     say = _status(args, console)
     started = time.perf_counter()
     if args.stream:
@@ -247,10 +248,9 @@ def _cmd_fit(args, console) -> int:
     say(f"Target {args.target}: {choice.reason}")
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
-        likelihood=likelihood, prior=args.prior, method=args.method, steps=args.steps,
-        draws=args.draws, random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
-        engine_options={"ensemble": True} if args.ensemble else None,
-        missing=args.missing, **roles,
+        likelihood=likelihood, prior=args.prior, method=args.method, draws=args.draws,
+        random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
+        engine_options=args.engine_options, missing=args.missing, **roles,
     )
     what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
             else f"{likelihood} regression")
@@ -303,10 +303,9 @@ def _fit_streamed(args, console, say, started) -> int:
         None, target_sample(args.data, args.target), args.likelihood)
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
-        likelihood=likelihood, prior=args.prior, method=args.method, steps=args.steps,
-        draws=args.draws, random_state=args.seed, verbose=not args.quiet,
-        batch_size=args.batch_size,
-        engine_options={"ensemble": True} if args.ensemble else None)
+        likelihood=likelihood, prior=args.prior, method=args.method, draws=args.draws,
+        random_state=args.seed, verbose=not args.quiet, batch_size=args.batch_size,
+        engine_options=args.engine_options)
     say(f"Streaming {source.n_rows:,} rows × {len(source.feature_names)} features from "
         f"{args.data} in batches of {args.batch_size:,} ({estimator_class.__name__})")
     with warnings.catch_warnings(record=True) as caught:
@@ -357,7 +356,7 @@ def _show_convergence(posterior, console, *, quiet: bool = False) -> None:
     errors = Console(stderr=True, soft_wrap=True)
     for problem in judgement.problems:
         if problem.kind != "interrupted":  # said once, by the command's interrupted line
-            errors.print(f"[yellow]warning[/]: {problem}", highlight=False)
+            errors.print(f"[yellow]warning[/]: {cli_words(str(problem))}", highlight=False)
 
 
 def _cmd_predict(args, console) -> int:
@@ -388,8 +387,8 @@ def _cmd_predict(args, console) -> int:
         if what is not None:  # on stderr even with --quiet: it changes what was predicted
             from rich.console import Console
 
-            Console(stderr=True, soft_wrap=True).print(f"[cyan]note[/]: {args.data}: {what}",
-                                                       highlight=False)
+            Console(stderr=True, soft_wrap=True).print(
+                f"[cyan]note[/]: {args.data}: {cli_words(what)}", highlight=False)
     groups = _predict_groups(model, description, table, args, say)
     ids = [c for c in description.get("notes", {}).get("id", []) if c in others]
     others = [*ids, *(c for c in others if c not in ids)]
@@ -548,5 +547,5 @@ def _cmd_info(args, console) -> int:
         table.add_row(key, str(value))
     console.print(table)
     for problem in judgement.problems:
-        console.print(f"[yellow]warning[/]: {problem}", highlight=False)
+        console.print(f"[yellow]warning[/]: {cli_words(str(problem))}", highlight=False)
     return EXIT_OK

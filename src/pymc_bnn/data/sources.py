@@ -317,7 +317,7 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
     if bad:
         raise InvalidInputError(
             f"{path} has non-numeric feature column(s): {', '.join(bad)}; encode them as "
-            "numbers or leave them out with exclude= (--exclude)")
+            "numbers or leave them out with exclude=")
     if not features:
         raise InvalidInputError(f"{path} has no feature columns besides the target; pass a "
                                 "table with at least one numeric feature")

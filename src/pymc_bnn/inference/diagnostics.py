@@ -79,8 +79,8 @@ def convergence_warnings(diagnostics: dict, method: str) -> list[str]:
     >>> convergence_warnings({"predictive_rhat_max": 1.2, "predictive_ess_bulk_min": 40},
     ...                      "nuts")  # doctest: +NORMALIZE_WHITESPACE
     ['nuts chains disagree on the predictions (max R-hat 1.200 > 1.05); run more tune= and
-      draws=, or more chains', 'nuts gave few effective draws of the predictions (min bulk
-      ESS 40 < 100); run more draws= and tune=, or raise target_accept']
+      draws=, or more chains=', 'nuts gave few effective draws of the predictions (min bulk
+      ESS 40 < 100); run more draws= and tune=, or raise target_accept=']
     >>> convergence_warnings({"predictive_rhat_max": None, "predictive_ess_bulk_min": 900},
     ...                      "nuts")
     []
@@ -90,10 +90,10 @@ def convergence_warnings(diagnostics: dict, method: str) -> list[str]:
     if rhat is not None and rhat > RHAT_WARNING:
         messages.append(
             f"{method} chains disagree on the predictions (max R-hat {rhat:.3f} > "
-            f"{RHAT_WARNING}); run more tune= and draws=, or more chains")
+            f"{RHAT_WARNING}); run more tune= and draws=, or more chains=")
     ess = diagnostics.get("predictive_ess_bulk_min")
     if ess is not None and ess < ESS_WARNING:
         messages.append(
             f"{method} gave few effective draws of the predictions (min bulk ESS {ess:.0f} < "
-            f"{ESS_WARNING}); run more draws= and tune=, or raise target_accept")
+            f"{ESS_WARNING}); run more draws= and tune=, or raise target_accept=")
     return messages

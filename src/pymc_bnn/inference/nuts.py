@@ -161,7 +161,7 @@ def _run(bnn, *, draws, random_seed, progress, chains, tune, target_accept, max_
     if rate > DIVERGENCE_WARNING_RATE:
         messages.append(
             f"{n_divergent} of {sample_stats['diverging'].size} NUTS transitions diverged "
-            f"({rate:.1%}); raise target_accept (now {target_accept}) towards 0.99, or use a "
+            f"({rate:.1%}); raise target_accept= (now {target_accept}) towards 0.99, or use a "
             "prior with lighter tails, so the draws can be trusted")
     if interrupted:
         messages.append(f"NUTS was interrupted: kept {z.shape[1]} of {per_chain} draws per "

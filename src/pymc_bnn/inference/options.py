@@ -1,14 +1,17 @@
 """Engine options declared once per engine and checked by `fit` before anything compiles.
 
-Each engine's options map to a small constraint (`Whole`, `Number`, `OneOf`, `Flag`, …), so
-`steps=1.5`, `steps=True`, `learning_rate=None`, `learning_rate="a"`, `init="abc"` or an unknown
-option give the same kind of `InvalidSettingError` for every engine — "steps must be a whole
-number, got 1.5" — whether they come from `fit`, an estimator's `engine_options` or the CLI.
+Each engine's options are declared once, as an `Option`: a small constraint (`Whole`, `Number`,
+`OneOf`, `Flag`, …), what the option does and its default. So `steps=1.5`, `steps=True`,
+`learning_rate=None`, `learning_rate="a"`, `init="abc"` or an unknown option give the same kind of
+`InvalidSettingError` for every engine — "steps must be a whole number, got 1.5" — whether they
+come from `fit`, an estimator's `engine_options` or the CLI, whose `fit` flags (`--tune`,
+`--target-accept`, …) are generated from these declarations.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
 
@@ -231,39 +234,128 @@ def _optional(constraint, description: str) -> Either:
     return Either((constraint,), description=f"{description} or None")
 
 
-_VI = {
-    "steps": Whole(1), "learning_rate": Number(),
-    "restarts": _optional(Whole(1), "a whole number ≥ 1"),
-    "tol": Number("non-negative"), "window": Whole(1),
-    "minibatch_size": _optional(Whole(1), "a whole number ≥ 1"), "mc_samples": Whole(1),
-    "chunk_steps": Whole(1), "init_sd": Number(), "screen_steps": Whole(1), "init": Posterior(),
-    "ensemble": Flag(), "callback": Callback(),
-}
-# name -> {option: constraint}; the engines' signatures and settings dataclasses hold the defaults.
+@dataclass(frozen=True)
+class Option:
+    """One declared engine option: its check, what it does and its default.
+
+    An `Option` is itself a constraint (calling it runs `check`), so `register_engine` takes
+    Options and bare constraints alike. `help` and `default` are what `pymc-bnn fit --help`
+    shows for the option's flag (`pymc_bnn.cli.engine_flags` generates one flag per option);
+    the engine's own signature or settings dataclass holds the default it uses
+    (tests/cli/test_engine_flags.py keeps the two equal).
+
+    Attributes
+    ----------
+    check : callable
+        ``check(value, name)``: the value (whole numbers as int), or InvalidSettingError.
+    help : str
+        What the option does, one phrase for `--help`.
+    default : object
+        The engine's default; None where the engine chooses (then `help` says how).
+    python_only : str
+        Empty for an option a command line can set; else why it cannot (e.g. "a function"):
+        such options have no CLI flag.
+    """
+
+    check: Callable
+    help: str
+    default: object = None
+    python_only: str = ""
+
+    def __call__(self, value, name: str):
+        """`check(value, name)`."""
+        return self.check(value, name)
+
+
+_WHOLE_OR_NONE = _optional(Whole(1), "a whole number ≥ 1")
+
+
+def _vi_options(learning_rate: float) -> dict[str, Option]:
+    """The options of advi and fullrank_advi (`pymc_bnn.inference.vi.ADVISettings`)."""
+    return {
+        "steps": Option(Whole(1), "maximum optimisation steps", 30_000),
+        "learning_rate": Option(Number(), "Adam's step size", learning_rate),
+        "restarts": Option(_WHOLE_OR_NONE, "random starts, raced for the screening steps; "
+                           "the best goes on (default: 4 for small models, else 1; 5 for an "
+                           "ensemble)"),
+        "tol": Option(Number("non-negative"), "stop when the mean ELBO of the last window "
+                      "changes by less than this (relative) from the window before; 0: run "
+                      "every step", 1e-3),
+        "window": Option(Whole(1), "steps per convergence window", 1000),
+        "minibatch_size": Option(_WHOLE_OR_NONE, "rows of data per step (default: every row)"),
+        "mc_samples": Option(Whole(1), "Monte Carlo samples of q per step", 1),
+        "chunk_steps": Option(Whole(1), "steps per compiled chunk (progress and Ctrl-C act "
+                              "between chunks)", 500),
+        "init_sd": Option(Number(), "starting sd of q on the unconstrained space", 0.1),
+        "screen_steps": Option(Whole(1), "steps the restarts race before the best goes on", 1000),
+        "init": Option(Posterior(), "a fitted Posterior of the same network to start from",
+                       python_only="a fitted Posterior"),
+        "ensemble": Option(Flag(), "keep every restart, each run to the end, as an equally "
+                           "weighted member (one chain each) instead of the best", False),
+        "callback": Option(Callback(), "called between chunks", python_only="a function"),
+    }
+
+
+# name -> {option: Option}; the engines' signatures and settings dataclasses hold the defaults.
 ENGINE_OPTIONS: dict[str, dict] = {
-    "advi": _VI,
-    "fullrank_advi": _VI,
+    "advi": _vi_options(0.01),
+    "fullrank_advi": _vi_options(0.003),
     "laplace": {
-        "steps": Whole(1), "learning_rate": Number(), "tol": Number("non-negative"),
-        "window": Whole(1), "restarts": _optional(Whole(1), "a whole number ≥ 1"),
-        "prior_scale": Either((OneOf(("marglik",)), Number()), allow_none=False,
-                              description="'marglik' or a positive number"),
-        "map_scale": _optional(Number(), "a positive number"), "rounds": Whole(1),
-        "ensemble": Flag(), "newton_steps": Whole(0), "chunk_steps": Whole(1),
-        "minibatch_size": _optional(Whole(1), "a whole number ≥ 1"), "callback": Callback(),
-        "hessian": OneOf(("last_layer", "full", "auto")),
-        "temperature": Either((OneOf(("loo",)), Number()), allow_none=False,
-                              description="'loo' or a positive number"),
+        "steps": Option(Whole(1), "maximum Adam steps of the first MAP fit (later rounds get "
+                        "half)", 10_000),
+        "learning_rate": Option(Number(), "Adam's step size", 0.01),
+        "tol": Option(Number("non-negative"), "stop a MAP fit when its mean loss over a window "
+                      "changes by less than this many nats per row", 1e-5),
+        "window": Option(Whole(1), "steps per convergence window", 200),
+        "restarts": Option(_WHOLE_OR_NONE, "random starts (default: 4 for small models, else "
+                           "1; 5 for an ensemble)"),
+        "prior_scale": Option(
+            Either((OneOf(("marglik",)), Number()), allow_none=False,
+                   description="'marglik' or a positive number"),
+            "marglik: the output layer's prior scale chosen by its marginal likelihood; a "
+            "number: that prior scale for every layer", "marglik"),
+        "map_scale": Option(_optional(Number(), "a positive number"),
+                            "prior scale of the MAP fit under marglik (default: the model's "
+                            "prior's)"),
+        "rounds": Option(Whole(1), "maximum MAP / marginal-likelihood rounds (without "
+                         "hidden layers, or with the full hessian)", 10),
+        "ensemble": Option(Flag(), "keep every restart as an equally weighted member (one "
+                           "chain each) instead of the best", False),
+        "newton_steps": Option(Whole(0), "Newton steps on the output layer after each MAP fit",
+                               5),
+        "chunk_steps": Option(Whole(1), "Adam steps per compiled chunk", 250),
+        "minibatch_size": Option(_WHOLE_OR_NONE, "rows per Adam step of the MAP fit "
+                                 "(default: every row up to 4,096 rows, else 1,024)"),
+        "callback": Option(Callback(), "called between chunks", python_only="a function"),
+        "hessian": Option(OneOf(("last_layer", "full", "auto")),
+                          "which parameters get the Gaussian: the output layer, every "
+                          "parameter (linearised predictions), or full when small enough",
+                          "last_layer"),
+        "temperature": Option(
+            Either((OneOf(("loo",)), Number()), allow_none=False,
+                   description="'loo' or a positive number"),
+            "multiplies the output layer's covariance (below 1: a cold posterior); loo: "
+            "chosen by the training rows' leave-one-out density", 1.0),
     },
     "nuts": {
-        "chains": Whole(1), "tune": Whole(0), "target_accept": Number("probability"),
-        "max_tree_depth": Whole(1), "init_steps": Whole(0), "check_X": Anything(),
-        "chain_method": OneOf(("auto", "parallel", "sequential", "vectorized")),
-        "dense_mass": Flag(),
+        "chains": Option(Whole(1), "Markov chains", 4),
+        "tune": Option(Whole(0), "tuning steps per chain", 1000),
+        "target_accept": Option(Number("probability"), "target acceptance probability "
+                                "(higher: smaller steps, fewer divergences)", 0.9),
+        "max_tree_depth": Option(Whole(1), "maximum tree depth (2^depth leapfrog steps)", 10),
+        "init_steps": Option(Whole(0), "ADVI steps for the starting points and mass matrix "
+                             "(0: the model's initial point)", 10_000),
+        "check_X": Option(Anything(), "inputs on which convergence of the predictions is "
+                          "judged", python_only="an array of encoded inputs"),
+        "chain_method": Option(OneOf(("auto", "parallel", "sequential", "vectorized")),
+                               "how chains run: parallel (one per core), sequential, "
+                               "vectorized, or auto", "auto"),
+        "dense_mass": Option(Flag(), "a dense mass matrix instead of a diagonal one", False),
     },
     "pymc_advi": {
-        "steps": Whole(1), "learning_rate": Number(),
-        "optimizer": OneOf(("adam", "adagrad_window")),
+        "steps": Option(Whole(1), "optimisation steps", 30_000),
+        "learning_rate": Option(Number(), "the optimiser's step size", 0.01),
+        "optimizer": Option(OneOf(("adam", "adagrad_window")), "PyMC's optimiser", "adam"),
     },
 }
 

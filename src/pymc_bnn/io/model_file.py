@@ -301,8 +301,49 @@ def encode(obj, notes: dict | None = None) -> bytes:
     root = xr.Dataset(attrs={"pymc_bnn_format": FORMAT_NAME,
                              "pymc_bnn_format_version": FORMAT_VERSION})
     tree = xr.DataTree.from_dict({"/": root, f"/{META_GROUP}": meta})
-    tree[IDATA_GROUP] = posterior.idata
-    return bytes(tree.to_netcdf(engine="h5netcdf"))
+    tree[IDATA_GROUP] = _without_raw_draws(posterior.idata)
+    return bytes(tree.to_netcdf(engine="h5netcdf", encoding=_compressed(tree)))
+
+
+def _without_raw_draws(idata):
+    """`idata` without the raw draws of its weights, which predicting never reads.
+
+    Each Deterministic `<name>` (`pymc_bnn.model.priors.base`, `pymc_bnn.model.groups`) comes
+    with its non-centred draws `<name>_raw`: the same numbers in other units, and for a grouped
+    network most of the file.
+    """
+    if idata is None or "posterior" not in idata.children:
+        return idata
+    node = idata["posterior"]
+    raw = [name for name in node.data_vars
+           if name.endswith("_raw") and name.removesuffix("_raw") in node.data_vars]
+    if not raw:
+        return idata
+    import xarray as xr
+
+    tree = idata.copy()
+    tree["posterior"] = xr.DataTree(node.to_dataset(inherit=False).drop_vars(raw))
+    return tree
+
+
+# gzip level 4 with byte shuffling on every numeric array of COMPRESS_MIN_BYTES or more:
+# draws of layers that do not vary (laplace's hidden layers, fixed at the MAP) shrink to almost
+# nothing; random float32 draws by about a tenth. Level 4 writes about twice as fast as 9 for
+# nearly the same size, and reading is fast at any level.
+COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
+COMPRESS_MIN_BYTES = 4096
+
+
+def _compressed(tree) -> dict:
+    """The `encoding` that compresses `tree`'s large numeric arrays, by group path."""
+    encoding = {}
+    for node in tree.subtree:
+        found = {name: dict(COMPRESSION) for name, var in node.data_vars.items()
+                 if var.dtype.kind in "fiub" and var.nbytes >= COMPRESS_MIN_BYTES
+                 and var.ndim > 0}
+        if found:
+            encoding[node.path] = found
+    return encoding
 
 
 # --------------------------------------------------------------------------- reading

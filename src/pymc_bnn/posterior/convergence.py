@@ -252,8 +252,8 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
             problems.append(Problem(
                 "divergences", f"{divergences:,} transitions diverged ({rate:.1%} > "
                 f"{DIVERGENCE_WARNING_RATE:.0%}): the sampler missed parts of the posterior",
-                "use a prior with lighter tails (--prior normal), or raise target_accept "
-                "towards 0.99 (Python: engine_options={'target_accept': 0.99}; no CLI flag)",
+                "use a prior with lighter tails (--prior normal), or raise --target-accept "
+                "towards 0.99 (Python: prior='normal', engine_options={'target_accept': 0.99})",
                 "--prior"))
     rhat = diagnostics.get("predictive_rhat_max")
     if "predictive_rhat_max" in diagnostics:
@@ -263,16 +263,16 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
         problems.append(Problem(
             "rhat", f"the chains disagree on the predictions (max predictive R-hat {rhat:.3g} > "
             f"{RHAT_WARNING})",
-            "fit again with a larger --draws (Python: draws=), more tuning (tune=) or more "
-            "chains (chains=)", "--draws"))
+            "fit again with a larger --draws, more tuning (--tune) or more chains (--chains) "
+            "(Python: draws=, engine_options={'tune': …, 'chains': …})", "--draws"))
     ess = diagnostics.get("predictive_ess_bulk_min")
     if ess is not None:
         checks.append(("min predictive bulk ESS", f"{ess:,.0f} (should be ≥ {ESS_WARNING})"))
         if ess < ESS_WARNING:
             problems.append(Problem(
                 "ess", f"few effective draws of the predictions (min bulk ESS {ess:.0f} < "
-                f"{ESS_WARNING})", "fit again with a larger --draws (Python: draws=) and more "
-                "tuning (tune=)", "--draws"))
+                f"{ESS_WARNING})", "fit again with a larger --draws and more tuning (--tune) "
+                "(Python: draws=, engine_options={'tune': …})", "--draws"))
     weight_rhat = diagnostics.get("weight_rhat_max")
     if weight_rhat is not None:
         checks.append(("max raw-weight R-hat", f"{weight_rhat:.3g} (not a problem by itself: "

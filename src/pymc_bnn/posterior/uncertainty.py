@@ -343,7 +343,9 @@ def mixture_quantile(dist, q: float, *, tol: float = 1e-10, max_iter: int = 200)
     The quantile lies between the smallest and largest per-draw quantile; inside that bracket a
     safeguarded Newton step on the mixture CDF (bisection when Newton leaves the bracket)
     converges to ``|F − q| < tol`` in a handful of iterations. Discrete distributions: bisection
-    over the integers (the smallest k with F(k) ≥ q).
+    over the integers (the smallest k with F(k) ≥ q), between 0 and a bound found by doubling.
+    An observation leaves the iteration once it has converged, and later steps evaluate the
+    distribution at the others only (most converge in 4 or 5 steps).
 
     Parameters
     ----------
@@ -371,25 +373,56 @@ def mixture_quantile(dist, q: float, *, tol: float = 1e-10, max_iter: int = 200)
     >>> mixture_quantile(dist, 0.5).round(8)
     array([0.])
     """
+    n_obs = int(np.broadcast_shapes(*(np.shape(a) for a in (*dist.args,
+                                                             *dist.kwds.values())))[-1])
+    if _is_discrete(dist):
+        return _integer_mixture_quantile(dist, q, n_obs)
     per_draw = dist.ppf(q)
     low, high = per_draw.min(axis=0), per_draw.max(axis=0)
-    if _is_discrete(dist):
-        while np.any(high > low):
-            mid = np.floor((low + high) / 2)
-            above = dist.cdf(mid).mean(axis=0) >= q
-            high, low = np.where(above, mid, high), np.where(above, low, mid + 1)
-        return high
     x = (low + high) / 2
+    todo = np.arange(n_obs)  # the observations not converged yet, and their distribution
     for _ in range(max_iter):
-        error = dist.cdf(x).mean(axis=0) - q
-        if np.all(np.abs(error) < tol):
+        error = dist.cdf(x[todo]).mean(axis=0) - q
+        going = np.abs(error) >= tol
+        if not going.any():
             break
-        low, high = np.where(error < 0, x, low), np.where(error < 0, high, x)
+        todo, error, dist = todo[going], error[going], _observations(dist, going, len(going))
+        at, lo, hi = x[todo], low[todo], high[todo]
+        lo, hi = np.where(error < 0, at, lo), np.where(error < 0, hi, at)
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = x - error / dist.pdf(x).mean(axis=0)
-        inside = np.isfinite(newton) & (newton > low) & (newton < high)
-        x = np.where(inside, newton, (low + high) / 2)
+            newton = at - error / dist.pdf(at).mean(axis=0)
+        inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
+        x[todo], low[todo], high[todo] = np.where(inside, newton, (lo + hi) / 2), lo, hi
     return x
+
+
+def _integer_mixture_quantile(dist, q: float, n_obs: int) -> np.ndarray:
+    """The smallest whole k ≥ 0 with mixture CDF(k) ≥ q, per observation, by bisection."""
+    high = np.ones(n_obs)
+    short = np.flatnonzero(dist.cdf(high).mean(axis=0) < q)
+    while short.size:  # double the bound where the mixture has not reached q yet
+        high[short] *= 2
+        part = _observations(dist, short, n_obs)
+        short = short[part.cdf(high[short]).mean(axis=0) < q]
+    low = np.zeros(n_obs)  # invariant: CDF(high) ≥ q, and CDF(k) < q for every k < low
+    todo = np.flatnonzero(high > low)
+    while todo.size:
+        part = _observations(dist, todo, n_obs)
+        mid = np.floor((low[todo] + high[todo]) / 2)
+        above = part.cdf(mid).mean(axis=0) >= q
+        high[todo] = np.where(above, mid, high[todo])
+        low[todo] = np.where(above, low[todo], mid + 1)
+        todo = todo[high[todo] > low[todo]]
+    return high
+
+
+def _observations(dist, index, n_obs: int):
+    """`dist` (over `(n_draws, n_obs)`) at the observations `index` (positions or a mask)."""
+    def take(value):
+        value = np.asarray(value)
+        return value[..., index] if value.ndim and value.shape[-1] == n_obs else value
+
+    return dist.dist(*map(take, dist.args), **{k: take(v) for k, v in dist.kwds.items()})
 
 
 def regression_moments(draws: dict) -> dict[str, np.ndarray]:

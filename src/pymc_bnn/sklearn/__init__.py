@@ -31,6 +31,7 @@ from pymc_bnn.sklearn.base import (
     LAPLACE_REGRESSION_PRIOR,
     STREAMED_METHOD,
     BayesianMLPBase,
+    resolve_method,
 )
 from pymc_bnn.sklearn.checks import EstimatorNotFittedError, InvalidInputTypeError
 from pymc_bnn.sklearn.classifier import BayesianMLPClassifier
@@ -40,5 +41,5 @@ __all__ = [
     "AUTO_METHOD", "AUTO_PRIOR", "CLASSIFIER_LIKELIHOODS", "DEFAULT_DRAWS", "GROUPED_METHOD",
     "LAPLACE_PRIOR", "LAPLACE_REGRESSION_PRIOR", "REGRESSOR_LIKELIHOODS", "STREAMED_METHOD",
     "BayesianMLPBase", "BayesianMLPClassifier", "BayesianMLPRegressor", "EstimatorNotFittedError",
-    "InvalidInputTypeError",
+    "InvalidInputTypeError", "resolve_method",
 ]

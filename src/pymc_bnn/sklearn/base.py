@@ -51,6 +51,24 @@ GROUPED_METHOD = "advi"
 STREAMED_METHOD = "advi"
 
 
+def resolve_method(method: str, *, grouped: bool = False, streamed: bool = False) -> str:
+    """The engine an estimator with `method` fits with.
+
+    `method`, or for "auto" `AUTO_METHOD` (`GROUPED_METHOD` with groups, `STREAMED_METHOD` for
+    streamed data).
+
+    Examples
+    --------
+    >>> resolve_method("auto"), resolve_method("auto", grouped=True), resolve_method("nuts")
+    ('laplace', 'advi', 'nuts')
+    """
+    if method != "auto":
+        return method
+    if streamed:
+        return STREAMED_METHOD
+    return GROUPED_METHOD if grouped else AUTO_METHOD
+
+
 class BayesianMLPBase(BaseEstimator):
     """The parameters, fit and outputs `BayesianMLPClassifier` and `BayesianMLPRegressor` share.
 
@@ -170,16 +188,8 @@ class BayesianMLPBase(BaseEstimator):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _method(self, groups, streamed: bool = False) -> str:
-        """The engine.
-
-        `method`, or for "auto" `AUTO_METHOD` (`GROUPED_METHOD` with groups, `STREAMED_METHOD` for
-        streamed data).
-        """
-        if self.method != "auto":
-            return self.method
-        if streamed:
-            return STREAMED_METHOD
-        return GROUPED_METHOD if groups is not None else AUTO_METHOD
+        """The engine (`resolve_method`)."""
+        return resolve_method(self.method, grouped=groups is not None, streamed=streamed)
 
     def _engine_options(self, method: str) -> dict:
         options = dict(self.engine_options or {})

@@ -1,0 +1,78 @@
+"""The library's messages in the command line's words: Python arguments become `pymc-bnn` flags.
+
+The library writes its errors and fix hints for Python (`raise tune=`, `pass
+unseen_groups='population'`, `engine_options={'target_accept': 0.99}`); the CLI shows them with
+the flag that does the same (`raise --tune`, `pass --unseen-groups population`,
+`--target-accept 0.99`). The flags are read from the command line's own parser, so every flag,
+the engine flags included, is translated without a list to keep. Text inside "(Python: …)",
+where a message names both faces already, is left as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from functools import cache
+
+# Python names whose flag is spelt differently from the argument (dest) it sets
+_ALIASES = {"random_seed": "seed", "random_state": "seed", "hidden_layer_sizes": "hidden"}
+_PYTHON_ASIDE = re.compile(r"(\(Python:[^)]*\))")
+_ENGINE_OPTION = re.compile(r"engine_options=\{'(\w+)': ([^,}]+)\}")
+_ARGUMENT = re.compile(r"(?<![\w.-])(\w+)=('[^']*'|\"[^\"]*\"|[-+]?[\w.]+)?")
+
+
+def cli_words(message: str) -> str:
+    """`message` with each Python argument of a `pymc-bnn` flag written as that flag.
+
+    Examples
+    --------
+    >>> cli_words("run more tune= and draws=, or raise target_accept")
+    'run more --tune and --draws, or raise target_accept'
+    >>> cli_words("or pass unseen_groups='population' to predict them")
+    'or pass --unseen-groups population to predict them'
+    >>> cli_words("raise it (Python: engine_options={'target_accept': 0.99}); or "
+    ...           "engine_options={'target_accept': 0.99}; X= stays")
+    "raise it (Python: engine_options={'target_accept': 0.99}); or --target-accept 0.99; X= stays"
+    """
+    flags = _flags()
+
+    def engine_option(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2)
+        return _written(flags[name], value) if name in flags else match.group(0)
+
+    def argument(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2)
+        name = _ALIASES.get(name, name)
+        return _written(flags[name], value) if name in flags else match.group(0)
+
+    parts = _PYTHON_ASIDE.split(message)
+    for i in range(0, len(parts), 2):  # the odd parts are "(Python: …)" asides
+        parts[i] = _ARGUMENT.sub(argument, _ENGINE_OPTION.sub(engine_option, parts[i]))
+    return "".join(parts)
+
+
+def _written(flag: tuple[str, bool], value: str | None) -> str:
+    """`--flag value` (`--flag` for a switch set to True, or no value given)."""
+    option, switch = flag
+    if value is None or (switch and value == "True"):
+        return option
+    return f"{option} {value.strip().strip(chr(39)).strip(chr(34))}"
+
+
+@cache
+def _flags() -> dict[str, tuple[str, bool]]:
+    """dest -> (its long flag, whether it is a switch) over every `pymc-bnn` subcommand."""
+    from pymc_bnn.cli.app import build_parser
+
+    found: dict[str, tuple[str, bool]] = {}
+    parsers = [build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:  # argparse keeps no public list of a parser's arguments
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+                continue
+            long = [s for s in action.option_strings if s.startswith("--")]
+            if long and action.dest not in ("help", "version"):
+                found.setdefault(action.dest, (long[0], action.nargs == 0))
+    return found
