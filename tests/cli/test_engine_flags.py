@@ -87,7 +87,7 @@ def test_each_flag_reaches_the_engine_as_the_python_option(method, tmp_path, mon
     """`pymc-bnn fit --method M --every-flag-of-M ...` hands the engine exactly the options
     `fit(bnn, M, **options)` would get: the estimator's call to `fit` is caught before any
     engine runs."""
-    import pymc_bnn.sklearn as estimators
+    import pymc_bnn.sklearn.base as estimators  # where the estimators call fit
 
     rng = np.random.default_rng(0)
     pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30),

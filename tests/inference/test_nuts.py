@@ -61,7 +61,10 @@ def test_parallel_chains_give_the_same_draws_as_sequential_ones(small_moons):
     draws = {method: fit(bnn, "nuts", draws=40, random_seed=1, chains=2, tune=40,
                          init_steps=200, progress=False, chain_method=method)
              .idata["posterior"]["w_0"].values for method in ("parallel", "sequential")}
-    np.testing.assert_allclose(draws["parallel"], draws["sequential"], rtol=1e-6, atol=1e-9)
+    # The two compiled programs may sum in a different order; NUTS's dynamics amplify a last-bit
+    # difference over the transitions (seen: 1.5e-5 by draw 13 of one chain), while different
+    # keys or states per chain would differ by O(1).
+    np.testing.assert_allclose(draws["parallel"], draws["sequential"], rtol=0, atol=1e-3)
 
 
 def test_unknown_chain_method_is_refused(small_moons):

@@ -197,7 +197,7 @@ def _predict_at(bnn, X, values):
 @pytest.mark.slow
 def test_informed_prior_from_posterior_uses_its_moments(moons, quick_posterior):
     prior = InformedPrior.from_posterior(quick_posterior, spread=2.0)
-    w0 = quick_posterior.idata["posterior"]["w_0"].values.reshape(-1, 2, 5)
+    w0 = quick_posterior.idata["posterior"]["w_0"].values.reshape(-1, 2, 5).astype(np.float64)  # stored float32
     np.testing.assert_allclose(prior.weights[0], w0.mean(0), rtol=1e-12)
     np.testing.assert_allclose(prior.weight_sds[0], w0.std(0), rtol=1e-12)
     bnn = build_model(moons.X_train, moons.y_train, prior=prior)
@@ -216,7 +216,7 @@ def test_informed_prior_carries_a_skip_path_forward(moons):
     earlier = fit(build_model(moons.X_train, moons.y_train, hidden=(3,), bias=True, skip=True),
                   steps=1000, draws=300, progress=False)
     prior = InformedPrior.from_posterior(earlier, spread=0.5)
-    w_skip = earlier.idata["posterior"]["w_skip"].values.reshape(-1, 2, 1)
+    w_skip = earlier.idata["posterior"]["w_skip"].values.reshape(-1, 2, 1).astype(np.float64)  # stored float32
     np.testing.assert_allclose(prior.skip_weight, w_skip.mean(0), rtol=1e-12)
     np.testing.assert_allclose(prior.skip_weight_sd, w_skip.std(0), rtol=1e-12)
     assert prior.architecture == {"hidden": (3,), "bias": True, "skip": True,

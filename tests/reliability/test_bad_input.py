@@ -335,7 +335,7 @@ def cli_model(files):
      ["target column 'kind' is empty in 1 row(s) (first: row 6); drop those rows or fill"]),
     (["fit", "one-class.csv", "--target", "kind"], ["single class", "at least two classes"]),
     (["fit", "negative.csv", "--target", "price", "--likelihood", "poisson", "--exclude", "kind"],
-     ["negative or fractional", "use likelihood='gaussian'"]),
+     ["negative or fractional", "use --likelihood gaussian"]),
     (["fit", "empty.csv", "--target", "kind"], ["empty.csv has no rows; pass a table with data"]),
     (["fit", "binary.csv", "--target", "kind"], ["cannot read binary.csv as CSV", "pass a CSV"]),
     (["fit", "train.csv", "--target", "kind", "--hidden", "0"],

@@ -255,6 +255,16 @@ class Option:
     python_only : str
         Empty for an option a command line can set; else why it cannot (e.g. "a function"):
         such options have no CLI flag.
+
+    Examples
+    --------
+    >>> steps = Option(Whole(1), "maximum optimisation steps", 30_000)
+    >>> steps(2000.0, "steps")  # a whole float becomes an int
+    2000
+    >>> steps(1.5, "steps")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: steps must be a whole number, got 1.5...
     """
 
     check: Callable
