@@ -255,6 +255,16 @@ class Option:
     python_only : str
         Empty for an option a command line can set; else why it cannot (e.g. "a function"):
         such options have no CLI flag.
+
+    Examples
+    --------
+    >>> tune = Option(Whole(0), "tuning steps per chain", 1000)
+    >>> tune(500.0, "tune"), tune.default
+    (500, 1000)
+    >>> tune(-1, "tune")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: tune must be at least 0, got -1
     """
 
     check: Callable
