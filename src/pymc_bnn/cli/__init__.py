@@ -1,6 +1,9 @@
-"""The `pymc-bnn` command: `app` (the entry point and `demo`), `args` (argument types shared by
-commands), `model_commands` (`fit`, `predict`, `info`, `report`), `stability_command`
-(`stability`), `tables` (reading tables and writing predictions).
+"""The `pymc-bnn` command line.
+
+Modules: `app` (the entry point, `demo` and `active`), `args` (argument types and flags shared
+by commands), `engine_flags` (`fit`'s flags for the engines' options), `model_commands` (`fit`,
+`predict`, `info`, `report`), `stability_command` (`stability`), `tables` (reading tables and
+writing predictions), `words` (the library's messages in the command line's words).
 
 This module is what the console script imports, so it imports nothing itself: a Ctrl-C pressed
 while the command is still loading is caught by `main` (one line, exit 130) instead of becoming a
@@ -18,7 +21,33 @@ _EXIT_INTERRUPTED = 130  # pymc_bnn.cli.args.EXIT_INTERRUPTED, not imported: see
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `pymc-bnn` with `argv` (default: the process's arguments); returns the exit code."""
+    """Run `pymc-bnn` with `argv` (default: the process's arguments); returns the exit code.
+
+    The same as `pymc_bnn.cli.app.main`, but a Ctrl-C while that module is still being
+    imported is one line and exit code 130 too.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after `pymc-bnn`; default: `sys.argv[1:]`.
+
+    Returns
+    -------
+    int
+        The exit code: 0 success, 1 a failed fit, 2 bad usage or input, 3 a fit interrupted
+        and saved, 74 a file-system error, 130 interrupted with nothing written.
+
+    Examples
+    --------
+    A fitted estimator saved as `pymc-bnn fit` would, then `pymc-bnn report` on it:
+
+    >>> _ = fitted_classifier.save("model.bnn.nc")
+    >>> main(["report", "model.bnn.nc", "--quiet"])
+    0
+    >>> import os
+    >>> os.path.getsize("model.bnn.html") > 0
+    True
+    """
     try:
         from pymc_bnn.cli.app import main as run
     except KeyboardInterrupt:
@@ -28,7 +57,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser():
-    """The `pymc-bnn` argument parser (every subcommand), as `pymc-bnn --help` builds it."""
+    """The `pymc-bnn` argument parser (every subcommand), as `pymc-bnn --help` builds it.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        See `pymc_bnn.cli.app.build_parser`.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["predict", "model.bnn.nc", "new.csv",
+    ...                                   "--out", "predictions.csv", "--level", "0.8"])
+    >>> args.command, args.model, args.data, args.out, args.level
+    ('predict', 'model.bnn.nc', 'new.csv', 'predictions.csv', 0.8)
+    """
     from pymc_bnn.cli.app import build_parser as build
 
     return build()

@@ -39,6 +39,27 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `pymc-bnn` argument parser, every subcommand included.
+
+    Each subcommand's parser sets `args.handler`, the function `main` calls with the parsed
+    arguments. Building it imports the engines' option declarations (for `fit`'s engine
+    flags), not the engines.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A `pymc_bnn.cli.args.Parser`: usage errors are one line and exit code 2.
+
+    Examples
+    --------
+    >>> parser = build_parser()
+    >>> args = parser.parse_args(["demo", "--hidden", "8,8", "--draws", "1_000"])
+    >>> args.command, args.hidden, args.draws, args.out, args.debug
+    ('demo', (8, 8), 1000, None, False)
+    >>> args = parser.parse_args(["stability", "model.bnn.nc", "held_out.csv", "--debug"])
+    >>> args.command, args.handler.__name__, args.debug
+    ('stability', '_cmd_stability', True)
+    """
     from pymc_bnn import __version__
     from pymc_bnn.defaults import DEFAULT_METHOD, ENGINE_NAMES
 
@@ -54,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run the seed analysis (two moons) and write figures, metrics.json and report.html",
-        description="Fit the seed's 2→5→5→1 tanh BNN to two moons and write the seed's five figures "
-                    "plus the uncertainty decomposition and reliability diagram, "
+        description="Fit the seed's 2→5→5→1 tanh BNN to two moons and write the seed's five "
+                    "figures plus the uncertainty decomposition and reliability diagram, "
                     "metrics.json and a self-contained report.html.",
     )
     demo.add_argument("--out", default=None,
@@ -95,14 +116,15 @@ def _add_active(sub) -> None:
     active = sub.add_parser(
         "active",
         help="active learning on two moons: learning curves of BALD, entropy and random",
-        description="Start from a few labels, let each strategy ask for a batch more per round, and "
-                    "write learning curves (held-out accuracy vs labels used), metrics.json "
+        description="Start from a few labels, let each strategy ask for a batch more per round, "
+                    "and write learning curves (held-out accuracy vs labels used), metrics.json "
                     "(area under each curve under auc.<strategy>) and report.html.",
     )
     active.add_argument("--out", default="pymc-bnn-active",
                         help="output folder (default: ./pymc-bnn-active)")
     active.add_argument("--repeats", type=positive_int, default=defaults.ACTIVE_REPEATS,
-                        help=f"repeats with new splits and starting labels (default: {defaults.ACTIVE_REPEATS})")
+                        help="repeats with new splits and starting labels "
+                             f"(default: {defaults.ACTIVE_REPEATS})")
     active.add_argument("--initial", type=positive_int, default=defaults.ACTIVE_INITIAL,
                         help=f"labels to start from (default: {defaults.ACTIVE_INITIAL})")
     active.add_argument("--batch", type=positive_int, default=defaults.ACTIVE_BATCH_SIZE,
@@ -151,7 +173,8 @@ def _cmd_active(args, console: Console) -> int:
             console.print(f"[bold]{name:<8}[/] area under the learning curve {auc:.3f}"
                           + ("" if margin is None else f"   ({margin:+.3f} vs random)"))
         if metrics["interrupted"]:
-            console.print(f"[yellow]Interrupted: {metrics['repeats_done']} finished repeats shown.[/]")
+            console.print(f"[yellow]Interrupted: {metrics['repeats_done']} finished repeats "
+                          "shown.[/]")
         print_report_path(console, _report_path(args.out))
     return EXIT_OK
 
@@ -179,7 +202,8 @@ def _cmd_demo(args, console: Console) -> int:
             f"[bold]total[/] {t['total_s']:.1f} s"
         )
         if metrics.get("interrupted"):
-            console.print("[yellow]The fit was interrupted; results use the state reached so far.[/]")
+            console.print("[yellow]The fit was interrupted; results use the state reached so "
+                          "far.[/]")
         print_report_path(console, _report_path(args.out))
     return EXIT_OK
 
@@ -226,6 +250,38 @@ def _report_path(out: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `pymc-bnn` with `argv` and return its exit code; what the console script runs.
+
+    Every error a command raises becomes one line on stderr and an exit code (see the module's
+    docstring); `--debug` prints the traceback as well. An error that is not pymc-bnn's (a bug)
+    is raised as it is.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after `pymc-bnn`; default: the process's (`sys.argv[1:]`).
+
+    Returns
+    -------
+    int
+        0 success, 1 a failed fit, 2 bad usage or input, 3 a fit interrupted by Ctrl-C and
+        saved, 74 a file-system error, 130 interrupted with nothing written.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> said = io.StringIO()
+    >>> with contextlib.redirect_stderr(said):
+    ...     code = main(["fit", "missing.csv", "--target", "species", "--out", "model.bnn.nc",
+    ...                  "--quiet"])
+    >>> code
+    2
+    >>> print(said.getvalue(), end="")  # what a user sees: one line, no traceback
+    error: no data file at missing.csv; check the path
+    >>> with contextlib.redirect_stderr(io.StringIO()):
+    ...     main([])  # no command: the usage and a hint on stderr
+    2
+    """
     try:  # imports (rich, then the engines for the parser): Ctrl-C here is one line too
         from pymc_bnn._runtime.jax_setup import configure_devices
 
@@ -263,8 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 @contextmanager
 def _ctrl_c_ignored():
-    """Ctrl-C is ignored within the block (while the command says how it ended), then handled
-    as before (an in-process caller, e.g. a test, gets its handler back)."""
+    """Ctrl-C is ignored within the block (while the command says how it ended).
+
+    Afterwards it is handled as before (an in-process caller, e.g. a test, gets its handler
+    back).
+    """
     import signal
 
     if threading.current_thread() is not threading.main_thread():

@@ -20,7 +20,37 @@ EXIT_CODES_HELP = ("exit codes: 0 success, 1 a failed fit, 2 bad usage or input,
 
 
 def positive_int(text: str) -> int:
-    """An argparse type: a whole number ≥ 1 ("1_000" allowed), else a one-line usage error."""
+    """An argparse type: a whole number ≥ 1 ("1_000" allowed), else a one-line usage error.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value as typed.
+
+    Returns
+    -------
+    int
+        The number, at least 1.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For text that is not a whole number, or a number below 1; argparse shows the message
+        after the flag's name.
+
+    Examples
+    --------
+    >>> positive_int("1_000")
+    1000
+    >>> positive_int("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a number ≥ 1, got 0
+    >>> positive_int("2.5")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a whole number, got '2.5'
+    """
     try:
         value = int(text.replace("_", ""))
     except ValueError:
@@ -31,7 +61,34 @@ def positive_int(text: str) -> int:
 
 
 def widths(text: str) -> tuple[int, ...]:
-    """An argparse type: comma-separated hidden layer widths ("32,32" -> (32, 32)), each ≥ 1."""
+    """An argparse type: comma-separated hidden layer widths ("32,32" -> (32, 32)), each ≥ 1.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value as typed; empty parts ("32,") are left out.
+
+    Returns
+    -------
+    tuple of int
+        One width per hidden layer.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For a part that is not a whole number, no widths at all, or a width below 1.
+
+    Examples
+    --------
+    >>> widths("32,32")
+    (32, 32)
+    >>> widths("8")
+    (8,)
+    >>> widths("32,0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: every hidden layer needs at least 1 unit, got '32,0'
+    """
     try:
         values = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
@@ -44,32 +101,119 @@ def widths(text: str) -> tuple[int, ...]:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with usage errors as one line (what is wrong, where to look), exit code 2;
-    subcommands inherit it."""
+    """argparse with usage errors as one line (what is wrong, where to look), exit code 2.
+
+    Subparsers made by its `add_subparsers` are of this class too, so every `pymc-bnn`
+    subcommand words its usage errors the same way. The line goes to stderr without argparse's
+    usage block.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> parser = Parser(prog="pymc-bnn")
+    >>> _ = parser.add_argument("--draws", type=positive_int)
+    >>> parser.parse_args(["--draws", "200"])
+    Namespace(draws=200)
+    >>> said = io.StringIO()
+    >>> with contextlib.redirect_stderr(said):
+    ...     try:
+    ...         parser.parse_args(["--draws", "0"])
+    ...     except SystemExit as exit:
+    ...         print("exit code", exit.code)
+    exit code 2
+    >>> print(said.getvalue(), end="")
+    pymc-bnn: error: argument --draws: expected a number ≥ 1, got 0; see pymc-bnn --help
+    """
 
     def error(self, message: str):
+        """Write `message` as one line and exit with the usage code (2)."""
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
 
 def add_force(parser: argparse.ArgumentParser) -> None:
-    """--force: replace an existing output that pymc-bnn did not write (never an input)."""
+    """Add --force: replace an existing output that pymc-bnn did not write (never an input).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser; `args.force` is False unless the flag is given.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_force(parser)
+    >>> parser.parse_args(["--force"])
+    Namespace(force=True)
+    """
     parser.add_argument("--force", action="store_true",
                         help="replace an existing output that pymc-bnn did not write "
                              "(an output is never allowed to be one of the inputs)")
 
 
 def add_debug(parser: argparse.ArgumentParser, default=False) -> None:
-    """--debug: show the traceback of an error as well as its one line."""
+    """Add --debug: show the traceback of an error as well as its one line.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser to add the flag to.
+    default : bool or argparse.SUPPRESS, default False
+        `args.debug` when the flag is absent. The main parser uses False and each subcommand
+        `argparse.SUPPRESS`, so `pymc-bnn --debug fit ...` and `pymc-bnn fit --debug ...` both
+        work: an absent flag on the subcommand leaves the main parser's value alone.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_debug(parser)
+    >>> parser.parse_args([]), parser.parse_args(["--debug"])
+    (Namespace(debug=False), Namespace(debug=True))
+    >>> quiet = argparse.ArgumentParser()
+    >>> add_debug(quiet, default=argparse.SUPPRESS)
+    >>> quiet.parse_args([])
+    Namespace()
+    """
     parser.add_argument("--debug", action="store_true", default=default,
                         help="show the full traceback of an error")
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    """--seed and --quiet, which every command that fits takes."""
+    """Add --seed and --quiet, which every command that fits takes.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser; `args.seed` defaults to 0, `args.quiet` to False.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_common(parser)
+    >>> parser.parse_args(["--seed", "7"])
+    Namespace(seed=7, quiet=False)
+    """
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
 
 
 def print_report_path(console: Console, path) -> None:
-    """'Report: PATH' on one line whatever the terminal width, so it can be copied or clicked."""
+    """Print 'Report: PATH' on one line whatever the terminal width, to copy or click.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to print; on a terminal that supports it, PATH is a link.
+    path : str or pathlib.Path
+        The report's path, usually absolute.
+
+    Examples
+    --------
+    >>> from rich.console import Console
+    >>> narrow = Console(width=20, force_terminal=False)
+    >>> print_report_path(narrow, "/home/me/pymc-bnn-demo/report.html")
+    Report: /home/me/pymc-bnn-demo/report.html
+    """
     console.print(f"Report: [link]{path}[/]", soft_wrap=True, highlight=False)

@@ -18,13 +18,39 @@ from pymc_bnn.inference.options import ENGINE_OPTIONS, Either, Flag, Number, One
 
 
 def flag_name(option: str) -> str:
-    """The CLI flag of engine option `option` ("target_accept" -> "--target-accept")."""
+    """The CLI flag of engine option `option` ("target_accept" -> "--target-accept").
+
+    Examples
+    --------
+    >>> flag_name("target_accept")
+    '--target-accept'
+    >>> flag_name("tune")
+    '--tune'
+    """
     return "--" + option.replace("_", "-")
 
 
 def cli_options() -> dict[str, dict]:
-    """option name -> {engine: its `Option`} for every option a command line can set, in the
-    order the engines declare them."""
+    """Each option a command line can set, with the engines that take it.
+
+    Options marked `python_only` (a function, a fitted Posterior, an array) are left out.
+
+    Returns
+    -------
+    dict
+        Option name → {engine name: its `pymc_bnn.inference.options.Option`}, in the order the
+        engines declare them.
+
+    Examples
+    --------
+    >>> options = cli_options()
+    >>> list(options["tune"])
+    ['nuts']
+    >>> sorted(options["steps"])
+    ['advi', 'fullrank_advi', 'laplace', 'pymc_advi']
+    >>> "callback" in options
+    False
+    """
     by_name: dict[str, dict] = {}
     for engine, options in ENGINE_OPTIONS.items():
         for name, option in options.items():
@@ -34,14 +60,45 @@ def cli_options() -> dict[str, dict]:
 
 
 def python_only_options() -> dict[str, str]:
-    """option name -> why it has no flag (a function, a fitted Posterior, an array)."""
+    """The engine options that have no flag, each with why.
+
+    Returns
+    -------
+    dict of str to str
+        Option name → what its value is that a command line cannot give (a function, a fitted
+        Posterior, an array).
+
+    Examples
+    --------
+    >>> python_only_options()
+    {'init': 'a fitted Posterior', 'callback': 'a function',
+     'check_X': 'an array of encoded inputs'}
+    """
     return {name: option.python_only for options in ENGINE_OPTIONS.values()
             for name, option in options.items() if getattr(option, "python_only", "")}
 
 
 def add_engine_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per settable engine option on `parser` (dest: the option's name; default None,
-    which leaves the engine's own default)."""
+    """Add one flag per settable engine option to `parser`, in an "engine options" group.
+
+    Each flag's dest is the option's name and its default None, which leaves the engine's own
+    default. A value is read as a number where it reads as one and checked by the option's
+    declared constraint as the command line is parsed; an on/off option is a switch.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser of `pymc-bnn fit`, or any parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="fit")
+    >>> add_engine_flags(parser)
+    >>> args = parser.parse_args(["--tune", "500", "--target-accept", "0.95", "--dense-mass"])
+    >>> args.tune, args.target_accept, args.dense_mass, args.chains
+    (500, 0.95, True, None)
+    """
     skipped = python_only_options()
     group = parser.add_argument_group(
         "engine options",
@@ -60,9 +117,39 @@ def add_engine_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def engine_options(args: argparse.Namespace, method: str) -> dict:
-    """The engine options the flags in `args` set for engine `method`, each checked by its
-    declared constraint (messages name the flag); InvalidSettingError for a flag `method`
-    does not take."""
+    """The engine options the flags in `args` set for engine `method`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed by a parser with `add_engine_flags`; a flag left out (None) sets nothing.
+    method : str
+        The engine `--method` chose (resolved: not "auto").
+
+    Returns
+    -------
+    dict
+        Option name → value, each checked by its declared constraint (messages name the flag);
+        empty when no engine flag was given.
+
+    Raises
+    ------
+    InvalidSettingError
+        For a flag `method` does not take; the message lists the flags it does take.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_engine_flags(parser)
+    >>> args = parser.parse_args(["--tune", "500"])
+    >>> engine_options(args, "nuts")
+    {'tune': 500}
+    >>> engine_options(args, "laplace")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: --tune is not an option of laplace; ...
+    """
     given = {name: getattr(args, name) for name in cli_options()
              if getattr(args, name, None) is not None}
     declared = ENGINE_OPTIONS.get(method, {})
@@ -77,13 +164,14 @@ def engine_options(args: argparse.Namespace, method: str) -> dict:
 
 
 def _help(per_engine: dict) -> str:
-    """"engine, engine: what it does (default: value); engine: ..." from the declarations."""
+    """Help text from the declarations: "engine, engine: what it does (default: value); ..."."""
     said: dict[tuple[str, str], list[str]] = {}
     for engine, option in per_engine.items():
         default = getattr(option, "default", None)
         text = getattr(option, "help", "")
         shown = ("" if default is None or default is False
-                 else f" (default: {format(default, 'g') if isinstance(default, float) else default})")
+                 else " (default: "
+                 f"{format(default, 'g') if isinstance(default, float) else default})")
         said.setdefault((text, shown), []).append(engine)
     return "; ".join(f"{', '.join(engines)}: {text}{shown}"
                      for (text, shown), engines in said.items()).replace("%", "%%")
@@ -103,8 +191,10 @@ def _metavar(check) -> str:
 
 
 def _checked(check, name: str):
-    """An argparse type: the flag's text as a value `check` accepts, or a usage error in the
-    words of the Python API's (its message after the option's name)."""
+    """An argparse type: the flag's text as a value `check` accepts, or a usage error.
+
+    The error is in the words of the Python API's (its message after the option's name).
+    """
     flag = flag_name(name)
 
     def parse(text: str):
@@ -118,8 +208,10 @@ def _checked(check, name: str):
 
 
 def _text_value(text: str):
-    """A flag's text as an int ("1_000"), a float ("1e-3", "nan") or the text itself: the
-    option's constraint then accepts or refuses it with the Python API's words."""
+    """A flag's text as an int ("1_000"), a float ("1e-3", "nan") or the text itself.
+
+    The option's constraint then accepts or refuses it with the Python API's words.
+    """
     for parse in (int, float):
         try:
             return parse(text.replace("_", ""))

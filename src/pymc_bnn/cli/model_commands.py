@@ -1,7 +1,8 @@
 """The CLI on a user's own data: `fit`, `predict`, `report` and `info`.
 
 Each command is a thin face over the public API: a table is read with pandas, the estimators
-(`pymc_bnn.sklearn`) fit and predict, `pymc_bnn.io` saves and loads, `pymc_bnn.reporting.html` renders.
+(`pymc_bnn.sklearn`) fit and predict, `pymc_bnn.io` saves and loads, `pymc_bnn.reporting.html`
+renders.
 """
 
 from __future__ import annotations
@@ -43,7 +44,29 @@ from pymc_bnn.validation import check_features
 
 
 def add_model_commands(sub) -> None:
-    """Add fit, predict, report and info to the `pymc-bnn` subparsers `sub`."""
+    """Add fit, predict, report and info to the `pymc-bnn` subparsers `sub`.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What the main parser's `add_subparsers` returned. Each command's handler is set as
+        `args.handler`, called by `pymc_bnn.cli.app.main`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="pymc-bnn")
+    >>> sub = parser.add_subparsers(dest="command")
+    >>> add_model_commands(sub)
+    >>> sorted(sub.choices)
+    ['fit', 'info', 'predict', 'report']
+    >>> args = parser.parse_args(["fit", "penguins.csv", "--target", "species",
+    ...                           "--out", "model.bnn.nc", "--hidden", "16,16", "--tune", "500"])
+    >>> args.target, args.hidden, args.method, args.likelihood, args.tune
+    ('species', (16, 16), 'auto', 'auto', 500)
+    >>> parser.parse_args(["predict", "model.bnn.nc", "new.csv", "--out", "p.csv"]).level
+    0.9
+    """
     from pymc_bnn.defaults import (
         CLASSIFIER_LIKELIHOODS,
         DEFAULT_DRAWS,
@@ -286,9 +309,10 @@ def _cmd_fit(args, console) -> int:
 
 
 def _fit_streamed(args, console, say, started) -> int:
-    """`pymc-bnn fit --stream`: the estimator reads DATA in minibatches (see
-    `pymc_bnn.sklearn`); the summary gives rows and time, not a training score (which would
-    take another pass)."""
+    """`pymc-bnn fit --stream`: the estimator reads DATA in minibatches (see `pymc_bnn.sklearn`).
+
+    The summary gives rows and time, not a training score (which would take another pass).
+    """
     from pymc_bnn.cli.tables import target_sample
     from pymc_bnn.data import parquet_batches
     from pymc_bnn.io import save
@@ -328,8 +352,10 @@ def _fit_streamed(args, console, say, started) -> int:
 
 
 def _fit_summary(args, console, model, X, y, groups, started) -> None:
-    """Training score, timings and convergence after `pymc-bnn fit` (problems even with
-    --quiet)."""
+    """Training score, timings and convergence after `pymc-bnn fit`.
+
+    Convergence problems are shown even with --quiet.
+    """
     if not args.quiet:
         score = model.score(X, y, groups=groups)
         label = "training accuracy" if hasattr(model, "classes_") else "training R²"
@@ -341,8 +367,11 @@ def _fit_summary(args, console, model, X, y, groups, started) -> None:
 
 
 def _show_convergence(posterior, console, *, quiet: bool = False) -> None:
-    """The one judgement of convergence (`pymc_bnn.posterior.convergence`): "converged" on
-    stdout, or each problem and its fix as a warning line on stderr (even with --quiet)."""
+    """The one judgement of convergence (`pymc_bnn.posterior.convergence`), shown.
+
+    "converged" on stdout, or each problem and its fix as a warning line on stderr (even with
+    --quiet).
+    """
     from rich.console import Console
 
     from pymc_bnn.posterior.convergence import judge_convergence
@@ -412,9 +441,11 @@ def _cmd_predict(args, console) -> int:
 
 
 def _predict_streamed(args, console, model, description, say) -> int:
-    """`pymc-bnn predict` on Parquet DATA: one batch of rows at a time is read, predicted (as
-    the in-memory path does, `prediction_table`) and appended to the output, so memory is
-    bounded whatever DATA's size."""
+    """`pymc-bnn predict` on Parquet DATA, one batch of rows at a time.
+
+    Each batch is read, predicted (as the in-memory path does, `prediction_table`) and appended
+    to the output, so memory is bounded whatever DATA's size.
+    """
     import pandas as pd
 
     from pymc_bnn.data import open_parquet, write_batches
@@ -449,8 +480,11 @@ def _predict_streamed(args, console, model, description, say) -> int:
 
 
 def _predict_groups(model, description, table, args, say):
-    """Each row's group label for a model fitted with --groups (None otherwise), checked
-    against the fitted groups: unseen ones are named, and refused with --unseen-groups raise."""
+    """Each row's group label for a model fitted with --groups (None otherwise).
+
+    The labels are checked against the fitted groups: unseen ones are named, and refused with
+    --unseen-groups raise.
+    """
     from pymc_bnn.model.groups import locate_groups
 
     column = description.get("notes", {}).get("groups")
@@ -500,9 +534,11 @@ def _cmd_report(args, console) -> int:
 
 
 def _drop_unseen_labels(model, X, y, groups, data):
-    """(X, y, groups, name for the report) without the rows whose label the classifier never saw
-    (it gives them no probability, so they cannot be scored); says how many rows it skipped and
-    why, and refuses a table where no row is left."""
+    """(X, y, groups, name for the report) without the rows of labels the classifier never saw.
+
+    The classifier gives those labels no probability, so they cannot be scored. Says how many
+    rows it skipped and why, and refuses a table where no row is left.
+    """
     classes = getattr(model, "classes_", None)
     if classes is None:
         return X, y, groups, str(data)
@@ -522,7 +558,8 @@ def _drop_unseen_labels(model, X, y, groups, data):
 
     Console(stderr=True, soft_wrap=True).print(
         f"[yellow]warning[/]: {data}: {why}; scored the other {int(seen.sum())}", highlight=False)
-    kept_groups = None if groups is None else [g for g, keep in zip(groups, seen, strict=True) if keep]
+    kept_groups = (None if groups is None
+                   else [g for g, keep in zip(groups, seen, strict=True) if keep])
     return X[seen], y[seen], kept_groups, f"{data} ({why})"
 
 

@@ -1,6 +1,7 @@
 """`pymc-bnn stability MODEL DATA`: how stable a saved network is, as an HTML page and figures.
 
-A thin face over `pymc_bnn.posterior.stability.stability` and `pymc_bnn.reporting.stability_report`.
+A thin face over `pymc_bnn.posterior.stability.stability` and
+`pymc_bnn.reporting.stability_report`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,22 @@ FIGURES = ("input_relevance", "unit_stability", "aligned_weight_intervals", "cka
 
 
 def add_stability_command(sub) -> None:
-    """Add `stability` to the `pymc-bnn` subparsers `sub`."""
+    """Add `stability` to the `pymc-bnn` subparsers `sub`.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        What the main parser's `add_subparsers` returned.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="pymc-bnn")
+    >>> add_stability_command(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["stability", "model.bnn.nc", "held_out.csv"])
+    >>> args.command, args.model, args.data, args.out, args.draws
+    ('stability', 'model.bnn.nc', 'held_out.csv', 'pymc-bnn-stability', 500)
+    """
     parser = sub.add_parser(
         "stability", help="how stable a saved network is: aligned weights, units, inputs, CKA",
         description="Align the hidden units of MODEL's posterior draws, then measure on DATA "
@@ -34,9 +50,39 @@ def add_stability_command(sub) -> None:
 
 
 def model_table_inputs(model, description: dict, path):
-    """(X DataFrame of the model's features, y or None, source name) from the table at `path`:
-    y when it has the model's target column; a group column is dropped (population network).
-    A bare Posterior (no column names) takes every other column, in order."""
+    """The inputs `pymc-bnn stability` measures a model on, from the table at `path`.
+
+    Parameters
+    ----------
+    model : estimator or Posterior
+        The loaded model. An estimator fitted on a DataFrame picks its feature columns by name;
+        one fitted on an array, or a bare Posterior (no column names), takes every column but
+        the target and the group column, in order.
+    description : dict
+        The model file's description (`pymc_bnn.io.read_description`); its "notes" name the
+        target column and the group column, if any.
+    path : str or pathlib.Path
+        A CSV or Parquet file.
+
+    Returns
+    -------
+    tuple
+        (X, the DataFrame of the model's features; y, the target as an array when the table
+        has the target column, else None; the source's name for the report). A group column
+        is dropped: the population network is measured.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame({"x0": [0.1, -0.3], "x1": [1.2, 0.4], "x2": [0.0, -1.1],
+    ...               "label": ["yes", "no"]}).to_csv("held_out.csv", index=False)
+    >>> X, y, source = model_table_inputs(fitted_classifier, {"notes": {"target": "label"}},
+    ...                                   "held_out.csv")
+    >>> list(X.columns), list(y), source
+    (['x0', 'x1', 'x2'], ['yes', 'no'], 'held_out.csv')
+    >>> model_table_inputs(fitted_classifier, {}, "held_out.csv")[1] is None  # no target known
+    True
+    """
     from pymc_bnn.cli.tables import model_features, read_table
 
     table = read_table(path)

@@ -1,6 +1,8 @@
-"""User tables in and out: reading a CSV or Parquet file, taking the target and group columns
-from it, matching a saved model's feature columns, and the table of predictions with their
-uncertainty. The CLI's `fit`, `predict` and `report` use these; errors name the column or file.
+"""User tables in and out for the CLI's `fit`, `predict` and `report`.
+
+Reading a CSV or Parquet file, taking the target and group columns from it, matching a saved
+model's feature columns, and the table of predictions with their uncertainty. Errors name the
+column or file.
 """
 
 from __future__ import annotations
@@ -15,8 +17,43 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def read_table(path: str | Path):
-    """A CSV (any other suffix) or Parquet (.parquet, .pq) file as a DataFrame, or
-    InvalidInputError saying why it cannot be read."""
+    """A CSV (any other suffix; .tsv: tab-separated) or Parquet (.parquet, .pq) file as a DataFrame.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file; a CSV needs a header row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, at least one row, every column named once.
+
+    Raises
+    ------
+    InvalidInputError
+        When there is no file at `path`, it cannot be parsed, it repeats a column name or has
+        no rows; the message says why and what to pass instead.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame({"bill_mm": [39.1, 46.5], "mass_g": [3750, 4500],
+    ...               "species": ["Adelie", "Gentoo"]}).to_csv("penguins.csv", index=False)
+    >>> read_table("penguins.csv")
+       bill_mm  mass_g species
+    0     39.1    3750  Adelie
+    1     46.5    4500  Gentoo
+    >>> read_table("penguin.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: no data file at penguin.csv; check the path
+    >>> pd.DataFrame([[1, 2]], columns=["a", "a"]).to_csv("twice.csv", index=False)
+    >>> read_table("twice.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: twice.csv repeats column name(s) a; give every column ...
+    """
     import pandas as pd
 
     path = Path(path)
@@ -33,7 +70,8 @@ def read_table(path: str | Path):
     except Exception as exc:  # parser, encoding and Arrow errors all mean "not a readable table"
         kind = "Parquet" if parquet else "CSV"
         raise InvalidInputError(
-            f"cannot read {path} as {kind} ({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); "
+            f"cannot read {path} as {kind} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); "
             "pass a CSV with a header row or a .parquet file"
         ) from None
     repeated = sorted({c for c in header if header.count(c) > 1})
@@ -48,15 +86,48 @@ def read_table(path: str | Path):
 
 
 def is_parquet(path) -> bool:
-    """A Parquet file (by its suffix) or a folder (of Parquet files)."""
+    """Whether `path` is a Parquet file (by its suffix) or a folder (of Parquet files).
+
+    Examples
+    --------
+    >>> is_parquet("rows.parquet"), is_parquet("rows.PQ"), is_parquet("rows.csv")
+    (True, True, False)
+    >>> import os
+    >>> os.mkdir("parts")
+    >>> is_parquet("parts")
+    True
+    """
     path = Path(path)
     return path.suffix.lower() in PARQUET_SUFFIXES or path.is_dir()
 
 
 def target_sample(path, target: str):
-    """The distinct values of column `target` of a Parquet file or folder as a pandas Series
-    (read one batch at a time, stopping past `MAX_CLASS_LABELS` values): enough for
-    `choose_estimator` to tell labels from numbers without reading the column whole."""
+    """The distinct values of column `target` of a Parquet file or folder.
+
+    The column is read one batch at a time, stopping past `MAX_CLASS_LABELS` distinct values:
+    enough for `choose_estimator` to tell labels from numbers without reading it whole.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A Parquet file, or a folder of them.
+    target : str
+        The column's name.
+
+    Returns
+    -------
+    pandas.Series or None
+        The distinct values in the order first seen; None for a source without rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4],
+    ...               "species": ["Adelie", "Gentoo", "Adelie", "Chinstrap"]}
+    ...              ).to_parquet("penguins.parquet")
+    >>> target_sample("penguins.parquet", "species").tolist()
+    ['Adelie', 'Gentoo', 'Chinstrap']
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -74,7 +145,40 @@ def target_sample(path, target: str):
 
 
 def split_target(table, target: str, source):
-    """(features DataFrame, target Series) or InvalidInputError naming the missing column."""
+    """Split column `target` off `table`: (features DataFrame, target Series).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table read from DATA.
+    target : str
+        The target column's name (`--target`).
+    source : str or pathlib.Path
+        What the messages call the table (its path).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, pandas.Series)
+        Every other column, and the target.
+
+    Raises
+    ------
+    InvalidInputError
+        When `table` has no column `target` (the message lists the columns it has), or the
+        target is missing in some rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"bill_mm": [39.1, 46.5], "species": ["Adelie", "Gentoo"]})
+    >>> X, y = split_target(table, "species", "penguins.csv")
+    >>> list(X.columns), y.tolist()
+    (['bill_mm'], ['Adelie', 'Gentoo'])
+    >>> split_target(table, "island", "penguins.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: penguins.csv has no column 'island'; its columns are: ...
+    """
     if target not in table.columns:
         raise InvalidInputError(
             f"{source} has no column {target!r}; its columns are: "
@@ -84,20 +188,55 @@ def split_target(table, target: str, source):
     if y.isna().any():
         rows = np.flatnonzero(y.isna().to_numpy())
         raise InvalidInputError(
-            f"the target column {target!r} is empty in {rows.size} row(s) (first: row {rows[0]}); "
-            "drop those rows or fill them in"
+            f"the target column {target!r} is empty in {rows.size} row(s) "
+            f"(first: row {rows[0]}); drop those rows or fill them in"
         )
     return table.drop(columns=[target]), y
 
 
 def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), source="X"):
-    """(estimator class, its likelihood parameter, `LikelihoodChoice`) for target `y`, the
-    feature table `X` (None: a streamed table, judged by its target alone) and --likelihood.
+    """The estimator class and likelihood for target `y`, as `--likelihood` asks.
 
     "auto" and "count" follow `pymc_bnn.model.likelihood_choice.choose_likelihood` (text or
     few whole-number labels: a classifier; whole numbers ≥ 0 near zero, or "count": Poisson, or
     negative binomial when a Poisson GLM on the encoded features is overdispersed; the rest:
     gaussian); any other name is used as asked.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or None
+        The feature table, for the overdispersion test of counts; None for a streamed table,
+        judged by its target alone.
+    y : pandas.Series or array-like
+        The target (for a streamed table, a sample of its distinct values).
+    likelihood : str
+        `--likelihood`: "auto", "count" or a likelihood's name.
+    categorical, ordinal : sequence of str, default ()
+        `--categorical` and `--ordinal`, for encoding `X` as the estimator will.
+    source : str or pathlib.Path, default "X"
+        What messages call the table.
+
+    Returns
+    -------
+    tuple
+        (`BayesianMLPClassifier` or `BayesianMLPRegressor`, the likelihood to pass it ("auto"
+        for a classifier: the estimator picks bernoulli or categorical), the
+        `LikelihoodChoice` with the reason shown to the user).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"bill_mm": [39.1, 46.5, 49.0, 37.8]})
+    >>> estimator, likelihood, choice = choose_estimator(
+    ...     X, pd.Series(["Adelie", "Gentoo", "Gentoo", "Adelie"]), "auto")
+    >>> estimator.__name__, likelihood, choice.reason
+    ('BayesianMLPClassifier', 'auto', 'text labels (2 distinct values): a classifier')
+    >>> estimator, likelihood, choice = choose_estimator(X, pd.Series([3750.0, 4500.5, 5200.0,
+    ...                                                                3400.0]), "auto")
+    >>> estimator.__name__, likelihood, choice.reason
+    ('BayesianMLPRegressor', 'gaussian', 'not whole numbers: a real-valued target, gaussian')
+    >>> choose_estimator(X, pd.Series([1, 0, 2, 1]), "poisson")[2].reason
+    'poisson, as asked (--likelihood poisson)'
     """
     from pymc_bnn.model.likelihood_choice import LikelihoodChoice, choose_likelihood
     from pymc_bnn.sklearn import (
@@ -118,8 +257,10 @@ def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), sourc
 
 
 def _encoded(X, categorical, ordinal, source):
-    """X encoded as the estimator will (missing values imputed), for the dispersion test;
-    errors (dates, identifier-like text) name `source`."""
+    """X encoded as the estimator will (missing values imputed), for the dispersion test.
+
+    Errors (dates, identifier-like text) name `source`.
+    """
     from pymc_bnn.encoding import build_transformer, encode, learn_encoding
 
     encoding = learn_encoding(X, categorical=categorical, ordinal=ordinal, name=str(source))
@@ -127,8 +268,32 @@ def _encoded(X, categorical, ordinal, source):
 
 
 def check_columns(table, source, **roles) -> None:
-    """InvalidInputError naming the columns a role (--exclude, --id, …) gives that `table`
-    lacks, and the columns it has."""
+    """Check that every column a role (--exclude, --id, …) names is in `table`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The features read from DATA.
+    source : str or pathlib.Path
+        What the message calls the table (its path).
+    **roles : sequence of str
+        The option's name without "--" → the columns it names.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the option, the columns `table` lacks and the columns it has.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"id": [1, 2], "bill_mm": [39.1, 46.5]})
+    >>> check_columns(table, "penguins.csv", id=["id"], exclude=[])
+    >>> check_columns(table, "penguins.csv", exclude=["island"])
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: --exclude names column(s) penguins.csv does not have: ...
+    """
     for option, names in roles.items():
         unknown = [c for c in names if c not in table.columns]
         if unknown:
@@ -138,8 +303,41 @@ def check_columns(table, source, **roles) -> None:
 
 
 def split_groups(X, column: str | None, source):
-    """(X without the group column, its labels as a list) or (X, None) without --groups;
-    InvalidInputError naming the column when it is missing."""
+    """Split the group column off `X`.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The features read from DATA.
+    column : str or None
+        `--groups` (None: no groups).
+    source : str or pathlib.Path
+        What the message calls the table (its path).
+
+    Returns
+    -------
+    tuple
+        (X without the group column, its labels as a list), or (X, None) without `column`.
+
+    Raises
+    ------
+    InvalidInputError
+        When `X` has no column `column`; the message lists the columns it has.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"store": ["a", "b", "a"], "price": [1.0, 2.0, 1.5]})
+    >>> features, groups = split_groups(X, "store", "sales.csv")
+    >>> list(features.columns), groups
+    (['price'], ['a', 'b', 'a'])
+    >>> split_groups(X, None, "sales.csv")[1] is None
+    True
+    >>> split_groups(X, "shop", "sales.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: sales.csv has no group column 'shop'; its columns are: ...
+    """
     if column is None:
         return X, None
     if column not in X.columns:
@@ -151,8 +349,44 @@ def split_groups(X, column: str | None, source):
 
 
 def model_features(model, table, source) -> tuple[list[str], list[str]]:
-    """(the model's feature columns, DATA's other columns), or InvalidInputError naming the
-    missing ones."""
+    """Match a saved model's feature columns with the columns of DATA.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted estimator; its `feature_names_in_` are the columns needed (none for an
+        estimator fitted on an array).
+    table : pandas.DataFrame or pyarrow.Schema
+        DATA, or the schema of a Parquet file (its `names`).
+    source : str or pathlib.Path
+        What the message calls DATA (its path).
+
+    Returns
+    -------
+    tuple of (list of str, list of str)
+        The model's feature columns in the model's order, and DATA's other columns (copied to
+        the predictions by `pymc-bnn predict`).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the columns DATA lacks, and every column the model needs.
+
+    Examples
+    --------
+    Any object with `feature_names_in_` stands in for a fitted estimator here:
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> model = SimpleNamespace(feature_names_in_=["bill_mm", "mass_g"])
+    >>> rows = pd.DataFrame({"id": [7], "mass_g": [3750], "bill_mm": [39.1]})
+    >>> model_features(model, rows, "new.csv")
+    (['bill_mm', 'mass_g'], ['id'])
+    >>> model_features(model, rows[["id", "mass_g"]], "new.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: new.csv lacks column(s) the model was fitted on: bill_mm; ...
+    """
     features = [str(c) for c in getattr(model, "feature_names_in_", [])]
     columns = [str(c) for c in (table.columns if hasattr(table, "columns") else table.names)]
     missing = [c for c in features if c not in columns]
@@ -167,13 +401,41 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
 def prediction_table(model, X, level: float = 0.9, groups=None):
     """Predictions at X (DataFrame of the model's features) with uncertainty columns.
 
-    From `estimator.uncertainty` (`pymc_bnn.posterior.uncertainty.predictive_summary`). Classifier:
-    `prediction` (most probable label), `p_<label>` per class (predictive probability), then
-    `predictive_entropy` (total), `expected_entropy` (aleatoric), `mutual_information`
-    (epistemic), all nats, and `variation_ratio`. Regressor: `prediction` (predictive mean),
-    `sd` (total predictive sd) = `aleatoric_sd` (noise) and `epistemic_sd` (weights) added as
-    variances, and `lower`/`upper`, the central `level` predictive interval. `groups`: each
-    row's group label, for models fitted with groups.
+    From `estimator.uncertainty` (`pymc_bnn.posterior.uncertainty.predictive_summary`).
+    Classifier: `prediction` (most probable label), `p_<label>` per class (predictive
+    probability), then `predictive_entropy` (total), `expected_entropy` (aleatoric),
+    `mutual_information` (epistemic), all nats, and `variation_ratio`. Regressor: `prediction`
+    (predictive mean), `sd` (total predictive sd) = `aleatoric_sd` (noise) and `epistemic_sd`
+    (weights) added as variances, and `lower`/`upper`, the central `level` predictive interval.
+
+    Parameters
+    ----------
+    model : BayesianMLPClassifier or BayesianMLPRegressor
+        A fitted estimator.
+    X : pandas.DataFrame or array-like
+        The rows to predict, the model's features only.
+    level : float, default 0.9
+        Probability of a regressor's interval `lower`–`upper`.
+    groups : sequence, optional
+        Each row's group label, for models fitted with groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of `X`, with the columns above.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(1).normal(size=(4, 3))
+    >>> table = prediction_table(fitted_classifier, X)
+    >>> table.shape
+    (4, 7)
+    >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['prediction', 'p_no', 'p_yes', 'predictive_entropy', 'expected_entropy',
+     'mutual_information', 'variation_ratio']
+    >>> list(prediction_table(fitted_regressor, X, level=0.8).columns)
+    ['prediction', 'sd', 'aleatoric_sd', 'epistemic_sd', 'lower', 'upper']
     """
     import pandas as pd
 

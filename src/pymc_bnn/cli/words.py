@@ -61,7 +61,7 @@ def _written(flag: tuple[str, bool], value: str | None) -> str:
 
 @cache
 def _flags() -> dict[str, tuple[str, bool]]:
-    """dest -> (its long flag, whether it is a switch) over every `pymc-bnn` subcommand."""
+    """Each dest → (its long flag, whether it is a switch), over every `pymc-bnn` subcommand."""
     from pymc_bnn.cli.app import build_parser
 
     found: dict[str, tuple[str, bool]] = {}

@@ -258,13 +258,13 @@ class Option:
 
     Examples
     --------
-    >>> steps = Option(Whole(1), "maximum optimisation steps", 30_000)
-    >>> steps(2000.0, "steps")  # a whole float becomes an int
-    2000
-    >>> steps(1.5, "steps")
+    >>> tune = Option(Whole(0), "tuning steps per chain", 1000)
+    >>> tune(500.0, "tune"), tune.default
+    (500, 1000)
+    >>> tune(-1, "tune")
     Traceback (most recent call last):
     ...
-    pymc_bnn.errors.InvalidSettingError: steps must be a whole number, got 1.5...
+    pymc_bnn.errors.InvalidSettingError: tune must be at least 0, got -1
     """
 
     check: Callable
