@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from pymc_bnn.inference.jax_model import compile_model, data_arguments, to_idata
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.inference.vi_family import get_family
+from pymc_bnn.inference.vi_loop import ADVISettings  # defined with the loop that reads it
 from pymc_bnn.inference.vi_start import starting_point
 
 # Models smaller than this (parameters × observations per step) get 4 restarts by default.
@@ -44,58 +44,6 @@ _ENSEMBLE_MEMBERS = 5
 # -270 nats, no convergence in 30,000 steps) while 0.003 converges to -127 (mean-field: -137).
 DEFAULT_LEARNING_RATE = {"meanfield": 0.01, "fullrank": 0.003}
 _METHODS = {"meanfield": "advi", "fullrank": "fullrank_advi"}  # family -> engine name
-
-
-@dataclass(frozen=True)
-class ADVISettings:
-    """The settings of one ADVI fit (the engine options of `advi` and `fullrank_advi`).
-
-    Parameters
-    ----------
-    steps : int
-        Maximum optimisation steps.
-    learning_rate : float
-        Adam's step size (`fit` defaults it per family: `DEFAULT_LEARNING_RATE`).
-    restarts : int or None
-        Independent starts raced for `screen_steps` steps, the best run on; None picks 4 for
-        small models, else 1 (5 with `ensemble`).
-    tol : float
-        Stop when the mean ELBO of the last `window` steps differs from the window before by
-        less than tol (relative); 0 runs all `steps`.
-    window : int
-        Steps per window of the convergence test.
-    minibatch_size : int or None
-        Rows of data per step (None: all rows).
-    mc_samples : int
-        Draws of q per ELBO estimate.
-    chunk_steps : int
-        Steps per compiled chunk; progress, convergence and Ctrl-C act between chunks.
-    init_sd : float
-        Starting sd of q on the unconstrained space.
-    screen_steps : int
-        Steps the restarts race before all but the best stop.
-    ensemble : bool
-        Keep every restart, each run to the end (no race), as an equally weighted member of a
-        mixture of Gaussians, one chain each: multi-mode VI.
-
-    Examples
-    --------
-    >>> from pymc_bnn.inference.vi import ADVISettings
-    >>> ADVISettings(steps=500).window
-    1000
-    """
-
-    steps: int = 30_000
-    learning_rate: float = 0.01
-    restarts: int | None = None
-    tol: float = 1e-3
-    window: int = 1000
-    minibatch_size: int | None = None
-    mc_samples: int = 1
-    chunk_steps: int = 500
-    init_sd: float = 0.1
-    screen_steps: int = 1000
-    ensemble: bool = False
 
 
 def settings_from_options(family: str, options: dict) -> ADVISettings:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,12 +27,61 @@ from pymc_bnn.inference.jax_model import CompiledModel, constrained_draws
 from pymc_bnn.inference.vi_family import FullRank, MeanField
 from pymc_bnn.inference.windows import relative_change, tail_mean
 
-if TYPE_CHECKING:
-    from pymc_bnn.inference.vi import ADVISettings
-
 _EXECUTABLES: dict[tuple, object] = {}
 # Restarts spread over devices copy the data to each; above this many extra bytes they share one.
 _MAX_EXTRA_DATA_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class ADVISettings:
+    """The settings of one ADVI fit (the engine options of `advi` and `fullrank_advi`).
+
+    Parameters
+    ----------
+    steps : int
+        Maximum optimisation steps.
+    learning_rate : float
+        Adam's step size (`fit` defaults it per family: `DEFAULT_LEARNING_RATE`).
+    restarts : int or None
+        Independent starts raced for `screen_steps` steps, the best run on; None picks 4 for
+        small models, else 1 (5 with `ensemble`).
+    tol : float
+        Stop when the mean ELBO of the last `window` steps differs from the window before by
+        less than tol (relative); 0 runs all `steps`.
+    window : int
+        Steps per window of the convergence test.
+    minibatch_size : int or None
+        Rows of data per step (None: all rows).
+    mc_samples : int
+        Draws of q per ELBO estimate.
+    chunk_steps : int
+        Steps per compiled chunk; progress, convergence and Ctrl-C act between chunks.
+    init_sd : float
+        Starting sd of q on the unconstrained space.
+    screen_steps : int
+        Steps the restarts race before all but the best stop.
+    ensemble : bool
+        Keep every restart, each run to the end (no race), as an equally weighted member of a
+        mixture of Gaussians, one chain each: multi-mode VI.
+
+    Examples
+    --------
+    >>> from pymc_bnn.inference.vi import ADVISettings
+    >>> ADVISettings(steps=500).window
+    1000
+    """
+
+    steps: int = 30_000
+    learning_rate: float = 0.01
+    restarts: int | None = None
+    tol: float = 1e-3
+    window: int = 1000
+    minibatch_size: int | None = None
+    mc_samples: int = 1
+    chunk_steps: int = 500
+    init_sd: float = 0.1
+    screen_steps: int = 1000
+    ensemble: bool = False
 
 
 @dataclass(frozen=True)
