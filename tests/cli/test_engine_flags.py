@@ -10,7 +10,8 @@ import pytest
 
 from pymc_bnn.cli.app import build_parser, main
 from pymc_bnn.cli.engine_flags import cli_options, flag_name, python_only_options
-from pymc_bnn.cli.words import cli_words
+from pymc_bnn.cli.words import cli_words as words_for_python
+from pymc_bnn.cli.words import flag_table
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference.options import (
     ENGINE_OPTIONS,
@@ -185,6 +186,11 @@ def test_declared_defaults_are_the_engines_defaults():
 
 
 # ----------------------------------------------------------------------------- fix hints
+
+
+def cli_words(message: str) -> str:
+    """`message` in the words of the whole `pymc-bnn` parser."""
+    return words_for_python(message, flag_table(build_parser()))
 
 
 def test_fix_hints_name_the_flags_on_the_command_line():

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_stability_command(sub)
     for command in sub.choices.values():  # `pymc-bnn fit --debug ...` too; SUPPRESS keeps the
         add_debug(command, default=argparse.SUPPRESS)  # main parser's value when absent
+    from pymc_bnn.cli.words import learn_flags
+
+    learn_flags(parser)  # messages shown from here on name these flags
     return parser
 
 
