@@ -57,3 +57,38 @@ def test_importing_the_package_loads_no_model_code():
                          check=True).stdout
     assert eval(out) == ["pymc_bnn", "pymc_bnn._runtime", "pymc_bnn._runtime.moved",
                          "pymc_bnn.errors"]
+
+
+def _readme_layout_tree() -> dict[str, str]:
+    """The README's Layout tree: each top-level folder or file line → the text that describes it."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    tree = section.split("src/pymc_bnn/\n", 1)[1].split("```", 1)[0]
+    entries: dict[str, str] = {}
+    name = None
+    for line in tree.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):  # a new entry
+            name = line.split()[0].rstrip(",")
+            entries[name] = line
+        elif name is not None:
+            entries[name] += " " + line.strip()
+    return entries
+
+
+def test_the_readme_layout_names_every_subpackage_and_module():
+    from pathlib import Path
+
+    src = Path(pymc_bnn.__file__).parent
+    tree = _readme_layout_tree()
+    text = " ".join(tree.values())
+    for folder in sorted(p for p in src.iterdir() if p.is_dir() and (p / "__init__.py").exists()):
+        assert f"{folder.name}/" in tree, f"README Layout: no line for {folder.name}/"
+        for module in sorted(folder.glob("*.py")):
+            if module.stem not in ("__init__", "__main__"):
+                assert module.stem in tree[f"{folder.name}/"].split("/", 1)[1], \
+                    f"README Layout: {folder.name}/ does not name {module.stem}"
+    for module in sorted(src.glob("*.py")):
+        if module.stem not in ("__init__", "__main__"):
+            assert f"{module.stem}.py" in text, f"README Layout: {module.name} is not named"

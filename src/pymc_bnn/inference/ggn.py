@@ -247,10 +247,13 @@ def output_curvature_roots(loglik, eta, z) -> np.ndarray:
     import jax.numpy as jnp
 
     K = eta.shape[1]
-    gradient = jax.grad(lambda e: loglik(e, z))
-    columns = [-jax.jvp(gradient, (eta,), (jnp.zeros_like(eta).at[:, k].set(1.0),))[1]
-               for k in range(K)]
-    blocks = np.stack([np.asarray(c) for c in columns], axis=-1)  # (n, K, K): [n, i, k]
+
+    def blocks_at(eta, z):  # (n, K, K): [n, i, k], one compiled program for every column
+        gradient = jax.grad(lambda e: loglik(e, z))
+        return jnp.stack([-jax.jvp(gradient, (eta,), (jnp.zeros_like(eta).at[:, k].set(1.0),))[1]
+                          for k in range(K)], axis=-1)
+
+    blocks = np.asarray(jax.jit(blocks_at)(eta, z))
     blocks = 0.5 * (blocks + np.swapaxes(blocks, 1, 2))
     values, vectors = np.linalg.eigh(blocks)
     return np.sqrt(np.clip(values, 0.0, None))[:, :, None] * np.swapaxes(vectors, 1, 2)

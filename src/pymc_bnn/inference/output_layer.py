@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -103,20 +104,18 @@ def refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data, ne
     >>> np.allclose(z[0], ridge), curvatures[0].covariance.shape
     (True, (2, 2))
     """
-    import jax
     import jax.numpy as jnp
 
     last = jnp.asarray(layout.last)
     base_last = layout.last_base_precision
+    value_grad_at, hessian_at = _output_layer_programs(negative_log_joint, compiled.loglik)
 
-    def restricted(theta, zr, a, d):
-        return negative_log_joint(zr.at[last].set(theta), a, d)
+    def value_grad(theta, zr, a, d):
+        return value_grad_at(theta, zr, last, a, d)
 
-    def loglik_restricted(theta, zr, d):
-        return compiled.loglik(zr.at[last].set(theta), d)
+    def hessian(theta, zr, d):
+        return hessian_at(theta, zr, last, d)
 
-    value_grad = jax.jit(jax.value_and_grad(restricted))
-    hessian = jax.jit(jax.hessian(loglik_restricted))
     z = np.array(z)
     curvatures = []
     for r in range(z.shape[0]):
@@ -142,6 +141,25 @@ def refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data, ne
         H_lik = -np.asarray(hessian(theta, zr, data))
         curvatures.append(curvature_at(H_lik, np.asarray(theta), base_last, alpha[r]))
     return z, curvatures
+
+
+@lru_cache(maxsize=2)
+def _output_layer_programs(negative_log_joint, loglik):
+    """The compiled value-and-gradient and Hessian in the output layer, for one model.
+
+    Cached on the two functions, which stay the same over a fit's rounds: each round's Newton
+    steps reuse the programs instead of compiling new ones. The output layer's indices are an
+    argument, not a constant, for the same reason.
+    """
+    import jax
+
+    def restricted(theta, zr, last, a, d):
+        return negative_log_joint(zr.at[last].set(theta), a, d)
+
+    def loglik_restricted(theta, zr, last, d):
+        return loglik(zr.at[last].set(theta), d)
+
+    return jax.jit(jax.value_and_grad(restricted)), jax.jit(jax.hessian(loglik_restricted))
 
 
 def symmetrised(H):
