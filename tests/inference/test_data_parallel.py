@@ -42,7 +42,8 @@ def _same_fit(split, together, data_devices, restart_devices=1):
 
 
 @pytest.mark.parametrize(("rows", "data_devices"), [
-    ({"minibatch_size": 50}, 2),  # rows sampled inside the step, split after the gather
+    # rows sampled inside the step, split after the gather
+    pytest.param({"minibatch_size": 50}, 2, marks=pytest.mark.slow),
     ({}, 4),  # every row each step, each device holding its quarter of them
 ])
 def test_rows_split_over_devices_fit_as_on_one(small_moons, devices, rows, data_devices):
