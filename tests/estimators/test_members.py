@@ -1,5 +1,5 @@
 """An ensemble's members fitted separately through joblib (`n_jobs`): each member is the plain
-one-restart fit of its own seed, the same in one process as on a Dask cluster."""
+one-restart fit of its own seed (on a Dask cluster: tests/estimators/test_distributed.py)."""
 
 import numpy as np
 import pytest
@@ -40,19 +40,3 @@ def test_laplace_members_are_one_fit_and_refuse_n_jobs(small_moons):
                                   engine_options={"ensemble": True})
     with pytest.raises(InvalidSettingError, match="leave n_jobs=None"):
         model.fit(small_moons.X_train[:50], small_moons.y_train[:50])
-
-
-@pytest.mark.slow
-def test_members_on_a_dask_local_cluster_equal_one_process(small_moons):
-    pytest.importorskip("dask.distributed")
-    import joblib
-    from dask.distributed import Client, LocalCluster, get_task_stream
-
-    X, y = small_moons.X_train[:100], small_moons.y_train[:100]
-    serial = _classifier(n_jobs=1).fit(X, y)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        with get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
-            distributed = _classifier(n_jobs=-1).fit(X, y)
-    assert len({task["worker"] for task in tasks.data}) == 2  # one member on each worker
-    np.testing.assert_array_equal(_draws(distributed), _draws(serial))

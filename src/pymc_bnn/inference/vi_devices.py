@@ -66,7 +66,8 @@ def place(state: dict, data: tuple, *, restarts: int, data_devices: int,
     """Put a loop's state and data on a restart × data mesh of JAX's devices.
 
     The restarts split over the devices `data_devices` leave (the most that divide them);
-    they share one when that would copy more than 256 MiB of data. A data argument with one
+    they share one when that would copy more than 256 MiB of data, or when the devices are
+    on several hosts (`jax.distributed`). A data argument with one
     row per observation is stored split by rows (each device holds the rows it works on) when
     its rows divide evenly over the data devices, else copied to each.
 
@@ -117,6 +118,8 @@ def place(state: dict, data: tuple, *, restarts: int, data_devices: int,
             if restarts % k == 0)
     if n > 1 and sum(np.asarray(d).nbytes for d in data) * (n - 1) > _MAX_EXTRA_DATA_BYTES:
         n = 1  # each device holds its own copy of the data: not for large data sets
+    if jax.process_count() > 1:
+        n = 1  # several hosts (jax.distributed): each must read every restart's ELBO
     if n * data_devices == 1:
         def put_one(d):
             return jax.device_put(d, devices[0])
