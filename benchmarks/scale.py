@@ -6,13 +6,12 @@ Data: y = sin(x0) + x1·x2 + 0.5·tanh(x3 + x4) + 0.3·noise over 20 standard-no
 others streamed from memory). Each (size, engine) runs in its own child process, which reports
 steps/s, rows/s, peak resident memory (`resource.getrusage`, the child alone), held-out RMSE and
 Gaussian NLL on 20,000 fresh rows, and, for pymc-bnn, the rows/s of streaming prediction to
-Parquet. Writes results/scale.json and results/scale.md (results/scale_quick.* with --quick).
+Parquet. pymc-bnn's fit also runs data parallel (`data_devices=2` and `4`: each minibatch split
+over that many JAX devices, which pymc-bnn makes of the CPU cores; its own child process, the
+fit only). Writes results/scale.json and results/scale.md (results/scale_quick.* with --quick).
 
     uv run python benchmarks/scale.py --quick     # 20,000 rows, 200 steps: checks it runs
     uv run python benchmarks/scale.py             # the full run: needs an idle machine
-
-Not measured yet: fits split over 1, 2 and 4 devices (the data-parallel path of the issue is
-not built).
 """
 
 from __future__ import annotations
@@ -31,7 +30,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 HIDDEN, FEATURES, BATCH, HELD_OUT = (64, 64), 20, 1024, 20_000
-ENGINES = ("pymc_bnn", "numpyro_svi", "pymc_minibatch")
+ENGINES = ("pymc_bnn", "pymc_bnn_2_devices", "pymc_bnn_4_devices", "numpyro_svi",
+           "pymc_minibatch")
 TARGETS = "steps/s ≥ NumPyro SVI's and ≥ 3× pm.Minibatch's; peak memory of the 10^7-row " \
           "Parquet fit < 2 GB; streaming prediction ≥ 10^5 rows/s"
 
@@ -63,7 +63,7 @@ def blocks(n: int, seed: int, block: int = 100_000):
 # ----------------------------------------------------------------------------- child runs
 
 
-def run_pymc_bnn(n, steps, data_path):
+def run_pymc_bnn(n, steps, data_path, data_devices=1):
     from pymc_bnn import fit
     from pymc_bnn.data import batch_source, parquet_batches, stream_statistics
     from pymc_bnn.model.build import build_streaming_model
@@ -73,7 +73,13 @@ def run_pymc_bnn(n, steps, data_path):
     scaled = source.map(lambda X, y: ((X - stats.x_mean) / stats.x_sd, y))
     bnn = build_streaming_model(scaled, batch_size=BATCH, likelihood="gaussian", hidden=HIDDEN,
                                 bias=True, statistics=stats)
-    posterior = fit(bnn, "advi", steps=steps, restarts=1, tol=0, draws=200, progress=False)
+    posterior = fit(bnn, "advi", steps=steps, restarts=1, tol=0, draws=200, progress=False,
+                    data_devices=data_devices)
+    fit_s = posterior.timings["fit_s"]
+    fitted = {"fit_s": fit_s, "steps_per_s": steps / fit_s,
+              "data_devices": posterior.diagnostics["data_devices"]}
+    if data_devices > 1:
+        return fitted  # prediction does not depend on how the fit was split
     X, y = make_rows(HELD_OUT, 99)
     Xs = (X - stats.x_mean) / stats.x_sd
     draws = posterior.predictive_draws(Xs)
@@ -85,8 +91,7 @@ def run_pymc_bnn(n, steps, data_path):
         start = time.perf_counter()
         posterior.predict(str(rows), out=Path(folder) / "pred.parquet", progress=False)
         predict_rows_per_s = HELD_OUT * 5 / (time.perf_counter() - start)
-    return {"fit_s": posterior.timings["fit_s"], "steps_per_s": steps / posterior.timings["fit_s"],
-            "predict_rows_per_s": predict_rows_per_s, **scores(y, mean, scale)}
+    return fitted | {"predict_rows_per_s": predict_rows_per_s, **scores(y, mean, scale)}
 
 
 def run_numpyro_svi(n, steps, data_path):
@@ -161,7 +166,10 @@ def scores(y, mean, scale) -> dict:
 
 
 def child(engine: str, n: int, steps: int, data_path: str | None) -> None:
-    result = globals()[f"run_{engine}"](n, steps, data_path)
+    if engine.endswith("_devices"):  # pymc_bnn_4_devices: the fit split over 4 devices
+        result = run_pymc_bnn(n, steps, data_path, data_devices=int(engine.split("_")[2]))
+    else:
+        result = globals()[f"run_{engine}"](n, steps, data_path)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["rows_per_s"] = result["steps_per_s"] * BATCH
     print(json.dumps(result))
@@ -210,8 +218,8 @@ def main() -> None:
 
 
 def table(results) -> str:
-    columns = ("rows", "engine", "steps_per_s", "rows_per_s", "peak_rss_mb", "rmse", "nll",
-               "predict_rows_per_s")
+    columns = ("rows", "engine", "data_devices", "steps_per_s", "rows_per_s", "peak_rss_mb",
+               "rmse", "nll", "predict_rows_per_s")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in results:
         cells = [row.get(c, row.get("error", "") if c == "steps_per_s" else "") for c in columns]

@@ -1,5 +1,6 @@
 """Many fits through joblib: GridSearchCV over a BayesianMLPClassifier on a real Dask cluster
-(two worker processes) finds the same best parameters and scores as in one process."""
+(two worker processes) finds the same best parameters and scores as in one process, and an
+ensemble's members fitted there (n_jobs) are the members fitted in one process."""
 
 import numpy as np
 import pytest
@@ -22,18 +23,31 @@ def _search(moons, **kw):
 def test_grid_search_on_a_dask_local_cluster_matches_one_process(moons):
     pytest.importorskip("dask.distributed")
     import joblib
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster, get_task_stream
 
     serial = _search(moons)
+    X, y = moons.X_train[:100], moons.y_train[:100]
+    members_here = _ensemble(n_jobs=1).fit(X, y)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         with joblib.parallel_backend("dask"):
             distributed = _search(moons, n_jobs=-1)
+        with get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
+            members_there = _ensemble(n_jobs=-1).fit(X, y)
         pids = set(client.run(lambda: __import__("os").getpid()).values())
     assert len(pids) == 2
     assert distributed.best_params_ == serial.best_params_
     np.testing.assert_allclose(distributed.cv_results_["mean_test_score"],
                                serial.cv_results_["mean_test_score"], rtol=0, atol=1e-12)
+    assert len({task["worker"] for task in tasks.data}) == 2  # a member on each worker
+    np.testing.assert_array_equal(members_there.posterior_.idata["posterior"]["w_0"].values,
+                                  members_here.posterior_.idata["posterior"]["w_0"].values)
+
+
+def _ensemble(**kw):
+    return BayesianMLPClassifier((3,), method="advi", steps=150, draws=40, random_state=7,
+                                 engine_options={"ensemble": True, "restarts": 2, "tol": 0},
+                                 **kw)
 
 
 def test_estimators_clone_and_pickle_without_compiled_state(moons):

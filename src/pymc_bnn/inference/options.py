@@ -303,6 +303,10 @@ def _vi_options(learning_rate: float) -> dict[str, Option]:
         "ensemble": Option(Flag(), "keep every restart, each run to the end, as an equally "
                            "weighted member (one chain each) instead of the best", False),
         "callback": Option(Callback(), "called between chunks", python_only="a function"),
+        "data_devices": Option(Whole(1), "JAX devices each step's rows are split over (data "
+                               "parallel: the ELBO gradient summed across them, the result "
+                               "that of one device up to rounding); restarts share the "
+                               "devices left", 1),
     }
 
 

@@ -260,7 +260,8 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
                      "relative_change": (outcome.relative_change
                                          if math.isfinite(outcome.relative_change) else None),
                      "best_restart": screened_best, "restart_elbos": outcome.final_elbos,
-                     "restart_devices": outcome.devices, "members": members,
+                     "restart_devices": outcome.devices,
+                     "data_devices": outcome.data_devices, "members": members,
                      "steps_per_s": outcome.steps_run / max(outcome.fit_s, 1e-9)},
         warnings=tuple(messages),
     )

@@ -7,6 +7,8 @@ are arguments of `Loop`; this module runs them. Several restarts run together un
 split over JAX's devices when there are several. Compiled chunks are cached on (model structure,
 family, optimiser, restarts, chunk length, data shapes): refitting the same architecture on
 data of the same shapes runs without recompiling.
+Restarts and each step's rows are placed on a restart × data mesh of the devices
+(`vi_devices`): `ADVISettings.data_devices` splits every step's rows (data parallel).
 
 Streamed data (`Loop.streamed`): each chunk takes its own minibatches, stacked (chunk_steps,
 batch, ...), one per step; the driver reads the next chunk's while the device runs this one.
@@ -22,14 +24,12 @@ import numpy as np
 
 from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn._runtime.progress import progress_bar
-from pymc_bnn.inference import vi_optimiser
+from pymc_bnn.inference import vi_devices, vi_optimiser
 from pymc_bnn.inference.jax_model import CompiledModel, constrained_draws
 from pymc_bnn.inference.vi_family import FullRank, MeanField
 from pymc_bnn.inference.windows import relative_change, tail_mean
 
 _EXECUTABLES: dict[tuple, object] = {}
-# Restarts spread over devices copy the data to each; above this many extra bytes they share one.
-_MAX_EXTRA_DATA_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,11 @@ class ADVISettings:
     ensemble : bool
         Keep every restart, each run to the end (no race), as an equally weighted member of a
         mixture of Gaussians, one chain each: multi-mode VI.
+    data_devices : int
+        JAX devices each step's rows are split over (data parallel, see `vi_devices`).
+        1 (the default) keeps a step on one device: on CPU the "devices" are the machine's
+        cores, which one device's XLA threads already use, and the split pays where a step's
+        rows are many and the devices are accelerators.
 
     Examples
     --------
@@ -82,6 +87,7 @@ class ADVISettings:
     init_sd: float = 0.1
     screen_steps: int = 1000
     ensemble: bool = False
+    data_devices: int = 1
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,8 @@ class Outcome:
         Seconds compiling (0 when cached) and optimising.
     devices : int
         Devices the restarts were split over.
+    data_devices : int
+        Devices each step's rows were split over.
 
     Examples
     --------
@@ -132,6 +140,7 @@ class Outcome:
     compile_s: float = 0.0
     fit_s: float = 0.0
     devices: int = 1
+    data_devices: int = 1
 
 
 @dataclass(frozen=True)
@@ -226,8 +235,12 @@ class Loop:
         """
         return vi_optimiser.averaged_params(state["average"], state["t"])
 
-    def _elbo(self):
-        """elbo(params, key, data): a reparameterised estimate from `mc_samples` draws, nats."""
+    def _elbo(self, split_rows=None):
+        """elbo(params, key, data): a reparameterised estimate from `mc_samples` draws, nats.
+
+        `split_rows(array)`, when given, marks an array's rows (axis 0) to be split over the
+        data devices; it is applied to each data argument with one row per observation.
+        """
         import jax
         import jax.numpy as jnp
 
@@ -241,6 +254,9 @@ class Loop:
             if n_full:
                 rows = jax.random.randint(key_rows, (s.minibatch_size,), 0, n_full)
                 data = tuple(d[rows] if b else d for d, b in zip(data, batched, strict=False))
+            if split_rows is not None:
+                data = tuple(split_rows(d) if b else d
+                             for d, b in zip(data, batched, strict=False))
             eps = jax.random.normal(key_eps, (s.mc_samples, compiled.size))
             z = family.sample(params, eps)
 
@@ -251,11 +267,16 @@ class Loop:
 
         return elbo
 
-    def _chunk_function(self):
+    def _chunk_function(self, mesh=None):
+        """chunk(state, data, n_active, learning_rate) -> (state, ELBOs (chunk_steps, restarts)).
+
+        With `mesh` (axes "restart", "data"), restarts map to the first axis and each step's
+        rows are split over the second.
+        """
         import jax
         import jax.numpy as jnp
 
-        value_and_grad = jax.value_and_grad(self._elbo())
+        value_and_grad = jax.value_and_grad(self._elbo(vi_devices.row_splitter(mesh)))
         make_optimiser, chunk_steps, streamed = (self.optimiser, self.settings.chunk_steps,
                                                  self.streamed)
 
@@ -269,7 +290,8 @@ class Loop:
             # steps past the requested maximum (the tail of the last chunk) change nothing
             return jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, state), value
 
-        step_all = jax.vmap(one_restart, in_axes=(0, None, None, None))
+        step_all = jax.vmap(one_restart, in_axes=(0, None, None, None),
+                            spmd_axis_name=None if mesh is None else "restart")
 
         def chunk(state, data, n_active, learning_rate):
             def body(carry, xs):
@@ -282,46 +304,19 @@ class Loop:
 
         return chunk
 
-    def _placed(self, state, data):
-        """State and data put where the chunk runs.
-
-        the restarts split over separate devices when there are several (pymc-bnn gives JAX one CPU
-        device per core, see jax_setup), else all on the first device; the number of devices used;
-        and a function that places later data (the next streamed chunk) as `data` was placed.
-        """
-        import jax
-        from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-        devices = jax.devices()
-        n = max(k for k in range(1, min(len(devices), self.restarts) + 1)
-                if self.restarts % k == 0)
-        if n > 1 and sum(np.asarray(d).nbytes for d in data) * (n - 1) > _MAX_EXTRA_DATA_BYTES:
-            n = 1  # each device holds its own copy of the data: not for large data sets
-        if n == 1:
-            def put(d):
-                return jax.device_put(d, devices[0])
-
-            return jax.device_put(state, devices[0]), put(data), 1, put
-        mesh = Mesh(np.array(devices[:n]), ("restart",))
-
-        def put(d):
-            return jax.device_put(d, NamedSharding(mesh, PartitionSpec()))
-
-        return (jax.device_put(state, NamedSharding(mesh, PartitionSpec("restart"))),
-                put(data), n, put)
-
-    def _executable(self, state, data, n_devices):
+    def _executable(self, state, data, mesh):
         """The compiled chunk for these shapes (cached), and the seconds compiling took."""
         import jax
 
-        key = (self.compiled.key, self.family, self.optimiser, self.restarts, n_devices,
+        shape = None if mesh is None else tuple(mesh.shape.values())
+        key = (self.compiled.key, self.family, self.optimiser, self.restarts, shape,
                self.n_obs_full, self.streamed,
                self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
                tuple((np.shape(d), np.dtype(d.dtype).str) for d in data))
         if key in _EXECUTABLES:
             return _EXECUTABLES[key], 0.0
         t0 = time.perf_counter()
-        lowered = jax.jit(self._chunk_function()).lower(
+        lowered = jax.jit(self._chunk_function(mesh)).lower(
             state, data, np.int32(0), np.float64(self.settings.learning_rate))
         _EXECUTABLES[key] = lowered.compile()
         return _EXECUTABLES[key], time.perf_counter() - t0
@@ -362,9 +357,14 @@ class Loop:
         s = self.settings
         if feed is not None:
             data = next(feed)
-        state, data, n_devices, put = self._placed(state, tuple(np.asarray(d) for d in data))
+        placed = vi_devices.place(
+            state, tuple(np.asarray(d) for d in data), restarts=self.restarts,
+            data_devices=s.data_devices, batched=self.compiled.batched,
+            # rows sampled inside the step come from every row: each device keeps them all
+            row_axis=None if self.n_obs_full else (1 if self.streamed else 0))
+        state, data, mesh, put = placed.state, placed.data, placed.mesh, placed.put
         rows_per_step = int(np.shape(data[0])[1]) if self.streamed else 0
-        run_chunk, compile_s = self._executable(state, data, n_devices)
+        run_chunk, compile_s = self._executable(state, data, mesh)
         history: list[np.ndarray] = [] if history_before is None else [history_before]
         done, converged, interrupted, change = 0, False, False, float("nan")
         t0 = time.perf_counter()
@@ -410,7 +410,8 @@ class Loop:
         return Outcome(state=state, history=elbos, steps_run=done, converged=bool(converged),
                        interrupted=interrupted, relative_change=float(change),
                        best_restart=best, final_elbos=[float(x) for x in tail],
-                       compile_s=compile_s, fit_s=fit_s, devices=n_devices)
+                       compile_s=compile_s, fit_s=fit_s,
+                       devices=placed.restart_devices, data_devices=placed.data_devices)
 
     def draw(self, params, data, draws: int, key):
         """`draws` samples of q mapped to the model's variables.

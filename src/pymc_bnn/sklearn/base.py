@@ -31,6 +31,7 @@ from pymc_bnn.model.network import ACTIVATIONS
 from pymc_bnn.model.priors import PRIORS, HorseshoePrior, NormalPrior
 from pymc_bnn.posterior.uncertainty import predictive_summary
 from pymc_bnn.sklearn import checks
+from pymc_bnn.sklearn.members import fit_members
 from pymc_bnn.validation import mean_and_scale
 
 # prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
@@ -103,13 +104,14 @@ class BayesianMLPBase(BaseEstimator):
         "categorical": [None, list, tuple],
         "ordinal": [None, list, tuple],
         "batch_size": [WholeNumbers(1)],
+        "n_jobs": [None, Integral],
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
                  likelihood="auto", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial", missing="impute", categorical=None,
-                 ordinal=None, batch_size=1024):
+                 ordinal=None, batch_size=1024, n_jobs=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.bias = bias
@@ -128,6 +130,7 @@ class BayesianMLPBase(BaseEstimator):
         self.categorical = categorical
         self.ordinal = ordinal
         self.batch_size = batch_size
+        self.n_jobs = n_jobs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -233,15 +236,19 @@ class BayesianMLPBase(BaseEstimator):
         feature_names = TableEncoding.from_dict(self.table_encoding_).feature_names
         method = self._method(groups)
         options = check_engine_options(method, self._engine_options(method))  # before building
-        bnn = build_model(
-            self._scaled(X), y, hidden=self._hidden(), activation=self.activation, bias=self.bias,
-            skip=self.skip, prior=self._prior(groups, method), likelihood=likelihood,
-            feature_names=list(feature_names),
-            groups=groups, pooling=None if groups is None else self.pooling,
-        )
-        self.posterior_ = fit(bnn, method, draws=int(self.draws),
-                              random_seed=self._random_seed(), progress=bool(self.verbose),
-                              **options)
+        build = {"X": self._scaled(X), "y": y, "hidden": self._hidden(),
+                 "activation": self.activation, "bias": self.bias, "skip": self.skip,
+                 "prior": self._prior(groups, method), "likelihood": likelihood,
+                 "feature_names": list(feature_names), "groups": groups,
+                 "pooling": None if groups is None else self.pooling}
+        if self.n_jobs is not None and options.get("ensemble"):
+            self.posterior_ = fit_members(build, method, options, draws=int(self.draws),
+                                          random_seed=self._random_seed(), n_jobs=self.n_jobs,
+                                          progress=bool(self.verbose))
+        else:
+            self.posterior_ = fit(build_model(**build), method, draws=int(self.draws),
+                                  random_seed=self._random_seed(), progress=bool(self.verbose),
+                                  **options)
         if self.posterior_.interrupted:
             warnings.warn("the fit was interrupted; the estimator holds the state reached so far",
                           stacklevel=3)
@@ -272,6 +279,10 @@ class BayesianMLPBase(BaseEstimator):
                 f"method={method!r} cannot fit streamed data (it needs every row at once); use "
                 f"one of {', '.join(STREAMING_ENGINES)} or 'auto'")
         options = check_engine_options(method, self._engine_options(method))
+        if self.n_jobs is not None and options.get("ensemble"):
+            raise InvalidSettingError(
+                "n_jobs fits an ensemble's members separately on in-memory rows; a streamed fit "
+                "runs its members together in one program: leave n_jobs=None")
         source = as_source(data, target=target)
         stats = stream_statistics(source, labels=is_classifier(self))
         self.n_features_in_ = int(stats.x_mean.size)

@@ -72,6 +72,14 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
     batch_size : int, default 1024
         Rows per step when `fit` streams its data (a Parquet path, a `BatchSource`); the
         log-likelihood is scaled by the data's true row count. In-memory fits ignore it.
+    n_jobs : int or None, default None
+        With `engine_options={"ensemble": True}` under advi or fullrank_advi: fit the members
+        as separate fits (one restart and seed each) through joblib, this many at a time (-1:
+        one per core), so `with joblib.parallel_backend("dask"):` runs them on a Dask cluster.
+        None runs them together in one compiled program on this machine's devices (a
+        different draw of seeds, so other numbers). laplace's members are one fit (their
+        temperature is chosen together), so it refuses n_jobs with an ensemble; a fit
+        without an ensemble is one fit and ignores n_jobs.
     missing : {"impute", "drop"}, default "impute"
         Rows with missing values: imputed (the median of a numeric column, a category of its
         own, plus a missing-indicator column) or dropped from training.

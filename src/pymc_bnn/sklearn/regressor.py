@@ -59,13 +59,13 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
                  likelihood="gaussian", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial", missing="impute", categorical=None,
-                 ordinal=None, batch_size=1024):
+                 ordinal=None, batch_size=1024, n_jobs=None):
         super().__init__(
             hidden_layer_sizes, activation=activation, bias=bias, skip=skip, likelihood=likelihood,
             prior=prior, method=method, steps=steps, draws=draws, engine_options=engine_options,
             standardize=standardize, random_state=random_state, verbose=verbose,
             pooling=pooling, missing=missing, categorical=categorical, ordinal=ordinal,
-            batch_size=batch_size,
+            batch_size=batch_size, n_jobs=n_jobs,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

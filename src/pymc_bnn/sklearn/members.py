@@ -1,0 +1,180 @@
+"""An ensemble's members as separate fits, run through joblib (the estimators' `n_jobs`).
+
+With `ensemble=True`, advi and fullrank_advi keep every restart as an equally weighted member.
+By default the members run together, in one compiled program on this machine's devices. With
+`n_jobs` each member is a fit of its own (one restart, its own seed), dispatched by
+`joblib.Parallel`, so `with joblib.parallel_backend("dask"):` (or Ray's backend) runs them on a
+cluster. A worker rebuilds the model from plain data (the rows, the network's description, the
+engine's name and options: nothing compiled is pickled) in its own PyTensor compile folder
+(`pymc_bnn._runtime.workers`). The members then join into one posterior, one chain each, as
+the one-program ensemble's are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidSettingError
+
+# Engines whose ensemble members are independent runs to the end (laplace chooses one
+# temperature from all its members together: they are one fit).
+SEPARABLE_ENSEMBLES = ("advi", "fullrank_advi")
+# ensemble=True without restarts=: as the engines (vi.py: deep ensembles gain little past 5).
+_DEFAULT_MEMBERS = 5
+
+
+def member_seeds(random_seed: int, members: int) -> list[int]:
+    """One independent seed per member, spawned from `random_seed` (numpy's SeedSequence).
+
+    Parameters
+    ----------
+    random_seed : int
+        The fit's seed.
+    members : int
+        How many members.
+
+    Returns
+    -------
+    list of int
+        Seeds in [0, 2**31).
+
+    Examples
+    --------
+    >>> seeds = member_seeds(0, 3)
+    >>> len(set(seeds)), seeds == member_seeds(0, 3)
+    (3, True)
+    """
+    return [int(child.generate_state(1)[0] % 2**31)
+            for child in np.random.SeedSequence(random_seed).spawn(members)]
+
+
+def fit_members(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
+                n_jobs: int, progress: bool = False):
+    """Fit an ensemble's members as separate fits through joblib and join them.
+
+    Parameters
+    ----------
+    build : dict
+        Keyword arguments of `pymc_bnn.build_model` (plain data: arrays, strings, numbers).
+    method : str
+        An engine of `SEPARABLE_ENSEMBLES`.
+    options : dict
+        The engine options, checked, with `ensemble=True`; `restarts` (default 5) is the
+        number of members.
+    draws : int
+        Draws over all members (each gets ceil(draws / members), as in one program).
+    random_seed : int
+        Spawns each member's seed (`member_seeds`).
+    n_jobs : int
+        `joblib.Parallel`'s n_jobs; the active joblib backend (loky, dask, ray) runs them.
+    progress : bool
+        Show each member's progress bar (in its own process).
+
+    Returns
+    -------
+    Posterior
+        One chain per member, in member order; `diagnostics["members_fitted"]` is "separately".
+
+    Raises
+    ------
+    InvalidSettingError
+        An engine whose members are one fit.
+
+    Examples
+    --------
+    >>> from pymc_bnn.datasets import two_moons
+    >>> data = two_moons(n_samples=40)
+    >>> build = {"X": data.X_train, "y": data.y_train, "hidden": (2,)}
+    >>> posterior = fit_members(build, "advi", {"ensemble": True, "restarts": 2, "steps": 50,
+    ...                         "tol": 0}, draws=20, random_seed=0, n_jobs=1)
+    >>> posterior.idata["posterior"].sizes["chain"], posterior.n_draws
+    (2, 20)
+    """
+    from joblib import Parallel, delayed
+
+    if method not in SEPARABLE_ENSEMBLES:
+        raise InvalidSettingError(
+            f"n_jobs fits ensemble members separately, but {method}'s members are one fit (it "
+            f"chooses their settings together); use one of {', '.join(SEPARABLE_ENSEMBLES)}, "
+            "or leave n_jobs=None")
+    members = int(options.get("restarts") or _DEFAULT_MEMBERS)
+    each = {**options, "restarts": 1, "ensemble": False}
+    per_member = math.ceil(draws / members)
+    fits = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_one)(build, method, each, per_member, seed, progress)
+        for seed in member_seeds(random_seed, members))
+    joined = join_members(fits)
+    for message in joined.diagnostics["warnings"]:  # said in the workers, where none see them
+        warnings.warn(message, stacklevel=3, category=_convergence_warning())
+    return joined
+
+
+def _fit_one(build: dict, method: str, options: dict, draws: int, seed: int, progress: bool):
+    """One member, in a worker: the model rebuilt from `build`, fitted, warnings kept."""
+    from pymc_bnn._runtime.workers import use_private_compiledir
+
+    use_private_compiledir()  # before PyTensor is imported in this process
+    from pymc_bnn import build_model, fit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", _convergence_warning())
+        return fit(build_model(**build), method, draws=draws, random_seed=seed,
+                   progress=progress, **options)
+
+
+def join_members(posteriors: list):
+    """Posteriors of one network, each one chain, as one ensemble posterior (a chain each).
+
+    The `variational` group (q of the first member, from which a warm start continues) and
+    settings come from the first; timings are summed; diagnostics list every member's final
+    ELBO (the mean over its last window) and warning.
+
+    Parameters
+    ----------
+    posteriors : list of Posterior
+        Fits of the same network, one chain each, with equal draws.
+
+    Returns
+    -------
+    Posterior
+
+    Examples
+    --------
+    >>> joined = join_members([fitted, fitted])
+    >>> joined.idata["posterior"].sizes["chain"], joined.n_draws == 2 * fitted.n_draws
+    (2, True)
+    """
+    import xarray as xr
+
+    first = posteriors[0]
+    idata = first.idata.copy()
+    draws = xr.concat([p.idata["posterior"].to_dataset() for p in posteriors], dim="chain")
+    idata["posterior"] = draws.assign_coords(chain=np.arange(len(posteriors)))
+    warned = [m for p in posteriors for m in p.diagnostics.get("warnings", [])]
+    diagnostics = {
+        **first.diagnostics,
+        "members": list(range(len(posteriors))), "members_fitted": "separately",
+        "restart_elbos": [elbo for p in posteriors
+                          for elbo in p.diagnostics.get("restart_elbos", [float("nan")])[:1]],
+        "converged": all(p.diagnostics.get("converged", True) for p in posteriors),
+        "warnings": list(dict.fromkeys(warned)),
+    }
+    timings: dict = {}
+    for p in posteriors:
+        for key, seconds in p.timings.items():
+            timings[key] = timings.get(key, 0.0) + seconds
+    return dataclasses.replace(
+        first, idata=idata, timings=timings, diagnostics=diagnostics,
+        interrupted=any(p.interrupted for p in posteriors),
+        settings={**first.settings, "ensemble": True, "restarts": len(posteriors),
+                  "draws": sum(p.n_draws for p in posteriors)})
+
+
+def _convergence_warning():
+    from pymc_bnn.errors import ConvergenceWarning
+
+    return ConvergenceWarning
