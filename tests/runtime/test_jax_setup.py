@@ -110,7 +110,7 @@ def test_a_fit_runs_nuts_chains_side_by_side_unless_jax_came_first():
                 "from pymc_bnn.datasets import two_moons\n"
                 "d = two_moons(n_samples=60, split_seed=0)\n"
                 "post = fit(build_model(d.X_train, d.y_train, hidden=(2,)), 'nuts', draws=20,\n"
-                "           chains=2, tune=20, init_steps=100, progress=False)\n"
+                "           chains=2, tune=20, init_steps=0, progress=False)\n"
                 "import jax, os\n"
                 "print(post.settings['chain_method'], post.diagnostics['devices'],\n"
                 "      jax.local_device_count(), os.environ.get('XLA_FLAGS'))\n")
