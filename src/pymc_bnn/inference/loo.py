@@ -34,7 +34,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pymc_bnn.inference import ggn
-from pymc_bnn.model.network import forward
 
 # Temperatures searched. The floor is 0.01 (logit sd ÷ 10), not 0: a posterior of zero width
 # would drop the epistemic uncertainty that predictions and active learning report; above 1 the
@@ -119,19 +118,8 @@ def output_marginals(spec, X, theta, last_positions, covariance):
     >>> mean[:, 0].tolist(), cov[:, 0, 0].tolist()
     ([0.5, 0.0], [1.0, 2.0])
     """
-    import jax
-    import jax.numpy as jnp
-
-    theta = jnp.asarray(theta)
-    where = jnp.asarray(last_positions)
-
-    def output(last):
-        return forward(spec, jnp.asarray(X), *ggn.unflatten(spec, theta.at[where].set(last)),
-                       backend="jax")
-
-    last = theta[where]
-    J = np.asarray(jax.jacfwd(output)(last))  # (n, K, d): the output is linear in `last`
-    return np.asarray(output(last)), np.einsum("nkd,de,nle->nkl", J, covariance, J)
+    mean, J = ggn.output_jacobian(spec, X, theta, last_positions)
+    return mean, np.einsum("nkd,de,nle->nkl", J, covariance, J)
 
 
 def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np.ndarray:
