@@ -247,7 +247,7 @@ def output_jacobian(spec: NetworkSpec, X, theta, last_positions):
     A network without hidden layers: the Jacobian of x w + b is (x, 1).
 
     >>> import numpy as np
-    >>> spec = NetworkSpec(n_inputs=2, hidden=(), n_outputs=1)
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(), n_outputs=1, bias=True)
     >>> output, jacobian = output_jacobian(spec, np.array([[1.0, 2.0]]),
     ...                                    np.array([0.5, -0.5, 1.0]), np.arange(3))
     >>> output.tolist(), jacobian.tolist()
