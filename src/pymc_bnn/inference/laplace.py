@@ -567,33 +567,42 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
     log p(theta | y) / T of the output layer theta, the rest of the MAP zr held, up to a
     constant; `log_density(theta, *args)` holds no data itself.
 
-    The network output is linear in theta, eta = eta_MAP + J (theta − theta_MAP) exactly, so
-    where J `(n_obs, K, d)` fits in memory the hidden layers are evaluated once, not at every
-    step of the sampler; otherwise the whole model's log joint is evaluated.
+    The network output is linear in theta: each output k is features @ theta[k::K] (features:
+    the last hidden layer, a column of ones for the bias, the inputs for a skip path), so the
+    hidden layers are evaluated once, not at every step of the sampler. Where that structure
+    does not hold or the Jacobian it is read from would not fit in memory, the whole model's
+    log joint is evaluated instead.
     """
     import jax.numpy as jnp
 
     from pymc_bnn.inference.jax_model import model_data
 
     X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
-    d = layout.last.size
-    if X.shape[0] * bnn.spec.n_outputs * d > _MAX_JACOBIAN:
+    K, d = bnn.spec.n_outputs, layout.last.size
+    features = None
+    if X.shape[0] * K * d <= _MAX_JACOBIAN and d % K == 0:
+        position = {int(v): i for i, v in enumerate(layout.network)}
+        last_positions = np.array([position[int(v)] for v in layout.last])
+        eta, jacobian = ggn.output_jacobian(bnn.spec, X, zr[layout.network], last_positions)
+        candidate = jacobian[:, 0, 0::K]  # (n_obs, d / K): d output_0 / d theta[j K]
+        if np.allclose(jacobian, np.einsum("nj,kl->nkjl", candidate, np.eye(K)).reshape(
+                jacobian.shape)):
+            features = candidate
+    if features is None:
         last = jnp.asarray(layout.last)
 
         def whole_network(theta, z, a, t, d_):
             return -negative_log_joint(z.at[last].set(theta), a, d_) / t
         return whole_network, (jnp.asarray(zr), float(alpha), float(temperature), data)
-    position = {int(v): i for i, v in enumerate(layout.network)}
-    last_positions = np.array([position[int(v)] for v in layout.last])
-    eta, jacobian = ggn.output_jacobian(bnn.spec, X, zr[layout.network], last_positions)
     loglik, rows = ggn.output_loglik(bnn, offsets, data_argument=True)
 
-    def linear_output(theta, theta_map, eta_map, jac, z, base, a, t, rows_data):
-        eta_theta = eta_map + jnp.einsum("nkd,d->nk", jac, theta - theta_map)
+    def output_layer_only(theta, theta_map, eta_map, phi, z, base, a, t, rows_data):
+        eta_theta = eta_map + phi @ (theta - theta_map).reshape(-1, eta_map.shape[1])
         return (loglik(eta_theta, z, rows_data) - 0.5 * a * jnp.sum(base * theta**2)) / t
-    return linear_output, (jnp.asarray(zr[layout.last]), jnp.asarray(eta), jnp.asarray(jacobian),
-                           jnp.asarray(zr), jnp.asarray(layout.last_base_precision),
-                           float(alpha), float(temperature), rows)
+    return output_layer_only, (jnp.asarray(zr[layout.last]), jnp.asarray(eta),
+                               jnp.asarray(features), jnp.asarray(zr),
+                               jnp.asarray(layout.last_base_precision), float(alpha),
+                               float(temperature), rows)
 
 
 def _value_offsets(compiled) -> dict:
