@@ -17,6 +17,10 @@ The prior scale is chosen by the marginal likelihood.
    evidence framework); the network is refitted at the new scale (warm start) for a few rounds.
    The whole network's prior uses the same s (with fan-in scaling, as `NormalPrior` does).
 
+4. Draws: from that Gaussian, or for the categorical likelihood (`output_layer="auto"`) from
+   the output layer's exact posterior by NUTS, whitened by the Gaussian (`output_sampler`):
+   there the Gaussian's predictive is underconfident.
+
 Hidden layers and the likelihood's own variables (e.g. a noise sd) are kept at their MAP values:
 their draws are all equal. `ensemble=True` keeps every restart as a member (one chain each) with
 its own Gaussian, equally weighted: a deep ensemble with a Laplace posterior per member.
