@@ -45,6 +45,10 @@ BNN_MODELS: dict[str, Callable] = {
     "laplace_skip": lambda Est, seed: Est(skip=True, random_state=seed),
     "laplace_full": lambda Est, seed: Est(method="laplace", engine_options={"hessian": "full"},
                                           random_state=seed),
+    # the output layer's Gaussian for every likelihood (the default before exact draws for
+    # several classes)
+    "laplace_gaussian": lambda Est, seed: Est(engine_options={"output_layer": "gaussian"},
+                                              random_state=seed),
 }
 
 

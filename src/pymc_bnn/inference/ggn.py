@@ -138,7 +138,7 @@ def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
     return layers + skip, biases
 
 
-def output_loglik(bnn, offsets: dict, *, pointwise: bool = False):
+def output_loglik(bnn, offsets: dict, *, pointwise: bool = False, data_argument: bool = False):
     """loglik(eta, z) (nats): the model's log-likelihood as a function of the network output.
 
     Built by replaying `bnn.likelihood.observe` on a data container that stands in for the
@@ -154,6 +154,10 @@ def output_loglik(bnn, offsets: dict, *, pointwise: bool = False):
     pointwise : bool, default False
         Each row's log-likelihood `(n_obs,)` instead of their sum (the model compiled for
         one-row batches, mapped over the rows).
+    data_argument : bool, default False
+        Return `(loglik, rows)` with `loglik(eta, z, rows)` taking the rows' data (a dict of
+        arrays) as an argument instead of holding it, so a function compiled once serves
+        another data set of the same structure. Summed form only.
 
     Returns
     -------
@@ -188,9 +192,16 @@ def output_loglik(bnn, offsets: dict, *, pointwise: bool = False):
     def values_of(z):
         return jnp.concatenate([z[r] for r in rows]) if rows else jnp.zeros(0)
 
-    def loglik(eta, z):
-        args = tuple(eta if name == _OUTPUT else fixed[name] for name in compiled.data_names)
+    def loglik_of(eta, z, rows_data):
+        args = tuple(eta if name == _OUTPUT else rows_data[name]
+                     for name in compiled.data_names)
         return compiled.loglik(values_of(z), args)
+
+    if data_argument:
+        return loglik_of, {name: fixed[name] for name in compiled.data_names if name != _OUTPUT}
+
+    def loglik(eta, z):
+        return loglik_of(eta, z, fixed)
 
     if not pointwise:
         return loglik
@@ -208,6 +219,55 @@ def output_loglik(bnn, offsets: dict, *, pointwise: bool = False):
             eta, {name: fixed[name] for name in per_row}, values_of(z))
 
     return pointwise_loglik
+
+
+def output_jacobian(spec: NetworkSpec, X, theta, last_positions):
+    """The network output at X and its Jacobian in the output layer (constant: it is linear).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : array-like
+        `(n_obs, n_inputs)`.
+    theta : array-like
+        `(P,)` the network's parameters in the engine's order.
+    last_positions : array-like
+        `(d,)` where the output layer sits in theta.
+
+    Returns
+    -------
+    output : numpy.ndarray
+        `(n_obs, K)` at theta.
+    jacobian : numpy.ndarray
+        `(n_obs, K, d)`: the output at theta + delta on the output layer is
+        output + jacobian @ delta, exactly.
+
+    Examples
+    --------
+    A network without hidden layers: the Jacobian of x w + b is (x, 1).
+
+    >>> import numpy as np
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(), n_outputs=1, bias=True)
+    >>> output, jacobian = output_jacobian(spec, np.array([[1.0, 2.0]]),
+    ...                                    np.array([0.5, -0.5, 1.0]), np.arange(3))
+    >>> output.tolist(), jacobian.tolist()
+    ([[0.5]], [[[1.0, 2.0, 1.0]]])
+    """
+    import jax
+    import jax.numpy as jnp
+
+    theta = jnp.asarray(theta)
+    where = jnp.asarray(last_positions)
+
+    def output(last):
+        return forward(spec, jnp.asarray(X), *unflatten(spec, theta.at[where].set(last)),
+                       backend="jax")
+
+    def output_and_jacobian(last):  # one compiled program, not op by op
+        return output(last), jax.jacfwd(output)(last)
+
+    value, jacobian = jax.jit(output_and_jacobian)(theta[where])
+    return np.asarray(value), np.asarray(jacobian)
 
 
 def output_curvature_roots(loglik, eta, z) -> np.ndarray:

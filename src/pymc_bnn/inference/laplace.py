@@ -17,6 +17,10 @@ The prior scale is chosen by the marginal likelihood.
    evidence framework); the network is refitted at the new scale (warm start) for a few rounds.
    The whole network's prior uses the same s (with fan-in scaling, as `NormalPrior` does).
 
+4. Draws: from that Gaussian, or for the categorical likelihood (`output_layer="auto"`) from
+   the output layer's exact posterior by NUTS, whitened by the Gaussian (`output_sampler`):
+   there the Gaussian's predictive is underconfident.
+
 Hidden layers and the likelihood's own variables (e.g. a noise sd) are kept at their MAP values:
 their draws are all equal. `ensemble=True` keeps every restart as a member (one chain each) with
 its own Gaussian, equally weighted: a deep ensemble with a Laplace posterior per member.
@@ -41,6 +45,7 @@ from pymc_bnn.inference.output_layer import (
     log_evidence,
     refine_output_layer,
 )
+from pymc_bnn.inference.output_sampler import sample_output_layer
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
@@ -52,6 +57,9 @@ _DEFAULT_RESTARTS = 4
 _ENSEMBLE_MEMBERS = 5
 # minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of _BATCH.
 _FULL_BATCH_ROWS = 4096
+# The sampled output layer keeps the output's Jacobian (n_obs × outputs × output-layer size
+# numbers) up to this size (160 MB), else evaluates the whole network at each sampler step.
+_MAX_JACOBIAN = 20_000_000
 _BATCH = 1024
 
 
@@ -110,8 +118,21 @@ class LaplaceSettings:
         parameter, so MAP and prior scale alternate (`rounds`), and predictions go through
         the network linearised at the MAP. "auto": "full" up to 5,000 parameters where the
         GGN has at most 2,000 non-zero eigenvalues, else "last_layer".
+    output_layer : "auto", "gaussian" or "sampled"
+        How the output layer's draws are made (last-layer only). "gaussian": from the Laplace
+        Gaussian. "sampled": from the output layer's exact posterior given the hidden layers
+        at the MAP, by NUTS whitened by the Laplace Gaussian (`output_sampler`): a classifier's
+        likelihood there is one-sided (rows classified with near certainty bound the posterior
+        but add no curvature), so the Gaussian spreads mass where the data rule it out and
+        under-states the predictive's confidence. "auto" (default): "sampled" for the
+        categorical likelihood (several classes), "gaussian" for the rest: for a Gaussian
+        likelihood the Gaussian is the exact posterior, and for the Bernoulli one the
+        evidence's prior scale is still too wide for exact draws (the training rows are
+        separable in the MAP's hidden units, so the output layer's evidence keeps rising with
+        the scale) and the Gaussian's extra spread happens to offset it (benchmarks/README.md).
     temperature : "loo" or float
-        The output layer's covariance is multiplied by this (a cold posterior below 1). 1
+        The output layer's covariance is multiplied by this (its log posterior divided by it
+        where the output layer is sampled) (a cold posterior below 1). 1
         (default): the Laplace posterior as it is. "loo": the value on a grid from 0.01 to 4
         with the best leave-one-out log predictive density of the training rows
         (`pymc_bnn.inference.loo`: where the classes are nearly separable, the evidence's prior
@@ -140,6 +161,7 @@ class LaplaceSettings:
     chunk_steps: int = 250
     minibatch_size: int | None = None
     hessian: str = "last_layer"
+    output_layer: str = "auto"
     temperature: str | float = 1.0
 
 
@@ -372,6 +394,14 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         raise InvalidSettingError(
             "temperature scales the output layer's Gaussian and needs hessian='last_layer' "
             f"(this fit uses the whole network's); drop temperature={settings.temperature!r}")
+    if full and settings.output_layer == "sampled":
+        raise InvalidSettingError(
+            "output_layer='sampled' samples the output layer with the hidden layers at the MAP "
+            "and needs hessian='last_layer' (this fit uses the whole network's Gaussian); use "
+            "output_layer='auto' or hessian='last_layer'")
+    sampled = not full and (settings.output_layer == "sampled" or (
+        settings.output_layer == "auto" and getattr(bnn.likelihood, "name", None)
+        == "categorical"))
     # the evidence can choose the MAP's scale only where it sees every network parameter
     alternate = tuned and (full or not bnn.spec.hidden)
     offsets = _value_offsets(compiled)
@@ -467,12 +497,23 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     key = jax.random.PRNGKey(random_seed)
     samples = []
     which = layout.network if full else layout.last
+    sampler_health = []
     for k, m in enumerate(members):
         eps = np.asarray(jax.random.normal(jax.random.fold_in(key, k), (per_member, which.size)))
         zs = np.tile(z[m], (per_member, 1))
         if full:
             zs[:, which] = ggn.gaussian_draws(curvature[m], z[m][which], layout.base_precision,
                                               float(alpha[m]), eps)
+        elif sampled:
+            log_density, args = _output_log_posterior(bnn, layout, offsets, z[m], alpha[m],
+                                                      temperature[k], negative_log_joint, data)
+            out = sample_output_layer(log_density, args, z[m][which],
+                                      curvature[m].sqrt_covariance, draws=per_member,
+                                      seed=random_seed + k,
+                                      cache_key=("output", *cache_key, log_density.__name__))
+            zs[:, which] = out.theta
+            sampler_health.append({"divergences": out.divergences,
+                                   "mean_accept": out.mean_accept})
         else:
             zs[:, which] = z[m][which] + eps @ curvature[m].sqrt_covariance.T
         samples.append(zs)
@@ -506,7 +547,8 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         idata=idata, method="laplace",
         settings={**{f.name: getattr(settings, f.name) for f in fields(settings)},
                   "restarts": int(restarts), "draws": draws, "random_seed": random_seed,
-                  "minibatch_size": batch, "hessian": "full" if full else "last_layer"},
+                  "minibatch_size": batch, "hessian": "full" if full else "last_layer",
+                  "output_layer": "sampled" if sampled else "gaussian"},
         timings={"compile_s": prep_s + compile_s, "fit_s": fit_s, "sample_s": sample_s},
         elbo=None, interrupted=interrupted or bool(pressed),
         diagnostics={"converged": bool(converged), "steps_run": steps_run,
@@ -515,10 +557,56 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                      "prior_scale_trace": trace,
                      "log_marginal_likelihood": [float(e) for e in evidence],
                      "temperature": temperature[0],
+                     **({"output_sampler": sampler_health} if sampled else {}),
                      **({"loo": loo.summary(choices[0])} if choices else {}),
                      "members": members, "best_restart": chosen},
         warnings=tuple(warnings),
     )
+
+
+def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative_log_joint,
+                          data):
+    """(log_density, args): the output layer's log posterior, divided by T.
+
+    log p(theta | y) / T of the output layer theta, the rest of the MAP zr held, up to a
+    constant; `log_density(theta, *args)` holds no data itself.
+
+    The network output is linear in theta: each output k is features @ theta[k::K] (features:
+    the last hidden layer, a column of ones for the bias, the inputs for a skip path), so the
+    hidden layers are evaluated once, not at every step of the sampler. Where that structure
+    does not hold or the Jacobian it is read from would not fit in memory, the whole model's
+    log joint is evaluated instead.
+    """
+    import jax.numpy as jnp
+
+    from pymc_bnn.inference.jax_model import model_data
+
+    X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
+    K, d = bnn.spec.n_outputs, layout.last.size
+    features = None
+    if X.shape[0] * K * d <= _MAX_JACOBIAN and d % K == 0:
+        position = {int(v): i for i, v in enumerate(layout.network)}
+        last_positions = np.array([position[int(v)] for v in layout.last])
+        eta, jacobian = ggn.output_jacobian(bnn.spec, X, zr[layout.network], last_positions)
+        candidate = jacobian[:, 0, 0::K]  # (n_obs, d / K): d output_0 / d theta[j K]
+        if np.allclose(jacobian, np.einsum("nj,kl->nkjl", candidate, np.eye(K)).reshape(
+                jacobian.shape)):
+            features = candidate
+    if features is None:
+        last = jnp.asarray(layout.last)
+
+        def whole_network(theta, z, a, t, d_):
+            return -negative_log_joint(z.at[last].set(theta), a, d_) / t
+        return whole_network, (jnp.asarray(zr), float(alpha), float(temperature), data)
+    loglik, rows = ggn.output_loglik(bnn, offsets, data_argument=True)
+
+    def output_layer_only(theta, theta_map, eta_map, phi, z, base, a, t, rows_data):
+        eta_theta = eta_map + phi @ (theta - theta_map).reshape(-1, eta_map.shape[1])
+        return (loglik(eta_theta, z, rows_data) - 0.5 * a * jnp.sum(base * theta**2)) / t
+    return output_layer_only, (jnp.asarray(zr[layout.last]), jnp.asarray(eta),
+                               jnp.asarray(features), jnp.asarray(zr),
+                               jnp.asarray(layout.last_base_precision), float(alpha),
+                               float(temperature), rows)
 
 
 def _value_offsets(compiled) -> dict:

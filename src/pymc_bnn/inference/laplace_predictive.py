@@ -21,7 +21,9 @@ def glm_predictive(posterior, X, member: int | None = None) -> tuple[np.ndarray,
 
     The output layer's Gaussian N(m, C) maps to eta(x) = J(x) theta linearly, so eta(x) ~
     N(J m, J C J') exactly (the GLM predictive, before the link); a whole-network fit
-    (hessian="full") gives the same for the network linearised at its MAP.
+    (hessian="full") gives the same for the network linearised at its MAP. Where the output
+    layer was sampled from its exact posterior (output_layer="sampled", the default for the
+    categorical likelihood) this is still the Laplace Gaussian's, not the draws' moments.
 
     Parameters
     ----------

@@ -34,7 +34,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pymc_bnn.inference import ggn
-from pymc_bnn.model.network import forward
 
 # Temperatures searched. The floor is 0.01 (logit sd ÷ 10), not 0: a posterior of zero width
 # would drop the epistemic uncertainty that predictions and active learning report; above 1 the
@@ -119,22 +118,8 @@ def output_marginals(spec, X, theta, last_positions, covariance):
     >>> mean[:, 0].tolist(), cov[:, 0, 0].tolist()
     ([0.5, 0.0], [1.0, 2.0])
     """
-    import jax
-    import jax.numpy as jnp
-
-    theta = jnp.asarray(theta)
-    where = jnp.asarray(last_positions)
-
-    def output(last):
-        return forward(spec, jnp.asarray(X), *ggn.unflatten(spec, theta.at[where].set(last)),
-                       backend="jax")
-
-    def output_and_jacobian(last):  # the Jacobian (n, K, d): the output is linear in `last`
-        return output(last), jax.jacfwd(output)(last)
-
-    value, J = jax.jit(output_and_jacobian)(theta[where])
-    J = np.asarray(J)
-    return np.asarray(value), np.einsum("nkd,de,nle->nkl", J, covariance, J)
+    mean, J = ggn.output_jacobian(spec, X, theta, last_positions)
+    return mean, np.einsum("nkd,de,nle->nkl", J, covariance, J)
 
 
 def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np.ndarray:
@@ -182,7 +167,7 @@ def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np
 
     summed = loglik or (lambda e, zz: jnp.sum(row_loglik(e, zz)))
     zj, ej = jnp.asarray(z), jnp.asarray(eta)
-    g = np.asarray(jax.jit(jax.grad(summed))(ej, zj))  # (n, K)
+    g = np.asarray(jax.grad(summed)(ej, zj))  # (n, K)
     roots = ggn.output_curvature_roots(summed, ej, zj)
     Lam = np.einsum("nji,njk->nik", roots, roots)  # (n, K, K)
     K = eta.shape[1]
@@ -196,10 +181,9 @@ def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np
     mean_c = eta - np.einsum("nkl,nl->nk", Vc, g)
     nodes, log_weights = _standard_normal_rule(K)
     out = []
-    at_points = jax.jit(jax.vmap(row_loglik, in_axes=(0, None)))  # one program, every temperature
     for t in temperatures:
         points = mean_c[None] + np.sqrt(t) * np.einsum("nkl,sl->snk", root_c, nodes)  # (S, n, K)
-        ll = np.asarray(at_points(jnp.asarray(points), zj))
+        ll = np.asarray(jax.vmap(row_loglik, in_axes=(0, None))(jnp.asarray(points), zj))
         out.append(logsumexp(ll + log_weights[:, None], axis=0))
     return np.array(out)
 
@@ -255,8 +239,7 @@ def psis_loo(row_loglik, z, eta, V, temperature: float = 1.0,
     root = vectors * np.sqrt(temperature * np.clip(values, 0.0, None))[:, None, :]
     eps = np.random.default_rng(seed).normal(size=(_PSIS_DRAWS, K))
     points = eta[None] + np.einsum("nkl,sl->snk", root, eps)
-    ll = np.asarray(jax.jit(jax.vmap(row_loglik, in_axes=(0, None)))(jnp.asarray(points),
-                                                                     jnp.asarray(z)))
+    ll = np.asarray(jax.vmap(row_loglik, in_axes=(0, None))(jnp.asarray(points), jnp.asarray(z)))
     # psislw takes the log-likelihood and smooths the ratios exp(−that)
     log_weights, k = xr.DataArray(ll / temperature, dims=("draw", "obs")).azstats.psislw(
         dim="draw", r_eff=1.0)

@@ -345,6 +345,10 @@ ENGINE_OPTIONS: dict[str, dict] = {
                           "which parameters get the Gaussian: the output layer, every "
                           "parameter (linearised predictions), or full when small enough",
                           "last_layer"),
+        "output_layer": Option(OneOf(("auto", "gaussian", "sampled")),
+                               "the output layer's draws: from the Laplace Gaussian, or from "
+                               "its exact posterior by NUTS (the hidden layers at the MAP); "
+                               "auto: sampled for the categorical likelihood", "auto"),
         "temperature": Option(
             Either((OneOf(("loo",)), Number()), allow_none=False,
                    description="'loo' or a positive number"),

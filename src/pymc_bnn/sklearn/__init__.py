@@ -14,9 +14,10 @@ streams minibatches of `batch_size` rows through `advi`.
 
 Defaults (`method="auto"`, `prior="auto"`): the `laplace` engine on a network with Normal
 weights of scale 4/sqrt(fan_in), the output layer's prior precision chosen by the marginal
-likelihood; grouped fits use `advi` with a regularised horseshoe (partial and complete pooling)
-or the fan-in Normal (`pooling="none"`). Why, with numbers: `benchmarks/tabular.py` and its
-table in `benchmarks/README.md`.
+likelihood (for three or more classes the output layer's draws come from its exact posterior,
+not its Gaussian, which was underconfident); grouped fits use `advi` with a regularised
+horseshoe (partial and complete pooling) or the fan-in Normal (`pooling="none"`). Why, with
+numbers: `benchmarks/tabular.py` and its table in `benchmarks/README.md`.
 
 Modules: `base` (the parameters, fit and outputs both share, and the defaults), `classifier`,
 `regressor`, `checks` (the one validation of X and y, in pymc-bnn's errors).

@@ -43,8 +43,9 @@ AUTO_PRIOR = HorseshoePrior(layers="all")
 # sd collapses towards 0 (diabetes: held-out NLL 5.4 at scale 0.5 or 1, over 300 at 2).
 LAPLACE_PRIOR = NormalPrior(sigma=4.0)
 LAPLACE_REGRESSION_PRIOR = NormalPrior(sigma=1.0)
-# method="auto": laplace (a MAP fit, then a Gaussian output layer: seconds on small tables,
-# and the best held-out log loss of the engines in benchmarks/tabular.py); it does not fit
+# method="auto": laplace (a MAP fit, then a Gaussian output layer, sampled exactly for three or
+# more classes: seconds on small tables, and the best held-out log loss of the engines in
+# benchmarks/tabular.py); it does not fit
 # hierarchical networks yet, so grouped fits use advi.
 AUTO_METHOD = "laplace"
 GROUPED_METHOD = "advi"
