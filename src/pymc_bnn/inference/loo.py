@@ -167,7 +167,7 @@ def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np
 
     summed = loglik or (lambda e, zz: jnp.sum(row_loglik(e, zz)))
     zj, ej = jnp.asarray(z), jnp.asarray(eta)
-    g = np.asarray(jax.grad(summed)(ej, zj))  # (n, K)
+    g = np.asarray(jax.jit(jax.grad(summed))(ej, zj))  # (n, K)
     roots = ggn.output_curvature_roots(summed, ej, zj)
     Lam = np.einsum("nji,njk->nik", roots, roots)  # (n, K, K)
     K = eta.shape[1]
@@ -181,9 +181,10 @@ def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np
     mean_c = eta - np.einsum("nkl,nl->nk", Vc, g)
     nodes, log_weights = _standard_normal_rule(K)
     out = []
+    at_points = jax.jit(jax.vmap(row_loglik, in_axes=(0, None)))  # one program, every temperature
     for t in temperatures:
         points = mean_c[None] + np.sqrt(t) * np.einsum("nkl,sl->snk", root_c, nodes)  # (S, n, K)
-        ll = np.asarray(jax.vmap(row_loglik, in_axes=(0, None))(jnp.asarray(points), zj))
+        ll = np.asarray(at_points(jnp.asarray(points), zj))
         out.append(logsumexp(ll + log_weights[:, None], axis=0))
     return np.array(out)
 
@@ -239,7 +240,8 @@ def psis_loo(row_loglik, z, eta, V, temperature: float = 1.0,
     root = vectors * np.sqrt(temperature * np.clip(values, 0.0, None))[:, None, :]
     eps = np.random.default_rng(seed).normal(size=(_PSIS_DRAWS, K))
     points = eta[None] + np.einsum("nkl,sl->snk", root, eps)
-    ll = np.asarray(jax.vmap(row_loglik, in_axes=(0, None))(jnp.asarray(points), jnp.asarray(z)))
+    ll = np.asarray(jax.jit(jax.vmap(row_loglik, in_axes=(0, None)))(jnp.asarray(points),
+                                                                     jnp.asarray(z)))
     # psislw takes the log-likelihood and smooths the ratios exp(−that)
     log_weights, k = xr.DataArray(ll / temperature, dims=("draw", "obs")).azstats.psislw(
         dim="draw", r_eff=1.0)
