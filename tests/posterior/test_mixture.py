@@ -83,6 +83,16 @@ def test_counts_far_apart_in_one_row_are_still_counted():
     assert fast[-1] > 1900 and fast[0] == 0
 
 
+def test_huge_and_not_finite_counts_leave_the_walk():
+    """Counts in the millions are bisected (a walk would take millions of steps); a row with an
+    infinite rate gives NaN (which uncertainty() refuses) instead of walking for ever."""
+    rate = np.array([[4.0, 2e9, np.inf], [6.0, 3e9, 1.0]])
+    fast = mixture_quantiles({"mean": rate}, [0.05, 0.95])
+    np.testing.assert_array_equal(fast[:, 0], _count_reference(stats.poisson(mu=rate[:, :1]),
+                                                               1)[[1, 3], 0])
+    assert 1.9e9 < fast[0, 1] < fast[1, 1] < 3.1e9 and np.isnan(fast[:, 2]).all()
+
+
 def test_unknown_draws_are_refused():
     with pytest.raises(InvalidSettingError, match="no predictive distribution"):
         mixture_quantiles({"mean": np.zeros((2, 1)), "shape": np.ones((2, 1))}, 0.5)

@@ -32,6 +32,8 @@ from pymc_bnn._runtime.jax_setup import configure_devices
 _START_SDS = 8.0
 # ... and ends, whatever the rounding of the running sums, above every draw's bulk.
 _END_SDS = 40.0
+# Longest walk over k (steps); rows with a longer one (counts in the millions) are bisected.
+_MAX_WALK = 50_000
 # log of the smallest normal float64 (about 1e-308) with a margin: a draw whose starting mass is
 # below exp of this cannot be carried by multiplication alone (it would underflow to 0).
 _LOG_TINY = -700.0
@@ -234,11 +236,31 @@ def _student_t_quantiles(draws: dict, qs: np.ndarray, *, tol: float,
 
 
 def _count_quantiles(mean: np.ndarray, alpha, qs: np.ndarray) -> np.ndarray:
-    """The smallest whole k with mixture F(k) ≥ q, (n_q, n_obs), Poisson or negative binomial."""
-    variance = mean if alpha is None else mean + mean * mean / alpha
-    sd = np.sqrt(variance)
-    start = np.maximum(0.0, np.floor((mean - _START_SDS * sd).min(axis=0)))  # (n,)
-    end = np.ceil((mean + _END_SDS * sd).max(axis=0)) + 20  # (n,)
+    """The smallest whole k with mixture F(k) ≥ q, (n_q, n_obs), Poisson or negative binomial.
+
+    Rows whose walk would be very long (counts in the millions) are left to
+    `pymc_bnn.posterior.uncertainty.mixture_quantile` (bisection with SciPy's CDFs); rows
+    with draws that are not finite get NaN (which `uncertainty()` refuses, naming them).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        variance = mean if alpha is None else mean + mean * mean / alpha
+        sd = np.sqrt(variance)
+        start = np.maximum(0.0, np.floor((mean - _START_SDS * sd).min(axis=0)))  # (n,)
+        end = np.ceil((mean + _END_SDS * sd).max(axis=0)) + 20  # (n,)
+    finite = np.isfinite(end)
+    elsewhere = ~(finite & (end - start <= _MAX_WALK))
+    if elsewhere.any():
+        out = np.full((qs.size, mean.shape[1]), np.nan)
+        long = elsewhere & finite
+        if long.any():
+            out[:, long] = _bisected(mean[:, long], None if alpha is None else alpha[:, long],
+                                     qs)
+        walked = np.flatnonzero(~elsewhere)
+        if walked.size:
+            out[:, walked] = _count_quantiles(_padded(mean[:, walked], 1.0), None
+                                              if alpha is None else
+                                              _padded(alpha[:, walked], 1.0), qs)[:, :walked.size]
+        return out
     log_mass = _log_mass(start, mean, alpha)  # (S, n) at k = start
     before = _cdf_below(start, mean, alpha)  # (S, n): P(y < start), exact
     # rows where the quantile is below `start` after all (never for real draws): walk from 0
@@ -249,7 +271,16 @@ def _count_quantiles(mean: np.ndarray, alpha, qs: np.ndarray) -> np.ndarray:
         before = np.where(low_row, 0.0, before)
     carried = bool((log_mass > _LOG_TINY).all())
     walk = _count_walker(alpha is not None, carried)
-    return walk(mean, alpha, qs, start, end, before, log_mass)
+    return np.asarray(walk(mean, alpha, qs, start, end, before, log_mass))
+
+
+def _bisected(mean: np.ndarray, alpha, qs: np.ndarray) -> np.ndarray:
+    """`pymc_bnn.posterior.uncertainty.mixture_quantile` of these count draws, per q."""
+    from pymc_bnn.posterior.uncertainty import mixture_quantile, noise_distribution
+
+    draws = {"mean": mean} if alpha is None else {"mean": mean, "alpha": alpha}
+    dist = noise_distribution(draws)
+    return np.stack([mixture_quantile(dist, q) for q in qs])
 
 
 def _log_mass(k: np.ndarray, mean: np.ndarray, alpha) -> np.ndarray:
