@@ -43,3 +43,32 @@ def test_classifier_written_before_the_model_record_loads(expected):
     assert isinstance(classifier.posterior_.likelihood, Categorical)
     np.testing.assert_allclose(classifier.predict_proba(expected["X"]),
                                expected["classifier_proba"], rtol=1e-6, atol=1e-7)  # float32 path
+
+
+@pytest.mark.parametrize("name", ["grouped_posterior_v1.bnn.nc", "classifier_v1.bnn.nc"])
+def test_read_summary_gives_what_load_gives_without_the_draws(name):
+    """`pymc-bnn info` reads the description group only; its numbers are load's."""
+    from pymc_bnn.io import read_description
+    from pymc_bnn.io.model_file import read_summary
+
+    loaded = load(FILES / name)
+    posterior = getattr(loaded, "posterior_", loaded)
+    description, record = read_summary(FILES / name)
+    assert description == read_description(FILES / name)
+    assert record["method"] == posterior.method and record["settings"] == posterior.settings
+    assert record["diagnostics"] == posterior.diagnostics
+    assert record["interrupted"] == posterior.interrupted
+    np.testing.assert_array_equal(record["elbo"], posterior.elbo)
+    classes = getattr(loaded, "classes_", None)
+    assert (record["classes"] is None) == (classes is None)
+    if classes is not None:
+        assert list(record["classes"]) == list(classes)
+
+
+def test_info_shows_a_posterior_file(capsys):
+    """A file holding a Posterior (no estimator) is shown too, with its groups."""
+    from pymc_bnn.cli import main
+
+    assert main(["info", str(FILES / "grouped_posterior_v1.bnn.nc")]) == 0
+    shown = capsys.readouterr().out
+    assert "Posterior" in shown and "partial pooling over 3 groups" in shown

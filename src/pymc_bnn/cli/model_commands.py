@@ -564,21 +564,22 @@ def _drop_unseen_labels(model, X, y, groups, data):
 
 
 def _cmd_info(args, console) -> int:
+    # only the description and its small arrays: no xarray, no estimator, no draws (fast)
+    from types import SimpleNamespace
+
     from rich.table import Table
 
-    from pymc_bnn.io import read_description
+    from pymc_bnn.io.model_file import read_summary
 
-    description = read_description(args.model)
+    description, record = read_summary(args.model)
     if args.json:
         print(json.dumps(description, indent=2))
         return EXIT_OK
-    from pymc_bnn.io import load
     from pymc_bnn.posterior.convergence import judge_convergence
     from pymc_bnn.reporting.model_report import summary_rows
 
-    model = load(args.model)
-    classes = getattr(model, "classes_", None)  # an array in the file, not the JSON
-    judgement = judge_convergence(model.posterior_)
+    classes = record.pop("classes")  # an array in the file, not the JSON
+    judgement = judge_convergence(SimpleNamespace(**record))
     table = Table(title=str(args.model), show_header=False)
     for key, value in summary_rows(description, classes=classes, convergence=judgement):
         table.add_row(key, str(value))

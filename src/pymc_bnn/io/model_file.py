@@ -349,38 +349,92 @@ def _compressed(tree) -> dict:
 # --------------------------------------------------------------------------- reading
 
 
-def _open(path: Path):
-    """The file's DataTree, fully in memory, or ModelFileError naming what is wrong."""
-    import xarray as xr
-
+def _checked_file(path: Path) -> None:
+    """Refuse a missing path, a folder or a file that is not HDF5, naming what is wrong."""
     if not path.exists():
         raise ModelFileError(f"no model file at {path}; check the path (save one with save())")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file; pass the .bnn.nc file")
-    data = path.read_bytes()
-    if not data.startswith(_HDF5_SIGNATURE):
-        kind = ("it is a Python pickle, and pymc-bnn never loads pickles" if data[:1] == b"\x80"
+    with path.open("rb") as file:
+        start = file.read(len(_HDF5_SIGNATURE))
+    if not start.startswith(_HDF5_SIGNATURE):
+        kind = ("it is a Python pickle, and pymc-bnn never loads pickles" if start[:1] == b"\x80"
                 else "it is not a netCDF-4/HDF5 file")
         raise ModelFileError(
             f"{path} is not a pymc-bnn model file ({kind}); pass a file written by "
             "pymc_bnn.save or `pymc-bnn fit`"
         )
+
+
+def _unreadable(path: Path, exc: Exception) -> ModelFileError:
+    return ModelFileError(
+        f"{path} is truncated or corrupt and cannot be read ({type(exc).__name__}: "
+        f"{str(exc)[:120]}); restore it from a backup or save the model again"
+    )
+
+
+def _open(path: Path):
+    """The file's DataTree, fully in memory, or ModelFileError naming what is wrong."""
+    import xarray as xr
+
+    _checked_file(path)
+    data = path.read_bytes()
     try:
         with xr.open_datatree(io.BytesIO(data), engine="h5netcdf") as tree:
             return tree.load()
     except Exception as exc:
-        raise ModelFileError(
-            f"{path} is truncated or corrupt and cannot be read ({type(exc).__name__}: "
-            f"{str(exc)[:120]}); restore it from a backup or save the model again"
-        ) from None
+        raise _unreadable(path, exc) from None
+
+
+def _attribute(value):
+    """An HDF5 attribute as h5netcdf reads it: one-element arrays unpacked, bytes as text."""
+    if isinstance(value, np.ndarray) and value.shape == (1,):
+        value = value[0]
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _open_header(path: Path) -> tuple[dict, np.ndarray | None, dict[str, np.ndarray]]:
+    """(root attributes, description bytes or None, the description's arrays) read with h5py.
+
+    Only the small `/pymc_bnn` group is read: neither xarray nor the draws are loaded, so
+    `pymc-bnn info` answers in a fraction of `load`'s time.
+    """
+    import re
+
+    import h5py
+
+    _checked_file(path)
+    try:
+        with h5py.File(path, "r") as file:
+            attrs = {name: _attribute(value) for name, value in file.attrs.items()}
+            meta = file.get(META_GROUP)
+            if not isinstance(meta, h5py.Group):
+                return attrs, None, {}
+            raw = meta["description"][()] if "description" in meta else np.zeros(0, np.uint8)
+            arrays = {name: np.asarray(meta[name][()]) for name in meta
+                      if re.fullmatch(r"array_\d+", name)}
+    except Exception as exc:
+        raise _unreadable(path, exc) from None
+    return attrs, np.asarray(raw), arrays
 
 
 def _description(tree, path: Path) -> dict:
     """The description, its types and ranges checked (`model_file_checks`)."""
+    if META_GROUP not in tree.children:
+        return _checked_description(tree.attrs, None, path)
+    raw = tree[META_GROUP]["description"] if "description" in tree[META_GROUP] else None
+    return _checked_description(tree.attrs, None if raw is None else np.asarray(raw.values),
+                                path, has_meta=True)
+
+
+def _checked_description(attrs, raw: np.ndarray | None, path: Path, *,
+                         has_meta: bool | None = None) -> dict:
+    """The description from the root attributes and its stored bytes, checked."""
     from pymc_bnn.io.model_file_checks import check_attributes, check_description
 
-    version = check_attributes(tree.attrs, path, format_name=FORMAT_NAME)
-    if version is None or META_GROUP not in tree.children:
+    has_meta = raw is not None if has_meta is None else has_meta
+    version = check_attributes(attrs, path, format_name=FORMAT_NAME)
+    if version is None or not has_meta:
         raise ModelFileError(
             f"{path} is a netCDF file but not a pymc-bnn model file (no pymc_bnn_format "
             "attribute); pass a file written by pymc_bnn.save or `pymc-bnn fit`"
@@ -391,7 +445,8 @@ def _description(tree, path: Path) -> dict:
             f"pymc-bnn reads (up to {FORMAT_VERSION}); upgrade pymc-bnn to load it"
         )
     try:
-        raw = np.asarray(tree[META_GROUP]["description"].values)
+        if raw is None:
+            raise KeyError("description")
         if raw.dtype != np.uint8 or raw.ndim != 1:
             raise ValueError(f"stored as {raw.dtype} with {raw.ndim} dimensions, not UTF-8 bytes")
         description = json.loads(raw.tobytes().decode("utf-8"))
@@ -404,6 +459,8 @@ def _description(tree, path: Path) -> dict:
 def read_description(path: str | os.PathLike) -> dict:
     """The checked JSON description of the model file at `path` (arrays left as references).
 
+    Reads the file's small description group only, not the draws.
+
     Examples
     --------
     >>> import pathlib, tempfile
@@ -414,7 +471,66 @@ def read_description(path: str | os.PathLike) -> dict:
     {'__tuple__': ['x0', 'x1']}
     """
     path = Path(path)
-    return _description(_open(path), path)
+    attrs, raw, _ = _open_header(path)
+    return _checked_description(attrs, raw, path)
+
+
+# The posterior fields `judge_convergence` reads.
+_FIT_FIELDS = ("method", "settings", "diagnostics", "elbo", "interrupted")
+
+
+def read_summary(path: str | os.PathLike) -> tuple[dict, dict]:
+    """(the checked description, the fit's record) of a model file, without loading the draws.
+
+    What `pymc-bnn info` shows: the description and, decoded from the file's small arrays,
+    the posterior's `method`, `settings`, `diagnostics`, `elbo` and `interrupted` (what
+    `pymc_bnn.posterior.convergence.judge_convergence` reads) and the estimator's `classes`
+    (None for a posterior or a regressor). Neither xarray nor the estimator classes are
+    imported, and the draws stay on disk.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    description : dict
+        As `read_description` gives it.
+    record : dict
+        The fields named above.
+
+    Raises
+    ------
+    ModelFileError
+        As for `read_description`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from pymc_bnn import save
+    >>> from pymc_bnn.io.model_file import read_summary
+    >>> path = save(classifier, pathlib.Path(tempfile.mkdtemp()) / "m.bnn.nc")
+    >>> description, record = read_summary(path)
+    >>> record["method"], record["classes"].tolist()
+    ('advi', [0, 1])
+    >>> bool((record["elbo"] == classifier.posterior_.elbo).all())
+    True
+    """
+    path = Path(path)
+    attrs, raw, arrays = _open_header(path)
+    description = _checked_description(attrs, raw, path)
+    try:
+        posterior = description["posterior"]
+        record = {name: _decode(posterior.get(name), arrays) for name in _FIT_FIELDS}
+        state = (description.get("estimator") or {}).get("state") or {}
+        record["classes"] = _decode(state.get("classes_"), arrays)
+    except Exception as exc:
+        raise ModelFileError(
+            f"{path} could not be read ({type(exc).__name__}: {exc}); it may come from a "
+            "different pymc-bnn version — upgrade pymc-bnn or save the model again"
+        ) from None
+    return description, record
 
 
 def decode(path: str | os.PathLike):

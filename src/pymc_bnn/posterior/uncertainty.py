@@ -276,7 +276,11 @@ def variation_ratio(probs) -> np.ndarray:
     >>> variation_ratio(np.array([[0.9, 0.8], [0.2, 0.7], [0.6, 0.9]]))  # 3 draws, 2 obs
     array([0.333..., 0.       ])
     """
-    probs = _as_probs(probs)
+    return _variation_ratio(_as_probs(probs))
+
+
+def _variation_ratio(probs: np.ndarray) -> np.ndarray:
+    """`variation_ratio` of probabilities `_as_probs` has checked (S, n, K)."""
     votes = probs.argmax(axis=-1)  # (S, n)
     n_classes = probs.shape[-1]
     counts = np.stack([(votes == k).sum(axis=0) for k in range(n_classes)], axis=-1)
@@ -546,8 +550,13 @@ def as_class_probabilities(mean: np.ndarray) -> np.ndarray:
 
 
 def _classification_chunk(probs: np.ndarray, levels: np.ndarray) -> dict[str, np.ndarray]:
+    """Entropies, variation ratio and probability intervals of one chunk's draws.
+
+    The probabilities themselves are `Posterior.predict`'s, filled in by the caller; the mean
+    over draws is formed once here, for the entropies.
+    """
     probs = _as_probs(probs)
-    total, aleatoric, epistemic = entropy_decomposition(probs)
+    total, aleatoric, epistemic = _decomposition(probs, _mean_over_draws(probs))
     tails = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
     if probs.shape[-1] == 2:  # P(class 0) = 1 − P(class 1): sort one class, not two
         ends = np.quantile(probs[..., 1], tails, axis=0)  # (2L, n)
@@ -556,20 +565,21 @@ def _classification_chunk(probs: np.ndarray, levels: np.ndarray) -> dict[str, np
         bounds = np.stack([flipped, ends], axis=-1)
     else:
         bounds = np.quantile(probs, tails, axis=0)  # (2L, n, K)
-    mean = _mean_over_draws(probs)
-    return {"probability": mean, "probability_lower": bounds[: len(levels)],
+    return {"probability_lower": bounds[: len(levels)],
             "probability_upper": bounds[len(levels):], "predictive_entropy": total,
             "expected_entropy": aleatoric, "mutual_information": epistemic,
-            "variation_ratio": variation_ratio(probs), "predicted_index": mean.argmax(axis=-1)}
+            "variation_ratio": _variation_ratio(probs)}
 
 
 def _regression_chunk(draws: dict, levels: np.ndarray, n_samples: int, rng) -> dict:
-    dist = noise_distribution(draws)
+    from pymc_bnn.posterior.mixture import mixture_quantiles
+
     out = regression_moments(draws)
-    out["lower"] = np.stack([mixture_quantile(dist, (1 - lv) / 2) for lv in levels])
-    out["upper"] = np.stack([mixture_quantile(dist, (1 + lv) / 2) for lv in levels])
+    # every level's two ends in one compiled solve: (2L, n)
+    ends = mixture_quantiles(draws, np.concatenate([(1 - levels) / 2, (1 + levels) / 2]))
+    out["lower"], out["upper"] = ends[: len(levels)], ends[len(levels):]
     if n_samples:
-        out["samples"] = sample_mixture(dist, n_samples, rng)
+        out["samples"] = sample_mixture(noise_distribution(draws), n_samples, rng)
     return out
 
 
@@ -655,7 +665,7 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     # estimators and the CLI show (the entropies and intervals need every draw, from above).
     mean = posterior.predict(X, max_draws=max_draws,
                              **({} if groups is None else {"groups": list(groups)}))["mean"].values
-    if "probability" in values:
+    if "probability_lower" in values:
         values["probability"] = as_class_probabilities(mean)
         values["predicted_index"] = values["probability"].argmax(axis=-1)
     else:
