@@ -92,3 +92,17 @@ def test_the_readme_layout_names_every_subpackage_and_module():
     for module in sorted(src.glob("*.py")):
         if module.stem not in ("__init__", "__main__"):
             assert f"{module.stem}.py" in text, f"README Layout: {module.name} is not named"
+
+
+def test_the_api_reference_lists_every_public_module():
+    """The same rule as the docs build's test (tests/acceptance/test_docs.py), without a build."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    listed = (root / "docs" / "api" / "index.rst").read_text(encoding="utf-8").split()
+    src = root / "src" / "pymc_bnn"
+    for path in sorted(src.rglob("*.py")):
+        parts = ("pymc_bnn", *path.relative_to(src).with_suffix("").parts)
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if path.name != "conftest.py" and not any(p.startswith("_") for p in parts):
+            assert ".".join(parts) in listed, f"{'.'.join(parts)} is missing from docs/api/index.rst"
