@@ -36,8 +36,20 @@ def no_engine_runs(monkeypatch):
 WHOLE = {"steps", "window", "mc_samples", "chunk_steps", "screen_steps", "chains",
          "max_tree_depth", "rounds"}
 NUMBERS = {"learning_rate", "init_sd", "target_accept"}
+
+
+def _not_a_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
+
+
+# a whole number written as text ("1", as a command-line flag gives it) is a whole number
 not_whole = st.one_of(st.floats(0.01, 1e4).filter(lambda v: v != round(v)), st.booleans(),
-                      st.none(), st.text(max_size=3), st.lists(st.integers(1, 3), max_size=2),
+                      st.none(), st.text(max_size=3).filter(_not_a_number),
+                      st.lists(st.integers(1, 3), max_size=2),
                       st.integers(max_value=0))
 not_number = st.one_of(st.booleans(), st.none(), st.text(max_size=3),
                        st.sampled_from([float("nan"), float("inf"), -1.0, 0.0, [0.1]]))
