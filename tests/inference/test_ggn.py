@@ -87,6 +87,7 @@ def test_full_network_linearised_predictive_is_the_conjugate_one(linear_full):
     assert np.all(np.abs(np.cov(w.T) - cov_w) < 4 * cov_se)
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_full_network_draws_predict_through_the_linearised_network():
     """On a tanh network the draws go through f(x, θ*) + J(x)(θ − θ*), not through f(x, θ)."""
     import jax
@@ -127,6 +128,7 @@ def test_full_network_evidence_picks_the_analytic_maximum():
     assert abs(np.log(posterior.diagnostics["prior_scale"] / 4.0)) > 0.1
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_full_network_fit_round_trips_through_a_model_file(tmp_path):
     from pymc_bnn.datasets import two_moons
 

@@ -59,6 +59,7 @@ def test_posterior_round_trip_predicts_identically_and_keeps_every_field(tmp_pat
     assert set(loaded.idata.groups) == set(posterior.idata.groups)
 
 
+@pytest.mark.slow  # fits of several seconds
 def test_estimators_round_trip_exactly(tmp_path, classifier, regressor, data, saved):
     X, _ = data
     loaded = load(saved)

@@ -164,6 +164,7 @@ def test_hierarchical_beats_complete_and_no_pooling(grouped, poolings):
 # ---------------------------------------------------------------------------- prediction
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_known_group_uses_its_own_weights(grouped, poolings):
     posterior = poolings["hierarchical"]
     X = grouped.X_test[:25]
@@ -180,6 +181,7 @@ def test_known_group_uses_its_own_weights(grouped, poolings):
     np.testing.assert_allclose(mixed[::2], got.mean(axis=0)[::2], rtol=1e-6)
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_unseen_group_predicts_from_the_population_with_more_uncertainty(grouped, poolings):
     posterior = poolings["hierarchical"]
     rows = grouped.groups_test == "g01"
@@ -198,6 +200,7 @@ def test_unseen_group_predicts_from_the_population_with_more_uncertainty(grouped
     assert not np.array_equal(other_new["mean"].values, unseen["mean"].values)
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_group_only_prediction_names_the_unseen_labels(grouped, poolings):
     posterior = poolings["hierarchical"]
     X = grouped.X_test[:3]
@@ -215,6 +218,7 @@ def test_group_only_prediction_names_the_unseen_labels(grouped, poolings):
         poolings["unpooled"].parameter_draws()
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_complete_pooling_predicts_the_same_for_every_group(grouped, poolings):
     posterior = poolings["pooled"]
     X = grouped.X_test[:10]
@@ -251,6 +255,7 @@ def test_cli_has_demo_hierarchical():
     assert args.hierarchical and args.steps == 500 and args.out is None
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 @pytest.mark.filterwarnings("ignore:All-NaN slice")  # one ADVI "chain": R-hat is undefined
 def test_nuts_convergence_check_predicts_each_training_row_with_its_group(grouped, poolings):
     """NUTS judges convergence on predictions at the training rows: for grouped models each row

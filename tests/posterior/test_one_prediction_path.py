@@ -26,6 +26,7 @@ def table():
         store=np.arange(160) % 4, label=y)
 
 
+@pytest.mark.slow  # fits of several seconds
 @pytest.mark.parametrize("grouped", [False, True], ids=["plain", "grouped"])
 def test_every_face_gives_the_same_probabilities_bit_for_bit(table, tmp_path, grouped):
     train, new = table.iloc[:120], table.iloc[120:].drop(columns="label")

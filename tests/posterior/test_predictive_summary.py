@@ -172,6 +172,7 @@ def test_bad_level_is_refused(level):
         posterior.uncertainty(np.zeros((1, 1)), level=level)
 
 
+@pytest.mark.slow  # fits of several seconds
 def test_epistemic_on_moons_grows_away_from_the_data(quick_posterior, moons):
     from scipy.spatial import cKDTree
 

@@ -189,6 +189,7 @@ def test_input_relevance_finds_the_two_informative_inputs(ten_inputs):
     assert inputs["relevance"].dims == ("chain", "draw", "feature")
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_mean_field_fit_says_its_sds_are_too_small(ten_inputs):
     posterior, X, _ = ten_inputs
     result = stability(posterior, X, max_draws=60, cka_draws=10)

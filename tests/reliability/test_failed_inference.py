@@ -91,6 +91,7 @@ def test_cli_shows_the_warning_and_the_model_file_keeps_it(table, tmp_path, caps
 QUICK = dict(chains=2, tune=400, progress=False, init_steps=2000)
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_divergences_above_the_threshold_warn():
     """Neal's funnel, centred, with a low target acceptance: NUTS diverges and must say so."""
     with pm.Model() as funnel:
@@ -102,6 +103,7 @@ def test_divergences_above_the_threshold_warn():
                for message in result.warnings)
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_short_nuts_run_warns_on_ess_and_records_it(small_moons):
     """20 draws per chain from chains started off the posterior (no ADVI start, 30 tuning
     steps): far below 100 effective draws of the predictions."""

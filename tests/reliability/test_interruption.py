@@ -113,6 +113,7 @@ def _nuts_with_press_at(monkeypatch, small_moons, at):
     return fit(bnn, "nuts", draws=200, chains=2, tune=50, init_steps=200, progress=False)
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 @pytest.mark.parametrize(("at", "stage"), [(1, "compiling"), (2, "fitting ADVI"), (4, "tuning")])
 def test_ctrl_c_before_nuts_draws_anything_ends_the_run(small_moons, monkeypatch, at, stage):
     """Pressed while compiling, during the ADVI start-up or while tuning, there is nothing to
@@ -121,6 +122,7 @@ def test_ctrl_c_before_nuts_draws_anything_ends_the_run(small_moons, monkeypatch
         _nuts_with_press_at(monkeypatch, small_moons, at)
 
 
+@pytest.mark.slow  # a fit of several seconds (NUTS or a shared module fit)
 def test_ctrl_c_during_nuts_sampling_keeps_the_draws_so_far(small_moons, monkeypatch):
     """Pressed during the first sampling call (look 8), NUTS stops after it and keeps its 10
     draws per chain, flagged as interrupted."""
