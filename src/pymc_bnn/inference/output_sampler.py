@@ -57,7 +57,7 @@ class OutputDraws:
 def sample_output_layer(log_density: Callable, args: tuple, theta_map, sqrt_covariance, *,
                         draws: int, seed: int, cache_key: tuple,
                         warmup: int = WARMUP) -> OutputDraws:
-    """Draws from the density exp(log_density(theta, *args)) by NUTS, whitened by a Gaussian.
+    """Draws from the density `exp(log_density(theta, *args))` by NUTS, whitened by a Gaussian.
 
     Parameters
     ----------
