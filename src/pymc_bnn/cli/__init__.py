@@ -48,12 +48,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> os.path.getsize("model.bnn.html") > 0
     True
     """
+    previous = sys.unraisablehook
+    sys.unraisablehook = _ignoring_interrupts(previous)
     try:
-        from pymc_bnn.cli.app import main as run
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted: nothing was kept\n")
-        return _EXIT_INTERRUPTED
-    return run(argv)
+        try:
+            from pymc_bnn.cli.app import main as run
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted: nothing was kept\n")
+            return _EXIT_INTERRUPTED
+        return run(argv)
+    finally:
+        sys.unraisablehook = previous
+
+
+def _ignoring_interrupts(previous):
+    """`sys.unraisablehook` that drops a Ctrl-C landing where Python cannot raise it.
+
+    A press that arrives while a finaliser or a garbage-collection callback runs (JAX has one)
+    cannot interrupt anything; Python would print it as "Exception ignored in ...: Traceback".
+    The command's own handling of Ctrl-C answers the presses that can act. Anything else goes
+    to `previous`.
+    """
+    def hook(unraisable) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def build_parser():
