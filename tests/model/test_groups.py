@@ -15,7 +15,7 @@ from pymc_bnn import (
     forward,
 )
 from pymc_bnn.datasets import grouped_moons
-from pymc_bnn.demos.hierarchical import HierarchicalDemoSettings, fit_poolings, held_out_accuracy
+from pymc_bnn.demos.hierarchical import HierarchicalDemoSettings, fit_poolings, per_group_accuracy
 from pymc_bnn.model.groups import encode_groups, grouped_forward, record_labels
 
 # 12 groups × 30 training points (100 held out each): the demo's data and settings, with fewer
@@ -154,7 +154,7 @@ def test_bad_groups_and_settings_are_refused(grouped):
 def test_hierarchical_beats_complete_and_no_pooling(grouped, poolings):
     """12 groups of 30 training points, each a two-moons problem rotated by its own angle
     (sd 60°): partial pooling is more accurate on held-out points than both extremes."""
-    accuracy = {key: held_out_accuracy(p, grouped).mean() for key, p in poolings.items()}
+    accuracy = {key: per_group_accuracy(p, grouped).mean() for key, p in poolings.items()}
     # measured (advi, seed 0): hierarchical 0.908, pooled 0.846, unpooled 0.848: margins
     # +0.062 and +0.059 (seed 1: +0.039, +0.068; seed 2: +0.127, +0.046); asserted: +0.03.
     assert accuracy["hierarchical"] >= accuracy["pooled"] + 0.03, accuracy
@@ -290,7 +290,7 @@ def test_sklearn_estimator_with_groups_is_the_same_hierarchical_fit(grouped, poo
         X_test = pd.DataFrame(grouped.X_test, columns=["x0", "x1"])
         np.testing.assert_allclose(clf.predict_proba(X_test, groups=groups)[:, 1], expected,
                                    rtol=1e-6)
-    accuracy = held_out_accuracy(poolings["hierarchical"], grouped).mean()  # equal-size groups
+    accuracy = per_group_accuracy(poolings["hierarchical"], grouped).mean()  # equal-size groups
     X_test = pd.DataFrame(grouped.X_test, columns=["x0", "x1"])
     assert clf.score(X_test, grouped.y_test, groups=grouped.groups_test) == pytest.approx(accuracy)
     with pytest.raises(InvalidInputError, match="'new'"):

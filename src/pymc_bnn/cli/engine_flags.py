@@ -12,6 +12,7 @@ the flags it does take.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference.options import ENGINE_OPTIONS, Either, Flag, Number, OneOf, Whole
@@ -196,6 +197,8 @@ def _checked(check, name: str):
     The error is in the words of the Python API's (its message after the option's name).
     """
     flag = flag_name(name)
+    if isinstance(check, Either):  # a flag left out is the CLI's None: never offer "None"
+        check = replace(check, allow_none=False)
 
     def parse(text: str):
         try:

@@ -115,7 +115,7 @@ def fit_poolings(data, settings: HierarchicalDemoSettings, *, progress: bool = F
     >>> settings = HierarchicalDemoSettings(n_groups=3, steps=2000, draws=200)
     >>> data = grouped_moons(settings.n_groups, settings.n_train, settings.n_test)
     >>> posteriors = fit_poolings(data, settings)  # doctest: +SKIP
-    >>> {key: held_out_accuracy(p, data).shape for key, p in posteriors.items()}  # doctest: +SKIP
+    >>> {key: per_group_accuracy(p, data).shape for key, p in posteriors.items()}  # doctest: +SKIP
     {'hierarchical': (3,), 'pooled': (3,), 'unpooled': (3,)}
     """
     say = status or (lambda message: None)
@@ -132,7 +132,7 @@ def fit_poolings(data, settings: HierarchicalDemoSettings, *, progress: bool = F
     return posteriors
 
 
-def held_out_accuracy(posterior, data) -> np.ndarray:
+def per_group_accuracy(posterior, data) -> np.ndarray:
     """Accuracy on each group's held-out points, (n_groups,) in `data.group_labels` order.
 
     Parameters
@@ -152,7 +152,7 @@ def held_out_accuracy(posterior, data) -> np.ndarray:
     `grouped_posterior` holds random draws (no fit) of a network over the three groups of
     `tiny_grouped`; `fit_poolings` makes real ones.
 
-    >>> accuracies = held_out_accuracy(grouped_posterior, tiny_grouped)
+    >>> accuracies = per_group_accuracy(grouped_posterior, tiny_grouped)
     >>> accuracies.shape, bool(((0 <= accuracies) & (accuracies <= 1)).all())
     ((3,), True)
     """
@@ -208,7 +208,7 @@ def run_hierarchical_demo(out_dir: str | Path,
             posteriors = fit_poolings(data, settings, progress=progress, status=status)
     say("Predicting the held-out points and the grids")
     with timer("predict_s"):
-        per_group = {key: held_out_accuracy(p, data) for key, p in posteriors.items()}
+        per_group = {key: per_group_accuracy(p, data) for key, p in posteriors.items()}
         grid, xx, yy = grid_2d(n=settings.grid_size)
         surfaces = {key: _group_surfaces(p, data, grid, xx.shape)
                     for key, p in posteriors.items()}

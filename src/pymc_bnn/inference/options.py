@@ -141,13 +141,18 @@ class Either:
     allow_none : bool, default True
         Accept None as it is.
     description : str, default ""
-        What the message says the value must be when no option accepts it.
+        What the message says the value must be when no option accepts it ("or None" is
+        added when None is allowed).
 
     Examples
     --------
-    >>> restarts = Either((Whole(1),), description="a whole number ≥ 1 or None")
+    >>> restarts = Either((Whole(1),), description="a whole number ≥ 1")
     >>> restarts(None, "restarts"), restarts(4, "restarts")
     (None, 4)
+    >>> restarts(0, "restarts")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: restarts must be a whole number ≥ 1 or None, got 0
     >>> scale = Either((OneOf(("marglik",)), Number()), allow_none=False,
     ...                description="'marglik' or a positive number")
     >>> scale("marglik", "prior_scale"), scale(2.0, "prior_scale")
@@ -167,18 +172,19 @@ class Either:
                 return option(value, name)
             except InvalidSettingError:
                 continue
-        raise InvalidSettingError(f"{name} must be {self.description}, got {value!r}")
+        expected = f"{self.description} or None" if self.allow_none else self.description
+        raise InvalidSettingError(f"{name} must be {expected}, got {value!r}")
 
 
 @dataclass(frozen=True)
-class Posterior:
+class FittedPosterior:
     """A fitted `Posterior` (a warm start), or None.
 
     Examples
     --------
-    >>> Posterior()(None, "init") is None
+    >>> FittedPosterior()(None, "init") is None
     True
-    >>> Posterior()("fit.nc", "init")
+    >>> FittedPosterior()("fit.nc", "init")
     Traceback (most recent call last):
     ...
     pymc_bnn.errors.InvalidSettingError: init must be a fitted Posterior of the same network ...
@@ -231,7 +237,7 @@ class Anything:
 
 
 def _optional(constraint, description: str) -> Either:
-    return Either((constraint,), description=f"{description} or None")
+    return Either((constraint,), description=description)
 
 
 @dataclass(frozen=True)
@@ -298,7 +304,7 @@ def _vi_options(learning_rate: float) -> dict[str, Option]:
                               "between chunks)", 500),
         "init_sd": Option(Number(), "starting sd of q on the unconstrained space", 0.1),
         "screen_steps": Option(Whole(1), "steps the restarts race before the best goes on", 1000),
-        "init": Option(Posterior(), "a fitted Posterior of the same network to start from",
+        "init": Option(FittedPosterior(), "a fitted Posterior of the same network to start from",
                        python_only="a fitted Posterior"),
         "ensemble": Option(Flag(), "keep every restart, each run to the end, as an equally "
                            "weighted member (one chain each) instead of the best", False),
