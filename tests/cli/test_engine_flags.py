@@ -237,5 +237,6 @@ def test_engine_warnings_translate_to_flags():
 
     shown = [cli_words(m) for m in convergence_warnings(
         {"predictive_rhat_max": 1.3, "predictive_ess_bulk_min": 12.0}, "nuts")]
-    assert "run more --tune and --draws, or more --chains" in shown[0]
-    assert "run more --draws and --tune, or raise --target-accept" in shown[1]
+    assert "larger --draws, more tuning (--tune) or more chains (--chains)" in shown[0]
+    assert "larger --draws and more tuning (--tune)" in shown[1]
+    assert not any(re.search(r"\b\w+=", re.sub(r"\(Python:[^)]*\)", "", m)) for m in shown)

@@ -13,7 +13,7 @@ import numpy as np
 
 # The thresholds live with the one judgement of convergence that the CLI, the report and the
 # estimators show (`pymc_bnn.posterior.convergence`).
-from pymc_bnn.posterior.convergence import ESS_WARNING, RHAT_WARNING
+from pymc_bnn.posterior.convergence import ESS_WARNING, RHAT_WARNING, predictive_problems
 
 
 def predictive_convergence(posterior, check_X=None, *, training=None) -> dict:
@@ -74,26 +74,18 @@ def predictive_convergence(posterior, check_X=None, *, training=None) -> dict:
 def convergence_warnings(diagnostics: dict, method: str) -> list[str]:
     """The messages a user must see about `predictive_convergence`'s numbers, each with its fix.
 
+    The same problems and fixes as `pymc_bnn.posterior.convergence.judge_convergence` shows
+    later in `info`, the report and the estimators' `convergence_`, headed by the engine.
+
     Examples
     --------
-    >>> convergence_warnings({"predictive_rhat_max": 1.2, "predictive_ess_bulk_min": 40},
-    ...                      "nuts")  # doctest: +NORMALIZE_WHITESPACE
-    ['nuts chains disagree on the predictions (max R-hat 1.200 > 1.05); run more tune= and
-      draws=, or more chains=', 'nuts gave few effective draws of the predictions (min bulk
-      ESS 40 < 100); run more draws= and tune=, or raise target_accept=']
+    >>> for message in convergence_warnings({"predictive_rhat_max": 1.2,
+    ...                                      "predictive_ess_bulk_min": 40}, "nuts"):
+    ...     print(message)  # doctest: +ELLIPSIS
+    nuts: the chains disagree on the predictions (max predictive R-hat 1.2 > 1.05); fit again ...
+    nuts: few effective draws of the predictions (min bulk ESS 40 < 100); fit again ...
     >>> convergence_warnings({"predictive_rhat_max": None, "predictive_ess_bulk_min": 900},
     ...                      "nuts")
     []
     """
-    messages = []
-    rhat = diagnostics.get("predictive_rhat_max")
-    if rhat is not None and rhat > RHAT_WARNING:
-        messages.append(
-            f"{method} chains disagree on the predictions (max R-hat {rhat:.3f} > "
-            f"{RHAT_WARNING}); run more tune= and draws=, or more chains=")
-    ess = diagnostics.get("predictive_ess_bulk_min")
-    if ess is not None and ess < ESS_WARNING:
-        messages.append(
-            f"{method} gave few effective draws of the predictions (min bulk ESS {ess:.0f} < "
-            f"{ESS_WARNING}); run more draws= and tune=, or raise target_accept=")
-    return messages
+    return [f"{method}: {problem}" for problem in predictive_problems(diagnostics)]

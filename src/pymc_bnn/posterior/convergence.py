@@ -259,6 +259,46 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
     if "predictive_rhat_max" in diagnostics:
         checks.append(("max predictive R-hat", "— (one chain)" if rhat is None
                        else f"{rhat:.3f} (should be ≤ {RHAT_WARNING})"))
+    ess = diagnostics.get("predictive_ess_bulk_min")
+    if ess is not None:
+        checks.append(("min predictive bulk ESS", f"{ess:,.0f} (should be ≥ {ESS_WARNING})"))
+    problems.extend(predictive_problems(diagnostics))
+    weight_rhat = diagnostics.get("weight_rhat_max")
+    if weight_rhat is not None:
+        checks.append(("max raw-weight R-hat", f"{weight_rhat:.3g} (not a problem by itself: "
+                       "hidden units swap places between chains)"))
+
+
+def predictive_problems(diagnostics: dict) -> list[Problem]:
+    """The problems in a sampler's predictive R-hat and bulk ESS, each with its fix.
+
+    `judge_convergence` shows them for a NUTS fit, and `fit` warns with the same words as soon
+    as the sampler has run.
+
+    Parameters
+    ----------
+    diagnostics : dict
+        With `predictive_rhat_max` (None with one chain) and `predictive_ess_bulk_min`, as
+        `pymc_bnn.inference.diagnostics.predictive_convergence` gives; missing keys are not
+        judged.
+
+    Returns
+    -------
+    list of Problem
+        Of kind "rhat" and "ess", in that order; empty when both are fine.
+
+    Examples
+    --------
+    >>> for problem in predictive_problems({"predictive_rhat_max": 1.3,
+    ...                                     "predictive_ess_bulk_min": 12.0}):
+    ...     print(problem.what)
+    the chains disagree on the predictions (max predictive R-hat 1.3 > 1.05)
+    few effective draws of the predictions (min bulk ESS 12 < 100)
+    >>> predictive_problems({"predictive_rhat_max": None, "predictive_ess_bulk_min": 900})
+    []
+    """
+    problems = []
+    rhat = diagnostics.get("predictive_rhat_max")
     if rhat is not None and rhat > RHAT_WARNING:
         problems.append(Problem(
             "rhat", f"the chains disagree on the predictions (max predictive R-hat {rhat:.3g} > "
@@ -266,18 +306,14 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
             "fit again with a larger --draws, more tuning (--tune) or more chains (--chains) "
             "(Python: draws=, engine_options={'tune': …, 'chains': …})", "--draws"))
     ess = diagnostics.get("predictive_ess_bulk_min")
-    if ess is not None:
-        checks.append(("min predictive bulk ESS", f"{ess:,.0f} (should be ≥ {ESS_WARNING})"))
-        if ess < ESS_WARNING:
-            problems.append(Problem(
-                "ess", f"few effective draws of the predictions (min bulk ESS {ess:.0f} < "
-                f"{ESS_WARNING})", "fit again with a larger --draws and more tuning (--tune) "
-                "(Python: draws=, engine_options={'tune': …})", "--draws"))
-    weight_rhat = diagnostics.get("weight_rhat_max")
-    if weight_rhat is not None:
-        checks.append(("max raw-weight R-hat", f"{weight_rhat:.3g} (not a problem by itself: "
-                       "hidden units swap places between chains)"))
+    if ess is not None and ess < ESS_WARNING:
+        problems.append(Problem(
+            "ess", f"few effective draws of the predictions (min bulk ESS {ess:.0f} < "
+            f"{ESS_WARNING})", "fit again with a larger --draws and more tuning (--tune) "
+            "(Python: draws=, engine_options={'tune': …})", "--draws"))
+    return problems
 
 
 __all__ = ["DIVERGENCE_WARNING_RATE", "ELBO_STILL_RISING_NATS", "ESS_WARNING", "RHAT_WARNING",
-           "Convergence", "Problem", "elbo_still_rising", "judge_convergence"]
+           "Convergence", "Problem", "elbo_still_rising", "judge_convergence",
+           "predictive_problems"]
