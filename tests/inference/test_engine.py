@@ -8,6 +8,7 @@ from pymc_bnn import InvalidSettingError, build_model, fit
 from pymc_bnn.inference import ENGINES, diagnostics, register_engine, unregister_engine
 from pymc_bnn.inference.options import ENGINE_OPTIONS, Whole
 from pymc_bnn.inference.result import EngineResult
+from pymc_bnn.posterior.convergence import RHAT_WARNING
 
 
 def _copy_of_advi(chains_as_mcmc: bool):
@@ -52,7 +53,7 @@ def test_a_registered_sampler_is_judged_on_its_predictions(small_moons, register
         assert post.diagnostics[key] == pytest.approx(expected[key])
     assert post.diagnostics["check_points"] == len(small_moons.y_train)
     # i.i.d. draws from one Gaussian: chains agree
-    assert post.diagnostics["predictive_rhat_max"] < diagnostics.RHAT_WARNING
+    assert post.diagnostics["predictive_rhat_max"] < RHAT_WARNING
 
 
 def test_an_optimiser_gets_no_chain_diagnostics(small_moons, registered):

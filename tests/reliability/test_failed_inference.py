@@ -11,7 +11,8 @@ import pytest
 
 from pymc_bnn import BayesianMLPClassifier, build_model, fit, load
 from pymc_bnn.errors import ConvergenceWarning, InferenceError
-from pymc_bnn.inference import diagnostics, nuts, vi
+from pymc_bnn.inference import nuts, vi
+from pymc_bnn.posterior.convergence import ESS_WARNING, RHAT_WARNING
 from reliability.helpers import TINY, TINY_CLI, run_cli
 
 
@@ -113,9 +114,9 @@ def test_short_nuts_run_warns_on_ess_and_records_it(small_moons):
         post = fit(bnn, "nuts", draws=40, random_seed=1, chains=2, tune=30, init_steps=0,
                    progress=False)
     shown = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert post.diagnostics["predictive_ess_bulk_min"] < diagnostics.ESS_WARNING
+    assert post.diagnostics["predictive_ess_bulk_min"] < ESS_WARNING
     assert any("min bulk ESS" in m and "larger --draws" in m and "draws=" in m for m in shown)
     assert post.diagnostics["warnings"] == shown  # recorded as shown
-    if post.diagnostics["predictive_rhat_max"] > diagnostics.RHAT_WARNING:
+    if post.diagnostics["predictive_rhat_max"] > RHAT_WARNING:
         assert any("R-hat" in m and "(--tune)" in m and "'tune'" in m for m in shown)
     assert np.isfinite(post.predict(small_moons.X_test)["mean"].values).all()

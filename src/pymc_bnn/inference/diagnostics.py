@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-# The thresholds live with the one judgement of convergence that the CLI, the report and the
-# estimators show (`pymc_bnn.posterior.convergence`).
-from pymc_bnn.posterior.convergence import ESS_WARNING, RHAT_WARNING, predictive_problems
+# The problems and their thresholds live with the one judgement of convergence that the CLI,
+# the report and the estimators show (`pymc_bnn.posterior.convergence`).
+from pymc_bnn.posterior.convergence import predictive_problems
 
 
 def predictive_convergence(posterior, check_X=None, *, training=None) -> dict:
