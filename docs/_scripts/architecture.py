@@ -59,12 +59,13 @@ def modules_table() -> str:
         for part in row:
             cells = []
             for module in members[part]:
-                file = ROOT / "src" / Path(*module.split("."))
-                file = file / "__init__.py" if file.is_dir() else file.with_suffix(".py")
-                name = module.removeprefix(f"{PACKAGE}.{part}").lstrip(".") or "(package)"
-                if module != f"{PACKAGE}.{part}" or not file.name == "__init__.py":
-                    count = len(file.read_text(encoding="utf-8").splitlines())
-                    cells.append(f"`{name if name != '(package)' else part}` ({count})")
+                path = ROOT / "src" / Path(*module.split("."))
+                if path.is_dir() and module == f"{PACKAGE}.{part}":
+                    continue  # the part's own __init__: its modules are the cells
+                file = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+                name = module.removeprefix(f"{PACKAGE}.{part}").lstrip(".") or part
+                count = len(file.read_text(encoding="utf-8").splitlines())
+                cells.append(f"`{name}` ({count})")
             lines.append(f"| {depth} | `{part}` | {', '.join(cells)} |")
     return "\n".join(lines)
 
