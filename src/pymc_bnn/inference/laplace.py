@@ -35,7 +35,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from pymc_bnn.errors import InferenceError, InvalidSettingError
-from pymc_bnn.inference import ggn, loo, map_loop
+from pymc_bnn.inference import ggn, loo, map_loop, map_scale
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.laplace_predictive import LAPLACE_GROUP, glm_predictive  # noqa: F401
 from pymc_bnn.inference.options import check_engine_options
@@ -80,7 +80,8 @@ class LaplaceSettings:
         Steps per convergence window. Default 200.
     restarts : int or None
         Random starts; None: 4 for small models (parameters × rows ≤ 200,000), else 1; with
-        `ensemble`, 5.
+        `ensemble`, 5. With `map_scale="holdout"` the first start is the chosen candidate's
+        MAP and None means that start alone.
     prior_scale : "marglik" or float
         "marglik" (default): the MAP is fitted with prior scale `map_scale`, and the output
         layer's prior precision is then chosen by its marginal likelihood (post hoc, as
@@ -89,13 +90,17 @@ class LaplaceSettings:
         (`rounds`) to the exact evidence maximum. A number fixes s for both. Either way this
         replaces the model's own Normal scale: weights Normal(0, s/sqrt(fan_in)), biases
         Normal(0, s).
-    map_scale : float or None
+    map_scale : float, "holdout" or None
         The prior scale s of the MAP fit under "marglik". None (default): the model's own
-        prior's sigma. The estimators build their networks with sigma = 4 for this engine
-        (`pymc_bnn.sklearn.LAPLACE_PRIOR`): under a narrow prior the MAP of a tanh network can
-        settle in a nearly linear function. The output layer's evidence alone cannot choose
-        the hidden layers' scale: re-fitting at its choice drives s up without bound, because
-        it sees no Occam factor for the hidden weights.
+        prior's sigma. "holdout": the scale among `map_scale.CANDIDATE_SCALES` whose MAP,
+        fitted on 80% of the rows, predicts the other 20% best (the smallest within one
+        standard error of the best), then the MAP on every row at that scale; the estimators'
+        regressors use it (`pymc_bnn.sklearn.LAPLACE_REGRESSION_OPTIONS`); the classifiers
+        build their networks with sigma = 4 (`pymc_bnn.sklearn.LAPLACE_PRIOR`): under a narrow
+        prior the MAP of a tanh network can settle in a nearly linear function. The output
+        layer's evidence alone cannot choose the hidden layers' scale: re-fitting at its
+        choice drives s up without bound, because it sees no Occam factor for the hidden
+        weights.
     rounds : int
         Maximum MAP / marginal-likelihood rounds for a network without hidden layers; they stop
         once s moves by less than 0.1%. Default 10.
@@ -154,7 +159,7 @@ class LaplaceSettings:
     window: int = 200
     restarts: int | None = None
     prior_scale: str | float = "marglik"
-    map_scale: float | None = None
+    map_scale: float | str | None = None
     rounds: int = 10
     ensemble: bool = False
     newton_steps: int = 5
@@ -380,14 +385,10 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     if restarts is None:
         cheap = compiled.size * max(compiled.n_obs, 1) <= _CHEAP_RESTARTS
         restarts = _DEFAULT_RESTARTS if cheap else 1
-    rng = np.random.default_rng(random_seed)
-    z = np.tile(compiled.initial_point, (restarts, 1))
-    # Random starts at the fan-in (LeCun) scale: away from the all-zero saddle of tanh networks.
-    z[:, layout.network] = rng.normal(size=(restarts, layout.network.size)) / np.sqrt(
-        np.where(layout.base_precision > 1, layout.base_precision, 1.0))
+    z = _random_starts(compiled, layout, restarts, np.random.default_rng(random_seed))
     tuned = settings.prior_scale == "marglik"
     scale0 = float(settings.prior_scale if not tuned else (
-        bnn.prior.sigma if settings.map_scale is None else settings.map_scale))
+        bnn.prior.sigma if settings.map_scale in (None, "holdout") else settings.map_scale))
     full = ggn.uses_full_hessian(settings.hessian, layout.network.size, compiled.n_obs,
                                  bnn.spec.n_outputs)
     if full and settings.temperature != 1.0:
@@ -425,27 +426,29 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         batch = _BATCH
     if batch is not None and batch >= n_obs:
         batch = None
-    map_data = data
-    if batch is None:
-        def map_objective(zv, a, d, step):
-            return negative_log_joint(zv, a, d)
-    else:
-        # an unbiased estimate: the likelihood of `batch` random rows scaled by n/batch; the
-        # rows' random key travels with the data, so one compiled loop serves every seed
-        batched = compile_model(bnn.model, batch_size=int(batch))
-        map_data = (*data, jax.random.PRNGKey(random_seed))
-
-        def map_objective(zv, a, d, step):
-            *d, rows_key = d
-            rows = jax.random.randint(jax.random.fold_in(rows_key, step), (batch,), 0, n_obs)
-            part = tuple(x[rows] if b else x for x, b in zip(d, batched.batched, strict=True))
-            return -(n_obs / batch * batched.loglik(zv, part) + batched.prior_logp(zv, part)
-                     + prior_swap(zv, a))
-
-    cache_key = ("laplace", compiled.key, tuple(layout.network), float(bnn.prior.sigma), batch)
-    prep_s = time.perf_counter() - t0
+    map_objective, map_data = _map_objective(bnn, compiled, data, n_obs, batch, prior_swap,
+                                             random_seed)
     history, trace, compile_s, fit_s, steps_run = [], [], 0.0, 0.0, 0
     interrupted = converged = False
+    scale_choice = None
+    if tuned and settings.map_scale == "holdout":
+        scale_choice, held_out = _held_out_scale(
+            bnn, compiled, layout, data, settings, prior_swap, random_seed, progress, callback)
+        if scale_choice is not None:
+            scale0 = scale_choice.scale
+            compile_s += held_out.compile_s
+            fit_s += held_out.fit_s
+            # The fit on every row starts from the chosen scale's MAP on 80% of them (after
+            # Ctrl-C too: the press is still pending, so that fit stops after its first chunk).
+            # The candidates' random starts stand in for the default restarts; restarts asked
+            # for (or an ensemble's members) start at random beside it.
+            asked = settings.restarts is not None or settings.ensemble
+            restarts = 1 if scale_choice.interrupted or not asked else restarts
+            z[0] = held_out.z[scale_choice.scales.index(scale0)]
+            z = z[:restarts]
+            alpha = np.full(restarts, 1.0 / scale0**2)
+    cache_key = ("laplace", compiled.key, tuple(layout.network), float(bnn.prior.sigma), batch)
+    prep_s = time.perf_counter() - t0
     curvature = None
     for round_ in range(settings.rounds if alternate else 1):
         outcome = map_loop.minimise(
@@ -555,6 +558,8 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                      "map_loss": [float(x) for x in losses[-1]],
                      "prior_scale": float(1 / math.sqrt(alpha[chosen])),
                      "prior_scale_trace": trace,
+                     "map_scale": float(scale0),
+                     **({"map_scale_choice": scale_choice.to_dict()} if scale_choice else {}),
                      "log_marginal_likelihood": [float(e) for e in evidence],
                      "temperature": temperature[0],
                      **({"output_sampler": sampler_health} if sampled else {}),
@@ -562,6 +567,103 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                      "members": members, "best_restart": chosen},
         warnings=tuple(warnings),
     )
+
+
+def _map_objective(bnn, compiled, data, n_obs, batch, prior_swap, seed):
+    """(objective(z, a, data, step), its data): the MAP's loss on the `n_obs` rows `data` holds.
+
+    `compiled` is compiled for exactly these rows. With `batch` rows per step the likelihood
+    is an unbiased estimate (`batch` random rows scaled by n/batch); the rows' random key
+    travels with the data, so one compiled loop serves every seed.
+    """
+    import jax
+
+    if batch is None:
+        def full_objective(zv, a, d, step):
+            return -(compiled.loglik(zv, d) + compiled.prior_logp(zv, d) + prior_swap(zv, a))
+        return full_objective, data
+    batched = compile_model(bnn.model, batch_size=int(batch))
+
+    def minibatch_objective(zv, a, d, step):
+        *d, rows_key = d
+        rows = jax.random.randint(jax.random.fold_in(rows_key, step), (batch,), 0, n_obs)
+        part = tuple(x[rows] if b else x for x, b in zip(d, batched.batched, strict=True))
+        return -(n_obs / batch * batched.loglik(zv, part) + batched.prior_logp(zv, part)
+                 + prior_swap(zv, a))
+    return minibatch_objective, (*data, jax.random.PRNGKey(seed))
+
+
+def _held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, progress,
+                    callback):
+    """The MAP's prior scale chosen on held-out rows (`map_scale`), and the fits behind it.
+
+    Every candidate's MAP is fitted on the same rows in one vectorised loop, for at most
+    `map_scale.HELD_OUT_STEPS` steps. The rows' log-likelihood is the one-row model mapped
+    over them, so no model is compiled for the subset's size.
+
+    Returns (ScaleChoice, MapOutcome), or (None, None) when there are too few rows to hold
+    any out.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    split = map_scale.held_out_rows(compiled.n_obs, seed)
+    if split is None:
+        return None, None
+    fit_rows, scored_rows = split
+    n_fit = fit_rows.size
+    one_row = compile_model(bnn.model, batch_size=1)
+    axes = tuple(0 if b else None for b in one_row.batched)
+    row_loglik = jax.vmap(one_row.loglik, in_axes=(None, axes))
+    rows_data = tuple(jnp.asarray(np.asarray(x)[fit_rows][:, None]) if b else x
+                      for x, b in zip(data, one_row.batched, strict=True))
+    batch = settings.minibatch_size
+    if batch is None and n_fit > _FULL_BATCH_ROWS:
+        batch = _BATCH
+    if batch is not None and batch >= n_fit:
+        batch = None
+
+    k = len(data)
+
+    def objective(zv, a, d, step):  # d: the fit rows' data, every row's data, a random key
+        rows, every_row, rows_key = d[:k], d[k:2 * k], d[2 * k]
+        if batch is not None:  # `batch` random rows, scaled by n/batch: unbiased
+            picked = jax.random.randint(jax.random.fold_in(rows_key, step), (batch,), 0, n_fit)
+            rows = tuple(x[picked] if b else x for x, b in zip(rows, one_row.batched,
+                                                              strict=True))
+        loglik = jnp.sum(row_loglik(zv, rows)) * (n_fit / (batch or n_fit))
+        return -(loglik + compiled.prior_logp(zv, every_row) + prior_swap(zv, a))
+
+    scales = map_scale.CANDIDATE_SCALES
+    z0 = _random_starts(compiled, layout, len(scales), np.random.default_rng([seed, 16]))
+    outcome = map_loop.minimise(
+        objective, z0, np.array([1.0 / s**2 for s in scales]),
+        (*rows_data, *data, jax.random.PRNGKey(seed)),
+        cache_key=("laplace-held-out", compiled.key, tuple(layout.network),
+                   float(bnn.prior.sigma), batch),
+        steps=min(settings.steps, map_scale.HELD_OUT_STEPS),
+        learning_rate=settings.learning_rate, tol=settings.tol, window=settings.window,
+        chunk_steps=settings.chunk_steps, progress=progress, n_obs=n_fit, callback=callback,
+        title="[bold]Laplace[/] · prior scale on held-out rows")
+    row_losses = -map_scale.pointwise_loglik(one_row, data, scored_rows, outcome.z)
+    index, mean, se = map_scale.one_standard_error_choice(scales, row_losses)
+    choice = map_scale.ScaleChoice(
+        scale=float(scales[index]), scales=tuple(float(s) for s in scales),
+        held_out_loss=tuple(float(m) for m in mean), standard_error=tuple(float(e) for e in se),
+        held_out_rows=int(scored_rows.size), interrupted=outcome.interrupted)
+    return choice, outcome
+
+
+def _random_starts(compiled, layout, n, rng) -> np.ndarray:
+    """`(n, D)` starting points, the network's parameters drawn at the fan-in (LeCun) scale.
+
+    Away from the all-zero saddle of tanh networks; the other variables at the model's
+    initial point.
+    """
+    z = np.tile(compiled.initial_point, (n, 1))
+    z[:, layout.network] = rng.normal(size=(n, layout.network.size)) / np.sqrt(
+        np.where(layout.base_precision > 1, layout.base_precision, 1.0))
+    return z
 
 
 def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative_log_joint,

@@ -334,8 +334,10 @@ ENGINE_OPTIONS: dict[str, dict] = {
                    description="'marglik' or a positive number"),
             "marglik: the output layer's prior scale chosen by its marginal likelihood; a "
             "number: that prior scale for every layer", "marglik"),
-        "map_scale": Option(_optional(Number(), "a positive number"),
-                            "prior scale of the MAP fit under marglik (default: the model's "
+        "map_scale": Option(Either((OneOf(("holdout",)), Number()),
+                                   description="'holdout' or a positive number"),
+                            "prior scale of the MAP fit under marglik; holdout: the scale "
+                            "whose MAP predicts held-out rows best (default: the model's "
                             "prior's)"),
         "rounds": Option(Whole(1), "maximum MAP / marginal-likelihood rounds (without "
                          "hidden layers, or with the full hessian)", 10),

@@ -13,8 +13,9 @@ name as `y`), a `pymc_bnn.data.BatchSource` or a function returning (X, y) batch
 streams minibatches of `batch_size` rows through `advi`.
 
 Defaults (`method="auto"`, `prior="auto"`): the `laplace` engine on a network with Normal
-weights of scale 4/sqrt(fan_in), the output layer's prior precision chosen by the marginal
-likelihood (for three or more classes the output layer's draws come from its exact posterior,
+weights of scale 4/sqrt(fan_in) for classifiers, and for regressors of the scale that predicts
+held-out rows best (`map_scale="holdout"`), the output layer's prior precision chosen by the
+marginal likelihood (for three or more classes the output layer's draws come from its exact posterior,
 not its Gaussian, which was underconfident); grouped fits use `advi` with a regularised
 horseshoe (partial and complete pooling) or the fan-in Normal (`pooling="none"`). Why, with
 numbers: `benchmarks/tabular.py` and its table in `benchmarks/README.md`.
@@ -29,6 +30,7 @@ from pymc_bnn.sklearn.base import (
     AUTO_PRIOR,
     GROUPED_METHOD,
     LAPLACE_PRIOR,
+    LAPLACE_REGRESSION_OPTIONS,
     LAPLACE_REGRESSION_PRIOR,
     STREAMED_METHOD,
     BayesianMLPBase,
@@ -40,7 +42,8 @@ from pymc_bnn.sklearn.regressor import BayesianMLPRegressor
 
 __all__ = [
     "AUTO_METHOD", "AUTO_PRIOR", "CLASSIFIER_LIKELIHOODS", "DEFAULT_DRAWS", "GROUPED_METHOD",
-    "LAPLACE_PRIOR", "LAPLACE_REGRESSION_PRIOR", "REGRESSOR_LIKELIHOODS", "STREAMED_METHOD",
+    "LAPLACE_PRIOR", "LAPLACE_REGRESSION_OPTIONS", "LAPLACE_REGRESSION_PRIOR",
+    "REGRESSOR_LIKELIHOODS", "STREAMED_METHOD",
     "BayesianMLPBase", "BayesianMLPClassifier", "BayesianMLPRegressor", "EstimatorNotFittedError",
     "InvalidInputTypeError", "resolve_method",
 ]

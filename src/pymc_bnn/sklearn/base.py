@@ -39,10 +39,13 @@ from pymc_bnn.validation import mean_and_scale
 AUTO_PRIOR = HorseshoePrior(layers="all")
 # prior="auto" under laplace, for classifiers: a MAP under Normal(0, 1/sqrt(fan_in)) can
 # settle in a nearly linear function (two moons, (32, 32) units: accuracy 0.81, against 0.98
-# at scale 4). Regressors keep scale 1: a MAP at scale 2 or more fits the noise, and the noise
-# sd collapses towards 0 (diabetes: held-out NLL 5.4 at scale 0.5 or 1, over 300 at 2).
+# at scale 4). Regressors: no one scale serves every table (on diabetes a MAP at scale 2 or
+# more fits the noise and its noise sd collapses; the 1-D gap set underfits at scale 1), so
+# they choose the MAP's scale on held-out rows (`LAPLACE_REGRESSION_OPTIONS`); the model
+# itself is built at scale 1 (what the fit falls back to with under 48 rows).
 LAPLACE_PRIOR = NormalPrior(sigma=4.0)
 LAPLACE_REGRESSION_PRIOR = NormalPrior(sigma=1.0)
+LAPLACE_REGRESSION_OPTIONS = {"map_scale": "holdout"}
 # method="auto": laplace (a MAP fit, then a Gaussian output layer, sampled exactly for three or
 # more classes: seconds on small tables, and the best held-out log loss of the engines in
 # benchmarks/tabular.py); it does not fit
@@ -199,6 +202,10 @@ class BayesianMLPBase(BaseEstimator):
         options = dict(self.engine_options or {})
         if self.steps is not None and method != "nuts":
             options.setdefault("steps", int(self.steps))
+        if (method == "laplace" and not is_classifier(self) and isinstance(self.prior, str)
+                and self.prior == "auto" and options.get("prior_scale", "marglik") == "marglik"):
+            for name, value in LAPLACE_REGRESSION_OPTIONS.items():
+                options.setdefault(name, value)
         return options
 
     def _prior(self, groups, method: str):
