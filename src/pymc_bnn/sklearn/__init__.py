@@ -15,8 +15,8 @@ streams minibatches of `batch_size` rows through `advi`.
 Defaults (`method="auto"`, `prior="auto"`): the `laplace` engine on a network with Normal
 weights of scale 4/sqrt(fan_in) for classifiers, and for regressors of the scale that predicts
 held-out rows best (`map_scale="holdout"`), the output layer's prior precision chosen by the
-marginal likelihood (for three or more classes the output layer's draws come from its exact posterior,
-not its Gaussian, which was underconfident); grouped fits use `advi` with a regularised
+marginal likelihood (for three or more classes the output layer's draws come from its exact
+posterior, not its Gaussian, which was underconfident); grouped fits use `advi` with a regularised
 horseshoe (partial and complete pooling) or the fan-in Normal (`pooling="none"`). Why, with
 numbers: `benchmarks/tabular.py` and its table in `benchmarks/README.md`.
 
