@@ -6,9 +6,15 @@ Data: y = sin(x0) + x1·x2 + 0.5·tanh(x3 + x4) + 0.3·noise over 20 standard-no
 others streamed from memory). Each (size, engine) runs in its own child process, which reports
 steps/s, rows/s, peak resident memory (`resource.getrusage`, the child alone), held-out RMSE and
 Gaussian NLL on 20,000 fresh rows, and, for pymc-bnn, the rows/s of streaming prediction to
-Parquet. pymc-bnn's fit also runs data parallel (`data_devices=2` and `4`: each minibatch split
-over that many JAX devices, which pymc-bnn makes of the CPU cores; its own child process, the
-fit only). Writes results/scale.json and results/scale.md (results/scale_quick.* with --quick).
+Parquet with 200 posterior draws (beside it the in-memory rate and the flop rate it implies:
+prediction is the network once per draw and row, so it is bound by the machine's flops).
+Compilation is outside every timing: pymc-bnn reports its own, NumPyro's and PyMC's first step
+runs before the clock starts, and prediction is compiled by an in-memory call first.
+pymc-bnn's fit runs in float32 (`dtype="float32"`, NumPyro's precision; PyMC's is float64),
+and again in its default float64 (the fit only), and data parallel (`data_devices=2` and `4`:
+each minibatch split over that many JAX devices, which pymc-bnn makes of the CPU cores; its own
+child process, the fit only). Writes results/scale.json and results/scale.md
+(results/scale_quick.* with --quick).
 
     uv run python benchmarks/scale.py --quick     # 20,000 rows, 200 steps: checks it runs
     uv run python benchmarks/scale.py             # the full run: needs an idle machine
@@ -30,8 +36,12 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 HIDDEN, FEATURES, BATCH, HELD_OUT = (64, 64), 20, 1024, 20_000
-ENGINES = ("pymc_bnn", "pymc_bnn_2_devices", "pymc_bnn_4_devices", "numpyro_svi",
-           "pymc_minibatch")
+ENGINES = ("pymc_bnn", "pymc_bnn_float64", "pymc_bnn_2_devices", "pymc_bnn_4_devices",
+           "numpyro_svi", "pymc_minibatch")
+# Prediction evaluates the network once per posterior draw for every row: 2 flops per weight
+# (a multiply and an add), so its rows/s is bounded by the machine's flop rate / (draws × this).
+PREDICT_DRAWS = 200
+PREDICT_FLOPS = 2 * sum(a * b for a, b in zip((FEATURES, *HIDDEN), (*HIDDEN, 1), strict=True))
 TARGETS = "steps/s ≥ NumPyro SVI's and ≥ 3× pm.Minibatch's; peak memory of the 10^7-row " \
           "Parquet fit < 2 GB; streaming prediction ≥ 10^5 rows/s"
 
@@ -55,15 +65,20 @@ def write_parquet(path: Path, n: int, seed: int, block: int = 500_000) -> None:
 
 
 def blocks(n: int, seed: int, block: int = 100_000):
-    """(X, y) of n rows in blocks, the same every call: a re-readable in-memory stream."""
-    return lambda: (make_rows(min(block, n - s), seed + k)
-                    for k, s in enumerate(range(0, n, block)))
+    """(X, y) of n rows in blocks, the same every call: a re-readable in-memory stream.
+
+    Generated once: the rows are in memory, as NumPyro's and PyMC's are, so each pass reads
+    them rather than drawing them again (which would time the generator, on the cores the fit
+    uses).
+    """
+    rows = [make_rows(min(block, n - s), seed + k) for k, s in enumerate(range(0, n, block))]
+    return lambda: iter(rows)
 
 
 # ----------------------------------------------------------------------------- child runs
 
 
-def run_pymc_bnn(n, steps, data_path, data_devices=1):
+def run_pymc_bnn(n, steps, data_path, data_devices=1, dtype="float32"):
     from pymc_bnn import fit
     from pymc_bnn.data import batch_source, parquet_batches, stream_statistics
     from pymc_bnn.model.build import build_streaming_model
@@ -73,25 +88,37 @@ def run_pymc_bnn(n, steps, data_path, data_devices=1):
     scaled = source.map(lambda X, y: ((X - stats.x_mean) / stats.x_sd, y))
     bnn = build_streaming_model(scaled, batch_size=BATCH, likelihood="gaussian", hidden=HIDDEN,
                                 bias=True, statistics=stats)
-    posterior = fit(bnn, "advi", steps=steps, restarts=1, tol=0, draws=200, progress=False,
-                    data_devices=data_devices)
+    posterior = fit(bnn, "advi", steps=steps, restarts=1, tol=0, draws=PREDICT_DRAWS,
+                    progress=False, data_devices=data_devices, dtype=dtype)
     fit_s = posterior.timings["fit_s"]
-    fitted = {"fit_s": fit_s, "steps_per_s": steps / fit_s,
+    fitted = {"fit_s": fit_s, "steps_per_s": steps / fit_s, "dtype": dtype,
               "data_devices": posterior.diagnostics["data_devices"]}
-    if data_devices > 1:
-        return fitted  # prediction does not depend on how the fit was split
+    if data_devices > 1 or dtype != "float32":
+        return fitted  # prediction does not depend on how the fit was split or its dtype
     X, y = make_rows(HELD_OUT, 99)
     Xs = (X - stats.x_mean) / stats.x_sd
     draws = posterior.predictive_draws(Xs)
     mean, scale = draws["mean"].mean(axis=0), np.sqrt(
         (draws["scale"] ** 2).mean(axis=0) + draws["mean"].var(axis=0))
+    # Prediction's compiled program is built here, outside the timings (as each fit's is):
+    # the in-memory call and every streamed batch take the same rows per compiled call.
+    start = time.perf_counter()
+    posterior.predict(Xs, progress=False)
+    predict_compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    posterior.predict(Xs, progress=False)
+    in_memory_rows_per_s = HELD_OUT / (time.perf_counter() - start)
     with tempfile.TemporaryDirectory() as folder:
         rows = Path(folder) / "rows.parquet"
         write_parquet(rows, HELD_OUT * 5, 7)
         start = time.perf_counter()
         posterior.predict(str(rows), out=Path(folder) / "pred.parquet", progress=False)
         predict_rows_per_s = HELD_OUT * 5 / (time.perf_counter() - start)
-    return fitted | {"predict_rows_per_s": predict_rows_per_s, **scores(y, mean, scale)}
+    return fitted | {"predict_rows_per_s": predict_rows_per_s,
+                     "predict_in_memory_rows_per_s": in_memory_rows_per_s,
+                     "predict_compile_s": predict_compile_s,
+                     "predict_gflop_per_s": predict_rows_per_s * PREDICT_DRAWS
+                     * PREDICT_FLOPS / 1e9, **scores(y, mean, scale)}
 
 
 def run_numpyro_svi(n, steps, data_path):
@@ -168,6 +195,8 @@ def scores(y, mean, scale) -> dict:
 def child(engine: str, n: int, steps: int, data_path: str | None) -> None:
     if engine.endswith("_devices"):  # pymc_bnn_4_devices: the fit split over 4 devices
         result = run_pymc_bnn(n, steps, data_path, data_devices=int(engine.split("_")[2]))
+    elif engine == "pymc_bnn_float64":  # pymc-bnn's default dtype
+        result = run_pymc_bnn(n, steps, data_path, dtype="float64")
     else:
         result = globals()[f"run_{engine}"](n, steps, data_path)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -210,6 +239,7 @@ def main() -> None:
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     record = {"machine": platform.platform(), "steps": steps, "batch": BATCH,
+              "predict_draws": PREDICT_DRAWS, "predict_flops_per_row_and_draw": PREDICT_FLOPS,
               "network": f"{FEATURES}→{'→'.join(map(str, HIDDEN))}→1", "targets": TARGETS,
               "results": results}
     (out / f"{name}.json").write_text(json.dumps(record, indent=2))
@@ -218,8 +248,9 @@ def main() -> None:
 
 
 def table(results) -> str:
-    columns = ("rows", "engine", "data_devices", "steps_per_s", "rows_per_s", "peak_rss_mb",
-               "rmse", "nll", "predict_rows_per_s")
+    columns = ("rows", "engine", "dtype", "data_devices", "steps_per_s", "rows_per_s",
+               "peak_rss_mb", "rmse", "nll", "predict_rows_per_s", "predict_in_memory_rows_per_s",
+               "predict_gflop_per_s")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in results:
         cells = [row.get(c, row.get("error", "") if c == "steps_per_s" else "") for c in columns]

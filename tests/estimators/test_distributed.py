@@ -1,6 +1,7 @@
 """Many fits through joblib: GridSearchCV over a BayesianMLPClassifier on a real Dask cluster
-(two worker processes) finds the same best parameters and scores as in one process, and an
-ensemble's members fitted there (n_jobs) are the members fitted in one process."""
+(two worker processes), and on a local Ray cluster through Ray's joblib backend, finds the same
+best parameters and scores as in one process, and an ensemble's members fitted on Dask (n_jobs)
+are the members fitted in one process."""
 
 import numpy as np
 import pytest
@@ -42,6 +43,32 @@ def test_grid_search_on_a_dask_local_cluster_matches_one_process(moons):
     assert len({task["worker"] for task in tasks.data}) == 2  # a member on each worker
     np.testing.assert_array_equal(members_there.posterior_.idata["posterior"]["w_0"].values,
                                   members_here.posterior_.idata["posterior"]["w_0"].values)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # Ray starts its processes
+def test_grid_search_on_a_local_ray_cluster_matches_one_process(moons):
+    """Ray's joblib backend (the `ray` extra); skipped where Ray is not installed."""
+    ray = pytest.importorskip("ray")
+    import joblib
+    from ray.util.joblib import register_ray
+
+    serial = _search(moons)
+    register_ray()
+    # Ray's workers are not the driver's children: PYMC_BNN_WORKER gives each its own
+    # PyTensor compile folder (pymc_bnn._runtime.workers)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYMC_BNN_WORKER": "1"}})
+    try:
+        with joblib.parallel_backend("ray"):
+            backend, _ = joblib.parallel.get_active_backend()
+            distributed = _search(moons, n_jobs=2)
+    finally:
+        ray.shutdown()
+    assert type(backend).__name__ == "RayBackend"
+    assert distributed.best_params_ == serial.best_params_
+    np.testing.assert_allclose(distributed.cv_results_["mean_test_score"],
+                               serial.cv_results_["mean_test_score"], rtol=0, atol=1e-12)
 
 
 def _ensemble(**kw):

@@ -35,3 +35,22 @@ def test_posterior_predict_to_a_file_equals_predict_in_memory(tmp_path, quick_po
     assert mine.read_text() == "a,b\n1,2\n"
     with pytest.raises(InvalidSettingError, match="pass out="):
         quick_posterior.predict(str(path))
+
+
+@pytest.mark.parametrize("batch_rows", [64, 7])
+def test_streamed_batches_of_any_size_write_the_in_memory_prediction(tmp_path, quick_posterior,
+                                                                     table, batch_rows):
+    """Rows re-cut into batches of `batch_rows` (row groups of 50), the last one padded to a
+    full batch's compiled shape: the numbers of one in-memory call, up to float32 rounding
+    (a compiled pass of another row count may sum in another order: the dtype policy in
+    `pymc_bnn.posterior.compiled`)."""
+    from pymc_bnn.posterior.streaming import predict_stream
+
+    frame, path = table
+    out = predict_stream(quick_posterior, str(path), out=tmp_path / "pred.parquet",
+                         progress=False, batch_rows=batch_rows, max_draws=100)
+    written = pd.read_parquet(out)
+    expected = quick_posterior.predict(frame.to_numpy(), max_draws=100)
+    assert len(written) == len(frame) and len(frame) % batch_rows  # a short last batch
+    np.testing.assert_allclose(written["mean"], expected["mean"].values, rtol=2e-6)
+    np.testing.assert_allclose(written["std"], expected["std"].values, rtol=2e-6, atol=1e-7)

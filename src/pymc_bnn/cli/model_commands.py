@@ -448,7 +448,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
     """
     import pandas as pd
 
-    from pymc_bnn.data import open_parquet, write_batches
+    from pymc_bnn.data import ReadAhead, open_parquet, write_batches
     from pymc_bnn.data.sources import read_parquet_batches
 
     dataset = open_parquet(args.data)
@@ -460,17 +460,18 @@ def _predict_streamed(args, console, model, description, say) -> int:
     say(f"Predicting {n_rows:,} rows batch by batch")
 
     def frames():
-        for batch in read_parquet_batches(dataset):
-            table = batch.to_pandas()
-            check_features(table[features], name=str(args.data))
-            groups = (_predict_groups(model, description, table, args, say)
-                      if group_column is not None else None)
-            predictions = prediction_table(model, table[features], level=args.level,
-                                           groups=groups)
-            taken = set(predictions.columns)
-            kept = table[others].rename(
-                columns=lambda c, taken=taken: f"{c}_input" if c in taken else c)
-            yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+        # the next batch is read and converted by a background thread while this one predicts
+        with ReadAhead(batch.to_pandas() for batch in read_parquet_batches(dataset)) as tables:
+            for table in tables:
+                check_features(table[features], name=str(args.data))
+                groups = (_predict_groups(model, description, table, args, say)
+                          if group_column is not None else None)
+                predictions = prediction_table(model, table[features], level=args.level,
+                                               groups=groups)
+                taken = set(predictions.columns)
+                kept = table[others].rename(
+                    columns=lambda c, taken=taken: f"{c}_input" if c in taken else c)
+                yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
 
     rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet)
     if not args.quiet:

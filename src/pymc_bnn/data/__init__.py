@@ -20,11 +20,12 @@ from pymc_bnn.data.stream import (
     ReadAhead,
     StreamStatistics,
     fixed_batches,
+    rebatched,
     stacked,
     stream_statistics,
 )
 from pymc_bnn.data.writer import write_batches
 
 __all__ = ["BatchSource", "ReadAhead", "StreamStatistics", "as_source", "batch_source",
-           "fixed_batches", "is_stream", "open_parquet", "parquet_batches", "stacked",
-           "stream_statistics", "write_batches"]
+           "fixed_batches", "is_stream", "open_parquet", "parquet_batches", "rebatched",
+           "stacked", "stream_statistics", "write_batches"]

@@ -135,7 +135,8 @@ def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamSta
         y_sd=float(y.sd()) if numeric_target else None, classes=classes)
 
 
-def fixed_batches(source: BatchSource, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def fixed_batches(source: BatchSource,
+                  size: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Endless minibatches of exactly `size` rows: the source's rows in order, epoch after epoch.
 
     The rows are cut every `size` rows; a batch may span the end of one pass and the start of
@@ -167,37 +168,79 @@ def fixed_batches(source: BatchSource, size: int) -> Iterator[tuple[np.ndarray, 
     >>> [next(batches)[1].tolist() for _ in range(3)]  # the second spans two passes
     [[0, 1], [2, 0], [1, 2]]
     """
+    def passes():
+        while True:
+            rows_this_pass = 0
+            for X, y in source:
+                rows_this_pass += len(X)
+                yield X, y
+            if rows_this_pass == 0:
+                raise InvalidInputError(
+                    f"{source.name} gave no rows on a new pass; a streamed fit reads its data "
+                    "several times: pass a re-readable source")
+
+    return rebatched(passes(), size)
+
+
+def rebatched(batches, size: int) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """`(X, y)` batches of any sizes cut again into batches of `size` rows, in order.
+
+    Every batch but the last has exactly `size` rows; a batch that already has them is passed
+    on without a copy. y may be None (rows to predict).
+
+    Parameters
+    ----------
+    batches : iterable of (numpy.ndarray, numpy.ndarray or None)
+        `(X (rows, n_features), y (rows,) or None)`.
+    size : int
+        Rows per batch.
+
+    Yields
+    ------
+    tuple
+        `(X (size, n_features), y (size,) or None)`; the last may have fewer rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> parts = [(np.zeros((3, 1)), None), (np.ones((4, 1)), None)]
+    >>> [X[:, 0].tolist() for X, _ in rebatched(parts, 3)]
+    [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0]]
+    """
     pending: list[tuple[np.ndarray, np.ndarray | None]] = []  # read, not yet handed out
     held = 0
-    while True:
-        rows_this_pass = 0
-        for X, y in source:
-            rows_this_pass += len(X)
-            pending.append((X, y))
-            held += len(X)
-            while held >= size:
-                batch, pending = _take(pending, size)
-                held -= size
-                yield batch
-        if rows_this_pass == 0:
-            raise InvalidInputError(f"{source.name} gave no rows on a new pass; a streamed fit "
-                                    "reads its data several times: pass a re-readable source")
+    for X, y in batches:
+        pending.append((X, y))
+        held += len(X)
+        while held >= size:
+            batch, pending = _take(pending, size)
+            held -= size
+            yield batch
+    if held:
+        yield _take(pending, held)[0]
 
 
 def _take(pending: list, size: int):
-    """The first `size` rows of the pending parts, and the parts left: copies only those rows."""
+    """The first `size` rows of the pending parts, and the parts left: copies only those rows.
+
+    A first part of exactly `size` rows is handed on as it is.
+    """
     X_rows, y_rows, need = [], [], size
     while need:
         X, y = pending[0]
         X_rows.append(X[:need])
-        y_rows.append(y[:need])
+        y_rows.append(None if y is None else y[:need])
         if len(X) > need:
-            pending = [(X[need:], y[need:]), *pending[1:]]
+            pending = [(X[need:], None if y is None else y[need:]), *pending[1:]]
             need = 0
         else:
             pending = pending[1:]
             need -= len(X)
-    return (np.concatenate(X_rows), np.concatenate(y_rows)), pending
+    if len(X_rows) == 1:
+        return (X_rows[0], y_rows[0]), pending
+    targets = [part for part in y_rows if part is not None]
+    y = np.concatenate(targets) if len(targets) == len(y_rows) else None
+    return (np.concatenate(X_rows), y), pending
 
 
 def stacked(batches: Iterator, steps: int) -> Iterator[tuple[np.ndarray, ...]]:

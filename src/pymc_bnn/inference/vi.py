@@ -2,7 +2,7 @@
 
 The approximation q(z) is a Gaussian on the model's unconstrained space (see `jax_model`). Each
 step draws `mc_samples` reparameterised samples, estimates the ELBO = E_q[log p(z, y)] + H[q]
-(nats) and takes one Adam step; `chunk_steps` steps run inside one `jax.lax.scan`, and between
+(nats) and takes one Adam step; up to `chunk_steps` steps run inside one compiled loop, and between
 chunks the loop shows progress, checks convergence and lets Ctrl-C stop it with the state so far.
 Several random restarts run together under `jax.vmap`, split over JAX's CPU devices (one per
 core, see `jax_setup`) when there are several; the one with the best final ELBO is kept.

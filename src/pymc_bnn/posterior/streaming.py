@@ -9,16 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from pymc_bnn._runtime.outputs import check_output
-from pymc_bnn.data import as_source, open_parquet, write_batches
+from pymc_bnn.data import ReadAhead, as_source, open_parquet, rebatched, write_batches
+from pymc_bnn.data.sources import READ_ROWS
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model import groups as grouping
+from pymc_bnn.posterior import compiled
+from pymc_bnn.validation import whole_number
 
 
 def predict_stream(posterior, data, *, out, max_draws: int | None = None,
-                   progress: bool = True, overwrite: bool = False) -> Path:
+                   progress: bool = True, overwrite: bool = False,
+                   batch_rows: int = READ_ROWS) -> Path:
     """Write `posterior.predict` of every row of `data` to `out`; returns its path.
 
-    Memory holds one batch (`pymc_bnn.data.sources.READ_ROWS` rows) at a time.
+    Memory holds a few batches of `batch_rows` rows at a time: the one predicted, and the next
+    read meanwhile by a background thread. The rows are cut into batches of exactly
+    `batch_rows` whatever sizes `data` gives them in, and the last, shorter batch is padded to
+    the rows the compiled prediction of a full batch takes, so one compiled program serves
+    every batch.
 
     Parameters
     ----------
@@ -37,6 +45,8 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
     overwrite : bool, default False
         Replace an existing `out` that pymc-bnn did not write (one it wrote is replaced
         anyway).
+    batch_rows : int, default `pymc_bnn.data.sources.READ_ROWS`
+        Rows predicted per batch.
 
     Returns
     -------
@@ -67,16 +77,26 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
     out = check_output(out, "predictions", inputs={"data": data} if _is_path(data) else None,
                        force=overwrite, option="out")
     source = as_source(data, features=_feature_columns(posterior, data))
+    batch_rows = whole_number(batch_rows, "batch_rows", minimum=1)
+    thinned = posterior.thin_index(max_draws)
+    # the rows per compiled call of a full batch: a shorter last batch is padded to them
+    full_chunk = compiled.chunk_rows(batch_rows, posterior.n_draws if thinned is None
+                                     else len(thinned), max(posterior.spec.widths))
 
     def frames():
-        for X, _ in source:
-            summary = posterior.predict(X, max_draws=max_draws)
-            mean, std = summary["mean"].values, summary["std"].values
-            if mean.ndim == 1:
-                yield pd.DataFrame({"mean": mean, "std": std})
-            else:
-                yield pd.DataFrame({**{f"mean_{k}": mean[:, k] for k in range(mean.shape[1])},
-                                    **{f"std_{k}": std[:, k] for k in range(std.shape[1])}})
+        with ReadAhead(rebatched(source, batch_rows)) as batches:
+            for index, (X, _) in enumerate(batches):
+                n_rows = len(X)
+                if index and n_rows < full_chunk:
+                    X = compiled.padded(X, full_chunk)
+                summary = posterior.predict(X, max_draws=max_draws)
+                mean, std = summary["mean"].values[:n_rows], summary["std"].values[:n_rows]
+                if mean.ndim == 1:
+                    yield pd.DataFrame({"mean": mean, "std": std})
+                else:
+                    yield pd.DataFrame(
+                        {**{f"mean_{k}": mean[:, k] for k in range(mean.shape[1])},
+                         **{f"std_{k}": std[:, k] for k in range(std.shape[1])}})
 
     write_batches(frames(), out, total_rows=source.n_rows, progress=progress)
     return out
