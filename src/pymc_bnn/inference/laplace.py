@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 import numpy as np
 
@@ -406,18 +407,9 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     alternate = tuned and (full or not bnn.spec.hidden)
     offsets = _value_offsets(compiled)
     alpha = np.full(restarts, 1.0 / scale0**2)
-    network = jnp.asarray(layout.network)
-    base = jnp.asarray(layout.base_precision)
-    model_precision = jnp.asarray(layout.model_precision)
-
-    def prior_swap(zv, a):
-        # the model's Normal network prior swapped for Normal(0, 1/sqrt(a*base)): log-density
-        # difference up to constants
-        theta = zv[network]
-        return 0.5 * jnp.sum((model_precision - a * base) * theta**2)
-
-    def negative_log_joint(zv, a, d):
-        return -(compiled.loglik(zv, d) + compiled.prior_logp(zv, d) + prior_swap(zv, a))
+    prior_swap, negative_log_joint = _log_joint(
+        compiled.loglik, compiled.prior_logp, *(tuple(np.asarray(v).tolist()) for v in (
+            layout.network, layout.base_precision, layout.model_precision)))
 
     n_obs = max(compiled.n_obs, 1)
     batch = settings.minibatch_size
@@ -620,6 +612,30 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
                                jnp.arange(size) < eta.shape[0], jnp.asarray(zr),
                                jnp.asarray(layout.last_base_precision), float(alpha),
                                float(temperature), rows), key
+
+
+@lru_cache(maxsize=4)
+def _log_joint(loglik, prior_logp, network: tuple, base: tuple, model_precision: tuple):
+    """(prior_swap, negative_log_joint) of one model structure, the same functions every fit.
+
+    They hold no data (it is their argument), so the programs compiled from them
+    (`refine_output_layer`'s) serve every later fit of the same structure.
+    """
+    import jax.numpy as jnp
+
+    network_ = jnp.asarray(network, dtype=int)
+    base_, model_precision_ = jnp.asarray(base), jnp.asarray(model_precision)
+
+    def prior_swap(zv, a):
+        # the model's Normal network prior swapped for Normal(0, 1/sqrt(a*base)): log-density
+        # difference up to constants
+        theta = zv[network_]
+        return 0.5 * jnp.sum((model_precision_ - a * base_) * theta**2)
+
+    def negative_log_joint(zv, a, d):
+        return -(loglik(zv, d) + prior_logp(zv, d) + prior_swap(zv, a))
+
+    return prior_swap, negative_log_joint
 
 
 def _value_offsets(compiled) -> dict:
