@@ -107,7 +107,8 @@ def test_sampled_output_layer_gives_the_exact_softmax_predictive():
     assert np.max(np.abs(gaussian - exact)) > 0.05
 
 
-@pytest.mark.parametrize("likelihood", ["categorical", "poisson"])
+@pytest.mark.parametrize("likelihood", [
+    "categorical", pytest.param("poisson", marks=pytest.mark.slow)])
 def test_padded_rows_add_nothing_to_the_log_likelihood(likelihood):
     """The rows the sampler pads (copies of the last row, masked out) change the summed
     log-likelihood by rounding only; poisson also has data that is not per row (its offset)."""
