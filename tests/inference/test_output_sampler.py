@@ -17,7 +17,10 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit, log_softmax, softmax
 
 from pymc_bnn import build_model, fit
-from pymc_bnn.inference.laplace import glm_predictive
+from pymc_bnn.inference import ggn, output_sampler
+from pymc_bnn.inference.jax_model import compile_model
+from pymc_bnn.inference.laplace import _value_offsets, glm_predictive
+from pymc_bnn.inference.output_sampler import pad_rows, padded_rows
 
 SCALE = 3.0  # the prior scale: w ~ N(0, 3 / sqrt(fan_in = 1)), b ~ N(0, 3)
 
@@ -102,3 +105,70 @@ def test_sampled_output_layer_gives_the_exact_softmax_predictive():
                                atol=0.02)
     gaussian = _gaussian_predictive(sampled, x_new[:, None], lambda eta: softmax(eta, -1))
     assert np.max(np.abs(gaussian - exact)) > 0.05
+
+
+@pytest.mark.parametrize("likelihood", [
+    "categorical", pytest.param("poisson", marks=pytest.mark.slow)])
+def test_padded_rows_add_nothing_to_the_log_likelihood(likelihood):
+    """The rows the sampler pads (copies of the last row, masked out) change the summed
+    log-likelihood by rounding only; poisson also has data that is not per row (its offset)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(13, 2))
+    y = rng.integers(0, 3, size=13)
+    bnn = build_model(X, y, hidden=(), likelihood=likelihood)
+    offsets = _value_offsets(compile_model(bnn.model))
+    rows = ggn.row_loglik(bnn, offsets)
+    size = padded_rows(13)
+    assert size == 16 and set(rows.per_row) == {"y_data"}
+    eta = rng.normal(size=(13, bnn.spec.n_outputs))
+    z = rng.normal(size=compile_model(bnn.model).size)
+    padded = {name: pad_rows(v, size) if name in rows.per_row else v
+              for name, v in rows.rows.items()}
+    real = np.arange(size) < 13
+    masked = np.sum(np.where(real, rows.loglik(pad_rows(eta, size), z, padded), 0.0))
+    summed = float(ggn.output_loglik(bnn, offsets)(eta, z))
+    assert abs(masked - summed) < 1e-10
+    assert abs(np.sum(rows.loglik(pad_rows(eta, size), z, padded)) - summed) > 1e-3
+
+
+@pytest.mark.slow
+def test_a_fit_on_fewer_rows_reuses_the_compiled_sampler():
+    """12 and 15 rows are both padded to 16: the second fit adds no sampler (after the
+    softmax test in this file, which compiled it, none at all)."""
+    x = np.r_[np.linspace(-3, -1.2, 5), np.linspace(-0.6, 0.6, 5), np.linspace(1.2, 3, 5)]
+    y = np.repeat([0, 1, 2], 5)
+    _fit(x[:, None], y, "categorical", "auto")
+    held = list(output_sampler._SAMPLERS)
+    keep = np.r_[0:4, 5:9, 10:14]
+    fewer = _fit(x[keep, None], y[keep], "categorical", "auto")
+    assert list(output_sampler._SAMPLERS) == held
+    assert fewer.diagnostics["output_sampler"][0]["divergences"] == 0
+
+
+def test_the_sampler_cache_keeps_the_most_recently_used(monkeypatch):
+    """A bounded cache: past `_MAX_SAMPLERS`, the sampler used longest ago goes."""
+    class Sampler:  # stands in for the compiled NUTS run (its draws are all zero)
+        def __init__(self, log_density, size, draws, warmup):
+            self.size, self.draws = size, draws
+
+        def run(self, *args, **kwargs):
+            pass
+
+        def get_samples(self):
+            return {"u": np.zeros((self.draws, self.size))}
+
+        def get_extra_fields(self):
+            return {"diverging": np.zeros(self.draws, bool), "accept_prob": np.ones(self.draws)}
+
+    monkeypatch.setattr(output_sampler, "_SAMPLERS", type(output_sampler._SAMPLERS)())
+    monkeypatch.setattr(output_sampler, "_MAX_SAMPLERS", 2)
+    monkeypatch.setattr(output_sampler, "_sampler", Sampler)
+    made = []
+    for name in ("a", "b", "a", "c", "b"):
+        before = set(output_sampler._SAMPLERS)
+        out = output_sampler.sample_output_layer(None, (), np.ones(1), np.eye(1), draws=3, seed=0,
+                                                 cache_key=(name,))
+        made.append(name if set(output_sampler._SAMPLERS) - before else "")
+    assert made == ["a", "b", "", "c", "b"]  # "b" went when "c" came ("a" was used since)
+    assert [key[0] for key in output_sampler._SAMPLERS] == ["c", "b"]
+    np.testing.assert_array_equal(out.theta, np.ones((3, 1)))  # theta_map + L · 0

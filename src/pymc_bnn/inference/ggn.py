@@ -138,7 +138,7 @@ def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
     return layers + skip, biases
 
 
-def output_loglik(bnn, offsets: dict, *, pointwise: bool = False, data_argument: bool = False):
+def output_loglik(bnn, offsets: dict, *, pointwise: bool = False):
     """loglik(eta, z) (nats): the model's log-likelihood as a function of the network output.
 
     Built by replaying `bnn.likelihood.observe` on a data container that stands in for the
@@ -152,12 +152,7 @@ def output_loglik(bnn, offsets: dict, *, pointwise: bool = False, data_argument:
         Name → indices into z of the likelihood's own variables (e.g. a noise sd); others
         are ignored.
     pointwise : bool, default False
-        Each row's log-likelihood `(n_obs,)` instead of their sum (the model compiled for
-        one-row batches, mapped over the rows).
-    data_argument : bool, default False
-        Return `(loglik, rows)` with `loglik(eta, z, rows)` taking the rows' data (a dict of
-        arrays) as an argument instead of holding it, so a function compiled once serves
-        another data set of the same structure. Summed form only.
+        Each row's log-likelihood `(n_obs,)` instead of their sum (`row_loglik`'s).
 
     Returns
     -------
@@ -172,7 +167,114 @@ def output_loglik(bnn, offsets: dict, *, pointwise: bool = False, data_argument:
     >>> bool(np.isclose(loglik(eta, np.zeros(9)), 42 * np.log(0.5)))
     True
     """
+    if pointwise:
+        rows = row_loglik(bnn, offsets)
+        return functools.partial(_with_rows, rows.loglik, rows.rows)
+    compiled, values_of, data = _output_model(bnn, offsets, batch_size=None)
+
+    def loglik(eta, z):
+        return compiled.loglik(values_of(z), tuple(eta if name == _OUTPUT else data[name]
+                                                   for name in compiled.data_names))
+
+    return loglik
+
+
+@dataclass(frozen=True)
+class RowLoglik:
+    """Each row's log-likelihood as a function of the network output, the data an argument.
+
+    One compiled function serves every data set of the same model structure, whatever its
+    number of rows.
+
+    Attributes
+    ----------
+    loglik : callable
+        `loglik(eta (n, K), z (D,), rows) -> (n,)` (nats), JAX-traceable; `rows` is a dict
+        like `rows` below, for the same n.
+    rows : dict
+        Name → array: the model's data, those named in `per_row` with one entry per row.
+    per_row : tuple of str
+        The names in `rows` whose first axis is the row.
+    key : tuple
+        The structure: equal keys mean the same `loglik`, whatever the rows.
+
+    Examples
+    --------
+    Made by `row_loglik`:
+
+    >>> import numpy as np
+    >>> rows = row_loglik(tiny_model, offsets={})
+    >>> rows.per_row, rows.rows["y_data"].shape
+    (('y_data',), (42,))
+    """
+
+    loglik: object
+    rows: dict
+    per_row: tuple
+    key: tuple
+
+
+def row_loglik(bnn, offsets: dict) -> RowLoglik:
+    """Each row's log-likelihood `(n_obs,)` as a function of the output, its data an argument.
+
+    The model compiled for one-row batches, mapped over the rows. Rows enter only through
+    the arguments, so padding them (with a mask that drops the padding) keeps one compiled
+    program for several row counts.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        The model; its data are the rows.
+    offsets : dict
+        Name → indices into z of the likelihood's own variables.
+
+    Returns
+    -------
+    RowLoglik
+
+    Examples
+    --------
+    The Bernoulli log-likelihood at output 0 is log 1/2 in every row:
+
+    >>> import numpy as np
+    >>> rows = row_loglik(tiny_model, offsets={})
+    >>> values = rows.loglik(np.zeros((42, 1)), np.zeros(9), rows.rows)
+    >>> values.shape, bool(np.allclose(values, np.log(0.5)))
+    ((42,), True)
+    """
     import jax
+
+    compiled, values_of, data = _output_model(bnn, offsets, batch_size=1)
+    per_row = tuple(name for name, b in zip(compiled.data_names, compiled.batched, strict=True)
+                    if b and name != _OUTPUT)
+    axes = {name: 0 if name in per_row else None for name in compiled.data_names
+            if name != _OUTPUT}
+
+    def one_row(eta_row, row_data, values):
+        args = tuple(eta_row[None] if name == _OUTPUT
+                     else row_data[name][None] if name in per_row else row_data[name]
+                     for name in compiled.data_names)
+        return compiled.loglik(values, args)
+
+    def loglik(eta, z, rows):
+        return jax.vmap(one_row, in_axes=(0, axes, None))(eta, rows, values_of(z))
+
+    key = (compiled.key, tuple((name, tuple(int(i) for i in offsets[name]))
+                               for name in compiled.value_names))
+    return RowLoglik(loglik=loglik, rows={name: data[name] for name in axes},
+                     per_row=per_row, key=key)
+
+
+def _with_rows(loglik, rows, eta, z):
+    return loglik(eta, z, rows)
+
+
+def _output_model(bnn, offsets: dict, batch_size):
+    """(compiled, values_of, data): the likelihood replayed on a stand-in for the output.
+
+    `values_of(z)` picks the likelihood's own variables from z; `data` holds the model's data
+    by name (the output's stand-in excluded from use: it is the argument).
+    """
     import jax.numpy as jnp
     import pymc as pm
 
@@ -184,41 +286,15 @@ def output_loglik(bnn, offsets: dict, *, pointwise: bool = False, data_argument:
                           "output": np.arange(bnn.spec.n_outputs)}) as model:
         eta = pm.Data(_OUTPUT, np.zeros((y.shape[0], bnn.spec.n_outputs)), dims=("obs", "output"))
         bnn.likelihood.observe(eta, pm.Data("y_data", y, dims="obs"))
-    compiled = compile_model(model, batch_size=1 if pointwise else None)
+    compiled = compile_model(model, batch_size=batch_size)
     own = model_data(model)
     rows = [jnp.asarray(offsets[name]) for name in compiled.value_names]
-    fixed = {name: jnp.asarray(data.get(name, own[name])) for name in compiled.data_names}
 
     def values_of(z):
         return jnp.concatenate([z[r] for r in rows]) if rows else jnp.zeros(0)
 
-    def loglik_of(eta, z, rows_data):
-        args = tuple(eta if name == _OUTPUT else rows_data[name]
-                     for name in compiled.data_names)
-        return compiled.loglik(values_of(z), args)
-
-    if data_argument:
-        return loglik_of, {name: fixed[name] for name in compiled.data_names if name != _OUTPUT}
-
-    def loglik(eta, z):
-        return loglik_of(eta, z, fixed)
-
-    if not pointwise:
-        return loglik
-    per_row = [name for name, b in zip(compiled.data_names, compiled.batched, strict=True)
-               if b and name != _OUTPUT]
-
-    def one_row(eta_row, row_data, values):
-        args = tuple(eta_row[None] if name == _OUTPUT
-                     else row_data[name][None] if name in row_data else fixed[name]
-                     for name in compiled.data_names)
-        return compiled.loglik(values, args)
-
-    def pointwise_loglik(eta, z):
-        return jax.vmap(one_row, in_axes=(0, 0, None))(
-            eta, {name: fixed[name] for name in per_row}, values_of(z))
-
-    return pointwise_loglik
+    return compiled, values_of, {name: jnp.asarray(data.get(name, own[name]))
+                                 for name in compiled.data_names}
 
 
 def output_jacobian(spec: NetworkSpec, X, theta, last_positions):

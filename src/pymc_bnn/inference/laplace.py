@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,7 +46,7 @@ from pymc_bnn.inference.output_layer import (
     log_evidence,
     refine_output_layer,
 )
-from pymc_bnn.inference.output_sampler import sample_output_layer
+from pymc_bnn.inference.output_sampler import pad_rows, padded_rows, sample_output_layer
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
@@ -407,18 +408,9 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     alternate = tuned and (full or not bnn.spec.hidden)
     offsets = _value_offsets(compiled)
     alpha = np.full(restarts, 1.0 / scale0**2)
-    network = jnp.asarray(layout.network)
-    base = jnp.asarray(layout.base_precision)
-    model_precision = jnp.asarray(layout.model_precision)
-
-    def prior_swap(zv, a):
-        # the model's Normal network prior swapped for Normal(0, 1/sqrt(a*base)): log-density
-        # difference up to constants
-        theta = zv[network]
-        return 0.5 * jnp.sum((model_precision - a * base) * theta**2)
-
-    def negative_log_joint(zv, a, d):
-        return -(compiled.loglik(zv, d) + compiled.prior_logp(zv, d) + prior_swap(zv, a))
+    prior_swap, negative_log_joint = _log_joint(
+        compiled.loglik, compiled.prior_logp, *(tuple(np.asarray(v).tolist()) for v in (
+            layout.network, layout.base_precision, layout.model_precision)))
 
     n_obs = max(compiled.n_obs, 1)
     batch = settings.minibatch_size
@@ -508,12 +500,12 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             zs[:, which] = ggn.gaussian_draws(curvature[m], z[m][which], layout.base_precision,
                                               float(alpha[m]), eps)
         elif sampled:
-            log_density, args = _output_log_posterior(bnn, layout, offsets, z[m], alpha[m],
-                                                      temperature[k], negative_log_joint, data)
+            log_density, args, density_key = _output_log_posterior(
+                bnn, layout, offsets, z[m], alpha[m], temperature[k], negative_log_joint, data,
+                cache_key)
             out = sample_output_layer(log_density, args, z[m][which],
                                       curvature[m].sqrt_covariance, draws=per_member,
-                                      seed=random_seed + k,
-                                      cache_key=("output", *cache_key, log_density.__name__))
+                                      seed=random_seed + k, cache_key=density_key)
             zs[:, which] = out.theta
             sampler_health.append({"divergences": out.divergences,
                                    "mean_accept": out.mean_accept})
@@ -667,11 +659,14 @@ def _random_starts(compiled, layout, n, rng) -> np.ndarray:
 
 
 def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative_log_joint,
-                          data):
-    """(log_density, args): the output layer's log posterior, divided by T.
+                          data, cache_key):
+    """(log_density, args, key): the output layer's log posterior, divided by T.
 
     log p(theta | y) / T of the output layer theta, the rest of the MAP zr held, up to a
-    constant; `log_density(theta, *args)` holds no data itself.
+    constant; `log_density(theta, *args)` holds no data itself, and `key` names it (for
+    `sample_output_layer`: the same key, the same function). The rows are padded to
+    `padded_rows` of their number and masked out, so fits on data sets of similar size share
+    one compiled sampler.
 
     The network output is linear in theta: each output k is features @ theta[k::K] (features:
     the last hidden layer, a column of ones for the bias, the inputs for a skip path), so the
@@ -699,16 +694,50 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
 
         def whole_network(theta, z, a, t, d_):
             return -negative_log_joint(z.at[last].set(theta), a, d_) / t
-        return whole_network, (jnp.asarray(zr), float(alpha), float(temperature), data)
-    loglik, rows = ggn.output_loglik(bnn, offsets, data_argument=True)
+        return whole_network, (jnp.asarray(zr), float(alpha), float(temperature), data), (
+            "whole_network", *cache_key)
+    per_row = ggn.row_loglik(bnn, offsets)
+    loglik = per_row.loglik
+    # rows padded to a few sizes and masked out: fits on data of similar size share a sampler
+    size = padded_rows(eta.shape[0])
+    rows = {name: jnp.asarray(pad_rows(value, size) if name in per_row.per_row else value)
+            for name, value in per_row.rows.items()}
 
-    def output_layer_only(theta, theta_map, eta_map, phi, z, base, a, t, rows_data):
+    def output_layer_only(theta, theta_map, eta_map, phi, real, z, base, a, t, rows_data):
         eta_theta = eta_map + phi @ (theta - theta_map).reshape(-1, eta_map.shape[1])
-        return (loglik(eta_theta, z, rows_data) - 0.5 * a * jnp.sum(base * theta**2)) / t
-    return output_layer_only, (jnp.asarray(zr[layout.last]), jnp.asarray(eta),
-                               jnp.asarray(features), jnp.asarray(zr),
+        # padded rows add exactly 0 (they copy a real row, so nothing they give is NaN)
+        loglik_rows = jnp.where(real, loglik(eta_theta, z, rows_data), 0.0)
+        return (jnp.sum(loglik_rows) - 0.5 * a * jnp.sum(base * theta**2)) / t
+    key = ("output", per_row.key, d, K, size)
+    return output_layer_only, (jnp.asarray(zr[layout.last]), jnp.asarray(pad_rows(eta, size)),
+                               jnp.asarray(pad_rows(features, size)),
+                               jnp.arange(size) < eta.shape[0], jnp.asarray(zr),
                                jnp.asarray(layout.last_base_precision), float(alpha),
-                               float(temperature), rows)
+                               float(temperature), rows), key
+
+
+@lru_cache(maxsize=4)
+def _log_joint(loglik, prior_logp, network: tuple, base: tuple, model_precision: tuple):
+    """(prior_swap, negative_log_joint) of one model structure, the same functions every fit.
+
+    They hold no data (it is their argument), so the programs compiled from them
+    (`refine_output_layer`'s) serve every later fit of the same structure.
+    """
+    import jax.numpy as jnp
+
+    network_ = jnp.asarray(network, dtype=int)
+    base_, model_precision_ = jnp.asarray(base), jnp.asarray(model_precision)
+
+    def prior_swap(zv, a):
+        # the model's Normal network prior swapped for Normal(0, 1/sqrt(a*base)): log-density
+        # difference up to constants
+        theta = zv[network_]
+        return 0.5 * jnp.sum((model_precision_ - a * base_) * theta**2)
+
+    def negative_log_joint(zv, a, d):
+        return -(loglik(zv, d) + prior_logp(zv, d) + prior_swap(zv, a))
+
+    return prior_swap, negative_log_joint
 
 
 def _value_offsets(compiled) -> dict:

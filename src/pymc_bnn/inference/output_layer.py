@@ -147,9 +147,11 @@ def refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data, ne
 def _output_layer_programs(negative_log_joint, loglik):
     """The compiled value-and-gradient and Hessian in the output layer, for one model.
 
-    Cached on the two functions, which stay the same over a fit's rounds: each round's Newton
-    steps reuse the programs instead of compiling new ones. The output layer's indices are an
-    argument, not a constant, for the same reason.
+    Cached on the two functions, which stay the same over a fit's rounds and, as the `laplace`
+    engine makes them once per model structure, over its fits: Newton steps reuse the programs
+    instead of compiling new ones. The functions hold no data (it is an argument), so the cache
+    keeps none alive. The output layer's indices are an argument, not a constant, for the same
+    reason.
     """
     import jax
 
