@@ -550,9 +550,9 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     dataset = xr.Dataset({k: (_dims(k), v) for k, v in values.items()}, coords=coords)
     if levels is not None and np.ndim(level) == 0:
         dataset = dataset.squeeze("level")
-    dataset.attrs.update(level=(None if levels is None else float(levels[0])
-                                if np.ndim(level) == 0 else levels.tolist()),
-                         n_draws=int(n_draws), units="nats for entropies; user units otherwise")
+    if levels is not None:  # no attribute without intervals (netCDF has no None)
+        dataset.attrs["level"] = float(levels[0]) if np.ndim(level) == 0 else levels.tolist()
+    dataset.attrs.update(n_draws=int(n_draws), units="nats for entropies; user units otherwise")
     return dataset
 
 
