@@ -66,6 +66,18 @@ def test_fit_predict_report_info_through_the_console_script(tables, kind_model, 
     np.testing.assert_allclose(probs, estimator.predict_proba(new[["height", "width", "depth", "price"]]))
     assert (pred["prediction"] == estimator.classes_[probs.argmax(axis=1)]).all()
     assert (pred["prediction"] == new["kind"]).mean() > 0.6  # it learned something
+    assert [c for c in pred.columns if c not in new.columns] == [
+        "prediction", "p_large", "p_medium", "p_small"]  # no --level: no interval, no entropy
+    assert main(["predict", str(model), str(tables / "new.csv"), "--out",
+                 str(tables / "pred80.csv"), "--level", "0.8", "--quiet"]) == 0
+    full = pd.read_csv(tables / "pred80.csv")
+    pd.testing.assert_frame_equal(full[pred.columns], pred)  # the same numbers
+    summary = estimator.uncertainty(new[["height", "width", "depth", "price"]], level=0.8)
+    for k, label in enumerate(estimator.classes_):
+        np.testing.assert_array_equal(full[f"p_{label}_lower"],
+                                      summary["probability_lower"].values[:, k])
+        assert (full[f"p_{label}_lower"] <= full[f"p_{label}_upper"]).all()
+    np.testing.assert_array_equal(full["mutual_information"], summary["mutual_information"])
 
     reported = _pymc_bnn("report", model.name, "new.csv", "--out", "report.html", cwd=tables)
     assert reported.returncode == 0, reported.stderr
@@ -91,7 +103,7 @@ def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
     assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(model),
                  "--exclude", "kind", "--skip", "--quiet", *FAST]) == 0
     assert main(["predict", str(model), str(tables / "new.csv"), "--out",
-                 str(tables / "price.csv"), "--quiet"]) == 0
+                 str(tables / "price.csv"), "--quiet", "--level", "0.9"]) == 0
     pred = pd.read_csv(tables / "price.csv")
     new = pd.read_csv(tables / "new.csv")
     assert (pred["sd"] > 0).all() and (pred["lower"] < pred["prediction"]).all()
@@ -101,8 +113,14 @@ def test_regression_from_parquet_writes_mean_and_total_sd(tables, capsys):
     assert main(["fit", str(tables / "train.parquet"), "--target", "price", "--out", str(again),
                  "--exclude", "kind", "--skip", "--quiet", *FAST]) == 0
     assert main(["predict", str(again), str(tables / "new.csv"), "--out",
-                 str(tables / "again.csv"), "--quiet"]) == 0
+                 str(tables / "again.csv"), "--quiet", "--level", "0.9"]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(tables / "again.csv"), pred)
+    # without --level: the same columns, the same numbers, no interval
+    assert main(["predict", str(model), str(tables / "new.csv"), "--out",
+                 str(tables / "plain.csv"), "--quiet"]) == 0
+    plain = pd.read_csv(tables / "plain.csv")
+    assert list(plain.columns) == [c for c in pred.columns if c not in ("lower", "upper")]
+    pd.testing.assert_frame_equal(plain, pred[plain.columns])
     assert np.corrcoef(pred["prediction"], new["price"])[0, 1] > 0.8
     assert main(["report", str(model), str(tables / "new.csv"), "--quiet"]) == 0
     page = model.with_suffix(".html").read_text()

@@ -123,6 +123,24 @@ def test_gaussian_regression_splits_the_variance_and_gives_exact_mixture_interva
     assert float(summary["epistemic_sd"][1]) == 0.0
 
 
+@pytest.mark.parametrize("likelihood", ["gaussian", "categorical"])
+def test_level_none_leaves_out_the_intervals_and_nothing_else(rng, likelihood):
+    slopes = rng.normal(1.0, 0.5, size=50)
+    posterior = (_linear_posterior(Gaussian(), slopes, 0.0, preprocessing=STANDARD,
+                                   extra={"sigma": rng.uniform(0.2, 0.6, size=50)})
+                 if likelihood == "gaussian" else
+                 _linear_posterior(Categorical(), slopes, rng.normal(size=(50, 3)),
+                                   preprocessing={"classes": ["a", "b", "c"]}, n_outputs=3))
+    X = np.array([[-2.0], [0.0], [1.5]])
+    with_intervals = posterior.uncertainty(X, level=0.9)
+    without = posterior.uncertainty(X, level=None)
+    dropped = {"lower", "upper", "probability_lower", "probability_upper"}
+    assert set(without.data_vars) == set(with_intervals.data_vars) - dropped
+    assert "level" not in without.coords and "level" not in without.attrs
+    for name in without.data_vars:  # the same numbers, bit for bit
+        np.testing.assert_array_equal(without[name].values, with_intervals[name].values)
+
+
 def test_identical_draws_give_the_noise_distribution_itself():
     n = 20
     t_post = _linear_posterior(StudentT(df=5.0), np.full(n, 0.5), 1.0, preprocessing=STANDARD,

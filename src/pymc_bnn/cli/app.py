@@ -285,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...     main([])  # no command: the usage and a hint on stderr
     2
     """
+    if argv is None:  # the process is the command's own (console script, python -m)
+        _without_dask()
     try:  # imports (rich, then the engines for the parser): Ctrl-C here is one line too
         from pymc_bnn._runtime.jax_setup import configure_devices
 
@@ -318,6 +320,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traceback.print_exception(exc)
             errors.print(message, highlight=False)
         return code
+
+
+def _without_dask() -> None:
+    """Make Dask unimportable in this process, unless something imported it already.
+
+    No command uses Dask (it is the optional backend of a user's own `joblib.parallel_backend`
+    in Python), but with Dask installed xarray imports `dask.array` the first time it wraps any
+    array, to ask whether it is a Dask array: a large share of `pymc-bnn predict`'s start-up.
+    A `None` entry in `sys.modules` makes `import dask` fail, and xarray then treats Dask as
+    not installed. Only the command's own process does this (`main` with no `argv`): a Python
+    session that calls `main([...])` keeps its Dask.
+
+    Examples
+    --------
+    >>> import subprocess, sys
+    >>> code = ("from pymc_bnn.cli.app import _without_dask; _without_dask(); "
+    ...         "import xarray, numpy, sys; xarray.DataArray(numpy.zeros(2)); "
+    ...         "print(sys.modules.get('dask.array'))")
+    >>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+    'None'
+    """
+    sys.modules.setdefault("dask", None)  # type: ignore[arg-type]
 
 
 @contextmanager

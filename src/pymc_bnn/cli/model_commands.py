@@ -64,8 +64,11 @@ def add_model_commands(sub) -> None:
     ...                           "--out", "model.bnn.nc", "--hidden", "16,16", "--tune", "500"])
     >>> args.target, args.hidden, args.method, args.likelihood, args.tune
     ('species', (16, 16), 'auto', 'auto', 500)
-    >>> parser.parse_args(["predict", "model.bnn.nc", "new.csv", "--out", "p.csv"]).level
-    0.9
+    >>> print(parser.parse_args(["predict", "model.bnn.nc", "new.csv", "--out", "p.csv"]).level)
+    None
+    >>> parser.parse_args(["predict", "model.bnn.nc", "new.csv", "--out", "p.csv",
+    ...                    "--level", "0.8"]).level
+    0.8
     """
     from pymc_bnn.defaults import (
         CLASSIFIER_LIKELIHOODS,
@@ -151,7 +154,8 @@ def add_model_commands(sub) -> None:
     predict = sub.add_parser(
         "predict", help="predict a table with a saved model; writes predictions and uncertainty",
         description="Predict every row of DATA with MODEL and write a CSV (or Parquet, for an "
-                    "--out ending in .parquet): the prediction, its uncertainty columns, and "
+                    "--out ending in .parquet): the prediction (class probabilities, or a mean "
+                    "and its sd), interval columns with --level, and "
                     "DATA's non-feature columns (e.g. an id) copied unchanged. Parquet DATA "
                     "(a file or folder) is read and written batch by batch: any size.",
     )
@@ -160,8 +164,11 @@ def add_model_commands(sub) -> None:
                          help="CSV or Parquet file (or folder of Parquet files) with the features")
     predict.add_argument("--out", required=True, metavar="PRED",
                          help="CSV file to write (.parquet: a Parquet file)")
-    predict.add_argument("--level", type=_probability, default=0.9,
-                         help="probability of the regression interval lower–upper (default: 0.9)")
+    predict.add_argument("--level", type=_probability, default=None, metavar="P",
+                         help="also write central P intervals, e.g. 0.9: lower and upper of a "
+                              "regression, p_<label>_lower and _upper of each probability, with "
+                              "the entropies of a classifier (default: none; they take every "
+                              "draw, and a regression's are most of predict's work)")
     predict.add_argument("--unseen-groups", default="population", choices=UNSEEN_GROUPS,
                          help="models fitted with --groups: predict a group not seen in "
                               "training from the population, or refuse it (default: population)")

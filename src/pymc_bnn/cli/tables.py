@@ -398,15 +398,19 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     return features, [c for c in columns if c not in features]
 
 
-def prediction_table(model, X, level: float = 0.9, groups=None):
-    """Predictions at X (DataFrame of the model's features) with uncertainty columns.
+def prediction_table(model, X, level: float | None = None, groups=None):
+    """Predictions at X (DataFrame of the model's features), with interval columns on request.
 
-    From `estimator.uncertainty` (`pymc_bnn.posterior.uncertainty.predictive_summary`).
-    Classifier: `prediction` (most probable label), `p_<label>` per class (predictive
-    probability), then `predictive_entropy` (total), `expected_entropy` (aleatoric),
-    `mutual_information` (epistemic), all nats, and `variation_ratio`. Regressor: `prediction`
-    (predictive mean), `sd` (total predictive sd) = `aleatoric_sd` (noise) and `epistemic_sd`
-    (weights) added as variances, and `lower`/`upper`, the central `level` predictive interval.
+    Classifier: `prediction` (most probable label) and `p_<label>` per class (predictive
+    probability), the estimator's `predict_proba` (one compiled pass). With `level`, from
+    `estimator.uncertainty` (`pymc_bnn.posterior.uncertainty.predictive_summary`) also
+    `p_<label>_lower`/`_upper` (the central `level` interval of each probability over draws),
+    `predictive_entropy` (total), `expected_entropy` (aleatoric), `mutual_information`
+    (epistemic), all nats, and `variation_ratio`. Regressor: `prediction` (predictive mean),
+    `sd` (total predictive sd) = `aleatoric_sd` (noise) and `epistemic_sd` (weights) added as
+    variances, and with `level` `lower`/`upper`, the central `level` predictive interval (the
+    quantiles of the predictive mixture, most of the work, hence on request). The columns
+    computed either way hold the same numbers.
 
     Parameters
     ----------
@@ -414,8 +418,9 @@ def prediction_table(model, X, level: float = 0.9, groups=None):
         A fitted estimator.
     X : pandas.DataFrame or array-like
         The rows to predict, the model's features only.
-    level : float, default 0.9
-        Probability of a regressor's interval `lower`–`upper`.
+    level : float, optional
+        Probability of the interval columns; None (default): no intervals (and for a
+        classifier no entropies, which need every draw).
     groups : sequence, optional
         Each row's group label, for models fitted with groups.
 
@@ -428,22 +433,37 @@ def prediction_table(model, X, level: float = 0.9, groups=None):
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(1).normal(size=(4, 3))
-    >>> table = prediction_table(fitted_classifier, X)
+    >>> list(prediction_table(fitted_classifier, X).columns)
+    ['prediction', 'p_no', 'p_yes']
+    >>> table = prediction_table(fitted_classifier, X, level=0.9)
     >>> table.shape
-    (4, 7)
+    (4, 11)
     >>> list(table.columns)  # doctest: +NORMALIZE_WHITESPACE
-    ['prediction', 'p_no', 'p_yes', 'predictive_entropy', 'expected_entropy',
-     'mutual_information', 'variation_ratio']
+    ['prediction', 'p_no', 'p_yes', 'p_no_lower', 'p_yes_lower', 'p_no_upper', 'p_yes_upper',
+     'predictive_entropy', 'expected_entropy', 'mutual_information', 'variation_ratio']
+    >>> list(prediction_table(fitted_regressor, X).columns)
+    ['prediction', 'sd', 'aleatoric_sd', 'epistemic_sd']
     >>> list(prediction_table(fitted_regressor, X, level=0.8).columns)
     ['prediction', 'sd', 'aleatoric_sd', 'epistemic_sd', 'lower', 'upper']
     """
     import pandas as pd
 
-    summary = model.uncertainty(X, level=level, **({} if groups is None else {"groups": groups}))
-    if "probability" in summary:
+    options = {} if groups is None else {"groups": groups}
+    classifier = hasattr(model, "predict_proba")
+    if classifier and level is None:  # `predict_proba` alone: no per-draw pass
+        probability = model.predict_proba(X, **options)
+        columns = {"prediction": model.classes_[probability.argmax(axis=1)]}
+        for k, label in enumerate(model.classes_):
+            columns[f"p_{label}"] = probability[:, k]
+        return pd.DataFrame(columns)
+    summary = model.uncertainty(X, level=level, **options)
+    if classifier:
         columns = {"prediction": summary["predicted_class"].values}
-        for k, label in enumerate(summary["class"].values):
-            columns[f"p_{label}"] = summary["probability"].values[:, k]
+        labels = summary["class"].values
+        for name, suffix in (("probability", ""), ("probability_lower", "_lower"),
+                             ("probability_upper", "_upper")):
+            for k, label in enumerate(labels if name in summary else ()):
+                columns[f"p_{label}{suffix}"] = summary[name].values[:, k]
         skip = {"predicted_class"}
     else:
         columns = {"prediction": summary["mean"].values}

@@ -411,14 +411,18 @@ def as_class_probabilities(mean: np.ndarray) -> np.ndarray:
     return np.column_stack([1.0 - mean, mean]) if mean.ndim == 1 else mean
 
 
-def _classification_chunk(probs: np.ndarray, levels: np.ndarray) -> dict[str, np.ndarray]:
-    """Entropies, variation ratio and probability intervals of one chunk's draws.
+def _classification_chunk(probs: np.ndarray, levels: np.ndarray | None) -> dict:
+    """Entropies, variation ratio and (unless `levels` is None) intervals of one chunk's draws.
 
     The probabilities themselves are `Posterior.predict`'s, filled in by the caller; the mean
     over draws is formed once here, for the entropies.
     """
     probs = _as_probs(probs)
     total, aleatoric, epistemic = _decomposition(probs, _mean_over_draws(probs))
+    out = {"predictive_entropy": total, "expected_entropy": aleatoric,
+           "mutual_information": epistemic, "variation_ratio": _variation_ratio(probs)}
+    if levels is None:
+        return out
     tails = np.concatenate([(1 - levels) / 2, (1 + levels) / 2])
     if probs.shape[-1] == 2:  # P(class 0) = 1 − P(class 1): sort one class, not two
         ends = np.quantile(probs[..., 1], tails, axis=0)  # (2L, n)
@@ -428,17 +432,15 @@ def _classification_chunk(probs: np.ndarray, levels: np.ndarray) -> dict[str, np
     else:
         bounds = np.quantile(probs, tails, axis=0)  # (2L, n, K)
     return {"probability_lower": bounds[: len(levels)],
-            "probability_upper": bounds[len(levels):], "predictive_entropy": total,
-            "expected_entropy": aleatoric, "mutual_information": epistemic,
-            "variation_ratio": _variation_ratio(probs)}
+            "probability_upper": bounds[len(levels):], **out}
 
 
-def _regression_chunk(draws: dict, levels: np.ndarray, n_samples: int, rng) -> dict:
-
+def _regression_chunk(draws: dict, levels: np.ndarray | None, n_samples: int, rng) -> dict:
+    """Moments, interval ends (unless `levels` is None) and samples of one chunk's draws."""
     out = regression_moments(draws)
-    # every level's two ends in one compiled solve: (2L, n)
-    ends = mixture_quantiles(draws, np.concatenate([(1 - levels) / 2, (1 + levels) / 2]))
-    out["lower"], out["upper"] = ends[: len(levels)], ends[len(levels):]
+    if levels is not None:  # every level's two ends in one compiled solve: (2L, n)
+        ends = mixture_quantiles(draws, np.concatenate([(1 - levels) / 2, (1 + levels) / 2]))
+        out["lower"], out["upper"] = ends[: len(levels)], ends[len(levels):]
     if n_samples:
         out["samples"] = sample_mixture(noise_distribution(draws), n_samples, rng)
     return out
@@ -467,8 +469,10 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
         A fitted posterior.
     X : array-like
         `(n_obs, n_features)`.
-    level : float or list of float, default 0.9
-        Central interval probability, or several (a `level` dim).
+    level : float or list of float or None, default 0.9
+        Central interval probability, or several (a `level` dim). None: no intervals (no
+        `lower`/`upper`, no `probability_lower`/`_upper`), which spares a regressor the
+        quantiles of its predictive mixture.
     max_draws : int, optional
         Thin the posterior evenly to this many draws.
     n_samples : int, default 0
@@ -496,6 +500,8 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     >>> parts = summary["expected_entropy"] + summary["mutual_information"]
     >>> bool(np.allclose(total, parts))  # total = aleatoric + epistemic, nats
     True
+    >>> "probability_lower" in predictive_summary(fitted, tiny_data.X_test, level=None)
+    False
     """
     import xarray as xr
 
@@ -508,7 +514,7 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
         max_draws = whole_number(max_draws, "max_draws", minimum=1)
     n_samples = whole_number(n_samples, "n_samples", minimum=0)
     X = check_features(X, n_features=posterior.spec.n_inputs)
-    levels = _levels(level)
+    levels = None if level is None else _levels(level)
     n_draws = min(posterior.n_draws, max_draws or posterior.n_draws)
     n_outputs = max(2, posterior.spec.n_outputs)
     rows = max(1, _CHUNK_FLOATS // (n_draws * n_outputs))
@@ -526,24 +532,27 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     # estimators and the CLI show (the entropies and intervals need every draw, from above).
     mean = posterior.predict(X, max_draws=max_draws,
                              **({} if groups is None else {"groups": list(groups)}))["mean"].values
-    if "probability_lower" in values:
+    if "predictive_entropy" in values:
         values["probability"] = as_class_probabilities(mean)
         values["predicted_index"] = values["probability"].argmax(axis=-1)
     else:
         values["mean"] = mean
     refuse_nonfinite({k: v for k, v in values.items() if k not in ("sd", "aleatoric_sd")},
                      obs_axis={k: _dims(k).index("obs") for k in values})
-    coords: dict[str, np.ndarray | list] = {"obs": np.arange(X.shape[0]), "level": levels}
+    coords: dict[str, np.ndarray | list] = {"obs": np.arange(X.shape[0])}
+    if levels is not None:
+        coords["level"] = levels
     if "probability" in values:
         n_classes = values["probability"].shape[-1]
         classes = list(posterior.preprocessing.get("classes", range(n_classes)))
         coords["class"] = classes
         values["predicted_class"] = np.asarray(classes)[values.pop("predicted_index")]
     dataset = xr.Dataset({k: (_dims(k), v) for k, v in values.items()}, coords=coords)
-    if np.ndim(level) == 0:
+    if levels is not None and np.ndim(level) == 0:
         dataset = dataset.squeeze("level")
-    dataset.attrs.update(level=float(levels[0]) if np.ndim(level) == 0 else levels.tolist(),
-                         n_draws=int(n_draws), units="nats for entropies; user units otherwise")
+    if levels is not None:  # no attribute without intervals (netCDF has no None)
+        dataset.attrs["level"] = float(levels[0]) if np.ndim(level) == 0 else levels.tolist()
+    dataset.attrs.update(n_draws=int(n_draws), units="nats for entropies; user units otherwise")
     return dataset
 
 
