@@ -29,7 +29,7 @@ MIN_HELD_OUT_ROWS = 10
 # Steps of the candidates' fits at most (all in one loop): enough to tell an underfitting scale
 # from one that follows the data, and a scale whose noise sd collapses keeps its loss falling
 # and would otherwise run to the fit's own step limit.
-HELD_OUT_STEPS = 2000
+HELD_OUT_STEPS = 1000
 _PROGRAMS: dict = {}  # compiled model key → jitted pointwise log-likelihood
 _MAX_PROGRAMS = 8
 
