@@ -419,7 +419,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     if batch is not None and batch >= n_obs:
         batch = None
     map_objective, map_data = _map_objective(bnn, compiled, data, n_obs, batch, prior_swap,
-                                             random_seed)
+                                             negative_log_joint, random_seed)
     history, trace, compile_s, fit_s, steps_run = [], [], 0.0, 0.0, 0
     interrupted = converged = False
     scale_choice = None
@@ -561,7 +561,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     )
 
 
-def _map_objective(bnn, compiled, data, n_obs, batch, prior_swap, seed):
+def _map_objective(bnn, compiled, data, n_obs, batch, prior_swap, negative_log_joint, seed):
     """(objective(z, a, data, step), its data): the MAP's loss on the `n_obs` rows `data` holds.
 
     `compiled` is compiled for exactly these rows. With `batch` rows per step the likelihood
@@ -572,7 +572,7 @@ def _map_objective(bnn, compiled, data, n_obs, batch, prior_swap, seed):
 
     if batch is None:
         def full_objective(zv, a, d, step):
-            return -(compiled.loglik(zv, d) + compiled.prior_logp(zv, d) + prior_swap(zv, a))
+            return negative_log_joint(zv, a, d)
         return full_objective, data
     batched = compile_model(bnn.model, batch_size=int(batch))
 
