@@ -62,19 +62,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ignoring_interrupts(previous):
-    """`sys.unraisablehook` that drops a Ctrl-C landing where Python cannot raise it.
+    """`sys.unraisablehook` that passes on a Ctrl-C landing where Python cannot raise it.
 
     A press that arrives while a finaliser or a garbage-collection callback runs (JAX has one)
-    cannot interrupt anything; Python would print it as "Exception ignored in ...: Traceback".
-    The command's own handling of Ctrl-C answers the presses that can act. Anything else goes
-    to `previous`.
+    cannot interrupt anything there; Python would print it as "Exception ignored in ...:
+    Traceback" and go on as if it had not been pressed. The hook prints nothing and presses
+    again for the user: a short-lived thread simulates SIGINT, whose handler then runs in the
+    main thread once the callback has returned (raising it inside the hook would be swallowed
+    the same way; `threading.Thread.start` would wait, inside the hook, for the thread). Anything
+    else goes to `previous`.
     """
     def hook(unraisable) -> None:
         if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            import _thread
+
+            _thread.start_new_thread(_press_again, ())
             return
         previous(unraisable)
 
     return hook
+
+
+def _press_again(delay: float = 0.05) -> None:
+    """Simulate SIGINT for the main thread after `delay` seconds (from a thread of its own).
+
+    The delay lets the main thread leave the unraisable hook and the callback it interrupted
+    first; a press that still lands inside one comes back through the hook and is sent again.
+    """
+    import _thread
+    import time
+
+    time.sleep(delay)
+    _thread.interrupt_main()
 
 
 def build_parser():
