@@ -28,9 +28,8 @@ import numpy as np
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 
-# Warn when more than this fraction of post-tuning transitions diverged: the threshold of the one
-# judgement of convergence (`pymc_bnn.posterior.convergence`).
-from pymc_bnn.posterior.convergence import DIVERGENCE_WARNING_RATE
+# Divergences are judged (threshold and words) by the one judgement of convergence.
+from pymc_bnn.posterior.convergence import divergence_problems
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
@@ -157,12 +156,8 @@ def _run(bnn, *, draws, random_seed, progress, chains, tune, target_accept, max_
                    "step_size": float(np.median(sample_stats["step_size"])),
                    # JAX devices the chains ran on side by side (1: one after another)
                    "devices": chains if chain_method == "parallel" else 1}
-    messages = []
-    if rate > DIVERGENCE_WARNING_RATE:
-        messages.append(
-            f"{n_divergent} of {sample_stats['diverging'].size} NUTS transitions diverged "
-            f"({rate:.1%}); raise target_accept= (now {target_accept}) towards 0.99, or use a "
-            "prior with lighter tails, so the draws can be trusted")
+    # the same words as the judgement in `info`, the report and `convergence_`
+    messages = [f"nuts: {problem}" for problem in divergence_problems(diagnostics)]
     if interrupted:
         messages.append(f"NUTS was interrupted: kept {z.shape[1]} of {per_chain} draws per "
                         "chain (posterior.interrupted is True)")

@@ -248,13 +248,7 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
     divergences, rate = diagnostics.get("divergences"), diagnostics.get("divergence_rate")
     if divergences is not None and rate is not None:
         checks.append(("divergent transitions", f"{divergences:,} ({rate:.1%})"))
-        if rate > DIVERGENCE_WARNING_RATE:
-            problems.append(Problem(
-                "divergences", f"{divergences:,} transitions diverged ({rate:.1%} > "
-                f"{DIVERGENCE_WARNING_RATE:.0%}): the sampler missed parts of the posterior",
-                "use a prior with lighter tails (--prior normal), or raise --target-accept "
-                "towards 0.99 (Python: prior='normal', engine_options={'target_accept': 0.99})",
-                "--prior"))
+        problems.extend(divergence_problems(diagnostics))
     rhat = diagnostics.get("predictive_rhat_max")
     if "predictive_rhat_max" in diagnostics:
         checks.append(("max predictive R-hat", "— (one chain)" if rhat is None
@@ -267,6 +261,41 @@ def _judge_sampler(settings, diagnostics, checks, problems) -> None:
     if weight_rhat is not None:
         checks.append(("max raw-weight R-hat", f"{weight_rhat:.3g} (not a problem by itself: "
                        "hidden units swap places between chains)"))
+
+
+def divergence_problems(diagnostics: dict) -> list[Problem]:
+    """The problem in a NUTS fit's divergent transitions, with its fix (empty when there is none).
+
+    `judge_convergence` shows it for a NUTS fit, and the NUTS engine warns with the same words
+    as soon as it has sampled.
+
+    Parameters
+    ----------
+    diagnostics : dict
+        With `divergences` (a count) and `divergence_rate` (divergent / post-tuning
+        transitions, all chains); missing keys are not judged.
+
+    Returns
+    -------
+    list of Problem
+        One of kind "divergences" when the rate is above `DIVERGENCE_WARNING_RATE`, else empty.
+
+    Examples
+    --------
+    >>> print(divergence_problems({"divergences": 40, "divergence_rate": 0.02})[0].what)
+    40 transitions diverged (2.0% > 1%): the sampler missed parts of the posterior
+    >>> divergence_problems({"divergences": 1, "divergence_rate": 0.0005})
+    []
+    """
+    divergences, rate = diagnostics.get("divergences"), diagnostics.get("divergence_rate")
+    if divergences is None or rate is None or rate <= DIVERGENCE_WARNING_RATE:
+        return []
+    return [Problem(
+        "divergences", f"{divergences:,} transitions diverged ({rate:.1%} > "
+        f"{DIVERGENCE_WARNING_RATE:.0%}): the sampler missed parts of the posterior",
+        "use a prior with lighter tails (--prior normal), or raise --target-accept "
+        "towards 0.99 (Python: prior='normal', engine_options={'target_accept': 0.99})",
+        "--prior")]
 
 
 def predictive_problems(diagnostics: dict) -> list[Problem]:
@@ -315,5 +344,5 @@ def predictive_problems(diagnostics: dict) -> list[Problem]:
 
 
 __all__ = ["DIVERGENCE_WARNING_RATE", "ELBO_STILL_RISING_NATS", "ESS_WARNING", "RHAT_WARNING",
-           "Convergence", "Problem", "elbo_still_rising", "judge_convergence",
-           "predictive_problems"]
+           "Convergence", "Problem", "divergence_problems", "elbo_still_rising",
+           "judge_convergence", "predictive_problems"]
