@@ -43,6 +43,10 @@ BNN_MODELS: dict[str, Callable] = {
                                               random_state=seed),
     "nuts": lambda Est, seed: Est(method="nuts", random_state=seed),
     "laplace_skip": lambda Est, seed: Est(skip=True, random_state=seed),
+    # the MAP's prior scale chosen on held-out rows (the regressors' default) for classifiers too
+    "holdout": lambda Est, seed: Est(engine_options={"map_scale": "holdout"}, random_state=seed),
+    "holdout_skip": lambda Est, seed: Est(skip=True, engine_options={"map_scale": "holdout"},
+                                          random_state=seed),
     "laplace_full": lambda Est, seed: Est(method="laplace", engine_options={"hessian": "full"},
                                           random_state=seed),
     # the output layer's Gaussian for every likelihood (the default before exact draws for
