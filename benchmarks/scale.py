@@ -13,9 +13,9 @@ runs before the clock starts, and prediction is compiled by an in-memory call fi
 pymc-bnn's fit runs in float32 (`dtype="float32"`, NumPyro's precision; PyMC's is float64),
 and again in its default float64 (the fit only), and data parallel (`data_devices=2` and `4`:
 each minibatch split over that many JAX devices, which pymc-bnn makes of the CPU cores; its own
-child process, the fit only). The accuracy reference is the same model fitted full batch (every
-row at every step, at most 1,500 steps, in memory) at the smallest size; every streamed fit's held-out
-RMSE is compared with it. Writes results/scale.json and results/scale.md
+child process, the fit only). The accuracy reference is the same model fitted full batch
+(every row at every step, at most 1,500 steps, in memory) at the smallest size; every streamed
+fit's held-out RMSE is compared with it. Writes results/scale.json and results/scale.md
 (results/scale_quick.* with --quick).
 
     uv run python benchmarks/scale.py --quick     # 20,000 rows, 200 steps: checks it runs
