@@ -27,6 +27,11 @@ MISSING_POLICIES = ("impute", "drop", "error")
 # Default posterior draws: the sd of a predictive probability estimated from 1000 draws is off by
 # at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
 DEFAULT_DRAWS = 1000
+# Bits below each weight's posterior sd that `pymc-bnn fit` keeps in the model file
+# (`pymc_bnn.io.precision`): each draw moves by at most sd/512, a sixteenth of the Monte Carlo
+# standard error (sd/sqrt(1000)) of a posterior mean from DEFAULT_DRAWS draws, and the file of a
+# (32, 32) advi network shrinks about twofold (benchmarks/model_file_size.py).
+DRAWS_PRECISION = 8
 
 # The active-learning demo (see `pymc_bnn.demos.active.ActiveDemoSettings` for why).
 ACTIVE_REPEATS = 5

@@ -7,6 +7,7 @@ import pytest
 
 import pymc_bnn
 from pymc_bnn import BayesianMLPClassifier, BayesianMLPRegressor, load, save
+from pymc_bnn.io import read_description
 
 FAST = dict(hidden_layer_sizes=(6,), steps=300, draws=40, engine_options={"tol": 0}, random_state=0)
 
@@ -91,3 +92,40 @@ def test_hierarchical_posterior_round_trips_with_its_groups(tmp_path):
         np.testing.assert_array_equal(
             loaded.predictive_draws(data.X_test, groups=groups)["probs"],
             posterior.predictive_draws(data.X_test, groups=groups)["probs"])
+
+
+def test_rounded_draws_stay_within_the_stated_fraction_of_their_spread(tmp_path, regressor, data):
+    """draws_precision=6: every stored draw within sd/2**7 of the fit's, sd that weight's
+    posterior sd; the predictive mean moves by far less than its Monte Carlo error."""
+    X, _ = data
+    posterior = regressor.posterior_
+    path = save(posterior, tmp_path / "compact.bnn.nc", draws_precision=6)
+    assert read_description(path)["draws_precision"] == 6
+    loaded = load(path)
+    moved = 0
+    for name, stored in loaded.idata["posterior"].data_vars.items():
+        fitted = posterior.idata["posterior"][name]
+        sd = fitted.std(("chain", "draw"))
+        assert bool((abs(stored - fitted) <= sd / 2**7).all()), name
+        assert stored.dtype == fitted.dtype
+        moved += int((stored != fitted).sum())
+    assert moved > 0
+    before, after = posterior.predict(X), loaded.predict(X)
+    # Monte Carlo error of the mean over 40 draws: std / sqrt(40) ≈ 0.16 std
+    assert bool((abs(after["mean"] - before["mean"]) <= 0.01 * before["std"]).all())
+
+
+def test_a_bad_draws_precision_is_refused_when_saving_and_loading(tmp_path, regressor):
+    from pathlib import Path
+
+    from pymc_bnn.errors import InvalidSettingError, ModelFileError
+    from pymc_bnn.io.model_file_checks import check_description
+
+    with pytest.raises(InvalidSettingError, match="draws_precision must be None"):
+        save(regressor, tmp_path / "m.bnn.nc", draws_precision=24)
+    assert not (tmp_path / "m.bnn.nc").exists()
+    description = read_description(save(regressor, tmp_path / "m.bnn.nc"))
+    assert "draws_precision" not in description  # exact by default
+    with pytest.raises(ModelFileError, match="draws_precision must be null or a whole number"):
+        check_description({**description, "draws_precision": "8"}, Path("m.bnn.nc"),
+                          format_name="pymc-bnn-model", version=1)

@@ -60,6 +60,45 @@ def positive_int(text: str) -> int:
     return value
 
 
+def draws_precision(text: str) -> int | None:
+    """An argparse type: "exact" (None) or the bits 1 to 23 of `pymc_bnn.io.precision`.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value as typed.
+
+    Returns
+    -------
+    int or None
+        None for "exact", else the number of bits.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For anything else.
+
+    Examples
+    --------
+    >>> draws_precision("exact"), draws_precision("8")
+    (None, 8)
+    >>> draws_precision("30")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected 'exact' or a whole number of bits from 1 to 23, got '30'
+    """
+    if text.strip().lower() == "exact":
+        return None
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 23:  # pymc_bnn.io.precision.MAX_BITS (not imported: --help stays fast)
+        raise argparse.ArgumentTypeError(
+            f"expected 'exact' or a whole number of bits from 1 to 23, got {text!r}")
+    return value
+
+
 def widths(text: str) -> tuple[int, ...]:
     """An argparse type: comma-separated hidden layer widths ("32,32" -> (32, 32)), each ≥ 1.
 

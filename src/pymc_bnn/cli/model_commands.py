@@ -22,6 +22,7 @@ from pymc_bnn.cli.args import (
     EXIT_PARTIAL,
     add_common,
     add_force,
+    draws_precision,
     positive_int,
     print_report_path,
     widths,
@@ -73,6 +74,7 @@ def add_model_commands(sub) -> None:
     from pymc_bnn.defaults import (
         CLASSIFIER_LIKELIHOODS,
         DEFAULT_DRAWS,
+        DRAWS_PRECISION,
         ENGINE_NAMES,
         MAX_CLASS_LABELS,
         MISSING_POLICIES,
@@ -141,6 +143,12 @@ def add_model_commands(sub) -> None:
                           "estimators' default (default: auto)")
     fit.add_argument("--draws", type=positive_int, default=DEFAULT_DRAWS,
                      help=f"posterior draws kept (default: {DEFAULT_DRAWS})")
+    fit.add_argument("--draws-precision", type=draws_precision, default=DRAWS_PRECISION,
+                     metavar="BITS",
+                     help="how finely the model file keeps the draws: exact (as float32), or "
+                          "each draw rounded to within its weight's posterior sd × "
+                          "2^-(BITS+1), a much smaller file (default: "
+                          f"{DRAWS_PRECISION}, within sd/{2 ** (DRAWS_PRECISION + 1)})")
     fit.add_argument("--stream", action="store_true",
                      help="read DATA (Parquet file or folder) in minibatches instead of into "
                           "memory: any size; advi only, no --groups")
@@ -294,7 +302,7 @@ def _cmd_fit(args, console) -> int:
                     and not issubclass(w.category, ConvergenceWarning)])  # see _show_convergence
     say(f"Saving {args.out}")
     with ctrl_c_deferred() as pressed:  # a press while writing waits: the file is never cut
-        save(model, args.out, force=args.force, notes={
+        save(model, args.out, force=args.force, draws_precision=args.draws_precision, notes={
             "target": args.target, "data": str(args.data), "n_rows": int(X.shape[0]),
             "groups": args.groups, "id": list(args.id), "likelihood_choice": choice.to_dict()})
     try:
@@ -349,7 +357,8 @@ def _fit_streamed(args, console, say, started) -> int:
     with ctrl_c_deferred():  # a press while writing waits: the file is never cut short
         save(model, args.out, notes={"target": args.target, "data": str(args.data),
                                      "n_rows": int(source.n_rows), "groups": None,
-                                     "streamed": True}, force=args.force)
+                                     "streamed": True}, force=args.force,
+             draws_precision=args.draws_precision)
     if not args.quiet:
         console.print(f"[bold]fit[/] {model.posterior_.timings.get('total_s', 0):.1f} s   "
                       f"[bold]total[/] {time.perf_counter() - started:.1f} s", highlight=False)

@@ -19,7 +19,7 @@ __all__ = ["load", "read_description", "save", "write_bytes_atomic", "write_text
 
 
 def save(obj, path: str | os.PathLike, *, notes: dict | None = None,
-         force: bool = False) -> Path:
+         force: bool = False, draws_precision: int | None = None) -> Path:
     """Write a fitted `Posterior` or pymc-bnn estimator to `path`, atomically.
 
     The file is netCDF (HDF5, h5netcdf engine): the draws as ArviZ data and a JSON description
@@ -38,6 +38,12 @@ def save(obj, path: str | os.PathLike, *, notes: dict | None = None,
     force : bool, default False
         Replace an existing file at `path` that is not a pymc-bnn model file (a table, a
         report); without it that is an OutputPathError.
+    draws_precision : int, optional
+        None (the default) stores the posterior draws exactly as float32. A number of bits,
+        1 to 23, rounds each weight's draws to a power-of-two step of at most its posterior sd
+        times 2**-bits (every draw moves by at most sd · 2**-(bits + 1)), which makes the file
+        much smaller (`pymc_bnn.io.precision`); the file records the precision. `pymc-bnn fit`
+        uses `--draws-precision`, default `pymc_bnn.defaults.DRAWS_PRECISION`.
 
     Returns
     -------
@@ -52,11 +58,16 @@ def save(obj, path: str | os.PathLike, *, notes: dict | None = None,
     ('advi', 50)
     >>> read_description(path)["notes"]
     {'target': 'label'}
+    >>> compact = load(save(fitted, "compact.bnn.nc", draws_precision=8))
+    >>> w, sd = fitted.idata["posterior"]["w_0"], fitted.idata["posterior"]["w_0"].std(
+    ...     ("chain", "draw"))
+    >>> bool((abs(compact.idata["posterior"]["w_0"] - w) <= sd / 2**9).all())
+    True
     """
     from pymc_bnn.io.model_file import encode
 
     refuse_unless_ours(path, "model", force=force)
-    data = encode(obj, notes=notes)
+    data = encode(obj, notes=notes, draws_precision=draws_precision)
     return write_bytes_atomic(path, data)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from pymc_bnn.defaults import ESTIMATOR_MODULES
 from pymc_bnn.errors import ModelFileError
+from pymc_bnn.io.precision import MAX_BITS
 
 _KINDS = ("posterior", "estimator")
 _SAVE_AGAIN = "save the model again from the original fit, or restore the file from a backup"
@@ -191,6 +192,10 @@ def check_description(description, path: Path, *, format_name: str, version: int
                           f"differs from the file's attribute ({version})")
     _need(path, description.get("kind") in _KINDS, "description.kind", "'posterior' or "
           "'estimator'", description.get("kind"))
+    precision = description.get("draws_precision")
+    _need(path, precision is None or (_whole(precision) and 1 <= precision <= MAX_BITS),
+          "description.draws_precision", f"null or a whole number of bits from 1 to {MAX_BITS}",
+          precision)
     posterior = description.get("posterior")
     _need(path, isinstance(posterior, dict), "description.posterior", "a JSON object", posterior)
     _check_spec(path, posterior.get("spec"))
