@@ -47,6 +47,9 @@ BNN_MODELS: dict[str, Callable] = {
     "holdout": lambda Est, seed: Est(engine_options={"map_scale": "holdout"}, random_state=seed),
     "holdout_skip": lambda Est, seed: Est(skip=True, engine_options={"map_scale": "holdout"},
                                           random_state=seed),
+    # the output layer's covariance scaled by the temperature with the best leave-one-out density
+    "laplace_loo": lambda Est, seed: Est(engine_options={"temperature": "loo"},
+                                         random_state=seed),
     "laplace_full": lambda Est, seed: Est(method="laplace", engine_options={"hessian": "full"},
                                           random_state=seed),
     # the output layer's Gaussian for every likelihood (the default before exact draws for
