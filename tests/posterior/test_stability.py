@@ -297,10 +297,11 @@ def test_alignment_brings_nuts_weight_rhat_below_1_05():
     two); predictive R-hat 1.013, no divergences; mean CKA between draws 0.97. With 4 × 250
     (the same 500 tuning steps; a fifth less CPU, most of the fit being the start and the
     tuning): raw 2.32, aligned 1.020 (seed 1, 300 tuning steps: 1.57 and 1.020). Fewer draws
-    make R-hat noisier and larger, so the aligned bound is, if anything, harder to meet."""
+    make R-hat noisier and larger, so the aligned bound is, if anything, harder to meet. The
+    test tunes 300 steps (seed 0: raw 1.85, aligned 1.011)."""
     data = two_moons()
     bnn = build_model(data.X_train, data.y_train, hidden=(5, 5))
-    posterior = fit(bnn, "nuts", chains=4, draws=1000, tune=500, random_seed=0, progress=False)
+    posterior = fit(bnn, "nuts", chains=4, draws=1000, tune=300, random_seed=0, progress=False)
     result = posterior.stability(data.X_test)
     assert result.attrs["rhat_max_unaligned"] > 1.1, result.attrs
     assert result.attrs["rhat_max"] < 1.05, result.attrs

@@ -10,15 +10,18 @@ model structure and the data shapes), so refits of the same network do not recom
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn._runtime.progress import progress_bar
 
-_EXECUTABLES: dict[tuple, tuple[Callable, Callable]] = {}  # key → (init, compiled chunk)
+# key → (init, compiled chunk), the least recently used going first
+_EXECUTABLES: OrderedDict[tuple, tuple[Callable, Callable]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -170,14 +173,14 @@ def minimise(objective: Callable, z0: np.ndarray, extra: ArrayLike, data: tuple,
     key = (*cache_key, z.shape, extra.shape, float(learning_rate), int(chunk_steps),
            tuple((d.shape, str(d.dtype)) for d in data))
     t0 = time.perf_counter()
-    init: Callable  # jitted optimizer.init
-    run: Callable  # the compiled chunk
-    if key not in _EXECUTABLES:
+
+    def build() -> tuple[Callable, Callable]:
         optimizer, chunk = _chunk_function(objective, learning_rate, chunk_steps)
-        init = jax.jit(jax.vmap(optimizer.init))
+        init = jax.jit(jax.vmap(optimizer.init))  # jitted optimizer.init
         run = jax.jit(chunk).lower(z, init(z), extra, data, np.int32(0), np.int32(0)).compile()
-        _EXECUTABLES[key] = (init, run)
-    init, run = _EXECUTABLES[key]
+        return init, run
+
+    init, run = lru_get(_EXECUTABLES, key, build)
     opt_state = init(z)
     compile_s = time.perf_counter() - t0
     history: list[np.ndarray] = []

@@ -14,10 +14,12 @@ in a small held-out set does not buy a wider prior than the data support.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
+from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.errors import InferenceError
 
 # The candidate scales s (weights Normal(0, s/sqrt(fan_in)), biases Normal(0, s)): from a
@@ -30,8 +32,8 @@ MIN_HELD_OUT_ROWS = 10
 # from one that follows the data, and a scale whose noise sd collapses keeps its loss falling
 # and would otherwise run to the fit's own step limit.
 HELD_OUT_STEPS = 1000
-_PROGRAMS: dict = {}  # compiled model key → jitted pointwise log-likelihood
-_MAX_PROGRAMS = 8
+# compiled model key → jitted pointwise log-likelihood, the least recently used going first
+_PROGRAMS: OrderedDict = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -175,14 +177,12 @@ def _pointwise_program(compiled_one_row):
     """The jitted (iterates × rows) log-likelihood of a model, kept per model structure."""
     import jax
 
-    key = compiled_one_row.key
-    if key not in _PROGRAMS:
+    def build():
         axes = tuple(0 if b else None for b in compiled_one_row.batched)
         per_row = jax.vmap(compiled_one_row.loglik, in_axes=(None, axes))
-        if len(_PROGRAMS) >= _MAX_PROGRAMS:
-            _PROGRAMS.pop(next(iter(_PROGRAMS)))  # the oldest
-        _PROGRAMS[key] = jax.jit(jax.vmap(per_row, in_axes=(0, None)))
-    return _PROGRAMS[key]
+        return jax.jit(jax.vmap(per_row, in_axes=(0, None)))
+
+    return lru_get(_PROGRAMS, compiled_one_row.key, build)
 
 
 __all__ = ["CANDIDATE_SCALES", "HELD_OUT_FRACTION", "HELD_OUT_STEPS", "MIN_HELD_OUT_ROWS",

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pymc_bnn._runtime.lru import DEFAULT_MAX_ENTRIES, lru_get
+
 # Warm-up steps of NUTS (step size and diagonal mass adaptation in the whitened space, where
 # the target is already close to a unit Gaussian).
 WARMUP = 500
@@ -29,7 +31,7 @@ WARMUP = 500
 # of the same structure on new data of the same shapes reuses the compiled sampler); the least
 # recently used goes when more are held (each keeps its compiled program and first log density)
 _SAMPLERS: OrderedDict[tuple, object] = OrderedDict()
-_MAX_SAMPLERS = 8
+_MAX_SAMPLERS = DEFAULT_MAX_ENTRIES
 # Row counts are padded up to the next of 2^k and 3·2^(k-1), from this many rows: a data set
 # of a new size usually reuses a compiled sampler, at most 50% more rows evaluated per step.
 _MIN_ROWS = 16
@@ -117,17 +119,13 @@ def sample_output_layer(log_density: Callable, args: tuple, theta_map, sqrt_cova
     theta_map = jnp.asarray(theta_map)
     root = jnp.asarray(sqrt_covariance)
     key = (*cache_key, int(theta_map.size), int(draws), int(warmup))
-    if key not in _SAMPLERS:
-        _SAMPLERS[key] = _sampler(log_density, int(theta_map.size), draws, warmup)
-        while len(_SAMPLERS) > _MAX_SAMPLERS:
-            _SAMPLERS.popitem(last=False)
-    _SAMPLERS.move_to_end(key)
-    mcmc = _SAMPLERS[key]
-    mcmc.run(jax.random.PRNGKey(seed), tuple(args), theta_map, root,  # type: ignore[attr-defined]
+    mcmc = lru_get(_SAMPLERS, key, lambda: _sampler(log_density, int(theta_map.size), draws,
+                                                    warmup), _MAX_SAMPLERS)
+    mcmc.run(jax.random.PRNGKey(seed), tuple(args), theta_map, root,
              init_params={"u": jnp.zeros(theta_map.size)},
              extra_fields=("diverging", "accept_prob"))
-    u = np.asarray(mcmc.get_samples()["u"])  # type: ignore[attr-defined]
-    extra = mcmc.get_extra_fields()  # type: ignore[attr-defined]
+    u = np.asarray(mcmc.get_samples()["u"])
+    extra = mcmc.get_extra_fields()
     return OutputDraws(theta=np.asarray(theta_map) + u @ np.asarray(root).T,
                        divergences=int(np.sum(extra["diverging"])),
                        mean_accept=float(np.mean(extra["accept_prob"])))
