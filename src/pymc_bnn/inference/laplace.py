@@ -31,13 +31,19 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, fields
-from functools import lru_cache
 
 import numpy as np
 
 from pymc_bnn.errors import InferenceError, InvalidSettingError
-from pymc_bnn.inference import ggn, loo, map_loop, map_scale
+from pymc_bnn.inference import ggn, loo, map_loop
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
+from pymc_bnn.inference.laplace_map import (
+    held_out_scale,
+    log_joint,
+    map_objective,
+    random_starts,
+    steps_batch,
+)
 from pymc_bnn.inference.laplace_predictive import LAPLACE_GROUP, glm_predictive  # noqa: F401
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.output_layer import (
@@ -56,12 +62,9 @@ _CHEAP_RESTARTS = 200_000
 _DEFAULT_RESTARTS = 4
 # Deep ensembles gain little past about 5 members (Lakshminarayanan et al. 2017, Fig. 3).
 _ENSEMBLE_MEMBERS = 5
-# minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of _BATCH.
-_FULL_BATCH_ROWS = 4096
 # The sampled output layer keeps the output's Jacobian (n_obs × outputs × output-layer size
 # numbers) up to this size (160 MB), else evaluates the whole network at each sampler step.
 _MAX_JACOBIAN = 20_000_000
-_BATCH = 1024
 
 
 @dataclass(frozen=True)
@@ -386,7 +389,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     if restarts is None:
         cheap = compiled.size * max(compiled.n_obs, 1) <= _CHEAP_RESTARTS
         restarts = _DEFAULT_RESTARTS if cheap else 1
-    z = _random_starts(compiled, layout, restarts, np.random.default_rng(random_seed))
+    z = random_starts(compiled, layout, restarts, np.random.default_rng(random_seed))
     tuned = settings.prior_scale == "marglik"
     scale0 = float(settings.prior_scale if not tuned else (
         bnn.prior.sigma if settings.map_scale in (None, "holdout") else settings.map_scale))
@@ -408,23 +411,19 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     alternate = tuned and (full or not bnn.spec.hidden)
     offsets = _value_offsets(compiled)
     alpha = np.full(restarts, 1.0 / scale0**2)
-    prior_swap, negative_log_joint = _log_joint(
+    prior_swap, negative_log_joint = log_joint(
         compiled.loglik, compiled.prior_logp, *(tuple(np.asarray(v).tolist()) for v in (
             layout.network, layout.base_precision, layout.model_precision)))
 
     n_obs = max(compiled.n_obs, 1)
-    batch = settings.minibatch_size
-    if batch is None and n_obs > _FULL_BATCH_ROWS:
-        batch = _BATCH
-    if batch is not None and batch >= n_obs:
-        batch = None
-    map_objective, map_data = _map_objective(bnn, compiled, data, n_obs, batch, prior_swap,
-                                             negative_log_joint, random_seed)
+    batch = steps_batch(settings.minibatch_size, n_obs)
+    objective, map_data = map_objective(bnn, compiled, data, n_obs, batch, prior_swap,
+                                        negative_log_joint, random_seed)
     history, trace, compile_s, fit_s, steps_run = [], [], 0.0, 0.0, 0
     interrupted = converged = False
     scale_choice = None
     if tuned and settings.map_scale == "holdout":
-        scale_choice, held_out = _held_out_scale(
+        scale_choice, held_out = held_out_scale(
             bnn, compiled, layout, data, settings, prior_swap, random_seed, progress, callback)
         if scale_choice is not None:
             scale0 = scale_choice.scale
@@ -444,7 +443,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     curvature = None
     for round_ in range(settings.rounds if alternate else 1):
         outcome = map_loop.minimise(
-            map_objective, z, alpha, map_data, cache_key=cache_key,
+            objective, z, alpha, map_data, cache_key=cache_key,
             steps=settings.steps if round_ == 0 else max(settings.steps // 2, 1),
             learning_rate=settings.learning_rate, tol=settings.tol, window=settings.window,
             chunk_steps=settings.chunk_steps, progress=progress, n_obs=n_obs,
@@ -561,103 +560,6 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     )
 
 
-def _map_objective(bnn, compiled, data, n_obs, batch, prior_swap, negative_log_joint, seed):
-    """(objective(z, a, data, step), its data): the MAP's loss on the `n_obs` rows `data` holds.
-
-    `compiled` is compiled for exactly these rows. With `batch` rows per step the likelihood
-    is an unbiased estimate (`batch` random rows scaled by n/batch); the rows' random key
-    travels with the data, so one compiled loop serves every seed.
-    """
-    import jax
-
-    if batch is None:
-        def full_objective(zv, a, d, step):
-            return negative_log_joint(zv, a, d)
-        return full_objective, data
-    batched = compile_model(bnn.model, batch_size=int(batch))
-
-    def minibatch_objective(zv, a, d, step):
-        *d, rows_key = d
-        rows = jax.random.randint(jax.random.fold_in(rows_key, step), (batch,), 0, n_obs)
-        part = tuple(x[rows] if b else x for x, b in zip(d, batched.batched, strict=True))
-        return -(n_obs / batch * batched.loglik(zv, part) + batched.prior_logp(zv, part)
-                 + prior_swap(zv, a))
-    return minibatch_objective, (*data, jax.random.PRNGKey(seed))
-
-
-def _held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, progress,
-                    callback):
-    """The MAP's prior scale chosen on held-out rows (`map_scale`), and the fits behind it.
-
-    Every candidate's MAP is fitted on the same rows in one vectorised loop, for at most
-    `map_scale.HELD_OUT_STEPS` steps. The rows' log-likelihood is the one-row model mapped
-    over them, so no model is compiled for the subset's size.
-
-    Returns (ScaleChoice, MapOutcome), or (None, None) when there are too few rows to hold
-    any out.
-    """
-    import jax
-    import jax.numpy as jnp
-
-    split = map_scale.held_out_rows(compiled.n_obs, seed)
-    if split is None:
-        return None, None
-    fit_rows, scored_rows = split
-    n_fit = fit_rows.size
-    one_row = compile_model(bnn.model, batch_size=1)
-    axes = tuple(0 if b else None for b in one_row.batched)
-    row_loglik = jax.vmap(one_row.loglik, in_axes=(None, axes))
-    rows_data = tuple(jnp.asarray(np.asarray(x)[fit_rows][:, None]) if b else x
-                      for x, b in zip(data, one_row.batched, strict=True))
-    batch = settings.minibatch_size
-    if batch is None and n_fit > _FULL_BATCH_ROWS:
-        batch = _BATCH
-    if batch is not None and batch >= n_fit:
-        batch = None
-
-    k = len(data)
-
-    def objective(zv, a, d, step):  # d: the fit rows' data, every row's data, a random key
-        rows, every_row, rows_key = d[:k], d[k:2 * k], d[2 * k]
-        if batch is not None:  # `batch` random rows, scaled by n/batch: unbiased
-            picked = jax.random.randint(jax.random.fold_in(rows_key, step), (batch,), 0, n_fit)
-            rows = tuple(x[picked] if b else x for x, b in zip(rows, one_row.batched,
-                                                              strict=True))
-        loglik = jnp.sum(row_loglik(zv, rows)) * (n_fit / (batch or n_fit))
-        return -(loglik + compiled.prior_logp(zv, every_row) + prior_swap(zv, a))
-
-    scales = map_scale.CANDIDATE_SCALES
-    z0 = _random_starts(compiled, layout, len(scales), np.random.default_rng([seed, 16]))
-    outcome = map_loop.minimise(
-        objective, z0, np.array([1.0 / s**2 for s in scales]),
-        (*rows_data, *data, jax.random.PRNGKey(seed)),
-        cache_key=("laplace-held-out", compiled.key, tuple(layout.network),
-                   float(bnn.prior.sigma), batch),
-        steps=min(settings.steps, map_scale.HELD_OUT_STEPS),
-        learning_rate=settings.learning_rate, tol=settings.tol, window=settings.window,
-        chunk_steps=settings.chunk_steps, progress=progress, n_obs=n_fit, callback=callback,
-        title="[bold]Laplace[/] · prior scale on held-out rows")
-    row_losses = -map_scale.pointwise_loglik(one_row, data, scored_rows, outcome.z)
-    index, mean, se = map_scale.one_standard_error_choice(scales, row_losses)
-    choice = map_scale.ScaleChoice(
-        scale=float(scales[index]), scales=tuple(float(s) for s in scales),
-        held_out_loss=tuple(float(m) for m in mean), standard_error=tuple(float(e) for e in se),
-        held_out_rows=int(scored_rows.size), interrupted=outcome.interrupted)
-    return choice, outcome
-
-
-def _random_starts(compiled, layout, n, rng) -> np.ndarray:
-    """`(n, D)` starting points, the network's parameters drawn at the fan-in (LeCun) scale.
-
-    Away from the all-zero saddle of tanh networks; the other variables at the model's
-    initial point.
-    """
-    z = np.tile(compiled.initial_point, (n, 1))
-    z[:, layout.network] = rng.normal(size=(n, layout.network.size)) / np.sqrt(
-        np.where(layout.base_precision > 1, layout.base_precision, 1.0))
-    return z
-
-
 def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative_log_joint,
                           data, cache_key):
     """(log_density, args, key): the output layer's log posterior, divided by T.
@@ -714,30 +616,6 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
                                jnp.arange(size) < eta.shape[0], jnp.asarray(zr),
                                jnp.asarray(layout.last_base_precision), float(alpha),
                                float(temperature), rows), key
-
-
-@lru_cache(maxsize=4)
-def _log_joint(loglik, prior_logp, network: tuple, base: tuple, model_precision: tuple):
-    """(prior_swap, negative_log_joint) of one model structure, the same functions every fit.
-
-    They hold no data (it is their argument), so the programs compiled from them
-    (`refine_output_layer`'s) serve every later fit of the same structure.
-    """
-    import jax.numpy as jnp
-
-    network_ = jnp.asarray(network, dtype=int)
-    base_, model_precision_ = jnp.asarray(base), jnp.asarray(model_precision)
-
-    def prior_swap(zv, a):
-        # the model's Normal network prior swapped for Normal(0, 1/sqrt(a*base)): log-density
-        # difference up to constants
-        theta = zv[network_]
-        return 0.5 * jnp.sum((model_precision_ - a * base_) * theta**2)
-
-    def negative_log_joint(zv, a, d):
-        return -(loglik(zv, d) + prior_logp(zv, d) + prior_swap(zv, a))
-
-    return prior_swap, negative_log_joint
 
 
 def _value_offsets(compiled) -> dict:
