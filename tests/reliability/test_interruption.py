@@ -15,6 +15,18 @@ from pymc_bnn import BayesianMLPClassifier, build_model, fit, load
 from reliability.helpers import TINY
 
 
+def _sigint_as_in_a_shell() -> None:
+    """In each child, before it starts: SIGINT unblocked and at its default action.
+
+    A pytest-xdist worker can carry a blocked SIGINT (a library's signal mask, left by whatever
+    ran before in that worker), and a child inherits its mask: the presses these tests send
+    would never arrive and the fit would run to its end (exit 0). A user's shell starts
+    commands with SIGINT unblocked, so the children here start that way too.
+    """
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_at(step):
     def callback(info):
         if info["step"] >= step:
@@ -53,7 +65,7 @@ def test_ctrl_c_during_cli_fit_saves_a_usable_flagged_model(tmp_path, table):
                "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "2",
                "--steps", "10000000", "--draws", "20", "--method", "advi"]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+                               stderr=subprocess.PIPE, preexec_fn=_sigint_as_in_a_shell)
     shown = b""
     try:
         while b"steps/s" not in shown:
@@ -154,7 +166,8 @@ def test_sigint_before_the_fit_is_one_line_exit_130_and_writes_nothing(tmp_path,
                "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "2",
                "--steps", "10000000", "--draws", "20", "--method", "advi", "--quiet"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          check=False)
+                          check=False,
+                          preexec_fn=_sigint_as_in_a_shell)
     if done.returncode == 3:  # this machine was fast enough to be fitting already
         assert load(tmp_path / "m.bnn.nc").posterior_.interrupted
         return
@@ -171,7 +184,8 @@ def test_sigint_keeps_a_previous_model_when_nothing_new_was_written(tmp_path, ta
     command = [sys.executable, "-c", _AT, "0.3", "fit", "train.csv", "--target", "kind",
                "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "2", "--quiet"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          check=False)
+                          check=False,
+                          preexec_fn=_sigint_as_in_a_shell)
     assert done.returncode == 130 and done.stderr == "interrupted: nothing was kept\n", done.stderr
     assert (tmp_path / "m.bnn.nc").read_bytes() == saved_model.read_bytes()
 
@@ -208,7 +222,8 @@ def test_repeated_sigint_from_any_moment_leaves_nothing_or_a_complete_flagged_mo
                "kind", "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "4",
                "--steps", "10000000", "--draws", "200", "--method", "advi", "--quiet"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          check=False)
+                          check=False,
+                          preexec_fn=_sigint_as_in_a_shell)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode in (0, 3, 130), (done.returncode, done.stderr)
     if done.returncode == 0:  # advi converged and the command ended before the first press
@@ -248,7 +263,8 @@ def test_a_ctrl_c_inside_a_garbage_collection_callback_is_delivered_after_it_wit
               "gc.callbacks.append(other)\n"
               "gc.collect()\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60, check=False)
+                          timeout=60, check=False,
+                          preexec_fn=_sigint_as_in_a_shell)
     assert done.stdout.strip() == "delivered", (done.stdout, done.stderr)
     assert "KeyboardInterrupt" not in done.stderr, done.stderr
     assert "ValueError: kept" in done.stderr  # any other unraisable error is still shown
