@@ -78,8 +78,7 @@ def moments_over_draws(spec: NetworkSpec, likelihood: Likelihood, preprocessing:
     >>> mean.shape, bool(np.allclose(mean, fitted.predict(X)["mean"]))
     ((18,), True)
     """
-    configure_devices()
-    import jax.numpy as jnp
+    from pymc_bnn.posterior.fused import run_chunks
 
     n_draws = weights[0].shape[0]
     numbers, rest = preprocessing_parts(preprocessing)
@@ -87,26 +86,14 @@ def moments_over_draws(spec: NetworkSpec, likelihood: Likelihood, preprocessing:
     draws_last = fused and uses_draws_last(spec)
     if draws_last:
         weights, biases = to_draws_last(weights, biases)
-
-    def as32(a):
-        return jnp.asarray(np.ascontiguousarray(a, dtype=dtype))
-
-    args = ([as32(w) for w in weights], None if biases is None else [as32(b) for b in biases],
-            {} if fused else {k: as32(v) for k, v in params.items()},
-            {k: as32(v) for k, v in numbers.items()})
+    args = (weights, biases, {} if fused else params, numbers)
     try:
         moments = moments_function(spec, likelihood, rest, draws_last)  # type: ignore[arg-type]
     except TypeError:  # a user's likelihood object that is not hashable: compile uncached
         moments = moments_function.__wrapped__(spec, likelihood, rest, draws_last)
     size = chunk_rows(X.shape[0], n_draws, max(spec.widths), JAX_CHUNK_FLOATS)
-    means, sds = [], []
-    for start in range(0, X.shape[0], size):
-        n_rows = min(size, X.shape[0] - start)
-        with np.errstate(over="ignore"):
-            mean, sd = moments(as32(padded(X[start:start + size], size)), *args)
-        means.append(np.asarray(mean, dtype=np.float64)[:n_rows])
-        sds.append(np.asarray(sd, dtype=np.float64)[:n_rows])
-    return np.concatenate(means), np.concatenate(sds)
+    mean, sd = run_chunks(moments, X, size, args, dtype=dtype)
+    return mean, sd
 
 
 def moments_over_draw_sets(spec: NetworkSpec, likelihood: Likelihood, preprocessing: dict,
@@ -335,10 +322,23 @@ def moments_function(spec: NetworkSpec, likelihood: Likelihood, preprocessing_js
                       if hasattr(likelihood, "predictive_mean")
                       else mean_of(likelihood.predictive_params(eta, params, preprocessing)))
             axis = 0
-        mean = values.mean(axis=axis)
-        return mean, values.std(axis=axis)
+        return reduce_moments(values, axis)
 
     return jax.jit(moments)
+
+
+def reduce_moments(values, axis: int):
+    """Mean and sd over the draws `axis` of traced per-draw values.
+
+    Every compiled pass reduces with this one function, so `Posterior.predict` and
+    `uncertainty()` give the same numbers.
+
+    Examples
+    --------
+    >>> [m.tolist() for m in reduce_moments(np.array([[1.0, 2.0], [3.0, 6.0]]), 0)]
+    [[2.0, 4.0], [1.0, 2.0]]
+    """
+    return values.mean(axis=axis), values.std(axis=axis)
 
 
 def chunk_rows(n_obs: int, n_draws: int, width: int, floats: int | None = None) -> int:
