@@ -6,16 +6,26 @@ the compiled code and memory stays bounded):
 
 - `moments_over_draws`: the mean and sd over draws of the predictive mean (the predictive
   probability for classifiers), fused in one pass. This is `Posterior.predict`, and through it
-  every probability the estimators, `uncertainty` and the CLI report.
-- `outputs_over_draws`: the per-draw values (network output or predictive mean), for summaries
-  that need every draw (entropies, intervals, diagnostics).
+  every probability the estimators and the CLI report.
+- `pymc_bnn.posterior.fused`: the same pass with every other per-row number of `uncertainty()`
+  (entropies, the aleatoric/epistemic split, interval ends) computed in it; its means and sds
+  are `reduce_moments`'s, so they are `Posterior.predict`'s bit for bit.
+- `outputs_over_draws`: the per-draw values (network output or predictive mean) in float64,
+  for the rest (samples of the predictive mixture, linearised fits, diagnostics) and as the
+  reference the fused pass is tested against.
 
-Dtype policy (stated here only): reductions over draws run in float32, whose rounding (~1e-7
-relative) is far below the Monte Carlo error of any number of draws; per-draw values run in
-float64, and so does a reduction whose float32 pass overflowed (`moments_over_draw_sets` redoes
-those rows). A float32 probability is 0 or 1 once its logit passes about ±16.6 (float64:
-±36.7). Grouped fits use the same functions with each group's draws of the weights
-(`Posterior.draw_sets`).
+Chunks of rows are spread over the CPU devices (one per core), so the cores work at once.
+
+Dtype policy (stated here only): the network and every reduction over draws run in float32,
+whose rounding (~1e-7 relative) is far below the Monte Carlo error of any number of draws:
+`predict`'s mean and sd, and all of `uncertainty()` (entropies and their split to ~1e-6
+relative; Normal mixture quantiles to a CDF error of 4e-6, about 4e-5 predictive sd; count
+intervals the same whole numbers; Student-t and count quantiles are solved in float64 from the
+float32 per-draw parameters). Float64 is used where float32 overflows (`moments_over_draw_sets`
+redoes those rows; `uncertainty()` redoes the call), for samples of the mixture, for a
+full-network Laplace fit (linearised) and for `outputs_over_draws`. A float32 probability is 0
+or 1 once its logit passes about ±16.6 (float64: ±36.7). Grouped fits use the same functions
+with each group's draws of the weights (`Posterior.draw_sets`).
 """
 
 from __future__ import annotations

@@ -347,7 +347,7 @@ def run_chunks(function, X: np.ndarray, size: int, args: tuple, dtype=np.float32
 
     from pymc_bnn.posterior.compiled import padded
 
-    targets = devices()
+    targets = devices()[: -(-X.shape[0] // size)]  # no more devices than chunks
     placed = [jax.device_put(_as(args, dtype), device) for device in targets]
     pending = []
     for i, start in enumerate(range(0, X.shape[0], size)):
