@@ -8,6 +8,7 @@ float32 rounding, and for Normal mixture quantiles the pass's CDF tolerance (abo
 
 import numpy as np
 import pytest
+from test_predictive_summary import STANDARD, _linear_posterior
 
 from pymc_bnn import (
     Bernoulli,
@@ -20,7 +21,6 @@ from pymc_bnn import (
 )
 from pymc_bnn.posterior.fused import summary_values
 from pymc_bnn.posterior.uncertainty import _float64_values
-from test_predictive_summary import STANDARD, _linear_posterior
 
 N_DRAWS = 200
 LEVELS = np.array([0.5, 0.9])
