@@ -130,7 +130,9 @@ def _quantiles_over_draws(jnp, values, tails: tuple):
 
     n_draws = values.shape[0]
     last = jnp.moveaxis(values, 0, -1)  # (n, K, S)
-    last = jnp.where(last > 0, last, 0.0)  # no -0.0, whose bits order below every positive
+    # float32 (the pass's dtype; the bit patterns below are int32), and no -0.0, whose bits
+    # order below every positive float
+    last = jnp.where(last > 0, last, 0.0).astype(jnp.float32)
     bits = jax.lax.bitcast_convert_type(last, jnp.int32)
     ends = []
     for q in tails:
