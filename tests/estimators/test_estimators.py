@@ -55,10 +55,10 @@ def test_regressor_return_std_is_the_total_predictive_sd(rng):
     mean, sd = est.predict(X, return_std=True)
     draws = est.posterior_.predictive_draws((X - est.x_mean_) / est.x_scale_)
     # law of total variance over posterior draws: E[noise variance] + Var[mean]
-    # the mean is Posterior.predict's, reduced in float32 (the dtype policy)
+    # mean and sd come from the one fused float32 pass (the dtype policy): float32 rounding
     np.testing.assert_allclose(mean, draws["mean"].mean(axis=0), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(sd, np.sqrt((draws["scale"] ** 2).mean(axis=0)
-                                           + draws["mean"].var(axis=0)))
+                                           + draws["mean"].var(axis=0)), rtol=2e-6)
     np.testing.assert_array_equal(est.predict(X), mean)
     assert est.score(X, y) > 0.8
 

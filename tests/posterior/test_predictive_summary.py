@@ -64,13 +64,14 @@ def test_classifier_summary_matches_the_functions_on_its_draws(rng):
     summary = posterior.uncertainty(X, level=0.8)
     probs = posterior.predictive_draws(X)["probs"]
     total, aleatoric, epistemic = entropy_decomposition(probs)
-    # the probability is Posterior.predict's, reduced in float32 (the dtype policy)
+    # every number comes from the one fused float32 pass (the dtype policy): float32 rounding
     np.testing.assert_allclose(summary["probability"], probs.mean(axis=0), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(summary["predictive_entropy"], total)
-    np.testing.assert_allclose(summary["expected_entropy"], aleatoric)
-    np.testing.assert_allclose(summary["mutual_information"], epistemic)
+    np.testing.assert_allclose(summary["predictive_entropy"], total, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(summary["expected_entropy"], aleatoric, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(summary["mutual_information"], epistemic, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(summary["variation_ratio"], variation_ratio(probs))
-    np.testing.assert_allclose(summary["probability_upper"], np.quantile(probs, 0.9, axis=0))
+    np.testing.assert_allclose(summary["probability_upper"], np.quantile(probs, 0.9, axis=0),
+                               rtol=1e-6, atol=1e-7)
     assert summary["probability"].dims == ("obs", "class")
     assert summary.attrs["level"] == 0.8 and float(summary["level"]) == 0.8
     np.testing.assert_array_equal(summary["predicted_class"],
@@ -79,7 +80,7 @@ def test_classifier_summary_matches_the_functions_on_its_draws(rng):
     for bound, sign in (("probability_lower", -1), ("probability_upper", 1)):
         np.testing.assert_allclose(
             several[bound], np.quantile(probs, 0.5 + sign * np.array([0.25, 0.4, 0.475]), axis=0),
-            atol=1e-12)
+            atol=1e-6)
 
 
 def test_multiclass_keeps_labels_and_chunking_changes_nothing(rng, monkeypatch):
@@ -148,7 +149,8 @@ def test_identical_draws_give_the_noise_distribution_itself():
     s = t_post.uncertainty(np.array([[2.0]]), level=0.8)
     assert float(s["epistemic_sd"][0]) == 0.0
     np.testing.assert_allclose(s["aleatoric_sd"], 0.3 * np.sqrt(5 / 3))
-    np.testing.assert_allclose(s["upper"], stats.t.ppf(0.9, 5, loc=2.0, scale=0.3), rtol=1e-9)
+    # the t quantile is solved in float64 from the fused pass's float32 per-draw parameters
+    np.testing.assert_allclose(s["upper"], stats.t.ppf(0.9, 5, loc=2.0, scale=0.3), rtol=1e-6)
     counts = _linear_posterior(Poisson(), np.zeros(n), 0.0, preprocessing={"log_rate_offset":
                                                                           np.log(4.0)})
     s = counts.uncertainty(np.array([[0.0]]), level=0.9)

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.special import entr
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.posterior.fused import summary_values
 from pymc_bnn.posterior.mixture import mixture_quantile, mixture_quantiles, noise_distribution
 from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
 
@@ -516,27 +517,13 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
     X = check_features(X, n_features=posterior.spec.n_inputs)
     levels = None if level is None else _levels(level)
     n_draws = min(posterior.n_draws, max_draws or posterior.n_draws)
-    n_outputs = max(2, posterior.spec.n_outputs)
-    rows = max(1, _CHUNK_FLOATS // (n_draws * n_outputs))
-    rng = np.random.default_rng(random_seed)
-    parts = []
-    for start in range(0, X.shape[0], rows):
-        chunk = slice(start, start + rows)
-        options = {} if groups is None else {"groups": list(groups)[chunk]}  # keeps tuple labels
-        draws = posterior.predictive_draws(X[chunk], max_draws=max_draws, **options)
-        parts.append(_classification_chunk(draws["probs"], levels) if "probs" in draws
-                     else _regression_chunk(draws, levels, int(n_samples), rng))
-    values = {k: np.concatenate([p[k] for p in parts], axis=_dims(k).index("obs"))
-              for k in parts[0]}
-    # The reported probabilities and means are `Posterior.predict`'s, bit for bit the ones the
-    # estimators and the CLI show (the entropies and intervals need every draw, from above).
-    mean = posterior.predict(X, max_draws=max_draws,
-                             **({} if groups is None else {"groups": list(groups)}))["mean"].values
-    if "predictive_entropy" in values:
-        values["probability"] = as_class_probabilities(mean)
-        values["predicted_index"] = values["probability"].argmax(axis=-1)
-    else:
-        values["mean"] = mean
+    # One fused float32 pass (`pymc_bnn.posterior.fused`) gives every number at once; samples
+    # of the mixture, a linearised fit and float32 overflow take the float64 path below.
+    values = None if n_samples else summary_values(
+        posterior, X, levels, max_draws, None if groups is None else list(groups))
+    if values is None:
+        values = _float64_values(posterior, X, levels, max_draws, int(n_samples), random_seed,
+                                 groups)
     refuse_nonfinite({k: v for k, v in values.items() if k not in ("sd", "aleatoric_sd")},
                      obs_axis={k: _dims(k).index("obs") for k in values})
     coords: dict[str, np.ndarray | list] = {"obs": np.arange(X.shape[0])}
@@ -546,7 +533,7 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
         n_classes = values["probability"].shape[-1]
         classes = list(posterior.preprocessing.get("classes", range(n_classes)))
         coords["class"] = classes
-        values["predicted_class"] = np.asarray(classes)[values.pop("predicted_index")]
+        values["predicted_class"] = np.asarray(classes)[values["probability"].argmax(axis=-1)]
     dataset = xr.Dataset({k: (_dims(k), v) for k, v in values.items()}, coords=coords)
     if levels is not None and np.ndim(level) == 0:
         dataset = dataset.squeeze("level")
@@ -554,6 +541,37 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
         dataset.attrs["level"] = float(levels[0]) if np.ndim(level) == 0 else levels.tolist()
     dataset.attrs.update(n_draws=int(n_draws), units="nats for entropies; user units otherwise")
     return dataset
+
+
+def _float64_values(posterior, X, levels, max_draws, n_samples: int, random_seed: int,
+                    groups) -> dict:
+    """`predictive_summary`'s values from float64 per-draw values, chunk by chunk.
+
+    The means and probabilities are `Posterior.predict`'s; the reference the fused pass is
+    tested against, and the path for samples of the mixture and linearised fits.
+    """
+    n_draws = min(posterior.n_draws, max_draws or posterior.n_draws)
+    n_outputs = max(2, posterior.spec.n_outputs)
+    rows = max(1, _CHUNK_FLOATS // (n_draws * n_outputs))
+    rng = np.random.default_rng(random_seed)
+    parts = []
+    for start in range(0, X.shape[0], rows):
+        chunk = slice(start, start + rows)
+        options = {} if groups is None else {"groups": list(groups)[chunk]}  # keeps tuple labels
+        draws = posterior.predictive_draws(X[chunk], max_draws=max_draws, **options)
+        parts.append(_classification_chunk(draws["probs"], levels) if "probs" in draws
+                     else _regression_chunk(draws, levels, n_samples, rng))
+    values = {k: np.concatenate([p[k] for p in parts], axis=_dims(k).index("obs"))
+              for k in parts[0]}
+    # The reported probabilities and means are `Posterior.predict`'s, bit for bit the ones the
+    # estimators and the CLI show (the entropies and intervals need every draw, from above).
+    mean = posterior.predict(X, max_draws=max_draws,
+                             **({} if groups is None else {"groups": list(groups)}))["mean"].values
+    if "predictive_entropy" in values:
+        values["probability"] = as_class_probabilities(mean)
+    else:
+        values["mean"] = mean
+    return values
 
 
 _DIMS = {"probability": ("obs", "class"), "probability_lower": ("level", "obs", "class"),

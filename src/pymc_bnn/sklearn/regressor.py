@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from pymc_bnn.defaults import DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 from pymc_bnn.io.model_file import register_estimator
 from pymc_bnn.model.groups import split_group_column
-from pymc_bnn.posterior.uncertainty import regression_moments
+from pymc_bnn.posterior.uncertainty import predictive_summary, regression_moments
 from pymc_bnn.sklearn import checks
 from pymc_bnn.sklearn.base import BayesianMLPBase
 
@@ -108,6 +108,10 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         """
         X, groups = split_group_column(X, groups)
         X = self.posterior_inputs(X)
+        if return_std and unseen_groups == "population":  # one pass: uncertainty()'s, which
+            # gives predict's mean bit for bit
+            summary = predictive_summary(self.posterior_, X, level=None, groups=groups)
+            return summary["mean"].values, summary["sd"].values
         mean = self.posterior_.predict(X, groups=groups, unseen_groups=unseen_groups)["mean"]
         if not return_std:
             return mean.values

@@ -1,0 +1,372 @@
+"""One compiled float32 pass from draws to every per-row number `uncertainty()` reports.
+
+The network is evaluated once per chunk of rows, and in the same jitted program its draws are
+reduced to the predictive mean and its sd over draws (exactly `compiled.moments_function`'s
+reduction, so `Posterior.predict` and `uncertainty()` report the same numbers), the split of the
+uncertainty into aleatoric and epistemic parts, and the interval ends:
+
+- classifiers: entropies (nats), variation ratio, and quantiles over draws of each class's
+  probability;
+- Normal likelihoods (gaussian, heteroscedastic): quantiles of the predictive mixture by a
+  fixed number of safeguarded Newton steps on the mixture CDF, started inside the bracket of the
+  per-draw quantiles;
+- Student-t and counts: the pass returns the per-draw parameters (float32) and
+  `pymc_bnn.posterior.mixture.mixture_quantiles` solves for the quantiles in float64.
+
+Chunks go to the CPU devices in turn (one per core), so the cores work on different rows at
+once. See `pymc_bnn.posterior.compiled` for the dtype policy.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+
+import numpy as np
+
+from pymc_bnn._runtime.jax_setup import configure_devices
+from pymc_bnn.model.network import NetworkSpec, forward_draws_last, forward_over_draws
+
+# A Normal mixture's quantile is accepted where its float32 CDF is this close to q: a few times
+# the rounding of a float32 mean of 1,000 CDF values (an error in y of about 4e-5 sd at the
+# 5% and 95% ends).
+CDF_TOLERANCE = 4e-6
+# Safeguarded Newton steps at most: most rows stop after 4 to 6; rows whose steps fall back to
+# halving a wide bracket (very unequal draws) take longer.
+MAX_NEWTON_STEPS = 40
+
+
+def summary_function(spec: NetworkSpec, likelihood, preprocessing_json: str, draws_last: bool,
+                     tails: tuple):
+    """A jitted f(X, weights, biases, params, numbers) -> dict of per-row arrays.
+
+    `tails` are the interval ends' probabilities (a tuple of floats; empty for no intervals).
+    Cached per arguments (see `_summary_function`). Keys: "mean", "std" (as `Posterior.predict`);
+    classifiers add "predictive_entropy", "expected_entropy", "mutual_information",
+    "variation_ratio" and, with tails, "probability_ends" `(n, n_tails, K)`; regression adds
+    "aleatoric_var" and, with tails, "ends" `(n, n_tails)` (Normal) or the per-draw parameters
+    "draw_<name>" `(n, S)` (other likelihoods). Every array has the rows first.
+
+    Examples
+    --------
+    >>> from pymc_bnn.posterior.compiled import preprocessing_parts
+    >>> numbers, rest = preprocessing_parts(fitted.preprocessing)
+    >>> weights, biases = fitted.parameter_draws()
+    >>> f = summary_function(fitted.spec, fitted.likelihood, rest, False, (0.05, 0.95))
+    >>> out = f(tiny_data.X_test, weights, biases, {}, numbers)
+    >>> out["probability_ends"].shape  # (rows, tails, classes)
+    (18, 2, 2)
+    """
+    return _summary_function(spec, likelihood, preprocessing_json, draws_last, tails)
+
+
+@functools.lru_cache(maxsize=32)
+def _summary_function(spec, likelihood, preprocessing_json, draws_last, tails):
+    import jax
+    import jax.numpy as jnp
+
+    from pymc_bnn._runtime.jax_setup import use_compilation_cache
+    from pymc_bnn.posterior.compiled import predictive_mean, reduce_moments
+
+    use_compilation_cache()
+    rest = json.loads(preprocessing_json)
+
+    def summary(X, weights, biases, params, numbers):
+        preprocessing = {**rest, **numbers}
+        if draws_last:
+            eta = forward_draws_last(spec, X, weights, biases)  # (n, S, out)
+        else:
+            eta = forward_over_draws(spec, X, weights, biases)  # (S, n, out)
+        axis = 1 if draws_last else 0
+        values = predictive_mean(likelihood, eta, preprocessing)
+        mean, std = reduce_moments(values, axis)  # the same reduction as `predict`
+        out = {"mean": mean, "std": std}
+        if draws_last:
+            eta = jnp.moveaxis(eta, 1, 0)  # the rest works draws first
+        draws = likelihood.predictive_params(eta, params, preprocessing)
+        if "probs" in draws:
+            out.update(_classification(jnp, draws["probs"], tails))
+        else:
+            out.update(_regression(jnp, draws, jnp.asarray(tails, dtype=eta.dtype), len(tails)))
+        return out
+
+    return jax.jit(summary)
+
+
+def _classification(jnp, probs, tails: tuple) -> dict:
+    """Entropies (nats), variation ratio and quantiles over draws of (S, n, K) probabilities."""
+    from jax.scipy.special import xlogy
+
+    probs = jnp.clip(probs, 0.0, 1.0)
+    mean = probs.mean(axis=0)
+    p_log_p = xlogy(probs, probs).sum(axis=-1)  # (S, n)
+    kl = p_log_p - xlogy(probs, mean[None]).sum(axis=-1)
+    n_classes = probs.shape[-1]
+    votes = (probs.argmax(axis=-1)[..., None] == jnp.arange(n_classes)).mean(axis=0)
+    out = {"predictive_entropy": -xlogy(mean, mean).sum(axis=-1),
+           "expected_entropy": -p_log_p.mean(axis=0),
+           "mutual_information": jnp.maximum(kl.mean(axis=0), 0.0),
+           "variation_ratio": 1.0 - votes.max(axis=-1)}
+    if tails and n_classes == 2:  # P(class 0) = 1 − P(class 1): one class's order statistics,
+        # the other's ends are its mirror (tails are L lower ends, then the L upper ones)
+        ends = _quantiles_over_draws(jnp, probs[..., 1:], tails)  # (n, 2L, 1)
+        n_levels = len(tails) // 2
+        mirrored = 1.0 - jnp.concatenate([ends[:, n_levels:], ends[:, :n_levels]], axis=1)
+        out["probability_ends"] = jnp.concatenate([mirrored, ends], axis=-1)
+    elif tails:
+        out["probability_ends"] = _quantiles_over_draws(jnp, probs, tails)
+    return out
+
+
+def _quantiles_over_draws(jnp, values, tails: tuple):
+    """`numpy.quantile(values, tails, axis=0)` ("linear") of values in [0, 1], rows first.
+
+    Each order statistic is found by bisection on the float's bit pattern (non-negative floats
+    order as their int32 bits), counting the draws at or below: 31 compare-and-count passes
+    find it exactly, several times faster than sorting or `top_k` on CPU.
+    """
+    import jax
+
+    n_draws = values.shape[0]
+    last = jnp.moveaxis(values, 0, -1)  # (n, K, S)
+    # float32 (the pass's dtype; the bit patterns below are int32), and no -0.0, whose bits
+    # order below every positive float
+    last = jnp.where(last > 0, last, 0.0).astype(jnp.float32)
+    bits = jax.lax.bitcast_convert_type(last, jnp.int32)
+    ends = []
+    for q in tails:
+        h = (n_draws - 1) * q
+        low = int(np.floor(h))
+        below = _order_statistic(jnp, bits, low)  # int32 bits (n, K)
+        at_most = (bits <= below[..., None]).sum(axis=-1)
+        value = jax.lax.bitcast_convert_type(below, jnp.float32)
+        above = jnp.where(bits > below[..., None], last, jnp.inf).min(axis=-1)
+        following = jnp.where(at_most >= low + 2, value, above) if low + 1 < n_draws else value
+        ends.append(value + np.float32(h - low) * (following - value))
+    return jnp.stack(ends, axis=1)
+
+
+def _order_statistic(jnp, bits, k: int):
+    """The k-th smallest (0-based) over the last axis of int32 bit patterns, by bisection."""
+    import jax
+
+    def step(_, bounds):
+        low, high = bounds
+        middle = low + (high - low) // 2
+        enough = (bits <= middle[..., None]).sum(axis=-1) >= k + 1
+        return jnp.where(enough, low, middle + 1), jnp.where(enough, middle, high)
+
+    start = (jnp.zeros(bits.shape[:-1], jnp.int32), bits.max(axis=-1))
+    return jax.lax.fori_loop(0, 31, step, start)[1]
+
+
+def _regression(jnp, draws: dict, tails, n_tails: int) -> dict:
+    """Mean noise variance over draws and, with tails, the mixture quantiles or their inputs."""
+    mean = draws["mean"]
+    if "alpha" in draws:
+        noise_var = mean + mean * mean / draws["alpha"]
+    elif "scale" not in draws:  # Poisson
+        noise_var = mean
+    else:
+        noise_var = draws["scale"] ** 2
+        if "df" in draws:
+            df = draws["df"]
+            noise_var = jnp.where(df > 2, noise_var * df / jnp.where(df > 2, df - 2, 1.0),
+                                  jnp.inf)
+    out = {"aleatoric_var": noise_var.mean(axis=0)}
+    if not n_tails:
+        return out
+    if set(draws) == {"mean", "scale"}:
+        out["ends"] = _normal_mixture_quantiles(jnp, mean, draws["scale"], tails).T
+    else:
+        out.update({f"draw_{k}": jnp.broadcast_to(v, mean.shape).T for k, v in draws.items()})
+    return out
+
+
+def _normal_mixture_quantiles(jnp, mean, scale, tails):
+    """Quantiles (T, n) of the equal mixture over draws of Normal(mean, scale), (S, n) each.
+
+    Safeguarded Newton steps (bisection when a step leaves the bracket), as
+    `pymc_bnn.posterior.mixture.mixture_quantiles` but in float32: a row stops once its mixture
+    CDF is within `CDF_TOLERANCE` of q, and every row stops after `MAX_NEWTON_STEPS`.
+    """
+    import jax
+    from jax.scipy.special import ndtr, ndtri
+
+    q = tails[:, None]  # (T, 1)
+    per_draw = mean[None] + scale[None] * ndtri(tails)[:, None, None]  # (T, S, n)
+    low, high = per_draw.min(axis=1), per_draw.max(axis=1)
+    x = jnp.clip(per_draw.mean(axis=1), low, high)
+    inverse_scale = 1.0 / scale
+
+    def step(state):
+        i, x, low, high, done = state
+        z = (x[:, None, :] - mean[None]) * inverse_scale[None]
+        error = ndtr(z).mean(axis=1) - q
+        done = done | (jnp.abs(error) <= CDF_TOLERANCE)
+        density = jnp.exp(-0.5 * z * z) * inverse_scale[None]
+        pdf = density.mean(axis=1) / float(np.sqrt(2 * np.pi))
+        below = error < 0
+        low, high = jnp.where(below, x, low), jnp.where(below, high, x)
+        newton = x - error / pdf
+        inside = jnp.isfinite(newton) & (newton > low) & (newton < high)
+        moved = jnp.where(inside, newton, (low + high) / 2)
+        return i + 1, jnp.where(done, x, moved), low, high, done
+
+    def going(state):
+        return (state[0] < MAX_NEWTON_STEPS) & ~jnp.all(state[4])
+
+    start = (0, x, low, high, jnp.zeros(x.shape, dtype=bool))
+    return jax.lax.while_loop(going, step, start)[1]
+
+
+def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | None,
+                   groups=None) -> dict | None:
+    """`predictive_summary`'s values from the one fused pass; None where it does not apply.
+
+    It does not apply to a full-network Laplace fit (its predictive is the linearised network),
+    to a likelihood without `predictive_mean` (a user's own), or where float32 overflowed
+    (extreme inputs or targets): the caller then takes the float64 path.
+
+    Parameters
+    ----------
+    posterior : Posterior
+    X : array-like
+        `(n_obs, n_features)`, checked by `Posterior.checked_inputs` here.
+    levels : numpy.ndarray or None
+        `(L,)` central interval probabilities, or None for no intervals.
+    max_draws : int, optional
+    groups : sequence, optional
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or None
+        Keys and dims as `predictive_summary`'s variables (before class labels are attached).
+
+    Examples
+    --------
+    >>> values = summary_values(fitted, tiny_data.X_test, np.array([0.9]), None)
+    >>> values["probability_lower"].shape, values["probability"].shape  # (L, n, K), (n, K)
+    ((1, 18, 2), (18, 2))
+    """
+    from pymc_bnn.model.network import uses_draws_last
+    from pymc_bnn.posterior.compiled import chunk_rows, preprocessing_parts, to_draws_last
+    from pymc_bnn.posterior.mixture import mixture_quantiles
+
+    spec, likelihood = posterior.spec, posterior.likelihood
+    if posterior.linearised or not hasattr(likelihood, "predictive_mean"):
+        return None
+    X, codes, labels = posterior.checked_inputs(X, groups)
+    tails = (np.zeros(0) if levels is None
+             else np.concatenate([(1 - levels) / 2, (1 + levels) / 2]))
+    numbers, rest = preprocessing_parts(posterior.preprocessing)
+    params = posterior.likelihood_param_draws(max_draws)
+    draws_last = uses_draws_last(spec)
+    function = _summary_function(spec, likelihood, rest, draws_last, tuple(tails.tolist()))
+    out: dict[str, np.ndarray] = {}
+    for rows, weights, biases in posterior.draw_sets(codes, labels, max_draws):
+        if draws_last:
+            weights, biases = to_draws_last(weights, biases)
+        size = chunk_rows(len(rows), weights[0].shape[-1 if draws_last else 0], max(spec.widths))
+        part = run_chunks(function, X[rows], size, (weights, biases, params, numbers))
+        for key, value in part.items():
+            out.setdefault(key, np.empty((X.shape[0], *value.shape[1:])))[rows] = value
+    if not all(np.isfinite(v).all() for k, v in out.items() if not k.startswith("draw_")):
+        return None  # float32 overflowed somewhere: the float64 path redoes it all
+    n_levels = 0 if levels is None else levels.size
+    if likelihood.is_classifier:
+        mean = out.pop("mean")
+        if mean.ndim == 2:  # as `Posterior.predict`: float32 sums are 1 ± 1e-7
+            mean = mean / mean.sum(axis=1, keepdims=True)
+        values = {k: out[k] for k in ("predictive_entropy", "expected_entropy",
+                                      "mutual_information", "variation_ratio")}
+        values["probability"] = np.column_stack([1.0 - mean, mean]) if mean.ndim == 1 else mean
+        if n_levels:
+            ends = np.moveaxis(out["probability_ends"], 1, 0)  # (2L, n, K)
+            values["probability_lower"], values["probability_upper"] = (
+                ends[:n_levels], ends[n_levels:])
+        return values
+    epistemic_var = out["std"] ** 2
+    values = {"mean": out["mean"], "sd": np.sqrt(out["aleatoric_var"] + epistemic_var),
+              "aleatoric_sd": np.sqrt(out["aleatoric_var"]), "epistemic_sd": out["std"]}
+    if n_levels:
+        if "ends" in out:
+            ends = out["ends"].T
+        else:
+            ends = mixture_quantiles({k[len("draw_"):]: v.T for k, v in out.items()
+                                      if k.startswith("draw_")}, tails)
+        values["lower"], values["upper"] = ends[:n_levels], ends[n_levels:]
+    return values
+
+
+def devices() -> list:
+    """The CPU devices chunks are spread over: one per core at most.
+
+    Examples
+    --------
+    >>> 1 <= len(devices()) <= max(1, os.cpu_count() or 1)
+    True
+    """
+    configure_devices()
+    import jax
+
+    return jax.local_devices()[: max(1, os.cpu_count() or 1)]
+
+
+def run_chunks(function, X: np.ndarray, size: int, args: tuple, dtype=np.float32) -> dict:
+    """`function(X chunk, *args)` over chunks of `size` rows, the chunks spread over `devices`.
+
+    Every call is dispatched before any result is read, so the devices (cores) run chunks at
+    the same time; each chunk is padded to `size` rows (one compiled shape). Every output has
+    the rows first; they are assembled along that axis.
+
+    Parameters
+    ----------
+    function : callable
+        Jitted; returns a dict of arrays (or a tuple, assembled the same way).
+    X : numpy.ndarray
+        `(n_obs, n_inputs)`.
+    size : int
+        Rows per chunk.
+    args : tuple
+        The other arguments (pytrees of arrays), put on each device once.
+    dtype : numpy dtype, default numpy.float32
+
+    Returns
+    -------
+    dict or tuple of numpy.ndarray, float64
+
+    Examples
+    --------
+    >>> import jax
+    >>> out = run_chunks(jax.jit(lambda X, c: {"s": X.sum(axis=1) + c}), np.ones((5, 2)), 4,
+    ...                  (np.float32(1.0),))
+    >>> out["s"]
+    array([3., 3., 3., 3., 3.])
+    """
+    import jax
+
+    from pymc_bnn.posterior.compiled import padded
+
+    targets = devices()[: -(-X.shape[0] // size)]  # no more devices than chunks
+    placed = [jax.device_put(_as(args, dtype), device) for device in targets]
+    pending = []
+    for i, start in enumerate(range(0, X.shape[0], size)):
+        device = i % len(targets)
+        chunk = jax.device_put(np.asarray(padded(X[start:start + size], size), dtype=dtype),
+                               targets[device])
+        with np.errstate(over="ignore"):
+            pending.append((min(size, X.shape[0] - start), function(chunk, *placed[device])))
+    parts = [jax.tree_util.tree_map(lambda a, n=n: np.asarray(a, dtype=np.float64)[:n], result)
+             for n, result in pending]
+    return jax.tree_util.tree_map(lambda *pieces: np.concatenate(pieces), *parts)
+
+
+def _as(tree, dtype):
+    import jax
+
+    return jax.tree_util.tree_map(lambda a: np.ascontiguousarray(a, dtype=dtype), tree)
+
+
+__all__ = ["devices", "run_chunks", "summary_function"]

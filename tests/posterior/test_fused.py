@@ -1,0 +1,115 @@
+"""The fused float32 pass of `uncertainty()` against the float64 reference, per likelihood.
+
+Posteriors whose draws are random but known (a 1 → 1 → outputs identity network with random
+slopes and intercepts); the reference is the float64 path (`_float64_values`: per-draw values
+in float64, SciPy/compiled float64 mixture quantiles). Tolerances are the dtype policy's:
+float32 rounding, and for Normal mixture quantiles the pass's CDF tolerance (about 4e-5 sd).
+"""
+
+import numpy as np
+import pytest
+from test_predictive_summary import STANDARD, _linear_posterior
+
+from pymc_bnn import (
+    Bernoulli,
+    Categorical,
+    Gaussian,
+    HeteroscedasticGaussian,
+    NegativeBinomial,
+    Poisson,
+    StudentT,
+)
+from pymc_bnn.posterior.fused import summary_values
+from pymc_bnn.posterior.uncertainty import _float64_values
+
+N_DRAWS = 200
+LEVELS = np.array([0.5, 0.9])
+
+
+def _posterior(name: str, rng):
+    slopes = rng.normal(1.0, 0.5, N_DRAWS)
+    if name == "bernoulli":
+        return _linear_posterior(Bernoulli(), slopes, rng.normal(0, 1, N_DRAWS),
+                                 preprocessing={"classes": [0, 1]})
+    if name == "categorical":
+        return _linear_posterior(Categorical(), slopes, rng.normal(0, 1, (N_DRAWS, 3)),
+                                 preprocessing={"classes": ["a", "b", "c"]}, n_outputs=3)
+    if name == "heteroscedastic":
+        return _linear_posterior(HeteroscedasticGaussian(), slopes,
+                                 rng.normal(0, 0.5, (N_DRAWS, 2)),
+                                 preprocessing={"y_mean": 3.0, "y_scale": 2.0}, n_outputs=2)
+    counts = {"log_rate_offset": np.log(5.0)}
+    return {
+        "gaussian": lambda: _linear_posterior(
+            Gaussian(), slopes, rng.normal(0, 1, N_DRAWS), preprocessing=STANDARD,
+            extra={"sigma": np.exp(rng.normal(-1, 0.5, N_DRAWS))}),
+        "student_t": lambda: _linear_posterior(
+            StudentT(), slopes, rng.normal(0, 1, N_DRAWS), preprocessing=STANDARD,
+            extra={"sigma": np.exp(rng.normal(-1, 0.5, N_DRAWS)),
+                   "nu": rng.uniform(2.5, 10, N_DRAWS)}),
+        "poisson": lambda: _linear_posterior(Poisson(), 0.3 * slopes,
+                                             rng.normal(0, 0.3, N_DRAWS), preprocessing=counts),
+        "negative_binomial": lambda: _linear_posterior(
+            NegativeBinomial(), 0.3 * slopes, rng.normal(0, 0.3, N_DRAWS),
+            preprocessing=counts, extra={"overdispersion": rng.uniform(0.1, 1, N_DRAWS)}),
+    }[name]()
+
+
+@pytest.mark.parametrize("name", ["bernoulli", "categorical", "gaussian", "heteroscedastic",
+                                  "student_t", "poisson", "negative_binomial"])
+def test_fused_pass_agrees_with_the_float64_reference(name, rng):
+    posterior = _posterior(name, rng)
+    X = np.linspace(-2, 2, 37)[:, None]
+    fused = summary_values(posterior, X, LEVELS, None)
+    reference = _float64_values(posterior, X, LEVELS, None, 0, 0, None)
+    assert sorted(fused) == sorted(reference)
+    if name in ("bernoulli", "categorical"):
+        for key in ("probability", "probability_lower", "probability_upper",
+                    "predictive_entropy", "expected_entropy", "mutual_information"):
+            np.testing.assert_allclose(fused[key], reference[key], rtol=1e-5, atol=1e-6,
+                                       err_msg=key)
+        # the same votes (a vote flips only where two classes tie to float32 rounding: none
+        # here), their share counted in float32
+        np.testing.assert_allclose(fused["variation_ratio"], reference["variation_ratio"],
+                                   atol=1e-6)
+        return
+    sd = reference["sd"]
+    for key in ("mean", "sd", "aleatoric_sd", "epistemic_sd"):
+        np.testing.assert_allclose(fused[key], reference[key], rtol=1e-5, atol=1e-6 * sd.max(),
+                                   err_msg=key)
+    for key in ("lower", "upper"):
+        if name in ("poisson", "negative_binomial"):  # whole numbers: the same ones
+            np.testing.assert_array_equal(fused[key], reference[key])
+        else:
+            assert np.max(np.abs(fused[key] - reference[key]) / sd) < 2e-4, key
+
+
+@pytest.mark.parametrize("name", ["categorical", "heteroscedastic"])
+def test_uncertainty_reports_predicts_numbers_exactly(name, rng, monkeypatch):
+    """One pass: the probabilities and means of uncertainty() are predict's, bit for bit."""
+    from pymc_bnn.posterior import compiled
+
+    monkeypatch.setattr(compiled, "JAX_CHUNK_FLOATS", N_DRAWS * 3 * 256)  # 256-row chunks
+    posterior = _posterior(name, rng)
+    X = rng.normal(size=(1500, 1))  # six chunks, spread over the devices
+    summary = posterior.uncertainty(X, level=0.9)
+    predicted = posterior.predict(X)
+    key = "probability" if name == "categorical" else "mean"
+    np.testing.assert_array_equal(summary[key].values, predicted["mean"].values)
+    if name == "heteroscedastic":
+        np.testing.assert_array_equal(summary["epistemic_sd"].values, predicted["std"].values)
+
+
+def test_normal_mixture_quantiles_meet_the_cdf_condition(rng):
+    """Far-apart draws (a bimodal mixture): each end's mixture CDF is q to float32 rounding."""
+    from scipy import stats
+
+    posterior = _linear_posterior(Gaussian(), np.where(rng.random(N_DRAWS) < 0.5, -4.0, 4.0),
+                                  0.0, preprocessing=STANDARD,
+                                  extra={"sigma": np.full(N_DRAWS, 0.3)})
+    X = np.linspace(0.5, 2, 9)[:, None]
+    values = summary_values(posterior, X, np.array([0.9]), None)
+    draws = posterior.predictive_draws(X)
+    for key, q in (("lower", 0.05), ("upper", 0.95)):
+        cdf = stats.norm.cdf(values[key][0], draws["mean"], draws["scale"]).mean(axis=0)
+        np.testing.assert_allclose(cdf, q, atol=1e-5)
