@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 
 import numpy as np
 
-from pymc_bnn._runtime.jax_setup import configure_devices
 from pymc_bnn.model.network import NetworkSpec, forward_draws_last, forward_over_draws
 
 # A Normal mixture's quantile is accepted where its float32 CDF is this close to q: a few times
@@ -251,7 +249,12 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
     ((1, 18, 2), (18, 2))
     """
     from pymc_bnn.model.network import uses_draws_last
-    from pymc_bnn.posterior.compiled import chunk_rows, preprocessing_parts, to_draws_last
+    from pymc_bnn.posterior.compiled import (
+        chunk_rows,
+        preprocessing_parts,
+        run_chunks,
+        to_draws_last,
+    )
     from pymc_bnn.posterior.mixture import mixture_quantiles
 
     spec, likelihood = posterior.spec, posterior.likelihood
@@ -300,73 +303,4 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
     return values
 
 
-def devices() -> list:
-    """The CPU devices chunks are spread over: one per core at most.
-
-    Examples
-    --------
-    >>> 1 <= len(devices()) <= max(1, os.cpu_count() or 1)
-    True
-    """
-    configure_devices()
-    import jax
-
-    return jax.local_devices()[: max(1, os.cpu_count() or 1)]
-
-
-def run_chunks(function, X: np.ndarray, size: int, args: tuple, dtype=np.float32) -> dict:
-    """`function(X chunk, *args)` over chunks of `size` rows, the chunks spread over `devices`.
-
-    Every call is dispatched before any result is read, so the devices (cores) run chunks at
-    the same time; each chunk is padded to `size` rows (one compiled shape). Every output has
-    the rows first; they are assembled along that axis.
-
-    Parameters
-    ----------
-    function : callable
-        Jitted; returns a dict of arrays (or a tuple, assembled the same way).
-    X : numpy.ndarray
-        `(n_obs, n_inputs)`.
-    size : int
-        Rows per chunk.
-    args : tuple
-        The other arguments (pytrees of arrays), put on each device once.
-    dtype : numpy dtype, default numpy.float32
-
-    Returns
-    -------
-    dict or tuple of numpy.ndarray, float64
-
-    Examples
-    --------
-    >>> import jax
-    >>> out = run_chunks(jax.jit(lambda X, c: {"s": X.sum(axis=1) + c}), np.ones((5, 2)), 4,
-    ...                  (np.float32(1.0),))
-    >>> out["s"]
-    array([3., 3., 3., 3., 3.])
-    """
-    import jax
-
-    from pymc_bnn.posterior.compiled import padded
-
-    targets = devices()[: -(-X.shape[0] // size)]  # no more devices than chunks
-    placed = [jax.device_put(_as(args, dtype), device) for device in targets]
-    pending = []
-    for i, start in enumerate(range(0, X.shape[0], size)):
-        device = i % len(targets)
-        chunk = jax.device_put(np.asarray(padded(X[start:start + size], size), dtype=dtype),
-                               targets[device])
-        with np.errstate(over="ignore"):
-            pending.append((min(size, X.shape[0] - start), function(chunk, *placed[device])))
-    parts = [jax.tree_util.tree_map(lambda a, n=n: np.asarray(a, dtype=np.float64)[:n], result)
-             for n, result in pending]
-    return jax.tree_util.tree_map(lambda *pieces: np.concatenate(pieces), *parts)
-
-
-def _as(tree, dtype):
-    import jax
-
-    return jax.tree_util.tree_map(lambda a: np.ascontiguousarray(a, dtype=dtype), tree)
-
-
-__all__ = ["devices", "run_chunks", "summary_function"]
+__all__ = ["summary_function"]
