@@ -61,3 +61,15 @@ def test_the_entry_point_exit_code_for_ctrl_c_is_the_documented_one():
     from pymc_bnn.cli.args import EXIT_INTERRUPTED
 
     assert entry._EXIT_INTERRUPTED == EXIT_INTERRUPTED == 130
+
+
+def test_draws_precision_flag_accepts_exactly_the_bits_the_file_format_allows():
+    """The flag keeps its own copy of the limit (so --help imports nothing); it must match."""
+    import argparse
+
+    from pymc_bnn.cli.args import draws_precision
+    from pymc_bnn.io.precision import MAX_BITS
+
+    assert draws_precision(str(MAX_BITS)) == MAX_BITS
+    with pytest.raises(argparse.ArgumentTypeError, match=f"from 1 to {MAX_BITS}"):
+        draws_precision(str(MAX_BITS + 1))
