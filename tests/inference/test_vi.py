@@ -164,6 +164,38 @@ def test_models_of_one_structure_share_compiled_code_but_keep_their_own_start():
     np.testing.assert_array_equal(b.initial_point, [-2.0])
 
 
+def test_a_model_of_a_known_structure_is_found_without_building_its_log_density(monkeypatch):
+    """The cache is looked up on the model's own graph; a different constant, shared value or
+    transform is a different model; an interval transform (it holds a function) falls back to
+    the log-density graphs' key and is still shared."""
+    import pytensor
+
+    from pymc_bnn.inference.jax_model import compile_model
+
+    def model(centre=0.0, spread=1.0, transform=True, bounded=False):
+        shared = pytensor.shared(np.asarray(spread))
+        with pm.Model() as m:
+            x = pm.Data("x", np.arange(5.0))
+            scale = pm.HalfNormal("scale", shared,
+                                  default_transform=None if not transform else UNSET)
+            if bounded:
+                pm.Uniform("u", 0, 1)
+            pm.Normal("y", centre + scale * x, 1, observed=np.ones(5))
+        return m
+
+    UNSET = pm.distributions.transforms.log
+    first = compile_model(model())
+    with monkeypatch.context() as patched:
+        patched.setattr(pm.Model, "logp", lambda *a, **k: pytest.fail("logp graph was built"))
+        assert compile_model(model()).loglik is first.loglik
+    keys = {compile_model(m).key for m in (model(), model(centre=1.0), model(spread=2.0),
+                                            model(transform=False))}
+    assert len(keys) == 4
+    bounded = compile_model(model(bounded=True))
+    assert not bounded.key.startswith("model:") and first.key.startswith("model:")
+    assert compile_model(model(bounded=True)).loglik is bounded.loglik
+
+
 def test_warm_start_begins_where_the_last_fit_ended(seed_bnn):
     cold = fit(seed_bnn, "advi", steps=4000, tol=0, draws=200, progress=False, restarts=1)
     warm = fit(seed_bnn, "advi", steps=500, tol=0, draws=200, progress=False, init=cold)

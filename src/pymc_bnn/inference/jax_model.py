@@ -5,7 +5,9 @@ split into the prior part (free variables, Jacobians, potentials) and the likeli
 (observed variables), converted to JAX with PyMC's `get_jaxified_graph`. The model's `pm.Data`
 containers become *arguments* of the JAX functions rather than constants baked into them, so a
 refit on new data of the same shapes reuses the compiled code: `compile_model` keys a cache on
-the graph's structure (its printed form and the bytes of its constants), not on the data.
+the model's structure (its printed graph and the bytes of its constants), not on the data, and
+looks it up before building the log-density graphs, so a refit of the same model costs no
+graph work.
 
 Dimension lengths (`obs`, `hidden_0`, ...) must be static for XLA, so they are baked in; with
 minibatches the observation dimension is baked in at the batch size.
@@ -203,6 +205,15 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         value = int(batch_size) if (batch_size and dim == obs_dim) else length.get_value()
         replace[length] = pt.constant(np.asarray(value, dtype=length.dtype))
 
+    start = model.initial_point()
+    flat_start = np.concatenate([np.zeros(0)] + [  # no free variables: an empty vector
+        np.asarray(start[v.name], dtype=np.float64).reshape(-1) for v in model.value_vars])
+    # The model's own graph decides its log-density: look it up before building the logp graphs
+    # (most of the cost of a cache hit). None: a transform we cannot fingerprint.
+    model_key = _model_key(model, replace, start, batch_size)
+    if model_key in _CACHE:  # same structure: reuse the compiled functions, keep this start
+        return dataclasses.replace(_CACHE[model_key], initial_point=flat_start)
+
     free_and_det = model.free_RVs + model.deterministics
     prior_terms = model.logp(vars=model.free_RVs, sum=True) + sum(
         (pt.sum(p) for p in model.potentials), start=pt.constant(0.0))
@@ -210,11 +221,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
               *model.replace_rvs_by_values(free_and_det)]
     graphs = clone_replace(graphs, replace=replace)
     inputs = [*model.value_vars, *data_inputs]
-    start = model.initial_point()
-    key = _structure_key(graphs, model, start, batch_size)
-    flat_start = np.concatenate([np.zeros(0)] + [  # no free variables: an empty vector
-        np.asarray(start[v.name], dtype=np.float64).reshape(-1) for v in model.value_vars])
-    if key in _CACHE:  # same structure: reuse the compiled functions, keep this model's start
+    key = model_key or _structure_key(graphs, model, start, batch_size)
+    if key in _CACHE:
         return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 
     from pymc_bnn._runtime.jax_setup import xla_flags_kept
@@ -314,12 +322,61 @@ def _dim_length(length) -> int:
     return int(length.eval(mode="FAST_COMPILE"))
 
 
-def _structure_key(graphs, model, start: dict, batch_size) -> str:
+def _model_key(model, replace: dict, start: dict, batch_size) -> str | None:
+    """Fingerprint of the model's own graph, or None where a transform has no fingerprint.
+
+    `model.logp()` is a function of the random variables' graph, the observed values, the
+    potentials, the deterministics, each free variable's transform and `check_bounds`: two
+    models that agree on all of these have the same log-density graphs, and this key is cheap
+    (no logp graph is built). `replace` turns the data containers into inputs and the dim
+    lengths into constants, as for the logp graphs.
+    """
+    from pytensor.graph.replace import clone_replace
+
+    transforms = []
+    for rv in model.free_RVs:
+        fingerprint = _transform_fingerprint(model.rvs_to_transforms.get(rv))
+        if fingerprint is None:
+            return None
+        transforms.append((rv.name, fingerprint))
+    graphs = [*model.free_RVs, *model.observed_RVs,
+              *(model.rvs_to_values[rv] for rv in model.observed_RVs),
+              *model.potentials, *model.deterministics]
+    graphs = clone_replace(graphs, replace=replace)
+    extra = repr((transforms, model.check_bounds,
+                  [rv.name for rv in model.observed_RVs], [v.name for v in model.value_vars]))
+    return "model:" + _structure_key(graphs, model, start, batch_size, extra)
+
+
+def _transform_fingerprint(transform) -> str | None:
+    """A transform's class and settings as text; None where a setting is not plain data.
+
+    (PyMC's interval transform, for one, holds a function of the variable's inputs.)
+    """
+    if transform is None:
+        return "none"
+    kind = type(transform)
+    settings = {k: v for k, v in vars(transform).items() if k != "__doc__"}
+    if "transform_list" in settings:  # a chain of transforms
+        parts = [_transform_fingerprint(t) for t in settings.pop("transform_list")]
+        if None in parts:
+            return None
+        settings["transform_list"] = parts
+    plain = (bool, int, float, str, type(None))
+    if not all(isinstance(v, plain) or (isinstance(v, tuple | list)
+                                        and all(isinstance(x, plain | str) for x in v))
+               for v in settings.values()):
+        return None
+    return f"{kind.__module__}.{kind.__qualname__}{sorted(settings.items())!r}"
+
+
+def _structure_key(graphs, model, start: dict, batch_size, extra: str = "") -> str:
     """Fingerprint of the graphs: their printed structure plus every constant's bytes.
 
     Two models built the same way on data of any values print identically, so they share a key.
     """
     import pytensor
+    from pytensor.compile.sharedvalue import SharedVariable
     from pytensor.graph.basic import Constant
     from pytensor.graph.traversal import graph_inputs
 
@@ -330,8 +387,13 @@ def _structure_key(graphs, model, start: dict, batch_size) -> str:
     for var in graph_inputs(graphs):
         if isinstance(var, Constant):
             digest.update(np.ascontiguousarray(var.data).tobytes())
+        elif isinstance(var, SharedVariable):  # baked into the compiled code as a constant
+            value = var.get_value(borrow=True)
+            if isinstance(value, np.ndarray | np.generic):
+                digest.update(np.ascontiguousarray(value).tobytes())
     digest.update(repr([(v.name, np.shape(start[v.name])) for v in model.value_vars]).encode())
     digest.update(repr((batch_size, sorted(model.named_vars_to_dims.items()))).encode())
+    digest.update(extra.encode())
     return digest.hexdigest()
 
 
