@@ -137,3 +137,28 @@ def test_xla_flags_kept_restores_the_value_or_its_absence():
     with xla_flags_kept(environ):
         environ["XLA_FLAGS"] = f"{FLAG}=100"
     assert environ == {}
+
+
+def test_the_cache_is_pruned_least_recently_used_first_once_a_day(tmp_path):
+    from pymc_bnn._runtime.jax_setup import prune_compilation_cache
+
+    for age, name in enumerate(["new", "middle", "old"]):
+        (tmp_path / f"{name}-cache").write_bytes(bytes(100))
+        os.utime(tmp_path / f"{name}-cache", (1e9 - age * 1000, 1e9 - age * 1000))
+    (tmp_path / "new-atime").write_bytes(bytes(8))  # left by JAX's own size limit
+    assert prune_compilation_cache(tmp_path, max_bytes=150) == 3  # old, middle and the atime
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".pymc-bnn-pruned", "new-cache"]
+    (tmp_path / "more-cache").write_bytes(bytes(100))
+    assert prune_compilation_cache(tmp_path, max_bytes=0) == 0  # not a day yet
+    assert prune_compilation_cache(tmp_path, max_bytes=0, every_s=0) == 2
+
+
+def test_jax_keeps_no_lock_on_the_cache(tmp_path, monkeypatch):
+    """JAX's own size limit serialises every read and write of all processes on one lock file;
+    pymc-bnn turns it off and prunes the folder itself."""
+    script = ("from pymc_bnn._runtime.jax_setup import use_compilation_cache\n"
+              "use_compilation_cache()\n"
+              "import jax\n"
+              "print(jax.config.jax_compilation_cache_max_size)\n")
+    assert _run(script, **{CACHE_ENV_VAR: str(tmp_path / "jax")}) == "-1"
+    assert (tmp_path / "jax" / ".pymc-bnn-pruned").exists()

@@ -20,7 +20,8 @@ Compilation cache. Compiling the ADVI loop, the NUTS sampler and the prediction 
 takes seconds; JAX's persistent cache keeps the compiled programs on disk, so the next process
 (the next `pymc-bnn` command, test worker or script) loads them instead. The cache lives in
 PYMC_BNN_JAX_CACHE if set (0 turns it off), else $XDG_CACHE_HOME/pymc-bnn/jax (default
-~/.cache/pymc-bnn/jax), capped at 1 GiB; a cache directory the user gave JAX wins. Like any
+~/.cache/pymc-bnn/jax), pruned to 1 GiB once a day (least recently used programs
+first); a cache directory the user gave JAX wins. Like any
 compiled code, the cache is trusted: keep it somewhere only you can write.
 """
 
@@ -38,6 +39,8 @@ _FLAG = "--xla_force_host_platform_device_count"
 # At least the default number of NUTS chains, so a default run samples every chain at once.
 _MIN_DEVICES = 4
 _CACHE_MAX_BYTES = 1 << 30
+# The cache folder is pruned to _CACHE_MAX_BYTES at most this often (seconds).
+_PRUNE_EVERY_S = 24 * 3600
 # Programs that compile faster than this are not worth a disk round trip.
 _CACHE_MIN_COMPILE_S = 0.2
 
@@ -178,4 +181,78 @@ def use_compilation_cache() -> None:
         return
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", _CACHE_MIN_COMPILE_S)
-    jax.config.update("jax_compilation_cache_max_size", _CACHE_MAX_BYTES)
+    # No size limit inside JAX: with one, every read takes a lock file shared by all processes
+    # and every write lists the whole folder while holding it, so test workers, Dask workers
+    # and CLI commands queue behind each other. The folder is pruned here instead.
+    jax.config.update("jax_compilation_cache_max_size", -1)
+    prune_compilation_cache(path)
+
+
+def prune_compilation_cache(path: Path, max_bytes: int = _CACHE_MAX_BYTES,
+                            every_s: float = _PRUNE_EVERY_S) -> int:
+    """Delete the least recently used programs until the cache holds at most `max_bytes`.
+
+    At most once every `every_s` seconds (a stamp file in the folder records the last time), so
+    a process usually pays one `stat`. Files another process removes meanwhile are skipped; a
+    process that was about to read a removed program compiles it again.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The cache folder (`compilation_cache_dir()`).
+    max_bytes : int, default 1 GiB
+    every_s : float, default one day
+
+    Returns
+    -------
+    int
+        Files removed (0 when it was not yet time).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for i in range(3):
+    ...     _ = (folder / f"program{i}-cache").write_bytes(bytes(100))
+    >>> prune_compilation_cache(folder, max_bytes=250)  # the oldest goes
+    1
+    >>> prune_compilation_cache(folder, max_bytes=0)  # pruned within the day: nothing to do
+    0
+    """
+    import time
+
+    stamp = path / ".pymc-bnn-pruned"
+    now = time.time()
+    try:
+        if now - stamp.stat().st_mtime < every_s:
+            return 0
+    except OSError:  # never pruned yet
+        pass
+    removed = 0
+    try:
+        stamp.touch()
+        entries = []
+        with os.scandir(path) as found:
+            for entry in found:
+                if entry.name.endswith("-atime"):  # left by JAX's own size limit, used before
+                    removed += _removed(entry.path)
+                elif entry.name.endswith("-cache") and entry.is_file():
+                    info = entry.stat()
+                    entries.append((max(info.st_atime, info.st_mtime), info.st_size, entry.path))
+    except OSError:  # a read-only or vanished folder: nothing to prune
+        return removed
+    total = sum(size for _, size, _ in entries)
+    for _, size, file in sorted(entries):
+        if total <= max_bytes:
+            break
+        removed += _removed(file)
+        total -= size
+    return removed
+
+
+def _removed(file: str) -> int:
+    try:
+        os.remove(file)
+    except OSError:  # another process removed it first
+        return 0
+    return 1
