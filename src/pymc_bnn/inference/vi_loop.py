@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.inference import vi_devices, vi_optimiser
 from pymc_bnn.inference.jax_model import CompiledModel, constrained_draws
 from pymc_bnn.inference.vi_family import FullRank, MeanField
 from pymc_bnn.inference.windows import relative_change, tail_mean
 
-_EXECUTABLES: dict[tuple, object] = {}
+# Compiled ADVI chunks per model structure and shapes, most recently used last (bounded).
+_EXECUTABLES: OrderedDict[tuple, object] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -344,18 +347,23 @@ class Loop:
                self.n_obs_full, self.streamed, self.settings.dtype,
                self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
                tuple((np.shape(d), np.dtype(d.dtype).str) for d in data))
-        if key in _EXECUTABLES:
-            return _EXECUTABLES[key], 0.0
         t0 = time.perf_counter()
-        # traced with 64-bit floats off for float32: the model's float64 constants follow
-        # (JAX warns at each float64 the PyTensor graph asks for, which is what is meant)
-        with jax.enable_x64(self.settings.dtype == "float64"), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Explicitly requested dtype float64",
-                                    UserWarning)
-            lowered = jax.jit(self._chunk_function(mesh)).lower(
-                state, data, np.int32(0), self._floats(self.settings.learning_rate))
-            _EXECUTABLES[key] = lowered.compile()
-        return _EXECUTABLES[key], time.perf_counter() - t0
+        compiled = False
+
+        def build():
+            nonlocal compiled
+            compiled = True
+            # traced with 64-bit floats off for float32: the model's float64 constants follow
+            # (JAX warns at each float64 the PyTensor graph asks for, which is what is meant)
+            with jax.enable_x64(self.settings.dtype == "float64"), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Explicitly requested dtype float64",
+                                        UserWarning)
+                lowered = jax.jit(self._chunk_function(mesh)).lower(
+                    state, data, np.int32(0), self._floats(self.settings.learning_rate))
+                return lowered.compile()
+
+        executable = lru_get(_EXECUTABLES, key, build)
+        return executable, (time.perf_counter() - t0) if compiled else 0.0
 
     def optimise(self, state, data, *, progress: bool, callback=None,
                  history_before: np.ndarray | None = None, phase: str = "",
