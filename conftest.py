@@ -27,10 +27,24 @@ The one fit takes seconds; examples use these instead of fitting their own.
 """
 
 import doctest
+import os
 import re
 import sys
 
 import pytest
+
+
+def pytest_configure(config):
+    """Each pytest-xdist worker has about one core: it runs BLAS on one thread.
+
+    With OpenBLAS's default (a thread per core) in every worker beside JAX's own threads, the
+    threads spin waiting for cores the other worker holds (a reference MLP fit: 27 s against
+    2.6 s on one thread, busy machine). The limit stays for the worker's whole life.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from threadpoolctl import threadpool_limits
+
+        config._pymc_bnn_blas_limit = threadpool_limits(limits=1, user_api="blas")
 
 # namespace name → the session fixture that builds it
 DOCTEST_FIXTURES = {
