@@ -100,16 +100,33 @@ def test_uncertainty_reports_predicts_numbers_exactly(name, rng, monkeypatch):
         np.testing.assert_array_equal(summary["epistemic_sd"].values, predicted["std"].values)
 
 
-def test_normal_mixture_quantiles_meet_the_cdf_condition(rng):
-    """Far-apart draws (a bimodal mixture): each end's mixture CDF is q to float32 rounding."""
+@pytest.mark.parametrize("name", ["gaussian", "student_t"])
+def test_mixture_quantiles_meet_the_cdf_condition(name, rng):
+    """Far-apart draws (a bimodal mixture): each end's float64 mixture CDF is q.
+
+    The pass stops once its float32 mixture CDF is within CDF_TOLERANCE of q; the Student-t
+    table adds under 1e-7 (float32) and the rounding of the end itself pdf·|y|·6e-8, so the
+    float64 CDF lies within CDF_TOLERANCE + 1e-6 of q. Student-t df run from 2.1 (df ≤ 2: an
+    infinite sd, which sends the whole call to the float64 path) to 300 (nearly Normal), and
+    the 99% ends lie in heavy tails.
+    """
     from scipy import stats
 
-    posterior = _linear_posterior(Gaussian(), np.where(rng.random(N_DRAWS) < 0.5, -4.0, 4.0),
-                                  0.0, preprocessing=STANDARD,
-                                  extra={"sigma": np.full(N_DRAWS, 0.3)})
+    from pymc_bnn.posterior.fused import CDF_TOLERANCE
+
+    likelihood, extra = Gaussian(), {"sigma": np.full(N_DRAWS, 0.3)}
+    if name == "student_t":
+        likelihood = StudentT()
+        extra["nu"] = np.exp(rng.uniform(np.log(2.1), np.log(300), N_DRAWS))
+    posterior = _linear_posterior(likelihood, np.where(rng.random(N_DRAWS) < 0.5, -4.0, 4.0),
+                                  0.0, preprocessing=STANDARD, extra=extra)
     X = np.linspace(0.5, 2, 9)[:, None]
-    values = summary_values(posterior, X, np.array([0.9]), None)
+    levels = np.array([0.5, 0.9, 0.99])
+    values = summary_values(posterior, X, levels, None)
     draws = posterior.predictive_draws(X)
-    for key, q in (("lower", 0.05), ("upper", 0.95)):
-        cdf = stats.norm.cdf(values[key][0], draws["mean"], draws["scale"]).mean(axis=0)
-        np.testing.assert_allclose(cdf, q, atol=1e-5)
+    dist = (stats.norm(draws["mean"], draws["scale"]) if name == "gaussian"
+            else stats.t(draws["df"], draws["mean"], draws["scale"]))
+    for j, level in enumerate(levels):
+        for key, q in (("lower", (1 - level) / 2), ("upper", (1 + level) / 2)):
+            cdf = dist.cdf(values[key][j]).mean(axis=0)
+            np.testing.assert_allclose(cdf, q, atol=CDF_TOLERANCE + 1e-6, err_msg=key)

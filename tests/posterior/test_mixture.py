@@ -62,7 +62,12 @@ def test_normal_and_student_t_quantiles_are_scipys_root_of_the_mixture_cdf(draws
         assert (np.abs(fast - reference) <= 2e-10 / density + 1e-12).all()
 
 
-def test_count_quantiles_are_the_smallest_whole_k_reaching_q(draws):
+@pytest.mark.parametrize("run", [2048, 4])
+def test_count_quantiles_are_the_smallest_whole_k_reaching_q(draws, run, monkeypatch):
+    """Rows walked in one run, and in runs of 4, 4 and 1 (each from its own start)."""
+    from pymc_bnn.posterior import mixture
+
+    monkeypatch.setattr(mixture, "_COUNT_COLUMNS", run)
     rate, alpha = draws["rate"], draws["alpha"]
     nearly_poisson = 200 * alpha  # the walk starts far above 0 on the large counts
     for given, dist in (({"mean": rate}, stats.poisson(mu=rate)),

@@ -19,11 +19,12 @@ Chunks of rows are spread over the CPU devices (one per core), so the cores work
 Dtype policy (stated here only): the network and every reduction over draws run in float32,
 whose rounding (~1e-7 relative) is far below the Monte Carlo error of any number of draws:
 `predict`'s mean and sd, and all of `uncertainty()` (entropies and their split to ~1e-6
-relative; Normal mixture quantiles to a CDF error of 4e-6, about 4e-5 predictive sd; count
-intervals the same whole numbers; Student-t and count quantiles are solved in float64 from the
-float32 per-draw parameters). Float64 is used where float32 overflows (`moments_over_draw_sets`
-redoes those rows; `uncertainty()` redoes the call), for samples of the mixture, for a
-full-network Laplace fit (linearised) and for `outputs_over_draws`. A float32 probability is 0
+relative; Normal and Student-t mixture quantiles to a CDF error of 4e-6, about 4e-5
+predictive sd, the t CDF read from per-draw tables made in float64; count intervals the same
+whole numbers, solved in float64 from the float32 per-draw parameters). Float64 is used where
+float32 overflows (`moments_over_draw_sets` redoes those rows; `uncertainty()` redoes the call),
+for samples of the mixture, for a full-network Laplace fit (linearised) and for
+`outputs_over_draws`. A float32 probability is 0
 or 1 once its logit passes about ±16.6 (float64: ±36.7). Grouped fits use the same functions
 with each group's draws of the weights (`Posterior.draw_sets`).
 """

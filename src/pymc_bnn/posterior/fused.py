@@ -7,10 +7,13 @@ uncertainty into aleatoric and epistemic parts, and the interval ends:
 
 - classifiers: entropies (nats), variation ratio, and quantiles over draws of each class's
   probability;
-- Normal likelihoods (gaussian, heteroscedastic): quantiles of the predictive mixture by a
-  fixed number of safeguarded Newton steps on the mixture CDF, started inside the bracket of the
-  per-draw quantiles;
-- Student-t and counts: the pass returns the per-draw parameters (float32) and
+- Normal (gaussian, heteroscedastic) and Student-t likelihoods: quantiles of the predictive
+  mixture by safeguarded Newton steps on the mixture CDF, started inside the bracket of the
+  per-draw quantiles (one solver, `_mixture_quantiles`, given each family's CDF and density).
+  A Student-t draw's CDF is read from a table of its standardised CDF made once per call on the
+  host (`pymc_bnn.posterior.student_t_table`: df is one number per draw);
+- counts (and a Student-t whose df varies by row, which no pymc-bnn likelihood has): the pass
+  returns the per-draw parameters (float32) and
   `pymc_bnn.posterior.mixture.mixture_quantiles` solves for the quantiles in float64.
 
 Chunks go to the CPU devices in turn (one per core), so the cores work on different rows at
@@ -26,9 +29,9 @@ import numpy as np
 
 from pymc_bnn.model.network import NetworkSpec, forward_draws_last, forward_over_draws
 
-# A Normal mixture's quantile is accepted where its float32 CDF is this close to q: a few times
-# the rounding of a float32 mean of 1,000 CDF values (an error in y of about 4e-5 sd at the
-# 5% and 95% ends).
+# A mixture's quantile is accepted where its float32 CDF is this close to q: a few times the
+# rounding of a float32 mean of 1,000 CDF values (an error in y of about 4e-5 sd at the 5% and
+# 95% ends of a Normal mixture). A Student-t table's own error (under 1e-7) is far below it.
 CDF_TOLERANCE = 4e-6
 # Safeguarded Newton steps at most: most rows stop after 4 to 6; rows whose steps fall back to
 # halving a wide bracket (very unequal draws) take longer.
@@ -37,14 +40,15 @@ MAX_NEWTON_STEPS = 40
 
 def summary_function(spec: NetworkSpec, likelihood, preprocessing_json: str, draws_last: bool,
                      tails: tuple):
-    """A jitted f(X, weights, biases, params, numbers) -> dict of per-row arrays.
+    """A jitted f(X, weights, biases, params, numbers, table) -> dict of per-row arrays.
 
-    `tails` are the interval ends' probabilities (a tuple of floats; empty for no intervals).
-    Cached per arguments (see `_summary_function`). Keys: "mean", "std" (as `Posterior.predict`);
-    classifiers add "predictive_entropy", "expected_entropy", "mutual_information",
-    "variation_ratio" and, with tails, "probability_ends" `(n, n_tails, K)`; regression adds
-    "aleatoric_var" and, with tails, "ends" `(n, n_tails)` (Normal) or the per-draw parameters
-    "draw_<name>" `(n, S)` (other likelihoods). Every array has the rows first.
+    `tails` are the interval ends' probabilities (a tuple of floats; empty for no intervals);
+    `table` is a Student-t likelihood's `student_t_table` at them, else {}. Cached per arguments
+    (see `_summary_function`). Keys: "mean", "std" (as `Posterior.predict`); classifiers add
+    "predictive_entropy", "expected_entropy", "mutual_information", "variation_ratio" and, with
+    tails, "probability_ends" `(n, n_tails, K)`; regression adds "aleatoric_var" and, with
+    tails, "ends" `(n, n_tails)` (Normal, and Student-t with a table) or the per-draw
+    parameters "draw_<name>" `(n, S)` (counts). Every array has the rows first.
 
     Examples
     --------
@@ -52,7 +56,7 @@ def summary_function(spec: NetworkSpec, likelihood, preprocessing_json: str, dra
     >>> numbers, rest = preprocessing_parts(fitted.preprocessing)
     >>> weights, biases = fitted.parameter_draws()
     >>> f = summary_function(fitted.spec, fitted.likelihood, rest, False, (0.05, 0.95))
-    >>> out = f(tiny_data.X_test, weights, biases, {}, numbers)
+    >>> out = f(tiny_data.X_test, weights, biases, {}, numbers, {})
     >>> out["probability_ends"].shape  # (rows, tails, classes)
     (18, 2, 2)
     """
@@ -70,7 +74,7 @@ def _summary_function(spec, likelihood, preprocessing_json, draws_last, tails):
     use_compilation_cache()
     rest = json.loads(preprocessing_json)
 
-    def summary(X, weights, biases, params, numbers):
+    def summary(X, weights, biases, params, numbers, table):
         preprocessing = {**rest, **numbers}
         if draws_last:
             eta = forward_draws_last(spec, X, weights, biases)  # (n, S, out)
@@ -86,7 +90,7 @@ def _summary_function(spec, likelihood, preprocessing_json, draws_last, tails):
         if "probs" in draws:
             out.update(_classification(jnp, draws["probs"], tails))
         else:
-            out.update(_regression(jnp, draws, jnp.asarray(tails, dtype=eta.dtype), len(tails)))
+            out.update(_regression(jnp, draws, jnp.asarray(tails, dtype=eta.dtype), table))
         return out
 
     return jax.jit(summary)
@@ -159,7 +163,7 @@ def _order_statistic(jnp, bits, k: int):
     return jax.lax.fori_loop(0, 31, step, start)[1]
 
 
-def _regression(jnp, draws: dict, tails, n_tails: int) -> dict:
+def _regression(jnp, draws: dict, tails, table: dict) -> dict:
     """Mean noise variance over draws and, with tails, the mixture quantiles or their inputs."""
     mean = draws["mean"]
     if "alpha" in draws:
@@ -173,38 +177,70 @@ def _regression(jnp, draws: dict, tails, n_tails: int) -> dict:
             noise_var = jnp.where(df > 2, noise_var * df / jnp.where(df > 2, df - 2, 1.0),
                                   jnp.inf)
     out = {"aleatoric_var": noise_var.mean(axis=0)}
-    if not n_tails:
+    if not tails.size:
         return out
     if set(draws) == {"mean", "scale"}:
         out["ends"] = _normal_mixture_quantiles(jnp, mean, draws["scale"], tails).T
+    elif table:
+        out["ends"] = _student_t_mixture_quantiles(jnp, mean, draws["scale"], table, tails).T
     else:
         out.update({f"draw_{k}": jnp.broadcast_to(v, mean.shape).T for k, v in draws.items()})
     return out
 
 
 def _normal_mixture_quantiles(jnp, mean, scale, tails):
-    """Quantiles (T, n) of the equal mixture over draws of Normal(mean, scale), (S, n) each.
+    """Quantiles (T, n) of the equal mixture over draws of Normal(mean, scale), (S, n) each."""
+    from jax.scipy.special import ndtr, ndtri
 
-    Safeguarded Newton steps (bisection when a step leaves the bracket), as
+    inverse_scale = 1.0 / scale
+
+    def cdf_pdf(x):
+        z = (x[:, None, :] - mean[None]) * inverse_scale[None]
+        density = jnp.exp(-0.5 * z * z) * inverse_scale[None]
+        return ndtr(z).mean(axis=1), density.mean(axis=1) / float(np.sqrt(2 * np.pi))
+
+    per_draw = mean[None] + scale[None] * ndtri(tails)[:, None, None]  # (T, S, n)
+    return _mixture_quantiles(jnp, per_draw, tails, cdf_pdf)
+
+
+def _student_t_mixture_quantiles(jnp, mean, scale, table: dict, tails):
+    """Quantiles (T, n) of the equal mixture over draws of location-scale Student-t draws.
+
+    Each draw's standardised CDF comes from its `student_t_table` (one df per draw).
+    """
+    from pymc_bnn.posterior.student_t_table import student_t_cdf_pdf
+
+    inverse_scale = 1.0 / scale
+
+    def cdf_pdf(x):
+        z = (x[:, None, :] - mean[None]) * inverse_scale[None]
+        cdf, density = student_t_cdf_pdf(jnp, table, z)
+        return cdf.mean(axis=1), (density * inverse_scale[None]).mean(axis=1)
+
+    per_draw = mean[None] + scale[None] * table["standard"][:, :, None]  # (T, S, n)
+    return _mixture_quantiles(jnp, per_draw, tails, cdf_pdf)
+
+
+def _mixture_quantiles(jnp, per_draw, tails, cdf_pdf):
+    """Quantiles (T, n) of an equal mixture over draws, from each draw's own (T, S, n) ones.
+
+    `cdf_pdf(x)` gives the mixture's CDF and density at x `(T, n)`. The quantile lies between
+    the smallest and largest per-draw quantile; from their mean, safeguarded Newton steps
+    (bisection when a step leaves the bracket), as
     `pymc_bnn.posterior.mixture.mixture_quantiles` but in float32: a row stops once its mixture
     CDF is within `CDF_TOLERANCE` of q, and every row stops after `MAX_NEWTON_STEPS`.
     """
     import jax
-    from jax.scipy.special import ndtr, ndtri
 
     q = tails[:, None]  # (T, 1)
-    per_draw = mean[None] + scale[None] * ndtri(tails)[:, None, None]  # (T, S, n)
     low, high = per_draw.min(axis=1), per_draw.max(axis=1)
     x = jnp.clip(per_draw.mean(axis=1), low, high)
-    inverse_scale = 1.0 / scale
 
     def step(state):
         i, x, low, high, done = state
-        z = (x[:, None, :] - mean[None]) * inverse_scale[None]
-        error = ndtr(z).mean(axis=1) - q
+        cdf, pdf = cdf_pdf(x)
+        error = cdf - q
         done = done | (jnp.abs(error) <= CDF_TOLERANCE)
-        density = jnp.exp(-0.5 * z * z) * inverse_scale[None]
-        pdf = density.mean(axis=1) / float(np.sqrt(2 * np.pi))
         below = error < 0
         low, high = jnp.where(below, x, low), jnp.where(below, high, x)
         newton = x - error / pdf
@@ -256,6 +292,7 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
         to_draws_last,
     )
     from pymc_bnn.posterior.mixture import mixture_quantiles
+    from pymc_bnn.posterior.student_t_table import student_t_table
 
     spec, likelihood = posterior.spec, posterior.likelihood
     if posterior.linearised or not hasattr(likelihood, "predictive_mean"):
@@ -265,6 +302,8 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
              else np.concatenate([(1 - levels) / 2, (1 + levels) / 2]))
     numbers, rest = preprocessing_parts(posterior.preprocessing)
     params = posterior.likelihood_param_draws(max_draws)
+    df = _df_per_draw(likelihood, params, posterior.preprocessing, spec.n_outputs)
+    table = {} if df is None or not tails.size else student_t_table(df, tails)
     draws_last = uses_draws_last(spec)
     function = _summary_function(spec, likelihood, rest, draws_last, tuple(tails.tolist()))
     out: dict[str, np.ndarray] = {}
@@ -272,7 +311,7 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
         if draws_last:
             weights, biases = to_draws_last(weights, biases)
         size = chunk_rows(len(rows), weights[0].shape[-1 if draws_last else 0], max(spec.widths))
-        part = run_chunks(function, X[rows], size, (weights, biases, params, numbers))
+        part = run_chunks(function, X[rows], size, (weights, biases, params, numbers, table))
         for key, value in part.items():
             out.setdefault(key, np.empty((X.shape[0], *value.shape[1:])))[rows] = value
     if not all(np.isfinite(v).all() for k, v in out.items() if not k.startswith("draw_")):
@@ -301,6 +340,25 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
                                       if k.startswith("draw_")}, tails)
         values["lower"], values["upper"] = ends[:n_levels], ends[n_levels:]
     return values
+
+
+def _df_per_draw(likelihood, params: dict, preprocessing: dict, n_outputs: int):
+    """A Student-t likelihood's df per draw `(S,)`, or None: no df, or one that varies by row.
+
+    The likelihood is asked for its parameters at two rows with different network outputs;
+    a df that differs between them (a user's likelihood) is left to the float64 solve.
+    """
+    if not params:
+        return None
+    n_draws = next(iter(params.values())).shape[0]
+    eta = np.broadcast_to(np.arange(2.0)[None, :, None], (n_draws, 2, n_outputs))
+    draws = likelihood.predictive_params(eta, params, preprocessing)
+    if "df" not in draws:
+        return None
+    df = np.broadcast_to(np.asarray(draws["df"], dtype=np.float64), (n_draws, 2))
+    if not (np.all(df[:, 0] == df[:, 1]) and np.all(np.isfinite(df)) and np.all(df > 0)):
+        return None
+    return df[:, 0]
 
 
 __all__ = ["summary_function"]
