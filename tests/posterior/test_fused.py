@@ -84,6 +84,28 @@ def test_fused_pass_agrees_with_the_float64_reference(name, rng):
             assert np.max(np.abs(fused[key] - reference[key]) / sd) < 2e-4, key
 
 
+def test_student_t_draws_without_a_finite_variance_stay_in_the_pass(rng, monkeypatch):
+    """Draws with df in (1, 2]: the noise variance is infinite (as SciPy's), which is the
+    answer, not a float32 overflow; the means and interval ends are the float64 path's."""
+    from pymc_bnn.posterior import uncertainty
+
+    posterior = _linear_posterior(
+        StudentT(), rng.normal(1.0, 0.5, N_DRAWS), rng.normal(0, 1, N_DRAWS),
+        preprocessing=STANDARD, extra={"sigma": np.exp(rng.normal(-1, 0.5, N_DRAWS)),
+                                       "nu": rng.uniform(1.5, 10, N_DRAWS)})
+    X = np.linspace(-2, 2, 37)[:, None]
+    fused = summary_values(posterior, X, LEVELS, None)
+    assert fused is not None
+    reference = _float64_values(posterior, X, LEVELS, None, 0, 0, None)
+    for key in ("aleatoric_sd", "sd"):
+        assert np.all(np.isposinf(fused[key])) and np.all(np.isposinf(reference[key])), key
+    width = reference["upper"][-1] - reference["lower"][-1]  # the 90% interval
+    for key in ("mean", "epistemic_sd", "lower", "upper"):
+        assert np.max(np.abs(fused[key] - reference[key]) / width) < 1e-4, key
+    monkeypatch.setattr(uncertainty, "_float64_values", lambda *a, **k: pytest.fail("float64"))
+    assert np.isposinf(posterior.uncertainty(X, level=0.9)["sd"].values).all()
+
+
 @pytest.mark.parametrize("name", ["categorical", "heteroscedastic"])
 def test_uncertainty_reports_predicts_numbers_exactly(name, rng, monkeypatch):
     """One pass: the probabilities and means of uncertainty() are predict's, bit for bit."""
@@ -106,8 +128,7 @@ def test_mixture_quantiles_meet_the_cdf_condition(name, rng):
 
     The pass stops once its float32 mixture CDF is within CDF_TOLERANCE of q; the Student-t
     table adds under 1e-7 (float32) and the rounding of the end itself pdf·|y|·6e-8, so the
-    float64 CDF lies within CDF_TOLERANCE + 1e-6 of q. Student-t df run from 2.1 (df ≤ 2: an
-    infinite sd, which sends the whole call to the float64 path) to 300 (nearly Normal), and
+    float64 CDF lies within CDF_TOLERANCE + 1e-6 of q. Student-t df run from 2.1 to 300 (nearly Normal), and
     the 99% ends lie in heavy tails.
     """
     from scipy import stats

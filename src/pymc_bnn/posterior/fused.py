@@ -314,7 +314,11 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
         part = run_chunks(function, X[rows], size, (weights, biases, params, numbers, table))
         for key, value in part.items():
             out.setdefault(key, np.empty((X.shape[0], *value.shape[1:])))[rows] = value
-    if not all(np.isfinite(v).all() for k, v in out.items() if not k.startswith("draw_")):
+    # A Student-t draw with df ≤ 2 has no finite variance: an infinite noise variance is then
+    # the answer (as SciPy's), not an overflow.
+    no_finite_variance = df is not None and bool(np.any(df <= 2))
+    if not all(np.isfinite(v).all() for k, v in out.items() if not k.startswith("draw_")
+               and not (no_finite_variance and k == "aleatoric_var")):
         return None  # float32 overflowed somewhere: the float64 path redoes it all
     n_levels = 0 if levels is None else levels.size
     if likelihood.is_classifier:
