@@ -60,8 +60,12 @@ def _split(name):
 def _mlp_scores(name, X_train, X_test, y_train, y_test) -> dict:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from threadpoolctl import threadpool_limits
 
-    with warnings.catch_warnings():
+    # One BLAS thread: the MLP's small matrix products are many and short, and OpenBLAS's
+    # threads on a busy machine (a second test worker, JAX's threads) spend their time waiting
+    # for each other (about ten times the single-thread time for the same numbers).
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         if DATASETS[name] != "gaussian":
             mlp = MLPClassifier(max_iter=1000, random_state=0).fit(X_train, y_train)

@@ -5,9 +5,7 @@ import pandas as pd
 import pytest
 
 
-@pytest.fixture(scope="module")
-def table():
-    """40 rows: three numeric features, a 0/1 label, a string label and a real target."""
+def _table() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
     return pd.DataFrame(X, columns=["height", "width", "depth"]).assign(
@@ -18,15 +16,22 @@ def table():
 
 
 @pytest.fixture(scope="module")
-def trained_files(tmp_path_factory, table):
-    """A training CSV and a model fitted on it by `pymc-bnn fit`, in a folder of their own:
-    (data path, model path)."""
+def table():
+    """40 rows: three numeric features, a 0/1 label, a string label and a real target."""
+    return _table()
+
+
+@pytest.fixture(scope="session")
+def trained_files(tmp_path_factory):
+    """A training CSV (the rows of `table`) and a model fitted on it by `pymc-bnn fit`, in a
+    folder of their own: (data path, model path). One fit for every module: they only read
+    both files."""
     from pymc_bnn.cli.app import main
     from reliability.helpers import TINY_CLI
 
     folder = tmp_path_factory.mktemp("trained")
     data = folder / "train.csv"
-    table[["height", "width", "depth", "label"]].to_csv(data, index=False)
+    _table()[["height", "width", "depth", "label"]].to_csv(data, index=False)
     model = folder / "model.bnn.nc"
     assert main(["fit", str(data), "--target", "label", "--out", str(model), *TINY_CLI]) == 0
     return data, model

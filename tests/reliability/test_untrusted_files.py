@@ -4,6 +4,7 @@ are a `ModelFileError` naming what is wrong, before anything is built — never 
 TypeError, AttributeError or IndexError, and never a model that predicts nonsense."""
 
 import copy
+import functools
 import io
 import json
 
@@ -27,11 +28,17 @@ def saved(tmp_path_factory, table):
     return {kind: folder / f"{kind}.bnn.nc" for kind in ("c", "r")}
 
 
+@functools.cache
+def _opened(original) -> xr.DataTree:
+    """The model file at `original`, read once per module (the examples edit copies of it)."""
+    with xr.open_datatree(io.BytesIO(original.read_bytes()), engine="h5netcdf") as opened:
+        return opened.load()
+
+
 def craft(original, *, description=None, attrs=None) -> bytes:
     """The model file at `original` with its JSON description replaced by `description(copy)` and root attributes
     updated with `attrs`."""
-    with xr.open_datatree(io.BytesIO(original.read_bytes()), engine="h5netcdf") as opened:
-        tree = opened.load()
+    tree = _opened(original).copy(deep=True)
     meta = tree["pymc_bnn"].to_dataset(inherit=False)
     if description is not None:
         text = json.loads(bytes(meta["description"].values.astype(np.uint8)).decode())
