@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.errors import InvalidSettingError
 
-_CACHE: dict[str, CompiledModel] = {}
-_DRAW_FUNCTIONS: dict[str, Callable] = {}  # key → jit(vmap(constrained))
+# Compiled models and their draw functions (key → jit(vmap(constrained))), per structure,
+# most recently used last, bounded (`_runtime.lru`).
+_CACHE: OrderedDict[str, CompiledModel] = OrderedDict()
+_DRAW_FUNCTIONS: OrderedDict[str, Callable] = OrderedDict()
 # Draws are mapped to the constrained space this many at a time (bounded memory).
 _DRAW_CHUNK = 1000
 # tanh over layers narrower than this is compiled as 2·sigmoid(2x) − 1
@@ -211,7 +215,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     # The model's own graph decides its log-density: look it up before building the logp graphs
     # (most of the cost of a cache hit). None: a transform we cannot fingerprint.
     model_key = _model_key(model, replace, start, batch_size)
-    if model_key in _CACHE:  # same structure: reuse the compiled functions, keep this start
+    if model_key is not None and model_key in _CACHE:  # same structure: reuse, keep this start
+        _CACHE.move_to_end(model_key)
         return dataclasses.replace(_CACHE[model_key], initial_point=flat_start)
 
     free_and_det = model.free_RVs + model.deterministics
@@ -223,6 +228,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     inputs = [*model.value_vars, *data_inputs]
     key = model_key or _structure_key(graphs, model, start, batch_size)
     if key in _CACHE:
+        _CACHE.move_to_end(key)
         return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 
     from pymc_bnn._runtime.jax_setup import xla_flags_kept
@@ -264,7 +270,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         initial_point=flat_start,
         prior_logp=prior_logp, loglik=loglik, constrained=constrained,
     )
-    _CACHE[key] = compiled
+    lru_get(_CACHE, key, lambda: compiled)
     return compiled
 
 
@@ -451,9 +457,8 @@ def constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:
     import jax
 
     key = compiled.key
-    if key not in _DRAW_FUNCTIONS:
-        _DRAW_FUNCTIONS[key] = jax.jit(jax.vmap(compiled.constrained, in_axes=(0, None)))
-    fn = _DRAW_FUNCTIONS[key]
+    fn = lru_get(_DRAW_FUNCTIONS, key,
+                 lambda: jax.jit(jax.vmap(compiled.constrained, in_axes=(0, None))))
     n = z.shape[0]
     size = min(n, _DRAW_CHUNK)
     parts = []
