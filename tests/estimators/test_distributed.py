@@ -10,20 +10,14 @@ from sklearn.model_selection import GridSearchCV
 
 from pymc_bnn.sklearn import BayesianMLPClassifier
 
-# A grid over steps keeps one network (steps are not part of the compiled loop), so each
-# process compiles one fit per data shape: 50-row folds and the 100-row refit, which the
-# ensemble's one-restart members reuse. What is tested is where the fits run, not how good
-# they are, so they are short.
-GRID = {"steps": [100, 200]}
-ROWS = 100
+GRID = {"hidden_layer_sizes": [(3,), (6,)]}
 
 
 def _search(moons, **kw):
-    estimator = BayesianMLPClassifier((3,), method="advi", draws=20, random_state=0,
-                                      engine_options={"tol": 0, "restarts": 1})
-    # log loss, not accuracy: a continuous score, so equal scores are the same fits
-    return GridSearchCV(estimator, GRID, cv=2, scoring="neg_log_loss", **kw).fit(
-        moons.X_train[:ROWS], moons.y_train[:ROWS])
+    estimator = BayesianMLPClassifier(method="advi", steps=400, draws=50, random_state=0,
+                                      engine_options={"tol": 0})
+    return GridSearchCV(estimator, GRID, cv=2, **kw).fit(moons.X_train[:200],
+                                                        moons.y_train[:200])
 
 
 @pytest.mark.slow
@@ -33,7 +27,7 @@ def test_grid_search_on_a_dask_local_cluster_matches_one_process(moons):
     from dask.distributed import Client, LocalCluster, get_task_stream
 
     serial = _search(moons)
-    X, y = moons.X_train[:ROWS], moons.y_train[:ROWS]
+    X, y = moons.X_train[:100], moons.y_train[:100]
     members_here = _ensemble(n_jobs=1).fit(X, y)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
@@ -44,8 +38,6 @@ def test_grid_search_on_a_dask_local_cluster_matches_one_process(moons):
         pids = set(client.run(lambda: __import__("os").getpid()).values())
     assert len(pids) == 2
     assert distributed.best_params_ == serial.best_params_
-    # the two settings score differently, so the same best is not a tie resolved the same way
-    assert np.ptp(serial.cv_results_["mean_test_score"]) > 0
     np.testing.assert_allclose(distributed.cv_results_["mean_test_score"],
                                serial.cv_results_["mean_test_score"], rtol=0, atol=1e-12)
     assert len({task["worker"] for task in tasks.data}) == 2  # a member on each worker
@@ -80,7 +72,7 @@ def test_grid_search_on_a_local_ray_cluster_matches_one_process(moons):
 
 
 def _ensemble(**kw):
-    return BayesianMLPClassifier((3,), method="advi", steps=100, draws=20, random_state=7,
+    return BayesianMLPClassifier((3,), method="advi", steps=150, draws=40, random_state=7,
                                  engine_options={"ensemble": True, "restarts": 2, "tol": 0},
                                  **kw)
 
@@ -88,9 +80,8 @@ def _ensemble(**kw):
 def test_estimators_clone_and_pickle_without_compiled_state(moons):
     import pickle
 
-    fitted = BayesianMLPClassifier((3,), method="advi", steps=100, draws=20, random_state=0,
-                                   engine_options={"tol": 0, "restarts": 1}).fit(
-        moons.X_train[:ROWS], moons.y_train[:ROWS])
+    fitted = BayesianMLPClassifier((3,), method="advi", steps=200, draws=20, random_state=0,
+                                   engine_options={"tol": 0}).fit(moons.X_train[:100], moons.y_train[:100])
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict_proba(moons.X_test[:20]),
                                   fitted.predict_proba(moons.X_test[:20]))
