@@ -14,6 +14,11 @@ from pymc_bnn import (
 )
 
 QUICK = dict(steps=400, draws=60, engine_options={"tol": 0, "restarts": 1}, random_state=0)
+# The classifiers draw the output layer from the Gaussian: the sampled default (three or more
+# classes) compiles a NUTS sampler in each process, and labels, pipelines and parallel search
+# do not depend on it (tests/inference/test_output_sampler.py and the bundled data sets in
+# tests/acceptance/test_bundled_data.py fit the default).
+CLASSIFIER = dict(QUICK, engine_options={**QUICK["engine_options"], "output_layer": "gaussian"})
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,7 @@ def iris():
 @pytest.mark.slow
 def test_classifier_encodes_any_labels_and_reads_dataframes(iris):
     X, y = iris
-    est = BayesianMLPClassifier((8,), **QUICK).fit(X, y)
+    est = BayesianMLPClassifier((8,), **CLASSIFIER).fit(X, y)
     assert list(est.classes_) == ["setosa", "versicolor", "virginica"]
     assert est.posterior_.likelihood.name == "categorical"
     assert list(est.feature_names_in_) == list(X.columns) and est.n_features_in_ == 4
@@ -43,7 +48,7 @@ def test_classifier_encodes_any_labels_and_reads_dataframes(iris):
         est.predict(X.rename(columns={X.columns[0]: "other"}))
 
     two = y != "setosa"
-    binary = BayesianMLPClassifier((8,), **QUICK).fit(X[two], y[two])
+    binary = BayesianMLPClassifier((8,), **CLASSIFIER).fit(X[two], y[two])
     assert binary.posterior_.likelihood.name == "bernoulli"
     assert list(binary.classes_) == ["versicolor", "virginica"]
 
@@ -66,7 +71,9 @@ def test_regressor_return_std_is_the_total_predictive_sd(rng):
 @pytest.mark.slow
 def test_pipeline_cross_validation_and_parallel_grid_search(iris):
     X, y = iris
-    pipe = make_pipeline(StandardScaler(), BayesianMLPClassifier((4,), **QUICK))
+    # the network of test_classifier_encodes_any_labels_and_reads_dataframes: this process's
+    # refit reuses its compiled fit
+    pipe = make_pipeline(StandardScaler(), BayesianMLPClassifier((8,), **CLASSIFIER))
     # A grid over steps keeps one network shape, so each worker compiles the model once.
     search = GridSearchCV(pipe, {"bayesianmlpclassifier__steps": [200, 400]}, cv=2, n_jobs=2)
     search.fit(X, y)
