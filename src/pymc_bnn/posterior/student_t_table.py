@@ -6,8 +6,8 @@ of `uncertainty()` evaluates the predictive mixture's CDF from the table (a gath
 instead of an incomplete beta function per draw, row and step.
 
 The table holds a smooth factor, not F itself. With P(z) = (1 + z²/df)^(−df/2) (the t density's
-shape up to the power), F_df(−|z|) = P(z)·H(v), where H is analytic in
-v = |z| / sqrt(κ + z²) ∈ [0, 1), κ = min(df, 1), up to and including v = 1 (z = ±∞): F's
+shape up to the power), ``F_df(−|z|) = P(z)·H(v)``, where H is analytic in
+``v = |z| / sqrt(κ + z²)`` ∈ [0, 1), κ = min(df, 1), up to and including v = 1 (z = ±∞): F's
 power-law tail lies in P, computed in closed form. H is stored at `GRID_INTERVALS` + 1 even
 steps in v with its slope, and read by cubic Hermite interpolation (cubic in each step,
 matching H and H' at both ends). κ = df would make H vary on a scale of 1/sqrt(df) in v for
