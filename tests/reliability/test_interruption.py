@@ -200,8 +200,11 @@ def saved_model(tmp_path_factory, table):
 # SIGINT again and again from a chosen moment on, so that every later phase (compiling,
 # fitting, drawing, saving, the summary) is pressed in: whatever phase the first press lands in,
 # the command ends in one line with exit 130 and nothing at --out, or exit 3 and a complete
-# model marked interrupted (or exit 0 and a complete model, when the fit converged before the
-# first press). Never a traceback, a half-written file or a temporary file.
+# model marked interrupted. Never a traceback, a half-written file or a temporary file. The fit
+# never stops by itself (--tol 0, ten million steps), so a late first press still lands in the
+# fit and the presses after it in drawing, saving and the summary (with ADVI's own stopping
+# rule, the fit ended before 10 s once the startup got faster, and the latest storms pressed
+# nothing).
 _STORM = """
 import os, signal, sys
 signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
@@ -220,16 +223,14 @@ def test_repeated_sigint_from_any_moment_leaves_nothing_or_a_complete_flagged_mo
     table.to_csv(tmp_path / "train.csv", index=False)
     command = [sys.executable, "-c", _STORM, str(seconds), "fit", "train.csv", "--target",
                "kind", "--exclude", "label,price", "--out", "m.bnn.nc", "--hidden", "4",
-               "--steps", "10000000", "--draws", "200", "--method", "advi", "--quiet"]
+               "--steps", "10000000", "--tol", "0", "--draws", "200", "--method", "advi",
+               "--quiet"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           check=False,
                           preexec_fn=_sigint_as_in_a_shell)
     assert "Traceback" not in done.stderr, done.stderr
-    assert done.returncode in (0, 3, 130), (done.returncode, done.stderr)
-    if done.returncode == 0:  # advi converged and the command ended before the first press
-        assert not load(tmp_path / "m.bnn.nc").posterior_.interrupted
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["m.bnn.nc", "train.csv"]
-    elif done.returncode == 130:
+    assert done.returncode in (3, 130), (done.returncode, done.stderr)
+    if done.returncode == 130:
         assert done.stderr.strip().splitlines()[-1] == "interrupted: nothing was kept"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]
     else:
