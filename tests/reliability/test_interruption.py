@@ -272,3 +272,26 @@ def test_a_ctrl_c_inside_a_garbage_collection_callback_is_delivered_after_it_wit
     assert done.stdout.strip() == "delivered", (done.stdout, done.stderr)
     assert "KeyboardInterrupt" not in done.stderr, done.stderr
     assert "ValueError: kept" in done.stderr  # any other unraisable error is still shown
+
+
+def test_a_ctrl_c_during_the_jax_import_waits_until_the_import_is_whole(tmp_path):
+    """A press inside a compiled extension's import (jaxlib's nanobind modules: "Critical
+    nanobind error" and a traceback, seen in the storm above) is held until the import has
+    finished and then raised as a plain KeyboardInterrupt. A stand-in module presses during its
+    own import and records that the import ran to its end."""
+    (tmp_path / "slow_extension.py").write_text(
+        "import os, signal\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "WHOLE = True\n")
+    script = ("import sys\n"
+              "from pymc_bnn._runtime.interrupt import import_whole\n"
+              "try:\n"
+              "    import_whole('slow_extension')\n"
+              "except KeyboardInterrupt:\n"
+              "    print('raised after', sys.modules['slow_extension'].WHOLE)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                          preexec_fn=_sigint_as_in_a_shell)
+    assert done.stdout.strip() == "raised after True", (done.stdout, done.stderr)
+    assert done.stderr == ""

@@ -7,8 +7,11 @@ command line defers a press while it writes a file, so a file is never cut short
 from __future__ import annotations
 
 import contextlib
+import importlib
 import signal
+import sys
 import threading
+from types import ModuleType
 
 _PRESSED: list[bool] | None = None  # the record of the outermost ctrl_c_deferred block
 
@@ -43,3 +46,38 @@ def ctrl_c_deferred():
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _PRESSED = None
+
+
+def import_whole(name: str) -> ModuleType:
+    """Import module `name` with Ctrl-C held until the import has finished, then raise it.
+
+    A KeyboardInterrupt raised inside the initialisation of a compiled extension is not a clean
+    Python exception: jaxlib's nanobind modules print "Critical nanobind error" and a traceback
+    and leave the process half-initialised. Holding the press until the import is complete,
+    then raising KeyboardInterrupt, ends the work at a point where Python can unwind it as usual.
+    Inside an enclosing `ctrl_c_deferred` block the press is left on that block's record.
+
+    Parameters
+    ----------
+    name : str
+        The module's dotted name.
+
+    Returns
+    -------
+    module
+        The imported module (from `sys.modules` when it is already imported: no cost then).
+
+    Examples
+    --------
+    >>> import_whole("json").dumps([1])
+    '[1]'
+    """
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    enclosed = _PRESSED is not None
+    with ctrl_c_deferred() as pressed:
+        module = importlib.import_module(name)
+    if pressed and not enclosed:
+        raise KeyboardInterrupt
+    return module

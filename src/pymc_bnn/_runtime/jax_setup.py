@@ -127,6 +127,27 @@ def configure_devices(environ=os.environ, modules=sys.modules) -> int | None:
     return expose_cpu_cores(environ)
 
 
+def import_jax():
+    """`configure_devices`, then import JAX whole (a Ctrl-C during the import waits for its end).
+
+    pymc-bnn's own code imports JAX through this, the first time it needs it.
+
+    Returns
+    -------
+    module
+        The `jax` module.
+
+    Examples
+    --------
+    >>> import_jax().numpy.zeros(2).shape
+    (2,)
+    """
+    from pymc_bnn._runtime.interrupt import import_whole
+
+    configure_devices()
+    return import_whole("jax")
+
+
 @contextmanager
 def xla_flags_kept(environ=os.environ) -> Iterator[None]:
     """Restore XLA_FLAGS (or its absence) on exit.
@@ -167,8 +188,7 @@ def use_compilation_cache() -> None:
     if _cache_ready:
         return
     _cache_ready = True
-    configure_devices()
-    import jax
+    jax = import_jax()
 
     if jax.config.jax_compilation_cache_dir:  # the user's own choice
         return

@@ -12,7 +12,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING
 
-from pymc_bnn._runtime.jax_setup import configure_devices
+from pymc_bnn._runtime.jax_setup import import_jax
 from pymc_bnn.defaults import DEFAULT_METHOD
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import diagnostics
@@ -103,7 +103,7 @@ def fit(
         )
     draws = whole_number(draws, "draws", minimum=1)
     random_seed = whole_number(random_seed, "random_seed", minimum=0)
-    configure_devices()  # before the engine's first JAX import: chains on every core
+    import_jax()  # devices first (chains on every core); a Ctrl-C in the import waits for it
     options = check_engine_options(method, options)  # before anything compiles
     if getattr(bnn, "stream", None) is not None:
         if method not in STREAMING_ENGINES:

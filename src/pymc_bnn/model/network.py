@@ -63,9 +63,9 @@ def _pytensor_activations() -> dict[str, Callable]:
 
 
 def _jax_activations() -> dict[str, Callable]:
-    from pymc_bnn._runtime.jax_setup import configure_devices
+    from pymc_bnn._runtime.jax_setup import import_jax
 
-    configure_devices()
+    import_jax()
     import jax
     import jax.numpy as jnp
 

@@ -37,7 +37,7 @@ import os
 
 import numpy as np
 
-from pymc_bnn._runtime.jax_setup import configure_devices
+from pymc_bnn._runtime.jax_setup import import_jax
 from pymc_bnn.model.likelihoods import Likelihood
 from pymc_bnn.model.network import (
     NetworkSpec,
@@ -193,7 +193,7 @@ def outputs_over_draws(spec: NetworkSpec, X: np.ndarray, weights: list, biases: 
     >>> p.shape, bool(((0 <= p) & (p <= 1)).all())  # P(y = 1) per draw
     ((50, 18), True)
     """
-    configure_devices()
+    import_jax()
     import jax
 
     n_draws = weights[0].shape[0]
@@ -546,7 +546,7 @@ def devices() -> list:
     >>> 1 <= len(devices()) <= max(1, os.cpu_count() or 1)
     True
     """
-    configure_devices()
+    import_jax()
     import jax
 
     return jax.local_devices()[: max(1, os.cpu_count() or 1)]

@@ -25,7 +25,7 @@ import functools
 
 import numpy as np
 
-from pymc_bnn._runtime.jax_setup import configure_devices
+from pymc_bnn._runtime.jax_setup import import_jax
 from pymc_bnn.errors import InvalidSettingError
 
 # A count walk starts at min over draws of (mean − _START_SDS·sd), clipped at 0: the mass of a
@@ -89,7 +89,7 @@ def mixture_quantiles(draws: dict, probabilities, *, tol: float = 1e-10,
     keys = set(draws) - {"probs"}
     qs = np.atleast_1d(np.asarray(probabilities, dtype=np.float64))
     mean = np.asarray(draws["mean"], dtype=np.float64)
-    configure_devices()
+    import_jax()
     import jax
 
     with jax.enable_x64(True):
