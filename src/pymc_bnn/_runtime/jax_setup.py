@@ -41,8 +41,10 @@ _MIN_DEVICES = 4
 _CACHE_MAX_BYTES = 1 << 30
 # The cache folder is pruned to _CACHE_MAX_BYTES at most this often (seconds).
 _PRUNE_EVERY_S = 24 * 3600
-# Programs that compile faster than this are not worth a disk round trip.
-_CACHE_MIN_COMPILE_S = 0.2
+# Every program is kept, the small ones too: a fit runs a hundred or so small programs outside
+# jit (NumPyro's set-up, operations on JAX arrays), each compiled anew in every process
+# (tens of ms apiece) unless it is read back from disk (about a millisecond).
+_CACHE_MIN_COMPILE_S = 0.0
 
 
 def expose_cpu_cores(environ=os.environ) -> int | None:

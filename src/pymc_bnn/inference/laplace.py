@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 
 import numpy as np
 
+from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import ggn, loo, map_loop
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
@@ -58,6 +60,9 @@ from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
 
 # Models smaller than this (parameters × observations) get 4 restarts by default (see vi.py).
+# The jitted log joint that the evidence is evaluated with, per model structure and prior
+# (called outside any jit it would run op by op: one small compile per operation per process).
+_LOG_JOINTS: OrderedDict[tuple, object] = OrderedDict()
 _CHEAP_RESTARTS = 200_000
 _DEFAULT_RESTARTS = 4
 # Deep ensembles gain little past about 5 members (Lakshminarayanan et al. 2017, Fig. 3).
@@ -411,9 +416,9 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     alternate = tuned and (full or not bnn.spec.hidden)
     offsets = _value_offsets(compiled)
     alpha = np.full(restarts, 1.0 / scale0**2)
-    prior_swap, negative_log_joint = log_joint(
-        compiled.loglik, compiled.prior_logp, *(tuple(np.asarray(v).tolist()) for v in (
-            layout.network, layout.base_precision, layout.model_precision)))
+    parts = tuple(tuple(np.asarray(v).tolist()) for v in (
+        layout.network, layout.base_precision, layout.model_precision))
+    prior_swap, negative_log_joint = log_joint(compiled.loglik, compiled.prior_logp, *parts)
 
     n_obs = max(compiled.n_obs, 1)
     batch = steps_batch(settings.minibatch_size, n_obs)
@@ -481,7 +486,8 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         raise InferenceError("the laplace fit ran no MAP round, so it has no curvature to "
                              "sample from; use rounds ≥ 1")
     t1 = time.perf_counter()
-    evidence = np.array([log_evidence(negative_log_joint, zr, a, _log_det(c, layout, a), data,
+    jitted = lru_get(_LOG_JOINTS, (compiled.key, *parts), lambda: jax.jit(negative_log_joint))
+    evidence = np.array([log_evidence(jitted, zr, a, _log_det(c, layout, a), data,
                                       layout, float(bnn.prior.sigma))
                          for zr, a, c in zip(z, alpha, curvature, strict=False)])
     members = (list(range(restarts)) if settings.ensemble

@@ -188,9 +188,14 @@ def pad_rows(array, size: int) -> np.ndarray:
 
 
 def _sampler(log_density, size, draws, warmup):
+    import jax
     import numpyro
     import numpyro.distributions as dist
     from numpyro.infer import MCMC, NUTS
+
+    # NUTS's set-up evaluates the model outside jit: one compiled call instead of one small
+    # compile per operation of the log-density
+    log_density = jax.jit(log_density)
 
     def model(args, theta_map, root):
         u = numpyro.sample("u", dist.ImproperUniform(dist.constraints.real_vector, (), (size,)))
