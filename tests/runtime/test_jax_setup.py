@@ -154,7 +154,7 @@ def test_the_cache_is_pruned_least_recently_used_first_once_a_day(tmp_path):
     assert prune_compilation_cache(tmp_path, max_bytes=0, every_s=0) == 2
 
 
-def test_jax_keeps_no_lock_on_the_cache(tmp_path, monkeypatch):
+def test_jax_keeps_no_lock_on_the_cache(tmp_path):
     """JAX's own size limit serialises every read and write of all processes on one lock file;
     pymc-bnn turns it off and prunes the folder itself."""
     script = ("from pymc_bnn._runtime.jax_setup import use_compilation_cache\n"

@@ -226,10 +226,12 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
               *model.replace_rvs_by_values(free_and_det)]
     graphs = clone_replace(graphs, replace=replace)
     inputs = [*model.value_vars, *data_inputs]
-    key = model_key or _structure_key(graphs, model, start, batch_size)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return dataclasses.replace(_CACHE[key], initial_point=flat_start)
+    key = model_key
+    if key is None:  # the fallback key is read off the logp graphs themselves
+        key = _structure_key(graphs, model, start, batch_size)
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return dataclasses.replace(_CACHE[key], initial_point=flat_start)
 
     from pymc_bnn._runtime.jax_setup import xla_flags_kept
 

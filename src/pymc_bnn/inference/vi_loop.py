@@ -348,11 +348,9 @@ class Loop:
                self.settings.chunk_steps, self.settings.mc_samples, self.settings.minibatch_size,
                tuple((np.shape(d), np.dtype(d.dtype).str) for d in data))
         t0 = time.perf_counter()
-        compiled = False
+        cached = key in _EXECUTABLES
 
         def build():
-            nonlocal compiled
-            compiled = True
             # traced with 64-bit floats off for float32: the model's float64 constants follow
             # (JAX warns at each float64 the PyTensor graph asks for, which is what is meant)
             with jax.enable_x64(self.settings.dtype == "float64"), warnings.catch_warnings():
@@ -363,7 +361,7 @@ class Loop:
                 return lowered.compile()
 
         executable = lru_get(_EXECUTABLES, key, build)
-        return executable, (time.perf_counter() - t0) if compiled else 0.0
+        return executable, 0.0 if cached else time.perf_counter() - t0
 
     def optimise(self, state, data, *, progress: bool, callback=None,
                  history_before: np.ndarray | None = None, phase: str = "",
