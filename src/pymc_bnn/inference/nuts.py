@@ -22,14 +22,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 
 import numpy as np
 
+from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
 from pymc_bnn.inference.result import EngineResult
 
 # Divergences are judged (threshold and words) by the one judgement of convergence.
 from pymc_bnn.posterior.convergence import divergence_problems
+
+# The jitted potential energy per model structure. NumPyro's kernel set-up evaluates it and its
+# gradient outside jit; unjitted, that is one small compile per operation of the log-density.
+_POTENTIALS: OrderedDict[str, object] = OrderedDict()
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
@@ -120,8 +126,13 @@ def _run(bnn, *, draws, random_seed, progress, chains, tune, target_accept, max_
     start, scale, init_s = _starting_points(model, compiled, chains, init_steps, random_seed, rng)
     _stop_if_pressed(pressed, "fitting ADVI for the starting points")
 
+    def negative_log_density(z, d):
+        return -(compiled.prior_logp(z, d) + compiled.loglik(z, d))
+
+    jitted = lru_get(_POTENTIALS, compiled.key, lambda: jax.jit(negative_log_density))
+
     def potential(z):
-        return -(compiled.prior_logp(z, data) + compiled.loglik(z, data))
+        return jitted(z, data)
 
     kernel = NUTS(potential_fn=potential, target_accept_prob=target_accept,
                   max_tree_depth=max_tree_depth, dense_mass=dense_mass,
@@ -246,7 +257,8 @@ def _sample_in_chunks(kernel, key, start, *, chain_method: str, tune: int, per_c
             steps = min(n, (tune if in_tuning else total) - done)
             started = time.perf_counter()
             states, outs = run_all(states, steps)
-            outs = [{k: np.asarray(v[:steps]) for k, v in o.items()} for o in outs]
+            # (sliced after the copy: a slice of a JAX array compiles a program per length)
+            outs = [{k: np.asarray(v)[:steps] for k, v in o.items()} for o in outs]
             if not first:  # the first call includes compiling
                 elapsed = max(time.perf_counter() - started, 1e-4)
                 n = int(np.clip(n * SECONDS_PER_CALL / elapsed, 1, MAX_STEPS_PER_CALL))

@@ -219,7 +219,8 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     parts = []
     for k, r in enumerate(members):
         member_draws, member_mean, member_sd = loop.draw(
-            jax.tree_util.tree_map(lambda a, r=r: a[r], averaged), data, per_member,
+            # (indexed on the host: indexing a JAX array compiles a program per index)
+            jax.tree_util.tree_map(lambda a, r=r: np.asarray(a)[r], averaged), data, per_member,
             jax.random.fold_in(key, 1 + k))
         if k == 0:  # the variational group holds the best member's q
             mean, sd = member_mean, member_sd

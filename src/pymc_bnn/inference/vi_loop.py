@@ -34,6 +34,8 @@ from pymc_bnn.inference.windows import relative_change, tail_mean
 
 # Compiled ADVI chunks per model structure and shapes, most recently used last (bounded).
 _EXECUTABLES: OrderedDict[tuple, object] = OrderedDict()
+# q's jitted sampler per family (a new jax.jit per call would trace and compile it every time).
+_SAMPLERS: OrderedDict[object, object] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -473,6 +475,7 @@ class Loop:
 
         compiled = self.compiled
         eps = np.asarray(jax.random.normal(key, (draws, compiled.size)))
-        z = np.asarray(jax.jit(self.family.sample)(params, eps))
+        sample = lru_get(_SAMPLERS, self.family, lambda: jax.jit(self.family.sample))
+        z = np.asarray(sample(params, eps))
         outputs = constrained_draws(compiled, z, tuple(jnp.asarray(d) for d in data))
         return outputs, np.asarray(params["mu"]), self.family.marginal_sd(params)
