@@ -215,9 +215,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     # The model's own graph decides its log-density: look it up before building the logp graphs
     # (most of the cost of a cache hit). None: a transform we cannot fingerprint.
     model_key = _model_key(model, replace, start, batch_size)
-    if model_key is not None and model_key in _CACHE:  # same structure: reuse, keep this start
-        _CACHE.move_to_end(model_key)
-        return dataclasses.replace(_CACHE[model_key], initial_point=flat_start)
+    if model_key is not None and (hit := _cached(model_key, flat_start)) is not None:
+        return hit
 
     free_and_det = model.free_RVs + model.deterministics
     prior_terms = model.logp(vars=model.free_RVs, sum=True) + sum(
@@ -229,9 +228,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     key = model_key
     if key is None:  # the fallback key is read off the logp graphs themselves
         key = _structure_key(graphs, model, start, batch_size)
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return dataclasses.replace(_CACHE[key], initial_point=flat_start)
+        if (hit := _cached(key, flat_start)) is not None:
+            return hit
 
     from pymc_bnn._runtime.jax_setup import xla_flags_kept
 
@@ -330,6 +328,17 @@ def _dim_length(length) -> int:
     return int(length.eval(mode="FAST_COMPILE"))
 
 
+def _cached(key: str, initial_point: np.ndarray) -> CompiledModel | None:
+    """The compiled model kept under `key`, with this model's start; None when there is none.
+
+    A hit becomes the most recently used entry.
+    """
+    if key not in _CACHE:
+        return None
+    _CACHE.move_to_end(key)
+    return dataclasses.replace(_CACHE[key], initial_point=initial_point)
+
+
 def _model_key(model, replace: dict, start: dict, batch_size) -> str | None:
     """Fingerprint of the model's own graph, or None where a transform has no fingerprint.
 
@@ -372,7 +381,7 @@ def _transform_fingerprint(transform) -> str | None:
         settings["transform_list"] = parts
     plain = (bool, int, float, str, type(None))
     if not all(isinstance(v, plain) or (isinstance(v, tuple | list)
-                                        and all(isinstance(x, plain | str) for x in v))
+                                        and all(isinstance(x, plain) for x in v))
                for v in settings.values()):
         return None
     return f"{kind.__module__}.{kind.__qualname__}{sorted(settings.items())!r}"

@@ -59,10 +59,10 @@ from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
 
-# Models smaller than this (parameters × observations) get 4 restarts by default (see vi.py).
 # The jitted log joint that the evidence is evaluated with, per model structure and prior
 # (called outside any jit it would run op by op: one small compile per operation per process).
 _LOG_JOINTS: OrderedDict[tuple, object] = OrderedDict()
+# Models smaller than this (parameters × observations) get 4 restarts by default (see vi.py).
 _CHEAP_RESTARTS = 200_000
 _DEFAULT_RESTARTS = 4
 # Deep ensembles gain little past about 5 members (Lakshminarayanan et al. 2017, Fig. 3).

@@ -104,10 +104,8 @@ def mixture_quantiles(draws: dict, probabilities, *, tol: float = 1e-10,
         elif keys in ({"mean"}, {"mean", "alpha"}):
             alpha = (None if "alpha" not in keys else
                      np.broadcast_to(np.asarray(draws["alpha"], dtype=np.float64), mean.shape))
-            out = np.concatenate([_count_quantiles(
-                _padded(mean[:, cols], 1.0), None if alpha is None else
-                _padded(alpha[:, cols], 1.0), qs)[:, :cols.stop - cols.start]
-                for cols in _column_chunks(n_obs)], axis=1)
+            out = np.concatenate([_padded_count_quantiles(mean, alpha, qs, cols)
+                                  for cols in _column_chunks(n_obs)], axis=1)
         else:
             raise InvalidSettingError(
                 f"no predictive distribution is known for draws with keys {sorted(draws)}; "
@@ -121,12 +119,20 @@ def _column_chunks(n_obs: int) -> list[slice]:
             for start in range(0, n_obs, _COUNT_COLUMNS)]
 
 
-def _padded(values: np.ndarray, fill: float, shape=None) -> np.ndarray:
+def _padded_count_quantiles(mean: np.ndarray, alpha: np.ndarray | None, qs: np.ndarray,
+                            cols) -> np.ndarray:
+    """`_count_quantiles` of the columns `cols` (a slice or indices), padded and cut back."""
+    mean = mean[:, cols]
+    quantiles = _count_quantiles(_padded(mean, 1.0),
+                                 None if alpha is None else _padded(alpha[:, cols], 1.0), qs)
+    return quantiles[:, :mean.shape[1]]
+
+
+def _padded(values: np.ndarray, fill: float) -> np.ndarray:
     """(S, n) values with columns of `fill` appended up to a power of two (at least 8) rows.
 
     The jitted solvers then see a few shapes only, so new data sizes reuse compiled code.
     """
-    values = np.broadcast_to(values, shape or values.shape)
     n_obs = values.shape[1]
     size = max(8, 1 << (n_obs - 1).bit_length())
     if size == n_obs:
@@ -269,9 +275,7 @@ def _count_quantiles(mean: np.ndarray, alpha, qs: np.ndarray) -> np.ndarray:
                                      qs)
         walked = np.flatnonzero(~elsewhere)
         if walked.size:
-            out[:, walked] = _count_quantiles(_padded(mean[:, walked], 1.0), None
-                                              if alpha is None else
-                                              _padded(alpha[:, walked], 1.0), qs)[:, :walked.size]
+            out[:, walked] = _padded_count_quantiles(mean, alpha, qs, walked)
         return out
     log_mass = _log_mass(start, mean, alpha)  # (S, n) at k = start
     before = _cdf_below(start, mean, alpha)  # (S, n): P(y < start), exact
