@@ -151,3 +151,81 @@ def test_mixture_quantiles_meet_the_cdf_condition(name, rng):
         for key, q in (("lower", (1 - level) / 2), ("upper", (1 + level) / 2)):
             cdf = dist.cdf(values[key][j]).mean(axis=0)
             np.testing.assert_allclose(cdf, q, atol=CDF_TOLERANCE + 1e-6, err_msg=key)
+
+
+def _last_layer_posterior(name: str, rng, n_chains=4, per_chain=50):
+    """A 1 → 3 → outputs tanh network whose hidden layer is one draw per chain and whose
+    output layer varies draw by draw: a last-layer Laplace ensemble's posterior."""
+    import xarray as xr
+
+    from pymc_bnn import NetworkSpec, NormalPrior, Posterior
+
+    likelihood, n_outputs, preprocessing, extra = {
+        "bernoulli": (Bernoulli(), 1, {"classes": [0, 1]}, {}),
+        "categorical": (Categorical(), 3, {"classes": ["a", "b", "c"]}, {}),
+        "gaussian": (Gaussian(), 1, STANDARD,
+                     {"sigma": np.exp(rng.normal(-1, 0.3, (n_chains, per_chain)))}),
+        "poisson": (Poisson(), 1, {"log_rate_offset": np.log(5.0)}, {}),
+    }[name]
+    spec = NetworkSpec(n_inputs=1, hidden=(3,), n_outputs=n_outputs, activation="tanh",
+                       bias=True, skip=True)
+
+    def per_draw(shape, scale=1.0):
+        return scale * rng.normal(size=(n_chains, per_chain, *shape))
+
+    def per_chain_only(shape):
+        return np.repeat(rng.normal(size=(n_chains, 1, *shape)), per_chain, axis=1)
+
+    dims = ("chain", "draw")
+    variables = {
+        "w_0": ((*dims, "feature", "hidden_0"), per_chain_only((1, 3))),
+        "b_0": ((*dims, "hidden_0"), per_chain_only((3,))),
+        "w_1": ((*dims, "hidden_0", "output"), per_draw((3, n_outputs))),
+        "b_1": ((*dims, "output"), per_draw((n_outputs,), 0.3)),
+        "w_skip": ((*dims, "feature", "output"), per_draw((1, n_outputs), 0.3)),
+        **{k: (dims, v) for k, v in extra.items()},
+    }
+    idata = xr.DataTree.from_dict({"posterior": xr.Dataset(variables)})
+    return Posterior(spec=spec, likelihood=likelihood, prior=NormalPrior(), feature_names=("x",),
+                     idata=idata, preprocessing=preprocessing, likelihood_params=tuple(extra))
+
+
+@pytest.mark.parametrize("name", ["bernoulli", "categorical", "gaussian", "poisson"])
+def test_draws_sharing_their_hidden_layers_are_evaluated_once_per_block(name, rng):
+    """A last-layer posterior goes through the shared-hidden layout (hidden layers once per
+    chain) and gives the float64 draw-by-draw reference's numbers, in predict and uncertainty."""
+    from pymc_bnn.posterior.compiled import arranged_draws, moments_of
+
+    posterior = _last_layer_posterior(name, rng)
+    weights, biases = posterior.parameter_draws()
+    layout, arranged, _ = arranged_draws(posterior.spec, weights, biases)
+    assert layout == "shared_hidden"
+    assert arranged[0].shape == (4, 1, 3) and arranged[1].shape[:2] == (4, 50)
+    X = np.linspace(-2, 2, 37)[:, None]
+    predicted = posterior.predict(X)
+    mean, std = moments_of(posterior.mean_draws(X))  # float64, draw by draw
+    np.testing.assert_allclose(predicted["mean"].values, mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predicted["std"].values, std, rtol=1e-4, atol=1e-6)
+    fused = summary_values(posterior, X, LEVELS, None)
+    reference = _float64_values(posterior, X, LEVELS, None, 0, 0, None)
+    assert sorted(fused) == sorted(reference)
+    for key, value in reference.items():
+        if name == "poisson" and key in ("lower", "upper"):  # whole numbers: the same ones
+            np.testing.assert_array_equal(fused[key], value)
+        else:
+            np.testing.assert_allclose(fused[key], value, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def test_draws_whose_hidden_layers_vary_are_not_taken_for_blocks(rng):
+    """Blocks of unequal lengths (a thinned posterior) or hidden layers that change within a
+    block leave the ordinary layouts."""
+    from pymc_bnn.posterior.compiled import shared_blocks
+
+    posterior = _last_layer_posterior("bernoulli", rng, n_chains=3, per_chain=4)
+    weights, biases = posterior.parameter_draws()
+    assert shared_blocks(posterior.spec, weights, biases) == 3
+    uneven = [w[1:] for w in weights], [b[1:] for b in biases]  # 3 + 4 + 4 draws
+    assert shared_blocks(posterior.spec, *uneven) is None
+    changed = [w.copy() for w in weights]
+    changed[0][5] += 1e-9  # one draw's hidden layer moves
+    assert shared_blocks(posterior.spec, changed, biases) is None

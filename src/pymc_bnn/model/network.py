@@ -514,6 +514,61 @@ def forward_over_draws(spec: NetworkSpec, X, weights: Sequence, biases: Sequence
     return forward(spec, X, weights, biases, backend="jax")
 
 
+def forward_shared_hidden(spec: NetworkSpec, X, weights: Sequence,
+                          biases: Sequence | None = None):
+    """Pre-link output of draws that share their hidden layers in blocks, in JAX, draws first.
+
+    A last-layer Laplace fit (or an ensemble of them) varies only the output layer (and w_skip)
+    from draw to draw: its M blocks of D draws each have one set of hidden layers. The hidden
+    layers are evaluated once per block and the output layer of every draw in one matmul, so a
+    pass costs about D times less than `forward_over_draws` on the same draws.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : array
+        `(n_obs, n_inputs)`.
+    weights : sequence of array
+        In `spec.weight_names` order: each hidden layer `(M, fan_in, fan_out)`, the output
+        layer `(M, D, fan_in, n_outputs)` and, with `spec.skip`, w_skip
+        `(M, D, n_inputs, n_outputs)`.
+    biases : sequence of array, optional
+        Each hidden layer's `(M, fan_out)`, the output layer's `(M, D, n_outputs)`.
+
+    Returns
+    -------
+    jax.Array
+        `(M * D, n_obs, n_outputs)`, block by block, as `forward_over_draws` on the same draws.
+
+    Examples
+    --------
+    Two blocks of three draws give what the six draws give one by one:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,))
+    >>> X = rng.normal(size=(4, 2))
+    >>> hidden, output = rng.normal(size=(2, 2, 3)), rng.normal(size=(2, 3, 3, 1))
+    >>> shared = forward_shared_hidden(spec, X, [hidden, output])
+    >>> one_by_one = forward_over_draws(spec, X, [np.repeat(hidden, 3, axis=0),
+    ...                                         output.reshape(6, 3, 1)])
+    >>> shared.shape, bool(np.allclose(shared, one_by_one, atol=1e-6))
+    ((6, 4, 1), True)
+    """
+    import jax.numpy as jnp
+
+    layers, skip = split_skip_weights(spec, weights)
+    last = spec.n_layers - 1
+    hidden = hidden_activations(spec, X, weights, biases, backend="jax")
+    inputs = hidden[-1] if hidden else jnp.broadcast_to(X, (layers[last].shape[0], *X.shape))
+    eta = jnp.einsum("mnh,mdho->mdno", inputs, layers[last])  # (M, D, n, out)
+    if biases is not None and biases[last] is not None:
+        eta = eta + biases[last][:, :, None, :]
+    if skip is not None:
+        eta = eta + jnp.einsum("ni,mdio->mdno", X, skip)
+    return eta.reshape(-1, *eta.shape[2:])
+
+
 def forward_linearised(spec: NetworkSpec, X, points: tuple, weights: Sequence,
                        biases: Sequence | None = None):
     """Pre-link output of the network linearised at an expansion point, per draw, in JAX.
