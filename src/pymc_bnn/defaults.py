@@ -28,10 +28,12 @@ MISSING_POLICIES = ("impute", "drop", "error")
 # at most 0.5/sqrt(1000) ≈ 0.016, and prediction costs grow linearly with the draws.
 DEFAULT_DRAWS = 1000
 # Bits below each weight's posterior sd that `pymc-bnn fit` keeps in the model file
-# (`pymc_bnn.io.precision`): each draw moves by at most sd/512, a sixteenth of the Monte Carlo
-# standard error (sd/sqrt(1000)) of a posterior mean from DEFAULT_DRAWS draws, and the file of a
-# (32, 32) advi network shrinks about twofold (benchmarks/model_file_size.py).
-DRAWS_PRECISION = 8
+# (`pymc_bnn.io.precision`): each draw moves by at most sd/128, a quarter of the Monte Carlo
+# standard error (sd/sqrt(1000)) of a posterior mean from DEFAULT_DRAWS draws, and the rounding
+# (a step of at most sd/64) adds at most step**2/12 = sd**2/49,152 to a weight's posterior
+# variance. Files of random draws are a third smaller than at 8 bits (a grouped advi network
+# with 11 groups: 22.5 MB -> 18.1 MB; benchmarks/model_file_size.py).
+DRAWS_PRECISION = 6
 
 # The active-learning demo (see `pymc_bnn.demos.active.ActiveDemoSettings` for why).
 ACTIVE_REPEATS = 5
