@@ -46,6 +46,36 @@ def pytest_configure(config):
 
         config._pymc_bnn_blas_limit = threadpool_limits(limits=1, user_api="blas")
 
+def pytest_collection_modifyitems(config, items):
+    """The longest test files first, each file's tests in their own order.
+
+    pytest-xdist hands whole files to the two workers (`--dist loadfile`, in collection order:
+    `--no-loadscope-reorder`); a long file started last leaves one worker idle while the other
+    finishes it. Longest first (`tests/file_durations.json`, seconds per file from a full run,
+    refreshed with `.ci/file_durations.py`) keeps the two within a short file of each other.
+    Files not in the table keep their collection order after those that are.
+    """
+    import json
+    from pathlib import Path
+
+    table = Path(config.rootpath) / "tests" / "file_durations.json"
+    if not table.is_file():
+        return
+    seconds = json.loads(table.read_text())
+    first_seen: dict = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(item.path, index)
+
+    def longest_first(item):
+        try:
+            name = item.path.relative_to(config.rootpath).as_posix()
+        except ValueError:  # a file outside the project
+            name = None
+        return -seconds.get(name, 0.0), first_seen[item.path]
+
+    items.sort(key=longest_first)
+
+
 # namespace name → the session fixture that builds it
 DOCTEST_FIXTURES = {
     "tiny_data": "doctest_tiny_data",
