@@ -104,8 +104,14 @@ def mixture_quantiles(draws: dict, probabilities, *, tol: float = 1e-10,
         elif keys in ({"mean"}, {"mean", "alpha"}):
             alpha = (None if "alpha" not in keys else
                      np.broadcast_to(np.asarray(draws["alpha"], dtype=np.float64), mean.shape))
-            out = np.concatenate([_padded_count_quantiles(mean, alpha, qs, cols)
-                                  for cols in _column_chunks(n_obs)], axis=1)
+            # each run of rows is walked on the next CPU device: the walks are dispatched
+            # before any is read, so the cores (and the host's set-up of the next run) overlap
+            from pymc_bnn.posterior.compiled import devices
+
+            targets = devices()
+            runs = [_padded_count_quantiles(mean, alpha, qs, cols, targets[i % len(targets)])
+                    for i, cols in enumerate(_column_chunks(n_obs))]
+            out = np.concatenate([np.asarray(run) for run in runs], axis=1)
         else:
             raise InvalidSettingError(
                 f"no predictive distribution is known for draws with keys {sorted(draws)}; "
@@ -120,11 +126,16 @@ def _column_chunks(n_obs: int) -> list[slice]:
 
 
 def _padded_count_quantiles(mean: np.ndarray, alpha: np.ndarray | None, qs: np.ndarray,
-                            cols) -> np.ndarray:
-    """`_count_quantiles` of the columns `cols` (a slice or indices), padded and cut back."""
+                            cols, device=None):
+    """`_count_quantiles` of the columns `cols` (a slice or indices), padded and cut back.
+
+    With a JAX `device`, the walk runs there and the result may still be computing (a JAX
+    array): read it with `numpy.asarray`.
+    """
     mean = mean[:, cols]
     quantiles = _count_quantiles(_padded(mean, 1.0),
-                                 None if alpha is None else _padded(alpha[:, cols], 1.0), qs)
+                                 None if alpha is None else _padded(alpha[:, cols], 1.0), qs,
+                                 device)
     return quantiles[:, :mean.shape[1]]
 
 
@@ -253,8 +264,11 @@ def _student_t_quantiles(draws: dict, qs: np.ndarray, *, tol: float,
     return out
 
 
-def _count_quantiles(mean: np.ndarray, alpha, qs: np.ndarray) -> np.ndarray:
+def _count_quantiles(mean: np.ndarray, alpha, qs: np.ndarray, device=None):
     """The smallest whole k with mixture F(k) ≥ q, (n_q, n_obs), Poisson or negative binomial.
+
+    The walk runs on `device` (a JAX device, or the default one), and its result is returned
+    without waiting for it (`numpy.asarray` reads it).
 
     Rows whose walk would be very long (counts in the millions) are left to
     `pymc_bnn.posterior.uncertainty.mixture_quantile` (bisection with SciPy's CDFs); rows
@@ -287,7 +301,12 @@ def _count_quantiles(mean: np.ndarray, alpha, qs: np.ndarray) -> np.ndarray:
         before = np.where(low_row, 0.0, before)
     carried = bool((log_mass > _LOG_TINY).all())
     walk = _count_walker(alpha is not None, carried)
-    return np.asarray(walk(mean, alpha, qs, start, end, before, log_mass))
+    args = (mean, alpha, qs, start, end, before, log_mass)
+    if device is not None:
+        import jax
+
+        args = jax.device_put(args, device)
+    return walk(*args)
 
 
 def _bisected(mean: np.ndarray, alpha, qs: np.ndarray) -> np.ndarray:
