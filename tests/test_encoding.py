@@ -6,6 +6,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -13,6 +15,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from pymc_bnn.encoding import (
     TableEncoding,
+    apply_encoding,
     build_transformer,
     describe_new_rows,
     encode,
@@ -130,3 +133,48 @@ def test_tables_it_cannot_code_are_refused_with_the_fix(table, make, options, me
 def test_a_damaged_encoding_is_named(table, change, message):
     with pytest.raises(ValueError, match=message):
         TableEncoding.from_dict({**learn_encoding(table).to_dict(), **change})
+
+
+def _mixed_table(rng, n):
+    """Every kind of column the encoding codes, each with gaps: numbers (some text among them),
+    numeric codes, text, booleans, an ordered pandas Categorical and unordered text codes."""
+    table = pd.DataFrame({
+        "x": rng.normal(size=n), "code": rng.integers(0, 4, n).astype(float),
+        "city": rng.choice(["Oslo", "Rome", "Lima"], n).astype(object),
+        "flag": rng.choice([True, False], n).astype(object),
+        "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"],
+                               ordered=True),
+        "grade": rng.choice(["a", "b", "c"], n).astype(object)})
+    for column in table.columns:
+        table.loc[rng.random(n) < 0.15, column] = np.nan
+    return table
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_train=st.integers(4, 30), n_new=st.integers(1, 20))
+def test_applying_a_saved_encoding_without_scikit_learn_gives_its_numbers(seed, n_train, n_new):
+    """`apply_encoding` (what `pymc-bnn predict` uses) equals the ColumnTransformer bit for bit,
+    on new rows with gaps, unseen categories and text in a numeric column."""
+    rng = np.random.default_rng(seed)
+    train = _mixed_table(rng, n_train)
+    for column, value in {"x": 0.5, "code": 1.0, "city": "Oslo", "flag": True, "size": "S",
+                          "grade": "a"}.items():
+        if train[column].isna().all():  # an empty column is refused, not coded
+            train.loc[0, column] = value
+    encoding = learn_encoding(train, categorical=["code"], ordinal=["size", "grade"])
+    new = _mixed_table(rng, n_new).astype({"x": object})
+    new.loc[rng.random(n_new) < 0.2, "city"] = "Paris"  # unseen categories
+    new.loc[rng.random(n_new) < 0.2, "grade"] = "z"
+    new.loc[rng.random(n_new) < 0.2, "code"] = 9.0
+    new.loc[rng.random(n_new) < 0.2, "x"] = "n/a"  # text in a numeric column: a gap
+    for rows in (train, new):
+        np.testing.assert_array_equal(apply_encoding(encoding, rows),
+                                      encode(build_transformer(encoding), encoding, rows))
+
+
+def test_an_infinite_number_is_named_not_encoded(table):
+    encoding = learn_encoding(table)
+    table.loc[3, "mass"] = np.inf
+    with pytest.raises(InvalidInputError,
+                       match=r"new.csv column mass holds an infinite value \(first: row 3\)"):
+        apply_encoding(encoding, table, name="new.csv")

@@ -481,6 +481,84 @@ def encode(transformer, encoding: TableEncoding, frame, *, name: str = "X") -> n
     return np.asarray(transformer.transform(prepared[list(encoding.columns)]), dtype=np.float64)
 
 
+def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.ndarray:
+    """`frame` encoded as `encode` does, without scikit-learn (for predicting from a file).
+
+    The same numbers as `encode(build_transformer(encoding), encoding, frame)`, bit for bit
+    (the tests compare them on tables with gaps, unseen categories, booleans, ordered
+    categoricals and numeric codes): numeric gaps become the median, each indicator column is
+    1.0 where its column was missing, one-hot columns are 1.0 for the row's category (a missing
+    value being the category "missing", an unseen one all zeros), ordinal codes are the
+    category's position (-1 if unseen). `pymc-bnn predict` uses it so that answering a few rows
+    does not import scikit-learn (about a second of SciPy's start-up).
+
+    Parameters
+    ----------
+    encoding : TableEncoding
+        What was learned.
+    frame : pandas.DataFrame
+        Rows to encode, with the encoding's columns (others are ignored).
+    name : str, default "X"
+        What error messages call the table.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_obs, len(encoding.feature_names))` float64.
+
+    Raises
+    ------
+    InvalidInputError
+        An infinite number (naming the column and the first row), or under missing="drop"
+        or "error" a missing value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({
+    ...     "age": [30.0, None, 50.0, 40.0],
+    ...     "city": ["Oslo", "Rome", None, "Oslo"],
+    ...     "size": pd.Categorical(["S", "L", "M", "S"], categories=["S", "M", "L"],
+    ...                            ordered=True)})
+    >>> encoding = learn_encoding(table, ordinal=["size"])
+    >>> new = pd.DataFrame({"age": [None], "city": ["Paris"], "size": ["M"]})
+    >>> apply_encoding(encoding, new)  # median, indicator, no city (as `encode`)
+    array([[40.,  1.,  0.,  0.,  0.,  1.]])
+    """
+    import pandas as pd
+
+    if encoding.missing != "impute":
+        refuse_missing(frame[list(encoding.columns)], name, encoding.missing)
+    prepared = prepare(frame[list(encoding.columns)], encoding.numeric,
+                       (*encoding.categorical, *encoding.ordinal))
+    blocks = []
+    if encoding.numeric:
+        values = prepared[list(encoding.numeric)].to_numpy(dtype=np.float64)
+        infinite = np.isinf(values)
+        if infinite.any():
+            row, col = np.argwhere(infinite)[0]
+            raise InvalidInputError(
+                f"{name} column {encoding.numeric[col]} holds an infinite value (first: row "
+                f"{row}); drop or impute those rows before predicting")
+        gaps = np.isnan(values)
+        blocks.append(np.where(gaps, np.asarray(encoding.medians, dtype=np.float64), values))
+        if encoding.indicators:
+            where = [encoding.numeric.index(c) for c in encoding.indicators]
+            blocks.append(gaps[:, where].astype(np.float64))
+
+    def codes(column, categories):  # position in `categories`; -1 for a category not in it
+        return pd.Index(list(categories)).get_indexer(prepared[column].fillna(MISSING_CATEGORY))
+
+    for column, categories in zip(encoding.categorical, encoding.categories, strict=True):
+        blocks.append((codes(column, categories)[:, None]
+                       == np.arange(len(categories))).astype(np.float64))
+    for column, categories in zip(encoding.ordinal, encoding.ordinal_categories, strict=True):
+        blocks.append(codes(column, categories)[:, None].astype(np.float64))
+    if not blocks:
+        return np.empty((len(frame), 0))
+    return np.hstack(blocks)
+
+
 def missing_rows(frame) -> np.ndarray:
     """Boolean (n_obs,): rows with a missing value in any column (what missing="drop" drops).
 
@@ -594,5 +672,6 @@ def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
     return "; ".join(parts) if parts else None
 
 
-__all__ = ["MISSING_POLICIES", "TableEncoding", "as_frame", "build_transformer",
-           "describe_new_rows", "encode", "learn_encoding", "missing_rows", "refuse_missing"]
+__all__ = ["MISSING_POLICIES", "TableEncoding", "apply_encoding", "as_frame",
+           "build_transformer", "describe_new_rows", "encode", "learn_encoding", "missing_rows",
+           "refuse_missing"]

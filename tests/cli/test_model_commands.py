@@ -3,6 +3,7 @@
 import contextlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,9 +19,16 @@ from pymc_bnn.cli.app import main
 FAST = ["--hidden", "8", "--steps", "400", "--draws", "50"]
 
 
-def _pymc_bnn(*args, cwd=None):
+def _pymc_bnn(*args, cwd=None, env=None):
     exe = shutil.which("pymc-bnn") or str(Path(sys.executable).with_name("pymc-bnn"))
-    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=600,
+                          env=None if env is None else {**os.environ, **env})
+
+
+def _imported_modules(stderr: str) -> set[str]:
+    """The modules a process run with PYTHONPROFILEIMPORTTIME=1 imported (from its stderr)."""
+    return {line.split("|")[-1].strip() for line in stderr.splitlines()
+            if line.startswith("import time:")}
 
 
 pytestmark = pytest.mark.slow  # acceptance: fits through the console script
@@ -58,8 +66,13 @@ def test_fit_predict_report_info_through_the_console_script(tables, kind_model, 
     model = kind_model
 
     predicted = _pymc_bnn("predict", model.name, "new.csv", "--out", "pred.csv", "--quiet",
-                          cwd=tables)
-    assert predicted.returncode == 0, predicted.stderr
+                          cwd=tables, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    # predicting reads the estimator's file without scikit-learn (and the SciPy it loads):
+    # most of a short prediction's time would be those imports (issue 20's predict target)
+    imported = _imported_modules(predicted.stderr)
+    assert "pymc_bnn.io.saved_estimator" in imported  # the lines above are read correctly
+    assert not {"sklearn", "scipy.stats", "pymc", "pytensor", "matplotlib"} & imported
     assert predicted.stdout == ""  # --quiet
     pred = pd.read_csv(tables / "pred.csv")
     new = pd.read_csv(tables / "new.csv")

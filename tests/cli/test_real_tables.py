@@ -87,6 +87,15 @@ def test_predict_on_raw_rows_matches_a_scikit_learn_pipeline(folder, penguin_mod
     # the loaded estimator takes the raw rows in Python too
     np.testing.assert_allclose(load(penguin_model).predict_proba(new), expected, atol=1e-9)
 
+    # and Parquet rows, predicted batch by batch, are coded the same way
+    pd.read_csv(folder / "new.csv").to_parquet(folder / "new.parquet")
+    code, _, err = run_cli(capsys, "predict", penguin_model, folder / "new.parquet", "--out",
+                           folder / "pred_parquet.csv", "--quiet")
+    assert code == 0, err
+    assert err.strip().startswith(f"note: {folder / 'new.parquet'}, batch 1 (later batches are "
+                                  "not described): filled 7 missing value(s)")
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "pred_parquet.csv"), predicted)
+
 
 @pytest.mark.slow
 def test_the_model_file_holds_the_coding_as_json_and_no_pickle(folder, penguin_model):

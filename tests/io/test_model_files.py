@@ -129,3 +129,42 @@ def test_a_bad_draws_precision_is_refused_when_saving_and_loading(tmp_path, regr
     with pytest.raises(ModelFileError, match="draws_precision must be null or a whole number"):
         check_description({**description, "draws_precision": "8"}, Path("m.bnn.nc"),
                           format_name="pymc-bnn-model", version=1)
+
+
+@pytest.mark.slow  # a fit of several seconds
+def test_a_saved_estimator_predicts_as_the_estimator_without_being_one(tmp_path, data, regressor):
+    """What `pymc-bnn predict` reads (`SavedEstimator`, no scikit-learn) gives the estimator's
+    numbers exactly, on raw rows with text, gaps and an unseen category."""
+    import pandas as pd
+
+    from pymc_bnn.io.model_file import decode_with_description
+    from pymc_bnn.io.saved_estimator import SavedEstimator
+
+    X, signal = data
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "shade": rng.choice(["red", "blue"], 80)})
+    table.loc[::9, "a"] = np.nan
+    table.loc[::11, "shade"] = None
+    labels = np.where(signal > 0, "up", "down")
+    classifier = BayesianMLPClassifier(**FAST).fit(table, labels)
+    new = table.head(12).copy()
+    new.loc[[0, 1], "shade"] = "green"  # unseen
+    new.loc[2, "b"] = np.nan            # a gap where training had none
+    saved, description = decode_with_description(classifier.save(tmp_path / "c.bnn.nc"),
+                                                 saved_estimator=True)
+    assert isinstance(saved, SavedEstimator) and description["kind"] == "estimator"
+    assert saved.class_name == "BayesianMLPClassifier"
+    assert saved.params == classifier.get_params()
+    np.testing.assert_array_equal(saved.classes_, classifier.classes_)
+    np.testing.assert_array_equal(saved.posterior_inputs(new), classifier.posterior_inputs(new))
+    np.testing.assert_array_equal(saved.predict_proba(new), classifier.predict_proba(new))
+    expected = classifier.uncertainty(new, level=0.8)
+    got = saved.uncertainty(new, level=0.8)
+    assert got.equals(expected) and got["predicted_class"].values.dtype.kind in "OU"
+
+    reloaded, _ = decode_with_description(regressor.save(tmp_path / "r.bnn.nc"),
+                                          saved_estimator=True)
+    with pytest.raises(AttributeError, match="a BayesianMLPRegressor has no classes_"):
+        _ = reloaded.classes_
+    assert reloaded.table_encoding_ == regressor.table_encoding_
+    assert reloaded.uncertainty(X[:10], level=0.9).equals(regressor.uncertainty(X[:10], level=0.9))

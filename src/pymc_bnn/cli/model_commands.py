@@ -227,11 +227,15 @@ def _columns(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _load_model(path):
+def _load_model(path, *, saved_estimator: bool = False):
+    """(the estimator, or with `saved_estimator` a `SavedEstimator`, the file's description).
+
+    `predict` takes the SavedEstimator: the same predictions without importing scikit-learn.
+    """
     from pymc_bnn.errors import ModelFileError
     from pymc_bnn.io.model_file import decode_with_description
 
-    model, description = decode_with_description(path)
+    model, description = decode_with_description(path, saved_estimator=saved_estimator)
     if description["kind"] != "estimator":
         raise ModelFileError(
             f"{path} holds a bare Posterior; the CLI uses models written by `pymc-bnn fit` or "
@@ -413,27 +417,15 @@ def _cmd_predict(args, console) -> int:
                  force=args.force)
     say = _status(args, console)
     say(f"Loading {args.model}")
-    model, description = _load_model(args.model)
+    model, description = _load_model(args.model, saved_estimator=True)
     if is_parquet(args.data):
         return _predict_streamed(args, console, model, description, say)
     say(f"Reading {args.data}")
     table = read_table(args.data)
     features, others = model_features(model, table, args.data)
-    encoding = getattr(model, "table_encoding_", None)
-    if encoding is None:  # a model file from before the table encoding: numbers only
-        check_features(table[features], name=str(args.data))
-    else:
-        from pymc_bnn.encoding import TableEncoding, describe_new_rows
-
-        encoding = TableEncoding.from_dict(encoding)
-        if encoding.missing != "impute":
-            refuse_missing(table[features], str(args.data), encoding.missing)
-        what = describe_new_rows(encoding, table[features])
-        if what is not None:  # on stderr even with --quiet: it changes what was predicted
-            from rich.console import Console
-
-            Console(stderr=True, soft_wrap=True).print(
-                f"[cyan]note[/]: {args.data}: {cli_words(what)}", highlight=False)
+    what = _check_new_rows(model, table[features], str(args.data))
+    if what is not None:  # on stderr even with --quiet: it changes what was predicted
+        _note(f"{args.data}: {what}")
     groups = _predict_groups(model, description, table, args, say)
     ids = [c for c in description.get("notes", {}).get("id", []) if c in others]
     others = [*ids, *(c for c in others if c not in ids)]
@@ -454,6 +446,32 @@ def _cmd_predict(args, console) -> int:
                       f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
                       highlight=False)
     return EXIT_OK
+
+
+def _check_new_rows(model, rows, source: str) -> str | None:
+    """What encoding `rows` will do beyond the plain coding, or None; refuse what cannot be.
+
+    Refused: gaps under the file's missing-value policy "drop" or "error", non-numbers for a
+    file from before the table encoding. Returned: the gaps filled and the categories not seen
+    in training (`describe_new_rows`).
+    """
+    encoding = getattr(model, "table_encoding_", None)
+    if encoding is None:  # a model file from before the table encoding: numbers only
+        check_features(rows, name=source)
+        return None
+    from pymc_bnn.encoding import TableEncoding, describe_new_rows
+
+    encoding = TableEncoding.from_dict(encoding)
+    if encoding.missing != "impute":
+        refuse_missing(rows, source, encoding.missing)
+    return describe_new_rows(encoding, rows)
+
+
+def _note(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(f"[cyan]note[/]: {cli_words(message)}",
+                                               highlight=False)
 
 
 def _predict_streamed(args, console, model, description, say) -> int:
@@ -477,9 +495,14 @@ def _predict_streamed(args, console, model, description, say) -> int:
 
     def frames():
         # the next batch is read and converted by a background thread while this one predicts
+        noted = False
         with ReadAhead(batch.to_pandas() for batch in read_parquet_batches(dataset)) as tables:
-            for table in tables:
-                check_features(table[features], name=str(args.data))
+            for number, table in enumerate(tables, start=1):
+                what = _check_new_rows(model, table[features], str(args.data))
+                if what is not None and not noted:  # once: every batch would repeat it
+                    _note(f"{args.data}, batch {number} (later batches are not described): "
+                          f"{what}")
+                    noted = True
                 groups = (_predict_groups(model, description, table, args, say)
                           if group_column is not None else None)
                 predictions = prediction_table(model, table[features], level=args.level,

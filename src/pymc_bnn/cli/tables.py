@@ -414,8 +414,9 @@ def prediction_table(model, X, level: float | None = None, groups=None):
 
     Parameters
     ----------
-    model : BayesianMLPClassifier or BayesianMLPRegressor
-        A fitted estimator.
+    model : BayesianMLPClassifier, BayesianMLPRegressor or SavedEstimator
+        A fitted estimator, or one read from its file without scikit-learn
+        (`pymc_bnn.io.saved_estimator`).
     X : pandas.DataFrame or array-like
         The rows to predict, the model's features only.
     level : float, optional
@@ -449,7 +450,7 @@ def prediction_table(model, X, level: float | None = None, groups=None):
     import pandas as pd
 
     options = {} if groups is None else {"groups": groups}
-    classifier = hasattr(model, "predict_proba")
+    classifier = hasattr(model, "classes_")
     if classifier and level is None:  # `predict_proba` alone: no per-draw pass
         probability = model.predict_proba(X, **options)
         columns = {"prediction": model.classes_[probability.argmax(axis=1)]}

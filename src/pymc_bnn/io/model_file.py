@@ -577,8 +577,13 @@ def decode(path: str | os.PathLike):
     return decode_with_description(path)[0]
 
 
-def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
+def decode_with_description(path: str | os.PathLike, *,
+                            saved_estimator: bool = False) -> tuple[object, dict]:
     """(the Posterior or fitted estimator, the file's JSON description) of a model file.
+
+    With `saved_estimator`, an estimator file gives a `pymc_bnn.io.saved_estimator.SavedEstimator`
+    instead of the estimator: what predicting needs, without importing scikit-learn (which
+    `pymc-bnn predict` then never does).
 
     Examples
     --------
@@ -624,6 +629,13 @@ def decode_with_description(path: str | os.PathLike) -> tuple[object, dict]:
         if estimator is None:  # check_description refuses this; here for the type checker
             raise ModelFileError(f"{path} is not a valid model file: an estimator file needs "
                                  "description.estimator; save the model again")
+        if saved_estimator:
+            from pymc_bnn.io.saved_estimator import SavedEstimator
+
+            return SavedEstimator(class_name=estimator["class"],
+                                  params=_decode(estimator["params"], arrays),
+                                  state=_decode(estimator["state"], arrays),
+                                  posterior=posterior), description
         return _rebuild_estimator(estimator, arrays, posterior), description
     except ModelFileError:
         raise

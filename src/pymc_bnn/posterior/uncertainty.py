@@ -412,6 +412,26 @@ def as_class_probabilities(mean: np.ndarray) -> np.ndarray:
     return np.column_stack([1.0 - mean, mean]) if mean.ndim == 1 else mean
 
 
+def with_class_labels(summary, classes: np.ndarray):
+    """`predictive_summary`'s classifier output in the labels a model was fitted with.
+
+    The `class` coordinate becomes `classes` and `predicted_class` holds labels instead of codes
+    (what the estimators' and the CLI's `uncertainty` return).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> summary = xr.Dataset({"predicted_class": ("obs", [1, 0])}, coords={"class": [0, 1]})
+    >>> labelled = with_class_labels(summary, np.array(["no", "yes"]))
+    >>> labelled["predicted_class"].values.tolist(), labelled["class"].values.tolist()
+    (['yes', 'no'], ['no', 'yes'])
+    """
+    codes = np.asarray(summary["predicted_class"].values, dtype=np.int64)
+    summary = summary.assign_coords({"class": classes})
+    summary["predicted_class"] = (summary["predicted_class"].dims, classes[codes])
+    return summary
+
+
 def _classification_chunk(probs: np.ndarray, levels: np.ndarray | None) -> dict:
     """Entropies, variation ratio and (unless `levels` is None) intervals of one chunk's draws.
 
@@ -585,4 +605,4 @@ def _dims(name: str) -> tuple[str, ...]:
 
 __all__ = ["entropy_decomposition", "expected_entropy", "mixture_quantile", "mutual_information",
            "noise_distribution", "predictive_entropy", "predictive_summary", "regression_moments",
-           "sample_mixture", "variation_ratio"]
+           "sample_mixture", "variation_ratio", "with_class_labels"]

@@ -29,7 +29,7 @@ from pymc_bnn.model.build import build_model, build_streaming_model
 from pymc_bnn.model.groups import POOLINGS, split_group_column
 from pymc_bnn.model.network import ACTIVATIONS
 from pymc_bnn.model.priors import PRIORS, HorseshoePrior, NormalPrior
-from pymc_bnn.posterior.uncertainty import predictive_summary
+from pymc_bnn.posterior.uncertainty import predictive_summary, with_class_labels
 from pymc_bnn.sklearn import checks
 from pymc_bnn.sklearn.members import fit_members
 from pymc_bnn.validation import mean_and_scale
@@ -355,9 +355,7 @@ class BayesianMLPBase(BaseEstimator):
         X = self.posterior_inputs(X)
         summary = predictive_summary(self.posterior_, X, level=level, **options)
         if hasattr(self, "classes_"):
-            codes = np.asarray(summary["predicted_class"].values, dtype=np.int64)
-            summary = summary.assign_coords({"class": self.classes_})
-            summary["predicted_class"] = (summary["predicted_class"].dims, self.classes_[codes])
+            summary = with_class_labels(summary, self.classes_)
         return summary
 
     def predictive_draws(self, X, *, groups=None, max_draws=None) -> dict:
