@@ -1,10 +1,12 @@
 """`pymc-bnn report` and `info`: the judgement of convergence, class names, the sections on data,
 count scores, and a NUTS fit that did not converge saying so."""
 
+import os
 import re
 import shutil
 import subprocess
 import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -118,6 +120,10 @@ def test_the_report_of_a_three_class_model_reads_in_words(penguins, capsys):
 
 
 def _screenshot(page, folder):
+    """The report opened in headless Chromium; the screenshot is kept as a test artefact in
+    $PYMC_BNN_TEST_ARTEFACTS (default: test-artefacts/ at the project root, not tracked).
+
+    `.ci/run` installs Debian's Chromium where it can; elsewhere this part skips."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("no headless Chromium on this machine: the screenshot part was not run")
@@ -126,6 +132,10 @@ def _screenshot(page, folder):
                     f"--screenshot={png}", "--window-size=1200,3000", page.as_uri()],
                    capture_output=True, timeout=120, check=False)
     assert png.exists() and png.stat().st_size > 20_000  # a page, not a blank image
+    artefacts = Path(os.environ.get("PYMC_BNN_TEST_ARTEFACTS",
+                                    Path(__file__).resolve().parents[2] / "test-artefacts"))
+    artefacts.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(png, artefacts / "report.png")
 
 
 @pytest.mark.slow
