@@ -332,9 +332,12 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
             if batch.num_rows == 0:
                 continue
             where = f"{path} rows {start:,}-{start + batch.num_rows - 1:,}"
-            X = check_features(np.column_stack([
-                batch.column(c).to_numpy(zero_copy_only=False).astype(np.float64)
-                for c in features]), name=where)
+            # columns written into a column-major array: one contiguous copy each (the
+            # row-major layout a step takes is made once, when minibatches are stacked)
+            X = np.empty((batch.num_rows, len(features)), order="F")
+            for j, c in enumerate(features):
+                X[:, j] = batch.column(c).to_numpy(zero_copy_only=False)
+            X = check_features(X, name=where)
             y = None
             if target is not None:
                 column = batch.column(target)

@@ -243,7 +243,8 @@ def _take(pending: list, size: int):
     return (np.concatenate(X_rows), y), pending
 
 
-def stacked(batches: Iterator, steps: int) -> Iterator[tuple[np.ndarray, ...]]:
+def stacked(batches: Iterator, steps: int,
+            dtype=None) -> Iterator[tuple[np.ndarray, ...]]:
     """Groups of `steps` minibatches stacked into arrays (steps, size, ...).
 
     One compiled chunk of the fitting loop takes one group.
@@ -254,6 +255,10 @@ def stacked(batches: Iterator, steps: int) -> Iterator[tuple[np.ndarray, ...]]:
         Minibatches, each a tuple of arrays of the same shapes.
     steps : int
         Minibatches per group.
+    dtype : numpy dtype, optional
+        The floating-point type of the stacked float parts (cast as they are copied, in one
+        pass: a float32 fit's chunk is never held in float64); integer parts (class codes)
+        keep theirs. None keeps every part's own.
 
     Yields
     ------
@@ -266,10 +271,17 @@ def stacked(batches: Iterator, steps: int) -> Iterator[tuple[np.ndarray, ...]]:
     >>> batches = iter([(np.zeros((2, 3)), np.zeros(2))] * 4)
     >>> [part.shape for part in next(stacked(batches, 2))]
     [(2, 2, 3), (2, 2)]
+    >>> [part.dtype.name for part in next(stacked(batches, 2, dtype=np.float32))]
+    ['float32', 'float32']
     """
+    def stack(parts):
+        if dtype is None or parts[0].dtype.kind != "f":
+            return np.stack(parts)
+        return np.stack(parts, dtype=dtype)
+
     while True:
         group = [next(batches) for _ in range(steps)]
-        yield tuple(np.stack(parts) for parts in zip(*group, strict=True))
+        yield tuple(stack(parts) for parts in zip(*group, strict=True))
 
 
 class ReadAhead:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from pymc_bnn.data import ReadAhead, fixed_batches, stacked
 from pymc_bnn.errors import InvalidSettingError
 
@@ -84,7 +86,8 @@ def chunk_feed(compiled, stream, settings):
     order = [_STREAMED.index(name) for name in compiled.data_names]
 
     def chunks():
-        for parts in stacked(fixed_batches(stream, batch), settings.chunk_steps):
+        for parts in stacked(fixed_batches(stream, batch), settings.chunk_steps,
+                             dtype=np.dtype(settings.dtype)):
             yield tuple(parts[i] for i in order)
 
     return settings, ReadAhead(chunks())

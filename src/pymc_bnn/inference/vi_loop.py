@@ -263,7 +263,7 @@ class Loop:
             a = a if hasattr(a, "dtype") else np.asarray(a)
             if dtype == np.float64 or not np.issubdtype(a.dtype, np.floating):
                 return a
-            return a.astype(dtype)
+            return a.astype(dtype, copy=False)  # a streamed chunk comes in the dtype already
 
         return jax.tree_util.tree_map(cast, values)
 

@@ -305,7 +305,13 @@ class BayesianMLPBase(BaseEstimator):
             self.x_mean_, self.x_scale_ = np.zeros_like(stats.x_mean), np.ones_like(stats.x_mean)
         likelihood, encode, stats = self._stream_target(stats)
         mean, scale = self.x_mean_, self.x_scale_
-        scaled = source.map(lambda X, y: ((X - mean) / scale, encode(y)))
+
+        def standardised(X, y):
+            X = X - mean  # a new array (the source's batch is not changed), then in place
+            X /= scale
+            return X, encode(y)
+
+        scaled = source.map(standardised)
         bnn = build_streaming_model(
             scaled, batch_size=int(self.batch_size), statistics=stats, likelihood=likelihood,
             hidden=self._hidden(), activation=self.activation, bias=self.bias, skip=self.skip,
