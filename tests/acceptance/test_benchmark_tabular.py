@@ -83,7 +83,7 @@ def test_summary_targets_and_report():
     assert b["moons"]["worse"] is False and b["diabetes"]["worse"] is True
     assert targets["b_not_worse_than_mlp"]["met"] is False
     assert targets["c_two_moons"] == {"accuracy": pytest.approx(0.97), "ece": pytest.approx(0.02),
-                                      "met": True}
+                                      "met": True, "calibrated_ece": None}  # no probabilities
     assert targets["d_coverage_90"]["per_model"]["default"]["diabetes"]["ok"] is False
     e = targets["e_fit_seconds_warm"]
     assert e["small"] == {"moons": 3.0, "diabetes": 8.0} and e["small_met"] is False
@@ -95,7 +95,14 @@ def test_summary_targets_and_report():
     assert "| default | 3 | 0.121 ± 0.001 |" in report
     assert "| laplace | 0 (1 failed) |" in report
     assert "worse than MLP by more than its se on: diabetes: NOT MET" in report
-    assert "ECE 0.020 (≤ 0.03): MET" in report
+    assert "ECE 0.020 (≤ 0.03): MET\n" in report  # no stored probabilities: no floor
+    targets["c_two_moons"]["calibrated_ece"] = {"floor": 0.032, "n_test": 90, "splits": 5,
+                                                "draws": 1000, "share_meeting_target": 0.31}
+    assert ("ECE 0.020 (≤ 0.03): MET; a perfectly calibrated predictor with the same "
+            "probabilities (labels drawn from them, 1,000 times) shows ECE 0.032 on average on "
+            "these 5 test sets of 90 rows, and a mean ECE ≤ 0.03 in 31% of the draws: the ECE "
+            "target asks for less than a calibrated predictor's average at this test size"
+            ) in panel.markdown(result)
 
 
 def test_nuts_distance_is_mean_absolute_difference_per_split():
@@ -148,3 +155,20 @@ def test_selection_names_the_unknown_and_the_choices():
     datasets, models = tabular.selection(full)
     assert len(datasets) == 10 and "large_regression" in datasets and "gap_1d" in datasets
     assert models[0] == "default" and "gp" in models and "nuts" in models
+
+
+def test_the_calibrated_ece_floor_matches_a_closed_form():
+    """Probabilities of 0.5 everywhere: the argmax is class 0, so a calibrated predictor's ECE is
+    |share of class 0 − 1/2| with that share Binomial(n, 1/2)/n; certain predictions give 0."""
+    n = 40
+    half = {"proba": np.full((n, 2), 0.5).tolist()}
+    records = [{**rec("moons", k, panel.DEFAULT), "prediction": half} for k in range(3)]
+    floor = panel.calibrated_ece(records, draws=4000)
+    k = np.arange(n + 1)
+    expected = float(np.sum(stats.binom.pmf(k, n, 0.5) * np.abs(k / n - 0.5)))
+    assert floor["floor"] == pytest.approx(expected, abs=0.003)  # Monte Carlo: sd ≈ 0.0007
+    assert (floor["splits"], floor["n_test"]) == (3, n)
+    sure = [{**rec("moons", 0, panel.DEFAULT), "prediction": {"proba": [[1.0, 0.0]] * n}}]
+    assert panel.calibrated_ece(sure, draws=50) == {
+        "floor": 0.0, "n_test": n, "splits": 1, "draws": 50, "share_meeting_target": 1.0}
+    assert panel.calibrated_ece([rec("moons", 0, panel.DEFAULT)]) is None  # nothing stored
