@@ -193,3 +193,27 @@ def test_a_count_table_gets_a_count_likelihood_and_says_why(tmp_path, capsys):
     assert choice["likelihood_choice"]["likelihood"] == "negative_binomial"
     mean = model.predict(pd.read_csv(tmp_path / "visits.csv").drop(columns="visits"))
     assert (mean > 0).all()  # a count model's mean, never negative
+
+
+@pytest.mark.slow  # a fit
+def test_a_model_fitted_on_an_array_predicts_a_table_with_its_column_names(tmp_path, capsys):
+    """The estimator names an array's columns x0, x1 …: `predict` takes a table with those
+    names, and says so when the table has others (it had raised pandas' KeyError)."""
+    from pymc_bnn import save
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    model = BayesianMLPClassifier(**ESTIMATOR).fit(X, np.where(X[:, 0] > 0, "a", "b"))
+    save(model, tmp_path / "array.bnn.nc")
+    pd.DataFrame(X[:5], columns=["x0", "x1", "x2"]).to_csv(tmp_path / "rows.csv", index=False)
+    code, _, err = run_cli(capsys, "predict", tmp_path / "array.bnn.nc", tmp_path / "rows.csv",
+                           "--out", tmp_path / "pred.csv", "--quiet")
+    assert code == 0, err
+    predicted = pd.read_csv(tmp_path / "pred.csv")
+    np.testing.assert_allclose(predicted[["p_a", "p_b"]].to_numpy(), model.predict_proba(X[:5]),
+                               rtol=0, atol=1e-12)
+    pd.DataFrame(X[:5], columns=["a", "b", "c"]).to_csv(tmp_path / "named.csv", index=False)
+    code, _, err = run_cli(capsys, "predict", tmp_path / "array.bnn.nc", tmp_path / "named.csv",
+                           "--out", tmp_path / "pred2.csv")
+    assert_one_line_error(code, err, "named.csv lacks column(s) the model was fitted on: x0, x1, "
+                          "x2", "it was fitted on an array: its columns are called x0 … x2 here")

@@ -354,8 +354,9 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     Parameters
     ----------
     model : estimator
-        A fitted estimator; its `feature_names_in_` are the columns needed (none for an
-        estimator fitted on an array).
+        A fitted estimator; its `feature_names_in_` are the columns needed. An estimator
+        fitted on an array has none: its table encoding names the columns "x0", "x1" … (as
+        the estimator names an array's), and DATA must have those.
     table : pandas.DataFrame or pyarrow.Schema
         DATA, or the schema of a Parquet file (its `names`).
     source : str or pathlib.Path
@@ -387,13 +388,18 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     ...
     pymc_bnn.errors.InvalidInputError: new.csv lacks column(s) the model was fitted on: bill_mm; ...
     """
-    features = [str(c) for c in getattr(model, "feature_names_in_", [])]
+    named = hasattr(model, "feature_names_in_")
+    encoding = getattr(model, "table_encoding_", None) or {}
+    features = [str(c) for c in (model.feature_names_in_ if named
+                                 else encoding.get("columns", []))]
     columns = [str(c) for c in (table.columns if hasattr(table, "columns") else table.names)]
     missing = [c for c in features if c not in columns]
     if missing:
+        unnamed = ("" if named else f" (it was fitted on an array: its columns are called "
+                   f"{features[0]} … {features[-1]} here; name DATA's columns so)")
         raise InvalidInputError(
             f"{source} lacks column(s) the model was fitted on: {', '.join(missing)}; "
-            f"the model needs {', '.join(features)}"
+            f"the model needs {', '.join(features)}{unnamed}"
         )
     return features, [c for c in columns if c not in features]
 

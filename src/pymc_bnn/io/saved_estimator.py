@@ -74,7 +74,12 @@ class SavedEstimator:
 
     @property
     def feature_names_in_(self) -> np.ndarray:
-        """The input columns the estimator was fitted on, in order."""
+        """The input columns the estimator was fitted on, in order.
+
+        AttributeError when it was fitted on an array without names, as on the estimators.
+        """
+        if "feature_names_in_" not in self.state:
+            raise AttributeError(f"this {self.class_name} was fitted without column names")
         return np.asarray(self.state["feature_names_in_"], dtype=object)
 
     @property
