@@ -475,10 +475,19 @@ def encode(transformer, encoding: TableEncoding, frame, *, name: str = "X") -> n
     >>> encode(build_transformer(encoding), encoding, new)  # median, indicator, no city
     array([[40.,  1.,  0.,  0.,  0.,  1.]])
     """
+    prepared = _prepared(encoding, frame, name)
+    return np.asarray(transformer.transform(prepared), dtype=np.float64)
+
+
+def _prepared(encoding: TableEncoding, frame, name: str):
+    """The encoding's columns of `frame`, `prepare`d: what `encode` and `apply_encoding` code.
+
+    Under missing="drop" or "error" a missing value is refused (InvalidInputError).
+    """
+    frame = frame[list(encoding.columns)]
     if encoding.missing != "impute":
-        refuse_missing(frame[list(encoding.columns)], name, encoding.missing)
-    prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
-    return np.asarray(transformer.transform(prepared[list(encoding.columns)]), dtype=np.float64)
+        refuse_missing(frame, name, encoding.missing)
+    return prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
 
 
 def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.ndarray:
@@ -527,10 +536,7 @@ def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.nda
     """
     import pandas as pd
 
-    if encoding.missing != "impute":
-        refuse_missing(frame[list(encoding.columns)], name, encoding.missing)
-    prepared = prepare(frame[list(encoding.columns)], encoding.numeric,
-                       (*encoding.categorical, *encoding.ordinal))
+    prepared = _prepared(encoding, frame, name)
     blocks = []
     if encoding.numeric:
         values = prepared[list(encoding.numeric)].to_numpy(dtype=np.float64)
@@ -554,9 +560,7 @@ def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.nda
                        == np.arange(len(categories))).astype(np.float64))
     for column, categories in zip(encoding.ordinal, encoding.ordinal_categories, strict=True):
         blocks.append(codes(column, categories)[:, None].astype(np.float64))
-    if not blocks:
-        return np.empty((len(frame), 0))
-    return np.hstack(blocks)
+    return np.hstack(blocks)  # every column has a role, so there is at least one block
 
 
 def missing_rows(frame) -> np.ndarray:

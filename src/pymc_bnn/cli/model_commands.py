@@ -451,17 +451,17 @@ def _cmd_predict(args, console) -> int:
 def _check_new_rows(model, rows, source: str) -> str | None:
     """What encoding `rows` will do beyond the plain coding, or None; refuse what cannot be.
 
-    Refused: gaps under the file's missing-value policy "drop" or "error", non-numbers for a
-    file from before the table encoding. Returned: the gaps filled and the categories not seen
-    in training (`describe_new_rows`).
+    `model` is the `SavedEstimator` predict reads. Refused: gaps under the file's
+    missing-value policy "drop" or "error", non-numbers for a file from before the table
+    encoding. Returned: the gaps filled and the categories not seen in training
+    (`describe_new_rows`).
     """
-    encoding = getattr(model, "table_encoding_", None)
+    encoding = model.encoding
     if encoding is None:  # a model file from before the table encoding: numbers only
         check_features(rows, name=source)
         return None
-    from pymc_bnn.encoding import TableEncoding, describe_new_rows
+    from pymc_bnn.encoding import describe_new_rows
 
-    encoding = TableEncoding.from_dict(encoding)
     if encoding.missing != "impute":
         refuse_missing(rows, source, encoding.missing)
     return describe_new_rows(encoding, rows)

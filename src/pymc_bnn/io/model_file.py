@@ -616,9 +616,9 @@ def decode_with_description(path: str | os.PathLike, *,
             )
         idata = _detached(tree[IDATA_GROUP]) if IDATA_GROUP in tree.children else None
         estimator = description.get("estimator")
+        state = None if estimator is None else _decode(estimator["state"], arrays)  # once
         check_consistency(path, fields, idata, None if estimator is None else
-                          {"class": estimator["class"],
-                           "state": _decode(estimator["state"], arrays)})
+                          {"class": estimator["class"], "state": state})
         if idata is None:  # check_consistency refuses this; here for the type checker
             raise ModelFileError(f"{path} is not a valid model file: it holds no posterior "
                                  "draws; save the model again")
@@ -626,17 +626,16 @@ def decode_with_description(path: str | os.PathLike, *,
         posterior = Posterior(record, idata, **rest)
         if description["kind"] == "posterior":
             return posterior, description
-        if estimator is None:  # check_description refuses this; here for the type checker
+        if estimator is None or state is None:  # check_description refuses this; for mypy
             raise ModelFileError(f"{path} is not a valid model file: an estimator file needs "
                                  "description.estimator; save the model again")
+        params = _decode(estimator["params"], arrays)
         if saved_estimator:
             from pymc_bnn.io.saved_estimator import SavedEstimator
 
-            return SavedEstimator(class_name=estimator["class"],
-                                  params=_decode(estimator["params"], arrays),
-                                  state=_decode(estimator["state"], arrays),
+            return SavedEstimator(class_name=estimator["class"], params=params, state=state,
                                   posterior=posterior), description
-        return _rebuild_estimator(estimator, arrays, posterior), description
+        return _rebuild_estimator(estimator["class"], params, state, posterior), description
     except ModelFileError:
         raise
     except Exception as exc:
@@ -656,9 +655,9 @@ def _detached(subtree):
     )
 
 
-def _rebuild_estimator(data: dict, arrays: dict, posterior):
-    estimator = _estimator_class(data["class"])(**_decode(data["params"], arrays))
-    for key, value in _decode(data["state"], arrays).items():
+def _rebuild_estimator(class_name: str, params: dict, state: dict, posterior):
+    estimator = _estimator_class(class_name)(**params)
+    for key, value in state.items():
         setattr(estimator, key, value)
     estimator.posterior_ = posterior
     return estimator

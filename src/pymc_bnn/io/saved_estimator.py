@@ -14,6 +14,7 @@ estimator's outputs takes either.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -87,6 +88,12 @@ class SavedEstimator:
         """The table encoding as saved (`TableEncoding.to_dict`); None in files from before it."""
         return self.state.get("table_encoding_")
 
+    @cached_property
+    def encoding(self) -> TableEncoding | None:
+        """`table_encoding_` read once (it is checked and rebuilt from JSON), for every batch."""
+        saved = self.table_encoding_
+        return None if saved is None else TableEncoding.from_dict(saved)
+
     @property
     def classes_(self) -> np.ndarray:
         """The class labels; AttributeError for a regressor, as on the estimators."""
@@ -100,11 +107,10 @@ class SavedEstimator:
         X is a DataFrame with the fitted columns, or an array with them in order; returns
         float64 `(n_obs, posterior.spec.n_inputs)`.
         """
-        saved = self.table_encoding_
-        if saved is None:  # a file from before the table encoding: numbers only
+        encoding = self.encoding
+        if encoding is None:  # a file from before the table encoding: numbers only
             values = check_features(X, n_features=len(self.state["x_mean_"]))
         else:
-            encoding = TableEncoding.from_dict(saved)
             values = apply_encoding(encoding, as_frame(X, encoding))
         return (values - self.state["x_mean_"]) / self.state["x_scale_"]
 
