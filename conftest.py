@@ -33,6 +33,11 @@ import sys
 
 import pytest
 
+# Four JAX CPU devices whatever the cores (the library's default is one per core), so the sharded
+# paths (restarts × row shards, 4 NUTS chains on 4 devices) are tested, and their doctests run,
+# on a 2-core machine too. A test of the default runs a fresh process without the variable.
+os.environ.setdefault("PYMC_BNN_CPU_DEVICES", "4")
+
 
 def pytest_configure(config):
     """Each pytest-xdist worker has about one core: it runs BLAS on one thread.

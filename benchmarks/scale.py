@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -239,6 +240,8 @@ def child(engine: str, n: int, steps: int, data_path: str | None) -> None:
     else:
         result = globals()[f"run_{engine}"](n, steps, data_path)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "jax" in sys.modules:  # the JAX CPU devices this process had
+        result["cpu_devices"] = sys.modules["jax"].device_count()
     result["rows_per_s"] = result["steps_per_s"] * BATCH
     print(json.dumps(result))
 
@@ -298,9 +301,17 @@ def main() -> None:
 
 
 def run_child(engine: str, n: int, steps: int, path) -> dict:
-    """One (engine, size) run in its own process: its JSON, or {"error": its last line}."""
+    """One (engine, size) run in its own process: its JSON, or {"error": its last line}.
+
+    Every process has pymc-bnn's default CPU devices (one per core), except the data-parallel
+    runs on k devices, which get at least k (more devices than cores where they must).
+    """
+    environ = dict(os.environ)
+    if engine.endswith("_devices"):
+        environ["PYMC_BNN_CPU_DEVICES"] = str(max(int(engine.split("_")[2]), os.cpu_count() or 1))
     run = subprocess.run([sys.executable, __file__, "--child", engine, str(n), str(steps),
-                          str(path) if path else "-"], capture_output=True, text=True)
+                          str(path) if path else "-"], capture_output=True, text=True,
+                         env=environ)
     if run.returncode == 0:
         return json.loads(run.stdout.strip().splitlines()[-1])
     return {"error": run.stderr.strip().splitlines()[-1][:200]}
@@ -399,10 +410,9 @@ def verdicts(results, accuracy: dict, peak: float | None = None) -> str:
 
 
 def table(results) -> str:
-    columns = ("rows", "engine", "dtype", "data_devices", "steps_per_s", "steps_per_s_runs",
-               "rows_per_s",
-               "peak_rss_mb", "rmse", "nll", "predict_rows_per_s", "predict_in_memory_rows_per_s",
-               "predict_gflop_per_s")
+    columns = ("rows", "engine", "dtype", "data_devices", "cpu_devices", "steps_per_s",
+               "steps_per_s_runs", "rows_per_s", "peak_rss_mb", "rmse", "nll",
+               "predict_rows_per_s", "predict_in_memory_rows_per_s", "predict_gflop_per_s")
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in results:
         cells = [row.get(c, row.get("error", "") if c == "steps_per_s" else "") for c in columns]

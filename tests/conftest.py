@@ -7,7 +7,7 @@ import pymc_bnn._runtime.jax_setup
 from pymc_bnn.datasets import two_moons
 
 # Test modules import JAX at collection, before any fit: the documented opt-in, so NUTS chains
-# run side by side in every worker.
+# run side by side in every worker (4 devices: see PYMC_BNN_CPU_DEVICES in ../conftest.py).
 pymc_bnn._runtime.jax_setup.expose_cpu_cores()
 
 

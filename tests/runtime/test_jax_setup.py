@@ -18,14 +18,18 @@ from pymc_bnn._runtime.jax_setup import (
 )
 
 FLAG = "--xla_force_host_platform_device_count"
+CORES = "pymc_bnn._runtime.jax_setup.usable_cores"
 
 
-def test_sets_one_device_per_core_and_at_least_four(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+def test_sets_one_device_per_core(monkeypatch):
+    monkeypatch.setattr(CORES, lambda: 2)
     environ = {"XLA_FLAGS": "--xla_cpu_enable_fast_math=false"}
-    assert expose_cpu_cores(environ) == 4
-    assert environ["XLA_FLAGS"] == f"--xla_cpu_enable_fast_math=false {FLAG}=4"
-    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert expose_cpu_cores(environ) == 2
+    assert environ["XLA_FLAGS"] == f"--xla_cpu_enable_fast_math=false {FLAG}=2"
+    monkeypatch.setattr(CORES, lambda: 1)  # one core: JAX's own single device, flags untouched
+    environ = {}
+    assert expose_cpu_cores(environ) is None and environ == {}
+    monkeypatch.setattr(CORES, lambda: 16)
     environ = {}
     assert expose_cpu_cores(environ) == 16 and environ["XLA_FLAGS"] == f"{FLAG}=16"
 
@@ -41,10 +45,10 @@ def test_a_users_own_setting_wins():
 
 
 def test_a_count_that_is_not_a_number_warns_and_uses_the_default(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(CORES, lambda: 3)
     environ = {ENV_VAR: "all"}
     with pytest.warns(UserWarning, match="not a whole number.*0 to opt out"):
-        assert expose_cpu_cores(environ) == 4
+        assert expose_cpu_cores(environ) == 3
 
 
 def test_cache_directory_follows_the_environment(monkeypatch):
@@ -77,7 +81,7 @@ def undecided(monkeypatch):
 
 
 def test_devices_are_configured_once_and_only_before_jax(monkeypatch, undecided):
-    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    monkeypatch.setattr(CORES, lambda: 8)
     environ = {}
     assert configure_devices(environ, modules={}) == 8 and environ["XLA_FLAGS"] == f"{FLAG}=8"
     environ = {}
@@ -117,6 +121,10 @@ def test_a_fit_runs_nuts_chains_side_by_side_unless_jax_came_first():
                 "      jax.local_device_count(), os.environ.get('XLA_FLAGS'))\n")
     assert _run("import warnings; warnings.simplefilter('ignore')\n" + fit_nuts,
                 **{ENV_VAR: "3"}) == f"parallel 2 3 {FLAG}=3"
+    # fewer devices than chains: one chain after another on each device, the devices at once
+    assert _run("import warnings; warnings.simplefilter('ignore')\n"
+                + fit_nuts.replace("chains=2", "chains=3"),
+                **{ENV_VAR: "2"}) == f"sequential 2 2 {FLAG}=2"
     # the user's JAX came first: one device, chains one after another, flags untouched (by
     # pymc-bnn, and by the PyMC module it imports)
     assert _run("import jax, warnings; warnings.simplefilter('ignore')\n" + fit_nuts,
@@ -163,3 +171,12 @@ def test_jax_keeps_no_lock_on_the_cache(tmp_path):
               "print(jax.config.jax_compilation_cache_max_size)\n")
     assert _run(script, **{CACHE_ENV_VAR: str(tmp_path / "jax")}) == "-1"
     assert (tmp_path / "jax" / ".pymc-bnn-pruned").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_one_device_per_core_counts_only_the_cores_the_process_may_run_on():
+    # a process held to one core (taskset, a container's cpuset) gets JAX's single device
+    script = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+              "from pymc_bnn._runtime.jax_setup import expose_cpu_cores, usable_cores\n"
+              "print(usable_cores(), expose_cpu_cores({}))")
+    assert _run(script) == "1 None"

@@ -1,7 +1,13 @@
 """How pymc-bnn sets JAX up: one CPU device per core, and a compilation cache on disk.
 
 Devices. JAX's CPU backend is one device by default, so NUTS chains (and ADVI's restarts)
-either share one core in lockstep (vectorised) or run one after another. XLA reads its flags
+either share one core in lockstep (vectorised) or run one after another. One device per core
+lets them run side by side. Not more devices than cores: XLA gives its CPU client a pool of
+max(cores, devices) threads, which spin between tasks, so 4 devices on 2 cores put 4 busy
+threads on 2 cores, and every fit on one device (a streamed ADVI fit, the default estimators'
+laplace) slows beside the idle ones; NUTS's 4 chains then share 2 devices
+(`pymc_bnn.inference.nuts.chain_devices`) and lose a little (`benchmarks/cpu_devices.py`
+measures the three). PYMC_BNN_CPU_DEVICES=4 gives each NUTS chain a device back. XLA reads its flags
 once, when JAX first computes something, so `--xla_force_host_platform_device_count` must be
 in XLA_FLAGS before that (as `numpyro.set_host_device_count` does). `import pymc_bnn` leaves
 XLA_FLAGS alone; `configure_devices` sets it just before pymc-bnn itself first imports JAX
@@ -36,8 +42,6 @@ from pathlib import Path
 ENV_VAR = "PYMC_BNN_CPU_DEVICES"
 CACHE_ENV_VAR = "PYMC_BNN_JAX_CACHE"
 _FLAG = "--xla_force_host_platform_device_count"
-# At least the default number of NUTS chains, so a default run samples every chain at once.
-_MIN_DEVICES = 4
 _CACHE_MAX_BYTES = 1 << 30
 # The cache folder is pruned to _CACHE_MAX_BYTES at most this often (seconds).
 _PRUNE_EVERY_S = 24 * 3600
@@ -61,8 +65,8 @@ def expose_cpu_cores(environ=os.environ) -> int | None:
     Returns
     -------
     int or None
-        The device count set: PYMC_BNN_CPU_DEVICES, else one per core and at least 4; None
-        when nothing was changed (the flag was already there, or a count of 0 or 1).
+        The device count set: PYMC_BNN_CPU_DEVICES, else one per core this process may run
+        on; None when nothing was changed (the flag was already there, or a count of 0 or 1).
 
     Examples
     --------
@@ -86,14 +90,24 @@ def expose_cpu_cores(environ=os.environ) -> int | None:
         import warnings
 
         warnings.warn(f"{ENV_VAR}={wanted!r} is not a whole number; using the default (one "
-                      "device per core, at least 4); set it to e.g. 2, or 0 to opt out",
+                      "device per core); set it to e.g. 2, or 0 to opt out",
                       stacklevel=2)
         wanted = ""
-    count = int(wanted) if wanted else max(os.cpu_count() or 1, _MIN_DEVICES)
+    count = int(wanted) if wanted else usable_cores()
     if count <= 1:
         return None
     environ["XLA_FLAGS"] = f"{flags} {_FLAG}={count}".strip()
     return count
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one).
+
+    What XLA sizes its CPU thread pool by, so one device per core adds no thread.
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 _devices_decided = False

@@ -73,8 +73,10 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, chains: int = 4,
     chain_method : {"auto", "parallel", "sequential", "vectorized"}, default "auto"
         NumPyro's "parallel" (one chain per JAX device: see `pymc_bnn._runtime.jax_setup`),
         "sequential" or "vectorized"; "auto" takes "parallel" when there are enough devices,
-        else "sequential" (vectorised chains step in lockstep, each transition as long as the
-        longest tree: measured 1.6x the CPU time of sequential chains on the seed model).
+        else "sequential", which spreads the chains over the devices there are (chain c on
+        device c mod n), so 4 chains on a 2-core machine's 2 devices run two at a time
+        (vectorised chains step in lockstep, each transition as long as the longest tree:
+        measured 1.6x the CPU time of sequential chains on the seed model).
     dense_mass : bool, default False
         Adapt a dense mass matrix instead of a diagonal one.
 
@@ -166,7 +168,7 @@ def _run(bnn, *, draws, random_seed, progress, chains, tune, target_accept, max_
                    "mean_tree_depth": float(sample_stats["tree_depth"].mean()),
                    "step_size": float(np.median(sample_stats["step_size"])),
                    # JAX devices the chains ran on side by side (1: one after another)
-                   "devices": chains if chain_method == "parallel" else 1}
+                   "devices": chain_devices(chain_method, chains)}
     # the same words as the judgement in `info`, the report and `convergence_`
     messages = [f"nuts: {problem}" for problem in divergence_problems(diagnostics)]
     if interrupted:
@@ -223,8 +225,10 @@ def _sample_in_chunks(kernel, key, start, *, chain_method: str, tune: int, per_c
 
     chains = start.shape[0]
     keys = jax.random.split(key, chains)
-    if chain_method == "sequential":  # one chain after another: a state and a call per chain
-        states = [kernel.init(keys[c], tune, init_params=start[c]) for c in range(chains)]
+    if chain_method == "sequential":  # a state and a call per chain, chain c on device c mod n
+        devices = jax.local_devices()
+        states = [jax.device_put(kernel.init(keys[c], tune, init_params=start[c]),
+                                 devices[c % len(devices)]) for c in range(chains)]
         advance = jax.jit(_advance_function(kernel.sample))
 
         def run_all(states, n):
@@ -282,6 +286,22 @@ def _sample_in_chunks(kernel, key, start, *, chain_method: str, tune: int, per_c
     joined = {k: np.swapaxes(np.concatenate([c[k] for c in kept], axis=0), 0, 1)
               for k in kept[0]}
     return joined.pop("z"), joined
+
+
+def chain_devices(chain_method: str, chains: int) -> int:
+    """The JAX devices `chains` chains run on side by side under `chain_method`.
+
+    "parallel" gives each chain a device; "sequential" puts chain c on device c mod n (its
+    calls are asynchronous, so chains on different devices run at once); "vectorized" runs all
+    on one.
+    """
+    import jax
+
+    if chain_method == "parallel":
+        return chains
+    if chain_method == "sequential":
+        return min(chains, jax.local_device_count())
+    return 1
 
 
 def _advance_function(sample):

@@ -96,14 +96,13 @@ def place(state: dict, data: tuple, *, restarts: int, data_devices: int,
 
     Examples
     --------
-    On 4 CPU devices (pymc-bnn's default), 2 restarts × 2 row shards:
+    On 4 CPU devices (e.g. PYMC_BNN_CPU_DEVICES=4), 2 restarts × 2 row shards:
 
-    >>> import jax
     >>> import numpy as np
     >>> placed = place({"mu": np.zeros((2, 3))}, (np.ones((8, 2)),), restarts=2,
     ...                data_devices=2, batched=(True,), row_axis=0)
-    >>> jax.device_count() >= 4, placed.restart_devices, placed.data_devices
-    (True, 2, 2)
+    >>> placed.restart_devices, placed.data_devices
+    (2, 2)
     """
     import jax
     from jax.sharding import Mesh, NamedSharding, PartitionSpec
