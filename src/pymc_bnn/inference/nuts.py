@@ -294,6 +294,14 @@ def chain_devices(chain_method: str, chains: int) -> int:
     "parallel" gives each chain a device; "sequential" puts chain c on device c mod n (its
     calls are asynchronous, so chains on different devices run at once); "vectorized" runs all
     on one.
+
+    Examples
+    --------
+    >>> import jax
+    >>> chain_devices("parallel", 4), chain_devices("vectorized", 4)
+    (4, 1)
+    >>> chain_devices("sequential", 64) == min(64, jax.local_device_count())
+    True
     """
     import jax
 
