@@ -136,7 +136,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         return child()
-    cores = os.cpu_count() or 1
+    from pymc_bnn._runtime.jax_setup import usable_cores
+
+    cores = usable_cores()  # what the library's default counts
     counts = [cores, max(cores, 4)]
     if counts[0] == counts[1]:
         print(f"{cores} cores: one device per core is already at least 4; nothing to compare")

@@ -308,7 +308,9 @@ def run_child(engine: str, n: int, steps: int, path) -> dict:
     """
     environ = dict(os.environ)
     if engine.endswith("_devices"):
-        environ["PYMC_BNN_CPU_DEVICES"] = str(max(int(engine.split("_")[2]), os.cpu_count() or 1))
+        from pymc_bnn._runtime.jax_setup import usable_cores
+
+        environ["PYMC_BNN_CPU_DEVICES"] = str(max(int(engine.split("_")[2]), usable_cores()))
     run = subprocess.run([sys.executable, __file__, "--child", engine, str(n), str(steps),
                           str(path) if path else "-"], capture_output=True, text=True,
                          env=environ)
