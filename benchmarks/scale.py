@@ -53,7 +53,9 @@ FULL_BATCH_STEPS = 1500
 PREDICT_DRAWS = 200
 PREDICT_FLOPS = 2 * sum(a * b for a, b in zip((FEATURES, *HIDDEN), (*HIDDEN, 1), strict=True))
 # The steps/s target's two sides are run this many times each (interleaved); median reported.
-REPEATS = 3
+# This machine's speed drifts by ±20% over tens of seconds, so 3 repeats of each side left the
+# 10^7-row ratio at the mercy of one slow phase (×0.97 from 708-799 against 610-781 steps/s).
+REPEATS = 5
 REPEATED = ("pymc_bnn", "numpyro_svi")
 TARGETS = "steps/s ≥ NumPyro SVI's and ≥ 3× pm.Minibatch's; peak memory of the 10^7-row " \
           "Parquet fit < 2 GB; streaming prediction ≥ 10^5 rows/s; held-out RMSE within 1% of " \
@@ -383,7 +385,7 @@ def verdicts(results, accuracy: dict, peak: float | None = None) -> str:
         met = ours >= svi and ours >= 3 * pymc
         lines.append(f"- {n:,} rows, steps/s: pymc-bnn {ours:,.0f}, NumPyro SVI {svi:,.0f} "
                      f"(×{ours / svi:.2f}), pm.Minibatch {pymc:,.0f} (×{ours / pymc:.1f}): "
-                     f"{'met' if met else 'NOT MET'}")
+                     f"{'met' if met else 'NOT MET'}{paired_ratios(results, n)}")
     largest = max(r["rows"] for r in results)
     rss = get("pymc_bnn", largest, "peak_rss_mb")
     if rss is not None:
@@ -409,6 +411,23 @@ def verdicts(results, accuracy: dict, peak: float | None = None) -> str:
                      f"full batch {row['full_batch_rmse']:.4f} (×{row['ratio']:.3f}, ≤ 1.01): "
                      f"{'met' if row['met'] else 'NOT MET'}")
     return "\n".join(lines) + "\n"
+
+
+def paired_ratios(results, rows: int) -> str:
+    """pymc-bnn's steps/s over NumPyro's, repeat by repeat (each pair ran back to back).
+
+    The verdict is the ratio of the medians; the pairs show how much of it the machine's drift
+    could move. Empty with one repeat.
+    """
+    runs = [next((r.get("steps_per_s_runs") for r in results
+                  if r["engine"] == engine and r["rows"] == rows), None)
+            for engine in REPEATED]
+    if None in runs:
+        return ""
+    ratios = [a / b for a, b in zip(*runs, strict=True)
+              if isinstance(a, float) and isinstance(b, float)]
+    return (f"; repeat by repeat ×{', ×'.join(f'{r:.2f}' for r in ratios)} (median "
+            f"×{np.median(ratios):.2f})") if ratios else ""
 
 
 def table(results) -> str:
