@@ -396,13 +396,16 @@ def shown(values, limit: int = 5) -> str:
 _shown = shown  # the name before it was public
 
 
-def check_binary_labels(y) -> np.ndarray:
+def check_binary_labels(y, *, both: bool = True) -> np.ndarray:
     """Labels for the Bernoulli likelihood: {0, 1} (or booleans) with both present, as int64.
 
     Parameters
     ----------
     y : array-like
         `(n_obs,)` labels.
+    both : bool, default True
+        Require both classes. False for part of the data (one minibatch of a stream, one
+        group's rows), which may hold a single class where the whole data holds both.
 
     Returns
     -------
@@ -422,6 +425,8 @@ def check_binary_labels(y) -> np.ndarray:
     Traceback (most recent call last):
     ...
     pymc_bnn.errors.InvalidInputError: the bernoulli likelihood needs labels 0 and 1, got 0, 2; ...
+    >>> check_binary_labels([1, 1], both=False)
+    array([1, 1])
     """
     y = np.asarray(y)
     if y.dtype.kind == "b":
@@ -433,7 +438,7 @@ def check_binary_labels(y) -> np.ndarray:
             "classes as 0/1 (BayesianMLPClassifier does this for you) or use "
             "likelihood='categorical', which takes any labels"
         )
-    if values.size < 2:
+    if both and values.size < 2:
         raise InvalidInputError(
             f"y holds a single class ({values[0] if values.size else 'none'}); a classifier "
             "needs examples of both classes"

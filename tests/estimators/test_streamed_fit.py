@@ -88,3 +88,18 @@ def test_cli_fit_stream_and_predict_parquet_batch_by_batch(folder, tmp_path):
     assert streamed["id"].tolist() == list(range(900))
     np.testing.assert_allclose(streamed["p_up"], in_memory["p_up"], rtol=1e-12)
     assert (streamed["prediction"] == frame["kind"]).mean() > 0.9
+
+
+@pytest.mark.parametrize("labels", [("down", "up"), ("cat", "dog", "eel")])
+def test_rows_sorted_by_label_stream_though_the_first_batch_holds_one_class(labels):
+    """The classes come from the pass over the whole stream, not from the first minibatch
+    (the model is built on it): a table sorted by its label streams as any other."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 2))
+    codes = np.digitize(X[:, 0], np.quantile(X[:, 0], np.linspace(0, 1, len(labels) + 1)[1:-1]))
+    order = np.argsort(codes, kind="stable")
+    X, y = X[order], np.asarray(labels)[codes[order]]
+    source = batch_source([(X[i:i + 100], y[i:i + 100]) for i in range(0, 300, 100)])
+    model = BayesianMLPClassifier(**{**FAST, "batch_size": 50}).fit(source)
+    assert model.classes_.tolist() == sorted(labels)
+    assert model.score(X, y) > 0.9

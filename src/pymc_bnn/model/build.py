@@ -295,6 +295,10 @@ def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
             raise InvalidInputError(f"the target of {source.name} is not numeric; a "
                                     f"{likelihood.name} likelihood needs numbers")
         record = {"y_mean": stats.y_mean, "y_scale": stats.y_sd if stats.y_sd > 0 else 1.0}
+    elif stats.classes is not None:
+        # the classes of the whole stream (checked there), not of the first minibatch, which
+        # holds a single class where the rows are sorted by label
+        record = likelihood.prepare_target(np.asarray(stats.classes))[1]
     batch_size = min(int(batch_size), stats.n_rows)
     X_first, y_first = next(fixed_batches(source, batch_size))
     options.setdefault("feature_names", source.feature_names)

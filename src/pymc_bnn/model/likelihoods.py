@@ -617,7 +617,8 @@ def encode_target(likelihood: Likelihood, y, record: dict) -> np.ndarray:
     The record comes from a streaming pass over the whole data set rather than from statistics
     of `y` itself, so every minibatch of a streamed fit is encoded alike. Real targets are
     standardised with record's y_mean and y_scale; class labels are encoded as `prepare_target`
-    does (their record depends on no statistics).
+    does (their record depends on no statistics), except that a Bernoulli target may hold a
+    single class (a minibatch of sorted rows, one group's rows).
 
     Parameters
     ----------
@@ -650,6 +651,9 @@ def encode_target(likelihood: Likelihood, y, record: dict) -> np.ndarray:
     if isinstance(likelihood, _RealTarget):
         y = check_real_target(y, likelihood=likelihood.name)
         return (y - record["y_mean"]) / record["y_scale"]
+    if isinstance(likelihood, Bernoulli):
+        # one minibatch (or one group's rows) may hold a single class: the record's are both
+        return check_binary_labels(y, both=False)
     if getattr(likelihood, "is_classifier", False):
         return likelihood.prepare_target(y)[0]
     raise InvalidSettingError(
