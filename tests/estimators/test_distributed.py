@@ -1,7 +1,7 @@
 """Many fits through joblib: GridSearchCV over a BayesianMLPClassifier on a real Dask cluster
 (two worker processes), and on a local Ray cluster through Ray's joblib backend, finds the same
-best parameters and scores as in one process, and an ensemble's members fitted on Dask (n_jobs)
-are the members fitted in one process."""
+best parameters and scores as in one process, and an ensemble's members and a pooling="none"
+network's groups fitted on Dask (n_jobs) are those fitted in one process."""
 
 import numpy as np
 import pytest
@@ -29,12 +29,16 @@ def test_grid_search_on_a_dask_local_cluster_matches_one_process(moons):
     serial = _search(moons)
     X, y = moons.X_train[:100], moons.y_train[:100]
     members_here = _ensemble(n_jobs=1).fit(X, y)
+    groups = np.repeat(["a", "b"], 50)
+    groups_here = _per_group(n_jobs=1).fit(X, y, groups=groups)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         with joblib.parallel_backend("dask"):
             distributed = _search(moons, n_jobs=-1)
         with get_task_stream(client) as tasks, joblib.parallel_backend("dask"):
             members_there = _ensemble(n_jobs=-1).fit(X, y)
+        with get_task_stream(client) as group_tasks, joblib.parallel_backend("dask"):
+            groups_there = _per_group(n_jobs=-1).fit(X, y, groups=groups)
         pids = set(client.run(lambda: __import__("os").getpid()).values())
     assert len(pids) == 2
     assert distributed.best_params_ == serial.best_params_
@@ -43,6 +47,10 @@ def test_grid_search_on_a_dask_local_cluster_matches_one_process(moons):
     assert len({task["worker"] for task in tasks.data}) == 2  # a member on each worker
     np.testing.assert_array_equal(members_there.posterior_.idata["posterior"]["w_0"].values,
                                   members_here.posterior_.idata["posterior"]["w_0"].values)
+    assert len({task["worker"] for task in group_tasks.data}) == 2  # a group on each worker
+    np.testing.assert_array_equal(
+        groups_there.posterior_.idata["posterior"]["w_0_group"].values,
+        groups_here.posterior_.idata["posterior"]["w_0_group"].values)
 
 
 @pytest.mark.slow
@@ -75,6 +83,12 @@ def _ensemble(**kw):
     return BayesianMLPClassifier((3,), method="advi", steps=150, draws=40, random_state=7,
                                  engine_options={"ensemble": True, "restarts": 2, "tol": 0},
                                  **kw)
+
+
+def _per_group(**kw):
+    """pooling="none": with n_jobs one fit per group through joblib (group_fits)."""
+    return BayesianMLPClassifier((3,), method="advi", steps=150, draws=40, random_state=7,
+                                 pooling="none", engine_options={"restarts": 1, "tol": 0}, **kw)
 
 
 def test_estimators_clone_and_pickle_without_compiled_state(moons):

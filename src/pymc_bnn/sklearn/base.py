@@ -31,6 +31,7 @@ from pymc_bnn.model.network import ACTIVATIONS
 from pymc_bnn.model.priors import PRIORS, HorseshoePrior, NormalPrior
 from pymc_bnn.posterior.uncertainty import predictive_summary, with_class_labels
 from pymc_bnn.sklearn import checks
+from pymc_bnn.sklearn.group_fits import fit_groups
 from pymc_bnn.sklearn.members import fit_members
 from pymc_bnn.validation import mean_and_scale
 
@@ -253,6 +254,10 @@ class BayesianMLPBase(BaseEstimator):
             self.posterior_ = fit_members(build, method, options, draws=int(self.draws),
                                           random_seed=self._random_seed(), n_jobs=self.n_jobs,
                                           progress=bool(self.verbose))
+        elif self.n_jobs is not None and groups is not None and self.pooling == "none":
+            self.posterior_ = fit_groups(build, method, options, draws=int(self.draws),
+                                         random_seed=self._random_seed(), n_jobs=self.n_jobs,
+                                         progress=bool(self.verbose))
         else:
             self.posterior_ = fit(build_model(**build), method, draws=int(self.draws),
                                   random_seed=self._random_seed(), progress=bool(self.verbose),

@@ -21,7 +21,9 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
     ----------
     likelihood : str or likelihood object, default "gaussian"
         "gaussian", "heteroscedastic", "student_t", "poisson", "negative_binomial", or an
-        object. Every other parameter is the classifier's (`BayesianMLPClassifier`).
+        object. Every other parameter is the classifier's (`BayesianMLPClassifier`), except
+        that `n_jobs` with `groups` and `pooling="none"` is refused: a regressor's groups
+        share the noise sd and the target's standardisation, so they are one fit.
 
     Attributes
     ----------

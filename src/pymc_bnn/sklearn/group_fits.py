@@ -1,0 +1,200 @@
+"""The groups of a `pooling="none"` network as separate fits, run through joblib (`n_jobs`).
+
+With `pooling="none"` every group has its own network under the ordinary prior, and a
+classifier's groups share nothing else: the joint model's log density is the sum of one
+ungrouped model per group, so fitting each group's rows alone is the same model. By default
+the groups are one joint PyMC model fitted once; with `n_jobs` on the estimators each group is
+a fit of its own (its rows, the joint network's spec and likelihood, a seed spawned from the
+fit's), dispatched by `joblib.Parallel`, so `with joblib.parallel_backend("dask"):` (or Ray's
+backend) spreads the groups over a cluster. Workers rebuild their model from plain data, in
+their own PyTensor compile folder (as an ensemble's members do, `pymc_bnn.sklearn.members`).
+The fits then join into one posterior shaped as the joint fit's (`w_i_group`, `b_i_group`:
+chain, draw, group, ...), so prediction, `uncertainty`, saving and loading are unchanged.
+
+A regressor's groups share the noise sd and the target's standardisation (a count model its
+log-rate offset), so they are not separable: there `n_jobs` is refused.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.model.groups import group_bias_name, group_weight_name
+from pymc_bnn.model.likelihoods import Categorical
+from pymc_bnn.sklearn.members import (
+    convergence_warning,
+    fit_in_worker,
+    member_seeds,
+    summed_timings,
+)
+
+
+def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
+               n_jobs: int, progress: bool = False):
+    """Fit each group of a `pooling="none"` classifier separately through joblib and join them.
+
+    Parameters
+    ----------
+    build : dict
+        Keyword arguments of `pymc_bnn.build_model` with `groups` and `pooling="none"` (plain
+        data: arrays, strings, numbers).
+    method : str
+        The engine; every group is fitted with it and `options`.
+    options : dict
+        The engine options, checked.
+    draws : int
+        Draws of each group's network (as in the joint fit).
+    random_seed : int
+        Spawns each group's seed (`pymc_bnn.sklearn.members.member_seeds`, in the order of
+        the model's group labels).
+    n_jobs : int
+        `joblib.Parallel`'s n_jobs; the active joblib backend (loky, dask, ray) runs them.
+    progress : bool
+        Show each group's progress bar (in its own process).
+
+    Returns
+    -------
+    Posterior
+        The joint model's record with every group's draws (`w_i_group`, `b_i_group`);
+        `diagnostics["groups_fitted"]` is "separately" and `diagnostics["group_diagnostics"]`
+        holds each group's convergence, steps and best restart; timings are summed.
+
+    Raises
+    ------
+    InvalidSettingError
+        Groups that share parameters (a likelihood with its own, such as a Gaussian's noise
+        sd, or a target encoded with statistics of every group's rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 2))
+    >>> build = {"X": X, "y": (X[:, 0] > 0).astype(int), "hidden": (2,),
+    ...          "groups": np.repeat(["a", "b"], 20), "pooling": "none"}
+    >>> posterior = fit_groups(build, "advi", {"steps": 50, "tol": 0, "restarts": 1},
+    ...                        draws=10, random_seed=0, n_jobs=1)
+    >>> posterior.idata["posterior"]["w_0_group"].sizes["group"], posterior.n_draws
+    (2, 10)
+    """
+    from joblib import Parallel, delayed
+
+    from pymc_bnn import build_model
+
+    joint = build_model(**build).record  # the record every group's draws are read through
+    if build.get("pooling") != "none" or joint.groups is None:
+        raise InvalidSettingError("fit_groups fits the groups of a pooling='none' network; "
+                                  "pass groups and pooling='none'")
+    if joint.likelihood_params or not getattr(joint.likelihood, "is_classifier", False):
+        raise InvalidSettingError(
+            f"n_jobs fits each pooling='none' group separately, but the groups of a "
+            f"{joint.likelihood.name} model share its parameters "
+            f"({', '.join(joint.likelihood_params) or 'the target encoding'}), so they are "
+            "one fit; leave n_jobs=None (one joint fit), or fit one estimator per group")
+    labels = list(joint.groups["labels"])
+    rows = _rows_by_group(build["groups"], labels)
+    each = {key: value for key, value in build.items()
+            if key not in ("groups", "pooling", "group_spread", "hidden", "activation", "bias",
+                           "skip", "likelihood")}
+    likelihood = joint.likelihood
+    if isinstance(likelihood, Categorical) and likelihood.classes is None:
+        # every group's labels coded as the joint model's, whichever classes its rows hold
+        likelihood = Categorical(classes=tuple(joint.preprocessing["classes"]))
+    # target_record: encoded with the joint model's classes (a group may hold one class)
+    each |= {"spec": joint.spec, "likelihood": likelihood,
+             "target_record": dict(joint.preprocessing)}
+    X, y = np.asarray(build["X"]), np.asarray(build["y"])
+    fits = Parallel(n_jobs=n_jobs)(
+        delayed(fit_in_worker)(each | {"X": X[index], "y": y[index]}, method, options, draws,
+                               seed, progress)
+        for index, seed in zip(rows, member_seeds(random_seed, len(labels)), strict=True))
+    joined = join_groups(joint, labels, fits)
+    for message in joined.diagnostics["warnings"]:  # said in the workers, where none see them
+        warnings.warn(message, stacklevel=3, category=convergence_warning())
+    return joined
+
+
+def _rows_by_group(groups, labels: list) -> list[np.ndarray]:
+    """The row indices of each label in `labels`, in that order."""
+    values = np.asarray(groups, dtype=object)
+    by_label: dict = {}
+    for row, label in enumerate(values.tolist()):
+        by_label.setdefault(label, []).append(row)
+    return [np.asarray(by_label[label], dtype=np.intp) for label in labels]
+
+
+def join_groups(record, labels: list, posteriors: list):
+    """Ungrouped fits, one per group in `labels` order, as the grouped posterior of `record`.
+
+    Each fit's `w_i`, `b_i` become `w_i_group`, `b_i_group` with a `group` dim after the
+    sample dims, as a joint `pooling="none"` fit stores them; a `variational` group (the
+    mean-field q a warm start continues from) joins the same way, group-major as the joint
+    model flattens it.
+
+    Parameters
+    ----------
+    record : ModelRecord
+        The joint model's record (its groups' labels are `labels`).
+    labels : list
+        The group labels, in the record's order.
+    posteriors : list of Posterior
+        One fit per label, of the record's network, with equal chains and draws.
+
+    Returns
+    -------
+    Posterior
+
+    Examples
+    --------
+    >>> from pymc_bnn import build_model
+    >>> X = np.random.default_rng(0).normal(size=(8, 2))
+    >>> record = build_model(X, [0, 1] * 4, hidden=(3,), groups=[0, 1] * 4,
+    ...                      pooling="none").record
+    >>> joined = join_groups(record, [0, 1], [fitted, fitted])
+    >>> joined.idata["posterior"]["w_0_group"].dims
+    ('chain', 'draw', 'group', 'feature', 'hidden_0')
+    """
+    import xarray as xr
+
+    from pymc_bnn.posterior.posterior import Posterior
+
+    names = {**{f"w_{i}": group_weight_name(f"w_{i}") for i in range(record.spec.n_layers)},
+             **{f"b_{i}": group_bias_name(i) for i in range(record.spec.n_layers)},
+             "w_skip": group_weight_name("w_skip")}
+    parts = [p.idata["posterior"].to_dataset() for p in posteriors]
+    draws = xr.concat(parts, dim="group", coords="minimal", compat="override")
+    draws = draws.rename({old: new for old, new in names.items() if old in draws.data_vars})
+    draws = draws.assign_coords(group=np.asarray(record.groups["coords"]))
+    order = ("chain", "draw", "group")
+    draws = draws.transpose(*order, ...)
+    idata = xr.DataTree.from_dict({"posterior": draws})
+    if all("variational" in p.idata.children for p in posteriors):
+        idata["variational"] = _joined_variational(
+            [p.idata["variational"].to_dataset() for p in posteriors], names)
+    first = posteriors[0]
+    per_group = {str(label): {key: p.diagnostics.get(key) for key in
+                              ("converged", "steps_run", "best_restart")}
+                 for label, p in zip(labels, posteriors, strict=True)}
+    warned = [m for p in posteriors for m in p.diagnostics.get("warnings", [])]
+    diagnostics = {"converged": all(p.diagnostics.get("converged", True) for p in posteriors),
+                   "groups_fitted": "separately", "group_diagnostics": per_group,
+                   "warnings": list(dict.fromkeys(warned))}
+    return Posterior(record, idata, method=first.method, settings=dict(first.settings),
+                     timings=summed_timings(posteriors), diagnostics=diagnostics,
+                     interrupted=any(p.interrupted for p in posteriors))
+
+
+def _joined_variational(parts: list, names: dict):
+    """Each group's flat q parameters, concatenated group after group under the joint names."""
+    import xarray as xr
+
+    out = {}
+    for var in parts[0].data_vars:
+        base, _, kind = str(var).rpartition("__")
+        joint = names.get(base, base)
+        values = np.concatenate([np.asarray(part[var]).ravel() for part in parts])
+        out[f"{joint}__{kind}"] = xr.DataArray(values, dims=(f"{joint}__flat",))
+    return xr.Dataset(out)

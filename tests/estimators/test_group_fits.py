@@ -1,0 +1,82 @@
+"""pooling="none" groups fitted separately through joblib (`n_jobs`): each group's network is
+the fit of its own rows alone, joined in the joint fit's layout, so prediction and model files
+are unchanged; a regressor's groups share parameters and are refused. The same dispatch on a
+real Dask cluster is in test_distributed.py."""
+
+import numpy as np
+import pytest
+
+from pymc_bnn import build_model, fit, load, save
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.sklearn import BayesianMLPClassifier, BayesianMLPRegressor
+from pymc_bnn.sklearn.group_fits import fit_groups
+from pymc_bnn.sklearn.members import member_seeds
+
+OPTIONS = {"steps": 150, "tol": 0, "restarts": 1}
+LABELS = ("a", "b", "c")
+
+
+@pytest.fixture(scope="module")
+def grouped():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 2))
+    groups = np.repeat(LABELS, 30)
+    y = np.where(groups == "b", X[:, 1] > 0, X[:, 0] > 0).astype(int)
+    y[groups == "c"] = 1  # a group with one class: the joint model takes it, so must its fit
+    build = {"X": X, "y": y, "hidden": (3,), "bias": True, "groups": groups, "pooling": "none"}
+    return build, fit_groups(build, "advi", OPTIONS, draws=20, random_seed=5, n_jobs=1)
+
+
+def test_each_group_is_the_fit_of_its_rows_alone(grouped):
+    build, joined = grouped
+    X, y, groups = build["X"], build["y"], build["groups"]
+    spec = build_model(**build).spec
+    for index, (label, seed) in enumerate(zip(LABELS, member_seeds(5, 3), strict=True)):
+        rows = groups == label
+        alone = fit(build_model(X[rows], y[rows], spec, likelihood="bernoulli",
+                                target_record={"classes": [0, 1]}),
+                    "advi", draws=20, random_seed=seed, progress=False, **OPTIONS)
+        for name in ("w_0", "b_0", "w_1", "b_1"):
+            np.testing.assert_array_equal(
+                joined.idata["posterior"][f"{name}_group"].isel(group=index).values,
+                alone.idata["posterior"][name].values)
+        np.testing.assert_allclose(joined.predict(X[rows], groups=groups[rows])["mean"].values,
+                                   alone.predict(X[rows])["mean"].values, rtol=1e-6)
+    assert joined.diagnostics["groups_fitted"] == "separately"
+    assert list(joined.diagnostics["group_diagnostics"]) == list(LABELS)
+
+
+def test_the_joined_posterior_has_the_joint_fits_layout(grouped):
+    build, joined = grouped
+    joint = fit(build_model(**build), "advi", draws=20, random_seed=5, progress=False, **OPTIONS)
+    for part in ("posterior", "variational"):
+        ours, theirs = joined.idata[part], joint.idata[part]
+        assert set(ours.data_vars) == set(theirs.data_vars)
+        for name in theirs.data_vars:
+            assert (ours[name].dims, ours[name].shape) == (theirs[name].dims, theirs[name].shape)
+    assert list(joined.idata["posterior"]["group"].values) == list(LABELS)
+
+
+def test_the_estimator_dispatches_groups_and_its_file_predicts_the_same(grouped, tmp_path):
+    build, _ = grouped
+    X, y, groups = build["X"], build["y"], build["groups"]
+    settings = {"method": "advi", "draws": 20, "pooling": "none", "random_state": 0,
+                "engine_options": {**OPTIONS, "steps": 1500}}
+    model = BayesianMLPClassifier((3,), n_jobs=1, **settings).fit(X, y, groups=groups)
+    joint = BayesianMLPClassifier((3,), **settings).fit(X, y, groups=groups)
+    assert model.posterior_.diagnostics["groups_fitted"] == "separately"
+    save(model, tmp_path / "grouped.bnn.nc")
+    loaded = load(tmp_path / "grouped.bnn.nc")
+    np.testing.assert_array_equal(loaded.predict_proba(X, groups=groups),
+                                  model.predict_proba(X, groups=groups))
+    # the same model as one joint fit (other seeds): as good on its training rows
+    assert model.score(X, y, groups=groups) > 0.9
+    assert joint.score(X, y, groups=groups) > 0.9
+
+
+def test_a_regressors_groups_share_the_noise_sd_so_n_jobs_is_refused(grouped):
+    build, _ = grouped
+    model = BayesianMLPRegressor((3,), method="advi", pooling="none", n_jobs=2,
+                                 engine_options=OPTIONS, random_state=0)
+    with pytest.raises(InvalidSettingError, match=r"share its parameters \(sigma\).*n_jobs=None"):
+        model.fit(build["X"], build["X"][:, 0], groups=build["groups"])
