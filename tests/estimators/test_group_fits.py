@@ -80,3 +80,21 @@ def test_a_regressors_groups_share_the_noise_sd_so_n_jobs_is_refused(grouped):
                                  engine_options=OPTIONS, random_state=0)
     with pytest.raises(InvalidSettingError, match=r"share its parameters \(sigma\).*n_jobs=None"):
         model.fit(build["X"], build["X"][:, 0], groups=build["groups"])
+
+
+def test_laplace_fits_each_group_though_it_cannot_fit_the_joint_model(grouped):
+    """Each group is an ungrouped network, so the default engine fits it; a whole-network
+    Laplace fit (linearised predictive) is refused, as grouped posteriors do not hold one."""
+    build, _ = grouped
+    joined = fit_groups(build, "laplace", {"steps": 300}, draws=30, random_seed=1, n_jobs=1)
+    spec = build_model(**build).spec
+    rows = build["groups"] == "b"
+    alone = fit(build_model(build["X"][rows], build["y"][rows], spec, likelihood="bernoulli",
+                            target_record={"classes": [0, 1]}),
+                "laplace", draws=30, random_seed=member_seeds(1, 3)[1], progress=False,
+                steps=300)
+    np.testing.assert_array_equal(joined.idata["posterior"]["w_1_group"].isel(group=1).values,
+                                  alone.idata["posterior"]["w_1"].values)
+    assert joined.method == "laplace"
+    with pytest.raises(InvalidSettingError, match="hessian='last_layer'"):
+        fit_groups(build, "laplace", {"hessian": "full"}, draws=30, random_seed=1, n_jobs=1)

@@ -82,8 +82,9 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         different draw of seeds, so other numbers). laplace's members are one fit (their
         temperature is chosen together), so it refuses n_jobs with an ensemble. With
         `groups` and `pooling="none"`: fit each group's network separately through joblib
-        (the same model: such groups share nothing; `pymc_bnn.sklearn.group_fits`), where
-        None fits them as one joint model. Any other fit is one fit and ignores n_jobs.
+        (the same model: such groups share nothing; `pymc_bnn.sklearn.group_fits`; any
+        engine, laplace included), where None fits them as one joint model. Any other fit is
+        one fit and ignores n_jobs.
     missing : {"impute", "drop"}, default "impute"
         Rows with missing values: imputed (the median of a numeric column, a category of its
         own, plus a missing-indicator column) or dropped from training.

@@ -12,7 +12,9 @@ The fits then join into one posterior shaped as the joint fit's (`w_i_group`, `b
 chain, draw, group, ...), so prediction, `uncertainty`, saving and loading are unchanged.
 
 A regressor's groups share the noise sd and the target's standardisation (a count model its
-log-rate offset), so they are not separable: there `n_jobs` is refused.
+log-rate offset), so they are not separable: there `n_jobs` is refused. Each group being an
+ungrouped network, the groups may be fitted by any engine, `laplace` (last layer) included,
+which cannot fit the joint grouped model.
 """
 
 from __future__ import annotations
@@ -94,6 +96,11 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
             f"{joint.likelihood.name} model share its parameters "
             f"({', '.join(joint.likelihood_params) or 'the target encoding'}), so they are "
             "one fit; leave n_jobs=None (one joint fit), or fit one estimator per group")
+    if method == "laplace" and options.get("hessian", "last_layer") != "last_layer":
+        raise InvalidSettingError(
+            f"hessian={options['hessian']!r} can give a whole-network Laplace fit, which "
+            "predicts through its network linearised at each fit's MAP; a grouped posterior "
+            "does not predict that way yet: use hessian='last_layer' (the default) with groups")
     labels = list(joint.groups["labels"])
     rows = _rows_by_group(build["groups"], labels)
     each = {key: value for key, value in build.items()
@@ -161,6 +168,10 @@ def join_groups(record, labels: list, posteriors: list):
 
     from pymc_bnn.posterior.posterior import Posterior
 
+    if any(p.linearised for p in posteriors):
+        raise InvalidSettingError("a whole-network Laplace fit predicts through its linearised "
+                                  "network, which a grouped posterior cannot hold yet; fit the "
+                                  "groups with hessian='last_layer'")
     names = {**{f"w_{i}": group_weight_name(f"w_{i}") for i in range(record.spec.n_layers)},
              **{f"b_{i}": group_bias_name(i) for i in range(record.spec.n_layers)},
              "w_skip": group_weight_name("w_skip")}
