@@ -46,6 +46,7 @@ def test_each_group_is_the_fit_of_its_rows_alone(grouped):
     assert list(joined.diagnostics["group_diagnostics"]) == list(LABELS)
 
 
+@pytest.mark.slow
 def test_the_joined_posterior_has_the_joint_fits_layout(grouped):
     build, joined = grouped
     joint = fit(build_model(**build), "advi", draws=20, random_seed=5, progress=False, **OPTIONS)
@@ -57,6 +58,7 @@ def test_the_joined_posterior_has_the_joint_fits_layout(grouped):
     assert list(joined.idata["posterior"]["group"].values) == list(LABELS)
 
 
+@pytest.mark.slow
 def test_the_estimator_dispatches_groups_and_its_file_predicts_the_same(grouped, tmp_path):
     build, _ = grouped
     X, y, groups = build["X"], build["y"], build["groups"]
@@ -82,6 +84,7 @@ def test_a_regressors_groups_share_the_noise_sd_so_n_jobs_is_refused(grouped):
         model.fit(build["X"], build["X"][:, 0], groups=build["groups"])
 
 
+@pytest.mark.slow
 def test_laplace_fits_each_group_though_it_cannot_fit_the_joint_model(grouped):
     """Each group is an ungrouped network, so the default engine fits it; a whole-network
     Laplace fit (linearised predictive) is refused, as grouped posteriors do not hold one."""
@@ -98,3 +101,17 @@ def test_laplace_fits_each_group_though_it_cannot_fit_the_joint_model(grouped):
     assert joined.method == "laplace"
     with pytest.raises(InvalidSettingError, match="hessian='last_layer'"):
         fit_groups(build, "laplace", {"hessian": "full"}, draws=30, random_seed=1, n_jobs=1)
+
+
+@pytest.mark.slow
+def test_groups_may_name_a_column_of_a_data_frame(grouped):
+    """As build_model takes them: the column is the groups, not a feature; same fits."""
+    pd = pytest.importorskip("pandas")
+    build, joined = grouped
+    frame = pd.DataFrame(build["X"], columns=["height", "width"]).assign(site=build["groups"])
+    named = fit_groups(build | {"X": frame, "groups": "site"}, "advi", OPTIONS, draws=20,
+                       random_seed=5, n_jobs=1)
+    np.testing.assert_array_equal(named.idata["posterior"]["w_0_group"].values,
+                                  joined.idata["posterior"]["w_0_group"].values)
+    assert list(named.idata["posterior"]["feature"].values) == ["height", "width"]
+    assert named.feature_names == ("height", "width")

@@ -90,7 +90,8 @@ def test_cli_fit_stream_and_predict_parquet_batch_by_batch(folder, tmp_path):
     assert (streamed["prediction"] == frame["kind"]).mean() > 0.9
 
 
-@pytest.mark.parametrize("labels", [("down", "up"), ("cat", "dog", "eel")])
+@pytest.mark.parametrize("labels", [("down", "up"),
+                                    pytest.param(("cat", "dog", "eel"), marks=pytest.mark.slow)])
 def test_rows_sorted_by_label_stream_though_the_first_batch_holds_one_class(labels):
     """The classes come from the pass over the whole stream, not from the first minibatch
     (the model is built on it): a table sorted by its label streams as any other."""

@@ -164,6 +164,16 @@ def test_models_of_one_structure_share_compiled_code_but_keep_their_own_start():
     np.testing.assert_array_equal(b.initial_point, [-2.0])
 
 
+def test_a_refit_of_a_known_structure_labels_its_draws_with_its_own_names(small_moons):
+    """Feature names are coords, not structure: the second fit reuses the compiled model, and
+    its ArviZ draws carry its own names (they carried the first model's)."""
+    X, y = small_moons.X_train, small_moons.y_train
+    fit(build_model(X, y, hidden=(2,)), "advi", steps=20, tol=0, draws=5, progress=False)
+    named = fit(build_model(X, y, hidden=(2,), feature_names=["height", "width"]), "advi",
+                steps=20, tol=0, draws=5, progress=False)
+    assert list(named.idata["posterior"]["feature"].values) == ["height", "width"]
+
+
 def test_a_model_of_a_known_structure_is_found_without_building_its_log_density(monkeypatch):
     """The cache is looked up on the model's own graph; a different constant, shared value or
     transform is a different model; an interval transform (it holds a function) falls back to

@@ -215,7 +215,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     # The model's own graph decides its log-density: look it up before building the logp graphs
     # (most of the cost of a cache hit). None: a transform we cannot fingerprint.
     model_key = _model_key(model, replace, start, batch_size)
-    if model_key is not None and (hit := _cached(model_key, flat_start)) is not None:
+    coords = {k: np.asarray(v) for k, v in model.coords.items() if v is not None}
+    if model_key is not None and (hit := _cached(model_key, flat_start, coords)) is not None:
         return hit
 
     free_and_det = model.free_RVs + model.deterministics
@@ -228,7 +229,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     key = model_key
     if key is None:  # the fallback key is read off the logp graphs themselves
         key = _structure_key(graphs, model, start, batch_size)
-        if (hit := _cached(key, flat_start)) is not None:
+        if (hit := _cached(key, flat_start, coords)) is not None:
             return hit
 
     from pymc_bnn._runtime.jax_setup import xla_flags_kept
@@ -266,7 +267,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         output_names=tuple(v.name for v in free_and_det),
         output_dims={n: tuple(d) for n, d in model.named_vars_to_dims.items()
                      if n in {v.name for v in free_and_det}},
-        coords={k: np.asarray(v) for k, v in model.coords.items() if v is not None},
+        coords=coords,
         initial_point=flat_start,
         prior_logp=prior_logp, loglik=loglik, constrained=constrained,
     )
@@ -328,15 +329,17 @@ def _dim_length(length) -> int:
     return int(length.eval(mode="FAST_COMPILE"))
 
 
-def _cached(key: str, initial_point: np.ndarray) -> CompiledModel | None:
-    """The compiled model kept under `key`, with this model's start; None when there is none.
+def _cached(key: str, initial_point: np.ndarray, coords: dict) -> CompiledModel | None:
+    """The compiled model kept under `key`, with this model's start and coords (or None).
 
-    A hit becomes the most recently used entry.
+    The coords (feature names, group and class labels) are not part of the structure: a model
+    of the same structure with other names reuses the compiled functions but labels its draws
+    with its own names. A hit becomes the most recently used entry.
     """
     if key not in _CACHE:
         return None
     _CACHE.move_to_end(key)
-    return dataclasses.replace(_CACHE[key], initial_point=initial_point)
+    return dataclasses.replace(_CACHE[key], initial_point=initial_point, coords=coords)
 
 
 def _model_key(model, replace: dict, start: dict, batch_size) -> str | None:

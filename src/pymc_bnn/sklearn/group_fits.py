@@ -24,7 +24,12 @@ import warnings
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
-from pymc_bnn.model.groups import group_bias_name, group_weight_name
+from pymc_bnn.model.groups import (
+    encode_groups,
+    group_bias_name,
+    group_weight_name,
+    split_group_column,
+)
 from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.sklearn.members import (
     convergence_warning,
@@ -101,19 +106,21 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
             f"hessian={options['hessian']!r} can give a whole-network Laplace fit, which "
             "predicts through its network linearised at each fit's MAP; a grouped posterior "
             "does not predict that way yet: use hessian='last_layer' (the default) with groups")
-    labels = list(joint.groups["labels"])
-    rows = _rows_by_group(build["groups"], labels)
+    X, groups = split_group_column(build["X"], build["groups"])  # groups may name a column
+    codes, labels = encode_groups(groups, n_obs=len(X))  # as build_model codes them
+    rows = [np.flatnonzero(codes == code) for code in range(len(labels))]
     each = {key: value for key, value in build.items()
-            if key not in ("groups", "pooling", "group_spread", "hidden", "activation", "bias",
-                           "skip", "likelihood")}
+            if key not in ("X", "groups", "pooling", "group_spread", "hidden", "activation",
+                           "bias", "skip", "likelihood", "feature_names")}
     likelihood = joint.likelihood
     if isinstance(likelihood, Categorical) and likelihood.classes is None:
         # every group's labels coded as the joint model's, whichever classes its rows hold
         likelihood = Categorical(classes=tuple(joint.preprocessing["classes"]))
     # target_record: encoded with the joint model's classes (a group may hold one class)
     each |= {"spec": joint.spec, "likelihood": likelihood,
-             "target_record": dict(joint.preprocessing)}
-    X, y = np.asarray(build["X"]), np.asarray(build["y"])
+             "target_record": dict(joint.preprocessing),
+             "feature_names": list(joint.feature_names)}
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(build["y"])
     fits = Parallel(n_jobs=n_jobs)(
         delayed(fit_in_worker)(each | {"X": X[index], "y": y[index]}, method, options, draws,
                                seed, progress)
@@ -122,15 +129,6 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     for message in joined.diagnostics["warnings"]:  # said in the workers, where none see them
         warnings.warn(message, stacklevel=3, category=convergence_warning())
     return joined
-
-
-def _rows_by_group(groups, labels: list) -> list[np.ndarray]:
-    """The row indices of each label in `labels`, in that order."""
-    values = np.asarray(groups, dtype=object)
-    by_label: dict = {}
-    for row, label in enumerate(values.tolist()):
-        by_label.setdefault(label, []).append(row)
-    return [np.asarray(by_label[label], dtype=np.intp) for label in labels]
 
 
 def join_groups(record, labels: list, posteriors: list):
