@@ -74,6 +74,7 @@ def test_the_estimator_dispatches_groups_and_its_file_predicts_the_same(grouped,
     # the same model as one joint fit (other seeds): as good on its training rows
     assert model.score(X, y, groups=groups) > 0.9
     assert joint.score(X, y, groups=groups) > 0.9
+    assert abs(model.score(X, y, groups=groups) - joint.score(X, y, groups=groups)) <= 0.05
 
 
 def test_a_regressors_groups_share_the_noise_sd_so_n_jobs_is_refused(grouped):

@@ -19,8 +19,6 @@ which cannot fit the joint grouped model.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
@@ -32,10 +30,11 @@ from pymc_bnn.model.groups import (
 )
 from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.sklearn.members import (
-    convergence_warning,
     fit_in_worker,
     member_seeds,
     summed_timings,
+    warn_here,
+    worker_warnings,
 )
 
 
@@ -126,8 +125,7 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
                                seed, progress)
         for index, seed in zip(rows, member_seeds(random_seed, len(labels)), strict=True))
     joined = join_groups(joint, labels, fits)
-    for message in joined.diagnostics["warnings"]:  # said in the workers, where none see them
-        warnings.warn(message, stacklevel=3, category=convergence_warning())
+    warn_here(joined.diagnostics["warnings"])  # said in the workers, where none see them
     return joined
 
 
@@ -187,10 +185,9 @@ def join_groups(record, labels: list, posteriors: list):
     per_group = {str(label): {key: p.diagnostics.get(key) for key in
                               ("converged", "steps_run", "best_restart")}
                  for label, p in zip(labels, posteriors, strict=True)}
-    warned = [m for p in posteriors for m in p.diagnostics.get("warnings", [])]
     diagnostics = {"converged": all(p.diagnostics.get("converged", True) for p in posteriors),
                    "groups_fitted": "separately", "group_diagnostics": per_group,
-                   "warnings": list(dict.fromkeys(warned))}
+                   "warnings": worker_warnings(posteriors)}
     return Posterior(record, idata, method=first.method, settings=dict(first.settings),
                      timings=summed_timings(posteriors), diagnostics=diagnostics,
                      interrupted=any(p.interrupted for p in posteriors))

@@ -108,8 +108,7 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
         delayed(fit_in_worker)(build, method, each, per_member, seed, progress)
         for seed in member_seeds(random_seed, members))
     joined = join_members(fits)
-    for message in joined.diagnostics["warnings"]:  # said in the workers, where none see them
-        warnings.warn(message, stacklevel=3, category=convergence_warning())
+    warn_here(joined.diagnostics["warnings"])
     return joined
 
 
@@ -168,14 +167,13 @@ def join_members(posteriors: list):
     idata = first.idata.copy()
     draws = xr.concat([p.idata["posterior"].to_dataset() for p in posteriors], dim="chain")
     idata["posterior"] = draws.assign_coords(chain=np.arange(len(posteriors)))
-    warned = [m for p in posteriors for m in p.diagnostics.get("warnings", [])]
     diagnostics = {
         **first.diagnostics,
         "members": list(range(len(posteriors))), "members_fitted": "separately",
         "restart_elbos": [elbo for p in posteriors
                           for elbo in p.diagnostics.get("restart_elbos", [float("nan")])[:1]],
         "converged": all(p.diagnostics.get("converged", True) for p in posteriors),
-        "warnings": list(dict.fromkeys(warned)),
+        "warnings": worker_warnings(posteriors),
     }
     return dataclasses.replace(
         first, idata=idata, timings=summed_timings(posteriors), diagnostics=diagnostics,
@@ -197,6 +195,35 @@ def summed_timings(posteriors: list) -> dict:
         for key, seconds in posterior.timings.items():
             timings[key] = timings.get(key, 0.0) + seconds
     return timings
+
+
+def worker_warnings(posteriors: list) -> list[str]:
+    """The convergence warnings separate fits kept in their diagnostics, each once, in order.
+
+    Examples
+    --------
+    >>> worker_warnings([fitted, fitted]) == fitted.diagnostics.get("warnings", [])
+    True
+    """
+    return list(dict.fromkeys(m for p in posteriors for m in p.diagnostics.get("warnings", [])))
+
+
+def warn_here(messages: list[str]) -> None:
+    """Say the workers' convergence warnings in this process, where the user sees them.
+
+    The warnings point at the caller of `fit_members` or `fit_groups` (the estimator's fit).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     warnings.simplefilter("always")
+    ...     warn_here(["advi stopped at the maximum of 50 steps"])
+    >>> [str(w.message) for w in said]
+    ['advi stopped at the maximum of 50 steps']
+    """
+    for message in messages:
+        warnings.warn(message, stacklevel=4, category=convergence_warning())
 
 
 def convergence_warning():
