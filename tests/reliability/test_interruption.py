@@ -177,6 +177,38 @@ def test_sigint_before_the_fit_is_one_line_exit_130_and_writes_nothing(tmp_path,
     assert [p.name for p in tmp_path.iterdir()] == ["train.csv"]  # no temporary file either
 
 
+def test_a_press_that_fails_an_extensions_import_is_an_interruption(tmp_path, table, monkeypatch,
+                                                                     capsys):
+    """A press inside a compiled extension's initialisation (scipy's pybind11 modules) comes out
+    as "ImportError: initialization failed" raised from the KeyboardInterrupt; seen in CI when
+    the press landed while `fit` first imported scikit-learn. It is the user's press: one line,
+    exit 130, no file. An ImportError of its own is still an error (a traceback: a broken
+    installation is not the user's to fix by pressing again)."""
+    from pymc_bnn.cli import main, model_commands
+
+    table.to_csv(tmp_path / "train.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+
+    def failed_import(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as press:
+            raise ImportError("initialization failed") from press
+
+    monkeypatch.setattr(model_commands, "read_table", failed_import)
+    arguments = ["fit", "train.csv", "--target", "kind", "--out", "m.bnn.nc", "--quiet"]
+    assert main(arguments) == 130
+    assert capsys.readouterr().err == "interrupted: nothing was kept\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["train.csv"]
+
+    def broken(*args, **kwargs):
+        raise ImportError("initialization failed")
+
+    monkeypatch.setattr(model_commands, "read_table", broken)
+    with pytest.raises(ImportError, match="initialization failed"):
+        main(arguments)
+
+
 def test_sigint_keeps_a_previous_model_when_nothing_new_was_written(tmp_path, table, saved_model):
     """--out already holds a model: a press before the save leaves it byte for byte."""
     table.to_csv(tmp_path / "train.csv", index=False)

@@ -48,6 +48,49 @@ def ctrl_c_deferred():
         _PRESSED = None
 
 
+def caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether `exc` is a Ctrl-C, or an error raised because of one.
+
+    A press that lands while a compiled extension initialises (scipy's pybind11 modules, for
+    one) does not come out as KeyboardInterrupt: the extension's import fails with
+    "ImportError: initialization failed", raised *from* the KeyboardInterrupt. Such an error is
+    the user's press, not a fault, and is reported as one. Follows `__cause__` and
+    `__context__` (each exception once).
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception that ended the work.
+
+    Returns
+    -------
+    bool
+        True when `exc` or an exception it was raised from or while handling is a
+        KeyboardInterrupt.
+
+    Examples
+    --------
+    >>> try:
+    ...     try:
+    ...         raise KeyboardInterrupt
+    ...     except KeyboardInterrupt as press:
+    ...         raise ImportError("initialization failed") from press
+    ... except ImportError as exc:
+    ...     caused_by_ctrl_c(exc)
+    True
+    >>> caused_by_ctrl_c(ValueError("a fault of its own"))
+    False
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def import_whole(name: str) -> ModuleType:
     """Import module `name` with Ctrl-C held until the import has finished, then raise it.
 

@@ -53,7 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             from pymc_bnn.cli.app import main as run
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, ImportError) as exc:
+            # a press inside a compiled extension's initialisation comes out as
+            # "ImportError: initialization failed" raised from it
+            from pymc_bnn._runtime.interrupt import caused_by_ctrl_c  # standard library only
+
+            if not caused_by_ctrl_c(exc):
+                raise
             sys.stderr.write("interrupted: nothing was kept\n")
             return _EXIT_INTERRUPTED
         return run(argv)

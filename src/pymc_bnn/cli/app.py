@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from pymc_bnn._runtime.interrupt import caused_by_ctrl_c
 from pymc_bnn.cli.args import (
     EXIT_CODES_HELP,
     EXIT_FAILURE,
@@ -297,7 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
         parser = build_parser()
         args = parser.parse_args(argv)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ImportError) as exc:  # a press inside an extension's import
+        if not caused_by_ctrl_c(exc):                # is an ImportError raised from it
+            raise
         with _ctrl_c_ignored():
             sys.stderr.write("interrupted: nothing was kept\n")
         return EXIT_INTERRUPTED
@@ -367,7 +370,7 @@ def _outcome(exc: BaseException) -> tuple[int | None, str]:
     """(exit code, one-line message) for an error a command raised; (None, "") re-raises it."""
     from pymc_bnn.errors import FileSystemError
 
-    if isinstance(exc, KeyboardInterrupt):
+    if caused_by_ctrl_c(exc):  # a press, or an extension's import it made fail
         return EXIT_INTERRUPTED, "[red]interrupted[/]: nothing was kept"
     from pymc_bnn.cli.words import cli_words
 
