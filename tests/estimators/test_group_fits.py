@@ -116,3 +116,32 @@ def test_groups_may_name_a_column_of_a_data_frame(grouped):
                                   joined.idata["posterior"]["w_0_group"].values)
     assert list(named.idata["posterior"]["feature"].values) == ["height", "width"]
     assert named.feature_names == ("height", "width")
+
+
+def _press_after(chunks: int, calls: list):
+    """An engine callback that presses Ctrl-C once, at its `chunks`-th call, as SIGINT would:
+    through the handler in place (ctrl_c_deferred's record, or KeyboardInterrupt), counting
+    every call in `calls`."""
+    import signal
+
+    def callback(info):
+        calls.append(info["step"])
+        if len(calls) == chunks:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+    return callback
+
+
+def test_one_ctrl_c_ends_a_per_group_fit_with_a_whole_flagged_posterior(grouped):
+    """Pressed in the second group's fit (one at a time here, n_jobs=1): that group keeps its
+    state so far and the third stops at its first chunk (before, the press stopped only the
+    fit it landed in and the third group ran its whole course); every group has weights."""
+    build, _ = grouped
+    calls: list = []
+    options = {"steps": 3000, "tol": 0, "restarts": 1, "chunk_steps": 100,
+               "callback": _press_after(35, calls)}  # 30 chunks per group
+    posterior = fit_groups(build, "advi", options, draws=20, random_seed=5, n_jobs=1)
+    assert posterior.interrupted
+    assert 35 <= len(calls) <= 38  # the rest of the second group's chunk, one of the third's
+    assert posterior.idata["posterior"]["w_0_group"].sizes["group"] == 3
+    assert np.isfinite(posterior.predict(build["X"][:5], groups=["a", "b", "c", "c", "a"])
+                       ["mean"].values).all()

@@ -40,3 +40,29 @@ def test_laplace_members_are_one_fit_and_refuse_n_jobs(small_moons):
                                   engine_options={"ensemble": True})
     with pytest.raises(InvalidSettingError, match="leave n_jobs=None"):
         model.fit(small_moons.X_train[:50], small_moons.y_train[:50])
+
+
+def test_ctrl_c_ends_an_ensemble_fitted_one_member_at_a_time(small_moons):
+    """Pressed in the second of three members (n_jobs=1): that member keeps its state so far,
+    the third is not fitted, and the posterior holds the two, flagged interrupted (before, the
+    press stopped only the member it landed in and the third ran its whole course)."""
+    import signal
+
+    from pymc_bnn.sklearn.members import fit_members
+
+    calls: list = []
+
+    def press_once(info):  # as SIGINT would: through the handler in place
+        calls.append(info["step"])
+        if len(calls) == 25:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+
+    build = {"X": small_moons.X_train[:100], "y": small_moons.y_train[:100], "hidden": (3,)}
+    options = {"ensemble": True, "restarts": 3, "steps": 2000, "tol": 0, "chunk_steps": 100,
+               "callback": press_once}  # 20 chunks per member
+    with pytest.warns(UserWarning, match="kept 2 of 3 ensemble members"):
+        posterior = fit_members(build, "advi", options, draws=30, random_seed=0, n_jobs=1)
+    assert posterior.interrupted
+    assert len(calls) <= 26
+    assert posterior.idata["posterior"].sizes["chain"] == 2
+    assert np.isfinite(posterior.predict(small_moons.X_test)["mean"].values).all()

@@ -32,6 +32,7 @@ from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.sklearn.members import (
     fit_in_worker,
     member_seeds,
+    runs_here_one_by_one,
     summed_timings,
     warn_here,
     worker_warnings,
@@ -58,6 +59,10 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
         the model's group labels).
     n_jobs : int
         `joblib.Parallel`'s n_jobs; the active joblib backend (loky, dask, ray) runs them.
+        Where that is one at a time in this process (1, or None), one Ctrl-C ends the fit as
+        it ends a joint fit: the group it lands in keeps its state so far, and every later
+        group stops at its engine's first check of the press (the network needs each group's
+        weights); the posterior is flagged interrupted.
     progress : bool
         Show each group's progress bar (in its own process).
 
@@ -89,6 +94,7 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     from joblib import Parallel, delayed
 
     from pymc_bnn import build_model
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
     joint = build_model(**build).record  # the record every group's draws are read through
     if build.get("pooling") != "none" or joint.groups is None:
@@ -120,10 +126,16 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
              "target_record": dict(joint.preprocessing),
              "feature_names": list(joint.feature_names)}
     X, y = np.asarray(X, dtype=np.float64), np.asarray(build["y"])
-    fits = Parallel(n_jobs=n_jobs)(
-        delayed(fit_in_worker)(each | {"X": X[index], "y": y[index]}, method, options, draws,
-                               seed, progress)
-        for index, seed in zip(rows, member_seeds(random_seed, len(labels)), strict=True))
+    jobs = [(each | {"X": X[index], "y": y[index]}, method, options, draws, seed, progress)
+            for index, seed in zip(rows, member_seeds(random_seed, len(labels)), strict=True)]
+    if runs_here_one_by_one(n_jobs):
+        # The network needs every group's weights: after Ctrl-C the groups not yet fitted
+        # still run, each stopping at its engine's first check of the press (as a joint fit's
+        # groups all stop together), so one press ends the fit with a whole, flagged posterior
+        with ctrl_c_deferred():
+            fits = [fit_in_worker(*job) for job in jobs]
+    else:
+        fits = Parallel(n_jobs=n_jobs)(delayed(fit_in_worker)(*job) for job in jobs)
     joined = join_groups(joint, labels, fits)
     warn_here(joined.diagnostics["warnings"])  # said in the workers, where none see them
     return joined

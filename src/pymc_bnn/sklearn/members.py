@@ -71,6 +71,9 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
         Spawns each member's seed (`member_seeds`).
     n_jobs : int
         `joblib.Parallel`'s n_jobs; the active joblib backend (loky, dask, ray) runs them.
+        Where that is one at a time in this process (1, or None), Ctrl-C ends the ensemble:
+        the member it lands in keeps its state so far, the members after it are not fitted,
+        and the posterior holds the members so far, flagged interrupted (with a warning).
     progress : bool
         Show each member's progress bar (in its own process).
 
@@ -104,12 +107,51 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
     members = int(options.get("restarts") or _DEFAULT_MEMBERS)
     each = {**options, "restarts": 1, "ensemble": False}
     per_member = math.ceil(draws / members)
-    fits = Parallel(n_jobs=n_jobs)(
-        delayed(fit_in_worker)(build, method, each, per_member, seed, progress)
-        for seed in member_seeds(random_seed, members))
+    seeds = member_seeds(random_seed, members)
+    stopped = False
+    if runs_here_one_by_one(n_jobs):
+        # Ctrl-C stops the member being fitted (its engine keeps the state so far) and the
+        # ensemble with it: the members fitted so far are the posterior, flagged interrupted
+        fits: list = []
+        try:
+            for seed in seeds:
+                fits.append(fit_in_worker(build, method, each, per_member, seed, progress))
+                if fits[-1].interrupted:
+                    break
+        except KeyboardInterrupt:  # between two members' engines: before the next one began
+            if not fits:
+                raise
+            stopped = True
+    else:
+        fits = Parallel(n_jobs=n_jobs)(
+            delayed(fit_in_worker)(build, method, each, per_member, seed, progress)
+            for seed in seeds)
     joined = join_members(fits)
+    if stopped:
+        joined = dataclasses.replace(joined, interrupted=True)
+    if len(fits) < members:
+        warnings.warn(f"the fit was interrupted: kept {len(fits)} of {members} ensemble "
+                      "members", stacklevel=3)
     warn_here(joined.diagnostics["warnings"])
     return joined
+
+
+def runs_here_one_by_one(n_jobs) -> bool:
+    """Whether joblib would run `n_jobs` fits one after another in this process.
+
+    Then the separate fits run in a plain loop instead, so that Ctrl-C, which stops only the
+    fit it lands in (the engine keeps that fit's state), can end the whole loop too. Other
+    backends run the fits elsewhere (loky's processes, a Dask or Ray cluster), where a press
+    goes as that backend takes it.
+
+    Examples
+    --------
+    >>> runs_here_one_by_one(1), runs_here_one_by_one(None), runs_here_one_by_one(2)
+    (True, True, False)
+    """
+    from joblib import effective_n_jobs
+
+    return effective_n_jobs(n_jobs) == 1
 
 
 def fit_in_worker(build: dict, method: str, options: dict, draws: int, seed: int,
