@@ -21,8 +21,11 @@ def git(*args) -> str:
 
 
 def machine_facts() -> dict:
-    """Commit (and whether tracked files differ from it), UTC date, machine, CPUs, and the
-    load average (1, 5, 15 minutes) now."""
+    """Facts about the run: commit, UTC date, machine, CPUs, and the load average now.
+
+    The commit comes with whether tracked files differ from it; the load average is over 1, 5
+    and 15 minutes.
+    """
     return {"commit": git("rev-parse", "HEAD"),
             "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -108,8 +108,11 @@ def _clean(x):
 
 
 def summarise(records) -> dict:
-    """{dataset: {"task", "n_train", "models": {model: {"family", "n_ok", "n_error",
-    "errors": [...], metric: {"mean", "se", "n"}}}}}: mean and standard error over splits."""
+    """Mean and standard error over splits of each model's metrics, per data set.
+
+    Returns {dataset: {"task", "n_train", "models": {model: {"family", "n_ok", "n_error",
+    "errors": [...], metric: {"mean", "se", "n"}}}}}.
+    """
     out: dict = {}
     for r in records:
         d = out.setdefault(r["dataset"], {"task": r["task"], "n_train": r["n_train"],
@@ -134,8 +137,11 @@ def summarise(records) -> dict:
 
 
 def beats_baselines(records, model: str = DEFAULT) -> dict:
-    """Target (a): (data set, split) pairs where `model`'s primary score is below every
-    baseline's. Pairs without a baseline result are left out; a failed `model` run loses."""
+    """Target (a): the (data set, split) pairs where `model` beats every baseline.
+
+    Beating means a primary score below every baseline's. Pairs without a baseline result are
+    left out; a failed `model` run loses.
+    """
     by_pair: dict = {}
     for r in records:
         by_pair.setdefault((r["dataset"], r["split"]), []).append(r)
@@ -158,8 +164,11 @@ def beats_baselines(records, model: str = DEFAULT) -> dict:
 
 
 def worse_than_mlp(summary: dict, model: str = DEFAULT) -> dict:
-    """Target (b): per data set, is `model`'s mean primary score above the MLP's by more than
-    the MLP's standard error (0 when it has none, i.e. one split)?"""
+    """Target (b): per data set, whether `model` is worse than the MLP.
+
+    Worse means a mean primary score above the MLP's by more than the MLP's standard error (0
+    when it has none, i.e. one split).
+    """
     per_dataset = {}
     for name, d in summary.items():
         metric, models = PRIMARY[d["task"]], d["models"]
@@ -213,8 +222,10 @@ def calibrated_ece(records, dataset: str = "moons", model: str = DEFAULT,
 
 
 def coverage_target(summary: dict) -> dict:
-    """Target (d): every pymc-bnn regressor's mean 90% coverage in [0.85, 0.95]; the verdict is
-    the default's, the other engines are listed."""
+    """Target (d): every pymc-bnn regressor's mean 90% coverage in [0.85, 0.95].
+
+    The verdict is the default's; the other engines are listed.
+    """
     low, high = TARGETS["coverage"]
     per_model: dict = {}
     for name, d in summary.items():
@@ -229,9 +240,11 @@ def coverage_target(summary: dict) -> dict:
 
 
 def fit_time_target(records, model: str = DEFAULT) -> dict:
-    """Target (e): mean warm fit seconds of `model` per data set with ≤ 1000 training rows
-    (< 5 s), and on the 10,000-row sets ("large_*", < 20 s). Cold fits (the first of a shape in
-    a process: JAX compiles) are left out."""
+    """Target (e): mean warm fit seconds of `model` per data set, small and large.
+
+    Small: data sets with ≤ 1000 training rows (< 5 s); large: the 10,000-row sets ("large_*",
+    < 20 s). Cold fits (the first of a shape in a process: JAX compiles) are left out.
+    """
     small: dict = {}
     large: dict = {}
     for r in records:
@@ -248,9 +261,11 @@ def fit_time_target(records, model: str = DEFAULT) -> dict:
 
 
 def nuts_distance(records) -> dict:
-    """{dataset: {model: {...}}}: how far each other pymc-bnn model's test-set predictive is
-    from NUTS's on the same split: mean |p − p_nuts| over points and classes, or mean
-    |mean − mean_nuts| and |sd − sd_nuts| (target units); mean and se over splits."""
+    """How far each other pymc-bnn model's test-set predictive is from NUTS's on the same split.
+
+    Returns {dataset: {model: {...}}}: mean |p − p_nuts| over points and classes, or mean
+    |mean − mean_nuts| and |sd − sd_nuts| (target units); mean and se over splits.
+    """
     nuts = {(r["dataset"], r["split"]): r["prediction"] for r in records
             if r["model"] == NUTS and r.get("error") is None and r.get("prediction")}
     gaps: dict = {}
@@ -378,7 +393,7 @@ def plot_metrics(summary: dict, out_dir: Path, stem: str) -> list[Path]:
         ncols = min(4, len(panels))
         nrows = math.ceil(len(panels) / ncols)
         fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.6 * nrows), squeeze=False)
-        for ax, (name, d) in zip(axes.flat, panels):
+        for ax, (name, d) in zip(axes.flat, panels, strict=False):  # spare axes: hidden below
             models = [(k, m[metric]) for k, m in d["models"].items() if metric in m]
             y = np.arange(len(models))
             colours = ["tab:blue" if d["models"][k]["family"] == "pymc-bnn" else "tab:gray"

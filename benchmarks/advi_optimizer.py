@@ -2,8 +2,8 @@
 
 Both run in the same driver (`pymc_bnn.inference.vi_loop.Loop`, its `optimiser` slot), on the
 same compiled model, family, data and random keys, so the update rule is the only difference.
-The hand-written Adam below is the update `vi_loop.py` held before the switch (main at commit 23072ed),
-written as an optax `GradientTransformation` so it fits the slot.
+The hand-written Adam below is the update `vi_loop.py` held before the switch (main at commit
+23072ed), written as an optax `GradientTransformation` so it fits the slot.
 
     uv run python benchmarks/advi_optimizer.py          # 7 timing repeats, 5 seeds of fit quality
     uv run python benchmarks/advi_optimizer.py --quick  # 3 repeats, 2 seeds (a few minutes)
@@ -50,9 +50,11 @@ class HandAdamState(NamedTuple):
 
 
 def hand_written_adam(learning_rate):
-    """The Adam update `vi_loop.py` computed itself before optax: one scalar step size per step
-    (learning_rate · sqrt(1 − b2^t) / (1 − b1^t)) and eps added to sqrt(v) before bias
-    correction."""
+    """The Adam update `vi_loop.py` computed itself before optax.
+
+    One scalar step size per step (learning_rate · sqrt(1 − b2^t) / (1 − b1^t)) and eps added
+    to sqrt(v) before bias correction.
+    """
     import jax
     import jax.numpy as jnp
     import optax
@@ -168,7 +170,8 @@ def _commit() -> str:
 
 def markdown(result: dict) -> str:
     f = result["facts"]
-    rows = [f"ADVI optimiser: optax's Adam vs the hand-written Adam ({'--quick, ' if f['quick'] else ''}"
+    rows = [f"ADVI optimiser: optax's Adam vs the hand-written Adam "
+            f"({'--quick, ' if f['quick'] else ''}"
             f"{f['date']}, commit {f['commit'][:7]}, {f['machine']}, load average "
             f"{f['load_average_start'][0]:.1f} at start, {f['load_average_end'][0]:.1f} at end)",
             "",

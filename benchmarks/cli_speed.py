@@ -62,8 +62,11 @@ SKLEARN_PREDICT = ("import joblib, pandas as pd; model = joblib.load({model!r});
 
 
 def firms(n_groups: int, years: int, seed: int) -> pd.DataFrame:
-    """A panel like statsmodels' grunfeld (the issue's grouped table): investment of
-    `n_groups` firms over `years` years from firm value and capital, each firm its own level."""
+    """A panel like statsmodels' grunfeld (the issue's grouped table).
+
+    Investment of `n_groups` firms over `years` years from firm value and capital, each firm
+    its own level.
+    """
     rng = np.random.default_rng(seed)
     firm = np.repeat([f"firm{i}" for i in range(n_groups)], years)
     level = np.repeat(rng.normal(0, 1, n_groups), years)
@@ -90,8 +93,11 @@ def likelihood_data(likelihood: str, n: int, seed: int) -> tuple[np.ndarray, np.
 
 
 def fit_commands(folder: Path, quick: bool) -> dict[str, list[str]]:
-    """model name -> `pymc-bnn fit` arguments: the (32, 32) models with 1,000 draws (the
-    default engine, laplace, and advi, whose draws are all random) and the grouped one."""
+    """Model name -> `pymc-bnn fit` arguments of the three models the benchmark builds.
+
+    The (32, 32) models with 1,000 draws (the default engine, laplace, and advi, whose draws are
+    all random) and the grouped one.
+    """
     steps = ["--steps", "300"] if quick else []
     common = ["--hidden", ",".join(map(str, HIDDEN)), "--draws", str(DRAWS), "--quiet", "--force"]
     return {
@@ -118,8 +124,11 @@ def make_tables(folder: Path) -> dict[str, Path]:
 
 
 def make_inputs(folder: Path, quick: bool) -> dict:
-    """Tables, the three `pymc-bnn fit` models (checked: widths, draws, groups) and the
-    scikit-learn pipeline; returns what was built, with each fit's seconds."""
+    """Tables, the three `pymc-bnn fit` models and the scikit-learn pipeline.
+
+    The models are checked (widths, draws, groups). Returns what was built, with each fit's
+    seconds.
+    """
     import joblib
     from sklearn.compose import make_column_transformer
     from sklearn.impute import SimpleImputer
@@ -157,8 +166,10 @@ def make_inputs(folder: Path, quick: bool) -> dict:
 
 
 def check_model(description: dict, groups: int | None) -> None:
-    """Refuse a model file that is not what a target is about: (32, 32), 1,000 draws, and
-    `groups` groups (or none)."""
+    """Refuse a model file that is not what a target is about.
+
+    A target's model is (32, 32), with 1,000 draws and `groups` groups (or none).
+    """
     spec = description["posterior"]["spec"]["__spec__"]
     settings = description["posterior"]["settings"]
     found_groups = description["posterior"]["groups"]
@@ -176,8 +187,10 @@ def pymc_bnn_command() -> str:
 
 
 def time_command(argv: list[str], runs: int, warmup: int) -> dict:
-    """Wall and CPU seconds of `argv` as a whole process: min, median, max over `runs` after
-    `warmup` runs; raises if the command fails."""
+    """Wall and CPU seconds of `argv` as a whole process: min, median, max over `runs`.
+
+    The `runs` come after `warmup` runs; raises if the command fails.
+    """
     walls, cpus = [], []
     for i in range(warmup + runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -264,8 +277,10 @@ def time_uncertainty(quick: bool, repeats: int) -> dict:
 
 
 def run_facts(args) -> dict:
-    """Commit, date, machine and its load: idle means a 1-minute load average below a quarter
-    of the CPUs when the run started."""
+    """Commit, date, machine and its load, and whether the machine was idle.
+
+    Idle means a 1-minute load average below a quarter of the CPUs when the run started.
+    """
     facts = machine_facts()
     return {**facts, "quick": args.quick, "note": args.note,
             "idle": facts["load_average_start"][0] < 0.25 * (facts["nproc"] or 1)}

@@ -1,5 +1,7 @@
-"""Scale benchmark (issue 18): streaming minibatch ADVI against NumPyro SVI and PyMC's
-pm.Minibatch + pm.fit on the same 20→64→64→1 regression network, batch size and steps.
+"""Scale benchmark (issue 18): streaming minibatch ADVI against NumPyro SVI and PyMC.
+
+PyMC runs pm.Minibatch + pm.fit; all three fit the same 20→64→64→1 regression network, with the
+same batch size and steps.
 
 Data: y = sin(x0) + x1·x2 + 0.5·tanh(x3 + x4) + 0.3·noise over 20 standard-normal inputs, at
 10^5, 10^6 and 10^7 rows (the largest written to Parquet first and streamed from disk; the

@@ -96,7 +96,8 @@ def run_pm_sample(seed: int, cores: int | None = None) -> dict:
     """pm.sample with its defaults on the seed model; ESS of the test predictive probabilities.
 
     cores=None is PyMC's default, which here is 1 job (it halves os.cpu_count(), assuming
-    hyperthreads), so its 2 chains run one after the other; cores=2 runs them side by side."""
+    hyperthreads), so its 2 chains run one after the other; cores=2 runs them side by side.
+    """
     import arviz as az
     import pymc as pm
 
@@ -274,7 +275,8 @@ def assemble(raw: dict) -> dict:
         },
         # "compile time ... kept below the fit time it saves": the cold first compile against
         # what one fit saves over the seed's pm.fit
-        "advi_compile_below_saving": advi["compile_s_first"] < seed["fit_s_mean"] - advi["fit_s_mean"],
+        "advi_compile_below_saving": (advi["compile_s_first"]
+                                      < seed["fit_s_mean"] - advi["fit_s_mean"]),
     }
 
 

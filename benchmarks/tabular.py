@@ -127,8 +127,11 @@ def _gap_1d():
 
 
 def _randhie():
-    """RAND health insurance experiment (statsmodels): doctor visits (a count) from insurance
-    and health-status columns (several 0/1 categories); 1,000 rows drawn once."""
+    """RAND health insurance experiment (statsmodels): doctor visits (a count).
+
+    The visits are predicted from insurance and health-status columns (several 0/1
+    categories); 1,000 rows drawn once.
+    """
     from statsmodels.datasets import randhie
 
     frame = randhie.load_pandas().data.sample(1000, random_state=0)
@@ -177,8 +180,11 @@ DATASETS = {
 
 
 def split(name: str, X, y, seed: int):
-    """70/30 split at `seed` (stratified for classes). gap_1d's training set loses |x| < GAP;
-    large_* sets have one fixed split (the first 10,000 rows train)."""
+    """70/30 split at `seed` (stratified for classes).
+
+    gap_1d's training set loses |x| < GAP; large_* sets have one fixed split (the first 10,000
+    rows train).
+    """
     from sklearn.model_selection import train_test_split
 
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
@@ -216,8 +222,10 @@ def applies(model: str, dataset: str, n_train: int, quick: bool, nuts: bool) -> 
 
 
 def _same_as_default(model: str, task: str) -> bool:
-    """Whether a pymc-bnn entry builds the very estimator the default does (then its record is
-    the default's, not a second identical fit)."""
+    """Whether a pymc-bnn entry builds the very estimator the default does.
+
+    If it does, its record is the default's, not a second identical fit.
+    """
     if model not in BNN_MODELS or model == panel.DEFAULT:
         return False
     try:

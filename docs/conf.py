@@ -84,9 +84,11 @@ def _skip_generated_members(app, what, name, obj, skip, options):
 
 
 def _numpydoc_template_compiled_once() -> None:
-    """numpydoc builds a Jinja environment and compiles its docstring template for every
-    docstring it renders (about 2,600 in this site: a tenth of the build's time); keep the
-    first template per builder and hand it to every later docstring."""
+    """Keep numpydoc's first docstring template per builder and hand it to every later docstring.
+
+    numpydoc builds a Jinja environment and compiles its docstring template for every docstring
+    it renders (about 2,600 in this site: a tenth of the build's time).
+    """
     from numpydoc import docscrape_sphinx
     from numpydoc import numpydoc as extension
 

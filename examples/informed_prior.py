@@ -28,7 +28,7 @@ OUT = Path(__file__).parent / "output"
 
 
 def task(rng, n: int, shift: float):
-    """n rows of 5 standard-normal inputs and 0/1 labels; `shift` tilts and moves the boundary."""
+    """`n` rows of 5 standard-normal inputs and 0/1 labels; `shift` tilts and moves the boundary."""
     X = rng.standard_normal((n, 5))
     logit = 3.0 * (X[:, 0] + (1.0 + shift) * X[:, 1] + np.sin(2.0 * X[:, 2]) + shift)
     return X, (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
@@ -70,7 +70,7 @@ def main(quick: bool = False, out=OUT) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 3, figsize=(15, 5), layout="constrained")
-    for ax, (name, p) in zip(axes, proba.items()):
+    for ax, (name, p) in zip(axes, proba.items(), strict=True):
         plots.reliability_diagram(y_test, p, ax=ax, title=name)
     figure = out / "informed_prior_reliability.png"
     plots.save(fig, figure)

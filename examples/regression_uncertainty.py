@@ -5,9 +5,9 @@ for the log noise sd, so the noise may differ from point to point. `estimator.un
 splits the predictive sd into aleatoric (the noise the model expects in y) and epistemic (the
 disagreement between plausible networks) parts and gives exact 90% intervals of the predictive
 mixture; `pymc_bnn.posterior.metrics.interval_coverage` checks them on held-out points, and
-`pymc_bnn.reporting.plots.regression_bands` draws mean ± 2 sd aleatoric inside mean ± 2 sd total. The
-noise band widens with x; the total band also widens in the gap, where only the weights are
-unsure. Writes the figure to `out`.
+`pymc_bnn.reporting.plots.regression_bands` draws mean ± 2 sd aleatoric inside mean ± 2 sd
+total. The noise band widens with x; the total band also widens in the gap, where only the
+weights are unsure. Writes the figure to `out`.
 
 Run: uv run python examples/regression_uncertainty.py           (~15 s on 2 cores)
      uv run python examples/regression_uncertainty.py --quick   (a shorter fit)
@@ -28,7 +28,7 @@ GAP = (-0.5, 1.0)  # no training data here
 
 
 def make_data(rng, n: int):
-    """n points on [-3, 3] outside GAP; noise sd grows linearly from 0.1 to 1.0 across x."""
+    """`n` points on [-3, 3] outside GAP; noise sd grows linearly from 0.1 to 1.0 across x."""
     x = rng.uniform(-3, 3, 4 * n)
     x = x[(x < GAP[0]) | (x > GAP[1])][:n]
     noise_sd = 0.1 + 0.15 * (x + 3)
@@ -44,7 +44,8 @@ def main(quick: bool = False, out=OUT) -> dict:
     # advi: the noise head and the weights all get a posterior (the default engine, laplace,
     # keeps the hidden layers and so the noise head at their MAP)
     regressor = BayesianMLPRegressor(hidden_layer_sizes=(16,), likelihood="heteroscedastic",
-                                     method="advi", steps=3_000 if quick else None, draws=300 if quick else 1_000,
+                                     method="advi", steps=3_000 if quick else None,
+                                     draws=300 if quick else 1_000,
                                      random_state=0)
     with warnings.catch_warnings():
         if quick:  # a 3,000-step fit has not quite settled; it warns so, as expected here

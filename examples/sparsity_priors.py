@@ -26,7 +26,7 @@ N_INFORMATIVE = 2
 
 
 def make_data(n: int = 300, n_noise: int = 8, seed: int = 7):
-    """y depends on x0 (non-linearly) and x1 (linearly); x2 … x9 are pure noise."""
+    """The target `y` depends on x0 (non-linearly) and x1 (linearly); x2 … x9 are pure noise."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, N_INFORMATIVE + n_noise))  # already on one scale, as ARD needs
     y = np.sin(1.5 * X[:, 0]) + 0.8 * X[:, 1] + 0.2 * rng.standard_normal(n)
@@ -71,7 +71,7 @@ def main(quick: bool = False, out=OUT) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     colors = ["C3"] * N_INFORMATIVE + ["0.6"] * (X.shape[1] - N_INFORMATIVE)
-    for ax, (name, row) in zip(axes, result.items()):
+    for ax, (name, row) in zip(axes, result.items(), strict=True):
         ax.bar(feature_names, row["scale"], color=colors)
         ax.set_yscale("log")  # the horseshoe's escaped scales are 100x the shrunk ones
         ax.set(title=f"{name}: posterior median of {row['variable']}", ylabel="scale",

@@ -1,12 +1,13 @@
-"""How stable is a Bayesian network's learned representation? Aligned weights, hidden units,
-input relevance with intervals, and CKA between posterior draws, on scikit-learn's wine data.
+"""How stable a Bayesian network's learned representation is, on scikit-learn's wine data.
 
-Shows: `pymc_bnn.posterior.stability.stability` on a fitted `BayesianMLPClassifier` (three cultivars,
-13 chemical measurements): which inputs the network relies on, with credible intervals; which
-hidden units exist in every draw and which the prediction can do without (checked by removing
-them); how alike the hidden representations of two draws are; and how much the raw weights'
-R-hat overstates disagreement between chains once the units' symmetries are undone (NUTS,
-4 chains). Writes the four figures to `out`.
+Aligned weights, hidden units, input relevance with intervals, and CKA between posterior draws.
+
+Shows: `pymc_bnn.posterior.stability.stability` on a fitted `BayesianMLPClassifier` (three
+cultivars, 13 chemical measurements): which inputs the network relies on, with credible
+intervals; which hidden units exist in every draw and which the prediction can do without
+(checked by removing them); how alike the hidden representations of two draws are; and how much
+the raw weights' R-hat overstates disagreement between chains once the units' symmetries are
+undone (NUTS, 4 chains). Writes the four figures to `out`.
 
 Run: uv run python examples/stability.py           (~1 min on 2 cores)
      uv run python examples/stability.py --quick   (shorter fits)

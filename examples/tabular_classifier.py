@@ -82,7 +82,7 @@ def main(quick: bool = False, out=OUT) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 2, figsize=(10.4, 5.0), layout="constrained")
-    for ax, (name, model) in zip(axes, (("BNN", bnn), ("MLP", mlp))):
+    for ax, (name, model) in zip(axes, (("BNN", bnn), ("MLP", mlp)), strict=True):
         plots.reliability_diagram(y_test, model.predict_proba(X_test)[:, 1], ax=ax,
                                   title=f"{name}: reliability on held-out rows")
     result["figure"] = out / "tabular_classifier_reliability.png"
