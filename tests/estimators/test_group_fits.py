@@ -131,13 +131,14 @@ def _press_after(chunks: int, calls: list):
     return callback
 
 
+@pytest.mark.slow  # one and a half fits of 1,500 steps
 def test_one_ctrl_c_ends_a_per_group_fit_with_a_whole_flagged_posterior(grouped):
     """Pressed in the second group's fit (one at a time here, n_jobs=1): that group keeps its
     state so far and the third stops at its first chunk (before, the press stopped only the
     fit it landed in and the third group ran its whole course); every group has weights."""
     build, _ = grouped
     calls: list = []
-    options = {"steps": 3000, "tol": 0, "restarts": 1, "chunk_steps": 100,
+    options = {"steps": 1500, "tol": 0, "restarts": 1, "chunk_steps": 50,
                "callback": _press_after(35, calls)}  # 30 chunks per group
     posterior = fit_groups(build, "advi", options, draws=20, random_seed=5, n_jobs=1)
     assert posterior.interrupted

@@ -42,6 +42,7 @@ def test_laplace_members_are_one_fit_and_refuse_n_jobs(small_moons):
         model.fit(small_moons.X_train[:50], small_moons.y_train[:50])
 
 
+@pytest.mark.slow  # two and a half fits of 1,000 steps
 def test_ctrl_c_ends_an_ensemble_fitted_one_member_at_a_time(small_moons):
     """Pressed in the second of three members (n_jobs=1): that member keeps its state so far,
     the third is not fitted, and the posterior holds the two, flagged interrupted (before, the
@@ -54,11 +55,11 @@ def test_ctrl_c_ends_an_ensemble_fitted_one_member_at_a_time(small_moons):
 
     def press_once(info):  # as SIGINT would: through the handler in place
         calls.append(info["step"])
-        if len(calls) == 25:
+        if len(calls) == 25:  # the fifth chunk of the second member
             signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
 
     build = {"X": small_moons.X_train[:100], "y": small_moons.y_train[:100], "hidden": (3,)}
-    options = {"ensemble": True, "restarts": 3, "steps": 2000, "tol": 0, "chunk_steps": 100,
+    options = {"ensemble": True, "restarts": 3, "steps": 1000, "tol": 0, "chunk_steps": 50,
                "callback": press_once}  # 20 chunks per member
     with pytest.warns(UserWarning, match="kept 2 of 3 ensemble members"):
         posterior = fit_members(build, "advi", options, draws=30, random_seed=0, n_jobs=1)
