@@ -157,6 +157,7 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+@pytest.mark.slow  # four fresh processes, each importing the engines
 @pytest.mark.parametrize("seconds", [0.05, 0.15, 0.4, 1.0])
 def test_sigint_before_the_fit_is_one_line_exit_130_and_writes_nothing(tmp_path, table, seconds):
     """Presses while the parser and the engines are imported, and while the data is read and
