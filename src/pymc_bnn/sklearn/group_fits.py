@@ -30,9 +30,8 @@ from pymc_bnn.model.groups import (
 )
 from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.sklearn.members import (
-    fit_in_worker,
+    fit_separately,
     member_seeds,
-    runs_here_one_by_one,
     summed_timings,
     warn_here,
     worker_warnings,
@@ -91,10 +90,7 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     >>> posterior.idata["posterior"]["w_0_group"].sizes["group"], posterior.n_draws
     (2, 10)
     """
-    from joblib import Parallel, delayed
-
     from pymc_bnn import build_model
-    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
     joint = build_model(**build).record  # the record every group's draws are read through
     if build.get("pooling") != "none" or joint.groups is None:
@@ -128,14 +124,7 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     X, y = np.asarray(X, dtype=np.float64), np.asarray(build["y"])
     jobs = [(each | {"X": X[index], "y": y[index]}, method, options, draws, seed, progress)
             for index, seed in zip(rows, member_seeds(random_seed, len(labels)), strict=True)]
-    if runs_here_one_by_one(n_jobs):
-        # The network needs every group's weights: after Ctrl-C the groups not yet fitted
-        # still run, each stopping at its engine's first check of the press (as a joint fit's
-        # groups all stop together), so one press ends the fit with a whole, flagged posterior
-        with ctrl_c_deferred():
-            fits = [fit_in_worker(*job) for job in jobs]
-    else:
-        fits = Parallel(n_jobs=n_jobs)(delayed(fit_in_worker)(*job) for job in jobs)
+    fits, _ = fit_separately(jobs, n_jobs, whole=True)  # every group's weights are needed
     joined = join_groups(joint, labels, fits)
     warn_here(joined.diagnostics["warnings"])  # said in the workers, where none see them
     return joined

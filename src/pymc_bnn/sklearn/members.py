@@ -97,8 +97,6 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
     >>> posterior.idata["posterior"].sizes["chain"], posterior.n_draws
     (2, 20)
     """
-    from joblib import Parallel, delayed
-
     if method not in SEPARABLE_ENSEMBLES:
         raise InvalidSettingError(
             f"n_jobs fits ensemble members separately, but {method}'s members are one fit (it "
@@ -107,25 +105,9 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
     members = int(options.get("restarts") or _DEFAULT_MEMBERS)
     each = {**options, "restarts": 1, "ensemble": False}
     per_member = math.ceil(draws / members)
-    seeds = member_seeds(random_seed, members)
-    stopped = False
-    if runs_here_one_by_one(n_jobs):
-        # Ctrl-C stops the member being fitted (its engine keeps the state so far) and the
-        # ensemble with it: the members fitted so far are the posterior, flagged interrupted
-        fits: list = []
-        try:
-            for seed in seeds:
-                fits.append(fit_in_worker(build, method, each, per_member, seed, progress))
-                if fits[-1].interrupted:
-                    break
-        except KeyboardInterrupt:  # between two members' engines: before the next one began
-            if not fits:
-                raise
-            stopped = True
-    else:
-        fits = Parallel(n_jobs=n_jobs)(
-            delayed(fit_in_worker)(build, method, each, per_member, seed, progress)
-            for seed in seeds)
+    jobs = [(build, method, each, per_member, seed, progress)
+            for seed in member_seeds(random_seed, members)]
+    fits, stopped = fit_separately(jobs, n_jobs, whole=False)
     joined = join_members(fits)
     if stopped:
         joined = dataclasses.replace(joined, interrupted=True)
@@ -136,22 +118,48 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
     return joined
 
 
-def runs_here_one_by_one(n_jobs) -> bool:
-    """Whether joblib would run `n_jobs` fits one after another in this process.
+def fit_separately(jobs: list, n_jobs, *, whole: bool) -> tuple[list, bool]:
+    """Run `fit_in_worker(*job)` for each job through joblib; (the fits, stopped by Ctrl-C).
 
-    Then the separate fits run in a plain loop instead, so that Ctrl-C, which stops only the
-    fit it lands in (the engine keeps that fit's state), can end the whole loop too. Other
-    backends run the fits elsewhere (loky's processes, a Dask or Ray cluster), where a press
-    goes as that backend takes it.
+    Where joblib would run them one after another in this process (`n_jobs` 1 or None), they
+    run in a plain loop, so that one Ctrl-C (which stops only the fit it lands in; its engine
+    keeps that fit's state) ends them all. `whole=False` (an ensemble's members): the fits
+    after the press do not run; a press between two fits keeps those done (stopped is then
+    True) and one before the first raises. `whole=True` (a network's groups, each needed):
+    every fit runs, and each after the press stops at its engine's first check, flagged
+    interrupted, as a joint fit's parts stop together. Other backends (loky's processes, a
+    Dask or Ray cluster) run the fits elsewhere, where a press goes as that backend takes it.
 
     Examples
     --------
-    >>> runs_here_one_by_one(1), runs_here_one_by_one(None), runs_here_one_by_one(2)
-    (True, True, False)
+    >>> from pymc_bnn.datasets import two_moons
+    >>> data = two_moons(n_samples=40)
+    >>> build = {"X": data.X_train, "y": data.y_train, "hidden": (2,)}
+    >>> fits, stopped = fit_separately([(build, "advi", {"steps": 50, "tol": 0}, 10, seed, False)
+    ...                                 for seed in (0, 1)], 1, whole=False)
+    >>> len(fits), stopped
+    (2, False)
     """
-    from joblib import effective_n_jobs
+    from joblib import Parallel, delayed, effective_n_jobs
 
-    return effective_n_jobs(n_jobs) == 1
+    if effective_n_jobs(n_jobs) != 1:
+        return Parallel(n_jobs=n_jobs)(delayed(fit_in_worker)(*job) for job in jobs), False
+    if whole:
+        from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+
+        with ctrl_c_deferred():
+            return [fit_in_worker(*job) for job in jobs], False
+    fits: list = []
+    try:
+        for job in jobs:
+            fits.append(fit_in_worker(*job))
+            if fits[-1].interrupted:
+                break
+    except KeyboardInterrupt:  # between two fits' engines: before the next one began
+        if not fits:
+            raise
+        return fits, True
+    return fits, False
 
 
 def fit_in_worker(build: dict, method: str, options: dict, draws: int, seed: int,
