@@ -34,6 +34,11 @@ TARGETS = {"beat_share": 0.70, "moons_accuracy": 0.96, "moons_ece": 0.03,
            "coverage": (0.85, 0.95), "fit_s_small": 5.0, "small_rows": 1000, "fit_s_large": 20.0}
 DEFAULT = "default"   # the pymc-bnn estimator with its defaults: the model the targets are about
 MLP = "mlp"           # the baseline of target (b)
+# Target (c)'s two moons: the project's own (the seed's 1,000 points, `pymc_bnn.datasets.two_moons`;
+# 300 test rows). The panel's smaller "moons" (90 test rows) is reported beside it: ECE on 90
+# rows cannot tell 0.03 from perfect calibration (`calibrated_ece`).
+TWO_MOONS = "seed_moons"
+SMALL_MOONS = "moons"
 NUTS = "nuts"
 
 
@@ -140,11 +145,14 @@ def beats_baselines(records, model: str = DEFAULT) -> dict:
     """Target (a): the (data set, split) pairs where `model` beats every baseline.
 
     Beating means a primary score below every baseline's. Pairs without a baseline result are
-    left out; a failed `model` run loses.
+    left out; a failed `model` run loses. Two moons counts once: the smaller moons is left out
+    where the project's two moons (`TWO_MOONS`) ran.
     """
     by_pair: dict = {}
+    twice = {r["dataset"] for r in records} >= {TWO_MOONS, SMALL_MOONS}
     for r in records:
-        by_pair.setdefault((r["dataset"], r["split"]), []).append(r)
+        if not (twice and r["dataset"] == SMALL_MOONS):
+            by_pair.setdefault((r["dataset"], r["split"]), []).append(r)
     won, lost = [], []
     for pair, runs in sorted(by_pair.items()):
         metric = PRIMARY[runs[0]["task"]]
@@ -182,8 +190,8 @@ def worse_than_mlp(summary: dict, model: str = DEFAULT) -> dict:
             "met": None if not per_dataset else not any(v["worse"] for v in per_dataset.values())}
 
 
-def moons_target(summary: dict, dataset: str = "moons", model: str = DEFAULT) -> dict:
-    """Target (c): mean accuracy ≥ 0.96 and mean ECE ≤ 0.03 on two moons."""
+def moons_target(summary: dict, dataset: str = TWO_MOONS, model: str = DEFAULT) -> dict:
+    """Target (c): mean accuracy ≥ 0.96 and mean ECE ≤ 0.03 on a two-moons data set."""
     m = summary.get(dataset, {}).get("models", {}).get(model, {})
     if "accuracy" not in m:
         return {"accuracy": None, "ece": None, "met": None}
@@ -192,7 +200,7 @@ def moons_target(summary: dict, dataset: str = "moons", model: str = DEFAULT) ->
             "met": accuracy >= TARGETS["moons_accuracy"] and ece <= TARGETS["moons_ece"]}
 
 
-def calibrated_ece(records, dataset: str = "moons", model: str = DEFAULT,
+def calibrated_ece(records, dataset: str = TWO_MOONS, model: str = DEFAULT,
                    draws: int = 1000, seed: int = 0) -> dict | None:
     """The ECE a perfectly calibrated predictor shows on the same test sets: the sampling floor.
 
@@ -290,6 +298,8 @@ def evaluate_targets(records, summary: dict) -> dict:
     return {"a_beats_every_baseline": beats_baselines(records),
             "b_not_worse_than_mlp": worse_than_mlp(summary),
             "c_two_moons": {**moons_target(summary), "calibrated_ece": calibrated_ece(records)},
+            "c_small_moons": {**moons_target(summary, SMALL_MOONS),
+                              "calibrated_ece": calibrated_ece(records, SMALL_MOONS)},
             "d_coverage_90": coverage_target(summary),
             "e_fit_seconds_warm": fit_time_target(records)}
 
@@ -348,6 +358,7 @@ def markdown(result: dict) -> str:
         lines += [f"- {name} / {model}: {message[:200]}" for name, model, message in errors]
         lines.append("")
     a, b, c = t["a_beats_every_baseline"], t["b_not_worse_than_mlp"], t["c_two_moons"]
+    small = t.get("c_small_moons") or {"accuracy": None, "ece": None, "met": None}
     d, e = t["d_coverage_90"], t["e_fit_seconds_warm"]
     worse = [name for name, v in b["per_dataset"].items() if v["worse"]]
     fmt = lambda x, p=3: "—" if x is None else f"{x:.{p}f}"  # noqa: E731
@@ -358,9 +369,12 @@ def markdown(result: dict) -> str:
         f"{_verdict(a['met'])}",
         f"- (b) worse than MLP by more than its se on: {', '.join(worse) or 'none'}: "
         f"{_verdict(b['met'])}",
-        f"- (c) two moons accuracy {fmt(c['accuracy'])} (≥ {TARGETS['moons_accuracy']}), ECE "
-        f"{fmt(c['ece'])} (≤ {TARGETS['moons_ece']}): {_verdict(c['met'])}"
-        + _ece_floor_words(c.get("calibrated_ece")),
+        f"- (c) two moons ({TWO_MOONS}) accuracy {fmt(c['accuracy'])} (≥ "
+        f"{TARGETS['moons_accuracy']}), ECE {fmt(c['ece'])} (≤ {TARGETS['moons_ece']}): "
+        f"{_verdict(c['met'])}" + _ece_floor_words(c.get("calibrated_ece")),
+        f"  - the smaller {SMALL_MOONS} (reported, not the verdict): accuracy "
+        f"{fmt(small['accuracy'])}, ECE {fmt(small['ece'])}: {_verdict(small['met'])}"
+        + _ece_floor_words(small.get("calibrated_ece")),
         "- (d) 90% coverage in 0.85–0.95: " + (", ".join(
             f"{name} {v['coverage']:.3f}" for name, v in d["per_model"].get(DEFAULT, {}).items())
             or "no regression run") + f": {_verdict(d['met'])}",

@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+from sklearn.preprocessing import scale
+
+from pymc_bnn.datasets import two_moons
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import _tabular_panel as panel  # noqa: E402
@@ -54,6 +57,12 @@ def test_beats_baselines_share_counts_failures_and_skips_pairs_without_baselines
     records[0]["metrics"]["log_loss"] = 0.20  # a tie with the MLP is not a win
     assert panel.beats_baselines(records)["share"] == pytest.approx(0.6)
     assert panel.beats_baselines(records)["met"] is False
+    # two moons counts once: the project's (seed_moons) where it ran, else the smaller one
+    small = [rec("moons", 0, "default", log_loss=0.1), rec("moons", 0, "mlp", log_loss=0.2)]
+    seed = [rec("seed_moons", 0, "default", log_loss=0.3), rec("seed_moons", 0, "mlp", log_loss=0.2)]
+    assert panel.beats_baselines(small)["won"] == [["moons", 0]]
+    assert panel.beats_baselines(small + seed) == {"share": 0.0, "n_pairs": 1, "won": [],
+                                                   "lost": [["seed_moons", 0]], "met": False}
 
 
 def test_summary_targets_and_report():
@@ -61,7 +70,9 @@ def test_summary_targets_and_report():
     mlp_moons = [0.10, 0.12, 0.14]
     for split, mlp in enumerate(mlp_moons):
         records += [rec("moons", split, "default", log_loss=0.12 + 0.001 * split, accuracy=0.97,
-                        ece=0.02, brier=0.05, fit_s=3.0, predict_s=0.1),
+                        ece=0.04, brier=0.05, fit_s=3.0, predict_s=0.1),
+                    rec("seed_moons", split, "default", log_loss=0.1, accuracy=0.97, ece=0.02,
+                        brier=0.05, fit_s=1.0, predict_s=0.1),
                     rec("moons", split, "mlp", log_loss=mlp, accuracy=0.96, ece=0.03,
                         brier=0.06, fit_s=0.2, predict_s=0.01),
                     rec("diabetes", split, "default", task="regression", gaussian_nll=5.8,
@@ -82,11 +93,16 @@ def test_summary_targets_and_report():
     # moons: 0.121 vs 0.12 ± 0.0115, within the se; diabetes: 5.8 vs 5.5 ± 0.058, worse
     assert b["moons"]["worse"] is False and b["diabetes"]["worse"] is True
     assert targets["b_not_worse_than_mlp"]["met"] is False
+    # (c) is the project's two moons (the seed's 1,000 points); the small moons is reported
     assert targets["c_two_moons"] == {"accuracy": pytest.approx(0.97), "ece": pytest.approx(0.02),
                                       "met": True, "calibrated_ece": None}  # no probabilities
+    assert targets["c_small_moons"] == {"accuracy": pytest.approx(0.97),
+                                        "ece": pytest.approx(0.04), "met": False,
+                                        "calibrated_ece": None}
     assert targets["d_coverage_90"]["per_model"]["default"]["diabetes"]["ok"] is False
     e = targets["e_fit_seconds_warm"]
-    assert e["small"] == {"moons": 3.0, "diabetes": 8.0} and e["small_met"] is False
+    assert e["small"] == {"moons": 3.0, "seed_moons": 1.0, "diabetes": 8.0}
+    assert e["small_met"] is False
     assert e["large_met"] is None  # cold fits (the 40 s) are left out; no large set was run
 
     result = {"run": {"commit": "abc", "date": "today", "machine": "2 CPUs", "quick": True,
@@ -95,7 +111,9 @@ def test_summary_targets_and_report():
     assert "| default | 3 | 0.121 ± 0.001 |" in report
     assert "| laplace | 0 (1 failed) |" in report
     assert "worse than MLP by more than its se on: diabetes: NOT MET" in report
-    assert "ECE 0.020 (≤ 0.03): MET\n" in report  # no stored probabilities: no floor
+    assert "two moons (seed_moons) accuracy 0.970 (≥ 0.96), ECE 0.020 (≤ 0.03): MET\n" in report
+    assert "the smaller moons (reported, not the verdict): accuracy 0.970, ECE 0.040: NOT MET\n" \
+        in report  # no stored probabilities: no floor
     targets["c_two_moons"]["calibrated_ece"] = {"floor": 0.032, "n_test": 90, "splits": 5,
                                                 "draws": 1000, "share_meeting_target": 0.31}
     assert ("ECE 0.020 (≤ 0.03): MET; a perfectly calibrated predictor with the same "
@@ -137,6 +155,13 @@ def test_panel_splits_and_model_rules():
     X, y = tabular._moons()
     _, _, y_tr, y_te = tabular.split("moons", X, y, seed=0)
     assert (np.bincount(y_tr).tolist(), np.bincount(y_te).tolist()) == ([105, 105], [45, 45])
+    # target (c)'s two moons: the project's (the seed's points), 700 / 300 rows
+    X, y = tabular._seed_moons()
+    X_tr, X_te, y_tr, y_te = tabular.split("seed_moons", X, y, seed=0)
+    assert (len(y_tr), len(y_te)) == (700, 300)
+    seed_data = two_moons()
+    ours = np.sort(scale(np.vstack([X_tr, X_te])), axis=0)
+    assert np.allclose(ours, np.sort(np.vstack([seed_data.X_train, seed_data.X_test]), axis=0))
     assert not tabular.applies("nuts", "moons", 210, quick=True, nuts=True)
     assert tabular.applies("nuts", "moons", 210, quick=False, nuts=True)
     assert not tabular.applies("nuts", "breast_cancer", 501, quick=False, nuts=True)
@@ -153,7 +178,7 @@ def test_selection_names_the_unknown_and_the_choices():
                                         ["default", "linear"])
     full = tabular.argparse.Namespace(datasets=None, models=None, quick=False)
     datasets, models = tabular.selection(full)
-    assert len(datasets) == 10 and "large_regression" in datasets and "gap_1d" in datasets
+    assert len(datasets) == 11 and "large_regression" in datasets and "gap_1d" in datasets
     assert models[0] == "default" and "gp" in models and "nuts" in models
 
 
@@ -163,12 +188,13 @@ def test_the_calibrated_ece_floor_matches_a_closed_form():
     n = 40
     half = {"proba": np.full((n, 2), 0.5).tolist()}
     records = [{**rec("moons", k, panel.DEFAULT), "prediction": half} for k in range(3)]
-    floor = panel.calibrated_ece(records, draws=4000)
+    floor = panel.calibrated_ece(records, "moons", draws=4000)
     k = np.arange(n + 1)
     expected = float(np.sum(stats.binom.pmf(k, n, 0.5) * np.abs(k / n - 0.5)))
     assert floor["floor"] == pytest.approx(expected, abs=0.003)  # Monte Carlo: sd ≈ 0.0007
     assert (floor["splits"], floor["n_test"]) == (3, n)
     sure = [{**rec("moons", 0, panel.DEFAULT), "prediction": {"proba": [[1.0, 0.0]] * n}}]
-    assert panel.calibrated_ece(sure, draws=50) == {
+    assert panel.calibrated_ece(sure, "moons", draws=50) == {
         "floor": 0.0, "n_test": n, "splits": 1, "draws": 50, "share_meeting_target": 1.0}
-    assert panel.calibrated_ece([rec("moons", 0, panel.DEFAULT)]) is None  # nothing stored
+    assert panel.calibrated_ece([rec("moons", 0, panel.DEFAULT)], "moons") is None  # none stored
+    assert panel.calibrated_ece(records) is None  # (c)'s own data set: none of these
