@@ -18,9 +18,8 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 
 from pymc_bnn import build_model, fit
 from pymc_bnn.inference import ggn, output_sampler
-from pymc_bnn.inference.jax_model import compile_model
+from pymc_bnn.inference.jax_model import ROW_WEIGHT, compile_model, pad_rows, padded_rows
 from pymc_bnn.inference.laplace import _value_offsets, glm_predictive
-from pymc_bnn.inference.output_sampler import pad_rows, padded_rows
 
 SCALE = 3.0  # the prior scale: w ~ N(0, 3 / sqrt(fan_in = 1)), b ~ N(0, 3)
 
@@ -119,7 +118,7 @@ def test_padded_rows_add_nothing_to_the_log_likelihood(likelihood):
     offsets = _value_offsets(compile_model(bnn.model))
     rows = ggn.row_loglik(bnn, offsets)
     size = padded_rows(13)
-    assert size == 16 and set(rows.per_row) == {"y_data"}
+    assert size == 16 and set(rows.per_row) == {"y_data", ROW_WEIGHT}
     eta = rng.normal(size=(13, bnn.spec.n_outputs))
     z = rng.normal(size=compile_model(bnn.model).size)
     padded = {name: pad_rows(v, size) if name in rows.per_row else v

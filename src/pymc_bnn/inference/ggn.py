@@ -204,8 +204,8 @@ class RowLoglik:
 
     >>> import numpy as np
     >>> rows = row_loglik(tiny_model, offsets={})
-    >>> rows.per_row, rows.rows["y_data"].shape
-    (('y_data',), (42,))
+    >>> rows.per_row, rows.rows["y_data"].shape  # the rows' weights: 1 each
+    (('y_data', '_row_weight'), (42,))
     """
 
     loglik: object
@@ -278,7 +278,7 @@ def _output_model(bnn, offsets: dict, batch_size):
     import jax.numpy as jnp
     import pymc as pm
 
-    from pymc_bnn.inference.jax_model import compile_model, model_data
+    from pymc_bnn.inference.jax_model import ROW_WEIGHT, compile_model, model_data
 
     data = model_data(bnn.model)
     y = data["y_data"]
@@ -286,8 +286,9 @@ def _output_model(bnn, offsets: dict, batch_size):
                           "output": np.arange(bnn.spec.n_outputs)}) as model:
         eta = pm.Data(_OUTPUT, np.zeros((y.shape[0], bnn.spec.n_outputs)), dims=("obs", "output"))
         bnn.likelihood.observe(eta, pm.Data("y_data", y, dims="obs"))
-    compiled = compile_model(model, batch_size=batch_size)
-    own = model_data(model)
+    # the rows are the caller's (eta), not padded: every row counts, with weight 1
+    compiled = compile_model(model, batch_size=batch_size, pad=False)
+    own = {**model_data(model), ROW_WEIGHT: np.ones(y.shape[0])}
     rows = [jnp.asarray(offsets[name]) for name in compiled.value_names]
 
     def values_of(z):

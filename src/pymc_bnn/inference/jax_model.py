@@ -10,7 +10,13 @@ looks it up before building the log-density graphs, so a refit of the same model
 graph work.
 
 Dimension lengths (`obs`, `hidden_0`, ...) must be static for XLA, so they are baked in; with
-minibatches the observation dimension is baked in at the batch size.
+minibatches the observation dimension is baked in at the batch size. Without minibatches the rows
+are padded to one of a few sizes (`padded_rows`: at most 1.5 times the rows, e.g. 129–192 rows
+become 192) and each row's log-likelihood is weighted by a data argument `ROW_WEIGHT` (1 for a
+real row, 0 for a copy added as padding), so data sets of nearby sizes (cross-validation folds,
+active-learning rounds, subsamples) share every compiled program instead of compiling their own.
+This holds for models whose rows enter only through data containers on the observation dim
+(every model `build_model` makes); any other model is compiled for its exact row count.
 """
 
 from __future__ import annotations
@@ -35,6 +41,18 @@ _DRAW_CHUNK = 1000
 # tanh over layers narrower than this is compiled as 2·sigmoid(2x) − 1
 # (see _narrow_tanh_as_logistic)
 _NARROW = 8
+# The data argument that weights each row's log-likelihood: 1 for a real row, 0 for padding.
+ROW_WEIGHT = "_row_weight"
+# Rows are padded to the next of 2^k and 3·2^(k-1) from _MIN_ROWS up to _GEOMETRIC_UNTIL rows
+# (at most 50% more rows per evaluation, where the fixed cost of a step dominates), above it to
+# the next multiple of _STEP_ABOVE (at most 12.5% more, where the rows' cost does).
+_MIN_ROWS = 16
+_GEOMETRIC_UNTIL = 4096
+_STEP_ABOVE = 512
+# False compiles every model for its exact row count (as before padding; `benchmarks/
+# row_padding.py` compares the two). The compiled models' cache keys include the row count,
+# so the two never share an entry.
+PAD_ROWS = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,9 @@ class CompiledModel:
     n_obs : int
         Length of the model's observation dim (its rows; a streamed model is built on one
         minibatch, so there it is the batch size). `batch_size` does not change it.
+    n_rows : int
+        Rows the compiled functions take: `padded_rows(n_obs)` where the rows are padded,
+        the batch size with minibatches, else `n_obs`.
     output_names, output_dims, coords
         What `constrained` returns, with the dims and coordinates of each.
     initial_point : numpy.ndarray
@@ -83,6 +104,7 @@ class CompiledModel:
     data_names: tuple[str, ...]
     batched: tuple[bool, ...]  # per data argument: does it have one row per observation?
     n_obs: int
+    n_rows: int
     output_names: tuple[str, ...]
     output_dims: dict
     coords: dict
@@ -90,6 +112,11 @@ class CompiledModel:
     prior_logp: Callable = field(repr=False)
     loglik: Callable = field(repr=False)
     constrained: Callable = field(repr=False)
+
+    @property
+    def weighted(self) -> bool:
+        """Whether each row's log-likelihood is weighted by the `ROW_WEIGHT` data argument."""
+        return ROW_WEIGHT in self.data_names
 
     @property
     def size(self) -> int:
@@ -153,11 +180,13 @@ def observation_dim(model) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
-def compile_model(model, batch_size: int | None = None) -> CompiledModel:
+def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> CompiledModel:
     """The cached `CompiledModel` of `model`; `batch_size` bakes in minibatches of that size.
 
     Models of the same structure (the same graph and constants, data of the same shapes) share
-    one entry, so a refit on new data reuses the compiled code.
+    one entry, so a refit on new data reuses the compiled code. Without `batch_size` the rows
+    are padded to `padded_rows(n_obs)` where the model allows it (see the module's notes), so
+    data of nearby sizes share it too; `data_arguments` pads the data to match.
 
     Parameters
     ----------
@@ -165,6 +194,9 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         Any PyMC model (also one a user extended).
     batch_size : int, optional
         Rows per minibatch of the observation dim; needs observed variables with dims.
+    pad : bool, default True
+        Pad the rows (without `batch_size`); False compiles for exactly `n_obs` rows, for a
+        caller that passes rows of its own rather than `data_arguments`.
 
     Returns
     -------
@@ -178,8 +210,8 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
     Examples
     --------
     >>> compiled = compile_model(tiny_model.model)
-    >>> compiled.data_names, compiled.n_obs
-    (('X', 'y_data'), 42)
+    >>> compiled.data_names, compiled.n_obs, compiled.n_rows  # 42 rows padded to 48
+    (('X', 'y_data', '_row_weight'), 42, 48)
     >>> compile_model(tiny_model.model).key == compiled.key  # the cached entry, reused
     True
     """
@@ -198,15 +230,19 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
             "minibatches need observed variables with a named observation dim (dims='obs'); "
             "give the observed variable dims or drop minibatch_size"
         )
-    data_names = tuple(data)
+    weighted = _rows_weightable(model, obs_dim, n_obs, data)
+    n_rows = (int(batch_size) if batch_size else
+              padded_rows(n_obs) if (weighted and pad and PAD_ROWS) else n_obs)
+    data_names = tuple(data) + ((ROW_WEIGHT,) if weighted else ())
     batched = tuple(bool(obs_dim) and model.named_vars_to_dims.get(n, (None,))[0] == obs_dim
-                    for n in data_names)
+                    for n in data) + ((True,) if weighted else ())
     data_inputs = [v.type(name=v.name) for v in model.data_vars]
+    row_weight = pt.dvector(ROW_WEIGHT)
     replace = dict(zip(model.data_vars, data_inputs, strict=False))
     for dim, length in model.dim_lengths.items():
         if length in replace or length.owner is not None:
             continue
-        value = int(batch_size) if (batch_size and dim == obs_dim) else length.get_value()
+        value = n_rows if (obs_dim and dim == obs_dim) else length.get_value()
         replace[length] = pt.constant(np.asarray(value, dtype=length.dtype))
 
     start = model.initial_point()
@@ -214,22 +250,33 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         np.asarray(start[v.name], dtype=np.float64).reshape(-1) for v in model.value_vars])
     # The model's own graph decides its log-density: look it up before building the logp graphs
     # (most of the cost of a cache hit). None: a transform we cannot fingerprint.
-    model_key = _model_key(model, replace, start, batch_size)
+    shape = (batch_size, n_rows, weighted)
+    model_key = _model_key(model, replace, start, shape)
     coords = {k: np.asarray(v) for k, v in model.coords.items() if v is not None}
-    if model_key is not None and (hit := _cached(model_key, flat_start, coords)) is not None:
+    if model_key is not None and (
+            hit := _cached(model_key, flat_start, coords, n_obs)) is not None:
         return hit
 
     free_and_det = model.free_RVs + model.deterministics
+    # (a potential's graph holds the random variables: their values go in, as in logp())
     prior_terms = model.logp(vars=model.free_RVs, sum=True) + sum(
-        (pt.sum(p) for p in model.potentials), start=pt.constant(0.0))
-    graphs = [prior_terms, model.logp(vars=model.observed_RVs, sum=True),
-              *model.replace_rvs_by_values(free_and_det)]
+        (pt.sum(p) for p in model.replace_rvs_by_values(model.potentials)),
+        start=pt.constant(0.0))
+    if weighted:  # each row's terms, weighted (every observed variable has the rows first)
+        loglik_terms = sum(
+            (pt.sum(row_weight * (term if term.ndim == 1 else
+                                  pt.sum(term, axis=tuple(range(1, term.ndim)))))
+             for term in model.logp(vars=model.observed_RVs, sum=False)),
+            start=pt.constant(0.0))
+    else:
+        loglik_terms = model.logp(vars=model.observed_RVs, sum=True)
+    graphs = [prior_terms, loglik_terms, *model.replace_rvs_by_values(free_and_det)]
     graphs = clone_replace(graphs, replace=replace)
-    inputs = [*model.value_vars, *data_inputs]
+    inputs = [*model.value_vars, *data_inputs, *([row_weight] if weighted else [])]
     key = model_key
     if key is None:  # the fallback key is read off the logp graphs themselves
-        key = _structure_key(graphs, model, start, batch_size)
-        if (hit := _cached(key, flat_start, coords)) is not None:
+        key = _structure_key(graphs, model, start, shape)
+        if (hit := _cached(key, flat_start, coords, n_obs)) is not None:
             return hit
 
     from pymc_bnn._runtime.jax_setup import xla_flags_kept
@@ -238,10 +285,14 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         from pymc.sampling.jax import get_jaxified_graph
 
     # (layer widths are part of the structure, so this comes after the cache lookup)
-    rows = [d[:batch_size] if (batch_size and b) else d
-            for d, b in zip(data.values(), batched, strict=False)]
+    if batch_size:  # one minibatch's rows
+        rows = _arguments(tuple(np.asarray(v)[:n_rows] if b else v
+                                for v, b in zip(data.values(), batched, strict=False)),
+                          batched, n_rows, n_rows, weighted)
+    else:
+        rows = _arguments(tuple(data.values()), batched, n_obs, n_rows, weighted)
     graphs = _narrow_tanh_as_logistic(graphs, inputs,
-                                      [start[v.name] for v in model.value_vars] + rows)
+                                      [start[v.name] for v in model.value_vars] + list(rows))
 
     # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
     all_fn = get_jaxified_graph(inputs=inputs, outputs=graphs)
@@ -264,6 +315,7 @@ def compile_model(model, batch_size: int | None = None) -> CompiledModel:
         data_names=data_names,
         batched=batched,
         n_obs=n_obs,
+        n_rows=n_rows,
         output_names=tuple(v.name for v in free_and_det),
         output_dims={n: tuple(d) for n, d in model.named_vars_to_dims.items()
                      if n in {v.name for v in free_and_det}},
@@ -329,20 +381,127 @@ def _dim_length(length) -> int:
     return int(length.eval(mode="FAST_COMPILE"))
 
 
-def _cached(key: str, initial_point: np.ndarray, coords: dict) -> CompiledModel | None:
-    """The compiled model kept under `key`, with this model's start and coords (or None).
+def _cached(key: str, initial_point: np.ndarray, coords: dict,
+            n_obs: int) -> CompiledModel | None:
+    """The compiled model kept under `key`, with this model's start, coords and rows (or None).
 
     The coords (feature names, group and class labels) are not part of the structure: a model
     of the same structure with other names reuses the compiled functions but labels its draws
-    with its own names. A hit becomes the most recently used entry.
+    with its own names; so is the number of real rows where they are padded. A hit becomes the
+    most recently used entry.
     """
     if key not in _CACHE:
         return None
     _CACHE.move_to_end(key)
-    return dataclasses.replace(_CACHE[key], initial_point=initial_point, coords=coords)
+    return dataclasses.replace(_CACHE[key], initial_point=initial_point, coords=coords,
+                               n_obs=n_obs)
 
 
-def _model_key(model, replace: dict, start: dict, batch_size) -> str | None:
+def _rows_weightable(model, obs_dim: str | None, n_obs: int, data: dict) -> bool:
+    """Whether the rows enter `model` only through data on its observation dim, first axis.
+
+    Then each row's log-likelihood can be weighted (and padding rows given weight 0): every
+    observed variable has the observation dim first, no `total_size` (its rescaling counts
+    the rows) and a data container on that dim as its value; no potential (it could sum over
+    rows) and no Deterministic has that dim; and every data container of `n_obs` rows or
+    with that dim has it first.
+    """
+    from pymc.variational.minibatch_rv import MinibatchRandomVariable
+    from pytensor.graph.traversal import graph_inputs
+
+    if obs_dim is None or n_obs < 1 or model.potentials:
+        return False
+    dims = model.named_vars_to_dims
+    on_rows = {v for v in model.data_vars if dims.get(v.name, (None,))[0] == obs_dim}
+    for rv in model.observed_RVs:
+        if (dims.get(rv.name, (None,))[0] != obs_dim
+                or isinstance(rv.owner.op, MinibatchRandomVariable)  # total_size
+                # the value: a data container on the rows (PyMC may cast it to the RV's type)
+                or not set(graph_inputs([model.rvs_to_values[rv]])) <= on_rows):
+            return False
+    if any(obs_dim in dims.get(v.name, ()) for v in model.deterministics):
+        return False
+    for name, value in data.items():
+        on_rows = dims.get(name, (None,))[0] == obs_dim
+        if not on_rows and (obs_dim in dims.get(name, ())
+                            or (np.ndim(value) > 0 and np.shape(value)[0] == n_obs)):
+            return False
+    return True
+
+
+def padded_rows(n_rows: int) -> int:
+    """The row count a data set of `n_rows` rows is padded to, so sizes share a few shapes.
+
+    The next of 2^k and 3·2^(k-1) (at least 16) up to 4,096 rows, where a step's fixed cost
+    dominates; above, the next multiple of 512, where the rows' cost does.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the data.
+
+    Returns
+    -------
+    int
+        At least `n_rows`: at most 1.5 × `n_rows` up to 4,096 rows, at most 1.125 × above.
+
+    Examples
+    --------
+    >>> [padded_rows(n) for n in (1, 16, 17, 25, 33, 100, 1000, 4097, 10_000)]
+    [16, 16, 24, 32, 48, 128, 1024, 4608, 10240]
+    """
+    if n_rows > _GEOMETRIC_UNTIL:
+        return -(-n_rows // _STEP_ABOVE) * _STEP_ABOVE
+    size = _MIN_ROWS
+    while size < n_rows:
+        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
+    return size
+
+
+def pad_rows(array, size: int) -> np.ndarray:
+    """`array` with its first axis padded to `size` by copies of its last row.
+
+    Copies of a real row keep every padded value finite wherever the real ones are, so a
+    weight or mask that drops them leaves no NaN in a gradient (0 · inf would be NaN).
+
+    Parameters
+    ----------
+    array : array-like
+        `(n, ...)`, n ≥ 1 and at most `size`.
+    size : int
+        Rows wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(size, ...)`.
+
+    Examples
+    --------
+    >>> pad_rows(np.array([[1.0, 2.0], [3.0, 4.0]]), 3)
+    array([[1., 2.],
+           [3., 4.],
+           [3., 4.]])
+    """
+    array = np.asarray(array)
+    return np.pad(array, [(0, size - array.shape[0])] + [(0, 0)] * (array.ndim - 1), mode="edge")
+
+
+def _arguments(values: tuple, batched: tuple, n_obs: int, n_rows: int, weighted: bool) -> tuple:
+    """The data `values` (the model's containers, in order) as the compiled functions' arguments.
+
+    The per-row ones (`batched`) padded from `n_obs` to `n_rows` rows, then the rows' weights
+    (1 for each real row, 0 for each added one) where the model is `weighted`.
+    """
+    padding = n_rows - n_obs
+    out = tuple(pad_rows(v, n_rows) if (padding and b) else np.asarray(v)
+                for v, b in zip(values, batched, strict=False))
+    if weighted:
+        out += (np.concatenate([np.ones(n_obs), np.zeros(padding)]),)
+    return out
+
+
+def _model_key(model, replace: dict, start: dict, shape: tuple) -> str | None:
     """Fingerprint of the model's own graph, or None where a transform has no fingerprint.
 
     `model.logp()` is a function of the random variables' graph, the observed values, the
@@ -365,7 +524,7 @@ def _model_key(model, replace: dict, start: dict, batch_size) -> str | None:
     graphs = clone_replace(graphs, replace=replace)
     extra = repr((transforms, model.check_bounds,
                   [rv.name for rv in model.observed_RVs], [v.name for v in model.value_vars]))
-    return "model:" + _structure_key(graphs, model, start, batch_size, extra)
+    return "model:" + _structure_key(graphs, model, start, shape, extra)
 
 
 def _transform_fingerprint(transform) -> str | None:
@@ -390,7 +549,7 @@ def _transform_fingerprint(transform) -> str | None:
     return f"{kind.__module__}.{kind.__qualname__}{sorted(settings.items())!r}"
 
 
-def _structure_key(graphs, model, start: dict, batch_size, extra: str = "") -> str:
+def _structure_key(graphs, model, start: dict, shape: tuple, extra: str = "") -> str:
     """Fingerprint of the graphs: their printed structure plus every constant's bytes.
 
     Two models built the same way on data of any values print identically, so they share a key.
@@ -412,7 +571,7 @@ def _structure_key(graphs, model, start: dict, batch_size, extra: str = "") -> s
             if isinstance(value, np.ndarray | np.generic):
                 digest.update(np.ascontiguousarray(value).tobytes())
     digest.update(repr([(v.name, np.shape(start[v.name])) for v in model.value_vars]).encode())
-    digest.update(repr((batch_size, sorted(model.named_vars_to_dims.items()))).encode())
+    digest.update(repr((shape, sorted(model.named_vars_to_dims.items()))).encode())
     digest.update(extra.encode())
     return digest.hexdigest()
 
@@ -430,16 +589,26 @@ def data_arguments(compiled: CompiledModel, model) -> tuple:
     Returns
     -------
     tuple of numpy.ndarray
-        In `compiled.data_names` order.
+        In `compiled.data_names` order: per-row data padded to `compiled.n_rows` rows by
+        copies of the last row, then the rows' weights (`ROW_WEIGHT`; 0 for the copies) where
+        the model weights them.
 
     Examples
     --------
+    >>> import numpy as np
     >>> compiled = compile_model(tiny_model.model)
-    >>> [value.shape for value in data_arguments(compiled, tiny_model.model)]
-    [(42, 2), (42,)]
+    >>> X, y, weight = data_arguments(compiled, tiny_model.model)  # 42 rows padded to 48
+    >>> X.shape, y.shape, float(weight.sum()), bool(np.all(X[42:] == X[41]))
+    ((48, 2), (48,), 42.0, True)
     """
     data = model_data(model)
-    return tuple(data[name] for name in compiled.data_names)
+    n_obs = compiled.n_obs
+    if compiled.batched and any(compiled.batched):  # the rows this model holds now
+        first = next(n for n, b in zip(compiled.data_names, compiled.batched, strict=True) if b)
+        n_obs = int(np.shape(data[first])[0])
+    # a model compiled for minibatches takes every row, for the batches to be drawn from
+    return _arguments(tuple(data[name] for name in compiled.data_names if name != ROW_WEIGHT),
+                      compiled.batched, n_obs, max(compiled.n_rows, n_obs), compiled.weighted)
 
 
 def constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:

@@ -38,7 +38,14 @@ import numpy as np
 from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import ggn, loo, map_loop
-from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
+from pymc_bnn.inference.jax_model import (
+    compile_model,
+    constrained_draws,
+    data_arguments,
+    pad_rows,
+    padded_rows,
+    to_idata,
+)
 from pymc_bnn.inference.laplace_map import (
     held_out_scale,
     log_joint,
@@ -54,7 +61,7 @@ from pymc_bnn.inference.output_layer import (
     log_evidence,
     refine_output_layer,
 )
-from pymc_bnn.inference.output_sampler import pad_rows, padded_rows, sample_output_layer
+from pymc_bnn.inference.output_sampler import sample_output_layer
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
@@ -443,7 +450,10 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             z[0] = held_out.z[scale_choice.scales.index(scale0)]
             z = z[:restarts]
             alpha = np.full(restarts, 1.0 / scale0**2)
-    cache_key = ("laplace", compiled.key, tuple(layout.network), float(bnn.prior.sigma), batch)
+    # minibatch steps draw from the real rows, so their count is part of the program; full
+    # batches weight them (a row count that shares the padded size shares the program)
+    cache_key = ("laplace", compiled.key, tuple(layout.network), float(bnn.prior.sigma), batch,
+                 n_obs if batch else None)
     prep_s = time.perf_counter() - t0
     curvature = None
     for round_ in range(settings.rounds if alternate else 1):

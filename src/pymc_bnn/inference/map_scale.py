@@ -166,11 +166,15 @@ def pointwise_loglik(compiled_one_row, data: tuple, rows: np.ndarray, z) -> np.n
     """
     import jax.numpy as jnp
 
+    from pymc_bnn.inference.jax_model import PAD_ROWS, pad_rows, padded_rows
+
+    # padded with copies of the last row (dropped below): nearby sizes share one program
+    index = pad_rows(rows, padded_rows(rows.size) if PAD_ROWS else rows.size)
     batched = compiled_one_row.batched
-    scored = tuple(jnp.asarray(np.asarray(x)[rows][:, None] if b else x)
+    scored = tuple(jnp.asarray(np.asarray(x)[index][:, None] if b else x)
                    for x, b in zip(data, batched, strict=True))
     return np.asarray(_pointwise_program(compiled_one_row)(jnp.asarray(z), scored),
-                      dtype=np.float64)
+                      dtype=np.float64)[:, :rows.size]
 
 
 def _pointwise_program(compiled_one_row):

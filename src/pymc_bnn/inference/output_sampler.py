@@ -32,9 +32,6 @@ WARMUP = 500
 # recently used goes when more are held (each keeps its compiled program and first log density)
 _SAMPLERS: OrderedDict[tuple, object] = OrderedDict()
 _MAX_SAMPLERS = DEFAULT_MAX_ENTRIES
-# Row counts are padded up to the next of 2^k and 3·2^(k-1), from this many rows: a data set
-# of a new size usually reuses a compiled sampler, at most 50% more rows evaluated per step.
-_MIN_ROWS = 16
 
 
 @dataclass(frozen=True)
@@ -73,8 +70,8 @@ def sample_output_layer(log_density: Callable, args: tuple, theta_map, sqrt_cova
         `log_density(theta (d,), *args)`, JAX-traceable, up to a constant (nats).
     args : tuple
         Its other arguments (arrays): values of the same shapes may change between calls of
-        the same `cache_key` without a new compilation (`padded_rows` keeps the shapes of
-        data sets of similar size equal).
+        the same `cache_key` without a new compilation (`jax_model.padded_rows` keeps the
+        shapes of data sets of similar size equal).
     theta_map : array-like
         `(d,)` the mode, where the chain starts.
     sqrt_covariance : array-like
@@ -129,62 +126,6 @@ def sample_output_layer(log_density: Callable, args: tuple, theta_map, sqrt_cova
     return OutputDraws(theta=np.asarray(theta_map) + u @ np.asarray(root).T,
                        divergences=int(np.sum(extra["diverging"])),
                        mean_accept=float(np.mean(extra["accept_prob"])))
-
-
-def padded_rows(n_rows: int) -> int:
-    """The row count a data set of `n_rows` rows is padded to: the next of 2^k and 3·2^(k-1).
-
-    Data sets of different sizes then share a few shapes, so a sampler compiled for one serves
-    the others (the padding is masked out of the log density).
-
-    Parameters
-    ----------
-    n_rows : int
-        Rows of the data.
-
-    Returns
-    -------
-    int
-        At least `n_rows`, at most 1.5 × `n_rows` (at least 16).
-
-    Examples
-    --------
-    >>> [padded_rows(n) for n in (1, 16, 17, 25, 33, 100, 1000)]
-    [16, 16, 24, 32, 48, 128, 1024]
-    """
-    size = _MIN_ROWS
-    while size < n_rows:
-        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
-    return size
-
-
-def pad_rows(array, size: int) -> np.ndarray:
-    """`array` with its first axis padded to `size` by copies of its last row.
-
-    Copies of a real row keep every padded value finite wherever the real ones are, so a mask
-    that drops them leaves no NaN in a gradient.
-
-    Parameters
-    ----------
-    array : array-like
-        `(n, ...)`, n ≥ 1 and at most `size`.
-    size : int
-        Rows wanted.
-
-    Returns
-    -------
-    numpy.ndarray
-        `(size, ...)`.
-
-    Examples
-    --------
-    >>> pad_rows(np.array([[1.0, 2.0], [3.0, 4.0]]), 3)
-    array([[1., 2.],
-           [3., 4.],
-           [3., 4.]])
-    """
-    array = np.asarray(array)
-    return np.pad(array, [(0, size - array.shape[0])] + [(0, 0)] * (array.ndim - 1), mode="edge")
 
 
 def _sampler(log_density, size, draws, warmup):
