@@ -139,14 +139,16 @@ def test_a_model_whose_rows_cannot_be_weighted_is_compiled_for_its_exact_rows(ma
                                   rel=1e-10)
 
 
-def test_padded_sizes_grow_by_at_most_half_and_above_4096_rows_by_an_eighth():
+def test_padded_sizes_grow_by_half_up_to_1024_rows_a_quarter_to_4096_an_eighth_beyond():
     sizes = np.arange(1, 20_000)
     padded = np.array([padded_rows(n) for n in sizes])
     assert (padded >= sizes).all() and (padded >= 16).all()
-    small = sizes > 16
-    assert (padded[small & (sizes <= 4096)] <= 1.5 * sizes[small & (sizes <= 4096)]).all()
-    assert (padded[sizes > 4096] <= 1.125 * sizes[sizes > 4096]).all()
-    assert np.unique(padded[sizes <= 4096]).size == 17  # a few programs for 1-4,096 rows
+    assert (np.diff(padded) >= 0).all()  # more rows never pad to fewer
+    for low, high, growth in ((17, 1024, 1.5), (1025, 4096, 1.25), (4097, 20_000, 1.125)):
+        part = (sizes >= low) & (sizes <= high)
+        assert (padded[part] <= growth * sizes[part]).all()
+    assert np.unique(padded[sizes <= 1024]).size == 13  # a few programs for 1-1,024 rows
+    assert np.unique(padded[(sizes > 1024) & (sizes <= 4096)]).size == 8
 
 
 def _moons(n, seed=0):

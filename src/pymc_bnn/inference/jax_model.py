@@ -44,11 +44,12 @@ _NARROW = 8
 # The data argument that weights each row's log-likelihood: 1 for a real row, 0 for padding.
 ROW_WEIGHT = "_row_weight"
 # Rows are padded to the next of 2^k and 3·2^(k-1) from _MIN_ROWS up to _GEOMETRIC_UNTIL rows
-# (at most 50% more rows per evaluation, where the fixed cost of a step dominates), above it to
-# the next multiple of _STEP_ABOVE (at most 12.5% more, where the rows' cost does).
+# (at most 50% more rows per evaluation, where compiling costs more than the extra rows do:
+# benchmarks/row_padding.py), above it to the next multiple of a step (_STEPS: rows up to which
+# it is used, the step): at most 25% more rows, 12.5% above 4,096 rows.
 _MIN_ROWS = 16
-_GEOMETRIC_UNTIL = 4096
-_STEP_ABOVE = 512
+_GEOMETRIC_UNTIL = 1024
+_STEPS = ((2048, 256), (None, 512))
 # False compiles every model for its exact row count (as before padding; `benchmarks/
 # row_padding.py` compares the two). The compiled models' cache keys include the row count,
 # so the two never share an entry.
@@ -432,8 +433,9 @@ def _rows_weightable(model, obs_dim: str | None, n_obs: int, data: dict) -> bool
 def padded_rows(n_rows: int) -> int:
     """The row count a data set of `n_rows` rows is padded to, so sizes share a few shapes.
 
-    The next of 2^k and 3·2^(k-1) (at least 16) up to 4,096 rows, where a step's fixed cost
-    dominates; above, the next multiple of 512, where the rows' cost does.
+    The next of 2^k and 3·2^(k-1) (at least 16) up to 1,024 rows, where compiling a program
+    costs more than evaluating the extra rows; above, the next multiple of 256 up to 2,048 rows
+    and of 512 beyond, where the rows' cost grows.
 
     Parameters
     ----------
@@ -443,15 +445,17 @@ def padded_rows(n_rows: int) -> int:
     Returns
     -------
     int
-        At least `n_rows`: at most 1.5 × `n_rows` up to 4,096 rows, at most 1.125 × above.
+        At least `n_rows`: at most 1.5 × `n_rows` up to 1,024 rows, 1.25 × up to 4,096,
+        1.125 × above.
 
     Examples
     --------
-    >>> [padded_rows(n) for n in (1, 16, 17, 25, 33, 100, 1000, 4097, 10_000)]
-    [16, 16, 24, 32, 48, 128, 1024, 4608, 10240]
+    >>> [padded_rows(n) for n in (1, 16, 17, 25, 33, 100, 1000, 1025, 2100, 10_000)]
+    [16, 16, 24, 32, 48, 128, 1024, 1280, 2560, 10240]
     """
     if n_rows > _GEOMETRIC_UNTIL:
-        return -(-n_rows // _STEP_ABOVE) * _STEP_ABOVE
+        step = next(step for until, step in _STEPS if until is None or n_rows <= until)
+        return -(-n_rows // step) * step
     size = _MIN_ROWS
     while size < n_rows:
         size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
