@@ -125,9 +125,9 @@ def _seed_moons():
 
     Unstandardised: the panel's models standardise what they need.
     """
-    from sklearn.datasets import make_moons
+    from pymc_bnn.datasets import two_moons_points
 
-    return make_moons(1000, noise=0.2, random_state=2009)
+    return two_moons_points()
 
 
 def _gap_1d():
