@@ -121,7 +121,9 @@ def _run(bnn, *, draws, random_seed, progress, chains, tune, target_accept, max_
 
     model = getattr(bnn, "model", bnn)
     t0 = time.perf_counter()
-    compiled = compile_model(model)
+    # The exact rows, not padded ones: the sampler's compiled loop holds this fit's data and is
+    # compiled for each fit anyway, so padding would only add rows to every gradient.
+    compiled = compile_model(model, pad=False)
     data = tuple(jnp.asarray(d) for d in data_arguments(compiled, model))
     rng = np.random.default_rng(random_seed)
     _stop_if_pressed(pressed, "compiling")
