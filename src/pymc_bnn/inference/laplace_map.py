@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from pymc_bnn.inference import jax_model, map_loop, map_scale
-from pymc_bnn.inference.jax_model import ROW_WEIGHT, compile_model, pad_rows, padded_rows
+from pymc_bnn.inference import map_loop, map_scale
+from pymc_bnn.inference.jax_model import compile_model
 
 # minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of BATCH.
 FULL_BATCH_ROWS = 4096
@@ -191,7 +191,7 @@ def held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, prog
     one_row = compile_model(bnn.model, batch_size=1)
     axes = tuple(0 if b else None for b in one_row.batched)
     row_loglik = jax.vmap(one_row.loglik, in_axes=(None, axes))
-    rows_data = fit_rows_data(one_row, data, fit_rows)
+    rows_data = map_scale.rows_data(one_row, data, fit_rows)
     batch = steps_batch(settings.minibatch_size, n_fit)
     k = len(data)
 
@@ -222,49 +222,6 @@ def held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, prog
     return choice, outcome
 
 
-def fit_rows_data(one_row, data: tuple, rows: np.ndarray) -> tuple:
-    """`data`'s `rows`, one per entry, as the arguments of the one-row model mapped over rows.
-
-    Where the model weights its rows, they are padded to `padded_rows(len(rows))` with
-    weight 0 (the same compiled loop then serves every subset of nearby size); the padding
-    copies a real row, so its log-likelihood is finite.
-
-    Parameters
-    ----------
-    one_row : CompiledModel
-        `compile_model(model, batch_size=1)`.
-    data : tuple
-        Every row's data (`data_arguments`), in the compiled model's order.
-    rows : numpy.ndarray
-        Indices of the rows wanted.
-
-    Returns
-    -------
-    tuple
-        Per-row entries `(n, 1, ...)`, the others as they are.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_bnn.inference.jax_model import compile_model, data_arguments
-    >>> one = compile_model(tiny_model.model, batch_size=1)
-    >>> X, y, weight = fit_rows_data(one, data_arguments(compile_model(tiny_model.model),
-    ...                                                  tiny_model.model), np.arange(20))
-    >>> X.shape, float(weight.sum())  # 20 rows padded to 24, the 4 added ones with weight 0
-    ((24, 1, 2), 20.0)
-    """
-    import jax.numpy as jnp
-
-    size = padded_rows(rows.size) if (one_row.weighted and jax_model.PAD_ROWS) else rows.size
-    index = pad_rows(rows, size)
-    out = [np.asarray(x)[index][:, None] if b else x
-           for x, b in zip(data, one_row.batched, strict=True)]
-    if one_row.weighted:
-        w = one_row.data_names.index(ROW_WEIGHT)
-        out[w] = out[w] * (np.arange(size) < rows.size)[:, None]
-    return tuple(jnp.asarray(x) for x in out)
-
-
 def random_starts(compiled, layout, n, rng) -> np.ndarray:
     """`(n, D)` starting points, the network's parameters drawn at the fan-in (LeCun) scale.
 
@@ -288,5 +245,5 @@ def random_starts(compiled, layout, n, rng) -> np.ndarray:
     return z
 
 
-__all__ = ["BATCH", "FULL_BATCH_ROWS", "fit_rows_data", "held_out_scale", "log_joint",
-           "map_objective", "random_starts", "steps_batch"]
+__all__ = ["BATCH", "FULL_BATCH_ROWS", "held_out_scale", "log_joint", "map_objective",
+           "random_starts", "steps_batch"]

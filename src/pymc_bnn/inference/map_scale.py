@@ -141,6 +141,51 @@ def held_out_rows(n_obs: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None
     return np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
 
 
+def rows_data(compiled_one_row, data: tuple, rows: np.ndarray) -> tuple:
+    """`data`'s `rows`, one per entry, as the arguments of the one-row model mapped over rows.
+
+    Where the model weights its rows, they are padded to `padded_rows(len(rows))` with weight
+    0 (the same compiled program then serves every subset of nearby size); the padding copies
+    a real row, so its log-likelihood is finite.
+
+    Parameters
+    ----------
+    compiled_one_row : CompiledModel
+        `compile_model(model, batch_size=1)`.
+    data : tuple
+        Every row's data (`data_arguments`), in the compiled model's order.
+    rows : numpy.ndarray
+        Indices of the rows wanted.
+
+    Returns
+    -------
+    tuple
+        Per-row entries `(n, 1, ...)`, n ≥ `len(rows)`, the others as they are.
+
+    Examples
+    --------
+    >>> from pymc_bnn.inference.jax_model import compile_model, data_arguments
+    >>> one = compile_model(tiny_model.model, batch_size=1)
+    >>> X, y, weight = rows_data(one, data_arguments(compile_model(tiny_model.model),
+    ...                                              tiny_model.model), np.arange(20))
+    >>> X.shape, float(weight.sum())  # 20 rows padded to 24, the 4 added ones with weight 0
+    ((24, 1, 2), 20.0)
+    """
+    import jax.numpy as jnp
+
+    from pymc_bnn.inference import jax_model
+
+    weighted = compiled_one_row.weighted
+    size = jax_model.padded_rows(rows.size) if (weighted and jax_model.PAD_ROWS) else rows.size
+    index = jax_model.pad_rows(rows, size)
+    out = [np.asarray(x)[index][:, None] if b else x
+           for x, b in zip(data, compiled_one_row.batched, strict=True)]
+    if weighted:
+        w = compiled_one_row.data_names.index(jax_model.ROW_WEIGHT)
+        out[w] = out[w] * (np.arange(size) < rows.size)[:, None]
+    return tuple(jnp.asarray(x) for x in out)
+
+
 def pointwise_loglik(compiled_one_row, data: tuple, rows: np.ndarray, z) -> np.ndarray:
     """Each of `rows`' log-likelihood (nats) at each iterate: `(k, len(rows))`.
 
@@ -166,13 +211,8 @@ def pointwise_loglik(compiled_one_row, data: tuple, rows: np.ndarray, z) -> np.n
     """
     import jax.numpy as jnp
 
-    from pymc_bnn.inference.jax_model import PAD_ROWS, pad_rows, padded_rows
-
-    # padded with copies of the last row (dropped below): nearby sizes share one program
-    index = pad_rows(rows, padded_rows(rows.size) if PAD_ROWS else rows.size)
-    batched = compiled_one_row.batched
-    scored = tuple(jnp.asarray(np.asarray(x)[index][:, None] if b else x)
-                   for x, b in zip(data, batched, strict=True))
+    # padded rows (dropped below): nearby sizes share one program
+    scored = rows_data(compiled_one_row, data, rows)
     return np.asarray(_pointwise_program(compiled_one_row)(jnp.asarray(z), scored),
                       dtype=np.float64)[:, :rows.size]
 
@@ -191,4 +231,4 @@ def _pointwise_program(compiled_one_row):
 
 __all__ = ["CANDIDATE_SCALES", "HELD_OUT_FRACTION", "HELD_OUT_STEPS", "MIN_HELD_OUT_ROWS",
            "ScaleChoice",
-           "held_out_rows", "one_standard_error_choice", "pointwise_loglik"]
+           "held_out_rows", "one_standard_error_choice", "pointwise_loglik", "rows_data"]
