@@ -422,10 +422,10 @@ def _rows_weightable(model, obs_dim: str | None, n_obs: int, data: dict) -> bool
             return False
     if any(obs_dim in dims.get(v.name, ()) for v in model.deterministics):
         return False
-    for name, value in data.items():
-        on_rows = dims.get(name, (None,))[0] == obs_dim
-        if not on_rows and (obs_dim in dims.get(name, ())
-                            or (np.ndim(value) > 0 and np.shape(value)[0] == n_obs)):
+    for name, value in data.items():  # a container with the rows elsewhere than first
+        first = dims.get(name, (None,))[0]
+        if first != obs_dim and (obs_dim in dims.get(name, ())
+                                 or (np.ndim(value) > 0 and np.shape(value)[0] == n_obs)):
             return False
     return True
 
@@ -607,7 +607,7 @@ def data_arguments(compiled: CompiledModel, model) -> tuple:
     """
     data = model_data(model)
     n_obs = compiled.n_obs
-    if compiled.batched and any(compiled.batched):  # the rows this model holds now
+    if any(compiled.batched):  # the rows this model holds now
         first = next(n for n, b in zip(compiled.data_names, compiled.batched, strict=True) if b)
         n_obs = int(np.shape(data[first])[0])
     # a model compiled for minibatches takes every row, for the batches to be drawn from
