@@ -109,7 +109,7 @@ def test_sampled_output_layer_gives_the_exact_softmax_predictive():
 @pytest.mark.parametrize("likelihood", [
     "categorical", pytest.param("poisson", marks=pytest.mark.slow)])
 def test_padded_rows_add_nothing_to_the_log_likelihood(likelihood):
-    """The rows the sampler pads (copies of the last row, masked out) change the summed
+    """The rows the sampler pads (copies of the last row, weighted 0) change the summed
     log-likelihood by rounding only; poisson also has data that is not per row (its offset)."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(13, 2))
@@ -121,13 +121,13 @@ def test_padded_rows_add_nothing_to_the_log_likelihood(likelihood):
     assert size == 16 and set(rows.per_row) == {"y_data", ROW_WEIGHT}
     eta = rng.normal(size=(13, bnn.spec.n_outputs))
     z = rng.normal(size=compile_model(bnn.model).size)
-    padded = {name: pad_rows(v, size) if name in rows.per_row else v
-              for name, v in rows.rows.items()}
-    real = np.arange(size) < 13
-    masked = np.sum(np.where(real, rows.loglik(pad_rows(eta, size), z, padded), 0.0))
+    padded = rows.padded(size)
+    np.testing.assert_array_equal(padded[ROW_WEIGHT], np.r_[np.ones(13), np.zeros(3)])
     summed = float(ggn.output_loglik(bnn, offsets)(eta, z))
-    assert abs(masked - summed) < 1e-10
-    assert abs(np.sum(rows.loglik(pad_rows(eta, size), z, padded)) - summed) > 1e-3
+    assert abs(np.sum(rows.loglik(pad_rows(eta, size), z, padded)) - summed) < 1e-10
+    # the weights are what drops them: the same padding weighted 1 counts the copies
+    counted = {**padded, ROW_WEIGHT: np.ones(size)}
+    assert abs(np.sum(rows.loglik(pad_rows(eta, size), z, counted)) - summed) > 1e-3
 
 
 @pytest.mark.slow

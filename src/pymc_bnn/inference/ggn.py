@@ -213,13 +213,35 @@ class RowLoglik:
     per_row: tuple
     key: tuple
 
+    def padded(self, size: int) -> dict:
+        """`rows` with `size` rows, the added ones weighted 0 (they add exactly nothing).
+
+        Rows padded to a few sizes let data sets of nearby sizes share one compiled program
+        (`jax_model.padded_rows`). The padding copies the last row, so its log-likelihood is
+        finite and 0 times it is 0, not NaN.
+
+        Examples
+        --------
+        >>> rows = row_loglik(tiny_model, offsets={})
+        >>> padded = rows.padded(48)
+        >>> padded["y_data"].shape, float(padded["_row_weight"].sum())  # 42 real rows
+        ((48,), 42.0)
+        """
+        from pymc_bnn.inference.jax_model import ROW_WEIGHT, pad_rows
+
+        n = next(self.rows[name].shape[0] for name in self.per_row)
+        out = {name: pad_rows(value, size) if name in self.per_row else value
+               for name, value in self.rows.items()}
+        out[ROW_WEIGHT] = out[ROW_WEIGHT] * (np.arange(size) < n)
+        return out
+
 
 def row_loglik(bnn, offsets: dict) -> RowLoglik:
     """Each row's log-likelihood `(n_obs,)` as a function of the output, its data an argument.
 
     The model compiled for one-row batches, mapped over the rows. Rows enter only through
-    the arguments, so padding them (with a mask that drops the padding) keeps one compiled
-    program for several row counts.
+    the arguments, so padding them (`RowLoglik.padded`: the added rows weighted 0) keeps one
+    compiled program for several row counts.
 
     Parameters
     ----------

@@ -583,8 +583,8 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
     log p(theta | y) / T of the output layer theta, the rest of the MAP zr held, up to a
     constant; `log_density(theta, *args)` holds no data itself, and `key` names it (for
     `sample_output_layer`: the same key, the same function). The rows are padded to
-    `padded_rows` of their number and masked out, so fits on data sets of similar size share
-    one compiled sampler.
+    `padded_rows` of their number, the added ones weighted 0, so fits on data sets of similar
+    size share one compiled sampler.
 
     The network output is linear in theta: each output k is features @ theta[k::K] (features:
     the last hidden layer, a column of ones for the bias, the inputs for a skip path), so the
@@ -616,20 +616,18 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
             "whole_network", *cache_key)
     per_row = ggn.row_loglik(bnn, offsets)
     loglik = per_row.loglik
-    # rows padded to a few sizes and masked out: fits on data of similar size share a sampler
+    # rows padded to a few sizes, the added ones weighted 0: fits on data of similar size
+    # share a sampler
     size = padded_rows(eta.shape[0])
-    rows = {name: jnp.asarray(pad_rows(value, size) if name in per_row.per_row else value)
-            for name, value in per_row.rows.items()}
+    rows = {name: jnp.asarray(value) for name, value in per_row.padded(size).items()}
 
-    def output_layer_only(theta, theta_map, eta_map, phi, real, z, base, a, t, rows_data):
+    def output_layer_only(theta, theta_map, eta_map, phi, z, base, a, t, rows_data):
         eta_theta = eta_map + phi @ (theta - theta_map).reshape(-1, eta_map.shape[1])
-        # padded rows add exactly 0 (they copy a real row, so nothing they give is NaN)
-        loglik_rows = jnp.where(real, loglik(eta_theta, z, rows_data), 0.0)
+        loglik_rows = loglik(eta_theta, z, rows_data)
         return (jnp.sum(loglik_rows) - 0.5 * a * jnp.sum(base * theta**2)) / t
     key = ("output", per_row.key, d, K, size)
     return output_layer_only, (jnp.asarray(zr[layout.last]), jnp.asarray(pad_rows(eta, size)),
-                               jnp.asarray(pad_rows(features, size)),
-                               jnp.arange(size) < eta.shape[0], jnp.asarray(zr),
+                               jnp.asarray(pad_rows(features, size)), jnp.asarray(zr),
                                jnp.asarray(layout.last_base_precision), float(alpha),
                                float(temperature), rows), key
 
