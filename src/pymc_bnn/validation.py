@@ -148,7 +148,7 @@ def refuse_datetimes(X, *, name: str = "X") -> None:
         )
 
 
-def mean_and_scale(values, axis=0) -> tuple[np.ndarray, np.ndarray]:
+def mean_and_scale(values, axis=0, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of finite `values` along `axis`, without overflow or underflow.
 
     Each slice is divided by its largest absolute value first, so values near 1e300 (whose
@@ -161,6 +161,9 @@ def mean_and_scale(values, axis=0) -> tuple[np.ndarray, np.ndarray]:
         Finite numbers.
     axis : int, default 0
         The axis reduced over (0: per column of an `(n_obs, n_features)` array).
+    weights : array-like, optional
+        One weight ≥ 0 per entry along `axis` (not all 0): the mean and sd of the values
+        repeated as many times (a value of weight 0 leaves no mark, beyond its scaling).
 
     Returns
     -------
@@ -177,9 +180,16 @@ def mean_and_scale(values, axis=0) -> tuple[np.ndarray, np.ndarray]:
     largest = np.max(np.abs(values), axis=axis, keepdims=True)
     unit = np.where(largest > 0, largest, 1.0)
     scaled = values / unit
-    mean = (scaled.mean(axis=axis, keepdims=True) * unit)
-    sd = (scaled.std(axis=axis, keepdims=True) * unit)
-    return np.squeeze(mean, axis=axis), np.squeeze(sd, axis=axis)
+    if weights is None:
+        mean = scaled.mean(axis=axis, keepdims=True)
+        sd = scaled.std(axis=axis, keepdims=True)
+    else:
+        shape = [1] * scaled.ndim
+        shape[axis] = -1
+        w = np.reshape(np.asarray(weights, dtype=np.float64), shape)
+        mean = np.sum(w * scaled, axis=axis, keepdims=True) / np.sum(w)
+        sd = np.sqrt(np.sum(w * (scaled - mean) ** 2, axis=axis, keepdims=True) / np.sum(w))
+    return np.squeeze(mean * unit, axis=axis), np.squeeze(sd * unit, axis=axis)
 
 
 def refuse_nonfinite(values: dict, *, obs_axis: dict | int = 0, what: str = "predictions") -> None:
@@ -321,6 +331,60 @@ def check_target(y, *, n_obs: int, name: str = "y") -> np.ndarray:
     if arr.dtype == object and any(v is None for v in arr):
         raise InvalidInputError(f"{name} contains missing values (None); drop those rows")
     return arr
+
+
+def check_sample_weight(sample_weight, *, n_obs: int) -> np.ndarray | None:
+    """`sample_weight` as `(n_obs,)` float64 non-negative weights, or None for none given.
+
+    Parameters
+    ----------
+    sample_weight : array-like or None
+        One weight per row of X (a scalar is every row's weight).
+    n_obs : int
+        Rows of X.
+
+    Returns
+    -------
+    numpy.ndarray or None
+
+    Raises
+    ------
+    InvalidInputError
+        Another length, a weight that is not a finite number ≥ 0, or weights that are all 0.
+
+    Examples
+    --------
+    >>> check_sample_weight([1, 2, 0], n_obs=3)
+    array([1., 2., 0.])
+    >>> check_sample_weight([1.0, -1.0], n_obs=2)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: sample_weight must be finite and ≥ 0; row 1 is -1.0 ...
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError("sample_weight must be numbers, one per row of X; got "
+                                f"{shown(np.ravel(np.asarray(sample_weight, dtype=object)))}"
+                                ) from None
+    if weight.ndim == 0:
+        weight = np.full(n_obs, float(weight))
+    if weight.ndim == 2 and weight.shape[1] == 1:
+        weight = weight[:, 0]
+    if weight.shape != (n_obs,):
+        raise InvalidInputError(f"sample_weight has shape {weight.shape} but X has {n_obs} rows; "
+                                "pass one weight per row of X")
+    bad = np.flatnonzero(~np.isfinite(weight) | (weight < 0))
+    if bad.size:
+        raise InvalidInputError(
+            f"sample_weight must be finite and ≥ 0; row {int(bad[0])} is {float(weight[bad[0]])} "
+            f"({bad.size} such row(s)); give such rows weight 0 or drop them")
+    if not np.any(weight > 0):
+        raise InvalidInputError("every sample_weight is zero, which leaves no data to fit; "
+                                "give the rows to fit a positive weight")
+    return weight
 
 
 def check_labels(y, *, name: str = "y") -> None:

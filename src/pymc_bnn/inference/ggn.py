@@ -301,13 +301,16 @@ def _output_model(bnn, offsets: dict, batch_size):
     import pymc as pm
 
     from pymc_bnn.inference.jax_model import ROW_WEIGHT, compile_model, model_data
+    from pymc_bnn.model.build import SAMPLE_WEIGHT
 
     data = model_data(bnn.model)
     y = data["y_data"]
     with pm.Model(coords={"obs": np.arange(y.shape[0]),
                           "output": np.arange(bnn.spec.n_outputs)}) as model:
         eta = pm.Data(_OUTPUT, np.zeros((y.shape[0], bnn.spec.n_outputs)), dims=("obs", "output"))
-        bnn.likelihood.observe(eta, pm.Data("y_data", y, dims="obs"))
+        weight = ({"weight": pm.Data(SAMPLE_WEIGHT, data[SAMPLE_WEIGHT], dims="obs")}
+                  if SAMPLE_WEIGHT in data else {})  # the user's rows' weights, as in the model
+        bnn.likelihood.observe(eta, pm.Data("y_data", y, dims="obs"), **weight)
     # the rows are the caller's (eta), not padded: every row counts, with weight 1
     compiled = compile_model(model, batch_size=batch_size, pad=False)
     own = {**model_data(model), ROW_WEIGHT: np.ones(y.shape[0])}

@@ -21,8 +21,15 @@ from pymc_bnn.model.likelihoods import Categorical, Likelihood, encode_target, g
 from pymc_bnn.model.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.model.priors import Prior, get_prior
 from pymc_bnn.model.record import ModelRecord, RecordFields, record_of, set_fields
-from pymc_bnn.validation import check_features, check_target
+from pymc_bnn.validation import (
+    check_features,
+    check_sample_weight,
+    check_target,
+    mean_and_scale,
+)
 
+# The data container of the rows' weights (`build_model(sample_weight=...)`).
+SAMPLE_WEIGHT = "sample_weight"
 
 @dataclass(frozen=True, init=False)
 class BNNModel(RecordFields):
@@ -107,6 +114,7 @@ def build_model(
     skip: bool = False,
     total_size: int | None = None,
     target_record: dict | None = None,
+    sample_weight=None,
 ) -> BNNModel:
     """Turn data and a network into a `BNNModel`: the `pm.Model` and its record.
 
@@ -152,6 +160,13 @@ def build_model(
     target_record : dict, optional
         Encode y with these fixed statistics (`encode_target`) instead of its own.
         `build_streaming_model` sets it and `total_size`.
+    sample_weight : array-like (n_obs,), optional
+        Each row's weight ≥ 0: its log-likelihood is multiplied by it (2 counts the row twice,
+        0 leaves it out), as frequency, survey or importance weights are used. The weights
+        are `pm.Data("sample_weight", dims="obs")` in the model and `y` a `pm.CustomDist`
+        whose log density is weighted (`likelihoods.observe_rows`), so every engine and
+        `model.logp()` see them. The prior is not weighted: weights that sum to more than
+        the rows make the data count for more against it.
 
     Returns
     -------
@@ -173,6 +188,7 @@ def build_model(
     X_input, groups = grouping.split_group_column(X, groups)
     X = check_features(X_input)
     y = check_target(y, n_obs=X.shape[0])
+    sample_weight = check_sample_weight(sample_weight, n_obs=X.shape[0])
     likelihood = get_likelihood(likelihood)
     prior = get_prior(prior)
     pooling = grouping.check_pooling(pooling, groups, prior)
@@ -181,7 +197,15 @@ def build_model(
         group_codes, group_labels = grouping.encode_groups(groups, n_obs=X.shape[0])
         group_record = grouping.group_record(pooling, group_labels, group_codes, group_spread)
     if target_record is None:
-        y, preprocessing = likelihood.prepare_target(y)
+        y_given = y
+        y, preprocessing = likelihood.prepare_target(y_given)
+        if sample_weight is not None and {"y_mean", "y_scale"} <= preprocessing.keys():
+            # standardised as the rows repeated by their weights would be
+            mean, scale = mean_and_scale(np.asarray(y_given, dtype=np.float64),
+                                         weights=sample_weight)
+            preprocessing = {**preprocessing, "y_mean": float(mean),
+                             "y_scale": float(scale) if scale > 0 else 1.0}
+            y = encode_target(likelihood, y_given, preprocessing)
     else:
         y, preprocessing = encode_target(likelihood, y, target_record), dict(target_record)
     n_outputs = likelihood.n_outputs(y)
@@ -235,13 +259,30 @@ def build_model(
         else:
             weights, biases = _add_network_parameters(spec, prior)
             eta = forward(spec, X_data, weights, biases, backend="pytensor")
-        likelihood_params = (likelihood.observe(eta, y_data) if total_size is None else
-                             likelihood.observe(eta, y_data, total_size=int(total_size)))
+        observe = {} if total_size is None else {"total_size": int(total_size)}
+        if sample_weight is not None:
+            observe["weight"] = pm.Data(SAMPLE_WEIGHT, sample_weight, dims="obs")
+        likelihood_params = _observe(likelihood, eta, y_data, observe)
     record = ModelRecord(spec=spec, likelihood=likelihood, prior=prior,
                          feature_names=feature_names, preprocessing=preprocessing,
                          likelihood_params=tuple(likelihood_params), groups=group_record)
     return BNNModel(record, model=model, output=eta, n_obs=X.shape[0])
 
+
+def _observe(likelihood, eta, y_data, options: dict) -> tuple:
+    """`likelihood.observe(eta, y_data, **options)`, or a clear error.
+
+    The error is for a likelihood of the user's own whose `observe` takes no `weight` (the
+    protocol before sample weights) when weights are given.
+    """
+    import inspect
+
+    if "weight" in options and "weight" not in inspect.signature(likelihood.observe).parameters:
+        raise InvalidSettingError(
+            f"the likelihood {likelihood.name!r} does not take sample weights (its observe() has "
+            "no weight argument); add one (pymc_bnn.model.likelihoods.observe_rows weights any "
+            "PyMC distribution), or fit without sample_weight")
+    return likelihood.observe(eta, y_data, **options)
 
 def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
                           statistics=None, likelihood: str | Likelihood = "bernoulli",

@@ -96,7 +96,7 @@ class Likelihood(Protocol):
     def n_outputs(self, y: np.ndarray) -> int:
         """Network outputs needed for the encoded target `y`."""
 
-    def observe(self, eta, y_data, total_size=None) -> tuple[str, ...]:
+    def observe(self, eta, y_data, total_size=None, weight=None) -> tuple[str, ...]:
         """Add the observed variable `y` (dims ("obs",)) to the PyMC model in context.
 
         Parameters
@@ -109,6 +109,9 @@ class Likelihood(Protocol):
             The number of rows of the whole data set when `y_data` is one minibatch of it (PyMC
             then scales the log-likelihood by total_size / rows, as `pm.Minibatch` does); None
             for all rows.
+        weight : pymc.Data, optional
+            `(n_obs,)` non-negative weights, each row's log-likelihood multiplied by its own
+            (`observe_rows` does it); None for weight 1 everywhere.
 
         Returns
         -------
@@ -246,12 +249,11 @@ class Bernoulli(_Serialisable):
         """One output, the logit of P(y = 1)."""
         return 1
 
-    def observe(self, eta, y_data, total_size=None):
+    def observe(self, eta, y_data, total_size=None, weight=None):
         """Add y ~ Bernoulli(logit_p=eta); see `Likelihood.observe`."""
         import pymc as pm
 
-        pm.Bernoulli(OBSERVED, logit_p=eta[:, 0], observed=y_data, dims="obs",
-                     total_size=total_size)
+        observe_rows(pm.Bernoulli, y_data, total_size, weight, logit_p=eta[:, 0])
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -309,12 +311,11 @@ class Categorical(_Serialisable):
         """K outputs, one per class (declared or found in the encoded `y`)."""
         return len(self.classes) if self.classes is not None else int(np.max(y)) + 1
 
-    def observe(self, eta, y_data, total_size=None):
+    def observe(self, eta, y_data, total_size=None, weight=None):
         """Add y ~ Categorical(logit_p=eta); see `Likelihood.observe`."""
         import pymc as pm
 
-        pm.Categorical(OBSERVED, logit_p=eta, observed=y_data, dims="obs",
-                       total_size=total_size)
+        observe_rows(pm.Categorical, y_data, total_size, weight, logit_p=eta)
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -402,13 +403,12 @@ class Gaussian(_RealTarget):
     def __post_init__(self) -> None:
         _positive(self.noise_prior, "noise_prior")
 
-    def observe(self, eta, y_data, total_size=None):
+    def observe(self, eta, y_data, total_size=None, weight=None):
         """Add sigma and y ~ Normal(eta, sigma); see `Likelihood.observe`."""
         import pymc as pm
 
         sigma = pm.HalfNormal("sigma", self.noise_prior)
-        pm.Normal(OBSERVED, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs",
-                  total_size=total_size)
+        observe_rows(pm.Normal, y_data, total_size, weight, mu=eta[:, 0], sigma=sigma)
         return ("sigma",)
 
     def predictive_params(self, eta, params, preprocessing):
@@ -440,12 +440,12 @@ class HeteroscedasticGaussian(_RealTarget):
         """Two outputs: the mean and the log noise sd."""
         return 2
 
-    def observe(self, eta, y_data, total_size=None):
+    def observe(self, eta, y_data, total_size=None, weight=None):
         """Add y ~ Normal(eta_0, exp(eta_1)); see `Likelihood.observe`."""
         import pymc as pm
 
-        pm.Normal(OBSERVED, mu=eta[:, 0], sigma=pm.math.exp(eta[:, 1]), observed=y_data,
-                  dims="obs", total_size=total_size)
+        observe_rows(pm.Normal, y_data, total_size, weight, mu=eta[:, 0],
+                     sigma=pm.math.exp(eta[:, 1]))
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -487,14 +487,13 @@ class StudentT(_RealTarget):
         _positive(self.df, "df")
         _positive(self.noise_prior, "noise_prior")
 
-    def observe(self, eta, y_data, total_size=None):
+    def observe(self, eta, y_data, total_size=None, weight=None):
         """Add sigma (and nu) and y ~ StudentT(nu, eta, sigma); see `Likelihood.observe`."""
         import pymc as pm
 
         sigma = pm.HalfNormal("sigma", self.noise_prior)
         nu = pm.Gamma("nu", alpha=2.0, beta=0.1) if self.df is None else float(self.df)
-        pm.StudentT(OBSERVED, nu=nu, mu=eta[:, 0], sigma=sigma, observed=y_data, dims="obs",
-                    total_size=total_size)
+        observe_rows(pm.StudentT, y_data, total_size, weight, nu=nu, mu=eta[:, 0], sigma=sigma)
         return ("sigma",) if self.df is not None else ("sigma", "nu")
 
     def predictive_params(self, eta, params, preprocessing):
@@ -519,15 +518,18 @@ class _CountTarget(_Serialisable):
         return 1
 
     @staticmethod
-    def _log_rate(eta, y_data):
+    def _log_rate(eta, y_data, weight=None):
         """Log E[y] in the model: the network output plus the log mean count.
 
         The offset is a `pm.Data` scalar (not a constant baked into the graph), so refits on
-        new counts reuse compiled code and the offset follows the data.
+        new counts reuse compiled code and the offset follows the data. With the rows'
+        weights, their weighted mean (that of the rows repeated by weight).
         """
         import pymc as pm
 
-        offset = pm.Data(OFFSET, float(np.log(np.mean(y_data.get_value()))))
+        weights = None if weight is None else weight.get_value()
+        mean = np.average(y_data.get_value(), weights=weights)
+        offset = pm.Data(OFFSET, float(np.log(mean)))
         return offset + eta[:, 0]
 
     @staticmethod
@@ -553,13 +555,12 @@ class Poisson(_CountTarget):
 
     name: ClassVar[str] = "poisson"
 
-    def observe(self, eta, y_data, total_size=None):
+    def observe(self, eta, y_data, total_size=None, weight=None):
         """Add y ~ Poisson(exp(offset + eta)); see `Likelihood.observe`."""
         import pymc as pm
 
-        log_mean = self._log_rate(eta, y_data)
-        pm.Poisson(OBSERVED, mu=pm.math.exp(log_mean), observed=y_data, dims="obs",
-                   total_size=total_size)
+        log_mean = self._log_rate(eta, y_data, weight)
+        observe_rows(pm.Poisson, y_data, total_size, weight, mu=pm.math.exp(log_mean))
         return ()
 
     def predictive_params(self, eta, params, preprocessing):
@@ -595,20 +596,82 @@ class NegativeBinomial(_CountTarget):
     def __post_init__(self) -> None:
         _positive(self.overdispersion_prior, "overdispersion_prior")
 
-    def observe(self, eta, y_data, total_size=None):
+    def observe(self, eta, y_data, total_size=None, weight=None):
         """Add overdispersion and y ~ NegativeBinomial; see `Likelihood.observe`."""
         import pymc as pm
 
-        log_mean = self._log_rate(eta, y_data)
+        log_mean = self._log_rate(eta, y_data, weight)
         phi = pm.HalfNormal("overdispersion", self.overdispersion_prior)
-        pm.NegativeBinomial(OBSERVED, mu=pm.math.exp(log_mean), alpha=1.0 / phi,
-                            observed=y_data, dims="obs", total_size=total_size)
+        observe_rows(pm.NegativeBinomial, y_data, total_size, weight, mu=pm.math.exp(log_mean),
+                     alpha=1.0 / phi)
         return ("overdispersion",)
 
     def predictive_params(self, eta, params, preprocessing):
         """{'mean', 'alpha'}; see `Likelihood.predictive_params`."""
         alpha = 1.0 / _per_draw(params["overdispersion"], eta)
         return {"mean": self.predictive_mean(eta, preprocessing), "alpha": alpha}
+
+
+def observe_rows(distribution, y_data, total_size=None, weight=None, **params):
+    """Add the observed `y` ~ `distribution(**params)`, each row's log-likelihood weighted.
+
+    Without `weight` this is `distribution("y", **params, observed=y_data, dims="obs")`. With
+    it, `y` is a `pm.CustomDist` that draws as `distribution` does and whose log density is
+    each row's log density times that row's weight: a weight of 2 counts a row twice, 0
+    leaves it out (the weighted, or power, likelihood of survey and importance weights). The
+    weights are part of the model, so every engine and PyMC's own `model.logp()` see them.
+
+    Parameters
+    ----------
+    distribution : type
+        A PyMC distribution class (`pm.Bernoulli`, `pm.Normal`, ...).
+    y_data : pymc.Data
+        `(n_obs,)` the encoded target.
+    total_size : int, optional
+        As for `Likelihood.observe` (not with `weight`: a streamed fit has no weights).
+    weight : pymc.Data, optional
+        `(n_obs,)` non-negative weights.
+    **params
+        The distribution's parameters (tensors with the rows first).
+
+    Returns
+    -------
+    TensorVariable
+        The observed variable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pymc as pm
+    >>> with pm.Model(coords={"obs": range(3)}) as model:
+    ...     y_data = pm.Data("y_data", np.array([1, 0, 1]), dims="obs")
+    ...     weight = pm.Data("sample_weight", np.array([2.0, 0.0, 1.0]), dims="obs")
+    ...     y = observe_rows(pm.Bernoulli, y_data, weight=weight, p=0.8)
+    >>> float(model.compile_logp()({})), 3 * float(np.log(0.8))  # 2·log .8 + 0 + log .8
+    (-0.669..., -0.669...)
+    """
+    import pymc as pm
+
+    if weight is None:
+        return distribution(OBSERVED, **params, observed=y_data, dims="obs",
+                            total_size=total_size)
+    if total_size is not None:
+        raise InvalidSettingError("sample weights cannot be used with streamed (minibatched) "
+                                  "data; fit the rows in memory, or leave the weights out")
+    names = tuple(params)
+
+    def draw(*args):
+        *values, _, size = args  # the parameters, the weights, the size
+        return distribution.dist(**dict(zip(names, values, strict=True)), size=size)
+
+    def weighted_logp(value, *args):
+        *values, row_weight = args
+        base = distribution.dist(**dict(zip(names, values, strict=True)))
+        return row_weight * pm.logp(base, value)
+
+    return pm.CustomDist(OBSERVED, *params.values(), weight, dist=draw, logp=weighted_logp,
+                         observed=y_data, dims="obs",
+                         class_name=f"Weighted{distribution.__name__}")
 
 
 def encode_target(likelihood: Likelihood, y, record: dict) -> np.ndarray:

@@ -154,10 +154,14 @@ class BayesianMLPBase(BaseEstimator):
         """X standardised with the training statistics (identity when standardize=False)."""
         return (X - self.x_mean_) / self.x_scale_
 
-    def _set_input_scaling(self, X) -> None:
-        """`x_mean_`, `x_scale_` from training X (zeros and ones with standardize=False)."""
+    def _set_input_scaling(self, X, sample_weight=None) -> None:
+        """`x_mean_`, `x_scale_` from training X (zeros and ones with standardize=False).
+
+        With `sample_weight`, the weighted mean and sd (as of the rows repeated by weight).
+        """
         if self.standardize:
-            self.x_mean_, scale = mean_and_scale(X)  # no overflow at 1e300, no underflow
+            # no overflow at 1e300, no underflow
+            self.x_mean_, scale = mean_and_scale(X, weights=sample_weight)
             # Constant features keep scale 1 (as StandardScaler does), not a division by zero.
             self.x_scale_ = np.where(scale > 0, scale, 1.0)
         else:
@@ -222,25 +226,30 @@ class BayesianMLPBase(BaseEstimator):
             return None if groups is not None and self.pooling == "none" else AUTO_PRIOR
         return self.prior
 
-    def _fit_rows(self, X, y, groups, **check_params):
+    def _fit_rows(self, X, y, groups, sample_weight=None, **check_params):
         """The fit both estimators share: checked rows, the target the model takes, the fit.
 
         Streamed data go to `_fit_stream`. Subclasses say how their target is checked
         (`_check_target`) and encoded (`_model_target`); `check_params` go to `check_X_y`.
         """
         if is_stream(X):
+            if sample_weight is not None:
+                raise InvalidSettingError(
+                    "sample_weight cannot be used with streamed data (its minibatches carry no "
+                    "weights yet); fit rows in memory to weight them, or leave sample_weight out")
             self._fit_stream(X, y, groups)
             return self
         checks.require_target(self, y)
         X, groups = split_group_column(X, groups)
         self._check_target(y)
         X, y, keep = checks.validated_Xy(self, X, y, **check_params)
+        weight = checks.kept_weights(sample_weight, keep)
         y, likelihood = self._model_target(y)
-        self._set_input_scaling(X)
-        self._fit_posterior(X, y, likelihood, checks.kept(groups, keep))
+        self._set_input_scaling(X, weight)
+        self._fit_posterior(X, y, likelihood, checks.kept(groups, keep), weight)
         return self
 
-    def _fit_posterior(self, X, y, likelihood, groups=None) -> None:
+    def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
         use_private_compiledir()  # a worker of GridSearchCV under loky, Dask or Ray
         feature_names = TableEncoding.from_dict(self.table_encoding_).feature_names
         method = self._method(groups)
@@ -249,7 +258,8 @@ class BayesianMLPBase(BaseEstimator):
                  "activation": self.activation, "bias": self.bias, "skip": self.skip,
                  "prior": self._prior(groups, method), "likelihood": likelihood,
                  "feature_names": list(feature_names), "groups": groups,
-                 "pooling": None if groups is None else self.pooling}
+                 "pooling": None if groups is None else self.pooling,
+                 "sample_weight": sample_weight}
         if self.n_jobs is not None and options.get("ensemble"):
             self.posterior_ = fit_members(build, method, options, draws=int(self.draws),
                                           random_seed=self._random_seed(), n_jobs=self.n_jobs,

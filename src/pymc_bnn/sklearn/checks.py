@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from pymc_bnn.encoding import TableEncoding, as_frame, build_transformer, encode, learn_encoding
 from pymc_bnn.encoding import missing_rows as missing_value_rows
 from pymc_bnn.errors import InvalidInputError, NotFittedError, PymcBnnError
-from pymc_bnn.validation import check_features, refuse_datetimes
+from pymc_bnn.validation import check_features, check_sample_weight, refuse_datetimes
 
 
 class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
@@ -215,6 +215,29 @@ def kept(groups, keep):
     if groups is None or keep.all():
         return groups
     return [label for label, kept_row in zip(groups, keep, strict=True) if kept_row]
+
+
+def kept_weights(sample_weight, keep):
+    """`sample_weight` (one per row given) checked, for the rows kept; None stays None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_bnn.sklearn.checks import kept_weights
+    >>> kept_weights([1, 2, 3], np.array([True, False, True]))
+    array([1., 3.])
+    >>> kept_weights([0, 2, 3], np.array([True, False, False]))
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: every sample_weight left after missing='drop' is zero ...
+    """
+    if sample_weight is None:
+        return None
+    weight = check_sample_weight(sample_weight, n_obs=keep.size)[keep]
+    if not np.any(weight > 0):
+        raise InvalidInputError("every sample_weight left after missing='drop' is zero "
+                                "(it dropped the rows with missing values); nothing is left to fit")
+    return weight
 
 
 def require_target(estimator, y) -> None:

@@ -122,7 +122,7 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, groups=None):
+    def fit(self, X, y=None, groups=None, sample_weight=None):
         """Fit to X (n_obs, n_features) and labels y (n_obs,); returns self.
 
         Parameters
@@ -135,6 +135,11 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         groups : array-like (n_obs,) or str, optional
             One group label per row (or a column name of a DataFrame X) for a hierarchical
             network (see `pooling`).
+        sample_weight : array-like (n_obs,), optional
+            Each row's weight ≥ 0, multiplying its log-likelihood (2 counts a row twice, 0
+            leaves it out; e.g. `sklearn.utils.class_weight.compute_sample_weight("balanced",
+            y)` for classes of unequal size). The prior is not weighted
+            (`pymc_bnn.build_model`). Not with streamed data.
 
         Returns
         -------
@@ -145,7 +150,7 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         --------
         See the class.
         """
-        return self._fit_rows(X, y, groups)
+        return self._fit_rows(X, y, groups, sample_weight)
 
     def _check_target(self, y) -> None:
         check_labels(y)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.model.groups import (
     encode_groups,
     group_bias_name,
@@ -112,7 +112,7 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     rows = [np.flatnonzero(codes == code) for code in range(len(labels))]
     each = {key: value for key, value in build.items()
             if key not in ("X", "groups", "pooling", "group_spread", "hidden", "activation",
-                           "bias", "skip", "likelihood", "feature_names")}
+                           "bias", "skip", "likelihood", "feature_names", "sample_weight")}
     likelihood = joint.likelihood
     if isinstance(likelihood, Categorical) and likelihood.classes is None:
         # every group's labels coded as the joint model's, whichever classes its rows hold
@@ -122,7 +122,17 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
              "target_record": dict(joint.preprocessing),
              "feature_names": list(joint.feature_names)}
     X, y = np.asarray(X, dtype=np.float64), np.asarray(build["y"])
-    jobs = [(each | {"X": X[index], "y": y[index]}, method, options, draws, seed, progress)
+    weight = build.get("sample_weight")
+    empty = [str(label) for label, index in zip(labels, rows, strict=True)
+             if weight is not None and not np.any(np.asarray(weight)[index] > 0)]
+    if empty:
+        raise InvalidInputError(
+            f"sample_weight is 0 for every row of group(s) {', '.join(empty[:5])}, which "
+            "leaves their separate fits no data; leave n_jobs=None (one joint fit, where "
+            "such a group keeps its prior), or give those rows a positive weight")
+    jobs = [(each | {"X": X[index], "y": y[index]}
+             | ({} if weight is None else {"sample_weight": np.asarray(weight)[index]}),
+             method, options, draws, seed, progress)
             for index, seed in zip(rows, member_seeds(random_seed, len(labels)), strict=True)]
     fits, _ = fit_separately(jobs, n_jobs, whole=True)  # every group's weights are needed
     joined = join_groups(joint, labels, fits)

@@ -71,16 +71,16 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, groups=None):
+    def fit(self, X, y=None, groups=None, sample_weight=None):
         """Fit to X (n_obs, n_features) and a numeric target y (n_obs,); returns self.
 
-        `groups` and streamed data as for `BayesianMLPClassifier.fit`.
+        `groups`, `sample_weight` and streamed data as for `BayesianMLPClassifier.fit`.
 
         Examples
         --------
         See the class.
         """
-        return self._fit_rows(X, y, groups, y_numeric=True)
+        return self._fit_rows(X, y, groups, sample_weight, y_numeric=True)
 
     def score(self, X, y, sample_weight=None, groups=None) -> float:
         """R², as scikit-learn's regressors score; grouped fits take `groups`.
