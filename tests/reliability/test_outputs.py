@@ -94,7 +94,7 @@ def test_report_default_path_colliding_with_its_model_is_refused(capsys, tmp_pat
 
 @pytest.mark.parametrize("command, existing, kind", [
     ("fit", "table.csv", "a pymc-bnn model file"),
-    ("predict", "model_copy.bnn.nc", "a predictions CSV"),
+    ("predict", "model_copy.bnn.nc", "a predictions table pymc-bnn wrote"),
     ("report", "notes.html", "a pymc-bnn HTML report"),
 ])
 def test_a_file_pymc_bnn_did_not_write_needs_force(capsys, tmp_path, files, command, existing,
@@ -116,6 +116,71 @@ def test_a_file_pymc_bnn_did_not_write_needs_force(capsys, tmp_path, files, comm
         assert code == 0, err
         assert target.read_bytes() != content and is_ours(target, {"predict": "predictions",
                                                                    "report": "report"}[command])
+
+
+# Files of the user's that share a name or a column with what pymc-bnn writes: summary
+# statistics (mean, std), hand labels (a prediction column among others), a page or a figure
+# that mentions pymc-bnn. Each is refused without --force.
+LOOKALIKES = {
+    "summary.csv": b"variable,mean,std\nincome,50.1,9.8\n",
+    "labels.csv": b"id,prediction,notes\n1,cat,hand label\n",
+    "alone.csv": b"id,prediction\n1,cat\n",
+    "notes.html": b"<!DOCTYPE html><title>my pymc-bnn notes</title><p>weeks of notes</p>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOOKALIKES))
+def test_a_users_file_that_only_looks_like_an_output_needs_force(capsys, tmp_path, files, name):
+    data, model = files
+    target = tmp_path / name
+    target.write_bytes(LOOKALIKES[name])
+    args = (["report", model, "--quiet"] if name.endswith(".html")
+            else ["predict", model, data, "--quiet"])
+    code, _, err = run_cli(capsys, *args, "--out", target)
+    assert_one_line_error(code, err, "exists and is not", "pass --force")
+    assert target.read_bytes() == LOOKALIKES[name]
+
+
+def test_parquet_and_png_lookalikes_are_not_ours(tmp_path):
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from pymc_bnn.reporting.plots import save
+
+    table = tmp_path / "stats.parquet"
+    pd.DataFrame({"variable": ["a"], "mean": [1.0], "std": [2.0]}).to_parquet(table)
+    ours = tmp_path / "pred.parquet"
+    pd.DataFrame({"id": [1], "prediction": ["a"], "p_a": [0.9], "p_b": [0.1]}).to_parquet(ours)
+    assert not is_ours(table, "predictions") and is_ours(ours, "predictions")
+    fig, ax = plt.subplots(figsize=(1, 1))
+    fig.savefig(tmp_path / "mine.png", dpi=20)  # anyone's matplotlib figure
+    save(ax, tmp_path / "figure.png", dpi=20)  # ours: marked as pymc-bnn's
+    assert not is_ours(tmp_path / "mine.png", "figure") and is_ours(tmp_path / "figure.png",
+                                                                      "figure")
+    with pytest.raises(OutputPathError, match=r"did not write \(mine.png, pred"):
+        check_output_folder(tmp_path)  # (Parquet is not among a demo folder's outputs)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_streamed_predictions_get_the_usual_permissions(tmp_path, suffix):
+    """Written through a temporary file (0600 when made): a new file gets 0666 less the umask,
+    a replaced one keeps its permissions."""
+    import pandas as pd
+
+    from pymc_bnn.data import write_batches
+
+    frame = pd.DataFrame({"mean": [0.5], "std": [0.1]})
+    new, old = tmp_path / f"new{suffix}", tmp_path / f"old{suffix}"
+    write_batches([frame], old)
+    old.chmod(0o640)
+    umask = os.umask(0o022)
+    try:
+        write_batches([frame], new)
+        write_batches([frame], old)
+    finally:
+        os.umask(umask)
+    assert new.stat().st_mode & 0o777 == 0o644
+    assert old.stat().st_mode & 0o777 == 0o640
 
 
 def test_outputs_pymc_bnn_wrote_are_replaced_without_force(capsys, tmp_path, files):
@@ -160,7 +225,8 @@ def test_a_folder_holding_only_pymc_bnn_outputs_is_accepted(tmp_path):
     from pymc_bnn.reporting.html import render_html
 
     folder = tmp_path / "demo"
-    write_bytes_atomic(folder / "01_training_data.png", b"\x89PNG\r\n\x1a\n" + b"0" * 10)
+    write_bytes_atomic(folder / "01_training_data.png",
+                       b"\x89PNG\r\n\x1a\n" + b"0" * 10 + b"Software\x00pymc-bnn")
     write_bytes_atomic(folder / "report.html", render_html("anything", []).encode())
     write_bytes_atomic(folder / "metrics.json", b'{"versions": {"pymc_bnn": "0.1"}}')
     assert check_output_folder(folder) == folder

@@ -50,28 +50,73 @@ def _is_model_file(path: Path) -> bool:
     return (value.decode() if isinstance(value, bytes) else value) == "pymc-bnn-model"
 
 
-def _is_predictions(path: Path) -> bool:
-    """Whether `path` is a predictions table pymc-bnn wrote.
+# The columns pymc-bnn's predictions put after `prediction` (besides the class
+# probabilities p_<label>, with _lower/_upper): `pymc_bnn.cli.tables.prediction_table`.
+_SUMMARY_COLUMNS = frozenset({"sd", "aleatoric_sd", "epistemic_sd", "lower", "upper",
+                              "predictive_entropy", "expected_entropy", "mutual_information",
+                              "variation_ratio"})
 
-    CSV or Parquet with a `prediction` column (the CLI's) or `mean` and `std` columns
-    (`Posterior.predict` written to a file).
+
+def is_prediction_layout(columns) -> bool:
+    """Whether a table's column names are those of predictions pymc-bnn writes.
+
+    `pymc-bnn predict`: the input's other columns, then `prediction` followed only by the
+    summary columns (`p_<label>` and `_SUMMARY_COLUMNS`); `predict_stream`: exactly `mean`,
+    `std` (or `mean_k`, `std_k` per output). A user's table with a `prediction` column among
+    others (hand labels, another model's output) or with mean and std beside other columns
+    (summary statistics) is not one of them.
+
+    Examples
+    --------
+    >>> is_prediction_layout(["id", "prediction", "p_no", "p_yes"])
+    True
+    >>> is_prediction_layout(["id", "prediction", "notes"]), is_prediction_layout(
+    ...     ["variable", "mean", "std"])
+    (False, False)
+    """
+    columns = [str(c) for c in columns]
+    if columns == ["mean", "std"]:
+        return True
+    half = len(columns) // 2
+    if columns and len(columns) % 2 == 0 and columns == (
+            [f"mean_{k}" for k in range(half)] + [f"std_{k}" for k in range(half)]):
+        return True
+    if "prediction" not in columns:
+        return False
+    after = columns[columns.index("prediction") + 1:]
+    return bool(after) and all(c.startswith("p_") or c in _SUMMARY_COLUMNS for c in after)
+
+
+def _is_predictions(path: Path) -> bool:
+    """Whether `path` is a predictions table pymc-bnn wrote (CSV or Parquet).
+
+    Its columns must be laid out as pymc-bnn lays them out (`is_prediction_layout`).
     """
     if _head(path, 4) == b"PAR1":
         import pyarrow.parquet as pq
 
         try:
-            columns = set(pq.read_schema(path).names)
+            columns = pq.read_schema(path).names
         except Exception:  # not readable as Parquet: not ours
             return False
     else:
-        header = _head(path).split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-        columns = {c.strip().strip('"') for c in header.split(",")}
-    return "prediction" in columns or {"mean", "std"} <= columns
+        import csv
+
+        line = _head(path).split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip()
+        columns = [c.strip() for c in next(csv.reader([line]), [])]
+    return is_prediction_layout(columns)
+
+
+# What every page and figure pymc-bnn writes carries (`pymc_bnn.reporting.html`): a page its
+# generator meta tag, a PNG its Software text (any page that merely mentions pymc-bnn, or any
+# PNG, is not enough).
+PAGE_MARK = b'<meta name="generator" content="pymc-bnn">'
+PNG_SOFTWARE = "pymc-bnn"
 
 
 def _is_page(path: Path) -> bool:
     head = _head(path)
-    return head.lstrip().lower().startswith(b"<!doctype html") and b"pymc-bnn" in head
+    return head.lstrip().lower().startswith(b"<!doctype html") and PAGE_MARK in head
 
 
 def _is_metrics(path: Path) -> bool:
@@ -85,17 +130,18 @@ def _is_metrics(path: Path) -> bool:
 
 
 def _is_png(path: Path) -> bool:
-    return _head(path, 8) == _PNG_SIGNATURE
+    head = _head(path, 4096)  # the text chunks come before the image data
+    return head.startswith(_PNG_SIGNATURE) and b"Software\x00" + PNG_SOFTWARE.encode() in head
 
 
 # What each kind of output is called in messages, and how a file pymc-bnn wrote is recognised
 # (a file that fails the test is the user's and is not replaced without force).
 KINDS = {
     "model": ("a pymc-bnn model file", _is_model_file),
-    "predictions": ("a predictions CSV (with a 'prediction' column)", _is_predictions),
+    "predictions": ("a predictions table pymc-bnn wrote", _is_predictions),
     "report": ("a pymc-bnn HTML report", _is_page),
     "metrics": ("a pymc-bnn metrics.json", _is_metrics),
-    "figure": ("a PNG figure", _is_png),
+    "figure": ("a PNG figure pymc-bnn wrote", _is_png),
 }
 _KIND_BY_SUFFIX = {".html": "report", ".json": "metrics", ".png": "figure", ".nc": "model",
                    ".csv": "predictions"}
@@ -132,6 +178,16 @@ def _check_not_input(path: Path, inputs, option: str, label: str) -> None:
                 f"{label} {path} is the same file as the input {name} {source}; writing there "
                 f"would destroy it, so choose another {option} path"
             )
+        if source is not None and Path(source).is_dir() and _inside(path, Path(source)):
+            raise OutputPathError(
+                f"{label} {path} is inside the input folder {name} {source}; the next read of "
+                f"that folder would take it for data, so choose an {option} path outside it"
+            )
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (existing or not) lies below `folder`, links resolved."""
+    return folder.resolve() in path.resolve().parents
 
 
 def _named(inputs) -> list[tuple[str, object]]:
@@ -305,7 +361,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, _mode_for(path))
+        os.chmod(tmp, mode_for(path))
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -339,7 +395,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def _mode_for(path: Path) -> int:
+def mode_for(path: Path) -> int:
     """Keep an existing file's permissions; a new file gets the usual 0o666 less the umask."""
     try:
         return path.stat().st_mode & 0o7777

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from pymc_bnn._runtime.outputs import file_system_error
+from pymc_bnn._runtime.outputs import file_system_error, mode_for
 from pymc_bnn._runtime.progress import progress_bar
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -67,6 +67,8 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
                                          dir=path.parent if str(path.parent) else ".")
         os.close(fd)
+        # mkstemp makes it 0600: the permissions of the file it replaces, or the umask's
+        os.chmod(temporary, mode_for(path))
     except OSError as exc:
         raise file_system_error(exc, path) from None
     rows, writer, started = 0, None, time.perf_counter()

@@ -11,6 +11,8 @@ import html
 import io
 from dataclasses import dataclass, field
 
+from pymc_bnn._runtime.outputs import PAGE_MARK, PNG_SOFTWARE
+
 # What a table cell holds: text, a count, or a number (floats are shown to 4 significant
 # digits); `Table.rows` is a list of rows of these.
 type Cell = str | int | float
@@ -116,7 +118,7 @@ def figure_png(ax_or_fig, dpi: int = 110) -> bytes:
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": PNG_SOFTWARE})
     plt.close(fig)
     return buffer.getvalue()
 
@@ -190,7 +192,7 @@ def render_html(title: str, sections: list[Section], subtitle: str = "") -> str:
     parts = [
         "<!DOCTYPE html>",
         # the generator tag tells the CLI's output checks that a page is ours to replace
-        '<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="pymc-bnn">',
+        f'<html lang="en"><head><meta charset="utf-8">{PAGE_MARK.decode()}',
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]

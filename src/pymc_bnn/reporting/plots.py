@@ -490,11 +490,14 @@ def save(ax_or_fig, path, dpi: int = 130) -> None:
     import io
     from pathlib import Path
 
-    from pymc_bnn._runtime.outputs import write_bytes_atomic
+    from pymc_bnn._runtime.outputs import PNG_SOFTWARE, write_bytes_atomic
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=Path(path).suffix.lstrip(".").lower() or "png", dpi=dpi)
+    kind = Path(path).suffix.lstrip(".").lower() or "png"
+    # a PNG says it is pymc-bnn's, so a later run may replace it (`_runtime.outputs`)
+    marked = {"metadata": {"Software": PNG_SOFTWARE}} if kind == "png" else {}
+    fig.savefig(buffer, format=kind, dpi=dpi, **marked)
     plt.close(fig)
     write_bytes_atomic(path, buffer.getvalue())
 
