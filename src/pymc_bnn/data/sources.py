@@ -400,4 +400,28 @@ def open_parquet(path):
     if not dataset.files:
         raise InvalidInputError(f"{path} holds no Parquet files; pass a .parquet file or a "
                                 "folder of them")
+    _check_same_columns(dataset, path)
     return dataset
+
+
+def _check_same_columns(dataset, path: Path) -> None:
+    """Refuse a folder whose files do not all have the first file's columns.
+
+    Arrow takes a folder's schema from its first file, so a later file without one of its
+    columns would fail deep in a read; this names the file and the columns instead.
+    """
+    fragments = iter(dataset.get_fragments())
+    first = next(fragments)
+    names = first.physical_schema.names
+    for fragment in fragments:
+        other = fragment.physical_schema.names
+        if set(other) != set(names):  # (the same columns in another order are read by name)
+            lacks = [c for c in names if c not in other]
+            adds = [c for c in other if c not in names]
+            what = "; ".join(part for part in (f"lacks {', '.join(lacks[:5])}" if lacks else "",
+                                               f"adds {', '.join(adds[:5])}" if adds else "")
+                             if part)
+            raise InvalidInputError(
+                f"the files of {path} differ in their columns: {Path(fragment.path).name} "
+                f"{what}, against {Path(first.path).name}; give every file of the folder the "
+                "same columns")
