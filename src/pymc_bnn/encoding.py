@@ -276,7 +276,7 @@ def _refuse_identifiers(filled, name: str) -> None:
 def _ordered_categories(raw, prepared) -> tuple[str, ...]:
     """Code order: an ordered pandas Categorical's own order, else sorted; "missing" last."""
     if getattr(raw.dtype, "ordered", False):
-        values = [_category_text(v) for v in raw.cat.categories]
+        values = [category_text(v) for v in raw.cat.categories]
     else:
         values = sorted(prepared.dropna().unique())
     if prepared.isna().any():
@@ -284,11 +284,16 @@ def _ordered_categories(raw, prepared) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _category_text(value) -> str:
-    """A category as text.
+def category_text(value) -> str:
+    """A category (or class label) as text.
 
     Whole floats lose their ".0", so 3 and 3.0 (an int column that has gaps at predict time) are
     one category.
+
+    Examples
+    --------
+    >>> category_text(3.0), category_text(3), category_text("a")
+    ('3', '3', 'a')
     """
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
@@ -333,7 +338,7 @@ def prepare(frame, numeric, categorical):
             out[column] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif column in categorical:
             text = values.astype(object)
-            out[column] = text.where(values.isna(), text.map(_category_text)).where(
+            out[column] = text.where(values.isna(), text.map(category_text)).where(
                 values.notna(), np.nan)
     return pd.DataFrame(out, index=frame.index)
 
@@ -677,5 +682,6 @@ def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
 
 
 __all__ = ["MISSING_POLICIES", "TableEncoding", "apply_encoding", "as_frame",
-           "build_transformer", "describe_new_rows", "encode", "learn_encoding", "missing_rows",
+           "build_transformer", "category_text", "describe_new_rows", "encode", "learn_encoding",
+           "missing_rows",
            "refuse_missing"]

@@ -565,12 +565,51 @@ def _cmd_report(args, console) -> int:
         X, y = split_target(table, target, args.data)
         features, _ = model_features(model, X, args.data)
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
+        y = _scored_target(model, y, args.data)
         X, y, groups, name = _drop_unseen_labels(model, X[features], y, groups, args.data)
         held_out = (X, y.to_numpy(), name, groups)
     write_text_atomic(out, model_report(model, description, held_out))
     if not args.quiet:
         print_report_path(console, out.resolve())
     return EXIT_OK
+
+
+def _scored_target(model, y, data):
+    """The held-out target `y` (a Series) as the model scores it, or a clear refusal.
+
+    Class labels are matched to the fitted classes by value, so 1.0 (an integer column that
+    a tool wrote as floats) is class 1. A regressor's target must be finite numbers, a count
+    model's whole numbers ≥ 0: the fit refuses anything else, and so does the scoring.
+    """
+    import pandas as pd
+
+    from pymc_bnn.encoding import category_text
+
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        by_text = {category_text(c): c for c in classes}
+        return pd.Series([by_text.get(category_text(v), v) for v in y], index=y.index,
+                         dtype=object, name=y.name)
+    numbers = pd.to_numeric(y, errors="coerce").astype("float64")
+    bad = ~np.isfinite(numbers.to_numpy())
+    likelihood = model.posterior_.likelihood
+    what = "finite numbers"
+    if not bad.any() and getattr(likelihood, "name", "") in ("poisson", "negative_binomial"):
+        bad = (numbers.to_numpy() < 0) | (numbers.to_numpy() != np.round(numbers.to_numpy()))
+        what = "counts (0, 1, 2, ...)"
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(
+            f"{data}: the target column {y.name!r} must hold {what} for the "
+            f"{likelihood.name} model to be scored, but {int(bad.sum())} row(s) do not "
+            f"(first: {_plain(y.iloc[first])!r} in row {first}); fix or drop those rows")
+    return numbers
+
+
+
+def _plain(value):
+    """A NumPy scalar as the Python number it holds (for messages: -1.0, not np.float64(-1.0))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _drop_unseen_labels(model, X, y, groups, data):
