@@ -80,6 +80,29 @@ class Dispersion:
     fitted: str
 
 
+def _refuse_numbers_with_typos(values) -> None:
+    """Refuse text labels that are numbers but for a few values (a typo, a placeholder).
+
+    Read as text, the column would make a classifier with a class per distinct number (a
+    price column with one "n/a": hundreds of classes, minutes of fitting). Numbers in at least
+    90% of the rows and more distinct numbers than `MAX_LABELS` is such a column; the message
+    names the values that are not numbers.
+    """
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = numbers.isna().to_numpy()
+    if not text.any() or text.mean() > 0.1 or numbers.nunique() <= MAX_LABELS:
+        return
+    rows = np.flatnonzero(text)
+    odd = sorted({str(v) for v in values.iloc[rows]})
+    raise InvalidInputError(
+        f"the target holds numbers ({numbers.nunique()} distinct) except in {rows.size} row(s) "
+        f"({', '.join(repr(v) for v in odd[:5])}{' …' if len(odd) > 5 else ''}; first: row "
+        f"{int(rows[0])}); as text it would make a classifier with a class per number: fix or "
+        "drop those rows, or ask for classes (--likelihood categorical)")
+
+
 def choose_likelihood(y, X=None, *, counts: bool = False) -> LikelihoodChoice:
     """The likelihood for target `y` (n_obs,), with the reason.
 
@@ -133,6 +156,8 @@ def choose_likelihood(y, X=None, *, counts: bool = False) -> LikelihoodChoice:
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     values = pd.Series(np.asarray(y) if not hasattr(y, "dtype") else y)
+    if not is_numeric_dtype(values) and not is_bool_dtype(values):
+        _refuse_numbers_with_typos(values)
     if not is_numeric_dtype(values) or is_bool_dtype(values):
         kind = "true/false" if is_bool_dtype(values) else "text"
         return LikelihoodChoice(True, "auto", f"{kind} labels ({values.nunique()} distinct "
