@@ -390,8 +390,9 @@ def check_sample_weight(sample_weight, *, n_obs: int) -> np.ndarray | None:
 def check_labels(y, *, name: str = "y") -> None:
     """Raise InvalidInputError when class labels hold missing values, naming the first row.
 
-    None, NaN and pandas' NA cannot be sorted among other labels. Arrays that are not 1-D pass
-    through: the shape checks refuse them with their own message.
+    None, NaN and pandas' NA cannot be sorted among other labels, nor can numbers among text
+    (refused too). Arrays that are not 1-D pass through: the shape checks refuse them with their
+    own message.
 
     Parameters
     ----------
@@ -430,6 +431,20 @@ def check_labels(y, *, name: str = "y") -> None:
             f"{name} has {rows.size} missing label(s) (None/NaN; first: row {rows[0]}); drop "
             "those rows or give them a label"
         )
+    if arr.dtype == object:  # numbers beside text cannot be sorted into one set of classes
+        is_text = np.array([isinstance(v, str | bytes) for v in arr])
+        if is_text.any() and not is_text.all():
+            number, text = arr[np.flatnonzero(~is_text)[0]], arr[np.flatnonzero(is_text)[0]]
+            raise InvalidInputError(
+                f"{name} mixes numbers and text as labels (e.g. {_python(number)!r} and "
+                f"{_python(text)!r}); give "
+                "every label the same type, e.g. all text: y.astype(str)"
+            )
+
+
+def _python(value):
+    """A NumPy scalar as the Python value it holds (messages show 1, not np.int64(1))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def shown(values, limit: int = 5) -> str:

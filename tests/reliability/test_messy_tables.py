@@ -1,0 +1,130 @@
+"""Tables as users bring them, where an internal exception once reached the user or a wrong
+model was fitted without a word: a Parquet folder whose files differ, an output written into the
+input folder, held-out targets a report could not score, a number column with a typo as the
+target, labels that mix numbers and text. Each gets one line naming the problem and the fix."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pymc_bnn import BayesianMLPClassifier
+from pymc_bnn.cli.app import main
+from pymc_bnn.errors import InvalidInputError
+from reliability.helpers import TINY, TINY_CLI, assert_one_line_error, run_cli
+
+
+@pytest.fixture(scope="module")
+def files(trained_files):
+    return trained_files
+
+
+def _folder(tmp_path, table, second):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    table.iloc[:20].to_parquet(folder / "a.parquet")
+    second(table.iloc[20:]).to_parquet(folder / "b.parquet")
+    return folder
+
+
+def test_a_parquet_folder_whose_files_differ_in_columns_is_named(capsys, tmp_path, files, table):
+    data, model = files
+    lacking = _folder(tmp_path, table[["height", "width", "depth"]],
+                      lambda part: part.drop(columns="width"))
+    code, _, err = run_cli(capsys, "predict", model, lacking, "--out", tmp_path / "p.csv")
+    assert_one_line_error(code, err, "the files of", "differ in their columns",
+                          "b.parquet lacks width", "give every file of the folder the same")
+    (tmp_path / "renamed").mkdir()
+    table.iloc[:20].to_parquet(tmp_path / "renamed" / "a.parquet")
+    table.iloc[20:].rename(columns={"depth": "DEPTH"}).to_parquet(
+        tmp_path / "renamed" / "b.parquet")
+    code, _, err = run_cli(capsys, "fit", tmp_path / "renamed", "--target", "label", "--stream",
+                           "--out", tmp_path / "s.bnn.nc", *TINY_CLI)
+    assert_one_line_error(code, err, "b.parquet lacks depth; adds DEPTH")
+
+
+def test_the_same_columns_in_another_order_are_read_by_name(capsys, tmp_path, files, table):
+    data, model = files
+    folder = _folder(tmp_path, table[["height", "width", "depth"]],
+                     lambda part: part[["depth", "height", "width"]])
+    code, _, err = run_cli(capsys, "predict", model, folder, "--out", tmp_path / "p.csv",
+                           "--quiet")
+    assert code == 0, err
+    whole = tmp_path / "whole.csv"
+    table[["height", "width", "depth"]].to_csv(whole, index=False)
+    assert run_cli(capsys, "predict", model, whole, "--out", tmp_path / "w.csv", "--quiet")[0] == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv")["p_1"],
+                               pd.read_csv(tmp_path / "w.csv")["p_1"])
+
+
+def test_an_output_inside_the_input_folder_is_refused(capsys, tmp_path, files, table):
+    data, model = files
+    folder = _folder(tmp_path, table[["height", "width", "depth"]], lambda part: part)
+    for out in (folder / "predictions.parquet", folder / "deeper" / "p.csv"):
+        code, _, err = run_cli(capsys, "predict", model, folder, "--out", out, "--force")
+        assert_one_line_error(code, err, "is inside the input folder DATA",
+                              "choose an --out path outside it")
+    assert sorted(p.name for p in folder.iterdir()) == ["a.parquet", "b.parquet"]
+
+
+@pytest.fixture(scope="module")
+def count_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("counts")
+    rng = np.random.default_rng(1)
+    rows = pd.DataFrame({"x": rng.normal(size=60)})
+    rows["visits"] = rng.poisson(np.exp(0.5 + 0.5 * rows["x"]))
+    rows.to_csv(folder / "visits.csv", index=False)
+    model = folder / "visits.bnn.nc"
+    assert main(["fit", str(folder / "visits.csv"), "--target", "visits", "--likelihood",
+                 "count", "--out", str(model), *TINY_CLI]) == 0
+    return rows, model
+
+
+@pytest.mark.parametrize("value, problem", [
+    (-1.0, "must hold counts (0, 1, 2, ...)"), (2.5, "must hold counts (0, 1, 2, ...)"),
+    ("many", "must hold finite numbers"), (np.inf, "must hold finite numbers"),
+])
+def test_a_report_refuses_a_held_out_target_the_model_cannot_score(capsys, tmp_path,
+                                                                   count_model, value, problem):
+    rows, model = count_model
+    held_out = rows.iloc[:20].astype({"visits": object})
+    held_out.loc[3, "visits"] = value
+    held_out.to_csv(tmp_path / "held_out.csv", index=False)
+    code, _, err = run_cli(capsys, "report", model, tmp_path / "held_out.csv", "--out",
+                           tmp_path / "r.html")
+    assert_one_line_error(code, err, "held_out.csv: the target column 'visits'", problem,
+                          "in row 3", "fix or drop those rows")
+
+
+def test_a_report_scores_whole_number_labels_written_as_floats(capsys, tmp_path, files, table):
+    """A tool that writes an integer column with gaps as floats (1.0): the same classes."""
+    data, model = files
+    as_ints, as_floats = tmp_path / "ints.csv", tmp_path / "floats.csv"
+    held_out = table[["height", "width", "depth", "label"]]
+    held_out.to_csv(as_ints, index=False)
+    held_out.astype({"label": float}).to_csv(as_floats, index=False)
+    pages = []
+    for path in (as_ints, as_floats):
+        code, _, err = run_cli(capsys, "report", model, path, "--out", path.with_suffix(".html"),
+                               "--quiet")
+        assert code == 0 and "warning" not in err, err
+        pages.append(path.with_suffix(".html").read_text())
+    accuracy = [page.split("accuracy</td><td>")[1].split("<")[0] for page in pages]
+    assert accuracy[0] == accuracy[1]
+
+
+def test_a_number_target_with_a_typo_is_not_made_a_classifier(capsys, tmp_path, table):
+    rows = table[["height", "width", "price"]].astype({"price": object})
+    rows.loc[5, "price"] = "unknown"
+    rows.to_csv(tmp_path / "prices.csv", index=False)
+    code, _, err = run_cli(capsys, "fit", tmp_path / "prices.csv", "--target", "price", "--out",
+                           tmp_path / "m.bnn.nc", *TINY_CLI)
+    assert_one_line_error(code, err, "the target holds numbers (39 distinct) except in 1 row(s)",
+                          "'unknown'", "first: row 5", "fix or drop those rows")
+    assert not (tmp_path / "m.bnn.nc").exists()
+
+
+@pytest.mark.parametrize("labels", [["no", 1] * 20, [1] * 20 + ["no"] * 20])
+def test_labels_mixing_numbers_and_text_are_refused(table, labels):
+    with pytest.raises(InvalidInputError, match=r"y mixes numbers and text as labels \(e.g. 1 "
+                                                r"and 'no'\)"):
+        BayesianMLPClassifier(**TINY).fit(table[["height", "width"]], pd.Series(labels))
