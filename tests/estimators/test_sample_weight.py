@@ -8,6 +8,7 @@ rows (the same seeds and steps: only the order of sums differs).
 
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytest
 from sklearn.utils.class_weight import compute_sample_weight
@@ -196,3 +197,60 @@ def test_streamed_data_refuse_weights(tmp_path):
     with pytest.raises(InvalidSettingError, match="sample_weight cannot be used with streamed"):
         BayesianMLPClassifier(hidden_layer_sizes=(3,)).fit(lambda: iter(batches),
                                                           sample_weight=WEIGHT)
+
+
+@pytest.mark.slow
+def test_the_cli_weight_column_is_the_rows_repeated(tmp_path):
+    from pymc_bnn.cli.app import main
+
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    table["label"] = np.where(table["a"] + table["b"] > 0, "yes", "no")
+    table["n"] = rng.integers(0, 3, 40)
+    table.to_csv(tmp_path / "weighted.csv", index=False)
+    table.loc[table.index.repeat(table["n"])].drop(columns="n").to_csv(tmp_path / "repeated.csv",
+                                                                       index=False)
+    settings = ["--target", "label", "--hidden", "3", "--steps", "200", "--draws", "20",
+                "--quiet"]
+    assert main(["fit", str(tmp_path / "weighted.csv"), "--weight", "n", "--out",
+                 str(tmp_path / "w.bnn.nc"), *settings]) == 0
+    assert main(["fit", str(tmp_path / "repeated.csv"), "--out", str(tmp_path / "r.bnn.nc"),
+                 *settings]) == 0
+    new = tmp_path / "new.csv"
+    table[["a", "b"]].to_csv(new, index=False)
+    for name in ("w", "r"):
+        assert main(["predict", str(tmp_path / f"{name}.bnn.nc"), str(new), "--out",
+                     str(tmp_path / f"{name}.csv"), "--quiet"]) == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "w.csv")["p_yes"],
+                               pd.read_csv(tmp_path / "r.csv")["p_yes"], atol=1e-6)
+
+
+def test_the_cli_names_a_bad_weight_column(tmp_path, capsys):
+    from pymc_bnn.cli.app import main
+
+    table = pd.DataFrame({"a": X[:, 0], "label": TARGETS["bernoulli"], "n": WEIGHT})
+    table.astype({"n": object}).assign(n=["2"] * (N - 1) + ["lots"]).to_csv(
+        tmp_path / "t.csv", index=False)
+    code = main(["fit", str(tmp_path / "t.csv"), "--target", "label", "--weight", "n",
+                 "--out", str(tmp_path / "m.bnn.nc"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "the weight column 'n' of" in err and "'lots' in row 12" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pooling", [{}, {"pooling": "none", "n_jobs": 1}])
+def test_grouped_fits_weight_their_rows(pooling):
+    """A hierarchical network (advi) and the groups fitted separately (`fit_groups`, which
+    hands each group its own rows' weights)."""
+    rng = np.random.default_rng(0)
+    X_rows = rng.normal(size=(60, 2))
+    y = (X_rows[:, 0] > 0).astype(int)
+    groups = np.repeat(["a", "b", "c"], 20)
+    weight = rng.integers(0, 3, 60)
+    settings = dict(hidden_layer_sizes=(3,), steps=200, draws=20, random_state=0, **pooling)
+    weighted = BayesianMLPClassifier(**settings).fit(X_rows, y, groups=groups,
+                                                     sample_weight=weight)
+    repeated = BayesianMLPClassifier(**settings).fit(
+        np.repeat(X_rows, weight, 0), np.repeat(y, weight), groups=np.repeat(groups, weight))
+    np.testing.assert_allclose(weighted.predict_proba(X_rows, groups=groups),
+                               repeated.predict_proba(X_rows, groups=groups), atol=1e-6)

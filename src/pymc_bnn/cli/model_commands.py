@@ -37,6 +37,7 @@ from pymc_bnn.cli.tables import (
     read_table,
     split_groups,
     split_target,
+    split_weights,
 )
 from pymc_bnn.cli.words import cli_words
 from pymc_bnn.encoding import refuse_missing
@@ -87,8 +88,9 @@ def add_model_commands(sub) -> None:
     fit = sub.add_parser(
         "fit", help="fit a BNN to a CSV or Parquet table and save it as a model file",
         description="Fit a Bayesian MLP to DATA (CSV or Parquet): every column but --target, "
-                    "--exclude, --id and --groups is a feature. Numbers are standardised; text, "
-                    "true/false and categorical columns one-hot coded; missing values imputed "
+                    "--exclude, --id, --groups and --weight is a feature. Numbers are "
+                    "standardised; text, true/false and categorical columns one-hot coded; "
+                    "missing values imputed "
                     "(see --missing). The coding is stored in the model file (netCDF, no "
                     "pickle), so predict applies it to new raw rows.",
         epilog=EXIT_CODES_HELP,
@@ -116,6 +118,10 @@ def add_model_commands(sub) -> None:
     fit.add_argument("--groups", default=None, metavar="COLUMN",
                      help="column of group labels (e.g. a store): a hierarchical network, one "
                           "per group around a shared one; not a feature")
+    fit.add_argument("--weight", default=None, metavar="COLUMN",
+                     help="column of row weights >= 0 (frequency, survey or class weights): "
+                          "each row's log-likelihood is multiplied by its weight (2 counts a row "
+                          "twice, 0 leaves it out); not a feature")
     fit.add_argument("--pooling", default="partial", choices=POOLINGS,
                      help="with --groups: partial (groups share strength), complete (one "
                           "network) or none (one network per group) (default: partial)")
@@ -281,6 +287,7 @@ def _cmd_fit(args, console) -> int:
                   categorical=args.categorical, ordinal=args.ordinal)
     X = X.drop(columns=[*args.exclude, *args.id])
     X, groups = split_groups(X, args.groups, args.data)
+    X, weights = split_weights(X, args.weight, args.data)
     if args.missing == "error":
         refuse_missing(X, str(args.data), args.missing)
     roles = {"categorical": list(args.categorical) or None, "ordinal": list(args.ordinal) or None}
@@ -300,7 +307,7 @@ def _cmd_fit(args, console) -> int:
         f"({what}) with {args.method}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        model.fit(X, y, groups=groups)
+        model.fit(X, y, groups=groups, sample_weight=weights)
     interrupted = bool(model.posterior_.interrupted)  # said once below, not as a warning too
     _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))
                     and not issubclass(w.category, ConvergenceWarning)])  # see _show_convergence
@@ -308,7 +315,8 @@ def _cmd_fit(args, console) -> int:
     with ctrl_c_deferred() as pressed:  # a press while writing waits: the file is never cut
         save(model, args.out, force=args.force, draws_precision=args.draws_precision, notes={
             "target": args.target, "data": str(args.data), "n_rows": int(X.shape[0]),
-            "groups": args.groups, "id": list(args.id), "likelihood_choice": choice.to_dict()})
+            "groups": args.groups, "id": list(args.id), "weight": args.weight,
+            "likelihood_choice": choice.to_dict()})
     try:
         if not pressed:
             _fit_summary(args, console, model, X, y, groups, started)
@@ -336,6 +344,9 @@ def _fit_streamed(args, console, say, started) -> int:
     from pymc_bnn.data import parquet_batches
     from pymc_bnn.io import save
 
+    if args.weight is not None:
+        raise InvalidInputError("--weight cannot be combined with --stream yet; fit weighted "
+                                "rows in memory (leave out --stream)")
     if args.groups is not None:
         raise InvalidInputError("--groups cannot be combined with --stream yet; fit grouped "
                                 "data in memory (leave out --stream)")

@@ -348,6 +348,49 @@ def split_groups(X, column: str | None, source):
     return X.drop(columns=[column]), X[column].tolist()
 
 
+
+def split_weights(X, column: str | None, source):
+    """Split the weight column (`--weight`) off `X`: (X without it, its weights) or (X, None).
+
+    The weights are checked as `fit(sample_weight=...)` checks them, the messages naming the
+    column: finite numbers ≥ 0, not all 0, none missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"price": [1.0, 2.0], "n": [3, 1]})
+    >>> features, weights = split_weights(X, "n", "sales.csv")
+    >>> list(features.columns), weights.tolist()
+    (['price'], [3.0, 1.0])
+    >>> split_weights(X.assign(n=["3", "lots"]), "n", "sales.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: the weight column 'n' of sales.csv must hold numbers ...
+    """
+    import pandas as pd
+
+    if column is None:
+        return X, None
+    if column not in X.columns:
+        raise InvalidInputError(
+            f"{source} has no weight column {column!r}; its columns are: "
+            f"{', '.join(map(str, X.columns))}"
+        )
+    given = X[column]
+    weights = pd.to_numeric(given, errors="coerce").astype("float64").to_numpy()
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        value = given.iloc[first]
+        raise InvalidInputError(
+            f"the weight column {column!r} of {source} must hold numbers ≥ 0, but "
+            f"{int(bad.sum())} row(s) do not (first: {value!r} in row {first}); fix those rows, "
+            "or give them weight 0 to leave them out")
+    if not np.any(weights > 0):
+        raise InvalidInputError(f"the weight column {column!r} of {source} is 0 in every row; "
+                                "give the rows to fit a positive weight")
+    return X.drop(columns=[column]), weights
+
 def model_features(model, table, source) -> tuple[list[str], list[str]]:
     """Match a saved model's feature columns with the columns of DATA.
 
