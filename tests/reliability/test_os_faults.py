@@ -47,7 +47,7 @@ def tmpfs(tmp_path):
 def read_only(tmp_path, tmpfs):
     """A real read-only folder holding `old.csv` (a predictions CSV) and `report.html`: chmod
     0o555 where that stops writes (not root), else the tmpfs remounted read-only."""
-    (tmpfs / "old.csv").write_text("prediction\n1\n")
+    (tmpfs / "old.csv").write_text("prediction,p_0,p_1\n1,0.2,0.8\n")  # as predict writes it
     (tmpfs / "report.html").write_text('<!DOCTYPE html><meta name="generator" content="pymc-bnn">')
     if os.geteuid() != 0:
         tmpfs.chmod(0o555)
@@ -134,7 +134,7 @@ def test_a_read_only_mount_mid_write_keeps_the_old_file(read_only):
                                               "another folder") as caught:
         outputs.write_text_atomic(path, "prediction\n2\n")
     assert caught.value.errno == errno.EROFS and caught.value.path == str(path)
-    assert path.read_text() == "prediction\n1\n"
+    assert path.read_text() == "prediction,p_0,p_1\n1,0.2,0.8\n"
 
 
 def test_debug_shows_the_traceback_with_the_same_exit_code(capsys, files, read_only):
