@@ -31,10 +31,17 @@ EXPECTED_FAILURES: dict[str, str] = {
         "equal to repeated rows up to the rounding of sums in another row order "
         "(tests/estimators/test_sample_weight.py checks 1e-6)",
 }
+REGRESSOR_EXPECTED_FAILURES: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "the MAP scale is chosen on held-out rows, which split weighted rows otherwise than "
+        "their repeats (tests/estimators/test_sample_weight.py checks 1e-6 at a fixed scale)",
+}
 
 
 def expected_failures(estimator) -> dict[str, str]:
-    return EXPECTED_FAILURES
+    from sklearn.base import is_classifier
+
+    return EXPECTED_FAILURES if is_classifier(estimator) else REGRESSOR_EXPECTED_FAILURES
 
 
 @parametrize_with_checks(
