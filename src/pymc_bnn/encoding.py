@@ -203,9 +203,13 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
                                     f"{', '.join(columns)}")
     _refuse_dates(frame, name)
     ordinal = [c for c in columns if c in set(ordinal)]
+    named_categorical = categorical
     categorical = [c for c in columns if c not in ordinal
                    and (c in set(categorical) or not _is_numeric(frame[c]))]
     numeric = [c for c in columns if c not in ordinal and c not in categorical]
+    for c in categorical:
+        if c not in set(named_categorical):
+            _refuse_numbers_with_placeholders(frame[c], c, name)
     empty = [c for c in columns if frame[c].isna().all()]
     if empty:
         raise InvalidInputError(f"{name} column(s) {', '.join(empty)} hold no values; drop them "
@@ -231,6 +235,34 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
                          indicators=indicators, categorical=tuple(categorical),
                          categories=categories, ordinal=tuple(ordinal),
                          ordinal_categories=ordinal_categories, missing=missing)
+
+
+def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
+    """Refuse a text column that is numbers but for a few placeholders ("?", "n/a", "-").
+
+    As text it would be one-hot coded with a category per number (and a number written
+    another way at predict time, 70 for "70.0", would be a category never seen). Numbers in
+    at least 90% of the filled rows, more distinct than `MAX_CLASS_LABELS`, is such a column.
+    """
+    import pandas as pd
+
+    from pymc_bnn.defaults import MAX_CLASS_LABELS
+
+    filled = values.dropna()
+    if filled.empty or pd.api.types.is_bool_dtype(values):
+        return
+    numbers = pd.to_numeric(filled.astype(str), errors="coerce")
+    odd = numbers.isna().to_numpy()
+    if not odd.any() or odd.mean() > 0.1 or numbers.nunique() <= MAX_CLASS_LABELS:
+        return
+    shown = sorted({str(v) for v in filled[odd]})
+    first = int(np.flatnonzero(values.index == filled.index[odd][0])[0])
+    raise InvalidInputError(
+        f"column {column!r} of {name} holds numbers except {int(odd.sum())} value(s) "
+        f"({', '.join(repr(v) for v in shown[:5])}; first: row {first}); as text it would be "
+        "coded with a category per number: leave those cells empty (missing values, imputed), "
+        f"or name the column categorical to keep it as categories (categorical=[{column!r}]; "
+        f"--categorical {column} on the command line)")
 
 
 def _is_numeric(series) -> bool:

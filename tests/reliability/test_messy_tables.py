@@ -128,3 +128,22 @@ def test_labels_mixing_numbers_and_text_are_refused(table, labels):
     with pytest.raises(InvalidInputError, match=r"y mixes numbers and text as labels \(e.g. 1 "
                                                 r"and 'no'\)"):
         BayesianMLPClassifier(**TINY).fit(table[["height", "width"]], pd.Series(labels))
+
+
+def test_a_number_feature_with_placeholders_is_not_coded_as_categories(capsys, tmp_path, table):
+    """UCI-style "?" among numbers: as text, one category per number (and 70 at predict time
+    a category never seen for "70.0"). Refused with both fixes; naming it categorical keeps
+    the categories."""
+    rows = table[["height", "width", "label"]].astype({"height": object})
+    rows.loc[[3, 7], "height"] = "?"
+    rows.to_csv(tmp_path / "uci.csv", index=False)
+    code, _, err = run_cli(capsys, "fit", tmp_path / "uci.csv", "--target", "label", "--out",
+                           tmp_path / "m.bnn.nc", *TINY_CLI)
+    assert_one_line_error(code, err, "column 'height' of", "holds numbers except 2 value(s)",
+                          "('?'; first: row 3)", "leave those cells empty",
+                          "--categorical height")
+    code, _, err = run_cli(capsys, "fit", tmp_path / "uci.csv", "--target", "label", "--out",
+                           tmp_path / "m.bnn.nc", "--categorical", "height", *TINY_CLI)
+    assert code == 0, err
+    with pytest.raises(InvalidInputError, match=r"categorical=\['height'\]"):
+        BayesianMLPClassifier(**TINY).fit(rows[["height", "width"]], rows["label"])
