@@ -147,3 +147,22 @@ def test_a_number_feature_with_placeholders_is_not_coded_as_categories(capsys, t
     assert code == 0, err
     with pytest.raises(InvalidInputError, match=r"categorical=\['height'\]"):
         BayesianMLPClassifier(**TINY).fit(rows[["height", "width"]], rows["label"])
+
+
+def test_tables_saved_the_usual_wrong_ways_get_the_fix(capsys, tmp_path, table):
+    """A saved pandas index, a semicolon or Latin-1 CSV, the target named in --exclude."""
+    rows = table[["height", "width", "label"]]
+    rows.to_csv(tmp_path / "indexed.csv")  # index=True: an unnamed first column
+    rows.to_csv(tmp_path / "semicolons.csv", sep=";", index=False)
+    (tmp_path / "latin1.csv").write_bytes("café,label\n1,0\n2,1\n".encode("latin-1"))
+    rows.to_csv(tmp_path / "plain.csv", index=False)
+    out = ["--out", tmp_path / "m.bnn.nc", *TINY_CLI]
+    cases = [
+        (["indexed.csv"], ["without a name (Unnamed: 0", "--exclude 'Unnamed: 0'"]),
+        (["semicolons.csv"], ["has no column 'label'", "separated by semicolons"]),
+        (["latin1.csv"], ["UnicodeDecodeError", "save it as UTF-8"]),
+        (["plain.csv", "--exclude", "label"], ["--exclude names the target column 'label'"]),
+    ]
+    for (name, *more), phrases in cases:
+        code, _, err = run_cli(capsys, "fit", tmp_path / name, "--target", "label", *more, *out)
+        assert_one_line_error(code, err, *phrases)

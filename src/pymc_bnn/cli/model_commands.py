@@ -284,7 +284,8 @@ def _cmd_fit(args, console) -> int:
     table = read_table(args.data)
     X, y = split_target(table, args.target, args.data)
     check_columns(X, args.data, exclude=args.exclude, id=args.id,
-                  categorical=args.categorical, ordinal=args.ordinal)
+                  categorical=args.categorical, ordinal=args.ordinal, target=args.target)
+    _refuse_unnamed_columns(X, args.data)
     X = X.drop(columns=[*args.exclude, *args.id])
     X, groups = split_groups(X, args.groups, args.data)
     X, weights = split_weights(X, args.weight, args.data)
@@ -334,6 +335,20 @@ def _cmd_fit(args, console) -> int:
             return EXIT_PARTIAL
         return EXIT_OK
 
+
+
+def _refuse_unnamed_columns(X, source) -> None:
+    """Refuse a column without a header (pandas names it 'Unnamed: k').
+
+    It is most often a saved index (`to_csv` without index=False): a row counter that would
+    be a feature.
+    """
+    unnamed = [str(c) for c in X.columns if str(c).startswith("Unnamed: ")]
+    if unnamed:
+        raise InvalidInputError(
+            f"{source} has column(s) without a name ({', '.join(unnamed)}, as pandas reads "
+            "them), often a saved row index; name them in the header, or leave them out with "
+            f"--exclude '{unnamed[0]}' (pandas: to_csv(..., index=False) writes no index)")
 
 def _fit_streamed(args, console, say, started) -> int:
     """`pymc-bnn fit --stream`: the estimator reads DATA in minibatches (see `pymc_bnn.sklearn`).

@@ -69,10 +69,12 @@ def read_table(path: str | Path):
                                                dtype=str).iloc[0].tolist()])
     except Exception as exc:  # parser, encoding and Arrow errors all mean "not a readable table"
         kind = "Parquet" if parquet else "CSV"
+        fix = ("save it as UTF-8 (e.g. pandas' to_csv(..., encoding='utf-8'))"
+               if isinstance(exc, UnicodeDecodeError)
+               else "pass a CSV with a header row or a .parquet file")
         raise InvalidInputError(
             f"cannot read {path} as {kind} "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); "
-            "pass a CSV with a header row or a .parquet file"
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); {fix}"
         ) from None
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
@@ -83,6 +85,17 @@ def read_table(path: str | Path):
     if table.shape[0] == 0:
         raise InvalidInputError(f"{path} has no rows; pass a table with data")
     return table
+
+
+def _separator_hint(table) -> str:
+    """A hint when a CSV's one column looks like several joined by another separator."""
+    if table.shape[1] == 1:
+        header = str(table.columns[0])
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in header:
+                return (f" (the header looks separated by {name}, not commas: save the file "
+                        "as comma-separated, or as .tsv for tabs)")
+    return ""
 
 
 def is_parquet(path) -> bool:
@@ -182,7 +195,7 @@ def split_target(table, target: str, source):
     if target not in table.columns:
         raise InvalidInputError(
             f"{source} has no column {target!r}; its columns are: "
-            f"{', '.join(map(str, table.columns))}"
+            f"{', '.join(map(str, table.columns))}{_separator_hint(table)}"
         )
     y = table[target]
     if y.isna().any():
@@ -277,12 +290,14 @@ def check_columns(table, source, **roles) -> None:
     source : str or pathlib.Path
         What the message calls the table (its path).
     **roles : sequence of str
-        The option's name without "--" → the columns it names.
+        The option's name without "--" → the columns it names; `target=` (a str, not a role)
+        is the target's name, which no role may name.
 
     Raises
     ------
     InvalidInputError
-        Naming the option, the columns `table` lacks and the columns it has.
+        Naming the option, the columns `table` lacks and the columns it has (or that it names
+        the target).
 
     Examples
     --------
@@ -294,7 +309,12 @@ def check_columns(table, source, **roles) -> None:
     ...
     pymc_bnn.errors.InvalidInputError: --exclude names column(s) penguins.csv does not have: ...
     """
+    target = roles.pop("target", None)
     for option, names in roles.items():
+        if target is not None and target in names:
+            raise InvalidInputError(
+                f"--{option} names the target column {target!r}; the target is never a "
+                f"feature: leave it out of --{option}")
         unknown = [c for c in names if c not in table.columns]
         if unknown:
             raise InvalidInputError(
