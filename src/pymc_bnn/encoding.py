@@ -522,8 +522,8 @@ def _prepared(encoding: TableEncoding, frame, name: str):
     Under missing="drop" or "error" a missing value is refused (InvalidInputError).
     """
     frame = frame[list(encoding.columns)]
-    if encoding.missing != "impute":
-        refuse_missing(frame, name, encoding.missing)
+    if encoding.missing != "impute":  # (a fit under "drop" dropped its rows before this)
+        refuse_missing(frame, name, encoding.missing, fitted=True)
     return prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
 
 
@@ -621,7 +621,7 @@ def missing_rows(frame) -> np.ndarray:
     return frame.isna().any(axis=1).to_numpy()
 
 
-def refuse_missing(frame, name: str, policy: str) -> None:
+def refuse_missing(frame, name: str, policy: str, *, fitted: bool = False) -> None:
     """InvalidInputError naming the rows and columns with missing values, if any.
 
     Parameters
@@ -632,6 +632,9 @@ def refuse_missing(frame, name: str, policy: str) -> None:
         What the message calls it.
     policy : str
         The missing-value policy, named in the message.
+    fitted : bool, default False
+        Rows to predict with a model fitted under `policy` (the fix is then to fill or drop
+        them, or to refit: the policy is the fit's), rather than rows to fit.
 
     Raises
     ------
@@ -652,6 +655,12 @@ def refuse_missing(frame, name: str, policy: str) -> None:
         return
     counts = frame.isna().sum()
     where = ", ".join(f"{c} ({n})" for c, n in counts[counts > 0].items())
+    if fitted:
+        raise InvalidInputError(
+            f"{name} has missing values in {rows.size} row(s) (first: row {rows[0]}; column(s) "
+            f"{where}), and the model was fitted with the missing-value policy {policy!r}, so it "
+            "has nothing to fill them with; fill them in or leave those rows out, or fit again "
+            "with the policy 'impute' (missing='impute')")
     raise InvalidInputError(
         f"{name} has missing values in {rows.size} row(s) (first: row {rows[0]}; column(s) "
         f"{where}) and the missing-value policy is {policy!r}; fill them in, or use the policy "

@@ -142,7 +142,9 @@ def test_missing_drop_fits_the_complete_rows(folder, capsys):
     np.testing.assert_allclose(model.x_mean_[:3], complete[NUMERIC].mean(), rtol=1e-12)
     code, _, err = run_cli(capsys, "predict", folder / "dropped.bnn.nc", folder / "new.csv",
                            "--out", folder / "dropped.csv")
-    assert_one_line_error(code, err, "new.csv has missing values in", "policy is 'drop'")
+    assert_one_line_error(code, err, "new.csv has missing values in",
+                          "fitted with the missing-value policy 'drop'",
+                          "fit again with the policy 'impute'")
 
 
 def test_missing_error_names_the_gaps_in_one_line(folder, capsys):

@@ -489,7 +489,7 @@ def _check_new_rows(model, rows, source: str) -> str | None:
     from pymc_bnn.encoding import describe_new_rows
 
     if encoding.missing != "impute":
-        refuse_missing(rows, source, encoding.missing)
+        refuse_missing(rows, source, encoding.missing, fitted=True)
     return describe_new_rows(encoding, rows)
 
 

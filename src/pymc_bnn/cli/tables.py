@@ -70,7 +70,7 @@ def read_table(path: str | Path):
     except Exception as exc:  # parser, encoding and Arrow errors all mean "not a readable table"
         kind = "Parquet" if parquet else "CSV"
         fix = ("save it as UTF-8 (e.g. pandas' to_csv(..., encoding='utf-8'))"
-               if isinstance(exc, UnicodeDecodeError)
+               if isinstance(exc, UnicodeDecodeError) and _reads_as_text(path)
                else "pass a CSV with a header row or a .parquet file")
         raise InvalidInputError(
             f"cannot read {path} as {kind} "
@@ -85,6 +85,17 @@ def read_table(path: str | Path):
     if table.shape[0] == 0:
         raise InvalidInputError(f"{path} has no rows; pass a table with data")
     return table
+
+
+def _reads_as_text(path: Path) -> bool:
+    """Whether a file's first 4 KB are text in some 8-bit encoding.
+
+    No control bytes but tab, newline and carriage return: a CSV in Latin-1 or cp1252, not a
+    binary file.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    return not any(b < 32 and b not in (9, 10, 13) for b in head)
 
 
 def _separator_hint(table) -> str:
