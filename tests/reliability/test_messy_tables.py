@@ -166,3 +166,24 @@ def test_tables_saved_the_usual_wrong_ways_get_the_fix(capsys, tmp_path, table):
     for (name, *more), phrases in cases:
         code, _, err = run_cli(capsys, "fit", tmp_path / name, "--target", "label", *more, *out)
         assert_one_line_error(code, err, *phrases)
+
+
+def test_a_pipeline_handing_on_a_sparse_one_hot_matrix_fits():
+    """A ColumnTransformer with a OneHotEncoder hands on a SciPy sparse matrix (as
+    scikit-learn's MLP accepts); it is made dense, and predicts as the dense matrix does."""
+    import scipy.sparse
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({"city": rng.choice(list("abcdefgh"), 60), "x": rng.normal(size=60)})
+    y = (rows["x"] > 0).astype(int)
+    sparse = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["city"]), remainder="passthrough",
+                                sparse_threshold=1.0),
+        BayesianMLPClassifier(**TINY)).fit(rows, y)
+    coded = sparse[0].transform(rows)
+    assert scipy.sparse.issparse(coded)
+    dense = BayesianMLPClassifier(**TINY).fit(coded.toarray(), y)
+    np.testing.assert_allclose(sparse.predict_proba(rows), dense.predict_proba(coded.toarray()))

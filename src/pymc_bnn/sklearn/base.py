@@ -141,6 +141,7 @@ class BayesianMLPBase(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False  # a fixed random_state gives bit-identical fits
         tags.input_tags.allow_nan = self.missing == "impute"
+        tags.input_tags.sparse = True  # made dense (checks.dense), as pipelines hand it on
         return tags
 
     def _validate_params(self):

@@ -124,7 +124,8 @@ def _check_Xy(estimator, X, y, **check_params):
     else:
         refuse_datetimes(X)
         X, y = validate_data(estimator, X, y, dtype=np.float64, ensure_all_finite="allow-nan",
-                             **check_params)
+                             accept_sparse=True, **check_params)
+        X = dense(X)
     frame = as_frame(X, TableEncoding(columns=tuple(f"x{i}" for i in range(X.shape[1]))))
     if len(frame) == 0:
         raise InvalidInputError("X is empty (0 rows); pass at least one observation")
@@ -141,6 +142,37 @@ def _check_Xy(estimator, X, y, **check_params):
     if not keep.all():
         y = y.iloc[keep] if hasattr(y, "iloc") else np.asarray(y)[keep]
     return (*check_X_y(X, y, dtype=np.float64, **check_params), keep)
+
+
+# A sparse X is made dense (the network multiplies dense rows): up to this many bytes, so a
+# one-hot ColumnTransformer's output fits, but not a matrix meant to stay sparse.
+MAX_DENSE_BYTES = 2 * 1024**3
+
+
+def dense(X):
+    """A SciPy sparse `X` as a dense float64 array (anything else as it is).
+
+    Pipelines hand sparse matrices on (a `ColumnTransformer` with a `OneHotEncoder`, by
+    default), as scikit-learn's MLP accepts them.
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> from pymc_bnn.sklearn.checks import dense
+    >>> dense(scipy.sparse.eye(2, format="csr")).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    import scipy.sparse
+
+    if not scipy.sparse.issparse(X):
+        return X
+    size = X.shape[0] * X.shape[1] * 8
+    if size > MAX_DENSE_BYTES:
+        raise InvalidInputError(
+            f"X is a sparse matrix of {X.shape[0]:,} × {X.shape[1]:,}, {size / 1024**3:.1f} GiB "
+            f"dense (the network takes dense rows, at most {MAX_DENSE_BYTES / 1024**3:.0f} GiB); "
+            "keep fewer columns (e.g. OneHotEncoder(max_categories=...)) or fewer rows")
+    return np.asarray(X.toarray(), dtype=np.float64)
 
 
 def posterior_inputs(estimator, X) -> np.ndarray:
@@ -172,8 +204,8 @@ def _encoded_X(estimator, X) -> np.ndarray:
         validate_data(estimator, X, reset=False, skip_check_array=True)
     else:
         refuse_datetimes(X)
-        X = validate_data(estimator, X, reset=False, dtype=np.float64,
-                          ensure_all_finite="allow-nan")
+        X = dense(validate_data(estimator, X, reset=False, dtype=np.float64,
+                                ensure_all_finite="allow-nan", accept_sparse=True))
     encoding = TableEncoding.from_dict(estimator.table_encoding_)
     if getattr(estimator, "_table_transformer", None) is None:  # loaded from a model file
         estimator._table_transformer = build_transformer(encoding)
