@@ -16,6 +16,7 @@ from pymc_bnn.errors import (
     ModelFileError,
     OutputPathError,
     PymcBnnError,
+    UnseenCategoryWarning,
 )
 
 # No side effect on other JAX users: devices are configured where pymc-bnn first needs JAX
@@ -75,7 +76,8 @@ __all__ = [
     "BNNModel", "Bernoulli", "ConvergenceWarning", "ENGINES", "FileSystemError", "InferenceError",
     "InvalidInputError", "InvalidSettingError", "ModelFileError", "NetworkSpec", "NormalPrior",
     "OutputPathError",
-    "Posterior", "PymcBnnError", "build_model", "fit", "forward", "get_likelihood", "get_prior",
+    "Posterior", "PymcBnnError", "UnseenCategoryWarning", "build_model", "fit", "forward",
+    "get_likelihood", "get_prior",
     # the model family
     "ARDPrior", "Categorical", "Gaussian", "HeteroscedasticGaussian", "HorseshoePrior",
     "InformedPrior", "LaplacePrior", "NegativeBinomial", "Poisson", "SpikeAndSlabPrior",

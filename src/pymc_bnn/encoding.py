@@ -707,6 +707,27 @@ def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
         parts.append(f"filled {int(gaps.sum())} missing value(s) ("
                      + ", ".join(f"{c}: {n}" for c, n in gaps.items())
                      + ") with the training median (numbers) or the 'missing' category (text)")
+    unseen = _unseen(encoding, prepared)
+    if unseen:
+        parts.append(unseen)
+    return "; ".join(parts) if parts else None
+
+
+def describe_unseen_categories(encoding: TableEncoding, frame) -> str | None:
+    """The values of `frame` in categories not seen in training, in one line; None if none.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> encoding = learn_encoding(pd.DataFrame({"member": [True, False, True]}))
+    >>> print(describe_unseen_categories(encoding, pd.DataFrame({"member": [1, 0]})))
+    2 value(s) in categories not seen in training (member: '0', '1') coded as no known ...
+    """
+    return _unseen(encoding, prepare(frame, encoding.numeric,
+                                     (*encoding.categorical, *encoding.ordinal)))
+
+
+def _unseen(encoding: TableEncoding, prepared) -> str | None:
     unseen = {}
     for column, known in zip((*encoding.categorical, *encoding.ordinal),
                              (*encoding.categories, *encoding.ordinal_categories), strict=True):
@@ -714,15 +735,16 @@ def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
         new = values[~values.isin(known)]
         if len(new):
             unseen[column] = (len(new), sorted(set(new))[:3])
-    if unseen:
-        parts.append(f"{sum(n for n, _ in unseen.values())} value(s) in categories not seen in "
-                     "training (" + "; ".join(f"{c}: {', '.join(map(repr, shown))}"
-                                              for c, (_, shown) in unseen.items())
-                     + ") coded as no known category (all-zero one-hot columns, ordinal code -1)")
-    return "; ".join(parts) if parts else None
+    if not unseen:
+        return None
+    return (f"{sum(n for n, _ in unseen.values())} value(s) in categories not seen in "
+            "training (" + "; ".join(f"{c}: {', '.join(map(repr, shown))}"
+                                     for c, (_, shown) in unseen.items())
+            + ") coded as no known category (all-zero one-hot columns, ordinal code -1)")
 
 
 __all__ = ["MISSING_POLICIES", "TableEncoding", "apply_encoding", "as_frame",
-           "build_transformer", "category_text", "describe_new_rows", "encode", "learn_encoding",
+           "build_transformer", "category_text", "describe_new_rows", "describe_unseen_categories",
+           "encode", "learn_encoding",
            "missing_rows",
            "refuse_missing"]

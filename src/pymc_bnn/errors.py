@@ -108,6 +108,18 @@ class NotFittedError(PymcBnnError, AttributeError):
     """
 
 
+
+class UnseenCategoryWarning(UserWarning):
+    """Rows to predict hold categories the fit never saw; they are coded as no known category.
+
+    The command line says so in a note of its own, so it silences this warning.
+
+    Examples
+    --------
+    >>> issubclass(UnseenCategoryWarning, UserWarning)
+    True
+    """
+
 class ConvergenceWarning(UserWarning):
     """Inference finished but its diagnostics say the result may not be trustworthy.
 

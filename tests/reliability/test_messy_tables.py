@@ -187,3 +187,20 @@ def test_a_pipeline_handing_on_a_sparse_one_hot_matrix_fits():
     assert scipy.sparse.issparse(coded)
     dense = BayesianMLPClassifier(**TINY).fit(coded.toarray(), y)
     np.testing.assert_allclose(sparse.predict_proba(rows), dense.predict_proba(coded.toarray()))
+
+
+def test_an_estimator_warns_of_categories_it_never_saw():
+    """A true/false column given as 0/1 at predict time is all-zero one-hot columns: the
+    estimator says so (the command line notes it in its own words and silences this)."""
+    from pymc_bnn import UnseenCategoryWarning
+
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({"member": rng.random(40) > 0.5, "x": rng.normal(size=40)})
+    model = BayesianMLPClassifier(**TINY).fit(rows, rows["x"] > 0)
+    with pytest.warns(UnseenCategoryWarning, match=r"member: '0', '1'"):
+        model.predict_proba(rows.assign(member=rows["member"].astype(int)))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnseenCategoryWarning)
+        model.predict_proba(rows)  # the same spelling: no warning

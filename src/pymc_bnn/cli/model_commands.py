@@ -41,7 +41,7 @@ from pymc_bnn.cli.tables import (
 )
 from pymc_bnn.cli.words import cli_words
 from pymc_bnn.encoding import refuse_missing
-from pymc_bnn.errors import ConvergenceWarning, InvalidInputError
+from pymc_bnn.errors import ConvergenceWarning, InvalidInputError, UnseenCategoryWarning
 from pymc_bnn.validation import check_features
 
 
@@ -458,7 +458,9 @@ def _cmd_predict(args, console) -> int:
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
     say(f"Predicting {table.shape[0]:,} rows")
-    predictions = prediction_table(model, table[features], level=args.level, groups=groups)
+    with warnings.catch_warnings():  # the note above said it in the command's words
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        predictions = prediction_table(model, table[features], level=args.level, groups=groups)
     kept = table[others].rename(columns=lambda c: f"{c}_input" if c in predictions else c)
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
     if is_parquet(args.out):
@@ -531,8 +533,10 @@ def _predict_streamed(args, console, model, description, say) -> int:
                     noted = True
                 groups = (_predict_groups(model, description, table, args, say)
                           if group_column is not None else None)
-                predictions = prediction_table(model, table[features], level=args.level,
-                                               groups=groups)
+                with warnings.catch_warnings():  # noted once above, in the command's words
+                    warnings.simplefilter("ignore", UnseenCategoryWarning)
+                    predictions = prediction_table(model, table[features], level=args.level,
+                                                   groups=groups)
                 taken = set(predictions.columns)
                 kept = table[others].rename(
                     columns=lambda c, taken=taken: f"{c}_input" if c in taken else c)

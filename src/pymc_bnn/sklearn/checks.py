@@ -9,6 +9,8 @@ how to fix it (`FIXES`), and the error is pymc-bnn's `InvalidInputError`, so
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import (
@@ -19,9 +21,21 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from pymc_bnn.encoding import TableEncoding, as_frame, build_transformer, encode, learn_encoding
+from pymc_bnn.encoding import (
+    TableEncoding,
+    as_frame,
+    build_transformer,
+    describe_unseen_categories,
+    encode,
+    learn_encoding,
+)
 from pymc_bnn.encoding import missing_rows as missing_value_rows
-from pymc_bnn.errors import InvalidInputError, NotFittedError, PymcBnnError
+from pymc_bnn.errors import (
+    InvalidInputError,
+    NotFittedError,
+    PymcBnnError,
+    UnseenCategoryWarning,
+)
 from pymc_bnn.validation import check_features, check_sample_weight, refuse_datetimes
 
 
@@ -209,8 +223,13 @@ def _encoded_X(estimator, X) -> np.ndarray:
     encoding = TableEncoding.from_dict(estimator.table_encoding_)
     if getattr(estimator, "_table_transformer", None) is None:  # loaded from a model file
         estimator._table_transformer = build_transformer(encoding)
-    return check_array(encode(estimator._table_transformer, encoding, as_frame(X, encoding)),
-                       dtype=np.float64)
+    frame = as_frame(X, encoding)
+    if encoding.categorical or encoding.ordinal:
+        unseen = describe_unseen_categories(encoding, frame)
+        if unseen is not None:  # e.g. a true/false column given as 0/1: silently all-zero
+            warnings.warn(f"X: {unseen}; pass them as in training (same spelling and type)",
+                          UnseenCategoryWarning, stacklevel=4)
+    return check_array(encode(estimator._table_transformer, encoding, frame), dtype=np.float64)
 
 
 def require_fitted(estimator) -> None:
