@@ -60,6 +60,28 @@ def positive_int(text: str) -> int:
     return value
 
 
+
+def seed(text: str) -> int:
+    """An argparse type: a random seed, a whole number from 0 to 2**32 - 1 (NumPy's range).
+
+    Examples
+    --------
+    >>> seed("7")
+    7
+    >>> seed("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a whole number from 0 to 4294967295, got '-1'
+    """
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 to {2**32 - 1}, got {text!r}")
+    return value
+
 def draws_precision(text: str) -> int | None:
     """An argparse type: "exact" (None) or the bits 1 to 23 of `pymc_bnn.io.precision`.
 
@@ -234,7 +256,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     >>> parser.parse_args(["--seed", "7"])
     Namespace(seed=7, quiet=False)
     """
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
 
 

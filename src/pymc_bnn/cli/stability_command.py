@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pymc_bnn.cli.args import seed
+
 DEFAULT_OUT = "pymc-bnn-stability"
 FIGURES = ("input_relevance", "unit_stability", "aligned_weight_intervals", "cka_matrix")
 
@@ -43,7 +45,7 @@ def add_stability_command(sub) -> None:
                         help=f"output folder (default: ./{DEFAULT_OUT})")
     parser.add_argument("--draws", type=int, default=500,
                         help="posterior draws used, thinned within chains (default: 500)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed, default=0,
                         help="seed of the row subsample for activity and CKA (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress or summary")
     parser.set_defaults(handler=_cmd_stability)

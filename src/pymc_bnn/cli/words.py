@@ -20,6 +20,8 @@ _ALIASES = {"random_seed": "seed", "random_state": "seed", "hidden_layer_sizes":
 _PYTHON_ASIDE = re.compile(r"(\(Python:[^)]*\))")
 _ENGINE_OPTION = re.compile(r"engine_options=\{'(\w+)': ([^,}]+)\}")
 _ARGUMENT = re.compile(r"(?<![\w.-])(\w+)=('[^']*'|\"[^\"]*\"|[-+]?[\w.]+)?")
+# scikit-learn's parameter validation: "The 'random_state' parameter of BayesianMLPClassifier"
+_PARAMETER = re.compile(r"The '(\w+)' parameter of \w+")
 # the flags of the last parser `build_parser` built (one per process in practice)
 _LEARNED: dict[str, tuple[str, bool]] = {}
 
@@ -48,6 +50,8 @@ def cli_words(message: str, flags: Mapping[str, tuple[str, bool]] | None = None)
     'run more --tune and --draws, or raise target_accept'
     >>> cli_words("or pass unseen_groups='population' to predict them", flags)
     'or pass --unseen-groups population to predict them'
+    >>> cli_words("The 'random_state' parameter of BayesianMLPClassifier must be an int", flags)
+    '--seed must be an int'
     >>> cli_words("raise it (Python: engine_options={'target_accept': 0.99}); or "
     ...           "engine_options={'target_accept': 0.99}; X= stays", flags)
     "raise it (Python: engine_options={'target_accept': 0.99}); or --target-accept 0.99; X= stays"
@@ -63,9 +67,14 @@ def cli_words(message: str, flags: Mapping[str, tuple[str, bool]] | None = None)
         name = _ALIASES.get(name, name)
         return _written(flags[name], value) if name in flags else match.group(0)
 
+    def parameter(match: re.Match) -> str:
+        name = _ALIASES.get(match.group(1), match.group(1))
+        return f"{flags[name][0]}" if name in flags else match.group(0)
+
     parts = _PYTHON_ASIDE.split(message)
     for i in range(0, len(parts), 2):  # the odd parts are "(Python: …)" asides
         parts[i] = _ARGUMENT.sub(argument, _ENGINE_OPTION.sub(engine_option, parts[i]))
+        parts[i] = _PARAMETER.sub(parameter, parts[i])
     return "".join(parts)
 
 
