@@ -524,7 +524,38 @@ def _prepared(encoding: TableEncoding, frame, name: str):
     frame = frame[list(encoding.columns)]
     if encoding.missing != "impute":  # (a fit under "drop" dropped its rows before this)
         refuse_missing(frame, name, encoding.missing, fitted=True)
+    _refuse_text_in_numbers(frame, encoding.numeric, name)
     return prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
+
+
+# Text that marks a missing value (what pandas' read_csv reads as one by default).
+NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                     "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                     "nan", "null"})
+
+
+def _refuse_text_in_numbers(frame, numeric, name: str) -> None:
+    """Refuse text that is not a number in a column the fit coded as numbers ("forty", "?").
+
+    It is not a missing value: filled with the training median, it would be predicted as if
+    it were one, without a word. Text that marks a missing value (`NA_TEXT`: "n/a", "NULL",
+    ...) is one, and is filled.
+    """
+    import pandas as pd
+    from pandas.api.types import is_numeric_dtype
+
+    for column in numeric:
+        values = frame[column]
+        if is_numeric_dtype(values):
+            continue
+        given = (values.notna() & ~values.astype(str).str.strip().isin(NA_TEXT)).to_numpy()
+        odd = given & pd.to_numeric(values, errors="coerce").isna().to_numpy()
+        if odd.any():
+            first = int(np.flatnonzero(odd)[0])
+            raise InvalidInputError(
+                f"column {column!r} of {name} holds text where the model takes numbers "
+                f"({int(odd.sum())} value(s); first: {values.iloc[first]!r} in row {first}); "
+                "fix those values, or leave the cells empty to have them filled as missing")
 
 
 def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.ndarray:

@@ -204,3 +204,24 @@ def test_an_estimator_warns_of_categories_it_never_saw():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnseenCategoryWarning)
         model.predict_proba(rows)  # the same spelling: no warning
+
+
+def test_rows_to_predict_come_as_an_array_of_text_or_garbage_in_a_number_column(capsys,
+                                                                                tmp_path):
+    """A model fitted on a table with text: an object array of the same columns predicts as the
+    DataFrame does; one row as a Series is refused with the fix; text that is not a number in
+    a number column ("forty") is refused, not filled as if missing ("n/a" is filled)."""
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({"city": rng.choice(["Oslo", "Rome"], 40), "x": rng.normal(size=40)})
+    model = BayesianMLPClassifier(**TINY).fit(rows, rows["x"] > 0)
+    np.testing.assert_array_equal(model.predict_proba(rows.to_numpy()),
+                                  model.predict_proba(rows))
+    with pytest.raises(InvalidInputError, match=r"X is one-dimensional \(2 values\).*iloc"):
+        model.predict_proba(rows.iloc[0])
+    garbage = rows.iloc[:3].astype({"x": object})
+    garbage.loc[1, "x"] = "forty"
+    with pytest.raises(InvalidInputError, match=r"column 'x' of X holds text where the model "
+                                                r"takes numbers \(1 value\(s\); first: 'forty'"):
+        model.predict_proba(garbage)
+    garbage.loc[1, "x"] = "n/a"
+    assert np.isfinite(model.predict_proba(garbage)).all()
