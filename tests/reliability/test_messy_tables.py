@@ -209,14 +209,15 @@ def test_an_estimator_warns_of_categories_it_never_saw():
 def test_rows_to_predict_come_as_an_array_of_text_or_garbage_in_a_number_column(capsys,
                                                                                 tmp_path):
     """A model fitted on a table with text: an object array of the same columns predicts as the
-    DataFrame does; one row as a Series is refused with the fix; text that is not a number in
+    DataFrame does; one row as a Series is refused with scikit-learn's fix; text that is not a number in
     a number column ("forty") is refused, not filled as if missing ("n/a" is filled)."""
     rng = np.random.default_rng(0)
     rows = pd.DataFrame({"city": rng.choice(["Oslo", "Rome"], 40), "x": rng.normal(size=40)})
     model = BayesianMLPClassifier(**TINY).fit(rows, rows["x"] > 0)
     np.testing.assert_array_equal(model.predict_proba(rows.to_numpy()),
                                   model.predict_proba(rows))
-    with pytest.raises(InvalidInputError, match=r"X is one-dimensional \(2 values\).*iloc"):
+    with pytest.raises(InvalidInputError, match=r"Expected a 2-dimensional container.*Pass a "
+                                                r"DataFrame containing a single row"):
         model.predict_proba(rows.iloc[0])
     garbage = rows.iloc[:3].astype({"x": object})
     garbage.loc[1, "x"] = "forty"

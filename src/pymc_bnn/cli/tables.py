@@ -371,13 +371,18 @@ def split_groups(X, column: str | None, source):
     """
     if column is None:
         return X, None
+    labels = _role_column(X, column, "group", source).tolist()
+    return X.drop(columns=[column]), labels
+
+
+def _role_column(X, column: str, role: str, source):
+    """`X[column]`, or an error naming the role ("group", "weight") and the columns X has."""
     if column not in X.columns:
         raise InvalidInputError(
-            f"{source} has no group column {column!r}; its columns are: "
+            f"{source} has no {role} column {column!r}; its columns are: "
             f"{', '.join(map(str, X.columns))}"
         )
-    return X.drop(columns=[column]), X[column].tolist()
-
+    return X[column]
 
 
 def split_weights(X, column: str | None, source):
@@ -402,12 +407,7 @@ def split_weights(X, column: str | None, source):
 
     if column is None:
         return X, None
-    if column not in X.columns:
-        raise InvalidInputError(
-            f"{source} has no weight column {column!r}; its columns are: "
-            f"{', '.join(map(str, X.columns))}"
-        )
-    given = X[column]
+    given = _role_column(X, column, "weight", source)
     weights = pd.to_numeric(given, errors="coerce").astype("float64").to_numpy()
     bad = ~np.isfinite(weights) | (weights < 0)
     if bad.any():

@@ -219,11 +219,6 @@ def _encoded_X(estimator, X) -> np.ndarray:
     else:
         refuse_datetimes(X)
         encoding = TableEncoding.from_dict(estimator.table_encoding_)
-        if np.ndim(X) == 1:  # one row of a table (a pandas Series or a list)
-            raise InvalidInputError(
-                f"X is one-dimensional ({np.shape(X)[0]} values); pass rows as a 2-D table, "
-                "e.g. a DataFrame (X.iloc[[0]] for one row of a DataFrame X) with columns "
-                f"{', '.join(encoding.columns[:5])}{' …' if len(encoding.columns) > 5 else ''}")
         # text columns of the fit: an array of objects keeps its text for the table encoding
         text = bool(encoding.categorical or encoding.ordinal)
         X = dense(validate_data(estimator, X, reset=False,
