@@ -226,3 +226,13 @@ def test_rows_to_predict_come_as_an_array_of_text_or_garbage_in_a_number_column(
         model.predict_proba(garbage)
     garbage.loc[1, "x"] = "n/a"
     assert np.isfinite(model.predict_proba(garbage)).all()
+
+
+def test_an_empty_table_to_predict_and_lookalike_classes_are_named():
+    rows = pd.DataFrame({"a": np.arange(30.0)})
+    labels = ["yes", "yes ", "no"] * 10
+    with pytest.warns(UserWarning, match=r"the classes 'yes' and 'yes ' differ only in spaces"):
+        model = BayesianMLPClassifier(**TINY).fit(rows, labels)
+    assert list(model.classes_) == ["no", "yes", "yes "]  # fitted as asked, with the warning
+    with pytest.raises(InvalidInputError, match=r"X is empty \(0 rows\); pass at least one row"):
+        model.predict_proba(rows.iloc[:0])

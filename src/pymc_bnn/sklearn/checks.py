@@ -229,6 +229,8 @@ def _encoded_X(estimator, X) -> np.ndarray:
     if getattr(estimator, "_table_transformer", None) is None:  # loaded from a model file
         estimator._table_transformer = build_transformer(encoding)
     frame = as_frame(X, encoding)
+    if len(frame) == 0:
+        raise InvalidInputError("X is empty (0 rows); pass at least one row to predict")
     if encoding.categorical or encoding.ordinal:
         unseen = describe_unseen_categories(encoding, frame)
         if unseen is not None:  # e.g. a true/false column given as 0/1: silently all-zero

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
@@ -164,6 +165,7 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
                 f"{exc} Use BayesianMLPRegressor for a real-valued target."
             ) from None
         codes, classes = encode_class_labels(y)
+        _warn_of_lookalike_classes(classes)
         self.classes_ = np.asarray(classes, dtype=np.asarray(y).dtype)
         return codes, self._likelihood_for(len(classes))
 
@@ -243,3 +245,22 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         predicted = self.predict(X, groups=groups)
         return float(checks.as_invalid_input(accuracy_score, y, predicted,
                                              sample_weight=sample_weight))
+
+
+def _warn_of_lookalike_classes(classes) -> None:
+    """Warn when text labels differ only in spaces or case ("yes" and "yes ").
+
+    Most often one class typed two ways, which the fit would treat as two classes.
+    """
+    seen: dict[str, str] = {}
+    for label in classes:
+        if not isinstance(label, str):
+            continue
+        key = " ".join(label.split()).casefold()
+        if key in seen:
+            warnings.warn(
+                f"the classes {seen[key]!r} and {label!r} differ only in spaces or case, so they "
+                "are fitted as two classes; if they are one, write them alike (e.g. "
+                "y.str.strip())", UserWarning, stacklevel=5)
+            return
+        seen[key] = label
