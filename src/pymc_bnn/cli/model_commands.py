@@ -268,10 +268,13 @@ def _show_warnings(caught) -> None:
 
 
 def _cmd_fit(args, console) -> int:
-    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred, import_whole
     from pymc_bnn.io import save
 
     check_output(args.out, "model", inputs={"DATA": args.data}, force=args.force)
+    # the first heavy import (scikit-learn, pandas, PyMC): a press during a compiled extension's
+    # initialisation must wait for its end, or it surfaces as that import's SystemError
+    import_whole("pymc_bnn.sklearn")
     from pymc_bnn.sklearn import resolve_method
 
     method = resolve_method(args.method, grouped=args.groups is not None, streamed=args.stream)
