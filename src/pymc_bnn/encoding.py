@@ -36,6 +36,7 @@ import numpy as np
 
 from pymc_bnn.defaults import MISSING_POLICIES
 from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.validation import numbers_but_a_few
 
 # The category a missing text value becomes under missing="impute" (scikit-learn's
 # SimpleImputer(strategy="constant") default for strings is the same word).
@@ -244,21 +245,14 @@ def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
     another way at predict time, 70 for "70.0", would be a category never seen). Numbers in
     at least 90% of the filled rows, more distinct than `MAX_CLASS_LABELS`, is such a column.
     """
-    import pandas as pd
-
     from pymc_bnn.defaults import MAX_CLASS_LABELS
 
-    filled = values.dropna()
-    if filled.empty or pd.api.types.is_bool_dtype(values):
+    found = numbers_but_a_few(values, max_labels=MAX_CLASS_LABELS)
+    if found is None:
         return
-    numbers = pd.to_numeric(filled.astype(str), errors="coerce")
-    odd = numbers.isna().to_numpy()
-    if not odd.any() or odd.mean() > 0.1 or numbers.nunique() <= MAX_CLASS_LABELS:
-        return
-    shown = sorted({str(v) for v in filled[odd]})
-    first = int(np.flatnonzero(values.index == filled.index[odd][0])[0])
+    shown, n_odd, first = found
     raise InvalidInputError(
-        f"column {column!r} of {name} holds numbers except {int(odd.sum())} value(s) "
+        f"column {column!r} of {name} holds numbers except {n_odd} value(s) "
         f"({', '.join(repr(v) for v in shown[:5])}; first: row {first}); as text it would be "
         "coded with a category per number: leave those cells empty (missing values, imputed), "
         f"or name the column categorical to keep it as categories (categorical=[{column!r}]; "

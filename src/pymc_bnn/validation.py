@@ -436,15 +436,61 @@ def check_labels(y, *, name: str = "y") -> None:
         if is_text.any() and not is_text.all():
             number, text = arr[np.flatnonzero(~is_text)[0]], arr[np.flatnonzero(is_text)[0]]
             raise InvalidInputError(
-                f"{name} mixes numbers and text as labels (e.g. {_python(number)!r} and "
-                f"{_python(text)!r}); give "
+                f"{name} mixes numbers and text as labels (e.g. {python_value(number)!r} and "
+                f"{python_value(text)!r}); give "
                 "every label the same type, e.g. all text: y.astype(str)"
             )
 
 
-def _python(value):
-    """A NumPy scalar as the Python value it holds (messages show 1, not np.int64(1))."""
+def python_value(value):
+    """A NumPy scalar as the Python value it holds (messages show 1, not np.int64(1)).
+
+    Examples
+    --------
+    >>> python_value(np.int64(1)), python_value("a")
+    (1, 'a')
+    """
     return value.item() if isinstance(value, np.generic) else value
+
+
+def numbers_but_a_few(values, *, max_labels: int = 10) -> tuple[list[str], int, int] | None:
+    """Whether a column of text is numbers but for a few values (a typo, a placeholder "?").
+
+    Numbers in at least 90% of the filled rows, and more distinct numbers than `max_labels`
+    (fewer would be codes or labels): such a column read as text has a category per number.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column (missing values are left out).
+    max_labels : int, default 10
+        At most this many distinct numbers may be labels (`defaults.MAX_CLASS_LABELS`).
+
+    Returns
+    -------
+    tuple or None
+        (the odd values as text, sorted; how many rows hold one; the first such row's position
+        in `values`), or None for any other column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numbers_but_a_few(pd.Series([str(v) for v in range(20)] + ["?"]))
+    (['?'], 1, 20)
+    >>> numbers_but_a_few(pd.Series(["a", "b", "1"])) is None
+    True
+    """
+    import pandas as pd
+
+    filled = values.dropna()
+    if filled.empty or pd.api.types.is_bool_dtype(values):
+        return None
+    numbers = pd.to_numeric(filled.astype(str), errors="coerce")
+    odd = numbers.isna().to_numpy()
+    if not odd.any() or odd.mean() > 0.1 or numbers.nunique() <= max_labels:
+        return None
+    first = int(np.flatnonzero(values.index == filled.index[odd][0])[0])
+    return sorted({str(v) for v in filled[odd]}), int(odd.sum()), first
 
 
 def shown(values, limit: int = 5) -> str:

@@ -42,7 +42,7 @@ from pymc_bnn.cli.tables import (
 from pymc_bnn.cli.words import cli_words
 from pymc_bnn.encoding import refuse_missing
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError, UnseenCategoryWarning
-from pymc_bnn.validation import check_features
+from pymc_bnn.validation import check_features, python_value
 
 
 def add_model_commands(sub) -> None:
@@ -635,14 +635,9 @@ def _scored_target(model, y, data):
         raise InvalidInputError(
             f"{data}: the target column {y.name!r} must hold {what} for the "
             f"{likelihood.name} model to be scored, but {int(bad.sum())} row(s) do not "
-            f"(first: {_plain(y.iloc[first])!r} in row {first}); fix or drop those rows")
+            f"(first: {python_value(y.iloc[first])!r} in row {first}); fix or drop those rows")
     return numbers
 
-
-
-def _plain(value):
-    """A NumPy scalar as the Python number it holds (for messages: -1.0, not np.float64(-1.0))."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _drop_unseen_labels(model, X, y, groups, data):

@@ -12,6 +12,7 @@ import numpy as np
 
 from pymc_bnn.defaults import MAX_CLASS_LABELS as MAX_LABELS
 from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.validation import numbers_but_a_few
 
 # MAX_LABELS (10): whole numbers with at most this many distinct values are class labels
 # (species codes 0/1/2, ratings 1..5); more are a quantity. Counts with so few values
@@ -86,22 +87,20 @@ def _refuse_numbers_with_typos(values) -> None:
     Read as text, the column would make a classifier with a class per distinct number (a
     price column with one "n/a": hundreds of classes, minutes of fitting). Numbers in at least
     90% of the rows and more distinct numbers than `MAX_LABELS` is such a column; the message
-    names the values that are not numbers.
+    names the values that are not numbers (`validation.numbers_but_a_few`).
     """
     import pandas as pd
 
-    numbers = pd.to_numeric(values, errors="coerce")
-    text = numbers.isna().to_numpy()
-    if not text.any() or text.mean() > 0.1 or numbers.nunique() <= MAX_LABELS:
+    found = numbers_but_a_few(values, max_labels=MAX_LABELS)
+    if found is None:
         return
-    rows = np.flatnonzero(text)
-    odd = sorted({str(v) for v in values.iloc[rows]})
+    odd, n_odd, first = found
+    distinct = int(pd.to_numeric(values, errors="coerce").nunique())
     raise InvalidInputError(
-        f"the target holds numbers ({numbers.nunique()} distinct) except in {rows.size} row(s) "
+        f"the target holds numbers ({distinct} distinct) except in {n_odd} row(s) "
         f"({', '.join(repr(v) for v in odd[:5])}{' …' if len(odd) > 5 else ''}; first: row "
-        f"{int(rows[0])}); as text it would make a classifier with a class per number: fix or "
+        f"{first}); as text it would make a classifier with a class per number: fix or "
         "drop those rows, or ask for classes (--likelihood categorical)")
-
 
 def choose_likelihood(y, X=None, *, counts: bool = False) -> LikelihoodChoice:
     """The likelihood for target `y` (n_obs,), with the reason.
