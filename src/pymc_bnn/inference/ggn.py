@@ -227,12 +227,12 @@ class RowLoglik:
         >>> padded["y_data"].shape, float(padded["_row_weight"].sum())  # 42 real rows
         ((48,), 42.0)
         """
-        from pymc_bnn.inference.jax_model import ROW_WEIGHT, pad_rows
+        from pymc_bnn.inference.jax_model import ROW_WEIGHT, pad_rows, zero_padding
 
         n = next(self.rows[name].shape[0] for name in self.per_row)
         out = {name: pad_rows(value, size) if name in self.per_row else value
                for name, value in self.rows.items()}
-        out[ROW_WEIGHT] = out[ROW_WEIGHT] * (np.arange(size) < n)
+        out[ROW_WEIGHT] = zero_padding(out[ROW_WEIGHT], n)
         return out
 
 

@@ -491,6 +491,21 @@ def pad_rows(array, size: int) -> np.ndarray:
     return np.pad(array, [(0, size - array.shape[0])] + [(0, 0)] * (array.ndim - 1), mode="edge")
 
 
+
+def zero_padding(weight, n_real: int) -> np.ndarray:
+    """`weight` (rows first) with every row past the first `n_real` weighted 0.
+
+    What makes the copies `pad_rows` adds count for nothing in a log-likelihood.
+
+    Examples
+    --------
+    >>> zero_padding(np.ones(4), 3)
+    array([1., 1., 1., 0.])
+    """
+    weight = np.asarray(weight)
+    kept = np.arange(weight.shape[0]) < n_real
+    return weight * kept.reshape(-1, *([1] * (weight.ndim - 1)))
+
 def _arguments(values: tuple, batched: tuple, n_obs: int, n_rows: int, weighted: bool) -> tuple:
     """The data `values` (the model's containers, in order) as the compiled functions' arguments.
 

@@ -182,7 +182,7 @@ def rows_data(compiled_one_row, data: tuple, rows: np.ndarray) -> tuple:
            for x, b in zip(data, compiled_one_row.batched, strict=True)]
     if weighted:
         w = compiled_one_row.data_names.index(jax_model.ROW_WEIGHT)
-        out[w] = out[w] * (np.arange(size) < rows.size)[:, None]
+        out[w] = jax_model.zero_padding(out[w], rows.size)
     return tuple(jnp.asarray(x) for x in out)
 
 
