@@ -267,6 +267,11 @@ def _show_warnings(caught) -> None:
         errors.print(f"[yellow]warning[/]: {cli_words(str(warning.message))}", highlight=False)
 
 
+# What report and stability load before their work: the estimator's modules (scikit-learn,
+# pandas, PyMC) and matplotlib, imported whole (see _cmd_fit).
+HEAVY_IMPORTS = ("pymc_bnn.sklearn", "matplotlib.pyplot")
+
+
 def _cmd_fit(args, console) -> int:
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred, import_whole
     from pymc_bnn.io import save
@@ -438,9 +443,10 @@ def _show_convergence(posterior, console, *, quiet: bool = False) -> None:
 
 
 def _cmd_predict(args, console) -> int:
-    import pandas as pd
-
+    from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import write_text_atomic
+
+    pd = import_whole("pandas")  # the first heavy import: Ctrl-C waits for its end (fit's note)
 
     check_output(args.out, "predictions", inputs={"MODEL": args.model, "DATA": args.data},
                  force=args.force)
@@ -576,12 +582,15 @@ def _predict_groups(model, description, table, args, say):
 
 
 def _cmd_report(args, console) -> int:
+    from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import write_text_atomic
     from pymc_bnn.reporting.model_report import model_report
 
     out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
     check_output(out, "report", inputs={"MODEL": args.model, "DATA": args.data},
                  force=args.force, label=None if args.out else "the default report path")
+    for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (_cmd_fit's note)
+        import_whole(heavy)
     say = _status(args, console)
     say(f"Loading {args.model}")
     model, description = _load_model(args.model)

@@ -99,6 +99,11 @@ def model_table_inputs(model, description: dict, path):
 
 
 def _cmd_stability(args, console) -> int:
+    from pymc_bnn._runtime.interrupt import import_whole
+    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS
+
+    for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (model_commands._cmd_fit's note)
+        import_whole(heavy)
     from pymc_bnn.cli.args import EXIT_OK, print_report_path
     from pymc_bnn.errors import InvalidSettingError
     from pymc_bnn.io import load, read_description, write_bytes_atomic, write_text_atomic
