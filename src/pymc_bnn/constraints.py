@@ -53,28 +53,29 @@ class WholeNumbers(Interval):
 
 
 class LayerWidths(Options):
-    """Hidden-layer widths: one whole number ≥ 1, or a non-empty 1-D sequence of them.
+    """Hidden-layer widths: one whole number ≥ 1, or a 1-D sequence of them.
 
-    A sequence is a list, tuple or 1-D array; bools and fractions are refused.
+    A sequence is a list, tuple or 1-D array; bools and fractions are refused. An empty
+    sequence means no hidden layer: a Bayesian generalised linear model.
 
     Examples
     --------
     >>> widths = LayerWidths()
-    >>> [widths.is_satisfied_by(v) for v in (5, (32, 32), (), (2.5,), [True])]
-    [True, True, False, False, False]
+    >>> [widths.is_satisfied_by(v) for v in (5, (32, 32), (), (2.5,), [True], 0)]
+    [True, True, True, False, False, False]
     """
 
     def __init__(self):
         super().__init__(object, set())
 
     def is_satisfied_by(self, val) -> bool:
-        """Whether `val` is one width ≥ 1 or a non-empty 1-D sequence of them."""
+        """Whether `val` is one width ≥ 1 or a 1-D sequence (maybe empty) of them."""
         if isinstance(val, Real) or np.ndim(val) == 0:
             return _is_whole(val) and val >= 1
-        if not isinstance(val, list | tuple | np.ndarray) or np.ndim(val) != 1 or len(val) == 0:
+        if not isinstance(val, list | tuple | np.ndarray) or np.ndim(val) != 1:
             return False
         return all(_is_whole(width) and width >= 1 for width in val)
 
     def __str__(self) -> str:
-        return ("a positive whole number or a non-empty sequence of them, at least 1 unit per "
-                "hidden layer (e.g. (32, 32))")
+        return ("a positive whole number or a sequence of them, at least 1 unit per hidden "
+                "layer (e.g. (32, 32); () for no hidden layer)")

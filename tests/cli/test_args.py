@@ -46,13 +46,14 @@ def test_the_light_likelihood_names_are_the_likelihoods():
 
 def test_argument_types_refuse_in_one_line():
     assert positive_int("1_000") == 1000 and widths("32, 16,") == (32, 16)
+    assert widths("None") == ()  # no hidden layer: a GLM
     with pytest.raises(argparse.ArgumentTypeError, match="expected a number ≥ 1, got 0"):
         positive_int("0")
     with pytest.raises(argparse.ArgumentTypeError, match="expected a whole number, got 'ten'"):
         positive_int("ten")
     with pytest.raises(argparse.ArgumentTypeError, match="at least 1 unit, got '4,0'"):
         widths("4,0")
-    with pytest.raises(argparse.ArgumentTypeError, match="such as 5,5 or 32,32, got '5;5'"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"such as 5,5 or 32,32 \(or none\), got '5;5'"):
         widths("5;5")
 
 

@@ -43,7 +43,7 @@ def test_nuts_with_one_chain_samples(table):
 # --------------------------------------------------------------------------- nonsense settings
 
 BAD_ESTIMATOR_SETTINGS = [
-    ("hidden_layer_sizes", ()), ("hidden_layer_sizes", (2.5,)), ("hidden_layer_sizes", (True,)),
+    ("hidden_layer_sizes", (2.5,)), ("hidden_layer_sizes", (True,)),
     ("hidden_layer_sizes", [4, 0]), ("hidden_layer_sizes", 0), ("hidden_layer_sizes", "32"),
     ("hidden_layer_sizes", np.zeros((2, 2), dtype=int)), ("steps", True), ("steps", 1.5),
     ("steps", 0), ("draws", False), ("draws", 0), ("draws", 2.0), ("draws", -5),
@@ -64,7 +64,7 @@ def test_nonsense_estimator_settings_are_refused_before_fitting(table, setting, 
     assert not hasattr(model, "posterior_")
 
 
-@pytest.mark.parametrize("sizes", [3, (3,), [2, 2], np.array([2, 3]), (np.int64(2),)])
+@pytest.mark.parametrize("sizes", [3, (3,), [2, 2], np.array([2, 3]), (np.int64(2),), (), []])
 def test_every_valid_layer_width_form_is_accepted(sizes):
     from pymc_bnn.constraints import LayerWidths, WholeNumbers
 

@@ -124,6 +124,8 @@ def draws_precision(text: str) -> int | None:
 def widths(text: str) -> tuple[int, ...]:
     """An argparse type: comma-separated hidden layer widths ("32,32" -> (32, 32)), each ≥ 1.
 
+    "none" (any case) is no hidden layer, (): a Bayesian generalised linear model.
+
     Parameters
     ----------
     text : str
@@ -145,16 +147,20 @@ def widths(text: str) -> tuple[int, ...]:
     (32, 32)
     >>> widths("8")
     (8,)
+    >>> widths("none")
+    ()
     >>> widths("32,0")
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: every hidden layer needs at least 1 unit, got '32,0'
     """
+    if text.strip().lower() == "none":
+        return ()
     try:
         values = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated layer widths such as 5,5 or 32,32, got {text!r}"
+            f"expected comma-separated layer widths such as 5,5 or 32,32 (or none), got {text!r}"
         ) from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"every hidden layer needs at least 1 unit, got {text!r}")

@@ -133,7 +133,8 @@ def add_model_commands(sub) -> None:
                           "count: the target is counts. Counts get poisson, or "
                           "negative_binomial when overdispersed (default: auto)")
     fit.add_argument("--hidden", type=widths, default=(32, 32),
-                     help="hidden layer widths, comma-separated (default: 32,32)")
+                     help="hidden layer widths, comma-separated (default: 32,32); none for no "
+                          "hidden layer (a Bayesian GLM)")
     fit.add_argument("--activation", default="tanh", choices=ACTIVATIONS,
                      help="hidden-layer activation (default: tanh)")
     fit.add_argument("--skip", action="store_true",

@@ -154,6 +154,12 @@ def network_draws(posterior, *, group=None, max_draws: int | None = None) -> Net
     return NetworkDraws(weights, biases, params, network)
 
 
+NO_HIDDEN_LAYER = (
+    "this model has no hidden layer (a generalised linear model), so it has no learned "
+    "representation whose stability could be measured; its weights' posterior is in "
+    "posterior.idata (e.g. arviz.summary(posterior.idata))")
+
+
 def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: int = 500,
               cka_draws: int = 50, max_obs: int = 500, iterations: int = 3,
               random_seed: int = 0) -> xr.DataTree:
@@ -204,6 +210,8 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     if not 0 < level < 1:
         raise InvalidSettingError(f"level must be between 0 and 1, got {level}")
     spec = posterior.spec
+    if not spec.hidden:
+        raise InvalidSettingError(NO_HIDDEN_LAYER)
     draws = network_draws(posterior, group=group, max_draws=max_draws)
     n_chains, n_draws = draws.weights[0].shape[:2]
     flat = lambda a: a.reshape(-1, *a.shape[2:])  # noqa: E731  (C, D, ...) -> (S, ...)

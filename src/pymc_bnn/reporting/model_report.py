@@ -103,11 +103,12 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     notes = _untagged(description.get("notes") or {})
     spec = post["spec"]
     arrow = " → ".join(map(str, [spec["n_inputs"], *spec["hidden"], spec["n_outputs"]]))
+    kind = spec["activation"] if spec["hidden"] else "no hidden layer: a generalised linear model"
     settings = post.get("settings", {})
     features = state.get("feature_names_in_") or post.get("feature_names", [])
     rows = [
         ("holds", estimator.get("class", "Posterior")),
-        ("network", f"{arrow} ({spec['activation']}, {'with' if spec['bias'] else 'no'} biases"
+        ("network", f"{arrow} ({kind}, {'with' if spec['bias'] else 'no'} biases"
                     f"{', linear skip path' if spec.get('skip') else ''})"),
         ("likelihood", _options(post["likelihood"])),
         ("prior", _options(post["prior"])),

@@ -140,8 +140,10 @@ def report_section(model, held_out) -> Section:
             "Pass DATA (held-out rows with the model's features) to `pymc-bnn report` to see "
             "aligned weight summaries, which hidden units and inputs the network relies on, and "
             "how alike the representations of posterior draws are."])
-    from pymc_bnn.posterior.stability import stability
+    from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, stability
 
+    if not getattr(model, "posterior_", model).spec.hidden:
+        return Section(SECTION_TITLE, [NO_HIDDEN_LAYER[0].upper() + NO_HIDDEN_LAYER[1:] + "."])
     record = getattr(model, "posterior_", model).groups
     if record and record["pooling"] == "none":
         return Section(SECTION_TITLE, [

@@ -28,7 +28,9 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default (32, 32)
-        Width of each hidden layer.
+        Width of each hidden layer; () for none: a Bayesian generalised linear model (the
+        likelihood's link applied to a linear function of the inputs, with the same priors,
+        engines and predictions).
     activation : {"tanh", "relu", "gelu", "softplus", "sigmoid", "identity"}, default "tanh"
     bias : bool, default True
         Give each unit a bias (scikit-learn's MLPs always do; the seed network had none).
