@@ -86,6 +86,7 @@ DOCTEST_FIXTURES = {
     "tiny_data": "doctest_tiny_data",
     "tiny_model": "doctest_tiny_model",
     "fitted": "doctest_fitted",
+    "fitted_linear": "doctest_fitted_linear",
     "classifier": "doctest_classifier",
     "tiny_grouped": "doctest_tiny_grouped",
     "grouped_posterior": "doctest_grouped_posterior",
@@ -117,6 +118,15 @@ def doctest_fitted(doctest_tiny_model):
     from pymc_bnn import fit
 
     return fit(doctest_tiny_model, "advi", **_FIT)
+
+
+@pytest.fixture(scope="session")
+def doctest_fitted_linear(doctest_tiny_data):
+    """`fitted_linear`: the GLM (no hidden layer) of `tiny_model`'s data, a short ADVI fit."""
+    from pymc_bnn import build_model, fit
+
+    data = doctest_tiny_data
+    return fit(build_model(data.X_train, data.y_train, hidden=()), "advi", **_FIT)
 
 
 @pytest.fixture(scope="session")

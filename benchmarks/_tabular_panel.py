@@ -295,7 +295,10 @@ def nuts_distance(records) -> dict:
 
 def evaluate_targets(records, summary: dict) -> dict:
     """All the issue's targets, each with its numbers and `met` (None: not measured)."""
+    others = sorted({r["model"] for r in records
+                     if r["family"] == "pymc-bnn" and r["model"] != DEFAULT})
     return {"a_beats_every_baseline": beats_baselines(records),
+            "a_other_entries": {m: beats_baselines(records, m) for m in others},
             "b_not_worse_than_mlp": worse_than_mlp(summary),
             "c_two_moons": {**moons_target(summary), "calibrated_ece": calibrated_ece(records)},
             "c_small_moons": {**moons_target(summary, SMALL_MOONS),
@@ -367,6 +370,11 @@ def markdown(result: dict) -> str:
         f"- (a) log loss / NLL below every baseline's on {fmt(a['share'])} of "
         f"{a['n_pairs']} (data set, split) pairs (target ≥ {TARGETS['beat_share']}): "
         f"{_verdict(a['met'])}",
+        *(["  - other pymc-bnn entries (not the verdict; a pair where an entry did not run "
+           "counts as lost): " + ", ".join(
+               f"{m} {fmt(o['share'])} ({len(o['won'])} won)"
+               for m, o in t.get("a_other_entries", {}).items())]
+          if t.get("a_other_entries") else []),
         f"- (b) worse than MLP by more than its se on: {', '.join(worse) or 'none'}: "
         f"{_verdict(b['met'])}",
         f"- (c) two moons ({TWO_MOONS}) accuracy {fmt(c['accuracy'])} (≥ "

@@ -42,6 +42,8 @@ BNN_MODELS: dict[str, Callable] = {
     "laplace_ensemble": lambda Est, seed: Est(method="laplace", engine_options={"ensemble": True},
                                               random_state=seed),
     "nuts": lambda Est, seed: Est(method="nuts", random_state=seed),
+    # the default network and its Bayesian GLM, stacked by 5-fold cross-validation
+    "stacked": lambda Est, seed: Est(stack_linear=True, random_state=seed),
     "laplace_skip": lambda Est, seed: Est(skip=True, random_state=seed),
     # the MAP's prior scale chosen on held-out rows (the regressors' default) for classifiers too
     "holdout": lambda Est, seed: Est(engine_options={"map_scale": "holdout"}, random_state=seed),

@@ -33,6 +33,7 @@ from pymc_bnn.posterior.uncertainty import predictive_summary, with_class_labels
 from pymc_bnn.sklearn import checks
 from pymc_bnn.sklearn.group_fits import fit_groups
 from pymc_bnn.sklearn.members import fit_members
+from pymc_bnn.sklearn.stacked_fit import fit_stacked
 from pymc_bnn.validation import mean_and_scale
 
 # prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
@@ -96,6 +97,7 @@ class BayesianMLPBase(BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "bias": ["boolean"],
         "skip": ["boolean"],
+        "stack_linear": ["boolean"],
         "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
         "method": [StrOptions({"auto", *ENGINES})],
         "steps": [None, WholeNumbers(1)],
@@ -113,7 +115,7 @@ class BayesianMLPBase(BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
-                 likelihood="auto", prior="auto", method="auto", steps=None,
+                 stack_linear=False, likelihood="auto", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial", missing="impute", categorical=None,
                  ordinal=None, batch_size=1024, n_jobs=None):
@@ -121,6 +123,7 @@ class BayesianMLPBase(BaseEstimator):
         self.activation = activation
         self.bias = bias
         self.skip = skip
+        self.stack_linear = stack_linear
         self.likelihood = likelihood
         self.prior = prior
         self.method = method
@@ -261,7 +264,12 @@ class BayesianMLPBase(BaseEstimator):
                  "feature_names": list(feature_names), "groups": groups,
                  "pooling": None if groups is None else self.pooling,
                  "sample_weight": sample_weight}
-        if self.n_jobs is not None and options.get("ensemble"):
+        if self.stack_linear:
+            self.posterior_ = fit_stacked(build, method, options, draws=int(self.draws),
+                                          random_seed=self._random_seed(),
+                                          classifier=is_classifier(self),
+                                          progress=bool(self.verbose))
+        elif self.n_jobs is not None and options.get("ensemble"):
             self.posterior_ = fit_members(build, method, options, draws=int(self.draws),
                                           random_seed=self._random_seed(), n_jobs=self.n_jobs,
                                           progress=bool(self.verbose))
@@ -284,6 +292,10 @@ class BayesianMLPBase(BaseEstimator):
         statistics or labels, then minibatches of `batch_size` rows, standardised and encoded as
         they are read, through a streaming engine (`pymc_bnn.inference.STREAMING_ENGINES`).
         """
+        if self.stack_linear:
+            raise InvalidSettingError("stack_linear=True cannot fit streamed data (its "
+                                      "cross-validation needs every row at once); load the rows "
+                                      "into memory or set stack_linear=False")
         if groups is not None:
             raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "
                                       "load the data into memory to fit groups")

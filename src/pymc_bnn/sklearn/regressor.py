@@ -58,12 +58,13 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
-                 likelihood="gaussian", prior="auto", method="auto", steps=None,
+                 stack_linear=False, likelihood="gaussian", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial", missing="impute", categorical=None,
                  ordinal=None, batch_size=1024, n_jobs=None):
         super().__init__(
-            hidden_layer_sizes, activation=activation, bias=bias, skip=skip, likelihood=likelihood,
+            hidden_layer_sizes, activation=activation, bias=bias, skip=skip,
+            stack_linear=stack_linear, likelihood=likelihood,
             prior=prior, method=method, steps=steps, draws=draws, engine_options=engine_options,
             standardize=standardize, random_state=random_state, verbose=verbose,
             pooling=pooling, missing=missing, categorical=categorical, ordinal=ordinal,

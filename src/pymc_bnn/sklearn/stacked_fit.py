@@ -1,0 +1,105 @@
+"""`stack_linear=True`: the network and a Bayesian GLM, stacked by cross-validation.
+
+Both models are fitted to every row, then to each of `STACKING_FOLDS` folds' training rows to
+score the rows held out; `pymc_bnn.posterior.stacking` turns the held-out log densities into
+stacking weights (ArviZ's `compare`) and the two full fits into one posterior. The folds see
+every training row once held out, where a single held-out part of 20% could not tell the two
+models apart (benchmarks/README.md, "Stacking the network and a GLM"). Cost: about
+(folds + 1) network fits and as many GLM fits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.inference import fit
+from pymc_bnn.model.build import build_model
+from pymc_bnn.posterior.stacking import log_predictive_density, stack_posteriors, stacking_weights
+
+# Folds of the cross-validation behind the weights (fewer where a class has fewer rows).
+STACKING_FOLDS = 5
+
+
+def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
+                classifier: bool, progress: bool = False):
+    """The stacked posterior of the network `build` describes and its GLM (hidden=()).
+
+    Parameters
+    ----------
+    build : dict
+        `build_model`'s arguments for the network (rows already standardised).
+    method, options : str, dict
+        The engine and its options, for every fit.
+    draws, random_seed : int
+        The result's draws; the seed of every fit and of the folds.
+    classifier : bool
+        Stratify the folds by class (the target holds class codes).
+    progress : bool, default False
+        Progress bars of the two full fits (the fold fits run quietly).
+
+    Returns
+    -------
+    Posterior
+        See `stack_posteriors`; `settings["stacking"]` also holds the folds and each model's
+        mean held-out log density (nats per row). A Ctrl-C after the network's full fit keeps
+        that fit alone, marked interrupted.
+
+    Examples
+    --------
+    >>> build = {"X": tiny_data.X_train, "y": tiny_data.y_train, "hidden": (3,)}
+    >>> stacked = fit_stacked(build, "laplace", {"steps": 200}, draws=50, random_seed=0,
+    ...                       classifier=True)
+    >>> sorted(stacked.settings["stacking"]["weights"]), stacked.settings["stacking"]["folds"]
+    (['linear', 'network'], 5)
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if build.get("groups") is not None:
+        raise InvalidSettingError("stack_linear=True cannot fit groups yet; leave groups out or "
+                                  "set stack_linear=False")
+    if build.get("sample_weight") is not None:
+        raise InvalidSettingError("stack_linear=True takes no sample_weight yet (the stacking "
+                                  "weights would need weighted held-out scores)")
+    y = np.asarray(build["y"])
+    folds = STACKING_FOLDS
+    if classifier:
+        folds = min(folds, int(np.bincount(y.astype(int)).min()))
+    if folds < 2:
+        raise InvalidSettingError("stack_linear=True needs at least 2 rows of every class for "
+                                  "its cross-validation; set stack_linear=False")
+    models = {"network": build, "linear": {**build, "hidden": (), "skip": False}}
+
+    def run(arguments, rows=None, show=False):
+        if rows is not None:
+            arguments = {**arguments, "X": arguments["X"][rows], "y": y[rows]}
+        return fit(build_model(**arguments), method, draws=draws, random_seed=random_seed,
+                   progress=show, **options)
+
+    full = {}
+    for name, arguments in models.items():
+        full[name] = run(arguments, show=progress)
+        if full[name].interrupted:
+            return full["network"] if name == "linear" else full[name]
+    splitter = (StratifiedKFold if classifier else KFold)(folds, shuffle=True,
+                                                          random_state=random_seed % 2**32)
+    held_out = {name: np.empty(len(y)) for name in models}
+    try:
+        for train, test in splitter.split(build["X"], y):
+            for name, arguments in models.items():
+                with warnings.catch_warnings():  # a fold's convergence is not the fit's
+                    warnings.simplefilter("ignore")
+                    part = run(arguments, train)
+                if part.interrupted:
+                    raise KeyboardInterrupt
+                held_out[name][test] = log_predictive_density(part, build["X"][test], y[test])
+    except KeyboardInterrupt:
+        warnings.warn("stacking was interrupted during its cross-validation: kept the network's "
+                      "fit alone", stacklevel=3)
+        return dataclasses.replace(full["network"], interrupted=True)
+    weights = stacking_weights(held_out)
+    return stack_posteriors(full, weights, n_draws=draws, random_seed=random_seed, settings={
+        "folds": folds, "held_out_lpd": {n: float(v.mean()) for n, v in held_out.items()}})

@@ -1,0 +1,165 @@
+"""Stacking a network and a GLM: held-out densities, weights, the mixed posterior, the estimator.
+
+References: scikit-learn's `log_loss` (a classifier's log predictive density), a Normal
+density where the posterior spread is negligible, a direct 1-D optimisation of the stacking
+objective, and the members' own predictions (a weight of 1, and exact mixtures).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+from sklearn.metrics import log_loss
+
+from pymc_bnn import BayesianMLPClassifier, BayesianMLPRegressor, build_model, fit
+from pymc_bnn.datasets import two_moons
+from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.io import load, save
+from pymc_bnn.posterior.stacking import (
+    draw_counts,
+    log_predictive_density,
+    stack_posteriors,
+    stacking_weights,
+)
+
+RNG = np.random.default_rng(3)
+FAST = {"steps": 300, "draws": 100, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return two_moons(n_samples=120)
+
+
+@pytest.fixture(scope="module")
+def members(moons):
+    """A (4,) network and its GLM on the same rows; 300 and 700 draws."""
+    out = {}
+    for name, hidden, draws in (("network", (4,), 300), ("linear", (), 700)):
+        bnn = build_model(moons.X_train, moons.y_train, hidden=hidden)
+        out[name] = fit(bnn, "laplace", draws=draws, random_seed=0, progress=False)
+    return out
+
+
+def test_a_classifiers_log_density_is_sklearns_log_loss(members, moons):
+    for posterior in members.values():
+        lpd = log_predictive_density(posterior, moons.X_test, moons.y_test)
+        proba = posterior.predict(moons.X_test)["mean"].values
+        # predictions are float32 sums over draws; the densities average in float64
+        assert -lpd.mean() == pytest.approx(log_loss(moons.y_test, proba), abs=1e-7)
+
+
+def test_a_regressors_log_density_is_the_normal_density_when_weights_are_certain():
+    """Many rows, a GLM: the draws' Normals nearly coincide, so their average density is the
+    Normal density at the predictive mean and sd."""
+    X = RNG.normal(size=(2000, 2))
+    y = X @ [1.0, -2.0] + RNG.normal(0.0, 0.5, 2000)
+    posterior = fit(build_model(X, y, hidden=(), likelihood="gaussian"), "laplace", draws=400, random_seed=0,
+                    progress=False)
+    X_new, y_new = X[:200], y[:200] + 0.3
+    lpd = log_predictive_density(posterior, X_new, y_new)
+    mean, sd = (posterior.predict(X_new)[k].values for k in ("mean", "std"))
+    noise = posterior.stacked("sigma").mean() * posterior.preprocessing["y_scale"]
+    normal = stats.norm(mean, np.hypot(sd, noise)).logpdf(y_new)
+    np.testing.assert_allclose(lpd, normal, atol=0.01)
+
+
+def test_stacking_weights_maximise_the_held_out_log_score():
+    a = np.log(RNG.uniform(0.2, 0.9, 300))
+    b = np.log(RNG.uniform(0.2, 0.9, 300))
+    weights = stacking_weights({"a": a, "b": b})
+
+    def negative_score(w):
+        return -np.log(w * np.exp(a) + (1 - w) * np.exp(b)).sum()
+
+    best = optimize.minimize_scalar(negative_score, bounds=(0, 1), method="bounded",
+                                    options={"xatol": 1e-8}).x
+    assert weights["a"] == pytest.approx(best, abs=1e-3)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    dominated = stacking_weights({"good": a, "worse": a - 0.5})
+    assert dominated["good"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_draw_counts_follow_the_weights():
+    for weights in ([0.5, 0.5], [0.01, 0.99], [0.2, 0.3, 0.5], [1.0, 0.0]):
+        counts = draw_counts(weights, 997)
+        assert counts.sum() == 997
+        assert np.all(np.abs(counts - np.asarray(weights) * 997) < 1)
+
+
+def test_a_weight_of_one_gives_that_members_predictions(members, moons):
+    for name in members:
+        other = next(n for n in members if n != name)
+        stacked = stack_posteriors(members, {name: 1.0, other: 0.0},
+                                   n_draws=members[name].n_draws)
+        np.testing.assert_allclose(stacked.predict(moons.X_test)["mean"].values,
+                                   members[name].predict(moons.X_test)["mean"].values,
+                                   atol=1e-6)  # float32 sums over the draws in another order
+        assert stacked.spec.skip and stacked.spec.hidden == (4,)
+
+
+def test_the_stacked_predictive_is_the_weighted_mixture(members, moons):
+    """Weights 0.3 / 0.7 of 1,000 draws take all 300 and 700 draws: the mixture exactly."""
+    stacked = stack_posteriors(members, {"network": 0.3, "linear": 0.7}, n_draws=1000)
+    expected = sum(w * members[n].predict(moons.X_test)["mean"].values
+                   for n, w in (("network", 0.3), ("linear", 0.7)))
+    np.testing.assert_allclose(stacked.predict(moons.X_test)["mean"].values, expected,
+                               atol=1e-6)  # float32 sums
+    assert stacked.settings["stacking"]["draws"] == {"network": 300, "linear": 700}
+
+
+@pytest.mark.slow  # two stacked fits: 12 fits
+def test_the_estimator_weights_the_model_that_predicts_held_out_rows_better(moons):
+    """Curved classes: the network; a linear target with noise: mostly the GLM."""
+    curved = BayesianMLPClassifier((8,), stack_linear=True, **FAST).fit(moons.X_train,
+                                                                         moons.y_train)
+    X = RNG.normal(size=(150, 4))
+    y = X @ [1.0, 0.5, 0.0, -1.0] + RNG.normal(0.0, 1.0, 150)
+    linear = BayesianMLPRegressor((8,), stack_linear=True, **FAST).fit(X, y)
+    assert curved.posterior_.settings["stacking"]["weights"]["network"] > 0.8
+    assert linear.posterior_.settings["stacking"]["weights"]["linear"] > 0.5
+    held = curved.posterior_.settings["stacking"]["held_out_lpd"]
+    assert held["network"] > held["linear"]
+    assert np.mean(curved.predict(moons.X_test) == moons.y_test) > 0.85
+
+
+def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons):
+    model = BayesianMLPClassifier((4,), stack_linear=True, **FAST).fit(moons.X_train,
+                                                                        moons.y_train)
+    save(model, tmp_path / "m.bnn.nc")
+    again = load(tmp_path / "m.bnn.nc")
+    np.testing.assert_array_equal(again.predict_proba(moons.X_test),
+                                  model.predict_proba(moons.X_test))
+    assert again.posterior_.settings["stacking"] == model.posterior_.settings["stacking"]
+
+
+def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
+    X, y = moons.X_train, moons.y_train
+    model = BayesianMLPClassifier((4,), stack_linear=True, **FAST)
+    with pytest.raises(InvalidSettingError, match="cannot fit groups"):
+        model.fit(X, y, groups=np.arange(len(y)) % 2)
+    with pytest.raises(InvalidSettingError, match="no sample_weight"):
+        model.fit(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(InvalidSettingError, match="at least 2 rows of every class"):
+        model.fit(X[:12], np.r_[np.zeros(11), 1])
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(InvalidSettingError, match="cannot fit streamed data"):
+        model.fit(str(tmp_path / "t.parquet"), "y")
+
+
+def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
+    from pymc_bnn.cli.app import main
+
+    table = pd.DataFrame({"a": moons.X_train[:, 0], "b": moons.X_train[:, 1],
+                          "y": moons.y_train})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "m.bnn.nc"
+    assert main(["fit", str(tmp_path / "t.csv"), "--target", "y", "--hidden", "4",
+                 "--stack-linear", "--out", str(out), "--quiet"]) == 0
+    assert set(load(out).posterior_.settings["stacking"]["weights"]) == {"network", "linear"}
+    table.to_parquet(tmp_path / "t.parquet")
+    capsys.readouterr()
+    assert main(["fit", str(tmp_path / "t.parquet"), "--target", "y", "--stack-linear",
+                 "--stream", "--out", str(tmp_path / "s.bnn.nc"), "--quiet"]) != 0
+    assert "--stack-linear cannot be combined with --stream" in capsys.readouterr().err
+    assert not (tmp_path / "s.bnn.nc").exists()
