@@ -95,7 +95,8 @@ class LaplaceSettings:
     window : int
         Steps per convergence window. Default 200.
     restarts : int or None
-        Random starts; None: 4 for small models (parameters × rows ≤ 200,000), else 1; with
+        Random starts; None: 4 for small networks (parameters × rows ≤ 200,000), else 1 (and
+        1 for a network without hidden layers, whose log posterior has one mode); with
         `ensemble`, 5. With `map_scale="holdout"` the first start is the chosen candidate's
         MAP and None means that start alone.
     prior_scale : "marglik" or float
@@ -398,9 +399,9 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
     restarts = settings.restarts
     if restarts is None and settings.ensemble:
         restarts = _ENSEMBLE_MEMBERS
-    if restarts is None:
+    if restarts is None:  # a GLM (no hidden layer) has one mode: one start finds it
         cheap = compiled.size * max(compiled.n_obs, 1) <= _CHEAP_RESTARTS
-        restarts = _DEFAULT_RESTARTS if cheap else 1
+        restarts = _DEFAULT_RESTARTS if cheap and bnn.spec.hidden else 1
     z = random_starts(compiled, layout, restarts, np.random.default_rng(random_seed))
     tuned = settings.prior_scale == "marglik"
     scale0 = float(settings.prior_scale if not tuned else (
