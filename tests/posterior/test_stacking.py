@@ -140,6 +140,9 @@ def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
         model.fit(X, y, groups=np.arange(len(y)) % 2)
     with pytest.raises(InvalidSettingError, match="no sample_weight"):
         model.fit(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(InvalidSettingError, match="hessian='full' predicts through the"):
+        BayesianMLPClassifier((4,), stack_linear=True, engine_options={"hessian": "full"},
+                              **FAST).fit(X, y)
     with pytest.raises(InvalidSettingError, match="at least 2 rows of every class"):
         model.fit(X[:12], np.r_[np.zeros(11), 1])
     pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_parquet(tmp_path / "t.parquet")
@@ -157,6 +160,15 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     assert main(["fit", str(tmp_path / "t.csv"), "--target", "y", "--hidden", "4",
                  "--stack-linear", "--out", str(out), "--quiet"]) == 0
     assert set(load(out).posterior_.settings["stacking"]["weights"]) == {"network", "linear"}
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "weights by 5-fold cross-validation" in capsys.readouterr().out
+    assert main(["report", str(out), str(tmp_path / "t.csv"), "--out", str(tmp_path / "r.html"),
+                 "--quiet"]) == 0
+    assert "stacks a network and a generalised linear model" in (tmp_path / "r.html").read_text()
+    assert main(["stability", str(out), str(tmp_path / "t.csv"), "--out",
+                 str(tmp_path / "s"), "--quiet"]) != 0
+    assert "measure the network fitted alone" in capsys.readouterr().err
     table.to_parquet(tmp_path / "t.parquet")
     capsys.readouterr()
     assert main(["fit", str(tmp_path / "t.parquet"), "--target", "y", "--stack-linear",

@@ -160,6 +160,12 @@ NO_HIDDEN_LAYER = (
     "posterior.idata (e.g. arviz.summary(posterior.idata))")
 
 
+STACKED = (
+    "this posterior stacks a network and a generalised linear model (stack_linear=True); "
+    "their draws share no representation to align: measure the network fitted alone "
+    "(stack_linear=False)")
+
+
 def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: int = 500,
               cka_draws: int = 50, max_obs: int = 500, iterations: int = 3,
               random_seed: int = 0) -> xr.DataTree:
@@ -212,6 +218,8 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     spec = posterior.spec
     if not spec.hidden:
         raise InvalidSettingError(NO_HIDDEN_LAYER)
+    if "stacking" in posterior.settings:
+        raise InvalidSettingError(STACKED)
     draws = network_draws(posterior, group=group, max_draws=max_draws)
     n_chains, n_draws = draws.weights[0].shape[:2]
     flat = lambda a: a.reshape(-1, *a.shape[2:])  # noqa: E731  (C, D, ...) -> (S, ...)

@@ -113,7 +113,8 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
         ("likelihood", _options(post["likelihood"])),
         ("prior", _options(post["prior"])),
         ("inference", f"{post.get('method', '')}: "
-                      + ", ".join(f"{k} {v}" for k, v in settings.items() if k != "random_seed")),
+                      + ", ".join(f"{k} {v}" for k, v in settings.items()
+                                  if k not in ("random_seed", "stacking"))),
         ("seed", settings.get("random_seed", "")),
         ("features", _shown(features)),
     ]
@@ -123,6 +124,14 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
         rows.append(("temperature", f"{diagnostics['temperature']:g}" + (
             f" (chosen by leave-one-out: {chosen['elpd']:.2f} nats; PSIS Pareto k above 0.7 on "
             f"{chosen['high_pareto_k_rows']} rows)" if chosen else "")))
+    stacking = _untagged(settings.get("stacking") or {})
+    if stacking:
+        held = stacking.get("held_out_lpd", {})
+        rows.append(("stacking", ", ".join(
+            f"{name} {weight:.2f}" + (f" (held out {held[name]:.3f} nats/row)" if name in held
+                                      else "")
+            for name, weight in stacking["weights"].items())
+            + f"; weights by {stacking.get('folds', '?')}-fold cross-validation"))
     if classes is not None:
         rows.append(("classes", _shown(classes)))
     grouped = groups_text(post.get("groups"), notes.get("groups"))

@@ -140,11 +140,14 @@ def report_section(model, held_out) -> Section:
             "Pass DATA (held-out rows with the model's features) to `pymc-bnn report` to see "
             "aligned weight summaries, which hidden units and inputs the network relies on, and "
             "how alike the representations of posterior draws are."])
-    from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, stability
+    from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, STACKED, stability
 
-    if not getattr(model, "posterior_", model).spec.hidden:
-        return Section(SECTION_TITLE, [NO_HIDDEN_LAYER[0].upper() + NO_HIDDEN_LAYER[1:] + "."])
-    record = getattr(model, "posterior_", model).groups
+    posterior = getattr(model, "posterior_", model)
+    for unmeasured, why in ((not posterior.spec.hidden, NO_HIDDEN_LAYER),
+                            ("stacking" in posterior.settings, STACKED)):
+        if unmeasured:
+            return Section(SECTION_TITLE, [why[0].upper() + why[1:] + "."])
+    record = posterior.groups
     if record and record["pooling"] == "none":
         return Section(SECTION_TITLE, [
             "This fit has one network per group and no shared one; measure a group's network "

@@ -64,6 +64,11 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     if build.get("sample_weight") is not None:
         raise InvalidSettingError("stack_linear=True takes no sample_weight yet (the stacking "
                                   "weights would need weighted held-out scores)")
+    if options.get("hessian", "last_layer") != "last_layer":
+        raise InvalidSettingError(
+            "stack_linear=True takes laplace's last-layer posterior (draws of the network); "
+            f"hessian={options['hessian']!r} predicts through the linearised network, whose "
+            "draws cannot be mixed: leave hessian out or set stack_linear=False")
     y = np.asarray(build["y"])
     folds = STACKING_FOLDS
     if classifier:
