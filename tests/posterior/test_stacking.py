@@ -98,6 +98,18 @@ def test_a_weight_of_one_gives_that_members_predictions(members, moons):
         assert stacked.spec.skip and stacked.spec.hidden == (4,)
 
 
+def test_a_network_with_its_own_skip_path_keeps_it(members, moons):
+    """A skip network's own w_skip stays in its draws; the GLM's weights go to the same path."""
+    bnn = build_model(moons.X_train, moons.y_train, hidden=(4,), skip=True)
+    network = fit(bnn, "laplace", draws=300, random_seed=0, progress=False)
+    both = {"network": network, "linear": members["linear"]}
+    for name in both:
+        other = next(n for n in both if n != name)
+        stacked = stack_posteriors(both, {name: 1.0, other: 0.0}, n_draws=both[name].n_draws)
+        np.testing.assert_allclose(stacked.predict(moons.X_test)["mean"].values,
+                                   both[name].predict(moons.X_test)["mean"].values, atol=1e-6)
+
+
 def test_the_stacked_predictive_is_the_weighted_mixture(members, moons):
     """Weights 0.3 / 0.7 of 1,000 draws take all 300 and 700 draws: the mixture exactly."""
     stacked = stack_posteriors(members, {"network": 0.3, "linear": 0.7}, n_draws=1000)
@@ -143,6 +155,8 @@ def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
     with pytest.raises(InvalidSettingError, match="hessian='full' predicts through the"):
         BayesianMLPClassifier((4,), stack_linear=True, engine_options={"hessian": "full"},
                               **FAST).fit(X, y)
+    with pytest.raises(InvalidSettingError, match=r"hidden_layer_sizes=\(\) is the GLM already"):
+        BayesianMLPClassifier((), stack_linear=True, **FAST).fit(X, y)
     with pytest.raises(InvalidSettingError, match="at least 2 rows of every class"):
         model.fit(X[:12], np.r_[np.zeros(11), 1])
     pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_parquet(tmp_path / "t.parquet")

@@ -142,7 +142,7 @@ def add_model_commands(sub) -> None:
                           "hidden layers model what a linear model misses")
     fit.add_argument("--stack-linear", action="store_true",
                      help="also fit a Bayesian GLM and keep the stacking mixture of the two, "
-                          "weighted by 5-fold cross-validation (about 6x the fit's time)")
+                          "weighted by 5-fold cross-validation (about 10x the fit's time)")
     fit.add_argument("--prior", default="auto",
                      choices=["auto", *sorted(set(PRIORS) - {"informed"})],
                      help="weight prior; auto: the estimators' default (laplace: normal, "

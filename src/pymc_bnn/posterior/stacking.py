@@ -203,25 +203,31 @@ def _with_skip(spec):
 
 
 def _embedded(member: Posterior, spec, count: int, rng) -> dict[str, np.ndarray]:
-    """`count` draws of `member` as draws of `spec`'s network: (count, ...) per variable."""
+    """`count` draws of `member` as draws of `spec`'s network: (count, ...) per variable.
+
+    A member of `spec`'s own architecture keeps its variables (a zero skip path where it has
+    none); a linear model's weights go to the skip path, its bias to the output bias, and the
+    network's weights are zero.
+    """
     total = member.n_draws
     start = int(rng.integers(total))
     index = (start + np.floor(np.arange(count) * total / max(count, 1)).astype(int)) % total
+    own, last = member.spec, len(spec.hidden)
+    same = tuple(own.hidden) == tuple(spec.hidden)
     out = {}
-    own = member.spec
-    n_layers = len(spec.hidden) + 1
-    for layer, name in enumerate(f"w_{i}" for i in range(n_layers)):
-        shape = (spec.widths[layer], spec.widths[layer + 1])
-        # a linear model's weights go to the skip path; its network weights are zero
-        out[name] = member.stacked(name, index) if own.hidden else np.zeros((count, *shape))
+    for layer in range(last + 1):
+        name, shape = f"w_{layer}", (spec.widths[layer], spec.widths[layer + 1])
+        out[name] = member.stacked(name, index) if same else np.zeros((count, *shape))
         if spec.bias:
-            bias = bias_name(layer)
-            own_bias = bias_name(len(own.hidden)) if layer == n_layers - 1 else bias
-            out[bias] = (member.stacked(own_bias, index) if own.hidden or layer == n_layers - 1
-                         else np.zeros((count, shape[1])))
-    out["w_skip"] = (member.stacked("w_skip", index) if own.skip
-                     else member.stacked("w_0", index) if not own.hidden
-                     else np.zeros((count, spec.n_inputs, spec.n_outputs)))
+            if same or layer == last:
+                out[bias_name(layer)] = member.stacked(bias_name(len(own.hidden) if layer == last
+                                                                 else layer), index)
+            else:
+                out[bias_name(layer)] = np.zeros((count, shape[1]))
+    if spec.skip:
+        out["w_skip"] = (member.stacked("w_skip", index) if own.skip
+                         else member.stacked("w_0", index) if not own.hidden
+                         else np.zeros((count, spec.n_inputs, spec.n_outputs)))
     for name in member.likelihood_params:
         out[name] = member.stacked(name, index)
     return out

@@ -43,7 +43,8 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         Also fit the Bayesian GLM (`hidden_layer_sizes=()`) and keep the stacking mixture of
         the two predictive distributions, weighted by 5-fold cross-validated log density
         (Yao et al. 2018; `pymc_bnn.posterior.stacking`): as good as the better of the two on
-        mostly linear and on curved data, at about six times the fit's cost. Not with groups,
+        mostly linear and on curved data, at about ten times the fit's time (six fits of each
+        model). Not with groups,
         sample weights or streamed data.
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.

@@ -58,6 +58,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 
+    if not build["hidden"]:
+        raise InvalidSettingError("stack_linear=True stacks a network with its GLM, and "
+                                  "hidden_layer_sizes=() is the GLM already: give hidden layers "
+                                  "or set stack_linear=False")
     if build.get("groups") is not None:
         raise InvalidSettingError("stack_linear=True cannot fit groups yet; leave groups out or "
                                   "set stack_linear=False")
