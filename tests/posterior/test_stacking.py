@@ -120,6 +120,24 @@ def test_the_stacked_predictive_is_the_weighted_mixture(members, moons):
     assert stacked.settings["stacking"]["draws"] == {"network": 300, "linear": 700}
 
 
+def test_the_network_part_is_the_networks_draws(members, moons):
+    """Stability measures a stacked fit's network: its draws are the network member's."""
+    from pymc_bnn.posterior.stability import stability
+    from pymc_bnn.posterior.stacking import network_part
+
+    stacked = stack_posteriors(members, {"network": 0.3, "linear": 0.7}, n_draws=1000)
+    part = network_part(stacked)
+    assert part.n_draws == 300
+    np.testing.assert_allclose(part.predict(moons.X_test)["mean"].values,
+                               members["network"].predict(moons.X_test)["mean"].values,
+                               atol=1e-6)
+    result = stability(stacked, moons.X_test, moons.y_test, max_draws=100)
+    assert result.attrs["n_draws"] == 100 and len(result["units"]["unit"]) == 4
+    linear_only = stack_posteriors(members, {"network": 0.0, "linear": 1.0}, n_draws=100)
+    with pytest.raises(InvalidSettingError, match="gave the network no draws"):
+        network_part(linear_only)
+
+
 @pytest.mark.slow  # two stacked fits: 12 fits
 def test_the_estimator_weights_the_model_that_predicts_held_out_rows_better(moons):
     """Curved classes: the network; a linear target with noise: mostly the GLM."""
@@ -179,10 +197,10 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     assert "weights by 5-fold cross-validation" in capsys.readouterr().out
     assert main(["report", str(out), str(tmp_path / "t.csv"), "--out", str(tmp_path / "r.html"),
                  "--quiet"]) == 0
-    assert "stacks a network and a generalised linear model" in (tmp_path / "r.html").read_text()
+    assert "measured on the network&#x27;s draws" in (tmp_path / "r.html").read_text()
     assert main(["stability", str(out), str(tmp_path / "t.csv"), "--out",
-                 str(tmp_path / "s"), "--quiet"]) != 0
-    assert "measure the network fitted alone" in capsys.readouterr().err
+                 str(tmp_path / "s"), "--quiet"]) == 0
+    assert (tmp_path / "s" / "stability.html").exists()
     table.to_parquet(tmp_path / "t.parquet")
     capsys.readouterr()
     assert main(["fit", str(tmp_path / "t.parquet"), "--target", "y", "--stack-linear",

@@ -32,6 +32,7 @@ from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name, hidden_activations, split_skip_weights
 from pymc_bnn.model.symmetry import Alignment, align_draws
 from pymc_bnn.posterior.representation import cka_between_draws, linear_cka
+from pymc_bnn.posterior.stacking import network_part
 from pymc_bnn.validation import check_features, check_target
 
 __all__ = ["Alignment", "align_draws", "hidden_activations", "linear_cka", "network_draws",
@@ -160,12 +161,6 @@ NO_HIDDEN_LAYER = (
     "posterior.idata (e.g. arviz.summary(posterior.idata))")
 
 
-STACKED = (
-    "this posterior stacks a network and a generalised linear model (stack_linear=True); "
-    "their draws share no representation to align: measure the network fitted alone "
-    "(stack_linear=False)")
-
-
 def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: int = 500,
               cka_draws: int = 50, max_obs: int = 500, iterations: int = 3,
               random_seed: int = 0) -> xr.DataTree:
@@ -218,8 +213,7 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     spec = posterior.spec
     if not spec.hidden:
         raise InvalidSettingError(NO_HIDDEN_LAYER)
-    if "stacking" in posterior.settings:
-        raise InvalidSettingError(STACKED)
+    posterior = network_part(posterior)  # a stacked fit: its network's draws
     draws = network_draws(posterior, group=group, max_draws=max_draws)
     n_chains, n_draws = draws.weights[0].shape[:2]
     flat = lambda a: a.reshape(-1, *a.shape[2:])  # noqa: E731  (C, D, ...) -> (S, ...)

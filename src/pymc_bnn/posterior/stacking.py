@@ -191,11 +191,53 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     posterior = posterior.assign_coords({dim: known[dim].values for dim in posterior.dims
                                          if dim in known and dim not in ("chain", "draw")})
     idata = xr.DataTree.from_dict({"posterior": posterior})
+    network = next((n for n in members if members[n].spec.hidden), None)
     record = {"stacking": {"weights": {n: float(weights.get(n, 0.0)) for n in members},
-                           "draws": counts, **(settings or {})}}
+                           "draws": counts, "order": [n for n in names if counts[n] > 0],
+                           "network": network, **(settings or {})}}
     return Posterior(dataclasses.replace(base.record, spec=spec), idata, method=base.method,
                      settings={**base.settings, **record, "draws": int(n_draws)},
                      timings=dict(base.timings), diagnostics=dict(base.diagnostics))
+
+
+def network_part(posterior: Posterior) -> Posterior:
+    """The network member's draws of a stacked posterior; any other posterior as it is.
+
+    Parameters
+    ----------
+    posterior : Posterior
+
+    Returns
+    -------
+    Posterior
+        The stacked architecture (its skip path zero in these draws), one chain of the
+        network's draws; `settings["stacking"]` kept.
+
+    Raises
+    ------
+    InvalidSettingError
+        If the stacking gave the network no draws (weight 0).
+
+    Examples
+    --------
+    >>> stacked = stack_posteriors({"network": fitted, "linear": fitted_linear},
+    ...                            {"network": 0.25, "linear": 0.75}, n_draws=40)
+    >>> network_part(stacked).n_draws, network_part(fitted) is fitted
+    (10, True)
+    """
+    stacking = posterior.settings.get("stacking")
+    if not stacking:
+        return posterior
+    name = stacking.get("network")
+    order = stacking.get("order", list(stacking["draws"]))
+    if name not in order:
+        raise InvalidSettingError("this stacked posterior gave the network no draws (its "
+                                  "weight is 0): it is the linear model alone")
+    start = sum(stacking["draws"][n] for n in order[:order.index(name)])
+    count = stacking["draws"][name]
+    draws = posterior.idata["posterior"].to_dataset().isel(draw=slice(start, start + count))
+    idata = xr.DataTree.from_dict({"posterior": draws.assign_coords(draw=np.arange(count))})
+    return dataclasses.replace(posterior, idata=idata)
 
 
 def _with_skip(spec):

@@ -140,17 +140,22 @@ def report_section(model, held_out) -> Section:
             "Pass DATA (held-out rows with the model's features) to `pymc-bnn report` to see "
             "aligned weight summaries, which hidden units and inputs the network relies on, and "
             "how alike the representations of posterior draws are."])
-    from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, STACKED, stability
+    from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, stability
 
     posterior = getattr(model, "posterior_", model)
-    for unmeasured, why in ((not posterior.spec.hidden, NO_HIDDEN_LAYER),
-                            ("stacking" in posterior.settings, STACKED)):
-        if unmeasured:
-            return Section(SECTION_TITLE, [why[0].upper() + why[1:] + "."])
+    if not posterior.spec.hidden:
+        return Section(SECTION_TITLE, [NO_HIDDEN_LAYER[0].upper() + NO_HIDDEN_LAYER[1:] + "."])
     record = posterior.groups
     if record and record["pooling"] == "none":
         return Section(SECTION_TITLE, [
             "This fit has one network per group and no shared one; measure a group's network "
             "with pymc_bnn.posterior.stability.stability(model, X, group=label)."])
     X, y, source, *_ = held_out
-    return stability_section(stability(model, X, y), source=source)
+    section = stability_section(stability(model, X, y), source=source)
+    stacking = posterior.settings.get("stacking")
+    if stacking and stacking.get("network") in stacking["weights"]:
+        weight = stacking["weights"][stacking["network"]]
+        section.paragraphs.insert(0, (
+            f"This fit stacks the network (weight {weight:.2f}) with a linear model; measured "
+            "on the network's draws (the linear model's have no hidden units)."))
+    return section
