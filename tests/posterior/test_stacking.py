@@ -170,11 +170,15 @@ def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
         model.fit(X, y, groups=np.arange(len(y)) % 2)
     with pytest.raises(InvalidSettingError, match="no sample_weight"):
         model.fit(X, y, sample_weight=np.ones(len(y)))
-    with pytest.raises(InvalidSettingError, match="hessian='full' predicts through the"):
+    with pytest.raises(InvalidSettingError, match="hessian='full' may predict through the"):
         BayesianMLPClassifier((4,), stack_linear=True, engine_options={"hessian": "full"},
                               **FAST).fit(X, y)
-    with pytest.raises(InvalidSettingError, match=r"hidden_layer_sizes=\(\) is the GLM already"):
-        BayesianMLPClassifier((), stack_linear=True, **FAST).fit(X, y)
+    glm = BayesianMLPClassifier((), stack_linear=True, **FAST).fit(X, y)  # the GLM alone
+    assert "stacking" not in glm.posterior_.settings and glm.posterior_.spec.hidden == ()
+    with pytest.raises(InvalidSettingError, match="at least 3 rows for its cross-validation"):
+        BayesianMLPRegressor((4,), stack_linear=True, **FAST).fit(X[:2], [0.5, 0.1])
+    few = BayesianMLPRegressor((4,), stack_linear=True, **FAST).fit(X[:4], [0.1, 0.5, 0.2, 0.9])
+    assert few.posterior_.settings["stacking"]["folds"] == 4  # fewer rows than 5 folds
     with pytest.raises(InvalidSettingError, match="at least 2 rows of every class"):
         model.fit(X[:12], np.r_[np.zeros(11), 1])
     pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_parquet(tmp_path / "t.parquet")
@@ -194,7 +198,9 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     assert set(load(out).posterior_.settings["stacking"]["weights"]) == {"network", "linear"}
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
-    assert "weights by 5-fold cross-validation" in capsys.readouterr().out
+    info = capsys.readouterr().out
+    assert "weights by 5-fold cross-validation" in info
+    assert "stacked with a linear model" in info and "linear skip path" not in info
     assert main(["report", str(out), str(tmp_path / "t.csv"), "--out", str(tmp_path / "r.html"),
                  "--quiet"]) == 0
     assert "measured on the network&#x27;s draws" in (tmp_path / "r.html").read_text()
@@ -206,4 +212,10 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     assert main(["fit", str(tmp_path / "t.parquet"), "--target", "y", "--stack-linear",
                  "--stream", "--out", str(tmp_path / "s.bnn.nc"), "--quiet"]) != 0
     assert "--stack-linear cannot be combined with --stream" in capsys.readouterr().err
+    weighted = table.assign(w=1.0)
+    weighted.to_csv(tmp_path / "w.csv", index=False)
+    assert main(["fit", str(tmp_path / "w.csv"), "--target", "y", "--weight", "w",
+                 "--stack-linear", "--out", str(tmp_path / "w.bnn.nc"), "--quiet"]) == 2
+    said = capsys.readouterr().err
+    assert "takes no --weight yet" in said and "leave out one of them" in said
     assert not (tmp_path / "s.bnn.nc").exists()

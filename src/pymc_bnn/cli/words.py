@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping
 
 # Python names whose flag is spelt differently from the argument (dest) it sets
-_ALIASES = {"random_seed": "seed", "random_state": "seed", "hidden_layer_sizes": "hidden"}
+_ALIASES = {"random_seed": "seed", "random_state": "seed", "hidden_layer_sizes": "hidden",
+            "sample_weight": "weight"}
 _PYTHON_ASIDE = re.compile(r"(\(Python:[^)]*\))")
 _ENGINE_OPTION = re.compile(r"engine_options=\{'(\w+)': ([^,}]+)\}")
 _ARGUMENT = re.compile(r"(?<![\w.-])(\w+)=('[^']*'|\"[^\"]*\"|[-+]?[\w.]+)?")

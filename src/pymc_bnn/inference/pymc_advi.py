@@ -7,6 +7,8 @@ Adam with learning rate 0.01 reaches 0.94–0.96, so Adam is the default here. P
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 
 import numpy as np
@@ -114,7 +116,7 @@ def run(
         obj_optimizer = pm.adagrad_window(learning_rate=learning_rate)
     start = initial_point(bnn, random_seed)
     t0 = time.perf_counter()
-    with bnn.model:
+    with bnn.model, _pymc_log_quiet(not progress):  # its "Finished [100%]" line goes too
         approx = pm.fit(
             n=int(steps),
             method="advi",
@@ -142,3 +144,16 @@ def run(
         elbo=-loss,
         interrupted=loss.size < int(steps),
     )
+
+
+@contextlib.contextmanager
+def _pymc_log_quiet(quiet: bool):
+    """PyMC's INFO lines off while `quiet` (its progress bar is off already)."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -381,7 +381,8 @@ def _compressed(tree) -> dict:
 def _checked_file(path: Path) -> None:
     """Refuse a missing path, a folder or a file that is not HDF5, naming what is wrong."""
     if not path.exists():
-        raise ModelFileError(f"no model file at {path}; check the path (save one with save())")
+        raise ModelFileError(f"no model file at {path}; check the path (pymc-bnn fit writes "
+                             "one; Python: save())")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file; pass the .bnn.nc file")
     with path.open("rb") as file:

@@ -173,8 +173,8 @@ def choose_likelihood(y, X=None, *, counts: bool = False) -> LikelihoodChoice:
         return _count_choice(numbers, X, f"named as counts ({distinct} values, {span})")
     if whole and distinct <= MAX_LABELS:
         return LikelihoodChoice(True, "auto", f"{distinct} distinct whole numbers ({span}): "
-                                              "class labels, a classifier (name the target as "
-                                              "counts if they are counts)")
+                                              "class labels, a classifier (--likelihood count "
+                                              "if they are counts)")
     mean, sd = numbers.mean(), numbers.std()
     below = _normal_below_zero(mean, sd)
     if whole and numbers.min() >= 0 and mean - 2 * sd < 0:

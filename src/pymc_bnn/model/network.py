@@ -224,6 +224,10 @@ class NetworkSpec:
                 f"every hidden layer needs at least 1 unit, got hidden={self.hidden}; "
                 "drop the layer or give it a positive width"
             )
+        if self.skip and not self.hidden:
+            raise InvalidSettingError(
+                "skip=True adds a linear path beside the hidden layers, and hidden=() has none: "
+                "the network is that linear model already; leave out skip=True")
         activation_function(self.activation)  # validates the name
 
     @property

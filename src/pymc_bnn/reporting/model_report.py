@@ -105,11 +105,14 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     arrow = " → ".join(map(str, [spec["n_inputs"], *spec["hidden"], spec["n_outputs"]]))
     kind = spec["activation"] if spec["hidden"] else "no hidden layer: a generalised linear model"
     settings = post.get("settings", {})
+    # a stacked fit keeps its linear model in the skip path: not a path the user asked for
+    path = (", stacked with a linear model" if settings.get("stacking")
+            else ", linear skip path" if spec.get("skip") else "")
     features = state.get("feature_names_in_") or post.get("feature_names", [])
     rows = [
         ("holds", estimator.get("class", "Posterior")),
         ("network", f"{arrow} ({kind}, {'with' if spec['bias'] else 'no'} biases"
-                    f"{', linear skip path' if spec.get('skip') else ''})"),
+                    f"{path})"),
         ("likelihood", _options(post["likelihood"])),
         ("prior", _options(post["prior"])),
         ("inference", f"{post.get('method', '')}: "

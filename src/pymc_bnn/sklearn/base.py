@@ -295,7 +295,7 @@ class BayesianMLPBase(BaseEstimator):
         if self.stack_linear:
             raise InvalidSettingError("stack_linear=True cannot fit streamed data (its "
                                       "cross-validation needs every row at once); load the rows "
-                                      "into memory or set stack_linear=False")
+                                      "into memory or leave out stack_linear=True")
         if groups is not None:
             raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "
                                       "load the data into memory to fit groups")

@@ -44,7 +44,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     Returns
     -------
     Posterior
-        See `stack_posteriors`; `settings["stacking"]` also holds the folds and each model's
+        A network without hidden layers (a GLM stacked with itself) is fitted alone. Otherwise
+        see `stack_posteriors`; `settings["stacking"]` also holds the folds and each model's
         mean held-out log density (nats per row). A Ctrl-C after the network's full fit keeps
         that fit alone, marked interrupted.
 
@@ -56,30 +57,36 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     >>> sorted(stacked.settings["stacking"]["weights"]), stacked.settings["stacking"]["folds"]
     (['linear', 'network'], 5)
     """
+    import time
+
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    if not build["hidden"]:
-        raise InvalidSettingError("stack_linear=True stacks a network with its GLM, and "
-                                  "hidden_layer_sizes=() is the GLM already: give hidden layers "
-                                  "or set stack_linear=False")
+    started = time.perf_counter()
+    if not build["hidden"]:  # a GLM stacked with itself is that GLM (a grid over both options)
+        return fit(build_model(**build), method, draws=draws, random_seed=random_seed,
+                   progress=progress, **options)
     if build.get("groups") is not None:
-        raise InvalidSettingError("stack_linear=True cannot fit groups yet; leave groups out or "
-                                  "set stack_linear=False")
+        raise InvalidSettingError("stack_linear=True cannot fit groups yet; leave out groups= "
+                                  "or stack_linear=True")
     if build.get("sample_weight") is not None:
-        raise InvalidSettingError("stack_linear=True takes no sample_weight yet (the stacking "
-                                  "weights would need weighted held-out scores)")
+        raise InvalidSettingError("stack_linear=True takes no sample_weight= yet (the stacking "
+                                  "weights would need weighted held-out scores); leave out one "
+                                  "of them")
     if options.get("hessian", "last_layer") != "last_layer":
         raise InvalidSettingError(
             "stack_linear=True takes laplace's last-layer posterior (draws of the network); "
-            f"hessian={options['hessian']!r} predicts through the linearised network, whose "
-            "draws cannot be mixed: leave hessian out or set stack_linear=False")
+            f"hessian={options['hessian']!r} may predict through the linearised network, whose "
+            "draws cannot be mixed: leave out hessian= or stack_linear=True")
     y = np.asarray(build["y"])
-    folds = STACKING_FOLDS
+    # every fold's training part keeps 2 rows or more (a fit needs 2)
+    folds = min(STACKING_FOLDS, len(y) if len(y) >= 3 else 1)
     if classifier:
         folds = min(folds, int(np.bincount(y.astype(int)).min()))
     if folds < 2:
-        raise InvalidSettingError("stack_linear=True needs at least 2 rows of every class for "
-                                  "its cross-validation; set stack_linear=False")
+        raise InvalidSettingError(
+            "stack_linear=True needs at least "
+            f"{'2 rows of every class' if classifier else '3 rows'} for its cross-validation; "
+            "leave out stack_linear=True")
     models = {"network": build, "linear": {**build, "hidden": (), "skip": False}}
 
     def run(arguments, rows=None, show=False):
@@ -110,5 +117,9 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
                       "fit alone", stacklevel=3)
         return dataclasses.replace(full["network"], interrupted=True)
     weights = stacking_weights(held_out)
-    return stack_posteriors(full, weights, n_draws=draws, random_seed=random_seed, settings={
+    stacked = stack_posteriors(full, weights, n_draws=draws, random_seed=random_seed, settings={
         "folds": folds, "held_out_lpd": {n: float(v.mean()) for n, v in held_out.items()}})
+    # the whole stacked fit's time (the network's full fit keeps its own parts beside it)
+    stacked.timings["total_s"] = time.perf_counter() - started
+    stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
+    return stacked
