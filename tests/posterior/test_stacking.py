@@ -163,6 +163,22 @@ def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons):
     assert again.posterior_.settings["stacking"] == model.posterior_.settings["stacking"]
 
 
+def test_ctrl_c_during_the_folds_keeps_the_networks_fit(moons, monkeypatch):
+    from pymc_bnn.sklearn import stacked_fit
+
+    def pressed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stacked_fit, "log_predictive_density", pressed)
+    model = BayesianMLPClassifier((4,), stack_linear=True, **FAST)
+    with pytest.warns(UserWarning, match="interrupted during its cross-validation: kept the "
+                                         "network's fit alone"):
+        model.fit(moons.X_train, moons.y_train)
+    assert model.posterior_.interrupted and model.posterior_.spec.hidden == (4,)
+    assert "stacking" not in model.posterior_.settings
+    assert np.mean(model.predict(moons.X_test) == moons.y_test) > 0.7  # a working fit
+
+
 def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
     X, y = moons.X_train, moons.y_train
     model = BayesianMLPClassifier((4,), stack_linear=True, **FAST)

@@ -98,8 +98,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     full = {}
     for name, arguments in models.items():
         full[name] = run(arguments, show=progress)
-        if full[name].interrupted:
-            return full["network"] if name == "linear" else full[name]
+        if full[name].interrupted:  # the network as far as it got, or its whole fit
+            return _network_alone(full["network"], "the linear model's fit")
     splitter = (StratifiedKFold if classifier else KFold)(folds, shuffle=True,
                                                           random_state=random_seed % 2**32)
     held_out = {name: np.empty(len(y)) for name in models}
@@ -113,9 +113,7 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
                     raise KeyboardInterrupt
                 held_out[name][test] = log_predictive_density(part, build["X"][test], y[test])
     except KeyboardInterrupt:
-        warnings.warn("stacking was interrupted during its cross-validation: kept the network's "
-                      "fit alone", stacklevel=3)
-        return dataclasses.replace(full["network"], interrupted=True)
+        return _network_alone(full["network"], "its cross-validation")
     weights = stacking_weights(held_out)
     stacked = stack_posteriors(full, weights, n_draws=draws, random_seed=random_seed, settings={
         "folds": folds, "held_out_lpd": {n: float(v.mean()) for n, v in held_out.items()}})
@@ -123,3 +121,11 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     stacked.timings["total_s"] = time.perf_counter() - started
     stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
     return stacked
+
+
+def _network_alone(network, during: str):
+    """The network's fit, marked interrupted, after a Ctrl-C in the stacking's later work."""
+    if not network.interrupted:
+        warnings.warn(f"stacking was interrupted during {during}: kept the network's fit alone",
+                      stacklevel=4)
+    return dataclasses.replace(network, interrupted=True)
