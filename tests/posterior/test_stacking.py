@@ -123,10 +123,9 @@ def test_the_stacked_predictive_is_the_weighted_mixture(members, moons):
 def test_the_network_part_is_the_networks_draws(members, moons):
     """Stability measures a stacked fit's network: its draws are the network member's."""
     from pymc_bnn.posterior.stability import stability
-    from pymc_bnn.posterior.stacking import network_part
 
     stacked = stack_posteriors(members, {"network": 0.3, "linear": 0.7}, n_draws=1000)
-    part = network_part(stacked)
+    part = stacked.network_part()
     assert part.n_draws == 300
     np.testing.assert_allclose(part.predict(moons.X_test)["mean"].values,
                                members["network"].predict(moons.X_test)["mean"].values,
@@ -135,7 +134,7 @@ def test_the_network_part_is_the_networks_draws(members, moons):
     assert result.attrs["n_draws"] == 100 and len(result["units"]["unit"]) == 4
     linear_only = stack_posteriors(members, {"network": 0.0, "linear": 1.0}, n_draws=100)
     with pytest.raises(InvalidSettingError, match="gave the network no draws"):
-        network_part(linear_only)
+        linear_only.network_part()
 
 
 @pytest.mark.slow  # two stacked fits: 12 fits

@@ -268,6 +268,48 @@ class Posterior(RecordFields):
         return check_features(X, n_features=self.spec.n_inputs,
                               feature_names=None if generated else self.feature_names)
 
+    def network_part(self) -> Posterior:
+        """The network member's draws of a stacked fit (`stack_linear=True`); else itself.
+
+        A stacked posterior (`pymc_bnn.posterior.stacking.stack_posteriors`) holds its members'
+        draws one after another, as `settings["stacking"]` records; stability and the report
+        measure its network on these.
+
+        Returns
+        -------
+        Posterior
+            The stacked architecture (its skip path zero in these draws), one chain of the
+            network's draws, `settings["stacking"]` kept.
+
+        Raises
+        ------
+        InvalidSettingError
+            If the stacking gave the network no draws (weight 0).
+
+        Examples
+        --------
+        >>> from pymc_bnn.posterior.stacking import stack_posteriors
+        >>> stacked = stack_posteriors({"network": fitted, "linear": fitted_linear},
+        ...                            {"network": 0.25, "linear": 0.75}, n_draws=40)
+        >>> stacked.network_part().n_draws, fitted.network_part() is fitted
+        (10, True)
+        """
+        import dataclasses
+
+        stacking = self.settings.get("stacking")
+        if not stacking:
+            return self
+        name = stacking.get("network")
+        order = stacking.get("order", list(stacking["draws"]))
+        if name not in order:
+            raise InvalidSettingError("this stacked posterior gave the network no draws (its "
+                                      "weight is 0): it is the linear model alone")
+        start = sum(stacking["draws"][n] for n in order[:order.index(name)])
+        count = stacking["draws"][name]
+        draws = self.idata["posterior"].to_dataset().isel(draw=slice(start, start + count))
+        idata = xr.DataTree.from_dict({"posterior": draws.assign_coords(draw=np.arange(count))})
+        return dataclasses.replace(self, idata=idata)
+
     def likelihood_param_draws(self, max_draws: int | None = None) -> dict[str, np.ndarray]:
         """Posterior draws (S, ...) of the likelihood's own variables (e.g. a noise scale).
 

@@ -32,7 +32,6 @@ from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name, hidden_activations, split_skip_weights
 from pymc_bnn.model.symmetry import Alignment, align_draws
 from pymc_bnn.posterior.representation import cka_between_draws, linear_cka
-from pymc_bnn.posterior.stacking import network_part
 from pymc_bnn.validation import check_features, check_target
 
 __all__ = ["Alignment", "align_draws", "hidden_activations", "linear_cka", "network_draws",
@@ -213,7 +212,7 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     spec = posterior.spec
     if not spec.hidden:
         raise InvalidSettingError(NO_HIDDEN_LAYER)
-    posterior = network_part(posterior)  # a stacked fit: its network's draws
+    posterior = posterior.network_part()  # a stacked fit: its network's draws
     draws = network_draws(posterior, group=group, max_draws=max_draws)
     n_chains, n_draws = draws.weights[0].shape[:2]
     flat = lambda a: a.reshape(-1, *a.shape[2:])  # noqa: E731  (C, D, ...) -> (S, ...)

@@ -25,7 +25,7 @@ import xarray as xr
 
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model.network import bias_name
-from pymc_bnn.posterior.posterior import LINEARISED_GROUP, Posterior
+from pymc_bnn.posterior.posterior import Posterior
 
 
 def log_predictive_density(posterior: Posterior, X, y, *, max_draws: int | None = None):
@@ -170,7 +170,7 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
         raise InvalidSettingError("stacking needs at least one member with a positive weight")
     networks = {tuple(members[n].spec.hidden) for n in members if members[n].spec.hidden}
     for name, member in members.items():
-        if member.groups is not None or LINEARISED_GROUP in member.idata.children:
+        if member.groups is not None or member.linearised:
             raise InvalidSettingError(
                 f"cannot stack {name!r}: grouped fits and full-network Laplace fits (predictions "
                 "through a linearised network) are not draws of one network")
@@ -195,49 +195,11 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     record = {"stacking": {"weights": {n: float(weights.get(n, 0.0)) for n in members},
                            "draws": counts, "order": [n for n in names if counts[n] > 0],
                            "network": network, **(settings or {})}}
-    return Posterior(dataclasses.replace(base.record, spec=spec), idata, method=base.method,
-                     settings={**base.settings, **record, "draws": int(n_draws)},
-                     timings=dict(base.timings), diagnostics=dict(base.diagnostics))
-
-
-def network_part(posterior: Posterior) -> Posterior:
-    """The network member's draws of a stacked posterior; any other posterior as it is.
-
-    Parameters
-    ----------
-    posterior : Posterior
-
-    Returns
-    -------
-    Posterior
-        The stacked architecture (its skip path zero in these draws), one chain of the
-        network's draws; `settings["stacking"]` kept.
-
-    Raises
-    ------
-    InvalidSettingError
-        If the stacking gave the network no draws (weight 0).
-
-    Examples
-    --------
-    >>> stacked = stack_posteriors({"network": fitted, "linear": fitted_linear},
-    ...                            {"network": 0.25, "linear": 0.75}, n_draws=40)
-    >>> network_part(stacked).n_draws, network_part(fitted) is fitted
-    (10, True)
-    """
-    stacking = posterior.settings.get("stacking")
-    if not stacking:
-        return posterior
-    name = stacking.get("network")
-    order = stacking.get("order", list(stacking["draws"]))
-    if name not in order:
-        raise InvalidSettingError("this stacked posterior gave the network no draws (its "
-                                  "weight is 0): it is the linear model alone")
-    start = sum(stacking["draws"][n] for n in order[:order.index(name)])
-    count = stacking["draws"][name]
-    draws = posterior.idata["posterior"].to_dataset().isel(draw=slice(start, start + count))
-    idata = xr.DataTree.from_dict({"posterior": draws.assign_coords(draw=np.arange(count))})
-    return dataclasses.replace(posterior, idata=idata)
+    return dataclasses.replace(base, record=dataclasses.replace(base.record, spec=spec),
+                               idata=idata, settings={**base.settings, **record,
+                                                      "draws": int(n_draws)},
+                               timings=dict(base.timings), diagnostics=dict(base.diagnostics),
+                               elbo=None, interrupted=False)
 
 
 def _with_skip(spec):
