@@ -299,8 +299,7 @@ class Posterior(RecordFields):
         stacking = self.settings.get("stacking")
         if not stacking:
             return self
-        name = stacking.get("network")
-        order = stacking.get("order", list(stacking["draws"]))
+        name, order = stacking["network"], stacking["order"]
         if name not in order:
             raise InvalidSettingError("this stacked posterior gave the network no draws (its "
                                       "weight is 0): it is the linear model alone")

@@ -62,9 +62,7 @@ def log_predictive_density(posterior: Posterior, X, y, *, max_draws: int | None 
     draws = posterior.predictive_draws(X, max_draws=max_draws)
     y = np.asarray(y)
     if "probs" in draws:
-        probs = np.asarray(draws["probs"], dtype=np.float64)
-        if probs.ndim == 2:  # binary: P(y = 1) per draw
-            probs = np.stack([1.0 - probs, probs], axis=-1)
+        probs = np.asarray(draws["probs"], dtype=np.float64)  # (S, n_obs, K), binary too
         chosen = np.take_along_axis(probs.mean(axis=0), y.astype(int)[:, None], axis=1)[:, 0]
         return np.log(np.clip(chosen, np.finfo(np.float64).tiny, None))
     dist = noise_distribution(draws)

@@ -153,7 +153,7 @@ def report_section(model, held_out) -> Section:
     X, y, source, *_ = held_out
     section = stability_section(stability(model, X, y), source=source)
     stacking = posterior.settings.get("stacking")
-    if stacking and stacking.get("network") in stacking["weights"]:
+    if stacking:
         weight = stacking["weights"][stacking["network"]]
         section.paragraphs.insert(0, (
             f"This fit stacks the network (weight {weight:.2f}) with a linear model; measured "
