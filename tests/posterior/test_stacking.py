@@ -152,6 +152,39 @@ def test_the_estimator_weights_the_model_that_predicts_held_out_rows_better(moon
     assert np.mean(curved.predict(moons.X_test) == moons.y_test) > 0.85
 
 
+def test_the_folds_reuse_the_scale_the_full_fit_chose(monkeypatch):
+    """A regressor's network chooses its MAP's scale on held-out rows once (the full fit);
+    every fold fits one MAP at that scale, the GLM never searches (its evidence rounds set
+    its scale), and the folds keep `FOLD_DRAWS` draws."""
+    from pymc_bnn.sklearn import stacked_fit
+
+    calls = []
+
+    def spy(bnn, method, **kwargs):
+        posterior = fit(bnn, method, **kwargs)
+        calls.append((bnn.spec.hidden, bnn.n_obs, kwargs, posterior))
+        return posterior
+
+    monkeypatch.setattr(stacked_fit, "fit", spy)
+    X = RNG.normal(size=(120, 2))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] + RNG.normal(0.0, 0.3, 120)
+    model = BayesianMLPRegressor((8,), stack_linear=True, steps=300, draws=400,
+                                 random_state=0).fit(X, y)
+    (_, n_full, options, network), glm = calls[0], calls[1]
+    chosen = network.diagnostics["map_scale_choice"]["scale"]
+    assert (n_full, options["map_scale"], options["draws"]) == (120, "holdout", 400)
+    assert glm[0] == () and "map_scale" not in glm[2] and glm[2]["draws"] == 400
+    folds = calls[2:]
+    assert len(folds) == 2 * stacked_fit.STACKING_FOLDS
+    for hidden, rows, kwargs, _ in folds:
+        assert rows == 96 and kwargs["draws"] == stacked_fit.FOLD_DRAWS
+        if hidden:
+            assert (kwargs["map_scale"], kwargs["restarts"]) == (chosen, 1)
+        else:
+            assert "map_scale" not in kwargs
+    assert model.posterior_.settings["stacking"]["folds"] == stacked_fit.STACKING_FOLDS
+
+
 def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons):
     model = BayesianMLPClassifier((4,), stack_linear=True, **FAST).fit(moons.X_train,
                                                                         moons.y_train)
