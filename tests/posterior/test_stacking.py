@@ -152,6 +152,7 @@ def test_the_estimator_weights_the_model_that_predicts_held_out_rows_better(moon
     assert np.mean(curved.predict(moons.X_test) == moons.y_test) > 0.85
 
 
+@pytest.mark.slow  # a regressor's held-out scale search and twelve fits
 def test_the_folds_reuse_the_scale_the_full_fit_chose(monkeypatch):
     """A regressor's network chooses its MAP's scale on held-out rows once (the full fit);
     every fold fits one MAP at that scale, the GLM never searches (its evidence rounds set
@@ -195,14 +196,26 @@ def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons):
     assert again.posterior_.settings["stacking"] == model.posterior_.settings["stacking"]
 
 
-def test_ctrl_c_during_the_folds_keeps_the_networks_fit(moons, monkeypatch):
+@pytest.mark.slow  # two stacked fits
+def test_folds_side_by_side_give_the_same_weights(moons):
+    """n_jobs=2 runs the folds in two threads: the same fits, so the same held-out densities
+    and weights to the last bit."""
+    one, two = (BayesianMLPClassifier((4,), stack_linear=True, n_jobs=n_jobs, **FAST)
+                .fit(moons.X_train, moons.y_train) for n_jobs in (None, 2))
+    assert one.posterior_.settings["stacking"] == two.posterior_.settings["stacking"]
+    np.testing.assert_array_equal(one.predict_proba(moons.X_test),
+                                  two.predict_proba(moons.X_test))
+
+
+@pytest.mark.parametrize("n_jobs", [None, pytest.param(2, marks=pytest.mark.slow)])
+def test_ctrl_c_during_the_folds_keeps_the_networks_fit(moons, monkeypatch, n_jobs):
     from pymc_bnn.sklearn import stacked_fit
 
     def pressed(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(stacked_fit, "log_predictive_density", pressed)
-    model = BayesianMLPClassifier((4,), stack_linear=True, **FAST)
+    model = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=n_jobs, **FAST)
     with pytest.warns(UserWarning, match="interrupted during its cross-validation: kept the "
                                          "network's fit alone"):
         model.fit(moons.X_train, moons.y_train)

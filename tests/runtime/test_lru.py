@@ -45,3 +45,38 @@ def test_the_maps_count_is_this_process(tmp_path):
     with open(path, "r+b") as handle, mmap.mmap(handle.fileno(), 4096):
         assert lru.memory_maps()[0] > before
     assert before < limit
+
+
+def test_threads_build_each_program_once_and_never_lose_an_entry():
+    """Eight threads ask a two-entry cache for three keys over and over: every answer is its
+    key's value, and a key is built again only after it was dropped (never twice at once)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache: OrderedDict = OrderedDict()
+    building: set = set()
+    overlaps: list = []
+    guard = threading.Lock()
+
+    def build(key):
+        def value():
+            with guard:
+                if key in building:
+                    overlaps.append(key)
+                building.add(key)
+            time.sleep(0.001)
+            with guard:
+                building.discard(key)
+            return key * 10
+        return value
+
+    def ask(i):
+        key = i % 3
+        return lru.lru_get(cache, key, build(key), max_entries=2), lru.lru_peek(cache, key)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(600)))
+    assert all(got == (i % 3) * 10 for i, (got, _) in enumerate(answers))
+    assert all(peeked in (None, (i % 3) * 10) for i, (_, peeked) in enumerate(answers))
+    assert overlaps == [] and len(cache) == 2

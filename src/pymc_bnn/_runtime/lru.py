@@ -3,7 +3,9 @@
 Compiled JAX programs (MAP loops, samplers, pointwise log-likelihoods) are kept per model
 structure and data shape so refits do not recompile; each holds device memory and XLA
 executables, so a long session that fits many shapes keeps only the most recently used few.
-The cache is a plain `OrderedDict` the module owns (tests can swap or inspect it).
+The cache is a plain `OrderedDict` the module owns (tests can swap or inspect it). One lock
+guards every cache's lookups, insertions and builds, so fits in threads (a stacked fit's folds)
+neither race on an entry being dropped nor compile the same program twice.
 
 JAX keeps its own caches of compiled executables, which outlive an entry dropped here: a
 process that fits many structures (a grid search, the tabular benchmark) piled up XLA's
@@ -16,6 +18,7 @@ caches (`jax.clear_caches()`): the programs still in use compile again when next
 from __future__ import annotations
 
 import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
@@ -25,6 +28,9 @@ DEFAULT_MAX_ENTRIES = 8
 # Share of `vm.max_map_count` past which JAX's compiled programs are dropped (half: a fit adds
 # a few hundred maps, its compilation many more for a moment).
 MAX_MAP_SHARE = 0.5
+# Held while a cache is read or changed, and while its missing value is built (re-entrant: a
+# build may fill another cache).
+_LOCK = threading.RLock()
 
 
 def memory_maps() -> tuple[int, int] | None:
@@ -107,12 +113,30 @@ def lru_get[Value](cache: OrderedDict, key: Hashable, build: Callable[[], Value]
     >>> list(cache)
     ['a', 'c']
     """
-    if key in cache:
+    with _LOCK:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        relieve_compiled_programs()  # a compilation follows: make room for its memory maps
+        value = build()
+        cache[key] = value
+        while len(cache) > max(int(max_entries), 1):
+            cache.popitem(last=False)
+        return value
+
+
+def lru_peek(cache: OrderedDict, key: Hashable):
+    """`cache[key]`, now the most recently used, or None where it is missing (nothing built).
+
+    Examples
+    --------
+    >>> from collections import OrderedDict
+    >>> cache = OrderedDict(a=1, b=2)
+    >>> lru_peek(cache, "a"), lru_peek(cache, "z"), list(cache)
+    (1, None, ['b', 'a'])
+    """
+    with _LOCK:
+        if key not in cache:
+            return None
         cache.move_to_end(key)
         return cache[key]
-    relieve_compiled_programs()  # a compilation follows: make room for its memory maps
-    value = build()
-    cache[key] = value
-    while len(cache) > max(int(max_entries), 1):
-        cache.popitem(last=False)
-    return value

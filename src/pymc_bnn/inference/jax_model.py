@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pymc_bnn._runtime.lru import lru_get
+from pymc_bnn._runtime.lru import lru_get, lru_peek
 from pymc_bnn.errors import InvalidSettingError
 
 # Compiled models and their draw functions (key → jit(vmap(constrained))), per structure,
@@ -391,10 +391,10 @@ def _cached(key: str, initial_point: np.ndarray, coords: dict,
     with its own names; so is the number of real rows where they are padded. A hit becomes the
     most recently used entry.
     """
-    if key not in _CACHE:
+    compiled = lru_peek(_CACHE, key)
+    if compiled is None:
         return None
-    _CACHE.move_to_end(key)
-    return dataclasses.replace(_CACHE[key], initial_point=initial_point, coords=coords,
+    return dataclasses.replace(compiled, initial_point=initial_point, coords=coords,
                                n_obs=n_obs)
 
 

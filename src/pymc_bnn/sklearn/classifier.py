@@ -43,9 +43,9 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         Also fit the Bayesian GLM (`hidden_layer_sizes=()`) and keep the stacking mixture of
         the two predictive distributions, weighted by 5-fold cross-validated log density
         (Yao et al. 2018; `pymc_bnn.posterior.stacking`): as good as the better of the two on
-        mostly linear and on curved data, at about ten times the fit's time (six fits of each
-        model). Not with groups,
-        sample weights or streamed data.
+        mostly linear and on curved data, at several times the fit's time (each model fitted
+        once on every row and once per fold; `n_jobs` runs the folds side by side). Not with
+        groups, sample weights or streamed data.
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.
     prior : "auto", str, prior object or None, default "auto"
@@ -93,8 +93,10 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         temperature is chosen together), so it refuses n_jobs with an ensemble. With
         `groups` and `pooling="none"`: fit each group's network separately through joblib
         (the same model: such groups share nothing; `pymc_bnn.sklearn.group_fits`; any
-        engine, laplace included), where None fits them as one joint model. Any other fit is
-        one fit and ignores n_jobs.
+        engine, laplace included), where None fits them as one joint model. With
+        `stack_linear=True`: the folds' fits, this many at a time, in threads (a fit keeps
+        about one core busy) or on the active joblib backend; the same weights as None. Any
+        other fit is one fit and ignores n_jobs.
     missing : {"impute", "drop"}, default "impute"
         Rows with missing values: imputed (the median of a numeric column, a category of its
         own, plus a missing-indicator column) or dropped from training.

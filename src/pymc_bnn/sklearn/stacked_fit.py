@@ -32,7 +32,7 @@ FOLD_DRAWS = 250
 
 
 def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
-                classifier: bool, progress: bool = False):
+                classifier: bool, progress: bool = False, n_jobs: int | None = None):
     """The stacked posterior of the network `build` describes and its GLM (hidden=()).
 
     Parameters
@@ -47,6 +47,11 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         Stratify the folds by class (the target holds class codes).
     progress : bool, default False
         Progress bars of the two full fits (the fold fits run quietly).
+    n_jobs : int or None, default None
+        Fold fits run at a time, through joblib: in threads of this process (-1: one per
+        core; a fit keeps about one core busy), or where the active joblib backend runs them
+        (`joblib.parallel_backend("dask")`: a Dask cluster). None or 1: one after another.
+        The weights are the same either way.
 
     Returns
     -------
@@ -99,17 +104,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     # nothing but five fits.
     engine_options = {"network": options, "linear": _without_held_out_scale(options)}
 
-    def run(name, rows=None, show=False):
-        arguments = models[name]
-        if rows is not None:
-            arguments = {**arguments, "X": arguments["X"][rows], "y": y[rows]}
-        return fit(build_model(**arguments), method,
-                   draws=draws if rows is None else min(draws, FOLD_DRAWS),
-                   random_seed=random_seed, progress=show, **engine_options[name])
-
     full = {}
     for name in models:
-        full[name] = run(name, show=progress)
+        full[name] = fit(build_model(**models[name]), method, draws=draws,
+                         random_seed=random_seed, progress=progress, **engine_options[name])
         if full[name].interrupted:  # the network as far as it got, or its whole fit
             return _network_alone(full["network"], "the linear model's fit")
     # The folds' networks take the scale the full fit chose on its held-out rows instead of
@@ -120,18 +118,17 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         engine_options["network"] = {"restarts": 1, **options, "map_scale": chosen["scale"]}
     splitter = (StratifiedKFold if classifier else KFold)(folds, shuffle=True,
                                                           random_state=random_seed % 2**32)
-    held_out = {name: np.empty(len(y)) for name in models}
+    tasks = [(name, train, test) for train, test in splitter.split(build["X"], y)
+             for name in models]
     try:
-        for train, test in splitter.split(build["X"], y):
-            for name in models:
-                with warnings.catch_warnings():  # a fold's convergence is not the fit's
-                    warnings.simplefilter("ignore")
-                    part = run(name, train)
-                if part.interrupted:
-                    raise KeyboardInterrupt
-                held_out[name][test] = log_predictive_density(part, build["X"][test], y[test])
+        densities = _held_out_densities(
+            [(models[name], method, engine_options[name], min(draws, FOLD_DRAWS), random_seed,
+              train, test) for name, train, test in tasks], n_jobs)
     except KeyboardInterrupt:
         return _network_alone(full["network"], "its cross-validation")
+    held_out = {name: np.empty(len(y)) for name in models}
+    for (name, _, test), density in zip(tasks, densities, strict=True):
+        held_out[name][test] = density
     weights = stacking_weights(held_out)
     stacked = stack_posteriors(full, weights, n_draws=draws, random_seed=random_seed, settings={
         "folds": folds, "held_out_lpd": {n: float(v.mean()) for n, v in held_out.items()}})
@@ -139,6 +136,70 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     stacked.timings["total_s"] = time.perf_counter() - started
     stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
     return stacked
+
+
+def _held_out_densities(jobs: list, n_jobs: int | None) -> list:
+    """`fold_density(*job)` for every job, `n_jobs` at a time (joblib, threads preferred).
+
+    A Ctrl-C stops them all and raises KeyboardInterrupt: run here or in threads, each fit's
+    engine sees the press at its next chunk (the record is shared,
+    `pymc_bnn._runtime.interrupt`) and the jobs not yet begun do not begin.
+    """
+    from joblib import Parallel, delayed
+
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+
+    with ctrl_c_deferred() as pressed, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a fold's convergence is not the fit's
+        densities = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(fold_density)(*job, pressed=pressed) for job in jobs)
+    if pressed:
+        raise KeyboardInterrupt
+    return densities
+
+
+def fold_density(build: dict, method: str, options: dict, draws: int, random_seed: int,
+                 train, test, pressed=()) -> np.ndarray:
+    """The log predictive density of rows `test` under a fit to rows `train` of `build`.
+
+    Plain data in and out, so a joblib worker (a thread, a process, a cluster's) can run it.
+
+    Parameters
+    ----------
+    build : dict
+        `build_model`'s arguments, with every row.
+    method, options, draws, random_seed
+        As `fit` takes them.
+    train, test : array-like of int
+        Row indices.
+    pressed : list, optional
+        Ctrl-C's record: a fold not yet begun when it holds True raises KeyboardInterrupt.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(len(test),)` nats per row (`log_predictive_density`).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        The fit was interrupted (its held-out density would be of a fit cut short).
+
+    Examples
+    --------
+    >>> build = {"X": tiny_data.X_train, "y": tiny_data.y_train, "hidden": ()}
+    >>> rows = np.arange(len(tiny_data.y_train))
+    >>> fold_density(build, "laplace", {"steps": 200}, 50, 0, rows[10:], rows[:10]).shape
+    (10,)
+    """
+    if pressed:
+        raise KeyboardInterrupt
+    y = np.asarray(build["y"])
+    part = fit(build_model(**{**build, "X": build["X"][train], "y": y[train]}), method,
+               draws=draws, random_seed=random_seed, progress=False, **options)
+    if part.interrupted:
+        raise KeyboardInterrupt
+    return log_predictive_density(part, build["X"][test], y[test])
 
 
 def _without_held_out_scale(options: dict) -> dict:
