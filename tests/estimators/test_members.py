@@ -38,7 +38,7 @@ def test_each_member_is_the_one_restart_fit_of_its_seed(small_moons):
 def test_laplace_members_are_one_fit_and_refuse_n_jobs(small_moons):
     model = BayesianMLPClassifier((3,), method="laplace", n_jobs=2,
                                   engine_options={"ensemble": True})
-    with pytest.raises(InvalidSettingError, match="leave n_jobs=None"):
+    with pytest.raises(InvalidSettingError, match="leave out n_jobs="):
         model.fit(small_moons.X_train[:50], small_moons.y_train[:50])
 
 

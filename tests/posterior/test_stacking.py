@@ -255,7 +255,7 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     table.to_csv(tmp_path / "t.csv", index=False)
     out = tmp_path / "m.bnn.nc"
     assert main(["fit", str(tmp_path / "t.csv"), "--target", "y", "--hidden", "4",
-                 "--stack-linear", "--out", str(out), "--quiet"]) == 0
+                 "--stack-linear", "--jobs", "2", "--out", str(out), "--quiet"]) == 0
     assert set(load(out).posterior_.settings["stacking"]["weights"]) == {"network", "linear"}
     capsys.readouterr()
     assert main(["info", str(out)]) == 0
@@ -280,3 +280,22 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     said = capsys.readouterr().err
     assert "takes no --weight yet" in said and "leave out one of them" in said
     assert not (tmp_path / "s.bnn.nc").exists()
+
+
+def test_the_clis_jobs_flag_is_checked_and_spoken_of_as_a_flag(tmp_path, moons, capsys):
+    from pymc_bnn.cli.app import main
+
+    pd.DataFrame({"a": moons.X_train[:, 0], "y": moons.y_train}).to_csv(tmp_path / "t.csv",
+                                                                      index=False)
+    fit_args = ["fit", str(tmp_path / "t.csv"), "--target", "y", "--hidden", "2",
+                "--out", str(tmp_path / "m.bnn.nc"), "--quiet"]
+    with pytest.raises(SystemExit) as usage:
+        main([*fit_args, "--jobs", "0"])
+    assert usage.value.code == 2
+    assert "--jobs: expected a number ≥ 1, or -1 for one per core, got 0" in (
+        capsys.readouterr().err)
+    # laplace's ensemble members are one fit: refused, in the command line's words
+    assert main([*fit_args, "--jobs", "2", "--ensemble"]) == 2
+    said = capsys.readouterr().err
+    assert "leave out --jobs" in said and "n_jobs" not in said
+    assert not (tmp_path / "m.bnn.nc").exists()

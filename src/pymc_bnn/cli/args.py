@@ -19,6 +19,28 @@ EXIT_CODES_HELP = ("exit codes: 0 success, 1 a failed fit, 2 bad usage or input,
                    "74 a file-system error, 130 interrupted with nothing written")
 
 
+def job_count(text: str) -> int:
+    """An argparse type: how many fits at a time, joblib's way (≥ 1, or -1 for one per core).
+
+    Examples
+    --------
+    >>> job_count("4"), job_count("-1")
+    (4, -1)
+    >>> job_count("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a number ≥ 1, or -1 for one per core, got 0
+    """
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number ≥ 1, or -1 for one per core, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number ≥ 1 ("1_000" allowed), else a one-line usage error.
 

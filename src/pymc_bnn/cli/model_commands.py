@@ -23,6 +23,7 @@ from pymc_bnn.cli.args import (
     add_common,
     add_force,
     draws_precision,
+    job_count,
     positive_int,
     print_report_path,
     widths,
@@ -142,7 +143,12 @@ def add_model_commands(sub) -> None:
                           "hidden layers model what a linear model misses")
     fit.add_argument("--stack-linear", action="store_true",
                      help="also fit a Bayesian GLM and keep the stacking mixture of the two, "
-                          "weighted by 5-fold cross-validation (about 10x the fit's time)")
+                          "weighted by 5-fold cross-validation (several times the fit's time; "
+                          "--jobs runs the folds side by side)")
+    fit.add_argument("--jobs", type=job_count, default=None, metavar="N",
+                     help="fits run side by side, N at a time (-1: one per core): the folds of "
+                          "--stack-linear (in threads), an advi --ensemble's members, the "
+                          "networks of --pooling none (in processes) (default: one at a time)")
     fit.add_argument("--prior", default="auto",
                      choices=["auto", *sorted(set(PRIORS) - {"informed"})],
                      help="weight prior; auto: the estimators' default (laplace: normal, "
@@ -313,7 +319,7 @@ def _cmd_fit(args, console) -> int:
         stack_linear=args.stack_linear,
         likelihood=likelihood, prior=args.prior, method=args.method, draws=args.draws,
         random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
-        engine_options=args.engine_options, missing=args.missing, **roles,
+        engine_options=args.engine_options, missing=args.missing, n_jobs=args.jobs, **roles,
     )
     what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
             else f"{likelihood} regression")

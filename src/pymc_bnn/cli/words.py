@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 # Python names whose flag is spelt differently from the argument (dest) it sets
 _ALIASES = {"random_seed": "seed", "random_state": "seed", "hidden_layer_sizes": "hidden",
-            "sample_weight": "weight"}
+            "sample_weight": "weight", "n_jobs": "jobs"}
 _PYTHON_ASIDE = re.compile(r"(\(Python:[^)]*\))")
 _ENGINE_OPTION = re.compile(r"engine_options=\{'(\w+)': ([^,}]+)\}")
 _ARGUMENT = re.compile(r"(?<![\w.-])(\w+)=('[^']*'|\"[^\"]*\"|[-+]?[\w.]+)?")

@@ -317,8 +317,8 @@ class BayesianMLPBase(BaseEstimator):
         options = check_engine_options(method, self._engine_options(method))
         if self.n_jobs is not None and options.get("ensemble"):
             raise InvalidSettingError(
-                "n_jobs fits an ensemble's members separately on in-memory rows; a streamed fit "
-                "runs its members together in one program: leave n_jobs=None")
+                "separate fits of an ensemble's members (n_jobs=) need in-memory rows; a "
+                "streamed fit runs its members together in one program: leave out n_jobs=")
         source = as_source(data, target=target)
         stats = stream_statistics(source, labels=is_classifier(self))
         self.n_features_in_ = int(stats.x_mean.size)

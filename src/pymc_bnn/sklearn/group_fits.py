@@ -98,10 +98,11 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
                                   "pass groups and pooling='none'")
     if joint.likelihood_params or not getattr(joint.likelihood, "is_classifier", False):
         raise InvalidSettingError(
-            f"n_jobs fits each pooling='none' group separately, but the groups of a "
+            f"separate fits of each pooling='none' group (n_jobs=) need groups that share "
+            f"nothing, but the groups of a "
             f"{joint.likelihood.name} model share its parameters "
             f"({', '.join(joint.likelihood_params) or 'the target encoding'}), so they are "
-            "one fit; leave n_jobs=None (one joint fit), or fit one estimator per group")
+            "one fit; leave out n_jobs= (one joint fit), or fit one estimator per group")
     if method == "laplace" and options.get("hessian", "last_layer") != "last_layer":
         raise InvalidSettingError(
             f"hessian={options['hessian']!r} can give a whole-network Laplace fit, which "
@@ -128,7 +129,7 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     if empty:
         raise InvalidInputError(
             f"sample_weight is 0 for every row of group(s) {', '.join(empty[:5])}, which "
-            "leaves their separate fits no data; leave n_jobs=None (one joint fit, where "
+            "leaves their separate fits no data; leave out n_jobs= (one joint fit, where "
             "such a group keeps its prior), or give those rows a positive weight")
     jobs = [(each | {"X": X[index], "y": y[index]}
              | ({} if weight is None else {"sample_weight": np.asarray(weight)[index]}),

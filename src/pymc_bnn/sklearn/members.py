@@ -99,9 +99,10 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
     """
     if method not in SEPARABLE_ENSEMBLES:
         raise InvalidSettingError(
-            f"n_jobs fits ensemble members separately, but {method}'s members are one fit (it "
-            f"chooses their settings together); use one of {', '.join(SEPARABLE_ENSEMBLES)}, "
-            "or leave n_jobs=None")
+            f"separate fits of ensemble members (n_jobs=) need an engine whose members are "
+            f"separate, but {method}'s are one fit (it chooses their settings together); use "
+            f"one of {', '.join(SEPARABLE_ENSEMBLES)}, "
+            "or leave out n_jobs=")
     members = int(options.get("restarts") or _DEFAULT_MEMBERS)
     each = {**options, "restarts": 1, "ensemble": False}
     per_member = math.ceil(draws / members)
