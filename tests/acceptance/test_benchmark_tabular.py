@@ -65,6 +65,22 @@ def test_beats_baselines_share_counts_failures_and_skips_pairs_without_baselines
                                                    "lost": [["seed_moons", 0]], "met": False}
 
 
+def test_the_best_entry_bound_takes_each_pairs_lowest_pymc_bnn_score():
+    """Pair 0: the default wins; pair 1: only the stacked entry does; pair 2: neither (the
+    failed default does not count as a score); pair 3: a baseline below both."""
+    records = [rec("a", 0, "default", log_loss=0.1), rec("a", 0, "stacked", log_loss=0.3),
+               rec("a", 1, "default", log_loss=0.3), rec("a", 1, "stacked", log_loss=0.1),
+               rec("a", 2, "default", error="InvalidSettingError: x"),
+               rec("a", 2, "stacked", log_loss=0.4),
+               rec("a", 3, "default", log_loss=0.3), rec("a", 3, "stacked", log_loss=0.25)]
+    records += [rec("a", split, "mlp", log_loss=0.2) for split in range(3)]
+    records.append(rec("a", 3, "hgb", log_loss=0.05))
+    bound = panel.best_entry_bound(records)
+    assert bound["won"] == [["a", 0], ["a", 1]] and bound["share"] == 0.5
+    assert panel.beats_baselines(records)["won"] == [["a", 0]]  # the default's own: 1 of 4
+    assert not any(r["model"] == panel.ORACLE for r in records)  # the records are left as given
+
+
 def test_summary_targets_and_report():
     records = []
     mlp_moons = [0.10, 0.12, 0.14]
