@@ -328,3 +328,51 @@ def test_a_ctrl_c_during_the_jax_import_waits_until_the_import_is_whole(tmp_path
                           preexec_fn=_sigint_as_in_a_shell)
     assert done.stdout.strip() == "raised after True", (done.stdout, done.stderr)
     assert done.stderr == ""
+
+
+# A stacked fit whose folds run in two threads and never converge on their own: a real SIGINT
+# lands in the main thread while both threads' engines are stepping.
+_STACKED_FOLDS = """
+import os, signal, threading, time, warnings
+import numpy as np
+from pymc_bnn import BayesianMLPClassifier
+from pymc_bnn.datasets import two_moons
+from pymc_bnn.sklearn import stacked_fit
+
+started = threading.Event()
+endless = stacked_fit.fold_density
+
+def fold_density(build, method, options, *args, **kwargs):
+    started.set()
+    return endless(build, method, {**options, "steps": 10**8, "tol": 0}, *args, **kwargs)
+
+stacked_fit.fold_density = fold_density
+def press():
+    started.wait()
+    time.sleep(2.0)
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=press, daemon=True).start()
+data = two_moons(n_samples=120)
+t0 = time.perf_counter()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=2, steps=300, draws=50,
+                                  random_state=0).fit(data.X_train, data.y_train)
+print("seconds", round(time.perf_counter() - t0, 1))
+print("interrupted", model.posterior_.interrupted, model.posterior_.spec.hidden)
+print("warned", any("kept the network's fit alone" in str(w.message) for w in caught))
+print("accuracy", np.mean(model.predict(data.X_test) == data.y_test))
+"""
+
+
+@pytest.mark.slow  # a fresh process, a stacked fit
+def test_sigint_during_threaded_folds_stops_them_and_keeps_the_networks_fit(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _STACKED_FOLDS], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False,
+                          preexec_fn=_sigint_as_in_a_shell)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    said = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert said["interrupted"] == "True (4,)" and said["warned"] == "True"
+    assert float(said["accuracy"]) > 0.7  # the network's own fit, whole
+    assert float(said["seconds"]) < 120  # the endless folds stopped at the press

@@ -30,6 +30,10 @@ STACKING_FOLDS = 5
 # on; fewer draws halve the multiclass output layer's sampling (500 warm-up steps stay).
 FOLD_DRAWS = 250
 
+# One fold's fit: `fold_density`'s arguments (build, method, options, draws, random_seed, train
+# rows, test rows).
+type FoldJob = tuple[dict, str, dict, int, int, np.ndarray, np.ndarray]
+
 
 def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
                 classifier: bool, progress: bool = False, n_jobs: int | None = None):
@@ -48,8 +52,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     progress : bool, default False
         Progress bars of the two full fits (the fold fits run quietly).
     n_jobs : int or None, default None
-        Fold fits run at a time, through joblib: in threads of this process (-1: one per
-        core; a fit keeps about one core busy), or where the active joblib backend runs them
+        Fold fits run at a time (joblib's count: -1 is one per core): in threads of this
+        process (a fit keeps about one core busy), or where an active joblib backend runs them
         (`joblib.parallel_backend("dask")`: a Dask cluster). None or 1: one after another.
         The weights are the same either way.
 
@@ -138,24 +142,51 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     return stacked
 
 
-def _held_out_densities(jobs: list, n_jobs: int | None) -> list:
-    """`fold_density(*job)` for every job, `n_jobs` at a time (joblib, threads preferred).
+def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None) -> list:
+    """`fold_density(*job)` for every job, `n_jobs` at a time, in threads or joblib's backend.
+
+    Threads unless a joblib backend is active (`joblib.parallel_backend`: loky's processes,
+    Dask, Ray), which then runs them.
 
     A Ctrl-C stops them all and raises KeyboardInterrupt: run here or in threads, each fit's
     engine sees the press at its next chunk (the record is shared,
-    `pymc_bnn._runtime.interrupt`) and the jobs not yet begun do not begin.
+    `pymc_bnn._runtime.interrupt`), the jobs not yet begun do not begin, and this returns only
+    once every thread is done (a thread still stepping when the process exits aborts it).
     """
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib.parallel import ThreadingBackend, get_active_backend
 
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
+    workers = min(effective_n_jobs(n_jobs), len(jobs))
     with ctrl_c_deferred() as pressed, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a fold's convergence is not the fit's
-        densities = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(fold_density)(*job, pressed=pressed) for job in jobs)
+        if workers <= 1:
+            densities = [fold_density(*job, pressed=pressed) for job in jobs]
+        elif isinstance(get_active_backend(prefer="threads")[0], ThreadingBackend):
+            densities = _in_threads(jobs, workers, pressed)
+        else:  # the backend the user chose runs them where it runs its work
+            densities = Parallel(n_jobs=n_jobs)(delayed(fold_density)(*job) for job in jobs)
     if pressed:
         raise KeyboardInterrupt
     return densities
+
+
+def _in_threads(jobs: list[FoldJob], workers: int, pressed) -> list:
+    """`fold_density(*job)` for every job in `workers` threads, every thread joined on return.
+
+    On an error (a fold interrupted by a press included) the jobs not yet begun are cancelled
+    and the running ones waited for before it is raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="pymc-bnn-fold") as pool:
+        futures = [pool.submit(fold_density, *job, pressed=pressed) for job in jobs]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def fold_density(build: dict, method: str, options: dict, draws: int, random_seed: int,
