@@ -166,7 +166,13 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None) -> list:
         elif isinstance(get_active_backend(prefer="threads")[0], ThreadingBackend):
             densities = _in_threads(jobs, workers, pressed)
         else:  # the backend the user chose runs them where it runs its work
-            densities = Parallel(n_jobs=n_jobs)(delayed(fold_density)(*job) for job in jobs)
+            try:
+                densities = Parallel(n_jobs=n_jobs)(delayed(fold_density)(*job) for job in jobs)
+            except Exception:
+                if not pressed:
+                    raise
+                # a press reaches the workers' processes too: whatever they ended with, it is
+                # the user's Ctrl-C
     if pressed:
         raise KeyboardInterrupt
     return densities
