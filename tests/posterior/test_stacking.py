@@ -299,3 +299,41 @@ def test_the_clis_jobs_flag_is_checked_and_spoken_of_as_a_flag(tmp_path, moons, 
     said = capsys.readouterr().err
     assert "leave out --jobs" in said and "n_jobs" not in said
     assert not (tmp_path / "m.bnn.nc").exists()
+
+
+def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypatch):
+    """n_jobs=0 is refused before any fit; inside joblib's process backends (a fork hangs in
+    JAX, loky re-imports everything) the folds run one after another for None and in threads
+    for 2, never in those processes."""
+    import joblib
+
+    from pymc_bnn.sklearn import stacked_fit
+
+    with pytest.raises(InvalidSettingError, match="n_jobs=0 runs no fit; .* or leave out n_jobs="):
+        BayesianMLPClassifier((4,), stack_linear=True, n_jobs=0, **FAST).fit(
+            moons.X_train, moons.y_train)
+
+    def no_processes(*args, **kwargs):
+        raise AssertionError("the folds went to joblib's processes")
+
+    monkeypatch.setattr(joblib, "Parallel", no_processes)
+    seen = []
+    monkeypatch.setattr(stacked_fit, "_in_threads",
+                        lambda jobs, workers, pressed: seen.append(workers) or [
+                            stacked_fit.fold_density(*job, pressed=pressed) for job in jobs])
+    for backend, n_jobs in (("multiprocessing", None), ("loky", 2)):
+        with joblib.parallel_backend(backend, n_jobs=2):
+            model = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=n_jobs, **FAST).fit(
+                moons.X_train, moons.y_train)
+        assert model.posterior_.settings["stacking"]["folds"] == 5
+    assert seen == [2]  # n_jobs=None ran here, one after another
+
+
+def test_the_multiprocessing_backend_is_refused_for_separate_fits():
+    import joblib
+
+    from pymc_bnn.sklearn.members import fit_separately
+
+    with joblib.parallel_backend("multiprocessing", n_jobs=2), pytest.raises(
+            InvalidSettingError, match="'multiprocessing' backend forks this process"):
+        fit_separately([], 2, whole=False)

@@ -254,6 +254,9 @@ class BayesianMLPBase(BaseEstimator):
         return self
 
     def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
+        if self.n_jobs == 0:  # joblib's meaning of the count; 0 has none (checked before fits)
+            raise InvalidSettingError("n_jobs=0 runs no fit; give how many fits run at a time "
+                                      "(1 or more, -1 for one per core), or leave out n_jobs=")
         use_private_compiledir()  # a worker of GridSearchCV under loky, Dask or Ray
         feature_names = TableEncoding.from_dict(self.table_encoding_).feature_names
         method = self._method(groups)

@@ -142,8 +142,14 @@ def fit_separately(jobs: list, n_jobs, *, whole: bool) -> tuple[list, bool]:
     (2, False)
     """
     from joblib import Parallel, delayed, effective_n_jobs
+    from joblib.parallel import MultiprocessingBackend, get_active_backend
 
     if effective_n_jobs(n_jobs) != 1:
+        if isinstance(get_active_backend()[0], MultiprocessingBackend):
+            raise InvalidSettingError(
+                "joblib's 'multiprocessing' backend forks this process, and a fork of a "
+                "process running JAX hangs; use joblib.parallel_backend('loky') (the default) "
+                "or a Dask or Ray backend, or leave out n_jobs=")
         return Parallel(n_jobs=n_jobs)(delayed(fit_in_worker)(*job) for job in jobs), False
     if whole:
         from pymc_bnn._runtime.interrupt import ctrl_c_deferred

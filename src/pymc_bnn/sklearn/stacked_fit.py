@@ -53,9 +53,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         Progress bars of the two full fits (the fold fits run quietly).
     n_jobs : int or None, default None
         Fold fits run at a time (joblib's count: -1 is one per core): in threads of this
-        process (a fit keeps about one core busy), or where an active joblib backend runs them
-        (`joblib.parallel_backend("dask")`: a Dask cluster). None or 1: one after another.
-        The weights are the same either way.
+        process (a fit keeps about one core busy), or on the cluster of an active joblib
+        backend (`joblib.parallel_backend("dask")`, Ray; a backend of processes on this
+        machine gets threads, which need no second import and compilation). None or 1: one
+        after another, whatever backend is active. The weights are the same either way.
 
     Returns
     -------
@@ -143,10 +144,11 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
 
 
 def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None) -> list:
-    """`fold_density(*job)` for every job, `n_jobs` at a time, in threads or joblib's backend.
+    """`fold_density(*job)` for every job, `n_jobs` at a time, in threads or on a cluster.
 
-    Threads unless a joblib backend is active (`joblib.parallel_backend`: loky's processes,
-    Dask, Ray), which then runs them.
+    None or 1: one after another here, whatever joblib backend is active. More: in threads,
+    unless the active joblib backend is a cluster's (`joblib.parallel_backend("dask")`, Ray),
+    which then runs them.
 
     A Ctrl-C stops them all and raises KeyboardInterrupt: run here or in threads, each fit's
     engine sees the press at its next chunk (the record is shared,
@@ -154,16 +156,16 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None) -> list:
     once every thread is done (a thread still stepping when the process exits aborts it).
     """
     from joblib import Parallel, delayed, effective_n_jobs
-    from joblib.parallel import ThreadingBackend, get_active_backend
+    from joblib.parallel import get_active_backend
 
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
-    workers = min(effective_n_jobs(n_jobs), len(jobs))
+    workers = 1 if n_jobs in (None, 1) else min(effective_n_jobs(n_jobs), len(jobs))
     with ctrl_c_deferred() as pressed, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a fold's convergence is not the fit's
         if workers <= 1:
             densities = [fold_density(*job, pressed=pressed) for job in jobs]
-        elif isinstance(get_active_backend(prefer="threads")[0], ThreadingBackend):
+        elif _on_this_machine(get_active_backend(prefer="threads")[0]):
             densities = _in_threads(jobs, workers, pressed)
         else:  # the backend the user chose runs them where it runs its work
             try:
@@ -176,6 +178,24 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None) -> list:
     if pressed:
         raise KeyboardInterrupt
     return densities
+
+
+def _on_this_machine(backend) -> bool:
+    """Whether a joblib backend runs its work on this machine (threads do that best here).
+
+    Its processes would import the engines and compile every program again (a stacked fit of
+    two seconds in threads took 25 under loky), and a forked one deadlocks in JAX's runtime;
+    a cluster's backend (Dask, Ray) is what its user set it up for.
+    """
+    from joblib.parallel import (
+        LokyBackend,
+        MultiprocessingBackend,
+        SequentialBackend,
+        ThreadingBackend,
+    )
+
+    return isinstance(backend, LokyBackend | MultiprocessingBackend | SequentialBackend
+                      | ThreadingBackend)
 
 
 def _in_threads(jobs: list[FoldJob], workers: int, pressed) -> list:
