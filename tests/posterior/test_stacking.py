@@ -221,7 +221,34 @@ def test_ctrl_c_during_the_folds_keeps_the_networks_fit(moons, monkeypatch, n_jo
         model.fit(moons.X_train, moons.y_train)
     assert model.posterior_.interrupted and model.posterior_.spec.hidden == (4,)
     assert "stacking" not in model.posterior_.settings
+    assert model.posterior_.diagnostics["stacking_stopped"] == "its cross-validation"
     assert np.mean(model.predict(moons.X_test) == moons.y_test) > 0.7  # a working fit
+
+
+def test_the_cli_says_a_stopped_stacking_kept_the_whole_network(tmp_path, moons, monkeypatch,
+                                                                capsys):
+    from pymc_bnn.cli.app import main
+    from pymc_bnn.sklearn import stacked_fit
+
+    def pressed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stacked_fit, "log_predictive_density", pressed)
+    pd.DataFrame({"a": moons.X_train[:, 0], "b": moons.X_train[:, 1], "y": moons.y_train}
+                 ).to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "m.bnn.nc"
+    assert main(["fit", str(tmp_path / "t.csv"), "--target", "y", "--hidden", "4", "--steps",
+                 "300", "--stack-linear", "--out", str(out), "--quiet"]) == 3
+    said = capsys.readouterr().err
+    assert said == (f"interrupted: the stacking was stopped by Ctrl-C during its "
+                    f"cross-validation; the network's own fit, whole, is saved in {out}, marked "
+                    "interrupted (exit 3)\n"), said
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row
+    assert main(["info", str(out)]) == 0
+    info = capsys.readouterr()
+    assert ("stopped by Ctrl-C during its cross-validation: the network's own fit (whole) "
+            "alone") in info.out
+    assert "the network's own fit, whole, without the linear model" in info.out + info.err
 
 
 def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):

@@ -346,11 +346,15 @@ def _cmd_fit(args, console) -> int:
         if interrupted:
             from rich.console import Console
 
+            diagnostics = model.posterior_.diagnostics
+            what = (f"the stacking was stopped by Ctrl-C during "
+                    f"{diagnostics['stacking_stopped']}; the network's own fit, whole, is saved"
+                    if diagnostics.get("stacking_stopped") else
+                    f"the fit was stopped by Ctrl-C at step {diagnostics.get('steps_run', '?')}; "
+                    "the state reached so far is saved")
             Console(stderr=True, soft_wrap=True).print(
-                f"[yellow]interrupted[/]: the fit was stopped by Ctrl-C at step "
-                f"{model.posterior_.diagnostics.get('steps_run', '?')}; the state reached so far "
-                f"is saved in {args.out}, marked interrupted (exit {EXIT_PARTIAL})",
-                highlight=False)
+                f"[yellow]interrupted[/]: {what} in {args.out}, marked interrupted (exit "
+                f"{EXIT_PARTIAL})", highlight=False)
             return EXIT_PARTIAL
         return EXIT_OK
 

@@ -182,7 +182,14 @@ def judge_convergence(posterior) -> Convergence:
         _judge_sampler(settings, diagnostics, checks, problems)
     else:
         _judge_optimiser(posterior, settings, diagnostics, checks, problems)
-    if posterior.interrupted:
+    stacking = diagnostics.get("stacking_stopped")
+    if posterior.interrupted and stacking:  # the network's own fit is whole
+        checks.append(("interrupted", f"yes: the stacking, by Ctrl-C during {stacking}"))
+        problems.insert(0, Problem(
+            "interrupted", f"the stacking was interrupted (Ctrl-C) during {stacking}: this is "
+            "the network's own fit, whole, without the linear model",
+            "run `pymc-bnn fit --stack-linear` again and let it finish"))
+    elif posterior.interrupted:
         checks.append(("interrupted", "yes: stopped early by Ctrl-C"))
         problems.insert(0, Problem(
             "interrupted", "the fit was interrupted (Ctrl-C) and holds the state reached so far",

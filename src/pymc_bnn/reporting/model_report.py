@@ -135,6 +135,9 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
                                       else "")
             for name, weight in stacking["weights"].items())
             + f"; weights by {stacking.get('folds', '?')}-fold cross-validation"))
+    if diagnostics.get("stacking_stopped"):
+        rows.append(("stacking", f"stopped by Ctrl-C during {diagnostics['stacking_stopped']}: "
+                                 "the network's own fit (whole) alone"))
     if classes is not None:
         rows.append(("classes", _shown(classes)))
     grouped = groups_text(post.get("groups"), notes.get("groups"))

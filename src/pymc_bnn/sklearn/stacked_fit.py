@@ -265,8 +265,14 @@ def _without_held_out_scale(options: dict) -> dict:
 
 
 def _network_alone(network, during: str):
-    """The network's fit, marked interrupted, after a Ctrl-C in the stacking's later work."""
-    if not network.interrupted:
-        warnings.warn(f"stacking was interrupted during {during}: kept the network's fit alone",
-                      stacklevel=4)
-    return dataclasses.replace(network, interrupted=True)
+    """The network's fit, marked interrupted, after a Ctrl-C in the stacking's later work.
+
+    Where the network's own fit was whole, `diagnostics["stacking_stopped"]` says when the
+    press came (`pymc-bnn fit` and `info` say so).
+    """
+    if network.interrupted:  # the press came during the network's own fit
+        return network
+    warnings.warn(f"stacking was interrupted during {during}: kept the network's fit alone",
+                  stacklevel=4)
+    return dataclasses.replace(network, interrupted=True,
+                               diagnostics={**network.diagnostics, "stacking_stopped": during})
