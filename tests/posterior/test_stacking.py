@@ -267,8 +267,12 @@ def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
         BayesianMLPRegressor((4,), stack_linear=True, **FAST).fit(X[:2], [0.5, 0.1])
     few = BayesianMLPRegressor((4,), stack_linear=True, **FAST).fit(X[:4], [0.1, 0.5, 0.2, 0.9])
     assert few.posterior_.settings["stacking"]["folds"] == 4  # fewer rows than 5 folds
-    with pytest.raises(InvalidSettingError, match="at least 2 rows of every class"):
+    with pytest.raises(InvalidSettingError, match="at least 2 rows of every class for its "
+                       r"cross-validation, but class 1.0 has 1; .*likelihood='poisson'"):
         model.fit(X[:12], np.r_[np.zeros(11), 1])
+    with pytest.raises(InvalidSettingError, match="but class 'rare' has 1; leave out "
+                                                  "stack_linear=True$"):
+        model.fit(X[:12], np.r_[["common"] * 11, ["rare"]])
     pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_parquet(tmp_path / "t.parquet")
     with pytest.raises(InvalidSettingError, match="cannot fit streamed data"):
         model.fit(str(tmp_path / "t.parquet"), "y")

@@ -271,7 +271,8 @@ class BayesianMLPBase(BaseEstimator):
             self.posterior_ = fit_stacked(build, method, options, draws=int(self.draws),
                                           random_seed=self._random_seed(),
                                           classifier=is_classifier(self),
-                                          progress=bool(self.verbose), n_jobs=self.n_jobs)
+                                          progress=bool(self.verbose), n_jobs=self.n_jobs,
+                                          classes=getattr(self, "classes_", None))
         elif self.n_jobs is not None and options.get("ensemble"):
             self.posterior_ = fit_members(build, method, options, draws=int(self.draws),
                                           random_seed=self._random_seed(), n_jobs=self.n_jobs,

@@ -36,7 +36,8 @@ type FoldJob = tuple[dict, str, dict, int, int, np.ndarray, np.ndarray]
 
 
 def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
-                classifier: bool, progress: bool = False, n_jobs: int | None = None):
+                classifier: bool, progress: bool = False, n_jobs: int | None = None,
+                classes=None):
     """The stacked posterior of the network `build` describes and its GLM (hidden=()).
 
     Parameters
@@ -98,12 +99,21 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     # every fold's training part keeps 2 rows or more (a fit needs 2)
     folds = min(STACKING_FOLDS, len(y) if len(y) >= 3 else 1)
     if classifier:
-        folds = min(folds, int(np.bincount(y.astype(int)).min()))
+        counts = np.bincount(y.astype(int))
+        folds = min(folds, int(counts.min()))
+        if folds < 2:
+            rarest = int(np.argmin(counts))
+            label = classes[rarest] if classes is not None else rarest
+            label = label.item() if isinstance(label, np.generic) else label  # 1.0, not np.…
+            counted = classes is not None and np.issubdtype(np.asarray(classes).dtype, np.number)
+            raise InvalidSettingError(
+                "stack_linear=True needs at least 2 rows of every class for its "
+                f"cross-validation, but class {label!r} has {int(counts[rarest])}; leave out "
+                "stack_linear=True" + (" (or, if the labels are counts, fit a regressor with "
+                                       "likelihood='poisson')" if counted else ""))
     if folds < 2:
-        raise InvalidSettingError(
-            "stack_linear=True needs at least "
-            f"{'2 rows of every class' if classifier else '3 rows'} for its cross-validation; "
-            "leave out stack_linear=True")
+        raise InvalidSettingError("stack_linear=True needs at least 3 rows for its "
+                                  "cross-validation; leave out stack_linear=True")
     models = {"network": build, "linear": {**build, "hidden": (), "skip": False}}
     # A GLM's evidence rounds choose its prior scale; a held-out search for its MAP's adds
     # nothing but five fits.
