@@ -190,3 +190,31 @@ def test_fit_ensemble_keeps_every_restart_and_predicts(tables, kind_model):
     assert model.posterior_.diagnostics["members"] == [0, 1, 2, 3, 4]
     new = pd.read_csv(tables / "new.csv")[["height", "width", "depth"]]
     assert model.predict_proba(new).shape == (60, 3)
+
+
+def test_report_names_the_training_file_and_takes_a_target_for_a_python_model(
+        tables, kind_model, capsys):
+    """Scoring the file the model was fitted to says the scores are optimistic; a model saved
+    from Python records no target: report asks for --target, then scores that column."""
+    from pymc_bnn import BayesianMLPClassifier, save
+
+    page = tables / "train_report.html"
+    assert main(["report", str(kind_model), str(tables / "train.csv"), "--out", str(page),
+                 "--quiet"]) == 0
+    html = page.read_text()
+    assert "<h2>Performance on the training rows</h2>" in html
+    assert "the file the model was fitted to: these scores are optimistic" in html
+    assert "Held-out performance" not in html
+    train = pd.read_csv(tables / "train.csv")
+    python_model = tables / "python.bnn.nc"
+    save(BayesianMLPClassifier((3,), steps=300, draws=50, random_state=0).fit(
+        train[["height", "width", "depth"]], train["kind"]), python_model)
+    capsys.readouterr()
+    out = tables / "python_report.html"
+    assert main(["report", str(python_model), str(tables / "new.csv"), "--out", str(out)]) == 2
+    said = capsys.readouterr().err
+    assert "records no target column (it was saved from Python" in said
+    assert "name it with --target COLUMN" in said and "None" not in said and not out.exists()
+    assert main(["report", str(python_model), str(tables / "new.csv"), "--target", "kind",
+                 "--out", str(out), "--quiet"]) == 0
+    assert "<h2>Held-out performance</h2>" in out.read_text()

@@ -207,6 +207,9 @@ def add_model_commands(sub) -> None:
     )
     report.add_argument("model", metavar="MODEL", help="model file")
     report.add_argument("data", metavar="DATA", nargs="?", help="optional held-out data")
+    report.add_argument("--target", default=None, metavar="COLUMN",
+                        help="the column of DATA to score (default: the target `pymc-bnn fit` "
+                             "recorded; a model saved from Python records none)")
     report.add_argument("--out", default=None,
                         help="HTML file to write (default: MODEL with .html)")
     add_force(report)
@@ -615,12 +618,19 @@ def _cmd_report(args, console) -> int:
     held_out = None
     if args.data is not None:
         say(f"Scoring {args.data}")
-        target = description.get("notes", {}).get("target")
+        target = args.target or description.get("notes", {}).get("target")
+        if target is None:
+            raise InvalidInputError(
+                f"{args.model} records no target column (it was saved from Python, not by "
+                "`pymc-bnn fit`), so DATA's column to score is unknown; name it with --target "
+                "COLUMN, or leave DATA out")
         table = read_table(args.data)
-        if target is None or target not in table.columns:
+        if target not in table.columns:
             raise InvalidInputError(
                 f"{args.data} has no target column {target!r}, so there is nothing to score; "
-                "pass data that includes it, or leave DATA out"
+                "pass data that includes it" + ("" if args.target else
+                                                 ", name another with --target COLUMN")
+                + ", or leave DATA out"
             )
         X, y = split_target(table, target, args.data)
         features, _ = model_features(model, X, args.data)

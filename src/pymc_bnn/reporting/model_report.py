@@ -71,6 +71,16 @@ def _shown(values, limit: int = 12) -> str:
     return ", ".join(values[:limit]) + more
 
 
+def _same_file(a, b) -> bool:
+    """Whether paths `a` and `b` name one existing file (False where either is missing)."""
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, TypeError, ValueError):
+        return False
+
+
 def summary_rows(description: dict, classes=None, convergence=None) -> list[tuple[str, str]]:
     """(label, value) rows saying what a model file holds, from its JSON description.
 
@@ -351,9 +361,14 @@ def model_report(model, description: dict, held_out=None) -> str:
     if held_out is not None:
         X, y, source, *groups = held_out
         rows, figures, table = held_out_scores(model, X, y, *groups)
+        fitted_to = _untagged(description.get("notes") or {}).get("data")
+        seen = fitted_to is not None and _same_file(source, fitted_to)
         sections.append(Section(
-            "Held-out performance",
-            [f"Scores on {len(y):,} rows of {source}, which the model did not see when fitted."],
+            "Performance on the training rows" if seen else "Held-out performance",
+            [f"Scores on {len(y):,} rows of {source}, " + (
+                "the file the model was fitted to: these scores are optimistic (score rows "
+                "held out from the fit for an honest measure)." if seen else
+                "which the model did not see when fitted (as far as its file records).")],
             tables=[Table([["metric", "value"], *rows])] + ([table] if table else []),
             figures=figures,
         ))
