@@ -329,6 +329,7 @@ def test_stability_command_and_report_section(tmp_path, capsys):
     assert main(["stability", str(model), str(tmp_path / "test.csv"), "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "most relevant input" in shown and "mean-field" in shown
+    assert "weight R-hat n/a (one chain)" in shown and "nan" not in shown  # one VI chain
     page = (out / "stability.html").read_text()
     assert "How stable is this network?" in page and "Caution: mean-field" in page
     assert "Δ loss" in page  # DATA has the target: the loss of removing each unit

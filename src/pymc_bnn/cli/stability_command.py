@@ -6,6 +6,7 @@ A thin face over `pymc_bnn.posterior.stability.stability` and
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from pymc_bnn.cli.args import seed
@@ -135,9 +136,10 @@ def _cmd_stability(args, console) -> int:
         attrs = result.attrs
         inputs = result["inputs"].to_dataset()
         top = inputs["feature"].values[inputs["rank"].values.argmin()]
+        rhat = (f"{attrs['rhat_max']:.3f} aligned, {attrs['rhat_max_unaligned']:.3f} raw"
+                if math.isfinite(attrs["rhat_max"]) else "n/a (one chain)")
         console.print(f"[bold]most relevant input[/] {top}   [bold]mean CKA[/] "
-                      f"{attrs['cka_mean']:.2f}   [bold]weight R-hat[/] "
-                      f"{attrs['rhat_max']:.3f} aligned, {attrs['rhat_max_unaligned']:.3f} raw",
+                      f"{attrs['cka_mean']:.2f}   [bold]weight R-hat[/] {rhat}",
                       highlight=False)
         if attrs["note"]:
             console.print(f"[yellow]{attrs['note']}[/]", highlight=False)
