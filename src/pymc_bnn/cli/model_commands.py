@@ -327,7 +327,7 @@ def _cmd_fit(args, console) -> int:
     what = (f"{len(np.unique(y.astype(str)))} classes" if hasattr(estimator_class, "predict_proba")
             else f"{likelihood} regression")
     say(f"Fitting {estimator_class.__name__} to {X.shape[0]:,} rows × {X.shape[1]} features "
-        f"({what}) with {args.method}")
+        f"({what}) with {method}{' (auto)' if args.method == 'auto' else ''}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(X, y, groups=groups, sample_weight=weights)
