@@ -376,3 +376,21 @@ def test_sigint_during_threaded_folds_stops_them_and_keeps_the_networks_fit(tmp_
     assert said["interrupted"] == "True (4,)" and said["warned"] == "True"
     assert float(said["accuracy"]) > 0.7  # the network's own fit, whole
     assert float(said["seconds"]) < 120  # the endless folds stopped at the press
+
+
+def test_a_press_in_an_exit_handler_after_the_command_prints_nothing(tmp_path):
+    """The console script has returned its exit code; a Ctrl-C that lands in an exit handler
+    (JAX registers some) is not printed as 'Exception ignored in atexit callback'."""
+    script = (
+        "import atexit, sys\n"
+        "def pressed():\n"
+        "    raise KeyboardInterrupt\n"
+        "atexit.register(pressed)\n"
+        "from pymc_bnn.cli import main\n"
+        "sys.argv = ['pymc-bnn', 'info', 'missing.bnn.nc']\n"
+        "sys.exit(main())\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr  # the command's own answer: no such file
+    assert "KeyboardInterrupt" not in done.stderr and "Exception ignored" not in done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr

@@ -64,7 +64,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _EXIT_INTERRUPTED
         return run(argv)
     finally:
-        sys.unraisablehook = previous
+        # The console script's process ends next: a press now lands in an exit handler (JAX
+        # registers some), where it can stop nothing and Python would print it as "Exception
+        # ignored in atexit callback ... KeyboardInterrupt"; the command is done, so it is
+        # dropped. A call with arguments (a test, a script) gets its own hook back.
+        sys.unraisablehook = _dropping_interrupts(previous) if argv is None else previous
+
+
+def _dropping_interrupts(previous):
+    """`sys.unraisablehook` that drops a Ctrl-C (the process is ending); the rest to `previous`.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> hook = _dropping_interrupts(seen.append)
+    >>> class Unraisable:
+    ...     exc_type = KeyboardInterrupt
+    >>> hook(Unraisable()); seen
+    []
+    >>> Unraisable.exc_type = ValueError
+    >>> hook(Unraisable()); len(seen)
+    1
+    """
+    def hook(unraisable) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            return
+        previous(unraisable)
+
+    return hook
 
 
 def _ignoring_interrupts(previous):
