@@ -368,3 +368,15 @@ def test_the_multiprocessing_backend_is_refused_for_separate_fits():
     with joblib.parallel_backend("multiprocessing", n_jobs=2), pytest.raises(
             InvalidSettingError, match="'multiprocessing' backend forks this process"):
         fit_separately([], 2, whole=False)
+
+
+def test_the_full_fits_warnings_name_their_model_at_the_callers_line(moons):
+    from pymc_bnn.errors import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning) as caught:
+        BayesianMLPClassifier((4,), stack_linear=True, steps=50, draws=50,
+                              random_state=0).fit(moons.X_train, moons.y_train)
+    said = {str(w.message).split(":")[0]: w.filename for w in caught
+            if issubclass(w.category, ConvergenceWarning)}
+    assert said.keys() >= {"stacking, the network's fit", "stacking, the linear model's fit"}
+    assert set(said.values()) == {__file__}  # this line, not the library's
