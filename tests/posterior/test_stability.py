@@ -1,6 +1,7 @@
 """Stability of the learned network: alignment of hidden-unit symmetries, unit stability, input
 relevance, CKA between draws (pymc_bnn.model.symmetry, pymc_bnn.posterior.stability)."""
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -356,3 +357,28 @@ def test_a_laplace_fit_says_its_hidden_layers_have_no_spread():
     assert result.attrs["mean_field"] == 0
     assert "Laplace fit" in result.attrs["note"] and "by construction" in result.attrs["note"]
     assert float(result["representation"]["cka_mean"].min()) > 0.999
+
+
+@pytest.mark.slow  # a fit and a stability run through the CLI
+def test_stability_command_notes_unseen_categories_as_predict_does(tmp_path, capsys):
+    import pandas as pd
+
+    from pymc_bnn.cli.app import main
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 2))
+    table = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": np.where(X[:, 1] > 0, "u", "v"),
+                          "y": (X[:, 0] > 0).astype(int)})
+    table.to_csv(tmp_path / "train.csv", index=False)
+    table.assign(c=["w"] * 6 + list(table["c"][6:])).to_csv(tmp_path / "new.csv", index=False)
+    model = tmp_path / "m.bnn.nc"
+    assert main(["fit", str(tmp_path / "train.csv"), "--target", "y", "--out", str(model),
+                 "--hidden", "3", "--steps", "300", "--quiet"]) == 0
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no raw Python warning reaches the user
+        assert main(["stability", str(model), str(tmp_path / "new.csv"), "--out",
+                     str(tmp_path / "s"), "--quiet"]) == 0
+    said = capsys.readouterr().err
+    assert said.startswith(f"note: {tmp_path / 'new.csv'}: 6 value(s) in categories not seen "
+                           "in training (c: 'w')"), said

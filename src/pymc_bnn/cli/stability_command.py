@@ -7,6 +7,7 @@ A thin face over `pymc_bnn.posterior.stability.stability` and
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 from pymc_bnn.cli.args import seed
@@ -101,12 +102,13 @@ def model_table_inputs(model, description: dict, path):
 
 def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
-    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS
+    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _note
 
     for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (model_commands._cmd_fit's note)
         import_whole(heavy)
     from pymc_bnn.cli.args import EXIT_OK, print_report_path
-    from pymc_bnn.errors import InvalidSettingError
+    from pymc_bnn.encoding import TableEncoding, describe_new_rows
+    from pymc_bnn.errors import InvalidSettingError, UnseenCategoryWarning
     from pymc_bnn.io import load, read_description, write_bytes_atomic, write_text_atomic
     from pymc_bnn.posterior.stability import stability
     from pymc_bnn.reporting import stability_plots as plots
@@ -121,8 +123,15 @@ def _cmd_stability(args, console) -> int:
     model, description = load(args.model), read_description(args.model)
     say(f"Reading {args.data}")
     X, y, source = model_table_inputs(model, description, args.data)
+    encoding = getattr(model, "table_encoding_", None)
+    what = (describe_new_rows(TableEncoding.from_dict(encoding), X)
+            if encoding is not None else None)
+    if what is not None:  # on stderr even with --quiet, as predict says it
+        _note(f"{source}: {what}")
     say(f"Aligning draws and measuring on {len(X):,} rows")
-    result = stability(model, X, y, max_draws=args.draws, random_seed=args.seed)
+    with warnings.catch_warnings():  # the note above said it in the command's words
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        result = stability(model, X, y, max_draws=args.draws, random_seed=args.seed)
     out = Path(args.out)
     for name in FIGURES:
         drawn = getattr(plots, name)(result)
