@@ -225,6 +225,7 @@ def test_ctrl_c_during_the_folds_keeps_the_networks_fit(moons, monkeypatch, n_jo
     assert np.mean(model.predict(moons.X_test) == moons.y_test) > 0.7  # a working fit
 
 
+@pytest.mark.slow  # a stacked fit through the CLI
 def test_the_cli_says_a_stopped_stacking_kept_the_whole_network(tmp_path, moons, monkeypatch,
                                                                 capsys):
     from pymc_bnn.cli.app import main
@@ -313,6 +314,7 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     assert not (tmp_path / "s.bnn.nc").exists()
 
 
+@pytest.mark.slow  # CLI fits
 def test_the_clis_jobs_flag_is_checked_and_spoken_of_as_a_flag(tmp_path, moons, capsys):
     from pymc_bnn.cli.app import main
 
@@ -332,6 +334,7 @@ def test_the_clis_jobs_flag_is_checked_and_spoken_of_as_a_flag(tmp_path, moons, 
     assert not (tmp_path / "m.bnn.nc").exists()
 
 
+@pytest.mark.slow  # two stacked fits
 def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypatch):
     """n_jobs=0 is refused before any fit; inside joblib's process backends (a fork hangs in
     JAX, loky re-imports everything) the folds run one after another for None and in threads
@@ -370,6 +373,7 @@ def test_the_multiprocessing_backend_is_refused_for_separate_fits():
         fit_separately([], 2, whole=False)
 
 
+@pytest.mark.slow  # a stacked fit
 def test_the_full_fits_warnings_name_their_model_at_the_callers_line(moons):
     from pymc_bnn.errors import ConvergenceWarning
 
