@@ -435,7 +435,9 @@ def build_transformer(encoding: TableEncoding):
             zip((*encoding.categorical, *encoding.ordinal),
                 (*encoding.categories, *encoding.ordinal_categories), strict=True)}},
         columns=list(encoding.columns))
-    return ColumnTransformer(parts, remainder="drop", sparse_threshold=0).fit(
+    # n_jobs=1: None would follow an active joblib backend and fork or spawn processes for
+    # a few columns (a fork of a process running JAX can hang)
+    return ColumnTransformer(parts, remainder="drop", sparse_threshold=0, n_jobs=1).fit(
         prepare(prototype, encoding.numeric, (*encoding.categorical, *encoding.ordinal)))
 
 

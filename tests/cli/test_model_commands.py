@@ -218,3 +218,26 @@ def test_report_names_the_training_file_and_takes_a_target_for_a_python_model(
     assert main(["report", str(python_model), str(tables / "new.csv"), "--target", "kind",
                  "--out", str(out), "--quiet"]) == 0
     assert "<h2>Held-out performance</h2>" in out.read_text()
+    capsys.readouterr()
+    assert main(["report", str(python_model), str(tables / "new.csv"), "--target", "height",
+                 "--out", str(out), "--force"]) == 2
+    assert "--target 'height' is one of the model's features" in capsys.readouterr().err
+    assert main(["report", str(python_model), "--target", "kind", "--out", str(out),
+                 "--force"]) == 2
+    assert "--target names the column of DATA to score, but no DATA was given" in (
+        capsys.readouterr().err)
+
+
+def test_report_knows_the_training_file_from_another_folder(tables, kind_model, monkeypatch):
+    """The fit ran with an absolute path; the report runs elsewhere with a relative one to the
+    same file (training rows), and with another file of the same name (held out)."""
+    elsewhere = tables / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    pd.read_csv(tables / "new.csv").to_csv(elsewhere / "train.csv", index=False)
+    monkeypatch.chdir(elsewhere)
+    assert main(["report", str(kind_model), "../train.csv", "--out", "same.html",
+                 "--quiet"]) == 0
+    assert "<h2>Performance on the training rows</h2>" in (elsewhere / "same.html").read_text()
+    assert main(["report", str(kind_model), "train.csv", "--out", "other.html",
+                 "--quiet"]) == 0
+    assert "<h2>Held-out performance</h2>" in (elsewhere / "other.html").read_text()

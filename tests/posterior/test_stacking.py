@@ -325,7 +325,8 @@ def test_the_clis_jobs_flag_is_checked_and_spoken_of_as_a_flag(tmp_path, moons, 
     with pytest.raises(SystemExit) as usage:
         main([*fit_args, "--jobs", "0"])
     assert usage.value.code == 2
-    assert "--jobs: expected a number ≥ 1, or -1 for one per core, got 0" in (
+    assert "--jobs: expected a number ≥ 1, or a negative one (-1: one per core, -2: all but " \
+           "one), got 0" in (
         capsys.readouterr().err)
     # laplace's ensemble members are one fit: refused, in the command line's words
     assert main([*fit_args, "--jobs", "2", "--ensemble"]) == 2
@@ -384,3 +385,14 @@ def test_the_full_fits_warnings_name_their_model_at_the_callers_line(moons):
             if issubclass(w.category, ConvergenceWarning)}
     assert said.keys() >= {"stacking, the network's fit", "stacking, the linear model's fit"}
     assert set(said.values()) == {__file__}  # this line, not the library's
+
+
+def test_the_table_encoding_never_follows_joblibs_backend(moons):
+    """The inputs' ColumnTransformer (n_jobs=None) ran its columns in the active joblib
+    backend's processes: under "multiprocessing" six forks of a process running JAX per fit."""
+    from pymc_bnn.encoding import TableEncoding, build_transformer
+
+    X = pd.DataFrame({"a": moons.X_train[:, 0], "c": np.where(moons.X_train[:, 1] > 0, "u", "v")})
+    model = BayesianMLPClassifier((2,), steps=50, draws=20, random_state=0).fit(X, moons.y_train)
+    transformer = build_transformer(TableEncoding.from_dict(model.table_encoding_))
+    assert transformer.n_jobs == 1

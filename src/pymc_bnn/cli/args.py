@@ -20,24 +20,24 @@ EXIT_CODES_HELP = ("exit codes: 0 success, 1 a failed fit, 2 bad usage or input,
 
 
 def job_count(text: str) -> int:
-    """An argparse type: how many fits at a time, joblib's way (≥ 1, or -1 for one per core).
+    """An argparse type: fits at a time, joblib's way (≥ 1; -1 one per core, -2 all but one).
 
     Examples
     --------
-    >>> job_count("4"), job_count("-1")
-    (4, -1)
+    >>> job_count("4"), job_count("-1"), job_count("-2")
+    (4, -1, -2)
     >>> job_count("0")
     Traceback (most recent call last):
     ...
-    argparse.ArgumentTypeError: expected a number ≥ 1, or -1 for one per core, got 0
+    argparse.ArgumentTypeError: expected a number ≥ 1, or a negative one (-1: one per core, ...
     """
     try:
         value = int(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1 and value != -1:
+    if value == 0:
         raise argparse.ArgumentTypeError(
-            f"expected a number ≥ 1, or -1 for one per core, got {value}")
+            "expected a number ≥ 1, or a negative one (-1: one per core, -2: all but one), got 0")
     return value
 
 

@@ -146,7 +146,8 @@ def add_model_commands(sub) -> None:
                           "weighted by 5-fold cross-validation (several times the fit's time; "
                           "--jobs runs the folds side by side)")
     fit.add_argument("--jobs", type=job_count, default=None, metavar="N",
-                     help="fits run side by side, N at a time (-1: one per core): the folds of "
+                     help="fits run side by side, N at a time (-1: one per core, -2: all but "
+                          "one): the folds of "
                           "--stack-linear (in threads), an advi --ensemble's members, the "
                           "networks of --pooling none (in processes) (default: one at a time)")
     fit.add_argument("--prior", default="auto",
@@ -337,7 +338,8 @@ def _cmd_fit(args, console) -> int:
     say(f"Saving {args.out}")
     with ctrl_c_deferred() as pressed:  # a press while writing waits: the file is never cut
         save(model, args.out, force=args.force, draws_precision=args.draws_precision, notes={
-            "target": args.target, "data": str(args.data), "n_rows": int(X.shape[0]),
+            "target": args.target, "data": str(args.data), "data_path": _absolute(args.data),
+            "n_rows": int(X.shape[0]),
             "groups": args.groups, "id": list(args.id), "weight": args.weight,
             "likelihood_choice": choice.to_dict()})
     try:
@@ -361,6 +363,14 @@ def _cmd_fit(args, console) -> int:
             return EXIT_PARTIAL
         return EXIT_OK
 
+
+
+def _absolute(path) -> str | None:
+    """`path` resolved (links followed) where it can be: what `report` compares DATA with."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return None
 
 
 def _refuse_unnamed_columns(X, source) -> None:
@@ -415,6 +425,7 @@ def _fit_streamed(args, console, say, started) -> int:
 
     with ctrl_c_deferred():  # a press while writing waits: the file is never cut short
         save(model, args.out, notes={"target": args.target, "data": str(args.data),
+                                     "data_path": _absolute(args.data),
                                      "n_rows": int(source.n_rows), "groups": None,
                                      "streamed": True}, force=args.force,
              draws_precision=args.draws_precision)
@@ -616,9 +627,17 @@ def _cmd_report(args, console) -> int:
     say(f"Loading {args.model}")
     model, description = _load_model(args.model)
     held_out = None
+    if args.target is not None and args.data is None:
+        raise InvalidInputError("--target names the column of DATA to score, but no DATA was "
+                                "given; pass DATA, or leave out --target")
     if args.data is not None:
         say(f"Scoring {args.data}")
         target = args.target or description.get("notes", {}).get("target")
+        if args.target is not None and args.target in set(
+                map(str, getattr(model, "feature_names_in_", ()))):
+            raise InvalidInputError(
+                f"--target {args.target!r} is one of the model's features, not what it "
+                "predicts; name the column it predicts")
         if target is None:
             raise InvalidInputError(
                 f"{args.model} records no target column (it was saved from Python, not by "

@@ -161,7 +161,8 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
         rows.append(("target", f"{notes['target']} (fitted on {notes.get('n_rows', '?')} rows of "
                                f"{notes.get('data', '?')})"))
     if post.get("interrupted"):
-        rows.append(("interrupted", "yes: the fit was stopped early"))
+        rows.append(("interrupted", "yes: the stacking was stopped early" if diagnostics.get(
+            "stacking_stopped") else "yes: the fit was stopped early"))
     versions = description.get("versions", {})
     rows += [
         ("created", description.get("created", "")),
@@ -361,7 +362,9 @@ def model_report(model, description: dict, held_out=None) -> str:
     if held_out is not None:
         X, y, source, *groups = held_out
         rows, figures, table = held_out_scores(model, X, y, *groups)
-        fitted_to = _untagged(description.get("notes") or {}).get("data")
+        # the training file as `pymc-bnn fit` resolved it (a path as typed is relative to
+        # wherever the fit ran); a model saved from Python records none
+        fitted_to = _untagged(description.get("notes") or {}).get("data_path")
         seen = fitted_to is not None and _same_file(source, fitted_to)
         sections.append(Section(
             "Performance on the training rows" if seen else "Held-out performance",

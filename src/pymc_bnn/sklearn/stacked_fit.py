@@ -296,6 +296,6 @@ def _network_alone(network, during: str):
     if network.interrupted:  # the press came during the network's own fit
         return network
     warnings.warn(f"stacking was interrupted during {during}: kept the network's fit alone",
-                  stacklevel=4)
+                  skip_file_prefixes=_LIBRARIES)
     return dataclasses.replace(network, interrupted=True,
                                diagnostics={**network.diagnostics, "stacking_stopped": during})
