@@ -161,8 +161,15 @@ def is_ours(path: str | os.PathLike, kind: str) -> bool:
 # --------------------------------------------------------------------------- checks
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Same file by resolved path, or by device and inode (hard links, symbolic links)."""
+def same_file(a, b) -> bool:
+    """Same file by resolved path, or by device and inode (hard links, symbolic links).
+
+    Examples
+    --------
+    >>> same_file("rows.csv", "./rows.csv"), same_file("rows.csv", "other.csv")
+    (True, False)
+    """
+    a, b = Path(a), Path(b)
     if a.resolve() == b.resolve():
         return True
     try:
@@ -173,7 +180,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _check_not_input(path: Path, inputs, option: str, label: str) -> None:
     for name, source in inputs:
-        if source is not None and _same_file(path, Path(source)):
+        if source is not None and same_file(path, source):
             raise OutputPathError(
                 f"{label} {path} is the same file as the input {name} {source}; writing there "
                 f"would destroy it, so choose another {option} path"

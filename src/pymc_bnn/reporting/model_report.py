@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pymc_bnn._runtime.outputs import same_file
 from pymc_bnn.reporting.html import Figure, Section, Table, figure_png, render_html
 
 
@@ -69,16 +70,6 @@ def _shown(values, limit: int = 12) -> str:
     values = [str(v) for v in values]
     more = f", … ({len(values)} in all)" if len(values) > limit else ""
     return ", ".join(values[:limit]) + more
-
-
-def _same_file(a, b) -> bool:
-    """Whether paths `a` and `b` name one existing file (False where either is missing)."""
-    import os
-
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, TypeError, ValueError):
-        return False
 
 
 def summary_rows(description: dict, classes=None, convergence=None) -> list[tuple[str, str]]:
@@ -365,7 +356,7 @@ def model_report(model, description: dict, held_out=None) -> str:
         # the training file as `pymc-bnn fit` resolved it (a path as typed is relative to
         # wherever the fit ran); a model saved from Python records none
         fitted_to = _untagged(description.get("notes") or {}).get("data_path")
-        seen = fitted_to is not None and _same_file(source, fitted_to)
+        seen = fitted_to is not None and same_file(source, fitted_to)
         sections.append(Section(
             "Performance on the training rows" if seen else "Held-out performance",
             [f"Scores on {len(y):,} rows of {source}, " + (
