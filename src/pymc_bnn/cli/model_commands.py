@@ -490,7 +490,7 @@ def _cmd_predict(args, console) -> int:
     say(f"Reading {args.data}")
     table = read_table(args.data)
     features, others = model_features(model, table, args.data)
-    what = _check_new_rows(model, table[features], str(args.data))
+    what = _check_new_rows(model.encoding, table[features], str(args.data))
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
         _note(f"{args.data}: {what}")
     groups = _predict_groups(model, description, table, args, say)
@@ -517,15 +517,14 @@ def _cmd_predict(args, console) -> int:
     return EXIT_OK
 
 
-def _check_new_rows(model, rows, source: str) -> str | None:
+def _check_new_rows(encoding, rows, source: str) -> str | None:
     """What encoding `rows` will do beyond the plain coding, or None; refuse what cannot be.
 
-    `model` is the `SavedEstimator` predict reads. Refused: gaps under the file's
-    missing-value policy "drop" or "error", non-numbers for a file from before the table
-    encoding. Returned: the gaps filled and the categories not seen in training
-    (`describe_new_rows`).
+    `encoding` is the model file's `TableEncoding` (None in a file from before it). Refused:
+    gaps under the file's missing-value policy "drop" or "error", non-numbers for a file from
+    before the table encoding. Returned: the gaps filled and the categories not seen in
+    training (`describe_new_rows`). predict and stability say it as a note.
     """
-    encoding = model.encoding
     if encoding is None:  # a model file from before the table encoding: numbers only
         check_features(rows, name=source)
         return None
@@ -567,7 +566,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
         noted = False
         with ReadAhead(batch.to_pandas() for batch in read_parquet_batches(dataset)) as tables:
             for number, table in enumerate(tables, start=1):
-                what = _check_new_rows(model, table[features], str(args.data))
+                what = _check_new_rows(model.encoding, table[features], str(args.data))
                 if what is not None and not noted:  # once: every batch would repeat it
                     _note(f"{args.data}, batch {number} (later batches are not described): "
                           f"{what}")

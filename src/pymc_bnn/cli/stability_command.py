@@ -102,12 +102,12 @@ def model_table_inputs(model, description: dict, path):
 
 def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
-    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _note
+    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _check_new_rows, _note
 
     for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (model_commands._cmd_fit's note)
         import_whole(heavy)
     from pymc_bnn.cli.args import EXIT_OK, print_report_path
-    from pymc_bnn.encoding import TableEncoding, describe_new_rows
+    from pymc_bnn.encoding import TableEncoding
     from pymc_bnn.errors import InvalidSettingError, UnseenCategoryWarning
     from pymc_bnn.io import load, read_description, write_bytes_atomic, write_text_atomic
     from pymc_bnn.posterior.stability import stability
@@ -123,9 +123,8 @@ def _cmd_stability(args, console) -> int:
     model, description = load(args.model), read_description(args.model)
     say(f"Reading {args.data}")
     X, y, source = model_table_inputs(model, description, args.data)
-    encoding = getattr(model, "table_encoding_", None)
-    what = (describe_new_rows(TableEncoding.from_dict(encoding), X)
-            if encoding is not None else None)
+    saved = getattr(model, "table_encoding_", None)
+    what = _check_new_rows(None if saved is None else TableEncoding.from_dict(saved), X, source)
     if what is not None:  # on stderr even with --quiet, as predict says it
         _note(f"{source}: {what}")
     say(f"Aligning draws and measuring on {len(X):,} rows")
