@@ -87,11 +87,10 @@ def expose_cpu_cores(environ=os.environ) -> int | None:
         return None
     wanted = environ.get(ENV_VAR, "").strip()
     if wanted and not wanted.isdigit():
-        import warnings
+        from pymc_bnn._runtime.caller import warn_caller
 
-        warnings.warn(f"{ENV_VAR}={wanted!r} is not a whole number; using the default (one "
-                      "device per core); set it to e.g. 2, or 0 to opt out",
-                      stacklevel=2)
+        warn_caller(f"{ENV_VAR}={wanted!r} is not a whole number; using the default (one "
+                    "device per core); set it to e.g. 2, or 0 to opt out")
         wanted = ""
     count = int(wanted) if wanted else usable_cores()
     if count <= 1:

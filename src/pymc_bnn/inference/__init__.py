@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from typing import TYPE_CHECKING
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn._runtime.jax_setup import import_jax
 from pymc_bnn.defaults import DEFAULT_METHOD
 from pymc_bnn.errors import InvalidSettingError
@@ -125,7 +125,7 @@ def fit(
     posterior = dataclasses.replace(posterior, timings={
         **result.timings, "total_s": time.perf_counter() - start})
     for message in posterior.diagnostics["warnings"]:
-        warnings.warn(message, stacklevel=2, category=_warning_category())
+        warn_caller(message, _warning_category())
     return posterior
 
 

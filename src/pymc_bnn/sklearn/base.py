@@ -9,7 +9,6 @@ with the measurements behind them.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils._param_validation import HasMethods, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_random_state
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn._runtime.workers import use_private_compiledir
 from pymc_bnn.constraints import LayerWidths, WholeNumbers
 from pymc_bnn.data import as_source, is_stream, stream_statistics
@@ -286,8 +286,7 @@ class BayesianMLPBase(BaseEstimator):
                                   random_seed=self._random_seed(), progress=bool(self.verbose),
                                   **options)
         if self.posterior_.interrupted:
-            warnings.warn("the fit was interrupted; the estimator holds the state reached so far",
-                          stacklevel=3)
+            warn_caller("the fit was interrupted; the estimator holds the state reached so far")
 
     def _fit_stream(self, data, target, groups) -> None:
         """Fit to streamed data.

@@ -9,8 +9,6 @@ how to fix it (`FIXES`), and the error is pymc-bnn's `InvalidInputError`, so
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import (
@@ -21,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn.encoding import (
     TableEncoding,
     as_frame,
@@ -234,8 +233,8 @@ def _encoded_X(estimator, X) -> np.ndarray:
     if encoding.categorical or encoding.ordinal:
         unseen = describe_unseen_categories(encoding, frame)
         if unseen is not None:  # e.g. a true/false column given as 0/1: silently all-zero
-            warnings.warn(f"X: {unseen}; pass them as in training (same spelling and type)",
-                          UnseenCategoryWarning, stacklevel=4)
+            warn_caller(f"X: {unseen}; pass them as in training (same spelling and type)",
+                        UnseenCategoryWarning)
     return check_array(encode(estimator._table_transformer, encoding, frame), dtype=np.float64)
 
 

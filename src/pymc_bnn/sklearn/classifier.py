@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS
 from pymc_bnn.errors import InvalidInputError
 from pymc_bnn.io.model_file import register_estimator
@@ -269,9 +269,9 @@ def _warn_of_lookalike_classes(classes) -> None:
             continue
         key = " ".join(label.split()).casefold()
         if key in seen:
-            warnings.warn(
+            warn_caller(
                 f"the classes {seen[key]!r} and {label!r} differ only in spaces or case, so they "
                 "are fitted as two classes; if they are one, write them alike (e.g. "
-                "y.str.strip())", UserWarning, stacklevel=5)
+                "y.str.strip())")
             return
         seen[key] = label

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn.errors import InvalidSettingError
 
 # Engines whose ensemble members are independent runs to the end (laplace chooses one
@@ -113,8 +114,7 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
     if stopped:
         joined = dataclasses.replace(joined, interrupted=True)
     if len(fits) < members:
-        warnings.warn(f"the fit was interrupted: kept {len(fits)} of {members} ensemble "
-                      "members", stacklevel=3)
+        warn_caller(f"the fit was interrupted: kept {len(fits)} of {members} ensemble members")
     warn_here(joined.diagnostics["warnings"])
     return joined
 
@@ -268,7 +268,7 @@ def worker_warnings(posteriors: list) -> list[str]:
 def warn_here(messages: list[str]) -> None:
     """Say the workers' convergence warnings in this process, where the user sees them.
 
-    The warnings point at the caller of `fit_members` or `fit_groups` (the estimator's fit).
+    The warnings point at the user's line that called the library (`warn_caller`).
 
     Examples
     --------
@@ -280,7 +280,7 @@ def warn_here(messages: list[str]) -> None:
     ['advi stopped at the maximum of 50 steps']
     """
     for message in messages:
-        warnings.warn(message, stacklevel=4, category=convergence_warning())
+        warn_caller(message, convergence_warning())
 
 
 def convergence_warning():

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from pathlib import Path
 
 import numpy as np
-import sklearn
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import fit
 from pymc_bnn.model.build import build_model
@@ -32,11 +31,9 @@ STACKING_FOLDS = 5
 # on; fewer draws halve the multiclass output layer's sampling (500 warm-up steps stay).
 FOLD_DRAWS = 250
 
-# How warnings of the two full fits name their model, and the code they are said past (the
-# caller's line is shown, not a line of ours or of scikit-learn's wrappers).
+# How warnings of the two full fits name their model (said at the caller's line).
 _MODEL_NAMES = {"network": "stacking, the network's fit",
                 "linear": "stacking, the linear model's fit"}
-_LIBRARIES = (str(Path(__file__).parents[1]), str(Path(sklearn.__file__).parent))
 
 # One fold's fit: `fold_density`'s arguments (build, method, options, draws, random_seed, train
 # rows, test rows).
@@ -134,8 +131,7 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
             full[name] = fit(build_model(**models[name]), method, draws=draws,
                              random_seed=random_seed, progress=progress, **engine_options[name])
         for said in caught:  # which of the two models a warning is about, said at the caller
-            warnings.warn(f"{_MODEL_NAMES[name]}: {said.message}", said.category,
-                          skip_file_prefixes=_LIBRARIES)
+            warn_caller(f"{_MODEL_NAMES[name]}: {said.message}", said.category)
         if full[name].interrupted:  # the network as far as it got, or its whole fit
             return _network_alone(full["network"], "the linear model's fit")
     # The folds' networks take the scale the full fit chose on its held-out rows instead of
@@ -295,7 +291,6 @@ def _network_alone(network, during: str):
     """
     if network.interrupted:  # the press came during the network's own fit
         return network
-    warnings.warn(f"stacking was interrupted during {during}: kept the network's fit alone",
-                  skip_file_prefixes=_LIBRARIES)
+    warn_caller(f"stacking was interrupted during {during}: kept the network's fit alone")
     return dataclasses.replace(network, interrupted=True,
                                diagnostics={**network.diagnostics, "stacking_stopped": during})
