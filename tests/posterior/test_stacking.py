@@ -5,6 +5,8 @@ density where the posterior spread is negligible, a direct 1-D optimisation of t
 objective, and the members' own predictions (a weight of 1, and exact mixtures).
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -354,7 +356,7 @@ def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypat
     monkeypatch.setattr(joblib, "Parallel", no_processes)
     seen = []
     monkeypatch.setattr(stacked_fit, "_in_threads",
-                        lambda jobs, workers, pressed: seen.append(workers) or [
+                        lambda jobs, workers, pressed, done: seen.append(workers) or [
                             stacked_fit.fold_density(*job, pressed=pressed) for job in jobs])
     for backend, n_jobs in (("multiprocessing", None), ("loky", 2)):
         with joblib.parallel_backend(backend, n_jobs=2):
@@ -362,6 +364,24 @@ def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypat
                 moons.X_train, moons.y_train)
         assert model.posterior_.settings["stacking"]["folds"] == 5
     assert seen == [2]  # n_jobs=None ran here, one after another
+
+
+@pytest.mark.slow  # two stacked fits
+def test_a_clusters_backend_runs_the_folds_through_joblib(moons, monkeypatch):
+    """A cluster's backend (Dask, Ray) gets the folds through joblib's Parallel; joblib's
+    threading backend stands in for one here: the same weights as one after another."""
+    import joblib
+
+    from pymc_bnn.sklearn import stacked_fit
+
+    monkeypatch.setattr(stacked_fit, "_on_this_machine", lambda backend: False)
+    monkeypatch.setattr(stacked_fit, "_in_threads", None)  # not taken
+    with joblib.parallel_backend("threading", n_jobs=2):
+        cluster = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=2, **FAST).fit(
+            moons.X_train, moons.y_train)
+    here = BayesianMLPClassifier((4,), stack_linear=True, **FAST).fit(moons.X_train,
+                                                                      moons.y_train)
+    assert cluster.posterior_.settings["stacking"] == here.posterior_.settings["stacking"]
 
 
 def test_the_multiprocessing_backend_is_refused_for_separate_fits():
@@ -377,14 +397,38 @@ def test_the_multiprocessing_backend_is_refused_for_separate_fits():
 @pytest.mark.slow  # a stacked fit
 def test_the_full_fits_warnings_name_their_model_at_the_callers_line(moons):
     from pymc_bnn.errors import ConvergenceWarning
+    from pymc_bnn.posterior.convergence import judge_convergence
 
     with pytest.warns(ConvergenceWarning) as caught:
+        model = BayesianMLPClassifier((4,), stack_linear=True, steps=50, draws=50,
+                                      random_state=0).fit(moons.X_train, moons.y_train)
+    # info, report and the CLI judge both fits and say which one stopped early
+    problems = [p.what for p in judge_convergence(model.posterior_).problems]
+    assert [p.split(":")[0] for p in problems] == ["the network's fit", "the linear model's fit"]
+    assert all("stopped at the maximum of 50 steps" in p for p in problems)
+    said = {str(w.message).rsplit(" [", 1)[-1]: w.filename for w in caught
+            if issubclass(w.category, ConvergenceWarning)}
+    assert said.keys() >= {"stacking: the network's fit]", "stacking: the linear model's fit]"}
+    assert set(said.values()) == {__file__}  # this line, not the library's
+    # the engine's words come first: a filter written for a plain fit's warning still matches
+    with warnings.catch_warnings(record=True) as kept:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message="laplace's MAP fit stopped")
         BayesianMLPClassifier((4,), stack_linear=True, steps=50, draws=50,
                               random_state=0).fit(moons.X_train, moons.y_train)
-    said = {str(w.message).split(":")[0]: w.filename for w in caught
-            if issubclass(w.category, ConvergenceWarning)}
-    assert said.keys() >= {"stacking, the network's fit", "stacking, the linear model's fit"}
-    assert set(said.values()) == {__file__}  # this line, not the library's
+    assert not [w for w in kept if "MAP fit stopped" in str(w.message)]
+
+
+@pytest.mark.slow  # a stacked fit
+@pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")
+def test_a_stacked_fit_shows_which_model_it_fits_and_a_bar_over_the_folds(moons, capsys):
+    BayesianMLPClassifier((2,), stack_linear=True, verbose=1, steps=100, draws=40,
+                          random_state=0).fit(moons.X_train[:40], moons.y_train[:40])
+    shown = capsys.readouterr().out
+    network, linear = (shown.index(f"Stacking · the {m}, on every row")
+                       for m in ("network", "linear model (GLM)"))
+    folds = shown.index("Stacking · cross-validation")
+    assert network < linear < folds and "10/10 fold fits" in shown[folds:]
 
 
 def test_the_table_encoding_never_follows_joblibs_backend(moons):

@@ -35,3 +35,19 @@ def progress_bar(enabled: bool, title: str, total: int, status: str = "", *, con
             progress.update(task, **{k: v for k, v in changes.items() if v is not None})
 
         yield update
+
+
+def progress_note(enabled: bool, text: str, *, console=None) -> None:
+    """One line above the next progress bars, saying what they are about (rich markup).
+
+    Nothing when disabled (rich is not imported).
+
+    Examples
+    --------
+    >>> progress_note(False, "[bold]Stacking[/] · the network, on every row")  # prints nothing
+    """
+    if not enabled:
+        return
+    from rich import get_console
+
+    (console or get_console()).print(text)

@@ -11,7 +11,7 @@ that fixes it. `pymc-bnn fit`, `pymc-bnn info`, the HTML report and the estimato
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -182,6 +182,10 @@ def judge_convergence(posterior) -> Convergence:
         _judge_sampler(settings, diagnostics, checks, problems)
     else:
         _judge_optimiser(posterior, settings, diagnostics, checks, problems)
+    if "stacking" in settings:  # the checks above are the network's; the GLM's follow
+        problems[:] = [replace(p, what=f"the network's fit: {p.what}")
+                       for p in problems]
+        _judge_linear_model(posterior, diagnostics.get("linear_model"), checks, problems)
     stacking = diagnostics.get("stacking_stopped")
     if posterior.interrupted and stacking:  # the network's own fit is whole
         checks.append(("interrupted", f"yes: the stacking, by Ctrl-C during {stacking}"))
@@ -195,6 +199,20 @@ def judge_convergence(posterior) -> Convergence:
             "interrupted", "the fit was interrupted (Ctrl-C) and holds the state reached so far",
             "run `pymc-bnn fit` again and let it finish"))
     return Convergence(method=method, problems=tuple(problems), checks=tuple(checks))
+
+
+def _judge_linear_model(posterior, linear, checks, problems) -> None:
+    """The stopping rule of a stacked fit's linear model (recorded by the stacking)."""
+    if not linear or linear.get("converged") is None:
+        return
+    steps, run = linear.get("steps"), linear.get("steps_run")
+    checks.append(("linear model's fit settled", "yes" if linear["converged"] else
+                   "no: stopped at the step limit" + (f" ({run:,} steps)" if run else "")))
+    if not linear["converged"] and not posterior.interrupted:
+        problems.append(Problem(
+            "step_limit", f"the linear model's fit: {posterior.method} stopped at the maximum of "
+            f"{'?' if steps is None else format(steps, ',')} steps before converging",
+            "fit again with a larger --steps (Python: steps=)", "--steps"))
 
 
 def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None:

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from pymc_bnn._runtime.caller import warn_caller
+from pymc_bnn._runtime.progress import progress_bar, progress_note
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import fit
 from pymc_bnn.model.build import build_model
@@ -31,9 +32,11 @@ STACKING_FOLDS = 5
 # on; fewer draws halve the multiclass output layer's sampling (500 warm-up steps stay).
 FOLD_DRAWS = 250
 
-# How warnings of the two full fits name their model (said at the caller's line).
-_MODEL_NAMES = {"network": "stacking, the network's fit",
-                "linear": "stacking, the linear model's fit"}
+# How warnings of the two full fits name their model: after the engine's words, so that a
+# `filterwarnings(message=...)` written for a plain fit still matches (said at the caller's line).
+_MODEL_NAMES = {"network": "stacking: the network's fit",
+                "linear": "stacking: the linear model's fit"}
+_FIT_TITLES = {"network": "the network", "linear": "the linear model (GLM)"}
 
 # One fold's fit: `fold_density`'s arguments (build, method, options, draws, random_seed, train
 # rows, test rows).
@@ -56,7 +59,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     classifier : bool
         Stratify the folds by class (the target holds class codes).
     progress : bool, default False
-        Progress bars of the two full fits (the fold fits run quietly).
+        Progress bars of the two full fits, each under a line naming its model, then one bar
+        over the fold fits (which run quietly).
     n_jobs : int or None, default None
         Fold fits run at a time (joblib's count: -1 is one per core): in threads of this
         process (a fit keeps about one core busy), or on the cluster of an active joblib
@@ -126,12 +130,13 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
 
     full = {}
     for name in models:
+        progress_note(progress, f"[bold]Stacking[/] · {_FIT_TITLES[name]}, on every row")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             full[name] = fit(build_model(**models[name]), method, draws=draws,
                              random_seed=random_seed, progress=progress, **engine_options[name])
         for said in caught:  # which of the two models a warning is about, said at the caller
-            warn_caller(f"{_MODEL_NAMES[name]}: {said.message}", said.category)
+            warn_caller(f"{said.message} [{_MODEL_NAMES[name]}]", said.category)
         if full[name].interrupted:  # the network as far as it got, or its whole fit
             return _network_alone(full["network"], "the linear model's fit")
     # The folds' networks take the scale the full fit chose on its held-out rows instead of
@@ -147,7 +152,7 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     try:
         densities = _held_out_densities(
             [(models[name], method, engine_options[name], min(draws, FOLD_DRAWS), random_seed,
-              train, test) for name, train, test in tasks], n_jobs)
+              train, test) for name, train, test in tasks], n_jobs, progress)
     except KeyboardInterrupt:
         return _network_alone(full["network"], "its cross-validation")
     held_out = {name: np.empty(len(y)) for name in models}
@@ -158,12 +163,20 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         "folds": folds, "held_out_lpd": {n: float(v.mean()) for n, v in held_out.items()}})
     # the whole stacked fit's time (the network's full fit keeps its own parts beside it)
     stacked.timings["total_s"] = time.perf_counter() - started
+    # the diagnostics are the network's; the linear model's stopping rule is kept beside them
+    # so that `judge_convergence` (info, report, the CLI) judges both fits
+    linear = full["linear"]
+    stacked.diagnostics["linear_model"] = {
+        "converged": linear.diagnostics.get("converged"),
+        "steps_run": linear.diagnostics.get("steps_run"), "steps": linear.settings.get("steps")}
     stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
     return stacked
 
 
-def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None) -> list:
+def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None, progress: bool = False) -> list:
     """`fold_density(*job)` for every job, `n_jobs` at a time, in threads or on a cluster.
+
+    `progress` shows one bar over the jobs, advanced as each ends.
 
     None or 1: one after another here, whatever joblib backend is active. More: in threads,
     unless the active joblib backend is a cluster's (`joblib.parallel_backend("dask")`, Ray),
@@ -180,15 +193,25 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None) -> list:
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
     workers = 1 if n_jobs in (None, 1) else min(effective_n_jobs(n_jobs), len(jobs))
-    with ctrl_c_deferred() as pressed, warnings.catch_warnings():
+    with (ctrl_c_deferred() as pressed, warnings.catch_warnings(),
+          progress_bar(progress, "[bold]Stacking[/] · cross-validation", len(jobs),
+                        "fold fits") as bar):
         warnings.simplefilter("ignore")  # a fold's convergence is not the fit's
+        done = lambda: bar(advance=1)  # noqa: E731
         if workers <= 1:
-            densities = [fold_density(*job, pressed=pressed) for job in jobs]
+            densities = []
+            for job in jobs:
+                densities.append(fold_density(*job, pressed=pressed))
+                done()
         elif _on_this_machine(get_active_backend(prefer="threads")[0]):
-            densities = _in_threads(jobs, workers, pressed)
+            densities = _in_threads(jobs, workers, pressed, done)
         else:  # the backend the user chose runs them where it runs its work
             try:
-                densities = Parallel(n_jobs=n_jobs)(delayed(fold_density)(*job) for job in jobs)
+                densities = []
+                for density in Parallel(n_jobs=n_jobs, return_as="generator")(
+                        delayed(fold_density)(*job) for job in jobs):
+                    densities.append(density)
+                    done()
             except Exception:
                 if not pressed:
                     raise
@@ -217,17 +240,22 @@ def _on_this_machine(backend) -> bool:
                       | ThreadingBackend)
 
 
-def _in_threads(jobs: list[FoldJob], workers: int, pressed) -> list:
+def _in_threads(jobs: list[FoldJob], workers: int, pressed, done=lambda: None) -> list:
     """`fold_density(*job)` for every job in `workers` threads, every thread joined on return.
+
+    `done()` is called here (not in the threads) as each job ends.
 
     On an error (a fold interrupted by a press included) the jobs not yet begun are cancelled
     and the running ones waited for before it is raised.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     with ThreadPoolExecutor(workers, thread_name_prefix="pymc-bnn-fold") as pool:
         futures = [pool.submit(fold_density, *job, pressed=pressed) for job in jobs]
         try:
+            for future in as_completed(futures):
+                future.result()  # the first error is raised as it comes
+                done()
             return [future.result() for future in futures]
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
