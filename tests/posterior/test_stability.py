@@ -272,6 +272,10 @@ def test_grouped_fit_population_and_group_networks():
     label = sorted(set(data.groups_train))[0]
     own = posterior.stability(data.X_test, group=label, cka_draws=5)
     assert own.attrs["network"] == f"group {label}"
+    from pymc_bnn.reporting.stability_report import measured_network
+
+    assert measured_network(population.attrs) == "the population network"
+    assert measured_network(own.attrs) == f"the network of group {label}"
     assert not np.allclose(own["weights"]["w_0"].sel(statistic="mean_unaligned"),
                            population["weights"]["w_0"].sel(statistic="mean_unaligned"))
     with pytest.raises(InvalidInputError, match="group 'nowhere' was not in the fit"):

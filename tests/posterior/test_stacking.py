@@ -301,7 +301,10 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     assert "measured on the network&#x27;s draws" in (tmp_path / "r.html").read_text()
     assert main(["stability", str(out), str(tmp_path / "t.csv"), "--out",
                  str(tmp_path / "s"), "--quiet"]) == 0
-    assert (tmp_path / "s" / "stability.html").exists()
+    page = (tmp_path / "s" / "stability.html").read_text()
+    weight = load(out).posterior_.settings["stacking"]["weights"]["network"]
+    assert f"(stacking weight {weight:.2f}); the linear model&#x27;s draws" in page
+    assert "of the network, fitted with laplace" in page  # not "the population network"
     table.to_parquet(tmp_path / "t.parquet")
     capsys.readouterr()
     assert main(["fit", str(tmp_path / "t.parquet"), "--target", "y", "--stack-linear",

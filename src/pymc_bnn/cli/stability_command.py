@@ -113,7 +113,11 @@ def _cmd_stability(args, console) -> int:
     from pymc_bnn.posterior.stability import stability
     from pymc_bnn.reporting import stability_plots as plots
     from pymc_bnn.reporting.html import figure_png, render_html
-    from pymc_bnn.reporting.stability_report import SECTION_TITLE, stability_section
+    from pymc_bnn.reporting.stability_report import (
+        SECTION_TITLE,
+        stability_section,
+        stacking_note,
+    )
 
     if args.draws < 1:
         raise InvalidSettingError(f"--draws must be at least 1, got {args.draws}")
@@ -149,6 +153,8 @@ def _cmd_stability(args, console) -> int:
         console.print(f"[bold]most relevant input[/] {top}   [bold]mean CKA[/] "
                       f"{attrs['cka_mean']:.2f}   [bold]weight R-hat[/] {rhat}",
                       highlight=False)
+        if attrs.get("stacked_draws"):
+            console.print(stacking_note(attrs), highlight=False)
         if attrs["note"]:
             console.print(f"[yellow]{attrs['note']}[/]", highlight=False)
         print_report_path(console, report.resolve())

@@ -212,6 +212,8 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     spec = posterior.spec
     if not spec.hidden:
         raise InvalidSettingError(NO_HIDDEN_LAYER)
+    stacking = posterior.settings.get("stacking") or {}
+    stacked_draws = int(posterior.n_draws)
     posterior = posterior.network_part()  # a stacked fit: its network's draws
     draws = network_draws(posterior, group=group, max_draws=max_draws)
     n_chains, n_draws = draws.weights[0].shape[:2]
@@ -237,6 +239,11 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     mean_field = posterior.method in MEAN_FIELD_METHODS
     attrs = {
         "method": posterior.method, "network": draws.network, "level": float(level),
+        "grouped": int(posterior.groups is not None),
+        # a stacked fit: the network's weight and all its draws (NaN and 0 otherwise)
+        "stacking_weight": float(stacking["weights"][stacking["network"]]) if stacking
+        else float("nan"),
+        "stacked_draws": stacked_draws if stacking else 0,
         "n_chains": int(n_chains), "n_draws": int(n_draws), "n_obs": int(len(X)),
         "alignment_iterations": int(iterations),
         "rhat_max": _nanmax(weights.sel(statistic="rhat")),

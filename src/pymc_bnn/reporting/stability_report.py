@@ -13,6 +13,40 @@ from pymc_bnn.reporting.html import Cell, Figure, Section, Table, figure_png
 SECTION_TITLE = "How stable is this network?"
 
 
+def measured_network(attrs) -> str:
+    """Which network a stability result measured, in words.
+
+    Examples
+    --------
+    >>> measured_network({"network": "population", "grouped": 0})
+    'the network'
+    >>> measured_network({"network": "population", "grouped": 1})
+    'the population network'
+    >>> measured_network({"network": "group g01", "grouped": 1})
+    'the network of group g01'
+    """
+    network = attrs["network"]
+    if network == "population":
+        return "the population network" if attrs.get("grouped") else "the network"
+    return f"the network of {network}"
+
+
+def stacking_note(attrs) -> str:
+    """What a stacked fit's stability measured: the network's share of the draws.
+
+    Examples
+    --------
+    >>> note = stacking_note({"n_chains": 1, "n_draws": 57, "stacked_draws": 100,
+    ...                       "stacking_weight": 0.57})
+    >>> note.split(": ")[1].split(";")[0]
+    "measured on the network's 57 of its 100 draws (stacking weight 0.57)"
+    """
+    return (f"stacked with a linear model: measured on the network's "
+            f"{attrs['n_chains'] * attrs['n_draws']:,} of its {attrs['stacked_draws']:,} draws "
+            f"(stacking weight {attrs['stacking_weight']:.2f}); the linear model's draws have "
+            "no hidden layer and are left out")
+
+
 def stability_section(result, *, source: str = "") -> Section:
     """Paragraphs, tables and figures that read `result` (from `stability`) for a person.
 
@@ -42,11 +76,13 @@ def stability_section(result, *, source: str = "") -> Section:
     paragraphs = [
         f"Measured on {attrs['n_obs']:,} rows{f' of {source}' if source else ''} with "
         f"{attrs['n_chains'] * attrs['n_draws']:,} posterior draws ({attrs['n_chains']} "
-        f"chain(s)) of the {attrs['network']} network, fitted with {attrs['method'] or '?'}. "
+        f"chain(s)) of {measured_network(attrs)}, fitted with {attrs['method'] or '?'}. "
         "Hidden units were first aligned across draws (permutations, and sign flips for odd "
         "activations), which changes no prediction, so the weight summaries below describe "
         "one unit each.",
     ]
+    if attrs.get("stacked_draws"):
+        paragraphs.append(stacking_note(attrs) + ".")
     if np.isfinite(attrs["rhat_max"]):
         paragraphs.append(
             f"Largest weight R-hat: {attrs['rhat_max']:.3f} after alignment, "
