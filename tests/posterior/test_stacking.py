@@ -261,9 +261,13 @@ def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
         model.fit(X, y, groups=np.arange(len(y)) % 2)
     with pytest.raises(InvalidSettingError, match="no sample_weight"):
         model.fit(X, y, sample_weight=np.ones(len(y)))
-    with pytest.raises(InvalidSettingError, match="hessian='full' may predict through the"):
+    with pytest.raises(InvalidSettingError, match="hessian='full' predicts through the"):
         BayesianMLPClassifier((4,), stack_linear=True, engine_options={"hessian": "full"},
                               **FAST).fit(X, y)
+    auto = BayesianMLPClassifier((4,), stack_linear=True, engine_options={"hessian": "auto"},
+                                 **FAST).fit(X, y)  # "auto" takes the last layer here
+    assert auto.posterior_.settings["hessian"] == "last_layer"
+    assert set(auto.posterior_.settings["stacking"]["weights"]) == {"network", "linear"}
     glm = BayesianMLPClassifier((), stack_linear=True, **FAST).fit(X, y)  # the GLM alone
     assert "stacking" not in glm.posterior_.settings and glm.posterior_.spec.hidden == ()
     with pytest.raises(InvalidSettingError, match="at least 3 rows for its cross-validation"):

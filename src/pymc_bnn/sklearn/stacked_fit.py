@@ -53,7 +53,9 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     build : dict
         `build_model`'s arguments for the network (rows already standardised).
     method, options : str, dict
-        The engine and its options, for every fit.
+        The engine and its options, for every fit; laplace's `hessian="auto"` takes the last
+        layer (the whole network's Gaussian predicts through the linearised network, whose
+        draws cannot be mixed with the GLM's).
     draws, random_seed : int
         The result's draws; the seed of every fit and of the folds.
     classifier : bool
@@ -99,10 +101,12 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         raise InvalidSettingError("stack_linear=True takes no sample_weight= yet (the stacking "
                                   "weights would need weighted held-out scores); leave out one "
                                   "of them")
+    if options.get("hessian") == "auto":  # the choice that can be stacked: draws of the network
+        options = {**options, "hessian": "last_layer"}
     if options.get("hessian", "last_layer") != "last_layer":
         raise InvalidSettingError(
             "stack_linear=True takes laplace's last-layer posterior (draws of the network); "
-            f"hessian={options['hessian']!r} may predict through the linearised network, whose "
+            f"hessian={options['hessian']!r} predicts through the linearised network, whose "
             "draws cannot be mixed: leave out hessian= or stack_linear=True")
     y = np.asarray(build["y"])
     # every fold's training part keeps 2 rows or more (a fit needs 2)
