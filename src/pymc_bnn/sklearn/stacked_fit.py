@@ -167,13 +167,13 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         "folds": folds, "held_out_lpd": {n: float(v.mean()) for n, v in held_out.items()}})
     # the whole stacked fit's time (the network's full fit keeps its own parts beside it)
     stacked.timings["total_s"] = time.perf_counter() - started
+    stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
     # the diagnostics are the network's; the linear model's stopping rule is kept beside them
     # so that `judge_convergence` (info, report, the CLI) judges both fits
     linear = full["linear"]
     stacked.diagnostics["linear_model"] = {
         "converged": linear.diagnostics.get("converged"),
         "steps_run": linear.diagnostics.get("steps_run"), "steps": linear.settings.get("steps")}
-    stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
     return stacked
 
 
