@@ -346,8 +346,25 @@ def test_stability_command_and_report_section(tmp_path, capsys):
     assert "How stable is this network?" in report and "Most relevant inputs" in report
     assert main(["report", str(model), "--out", str(tmp_path / "r0.html"), "--quiet"]) == 0
     assert "Pass DATA" in (tmp_path / "r0.html").read_text()
-    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--draws", "0"]) == 2
+    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--draws", "0",
+                 "--out", str(tmp_path / "new")]) == 2
     assert "--draws must be at least 1" in capsys.readouterr().err
+    # its own outputs are replaced on a rerun; a user's file in the folder is not, nor an input
+    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--out", str(out),
+                 "--quiet"]) == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "stability.html").write_text("my page")
+    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--out", str(out),
+                 "--quiet"]) == 2
+    assert "already holds files pymc-bnn did not write" in capsys.readouterr().err
+    assert (out / "stability.html").read_text() == "my page"
+    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--out",
+                 str(tmp_path / "test.csv"), "--quiet"]) == 2
+    assert "same file as the input DATA" in capsys.readouterr().err
+    assert main(["stability", str(model), str(tmp_path / "test.csv"), "--out", str(out),
+                 "--quiet", "--force"]) == 0
+    assert "How stable" in (out / "stability.html").read_text()
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import math
 import warnings
 from pathlib import Path
 
-from pymc_bnn.cli.args import seed
+from pymc_bnn.cli.args import add_force, seed
 
 DEFAULT_OUT = "pymc-bnn-stability"
 FIGURES = ("input_relevance", "unit_stability", "aligned_weight_intervals", "cka_matrix")
@@ -39,7 +39,8 @@ def add_stability_command(sub) -> None:
                     "(ideally held out; with the target column the loss of removing each unit "
                     "too): weight summaries and R-hat, per-unit stability, input relevance "
                     "with intervals and CKA between draws. Writes stability.html and the "
-                    "figures as PNG to --out.",
+                    "figures as PNG to --out (a new folder, or one holding only pymc-bnn's "
+                    "outputs, unless --force).",
     )
     parser.add_argument("model", metavar="MODEL", help="model file from `pymc-bnn fit`")
     parser.add_argument("data", metavar="DATA", help="CSV or Parquet file with the features")
@@ -50,6 +51,7 @@ def add_stability_command(sub) -> None:
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed of the row subsample for activity and CKA (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress or summary")
+    add_force(parser)
     parser.set_defaults(handler=_cmd_stability)
 
 
@@ -102,7 +104,12 @@ def model_table_inputs(model, description: dict, path):
 
 def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
+    from pymc_bnn._runtime.outputs import check_output_folder
     from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _check_new_rows, _note
+
+    # before any work: a folder of the user's files is refused, as the demos refuse it
+    out = check_output_folder(args.out, inputs={"MODEL": args.model, "DATA": args.data},
+                              force=args.force)
 
     for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (model_commands._cmd_fit's note)
         import_whole(heavy)
@@ -135,7 +142,6 @@ def _cmd_stability(args, console) -> int:
     with warnings.catch_warnings():  # the note above said it in the command's words
         warnings.simplefilter("ignore", UnseenCategoryWarning)
         result = stability(model, X, y, max_draws=args.draws, random_seed=args.seed)
-    out = Path(args.out)
     for name in FIGURES:
         drawn = getattr(plots, name)(result)
         write_bytes_atomic(out / f"{name}.png", figure_png(drawn[0] if name == "cka_matrix"
