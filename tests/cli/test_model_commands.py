@@ -241,3 +241,29 @@ def test_report_knows_the_training_file_from_another_folder(tables, kind_model, 
     assert main(["report", str(kind_model), "train.csv", "--out", "other.html",
                  "--quiet"]) == 0
     assert "<h2>Held-out performance</h2>" in (elsewhere / "other.html").read_text()
+
+
+def test_report_notes_unseen_categories_once_in_words(tmp_path, capsys):
+    """report scored a held-out file with a category not seen in training through four
+    predictions, each raising UnseenCategoryWarning at the console script's line; now one
+    note, in the command's words, as predict and stability give it."""
+    import warnings
+
+    from pymc_bnn.errors import UnseenCategoryWarning
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=120), "colour": rng.choice(["red", "blue"], 120)})
+    table["y"] = np.where(table.x + (table.colour == "red") > 0.5, "yes", "no")
+    table[:90].to_csv(tmp_path / "train.csv", index=False)
+    table[90:].assign(colour="green").to_csv(tmp_path / "new.csv", index=False)
+    model = tmp_path / "m.bnn.nc"
+    assert main(["fit", str(tmp_path / "train.csv"), "--target", "y", "--out", str(model),
+                 "--quiet", *FAST]) == 0
+    capsys.readouterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["report", str(model), str(tmp_path / "new.csv"), "--out",
+                     str(tmp_path / "r.html"), "--quiet"]) == 0
+    assert not [w for w in caught if issubclass(w.category, UnseenCategoryWarning)]
+    said = capsys.readouterr().err
+    assert said.count("not seen in training") == 1 and "green" in said

@@ -615,6 +615,7 @@ def _predict_groups(model, description, table, args, say):
 def _cmd_report(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import write_text_atomic
+    from pymc_bnn.encoding import TableEncoding
     from pymc_bnn.reporting.model_report import model_report
 
     out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
@@ -655,8 +656,16 @@ def _cmd_report(args, console) -> int:
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
         y = _scored_target(model, y, args.data)
         X, y, groups, name = _drop_unseen_labels(model, X[features], y, groups, args.data)
+        saved = getattr(model, "table_encoding_", None)
+        what = _check_new_rows(None if saved is None else TableEncoding.from_dict(saved), X,
+                               str(args.data))
+        if what is not None:  # on stderr even with --quiet, as predict says it
+            _note(f"{args.data}: {what}")
         held_out = (X, y.to_numpy(), name, groups)
-    write_text_atomic(out, model_report(model, description, held_out))
+    with warnings.catch_warnings():  # noted once above, in the command's words
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        page = model_report(model, description, held_out)
+    write_text_atomic(out, page)
     if not args.quiet:
         print_report_path(console, out.resolve())
     return EXIT_OK
