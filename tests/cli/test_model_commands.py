@@ -267,3 +267,15 @@ def test_report_notes_unseen_categories_once_in_words(tmp_path, capsys):
     assert not [w for w in caught if issubclass(w.category, UnseenCategoryWarning)]
     said = capsys.readouterr().err
     assert said.count("not seen in training") == 1 and "green" in said
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(kind_model, json):
+    """`pymc-bnn info m.bnn.nc | head -1`: rich's table gave exit 1 with no word, the JSON
+    "a file could not use (Broken pipe); check the path and the disk" and exit 74."""
+    exe = shutil.which("pymc-bnn") or str(Path(sys.executable).with_name("pymc-bnn"))
+    process = subprocess.Popen([exe, "info", str(kind_model), *(["--json"] if json else [])],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader leaves before the first line is written
+    said = process.stderr.read().decode()
+    assert process.wait(timeout=600) == 141 and said == ""

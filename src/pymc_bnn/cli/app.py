@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from pymc_bnn.cli.args import (
     EXIT_FILE_SYSTEM,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_READER_GONE,
     EXIT_USAGE,
     Parser,
     add_common,
@@ -269,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 success, 1 a failed fit, 2 bad usage or input, 3 a fit interrupted by Ctrl-C and
-        saved, 74 a file-system error, 130 interrupted with nothing written.
+        saved, 74 a file-system error, 130 interrupted with nothing written, 141 the reader
+        of the output closed its pipe (e.g. `| head`; nothing is said).
 
     Examples
     --------
@@ -294,10 +297,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_devices()  # a process of its own: every command's JAX gets one device per core
         from rich.console import Console
 
-        console = Console(stderr=False)
+        class ReaderAware(Console):
+            """rich's Console, but a closed pipe is raised (rich's own exits with 1)."""
+
+            def on_broken_pipe(self) -> None:  # `main` then ends with `_reader_gone`
+                self.quiet = True
+                raise BrokenPipeError(errno.EPIPE, "the output's reader closed the pipe")
+
+        console = ReaderAware(stderr=False)
         errors = Console(stderr=True, soft_wrap=True)  # one line per error, whatever the width
         parser = build_parser()
         args = parser.parse_args(argv)
+    except BrokenPipeError:  # --help into a pipe whose reader left
+        return _reader_gone()
     except (KeyboardInterrupt, ImportError) as exc:  # a press inside an extension's import
         if not caused_by_ctrl_c(exc):                # is an ImportError raised from it
             raise
@@ -311,8 +323,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "`pymc-bnn --help` for the commands", highlight=False)
         return EXIT_USAGE
     try:
-        return handler(args, console)
+        code = handler(args, console)
+        sys.stdout.flush()  # a reader that left shows here, not in Python's flush at exit
+        return code
     except BaseException as exc:  # noqa: BLE001 - every error becomes one line and an exit code
+        if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+            return _reader_gone()
         with _ctrl_c_ignored():  # ending already: a second press must not turn it into a traceback
             code, message = _outcome(exc)
             if code is None:
@@ -323,6 +339,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traceback.print_exception(exc)
             errors.print(message, highlight=False)
         return code
+
+
+def _reader_gone() -> int:
+    """`EXIT_READER_GONE`, quietly, after the reader of stdout closed its pipe (`| head`).
+
+    What is left unwritten has no reader; stdout is pointed at the null device so that the
+    interpreter's own flush at exit does not fail a second time (as "Exception ignored …
+    BrokenPipeError" and exit code 120). A stdout without a file descriptor (a test's capture)
+    is left as it is.
+    """
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return EXIT_READER_GONE
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
+    return EXIT_READER_GONE
 
 
 def _without_dask() -> None:

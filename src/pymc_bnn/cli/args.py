@@ -14,9 +14,13 @@ if TYPE_CHECKING:
 # 74 is EX_IOERR of BSD's sysexits.h: an input/output error on some file
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_FILE_SYSTEM, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
 EXIT_PARTIAL = 3  # Ctrl-C stopped a fit and its state so far was saved, marked interrupted
+# The reader of the command's output left (`pymc-bnn info m.bnn.nc | head -1`): 128 + SIGPIPE,
+# what a shell reports for a writer the signal ended (`git log | head` gives the same).
+EXIT_READER_GONE = 141
 EXIT_CODES_HELP = ("exit codes: 0 success, 1 a failed fit, 2 bad usage or input, 3 a fit "
                    "interrupted by Ctrl-C whose state so far was saved (marked interrupted), "
-                   "74 a file-system error, 130 interrupted with nothing written")
+                   "74 a file-system error, 130 interrupted with nothing written, 141 the "
+                   "output's reader closed the pipe")
 
 
 def job_count(text: str) -> int:
