@@ -219,3 +219,19 @@ def test_a_model_fitted_on_an_array_predicts_a_table_with_its_column_names(tmp_p
                            "--out", tmp_path / "pred2.csv")
     assert_one_line_error(code, err, "named.csv lacks column(s) the model was fitted on: x0, x1, "
                           "x2", "it was fitted on an array: its columns are called x0 … x2 here")
+
+
+@pytest.mark.slow  # a fit
+def test_column_flags_add_up_and_take_a_name_with_a_comma(tmp_path, capsys):
+    """A repeated --exclude kept only its last value (so "w" became a feature), and a column
+    whose name has a comma or spaces at its ends could not be named at all."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"height, cm": rng.normal(size=60), " note ": rng.normal(size=60),
+                          "w": rng.normal(size=60), "id": np.arange(60), "x": rng.normal(size=60)})
+    table["y"] = np.where(table.x > 0, "yes", "no")
+    table.to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = run_cli(capsys, "fit", tmp_path / "t.csv", "--target", "y", "--exclude",
+                           "height, cm", "--exclude", " note ", "--exclude", "id,w",
+                           "--exclude", "id", "--out", tmp_path / "m.bnn.nc", *FIT)
+    assert code == 0, err
+    assert list(load(tmp_path / "m.bnn.nc").feature_names_in_) == ["x"]

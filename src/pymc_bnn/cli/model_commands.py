@@ -34,6 +34,7 @@ from pymc_bnn.cli.tables import (
     choose_estimator,
     is_parquet,
     model_features,
+    named_columns,
     prediction_table,
     read_table,
     split_groups,
@@ -101,15 +102,17 @@ def add_model_commands(sub) -> None:
     fit.add_argument("--target", required=True, help="name of the column to predict")
     fit.add_argument("--out", required=True, metavar="MODEL",
                      help="model file to write, e.g. model.bnn.nc")
-    fit.add_argument("--exclude", type=_columns, default=(), metavar="COLS",
-                     help="comma-separated columns that are not features")
-    fit.add_argument("--id", type=_columns, default=(), metavar="COLS",
+    # COLS: comma-separated, or one column's exact name (with a comma in it); repeats add up
+    fit.add_argument("--exclude", action="append", default=[], metavar="COLS",
+                     help="comma-separated columns that are not features (the flag may be "
+                          "repeated; a column whose name has a comma: its exact name)")
+    fit.add_argument("--id", action="append", default=[], metavar="COLS",
                      help="comma-separated identifier columns: not features; predict writes "
                           "them first")
-    fit.add_argument("--categorical", type=_columns, default=(), metavar="COLS",
+    fit.add_argument("--categorical", action="append", default=[], metavar="COLS",
                      help="numeric columns that are codes, not quantities (e.g. a zip code): "
                           "one-hot coded like text")
-    fit.add_argument("--ordinal", type=_columns, default=(), metavar="COLS",
+    fit.add_argument("--ordinal", action="append", default=[], metavar="COLS",
                      help="columns coded 0, 1, … in their categories' order (an ordered pandas "
                           "Categorical's, else sorted) instead of one-hot")
     fit.add_argument("--missing", default=MISSING_POLICIES[0], choices=MISSING_POLICIES,
@@ -243,8 +246,10 @@ def _probability(text: str) -> float:
     return value
 
 
-def _columns(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def _name_columns(args, columns) -> None:
+    """The column flags' texts (`--exclude` …) as the columns of the table they name."""
+    for role in ("exclude", "id", "categorical", "ordinal"):
+        setattr(args, role, named_columns(getattr(args, role), columns))
 
 
 def _load_model(path, *, saved_estimator: bool = False):
@@ -304,6 +309,7 @@ def _cmd_fit(args, console) -> int:
         return _fit_streamed(args, console, say, started)
     say(f"Reading {args.data}")
     table = read_table(args.data)
+    _name_columns(args, table.columns)
     X, y = split_target(table, args.target, args.data)
     check_columns(X, args.data, exclude=args.exclude, id=args.id,
                   categorical=args.categorical, ordinal=args.ordinal, target=args.target)
@@ -392,7 +398,7 @@ def _fit_streamed(args, console, say, started) -> int:
     The summary gives rows and time, not a training score (which would take another pass).
     """
     from pymc_bnn.cli.tables import target_sample
-    from pymc_bnn.data import parquet_batches
+    from pymc_bnn.data import open_parquet, parquet_batches
     from pymc_bnn.io import save
 
     if args.weight is not None:
@@ -404,6 +410,7 @@ def _fit_streamed(args, console, say, started) -> int:
     if args.stack_linear:
         raise InvalidInputError("--stack-linear cannot be combined with --stream (its "
                                 "cross-validation needs every row at once); leave out --stream")
+    _name_columns(args, open_parquet(args.data).schema.names)
     source = parquet_batches(args.data, target=args.target, exclude=args.exclude)
     if source.n_rows is None or source.feature_names is None:  # a Parquet source knows both
         raise InvalidInputError(f"could not count the rows and columns of {args.data}")

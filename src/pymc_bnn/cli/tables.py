@@ -291,6 +291,40 @@ def _encoded(X, categorical, ordinal, source):
     return encode(build_transformer(encoding), encoding, X)
 
 
+def named_columns(texts, columns) -> tuple[str, ...]:
+    """The columns that the texts of a repeatable flag (--exclude, --id, …) name, in order.
+
+    A text that is exactly a column's name names that column (a name with a comma or with
+    spaces at its ends); any other is a comma-separated list, each name stripped. Repeated
+    flags add up, and a column named twice counts once.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The flag's values, one per time it was given.
+    columns : sequence
+        The table's column names.
+
+    Returns
+    -------
+    tuple of str
+        Names that are not columns stay in (`check_columns` says so).
+
+    Examples
+    --------
+    >>> named_columns(["id,w", "id"], ["id", "w", "x"])
+    ('id', 'w')
+    >>> named_columns(["height, cm", " note "], ["height, cm", " note ", "x"])
+    ('height, cm', ' note ')
+    """
+    known = {str(c) for c in columns}
+    named: list[str] = []
+    for text in texts:
+        parts = [text] if text in known else [p.strip() for p in text.split(",") if p.strip()]
+        named.extend(p for p in parts if p not in named)
+    return tuple(named)
+
+
 def check_columns(table, source, **roles) -> None:
     """Check that every column a role (--exclude, --id, …) names is in `table`.
 
