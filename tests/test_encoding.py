@@ -178,3 +178,86 @@ def test_an_infinite_number_is_named_not_encoded(table):
     with pytest.raises(InvalidInputError,
                        match=r"new.csv column mass holds an infinite value \(first: row 3\)"):
         apply_encoding(encoding, table, name="new.csv")
+
+
+# --------------------------------------------------------------------------- generated names
+
+
+def _clashing_tables():
+    """Tables whose own column names are unique but equal a name the encoding generates: a
+    `<col>_missing` flag next to the column it flags, and a numeric column named like a
+    one-hot column (`c=x` next to a text column `c` holding "x")."""
+    rng = np.random.default_rng(0)
+    n = 60
+    income = rng.normal(size=n)
+    income[::7] = np.nan
+    flagged = pd.DataFrame({"income": income,
+                            "income_missing": np.isnan(income).astype(int)})
+    onehot = pd.DataFrame({"c": rng.choice(["x", "y"], n), "c=x": rng.normal(size=n)})
+    y = (rng.normal(size=n) > 0).astype(int)
+    return {"indicator": (flagged, ("income", "income_missing", "income_missing (indicator)"), y),
+            "one-hot": (onehot, ("c=x", "c=x (one-hot)", "c=y"), y)}
+
+
+@pytest.mark.parametrize("kind", ["indicator", "one-hot"])
+def test_a_generated_name_that_clashes_gets_its_kind_and_the_tables_names_stay(kind):
+    frame, names, _ = _clashing_tables()[kind]
+    encoding = learn_encoding(frame)
+    assert encoding.feature_names == names
+    assert TableEncoding.from_dict(json.loads(json.dumps(encoding.to_dict()))).feature_names \
+        == names  # a saved model gives the same names back
+    assert apply_encoding(encoding, frame).shape == (len(frame), len(names))
+
+
+def test_generated_names_are_unique_among_themselves_and_plain_without_clashes():
+    # "a" holding "b=c" and "a=b" holding "c" both make "a=b=c"; the ordinal column (last in
+    # the matrix) keeps its own name all the same
+    encoding = TableEncoding(
+        columns=("a", "a=b", "a=b=c (one-hot)", "n"), numeric=("n",), medians=(0.0,),
+        indicators=("n",), categorical=("a", "a=b"), categories=(("b=c",), ("c",)),
+        ordinal=("a=b=c (one-hot)",), ordinal_categories=(("u",),))
+    assert encoding.feature_names == ("n", "n_missing", "a=b=c", "a=b=c (one-hot 2)",
+                                      "a=b=c (one-hot)")
+    plain = TableEncoding(columns=("age", "city"), numeric=("age",), medians=(40.0,),
+                          indicators=("age",), categorical=("city",), categories=(("Oslo",),))
+    assert plain.feature_names == ("age", "age_missing", "city=Oslo")
+
+
+ESTIMATOR_OPTIONS = dict(hidden_layer_sizes=(4,), steps=100, draws=20, random_state=0)
+
+
+@pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")
+@pytest.mark.parametrize("kind", ["indicator", "one-hot"])
+def test_the_estimator_fits_predicts_and_saves_a_table_with_clashing_names(kind, tmp_path):
+    from pymc_bnn import BayesianMLPClassifier, load
+
+    frame, names, y = _clashing_tables()[kind]
+    model = BayesianMLPClassifier(**ESTIMATOR_OPTIONS).fit(frame, y)
+    assert list(model.feature_names_in_) == list(frame.columns)  # the table's names, as given
+    assert model.posterior_.feature_names == names
+    proba = model.predict_proba(frame)
+    assert proba.shape == (len(frame), 2)
+    model.save(tmp_path / "model.bnn.nc")
+    loaded = load(tmp_path / "model.bnn.nc")
+    assert loaded.posterior_.feature_names == names
+    assert TableEncoding.from_dict(loaded.table_encoding_).feature_names == names
+    np.testing.assert_allclose(loaded.predict_proba(frame), proba)
+
+
+@pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")
+def test_the_cli_fits_and_predicts_a_table_with_clashing_names(tmp_path):
+    from pymc_bnn import load
+    from pymc_bnn.cli.app import main
+
+    (flagged, _, y), (onehot, _, _) = _clashing_tables().values()
+    table = pd.concat([flagged, onehot], axis=1).assign(y=y)
+    table.to_csv(tmp_path / "collide.csv", index=False)
+    out = tmp_path / "m.bnn.nc"
+    assert main(["fit", str(tmp_path / "collide.csv"), "--target", "y", "--out", str(out),
+                 "--hidden", "4", "--steps", "100", "--draws", "20", "--seed", "0",
+                 "--quiet"]) == 0
+    assert load(out).posterior_.feature_names == (
+        "income", "income_missing", "c=x", "income_missing (indicator)", "c=x (one-hot)", "c=y")
+    assert main(["predict", str(out), str(tmp_path / "collide.csv"),
+                 "--out", str(tmp_path / "predictions.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "predictions.csv")) == len(table)

@@ -24,6 +24,10 @@ estimator sees the same numbers):
    sorted otherwise) of the columns asked for, a missing value being the last code, an unseen
    category -1.
 
+Numeric and ordinal columns keep the table's own names; a generated name that one of them, or an
+earlier generated name, already has gets its kind added (``income_missing (indicator)``,
+``c=x (one-hot)``; see `TableEncoding.feature_names`).
+
 Scaling is left to the estimator (its `x_mean_`, `x_scale_`, which stay exact for values near
 1e300 where scikit-learn's `StandardScaler` overflows), so numeric columns are standardised once.
 """
@@ -74,6 +78,14 @@ class TableEncoding:
     ('age', 'age_missing', 'city=Oslo', 'city=Rome')
     >>> TableEncoding.from_dict(encoding.to_dict()) == encoding  # plain JSON round trip
     True
+
+    A table that has its own ``income_missing`` column keeps it; the generated indicator
+    gets its kind added:
+
+    >>> TableEncoding(columns=("income", "income_missing"),
+    ...               numeric=("income", "income_missing"), medians=(1.0, 0.0),
+    ...               indicators=("income",)).feature_names
+    ('income', 'income_missing', 'income_missing (indicator)')
     """
 
     columns: tuple[str, ...]
@@ -88,11 +100,36 @@ class TableEncoding:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        """The encoded matrix's column names, in order (the network's inputs)."""
-        return (*self.numeric, *(f"{c}_missing" for c in self.indicators),
-                *(f"{c}={v}" for c, values in zip(self.categorical, self.categories, strict=True)
-                  for v in values),
-                *self.ordinal)
+        """The encoded matrix's column names, in order (the network's inputs).
+
+        Numeric and ordinal columns keep the table's own names. The generated ones
+        (``<col>_missing``, then ``<col>=<category>``, in matrix order) are unique: a name
+        already taken by a numeric or ordinal column, or by an earlier generated name, becomes
+        ``<name> (indicator)`` or ``<name> (one-hot)``, then ``<name> (indicator 2)`` … until it
+        is free. The names follow from the stored fields alone, so a saved model gives the same
+        names when it is read back; a table without such clashes gets the plain names.
+
+        Examples
+        --------
+        >>> TableEncoding(columns=("c", "c=x"), numeric=("c=x",), medians=(0.0,),
+        ...               categorical=("c",), categories=(("x", "y"),)).feature_names
+        ('c=x', 'c=x (one-hot)', 'c=y')
+        """
+        taken = {*self.numeric, *self.ordinal}
+
+        def unique(name: str, kind: str) -> str:
+            candidate, n = name, 1
+            while candidate in taken:
+                candidate = f"{name} ({kind})" if n == 1 else f"{name} ({kind} {n})"
+                n += 1
+            taken.add(candidate)
+            return candidate
+
+        indicators = [unique(f"{c}_missing", "indicator") for c in self.indicators]
+        onehot = [unique(f"{c}={v}", "one-hot")
+                  for c, values in zip(self.categorical, self.categories, strict=True)
+                  for v in values]
+        return (*self.numeric, *indicators, *onehot, *self.ordinal)
 
     def to_dict(self) -> dict:
         """Plain JSON: lists of strings and numbers."""
