@@ -17,6 +17,8 @@ from pymc_bnn.encoding import (
     TableEncoding,
     apply_encoding,
     build_transformer,
+    count_new_rows,
+    describe_new_row_counts,
     describe_new_rows,
     encode,
     learn_encoding,
@@ -82,6 +84,22 @@ def test_new_rows_get_the_documented_treatment(table):
         "'missing' category (text); 1 value(s) in categories not seen in training (island: "
         "'Atlantis') coded as no known category (all-zero one-hot columns, ordinal code -1)")
     assert describe_new_rows(encoding, table.dropna().head(3)) is None
+
+
+def test_counts_added_batch_by_batch_describe_the_rows_as_a_whole(table):
+    """A file read in batches: each batch's counts added up say what the whole rows say."""
+    encoding = learn_encoding(table)
+    new = table.copy()
+    new.loc[[3, 30], "island"] = ["Atlantis", "Mu"]  # one unseen category in each half
+    new.loc[[4, 25, 26], "mass"] = np.nan
+    counts = None
+    for start in range(0, len(new), 16):  # batches of 16, 16 and 8 rows
+        counts = count_new_rows(encoding, new.iloc[start:start + 16], counts)
+    assert describe_new_row_counts(counts) == describe_new_rows(encoding, new)
+    assert "filled 7 missing value(s) (bill: 2, mass: 3, sex: 2)" in describe_new_rows(
+        encoding, new)
+    assert "2 value(s) in categories not seen in training (island: 'Atlantis', 'Mu')" in (
+        describe_new_rows(encoding, new))
 
 
 def test_ordinal_codes_follow_the_categories_order():

@@ -732,6 +732,113 @@ def refuse_missing(frame, name: str, policy: str, *, fitted: bool = False) -> No
         "or 'drop' (missing=)")
 
 
+@dataclass(frozen=True)
+class NewRowCounts:
+    """What encoding new rows did beyond the plain coding, counted per column.
+
+    A plain record, so that the rows of a file read in batches are described as a whole: add
+    each batch's counts (`count_new_rows` with `so_far`) and word the total once
+    (`describe_new_row_counts`).
+
+    Attributes
+    ----------
+    missing : tuple of (str, int)
+        Each column of the encoding, in order, and its missing values (filled when encoded).
+    unseen : tuple of (str, int, tuple of str)
+        Each categorical then ordinal column, its values in categories not seen in training,
+        and the first three of those categories in sorted order (what a message shows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> encoding = learn_encoding(pd.DataFrame({"age": [30.0, None], "city": ["Oslo", "Rome"]}))
+    >>> count_new_rows(encoding, pd.DataFrame({"age": [None], "city": ["Paris"]}))
+    NewRowCounts(missing=(('age', 1), ('city', 0)), unseen=(('city', 1, ('Paris',)),))
+    """
+
+    missing: tuple[tuple[str, int], ...]
+    unseen: tuple[tuple[str, int, tuple[str, ...]], ...]
+
+
+def count_new_rows(encoding: TableEncoding, frame,
+                   so_far: NewRowCounts | None = None) -> NewRowCounts:
+    """The missing values and unseen categories of `frame`, added to `so_far` when given.
+
+    Parameters
+    ----------
+    encoding : TableEncoding
+        What was learned.
+    frame : pandas.DataFrame
+        New rows (one batch of them, for a file read in batches).
+    so_far : NewRowCounts, optional
+        The counts of the rows before `frame` (earlier batches of the same file).
+
+    Returns
+    -------
+    NewRowCounts
+        The counts of `frame`, plus `so_far`'s.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> encoding = learn_encoding(pd.DataFrame({"member": [True, False, True]}))
+    >>> counts = count_new_rows(encoding, pd.DataFrame({"member": [1, 0]}))
+    >>> counts = count_new_rows(encoding, pd.DataFrame({"member": ["maybe", True]}), counts)
+    >>> counts.unseen
+    (('member', 3, ('0', '1', 'maybe')),)
+    >>> print(describe_new_row_counts(counts))
+    3 value(s) in categories not seen in training (member: '0', '1', 'maybe') coded as no ...
+    """
+    prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
+    gaps = prepared[list(encoding.columns)].isna().sum()
+    missing = tuple((str(c), int(n)) for c, n in gaps.items())
+    unseen = []
+    for column, known in zip((*encoding.categorical, *encoding.ordinal),
+                             (*encoding.categories, *encoding.ordinal_categories), strict=True):
+        values = prepared[column].fillna(MISSING_CATEGORY)
+        new = values[~values.isin(known)]
+        unseen.append((column, len(new), tuple(sorted(set(new))[:3])))
+    if so_far is not None:  # same encoding, so the same columns in the same order
+        missing = tuple((c, n + before) for (c, n), (_, before) in
+                        zip(missing, so_far.missing, strict=True))
+        unseen = [(c, n + before, tuple(sorted(set(shown) | set(earlier))[:3]))
+                  for (c, n, shown), (_, before, earlier) in
+                  zip(unseen, so_far.unseen, strict=True)]
+    return NewRowCounts(missing=missing, unseen=tuple(unseen))
+
+
+def describe_new_row_counts(counts: NewRowCounts) -> str | None:
+    """One line on the missing values filled and the categories not seen in training.
+
+    Parameters
+    ----------
+    counts : NewRowCounts
+        From `count_new_rows`.
+
+    Returns
+    -------
+    str or None
+        What `describe_new_rows` says of the rows counted; None when there was nothing to say.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> encoding = learn_encoding(pd.DataFrame({"city": ["Oslo", "Rome"]}))
+    >>> print(describe_new_row_counts(count_new_rows(encoding, pd.DataFrame({"city": ["Rome"]}))))
+    None
+    """
+    parts = []
+    gaps = [(c, n) for c, n in counts.missing if n]
+    if gaps:
+        parts.append(f"filled {sum(n for _, n in gaps)} missing value(s) ("
+                     + ", ".join(f"{c}: {n}" for c, n in gaps)
+                     + ") with the training median (numbers) or the 'missing' category (text)")
+    unseen = _unseen_words(counts)
+    if unseen:
+        parts.append(unseen)
+    return "; ".join(parts) if parts else None
+
+
 def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
     """One line on what encoding `frame` did beyond the plain coding.
 
@@ -763,18 +870,7 @@ def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
     ...     {"age": [35.0], "city": ["Paris"], "size": ["M"]})))
     1 value(s) in categories not seen in training (city: 'Paris') coded as no known category ...
     """
-    prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
-    parts = []
-    gaps = prepared[list(encoding.columns)].isna().sum()
-    gaps = gaps[gaps > 0]
-    if len(gaps):
-        parts.append(f"filled {int(gaps.sum())} missing value(s) ("
-                     + ", ".join(f"{c}: {n}" for c, n in gaps.items())
-                     + ") with the training median (numbers) or the 'missing' category (text)")
-    unseen = _unseen(encoding, prepared)
-    if unseen:
-        parts.append(unseen)
-    return "; ".join(parts) if parts else None
+    return describe_new_row_counts(count_new_rows(encoding, frame))
 
 
 def describe_unseen_categories(encoding: TableEncoding, frame) -> str | None:
@@ -787,28 +883,21 @@ def describe_unseen_categories(encoding: TableEncoding, frame) -> str | None:
     >>> print(describe_unseen_categories(encoding, pd.DataFrame({"member": [1, 0]})))
     2 value(s) in categories not seen in training (member: '0', '1') coded as no known ...
     """
-    return _unseen(encoding, prepare(frame, encoding.numeric,
-                                     (*encoding.categorical, *encoding.ordinal)))
+    return _unseen_words(count_new_rows(encoding, frame))
 
 
-def _unseen(encoding: TableEncoding, prepared) -> str | None:
-    unseen = {}
-    for column, known in zip((*encoding.categorical, *encoding.ordinal),
-                             (*encoding.categories, *encoding.ordinal_categories), strict=True):
-        values = prepared[column].fillna(MISSING_CATEGORY)
-        new = values[~values.isin(known)]
-        if len(new):
-            unseen[column] = (len(new), sorted(set(new))[:3])
+def _unseen_words(counts: NewRowCounts) -> str | None:
+    unseen = [(c, n, shown) for c, n, shown in counts.unseen if n]
     if not unseen:
         return None
-    return (f"{sum(n for n, _ in unseen.values())} value(s) in categories not seen in "
+    return (f"{sum(n for _, n, _ in unseen)} value(s) in categories not seen in "
             "training (" + "; ".join(f"{c}: {', '.join(map(repr, shown))}"
-                                     for c, (_, shown) in unseen.items())
+                                     for c, _, shown in unseen)
             + ") coded as no known category (all-zero one-hot columns, ordinal code -1)")
 
 
-__all__ = ["MISSING_POLICIES", "TableEncoding", "apply_encoding", "as_frame",
-           "build_transformer", "category_text", "describe_new_rows", "describe_unseen_categories",
-           "encode", "learn_encoding",
+__all__ = ["MISSING_POLICIES", "NewRowCounts", "TableEncoding", "apply_encoding", "as_frame",
+           "build_transformer", "category_text", "count_new_rows", "describe_new_row_counts",
+           "describe_new_rows", "describe_unseen_categories", "encode", "learn_encoding",
            "missing_rows",
            "refuse_missing"]

@@ -92,9 +92,44 @@ def test_predict_on_raw_rows_matches_a_scikit_learn_pipeline(folder, penguin_mod
     code, _, err = run_cli(capsys, "predict", penguin_model, folder / "new.parquet", "--out",
                            folder / "pred_parquet.csv", "--quiet")
     assert code == 0, err
-    assert err.strip().startswith(f"note: {folder / 'new.parquet'}, batch 1 (later batches are "
-                                  "not described): filled 7 missing value(s)")
+    assert err.strip() == (
+        f"note: {folder / 'new.parquet'}: filled 7 missing value(s) (bill_length_mm: 1, "
+        "flipper_length_mm: 1, body_mass_g: 1, sex: 4) with the training median (numbers) or "
+        "the 'missing' category (text); 1 value(s) in categories not seen in training (island: "
+        "'Atlantis') coded as no known category (all-zero one-hot columns, ordinal code -1)")
     pd.testing.assert_frame_equal(pd.read_csv(folder / "pred_parquet.csv"), predicted)
+
+
+def test_a_parquet_folder_is_described_over_every_batch_not_the_first(tmp_path, capsys):
+    """Read in batches (a file each), every batch is checked: the second file's booleans stored
+    as 0/1, its new colour and its gap are counted with the first file's and said once, as
+    predicting the rows whole says them, not left to be coded as all-zero one-hots unsaid."""
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({"size": rng.normal(size=60), "member": rng.random(60) < 0.5,
+                         "colour": rng.choice(["red", "blue"], 60)})
+    rows.assign(price=rows["size"] + rows["member"]).to_csv(tmp_path / "train.csv", index=False)
+    assert run_cli(capsys, "fit", tmp_path / "train.csv", "--target", "price", "--out",
+                   tmp_path / "m.bnn.nc", "--hidden", "2", "--steps", "50", "--draws", "10",
+                   "--quiet")[0] == 0
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    first = rows.iloc[:30].copy()
+    first.loc[first.index[0], "colour"] = "green"  # batch 1: one unseen category
+    first.to_parquet(parts / "part1.parquet")
+    second = rows.iloc[30:].astype({"member": int})  # batch 2: member as 0/1, all 30 unseen
+    second.loc[second.index[:2], "colour"] = "maybe"
+    second.loc[second.index[2], "size"] = np.nan
+    second.to_parquet(parts / "part2.parquet")
+
+    code, out, err = run_cli(capsys, "predict", tmp_path / "m.bnn.nc", parts, "--out",
+                             tmp_path / "p.csv", "--quiet")
+    assert code == 0 and out == "", err
+    assert err.strip() == (
+        f"note: {parts}: filled 1 missing value(s) (size: 1) with the training median (numbers) "
+        "or the 'missing' category (text); 33 value(s) in categories not seen in training "
+        "(member: '0', '1'; colour: 'green', 'maybe') coded as no known category (all-zero "
+        "one-hot columns, ordinal code -1)")
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 60
 
 
 @pytest.mark.slow

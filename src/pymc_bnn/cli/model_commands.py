@@ -532,14 +532,25 @@ def _check_new_rows(encoding, rows, source: str) -> str | None:
     before the table encoding. Returned: the gaps filled and the categories not seen in
     training (`describe_new_rows`). predict and stability say it as a note.
     """
+    from pymc_bnn.encoding import describe_new_row_counts
+
+    counts = _count_new_rows(encoding, rows, source)
+    return None if counts is None else describe_new_row_counts(counts)
+
+
+def _count_new_rows(encoding, rows, source: str, so_far=None):
+    """`_check_new_rows` as counts (`NewRowCounts`) added to `so_far`: one batch of a file.
+
+    None for a model file from before the table encoding (numbers only, nothing to count).
+    """
     if encoding is None:  # a model file from before the table encoding: numbers only
         check_features(rows, name=source)
         return None
-    from pymc_bnn.encoding import describe_new_rows
+    from pymc_bnn.encoding import count_new_rows
 
     if encoding.missing != "impute":
         refuse_missing(rows, source, encoding.missing, fitted=True)
-    return describe_new_rows(encoding, rows)
+    return count_new_rows(encoding, rows, so_far)
 
 
 def _note(message: str) -> None:
@@ -553,12 +564,15 @@ def _predict_streamed(args, console, model, description, say) -> int:
     """`pymc-bnn predict` on Parquet DATA, one batch of rows at a time.
 
     Each batch is read, predicted (as the in-memory path does, `prediction_table`) and appended
-    to the output, so memory is bounded whatever DATA's size.
+    to the output, so memory is bounded whatever DATA's size. Every batch's missing values and
+    unseen categories are counted, and the total is said once at the end, in the words of a
+    predict read whole.
     """
     import pandas as pd
 
     from pymc_bnn.data import ReadAhead, open_parquet, write_batches
     from pymc_bnn.data.sources import read_parquet_batches
+    from pymc_bnn.encoding import describe_new_row_counts
 
     dataset = open_parquet(args.data)
     features, others = model_features(model, dataset.schema, args.data)
@@ -568,19 +582,18 @@ def _predict_streamed(args, console, model, description, say) -> int:
     n_rows = dataset.count_rows()
     say(f"Predicting {n_rows:,} rows batch by batch")
 
+    counted = None  # every batch's missing values and unseen categories, added up
+
     def frames():
+        nonlocal counted
         # the next batch is read and converted by a background thread while this one predicts
-        noted = False
         with ReadAhead(batch.to_pandas() for batch in read_parquet_batches(dataset)) as tables:
-            for number, table in enumerate(tables, start=1):
-                what = _check_new_rows(model.encoding, table[features], str(args.data))
-                if what is not None and not noted:  # once: every batch would repeat it
-                    _note(f"{args.data}, batch {number} (later batches are not described): "
-                          f"{what}")
-                    noted = True
+            for table in tables:
+                counted = _count_new_rows(model.encoding, table[features], str(args.data),
+                                          counted)
                 groups = (_predict_groups(model, description, table, args, say)
                           if group_column is not None else None)
-                with warnings.catch_warnings():  # noted once above, in the command's words
+                with warnings.catch_warnings():  # noted once below, in the command's words
                     warnings.simplefilter("ignore", UnseenCategoryWarning)
                     predictions = prediction_table(model, table[features], level=args.level,
                                                    groups=groups)
@@ -590,6 +603,9 @@ def _predict_streamed(args, console, model, description, say) -> int:
                 yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
 
     rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet)
+    what = None if counted is None else describe_new_row_counts(counted)
+    if what is not None:  # on stderr even with --quiet: it changes what was predicted
+        _note(f"{args.data}: {what}")
     if not args.quiet:
         console.print(f"Predictions: {Path(args.out).resolve()} ({rows:,} rows)",
                       highlight=False)
