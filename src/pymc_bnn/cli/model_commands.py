@@ -36,7 +36,9 @@ from pymc_bnn.cli.tables import (
     model_features,
     named_columns,
     prediction_table,
+    read_batch_columns,
     read_table,
+    read_text_columns,
     split_groups,
     split_target,
     split_weights,
@@ -509,7 +511,9 @@ def _cmd_predict(args, console) -> int:
     with warnings.catch_warnings():  # the note above said it in the command's words
         warnings.simplefilter("ignore", UnseenCategoryWarning)
         predictions = prediction_table(model, table[features], level=args.level, groups=groups)
-    kept = table[others].rename(columns=lambda c: f"{c}_input" if c in predictions else c)
+    # the cells' text, not the parsed values: an id 007 stays 007, not 7
+    kept = read_text_columns(args.data, table, others).rename(
+        columns=lambda c: f"{c}_input" if c in predictions else c)
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
     if is_parquet(args.out):
         from pymc_bnn.data import write_batches
@@ -586,9 +590,11 @@ def _predict_streamed(args, console, model, description, say) -> int:
 
     def frames():
         nonlocal counted
-        # the next batch is read and converted by a background thread while this one predicts
-        with ReadAhead(batch.to_pandas() for batch in read_parquet_batches(dataset)) as tables:
-            for table in tables:
+        # the next batch is read and converted by a background thread while this one predicts;
+        # the copied columns are converted apart: whole numbers with gaps stay whole numbers
+        with ReadAhead((batch.to_pandas(), read_batch_columns(batch, others))
+                       for batch in read_parquet_batches(dataset)) as tables:
+            for table, copied in tables:
                 counted = _count_new_rows(model.encoding, table[features], str(args.data),
                                           counted)
                 groups = (_predict_groups(model, description, table, args, say)
@@ -598,7 +604,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
                     predictions = prediction_table(model, table[features], level=args.level,
                                                    groups=groups)
                 taken = set(predictions.columns)
-                kept = table[others].rename(
+                kept = copied.rename(
                     columns=lambda c, taken=taken: f"{c}_input" if c in taken else c)
                 yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
 
