@@ -270,3 +270,21 @@ def test_column_flags_add_up_and_take_a_name_with_a_comma(tmp_path, capsys):
                            "--exclude", "id", "--out", tmp_path / "m.bnn.nc", *FIT)
     assert code == 0, err
     assert list(load(tmp_path / "m.bnn.nc").feature_names_in_) == ["x"]
+
+
+def test_a_parquet_tables_nullable_labels_stay_as_written():
+    """Parquet's nullable booleans and integers reached the classifier as pandas extension
+    arrays, which scikit-learn turns into floats: classes 0.0, 1.0 and columns p_0.0, p_1.0
+    where the CSV copy of the same table gave False, True."""
+    from pymc_bnn.cli.tables import split_target
+
+    table = pd.DataFrame({"x": [0.1, 0.2, 0.3],
+                          "flag": pd.array([True, False, True], dtype="boolean"),
+                          "grade": pd.array([3, 1, 2], dtype="Int64"),
+                          "kind": pd.array(["a", "b", "a"], dtype="string")})
+    for target, labels, kind in (("flag", [True, False, True], "b"), ("grade", [3, 1, 2], "i"),
+                                 ("kind", ["a", "b", "a"], None)):
+        _, y = split_target(table, target, "t.parquet")
+        assert y.tolist() == labels
+        if kind is not None:  # NumPy's: what scikit-learn keeps as they are
+            assert y.dtype.kind == kind and not isinstance(y.dtype, pd.api.extensions.ExtensionDtype)

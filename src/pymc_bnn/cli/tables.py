@@ -325,6 +325,11 @@ def split_target(table, target: str, source):
             f"the target column {target!r} is empty in {rows.size} row(s) "
             f"(first: row {rows[0]}); drop those rows or fill them in"
         )
+    numpy_dtype = getattr(y.dtype, "numpy_dtype", None)
+    if numpy_dtype is not None and numpy_dtype.kind in "biu":
+        # pandas' nullable booleans and integers (Parquet's, with no gap here) as NumPy's, so
+        # the labels stay as written (True, 3) where scikit-learn would make them 1.0 and 3.0
+        y = y.astype(numpy_dtype)
     return table.drop(columns=[target]), y
 
 
