@@ -276,14 +276,30 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
 
 
 def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
-    """Refuse a text column that is numbers but for a few placeholders ("?", "n/a", "-").
+    """Refuse a text column that is numbers, or numbers but for a few placeholders ("?").
 
     As text it would be one-hot coded with a category per number (and a number written
     another way at predict time, 70 for "70.0", would be a category never seen). Numbers in
     at least 90% of the filled rows, more distinct than `MAX_CLASS_LABELS`, is such a column.
     """
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype
+
     from pymc_bnn.defaults import MAX_CLASS_LABELS
 
+    filled = values.dropna()
+    if not filled.empty and not is_bool_dtype(values):
+        numbers = pd.to_numeric(filled.astype(str).str.strip(), errors="coerce")
+        if numbers.notna().all() and numbers.nunique() > MAX_CLASS_LABELS:
+            # every value a number, stored as text (a Parquet or DataFrame column of strings,
+            # where a CSV copy of the same table reads numbers): a category per number
+            examples = ", ".join(repr(v) for v in filled.drop_duplicates().iloc[:3])
+            raise InvalidInputError(
+                f"column {column!r} of {name} holds numbers stored as text ({examples}, …): as "
+                "text it would be coded with a category per number; store them as numbers "
+                "(pandas.to_numeric), or name the column categorical to keep it as categories "
+                f"(categorical=[{column!r}]; "
+                f"--categorical {column} on the command line)")
     found = numbers_but_a_few(values, max_labels=MAX_CLASS_LABELS)
     if found is None:
         return

@@ -149,6 +149,22 @@ def test_a_number_feature_with_placeholders_is_not_coded_as_categories(capsys, t
         BayesianMLPClassifier(**TINY).fit(rows[["height", "width"]], rows["label"])
 
 
+def test_numbers_stored_as_text_are_refused_not_coded_as_categories(capsys, tmp_path, table):
+    """A Parquet column of number strings ("3.50 ", "12.1") was one-hot coded with a category
+    per number (64 inputs where its CSV copy gave 17, and over 50 numbers were called "an
+    identifier or free text"). Refused with both fixes; few distinct numbers stay codes."""
+    rows = table[["height", "width", "label"]].astype({"height": str})
+    rows["height"] = rows["height"] + " "
+    rows.to_parquet(tmp_path / "text.parquet")
+    code, _, err = run_cli(capsys, "fit", tmp_path / "text.parquet", "--target", "label",
+                           "--out", tmp_path / "m.bnn.nc", *TINY_CLI)
+    assert_one_line_error(code, err, "column 'height' of", "holds numbers stored as text (",
+                          "pandas.to_numeric", "--categorical height")
+    assert not (tmp_path / "m.bnn.nc").exists()
+    codes = rows.assign(height=np.where(table["height"] > 0, "1", "2"))
+    BayesianMLPClassifier(**TINY).fit(codes[["height", "width"]], codes["label"])
+
+
 def test_tables_saved_the_usual_wrong_ways_get_the_fix(capsys, tmp_path, table):
     """A saved pandas index, a semicolon or Latin-1 CSV, the target named in --exclude."""
     rows = table[["height", "width", "label"]]
