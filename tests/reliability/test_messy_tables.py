@@ -121,6 +121,14 @@ def test_a_number_target_with_a_typo_is_not_made_a_classifier(capsys, tmp_path, 
     assert_one_line_error(code, err, "the target holds numbers (39 distinct) except in 1 row(s)",
                           "'unknown'", "first: row 5", "fix or drop those rows")
     assert not (tmp_path / "m.bnn.nc").exists()
+    # every price a number, stored as text (Parquet strings): a class per number before
+    rows.loc[5, "price"] = "3.5"
+    rows.astype({"price": str}).to_parquet(tmp_path / "prices.parquet")
+    code, _, err = run_cli(capsys, "fit", tmp_path / "prices.parquet", "--target", "price",
+                           "--out", tmp_path / "m.bnn.nc", *TINY_CLI)
+    assert_one_line_error(code, err, "the target holds numbers stored as text (", "distinct",
+                          "--likelihood gaussian", "--likelihood categorical")
+    assert not (tmp_path / "m.bnn.nc").exists()
 
 
 @pytest.mark.parametrize("labels", [["no", 1] * 20, [1] * 20 + ["no"] * 20])

@@ -82,7 +82,7 @@ class Dispersion:
 
 
 def _refuse_numbers_with_typos(values) -> None:
-    """Refuse text labels that are numbers but for a few values (a typo, a placeholder).
+    """Refuse text labels that are numbers, or numbers but for a few values (a typo, "n/a").
 
     Read as text, the column would make a classifier with a class per distinct number (a
     price column with one "n/a": hundreds of classes, minutes of fitting). Numbers in at least
@@ -91,6 +91,16 @@ def _refuse_numbers_with_typos(values) -> None:
     """
     import pandas as pd
 
+    filled = values.dropna()
+    numbers = pd.to_numeric(filled.astype(str).str.strip(), errors="coerce")
+    if len(filled) and numbers.notna().all() and numbers.nunique() > MAX_LABELS:
+        # every label a number stored as text (a Parquet column of strings): a class per number
+        raise InvalidInputError(
+            f"the target holds numbers stored as text ({int(numbers.nunique())} distinct, e.g. "
+            f"{', '.join(repr(v) for v in filled.drop_duplicates().iloc[:3])}): as text it would "
+            "make a classifier with a class per number; store them as numbers, choose a "
+            "likelihood for numbers (--likelihood gaussian), or ask for classes (--likelihood "
+            "categorical)")
     found = numbers_but_a_few(values, max_labels=MAX_LABELS)
     if found is None:
         return
