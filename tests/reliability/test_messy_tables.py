@@ -260,3 +260,17 @@ def test_an_empty_table_to_predict_and_lookalike_classes_are_named():
     assert list(model.classes_) == ["no", "yes", "yes "]  # fitted as asked, with the warning
     with pytest.raises(InvalidInputError, match=r"X is empty \(0 rows\); pass at least one row"):
         model.predict_proba(rows.iloc[:0])
+
+
+@pytest.mark.parametrize("name, said", [("sales.xlsx", "is a spreadsheet"),
+                                        ("rows.json", "is JSON"),
+                                        ("frame.pkl", "is a pickle")])
+def test_a_table_in_a_format_we_do_not_read_is_named_with_the_fix(tmp_path, name, said):
+    """An Excel file was "cannot read … as CSV (UnicodeDecodeError …)" and a JSON file
+    "has no rows"."""
+    from pymc_bnn.cli.tables import read_table
+
+    (tmp_path / name).write_bytes(b'PK\x03\x04[{"a": 1}]')
+    with pytest.raises(InvalidInputError, match=f"{name} {said}, which pymc-bnn does not read; "
+                                                "save the table as CSV or Parquet"):
+        read_table(tmp_path / name)

@@ -16,6 +16,24 @@ from pymc_bnn.errors import InvalidInputError
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
+# Table formats read as something else: what the file is, and how to save it as one we read.
+_OTHER_FORMATS = {
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), (
+        "a spreadsheet", "in the spreadsheet: Save As CSV; or pandas.read_excel(...).to_csv(...)")),
+    ".json": ("JSON", "pandas.read_json(...).to_csv(..., index=False)"),
+    ".jsonl": ("JSON lines", "pandas.read_json(..., lines=True).to_csv(..., index=False)"),
+    ".feather": ("Feather", "pandas.read_feather(...).to_parquet(...)"),
+    ".arrow": ("Arrow IPC", "pandas.read_feather(...).to_parquet(...)"),
+    ".pkl": ("a pickle", "pandas.read_pickle(...).to_parquet(...)"),
+    ".pickle": ("a pickle", "pandas.read_pickle(...).to_parquet(...)"),
+    ".h5": ("HDF5", "pandas.read_hdf(...).to_parquet(...)"),
+    ".hdf5": ("HDF5", "pandas.read_hdf(...).to_parquet(...)"),
+    ".sav": ("an SPSS file", "pandas.read_spss(...).to_parquet(...)"),
+    ".dta": ("a Stata file", "pandas.read_stata(...).to_parquet(...)"),
+    ".sas7bdat": ("a SAS file", "pandas.read_sas(...).to_parquet(...)"),
+}
+
+
 def read_table(path: str | Path):
     """A CSV (any other suffix; .tsv: tab-separated) or Parquet (.parquet, .pq) file as a DataFrame.
 
@@ -59,6 +77,11 @@ def read_table(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"no data file at {path}; check the path")
+    other = _OTHER_FORMATS.get(path.suffix.lower())
+    if other is not None:  # read as CSV it would fail, or look like a table without rows
+        raise InvalidInputError(
+            f"{path} is {other[0]}, which pymc-bnn does not read; save the table as CSV or "
+            f"Parquet ({other[1]})")
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
     sep = _separator(path)
     try:
