@@ -235,6 +235,19 @@ def test_the_cli_names_a_bad_weight_column(tmp_path, capsys):
                  "--out", str(tmp_path / "m.bnn.nc"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "the weight column 'n' of" in err and "'lots' in row 12" in err
+    table.assign(n=np.r_[np.ones(N - 1), np.nan]).to_csv(tmp_path / "gap.csv", index=False)
+    code = main(["fit", str(tmp_path / "gap.csv"), "--target", "label", "--weight", "n",
+                 "--out", str(tmp_path / "m.bnn.nc"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "(first: an empty cell in row 12)" in err and "np." not in err
+    for flags, said in ((["--weight", "label"], "--weight names the target column 'label'; "
+                                                "name a column of its own"),
+                        (["--weight", "n", "--exclude", "n"],
+                         "--weight names 'n', which --exclude also names; leave it out of "
+                         "--exclude")):
+        code = main(["fit", str(tmp_path / "t.csv"), "--target", "label", *flags,
+                     "--out", str(tmp_path / "m.bnn.nc"), "--quiet"])
+        assert code == 2 and said in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -248,6 +248,21 @@ def _probability(text: str) -> float:
     return value
 
 
+def _refuse_role_clashes(args) -> None:
+    """Refuse --weight or --groups naming the target, or a column --exclude or --id drops."""
+    for flag, column in (("--weight", args.weight), ("--groups", args.groups)):
+        if column is None:
+            continue
+        if column == args.target:
+            raise InvalidInputError(f"{flag} names the target column {column!r}; name a column "
+                                    "of its own")
+        dropped = next((f for f, cols in (("--exclude", args.exclude), ("--id", args.id))
+                        if column in cols), None)
+        if dropped is not None:
+            raise InvalidInputError(f"{flag} names {column!r}, which {dropped} also names; "
+                                    f"leave it out of {dropped}")
+
+
 def _name_columns(args, columns) -> None:
     """The column flags' texts (`--exclude` …) as the columns of the table they name."""
     for role in ("exclude", "id", "categorical", "ordinal"):
@@ -315,6 +330,7 @@ def _cmd_fit(args, console) -> int:
     X, y = split_target(table, args.target, args.data)
     check_columns(X, args.data, exclude=args.exclude, id=args.id,
                   categorical=args.categorical, ordinal=args.ordinal, target=args.target)
+    _refuse_role_clashes(args)
     _refuse_unnamed_columns(X, args.data)
     X = X.drop(columns=[*args.exclude, *args.id])
     X, groups = split_groups(X, args.groups, args.data)

@@ -585,9 +585,11 @@ def split_weights(X, column: str | None, source):
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         value = given.iloc[first]
+        shown = ("an empty cell" if pd.isna(value)
+                 else repr(value.item() if isinstance(value, np.generic) else value))
         raise InvalidInputError(
             f"the weight column {column!r} of {source} must hold numbers ≥ 0, but "
-            f"{int(bad.sum())} row(s) do not (first: {value!r} in row {first}); fix those rows, "
+            f"{int(bad.sum())} row(s) do not (first: {shown} in row {first}); fix those rows, "
             "or give them weight 0 to leave them out")
     if not np.any(weights > 0):
         raise InvalidInputError(f"the weight column {column!r} of {source} is 0 in every row; "
