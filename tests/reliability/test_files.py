@@ -107,8 +107,14 @@ def test_what_load_could_not_rebuild_is_refused_at_save(tmp_path, classifier):
     with pytest.raises(InvalidSettingError, match="settings.callback"):
         save(odd, tmp_path / "x.bnn.nc")
     assert not (tmp_path / "x.bnn.nc").exists()
-    with pytest.raises(InvalidSettingError, match="not fitted"):
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    from pymc_bnn.errors import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
         save(BayesianMLPClassifier(), tmp_path / "x.bnn.nc")
+    with pytest.raises(SklearnNotFittedError, match="not fitted yet"):  # as predict raises
+        BayesianMLPClassifier().save(tmp_path / "x.bnn.nc")
 
 
 def test_load_never_unpickles(saved, monkeypatch):

@@ -204,7 +204,10 @@ def test_a_folder_in_the_way_is_refused(capsys, tmp_path, files):
     code, _, err = run_cli(capsys, "predict", model, data, "--out", tmp_path / "a_file" / "p.csv")
     assert_one_line_error(code, err, "cannot be created", "is a file, not a folder")
     code, _, err = run_cli(capsys, "predict", model, data, "--out", tmp_path)
-    assert_one_line_error(code, err, "is a folder; give a file name")
+    assert_one_line_error(code, err, "is a folder; give a file name, e.g. "
+                          f"{tmp_path / 'predictions.csv'}")  # was out.predictions
+    code, _, err = run_cli(capsys, "report", model, "--out", tmp_path)
+    assert_one_line_error(code, err, f"e.g. {tmp_path / 'report.html'}")
 
 
 def test_demo_folders_are_checked_before_the_demo_runs(capsys, tmp_path):

@@ -145,6 +145,9 @@ KINDS = {
 }
 _KIND_BY_SUFFIX = {".html": "report", ".json": "metrics", ".png": "figure", ".nc": "model",
                    ".csv": "predictions"}
+# A file name to suggest inside a folder given where a file of that kind was asked for.
+_EXAMPLE_NAMES = {"model": "model.bnn.nc", "predictions": "predictions.csv",
+                  "report": "report.html", "metrics": "metrics.json", "figure": "figure.png"}
 
 
 def is_ours(path: str | os.PathLike, kind: str) -> bool:
@@ -249,7 +252,7 @@ def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool
     _check_not_input(path, _named(inputs), option, label)
     if path.is_dir():
         raise OutputPathError(f"{label} {path} is a folder; give a file name, e.g. "
-                              f"{path / ('model.bnn.nc' if kind == 'model' else 'out.' + kind)}")
+                              f"{path / _EXAMPLE_NAMES.get(kind, 'out')}")
     if path.exists() and not force and not is_ours(path, kind):
         description = KINDS[kind][0]
         raise OutputPathError(

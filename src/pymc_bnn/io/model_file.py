@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from pymc_bnn.defaults import ESTIMATOR_MODULES
-from pymc_bnn.errors import InvalidSettingError, ModelFileError
+from pymc_bnn.errors import InvalidSettingError, ModelFileError, NotFittedError
 
 FORMAT_NAME = "pymc-bnn-model"
 FORMAT_VERSION = 1
@@ -189,8 +189,8 @@ def _split(obj):
         return obj, None
     if type(obj).__name__ in _ESTIMATORS:
         posterior = getattr(obj, "posterior_", None)
-        if posterior is None:
-            raise InvalidSettingError(
+        if posterior is None:  # the library's NotFittedError, as predict's is one
+            raise NotFittedError(
                 f"this {type(obj).__name__} is not fitted; call fit(X, y) before save"
             )
         return posterior, obj

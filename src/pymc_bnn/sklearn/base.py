@@ -448,6 +448,7 @@ class BayesianMLPBase(BaseEstimator):
         """
         from pymc_bnn.io import save
 
+        checks.require_fitted(self)  # the NotFittedError predict gives, not a settings error
         return save(self, path)
 
 
