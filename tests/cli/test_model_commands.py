@@ -267,6 +267,17 @@ def test_report_notes_unseen_categories_once_in_words(tmp_path, capsys):
     assert not [w for w in caught if issubclass(w.category, UnseenCategoryWarning)]
     said = capsys.readouterr().err
     assert said.count("not seen in training") == 1 and "green" in said
+    # rows without a label are left out of the scores, said once; none labelled is refused
+    table[90:].assign(y=lambda t: t.y.where(t.index % 3 > 0)).to_csv(tmp_path / "gaps.csv",
+                                                                     index=False)
+    assert main(["report", str(model), str(tmp_path / "gaps.csv"), "--out",
+                 str(tmp_path / "g.html"), "--quiet"]) == 0
+    assert "10 row(s) with an empty 'y' were left out of the scores" in capsys.readouterr().err
+    assert "Scores on 20 rows of" in (tmp_path / "g.html").read_text()
+    table[90:].assign(y=np.nan).to_csv(tmp_path / "none.csv", index=False)
+    assert main(["report", str(model), str(tmp_path / "none.csv"), "--out",
+                 str(tmp_path / "n.html"), "--quiet"]) == 2
+    assert "is empty in every row, so there is nothing to score" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("json", [False, True])

@@ -696,6 +696,15 @@ def _cmd_report(args, console) -> int:
                                                  ", name another with --target COLUMN")
                 + ", or leave DATA out"
             )
+        unlabelled = table[target].isna()
+        if unlabelled.all():
+            raise InvalidInputError(f"{args.data}'s target column {target!r} is empty in every "
+                                    "row, so there is nothing to score; pass labelled rows, or "
+                                    "leave DATA out")
+        if unlabelled.any():  # rows without a label cannot be scored: the others are
+            _note(f"{args.data}: {int(unlabelled.sum())} row(s) with an empty {target!r} were "
+                  "left out of the scores")
+            table = table[~unlabelled]
         X, y = split_target(table, target, args.data)
         features, _ = model_features(model, X, args.data)
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
