@@ -279,3 +279,10 @@ def test_the_cli_fits_and_predicts_a_table_with_clashing_names(tmp_path):
     assert main(["predict", str(out), str(tmp_path / "collide.csv"),
                  "--out", str(tmp_path / "predictions.csv")]) == 0
     assert len(pd.read_csv(tmp_path / "predictions.csv")) == len(table)
+
+
+def test_complex_columns_are_refused_not_cut_to_their_real_part():
+    """A complex column was cast to its real part with only pandas' ComplexWarning."""
+    table = pd.DataFrame({"z": np.array([1 + 2j, 3 - 1j, 0.5j]), "x": [0.1, 0.2, 0.3]})
+    with pytest.raises(InvalidInputError, match=r"X column\(s\) z hold complex numbers; pass real"):
+        learn_encoding(table)

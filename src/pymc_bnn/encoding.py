@@ -240,6 +240,7 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
                                     f"{', '.join(map(str, unknown))}; its columns are "
                                     f"{', '.join(columns)}")
     _refuse_dates(frame, name)
+    _refuse_complex(frame, name)
     ordinal = [c for c in columns if c in set(ordinal)]
     named_categorical = categorical
     categorical = [c for c in columns if c not in ordinal
@@ -316,6 +317,15 @@ def _is_numeric(series) -> bool:
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     return is_numeric_dtype(series) and not is_bool_dtype(series)
+
+
+def _refuse_complex(frame, name: str) -> None:
+    """Refuse complex columns: as numbers they would lose their imaginary parts unsaid."""
+    complex_columns = [str(c) for c in frame.columns if frame[c].dtype.kind == "c"]
+    if complex_columns:
+        raise InvalidInputError(
+            f"{name} column(s) {', '.join(complex_columns)} hold complex numbers; pass real "
+            "features (e.g. split each into real and imaginary columns)")
 
 
 def _refuse_dates(frame, name: str) -> None:
@@ -571,6 +581,7 @@ def _prepared(encoding: TableEncoding, frame, name: str):
     Under missing="drop" or "error" a missing value is refused (InvalidInputError).
     """
     frame = frame[list(encoding.columns)]
+    _refuse_complex(frame, name)
     if encoding.missing != "impute":  # (a fit under "drop" dropped its rows before this)
         refuse_missing(frame, name, encoding.missing, fitted=True)
     _refuse_text_in_numbers(frame, encoding.numeric, name)
