@@ -208,6 +208,12 @@ def test_a_folder_in_the_way_is_refused(capsys, tmp_path, files):
                           f"{tmp_path / 'predictions.csv'}")  # was out.predictions
     code, _, err = run_cli(capsys, "report", model, "--out", tmp_path)
     assert_one_line_error(code, err, f"e.g. {tmp_path / 'report.html'}")
+    # a model file named like a table would be opened as one (it is netCDF)
+    code, _, err = run_cli(capsys, "fit", data, "--target", "label", "--out",
+                           tmp_path / "model.csv", *TINY_CLI)
+    assert_one_line_error(code, err, "has the suffix of a text table, but a model file is "
+                          f"netCDF; name it e.g. {tmp_path / 'model.bnn.nc'}")
+    assert not (tmp_path / "model.csv").exists()
 
 
 def test_demo_folders_are_checked_before_the_demo_runs(capsys, tmp_path):

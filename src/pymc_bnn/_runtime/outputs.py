@@ -145,6 +145,12 @@ KINDS = {
 }
 _KIND_BY_SUFFIX = {".html": "report", ".json": "metrics", ".png": "figure", ".nc": "model",
                    ".csv": "predictions"}
+# Suffixes a model file must not take: tools would open it as what the suffix says.
+_NOT_MODEL_SUFFIXES = {**dict.fromkeys((".csv", ".tsv", ".txt"), "a text table"),
+                       **dict.fromkeys((".parquet", ".pq"), "a Parquet table"),
+                       ".html": "a web page", ".json": "JSON", ".png": "an image",
+                       **dict.fromkeys((".xlsx", ".xls"), "a spreadsheet"),
+                       **dict.fromkeys((".pkl", ".pickle"), "a pickle")}
 # A file name to suggest inside a folder given where a file of that kind was asked for.
 _EXAMPLE_NAMES = {"model": "model.bnn.nc", "predictions": "predictions.csv",
                   "report": "report.html", "metrics": "metrics.json", "figure": "figure.png"}
@@ -253,6 +259,10 @@ def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool
     if path.is_dir():
         raise OutputPathError(f"{label} {path} is a folder; give a file name, e.g. "
                               f"{path / _EXAMPLE_NAMES.get(kind, 'out')}")
+    if kind == "model" and path.suffix.lower() in _NOT_MODEL_SUFFIXES:
+        raise OutputPathError(
+            f"{label} {path} has the suffix of {_NOT_MODEL_SUFFIXES[path.suffix.lower()]}, but a "
+            f"model file is netCDF; name it e.g. {path.with_suffix('.bnn.nc')}")
     if path.exists() and not force and not is_ours(path, kind):
         description = KINDS[kind][0]
         raise OutputPathError(
