@@ -93,7 +93,7 @@ def test_report_default_path_colliding_with_its_model_is_refused(capsys, tmp_pat
 
 
 @pytest.mark.parametrize("command, existing, kind", [
-    ("fit", "table.csv", "a pymc-bnn model file"),
+    ("fit", "table.dat", "a pymc-bnn model file"),
     ("predict", "model_copy.bnn.nc", "a predictions table pymc-bnn wrote"),
     ("report", "notes.html", "a pymc-bnn HTML report"),
 ])
