@@ -286,3 +286,10 @@ def test_complex_columns_are_refused_not_cut_to_their_real_part():
     table = pd.DataFrame({"z": np.array([1 + 2j, 3 - 1j, 0.5j]), "x": [0.1, 0.2, 0.3]})
     with pytest.raises(InvalidInputError, match=r"X column\(s\) z hold complex numbers; pass real"):
         learn_encoding(table)
+
+
+def test_a_period_column_is_refused_as_dates_not_as_an_identifier():
+    table = pd.DataFrame({"month": pd.period_range("2024-01", periods=60, freq="M"),
+                          "x": np.arange(60.0)})
+    with pytest.raises(InvalidInputError, match="column.s. month hold dates or durations"):
+        learn_encoding(table)

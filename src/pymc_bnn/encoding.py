@@ -333,7 +333,8 @@ def _refuse_dates(frame, name: str) -> None:
     import pandas as pd
     from pandas.api.types import is_object_dtype, is_string_dtype
 
-    dated = [c for c in frame.columns if getattr(frame[c].dtype, "kind", None) in ("M", "m")]
+    dated = [c for c in frame.columns if getattr(frame[c].dtype, "kind", None) in ("M", "m")
+             or isinstance(frame[c].dtype, pd.PeriodDtype)]
     for c in frame.columns:
         values = frame[c].dropna()
         text = is_string_dtype(frame[c]) or is_object_dtype(frame[c])

@@ -214,6 +214,9 @@ def test_a_folder_in_the_way_is_refused(capsys, tmp_path, files):
     assert_one_line_error(code, err, "has the suffix of a text table, but a model file is "
                           f"netCDF; name it e.g. {tmp_path / 'model.bnn.nc'}")
     assert not (tmp_path / "model.csv").exists()
+    code, _, err = run_cli(capsys, "predict", model, data, "--out", "-")
+    assert_one_line_error(code, err, "--out - (standard output) is not supported; give a file "
+                          "name, e.g. predictions.csv")
 
 
 def test_demo_folders_are_checked_before_the_demo_runs(capsys, tmp_path):

@@ -253,6 +253,9 @@ def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool
     Raises OutputPathError (a collision, a folder in the way, a file not ours) or
     FileSystemError (the folder cannot be written: read-only, permissions).
     """
+    if str(path) == "-":  # the shell's "standard output": a file of that name would surprise
+        raise OutputPathError(f"{label or option} - (standard output) is not supported; give a "
+                              f"file name, e.g. {_EXAMPLE_NAMES.get(kind, 'out')}")
     path = Path(path)
     label = label or option
     _check_not_input(path, _named(inputs), option, label)
