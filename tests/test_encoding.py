@@ -124,7 +124,8 @@ def test_numeric_codes_named_categorical_are_one_category_with_or_without_gaps()
 
 @pytest.mark.parametrize("make, options, message", [
     (lambda t: t.assign(day=pd.date_range("2024-01-01", periods=len(t))), {},
-     r"X column\(s\) day hold dates or durations.*\(--exclude on the command line\)"),
+     r"X column\(s\) day hold dates or durations.*\(X.drop\(columns=\['day'\]\); on the "
+     r"command line --exclude day\)"),
     (lambda t: t.assign(day="2024-01-05"), {}, r"X column\(s\) day hold dates"),
     (lambda t: t.assign(name=[f"bird {i}" for i in range(len(t))]).pipe(
         lambda t: pd.concat([t] * 3, ignore_index=True).assign(

@@ -252,7 +252,7 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
     empty = [c for c in columns if frame[c].isna().all()]
     if empty:
         raise InvalidInputError(f"{name} column(s) {', '.join(empty)} hold no values; drop them "
-                                "(--exclude on the command line)")
+                                f"({_dropping(empty)})")
     if missing == "error":
         refuse_missing(frame, name, missing)
     prepared = prepare(frame, numeric, [*categorical, *ordinal])
@@ -349,8 +349,21 @@ def _refuse_dates(frame, name: str) -> None:
     if dated:
         raise InvalidInputError(
             f"{name} column(s) {', '.join(map(str, dated))} hold dates or durations, which the "
-            "network cannot use as they are; drop them (--exclude on the command line) or turn "
-            "them into numbers that mean something (days since a start, day of the week)")
+            f"network cannot use as they are; drop them ({_dropping(dated)}) or turn them into "
+            "numbers that mean something (days since a start, day of the week)")
+
+
+def _dropping(columns, *, identifier: bool = False) -> str:
+    """How to leave `columns` out, in Python and on the command line.
+
+    Examples
+    --------
+    >>> _dropping(["tag"], identifier=True)
+    "X.drop(columns=['tag']); on the command line --id or --exclude tag"
+    """
+    named = [str(c) for c in columns]
+    return (f"X.drop(columns={named!r}); on the command line "
+            f"{'--id or --exclude' if identifier else '--exclude'} {','.join(named)}")
 
 
 def _refuse_identifiers(filled, name: str) -> None:
@@ -359,8 +372,8 @@ def _refuse_identifiers(filled, name: str) -> None:
         if n_distinct > max(MAX_CATEGORIES, len(filled) // 2):
             raise InvalidInputError(
                 f"{name} column {column!r} has {n_distinct} distinct values in {len(filled)} "
-                "rows, like an identifier or free text, not a category; leave it out (--id or "
-                "--exclude on the command line)")
+                f"rows, like an identifier or free text, not a category; leave it out "
+                f"({_dropping([column], identifier=True)})")
 
 
 def _ordered_categories(raw, prepared) -> tuple[str, ...]:

@@ -194,10 +194,10 @@ def test_missing_error_names_the_gaps_in_one_line(folder, capsys):
 
 @pytest.mark.parametrize("options, phrases", [
     (["--id", "tag"], ["dated.csv column(s) seen hold dates or durations",
-                       "(--exclude on the command line)"]),
+                       "(X.drop(columns=['seen']); on the command line --exclude seen)"]),
     (["--exclude", "seen"], ["dated.csv column 'tag' has 200 distinct values in 200 rows, "
                              "like an identifier",
-          "(--id or --exclude on the command line)"]),
+          "(X.drop(columns=['tag']); on the command line --id or --exclude tag)"]),
     (["--id", "tag,ring"], ["--id names column(s)", "dated.csv does not have: ring; its "
                                                      "columns are: tag, island"]),
 ], ids=["date", "identifier", "unknown-id"])
