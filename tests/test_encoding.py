@@ -294,3 +294,13 @@ def test_a_period_column_is_refused_as_dates_not_as_an_identifier():
                           "x": np.arange(60.0)})
     with pytest.raises(InvalidInputError, match="column.s. month hold dates or durations"):
         learn_encoding(table)
+
+
+def test_numbers_with_thousands_separators_are_refused_with_the_fix():
+    """'1,234' read as text: one category per number (or, past 50 values, "an identifier")."""
+    table = pd.DataFrame({"n": ["1,234", "12", "3,456,789", "999"] * 10, "x": np.arange(40.0)})
+    with pytest.raises(InvalidInputError, match=r"column 'n' of X holds numbers written with "
+                       r"thousands separators \('1,234', '3,456,789', …\).*thousands=','"):
+        learn_encoding(table)
+    european = pd.DataFrame({"n": ["1,5", "2,5"] * 20, "x": np.arange(40.0)})
+    assert learn_encoding(european).categorical == ("n",)  # two codes, not thousands

@@ -290,7 +290,15 @@ def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
 
     filled = values.dropna()
     if not filled.empty and not is_bool_dtype(values):
-        numbers = pd.to_numeric(filled.astype(str).str.strip(), errors="coerce")
+        text = filled.astype(str).str.strip()
+        grouped = text.str.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+        if grouped.any() and (grouped | text.str.fullmatch(r"[-+]?\d{1,3}(\.\d*)?")).all():
+            examples = ", ".join(repr(v) for v in filled[grouped.to_numpy()].unique()[:3])
+            raise InvalidInputError(
+                f"column {column!r} of {name} holds numbers written with thousands separators "
+                f"({examples}, …), which read as text; read the file with them understood "
+                "(pandas.read_csv(..., thousands=',')) or save the numbers without them")
+        numbers = pd.to_numeric(text, errors="coerce")
         if numbers.notna().all() and numbers.nunique() > MAX_CLASS_LABELS:
             # every value a number, stored as text (a Parquet or DataFrame column of strings,
             # where a CSV copy of the same table reads numbers): a category per number
