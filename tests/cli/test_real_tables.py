@@ -288,3 +288,20 @@ def test_a_parquet_tables_nullable_labels_stay_as_written():
         assert y.tolist() == labels
         if kind is not None:  # NumPy's: what scikit-learn keeps as they are
             assert y.dtype.kind == kind and not isinstance(y.dtype, pd.api.extensions.ExtensionDtype)
+
+
+def test_a_likelihood_the_target_cannot_take_is_refused_in_the_flags_words():
+    """--likelihood poisson on text labels said "use BayesianMLPClassifier", categorical on
+    real numbers scikit-learn's "Unknown label type: continuous"."""
+    from pymc_bnn.cli.tables import choose_estimator
+    from pymc_bnn.errors import InvalidInputError
+
+    X = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4]})
+    with pytest.raises(InvalidInputError, match=r"--likelihood poisson takes numbers, but the "
+                       r"target holds labels \('a', 'b', …\); leave out --likelihood"):
+        choose_estimator(X, pd.Series(["a", "b", "a", "b"]), "poisson")
+    with pytest.raises(InvalidInputError, match=r"--likelihood categorical takes class labels, "
+                       r"but the target holds numbers that are not whole \(0.5, 1.25, 2, …\)"):
+        choose_estimator(X, pd.Series([0.5, 1.25, 2.0, 3.0]), "categorical")
+    assert choose_estimator(X, pd.Series([1, 0, 2, 1]), "categorical")[1] == "categorical"
+    assert choose_estimator(X, pd.Series([1.0, 0.0, 2.0, 1.0]), "bernoulli")[1] == "bernoulli"

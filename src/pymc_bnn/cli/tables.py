@@ -408,7 +408,9 @@ def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), sourc
     )
 
     if likelihood not in ("auto", "count"):
-        choice = LikelihoodChoice(likelihood in CLASSIFIER_LIKELIHOODS, likelihood,
+        classifier = likelihood in CLASSIFIER_LIKELIHOODS
+        _refuse_mismatched_target(y, likelihood, classifier)
+        choice = LikelihoodChoice(classifier, likelihood,
                                   f"{likelihood}, as asked (--likelihood {likelihood})")
     else:
         choice = choose_likelihood(
@@ -416,6 +418,32 @@ def choose_estimator(X, y, likelihood: str, *, categorical=(), ordinal=(), sourc
             counts=likelihood == "count")
     return (BayesianMLPClassifier if choice.classifier else BayesianMLPRegressor,
             choice.likelihood, choice)
+
+
+def _refuse_mismatched_target(y, likelihood: str, classifier: bool) -> None:
+    """Refuse a --likelihood the target cannot take, in the flag's words.
+
+    Class labels for a likelihood of numbers, numbers that are not whole for a likelihood of
+    classes (scikit-learn's words would name the other estimator class, not the flag).
+    """
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    if y is None:
+        return
+    values = pd.Series(y).dropna()
+    numeric = is_numeric_dtype(values) and not is_bool_dtype(values)
+    if not classifier and not numeric:
+        shown = ", ".join(repr(v) for v in values.unique()[:3])
+        raise InvalidInputError(
+            f"--likelihood {likelihood} takes numbers, but the target holds labels ({shown}, …); "
+            "leave out --likelihood (a classifier is chosen), or name --likelihood categorical")
+    if classifier and numeric and not np.all(np.mod(values.to_numpy(dtype=float), 1) == 0):
+        shown = ", ".join(f"{v:g}" for v in values.unique()[:3])
+        raise InvalidInputError(
+            f"--likelihood {likelihood} takes class labels, but the target holds numbers that "
+            f"are not whole ({shown}, …); leave out --likelihood (gaussian is chosen), or name "
+            "a likelihood for numbers (gaussian, student_t)")
 
 
 def _encoded(X, categorical, ordinal, source):
