@@ -68,12 +68,14 @@ def test_a_text_table_s_other_columns_are_copied_cell_for_cell(folder, data, sep
 def test_a_parquet_table_s_whole_numbers_with_gaps_stay_whole_numbers(folder, capsys):
     rows = pd.read_csv(folder / "new.csv", dtype={"tag": str, "id": str})
     bigid = [None if i == 2 else 1234567890123456789 + i for i in range(ROWS)]
-    pq.write_table(pa.table({"x0": rows["x0"], "x1": rows["x1"], "tag": rows["tag"],
-                             "bigid": pa.array(bigid, pa.int64())}), folder / "new.parquet")
+    pq.write_table(pa.table({"x0": rows["x0"], "x1": rows["x1"],
+                             "bigid": pa.array(bigid, pa.int64()), "tag": rows["tag"]}),
+                   folder / "new.parquet")
     code, _, err = run_cli(capsys, "predict", folder / "model.bnn.nc", folder / "new.parquet",
                            "--out", folder / "pq.csv", "--quiet", "--force")
     assert code == 0, err
     written = _cells(folder / "pq.csv")
+    assert list(written.columns[:2]) == ["tag", "bigid"]  # the --id column first, as from CSV
     assert written["tag"].tolist() == [f"{i:05d}" for i in range(ROWS)]
     assert written["bigid"].tolist() == ["" if b is None else str(b) for b in bigid]
     code, _, err = run_cli(capsys, "predict", folder / "model.bnn.nc", folder / "new.parquet",

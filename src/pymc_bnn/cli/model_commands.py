@@ -519,8 +519,7 @@ def _cmd_predict(args, console) -> int:
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
         _note(f"{args.data}: {what}")
     groups = _predict_groups(model, description, table, args, say)
-    ids = [c for c in description.get("notes", {}).get("id", []) if c in others]
-    others = [*ids, *(c for c in others if c not in ids)]
+    others = _ids_first(others, description)
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
     say(f"Predicting {table.shape[0]:,} rows")
@@ -580,6 +579,12 @@ def _note(message: str) -> None:
                                                highlight=False)
 
 
+def _ids_first(others: list, description: dict) -> list:
+    """The copied columns with the fit's --id columns first (predict writes them first)."""
+    ids = [c for c in description.get("notes", {}).get("id", []) if c in others]
+    return [*ids, *(c for c in others if c not in ids)]
+
+
 def _predict_streamed(args, console, model, description, say) -> int:
     """`pymc-bnn predict` on Parquet DATA, one batch of rows at a time.
 
@@ -596,6 +601,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
 
     dataset = open_parquet(args.data)
     features, others = model_features(model, dataset.schema, args.data)
+    others = _ids_first(others, description)
     group_column = description.get("notes", {}).get("groups")
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
