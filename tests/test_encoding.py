@@ -304,3 +304,14 @@ def test_numbers_with_thousands_separators_are_refused_with_the_fix():
         learn_encoding(table)
     european = pd.DataFrame({"n": ["1,5", "2,5"] * 20, "x": np.arange(40.0)})
     assert learn_encoding(european).categorical == ("n",)  # two codes, not thousands
+
+
+def test_a_gap_in_a_text_column_without_gaps_in_training_is_said_once():
+    """It becomes the category "missing", which training never saw: it was counted as a value
+    filled and again as an unseen category."""
+    encoding = learn_encoding(pd.DataFrame({"colour": ["red", "blue"] * 10,
+                                            "x": np.arange(20.0)}))
+    said = describe_new_row_counts(count_new_rows(
+        encoding, pd.DataFrame({"colour": ["red", None], "x": [1.0, np.nan]})))
+    assert "filled 1 missing value(s) (x: 1)" in said
+    assert "1 value(s) in categories not seen in training (colour: 'missing')" in said

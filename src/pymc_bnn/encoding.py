@@ -840,10 +840,14 @@ def count_new_rows(encoding: TableEncoding, frame,
     """
     prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
     gaps = prepared[list(encoding.columns)].isna().sum()
-    missing = tuple((str(c), int(n)) for c, n in gaps.items())
+    coded = dict(zip((*encoding.categorical, *encoding.ordinal),
+                     (*encoding.categories, *encoding.ordinal_categories), strict=True))
+    # a gap in a text column that had none in training is its category "missing", unseen:
+    # counted there once, not also as filled
+    missing = tuple((str(c), 0 if c in coded and MISSING_CATEGORY not in coded[c] else int(n))
+                    for c, n in gaps.items())
     unseen = []
-    for column, known in zip((*encoding.categorical, *encoding.ordinal),
-                             (*encoding.categories, *encoding.ordinal_categories), strict=True):
+    for column, known in coded.items():
         values = prepared[column].fillna(MISSING_CATEGORY)
         new = values[~values.isin(known)]
         unseen.append((column, len(new), tuple(sorted(set(new))[:3])))
