@@ -227,3 +227,26 @@ def test_regression_scores_of_a_summary(rng):
     levels, observed = coverage_by_level(y, posterior.uncertainty(X, level=[0.5, 0.8, 0.95]))
     np.testing.assert_array_equal(levels, [0.5, 0.8, 0.95])
     np.testing.assert_allclose(observed, levels, atol=0.06)
+
+
+@pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")
+def test_a_target_far_from_zero_keeps_its_spread():
+    """The float32 passes added y_mean in float32: a target of 1e9 + noise (sd 1) gave every
+    mean off by hundreds and intervals that covered nothing. The same standardised rows at
+    offset 0 and 1e9 fit the same network, so the answers differ by the offset alone."""
+    from pymc_bnn import BayesianMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = X[:, 0] - 0.5 * X[:, 1] + 0.3 * rng.normal(size=80)
+    X_new = rng.normal(size=(20, 2))
+    fits = [BayesianMLPRegressor((3,), steps=300, draws=200, random_state=0).fit(X, y + offset)
+            for offset in (0.0, 1e9)]
+    (m0, s0), (m9, s9) = (f.predict(X_new, return_std=True) for f in fits)
+    np.testing.assert_allclose(m9 - 1e9, m0, atol=1e-5)
+    np.testing.assert_allclose(s9, s0, rtol=1e-5)
+    u0, u9 = (f.uncertainty(X_new, level=0.9) for f in fits)
+    for name in ("lower", "upper"):
+        np.testing.assert_allclose(np.asarray(u9[name]) - 1e9, np.asarray(u0[name]), atol=1e-4)
+    np.testing.assert_allclose(np.asarray(u9["epistemic_sd"]), np.asarray(u0["epistemic_sd"]),
+                               rtol=1e-4)

@@ -304,6 +304,7 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
         preprocessing_parts,
         row_floats,
         run_chunks,
+        standardised_pass,
     )
     from pymc_bnn.posterior.mixture import mixture_quantiles
     from pymc_bnn.posterior.student_t_table import student_t_table
@@ -315,6 +316,7 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
     tails = (np.zeros(0) if levels is None
              else np.concatenate([(1 - levels) / 2, (1 + levels) / 2]))
     numbers, rest = preprocessing_parts(posterior.preprocessing)
+    numbers, move = standardised_pass(likelihood, numbers)  # user units after, in float64
     params = posterior.likelihood_param_draws(max_draws)
     df = _df_per_draw(likelihood, params, posterior.preprocessing, spec.n_outputs)
     table = {} if df is None or not tails.size else student_t_table(df, tails)
@@ -345,6 +347,14 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
             values["probability_lower"], values["probability_upper"] = (
                 ends[:n_levels], ends[n_levels:])
         return values
+    if move is not None:
+        shift, scale = move
+        out["mean"], out["std"] = shift + scale * out["mean"], scale * out["std"]
+        out["aleatoric_var"] = scale**2 * out["aleatoric_var"]
+        if "ends" in out:
+            out["ends"] = shift + scale * out["ends"]
+        if any(k.startswith("draw_") for k in out):  # not reached: a location-scale family's
+            return None                              # ends come from the pass; float64 path
     epistemic_var = out["std"] ** 2
     values = {"mean": out["mean"], "sd": np.sqrt(out["aleatoric_var"] + epistemic_var),
               "aleatoric_sd": np.sqrt(out["aleatoric_var"]), "epistemic_sd": out["std"]}
