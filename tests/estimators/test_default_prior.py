@@ -125,3 +125,16 @@ def test_explicit_prior_is_used_as_given_and_pooling_none_keeps_the_library_defa
         partial = BayesianMLPClassifier(pooling="partial", **quick).fit(X, y, groups=groups)
     assert unpooled.posterior_.prior == DEFAULT_PRIOR
     assert partial.posterior_.prior == HorseshoePrior(layers="all")
+
+
+def test_method_auto_takes_advi_for_a_prior_laplace_does_not_take():
+    """prior='horseshoe' (or ARD, spike and slab, Laplace) under the default method raised
+    laplace's "needs a Normal prior … build the model with prior='normal'"."""
+    from pymc_bnn import BayesianMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    model = BayesianMLPRegressor((2,), prior="horseshoe", steps=100, draws=20, random_state=0)
+    with pytest.warns(UserWarning):  # 100 steps: not converged
+        model.fit(X, X[:, 0])
+    assert model.posterior_.method == "advi"

@@ -318,7 +318,8 @@ def _cmd_fit(args, console) -> int:
     import_whole("pymc_bnn.sklearn")
     from pymc_bnn.sklearn import resolve_method
 
-    method = resolve_method(args.method, grouped=args.groups is not None, streamed=args.stream)
+    method = resolve_method(args.method, grouped=args.groups is not None, streamed=args.stream,
+                            prior=args.prior)
     args.engine_options = engine_options(args, method) or None  # checked before any reading
     say = _status(args, console)
     started = time.perf_counter()

@@ -56,24 +56,40 @@ AUTO_METHOD = "laplace"
 GROUPED_METHOD = "advi"
 # method="auto" on streamed data: laplace needs every row at once.
 STREAMED_METHOD = "advi"
+# method="auto" with a prior other than a Normal of fixed scale (horseshoe, ARD, spike and slab,
+# Laplace, a learned scale): laplace chooses its own Normal scale and takes no other prior.
+SHRINKAGE_PRIOR_METHOD = "advi"
 
 
-def resolve_method(method: str, *, grouped: bool = False, streamed: bool = False) -> str:
+def resolve_method(method: str, *, grouped: bool = False, streamed: bool = False,
+                   prior="auto") -> str:
     """The engine an estimator with `method` fits with.
 
     `method`, or for "auto" `AUTO_METHOD` (`GROUPED_METHOD` with groups, `STREAMED_METHOD` for
-    streamed data).
+    streamed data, `SHRINKAGE_PRIOR_METHOD` for a `prior` that is not a Normal of fixed scale).
 
     Examples
     --------
     >>> resolve_method("auto"), resolve_method("auto", grouped=True), resolve_method("nuts")
     ('laplace', 'advi', 'nuts')
+    >>> resolve_method("auto", prior="horseshoe"), resolve_method("auto", prior="normal")
+    ('advi', 'laplace')
     """
     if method != "auto":
         return method
     if streamed:
         return STREAMED_METHOD
-    return GROUPED_METHOD if grouped else AUTO_METHOD
+    if grouped:
+        return GROUPED_METHOD
+    return AUTO_METHOD if _fixed_normal(prior) else SHRINKAGE_PRIOR_METHOD
+
+
+def _fixed_normal(prior) -> bool:
+    """Whether `prior` ("auto", a name or a Prior) is a Normal of fixed scale, as laplace takes."""
+    if prior is None or isinstance(prior, str):
+        return prior in (None, "auto", "normal")
+    return (getattr(prior, "name", None) == "normal"
+            and getattr(prior, "learn_scale", None) is None)
 
 
 class BayesianMLPBase(BaseEstimator):
@@ -205,7 +221,8 @@ class BayesianMLPBase(BaseEstimator):
 
     def _method(self, groups, streamed: bool = False) -> str:
         """The engine (`resolve_method`)."""
-        return resolve_method(self.method, grouped=groups is not None, streamed=streamed)
+        return resolve_method(self.method, grouped=groups is not None, streamed=streamed,
+                              prior=self.prior)
 
     def _engine_options(self, method: str) -> dict:
         options = dict(self.engine_options or {})

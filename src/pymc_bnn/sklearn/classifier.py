@@ -60,7 +60,8 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
     method : "auto" or str, default "auto"
         The inference engine (a key of `pymc_bnn.ENGINES`). "auto": `laplace` (the best
         held-out log loss of the engines on the tabular benchmark, in seconds), or `advi` for
-        grouped fits, which laplace does not fit yet. For three or more classes laplace draws
+        grouped fits and for priors other than a Normal of fixed scale (horseshoe, ARD …), which
+        laplace does not take. For three or more classes laplace draws
         the output layer from its exact posterior by NUTS (`output_layer="auto"`), because
         its Gaussian left the multiclass probabilities underconfident.
     steps : int or None, default None
