@@ -183,7 +183,8 @@ def held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, prog
     import jax
     import jax.numpy as jnp
 
-    split = map_scale.held_out_rows(compiled.n_obs, seed)
+    copies = map_scale.row_copies(data, compiled.batched, compiled.n_obs)
+    split = map_scale.held_out_rows(compiled.n_obs, seed, copies)
     if split is None:
         return None, None
     fit_rows, scored_rows = split

@@ -123,8 +123,14 @@ def one_standard_error_choice(scales, row_losses) -> tuple[int, np.ndarray, np.n
     return index, mean, se
 
 
-def held_out_rows(n_obs: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+def held_out_rows(n_obs: int, seed: int,
+                  copies: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(fit rows, held-out rows), a random `HELD_OUT_FRACTION` split; None when too few rows.
+
+    `copies` (n_obs,) labels identical rows alike: copies of a row are held out together, or a
+    held-out row's copy among the fit rows would reward the scale that fits it most closely
+    (rows repeated 3 times chose the largest scale: 90% intervals covering 0.53). Without
+    copies the split is the plain permutation's.
 
     Examples
     --------
@@ -133,12 +139,38 @@ def held_out_rows(n_obs: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None
     (80, 20, 0)
     >>> held_out_rows(30, seed=0) is None
     True
+    >>> fit_rows, held_out = held_out_rows(100, 0, copies=np.arange(100) % 50)  # rows twice
+    >>> held_out.size, np.intersect1d(fit_rows % 50, held_out % 50).size
+    (20, 0)
     """
     n_held_out = int(round(HELD_OUT_FRACTION * n_obs))
     if n_held_out < MIN_HELD_OUT_ROWS:
         return None
-    order = np.random.default_rng([seed, 15]).permutation(n_obs)
-    return np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
+    rng = np.random.default_rng([seed, 15])
+    if copies is None or np.unique(copies).size == n_obs:
+        order = rng.permutation(n_obs)
+        return np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
+    labels = rng.permutation(np.unique(copies))
+    sizes = np.array([np.sum(copies == label) for label in labels])
+    taken = labels[:max(1, int(np.searchsorted(np.cumsum(sizes), n_held_out)) + 1)]
+    held = np.isin(copies, taken)
+    if held.all():  # one row repeated throughout: nothing left to fit
+        return None
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def row_copies(data: tuple, batched: tuple, n_obs: int) -> np.ndarray:
+    """(n_obs,) labels that are equal for identical rows of `data` (every per-row entry).
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]])
+    >>> row_copies((X, np.array([0, 0, 1])), (True, True), 3).tolist()
+    [0, 0, 1]
+    """
+    columns = [np.asarray(d)[:n_obs].reshape(n_obs, -1).astype(np.float64)
+               for d, per_row in zip(data, batched, strict=True) if per_row]
+    return np.unique(np.column_stack(columns), axis=0, return_inverse=True)[1].reshape(-1)
 
 
 def rows_data(compiled_one_row, data: tuple, rows: np.ndarray) -> tuple:
