@@ -138,3 +138,21 @@ def test_method_auto_takes_advi_for_a_prior_laplace_does_not_take():
     with pytest.warns(UserWarning):  # 100 steps: not converged
         model.fit(X, X[:, 0])
     assert model.posterior_.method == "advi"
+
+
+@pytest.mark.slow  # two regressor fits
+def test_a_regressor_that_interpolates_its_rows_says_its_intervals_are_too_narrow():
+    """40 rows of 60 features, (8,) units: laplace's MAP fits every row, its noise sd shrinks
+    to 0.03 (the noise is 0.5) and 90% intervals covered 3% of new rows, unsaid."""
+    from pymc_bnn import BayesianMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 60))
+    y = X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=40)
+    with pytest.warns(UserWarning, match=r"the network interpolates its 40 training rows "
+                      r"\(497 parameters; training RMSE .* laplace's noise sd shrank"):
+        BayesianMLPRegressor((8,), steps=3000, draws=50, random_state=0).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:  # a GLM cannot interpolate 40 rows here
+        warnings.simplefilter("always")
+        BayesianMLPRegressor((), steps=3000, draws=50, random_state=0).fit(X[:, :5], y)
+    assert not [w for w in caught if "interpolates" in str(w.message)]
