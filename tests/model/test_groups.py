@@ -208,8 +208,12 @@ def test_group_only_prediction_names_the_unseen_labels(grouped, poolings):
         posterior.predict(X, groups=["g00", "z9", "new"], unseen_groups="raise")
     with pytest.raises(InvalidInputError, match="'new'; with pooling='none'"):
         poolings["unpooled"].predict(X, groups=["g00", "g01", "new"])
-    with pytest.raises(InvalidInputError, match="predictions need groups="):
+    with pytest.raises(InvalidInputError, match="predictions need groups=.*for a new group "
+                                                "pass any unused label"):
         posterior.predict(X)
+    with pytest.raises(InvalidInputError, match="predictions need groups=.*it has no "
+                                                "population network, so only the fitted"):
+        poolings["unpooled"].predict(X)  # an unused label would be refused there
     with pytest.raises(InvalidInputError, match="one group label per row"):
         posterior.predict(X, groups=["g00"])
     with pytest.raises(InvalidSettingError, match="unseen_groups must be one of"):

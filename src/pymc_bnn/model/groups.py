@@ -563,9 +563,13 @@ def locate_groups(record: dict | None, groups, *, n_obs: int,
         return np.zeros(n_obs, dtype=np.int64), None
     if groups is None:
         if is_grouped(record):
+            new_group = ("for a new group pass any unused label (it gets the population "
+                         "network)" if record["pooling"] == "partial" else
+                         "it has no population network, so only the fitted groups can be "
+                         "predicted")
             raise InvalidInputError(
                 f"this model was fitted with pooling={record['pooling']!r}, so predictions need "
-                "groups= (one label per row of X); for a new group pass any unused label"
+                f"groups= (one label per row of X); {new_group}"
             )
         return np.zeros(n_obs, dtype=np.int64), None
     labels = check_groups(groups, n_obs=n_obs)
