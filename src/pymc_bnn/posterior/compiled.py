@@ -103,8 +103,9 @@ def moments_over_draws(spec: NetworkSpec, likelihood: Likelihood, preprocessing:
         moments = moments_function.__wrapped__(spec, likelihood, rest, layout)
     size = chunk_rows(X.shape[0], 1, row_floats(spec, layout, weights), JAX_CHUNK_FLOATS)
     mean, sd = run_chunks(moments, X, size, args, dtype=dtype)
-    if move is not None:  # back to the user's units, in float64
-        mean, sd = move[0] + move[1] * mean, move[1] * sd
+    if move is not None:  # back to the user's units, in float64 (inf: the caller's float64 pass)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, sd = move[0] + move[1] * mean, move[1] * sd
     return mean, sd
 
 

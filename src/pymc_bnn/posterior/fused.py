@@ -348,13 +348,19 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
                 ends[:n_levels], ends[n_levels:])
         return values
     if move is not None:
-        shift, scale = move
-        out["mean"], out["std"] = shift + scale * out["mean"], scale * out["std"]
-        out["aleatoric_var"] = scale**2 * out["aleatoric_var"]
-        if "ends" in out:
-            out["ends"] = shift + scale * out["ends"]
+        shift, scale = np.float64(move[0]), np.float64(move[1])
         if any(k.startswith("draw_") for k in out):  # not reached: a location-scale family's
             return None                              # ends come from the pass; float64 path
+        with np.errstate(over="ignore", invalid="ignore"):
+            out["mean"], out["std"] = shift + scale * out["mean"], scale * out["std"]
+            out["aleatoric_var"] = (scale * np.sqrt(out["aleatoric_var"])) ** 2
+            if "ends" in out:
+                out["ends"] = shift + scale * out["ends"]
+            moved = [out[k] for k in ("mean", "ends") if k in out] + [out["std"] ** 2]
+            if not (no_finite_variance or np.isfinite(out["aleatoric_var"]).all()):
+                return None  # a target near 1e300: its variance overflows; the float64 path
+            if not all(np.isfinite(v).all() for v in moved):
+                return None
     epistemic_var = out["std"] ** 2
     values = {"mean": out["mean"], "sd": np.sqrt(out["aleatoric_var"] + epistemic_var),
               "aleatoric_sd": np.sqrt(out["aleatoric_var"]), "epistemic_sd": out["std"]}
