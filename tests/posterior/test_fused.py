@@ -103,7 +103,10 @@ def test_student_t_draws_without_a_finite_variance_stay_in_the_pass(rng, monkeyp
     for key in ("mean", "epistemic_sd", "lower", "upper"):
         assert np.max(np.abs(fused[key] - reference[key]) / width) < 1e-4, key
     monkeypatch.setattr(uncertainty, "_float64_values", lambda *a, **k: pytest.fail("float64"))
-    assert np.isposinf(posterior.uncertainty(X, level=0.9)["sd"].values).all()
+    with pytest.warns(UserWarning, match="no finite variance in some draws .* the intervals "
+                                         r"\(level=\) and the mean stay finite") as said:
+        assert np.isposinf(posterior.uncertainty(X, level=0.9)["sd"].values).all()
+    assert said[0].filename == __file__  # the caller's line
 
 
 @pytest.mark.parametrize("name", ["categorical", "heteroscedastic"])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.posterior.fused import summary_values
 from pymc_bnn.posterior.mixture import mixture_quantile, mixture_quantiles, noise_distribution
@@ -546,6 +547,11 @@ def predictive_summary(posterior, X, *, level=0.9, max_draws: int | None = None,
                                  groups)
     refuse_nonfinite({k: v for k, v in values.items() if k not in ("sd", "aleatoric_sd")},
                      obs_axis={k: _dims(k).index("obs") for k in values})
+    if "aleatoric_sd" in values and not np.isfinite(values["aleatoric_sd"]).all():
+        # a Student-t draw with df ≤ 2 has no finite variance: the answer, not an overflow
+        warn_caller("the noise has no finite variance in some draws (a Student-t with df ≤ 2, "
+                    "heavy tails), so sd and aleatoric_sd are infinite there; the intervals "
+                    "(level=) and the mean stay finite: use them to describe the spread")
     coords: dict[str, np.ndarray | list] = {"obs": np.arange(X.shape[0])}
     if levels is not None:
         coords["level"] = levels
