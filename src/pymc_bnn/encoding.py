@@ -40,7 +40,7 @@ import numpy as np
 
 from pymc_bnn.defaults import MISSING_POLICIES
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.validation import numbers_but_a_few
+from pymc_bnn.validation import numbers_as_text, numbers_but_a_few
 
 # The category a missing text value becomes under missing="impute" (scikit-learn's
 # SimpleImputer(strategy="constant") default for strings is the same word).
@@ -283,7 +283,6 @@ def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
     another way at predict time, 70 for "70.0", would be a category never seen). Numbers in
     at least 90% of the filled rows, more distinct than `MAX_CLASS_LABELS`, is such a column.
     """
-    import pandas as pd
     from pandas.api.types import is_bool_dtype
 
     from pymc_bnn.defaults import MAX_CLASS_LABELS
@@ -298,11 +297,9 @@ def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
                 f"column {column!r} of {name} holds numbers written with thousands separators "
                 f"({examples}, …), which read as text; read the file with them understood "
                 "(pandas.read_csv(..., thousands=',')) or save the numbers without them")
-        numbers = pd.to_numeric(text, errors="coerce")
-        if numbers.notna().all() and numbers.nunique() > MAX_CLASS_LABELS:
-            # every value a number, stored as text (a Parquet or DataFrame column of strings,
-            # where a CSV copy of the same table reads numbers): a category per number
-            examples = ", ".join(repr(v) for v in filled.drop_duplicates().iloc[:3])
+        as_text = numbers_as_text(values, max_labels=MAX_CLASS_LABELS)
+        if as_text is not None:
+            examples = ", ".join(repr(v) for v in as_text[1])
             raise InvalidInputError(
                 f"column {column!r} of {name} holds numbers stored as text ({examples}, …): as "
                 "text it would be coded with a category per number; store them as numbers "

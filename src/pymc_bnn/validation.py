@@ -493,6 +493,44 @@ def numbers_but_a_few(values, *, max_labels: int = 10) -> tuple[list[str], int, 
     return sorted({str(v) for v in filled[odd]}), int(odd.sum()), first
 
 
+def numbers_as_text(values, *, max_labels: int = 10) -> tuple[int, list] | None:
+    """Whether a column of text holds numbers only, more distinct than `max_labels` could be codes.
+
+    Such a column (a Parquet or DataFrame column of strings "3.50 ", where a CSV copy of the
+    same table reads numbers) read as text has a category (or class) per number.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column (missing values are left out).
+    max_labels : int, default 10
+        At most this many distinct numbers may be labels (`defaults.MAX_CLASS_LABELS`).
+
+    Returns
+    -------
+    tuple or None
+        (how many distinct numbers, the first three distinct values as given), or None for
+        any other column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numbers_as_text(pd.Series([f"{v}.5 " for v in range(12)]))
+    (12, ['0.5 ', '1.5 ', '2.5 '])
+    >>> numbers_as_text(pd.Series(["1", "2", "1"])) is None  # few: codes or labels
+    True
+    """
+    import pandas as pd
+
+    filled = values.dropna()
+    if filled.empty or pd.api.types.is_bool_dtype(values):
+        return None
+    numbers = pd.to_numeric(filled.astype(str).str.strip(), errors="coerce")
+    if not numbers.notna().all() or numbers.nunique() <= max_labels:
+        return None
+    return int(numbers.nunique()), filled.drop_duplicates().iloc[:3].tolist()
+
+
 def shown(values, limit: int = 5) -> str:
     """The first `limit` of `values` for an error message: "a, b, c, d, e, ...".
 

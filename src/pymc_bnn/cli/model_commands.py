@@ -544,6 +544,21 @@ def _cmd_predict(args, console) -> int:
     return EXIT_OK
 
 
+def _note_new_rows(model, rows, source: str) -> None:
+    """Say on stderr (with --quiet too) what encoding `rows` for a loaded estimator will do.
+
+    As `predict` says it: the gaps filled and the categories not seen in training (report and
+    stability, whose own predictions are then told to keep quiet about them).
+    """
+    from pymc_bnn.encoding import TableEncoding
+
+    saved = getattr(model, "table_encoding_", None)
+    what = _check_new_rows(None if saved is None else TableEncoding.from_dict(saved), rows,
+                           source)
+    if what is not None:
+        _note(f"{source}: {what}")
+
+
 def _check_new_rows(encoding, rows, source: str) -> str | None:
     """What encoding `rows` will do beyond the plain coding, or None; refuse what cannot be.
 
@@ -667,7 +682,6 @@ def _predict_groups(model, description, table, args, say):
 def _cmd_report(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import write_text_atomic
-    from pymc_bnn.encoding import TableEncoding
     from pymc_bnn.reporting.model_report import model_report
 
     out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")
@@ -717,11 +731,7 @@ def _cmd_report(args, console) -> int:
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
         y = _scored_target(model, y, args.data)
         X, y, groups, name = _drop_unseen_labels(model, X[features], y, groups, args.data)
-        saved = getattr(model, "table_encoding_", None)
-        what = _check_new_rows(None if saved is None else TableEncoding.from_dict(saved), X,
-                               str(args.data))
-        if what is not None:  # on stderr even with --quiet, as predict says it
-            _note(f"{args.data}: {what}")
+        _note_new_rows(model, X, str(args.data))
         held_out = (X, y.to_numpy(), name, groups)
     with warnings.catch_warnings():  # noted once above, in the command's words
         warnings.simplefilter("ignore", UnseenCategoryWarning)

@@ -105,7 +105,7 @@ def model_table_inputs(model, description: dict, path):
 def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import check_output_folder
-    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _check_new_rows, _note
+    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _note_new_rows
 
     # before any work: a folder of the user's files is refused, as the demos refuse it
     out = check_output_folder(args.out, inputs={"MODEL": args.model, "DATA": args.data},
@@ -114,7 +114,6 @@ def _cmd_stability(args, console) -> int:
     for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (model_commands._cmd_fit's note)
         import_whole(heavy)
     from pymc_bnn.cli.args import EXIT_OK, print_report_path
-    from pymc_bnn.encoding import TableEncoding
     from pymc_bnn.errors import InvalidSettingError, UnseenCategoryWarning
     from pymc_bnn.io import load, read_description, write_bytes_atomic, write_text_atomic
     from pymc_bnn.posterior.stability import stability
@@ -134,10 +133,7 @@ def _cmd_stability(args, console) -> int:
     model, description = load(args.model), read_description(args.model)
     say(f"Reading {args.data}")
     X, y, source = model_table_inputs(model, description, args.data)
-    saved = getattr(model, "table_encoding_", None)
-    what = _check_new_rows(None if saved is None else TableEncoding.from_dict(saved), X, source)
-    if what is not None:  # on stderr even with --quiet, as predict says it
-        _note(f"{source}: {what}")
+    _note_new_rows(model, X, source)
     say(f"Aligning draws and measuring on {len(X):,} rows")
     with warnings.catch_warnings():  # the note above said it in the command's words
         warnings.simplefilter("ignore", UnseenCategoryWarning)

@@ -127,10 +127,10 @@ def held_out_rows(n_obs: int, seed: int,
                   copies: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(fit rows, held-out rows), a random `HELD_OUT_FRACTION` split; None when too few rows.
 
-    `copies` (n_obs,) labels identical rows alike: copies of a row are held out together, or a
-    held-out row's copy among the fit rows would reward the scale that fits it most closely
-    (rows repeated 3 times chose the largest scale: 90% intervals covering 0.53). Without
-    copies the split is the plain permutation's.
+    `copies` (n_obs,) labels identical rows alike (whole numbers ≥ 0, as `row_copies` gives):
+    copies of a row are held out together, or a held-out row's copy among the fit rows would
+    reward the scale that fits it most closely (rows repeated 3 times chose the largest scale:
+    90% intervals covering 0.53). Without copies the split is the plain permutation's.
 
     Examples
     --------
@@ -151,7 +151,7 @@ def held_out_rows(n_obs: int, seed: int,
         order = rng.permutation(n_obs)
         return np.sort(order[n_held_out:]), np.sort(order[:n_held_out])
     labels = rng.permutation(np.unique(copies))
-    sizes = np.array([np.sum(copies == label) for label in labels])
+    sizes = np.bincount(copies)[labels]  # rows per label (labels are 0 … k−1, row_copies')
     taken = labels[:max(1, int(np.searchsorted(np.cumsum(sizes), n_held_out)) + 1)]
     held = np.isin(copies, taken)
     if held.all():  # one row repeated throughout: nothing left to fit

@@ -12,7 +12,7 @@ import numpy as np
 
 from pymc_bnn.defaults import MAX_CLASS_LABELS as MAX_LABELS
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.validation import numbers_but_a_few
+from pymc_bnn.validation import numbers_as_text, numbers_but_a_few
 
 # MAX_LABELS (10): whole numbers with at most this many distinct values are class labels
 # (species codes 0/1/2, ratings 1..5); more are a quantity. Counts with so few values
@@ -91,13 +91,11 @@ def _refuse_numbers_with_typos(values) -> None:
     """
     import pandas as pd
 
-    filled = values.dropna()
-    numbers = pd.to_numeric(filled.astype(str).str.strip(), errors="coerce")
-    if len(filled) and numbers.notna().all() and numbers.nunique() > MAX_LABELS:
-        # every label a number stored as text (a Parquet column of strings): a class per number
+    as_text = numbers_as_text(values, max_labels=MAX_LABELS)
+    if as_text is not None:  # every label a number stored as text: a class per number
         raise InvalidInputError(
-            f"the target holds numbers stored as text ({int(numbers.nunique())} distinct, e.g. "
-            f"{', '.join(repr(v) for v in filled.drop_duplicates().iloc[:3])}): as text it would "
+            f"the target holds numbers stored as text ({as_text[0]} distinct, e.g. "
+            f"{', '.join(repr(v) for v in as_text[1])}): as text it would "
             "make a classifier with a class per number; store them as numbers, choose a "
             "likelihood for numbers (--likelihood gaussian), or ask for classes (--likelihood "
             "categorical)")
