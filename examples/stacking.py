@@ -1,14 +1,14 @@
 """A network, a linear model, or both: stacking their predictive distributions.
 
 Shows: on a real table whose signal is mostly linear (doctor visits in the RAND health
-insurance experiment, shipped with statsmodels) the default network overfits a little and a
-plain ridge regression predicts held-out rows better; on curved classes (two moons) the
-network is far better than any linear model. `stack_linear=True` fits both the network and its
-Bayesian GLM (the same prior and engine, no hidden layer) and keeps the *stacking* mixture of
-their predictive distributions, with weights that maximise the log score of rows held out by
-5-fold cross-validation (Yao et al. 2018, "Using stacking to average Bayesian predictive
-distributions"). The weights go where the held-out rows say, with no tuning: mostly to the GLM
-on the table, to the network on the moons. Scored on held-out rows with
+insurance experiment, shipped with statsmodels) the default network's flexibility buys nothing
+and a plain ridge regression predicts held-out rows at least as well; on curved classes (two
+moons) the network is far better than any linear model. `stack_linear=True` fits both the
+network and its Bayesian GLM (the same prior and engine, no hidden layer) and keeps the
+*stacking* mixture of their predictive distributions, with weights that maximise the log score
+of rows held out by 5-fold cross-validation (Yao et al. 2018, "Using stacking to average
+Bayesian predictive distributions"). The weights go where the held-out rows say, with no
+tuning: to the GLM on the table, to the network on the moons. Scored on held-out rows with
 `pymc_bnn.posterior.metrics` (Gaussian NLL of the predictive mean and sd; log loss) against
 scikit-learn's ridge / logistic regression. Writes a figure of the scores and weights to `out`.
 

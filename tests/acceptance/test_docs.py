@@ -211,8 +211,8 @@ def test_stability(built, tmp_path):
 
 
 def test_stacking(built, tmp_path):
-    """Measured, held-out: randhie Gaussian NLL network 2.615, GLM 2.558, stacked 2.563, ridge
-    2.556 (weights: network 0.14, linear 0.86); two moons log loss network 0.109, GLM 0.354,
+    """Measured, held-out: randhie Gaussian NLL network 2.561, GLM 2.558, stacked 2.558, ridge
+    2.556 (weights: network 0.00, linear 1.00); two moons log loss network 0.109, GLM 0.354,
     stacked 0.109, logistic 0.353 (weights 1.00 / 0.00)."""
     result = _result("stacking", built, tmp_path)
     table, moons = result["randhie"], result["moons"]
@@ -222,9 +222,10 @@ def test_stacking(built, tmp_path):
     held = result["held_out_lpd"]
     assert held["randhie"]["linear"] > held["randhie"]["network"], result
     assert held["moons"]["network"] > held["moons"]["linear"], result
-    # stacking repairs the network's overfit on the table, and keeps it on the moons
-    assert table["stacked"]["nll"] < table["network"]["nll"] - 0.03, result
-    assert table["stacked"]["nll"] < table["linear (Bayesian GLM)"]["nll"] + 0.01, result
+    # stacking predicts as well as the better of the two on each: the GLM on the table, the
+    # network on the moons
+    assert table["stacked"]["nll"] < min(table["network"]["nll"],
+                                         table["linear (Bayesian GLM)"]["nll"]) + 0.005, result
     assert moons["stacked"]["log_loss"] < 0.5 * moons["linear (Bayesian GLM)"]["log_loss"], result
     assert moons["stacked"]["accuracy"] >= 0.95, result
     assert _is_png(result["figure"])

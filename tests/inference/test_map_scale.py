@@ -5,10 +5,12 @@ function that needs it (a few periods of a sine), down or nowhere on a noisy lin
 where a wider prior only fits noise.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
-from pymc_bnn import BayesianMLPRegressor, InferenceError, build_model, fit
+from pymc_bnn import BayesianMLPRegressor, ConvergenceWarning, InferenceError, build_model, fit
 from pymc_bnn.inference import map_scale
 from pymc_bnn.sklearn import LAPLACE_REGRESSION_OPTIONS
 
@@ -109,3 +111,58 @@ def test_repeated_rows_are_held_out_together_so_the_scale_is_not_fooled():
         np.repeat(X, k, 0), np.repeat(y, k)).posterior_.diagnostics["map_scale_choice"]["scale"]
               for k in (1, 3)]
     assert chosen[1] == chosen[0]
+
+
+def test_a_constant_candidate_gives_way_to_the_smallest_one_within_reach():
+    rng = np.random.default_rng(1)
+    scales = [0.5, 1.0, 2.0, 4.0]
+    losses = rng.normal(size=(4, 60)) * 0.2 + np.array([[0.40], [0.42], [0.45], [0.9]])
+    plain, mean, se = map_scale.one_standard_error_choice(scales, losses)
+    within = [j for j in range(4) if mean[j] <= mean.min() + se[j]]
+    assert plain == 0 and within[:2] == [0, 1]  # the constant one wins the plain rule
+    index, *_ = map_scale.one_standard_error_choice(scales, losses, [True, False, False, False])
+    assert index == min((j for j in within if j != 0), key=lambda j: scales[j]) == 1
+    # no candidate that uses the features within one standard error: the constant one stays
+    far = losses.copy()
+    far[1:] += 5.0
+    assert map_scale.one_standard_error_choice(scales, far, [True, False, False, False])[0] == 0
+
+
+def _weak_linear(n=300, seed=0):
+    """A real linear signal (R² about 0.07) under much noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 8))
+    return X, X[:, 0] - 0.5 * X[:, 1] + rng.normal(0, 4.0, n)
+
+
+@pytest.mark.slow  # a default regressor fit
+def test_the_held_out_choice_passes_over_a_network_fallen_to_zero():
+    """At scale 0.5 the default network's MAP on weak data falls to the all-zero point (one
+    prediction for every row); the plain rule chose it, as its held-out loss is within one
+    standard error of the best. Scale 1 is within it too and uses the features."""
+    X, y = _weak_linear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fit that uses the features says nothing
+        model = BayesianMLPRegressor(random_state=0, draws=50).fit(X, y)
+    choice = model.posterior_.diagnostics["map_scale_choice"]
+    assert choice["constant"][0] and not any(choice["constant"][1:])
+    mean, se = np.asarray(choice["held_out_loss"]), np.asarray(choice["standard_error"])
+    assert mean[0] <= mean.min() + se[0]  # the plain rule's choice: the smallest within reach
+    assert choice["scale"] == 1.0
+    assert np.std(model.predict(X)) > 0.2 * np.std(X[:, 0] - 0.5 * X[:, 1])
+
+
+@pytest.mark.slow  # two small regressor fits
+def test_a_map_fallen_to_zero_says_so_and_the_fixes():
+    X, y = _weak_linear()
+    with pytest.warns(ConvergenceWarning, match="constant function.*skip=True.*"
+                      r"hidden_layer_sizes=\(\)"):
+        model = BayesianMLPRegressor((16, 16), random_state=0, draws=50,
+                                     engine_options={"map_scale": 0.5}).fit(X, y)
+    assert np.ptp(model.predict(X)) < 1e-6
+    assert any("constant function" in w for w in model.posterior_.diagnostics["warnings"])
+    X, y = _sine(n=100)  # a fit that follows the features says nothing of the kind
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        BayesianMLPRegressor((16, 16), random_state=0, draws=50).fit(X, y)
+    assert not [w for w in caught if "constant function" in str(w.message)]

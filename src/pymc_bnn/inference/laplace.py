@@ -42,11 +42,13 @@ from pymc_bnn.inference.jax_model import (
     compile_model,
     constrained_draws,
     data_arguments,
+    model_data,
     pad_rows,
     padded_rows,
     to_idata,
 )
 from pymc_bnn.inference.laplace_map import (
+    constant_maps,
     held_out_scale,
     log_joint,
     map_objective,
@@ -111,7 +113,9 @@ class LaplaceSettings:
         The prior scale s of the MAP fit under "marglik". None (default): the model's own
         prior's sigma. "holdout": the scale among `map_scale.CANDIDATE_SCALES` whose MAP,
         fitted on 80% of the rows, predicts the other 20% best (the smallest within one
-        standard error of the best), then the MAP on every row at that scale; the estimators'
+        standard error of the best, passing over a MAP fallen to the constant function of
+        all-zero weights where another scale within reach uses the features), then the MAP on
+        every row at that scale; the estimators'
         regressors use it (`pymc_bnn.sklearn.LAPLACE_REGRESSION_OPTIONS`); the classifiers
         build their networks with sigma = 4 (`pymc_bnn.sklearn.LAPLACE_PRIOR`): under a narrow
         prior the MAP of a tanh network can settle in a nearly linear function. The output
@@ -554,6 +558,15 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             f"laplace's MAP fit stopped at the maximum of {settings.steps:,} steps before "
             "converging; raise steps= (or learning_rate= if the loss is still falling steadily)")
     chosen = members[0]
+    if constant_maps(bnn.spec, np.asarray(model_data(bnn.model)["X"]),
+                     z[[chosen]][:, layout.network])[0]:
+        warnings.append(
+            "laplace's MAP is a constant function: at prior scale "
+            f"{float(scale0):g} its weights fell to zero, so it predicts the same for every row "
+            "whatever the features (too little signal for the network at that scale); for a "
+            "fit that uses the features, use skip=True (a linear path beside the network), "
+            "hidden_layer_sizes=() (a Bayesian linear model) or a wider scale "
+            "(engine_options={'map_scale': 2.0})")
     return EngineResult(
         idata=idata, method="laplace",
         settings={**{f.name: getattr(settings, f.name) for f in fields(settings)},

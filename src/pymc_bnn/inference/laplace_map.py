@@ -14,11 +14,17 @@ from functools import lru_cache
 import numpy as np
 
 from pymc_bnn.inference import map_loop, map_scale
-from pymc_bnn.inference.jax_model import compile_model
+from pymc_bnn.inference.ggn import unflatten
+from pymc_bnn.inference.jax_model import compile_model, model_data
+from pymc_bnn.model.network import hidden_activations
 
 # minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of BATCH.
 FULL_BATCH_ROWS = 4096
 BATCH = 1024
+# A MAP whose last hidden layer varies by less than this over the rows (every unit's standard
+# deviation, in the activation's own units) feeds its output layer a constant: it predicts
+# the same for every row. Adam reaches the all-zero point of a tanh network to about 1e-13.
+CONSTANT_SPREAD = 1e-4
 
 
 def steps_batch(minibatch_size: int | None, n_rows: int) -> int | None:
@@ -100,6 +106,47 @@ def log_joint(loglik, prior_logp, network: tuple, base: tuple, model_precision: 
         return -(loglik(zv, d) + prior_logp(zv, d) + prior_swap(zv, a))
 
     return prior_swap, negative_log_joint
+
+
+def constant_maps(spec, X, thetas) -> np.ndarray:
+    """Which MAPs are constant functions: the network at the all-zero point of its weights.
+
+    At a tight prior scale a tanh network's MAP can fall to zero weights (a point the
+    gradients of every layer vanish at), where the output layer sees the same hidden values on
+    every row and predicts one value for all of them, whatever the features say. A MAP counts
+    as constant when every unit of its last hidden layer varies by less than `CONSTANT_SPREAD`
+    over the rows. A network with a skip path (`skip=True`) or no hidden layer is never
+    constant here: its linear part still sees the features.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+    X : numpy.ndarray
+        `(n_obs, n_inputs)` the rows, as the model takes them.
+    thetas : numpy.ndarray
+        `(k, P)` the network's parameters of k MAPs, in `ggn.network_shapes` order.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(k,)` bool.
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
+    >>> X = np.random.default_rng(0).normal(size=(20, 2))
+    >>> thetas = np.stack([np.full(13, 0.5), np.zeros(13)])
+    >>> constant_maps(spec, X, thetas).tolist()
+    [False, True]
+    """
+    thetas = np.asarray(thetas, dtype=np.float64)
+    if spec.skip or not spec.hidden or len(X) < 2:
+        return np.zeros(len(thetas), dtype=bool)
+    X = np.asarray(X, dtype=np.float64)
+    spread = [np.max(np.std(hidden_activations(spec, X, *unflatten(spec, theta))[-1], axis=0))
+              for theta in thetas]
+    return np.asarray(spread) < CONSTANT_SPREAD
 
 
 def map_objective(bnn, compiled, data, n_obs, batch, prior_swap, negative_log_joint, seed):
@@ -215,11 +262,14 @@ def held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, prog
         chunk_steps=settings.chunk_steps, progress=progress, n_obs=n_fit, callback=callback,
         title="[bold]Laplace[/] · prior scale on held-out rows")
     row_losses = -map_scale.pointwise_loglik(one_row, data, scored_rows, outcome.z)
-    index, mean, se = map_scale.one_standard_error_choice(scales, row_losses)
+    constant = constant_maps(bnn.spec, np.asarray(model_data(bnn.model)["X"])[fit_rows],
+                             np.asarray(outcome.z)[:, layout.network])
+    index, mean, se = map_scale.one_standard_error_choice(scales, row_losses, constant)
     choice = map_scale.ScaleChoice(
         scale=float(scales[index]), scales=tuple(float(s) for s in scales),
         held_out_loss=tuple(float(m) for m in mean), standard_error=tuple(float(e) for e in se),
-        held_out_rows=int(scored_rows.size), interrupted=outcome.interrupted)
+        held_out_rows=int(scored_rows.size), interrupted=outcome.interrupted,
+        constant=tuple(bool(c) for c in constant))
     return choice, outcome
 
 

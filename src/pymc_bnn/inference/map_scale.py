@@ -9,7 +9,10 @@ on 80% of the rows, all candidates in one vectorised loop (`map_loop`), scores e
 other 20% by the plug-in log-likelihood of its MAP, and keeps the smallest scale within one
 standard error of the best (the "one standard error" rule of cross-validation: Breiman et al.
 1984; Hastie, Tibshirani and Friedman, "The Elements of Statistical Learning", 7.10), so noise
-in a small held-out set does not buy a wider prior than the data support.
+in a small held-out set does not buy a wider prior than the data support. A candidate whose
+MAP fell to the all-zero point of the network (a constant function, which ignores every
+feature) is not the simpler fit that rule is after: it is kept only when no candidate that uses
+the features is within one standard error of the best.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ class ScaleChoice:
         Rows scored.
     interrupted : bool
         The fits were stopped by Ctrl-C (the choice is from the iterates reached).
+    constant : tuple of bool
+        Which candidates' MAPs are constant functions (`laplace_map.constant_maps`); empty
+        where not checked.
 
     Examples
     --------
@@ -71,16 +77,19 @@ class ScaleChoice:
     standard_error: tuple[float, ...]
     held_out_rows: int
     interrupted: bool
+    constant: tuple[bool, ...] = ()
 
     def to_dict(self) -> dict:
         """A JSON-able record (the fit's diagnostics keep it)."""
         return {"scale": self.scale, "scales": list(self.scales),
                 "held_out_loss": list(self.held_out_loss),
                 "standard_error": list(self.standard_error),
-                "held_out_rows": self.held_out_rows, "interrupted": self.interrupted}
+                "held_out_rows": self.held_out_rows, "interrupted": self.interrupted,
+                "constant": list(self.constant)}
 
 
-def one_standard_error_choice(scales, row_losses) -> tuple[int, np.ndarray, np.ndarray]:
+def one_standard_error_choice(scales, row_losses,
+                              constant=None) -> tuple[int, np.ndarray, np.ndarray]:
     """The smallest candidate whose mean loss is within one standard error of the best.
 
     Parameters
@@ -90,6 +99,9 @@ def one_standard_error_choice(scales, row_losses) -> tuple[int, np.ndarray, np.n
     row_losses : array-like
         `(k, n_rows)` each candidate's loss on each held-out row; a candidate with any
         non-finite loss is never chosen.
+    constant : array-like of bool, optional
+        `(k,)` candidates whose fit is a constant function: passed over for the smallest
+        candidate within one standard error that is not, where there is one.
 
     Returns
     -------
@@ -105,6 +117,11 @@ def one_standard_error_choice(scales, row_losses) -> tuple[int, np.ndarray, np.n
     >>> index, mean, se = one_standard_error_choice([1.0, 2.0, 4.0], losses)
     >>> index, mean.round(3).tolist()
     (1, [1.0, 0.3, 0.25])
+
+    Where the candidate at 2 is a constant function, the next one within reach is kept:
+
+    >>> one_standard_error_choice([1.0, 2.0, 4.0], losses, constant=[False, True, False])[0]
+    2
     """
     losses = np.asarray(row_losses, dtype=np.float64)
     finite = np.isfinite(losses).all(axis=1)
@@ -118,6 +135,8 @@ def one_standard_error_choice(scales, row_losses) -> tuple[int, np.ndarray, np.n
     difference = np.where(finite[:, None], losses - losses[best], 0.0)
     se = np.where(finite, difference.std(axis=1, ddof=1) / np.sqrt(n), np.inf)
     within = finite & (mean <= mean[best] + se)
+    if constant is not None and (within & ~np.asarray(constant, dtype=bool)).any():
+        within &= ~np.asarray(constant, dtype=bool)
     order = np.argsort(np.asarray(scales, dtype=np.float64))
     index = int(next(i for i in order if within[i]))
     return index, mean, se
