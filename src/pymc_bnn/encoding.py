@@ -182,7 +182,7 @@ class TableEncoding:
 
 
 def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute",
-                   name: str = "X") -> TableEncoding:
+                   name: str = "X", sample_weight=None) -> TableEncoding:
     """Learn how to encode `frame`, a DataFrame of feature columns.
 
     Text, boolean and pandas categorical columns are categorical (one-hot), as are the numeric
@@ -203,6 +203,10 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
         The missing-value policy.
     name : str, default "X"
         What error messages call the table.
+    sample_weight : array-like, optional
+        `(n_rows,)` non-negative row weights, already checked: the medians are weighted
+        (`weighted_median`), as the fit that follows weights its rows, so a row of weight 2
+        counts as two copies here too.
 
     Returns
     -------
@@ -261,6 +265,9 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
     if numeric:
         imputer = SimpleImputer(strategy="median", add_indicator=True).fit(prepared[numeric])
         medians = tuple(float(m) for m in imputer.statistics_)
+        if sample_weight is not None:
+            medians = tuple(_weighted_column_median(prepared[c], sample_weight, m)
+                            for c, m in zip(numeric, medians, strict=True))
         if imputer.indicator_ is not None:
             indicators = tuple(numeric[i] for i in imputer.indicator_.features_)
     categories: tuple[tuple[str, ...], ...] = ()
@@ -274,6 +281,54 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
                          indicators=indicators, categorical=tuple(categorical),
                          categories=categories, ordinal=tuple(ordinal),
                          ordinal_categories=ordinal_categories, missing=missing)
+
+
+def weighted_median(values, weights) -> float:
+    """The median of `values` with each counted `weights` times (NumPy's, for whole weights).
+
+    Half-way between the lower and the upper weighted median: for whole-number weights this is
+    `numpy.median` of the values repeated, so weighting a row equals repeating it.
+
+    Parameters
+    ----------
+    values, weights : array-like
+        `(n,)` finite numbers and non-negative weights, not all zero.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> weighted_median([1.0, 2.0, 10.0], [1, 1, 2])  # 1, 2, 10, 10
+    6.0
+    >>> weighted_median([1.0, 2.0, 10.0], [1, 2, 1]), float(np.median([1, 2, 2, 10]))
+    (2.0, 2.0)
+    >>> weighted_median([3.0, 1.0, 2.0], [0.5, 0.5, 0.5])
+    2.0
+    """
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    order = np.argsort(values, kind="stable")
+    values, cumulative = values[order], np.cumsum(weights[order])
+    half = cumulative[-1] / 2
+    # relative tolerance: sums of fractional weights are rounded
+    tol = 1e-12 * cumulative[-1]
+    lower = values[np.searchsorted(cumulative, half - tol, side="left")]
+    upper = values[min(np.searchsorted(cumulative, half + tol, side="right"), values.size - 1)]
+    return float((lower + upper) / 2)
+
+
+def _weighted_column_median(column, sample_weight, unweighted: float) -> float:
+    """A numeric column's weighted median over its values present.
+
+    The plain (`unweighted`) median where every present value has weight 0.
+    """
+    present = column.notna().to_numpy()
+    weights = np.asarray(sample_weight, dtype=np.float64)[present]
+    if not np.any(weights > 0):
+        return unweighted
+    return weighted_median(column.to_numpy(dtype=np.float64)[present], weights)
 
 
 def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
@@ -950,4 +1005,4 @@ __all__ = ["MISSING_POLICIES", "NewRowCounts", "TableEncoding", "apply_encoding"
            "build_transformer", "category_text", "count_new_rows", "describe_new_row_counts",
            "describe_new_rows", "describe_unseen_categories", "encode", "learn_encoding",
            "missing_rows",
-           "refuse_missing"]
+           "refuse_missing", "weighted_median"]

@@ -142,6 +142,28 @@ def test_an_estimator_fits_weighted_rows_as_the_rows_repeated(make, y_kind):
     np.testing.assert_allclose(weighted.x_mean_, repeated.x_mean_, rtol=1e-12)
 
 
+def test_gaps_are_filled_with_the_weighted_median_as_the_repeated_rows_median():
+    """Imputation weighs the rows as the fit does: the filled value is the repeated rows'
+    median (it was the unweighted one, so the weighted fit filled its gaps differently)."""
+    rng = np.random.default_rng(4)
+    X_rows = rng.normal(size=(30, 2)) * [1.0, 3.0]
+    weight = rng.integers(0, 4, 30)
+    gaps = np.flatnonzero(weight > 0)[:3]  # a gap in a row of weight 0 would add no indicator
+    X_rows[gaps, 1] = np.nan
+    y = X_rows[:, 0] > 0
+    make = lambda: BayesianMLPClassifier(hidden_layer_sizes=(4,), steps=300, draws=50,  # noqa: E731
+                                         random_state=0)
+    weighted = make().fit(X_rows, y, sample_weight=weight)
+    repeated = make().fit(np.repeat(X_rows, weight, axis=0), np.repeat(y, weight))
+    present = np.repeat(X_rows[:, 1], weight)
+    expected = np.median(present[~np.isnan(present)])
+    assert weighted.table_encoding_["medians"][1] == pytest.approx(expected, rel=1e-12)
+    assert repeated.table_encoding_["medians"][1] == pytest.approx(expected, rel=1e-12)
+    X_new = np.c_[rng.normal(size=10), np.full(10, np.nan)]
+    np.testing.assert_allclose(weighted.predict_proba(X_new), repeated.predict_proba(X_new),
+                               atol=1e-6)
+
+
 def test_balanced_weights_raise_the_rare_class(small_moons):
     """Weights from scikit-learn's compute_sample_weight("balanced"): a class kept at 1 in 6
     rows is predicted more often than without them."""

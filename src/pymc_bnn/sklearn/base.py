@@ -263,7 +263,7 @@ class BayesianMLPBase(BaseEstimator):
         checks.require_target(self, y)
         X, groups = split_group_column(X, groups)
         self._check_target(y)
-        X, y, keep = checks.validated_Xy(self, X, y, **check_params)
+        X, y, keep = checks.validated_Xy(self, X, y, sample_weight, **check_params)
         weight = checks.kept_weights(sample_weight, keep)
         y, likelihood = self._model_target(y)
         self._set_input_scaling(X, weight)

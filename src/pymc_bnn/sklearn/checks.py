@@ -103,13 +103,13 @@ def validated_X(estimator, X, *, reset: bool) -> np.ndarray:
     return as_invalid_input(check, X)
 
 
-def validated_Xy(estimator, X, y, **check_params):
+def validated_Xy(estimator, X, y, sample_weight=None, **check_params):
     """(encoded X (n_obs, n_encoded) float64, y, rows kept (n_obs,) bool) of training data.
 
     The table encoding (`pymc_bnn.encoding`) is learned from X after the rows
-    `estimator.missing == "drop"` removes, and set as `estimator.table_encoding_`; then
-    scikit-learn's checks of the numbers. `check_params` go to `check_X_y` (e.g.
-    `y_numeric=True`).
+    `estimator.missing == "drop"` removes (its medians weighted by `sample_weight`, as the
+    fit weights the rows), and set as `estimator.table_encoding_`; then scikit-learn's checks
+    of the numbers. `check_params` go to `check_X_y` (e.g. `y_numeric=True`).
 
     Examples
     --------
@@ -121,7 +121,7 @@ def validated_Xy(estimator, X, y, **check_params):
     >>> X_checked.shape, kept.tolist()
     ((2, 2), [True, False, True])
     """
-    X, y, keep = as_invalid_input(_check_Xy, estimator, X, y, **check_params)
+    X, y, keep = as_invalid_input(_check_Xy, estimator, X, y, sample_weight, **check_params)
     if X.shape[0] < 2:
         raise InvalidInputError(
             f"got {X.shape[0]} sample; a Bayesian network needs at least 2 samples to fit "
@@ -130,7 +130,7 @@ def validated_Xy(estimator, X, y, **check_params):
     return X, y, keep
 
 
-def _check_Xy(estimator, X, y, **check_params):
+def _check_Xy(estimator, X, y, sample_weight=None, **check_params):
     if is_frame(X):
         validate_data(estimator, X, reset=True, skip_check_array=True)  # names and width
         check_consistent_length(X, y)
@@ -148,7 +148,8 @@ def _check_Xy(estimator, X, y, **check_params):
         raise InvalidInputError("every row has a missing value, so missing='drop' leaves "
                                 "nothing to fit; use missing='impute'")
     encoding = learn_encoding(frame[keep], categorical=estimator.categorical or (),
-                              ordinal=estimator.ordinal or (), missing=missing)
+                              ordinal=estimator.ordinal or (), missing=missing,
+                              sample_weight=kept_weights(sample_weight, keep))
     estimator.table_encoding_ = encoding.to_dict()
     estimator._table_transformer = build_transformer(encoding)
     X = encode(estimator._table_transformer, encoding, frame[keep])
