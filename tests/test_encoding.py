@@ -17,13 +17,11 @@ from pymc_bnn.encoding import (
     TableEncoding,
     apply_encoding,
     build_transformer,
-    count_new_rows,
-    describe_new_row_counts,
-    describe_new_rows,
     encode,
     learn_encoding,
 )
 from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.new_rows import count_new_rows, describe_new_row_counts, describe_new_rows
 
 NUMERIC = ["bill", "mass"]
 TEXT = ["island", "sex"]
@@ -315,3 +313,16 @@ def test_a_gap_in_a_text_column_without_gaps_in_training_is_said_once():
         encoding, pd.DataFrame({"colour": ["red", None], "x": [1.0, np.nan]})))
     assert "filled 1 missing value(s) (x: 1)" in said
     assert "1 value(s) in categories not seen in training (colour: 'missing')" in said
+
+
+def test_names_moved_out_of_the_module_still_import_with_a_deprecation_warning():
+    import pymc_bnn.encoding as encoding_module
+    from pymc_bnn import new_rows, table_checks
+
+    with pytest.warns(DeprecationWarning, match="moved to pymc_bnn.table_checks.missing_rows"):
+        assert encoding_module.missing_rows is table_checks.missing_rows
+    with pytest.warns(DeprecationWarning, match="pymc_bnn.new_rows.count_new_rows"):
+        from pymc_bnn.encoding import count_new_rows as old
+    assert old is new_rows.count_new_rows
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        encoding_module.nothing  # noqa: B018

@@ -8,6 +8,9 @@ saved model applies to new raw rows exactly the transformation it was fitted wit
 learned (medians, categories, which columns had gaps) is a `TableEncoding`, a frozen record
 whose `to_dict` is plain JSON (no pickle); `build_transformer` turns it back into a fitted
 scikit-learn `ColumnTransformer`, with every learned value passed as a constructor argument.
+What a column may hold is checked first (`pymc_bnn.table_checks`: dates, identifiers, numbers
+stored as text, gaps under a policy that does not fill them); what coding new rows did (gaps
+filled, categories never seen) is counted and said by `pymc_bnn.new_rows`.
 
 Columns, in the order of the encoded matrix (the order scikit-learn's
 ``ColumnTransformer([("numeric", SimpleImputer(strategy="median", add_indicator=True), ...),
@@ -40,14 +43,19 @@ import numpy as np
 
 from pymc_bnn.defaults import MISSING_POLICIES
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.validation import numbers_as_text, numbers_but_a_few
+from pymc_bnn.table_checks import (
+    dropping_hint,
+    refuse_complex,
+    refuse_dates,
+    refuse_identifiers,
+    refuse_missing,
+    refuse_numbers_as_text,
+    refuse_text_in_numbers,
+)
 
 # The category a missing text value becomes under missing="impute" (scikit-learn's
 # SimpleImputer(strategy="constant") default for strings is the same word).
 MISSING_CATEGORY = "missing"
-# A text column with more distinct values than this and than half its rows is an identifier or
-# free text, not a category: one-hot coding it would give the network one input per row.
-MAX_CATEGORIES = 50
 
 
 @dataclass(frozen=True)
@@ -243,8 +251,8 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
             raise InvalidInputError(f"{option} names column(s) {name} does not have: "
                                     f"{', '.join(map(str, unknown))}; its columns are "
                                     f"{', '.join(columns)}")
-    _refuse_dates(frame, name)
-    _refuse_complex(frame, name)
+    refuse_dates(frame, name)
+    refuse_complex(frame, name)
     ordinal = [c for c in columns if c in set(ordinal)]
     named_categorical = categorical
     categorical = [c for c in columns if c not in ordinal
@@ -252,11 +260,11 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
     numeric = [c for c in columns if c not in ordinal and c not in categorical]
     for c in categorical:
         if c not in set(named_categorical):
-            _refuse_numbers_with_placeholders(frame[c], c, name)
+            refuse_numbers_as_text(frame[c], c, name)
     empty = [c for c in columns if frame[c].isna().all()]
     if empty:
         raise InvalidInputError(f"{name} column(s) {', '.join(empty)} hold no values; drop them "
-                                f"({_dropping(empty)})")
+                                f"({dropping_hint(empty)})")
     if missing == "error":
         refuse_missing(frame, name, missing)
     prepared = prepare(frame, numeric, [*categorical, *ordinal])
@@ -273,7 +281,7 @@ def learn_encoding(frame, *, categorical=(), ordinal=(), missing: str = "impute"
     categories: tuple[tuple[str, ...], ...] = ()
     if categorical:
         filled = prepared[categorical].fillna(MISSING_CATEGORY)
-        _refuse_identifiers(filled, name)
+        refuse_identifiers(filled, name)
         categories = tuple(tuple(str(v) for v in values)
                            for values in OneHotEncoder().fit(filled).categories_)
     ordinal_categories = tuple(_ordered_categories(frame[c], prepared[c]) for c in ordinal)
@@ -331,109 +339,10 @@ def _weighted_column_median(column, sample_weight, unweighted: float) -> float:
     return weighted_median(column.to_numpy(dtype=np.float64)[present], weights)
 
 
-def _refuse_numbers_with_placeholders(values, column: str, name: str) -> None:
-    """Refuse a text column that is numbers, or numbers but for a few placeholders ("?").
-
-    As text it would be one-hot coded with a category per number (and a number written
-    another way at predict time, 70 for "70.0", would be a category never seen). Numbers in
-    at least 90% of the filled rows, more distinct than `MAX_CLASS_LABELS`, is such a column.
-    """
-    from pandas.api.types import is_bool_dtype
-
-    from pymc_bnn.defaults import MAX_CLASS_LABELS
-
-    filled = values.dropna()
-    if not filled.empty and not is_bool_dtype(values):
-        text = filled.astype(str).str.strip()
-        grouped = text.str.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
-        if grouped.any() and (grouped | text.str.fullmatch(r"[-+]?\d{1,3}(\.\d*)?")).all():
-            examples = ", ".join(repr(v) for v in filled[grouped.to_numpy()].unique()[:3])
-            raise InvalidInputError(
-                f"column {column!r} of {name} holds numbers written with thousands separators "
-                f"({examples}, …), which read as text; read the file with them understood "
-                "(pandas.read_csv(..., thousands=',')) or save the numbers without them")
-        as_text = numbers_as_text(values, max_labels=MAX_CLASS_LABELS)
-        if as_text is not None:
-            examples = ", ".join(repr(v) for v in as_text[1])
-            raise InvalidInputError(
-                f"column {column!r} of {name} holds numbers stored as text ({examples}, …): as "
-                "text it would be coded with a category per number; store them as numbers "
-                "(pandas.to_numeric), or name the column categorical to keep it as categories "
-                f"(categorical=[{column!r}]; "
-                f"--categorical {column} on the command line)")
-    found = numbers_but_a_few(values, max_labels=MAX_CLASS_LABELS)
-    if found is None:
-        return
-    shown, n_odd, first = found
-    raise InvalidInputError(
-        f"column {column!r} of {name} holds numbers except {n_odd} value(s) "
-        f"({', '.join(repr(v) for v in shown[:5])}; first: row {first}); as text it would be "
-        "coded with a category per number: leave those cells empty (missing values, imputed), "
-        f"or name the column categorical to keep it as categories (categorical=[{column!r}]; "
-        f"--categorical {column} on the command line)")
-
-
 def _is_numeric(series) -> bool:
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     return is_numeric_dtype(series) and not is_bool_dtype(series)
-
-
-def _refuse_complex(frame, name: str) -> None:
-    """Refuse complex columns: as numbers they would lose their imaginary parts unsaid."""
-    complex_columns = [str(c) for c in frame.columns if frame[c].dtype.kind == "c"]
-    if complex_columns:
-        raise InvalidInputError(
-            f"{name} column(s) {', '.join(complex_columns)} hold complex numbers; pass real "
-            "features (e.g. split each into real and imaginary columns)")
-
-
-def _refuse_dates(frame, name: str) -> None:
-    """Dates as numbers are nanosecond counts and as text one category per day: refuse both."""
-    import pandas as pd
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    dated = [c for c in frame.columns if getattr(frame[c].dtype, "kind", None) in ("M", "m")
-             or isinstance(frame[c].dtype, pd.PeriodDtype)]
-    for c in frame.columns:
-        values = frame[c].dropna()
-        text = is_string_dtype(frame[c]) or is_object_dtype(frame[c])
-        # digits alone ("2020", "10115") are codes that ISO 8601 would also read as dates
-        if c not in dated and text and len(values) and all(
-                isinstance(v, str) and not v.isdigit() for v in values.iloc[:50]):
-            try:
-                pd.to_datetime(values.iloc[:50], format="ISO8601")
-            except (ValueError, TypeError):
-                continue
-            dated.append(c)
-    if dated:
-        raise InvalidInputError(
-            f"{name} column(s) {', '.join(map(str, dated))} hold dates or durations, which the "
-            f"network cannot use as they are; drop them ({_dropping(dated)}) or turn them into "
-            "numbers that mean something (days since a start, day of the week)")
-
-
-def _dropping(columns, *, identifier: bool = False) -> str:
-    """How to leave `columns` out, in Python and on the command line.
-
-    Examples
-    --------
-    >>> _dropping(["tag"], identifier=True)
-    "X.drop(columns=['tag']); on the command line --id or --exclude tag"
-    """
-    named = [str(c) for c in columns]
-    return (f"X.drop(columns={named!r}); on the command line "
-            f"{'--id or --exclude' if identifier else '--exclude'} {','.join(named)}")
-
-
-def _refuse_identifiers(filled, name: str) -> None:
-    for column in filled.columns:
-        n_distinct = filled[column].nunique()
-        if n_distinct > max(MAX_CATEGORIES, len(filled) // 2):
-            raise InvalidInputError(
-                f"{name} column {column!r} has {n_distinct} distinct values in {len(filled)} "
-                f"rows, like an identifier or free text, not a category; leave it out "
-                f"({_dropping([column], identifier=True)})")
 
 
 def _ordered_categories(raw, prepared) -> tuple[str, ...]:
@@ -655,41 +564,11 @@ def _prepared(encoding: TableEncoding, frame, name: str):
     Under missing="drop" or "error" a missing value is refused (InvalidInputError).
     """
     frame = frame[list(encoding.columns)]
-    _refuse_complex(frame, name)
+    refuse_complex(frame, name)
     if encoding.missing != "impute":  # (a fit under "drop" dropped its rows before this)
         refuse_missing(frame, name, encoding.missing, fitted=True)
-    _refuse_text_in_numbers(frame, encoding.numeric, name)
+    refuse_text_in_numbers(frame, encoding.numeric, name)
     return prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
-
-
-# Text that marks a missing value (what pandas' read_csv reads as one by default).
-NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-                     "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
-                     "nan", "null"})
-
-
-def _refuse_text_in_numbers(frame, numeric, name: str) -> None:
-    """Refuse text that is not a number in a column the fit coded as numbers ("forty", "?").
-
-    It is not a missing value: filled with the training median, it would be predicted as if
-    it were one, without a word. Text that marks a missing value (`NA_TEXT`: "n/a", "NULL",
-    ...) is one, and is filled.
-    """
-    import pandas as pd
-    from pandas.api.types import is_numeric_dtype
-
-    for column in numeric:
-        values = frame[column]
-        if is_numeric_dtype(values):
-            continue
-        given = (values.notna() & ~values.astype(str).str.strip().isin(NA_TEXT)).to_numpy()
-        odd = given & pd.to_numeric(values, errors="coerce").isna().to_numpy()
-        if odd.any():
-            first = int(np.flatnonzero(odd)[0])
-            raise InvalidInputError(
-                f"column {column!r} of {name} holds text where the model takes numbers "
-                f"({int(odd.sum())} value(s); first: {values.iloc[first]!r} in row {first}); "
-                "fix those values, or leave the cells empty to have them filled as missing")
 
 
 def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.ndarray:
@@ -765,244 +644,27 @@ def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.nda
     return np.hstack(blocks)  # every column has a role, so there is at least one block
 
 
-def missing_rows(frame) -> np.ndarray:
-    """Boolean (n_obs,): rows with a missing value in any column (what missing="drop" drops).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-
-    Returns
-    -------
-    numpy.ndarray
-        `(n_obs,)` bool.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> missing_rows(pd.DataFrame({"a": [1.0, None], "b": ["x", "y"]}))
-    array([False,  True])
-    """
-    return frame.isna().any(axis=1).to_numpy()
+# Names that moved out of this module when it was split: importing them from here still works,
+# with a DeprecationWarning, for one release (refuse_missing, which this module uses, is still
+# imported here and needs no forward).
+_MOVED = {"missing_rows": "pymc_bnn.table_checks",
+          **dict.fromkeys(("NewRowCounts", "count_new_rows", "describe_new_row_counts",
+                           "describe_new_rows", "describe_unseen_categories"),
+                          "pymc_bnn.new_rows")}
 
 
-def refuse_missing(frame, name: str, policy: str, *, fitted: bool = False) -> None:
-    """InvalidInputError naming the rows and columns with missing values, if any.
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
+        import warnings
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table.
-    name : str
-        What the message calls it.
-    policy : str
-        The missing-value policy, named in the message.
-    fitted : bool, default False
-        Rows to predict with a model fitted under `policy` (the fix is then to fill or drop
-        them, or to refit: the policy is the fit's), rather than rows to fit.
-
-    Raises
-    ------
-    InvalidInputError
-        When any value is missing.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> refuse_missing(pd.DataFrame({"a": [1.0, 2.0]}), "X", "error")  # nothing missing
-    >>> refuse_missing(pd.DataFrame({"a": [1.0, None]}), "X", "error")
-    Traceback (most recent call last):
-    ...
-    pymc_bnn.errors.InvalidInputError: X has missing values in 1 row(s) (first: row 1; ...
-    """
-    rows = np.flatnonzero(missing_rows(frame))
-    if rows.size == 0:
-        return
-    counts = frame.isna().sum()
-    where = ", ".join(f"{c} ({n})" for c, n in counts[counts > 0].items())
-    if fitted:
-        raise InvalidInputError(
-            f"{name} has missing values in {rows.size} row(s) (first: row {rows[0]}; column(s) "
-            f"{where}), and the model was fitted with the missing-value policy {policy!r}, so it "
-            "has nothing to fill them with; fill them in or leave those rows out, or fit again "
-            "with the policy 'impute' (missing='impute')")
-    raise InvalidInputError(
-        f"{name} has missing values in {rows.size} row(s) (first: row {rows[0]}; column(s) "
-        f"{where}) and the missing-value policy is {policy!r}; fill them in, or use the policy "
-        "'impute' (median and an indicator column for numbers, a 'missing' category for text) "
-        "or 'drop' (missing=)")
+        warnings.warn(f"pymc_bnn.encoding.{name} moved to {_MOVED[name]}.{name}; import it "
+                      "from there (the old name goes in the next release)", DeprecationWarning,
+                      stacklevel=2)
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module 'pymc_bnn.encoding' has no attribute {name!r}")
 
 
-@dataclass(frozen=True)
-class NewRowCounts:
-    """What encoding new rows did beyond the plain coding, counted per column.
-
-    A plain record, so that the rows of a file read in batches are described as a whole: add
-    each batch's counts (`count_new_rows` with `so_far`) and word the total once
-    (`describe_new_row_counts`).
-
-    Attributes
-    ----------
-    missing : tuple of (str, int)
-        Each column of the encoding, in order, and its missing values (filled when encoded).
-    unseen : tuple of (str, int, tuple of str)
-        Each categorical then ordinal column, its values in categories not seen in training,
-        and the first three of those categories in sorted order (what a message shows).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> encoding = learn_encoding(pd.DataFrame({"age": [30.0, None], "city": ["Oslo", "Rome"]}))
-    >>> count_new_rows(encoding, pd.DataFrame({"age": [None], "city": ["Paris"]}))
-    NewRowCounts(missing=(('age', 1), ('city', 0)), unseen=(('city', 1, ('Paris',)),))
-    """
-
-    missing: tuple[tuple[str, int], ...]
-    unseen: tuple[tuple[str, int, tuple[str, ...]], ...]
-
-
-def count_new_rows(encoding: TableEncoding, frame,
-                   so_far: NewRowCounts | None = None) -> NewRowCounts:
-    """The missing values and unseen categories of `frame`, added to `so_far` when given.
-
-    Parameters
-    ----------
-    encoding : TableEncoding
-        What was learned.
-    frame : pandas.DataFrame
-        New rows (one batch of them, for a file read in batches).
-    so_far : NewRowCounts, optional
-        The counts of the rows before `frame` (earlier batches of the same file).
-
-    Returns
-    -------
-    NewRowCounts
-        The counts of `frame`, plus `so_far`'s.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> encoding = learn_encoding(pd.DataFrame({"member": [True, False, True]}))
-    >>> counts = count_new_rows(encoding, pd.DataFrame({"member": [1, 0]}))
-    >>> counts = count_new_rows(encoding, pd.DataFrame({"member": ["maybe", True]}), counts)
-    >>> counts.unseen
-    (('member', 3, ('0', '1', 'maybe')),)
-    >>> print(describe_new_row_counts(counts))
-    3 value(s) in categories not seen in training (member: '0', '1', 'maybe') coded as no ...
-    """
-    prepared = prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
-    gaps = prepared[list(encoding.columns)].isna().sum()
-    coded = dict(zip((*encoding.categorical, *encoding.ordinal),
-                     (*encoding.categories, *encoding.ordinal_categories), strict=True))
-    # a gap in a text column that had none in training is its category "missing", unseen:
-    # counted there once, not also as filled
-    missing = tuple((str(c), 0 if c in coded and MISSING_CATEGORY not in coded[c] else int(n))
-                    for c, n in gaps.items())
-    unseen = []
-    for column, known in coded.items():
-        values = prepared[column].fillna(MISSING_CATEGORY)
-        new = values[~values.isin(known)]
-        unseen.append((column, len(new), tuple(sorted(set(new))[:3])))
-    if so_far is not None:  # same encoding, so the same columns in the same order
-        missing = tuple((c, n + before) for (c, n), (_, before) in
-                        zip(missing, so_far.missing, strict=True))
-        unseen = [(c, n + before, tuple(sorted(set(shown) | set(earlier))[:3]))
-                  for (c, n, shown), (_, before, earlier) in
-                  zip(unseen, so_far.unseen, strict=True)]
-    return NewRowCounts(missing=missing, unseen=tuple(unseen))
-
-
-def describe_new_row_counts(counts: NewRowCounts) -> str | None:
-    """One line on the missing values filled and the categories not seen in training.
-
-    Parameters
-    ----------
-    counts : NewRowCounts
-        From `count_new_rows`.
-
-    Returns
-    -------
-    str or None
-        What `describe_new_rows` says of the rows counted; None when there was nothing to say.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> encoding = learn_encoding(pd.DataFrame({"city": ["Oslo", "Rome"]}))
-    >>> print(describe_new_row_counts(count_new_rows(encoding, pd.DataFrame({"city": ["Rome"]}))))
-    None
-    """
-    parts = []
-    gaps = [(c, n) for c, n in counts.missing if n]
-    if gaps:
-        parts.append(f"filled {sum(n for _, n in gaps)} missing value(s) ("
-                     + ", ".join(f"{c}: {n}" for c, n in gaps)
-                     + ") with the training median (numbers) or the 'missing' category (text)")
-    unseen = _unseen_words(counts)
-    if unseen:
-        parts.append(unseen)
-    return "; ".join(parts) if parts else None
-
-
-def describe_new_rows(encoding: TableEncoding, frame) -> str | None:
-    """One line on what encoding `frame` did beyond the plain coding.
-
-    Parameters
-    ----------
-    encoding : TableEncoding
-        What was learned.
-    frame : pandas.DataFrame
-        New rows.
-
-    Returns
-    -------
-    str or None
-        Names the missing values filled and the categories not seen in training; None when
-        there were none.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> table = pd.DataFrame({
-    ...     "age": [30.0, None, 50.0, 40.0],
-    ...     "city": ["Oslo", "Rome", None, "Oslo"],
-    ...     "size": pd.Categorical(["S", "L", "M", "S"], categories=["S", "M", "L"],
-    ...                            ordered=True)})
-    >>> encoding = learn_encoding(table, ordinal=["size"])
-    >>> describe_new_rows(encoding, table.iloc[[0]]) is None
-    True
-    >>> print(describe_new_rows(encoding, pd.DataFrame(
-    ...     {"age": [35.0], "city": ["Paris"], "size": ["M"]})))
-    1 value(s) in categories not seen in training (city: 'Paris') coded as no known category ...
-    """
-    return describe_new_row_counts(count_new_rows(encoding, frame))
-
-
-def describe_unseen_categories(encoding: TableEncoding, frame) -> str | None:
-    """The values of `frame` in categories not seen in training, in one line; None if none.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> encoding = learn_encoding(pd.DataFrame({"member": [True, False, True]}))
-    >>> print(describe_unseen_categories(encoding, pd.DataFrame({"member": [1, 0]})))
-    2 value(s) in categories not seen in training (member: '0', '1') coded as no known ...
-    """
-    return _unseen_words(count_new_rows(encoding, frame))
-
-
-def _unseen_words(counts: NewRowCounts) -> str | None:
-    unseen = [(c, n, shown) for c, n, shown in counts.unseen if n]
-    if not unseen:
-        return None
-    return (f"{sum(n for _, n, _ in unseen)} value(s) in categories not seen in "
-            "training (" + "; ".join(f"{c}: {', '.join(map(repr, shown))}"
-                                     for c, _, shown in unseen)
-            + ") coded as no known category (all-zero one-hot columns, ordinal code -1)")
-
-
-__all__ = ["MISSING_POLICIES", "NewRowCounts", "TableEncoding", "apply_encoding", "as_frame",
-           "build_transformer", "category_text", "count_new_rows", "describe_new_row_counts",
-           "describe_new_rows", "describe_unseen_categories", "encode", "learn_encoding",
-           "missing_rows",
-           "refuse_missing", "weighted_median"]
+__all__ = ["MISSING_CATEGORY", "MISSING_POLICIES", "TableEncoding", "apply_encoding", "as_frame",
+           "build_transformer", "category_text", "encode", "learn_encoding", "prepare",
+           "weighted_median"]

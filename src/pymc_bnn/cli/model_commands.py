@@ -44,8 +44,8 @@ from pymc_bnn.cli.tables import (
     split_weights,
 )
 from pymc_bnn.cli.words import cli_words
-from pymc_bnn.encoding import refuse_missing
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError, UnseenCategoryWarning
+from pymc_bnn.table_checks import refuse_missing
 from pymc_bnn.validation import check_features, python_value
 
 
@@ -567,7 +567,7 @@ def _check_new_rows(encoding, rows, source: str) -> str | None:
     before the table encoding. Returned: the gaps filled and the categories not seen in
     training (`describe_new_rows`). predict and stability say it as a note.
     """
-    from pymc_bnn.encoding import describe_new_row_counts
+    from pymc_bnn.new_rows import describe_new_row_counts
 
     counts = _count_new_rows(encoding, rows, source)
     return None if counts is None else describe_new_row_counts(counts)
@@ -581,7 +581,7 @@ def _count_new_rows(encoding, rows, source: str, so_far=None):
     if encoding is None:  # a model file from before the table encoding: numbers only
         check_features(rows, name=source)
         return None
-    from pymc_bnn.encoding import count_new_rows
+    from pymc_bnn.new_rows import count_new_rows
 
     if encoding.missing != "impute":
         refuse_missing(rows, source, encoding.missing, fitted=True)
@@ -613,7 +613,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
 
     from pymc_bnn.data import ReadAhead, open_parquet, write_batches
     from pymc_bnn.data.sources import read_parquet_batches
-    from pymc_bnn.encoding import describe_new_row_counts
+    from pymc_bnn.new_rows import describe_new_row_counts
 
     dataset = open_parquet(args.data)
     features, others = model_features(model, dataset.schema, args.data)

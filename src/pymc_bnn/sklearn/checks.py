@@ -24,17 +24,17 @@ from pymc_bnn.encoding import (
     TableEncoding,
     as_frame,
     build_transformer,
-    describe_unseen_categories,
     encode,
     learn_encoding,
 )
-from pymc_bnn.encoding import missing_rows as missing_value_rows
 from pymc_bnn.errors import (
     InvalidInputError,
     NotFittedError,
     PymcBnnError,
     UnseenCategoryWarning,
 )
+from pymc_bnn.new_rows import describe_unseen_categories
+from pymc_bnn.table_checks import missing_rows as missing_value_rows
 from pymc_bnn.validation import check_features, check_sample_weight, refuse_datetimes
 
 
