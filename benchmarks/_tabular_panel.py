@@ -192,6 +192,27 @@ def best_entry_bound(records) -> dict:
     return beats_baselines([*records, *best.values()], ORACLE)
 
 
+def baselines_against_each_other(records) -> dict:
+    """For scale: each baseline's share of the pairs where it is below every other baseline.
+
+    The measure target (a) applies to the default, applied to each baseline in turn (against
+    the others only, so against one model fewer than the default faces): how often a
+    well-known model, untuned, is the best of the rest. Same pairs as `beats_baselines`.
+
+    Returns
+    -------
+    dict
+        Baseline → `beats_baselines`' record for it (share, pairs won and lost).
+    """
+    baselines = sorted({r["model"] for r in records if r["family"] == "baseline"})
+    out = {}
+    for name in baselines:
+        as_ours = [{**r, "family": "candidate"} if r["model"] == name else r
+                   for r in records if r["family"] == "baseline"]
+        out[name] = beats_baselines(as_ours, name)
+    return out
+
+
 def worse_than_mlp(summary: dict, model: str = DEFAULT) -> dict:
     """Target (b): per data set, whether `model` is worse than the MLP.
 
@@ -321,6 +342,7 @@ def evaluate_targets(records, summary: dict) -> dict:
     return {"a_beats_every_baseline": beats_baselines(records),
             "a_other_entries": {m: beats_baselines(records, m) for m in others},
             "a_best_entry_bound": best_entry_bound(records),
+            "a_baselines_against_each_other": baselines_against_each_other(records),
             "b_not_worse_than_mlp": worse_than_mlp(summary),
             "c_two_moons": {**moons_target(summary), "calibrated_ece": calibrated_ece(records)},
             "c_small_moons": {**moons_target(summary, SMALL_MOONS),
@@ -401,6 +423,12 @@ def markdown(result: dict) -> str:
            f"(no model can pick so): {fmt(t['a_best_entry_bound']['share'])} "
            f"({len(t['a_best_entry_bound']['won'])} won)"]
           if t.get("a_best_entry_bound", {}).get("share") is not None else []),
+        *(["  - for scale, each baseline below every other baseline's (one rival fewer than the "
+           "default faces): " + ", ".join(
+               f"{m} {fmt(o['share'])} ({len(o['won'])} won)"
+               for m, o in sorted(t["a_baselines_against_each_other"].items(),
+                                  key=lambda kv: -(kv[1]["share"] or 0)))]
+          if t.get("a_baselines_against_each_other") else []),
         f"- (b) worse than MLP by more than its se on: {', '.join(worse) or 'none'}: "
         f"{_verdict(b['met'])}",
         f"- (c) two moons ({TWO_MOONS}) accuracy {fmt(c['accuracy'])} (≥ "

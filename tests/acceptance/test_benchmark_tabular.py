@@ -81,6 +81,21 @@ def test_the_best_entry_bound_takes_each_pairs_lowest_pymc_bnn_score():
     assert not any(r["model"] == panel.ORACLE for r in records)  # the records are left as given
 
 
+def test_each_baseline_is_scored_against_the_other_baselines_only():
+    """Pair 0: the MLP is below hgb (the default's score plays no part); pair 1: hgb is; pair
+    2: a tie is nobody's win; pair 3: hgb failed, so the MLP faces nobody and the pair has no
+    rival for it (left out of its count), while hgb's failed run loses it."""
+    records = [rec("a", 0, "mlp", log_loss=0.1), rec("a", 0, "hgb", log_loss=0.2),
+               rec("a", 1, "mlp", log_loss=0.3), rec("a", 1, "hgb", log_loss=0.2),
+               rec("a", 2, "mlp", log_loss=0.2), rec("a", 2, "hgb", log_loss=0.2),
+               rec("a", 3, "mlp", log_loss=0.2), rec("a", 3, "hgb", error="ValueError: x")]
+    records += [rec("a", split, "default", log_loss=0.01) for split in range(4)]
+    result = panel.baselines_against_each_other(records)
+    assert result["mlp"]["won"] == [["a", 0]] and result["mlp"]["n_pairs"] == 3
+    assert result["hgb"]["won"] == [["a", 1]] and result["hgb"]["n_pairs"] == 4
+    assert all(r["family"] != "candidate" for r in records)  # the records are left as given
+
+
 def test_summary_targets_and_report():
     records = []
     mlp_moons = [0.10, 0.12, 0.14]
