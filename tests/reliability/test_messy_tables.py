@@ -174,17 +174,19 @@ def test_numbers_stored_as_text_are_refused_not_coded_as_categories(capsys, tmp_
 
 
 def test_tables_saved_the_usual_wrong_ways_get_the_fix(capsys, tmp_path, table):
-    """A saved pandas index, a semicolon or Latin-1 CSV, the target named in --exclude."""
+    """A saved pandas index, Excel's semicolon CSV with decimal commas, a Latin-1 CSV, the target
+    named in --exclude. (A semicolon CSV with decimal points is read as it is.)"""
     rows = table[["height", "width", "label"]]
     rows.to_csv(tmp_path / "indexed.csv")  # index=True: an unnamed first column
-    rows.to_csv(tmp_path / "semicolons.csv", sep=";", index=False)
+    rows.to_csv(tmp_path / "semicolons.csv", sep=";", decimal=",", index=False)
     (tmp_path / "latin1.csv").write_bytes("café,label\n1,0\n2,1\n".encode("latin-1"))
     rows.to_csv(tmp_path / "plain.csv", index=False)
     out = ["--out", tmp_path / "m.bnn.nc", *TINY_CLI]
     cases = [
         (["indexed.csv"], ["without a name (Unnamed: 0", "--exclude 'Unnamed: 0'"]),
-        (["semicolons.csv"], ["has no column 'label'", "separated by semicolons"]),
-        (["latin1.csv"], ["UnicodeDecodeError", "save it as UTF-8"]),
+        (["semicolons.csv"], ["column 'height' of", "holds numbers written with decimal commas",
+                              "pass --decimal ','"]),
+        (["latin1.csv"], ["UnicodeDecodeError", "--encoding cp1252", "save it as UTF-8"]),
         (["plain.csv", "--exclude", "label"], ["--exclude names the target column 'label'"]),
     ]
     for (name, *more), phrases in cases:

@@ -193,6 +193,130 @@ def widths(text: str) -> tuple[int, ...]:
     return values
 
 
+def separator(text: str) -> str:
+    r"""An argparse type for --sep: one character; "\t" (as typed) or "tab" for a tab.
+
+    Parameters
+    ----------
+    text : str
+        The flag's value as typed.
+
+    Returns
+    -------
+    str
+        The separator, one character.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For anything but one character, or a double quote or line break (which CSV keeps for
+        quoting and rows).
+
+    Examples
+    --------
+    >>> separator(";"), separator("|"), separator("\\t"), separator("TAB")
+    (';', '|', '\t', '\t')
+    >>> separator(";;")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected one character, such as ';', '|', ',' or tab (\t or tab), got ';;'
+    """  # noqa: E501
+    sep = "\t" if text.strip().lower() in ("\\t", "tab") else text
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise argparse.ArgumentTypeError(
+            f"expected one character, such as ';', '|', ',' or tab (\\t or tab), got {text!r}")
+    return sep
+
+
+def text_encoding(text: str) -> str:
+    """An argparse type for --encoding: the name of a Python text codec (utf-8, cp1252 …).
+
+    Parameters
+    ----------
+    text : str
+        The flag's value as typed.
+
+    Returns
+    -------
+    str
+        `text`, a codec Python knows (pandas reads the file with it).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For a name Python has no text codec for (an unknown name, or a codec such as base64
+        that does not turn bytes into text).
+
+    Examples
+    --------
+    >>> text_encoding("cp1252"), text_encoding("latin-1")
+    ('cp1252', 'latin-1')
+    >>> text_encoding("nope")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: unknown text encoding 'nope'; name a Python codec such as utf-8, cp1252 or latin-1
+    """  # noqa: E501
+    try:
+        "".encode(text)  # LookupError: no such codec, or one that is not a text encoding
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"unknown text encoding {text!r}; name a Python codec such as utf-8, cp1252 or "
+            "latin-1") from None
+    return text
+
+
+def decimal_mark(text: str) -> str:
+    """An argparse type for --decimal: "." or ",".
+
+    Examples
+    --------
+    >>> decimal_mark(","), decimal_mark(".")
+    (',', '.')
+    >>> decimal_mark(";")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected '.' or ',', got ';'
+    """
+    if text.strip() not in (".", ","):
+        raise argparse.ArgumentTypeError(f"expected '.' or ',', got {text!r}")
+    return text.strip()
+
+
+def add_csv_flags(parser: argparse.ArgumentParser) -> None:
+    """Add --sep, --encoding and --decimal: how to read a CSV DATA (refused for Parquet).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser of a command that reads DATA; `args.sep`, `args.encoding` and
+        `args.decimal` default to None (found from the file, UTF-8 and a point:
+        `pymc_bnn.cli.csv_format`).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_csv_flags(parser)
+    >>> parser.parse_args(["--sep", ";", "--encoding", "cp1252", "--decimal", ","])
+    Namespace(sep=';', encoding='cp1252', decimal=',')
+    >>> parser.parse_args([])
+    Namespace(sep=None, encoding=None, decimal=None)
+    """
+    parser.add_argument("--sep", type=separator, default=None, metavar="CHAR",
+                        help="the separator of a CSV DATA, one character: ';', '|', ',', tab "
+                             "(\\t or tab) … (default: a tab for .tsv, also compressed as "
+                             ".tsv.gz; else ';', tab or '|' when the header line has that one "
+                             "and no comma; else a comma)")
+    parser.add_argument("--encoding", type=text_encoding, default=None, metavar="CODEC",
+                        help="the text encoding of a CSV DATA, a Python codec such as cp1252 "
+                             "(Excel on Windows) or latin-1 (default: utf-8, with or without "
+                             "a byte-order mark)")
+    parser.add_argument("--decimal", type=decimal_mark, default=None, metavar="MARK",
+                        help="the decimal mark of a CSV DATA's numbers: '.' or ',' (Excel's "
+                             "where it separates by ';') (default: '.'; a column of numbers "
+                             "with decimal commas is refused, naming this flag)")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with usage errors as one line (what is wrong, where to look), exit code 2.
 

@@ -21,6 +21,7 @@ from pymc_bnn.cli.args import (
     EXIT_OK,
     EXIT_PARTIAL,
     add_common,
+    add_csv_flags,
     add_force,
     draws_precision,
     job_count,
@@ -31,7 +32,9 @@ from pymc_bnn.cli.args import (
 from pymc_bnn.cli.engine_flags import add_engine_flags, engine_options
 from pymc_bnn.cli.tables import (
     check_columns,
+    check_csv_flags,
     choose_estimator,
+    csv_flags_given,
     is_parquet,
     model_features,
     named_columns,
@@ -176,6 +179,7 @@ def add_model_commands(sub) -> None:
                           "memory: any size; advi only, no --groups")
     fit.add_argument("--batch-size", type=positive_int, default=1024,
                      help="rows per step with --stream (default: 1024)")
+    add_csv_flags(fit)
     add_force(fit)
     add_common(fit)
     add_engine_flags(fit)
@@ -202,6 +206,7 @@ def add_model_commands(sub) -> None:
     predict.add_argument("--unseen-groups", default="population", choices=UNSEEN_GROUPS,
                          help="models fitted with --groups: predict a group not seen in "
                               "training from the population, or refuse it (default: population)")
+    add_csv_flags(predict)
     add_force(predict)
     _add_quiet(predict)
     predict.set_defaults(handler=_cmd_predict)
@@ -218,6 +223,7 @@ def add_model_commands(sub) -> None:
                              "recorded; a model saved from Python records none)")
     report.add_argument("--out", default=None,
                         help="HTML file to write (default: MODEL with .html)")
+    add_csv_flags(report)
     add_force(report)
     _add_quiet(report)
     report.set_defaults(handler=_cmd_report)
@@ -313,6 +319,7 @@ def _cmd_fit(args, console) -> int:
     from pymc_bnn.io import save
 
     check_output(args.out, "model", inputs={"DATA": args.data}, force=args.force)
+    check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
     # the first heavy import (scikit-learn, pandas, PyMC): a press during a compiled extension's
     # initialisation must wait for its end, or it surfaces as that import's SystemError
     import_whole("pymc_bnn.sklearn")
@@ -325,8 +332,7 @@ def _cmd_fit(args, console) -> int:
     started = time.perf_counter()
     if args.stream:
         return _fit_streamed(args, console, say, started)
-    say(f"Reading {args.data}")
-    table = read_table(args.data)
+    table = _read_data(args, say)
     _name_columns(args, table.columns)
     X, y = split_target(table, args.target, args.data)
     check_columns(X, args.data, exclude=args.exclude, id=args.id,
@@ -388,6 +394,20 @@ def _cmd_fit(args, console) -> int:
             return EXIT_PARTIAL
         return EXIT_OK
 
+
+
+def _read_data(args, say):
+    """`read_table` on DATA with the CSV flags, saying how a CSV is read if not plainly.
+
+    The status line names a separator found in the header ("separated by semicolons (found
+    in its header line)"), so a file read in a way the user did not expect shows it.
+    """
+    from pymc_bnn.cli.csv_format import csv_format
+
+    described = ("" if is_parquet(args.data) or not Path(args.data).is_file()
+                 else csv_format(args.data, args.sep, args.encoding, args.decimal).described)
+    say(f"Reading {args.data}" + (f": {described}" if described else ""))
+    return read_table(args.data, sep=args.sep, encoding=args.encoding, decimal=args.decimal)
 
 
 def _absolute(path) -> str | None:
@@ -508,13 +528,13 @@ def _cmd_predict(args, console) -> int:
 
     check_output(args.out, "predictions", inputs={"MODEL": args.model, "DATA": args.data},
                  force=args.force)
+    check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
     say = _status(args, console)
     say(f"Loading {args.model}")
     model, description = _load_model(args.model, saved_estimator=True)
     if is_parquet(args.data):
         return _predict_streamed(args, console, model, description, say)
-    say(f"Reading {args.data}")
-    table = read_table(args.data)
+    table = _read_data(args, say)
     features, others = model_features(model, table, args.data)
     what = _check_new_rows(model.encoding, table[features], str(args.data))
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
@@ -528,7 +548,8 @@ def _cmd_predict(args, console) -> int:
         warnings.simplefilter("ignore", UnseenCategoryWarning)
         predictions = prediction_table(model, table[features], level=args.level, groups=groups)
     # the cells' text, not the parsed values: an id 007 stays 007, not 7
-    kept = read_text_columns(args.data, table, others).rename(
+    kept = read_text_columns(args.data, table, others, sep=args.sep,
+                             encoding=args.encoding).rename(
         columns=lambda c: f"{c}_input" if c in predictions else c)
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
     if is_parquet(args.out):
@@ -696,6 +717,12 @@ def _cmd_report(args, console) -> int:
     if args.target is not None and args.data is None:
         raise InvalidInputError("--target names the column of DATA to score, but no DATA was "
                                 "given; pass DATA, or leave out --target")
+    given = csv_flags_given(args.sep, args.encoding, args.decimal)
+    if given and args.data is None:
+        raise InvalidInputError(f"{given} {'say' if ' ' in given else 'says'} how to read "
+                                f"DATA, but no DATA was given; pass DATA, or leave out {given}")
+    if args.data is not None:
+        check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
     if args.data is not None:
         say(f"Scoring {args.data}")
         target = args.target or description.get("notes", {}).get("target")
@@ -709,7 +736,8 @@ def _cmd_report(args, console) -> int:
                 f"{args.model} records no target column (it was saved from Python, not by "
                 "`pymc-bnn fit`), so DATA's column to score is unknown; name it with --target "
                 "COLUMN, or leave DATA out")
-        table = read_table(args.data)
+        table = read_table(args.data, sep=args.sep, encoding=args.encoding,
+                           decimal=args.decimal)
         if target not in table.columns:
             raise InvalidInputError(
                 f"{args.data} has no target column {target!r}, so there is nothing to score; "

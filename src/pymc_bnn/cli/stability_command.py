@@ -10,7 +10,7 @@ import math
 import warnings
 from pathlib import Path
 
-from pymc_bnn.cli.args import add_force, seed
+from pymc_bnn.cli.args import add_csv_flags, add_force, seed
 
 DEFAULT_OUT = "pymc-bnn-stability"
 FIGURES = ("input_relevance", "unit_stability", "aligned_weight_intervals", "cka_matrix")
@@ -51,11 +51,13 @@ def add_stability_command(sub) -> None:
     parser.add_argument("--seed", type=seed, default=0,
                         help="seed of the row subsample for activity and CKA (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress or summary")
+    add_csv_flags(parser)
     add_force(parser)
     parser.set_defaults(handler=_cmd_stability)
 
 
-def model_table_inputs(model, description: dict, path):
+def model_table_inputs(model, description: dict, path, *, sep: str | None = None,
+                       encoding: str | None = None, decimal: str | None = None):
     """The inputs `pymc-bnn stability` measures a model on, from the table at `path`.
 
     Parameters
@@ -69,6 +71,9 @@ def model_table_inputs(model, description: dict, path):
         target column and the group column, if any.
     path : str or pathlib.Path
         A CSV or Parquet file.
+    sep, encoding, decimal : str, optional
+        How to read a CSV file (`--sep`, `--encoding`, `--decimal`;
+        `pymc_bnn.cli.tables.read_table`).
 
     Returns
     -------
@@ -91,7 +96,7 @@ def model_table_inputs(model, description: dict, path):
     """
     from pymc_bnn.cli.tables import model_features, read_table
 
-    table = read_table(path)
+    table = read_table(path, sep=sep, encoding=encoding, decimal=decimal)
     notes = description.get("notes", {})
     target, group_column = notes.get("target"), notes.get("groups")
     y = table[target].to_numpy() if target is not None and target in table.columns else None
@@ -106,7 +111,9 @@ def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import check_output_folder
     from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _note_new_rows
+    from pymc_bnn.cli.tables import check_csv_flags
 
+    check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
     # before any work: a folder of the user's files is refused, as the demos refuse it
     out = check_output_folder(args.out, inputs={"MODEL": args.model, "DATA": args.data},
                               force=args.force)
@@ -132,7 +139,8 @@ def _cmd_stability(args, console) -> int:
     say(f"Loading {args.model}")
     model, description = load(args.model), read_description(args.model)
     say(f"Reading {args.data}")
-    X, y, source = model_table_inputs(model, description, args.data)
+    X, y, source = model_table_inputs(model, description, args.data, sep=args.sep,
+                                      encoding=args.encoding, decimal=args.decimal)
     _note_new_rows(model, X, source)
     say(f"Aligning draws and measuring on {len(X):,} rows")
     with warnings.catch_warnings():  # the note above said it in the command's words

@@ -1,16 +1,26 @@
 """User tables in and out for the CLI's `fit`, `predict` and `report`.
 
-Reading a CSV or Parquet file, taking the target and group columns from it, matching a saved
+Reading a CSV or Parquet file (a CSV's separator, encoding and compression:
+`pymc_bnn.cli.csv_format`), taking the target and group columns from it, matching a saved
 model's feature columns, the columns `predict` copies as they are, and the table of predictions
 with their uncertainty. Errors name the column or file.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 from pathlib import Path
 
 import numpy as np
 
+from pymc_bnn.cli.csv_format import (
+    CsvFormat,
+    csv_format,
+    decode_fix,
+    read_head,
+    separator_name,
+)
 from pymc_bnn.errors import InvalidInputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -34,13 +44,28 @@ _OTHER_FORMATS = {
 }
 
 
-def read_table(path: str | Path):
-    """A CSV (any other suffix; .tsv: tab-separated) or Parquet (.parquet, .pq) file as a DataFrame.
+def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None = None,
+               decimal: str | None = None):
+    r"""A CSV (any other suffix) or Parquet (.parquet, .pq) file as a DataFrame.
+
+    A CSV may be compressed (.csv.gz, .tsv.zip …); its separator and encoding are `sep` and
+    `encoding`, or found as `pymc_bnn.cli.csv_format.csv_format` finds them: a tab for .tsv,
+    ';', tab or '|' when the header line has that one and no comma, else commas; UTF-8. Its
+    numbers have a decimal point, or `decimal`; without `decimal`, a column of numbers written
+    with decimal commas (read as text) is refused, naming the flag.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The file; a CSV needs a header row.
+    sep : str, optional
+        A CSV's separator (`--sep`), one character; default: found as above.
+    encoding : str, optional
+        A CSV's text encoding (`--encoding`), a Python codec name; default: UTF-8, with or
+        without a byte-order mark.
+    decimal : str, optional
+        A CSV's decimal mark (`--decimal`), "." or ","; default: ".", and a column of numbers
+        with decimal commas is refused (`--decimal .` reads such a column as text).
 
     Returns
     -------
@@ -50,8 +75,9 @@ def read_table(path: str | Path):
     Raises
     ------
     InvalidInputError
-        When there is no file at `path`, it cannot be parsed, it repeats a column name or has
-        no rows; the message says why and what to pass instead.
+        When there is no file at `path`, it cannot be parsed, it repeats a column name, has
+        no rows or numbers with decimal commas, or `sep`, `encoding` or `decimal` is given for
+        a Parquet file; the message says why and what to pass instead.
 
     Examples
     --------
@@ -71,30 +97,70 @@ def read_table(path: str | Path):
     Traceback (most recent call last):
     ...
     pymc_bnn.errors.InvalidInputError: twice.csv repeats column name(s) a; give every column ...
+
+    Excel's CSV in much of Europe: semicolons, decimal commas, cp1252 on Windows.
+
+    >>> with open("excel.csv", "w", encoding="cp1252") as file:
+    ...     _ = file.write("bill_mm;mass_g;island\n39,1;3750;Biscoe\n46,5;4500;Tórshavn\n")
+    >>> read_table("excel.csv", encoding="cp1252", decimal=",")
+       bill_mm  mass_g    island
+    0     39.1    3750    Biscoe
+    1     46.5    4500  Tórshavn
+    >>> read_table("excel.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: cannot read excel.csv as CSV (UnicodeDecodeError: ...
+    >>> read_table("excel.csv", encoding="cp1252")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: column 'bill_mm' of excel.csv holds numbers written ...
     """
     import pandas as pd
 
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"no data file at {path}; check the path")
+    check_csv_flags(path, sep, encoding, decimal)
     other = _OTHER_FORMATS.get(path.suffix.lower())
     if other is not None:  # read as CSV it would fail, or look like a table without rows
         raise InvalidInputError(
             f"{path} is {other[0]}, which pymc-bnn does not read; save the table as CSV or "
             f"Parquet ({other[1]})")
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
-    sep = _separator(path)
+    text = None if parquet else csv_format(path, sep, encoding, decimal)
+    if text is not None and codecs.lookup(text.encoding).name not in ("utf-8", "utf-8-sig") and (
+            read_head(path, 3) == codecs.BOM_UTF8):
+        raise InvalidInputError(
+            f"{path} begins with UTF-8's byte-order mark, so it is UTF-8, not {text.encoding}; "
+            "leave out --encoding")
+    if text is not None and text.sep == text.decimal:
+        raise InvalidInputError(
+            f"{path} cannot be read with {separator_name(text.sep)} as both its separator and "
+            "its decimal mark; pass the separator with --sep (Excel writes ';' beside decimal "
+            "commas)")
     try:
-        table = pd.read_parquet(path) if parquet else pd.read_csv(path, sep=sep)
-        # pandas renames a repeated CSV header (a, a.1): compare the header as written
-        header = ([str(c) for c in table.columns] if parquet else
-                  [str(c) for c in pd.read_csv(path, sep=sep, header=None, nrows=1,
-                                               dtype=str).iloc[0].tolist()])
+        if text is None:
+            table = pd.read_parquet(path)
+            header = [str(c) for c in table.columns]
+        else:
+            table = pd.read_csv(path, sep=text.sep, encoding=text.encoding,
+                                decimal=text.decimal)
+            # pandas renames a repeated CSV header (a, a.1): compare the header as written
+            header = [str(c) for c in pd.read_csv(
+                path, sep=text.sep, encoding=text.encoding, header=None, nrows=1,
+                dtype=str).iloc[0].tolist()]
     except Exception as exc:  # parser, encoding and Arrow errors all mean "not a readable table"
-        kind = "Parquet" if parquet else "CSV"
-        fix = ("save it as UTF-8 (e.g. pandas' to_csv(..., encoding='utf-8'))"
-               if isinstance(exc, UnicodeDecodeError) and _reads_as_text(path)
-               else "pass a CSV with a header row or a .parquet file")
+        kind = "Parquet" if text is None else "CSV"
+        if isinstance(exc, UnicodeDecodeError):
+            fix = decode_fix(path, encoding)
+        elif isinstance(exc, pd.errors.ParserError) and text is not None:
+            how = {"--sep": "given by --sep", ".tsv": "as a .tsv file",
+                   "header": "as its header line is", "default": "the default"}[text.source]
+            fix = (f"it was read as separated by {separator_name(text.sep)} ({how}): pass the "
+                   "file's separator with --sep if it is another, or check the rows the "
+                   "message names")
+        else:
+            fix = "pass a CSV with a header row or a .parquet file"
         raise InvalidInputError(
             f"cannot read {path} as {kind} "
             f"({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); {fix}"
@@ -107,21 +173,109 @@ def read_table(path: str | Path):
         )
     if table.shape[0] == 0:
         raise InvalidInputError(f"{path} has no rows; pass a table with data")
+    if text is not None and decimal != ".":
+        _refuse_other_decimal_mark(table, path, text)
     return table
 
 
-def _separator(path: Path) -> str:
-    """The separator `read_table` reads a text file `path` with: a tab for .tsv, else a comma."""
-    return "\t" if path.suffix.lower() == ".tsv" else ","
+# Thousands groups with commas ("1,234"): in a comma-separated file, what quoted commas in
+# numbers most often are (left to the encoding's own message, which names `thousands=`).
+_THOUSANDS = r"[-+]?\d{1,3}(,\d{3})+"
 
 
-def read_text_columns(path: str | Path, table, columns):
-    """Columns of a CSV (or .tsv) file as written: each cell's text, an empty cell "".
+def _refuse_other_decimal_mark(table, path, text: CsvFormat) -> None:
+    """Refuse a column of numbers written with the other decimal mark, which read as text.
+
+    As text it would be coded with a category per number, or refused as an identifier or as
+    numbers stored as text with a fix that does not apply. Read with a point (no `--decimal`):
+    numbers with decimal commas ("3,5"), the fix `--decimal ,`; read with `--decimal ,`:
+    numbers with decimal points, the fix to leave it out.
+    """
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    other = "." if text.decimal == "," else ","
+    number = rf"[-+]?\d+({re.escape(other)}\d+)?"
+    for column in table.columns:
+        values = table[column]
+        if is_numeric_dtype(values) or is_bool_dtype(values):
+            continue
+        filled = values.dropna().astype(str).str.strip()
+        # the first rows first: most text columns are told apart without a pass over all
+        if (filled.empty or not filled.iloc[:1000].str.fullmatch(number).all()
+                or not filled.str.fullmatch(number).all()):
+            continue
+        marked = filled[filled.str.contains(other, regex=False)]
+        if marked.empty or (other == "," and text.sep == ","
+                            and marked.str.fullmatch(_THOUSANDS).all()):
+            continue
+        examples = ", ".join(repr(v) for v in marked.unique()[:3])
+        if other == ",":
+            raise InvalidInputError(
+                f"column {column!r} of {path} holds numbers written with decimal commas "
+                f"({examples}, …), which read as text; pass --decimal ',' to read them as "
+                "numbers (or --decimal . to keep the column as text)")
+        raise InvalidInputError(
+            f"column {column!r} of {path} holds numbers written with decimal points "
+            f"({examples}, …), which read as text with --decimal ','; leave out --decimal, or "
+            "save the file with one decimal mark throughout")
+
+
+def check_csv_flags(path, sep: str | None = None, encoding: str | None = None,
+                    decimal: str | None = None) -> None:
+    """Refuse `--sep`, `--encoding` or `--decimal` for Parquet DATA: they are how to read CSV.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        DATA: a file, or a folder of Parquet files.
+    sep, encoding, decimal : str, optional
+        The flags' values (None: not given).
+
+    Raises
+    ------
+    InvalidInputError
+        When any is given and `path` is Parquet (`is_parquet`), naming the flags.
+
+    Examples
+    --------
+    >>> check_csv_flags("rows.csv", sep=";", encoding="cp1252")
+    >>> check_csv_flags("rows.parquet")
+    >>> check_csv_flags("rows.parquet", sep=";")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: --sep applies to CSV files; rows.parquet is Parquet, ...
+    """
+    given = csv_flags_given(sep, encoding, decimal)
+    if given and is_parquet(path):
+        what = ("a folder of Parquet files" if Path(path).is_dir() else "Parquet")
+        raise InvalidInputError(
+            f"{given} appl{'ies' if ' ' not in given else 'y'} to CSV files; {path} is {what}, "
+            f"which stores its own column types and text: leave out {given}")
+
+
+def csv_flags_given(sep: str | None = None, encoding: str | None = None,
+                    decimal: str | None = None) -> str:
+    """The CSV flags given, in words ("--sep and --encoding"); "" when none is.
+
+    Examples
+    --------
+    >>> csv_flags_given(sep=";"), csv_flags_given(";", "cp1252", ","), csv_flags_given()
+    ('--sep', '--sep, --encoding and --decimal', '')
+    """
+    given = [flag for flag, value in (("--sep", sep), ("--encoding", encoding),
+                                      ("--decimal", decimal)) if value is not None]
+    return " and ".join([", ".join(given[:-1]), given[-1]] if len(given) > 1 else given)
+
+
+def read_text_columns(path: str | Path, table, columns, *, sep: str | None = None,
+                      encoding: str | None = None):
+    r"""Columns of a CSV (or .tsv) file as written: each cell's text, an empty cell "".
 
     `read_table` parses numbers, so a copied column would come back changed: 007 as 7, a
     19-digit id beside an empty cell as a float that rounds it, whole numbers beside a gap as
     3.0. `pymc-bnn predict` copies these instead. The file is read a second time with the
-    same options, only those columns, each cell as a string.
+    same options (the separator and encoding `read_table` used, found the same way), only
+    those columns, each cell as a string.
 
     Parameters
     ----------
@@ -131,6 +285,8 @@ def read_text_columns(path: str | Path, table, columns):
         What `read_table` returned for it: its columns locate `columns` in the file.
     columns : list of str
         Columns of `table`, in the order wanted.
+    sep, encoding : str, optional
+        As given to `read_table`.
 
     Returns
     -------
@@ -157,6 +313,10 @@ def read_text_columns(path: str | Path, table, columns):
     >>> text = read_text_columns("tags.csv", table, ["tag", "band"])
     >>> text["tag"].tolist(), text["band"].tolist()
     (['007', '010'], ['12', ''])
+    >>> _ = open("tags_eu.csv", "w").write("bill_mm;tag\n39,1;007\n")  # semicolons: found
+    >>> table = read_table("tags_eu.csv", decimal=",")
+    >>> table["bill_mm"].tolist(), read_text_columns("tags_eu.csv", table, ["tag"])["tag"].tolist()
+    ([39.1], ['007'])
     """
     import pandas as pd
 
@@ -165,9 +325,10 @@ def read_text_columns(path: str | Path, table, columns):
         return table[[]]
     names = [str(c) for c in table.columns]
     positions = sorted(names.index(c) for c in columns)
+    written = csv_format(path, sep, encoding)
     try:
-        text = pd.read_csv(path, sep=_separator(path), usecols=positions, dtype=str,
-                           keep_default_na=False, na_filter=False)
+        text = pd.read_csv(path, sep=written.sep, encoding=written.encoding, usecols=positions,
+                           dtype=str, keep_default_na=False, na_filter=False)
     except Exception as exc:  # the file read a moment ago: changed or removed since
         raise InvalidInputError(
             f"cannot read {path} again to copy its columns ({type(exc).__name__}); "
@@ -220,25 +381,18 @@ def read_batch_columns(batch, columns):
     return batch.select(list(columns)).to_pandas(types_mapper=nullable.get)
 
 
-def _reads_as_text(path: Path) -> bool:
-    """Whether a file's first 4 KB are text in some 8-bit encoding.
-
-    No control bytes but tab, newline and carriage return: a CSV in Latin-1 or cp1252, not a
-    binary file.
-    """
-    with open(path, "rb") as handle:
-        head = handle.read(4096)
-    return not any(b < 32 and b not in (9, 10, 13) for b in head)
-
-
 def _separator_hint(table) -> str:
-    """A hint when a CSV's one column looks like several joined by another separator."""
-    if table.shape[1] == 1:
-        header = str(table.columns[0])
-        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
-            if sep in header:
-                return (f" (the header looks separated by {name}, not commas: save the file "
-                        "as comma-separated, or as .tsv for tabs)")
+    """A hint when a CSV's column names look like several joined by another separator.
+
+    The separator is found in the header unless it has a comma too ("height, cm;width") or
+    several candidates ("a;b|c"): the fix is to name the separator.
+    """
+    header = " ".join(map(str, table.columns))
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if sep in header:
+            shown = "tab" if sep == "\t" else f"'{sep}'"
+            return (f" (the header looks separated by {name}, not commas: pass "
+                    f"--sep {shown})")
     return ""
 
 
