@@ -58,8 +58,7 @@ def refuse_numbers_as_text(values, column: str, name: str) -> None:
                 f"column {column!r} of {name} holds numbers stored as text ({examples}, …): as "
                 "text it would be coded with a category per number; store them as numbers "
                 "(pandas.to_numeric), or name the column categorical to keep it as categories "
-                f"(categorical=[{column!r}]; "
-                f"--categorical {column} on the command line)")
+                f"(Python: categorical=[{column!r}]; the command line: --categorical {column})")
     found = numbers_but_a_few(values, max_labels=MAX_CLASS_LABELS)
     if found is None:
         return
@@ -68,8 +67,8 @@ def refuse_numbers_as_text(values, column: str, name: str) -> None:
         f"column {column!r} of {name} holds numbers except {n_odd} value(s) "
         f"({', '.join(repr(v) for v in shown[:5])}; first: row {first}); as text it would be "
         "coded with a category per number: leave those cells empty (missing values, imputed), "
-        f"or name the column categorical to keep it as categories (categorical=[{column!r}]; "
-        f"--categorical {column} on the command line)")
+        "or name the column categorical to keep it as categories "
+        f"(Python: categorical=[{column!r}]; the command line: --categorical {column})")
 
 
 def refuse_complex(frame, name: str) -> None:

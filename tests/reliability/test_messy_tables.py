@@ -168,6 +168,7 @@ def test_numbers_stored_as_text_are_refused_not_coded_as_categories(capsys, tmp_
                            "--out", tmp_path / "m.bnn.nc", *TINY_CLI)
     assert_one_line_error(code, err, "column 'height' of", "holds numbers stored as text (",
                           "pandas.to_numeric", "--categorical height")
+    assert "--categorical[" not in err  # the Python fix is not rewritten into a broken flag
     assert not (tmp_path / "m.bnn.nc").exists()
     codes = rows.assign(height=np.where(table["height"] > 0, "1", "2"))
     BayesianMLPClassifier(**TINY).fit(codes[["height", "width"]], codes["label"])
