@@ -267,7 +267,8 @@ def test_an_empty_table_to_predict_and_lookalike_classes_are_named():
 
 @pytest.mark.parametrize("name, said", [("sales.xlsx", "is a spreadsheet"),
                                         ("rows.json", "is JSON"),
-                                        ("frame.pkl", "is a pickle")])
+                                        ("frame.pkl", "is a pickle"),
+                                        ("sales.xlsx.gz", "is a spreadsheet")])
 def test_a_table_in_a_format_we_do_not_read_is_named_with_the_fix(tmp_path, name, said):
     """An Excel file was "cannot read … as CSV (UnicodeDecodeError …)" and a JSON file
     "has no rows"."""

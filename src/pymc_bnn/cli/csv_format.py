@@ -89,6 +89,24 @@ def separator_name(sep: str) -> str:
     return {",": "commas", **SNIFFED}.get(sep, repr(sep))
 
 
+def data_suffix(path) -> str:
+    """The suffix that says what a file holds, under a compression suffix (lower case).
+
+    Examples
+    --------
+    >>> data_suffix("rows.TSV.gz"), data_suffix("book.xlsx.zip"), data_suffix("rows.csv")
+    ('.tsv', '.xlsx', '.csv')
+    >>> data_suffix("rows.gz")
+    ''
+    """
+    name = Path(path).name.lower()
+    for suffix in COMPRESSION_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    return Path(name).suffix
+
+
 def is_tsv(path) -> bool:
     """Whether `path` ends in .tsv, also under a compression suffix (.tsv.gz, .tsv.zip …).
 
@@ -97,12 +115,7 @@ def is_tsv(path) -> bool:
     >>> is_tsv("rows.tsv"), is_tsv("rows.TSV.gz"), is_tsv("rows.tsv.tar.xz"), is_tsv("rows.csv")
     (True, True, True, False)
     """
-    name = Path(path).name.lower()
-    for suffix in COMPRESSION_SUFFIXES:
-        if name.endswith(suffix):
-            name = name[:-len(suffix)]
-            break
-    return name.endswith(".tsv")
+    return data_suffix(path) == ".tsv"
 
 
 def sniff_separator(text: str) -> str:

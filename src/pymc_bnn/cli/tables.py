@@ -17,6 +17,7 @@ import numpy as np
 from pymc_bnn.cli.csv_format import (
     CsvFormat,
     csv_format,
+    data_suffix,
     decode_fix,
     read_head,
     separator_name,
@@ -121,7 +122,8 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     if not path.is_file():
         raise InvalidInputError(f"no data file at {path}; check the path")
     check_csv_flags(path, sep, encoding, decimal)
-    other = _OTHER_FORMATS.get(path.suffix.lower())
+    # a spreadsheet or JSON under a compression suffix (book.xlsx.gz) is no CSV either
+    other = _OTHER_FORMATS.get(path.suffix.lower()) or _OTHER_FORMATS.get(data_suffix(path))
     if other is not None:  # read as CSV it would fail, or look like a table without rows
         raise InvalidInputError(
             f"{path} is {other[0]}, which pymc-bnn does not read; save the table as CSV or "
