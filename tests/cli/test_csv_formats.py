@@ -13,7 +13,7 @@ import pytest
 from pymc_bnn import load
 from pymc_bnn.cli.app import main
 from pymc_bnn.cli.csv_format import csv_format, sniff_separator
-from pymc_bnn.cli.tables import read_table
+from pymc_bnn.cli.table_files import read_table
 from pymc_bnn.errors import InvalidInputError
 from reliability.helpers import TINY_CLI, assert_one_line_error, run_cli
 
@@ -297,3 +297,12 @@ def test_the_tsv_suffix_wins_under_any_compression(tmp_path):
         frame.to_csv(tmp_path / name, sep="\t", index=False)
         assert csv_format(tmp_path / name).sep == "\t", name
         assert read_table(tmp_path / name).to_dict("list") == {"a;b": [1], "c": ["x, y"]}, name
+
+
+def test_the_table_readers_still_import_from_their_old_module_with_a_warning():
+    from pymc_bnn.cli import table_files, tables
+
+    with pytest.warns(DeprecationWarning, match="moved to pymc_bnn.cli.table_files.read_table"):
+        assert tables.read_table is table_files.read_table
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        tables.nothing  # noqa: B018

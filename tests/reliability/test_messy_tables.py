@@ -272,7 +272,7 @@ def test_an_empty_table_to_predict_and_lookalike_classes_are_named():
 def test_a_table_in_a_format_we_do_not_read_is_named_with_the_fix(tmp_path, name, said):
     """An Excel file was "cannot read … as CSV (UnicodeDecodeError …)" and a JSON file
     "has no rows"."""
-    from pymc_bnn.cli.tables import read_table
+    from pymc_bnn.cli.table_files import read_table
 
     (tmp_path / name).write_bytes(b'PK\x03\x04[{"a": 1}]')
     with pytest.raises(InvalidInputError, match=f"{name} {said}, which pymc-bnn does not read; "

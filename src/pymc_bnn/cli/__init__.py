@@ -2,9 +2,10 @@
 
 Modules: `app` (the entry point, `demo` and `active`), `args` (argument types and flags shared
 by commands), `engine_flags` (`fit`'s flags for the engines' options), `model_commands` (`fit`,
-`predict`, `info`, `report`), `stability_command` (`stability`), `tables` (reading tables and
-writing predictions), `csv_format` (a CSV's separator, encoding and compression), `words` (the
-library's messages in the command line's words).
+`predict`, `info`, `report`), `stability_command` (`stability`), `table_files` (reading CSV
+and Parquet tables), `csv_format` (a CSV's separator, encoding and compression), `tables` (a
+table's target, group and weight columns, and the predictions table), `words` (the library's
+messages in the command line's words).
 
 This module is what the console script imports, so it imports nothing itself: a Ctrl-C pressed
 while the command is still loading is caught by `main` (one line, exit 130) instead of becoming a

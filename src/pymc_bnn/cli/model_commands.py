@@ -30,18 +30,20 @@ from pymc_bnn.cli.args import (
     widths,
 )
 from pymc_bnn.cli.engine_flags import add_engine_flags, engine_options
-from pymc_bnn.cli.tables import (
-    check_columns,
+from pymc_bnn.cli.table_files import (
     check_csv_flags,
-    choose_estimator,
     csv_flags_given,
     is_parquet,
-    model_features,
-    named_columns,
-    prediction_table,
     read_batch_columns,
     read_table,
     read_text_columns,
+)
+from pymc_bnn.cli.tables import (
+    check_columns,
+    choose_estimator,
+    model_features,
+    named_columns,
+    prediction_table,
     split_groups,
     split_target,
     split_weights,
@@ -436,7 +438,7 @@ def _fit_streamed(args, console, say, started) -> int:
 
     The summary gives rows and time, not a training score (which would take another pass).
     """
-    from pymc_bnn.cli.tables import target_sample
+    from pymc_bnn.cli.table_files import target_sample
     from pymc_bnn.data import open_parquet, parquet_batches
     from pymc_bnn.io import save
 

@@ -94,7 +94,8 @@ def model_table_inputs(model, description: dict, path, *, sep: str | None = None
     >>> model_table_inputs(fitted_classifier, {}, "held_out.csv")[1] is None  # no target known
     True
     """
-    from pymc_bnn.cli.tables import model_features, read_table
+    from pymc_bnn.cli.table_files import read_table
+    from pymc_bnn.cli.tables import model_features
 
     table = read_table(path, sep=sep, encoding=encoding, decimal=decimal)
     notes = description.get("notes", {})
@@ -111,7 +112,7 @@ def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import check_output_folder
     from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _note_new_rows
-    from pymc_bnn.cli.tables import check_csv_flags
+    from pymc_bnn.cli.table_files import check_csv_flags
 
     check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
     # before any work: a folder of the user's files is refused, as the demos refuse it
