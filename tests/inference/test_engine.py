@@ -95,3 +95,46 @@ def test_convergence_warnings_name_the_fix():
     assert "min bulk ESS 12 < 100" in found[1] and "draws=" in found[1] and "tune" in found[1]
     assert diagnostics.convergence_warnings(
         {"predictive_rhat_max": 1.01, "predictive_ess_bulk_min": 400.0}, "nuts") == []
+
+
+def test_fit_refuses_a_bare_pymc_model_naming_the_built_one(small_moons):
+    """`fit(bnn.model)` is what a PyMC user tries first: the error names `bnn`, not a missing
+    attribute of `pm.Model`."""
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(3,))
+    with pytest.raises(InvalidSettingError, match=r"fit\(bnn\), not fit\(bnn\.model\)"):
+        fit(bnn.model, "advi", steps=10, draws=5, progress=False)
+    with pytest.raises(InvalidSettingError, match="build_model"):
+        fit("not a model", "advi", draws=5, progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method, options", [
+    ("advi", {"steps": 100, "tol": 0}),
+    ("nuts", {"chains": 1, "tune": 20, "init_steps": 50}),
+    ("laplace", {"steps": 100, "restarts": 1}),
+])
+def test_engines_fit_under_float32_pytensor(small_moons, method, options):
+    """`pytensor.config.floatX = "float32"` makes PyTensor's JAX backend switch JAX's 64-bit
+    mode off for the whole process; the engines still fit (in float64, as by default) and
+    give the draws they give under float64."""
+    import warnings
+
+    import jax
+    import numpy as np
+    import pytensor
+
+    from pymc_bnn import ConvergenceWarning
+
+    X, y = small_moons.X_train[:60], small_moons.y_train[:60]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = fit(build_model(X, y, hidden=(3,)), method, draws=20, progress=False,
+                        **options)
+        with pytensor.config.change_flags(floatX="float32"), jax.enable_x64(False):
+            bnn = build_model(X, y, hidden=(3,))
+            warnings.simplefilter("error", UserWarning)  # no "float64 truncated" either
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            post = fit(bnn, method, draws=20, progress=False, **options)
+    mean = post.predict(X[:5])["mean"].values
+    assert np.isfinite(mean).all()
+    np.testing.assert_allclose(mean, reference.predict(X[:5])["mean"].values, atol=1e-3)

@@ -72,7 +72,8 @@ def fit(
     Raises
     ------
     InvalidSettingError
-        An unknown method, a bad `draws`/`random_seed`, or an unknown or bad option.
+        An unknown method, a bad `draws`/`random_seed`, an unknown or bad option, or `bnn`
+        not a `BNNModel` (e.g. its `pm.Model`, `bnn.model`).
 
     Examples
     --------
@@ -97,6 +98,7 @@ def fit(
     ...
     pymc_bnn.errors.InvalidSettingError: steps must be at least 1, got 0
     """
+    _check_model(bnn)
     if method not in ENGINES:
         raise InvalidSettingError(
             f"unknown inference method {method!r}; use one of {', '.join(ENGINES)}"
@@ -112,9 +114,13 @@ def fit(
                 f"{', '.join(STREAMING_ENGINES)}, or load the data into memory")
         options["stream"] = bnn.stream
     start = time.perf_counter()
-    result = ENGINES[method](
-        bnn, draws=draws, random_seed=random_seed, progress=progress, **options
-    )
+    # JAX's 64-bit mode on for the run, whatever PyTensor set it to: its JAX backend turns it
+    # off for the whole process under floatX="float32", while the engines build their programs
+    # and arrays in float64 (advi's dtype="float32" narrows them itself).
+    with import_jax().enable_x64(True):
+        result = ENGINES[method](
+            bnn, draws=draws, random_seed=random_seed, progress=progress, **options
+        )
     posterior = _posterior(bnn, result)
     if result.mcmc:
         checked = diagnostics.predictive_convergence(posterior, result.check_X, training=bnn)
@@ -127,6 +133,20 @@ def fit(
     for message in posterior.diagnostics["warnings"]:
         warn_caller(message, _warning_category())
     return posterior
+
+
+def _check_model(bnn) -> None:
+    """Refuse anything but a built model (a `BNNModel`), naming what to pass instead."""
+    if hasattr(bnn, "record") and hasattr(bnn, "model"):
+        return
+    if type(bnn).__name__ == "Model" and hasattr(bnn, "free_RVs"):  # a pm.Model
+        raise InvalidSettingError(
+            "fit takes the BNNModel that build_model returns: fit(bnn), not fit(bnn.model). "
+            "A model you extended inside `with bnn.model:` is fitted that way too; for a PyMC "
+            "model of your own use pm.sample or pm.fit")
+    raise InvalidSettingError(
+        f"fit takes the BNNModel that build_model returns, got {type(bnn).__name__}; build "
+        "one with bnn = build_model(X, y, ...)")
 
 
 def _posterior(bnn: BNNModel, result: EngineResult) -> Posterior:
