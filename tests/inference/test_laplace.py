@@ -170,3 +170,36 @@ def test_advi_ensemble_runs_every_restart_to_the_end_as_a_chain():
     np.testing.assert_allclose(total, expected + disagreement, atol=1e-12)
     with pytest.raises(InvalidSettingError, match="ensemble"):
         fit(bnn, "advi", progress=False, ensemble="yes")
+
+
+def test_laplace_refuses_a_potential_on_the_parameters_its_gaussian_covers():
+    """The Gaussian's curvature and evidence are the likelihood's and the Normal prior's: a
+    Potential on the output layer would be silently left out of them (a pin of sd 0.05 gave
+    draws of sd 1). It is refused; one on the hidden layers, which sit at the MAP, is kept."""
+    import pymc as pm
+
+    X, y = _linear_data(n=30)
+    bnn = build_model(X, y, hidden=(2,), bias=True, likelihood="gaussian")
+    with bnn.model:
+        pm.Potential("pin", -0.5 * ((bnn.model["b_1"] - 3.0) / 0.05) ** 2)
+    with pytest.raises(InvalidSettingError, match=r"Potential 'pin'.*b_1.*method='nuts'"):
+        fit(bnn, "laplace", draws=10, progress=False, steps=50)
+    hidden = build_model(X, y, hidden=(2,), bias=True, likelihood="gaussian")
+    with hidden.model:
+        pm.Potential("pin", -0.5 * ((hidden.model["b_0"] - 3.0) / 0.01) ** 2)
+    posterior = fit(hidden, "laplace", draws=10, progress=False, steps=3000, restarts=1,
+                    prior_scale=1.0)
+    np.testing.assert_allclose(posterior.idata["posterior"]["b_0"].values, 3.0, atol=0.05)
+
+
+def test_laplace_warns_that_a_variable_a_user_added_sits_at_its_map():
+    import pymc as pm
+
+    X, y = _linear_data(n=30)
+    bnn = build_model(X, y, hidden=(2,), likelihood="gaussian")
+    with bnn.model:
+        pm.Normal("z", 2.0, 0.5)
+    with pytest.warns(UserWarning, match=r"z is held at its MAP.*method='advi'"):
+        posterior = fit(bnn, "laplace", draws=10, progress=False, steps=100, restarts=1,
+                        prior_scale=1.0)
+    assert float(posterior.idata["posterior"]["z"].std()) == 0.0

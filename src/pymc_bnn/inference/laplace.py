@@ -368,6 +368,12 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, callback=None,
         whose other variables sit at the MAP, plus a `laplace` group (MAP, the Gaussian, prior
         scale, log marginal likelihood) that `glm_predictive` reads.
 
+    Raises
+    ------
+    InvalidSettingError
+        A bad option, a model `parameter_layout` refuses, or a `pm.Potential` (added to the
+        model by the user) on a parameter the Gaussian covers: its curvature would be left out.
+
     Examples
     --------
     A fit takes seconds, so it is not run here:
@@ -421,6 +427,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             "output_layer='sampled' samples the output layer with the hidden layers at the MAP "
             "and needs hessian='last_layer' (this fit uses the whole network's Gaussian); use "
             "output_layer='auto' or hessian='last_layer'")
+    _refuse_potentials_on(bnn, _network_names(bnn) if full else layout.last_names)
     sampled = not full and (settings.output_layer == "sampled" or (
         settings.output_layer == "auto" and getattr(bnn.likelihood, "name", None)
         == "categorical"))
@@ -552,7 +559,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                                        "hessian": "full" if full else "last_layer"})
     sample_s = time.perf_counter() - t1
     losses = np.concatenate(history)
-    warnings = []
+    warnings = _held_at_map(bnn)
     if not converged and not interrupted:
         warnings.append(
             f"laplace's MAP fit stopped at the maximum of {settings.steps:,} steps before "
@@ -644,6 +651,51 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
                                jnp.asarray(pad_rows(features, size)), jnp.asarray(zr),
                                jnp.asarray(layout.last_base_precision), float(alpha),
                                float(temperature), rows), key
+
+
+def _network_names(bnn) -> list[str]:
+    """The network's weight and bias variables."""
+    return [*bnn.spec.weight_names,
+            *(bias_name(i) for i in range(bnn.spec.n_layers) if bnn.spec.bias)]
+
+
+def _refuse_potentials_on(bnn, names) -> None:
+    """Refuse a Potential of the user's that depends on a parameter the Gaussian covers.
+
+    The Gaussian's curvature is the log-likelihood's and its prior precision the Normal
+    prior's, so such a Potential would shape the MAP but not the spread around it (a pin of sd
+    0.05 on the output bias gave draws of sd 1). A Potential on the hidden layers only, which
+    sit at the MAP, is kept: the MAP sees it.
+    """
+    from pytensor.graph.traversal import ancestors
+
+    model = bnn.model
+    covered = {model[name]: name for name in names if name in model.named_vars}
+    for potential in model.potentials:
+        found = [covered[v] for v in ancestors([potential]) if v in covered]
+        if found:
+            raise InvalidSettingError(
+                f"the model has a Potential {potential.name!r} on {', '.join(sorted(found))}, "
+                "which the laplace engine's Gaussian covers but cannot include (its curvature "
+                "is the likelihood's, its prior the Normal's); fit this model with "
+                "method='nuts', 'advi' or 'fullrank_advi', which use its whole log density")
+
+
+def _held_at_map(bnn) -> list[str]:
+    """The warning that free variables the user added to the model sit at their MAP.
+
+    laplace gives only the network (its output layer, or every layer with hessian='full') a
+    distribution; the likelihood's own variables sit at the MAP, as documented, and so do
+    variables added inside `with bnn.model:`, whose draws are then all equal.
+    """
+    own = set(_network_names(bnn)) | set(bnn.likelihood_params)
+    added = [rv.name for rv in bnn.model.free_RVs if rv.name not in own]
+    if not added:
+        return []
+    return [f"laplace: {', '.join(added)} {'is' if len(added) == 1 else 'are'} held at "
+            "its MAP in every draw (the laplace engine gives only the network's weights a "
+            "distribution); for a posterior of the variables you added, fit with "
+            "method='advi', 'fullrank_advi' or 'nuts'"]
 
 
 def _value_offsets(compiled) -> dict:
