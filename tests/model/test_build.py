@@ -157,3 +157,21 @@ def test_skip_path_carries_a_linear_signal(method):
     cosine = w_skip @ [1.5, -2.0, 0.0] / (np.linalg.norm(w_skip) * 2.5)
     assert cosine > 0.95, w_skip
     assert ((posterior.predict(X)["mean"].values > 0.5) == y).mean() > 0.93
+
+
+def test_total_size_is_the_rows_of_the_whole_data_set(rng):
+    """X, y are one minibatch of `total_size` rows: the likelihood is scaled by
+    total_size / rows, as `pm.Minibatch` scales it; fewer rows than given, a fraction or a
+    non-number would silently shrink or drop the likelihood, so they are refused."""
+    X = rng.normal(size=(20, 2))
+    y = (X[:, 0] > 0).astype(int)
+    plain, scaled = build_model(X, y, hidden=(2,)), build_model(X, y, hidden=(2,), total_size=60)
+    point = plain.model.initial_point()
+    point["w_0"] = rng.normal(size=(2, 2))
+    point["w_1"] = rng.normal(size=(2, 1))
+    loglik = plain.model.compile_logp(vars=plain.model.observed_RVs)(point)
+    assert scaled.model.compile_logp(vars=scaled.model.observed_RVs)(point) == pytest.approx(
+        3 * loglik)
+    for bad in (5, 0, -20, 25.5, "60", True):
+        with pytest.raises(InvalidSettingError, match="total_size"):
+            build_model(X, y, hidden=(2,), total_size=bad)

@@ -156,7 +156,7 @@ def build_model(
         Add a linear path from inputs to outputs (see `NetworkSpec`).
     total_size : int, optional
         Rows of the whole data set, making X, y one minibatch of it: the likelihood is scaled
-        by total_size / rows, as with `pm.Minibatch`.
+        by total_size / rows, as with `pm.Minibatch`. At least the rows of X (else refused).
     target_record : dict, optional
         Encode y with these fixed statistics (`encode_target`) instead of its own.
         `build_streaming_model` sets it and `total_size`.
@@ -189,6 +189,7 @@ def build_model(
     X = check_features(X_input)
     y = check_target(y, n_obs=X.shape[0])
     sample_weight = check_sample_weight(sample_weight, n_obs=X.shape[0])
+    total_size = _check_total_size(total_size, n_obs=X.shape[0])
     likelihood = get_likelihood(likelihood)
     prior = get_prior(prior)
     pooling = grouping.check_pooling(pooling, groups, prior)
@@ -259,7 +260,7 @@ def build_model(
         else:
             weights, biases = _add_network_parameters(spec, prior)
             eta = forward(spec, X_data, weights, biases, backend="pytensor")
-        observe = {} if total_size is None else {"total_size": int(total_size)}
+        observe = {} if total_size is None else {"total_size": total_size}
         if sample_weight is not None:
             observe["weight"] = pm.Data(SAMPLE_WEIGHT, sample_weight, dims="obs")
         likelihood_params = _observe(likelihood, eta, y_data, observe)
@@ -267,6 +268,19 @@ def build_model(
                          feature_names=feature_names, preprocessing=preprocessing,
                          likelihood_params=tuple(likelihood_params), groups=group_record)
     return BNNModel(record, model=model, output=eta, n_obs=X.shape[0])
+
+
+def _check_total_size(total_size, *, n_obs: int) -> int | None:
+    """`total_size` as an int of at least the `n_obs` rows given, or a clear error."""
+    if total_size is None:
+        return None
+    if isinstance(total_size, bool) or not isinstance(total_size, int | np.integer | float) \
+            or total_size != int(total_size) or int(total_size) < n_obs:
+        raise InvalidSettingError(
+            f"total_size must be the number of rows of the whole data set, of which X, y are "
+            f"one minibatch ({n_obs} rows): a whole number of at least {n_obs}, got "
+            f"{total_size!r}; leave it out to fit X, y as the whole data")
+    return int(total_size)
 
 
 def _observe(likelihood, eta, y_data, options: dict) -> tuple:
