@@ -196,8 +196,16 @@ def _predict_at(bnn, X, values):
 
 @pytest.mark.slow
 def test_informed_prior_from_posterior_uses_its_moments(moons, quick_posterior):
+    from pymc_bnn.model.symmetry import align_draws
+
     prior = InformedPrior.from_posterior(quick_posterior, spread=2.0)
-    w0 = quick_posterior.idata["posterior"]["w_0"].values.reshape(-1, 2, 5).astype(np.float64)  # stored float32
+    spec = quick_posterior.spec
+    node = quick_posterior.idata["posterior"]
+    pooled = [node[f"w_{i}"].values.reshape(-1, *node[f"w_{i}"].shape[2:]).astype(np.float64)
+              for i in range(spec.n_layers)]  # stored float32
+    biases = ([node[f"b_{i}"].values.reshape(-1, *node[f"b_{i}"].shape[2:]).astype(np.float64)
+               for i in range(spec.n_layers)] if spec.bias else None)
+    w0 = align_draws(spec, pooled, biases).weights[0]  # its units labelled alike in every draw
     np.testing.assert_allclose(prior.weights[0], w0.mean(0), rtol=1e-12)
     np.testing.assert_allclose(prior.weight_sds[0], w0.std(0), rtol=1e-12)
     bnn = build_model(moons.X_train, moons.y_train, prior=prior)
@@ -372,3 +380,49 @@ def test_informed_prior_from_an_mlp_beats_a_vague_prior_on_small_data():
         posterior = fit(bnn, **FIT)
         scores[name] = log_loss(y_test, posterior.predict(X_test)["mean"].values)
     assert scores["informed"] < 0.75 * scores["vague"], scores
+
+
+@pytest.mark.slow
+def test_informed_prior_from_posterior_aligns_hidden_units_before_averaging(moons,
+                                                                             quick_posterior):
+    """Half the draws relabelled (units permuted and sign-flipped: the same functions, as
+    another chain or ensemble member lists them): the prior's centre is the same network
+    function as from the draws as they were. Averaged unaligned, it was not."""
+    import dataclasses
+
+    from pymc_bnn.model.network import forward
+    from pymc_bnn.model.symmetry import relabel_units
+
+    spec = quick_posterior.spec
+    node = quick_posterior.idata["posterior"]
+    names = [f"w_{i}" for i in range(spec.n_layers)]
+    weights = [np.asarray(node[n].values, dtype=np.float64) for n in names]
+    half = weights[0].shape[1] // 2
+    rng = np.random.default_rng(0)
+    perms = [np.stack([rng.permutation(h) for _ in range(half)]) for h in spec.hidden]
+    signs = [rng.choice([-1.0, 1.0], size=(half, h)) for h in spec.hidden]
+    bias_names = [f"b_{i}" for i in range(spec.n_layers)] if spec.bias else []
+    biases = [np.asarray(node[n].values, dtype=np.float64) for n in bias_names]
+    moved, moved_b = relabel_units(spec, [w[0, half:] for w in weights],
+                                   [b[0, half:] for b in biases] or None, perms, signs)
+    changed = {n: node[n].copy(data=np.concatenate([w[:, :half], m[None]], axis=1).astype(
+        node[n].dtype))
+               for n, w, m in zip(names + bias_names, weights + biases,
+                                  moved + (moved_b or []), strict=True)}
+    tree = quick_posterior.idata.copy()
+    tree["posterior"] = node.assign(changed)
+    relabelled = dataclasses.replace(quick_posterior, idata=tree)
+    X = moons.X_test
+
+    def centre(posterior):
+        prior = InformedPrior.from_posterior(posterior)
+        return forward(spec, X, list(prior.weights), None if prior.biases is None
+                       else list(prior.biases))
+
+    np.testing.assert_allclose(centre(relabelled), centre(quick_posterior), atol=0.02)
+    pooled = [w.reshape(-1, *w.shape[2:]) for w in
+              (np.asarray(relabelled.idata["posterior"][n].values, float) for n in names)]
+    pooled_b = [np.asarray(relabelled.idata["posterior"][n].values, float).reshape(
+        -1, *node[n].shape[2:]).mean(0) for n in bias_names] or None
+    unaligned = forward(spec, X, [w.mean(0) for w in pooled], pooled_b)
+    assert np.abs(unaligned - centre(quick_posterior)).max() > 0.1

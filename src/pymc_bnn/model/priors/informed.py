@@ -272,24 +272,38 @@ class InformedPrior:
         """A prior centred on an earlier pymc-bnn `Posterior`: the new data continue from it.
 
         Centred on its posterior means, with its posterior sds (floored at `min_sd`) as the
-        base sds.
+        base sds, taken over every draw of every chain after their hidden units are aligned to
+        one labelling (`pymc_bnn.model.symmetry.align_draws`): chains, ensemble members and
+        even draws of one NUTS chain can list the same units in another order or with flipped
+        signs, and the mean of unaligned draws mixes different units (four NUTS chains of two
+        moons: a network at the pooled means scored 0.44 accuracy, against 0.83 for the
+        posterior).
 
         Regression weights live on the old target's standardised scale: fit both on targets of
         similar location and spread, or the output layer starts off.
         """
         from pymc_bnn.model.network import bias_name, weight_name
 
+        from pymc_bnn.model.symmetry import align_draws
+
         draws = posterior.idata["posterior"]
         spec = posterior.spec
 
-        def moments(name):
+        def pooled(name):  # every chain's draws, (chains · draws, ...)
             values = np.asarray(draws[name].values, dtype=np.float64)
-            values = values.reshape(-1, *values.shape[2:])
+            return values.reshape(-1, *values.shape[2:])
+
+        def moments(values):
             return values.mean(axis=0), np.maximum(values.std(axis=0), min_sd)
 
-        w = [moments(weight_name(i)) for i in range(spec.n_layers)]
-        b = [moments(bias_name(i)) for i in range(spec.n_layers)] if spec.bias else None
-        skip = moments(SKIP_WEIGHT) if spec.skip else (None, None)
+        names = [weight_name(i) for i in range(spec.n_layers)]
+        aligned = align_draws(spec, [pooled(n) for n in names + ([SKIP_WEIGHT] if spec.skip
+                                                                  else [])],
+                              [pooled(bias_name(i)) for i in range(spec.n_layers)]
+                              if spec.bias else None)
+        w = [moments(aligned.weights[i]) for i in range(spec.n_layers)]
+        b = [moments(v) for v in aligned.biases] if spec.bias else None
+        skip = moments(aligned.weights[-1]) if spec.skip else (None, None)
         return cls(weights=tuple(m for m, _ in w), weight_sds=tuple(s for _, s in w),
                    biases=None if b is None else tuple(m for m, _ in b),
                    bias_sds=None if b is None else tuple(s for _, s in b),
