@@ -283,7 +283,6 @@ class InformedPrior:
         similar location and spread, or the output layer starts off.
         """
         from pymc_bnn.model.network import bias_name, weight_name
-
         from pymc_bnn.model.symmetry import align_draws
 
         draws = posterior.idata["posterior"]
@@ -302,7 +301,7 @@ class InformedPrior:
                               [pooled(bias_name(i)) for i in range(spec.n_layers)]
                               if spec.bias else None)
         w = [moments(aligned.weights[i]) for i in range(spec.n_layers)]
-        b = [moments(v) for v in aligned.biases] if spec.bias else None
+        b = None if aligned.biases is None else [moments(v) for v in aligned.biases]
         skip = moments(aligned.weights[-1]) if spec.skip else (None, None)
         return cls(weights=tuple(m for m, _ in w), weight_sds=tuple(s for _, s in w),
                    biases=None if b is None else tuple(m for m, _ in b),
