@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.defaults import MISSING_POLICIES
 from pymc_bnn.errors import InvalidInputError
 from pymc_bnn.table_checks import (
@@ -647,22 +648,10 @@ def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.nda
 # Names that moved out of this module when it was split: importing them from here still works,
 # with a DeprecationWarning, for one release (refuse_missing, which this module uses, is still
 # imported here and needs no forward).
-_MOVED = {"missing_rows": "pymc_bnn.table_checks",
-          **dict.fromkeys(("NewRowCounts", "count_new_rows", "describe_new_row_counts",
-                           "describe_new_rows", "describe_unseen_categories"),
-                          "pymc_bnn.new_rows")}
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(f"pymc_bnn.encoding.{name} moved to {_MOVED[name]}.{name}; import it "
-                      "from there (the old name goes in the next release)", DeprecationWarning,
-                      stacklevel=2)
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module 'pymc_bnn.encoding' has no attribute {name!r}")
+__getattr__ = moved_names(__name__, {
+    "missing_rows": "pymc_bnn.table_checks",
+    **dict.fromkeys(("NewRowCounts", "count_new_rows", "describe_new_row_counts",
+                     "describe_new_rows", "describe_unseen_categories"), "pymc_bnn.new_rows")})
 
 
 __all__ = ["MISSING_CATEGORY", "MISSING_POLICIES", "TableEncoding", "apply_encoding", "as_frame",

@@ -111,6 +111,49 @@ class MovedModuleFinder:
         module.__path__ = []  # so that old submodule paths (pymc_bnn.priors.base) resolve
 
 
+def moved_names(module: str, homes: dict[str, str]):
+    """A module `__getattr__` for names that moved out of `module` to other modules.
+
+    Reading a moved name warns (DeprecationWarning, at the reader's line) and returns it from
+    its new home; any other missing name is an AttributeError, as Python's own.
+
+    Parameters
+    ----------
+    module : str
+        The module the names left (its `__name__`).
+    homes : dict
+        Name → the module it lives in now.
+
+    Returns
+    -------
+    callable
+        `__getattr__(name)`, to assign at the module's top level.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> getter = moved_names("pymc_bnn.old", {"MOVED": "pymc_bnn._runtime.moved"})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     homes = getter("MOVED")
+    >>> homes is MOVED, str(caught[0].message).split(';')[0]
+    (True, 'pymc_bnn.old.MOVED moved to pymc_bnn._runtime.moved.MOVED')
+    >>> getter("nothing")
+    Traceback (most recent call last):
+    ...
+    AttributeError: module 'pymc_bnn.old' has no attribute 'nothing'
+    """
+    def __getattr__(name: str):
+        if name in homes:
+            warnings.warn(f"{module}.{name} moved to {homes[name]}.{name}; import it from "
+                          "there (the old name goes in the next release)", DeprecationWarning,
+                          stacklevel=2)
+            return getattr(importlib.import_module(homes[name]), name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
 def install() -> None:
     """Put the finder on `sys.meta_path` once."""
     if not any(isinstance(finder, MovedModuleFinder) for finder in sys.meta_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.errors import InvalidInputError
 
 
@@ -485,18 +486,7 @@ def prediction_table(model, X, level: float | None = None, groups=None):
 
 # Names that moved to `pymc_bnn.cli.table_files` when this module was split: importing them
 # from here still works, with a DeprecationWarning, for one release.
-_MOVED = ("PARQUET_SUFFIXES", "check_csv_flags", "csv_flags_given", "is_parquet",
-          "read_batch_columns", "read_table", "read_text_columns", "target_sample")
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import warnings
-
-        from pymc_bnn.cli import table_files
-
-        warnings.warn(f"pymc_bnn.cli.tables.{name} moved to pymc_bnn.cli.table_files.{name}; "
-                      "import it from there (the old name goes in the next release)",
-                      DeprecationWarning, stacklevel=2)
-        return getattr(table_files, name)
-    raise AttributeError(f"module 'pymc_bnn.cli.tables' has no attribute {name!r}")
+__getattr__ = moved_names(__name__, dict.fromkeys(
+    ("PARQUET_SUFFIXES", "check_csv_flags", "csv_flags_given", "is_parquet",
+     "read_batch_columns", "read_table", "read_text_columns", "target_sample"),
+    "pymc_bnn.cli.table_files"))
