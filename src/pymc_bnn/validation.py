@@ -480,12 +480,10 @@ def numbers_but_a_few(values, *, max_labels: int = 10) -> tuple[list[str], int, 
     >>> numbers_but_a_few(pd.Series(["a", "b", "1"])) is None
     True
     """
-    import pandas as pd
-
-    filled = values.dropna()
-    if filled.empty or pd.api.types.is_bool_dtype(values):
+    parsed = _text_as_numbers(values)
+    if parsed is None:
         return None
-    numbers = pd.to_numeric(filled.astype(str), errors="coerce")
+    filled, numbers = parsed
     odd = numbers.isna().to_numpy()
     if not odd.any() or odd.mean() > 0.1 or numbers.nunique() <= max_labels:
         return None
@@ -520,15 +518,27 @@ def numbers_as_text(values, *, max_labels: int = 10) -> tuple[int, list] | None:
     >>> numbers_as_text(pd.Series(["1", "2", "1"])) is None  # few: codes or labels
     True
     """
+    parsed = _text_as_numbers(values, strip=True)
+    if parsed is None:
+        return None
+    filled, numbers = parsed
+    if not numbers.notna().all() or numbers.nunique() <= max_labels:
+        return None
+    return int(numbers.nunique()), filled.drop_duplicates().iloc[:3].tolist()
+
+
+def _text_as_numbers(values, *, strip: bool = False):
+    """(the filled values, each read as a number or NaN); None for an empty or boolean column.
+
+    What `numbers_but_a_few` and `numbers_as_text` judge.
+    """
     import pandas as pd
 
     filled = values.dropna()
     if filled.empty or pd.api.types.is_bool_dtype(values):
         return None
-    numbers = pd.to_numeric(filled.astype(str).str.strip(), errors="coerce")
-    if not numbers.notna().all() or numbers.nunique() <= max_labels:
-        return None
-    return int(numbers.nunique()), filled.drop_duplicates().iloc[:3].tolist()
+    text = filled.astype(str)
+    return filled, pd.to_numeric(text.str.strip() if strip else text, errors="coerce")
 
 
 def shown(values, limit: int = 5) -> str:
