@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pymc_bnn.inference import map_loop
+from pymc_bnn.inference import map_loop, windows
 
 jax.config.update("jax_enable_x64", True)
 
@@ -44,9 +44,9 @@ def test_a_loss_still_falling_at_the_step_limit_has_not_converged():
 
 def test_the_plateau_needs_enough_windows_and_judges_the_best_restart():
     flat = np.full((550, 2), 1.0)
-    assert not map_loop.plateaued(flat, 100, 1, 1e-5)  # 5 whole windows: one too few
-    assert map_loop.plateaued(np.full((600, 2), 1.0), 100, 1, 1e-5)
+    assert not windows.plateaued(flat, 100, 1, 1e-5)  # 5 whole windows: one too few
+    assert windows.plateaued(np.full((600, 2), 1.0), 100, 1, 1e-5)
     # restart 0 still falls but ends higher; restart 1, the best, is flat
     history = np.c_[np.linspace(10.0, 5.0, 1200), np.full(1200, 1.0)]
-    assert map_loop.plateaued(history, 100, 1, 1e-5)
-    assert not map_loop.plateaued(history[:, :1], 100, 1, 1e-5)
+    assert windows.plateaued(history, 100, 1, 1e-5)
+    assert not windows.plateaued(history[:, :1], 100, 1, 1e-5)
