@@ -50,6 +50,11 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
     G = scaled * np.sqrt(base)[:, None] * np.sqrt(base)[None, :]
     assert theta.size == 21 and 9 * 3 > theta.size  # the primal (P × P) form
     np.testing.assert_allclose(G, expected, atol=1e-10 * np.abs(expected).max())
+    # curvatures_at, on the 9 rows padded to 16 (the copies weighted 0), is the same matrix
+    at = ggn.curvatures_at(bnn, layout, z[None, :], _value_offsets(compiled))[0]
+    assert at.size == 21
+    np.testing.assert_allclose((at.vectors * at.eigenvalues) @ at.vectors.T, scaled,
+                               atol=1e-10 * np.abs(scaled).max())
     # the dual (Gram) form gives the same spectrum on fewer rows than parameters
     few = ggn.network_curvature(spec, theta, X[:4], roots[:4], base)
     J4 = J[:4] / np.sqrt(base)

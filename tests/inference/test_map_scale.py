@@ -74,7 +74,7 @@ def test_the_chosen_scale_moves_the_way_the_data_say(data, direction):
 
 
 def test_the_regressor_uses_it_only_with_its_own_prior():
-    assert LAPLACE_REGRESSION_OPTIONS == {"map_scale": "holdout"}
+    assert LAPLACE_REGRESSION_OPTIONS == {"map_scale": "holdout", "noise_sd": "evidence"}
     model = BayesianMLPRegressor()
     assert model._engine_options("laplace")["map_scale"] == "holdout"
     assert "map_scale" not in BayesianMLPRegressor(prior="normal")._engine_options("laplace")

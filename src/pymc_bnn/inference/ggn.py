@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
+from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.model.network import NetworkSpec, bias_name, forward
 
 # Eigenvalues below this fraction of the largest are treated as zero (rounding, not data).
@@ -319,7 +321,8 @@ def _output_model(bnn, offsets: dict, batch_size):
     def values_of(z):
         return jnp.concatenate([z[r] for r in rows]) if rows else jnp.zeros(0)
 
-    return compiled, values_of, {name: jnp.asarray(data.get(name, own[name]))
+    # host arrays: a device copy of each would compile a transfer program per row count
+    return compiled, values_of, {name: np.asarray(data.get(name, own[name]))
                                  for name in compiled.data_names}
 
 
@@ -415,10 +418,39 @@ def output_curvature_roots(loglik, eta, z) -> np.ndarray:
         return jnp.stack([-jax.jvp(gradient, (eta,), (jnp.zeros_like(eta).at[:, k].set(1.0),))[1]
                           for k in range(K)], axis=-1)
 
-    blocks = np.asarray(jax.jit(blocks_at)(eta, z))
+    return _roots_of(np.asarray(jax.jit(blocks_at)(eta, z)))
+
+
+def _roots_of(blocks: np.ndarray) -> np.ndarray:
+    """(n, K, K) factors R_n with R_n' R_n = Λ_n from the blocks Λ_n (negative parts clipped)."""
     blocks = 0.5 * (blocks + np.swapaxes(blocks, 1, 2))
     values, vectors = np.linalg.eigh(blocks)
     return np.sqrt(np.clip(values, 0.0, None))[:, :, None] * np.swapaxes(vectors, 1, 2)
+
+
+# Jitted programs of `curvatures_at`, per model structure: the network's output, and each row's
+# output curvature with the rows an argument (so padded row counts share them).
+_PROGRAMS: OrderedDict = OrderedDict()
+
+
+def _row_blocks_function(rows: RowLoglik, K: int):
+    """Jitted (eta (n, K), z (D,), rows) -> (n, K, K): each row's output curvature Λ_n."""
+    import jax
+    import jax.numpy as jnp
+
+    def blocks_at(eta, z, data):
+        gradient = jax.grad(lambda e: jnp.sum(rows.loglik(e, z, data)))
+        return jnp.stack([-jax.jvp(gradient, (eta,), (jnp.zeros_like(eta).at[:, k].set(1.0),))[1]
+                          for k in range(K)], axis=-1)
+
+    return jax.jit(blocks_at)
+
+
+def _output_function(spec: NetworkSpec):
+    """Jitted (theta (P,), X (n, n_inputs)) -> (n, K): the network's pre-link output."""
+    import jax
+
+    return jax.jit(lambda theta, X: forward(spec, X, *unflatten(spec, theta), backend="jax"))
 
 
 @functools.lru_cache(maxsize=16)
@@ -750,15 +782,23 @@ def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurv
     """
     import jax.numpy as jnp
 
-    from pymc_bnn.inference.jax_model import model_data
+    from pymc_bnn.inference.jax_model import ROW_WEIGHT, model_data, pad_rows, padded_rows
 
     spec = bnn.spec
     X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
-    loglik = output_loglik(bnn, offsets)
+    rows = row_loglik(bnn, offsets)
+    # rows padded to a few sizes, weighted 0 (their curvature roots are 0, so they add
+    # nothing): fits on nearby row counts share the compiled programs
+    size = padded_rows(X.shape[0]) if ROW_WEIGHT in rows.rows else X.shape[0]
+    data = {name: jnp.asarray(value) for name, value in rows.padded(size).items()}
+    X_padded = pad_rows(X, size)
+    output = lru_get(_PROGRAMS, ("output", spec), lambda: _output_function(spec))
+    blocks_of = lru_get(_PROGRAMS, ("blocks", rows.key, spec.n_outputs),
+                        lambda: _row_blocks_function(rows, spec.n_outputs))
     out = []
     for zr in z:
-        theta = np.asarray(zr)[layout.network]
-        eta = forward(spec, jnp.asarray(X), *unflatten(spec, jnp.asarray(theta)), backend="jax")
-        roots = output_curvature_roots(loglik, eta, jnp.asarray(zr))
-        out.append(network_curvature(spec, theta, X, roots, layout.base_precision))
+        theta = np.asarray(zr, dtype=np.float64)[layout.network]
+        eta = output(jnp.asarray(theta), jnp.asarray(X_padded))
+        roots = _roots_of(np.asarray(blocks_of(eta, jnp.asarray(zr), data)))
+        out.append(network_curvature(spec, theta, X_padded, roots, layout.base_precision))
     return out

@@ -37,7 +37,7 @@ import numpy as np
 
 from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.errors import InferenceError, InvalidSettingError
-from pymc_bnn.inference import ggn, loo, map_loop
+from pymc_bnn.inference import ggn, loo, map_loop, noise_sd
 from pymc_bnn.inference.jax_model import (
     compile_model,
     constrained_draws,
@@ -65,7 +65,7 @@ from pymc_bnn.inference.output_layer import (
 )
 from pymc_bnn.inference.output_sampler import sample_output_layer
 from pymc_bnn.inference.result import EngineResult
-from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
+from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, forward, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
 
 # The jitted log joint that the evidence is evaluated with, per model structure and prior
@@ -164,6 +164,14 @@ class LaplaceSettings:
         (`pymc_bnn.inference.loo`: where the classes are nearly separable, the evidence's prior
         leaves the predictive far wider than the held-out data want; but the rows also
         shaped the hidden layers, so it leans cold: README, defaults). Last-layer only.
+    noise_sd : "map" or "evidence"
+        The Gaussian likelihood's noise sd. "map" (default): the MAP's, which divides the
+        residual sum of squares by every row and so comes out too small where the network
+        follows the rows (towards 0 where it interpolates them). "evidence": MacKay's
+        σ² = RSS / (n − γ) at the MAP, γ the parameters the data determine (from the whole
+        network's GGN; `noise_sd`), then the output layer again at it; the estimators'
+        regressors use it. Networks too large for the whole GGN (over 5,000 parameters, or a
+        rank over 2,000) keep the MAP's. Last-layer only.
 
     Examples
     --------
@@ -189,6 +197,7 @@ class LaplaceSettings:
     hessian: str = "last_layer"
     output_layer: str = "auto"
     temperature: str | float = 1.0
+    noise_sd: str = "map"
 
 
 def settings_from_options(options: dict) -> LaplaceSettings:
@@ -504,6 +513,22 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
         # the output layer's Gaussian at the final alpha (the MAP was fitted at the previous one)
         z, curvature = _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data,
                                   settings.newton_steps, full, offsets)
+    noise = None
+    if (settings.noise_sd == "evidence" and not interrupted and not full
+            and noise_sd.applies(bnn, offsets)
+            and ggn.uses_full_hessian("auto", layout.network.size, compiled.n_obs,
+                                      bnn.spec.n_outputs)):
+        # MacKay's noise sd at each restart's MAP, then the output layer again at it
+        t1 = time.perf_counter()
+        noise = [_noise_by_evidence(bnn, layout, zr, offsets, float(a))
+                 for zr, a in zip(z, alpha, strict=True)]
+        z = np.array(z, copy=True)
+        for r, found in enumerate(noise):
+            if found["sd"] is not None:
+                z[r, offsets[noise_sd.NOISE_VALUE]] = math.log(found["sd"])
+        z, curvature = _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data,
+                                  settings.newton_steps, full, offsets)
+        fit_s += time.perf_counter() - t1
     if curvature is None:  # not reached: a round ran, or the tuned branch above set it
         raise InferenceError("the laplace fit ran no MAP round, so it has no curvature to "
                              "sample from; use rounds ≥ 1")
@@ -590,6 +615,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                      **({"map_scale_choice": scale_choice.to_dict()} if scale_choice else {}),
                      "log_marginal_likelihood": [float(e) for e in evidence],
                      "temperature": temperature[0],
+                     **({"noise_sd": noise} if noise is not None else {}),
                      **({"output_sampler": sampler_health} if sampled else {}),
                      **({"loo": loo.summary(choices[0])} if choices else {}),
                      "members": members, "best_restart": chosen},
@@ -696,6 +722,32 @@ def _held_at_map(bnn) -> list[str]:
             "its MAP in every draw (the laplace engine gives only the network's weights a "
             "distribution); for a posterior of the variables you added, fit with "
             "method='advi', 'fullrank_advi' or 'nuts'"]
+
+
+def _noise_by_evidence(bnn, layout, z_row: np.ndarray, offsets: dict, alpha: float) -> dict:
+    """The evidence's noise sd at one MAP `z_row` (D,) (`noise_sd`), and what it came from.
+
+    "sd" (None where the MAP fits every row exactly), "map_sd", "effective_parameters" (γ at
+    "sd"), "rss" and "rows" (weighted), in the model's units. The MAP's own sd can exceed
+    sqrt(rss / rows): the output layer's Newton steps after the MAP lower the residuals.
+    """
+    data = model_data(bnn.model)
+    X = np.asarray(data["X"], dtype=np.float64)
+    y = np.asarray(data["y_data"], dtype=np.float64).reshape(-1)
+    weight = np.asarray(data.get("sample_weight", np.ones_like(y)), dtype=np.float64)
+    theta = np.asarray(z_row, dtype=np.float64)[layout.network]
+    eta = np.asarray(forward(bnn.spec, X, *ggn.unflatten(bnn.spec, theta)))[:, 0]
+    rss, rows = float(np.sum(weight * (y - eta) ** 2)), float(np.sum(weight))
+    sigma0 = float(np.exp(np.asarray(z_row)[offsets[noise_sd.NOISE_VALUE]][0]))
+    if not rss > 0:
+        return {"sd": None, "map_sd": sigma0, "effective_parameters": None, "rss": rss,
+                "rows": rows}
+    eigenvalues = ggn.curvatures_at(bnn, layout, np.asarray(z_row)[None, :],
+                                    offsets)[0].all_eigenvalues()
+    sd = noise_sd.evidence_noise_sd(rss, rows, eigenvalues, alpha, sigma0)
+    return {"sd": sd, "map_sd": sigma0, "rss": rss, "rows": rows,
+            "effective_parameters": noise_sd.effective_parameters(eigenvalues, alpha,
+                                                                  sigma0**2 / sd**2)}
 
 
 def _value_offsets(compiled) -> dict:

@@ -356,6 +356,9 @@ ENGINE_OPTIONS: dict[str, dict] = {
                           "which parameters get the Gaussian: the output layer, every "
                           "parameter (linearised predictions), or full when small enough",
                           "last_layer"),
+        "noise_sd": Option(OneOf(("map", "evidence")),
+                           "the Gaussian noise sd: the MAP's, or the evidence's "
+                           "RSS / (n − effective parameters) at the MAP", "map"),
         "output_layer": Option(OneOf(("auto", "gaussian", "sampled")),
                                "the output layer's draws: from the Laplace Gaussian, or from "
                                "its exact posterior by NUTS (the hidden layers at the MAP); "

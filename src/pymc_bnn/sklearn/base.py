@@ -44,10 +44,12 @@ AUTO_PRIOR = HorseshoePrior(layers="all")
 # at scale 4). Regressors: no one scale serves every table (on diabetes a MAP at scale 2 or
 # more fits the noise and its noise sd collapses; the 1-D gap set underfits at scale 1), so
 # they choose the MAP's scale on held-out rows (`LAPLACE_REGRESSION_OPTIONS`); the model
-# itself is built at scale 1 (what the fit falls back to with under 48 rows).
+# itself is built at scale 1 (what the fit falls back to with under 48 rows). Their noise sd is
+# the evidence's, RSS / (n − γ), not the MAP's RSS / n, which is too small wherever the network
+# follows the rows (`pymc_bnn.inference.noise_sd`).
 LAPLACE_PRIOR = NormalPrior(sigma=4.0)
 LAPLACE_REGRESSION_PRIOR = NormalPrior(sigma=1.0)
-LAPLACE_REGRESSION_OPTIONS = {"map_scale": "holdout"}
+LAPLACE_REGRESSION_OPTIONS = {"map_scale": "holdout", "noise_sd": "evidence"}
 # method="auto": laplace (a MAP fit, then a Gaussian output layer, sampled exactly for three or
 # more classes: seconds on small tables, and the best held-out log loss of the engines in
 # benchmarks/tabular.py); it does not fit
