@@ -107,6 +107,30 @@ def test_fit_refuses_a_bare_pymc_model_naming_the_built_one(small_moons):
         fit("not a model", "advi", draws=5, progress=False)
 
 
+def test_fit_refuses_a_model_whose_rows_set_data_replaced(small_moons):
+    """The guide's way of predicting through PyMC leaves new rows in `bnn.model`; fitting it
+    then failed inside the engine ("index can't contain negative values") where only X was
+    replaced, and fitted a target of zeros where y_data was too. Either way: refused, naming
+    the rows and the fix; with the training rows set back it fits."""
+    import numpy as np
+    import pymc as pm
+
+    X, y = small_moons.X_train, small_moons.y_train
+    bnn = build_model(X, y, hidden=(3,))
+    for new in ({"X": X[:10]},
+                {"X": X[:7], "y_data": np.zeros(7, dtype=bnn.model["y_data"].dtype)}):
+        with bnn.model:
+            pm.set_data(new, coords={"obs": np.arange(len(new["X"]))})
+        with pytest.raises(InvalidSettingError,
+                           match=rf"not the {len(X)} that build_model was given \(X has "
+                                 rf"{len(new['X'])}.*build_model\(X, y"):
+            fit(bnn, "advi", steps=10, draws=5, progress=False)
+    with bnn.model:
+        pm.set_data({"X": X, "y_data": y.astype(bnn.model["y_data"].dtype)},
+                    coords={"obs": np.arange(len(X))})
+    assert fit(bnn, "advi", steps=10, tol=0, draws=5, progress=False).n_draws == 5
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("method, options", [
     ("advi", {"steps": 100, "tol": 0}),

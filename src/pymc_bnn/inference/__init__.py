@@ -138,6 +138,7 @@ def fit(
 def _check_model(bnn) -> None:
     """Refuse anything but a built model (a `BNNModel`), naming what to pass instead."""
     if hasattr(bnn, "record") and hasattr(bnn, "model"):
+        _check_rows(bnn)
         return
     if type(bnn).__name__ == "Model" and hasattr(bnn, "free_RVs"):  # a pm.Model
         raise InvalidSettingError(
@@ -147,6 +148,30 @@ def _check_model(bnn) -> None:
     raise InvalidSettingError(
         f"fit takes the BNNModel that build_model returns, got {type(bnn).__name__}; build "
         "one with bnn = build_model(X, y, ...)")
+
+
+def _check_rows(bnn) -> None:
+    """Refuse a model whose row data `pm.set_data` replaced since `build_model`.
+
+    The documented way to predict through PyMC sets new rows (`X`, `y_data`, the `"obs"`
+    coordinate) on `bnn.model`, and the model keeps them: fitting it then would fit those rows
+    (a target of zeros) or fail inside the engine where only some were replaced.
+    """
+    if getattr(bnn, "stream", None) is not None or not getattr(bnn, "n_obs", 0):
+        return
+    model = bnn.model
+    dims = getattr(model, "named_vars_to_dims", {})
+    now = {v.name: int(v.get_value(borrow=True).shape[0]) for v in getattr(model, "data_vars", ())
+           if (dims.get(v.name) or (None,))[0] == "obs"}
+    changed = {name: rows for name, rows in now.items() if rows != bnn.n_obs}
+    if changed:
+        found = ", ".join(f"{name} has {rows:,}" for name, rows in sorted(changed.items()))
+        raise InvalidSettingError(
+            f"bnn.model's rows are not the {bnn.n_obs:,} that build_model was given ({found}): "
+            "pm.set_data replaced them (to predict through PyMC), and fit would fit whatever the "
+            "model holds now; build the model again with build_model(X, y, ...) (or set the "
+            "training rows back) before fitting it. To predict on new rows, "
+            "posterior.predict(X_new) needs no set_data")
 
 
 def _posterior(bnn: BNNModel, result: EngineResult) -> Posterior:
