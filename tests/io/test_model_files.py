@@ -57,7 +57,45 @@ def test_posterior_round_trip_predicts_identically_and_keeps_every_field(tmp_pat
     np.testing.assert_array_equal(groups["sizes"], [3, 5])
     for key, value in posterior.predictive_draws(X).items():
         np.testing.assert_array_equal(loaded.predictive_draws(X)[key], value)
-    assert set(loaded.idata.groups) == set(posterior.idata.groups)
+    # every group but the training data, which model files leave out (the next test)
+    assert set(loaded.idata.children) == set(posterior.idata.children) - {"observed_data",
+                                                                           "constant_data"}
+
+
+def test_a_model_file_leaves_the_training_data_out_and_the_fit_keeps_it(tmp_path, regressor,
+                                                                        data):
+    """A model file is the fit, not its rows: `observed_data` and `constant_data` stay in the
+    fitted posterior, the file is no larger for them, and a model built on the same rows puts
+    them back beside the loaded draws."""
+    import h5py
+
+    from pymc_bnn import build_model
+    from pymc_bnn.model.data_groups import DATA_GROUPS, with_data_groups
+
+    X, y = data
+    posterior = regressor.posterior_
+    assert set(DATA_GROUPS) <= set(posterior.idata.children)
+    path = save(posterior, tmp_path / "fit.bnn.nc")
+    with h5py.File(path, "r") as file:
+        assert not set(DATA_GROUPS) & set(file["idata"])
+    assert set(DATA_GROUPS) <= set(posterior.idata.children)  # saving changed nothing
+    without = dataclasses.replace(posterior, idata=posterior.idata.copy())
+    for name in DATA_GROUPS:
+        del without.idata[name]
+    size = save(without, tmp_path / "without.bnn.nc").stat().st_size
+    assert abs(path.stat().st_size - size) < 64  # the same file (but its time stamp)
+    loaded = load(path)
+    assert not set(DATA_GROUPS) & set(loaded.idata.children)
+    np.testing.assert_array_equal(loaded.predict(X)["mean"], posterior.predict(X)["mean"])
+    # the estimator's model: its standardised inputs, the target as given
+    bnn = build_model(regressor._scaled(X), y, hidden=(2,), likelihood="gaussian",
+                      feature_names=posterior.feature_names)
+    restored = with_data_groups(loaded.idata, bnn)
+    for name in DATA_GROUPS:
+        ours, fitted = restored[name].to_dataset(), posterior.idata[name].to_dataset()
+        assert ours.drop_attrs().identical(fitted.drop_attrs()), name
+        assert {k: v for k, v in ours.attrs.items() if k != "created_at"} == {
+            k: v for k, v in fitted.attrs.items() if k != "created_at"}
 
 
 @pytest.mark.slow  # fits of several seconds

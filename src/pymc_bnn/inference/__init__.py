@@ -68,6 +68,9 @@ def fit(
     Posterior
         The draws, with `method`, `settings`, `timings`, `diagnostics` (for samplers also the
         R-hat and ESS of the predictions) and `interrupted` (Ctrl-C kept the state so far).
+        Its `idata` holds the training data too, as `pm.sample` gives it: `observed_data`
+        (`y` on the likelihood's scale) and `constant_data` (`X` and the model's other data;
+        `pymc_bnn.model.data_groups`), except for a streamed model.
 
     Raises
     ------
@@ -86,6 +89,8 @@ def fit(
     ('advi', 50)
     >>> posterior.predict(tiny_data.X_test)["mean"].shape
     (18,)
+    >>> posterior.idata["observed_data"]["y"].shape, posterior.idata["constant_data"]["X"].shape
+    ((42,), (42, 2))
 
     The same seed gives the same draws (`fitted`, shared by other examples, was made by the
     same call):
@@ -175,11 +180,13 @@ def _check_rows(bnn) -> None:
 
 
 def _posterior(bnn: BNNModel, result: EngineResult) -> Posterior:
+    from pymc_bnn.model.data_groups import with_data_groups
     from pymc_bnn.posterior.posterior import Posterior
 
     return Posterior(
         bnn.record,
-        _float32_draws(result.idata),
+        # observed_data and constant_data for every engine, as pm.sample gives them
+        with_data_groups(_float32_draws(result.idata), bnn),
         method=result.method,
         settings=dict(result.settings),
         timings=dict(result.timings),
