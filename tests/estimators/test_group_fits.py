@@ -46,6 +46,14 @@ def test_each_group_is_the_fit_of_its_rows_alone(grouped):
     assert list(joined.diagnostics["group_diagnostics"]) == list(LABELS)
 
 
+def test_the_joined_posterior_holds_every_groups_rows_as_a_joint_fit_does(grouped):
+    build, joined = grouped
+    observed, constant = joined.idata["observed_data"], joined.idata["constant_data"]
+    np.testing.assert_array_equal(observed["y"].values, build["y"])
+    np.testing.assert_array_equal(constant["X"].values, build["X"])
+    np.testing.assert_array_equal(constant["group_index"].values, np.repeat([0, 1, 2], 30))
+
+
 @pytest.mark.slow
 def test_the_joined_posterior_has_the_joint_fits_layout(grouped):
     build, joined = grouped
@@ -56,6 +64,9 @@ def test_the_joined_posterior_has_the_joint_fits_layout(grouped):
         for name in theirs.data_vars:
             assert (ours[name].dims, ours[name].shape) == (theirs[name].dims, theirs[name].shape)
     assert list(joined.idata["posterior"]["group"].values) == list(LABELS)
+    for part in ("observed_data", "constant_data"):
+        assert joined.idata[part].to_dataset().drop_attrs().identical(
+            joint.idata[part].to_dataset().drop_attrs()), part
 
 
 @pytest.mark.slow

@@ -122,6 +122,12 @@ def test_the_stacked_predictive_is_the_weighted_mixture(members, moons):
     assert stacked.settings["stacking"]["draws"] == {"network": 300, "linear": 700}
 
 
+def test_the_stacked_posterior_keeps_the_training_data_of_its_members(members, moons):
+    stacked = stack_posteriors(members, {"network": 0.5, "linear": 0.5}, n_draws=100)
+    np.testing.assert_array_equal(stacked.idata["observed_data"]["y"].values, moons.y_train)
+    np.testing.assert_array_equal(stacked.idata["constant_data"]["X"].values, moons.X_train)
+
+
 def test_the_network_part_is_the_networks_draws(members, moons):
     """Stability measures a stacked fit's network: its draws are the network member's."""
     from pymc_bnn.posterior.stability import stability

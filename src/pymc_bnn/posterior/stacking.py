@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.model.data_groups import DATA_GROUPS
 from pymc_bnn.model.network import bias_name
 from pymc_bnn.posterior.posterior import Posterior
 
@@ -154,7 +155,8 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     -------
     Posterior
         The network's record with a linear skip path, its method, and `settings["stacking"]`
-        holding the members' weights and draw counts.
+        holding the members' weights and draw counts; the training data groups
+        (`observed_data`, `constant_data`) of the network's fit where it has them.
 
     Examples
     --------
@@ -189,6 +191,9 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     posterior = posterior.assign_coords({dim: known[dim].values for dim in posterior.dims
                                          if dim in known and dim not in ("chain", "draw")})
     idata = xr.DataTree.from_dict({"posterior": posterior})
+    for name in DATA_GROUPS:  # the training rows, which every member was fitted to
+        if name in base.idata.children:
+            idata[name] = base.idata[name].copy()
     network = next((n for n in members if members[n].spec.hidden), None)
     record = {"stacking": {"weights": {n: float(weights.get(n, 0.0)) for n in members},
                            "draws": counts, "order": [n for n in names if counts[n] > 0],

@@ -19,9 +19,12 @@ which cannot fit the joint grouped model.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.model.data_groups import with_data_groups
 from pymc_bnn.model.groups import (
     encode_groups,
     group_bias_name,
@@ -68,7 +71,8 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     Returns
     -------
     Posterior
-        The joint model's record with every group's draws (`w_i_group`, `b_i_group`);
+        The joint model's record with every group's draws (`w_i_group`, `b_i_group`) and
+        every row's data (`observed_data`, `constant_data`, as a joint fit has them);
         `diagnostics["groups_fitted"]` is "separately" and `diagnostics["group_diagnostics"]`
         holds each group's convergence, steps and best restart; timings are summed.
 
@@ -92,7 +96,8 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
     """
     from pymc_bnn import build_model
 
-    joint = build_model(**build).record  # the record every group's draws are read through
+    joint_model = build_model(**build)  # its record reads every group's draws; its data
+    joint = joint_model.record  # are the training data of the joined posterior
     if build.get("pooling") != "none" or joint.groups is None:
         raise InvalidSettingError("fit_groups fits the groups of a pooling='none' network; "
                                   "pass groups and pooling='none'")
@@ -137,6 +142,8 @@ def fit_groups(build: dict, method: str, options: dict, *, draws: int, random_se
             for index, seed in zip(rows, member_seeds(random_seed, len(labels)), strict=True)]
     fits, _ = fit_separately(jobs, n_jobs, whole=True)  # every group's weights are needed
     joined = join_groups(joint, labels, fits)
+    # every row, as a joint fit's idata holds them (each group's fit held its own rows)
+    joined = dataclasses.replace(joined, idata=with_data_groups(joined.idata, joint_model))
     warn_here(joined.diagnostics["warnings"])  # said in the workers, where none see them
     return joined
 
