@@ -1,6 +1,7 @@
 """The estimators against the library they wrap and inside scikit-learn's tools."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
@@ -11,6 +12,8 @@ from pymc_bnn import (
     BayesianMLPClassifier,
     BayesianMLPRegressor,
     InvalidInputError,
+    load,
+    save,
 )
 
 QUICK = dict(steps=400, draws=60, engine_options={"tol": 0, "restarts": 1}, random_state=0)
@@ -27,6 +30,29 @@ def iris():
     X = data.frame[data.feature_names]
     y = data.target_names[data.target]  # string labels
     return X, y
+
+
+@pytest.mark.parametrize("labels", [
+    pytest.param(lambda codes: pd.Series(np.array(["b", "c", "a"], dtype=object)[codes]),
+                 id="text-in-a-series"),
+    pytest.param(lambda codes: np.array([30, 10, 20])[codes], id="integers"),
+])
+def test_a_multiclass_fits_draws_name_its_classes_in_idata_and_its_file(labels, tmp_path):
+    """The network is fitted to class codes 0 … K-1; `posterior_.idata` names each output by
+    its class, as `predict_proba`'s columns, and a saved model keeps the names."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(45, 2))
+    y = labels(np.digitize(X[:, 0], [-0.4, 0.4]))
+    model = BayesianMLPClassifier((2,), method="advi", steps=60, draws=10, random_state=0,
+                                  engine_options={"tol": 0, "restarts": 1}).fit(X, y)
+    outputs = model.posterior_.idata["posterior"]["w_1"]["output"].values
+    assert outputs.tolist() == model.classes_.tolist() == sorted(set(np.asarray(y).tolist()))
+    np.testing.assert_array_equal(model.posterior_.idata["observed_data"]["y"].values,
+                                  np.searchsorted(model.classes_, np.asarray(y)))
+    loaded = load(save(model, tmp_path / "model.bnn.nc"))
+    assert loaded.posterior_.idata["posterior"]["output"].values.tolist() == outputs.tolist()
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
 @pytest.mark.slow

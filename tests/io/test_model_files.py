@@ -98,6 +98,18 @@ def test_a_model_file_leaves_the_training_data_out_and_the_fit_keeps_it(tmp_path
             k: v for k, v in fitted.attrs.items() if k != "created_at"}
 
 
+def test_a_classifiers_draws_name_its_classes_through_the_file(classifier, saved, data):
+    """The estimator fits class codes; its categorical network's outputs are named by
+    `classes_` in `idata`, and a loaded model keeps the names and its predictions."""
+    loaded = load(saved)
+    for fitted in (classifier, loaded):
+        last = fitted.posterior_.idata["posterior"]["w_1"]
+        assert last.dims[-1] == "output"
+        assert last["output"].values.tolist() == ["high", "low", "mid"]
+        assert fitted.classes_.tolist() == ["high", "low", "mid"]
+    np.testing.assert_array_equal(loaded.predict_proba(data[0]), classifier.predict_proba(data[0]))
+
+
 @pytest.mark.slow  # fits of several seconds
 def test_estimators_round_trip_exactly(tmp_path, classifier, regressor, data, saved):
     X, _ = data

@@ -73,6 +73,17 @@ def test_group_indices_and_a_count_models_offset_are_constant_data():
     assert count_groups["observed_data"].attrs["target_scale"].startswith("as given")
 
 
+def test_a_categorical_models_outputs_are_named_by_its_classes():
+    labels = np.array(["lo", "mid", "hi"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    bnn = build_model(X, labels, hidden=(2,), likelihood="categorical")
+    assert list(bnn.model.coords["output"]) == ["hi", "lo", "mid"]  # sorted, as the codes
+    observed = data_groups(bnn)["observed_data"]["y"].values
+    np.testing.assert_array_equal(np.array(["hi", "lo", "mid"])[observed], labels)
+    # a Bernoulli network's one output is no class of its own
+    assert list(build_model(X, (labels == "hi").astype(int), hidden=(2,)).model.coords[
+        "output"]) == [0]
+
+
 def test_a_streamed_model_holds_one_batch_so_gives_no_groups():
     batches = [(RNG.normal(size=(20, 2)), RNG.integers(0, 2, size=20)) for _ in range(3)]
     bnn = build_streaming_model(as_source(batches), batch_size=16, hidden=(2,))

@@ -243,7 +243,7 @@ def build_model(
     coords = {
         "obs": np.arange(X.shape[0]),
         "feature": list(feature_names),
-        "output": np.arange(spec.n_outputs),
+        "output": _output_coords(likelihood, preprocessing, spec.n_outputs),
         **{f"hidden_{i}": np.arange(w) for i, w in enumerate(spec.hidden)},
     }
     if group_record is not None:
@@ -268,6 +268,20 @@ def build_model(
                          feature_names=feature_names, preprocessing=preprocessing,
                          likelihood_params=tuple(likelihood_params), groups=group_record)
     return BNNModel(record, model=model, output=eta, n_obs=X.shape[0])
+
+
+def _output_coords(likelihood, preprocessing: dict, n_outputs: int):
+    """The "output" dim's coordinate: a categorical likelihood's classes, else 0 … n-1.
+
+    Each of a categorical network's outputs is one class (`preprocessing["classes"]`, in its
+    order), so the draws of the last layer are labelled by class as `predict` labels its
+    columns. The estimators fit class codes and name the classes afterwards
+    (`pymc_bnn.sklearn.classifier`).
+    """
+    classes = preprocessing.get("classes")
+    if isinstance(likelihood, Categorical) and classes is not None and len(classes) == n_outputs:
+        return list(classes)
+    return np.arange(n_outputs)
 
 
 def _check_total_size(total_size, *, n_obs: int) -> int | None:

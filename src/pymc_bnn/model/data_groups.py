@@ -32,7 +32,8 @@ DATA_GROUPS = ("observed_data", "constant_data")
 
 _STANDARDISED = ("standardised: (y - y_mean) / y_scale, as the likelihood, log_likelihood and "
                  "posterior_predictive see it; y_mean + y_scale * value is in the target's units")
-_CODES = "class codes 0 ... K-1, the positions of the model's classes, as the likelihood sees them"
+_CODES = ("class codes 0 ... K-1, the positions of the model's classes (the posterior's output "
+          "coordinate for a categorical likelihood), as the likelihood sees them")
 _AS_GIVEN = "as given, as the likelihood sees it"
 
 

@@ -261,6 +261,7 @@ class BayesianMLPBase(BaseEstimator):
                     "sample_weight cannot be used with streamed data (its minibatches carry no "
                     "weights yet); fit rows in memory to weight them, or leave sample_weight out")
             self._fit_stream(X, y, groups)
+            self.posterior_ = self._named_outputs(self.posterior_)
             return self
         checks.require_target(self, y)
         X, groups = split_group_column(X, groups)
@@ -270,6 +271,7 @@ class BayesianMLPBase(BaseEstimator):
         y, likelihood = self._model_target(y)
         self._set_input_scaling(X, weight)
         self._fit_posterior(X, y, likelihood, checks.kept(groups, keep), weight)
+        self.posterior_ = self._named_outputs(self.posterior_)
         return self
 
     def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
@@ -386,6 +388,13 @@ class BayesianMLPBase(BaseEstimator):
         a regressor's target passes as it is.
         """
         return self.likelihood, _unchanged, stats
+
+    def _named_outputs(self, posterior):
+        """The fitted posterior with its outputs named where the estimator knows their names.
+
+        A regressor's outputs have no names: the posterior as it is.
+        """
+        return posterior
 
     # ------------------------------------------------------------------ shared outputs
     def uncertainty(self, X, *, level=0.9, **options):

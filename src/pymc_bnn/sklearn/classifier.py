@@ -208,6 +208,19 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         return (likelihood, lambda y: np.searchsorted(classes, y),
                 dataclasses.replace(stats, classes=np.arange(len(classes))))
 
+    def _named_outputs(self, posterior):
+        """The posterior with a categorical network's "output" coordinate holding `classes_`.
+
+        The model is fitted to the codes 0 … K-1 of the labels, so its draws come labelled by
+        code; naming the classes there lets `posterior_.idata` say which class each output is,
+        as the columns of `predict_proba` do. A Bernoulli network's one output (the logit of
+        `classes_[1]`) keeps its 0.
+        """
+        if not isinstance(posterior.likelihood, Categorical):
+            return posterior
+        return dataclasses.replace(posterior,
+                                   idata=name_output_coordinate(posterior.idata, self.classes_))
+
     def predict_proba(self, X, groups=None, unseen_groups="population") -> np.ndarray:
         """Posterior predictive class probabilities (n_obs, n_classes), columns as `classes_`.
 
@@ -257,6 +270,41 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         predicted = self.predict(X, groups=groups)
         return float(checks.as_invalid_input(accuracy_score, y, predicted,
                                              sample_weight=sample_weight))
+
+
+def name_output_coordinate(idata, classes):
+    """A copy of `idata` whose "output" coordinate is `classes`, in every group of that length.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        ArviZ data of a network with one output per class (a categorical likelihood).
+    classes : array-like (n_classes,)
+        The class of each output, in the outputs' order.
+
+    Returns
+    -------
+    xarray.DataTree
+        The same draws; groups without an "output" dimension of `len(classes)` unchanged.
+
+    Examples
+    --------
+    >>> import arviz as az
+    >>> idata = az.from_dict({"posterior": {"w_1": np.zeros((1, 5, 4, 3))}},
+    ...                      dims={"w_1": ["hidden_0", "output"]})
+    >>> named = name_output_coordinate(idata, np.array(["cat", "dog", "fox"]))
+    >>> named["posterior"]["output"].values.tolist(), idata["posterior"]["output"].values.tolist()
+    (['cat', 'dog', 'fox'], [0, 1, 2])
+    """
+    import xarray as xr
+
+    labels = np.asarray(classes)
+    tree = idata.copy()
+    for node in list(idata.subtree):
+        dataset = node.to_dataset(inherit=False)
+        if node is not idata and dataset.sizes.get("output") == len(labels):
+            tree[node.path] = xr.DataTree(dataset.assign_coords(output=labels))
+    return tree
 
 
 def _warn_of_lookalike_classes(classes) -> None:
