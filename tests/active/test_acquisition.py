@@ -97,6 +97,8 @@ def test_bad_probabilities_are_rejected_with_a_fix():
         bald(np.full((5, 3), 0.5))
     with pytest.raises(InvalidInputError, match="not logits"):
         max_entropy(np.full((5, 3, 2), 2.0))
+    with pytest.raises(InvalidInputError, match="sum to 1"):
+        bald(np.full((5, 3, 2), 0.3))  # in [0, 1] but not a distribution over the classes
 
 
 def test_top_rule_picks_duplicates_and_diverse_rule_does_not():

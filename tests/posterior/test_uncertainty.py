@@ -83,3 +83,22 @@ def test_variation_ratio_counts_disagreeing_draws():
 def test_bad_probs_are_refused_with_a_fix(bad):
     with pytest.raises(InvalidInputError, match="probs"):
         entropy_decomposition(bad)
+
+
+@pytest.mark.parametrize("function", [entropy_decomposition, predictive_entropy,
+                                      expected_entropy, mutual_information, variation_ratio])
+def test_probabilities_that_do_not_sum_to_one_are_refused(function):
+    # P(y = 1) of a binary fit passed as (draws, obs, 1): entropies of one "class" would be
+    # -p log p, a number with no meaning (0.36 nats here, where the true entropy is H(0.3)).
+    with pytest.raises(InvalidInputError, match="sum to 1"):
+        function(np.full((2, 3, 1), 0.3))
+    # Three columns that are not a distribution: the "total" would exceed log K's bound.
+    with pytest.raises(InvalidInputError, match="sum to 1"):
+        function(np.full((2, 3, 3), 0.5))
+
+
+def test_float32_rounding_of_the_class_sums_is_accepted(rng):
+    probs = rng.dirichlet(np.ones(4), size=(20, 6)).astype(np.float32)
+    reference = rng.dirichlet(np.ones(4), size=(20, 6))
+    assert np.all(np.isfinite(entropy_decomposition(probs)))
+    assert np.all(np.isfinite(entropy_decomposition(reference)))

@@ -42,7 +42,8 @@ def check_probs(probs) -> np.ndarray:
     Raises
     ------
     InvalidInputError
-        Not 3-dimensional, fewer than 2 classes, or values outside [0, 1] (logits, NaN).
+        Not 3-dimensional, fewer than 2 classes, values outside [0, 1] (logits, NaN), or
+        classes that do not sum to 1.
 
     Examples
     --------
@@ -64,6 +65,7 @@ def check_probs(probs) -> np.ndarray:
             "acquisition probabilities must be finite and within [0, 1]; pass class "
             "probabilities, not logits"
         )
+    uncertainty.check_class_sums(probs, "acquisition probabilities")
     return probs
 
 

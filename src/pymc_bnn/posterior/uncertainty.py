@@ -48,8 +48,52 @@ def _as_probs(probs) -> np.ndarray:
     low, high = probs.min(), probs.max()  # NaN propagates through both
     if not (np.isfinite(low) and np.isfinite(high)):
         raise InvalidInputError("probs contains NaN/inf; check the posterior draws for divergence")
+    check_class_sums(probs, "probs")
     # Rounding can push a probability a hair outside [0, 1], where its log is undefined.
     return np.clip(probs, 0.0, 1.0) if low < 0.0 or high > 1.0 else probs
+
+
+# How far a draw's class probabilities may sum from 1: float32 draws are off by ~1e-7.
+_SUM_TOLERANCE = 1e-4
+
+
+def check_class_sums(probs: np.ndarray, name: str = "probs") -> None:
+    """Refuse class probabilities (..., K) that do not sum to 1 over the last axis.
+
+    Entropies and the mutual information are defined for distributions over the classes only;
+    a single column (P(y = 1) as `(draws, obs, 1)`) or unnormalised scores give numbers with
+    no meaning (a "total" above its bound log K), so they are refused, not summarised.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        `(..., n_classes)` finite probabilities.
+    name : str, default "probs"
+        The argument's name, for the message.
+
+    Raises
+    ------
+    InvalidInputError
+        When some row's sum is further than 1e-4 from 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_class_sums(np.array([[[0.25, 0.75]]]))
+    >>> check_class_sums(np.array([[[0.3]]]))
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: probs must sum to 1 over the classes (last axis) ...
+    """
+    sums = _sum_classes(probs)
+    worst = float(np.max(np.abs(sums - 1.0))) if sums.size else 0.0
+    if worst > _SUM_TOLERANCE:
+        raise InvalidInputError(
+            f"{name} must sum to 1 over the classes (last axis) for every draw and point, but "
+            f"a sum is {float(sums.flat[np.argmax(np.abs(sums - 1.0))]):.4g}; pass class "
+            "probabilities (a softmax, not logits or per-class sigmoids), with the classes "
+            "last, and a binary classifier's P(y = 1) as (draws, obs), not (draws, obs, 1)"
+        )
 
 
 def _entropy(probs: np.ndarray) -> np.ndarray:
@@ -114,7 +158,7 @@ def entropy_decomposition(probs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Raises
     ------
     InvalidInputError
-        On another shape, or NaN/inf probabilities.
+        On another shape, NaN/inf probabilities, or classes that do not sum to 1.
 
     Examples
     --------
@@ -609,6 +653,6 @@ def _dims(name: str) -> tuple[str, ...]:
     return _DIMS.get(name, ("obs",))
 
 
-__all__ = ["entropy_decomposition", "expected_entropy", "mixture_quantile", "mutual_information",
-           "noise_distribution", "predictive_entropy", "predictive_summary", "regression_moments",
-           "sample_mixture", "variation_ratio", "with_class_labels"]
+__all__ = ["check_class_sums", "entropy_decomposition", "expected_entropy", "mixture_quantile",
+           "mutual_information", "noise_distribution", "predictive_entropy", "predictive_summary",
+           "regression_moments", "sample_mixture", "variation_ratio", "with_class_labels"]
