@@ -134,3 +134,29 @@ def test_batch_settings_are_checked():
     with pytest.raises(InvalidSettingError, match="unknown batch rule"):
         select_batch(np.arange(5.0), 2, rule="best")
     assert select_batch(np.arange(3.0), 10, rule="top").tolist() == [2, 1, 0]
+
+
+def test_select_batch_refuses_scores_that_are_not_finite():
+    # A NaN score was silently ranked last by "top" and crashed KMeans under "diverse".
+    scores = np.array([0.1, np.nan, 0.5, 0.3])
+    for rule, X in (("top", None), ("diverse", np.arange(4.0)[:, None])):
+        with pytest.raises(InvalidInputError, match="finite"):
+            select_batch(scores, 2, X=X, rule=rule)
+
+
+def test_select_batch_refuses_scores_that_are_not_one_per_point():
+    with pytest.raises(InvalidInputError, match="one score per pool point"):
+        select_batch([[0.1, 0.9], [0.2, 0.3]], 2, rule="top")
+
+
+def test_select_batch_refuses_pool_points_of_another_length():
+    scores = [0.1, 0.9, 0.5, 0.8]
+    # 2 rows of 2 features were silently read as 4 rows of 1 feature; 3 rows crashed reshape
+    for rows in (2, 3):
+        with pytest.raises(InvalidInputError, match="4 scores"):
+            select_batch(scores, 2, X=np.zeros((rows, 2)))
+
+
+def test_select_batch_refuses_a_fractional_batch_size():
+    with pytest.raises(InvalidSettingError, match="batch_size"):
+        select_batch([0.1, 0.9, 0.5], 2.7, rule="top")

@@ -24,6 +24,7 @@ import numpy as np
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.posterior import uncertainty
+from pymc_bnn.validation import whole_number
 
 
 def check_probs(probs) -> np.ndarray:
@@ -424,8 +425,10 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
     Raises
     ------
     InvalidSettingError
-        An unknown rule, a batch size or `candidates_per_pick` below 1, or "diverse"
-        without `X`.
+        An unknown rule, a batch size or `candidates_per_pick` that is not a whole number of
+        at least 1, or "diverse" without `X`.
+    InvalidInputError
+        Scores that are not finite or not one per point, or `X` with another number of rows.
 
     Examples
     --------
@@ -444,12 +447,18 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
     scores = np.asarray(scores, dtype=np.float64)
     if rule not in BATCH_RULES:
         raise InvalidSettingError(f"unknown batch rule {rule!r}; use one of {BATCH_RULES}")
-    if int(batch_size) < 1:
-        raise InvalidSettingError(f"batch_size must be at least 1, got {batch_size}")
-    if int(candidates_per_pick) < 1:
-        raise InvalidSettingError(
-            f"candidates_per_pick must be at least 1, got {candidates_per_pick}")
-    batch_size = min(int(batch_size), scores.size)
+    batch_size = whole_number(batch_size, "batch_size", minimum=1)
+    candidates_per_pick = whole_number(candidates_per_pick, "candidates_per_pick", minimum=1)
+    if scores.ndim != 1:
+        raise InvalidInputError(
+            f"scores must hold one score per pool point, shape (n_points,), got shape "
+            f"{scores.shape}; pass score_pool(acquisition, probs)")
+    if not np.all(np.isfinite(scores)):
+        raise InvalidInputError(
+            f"scores must be finite, but {int(np.sum(~np.isfinite(scores)))} of {scores.size} "
+            "are NaN or infinite; score_pool refuses such scores, or replace them (e.g. with "
+            "the lowest finite score) before selecting")
+    batch_size = min(batch_size, scores.size)
     # stable sort on the negated scores: ties keep pool order, so results are reproducible
     order = np.argsort(-scores, kind="stable")
     if rule == "top" or batch_size == 1:
@@ -457,7 +466,12 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
     if X is None:
         raise InvalidSettingError(
             "rule='diverse' needs the pool points X; pass X or use rule='top'")
-    X = np.asarray(X, dtype=np.float64).reshape(scores.size, -1)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim not in (1, 2) or X.shape[0] != scores.size:
+        raise InvalidInputError(
+            f"X must hold the {scores.size} pool points the {scores.size} scores are for, "
+            f"(n_points, n_features), got shape {X.shape}; pass the rows that were scored")
+    X = X.reshape(scores.size, -1)
     candidates = order[: min(scores.size, batch_size * int(candidates_per_pick))]
     picked = _best_per_cluster(X[candidates], scores[candidates], batch_size, random_seed)
     chosen = list(candidates[picked])
