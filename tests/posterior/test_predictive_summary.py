@@ -250,3 +250,26 @@ def test_a_target_far_from_zero_keeps_its_spread():
         np.testing.assert_allclose(np.asarray(u9[name]) - 1e9, np.asarray(u0[name]), atol=1e-4)
     np.testing.assert_allclose(np.asarray(u9["epistemic_sd"]), np.asarray(u0["epistemic_sd"]),
                                rtol=1e-4)
+
+
+def test_noise_without_a_variance_is_infinite_on_both_paths(rng):
+    # nu ~ Gamma(2, 0.1) puts draws below df = 1, where SciPy's t variance is NaN (undefined)
+    # rather than inf; the variance of such noise is still infinite (E[y²] diverges), as for
+    # 1 < df ≤ 2, and as the fused pass says: sd and aleatoric_sd are inf, never NaN.
+    moments = uncertainty.regression_moments(
+        {"mean": np.zeros((2, 1)), "scale": np.ones((2, 1)), "df": np.array([[0.8], [3.0]])})
+    assert np.isposinf(moments["aleatoric_sd"][0]) and np.isposinf(moments["sd"][0])
+    n = 30
+    nu = np.where(np.arange(n) == 0, 0.8, 4.0)  # one draw of heavy tails
+    posterior = _linear_posterior(StudentT(), rng.normal(1.0, 0.2, size=n), 0.0,
+                                  preprocessing=STANDARD,
+                                  extra={"sigma": np.full(n, 0.5), "nu": nu})
+    X = np.array([[0.0], [1.0]])
+    with pytest.warns(UserWarning, match="no finite variance"):
+        fused = posterior.uncertainty(X, level=0.9)
+    with pytest.warns(UserWarning, match="no finite variance"):
+        sampled = posterior.uncertainty(X, level=0.9, n_samples=10)  # the float64 path
+    for summary in (fused, sampled):
+        assert np.isposinf(summary["sd"].values).all()
+        assert np.isposinf(summary["aleatoric_sd"].values).all()
+    np.testing.assert_allclose(sampled["upper"], fused["upper"], rtol=1e-5)

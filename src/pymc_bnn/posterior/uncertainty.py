@@ -378,7 +378,12 @@ def regression_moments(draws: dict) -> dict[str, np.ndarray]:
                  "scale": np.asarray(draws["scale"], dtype=np.float64) / unit}
     dist = noise_distribution(draws)
     mean = np.asarray(draws["mean"], dtype=np.float64)
-    aleatoric = np.broadcast_to(dist.var(), mean.shape).mean(axis=0)
+    noise_var = np.broadcast_to(dist.var(), mean.shape)
+    if "df" in draws:  # SciPy's t variance is NaN (undefined) for df ≤ 1 and inf for df ≤ 2:
+        # either way E[y²] diverges, so the variance is infinite (as the fused pass has it)
+        noise_var = np.where(np.broadcast_to(np.asarray(draws["df"]), mean.shape) <= 2,
+                             np.inf, noise_var)
+    aleatoric = noise_var.mean(axis=0)
     epistemic = mean.var(axis=0)
     moments = {"mean": mean.mean(axis=0) * unit, "sd": np.sqrt(aleatoric + epistemic) * unit,
                "aleatoric_sd": np.sqrt(aleatoric) * unit,
