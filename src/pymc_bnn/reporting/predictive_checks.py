@@ -200,15 +200,18 @@ def _regressor_sections(model, X, y, source, by_group, rng, rows) -> list[Sectio
     from pymc_bnn.reporting import plots
 
     counts = is_count_model(model)
-    summary = model.uncertainty(X, level=list(COVERAGE_LEVELS), n_samples=REPLICATIONS,
-                                random_seed=int(rng.integers(2**31)), **by_group)
-    replicated = summary["samples"].values  # (REPLICATIONS, n_obs): one data set per row
+    summary = model.uncertainty(X, level=list(COVERAGE_LEVELS), **by_group)
+    # one data set per posterior draw (not `uncertainty`'s samples, whose rows pick their draws
+    # independently and so average the draws' common errors out of every data set's statistics)
+    replicated = replicate_values(
+        model.predictive_draws(X, max_draws=REPLICATIONS, **by_group), rng)
     statistics = replicated_statistics(y, replicated, counts=counts)
     ppc = Section(PPC_TITLE, [
         f"{replicated.shape[0]} data sets of {len(y):,} values were replicated from the "
-        f"posterior predictive at the inputs of {source}. A statistic of the observed data far "
-        "in a tail of the replicated ones (share of replications at least as large near 0 or "
-        "1) is something the model does not reproduce."],
+        f"posterior predictive (one posterior draw each) at the inputs of {source}. A "
+        "statistic of the observed data far in a tail of the replicated ones (share of "
+        "replications at least as large near 0 or 1) is something the model does not "
+        "reproduce."],
         tables=[Table([["statistic", "observed", "replicated median", "replicated 5%",
                         "replicated 95%", "share of replications ≥ observed"], *statistics])],
         figures=[Figure(figure_png(plots.replicated_distribution(y, replicated, discrete=counts)),
@@ -245,6 +248,48 @@ def _regressor_sections(model, X, y, source, by_group, rng, rows) -> list[Sectio
                          for i in order]],
                       caption="row: the row's label in the data (its index, from 0).")])
     return [ppc, calibration, uncertainty, least]
+
+
+def replicate_values(draws: dict, rng, n_sets: int = REPLICATIONS) -> np.ndarray:
+    """Data sets replicated from the posterior predictive, each from one posterior draw.
+
+    Data set r takes posterior draw r mod S for every row and draws each row's value from the
+    likelihood with that draw's parameters: y_rep ~ p(y | θ_s), θ_s ~ p(θ | data), as a posterior
+    predictive check needs (Gelman et al., BDA3 §6.3). Statistics of a data set (its mean, sd,
+    quantiles) then vary as much as the draws disagree, not only by the noise.
+
+    Parameters
+    ----------
+    draws : dict of str to numpy.ndarray
+        `Posterior.predictive_draws(X)` (or an estimator's) of a regression or count
+        likelihood, each `(S, n_obs)`.
+    rng : numpy.random.Generator
+        Source of the replicated values.
+    n_sets : int, default REPLICATIONS
+        Data sets to replicate; the draws are reused in turn when there are fewer.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n_sets, n_obs)`, one replicated data set per row.
+
+    Examples
+    --------
+    Two draws that put every row at -10 or at +10, with noise sd 1: each data set sits around
+    one of them, never half and half.
+
+    >>> draws = {"mean": np.array([[-10.0] * 50, [10.0] * 50]), "scale": np.ones((2, 50))}
+    >>> sets = replicate_values(draws, np.random.default_rng(0), n_sets=4)
+    >>> sets.shape, np.round(sets.mean(axis=1)).tolist()
+    ((4, 50), [-10.0, 10.0, -10.0, 10.0])
+    """
+    from pymc_bnn.posterior.mixture import noise_distribution
+
+    draws = {k: np.asarray(v, dtype=np.float64) for k, v in draws.items()}
+    n_draws, n_obs = draws["mean"].shape
+    index = np.arange(int(n_sets)) % n_draws
+    picked = {k: np.broadcast_to(v, (n_draws, n_obs))[index] for k, v in draws.items()}
+    return np.asarray(noise_distribution(picked).rvs(random_state=rng), dtype=np.float64)
 
 
 def replicated_statistics(y, replicated, *, counts: bool = False) -> list[list]:
