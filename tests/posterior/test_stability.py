@@ -403,3 +403,25 @@ def test_stability_command_notes_unseen_categories_as_predict_does(tmp_path, cap
     said = capsys.readouterr().err
     assert said.startswith(f"note: {tmp_path / 'new.csv'}: 6 value(s) in categories not seen "
                            "in training (c: 'w')"), said
+
+
+def test_stability_settings_are_checked_not_silently_bent():
+    # max_draws below 1 or fractional kept one draw per chain; fewer than the chains kept more
+    # draws than asked (the docstring's "the most draws over all chains"); cka_draws below 2
+    # and max_obs below 2 gave NaN CKA and NaN unit tables with only NumPy's warnings.
+    from pymc_bnn.posterior.stability import network_draws
+
+    rng = np.random.default_rng(3)
+    spec = NetworkSpec(3, (4,), 1, bias=True)
+    weights, biases, _ = _symmetric_copies(spec, rng, n_copies=8, flips=True)
+    posterior = _hand_posterior(spec, weights, biases, chains=4)
+    X = rng.normal(size=(30, 3))
+    assert [w.shape[:2] for w in network_draws(posterior, max_draws=5).weights] == [(4, 1)] * 2
+    with pytest.raises(InvalidSettingError, match="4 chains"):
+        network_draws(posterior, max_draws=2)
+    for bad in (0, -3, 2.5):
+        with pytest.raises(InvalidSettingError, match="max_draws"):
+            posterior.stability(X, max_draws=bad)
+    for name in ("cka_draws", "max_obs"):
+        with pytest.raises(InvalidSettingError, match=f"{name} must be at least 2"):
+            posterior.stability(X, **{name: 1})

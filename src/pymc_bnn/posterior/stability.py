@@ -32,7 +32,7 @@ from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name, hidden_activations, split_skip_weights
 from pymc_bnn.model.symmetry import Alignment, align_draws
 from pymc_bnn.posterior.representation import cka_between_draws, linear_cka
-from pymc_bnn.validation import check_features, check_target
+from pymc_bnn.validation import check_features, check_target, whole_number
 
 __all__ = ["Alignment", "align_draws", "hidden_activations", "linear_cka", "network_draws",
            "stability"]
@@ -112,7 +112,8 @@ def network_draws(posterior, *, group=None, max_draws: int | None = None) -> Net
     InvalidInputError
         A group the fit does not have.
     InvalidSettingError
-        No `group` for a pooling="none" fit.
+        No `group` for a pooling="none" fit, or `max_draws` not a whole number of at least
+        the number of chains.
 
     Examples
     --------
@@ -123,7 +124,13 @@ def network_draws(posterior, *, group=None, max_draws: int | None = None) -> Net
     """
     post = posterior.idata["posterior"]
     n_chains, n_draws = int(post.sizes["chain"]), int(post.sizes["draw"])
-    keep = n_draws if max_draws is None else max(1, min(n_draws, int(max_draws) // n_chains))
+    if max_draws is not None:
+        max_draws = whole_number(max_draws, "max_draws", minimum=1)
+        if max_draws < n_chains:
+            raise InvalidSettingError(
+                f"max_draws={max_draws} is fewer than the fit's {n_chains} chains, and draws "
+                f"are thinned within each chain; pass max_draws of at least {n_chains}")
+    keep = n_draws if max_draws is None else min(n_draws, max_draws // n_chains)
     index = np.linspace(0, n_draws - 1, keep).round().astype(int)
     spec, record = posterior.spec, posterior.groups
 
@@ -196,6 +203,14 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     xarray.DataTree
         See the module docstring for its nodes.
 
+    Raises
+    ------
+    InvalidInputError
+        X or y that do not fit the model, or a group it does not have.
+    InvalidSettingError
+        A `level` outside (0, 1), `max_draws` below 1 or below the number of chains,
+        `cka_draws` or `max_obs` below 2, or a model with no hidden layer.
+
     Examples
     --------
     >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
@@ -209,6 +224,13 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     posterior, X, y, classes, scales = _inputs(model, X, y)
     if not 0 < level < 1:
         raise InvalidSettingError(f"level must be between 0 and 1, got {level}")
+    max_draws = whole_number(max_draws, "max_draws", minimum=1)
+    for name, value in (("cka_draws", cka_draws), ("max_obs", max_obs)):
+        if whole_number(value, name) < 2:  # CKA compares pairs, over rows centred by their mean
+            raise InvalidSettingError(
+                f"{name} must be at least 2, got {value}: CKA compares pairs of draws on "
+                "rows centred by their mean; the default is "
+                f"{50 if name == 'cka_draws' else 500}")
     spec = posterior.spec
     if not spec.hidden:
         raise InvalidSettingError(NO_HIDDEN_LAYER)
