@@ -232,3 +232,25 @@ def test_draws_whose_hidden_layers_vary_are_not_taken_for_blocks(rng):
     changed = [w.copy() for w in weights]
     changed[0][5] += 1e-9  # one draw's hidden layer moves
     assert shared_blocks(posterior.spec, changed, biases) is None
+
+
+@pytest.mark.parametrize("name", ["bernoulli", "categorical"])
+def test_a_small_mutual_information_keeps_its_relative_precision(name, rng):
+    # Draws that nearly agree (a Laplace output layer on well-covered rows): the mutual
+    # information is 1e-7 to 1e-4 nats. As the difference of two float32 sums of p log p it lost
+    # up to 2e-3 of itself (absolute ~1e-8 nats), against the dtype policy's ~1e-6 relative;
+    # the reference is computed here in float64 from the per-draw probabilities.
+    slopes = rng.normal(1.0, 0.01, N_DRAWS)
+    posterior = (_linear_posterior(Bernoulli(), slopes, rng.normal(0, 0.01, N_DRAWS),
+                                   preprocessing={"classes": [0, 1]}) if name == "bernoulli"
+                 else _linear_posterior(Categorical(), slopes,
+                                        rng.normal(0, 0.01, (N_DRAWS, 3)),
+                                        preprocessing={"classes": ["a", "b", "c"]},
+                                        n_outputs=3))
+    X = np.linspace(-3, 3, 41)[:, None]
+    probs = np.asarray(posterior.predictive_draws(X)["probs"], dtype=np.float64)
+    mean = probs.mean(axis=0)
+    reference = (probs * (np.log(probs) - np.log(mean))).sum(axis=-1).mean(axis=0)
+    assert 1e-8 < reference.min() and reference.max() < 1e-3
+    fused = summary_values(posterior, X, None, None)
+    np.testing.assert_allclose(fused["mutual_information"], reference, rtol=1e-5, atol=0)
