@@ -102,3 +102,20 @@ def test_float32_rounding_of_the_class_sums_is_accepted(rng):
     reference = rng.dirichlet(np.ones(4), size=(20, 6))
     assert np.all(np.isfinite(entropy_decomposition(probs)))
     assert np.all(np.isfinite(entropy_decomposition(reference)))
+
+
+def test_member_decomposition_against_its_definition_and_a_fractional_count(rng):
+    from pymc_bnn.errors import InvalidSettingError
+    from pymc_bnn.posterior.uncertainty import member_decomposition
+
+    probs = rng.dirichlet(np.ones(3), size=(12, 5))  # 3 members of 4 draws, member-major
+    members = probs.reshape(3, 4, 5, 3).mean(axis=1)
+    mixture = members.mean(axis=0)
+    total, expected, disagreement = member_decomposition(probs, n_members=3)
+    np.testing.assert_allclose(total, -(mixture * np.log(mixture)).sum(-1), rtol=1e-12)
+    np.testing.assert_allclose(expected, -(members * np.log(members)).sum(-1).mean(0),
+                               rtol=1e-12)
+    np.testing.assert_allclose(disagreement, total - expected, atol=1e-14)
+    # 2.5 members was read as 2: two "members" of 6 draws each, a silently different split
+    with pytest.raises(InvalidSettingError, match="n_members"):
+        member_decomposition(probs, n_members=2.5)

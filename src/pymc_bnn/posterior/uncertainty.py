@@ -279,7 +279,8 @@ def member_decomposition(probs, n_members: int) -> tuple[np.ndarray, np.ndarray,
     Raises
     ------
     InvalidSettingError
-        When the draws do not split into `n_members` equal members.
+        When `n_members` is not a whole number ≥ 1, or the draws do not split into
+        `n_members` equal members.
 
     Examples
     --------
@@ -290,8 +291,8 @@ def member_decomposition(probs, n_members: int) -> tuple[np.ndarray, np.ndarray,
     (0.6931, 0.3251, 0.3681)
     """
     probs = _as_probs(probs)
-    n_members = int(n_members)
-    if n_members < 1 or probs.shape[0] % n_members:
+    n_members = whole_number(n_members, "n_members", minimum=1)
+    if probs.shape[0] % n_members:
         raise InvalidSettingError(
             f"{probs.shape[0]} draws do not split into {n_members} equal members; pass the "
             "number of chains of an ensemble posterior")
