@@ -118,3 +118,34 @@ def test_gaussian_and_mixture_nll(rng):
     counts = {"mean": np.full((3, 4), 2.5)}
     assert metrics.mixture_nll([0, 1, 2, 7], counts) == pytest.approx(
         -np.mean(stats.poisson.logpmf([0, 1, 2, 7], 2.5)))
+
+
+PROBA = np.array([0.2, 0.7, 0.9, 0.4])
+CODES = np.array([0, 1, 1, 0])
+
+
+@pytest.mark.parametrize("score", [metrics.expected_calibration_error, metrics.accuracy,
+                                   metrics.log_loss, metrics.brier_score, metrics.auroc])
+def test_classification_scores_refuse_inputs_they_would_misread(score):
+    # one label for four rows was broadcast by the ECE (0.45, a number about nothing)
+    with pytest.raises(InvalidInputError, match="one label per row"):
+        score([1], PROBA)
+    # logits: the ECE came out 1.175, above its bound of 1
+    with pytest.raises(InvalidInputError, match="probabilities"):
+        score(CODES, np.array([-2.0, 3.0, 1.5, 0.2]))
+    with pytest.raises(InvalidInputError, match="NaN"):
+        score(CODES, np.array([np.nan, 0.7, 0.9, 0.4]))
+    # labels 1/2 with no classes=: accuracy 0.0 and ECE 0.75 against codes 0/1
+    two_columns = np.column_stack([1 - PROBA, PROBA])
+    with pytest.raises(InvalidInputError, match="classes="):
+        score([1, 2, 2, 1], two_columns)
+    with pytest.raises(InvalidInputError, match="sum to 1"):
+        score(CODES, np.column_stack([PROBA, PROBA]))
+
+
+def test_reliability_bins_refuse_a_bad_number_of_bins():
+    from pymc_bnn.errors import InvalidSettingError
+
+    for bad in (0, 2.5):
+        with pytest.raises(InvalidSettingError, match="n_bins"):
+            metrics.expected_calibration_error(CODES, PROBA, n_bins=bad)

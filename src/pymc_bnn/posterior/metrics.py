@@ -4,6 +4,10 @@ Classifiers take `proba` as P(y = 1) (n,) for binary or class probabilities (n, 
 columns follow the fitted class order, and `y_true` as class indices 0 … K−1 (pass `classes`
 to score the original labels). Regression scores take user units. Every function returns the
 mean over observations (a float); lower is better except accuracy, AUROC and coverage.
+
+The classification scores raise `InvalidInputError` rather than score what they would misread:
+labels that are not one per row, probabilities that are NaN, outside [0, 1] (logits) or whose
+rows do not sum to 1, and labels that are not class indices 0 … K−1 without `classes`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from scipy.special import logsumexp
 from sklearn import metrics as skm
 
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.posterior.uncertainty import noise_distribution
+from pymc_bnn.posterior.uncertainty import check_class_sums, noise_distribution
+from pymc_bnn.validation import whole_number
 
 # Equal-width confidence bins for ECE: 15, as in Guo et al. (2017), the usual reference point.
 ECE_BINS = 15
@@ -34,6 +39,49 @@ def _codes(y_true, classes) -> np.ndarray:
             f"y_true holds the label {missing} that is not among the fitted classes "
             f"{list(lookup)}; score only on labels the model knows"
         ) from None
+
+
+def _checked(y_true, proba, classes) -> tuple[np.ndarray, np.ndarray]:
+    """(class codes (n,), probabilities (n,) or (n, K) float64), or InvalidInputError.
+
+    Refuses what the scores would otherwise misread: labels that are not one per row (a single
+    label is broadcast), probabilities that are not probabilities (NaN, logits, rows that do not
+    sum to 1), and labels that are not class indices when no `classes` are given.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim not in (1, 2) or (proba.ndim == 2 and proba.shape[1] < 2):
+        raise InvalidInputError(
+            f"proba must be P(y = 1) (n_obs,) or class probabilities (n_obs, n_classes), got "
+            f"shape {proba.shape}")
+    if not np.all(np.isfinite(proba)):
+        raise InvalidInputError("proba contains NaN or infinite values; score finite "
+                                "predictions only")
+    if proba.size and (proba.min() < -1e-9 or proba.max() > 1 + 1e-9):
+        raise InvalidInputError(
+            f"proba must hold probabilities in [0, 1], got values from {proba.min():.4g} to "
+            f"{proba.max():.4g}; pass predict_proba's output, not logits")
+    if proba.ndim == 2:
+        check_class_sums(proba, "proba")
+    codes = _codes(y_true, classes)
+    if codes.ndim != 1 or codes.shape[0] != proba.shape[0]:
+        raise InvalidInputError(
+            f"y_true must hold one label per row of proba ({proba.shape[0]}), got shape "
+            f"{codes.shape}")
+    n_classes = 2 if proba.ndim == 1 else proba.shape[1]
+    if classes is None and codes.size:
+        try:
+            whole = np.asarray(codes, dtype=np.float64)
+        except (TypeError, ValueError):
+            whole = np.array([np.nan])
+        if not (np.all(whole == np.round(whole)) and whole.min() >= 0
+                and whole.max() < n_classes):
+            raise InvalidInputError(
+                f"y_true must hold class indices 0 … {n_classes - 1} (the columns of proba), "
+                f"got values {sorted(set(np.asarray(codes).tolist()))[:5]}; to score the "
+                "original labels pass classes= (the fitted labels in column order, e.g. "
+                "estimator.classes_)")
+        codes = whole.astype(np.int64)
+    return codes, proba
 
 
 def _two_columns(proba) -> np.ndarray:
@@ -71,9 +119,9 @@ def accuracy(y_true, proba, threshold: float = 0.5, *, classes=None) -> float:
     >>> accuracy(["no", "yes"], [[0.8, 0.2], [0.3, 0.7]], classes=["no", "yes"])
     1.0
     """
-    proba = np.asarray(proba)
+    codes, proba = _checked(y_true, proba, classes)
     predicted = proba.argmax(axis=1) if proba.ndim == 2 else (proba > threshold).astype(int)
-    return float(skm.accuracy_score(_codes(y_true, classes), predicted))
+    return float(skm.accuracy_score(codes, predicted))
 
 
 def log_loss(y_true, proba, *, classes=None) -> float:
@@ -99,9 +147,9 @@ def log_loss(y_true, proba, *, classes=None) -> float:
     >>> log_loss([0, 1], [0.5, 0.5])
     0.693...
     """
-    proba = np.asarray(proba)
+    codes, proba = _checked(y_true, proba, classes)
     labels = np.arange(proba.shape[1]) if proba.ndim == 2 else [0, 1]
-    return float(skm.log_loss(_codes(y_true, classes), proba, labels=labels))
+    return float(skm.log_loss(codes, proba, labels=labels))
 
 
 def brier_score(y_true, proba, *, classes=None) -> float:
@@ -129,9 +177,9 @@ def brier_score(y_true, proba, *, classes=None) -> float:
     >>> brier_score([0, 1], [0.2, 0.6])
     0.1
     """
+    codes, proba = _checked(y_true, proba, classes)
     proba = _two_columns(proba)
-    return float(skm.brier_score_loss(_codes(y_true, classes), proba,
-                                      labels=np.arange(proba.shape[1])))
+    return float(skm.brier_score_loss(codes, proba, labels=np.arange(proba.shape[1])))
 
 
 def auroc(y_true, proba, *, classes=None) -> float:
@@ -157,8 +205,8 @@ def auroc(y_true, proba, *, classes=None) -> float:
     >>> auroc([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
     0.75
     """
+    y, proba = _checked(y_true, proba, classes)
     proba = _two_columns(proba)
-    y = _codes(y_true, classes)
     if proba.shape[1] == 2:
         return float(skm.roc_auc_score(y, proba[:, 1]))
     return float(skm.roc_auc_score(y, proba, multi_class="ovr",
@@ -230,8 +278,9 @@ def reliability_bins(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> 
     >>> round(bins.ece, 3)
     0.075
     """
+    n_bins = whole_number(n_bins, "n_bins", minimum=1)
+    y, proba = _checked(y_true, proba, classes)
     proba = _two_columns(proba)
-    y = _codes(y_true, classes)
     confidence = proba.max(axis=1)
     correct = (proba.argmax(axis=1) == y).astype(float)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
