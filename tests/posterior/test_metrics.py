@@ -149,3 +149,26 @@ def test_reliability_bins_refuse_a_bad_number_of_bins():
     for bad in (0, 2.5):
         with pytest.raises(InvalidSettingError, match="n_bins"):
             metrics.expected_calibration_error(CODES, PROBA, n_bins=bad)
+
+
+def test_regression_summary_refuses_several_levels_instead_of_averaging_them():
+    import xarray as xr
+
+    summary = xr.Dataset(
+        {"mean": ("obs", [0.0, 1.0]), "sd": ("obs", [1.0, 1.0]),
+         "lower": (("level", "obs"), [[-0.5, 0.5], [-2.0, -1.0]]),
+         "upper": (("level", "obs"), [[0.5, 1.5], [2.0, 3.0]])}, coords={"level": [0.5, 0.9]})
+    # the 50% interval covers 1 of 2 targets, the 90% one both: "coverage" came out 0.75
+    with pytest.raises(InvalidInputError, match="one interval level"):
+        metrics.regression_summary([0.0, 2.5], summary)
+    scores = metrics.regression_summary([0.0, 2.5], summary.sel(level=0.9))
+    assert scores["coverage"] == 1.0 and scores["interval_width"] == 4.0
+
+
+@pytest.mark.parametrize("score", [metrics.gaussian_nll, metrics.crps_gaussian])
+def test_gaussian_scores_refuse_a_non_positive_sd(score):
+    # crps_gaussian scored sd = -1 as −0.234 (a CRPS is ≥ 0); gaussian_nll gave NaN
+    for bad in (-1.0, 0.0, np.nan):
+        with pytest.raises(InvalidInputError, match="sd"):
+            score([0.0], [0.0], [bad])
+    assert score([0.0], [0.0], [np.inf]) == np.inf  # noise without a variance: honest, kept

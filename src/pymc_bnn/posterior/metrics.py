@@ -395,6 +395,17 @@ def mae(y_true, mean) -> float:
     return float(skm.mean_absolute_error(y_true, mean))
 
 
+def _positive_sd(sd) -> np.ndarray:
+    """`sd` as float64, or InvalidInputError where it is not > 0 (inf is kept: no variance)."""
+    sd = np.asarray(sd, dtype=np.float64)
+    if not np.all(sd > 0):  # NaN fails too
+        raise InvalidInputError(
+            "sd must be a positive predictive standard deviation in every row, got "
+            f"{sd[~(sd > 0)][:3].tolist()}; pass uncertainty()'s 'sd' (the total predictive "
+            "sd), not a variance or a log sd")
+    return sd
+
+
 def gaussian_nll(y_true, mean, sd) -> float:
     """Mean negative log density of y under Normal(mean, sd) per point, in nats.
 
@@ -407,12 +418,17 @@ def gaussian_nll(y_true, mean, sd) -> float:
     -------
     float
 
+    Raises
+    ------
+    InvalidInputError
+        Where `sd` is not positive (NaN, 0 or negative); an infinite sd is scored.
+
     Examples
     --------
     >>> round(gaussian_nll([0.0], [0.0], [1.0]), 4)  # log √(2π)
     0.9189
     """
-    return float(-np.mean(stats.norm.logpdf(y_true, loc=mean, scale=sd)))
+    return float(-np.mean(stats.norm.logpdf(y_true, loc=mean, scale=_positive_sd(sd))))
 
 
 def mixture_nll(y_true, draws: dict) -> float:
@@ -540,12 +556,17 @@ def crps_gaussian(y_true, mean, sd) -> float:
     float
         ≥ 0; lower is better.
 
+    Raises
+    ------
+    InvalidInputError
+        Where `sd` is not positive (NaN, 0 or negative); an infinite sd is scored.
+
     Examples
     --------
     >>> round(crps_gaussian([0.0], [0.0], [1.0]), 4)  # (√2 − 1)/√π
     0.2337
     """
-    sd = np.asarray(sd, dtype=np.float64)
+    sd = _positive_sd(sd)
     z = (np.asarray(y_true, dtype=np.float64) - mean) / sd
     crps = sd * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
     return float(np.mean(crps))
@@ -602,6 +623,11 @@ def regression_summary(y_true, summary) -> dict[str, float]:
         "interval_width" of [lower, upper], and "crps": from `samples` when present, else the
         Gaussian closed form with the predictive sd.
 
+    Raises
+    ------
+    InvalidInputError
+        A summary with several interval levels, or an sd that is not positive.
+
     Examples
     --------
     >>> import xarray as xr
@@ -614,6 +640,11 @@ def regression_summary(y_true, summary) -> dict[str, float]:
     """
     mean, sd = summary["mean"].values, summary["sd"].values
     lower, upper = summary["lower"].values, summary["upper"].values
+    if lower.ndim != 1 or upper.ndim != 1:
+        raise InvalidInputError(
+            f"regression_summary scores one interval level, but the summary has intervals of "
+            f"shape {lower.shape}; select one (summary.sel(level=0.9)) or use "
+            "coverage_by_level for several")
     crps = (crps_ensemble(y_true, summary["samples"].values) if "samples" in summary
             else crps_gaussian(y_true, mean, sd))
     return {"rmse": rmse(y_true, mean), "mae": mae(y_true, mean),
