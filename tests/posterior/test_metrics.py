@@ -172,3 +172,11 @@ def test_gaussian_scores_refuse_a_non_positive_sd(score):
         with pytest.raises(InvalidInputError, match="sd"):
             score([0.0], [0.0], [bad])
     assert score([0.0], [0.0], [np.inf]) == np.inf  # noise without a variance: honest, kept
+
+
+def test_ensemble_crps_refuses_samples_of_other_rows():
+    # samples of one row against three targets were broadcast: 0.833, a score of nothing
+    with pytest.raises(InvalidInputError, match="one column per target"):
+        metrics.crps_ensemble([0.0, 1.0, 2.0], [[-1.0], [1.0]])
+    with pytest.raises(InvalidInputError, match="one column per target"):
+        metrics.crps_ensemble([0.0, 1.0], np.zeros(4))

@@ -592,6 +592,11 @@ def crps_ensemble(y_true, samples) -> float:
     float
         ≥ 0; lower is better.
 
+    Raises
+    ------
+    InvalidInputError
+        When `samples` is not `(m, n_obs)` for the `n_obs` targets.
+
     Examples
     --------
     >>> crps_ensemble([0.0], [[-1.0], [1.0]])  # E|X - y| = 1, E|X - X'| = 1
@@ -599,6 +604,10 @@ def crps_ensemble(y_true, samples) -> float:
     """
     samples = np.sort(np.asarray(samples, dtype=np.float64), axis=0)
     y = np.asarray(y_true, dtype=np.float64)
+    if y.ndim != 1 or samples.ndim != 2 or samples.shape[1] != y.size:
+        raise InvalidInputError(
+            f"samples must be (m, n_obs) with one column per target, got shape "
+            f"{samples.shape} for {y.size} targets; pass uncertainty(X, n_samples=m)['samples']")
     m = samples.shape[0]
     to_truth = np.abs(samples - y).mean(axis=0)
     ranks = 2 * np.arange(1, m + 1) - m - 1
