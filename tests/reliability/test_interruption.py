@@ -185,7 +185,7 @@ def test_a_press_that_fails_an_extensions_import_is_an_interruption(tmp_path, ta
     the press landed while `fit` first imported scikit-learn. It is the user's press: one line,
     exit 130, no file. An ImportError of its own is still an error (a traceback: a broken
     installation is not the user's to fix by pressing again)."""
-    from pymc_bnn.cli import main, model_commands
+    from pymc_bnn.cli import command_steps, main
 
     table.to_csv(tmp_path / "train.csv", index=False)
     monkeypatch.chdir(tmp_path)
@@ -196,7 +196,7 @@ def test_a_press_that_fails_an_extensions_import_is_an_interruption(tmp_path, ta
         except KeyboardInterrupt as press:
             raise ImportError("initialization failed") from press
 
-    monkeypatch.setattr(model_commands, "read_table", failed_import)
+    monkeypatch.setattr(command_steps, "read_table", failed_import)
     arguments = ["fit", "train.csv", "--target", "kind", "--out", "m.bnn.nc", "--quiet"]
     assert main(arguments) == 130
     assert capsys.readouterr().err == "interrupted: nothing was kept\n"
@@ -205,7 +205,7 @@ def test_a_press_that_fails_an_extensions_import_is_an_interruption(tmp_path, ta
     def broken(*args, **kwargs):
         raise ImportError("initialization failed")
 
-    monkeypatch.setattr(model_commands, "read_table", broken)
+    monkeypatch.setattr(command_steps, "read_table", broken)
     with pytest.raises(ImportError, match="initialization failed"):
         main(arguments)
 

@@ -1,11 +1,13 @@
 """The `pymc-bnn` command line.
 
-Modules: `app` (the entry point, `demo` and `active`), `args` (argument types and flags shared
-by commands), `engine_flags` (`fit`'s flags for the engines' options), `model_commands` (`fit`,
-`predict`, `info`, `report`), `stability_command` (`stability`), `table_files` (reading CSV
-and Parquet tables), `csv_format` (a CSV's separator, encoding and compression), `tables` (a
-table's target, group and weight columns, and the predictions table), `words` (the library's
-messages in the command line's words).
+Modules: `app` (the entry point, `demo` and `active`), `args` (argument types and flags shared by
+commands), `engine_flags` (`fit`'s flags for the engines' options), `model_commands` (`fit`,
+`info`, `report`), `predict_command` (`predict`, Parquet batch by batch), `command_steps` (the
+steps `fit`, `predict` and `report` share: status lines, loading the model and DATA),
+`new_row_notes` (what coding new rows will do, said as a note), `stability_command` (`stability`),
+`table_files` (reading CSV and Parquet tables), `csv_format` (a CSV's separator, encoding and
+compression), `tables` (a table's target, group and weight columns, and the predictions table),
+`words` (the library's messages in the command line's words).
 
 This module is what the console script imports, so it imports nothing itself: a Ctrl-C pressed
 while the command is still loading is caught by `main` (one line, exit 130) instead of becoming a

@@ -1,13 +1,13 @@
-"""The CLI on a user's own data: `fit`, `predict`, `report` and `info`.
+"""The CLI on a user's own data: `fit`, `report` and `info` (and `predict`'s place among them).
 
 Each command is a thin face over the public API: a table is read with pandas, the estimators
-(`pymc_bnn.sklearn`) fit and predict, `pymc_bnn.io` saves and loads, `pymc_bnn.reporting.html`
-renders.
+(`pymc_bnn.sklearn`) fit, `pymc_bnn.io` saves and loads, `pymc_bnn.reporting.html` renders.
+`predict` is `pymc_bnn.cli.predict_command`; the steps the commands share are
+`pymc_bnn.cli.command_steps`, their notes about new rows `pymc_bnn.cli.new_row_notes`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import warnings
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn._runtime.outputs import check_output
 from pymc_bnn.cli.args import (
     EXIT_CODES_HELP,
@@ -29,21 +30,16 @@ from pymc_bnn.cli.args import (
     print_report_path,
     widths,
 )
+from pymc_bnn.cli.command_steps import _add_quiet, _load_model, _note, _read_data, _status
 from pymc_bnn.cli.engine_flags import add_engine_flags, engine_options
-from pymc_bnn.cli.table_files import (
-    check_csv_flags,
-    csv_flags_given,
-    is_parquet,
-    read_batch_columns,
-    read_table,
-    read_text_columns,
-)
+from pymc_bnn.cli.new_row_notes import _note_new_rows
+from pymc_bnn.cli.predict_command import add_predict_command
+from pymc_bnn.cli.table_files import check_csv_flags, csv_flags_given, read_table
 from pymc_bnn.cli.tables import (
     check_columns,
     choose_estimator,
     model_features,
     named_columns,
-    prediction_table,
     split_groups,
     split_target,
     split_weights,
@@ -51,7 +47,7 @@ from pymc_bnn.cli.tables import (
 from pymc_bnn.cli.words import cli_words
 from pymc_bnn.errors import ConvergenceWarning, InvalidInputError, UnseenCategoryWarning
 from pymc_bnn.table_checks import refuse_missing
-from pymc_bnn.validation import check_features, python_value
+from pymc_bnn.validation import python_value
 
 
 def add_model_commands(sub) -> None:
@@ -90,7 +86,7 @@ def add_model_commands(sub) -> None:
         MISSING_POLICIES,
         REGRESSOR_LIKELIHOODS,
     )
-    from pymc_bnn.model.groups import POOLINGS, UNSEEN_GROUPS
+    from pymc_bnn.model.groups import POOLINGS
     from pymc_bnn.model.network import ACTIVATIONS
     from pymc_bnn.model.priors import PRIORS
 
@@ -187,31 +183,7 @@ def add_model_commands(sub) -> None:
     add_engine_flags(fit)
     fit.set_defaults(handler=_cmd_fit)
 
-    predict = sub.add_parser(
-        "predict", help="predict a table with a saved model; writes predictions and uncertainty",
-        description="Predict every row of DATA with MODEL and write a CSV (or Parquet, for an "
-                    "--out ending in .parquet): the prediction (class probabilities, or a mean "
-                    "and its sd), interval columns with --level, and "
-                    "DATA's non-feature columns (e.g. an id) copied unchanged. Parquet DATA "
-                    "(a file or folder) is read and written batch by batch: any size.",
-    )
-    predict.add_argument("model", metavar="MODEL", help="model file from `pymc-bnn fit`")
-    predict.add_argument("data", metavar="DATA",
-                         help="CSV or Parquet file (or folder of Parquet files) with the features")
-    predict.add_argument("--out", required=True, metavar="PRED",
-                         help="CSV file to write (.parquet: a Parquet file)")
-    predict.add_argument("--level", type=_probability, default=None, metavar="P",
-                         help="also write central P intervals, e.g. 0.9: lower and upper of a "
-                              "regression, p_<label>_lower and _upper of each probability, with "
-                              "the entropies of a classifier (default: none; they take every "
-                              "draw, and a regression's are most of predict's work)")
-    predict.add_argument("--unseen-groups", default="population", choices=UNSEEN_GROUPS,
-                         help="models fitted with --groups: predict a group not seen in "
-                              "training from the population, or refuse it (default: population)")
-    add_csv_flags(predict)
-    add_force(predict)
-    _add_quiet(predict)
-    predict.set_defaults(handler=_cmd_predict)
+    add_predict_command(sub)
 
     report = sub.add_parser(
         "report", help="write an HTML report of a model (held-out scores if DATA has the target)",
@@ -238,22 +210,7 @@ def add_model_commands(sub) -> None:
     info.set_defaults(handler=_cmd_info)
 
 
-def _add_quiet(parser) -> None:
-    """--quiet alone: predicting and reporting draw no random numbers, so they take no --seed."""
-    parser.add_argument("--quiet", action="store_true", help="no progress or summary")
-
-
 # --------------------------------------------------------------------------- data
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}")
-    return value
 
 
 def _refuse_role_clashes(args) -> None:
@@ -277,29 +234,7 @@ def _name_columns(args, columns) -> None:
         setattr(args, role, named_columns(getattr(args, role), columns))
 
 
-def _load_model(path, *, saved_estimator: bool = False):
-    """(the estimator, or with `saved_estimator` a `SavedEstimator`, the file's description).
-
-    `predict` takes the SavedEstimator: the same predictions without importing scikit-learn.
-    """
-    from pymc_bnn.errors import ModelFileError
-    from pymc_bnn.io.model_file import decode_with_description
-
-    model, description = decode_with_description(path, saved_estimator=saved_estimator)
-    if description["kind"] != "estimator":
-        raise ModelFileError(
-            f"{path} holds a bare Posterior; the CLI uses models written by `pymc-bnn fit` or "
-            "estimator.save (Posterior files are for the Python API)"
-        )
-    return model, description
-
-
 # --------------------------------------------------------------------------- commands
-
-
-def _status(args, console):
-    return (lambda message: None) if args.quiet else (
-        lambda message: console.print(f"[dim]•[/] {message}", highlight=False))
 
 
 def _show_warnings(caught) -> None:
@@ -395,21 +330,6 @@ def _cmd_fit(args, console) -> int:
                 f"{EXIT_PARTIAL})", highlight=False)
             return EXIT_PARTIAL
         return EXIT_OK
-
-
-
-def _read_data(args, say):
-    """`read_table` on DATA with the CSV flags, saying how a CSV is read if not plainly.
-
-    The status line names a separator found in the header ("separated by semicolons (found
-    in its header line)"), so a file read in a way the user did not expect shows it.
-    """
-    from pymc_bnn.cli.csv_format import csv_format
-
-    described = ("" if is_parquet(args.data) or not Path(args.data).is_file()
-                 else csv_format(args.data, args.sep, args.encoding, args.decimal).described)
-    say(f"Reading {args.data}" + (f": {described}" if described else ""))
-    return read_table(args.data, sep=args.sep, encoding=args.encoding, decimal=args.decimal)
 
 
 def _absolute(path) -> str | None:
@@ -520,186 +440,6 @@ def _show_convergence(posterior, console, *, quiet: bool = False) -> None:
     for problem in judgement.problems:
         if problem.kind != "interrupted":  # said once, by the command's interrupted line
             errors.print(f"[yellow]warning[/]: {cli_words(str(problem))}", highlight=False)
-
-
-def _cmd_predict(args, console) -> int:
-    from pymc_bnn._runtime.interrupt import import_whole
-    from pymc_bnn._runtime.outputs import write_text_atomic
-
-    pd = import_whole("pandas")  # the first heavy import: Ctrl-C waits for its end (fit's note)
-
-    check_output(args.out, "predictions", inputs={"MODEL": args.model, "DATA": args.data},
-                 force=args.force)
-    check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
-    say = _status(args, console)
-    say(f"Loading {args.model}")
-    model, description = _load_model(args.model, saved_estimator=True)
-    if is_parquet(args.data):
-        return _predict_streamed(args, console, model, description, say)
-    table = _read_data(args, say)
-    features, others = model_features(model, table, args.data)
-    what = _check_new_rows(model.encoding, table[features], str(args.data))
-    if what is not None:  # on stderr even with --quiet: it changes what was predicted
-        _note(f"{args.data}: {what}")
-    groups = _predict_groups(model, description, table, args, say)
-    others = _ids_first(others, description)
-    if others:
-        say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
-    say(f"Predicting {table.shape[0]:,} rows")
-    with warnings.catch_warnings():  # the note above said it in the command's words
-        warnings.simplefilter("ignore", UnseenCategoryWarning)
-        predictions = prediction_table(model, table[features], level=args.level, groups=groups)
-    # the cells' text, not the parsed values: an id 007 stays 007, not 7
-    kept = read_text_columns(args.data, table, others, sep=args.sep,
-                             encoding=args.encoding).rename(
-        columns=lambda c: f"{c}_input" if c in predictions else c)
-    out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
-    if is_parquet(args.out):
-        from pymc_bnn.data import write_batches
-
-        write_batches([out], args.out)
-    else:
-        write_text_atomic(args.out, out.to_csv(index=False))
-    if not args.quiet:
-        console.print(f"Predictions: {Path(args.out).resolve()} "
-                      f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
-                      highlight=False)
-    return EXIT_OK
-
-
-def _note_new_rows(model, rows, source: str) -> None:
-    """Say on stderr (with --quiet too) what encoding `rows` for a loaded estimator will do.
-
-    As `predict` says it: the gaps filled and the categories not seen in training (report and
-    stability, whose own predictions are then told to keep quiet about them).
-    """
-    from pymc_bnn.encoding import TableEncoding
-
-    saved = getattr(model, "table_encoding_", None)
-    what = _check_new_rows(None if saved is None else TableEncoding.from_dict(saved), rows,
-                           source)
-    if what is not None:
-        _note(f"{source}: {what}")
-
-
-def _check_new_rows(encoding, rows, source: str) -> str | None:
-    """What encoding `rows` will do beyond the plain coding, or None; refuse what cannot be.
-
-    `encoding` is the model file's `TableEncoding` (None in a file from before it). Refused:
-    gaps under the file's missing-value policy "drop" or "error", non-numbers for a file from
-    before the table encoding. Returned: the gaps filled and the categories not seen in
-    training (`describe_new_rows`). predict and stability say it as a note.
-    """
-    from pymc_bnn.new_rows import describe_new_row_counts
-
-    counts = _count_new_rows(encoding, rows, source)
-    return None if counts is None else describe_new_row_counts(counts)
-
-
-def _count_new_rows(encoding, rows, source: str, so_far=None):
-    """`_check_new_rows` as counts (`NewRowCounts`) added to `so_far`: one batch of a file.
-
-    None for a model file from before the table encoding (numbers only, nothing to count).
-    """
-    if encoding is None:  # a model file from before the table encoding: numbers only
-        check_features(rows, name=source)
-        return None
-    from pymc_bnn.new_rows import count_new_rows
-
-    if encoding.missing != "impute":
-        refuse_missing(rows, source, encoding.missing, fitted=True)
-    return count_new_rows(encoding, rows, so_far)
-
-
-def _note(message: str) -> None:
-    from rich.console import Console
-
-    Console(stderr=True, soft_wrap=True).print(f"[cyan]note[/]: {cli_words(message)}",
-                                               highlight=False)
-
-
-def _ids_first(others: list, description: dict) -> list:
-    """The copied columns with the fit's --id columns first (predict writes them first)."""
-    ids = [c for c in description.get("notes", {}).get("id", []) if c in others]
-    return [*ids, *(c for c in others if c not in ids)]
-
-
-def _predict_streamed(args, console, model, description, say) -> int:
-    """`pymc-bnn predict` on Parquet DATA, one batch of rows at a time.
-
-    Each batch is read, predicted (as the in-memory path does, `prediction_table`) and appended
-    to the output, so memory is bounded whatever DATA's size. Every batch's missing values and
-    unseen categories are counted, and the total is said once at the end, in the words of a
-    predict read whole.
-    """
-    import pandas as pd
-
-    from pymc_bnn.data import ReadAhead, open_parquet, write_batches
-    from pymc_bnn.data.sources import read_parquet_batches
-    from pymc_bnn.new_rows import describe_new_row_counts
-
-    dataset = open_parquet(args.data)
-    features, others = model_features(model, dataset.schema, args.data)
-    others = _ids_first(others, description)
-    group_column = description.get("notes", {}).get("groups")
-    if others:
-        say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
-    n_rows = dataset.count_rows()
-    say(f"Predicting {n_rows:,} rows batch by batch")
-
-    counted = None  # every batch's missing values and unseen categories, added up
-
-    def frames():
-        nonlocal counted
-        # the next batch is read and converted by a background thread while this one predicts;
-        # the copied columns are converted apart: whole numbers with gaps stay whole numbers
-        with ReadAhead((batch.to_pandas(), read_batch_columns(batch, others))
-                       for batch in read_parquet_batches(dataset)) as tables:
-            for table, copied in tables:
-                counted = _count_new_rows(model.encoding, table[features], str(args.data),
-                                          counted)
-                groups = (_predict_groups(model, description, table, args, say)
-                          if group_column is not None else None)
-                with warnings.catch_warnings():  # noted once below, in the command's words
-                    warnings.simplefilter("ignore", UnseenCategoryWarning)
-                    predictions = prediction_table(model, table[features], level=args.level,
-                                                   groups=groups)
-                taken = set(predictions.columns)
-                kept = copied.rename(
-                    columns=lambda c, taken=taken: f"{c}_input" if c in taken else c)
-                yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
-
-    rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet)
-    what = None if counted is None else describe_new_row_counts(counted)
-    if what is not None:  # on stderr even with --quiet: it changes what was predicted
-        _note(f"{args.data}: {what}")
-    if not args.quiet:
-        console.print(f"Predictions: {Path(args.out).resolve()} ({rows:,} rows)",
-                      highlight=False)
-    return EXIT_OK
-
-
-def _predict_groups(model, description, table, args, say):
-    """Each row's group label for a model fitted with --groups (None otherwise).
-
-    The labels are checked against the fitted groups: unseen ones are named, and refused with
-    --unseen-groups raise.
-    """
-    from pymc_bnn.model.groups import locate_groups
-
-    column = description.get("notes", {}).get("groups")
-    if column is None:
-        return None
-    _, groups = split_groups(table, column, args.data)
-    record = model.posterior_.groups
-    codes, labels = locate_groups(record, groups, n_obs=len(groups),
-                                  unseen_groups=args.unseen_groups)
-    unseen = sorted({str(v) for v, c in zip(labels, codes, strict=False) if c < 0})
-    if unseen and record["pooling"] == "partial":
-        say(f"{int((codes < 0).sum())} row(s) in group(s) not seen in training "
-            f"({', '.join(unseen[:5])}{', ...' if len(unseen) > 5 else ''}): predicted from the "
-            "population")
-    return labels
 
 
 def _cmd_report(args, console) -> int:
@@ -859,3 +599,12 @@ def _cmd_info(args, console) -> int:
     for problem in judgement.problems:
         console.print(f"[yellow]warning[/]: {cli_words(str(problem))}", highlight=False)
     return EXIT_OK
+
+
+# predict's path moved to predict_command (and its notes about new rows to new_row_notes): the
+# names it took still import from here, with a DeprecationWarning, for one release
+__getattr__ = moved_names(__name__, {
+    **dict.fromkeys(("_probability", "_cmd_predict", "_ids_first", "_predict_streamed",
+                     "_predict_groups"), "pymc_bnn.cli.predict_command"),
+    **dict.fromkeys(("_check_new_rows", "_count_new_rows"), "pymc_bnn.cli.new_row_notes"),
+})

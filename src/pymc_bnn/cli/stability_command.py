@@ -111,7 +111,8 @@ def model_table_inputs(model, description: dict, path, *, sep: str | None = None
 def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import check_output_folder
-    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS, _note_new_rows
+    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS
+    from pymc_bnn.cli.new_row_notes import _note_new_rows
     from pymc_bnn.cli.table_files import check_csv_flags
 
     check_csv_flags(args.data, args.sep, args.encoding, args.decimal)

@@ -1,0 +1,57 @@
+"""What coding new rows will do, said as a note on stderr: `predict`, `report`, `stability`.
+
+A model file's table coding fills gaps and meets categories it never saw in training
+(`pymc_bnn.new_rows` counts them); the commands say so once per table, or once for all the
+batches of a Parquet table, even with --quiet (it changes what was predicted). Rows the file's
+missing-value policy cannot take ("drop", "error") are refused.
+"""
+
+from __future__ import annotations
+
+from pymc_bnn.cli.command_steps import _note
+from pymc_bnn.table_checks import refuse_missing
+from pymc_bnn.validation import check_features
+
+
+def _note_new_rows(model, rows, source: str) -> None:
+    """Say on stderr (with --quiet too) what encoding `rows` for a loaded estimator will do.
+
+    As `predict` says it: the gaps filled and the categories not seen in training (report and
+    stability, whose own predictions are then told to keep quiet about them).
+    """
+    from pymc_bnn.encoding import TableEncoding
+
+    saved = getattr(model, "table_encoding_", None)
+    what = _check_new_rows(None if saved is None else TableEncoding.from_dict(saved), rows,
+                           source)
+    if what is not None:
+        _note(f"{source}: {what}")
+
+
+def _check_new_rows(encoding, rows, source: str) -> str | None:
+    """What encoding `rows` will do beyond the plain coding, or None; refuse what cannot be.
+
+    `encoding` is the model file's `TableEncoding` (None in a file from before it). Refused:
+    gaps under the file's missing-value policy "drop" or "error", non-numbers for a file from
+    before the table encoding. Returned: the gaps filled and the categories not seen in
+    training (`describe_new_rows`). predict and stability say it as a note.
+    """
+    from pymc_bnn.new_rows import describe_new_row_counts
+
+    counts = _count_new_rows(encoding, rows, source)
+    return None if counts is None else describe_new_row_counts(counts)
+
+
+def _count_new_rows(encoding, rows, source: str, so_far=None):
+    """`_check_new_rows` as counts (`NewRowCounts`) added to `so_far`: one batch of a file.
+
+    None for a model file from before the table encoding (numbers only, nothing to count).
+    """
+    if encoding is None:  # a model file from before the table encoding: numbers only
+        check_features(rows, name=source)
+        return None
+    from pymc_bnn.new_rows import count_new_rows
+
+    if encoding.missing != "impute":
+        refuse_missing(rows, source, encoding.missing, fitted=True)
+    return count_new_rows(encoding, rows, so_far)
