@@ -1,9 +1,50 @@
-"""`pymc-bnn predict` at its boundaries: the module of its own, and what it reads and writes."""
+"""`pymc-bnn predict` at its boundaries, as a user meets them with their own tables.
 
+Each test holds a bug found by running the command on awkward tables: it failed before its fix.
+One tiny fit serves them all; Parquet DATA in a folder of several files is read as several
+batches, as a table too big for memory is.
+"""
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from pymc_bnn.cli.app import main
+from reliability.helpers import TINY_CLI, assert_one_line_error, run_cli
 
-def test_predicts_helpers_still_import_from_model_commands_with_a_warning():
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A classifier fitted (tiny) on numbers and a text column, with an --id column."""
+    folder = tmp_path_factory.mktemp("predict")
+    rng = np.random.default_rng(0)
+    n = 40
+    train = pd.DataFrame({"tag": [f"t{i:03d}" for i in range(n)],
+                          "x0": rng.normal(size=n), "x1": rng.normal(size=n),
+                          "region": rng.choice(["north", "south"], n)})
+    train["kind"] = np.where(train.x0 + train.x1 > 0, "yes", "no")
+    train.to_csv(folder / "train.csv", index=False)
+    assert main(["fit", str(folder / "train.csv"), "--target", "kind", "--id", "tag",
+                 "--out", str(folder / "model.bnn.nc"), *TINY_CLI]) == 0
+    return folder
+
+
+def _rows(n, start=0):
+    """`n` new rows as pyarrow columns (no pandas metadata, as Spark or polars write them)."""
+    rng = np.random.default_rng(start)
+    return {"tag": [f"n{i:03d}" for i in range(start, start + n)],
+            "x0": rng.normal(size=n), "x1": rng.normal(size=n),
+            "region": ["north", "south"] * (n // 2) + ["north"] * (n % 2)}
+
+
+def _predict(capsys, folder, data, out, *more):
+    return run_cli(capsys, "predict", folder / "model.bnn.nc", data, "--out", out, "--quiet",
+                   *more)
+
+
+def test_the_predict_helpers_still_import_from_model_commands_with_a_warning():
     from pymc_bnn.cli import model_commands, new_row_notes, predict_command
 
     with pytest.warns(DeprecationWarning,
@@ -15,3 +56,16 @@ def test_predicts_helpers_still_import_from_model_commands_with_a_warning():
     assert model_commands._note_new_rows is new_row_notes._note_new_rows  # report uses it
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         model_commands.nothing  # noqa: B018
+
+
+def test_parquet_data_without_rows_is_refused_and_the_old_predictions_kept(folder, capsys):
+    """Was exit 0 and an empty file (0 bytes: not Parquet, a CSV without its header) in place
+    of the predictions already there; a CSV without rows was refused."""
+    pq.write_table(pa.table(_rows(4)), folder / "some.parquet")
+    pq.write_table(pa.table({k: v[:0] for k, v in _rows(2).items()}), folder / "none.parquet")
+    for out in ("empty.csv", "empty.parquet"):
+        assert _predict(capsys, folder, folder / "some.parquet", folder / out)[0] == 0
+        before = (folder / out).read_bytes()
+        code, _, err = _predict(capsys, folder, folder / "none.parquet", folder / out)
+        assert_one_line_error(code, err, "none.parquet has no rows; pass a table with data")
+        assert (folder / out).read_bytes() == before

@@ -24,7 +24,7 @@ from pymc_bnn.cli.table_files import (
     read_text_columns,
 )
 from pymc_bnn.cli.tables import model_features, prediction_table, split_groups
-from pymc_bnn.errors import UnseenCategoryWarning
+from pymc_bnn.errors import InvalidInputError, UnseenCategoryWarning
 
 
 def add_predict_command(sub) -> None:
@@ -157,6 +157,8 @@ def _predict_streamed(args, console, model, description, say) -> int:
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
     n_rows = dataset.count_rows()
+    if n_rows == 0:  # as a CSV without rows: nothing to predict, and no empty file written
+        raise InvalidInputError(f"{args.data} has no rows; pass a table with data")
     say(f"Predicting {n_rows:,} rows batch by batch")
 
     counted = None  # every batch's missing values and unseen categories, added up
