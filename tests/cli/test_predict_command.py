@@ -69,3 +69,44 @@ def test_parquet_data_without_rows_is_refused_and_the_old_predictions_kept(folde
         code, _, err = _predict(capsys, folder, folder / "none.parquet", folder / out)
         assert_one_line_error(code, err, "none.parquet has no rows; pass a table with data")
         assert (folder / out).read_bytes() == before
+
+
+def _parts(folder, name, *tables):
+    """A folder of Parquet files, one per table: DATA read as that many batches."""
+    (folder / name).mkdir(exist_ok=True)
+    for k, table in enumerate(tables):
+        pq.write_table(pa.table(table), folder / name / f"part-{k}.parquet")
+    return folder / name
+
+
+@pytest.mark.parametrize("out", ["stopped.parquet", "stopped.csv"])
+def test_ctrl_c_in_a_later_batch_leaves_the_old_predictions_and_says_one_line(
+        folder, capsys, monkeypatch, out):
+    """Ctrl-C (or a refusal) in a batch after the first left the Parquet writer open on a
+    closed file: at exit Python printed 'Exception ignored in: ParquetWriter.__del__' and a
+    traceback ending 'ValueError: write to closed file' after the one line."""
+    import gc
+    import sys
+
+    from pymc_bnn.cli import predict_command
+
+    parts = _parts(folder, "two_parts", _rows(4), _rows(4, start=4))
+    assert _predict(capsys, folder, parts, folder / out)[0] == 0
+    before = (folder / out).read_bytes()
+    calls, real = [], predict_command.prediction_table
+
+    def pressed_in_the_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    unraisable = []
+    monkeypatch.setattr(predict_command, "prediction_table", pressed_in_the_second_batch)
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    code, _, err = _predict(capsys, folder, parts, folder / out)
+    gc.collect()
+    assert code == 130 and err == "interrupted: nothing was kept\n", err
+    assert not unraisable, [str(u.exc_value) for u in unraisable]
+    assert (folder / out).read_bytes() == before
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # no temporary file

@@ -75,14 +75,22 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
     try:
         with progress_bar(progress, title, total_rows or 0, "rows/s …") as bar, \
                 open(temporary, "wb") as handle:
-            for frame in frames:
-                if parquet:
-                    writer = _write_parquet(frame, handle, writer)
-                else:
-                    handle.write(frame.to_csv(index=False, header=rows == 0).encode("utf-8"))
-                rows += len(frame)
-                speed = rows / max(time.perf_counter() - started, 1e-9)
-                bar(completed=rows, status=f"{speed:,.0f} rows/s")
+            try:
+                for frame in frames:
+                    if parquet:
+                        writer = _write_parquet(frame, handle, writer)
+                    else:
+                        handle.write(frame.to_csv(index=False, header=rows == 0).encode("utf-8"))
+                    rows += len(frame)
+                    speed = rows / max(time.perf_counter() - started, 1e-9)
+                    bar(completed=rows, status=f"{speed:,.0f} rows/s")
+            except BaseException:
+                # closed while its file is open: left to the garbage collector, the writer
+                # wrote to the closed file and Python printed that error's traceback at exit
+                if writer is not None:
+                    with contextlib.suppress(Exception):
+                        writer.close()
+                raise
             if writer is not None:
                 writer.close()
         os.replace(temporary, path)
