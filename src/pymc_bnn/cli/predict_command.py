@@ -166,8 +166,11 @@ def _predict_streamed(args, console, model, description, say) -> int:
     def frames():
         nonlocal counted
         # the next batch is read and converted by a background thread while this one predicts;
-        # the copied columns are converted apart: whole numbers with gaps stay whole numbers
-        with ReadAhead((batch.to_pandas(), read_batch_columns(batch, others))
+        # the copied columns are converted apart: whole numbers with gaps stay whole numbers,
+        # and for a Parquet output every column keeps its Arrow type, even in a batch where it
+        # holds no value (converted as pandas does it, such a column has no type there)
+        copy = (_arrow_columns if is_parquet(args.out) else read_batch_columns)
+        with ReadAhead((batch.to_pandas(), copy(batch, others))
                        for batch in read_parquet_batches(dataset)) as tables:
             for table, copied in tables:
                 counted = _count_new_rows(model.encoding, table[features], str(args.data),
@@ -191,6 +194,13 @@ def _predict_streamed(args, console, model, description, say) -> int:
         console.print(f"Predictions: {Path(args.out).resolve()} ({rows:,} rows)",
                       highlight=False)
     return EXIT_OK
+
+
+def _arrow_columns(batch, columns):
+    """`columns` of a record batch as pandas columns of their Arrow types (`pandas.ArrowDtype`)."""
+    import pandas as pd
+
+    return batch.select(list(columns)).to_pandas(types_mapper=pd.ArrowDtype)
 
 
 def _predict_groups(model, description, table, args, say):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pymc_bnn._runtime.outputs import file_system_error, mode_for
 from pymc_bnn._runtime.progress import progress_bar
+from pymc_bnn.errors import InvalidInputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -46,6 +47,9 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
     ------
     FileSystemError
         `path` cannot be written; an old file there is left as it was.
+    InvalidInputError
+        A Parquet `path`, and a frame's column holds values that do not fit its type in the
+        first frame (decimals where the first held whole numbers); an old file is kept.
 
     Examples
     --------
@@ -78,7 +82,7 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
             try:
                 for frame in frames:
                     if parquet:
-                        writer = _write_parquet(frame, handle, writer)
+                        writer = _write_parquet(frame, handle, writer, path)
                     else:
                         handle.write(frame.to_csv(index=False, header=rows == 0).encode("utf-8"))
                     rows += len(frame)
@@ -102,12 +106,41 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
     return rows
 
 
-def _write_parquet(frame, handle, writer):
+def _write_parquet(frame, handle, writer, path):
+    """Append `frame` to the Parquet `writer` (a new one on `handle` for the first frame).
+
+    A later frame whose columns' types differ from the first's (a folder's files holding a
+    column as whole numbers in one and decimals in another) is cast to the first's types;
+    values that do not fit are refused, naming the column.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if writer is None:
         writer = pq.ParquetWriter(handle, table.schema)
+    elif not table.schema.equals(writer.schema, check_metadata=False):
+        try:
+            table = table.cast(writer.schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            first, later = next((a, b) for a, b in zip(writer.schema, table.schema, strict=True)
+                                if a.type != b.type and not _fits(table.column(b.name), a.type))
+            held = ("no type (every value empty, stored without one)"
+                    if first.type == pa.null() else f"the type {first.type}")
+            raise InvalidInputError(
+                f"cannot write {path}: column {later.name!r} has {held} in the first batch and "
+                f"{later.type} values that do not fit it in a later one; give the column one "
+                "type in every file") from None
     writer.write_table(table)
     return writer
+
+
+def _fits(column, type_) -> bool:
+    """Whether the Arrow `column` casts to `type_` without losing a value."""
+    import pyarrow as pa
+
+    try:
+        column.cast(type_)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
