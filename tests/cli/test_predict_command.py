@@ -154,3 +154,24 @@ def test_a_copied_column_of_another_type_in_a_later_file_is_written_or_named(fol
                           "double values that do not fit it in a later one; give the column "
                           "one type in every file")
     assert not (folder / "halves.parquet").exists()
+
+
+@pytest.mark.parametrize("data", ["clash.csv", "clash.parquet"])
+@pytest.mark.parametrize("out", ["clash_out.csv", "clash_out.parquet"])
+def test_copied_columns_renamed_out_of_the_way_take_names_no_other_column_has(
+        folder, capsys, data, out):
+    """DATA with a column 'prediction' (last month's) and one 'prediction_input': both were
+    written as 'prediction_input', a CSV with a repeated header and, for Parquet,
+    'ValueError: Duplicate column names found' and a traceback."""
+    rows = pd.DataFrame(_rows(4)).assign(prediction="old", prediction_input="older",
+                                         p_yes=0.5)
+    rows.to_csv(folder / "clash.csv", index=False)
+    rows.to_parquet(folder / "clash.parquet")
+    code, _, err = _predict(capsys, folder, folder / data, folder / out, "--force")
+    assert code == 0, err
+    written = (pd.read_csv(folder / out, dtype=str) if out.endswith(".csv")
+               else pd.read_parquet(folder / out))
+    assert list(written.columns) == ["tag", "prediction_input_input", "prediction_input",
+                                     "p_yes_input", "prediction", "p_no", "p_yes"]
+    assert written["prediction_input_input"].tolist() == ["old"] * 4
+    assert written["prediction_input"].tolist() == ["older"] * 4

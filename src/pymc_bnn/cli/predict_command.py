@@ -115,7 +115,7 @@ def _cmd_predict(args, console) -> int:
     # the cells' text, not the parsed values: an id 007 stays 007, not 7
     kept = read_text_columns(args.data, table, others, sep=args.sep,
                              encoding=args.encoding).rename(
-        columns=lambda c: f"{c}_input" if c in predictions else c)
+        columns=_copied_names(others, predictions.columns))
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
     if is_parquet(args.out):
         from pymc_bnn.data import write_batches
@@ -128,6 +128,23 @@ def _cmd_predict(args, console) -> int:
                       f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
                       highlight=False)
     return EXIT_OK
+
+
+def _copied_names(others: list, predictions) -> dict:
+    """Each copied column a prediction column's name takes ('prediction', 'p_yes') → its new name.
+
+    "_input" is added, again until no other column of the output has the name.
+    """
+    taken = {*predictions, *others}
+    names = {}
+    for column in others:
+        if column in set(predictions):
+            name = f"{column}_input"
+            while name in taken:
+                name += "_input"
+            names[column] = name
+            taken.add(name)
+    return names
 
 
 def _ids_first(others: list, description: dict) -> list:
@@ -181,9 +198,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
                     warnings.simplefilter("ignore", UnseenCategoryWarning)
                     predictions = prediction_table(model, table[features], level=args.level,
                                                    groups=groups)
-                taken = set(predictions.columns)
-                kept = copied.rename(
-                    columns=lambda c, taken=taken: f"{c}_input" if c in taken else c)
+                kept = copied.rename(columns=_copied_names(others, predictions.columns))
                 yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
 
     rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet)
