@@ -175,3 +175,14 @@ def test_copied_columns_renamed_out_of_the_way_take_names_no_other_column_has(
                                      "p_yes_input", "prediction", "p_no", "p_yes"]
     assert written["prediction_input_input"].tolist() == ["old"] * 4
     assert written["prediction_input"].tolist() == ["older"] * 4
+
+
+@pytest.mark.parametrize("out", ["p.csv", "p.parquet"])
+def test_predictions_of_parquet_data_go_into_a_folder_not_made_yet(folder, capsys, out):
+    """`--out results/march/p.csv` made the folders for CSV DATA, but for Parquet DATA said
+    'results/march/p.csv does not exist; check the path' (the output, which was to be made)."""
+    parts = _parts(folder, "two_parts", _rows(4), _rows(4, start=4))
+    target = folder / "results" / out.split(".")[1] / out
+    code, _, err = _predict(capsys, folder, parts, target)
+    assert code == 0, err
+    assert len(pd.read_csv(target) if out.endswith(".csv") else pd.read_parquet(target)) == 8

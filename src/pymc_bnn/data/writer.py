@@ -30,7 +30,8 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
     frames : iterable of pandas.DataFrame
         The batches, all with the same columns.
     path : str or os.PathLike
-        Parquet for .parquet/.pq, else CSV (as `DataFrame.to_csv(index=False)` writes it).
+        Parquet for .parquet/.pq, else CSV (as `DataFrame.to_csv(index=False)` writes it);
+        missing folders are created.
     total_rows : int, optional
         Rows in all, when known, for the progress bar.
     progress : bool, default False
@@ -68,6 +69,7 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
     path = Path(path)
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as write_bytes_atomic makes them
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
                                          dir=path.parent if str(path.parent) else ".")
         os.close(fd)
