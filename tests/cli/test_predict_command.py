@@ -186,3 +186,24 @@ def test_predictions_of_parquet_data_go_into_a_folder_not_made_yet(folder, capsy
     code, _, err = _predict(capsys, folder, parts, target)
     assert code == 0, err
     assert len(pd.read_csv(target) if out.endswith(".csv") else pd.read_parquet(target)) == 8
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("bad, said", [
+    ("forty", "column 'x0' of {data} holds text where the model takes numbers (1 value(s); "
+              "first: 'forty' in row 2)"),
+    (float("inf"), "{data} column x0 holds an infinite value (first: row 2)"),
+])
+def test_a_value_the_model_cannot_take_is_refused_naming_the_file(folder, capsys, suffix, bad,
+                                                                   said):
+    """Text in a number column was noted as 'filled 1 missing value(s) (x0: 1) with the
+    training median', then refused as a column 'of X'; an infinite value as 'X column x0'."""
+    rows = pd.DataFrame(_rows(4)).astype({"x0": object})
+    rows.loc[2, "x0"] = bad
+    data = folder / f"bad_{'text' if isinstance(bad, str) else 'inf'}{suffix}"
+    if suffix == ".csv":
+        rows.to_csv(data, index=False)
+    else:
+        rows.astype({"x0": str if isinstance(bad, str) else float}).to_parquet(data)
+    code, _, err = _predict(capsys, folder, data, folder / "bad.csv", "--force")
+    assert_one_line_error(code, err, said.format(data=data))

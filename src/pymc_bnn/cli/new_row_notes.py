@@ -3,13 +3,13 @@
 A model file's table coding fills gaps and meets categories it never saw in training
 (`pymc_bnn.new_rows` counts them); the commands say so once per table, or once for all the
 batches of a Parquet table, even with --quiet (it changes what was predicted). Rows the file's
-missing-value policy cannot take ("drop", "error") are refused.
+missing-value policy cannot take ("drop", "error"), text in a column of numbers and infinite
+numbers are refused, naming the table.
 """
 
 from __future__ import annotations
 
 from pymc_bnn.cli.command_steps import _note
-from pymc_bnn.table_checks import refuse_missing
 from pymc_bnn.validation import check_features
 
 
@@ -31,10 +31,11 @@ def _note_new_rows(model, rows, source: str) -> None:
 def _check_new_rows(encoding, rows, source: str) -> str | None:
     """What encoding `rows` will do beyond the plain coding, or None; refuse what cannot be.
 
-    `encoding` is the model file's `TableEncoding` (None in a file from before it). Refused:
-    gaps under the file's missing-value policy "drop" or "error", non-numbers for a file from
-    before the table encoding. Returned: the gaps filled and the categories not seen in
-    training (`describe_new_rows`). predict and stability say it as a note.
+    `encoding` is the model file's `TableEncoding` (None in a file from before it). Refused,
+    naming `source`: gaps under the file's missing-value policy "drop" or "error", text in a
+    column of numbers, infinite numbers, non-numbers for a file from before the table encoding.
+    Returned: the gaps filled and the categories not seen in training (`describe_new_rows`).
+    predict and stability say it as a note.
     """
     from pymc_bnn.new_rows import describe_new_row_counts
 
@@ -50,8 +51,11 @@ def _count_new_rows(encoding, rows, source: str, so_far=None):
     if encoding is None:  # a model file from before the table encoding: numbers only
         check_features(rows, name=source)
         return None
+    from pymc_bnn.encoding import apply_encoding
     from pymc_bnn.new_rows import count_new_rows
 
-    if encoding.missing != "impute":
-        refuse_missing(rows, source, encoding.missing, fitted=True)
+    # the coding's refusals (gaps under "drop" or "error", text in a number column, infinite
+    # numbers) naming the file, before any note: the estimator's own would call the rows "X",
+    # after a note that counted text in a number column as a gap it filled
+    apply_encoding(encoding, rows, name=source)
     return count_new_rows(encoding, rows, so_far)
