@@ -559,7 +559,7 @@ def encode(transformer, encoding: TableEncoding, frame, *, name: str = "X") -> n
     return np.asarray(transformer.transform(prepared), dtype=np.float64)
 
 
-def _prepared(encoding: TableEncoding, frame, name: str):
+def _prepared(encoding: TableEncoding, frame, name: str, first_row: int = 0):
     """The encoding's columns of `frame`, `prepare`d: what `encode` and `apply_encoding` code.
 
     Under missing="drop" or "error" a missing value is refused (InvalidInputError).
@@ -567,12 +567,13 @@ def _prepared(encoding: TableEncoding, frame, name: str):
     frame = frame[list(encoding.columns)]
     refuse_complex(frame, name)
     if encoding.missing != "impute":  # (a fit under "drop" dropped its rows before this)
-        refuse_missing(frame, name, encoding.missing, fitted=True)
-    refuse_text_in_numbers(frame, encoding.numeric, name)
+        refuse_missing(frame, name, encoding.missing, fitted=True, first_row=first_row)
+    refuse_text_in_numbers(frame, encoding.numeric, name, first_row=first_row)
     return prepare(frame, encoding.numeric, (*encoding.categorical, *encoding.ordinal))
 
 
-def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.ndarray:
+def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X",
+                   first_row: int = 0) -> np.ndarray:
     """`frame` encoded as `encode` does, without scikit-learn (for predicting from a file).
 
     The same numbers as `encode(build_transformer(encoding), encoding, frame)`, bit for bit
@@ -591,6 +592,9 @@ def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.nda
         Rows to encode, with the encoding's columns (others are ignored).
     name : str, default "X"
         What error messages call the table.
+    first_row : int, default 0
+        The row number error messages give `frame`'s first row: its row in the table it is a
+        batch of (`pymc-bnn predict` reads Parquet in batches).
 
     Returns
     -------
@@ -618,7 +622,7 @@ def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.nda
     """
     import pandas as pd
 
-    prepared = _prepared(encoding, frame, name)
+    prepared = _prepared(encoding, frame, name, first_row)
     blocks = []
     if encoding.numeric:
         values = prepared[list(encoding.numeric)].to_numpy(dtype=np.float64)
@@ -627,7 +631,7 @@ def apply_encoding(encoding: TableEncoding, frame, *, name: str = "X") -> np.nda
             row, col = np.argwhere(infinite)[0]
             raise InvalidInputError(
                 f"{name} column {encoding.numeric[col]} holds an infinite value (first: row "
-                f"{row}); drop or impute those rows before predicting")
+                f"{row + first_row}); drop or impute those rows before predicting")
         gaps = np.isnan(values)
         blocks.append(np.where(gaps, np.asarray(encoding.medians, dtype=np.float64), values))
         if encoding.indicators:

@@ -170,12 +170,13 @@ NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN
                      "nan", "null"})
 
 
-def refuse_text_in_numbers(frame, numeric, name: str) -> None:
+def refuse_text_in_numbers(frame, numeric, name: str, *, first_row: int = 0) -> None:
     """Refuse text that is not a number in a column the fit coded as numbers ("forty", "?").
 
     It is not a missing value: filled with the training median, it would be predicted as if
     it were one, without a word. Text that marks a missing value (`NA_TEXT`: "n/a", "NULL",
-    ...) is one, and is filled.
+    ...) is one, and is filled. The message numbers `frame`'s rows from `first_row` (a batch
+    of a larger table names the table's row).
 
     Examples
     --------
@@ -199,7 +200,8 @@ def refuse_text_in_numbers(frame, numeric, name: str) -> None:
             first = int(np.flatnonzero(odd)[0])
             raise InvalidInputError(
                 f"column {column!r} of {name} holds text where the model takes numbers "
-                f"({int(odd.sum())} value(s); first: {values.iloc[first]!r} in row {first}); "
+                f"({int(odd.sum())} value(s); first: {values.iloc[first]!r} in row "
+                f"{first + first_row}); "
                 "fix those values, or leave the cells empty to have them filled as missing")
 
 
@@ -224,7 +226,8 @@ def missing_rows(frame) -> np.ndarray:
     return frame.isna().any(axis=1).to_numpy()
 
 
-def refuse_missing(frame, name: str, policy: str, *, fitted: bool = False) -> None:
+def refuse_missing(frame, name: str, policy: str, *, fitted: bool = False,
+                   first_row: int = 0) -> None:
     """InvalidInputError naming the rows and columns with missing values, if any.
 
     Parameters
@@ -238,6 +241,9 @@ def refuse_missing(frame, name: str, policy: str, *, fitted: bool = False) -> No
     fitted : bool, default False
         Rows to predict with a model fitted under `policy` (the fix is then to fill or drop
         them, or to refit: the policy is the fit's), rather than rows to fit.
+    first_row : int, default 0
+        The number the message gives `frame`'s first row: its row in the table it is a batch
+        of.
 
     Raises
     ------
@@ -253,7 +259,7 @@ def refuse_missing(frame, name: str, policy: str, *, fitted: bool = False) -> No
     ...
     pymc_bnn.errors.InvalidInputError: X has missing values in 1 row(s) (first: row 1; ...
     """
-    rows = np.flatnonzero(missing_rows(frame))
+    rows = np.flatnonzero(missing_rows(frame)) + first_row
     if rows.size == 0:
         return
     counts = frame.isna().sum()

@@ -207,3 +207,14 @@ def test_a_value_the_model_cannot_take_is_refused_naming_the_file(folder, capsys
         rows.astype({"x0": str if isinstance(bad, str) else float}).to_parquet(data)
     code, _, err = _predict(capsys, folder, data, folder / "bad.csv", "--force")
     assert_one_line_error(code, err, said.format(data=data))
+
+
+def test_a_refusal_in_a_later_batch_names_the_row_of_the_table(folder, capsys):
+    """Parquet DATA is read 65,536 rows at a time: a value refused at row 68,000 was said to be
+    at 'row 2464' (its place in its batch), a row the user found nothing wrong with."""
+    later = {**_rows(4, start=4), "x0": ["0.5", "0.25", "forty", "1.0"]}
+    parts = _parts(folder, "late_text", {**_rows(4), "x0": [str(v) for v in _rows(4)["x0"]]},
+                   later)
+    code, _, err = _predict(capsys, folder, parts, folder / "late_text.csv")
+    assert_one_line_error(code, err, f"column 'x0' of {parts} (rows 4 to 7) holds text where the "
+                                     "model takes numbers (1 value(s); first: 'forty' in row 6)")

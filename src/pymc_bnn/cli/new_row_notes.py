@@ -43,10 +43,11 @@ def _check_new_rows(encoding, rows, source: str) -> str | None:
     return None if counts is None else describe_new_row_counts(counts)
 
 
-def _count_new_rows(encoding, rows, source: str, so_far=None):
+def _count_new_rows(encoding, rows, source: str, so_far=None, first_row: int = 0):
     """`_check_new_rows` as counts (`NewRowCounts`) added to `so_far`: one batch of a file.
 
     None for a model file from before the table encoding (numbers only, nothing to count).
+    A refusal numbers the rows from `first_row`, the batch's first row in the file.
     """
     if encoding is None:  # a model file from before the table encoding: numbers only
         check_features(rows, name=source)
@@ -57,5 +58,5 @@ def _count_new_rows(encoding, rows, source: str, so_far=None):
     # the coding's refusals (gaps under "drop" or "error", text in a number column, infinite
     # numbers) naming the file, before any note: the estimator's own would call the rows "X",
     # after a note that counted text in a number column as a gap it filled
-    apply_encoding(encoding, rows, name=source)
+    apply_encoding(encoding, rows, name=source, first_row=first_row)
     return count_new_rows(encoding, rows, so_far)

@@ -182,6 +182,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
 
     def frames():
         nonlocal counted
+        start = 0  # the batch's first row in DATA: a refusal names DATA's row, not the batch's
         # the next batch is read and converted by a background thread while this one predicts;
         # the copied columns are converted apart: whole numbers with gaps stay whole numbers,
         # and for a Parquet output every column keeps its Arrow type, even in a batch where it
@@ -190,8 +191,11 @@ def _predict_streamed(args, console, model, description, say) -> int:
         with ReadAhead((batch.to_pandas(), copy(batch, others))
                        for batch in read_parquet_batches(dataset)) as tables:
             for table, copied in tables:
-                counted = _count_new_rows(model.encoding, table[features], str(args.data),
-                                          counted)
+                source = (str(args.data) if len(table) == n_rows else
+                          f"{args.data} (rows {start:,} to {start + len(table) - 1:,})")
+                counted = _count_new_rows(model.encoding, table[features], source, counted,
+                                          first_row=start)
+                start += len(table)
                 groups = (_predict_groups(model, description, table, args, say)
                           if group_column is not None else None)
                 with warnings.catch_warnings():  # noted once below, in the command's words
