@@ -218,3 +218,22 @@ def test_a_refusal_in_a_later_batch_names_the_row_of_the_table(folder, capsys):
     code, _, err = _predict(capsys, folder, parts, folder / "late_text.csv")
     assert_one_line_error(code, err, f"column 'x0' of {parts} (rows 4 to 7) holds text where the "
                                      "model takes numbers (1 value(s); first: 'forty' in row 6)")
+
+
+@pytest.mark.parametrize("data", ["some.parquet", "train.csv"])
+@pytest.mark.parametrize("out, said", [
+    ("p.csv.gz", "--out {out} ends in .gz, but predict writes its table uncompressed; name it "
+                 "p.csv (and compress it afterwards), or p.parquet (compressed inside)"),
+    ("p.xlsx", "--out {out} has the suffix of a spreadsheet, but predict writes CSV or Parquet; "
+               "name it p.csv or p.parquet"),
+    ("p.tsv", "--out {out} has the suffix of tab-separated text, but predict writes CSV or "
+              "Parquet; name it p.csv or p.parquet"),
+])
+def test_an_output_name_that_promises_another_format_is_refused(folder, capsys, data, out, said):
+    """'--out p.csv.gz' wrote plain text that pandas, reading by the suffix, refused as 'Not a
+    gzipped file'; p.xlsx a CSV that a spreadsheet would not open; p.tsv commas, that pymc-bnn
+    itself then read back as one column."""
+    pq.write_table(pa.table(_rows(4)), folder / "some.parquet")
+    code, _, err = _predict(capsys, folder, folder / data, folder / out)
+    assert_one_line_error(code, err, said.format(out=folder / out))
+    assert not (folder / out).exists()

@@ -93,6 +93,7 @@ def _cmd_predict(args, console) -> int:
 
     check_output(args.out, "predictions", inputs={"MODEL": args.model, "DATA": args.data},
                  force=args.force)
+    _refuse_other_formats(args.out)
     check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
     say = _status(args, console)
     say(f"Loading {args.model}")
@@ -128,6 +129,34 @@ def _cmd_predict(args, console) -> int:
                       f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
                       highlight=False)
     return EXIT_OK
+
+
+def _refuse_other_formats(out) -> None:
+    """Refuse an --out whose name promises what predict does not write: CSV or Parquet.
+
+    Compressed (p.csv.gz: pandas, reading by the suffix, would find plain text), or another
+    format's suffix (p.xlsx, p.json; p.tsv, which pymc-bnn reads as tab-separated).
+    """
+    from pymc_bnn.cli.csv_format import COMPRESSION_SUFFIXES, data_suffix
+    from pymc_bnn.cli.table_files import _OTHER_FORMATS
+    from pymc_bnn.errors import OutputPathError
+
+    name = Path(out).name
+    compression = next((s for s in COMPRESSION_SUFFIXES if name.lower().endswith(s)), "")
+    if compression:
+        base = name[:-len(compression)]
+        csv = base if base.lower().endswith(".csv") else f"{Path(base).stem}.csv"
+        raise OutputPathError(
+            f"--out {out} ends in {compression}, but predict writes its table uncompressed; "
+            f"name it {csv} (and compress it afterwards), or {Path(base).stem}.parquet "
+            "(compressed inside)")
+    suffix = data_suffix(out)
+    what = ("tab-separated text" if suffix == ".tsv"
+            else _OTHER_FORMATS[suffix][0] if suffix in _OTHER_FORMATS else None)
+    if what is not None:
+        stem = Path(name).stem
+        raise OutputPathError(f"--out {out} has the suffix of {what}, but predict writes CSV or "
+                              f"Parquet; name it {stem}.csv or {stem}.parquet")
 
 
 def _copied_names(others: list, predictions) -> dict:
