@@ -237,3 +237,27 @@ def test_an_output_name_that_promises_another_format_is_refused(folder, capsys, 
     code, _, err = _predict(capsys, folder, folder / data, folder / out)
     assert_one_line_error(code, err, said.format(out=folder / out))
     assert not (folder / out).exists()
+
+
+def test_rows_in_unseen_groups_are_said_once_for_a_table_read_in_batches(folder, capsys):
+    """Parquet DATA said '2 row(s) in group(s) not seen in training' once per batch (each
+    batch's count, between the progress bar's lines: thousands of lines for a big table)
+    where a CSV says it once, for every row."""
+    rows = pd.read_csv(folder / "train.csv")
+    assert main(["fit", str(folder / "train.csv"), "--target", "kind", "--id", "tag",
+                 "--groups", "region", "--out", str(folder / "grouped.bnn.nc"), *TINY_CLI]) == 0
+    new = rows.drop(columns="kind").head(8).assign(
+        region=["north", "west", "south", "west", "east", "north", "west", "west"])
+    new.to_csv(folder / "grouped.csv", index=False)
+    parts = _parts(folder, "grouped_parts", *(pa.Table.from_pandas(new.iloc[i:i + 4],
+                                                                   preserve_index=False)
+                                              for i in (0, 4)))
+    said = []
+    for data, out in ((folder / "grouped.csv", "g.csv"), (parts, "g.parquet")):
+        code, stdout, err = run_cli(capsys, "predict", folder / "grouped.bnn.nc", data,
+                                    "--out", folder / out)
+        assert code == 0, err
+        said.append([line.rstrip() for line in stdout.splitlines()
+                     if "not seen in training" in line])
+    assert said[0] == said[1] == [
+        "• 5 row(s) in group(s) not seen in training (east, west): predicted from the"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections import Counter
 from pathlib import Path
 
 from pymc_bnn._runtime.outputs import check_output
@@ -105,7 +106,9 @@ def _cmd_predict(args, console) -> int:
     what = _check_new_rows(model.encoding, table[features], str(args.data))
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
         _note(f"{args.data}: {what}")
-    groups = _predict_groups(model, description, table, args, say)
+    unseen: Counter[str] = Counter()
+    groups = _predict_groups(model, description, table, args, unseen)
+    _say_unseen_groups(model, unseen, say)
     others = _ids_first(others, description)
     if others:
         say(f"Copying column(s) the model does not use to the output: {', '.join(others)}")
@@ -208,6 +211,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
     say(f"Predicting {n_rows:,} rows batch by batch")
 
     counted = None  # every batch's missing values and unseen categories, added up
+    unseen: Counter[str] = Counter()  # rows in groups not seen in training, said at the end
 
     def frames():
         nonlocal counted
@@ -225,7 +229,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
                 counted = _count_new_rows(model.encoding, table[features], source, counted,
                                           first_row=start)
                 start += len(table)
-                groups = (_predict_groups(model, description, table, args, say)
+                groups = (_predict_groups(model, description, table, args, unseen)
                           if group_column is not None else None)
                 with warnings.catch_warnings():  # noted once below, in the command's words
                     warnings.simplefilter("ignore", UnseenCategoryWarning)
@@ -235,6 +239,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
                 yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
 
     rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet)
+    _say_unseen_groups(model, unseen, say)
     what = None if counted is None else describe_new_row_counts(counted)
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
         _note(f"{args.data}: {what}")
@@ -251,11 +256,12 @@ def _arrow_columns(batch, columns):
     return batch.select(list(columns)).to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _predict_groups(model, description, table, args, say):
+def _predict_groups(model, description, table, args, unseen):
     """Each row's group label for a model fitted with --groups (None otherwise).
 
-    The labels are checked against the fitted groups: unseen ones are named, and refused with
-    --unseen-groups raise.
+    The labels are checked against the fitted groups: unseen ones are refused with
+    --unseen-groups raise, else their rows counted in `unseen` (label → rows), which
+    `_say_unseen_groups` says once for the whole table.
     """
     from pymc_bnn.model.groups import locate_groups
 
@@ -266,9 +272,17 @@ def _predict_groups(model, description, table, args, say):
     record = model.posterior_.groups
     codes, labels = locate_groups(record, groups, n_obs=len(groups),
                                   unseen_groups=args.unseen_groups)
-    unseen = sorted({str(v) for v, c in zip(labels, codes, strict=False) if c < 0})
-    if unseen and record["pooling"] == "partial":
-        say(f"{int((codes < 0).sum())} row(s) in group(s) not seen in training "
-            f"({', '.join(unseen[:5])}{', ...' if len(unseen) > 5 else ''}): predicted from the "
-            "population")
+    unseen.update(str(v) for v, c in zip(labels, codes, strict=False) if c < 0)
     return labels
+
+
+def _say_unseen_groups(model, unseen, say) -> None:
+    """Say how many rows were in groups not seen in training, once for the whole table.
+
+    Said for partial pooling, which predicts them from the population.
+    """
+    if unseen and model.posterior_.groups["pooling"] == "partial":
+        names = sorted(unseen)
+        say(f"{sum(unseen.values())} row(s) in group(s) not seen in training "
+            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}): predicted from the "
+            "population")
