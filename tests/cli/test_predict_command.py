@@ -261,3 +261,15 @@ def test_rows_in_unseen_groups_are_said_once_for_a_table_read_in_batches(folder,
                      if "not seen in training" in line])
     assert said[0] == said[1] == [
         "• 5 row(s) in group(s) not seen in training (east, west): predicted from the"]
+
+
+@pytest.mark.parametrize("name", ["blank.csv", "blank.parquet"])
+def test_an_empty_file_is_named_as_empty(folder, capsys, name):
+    """A file of 0 bytes (an export that failed) was 'cannot read blank.csv as CSV
+    (EmptyDataError: No columns to parse from file)', and for Parquet Arrow's 'Could not read
+    schema from … Is this a 'parquet' file?' cut off mid-word."""
+    (folder / name).write_bytes(b"")
+    code, _, err = _predict(capsys, folder, folder / name, folder / "blank_out.csv")
+    assert_one_line_error(code, err, f"{folder / name} is empty (0 bytes); pass a file that "
+                                     "holds the table")
+    assert "Error" not in err

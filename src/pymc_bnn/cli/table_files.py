@@ -119,10 +119,13 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     """
     import pandas as pd
 
+    from pymc_bnn.data.sources import refuse_empty_file
+
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"no data file at {path}; check the path")
     check_csv_flags(path, sep, encoding, decimal)
+    refuse_empty_file(path)
     # a spreadsheet or JSON under a compression suffix (book.xlsx.gz) is no CSV either
     other = _OTHER_FORMATS.get(path.suffix.lower()) or _OTHER_FORMATS.get(data_suffix(path))
     if other is not None:  # read as CSV it would fail, or look like a table without rows

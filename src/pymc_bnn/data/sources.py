@@ -353,6 +353,35 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
                        name=str(path))
 
 
+def refuse_empty_file(path) -> None:
+    """Refuse a file of 0 bytes (an export that failed) as empty, before a reader's own error.
+
+    pandas would say "EmptyDataError: No columns to parse from file", Arrow "Could not read
+    schema … Is this a 'parquet' file?". A folder, or a file with anything in it, passes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+
+    Raises
+    ------
+    InvalidInputError
+        When `path` is a file of 0 bytes.
+
+    Examples
+    --------
+    >>> _ = open("rows.csv", "w").close()
+    >>> refuse_empty_file("rows.csv")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: rows.csv is empty (0 bytes); pass a file that holds ...
+    """
+    path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise InvalidInputError(f"{path} is empty (0 bytes); pass a file that holds the table")
+
+
 def open_parquet(path):
     """The `pyarrow.dataset.Dataset` of a Parquet file or folder.
 
@@ -389,6 +418,7 @@ def open_parquet(path):
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"no data at {path}; check the path")
+    refuse_empty_file(path)
     try:
         dataset = ds.dataset(str(path), format="parquet")
         dataset.schema  # noqa: B018  (reads the footers: a broken file fails here)
