@@ -273,3 +273,15 @@ def test_an_empty_file_is_named_as_empty(folder, capsys, name):
     assert_one_line_error(code, err, f"{folder / name} is empty (0 bytes); pass a file that "
                                      "holds the table")
     assert "Error" not in err
+
+
+@pytest.mark.parametrize("written", ["X0", " x0", "x0 "])
+def test_a_column_named_but_for_case_or_spaces_is_named_with_its_fix(folder, capsys, written):
+    """'new.csv lacks column(s) the model was fitted on: x0; the model needs x0, x1, region'
+    for a table whose header reads 'X0' or 'x0 ': the user sees the column there."""
+    pd.DataFrame(_rows(4)).rename(columns={"x0": written}).to_csv(folder / "renamed.csv",
+                                                                  index=False)
+    code, _, err = _predict(capsys, folder, folder / "renamed.csv", folder / "renamed_out.csv")
+    assert_one_line_error(code, err, "lacks column(s) the model was fitted on: x0 (it has "
+                                     f"{written!r}, the same but for case or spaces: rename it "
+                                     "'x0')")

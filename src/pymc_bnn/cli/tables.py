@@ -374,7 +374,8 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     Raises
     ------
     InvalidInputError
-        Naming the columns DATA lacks, and every column the model needs.
+        Naming the columns DATA lacks (and a column of DATA that differs from one only in case
+        or spaces), and every column the model needs.
 
     Examples
     --------
@@ -400,8 +401,14 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     if missing:
         unnamed = ("" if named else f" (it was fitted on an array: its columns are called "
                    f"{features[0]} … {features[-1]} here; name DATA's columns so)")
+        # a header that differs only in case or spaces ('Age', 'age '): the user sees it there
+        alike = {m: next((c for c in columns if c not in features
+                          and c.strip().casefold() == m.strip().casefold()), None)
+                 for m in missing}
+        lacks = ", ".join(m if alike[m] is None else f"{m} (it has {alike[m]!r}, the same but "
+                          f"for case or spaces: rename it {m!r})" for m in missing)
         raise InvalidInputError(
-            f"{source} lacks column(s) the model was fitted on: {', '.join(missing)}; "
+            f"{source} lacks column(s) the model was fitted on: {lacks}; "
             f"the model needs {', '.join(features)}{unnamed}"
         )
     return features, [c for c in columns if c not in features]
