@@ -239,6 +239,7 @@ def test_an_output_name_that_promises_another_format_is_refused(folder, capsys, 
     assert not (folder / out).exists()
 
 
+@pytest.mark.slow  # a few seconds of fits: the full suite runs it
 def test_rows_in_unseen_groups_are_said_once_for_a_table_read_in_batches(folder, capsys):
     """Parquet DATA said '2 row(s) in group(s) not seen in training' once per batch (each
     batch's count, between the progress bar's lines: thousands of lines for a big table)

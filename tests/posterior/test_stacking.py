@@ -194,6 +194,7 @@ def test_the_folds_reuse_the_scale_the_full_fit_chose(monkeypatch):
     assert model.posterior_.settings["stacking"]["folds"] == stacked_fit.STACKING_FOLDS
 
 
+@pytest.mark.slow  # a few seconds of fits: the full suite runs it
 def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons):
     model = BayesianMLPClassifier((4,), stack_linear=True, **FAST).fit(moons.X_train,
                                                                         moons.y_train)
@@ -291,6 +292,7 @@ def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
         model.fit(str(tmp_path / "t.parquet"), "y")
 
 
+@pytest.mark.slow  # a few seconds of fits: the full suite runs it
 def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     from pymc_bnn.cli.app import main
 
