@@ -5,6 +5,7 @@ one line naming the flag. A semicolon file was refused with "save it as comma-se
 cp1252 file with "save it as UTF-8", and a .tsv.gz was read with commas."""
 
 import gzip
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,7 @@ def test_the_status_line_says_how_the_file_was_read(folder, capsys):
     code, out, err = run_cli(capsys, "predict", folder / "model.bnn.nc", folder / "train.csv",
                              "--out", folder / "said.csv", "--force")
     assert code == 0, err
+    out = " ".join(out.split())  # rich wraps the line at the terminal's width (80 without one)
     assert "Reading " in out and "separated by semicolons (found in its header line)" in out
 
 
@@ -98,6 +100,46 @@ def test_a_compressed_csv_is_sniffed_after_decompression(tmp_path):
         file.write("a|b|c\n1|2|x, y\n")
     assert read_table(tmp_path / "rows.csv.gz").to_dict("list") == {
         "a": [1], "b": [2], "c": ["x, y"]}
+
+
+def _compressed(path, suffix: str, data: bytes):
+    """`data` written to path/rows.csv<suffix> the way that suffix's tools write it."""
+    import bz2
+    import io
+    import lzma
+    import tarfile
+
+    target = path / f"rows.csv{suffix}" if suffix != ".tar.gz" else path / "rows.tar.gz"
+    if suffix in (".gz", ".bz2", ".xz"):
+        opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+        with opener(target, "wb") as file:
+            file.write(data)
+    elif suffix == ".zip":
+        with zipfile.ZipFile(target, "w") as archive:
+            archive.writestr("rows.csv", data)
+    else:
+        with tarfile.open(target, "w:gz") as archive:
+            member = tarfile.TarInfo("rows.csv")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return target
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zip", ".tar.gz"])
+def test_every_compression_pandas_reads_is_sniffed_as_pandas_reads_it(tmp_path, suffix):
+    """The header is sniffed from the decompressed bytes (the standard library's readers, not
+    pandas' private ones), and the table read is pandas' own of the same file."""
+    from pymc_bnn.cli.csv_format import read_head
+
+    data = b"a;b;c\n1;2;x, y\n"
+    target = _compressed(tmp_path, suffix, data)
+    assert read_head(target, 6) == data[:6]
+    assert csv_format(target).sep == ";"
+    assert read_table(target).to_dict("list") == pd.read_csv(target, sep=";").to_dict("list")
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
+        archive.writestr("a.csv", data)
+        archive.writestr("b.csv", data)
+    assert read_head(tmp_path / "two.zip") is None  # pandas refuses it too, with its reason
 
 
 def test_a_cp1252_file_is_refused_naming_encoding_and_read_with_it(folder, capsys, tmp_path):

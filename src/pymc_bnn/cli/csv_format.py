@@ -21,8 +21,10 @@ comma-separated UTF-8.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Separators found in a header line without commas, and what messages call them.
 SNIFFED = {";": "semicolons", "\t": "tabs", "|": "bars (|)"}
@@ -218,13 +220,49 @@ def read_head(path, size: int = _HEAD_BYTES) -> bytes | None:
     >>> read_head("rows.csv.gz", 4)
     b'a;b\n'
     """
-    from pandas.io.common import get_handle
-
     try:
-        with get_handle(path, "rb", compression="infer", is_text=False) as handles:
-            return handles.handle.read(size)
+        return _read_decompressed(Path(path), size)
     except Exception:  # noqa: BLE001 - any failure to open is reported by the read itself
         return None
+
+
+def _read_decompressed(path: Path, size: int) -> bytes:
+    """The first `size` bytes of `path`'s contents, decompressed by its suffix as pandas does.
+
+    The standard library's readers for the suffixes pandas infers (`.gz`, `.bz2`, `.xz`,
+    `.zip` and `.tar` holding one file, `.tar.gz` …; `.zst` where `zstandard` is installed);
+    anything else is read as it is. Raises where the file cannot be read that way.
+    """
+    import bz2
+    import gzip
+    import lzma
+    import tarfile
+    import zipfile
+
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if ".tar" in suffixes:
+        with tarfile.open(path) as archive:
+            members = [m for m in archive.getmembers() if m.isfile()]
+            member = archive.extractfile(members[0]) if len(members) == 1 else None
+            if member is None:
+                raise ValueError("only a tar archive of one file is read")
+            return member.read(size)
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            if len(names) != 1:
+                raise ValueError("only a zip of one file is read")
+            with archive.open(names[0]) as file:
+                return file.read(size)
+    if suffix == ".zst":
+        import zstandard  # type: ignore[import-not-found]  # pandas needs it for these too
+
+        with zstandard.open(path, "rb") as file:
+            return file.read(size)
+    openers: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+    with openers.get(suffix, open)(path, "rb") as file:
+        return file.read(size)
 
 
 def reads_as_text(path) -> bool:
