@@ -149,15 +149,21 @@ def test_parquet_and_png_lookalikes_are_not_ours(tmp_path):
 
     table = tmp_path / "stats.parquet"
     pd.DataFrame({"variable": ["a"], "mean": [1.0], "std": [2.0]}).to_parquet(table)
-    ours = tmp_path / "pred.parquet"
-    pd.DataFrame({"id": [1], "prediction": ["a"], "p_a": [0.9], "p_b": [0.1]}).to_parquet(ours)
+    # a Parquet table is ours by the mark pymc-bnn writes, not by its columns
+    from pymc_bnn.data import write_batches
+
+    predictions = pd.DataFrame({"id": [1], "prediction": ["a"], "p_a": [0.9], "p_b": [0.1]})
+    ours, alike = tmp_path / "pred.parquet", tmp_path / "alike.parquet"
+    write_batches([predictions], ours, mark="predictions")
+    predictions.to_parquet(alike)
     assert not is_ours(table, "predictions") and is_ours(ours, "predictions")
+    assert not is_ours(alike, "predictions")
     fig, ax = plt.subplots(figsize=(1, 1))
     fig.savefig(tmp_path / "mine.png", dpi=20)  # anyone's matplotlib figure
     save(ax, tmp_path / "figure.png", dpi=20)  # ours: marked as pymc-bnn's
     assert not is_ours(tmp_path / "mine.png", "figure") and is_ours(tmp_path / "figure.png",
                                                                       "figure")
-    with pytest.raises(OutputPathError, match=r"did not write \(mine.png, pred"):
+    with pytest.raises(OutputPathError, match=r"did not write \(alike.parquet, mine.png, pred"):
         check_output_folder(tmp_path)  # (Parquet is not among a demo folder's outputs)
 
 

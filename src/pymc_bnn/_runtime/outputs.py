@@ -7,7 +7,9 @@ Before a command works, `check_output` (a file) or `check_output_folder` (the de
 refuse an output that is the same file as one of the inputs (by resolved path, or by device
 and inode, so hard links and symbolic links count), whose folder cannot be created or written,
 or which already holds something pymc-bnn did not write (a table given as a model path, a model
-given as a CSV path) unless `force=True`. `write_bytes_atomic` then writes through a temporary
+given as a CSV path) unless `force=True`. A predictions table is pymc-bnn's when it carries its
+mark (Parquet), or when its columns are exactly those about to be written (CSV, which has no
+room for a mark: `check_replaced_columns`). `write_bytes_atomic` then writes through a temporary
 file in the same folder and `os.replace`: a crash, Ctrl-C, full disk or read-only folder leaves
 the previous file as it was and no temporary file behind.
 """
@@ -87,24 +89,62 @@ def is_prediction_layout(columns) -> bool:
     return bool(after) and all(c.startswith("p_") or c in _SUMMARY_COLUMNS for c in after)
 
 
-def _is_predictions(path: Path) -> bool:
+# The mark every Parquet table of predictions pymc-bnn writes carries: a key of its schema's
+# metadata (`pymc_bnn.data.write_batches` with `mark="predictions"`). Tools that read the table
+# and write it anew (pandas, polars) drop it, so a table the user made from ours is theirs.
+PARQUET_MARK_KEY = b"pymc_bnn"
+
+
+def parquet_mark(kind: str = "predictions") -> dict[bytes, bytes]:
+    """The schema metadata that marks a Parquet file as a `kind` output pymc-bnn wrote.
+
+    Examples
+    --------
+    >>> parquet_mark()
+    {b'pymc_bnn': b'{"kind": "predictions"}'}
+    """
+    import json
+
+    return {PARQUET_MARK_KEY: json.dumps({"kind": kind}).encode()}
+
+
+def _parquet_kind(path: Path) -> str | None:
+    """The kind of output a Parquet file's mark names; None: not readable, or not marked."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        mark = (pq.read_schema(path).metadata or {}).get(PARQUET_MARK_KEY)
+        kind = json.loads(mark)["kind"] if mark is not None else None
+    except Exception:  # not readable as Parquet, or a mark that is not ours: not ours
+        return None
+    return kind if isinstance(kind, str) else None
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names in the first row of a CSV (as pandas writes them: quoted when needed)."""
+    import csv
+    import io
+
+    text = _head(path, 1 << 20).decode("utf-8-sig", "replace")
+    return [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+
+
+def _is_predictions(path: Path, columns=None) -> bool:
     """Whether `path` is a predictions table pymc-bnn wrote (CSV or Parquet).
 
-    Its columns must be laid out as pymc-bnn lays them out (`is_prediction_layout`).
+    Parquet: it carries pymc-bnn's mark (`parquet_mark`). CSV, which has no room for one: its
+    columns are exactly `columns`, those about to be written; without `columns` (a check before
+    they are known), only whether they are laid out as predictions (`is_prediction_layout`),
+    which `check_replaced_columns` confirms before the write.
     """
     if _head(path, 4) == b"PAR1":
-        import pyarrow.parquet as pq
-
-        try:
-            columns = pq.read_schema(path).names
-        except Exception:  # not readable as Parquet: not ours
-            return False
-    else:
-        import csv
-
-        line = _head(path).split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip()
-        columns = [c.strip() for c in next(csv.reader([line]), [])]
-    return is_prediction_layout(columns)
+        return _parquet_kind(path) == "predictions"
+    header = _csv_header(path)
+    if columns is None:
+        return is_prediction_layout(header)
+    return header == [str(c) for c in columns]
 
 
 # What every page and figure pymc-bnn writes carries (`pymc_bnn.reporting.html`): a page its
@@ -156,15 +196,50 @@ _EXAMPLE_NAMES = {"model": "model.bnn.nc", "predictions": "predictions.csv",
                   "report": "report.html", "metrics": "metrics.json", "figure": "figure.png"}
 
 
-def is_ours(path: str | os.PathLike, kind: str) -> bool:
-    """Whether the existing file at `path` looks like a `kind` output pymc-bnn wrote.
+def is_ours(path: str | os.PathLike, kind: str, *, columns=None) -> bool:
+    """Whether the existing file at `path` is a `kind` output pymc-bnn wrote.
 
-    Kinds: model, predictions, report, metrics, figure.
+    Kinds: model, predictions, report, metrics, figure. columns: for predictions, the columns
+    about to be written; a CSV is ours only when it has exactly those (see `_is_predictions`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> _ = pd.DataFrame({"id": [1], "prediction": ["a"], "p_a": [0.9]}).to_csv(
+    ...     "theirs.csv", index=False)
+    >>> is_ours("theirs.csv", "predictions", columns=["id", "prediction", "p_a"])
+    True
+    >>> is_ours("theirs.csv", "predictions", columns=["id", "prediction", "p_a", "p_b"])
+    False
     """
     try:
+        if kind == "predictions":
+            return _is_predictions(Path(path), columns)
         return KINDS[kind][1](Path(path))
     except OSError:
         return False
+
+
+def _not_ours(path: Path, kind: str, label: str, fix: str) -> OutputPathError:
+    """The refusal of an existing file that is not a `kind` output pymc-bnn wrote."""
+    why = ""
+    if (kind == "predictions" and _head(path, 4) == b"PAR1"
+            and is_prediction_layout(_parquet_columns(path))):
+        why = (" (its columns are laid out as predictions, but it lacks the mark pymc-bnn "
+               "writes into its Parquet predictions: a table of your own, or predictions of an "
+               "earlier pymc-bnn)")
+    return OutputPathError(
+        f"{label} {path} exists and is not {KINDS[kind][0]}{why}, so pymc-bnn will not replace "
+        f"it; choose another path, or {fix}")
+
+
+def _parquet_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception:  # not readable as Parquet: no columns to judge
+        return []
 
 
 # --------------------------------------------------------------------------- checks
@@ -267,13 +342,52 @@ def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool
             f"{label} {path} has the suffix of {_NOT_MODEL_SUFFIXES[path.suffix.lower()]}, but a "
             f"model file is netCDF; name it e.g. {path.with_suffix('.bnn.nc')}")
     if path.exists() and not force and not is_ours(path, kind):
-        description = KINDS[kind][0]
-        raise OutputPathError(
-            f"{label} {path} exists and is not {description}, so pymc-bnn will not replace it; "
-            "choose another path, or pass --force to replace it"
-        )
+        raise _not_ours(path, kind, label, "pass --force to replace it")
     _check_writable_folder(path.parent, label, path)
     return path
+
+
+def check_replaced_columns(path: str | os.PathLike, columns, *, force: bool = False,
+                           option: str = "--out", fix: str = "pass --force to replace it"
+                           ) -> None:
+    r"""Before predictions with `columns` replace an existing table at `path`: raise unless ours.
+
+    `check_output` decides before any work, but a CSV carries no mark of who wrote it, so there
+    it only rules out a table not laid out as predictions; this, called once the columns to be
+    written are known (before the write), replaces a CSV only when its columns are exactly
+    `columns`. A Parquet file is judged by its mark, as before. option: the option that sets
+    the path; fix: how to replace it anyway.
+
+    Raises
+    ------
+    OutputPathError
+        `path` exists, `force` is False, and it is not predictions pymc-bnn wrote with these
+        columns.
+
+    Examples
+    --------
+    >>> _ = open("pred.csv", "w").write("id,prediction,p_a,p_b\n1,a,0.9,0.1\n")
+    >>> check_replaced_columns("pred.csv", ["id", "prediction", "p_a", "p_b"])
+    >>> check_replaced_columns("pred.csv", ["id", "prediction", "p_no", "p_yes"])
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.OutputPathError: --out pred.csv exists with the columns id, prediction, ...
+    """
+    path = Path(path)
+    if force or not path.exists() or is_ours(path, "predictions", columns=columns):
+        return
+    if _head(path, 4) == b"PAR1":
+        raise _not_ours(path, "predictions", option, fix)
+
+    def shown(names) -> str:
+        names = [str(c) for c in names]
+        return ", ".join(names[:12]) + (f", … ({len(names)} in all)" if len(names) > 12 else "")
+
+    raise OutputPathError(
+        f"{option} {path} exists with the columns {shown(_csv_header(path))}, not the ones this "
+        f"prediction writes ({shown(columns)}); a CSV carries no mark of who wrote it, so "
+        "pymc-bnn replaces one only when its columns are exactly those: choose another path, "
+        f"or {fix}")
 
 
 def check_output_folder(folder: str | os.PathLike, *, inputs=None, force: bool = False,

@@ -14,7 +14,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-from pymc_bnn._runtime.outputs import check_output
+from pymc_bnn._runtime.outputs import check_output, check_replaced_columns
 from pymc_bnn.cli.args import EXIT_OK, add_csv_flags, add_force
 from pymc_bnn.cli.command_steps import _add_quiet, _load_model, _note, _read_data, _status
 from pymc_bnn.cli.new_row_notes import _check_new_rows, _count_new_rows
@@ -121,10 +121,11 @@ def _cmd_predict(args, console) -> int:
                              encoding=args.encoding).rename(
         columns=_copied_names(others, predictions.columns))
     out = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+    check_replaced_columns(args.out, out.columns, force=args.force)
     if is_parquet(args.out):
         from pymc_bnn.data import write_batches
 
-        write_batches([out], args.out)
+        write_batches([out], args.out, mark="predictions")
     else:
         write_text_atomic(args.out, out.to_csv(index=False))
     if not args.quiet:
@@ -216,6 +217,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
     def frames():
         nonlocal counted
         start = 0  # the batch's first row in DATA: a refusal names DATA's row, not the batch's
+        checked = False  # whether an existing --out may be replaced by these columns
         # the next batch is read and converted by a background thread while this one predicts;
         # the copied columns are converted apart: whole numbers with gaps stay whole numbers,
         # and for a Parquet output every column keeps its Arrow type, even in a batch where it
@@ -236,9 +238,14 @@ def _predict_streamed(args, console, model, description, say) -> int:
                     predictions = prediction_table(model, table[features], level=args.level,
                                                    groups=groups)
                 kept = copied.rename(columns=_copied_names(others, predictions.columns))
-                yield pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+                frame = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+                if not checked:  # the first batch's columns are the output's: before any write
+                    check_replaced_columns(args.out, frame.columns, force=args.force)
+                    checked = True
+                yield frame
 
-    rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet)
+    rows = write_batches(frames(), args.out, total_rows=n_rows, progress=not args.quiet,
+                         mark="predictions")
     _say_unseen_groups(model, unseen, say)
     what = None if counted is None else describe_new_row_counts(counted)
     if what is not None:  # on stderr even with --quiet: it changes what was predicted

@@ -2,6 +2,7 @@
 
 Parquet or CSV chosen by the file name, through a temporary file that replaces the target only
 once every batch is written, so a failed or interrupted run leaves no half-written output.
+Predictions written as Parquet carry pymc-bnn's mark in the schema's metadata.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from pymc_bnn._runtime.outputs import file_system_error, mode_for
+from pymc_bnn._runtime.outputs import file_system_error, mode_for, parquet_mark
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.errors import InvalidInputError
 
@@ -20,7 +21,8 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
-                  progress: bool = False, title: str = "[bold]predicting") -> int:
+                  progress: bool = False, title: str = "[bold]predicting",
+                  mark: str | None = None) -> int:
     """Write the pandas DataFrames `frames` (same columns each) one after another to `path`.
 
     Memory holds one frame at a time.
@@ -38,6 +40,11 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
         Show rows done and rows/s.
     title : str, default "[bold]predicting"
         The progress bar's title (rich markup).
+    mark : str, optional
+        The kind of pymc-bnn output this is ("predictions"): a Parquet file carries it in its
+        schema's metadata (`pymc_bnn._runtime.outputs.parquet_mark`), by which pymc-bnn later
+        knows it may replace the file without being forced. A CSV has no room for it. None
+        (the default): unmarked, a table like any other.
 
     Returns
     -------
@@ -63,11 +70,18 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
     0.25
     0.5
     0.75
+    >>> import pyarrow.parquet as pq
+    >>> write_batches([pd.DataFrame({"mean": [0.25]})], "predictions.parquet",
+    ...               mark="predictions")
+    1
+    >>> pq.read_schema("predictions.parquet").metadata[b"pymc_bnn"]
+    b'{"kind": "predictions"}'
     """
     import time
 
     path = Path(path)
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    metadata = parquet_mark(mark) if mark is not None else None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # as write_bytes_atomic makes them
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
@@ -84,7 +98,7 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
             try:
                 for frame in frames:
                     if parquet:
-                        writer = _write_parquet(frame, handle, writer, path)
+                        writer = _write_parquet(frame, handle, writer, path, metadata)
                     else:
                         handle.write(frame.to_csv(index=False, header=rows == 0).encode("utf-8"))
                     rows += len(frame)
@@ -108,19 +122,24 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
     return rows
 
 
-def _write_parquet(frame, handle, writer, path):
+def _write_parquet(frame, handle, writer, path, metadata=None):
     """Append `frame` to the Parquet `writer` (a new one on `handle` for the first frame).
 
     A later frame whose columns' types differ from the first's (a folder's files holding a
     column as whole numbers in one and decimals in another) is cast to the first's types;
-    values that do not fit are refused, naming the column.
+    values that do not fit are refused, naming the column. metadata: added to the schema's
+    metadata (pymc-bnn's mark) when the writer is made.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     if writer is None:
-        writer = pq.ParquetWriter(handle, table.schema)
+        schema = table.schema
+        if metadata:
+            schema = schema.with_metadata({**(schema.metadata or {}), **metadata})
+            table = table.replace_schema_metadata(schema.metadata)
+        writer = pq.ParquetWriter(handle, schema)
     elif not table.schema.equals(writer.schema, check_metadata=False):
         try:
             table = table.cast(writer.schema)

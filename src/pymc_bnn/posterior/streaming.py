@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pymc_bnn._runtime.outputs import check_output
+from pymc_bnn._runtime.outputs import check_output, check_replaced_columns
 from pymc_bnn.data import ReadAhead, as_source, open_parquet, rebatched, write_batches
 from pymc_bnn.data.sources import READ_ROWS
 from pymc_bnn.errors import InvalidSettingError
@@ -43,8 +43,9 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
     progress : bool, default True
         Show a progress bar.
     overwrite : bool, default False
-        Replace an existing `out` that pymc-bnn did not write (one it wrote is replaced
-        anyway).
+        Replace an existing `out` that pymc-bnn did not write. One it wrote is replaced
+        anyway: a Parquet file that carries pymc-bnn's mark, or a CSV (which cannot carry one)
+        whose columns are exactly the ones this writes.
     batch_rows : int, default `pymc_bnn.data.sources.READ_ROWS`
         Rows predicted per batch.
 
@@ -84,6 +85,13 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
                                      else len(thinned), max(posterior.spec.widths))
 
     def frames():
+        for index, frame in enumerate(summaries()):
+            if index == 0:  # its columns are the output's: before anything is written
+                check_replaced_columns(out, frame.columns, force=overwrite, option="out",
+                                       fix="pass overwrite=True to replace it")
+            yield frame
+
+    def summaries():
         with ReadAhead(rebatched(source, batch_rows)) as batches:
             for index, (X, _) in enumerate(batches):
                 n_rows = len(X)
@@ -98,7 +106,8 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
                         {**{f"mean_{k}": mean[:, k] for k in range(mean.shape[1])},
                          **{f"std_{k}": std[:, k] for k in range(std.shape[1])}})
 
-    write_batches(frames(), out, total_rows=source.n_rows, progress=progress)
+    write_batches(frames(), out, total_rows=source.n_rows, progress=progress,
+                  mark="predictions")
     return out
 
 
