@@ -2,8 +2,12 @@
 
 A predictions table is replaced without --force only when pymc-bnn can tell it wrote it: a
 Parquet file by the mark pymc-bnn puts in its schema's metadata, a CSV (which has no room for a
-mark) only when its columns are exactly the ones this predict writes.
+mark) only when its columns are exactly the ones this predict writes. An --out that is a
+symbolic link is written through: the link's target is replaced (atomically, in the target's
+folder) and the link stays, for every file the CLI writes.
 """
+
+import os
 
 import numpy as np
 import pandas as pd
@@ -104,3 +108,62 @@ def test_parquet_predictions_carry_a_mark_and_a_lookalike_needs_force(capsys, tm
     assert mine.read_bytes() == content
     assert _predict(capsys, folder, "new.csv", mine, "--force")[0] == 0
     assert b"pymc_bnn" in pq.read_schema(mine).metadata
+
+
+# --------------------------------------------------------------------------- symbolic links
+
+
+@pytest.mark.parametrize("name", ["pred.csv", "pred.parquet"])
+@pytest.mark.parametrize("data", ["new.csv", "new.parquet"])
+def test_predict_writes_through_a_symbolic_link(capsys, tmp_path, folder, name, data):
+    runs, here = tmp_path / "runs", tmp_path / "here"
+    runs.mkdir()
+    here.mkdir()
+    target = runs / name
+    assert _predict(capsys, folder, "new.csv", target)[0] == 0
+    os.utime(target, (0, 0))
+    link = here / f"latest_{name}"
+    link.symlink_to(target)
+    code, _, err = _predict(capsys, folder, data, link)
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.stat().st_mtime > 0  # the target was replaced, not left stale
+    _no_temporary_files(runs, here)
+
+
+def test_fit_and_report_write_through_a_symbolic_link(capsys, tmp_path, folder):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    model, page = runs / "model.bnn.nc", runs / "model.html"
+    model.write_bytes((folder / "model.bnn.nc").read_bytes())
+    assert run_cli(capsys, "report", model, "--out", page, "--quiet")[0] == 0
+    for target in (model, page):
+        os.utime(target, (0, 0))
+        (tmp_path / f"latest{''.join(target.suffixes)}").symlink_to(target)
+    code, _, err = run_cli(capsys, "fit", folder / "train.csv", "--target", "kind",
+                           "--out", tmp_path / "latest.bnn.nc", *TINY_CLI, "--seed", "1")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "report", tmp_path / "latest.bnn.nc",
+                           "--out", tmp_path / "latest.html", "--quiet")
+    assert code == 0, err
+    for link, target in (("latest.bnn.nc", model), ("latest.html", page)):
+        assert (tmp_path / link).is_symlink() and target.stat().st_mtime > 0, link
+    _no_temporary_files(tmp_path, runs)
+
+
+def test_a_link_to_a_users_file_is_judged_by_the_file(capsys, tmp_path, folder):
+    mine = tmp_path / "notes.csv"
+    mine.write_text("id,notes\n1,keep me\n")
+    link = tmp_path / "pred.csv"
+    link.symlink_to(mine)
+    code, _, err = _predict(capsys, folder, "new.csv", link)
+    assert_one_line_error(code, err, "exists and is not", "pass --force")
+    assert mine.read_text() == "id,notes\n1,keep me\n" and link.is_symlink()
+
+
+def test_a_link_that_loops_is_refused(capsys, tmp_path, folder):
+    link = tmp_path / "pred.csv"
+    link.symlink_to(link)
+    code, _, err = _predict(capsys, folder, "new.csv", link)
+    assert_one_line_error(code, err, "symbolic link", "loop")
+    assert link.is_symlink()

@@ -11,7 +11,9 @@ given as a CSV path) unless `force=True`. A predictions table is pymc-bnn's when
 mark (Parquet), or when its columns are exactly those about to be written (CSV, which has no
 room for a mark: `check_replaced_columns`). `write_bytes_atomic` then writes through a temporary
 file in the same folder and `os.replace`: a crash, Ctrl-C, full disk or read-only folder leaves
-the previous file as it was and no temporary file behind.
+the previous file as it was and no temporary file behind. An output that is a symbolic link is
+written through (`written_path`): its target is replaced, in the target's folder, and the link
+stays, as the shell's `>` leaves it; a link that loops is refused.
 """
 
 from __future__ import annotations
@@ -254,8 +256,11 @@ def same_file(a, b) -> bool:
     (True, False)
     """
     a, b = Path(a), Path(b)
-    if a.resolve() == b.resolve():
-        return True
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (OSError, RuntimeError):  # a symbolic link that loops (RuntimeError before 3.13)
+        return False
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist: nothing to collide with
@@ -278,7 +283,37 @@ def _check_not_input(path: Path, inputs, option: str, label: str) -> None:
 
 def _inside(path: Path, folder: Path) -> bool:
     """Whether `path` (existing or not) lies below `folder`, links resolved."""
-    return folder.resolve() in path.resolve().parents
+    return Path(os.path.realpath(folder)) in Path(os.path.realpath(path)).parents
+
+
+def written_path(path: str | os.PathLike) -> Path:
+    r"""The file a write to `path` replaces: a symbolic link's target, else `path` itself.
+
+    pymc-bnn writes through a link, as the shell's `>` does: the target (followed through
+    every link) is replaced and the link stays; replacing the link itself would leave the
+    target stale. A link that loops is refused.
+
+    Raises
+    ------
+    OutputPathError
+        `path` is a symbolic link that loops.
+
+    Examples
+    --------
+    >>> import os
+    >>> _ = open("runs_latest.csv", "w").write("mean,std\n")
+    >>> os.symlink("runs_latest.csv", "latest.csv")
+    >>> written_path("latest.csv").name, written_path("other.csv").name
+    ('runs_latest.csv', 'other.csv')
+    """
+    path = Path(path)
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if target.is_symlink():  # realpath stops at a loop
+        raise OutputPathError(f"{path} is a symbolic link that loops (it leads back to itself); "
+                              "remove the link or choose another path")
+    return target
 
 
 def _named(inputs) -> list[tuple[str, object]]:
@@ -333,6 +368,10 @@ def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool
                               f"file name, e.g. {_EXAMPLE_NAMES.get(kind, 'out')}")
     path = Path(path)
     label = label or option
+    try:
+        target = written_path(path)
+    except OutputPathError as error:
+        raise OutputPathError(f"{label} {error}") from None
     _check_not_input(path, _named(inputs), option, label)
     if path.is_dir():
         raise OutputPathError(f"{label} {path} is a folder; give a file name, e.g. "
@@ -343,7 +382,7 @@ def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool
             f"model file is netCDF; name it e.g. {path.with_suffix('.bnn.nc')}")
     if path.exists() and not force and not is_ours(path, kind):
         raise _not_ours(path, kind, label, "pass --force to replace it")
-    _check_writable_folder(path.parent, label, path)
+    _check_writable_folder(target.parent, label, path)
     return path
 
 
@@ -457,7 +496,8 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     Missing folders are created. A crash, Ctrl-C or operating-system error mid-write leaves the
     old file (if any) untouched and no temporary file behind; operating-system errors are raised
     as FileSystemError naming `path` and the fix. A write that would not fit in the free space
-    is refused before it starts.
+    is refused before it starts. A symbolic link at `path` is written through
+    (`written_path`): its target is replaced, in the target's folder, and the link stays.
 
     Parameters
     ----------
@@ -475,6 +515,8 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     ------
     FileSystemError
         The folder cannot be created or written (read-only, permissions, full disk).
+    OutputPathError
+        `path` is a symbolic link that loops.
 
     Examples
     --------
@@ -485,21 +527,22 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     ['data.bin']
     """
     path = Path(path)
+    target = written_path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise file_system_error(exc, path) from exc
     try:
-        if shutil.disk_usage(path.parent).free < len(data) + FREE_SPACE_MARGIN:
+        if shutil.disk_usage(target.parent).free < len(data) + FREE_SPACE_MARGIN:
             os.close(fd)
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode_for(path))
-        os.replace(tmp, path)
+        os.chmod(tmp, mode_for(target))
+        os.replace(tmp, target)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, FileSystemError):
@@ -548,6 +591,7 @@ def refuse_unless_ours(path: str | os.PathLike, kind: str, *, force: bool = Fals
     The check the Python API's `save` makes; `check_output` makes it for the CLI.
     """
     path = Path(path)
+    written_path(path)  # a link that loops is refused
     if path.is_dir():
         raise OutputPathError(f"{path} is a folder; give a file name")
     if path.exists() and not force and not is_ours(path, kind):

@@ -1,8 +1,9 @@
 """Writing a table batch by batch (predictions of a data set larger than memory).
 
 Parquet or CSV chosen by the file name, through a temporary file that replaces the target only
-once every batch is written, so a failed or interrupted run leaves no half-written output.
-Predictions written as Parquet carry pymc-bnn's mark in the schema's metadata.
+once every batch is written, so a failed or interrupted run leaves no half-written output. A
+symbolic link is written through (its target replaced, the link kept), and predictions written
+as Parquet carry pymc-bnn's mark in the schema's metadata.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from pymc_bnn._runtime.outputs import file_system_error, mode_for, parquet_mark
+from pymc_bnn._runtime.outputs import file_system_error, mode_for, parquet_mark, written_path
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.errors import InvalidInputError
 
@@ -33,7 +34,8 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
         The batches, all with the same columns.
     path : str or os.PathLike
         Parquet for .parquet/.pq, else CSV (as `DataFrame.to_csv(index=False)` writes it);
-        missing folders are created.
+        missing folders are created. A symbolic link is written through: its target is
+        replaced, and the link stays.
     total_rows : int, optional
         Rows in all, when known, for the progress bar.
     progress : bool, default False
@@ -81,14 +83,15 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
 
     path = Path(path)
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    target = written_path(path)  # a link's target: replacing the link would leave it stale
     metadata = parquet_mark(mark) if mark is not None else None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)  # as write_bytes_atomic makes them
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
-                                         dir=path.parent if str(path.parent) else ".")
+        target.parent.mkdir(parents=True, exist_ok=True)  # as write_bytes_atomic makes them
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                         dir=target.parent if str(target.parent) else ".")
         os.close(fd)
         # mkstemp makes it 0600: the permissions of the file it replaces, or the umask's
-        os.chmod(temporary, mode_for(path))
+        os.chmod(temporary, mode_for(target))
     except OSError as exc:
         raise file_system_error(exc, path) from None
     rows, writer, started = 0, None, time.perf_counter()
@@ -113,7 +116,7 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
                 raise
             if writer is not None:
                 writer.close()
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as exc:
         raise file_system_error(exc, path) from None
     finally:
