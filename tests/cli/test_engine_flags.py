@@ -188,6 +188,18 @@ def test_declared_defaults_are_the_engines_defaults():
                 assert option.default == engines[method][name], (method, name)
 
 
+def test_the_help_says_which_defaults_a_regressor_fit_changes():
+    """The flags show `fit()`'s defaults; `pymc-bnn fit` under --method auto and --prior auto is
+    the estimators' fit, whose regressors set some laplace options otherwise: the help says so."""
+    from pymc_bnn.sklearn import LAPLACE_REGRESSION_OPTIONS
+
+    fit = build_parser()._subparsers._group_actions[0].choices["fit"]
+    group = next(g for g in fit._action_groups if g.title == "engine options")
+    said = " ".join(group.description.split())
+    for name, value in LAPLACE_REGRESSION_OPTIONS.items():
+        assert f"{flag_name(name)} {value}" in said, said
+
+
 # ----------------------------------------------------------------------------- fix hints
 
 

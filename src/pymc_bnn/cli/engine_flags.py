@@ -104,7 +104,9 @@ def add_engine_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "engine options",
         "each sets the option of that name of the engine --method chooses (see the engines' "
-        "guide in the docs); a flag the engine does not take is an error. Python only: "
+        "guide in the docs); a flag the engine does not take is an error. The defaults shown "
+        "are the engines' own; with --prior auto a regressor's laplace fit, as the "
+        "estimators', takes --map-scale holdout and --noise-sd evidence. Python only: "
         + ", ".join(f"{name} ({why})" for name, why in skipped.items()) + ".")
     for name, per_engine in cli_options().items():
         checks = [getattr(option, "check", option) for option in per_engine.values()]
