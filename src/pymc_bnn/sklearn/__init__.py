@@ -14,14 +14,17 @@ streams minibatches of `batch_size` rows through `advi`.
 
 Defaults (`method="auto"`, `prior="auto"`): the `laplace` engine on a network with Normal
 weights of scale 4/sqrt(fan_in) for classifiers, and for regressors of the scale that predicts
-held-out rows best (`map_scale="holdout"`), the output layer's prior precision chosen by the
-marginal likelihood (for three or more classes the output layer's draws come from its exact
+held-out rows best (`map_scale="holdout"`) with the noise sd by the evidence
+(`noise_sd="evidence"`), the output layer's prior precision chosen by the marginal likelihood
+(for three or more classes the output layer's draws come from its exact
 posterior, not its Gaussian, which was underconfident); grouped fits use `advi` with a regularised
 horseshoe (partial and complete pooling) or the fan-in Normal (`pooling="none"`). Why, with
 numbers: `benchmarks/tabular.py` and its table in `benchmarks/README.md`.
 
 Modules: `base` (the parameters, fit and outputs both share, and the defaults), `classifier`,
-`regressor`, `checks` (the one validation of X and y, in pymc-bnn's errors).
+`regressor`, `checks` (the one validation of X and y, in pymc-bnn's errors), `members` (an
+ensemble's members as separate fits, for `n_jobs`), `group_fits` (a `pooling="none"`
+classifier's groups as separate fits) and `stacked_fit` (`stack_linear=True`).
 """
 
 from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS, DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS

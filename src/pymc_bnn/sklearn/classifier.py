@@ -51,7 +51,8 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
     prior : "auto", str, prior object or None, default "auto"
         "auto": under laplace `NormalPrior(sigma=4)` for classifiers and `NormalPrior(sigma=1)`
         for regressors (the engine then chooses the output layer's precision by the marginal
-        likelihood); under advi and nuts
+        likelihood; a regressor's fit also sets the engine options `map_scale="holdout"` and
+        `noise_sd="evidence"` unless `engine_options` gives them); under advi and nuts
         `HorseshoePrior(layers="all")` (one shrinkage scale per input and per hidden unit, which
         switches off the units mean-field VI leaves unused), except with groups and
         pooling="none" (the library default there). Otherwise a name from
