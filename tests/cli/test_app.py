@@ -41,6 +41,20 @@ def test_demo_with_seed_settings_writes_everything(tmp_path):
     assert "report.html" in result.stdout and "accuracy" in result.stdout
 
 
+@pytest.mark.slow  # a short demo fit (about 6 s)
+def test_a_warning_from_a_command_is_one_line_in_the_commands_words(tmp_path):
+    """The demo handles no warning itself: advi's step limit came out in Python's format
+    (`…/bin/pymc-bnn:10: ConvergenceWarning: … raise steps=` and a source line)."""
+    result = _pymc_bnn("demo", "--steps", "50", "--draws", "50", "--out", str(tmp_path / "d"),
+                       "--quiet")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith("warning: ") for line in lines), result.stderr
+    assert "advi stopped at the maximum of 50 steps" in result.stderr
+    assert "--steps" in result.stderr and "steps=" not in result.stderr.replace("--steps", "")
+    assert "ConvergenceWarning" not in result.stderr and "pymc-bnn:" not in result.stderr
+
+
 def test_help_lists_every_command():
     result = _pymc_bnn("--help")
     assert result.returncode == 0

@@ -15,6 +15,7 @@ import errno
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -323,7 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "`pymc-bnn --help` for the commands", highlight=False)
         return EXIT_USAGE
     try:
-        code = handler(args, console)
+        with warnings.catch_warnings():  # Python's own format again once the command ends
+            if not args.debug:
+                warnings.showwarning = _warning_line(errors)
+            code = handler(args, console)
         sys.stdout.flush()  # a reader that left shows here, not in Python's flush at exit
         return code
     except BaseException as exc:  # noqa: BLE001 - every error becomes one line and an exit code
@@ -339,6 +343,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traceback.print_exception(exc)
             errors.print(message, highlight=False)
         return code
+
+
+def _warning_line(errors):
+    """`warnings.showwarning` for a command: each warning one line on stderr, in its words.
+
+    Python's own format names the file and line that warned (`…/bin/pymc-bnn:10:
+    ConvergenceWarning: … raise steps=`) and repeats a source line; a command's user wants
+    the message, its options as flags (`--steps`). `--debug` keeps Python's format.
+    """
+    from pymc_bnn.cli.words import cli_words
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        errors.print(f"[yellow]warning[/]: {cli_words(str(message))}", highlight=False)
+
+    return show
 
 
 def _reader_gone() -> int:
