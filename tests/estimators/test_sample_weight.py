@@ -115,6 +115,7 @@ def test_nuts_samples_the_weighted_log_density(moons_rows):
     assert log_density(weighted) == pytest.approx(log_density(repeated), rel=1e-12)
 
 
+@pytest.mark.slow  # two fits per case: the full suite runs them (the engine-level test stays fast)
 @pytest.mark.parametrize("make, y_kind", [
     (lambda: BayesianMLPClassifier(hidden_layer_sizes=(4,), steps=300, draws=50,
                                    random_state=0), "binary"),

@@ -27,6 +27,7 @@ def _posterior_arrays(posterior):
             for name in posterior.idata["posterior"].data_vars}
 
 
+@pytest.mark.slow  # a few seconds of fits: the full suite runs it
 def test_parquet_folder_fit_equals_the_same_rows_in_memory(tmp_path):
     X, y = _table()
     folder = tmp_path / "rows"

@@ -261,6 +261,7 @@ def test_the_cli_says_a_stopped_stacking_kept_the_whole_network(tmp_path, moons,
     assert "the network's own fit, whole, without the linear model" in info.out + info.err
 
 
+@pytest.mark.slow  # a few seconds of fits: the full suite runs it
 def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
     X, y = moons.X_train, moons.y_train
     model = BayesianMLPClassifier((4,), stack_linear=True, **FAST)
