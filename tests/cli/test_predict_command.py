@@ -286,3 +286,18 @@ def test_a_column_named_but_for_case_or_spaces_is_named_with_its_fix(folder, cap
     assert_one_line_error(code, err, "lacks column(s) the model was fitted on: x0 (it has "
                                      f"{written!r}, the same but for case or spaces: rename it "
                                      "'x0')")
+
+
+def test_predictions_from_an_unfinished_fit_say_so_once_they_are_written(folder, capsys):
+    """A model whose fit stopped at its step limit (TINY_CLI's 50 steps) or was stopped by
+    Ctrl-C predicted without a word: the predictions table looked like a finished model's."""
+    import json
+
+    code, _, err = run_cli(capsys, "predict", folder / "model.bnn.nc", folder / "train.csv",
+                           "--out", folder / "unsettled.csv", "--quiet")
+    assert code == 0, err
+    assert err.count("its fit did not settle") == 1 and (folder / "unsettled.csv").is_file()
+    assert "stopped at the maximum of 50 steps" in err and "raise --steps" in err
+    assert "steps=" not in err.replace("--steps", "")
+    code, out, err = run_cli(capsys, "info", folder / "model.bnn.nc", "--json")
+    assert json.loads(out)["posterior"]["diagnostics"]["converged"] is False

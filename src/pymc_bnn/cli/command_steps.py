@@ -46,6 +46,26 @@ def _load_model(path, *, saved_estimator: bool = False):
     return model, description
 
 
+def _note_unfinished_fit(path, description: dict) -> None:
+    """A note on stderr where the model file's fit was interrupted or did not settle.
+
+    Predictions from such a model are what the state it reached gives; the user who reads only
+    the predictions table would not know (the fit's own warnings were said once, at fit time).
+    """
+    fit = description.get("posterior", {})
+    diagnostics = fit.get("diagnostics") or {}
+    if fit.get("interrupted"):
+        step = diagnostics.get("steps_run")
+        _note(f"{path}: its fit was stopped by Ctrl-C{f' at step {step:,}' if step else ''} "
+              "and saved as it stood, so these predictions come from that state; run `pymc-bnn "
+              "fit` again for a finished model")
+    elif diagnostics.get("converged") is False:
+        said = [w for w in diagnostics.get("warnings") or () if "converg" in w]
+        _note(f"{path}: its fit did not settle ({said[0] if said else 'it stopped at its step '
+              'limit'}), so these predictions come from where it stopped; `pymc-bnn report` "
+              "judges the fit")
+
+
 def _read_data(args, say):
     """`read_table` on DATA with the CSV flags, saying how a CSV is read if not plainly.
 

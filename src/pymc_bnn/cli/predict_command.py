@@ -16,7 +16,14 @@ from pathlib import Path
 
 from pymc_bnn._runtime.outputs import check_output, check_replaced_columns
 from pymc_bnn.cli.args import EXIT_OK, add_csv_flags, add_force
-from pymc_bnn.cli.command_steps import _add_quiet, _load_model, _note, _read_data, _status
+from pymc_bnn.cli.command_steps import (
+    _add_quiet,
+    _load_model,
+    _note,
+    _note_unfinished_fit,
+    _read_data,
+    _status,
+)
 from pymc_bnn.cli.new_row_notes import _check_new_rows, _count_new_rows
 from pymc_bnn.cli.table_files import (
     check_csv_flags,
@@ -128,6 +135,7 @@ def _cmd_predict(args, console) -> int:
         write_batches([out], args.out, mark="predictions")
     else:
         write_text_atomic(args.out, out.to_csv(index=False))
+    _note_unfinished_fit(args.model, description)  # once the predictions it is about exist
     if not args.quiet:
         console.print(f"Predictions: {Path(args.out).resolve()} "
                       f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
@@ -250,6 +258,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
     what = None if counted is None else describe_new_row_counts(counted)
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
         _note(f"{args.data}: {what}")
+    _note_unfinished_fit(args.model, description)
     if not args.quiet:
         console.print(f"Predictions: {Path(args.out).resolve()} ({rows:,} rows)",
                       highlight=False)
