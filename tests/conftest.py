@@ -62,3 +62,23 @@ def _random_posterior(spec, likelihood, n_draws, rng, preprocessing=None, params
                      feature_names=tuple(f"x{i}" for i in range(spec.n_inputs)),
                      idata=az.from_dict({"posterior": draws}), preprocessing=preprocessing or {},
                      likelihood_params=tuple(params or {}))
+
+
+@pytest.fixture
+def default_sigint():
+    """SIGINT at Python's own handler for the test, as a user's process starts; restored after.
+
+    The tests that press Ctrl-C through "the handler in place" need `ctrl_c_deferred` to take
+    over, which it does only from Python's default handler. In one clean-clone CI run (workers
+    split by tests/file_durations.json) both such tests found another handler in place (SIG_DFL
+    or SIG_IGN) in one worker; no test was found leaving it so (each test directory checked
+    after every test), so the cause is still unknown (see the session note of 2026-12-05).
+    """
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -143,7 +143,7 @@ def _press_after(chunks: int, calls: list):
 
 
 @pytest.mark.slow  # one and a half fits of 1,500 steps
-def test_one_ctrl_c_ends_a_per_group_fit_with_a_whole_flagged_posterior(grouped):
+def test_one_ctrl_c_ends_a_per_group_fit_with_a_whole_flagged_posterior(grouped, default_sigint):
     """Pressed in the second group's fit (one at a time here, n_jobs=1): that group keeps its
     state so far and the third stops at its first chunk (before, the press stopped only the
     fit it landed in and the third group ran its whole course); every group has weights."""

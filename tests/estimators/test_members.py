@@ -43,7 +43,7 @@ def test_laplace_members_are_one_fit_and_refuse_n_jobs(small_moons):
 
 
 @pytest.mark.slow  # two and a half fits of 1,000 steps
-def test_ctrl_c_ends_an_ensemble_fitted_one_member_at_a_time(small_moons):
+def test_ctrl_c_ends_an_ensemble_fitted_one_member_at_a_time(small_moons, default_sigint):
     """Pressed in the second of three members (n_jobs=1): that member keeps its state so far,
     the third is not fitted, and the posterior holds the two, flagged interrupted (before, the
     press stopped only the member it landed in and the third ran its whole course)."""
