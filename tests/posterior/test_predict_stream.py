@@ -30,8 +30,10 @@ def test_posterior_predict_to_a_file_equals_predict_in_memory(tmp_path, quick_po
     quick_posterior.predict(str(path), out=out, progress=False)
     mine = tmp_path / "mine.csv"
     mine.write_text("a,b\n1,2\n")
-    with pytest.raises(OutputPathError, match="exists and is not"):
+    with pytest.raises(OutputPathError, match="exists and is not") as refused:
         quick_posterior.predict(str(path), out=mine, progress=False)
+    # the fix in the caller's words: the Python API has overwrite=, not the CLI's --force
+    assert "overwrite=True" in str(refused.value) and "--force" not in str(refused.value)
     assert mine.read_text() == "a,b\n1,2\n"
     with pytest.raises(InvalidSettingError, match="pass out="):
         quick_posterior.predict(str(path))

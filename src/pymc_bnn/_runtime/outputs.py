@@ -352,14 +352,16 @@ def _check_writable_folder(folder: Path, option: str, shown: Path) -> None:
 
 
 def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool = False,
-                 option: str = "--out", label: str | None = None) -> Path:
+                 option: str = "--out", label: str | None = None,
+                 fix: str = "pass --force to replace it") -> Path:
     """Check an output file before any work: return `path` as a Path or raise.
 
     kind: what will be written (see `KINDS`). inputs: the command's input files, a mapping
     {"DATA": path, ...} or a sequence; the output may not be any of them, even with `force`.
     An existing file that is not a `kind` pymc-bnn wrote is refused unless `force`. option: the
     option that sets the path (named in the fix); label: how messages name the path (default:
-    `option`, e.g. "the default report path").
+    `option`, e.g. "the default report path"); fix: how to replace a file not ours anyway
+    (the Python API's callers name their own option, e.g. "pass overwrite=True …").
     Raises OutputPathError (a collision, a folder in the way, a file not ours) or
     FileSystemError (the folder cannot be written: read-only, permissions).
     """
@@ -381,7 +383,7 @@ def check_output(path: str | os.PathLike, kind: str, *, inputs=None, force: bool
             f"{label} {path} has the suffix of {_NOT_MODEL_SUFFIXES[path.suffix.lower()]}, but a "
             f"model file is netCDF; name it e.g. {path.with_suffix('.bnn.nc')}")
     if path.exists() and not force and not is_ours(path, kind):
-        raise _not_ours(path, kind, label, "pass --force to replace it")
+        raise _not_ours(path, kind, label, fix)
     _check_writable_folder(target.parent, label, path)
     return path
 

@@ -76,7 +76,7 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
         raise InvalidSettingError("streamed prediction of a grouped fit is not supported yet; "
                                   "predict it in memory with groups=")
     out = check_output(out, "predictions", inputs={"data": data} if _is_path(data) else None,
-                       force=overwrite, option="out")
+                       force=overwrite, option="out", fix="pass overwrite=True to replace it")
     source = as_source(data, features=_feature_columns(posterior, data))
     batch_rows = whole_number(batch_rows, "batch_rows", minimum=1)
     thinned = posterior.thin_index(max_draws)
