@@ -61,6 +61,16 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
     G4 = np.einsum("nkp,nlk,nlm,nmq->pq", J4, roots[:4], roots[:4], J4)
     np.testing.assert_allclose((few.vectors * few.eigenvalues) @ few.vectors.T, G4,
                                atol=1e-10 * np.abs(G4).max())
+    # the spectrum alone (every eigenvalue, zeros included, in both forms) and, with
+    # spectra_at, the network's output at the model's own rows (not the padding)
+    for rows, full in ((9, curvature), (4, few)):
+        np.testing.assert_allclose(
+            ggn.network_spectrum(spec, theta, X[:rows], roots[:rows], base),
+            np.sort(full.all_eigenvalues())[::-1], atol=1e-10 * full.eigenvalues.max())
+    (values, output), = ggn.spectra_at(bnn, layout, z[None, :], _value_offsets(compiled))
+    np.testing.assert_allclose(values, np.sort(at.all_eigenvalues())[::-1],
+                               atol=1e-10 * at.eigenvalues.max())
+    np.testing.assert_allclose(output, np.asarray(eta), atol=1e-12)
 
 
 @pytest.fixture(scope="module")

@@ -505,8 +505,64 @@ def network_curvature(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots
     >>> curvature.size, curvature.eigenvalues.shape, curvature.vectors.shape  # 3 rows: rank 3
     (13, (3,), (13, 3))
     """
-    import jax.numpy as jnp
     from threadpoolctl import threadpool_limits
+
+    rows_or_gram, dual = _scaled_gram(spec, theta, X, roots, base)
+    # OpenBLAS's threads fight JAX's for the cores: one thread is faster (eigh of 372 × 372:
+    # 2 s with its default threads beside JAX, 0.03 s with one; of 1603 × 1603: 0.8 s)
+    with threadpool_limits(1):
+        return _spectrum(rows_or_gram, dual, float(np.sum(base * theta**2)), theta.size)
+
+
+def network_spectrum(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots: np.ndarray,
+                     base: np.ndarray) -> np.ndarray:
+    """`(P,)` every eigenvalue of the scaled GGN (zeros included), without its directions.
+
+    What `network_curvature(...).all_eigenvalues()` gives, for what needs only the spectrum
+    (the effective number of parameters, `pymc_bnn.inference.noise_sd`): the eigenvalues
+    alone cost a fraction of the decomposition.
+
+    Parameters
+    ----------
+    spec, theta, X, roots, base
+        As `network_curvature`.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(P,)`, descending.
+
+    Examples
+    --------
+    >>> from pymc_bnn.model.network import NetworkSpec
+    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> values = network_spectrum(spec, np.linspace(-1, 1, 13), X, np.full((3, 1, 1), 2.0),
+    ...                           np.ones(13))
+    >>> values.shape, int(np.sum(values > 0))  # 3 rows: rank 3
+    ((13,), 3)
+    """
+    from threadpoolctl import threadpool_limits
+
+    rows_or_gram, dual = _scaled_gram(spec, theta, X, roots, base)
+    with threadpool_limits(1):
+        if dual:
+            A = np.concatenate(rows_or_gram)
+            values = np.linalg.eigvalsh(A @ A.T)
+        else:
+            values = np.linalg.eigvalsh(0.5 * (rows_or_gram + rows_or_gram.T))
+    values = np.where(values > _RELATIVE_FLOOR * max(values.max(initial=0.0), 1e-300),
+                      values, 0.0)
+    out = np.zeros(theta.size)
+    top = np.sort(values)[::-1][: theta.size]
+    out[: top.size] = top
+    return out
+
+
+def _scaled_gram(spec: NetworkSpec, theta, X, roots, base):
+    """A = Λ^{1/2} J B^{-1/2}: (its rows in chunks, True) where n·K ≤ P, else (A'A, False)."""
+    import jax.numpy as jnp
 
     n_obs, K = roots.shape[:2]
     P = theta.size
@@ -526,10 +582,7 @@ def network_curvature(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots
             parts.append(A)
         else:
             gram += A.T @ A
-    # OpenBLAS's threads fight JAX's for the cores: one thread is faster (eigh of 372 × 372:
-    # 2 s with its default threads beside JAX, 0.03 s with one; of 1603 × 1603: 0.8 s)
-    with threadpool_limits(1):
-        return _spectrum(parts if dual else gram, dual, float(np.sum(base * theta**2)), P)
+    return (parts, True) if dual else (gram, False)
 
 
 def _spectrum(rows_or_gram, dual: bool, weighted_norm: float, size: int) -> NetworkCurvature:
@@ -780,6 +833,57 @@ def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurv
     >>> [c.size for c in curvatures_at(tiny_model, layout, z, offsets)]  # doctest: +SKIP
     [9]
     """
+    return [network_curvature(bnn.spec, theta, X, roots, layout.base_precision)
+            for theta, X, _, roots in _at_maps(bnn, layout, z, offsets)]
+
+
+def spectra_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each restart's GGN spectrum and the network's output at the model's rows.
+
+    What the effective number of parameters needs (`pymc_bnn.inference.noise_sd`), without the
+    GGN's directions (`curvatures_at`).
+
+    Parameters
+    ----------
+    bnn, layout, z, offsets
+        As `curvatures_at`.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        One per restart: the eigenvalues `(P,)` (`network_spectrum`) and the pre-link output
+        `(n_obs, K)` at that MAP.
+
+    Examples
+    --------
+    It compiles the network's Jacobian (seconds), so this is not run here:
+
+    >>> import numpy as np
+    >>> from pymc_bnn.inference.jax_model import compile_model
+    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
+    >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}
+    >>> z = np.random.default_rng(0).normal(size=(1, 9))
+    >>> [(v.shape, out.shape) for v, out in spectra_at(tiny_model, layout, z, offsets)]
+    ... # doctest: +SKIP
+    [((9,), (20, 1))]
+    """
+    from pymc_bnn.inference.jax_model import model_data
+
+    n_obs = np.shape(model_data(bnn.model)["X"])[0]
+    out = []
+    for theta, X, eta, roots in _at_maps(bnn, layout, z, offsets):
+        out.append((network_spectrum(bnn.spec, theta, X, roots, layout.base_precision),
+                    np.asarray(eta)[:n_obs]))
+    return out
+
+
+def _at_maps(bnn, layout, z, offsets):
+    """(theta (P,), X (m, n_inputs), output (m, K), roots (m, K, K)) at each MAP, rows padded.
+
+    Rows are padded to a few sizes and weighted 0 (their curvature roots are 0, so they add
+    nothing): fits on nearby row counts share the compiled programs.
+    """
     import jax.numpy as jnp
 
     from pymc_bnn.inference.jax_model import ROW_WEIGHT, model_data, pad_rows, padded_rows
@@ -787,18 +891,14 @@ def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurv
     spec = bnn.spec
     X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
     rows = row_loglik(bnn, offsets)
-    # rows padded to a few sizes, weighted 0 (their curvature roots are 0, so they add
-    # nothing): fits on nearby row counts share the compiled programs
     size = padded_rows(X.shape[0]) if ROW_WEIGHT in rows.rows else X.shape[0]
     data = {name: jnp.asarray(value) for name, value in rows.padded(size).items()}
     X_padded = pad_rows(X, size)
     output = lru_get(_PROGRAMS, ("output", spec), lambda: _output_function(spec))
     blocks_of = lru_get(_PROGRAMS, ("blocks", rows.key, spec.n_outputs),
                         lambda: _row_blocks_function(rows, spec.n_outputs))
-    out = []
     for zr in z:
         theta = np.asarray(zr, dtype=np.float64)[layout.network]
         eta = output(jnp.asarray(theta), jnp.asarray(X_padded))
         roots = _roots_of(np.asarray(blocks_of(eta, jnp.asarray(zr), data)))
-        out.append(network_curvature(spec, theta, X_padded, roots, layout.base_precision))
-    return out
+        yield theta, X_padded, eta, roots

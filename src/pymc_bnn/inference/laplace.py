@@ -65,7 +65,7 @@ from pymc_bnn.inference.output_layer import (
 )
 from pymc_bnn.inference.output_sampler import sample_output_layer
 from pymc_bnn.inference.result import EngineResult
-from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, forward, weight_name
+from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
 
 # The jitted log joint that the evidence is evaluated with, per model structure and prior
@@ -520,8 +520,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                                       bnn.spec.n_outputs)):
         # MacKay's noise sd at each restart's MAP, then the output layer again at it
         t1 = time.perf_counter()
-        noise = [_noise_by_evidence(bnn, layout, zr, offsets, float(a))
-                 for zr, a in zip(z, alpha, strict=True)]
+        noise = noise_sd.at_maps(bnn, layout, z, offsets, alpha)
         z = np.array(z, copy=True)
         for r, found in enumerate(noise):
             if found["sd"] is not None:
@@ -722,32 +721,6 @@ def _held_at_map(bnn) -> list[str]:
             "its MAP in every draw (the laplace engine gives only the network's weights a "
             "distribution); for a posterior of the variables you added, fit with "
             "method='advi', 'fullrank_advi' or 'nuts'"]
-
-
-def _noise_by_evidence(bnn, layout, z_row: np.ndarray, offsets: dict, alpha: float) -> dict:
-    """The evidence's noise sd at one MAP `z_row` (D,) (`noise_sd`), and what it came from.
-
-    "sd" (None where the MAP fits every row exactly), "map_sd", "effective_parameters" (γ at
-    "sd"), "rss" and "rows" (weighted), in the model's units. The MAP's own sd can exceed
-    sqrt(rss / rows): the output layer's Newton steps after the MAP lower the residuals.
-    """
-    data = model_data(bnn.model)
-    X = np.asarray(data["X"], dtype=np.float64)
-    y = np.asarray(data["y_data"], dtype=np.float64).reshape(-1)
-    weight = np.asarray(data.get("sample_weight", np.ones_like(y)), dtype=np.float64)
-    theta = np.asarray(z_row, dtype=np.float64)[layout.network]
-    eta = np.asarray(forward(bnn.spec, X, *ggn.unflatten(bnn.spec, theta)))[:, 0]
-    rss, rows = float(np.sum(weight * (y - eta) ** 2)), float(np.sum(weight))
-    sigma0 = float(np.exp(np.asarray(z_row)[offsets[noise_sd.NOISE_VALUE]][0]))
-    if not rss > 0:
-        return {"sd": None, "map_sd": sigma0, "effective_parameters": None, "rss": rss,
-                "rows": rows}
-    eigenvalues = ggn.curvatures_at(bnn, layout, np.asarray(z_row)[None, :],
-                                    offsets)[0].all_eigenvalues()
-    sd = noise_sd.evidence_noise_sd(rss, rows, eigenvalues, alpha, sigma0)
-    return {"sd": sd, "map_sd": sigma0, "rss": rss, "rows": rows,
-            "effective_parameters": noise_sd.effective_parameters(eigenvalues, alpha,
-                                                                  sigma0**2 / sd**2)}
 
 
 def _value_offsets(compiled) -> dict:

@@ -98,6 +98,62 @@ def evidence_noise_sd(rss: float, n: float, eigenvalues, alpha: float, sigma0: f
 NOISE_VALUE = "sigma_log__"
 
 
+def at_maps(bnn, layout, z: np.ndarray, offsets: dict, alpha) -> list[dict]:
+    """The evidence's noise sd at each restart's MAP, and what it came from.
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        A model whose likelihood is the Gaussian with one learned noise sd (`applies`).
+    layout : ParameterLayout
+        Where the network sits in z (`pymc_bnn.inference.laplace.parameter_layout`).
+    z : numpy.ndarray
+        `(R, D)` one MAP per restart, the noise sd's log among its values.
+    offsets : dict
+        Name → indices into z of every value variable.
+    alpha : array-like
+        `(R,)` each restart's prior precision factor.
+
+    Returns
+    -------
+    list of dict
+        One per restart: "sd" (None where the MAP fits every row exactly), "map_sd",
+        "effective_parameters" (γ at "sd"), "rss" and "rows" (weighted), in the model's units.
+        The MAP's own sd can exceed sqrt(rss / rows): the output layer's Newton steps after
+        the MAP lower the residuals.
+
+    Examples
+    --------
+    It compiles the network's Jacobian (seconds), so this is not run here:
+
+    >>> found = at_maps(bnn, layout, z, offsets, alpha=[1.0])  # doctest: +SKIP
+    >>> sorted(found[0])  # doctest: +SKIP
+    ['effective_parameters', 'map_sd', 'rows', 'rss', 'sd']
+    """
+    from pymc_bnn.inference import ggn
+    from pymc_bnn.inference.jax_model import model_data
+    from pymc_bnn.model.build import SAMPLE_WEIGHT
+
+    data = model_data(bnn.model)
+    y = np.asarray(data["y_data"], dtype=np.float64).reshape(-1)
+    weight = np.asarray(data.get(SAMPLE_WEIGHT, np.ones_like(y)), dtype=np.float64)
+    rows = float(np.sum(weight))
+    out = []
+    for zr, a, (eigenvalues, eta) in zip(z, alpha, ggn.spectra_at(bnn, layout, z, offsets),
+                                          strict=True):
+        rss = float(np.sum(weight * (y - eta[:, 0]) ** 2))
+        sigma0 = float(np.exp(np.asarray(zr)[offsets[NOISE_VALUE]][0]))
+        if not rss > 0:
+            out.append({"sd": None, "map_sd": sigma0, "effective_parameters": None,
+                        "rss": rss, "rows": rows})
+            continue
+        sd = evidence_noise_sd(rss, rows, eigenvalues, float(a), sigma0)
+        out.append({"sd": sd, "map_sd": sigma0, "rss": rss, "rows": rows,
+                    "effective_parameters": effective_parameters(eigenvalues, float(a),
+                                                                 sigma0**2 / sd**2)})
+    return out
+
+
 def applies(bnn, offsets: dict) -> bool:
     """Whether the model's likelihood is the Gaussian with one learned noise sd.
 
@@ -109,4 +165,4 @@ def applies(bnn, offsets: dict) -> bool:
     return getattr(bnn.likelihood, "name", None) == "gaussian" and NOISE_VALUE in offsets
 
 
-__all__ = ["NOISE_VALUE", "applies", "effective_parameters", "evidence_noise_sd"]
+__all__ = ["NOISE_VALUE", "applies", "at_maps", "effective_parameters", "evidence_noise_sd"]
