@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pymc_bnn.cli.app import main
+from pymc_bnn.errors import InvalidInputError
 from reliability.helpers import TINY_CLI, assert_one_line_error, run_cli
 
 
@@ -278,14 +279,33 @@ def test_an_empty_file_is_named_as_empty(folder, capsys, name):
 
 @pytest.mark.parametrize("written", ["X0", " x0", "x0 "])
 def test_a_column_named_but_for_case_or_spaces_is_named_with_its_fix(folder, capsys, written):
-    """'new.csv lacks column(s) the model was fitted on: x0; the model needs x0, x1, region'
+    """'new.csv lacks 1 column the model was fitted on: x0; the model needs x0, x1, region'
     for a table whose header reads 'X0' or 'x0 ': the user sees the column there."""
     pd.DataFrame(_rows(4)).rename(columns={"x0": written}).to_csv(folder / "renamed.csv",
                                                                   index=False)
     code, _, err = _predict(capsys, folder, folder / "renamed.csv", folder / "renamed_out.csv")
-    assert_one_line_error(code, err, "lacks column(s) the model was fitted on: x0 (it has "
+    assert_one_line_error(code, err, "lacks 1 column the model was fitted on: x0 (it has "
                                      f"{written!r}, the same but for case or spaces: rename it "
                                      "'x0')")
+
+
+def test_a_wide_table_lacking_many_columns_names_the_first_few_and_counts_the_rest():
+    """A DATA file that lacks 40 of a 50-feature model's columns (the wrong file) listed all 40
+    and then all 50: a 700-character line. Now the first 12 and how many more; where the model
+    needs more than 12, its count and where to read them."""
+    from types import SimpleNamespace
+
+    from pymc_bnn.cli.tables import model_features
+
+    model = SimpleNamespace(feature_names_in_=[f"feature_{i}" for i in range(50)])
+    rows = pd.DataFrame({f"feature_{i}": [1.0] for i in range(40, 50)})
+    with pytest.raises(InvalidInputError) as caught:
+        model_features(model, rows, "other.csv")
+    message = str(caught.value)
+    assert message == ("other.csv lacks 40 columns the model was fitted on: "
+                       + ", ".join(f"feature_{i}" for i in range(12))
+                       + " and 28 more; the model needs 50 columns (pymc-bnn info MODEL lists "
+                         "them)")
 
 
 def test_predictions_from_an_unfinished_fit_say_so_once_they_are_written(folder, capsys):

@@ -252,7 +252,7 @@ def test_a_model_fitted_on_an_array_predicts_a_table_with_its_column_names(tmp_p
     pd.DataFrame(X[:5], columns=["a", "b", "c"]).to_csv(tmp_path / "named.csv", index=False)
     code, _, err = run_cli(capsys, "predict", tmp_path / "array.bnn.nc", tmp_path / "named.csv",
                            "--out", tmp_path / "pred2.csv")
-    assert_one_line_error(code, err, "named.csv lacks column(s) the model was fitted on: x0, x1, "
+    assert_one_line_error(code, err, "named.csv lacks 3 columns the model was fitted on: x0, x1, "
                           "x2", "it was fitted on an array: its columns are called x0 … x2 here")
 
 

@@ -356,7 +356,7 @@ def test_cli_refuses_bad_data_and_settings_in_one_line(files, args, phrases, cap
 
 
 @pytest.mark.parametrize("data, phrases", [
-    ("lacking.csv", ["lacking.csv lacks column(s) the model was fitted on: depth; the model "
+    ("lacking.csv", ["lacking.csv lacks 1 column the model was fitted on: depth; the model "
                      "needs height, width, depth"]),
     ("text.csv", []),  # an extra column is copied to the output, not a feature: it works
 ])

@@ -390,7 +390,7 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     >>> model_features(model, rows[["id", "mass_g"]], "new.csv")
     Traceback (most recent call last):
     ...
-    pymc_bnn.errors.InvalidInputError: new.csv lacks column(s) the model was fitted on: bill_mm; ...
+    pymc_bnn.errors.InvalidInputError: new.csv lacks 1 column the model was fitted on: bill_mm; ...
     """
     named = hasattr(model, "feature_names_in_")
     encoding = getattr(model, "table_encoding_", None) or {}
@@ -405,13 +405,25 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
         alike = {m: next((c for c in columns if c not in features
                           and c.strip().casefold() == m.strip().casefold()), None)
                  for m in missing}
-        lacks = ", ".join(m if alike[m] is None else f"{m} (it has {alike[m]!r}, the same but "
-                          f"for case or spaces: rename it {m!r})" for m in missing)
+        lacks = _first_few([m if alike[m] is None else f"{m} (it has {alike[m]!r}, the same "
+                            f"but for case or spaces: rename it {m!r})" for m in missing])
+        needs = (f"the model needs {', '.join(features)}" if len(features) <= _NAMES_SHOWN
+                 else f"the model needs {len(features)} columns (pymc-bnn info MODEL lists "
+                      "them)")
+        count = f"{len(missing)} {'column' if len(missing) == 1 else 'columns'}"
         raise InvalidInputError(
-            f"{source} lacks column(s) the model was fitted on: {lacks}; "
-            f"the model needs {', '.join(features)}{unnamed}"
-        )
+            f"{source} lacks {count} the model was fitted on: {lacks}; {needs}{unnamed}")
     return features, [c for c in columns if c not in features]
+
+
+# Column names listed in a message at most: a wide table's whole header is not read on a terminal.
+_NAMES_SHOWN = 12
+
+
+def _first_few(names: list[str]) -> str:
+    """The first `_NAMES_SHOWN` names, joined, and how many more there are."""
+    shown = ", ".join(names[:_NAMES_SHOWN])
+    return shown if len(names) <= _NAMES_SHOWN else f"{shown} and {len(names) - _NAMES_SHOWN} more"
 
 
 def prediction_table(model, X, level: float | None = None, groups=None):
