@@ -171,7 +171,7 @@ NA_TEXT = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN
 
 
 def refuse_text_in_numbers(frame, numeric, name: str, *, first_row: int = 0) -> None:
-    """Refuse text that is not a number in a column the fit coded as numbers ("forty", "?").
+    """Refuse text that is not a number, or True/False, in a column the fit coded as numbers.
 
     It is not a missing value: filled with the training median, it would be predicted as if
     it were one, without a word. Text that marks a missing value (`NA_TEXT`: "n/a", "NULL",
@@ -186,12 +186,28 @@ def refuse_text_in_numbers(frame, numeric, name: str, *, first_row: int = 0) -> 
     Traceback (most recent call last):
     ...
     pymc_bnn.errors.InvalidInputError: column 'age' of X holds text where the model takes ...
+    >>> refuse_text_in_numbers(pd.DataFrame({"age": [True, False]}), ["age"], "X")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: column 'age' of X holds True/False where the model was ...
     """
     import pandas as pd
-    from pandas.api.types import is_numeric_dtype
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     for column in numeric:
         values = frame[column]
+        # True/False in a column fitted as numbers would be read as 1/0 without a word: a
+        # different quantity from the one fitted unless the column held 0 and 1
+        truth = (values.notna().to_numpy() if is_bool_dtype(values)
+                 else values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+                 if values.dtype == object else np.zeros(len(values), dtype=bool))
+        if truth.any():
+            first = int(np.flatnonzero(truth)[0])
+            raise InvalidInputError(
+                f"column {column!r} of {name} holds True/False where the model was fitted on "
+                f"numbers ({int(truth.sum())} value(s); first: {bool(values.iloc[first])} in row "
+                f"{first + first_row}); write them as the numbers they stand for (1 and 0 if "
+                "the column held 0 and 1 when the model was fitted)")
         if is_numeric_dtype(values):
             continue
         given = (values.notna() & ~values.astype(str).str.strip().isin(NA_TEXT)).to_numpy()

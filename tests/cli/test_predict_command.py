@@ -210,6 +210,23 @@ def test_a_value_the_model_cannot_take_is_refused_naming_the_file(folder, capsys
     assert_one_line_error(code, err, said.format(data=data))
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_true_and_false_in_a_number_column_are_refused_not_read_as_one_and_zero(folder, capsys,
+                                                                                 suffix):
+    """A column the model was fitted on as numbers that holds True/False in DATA (a CSV of
+    'True'/'False', a Parquet boolean column) was predicted as 1 and 0 without a word, while
+    one 'True' among numbers was refused as text."""
+    rows = pd.DataFrame(_rows(4))
+    rows["x0"] = [True, False, True, True]
+    data = folder / f"truth{suffix}"
+    rows.to_csv(data, index=False) if suffix == ".csv" else rows.to_parquet(data)
+    code, _, err = _predict(capsys, folder, data, folder / "truth_out.csv")
+    assert_one_line_error(code, err, f"column 'x0' of {data} holds True/False where the model "
+                                     "was fitted on numbers (4 value(s); first: True in row 0); "
+                                     "write them as the numbers they stand for")
+    assert not (folder / "truth_out.csv").exists()
+
+
 def test_a_refusal_in_a_later_batch_names_the_row_of_the_table(folder, capsys):
     """Parquet DATA is read 65,536 rows at a time: a value refused at row 68,000 was said to be
     at 'row 2464' (its place in its batch), a row the user found nothing wrong with."""

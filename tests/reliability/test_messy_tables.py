@@ -253,6 +253,12 @@ def test_rows_to_predict_come_as_an_array_of_text_or_garbage_in_a_number_column(
         model.predict_proba(garbage)
     garbage.loc[1, "x"] = "n/a"
     assert np.isfinite(model.predict_proba(garbage)).all()
+    truth = rows.iloc[:3].astype({"x": object})
+    truth.loc[1, "x"] = True  # read as 1.0 without a word before
+    with pytest.raises(InvalidInputError, match=r"column 'x' of X holds True/False where the "
+                                                r"model was fitted on numbers \(1 value\(s\); "
+                                                r"first: True in row 1\)"):
+        model.predict_proba(truth)
 
 
 def test_an_empty_table_to_predict_and_lookalike_classes_are_named():
