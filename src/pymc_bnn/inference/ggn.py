@@ -866,7 +866,7 @@ def spectra_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[tuple[np.ndarr
     >>> z = np.random.default_rng(0).normal(size=(1, 9))
     >>> [(v.shape, out.shape) for v, out in spectra_at(tiny_model, layout, z, offsets)]
     ... # doctest: +SKIP
-    [((9,), (20, 1))]
+    [((9,), (42, 1))]
     """
     from pymc_bnn.inference.jax_model import model_data
 
