@@ -116,6 +116,30 @@ def test_bad_settings_and_bad_callbacks():
         run_active_learning(X, lambda i, rows: [0], initial=3, fit=fake_fit([]), progress=False)
 
 
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"acquisition": "bal"}, "unknown acquisition 'bal'"),
+    ({"acquisition": 3}, "acquisition must be a name"),
+    ({"batch_rule": "diversee"}, "unknown batch rule 'diversee'"),
+    ({"batch_size": 2.5}, "batch_size must be a whole number"),
+    ({"budget": 9.5}, "budget must be a whole number"),
+    ({"initial": 2.5}, "initial must be a whole number"),
+    ({"max_draws": 0}, "max_draws must be at least 1"),
+])
+def test_a_bad_setting_is_refused_before_anyone_labels_or_fits(setting, message):
+    # a person labelling the first points would lose them to an error after the first fit
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    asked, calls = [], []
+
+    def label(indices, rows):
+        asked.append(list(indices))
+        return np.zeros(len(indices))
+
+    settings = {"initial": 4, "batch_size": 3, "budget": 10} | setting
+    with pytest.raises(InvalidSettingError, match=message):
+        run_active_learning(X, label, fit=fake_fit(calls), progress=False, **settings)
+    assert asked == [] and calls == []
+
+
 def test_a_fit_stopped_by_ctrl_c_ends_the_loop_after_recording_its_round(blobs):
     X, y = blobs
     calls = []

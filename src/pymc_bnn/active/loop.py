@@ -17,9 +17,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pymc_bnn._runtime.progress import progress_bar
-from pymc_bnn.active.acquisition import acquisition_name, score_pool, select_batch
+from pymc_bnn.active.acquisition import (
+    BATCH_RULES,
+    acquisition_name,
+    get_acquisition,
+    score_pool,
+    select_batch,
+)
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.validation import check_features
+from pymc_bnn.validation import check_features, whole_number
 
 if TYPE_CHECKING:
     from pymc_bnn.model.likelihoods import Likelihood
@@ -320,7 +326,8 @@ def run_active_learning(
     """
     X_pool = check_features(X_pool, name="X_pool")
     n_pool = X_pool.shape[0]
-    _check_loop_settings(batch_size, budget, n_pool)
+    batch_size, budget = _check_loop_settings(batch_size, budget, n_pool, acquisition,
+                                              batch_rule, max_draws)
     fit = fit if fit is not None else BNNFitter()
     rng = np.random.default_rng(random_seed)
     labelled = _initial_indices(initial, n_pool, budget, rng)
@@ -415,19 +422,25 @@ def held_out_accuracy(posterior, X, y) -> float:
     return float(accuracy_score(np.asarray(y), predicted))
 
 
-def _check_loop_settings(batch_size, budget, n_pool) -> None:
-    if int(batch_size) < 1:
-        raise InvalidSettingError(f"batch_size must be at least 1, got {batch_size}")
-    if int(budget) < 1:
-        raise InvalidSettingError(f"budget must be at least 1 label, got {budget}")
+def _check_loop_settings(batch_size, budget, n_pool, acquisition, batch_rule,
+                         max_draws) -> tuple[int, int]:
+    """`(batch_size, budget)` as ints; every setting is checked before anyone labels or fits."""
+    batch_size = whole_number(batch_size, "batch_size", minimum=1)
+    budget = whole_number(budget, "budget", minimum=1)
+    get_acquisition(acquisition)
+    if batch_rule not in BATCH_RULES:
+        raise InvalidSettingError(f"unknown batch rule {batch_rule!r}; use one of {BATCH_RULES}")
+    if max_draws is not None:
+        whole_number(max_draws, "max_draws", minimum=1)
     if n_pool < 2:
         raise InvalidInputError(f"the pool needs at least 2 points, got {n_pool}")
+    return batch_size, budget
 
 
 def _initial_indices(initial: int | Sequence[int] | np.ndarray, n_pool: int, budget: int,
                      rng) -> list[int]:
     if np.isscalar(initial):
-        n_initial = int(initial)
+        n_initial = whole_number(initial, "initial")
         if not 1 <= n_initial <= min(n_pool, budget):
             raise InvalidSettingError(
                 f"initial must be between 1 and min(pool size, budget) = {min(n_pool, budget)}, "
