@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pymc_bnn.datasets import grid_2d
+from pymc_bnn.errors import InvalidInputError
 from pymc_bnn.posterior import metrics
 from pymc_bnn.reporting import plots
 
@@ -58,3 +59,35 @@ def test_coverage_curve_plots_observed_against_nominal():
     _diagonal, observed = ax.lines
     np.testing.assert_array_equal(observed.get_xdata(), nominal)
     assert observed.get_label() == "observed" and ax.get_xlabel() == "nominal level"
+
+
+def _drawn_points(ax) -> int:
+    from matplotlib.collections import PathCollection
+
+    return sum(len(c.get_offsets()) for c in ax.collections if type(c) is PathCollection)
+
+
+@pytest.mark.parametrize("y", [np.arange(30) % 3, np.array(["setosa", "virginica"] * 15),
+                               np.arange(30) % 2 + 1])
+def test_class_scatters_draw_every_point_whatever_the_labels(rng, y):
+    # a third class, text labels or labels 1/2 were silently left out of the figure
+    X = rng.normal(size=(30, 2))
+    ax = plots.scatter_classes(X, y)
+    classes = np.unique(y)
+    assert _drawn_points(ax) == 30
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        str(c) if isinstance(c, str) else f"class {c}" for c in classes]
+    labelled = [0, 1, 2, 5]
+    ax = plots.labelled_points(X, y, labelled)
+    assert _drawn_points(ax) == 30 + len(labelled)
+    _, xx, yy = grid_2d(n=8)
+    ax = plots.surface(xx, yy, xx * yy, X=X, y=y)
+    assert _drawn_points(ax) == 30
+
+
+def test_scatter_classes_names_the_two_classes_as_before(rng):
+    X, y = rng.normal(size=(10, 2)), np.arange(10) % 2
+    texts = [t.get_text() for t in plots.scatter_classes(X, y).get_legend().get_texts()]
+    assert texts == ["class 0", "class 1"]
+    with pytest.raises(InvalidInputError, match="labels names 1 class.*2 classes"):
+        plots.scatter_classes(X, y, labels=("only one",))

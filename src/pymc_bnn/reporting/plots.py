@@ -9,7 +9,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from pymc_bnn.errors import InvalidInputError
+
 CLASS_COLORS = ("#1f77b4", "#d62728")
+# after the two classes of CLASS_COLORS, the rest of matplotlib's tab10 (C0 and C3 are those two)
+_MORE_CLASS_COLORS = ("C2", "C1", "C4", "C5", "C6", "C7", "C8", "C9")
 
 
 def _axes(ax, figsize=(5.5, 4.5)):
@@ -18,7 +22,49 @@ def _axes(ax, figsize=(5.5, 4.5)):
     return ax
 
 
-def scatter_classes(X, y, *, ax=None, title="Training data", labels=("class 0", "class 1")):
+def class_styles(y, names=None) -> list[tuple[np.ndarray, str, str]]:
+    """One `(mask, colour, legend name)` per class in `y`, in sorted order, for scatter plots.
+
+    Every class gets its own entry, whatever its labels (0/1, 1/2, text, more than two), so no
+    point is left out of a figure; two classes keep `CLASS_COLORS`, more cycle through tab10.
+
+    Parameters
+    ----------
+    y : array-like
+        `(n,)` class labels.
+    names : sequence of str, optional
+        The legend's names, one per class in sorted order; default "class 0", "class 1", …
+        for numbers and the labels themselves for text.
+
+    Returns
+    -------
+    list of (numpy.ndarray, str, str)
+        The boolean mask `(n,)` of each class's points, its colour and its name.
+
+    Raises
+    ------
+    InvalidInputError
+        When `names` does not name every class.
+
+    Examples
+    --------
+    >>> [(int(mask.sum()), colour, name) for mask, colour, name in class_styles([1, 2, 2])]
+    [(1, '#1f77b4', 'class 1'), (2, '#d62728', 'class 2')]
+    """
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if names is None:
+        names = [str(c) if isinstance(c, str) else f"class {c}" for c in classes]
+    elif len(names) < len(classes):
+        raise InvalidInputError(
+            f"labels names {len(names)} class(es) but the data have {len(classes)} classes "
+            f"({', '.join(str(c) for c in classes[:10])}); give one name per class, in sorted "
+            "order, or leave labels out")
+    colours = CLASS_COLORS + _MORE_CLASS_COLORS
+    return [(y == c, colours[k % len(colours)], str(names[k])) for k, c in enumerate(classes)]
+
+
+def scatter_classes(X, y, *, ax=None, title="Training data", labels=None):
     """Points coloured by class.
 
     Parameters
@@ -26,12 +72,13 @@ def scatter_classes(X, y, *, ax=None, title="Training data", labels=("class 0", 
     X : numpy.ndarray
         `(n, 2)`.
     y : array-like
-        `(n,)` in {0, 1}.
+        `(n,)` class labels: 0/1, text, any number of classes.
     ax : matplotlib Axes, optional
         Drawn on; a new figure's by default.
     title : str, default "Training data"
-    labels : (str, str), default ("class 0", "class 1")
-        The legend's names of the classes.
+    labels : sequence of str, optional
+        The legend's names of the classes, in sorted order; default "class 0", "class 1", …
+        (text labels name themselves).
 
     Returns
     -------
@@ -44,10 +91,8 @@ def scatter_classes(X, y, *, ax=None, title="Training data", labels=("class 0", 
     ['lower', 'upper']
     """
     ax = _axes(ax)
-    y = np.asarray(y)
-    for k, color in enumerate(CLASS_COLORS):
-        mask = y == k
-        ax.scatter(X[mask, 0], X[mask, 1], s=12, color=color, label=labels[k], alpha=0.8,
+    for mask, color, name in class_styles(y, labels):
+        ax.scatter(X[mask, 0], X[mask, 1], s=12, color=color, label=name, alpha=0.8,
                    edgecolors="none")
     ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title, aspect="equal")
     ax.legend(loc="best", frameon=False)
@@ -142,7 +187,7 @@ def surface(xx, yy, values, *, X=None, y=None, ax=None, title="", cmap="RdBu_r",
     values : numpy.ndarray
         `(n, n)`.
     X, y : array-like, optional
-        Data points `(m, 2)` and their classes in {0, 1}, drawn on top.
+        Data points `(m, 2)` and their class labels, drawn on top.
     ax : matplotlib Axes, optional
     title, label : str
         The Axes' title and the colour bar's label.
@@ -168,9 +213,7 @@ def surface(xx, yy, values, *, X=None, y=None, ax=None, title="", cmap="RdBu_r",
     mesh = ax.contourf(xx, yy, values, levels=levels, cmap=cmap, vmin=vmin, vmax=vmax)
     ax.figure.colorbar(mesh, ax=ax, label=label)
     if X is not None and y is not None:
-        y = np.asarray(y)
-        for k, color in enumerate(CLASS_COLORS):
-            mask = y == k
+        for mask, color, _ in class_styles(y):
             ax.scatter(X[mask, 0], X[mask, 1], s=8, color=color, edgecolors="white", lw=0.3)
     ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title, aspect="equal")
     return ax
@@ -646,7 +689,7 @@ def labelled_points(X_pool, y_pool, labelled, *, ax=None, title="Points chosen f
     X_pool : numpy.ndarray
         `(n, 2)`.
     y_pool : array-like
-        `(n,)` in {0, 1}.
+        `(n,)` class labels.
     labelled : sequence of int
         Pool indices in the order they were labelled (e.g. `ActiveLearningRun.labelled`).
     ax : matplotlib Axes, optional
@@ -665,11 +708,13 @@ def labelled_points(X_pool, y_pool, labelled, *, ax=None, title="Points chosen f
     ax = _axes(ax)
     ax.scatter(X_pool[:, 0], X_pool[:, 1], s=6, color="0.85", edgecolors="none", label="pool")
     labelled = np.asarray(labelled, dtype=int)
-    y_labelled = np.asarray(y_pool)[labelled]
-    for k, color in enumerate(CLASS_COLORS):
-        mask = y_labelled == k
-        ax.scatter(X_pool[labelled[mask], 0], X_pool[labelled[mask], 1], s=22, color=color,
-                   edgecolors="black", lw=0.4, label=f"labelled, class {k}")
+    is_labelled = np.zeros(len(X_pool), dtype=bool)
+    is_labelled[labelled] = True
+    # colours from every pool class, so a class keeps its colour whichever were labelled
+    for mask, color, name in class_styles(y_pool):
+        chosen = mask & is_labelled
+        ax.scatter(X_pool[chosen, 0], X_pool[chosen, 1], s=22, color=color,
+                   edgecolors="black", lw=0.4, label=f"labelled, {name}")
     ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title, aspect="equal")
     ax.legend(loc="best", frameon=False, fontsize="small")
     return ax
