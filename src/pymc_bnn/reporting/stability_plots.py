@@ -175,7 +175,10 @@ def input_relevance(result, *, max_inputs: int = 20, ax=None,
     names = [str(v) for v in inputs["feature"].values[order]]
     mean = inputs["relevance_mean"].values[order]
     lower, upper = inputs["relevance_lower"].values[order], inputs["relevance_upper"].values[order]
-    ax = _axes(ax, figsize=(5.5, 0.9 + 0.26 * len(order)))
+    # the names take ~0.07 in per character at 8 pt: widen the figure so the axis keeps ~3.5 in
+    # for its label, which a long name otherwise pushes off the figure's right edge
+    longest = max((len(name) for name in names), default=0)
+    ax = _axes(ax, figsize=(max(5.5, 3.8 + 0.07 * longest), 0.9 + 0.26 * len(order)))
     y = np.arange(len(order))
     ax.errorbar(mean, y, xerr=[mean - lower, upper - mean], fmt="o", ms=4, color="C0", lw=1.5)
     ax.set_yticks(y, names, fontsize=8)

@@ -1,0 +1,44 @@
+"""Stability figures keep every label on the figure, whatever the inputs are called."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import xarray as xr
+
+from pymc_bnn.reporting import stability_plots
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _relevance_result(names):
+    n = len(names)
+    inputs = xr.Dataset(
+        {"relevance_mean": ("feature", np.linspace(0.8, 0.1, n)),
+         "relevance_lower": ("feature", np.linspace(0.5, 0.0, n)),
+         "relevance_upper": ("feature", np.linspace(1.0, 0.2, n)),
+         "rank": ("feature", np.arange(1, n + 1))},
+        coords={"feature": names})
+    result = xr.DataTree.from_dict({"inputs": inputs})
+    result.attrs["level"] = 0.9
+    return result
+
+
+@pytest.mark.parametrize("names", [["x0", "x1"],
+                                   ["a very long feature name about soil moisture (percent)",
+                                    "temperature_celsius_at_noon", "z"]])
+def test_input_relevance_keeps_its_axis_label_and_names_on_the_figure(names):
+    # a long feature name pushed the axis label, with its "(90% HDI)", off the figure's edge
+    ax = stability_plots.input_relevance(_relevance_result(names))
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.bbox.width
+    texts = [ax.xaxis.label, ax.title, *ax.get_yticklabels()]
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= width, text.get_text()
+    assert "90% HDI" in ax.get_xlabel()
