@@ -91,3 +91,14 @@ def test_scatter_classes_names_the_two_classes_as_before(rng):
     assert texts == ["class 0", "class 1"]
     with pytest.raises(InvalidInputError, match="labels names 1 class.*2 classes"):
         plots.scatter_classes(X, y, labels=("only one",))
+
+
+def test_uncertainty_maps_refuses_entropies_above_its_colour_scale():
+    # three classes' entropies (up to log 3) on the default two-class scale [0, log 2] were
+    # drawn in one saturated colour above 0.69 nats while the colour bar read up to 1.1
+    _, xx, yy = grid_2d(n=12)
+    total = np.log(3) * (xx - xx.min()) / np.ptp(xx)
+    with pytest.raises(InvalidInputError, match=r"1\.099 nats.*log 2.*n_classes.*at least 3"):
+        plots.uncertainty_maps(xx, yy, total, 0.8 * total, 0.2 * total)
+    fig = plots.uncertainty_maps(xx, yy, total, 0.8 * total, 0.2 * total, n_classes=3)
+    assert fig.axes[0].collections[0].norm.vmax == pytest.approx(np.log(3))

@@ -350,12 +350,17 @@ def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_c
     X, y : array-like, optional
         Data points drawn on every map.
     n_classes : int, default 2
-        K.
+        K, the number of classes: total and aleatoric are drawn on [0, log K].
 
     Returns
     -------
     matplotlib Figure
         Three maps (and their colour bars).
+
+    Raises
+    ------
+    InvalidInputError
+        When total or aleatoric exceed log K: entropies of more than `n_classes` classes.
 
     Examples
     --------
@@ -368,8 +373,14 @@ def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_c
     >>> [ax.get_title() for ax in fig.axes[:3]]
     ['Total: predictive entropy', 'Aleatoric: expected entropy', 'Epistemic: mutual information']
     """
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
     top = float(np.log(n_classes))
+    largest = max(float(np.nanmax(values, initial=0.0)) for values in (total, aleatoric))
+    if largest > top + 1e-6:  # drawn on [0, log K], everything above would be one colour
+        raise InvalidInputError(
+            f"the entropies reach {largest:.4g} nats, above log {n_classes} = {top:.4g} nats, "
+            f"the most {n_classes} classes allow; pass n_classes=K, the classifier's number of "
+            f"classes (at least {int(np.ceil(np.exp(largest) - 1e-6))} here)")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
     panels = [
         (total, "Total: predictive entropy", "magma", 0.0, top),
         (aleatoric, "Aleatoric: expected entropy", "magma", 0.0, top),
