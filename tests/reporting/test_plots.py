@@ -102,3 +102,16 @@ def test_uncertainty_maps_refuses_entropies_above_its_colour_scale():
         plots.uncertainty_maps(xx, yy, total, 0.8 * total, 0.2 * total)
     fig = plots.uncertainty_maps(xx, yy, total, 0.8 * total, 0.2 * total, n_classes=3)
     assert fig.axes[0].collections[0].norm.vmax == pytest.approx(np.log(3))
+
+
+@pytest.mark.parametrize(("curves", "lengths"), [({"bald": [[0.5, 0.6, 0.7], [0.5, 0.6]]}, "2, 3"),
+                                                ({"bald": [[0.5, 0.6]]}, "2"),
+                                                ({"bald": np.array([0.5, 0.6])}, "2")])
+def test_learning_curves_names_a_strategy_whose_scores_do_not_fit_the_rounds(curves, lengths):
+    # an interrupted repeat (fewer rounds) gave numpy's 'inhomogeneous shape' ValueError,
+    # a curve of another length matplotlib's 'x and y must have same first dimension'
+    with pytest.raises(InvalidInputError,
+                       match=rf"curves\['bald'\].*3 rounds.*repeats of {lengths} scores"):
+        plots.learning_curves([10, 20, 30], curves)
+    ax = plots.learning_curves([10, 20], {"bald": np.array([0.5, 0.6])})  # one repeat
+    assert ax.lines[0].get_ydata().tolist() == [0.5, 0.6]

@@ -670,6 +670,11 @@ def learning_curves(labels_used, curves, *, ax=None, title="Learning curves",
     -------
     matplotlib Axes
 
+    Raises
+    ------
+    InvalidInputError
+        When a strategy's repeats do not each hold one score per round of `labels_used`.
+
     Examples
     --------
     >>> ax = learning_curves([10, 20, 30], {"bald": [[0.7, 0.8, 0.9], [0.7, 0.9, 0.9]],
@@ -680,6 +685,14 @@ def learning_curves(labels_used, curves, *, ax=None, title="Learning curves",
     ax = _axes(ax, figsize=(6.5, 4.2))
     labels_used = np.asarray(labels_used)
     for i, (name, scores) in enumerate(curves.items()):
+        repeats = list(scores) if np.ndim(next(iter(scores), 0)) else [scores]  # or one repeat
+        lengths = {len(row) for row in repeats}
+        if lengths != {labels_used.size}:
+            raise InvalidInputError(
+                f"curves[{name!r}] must hold one score per round of labels_used "
+                f"({labels_used.size} rounds of labels_used) in every repeat, got repeats of "
+                f"{', '.join(str(n) for n in sorted(lengths))} scores; leave out the repeats "
+                "that stopped early (ActiveLearningRun.interrupted)")
         scores = np.atleast_2d(np.asarray(scores, dtype=float))
         mean, sd = scores.mean(axis=0), scores.std(axis=0)
         color = "0.35" if name == "random" else f"C{i}"
