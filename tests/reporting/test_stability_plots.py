@@ -42,3 +42,17 @@ def test_input_relevance_keeps_its_axis_label_and_names_on_the_figure(names):
         box = text.get_window_extent(renderer)
         assert box.x0 >= 0 and box.x1 <= width, text.get_text()
     assert "90% HDI" in ax.get_xlabel()
+
+
+def test_cka_matrix_labels_the_draws_it_compares_by_their_index():
+    # 5 of 100 draws (0, 25, 50, 74, 99) were shown on axes reading "draw" 0 … 4
+    from pymc_bnn.posterior.representation import cka_between_draws
+
+    hidden = [np.random.default_rng(0).normal(size=(100, 30, 3))]
+    result = xr.DataTree.from_dict({"representation": cka_between_draws(hidden, 5, 0.9)})
+    ax = stability_plots.cka_matrix(result, "hidden_0")
+    ax.figure.canvas.draw()
+    for axis in (ax.xaxis, ax.yaxis):
+        shown = {int(label.get_text()) for label in axis.get_ticklabels() if label.get_text()}
+        assert shown and shown <= {0, 25, 50, 74, 99}
+    assert "5 compared" in ax.get_xlabel()

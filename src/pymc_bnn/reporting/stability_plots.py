@@ -224,6 +224,12 @@ def cka_matrix(result, layer=None, *, ax=None):
     ax = _axes(ax, figsize=(4.5, 3.8))
     image = ax.imshow(cka["cka"].sel(layer=name).values, vmin=0, vmax=1, cmap="magma")
     ax.figure.colorbar(image, ax=ax, label="linear CKA")
+    # the compared draws are spread over all of them: tick them by their own index, not 0 … m−1
+    draws = cka["draw_a"].values
+    ticks = np.unique(np.linspace(0, len(draws) - 1, min(6, len(draws))).round().astype(int))
+    ax.set_xticks(ticks, [str(d) for d in draws[ticks]])
+    ax.set_yticks(ticks, [str(d) for d in draws[ticks]])
     mean = float(cka["cka_mean"].sel(layer=name))
-    ax.set(xlabel="draw", ylabel="draw", title=f"{name}: mean CKA {mean:.2f}")
+    label = f"draw ({len(draws)} compared, evenly spaced)"
+    ax.set(xlabel=label, ylabel=label, title=f"{name}: mean CKA {mean:.2f}")
     return ax
