@@ -160,3 +160,21 @@ def test_select_batch_refuses_pool_points_of_another_length():
 def test_select_batch_refuses_a_fractional_batch_size():
     with pytest.raises(InvalidSettingError, match="batch_size"):
         select_batch([0.1, 0.9, 0.5], 2.7, rule="top")
+
+
+@pytest.mark.parametrize(("X", "seed", "error", "message"), [
+    ([[0.0], [np.nan], [1.0], [2.0]], 0, InvalidInputError, "X contains NaN"),
+    ([["a"], ["b"], ["c"], ["d"]], 0, InvalidInputError, "X"),
+    ([[0.0], [1.0], [2.0], [3.0]], -1, InvalidSettingError, "random_seed must be at least 0"),
+    ([[0.0], [1.0], [2.0], [3.0]], 0.5, InvalidSettingError, "random_seed must be a whole"),
+])
+def test_select_batch_refuses_bad_pool_points_and_seeds_in_its_own_words(X, seed, error,
+                                                                         message):
+    # these reached the user as scikit-learn's or numpy's ValueError from inside k-means
+    with pytest.raises(error, match=message):
+        select_batch([0.1, 0.9, 0.5, 0.8], 2, X=np.array(X), random_seed=seed)
+
+
+def test_select_batch_from_an_empty_pool_selects_nothing():
+    for rule in ("diverse", "top"):
+        assert select_batch([], 3, X=np.zeros((0, 2)), rule=rule).size == 0

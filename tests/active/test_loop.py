@@ -124,6 +124,7 @@ def test_bad_settings_and_bad_callbacks():
     ({"budget": 9.5}, "budget must be a whole number"),
     ({"initial": 2.5}, "initial must be a whole number"),
     ({"max_draws": 0}, "max_draws must be at least 1"),
+    ({"random_seed": -1}, "random_seed must be at least 0"),
 ])
 def test_a_bad_setting_is_refused_before_anyone_labels_or_fits(setting, message):
     # a person labelling the first points would lose them to an error after the first fit

@@ -24,7 +24,7 @@ import numpy as np
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.posterior import uncertainty
-from pymc_bnn.validation import whole_number
+from pymc_bnn.validation import check_features, whole_number
 
 
 def check_probs(probs) -> np.ndarray:
@@ -426,9 +426,10 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
     ------
     InvalidSettingError
         An unknown rule, a batch size or `candidates_per_pick` that is not a whole number of
-        at least 1, or "diverse" without `X`.
+        at least 1, a `random_seed` that is not one of at least 0, or "diverse" without `X`.
     InvalidInputError
-        Scores that are not finite or not one per point, or `X` with another number of rows.
+        Scores that are not finite or not one per point, or `X` with another number of rows
+        or values that are not finite numbers.
 
     Examples
     --------
@@ -449,6 +450,7 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
         raise InvalidSettingError(f"unknown batch rule {rule!r}; use one of {BATCH_RULES}")
     batch_size = whole_number(batch_size, "batch_size", minimum=1)
     candidates_per_pick = whole_number(candidates_per_pick, "candidates_per_pick", minimum=1)
+    random_seed = whole_number(random_seed, "random_seed", minimum=0)
     if scores.ndim != 1:
         raise InvalidInputError(
             f"scores must hold one score per pool point, shape (n_points,), got shape "
@@ -461,17 +463,17 @@ def select_batch(scores, batch_size: int, *, X=None, rule: str = "diverse",
     batch_size = min(batch_size, scores.size)
     # stable sort on the negated scores: ties keep pool order, so results are reproducible
     order = np.argsort(-scores, kind="stable")
-    if rule == "top" or batch_size == 1:
+    if rule == "top" or batch_size <= 1:  # 0: an empty pool
         return order[:batch_size]
     if X is None:
         raise InvalidSettingError(
             "rule='diverse' needs the pool points X; pass X or use rule='top'")
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)
     if X.ndim not in (1, 2) or X.shape[0] != scores.size:
         raise InvalidInputError(
             f"X must hold the {scores.size} pool points the {scores.size} scores are for, "
             f"(n_points, n_features), got shape {X.shape}; pass the rows that were scored")
-    X = X.reshape(scores.size, -1)
+    X = check_features(X.reshape(scores.size, -1), name="X")
     candidates = order[: min(scores.size, batch_size * int(candidates_per_pick))]
     picked = _best_per_cluster(X[candidates], scores[candidates], batch_size, random_seed)
     chosen = list(candidates[picked])

@@ -328,6 +328,7 @@ def run_active_learning(
     n_pool = X_pool.shape[0]
     batch_size, budget = _check_loop_settings(batch_size, budget, n_pool, acquisition,
                                               batch_rule, max_draws)
+    random_seed = whole_number(random_seed, "random_seed", minimum=0)
     fit = fit if fit is not None else BNNFitter()
     rng = np.random.default_rng(random_seed)
     labelled = _initial_indices(initial, n_pool, budget, rng)
