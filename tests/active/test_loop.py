@@ -156,3 +156,32 @@ def test_a_fit_stopped_by_ctrl_c_ends_the_loop_after_recording_its_round(blobs):
     assert run.interrupted and len(calls) == 2
     assert run.labels_used.tolist() == [5, 10] and run.rounds[-1].chosen == ()
     assert len(run.labelled) == 10 and np.isfinite(run.accuracies).all()
+
+
+def test_a_regression_fit_is_refused_in_words_not_with_a_key_error(blobs):
+    # acquisition scores class probabilities: a regressor's draws have none ('probs' KeyError
+    # after the first labels and fit)
+    from pymc_bnn.active.loop import BNNFitter, held_out_accuracy
+
+    X, y = blobs
+    asked = []
+
+    def label(indices, rows):
+        asked.append(list(indices))
+        return y[indices]
+
+    with pytest.raises(InvalidSettingError, match="needs a classifier.*likelihood is 'gaussian'"):
+        run_active_learning(X, label, fit=BNNFitter(likelihood="gaussian"), progress=False)
+    assert asked == []
+
+    class Regression(FakePosterior):
+        def predictive_draws(self, X, max_draws=None):
+            return {"mean": super().predictive_draws(X)["probs"][..., 1]}
+
+    def regression_fit(X_fit, y_fit, *, init=None, random_seed=0):
+        return Regression(X_fit, y_fit, random_seed, init)
+
+    with pytest.raises(InvalidInputError, match="class probabilities.*has mean"):
+        run_active_learning(X, label, initial=4, budget=10, fit=regression_fit, progress=False)
+    with pytest.raises(InvalidInputError, match="class probabilities.*has mean"):
+        held_out_accuracy(regression_fit(X, y), X, y)

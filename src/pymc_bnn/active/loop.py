@@ -330,6 +330,8 @@ def run_active_learning(
                                               batch_rule, max_draws)
     random_seed = whole_number(random_seed, "random_seed", minimum=0)
     fit = fit if fit is not None else BNNFitter()
+    if isinstance(fit, BNNFitter):
+        _check_classifier(fit)
     rng = np.random.default_rng(random_seed)
     labelled = _initial_indices(initial, n_pool, budget, rng)
     if X_test is not None:
@@ -369,7 +371,7 @@ def run_active_learning(
                     break
                 start = time.perf_counter()
                 unlabelled = np.setdiff1d(np.arange(n_pool), labelled)
-                probs = posterior.predictive_draws(X_pool[unlabelled], max_draws=max_draws)["probs"]
+                probs = class_probabilities(posterior, X_pool[unlabelled], max_draws)
                 scores = score_pool(acquisition, probs, rng)
                 picked = select_batch(scores, n_wanted, X=X_pool[unlabelled], rule=batch_rule,
                                       random_seed=int(random_seed) + len(rounds))
@@ -416,11 +418,58 @@ def held_out_accuracy(posterior, X, y) -> float:
     """
     from sklearn.metrics import accuracy_score
 
-    mean_probs = posterior.predictive_draws(X)["probs"].mean(axis=0)
+    mean_probs = class_probabilities(posterior, X).mean(axis=0)
     codes = mean_probs.argmax(axis=-1)
     classes = (getattr(posterior, "preprocessing", None) or {}).get("classes")
     predicted = np.asarray(classes)[codes] if classes is not None else codes
     return float(accuracy_score(np.asarray(y), predicted))
+
+
+def class_probabilities(posterior, X, max_draws: int | None = None) -> np.ndarray:
+    """Per-draw class probabilities `(n_draws, n_obs, n_classes)` of a classifier's posterior.
+
+    Parameters
+    ----------
+    posterior : Posterior
+        A fitted classifier (what each round's fit returns).
+    X : array-like
+        `(n_obs, n_features)`.
+    max_draws : int, optional
+        Thin to at most this many draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        `predictive_draws(X)["probs"]`.
+
+    Raises
+    ------
+    InvalidInputError
+        When the posterior has no class probabilities (a regression likelihood).
+
+    Examples
+    --------
+    >>> class_probabilities(fitted, tiny_data.X_test[:4]).shape
+    (50, 4, 2)
+    """
+    draws = (posterior.predictive_draws(X) if max_draws is None
+             else posterior.predictive_draws(X, max_draws=max_draws))
+    if "probs" not in draws:
+        raise InvalidInputError(
+            "active learning scores class probabilities, but the round's fit has none (its "
+            f"predictive_draws has {', '.join(draws)}); fit a classifier (likelihood "
+            "'bernoulli' or 'categorical')")
+    return draws["probs"]
+
+
+def _check_classifier(fitter: BNNFitter) -> None:
+    from pymc_bnn.model.likelihoods import get_likelihood
+
+    if not get_likelihood(fitter.likelihood).is_classifier:
+        raise InvalidSettingError(
+            "active learning scores class probabilities, so it needs a classifier, but the "
+            f"fitter's likelihood is {fitter.likelihood!r}; use likelihood='bernoulli' or "
+            "'categorical'")
 
 
 def _check_loop_settings(batch_size, budget, n_pool, acquisition, batch_rule,
