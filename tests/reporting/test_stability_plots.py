@@ -56,3 +56,35 @@ def test_cka_matrix_labels_the_draws_it_compares_by_their_index():
         shown = {int(label.get_text()) for label in axis.get_ticklabels() if label.get_text()}
         assert shown and shown <= {0, 25, 50, 74, 99}
     assert "5 compared" in ax.get_xlabel()
+
+
+def _weights_result():
+    statistics = ["mean", "sd", "lower", "upper", "mean_unaligned", "sd_unaligned"]
+    values = np.array([[1.0, -2.0, 0.5], [0.2, 0.3, 0.4], [0.7, -2.5, 0.0], [1.3, -1.5, 1.0],
+                       [0.1, 0.0, 0.2], [1.0, 2.0, 0.5]])[:, :, None]  # (statistic, 3, 1)
+    weights = xr.Dataset({"w_1": (("statistic", "hidden_0", "output"), values)},
+                         coords={"statistic": statistics})
+    return xr.DataTree.from_dict({"weights": weights})
+
+
+def test_aligned_weight_intervals_takes_one_name_as_arviz_does_and_names_unknown_ones():
+    # var_names="w_1" was read letter by letter (KeyError 'Could not find node at w'), an
+    # unknown name was a KeyError too
+    from pymc_bnn.errors import InvalidInputError
+
+    ax = stability_plots.aligned_weight_intervals(_weights_result(), "w_1")
+    assert len(ax.get_yticklabels()) == 3
+    with pytest.raises(InvalidInputError, match="'w_9'.*w_1"):
+        stability_plots.aligned_weight_intervals(_weights_result(), ["w_9"])
+
+
+@pytest.mark.parametrize("layer", [3, "hidden_3"])
+def test_cka_matrix_names_the_layers_it_has(layer):
+    # an unknown layer was an IndexError or xarray's KeyError
+    from pymc_bnn.errors import InvalidInputError
+    from pymc_bnn.posterior.representation import cka_between_draws
+
+    hidden = [np.random.default_rng(0).normal(size=(10, 30, 3))]
+    result = xr.DataTree.from_dict({"representation": cka_between_draws(hidden, 5, 0.9)})
+    with pytest.raises(InvalidInputError, match="no hidden layer .*hidden_0"):
+        stability_plots.cka_matrix(result, layer)

@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
+from pymc_bnn.errors import InvalidInputError
+
 
 def _axes(ax, figsize):
     if ax is None:
@@ -56,8 +58,8 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
     ----------
     result : xarray.DataTree
         From `stability`.
-    var_names : list of str, optional
-        Default `default_weight_names`.
+    var_names : str or list of str, optional
+        Weights of `result["weights"]` (e.g. "w_1"); default `default_weight_names`.
     max_weights : int, default 30
         The most weights shown.
     ax : matplotlib Axes, optional
@@ -66,6 +68,11 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    InvalidInputError
+        A name in `var_names` that is not a weight of the result.
 
     Examples
     --------
@@ -78,6 +85,13 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
     table = result["weights"]
     level = float(result.attrs.get("level", 0.9))
     z = float(norm.ppf(0.5 + level / 2))
+    if isinstance(var_names, str):  # one name, as ArviZ takes it
+        var_names = [var_names]
+    unknown = [name for name in var_names or () if name not in table.data_vars]
+    if unknown:
+        raise InvalidInputError(
+            f"no weights named {', '.join(map(repr, unknown))} in this stability result; "
+            f"var_names takes {', '.join(map(str, table.data_vars))}")
     rows = []
     for name in var_names or default_weight_names(result):
         stats = table[name]
@@ -204,6 +218,11 @@ def cka_matrix(result, layer=None, *, ax=None):
     -------
     matplotlib Axes, or an array of them
 
+    Raises
+    ------
+    InvalidInputError
+        A layer that is not one of the result's hidden layers.
+
     Examples
     --------
     >>> from pymc_bnn.posterior.stability import stability
@@ -220,7 +239,13 @@ def cka_matrix(result, layer=None, *, ax=None):
         for name, each in zip(layers, axes[0], strict=False):
             cka_matrix(result, name, ax=each)
         return axes[0]
-    name = layers[layer] if isinstance(layer, int) else (layer or layers[0])
+    if isinstance(layer, int) and -len(layers) <= layer < len(layers):
+        layer = layers[layer]
+    name = layers[0] if layer is None else layer
+    if name not in layers:
+        raise InvalidInputError(
+            f"no hidden layer {layer!r} in this stability result; layer takes one of "
+            f"{', '.join(layers)} or its index 0 … {len(layers) - 1}")
     ax = _axes(ax, figsize=(4.5, 3.8))
     image = ax.imshow(cka["cka"].sel(layer=name).values, vmin=0, vmax=1, cmap="magma")
     ax.figure.colorbar(image, ax=ax, label="linear CKA")
