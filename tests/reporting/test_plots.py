@@ -1,5 +1,6 @@
 """Uncertainty plots draw what they claim: panels, lines, bands, and the ECE in the label."""
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -89,7 +90,7 @@ def test_scatter_classes_names_the_two_classes_as_before(rng):
     X, y = rng.normal(size=(10, 2)), np.arange(10) % 2
     texts = [t.get_text() for t in plots.scatter_classes(X, y).get_legend().get_texts()]
     assert texts == ["class 0", "class 1"]
-    with pytest.raises(InvalidInputError, match="labels names 1 class.*2 classes"):
+    with pytest.raises(InvalidInputError, match="labels names 1 class.*need 2 names"):
         plots.scatter_classes(X, y, labels=("only one",))
 
 
@@ -115,3 +116,12 @@ def test_learning_curves_names_a_strategy_whose_scores_do_not_fit_the_rounds(cur
         plots.learning_curves([10, 20, 30], curves)
     ax = plots.learning_curves([10, 20], {"bald": np.array([0.5, 0.6])})  # one repeat
     assert ax.lines[0].get_ydata().tolist() == [0.5, 0.6]
+
+
+def test_a_class_keeps_its_colour_and_name_when_the_other_class_is_absent(rng):
+    # class 1 alone (a test split, one group) must stay red and named as class 1
+    X = rng.normal(size=(5, 2))
+    ax = plots.scatter_classes(X, np.ones(5, dtype=int), labels=("negative", "positive"))
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["positive"]
+    assert matplotlib.colors.to_hex(ax.collections[0].get_facecolor()[0]) == plots.CLASS_COLORS[1]

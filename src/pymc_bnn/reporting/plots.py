@@ -23,18 +23,22 @@ def _axes(ax, figsize=(5.5, 4.5)):
 
 
 def class_styles(y, names=None) -> list[tuple[np.ndarray, str, str]]:
-    """One `(mask, colour, legend name)` per class in `y`, in sorted order, for scatter plots.
+    """One `(mask, colour, legend name)` per class in `y`, for scatter plots.
 
     Every class gets its own entry, whatever its labels (0/1, 1/2, text, more than two), so no
-    point is left out of a figure; two classes keep `CLASS_COLORS`, more cycle through tab10.
+    point is left out of a figure. Whole-number labels 0 … 9 take slot k for label k, so class 1
+    keeps its colour and name where class 0 is absent (a test split, one group); other labels
+    take their sorted position. Slots 0 and 1 are `CLASS_COLORS`, later ones the rest of tab10
+    (cycled past ten classes).
 
     Parameters
     ----------
     y : array-like
         `(n,)` class labels.
     names : sequence of str, optional
-        The legend's names, one per class in sorted order; default "class 0", "class 1", …
-        for numbers and the labels themselves for text.
+        The legend's names, by slot: `names[k]` for label k (0 … 9), else for the k-th label
+        in sorted order; default "class 0", "class 1", … for numbers and the labels
+        themselves for text.
 
     Returns
     -------
@@ -49,19 +53,26 @@ def class_styles(y, names=None) -> list[tuple[np.ndarray, str, str]]:
     Examples
     --------
     >>> [(int(mask.sum()), colour, name) for mask, colour, name in class_styles([1, 2, 2])]
-    [(1, '#1f77b4', 'class 1'), (2, '#d62728', 'class 2')]
+    [(1, '#d62728', 'class 1'), (2, 'C2', 'class 2')]
     """
     y = np.asarray(y)
     classes = np.unique(y)
-    if names is None:
-        names = [str(c) if isinstance(c, str) else f"class {c}" for c in classes]
-    elif len(names) < len(classes):
-        raise InvalidInputError(
-            f"labels names {len(names)} class(es) but the data have {len(classes)} classes "
-            f"({', '.join(str(c) for c in classes[:10])}); give one name per class, in sorted "
-            "order, or leave labels out")
+    numeric = classes.dtype.kind in "iuf" and classes.size > 0
     colours = CLASS_COLORS + _MORE_CLASS_COLORS
-    return [(y == c, colours[k % len(colours)], str(names[k])) for k, c in enumerate(classes)]
+    whole = numeric and classes.min() >= 0 and bool(np.all(classes == np.round(classes)))
+    # by value only while every value has its own colour (labels 0 and 10 must not share one)
+    by_value = whole and classes.max() < len(colours)
+    slots = classes.astype(int) if by_value else np.arange(classes.size)
+    if names is None:  # 1.0 is "class 1"
+        names = {slot: f"class {int(c)}" if whole else str(c) if isinstance(c, str)
+                 else f"class {c}" for slot, c in zip(slots, classes, strict=True)}
+    elif slots.size and len(names) <= slots.max():
+        raise InvalidInputError(
+            f"labels names {len(names)} class(es) but the data's classes "
+            f"({', '.join(str(c) for c in classes[:10])}) need {slots.max() + 1} names; give "
+            "one per class (labels[k] for class k, else in sorted order), or leave labels out")
+    return [(y == c, colours[slot % len(colours)], str(names[slot]))
+            for slot, c in zip(slots, classes, strict=True)]
 
 
 def scatter_classes(X, y, *, ax=None, title="Training data", labels=None):
