@@ -125,3 +125,17 @@ def test_a_class_keeps_its_colour_and_name_when_the_other_class_is_absent(rng):
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert texts == ["positive"]
     assert matplotlib.colors.to_hex(ax.collections[0].get_facecolor()[0]) == plots.CLASS_COLORS[1]
+
+
+def test_predicted_labels_reads_class_probabilities_and_original_labels(rng):
+    # predict_proba's (n, 2) was an IndexError; labels 'no'/'yes' all counted as misclassified
+    X = rng.normal(size=(6, 2))
+    proba = np.array([[0.8, 0.2], [0.3, 0.7]] * 3)
+    ax = plots.predicted_labels(X, ["no", "yes"] * 3, proba, classes=["no", "yes"])
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["predicted no", "predicted yes", "misclassified (0)"]
+    ax = plots.predicted_labels(X, [0, 0, 1, 1, 2, 2], np.tile([[0.1, 0.2, 0.7]], (6, 1)))
+    assert ax.get_legend().get_texts()[-1].get_text() == "misclassified (4)"
+    assert _drawn_points(ax) == 6 + 4
+    with pytest.raises(InvalidInputError, match="pass classes="):
+        plots.predicted_labels(X, ["no", "yes"] * 3, proba[:, 1])

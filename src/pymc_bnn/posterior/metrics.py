@@ -41,12 +41,36 @@ def _codes(y_true, classes) -> np.ndarray:
         ) from None
 
 
-def _checked(y_true, proba, classes) -> tuple[np.ndarray, np.ndarray]:
+def check_classification(y_true, proba, classes=None) -> tuple[np.ndarray, np.ndarray]:
     """(class codes (n,), probabilities (n,) or (n, K) float64), or InvalidInputError.
 
     Refuses what the scores would otherwise misread: labels that are not one per row (a single
     label is broadcast), probabilities that are not probabilities (NaN, logits, rows that do not
     sum to 1), and labels that are not class indices when no `classes` are given.
+
+    Parameters
+    ----------
+    y_true : array-like
+        `(n,)` class indices, or labels with `classes`.
+    proba : array-like
+        P(y = 1) `(n,)` or class probabilities `(n, K)`.
+    classes : sequence, optional
+        The class labels in column order (e.g. `estimator.classes_`).
+
+    Returns
+    -------
+    codes, proba : numpy.ndarray
+        `(n,)` class indices and the probabilities as float64.
+
+    Raises
+    ------
+    InvalidInputError
+        On any of the above.
+
+    Examples
+    --------
+    >>> check_classification(["yes", "no"], [[0.2, 0.8], [0.6, 0.4]], classes=["no", "yes"])[0]
+    array([1, 0])
     """
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim not in (1, 2) or (proba.ndim == 2 and proba.shape[1] < 2):
@@ -119,7 +143,7 @@ def accuracy(y_true, proba, threshold: float = 0.5, *, classes=None) -> float:
     >>> accuracy(["no", "yes"], [[0.8, 0.2], [0.3, 0.7]], classes=["no", "yes"])
     1.0
     """
-    codes, proba = _checked(y_true, proba, classes)
+    codes, proba = check_classification(y_true, proba, classes)
     predicted = proba.argmax(axis=1) if proba.ndim == 2 else (proba > threshold).astype(int)
     return float(skm.accuracy_score(codes, predicted))
 
@@ -147,7 +171,7 @@ def log_loss(y_true, proba, *, classes=None) -> float:
     >>> log_loss([0, 1], [0.5, 0.5])
     0.693...
     """
-    codes, proba = _checked(y_true, proba, classes)
+    codes, proba = check_classification(y_true, proba, classes)
     labels = np.arange(proba.shape[1]) if proba.ndim == 2 else [0, 1]
     return float(skm.log_loss(codes, proba, labels=labels))
 
@@ -177,7 +201,7 @@ def brier_score(y_true, proba, *, classes=None) -> float:
     >>> brier_score([0, 1], [0.2, 0.6])
     0.1
     """
-    codes, proba = _checked(y_true, proba, classes)
+    codes, proba = check_classification(y_true, proba, classes)
     proba = _two_columns(proba)
     return float(skm.brier_score_loss(codes, proba, labels=np.arange(proba.shape[1])))
 
@@ -205,7 +229,7 @@ def auroc(y_true, proba, *, classes=None) -> float:
     >>> auroc([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
     0.75
     """
-    y, proba = _checked(y_true, proba, classes)
+    y, proba = check_classification(y_true, proba, classes)
     proba = _two_columns(proba)
     if proba.shape[1] == 2:
         return float(skm.roc_auc_score(y, proba[:, 1]))
@@ -279,7 +303,7 @@ def reliability_bins(y_true, proba, n_bins: int = ECE_BINS, *, classes=None) -> 
     0.075
     """
     n_bins = whole_number(n_bins, "n_bins", minimum=1)
-    y, proba = _checked(y_true, proba, classes)
+    y, proba = check_classification(y_true, proba, classes)
     proba = _two_columns(proba)
     confidence = proba.max(axis=1)
     correct = (proba.argmax(axis=1) == y).astype(float)

@@ -147,7 +147,8 @@ def elbo_trace(elbo, *, ax=None, title="ELBO during optimisation"):
     return ax
 
 
-def predicted_labels(X, y_true, proba, *, ax=None, title="Predicted labels on the test set"):
+def predicted_labels(X, y_true, proba, *, ax=None, title="Predicted labels on the test set",
+                     classes=None):
     """Test points coloured by predicted class; misclassified points ringed in black.
 
     Parameters
@@ -155,15 +156,23 @@ def predicted_labels(X, y_true, proba, *, ax=None, title="Predicted labels on th
     X : numpy.ndarray
         `(n, 2)`.
     y_true : array-like
-        `(n,)` in {0, 1}.
+        `(n,)` class indices, or labels with `classes`.
     proba : array-like
-        `(n,)` P(y = 1); above 0.5 predicts 1.
+        `(n,)` P(y = 1) (above 0.5 predicts 1), or class probabilities `(n, K)` (the largest
+        predicts), e.g. `predict_proba`'s output.
     ax : matplotlib Axes, optional
     title : str
+    classes : sequence, optional
+        The class labels in column order (e.g. `estimator.classes_`); they name the legend.
 
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    InvalidInputError
+        Labels that are not class indices without `classes`, or probabilities that are not.
 
     Examples
     --------
@@ -173,13 +182,20 @@ def predicted_labels(X, y_true, proba, *, ax=None, title="Predicted labels on th
     >>> ax.get_legend().get_texts()[-1].get_text()
     'misclassified (1)'
     """
+    from pymc_bnn.posterior.metrics import check_classification
+
+    codes, proba = check_classification(y_true, proba, classes)
+    predicted = (proba > 0.5).astype(int) if proba.ndim == 1 else proba.argmax(axis=1)
+    n_classes = 2 if proba.ndim == 1 else proba.shape[1]
+    names = [str(c) for c in classes] if classes is not None else [str(k) for k in range(n_classes)]
+    colours = CLASS_COLORS + _MORE_CLASS_COLORS
     ax = _axes(ax)
-    predicted = (np.asarray(proba) > 0.5).astype(int)
-    for k, color in enumerate(CLASS_COLORS):
+    for k in range(n_classes):
         mask = predicted == k
-        ax.scatter(X[mask, 0], X[mask, 1], s=14, color=color, label=f"predicted {k}",
-                   edgecolors="none", alpha=0.85)
-    wrong = predicted != np.asarray(y_true)
+        if mask.any() or n_classes == 2:  # two classes: both always in the legend
+            ax.scatter(X[mask, 0], X[mask, 1], s=14, color=colours[k % len(colours)],
+                       label=f"predicted {names[k]}", edgecolors="none", alpha=0.85)
+    wrong = predicted != codes
     ax.scatter(X[wrong, 0], X[wrong, 1], s=50, facecolors="none", edgecolors="black", lw=1.0,
                label=f"misclassified ({int(wrong.sum())})")
     ax.set(xlabel="$x_0$", ylabel="$x_1$", title=title, aspect="equal")
