@@ -185,3 +185,19 @@ def test_a_regression_fit_is_refused_in_words_not_with_a_key_error(blobs):
         run_active_learning(X, label, initial=4, budget=10, fit=regression_fit, progress=False)
     with pytest.raises(InvalidInputError, match="class probabilities.*has mean"):
         held_out_accuracy(regression_fit(X, y), X, y)
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"method": "advii"}, "unknown inference method 'advii'"),
+    ({"draws": 0}, "draws must be at least 1"),
+    ({"options": {"stepz": 100}}, r"unknown option\(s\) \['stepz'\] for advi"),
+    ({"options": {"steps": -1}}, "steps must be at least 1"),
+    ({"activation": "tanhh"}, "unknown activation 'tanhh'"),
+    ({"likelihood": "gausian"}, "unknown likelihood 'gausian'"),
+])
+def test_a_fitter_checks_its_settings_when_made_not_after_the_first_labels(settings, message):
+    # each of these failed inside the first fit, after a person had labelled the first points
+    from pymc_bnn.active.loop import BNNFitter
+
+    with pytest.raises(InvalidSettingError, match=message):
+        BNNFitter(**({"method": "advi"} | settings))

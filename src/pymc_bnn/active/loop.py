@@ -122,6 +122,7 @@ class BNNFitter:
     pad_to: int | None = None
 
     def __post_init__(self) -> None:
+        _check_fitter(self)
         if self.pad_to is not None:
             _check_neutral_padding(self, self.pad_to)
 
@@ -142,6 +143,23 @@ class BNNFitter:
             options["init"] = init
         return fit(bnn, self.method or DEFAULT_METHOD, draws=self.draws,
                    random_seed=random_seed, progress=False, **options)
+
+
+def _check_fitter(fitter: BNNFitter) -> None:
+    """Refuse bad settings now: a round's fit runs only after a person labelled its points."""
+    from pymc_bnn.inference import DEFAULT_METHOD, ENGINES
+    from pymc_bnn.inference.options import check_engine_options
+    from pymc_bnn.model.likelihoods import get_likelihood
+    from pymc_bnn.model.network import activation_function
+
+    method = fitter.method or DEFAULT_METHOD
+    if method not in ENGINES:
+        raise InvalidSettingError(
+            f"unknown inference method {method!r}; use one of {', '.join(ENGINES)}")
+    whole_number(fitter.draws, "draws", minimum=1)
+    check_engine_options(method, dict(fitter.options))
+    activation_function(fitter.activation)
+    get_likelihood(fitter.likelihood)
 
 
 def _check_neutral_padding(fitter: BNNFitter, pad_to: int) -> None:
