@@ -197,3 +197,28 @@ def test_an_unfitted_estimator_has_no_convergence():
 
     with pytest.raises(EstimatorNotFittedError, match="not fitted yet"):
         _ = BayesianMLPRegressor().convergence_
+
+
+def test_the_report_of_rare_counts_whose_held_out_rows_are_all_zero(tmp_path):
+    # rare events: every held-out count 0 made scikit-learn's D² divide by zero, and an
+    # interval [0, 0] below a mean of 0.02 made matplotlib refuse a negative error bar; both
+    # were a traceback from pymc-bnn report
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    events = rng.poisson(np.exp(-4.5 + 0.3 * X[:, 0]))
+    table = pd.DataFrame(X, columns=["age", "income"]).assign(events=events)
+    table[:150].to_csv(tmp_path / "train.csv", index=False)
+    held = table[150:].assign(events=0)
+    held.to_csv(tmp_path / "held.csv", index=False)
+    model = tmp_path / "events.bnn.nc"
+    assert main(["fit", str(tmp_path / "train.csv"), "--target", "events", "--likelihood",
+                 "poisson", "--out", str(model), "--hidden", "3", "--steps", "1000", "--draws",
+                 "50", "--quiet", "--method", "advi"]) == 0
+    from pymc_bnn import load
+
+    summary = load(model).uncertainty(held[["age", "income"]], level=0.9)
+    assert (summary["upper"].values < summary["mean"].values).any()  # what the figure met
+    assert main(["report", str(model), str(tmp_path / "held.csv"), "--quiet"]) == 0
+    page = model.with_suffix(".html").read_text()
+    assert "<td>share of Poisson deviance explained (D²)</td><td>n/a: every held-out" in page
+    assert "Observed against predicted" in page

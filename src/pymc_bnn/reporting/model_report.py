@@ -236,26 +236,31 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
                                 **by_group)
     mean = summary["mean"].values
     scores = metrics.regression_summary(y, summary)
+    shown: dict[str, float | str] = dict(scores)
     if counts:
         draws = model.predictive_draws(X, max_draws=_DENSITY_DRAWS, **by_group)
-        scores = {"rmse": scores["rmse"], "mae": scores["mae"],
-                  "poisson_deviance": float(skm.mean_poisson_deviance(y, mean)),
-                  "d2": float(skm.d2_tweedie_score(y, mean, power=1)),
-                  "nlpd": metrics.mixture_nll(y, draws),
-                  "count_coverage": scores["coverage"],
-                  "count_interval_width": scores["interval_width"], "crps": scores["crps"]}
+        shown = {"rmse": scores["rmse"], "mae": scores["mae"],
+                 "poisson_deviance": float(skm.mean_poisson_deviance(y, mean)),
+                 # D² compares with the deviance of the mean count: none when all are equal
+                 "d2": (float(skm.d2_tweedie_score(y, mean, power=1)) if np.ptp(y) > 0
+                        else f"n/a: every held-out count is {y[0]:g}"),
+                 "nlpd": metrics.mixture_nll(y, draws),
+                 "count_coverage": scores["coverage"],
+                 "count_interval_width": scores["interval_width"], "crps": scores["crps"]}
     else:
-        scores["r2"] = float(skm.r2_score(y, mean))
+        shown["r2"] = float(skm.r2_score(y, mean))
     figure = _observed_vs_predicted(y, mean, summary["lower"].values, summary["upper"].values)
-    return [[_LABELS[k], v] for k, v in scores.items()], [figure], None
+    return [[_LABELS[k], v] for k, v in shown.items()], [figure], None
 
 
 def _observed_vs_predicted(y, mean, lower, upper) -> Figure:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
-    ax.errorbar(y, mean, yerr=[mean - lower, upper - mean], fmt="o", ms=3, alpha=0.6,
-                elinewidth=0.6)
+    # lines from lower to upper, not error bars around the mean: a count interval need not
+    # hold the mean ([0, 0] below a mean of 0.02), and a bar cannot be negative
+    ax.vlines(y, lower, upper, color="C0", lw=0.6, alpha=0.6)
+    ax.plot(y, mean, "o", color="C0", ms=3, alpha=0.6)
     low, high = float(min(y.min(), lower.min())), float(max(y.max(), upper.max()))
     ax.plot([low, high], [low, high], color="0.4", lw=1, ls="--")
     ax.set(xlabel="observed", ylabel="predicted", title="Held-out predictions")
