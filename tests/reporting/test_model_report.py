@@ -222,3 +222,24 @@ def test_the_report_of_rare_counts_whose_held_out_rows_are_all_zero(tmp_path):
     page = model.with_suffix(".html").read_text()
     assert "<td>share of Poisson deviance explained (D²)</td><td>n/a: every held-out" in page
     assert "Observed against predicted" in page
+
+
+def test_r2_of_a_constant_held_out_target_is_not_a_number_but_says_why(tmp_path, capsys):
+    # scikit-learn gives R² = 0 for a constant target (it is undefined: the variance is 0) and
+    # nan with a warning for one row; the report showed those as the model's score
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    table = pd.DataFrame(X, columns=["a", "b"]).assign(t=X[:, 0] + 0.3 * rng.normal(size=80))
+    table[:60].to_csv(tmp_path / "train.csv", index=False)
+    table[60:].assign(t=1.0).to_csv(tmp_path / "constant.csv", index=False)
+    table[60:61].to_csv(tmp_path / "one.csv", index=False)
+    model = tmp_path / "m.bnn.nc"
+    assert main(["fit", str(tmp_path / "train.csv"), "--target", "t", "--out", str(model),
+                 "--hidden", "3", "--steps", "300", "--draws", "50", "--quiet",
+                 "--method", "advi"]) == 0
+    for held, value in (("constant.csv", "1"), ("one.csv", f"{table['t'][60]:g}")):
+        out = tmp_path / f"{held}.html"
+        assert main(["report", str(model), str(tmp_path / held), "--out", str(out),
+                     "--quiet"]) == 0
+        assert f"<td>R²</td><td>n/a: every held-out value is {value}</td>" in out.read_text()
+    assert "R^2 score is not well-defined" not in capsys.readouterr().err

@@ -247,8 +247,9 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
                  "nlpd": metrics.mixture_nll(y, draws),
                  "count_coverage": scores["coverage"],
                  "count_interval_width": scores["interval_width"], "crps": scores["crps"]}
-    else:
-        shown["r2"] = float(skm.r2_score(y, mean))
+    else:  # R² compares with the variance of the target: none when every value is the same
+        shown["r2"] = (float(skm.r2_score(y, mean)) if np.ptp(y) > 0
+                       else f"n/a: every held-out value is {y[0]:g}")
     figure = _observed_vs_predicted(y, mean, summary["lower"].values, summary["upper"].values)
     return [[_LABELS[k], v] for k, v in shown.items()], [figure], None
 
