@@ -139,3 +139,11 @@ def test_predicted_labels_reads_class_probabilities_and_original_labels(rng):
     assert _drawn_points(ax) == 6 + 4
     with pytest.raises(InvalidInputError, match="pass classes="):
         plots.predicted_labels(X, ["no", "yes"] * 3, proba[:, 1])
+
+
+def test_reliability_diagram_refuses_zero_bins_as_the_metrics_do():
+    # n_bins=0 was silently read as the default 15 (`n_bins or ECE_BINS`)
+    from pymc_bnn.errors import InvalidSettingError
+
+    with pytest.raises(InvalidSettingError, match="n_bins must be at least 1, got 0"):
+        plots.reliability_diagram([0, 1, 1], [0.2, 0.7, 0.9], n_bins=0)

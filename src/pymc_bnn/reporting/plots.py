@@ -451,7 +451,8 @@ def reliability_diagram(y_true, proba, *, n_bins: int | None = None, ax=None, cl
     """
     from pymc_bnn.posterior.metrics import ECE_BINS, reliability_bins
 
-    bins = reliability_bins(y_true, proba, n_bins or ECE_BINS, classes=classes)
+    bins = reliability_bins(y_true, proba, ECE_BINS if n_bins is None else n_bins,
+                            classes=classes)
     ax = _axes(ax, figsize=(5.2, 5.0))
     width = np.diff(bins.edges)
     filled = bins.count > 0
