@@ -425,3 +425,27 @@ def test_stability_settings_are_checked_not_silently_bent():
     for name in ("cka_draws", "max_obs"):
         with pytest.raises(InvalidSettingError, match=f"{name} must be at least 2"):
             posterior.stability(X, **{name: 1})
+
+
+def test_stability_on_one_row_is_refused_like_max_obs_below_two():
+    # one row of X gave "linear CKA nan on average (90% of pairs between nan and nan)" and
+    # "0 of 4 hidden units are active", a spread over rows measured on a single row
+    rng = np.random.default_rng(3)
+    spec = NetworkSpec(3, (4,), 1, bias=True)
+    weights, biases, _ = _symmetric_copies(spec, rng, n_copies=8, flips=True)
+    posterior = _hand_posterior(spec, weights, biases, chains=4)
+    with pytest.raises(InvalidInputError, match="at least 2 rows of X, got 1"):
+        posterior.stability(rng.normal(size=(1, 3)))
+    assert np.isfinite(posterior.stability(rng.normal(size=(2, 3))).attrs["cka_mean"])
+
+
+def test_the_report_of_one_held_out_row_says_stability_needs_two(doctest_classifier,
+                                                                 doctest_tiny_data):
+    # after stability refused one row, pymc-bnn report of a one-row DATA failed as a whole
+    from pymc_bnn.reporting.stability_report import report_section
+
+    data = doctest_tiny_data
+    section = report_section(doctest_classifier, (data.X_test[:1], data.y_test[:1], "one.csv"))
+    assert section.paragraphs == [
+        "one.csv has 1 row; measuring how stable the network is needs at least 2 (unit "
+        "activity and CKA compare rows)."]

@@ -206,7 +206,7 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
     Raises
     ------
     InvalidInputError
-        X or y that do not fit the model, or a group it does not have.
+        X or y that do not fit the model, X of fewer than 2 rows, or a group it does not have.
     InvalidSettingError
         A `level` outside (0, 1), `max_draws` below 1 or below the number of chains,
         `cka_draws` or `max_obs` below 2, or a model with no hidden layer.
@@ -231,6 +231,10 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
                 f"{name} must be at least 2, got {value}: CKA compares pairs of draws on "
                 "rows centred by their mean; the default is "
                 f"{50 if name == 'cka_draws' else 500}")
+    if len(X) < 2:  # as for max_obs: activity and CKA are spreads over rows
+        raise InvalidInputError(
+            f"stability needs at least 2 rows of X, got {len(X)}: unit activity and CKA "
+            "compare rows centred by their mean; pass more (ideally held-out) rows")
     spec = posterior.spec
     if not spec.hidden:
         raise InvalidSettingError(NO_HIDDEN_LAYER)

@@ -187,6 +187,10 @@ def report_section(model, held_out) -> Section:
             "This fit has one network per group and no shared one; measure a group's network "
             "with pymc_bnn.posterior.stability.stability(model, X, group=label)."])
     X, y, source, *_ = held_out
+    if len(X) < 2:  # the rest of the report stands on one row; this section cannot
+        return Section(SECTION_TITLE, [
+            f"{source} has {len(X)} row; measuring how stable the network is needs at least 2 "
+            "(unit activity and CKA compare rows)."])
     section = stability_section(stability(model, X, y), source=source)
     stacking = posterior.settings.get("stacking")
     if stacking:
