@@ -1,10 +1,11 @@
 """The active-learning loop: fit, score the unlabelled pool, ask for labels, repeat.
 
-Each round fits a BNN to the labels gathered so far (warm-starting from the previous round's
-posterior), scores the pool with an acquisition function, and hands the chosen points to a
-labelling callback: a function that returns their labels. `oracle(y_pool)` is the callback for
-known labels; a human in the loop is any function that asks someone (see `run_active_learning`).
-The result is a plain record of the rounds. Ctrl-C stops the loop and keeps the rounds done.
+Each round fits a BNN to the labels gathered so far (from scratch by default; from the previous
+round's posterior with `BNNFitter(warm_start=True)`), scores the pool with an acquisition
+function, and hands the chosen points to a labelling callback: a function that returns their
+labels. `oracle(y_pool)` is the callback for known labels; a human in the loop is any function
+that asks someone (see `run_active_learning`). The result is a plain record of the rounds.
+Ctrl-C stops the loop and keeps the rounds done.
 """
 
 from __future__ import annotations
