@@ -124,11 +124,23 @@ def at_maps(bnn, layout, z: np.ndarray, offsets: dict, alpha) -> list[dict]:
 
     Examples
     --------
-    It compiles the network's Jacobian (seconds), so this is not run here:
+    The `laplace` engine calls it with `noise_sd="evidence"` and keeps what it found in its
+    diagnostics; the sd solves sd² (rows − γ) = RSS:
 
-    >>> found = at_maps(bnn, layout, z, offsets, alpha=[1.0])  # doctest: +SKIP
-    >>> sorted(found[0])  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from pymc_bnn import build_model, fit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 1))
+    >>> bnn = build_model(X, X[:, 0] + rng.normal(0, 0.5, 40), hidden=(2,),
+    ...                   likelihood="gaussian")
+    >>> posterior = fit(bnn, "laplace", draws=10, random_seed=0, progress=False, restarts=1,
+    ...                 noise_sd="evidence")
+    >>> found = posterior.diagnostics["noise_sd"][0]
+    >>> sorted(found)
     ['effective_parameters', 'map_sd', 'rows', 'rss', 'sd']
+    >>> bool(np.isclose(found["sd"] ** 2 * (found["rows"] - found["effective_parameters"]),
+    ...                 found["rss"]))
+    True
     """
     from pymc_bnn.inference import ggn
     from pymc_bnn.inference.jax_model import model_data
