@@ -181,8 +181,11 @@ def test_a_regression_fit_is_refused_in_words_not_with_a_key_error(blobs):
     def regression_fit(X_fit, y_fit, *, init=None, random_seed=0):
         return Regression(X_fit, y_fit, random_seed, init)
 
-    with pytest.raises(InvalidInputError, match="class probabilities.*has mean"):
-        run_active_learning(X, label, initial=4, budget=10, fit=regression_fit, progress=False)
+    # after the first labels, the loop stops with a warning and keeps them
+    with pytest.warns(UserWarning, match="class probabilities.*has mean.*all 4 labels"):
+        run = run_active_learning(X, label, initial=4, budget=10, fit=regression_fit,
+                                  progress=False)
+    assert isinstance(run.error, InvalidInputError) and len(run.labels) == 4
     with pytest.raises(InvalidInputError, match="class probabilities.*has mean"):
         held_out_accuracy(regression_fit(X, y), X, y)
 
@@ -201,3 +204,42 @@ def test_a_fitter_checks_its_settings_when_made_not_after_the_first_labels(setti
 
     with pytest.raises(InvalidSettingError, match=message):
         BNNFitter(**({"method": "advi"} | settings))
+
+
+def test_a_fit_that_fails_on_later_labels_keeps_every_label_gathered(blobs):
+    # a person typed "cat"/"dog" in round 2: the fit raised out of the loop and the 8 labels
+    # typed before were lost with it
+    from pymc_bnn.active.loop import BNNFitter
+
+    X, y = blobs
+    calls = []
+    base = fake_fit(calls)
+    words = np.array(["cat", "dog"])
+
+    def person(indices, rows):
+        return y[indices] if len(calls) < 2 else words[y[indices]]
+
+    def fit(X_fit, y_fit, *, init=None, random_seed=0):
+        if y_fit.dtype.kind not in "iu":
+            return BNNFitter()(X_fit, y_fit)  # the default fitter refuses the words
+        return base(X_fit, y_fit, init=init, random_seed=random_seed)
+
+    with pytest.warns(UserWarning, match=(r"stopped after 2 round.*InvalidInputError: the "
+                                          r"bernoulli likelihood needs labels 0 and 1.*12 labels")):
+        run = run_active_learning(X, person, initial=4, batch_size=4, budget=40, fit=fit,
+                                  progress=False)
+    assert not run.interrupted and isinstance(run.error, InvalidInputError)
+    assert run.labels_used.tolist() == [4, 8] and run.rounds[-1].chosen == run.labelled[8:]
+    assert len(run.labelled) == len(run.labels) == 12
+    assert list(run.labels[8:]) == words[y[list(run.labelled[8:])]].tolist()
+    assert run.to_dict()["error"].startswith("InvalidInputError: the bernoulli likelihood")
+
+
+def test_an_error_before_any_label_is_raised_as_it_is():
+    X = np.random.default_rng(0).normal(size=(30, 2))
+
+    def broken(indices, rows):
+        raise RuntimeError("the labelling window did not open")
+
+    with pytest.raises(RuntimeError, match="did not open"):
+        run_active_learning(X, broken, initial=3, fit=fake_fit([]), progress=False)

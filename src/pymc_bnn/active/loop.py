@@ -5,7 +5,8 @@ round's posterior with `BNNFitter(warm_start=True)`), scores the pool with an ac
 function, and hands the chosen points to a labelling callback: a function that returns their
 labels. `oracle(y_pool)` is the callback for known labels; a human in the loop is any function
 that asks someone (see `run_active_learning`). The result is a plain record of the rounds.
-Ctrl-C stops the loop and keeps the rounds done.
+Ctrl-C, or an error once labels were gathered, stops the loop and keeps the rounds done and
+every label given.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.active.acquisition import (
     BATCH_RULES,
@@ -225,6 +227,10 @@ class ActiveLearningRun:
     interrupted : bool, default False
         Ctrl-C stopped the loop; the rounds are those finished (a round whose batch was not
         labelled has no `chosen`).
+    error : Exception, optional
+        The error that stopped the loop after labels were gathered (a fit refusing a label,
+        a labelling callback that failed); the rounds are those finished, as for Ctrl-C.
+        `raise run.error` shows its traceback.
     settings : dict, optional
         The loop's settings (batch size, budget, ...), for records.
     posterior : Posterior, optional
@@ -248,6 +254,7 @@ class ActiveLearningRun:
     interrupted: bool = False
     settings: dict = field(default_factory=dict)
     posterior: object = field(default=None, repr=False)
+    error: Exception | None = field(default=None, repr=False)
 
     @property
     def labels_used(self) -> np.ndarray:
@@ -260,7 +267,7 @@ class ActiveLearningRun:
         return np.array([np.nan if r.accuracy is None else r.accuracy for r in self.rounds])
 
     def to_dict(self) -> dict:
-        """A JSON-able record (no posterior)."""
+        """A JSON-able record (no posterior; the error, if any, as its type and message)."""
         return {
             "acquisition": self.acquisition,
             "labelled": [int(i) for i in self.labelled],
@@ -269,6 +276,7 @@ class ActiveLearningRun:
                         "chosen": [int(i) for i in r.chosen], "timings": dict(r.timings)}
                        for r in self.rounds],
             "interrupted": self.interrupted,
+            "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
             "settings": dict(self.settings),
         }
 
@@ -328,6 +336,16 @@ def run_active_learning(
     ActiveLearningRun
         The rounds, the labels in the order they were asked for, and the last fit.
 
+    Warns
+    -----
+    UserWarning
+        When an error stops the loop after the first labels were given (a fit refusing a
+        label, such as "cat" for the default bernoulli fitter; a labelling callback or an
+        acquisition that fails): the labels a person gave must not be lost, so, as for Ctrl-C,
+        the loop stops and returns the rounds done and every label gathered, with the error
+        in `run.error` (`raise run.error` for its traceback). An error before any label is
+        given (bad settings, a callback failing on the first batch) is raised as it is.
+
     Examples
     --------
     Here every round "fits" by returning the shared small posterior `fitted`, so the example
@@ -342,6 +360,23 @@ def run_active_learning(
     array([ 4,  7, 10])
     >>> len(run.labelled), len(set(run.labelled)), run.acquisition
     (10, 10, 'bald')
+
+    A fit that refuses the labels given in a later round stops the loop, keeping them:
+
+    >>> def picky_fit(X, y, *, init, random_seed):
+    ...     if len(y) > 4:
+    ...         raise ValueError("labels must be 0 or 1")
+    ...     return fitted
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     run = run_active_learning(
+    ...         tiny_data.X_train, oracle(tiny_data.y_train), initial=4, batch_size=3,
+    ...         budget=10, fit=picky_fit, progress=False)
+    >>> len(run.labels), run.labels_used, run.error
+    (7, array([4]), ValueError('labels must be 0 or 1'))
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    active learning stopped after 1 round(s): ValueError: labels must be 0 or 1; ...
     """
     X_pool = check_features(X_pool, name="X_pool")
     n_pool = X_pool.shape[0]
@@ -365,6 +400,7 @@ def run_active_learning(
     labels: list = []
     posterior = None
     interrupted = False
+    error = None
     title = f"active learning ({name})"
     try:
         with progress_bar(progress, title, budget, "labels", transient=True) as bar:
@@ -406,10 +442,19 @@ def run_active_learning(
                     on_round(rounds[-1])
     except KeyboardInterrupt:
         interrupted = True
+    except Exception as caught:
+        if not labels:
+            raise  # nothing gathered yet: nothing to keep
+        error = caught
+        warn_caller(
+            f"active learning stopped after {len(rounds)} round(s): {type(error).__name__}: "
+            f"{error}; the run returned keeps those rounds and all {len(labels)} labels "
+            "gathered (run.labelled, run.labels), and the error in run.error")
     # labelled and labels grow together once a batch is answered, so they agree here
     return ActiveLearningRun(
         acquisition=name, labelled=tuple(labelled[:len(labels)]), labels=tuple(labels),
-        rounds=tuple(rounds), interrupted=interrupted, settings=settings, posterior=posterior)
+        rounds=tuple(rounds), interrupted=interrupted, settings=settings, posterior=posterior,
+        error=error)
 
 
 def held_out_accuracy(posterior, X, y) -> float:

@@ -219,6 +219,8 @@ def _compare(settings: ActiveDemoSettings, on_round) -> Comparison:
                 X_test=data.X_test, y_test=data.y_test, random_seed=seed, progress=False,
                 on_round=report)
             n_fits += len(run.rounds)
+            if run.error is not None:
+                raise run.error  # the oracle's labels are not lost: the demo fails as it is
             if run.interrupted:
                 interrupted = True
                 break
