@@ -243,3 +243,26 @@ def test_an_error_before_any_label_is_raised_as_it_is():
 
     with pytest.raises(RuntimeError, match="did not open"):
         run_active_learning(X, broken, initial=3, fit=fake_fit([]), progress=False)
+
+
+@pytest.mark.parametrize(("initial", "message"), [
+    ([1.5, 2], r"initial must list whole pool indices, got 1\.5 \(at position 0\)"),
+    ([0, True], r"whole pool indices, got True \(at position 1\)"),
+    ([0, "a"], r"whole pool indices, got 'a' \(at position 1\)"),
+    ([3, 30, -1], r"initial lists indices outside the pool's 0 … 29: 30, -1"),
+    ([4, 1, 4, 1, 4], r"initial must list distinct pool indices, but repeats 4, 1"),
+    ([], r"initial lists no pool index"),
+])
+def test_initial_indices_are_refused_naming_the_bad_ones(initial, message):
+    # [1.5, 2] was cut down to [1, 2] by int() without a word
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(InvalidSettingError, match=message):
+        run_active_learning(X, oracle(np.zeros(30)), initial=initial, fit=fake_fit([]),
+                            progress=False)
+
+
+def test_whole_float_indices_are_indices():
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    run = run_active_learning(X, oracle(np.zeros(30)), initial=np.array([3.0, 7.0]),
+                              budget=2, fit=fake_fit([]), progress=False)
+    assert run.labelled == (3, 7)

@@ -12,6 +12,7 @@ every label given.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from pymc_bnn.active.acquisition import (
     select_batch,
 )
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.validation import check_features, whole_number
+from pymc_bnn.validation import check_features, shown, whole_number
 
 if TYPE_CHECKING:
     from pymc_bnn.model.likelihoods import Likelihood
@@ -309,7 +310,8 @@ def run_active_learning(
         pool and `rows = X_pool[indices]`; use `oracle(y_pool)` for known labels, or e.g. a
         function that shows the rows to a person and returns what they type.
     initial : int or sequence of int, default 10
-        Pool indices labelled first, or how many to draw at random.
+        Pool indices labelled first (distinct whole positions in `X_pool`; 1.5 is refused,
+        not cut down to 1), or how many to draw at random.
     batch_size : int, default 10
         Points labelled per round.
     budget : int, default 100
@@ -561,12 +563,30 @@ def _initial_indices(initial: int | Sequence[int] | np.ndarray, n_pool: int, bud
                 f"got {initial!s}"
             )
         return [int(i) for i in rng.choice(n_pool, size=n_initial, replace=False)]
-    indices = [int(i) for i in np.asarray(initial).ravel()]
-    if (not indices or len(set(indices)) != len(indices) or min(indices) < 0
-            or max(indices) >= n_pool):
+    values = initial.ravel().tolist() if isinstance(initial, np.ndarray) else list(initial)
+    if not values:
         raise InvalidSettingError(
-            f"initial must list distinct pool indices in 0 … {n_pool - 1}, got {indices[:10]}"
-        )
+            "initial lists no pool index; list at least one, or pass how many to draw at random")
+    indices = []
+    for position, value in enumerate(values):
+        try:  # int() would cut 1.5 down to 1 without a word
+            indices.append(whole_number(value, "initial"))
+        except InvalidSettingError:
+            raise InvalidSettingError(
+                f"initial must list whole pool indices, got {value!r} (at position {position}); "
+                "list indices such as [0, 5], or pass how many points to draw at random"
+            ) from None
+    outside = [i for i in indices if not 0 <= i < n_pool]
+    if outside:
+        raise InvalidSettingError(
+            f"initial lists indices outside the pool's 0 … {n_pool - 1}: {shown(outside)}; "
+            "list rows of X_pool by their position")
+    counts = Counter(indices)
+    repeated = [i for i, count in counts.items() if count > 1]
+    if repeated:
+        raise InvalidSettingError(
+            f"initial must list distinct pool indices, but repeats {shown(repeated)}; "
+            "list each point once")
     if len(indices) > budget:
         raise InvalidSettingError(
             f"initial has {len(indices)} points, more than the budget {budget}")
