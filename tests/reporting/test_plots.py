@@ -147,3 +147,23 @@ def test_reliability_diagram_refuses_zero_bins_as_the_metrics_do():
 
     with pytest.raises(InvalidSettingError, match="n_bins must be at least 1, got 0"):
         plots.reliability_diagram([0, 1, 1], [0.2, 0.7, 0.9], n_bins=0)
+
+
+def test_group_surfaces_draw_every_point_in_one_colour_per_class_across_groups(rng):
+    # only labels 0 and 1 were drawn: a third class, text labels or labels 1/2 vanished
+    from matplotlib.collections import PathCollection
+
+    _, xx, yy = grid_2d(n=8)
+    proba = [0.5 + 0.0 * xx] * 3
+    data = [(rng.normal(size=(6, 2)), np.array(["a", "b", "c"] * 2)),
+            (rng.normal(size=(4, 2)), np.array(["c"] * 4)),  # one class only
+            (rng.normal(size=(5, 2)), np.array(["b", "a", "a", "b", "b"]))]
+    fig = plots.group_surfaces(xx, yy, proba, data_by_group=data, ncols=3)
+    assert [_drawn_points(ax) for ax in fig.axes[:3]] == [6, 4, 5]
+    colours = {}
+    for ax, (_, y) in zip(fig.axes[:3], data, strict=True):
+        scatters = [c for c in ax.collections if type(c) is PathCollection]
+        for points, label in zip(scatters, sorted(set(y)), strict=True):
+            colour = matplotlib.colors.to_hex(points.get_facecolor()[0])
+            assert colours.setdefault(label, colour) == colour  # "c" is one colour everywhere
+    assert len(set(colours.values())) == 3

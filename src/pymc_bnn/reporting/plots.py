@@ -595,7 +595,8 @@ def group_surfaces(xx, yy, proba_by_group, *, data_by_group=None, titles=None, n
     proba_by_group : array-like
         `(n_groups, n, n)` P(y = 1) on the grid.
     data_by_group : list of (X, y), optional
-        Points `(m, 2)` and classes `(m,)` drawn on each map.
+        Points `(m, 2)` and classes `(m,)` drawn on each map, every class in its own colour
+        (`class_styles` over all groups' labels, so a class has one colour on every map).
     titles : list of str, optional
         One per group.
     ncols : int, default 4
@@ -618,6 +619,9 @@ def group_surfaces(xx, yy, proba_by_group, *, data_by_group=None, titles=None, n
     ['g00', 'g01', 'g02']
     """
     n_groups = len(proba_by_group)
+    if data_by_group is not None:  # styles from every group's classes: one colour per class
+        styles = class_styles(np.concatenate([np.asarray(y) for _, y in data_by_group]))
+        bounds = np.cumsum([0] + [len(y) for _, y in data_by_group])
     nrows = int(np.ceil(n_groups / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.3 * ncols, 2.3 * nrows + 0.4),
                              layout="constrained", squeeze=False, sharex=True, sharey=True)
@@ -629,10 +633,12 @@ def group_surfaces(xx, yy, proba_by_group, *, data_by_group=None, titles=None, n
         mesh = ax.contourf(xx, yy, proba_by_group[g], levels=np.linspace(0, 1, 21),
                            cmap="RdBu_r", vmin=0.0, vmax=1.0)
         if data_by_group is not None:
-            X, y = data_by_group[g]
-            for k, color in enumerate(CLASS_COLORS):
-                mask = np.asarray(y) == k
-                ax.scatter(X[mask, 0], X[mask, 1], s=9, color=color, edgecolors="black", lw=0.4)
+            X = np.asarray(data_by_group[g][0])
+            for mask, color, _ in styles:
+                here = mask[bounds[g]:bounds[g + 1]]
+                if here.any():
+                    ax.scatter(X[here, 0], X[here, 1], s=9, color=color, edgecolors="black",
+                               lw=0.4)
         ax.set(aspect="equal", xticks=[], yticks=[])
         if titles is not None:
             ax.set_title(titles[g], fontsize=9)
