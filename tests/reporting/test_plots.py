@@ -167,3 +167,20 @@ def test_group_surfaces_draw_every_point_in_one_colour_per_class_across_groups(r
             colour = matplotlib.colors.to_hex(points.get_facecolor()[0])
             assert colours.setdefault(label, colour) == colour  # "c" is one colour everywhere
     assert len(set(colours.values())) == 3
+
+
+def test_uncertainty_maps_draw_into_a_users_own_axes(rng):
+    # there was no ax=, so the three maps could not go into a figure of one's own
+    from pymc_bnn.errors import InvalidSettingError
+
+    _, xx, yy = grid_2d(n=12)
+    total = rng.uniform(0, np.log(2), size=xx.shape)
+    fig, axes = plt.subplots(2, 3)
+    drawn = plots.uncertainty_maps(xx, yy, total, 0.7 * total, 0.3 * total, ax=axes[1])
+    assert drawn is fig
+    assert [ax.get_title() for ax in axes[1]] == ["Total: predictive entropy",
+                                                  "Aleatoric: expected entropy",
+                                                  "Epistemic: mutual information"]
+    assert not any(ax.collections for ax in axes[0])
+    with pytest.raises(InvalidSettingError, match="ax must be 3 Axes.*got 2"):
+        plots.uncertainty_maps(xx, yy, total, 0.7 * total, 0.3 * total, ax=axes[0][:2])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 
 CLASS_COLORS = ("#1f77b4", "#d62728")
 # after the two classes of CLASS_COLORS, the rest of matplotlib's tab10 (C0 and C3 are those two)
@@ -361,7 +361,8 @@ def prior_functions(x, draws, *, ax=None, n_lines: int = 30, interval: float = 0
     return ax
 
 
-def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_classes: int = 2):
+def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_classes: int = 2,
+                     ax=None):
     """Total, aleatoric and epistemic uncertainty over a 2-D grid, side by side (nats).
 
     Total and aleatoric share the scale [0, log K]; epistemic has its own, usually much
@@ -378,16 +379,21 @@ def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_c
         Data points drawn on every map.
     n_classes : int, default 2
         K, the number of classes: total and aleatoric are drawn on [0, log K].
+    ax : sequence of 3 matplotlib Axes, optional
+        Where to draw the total, aleatoric and epistemic maps, e.g. a row of a figure of
+        one's own; default a new figure of three.
 
     Returns
     -------
     matplotlib Figure
-        Three maps (and their colour bars).
+        The figure of the three maps (and their colour bars).
 
     Raises
     ------
     InvalidInputError
         When total or aleatoric exceed log K: entropies of more than `n_classes` classes.
+    InvalidSettingError
+        When `ax` is not three Axes.
 
     Examples
     --------
@@ -399,7 +405,20 @@ def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_c
     >>> fig = uncertainty_maps(xx, yy, *maps)
     >>> [ax.get_title() for ax in fig.axes[:3]]
     ['Total: predictive entropy', 'Aleatoric: expected entropy', 'Epistemic: mutual information']
+
+    Into a figure of one's own, here the second row:
+
+    >>> import matplotlib.pyplot as plt
+    >>> own, grid = plt.subplots(2, 3, figsize=(15, 9), layout="constrained")
+    >>> uncertainty_maps(xx, yy, *maps, ax=grid[1]) is own
+    True
     """
+    if ax is not None:
+        ax = list(np.ravel(ax))
+        if len(ax) != 3:
+            raise InvalidSettingError(
+                f"ax must be 3 Axes, one per map (total, aleatoric, epistemic), got {len(ax)}; "
+                "pass a row of three, e.g. plt.subplots(1, 3)[1], or leave ax out")
     top = float(np.log(n_classes))
     largest = max(float(np.nanmax(values, initial=0.0)) for values in (total, aleatoric))
     if largest > top + 1e-6:  # drawn on [0, log K], everything above would be one colour
@@ -407,7 +426,10 @@ def uncertainty_maps(xx, yy, total, aleatoric, epistemic, *, X=None, y=None, n_c
             f"the entropies reach {largest:.4g} nats, above log {n_classes} = {top:.4g} nats, "
             f"the most {n_classes} classes allow; pass n_classes=K, the classifier's number of "
             f"classes (at least {int(np.ceil(np.exp(largest) - 1e-6))} here)")
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    if ax is None:
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    else:
+        fig, axes = ax[0].figure, ax
     panels = [
         (total, "Total: predictive entropy", "magma", 0.0, top),
         (aleatoric, "Aleatoric: expected entropy", "magma", 0.0, top),
