@@ -184,3 +184,18 @@ def test_uncertainty_maps_draw_into_a_users_own_axes(rng):
     assert not any(ax.collections for ax in axes[0])
     with pytest.raises(InvalidSettingError, match="ax must be 3 Axes.*got 2"):
         plots.uncertainty_maps(xx, yy, total, 0.7 * total, 0.3 * total, ax=axes[0][:2])
+
+
+def test_regression_bands_take_one_input_as_a_column_and_refuse_more(rng):
+    # X_train of two columns gave matplotlib's 'x and y must be the same size', the grid x as
+    # the (n, 1) column a regressor predicts on "'x' is not 1-dimensional"
+    x = np.linspace(-2, 2, 20)
+    sd = np.full(20, 0.2)
+    ax = plots.regression_bands(x[:, None], np.sin(x), sd, 2 * sd, X_train=x[:, None],
+                                y_train=np.sin(x))
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), x)
+    assert _drawn_points(ax) == 20
+    with pytest.raises(InvalidInputError, match=r"X_train has 2 columns.*X_train\[:, 0\]"):
+        plots.regression_bands(x, np.sin(x), sd, 2 * sd, X_train=np.c_[x, x], y_train=x)
+    with pytest.raises(InvalidInputError, match=r"x has 3 columns"):
+        plots.regression_bands(np.c_[x, x, x], np.sin(x), sd, 2 * sd)

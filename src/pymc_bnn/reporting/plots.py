@@ -507,9 +507,9 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     ----------
     x, mean, aleatoric_sd, total_sd : array-like
         `(n,)` along one input (sorted here), e.g. from a regressor's `uncertainty`: "mean",
-        "aleatoric_sd", "sd".
+        "aleatoric_sd", "sd"; `x` may be the `(n, 1)` column the regressor predicted on.
     X_train, y_train : array-like, optional
-        Data drawn as points.
+        Data drawn as points: the one input, `(m,)` or `(m, 1)`, and the target `(m,)`.
     n_sd : float, default 2.0
         Half-width of the bands, in sds.
     ax : matplotlib Axes, optional
@@ -518,6 +518,11 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    InvalidInputError
+        When `x` or `X_train` has more than one column: the bands run along one input.
 
     Examples
     --------
@@ -528,9 +533,12 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
     ['± 2 sd total (noise + weights)', '± 2 sd aleatoric (noise)', 'predictive mean']
     """
+    x = _one_input(x, "x")
+    if X_train is not None:
+        X_train = _one_input(X_train, "X_train")
     ax = _axes(ax, figsize=(7.0, 4.2))
-    order = np.argsort(np.asarray(x))
-    x, mean = np.asarray(x)[order], np.asarray(mean)[order]
+    order = np.argsort(x)
+    x, mean = x[order], np.asarray(mean)[order]
     aleatoric_sd, total_sd = np.asarray(aleatoric_sd)[order], np.asarray(total_sd)[order]
     ax.fill_between(x, mean - n_sd * total_sd, mean + n_sd * total_sd, color="C0", alpha=0.2,
                     lw=0, label=f"± {n_sd:g} sd total (noise + weights)")
@@ -538,10 +546,23 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
                     alpha=0.35, lw=0, label=f"± {n_sd:g} sd aleatoric (noise)")
     ax.plot(x, mean, color="C0", lw=1.6, label="predictive mean")
     if X_train is not None and y_train is not None:
-        ax.scatter(np.ravel(X_train), y_train, s=8, color="black", alpha=0.6, label="data")
+        ax.scatter(X_train, y_train, s=8, color="black", alpha=0.6, label="data")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(loc="best", frameon=False, fontsize=8)
     return ax
+
+
+def _one_input(values, name: str) -> np.ndarray:
+    """`(n,)` or an `(n, 1)` column as `(n,)`; more columns are refused."""
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[1] == 1:
+        return values[:, 0]
+    if values.ndim > 1:
+        columns = f"{values.shape[1]} columns" if values.ndim == 2 else f"{values.ndim} dimensions"
+        raise InvalidInputError(
+            f"regression_bands draws along one input, but {name} has {columns} (shape "
+            f"{values.shape}); pass the input to draw along, e.g. {name}[:, 0]")
+    return values
 
 
 def coverage_curve(nominal, observed, *, ax=None, title="Interval coverage"):
