@@ -199,3 +199,15 @@ def test_regression_bands_take_one_input_as_a_column_and_refuse_more(rng):
         plots.regression_bands(x, np.sin(x), sd, 2 * sd, X_train=np.c_[x, x], y_train=x)
     with pytest.raises(InvalidInputError, match=r"x has 3 columns"):
         plots.regression_bands(np.c_[x, x, x], np.sin(x), sd, 2 * sd)
+
+
+def test_save_refuses_a_suffix_matplotlib_cannot_write_naming_those_it_can(tmp_path):
+    # .txt raised matplotlib's "Format 'txt' is not supported (supported formats: ...)"
+    from pymc_bnn.errors import InvalidSettingError
+
+    ax = plots.coverage_curve([0.5, 0.9], [0.5, 0.88])
+    with pytest.raises(InvalidSettingError, match=r"figure.txt.*'txt'.*png, .*svg.*figure\.png"):
+        plots.save(ax, tmp_path / "figure.txt")
+    assert list(tmp_path.iterdir()) == []
+    plots.save(ax, tmp_path / "figure.PDF")  # the figure is still there to save elsewhere
+    assert (tmp_path / "figure.PDF").read_bytes()[:4] == b"%PDF"

@@ -603,14 +603,24 @@ def save(ax_or_fig, path, dpi: int = 130) -> None:
     ----------
     ax_or_fig : matplotlib Axes or Figure
     path : str or os.PathLike
-        .png, .pdf, .svg, ...
+        .png, .pdf, .svg, ... (a format matplotlib writes; no suffix writes PNG)
     dpi : int, default 130
+
+    Raises
+    ------
+    InvalidSettingError
+        When matplotlib cannot write the suffix's format; the figure is left open, to save
+        under another name.
 
     Examples
     --------
     >>> save(coverage_curve([0.5, 0.9], [0.5, 0.88]), "figures/coverage.png", dpi=50)
     >>> open("figures/coverage.png", "rb").read(4)
     b'\x89PNG'
+    >>> save(coverage_curve([0.5, 0.9], [0.5, 0.88]), "figures/coverage.txt")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: cannot save figures/coverage.txt: ...
     """
     import io
     from pathlib import Path
@@ -620,6 +630,11 @@ def save(ax_or_fig, path, dpi: int = 130) -> None:
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buffer = io.BytesIO()
     kind = Path(path).suffix.lstrip(".").lower() or "png"
+    formats = fig.canvas.get_supported_filetypes()
+    if kind not in formats:
+        raise InvalidSettingError(
+            f"cannot save {path}: matplotlib writes no {kind!r} figures; use one of the "
+            f"suffixes {', '.join(sorted(formats))}, e.g. {Path(path).with_suffix('.png')}")
     # a PNG says it is pymc-bnn's, so a later run may replace it (`_runtime.outputs`)
     marked = {"metadata": {"Software": PNG_SOFTWARE}} if kind == "png" else {}
     fig.savefig(buffer, format=kind, dpi=dpi, **marked)
