@@ -104,3 +104,40 @@ def test_rows_sorted_by_label_stream_though_the_first_batch_holds_one_class(labe
     model = BayesianMLPClassifier(**{**FAST, "batch_size": 50}).fit(source)
     assert model.classes_.tolist() == sorted(labels)
     assert model.score(X, y) > 0.9
+
+
+def _pressed_at(step):
+    """An advi callback that raises KeyboardInterrupt at `step`, as a Ctrl-C there does."""
+    def callback(info):
+        if info["step"] >= step:
+            raise KeyboardInterrupt
+    return callback
+
+
+def test_an_interrupted_streamed_fit_says_so(folder):
+    """Ctrl-C during a streamed fit keeps the state so far, and says so as an in-memory fit
+    does: the estimator warns, and `pymc-bnn fit --stream` names the step and the file."""
+    _, rows = folder
+    options = {"tol": 0, "callback": _pressed_at(100), "chunk_steps": 50}
+    with pytest.warns(UserWarning, match="interrupted; the estimator holds the state reached"):
+        model = BayesianMLPClassifier(**{**FAST, "steps": 10_000,
+                                         "engine_options": options}).fit(rows, "kind")
+    assert model.posterior_.interrupted
+
+
+def test_cli_fit_stream_interrupted_names_the_step_and_exits_3(folder, tmp_path, monkeypatch,
+                                                               capsys):
+    from pymc_bnn.sklearn import base
+
+    _, rows = folder
+    plain_fit = base.fit
+    monkeypatch.setattr(base, "fit", lambda *args, **options: plain_fit(
+        *args, **{**options, "callback": _pressed_at(100), "chunk_steps": 50}))
+    model = tmp_path / "m.bnn.nc"
+    code = main(["fit", str(rows), "--target", "kind", "--exclude", "value,id", "--stream",
+                 "--batch-size", "128", "--hidden", "4", "--steps", "10000", "--tol", "0",
+                 "--draws", "20", "--out", str(model), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert err == (f"interrupted: the fit was stopped by Ctrl-C at step 100; the state reached "
+                   f"so far is saved in {model}, marked interrupted (exit 3)\n"), err

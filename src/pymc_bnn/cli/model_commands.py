@@ -315,21 +315,31 @@ def _cmd_fit(args, console) -> int:
             _fit_summary(args, console, model, X, y, groups, started)
     except KeyboardInterrupt:  # the model is saved: a press now only cuts the summary short
         pass
-    with ctrl_c_deferred():  # the model is saved: a press now must not say "nothing was kept"
-        if interrupted:
-            from rich.console import Console
+    return _ending(args, model)
 
-            diagnostics = model.posterior_.diagnostics
-            what = (f"the stacking was stopped by Ctrl-C during "
-                    f"{diagnostics['stacking_stopped']}; the network's own fit, whole, is saved"
-                    if diagnostics.get("stacking_stopped") else
-                    f"the fit was stopped by Ctrl-C at step {diagnostics.get('steps_run', '?')}; "
-                    "the state reached so far is saved")
-            Console(stderr=True, soft_wrap=True).print(
-                f"[yellow]interrupted[/]: {what} in {args.out}, marked interrupted (exit "
-                f"{EXIT_PARTIAL})", highlight=False)
-            return EXIT_PARTIAL
-        return EXIT_OK
+
+def _ending(args, model) -> int:
+    """The exit code of a fit whose model is saved; a fit stopped by Ctrl-C says so on stderr.
+
+    A press now waits: the model is saved, so it must not end in "nothing was kept".
+    """
+    from pymc_bnn._runtime.interrupt import ctrl_c_deferred
+
+    with ctrl_c_deferred():
+        if not model.posterior_.interrupted:
+            return EXIT_OK
+        from rich.console import Console
+
+        diagnostics = model.posterior_.diagnostics
+        what = (f"the stacking was stopped by Ctrl-C during "
+                f"{diagnostics['stacking_stopped']}; the network's own fit, whole, is saved"
+                if diagnostics.get("stacking_stopped") else
+                f"the fit was stopped by Ctrl-C at step {diagnostics.get('steps_run', '?')}; "
+                "the state reached so far is saved")
+        Console(stderr=True, soft_wrap=True).print(
+            f"[yellow]interrupted[/]: {what} in {args.out}, marked interrupted (exit "
+            f"{EXIT_PARTIAL})", highlight=False)
+        return EXIT_PARTIAL
 
 
 def _absolute(path) -> str | None:
@@ -387,22 +397,29 @@ def _fit_streamed(args, console, say, started) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(source)
-    _show_warnings([w for w in caught if not issubclass(w.category, ConvergenceWarning)])
+    interrupted = bool(model.posterior_.interrupted)  # said once by _ending, not as a warning
+    _show_warnings([w for w in caught if not (interrupted and "interrupted" in str(w.message))
+                    and not issubclass(w.category, ConvergenceWarning)])
     say(f"Saving {args.out}")
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
-    with ctrl_c_deferred():  # a press while writing waits: the file is never cut short
+    with ctrl_c_deferred() as pressed:  # a press while writing waits: the file is never cut
         save(model, args.out, notes={"target": args.target, "data": str(args.data),
                                      "data_path": _absolute(args.data),
                                      "n_rows": int(source.n_rows), "groups": None,
                                      "streamed": True}, force=args.force,
              draws_precision=args.draws_precision)
-    if not args.quiet:
-        console.print(f"[bold]fit[/] {model.posterior_.timings.get('total_s', 0):.1f} s   "
-                      f"[bold]total[/] {time.perf_counter() - started:.1f} s", highlight=False)
-        console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
-    _show_convergence(model.posterior_, console, quiet=args.quiet)
-    return EXIT_PARTIAL if model.posterior_.interrupted else EXIT_OK
+    try:
+        if not args.quiet and not pressed:
+            console.print(f"[bold]fit[/] {model.posterior_.timings.get('total_s', 0):.1f} s   "
+                          f"[bold]total[/] {time.perf_counter() - started:.1f} s",
+                          highlight=False)
+            console.print(f"Model: {Path(args.out).resolve()}", highlight=False)
+        if not pressed:
+            _show_convergence(model.posterior_, console, quiet=args.quiet)
+    except KeyboardInterrupt:  # the model is saved: a press now only cuts the summary short
+        pass
+    return _ending(args, model)
 
 
 def _fit_summary(args, console, model, X, y, groups, started) -> None:

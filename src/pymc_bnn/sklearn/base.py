@@ -306,9 +306,7 @@ class BayesianMLPBase(BaseEstimator):
             self.posterior_ = fit(build_model(**build), method, draws=int(self.draws),
                                   random_seed=self._random_seed(), progress=bool(self.verbose),
                                   **options)
-        if self.posterior_.interrupted:
-            warn_caller("the fit was interrupted; the estimator holds the state reached so far")
-        elif not is_classifier(self):
+        if not _warn_if_interrupted(self.posterior_) and not is_classifier(self):
             _warn_if_interpolating(self.posterior_, build["X"], y)
 
     def _fit_stream(self, data, target, groups) -> None:
@@ -373,6 +371,7 @@ class BayesianMLPBase(BaseEstimator):
         self.posterior_ = fit(bnn, method, draws=int(self.draws),
                               random_seed=self._random_seed(), progress=bool(self.verbose),
                               **options)
+        _warn_if_interrupted(self.posterior_)
 
     def _check_target(self, y) -> None:
         """InvalidInputError for a target the estimator cannot take: a regressor's numbers."""
@@ -485,6 +484,19 @@ class BayesianMLPBase(BaseEstimator):
 # A laplace regressor whose training residual sd is below this share of the target's sd, with
 # at least as many network parameters as rows, interpolates them (see `_warn_if_interpolating`).
 INTERPOLATION_SHARE = 0.1
+
+
+def _warn_if_interrupted(posterior) -> bool:
+    """Warn, at the user's line, that Ctrl-C stopped the fit; whether it did.
+
+    Examples
+    --------
+    >>> _warn_if_interrupted(fitted)
+    False
+    """
+    if posterior.interrupted:
+        warn_caller("the fit was interrupted; the estimator holds the state reached so far")
+    return bool(posterior.interrupted)
 
 
 def _warn_if_interpolating(posterior, X, y) -> None:
