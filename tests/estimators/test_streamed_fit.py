@@ -141,3 +141,18 @@ def test_cli_fit_stream_interrupted_names_the_step_and_exits_3(folder, tmp_path,
     assert code == 3, err
     assert err == (f"interrupted: the fit was stopped by Ctrl-C at step 100; the state reached "
                    f"so far is saved in {model}, marked interrupted (exit 3)\n"), err
+
+
+def test_predicting_a_path_or_a_stream_says_where_streamed_prediction_is(folder):
+    """The estimators predict rows in memory: a Parquet path or a BatchSource given to predict
+    is refused naming the batch-by-batch route, not read as text ('could not convert string to
+    float') or as an object ('float() argument must be … not BatchSource')."""
+    frame, rows = folder
+    model = BayesianMLPClassifier(**FAST).fit(rows, "kind")
+    new = parquet_batches(rows, exclude=["kind"])
+    for X, what in ((rows, "a path"), (str(rows), "a path"), (new, "a stream of batches")):
+        for method in (model.predict, model.predict_proba, model.uncertainty):
+            with pytest.raises(InvalidInputError, match=f"X is {what}.*rows in memory.*"
+                                                        "pymc-bnn predict"):
+                method(X)
+    assert model.predict(frame.drop(columns="kind")).shape == (900,)

@@ -206,11 +206,40 @@ def posterior_inputs(estimator, X) -> np.ndarray:
     ((2, 3), True)
     """
     require_fitted(estimator)
+    refuse_stream(X)
     if getattr(estimator, "table_encoding_", None) is None:  # a file from before the encoding
         X = validated_X(estimator, X, reset=False)
     else:
         X = as_invalid_input(_encoded_X, estimator, X)
     return (X - estimator.x_mean_) / estimator.x_scale_
+
+
+def refuse_stream(X) -> None:
+    """InvalidInputError for streamed data given to predict: the estimators predict in memory.
+
+    A Parquet path would otherwise be read as text ("could not convert string to float"), and a
+    `BatchSource` as an object; the message names the batch-by-batch route instead.
+
+    Examples
+    --------
+    >>> from pymc_bnn.sklearn.checks import refuse_stream
+    >>> refuse_stream([[0.0, 1.0]])
+    >>> refuse_stream("new_rows/")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: X is a path ('new_rows/'), but the estimators predict ...
+    """
+    from pymc_bnn.data import BatchSource, is_stream
+
+    if not is_stream(X):
+        return
+    what = ("a stream of batches" if isinstance(X, BatchSource) or callable(X)
+            else f"a path ({str(X)!r})")
+    raise InvalidInputError(
+        f"X is {what}, but the estimators predict rows in memory (an array or DataFrame); "
+        "predict data larger than memory batch by batch with the saved model: "
+        "estimator.save('m.bnn.nc'), then `pymc-bnn predict m.bnn.nc DATA --out "
+        "predictions.parquet` (DATA a Parquet file or folder), or pass the rows a part at a time")
 
 
 def _encoded_X(estimator, X) -> np.ndarray:
