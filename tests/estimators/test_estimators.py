@@ -110,3 +110,23 @@ def test_pipeline_cross_validation_and_parallel_grid_search(iris):
     assert search.best_score_ > 0.6
     assert search.best_params_["bayesianmlpclassifier__steps"] in (200, 400)
     assert search.predict(X).shape == (len(X),)
+
+
+def test_a_dask_dataframe_fits_and_predicts_as_its_pandas_rows():
+    """A Dask DataFrame is computed at the estimators' entry (as NumPy reads a Dask array):
+    its columns were read with pandas calls it lacks (AttributeError: 'DataFrame' object has
+    no attribute 'set_axis')."""
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(80, 2)), columns=["a", "b"])
+    frame["site"] = np.repeat(["n", "s"], 40)
+    y = (frame["a"] > 0).astype(int)
+    lazy = dd.from_pandas(frame, npartitions=3)
+    settings = dict(method="advi", hidden_layer_sizes=(2,), steps=100, draws=20,
+                    random_state=0, engine_options={"tol": 0})
+    eager = BayesianMLPClassifier(**settings).fit(frame, y, groups="site")
+    model = BayesianMLPClassifier(**settings).fit(lazy, y, groups="site")
+    assert model.feature_names_in_.tolist() == ["a", "b"]
+    np.testing.assert_allclose(model.predict_proba(lazy.drop(columns="site"), groups=frame["site"]),
+                               eager.predict_proba(frame.drop(columns="site"),
+                                                   groups=frame["site"]), rtol=1e-12)

@@ -264,7 +264,7 @@ class BayesianMLPBase(BaseEstimator):
             self.posterior_ = self._named_outputs(self.posterior_)
             return self
         checks.require_target(self, y)
-        X, groups = split_group_column(X, groups)
+        X, groups = split_group_column(checks.in_memory(X), groups)
         self._check_target(y)
         X, y, keep = checks.validated_Xy(self, X, y, sample_weight, **check_params)
         weight = checks.kept_weights(sample_weight, keep)

@@ -80,6 +80,29 @@ def is_frame(X) -> bool:
     return hasattr(X, "columns") and hasattr(X, "dtypes")
 
 
+def in_memory(X):
+    """A Dask DataFrame as the pandas DataFrame it computes to; anything else as it is.
+
+    The estimators fit and predict rows in memory, and a Dask array becomes one as NumPy
+    reads it; a Dask DataFrame is computed here, at the entry, so that its columns are read
+    by name as a pandas DataFrame's are (the table encoding's pandas calls do not exist on it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dask.dataframe as dd
+    >>> from pymc_bnn.sklearn.checks import in_memory
+    >>> frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    >>> in_memory(dd.from_pandas(frame, npartitions=2)).equals(frame)
+    True
+    >>> in_memory(frame) is frame
+    True
+    """
+    if is_frame(X) and hasattr(X, "__dask_graph__") and hasattr(X, "compute"):
+        return X.compute()
+    return X
+
+
 def validated_X(estimator, X, *, reset: bool) -> np.ndarray:
     """X as float64 (n_obs, n_features), checked as scikit-learn checks it.
 
@@ -207,6 +230,7 @@ def posterior_inputs(estimator, X) -> np.ndarray:
     """
     require_fitted(estimator)
     refuse_stream(X)
+    X = in_memory(X)
     if getattr(estimator, "table_encoding_", None) is None:  # a file from before the encoding
         X = validated_X(estimator, X, reset=False)
     else:
