@@ -312,6 +312,8 @@ def files(table, tmp_path_factory):
     table.assign(price=-table.index).to_csv(folder / "negative.csv", index=False)
     table[:0].to_csv(folder / "empty.csv", index=False)
     (folder / "binary.csv").write_bytes(b"\x00\x01\x02 not a table \xff")
+    (folder / "parts").mkdir()
+    table.to_parquet(folder / "parts" / "part0.parquet")
     return folder
 
 
@@ -328,6 +330,9 @@ def cli_model(files):
     (["fit", "train.csv", "--target", "colour"],
      ["train.csv has no column 'colour'; its columns are: height, width, depth, label"]),
     (["fit", "missing.csv", "--target", "kind"], ["no data file at missing.csv; check the path"]),
+    (["fit", "parts", "--target", "kind"],
+     ["parts is a folder, but this command reads one CSV or Parquet file",
+      "`pymc-bnn fit --stream` and `pymc-bnn predict` read a folder of Parquet files"]),
     (["fit", "gap.csv", "--target", "kind", "--missing", "error"],
      ["gap.csv has missing values in 1 row(s) (first: row 4; column(s) width (1)) and the "
       "missing-value policy is 'error'"]),

@@ -77,9 +77,9 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     Raises
     ------
     InvalidInputError
-        When there is no file at `path`, it cannot be parsed, it repeats a column name, has
-        no rows or numbers with decimal commas, or `sep`, `encoding` or `decimal` is given for
-        a Parquet file; the message says why and what to pass instead.
+        When there is no file at `path` (or a folder), it cannot be parsed, it repeats a column
+        name, has no rows or numbers with decimal commas, or `sep`, `encoding` or `decimal` is
+        given for a Parquet file; the message says why and what to pass instead.
 
     Examples
     --------
@@ -122,6 +122,11 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     from pymc_bnn.data.sources import refuse_empty_file
 
     path = Path(path)
+    if path.is_dir():  # not "no data file": the folder is there
+        raise InvalidInputError(
+            f"{path} is a folder, but this command reads one CSV or Parquet file; "
+            "`pymc-bnn fit --stream` and `pymc-bnn predict` read a folder of Parquet files "
+            "batch by batch (pass one file otherwise)")
     if not path.is_file():
         raise InvalidInputError(f"no data file at {path}; check the path")
     check_csv_flags(path, sep, encoding, decimal)
