@@ -308,3 +308,23 @@ def test_sklearn_estimator_with_groups_is_the_same_hierarchical_fit(grouped):
     assert clf.score(X_test, grouped.y_test, groups=grouped.groups_test) == pytest.approx(accuracy)
     with pytest.raises(InvalidInputError, match="'new'"):
         clf.predict(X_test[:2], groups=["g00", "new"], unseen_groups="raise")
+
+
+@pytest.mark.parametrize("pooling, fix", [
+    ("partial", "or pass unseen_groups='population' to predict them from the population"),
+    ("none", "pooling='none' has no population network, so only its fitted groups can be "
+             "predicted; fit with pooling='partial' to predict new groups"),
+])
+def test_unseen_groups_raise_names_a_fix_the_pooling_has(pooling, fix):
+    """unseen_groups='raise' under pooling='none' does not suggest
+    unseen_groups='population': that network has no population, and the suggestion ends in
+    another refusal."""
+    from pymc_bnn.errors import InvalidInputError
+    from pymc_bnn.model.groups import group_record, locate_groups
+
+    record = group_record(pooling, ["a", "b"], np.array([0, 1]), 1.0)
+    with pytest.raises(InvalidInputError) as raised:
+        locate_groups(record, ["a", "new"], n_obs=2, unseen_groups="raise")
+    message = str(raised.value)
+    assert message.startswith("groups not seen in training: 'new'; ") and message.endswith(fix)
+    assert pooling == "partial" or "population'" not in message

@@ -577,10 +577,13 @@ def locate_groups(record: dict | None, groups, *, n_obs: int,
     codes = np.array([lookup.get(v, -1) for v in labels], dtype=np.int64)
     if unseen_groups == "raise" and (codes < 0).any():
         unseen = _ordered_labels([v for v, c in zip(labels, codes, strict=False) if c < 0])
+        fix = ("; a model fitted with pooling='none' has no population network, so only its "
+               "fitted groups can be predicted; fit with pooling='partial' to predict new groups"
+               if record["pooling"] == "none" else
+               ", or pass unseen_groups='population' to predict them from the population")
         raise InvalidInputError(
             f"groups not seen in training: {_shown(unseen)}; group-only prediction needs a group "
-            f"the model was fitted on (known: {_shown(record_labels(record))}), or pass "
-            "unseen_groups='population' to predict them from the population"
+            f"the model was fitted on (known: {_shown(record_labels(record))}){fix}"
         )
     return codes, labels
 
