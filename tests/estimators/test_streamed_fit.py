@@ -64,8 +64,12 @@ def test_streamed_fits_refuse_what_they_cannot_do(folder):
         BayesianMLPClassifier(method="laplace").fit(rows, "kind")
     with pytest.raises(InvalidInputError, match="name the target column as y"):
         BayesianMLPClassifier().fit(rows)
-    with pytest.raises(InvalidInputError, match="non-numeric feature column\\(s\\): kind"):
+    with pytest.raises(InvalidInputError, match="non-numeric feature column\\(s\\): kind") as raised:
         BayesianMLPRegressor().fit(rows, "value")
+    # the fit has no exclude=: the fix names the source that leaves the column out, which works
+    assert f"parquet_batches({str(rows)!r}, target='value', exclude=['kind'])" in str(raised.value)
+    assert BayesianMLPRegressor(**FAST).fit(
+        parquet_batches(str(rows), target="value", exclude=["kind"])).n_features_in_ == 3
     with pytest.raises(InvalidSettingError, match="grouped networks cannot be fitted"):
         BayesianMLPClassifier().fit(rows, "kind", groups="id")
 
