@@ -315,11 +315,11 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
     bad = [c for c in features
            if not any(check(dataset.schema.field(c).type) for check in numeric)]
     if bad:
-        # an estimator's fit(path, target) has no exclude=: it takes the source in the path's place
+        # fit(path, target) and predict(path, out=) have no exclude=: they take the source
         picked = "" if target is None else f"target={target!r}, "
         raise InvalidInputError(
             f"{path} has non-numeric feature column(s): {', '.join(bad)}; encode them as "
-            f"numbers or leave them out with exclude= (Python: an estimator's fit takes "
+            f"numbers or leave them out with exclude= (Python: pass "
             f"parquet_batches({str(path)!r}, {picked}exclude={bad!r}) in place of the path)")
     if not features:
         raise InvalidInputError(f"{path} has no feature columns besides the target; pass a "
