@@ -338,3 +338,16 @@ def test_predictions_from_an_unfinished_fit_say_so_once_they_are_written(folder,
     assert "steps=" not in err.replace("--steps", "")
     code, out, err = run_cli(capsys, "info", folder / "model.bnn.nc", "--json")
     assert json.loads(out)["posterior"]["diagnostics"]["converged"] is False
+
+
+def test_the_index_pandas_stores_in_parquet_data_is_not_called_a_copied_column(folder, capsys):
+    """Rows filtered or shuffled in pandas keep their index in the Parquet file
+    ('__index_level_0__'), which pandas gives back as the index, so predictions do not copy it:
+    the status line named it among the copied columns all the same."""
+    rows = pd.DataFrame(_rows(6)).iloc[[3, 0, 5, 1, 4, 2]]
+    rows.to_parquet(folder / "reversed.parquet")
+    code, out, err = run_cli(capsys, "predict", folder / "model.bnn.nc",
+                             folder / "reversed.parquet", "--out", folder / "reversed.csv")
+    assert code == 0, err
+    assert "Copying column(s) the model does not use to the output: tag\n" in out, out
+    assert "__index_level_0__" not in pd.read_csv(folder / "reversed.csv").columns

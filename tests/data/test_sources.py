@@ -87,3 +87,19 @@ def test_write_batches_equals_the_whole_table_written_at_once(tmp_path, frame, n
     if name.endswith("csv"):
         assert path.read_text() == frame.to_csv(index=False)
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+
+
+def test_the_index_pandas_stores_in_a_parquet_file_is_no_feature(tmp_path, frame):
+    """A frame shuffled or filtered before `to_parquet` keeps its index as a column
+    ('__index_level_0__', or the index's name), which `pandas.read_parquet` gives back as the
+    index: a streamed fit took it as a feature (a row number), unlike the same file in memory."""
+    shuffled = frame.sample(frac=1, random_state=0)
+    shuffled.to_parquet(tmp_path / "shuffled.parquet")
+    shuffled.rename_axis("row").to_parquet(tmp_path / "named.parquet")
+    for name in ("shuffled.parquet", "named.parquet"):
+        source = parquet_batches(tmp_path / name, target="y", exclude=["id"])
+        assert source.feature_names == ("a", "b")
+        X, y = next(iter(source))
+        np.testing.assert_array_equal(X, shuffled[["a", "b"]].to_numpy(float))
+    with pytest.raises(InvalidInputError, match="has no column\\(s\\) row"):
+        parquet_batches(tmp_path / "named.parquet", target="y", exclude=["id", "row"])

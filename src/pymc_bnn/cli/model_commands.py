@@ -370,6 +370,7 @@ def _fit_streamed(args, console, say, started) -> int:
     """
     from pymc_bnn.cli.table_files import target_sample
     from pymc_bnn.data import open_parquet, parquet_batches
+    from pymc_bnn.data.sources import table_columns
     from pymc_bnn.io import save
 
     if args.weight is not None:
@@ -381,7 +382,7 @@ def _fit_streamed(args, console, say, started) -> int:
     if args.stack_linear:
         raise InvalidInputError("--stack-linear cannot be combined with --stream (its "
                                 "cross-validation needs every row at once); leave out --stream")
-    _name_columns(args, open_parquet(args.data).schema.names)
+    _name_columns(args, table_columns(open_parquet(args.data).schema))
     source = parquet_batches(args.data, target=args.target, exclude=args.exclude)
     if source.n_rows is None or source.feature_names is None:  # a Parquet source knows both
         raise InvalidInputError(f"could not count the rows and columns of {args.data}")

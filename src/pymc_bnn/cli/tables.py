@@ -360,8 +360,8 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
         A fitted estimator; its `feature_names_in_` are the columns needed. An estimator
         fitted on an array has none: its table encoding names the columns "x0", "x1" … (as
         the estimator names an array's), and DATA must have those.
-    table : pandas.DataFrame or pyarrow.Schema
-        DATA, or the schema of a Parquet file (its `names`).
+    table : pandas.DataFrame or list of str
+        DATA, or the columns of a Parquet file (`pymc_bnn.data.sources.table_columns`).
     source : str or pathlib.Path
         What the message calls DATA (its path).
 
@@ -396,7 +396,7 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
     encoding = getattr(model, "table_encoding_", None) or {}
     features = [str(c) for c in (model.feature_names_in_ if named
                                  else encoding.get("columns", []))]
-    columns = [str(c) for c in (table.columns if hasattr(table, "columns") else table.names)]
+    columns = [str(c) for c in (table.columns if hasattr(table, "columns") else table)]
     missing = [c for c in features if c not in columns]
     if missing:
         unnamed = ("" if named else f" (it was fitted on an array: its columns are called "

@@ -300,7 +300,7 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
     import pyarrow as pa
 
     dataset = open_parquet(path)
-    columns = [str(c) for c in dataset.schema.names]
+    columns = table_columns(dataset.schema)
     if target is not None and target not in columns:
         raise InvalidInputError(f"{path} has no column {target!r}; its columns are: "
                                 f"{shown(columns, 20)}")
@@ -435,6 +435,38 @@ def open_parquet(path):
                                 "folder of them")
     _check_same_columns(dataset, path)
     return dataset
+
+
+def table_columns(schema) -> list[str]:
+    """The columns of a Parquet schema as `pandas.read_parquet` gives them: not its index.
+
+    pandas stores a DataFrame's index as a column ('__index_level_0__', or the index's name)
+    unless it is a plain row count, and `read_parquet` makes that column the index again, so
+    it is no feature or column of the table read whole, and none here either.
+
+    Parameters
+    ----------
+    schema : pyarrow.Schema
+        E.g. `open_parquet(path).schema`.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"x0": [0.0, 1.0, 2.0], "label": ["a", "b", "a"]})
+    >>> frame.iloc[[2, 0, 1]].to_parquet("shuffled.parquet")
+    >>> open_parquet("shuffled.parquet").schema.names
+    ['x0', 'label', '__index_level_0__']
+    >>> table_columns(open_parquet("shuffled.parquet").schema)
+    ['x0', 'label']
+    """
+    pandas = schema.pandas_metadata or {}
+    # a RangeIndex is stored as a description (a dict), not a column
+    index = {name for name in pandas.get("index_columns", []) if isinstance(name, str)}
+    return [str(name) for name in schema.names if name not in index]
 
 
 def _check_same_columns(dataset, path: Path) -> None:
