@@ -160,3 +160,18 @@ def test_predicting_a_path_or_a_stream_says_where_streamed_prediction_is(folder)
                                                         "pymc-bnn predict"):
                 method(X)
     assert model.predict(frame.drop(columns="kind")).shape == (900,)
+
+
+def test_cli_fit_stream_refuses_jobs_for_an_ensemble_as_the_estimator_does(folder, tmp_path,
+                                                                          capsys):
+    """`--jobs` with `--stream --ensemble` was dropped without a word (the members ran
+    together, one at a time): the estimator refuses n_jobs= there, and so does the command."""
+    _, rows = folder
+    model = tmp_path / "m.bnn.nc"
+    code = main(["fit", str(rows), "--target", "kind", "--exclude", "value,id", "--stream",
+                 "--method", "advi", "--ensemble", "--jobs", "2", "--steps", "100",
+                 "--out", str(model), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "need in-memory rows" in err and "leave out --jobs" in err, err
+    assert not model.exists()

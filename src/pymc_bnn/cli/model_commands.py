@@ -392,7 +392,7 @@ def _fit_streamed(args, console, say, started) -> int:
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
         likelihood=likelihood, prior=args.prior, method=args.method, draws=args.draws,
         random_state=args.seed, verbose=not args.quiet, batch_size=args.batch_size,
-        engine_options=args.engine_options)
+        engine_options=args.engine_options, n_jobs=args.jobs)  # which it refuses as in Python
     say(f"Streaming {source.n_rows:,} rows × {len(source.feature_names)} features from "
         f"{args.data} in batches of {args.batch_size:,} ({estimator_class.__name__})")
     with warnings.catch_warnings(record=True) as caught:
