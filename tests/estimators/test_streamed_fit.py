@@ -175,3 +175,27 @@ def test_cli_fit_stream_refuses_jobs_for_an_ensemble_as_the_estimator_does(folde
     assert code == 2, err
     assert "need in-memory rows" in err and "leave out --jobs" in err, err
     assert not model.exists()
+
+
+def test_cli_fit_stream_keeps_id_columns_out_and_refuses_column_codings(folder, tmp_path,
+                                                                       capsys):
+    """`--id` with `--stream` made the identifier a feature (a row number as an input), and
+    `--categorical`/`--ordinal` were dropped without a word (a code column fitted as a
+    quantity); now the identifier is left out as in memory, and the codings are refused."""
+    from pymc_bnn import load
+
+    _, rows = folder
+    model = tmp_path / "m.bnn.nc"
+    common = ["fit", str(rows), "--target", "kind", "--exclude", "value", "--stream",
+              "--method", "advi", "--hidden", "2", "--steps", "100", "--draws", "20",
+              "--out", str(model), "--quiet"]
+    assert main([*common, "--id", "id"]) == 0, capsys.readouterr().err
+    assert load(model).feature_names_in_.tolist() == ["x0", "x1"]
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model), str(rows), "--out", str(out), "--quiet"]) == 0
+    assert pd.read_csv(out).columns[0] == "id"  # written first, as --id promises
+    capsys.readouterr()
+    for flag in ("--categorical", "--ordinal"):
+        assert main([*common, flag, "id", "--force"]) == 2
+        err = capsys.readouterr().err
+        assert f"{flag} cannot be combined with --stream yet" in err, err

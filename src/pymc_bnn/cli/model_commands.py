@@ -382,8 +382,15 @@ def _fit_streamed(args, console, say, started) -> int:
     if args.stack_linear:
         raise InvalidInputError("--stack-linear cannot be combined with --stream (its "
                                 "cross-validation needs every row at once); leave out --stream")
+    for flag, columns in (("--categorical", args.categorical), ("--ordinal", args.ordinal)):
+        if columns:  # a streamed fit reads numbers as they are: no table encoding yet
+            raise InvalidInputError(
+                f"{flag} cannot be combined with --stream yet (streamed columns are read as "
+                "the numbers they hold); code those columns in the file, leave them out with "
+                "--exclude, or fit in memory (leave out --stream)")
     _name_columns(args, table_columns(open_parquet(args.data).schema))
-    source = parquet_batches(args.data, target=args.target, exclude=args.exclude)
+    # --id columns are no features, as in memory; predict writes them first (notes["id"])
+    source = parquet_batches(args.data, target=args.target, exclude=[*args.exclude, *args.id])
     if source.n_rows is None or source.feature_names is None:  # a Parquet source knows both
         raise InvalidInputError(f"could not count the rows and columns of {args.data}")
     estimator_class, likelihood, _ = choose_estimator(
@@ -408,7 +415,7 @@ def _fit_streamed(args, console, say, started) -> int:
         save(model, args.out, notes={"target": args.target, "data": str(args.data),
                                      "data_path": _absolute(args.data),
                                      "n_rows": int(source.n_rows), "groups": None,
-                                     "streamed": True}, force=args.force,
+                                     "id": list(args.id), "streamed": True}, force=args.force,
              draws_precision=args.draws_precision)
     try:
         if not args.quiet and not pressed:
