@@ -63,6 +63,8 @@ def test_grid_search_on_a_local_ray_cluster_matches_one_process(moons):
     from ray.util.joblib import register_ray
 
     serial = _search(moons)
+    X, y = moons.X_train[:100], moons.y_train[:100]
+    members_here = _ensemble(n_jobs=1).fit(X, y)
     register_ray()
     # Ray's workers are not the driver's children: PYMC_BNN_WORKER gives each its own
     # PyTensor compile folder (pymc_bnn._runtime.workers)
@@ -72,12 +74,17 @@ def test_grid_search_on_a_local_ray_cluster_matches_one_process(moons):
         with joblib.parallel_backend("ray"):
             backend, _ = joblib.parallel.get_active_backend()
             distributed = _search(moons, n_jobs=2)
+            # Ray's backend is a subclass of joblib's forking "multiprocessing" one, but runs
+            # its tasks in Ray's own workers: an ensemble's members were refused there
+            members_there = _ensemble(n_jobs=2).fit(X, y)
     finally:
         ray.shutdown()
     assert type(backend).__name__ == "RayBackend"
     assert distributed.best_params_ == serial.best_params_
     np.testing.assert_allclose(distributed.cv_results_["mean_test_score"],
                                serial.cv_results_["mean_test_score"], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(members_there.posterior_.idata["posterior"]["w_0"].values,
+                                  members_here.posterior_.idata["posterior"]["w_0"].values)
 
 
 def _ensemble(**kw):

@@ -145,7 +145,9 @@ def fit_separately(jobs: list, n_jobs, *, whole: bool) -> tuple[list, bool]:
     from joblib.parallel import MultiprocessingBackend, get_active_backend
 
     if effective_n_jobs(n_jobs) != 1:
-        if isinstance(get_active_backend()[0], MultiprocessingBackend):
+        # joblib's own "multiprocessing" backend forks; Ray's subclasses it but runs its tasks
+        # in Ray's workers, which are not forks of this process
+        if type(get_active_backend()[0]) is MultiprocessingBackend:
             raise InvalidSettingError(
                 "joblib's 'multiprocessing' backend forks this process, and a fork of a "
                 "process running JAX hangs; use joblib.parallel_backend('loky') (the default) "
