@@ -65,6 +65,7 @@ def test_grid_search_on_a_local_ray_cluster_matches_one_process(moons):
     serial = _search(moons)
     X, y = moons.X_train[:100], moons.y_train[:100]
     members_here = _ensemble(n_jobs=1).fit(X, y)
+    stacked_here = _stacked(n_jobs=None).fit(X, y)
     register_ray()
     # Ray's workers are not the driver's children: PYMC_BNN_WORKER gives each its own
     # PyTensor compile folder (pymc_bnn._runtime.workers)
@@ -77,6 +78,9 @@ def test_grid_search_on_a_local_ray_cluster_matches_one_process(moons):
             # Ray's backend is a subclass of joblib's forking "multiprocessing" one, but runs
             # its tasks in Ray's own workers: an ensemble's members were refused there
             members_there = _ensemble(n_jobs=2).fit(X, y)
+            # its folds ran in threads here (Ray taken for joblib's "multiprocessing"), and
+            # once sent to Ray, failed: Ray's backend returns no generator
+            stacked_there = _stacked(n_jobs=2).fit(X, y)
     finally:
         ray.shutdown()
     assert type(backend).__name__ == "RayBackend"
@@ -85,6 +89,12 @@ def test_grid_search_on_a_local_ray_cluster_matches_one_process(moons):
                                serial.cv_results_["mean_test_score"], rtol=0, atol=1e-12)
     np.testing.assert_array_equal(members_there.posterior_.idata["posterior"]["w_0"].values,
                                   members_here.posterior_.idata["posterior"]["w_0"].values)
+    assert (stacked_there.posterior_.settings["stacking"]["weights"]
+            == stacked_here.posterior_.settings["stacking"]["weights"])
+
+
+def _stacked(**kw):
+    return BayesianMLPClassifier((3,), stack_linear=True, random_state=7, **kw)
 
 
 def _ensemble(**kw):

@@ -456,3 +456,17 @@ def test_the_table_encoding_never_follows_joblibs_backend(moons):
     model = BayesianMLPClassifier((2,), steps=50, draws=20, random_state=0).fit(X, moons.y_train)
     transformer = build_transformer(TableEncoding.from_dict(model.table_encoding_))
     assert transformer.n_jobs == 1
+
+
+def test_the_folds_go_to_a_ray_cluster_not_to_threads_here():
+    """Ray's joblib backend subclasses joblib's "multiprocessing" one, so it was taken for a
+    backend of this machine and the folds ran in local threads instead of on the cluster."""
+    pytest.importorskip("ray")
+    from joblib.parallel import LokyBackend, MultiprocessingBackend, ThreadingBackend
+    from ray.util.joblib.ray_backend import RayBackend
+
+    from pymc_bnn.sklearn.stacked_fit import _on_this_machine
+
+    assert not _on_this_machine(RayBackend())
+    assert all(_on_this_machine(backend()) for backend in (LokyBackend, MultiprocessingBackend,
+                                                           ThreadingBackend))

@@ -207,12 +207,15 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None, progress: bool 
             for job in jobs:
                 densities.append(fold_density(*job, pressed=pressed))
                 done()
-        elif _on_this_machine(get_active_backend(prefer="threads")[0]):
+        elif _on_this_machine(backend := get_active_backend(prefer="threads")[0]):
             densities = _in_threads(jobs, workers, pressed, done)
         else:  # the backend the user chose runs them where it runs its work
+            # each as it ends where the backend can (Dask); Ray's returns them all at the end
+            returned = ("generator" if getattr(backend, "supports_return_generator", False)
+                        else "list")
             try:
                 densities = []
-                for density in Parallel(n_jobs=n_jobs, return_as="generator")(
+                for density in Parallel(n_jobs=n_jobs, return_as=returned)(
                         delayed(fold_density)(*job) for job in jobs):
                     densities.append(density)
                     done()
@@ -240,8 +243,9 @@ def _on_this_machine(backend) -> bool:
         ThreadingBackend,
     )
 
-    return isinstance(backend, LokyBackend | MultiprocessingBackend | SequentialBackend
-                      | ThreadingBackend)
+    # joblib's own classes: Ray's backend subclasses MultiprocessingBackend to run on Ray
+    return type(backend) in (LokyBackend, MultiprocessingBackend, SequentialBackend,
+                             ThreadingBackend)
 
 
 def _in_threads(jobs: list[FoldJob], workers: int, pressed, done=lambda: None) -> list:
