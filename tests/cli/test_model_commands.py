@@ -290,3 +290,23 @@ def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(kind_model, json
     process.stdout.close()  # the reader leaves before the first line is written
     said = process.stderr.read().decode()
     assert process.wait(timeout=600) == 141 and said == ""
+
+
+def test_an_interrupted_fit_without_one_step_count_is_said_without_a_question_mark(capsys):
+    """Separate fits joined into one posterior (a pooling='none' network's groups or an
+    ensemble's members with --jobs) have no single step count: the line said 'at step ?'."""
+    from types import SimpleNamespace
+
+    from pymc_bnn.cli.model_commands import _ending
+
+    args = SimpleNamespace(out="m.bnn.nc")
+    joined = SimpleNamespace(posterior_=SimpleNamespace(
+        interrupted=True, diagnostics={"groups_fitted": "separately"}))
+    assert _ending(args, joined) == 3
+    assert capsys.readouterr().err == (
+        "interrupted: the fit was stopped by Ctrl-C; the state reached so far is saved in "
+        "m.bnn.nc, marked interrupted (exit 3)\n")
+    one = SimpleNamespace(posterior_=SimpleNamespace(interrupted=True,
+                                                     diagnostics={"steps_run": 1200}))
+    assert _ending(args, one) == 3
+    assert "stopped by Ctrl-C at step 1200; the state" in capsys.readouterr().err

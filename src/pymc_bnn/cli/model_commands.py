@@ -331,10 +331,11 @@ def _ending(args, model) -> int:
         from rich.console import Console
 
         diagnostics = model.posterior_.diagnostics
+        step = diagnostics.get("steps_run")  # none for separate fits joined (groups, members)
         what = (f"the stacking was stopped by Ctrl-C during "
                 f"{diagnostics['stacking_stopped']}; the network's own fit, whole, is saved"
                 if diagnostics.get("stacking_stopped") else
-                f"the fit was stopped by Ctrl-C at step {diagnostics.get('steps_run', '?')}; "
+                f"the fit was stopped by Ctrl-C{'' if step is None else f' at step {step}'}; "
                 "the state reached so far is saved")
         Console(stderr=True, soft_wrap=True).print(
             f"[yellow]interrupted[/]: {what} in {args.out}, marked interrupted (exit "
