@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 import warnings
 
 import numpy as np
@@ -109,8 +110,10 @@ def fit_members(build: dict, method: str, options: dict, *, draws: int, random_s
     per_member = math.ceil(draws / members)
     jobs = [(build, method, each, per_member, seed, progress)
             for seed in member_seeds(random_seed, members)]
+    started = time.perf_counter()
     fits, stopped = fit_separately(jobs, n_jobs, whole=False)
     joined = join_members(fits)
+    joined.timings["total_s"] = time.perf_counter() - started  # side by side: not their sum
     if stopped:
         joined = dataclasses.replace(joined, interrupted=True)
     if len(fits) < members:
@@ -202,7 +205,8 @@ def join_members(posteriors: list):
     """Posteriors of one network, each one chain, as one ensemble posterior (a chain each).
 
     The `variational` group (q of the first member, from which a warm start continues) and
-    settings come from the first; timings are summed; diagnostics list every member's final
+    settings come from the first; timings are summed (`fit_members` sets total_s to the
+    seconds the fits took together); diagnostics list every member's final
     ELBO (the mean over its last window) and warning.
 
     Parameters
