@@ -199,3 +199,27 @@ def test_cli_fit_stream_keeps_id_columns_out_and_refuses_column_codings(folder, 
         assert main([*common, flag, "id", "--force"]) == 2
         err = capsys.readouterr().err
         assert f"{flag} cannot be combined with --stream yet" in err, err
+
+
+def test_cli_fit_stream_refuses_a_count_target_and_missing_drop_naming_the_flags(tmp_path,
+                                                                                 capsys):
+    """A whole-number target streamed without --likelihood was read as counts and then refused
+    in the library's words ('stream a bernoulli, categorical or real-valued target'), naming no
+    flag; --missing drop was ignored, and a missing value then refused as NaN."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    rows = tmp_path / "counts.parquet"
+    pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "n": rng.poisson(np.exp(1.5 + X[:, 0]))}).to_parquet(
+        rows)
+    model = tmp_path / "m.bnn.nc"
+    common = ["fit", str(rows), "--target", "n", "--stream", "--method", "advi", "--hidden",
+              "2", "--steps", "50", "--draws", "20", "--out", str(model), "--quiet"]
+    assert main(common) == 2
+    err = capsys.readouterr().err
+    assert "--stream cannot fit the " in err and " likelihood yet (whole numbers" in err, err
+    assert "pass --likelihood gaussian to fit the counts as real numbers" in err, err
+    assert main([*common, "--missing", "drop", "--likelihood", "gaussian"]) == 2
+    err = capsys.readouterr().err
+    assert "--missing drop cannot be combined with --stream yet" in err, err
+    assert not model.exists()
+    assert main([*common, "--likelihood", "gaussian"]) == 0, capsys.readouterr().err
