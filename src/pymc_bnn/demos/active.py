@@ -22,7 +22,7 @@ from pymc_bnn.active.loop import BNNFitter, oracle, run_active_learning
 from pymc_bnn.datasets import two_moons
 from pymc_bnn.errors import ConvergenceWarning
 from pymc_bnn.model.priors import SEED_PRIOR
-from pymc_bnn.reporting import plots
+from pymc_bnn.reporting import class_scatter, fit_plots
 from pymc_bnn.reporting.html import Cell, Figure, Section, Table, figure_png, render_html
 
 # Engines that accept `init=` (a previous posterior) to warm-start each round's fit.
@@ -313,8 +313,8 @@ def run_active_demo(out_dir: str | Path, settings: ActiveDemoSettings = ActiveDe
 
 
 def _figures(comparison: Comparison, settings: ActiveDemoSettings) -> list[Figure]:
-    curves = figure_png(plots.learning_curves(comparison.labels_used, comparison.accuracies,
-                                              title="Held-out accuracy vs labels used"))
+    curves = figure_png(fit_plots.learning_curves(comparison.labels_used, comparison.accuracies,
+                                                  title="Held-out accuracy vs labels used"))
     figures = [Figure(curves, "Mean held-out accuracy (300 test points) after each round, "
                               "against the number of labels the fit used; the band is ±1 sd over "
                               "repeats. A curve above random reaches the same accuracy with fewer "
@@ -322,8 +322,9 @@ def _figures(comparison: Comparison, settings: ActiveDemoSettings) -> list[Figur
                       "Learning curves")]
     data = two_moons(split_seed=settings.seed)
     for name, runs in comparison.runs.items():
-        ax = plots.labelled_points(data.X_train, data.y_train, runs[0].labelled,
-                                   title=f"{name}: the {len(runs[0].labelled)} labelled points")
+        ax = class_scatter.labelled_points(
+            data.X_train, data.y_train, runs[0].labelled,
+            title=f"{name}: the {len(runs[0].labelled)} labelled points")
         figures.append(Figure(figure_png(ax),
                               f"Which pool points {name} labelled in the first repeat (grey: "
                               "the unlabelled pool). "

@@ -22,7 +22,7 @@ from pymc_bnn.inference import DEFAULT_METHOD, fit
 from pymc_bnn.model.build import build_model
 from pymc_bnn.model.priors import SEED_PRIOR
 from pymc_bnn.posterior.metrics import accuracy
-from pymc_bnn.reporting import plots
+from pymc_bnn.reporting import class_maps, fit_plots
 from pymc_bnn.reporting.html import Cell, Figure, Section, Table, figure_png, render_html
 
 # metrics.json key -> pooling passed to build_model, and how the report names it.
@@ -268,8 +268,8 @@ def _figures(data, per_group, surfaces, xx, yy) -> dict[str, tuple[bytes, str, s
               for key in per_group}
     figures = {}
     for k, key in enumerate(POOLINGS, start=1):
-        fig = plots.group_surfaces(xx, yy, surfaces[key], data_by_group=train,
-                                   titles=titles[key], suptitle=TITLES[key])
+        fig = class_maps.group_surfaces(xx, yy, surfaces[key], data_by_group=train,
+                                        titles=titles[key], suptitle=TITLES[key])
         figures[f"hierarchical_{k:02d}_{key}_surfaces.png"] = (
             figure_png(fig), f"Decision surfaces: {TITLES[key]}",
             f"P(y = 1) for each group under {TITLES[key]}, with the group's "
@@ -282,8 +282,8 @@ def _figures(data, per_group, surfaces, xx, yy) -> dict[str, tuple[bytes, str, s
                "unpooled": " Each group alone: with so few points the boundaries are rough "
                            "and often miss the moons' shape."}[key],
         )
-    ax = plots.accuracy_by_group({TITLES[k]: v for k, v in per_group.items()},
-                                 data.group_labels)
+    ax = fit_plots.accuracy_by_group({TITLES[k]: v for k, v in per_group.items()},
+                                     data.group_labels)
     figures["hierarchical_04_accuracy.png"] = (
         figure_png(ax), "Held-out accuracy per group",
         "Each group's held-out accuracy under the three poolings; the legend gives the means.",

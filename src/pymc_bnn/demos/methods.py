@@ -24,7 +24,7 @@ from pymc_bnn.inference import ENGINES, fit
 from pymc_bnn.model.build import build_model
 from pymc_bnn.model.priors import SEED_PRIOR
 from pymc_bnn.posterior.metrics import classification_summary
-from pymc_bnn.reporting import plots
+from pymc_bnn.reporting import class_maps
 from pymc_bnn.reporting.html import Figure, Section, Table, figure_png, render_html
 
 DEFAULT_METHODS = ("advi", "fullrank_advi", "nuts")
@@ -185,11 +185,11 @@ def _comparison_figure(maps, xx, yy, data):
     fig, axes = plt.subplots(2, n, figsize=(4.6 * n, 7.6), layout="constrained", squeeze=False)
     vmax = max(float(sd.max()) for _, sd in maps.values())
     for col, (method, (proba, sd)) in enumerate(maps.items()):
-        plots.probability_map(xx, yy, proba, X=data.X_train, y=data.y_train, ax=axes[0, col],
-                              title=f"{method}: mean P(y = 1)")
-        plots.uncertainty_map(xx, yy, sd, X=data.X_train, y=data.y_train, ax=axes[1, col],
-                              title=f"{method}: sd of P(y = 1)", vmin=0.0, vmax=vmax,
-                              levels=np.linspace(0.0, vmax, 25))
+        class_maps.probability_map(xx, yy, proba, X=data.X_train, y=data.y_train, ax=axes[0, col],
+                                   title=f"{method}: mean P(y = 1)")
+        class_maps.uncertainty_map(xx, yy, sd, X=data.X_train, y=data.y_train, ax=axes[1, col],
+                                   title=f"{method}: sd of P(y = 1)", vmin=0.0, vmax=vmax,
+                                   levels=np.linspace(0.0, vmax, 25))
     return fig
 
 

@@ -21,7 +21,7 @@ from pymc_bnn.inference import DEFAULT_METHOD, fit
 from pymc_bnn.model.build import build_model
 from pymc_bnn.model.priors import SEED_PRIOR
 from pymc_bnn.posterior.metrics import classification_summary
-from pymc_bnn.reporting import plots
+from pymc_bnn.reporting import calibration_plots, class_maps, class_scatter, fit_plots
 from pymc_bnn.reporting.html import Figure, Section, Table, figure_png, render_html
 
 FIGURES = (
@@ -182,12 +182,12 @@ def _figures(data, posterior, test, on_grid, xx, yy) -> list[tuple[bytes, str, s
     """(png, title, caption) for the seed's five figures, in FIGURES order (01–05)."""
     shape = xx.shape
     figures = [
-        (figure_png(plots.scatter_classes(data.X_train, data.y_train)), "Training data",
+        (figure_png(class_scatter.scatter_classes(data.X_train, data.y_train)), "Training data",
          f"The {len(data.y_train)} training points of the two moons, coloured by class. "
          "The classes interleave, so no straight line separates them."),
     ]
     if posterior.elbo is not None:
-        figures.append((figure_png(plots.elbo_trace(posterior.elbo)), "ELBO trace",
+        figures.append((figure_png(fit_plots.elbo_trace(posterior.elbo)), "ELBO trace",
                         "The evidence lower bound per optimisation step (higher is better). "
                         "It should rise quickly and then level off; a curve still climbing at "
                         "the end means more steps would help."))
@@ -196,17 +196,17 @@ def _figures(data, posterior, test, on_grid, xx, yy) -> list[tuple[bytes, str, s
                         "This method does not optimise an ELBO (it samples), so there is no "
                         "trace."))
     figures += [
-        (figure_png(plots.predicted_labels(data.X_test, data.y_test, test["mean"].values)),
+        (figure_png(class_scatter.predicted_labels(data.X_test, data.y_test, test["mean"].values)),
          "Predicted labels on the test set",
          "Each test point coloured by the class with predictive probability above 0.5; "
          "ringed points are misclassified. Errors concentrate where the moons overlap."),
-        (figure_png(plots.probability_map(xx, yy, on_grid["mean"].values.reshape(shape),
-                                          X=data.X_train, y=data.y_train)),
+        (figure_png(class_maps.probability_map(xx, yy, on_grid["mean"].values.reshape(shape),
+                                               X=data.X_train, y=data.y_train)),
          "Posterior predictive mean probability",
          "P(y = 1) averaged over the posterior draws, on a 100×100 grid over [-3, 3]². "
          "The white band is the decision boundary, which bends between the moons."),
-        (figure_png(plots.uncertainty_map(xx, yy, on_grid["std"].values.reshape(shape),
-                                          X=data.X_train, y=data.y_train)),
+        (figure_png(class_maps.uncertainty_map(xx, yy, on_grid["std"].values.reshape(shape),
+                                               X=data.X_train, y=data.y_train)),
          "Uncertainty",
          "Standard deviation of P(y = 1) across posterior draws: how much plausible networks "
          "disagree. It is largest along the decision boundary and in regions without data, "
@@ -297,9 +297,10 @@ def _uncertainty_figures(data, test, grid_summary, xx, yy, numbers) -> list[tupl
             for k in ("predictive_entropy", "expected_entropy", "mutual_information")}
     corners = ", ".join(f"{v:.3f}" for v in numbers["epistemic_corners"])
     return [
-        (figure_png(plots.uncertainty_maps(xx, yy, maps["predictive_entropy"],
-                                           maps["expected_entropy"], maps["mutual_information"],
-                                           X=data.X_train, y=data.y_train)),
+        (figure_png(class_maps.uncertainty_maps(xx, yy, maps["predictive_entropy"],
+                                                maps["expected_entropy"],
+                                                maps["mutual_information"],
+                                                X=data.X_train, y=data.y_train)),
          "Total, aleatoric and epistemic uncertainty",
          "Left: entropy of the averaged prediction (total). Middle: the average entropy of each "
          "network's own prediction (aleatoric): every plausible network is unsure there, so it "
@@ -313,7 +314,7 @@ def _uncertainty_figures(data, test, grid_summary, xx, yy, numbers) -> list[tupl
          "(a corner deep on one class's side can stay certain: every network's tanh units "
          "saturate the same way there, and mean-field VI understates disagreement). "
          f"{numbers['draws']:,} posterior draws."),
-        (figure_png(plots.reliability_diagram(data.y_test, test["mean"].values)),
+        (figure_png(calibration_plots.reliability_diagram(data.y_test, test["mean"].values)),
          "Reliability diagram (test set)",
          "Test points binned by the probability given to the predicted class (15 equal-width "
          "bins; numbers are points per bin); bars show how often that prediction was right. "

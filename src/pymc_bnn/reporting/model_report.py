@@ -296,7 +296,7 @@ def fit_panel(posterior, convergence) -> Section:
     >>> section.paragraphs[0]
     'Not converged: 1 problem(s), each with its fix.'
     """
-    from pymc_bnn.reporting import plots
+    from pymc_bnn.reporting import fit_plots
 
     verdict = ("Converged: no problem found in the checks below." if convergence.converged
                else f"Not converged: {len(convergence.problems)} problem(s), each with its fix.")
@@ -312,7 +312,7 @@ def fit_panel(posterior, convergence) -> Section:
     )
     if posterior.elbo is not None and len(posterior.elbo):
         section.figures.append(Figure(
-            figure_png(plots.elbo_trace(posterior.elbo)),
+            figure_png(fit_plots.elbo_trace(posterior.elbo)),
             "The evidence lower bound per step (higher is better). A curve still climbing at "
             "the end means more steps would help.", "ELBO trace"))
     return section

@@ -96,7 +96,8 @@ def data_sections(model, X, y, source: str, groups=None, *, random_seed: int = 0
 
 def _classifier_sections(model, X, y, source, by_group, rng, rows) -> list[Section]:
     from pymc_bnn.posterior.metrics import reliability_bins
-    from pymc_bnn.reporting import plots
+    from pymc_bnn.reporting.calibration_plots import reliability_diagram
+    from pymc_bnn.reporting.predictive_check_plots import class_frequency_check
 
     classes = model.classes_
     names = [str(c) for c in classes]
@@ -121,7 +122,7 @@ def _classifier_sections(model, X, y, source, by_group, rng, rows) -> list[Secti
                        *[[name, float(o), float(p), float(lo), float(hi)] for name, o, p, lo, hi
                          in zip(names, observed, proba.mean(axis=0), low, high, strict=True)]],
                       caption="Shares of rows per class: observed, and in the replicated data.")],
-        figures=[Figure(figure_png(plots.class_frequency_check(names, observed, replicated)),
+        figures=[Figure(figure_png(class_frequency_check(names, observed, replicated)),
                         "Grey bars: observed shares; points and lines: median and central 90% "
                         "of the shares in the replicated data sets.", "Class shares")])
     bins = reliability_bins(y, proba, classes=classes)
@@ -136,7 +137,7 @@ def _classifier_sections(model, X, y, source, by_group, rng, rows) -> list[Secti
                                 bins.count[filled], bins.confidence[filled],
                                 bins.accuracy[filled], strict=True)]],
                       caption="Reliability per bin of the top-class probability.")],
-        figures=[Figure(figure_png(plots.reliability_diagram(y, proba, classes=classes)),
+        figures=[Figure(figure_png(reliability_diagram(y, proba, classes=classes)),
                         "Accuracy against the top-class predictive probability, per bin. Bars "
                         "below the diagonal mean the model is over-confident there.",
                         "Reliability diagram")])
@@ -197,7 +198,8 @@ def replicate_class_shares(probs, rng) -> np.ndarray:
 
 def _regressor_sections(model, X, y, source, by_group, rng, rows) -> list[Section]:
     from pymc_bnn.posterior.metrics import coverage_by_level
-    from pymc_bnn.reporting import plots
+    from pymc_bnn.reporting.calibration_plots import coverage_curve
+    from pymc_bnn.reporting.predictive_check_plots import replicated_distribution
 
     counts = is_count_model(model)
     summary = model.uncertainty(X, level=list(COVERAGE_LEVELS), **by_group)
@@ -214,7 +216,7 @@ def _regressor_sections(model, X, y, source, by_group, rng, rows) -> list[Sectio
         "reproduce."],
         tables=[Table([["statistic", "observed", "replicated median", "replicated 5%",
                         "replicated 95%", "share of replications ≥ observed"], *statistics])],
-        figures=[Figure(figure_png(plots.replicated_distribution(y, replicated, discrete=counts)),
+        figures=[Figure(figure_png(replicated_distribution(y, replicated, discrete=counts)),
                         "The observed target (black outline) over the values replicated from "
                         "the posterior predictive (blue).", "Observed and replicated values")])
     levels, observed = coverage_by_level(y, summary)
@@ -225,7 +227,7 @@ def _regressor_sections(model, X, y, source, by_group, rng, rows) -> list[Sectio
         tables=[Table([["nominal level", "observed coverage"],
                        *[[f"{lv:.0%}", float(ob)] for lv, ob in zip(levels, observed,
                                                                    strict=True)]])],
-        figures=[Figure(figure_png(plots.coverage_curve(levels, observed)),
+        figures=[Figure(figure_png(coverage_curve(levels, observed)),
                         "Observed against nominal coverage of the central predictive intervals.",
                         "Interval coverage")])
     parts = {"total": summary["sd"].values, "aleatoric": summary["aleatoric_sd"].values,
@@ -335,7 +337,7 @@ def replicated_statistics(y, replicated, *, counts: bool = False) -> list[list]:
 
 def _uncertainty_section(parts: dict, unit: str, text: str, *, variance: bool = False) -> Section:
     """Distribution of the total uncertainty and its parts: a table of quantiles and histograms."""
-    from pymc_bnn.reporting import plots
+    from pymc_bnn.reporting.predictive_check_plots import uncertainty_split
 
     total, epistemic = parts["total"], parts["epistemic"]
     share = (float(np.mean(epistemic**2) / max(np.mean(total**2), 1e-300)) if variance
@@ -346,6 +348,6 @@ def _uncertainty_section(parts: dict, unit: str, text: str, *, variance: bool = 
         tables=[Table([["part", f"mean ({unit})", "median", "90% of rows below"],
                        *[[name, float(np.mean(v)), float(np.median(v)),
                           float(np.quantile(v, 0.9))] for name, v in parts.items()]])],
-        figures=[Figure(figure_png(plots.uncertainty_split(parts, unit=unit)),
+        figures=[Figure(figure_png(uncertainty_split(parts, unit=unit)),
                         "How many rows have each amount of uncertainty, total and by part.",
                         "Uncertainty per row")])
