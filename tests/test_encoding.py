@@ -167,6 +167,7 @@ def _mixed_table(rng, n):
     return table
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_train=st.integers(4, 30), n_new=st.integers(1, 20))
 def test_applying_a_saved_encoding_without_scikit_learn_gives_its_numbers(seed, n_train, n_new):

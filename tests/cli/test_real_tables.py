@@ -100,6 +100,7 @@ def test_predict_on_raw_rows_matches_a_scikit_learn_pipeline(folder, penguin_mod
     pd.testing.assert_frame_equal(pd.read_csv(folder / "pred_parquet.csv"), predicted)
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_a_parquet_folder_is_described_over_every_batch_not_the_first(tmp_path, capsys):
     """Read in batches (a file each), every batch is checked: the second file's booleans stored
     as 0/1, its new colour and its gap are counted with the first file's and said once, as

@@ -112,6 +112,7 @@ def test_pipeline_cross_validation_and_parallel_grid_search(iris):
     assert search.predict(X).shape == (len(X),)
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_a_dask_dataframe_fits_and_predicts_as_its_pandas_rows():
     """A Dask DataFrame is computed at the estimators' entry (as NumPy reads a Dask array):
     its columns were read with pandas calls it lacks (AttributeError: 'DataFrame' object has

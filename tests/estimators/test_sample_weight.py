@@ -143,6 +143,7 @@ def test_an_estimator_fits_weighted_rows_as_the_rows_repeated(make, y_kind):
     np.testing.assert_allclose(weighted.x_mean_, repeated.x_mean_, rtol=1e-12)
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_gaps_are_filled_with_the_weighted_median_as_the_repeated_rows_median():
     """Imputation weighs the rows as the fit does: the filled value is the repeated rows'
     median (it was the unweighted one, so the weighted fit filled its gaps differently)."""

@@ -58,6 +58,7 @@ def test_regressor_standardises_the_target_from_the_stream(folder):
     assert np.corrcoef(model.predict(part[["x0", "x1", "id"]]), part["value"])[0, 1] > 0.9
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_streamed_fits_refuse_what_they_cannot_do(folder):
     _, rows = folder
     with pytest.raises(InvalidSettingError, match="method='laplace' cannot fit streamed data"):
@@ -129,6 +130,7 @@ def test_an_interrupted_streamed_fit_says_so(folder):
     assert model.posterior_.interrupted
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_cli_fit_stream_interrupted_names_the_step_and_exits_3(folder, tmp_path, monkeypatch,
                                                                capsys):
     from pymc_bnn.sklearn import base
@@ -177,6 +179,7 @@ def test_cli_fit_stream_refuses_jobs_for_an_ensemble_as_the_estimator_does(folde
     assert not model.exists()
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_cli_fit_stream_keeps_id_columns_out_and_refuses_column_codings(folder, tmp_path,
                                                                        capsys):
     """`--id` with `--stream` made the identifier a feature (a row number as an input), and
@@ -201,6 +204,7 @@ def test_cli_fit_stream_keeps_id_columns_out_and_refuses_column_codings(folder, 
         assert f"{flag} cannot be combined with --stream yet" in err, err
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_cli_fit_stream_refuses_a_count_target_and_missing_drop_naming_the_flags(tmp_path,
                                                                                  capsys):
     """A whole-number target streamed without --likelihood was read as counts and then refused

@@ -50,6 +50,7 @@ def test_parquet_folder_fit_equals_the_same_rows_in_memory(tmp_path):
     assert fits[0].settings["streamed"] is True and fits[0].settings["minibatch_size"] == 64
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_one_batch_of_every_row_equals_the_in_memory_fit():
     X, y = _table(n=300)
     streamed = build_streaming_model(batch_source([(X, y)]), batch_size=300, hidden=(3,))

@@ -37,6 +37,7 @@ def test_estimator_exploding_elbo_raises_and_keeps_no_result(table):
     assert not hasattr(model, "posterior_")
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_cli_exploding_elbo_is_one_line_exit_1_and_writes_nothing(table, tmp_path, capsys,
                                                                   monkeypatch):
     table.to_csv(tmp_path / "train.csv", index=False)
@@ -74,6 +75,7 @@ def test_estimator_records_the_unconverged_fit(table):
     assert "raise steps=" in model.posterior_.diagnostics["warnings"][0]
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_cli_shows_the_warning_and_the_model_file_keeps_it(table, tmp_path, capsys):
     table.to_csv(tmp_path / "train.csv", index=False)
     code, _, err = run_cli(capsys, "fit", tmp_path / "train.csv", "--target", "kind",

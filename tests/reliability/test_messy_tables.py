@@ -95,6 +95,7 @@ def test_a_report_refuses_a_held_out_target_the_model_cannot_score(capsys, tmp_p
                           "in row 3", "fix or drop those rows")
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_a_report_scores_whole_number_labels_written_as_floats(capsys, tmp_path, files, table):
     """A tool that writes an integer column with gaps as floats (1.0): the same classes."""
     data, model = files
@@ -261,6 +262,7 @@ def test_rows_to_predict_come_as_an_array_of_text_or_garbage_in_a_number_column(
         model.predict_proba(truth)
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_an_empty_table_to_predict_and_lookalike_classes_are_named():
     rows = pd.DataFrame({"a": np.arange(30.0)})
     labels = ["yes", "yes ", "no"] * 10

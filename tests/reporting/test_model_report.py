@@ -199,6 +199,7 @@ def test_an_unfitted_estimator_has_no_convergence():
         _ = BayesianMLPRegressor().convergence_
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_the_report_of_rare_counts_whose_held_out_rows_are_all_zero(tmp_path):
     # rare events: every held-out count 0 made scikit-learn's D² divide by zero, and an
     # interval [0, 0] below a mean of 0.02 made matplotlib refuse a negative error bar; both
@@ -224,6 +225,7 @@ def test_the_report_of_rare_counts_whose_held_out_rows_are_all_zero(tmp_path):
     assert "Observed against predicted" in page
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_r2_of_a_constant_held_out_target_is_not_a_number_but_says_why(tmp_path, capsys):
     # scikit-learn gives R² = 0 for a constant target (it is undefined: the variance is 0) and
     # nan with a warning for one row; the report showed those as the model's score

@@ -47,6 +47,7 @@ def test_the_maps_count_is_this_process(tmp_path):
     assert before < limit
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_threads_build_each_program_once_and_never_lose_an_entry():
     """Eight threads ask a two-entry cache for three keys over and over: every answer is its
     key's value, and a key is built again only after it was dropped (never twice at once)."""
