@@ -7,7 +7,7 @@ import pytest
 from test_laplace import _conjugate, _design, _linear_data, _precision, analytic_evidence_maximum
 
 from pymc_bnn import InvalidSettingError, build_model, fit, load, save
-from pymc_bnn.inference import ggn
+from pymc_bnn.inference import ggn, output_likelihood
 from pymc_bnn.inference.jax_model import compile_model
 from pymc_bnn.inference.laplace import _value_offsets, glm_predictive, parameter_layout
 
@@ -38,7 +38,7 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
     expected = -np.einsum("nkp,nkl,nlq->pq", J, H_rows, J)
     # ... and the engine's: the model's own likelihood replayed on the output, any shape
     eta = network(jnp.asarray(theta))
-    roots = ggn.output_curvature_roots(ggn.output_loglik(bnn, _value_offsets(compiled)), eta,
+    roots = output_likelihood.output_curvature_roots(output_likelihood.output_loglik(bnn, _value_offsets(compiled)), eta,
                                        jnp.asarray(z))
     p = np.asarray(jax.nn.softmax(eta))
     np.testing.assert_allclose(np.einsum("nji,njk->nik", roots, roots),

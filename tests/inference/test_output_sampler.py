@@ -17,7 +17,7 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit, log_softmax, softmax
 
 from pymc_bnn import build_model, fit
-from pymc_bnn.inference import ggn, output_sampler
+from pymc_bnn.inference import output_likelihood, output_sampler
 from pymc_bnn.inference.jax_model import ROW_WEIGHT, compile_model, pad_rows, padded_rows
 from pymc_bnn.inference.laplace import _value_offsets, glm_predictive
 
@@ -116,14 +116,14 @@ def test_padded_rows_add_nothing_to_the_log_likelihood(likelihood):
     y = rng.integers(0, 3, size=13)
     bnn = build_model(X, y, hidden=(), likelihood=likelihood)
     offsets = _value_offsets(compile_model(bnn.model))
-    rows = ggn.row_loglik(bnn, offsets)
+    rows = output_likelihood.row_loglik(bnn, offsets)
     size = padded_rows(13)
     assert size == 16 and set(rows.per_row) == {"y_data", ROW_WEIGHT}
     eta = rng.normal(size=(13, bnn.spec.n_outputs))
     z = rng.normal(size=compile_model(bnn.model).size)
     padded = rows.padded(size)
     np.testing.assert_array_equal(padded[ROW_WEIGHT], np.r_[np.ones(13), np.zeros(3)])
-    summed = float(ggn.output_loglik(bnn, offsets)(eta, z))
+    summed = float(output_likelihood.output_loglik(bnn, offsets)(eta, z))
     assert abs(np.sum(rows.loglik(pad_rows(eta, size), z, padded)) - summed) < 1e-10
     # the weights are what drops them: the same padding weighted 1 counts the copies
     counted = {**padded, ROW_WEIGHT: np.ones(size)}

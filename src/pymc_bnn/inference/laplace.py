@@ -37,7 +37,7 @@ import numpy as np
 
 from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn.errors import InferenceError, InvalidSettingError
-from pymc_bnn.inference import ggn, loo, map_loop, noise_sd
+from pymc_bnn.inference import ggn, loo, map_loop, noise_sd, output_likelihood
 from pymc_bnn.inference.jax_model import (
     compile_model,
     constrained_draws,
@@ -660,7 +660,7 @@ def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative
             return -negative_log_joint(z.at[last].set(theta), a, d_) / t
         return whole_network, (jnp.asarray(zr), float(alpha), float(temperature), data), (
             "whole_network", *cache_key)
-    per_row = ggn.row_loglik(bnn, offsets)
+    per_row = output_likelihood.row_loglik(bnn, offsets)
     loglik = per_row.loglik
     # rows padded to a few sizes, the added ones weighted 0: fits on data of similar size
     # share a sampler

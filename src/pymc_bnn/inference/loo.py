@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pymc_bnn.inference import ggn
+from pymc_bnn.inference import ggn, output_likelihood
 
 # Temperatures searched. The floor is 0.01 (logit sd ÷ 10), not 0: a posterior of zero width
 # would drop the epistemic uncertainty that predictions and active learning report; above 1 the
@@ -168,7 +168,7 @@ def cavity_loo(row_loglik, z, eta, V, *, loglik=None, temperatures=(1.0,)) -> np
     summed = loglik or (lambda e, zz: jnp.sum(row_loglik(e, zz)))
     zj, ej = jnp.asarray(z), jnp.asarray(eta)
     g = np.asarray(jax.jit(jax.grad(summed))(ej, zj))  # (n, K)
-    roots = ggn.output_curvature_roots(summed, ej, zj)
+    roots = output_likelihood.output_curvature_roots(summed, ej, zj)
     Lam = np.einsum("nji,njk->nik", roots, roots)  # (n, K, K)
     K = eta.shape[1]
     # V_c = (V^-1 − Λ)^-1 = V (I − Λ V)^-1; it is positive definite in exact arithmetic (the
@@ -286,11 +286,11 @@ def choose_temperature(bnn, layout, zr, covariance, offsets) -> LooChoice:
     from pymc_bnn.inference.jax_model import model_data
 
     X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
-    row_loglik = ggn.output_loglik(bnn, offsets, pointwise=True)
+    row_loglik = output_likelihood.output_loglik(bnn, offsets, pointwise=True)
     position = {int(v): i for i, v in enumerate(layout.network)}
     last_positions = np.array([position[int(v)] for v in layout.last])
     eta, V = output_marginals(bnn.spec, X, zr[layout.network], last_positions, covariance)
-    elpd = cavity_loo(row_loglik, zr, eta, V, loglik=ggn.output_loglik(bnn, offsets),
+    elpd = cavity_loo(row_loglik, zr, eta, V, loglik=output_likelihood.output_loglik(bnn, offsets),
                       temperatures=TEMPERATURES).sum(axis=1)
     best = int(np.nanargmax(np.where(np.isfinite(elpd), elpd, -np.inf)))
     psis_elpd, k = psis_loo(row_loglik, zr, eta, V, TEMPERATURES[best])
