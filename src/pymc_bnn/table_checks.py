@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.validation import numbers_as_text, numbers_but_a_few
+from pymc_bnn.label_checks import numbers_as_text, numbers_but_a_few
 
 # A text column with more distinct values than this and than half its rows is an identifier or
 # free text, not a category: one-hot coding it would give the network one input per row.

@@ -16,7 +16,8 @@ from pymc_bnn import (
     build_model,
     fit,
 )
-from pymc_bnn.validation import check_count_target, mean_and_scale, refuse_nonfinite
+from pymc_bnn.label_checks import check_count_target
+from pymc_bnn.validation import mean_and_scale, refuse_nonfinite
 from reliability.helpers import TINY
 
 

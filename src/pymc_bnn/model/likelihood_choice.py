@@ -12,7 +12,7 @@ import numpy as np
 
 from pymc_bnn.defaults import MAX_CLASS_LABELS as MAX_LABELS
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.validation import numbers_as_text, numbers_but_a_few
+from pymc_bnn.label_checks import numbers_as_text, numbers_but_a_few
 
 # MAX_LABELS (10): whole numbers with at most this many distinct values are class labels
 # (species codes 0/1/2, ratings 1..5); more are a quantity. Counts with so few values
@@ -87,7 +87,7 @@ def _refuse_numbers_with_typos(values) -> None:
     Read as text, the column would make a classifier with a class per distinct number (a
     price column with one "n/a": hundreds of classes, minutes of fitting). Numbers in at least
     90% of the rows and more distinct numbers than `MAX_LABELS` is such a column; the message
-    names the values that are not numbers (`validation.numbers_but_a_few`).
+    names the values that are not numbers (`label_checks.numbers_but_a_few`).
     """
     import pandas as pd
 

@@ -34,13 +34,13 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
-from pymc_bnn.validation import (
+from pymc_bnn.label_checks import (
     check_binary_labels,
     check_count_target,
     check_real_target,
     encode_class_labels,
-    mean_and_scale,
 )
+from pymc_bnn.validation import mean_and_scale
 
 OBSERVED = "y"
 OFFSET = "log_rate_offset"  # count likelihoods: log of the mean training count
