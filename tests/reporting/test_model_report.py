@@ -166,6 +166,32 @@ def test_the_report_of_a_count_model_scores_with_deviance(tmp_path):
     assert "<td>share of zeros</td>" in page  # the predictive check of a count target
 
 
+@pytest.mark.slow  # a fit: over 2 s
+def test_a_student_t_regressor_is_scored_by_its_own_predictive_density():
+    """The report scored every real-valued regressor by a Normal of its predictive mean and sd
+    only, which misjudges heavy tails; now also by the density of the predictive mixture over
+    draws, here against scipy's Student-t on the same draws."""
+    from scipy import stats
+    from scipy.special import logsumexp
+
+    from pymc_bnn.reporting.model_report import held_out_scores
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(90, 2))
+    y = X[:, 0] + 0.3 * rng.standard_t(3, size=90)
+    model = BayesianMLPRegressor(hidden_layer_sizes=(3,), likelihood="student_t", method="advi",
+                                 draws=60, random_state=0,
+                                 engine_options={"steps": 300}).fit(X[:60], y[:60])
+    rows, _, _ = held_out_scores(model, X[60:], y[60:])
+    found = dict((metric, value) for metric, value in rows)
+    draws = model.predictive_draws(X[60:])
+    log_density = stats.t.logpdf(y[60:], draws["df"], loc=draws["mean"], scale=draws["scale"])
+    expected = -np.mean(logsumexp(log_density, axis=0) - np.log(log_density.shape[0]))
+    assert found["negative log predictive density (nats per row)"] == pytest.approx(expected,
+                                                                                   rel=1e-9)
+    assert "Gaussian NLL of the predictive mean and sd (nats)" in found
+
+
 @pytest.mark.slow
 def test_a_nuts_fit_with_too_few_draws_warns_in_info_and_report(tmp_path, capsys):
     rng = np.random.default_rng(2)

@@ -165,7 +165,8 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
 
 _LABELS = {"accuracy": "accuracy", "log_loss": "log loss (nats)", "brier": "Brier score",
            "ece": "expected calibration error (15 bins)", "rmse": "RMSE", "mae": "MAE",
-           "gaussian_nll": "Gaussian NLL (nats)", "coverage": "share inside the 90% interval",
+           "gaussian_nll": "Gaussian NLL of the predictive mean and sd (nats)",
+           "coverage": "share inside the 90% interval",
            "interval_width": "mean 90% interval width", "crps": "CRPS", "r2": "R²",
            "poisson_deviance": "mean Poisson deviance",
            "d2": "share of Poisson deviance explained (D²)",
@@ -182,10 +183,12 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
 
     Classifiers: `pymc_bnn.posterior.metrics.classification_summary` and the confusion matrix
     (the reliability diagram is in the report's calibration section); regressors:
-    `regression_summary` of the 90% predictive summary plus R², and observed against predicted
-    with the interval. Count likelihoods (poisson, negative_binomial) are scored with the mean
-    Poisson deviance and its D² (scikit-learn), the predictive density of the counts and their
-    whole-number intervals instead of a Gaussian NLL and R².
+    `regression_summary` of the 90% predictive summary, the negative log density of the
+    predictive mixture itself (`metrics.mixture_nll`: the Gaussian NLL only matches its mean and
+    sd, which misjudges Student-t or heteroscedastic noise) and R², and observed against
+    predicted with the interval. Count likelihoods (poisson, negative_binomial) are scored with
+    the mean Poisson deviance and its D² (scikit-learn), the predictive density of the counts
+    and their whole-number intervals instead of a Gaussian NLL and R².
 
     Parameters
     ----------
@@ -247,7 +250,12 @@ def held_out_scores(model, X, y, groups=None) -> tuple[list[list], list[Figure],
                  "nlpd": metrics.mixture_nll(y, draws),
                  "count_coverage": scores["coverage"],
                  "count_interval_width": scores["interval_width"], "crps": scores["crps"]}
-    else:  # R² compares with the variance of the target: none when every value is the same
+    else:
+        # the Gaussian NLL scores a Normal of the predictive mean and sd; the predictive itself
+        # is a mixture over draws (of Student-t or heteroscedastic noise too): its own density
+        draws = model.predictive_draws(X, max_draws=_DENSITY_DRAWS, **by_group)
+        shown["nlpd"] = metrics.mixture_nll(y, draws)
+        # R² compares with the variance of the target: none when every value is the same
         shown["r2"] = (float(skm.r2_score(y, mean)) if np.ptp(y) > 0
                        else f"n/a: every held-out value is {y[0]:g}")
     figure = _observed_vs_predicted(y, mean, summary["lower"].values, summary["upper"].values)
