@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from pymc_bnn.data import (
+    BatchSource,
     ReadAhead,
     batch_source,
     fixed_batches,
@@ -103,3 +104,25 @@ def test_the_index_pandas_stores_in_a_parquet_file_is_no_feature(tmp_path, frame
         np.testing.assert_array_equal(X, shuffled[["a", "b"]].to_numpy(float))
     with pytest.raises(InvalidInputError, match="has no column\\(s\\) row"):
         parquet_batches(tmp_path / "named.parquet", target="y", exclude=["id", "row"])
+
+
+def test_the_statistics_pass_shows_its_rows_on_the_progress_bar_unless_disabled(capsys):
+    """On a large folder the pass takes a while: it shows the rows read, as a fit its steps."""
+    source = batch_source([(np.ones((600, 1)), np.ones(600)), (np.ones((300, 1)), np.ones(300))],
+                          n_rows=900)
+    stream_statistics(source, progress=True)
+    shown = capsys.readouterr().out
+    assert "Statistics" in shown and "900/900" in shown and "rows read" in shown
+    stream_statistics(source)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_ctrl_c_during_the_statistics_pass_says_how_far_it_read_and_that_nothing_was_kept():
+    def batches():
+        yield np.ones((600, 1)), np.ones(600)
+        raise KeyboardInterrupt
+
+    source = BatchSource(batches, n_rows=900, name="rows/")
+    with pytest.raises(KeyboardInterrupt, match="reading rows/ for its statistics, after 600 of "
+                                                "900 rows: nothing was fitted"):
+        stream_statistics(source, progress=True)

@@ -149,6 +149,31 @@ def test_cli_fit_stream_interrupted_names_the_step_and_exits_3(folder, tmp_path,
                    f"so far is saved in {model}, marked interrupted (exit 3)\n"), err
 
 
+def test_cli_fit_stream_shows_the_statistics_pass_and_a_press_there_keeps_nothing(
+        folder, tmp_path, monkeypatch, capsys):
+    """The pass over DATA before the fit shows its rows on the progress bar (as the fit its
+    steps); Ctrl-C there ends as a press before any fit does: one line, exit 130, no file."""
+    from pymc_bnn.data import BatchSource, stream_statistics
+    from pymc_bnn.sklearn import base
+
+    def pressed_after_one_file(source, **options):
+        def batches():
+            yield next(iter(source))
+            raise KeyboardInterrupt
+        return stream_statistics(BatchSource(batches, n_rows=source.n_rows, name=source.name),
+                                 **options)
+
+    monkeypatch.setattr(base, "stream_statistics", pressed_after_one_file)
+    _, rows = folder
+    model = tmp_path / "m.bnn.nc"
+    code = main(["fit", str(rows), "--target", "kind", "--exclude", "value,id", "--stream",
+                 "--hidden", "4", "--out", str(model)])
+    out, err = capsys.readouterr()
+    assert code == 130 and err == "interrupted: nothing was kept\n", err
+    assert "Statistics" in out and "300/900" in out and "rows read" in out, out
+    assert not model.exists() and [p.name for p in tmp_path.iterdir()] == ["rows"]
+
+
 def test_predicting_a_path_or_a_stream_says_where_streamed_prediction_is(folder):
     """The estimators predict rows in memory: a Parquet path or a BatchSource given to predict
     is refused naming the batch-by-batch route, not read as text ('could not convert string to

@@ -20,3 +20,10 @@ def test_disabled_bar_accepts_updates_and_prints_nothing(capsys):
     with progress_bar(False, "ADVI", 10) as bar:
         bar(completed=5, status="anything", title="x", total=20)
     assert capsys.readouterr() == ("", "")
+
+
+def test_bar_of_an_unknown_total_counts_what_is_done():
+    console = Console(file=io.StringIO(), width=120, force_terminal=False)
+    with progress_bar(True, "Statistics", None, "rows read", console=console) as bar:
+        bar(completed=1500)
+    assert "1500/?" in console.file.getvalue()

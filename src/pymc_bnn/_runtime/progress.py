@@ -11,13 +11,14 @@ from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool, title: str, total: int, status: str = "", *, console=None,
+def progress_bar(enabled: bool, title: str, total: int | None, status: str = "", *, console=None,
                  transient: bool = False) -> Iterator[Callable[..., None]]:
     """A rich progress bar, as a context that yields its `update` function.
 
     `update(completed=, advance=, total=, title=, status=)` takes each argument optionally
-    (None leaves it as it is); `status` is free text after the count. Disabled: update does
-    nothing and rich is not imported.
+    (None leaves it as it is); `status` is free text after the count. A `total` of None is
+    not known yet (the count reads "done/?"). Disabled: update does nothing and rich is not
+    imported.
     """
     if not enabled:
         yield lambda **changes: None

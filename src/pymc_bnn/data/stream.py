@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.data.sources import BatchSource
 from pymc_bnn.errors import InvalidInputError
 
@@ -74,7 +75,8 @@ class _Moments:
         return np.sqrt(self.m2 / max(self.n, 1))
 
 
-def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamStatistics:
+def stream_statistics(source: BatchSource, *, labels: bool = False,
+                      progress: bool = False) -> StreamStatistics:
     """One pass over `source`: row count, feature means and sds, and the target's statistics.
 
     Parameters
@@ -83,6 +85,8 @@ def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamSta
         The stream.
     labels : bool, default False
         Collect the target's distinct values (for classifiers) instead of its mean and sd.
+    progress : bool, default False
+        Show the rows read so far (of `source.n_rows` when known) on the shared progress bar.
 
     Returns
     -------
@@ -94,6 +98,9 @@ def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamSta
     ------
     InvalidInputError
         No rows, or more than `MAX_CLASSES` distinct labels.
+    KeyboardInterrupt
+        Ctrl-C during the pass (nothing is fitted yet, so nothing is kept), saying how far it
+        read.
 
     Examples
     --------
@@ -110,22 +117,32 @@ def stream_statistics(source: BatchSource, *, labels: bool = False) -> StreamSta
     x, y = _Moments(), _Moments()
     classes: np.ndarray | None = None
     numeric_target = True
-    for X, target in source:
-        x.add(X)
-        if target is None:
-            numeric_target = False
-            continue
-        if labels:
-            classes = np.unique(target) if classes is None else np.union1d(classes, target)
-            if classes.size > MAX_CLASSES:
-                raise InvalidInputError(
-                    f"the target of {source.name} has more than {MAX_CLASSES:,} distinct values; "
-                    "a classifier needs class labels: use a regressor for a numeric target")
-        elif numeric_target:
-            try:
-                y.add(np.asarray(target, dtype=np.float64))
-            except (TypeError, ValueError):
-                numeric_target = False
+    with progress_bar(progress, "Statistics", source.n_rows, "rows read") as bar:
+        try:
+            for X, target in source:
+                x.add(X)
+                bar(completed=x.n)
+                if target is None:
+                    numeric_target = False
+                    continue
+                if labels:
+                    classes = np.unique(target) if classes is None else np.union1d(classes,
+                                                                                   target)
+                    if classes.size > MAX_CLASSES:
+                        raise InvalidInputError(
+                            f"the target of {source.name} has more than {MAX_CLASSES:,} "
+                            "distinct values; a classifier needs class labels: use a "
+                            "regressor for a numeric target")
+                elif numeric_target:
+                    try:
+                        y.add(np.asarray(target, dtype=np.float64))
+                    except (TypeError, ValueError):
+                        numeric_target = False
+        except KeyboardInterrupt as press:
+            of = "" if source.n_rows is None else f" of {source.n_rows:,}"
+            raise KeyboardInterrupt(
+                f"interrupted while reading {source.name} for its statistics, after {x.n:,}"
+                f"{of} rows: nothing was fitted, so nothing was kept") from press
     if x.n == 0:
         raise InvalidInputError(f"{source.name} has no rows; pass data with at least one batch")
     numeric_target = numeric_target and y.n == x.n

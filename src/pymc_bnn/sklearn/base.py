@@ -344,7 +344,7 @@ class BayesianMLPBase(BaseEstimator):
                 "separate fits of an ensemble's members (n_jobs=) need in-memory rows; a "
                 "streamed fit runs its members together in one program: leave out n_jobs=")
         source = as_source(data, target=target)
-        stats = stream_statistics(source, labels=is_classifier(self))
+        stats = stream_statistics(source, labels=is_classifier(self), progress=bool(self.verbose))
         self.n_features_in_ = int(stats.x_mean.size)
         if source.feature_names is not None:
             self.feature_names_in_ = np.asarray(source.feature_names, dtype=object)
