@@ -294,6 +294,22 @@ def test_an_empty_file_is_named_as_empty(folder, capsys, name):
     assert "Error" not in err
 
 
+def test_a_folder_of_csv_files_is_named_as_one_with_both_ways_on(folder, capsys):
+    """`predict MODEL folder_of_csv/` showed Arrow's own words cut off at 150 characters,
+    mid-quote ("Could not read schema from '/…/p1.csv'. Is this a 'parquet' file?: Could not
+    open Parquet input source '/…"): a folder is read as Parquet files; say so, and the ways on."""
+    csvs = folder / "csvs"
+    csvs.mkdir()
+    for k in range(2):
+        pd.DataFrame(_rows(3, start=3 * k)).to_csv(csvs / f"part{k}.csv", index=False)
+    code, _, err = _predict(capsys, folder, csvs, folder / "csvs_out.csv")
+    assert_one_line_error(
+        code, err, f"error: {csvs} holds CSV files (part0.csv, part1.csv), but a folder is read "
+        "as Parquet files: convert them to Parquet (pandas: pd.read_csv(file).to_parquet(...)), "
+        "or pass each CSV file on its own\n")
+    assert not (folder / "csvs_out.csv").exists()
+
+
 @pytest.mark.parametrize("written", ["X0", " x0", "x0 "])
 def test_a_column_named_but_for_case_or_spaces_is_named_with_its_fix(folder, capsys, written):
     """'new.csv lacks 1 column the model was fitted on: x0; the model needs x0, x1, region'

@@ -401,8 +401,8 @@ def open_parquet(path):
     Raises
     ------
     InvalidInputError
-        Saying why `path` cannot be read: missing, not Parquet, or a folder without Parquet
-        files.
+        Saying why `path` cannot be read: missing, not Parquet, a folder without Parquet
+        files, or a folder that holds CSV files.
 
     Examples
     --------
@@ -415,6 +415,16 @@ def open_parquet(path):
     Traceback (most recent call last):
     ...
     pymc_bnn.errors.InvalidInputError: no data at missing.parquet; check the path
+
+    A folder of CSV files is named as one, with the ways on:
+
+    >>> import os
+    >>> os.mkdir("exports")
+    >>> pd.DataFrame({"x0": [1.0]}).to_csv("exports/march.csv", index=False)
+    >>> open_parquet("exports")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidInputError: exports holds CSV files (march.csv), but a folder is ...
     """
     import pyarrow.dataset as ds
 
@@ -426,6 +436,7 @@ def open_parquet(path):
         dataset = ds.dataset(str(path), format="parquet")
         dataset.schema  # noqa: B018  (reads the footers: a broken file fails here)
     except Exception as exc:  # Arrow's errors all mean "not a readable Parquet dataset"
+        _refuse_csv_files(path)
         raise InvalidInputError(
             f"cannot read {path} as Parquet ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0][:150]}); pass a .parquet file or a folder of them"
@@ -435,6 +446,24 @@ def open_parquet(path):
                                 "folder of them")
     _check_same_columns(dataset, path)
     return dataset
+
+
+def _refuse_csv_files(path: Path) -> None:
+    """Refuse a folder that holds CSV files (Arrow read them as Parquet), naming both ways on.
+
+    Names as Arrow reads a folder: every file below it, less those starting with "." or "_".
+    """
+    if not path.is_dir():
+        return
+    csv = sorted(str(file.relative_to(path)) for file in path.rglob("*")
+                 if file.is_file() and not any(part.startswith((".", "_"))
+                                               for part in file.relative_to(path).parts)
+                 and {".csv", ".tsv"} & {suffix.lower() for suffix in file.suffixes[-2:]})
+    if csv:
+        raise InvalidInputError(
+            f"{path} holds CSV files ({shown(csv)}), but a folder is read as Parquet files: "
+            "convert them to Parquet (pandas: pd.read_csv(file).to_parquet(...)), or pass each "
+            "CSV file on its own")
 
 
 def table_columns(schema) -> list[str]:
