@@ -57,6 +57,23 @@ def test_minibatches_scale_the_likelihood(grouped_data):
     np.testing.assert_allclose(q_sd, sd, rtol=0.15)
 
 
+def test_the_step_limit_warning_says_which_two_window_means_its_relative_change_compares(
+        grouped_data):
+    """A streamed regression warned "relative ELBO change 5.5 over the last 1000 steps": right
+    (|last − before| / |before| of the last two windows' mean ELBOs, near 0 nats for that fit)
+    but unreadable without the two means; the warning now gives them."""
+    result = vi.run_advi(normal_means_model(grouped_data), draws=10, random_seed=3,
+                         progress=False, minibatch_size=40, steps=400, window=100, tol=1e-12,
+                         restarts=1)
+    elbo = np.asarray(result.elbo).reshape(400, -1)[:, 0]
+    last, before = elbo[-100:].mean(), elbo[-200:-100].mean()
+    change = abs(last - before) / abs(before)
+    assert result.diagnostics["relative_change"] == pytest.approx(change)
+    (message,) = result.warnings
+    assert (f"(mean ELBO {before:,.1f} → {last:,.1f} nats over the last two windows of 100 "
+            f"steps: a relative change of {change:.2g}, tol 1e-12)") in message, message
+
+
 def test_a_float32_loop_recovers_the_closed_form_too(grouped_data):
     """dtype="float32" (NumPyro's precision; several times the steps/s on CPU): the same
     posterior, with minibatches scaled as in float64."""

@@ -28,6 +28,7 @@ from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.inference.vi_family import get_family
 from pymc_bnn.inference.vi_loop import ADVISettings  # defined with the loop that reads it
 from pymc_bnn.inference.vi_start import starting_point
+from pymc_bnn.inference.windows import window_means
 
 # Models smaller than this (parameters × observations per step) get 4 restarts by default.
 # They avoid the poor local optima a single mean-field run falls into now and then. A step's
@@ -238,10 +239,14 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     method = _METHODS[family]
     messages = []
     if settings.tol > 0 and not outcome.converged and not interrupted:
-        change = (f"relative ELBO change {outcome.relative_change:.2g} over the last "
-                  f"{settings.window} steps, tol {settings.tol:g}"
-                  if math.isfinite(outcome.relative_change)
-                  else f"too few steps to compare two windows of {settings.window}")
+        # the two means the relative change compares: near 0 nats (a regression's ELBO can
+        # be) a small move is a large relative change, and the means show it
+        means = window_means(outcome.history, settings.window, maximise=True)
+        change = (f"mean ELBO {means[1]:,.1f} → {means[0]:,.1f} nats over the last two "
+                  f"windows of {settings.window:,} steps: a relative change of "
+                  f"{outcome.relative_change:.2g}, tol {settings.tol:g}"
+                  if means is not None and math.isfinite(outcome.relative_change)
+                  else f"too few steps to compare two windows of {settings.window:,}")
         messages.append(
             f"{method} stopped at the maximum of {settings.steps:,} steps before converging "
             f"({change}); raise steps=, or learning_rate= if the ELBO is still climbing "
