@@ -1,5 +1,7 @@
 """Uncertainty plots draw what they claim: panels, lines, bands, and the ECE in the label."""
 
+import re
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -192,13 +194,29 @@ def test_regression_bands_take_one_input_as_a_column_and_refuse_more(rng):
     x = np.linspace(-2, 2, 20)
     sd = np.full(20, 0.2)
     ax = plots.regression_bands(x[:, None], np.sin(x), sd, 2 * sd, X_train=x[:, None],
-                                y_train=np.sin(x))
+                                y_train=np.sin(x)[:, None])
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), x)
     assert _drawn_points(ax) == 20
     with pytest.raises(InvalidInputError, match=r"X_train has 2 columns.*X_train\[:, 0\]"):
         plots.regression_bands(x, np.sin(x), sd, 2 * sd, X_train=np.c_[x, x], y_train=x)
     with pytest.raises(InvalidInputError, match=r"x has 3 columns"):
         plots.regression_bands(np.c_[x, x, x], np.sin(x), sd, 2 * sd)
+
+
+def test_regression_bands_refuse_values_of_another_length_naming_both_lengths():
+    # a y_train or mean of the wrong length reached matplotlib ("x and y must be the same
+    # size", an IndexError from the sort); a longer mean was cut to x's length without a word
+    x = np.linspace(-2, 2, 20)
+    sd = np.full(20, 0.2)
+    for name, wrong in [("mean", np.sin(x[:19])), ("mean", np.r_[np.sin(x), 0.0]),
+                        ("aleatoric_sd", sd[:5]), ("total_sd", np.c_[sd, sd])]:
+        values = {"mean": np.sin(x), "aleatoric_sd": sd, "total_sd": 2 * sd, name: wrong}
+        with pytest.raises(InvalidInputError, match=rf"x has 20 values, but {name} has shape "
+                                                    rf"{re.escape(str(np.shape(wrong)))}; "):
+            plots.regression_bands(x, **values)
+    with pytest.raises(InvalidInputError, match=r"X_train has 20 rows, but y_train has shape "
+                                                r"\(19,\); pass one target value per row"):
+        plots.regression_bands(x, np.sin(x), sd, 2 * sd, X_train=x, y_train=np.sin(x)[:19])
 
 
 def test_save_refuses_a_suffix_matplotlib_cannot_write_naming_those_it_can(tmp_path):

@@ -93,7 +93,9 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     Raises
     ------
     InvalidInputError
-        When `x` or `X_train` has more than one column: the bands run along one input.
+        When `x` or `X_train` has more than one column (the bands run along one input), or
+        `mean`, `aleatoric_sd`, `total_sd` are not one value per `x`, `y_train` one per row of
+        `X_train`.
 
     Examples
     --------
@@ -105,8 +107,16 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     ['± 2 sd total (noise + weights)', '± 2 sd aleatoric (noise)', 'predictive mean']
     """
     x = _one_input(x, "x")
+    for name, values in (("mean", mean), ("aleatoric_sd", aleatoric_sd), ("total_sd", total_sd)):
+        _refuse_other_length(values, name, x.size, "x has {n} values",
+                             "pass the values predicted at x")
     if X_train is not None:
         X_train = _one_input(X_train, "X_train")
+        if y_train is not None:
+            y_train = np.asarray(y_train)
+            y_train = y_train[:, 0] if y_train.shape[1:] == (1,) else y_train  # a column too
+            _refuse_other_length(y_train, "y_train", X_train.size, "X_train has {n} rows",
+                                 "pass one target value per row")
     ax = axes_for(ax, figsize=(7.0, 4.2))
     order = np.argsort(x)
     x, mean = x[order], np.asarray(mean)[order]
@@ -134,6 +144,14 @@ def _one_input(values, name: str) -> np.ndarray:
             f"regression_bands draws along one input, but {name} has {columns} (shape "
             f"{values.shape}); pass the input to draw along, e.g. {name}[:, 0]")
     return values
+
+
+def _refuse_other_length(values, name: str, n: int, against: str, fix: str) -> None:
+    """Refuse `values` unless they are `(n,)`, naming both lengths (not matplotlib's error)."""
+    if np.shape(values) != (n,):
+        raise InvalidInputError(
+            f"regression_bands needs one {name} per point: {against.format(n=n)}, but "
+            f"{name} has shape {np.shape(values)}; {fix}")
 
 
 def coverage_curve(nominal, observed, *, ax=None, title="Interval coverage"):
