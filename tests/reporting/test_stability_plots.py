@@ -88,3 +88,14 @@ def test_cka_matrix_names_the_layers_it_has(layer):
     result = xr.DataTree.from_dict({"representation": cka_between_draws(hidden, 5, 0.9)})
     with pytest.raises(InvalidInputError, match="no hidden layer .*hidden_0"):
         stability_plots.cka_matrix(result, layer)
+
+
+def test_stability_figures_make_their_axes_as_every_figure_module_does():
+    """The module kept its own copy of the canvas's `axes_for` (STYLE.md: one way to do each
+    thing); a new figure now comes from the shared helper, at the size it had."""
+    from pymc_bnn.reporting import canvas
+
+    assert "_axes" not in vars(stability_plots)
+    assert stability_plots.axes_for is canvas.axes_for
+    ax = stability_plots.input_relevance(_relevance_result(["x0", "x1"]))
+    assert ax.figure.get_size_inches().tolist() == pytest.approx([5.5, 0.9 + 0.26 * 2])

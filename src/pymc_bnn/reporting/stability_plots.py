@@ -11,12 +11,7 @@ import numpy as np
 from scipy.stats import norm
 
 from pymc_bnn.errors import InvalidInputError
-
-
-def _axes(ax, figsize):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
+from pymc_bnn.reporting.canvas import axes_for
 
 
 def default_weight_names(result) -> list[str]:
@@ -104,7 +99,7 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
                          get("mean_unaligned"), get("sd_unaligned")))
     rows.sort(key=lambda r: -abs(r[1]) / r[2] if r[2] > 0 else -np.inf)
     rows = rows[:max_weights][::-1]
-    ax = _axes(ax, figsize=(6.0, 0.9 + 0.24 * len(rows)))
+    ax = axes_for(ax, figsize=(6.0, 0.9 + 0.24 * len(rows)))
     y = np.arange(len(rows))
     raw_mean = np.array([r[5] for r in rows])
     raw_sd = np.array([r[6] for r in rows])
@@ -145,7 +140,7 @@ def unit_stability(result, *, ax=None, title="Hidden units: stability and import
     "signal-to-noise of the unit's aligned weights"
     """
     units = result["units"]
-    ax = _axes(ax, figsize=(6.0, 4.5))
+    ax = axes_for(ax, figsize=(6.0, 4.5))
     points = ax.scatter(units["snr"], units["removal_effect"], c=units["active_share"],
                         cmap="viridis", vmin=0, vmax=1, s=40, edgecolors="k", linewidths=0.4)
     ax.figure.colorbar(points, ax=ax, label="share of draws active")
@@ -192,7 +187,7 @@ def input_relevance(result, *, max_inputs: int = 20, ax=None,
     # the names take ~0.07 in per character at 8 pt: widen the figure so the axis keeps ~3.5 in
     # for its label, which a long name otherwise pushes off the figure's right edge
     longest = max((len(name) for name in names), default=0)
-    ax = _axes(ax, figsize=(max(5.5, 3.8 + 0.07 * longest), 0.9 + 0.26 * len(order)))
+    ax = axes_for(ax, figsize=(max(5.5, 3.8 + 0.07 * longest), 0.9 + 0.26 * len(order)))
     y = np.arange(len(order))
     ax.errorbar(mean, y, xerr=[mean - lower, upper - mean], fmt="o", ms=4, color="C0", lw=1.5)
     ax.set_yticks(y, names, fontsize=8)
@@ -246,7 +241,7 @@ def cka_matrix(result, layer=None, *, ax=None):
         raise InvalidInputError(
             f"no hidden layer {layer!r} in this stability result; layer takes one of "
             f"{', '.join(layers)} or its index 0 … {len(layers) - 1}")
-    ax = _axes(ax, figsize=(4.5, 3.8))
+    ax = axes_for(ax, figsize=(4.5, 3.8))
     image = ax.imshow(cka["cka"].sel(layer=name).values, vmin=0, vmax=1, cmap="magma")
     ax.figure.colorbar(image, ax=ax, label="linear CKA")
     # the compared draws are spread over all of them: tick them by their own index, not 0 … m−1
