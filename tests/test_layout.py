@@ -106,3 +106,20 @@ def test_the_api_reference_lists_every_public_module():
         parts = parts[:-1] if parts[-1] == "__init__" else parts
         if path.name != "conftest.py" and not any(p.startswith("_") for p in parts):
             assert ".".join(parts) in listed, f"{'.'.join(parts)} is missing from docs/api/index.rst"
+
+
+def test_no_module_imports_another_modules_private_names():
+    """STYLE.md: a helper two modules share gets a public name in the module that owns it.
+    The CLI's modules took `_note`, `_load_model`, `_read_data`, … from each other."""
+    import ast
+    from pathlib import Path
+
+    src = Path(pymc_bnn.__file__).parent
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pymc_bnn"):
+                found += [f"{path.relative_to(src)}:{node.lineno} {node.module}.{alias.name}"
+                          for alias in node.names
+                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert found == [], "\n".join(found)

@@ -52,9 +52,12 @@ def test_the_predict_helpers_still_import_from_model_commands_with_a_warning():
                       match="moved to pymc_bnn.cli.predict_command._cmd_predict"):
         assert model_commands._cmd_predict is predict_command._cmd_predict
     with pytest.warns(DeprecationWarning,
-                      match="moved to pymc_bnn.cli.new_row_notes._check_new_rows"):
-        assert model_commands._check_new_rows is new_row_notes._check_new_rows
-    assert model_commands._note_new_rows is new_row_notes._note_new_rows  # report uses it
+                      match="moved to pymc_bnn.cli.new_row_notes.check_new_rows"):
+        assert model_commands._check_new_rows is new_row_notes.check_new_rows
+    with pytest.warns(DeprecationWarning,
+                      match="moved to pymc_bnn.cli.new_row_notes.count_batch_new_rows"):
+        assert model_commands._count_new_rows is new_row_notes.count_batch_new_rows
+    assert model_commands.note_new_rows is new_row_notes.note_new_rows  # report uses it
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         model_commands.nothing  # noqa: B018
 

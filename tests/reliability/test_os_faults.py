@@ -161,7 +161,7 @@ def test_any_os_error_a_command_raises_is_one_line(capsys, monkeypatch, files, e
     def failing(path):
         raise OSError(errno_code, os.strerror(errno_code), str(path))
 
-    monkeypatch.setattr(cli_model, "_load_model", failing)
+    monkeypatch.setattr(cli_model, "load_model", failing)
     data, model = files
     exit_code, _, err = run_cli(capsys, "report", model, "--out", Path(data).parent / "x.html")
     assert exit_code == code, err

@@ -111,7 +111,7 @@ class MovedModuleFinder:
         module.__path__ = []  # so that old submodule paths (pymc_bnn.priors.base) resolve
 
 
-def moved_names(module: str, homes: dict[str, str]):
+def moved_names(module: str, homes: dict[str, str | tuple[str, str]]):
     """A module `__getattr__` for names that moved out of `module` to other modules.
 
     Reading a moved name warns (DeprecationWarning, at the reader's line) and returns it from
@@ -122,7 +122,7 @@ def moved_names(module: str, homes: dict[str, str]):
     module : str
         The module the names left (its `__name__`).
     homes : dict
-        Name → the module it lives in now.
+        Name → the module it lives in now, or `(module, new name)` where it was renamed too.
 
     Returns
     -------
@@ -138,6 +138,12 @@ def moved_names(module: str, homes: dict[str, str]):
     ...     homes = getter("MOVED")
     >>> homes is MOVED, str(caught[0].message).split(';')[0]
     (True, 'pymc_bnn.old.MOVED moved to pymc_bnn._runtime.moved.MOVED')
+    >>> renamed = moved_names("pymc_bnn.old", {"_HOMES": ("pymc_bnn._runtime.moved", "MOVED")})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     homes = renamed("_HOMES")
+    >>> homes is MOVED, str(caught[0].message).split(';')[0]
+    (True, 'pymc_bnn.old._HOMES moved to pymc_bnn._runtime.moved.MOVED')
     >>> getter("nothing")
     Traceback (most recent call last):
     ...
@@ -145,10 +151,12 @@ def moved_names(module: str, homes: dict[str, str]):
     """
     def __getattr__(name: str):
         if name in homes:
-            warnings.warn(f"{module}.{name} moved to {homes[name]}.{name}; import it from "
+            where = homes[name]
+            home, new = where if isinstance(where, tuple) else (where, name)
+            warnings.warn(f"{module}.{name} moved to {home}.{new}; import it from "
                           "there (the old name goes in the next release)", DeprecationWarning,
                           stacklevel=2)
-            return getattr(importlib.import_module(homes[name]), name)
+            return getattr(importlib.import_module(home), new)
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
     return __getattr__

@@ -30,9 +30,9 @@ from pymc_bnn.cli.args import (
     print_report_path,
     widths,
 )
-from pymc_bnn.cli.command_steps import _add_quiet, _load_model, _note, _read_data, _status
+from pymc_bnn.cli.command_steps import add_quiet, load_model, note, read_data, status_printer
 from pymc_bnn.cli.engine_flags import add_engine_flags, engine_options
-from pymc_bnn.cli.new_row_notes import _note_new_rows
+from pymc_bnn.cli.new_row_notes import note_new_rows
 from pymc_bnn.cli.predict_command import add_predict_command
 from pymc_bnn.cli.table_files import check_csv_flags, csv_flags_given, read_table
 from pymc_bnn.cli.tables import (
@@ -199,7 +199,7 @@ def add_model_commands(sub) -> None:
                         help="HTML file to write (default: MODEL with .html)")
     add_csv_flags(report)
     add_force(report)
-    _add_quiet(report)
+    add_quiet(report)
     report.set_defaults(handler=_cmd_report)
 
     info = sub.add_parser("info", help="show what a model file holds",
@@ -265,11 +265,11 @@ def _cmd_fit(args, console) -> int:
     method = resolve_method(args.method, grouped=args.groups is not None, streamed=args.stream,
                             prior=args.prior)
     args.engine_options = engine_options(args, method) or None  # checked before any reading
-    say = _status(args, console)
+    say = status_printer(args, console)
     started = time.perf_counter()
     if args.stream:
         return _fit_streamed(args, console, say, started)
-    table = _read_data(args, say)
+    table = read_data(args, say)
     _name_columns(args, table.columns)
     X, y = split_target(table, args.target, args.data)
     check_columns(X, args.data, exclude=args.exclude, id=args.id,
@@ -488,9 +488,9 @@ def _cmd_report(args, console) -> int:
                  force=args.force, label=None if args.out else "the default report path")
     for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (_cmd_fit's note)
         import_whole(heavy)
-    say = _status(args, console)
+    say = status_printer(args, console)
     say(f"Loading {args.model}")
-    model, description = _load_model(args.model)
+    model, description = load_model(args.model)
     held_out = None
     if args.target is not None and args.data is None:
         raise InvalidInputError("--target names the column of DATA to score, but no DATA was "
@@ -529,7 +529,7 @@ def _cmd_report(args, console) -> int:
                                     "row, so there is nothing to score; pass labelled rows, or "
                                     "leave DATA out")
         if unlabelled.any():  # rows without a label cannot be scored: the others are
-            _note(f"{args.data}: {int(unlabelled.sum())} row(s) with an empty {target!r} were "
+            note(f"{args.data}: {int(unlabelled.sum())} row(s) with an empty {target!r} were "
                   "left out of the scores")
             table = table[~unlabelled]
         X, y = split_target(table, target, args.data)
@@ -537,7 +537,7 @@ def _cmd_report(args, console) -> int:
         _, groups = split_groups(X, description.get("notes", {}).get("groups"), args.data)
         y = _scored_target(model, y, args.data)
         X, y, groups, name = _drop_unseen_labels(model, X[features], y, groups, args.data)
-        _note_new_rows(model, X, str(args.data))
+        note_new_rows(model, X, str(args.data))
         held_out = (X, y.to_numpy(), name, groups)
     with warnings.catch_warnings():  # noted once above, in the command's words
         warnings.simplefilter("ignore", UnseenCategoryWarning)
@@ -642,5 +642,6 @@ def _cmd_info(args, console) -> int:
 __getattr__ = moved_names(__name__, {
     **dict.fromkeys(("_probability", "_cmd_predict", "_ids_first", "_predict_streamed",
                      "_predict_groups"), "pymc_bnn.cli.predict_command"),
-    **dict.fromkeys(("_check_new_rows", "_count_new_rows"), "pymc_bnn.cli.new_row_notes"),
+    "_check_new_rows": ("pymc_bnn.cli.new_row_notes", "check_new_rows"),
+    "_count_new_rows": ("pymc_bnn.cli.new_row_notes", "count_batch_new_rows"),
 })

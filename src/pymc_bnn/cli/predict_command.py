@@ -17,14 +17,14 @@ from pathlib import Path
 from pymc_bnn._runtime.outputs import check_output, check_replaced_columns
 from pymc_bnn.cli.args import EXIT_OK, add_csv_flags, add_force
 from pymc_bnn.cli.command_steps import (
-    _add_quiet,
-    _load_model,
-    _note,
-    _note_unfinished_fit,
-    _read_data,
-    _status,
+    add_quiet,
+    load_model,
+    note,
+    note_unfinished_fit,
+    read_data,
+    status_printer,
 )
-from pymc_bnn.cli.new_row_notes import _check_new_rows, _count_new_rows
+from pymc_bnn.cli.new_row_notes import check_new_rows, count_batch_new_rows
 from pymc_bnn.cli.table_files import (
     check_csv_flags,
     is_parquet,
@@ -79,7 +79,7 @@ def add_predict_command(sub) -> None:
                               "training from the population, or refuse it (default: population)")
     add_csv_flags(predict)
     add_force(predict)
-    _add_quiet(predict)
+    add_quiet(predict)
     predict.set_defaults(handler=_cmd_predict)
 
 
@@ -103,16 +103,16 @@ def _cmd_predict(args, console) -> int:
                  force=args.force)
     _refuse_other_formats(args.out)
     check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
-    say = _status(args, console)
+    say = status_printer(args, console)
     say(f"Loading {args.model}")
-    model, description = _load_model(args.model, saved_estimator=True)
+    model, description = load_model(args.model, saved_estimator=True)
     if is_parquet(args.data):
         return _predict_streamed(args, console, model, description, say)
-    table = _read_data(args, say)
+    table = read_data(args, say)
     features, others = model_features(model, table, args.data)
-    what = _check_new_rows(model.encoding, table[features], str(args.data))
+    what = check_new_rows(model.encoding, table[features], str(args.data))
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
-        _note(f"{args.data}: {what}")
+        note(f"{args.data}: {what}")
     unseen: Counter[str] = Counter()
     groups = _predict_groups(model, description, table, args, unseen)
     _say_unseen_groups(model, unseen, say)
@@ -135,7 +135,7 @@ def _cmd_predict(args, console) -> int:
         write_batches([out], args.out, mark="predictions")
     else:
         write_text_atomic(args.out, out.to_csv(index=False))
-    _note_unfinished_fit(args.model, description)  # once the predictions it is about exist
+    note_unfinished_fit(args.model, description)  # once the predictions it is about exist
     if not args.quiet:
         console.print(f"Predictions: {Path(args.out).resolve()} "
                       f"({len(out):,} rows; columns {', '.join(predictions.columns)})",
@@ -150,7 +150,7 @@ def _refuse_other_formats(out) -> None:
     format's suffix (p.xlsx, p.json; p.tsv, which pymc-bnn reads as tab-separated).
     """
     from pymc_bnn.cli.csv_format import COMPRESSION_SUFFIXES, data_suffix
-    from pymc_bnn.cli.table_files import _OTHER_FORMATS
+    from pymc_bnn.cli.table_files import OTHER_FORMATS
     from pymc_bnn.errors import OutputPathError
 
     name = Path(out).name
@@ -164,7 +164,7 @@ def _refuse_other_formats(out) -> None:
             "(compressed inside)")
     suffix = data_suffix(out)
     what = ("tab-separated text" if suffix == ".tsv"
-            else _OTHER_FORMATS[suffix][0] if suffix in _OTHER_FORMATS else None)
+            else OTHER_FORMATS[suffix][0] if suffix in OTHER_FORMATS else None)
     if what is not None:
         stem = Path(name).stem
         raise OutputPathError(f"--out {out} has the suffix of {what}, but predict writes CSV or "
@@ -236,7 +236,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
             for table, copied in tables:
                 source = (str(args.data) if len(table) == n_rows else
                           f"{args.data} (rows {start:,} to {start + len(table) - 1:,})")
-                counted = _count_new_rows(model.encoding, table[features], source, counted,
+                counted = count_batch_new_rows(model.encoding, table[features], source, counted,
                                           first_row=start)
                 start += len(table)
                 groups = (_predict_groups(model, description, table, args, unseen)
@@ -257,8 +257,8 @@ def _predict_streamed(args, console, model, description, say) -> int:
     _say_unseen_groups(model, unseen, say)
     what = None if counted is None else describe_new_row_counts(counted)
     if what is not None:  # on stderr even with --quiet: it changes what was predicted
-        _note(f"{args.data}: {what}")
-    _note_unfinished_fit(args.model, description)
+        note(f"{args.data}: {what}")
+    note_unfinished_fit(args.model, description)
     if not args.quiet:
         console.print(f"Predictions: {Path(args.out).resolve()} ({rows:,} rows)",
                       highlight=False)

@@ -112,7 +112,7 @@ def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import check_output_folder
     from pymc_bnn.cli.model_commands import HEAVY_IMPORTS
-    from pymc_bnn.cli.new_row_notes import _note_new_rows
+    from pymc_bnn.cli.new_row_notes import note_new_rows
     from pymc_bnn.cli.table_files import check_csv_flags
 
     check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
@@ -143,7 +143,7 @@ def _cmd_stability(args, console) -> int:
     say(f"Reading {args.data}")
     X, y, source = model_table_inputs(model, description, args.data, sep=args.sep,
                                       encoding=args.encoding, decimal=args.decimal)
-    _note_new_rows(model, X, source)
+    note_new_rows(model, X, source)
     say(f"Aligning draws and measuring on {len(X):,} rows")
     with warnings.catch_warnings():  # the note above said it in the command's words
         warnings.simplefilter("ignore", UnseenCategoryWarning)

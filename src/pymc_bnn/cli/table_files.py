@@ -29,7 +29,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 # Table formats read as something else: what the file is, and how to save it as one we read.
-_OTHER_FORMATS = {
+OTHER_FORMATS = {
     **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), (
         "a spreadsheet", "in the spreadsheet: Save As CSV; or pandas.read_excel(...).to_csv(...)")),
     ".json": ("JSON", "pandas.read_json(...).to_csv(..., index=False)"),
@@ -132,7 +132,7 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     check_csv_flags(path, sep, encoding, decimal)
     refuse_empty_file(path)
     # a spreadsheet or JSON under a compression suffix (book.xlsx.gz) is no CSV either
-    other = _OTHER_FORMATS.get(path.suffix.lower()) or _OTHER_FORMATS.get(data_suffix(path))
+    other = OTHER_FORMATS.get(path.suffix.lower()) or OTHER_FORMATS.get(data_suffix(path))
     if other is not None:  # read as CSV it would fail, or look like a table without rows
         raise InvalidInputError(
             f"{path} is {other[0]}, which pymc-bnn does not read; save the table as CSV or "
