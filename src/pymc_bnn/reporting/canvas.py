@@ -1,6 +1,7 @@
 """Where every figure of `pymc_bnn.reporting` is drawn and where it goes: its Axes and `save`.
 
-Each plotting function draws on an Axes (made if not given, `axes_for`) and returns it. Works
+Each plotting function draws on an Axes (made if not given, `axes_for`) and returns it
+(`uncertainty_maps` and `group_surfaces`, which draw several maps, return the Figure). Works
 headless: matplotlib falls back to its Agg backend when there is no display, and `save` closes
 what it writes so long runs do not pile up figures.
 """

@@ -15,7 +15,8 @@ keep working. Each name is documented at its home:
   `replicated_distribution`, `uncertainty_split`;
 - `pymc_bnn.reporting.fit_plots`: `elbo_trace`, `accuracy_by_group`, `learning_curves`.
 
-Each function draws on an Axes (made if not given) and returns it; works headless.
+Each function draws on an Axes (made if not given) and returns it, except `uncertainty_maps`
+(three Axes) and `group_surfaces` (one per group), which return the Figure; works headless.
 """
 
 from __future__ import annotations
