@@ -98,7 +98,8 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         engine, laplace included), where None fits them as one joint model. With
         `stack_linear=True`: the folds' fits, this many at a time, in threads (a fit keeps
         about one core busy) or on the active joblib backend; the same weights as None. Any
-        other fit is one fit and ignores n_jobs.
+        other fit is one fit and ignores n_jobs, except a streamed ensemble, which refuses it
+        (its members run together on the batches).
     missing : {"impute", "drop"}, default "impute"
         Rows with missing values: imputed (the median of a numeric column, a category of its
         own, plus a missing-indicator column) or dropped from training.
