@@ -101,6 +101,14 @@ class BNNFitter:
         posterior unchanged (the ELBO shifts by a constant). Other networks raise
         `InvalidSettingError`.
 
+    Raises
+    ------
+    InvalidSettingError
+        When the fitter is made, not in the loop's first fit after a person has labelled the
+        first points: an unknown method, activation or likelihood, `draws` below 1, an engine
+        option the engine does not take or a bad value of one, `pad_to` on a network it would
+        change. `run_active_learning` also refuses a likelihood that is not a classifier's.
+
     Examples
     --------
     >>> fitter = BNNFitter(hidden=(3,), draws=50, options={"steps": 500}, pad_to=40)
