@@ -269,8 +269,9 @@ def parquet_batches(path, *, target: str | None = None, features: Sequence[str] 
     target : str, optional
         The column to predict (None: batches carry y=None).
     features : sequence of str, optional
-        The columns of X, in this order (None: every column but the target and `exclude`;
-        they must be numeric).
+        The columns of X, in this order (None: every column but the target, `exclude` and a
+        pandas index saved in the file, `__index_level_0__` or the index's name, which
+        `pandas.read_parquet` makes the index again; they must be numeric).
     exclude : sequence of str, default ()
         Columns that are not features (identifiers, say).
     read_rows : int, default READ_ROWS
