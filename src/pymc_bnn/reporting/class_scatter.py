@@ -82,8 +82,9 @@ def scatter_classes(X, y, *, ax=None, title="Training data", labels=None):
         Drawn on; a new figure's by default.
     title : str, default "Training data"
     labels : sequence of str, optional
-        The legend's names of the classes, in sorted order; default "class 0", "class 1", …
-        (text labels name themselves).
+        The legend's names of the classes, as `class_styles`' names: `labels[k]` for label k
+        (0 … 9), else in the labels' sorted order; default "class 0", "class 1", … (text
+        labels name themselves).
 
     Returns
     -------
