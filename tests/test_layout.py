@@ -41,6 +41,21 @@ def test_old_submodule_paths_and_from_imports_still_work():
         importlib.import_module("pymc_bnn.priors.no_such_module")
 
 
+@pytest.mark.parametrize("old, names, home", [
+    ("pymc_bnn.validation", ("check_labels", "encode_class_labels", "check_count_target",
+                             "MAX_COUNT"), "pymc_bnn.label_checks"),
+    ("pymc_bnn.inference.ggn", ("output_loglik", "RowLoglik", "output_curvature_roots"),
+     "pymc_bnn.inference.output_likelihood"),
+])
+def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
+    """validation.py and inference/ggn.py were split this release: `from pymc_bnn.inference.ggn
+    import output_loglik` raised ImportError until the ggn split forwarded its moved names."""
+    module, new = importlib.import_module(old), importlib.import_module(home)
+    for name in names:
+        with pytest.warns(DeprecationWarning, match=f"{old}.{name} moved to {home}.{name}"):
+            assert getattr(module, name) is getattr(new, name)
+
+
 def test_every_public_name_of_the_package_resolves():
     for name in pymc_bnn.__all__:
         assert getattr(pymc_bnn, name) is not None, name

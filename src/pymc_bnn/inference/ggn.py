@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pymc_bnn._runtime.lru import lru_get
+from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.inference.output_likelihood import curvature_roots, row_curvature_program, row_loglik
 from pymc_bnn.model.network import NetworkSpec, bias_name, forward
 
@@ -650,3 +651,11 @@ def _at_maps(bnn, layout, z, offsets):
         eta = output(jnp.asarray(theta), jnp.asarray(X_padded))
         roots = curvature_roots(np.asarray(blocks_of(eta, jnp.asarray(zr), data)))
         yield theta, X_padded, eta, roots
+
+
+# Names that moved to `pymc_bnn.inference.output_likelihood` when this module was split (the
+# likelihood replayed on the output there, the network's curvature here): importing them from
+# here still works, with a DeprecationWarning, for one release.
+__getattr__ = moved_names(__name__, dict.fromkeys(
+    ("output_loglik", "RowLoglik", "output_curvature_roots"),
+    "pymc_bnn.inference.output_likelihood"))
