@@ -235,6 +235,33 @@ def test_a_fit_that_fails_on_later_labels_keeps_every_label_gathered(blobs):
     assert run.to_dict()["error"].startswith("InvalidInputError: the bernoulli likelihood")
 
 
+def test_a_stopped_run_goes_on_from_its_labels_without_asking_for_them_again(blobs):
+    """After an error or Ctrl-C kept the labels, going on meant passing initial=run.labelled,
+    and the callback asked the person for every one of them again."""
+    X, y = blobs
+    asked = []
+
+    def person(indices, rows):
+        asked.append([int(i) for i in indices])
+        return y[indices]
+
+    first = run_active_learning(X, person, initial=4, batch_size=4, budget=12,
+                                fit=fake_fit([]), progress=False)
+    asked.clear()
+    typed = np.where(y == 1, 1, 0)[list(first.labelled)]  # what the person answered
+    go_on = run_active_learning(X, person, initial=first.labelled, initial_labels=first.labels,
+                                batch_size=4, budget=20, fit=fake_fit([]), progress=False)
+    assert len(asked) == 2 and not set(sum(asked, [])) & set(first.labelled)  # only new points
+    assert go_on.labelled[:12] == first.labelled and list(go_on.labels[:12]) == typed.tolist()
+    assert go_on.labels_used.tolist() == [12, 16, 20]
+    with pytest.raises(InvalidSettingError, match=r"one label per initial index \(12\), got 3"):
+        run_active_learning(X, person, initial=first.labelled, initial_labels=[0, 1, 0],
+                            fit=fake_fit([]), progress=False)
+    with pytest.raises(InvalidSettingError, match=r"list those indices in initial"):
+        run_active_learning(X, person, initial=4, initial_labels=[0, 1, 0, 1],
+                            fit=fake_fit([]), progress=False)
+
+
 def test_an_error_before_any_label_is_raised_as_it_is():
     X = np.random.default_rng(0).normal(size=(30, 2))
 

@@ -295,6 +295,7 @@ def run_active_learning(
     label: LabelFunction,
     *,
     initial: int | Sequence[int] | np.ndarray = 10,
+    initial_labels: Sequence | np.ndarray | None = None,
     batch_size: int = 10,
     budget: int = 100,
     acquisition="bald",
@@ -320,6 +321,11 @@ def run_active_learning(
     initial : int or sequence of int, default 10
         Pool indices labelled first (distinct whole positions in `X_pool`; 1.5 is refused,
         not cut down to 1), or how many to draw at random.
+    initial_labels : sequence, optional
+        The labels of the `initial` indices, when they are known already: they are used as
+        given, and the callback is asked only for the points chosen later. To go on from a run
+        that an error or Ctrl-C stopped, without asking anyone again:
+        ``initial=run.labelled, initial_labels=run.labels``.
     batch_size : int, default 10
         Points labelled per round.
     budget : int, default 100
@@ -398,6 +404,7 @@ def run_active_learning(
         _check_classifier(fit)
     rng = np.random.default_rng(random_seed)
     labelled = _initial_indices(initial, n_pool, budget, rng)
+    known = _initial_labels(initial_labels, initial, len(labelled))
     if X_test is not None:
         X_test = check_features(X_test, n_features=X_pool.shape[1], name="X_test")
         y_test = np.asarray(y_test)
@@ -414,7 +421,7 @@ def run_active_learning(
     title = f"active learning ({name})"
     try:
         with progress_bar(progress, title, budget, "labels", transient=True) as bar:
-            labels = _ask(label, labelled, X_pool, [])
+            labels = known if known is not None else _ask(label, labelled, X_pool, [])
             bar(completed=len(labelled))
             while True:
                 timings = {}
@@ -459,7 +466,8 @@ def run_active_learning(
         warn_caller(
             f"active learning stopped after {len(rounds)} round(s): {type(error).__name__}: "
             f"{error}; the run returned keeps those rounds and all {len(labels)} labels "
-            "gathered (run.labelled, run.labels), and the error in run.error")
+            "gathered (run.labelled, run.labels), and the error in run.error; go on from them "
+            "with initial=run.labelled, initial_labels=run.labels")
     # labelled and labels grow together once a batch is answered, so they agree here
     return ActiveLearningRun(
         acquisition=name, labelled=tuple(labelled[:len(labels)]), labels=tuple(labels),
@@ -599,6 +607,22 @@ def _initial_indices(initial: int | Sequence[int] | np.ndarray, n_pool: int, bud
         raise InvalidSettingError(
             f"initial has {len(indices)} points, more than the budget {budget}")
     return indices
+
+
+def _initial_labels(initial_labels, initial, n_initial: int) -> list | None:
+    """The known labels of the initial indices as a list, or None to ask the callback."""
+    if initial_labels is None:
+        return None
+    if np.isscalar(initial):
+        raise InvalidSettingError(
+            "initial_labels are the labels of the initial indices: list those indices in "
+            f"initial (e.g. initial=run.labelled), not how many to draw ({initial!s})")
+    values = np.asarray(initial_labels)
+    if values.shape != (n_initial,):
+        raise InvalidSettingError(
+            f"initial_labels must hold one label per initial index ({n_initial}), got "
+            f"{values.shape[0] if values.ndim == 1 else f'an array of shape {values.shape}'}")
+    return values.tolist()
 
 
 def _ask(label: LabelFunction, indices: list[int], X_pool, labels: list) -> list:
