@@ -449,3 +449,23 @@ def test_the_report_of_one_held_out_row_says_stability_needs_two(doctest_classif
     assert section.paragraphs == [
         "one.csv has 1 row; measuring how stable the network is needs at least 2 (unit "
         "activity and CKA compare rows)."]
+
+
+@pytest.mark.slow  # a fit: over 2 s
+def test_a_multiclass_networks_outputs_are_named_by_class():
+    """stability numbered a 3-class network's outputs 0, 1, 2 where its own draws (and predict's
+    columns) name them by class, so a weight or relevance had to be matched to its class by
+    position; now the result's "output" coordinate is the draws' own, for the estimator and its
+    Posterior alike."""
+    from sklearn.datasets import load_iris
+
+    from pymc_bnn.sklearn import BayesianMLPClassifier
+
+    X, codes = load_iris(return_X_y=True)
+    species = np.array(["setosa", "versicolor", "virginica"])[codes]
+    model = BayesianMLPClassifier(hidden_layer_sizes=(4,), method="advi", draws=40,
+                                  random_state=0, engine_options={"steps": 300}).fit(X, species)
+    for result in (stability(model, X[:50], species[:50]),
+                   stability(model.posterior_, model.posterior_inputs(X[:50]))):
+        assert result["weights"]["output"].values.tolist() == ["setosa", "versicolor",
+                                                               "virginica"]

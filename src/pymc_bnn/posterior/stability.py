@@ -248,7 +248,8 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
                             None if draws.biases is None else [flat(b) for b in draws.biases],
                             iterations=iterations)
     coords = {"chain": np.arange(n_chains), "draw": np.arange(n_draws),
-              "feature": list(posterior.feature_names), "output": np.arange(spec.n_outputs),
+              "feature": list(posterior.feature_names),
+              "output": _output_names(posterior, spec.n_outputs),
               **{f"hidden_{i}": np.arange(h) for i, h in enumerate(spec.hidden)}}
     aligned = _as_dataset(spec, alignment.weights, alignment.biases, n_chains, coords)
     raw = _as_dataset(spec, [flat(w) for w in draws.weights],
@@ -287,6 +288,19 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
 
 
 # --------------------------------------------------------------------------- inputs
+
+
+def _output_names(posterior, n_outputs: int) -> list:
+    """The "output" coordinate: the draws' own (a categorical network's classes), else 0 … n-1.
+
+    `build_model` and the classifiers label a categorical network's outputs by class in the
+    posterior's draws; the weights and relevance of an output are read by that name here too,
+    not by its position among the classes.
+    """
+    coord = posterior.idata.posterior.coords.get("output")
+    if coord is not None and coord.size == n_outputs:
+        return [v.item() if isinstance(v, np.generic) else v for v in coord.values]
+    return list(range(n_outputs))
 
 
 def _inputs(model, X, y):
