@@ -432,7 +432,8 @@ _shown = shown  # the name before it was public
 def whole_number(value, what: str, *, minimum: int | None = None) -> int:
     """`value` as an int if it is a whole number (3, 3.0, np.int64(3)), else InvalidSettingError.
 
-    Booleans are not numbers here.
+    Booleans and text are not numbers here ("3" is refused: a setting read from text is
+    converted where it is read, e.g. by the command line's flags).
 
     Parameters
     ----------
@@ -456,13 +457,17 @@ def whole_number(value, what: str, *, minimum: int | None = None) -> int:
     --------
     >>> whole_number(3.0, "steps")
     3
+    >>> whole_number("3", "steps")
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: steps must be a whole number, got '3'
     >>> whole_number(0, "steps", minimum=1)
     Traceback (most recent call last):
     ...
     pymc_bnn.errors.InvalidSettingError: steps must be at least 1, got 0
     """
     try:
-        if isinstance(value, bool | np.bool_):
+        if isinstance(value, bool | np.bool_ | str | bytes):
             raise TypeError
         as_float = float(value)
     except (TypeError, ValueError):

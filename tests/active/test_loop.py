@@ -276,6 +276,7 @@ def test_an_error_before_any_label_is_raised_as_it_is():
     ([1.5, 2], r"initial must list whole pool indices, got 1\.5 \(at position 0\)"),
     ([0, True], r"whole pool indices, got True \(at position 1\)"),
     ([0, "a"], r"whole pool indices, got 'a' \(at position 1\)"),
+    ([0, "3"], r"whole pool indices, got '3' \(at position 1\)"),  # was taken as index 3
     ([3, 30, -1], r"initial lists indices outside the pool's 0 … 29: 30, -1"),
     ([4, 1, 4, 1, 4], r"initial must list distinct pool indices, but repeats 4, 1"),
     ([], r"initial lists no pool index"),
