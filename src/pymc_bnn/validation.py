@@ -401,7 +401,7 @@ def python_value(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def shown(values, limit: int = 5) -> str:
+def shown(values, limit: int = 5, *, count: bool = False) -> str:
     """The first `limit` of `values` for an error message: "a, b, c, d, e, ...".
 
     Parameters
@@ -410,6 +410,8 @@ def shown(values, limit: int = 5) -> str:
         Anything with a readable `str`.
     limit : int, default 5
         How many to show before "...".
+    count : bool, default False
+        Say how many are left out ("a, b and 8 more") instead of "...".
 
     Returns
     -------
@@ -421,9 +423,14 @@ def shown(values, limit: int = 5) -> str:
     '0, 1, 2'
     >>> shown(range(10), limit=2)
     '0, 1, ...'
+    >>> shown(range(10), limit=2, count=True)
+    '0, 1 and 8 more'
     """
     values = list(values)
-    return ", ".join(map(str, values[:limit])) + (", ..." if len(values) > limit else "")
+    first = ", ".join(map(str, values[:limit]))
+    if len(values) <= limit:
+        return first
+    return f"{first} and {len(values) - limit} more" if count else f"{first}, ..."
 
 
 _shown = shown  # the name before it was public

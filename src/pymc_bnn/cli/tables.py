@@ -11,6 +11,7 @@ import numpy as np
 
 from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.errors import InvalidInputError
+from pymc_bnn.validation import shown as shown_values
 
 
 def _separator_hint(table) -> str:
@@ -405,8 +406,9 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
         alike = {m: next((c for c in columns if c not in features
                           and c.strip().casefold() == m.strip().casefold()), None)
                  for m in missing}
-        lacks = _first_few([m if alike[m] is None else f"{m} (it has {alike[m]!r}, the same "
-                            f"but for case or spaces: rename it {m!r})" for m in missing])
+        lacks = shown_values([m if alike[m] is None else f"{m} (it has {alike[m]!r}, the same "
+                              f"but for case or spaces: rename it {m!r})" for m in missing],
+                             _NAMES_SHOWN, count=True)
         needs = (f"the model needs {', '.join(features)}" if len(features) <= _NAMES_SHOWN
                  else f"the model needs {len(features)} columns (pymc-bnn info MODEL lists "
                       "them)")
@@ -418,12 +420,6 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
 
 # Column names listed in a message at most: a wide table's whole header is not read on a terminal.
 _NAMES_SHOWN = 12
-
-
-def _first_few(names: list[str]) -> str:
-    """The first `_NAMES_SHOWN` names, joined, and how many more there are."""
-    shown = ", ".join(names[:_NAMES_SHOWN])
-    return shown if len(names) <= _NAMES_SHOWN else f"{shown} and {len(names) - _NAMES_SHOWN} more"
 
 
 def prediction_table(model, X, level: float | None = None, groups=None):
