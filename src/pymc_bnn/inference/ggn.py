@@ -301,8 +301,7 @@ def network_spectrum(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots:
             values = np.linalg.eigvalsh(A @ A.T)
         else:
             values = np.linalg.eigvalsh(0.5 * (rows_or_gram + rows_or_gram.T))
-    values = np.where(values > _RELATIVE_FLOOR * max(values.max(initial=0.0), 1e-300),
-                      values, 0.0)
+    values = np.where(_informed(values), values, 0.0)
     out = np.zeros(theta.size)
     top = np.sort(values)[::-1][: theta.size]
     out[: top.size] = top
@@ -334,16 +333,21 @@ def _scaled_gram(spec: NetworkSpec, theta, X, roots, base):
     return (parts, True) if dual else (gram, False)
 
 
+def _informed(values: np.ndarray) -> np.ndarray:
+    """Which eigenvalues the data inform: above `_RELATIVE_FLOOR` of the largest (else rounding)."""
+    return values > _RELATIVE_FLOOR * max(values.max(initial=0.0), 1e-300)
+
+
 def _spectrum(rows_or_gram, dual: bool, weighted_norm: float, size: int) -> NetworkCurvature:
     if dual:
         A = np.concatenate(rows_or_gram)
         values, U = np.linalg.eigh(A @ A.T)
-        keep = values > _RELATIVE_FLOOR * max(values.max(initial=0.0), 1e-300)
+        keep = _informed(values)
         values, U = values[keep], U[:, keep]
         vectors = (A.T @ U) / np.sqrt(values)[None, :]
     else:
         values, vectors = np.linalg.eigh(0.5 * (rows_or_gram + rows_or_gram.T))
-        keep = values > _RELATIVE_FLOOR * max(values.max(initial=0.0), 1e-300)
+        keep = _informed(values)
         values, vectors = values[keep], vectors[:, keep]
     return NetworkCurvature(eigenvalues=values, vectors=vectors, weighted_norm=weighted_norm,
                             size=size)
@@ -583,7 +587,7 @@ def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurv
     [9]
     """
     return [network_curvature(bnn.spec, theta, X, roots, layout.base_precision)
-            for theta, X, _, roots in _at_maps(bnn, layout, z, offsets)]
+            for theta, X, _, roots, _ in _at_maps(bnn, layout, z, offsets)]
 
 
 def spectra_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -617,18 +621,15 @@ def spectra_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[tuple[np.ndarr
     ... # doctest: +SKIP
     [((9,), (42, 1))]
     """
-    from pymc_bnn.inference.jax_model import model_data
-
-    n_obs = np.shape(model_data(bnn.model)["X"])[0]
-    out = []
-    for theta, X, eta, roots in _at_maps(bnn, layout, z, offsets):
-        out.append((network_spectrum(bnn.spec, theta, X, roots, layout.base_precision),
-                    np.asarray(eta)[:n_obs]))
-    return out
+    return [(network_spectrum(bnn.spec, theta, X, roots, layout.base_precision),
+             np.asarray(eta)[:n_obs])
+            for theta, X, eta, roots, n_obs in _at_maps(bnn, layout, z, offsets)]
 
 
 def _at_maps(bnn, layout, z, offsets):
-    """(theta (P,), X (m, n_inputs), output (m, K), roots (m, K, K)) at each MAP, rows padded.
+    """(theta (P,), X (m, n_inputs), output (m, K), roots (m, K, K), n_obs) at each MAP.
+
+    The first n_obs of the m rows are the model's; the rest are padding.
 
     Rows are padded to a few sizes and weighted 0 (their curvature roots are 0, so they add
     nothing): fits on nearby row counts share the compiled programs.
@@ -650,7 +651,7 @@ def _at_maps(bnn, layout, z, offsets):
         theta = np.asarray(zr, dtype=np.float64)[layout.network]
         eta = output(jnp.asarray(theta), jnp.asarray(X_padded))
         roots = curvature_roots(np.asarray(blocks_of(eta, jnp.asarray(zr), data)))
-        yield theta, X_padded, eta, roots
+        yield theta, X_padded, eta, roots, X.shape[0]
 
 
 # Names that moved to `pymc_bnn.inference.output_likelihood` when this module was split (the
