@@ -219,6 +219,19 @@ def test_regression_bands_refuse_values_of_another_length_naming_both_lengths():
         plots.regression_bands(x, np.sin(x), sd, 2 * sd, X_train=x, y_train=np.sin(x)[:19])
 
 
+def test_regression_bands_refuse_training_inputs_without_targets_and_the_reverse():
+    # X_train without y_train (or the reverse) drew no points and said nothing
+    x = np.linspace(-2, 2, 20)
+    sd = np.full(20, 0.2)
+    with pytest.raises(InvalidInputError, match=r"only X_train was given; pass y_train too, or "
+                                                r"neither"):
+        plots.regression_bands(x, np.sin(x), sd, 2 * sd, X_train=x)
+    with pytest.raises(InvalidInputError, match=r"only y_train was given; pass X_train too"):
+        plots.regression_bands(x, np.sin(x), sd, 2 * sd, y_train=np.sin(x))
+    ax = plots.regression_bands(x, np.sin(x), sd, 2 * sd, X_train=x, y_train=np.sin(x))
+    assert len(ax.collections[-1].get_offsets()) == 20  # both given: the rows are drawn
+
+
 def test_save_refuses_a_suffix_matplotlib_cannot_write_naming_those_it_can(tmp_path):
     # .txt raised matplotlib's "Format 'txt' is not supported (supported formats: ...)"
     from pymc_bnn.errors import InvalidSettingError

@@ -95,7 +95,7 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     InvalidInputError
         When `x` or `X_train` has more than one column (the bands run along one input), or
         `mean`, `aleatoric_sd`, `total_sd` are not one value per `x`, `y_train` one per row of
-        `X_train`.
+        `X_train`, or only one of `X_train` and `y_train` is given.
 
     Examples
     --------
@@ -110,13 +110,17 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     for name, values in (("mean", mean), ("aleatoric_sd", aleatoric_sd), ("total_sd", total_sd)):
         _refuse_other_length(values, name, x.size, "x has {n} values",
                              "pass the values predicted at x")
+    if (X_train is None) != (y_train is None):  # one without the other drew no points
+        given, missing = ("X_train", "y_train") if y_train is None else ("y_train", "X_train")
+        raise InvalidInputError(
+            f"regression_bands draws the training rows from X_train and y_train together, but "
+            f"only {given} was given; pass {missing} too, or neither")
     if X_train is not None:
         X_train = _one_input(X_train, "X_train")
-        if y_train is not None:
-            y_train = np.asarray(y_train)
-            y_train = y_train[:, 0] if y_train.shape[1:] == (1,) else y_train  # a column too
-            _refuse_other_length(y_train, "y_train", X_train.size, "X_train has {n} rows",
-                                 "pass one target value per row")
+        y_train = np.asarray(y_train)
+        y_train = y_train[:, 0] if y_train.shape[1:] == (1,) else y_train  # a column too
+        _refuse_other_length(y_train, "y_train", X_train.size, "X_train has {n} rows",
+                             "pass one target value per row")
     ax = axes_for(ax, figsize=(7.0, 4.2))
     order = np.argsort(x)
     x, mean = x[order], np.asarray(mean)[order]
@@ -126,7 +130,7 @@ def regression_bands(x, mean, aleatoric_sd, total_sd, *, X_train=None, y_train=N
     ax.fill_between(x, mean - n_sd * aleatoric_sd, mean + n_sd * aleatoric_sd, color="C0",
                     alpha=0.35, lw=0, label=f"± {n_sd:g} sd aleatoric (noise)")
     ax.plot(x, mean, color="C0", lw=1.6, label="predictive mean")
-    if X_train is not None and y_train is not None:
+    if X_train is not None:
         ax.scatter(X_train, y_train, s=8, color="black", alpha=0.6, label="data")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(loc="best", frameon=False, fontsize=8)
