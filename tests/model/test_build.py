@@ -175,3 +175,19 @@ def test_total_size_is_the_rows_of_the_whole_data_set(rng):
     for bad in (5, 0, -20, 25.5, "60", True):
         with pytest.raises(InvalidSettingError, match="total_size"):
             build_model(X, y, hidden=(2,), total_size=bad)
+
+
+def test_build_streaming_model_shows_its_statistics_pass_unless_told_not_to(capsys):
+    # the pass over the source (a whole folder of Parquet files) ran without a progress bar
+    # where the model was built by hand; the estimators and the CLI showed one
+    from pymc_bnn.data import batch_source
+    from pymc_bnn.model.build import build_streaming_model
+
+    rng = np.random.default_rng(0)
+    source = batch_source([(rng.normal(size=(600, 2)), rng.integers(0, 2, 600)),
+                           (rng.normal(size=(300, 2)), rng.integers(0, 2, 300))], n_rows=900)
+    build_streaming_model(source, batch_size=64, hidden=(2,))
+    shown = capsys.readouterr().out
+    assert "Statistics" in shown and "900/900" in shown and "rows read" in shown
+    build_streaming_model(source, batch_size=64, hidden=(2,), progress=False)
+    assert capsys.readouterr().out == ""

@@ -314,7 +314,7 @@ def _observe(likelihood, eta, y_data, options: dict) -> tuple:
 
 def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
                           statistics=None, likelihood: str | Likelihood = "bernoulli",
-                          **options) -> BNNModel:
+                          progress: bool = True, **options) -> BNNModel:
     """A `BNNModel` for data streamed in minibatches of `batch_size` rows from `source`.
 
     The PyMC model is built on the first minibatch with `total_size` = the source's rows (so
@@ -332,6 +332,9 @@ def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
     statistics : StreamStatistics, optional
         Of `source` (None: one pass here).
     likelihood : str or Likelihood
+    progress : bool, default True
+        Show the rows read by that pass (a folder of Parquet files takes a while), as `fit`
+        shows its steps; nothing is shown when `statistics` is given.
     **options
         The other arguments of `build_model` (grouped networks do not stream yet).
 
@@ -347,7 +350,8 @@ def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
     >>> from pymc_bnn.model.build import build_streaming_model
     >>> rng = np.random.default_rng(0)
     >>> batches = [(rng.normal(size=(50, 2)), rng.integers(0, 2, size=50)) for _ in range(4)]
-    >>> bnn = build_streaming_model(as_source(batches), batch_size=40, hidden=(3,))
+    >>> bnn = build_streaming_model(as_source(batches), batch_size=40, hidden=(3,),
+    ...                             progress=False)
     >>> bnn.n_obs, bnn.stream is not None  # built on the first 40 of 200 rows
     (40, True)
     """
@@ -355,7 +359,8 @@ def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,
         raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "
                                   "load the data into memory to fit groups")
     likelihood = get_likelihood(likelihood)
-    stats = statistics or stream_statistics(source, labels=bool(likelihood.is_classifier))
+    stats = statistics or stream_statistics(source, labels=bool(likelihood.is_classifier),
+                                            progress=progress)
     record = None
     if isinstance(likelihood, Categorical) and likelihood.classes is None:
         likelihood = Categorical(classes=tuple(np.asarray(stats.classes).tolist()))
