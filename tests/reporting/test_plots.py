@@ -242,3 +242,45 @@ def test_save_refuses_a_suffix_matplotlib_cannot_write_naming_those_it_can(tmp_p
     assert list(tmp_path.iterdir()) == []
     plots.save(ax, tmp_path / "figure.PDF")  # the figure is still there to save elsewhere
     assert (tmp_path / "figure.PDF").read_bytes()[:4] == b"%PDF"
+
+
+def test_class_frequency_check_keeps_a_page_width_with_many_classes():
+    # 50 classes drew a figure 47.5 inches wide, its names overlapping at 30 degrees
+    from pymc_bnn.reporting.predictive_check_plots import MAX_WIDTH_IN, class_frequency_check
+
+    rng = np.random.default_rng(0)
+    few = class_frequency_check(["a", "b", "c"], [0.2, 0.3, 0.5], rng.dirichlet([2, 3, 5], 100))
+    assert few.figure.get_size_inches()[0] == pytest.approx(0.9 * 3 + 2.5)
+    assert few.get_xticklabels()[0].get_rotation() == 0
+    many = class_frequency_check([f"species {k}" for k in range(50)], np.full(50, 0.02),
+                                 rng.dirichlet(np.ones(50), 100))
+    assert many.figure.get_size_inches()[0] == MAX_WIDTH_IN
+    assert {label.get_rotation() for label in many.get_xticklabels()} == {90.0}
+    assert len(many.get_xticklabels()) == 50  # every class still named
+
+
+def _units(effects):
+    import xarray as xr
+
+    n = len(effects)
+    units = xr.Dataset({"snr": ("unit", np.linspace(0.5, 5, n)),
+                        "removal_effect": ("unit", np.asarray(effects, dtype=float)),
+                        "active_share": ("unit", np.ones(n))},
+                       coords={"unit": [f"h0_{k}" for k in range(n)]})
+    return xr.DataTree.from_dict({"/units": units})
+
+
+def test_unit_stability_names_only_the_units_that_matter_most():
+    # a (32, 32) network's 64 unit names were all written, on top of each other
+    from pymc_bnn.errors import InvalidSettingError
+    from pymc_bnn.reporting.stability_plots import unit_stability
+
+    effects = np.r_[np.linspace(0.0, 0.1, 60), [0.9, np.nan, 0.5, 0.7]]
+    ax = unit_stability(_units(effects), label_units=3)
+    assert [text.get_text() for text in ax.texts] == ["h0_60", "h0_63", "h0_62"]
+    plt.close("all")
+    assert len(unit_stability(_units(effects)).texts) == 12
+    plt.close("all")
+    assert len(unit_stability(_units(effects), label_units=None).texts) == 64
+    with pytest.raises(InvalidSettingError, match="label_units must be at least 0, got -1"):
+        unit_stability(_units(effects), label_units=-1)

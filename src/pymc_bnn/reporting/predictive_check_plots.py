@@ -69,6 +69,12 @@ def prior_functions(x, draws, *, ax=None, n_lines: int = 30, interval: float = 0
     return ax
 
 
+# The widest class-share figure (inches: a page's text width and a little) and the class count
+# past which its names turn upright and shrink so that they no longer overlap.
+MAX_WIDTH_IN = 12.0
+MANY_CLASSES = 12
+
+
 def class_frequency_check(classes, observed, replicated, *, ax=None,
                           title="Observed and replicated class shares"):
     """Observed share of each class against the shares in data sets replicated from the posterior.
@@ -98,15 +104,27 @@ def class_frequency_check(classes, observed, replicated, *, ax=None,
     >>> ax = class_frequency_check(["no", "yes"], [0.7, 0.3], replicated)
     >>> [label.get_text() for label in ax.get_xticklabels()]
     ['no', 'yes']
+
+    Many classes keep a page's width (`MAX_WIDTH_IN`), their names upright:
+
+    >>> many = np.random.default_rng(0).dirichlet(np.ones(40), size=200)
+    >>> ax = class_frequency_check([f"class {k}" for k in range(40)], np.full(40, 0.025), many)
+    >>> ax.figure.get_size_inches()[0], ax.get_xticklabels()[0].get_rotation()
+    (np.float64(12.0), 90.0)
     """
-    ax = axes_for(ax, figsize=(max(4.5, 0.9 * len(classes) + 2.5), 4.0))
+    n = len(classes)
+    # 0.9 in per class up to a page's width; past that the bars narrow and the names turn
+    ax = axes_for(ax, figsize=(min(MAX_WIDTH_IN, max(4.5, 0.9 * n + 2.5)), 4.0))
     replicated = np.asarray(replicated, dtype=float)
-    where = np.arange(len(classes))
+    where = np.arange(n)
     ax.bar(where, observed, width=0.6, color="0.8", label="observed")
     low, mid, high = np.quantile(replicated, [0.05, 0.5, 0.95], axis=0)
-    ax.errorbar(where, mid, yerr=[mid - low, high - mid], fmt="o", color="C0", capsize=4,
+    ax.errorbar(where, mid, yerr=[mid - low, high - mid], fmt="o", color="C0",
+                capsize=4 if n <= MANY_CLASSES else 1, markersize=6 if n <= MANY_CLASSES else 3,
                 label="replicated (median, 90%)")
-    ax.set_xticks(where, [str(c) for c in classes], rotation=30 if len(classes) > 4 else 0)
+    ax.set_xticks(where, [str(c) for c in classes],
+                  rotation=0 if n <= 4 else 30 if n <= MANY_CLASSES else 90,
+                  fontsize=None if n <= MANY_CLASSES else 6)
     ax.set(ylabel="share of rows", title=title)
     ax.legend(loc="best", frameon=False)
     return ax

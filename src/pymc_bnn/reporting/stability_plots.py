@@ -12,6 +12,7 @@ from scipy.stats import norm
 
 from pymc_bnn.errors import InvalidInputError
 from pymc_bnn.reporting.canvas import axes_for
+from pymc_bnn.validation import whole_number
 
 
 def default_weight_names(result) -> list[str]:
@@ -115,7 +116,8 @@ def aligned_weight_intervals(result, var_names=None, *, max_weights: int = 30, a
     return ax
 
 
-def unit_stability(result, *, ax=None, title="Hidden units: stability and importance"):
+def unit_stability(result, *, label_units: int | None = 12, ax=None,
+                   title="Hidden units: stability and importance"):
     """Per hidden unit: how stable it is against how much it matters.
 
     Signal-to-noise of its aligned weights (x) against the mean change of the predictions when
@@ -125,6 +127,10 @@ def unit_stability(result, *, ax=None, title="Hidden units: stability and import
     ----------
     result : xarray.DataTree
         From `stability`.
+    label_units : int or None, default 12
+        Name only this many units, those whose removal changes the predictions most (the ones a
+        reader asks about); the rest are points. None names every unit (a (32, 32) network's
+        64 names overlap).
     ax : matplotlib Axes, optional
     title : str
 
@@ -136,17 +142,23 @@ def unit_stability(result, *, ax=None, title="Hidden units: stability and import
     --------
     >>> from pymc_bnn.posterior.stability import stability
     >>> result = stability(fitted, tiny_data.X_test, tiny_data.y_test)
-    >>> unit_stability(result).get_xlabel()
-    "signal-to-noise of the unit's aligned weights"
+    >>> ax = unit_stability(result, label_units=2)
+    >>> ax.get_xlabel(), len(ax.texts)  # the two units that matter most are named
+    ("signal-to-noise of the unit's aligned weights", 2)
     """
     units = result["units"]
     ax = axes_for(ax, figsize=(6.0, 4.5))
     points = ax.scatter(units["snr"], units["removal_effect"], c=units["active_share"],
                         cmap="viridis", vmin=0, vmax=1, s=40, edgecolors="k", linewidths=0.4)
     ax.figure.colorbar(points, ax=ax, label="share of draws active")
-    for name, x, y in zip(units["unit"].values, units["snr"].values,
-                          units["removal_effect"].values, strict=False):
-        ax.annotate(str(name), (x, y), fontsize=7, xytext=(3, 2), textcoords="offset points")
+    if label_units is not None:
+        label_units = whole_number(label_units, "label_units", minimum=0)
+    effect = np.asarray(units["removal_effect"].values, dtype=float)
+    shown = np.argsort(-np.nan_to_num(effect, nan=-np.inf), kind="stable")
+    shown = shown if label_units is None else shown[:label_units]
+    for k in shown:
+        ax.annotate(str(units["unit"].values[k]), (units["snr"].values[k], effect[k]),
+                    fontsize=7, xytext=(3, 2), textcoords="offset points")
     ax.set(xlabel="signal-to-noise of the unit's aligned weights",
            ylabel="mean |Δ prediction| when removed", title=title)
     return ax
@@ -179,6 +191,7 @@ def input_relevance(result, *, max_inputs: int = 20, ax=None,
     >>> sorted(label.get_text() for label in input_relevance(result).get_yticklabels())
     ['x0', 'x1']
     """
+    max_inputs = whole_number(max_inputs, "max_inputs", minimum=1)
     inputs = result["inputs"]
     order = np.argsort(inputs["rank"].values)[:max_inputs][::-1]
     names = [str(v) for v in inputs["feature"].values[order]]
