@@ -26,7 +26,7 @@ CHILD = textwrap.dedent("""
                 writer.write_table(pa.table(columns, schema=schema))
 
     def quick(source):
-        bnn = build_streaming_model(source, batch_size=1024, hidden=(8,))
+        bnn = build_streaming_model(source, batch_size=1024, hidden=(8,), progress=False)
         fit(bnn, "advi", steps=300, restarts=1, draws=20, tol=0, progress=False)
 
     # Warm up on the same models (same row counts) from memory: imports, compiling, first
