@@ -126,3 +126,17 @@ def test_ctrl_c_during_the_statistics_pass_says_how_far_it_read_and_that_nothing
     with pytest.raises(KeyboardInterrupt, match="reading rows/ for its statistics, after 600 of "
                                                 "900 rows: nothing was fitted"):
         stream_statistics(source, progress=True)
+
+
+def test_a_file_broken_after_the_folder_was_opened_is_named_when_read(tmp_path, frame):
+    # the reader's own error (Arrow's, from inside a fit) when a file changes between the
+    # opening pass and a later one
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    frame[:500].to_parquet(folder / "a.parquet")
+    frame[500:].to_parquet(folder / "b.parquet")
+    source = parquet_batches(folder, target="y", exclude=["id"])
+    (folder / "b.parquet").write_bytes(b"not parquet at all" * 10)
+    with pytest.raises(InvalidInputError, match=r"cannot read .*b\.parquet as Parquet: .*magic "
+                                                r"bytes.* \(ArrowInvalid\); replace or remove"):
+        list(source)

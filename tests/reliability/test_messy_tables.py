@@ -42,6 +42,26 @@ def test_a_parquet_folder_whose_files_differ_in_columns_is_named(capsys, tmp_pat
     assert_one_line_error(code, err, "b.parquet lacks depth; adds DEPTH")
 
 
+def test_a_broken_parquet_file_is_named_with_arrows_cause_not_a_traceback(capsys, tmp_path,
+                                                                          files, table):
+    # a folder whose second file was cut short (a copy that failed) ended `fit --stream` in
+    # Arrow's traceback; one broken file was "cannot read … (ArrowInvalid: Error creating
+    # dataset. Could not read schema from '/tmp/…" cut at 150 characters, before the cause
+    data, model = files
+    folder = _folder(tmp_path, table, lambda part: part)
+    whole = (folder / "b.parquet").read_bytes()
+    (folder / "b.parquet").write_bytes(whole[: len(whole) // 2])
+    code, _, err = run_cli(capsys, "fit", folder, "--target", "label", "--stream",
+                           "--out", tmp_path / "s.bnn.nc", *TINY_CLI)
+    assert_one_line_error(code, err, "b.parquet: Parquet magic bytes not found in footer",
+                          "(ArrowInvalid); replace or remove that file")
+    assert not (tmp_path / "s.bnn.nc").exists()
+    code, _, err = run_cli(capsys, "predict", model, folder / "b.parquet",
+                           "--out", tmp_path / "p.csv")
+    assert_one_line_error(code, err, "b.parquet as Parquet: Parquet magic bytes not found in "
+                          "footer", "this is not a parquet file (ArrowInvalid); replace the file")
+
+
 def test_the_same_columns_in_another_order_are_read_by_name(capsys, tmp_path, files, table):
     data, model = files
     folder = _folder(tmp_path, table[["height", "width", "depth"]],

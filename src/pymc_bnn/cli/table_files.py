@@ -23,6 +23,7 @@ from pymc_bnn.cli.csv_format import (
     read_head,
     separator_name,
 )
+from pymc_bnn.data.sources import REASON_CHARS, reading_error
 from pymc_bnn.errors import InvalidInputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -170,12 +171,15 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
             fix = (f"it was read as separated by {separator_name(text.sep)} ({how}): pass the "
                    "file's separator with --sep if it is another, or check the rows the "
                    "message names")
+        elif text is None:  # Arrow's chained message: its cause, not a cut path
+            raise InvalidInputError(
+                f"cannot read {path} as Parquet: {reading_error(exc)}; replace the file, or "
+                "pass a CSV with a header row") from None
         else:
             fix = "pass a CSV with a header row or a .parquet file"
         raise InvalidInputError(
-            f"cannot read {path} as {kind} "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:150]}); {fix}"
-        ) from None
+            f"cannot read {path} as {kind} ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:REASON_CHARS]}); {fix}") from None
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         raise InvalidInputError(

@@ -55,12 +55,18 @@ def read_parquet_batches(dataset, columns=None, rows: int = READ_ROWS):
     >>> [batch.num_rows for batch in batches]
     [4, 2]
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     for name in dataset.files:
-        with pq.ParquetFile(name, pre_buffer=False,
-                            filesystem=dataset.filesystem) as handle:
-            yield from handle.iter_batches(batch_size=int(rows), columns=columns)
+        try:
+            with pq.ParquetFile(name, pre_buffer=False,
+                                filesystem=dataset.filesystem) as handle:
+                yield from handle.iter_batches(batch_size=int(rows), columns=columns)
+        except (pa.ArrowException, OSError) as exc:  # a file changed or cut since it was opened
+            raise InvalidInputError(
+                f"cannot read {name} as Parquet: {reading_error(exc)}; replace or remove that "
+                "file") from None
 
 
 @dataclass(frozen=True)
@@ -438,15 +444,69 @@ def open_parquet(path):
         dataset.schema  # noqa: B018  (reads the footers: a broken file fails here)
     except Exception as exc:  # Arrow's errors all mean "not a readable Parquet dataset"
         _refuse_csv_files(path)
+        folder = path.is_dir()
         raise InvalidInputError(
-            f"cannot read {path} as Parquet ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:150]}); pass a .parquet file or a folder of them"
-        ) from None
+            f"cannot read {path} as Parquet: {reading_error(exc, folder=path if folder else None)}"
+            + ("; pass a .parquet file or a folder of them" if folder else
+               "; replace the file, or pass a CSV with a header row")) from None
     if not dataset.files:
         raise InvalidInputError(f"{path} holds no Parquet files; pass a .parquet file or a "
                                 "folder of them")
     _check_same_columns(dataset, path)
     return dataset
+
+
+# The longest reason a reading error quotes from a library's message (characters; longer ones
+# are cut at a word, with an ellipsis).
+REASON_CHARS = 300
+
+
+def reading_error(exc: BaseException, *, folder: Path | None = None) -> str:
+    """Why a file could not be read, from a library's exception, for a one-line message.
+
+    Arrow chains its context before the cause ("Error creating dataset. Could not read schema
+    from '/long/path/x.parquet'. …: Could not open Parquet input source '…': Parquet magic
+    bytes not found in footer. …"): cutting that at a fixed length quoted half a path and never
+    the cause. Here the cause is the last link of the chain (after the last quoted source), and
+    in a folder the file Arrow names comes first.
+
+    Parameters
+    ----------
+    exc : BaseException
+        As raised by pyarrow, pandas or Python's decoders.
+    folder : Path, optional
+        The folder that was read: the file Arrow names is given relative to it.
+
+    Returns
+    -------
+    str
+        "reason (ExceptionType)", at most `REASON_CHARS` characters of reason.
+
+    Examples
+    --------
+    >>> exc = OSError("Could not open Parquet input source '/data/rows/part-3.parquet': Parquet "
+    ...               "magic bytes not found in footer.")
+    >>> reading_error(exc, folder=Path("/data/rows"))
+    'part-3.parquet: Parquet magic bytes not found in footer (OSError)'
+    >>> reading_error(ValueError("Expected 3 fields in line 5, saw 4"))
+    'Expected 3 fields in line 5, saw 4 (ValueError)'
+    """
+    import re
+
+    text = (str(exc).strip().splitlines() or [""])[0]
+    sources = re.findall(r"source '([^']+)': ", text)
+    reason = text.rsplit("': ", 1)[-1] if sources else text
+    reason = reason.strip().rstrip(".") or type(exc).__name__
+    if len(reason) > REASON_CHARS:
+        reason = reason[:REASON_CHARS].rsplit(" ", 1)[0] + " …"
+    if sources and folder is not None:
+        where = Path(sources[-1])
+        try:
+            where = where.relative_to(folder)
+        except ValueError:
+            pass
+        reason = f"{where}: {reason}"
+    return f"{reason} ({type(exc).__name__})"
 
 
 def _refuse_csv_files(path: Path) -> None:
@@ -499,6 +559,19 @@ def table_columns(schema) -> list[str]:
     return [str(name) for name in schema.names if name not in index]
 
 
+def _footer(fragment, path: Path):
+    """A folder's file's schema, or the error naming that file.
+
+    A broken file (cut short while copying, say) raised Arrow's own error from inside the fit.
+    """
+    try:
+        return fragment.physical_schema
+    except Exception as exc:  # Arrow's errors all mean "not a readable Parquet file"
+        raise InvalidInputError(
+            f"cannot read {path} as Parquet: {reading_error(exc, folder=path)}; replace or "
+            "remove that file") from None
+
+
 def _check_same_columns(dataset, path: Path) -> None:
     """Refuse a folder whose files do not all have the first file's columns.
 
@@ -507,9 +580,9 @@ def _check_same_columns(dataset, path: Path) -> None:
     """
     fragments = iter(dataset.get_fragments())
     first = next(fragments)
-    names = first.physical_schema.names
+    names = _footer(first, path).names
     for fragment in fragments:
-        other = fragment.physical_schema.names
+        other = _footer(fragment, path).names
         if set(other) != set(names):  # (the same columns in another order are read by name)
             lacks = [c for c in names if c not in other]
             adds = [c for c in other if c not in names]
