@@ -82,6 +82,46 @@ def test_stacking_weights_maximise_the_held_out_log_score():
     assert dominated["good"] == pytest.approx(1.0, abs=1e-6)
 
 
+def test_row_weights_count_in_the_score_as_copies_of_the_rows():
+    # ArviZ's compare takes no row weights: the weighted score is maximised here
+    a, b, c = (np.log(RNG.uniform(0.2, 0.9, 60)) for _ in range(3))
+    copies = RNG.integers(0, 4, 60)
+    weighted = stacking_weights({"a": a, "b": b, "c": c}, row_weights=copies)
+    repeated = stacking_weights({name: np.repeat(v, copies) for name, v in
+                                 {"a": a, "b": b, "c": c}.items()})
+    for name in "abc":
+        assert weighted[name] == pytest.approx(repeated[name], abs=2e-4)  # ArviZ's tolerance
+
+    def negative_score(w):
+        return -(copies * np.log(w * np.exp(a) + (1 - w) * np.exp(b))).sum()
+
+    best = optimize.minimize_scalar(negative_score, bounds=(0, 1), method="bounded",
+                                    options={"xatol": 1e-10}).x
+    assert stacking_weights({"a": a, "b": b}, row_weights=copies)["a"] == pytest.approx(
+        best, abs=1e-6)
+
+
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_a_folds_rows_keep_their_weights():
+    # a stacked fit with sample_weight was refused; each fold's fit takes its rows' weights
+    from pymc_bnn.sklearn.stacked_fit import fold_density
+
+    X = RNG.normal(size=(40, 2))
+    y = (X[:, 0] + 0.3 * RNG.normal(size=40) > 0).astype(int)
+    weight = RNG.integers(1, 4, 40)
+    train, test = np.arange(30), np.arange(30, 40)
+    options = {"steps": 500, "restarts": 1}
+    weighted = fold_density({"X": X, "y": y, "hidden": (), "sample_weight": weight}, "laplace",
+                            options, 100, 0, train, test)
+    rows = np.r_[np.repeat(train, weight[train]), test]
+    repeated = fold_density({"X": X[rows], "y": y[rows], "hidden": ()}, "laplace", options,
+                            100, 0, np.arange(len(rows) - 10), np.arange(len(rows) - 10,
+                                                                         len(rows)))
+    np.testing.assert_allclose(weighted, repeated, atol=1e-6)
+    plain = fold_density({"X": X, "y": y, "hidden": ()}, "laplace", options, 100, 0, train, test)
+    assert np.abs(weighted - plain).max() > 1e-3  # the weights changed the fold's fit
+
+
 def test_draw_counts_follow_the_weights():
     for weights in ([0.5, 0.5], [0.01, 0.99], [0.2, 0.3, 0.5], [1.0, 0.0]):
         counts = draw_counts(weights, 997)
@@ -262,13 +302,15 @@ def test_the_cli_says_a_stopped_stacking_kept_the_whole_network(tmp_path, moons,
 
 
 @pytest.mark.slow  # a few seconds of fits: the full suite runs it
-def test_stacking_refuses_what_it_cannot_do_in_one_line(moons, tmp_path):
+def test_stacking_refuses_what_it_cannot_do_in_one_line_and_takes_weights(moons, tmp_path):
     X, y = moons.X_train, moons.y_train
     model = BayesianMLPClassifier((4,), stack_linear=True, **FAST)
     with pytest.raises(InvalidSettingError, match="cannot fit groups"):
         model.fit(X, y, groups=np.arange(len(y)) % 2)
-    with pytest.raises(InvalidSettingError, match="no sample_weight"):
-        model.fit(X, y, sample_weight=np.ones(len(y)))
+    weighted = model.fit(X, y, sample_weight=np.where(np.arange(len(y)) % 3, 1.0, 2.0))
+    stacking = weighted.posterior_.settings["stacking"]
+    assert sum(stacking["weights"].values()) == pytest.approx(1.0)
+    assert set(stacking["held_out_lpd"]) == {"network", "linear"}
     with pytest.raises(InvalidSettingError, match="hessian='full' predicts through the"):
         BayesianMLPClassifier((4,), stack_linear=True, engine_options={"hessian": "full"},
                               **FAST).fit(X, y)
@@ -326,9 +368,9 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     weighted = table.assign(w=1.0)
     weighted.to_csv(tmp_path / "w.csv", index=False)
     assert main(["fit", str(tmp_path / "w.csv"), "--target", "y", "--weight", "w",
-                 "--stack-linear", "--out", str(tmp_path / "w.bnn.nc"), "--quiet"]) == 2
-    said = capsys.readouterr().err
-    assert "takes no --weight yet" in said and "leave out one of them" in said
+                 "--stack-linear", "--out", str(tmp_path / "w.bnn.nc"), "--quiet"]) == 0
+    assert set(load(tmp_path / "w.bnn.nc").posterior_.settings["stacking"]["weights"]) == {
+        "network", "linear"}  # weighted rows are stacked (they were refused)
     assert not (tmp_path / "s.bnn.nc").exists()
 
 

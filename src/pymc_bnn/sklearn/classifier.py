@@ -44,8 +44,9 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         the two predictive distributions, weighted by 5-fold cross-validated log density
         (Yao et al. 2018; `pymc_bnn.posterior.stacking`): as good as the better of the two on
         mostly linear and on curved data, at several times the fit's time (each model fitted
-        once on every row and once per fold; `n_jobs` runs the folds side by side). Not with
-        groups, sample weights or streamed data.
+        once on every row and once per fold; `n_jobs` runs the folds side by side). Sample
+        weights weight the fits and the held-out score alike; not with groups or streamed
+        data.
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.
     prior : "auto", str, prior object or None, default "auto"

@@ -97,10 +97,6 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     if build.get("groups") is not None:
         raise InvalidSettingError("stack_linear=True cannot fit groups yet; leave out groups= "
                                   "or stack_linear=True")
-    if build.get("sample_weight") is not None:
-        raise InvalidSettingError("stack_linear=True takes no sample_weight= yet (the stacking "
-                                  "weights would need weighted held-out scores); leave out one "
-                                  "of them")
     if options.get("hessian") == "auto":  # the choice that can be stacked: draws of the network
         options = {**options, "hessian": "last_layer"}
     if options.get("hessian", "last_layer") != "last_layer":
@@ -162,9 +158,12 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     held_out = {name: np.empty(len(y)) for name in models}
     for (name, _, test), density in zip(tasks, densities, strict=True):
         held_out[name][test] = density
-    weights = stacking_weights(held_out)
+    # a row's sample weight counts in the held-out score as in the fits (as copies of the row)
+    row_weights = build.get("sample_weight")
+    weights = stacking_weights(held_out, row_weights=row_weights)
     stacked = stack_posteriors(full, weights, n_draws=draws, random_seed=random_seed, settings={
-        "folds": folds, "held_out_lpd": {n: float(v.mean()) for n, v in held_out.items()}})
+        "folds": folds, "held_out_lpd": {n: float(np.average(v, weights=row_weights))
+                                         for n, v in held_out.items()}})
     # the whole stacked fit's time (the network's full fit keeps its own parts beside it)
     stacked.timings["total_s"] = time.perf_counter() - started
     stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
@@ -307,8 +306,11 @@ def fold_density(build: dict, method: str, options: dict, draws: int, random_see
     if pressed:
         raise KeyboardInterrupt
     y = np.asarray(build["y"])
-    part = fit(build_model(**{**build, "X": build["X"][train], "y": y[train]}), method,
-               draws=draws, random_seed=random_seed, progress=False, **options)
+    rows = {"X": build["X"][train], "y": y[train]}
+    if build.get("sample_weight") is not None:  # the fold's rows keep their weights
+        rows["sample_weight"] = np.asarray(build["sample_weight"])[train]
+    part = fit(build_model(**{**build, **rows}), method, draws=draws, random_seed=random_seed,
+               progress=False, **options)
     if part.interrupted:
         raise KeyboardInterrupt
     return log_predictive_density(part, build["X"][test], y[test])
