@@ -46,9 +46,10 @@ def test_old_submodule_paths_and_from_imports_still_work():
                              "MAX_COUNT"), "pymc_bnn.label_checks"),
     ("pymc_bnn.inference.ggn", ("output_loglik", "RowLoglik", "output_curvature_roots"),
      "pymc_bnn.inference.output_likelihood"),
+    ("pymc_bnn.inference.laplace", ("ParameterLayout",), "pymc_bnn.inference.laplace_layout"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
-    """validation.py and inference/ggn.py were split this release: `from pymc_bnn.inference.ggn
+    """validation.py, inference/ggn.py and inference/laplace.py were split this release: `from pymc_bnn.inference.ggn
     import output_loglik` raised ImportError until the ggn split forwarded its moved names."""
     module, new = importlib.import_module(old), importlib.import_module(home)
     for name in names:

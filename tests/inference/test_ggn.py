@@ -9,7 +9,8 @@ from test_laplace import _conjugate, _design, _linear_data, _precision, analytic
 from pymc_bnn import InvalidSettingError, build_model, fit, load, save
 from pymc_bnn.inference import ggn, output_likelihood
 from pymc_bnn.inference.jax_model import compile_model
-from pymc_bnn.inference.laplace import _value_offsets, glm_predictive, parameter_layout
+from pymc_bnn.inference.laplace import glm_predictive, parameter_layout
+from pymc_bnn.inference.laplace_layout import value_offsets
 
 
 def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network():
@@ -38,7 +39,7 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
     expected = -np.einsum("nkp,nkl,nlq->pq", J, H_rows, J)
     # ... and the engine's: the model's own likelihood replayed on the output, any shape
     eta = network(jnp.asarray(theta))
-    roots = output_likelihood.output_curvature_roots(output_likelihood.output_loglik(bnn, _value_offsets(compiled)), eta,
+    roots = output_likelihood.output_curvature_roots(output_likelihood.output_loglik(bnn, value_offsets(compiled)), eta,
                                        jnp.asarray(z))
     p = np.asarray(jax.nn.softmax(eta))
     np.testing.assert_allclose(np.einsum("nji,njk->nik", roots, roots),
@@ -51,7 +52,7 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
     assert theta.size == 21 and 9 * 3 > theta.size  # the primal (P × P) form
     np.testing.assert_allclose(G, expected, atol=1e-10 * np.abs(expected).max())
     # curvatures_at, on the 9 rows padded to 16 (the copies weighted 0), is the same matrix
-    at = ggn.curvatures_at(bnn, layout, z[None, :], _value_offsets(compiled))[0]
+    at = ggn.curvatures_at(bnn, layout, z[None, :], value_offsets(compiled))[0]
     assert at.size == 21
     np.testing.assert_allclose((at.vectors * at.eigenvalues) @ at.vectors.T, scaled,
                                atol=1e-10 * np.abs(scaled).max())
@@ -67,7 +68,7 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
         np.testing.assert_allclose(
             ggn.network_spectrum(spec, theta, X[:rows], roots[:rows], base),
             np.sort(full.all_eigenvalues())[::-1], atol=1e-10 * full.eigenvalues.max())
-    (values, output), = ggn.spectra_at(bnn, layout, z[None, :], _value_offsets(compiled))
+    (values, output), = ggn.spectra_at(bnn, layout, z[None, :], value_offsets(compiled))
     np.testing.assert_allclose(values, np.sort(at.all_eigenvalues())[::-1],
                                atol=1e-10 * at.eigenvalues.max())
     np.testing.assert_allclose(output, np.asarray(eta), atol=1e-12)

@@ -19,7 +19,8 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from pymc_bnn import build_model, fit
 from pymc_bnn.inference import output_likelihood, output_sampler
 from pymc_bnn.inference.jax_model import ROW_WEIGHT, compile_model, pad_rows, padded_rows
-from pymc_bnn.inference.laplace import _value_offsets, glm_predictive
+from pymc_bnn.inference.laplace import glm_predictive
+from pymc_bnn.inference.laplace_layout import value_offsets
 
 SCALE = 3.0  # the prior scale: w ~ N(0, 3 / sqrt(fan_in = 1)), b ~ N(0, 3)
 
@@ -115,7 +116,7 @@ def test_padded_rows_add_nothing_to_the_log_likelihood(likelihood):
     X = rng.normal(size=(13, 2))
     y = rng.integers(0, 3, size=13)
     bnn = build_model(X, y, hidden=(), likelihood=likelihood)
-    offsets = _value_offsets(compile_model(bnn.model))
+    offsets = value_offsets(compile_model(bnn.model))
     rows = output_likelihood.row_loglik(bnn, offsets)
     size = padded_rows(13)
     assert size == 16 and set(rows.per_row) == {"y_data", ROW_WEIGHT}

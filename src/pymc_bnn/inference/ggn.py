@@ -562,7 +562,7 @@ def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurv
     bnn : BNNModel
         The model; its data are the rows.
     layout : ParameterLayout
-        Where the network sits in z (`pymc_bnn.inference.laplace.parameter_layout`).
+        Where the network sits in z (`pymc_bnn.inference.laplace_layout.parameter_layout`).
     z : numpy.ndarray
         `(R, D)` one MAP per restart.
     offsets : dict
@@ -579,7 +579,7 @@ def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurv
 
     >>> import numpy as np
     >>> from pymc_bnn.inference.jax_model import compile_model
-    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
     >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
     >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}
     >>> z = np.random.default_rng(0).normal(size=(1, 9))
@@ -613,7 +613,7 @@ def spectra_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[tuple[np.ndarr
 
     >>> import numpy as np
     >>> from pymc_bnn.inference.jax_model import compile_model
-    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
     >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
     >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}
     >>> z = np.random.default_rng(0).normal(size=(1, 9))

@@ -31,21 +31,27 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 import numpy as np
 
 from pymc_bnn._runtime.lru import lru_get
+from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.errors import InferenceError, InvalidSettingError
-from pymc_bnn.inference import ggn, loo, map_loop, noise_sd, output_likelihood
+from pymc_bnn.inference import ggn, loo, map_loop, noise_sd
 from pymc_bnn.inference.jax_model import (
     compile_model,
     constrained_draws,
     data_arguments,
     model_data,
-    pad_rows,
-    padded_rows,
     to_idata,
+)
+from pymc_bnn.inference.laplace_layout import (
+    held_at_map_warnings,
+    network_names,
+    parameter_layout,
+    refuse_potentials_on,
+    value_offsets,
 )
 from pymc_bnn.inference.laplace_map import (
     constant_maps,
@@ -56,16 +62,16 @@ from pymc_bnn.inference.laplace_map import (
     steps_batch,
 )
 from pymc_bnn.inference.laplace_predictive import LAPLACE_GROUP, glm_predictive  # noqa: F401
-from pymc_bnn.inference.options import check_engine_options
+from pymc_bnn.inference.laplace_settings import LaplaceSettings, settings_from_options
 from pymc_bnn.inference.output_layer import (
     best_prior_precision,
     log_determinant,
     log_evidence,
     refine_output_layer,
 )
+from pymc_bnn.inference.output_posterior import output_log_posterior
 from pymc_bnn.inference.output_sampler import sample_output_layer
 from pymc_bnn.inference.result import EngineResult
-from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import LINEARISED_GROUP
 
 # The jitted log joint that the evidence is evaluated with, per model structure and prior
@@ -76,275 +82,9 @@ _CHEAP_RESTARTS = 200_000
 _DEFAULT_RESTARTS = 4
 # Deep ensembles gain little past about 5 members (Lakshminarayanan et al. 2017, Fig. 3).
 _ENSEMBLE_MEMBERS = 5
-# The sampled output layer keeps the output's Jacobian (n_obs × outputs × output-layer size
-# numbers) up to this size (160 MB), else evaluates the whole network at each sampler step.
-_MAX_JACOBIAN = 20_000_000
 
-
-@dataclass(frozen=True)
-class LaplaceSettings:
-    """Options of the `laplace` engine.
-
-    Parameters
-    ----------
-    steps : int
-        Maximum Adam steps for the first MAP fit (later rounds get half). Default 10,000.
-    learning_rate : float
-        Adam's step size. Default 0.01 (inputs and targets are standardised).
-    tol : float
-        Stop a MAP fit when the mean loss over `window` steps changes by less than this many
-        nats per observation from the window before. Default 1e-5.
-    window : int
-        Steps per convergence window. Default 200.
-    restarts : int or None
-        Random starts; None: 4 for small networks (parameters × rows ≤ 200,000), else 1 (and
-        1 for a network without hidden layers, whose log posterior has one mode); with
-        `ensemble`, 5. With `map_scale="holdout"` the first start is the chosen candidate's
-        MAP and None means that start alone.
-    prior_scale : "marglik" or float
-        "marglik" (default): the MAP is fitted with prior scale `map_scale`, and the output
-        layer's prior precision is then chosen by its marginal likelihood (post hoc, as
-        laplace-torch's `optimize_prior_precision` does); for a network without hidden layers
-        (a GLM, where the output layer is the whole network) MAP and precision alternate
-        (`rounds`) to the exact evidence maximum. A number fixes s for both. Either way this
-        replaces the model's own Normal scale: weights Normal(0, s/sqrt(fan_in)), biases
-        Normal(0, s).
-    map_scale : float, "holdout" or None
-        The prior scale s of the MAP fit under "marglik". None (default): the model's own
-        prior's sigma. "holdout": the scale among `map_scale.CANDIDATE_SCALES` whose MAP,
-        fitted on 80% of the rows, predicts the other 20% best (the smallest within one
-        standard error of the best, passing over a MAP fallen to the constant function of
-        all-zero weights where another scale within reach uses the features), then the MAP on
-        every row at that scale; the estimators'
-        regressors use it (`pymc_bnn.sklearn.LAPLACE_REGRESSION_OPTIONS`); the classifiers
-        build their networks with sigma = 4 (`pymc_bnn.sklearn.LAPLACE_PRIOR`): under a narrow
-        prior the MAP of a tanh network can settle in a nearly linear function. The output
-        layer's evidence alone cannot choose the hidden layers' scale: re-fitting at its
-        choice drives s up without bound, because it sees no Occam factor for the hidden
-        weights.
-    rounds : int
-        Maximum MAP / marginal-likelihood rounds for a network without hidden layers; they stop
-        once s moves by less than 0.1%. Default 10.
-    ensemble : bool
-        Keep every restart as an equally weighted member (one chain each). Default False: the
-        restart with the highest marginal likelihood.
-    newton_steps : int
-        Newton steps on the output layer after each MAP fit. Default 5.
-    minibatch_size : int or None
-        Rows per Adam step of the MAP fit. None (default): every row up to 4,096 rows, else
-        1,024 (a full-batch step on 10,000 rows costs ten times as much and the MAP needs as
-        many steps). The Newton steps, the curvature and the marginal likelihood always use
-        every row.
-    chunk_steps : int
-        Adam steps per compiled chunk (progress and Ctrl-C act between chunks). Default 250.
-    hessian : "last_layer", "full" or "auto"
-        Which parameters get the Gaussian. "last_layer" (default): the output layer, the
-        hidden layers fixed at the MAP. "full": every weight and bias, from the whole
-        network's generalised Gauss-Newton matrix (`ggn`); its evidence sees every
-        parameter, so MAP and prior scale alternate (`rounds`), and predictions go through
-        the network linearised at the MAP. "auto": "full" up to 5,000 parameters where the
-        GGN has at most 2,000 non-zero eigenvalues, else "last_layer".
-    output_layer : "auto", "gaussian" or "sampled"
-        How the output layer's draws are made (last-layer only). "gaussian": from the Laplace
-        Gaussian. "sampled": from the output layer's exact posterior given the hidden layers
-        at the MAP, by NUTS whitened by the Laplace Gaussian (`output_sampler`): a classifier's
-        likelihood there is one-sided (rows classified with near certainty bound the posterior
-        but add no curvature), so the Gaussian spreads mass where the data rule it out and
-        under-states the predictive's confidence. "auto" (default): "sampled" for the
-        categorical likelihood (several classes), "gaussian" for the rest: for a Gaussian
-        likelihood the Gaussian is the exact posterior, and for the Bernoulli one the
-        evidence's prior scale is still too wide for exact draws (the training rows are
-        separable in the MAP's hidden units, so the output layer's evidence keeps rising with
-        the scale) and the Gaussian's extra spread happens to offset it (benchmarks/README.md).
-    temperature : "loo" or float
-        The output layer's covariance is multiplied by this (its log posterior divided by it
-        where the output layer is sampled) (a cold posterior below 1). 1
-        (default): the Laplace posterior as it is. "loo": the value on a grid from 0.01 to 4
-        with the best leave-one-out log predictive density of the training rows
-        (`pymc_bnn.inference.loo`: where the classes are nearly separable, the evidence's prior
-        leaves the predictive far wider than the held-out data want; but the rows also
-        shaped the hidden layers, so it leans cold: README, defaults). Last-layer only.
-    noise_sd : "map" or "evidence"
-        The Gaussian likelihood's noise sd. "map" (default): the MAP's, which divides the
-        residual sum of squares by every row and so comes out too small where the network
-        follows the rows (towards 0 where it interpolates them). "evidence": MacKay's
-        σ² = RSS / (n − γ) at the MAP, γ the parameters the data determine (from the whole
-        network's GGN; `noise_sd`), then the output layer again at it; the estimators'
-        regressors use it. Networks too large for the whole GGN (over 5,000 parameters, or a
-        rank over 2,000) keep the MAP's. Last-layer only.
-
-    Examples
-    --------
-    >>> settings = LaplaceSettings(hessian="full", restarts=2)
-    >>> settings.prior_scale, settings.steps, settings.temperature
-    ('marglik', 10000, 1.0)
-
-    `settings_from_options` makes one from `fit`'s options, checked.
-    """
-
-    steps: int = 10_000
-    learning_rate: float = 0.01
-    tol: float = 1e-5
-    window: int = 200
-    restarts: int | None = None
-    prior_scale: str | float = "marglik"
-    map_scale: float | str | None = None
-    rounds: int = 10
-    ensemble: bool = False
-    newton_steps: int = 5
-    chunk_steps: int = 250
-    minibatch_size: int | None = None
-    hessian: str = "last_layer"
-    output_layer: str = "auto"
-    temperature: str | float = 1.0
-    noise_sd: str = "map"
-
-
-def settings_from_options(options: dict) -> LaplaceSettings:
-    """`LaplaceSettings` from engine options, each checked where every engine's options are.
-
-    The checks are `pymc_bnn.inference.options`', so `run` called directly refuses what `fit`
-    refuses.
-
-    Parameters
-    ----------
-    options : dict
-        Option name → value (the fields of `LaplaceSettings`, and `callback`, which is dropped).
-
-    Returns
-    -------
-    LaplaceSettings
-
-    Raises
-    ------
-    InvalidSettingError
-        An unknown option or a bad value.
-
-    Examples
-    --------
-    >>> settings = settings_from_options({"steps": 2000.0, "temperature": "loo"})
-    >>> settings.steps, settings.temperature, settings.hessian
-    (2000, 'loo', 'last_layer')
-    >>> settings_from_options({"temperature": "cold"})
-    Traceback (most recent call last):
-    ...
-    pymc_bnn.errors.InvalidSettingError: temperature must be 'loo' or a positive number, ...
-    """
-    checked = check_engine_options("laplace", options)
-    checked.pop("callback", None)  # an argument of run, not a setting
-    return LaplaceSettings(**checked)
-
-
-@dataclass(frozen=True)
-class ParameterLayout:
-    """Where the network's parameters sit in the flat unconstrained vector z (D,).
-
-    Attributes
-    ----------
-    network : numpy.ndarray
-        Indices of every weight and bias.
-    base_precision : numpy.ndarray
-        Their prior precision at s = 1 (fan_in for fan-in-scaled weights, else 1), so the
-        prior precision is base / s^2.
-    model_precision : numpy.ndarray
-        What the model's own prior says (base / sigma^2).
-    last : numpy.ndarray
-        Indices of the output layer (last weights, last bias, skip path).
-    last_base_precision : numpy.ndarray
-        Their base prior precision.
-    last_names : tuple of str
-        Those variables, in order.
-
-    Examples
-    --------
-    See `parameter_layout`, which makes one.
-
-    >>> import numpy as np
-    >>> layout = ParameterLayout(network=np.arange(3), base_precision=np.ones(3),
-    ...                          model_precision=np.ones(3), last=np.array([2]),
-    ...                          last_base_precision=np.ones(1), last_names=("w_0",))
-    >>> layout.last_names
-    ('w_0',)
-    """
-
-    network: np.ndarray
-    base_precision: np.ndarray
-    model_precision: np.ndarray
-    last: np.ndarray
-    last_base_precision: np.ndarray
-    last_names: tuple[str, ...]
-
-
-def parameter_layout(bnn, compiled) -> ParameterLayout:
-    """The `ParameterLayout` of `bnn`'s network in the compiled model's flat vector.
-
-    Parameters
-    ----------
-    bnn : BNNModel
-        Built by `build_model` with a Normal prior of fixed scale, ungrouped or completely
-        pooled.
-    compiled : CompiledModel
-        `compile_model(bnn.model)`.
-
-    Returns
-    -------
-    ParameterLayout
-
-    Raises
-    ------
-    InvalidSettingError
-        Another prior, a learned scale, a grouped network, or a model without the network's
-        variables.
-
-    Examples
-    --------
-    >>> from pymc_bnn.inference.jax_model import compile_model
-    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
-    >>> layout.network, layout.last, layout.last_names
-    (array([0, 1, 2, 3, 4, 5, 6, 7, 8]), array([6, 7, 8]), ('w_1',))
-    >>> layout.base_precision  # fan-in: 2 inputs, then 3 hidden units
-    array([2., 2., 2., 2., 2., 2., 3., 3., 3.])
-    """
-    spec, prior = bnn.spec, bnn.prior
-    if getattr(prior, "name", None) != "normal" or getattr(prior, "learn_scale", None) is not None:
-        raise InvalidSettingError(
-            "the laplace engine needs a Normal prior with a fixed scale (it chooses the scale "
-            "itself by the marginal likelihood); build the model with prior='normal' or "
-            f"NormalPrior(sigma=...), or use method='advi' for the {getattr(prior, 'name', prior)}"
-            " prior")
-    if bnn.groups is not None and bnn.groups.get("pooling") not in (None, "complete"):
-        raise InvalidSettingError(
-            "the laplace engine does not fit grouped (hierarchical) networks yet; use "
-            "method='advi' or 'nuts' with groups, or pooling='complete'")
-    offsets, start = {}, 0
-    for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=False):
-        size = int(np.prod(shape))
-        offsets[name] = np.arange(start, start + size)
-        start += size
-    network, base, last, last_base, last_names = [], [], [], [], []
-    final = spec.n_layers - 1
-    scaling = bool(prior.fan_in_scaling)
-    for slot in spec.weight_slots:
-        names = [(slot.name, float(slot.shape[0]) if scaling else 1.0)]
-        if spec.bias and slot.name != SKIP_WEIGHT:
-            names.append((bias_name(slot.prior_layer), 1.0))
-        for name, precision in names:
-            if name not in offsets:
-                raise InvalidSettingError(
-                    f"the model has no free variable {name!r}: the laplace engine needs the "
-                    "network built by build_model")
-            network.append(offsets[name])
-            base.append(np.full(offsets[name].size, precision))
-            if name in (weight_name(final), bias_name(final), SKIP_WEIGHT):
-                last.append(offsets[name])
-                last_base.append(base[-1])
-                last_names.append(name)
-    base_precision = np.concatenate(base)
-    return ParameterLayout(network=np.concatenate(network), base_precision=base_precision,
-                           model_precision=base_precision / float(prior.sigma) ** 2,
-                           last=np.concatenate(last),
-                           last_base_precision=np.concatenate(last_base),
-                           last_names=tuple(last_names))
+# split out of this module: its settings, and which variables the Gaussian covers and where
+__getattr__ = moved_names(__name__, {"ParameterLayout": "pymc_bnn.inference.laplace_layout"})
 
 
 def run(bnn, *, draws: int, random_seed: int, progress: bool, callback=None,
@@ -407,7 +147,8 @@ def run(bnn, *, draws: int, random_seed: int, progress: bool, callback=None,
                     callback=callback, pressed=pressed)
 
 
-def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> EngineResult:
+def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callback,
+         pressed) -> EngineResult:
     import jax
     import jax.numpy as jnp
 
@@ -436,13 +177,13 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             "output_layer='sampled' samples the output layer with the hidden layers at the MAP "
             "and needs hessian='last_layer' (this fit uses the whole network's Gaussian); use "
             "output_layer='auto' or hessian='last_layer'")
-    _refuse_potentials_on(bnn, _network_names(bnn) if full else layout.last_names)
+    refuse_potentials_on(bnn, network_names(bnn) if full else layout.last_names)
     sampled = not full and (settings.output_layer == "sampled" or (
         settings.output_layer == "auto" and getattr(bnn.likelihood, "name", None)
         == "categorical"))
     # the evidence can choose the MAP's scale only where it sees every network parameter
     alternate = tuned and (full or not bnn.spec.hidden)
-    offsets = _value_offsets(compiled)
+    offsets = value_offsets(compiled)
     alpha = np.full(restarts, 1.0 / scale0**2)
     parts = tuple(tuple(np.asarray(v).tolist()) for v in (
         layout.network, layout.base_precision, layout.model_precision))
@@ -551,7 +292,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
             zs[:, which] = ggn.gaussian_draws(curvature[m], z[m][which], layout.base_precision,
                                               float(alpha[m]), eps)
         elif sampled:
-            log_density, args, density_key = _output_log_posterior(
+            log_density, args, density_key = output_log_posterior(
                 bnn, layout, offsets, z[m], alpha[m], temperature[k], negative_log_joint, data,
                 cache_key)
             out = sample_output_layer(log_density, args, z[m][which],
@@ -583,7 +324,7 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                                        "hessian": "full" if full else "last_layer"})
     sample_s = time.perf_counter() - t1
     losses = np.concatenate(history)
-    warnings = _held_at_map(bnn)
+    warnings = held_at_map_warnings(bnn)
     if not converged and not interrupted:
         warnings.append(
             f"laplace's MAP fit stopped at the maximum of {settings.steps:,} steps before "
@@ -620,117 +361,6 @@ def _run(bnn, settings, *, draws, random_seed, progress, callback, pressed) -> E
                      "members": members, "best_restart": chosen},
         warnings=tuple(warnings),
     )
-
-
-def _output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative_log_joint,
-                          data, cache_key):
-    """(log_density, args, key): the output layer's log posterior, divided by T.
-
-    log p(theta | y) / T of the output layer theta, the rest of the MAP zr held, up to a
-    constant; `log_density(theta, *args)` holds no data itself, and `key` names it (for
-    `sample_output_layer`: the same key, the same function). The rows are padded to
-    `padded_rows` of their number, the added ones weighted 0, so fits on data sets of similar
-    size share one compiled sampler.
-
-    The network output is linear in theta: each output k is features @ theta[k::K] (features:
-    the last hidden layer, a column of ones for the bias, the inputs for a skip path), so the
-    hidden layers are evaluated once, not at every step of the sampler. Where that structure
-    does not hold or the Jacobian it is read from would not fit in memory, the whole model's
-    log joint is evaluated instead.
-    """
-    import jax.numpy as jnp
-
-    from pymc_bnn.inference.jax_model import model_data
-
-    X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
-    K, d = bnn.spec.n_outputs, layout.last.size
-    features = None
-    if X.shape[0] * K * d <= _MAX_JACOBIAN and d % K == 0:
-        position = {int(v): i for i, v in enumerate(layout.network)}
-        last_positions = np.array([position[int(v)] for v in layout.last])
-        eta, jacobian = ggn.output_jacobian(bnn.spec, X, zr[layout.network], last_positions)
-        candidate = jacobian[:, 0, 0::K]  # (n_obs, d / K): d output_0 / d theta[j K]
-        if np.allclose(jacobian, np.einsum("nj,kl->nkjl", candidate, np.eye(K)).reshape(
-                jacobian.shape)):
-            features = candidate
-    if features is None:
-        last = jnp.asarray(layout.last)
-
-        def whole_network(theta, z, a, t, d_):
-            return -negative_log_joint(z.at[last].set(theta), a, d_) / t
-        return whole_network, (jnp.asarray(zr), float(alpha), float(temperature), data), (
-            "whole_network", *cache_key)
-    per_row = output_likelihood.row_loglik(bnn, offsets)
-    loglik = per_row.loglik
-    # rows padded to a few sizes, the added ones weighted 0: fits on data of similar size
-    # share a sampler
-    size = padded_rows(eta.shape[0])
-    rows = {name: jnp.asarray(value) for name, value in per_row.padded(size).items()}
-
-    def output_layer_only(theta, theta_map, eta_map, phi, z, base, a, t, rows_data):
-        eta_theta = eta_map + phi @ (theta - theta_map).reshape(-1, eta_map.shape[1])
-        loglik_rows = loglik(eta_theta, z, rows_data)
-        return (jnp.sum(loglik_rows) - 0.5 * a * jnp.sum(base * theta**2)) / t
-    key = ("output", per_row.key, d, K, size)
-    return output_layer_only, (jnp.asarray(zr[layout.last]), jnp.asarray(pad_rows(eta, size)),
-                               jnp.asarray(pad_rows(features, size)), jnp.asarray(zr),
-                               jnp.asarray(layout.last_base_precision), float(alpha),
-                               float(temperature), rows), key
-
-
-def _network_names(bnn) -> list[str]:
-    """The network's weight and bias variables."""
-    return [*bnn.spec.weight_names,
-            *(bias_name(i) for i in range(bnn.spec.n_layers) if bnn.spec.bias)]
-
-
-def _refuse_potentials_on(bnn, names) -> None:
-    """Refuse a Potential of the user's that depends on a parameter the Gaussian covers.
-
-    The Gaussian's curvature is the log-likelihood's and its prior precision the Normal
-    prior's, so such a Potential would shape the MAP but not the spread around it (a pin of sd
-    0.05 on the output bias gave draws of sd 1). A Potential on the hidden layers only, which
-    sit at the MAP, is kept: the MAP sees it.
-    """
-    from pytensor.graph.traversal import ancestors
-
-    model = bnn.model
-    covered = {model[name]: name for name in names if name in model.named_vars}
-    for potential in model.potentials:
-        found = [covered[v] for v in ancestors([potential]) if v in covered]
-        if found:
-            raise InvalidSettingError(
-                f"the model has a Potential {potential.name!r} on {', '.join(sorted(found))}, "
-                "which the laplace engine's Gaussian covers but cannot include (its curvature "
-                "is the likelihood's, its prior the Normal's); fit this model with "
-                "method='nuts', 'advi' or 'fullrank_advi', which use its whole log density")
-
-
-def _held_at_map(bnn) -> list[str]:
-    """The warning that free variables the user added to the model sit at their MAP.
-
-    laplace gives only the network (its output layer, or every layer with hessian='full') a
-    distribution; the likelihood's own variables sit at the MAP, as documented, and so do
-    variables added inside `with bnn.model:`, whose draws are then all equal.
-    """
-    own = set(_network_names(bnn)) | set(bnn.likelihood_params)
-    added = [rv.name for rv in bnn.model.free_RVs if rv.name not in own]
-    if not added:
-        return []
-    return [f"laplace: {', '.join(added)} {'is' if len(added) == 1 else 'are'} held at "
-            "its MAP in every draw (the laplace engine gives only the network's weights a "
-            "distribution); for a posterior of the variables you added, fit with "
-            "method='advi', 'fullrank_advi' or 'nuts'"]
-
-
-def _value_offsets(compiled) -> dict:
-    """Name -> indices of that value variable in the flat vector z."""
-    offsets, start = {}, 0
-    for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=True):
-        size = int(np.prod(shape))
-        offsets[name] = np.arange(start, start + size)
-        start += size
-    return offsets
 
 
 def _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data, newton_steps, full,

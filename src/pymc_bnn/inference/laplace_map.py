@@ -160,7 +160,7 @@ def map_objective(bnn, compiled, data, n_obs, batch, prior_swap, negative_log_jo
     --------
     >>> import numpy as np
     >>> from pymc_bnn.inference.jax_model import compile_model, data_arguments
-    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
     >>> compiled = compile_model(tiny_model.model)
     >>> layout = parameter_layout(tiny_model, compiled)
     >>> data = tuple(data_arguments(compiled, tiny_model.model))
@@ -209,7 +209,8 @@ def held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, prog
     >>> import numpy as np
     >>> from pymc_bnn import build_model
     >>> from pymc_bnn.inference.jax_model import compile_model, data_arguments
-    >>> from pymc_bnn.inference.laplace import LaplaceSettings, parameter_layout
+    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
+    >>> from pymc_bnn.inference.laplace_settings import LaplaceSettings
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(60, 1))
     >>> bnn = build_model(X, np.sin(3 * X[:, 0]) + 0.1 * rng.normal(size=60), hidden=(8,),
@@ -283,7 +284,7 @@ def random_starts(compiled, layout, n, rng) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from pymc_bnn.inference.jax_model import compile_model
-    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
     >>> compiled = compile_model(tiny_model.model)
     >>> layout = parameter_layout(tiny_model, compiled)
     >>> z = random_starts(compiled, layout, 3, np.random.default_rng(0))

@@ -275,7 +275,7 @@ def choose_temperature(bnn, layout, zr, covariance, offsets) -> LooChoice:
 
     >>> import numpy as np
     >>> from pymc_bnn.inference.jax_model import compile_model
-    >>> from pymc_bnn.inference.laplace import parameter_layout
+    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
     >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}  # tiny_model's 9 weights
     >>> zr = np.random.default_rng(0).normal(size=9)
     >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))  # doctest: +SKIP
@@ -329,7 +329,7 @@ def temper(bnn, layout, z, curvature, members, settings, offsets):
     Examples
     --------
     >>> import numpy as np
-    >>> from pymc_bnn.inference.laplace import LaplaceSettings
+    >>> from pymc_bnn.inference.laplace_settings import LaplaceSettings
     >>> from pymc_bnn.inference.output_layer import curvature_at
     >>> curvature = [curvature_at(np.eye(2), np.zeros(2), np.ones(2), 1.0)]
     >>> curvature[0].covariance

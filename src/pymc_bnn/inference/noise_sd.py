@@ -106,7 +106,7 @@ def at_maps(bnn, layout, z: np.ndarray, offsets: dict, alpha) -> list[dict]:
     bnn : BNNModel
         A model whose likelihood is the Gaussian with one learned noise sd (`applies`).
     layout : ParameterLayout
-        Where the network sits in z (`pymc_bnn.inference.laplace.parameter_layout`).
+        Where the network sits in z (`pymc_bnn.inference.laplace_layout.parameter_layout`).
     z : numpy.ndarray
         `(R, D)` one MAP per restart, the noise sd's log among its values.
     offsets : dict
