@@ -47,9 +47,13 @@ def test_old_submodule_paths_and_from_imports_still_work():
     ("pymc_bnn.inference.ggn", ("output_loglik", "RowLoglik", "output_curvature_roots"),
      "pymc_bnn.inference.output_likelihood"),
     ("pymc_bnn.inference.laplace", ("ParameterLayout",), "pymc_bnn.inference.laplace_layout"),
+    ("pymc_bnn.model.likelihoods", ("OBSERVED", "array_namespace", "observe_rows"),
+     "pymc_bnn.model.likelihood_protocol"),
+    ("pymc_bnn.model.likelihoods", ("OFFSET", "standardise_target"),
+     "pymc_bnn.model.regression_likelihoods"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
-    """validation.py, inference/ggn.py and inference/laplace.py were split this release: `from pymc_bnn.inference.ggn
+    """validation.py, inference/ggn.py, inference/laplace.py and model/likelihoods.py were split this release: `from pymc_bnn.inference.ggn
     import output_loglik` raised ImportError until the ggn split forwarded its moved names."""
     module, new = importlib.import_module(old), importlib.import_module(home)
     for name in names:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pymc_bnn.model.likelihoods import _sigmoid
+from pymc_bnn.model.classifier_likelihoods import _sigmoid
 from pymc_bnn.model.network import forward
 
 

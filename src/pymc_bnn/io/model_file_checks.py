@@ -252,7 +252,7 @@ def _n_classes(path: Path, likelihood, spec, preprocessing: dict) -> int | None:
 
 
 def _check_preprocessing(path: Path, likelihood, spec, preprocessing: dict) -> int | None:
-    from pymc_bnn.model.likelihoods import OFFSET
+    from pymc_bnn.model.regression_likelihoods import OFFSET
 
     n_classes = _n_classes(path, likelihood, spec, preprocessing)
     if n_classes is not None:

@@ -164,7 +164,7 @@ def build_model(
         Each row's weight ≥ 0: its log-likelihood is multiplied by it (2 counts the row twice,
         0 leaves it out), as frequency, survey or importance weights are used. The weights
         are `pm.Data("sample_weight", dims="obs")` in the model and `y` a `pm.CustomDist`
-        whose log density is weighted (`likelihoods.observe_rows`), so every engine and
+        whose log density is weighted (`likelihood_protocol.observe_rows`), so every engine and
         `model.logp()` see them. The prior is not weighted: weights that sum to more than
         the rows make the data count for more against it.
 
@@ -308,8 +308,8 @@ def _observe(likelihood, eta, y_data, options: dict) -> tuple:
     if "weight" in options and "weight" not in inspect.signature(likelihood.observe).parameters:
         raise InvalidSettingError(
             f"the likelihood {likelihood.name!r} does not take sample weights (its observe() has "
-            "no weight argument); add one (pymc_bnn.model.likelihoods.observe_rows weights any "
-            "PyMC distribution), or fit without sample_weight")
+            "no weight argument); add one (pymc_bnn.model.likelihood_protocol.observe_rows "
+            "weights any PyMC distribution), or fit without sample_weight")
     return likelihood.observe(eta, y_data, **options)
 
 def build_streaming_model(source: BatchSource, *, batch_size: int = 1024,

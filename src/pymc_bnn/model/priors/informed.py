@@ -248,7 +248,7 @@ class InformedPrior:
                     "y=y_train)) so its output layer can be put on pymc-bnn's standardised scale"
                 )
             from pymc_bnn.label_checks import check_real_target
-            from pymc_bnn.model.likelihoods import standardise_target
+            from pymc_bnn.model.regression_likelihoods import standardise_target
 
             _, record = standardise_target(check_real_target(y, likelihood="gaussian"))
             weights[-1] = weights[-1] / record["y_scale"]
