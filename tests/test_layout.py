@@ -51,9 +51,13 @@ def test_old_submodule_paths_and_from_imports_still_work():
      "pymc_bnn.model.likelihood_protocol"),
     ("pymc_bnn.model.likelihoods", ("OFFSET", "standardise_target"),
      "pymc_bnn.model.regression_likelihoods"),
+    ("pymc_bnn.posterior.compiled", ("shared_blocks",), "pymc_bnn.posterior.draw_layout"),
+    ("pymc_bnn.posterior.compiled", ("LOCATION_SCALE",), "pymc_bnn.posterior.predictive_means"),
+    ("pymc_bnn.posterior.compiled", ("devices",), "pymc_bnn.posterior.device_chunks"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
-    """validation.py, inference/ggn.py, inference/laplace.py and model/likelihoods.py were split this release: `from pymc_bnn.inference.ggn
+    """validation.py, inference/ggn.py, inference/laplace.py, model/likelihoods.py and
+    posterior/compiled.py were split this release: `from pymc_bnn.inference.ggn
     import output_loglik` raised ImportError until the ggn split forwarded its moved names."""
     module, new = importlib.import_module(old), importlib.import_module(home)
     for name in names:

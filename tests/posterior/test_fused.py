@@ -222,7 +222,7 @@ def test_draws_sharing_their_hidden_layers_are_evaluated_once_per_block(name, rn
 def test_draws_whose_hidden_layers_vary_are_not_taken_for_blocks(rng):
     """Blocks of unequal lengths (a thinned posterior) or hidden layers that change within a
     block leave the ordinary layouts."""
-    from pymc_bnn.posterior.compiled import shared_blocks
+    from pymc_bnn.posterior.draw_layout import shared_blocks
 
     posterior = _last_layer_posterior("bernoulli", rng, n_chains=3, per_chain=4)
     weights, biases = posterior.parameter_draws()

@@ -45,7 +45,7 @@ def summary_function(spec: NetworkSpec, likelihood, preprocessing_json: str, lay
                      tails: tuple):
     """A jitted f(X, weights, biases, params, numbers, table) -> dict of per-row arrays.
 
-    `layout` is how the weights come (`pymc_bnn.posterior.compiled.arranged_draws`);
+    `layout` is how the weights come (`pymc_bnn.posterior.draw_layout.arranged_draws`);
     `tails` are the interval ends' probabilities (a tuple of floats; empty for no intervals);
     `table` is a Student-t likelihood's `student_t_table` at them, else {}. Cached per arguments
     (see `_summary_function`). Keys: "mean", "std" (as `Posterior.predict`); classifiers add
@@ -56,7 +56,7 @@ def summary_function(spec: NetworkSpec, likelihood, preprocessing_json: str, lay
 
     Examples
     --------
-    >>> from pymc_bnn.posterior.compiled import preprocessing_parts
+    >>> from pymc_bnn.posterior.predictive_means import preprocessing_parts
     >>> numbers, rest = preprocessing_parts(fitted.preprocessing)
     >>> weights, biases = fitted.parameter_draws()
     >>> f = summary_function(fitted.spec, fitted.likelihood, rest, "draws_first", (0.05, 0.95))
@@ -73,7 +73,9 @@ def _summary_function(spec, likelihood, preprocessing_json, layout, tails):
     import jax.numpy as jnp
 
     from pymc_bnn._runtime.jax_setup import use_compilation_cache
-    from pymc_bnn.posterior.compiled import forward_in_layout, predictive_mean, reduce_moments
+    from pymc_bnn.posterior.compiled import reduce_moments
+    from pymc_bnn.posterior.draw_layout import forward_in_layout
+    from pymc_bnn.posterior.predictive_means import predictive_mean
 
     use_compilation_cache()
     rest = json.loads(preprocessing_json)
@@ -317,15 +319,11 @@ def summary_values(posterior, X, levels: np.ndarray | None, max_draws: int | Non
     >>> values["probability_lower"].shape, values["probability"].shape  # (L, n, K), (n, K)
     ((1, 18, 2), (18, 2))
     """
-    from pymc_bnn.posterior.compiled import (
-        arranged_draws,
-        chunk_rows,
-        preprocessing_parts,
-        row_floats,
-        run_chunks,
-        standardised_pass,
-    )
+    from pymc_bnn.posterior.compiled import chunk_rows
+    from pymc_bnn.posterior.device_chunks import run_chunks
+    from pymc_bnn.posterior.draw_layout import arranged_draws, row_floats
     from pymc_bnn.posterior.mixture import mixture_quantiles
+    from pymc_bnn.posterior.predictive_means import preprocessing_parts, standardised_pass
     from pymc_bnn.posterior.student_t_table import student_t_table
 
     spec, likelihood = posterior.spec, posterior.likelihood

@@ -106,7 +106,7 @@ def mixture_quantiles(draws: dict, probabilities, *, tol: float = 1e-10,
                      np.broadcast_to(np.asarray(draws["alpha"], dtype=np.float64), mean.shape))
             # each run of rows is walked on the next CPU device: the walks are dispatched
             # before any is read, so the cores (and the host's set-up of the next run) overlap
-            from pymc_bnn.posterior.compiled import devices
+            from pymc_bnn.posterior.device_chunks import devices
 
             targets = devices()
             runs = [_padded_count_quantiles(mean, alpha, qs, cols, targets[i % len(targets)])
