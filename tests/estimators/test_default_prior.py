@@ -6,6 +6,7 @@ Under mean-field ADVI the fan-in Normal(0, 1/sqrt(fan_in)) prior (`prior=None`, 
 module docstring for the measured numbers on six data sets.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -149,9 +150,29 @@ def test_a_regressor_that_interpolates_its_rows_says_its_intervals_are_too_narro
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 60))
     y = X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=40)
-    with pytest.warns(UserWarning, match=r"the network interpolates its 40 training rows "
-                      r"\(497 parameters; training RMSE .* laplace's noise sd shrank"):
-        BayesianMLPRegressor((8,), steps=3000, draws=50, random_state=0).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = BayesianMLPRegressor((8,), draws=50, random_state=0).fit(X, y)  # 10,000 steps
+    said = [str(w.message) for w in caught]
+    assert [m for m in said if re.search(
+        r"the network interpolates its 40 training rows \(497 parameters; training RMSE "
+        r"\d\.\d+% of the target's sd\): laplace's noise sd shrank with the residuals, so its "
+        r"intervals are too narrow to trust; use method='advi', fewer hidden units", m)], said
+    kinds = [problem.kind for problem in model.convergence_.problems]
+    assert "interpolates" in kinds, kinds
+    assert "--hidden" in str(model.convergence_.problems[kinds.index("interpolates")])
+    # here its MAP loss was still falling at 10,000 steps (a noise sd on its way to 0): "raise
+    # steps=" was said beside the interpolation, the wrong advice
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + rng.normal(0, 0.5, 40)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = BayesianMLPRegressor((8,), draws=50, random_state=0).fit(X, y)
+    said = [str(w.message) for w in caught]
+    assert [m for m in said if "interpolates its 40 training rows" in m and "its MAP loss was "
+            "still falling at the step limit (more steps would fit the noise further)" in m], said
+    assert not [m for m in said if "raise steps=" in m], said
+    kinds = [problem.kind for problem in model.convergence_.problems]
+    assert "interpolates" in kinds and "step_limit" not in kinds, kinds
     with warnings.catch_warnings(record=True) as caught:  # a GLM cannot interpolate 40 rows here
         warnings.simplefilter("always")
         BayesianMLPRegressor((), steps=3000, draws=50, random_state=0).fit(X[:, :5], y)

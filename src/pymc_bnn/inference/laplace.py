@@ -56,6 +56,7 @@ from pymc_bnn.inference.laplace_layout import (
 from pymc_bnn.inference.laplace_map import (
     constant_maps,
     held_out_scale,
+    interpolation_at_map,
     log_joint,
     map_objective,
     random_starts,
@@ -325,11 +326,22 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
     sample_s = time.perf_counter() - t1
     losses = np.concatenate(history)
     warnings = held_at_map_warnings(bnn)
-    if not converged and not interrupted:
+    chosen = members[0]
+    interpolation = (None if interrupted else
+                     interpolation_at_map(bnn, z[chosen, layout.network]))
+    if interpolation is not None:  # its loss falls without end: more steps fit the noise more
+        warnings.append(
+            f"the network interpolates its {interpolation['rows']:,} training rows "
+            f"({interpolation['parameters']:,} parameters; training RMSE "
+            f"{interpolation['rmse_share']:.2%} of the target's sd): laplace's noise sd shrank "
+            "with the residuals, so its intervals are too narrow to trust"
+            + ("" if converged else " and its MAP loss was still falling at the step limit "
+               "(more steps would fit the noise further)")
+            + "; use method='advi', fewer hidden units, or more rows")
+    elif not converged and not interrupted:
         warnings.append(
             f"laplace's MAP fit stopped at the maximum of {settings.steps:,} steps before "
             "converging; raise steps= (or learning_rate= if the loss is still falling steadily)")
-    chosen = members[0]
     if constant_maps(bnn.spec, np.asarray(model_data(bnn.model)["X"]),
                      z[[chosen]][:, layout.network])[0]:
         warnings.append(
@@ -358,6 +370,7 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
                      **({"noise_sd": noise} if noise is not None else {}),
                      **({"output_sampler": sampler_health} if sampled else {}),
                      **({"loo": loo.summary(choices[0])} if choices else {}),
+                     **({"interpolates": interpolation} if interpolation else {}),
                      "members": members, "best_restart": chosen},
         warnings=tuple(warnings),
     )

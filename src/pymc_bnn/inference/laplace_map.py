@@ -16,7 +16,7 @@ import numpy as np
 from pymc_bnn.inference import map_loop, map_scale
 from pymc_bnn.inference.ggn import unflatten
 from pymc_bnn.inference.jax_model import compile_model, model_data
-from pymc_bnn.model.network import hidden_activations
+from pymc_bnn.model.network import forward, hidden_activations
 
 # minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of BATCH.
 FULL_BATCH_ROWS = 4096
@@ -25,6 +25,11 @@ BATCH = 1024
 # deviation, in the activation's own units) feeds its output layer a constant: it predicts
 # the same for every row. Adam reaches the all-zero point of a tanh network to about 1e-13.
 CONSTANT_SPREAD = 1e-4
+# A regression MAP with at least as many parameters as rows interpolates them when its training
+# RMSE is below this share of the target's sd (`interpolation_at_map`); the likelihoods that
+# learn a noise scale, which shrinks with the residuals there.
+INTERPOLATION_SHARE = 0.1
+LEARNED_NOISE = ("gaussian", "student_t", "heteroscedastic")
 
 
 def steps_batch(minibatch_size: int | None, n_rows: int) -> int | None:
@@ -147,6 +152,55 @@ def constant_maps(spec, X, thetas) -> np.ndarray:
     spread = [np.max(np.std(hidden_activations(spec, X, *unflatten(spec, theta))[-1], axis=0))
               for theta in thetas]
     return np.asarray(spread) < CONSTANT_SPREAD
+
+
+def interpolation_at_map(bnn, theta) -> dict | None:
+    """Whether a regression MAP interpolates its training rows, and by how much.
+
+    With at least as many network parameters as rows, a MAP whose likelihood learns its own
+    noise scale (Gaussian, Student-t, heteroscedastic) can fit every row: the noise sd shrinks
+    with the residuals (the likelihood grows without bound as it goes to 0), the loss keeps
+    falling to the step limit, and the intervals are far too narrow (40 rows of 60 features,
+    (8,) units: noise sd 0.03 for a noise of 0.5, 90% intervals covering 3% of new rows). It
+    interpolates when its training RMSE is below `INTERPOLATION_SHARE` of the target's sd
+    (both on the likelihood's scale, so the share is the user's too).
+
+    Parameters
+    ----------
+    bnn : BNNModel
+        The model, with its rows.
+    theta : numpy.ndarray
+        `(P,)` the network's parameters at the MAP, in `ggn.network_shapes` order.
+
+    Returns
+    -------
+    dict or None
+        {"rows", "parameters", "rmse_share"} where it interpolates, else None (also for other
+        likelihoods and for fewer parameters than rows).
+
+    Examples
+    --------
+    >>> from pymc_bnn import build_model
+    >>> X = np.random.default_rng(0).normal(size=(6, 3))
+    >>> bnn = build_model(X, X[:, 0], hidden=(4,), likelihood="gaussian")
+    >>> from pymc_bnn.inference.ggn import network_shapes
+    >>> n_parameters = sum(int(np.prod(shape)) for shape in network_shapes(bnn.spec))
+    >>> interpolation_at_map(bnn, np.zeros(n_parameters)) is None  # all zero: the mean
+    True
+    """
+    if getattr(bnn.likelihood, "name", None) not in LEARNED_NOISE:
+        return None
+    data = model_data(bnn.model)
+    y = np.asarray(data["y_data"], dtype=np.float64)
+    parameters = int(np.asarray(theta).size)
+    if parameters < y.size or not np.std(y) > 0:
+        return None
+    location = forward(bnn.spec, np.asarray(data["X"], dtype=np.float64),
+                       *unflatten(bnn.spec, np.asarray(theta, dtype=np.float64)))[:, 0]
+    share = float(np.sqrt(np.mean((location - y) ** 2)) / np.std(y))
+    if share >= INTERPOLATION_SHARE:
+        return None
+    return {"rows": int(y.size), "parameters": parameters, "rmse_share": share}
 
 
 def map_objective(bnn, compiled, data, n_obs, batch, prior_swap, negative_log_joint, seed):

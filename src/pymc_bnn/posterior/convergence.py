@@ -40,8 +40,8 @@ class Problem:
     Attributes
     ----------
     kind : str
-        Which check found it: "interrupted", "step_limit", "elbo_rising", "divergences",
-        "rhat" or "ess".
+        Which check found it: "interrupted", "step_limit", "interpolates", "elbo_rising",
+        "divergences", "rhat" or "ess".
     what : str
         The problem in words, with its number (e.g. "max predictive R-hat 1.62 > 1.05").
     fix : str
@@ -229,7 +229,17 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
             f"{settings['window']:,} steps, tolerance {settings['tol']:g})"
             if change is not None and {"tol", "window"} <= settings.keys() else "")
         checks.append((f"{objective} settled (the engine's rule)", rule))
-        if not stopped and not posterior.interrupted:
+        interpolates = diagnostics.get("interpolates")
+        if interpolates and not posterior.interrupted:  # more steps would fit the noise more
+            problems.append(Problem(
+                "interpolates", f"the network interpolates its {interpolates['rows']:,} "
+                f"training rows ({interpolates['parameters']:,} parameters; training RMSE "
+                f"{interpolates['rmse_share']:.2%} of the target's sd), so its noise sd and "
+                "intervals are too small" + ("" if stopped else " (and its MAP loss was still "
+                                             "falling at the step limit)"),
+                "fit with fewer hidden units (--hidden), with --method advi, or on more rows",
+                "--hidden"))
+        elif not stopped and not posterior.interrupted:
             problems.append(Problem(
                 "step_limit", f"{posterior.method} stopped at the maximum of "
                 f"{'?' if steps is None else format(steps, ',')} steps before converging (its "

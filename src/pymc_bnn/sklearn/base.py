@@ -306,8 +306,7 @@ class BayesianMLPBase(BaseEstimator):
             self.posterior_ = fit(build_model(**build), method, draws=int(self.draws),
                                   random_seed=self._random_seed(), progress=bool(self.verbose),
                                   **options)
-        if not _warn_if_interrupted(self.posterior_) and not is_classifier(self):
-            _warn_if_interpolating(self.posterior_, build["X"], y)
+        _warn_if_interrupted(self.posterior_)
 
     def _fit_stream(self, data, target, groups) -> None:
         """Fit to streamed data.
@@ -481,11 +480,6 @@ class BayesianMLPBase(BaseEstimator):
         return save(self, path)
 
 
-# A laplace regressor whose training residual sd is below this share of the target's sd, with
-# at least as many network parameters as rows, interpolates them (see `_warn_if_interpolating`).
-INTERPOLATION_SHARE = 0.1
-
-
 def _warn_if_interrupted(posterior) -> bool:
     """Warn, at the user's line, that Ctrl-C stopped the fit; whether it did.
 
@@ -497,32 +491,6 @@ def _warn_if_interrupted(posterior) -> bool:
     if posterior.interrupted:
         warn_caller("the fit was interrupted; the estimator holds the state reached so far")
     return bool(posterior.interrupted)
-
-
-def _warn_if_interpolating(posterior, X, y) -> None:
-    """Warn where laplace's MAP interpolates the training rows under a noise scale it learns.
-
-    With as many network parameters as rows the MAP can fit every row, and the noise sd it
-    learns shrinks with the residuals (the likelihood grows without bound as it goes to 0):
-    40 rows of 60 features, (8,) units: noise sd 0.03 for a noise of 0.5, and 90% intervals
-    covering 3% of new rows. advi's posterior keeps its spread there (0.94).
-    """
-    name = getattr(posterior.likelihood, "name", None)
-    if (posterior.method != "laplace" or posterior.settings.get("stacking")
-            or name not in ("gaussian", "student_t", "heteroscedastic")):
-        return
-    n_parameters = sum(int(np.prod(slot.shape)) + slot.shape[-1]
-                       for slot in posterior.spec.weight_slots)
-    y = np.asarray(y, dtype=np.float64)
-    if n_parameters < len(y) or not np.std(y) > 0:
-        return
-    residual = np.sqrt(np.mean((np.asarray(posterior.predict(X)["mean"]) - y) ** 2))
-    if residual < INTERPOLATION_SHARE * np.std(y):
-        warn_caller(
-            f"the network interpolates its {len(y):,} training rows ({n_parameters:,} "
-            f"parameters; training RMSE {residual:.3g} against the target's sd "
-            f"{np.std(y):.3g}): laplace's noise sd shrank with the residuals, so its intervals "
-            "are too narrow to trust; use method='advi', fewer hidden units, or more rows")
 
 
 def _unchanged(y):
