@@ -61,7 +61,8 @@ def test_the_step_limit_warning_says_which_two_window_means_its_relative_change_
         grouped_data):
     """A streamed regression warned "relative ELBO change 5.5 over the last 1000 steps": right
     (|last − before| / |before| of the last two windows' mean ELBOs, near 0 nats for that fit)
-    but unreadable without the two means; the warning now gives them."""
+    but unreadable without the two means; the warning gives them, the diagnostics keep them,
+    and a minibatch fit's warning adds the trend its noise rule judged."""
     result = vi.run_advi(normal_means_model(grouped_data), draws=10, random_seed=3,
                          progress=False, minibatch_size=40, steps=400, window=100, tol=1e-12,
                          restarts=1)
@@ -69,9 +70,15 @@ def test_the_step_limit_warning_says_which_two_window_means_its_relative_change_
     last, before = elbo[-100:].mean(), elbo[-200:-100].mean()
     change = abs(last - before) / abs(before)
     assert result.diagnostics["relative_change"] == pytest.approx(change)
+    assert result.diagnostics["window_means"] == pytest.approx([before, last])
+    trend, se = result.diagnostics["elbo_trend"]
+    assert trend == pytest.approx(np.polyfit(np.arange(4), elbo.reshape(4, 100).mean(1), 1)[0])
+    assert abs(trend) > 2 * se  # still rising at 400 steps: why the noise rule did not stop it
     (message,) = result.warnings
     assert (f"(mean ELBO {before:,.1f} → {last:,.1f} nats over the last two windows of 100 "
-            f"steps: a relative change of {change:.2g}, tol 1e-12)") in message, message
+            f"steps: a relative change of {change:.2g}, tol 1e-12; ELBO trend {trend:+,.2g} "
+            f"nats a window over the last 4 windows: {abs(trend) / se:.2g} standard errors "
+            f"({se:,.2g} nats), over the 2 that stop a minibatch fit") in message, message
 
 
 def test_a_float32_loop_recovers_the_closed_form_too(grouped_data):
@@ -289,3 +296,44 @@ def test_restarts_on_separate_devices_run_as_on_one(seed_bnn, monkeypatch):
     np.testing.assert_allclose(spread.diagnostics["restart_elbos"],
                                together.diagnostics["restart_elbos"], rtol=1e-9)
     np.testing.assert_allclose(spread.elbo, together.elbo, rtol=1e-9)
+
+
+def _shifted_normal_means(y, shift):
+    """`normal_means_model` with a constant added to its log density: the same posterior, its
+    ELBO moved by `shift` nats (to near 0, where a relative change means nothing)."""
+    model = normal_means_model(y)
+    with model:
+        pm.Potential("shift", pm.math.constant(shift))
+    return model
+
+
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_a_converged_minibatch_fit_whose_elbo_hovers_near_0_stops_within_its_noise(
+        grouped_data):
+    """Near 0 nats the relative change of two window means is noise over a near-0 number
+    (it ran all 6,000 steps): the fit now stops once its ELBO trend is within 2 standard
+    errors, at the level it keeps (with tol=0 its 500-step window means are -15,131, -4,680,
+    -1,000, -133, -10, -1.3, -0.1, 1.0, then -2.1 ± 1.2 to 12,000 steps)."""
+    result = vi.run_advi(_shifted_normal_means(grouped_data, 862.0), draws=200, random_seed=3,
+                         progress=False, minibatch_size=40, steps=6000, window=200, restarts=1)
+    diagnostics = result.diagnostics
+    before, last = diagnostics["window_means"]
+    assert abs(last) < 5 and diagnostics["relative_change"] > 1e-3  # near 0: tol is no help
+    assert diagnostics["converged"] and diagnostics["stopped_by"] == "noise"
+    assert diagnostics["steps_run"] < 6000
+    trend, se = diagnostics["elbo_trend"]
+    assert abs(trend) < 2 * se
+
+
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_a_minibatch_fit_whose_elbo_still_climbs_does_not_stop(grouped_data):
+    """A learning rate of 1e-4 climbs ~200 nats a window of 500 steps with minibatch noise of
+    ~13 nats on that trend: neither the trend's tol nor its noise stop it."""
+    result = vi.run_advi(normal_means_model(grouped_data), draws=10, random_seed=3,
+                         progress=False, minibatch_size=40, steps=4000, window=500,
+                         restarts=1, learning_rate=1e-4)
+    diagnostics = result.diagnostics
+    assert not diagnostics["converged"] and diagnostics["steps_run"] == 4000
+    trend, se = diagnostics["elbo_trend"]
+    assert trend > 5 * se
+    assert diagnostics["stopped_by"] is None

@@ -28,7 +28,8 @@ from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.inference.vi_family import get_family
 from pymc_bnn.inference.vi_loop import ADVISettings  # defined with the loop that reads it
 from pymc_bnn.inference.vi_start import starting_point
-from pymc_bnn.inference.windows import window_means
+from pymc_bnn.inference.windows import TREND_WINDOWS
+from pymc_bnn.posterior.convergence import trend_words, window_means_words
 
 # Models smaller than this (parameters × observations per step) get 4 restarts by default.
 # They avoid the poor local optima a single mean-field run falls into now and then. A step's
@@ -241,11 +242,14 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
     if settings.tol > 0 and not outcome.converged and not interrupted:
         # the two means the relative change compares: near 0 nats (a regression's ELBO can
         # be) a small move is a large relative change, and the means show it
-        means = window_means(outcome.history, settings.window, maximise=True)
-        change = (f"mean ELBO {means[1]:,.1f} → {means[0]:,.1f} nats over the last two "
-                  f"windows of {settings.window:,} steps: a relative change of "
-                  f"{outcome.relative_change:.2g}, tol {settings.tol:g}"
-                  if means is not None and math.isfinite(outcome.relative_change)
+        windows = outcome.window_change
+        noisy = loop.streamed or loop.n_obs_full is not None
+        change = (window_means_words(windows.before, windows.last, settings.window)
+                  + f": a relative change of {outcome.relative_change:.2g}, tol "
+                  f"{settings.tol:g}" + (
+                      f"; {_noise_words(windows)}" if noisy
+                      and math.isfinite(windows.trend_se) else "")
+                  if windows is not None and math.isfinite(outcome.relative_change)
                   else f"too few steps to compare two windows of {settings.window:,}")
         messages.append(
             f"{method} stopped at the maximum of {settings.steps:,} steps before converging "
@@ -265,6 +269,7 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
         diagnostics={"converged": outcome.converged, "steps_run": outcome.steps_run,
                      "relative_change": (outcome.relative_change
                                          if math.isfinite(outcome.relative_change) else None),
+                     **_window_diagnostics(outcome),
                      "best_restart": screened_best, "restart_elbos": outcome.final_elbos,
                      "restart_devices": outcome.devices,
                      "data_devices": outcome.data_devices, "members": members,
@@ -313,6 +318,23 @@ def _optimise(loop, state, data, *, progress, callback, feed=None):
         second, steps_run=first.steps_run + second.steps_run,
         compile_s=first.compile_s + second.compile_s, fit_s=first.fit_s + second.fit_s,
         final_elbos=first.final_elbos, devices=first.devices), best
+
+
+def _noise_words(windows) -> str:
+    """The noise rule of a minibatch or streamed fit in words, for the step-limit warning."""
+    return (f"{trend_words(windows.trend, windows.trend_se, TREND_WINDOWS)}, over the "
+            f"{vi_loop.NOISE_MULTIPLE:g} that stop a minibatch fit and over tol × the last mean")
+
+
+def _window_diagnostics(outcome) -> dict:
+    """The stopping rule's numbers for `EngineResult.diagnostics` (None where not measured)."""
+    change = outcome.window_change
+    finite = change is not None and math.isfinite(change.last) and math.isfinite(change.before)
+    trend = finite and math.isfinite(change.trend) and math.isfinite(change.trend_se)
+    return {"window_means": [change.before, change.last] if finite else None,
+            "elbo_trend": [change.trend, change.trend_se] if trend else None,
+            "trend_windows": TREND_WINDOWS,
+            "stopped_by": outcome.stopped_by}
 
 
 def _nan_message(settings) -> str:

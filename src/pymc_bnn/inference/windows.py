@@ -228,28 +228,6 @@ def window_change(elbos: np.ndarray, window: int) -> WindowChange | None:
                         trend=trend, trend_se=trend_se)
 
 
-def relative_change(elbos: np.ndarray, window: int) -> float:
-    """The relative change of the best restart's mean, last window against the one before.
-
-    abs(last − before) / abs(before), with `before` kept from 0.
-
-    The best restart is the one with the highest last window (an ELBO); inf with fewer than
-    two windows.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_bnn.inference.windows import relative_change
-    >>> relative_change(np.array([[-100.0], [-100.0], [-99.0], [-99.0]]), 2)
-    0.01
-    """
-    means = window_means(elbos, window, maximise=True)
-    if means is None:
-        return float("inf")
-    last, before = means
-    return abs(last - before) / max(abs(before), 1e-12)
-
-
 def plateaued(losses: np.ndarray, window: int, n_obs: int, tol: float,
               patience: int = PLATEAU_WINDOWS) -> bool:
     """Whether the best restart's loss stopped improving by `tol` per observation per window.

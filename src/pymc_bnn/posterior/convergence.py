@@ -145,6 +145,43 @@ def elbo_still_rising(elbo) -> tuple[float, float] | None:
     return float(last.mean() - before.mean()), noise
 
 
+def window_means_words(before: float, last: float, window: int) -> str:
+    """The two window means ADVI's relative change compares, in words.
+
+    What the report and ADVI's step-limit warning show beside the relative change: near 0
+    nats (a regression's ELBO can be) a small move is a large relative change, and the means
+    show it.
+
+    Examples
+    --------
+    >>> print(window_means_words(-812.25, -809.75, 1000))
+    mean ELBO -812.2 → -809.8 nats over the last two windows of 1,000 steps
+    """
+    return (f"mean ELBO {before:,.1f} → {last:,.1f} nats over the last two windows of "
+            f"{window:,} steps")
+
+
+def trend_words(trend: float, standard_error: float, windows: int) -> str:
+    """A minibatch fit's ELBO trend against its noise, in words (ADVI's noise rule).
+
+    Parameters
+    ----------
+    trend, standard_error : float
+        The rise per window fitted over the last `windows` windows and its standard error,
+        nats (`pymc_bnn.inference.windows.window_trend`).
+    windows : int
+        Windows it was fitted over.
+
+    Examples
+    --------
+    >>> print(trend_words(0.7, 1.4, 4))
+    ELBO trend +0.7 nats a window over the last 4 windows: 0.5 standard errors (1.4 nats)
+    """
+    ratio = abs(trend) / standard_error if standard_error > 0 else float("inf")
+    return (f"ELBO trend {trend:+,.2g} nats a window over the last {windows} windows: "
+            f"{ratio:.2g} standard errors ({standard_error:,.2g} nats)")
+
+
 def judge_convergence(posterior) -> Convergence:
     """Whether a fit converged, judged from what it recorded, with the fix for every problem.
 
@@ -226,7 +263,8 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
     if stopped is not None:
         rule = ("yes" if stopped else "no: stopped at the step limit") + (
             f" (relative {objective} change {change:.2g} between the last two windows of "
-            f"{settings['window']:,} steps, tolerance {settings['tol']:g})"
+            f"{settings['window']:,} steps, tolerance {settings['tol']:g}"
+            + _window_means_part(diagnostics, settings["window"]) + ")"
             if change is not None and {"tol", "window"} <= settings.keys() else "")
         checks.append((f"{objective} settled (the engine's rule)", rule))
         interpolates = diagnostics.get("interpolates")
@@ -272,6 +310,24 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
     members = diagnostics.get("members")
     if members and len(members) > 1:
         checks.append(("ensemble", f"{len(members)} restarts kept as chains"))
+
+
+def _window_means_part(diagnostics: dict, window: int) -> str:
+    """'; mean ELBO a → b nats …' when the fit recorded its last two window means, else ''."""
+    means = diagnostics.get("window_means")
+    if not means:
+        return ""
+    before, last = means
+    words = f"; {window_means_words(before, last, window)}"
+    trend = diagnostics.get("elbo_trend")
+    if trend and diagnostics.get("trend_windows"):
+        words += f"; {trend_words(trend[0], trend[1], diagnostics['trend_windows'])}"
+        stopped_by = diagnostics.get("stopped_by")
+        if stopped_by == "noise":
+            words += ": within its noise, which stopped the fit"
+        elif stopped_by == "tol":
+            words += ": under the tolerance × the last mean, which stopped the fit"
+    return words
 
 
 def _judge_sampler(settings, diagnostics, checks, problems) -> None:
@@ -380,4 +436,5 @@ def predictive_problems(diagnostics: dict) -> list[Problem]:
 
 __all__ = ["DIVERGENCE_WARNING_RATE", "ELBO_STILL_RISING_NATS", "ESS_WARNING", "RHAT_WARNING",
            "Convergence", "Problem", "divergence_problems", "elbo_still_rising",
-           "judge_convergence", "predictive_problems"]
+           "judge_convergence", "predictive_problems", "trend_words",
+           "window_means_words"]
