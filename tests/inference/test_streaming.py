@@ -108,3 +108,24 @@ def test_engines_that_need_every_row_refuse_a_stream():
         fit(bnn, "laplace", progress=False)
     with pytest.raises(InvalidSettingError, match="minibatch_size=32 but this streamed model"):
         fit(bnn, "advi", minibatch_size=32, steps=10, progress=False)
+
+
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_a_small_streamed_fit_that_has_converged_stops_within_its_noise():
+    """900 rows, 128 a step: minibatch noise held the relative change of two 500-step windows
+    near 0.02, so this fit ran all 8,000 steps (ELBO -126.8 at the end); judged by its trend
+    against its noise it stops at 5,000, its ELBO within 5 nats (0.005 a row) of that."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(900, 2))
+    y = np.sin(X[:, 0]) + 0.15 * rng.normal(size=900)
+    bnn = build_streaming_model(batch_source([(X, y)]), batch_size=128, likelihood="gaussian",
+                                hidden=(8,))
+    posterior = fit(bnn, "advi", steps=8000, window=500, restarts=1, draws=50, progress=False,
+                    random_seed=0)
+    diagnostics = posterior.diagnostics
+    assert diagnostics["converged"] and diagnostics["stopped_by"] == "noise"
+    assert diagnostics["steps_run"] < 8000
+    assert diagnostics["relative_change"] > 1e-3  # the relative rule alone would run on
+    trend, se = diagnostics["elbo_trend"]
+    assert abs(trend) < 2 * se
+    assert abs(diagnostics["window_means"][1] - (-126.8)) < 5
