@@ -52,6 +52,9 @@ def test_a_noisy_fit_is_judged_by_its_trend_and_a_full_batch_fit_by_its_relative
                                      trend_se=0.5)
     assert near_zero.settled(1e-3) is None
     assert near_zero.settled(1e-3, noise_multiple=2.0) == "noise"
+    settled = windows.WindowChange(before=-8307.4, last=-8312.5, relative=6e-4, trend=3.0,
+                                   trend_se=0.5)
+    assert settled.settled(1e-3, noise_multiple=2.0) == "trend_tol"  # 3 < 8.3 nats, 6 se
     too_few = windows.WindowChange(-100.0, -100.0, 0.0, float("nan"), float("nan"))
     assert too_few.settled(1e-3, noise_multiple=2.0) is None
 

@@ -244,9 +244,9 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
         # be) a small move is a large relative change, and the means show it
         windows = outcome.window_change
         noisy = loop.streamed or loop.n_obs_full is not None
-        change = (window_means_words(windows.before, windows.last, settings.window)
-                  + f": a relative change of {outcome.relative_change:.2g}, tol "
-                  f"{settings.tol:g}" + (
+        change = (f"{window_means_words(windows.before, windows.last)} over the last two "
+                  f"windows of {settings.window:,} steps: a relative change of "
+                  f"{outcome.relative_change:.2g}, tol {settings.tol:g}" + (
                       f"; {_noise_words(windows)}" if noisy
                       and math.isfinite(windows.trend_se) else "")
                   if windows is not None and math.isfinite(outcome.relative_change)

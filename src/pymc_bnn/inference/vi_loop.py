@@ -131,10 +131,10 @@ class Outcome:
     window_change : WindowChange or None
         Those two means, the relative change, and the trend with its standard error (None:
         too few steps).
-    stopped_by : {"tol", "noise"} or None
-        Which rule stopped it (`windows.WindowChange.settled`): the relative change (for
-        minibatch and streamed fits the trend) under `tol`, or the trend within
-        `NOISE_MULTIPLE` standard errors; None when not converged.
+    stopped_by : {"tol", "trend_tol", "noise"} or None
+        Which rule stopped it (`windows.WindowChange.settled`): the relative change under
+        `tol` (full batch); for minibatch and streamed fits the trend under `tol` × the last
+        mean, or within `NOISE_MULTIPLE` standard errors; None when not converged.
     best_restart : int
         The restart with the highest mean ELBO over the last window.
     final_elbos : list of float

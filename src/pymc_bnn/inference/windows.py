@@ -51,13 +51,13 @@ class WindowChange(NamedTuple):
     trend_se: float
 
     def settled(self, tol: float, noise_multiple: float | None = None) -> str | None:
-        """Which stopping rule these windows meet: "tol", "noise", or None (go on).
+        """Which stopping rule these windows meet: "tol", "trend_tol", "noise", or None (go on).
 
         A full-batch fit (`noise_multiple` None): "tol" when the relative change of the two
         window means is under `tol`. A minibatch or streamed fit, whose window means are
         noisy: the fitted trend, not the change of two means, is judged, so a chance dip of
-        that change under `tol` does not stop a fit still rising; "tol" when abs(trend) is
-        under `tol` × abs(last), "noise" when under `noise_multiple` standard errors of
+        that change under `tol` does not stop a fit still rising; "trend_tol" when abs(trend)
+        is under `tol` × abs(last), "noise" when under `noise_multiple` standard errors of
         itself; None until there are windows enough for a trend.
 
         Examples
@@ -66,6 +66,8 @@ class WindowChange(NamedTuple):
         'tol'
         >>> WindowChange(-100.0, -99.95, 5e-4, 0.8, 0.5).settled(1e-3, noise_multiple=2.0)
         'noise'
+        >>> WindowChange(-100.0, -99.95, 5e-4, 0.05, 0.01).settled(1e-3, noise_multiple=2.0)
+        'trend_tol'
         >>> WindowChange(-100.0, -99.95, 5e-4, 3.0, 0.5).settled(1e-3, noise_multiple=2.0)
         """
         if noise_multiple is None:
@@ -73,7 +75,7 @@ class WindowChange(NamedTuple):
         if not (np.isfinite(self.trend) and np.isfinite(self.trend_se)):
             return None
         if abs(self.trend) < tol * abs(self.last):
-            return "tol"
+            return "trend_tol"
         return "noise" if abs(self.trend) < noise_multiple * self.trend_se else None
 
 

@@ -145,7 +145,7 @@ def elbo_still_rising(elbo) -> tuple[float, float] | None:
     return float(last.mean() - before.mean()), noise
 
 
-def window_means_words(before: float, last: float, window: int) -> str:
+def window_means_words(before: float, last: float) -> str:
     """The two window means ADVI's relative change compares, in words.
 
     What the report and ADVI's step-limit warning show beside the relative change: near 0
@@ -154,11 +154,10 @@ def window_means_words(before: float, last: float, window: int) -> str:
 
     Examples
     --------
-    >>> print(window_means_words(-812.25, -809.75, 1000))
-    mean ELBO -812.2 → -809.8 nats over the last two windows of 1,000 steps
+    >>> print(window_means_words(-812.25, -809.75))
+    mean ELBO -812.2 → -809.8 nats
     """
-    return (f"mean ELBO {before:,.1f} → {last:,.1f} nats over the last two windows of "
-            f"{window:,} steps")
+    return f"mean ELBO {before:,.1f} → {last:,.1f} nats"
 
 
 def trend_words(trend: float, standard_error: float, windows: int) -> str:
@@ -263,8 +262,8 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
     if stopped is not None:
         rule = ("yes" if stopped else "no: stopped at the step limit") + (
             f" (relative {objective} change {change:.2g} between the last two windows of "
-            f"{settings['window']:,} steps, tolerance {settings['tol']:g}"
-            + _window_means_part(diagnostics, settings["window"]) + ")"
+            f"{settings['window']:,} steps" + _window_means_part(diagnostics)
+            + f", tolerance {settings['tol']:g}" + _trend_part(diagnostics) + ")"
             if change is not None and {"tol", "window"} <= settings.keys() else "")
         checks.append((f"{objective} settled (the engine's rule)", rule))
         interpolates = diagnostics.get("interpolates")
@@ -312,21 +311,23 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
         checks.append(("ensemble", f"{len(members)} restarts kept as chains"))
 
 
-def _window_means_part(diagnostics: dict, window: int) -> str:
-    """'; mean ELBO a → b nats …' when the fit recorded its last two window means, else ''."""
+def _window_means_part(diagnostics: dict) -> str:
+    """' (mean ELBO a → b nats)' when the fit recorded its last two window means, else ''."""
     means = diagnostics.get("window_means")
-    if not means:
+    return f" ({window_means_words(*means)})" if means else ""
+
+
+def _trend_part(diagnostics: dict) -> str:
+    """'; ELBO trend …' and the rule that stopped the fit, when it recorded a trend, else ''."""
+    trend, windows = diagnostics.get("elbo_trend"), diagnostics.get("trend_windows")
+    if not (trend and windows):
         return ""
-    before, last = means
-    words = f"; {window_means_words(before, last, window)}"
-    trend = diagnostics.get("elbo_trend")
-    if trend and diagnostics.get("trend_windows"):
-        words += f"; {trend_words(trend[0], trend[1], diagnostics['trend_windows'])}"
-        stopped_by = diagnostics.get("stopped_by")
-        if stopped_by == "noise":
-            words += ": within its noise, which stopped the fit"
-        elif stopped_by == "tol":
-            words += ": under the tolerance × the last mean, which stopped the fit"
+    words = f"; {trend_words(trend[0], trend[1], windows)}"
+    stopped_by = diagnostics.get("stopped_by")
+    if stopped_by == "noise":
+        words += ": within its noise, which stopped the fit"
+    elif stopped_by == "trend_tol":
+        words += ": under the tolerance × the last mean, which stopped the fit"
     return words
 
 
