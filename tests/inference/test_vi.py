@@ -1,5 +1,7 @@
 """Compiled ADVI against closed-form posteriors, and the behaviour of its loop."""
 
+import warnings
+
 import numpy as np
 import pymc as pm
 import pytest
@@ -92,6 +94,26 @@ def test_a_float32_loop_recovers_the_closed_form_too(grouped_data):
     q_mean, q_sd = _variational(result, "mu")
     np.testing.assert_allclose(q_mean, mean, atol=0.3 * sd[0])
     np.testing.assert_allclose(q_sd, sd, rtol=0.15)
+
+
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_a_float32_classifier_fit_compiles_without_a_jax_warning():
+    """A float32 fit traces with JAX's 64-bit types off; a classifier's graph casts its labels
+    (and a categorical's indices) to int64, and JAX warned "Explicitly requested dtype int64
+    … will be truncated to dtype int32" at each cast on the first compile (the large-data
+    guide recommends float32, so users saw it). Only the float64 variant was filtered. The
+    shapes (41 rows, width 5) are this test's own, so the program is compiled here."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(41, 2))
+    bnn = build_model(X, np.digitize(X[:, 0], [-0.5, 0.5]), hidden=(5,),
+                      likelihood="categorical")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        posterior = fit(bnn, "advi", steps=20, tol=0, restarts=1, draws=10, progress=False,
+                        dtype="float32")
+        posterior.predict(X[:3])
+    assert posterior.timings["compile_s"] > 0  # compiled by this call, not taken from the cache
+    assert [str(w.message) for w in caught if issubclass(w.category, UserWarning)] == []
 
 
 def conjugate_regression():

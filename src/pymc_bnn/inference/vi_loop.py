@@ -372,10 +372,12 @@ class Loop:
         cached = key in _EXECUTABLES
 
         def build():
-            # traced with 64-bit floats off for float32: the model's float64 constants follow
-            # (JAX warns at each float64 the PyTensor graph asks for, which is what is meant)
+            # traced with 64-bit types off for float32: the model's float64 constants follow
+            # (JAX warns at each float64 the PyTensor graph asks for, which is what is meant),
+            # and so do its int64 casts (a classifier's labels, a categorical's indices: JAX
+            # warns at each; class codes and row indices fit int32)
             with jax.enable_x64(self.settings.dtype == "float64"), warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "Explicitly requested dtype float64",
+                warnings.filterwarnings("ignore", "Explicitly requested dtype (float64|int64) ",
                                         UserWarning)
                 lowered = jax.jit(self._chunk_function(mesh)).lower(
                     state, data, np.int32(0), self._floats(self.settings.learning_rate))
