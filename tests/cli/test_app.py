@@ -55,6 +55,21 @@ def test_a_warning_from_a_command_is_one_line_in_the_commands_words(tmp_path):
     assert "ConvergenceWarning" not in result.stderr and "pymc-bnn:" not in result.stderr
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_the_demo_reports_its_timings_as_seconds_per_stage(tmp_path):
+    """The timings table was captioned "Time per step." under a "step" column, read as
+    seconds per optimisation step; its rows are the demo's stages (data, build, inference and
+    the engine's parts, predictions, uncertainty, plots) in seconds."""
+    out = tmp_path / "d"
+    result = _pymc_bnn("demo", "--steps", "50", "--draws", "50", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    page = (out / "report.html").read_text()
+    assert "Time per step" not in page
+    assert "Seconds spent in each stage of the demo" in page and ">stage<" in page
+    for stage in ("data", "build", "inference", "compile", "predict_grid", "plots"):
+        assert f">{stage}<" in page, stage
+
+
 def test_help_lists_every_command():
     result = _pymc_bnn("--help")
     assert result.returncode == 0

@@ -251,8 +251,9 @@ def _sections(data, settings, posterior, metrics, figures, uncertainty_figures) 
         tables=[Table([["metric", "value"], ["accuracy", metrics["accuracy"]],
                        ["log loss", metrics["log_loss"]], ["Brier", metrics["brier"]],
                        ["ECE", metrics["ece"]]]),
-                Table([["step", "seconds"], *[[k.removesuffix("_s"), v] for k, v in t.items()]],
-                      caption="Time per step.")],
+                Table([["stage", "seconds"], *[[k.removesuffix("_s"), v] for k, v in t.items()]],
+                      caption="Seconds spent in each stage of the demo; the engine's own "
+                              "(compile, fit, sample, …) are parts of inference.")],
     )
     pictures = Section("Figures", figures=[Figure(png, cap, title) for png, title, cap in figures])
     return [fitted, results, pictures, _uncertainty_section(metrics, uncertainty_figures)]

@@ -314,9 +314,9 @@ def fit_panel(posterior, convergence) -> Section:
         tables=[Table([["check", "result"], ["converged", "yes" if convergence.converged
                                               else "no"], *map(list, convergence.checks)],
                       caption="What was checked, from what the fit recorded."),
-                Table([["step", "seconds"],
+                Table([["stage", "seconds"],
                        *[[k.removesuffix("_s"), float(v)] for k, v in posterior.timings.items()]],
-                      caption="Time per step of the fit.")],
+                      caption="Seconds spent in each stage of the fit.")],
     )
     if posterior.elbo is not None and len(posterior.elbo):
         section.figures.append(Figure(
