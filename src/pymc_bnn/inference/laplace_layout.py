@@ -94,11 +94,7 @@ def parameter_layout(bnn, compiled) -> ParameterLayout:
         raise InvalidSettingError(
             "the laplace engine does not fit grouped (hierarchical) networks yet; use "
             "method='advi' or 'nuts' with groups, or pooling='complete'")
-    offsets, start = {}, 0
-    for name, shape in zip(compiled.value_names, compiled.value_shapes, strict=False):
-        size = int(np.prod(shape))
-        offsets[name] = np.arange(start, start + size)
-        start += size
+    offsets = value_offsets(compiled)
     network, base, last, last_base, last_names = [], [], [], [], []
     final = spec.n_layers - 1
     scaling = bool(prior.fan_in_scaling)
