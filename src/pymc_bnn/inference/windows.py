@@ -145,8 +145,8 @@ def window_trend(values: np.ndarray, window: int, windows: int = TREND_WINDOWS,
     b[i+1] − 2 b[i] + b[i-1], over 6), which a linear drift inside the window does not touch:
     a trend is not mistaken for noise. Correlation left between neighbouring batches makes
     this estimate smaller, never larger, so a rule "stop when the trend is within its noise"
-    errs towards running on. Simulated (400 runs each, 4 windows of 1,000 steps), |trend| was
-    under 2 standard errors in 92% of runs of independent noise, 93% of AR(1) noise with
+    errs towards running on. Simulated (400 runs each, 4 windows of 1,000 steps), the trend's
+    size was under 2 standard errors in 92% of runs of independent noise, 93% of AR(1) noise with
     correlation 0.9 from step to step, and 58% with 0.99 (correlated over ~100 steps, a batch).
 
     Parameters
