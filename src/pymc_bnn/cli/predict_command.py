@@ -54,7 +54,7 @@ def add_predict_command(sub) -> None:
     >>> args.command, args.model, args.data, args.out, args.level, args.unseen_groups
     ('predict', 'model.bnn.nc', 'new.csv', 'p.csv', 0.9, 'population')
     """
-    from pymc_bnn.model.groups import UNSEEN_GROUPS
+    from pymc_bnn.model.group_labels import UNSEEN_GROUPS
 
     predict = sub.add_parser(
         "predict", help="predict a table with a saved model; writes predictions and uncertainty",
@@ -279,7 +279,7 @@ def _predict_groups(model, description, table, args, unseen):
     --unseen-groups raise, else their rows counted in `unseen` (label → rows), which
     `_say_unseen_groups` says once for the whole table.
     """
-    from pymc_bnn.model.groups import locate_groups
+    from pymc_bnn.model.group_labels import locate_groups
 
     column = description.get("notes", {}).get("groups")
     if column is None:

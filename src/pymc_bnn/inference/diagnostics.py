@@ -48,13 +48,14 @@ def predictive_convergence(posterior, check_X=None, *, training=None) -> dict:
     """
     import arviz as az
 
+    from pymc_bnn.model import group_labels
     from pymc_bnn.model import groups as grouping
 
     groups = None
     if check_X is None:
         check_X = np.asarray(training.model["X"].get_value())
-        if grouping.is_grouped(training.groups):
-            labels = grouping.record_labels(training.groups)
+        if group_labels.is_grouped(training.groups):
+            labels = group_labels.record_labels(training.groups)
             groups = [labels[c] for c in training.model[grouping.GROUP_INDEX].get_value()]
     chains = posterior.idata["posterior"].sizes["chain"]
     means = posterior.mean_draws(check_X, groups=groups)

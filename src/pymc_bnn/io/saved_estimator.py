@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from pymc_bnn.encoding import TableEncoding, apply_encoding, as_frame
-from pymc_bnn.model.groups import split_group_column
+from pymc_bnn.model.group_labels import split_group_column
 from pymc_bnn.posterior.posterior import Posterior
 from pymc_bnn.posterior.uncertainty import (
     as_class_probabilities,

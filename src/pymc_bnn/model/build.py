@@ -16,6 +16,7 @@ import numpy as np
 
 from pymc_bnn.data import BatchSource, fixed_batches, stream_statistics
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.model import group_labels as grouping_labels
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.likelihoods import Categorical, Likelihood, encode_target, get_likelihood
 from pymc_bnn.model.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
@@ -185,7 +186,7 @@ def build_model(
     """
     import pymc as pm
 
-    X_input, groups = grouping.split_group_column(X, groups)
+    X_input, groups = grouping_labels.split_group_column(X, groups)
     X = check_features(X_input)
     y = check_target(y, n_obs=X.shape[0])
     sample_weight = check_sample_weight(sample_weight, n_obs=X.shape[0])
@@ -195,8 +196,9 @@ def build_model(
     pooling = grouping.check_pooling(pooling, groups, prior)
     group_record = None
     if pooling is not None:
-        group_codes, group_labels = grouping.encode_groups(groups, n_obs=X.shape[0])
-        group_record = grouping.group_record(pooling, group_labels, group_codes, group_spread)
+        group_codes, group_labels = grouping_labels.encode_groups(groups, n_obs=X.shape[0])
+        group_record = grouping_labels.group_record(pooling, group_labels, group_codes,
+                                                    group_spread)
     if target_record is None:
         y_given = y
         y, preprocessing = likelihood.prepare_target(y_given)
@@ -251,7 +253,7 @@ def build_model(
     with pm.Model(coords=coords) as model:
         X_data = pm.Data("X", X, dims=("obs", "feature"))
         y_data = pm.Data("y_data", y, dims="obs")
-        if pooling is not None and grouping.is_grouped(group_record):
+        if pooling is not None and grouping_labels.is_grouped(group_record):
             group_index = pm.Data(grouping.GROUP_INDEX, group_codes, dims="obs")
             weights, biases = grouping.add_group_parameters(
                 spec, prior, pooling, group_spread=group_spread)

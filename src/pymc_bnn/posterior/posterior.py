@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.model import group_labels
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name
 from pymc_bnn.model.record import ModelRecord, RecordFields, record_of, set_fields
@@ -182,9 +183,9 @@ class Posterior(RecordFields):
         >>> X.dtype, codes.tolist()
         (dtype('float64'), [0])
         """
-        X, groups = grouping.split_group_column(X, groups)
+        X, groups = group_labels.split_group_column(X, groups)
         X = self._checked_features(X)
-        codes, labels = grouping.locate_groups(self.groups, groups, n_obs=X.shape[0],
+        codes, labels = group_labels.locate_groups(self.groups, groups, n_obs=X.shape[0],
                                                unseen_groups=unseen_groups)
         return X, codes, labels
 
@@ -201,7 +202,7 @@ class Posterior(RecordFields):
         >>> [(rows.tolist(), len(weights)) for rows, weights, _ in fitted.draw_sets(codes, labels)]
         [([0, 1], 2)]
         """
-        if not grouping.is_grouped(self.groups):
+        if not group_labels.is_grouped(self.groups):
             yield np.arange(len(codes)), *self.parameter_draws(max_draws)
             return
         yield from grouping.group_batches(self, labels, codes, max_draws=max_draws)

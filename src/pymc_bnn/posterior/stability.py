@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.model import group_labels
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name, hidden_activations, split_skip_weights
 from pymc_bnn.model.symmetry import Alignment, align_draws
@@ -143,7 +144,7 @@ def network_draws(posterior, *, group=None, max_draws: int | None = None) -> Net
         if not record:
             raise InvalidInputError("this model was fitted without groups, so it has no group "
                                     f"{group!r}; drop group=")
-        labels = grouping.record_labels(record)
+        labels = group_labels.record_labels(record)
         if group not in labels:
             raise InvalidInputError(f"group {group!r} was not in the fit; known groups: "
                                     f"{', '.join(map(repr, labels[:10]))}")

@@ -12,7 +12,7 @@ from pymc_bnn._runtime.outputs import check_output, check_replaced_columns
 from pymc_bnn.data import ReadAhead, as_source, open_parquet, rebatched, write_batches
 from pymc_bnn.data.sources import READ_ROWS
 from pymc_bnn.errors import InvalidSettingError
-from pymc_bnn.model import groups as grouping
+from pymc_bnn.model import group_labels
 from pymc_bnn.posterior import compiled
 from pymc_bnn.validation import whole_number
 
@@ -72,7 +72,7 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
     """
     import pandas as pd
 
-    if grouping.is_grouped(posterior.groups):
+    if group_labels.is_grouped(posterior.groups):
         raise InvalidSettingError("streamed prediction of a grouped fit is not supported yet; "
                                   "predict it in memory with groups=")
     out = check_output(out, "predictions", inputs={"data": data} if _is_path(data) else None,

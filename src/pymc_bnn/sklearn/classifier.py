@@ -14,7 +14,7 @@ from pymc_bnn.defaults import CLASSIFIER_LIKELIHOODS
 from pymc_bnn.errors import InvalidInputError
 from pymc_bnn.io.model_file import register_estimator
 from pymc_bnn.label_checks import check_labels, encode_class_labels
-from pymc_bnn.model.groups import split_group_column
+from pymc_bnn.model.group_labels import split_group_column
 from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.posterior.uncertainty import as_class_probabilities
 from pymc_bnn.sklearn import checks

@@ -26,12 +26,8 @@ import numpy as np
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.model.data_groups import with_data_groups
-from pymc_bnn.model.groups import (
-    encode_groups,
-    group_bias_name,
-    group_weight_name,
-    split_group_column,
-)
+from pymc_bnn.model.group_labels import encode_groups, split_group_column
+from pymc_bnn.model.groups import group_bias_name, group_weight_name
 from pymc_bnn.model.likelihoods import Categorical
 from pymc_bnn.sklearn.members import (
     fit_separately,

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from pymc_bnn.defaults import DEFAULT_DRAWS, REGRESSOR_LIKELIHOODS
 from pymc_bnn.io.model_file import register_estimator
-from pymc_bnn.model.groups import split_group_column
+from pymc_bnn.model.group_labels import split_group_column
 from pymc_bnn.posterior.uncertainty import predictive_summary, regression_moments
 from pymc_bnn.sklearn import checks
 from pymc_bnn.sklearn.base import BayesianMLPBase
