@@ -21,7 +21,7 @@ from pymc_bnn.demos.support import Timer, final_elbo, versions
 from pymc_bnn.inference import DEFAULT_METHOD, fit
 from pymc_bnn.model.build import build_model
 from pymc_bnn.model.priors import SEED_PRIOR
-from pymc_bnn.posterior.metrics import accuracy
+from pymc_bnn.posterior.classification_metrics import accuracy
 from pymc_bnn.reporting import class_maps, fit_plots
 from pymc_bnn.reporting.html import Cell, Figure, Section, Table, figure_png, render_html
 

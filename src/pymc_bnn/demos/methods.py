@@ -23,7 +23,7 @@ from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import ENGINES, fit
 from pymc_bnn.model.build import build_model
 from pymc_bnn.model.priors import SEED_PRIOR
-from pymc_bnn.posterior.metrics import classification_summary
+from pymc_bnn.posterior.classification_metrics import classification_summary
 from pymc_bnn.reporting import class_maps
 from pymc_bnn.reporting.html import Figure, Section, Table, figure_png, render_html
 

@@ -42,7 +42,7 @@ def reliability_diagram(y_true, proba, *, n_bins: int | None = None, ax=None, cl
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
     ['perfect calibration', 'accuracy per bin (ECE = 0.075)', 'gap to mean confidence']
     """
-    from pymc_bnn.posterior.metrics import ECE_BINS, reliability_bins
+    from pymc_bnn.posterior.classification_metrics import ECE_BINS, reliability_bins
 
     bins = reliability_bins(y_true, proba, ECE_BINS if n_bins is None else n_bins,
                             classes=classes)

@@ -140,7 +140,7 @@ def predicted_labels(X, y_true, proba, *, ax=None, title="Predicted labels on th
     >>> ax.get_legend().get_texts()[-1].get_text()
     'misclassified (1)'
     """
-    from pymc_bnn.posterior.metrics import check_classification
+    from pymc_bnn.posterior.classification_metrics import check_classification
 
     codes, proba = check_classification(y_true, proba, classes)
     predicted = (proba > 0.5).astype(int) if proba.ndim == 1 else proba.argmax(axis=1)

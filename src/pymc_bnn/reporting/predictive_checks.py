@@ -95,7 +95,7 @@ def data_sections(model, X, y, source: str, groups=None, *, random_seed: int = 0
 
 
 def _classifier_sections(model, X, y, source, by_group, rng, rows) -> list[Section]:
-    from pymc_bnn.posterior.metrics import reliability_bins
+    from pymc_bnn.posterior.classification_metrics import reliability_bins
     from pymc_bnn.reporting.calibration_plots import reliability_diagram
     from pymc_bnn.reporting.predictive_check_plots import class_frequency_check
 
@@ -197,7 +197,7 @@ def replicate_class_shares(probs, rng) -> np.ndarray:
 
 
 def _regressor_sections(model, X, y, source, by_group, rng, rows) -> list[Section]:
-    from pymc_bnn.posterior.metrics import coverage_by_level
+    from pymc_bnn.posterior.regression_metrics import coverage_by_level
     from pymc_bnn.reporting.calibration_plots import coverage_curve
     from pymc_bnn.reporting.predictive_check_plots import replicated_distribution
 
