@@ -54,6 +54,10 @@ def test_old_submodule_paths_and_from_imports_still_work():
     ("pymc_bnn.posterior.compiled", ("shared_blocks",), "pymc_bnn.posterior.draw_layout"),
     ("pymc_bnn.posterior.compiled", ("LOCATION_SCALE",), "pymc_bnn.posterior.predictive_means"),
     ("pymc_bnn.posterior.compiled", ("devices",), "pymc_bnn.posterior.device_chunks"),
+    ("pymc_bnn.model.network", ("ACTIVATIONS",), "pymc_bnn.model.activations"),
+    ("pymc_bnn.model.network", ("uses_draws_last", "forward_over_draws", "forward_shared_hidden",
+                                "forward_linearised", "forward_draws_last"),
+     "pymc_bnn.model.batched_forward"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
     """validation.py, inference/ggn.py, inference/laplace.py, model/likelihoods.py and

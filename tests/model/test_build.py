@@ -81,7 +81,7 @@ def test_skip_path_adds_a_linear_term_on_every_backend(rng):
     import jax.numpy as jnp
     import pytensor.tensor as pt
 
-    from pymc_bnn.model.network import forward_draws_last, forward_over_draws
+    from pymc_bnn.model.batched_forward import forward_draws_last, forward_over_draws
 
     spec = NetworkSpec(n_inputs=3, hidden=(4,), n_outputs=2, bias=True, skip=True)
     plain = NetworkSpec(n_inputs=3, hidden=(4,), n_outputs=2, bias=True)

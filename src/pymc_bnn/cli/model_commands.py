@@ -86,8 +86,8 @@ def add_model_commands(sub) -> None:
         MISSING_POLICIES,
         REGRESSOR_LIKELIHOODS,
     )
+    from pymc_bnn.model.activations import ACTIVATIONS
     from pymc_bnn.model.groups import POOLINGS
-    from pymc_bnn.model.network import ACTIVATIONS
     from pymc_bnn.model.priors import PRIORS
 
     fit = sub.add_parser(

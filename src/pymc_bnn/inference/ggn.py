@@ -13,7 +13,7 @@ In the coordinates u = B^{1/2} (theta − theta*) (B (P,) the base prior precisi
 at prior scale 1) the posterior precision is V diag(e) V' + alpha I, with V (P, r) the
 orthonormal directions the data inform and e (r,) their curvature; every other direction keeps
 the prior's variance 1/alpha. Predictions go through the network linearised at theta*
-(`pymc_bnn.model.network.forward_linearised`): the GLM predictive (Immer et al. 2021).
+(`pymc_bnn.model.batched_forward.forward_linearised`): the GLM predictive (Immer et al. 2021).
 """
 
 from __future__ import annotations

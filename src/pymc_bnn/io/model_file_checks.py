@@ -116,7 +116,7 @@ def _tuple_of_str(path: Path, value, field: str) -> list:
 
 
 def _check_spec(path: Path, spec) -> dict:
-    from pymc_bnn.model.network import ACTIVATIONS
+    from pymc_bnn.model.activations import ACTIVATIONS
 
     spec = _tagged(path, spec, "__spec__", "posterior.spec")
     for key in ("n_inputs", "n_outputs"):

@@ -40,14 +40,14 @@ import numpy as np
 
 from pymc_bnn._runtime.jax_setup import import_jax
 from pymc_bnn._runtime.moved import moved_names
-from pymc_bnn.model.likelihoods import Likelihood
-from pymc_bnn.model.network import (
-    NetworkSpec,
+from pymc_bnn.model.batched_forward import (
     forward_draws_last,
     forward_linearised,
     forward_over_draws,
     uses_draws_last,
 )
+from pymc_bnn.model.likelihoods import Likelihood
+from pymc_bnn.model.network import NetworkSpec
 from pymc_bnn.posterior.device_chunks import padded, run_chunks
 from pymc_bnn.posterior.draw_layout import (
     arranged_draws,

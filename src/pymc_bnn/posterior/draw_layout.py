@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymc_bnn.model.network import (
-    NetworkSpec,
+from pymc_bnn.model.batched_forward import (
     forward_draws_last,
     forward_over_draws,
     forward_shared_hidden,
-    split_skip_weights,
     uses_draws_last,
 )
+from pymc_bnn.model.network import NetworkSpec, split_skip_weights
 
 
 def arranged_draws(spec: NetworkSpec, weights: list, biases: list | None, *,

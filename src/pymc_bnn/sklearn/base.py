@@ -25,10 +25,10 @@ from pymc_bnn.encoding import MISSING_POLICIES, TableEncoding
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.inference import ENGINES, STREAMING_ENGINES, fit
 from pymc_bnn.inference.options import check_engine_options
+from pymc_bnn.model.activations import ACTIVATIONS
 from pymc_bnn.model.build import build_model, build_streaming_model
 from pymc_bnn.model.group_labels import split_group_column
 from pymc_bnn.model.groups import POOLINGS
-from pymc_bnn.model.network import ACTIVATIONS
 from pymc_bnn.model.priors import PRIORS, HorseshoePrior, NormalPrior
 from pymc_bnn.posterior.uncertainty import predictive_summary, with_class_labels
 from pymc_bnn.sklearn import checks
