@@ -18,7 +18,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.posterior.uncertainty import check_class_sums
+from pymc_bnn.posterior.classification_uncertainty import check_class_sums
 from pymc_bnn.validation import whole_number
 
 # Equal-width confidence bins for ECE: 15, as in Guo et al. (2017), the usual reference point.
