@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pymc_bnn.encoding import MISSING_CATEGORY, TableEncoding, prepare
+from pymc_bnn.table_encoding import MISSING_CATEGORY, TableEncoding, prepare
 
 
 @dataclass(frozen=True)
