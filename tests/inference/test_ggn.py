@@ -13,6 +13,7 @@ from pymc_bnn.inference.laplace import glm_predictive, parameter_layout
 from pymc_bnn.inference.laplace_layout import value_offsets
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
 def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network():
     import jax
     import jax.numpy as jnp
