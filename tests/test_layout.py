@@ -58,6 +58,8 @@ def test_old_submodule_paths_and_from_imports_still_work():
     ("pymc_bnn.model.network", ("uses_draws_last", "forward_over_draws", "forward_shared_hidden",
                                 "forward_linearised", "forward_draws_last"),
      "pymc_bnn.model.batched_forward"),
+    ("pymc_bnn.inference.jax_model", ("constrained_draws", "to_idata"),
+     "pymc_bnn.inference.compiled_draws"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
     """validation.py, inference/ggn.py, inference/laplace.py, model/likelihoods.py and

@@ -1,5 +1,5 @@
 """Rows padded to a few sizes, weighted out of the likelihood: the same log density, the same
-fits, and one set of compiled programs for data of nearby sizes (`jax_model.padded_rows`)."""
+fits, and one set of compiled programs for data of nearby sizes (`row_padding.padded_rows`)."""
 
 import jax
 import jax.numpy as jnp

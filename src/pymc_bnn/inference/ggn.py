@@ -636,7 +636,8 @@ def _at_maps(bnn, layout, z, offsets):
     """
     import jax.numpy as jnp
 
-    from pymc_bnn.inference.jax_model import ROW_WEIGHT, model_data, pad_rows, padded_rows
+    from pymc_bnn.inference.jax_model import model_data
+    from pymc_bnn.inference.row_padding import ROW_WEIGHT, pad_rows, padded_rows
 
     spec = bnn.spec
     X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)

@@ -7,7 +7,7 @@ containers become *arguments* of the JAX functions rather than constants baked i
 refit on new data of the same shapes reuses the compiled code: `compile_model` keys a cache on
 the model's structure (its printed graph and the bytes of its constants), not on the data, and
 looks it up before building the log-density graphs, so a refit of the same model costs no
-graph work.
+graph work (the keys: `model_fingerprint`).
 
 Dimension lengths (`obs`, `hidden_0`, ...) must be static for XLA, so they are baked in; with
 minibatches the observation dimension is baked in at the batch size. Without minibatches the rows
@@ -16,13 +16,14 @@ become 192) and each row's log-likelihood is weighted by a data argument `ROW_WE
 real row, 0 for a copy added as padding), so data sets of nearby sizes (cross-validation folds,
 active-learning rounds, subsamples) share every compiled program instead of compiling their own.
 This holds for models whose rows enter only through data containers on the observation dim
-(every model `build_model` makes); any other model is compiled for its exact row count.
+(every model `build_model` makes); any other model is compiled for its exact row count. The
+padding is `row_padding`'s; the draws as the model's variables and as a DataTree,
+`compiled_draws`'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,26 +31,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pymc_bnn._runtime.lru import lru_get, lru_peek
+from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.inference import model_fingerprint
+from pymc_bnn.inference.row_padding import (  # noqa: F401 (re-exports)
+    ROW_WEIGHT,
+    pad_rows,
+    padded_rows,
+    row_arguments,
+    rows_weightable,
+    zero_padding,
+)
 
-# Compiled models and their draw functions (key → jit(vmap(constrained))), per structure,
-# most recently used last, bounded (`_runtime.lru`).
+__getattr__ = moved_names(__name__, {"constrained_draws": "pymc_bnn.inference.compiled_draws",
+                                     "to_idata": "pymc_bnn.inference.compiled_draws"})
+
+# Compiled models, per structure, most recently used last, bounded (`_runtime.lru`).
 _CACHE: OrderedDict[str, CompiledModel] = OrderedDict()
-_DRAW_FUNCTIONS: OrderedDict[str, Callable] = OrderedDict()
-# Draws are mapped to the constrained space this many at a time (bounded memory).
-_DRAW_CHUNK = 1000
 # tanh over layers narrower than this is compiled as 2·sigmoid(2x) − 1
 # (see _narrow_tanh_as_logistic)
 _NARROW = 8
-# The data argument that weights each row's log-likelihood: 1 for a real row, 0 for padding.
-ROW_WEIGHT = "_row_weight"
-# Rows are padded to the next of 2^k and 3·2^(k-1) from _MIN_ROWS up to _GEOMETRIC_UNTIL rows
-# (at most 50% more rows per evaluation, where compiling costs more than the extra rows do:
-# benchmarks/row_padding.py), above it to the next multiple of a step (_STEPS: rows up to which
-# it is used, the step): at most 25% more rows, 12.5% above 4,096 rows.
-_MIN_ROWS = 16
-_GEOMETRIC_UNTIL = 1024
-_STEPS = ((2048, 256), (None, 512))
 # False compiles every model for its exact row count (as before padding; `benchmarks/
 # row_padding.py` compares the two). The compiled models' cache keys include the row count,
 # so the two never share an entry.
@@ -231,7 +232,7 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
             "minibatches need observed variables with a named observation dim (dims='obs'); "
             "give the observed variable dims or drop minibatch_size"
         )
-    weighted = _rows_weightable(model, obs_dim, n_obs, data)
+    weighted = rows_weightable(model, obs_dim, n_obs, data)
     n_rows = (int(batch_size) if batch_size else
               padded_rows(n_obs) if (weighted and pad and PAD_ROWS) else n_obs)
     data_names = tuple(data) + ((ROW_WEIGHT,) if weighted else ())
@@ -252,7 +253,7 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
     # The model's own graph decides its log-density: look it up before building the logp graphs
     # (most of the cost of a cache hit). None: a transform we cannot fingerprint.
     shape = (batch_size, n_rows, weighted)
-    model_key = _model_key(model, replace, start, shape)
+    model_key = model_fingerprint.model_key(model, replace, start, shape)
     coords = {k: np.asarray(v) for k, v in model.coords.items() if v is not None}
     if model_key is not None and (
             hit := _cached(model_key, flat_start, coords, n_obs)) is not None:
@@ -276,7 +277,7 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
     inputs = [*model.value_vars, *data_inputs, *([row_weight] if weighted else [])]
     key = model_key
     if key is None:  # the fallback key is read off the logp graphs themselves
-        key = _structure_key(graphs, model, start, shape)
+        key = model_fingerprint.structure_key(graphs, model, start, shape)
         if (hit := _cached(key, flat_start, coords, n_obs)) is not None:
             return hit
 
@@ -287,11 +288,11 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
 
     # (layer widths are part of the structure, so this comes after the cache lookup)
     if batch_size:  # one minibatch's rows
-        rows = _arguments(tuple(np.asarray(v)[:n_rows] if b else v
-                                for v, b in zip(data.values(), batched, strict=False)),
-                          batched, n_rows, n_rows, weighted)
+        rows = row_arguments(tuple(np.asarray(v)[:n_rows] if b else v
+                                   for v, b in zip(data.values(), batched, strict=False)),
+                             batched, n_rows, n_rows, weighted)
     else:
-        rows = _arguments(tuple(data.values()), batched, n_obs, n_rows, weighted)
+        rows = row_arguments(tuple(data.values()), batched, n_obs, n_rows, weighted)
     graphs = _narrow_tanh_as_logistic(graphs, inputs,
                                       [start[v.name] for v in model.value_vars] + list(rows))
 
@@ -326,7 +327,6 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
     )
     lru_get(_CACHE, key, lambda: compiled)
     return compiled
-
 
 def _narrow_tanh_as_logistic(graphs: list, inputs: list, values: list) -> list:
     """The graphs with each tanh(x) over fewer than `_NARROW` columns written 2·sigmoid(2x) − 1.
@@ -398,203 +398,6 @@ def _cached(key: str, initial_point: np.ndarray, coords: dict,
                                n_obs=n_obs)
 
 
-def _rows_weightable(model, obs_dim: str | None, n_obs: int, data: dict) -> bool:
-    """Whether the rows enter `model` only through data on its observation dim, first axis.
-
-    Then each row's log-likelihood can be weighted (and padding rows given weight 0): every
-    observed variable has the observation dim first, no `total_size` (its rescaling counts
-    the rows) and a data container on that dim as its value; no potential (it could sum over
-    rows) and no Deterministic has that dim; and every data container of `n_obs` rows or
-    with that dim has it first.
-    """
-    from pymc.variational.minibatch_rv import MinibatchRandomVariable
-    from pytensor.graph.traversal import graph_inputs
-
-    if obs_dim is None or n_obs < 1 or model.potentials:
-        return False
-    dims = model.named_vars_to_dims
-    on_rows = {v for v in model.data_vars if dims.get(v.name, (None,))[0] == obs_dim}
-    for rv in model.observed_RVs:
-        if (dims.get(rv.name, (None,))[0] != obs_dim
-                or isinstance(rv.owner.op, MinibatchRandomVariable)  # total_size
-                # the value: a data container on the rows (PyMC may cast it to the RV's type)
-                or not set(graph_inputs([model.rvs_to_values[rv]])) <= on_rows):
-            return False
-    if any(obs_dim in dims.get(v.name, ()) for v in model.deterministics):
-        return False
-    for name, value in data.items():  # a container with the rows elsewhere than first
-        first = dims.get(name, (None,))[0]
-        if first != obs_dim and (obs_dim in dims.get(name, ())
-                                 or (np.ndim(value) > 0 and np.shape(value)[0] == n_obs)):
-            return False
-    return True
-
-
-def padded_rows(n_rows: int) -> int:
-    """The row count a data set of `n_rows` rows is padded to, so sizes share a few shapes.
-
-    The next of 2^k and 3·2^(k-1) (at least 16) up to 1,024 rows, where compiling a program
-    costs more than evaluating the extra rows; above, the next multiple of 256 up to 2,048 rows
-    and of 512 beyond, where the rows' cost grows.
-
-    Parameters
-    ----------
-    n_rows : int
-        Rows of the data.
-
-    Returns
-    -------
-    int
-        At least `n_rows`: at most 1.5 × `n_rows` up to 1,024 rows, 1.25 × up to 4,096,
-        1.125 × above.
-
-    Examples
-    --------
-    >>> [padded_rows(n) for n in (1, 16, 17, 25, 33, 100, 1000, 1025, 2100, 10_000)]
-    [16, 16, 24, 32, 48, 128, 1024, 1280, 2560, 10240]
-    """
-    if n_rows > _GEOMETRIC_UNTIL:
-        step = next(step for until, step in _STEPS if until is None or n_rows <= until)
-        return -(-n_rows // step) * step
-    size = _MIN_ROWS
-    while size < n_rows:
-        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
-    return size
-
-
-def pad_rows(array, size: int) -> np.ndarray:
-    """`array` with its first axis padded to `size` by copies of its last row.
-
-    Copies of a real row keep every padded value finite wherever the real ones are, so a
-    weight or mask that drops them leaves no NaN in a gradient (0 · inf would be NaN).
-
-    Parameters
-    ----------
-    array : array-like
-        `(n, ...)`, n ≥ 1 and at most `size`.
-    size : int
-        Rows wanted.
-
-    Returns
-    -------
-    numpy.ndarray
-        `(size, ...)`.
-
-    Examples
-    --------
-    >>> pad_rows(np.array([[1.0, 2.0], [3.0, 4.0]]), 3)
-    array([[1., 2.],
-           [3., 4.],
-           [3., 4.]])
-    """
-    array = np.asarray(array)
-    return np.pad(array, [(0, size - array.shape[0])] + [(0, 0)] * (array.ndim - 1), mode="edge")
-
-
-
-def zero_padding(weight, n_real: int) -> np.ndarray:
-    """`weight` (rows first) with every row past the first `n_real` weighted 0.
-
-    What makes the copies `pad_rows` adds count for nothing in a log-likelihood.
-
-    Examples
-    --------
-    >>> zero_padding(np.ones(4), 3)
-    array([1., 1., 1., 0.])
-    """
-    weight = np.asarray(weight)
-    kept = np.arange(weight.shape[0]) < n_real
-    return weight * kept.reshape(-1, *([1] * (weight.ndim - 1)))
-
-def _arguments(values: tuple, batched: tuple, n_obs: int, n_rows: int, weighted: bool) -> tuple:
-    """The data `values` (the model's containers, in order) as the compiled functions' arguments.
-
-    The per-row ones (`batched`) padded from `n_obs` to `n_rows` rows, then the rows' weights
-    (1 for each real row, 0 for each added one) where the model is `weighted`.
-    """
-    padding = n_rows - n_obs
-    out = tuple(pad_rows(v, n_rows) if (padding and b) else np.asarray(v)
-                for v, b in zip(values, batched, strict=False))
-    if weighted:
-        out += (np.concatenate([np.ones(n_obs), np.zeros(padding)]),)
-    return out
-
-
-def _model_key(model, replace: dict, start: dict, shape: tuple) -> str | None:
-    """Fingerprint of the model's own graph, or None where a transform has no fingerprint.
-
-    `model.logp()` is a function of the random variables' graph, the observed values, the
-    potentials, the deterministics, each free variable's transform and `check_bounds`: two
-    models that agree on all of these have the same log-density graphs, and this key is cheap
-    (no logp graph is built). `replace` turns the data containers into inputs and the dim
-    lengths into constants, as for the logp graphs.
-    """
-    from pytensor.graph.replace import clone_replace
-
-    transforms = []
-    for rv in model.free_RVs:
-        fingerprint = _transform_fingerprint(model.rvs_to_transforms.get(rv))
-        if fingerprint is None:
-            return None
-        transforms.append((rv.name, fingerprint))
-    graphs = [*model.free_RVs, *model.observed_RVs,
-              *(model.rvs_to_values[rv] for rv in model.observed_RVs),
-              *model.potentials, *model.deterministics]
-    graphs = clone_replace(graphs, replace=replace)
-    extra = repr((transforms, model.check_bounds,
-                  [rv.name for rv in model.observed_RVs], [v.name for v in model.value_vars]))
-    return "model:" + _structure_key(graphs, model, start, shape, extra)
-
-
-def _transform_fingerprint(transform) -> str | None:
-    """A transform's class and settings as text; None where a setting is not plain data.
-
-    (PyMC's interval transform, for one, holds a function of the variable's inputs.)
-    """
-    if transform is None:
-        return "none"
-    kind = type(transform)
-    settings = {k: v for k, v in vars(transform).items() if k != "__doc__"}
-    if "transform_list" in settings:  # a chain of transforms
-        parts = [_transform_fingerprint(t) for t in settings.pop("transform_list")]
-        if None in parts:
-            return None
-        settings["transform_list"] = parts
-    plain = (bool, int, float, str, type(None))
-    if not all(isinstance(v, plain) or (isinstance(v, tuple | list)
-                                        and all(isinstance(x, plain) for x in v))
-               for v in settings.values()):
-        return None
-    return f"{kind.__module__}.{kind.__qualname__}{sorted(settings.items())!r}"
-
-
-def _structure_key(graphs, model, start: dict, shape: tuple, extra: str = "") -> str:
-    """Fingerprint of the graphs: their printed structure plus every constant's bytes.
-
-    Two models built the same way on data of any values print identically, so they share a key.
-    """
-    import pytensor
-    from pytensor.compile.sharedvalue import SharedVariable
-    from pytensor.graph.basic import Constant
-    from pytensor.graph.traversal import graph_inputs
-
-    digest = hashlib.sha256()
-    # debugprint is typed to return str | TextIO | Any (no overloads); file="str" returns a str
-    printed = pytensor.printing.debugprint(graphs, file="str", print_type=True)
-    digest.update(printed.encode())  # type: ignore[union-attr]
-    for var in graph_inputs(graphs):
-        if isinstance(var, Constant):
-            digest.update(np.ascontiguousarray(var.data).tobytes())
-        elif isinstance(var, SharedVariable):  # baked into the compiled code as a constant
-            value = var.get_value(borrow=True)
-            if isinstance(value, np.ndarray | np.generic):
-                digest.update(np.ascontiguousarray(value).tobytes())
-    digest.update(repr([(v.name, np.shape(start[v.name])) for v in model.value_vars]).encode())
-    digest.update(repr((shape, sorted(model.named_vars_to_dims.items()))).encode())
-    digest.update(extra.encode())
-    return digest.hexdigest()
-
-
 def data_arguments(compiled: CompiledModel, model) -> tuple:
     """The model's current data as the argument tuple the compiled functions take.
 
@@ -626,95 +429,5 @@ def data_arguments(compiled: CompiledModel, model) -> tuple:
         first = next(n for n, b in zip(compiled.data_names, compiled.batched, strict=True) if b)
         n_obs = int(np.shape(data[first])[0])
     # a model compiled for minibatches takes every row, for the batches to be drawn from
-    return _arguments(tuple(data[name] for name in compiled.data_names if name != ROW_WEIGHT),
-                      compiled.batched, n_obs, max(compiled.n_rows, n_obs), compiled.weighted)
-
-
-def constrained_draws(compiled, z: np.ndarray, data) -> list[np.ndarray]:
-    """Model variables (free on their own scale, then Deterministics) for each row of z (S, D).
-
-    Parameters
-    ----------
-    compiled : CompiledModel
-        From `compile_model`.
-    z : numpy.ndarray
-        `(S, D)` points on the unconstrained space.
-    data : tuple
-        From `data_arguments`.
-
-    Returns
-    -------
-    list of numpy.ndarray
-        One `(S, *shape)` array per `compiled.output_names`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> compiled = compile_model(tiny_model.model)
-    >>> draws = constrained_draws(compiled, np.zeros((5, compiled.size)),
-    ...                           data_arguments(compiled, tiny_model.model))
-    >>> [d.shape for d in draws]
-    [(5, 2, 3), (5, 3, 1)]
-    """
-    import jax
-
-    key = compiled.key
-    fn = lru_get(_DRAW_FUNCTIONS, key,
-                 lambda: jax.jit(jax.vmap(compiled.constrained, in_axes=(0, None))))
-    n = z.shape[0]
-    size = min(n, _DRAW_CHUNK)
-    parts = []
-    for start in range(0, n, size):
-        rows = z[start:start + size]
-        pad = size - rows.shape[0]
-        if pad:  # keep one compiled shape for every chunk
-            rows = np.concatenate([rows, np.repeat(rows[-1:], pad, axis=0)])
-        parts.append([np.asarray(o)[: size - pad] for o in fn(rows, data)])
-    return [np.concatenate(p) for p in zip(*parts, strict=False)]
-
-
-def to_idata(compiled: CompiledModel, outputs: list[np.ndarray], *, n_chains: int = 1,
-             sample_stats: dict | None = None, extra_groups: dict | None = None):
-    """ArviZ DataTree with a `posterior` group of (chain, draw, ...) arrays and the model's dims.
-
-    Parameters
-    ----------
-    compiled : CompiledModel
-        Names, dims and coordinates of the outputs.
-    outputs : list of numpy.ndarray
-        One array per `compiled.output_names`, shaped `(n_chains * n_draws, ...)` with chains
-        outermost (as `constrained_draws` returns them).
-    n_chains : int, default 1
-        Chains in `outputs`.
-    sample_stats : dict, optional
-        `(chain, draw)` arrays, e.g. NUTS diagnostics.
-    extra_groups : dict, optional
-        Group name → `{variable: (dims, values)}`, added as they are.
-
-    Returns
-    -------
-    xarray.DataTree
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> compiled = compile_model(tiny_model.model)
-    >>> draws = [np.zeros((6, 2, 3)), np.zeros((6, 3, 1))]
-    >>> idata = to_idata(compiled, draws, n_chains=2)
-    >>> idata["posterior"]["w_0"].dims, idata["posterior"]["w_0"].shape
-    (('chain', 'draw', 'feature', 'hidden_0'), (2, 3, 2, 3))
-    """
-    import arviz as az
-    import xarray as xr
-
-    posterior = {name: np.asarray(v).reshape(n_chains, -1, *np.shape(v)[1:])
-                 for name, v in zip(compiled.output_names, outputs, strict=False)}
-    used = {d for dims in compiled.output_dims.values() for d in dims}
-    groups = {"posterior": posterior}
-    if sample_stats:
-        groups["sample_stats"] = sample_stats
-    idata = az.from_dict(groups, dims=compiled.output_dims,
-                         coords={k: v for k, v in compiled.coords.items() if k in used})
-    for name, dataset in (extra_groups or {}).items():
-        idata[name] = xr.DataTree(xr.Dataset(dataset))
-    return idata
+    return row_arguments(tuple(data[name] for name in compiled.data_names if name != ROW_WEIGHT),
+                         compiled.batched, n_obs, max(compiled.n_rows, n_obs), compiled.weighted)

@@ -39,13 +39,8 @@ from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.errors import InferenceError, InvalidSettingError
 from pymc_bnn.inference import ggn, loo, map_loop, noise_sd
-from pymc_bnn.inference.jax_model import (
-    compile_model,
-    constrained_draws,
-    data_arguments,
-    model_data,
-    to_idata,
-)
+from pymc_bnn.inference.compiled_draws import constrained_draws, to_idata
+from pymc_bnn.inference.jax_model import compile_model, data_arguments, model_data
 from pymc_bnn.inference.laplace_layout import (
     held_at_map_warnings,
     network_names,

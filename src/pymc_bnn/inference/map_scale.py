@@ -224,16 +224,16 @@ def rows_data(compiled_one_row, data: tuple, rows: np.ndarray) -> tuple:
     """
     import jax.numpy as jnp
 
-    from pymc_bnn.inference import jax_model
+    from pymc_bnn.inference import jax_model, row_padding
 
     weighted = compiled_one_row.weighted
-    size = jax_model.padded_rows(rows.size) if (weighted and jax_model.PAD_ROWS) else rows.size
-    index = jax_model.pad_rows(rows, size)
+    size = row_padding.padded_rows(rows.size) if (weighted and jax_model.PAD_ROWS) else rows.size
+    index = row_padding.pad_rows(rows, size)
     out = [np.asarray(x)[index][:, None] if b else x
            for x, b in zip(data, compiled_one_row.batched, strict=True)]
     if weighted:
-        w = compiled_one_row.data_names.index(jax_model.ROW_WEIGHT)
-        out[w] = jax_model.zero_padding(out[w], rows.size)
+        w = compiled_one_row.data_names.index(row_padding.ROW_WEIGHT)
+        out[w] = row_padding.zero_padding(out[w], rows.size)
     return tuple(jnp.asarray(x) for x in out)
 
 

@@ -27,7 +27,8 @@ from collections import OrderedDict
 import numpy as np
 
 from pymc_bnn._runtime.lru import lru_get
-from pymc_bnn.inference.jax_model import compile_model, constrained_draws, data_arguments, to_idata
+from pymc_bnn.inference.compiled_draws import constrained_draws, to_idata
+from pymc_bnn.inference.jax_model import compile_model, data_arguments
 from pymc_bnn.inference.result import EngineResult
 
 # Divergences are judged (threshold and words) by the one judgement of convergence.

@@ -98,7 +98,7 @@ class RowLoglik:
         """`rows` with `size` rows, the added ones weighted 0 (they add exactly nothing).
 
         Rows padded to a few sizes let data sets of nearby sizes share one compiled program
-        (`jax_model.padded_rows`). The padding copies the last row, so its log-likelihood is
+        (`row_padding.padded_rows`). The padding copies the last row, so its log-likelihood is
         finite and 0 times it is 0, not NaN.
 
         Examples
@@ -108,7 +108,7 @@ class RowLoglik:
         >>> padded["y_data"].shape, float(padded["_row_weight"].sum())  # 42 real rows
         ((48,), 42.0)
         """
-        from pymc_bnn.inference.jax_model import ROW_WEIGHT, pad_rows, zero_padding
+        from pymc_bnn.inference.row_padding import ROW_WEIGHT, pad_rows, zero_padding
 
         n = next(self.rows[name].shape[0] for name in self.per_row)
         out = {name: pad_rows(value, size) if name in self.per_row else value
@@ -181,7 +181,8 @@ def _output_model(bnn, offsets: dict, batch_size):
     import jax.numpy as jnp
     import pymc as pm
 
-    from pymc_bnn.inference.jax_model import ROW_WEIGHT, compile_model, model_data
+    from pymc_bnn.inference.jax_model import compile_model, model_data
+    from pymc_bnn.inference.row_padding import ROW_WEIGHT
     from pymc_bnn.model.build import SAMPLE_WEIGHT
 
     data = model_data(bnn.model)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from pymc_bnn.inference import ggn, output_likelihood
-from pymc_bnn.inference.jax_model import model_data, pad_rows, padded_rows
+from pymc_bnn.inference.jax_model import model_data
+from pymc_bnn.inference.row_padding import pad_rows, padded_rows
 
 # The sampled output layer keeps the output's Jacobian (n_obs × outputs × output-layer size
 # numbers) up to this size (160 MB), else evaluates the whole network at each sampler step.

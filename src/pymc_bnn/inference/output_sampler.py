@@ -70,7 +70,7 @@ def sample_output_layer(log_density: Callable, args: tuple, theta_map, sqrt_cova
         `log_density(theta (d,), *args)`, JAX-traceable, up to a constant (nats).
     args : tuple
         Its other arguments (arrays): values of the same shapes may change between calls of
-        the same `cache_key` without a new compilation (`jax_model.padded_rows` keeps the
+        the same `cache_key` without a new compilation (`row_padding.padded_rows` keeps the
         shapes of data sets of similar size equal).
     theta_map : array-like
         `(d,)` the mode, where the chain starts.

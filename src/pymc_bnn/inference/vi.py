@@ -22,7 +22,8 @@ import numpy as np
 from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn.errors import InferenceError
 from pymc_bnn.inference import vi_loop
-from pymc_bnn.inference.jax_model import compile_model, data_arguments, to_idata
+from pymc_bnn.inference.compiled_draws import to_idata
+from pymc_bnn.inference.jax_model import compile_model, data_arguments
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.inference.vi_family import get_family

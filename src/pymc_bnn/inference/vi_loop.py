@@ -28,7 +28,8 @@ from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.inference import vi_devices, vi_optimiser
-from pymc_bnn.inference.jax_model import CompiledModel, constrained_draws
+from pymc_bnn.inference.compiled_draws import constrained_draws
+from pymc_bnn.inference.jax_model import CompiledModel
 from pymc_bnn.inference.vi_family import FullRank, MeanField
 from pymc_bnn.inference.windows import WindowChange, tail_mean, window_change
 
