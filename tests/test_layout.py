@@ -60,6 +60,8 @@ def test_old_submodule_paths_and_from_imports_still_work():
      "pymc_bnn.model.batched_forward"),
     ("pymc_bnn.inference.jax_model", ("constrained_draws", "to_idata"),
      "pymc_bnn.inference.compiled_draws"),
+    ("pymc_bnn.io.model_file", ("read_description", "read_summary", "decode",
+                                "decode_with_description"), "pymc_bnn.io.model_file_reader"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
     """validation.py, inference/ggn.py, inference/laplace.py, model/likelihoods.py and

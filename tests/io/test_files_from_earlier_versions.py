@@ -49,7 +49,7 @@ def test_classifier_written_before_the_model_record_loads(expected):
 def test_read_summary_gives_what_load_gives_without_the_draws(name):
     """`pymc-bnn info` reads the description group only; its numbers are load's."""
     from pymc_bnn.io import read_description
-    from pymc_bnn.io.model_file import read_summary
+    from pymc_bnn.io.model_file_reader import read_summary
 
     loaded = load(FILES / name)
     posterior = getattr(loaded, "posterior_", loaded)

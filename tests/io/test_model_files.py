@@ -187,7 +187,7 @@ def test_a_saved_estimator_predicts_as_the_estimator_without_being_one(tmp_path,
     numbers exactly, on raw rows with text, gaps and an unseen category."""
     import pandas as pd
 
-    from pymc_bnn.io.model_file import decode_with_description
+    from pymc_bnn.io.model_file_reader import decode_with_description
     from pymc_bnn.io.saved_estimator import SavedEstimator
 
     X, signal = data

@@ -107,7 +107,7 @@ def load_model(path, *, saved_estimator: bool = False):
     ('BayesianMLPClassifier', 'estimator')
     """
     from pymc_bnn.errors import ModelFileError
-    from pymc_bnn.io.model_file import decode_with_description
+    from pymc_bnn.io.model_file_reader import decode_with_description
 
     model, description = decode_with_description(path, saved_estimator=saved_estimator)
     if description["kind"] != "estimator":

@@ -617,7 +617,7 @@ def _cmd_info(args, console) -> int:
 
     from rich.table import Table
 
-    from pymc_bnn.io.model_file import read_summary
+    from pymc_bnn.io.model_file_reader import read_summary
 
     description, record = read_summary(args.model)
     if args.json:

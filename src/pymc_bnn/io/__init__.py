@@ -103,7 +103,7 @@ def load(path: str | os.PathLike):
     ...
     pymc_bnn.errors.ModelFileError: no model file at missing.bnn.nc; check the path ...
     """
-    from pymc_bnn.io.model_file import decode
+    from pymc_bnn.io.model_file_reader import decode
 
     return decode(path)
 
@@ -133,6 +133,6 @@ def read_description(path: str | os.PathLike) -> dict:
     >>> description["format"], description["kind"], description["posterior"]["method"]
     ('pymc-bnn-model', 'posterior', 'advi')
     """
-    from pymc_bnn.io.model_file import read_description as read
+    from pymc_bnn.io.model_file_reader import read_description as read
 
     return read(path)

@@ -53,7 +53,7 @@ class SavedEstimator:
     --------
     >>> import pathlib, tempfile
     >>> from pymc_bnn import save
-    >>> from pymc_bnn.io.model_file import decode_with_description
+    >>> from pymc_bnn.io.model_file_reader import decode_with_description
     >>> path = save(fitted_classifier, pathlib.Path(tempfile.mkdtemp()) / "m.bnn.nc")
     >>> saved, _ = decode_with_description(path, saved_estimator=True)
     >>> saved.class_name, saved.classes_.tolist()
