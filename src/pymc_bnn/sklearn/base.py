@@ -481,17 +481,20 @@ class BayesianMLPBase(BaseEstimator):
         return save(self, path)
 
 
-def _warn_if_interrupted(posterior) -> bool:
-    """Warn, at the user's line, that Ctrl-C stopped the fit; whether it did.
+def _warn_if_interrupted(posterior) -> None:
+    """Warn, at the user's line, that Ctrl-C stopped the fit.
 
     Examples
     --------
-    >>> _warn_if_interrupted(fitted)
-    False
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     warnings.simplefilter("always")
+    ...     _warn_if_interrupted(fitted)  # a whole fit: nothing to say
+    >>> said
+    []
     """
     if posterior.interrupted:
         warn_caller("the fit was interrupted; the estimator holds the state reached so far")
-    return bool(posterior.interrupted)
 
 
 def _unchanged(y):
