@@ -1,13 +1,17 @@
 """The `laplace` engine against closed forms: Bayesian linear regression (an identity network with
 a Gaussian likelihood) has a conjugate posterior predictive and an analytic evidence."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.stats import multivariate_normal
 
 from pymc_bnn import InvalidSettingError, build_model, fit, load, save
+from pymc_bnn.errors import ConvergenceWarning
 from pymc_bnn.inference.laplace import glm_predictive
+from pymc_bnn.posterior.convergence import judge_convergence
 from pymc_bnn.posterior.uncertainty import member_decomposition
 
 
@@ -136,6 +140,26 @@ def test_laplace_fit_round_trips_through_a_model_file(moons_ensemble, tmp_path):
                                   posterior.predict(data.X_test)["mean"].values)
     np.testing.assert_allclose(glm_predictive(loaded, data.X_test)[1],
                                glm_predictive(posterior, data.X_test)[1])
+
+
+def test_a_fixed_step_laplace_fit_warns_of_no_step_limit_in_any_face(small_moons):
+    """tol=0 runs a fixed number of steps with the stopping rule off, as advi's does: neither
+    the engine's warnings nor the judgement the CLI and the report show blame the step limit
+    (both did for laplace, where Python's advi fit said nothing)."""
+    bnn = build_model(small_moons.X_train, small_moons.y_train, hidden=(4,), prior="normal")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        posterior = fit(bnn, "laplace", draws=20, random_seed=0, progress=False, steps=30,
+                        tol=0)
+    assert posterior.diagnostics["steps_run"] == 30 and not posterior.diagnostics["converged"]
+    assert not any("maximum" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    judgement = judge_convergence(posterior)
+    assert "step_limit" not in [p.kind for p in judgement.problems], judgement.summary()
+    assert dict(judgement.checks)["MAP loss settled (the engine's rule)"] == (
+        "not checked: tol=0 ran the fixed 30 steps asked for")
+    with pytest.warns(ConvergenceWarning, match="maximum of 30 steps"):
+        stopped = fit(bnn, "laplace", draws=20, random_seed=0, progress=False, steps=30)
+    assert "step_limit" in [p.kind for p in judge_convergence(stopped).problems]
 
 
 def test_laplace_refuses_what_it_cannot_fit():

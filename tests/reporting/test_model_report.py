@@ -60,6 +60,24 @@ def test_a_flat_elbo_converged_and_a_step_limit_did_not():
     assert [p.kind for p in interrupted.problems] == ["interrupted"]  # no step-limit blame
 
 
+def test_a_fixed_step_run_is_not_blamed_for_the_step_limit_but_its_elbo_still_judges_it():
+    """tol=0 turns the stopping rule off (a fixed number of steps, as Python's fit says without a
+    warning): `pymc-bnn fit --tol 0` reported "stopped at the maximum … fit again with a larger
+    --steps", which no number of steps could ever clear. The rule is now "not checked"; an ELBO
+    still climbing at the end is still a problem."""
+    flat = -500.0 + np.random.default_rng(1).normal(0, 1, 5000)
+    record = _record(elbo=flat, converged=False, steps_run=5000, relative_change=0.01)
+    record.settings["tol"] = 0
+    judgement = judge_convergence(record)
+    assert judgement.converged, judgement.summary()
+    assert dict(judgement.checks)["ELBO settled (the engine's rule)"] == (
+        "not checked: tol=0 ran the fixed 5,000 steps asked for")
+    climbing = -600.0 + 0.01 * np.arange(5000.0) + np.random.default_rng(0).normal(0, 1, 5000)
+    record = _record(elbo=climbing, converged=False, steps_run=5000, relative_change=0.01)
+    record.settings["tol"] = 0
+    assert [p.kind for p in judge_convergence(record).problems] == ["elbo_rising"]
+
+
 def test_the_stopping_rule_line_shows_the_two_window_means_and_the_trend_that_stopped_it():
     """The report's line gave only "relative ELBO change 5.5", meaningless near 0 nats
     without the two means it compares; it now shows them, and for a minibatch fit the trend

@@ -330,10 +330,10 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
             f"({interpolation['parameters']:,} parameters; training RMSE "
             f"{interpolation['rmse_share']:.2%} of the target's sd): laplace's noise sd shrank "
             "with the residuals, so its intervals are too narrow to trust"
-            + ("" if converged else " and its MAP loss was still falling at the step limit "
-               "(more steps would fit the noise further)")
+            + ("" if converged or settings.tol == 0 else " and its MAP loss was still falling "
+               "at the step limit (more steps would fit the noise further)")
             + "; use method='advi', fewer hidden units, or more rows")
-    elif not converged and not interrupted:
+    elif not converged and not interrupted and settings.tol > 0:  # tol=0: fixed steps asked
         warnings.append(
             f"laplace's MAP fit stopped at the maximum of {settings.steps:,} steps before "
             "converging; raise steps= (or learning_rate= if the loss is still falling steadily)")

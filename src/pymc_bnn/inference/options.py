@@ -328,7 +328,7 @@ ENGINE_OPTIONS: dict[str, dict] = {
                         "half)", 10_000),
         "learning_rate": Option(Number(), "Adam's step size", 0.01),
         "tol": Option(Number("non-negative"), "stop a MAP fit when its mean loss over a window "
-                      "changes by less than this many nats per row", 1e-5),
+                      "changes by less than this many nats per row; 0: run every step", 1e-5),
         "window": Option(Whole(1), "steps per convergence window", 200),
         "restarts": Option(_WHOLE_OR_NONE, "random starts (default: 4 for small models, else "
                            "1; 5 for an ensemble)"),

@@ -81,15 +81,18 @@ class Convergence:
 
     Examples
     --------
-    `fitted` ran a fixed 500 steps, so its ELBO had not settled:
+    `fitted` ran a fixed 500 steps (`tol=0` turns the engine's stopping rule off), and its
+    ELBO no longer rose over the last tenth of them:
 
     >>> judgement = judge_convergence(fitted)
-    >>> judgement.converged, [problem.kind for problem in judgement.problems]
-    (False, ['step_limit'])
-    >>> print(judgement.summary())
-    not converged: advi stopped at the maximum of 500 steps before converging ...
+    >>> judgement.converged, dict(judgement.checks)["ELBO settled (the engine's rule)"]
+    (True, 'not checked: tol=0 ran the fixed 500 steps asked for')
     >>> Convergence("nuts").summary()
     'converged'
+    >>> limit = Problem("step_limit", "advi stopped at the maximum of 500 steps",
+    ...                 "fit again with a larger --steps", "--steps")
+    >>> print(Convergence("advi", (limit,)).summary())
+    not converged: advi stopped at the maximum of 500 steps; fit again with a larger --steps
     """
 
     method: str
@@ -259,12 +262,19 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
     objective = "MAP loss" if posterior.method == "laplace" else "ELBO"
     stopped = diagnostics.get("converged")
     change = diagnostics.get("relative_change")
+    # tol=0 asks for a fixed number of steps with the stopping rule off: reaching the last step
+    # is what was asked, not a failure to settle (the ELBO's own trend below still judges it)
+    fixed = settings.get("tol") == 0 and not stopped
     if stopped is not None:
-        rule = ("yes" if stopped else "no: stopped at the step limit") + (
-            f" (relative {objective} change {change:.2g} between the last two windows of "
-            f"{settings['window']:,} steps" + _window_means_part(diagnostics)
-            + f", tolerance {settings['tol']:g}" + _trend_part(diagnostics) + ")"
-            if change is not None and {"tol", "window"} <= settings.keys() else "")
+        if fixed:
+            rule = ("not checked: tol=0 ran the fixed "
+                    + (f"{run:,} steps" if run is not None else "steps") + " asked for")
+        else:
+            rule = ("yes" if stopped else "no: stopped at the step limit") + (
+                f" (relative {objective} change {change:.2g} between the last two windows of "
+                f"{settings['window']:,} steps" + _window_means_part(diagnostics)
+                + f", tolerance {settings['tol']:g}" + _trend_part(diagnostics) + ")"
+                if change is not None and {"tol", "window"} <= settings.keys() else "")
         checks.append((f"{objective} settled (the engine's rule)", rule))
         interpolates = diagnostics.get("interpolates")
         if interpolates and not posterior.interrupted:  # more steps would fit the noise more
@@ -272,11 +282,11 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
                 "interpolates", f"the network interpolates its {interpolates['rows']:,} "
                 f"training rows ({interpolates['parameters']:,} parameters; training RMSE "
                 f"{interpolates['rmse_share']:.2%} of the target's sd), so its noise sd and "
-                "intervals are too small" + ("" if stopped else " (and its MAP loss was still "
-                                             "falling at the step limit)"),
+                "intervals are too small" + ("" if stopped or fixed else " (and its MAP loss "
+                                             "was still falling at the step limit)"),
                 "fit with fewer hidden units (--hidden), with --method advi, or on more rows",
                 "--hidden"))
-        elif not stopped and not posterior.interrupted:
+        elif not stopped and not fixed and not posterior.interrupted:
             problems.append(Problem(
                 "step_limit", f"{posterior.method} stopped at the maximum of "
                 f"{'?' if steps is None else format(steps, ',')} steps before converging (its "
@@ -288,8 +298,8 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
         rise, noise = rising
         checks.append(("ELBO change over the last tenth of the steps",
                        f"{rise:+.3g} nats (noise ±{noise:.2g})"))
-        if (rise > ELBO_STILL_RISING_NATS and rise > 2 * noise and stopped is not False
-                and not posterior.interrupted):
+        if (rise > ELBO_STILL_RISING_NATS and rise > 2 * noise
+                and (stopped is not False or fixed) and not posterior.interrupted):
             problems.append(Problem(
                 "elbo_rising", f"the ELBO was still rising at the end ({rise:+.3g} nats over "
                 f"the last tenth of the steps, more than {ELBO_STILL_RISING_NATS:g} nat and "
