@@ -62,10 +62,16 @@ def test_old_submodule_paths_and_from_imports_still_work():
      "pymc_bnn.inference.compiled_draws"),
     ("pymc_bnn.io.model_file", ("read_description", "read_summary", "decode",
                                 "decode_with_description"), "pymc_bnn.io.model_file_reader"),
+    ("pymc_bnn.cli.model_commands", ("_refuse_role_clashes", "_name_columns", "_show_warnings",
+                                     "_cmd_fit", "_ending", "_absolute", "_refuse_unnamed_columns",
+                                     "_fit_streamed", "_fit_summary", "_show_convergence"),
+     "pymc_bnn.cli.fit_command"),
+    ("pymc_bnn.cli.model_commands", ("_cmd_report", "_scored_target", "_drop_unseen_labels"),
+     "pymc_bnn.cli.report_command"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
-    """validation.py, inference/ggn.py, inference/laplace.py, model/likelihoods.py and
-    posterior/compiled.py were split this release: `from pymc_bnn.inference.ggn
+    """validation.py, inference/ggn.py, inference/laplace.py, model/likelihoods.py,
+    posterior/compiled.py and cli/model_commands.py were split this release: `from pymc_bnn.inference.ggn
     import output_loglik` raised ImportError until the ggn split forwarded its moved names."""
     module, new = importlib.import_module(old), importlib.import_module(home)
     for name in names:

@@ -297,7 +297,7 @@ def test_an_interrupted_fit_without_one_step_count_is_said_without_a_question_ma
     ensemble's members with --jobs) have no single step count: the line said 'at step ?'."""
     from types import SimpleNamespace
 
-    from pymc_bnn.cli.model_commands import _ending
+    from pymc_bnn.cli.fit_command import _ending
 
     args = SimpleNamespace(out="m.bnn.nc")
     joined = SimpleNamespace(posterior_=SimpleNamespace(

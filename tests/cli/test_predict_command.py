@@ -57,7 +57,7 @@ def test_the_predict_helpers_still_import_from_model_commands_with_a_warning():
     with pytest.warns(DeprecationWarning,
                       match="moved to pymc_bnn.cli.new_row_notes.count_batch_new_rows"):
         assert model_commands._count_new_rows is new_row_notes.count_batch_new_rows
-    assert model_commands.note_new_rows is new_row_notes.note_new_rows  # report uses it
+    assert model_commands.note_new_rows is new_row_notes.note_new_rows  # re-exported (report's)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         model_commands.nothing  # noqa: B018
 

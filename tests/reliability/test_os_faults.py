@@ -156,12 +156,12 @@ def test_debug_shows_the_traceback_with_the_same_exit_code(capsys, files, read_o
 def test_any_os_error_a_command_raises_is_one_line(capsys, monkeypatch, files, errno_code,
                                                    phrase, code):
     """An OSError from anywhere in a command (here: reading the model) is translated too."""
-    from pymc_bnn.cli import model_commands as cli_model
+    from pymc_bnn.cli import report_command
 
     def failing(path):
         raise OSError(errno_code, os.strerror(errno_code), str(path))
 
-    monkeypatch.setattr(cli_model, "load_model", failing)
+    monkeypatch.setattr(report_command, "load_model", failing)
     data, model = files
     exit_code, _, err = run_cli(capsys, "report", model, "--out", Path(data).parent / "x.html")
     assert exit_code == code, err

@@ -2,8 +2,10 @@
 
 Modules: `app` (the entry point, `demo` and `active`), `args` (argument types and flags shared by
 commands), `engine_flags` (`fit`'s flags for the engines' options), `model_commands` (`fit`,
-`info`, `report`), `predict_command` (`predict`, Parquet batch by batch), `command_steps` (the
-steps `fit`, `predict` and `report` share: status lines, loading the model and DATA),
+`predict`, `report` and `info` under one parser; `info`), `fit_command` (`fit`),
+`predict_command` (`predict`, Parquet batch by batch), `report_command` (`report`),
+`command_steps` (the steps `fit`, `predict` and `report` share: status lines, loading the model
+and DATA),
 `new_row_notes` (what coding new rows will do, said as a note), `stability_command` (`stability`),
 `table_files` (reading CSV and Parquet tables), `csv_format` (a CSV's separator, encoding and
 compression), `tables` (a table's target, group and weight columns, and the predictions table),

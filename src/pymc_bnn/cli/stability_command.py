@@ -111,8 +111,8 @@ def model_table_inputs(model, description: dict, path, *, sep: str | None = None
 def _cmd_stability(args, console) -> int:
     from pymc_bnn._runtime.interrupt import import_whole
     from pymc_bnn._runtime.outputs import check_output_folder
-    from pymc_bnn.cli.model_commands import HEAVY_IMPORTS
     from pymc_bnn.cli.new_row_notes import note_new_rows
+    from pymc_bnn.cli.report_command import HEAVY_IMPORTS
     from pymc_bnn.cli.table_files import check_csv_flags
 
     check_csv_flags(args.data, args.sep, args.encoding, args.decimal)
@@ -120,7 +120,7 @@ def _cmd_stability(args, console) -> int:
     out = check_output_folder(args.out, inputs={"MODEL": args.model, "DATA": args.data},
                               force=args.force)
 
-    for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (model_commands._cmd_fit's note)
+    for heavy in HEAVY_IMPORTS:  # Ctrl-C waits for their end (fit_command._cmd_fit's note)
         import_whole(heavy)
     from pymc_bnn.cli.args import EXIT_OK, print_report_path
     from pymc_bnn.errors import InvalidSettingError, UnseenCategoryWarning
