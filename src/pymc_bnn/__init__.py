@@ -38,7 +38,8 @@ _LAZY = {
                               "NormalPrior", "SpikeAndSlabPrior", "get_prior"),
     "pymc_bnn.sklearn": ("BayesianMLPClassifier", "BayesianMLPRegressor"),
     "pymc_bnn.posterior.uncertainty": ("predictive_summary",),
-    "pymc_bnn.active.loop": ("BNNFitter", "oracle", "run_active_learning"),
+    "pymc_bnn.active.loop": ("oracle", "run_active_learning"),
+    "pymc_bnn.active.fitter": ("BNNFitter",),
     "pymc_bnn._runtime.jax_setup": ("expose_cpu_cores",),
 }
 # The flat module paths of 0.1 (pymc_bnn.network, pymc_bnn.plots, ...) import with a warning.

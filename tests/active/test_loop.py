@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from pymc_bnn.active.loop import ActiveLearningRun, oracle, run_active_learning
+from pymc_bnn.active.loop import oracle, run_active_learning
+from pymc_bnn.active.records import ActiveLearningRun
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 
 
@@ -161,7 +162,8 @@ def test_a_fit_stopped_by_ctrl_c_ends_the_loop_after_recording_its_round(blobs):
 def test_a_regression_fit_is_refused_in_words_not_with_a_key_error(blobs):
     # acquisition scores class probabilities: a regressor's draws have none ('probs' KeyError
     # after the first labels and fit)
-    from pymc_bnn.active.loop import BNNFitter, held_out_accuracy
+    from pymc_bnn.active.fitter import BNNFitter
+    from pymc_bnn.active.loop import held_out_accuracy
 
     X, y = blobs
     asked = []
@@ -200,7 +202,7 @@ def test_a_regression_fit_is_refused_in_words_not_with_a_key_error(blobs):
 ])
 def test_a_fitter_checks_its_settings_when_made_not_after_the_first_labels(settings, message):
     # each of these failed inside the first fit, after a person had labelled the first points
-    from pymc_bnn.active.loop import BNNFitter
+    from pymc_bnn.active.fitter import BNNFitter
 
     with pytest.raises(InvalidSettingError, match=message):
         BNNFitter(**({"method": "advi"} | settings))
@@ -209,7 +211,7 @@ def test_a_fitter_checks_its_settings_when_made_not_after_the_first_labels(setti
 def test_a_fit_that_fails_on_later_labels_keeps_every_label_gathered(blobs):
     # a person typed "cat"/"dog" in round 2: the fit raised out of the loop and the 8 labels
     # typed before were lost with it
-    from pymc_bnn.active.loop import BNNFitter
+    from pymc_bnn.active.fitter import BNNFitter
 
     X, y = blobs
     calls = []

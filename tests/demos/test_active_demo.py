@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from pymc_bnn.active.loop import BNNFitter
+from pymc_bnn.active.fitter import BNNFitter
 from pymc_bnn.cli.app import main
 from pymc_bnn.demos.active import ActiveDemoSettings, run_active_demo
 from pymc_bnn.errors import InvalidSettingError

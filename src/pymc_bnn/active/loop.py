@@ -6,7 +6,8 @@ function, and hands the chosen points to a labelling callback: a function that r
 labels. `oracle(y_pool)` is the callback for known labels; a human in the loop is any function
 that asks someone (see `run_active_learning`). The result is a plain record of the rounds.
 Ctrl-C, or an error once labels were gathered, stops the loop and keeps the rounds done and
-every label given.
+every label given. The default fitter is `pymc_bnn.active.fitter.BNNFitter`; the records are in
+`pymc_bnn.active.records` (both also importable from here).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 import numpy as np
 
@@ -28,12 +28,10 @@ from pymc_bnn.active.acquisition import (
     score_pool,
     select_batch,
 )
+from pymc_bnn.active.fitter import BNNFitter
+from pymc_bnn.active.records import ActiveLearningRun, ActiveRound
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 from pymc_bnn.validation import check_features, shown, whole_number
-
-if TYPE_CHECKING:
-    from pymc_bnn.model.likelihoods import Likelihood
-    from pymc_bnn.model.priors import Prior
 
 # labelling callback: (pool indices (b,), their rows (b, n_features)) -> labels (b,)
 LabelFunction = Callable[[np.ndarray, np.ndarray], Sequence]
@@ -64,230 +62,6 @@ def oracle(y_pool) -> LabelFunction:
         return y_pool[np.asarray(indices)]
 
     return label
-
-
-@dataclass(frozen=True)
-class BNNFitter:
-    """How each round fits: a `build_model` network and an inference engine with its options.
-
-    Called as `fitter(X, y, init=previous_posterior, random_seed=...)`. With `warm_start` the
-    previous round's posterior goes to the engine's `init=` option, so a round starts where the
-    last ended (the engine must support `init`, as "advi" does). Defaults: the seed's 2→5→5→1
-    tanh network with the library's default prior, the default engine, 200 draws (enough for
-    stable entropy/BALD ranks at a fraction of the prediction cost of thousands).
-
-    Parameters
-    ----------
-    hidden, activation, bias, prior, likelihood
-        The network and model, as for `build_model`.
-    method : str, optional
-        The engine (a key of `pymc_bnn.inference.ENGINES`); default `DEFAULT_METHOD`.
-    draws : int, default 200
-        Posterior draws per round.
-    options : dict, optional
-        The engine's own options, e.g. ``{"steps": 2000}``.
-    warm_start : bool, default False
-        Start each round's engine from the previous round's posterior. Off by default: on a few
-        dozen labels the mean-field posterior of a small tanh network sits near the prior, at
-        the network's saddle, and a round started there can stay there (held-out accuracy
-        0.19 at 30 labels on two moons, where a cold fit gets 0.83; docs/design.md).
-    pad_to : int, optional
-        Append all-zero input rows up to this many rows, so every round's data has one
-        shape and the engine reuses its compiled code instead of compiling once per round
-        (each compile costs seconds, a fit a fraction of one). Exact, not an approximation: in
-        a network without biases whose activation maps 0 to 0 (tanh, relu, gelu, identity), a
-        zero row gives output 0 under every weight, so a classifier gives it probability 1/K
-        whatever its label: a constant likelihood term with zero gradient, which leaves the
-        posterior unchanged (the ELBO shifts by a constant). Other networks raise
-        `InvalidSettingError`.
-
-    Raises
-    ------
-    InvalidSettingError
-        When the fitter is made, not in the loop's first fit after a person has labelled the
-        first points: an unknown method, activation or likelihood, `draws` below 1, an engine
-        option the engine does not take or a bad value of one, `pad_to` on a network it would
-        change. `run_active_learning` also refuses a likelihood that is not a classifier's.
-
-    Examples
-    --------
-    >>> fitter = BNNFitter(hidden=(3,), draws=50, options={"steps": 500}, pad_to=40)
-    >>> fitter.hidden, fitter.warm_start
-    ((3,), False)
-    >>> BNNFitter(bias=True, pad_to=40)
-    Traceback (most recent call last):
-    ...
-    pymc_bnn.errors.InvalidSettingError: pad_to only leaves the posterior unchanged ...
-
-    `fitter(X, y, init=None, random_seed=0)` then returns a fitted `Posterior`.
-    """
-
-    hidden: tuple[int, ...] = (5, 5)
-    activation: str = "tanh"
-    bias: bool = False
-    prior: str | Prior | None = None
-    likelihood: str | Likelihood = "bernoulli"
-    method: str | None = None
-    draws: int = 200
-    options: dict = field(default_factory=dict)
-    warm_start: bool = False
-    pad_to: int | None = None
-
-    def __post_init__(self) -> None:
-        _check_fitter(self)
-        if self.pad_to is not None:
-            _check_neutral_padding(self, self.pad_to)
-
-    def __call__(self, X, y, *, init=None, random_seed: int = 0):
-        """Build the model on (X, y) and fit it; `init` is the previous round's posterior."""
-        from pymc_bnn.inference import DEFAULT_METHOD, fit
-        from pymc_bnn.model.build import build_model
-
-        X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-        if self.pad_to is not None and len(y) < self.pad_to:
-            n_pad = self.pad_to - len(y)
-            X = np.vstack([X, np.zeros((n_pad, X.shape[1]))])
-            y = np.concatenate([y, np.repeat(y[:1], n_pad)])  # any valid label: it has no effect
-        bnn = build_model(X, y, hidden=self.hidden, activation=self.activation, bias=self.bias,
-                          prior=self.prior, likelihood=self.likelihood)
-        options = dict(self.options)
-        if self.warm_start and init is not None:
-            options["init"] = init
-        return fit(bnn, self.method or DEFAULT_METHOD, draws=self.draws,
-                   random_seed=random_seed, progress=False, **options)
-
-
-def _check_fitter(fitter: BNNFitter) -> None:
-    """Refuse bad settings now: a round's fit runs only after a person labelled its points."""
-    from pymc_bnn.inference import DEFAULT_METHOD, ENGINES
-    from pymc_bnn.inference.options import check_engine_options
-    from pymc_bnn.model.likelihoods import get_likelihood
-    from pymc_bnn.model.network import activation_function
-
-    method = fitter.method or DEFAULT_METHOD
-    if method not in ENGINES:
-        raise InvalidSettingError(
-            f"unknown inference method {method!r}; use one of {', '.join(ENGINES)}")
-    whole_number(fitter.draws, "draws", minimum=1)
-    check_engine_options(method, dict(fitter.options))
-    activation_function(fitter.activation)
-    get_likelihood(fitter.likelihood)
-
-
-def _check_neutral_padding(fitter: BNNFitter, pad_to: int) -> None:
-    from pymc_bnn.model.likelihoods import get_likelihood
-    from pymc_bnn.model.network import activation_function
-
-    zero_out = float(activation_function(fitter.activation)(np.zeros(1))[0]) == 0.0
-    if fitter.bias or not zero_out or not get_likelihood(fitter.likelihood).is_classifier:
-        raise InvalidSettingError(
-            "pad_to only leaves the posterior unchanged for classifiers without biases whose "
-            f"activation maps 0 to 0 (got bias={fitter.bias}, activation={fitter.activation!r}); "
-            "use pad_to=None"
-        )
-    if int(pad_to) < 1:
-        raise InvalidSettingError(f"pad_to must be a positive number of rows, got {pad_to}")
-
-
-@dataclass(frozen=True)
-class ActiveRound:
-    """One round: the fit on `n_labelled` labels, its held-out accuracy, the batch it asked for.
-
-    Parameters
-    ----------
-    round : int
-        0 for the first fit.
-    n_labelled : int
-        Labels the round's fit used.
-    accuracy : float or None
-        Held-out accuracy of the round's fit; None without a test set.
-    chosen : tuple of int, default ()
-        Pool indices sent for labelling at the end of the round (empty in the last round).
-    timings : dict, optional
-        Seconds for "fit_s", "evaluate_s", "score_s" (scoring + batch choice), "label_s".
-
-    Examples
-    --------
-    >>> ActiveRound(round=0, n_labelled=10, accuracy=0.8, chosen=(4, 7))
-    ActiveRound(round=0, n_labelled=10, accuracy=0.8, chosen=(4, 7), timings={})
-    """
-
-    round: int
-    n_labelled: int
-    accuracy: float | None
-    chosen: tuple[int, ...] = ()
-    timings: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ActiveLearningRun:
-    """What a loop did: labelled pool indices in labelling order, their labels, the rounds.
-
-    Parameters
-    ----------
-    acquisition : str
-        The acquisition's name.
-    labelled : tuple of int
-        Pool indices in the order they were labelled.
-    labels : tuple
-        Their labels, in the same order.
-    rounds : tuple of ActiveRound
-        One per fit.
-    interrupted : bool, default False
-        Ctrl-C stopped the loop; the rounds are those finished (a round whose batch was not
-        labelled has no `chosen`).
-    error : Exception, optional
-        The error that stopped the loop after labels were gathered (a fit refusing a label,
-        a labelling callback that failed); the rounds are those finished, as for Ctrl-C.
-        `raise run.error` shows its traceback.
-    settings : dict, optional
-        The loop's settings (batch size, budget, ...), for records.
-    posterior : Posterior, optional
-        The last round's fit (not part of `to_dict`).
-
-    Examples
-    --------
-    >>> run = ActiveLearningRun(
-    ...     acquisition="bald", labelled=(3, 1, 4), labels=(0, 1, 1),
-    ...     rounds=(ActiveRound(0, 2, 0.7, chosen=(4,)), ActiveRound(1, 3, 0.9)))
-    >>> run.labels_used, run.accuracies
-    (array([2, 3]), array([0.7, 0.9]))
-    >>> run.to_dict()["rounds"][0]
-    {'round': 0, 'n_labelled': 2, 'accuracy': 0.7, 'chosen': [4], 'timings': {}}
-    """
-
-    acquisition: str
-    labelled: tuple[int, ...]
-    labels: tuple
-    rounds: tuple[ActiveRound, ...]
-    interrupted: bool = False
-    settings: dict = field(default_factory=dict)
-    posterior: object = field(default=None, repr=False)
-    error: Exception | None = field(default=None, repr=False)
-
-    @property
-    def labels_used(self) -> np.ndarray:
-        """Number of labels each round's fit used (n_rounds,)."""
-        return np.array([r.n_labelled for r in self.rounds], dtype=np.int64)
-
-    @property
-    def accuracies(self) -> np.ndarray:
-        """Held-out accuracy per round (n_rounds,); NaN where no test set was given."""
-        return np.array([np.nan if r.accuracy is None else r.accuracy for r in self.rounds])
-
-    def to_dict(self) -> dict:
-        """A JSON-able record (no posterior; the error, if any, as its type and message)."""
-        return {
-            "acquisition": self.acquisition,
-            "labelled": [int(i) for i in self.labelled],
-            "labels": np.asarray(self.labels).tolist(),
-            "rounds": [{"round": r.round, "n_labelled": r.n_labelled, "accuracy": r.accuracy,
-                        "chosen": [int(i) for i in r.chosen], "timings": dict(r.timings)}
-                       for r in self.rounds],
-            "interrupted": self.interrupted,
-            "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
-            "settings": dict(self.settings),
-        }
 
 
 def run_active_learning(

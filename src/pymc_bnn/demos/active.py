@@ -18,7 +18,8 @@ import numpy as np
 
 from pymc_bnn import defaults
 from pymc_bnn._runtime.outputs import write_bytes_atomic, write_text_atomic
-from pymc_bnn.active.loop import BNNFitter, oracle, run_active_learning
+from pymc_bnn.active.fitter import BNNFitter
+from pymc_bnn.active.loop import oracle, run_active_learning
 from pymc_bnn.datasets import two_moons
 from pymc_bnn.errors import ConvergenceWarning
 from pymc_bnn.model.priors import SEED_PRIOR
