@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from pymc_bnn import FileSystemError
-from pymc_bnn._runtime import outputs
+from pymc_bnn._runtime import atomic_writes
 from pymc_bnn.cli.app import EXIT_FILE_SYSTEM
 from reliability.helpers import TINY_CLI, run_cli
 
@@ -71,7 +71,7 @@ def full(tmpfs):
                 fh.write(b"\0" * 4096)
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
-    assert outputs.shutil.disk_usage(tmpfs).free < 4096
+    assert atomic_writes.shutil.disk_usage(tmpfs).free < 4096
     return tmpfs
 
 
@@ -120,10 +120,10 @@ def test_running_out_of_space_mid_write_keeps_the_old_file(tmpfs, monkeypatch):
     """The free-space checks are bypassed, so the disk really fills during the write."""
     path = tmpfs / "pred.csv"
     path.write_text("prediction\n1\n")
-    monkeypatch.setattr(outputs, "FREE_SPACE_MARGIN", 0)
-    monkeypatch.setattr(outputs.shutil, "disk_usage", lambda p: SimpleNamespace(free=1 << 40))
+    monkeypatch.setattr(atomic_writes, "FREE_SPACE_MARGIN", 0)
+    monkeypatch.setattr(atomic_writes.shutil, "disk_usage", lambda p: SimpleNamespace(free=1 << 40))
     with pytest.raises(FileSystemError, match=f"{path} is on a full disk.*free some space"):
-        outputs.write_text_atomic(path, "prediction\n" + "2\n" * 1_000_000)  # 2 MB > 1 MiB
+        atomic_writes.write_text_atomic(path, "prediction\n" + "2\n" * 1_000_000)  # 2 MB > 1 MiB
     assert path.read_text() == "prediction\n1\n"
     assert sorted(p.name for p in tmpfs.iterdir()) == ["pred.csv"]
 
@@ -132,7 +132,7 @@ def test_a_read_only_mount_mid_write_keeps_the_old_file(read_only):
     path = read_only / "old.csv"
     with pytest.raises(FileSystemError, match=f"{path} is on a read-only file system; write to "
                                               "another folder") as caught:
-        outputs.write_text_atomic(path, "prediction\n2\n")
+        atomic_writes.write_text_atomic(path, "prediction\n2\n")
     assert caught.value.errno == errno.EROFS and caught.value.path == str(path)
     assert path.read_text() == "prediction,p_0,p_1\n1,0.2,0.8\n"
 

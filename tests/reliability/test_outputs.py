@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pymc_bnn import BayesianMLPClassifier, FileSystemError, OutputPathError, save
-from pymc_bnn._runtime.outputs import check_output, check_output_folder, is_ours, write_bytes_atomic
+from pymc_bnn._runtime.atomic_writes import write_bytes_atomic
+from pymc_bnn._runtime.file_kinds import is_ours
+from pymc_bnn._runtime.outputs import check_output, check_output_folder
 from reliability.helpers import TINY, TINY_CLI, assert_one_line_error, run_cli
 
 BOUNDED = dict(deadline=None, derandomize=True,

@@ -431,7 +431,7 @@ def _outcome(exc: BaseException) -> tuple[int | None, str]:
         return EXIT_FAILURE, f"[red]error[/]: {cli_words(str(exc))}"
     if isinstance(exc, OSError) and not isinstance(exc, FileSystemError):
         # a file read or written outside pymc-bnn's helpers: the same one line
-        from pymc_bnn._runtime.outputs import file_system_error
+        from pymc_bnn._runtime.atomic_writes import file_system_error
 
         where = exc.filename if exc.filename is not None else "a file"
         exc = file_system_error(exc, where, action="use")

@@ -94,8 +94,8 @@ def _probability(text: str) -> float:
 
 
 def _cmd_predict(args, console) -> int:
+    from pymc_bnn._runtime.atomic_writes import write_text_atomic
     from pymc_bnn._runtime.interrupt import import_whole
-    from pymc_bnn._runtime.outputs import write_text_atomic
 
     pd = import_whole("pandas")  # the first heavy import: Ctrl-C waits for its end (fit's note)
 

@@ -65,8 +65,8 @@ def add_report_command(sub) -> None:
 
 
 def _cmd_report(args, console) -> int:
+    from pymc_bnn._runtime.atomic_writes import write_text_atomic
     from pymc_bnn._runtime.interrupt import import_whole
-    from pymc_bnn._runtime.outputs import write_text_atomic
     from pymc_bnn.reporting.model_report import model_report
 
     out = Path(args.out) if args.out else Path(args.model).with_suffix(".html")

@@ -14,7 +14,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from pymc_bnn._runtime.outputs import file_system_error, mode_for, parquet_mark, written_path
+from pymc_bnn._runtime.atomic_writes import file_system_error, mode_for, written_path
+from pymc_bnn._runtime.file_kinds import parquet_mark
 from pymc_bnn._runtime.progress import progress_bar
 from pymc_bnn.errors import InvalidInputError
 
@@ -44,7 +45,7 @@ def write_batches(frames: Iterable, path, *, total_rows: int | None = None,
         The progress bar's title (rich markup).
     mark : str, optional
         The kind of pymc-bnn output this is ("predictions"): a Parquet file carries it in its
-        schema's metadata (`pymc_bnn._runtime.outputs.parquet_mark`), by which pymc-bnn later
+        schema's metadata (`pymc_bnn._runtime.file_kinds.parquet_mark`), by which pymc-bnn later
         knows it may replace the file without being forced. A CSV has no room for it. None
         (the default): unmarked, a table like any other.
 

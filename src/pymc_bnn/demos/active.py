@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pymc_bnn import defaults
-from pymc_bnn._runtime.outputs import write_bytes_atomic, write_text_atomic
+from pymc_bnn._runtime.atomic_writes import write_bytes_atomic, write_text_atomic
 from pymc_bnn.active.fitter import BNNFitter
 from pymc_bnn.active.loop import oracle, run_active_learning
 from pymc_bnn.datasets import two_moons

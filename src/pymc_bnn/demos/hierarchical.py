@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pymc_bnn._runtime.outputs import write_bytes_atomic, write_text_atomic
+from pymc_bnn._runtime.atomic_writes import write_bytes_atomic, write_text_atomic
 from pymc_bnn.datasets import grid_2d, grouped_moons
 from pymc_bnn.demos.support import Timer, final_elbo, versions
 from pymc_bnn.inference import DEFAULT_METHOD, fit

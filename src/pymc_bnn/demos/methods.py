@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from pymc_bnn._runtime.outputs import write_bytes_atomic, write_text_atomic
+from pymc_bnn._runtime.atomic_writes import write_bytes_atomic, write_text_atomic
 from pymc_bnn.datasets import grid_2d, two_moons
 from pymc_bnn.demos.seed import FAR_FROM_DATA
 from pymc_bnn.demos.support import versions

@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# The one atomic writer and the output checks live in `pymc_bnn._runtime.outputs`.
-from pymc_bnn._runtime.outputs import refuse_unless_ours, write_bytes_atomic, write_text_atomic
+# The one atomic writer lives in `pymc_bnn._runtime.atomic_writes`, the output checks in
+# `pymc_bnn._runtime.outputs`.
+from pymc_bnn._runtime.atomic_writes import write_bytes_atomic, write_text_atomic
+from pymc_bnn._runtime.outputs import refuse_unless_ours
 
 __all__ = ["load", "read_description", "save", "write_bytes_atomic", "write_text_atomic"]
 

@@ -67,7 +67,8 @@ def save(ax_or_fig, path, dpi: int = 130) -> None:
     import io
     from pathlib import Path
 
-    from pymc_bnn._runtime.outputs import PNG_SOFTWARE, write_bytes_atomic
+    from pymc_bnn._runtime.atomic_writes import write_bytes_atomic
+    from pymc_bnn._runtime.file_kinds import PNG_SOFTWARE
 
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buffer = io.BytesIO()
@@ -77,7 +78,7 @@ def save(ax_or_fig, path, dpi: int = 130) -> None:
         raise InvalidSettingError(
             f"cannot save {path}: matplotlib writes no {kind!r} figures; use one of the "
             f"suffixes {', '.join(sorted(formats))}, e.g. {Path(path).with_suffix('.png')}")
-    # a PNG says it is pymc-bnn's, so a later run may replace it (`_runtime.outputs`)
+    # a PNG says it is pymc-bnn's, so a later run may replace it (`_runtime.file_kinds`)
     marked = {"metadata": {"Software": PNG_SOFTWARE}} if kind == "png" else {}
     fig.savefig(buffer, format=kind, dpi=dpi, **marked)
     plt.close(fig)

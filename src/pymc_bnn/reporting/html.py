@@ -11,7 +11,7 @@ import html
 import io
 from dataclasses import dataclass, field
 
-from pymc_bnn._runtime.outputs import PAGE_MARK, PNG_SOFTWARE
+from pymc_bnn._runtime.file_kinds import PAGE_MARK, PNG_SOFTWARE
 
 # What a table cell holds: text, a count, or a number (floats are shown to 4 significant
 # digits); `Table.rows` is a list of rows of these.
