@@ -37,6 +37,12 @@ import pytest
 # paths (restarts × row shards, 4 NUTS chains on 4 devices) are tested, and their doctests run,
 # on a 2-core machine too. A test of the default runs a fresh process without the variable.
 os.environ.setdefault("PYMC_BNN_CPU_DEVICES", "4")
+# Here, not only in tests/conftest.py: a run of the doctests alone (`pytest src/pymc_bnn/...`)
+# loads only this file, and a module it collects may import JAX before pymc-bnn would add the
+# flag (vi_devices' example then saw one device).
+import pymc_bnn._runtime.jax_setup  # noqa: E402
+
+pymc_bnn._runtime.jax_setup.expose_cpu_cores()
 
 
 def pytest_configure(config):
