@@ -76,6 +76,17 @@ def test_a_fixed_step_run_is_not_blamed_for_the_step_limit_but_its_elbo_still_ju
     record = _record(elbo=climbing, converged=False, steps_run=5000, relative_change=0.01)
     record.settings["tol"] = 0
     assert [p.kind for p in judge_convergence(record).problems] == ["elbo_rising"]
+    # a stacked fit's linear model shares the options: its fixed steps are not blamed either
+    stacked = _record(method="laplace", converged=False, steps_run=5000,
+                      linear_model={"converged": False, "steps_run": 5000, "steps": 5000,
+                                    "tol": 0})
+    stacked.settings.update(tol=0, stacking={"weights": {}})
+    judgement = judge_convergence(stacked)
+    assert judgement.converged, judgement.summary()
+    assert dict(judgement.checks)["linear model's fit settled"] == (
+        "not checked: tol=0 ran the fixed 5,000 steps asked for")
+    stacked.diagnostics["linear_model"]["tol"] = 1e-5
+    assert [p.kind for p in judge_convergence(stacked).problems] == ["step_limit"]
 
 
 def test_the_stopping_rule_line_shows_the_two_window_means_and_the_trend_that_stopped_it():

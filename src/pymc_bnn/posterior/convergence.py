@@ -245,9 +245,15 @@ def _judge_linear_model(posterior, linear, checks, problems) -> None:
     if not linear or linear.get("converged") is None:
         return
     steps, run = linear.get("steps"), linear.get("steps_run")
+    # tol=0: a fixed number of steps asked for, as for the network (files before the record kept
+    # its own tol share the network's options)
+    tol = linear.get("tol", (posterior.settings or {}).get("tol"))
+    fixed = tol == 0 and not linear["converged"]
     checks.append(("linear model's fit settled", "yes" if linear["converged"] else
+                   "not checked: tol=0 ran the fixed " + (f"{run:,} " if run else "")
+                   + "steps asked for" if fixed else
                    "no: stopped at the step limit" + (f" ({run:,} steps)" if run else "")))
-    if not linear["converged"] and not posterior.interrupted:
+    if not linear["converged"] and not fixed and not posterior.interrupted:
         problems.append(Problem(
             "step_limit", f"the linear model's fit: {posterior.method} stopped at the maximum of "
             f"{'?' if steps is None else format(steps, ',')} steps before converging",

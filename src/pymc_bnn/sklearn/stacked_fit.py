@@ -172,7 +172,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     linear = full["linear"]
     stacked.diagnostics["linear_model"] = {
         "converged": linear.diagnostics.get("converged"),
-        "steps_run": linear.diagnostics.get("steps_run"), "steps": linear.settings.get("steps")}
+        "steps_run": linear.diagnostics.get("steps_run"), "steps": linear.settings.get("steps"),
+        "tol": linear.settings.get("tol")}
     return stacked
 
 
