@@ -359,3 +359,49 @@ def test_a_minibatch_fit_whose_elbo_still_climbs_does_not_stop(grouped_data):
     trend, se = diagnostics["elbo_trend"]
     assert trend > 5 * se
     assert diagnostics["stopped_by"] is None
+
+
+def _close_fit_model(y, noise_sd):
+    """mu_j ~ N(0, 10²), y_ij ~ N(mu_j, noise_sd²), one column per group."""
+    coords = {"obs": np.arange(y.shape[0]), "group": np.arange(y.shape[1])}
+    with pm.Model(coords=coords) as model:
+        mu = pm.Normal("mu", 0.0, PRIOR_SD, dims="group")
+        pm.Normal("y", mu, noise_sd, observed=pm.Data("y_data", y, dims=("obs", "group")),
+                  dims=("obs", "group"))
+    return model
+
+
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_a_full_batch_fit_whose_elbo_sits_near_0_is_judged_against_its_size(grouped_data):
+    """50 group means, 20 rows each, noise sd 0.185: the log-likelihood ℓ ≈ +314 nats and the
+    KL ≈ 277 leave the ELBO near +37, where the window means' noise (±0.1 nats, a relative
+    change of ~0.003) kept the plain relative change over tol until 10,500 steps (17,500 at
+    another seed). Taken against ℓ + KL ≈ 590 nats it stops at 7,000."""
+    sd = 0.185
+    y = np.random.default_rng(0).normal(np.linspace(-2, 2, 50), sd, size=(20, 50))
+    result = vi.run_advi(_close_fit_model(y, sd), draws=200, random_seed=1, progress=False,
+                         steps=9000, window=500, restarts=1)
+    d = result.diagnostics
+    before, last = d["window_means"]
+    assert d["converged"] and d["stopped_by"] == "tol" and d["steps_run"] < 9000
+    assert abs(last - before) / abs(before) > 1e-3  # the ELBO's value alone: not settled
+    size = d["elbo_size"]
+    assert 300 < size < 700 and d["relative_change"] == pytest.approx(abs(last - before) / size)
+    mean, sd_q = _variational(result, "mu")
+    exact_mean, exact_sd = normal_means_posterior_sd(y, sd)
+    np.testing.assert_allclose(mean, exact_mean, atol=0.01)
+    # the sds, which move the ELBO least, settle last: most are there, one of the 50 was
+    # still at twice its value when the window means moved by under tol × the size
+    assert np.median(np.abs(sd_q / exact_sd - 1)) < 0.1
+    # a log-likelihood under 0 (noise sd 1): the ELBO's value is its size, as before
+    plain = vi.run_advi(normal_means_model(grouped_data), draws=10, random_seed=1,
+                        progress=False, steps=3000, window=500, restarts=1).diagnostics
+    assert plain["elbo_size"] is None
+    before, last = plain["window_means"]
+    assert plain["relative_change"] == pytest.approx(abs(last - before) / abs(before))
+
+
+def normal_means_posterior_sd(y, noise_sd):
+    """The exact posterior means and sds of `_close_fit_model`'s group means."""
+    precision = 1 / PRIOR_SD**2 + y.shape[0] / noise_sd**2
+    return y.sum(axis=0) / noise_sd**2 / precision, np.full(y.shape[1], precision**-0.5)

@@ -245,8 +245,8 @@ def _result(bnn, compiled, loop, settings, outcome, screened_best, data, key, *,
         # be) a small move is a large relative change, and the means show it
         windows = outcome.window_change
         noisy = loop.streamed or loop.n_obs_full is not None
-        change = (f"{window_means_words(windows.before, windows.last)} over the last two "
-                  f"windows of {settings.window:,} steps: a relative change of "
+        change = (f"{window_means_words(windows.before, windows.last, windows.size)} over the "
+                  f"last two windows of {settings.window:,} steps: a relative change of "
                   f"{outcome.relative_change:.2g}, tol {settings.tol:g}" + (
                       f"; {_noise_words(windows)}" if noisy
                       and math.isfinite(windows.trend_se) else "")
@@ -335,6 +335,9 @@ def _window_diagnostics(outcome) -> dict:
     return {"window_means": [change.before, change.last] if finite else None,
             "elbo_trend": [change.trend, change.trend_se] if trend else None,
             "trend_windows": TREND_WINDOWS,
+            # the size the relative change was taken against, where not abs(ELBO)
+            "elbo_size": change.size if change is not None and math.isfinite(change.size)
+            else None,
             "stopped_by": outcome.stopped_by}
 
 

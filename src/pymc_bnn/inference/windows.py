@@ -33,10 +33,16 @@ class WindowChange(NamedTuple):
     before, last : float
         Mean ELBO of the window before the last and of the last window (nats).
     relative : float
-        abs(last − before) / abs(before), `before` kept from 0.
+        abs(last − before) over the ELBO's size: abs(before) (kept from 0), or `size` where
+        that is larger.
     trend, trend_se : float
         The ELBO's rise per window over the last `TREND_WINDOWS` windows and its standard
         error (`window_trend`), nats; NaN with fewer windows.
+    size : float
+        The ELBO's size the relative change was taken against where not abs(before): a
+        log-likelihood ℓ above 0 (a close regression fit) leaves the ELBO, ℓ − KL, near 0
+        nats while both its terms are large, and the size is then ℓ + (ℓ − before), their
+        sizes' sum (`vi_loop`); NaN where abs(before) was used.
 
     Examples
     --------
@@ -49,6 +55,7 @@ class WindowChange(NamedTuple):
     relative: float
     trend: float
     trend_se: float
+    size: float = float("nan")
 
     def settled(self, tol: float, noise_multiple: float | None = None) -> str | None:
         """Which stopping rule these windows meet: "tol", "trend_tol", "noise", or None (go on).
@@ -199,7 +206,8 @@ def window_trend(values: np.ndarray, window: int, windows: int = TREND_WINDOWS,
     return trend, float(np.sqrt(batch_var / batches / sum_squares))
 
 
-def window_change(elbos: np.ndarray, window: int) -> WindowChange | None:
+def window_change(elbos: np.ndarray, window: int, size: float = float("nan")
+                  ) -> WindowChange | None:
     """The best restart's (highest last window) `WindowChange`; None with fewer than two windows.
 
     Its trend is fitted over the last `TREND_WINDOWS` windows (`window_trend`).
@@ -210,6 +218,9 @@ def window_change(elbos: np.ndarray, window: int) -> WindowChange | None:
         `(steps, restarts)` the ELBO of every step.
     window : int
         Steps per window.
+    size : float
+        The ELBO's size (nats) to take the relative change against where it is larger than
+        abs(before) (`WindowChange.size`); NaN: abs(before).
 
     Examples
     --------
@@ -219,15 +230,24 @@ def window_change(elbos: np.ndarray, window: int) -> WindowChange | None:
     (-100.0, -99.0, 0.01, nan)
     >>> window_change(np.zeros((3, 1)), 2) is None
     True
+
+    An ELBO near 0 whose terms are large: a move of 0.3 nats is 2% of 15 but 0.03% of 1,000:
+
+    >>> near_zero = np.array([[15.0], [15.0], [15.3], [15.3]])
+    >>> round(window_change(near_zero, 2).relative, 3)
+    0.02
+    >>> round(window_change(near_zero, 2, size=1000.0).relative, 5)
+    0.0003
     """
     found = _last_two(elbos, window, maximise=True)
     if found is None:
         return None
     last, before, best = found
     trend, trend_se = window_trend(elbos[:, best], window)
+    larger = bool(size > abs(before))  # False for NaN
     return WindowChange(before=before, last=last,
-                        relative=abs(last - before) / max(abs(before), 1e-12),
-                        trend=trend, trend_se=trend_se)
+                        relative=abs(last - before) / max(size if larger else abs(before), 1e-12),
+                        trend=trend, trend_se=trend_se, size=size if larger else float("nan"))
 
 
 def plateaued(losses: np.ndarray, window: int, n_obs: int, tol: float,

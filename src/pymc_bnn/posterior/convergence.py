@@ -148,19 +148,25 @@ def elbo_still_rising(elbo) -> tuple[float, float] | None:
     return float(last.mean() - before.mean()), noise
 
 
-def window_means_words(before: float, last: float) -> str:
+def window_means_words(before: float, last: float, size: float | None = None) -> str:
     """The two window means ADVI's relative change compares, in words.
 
     What the report and ADVI's step-limit warning show beside the relative change: near 0
     nats (a regression's ELBO can be) a small move is a large relative change, and the means
-    show it.
+    show it. `size`, where the change was taken against the ELBO's size rather than its value
+    (`pymc_bnn.inference.windows.WindowChange.size`), is named too.
 
     Examples
     --------
     >>> print(window_means_words(-812.25, -809.75))
     mean ELBO -812.2 → -809.8 nats
+    >>> print(window_means_words(14.6, 14.75, size=420.4))
+    mean ELBO 14.6 → 14.8 nats, of a size of 420 nats (log-likelihood + KL)
     """
-    return f"mean ELBO {before:,.1f} → {last:,.1f} nats"
+    words = f"mean ELBO {before:,.1f} → {last:,.1f} nats"
+    if size is not None and np.isfinite(size):
+        words += f", of a size of {size:,.0f} nats (log-likelihood + KL)"
+    return words
 
 
 def trend_words(trend: float, standard_error: float, windows: int) -> str:
@@ -330,7 +336,9 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
 def _window_means_part(diagnostics: dict) -> str:
     """' (mean ELBO a → b nats)' when the fit recorded its last two window means, else ''."""
     means = diagnostics.get("window_means")
-    return f" ({window_means_words(*means)})" if means else ""
+    if not means:
+        return ""
+    return f" ({window_means_words(means[0], means[1], size=diagnostics.get('elbo_size'))})"
 
 
 def _trend_part(diagnostics: dict) -> str:
