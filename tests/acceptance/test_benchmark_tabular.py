@@ -97,6 +97,31 @@ def test_each_baseline_is_scored_against_the_other_baselines_only():
     assert all(r["family"] != "candidate" for r in records)  # the records are left as given
 
 
+def test_the_lowest_mean_per_data_set_is_told_apart_from_the_pairs_won():
+    """A confident baseline that wins two splits by a little and loses the third by a lot has
+    the higher mean, yet the default wins one pair of three."""
+    records = []
+    for split, (ours, hgb, linear) in enumerate([(0.03, 0.01, 0.06), (0.04, 0.02, 0.05),
+                                                 (0.05, 0.30, 0.07)]):
+        records += [rec("wine", split, "default", log_loss=ours),
+                    rec("wine", split, "hgb", log_loss=hgb),
+                    rec("wine", split, "linear", log_loss=linear),
+                    rec("iris", split, "default", log_loss=0.2),
+                    rec("iris", split, "linear", log_loss=0.1)]
+    summary = panel.summarise(records)
+    lowest = panel.lowest_mean_per_dataset(records, summary)
+    wine, iris = lowest["per_dataset"]["wine"], lowest["per_dataset"]["iris"]
+    assert wine["lowest"] and wine["best_baseline"] == "linear"  # hgb's mean is 0.11
+    assert wine["baseline_mean"] == pytest.approx(0.06) and wine["mean"] == pytest.approx(0.04)
+    assert (wine["pairs_won"], wine["pairs"]) == (1, 3)
+    assert not iris["lowest"] and (iris["pairs_won"], iris["pairs"]) == (0, 3)
+    assert (lowest["n_lowest"], lowest["n"]) == (1, 2)
+    assert panel.beats_baselines(records)["share"] == pytest.approx(1 / 6)
+    words = panel._lowest_mean_words(lowest)
+    assert "below every baseline's mean on 1 of 2 (wine 0.040 ± 0.006 vs linear 0.060, " \
+        "1 of 3 pairs won); not on iris 0.200 ± 0.000 vs linear 0.100, 0 of 3 pairs won" in words
+
+
 def test_summary_targets_and_report():
     records = []
     mlp_moons = [0.10, 0.12, 0.14]
