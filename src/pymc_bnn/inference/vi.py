@@ -27,7 +27,7 @@ from pymc_bnn.inference.jax_model import compile_model, data_arguments
 from pymc_bnn.inference.options import check_engine_options
 from pymc_bnn.inference.result import EngineResult
 from pymc_bnn.inference.vi_family import get_family
-from pymc_bnn.inference.vi_loop import ADVISettings  # defined with the loop that reads it
+from pymc_bnn.inference.vi_settings import NOISE_MULTIPLE, ADVISettings
 from pymc_bnn.inference.vi_start import starting_point
 from pymc_bnn.inference.windows import TREND_WINDOWS
 from pymc_bnn.posterior.convergence import trend_words, window_means_words
@@ -324,7 +324,7 @@ def _optimise(loop, state, data, *, progress, callback, feed=None):
 def _noise_words(windows) -> str:
     """The noise rule of a minibatch or streamed fit in words, for the step-limit warning."""
     return (f"{trend_words(windows.trend, windows.trend_se, TREND_WINDOWS)}, over the "
-            f"{vi_loop.NOISE_MULTIPLE:g} that stop a minibatch fit and over tol × the last mean")
+            f"{NOISE_MULTIPLE:g} that stop a minibatch fit and over tol × the last mean")
 
 
 def _window_diagnostics(outcome) -> dict:
