@@ -46,6 +46,10 @@ def test_old_submodule_paths_and_from_imports_still_work():
                              "MAX_COUNT"), "pymc_bnn.label_checks"),
     ("pymc_bnn.inference.ggn", ("output_loglik", "RowLoglik", "output_curvature_roots"),
      "pymc_bnn.inference.output_likelihood"),
+    ("pymc_bnn.inference.ggn", ("network_shapes", "output_jacobian", "expansion_point_group"),
+     "pymc_bnn.inference.flat_network"),
+    ("pymc_bnn.inference.ggn", ("uses_full_hessian", "curvatures_at", "spectra_at"),
+     "pymc_bnn.inference.ggn_at_maps"),
     ("pymc_bnn.inference.laplace", ("ParameterLayout",), "pymc_bnn.inference.laplace_layout"),
     ("pymc_bnn.model.likelihoods", ("OBSERVED", "array_namespace", "observe_rows"),
      "pymc_bnn.model.likelihood_protocol"),
@@ -70,9 +74,11 @@ def test_old_submodule_paths_and_from_imports_still_work():
      "pymc_bnn.cli.report_command"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
-    """validation.py, inference/ggn.py, inference/laplace.py, model/likelihoods.py,
-    posterior/compiled.py and cli/model_commands.py were split this release: `from pymc_bnn.inference.ggn
-    import output_loglik` raised ImportError until the ggn split forwarded its moved names."""
+    """validation.py, inference/ggn.py (twice: output_likelihood, then flat_network and
+    ggn_at_maps), inference/laplace.py, model/likelihoods.py, model/network.py,
+    inference/jax_model.py, io/model_file.py, posterior/compiled.py and cli/model_commands.py
+    were split this release: `from pymc_bnn.inference.ggn import output_loglik` raised
+    ImportError until the ggn split forwarded its moved names."""
     module, new = importlib.import_module(old), importlib.import_module(home)
     for name in names:
         with pytest.warns(DeprecationWarning, match=f"{old}.{name} moved to {home}.{name}"):

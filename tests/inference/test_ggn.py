@@ -7,7 +7,7 @@ import pytest
 from test_laplace import _conjugate, _design, _linear_data, _precision, analytic_evidence_maximum
 
 from pymc_bnn import InvalidSettingError, build_model, fit, load, save
-from pymc_bnn.inference import ggn, output_likelihood
+from pymc_bnn.inference import flat_network, ggn, ggn_at_maps, output_likelihood
 from pymc_bnn.inference.jax_model import compile_model
 from pymc_bnn.inference.laplace import glm_predictive, parameter_layout
 from pymc_bnn.inference.laplace_layout import value_offsets
@@ -29,7 +29,7 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
     spec = bnn.spec
 
     def network(t):
-        return ggn.forward(spec, jnp.asarray(X), *ggn.unflatten(spec, t), backend="jax")
+        return ggn.forward(spec, jnp.asarray(X), *flat_network.unflatten(spec, t), backend="jax")
 
     def loglik(eta):  # the categorical log-likelihood, written out here
         return jnp.sum(jax.nn.log_softmax(eta)[jnp.arange(len(y)), y])
@@ -53,7 +53,7 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
     assert theta.size == 21 and 9 * 3 > theta.size  # the primal (P × P) form
     np.testing.assert_allclose(G, expected, atol=1e-10 * np.abs(expected).max())
     # curvatures_at, on the 9 rows padded to 16 (the copies weighted 0), is the same matrix
-    at = ggn.curvatures_at(bnn, layout, z[None, :], value_offsets(compiled))[0]
+    at = ggn_at_maps.curvatures_at(bnn, layout, z[None, :], value_offsets(compiled))[0]
     assert at.size == 21
     np.testing.assert_allclose((at.vectors * at.eigenvalues) @ at.vectors.T, scaled,
                                atol=1e-10 * np.abs(scaled).max())
@@ -69,7 +69,7 @@ def test_ggn_equals_the_jacobian_times_the_likelihood_hessian_on_a_tiny_network(
         np.testing.assert_allclose(
             ggn.network_spectrum(spec, theta, X[:rows], roots[:rows], base),
             np.sort(full.all_eigenvalues())[::-1], atol=1e-10 * full.eigenvalues.max())
-    (values, output), = ggn.spectra_at(bnn, layout, z[None, :], value_offsets(compiled))
+    (values, output), = ggn_at_maps.spectra_at(bnn, layout, z[None, :], value_offsets(compiled))
     np.testing.assert_allclose(values, np.sort(at.all_eigenvalues())[::-1],
                                atol=1e-10 * at.eigenvalues.max())
     np.testing.assert_allclose(output, np.asarray(eta), atol=1e-12)
@@ -120,7 +120,8 @@ def test_full_network_draws_predict_through_the_linearised_network():
     X_new = np.random.default_rng(2).normal(size=(5, 3))
 
     def network(t):
-        return ggn.forward(spec, jnp.asarray(X_new), *ggn.unflatten(spec, t), backend="jax")
+        return ggn.forward(spec, jnp.asarray(X_new), *flat_network.unflatten(spec, t),
+                           backend="jax")
 
     J = np.asarray(jax.jacfwd(network)(jnp.asarray(theta_map)))  # (n, 1, P)
     weights, biases = posterior.parameter_draws()
@@ -176,8 +177,8 @@ def test_hessian_option_is_checked_and_auto_chooses_by_size():
         fit(bnn, "laplace", progress=False, hessian="kron")
     with pytest.raises(InvalidSettingError, match="hessian must be one of"):
         fit(bnn, "laplace", progress=False, hessian=True)
-    assert ggn.uses_full_hessian("auto", 1603, 124, 3)          # wine, (32, 32)
-    assert not ggn.uses_full_hessian("auto", 3466, 1257, 10)    # digits: 3,466 eigenvalues
-    assert not ggn.uses_full_hessian("auto", 6000, 100, 1)      # too many parameters
-    assert ggn.uses_full_hessian("full", 10**6, 10**6, 1)
-    assert not ggn.uses_full_hessian("last_layer", 10, 10, 1)
+    assert ggn_at_maps.uses_full_hessian("auto", 1603, 124, 3)        # wine, (32, 32)
+    assert not ggn_at_maps.uses_full_hessian("auto", 3466, 1257, 10)  # digits: 3,466 eigenvalues
+    assert not ggn_at_maps.uses_full_hessian("auto", 6000, 100, 1)    # too many parameters
+    assert ggn_at_maps.uses_full_hessian("full", 10**6, 10**6, 1)
+    assert not ggn_at_maps.uses_full_hessian("last_layer", 10, 10, 1)

@@ -14,21 +14,23 @@ at prior scale 1) the posterior precision is V diag(e) V' + alpha I, with V (P, 
 orthonormal directions the data inform and e (r,) their curvature; every other direction keeps
 the prior's variance 1/alpha. Predictions go through the network linearised at theta*
 (`pymc_bnn.model.batched_forward.forward_linearised`): the GLM predictive (Immer et al. 2021).
+
+The network's parameters are one flat vector theta, read through
+`pymc_bnn.inference.flat_network`; the GGN at a fit's MAPs, from the model's rows, and whether a
+fit takes it are `pymc_bnn.inference.ggn_at_maps`'s.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn._runtime.moved import moved_names
-from pymc_bnn.inference.output_likelihood import curvature_roots, row_curvature_program, row_loglik
-from pymc_bnn.model.network import NetworkSpec, bias_name, forward
+from pymc_bnn.inference.flat_network import unflatten
+from pymc_bnn.model.network import NetworkSpec, forward
 
 # Eigenvalues below this fraction of the largest are treated as zero (rounding, not data).
 _RELATIVE_FLOOR = 1e-10
@@ -73,135 +75,6 @@ class NetworkCurvature:
         return np.concatenate([self.eigenvalues, np.zeros(self.size - self.eigenvalues.size)])
 
 
-def network_shapes(spec: NetworkSpec) -> list[tuple[int, ...]]:
-    """Shapes of the network's parameters in the engine's order (`ParameterLayout.network`).
-
-    Each weight matrix, then its layer's bias; the skip path last.
-
-    Parameters
-    ----------
-    spec : NetworkSpec
-
-    Returns
-    -------
-    list of tuple of int
-
-    Examples
-    --------
-    >>> from pymc_bnn.model.network import NetworkSpec
-    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
-    >>> network_shapes(spec)
-    [(2, 3), (3,), (3, 1), (1,)]
-    """
-    shapes = []
-    for slot in spec.weight_slots:
-        shapes.append(tuple(slot.shape))
-        if spec.bias and slot.name != "w_skip":
-            shapes.append((slot.shape[1],))
-    return shapes
-
-
-def unflatten(spec: NetworkSpec, theta) -> tuple[list, list | None]:
-    """(weights, biases) in `forward`'s order from the flat network parameters theta (P,).
-
-    Parameters
-    ----------
-    spec : NetworkSpec
-    theta : array-like
-        `(P,)` in `network_shapes` order (a NumPy or JAX array).
-
-    Returns
-    -------
-    weights : list
-        One array per weight slot, as `forward` takes them.
-    biases : list or None
-        One per layer; None for a network without biases.
-
-    Examples
-    --------
-    >>> from pymc_bnn.model.network import NetworkSpec
-    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
-    >>> import numpy as np
-    >>> weights, biases = unflatten(spec, np.arange(13.0))
-    >>> [w.shape for w in weights], [b.shape for b in biases]
-    ([(2, 3), (3, 1)], [(3,), (1,)])
-    >>> biases[1]
-    array([12.])
-    """
-    parts, start = [], 0
-    for shape in network_shapes(spec):
-        size = math.prod(shape)
-        parts.append(theta[start:start + size].reshape(shape))
-        start += size
-    if not spec.bias:
-        return parts, None
-    layers = [parts[2 * i] for i in range(spec.n_layers)]
-    biases = [parts[2 * i + 1] for i in range(spec.n_layers)]
-    skip = [parts[-1]] if spec.skip else []
-    return layers + skip, biases
-
-
-def output_jacobian(spec: NetworkSpec, X, theta, last_positions):
-    """The network output at X and its Jacobian in the output layer (constant: it is linear).
-
-    Parameters
-    ----------
-    spec : NetworkSpec
-    X : array-like
-        `(n_obs, n_inputs)`.
-    theta : array-like
-        `(P,)` the network's parameters in the engine's order.
-    last_positions : array-like
-        `(d,)` where the output layer sits in theta.
-
-    Returns
-    -------
-    output : numpy.ndarray
-        `(n_obs, K)` at theta.
-    jacobian : numpy.ndarray
-        `(n_obs, K, d)`: the output at theta + delta on the output layer is
-        output + jacobian @ delta, exactly.
-
-    Examples
-    --------
-    A network without hidden layers: the Jacobian of x w + b is (x, 1).
-
-    >>> import numpy as np
-    >>> spec = NetworkSpec(n_inputs=2, hidden=(), n_outputs=1, bias=True)
-    >>> output, jacobian = output_jacobian(spec, np.array([[1.0, 2.0]]),
-    ...                                    np.array([0.5, -0.5, 1.0]), np.arange(3))
-    >>> output.tolist(), jacobian.tolist()
-    ([[0.5]], [[[1.0, 2.0, 1.0]]])
-    """
-    import jax
-    import jax.numpy as jnp
-
-    theta = jnp.asarray(theta)
-    where = jnp.asarray(last_positions)
-
-    def output(last):
-        return forward(spec, jnp.asarray(X), *unflatten(spec, theta.at[where].set(last)),
-                       backend="jax")
-
-    def output_and_jacobian(last):  # one compiled program, not op by op
-        return output(last), jax.jacfwd(output)(last)
-
-    value, jacobian = jax.jit(output_and_jacobian)(theta[where])
-    return np.asarray(value), np.asarray(jacobian)
-
-
-# Jitted programs of `curvatures_at`, per model structure: the network's output, and each row's
-# output curvature with the rows an argument (so padded row counts share them).
-_PROGRAMS: OrderedDict = OrderedDict()
-
-
-def _output_function(spec: NetworkSpec):
-    """Jitted (theta (P,), X (n, n_inputs)) -> (n, K): the network's pre-link output."""
-    import jax
-
-    return jax.jit(lambda theta, X: forward(spec, X, *unflatten(spec, theta), backend="jax"))
-
-
 @functools.lru_cache(maxsize=16)
 def _scaled_rows_function(spec: NetworkSpec, size: int):
     """Jitted (theta, X (c, n_inputs), roots (c, K, K), root_base (P,)) -> rows of A B^{-1/2}.
@@ -230,7 +103,7 @@ def network_curvature(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, roots
     ----------
     spec : NetworkSpec
     theta : numpy.ndarray
-        `(P,)` the network's parameters, `network_shapes` order.
+        `(P,)` the network's parameters, `flat_network.network_shapes` order.
     X : numpy.ndarray
         `(n_obs, n_inputs)`.
     roots : numpy.ndarray
@@ -484,180 +357,17 @@ def output_covariance(spec: NetworkSpec, theta: np.ndarray, X: np.ndarray, vecto
     return mean, cov
 
 
-def expansion_point_group(spec: NetworkSpec, thetas: np.ndarray) -> dict:
-    """The `linearised_at` group's variables: each member's MAP weights and biases, (chain, ...).
-
-    Parameters
-    ----------
-    spec : NetworkSpec
-    thetas : numpy.ndarray
-        `(n_members, P)` each member's network parameters.
-
-    Returns
-    -------
-    dict
-        Variable name → (dims, values), values `(n_members, ...)`.
-
-    Examples
-    --------
-    >>> from pymc_bnn.model.network import NetworkSpec
-    >>> spec = NetworkSpec(n_inputs=2, hidden=(3,), n_outputs=1, bias=True)
-    >>> import numpy as np
-    >>> group = expansion_point_group(spec, np.zeros((2, 13)))
-    >>> {name: values.shape for name, (dims, values) in group.items()}
-    {'w_0': (2, 2, 3), 'w_1': (2, 3, 1), 'b_0': (2, 3), 'b_1': (2, 1)}
-    """
-    group: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
-    parts = [unflatten(spec, t) for t in thetas]
-    for i, name in enumerate(spec.weight_names):
-        group[name] = (("chain", f"{name}_in", f"{name}_out"),
-                       np.stack([p[0][i] for p in parts]))
-    if spec.bias:
-        for i in range(spec.n_layers):
-            group[bias_name(i)] = (("chain", f"{bias_name(i)}_out"),
-                                   np.stack([p[1][i] for p in parts]))  # type: ignore[index]
-    return group
-
-
-# hessian="auto" takes the whole network when it has at most this many parameters and the
-# GGN's spectrum (min(n_obs·K, P) eigenvalues) is at most _FULL_MAX_RANK: then the dense
-# eigendecomposition costs about a second and the stored directions (P × r floats) a few MB.
-_FULL_MAX_PARAMS = 5_000
-_FULL_MAX_RANK = 2_000
-
-
-def uses_full_hessian(hessian: str, n_params: int, n_obs: int, n_outputs: int) -> bool:
-    """Whether `hessian` ("auto", "full" or "last_layer") means the whole network here.
-
-    "auto" takes the whole network up to 5,000 parameters when the GGN has at most 2,000
-    non-zero eigenvalues (min(n_obs·K, P)).
-
-    Parameters
-    ----------
-    hessian : {"auto", "full", "last_layer"}
-    n_params, n_obs, n_outputs : int
-        The network's parameters, the rows and the outputs K.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> uses_full_hessian("auto", n_params=13, n_obs=700, n_outputs=1)
-    True
-    >>> uses_full_hessian("auto", n_params=10_000, n_obs=700, n_outputs=1)
-    False
-    """
-    if hessian != "auto":
-        return hessian == "full"
-    return n_params <= _FULL_MAX_PARAMS and min(n_obs * n_outputs, n_params) <= _FULL_MAX_RANK
-
-
-def curvatures_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[NetworkCurvature]:
-    """The whole network's GGN at every restart's MAP (rows of z (R, D)).
-
-    Parameters
-    ----------
-    bnn : BNNModel
-        The model; its data are the rows.
-    layout : ParameterLayout
-        Where the network sits in z (`pymc_bnn.inference.laplace_layout.parameter_layout`).
-    z : numpy.ndarray
-        `(R, D)` one MAP per restart.
-    offsets : dict
-        Name → indices into z of every value variable.
-
-    Returns
-    -------
-    list of NetworkCurvature
-        One per restart.
-
-    Examples
-    --------
-    It compiles the network's Jacobian (seconds), so this is not run here:
-
-    >>> import numpy as np
-    >>> from pymc_bnn.inference.jax_model import compile_model
-    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
-    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
-    >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}
-    >>> z = np.random.default_rng(0).normal(size=(1, 9))
-    >>> [c.size for c in curvatures_at(tiny_model, layout, z, offsets)]  # doctest: +SKIP
-    [9]
-    """
-    return [network_curvature(bnn.spec, theta, X, roots, layout.base_precision)
-            for theta, X, _, roots, _ in _at_maps(bnn, layout, z, offsets)]
-
-
-def spectra_at(bnn, layout, z: np.ndarray, offsets: dict) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each restart's GGN spectrum and the network's output at the model's rows.
-
-    What the effective number of parameters needs (`pymc_bnn.inference.noise_sd`), without the
-    GGN's directions (`curvatures_at`).
-
-    Parameters
-    ----------
-    bnn, layout, z, offsets
-        As `curvatures_at`.
-
-    Returns
-    -------
-    list of (numpy.ndarray, numpy.ndarray)
-        One per restart: the eigenvalues `(P,)` (`network_spectrum`) and the pre-link output
-        `(n_obs, K)` at that MAP.
-
-    Examples
-    --------
-    It compiles the network's Jacobian (seconds), so this is not run here:
-
-    >>> import numpy as np
-    >>> from pymc_bnn.inference.jax_model import compile_model
-    >>> from pymc_bnn.inference.laplace_layout import parameter_layout
-    >>> layout = parameter_layout(tiny_model, compile_model(tiny_model.model))
-    >>> offsets = {"w_0": np.arange(6), "w_1": np.arange(6, 9)}
-    >>> z = np.random.default_rng(0).normal(size=(1, 9))
-    >>> [(v.shape, out.shape) for v, out in spectra_at(tiny_model, layout, z, offsets)]
-    ... # doctest: +SKIP
-    [((9,), (42, 1))]
-    """
-    return [(network_spectrum(bnn.spec, theta, X, roots, layout.base_precision),
-             np.asarray(eta)[:n_obs])
-            for theta, X, eta, roots, n_obs in _at_maps(bnn, layout, z, offsets)]
-
-
-def _at_maps(bnn, layout, z, offsets):
-    """(theta (P,), X (m, n_inputs), output (m, K), roots (m, K, K), n_obs) at each MAP.
-
-    The first n_obs of the m rows are the model's; the rest are padding.
-
-    Rows are padded to a few sizes and weighted 0 (their curvature roots are 0, so they add
-    nothing): fits on nearby row counts share the compiled programs.
-    """
-    import jax.numpy as jnp
-
-    from pymc_bnn.inference.jax_model import model_data
-    from pymc_bnn.inference.row_padding import ROW_WEIGHT, pad_rows, padded_rows
-
-    spec = bnn.spec
-    X = np.asarray(model_data(bnn.model)["X"], dtype=np.float64)
-    rows = row_loglik(bnn, offsets)
-    size = padded_rows(X.shape[0]) if ROW_WEIGHT in rows.rows else X.shape[0]
-    data = {name: jnp.asarray(value) for name, value in rows.padded(size).items()}
-    X_padded = pad_rows(X, size)
-    output = lru_get(_PROGRAMS, ("output", spec), lambda: _output_function(spec))
-    blocks_of = lru_get(_PROGRAMS, ("blocks", rows.key, spec.n_outputs),
-                        lambda: row_curvature_program(rows, spec.n_outputs))
-    for zr in z:
-        theta = np.asarray(zr, dtype=np.float64)[layout.network]
-        eta = output(jnp.asarray(theta), jnp.asarray(X_padded))
-        roots = curvature_roots(np.asarray(blocks_of(eta, jnp.asarray(zr), data)))
-        yield theta, X_padded, eta, roots, X.shape[0]
-
-
-# Names that moved to `pymc_bnn.inference.output_likelihood` when this module was split (the
-# likelihood replayed on the output there, the network's curvature here): importing them from
-# here still works, with a DeprecationWarning, for one release.
-__getattr__ = moved_names(__name__, dict.fromkeys(
-    ("output_loglik", "RowLoglik", "output_curvature_roots"),
-    "pymc_bnn.inference.output_likelihood"))
+# Names that moved out when this module was split: to `pymc_bnn.inference.output_likelihood`
+# (the likelihood replayed on the output there, the network's curvature here), then to
+# `pymc_bnn.inference.flat_network` (theta's shapes, the network read from it) and
+# `pymc_bnn.inference.ggn_at_maps` (the GGN at a fit's MAPs, from the model). Importing them
+# from here still works, with a DeprecationWarning, for one release; `unflatten`, which this
+# module uses, imports from here without one.
+__getattr__ = moved_names(__name__, {
+    **dict.fromkeys(("output_loglik", "RowLoglik", "output_curvature_roots"),
+                    "pymc_bnn.inference.output_likelihood"),
+    **dict.fromkeys(("network_shapes", "output_jacobian", "expansion_point_group"),
+                    "pymc_bnn.inference.flat_network"),
+    **dict.fromkeys(("uses_full_hessian", "curvatures_at", "spectra_at"),
+                    "pymc_bnn.inference.ggn_at_maps"),
+})

@@ -38,7 +38,7 @@ import numpy as np
 from pymc_bnn._runtime.lru import lru_get
 from pymc_bnn._runtime.moved import moved_names
 from pymc_bnn.errors import InferenceError, InvalidSettingError
-from pymc_bnn.inference import ggn, loo, map_loop, noise_sd
+from pymc_bnn.inference import flat_network, ggn, ggn_at_maps, loo, map_loop, noise_sd
 from pymc_bnn.inference.compiled_draws import constrained_draws, to_idata
 from pymc_bnn.inference.jax_model import compile_model, data_arguments, model_data
 from pymc_bnn.inference.laplace_layout import (
@@ -162,8 +162,8 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
     tuned = settings.prior_scale == "marglik"
     scale0 = float(settings.prior_scale if not tuned else (
         bnn.prior.sigma if settings.map_scale in (None, "holdout") else settings.map_scale))
-    full = ggn.uses_full_hessian(settings.hessian, layout.network.size, compiled.n_obs,
-                                 bnn.spec.n_outputs)
+    full = ggn_at_maps.uses_full_hessian(settings.hessian, layout.network.size,
+                                         compiled.n_obs, bnn.spec.n_outputs)
     if full and settings.temperature != 1.0:
         raise InvalidSettingError(
             "temperature scales the output layer's Gaussian and needs hessian='last_layer' "
@@ -253,8 +253,8 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
     noise = None
     if (settings.noise_sd == "evidence" and not interrupted and not full
             and noise_sd.applies(bnn, offsets)
-            and ggn.uses_full_hessian("auto", layout.network.size, compiled.n_obs,
-                                      bnn.spec.n_outputs)):
+            and ggn_at_maps.uses_full_hessian("auto", layout.network.size, compiled.n_obs,
+                                              bnn.spec.n_outputs)):
         # MacKay's noise sd at each restart's MAP, then the output layer again at it
         t1 = time.perf_counter()
         noise = noise_sd.at_maps(bnn, layout, z, offsets, alpha)
@@ -313,7 +313,8 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
     }
     extra = {LAPLACE_GROUP: group}
     if full:  # predictions through the network linearised at each member's MAP
-        extra[LINEARISED_GROUP] = ggn.expansion_point_group(bnn.spec, z[members][:, which])
+        extra[LINEARISED_GROUP] = flat_network.expansion_point_group(bnn.spec,
+                                                                     z[members][:, which])
     idata = to_idata(compiled, outputs, n_chains=len(members), extra_groups=extra)
     idata[LAPLACE_GROUP].attrs.update({"value_names": list(compiled.value_names),
                                        "output_layer": list(layout.last_names),
@@ -379,7 +380,7 @@ def _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data, newton
     """
     z, curvature = refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data,
                                        newton_steps)
-    return (z, ggn.curvatures_at(bnn, layout, z, offsets)) if full else (z, curvature)
+    return (z, ggn_at_maps.curvatures_at(bnn, layout, z, offsets)) if full else (z, curvature)
 
 
 def _spectrum(curvature) -> np.ndarray:

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from pymc_bnn.inference import map_loop, map_scale
-from pymc_bnn.inference.ggn import unflatten
+from pymc_bnn.inference.flat_network import unflatten
 from pymc_bnn.inference.jax_model import compile_model, model_data
 from pymc_bnn.model.network import forward, hidden_activations
 
@@ -129,7 +129,7 @@ def constant_maps(spec, X, thetas) -> np.ndarray:
     X : numpy.ndarray
         `(n_obs, n_inputs)` the rows, as the model takes them.
     thetas : numpy.ndarray
-        `(k, P)` the network's parameters of k MAPs, in `ggn.network_shapes` order.
+        `(k, P)` the network's parameters of k MAPs, in `flat_network.network_shapes` order.
 
     Returns
     -------
@@ -170,7 +170,7 @@ def interpolation_at_map(bnn, theta) -> dict | None:
     bnn : BNNModel
         The model, with its rows.
     theta : numpy.ndarray
-        `(P,)` the network's parameters at the MAP, in `ggn.network_shapes` order.
+        `(P,)` the network's parameters at the MAP, in `flat_network.network_shapes` order.
 
     Returns
     -------
@@ -183,7 +183,7 @@ def interpolation_at_map(bnn, theta) -> dict | None:
     >>> from pymc_bnn import build_model
     >>> X = np.random.default_rng(0).normal(size=(6, 3))
     >>> bnn = build_model(X, X[:, 0], hidden=(4,), likelihood="gaussian")
-    >>> from pymc_bnn.inference.ggn import network_shapes
+    >>> from pymc_bnn.inference.flat_network import network_shapes
     >>> n_parameters = sum(int(np.prod(shape)) for shape in network_shapes(bnn.spec))
     >>> interpolation_at_map(bnn, np.zeros(n_parameters)) is None  # all zero: the mean
     True

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from pymc_bnn.inference import ggn, output_likelihood
+from pymc_bnn.inference import flat_network, output_likelihood
 
 # Temperatures searched. The floor is 0.01 (logit sd ÷ 10), not 0: a posterior of zero width
 # would drop the epistemic uncertainty that predictions and active learning report; above 1 the
@@ -118,7 +118,7 @@ def output_marginals(spec, X, theta, last_positions, covariance):
     >>> mean[:, 0].tolist(), cov[:, 0, 0].tolist()
     ([0.5, 0.0], [1.0, 2.0])
     """
-    mean, J = ggn.output_jacobian(spec, X, theta, last_positions)
+    mean, J = flat_network.output_jacobian(spec, X, theta, last_positions)
     return mean, np.einsum("nkd,de,nle->nkl", J, covariance, J)
 
 

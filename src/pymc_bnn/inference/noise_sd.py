@@ -142,7 +142,7 @@ def at_maps(bnn, layout, z: np.ndarray, offsets: dict, alpha) -> list[dict]:
     ...                 found["rss"]))
     True
     """
-    from pymc_bnn.inference import ggn
+    from pymc_bnn.inference import ggn_at_maps
     from pymc_bnn.inference.jax_model import model_data
     from pymc_bnn.model.build import SAMPLE_WEIGHT
 
@@ -151,8 +151,8 @@ def at_maps(bnn, layout, z: np.ndarray, offsets: dict, alpha) -> list[dict]:
     weight = np.asarray(data.get(SAMPLE_WEIGHT, np.ones_like(y)), dtype=np.float64)
     rows = float(np.sum(weight))
     out = []
-    for zr, a, (eigenvalues, eta) in zip(z, alpha, ggn.spectra_at(bnn, layout, z, offsets),
-                                          strict=True):
+    spectra = ggn_at_maps.spectra_at(bnn, layout, z, offsets)
+    for zr, a, (eigenvalues, eta) in zip(z, alpha, spectra, strict=True):
         rss = float(np.sum(weight * (y - eta[:, 0]) ** 2))
         sigma0 = float(np.exp(np.asarray(zr)[offsets[NOISE_VALUE]][0]))
         if not rss > 0:

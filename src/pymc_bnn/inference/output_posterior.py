@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymc_bnn.inference import ggn, output_likelihood
+from pymc_bnn.inference import flat_network, output_likelihood
 from pymc_bnn.inference.jax_model import model_data
 from pymc_bnn.inference.row_padding import pad_rows, padded_rows
 
@@ -88,7 +88,8 @@ def output_log_posterior(bnn, layout, offsets, zr, alpha, temperature, negative_
     if X.shape[0] * K * d <= _MAX_JACOBIAN and d % K == 0:
         position = {int(v): i for i, v in enumerate(layout.network)}
         last_positions = np.array([position[int(v)] for v in layout.last])
-        eta, jacobian = ggn.output_jacobian(bnn.spec, X, zr[layout.network], last_positions)
+        eta, jacobian = flat_network.output_jacobian(bnn.spec, X, zr[layout.network],
+                                                     last_positions)
         candidate = jacobian[:, 0, 0::K]  # (n_obs, d / K): d output_0 / d theta[j K]
         if np.allclose(jacobian, np.einsum("nj,kl->nkjl", candidate, np.eye(K)).reshape(
                 jacobian.shape)):
