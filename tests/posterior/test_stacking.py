@@ -43,6 +43,14 @@ def members(moons):
     return out
 
 
+@pytest.fixture(scope="module")
+def stacked(moons):
+    """`BayesianMLPClassifier((4,), stack_linear=True, **FAST)` fitted to the moons (12 fits):
+    for the tests that only read it (a fit with these settings is the same to the last bit)."""
+    return BayesianMLPClassifier((4,), stack_linear=True, **FAST).fit(moons.X_train,
+                                                                      moons.y_train)
+
+
 def test_a_classifiers_log_density_is_sklearns_log_loss(members, moons):
     for posterior in members.values():
         lpd = log_predictive_density(posterior, moons.X_test, moons.y_test)
@@ -235,9 +243,8 @@ def test_the_folds_reuse_the_scale_the_full_fit_chose(monkeypatch):
 
 
 @pytest.mark.slow  # a few seconds of fits: the full suite runs it
-def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons):
-    model = BayesianMLPClassifier((4,), stack_linear=True, **FAST).fit(moons.X_train,
-                                                                        moons.y_train)
+def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons, stacked):
+    model = stacked
     save(model, tmp_path / "m.bnn.nc")
     again = load(tmp_path / "m.bnn.nc")
     np.testing.assert_array_equal(again.predict_proba(moons.X_test),
@@ -246,11 +253,12 @@ def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons):
 
 
 @pytest.mark.slow  # two stacked fits
-def test_folds_side_by_side_give_the_same_weights(moons):
+def test_folds_side_by_side_give_the_same_weights(moons, stacked):
     """n_jobs=2 runs the folds in two threads: the same fits, so the same held-out densities
-    and weights to the last bit."""
-    one, two = (BayesianMLPClassifier((4,), stack_linear=True, n_jobs=n_jobs, **FAST)
-                .fit(moons.X_train, moons.y_train) for n_jobs in (None, 2))
+    and weights to the last bit (as one after another: `stacked`, n_jobs=None)."""
+    one = stacked
+    two = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=2, **FAST).fit(moons.X_train,
+                                                                               moons.y_train)
     assert one.posterior_.settings["stacking"] == two.posterior_.settings["stacking"]
     np.testing.assert_array_equal(one.predict_proba(moons.X_test),
                                   two.predict_proba(moons.X_test))
@@ -425,7 +433,7 @@ def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypat
 
 
 @pytest.mark.slow  # two stacked fits
-def test_a_clusters_backend_runs_the_folds_through_joblib(moons, monkeypatch):
+def test_a_clusters_backend_runs_the_folds_through_joblib(moons, monkeypatch, stacked):
     """A cluster's backend (Dask, Ray) gets the folds through joblib's Parallel; joblib's
     threading backend stands in for one here: the same weights as one after another."""
     import joblib
@@ -437,8 +445,7 @@ def test_a_clusters_backend_runs_the_folds_through_joblib(moons, monkeypatch):
     with joblib.parallel_backend("threading", n_jobs=2):
         cluster = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=2, **FAST).fit(
             moons.X_train, moons.y_train)
-    here = BayesianMLPClassifier((4,), stack_linear=True, **FAST).fit(moons.X_train,
-                                                                      moons.y_train)
+    here = stacked  # one after another, in this process
     assert cluster.posterior_.settings["stacking"] == here.posterior_.settings["stacking"]
 
 
@@ -480,8 +487,9 @@ def test_the_full_fits_warnings_name_their_model_at_the_callers_line(moons):
 @pytest.mark.slow  # a stacked fit
 @pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")
 def test_a_stacked_fit_shows_which_model_it_fits_and_a_bar_over_the_folds(moons, capsys):
-    BayesianMLPClassifier((2,), stack_linear=True, verbose=1, steps=100, draws=40,
-                          random_state=0).fit(moons.X_train[:40], moons.y_train[:40])
+    # the network and rows of `stacked`: their compiled programs are shared
+    BayesianMLPClassifier((4,), stack_linear=True, verbose=1, steps=100, draws=40,
+                          random_state=0).fit(moons.X_train, moons.y_train)
     shown = capsys.readouterr().out
     network, linear = (shown.index(f"Stacking · the {m}, on every row")
                        for m in ("network", "linear model (GLM)"))
