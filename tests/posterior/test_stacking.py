@@ -375,8 +375,8 @@ def test_the_cli_fits_a_stacked_model(tmp_path, moons, capsys):
     assert "--stack-linear cannot be combined with --stream" in capsys.readouterr().err
     weighted = table.assign(w=1.0)
     weighted.to_csv(tmp_path / "w.csv", index=False)
-    assert main(["fit", str(tmp_path / "w.csv"), "--target", "y", "--weight", "w",
-                 "--stack-linear", "--out", str(tmp_path / "w.bnn.nc"), "--quiet"]) == 0
+    assert main(["fit", str(tmp_path / "w.csv"), "--target", "y", "--weight", "w", "--hidden",
+                 "4", "--stack-linear", "--out", str(tmp_path / "w.bnn.nc"), "--quiet"]) == 0
     assert set(load(tmp_path / "w.bnn.nc").posterior_.settings["stacking"]["weights"]) == {
         "network", "linear"}  # weighted rows are stacked (they were refused)
     assert not (tmp_path / "s.bnn.nc").exists()
