@@ -85,6 +85,9 @@ class CompiledModel:
         What `constrained` returns, with the dims and coordinates of each.
     initial_point : numpy.ndarray
         `(D,)` the model's own initial point.
+    discrete_observed : bool
+        Every observed variable takes whole numbers (Bernoulli, categorical, counts): each
+        row's probability is at most 1, so `loglik` is never above 0.
 
     Examples
     --------
@@ -98,6 +101,8 @@ class CompiledModel:
     True
     >>> compiled.unravel(np.arange(9.0))[1].ravel()
     array([6., 7., 8.])
+    >>> compiled.discrete_observed  # a Bernoulli likelihood
+    True
     """
 
     key: str
@@ -114,6 +119,7 @@ class CompiledModel:
     prior_logp: Callable = field(repr=False)
     loglik: Callable = field(repr=False)
     constrained: Callable = field(repr=False)
+    discrete_observed: bool = False
 
     @property
     def weighted(self) -> bool:
@@ -324,6 +330,8 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
         coords=coords,
         initial_point=flat_start,
         prior_logp=prior_logp, loglik=loglik, constrained=constrained,
+        discrete_observed=all(str(v.dtype).startswith(("int", "uint", "bool"))
+                              for v in model.observed_RVs),
     )
     lru_get(_CACHE, key, lambda: compiled)
     return compiled

@@ -362,7 +362,8 @@ class Loop:
                data) -> WindowChange:
         """`windows` judged against the ELBO's size, ℓ + KL, where ℓ is above 0.
 
-        ℓ is the log-likelihood at the best restart's mean; with ℓ ≤ 0, `windows` as it is.
+        ℓ is the log-likelihood at the best restart's mean; with ℓ ≤ 0, `windows` as it is
+        (never evaluated where the observations are whole numbers: their ℓ cannot pass 0).
 
         ELBO = E[ℓ] − KL, so KL ≈ ℓ − ELBO and the sum of the two terms' sizes is ℓ + (ℓ −
         ELBO). With ℓ ≤ 0 (every classifier, and a regression whose noise density is under 1
@@ -375,6 +376,8 @@ class Loop:
         """
         import jax
 
+        if self.compiled.discrete_observed:
+            return windows
         tail = tail_mean(elbos, self.settings.window)
         best = int(np.nanargmax(np.where(np.isfinite(tail), tail, -np.inf)))
         loglik = lru_get(_LOGLIKS, self.compiled.loglik, lambda: jax.jit(self.compiled.loglik))
