@@ -327,7 +327,7 @@ def _fit_streamed(args, console, say, started) -> int:
     """
     from pymc_bnn.cli.table_files import target_sample
     from pymc_bnn.data import open_parquet, parquet_batches
-    from pymc_bnn.data.sources import table_columns
+    from pymc_bnn.data.parquet_files import table_columns
     from pymc_bnn.io import save
 
     if args.weight is not None:

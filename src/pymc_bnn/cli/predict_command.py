@@ -205,7 +205,7 @@ def _predict_streamed(args, console, model, description, say) -> int:
     import pandas as pd
 
     from pymc_bnn.data import ReadAhead, open_parquet, write_batches
-    from pymc_bnn.data.sources import read_parquet_batches, table_columns
+    from pymc_bnn.data.parquet_files import read_parquet_batches, table_columns
     from pymc_bnn.new_rows import describe_new_row_counts
 
     dataset = open_parquet(args.data)

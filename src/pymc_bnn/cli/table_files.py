@@ -23,7 +23,7 @@ from pymc_bnn.cli.csv_format import (
     read_head,
     separator_name,
 )
-from pymc_bnn.data.sources import REASON_CHARS, reading_error
+from pymc_bnn.data.parquet_files import REASON_CHARS, reading_error
 from pymc_bnn.errors import InvalidInputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -120,7 +120,7 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     """
     import pandas as pd
 
-    from pymc_bnn.data.sources import refuse_empty_file
+    from pymc_bnn.data.parquet_files import refuse_empty_file
 
     path = Path(path)
     if path.is_dir():  # not "no data file": the folder is there
@@ -443,7 +443,7 @@ def target_sample(path, target: str):
     import pyarrow.compute as pc
 
     from pymc_bnn.data import open_parquet
-    from pymc_bnn.data.sources import read_parquet_batches
+    from pymc_bnn.data.parquet_files import read_parquet_batches
     from pymc_bnn.defaults import MAX_CLASS_LABELS
 
     seen = None

@@ -362,7 +362,7 @@ def model_features(model, table, source) -> tuple[list[str], list[str]]:
         fitted on an array has none: its table encoding names the columns "x0", "x1" … (as
         the estimator names an array's), and DATA must have those.
     table : pandas.DataFrame or list of str
-        DATA, or the columns of a Parquet file (`pymc_bnn.data.sources.table_columns`).
+        DATA, or the columns of a Parquet file (`pymc_bnn.data.parquet_files.table_columns`).
     source : str or pathlib.Path
         What the message calls DATA (its path).
 

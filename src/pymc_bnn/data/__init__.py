@@ -8,12 +8,12 @@ statistics; fixed-size minibatches are read ahead in a thread; output is written
     stats = stream_statistics(source)                 # n_rows, feature means and sds, ...
 """
 
+from pymc_bnn.data.parquet_files import open_parquet
 from pymc_bnn.data.sources import (
     BatchSource,
     as_source,
     batch_source,
     is_stream,
-    open_parquet,
     parquet_batches,
 )
 from pymc_bnn.data.stream import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pymc_bnn._runtime.outputs import check_output, check_replaced_columns
 from pymc_bnn.data import ReadAhead, as_source, open_parquet, rebatched, write_batches
-from pymc_bnn.data.sources import READ_ROWS
+from pymc_bnn.data.parquet_files import READ_ROWS
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model import group_labels
 from pymc_bnn.posterior import compiled
@@ -46,7 +46,7 @@ def predict_stream(posterior, data, *, out, max_draws: int | None = None,
         Replace an existing `out` that pymc-bnn did not write. One it wrote is replaced
         anyway: a Parquet file that carries pymc-bnn's mark, or a CSV (which cannot carry one)
         whose columns are exactly the ones this writes.
-    batch_rows : int, default `pymc_bnn.data.sources.READ_ROWS`
+    batch_rows : int, default `pymc_bnn.data.parquet_files.READ_ROWS`
         Rows predicted per batch.
 
     Returns
