@@ -12,7 +12,7 @@ from scipy.special import logsumexp
 from sklearn import metrics as skm
 
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.posterior.mixture import noise_distribution
+from pymc_bnn.posterior.mixture_reference import noise_distribution
 
 
 def rmse(y_true, mean) -> float:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pymc_bnn.posterior.mixture import mixture_quantiles, noise_distribution
+from pymc_bnn.posterior.mixture import mixture_quantiles
+from pymc_bnn.posterior.mixture_reference import noise_distribution
 from pymc_bnn.validation import refuse_nonfinite
 
 

@@ -58,7 +58,7 @@ def log_predictive_density(posterior: Posterior, X, y, *, max_draws: int | None 
     """
     from scipy.special import logsumexp
 
-    from pymc_bnn.posterior.mixture import noise_distribution
+    from pymc_bnn.posterior.mixture_reference import noise_distribution
 
     draws = posterior.predictive_draws(X, max_draws=max_draws)
     y = np.asarray(y)

@@ -24,7 +24,7 @@ from pymc_bnn.posterior.classification_uncertainty import (
     variation_ratio,
 )
 from pymc_bnn.posterior.fused import summary_values
-from pymc_bnn.posterior.mixture import mixture_quantile, noise_distribution
+from pymc_bnn.posterior.mixture_reference import mixture_quantile, noise_distribution
 from pymc_bnn.posterior.regression_uncertainty import (
     regression_moments,
     sample_mixture,

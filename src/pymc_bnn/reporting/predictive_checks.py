@@ -285,7 +285,7 @@ def replicate_values(draws: dict, rng, n_sets: int = REPLICATIONS) -> np.ndarray
     >>> sets.shape, np.round(sets.mean(axis=1)).tolist()
     ((4, 50), [-10.0, 10.0, -10.0, 10.0])
     """
-    from pymc_bnn.posterior.mixture import noise_distribution
+    from pymc_bnn.posterior.mixture_reference import noise_distribution
 
     draws = {k: np.asarray(v, dtype=np.float64) for k, v in draws.items()}
     n_draws, n_obs = draws["mean"].shape
