@@ -331,7 +331,7 @@ def test_a_wide_table_lacking_many_columns_names_the_first_few_and_counts_the_re
     needs more than 12, its count and where to read them."""
     from types import SimpleNamespace
 
-    from pymc_bnn.cli.tables import model_features
+    from pymc_bnn.cli.model_columns import model_features
 
     model = SimpleNamespace(feature_names_in_=[f"feature_{i}" for i in range(50)])
     rows = pd.DataFrame({f"feature_{i}": [1.0] for i in range(40, 50)})

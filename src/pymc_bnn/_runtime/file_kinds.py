@@ -44,7 +44,7 @@ def _is_model_file(path: Path) -> bool:
 
 
 # The columns pymc-bnn's predictions put after `prediction` (besides the class
-# probabilities p_<label>, with _lower/_upper): `pymc_bnn.cli.tables.prediction_table`.
+# probabilities p_<label>, with _lower/_upper): `pymc_bnn.cli.model_columns.prediction_table`.
 _SUMMARY_COLUMNS = frozenset({"sd", "aleatoric_sd", "epistemic_sd", "lower", "upper",
                               "predictive_entropy", "expected_entropy", "mutual_information",
                               "variation_ratio"})

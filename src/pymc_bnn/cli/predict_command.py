@@ -2,9 +2,9 @@
 
 A CSV is read whole; Parquet DATA (a file or a folder of files) is read, predicted and written
 batch by batch, so a table of any size fits in memory. The output holds the predictions with
-their uncertainty (`pymc_bnn.cli.tables.prediction_table`) after DATA's columns the model does
-not use, the fit's --id columns first; what coding the new rows takes (gaps filled, categories
-not seen in training) is said once as a note (`pymc_bnn.cli.new_row_notes`).
+their uncertainty (`pymc_bnn.cli.model_columns.prediction_table`) after DATA's columns the model
+does not use, the fit's --id columns first; what coding the new rows takes (gaps filled,
+categories not seen in training) is said once as a note (`pymc_bnn.cli.new_row_notes`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pymc_bnn.cli.command_steps import (
     read_data,
     status_printer,
 )
+from pymc_bnn.cli.model_columns import model_features, prediction_table
 from pymc_bnn.cli.new_row_notes import check_new_rows, count_batch_new_rows
 from pymc_bnn.cli.table_files import (
     check_csv_flags,
@@ -31,7 +32,7 @@ from pymc_bnn.cli.table_files import (
     read_batch_columns,
     read_text_columns,
 )
-from pymc_bnn.cli.tables import model_features, prediction_table, split_groups
+from pymc_bnn.cli.tables import split_groups
 from pymc_bnn.errors import InvalidInputError, UnseenCategoryWarning
 
 

@@ -17,9 +17,10 @@ import numpy as np
 from pymc_bnn._runtime.outputs import check_output
 from pymc_bnn.cli.args import EXIT_OK, add_csv_flags, add_force, print_report_path
 from pymc_bnn.cli.command_steps import add_quiet, load_model, note, status_printer
+from pymc_bnn.cli.model_columns import model_features
 from pymc_bnn.cli.new_row_notes import note_new_rows
 from pymc_bnn.cli.table_files import check_csv_flags, csv_flags_given, read_table
-from pymc_bnn.cli.tables import model_features, split_groups, split_target
+from pymc_bnn.cli.tables import split_groups, split_target
 from pymc_bnn.errors import InvalidInputError, UnseenCategoryWarning
 from pymc_bnn.validation import python_value
 

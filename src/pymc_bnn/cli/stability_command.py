@@ -94,8 +94,8 @@ def model_table_inputs(model, description: dict, path, *, sep: str | None = None
     >>> model_table_inputs(fitted_classifier, {}, "held_out.csv")[1] is None  # no target known
     True
     """
+    from pymc_bnn.cli.model_columns import model_features
     from pymc_bnn.cli.table_files import read_table
-    from pymc_bnn.cli.tables import model_features
 
     table = read_table(path, sep=sep, encoding=encoding, decimal=decimal)
     notes = description.get("notes", {})

@@ -4,10 +4,10 @@
 scikit-learn (and the part of SciPy it pulls in) would cost more than the prediction itself.
 So the CLI reads an estimator file as a `SavedEstimator` (`decode_with_description(path,
 saved_estimator=True)`): the posterior, the estimator's parameters and learned attributes, and
-the outputs `pymc_bnn.cli.tables.prediction_table` asks for, computed as the estimators compute
-them (the table encoding by `pymc_bnn.encoding.apply_encoding`, equal to the estimators'
-scikit-learn `ColumnTransformer`; the same posterior passes). The attribute names are the
-estimators' (`feature_names_in_`, `classes_`, `posterior_` …), so code written for a fitted
+the outputs `pymc_bnn.cli.model_columns.prediction_table` asks for, computed as the estimators
+compute them (the table encoding by `pymc_bnn.encoding.apply_encoding`, equal to the
+estimators' scikit-learn `ColumnTransformer`; the same posterior passes). The attribute names are
+the estimators' (`feature_names_in_`, `classes_`, `posterior_` …), so code written for a fitted
 estimator's outputs takes either.
 """
 
