@@ -44,6 +44,8 @@ def test_old_submodule_paths_and_from_imports_still_work():
 @pytest.mark.parametrize("old, names, home", [
     ("pymc_bnn.validation", ("check_labels", "encode_class_labels", "check_count_target",
                              "MAX_COUNT"), "pymc_bnn.label_checks"),
+    ("pymc_bnn.validation", ("check_features", "refuse_datetimes", "check_column_names"),
+     "pymc_bnn.feature_checks"),
     ("pymc_bnn.inference.ggn", ("output_loglik", "RowLoglik", "output_curvature_roots"),
      "pymc_bnn.inference.output_likelihood"),
     ("pymc_bnn.inference.ggn", ("network_shapes", "output_jacobian", "expansion_point_group"),
@@ -74,11 +76,12 @@ def test_old_submodule_paths_and_from_imports_still_work():
      "pymc_bnn.cli.report_command"),
 ])
 def test_names_moved_out_of_a_split_module_still_import_with_a_warning(old, names, home):
-    """validation.py, inference/ggn.py (twice: output_likelihood, then flat_network and
-    ggn_at_maps), inference/laplace.py, model/likelihoods.py, model/network.py,
-    inference/jax_model.py, io/model_file.py, posterior/compiled.py and cli/model_commands.py
-    were split this release: `from pymc_bnn.inference.ggn import output_loglik` raised
-    ImportError until the ggn split forwarded its moved names."""
+    """validation.py (twice: label_checks, then feature_checks), inference/ggn.py (twice:
+    output_likelihood, then flat_network and ggn_at_maps), inference/laplace.py,
+    model/likelihoods.py, model/network.py, inference/jax_model.py, io/model_file.py,
+    posterior/compiled.py and cli/model_commands.py were split this release:
+    `from pymc_bnn.inference.ggn import output_loglik` raised ImportError until the ggn split
+    forwarded its moved names."""
     module, new = importlib.import_module(old), importlib.import_module(home)
     for name in names:
         with pytest.warns(DeprecationWarning, match=f"{old}.{name} moved to {home}.{name}"):

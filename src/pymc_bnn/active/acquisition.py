@@ -23,8 +23,9 @@ from typing import Protocol
 import numpy as np
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.posterior import uncertainty
-from pymc_bnn.validation import check_features, whole_number
+from pymc_bnn.validation import whole_number
 
 
 def check_probs(probs) -> np.ndarray:

@@ -31,7 +31,8 @@ from pymc_bnn.active.acquisition import (
 from pymc_bnn.active.fitter import BNNFitter
 from pymc_bnn.active.records import ActiveLearningRun, ActiveRound
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
-from pymc_bnn.validation import check_features, shown, whole_number
+from pymc_bnn.feature_checks import check_features
+from pymc_bnn.validation import shown, whole_number
 
 # labelling callback: (pool indices (b,), their rows (b, n_features)) -> labels (b,)
 LabelFunction = Callable[[np.ndarray, np.ndarray], Sequence]

@@ -10,7 +10,7 @@ numbers are refused, naming the table.
 from __future__ import annotations
 
 from pymc_bnn.cli.command_steps import note
-from pymc_bnn.validation import check_features
+from pymc_bnn.feature_checks import check_features
 
 
 def note_new_rows(model, rows, source: str) -> None:

@@ -28,7 +28,8 @@ from pymc_bnn.data.parquet_files import (  # noqa: F401 (re-exports)
     table_columns,
 )
 from pymc_bnn.errors import InvalidInputError
-from pymc_bnn.validation import check_features, shown
+from pymc_bnn.feature_checks import check_features
+from pymc_bnn.validation import shown
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.inference.ggn import output_covariance
 from pymc_bnn.model.network import bias_name
-from pymc_bnn.validation import check_features
 
 LAPLACE_GROUP = "laplace"
 

@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from pymc_bnn.encoding import TableEncoding, apply_encoding, as_frame
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.model.group_labels import split_group_column
 from pymc_bnn.posterior.posterior import Posterior
 from pymc_bnn.posterior.uncertainty import (
@@ -26,7 +27,6 @@ from pymc_bnn.posterior.uncertainty import (
     predictive_summary,
     with_class_labels,
 )
-from pymc_bnn.validation import check_features
 
 
 @dataclass(frozen=True, eq=False)

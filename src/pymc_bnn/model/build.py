@@ -16,18 +16,14 @@ import numpy as np
 
 from pymc_bnn.data import BatchSource, fixed_batches, stream_statistics
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.model import group_labels as grouping_labels
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.likelihoods import Categorical, Likelihood, encode_target, get_likelihood
 from pymc_bnn.model.network import SKIP_WEIGHT, NetworkSpec, bias_name, forward
 from pymc_bnn.model.priors import Prior, get_prior
 from pymc_bnn.model.record import ModelRecord, RecordFields, record_of, set_fields
-from pymc_bnn.validation import (
-    check_features,
-    check_sample_weight,
-    check_target,
-    mean_and_scale,
-)
+from pymc_bnn.validation import check_sample_weight, check_target, mean_and_scale
 
 # The data container of the rows' weights (`build_model(sample_weight=...)`).
 SAMPLE_WEIGHT = "sample_weight"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.model.network import forward
-from pymc_bnn.validation import check_features
 
 
 def prior_draws(bnn, *, draws: int = 500, random_seed: int = 0) -> dict[str, np.ndarray]:

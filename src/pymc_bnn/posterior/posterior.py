@@ -14,12 +14,13 @@ import numpy as np
 import xarray as xr
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.model import group_labels
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name
 from pymc_bnn.model.record import ModelRecord, RecordFields, record_of, set_fields
 from pymc_bnn.posterior import compiled
-from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
+from pymc_bnn.validation import refuse_nonfinite, whole_number
 
 # The idata group of a fit whose predictions go through the network linearised at its MAP
 # (a full-network Laplace fit): the expansion point's weights and biases, one per chain.
@@ -175,7 +176,7 @@ class Posterior(RecordFields):
 
         `codes` (n_obs,) gives each row's group (-1: not seen in training) and `labels` the
         labels as given; both trivial for a fit without groups. Raises InvalidInputError for
-        bad X (see `pymc_bnn.validation.check_features`) or groups.
+        bad X (see `pymc_bnn.feature_checks.check_features`) or groups.
 
         Examples
         --------

@@ -28,12 +28,13 @@ import numpy as np
 import xarray as xr
 
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.model import group_labels
 from pymc_bnn.model import groups as grouping
 from pymc_bnn.model.network import bias_name, hidden_activations, split_skip_weights
 from pymc_bnn.model.symmetry import Alignment, align_draws
 from pymc_bnn.posterior.representation import cka_between_draws, linear_cka
-from pymc_bnn.validation import check_features, check_target, whole_number
+from pymc_bnn.validation import check_target, whole_number
 
 __all__ = ["Alignment", "align_draws", "hidden_activations", "linear_cka", "network_draws",
            "stability"]

@@ -13,6 +13,7 @@ import numpy as np
 
 from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.feature_checks import check_features
 from pymc_bnn.posterior.classification_uncertainty import (
     check_class_sums,
     entropy_decomposition,
@@ -30,7 +31,7 @@ from pymc_bnn.posterior.regression_uncertainty import (
     sample_mixture,
     summarise_regression_draws,
 )
-from pymc_bnn.validation import check_features, refuse_nonfinite, whole_number
+from pymc_bnn.validation import refuse_nonfinite, whole_number
 
 # Floats per (draws × obs) working array while summarising one chunk of observations: ~64 MB.
 # A chunk holds a few such arrays at once (probabilities, cdf and pdf of the mixture, ...).

@@ -33,9 +33,10 @@ from pymc_bnn.errors import (
     PymcBnnError,
     UnseenCategoryWarning,
 )
+from pymc_bnn.feature_checks import check_features, refuse_datetimes
 from pymc_bnn.new_rows import describe_unseen_categories
 from pymc_bnn.table_checks import missing_rows as missing_value_rows
-from pymc_bnn.validation import check_features, check_sample_weight, refuse_datetimes
+from pymc_bnn.validation import check_sample_weight
 
 
 class EstimatorNotFittedError(NotFittedError, SklearnNotFittedError):
