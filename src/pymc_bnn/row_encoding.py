@@ -20,10 +20,10 @@ from pymc_bnn.table_encoding import MISSING_CATEGORY, TableEncoding, prepare
 def build_transformer(encoding: TableEncoding):
     """A fitted scikit-learn `ColumnTransformer` that applies `encoding` to a table.
 
-    Every learned value is a constructor argument (a constant imputer per numeric column with
-    its median, the categories given to the encoders), so fitting it on a one-row prototype
-    table fixes nothing new: the transformer is the same whether it was just learned or rebuilt
-    from a model file.
+    It is fitted on a one-row prototype table whose numeric values are the learned medians (one
+    median imputer for all numeric columns, whose statistics are then those medians); the
+    categories are given to the encoders. So the transformer is the same whether it was just
+    learned or rebuilt from a model file.
 
     Parameters
     ----------
@@ -62,9 +62,11 @@ def build_transformer(encoding: TableEncoding):
         return make_pipeline(SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY),
                              encoder)
 
-    parts = [(f"numeric_{i}", SimpleImputer(strategy="constant", fill_value=median), [column])
-             for i, (column, median) in enumerate(zip(encoding.numeric, encoding.medians,
-                                                      strict=True))]
+    # One imputer for every numeric column (fitted on the prototype's one row of medians, its
+    # statistics are the medians): an imputer per column costs scikit-learn's checks per
+    # column, in every fit and every prediction
+    parts = ([("numeric", SimpleImputer(strategy="median"), list(encoding.numeric))]
+             if encoding.numeric else [])
     if encoding.indicators:
         parts.append(("indicators", MissingIndicator(features="all"), list(encoding.indicators)))
     if encoding.categorical:
@@ -156,7 +158,9 @@ def encode(transformer, encoding: TableEncoding, frame, *, name: str = "X") -> n
     array([[40.,  1.,  0.,  0.,  0.,  1.]])
     """
     prepared = _prepared(encoding, frame, name)
-    return np.asarray(transformer.transform(prepared), dtype=np.float64)
+    # C order whatever the parts: a single part hands on pandas' column-major block, and the
+    # column means of the standardisation round otherwise than over the rows of a C array
+    return np.ascontiguousarray(transformer.transform(prepared), dtype=np.float64)
 
 
 def _prepared(encoding: TableEncoding, frame, name: str, first_row: int = 0):
