@@ -327,3 +327,22 @@ def test_names_moved_out_of_the_module_still_import_with_a_deprecation_warning()
     assert old is new_rows.count_new_rows
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         encoding_module.nothing  # noqa: B018
+
+
+def test_a_fit_does_not_depend_on_the_memory_order_of_x():
+    """An all-number table codes through one imputer, whose output would keep pandas'
+    column-major block: the coding is C-ordered whatever X's order, so the standardisation's
+    column means (and so every fitted number) are the same for X and its Fortran-ordered copy."""
+    from pymc_bnn import BayesianMLPRegressor
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 5)) * [1.0, 10.0, 1e3, 0.1, 7.0]
+    y = X @ [1.0, 0.1, 1e-3, 2.0, 0.0] + rng.normal(0, 0.1, 40)
+    encoding = learn_encoding(pd.DataFrame(X, columns=[f"x{i}" for i in range(5)]))
+    for order in ("C", "F"):
+        frame = pd.DataFrame(np.asarray(X, order=order), columns=[f"x{i}" for i in range(5)])
+        assert encode(build_transformer(encoding), encoding, frame).flags.c_contiguous
+    fits = [BayesianMLPRegressor((3,), steps=200, draws=20, random_state=0).fit(
+        np.asarray(X, order=order), y) for order in ("C", "F")]
+    np.testing.assert_array_equal(fits[0].x_mean_, fits[1].x_mean_)
+    np.testing.assert_array_equal(fits[0].predict(X), fits[1].predict(X))
