@@ -4,8 +4,9 @@ Shows: on a real table whose signal is mostly linear (doctor visits in the RAND 
 insurance experiment, shipped with statsmodels) the default network's flexibility buys nothing
 and a plain ridge regression predicts held-out rows at least as well; on curved classes (two
 moons) the network is far better than any linear model. `stack_linear=True` fits both the
-network and its Bayesian GLM (the same prior and engine, no hidden layer) and keeps the
-*stacking* mixture of their predictive distributions, with weights that maximise the log score
+network and its Bayesian GLM (the same prior and engine, no hidden layer; each kept, fitted on
+every row, in `named_estimators_`) and keeps the *stacking* mixture of their predictive
+distributions, with weights that maximise the log score
 of rows held out by 5-fold cross-validation (Yao et al. 2018, "Using stacking to average
 Bayesian predictive distributions"). The weights go where the held-out rows say, with no
 tuning: to the GLM on the table, to the network on the moons. Scored on held-out rows with
@@ -51,14 +52,14 @@ def main(quick: bool = False, out=OUT) -> dict:
     frame = randhie.load_pandas().data.sample(1000, random_state=0)
     X, y = frame.drop(columns="mdvis").to_numpy(float), frame["mdvis"].to_numpy(float)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    stacked = BayesianMLPRegressor(stack_linear=True, random_state=0).fit(X_train, y_train)
+    # the two models the mixture is made of, each fitted alone on every row (no further fit)
     table = {
-        "network": BayesianMLPRegressor(random_state=0),
-        "linear (Bayesian GLM)": BayesianMLPRegressor(hidden_layer_sizes=(), random_state=0),
-        "stacked": BayesianMLPRegressor(stack_linear=True, random_state=0),
-        "ridge (scikit-learn)": make_pipeline(StandardScaler(), Ridge()),
+        "network": stacked.named_estimators_["network"],
+        "linear (Bayesian GLM)": stacked.named_estimators_["linear"],
+        "stacked": stacked,
+        "ridge (scikit-learn)": make_pipeline(StandardScaler(), Ridge()).fit(X_train, y_train),
     }
-    for model in table.values():
-        model.fit(X_train, y_train)
     table_scores = {name: _regression_scores(model, X_train, y_train, X_test, y_test)
                     for name, model in table.items()}
 
@@ -66,15 +67,17 @@ def main(quick: bool = False, out=OUT) -> dict:
     X, y = make_moons(300, noise=0.2, random_state=0)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0,
                                                         stratify=y)
+    stacked = BayesianMLPClassifier(stack_linear=True, random_state=0).fit(X_train, y_train)
     moons = {
-        "network": BayesianMLPClassifier(random_state=0),
-        "linear (Bayesian GLM)": BayesianMLPClassifier(hidden_layer_sizes=(), random_state=0),
-        "stacked": BayesianMLPClassifier(stack_linear=True, random_state=0),
-        "logistic (scikit-learn)": make_pipeline(StandardScaler(), LogisticRegression()),
+        "network": stacked.named_estimators_["network"],
+        "linear (Bayesian GLM)": stacked.named_estimators_["linear"],
+        "stacked": stacked,
+        "logistic (scikit-learn)": make_pipeline(StandardScaler(), LogisticRegression()).fit(
+            X_train, y_train),
     }
     moons_scores = {}
     for name, model in moons.items():
-        proba = model.fit(X_train, y_train).predict_proba(X_test)[:, 1]
+        proba = model.predict_proba(X_test)[:, 1]
         moons_scores[name] = {"log_loss": metrics.log_loss(y_test, proba),
                               "accuracy": metrics.accuracy(y_test, proba)}
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import optimize, stats
+from sklearn.base import clone
 from sklearn.metrics import log_loss
 
 from pymc_bnn import BayesianMLPClassifier, BayesianMLPRegressor, build_model, fit
@@ -250,6 +251,25 @@ def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons, stack
     np.testing.assert_array_equal(again.predict_proba(moons.X_test),
                                   model.predict_proba(moons.X_test))
     assert again.posterior_.settings["stacking"] == model.posterior_.settings["stacking"]
+    assert not hasattr(again, "named_estimators_")  # the file keeps the mixture only
+
+
+@pytest.mark.slow  # two plain fits beside the shared stacked one
+def test_the_stacked_models_are_the_plain_fits_of_each(moons, stacked):
+    """`named_estimators_`, as scikit-learn's StackingClassifier names its base estimators: the
+    network and the GLM fitted alone on every row, as estimators, with no further fit."""
+    parts = stacked.named_estimators_
+    assert sorted(parts) == ["linear", "network"]
+    assert parts["linear"].get_params()["hidden_layer_sizes"] == ()
+    assert not parts["network"].stack_linear and not parts["linear"].stack_linear
+    for name, hidden in (("network", (4,)), ("linear", ())):
+        alone = BayesianMLPClassifier(hidden, **FAST).fit(moons.X_train, moons.y_train)
+        np.testing.assert_array_equal(parts[name].predict_proba(moons.X_test),
+                                      alone.predict_proba(moons.X_test))
+    # a refit without stacking has none
+    refit = clone(stacked).set_params(stack_linear=False)
+    refit.named_estimators_ = parts
+    assert not hasattr(refit.fit(moons.X_train, moons.y_train), "named_estimators_")
 
 
 @pytest.mark.slow  # two stacked fits

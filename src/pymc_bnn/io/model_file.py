@@ -174,8 +174,11 @@ def describe(obj, encoder: Encoder) -> dict:
         params = estimator.get_params(deep=False)
         if isinstance(params.get("random_state"), np.random.RandomState):
             params["random_state"] = None  # a generator's state is not plain data
+        # (a stacked fit's `named_estimators_`, its models' own fits, stay in memory: the
+        # file keeps the mixture it predicts with)
         state = {key: value for key, value in vars(estimator).items()
-                 if key.endswith("_") and not key.startswith("_") and key != "posterior_"}
+                 if key.endswith("_") and not key.startswith("_")
+                 and key not in ("posterior_", "named_estimators_")}
         description["estimator"] = {
             "class": name,
             "params": encoder(params, f"{name} parameters"),

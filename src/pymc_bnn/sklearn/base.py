@@ -34,7 +34,7 @@ from pymc_bnn.posterior.uncertainty import predictive_summary, with_class_labels
 from pymc_bnn.sklearn import checks
 from pymc_bnn.sklearn.group_fits import fit_groups
 from pymc_bnn.sklearn.members import fit_members
-from pymc_bnn.sklearn.stacked_fit import fit_stacked
+from pymc_bnn.sklearn.stacked_fit import fit_stacked, named_estimators
 from pymc_bnn.validation import mean_and_scale
 
 # prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
@@ -289,12 +289,13 @@ class BayesianMLPBase(BaseEstimator):
                  "feature_names": list(feature_names), "groups": groups,
                  "pooling": None if groups is None else self.pooling,
                  "sample_weight": sample_weight}
+        self.__dict__.pop("named_estimators_", None)  # an earlier stacked fit's
         if self.stack_linear:
-            self.posterior_ = fit_stacked(build, method, options, draws=int(self.draws),
-                                          random_seed=self._random_seed(),
-                                          classifier=is_classifier(self),
-                                          progress=bool(self.verbose), n_jobs=self.n_jobs,
-                                          classes=getattr(self, "classes_", None))
+            self.posterior_, parts = fit_stacked(
+                build, method, options, draws=int(self.draws), random_seed=self._random_seed(),
+                classifier=is_classifier(self), progress=bool(self.verbose), n_jobs=self.n_jobs,
+                classes=getattr(self, "classes_", None), return_parts=True)
+            self.named_estimators_ = named_estimators(self, parts)
         elif self.n_jobs is not None and options.get("ensemble"):
             self.posterior_ = fit_members(build, method, options, draws=int(self.draws),
                                           random_seed=self._random_seed(), n_jobs=self.n_jobs,
@@ -331,6 +332,7 @@ class BayesianMLPBase(BaseEstimator):
             raise InvalidInputError("fit(path, y): name the target column as y, e.g. "
                                     "fit('rows.parquet', 'label')")
         use_private_compiledir()
+        self.__dict__.pop("named_estimators_", None)  # an earlier stacked fit's
         if hasattr(self, "table_encoding_"):  # from an earlier in-memory fit: rows come coded
             del self.table_encoding_
         method = self._method(None, streamed=True)

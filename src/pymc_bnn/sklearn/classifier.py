@@ -116,6 +116,11 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
     n_features_in_, feature_names_in_ : as in scikit-learn.
     x_mean_, x_scale_ : ndarray (n_features,)
         Input standardisation (zeros and ones when standardize=False).
+    named_estimators_ : dict
+        Only after a fit with `stack_linear=True`: "network" and "linear" → that model fitted
+        alone on every row, as a fitted estimator of this class (as scikit-learn's stacking
+        estimators name theirs): the two fits the mixture is made of, to predict or score
+        each. Kept in memory, not in saved files.
 
     Examples
     --------

@@ -45,7 +45,7 @@ type FoldJob = tuple[dict, str, dict, int, int, np.ndarray, np.ndarray]
 
 def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
                 classifier: bool, progress: bool = False, n_jobs: int | None = None,
-                classes=None):
+                classes=None, return_parts: bool = False):
     """The stacked posterior of the network `build` describes and its GLM (hidden=()).
 
     Parameters
@@ -69,6 +69,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         backend (`joblib.parallel_backend("dask")`, Ray; a backend of processes on this
         machine gets threads, which need no second import and compilation). None or 1: one
         after another, whatever backend is active. The weights are the same either way.
+    classes : array-like, optional
+        The class labels, for the words of an error about a class with too few rows.
+    return_parts : bool, default False
+        Also return the two full fits the mixture is made of.
 
     Returns
     -------
@@ -77,6 +81,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         see `stack_posteriors`; `settings["stacking"]` also holds the folds and each model's
         mean held-out log density (nats per row). A Ctrl-C after the network's full fit keeps
         that fit alone, marked interrupted.
+    parts : dict
+        Only with `return_parts`: name ("network", "linear") → `Posterior` of that model alone
+        on every row, for each full fit made (only "linear" for a network without hidden
+        layers; the network alone where a Ctrl-C came before the linear model's fit).
 
     Examples
     --------
@@ -85,6 +93,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     ...                       classifier=True)
     >>> sorted(stacked.settings["stacking"]["weights"]), stacked.settings["stacking"]["folds"]
     (['linear', 'network'], 5)
+    >>> _, parts = fit_stacked(build, "laplace", {"steps": 200}, draws=50, random_seed=0,
+    ...                        classifier=True, return_parts=True)
+    >>> sorted(parts), parts["linear"].idata["posterior"]["w_0"].shape[-1]  # no hidden layer
+    (['linear', 'network'], 1)
     """
     import time
 
@@ -92,8 +104,9 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
 
     started = time.perf_counter()
     if not build["hidden"]:  # a GLM stacked with itself is that GLM (a grid over both options)
-        return fit(build_model(**build), method, draws=draws, random_seed=random_seed,
-                   progress=progress, **options)
+        alone = fit(build_model(**build), method, draws=draws, random_seed=random_seed,
+                    progress=progress, **options)
+        return (alone, {"linear": alone}) if return_parts else alone
     if build.get("groups") is not None:
         raise InvalidSettingError("stack_linear=True cannot fit groups yet; leave out groups= "
                                   "or stack_linear=True")
@@ -138,7 +151,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         for said in caught:  # which of the two models a warning is about, said at the caller
             warn_caller(f"{said.message} [{_MODEL_NAMES[name]}]", said.category)
         if full[name].interrupted:  # the network as far as it got, or its whole fit
-            return _network_alone(full["network"], "the linear model's fit")
+            network = _network_alone(full["network"], "the linear model's fit")
+            return (network, {"network": full["network"]}) if return_parts else network
     # The folds' networks take the scale the full fit chose on its held-out rows instead of
     # choosing again on 80% of 80%, from one start as the full fit's MAP (which starts from
     # the chosen candidate's): one MAP per fold where the search fits six.
@@ -154,7 +168,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
             [(models[name], method, engine_options[name], min(draws, FOLD_DRAWS), random_seed,
               train, test) for name, train, test in tasks], n_jobs, progress)
     except KeyboardInterrupt:
-        return _network_alone(full["network"], "its cross-validation")
+        network = _network_alone(full["network"], "its cross-validation")
+        return (network, full) if return_parts else network
     held_out = {name: np.empty(len(y)) for name in models}
     for (name, _, test), density in zip(tasks, densities, strict=True):
         held_out[name][test] = density
@@ -174,7 +189,50 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         "converged": linear.diagnostics.get("converged"),
         "steps_run": linear.diagnostics.get("steps_run"), "steps": linear.settings.get("steps"),
         "tol": linear.settings.get("tol")}
-    return stacked
+    return (stacked, full) if return_parts else stacked
+
+
+def named_estimators(estimator, parts: dict) -> dict:
+    """The models of a stacked fit as fitted estimators of the estimator's class.
+
+    As scikit-learn's `StackingRegressor.named_estimators_`: each has the estimator's settings
+    with `stack_linear=False` (and `hidden_layer_sizes=()`, no skip path, for "linear"), its
+    other fitted attributes (standardisation, encoding, classes) and that model's own posterior,
+    so it predicts, scores and reports as that model fitted alone, at no further fit.
+
+    Parameters
+    ----------
+    estimator : BayesianMLPClassifier or BayesianMLPRegressor
+        Fitted with `stack_linear=True`.
+    parts : dict
+        Name → `Posterior`: `fit_stacked(..., return_parts=True)`'s parts.
+
+    Returns
+    -------
+    dict
+        Name → fitted estimator.
+
+    Examples
+    --------
+    >>> named = named_estimators(fitted_regressor, {"linear": fitted_regressor.posterior_})
+    >>> linear = named["linear"]
+    >>> linear.hidden_layer_sizes, linear.stack_linear, linear.x_mean_ is fitted_regressor.x_mean_
+    ((), False, True)
+    """
+    from sklearn.base import clone
+
+    named = {}
+    for name, posterior in parts.items():
+        part = clone(estimator).set_params(stack_linear=False)
+        if name == "linear":
+            part.set_params(hidden_layer_sizes=(), skip=False)
+        for attribute, value in vars(estimator).items():
+            if (attribute.endswith("_") and not attribute.startswith("_")
+                    and attribute not in ("posterior_", "named_estimators_")):
+                setattr(part, attribute, value)
+        part.posterior_ = posterior
+        named[name] = part
+    return named
 
 
 def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None, progress: bool = False) -> list:
