@@ -409,7 +409,7 @@ def test_stability_settings_are_checked_not_silently_bent():
     # max_draws below 1 or fractional kept one draw per chain; fewer than the chains kept more
     # draws than asked (the docstring's "the most draws over all chains"); cka_draws below 2
     # and max_obs below 2 gave NaN CKA and NaN unit tables with only NumPy's warnings.
-    from pymc_bnn.posterior.stability import network_draws
+    from pymc_bnn.posterior.network_draws import network_draws
 
     rng = np.random.default_rng(3)
     spec = NetworkSpec(3, (4,), 1, bias=True)
