@@ -11,9 +11,9 @@ from pymc_bnn.active.acquisition import (
     max_entropy,
     random_scores,
     score_pool,
-    select_batch,
     variation_ratios,
 )
+from pymc_bnn.active.batch_selection import select_batch
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
 
 

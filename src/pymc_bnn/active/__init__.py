@@ -1,8 +1,8 @@
 """Active learning: which pool points to label next, and the loop that labels them.
 
 `loop` (`run_active_learning`, `oracle`), `fitter` (`BNNFitter`: how each round fits), `records`
-(`ActiveRound`, `ActiveLearningRun`: what a run leaves) and `acquisition` (pool points scored
-from the predictive).
+(`ActiveRound`, `ActiveLearningRun`: what a run leaves), `acquisition` (pool points scored
+from the predictive) and `batch_selection` (which scored points to label together).
 """
 
 from pymc_bnn._runtime.lazy import lazy_attributes

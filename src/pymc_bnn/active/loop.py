@@ -21,13 +21,8 @@ import numpy as np
 
 from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn._runtime.progress import progress_bar
-from pymc_bnn.active.acquisition import (
-    BATCH_RULES,
-    acquisition_name,
-    get_acquisition,
-    score_pool,
-    select_batch,
-)
+from pymc_bnn.active.acquisition import acquisition_name, get_acquisition, score_pool
+from pymc_bnn.active.batch_selection import BATCH_RULES, select_batch
 from pymc_bnn.active.fitter import BNNFitter
 from pymc_bnn.active.records import ActiveLearningRun, ActiveRound
 from pymc_bnn.errors import InvalidInputError, InvalidSettingError
