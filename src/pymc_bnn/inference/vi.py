@@ -30,7 +30,7 @@ from pymc_bnn.inference.vi_family import get_family
 from pymc_bnn.inference.vi_settings import NOISE_MULTIPLE, ADVISettings
 from pymc_bnn.inference.vi_start import starting_point
 from pymc_bnn.inference.windows import TREND_WINDOWS
-from pymc_bnn.posterior.convergence import trend_words, window_means_words
+from pymc_bnn.posterior.elbo_trace import trend_words, window_means_words
 
 # Models smaller than this (parameters × observations per step) get 4 restarts by default.
 # They avoid the poor local optima a single mean-field run falls into now and then. A step's
