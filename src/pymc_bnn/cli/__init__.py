@@ -7,7 +7,8 @@ commands), `engine_flags` (`fit`'s flags for the engines' options), `model_comma
 `command_steps` (the steps `fit`, `predict` and `report` share: status lines, loading the model
 and DATA),
 `new_row_notes` (what coding new rows will do, said as a note), `stability_command` (`stability`),
-`table_files` (reading CSV and Parquet tables), `csv_format` (a CSV's separator, encoding and
+`table_files` (reading CSV and Parquet tables), `copied_columns` (the columns `predict` copies
+as written), `csv_format` (a CSV's separator, encoding and
 compression), `tables` (a table's target, group and weight columns, the estimator the target
 calls for), `model_columns` (a saved model's feature columns in DATA, and the predictions table),
 `words` (the library's messages in the command line's words).

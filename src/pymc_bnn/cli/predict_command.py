@@ -24,14 +24,10 @@ from pymc_bnn.cli.command_steps import (
     read_data,
     status_printer,
 )
+from pymc_bnn.cli.copied_columns import read_batch_columns, read_text_columns
 from pymc_bnn.cli.model_columns import model_features, prediction_table
 from pymc_bnn.cli.new_row_notes import check_new_rows, count_batch_new_rows
-from pymc_bnn.cli.table_files import (
-    check_csv_flags,
-    is_parquet,
-    read_batch_columns,
-    read_text_columns,
-)
+from pymc_bnn.cli.table_files import check_csv_flags, is_parquet
 from pymc_bnn.cli.tables import split_groups
 from pymc_bnn.errors import InvalidInputError, UnseenCategoryWarning
 
