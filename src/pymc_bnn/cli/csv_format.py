@@ -10,10 +10,10 @@ byte-order mark); it is never guessed. Compression follows the suffix, as pandas
 
 Numbers are read with a decimal point unless `--decimal ,` says commas (Excel's where the
 separator is a semicolon); a column of numbers with decimal commas read as text is refused with
-that fix (`pymc_bnn.cli.tables.read_table`), never coded as categories.
+that fix (`pymc_bnn.cli.table_files.read_table`), never coded as categories.
 
 `csv_format` resolves the separator and encoding of one file; every read of the file
-(`pymc_bnn.cli.tables.read_table`, its header re-read, `read_text_columns`) uses it, so each
+(`pymc_bnn.cli.table_files.read_table`, its header re-read, `read_text_columns`) uses it, so each
 read splits the rows the same way. Nothing here changes how predictions are written: a CSV of
 comma-separated UTF-8.
 """

@@ -73,7 +73,7 @@ def model_table_inputs(model, description: dict, path, *, sep: str | None = None
         A CSV or Parquet file.
     sep, encoding, decimal : str, optional
         How to read a CSV file (`--sep`, `--encoding`, `--decimal`;
-        `pymc_bnn.cli.tables.read_table`).
+        `pymc_bnn.cli.table_files.read_table`).
 
     Returns
     -------
