@@ -329,6 +329,7 @@ def test_names_moved_out_of_the_module_still_import_with_a_deprecation_warning()
         encoding_module.nothing  # noqa: B018
 
 
+@pytest.mark.slow  # two fits (fast tier kept under 2 minutes)
 def test_a_fit_does_not_depend_on_the_memory_order_of_x():
     """An all-number table codes through one imputer, whose output would keep pandas'
     column-major block: the coding is C-ordered whatever X's order, so the standardisation's
