@@ -89,12 +89,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     Examples
     --------
     >>> build = {"X": tiny_data.X_train, "y": tiny_data.y_train, "hidden": (3,)}
-    >>> stacked = fit_stacked(build, "laplace", {"steps": 200}, draws=50, random_seed=0,
-    ...                       classifier=True)
+    >>> stacked, parts = fit_stacked(build, "laplace", {"steps": 200}, draws=50, random_seed=0,
+    ...                              classifier=True, return_parts=True)
     >>> sorted(stacked.settings["stacking"]["weights"]), stacked.settings["stacking"]["folds"]
     (['linear', 'network'], 5)
-    >>> _, parts = fit_stacked(build, "laplace", {"steps": 200}, draws=50, random_seed=0,
-    ...                        classifier=True, return_parts=True)
     >>> sorted(parts), parts["linear"].idata["posterior"]["w_0"].shape[-1]  # no hidden layer
     (['linear', 'network'], 1)
     """
