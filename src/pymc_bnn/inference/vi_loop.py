@@ -328,7 +328,7 @@ class Loop:
                     windows = window_change(elbos, s.window)
                     if (not noisy and s.tol > 0 and windows is not None
                             and windows.relative >= s.tol):
-                        windows = self._sized(windows, elbos, state, data)
+                        windows = self._sized(windows, state, data)
                     change = float("inf") if windows is None else windows.relative
                     if s.tol > 0 and windows is not None:
                         stopped_by = windows.settled(
@@ -358,12 +358,12 @@ class Loop:
                        compile_s=compile_s, fit_s=fit_s,
                        devices=placed.restart_devices, data_devices=placed.data_devices)
 
-    def _sized(self, windows: WindowChange, elbos: np.ndarray, state: dict,
-               data) -> WindowChange:
+    def _sized(self, windows: WindowChange, state: dict, data) -> WindowChange:
         """`windows` judged against the ELBO's size, ℓ + KL, where ℓ is above 0.
 
-        ℓ is the log-likelihood at the best restart's mean; with ℓ ≤ 0, `windows` as it is
-        (never evaluated where the observations are whole numbers: their ℓ cannot pass 0).
+        ℓ is the log-likelihood at the mean of the restart the windows are of; with ℓ ≤ 0,
+        `windows` as it is (never evaluated where the observations are whole numbers: their ℓ
+        cannot pass 0).
 
         ELBO = E[ℓ] − KL, so KL ≈ ℓ − ELBO and the sum of the two terms' sizes is ℓ + (ℓ −
         ELBO). With ℓ ≤ 0 (every classifier, and a regression whose noise density is under 1
@@ -378,16 +378,13 @@ class Loop:
 
         if self.compiled.discrete_observed:
             return windows
-        tail = tail_mean(elbos, self.settings.window)
-        best = int(np.nanargmax(np.where(np.isfinite(tail), tail, -np.inf)))
         loglik = lru_get(_LOGLIKS, self.compiled.loglik, lambda: jax.jit(self.compiled.loglik))
-        mean = self._floats(np.asarray(state["params"]["mu"])[best])
+        mean = self._floats(np.asarray(state["params"]["mu"])[windows.restart])
         with jax.enable_x64(self.settings.dtype == "float64"):
             value = float(loglik(mean, data))
         if not (np.isfinite(value) and value > 0):
             return windows
-        return window_change(elbos, self.settings.window,
-                             size=2 * value - windows.before) or windows
+        return windows.against(2 * value - windows.before)
 
     def draw(self, params, data, draws: int, key):
         """`draws` samples of q mapped to the model's variables.

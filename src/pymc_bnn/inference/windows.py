@@ -43,6 +43,8 @@ class WindowChange(NamedTuple):
         log-likelihood ℓ above 0 (a close regression fit) leaves the ELBO, ℓ − KL, near 0
         nats while both its terms are large, and the size is then ℓ + (ℓ − before), their
         sizes' sum (`vi_loop`); NaN where abs(before) was used.
+    restart : int
+        Which restart these windows are of (the best by its last window's mean).
 
     Examples
     --------
@@ -56,6 +58,23 @@ class WindowChange(NamedTuple):
     trend: float
     trend_se: float
     size: float = float("nan")
+    restart: int = 0
+
+    def against(self, size: float) -> WindowChange:
+        """These windows with the relative change taken against a larger `size`.
+
+        Where `size` is not larger than abs(before) (or NaN), these windows unchanged.
+
+        Examples
+        --------
+        >>> windows = WindowChange(before=15.0, last=15.3, relative=0.02, trend=0.3, trend_se=0.1)
+        >>> round(windows.against(1000.0).relative, 5), windows.against(10.0) == windows
+        (0.0003, True)
+        """
+        if not size > abs(self.before):  # False for NaN too
+            return self
+        return self._replace(relative=abs(self.last - self.before) / max(size, 1e-12),
+                             size=size)
 
     def settled(self, tol: float, noise_multiple: float | None = None) -> str | None:
         """Which stopping rule these windows meet: "tol", "trend_tol", "noise", or None (go on).
@@ -244,10 +263,9 @@ def window_change(elbos: np.ndarray, window: int, size: float = float("nan")
         return None
     last, before, best = found
     trend, trend_se = window_trend(elbos[:, best], window)
-    larger = bool(size > abs(before))  # False for NaN
     return WindowChange(before=before, last=last,
-                        relative=abs(last - before) / max(size if larger else abs(before), 1e-12),
-                        trend=trend, trend_se=trend_se, size=size if larger else float("nan"))
+                        relative=abs(last - before) / max(abs(before), 1e-12),
+                        trend=trend, trend_se=trend_se, restart=best).against(size)
 
 
 def plateaued(losses: np.ndarray, window: int, n_obs: int, tol: float,
