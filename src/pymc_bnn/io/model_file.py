@@ -174,17 +174,40 @@ def describe(obj, encoder: Encoder) -> dict:
         params = estimator.get_params(deep=False)
         if isinstance(params.get("random_state"), np.random.RandomState):
             params["random_state"] = None  # a generator's state is not plain data
-        # (a stacked fit's `named_estimators_`, its models' own fits, stay in memory: the
-        # file keeps the mixture it predicts with)
-        state = {key: value for key, value in vars(estimator).items()
-                 if key.endswith("_") and not key.startswith("_")
-                 and key not in ("posterior_", "named_estimators_")}
         description["estimator"] = {
             "class": name,
             "params": encoder(params, f"{name} parameters"),
-            "state": encoder(state, f"{name} attributes"),
+            "state": encoder(fitted_state(estimator), f"{name} attributes"),
         }
     return description
+
+
+def fitted_state(estimator) -> dict:
+    """A fitted estimator's attributes besides its posterior: what its model file keeps.
+
+    scikit-learn's fitted attributes (names ending in "_", e.g. `x_mean_`, `classes_`,
+    `table_encoding_`), less `posterior_` (the file's posterior part) and a stacked fit's
+    `named_estimators_` (its models' own fits stay in memory: the file keeps the mixture it
+    predicts with).
+
+    Parameters
+    ----------
+    estimator : BayesianMLPClassifier or BayesianMLPRegressor
+        Fitted.
+
+    Returns
+    -------
+    dict
+        Attribute name → value.
+
+    Examples
+    --------
+    >>> sorted(fitted_state(fitted_regressor))
+    ['n_features_in_', 'table_encoding_', 'x_mean_', 'x_scale_']
+    """
+    return {key: value for key, value in vars(estimator).items()
+            if key.endswith("_") and not key.startswith("_")
+            and key not in ("posterior_", "named_estimators_")}
 
 
 def encode(obj, notes: dict | None = None, draws_precision: int | None = None) -> bytes:

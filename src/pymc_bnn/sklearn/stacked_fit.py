@@ -22,6 +22,7 @@ from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn._runtime.progress import progress_bar, progress_note
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import fit
+from pymc_bnn.io.model_file import fitted_state
 from pymc_bnn.model.build import build_model
 from pymc_bnn.posterior.stacking import log_predictive_density, stack_posteriors, stacking_weights
 
@@ -224,10 +225,8 @@ def named_estimators(estimator, parts: dict) -> dict:
         part = clone(estimator).set_params(stack_linear=False)
         if name == "linear":
             part.set_params(hidden_layer_sizes=(), skip=False)
-        for attribute, value in vars(estimator).items():
-            if (attribute.endswith("_") and not attribute.startswith("_")
-                    and attribute not in ("posterior_", "named_estimators_")):
-                setattr(part, attribute, value)
+        for attribute, value in fitted_state(estimator).items():  # what a file would keep
+            setattr(part, attribute, value)
         part.posterior_ = posterior
         named[name] = part
     return named
