@@ -62,6 +62,7 @@ def test_the_predict_helpers_still_import_from_model_commands_with_a_warning():
         model_commands.nothing  # noqa: B018
 
 
+@pytest.mark.slow
 def test_parquet_data_without_rows_is_refused_and_the_old_predictions_kept(folder, capsys):
     """Was exit 0 and an empty file (0 bytes: not Parquet, a CSV without its header) in place
     of the predictions already there; a CSV without rows was refused."""

@@ -138,6 +138,7 @@ def test_explicit_prior_is_used_as_given_and_pooling_none_keeps_the_library_defa
     assert partial.posterior_.prior == HorseshoePrior(layers="all")
 
 
+@pytest.mark.slow
 def test_method_auto_takes_advi_for_a_prior_laplace_does_not_take():
     """prior='horseshoe' (or ARD, spike and slab, Laplace) under the default method raised
     laplace's "needs a Normal prior … build the model with prior='normal'"."""

@@ -37,6 +37,7 @@ def iris():
                  id="text-in-a-series"),
     pytest.param(lambda codes: np.array([30, 10, 20])[codes], id="integers"),
 ])
+@pytest.mark.slow
 def test_a_multiclass_fits_draws_name_its_classes_in_idata_and_its_file(labels, tmp_path):
     """The network is fitted to class codes 0 … K-1; `posterior_.idata` names each output by
     its class, as `predict_proba`'s columns, and a saved model keeps the names."""
@@ -79,6 +80,7 @@ def test_classifier_encodes_any_labels_and_reads_dataframes(iris):
     assert list(binary.classes_) == ["versicolor", "virginica"]
 
 
+@pytest.mark.slow
 def test_regressor_return_std_is_the_total_predictive_sd(rng):
     X = rng.normal(size=(120, 2))
     y = 3.0 + 2.0 * X[:, 0] + 0.5 * rng.normal(size=120)

@@ -54,6 +54,7 @@ def test_stability_says_a_glm_has_no_representation(glm_regressor):
         stability(glm_regressor, X_NEW)
 
 
+@pytest.mark.slow
 def test_the_cli_fits_reports_and_predicts_a_glm(tmp_path, capsys):
     from pymc_bnn.cli.app import main
 

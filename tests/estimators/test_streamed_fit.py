@@ -119,6 +119,7 @@ def _pressed_at(step):
     return callback
 
 
+@pytest.mark.slow
 def test_an_interrupted_streamed_fit_says_so(folder):
     """Ctrl-C during a streamed fit keeps the state so far, and says so as an in-memory fit
     does: the estimator warns, and `pymc-bnn fit --stream` names the step and the file."""

@@ -131,6 +131,7 @@ def test_ensemble_keeps_every_restart_as_a_chain_and_splits_its_entropy(moons_en
     assert np.abs(member_decomposition(same, n_members=3)[2]).max() < 1e-12
 
 
+@pytest.mark.slow
 def test_laplace_fit_round_trips_through_a_model_file(moons_ensemble, tmp_path):
     data, posterior = moons_ensemble
     path = save(posterior, tmp_path / "laplace.nc")

@@ -38,6 +38,7 @@ def _variational(result, name):
     return group[f"{name}__mean"].values, group[f"{name}__sd"].values
 
 
+@pytest.mark.slow
 def test_advi_recovers_independent_normal_means(grouped_data):
     mean, sd = normal_means_posterior(grouped_data)
     result = vi.run_advi(normal_means_model(grouped_data), draws=4000, random_seed=1,
@@ -137,6 +138,7 @@ def _correlation(cov):
     return cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
 
 
+@pytest.mark.slow
 def test_fullrank_recovers_correlation_that_meanfield_cannot():
     model, mean, cov = conjugate_regression()
     assert _correlation(cov) < -0.9

@@ -39,6 +39,7 @@ def saved(tmp_path_factory, classifier):
     return path
 
 
+@pytest.mark.slow
 def test_posterior_round_trip_predicts_identically_and_keeps_every_field(tmp_path, regressor, data):
     X, _ = data
     posterior = regressor.posterior_
@@ -98,6 +99,7 @@ def test_a_model_file_leaves_the_training_data_out_and_the_fit_keeps_it(tmp_path
             k: v for k, v in fitted.attrs.items() if k != "created_at"}
 
 
+@pytest.mark.slow
 def test_a_classifiers_draws_name_its_classes_through_the_file(classifier, saved, data):
     """The estimator fits class codes; its categorical network's outputs are named by
     `classes_` in `idata`, and a loaded model keeps the names and its predictions."""

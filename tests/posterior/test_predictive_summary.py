@@ -230,6 +230,7 @@ def test_regression_scores_of_a_summary(rng):
 
 
 @pytest.mark.filterwarnings("ignore::pymc_bnn.errors.ConvergenceWarning")
+@pytest.mark.slow
 def test_a_target_far_from_zero_keeps_its_spread():
     """The float32 passes added y_mean in float32: a target of 1e9 + noise (sd 1) gave every
     mean off by hundreds and intervals that covered nothing. The same standardised rows at

@@ -103,6 +103,7 @@ def count_model(tmp_path_factory):
     (-1.0, "must hold counts (0, 1, 2, ...)"), (2.5, "must hold counts (0, 1, 2, ...)"),
     ("many", "must hold finite numbers"), (np.inf, "must hold finite numbers"),
 ])
+@pytest.mark.slow
 def test_a_report_refuses_a_held_out_target_the_model_cannot_score(capsys, tmp_path,
                                                                    count_model, value, problem):
     rows, model = count_model
