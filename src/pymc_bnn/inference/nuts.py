@@ -242,13 +242,17 @@ def _sample_in_chunks(kernel, key, start, *, chain_method: str, tune: int, per_c
         states = [kernel.init(keys, tune, init_params=start)]
         advance = _advance_function(kernel.sample)
         if chain_method == "parallel":
-            from jax.sharding import Mesh, PartitionSpec
+            from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
             mesh = Mesh(np.asarray(jax.devices()[:chains]), ("chain",))
             advance = jax.shard_map(
                 advance, mesh=mesh, in_specs=(PartitionSpec("chain"), PartitionSpec()),
                 out_specs=(PartitionSpec("chain"), PartitionSpec(None, "chain")),
                 check_vma=False)  # NumPyro's kernel mixes per-chain and shared values in lax.cond
+            # the state laid out as every call returns it, chain c on device c: the first call
+            # then finds the program the later ones use (from a state on one device, JAX traced
+            # and compiled the whole loop a second time for the second call)
+            states = [jax.device_put(states[0], NamedSharding(mesh, PartitionSpec("chain")))]
         advance = jax.jit(advance)
 
         def run_all(states, n):
