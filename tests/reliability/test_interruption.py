@@ -147,13 +147,16 @@ def test_ctrl_c_during_nuts_sampling_keeps_the_draws_so_far(small_moons, monkeyp
 
 
 # A real SIGINT at a chosen moment after the command starts: a timer in the child process sends
-# it to itself, so "during imports" is hit reliably rather than by racing the interpreter.
+# it to itself, so "during imports" is hit reliably rather than by racing the interpreter. The
+# child then runs as the console script does (`main()` reading sys.argv: the command's own
+# process, which leaves Dask unimported, where a caller's `main([...])` would import it).
 _AT = """
 import os, signal, sys
 signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
 signal.setitimer(signal.ITIMER_REAL, float(sys.argv[1]))
+sys.argv = ["pymc-bnn", *sys.argv[2:]]
 from pymc_bnn.cli import main
-sys.exit(main(sys.argv[2:]))
+sys.exit(main())
 """
 
 
@@ -242,8 +245,9 @@ _STORM = """
 import os, signal, sys
 signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
 signal.setitimer(signal.ITIMER_REAL, float(sys.argv[1]), 0.2)
+sys.argv = ["pymc-bnn", *sys.argv[2:]]  # as the console script (see _AT)
 from pymc_bnn.cli import main
-code = main(sys.argv[2:])
+code = main()
 signal.setitimer(signal.ITIMER_REAL, 0)
 sys.exit(code)
 """
