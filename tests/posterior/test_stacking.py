@@ -196,11 +196,18 @@ def test_the_network_part_is_the_networks_draws(members, moons):
 
 @pytest.mark.slow  # two stacked fits: 12 fits
 def test_the_estimator_weights_the_model_that_predicts_held_out_rows_better(moons):
-    """Curved classes: the network; a linear target with noise: mostly the GLM."""
-    curved = BayesianMLPClassifier((8,), stack_linear=True, **FAST).fit(moons.X_train,
-                                                                         moons.y_train)
-    X = RNG.normal(size=(150, 4))
-    y = X @ [1.0, 0.5, 0.0, -1.0] + RNG.normal(0.0, 1.0, 150)
+    """Curved classes: the network; a linear target with noise: mostly the GLM.
+
+    The classifier takes the default steps: at 300 its network's MAP is unfinished, and over
+    fit seeds 0-3 the weight went to the GLM on two of them (test accuracy 0.78). At the
+    default steps the network weight was 1.0 and the accuracy 0.944 on all four. The
+    regressor's GLM weight at 300 steps, data and fit seeds 0-3: 1.0, 1.0, 0.63, 1.0.
+    """
+    curved = BayesianMLPClassifier((8,), stack_linear=True, draws=100, random_state=0).fit(
+        moons.X_train, moons.y_train)
+    rng = np.random.default_rng(0)  # this test's own rows, whatever ran before it
+    X = rng.normal(size=(150, 4))
+    y = X @ [1.0, 0.5, 0.0, -1.0] + rng.normal(0.0, 1.0, 150)
     linear = BayesianMLPRegressor((8,), stack_linear=True, **FAST).fit(X, y)
     assert curved.posterior_.settings["stacking"]["weights"]["network"] > 0.8
     assert linear.posterior_.settings["stacking"]["weights"]["linear"] > 0.5
