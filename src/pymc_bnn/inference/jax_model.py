@@ -287,7 +287,7 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
         if (hit := _cached(key, flat_start, coords, n_obs)) is not None:
             return hit
 
-    from pymc_bnn._runtime.jax_setup import xla_flags_kept
+    from pymc_bnn._runtime.jax_setup import import_jax, xla_flags_kept
 
     with xla_flags_kept():  # PyMC's module sets 100 CPU devices for the whole process
         from pymc.sampling.jax import get_jaxified_graph
@@ -303,7 +303,10 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
                                       [start[v.name] for v in model.value_vars] + list(rows))
 
     # One rewrite pass for all outputs; under jit, XLA drops the outputs a caller ignores.
-    all_fn = get_jaxified_graph(inputs=inputs, outputs=graphs)
+    # Jitted once here, so JAX traces the graph once per argument shapes and every program
+    # built on it (the MAP's steps, the output layer's curvature and evidence, ...) reuses that
+    # trace instead of tracing the whole graph again.
+    all_fn = import_jax().jit(get_jaxified_graph(inputs=inputs, outputs=graphs))
 
     # `compiled` is bound below, before any of these is called
     def prior_logp(z, d):
