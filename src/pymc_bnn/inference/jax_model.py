@@ -224,6 +224,7 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
     True
     """
     import pytensor.tensor as pt
+    from pytensor.tensor.math import variadic_add
 
     from pymc_bnn._runtime.jax_setup import use_compilation_cache
 
@@ -266,18 +267,22 @@ def compile_model(model, batch_size: int | None = None, *, pad: bool = True) -> 
         return hit
 
     free_and_det = model.free_RVs + model.deterministics
+    # One call for the priors' and the observations' terms: PyMC rewrites the whole model's
+    # graph into its log-probability form once per call, most of a new structure's cost here.
+    terms = model.logp(vars=model.free_RVs + model.observed_RVs, sum=False)
+    prior_factors, observed_factors = terms[:len(model.free_RVs)], terms[len(model.free_RVs):]
     # (a potential's graph holds the random variables: their values go in, as in logp())
-    prior_terms = model.logp(vars=model.free_RVs, sum=True) + sum(
+    prior_terms = variadic_add(*(pt.sum(term) for term in prior_factors)) + sum(
         (pt.sum(p) for p in model.replace_rvs_by_values(model.potentials)),
         start=pt.constant(0.0))
     if weighted:  # each row's terms, weighted (every observed variable has the rows first)
         loglik_terms = sum(
             (pt.sum(row_weight * (term if term.ndim == 1 else
                                   pt.sum(term, axis=tuple(range(1, term.ndim)))))
-             for term in model.logp(vars=model.observed_RVs, sum=False)),
+             for term in observed_factors),
             start=pt.constant(0.0))
     else:
-        loglik_terms = model.logp(vars=model.observed_RVs, sum=True)
+        loglik_terms = variadic_add(*(pt.sum(term) for term in observed_factors))
     graphs = [prior_terms, loglik_terms, *model.replace_rvs_by_values(free_and_det)]
     graphs = clone_replace(graphs, replace=replace)
     inputs = [*model.value_vars, *data_inputs, *([row_weight] if weighted else [])]
