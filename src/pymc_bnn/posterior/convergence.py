@@ -175,6 +175,11 @@ def judge_convergence(posterior) -> Convergence:
     return Convergence(method=method, problems=tuple(problems), checks=tuple(checks))
 
 
+def _fixed_steps_words(run: int | None) -> str:
+    """The check's words for a fit whose stopping rule was off (tol=0): not a failure to settle."""
+    return "not checked: tol=0 ran the fixed " + (f"{run:,} " if run else "") + "steps asked for"
+
+
 def _judge_linear_model(posterior, linear, checks, problems) -> None:
     """The stopping rule of a stacked fit's linear model (recorded by the stacking)."""
     if not linear or linear.get("converged") is None:
@@ -185,8 +190,7 @@ def _judge_linear_model(posterior, linear, checks, problems) -> None:
     tol = linear.get("tol", (posterior.settings or {}).get("tol"))
     fixed = tol == 0 and not linear["converged"]
     checks.append(("linear model's fit settled", "yes" if linear["converged"] else
-                   "not checked: tol=0 ran the fixed " + (f"{run:,} " if run else "")
-                   + "steps asked for" if fixed else
+                   _fixed_steps_words(run) if fixed else
                    "no: stopped at the step limit" + (f" ({run:,} steps)" if run else "")))
     if not linear["converged"] and not fixed and not posterior.interrupted:
         problems.append(Problem(
@@ -208,8 +212,7 @@ def _judge_optimiser(posterior, settings, diagnostics, checks, problems) -> None
     fixed = settings.get("tol") == 0 and not stopped
     if stopped is not None:
         if fixed:
-            rule = ("not checked: tol=0 ran the fixed "
-                    + (f"{run:,} steps" if run is not None else "steps") + " asked for")
+            rule = _fixed_steps_words(run)
         else:
             rule = ("yes" if stopped else "no: stopped at the step limit") + (
                 f" (relative {objective} change {change:.2g} between the last two windows of "
