@@ -14,30 +14,34 @@ from pymc_bnn.errors import InvalidSettingError
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("active")
-    # The demo's settings but 3 of its 5 repeats (repeat r depends only on seed + r, so these
-    # are the default run's first three): 90 fits instead of 150, the same budget and rounds.
-    return out, run_active_demo(out, ActiveDemoSettings(repeats=3))  # 10 → 100 labels by 10
+    # The demo's settings but 2 of its 5 repeats (repeat r depends only on seed + r, so these
+    # are the default run's first two): 60 fits instead of 150, the same budget and rounds.
+    # Every pair of consecutive repeats of the default's five passes the assertions below
+    # (measured AUC margins over random, bald / entropy: repeats 0-1 +0.024 / +0.041, 1-2
+    # +0.071 / +0.073, 2-3 +0.111 / +0.114, 3-4 +0.063 / +0.085; BALD wins both repeats of
+    # every pair; final-accuracy lead at least +0.108).
+    return out, run_active_demo(out, ActiveDemoSettings(repeats=2))  # 10 → 100 labels by 10
 
 
-@pytest.mark.slow  # 90 fits: ~60 s of CPU
+@pytest.mark.slow  # 60 fits: ~20 s of CPU
 def test_bald_and_entropy_beat_random_labelling(demo):
     _, metrics = demo
     auc = metrics["auc"]
     assert metrics["labels_used"] == list(range(10, 101, 10))
-    assert metrics["repeats_done"] == 3 and metrics["n_fits"] == 90
+    assert metrics["repeats_done"] == 2 and metrics["n_fits"] == 60
     # area under the mean learning curve = mean held-out accuracy over the 10 rounds
     assert auc["random"] == pytest.approx(np.mean(metrics["mean_accuracy"]["random"]))
-    # measured (repeats 0-2): bald 0.8469, entropy 0.8555, random 0.7894 (all five repeats:
-    # 0.8409, 0.8549, 0.7812)
-    assert auc["bald"] - auc["random"] > 0.0  # measured margin +0.058
-    assert auc["entropy"] - auc["random"] > 0.0  # measured margin +0.066
+    # measured (repeats 0-1): bald 0.8407, entropy 0.8573, random 0.8167 (repeats 0-2: 0.8469,
+    # 0.8555, 0.7894; all five repeats: 0.8409, 0.8549, 0.7812)
+    assert auc["bald"] - auc["random"] > 0.0  # measured margin +0.024
+    assert auc["entropy"] - auc["random"] > 0.0  # measured margin +0.041
     # BALD's lead is not one lucky repeat: paired by split and starting labels, it wins
-    # 3 of 3 (5 of 5 over the default's five repeats)
+    # 2 of 2 (5 of 5 over the default's five repeats)
     per_repeat = {k: np.array(v) for k, v in metrics["auc_per_repeat"].items()}
     assert (per_repeat["bald"] > per_repeat["random"]).sum() >= 2
     # at the full budget both uncertainty-driven strategies are clearly better
     final = {k: v[-1] for k, v in metrics["mean_accuracy"].items()}
-    assert min(final["bald"], final["entropy"]) > final["random"] + 0.03  # 0.963, 0.964 vs 0.852
+    assert min(final["bald"], final["entropy"]) > final["random"] + 0.03  # 0.957, 0.958 vs 0.838
 
 
 @pytest.mark.slow  # the demo's 150 fits, or a run of the command
