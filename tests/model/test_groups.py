@@ -100,13 +100,16 @@ def test_model_logp_matches_numpy_grouped_forward(grouped, rng, pooling, skip):
 @pytest.mark.slow
 def test_skip_path_with_partial_pooling_fits_and_predicts_new_groups(grouped):
     """The skip path gets its own group spread (group_sd_skip); a new group's skip weights are
-    drawn around the population's, so its predictions are wider than a known group's."""
+    drawn around the population's, so its predictions are wider than a known group's.
+    Measured (mean predictive sd, new group against group g00): 0.199 against 0.089 with 1,500
+    steps (seed 0); with the test's 500 steps, fit seeds 0-3: 0.197 / 0.087, 0.213 / 0.085,
+    0.158 / 0.090, 0.160 / 0.082 (ratios 1.74 to 2.50)."""
     bnn = build_model(grouped.X_train, grouped.y_train, groups=grouped.groups_train,
                       hidden=(4,), bias=True, skip=True)
     assert {"group_sd_0", "group_sd_1", "group_sd_skip", "w_skip_group_raw"} <= {
         v.name for v in bnn.model.free_RVs}
     assert bnn.model.named_vars_to_dims["w_skip_group"] == ("group", "feature", "output")
-    posterior = fit(bnn, steps=1500, draws=200, progress=False)
+    posterior = fit(bnn, steps=500, draws=200, progress=False)
     X = grouped.X_test[:20]
     known = posterior.predict(X, groups=[grouped.group_labels[0]] * 20)
     unseen = posterior.predict(X, groups=["a group never seen"] * 20)
