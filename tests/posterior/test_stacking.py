@@ -194,33 +194,12 @@ def test_the_network_part_is_the_networks_draws(members, moons):
         linear_only.network_part()
 
 
-@pytest.mark.slow  # two stacked fits: 12 fits
-def test_the_estimator_weights_the_model_that_predicts_held_out_rows_better(moons):
-    """Curved classes: the network; a linear target with noise: mostly the GLM.
-
-    The classifier takes the default steps: at 300 its network's MAP is unfinished, and over
-    fit seeds 0-3 the weight went to the GLM on two of them (test accuracy 0.78). At the
-    default steps the network weight was 1.0 and the accuracy 0.944 on all four. The
-    regressor's GLM weight at 300 steps, data and fit seeds 0-3: 1.0, 1.0, 0.63, 1.0.
-    """
-    curved = BayesianMLPClassifier((8,), stack_linear=True, draws=100, random_state=0).fit(
-        moons.X_train, moons.y_train)
-    rng = np.random.default_rng(0)  # this test's own rows, whatever ran before it
-    X = rng.normal(size=(150, 4))
-    y = X @ [1.0, 0.5, 0.0, -1.0] + rng.normal(0.0, 1.0, 150)
-    linear = BayesianMLPRegressor((8,), stack_linear=True, **FAST).fit(X, y)
-    assert curved.posterior_.settings["stacking"]["weights"]["network"] > 0.8
-    assert linear.posterior_.settings["stacking"]["weights"]["linear"] > 0.5
-    held = curved.posterior_.settings["stacking"]["held_out_lpd"]
-    assert held["network"] > held["linear"]
-    assert np.mean(curved.predict(moons.X_test) == moons.y_test) > 0.85
-
-
-@pytest.mark.slow  # a regressor's held-out scale search and twelve fits
-def test_the_folds_reuse_the_scale_the_full_fit_chose(monkeypatch):
-    """A regressor's network chooses its MAP's scale on held-out rows once (the full fit);
-    every fold fits one MAP at that scale, the GLM never searches (its evidence rounds set
-    its scale), and the folds keep `FOLD_DRAWS` draws."""
+@pytest.fixture(scope="module")
+def linear_regressor():
+    """`BayesianMLPRegressor((8,), stack_linear=True, steps=300, draws=400)` on 150 rows of a
+    linear target with noise (its own rows, whatever ran before it), and every fit it made
+    (hidden, rows, options, posterior), seen through a spy on `stacked_fit.fit`: 12 fits that
+    two tests read. 400 draws, more than `FOLD_DRAWS`, so the folds' own count shows."""
     from pymc_bnn.sklearn import stacked_fit
 
     calls = []
@@ -230,19 +209,53 @@ def test_the_folds_reuse_the_scale_the_full_fit_chose(monkeypatch):
         calls.append((bnn.spec.hidden, bnn.n_obs, kwargs, posterior))
         return posterior
 
-    monkeypatch.setattr(stacked_fit, "fit", spy)
-    X = RNG.normal(size=(120, 2))
-    y = np.sin(2 * X[:, 0]) + X[:, 1] + RNG.normal(0.0, 0.3, 120)
-    model = BayesianMLPRegressor((8,), stack_linear=True, steps=300, draws=400,
-                                 random_state=0).fit(X, y)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4))
+    y = X @ [1.0, 0.5, 0.0, -1.0] + rng.normal(0.0, 1.0, 150)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stacked_fit, "fit", spy)
+        model = BayesianMLPRegressor((8,), stack_linear=True, steps=300, draws=400,
+                                     random_state=0).fit(X, y)
+    return model, calls
+
+
+@pytest.mark.slow  # two stacked fits: 12 fits
+def test_the_estimator_weights_the_model_that_predicts_held_out_rows_better(moons,
+                                                                            linear_regressor):
+    """Curved classes: the network; a linear target with noise: mostly the GLM.
+
+    The classifier takes the default steps: at 300 its network's MAP is unfinished, and over
+    fit seeds 0-3 the weight went to the GLM on two of them (test accuracy 0.78). At the
+    default steps the network weight was 1.0 and the accuracy 0.944 on all four. The
+    regressor's GLM weight at 300 steps, data and fit seeds 0-3: 1.0, 1.0, 0.63, 1.0 at 100
+    draws; 1.0, 1.0, 0.70, 1.0 at the 400 draws of `linear_regressor`.
+    """
+    curved = BayesianMLPClassifier((8,), stack_linear=True, draws=100, random_state=0).fit(
+        moons.X_train, moons.y_train)
+    linear, _ = linear_regressor
+    assert curved.posterior_.settings["stacking"]["weights"]["network"] > 0.8
+    assert linear.posterior_.settings["stacking"]["weights"]["linear"] > 0.5
+    held = curved.posterior_.settings["stacking"]["held_out_lpd"]
+    assert held["network"] > held["linear"]
+    assert np.mean(curved.predict(moons.X_test) == moons.y_test) > 0.85
+
+
+@pytest.mark.slow  # reads the shared regressor's twelve fits
+def test_the_folds_reuse_the_scale_the_full_fit_chose(linear_regressor):
+    """A regressor's network chooses its MAP's scale on held-out rows once (the full fit);
+    every fold fits one MAP at that scale, the GLM never searches (its evidence rounds set
+    its scale), and the folds keep `FOLD_DRAWS` draws (250, not the full fits' 400)."""
+    from pymc_bnn.sklearn import stacked_fit
+
+    model, calls = linear_regressor
     (_, n_full, options, network), glm = calls[0], calls[1]
     chosen = network.diagnostics["map_scale_choice"]["scale"]
-    assert (n_full, options["map_scale"], options["draws"]) == (120, "holdout", 400)
+    assert (n_full, options["map_scale"], options["draws"]) == (150, "holdout", 400)
     assert glm[0] == () and "map_scale" not in glm[2] and glm[2]["draws"] == 400
     folds = calls[2:]
     assert len(folds) == 2 * stacked_fit.STACKING_FOLDS
     for hidden, rows, kwargs, _ in folds:
-        assert rows == 96 and kwargs["draws"] == stacked_fit.FOLD_DRAWS
+        assert rows == 120 and kwargs["draws"] == stacked_fit.FOLD_DRAWS
         if hidden:
             assert (kwargs["map_scale"], kwargs["restarts"]) == (chosen, 1)
         else:
