@@ -298,17 +298,19 @@ def test_stability_refuses_bad_inputs(ten_inputs):
 
 @pytest.mark.slow
 def test_alignment_brings_nuts_weight_rhat_below_1_05():
-    """NUTS, 4 chains × 150 draws after 200 tuning steps on the seed model (two moons, 2-5-5-1
+    """NUTS, 4 chains × 200 draws after 200 tuning steps on the seed model (two moons, 2-5-5-1
     tanh, no biases). Measured with 4 × 500 draws (seed 0, fit 66 s on 2 shared cores,
     alignment 2 s): largest raw-weight R-hat 2.42, after alignment 1.022 (1.014 with one
     alignment pass, 1.016 with two); predictive R-hat 1.013, no divergences; mean CKA between
     draws 0.97. Fewer draws make R-hat noisier and larger, so the aligned bound is, if anything,
-    harder to meet. With 4 × 250 draws after 300 tuning steps (seed 0): raw 1.85, aligned
-    1.011. The test's 4 × 150 after 200 (about a third fewer transitions): raw 1.56, aligned
-    1.017 (seed 1: 1.83 and 1.019; seed 2: 1.94 and 1.033)."""
+    harder to meet. The test's 4 × 200 after 200, seeds 0-6 (2026-12-06): raw 1.53-2.07,
+    aligned 1.010-1.021. With 4 × 150 (as until then) the largest aligned R-hat over the
+    network's weights is too noisy for the bound: seeds 0-3 1.049, 1.021, 1.029, 1.018 (seed 0
+    had been 1.017 on 2026-12-03, before the engines' later changes moved its draws), and after
+    300 tuning steps 1.013, 1.075, 1.043, 1.014."""
     data = two_moons()
     bnn = build_model(data.X_train, data.y_train, hidden=(5, 5))
-    posterior = fit(bnn, "nuts", chains=4, draws=600, tune=200, random_seed=0, progress=False)
+    posterior = fit(bnn, "nuts", chains=4, draws=800, tune=200, random_seed=0, progress=False)
     result = posterior.stability(data.X_test)
     assert result.attrs["rhat_max_unaligned"] > 1.1, result.attrs
     assert result.attrs["rhat_max"] < 1.05, result.attrs
