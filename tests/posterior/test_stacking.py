@@ -194,6 +194,48 @@ def test_the_network_part_is_the_networks_draws(members, moons):
         linear_only.network_part()
 
 
+@pytest.mark.slow  # four small fits
+def test_gaussian_and_heteroscedastic_members_mix_as_one_heteroscedastic_posterior(tmp_path):
+    """A Gaussian draw is the heteroscedastic network with a zero-weight log-sd output of bias
+    log σ: with every member's draws kept, the mixture's log density of each row is
+    log Σₖ wₖ pₖ(y) of the members' own (measured: equal to 1.4e-15), a Gaussian member alone
+    predicts as itself, and the mixture survives its file."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = X[:, 0] + (0.2 + 0.3 * np.abs(X[:, 1])) * rng.normal(size=60)
+    settings = {"steps": 300, "tol": 0, "draws": 40, "random_seed": 0, "progress": False}
+
+    def fitted(likelihood, hidden, rows=slice(None), bias=True):
+        return fit(build_model(X[rows], y[rows], likelihood=likelihood, hidden=hidden,
+                               bias=bias), "advi", **settings)
+
+    members = {"network": fitted("gaussian", (3,)), "noisy": fitted("heteroscedastic", (3,)),
+               "linear": fitted("gaussian", ())}
+    weights = {"network": 0.25, "noisy": 0.5, "linear": 0.25}
+    mixed = stack_posteriors(members, weights, n_draws=160)  # 40, 80, 40: every draw
+    assert mixed.likelihood.name == "heteroscedastic" and mixed.spec.n_outputs == 2
+    assert "sigma" not in mixed.idata["posterior"]
+    expected = np.log(sum(w * np.exp(log_predictive_density(members[n], X, y))
+                          for n, w in weights.items()))
+    np.testing.assert_allclose(log_predictive_density(mixed, X, y), expected, atol=1e-10)
+    alone = stack_posteriors(members, {"network": 1.0}, n_draws=40)
+    for name in ("mean", "std"):
+        np.testing.assert_allclose(alone.predict(X)[name].values,
+                                   members["network"].predict(X)[name].values,
+                                   atol=1e-5)  # float32 predictions
+    save(mixed, tmp_path / "mixed.bnn.nc")
+    np.testing.assert_allclose(log_predictive_density(load(tmp_path / "mixed.bnn.nc"), X, y),
+                               expected, atol=1e-10)
+    with pytest.raises(InvalidSettingError, match="bias=True"):
+        stack_posteriors({**members, "plain": fitted("gaussian", (3,), bias=False)}, weights,
+                         n_draws=160)
+    with pytest.raises(InvalidSettingError, match="standardised the target differently"):
+        stack_posteriors({**members, "other_rows": fitted("gaussian", (), rows=slice(30))},
+                         weights, n_draws=160)
+    with pytest.raises(InvalidSettingError, match="one likelihood"):
+        stack_posteriors({**members, "robust": fitted("student_t", ())}, weights, n_draws=160)
+
+
 @pytest.fixture(scope="module")
 def linear_regressor():
     """`BayesianMLPRegressor((8,), stack_linear=True, steps=300, draws=400)` on 150 rows of a

@@ -14,6 +14,8 @@ draws, so predictions, uncertainty, files and reports treat the mixture as they 
 The members' networks are embedded in one architecture: the network's, with a linear skip path
 that is zero in the network's draws and holds the linear model's weights in the linear model's
 draws (whose hidden-to-output weights are zero). A mixture's draws are draws of that network.
+Gaussian members mix with heteroscedastic ones the same way: a Gaussian draw is the
+heteroscedastic network whose log-noise-sd output has zero weights and the bias log σ.
 """
 
 from __future__ import annotations
@@ -186,7 +188,9 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     ----------
     members : dict of str to Posterior
         Fits of the same inputs, target and likelihood: at most one network architecture (any
-        hidden widths) and any number of linear models (no hidden layer, no groups).
+        hidden widths) and any number of linear models (no hidden layer, no groups). Gaussian
+        and heteroscedastic members may be mixed (with output biases): the result is
+        heteroscedastic, each Gaussian draw's noise sd σ its log-sd output's bias log σ.
     weights : dict of str to float
         Each member's weight (`stacking_weights`); zero weights leave a member out.
     n_draws : int
@@ -209,6 +213,13 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     ...                            {"network": 0.25, "linear": 0.75}, n_draws=40)
     >>> stacked.settings["stacking"]["draws"], stacked.spec.skip
     ({'network': 10, 'linear': 30}, True)
+
+    Raises
+    ------
+    InvalidSettingError
+        No positive weight; a grouped or linearised member; two network architectures;
+        likelihoods that do not mix, or Gaussian and heteroscedastic members without output
+        biases or with different target standardisations.
     """
     names = [name for name in members if weights.get(name, 0.0) > 0.0]
     if not names:
@@ -223,6 +234,12 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
         raise InvalidSettingError(f"stacking takes one network architecture, got {networks}")
     base = max(members.values(), key=lambda p: len(p.spec.hidden))
     spec = base.spec if base.spec.skip or not base.spec.hidden else _with_skip(base.spec)
+    noisy = _heteroscedastic_member(members)
+    model_record = base.record
+    if noisy is not None:  # the result is heteroscedastic; Gaussian draws get a log-sd output
+        spec = dataclasses.replace(spec, n_outputs=noisy.spec.n_outputs)
+        model_record = dataclasses.replace(model_record, likelihood=noisy.likelihood,
+                                     likelihood_params=noisy.likelihood_params)
     counts = dict(zip(names, draw_counts([weights[n] for n in names], n_draws).tolist(),
                       strict=True))
     rng = np.random.default_rng(random_seed)
@@ -232,7 +249,11 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     posterior = xr.Dataset({key: (_dims(key, spec, value.ndim), value)
                             for key, value in variables.items()},
                            coords={"chain": [0], "draw": np.arange(n_draws)})
-    known = base.idata["posterior"].coords  # feature names and unit numbers, as the fit had them
+    known = dict(base.idata["posterior"].coords)  # feature names and unit numbers, as fitted
+    if noisy is not None:  # the outputs are the heteroscedastic member's (mean, log sd)
+        known.pop("output", None)
+        if "output" in noisy.idata["posterior"].coords:
+            known["output"] = noisy.idata["posterior"].coords["output"]
     posterior = posterior.assign_coords({dim: known[dim].values for dim in posterior.dims
                                          if dim in known and dim not in ("chain", "draw")})
     idata = xr.DataTree.from_dict({"posterior": posterior})
@@ -243,7 +264,7 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     record = {"stacking": {"weights": {n: float(weights.get(n, 0.0)) for n in members},
                            "draws": counts, "order": [n for n in names if counts[n] > 0],
                            "network": network, **(settings or {})}}
-    return dataclasses.replace(base, record=dataclasses.replace(base.record, spec=spec),
+    return dataclasses.replace(base, record=dataclasses.replace(model_record, spec=spec),
                                idata=idata, settings={**base.settings, **record,
                                                       "draws": int(n_draws)},
                                timings=dict(base.timings), diagnostics=dict(base.diagnostics),
@@ -252,6 +273,39 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
 
 def _with_skip(spec):
     return dataclasses.replace(spec, skip=True)
+
+
+def _heteroscedastic_member(members: dict[str, Posterior]) -> Posterior | None:
+    """The heteroscedastic member whose outputs the mixture takes (None: one likelihood).
+
+    Refuses likelihoods that do not mix, members without output biases and members whose
+    targets were standardised differently.
+    """
+    names = {member.likelihood.name for member in members.values()}
+    if len(names) == 1:
+        return None
+    if names != {"gaussian", "heteroscedastic"}:
+        raise InvalidSettingError(
+            f"stacking mixes members of one likelihood, or Gaussian with heteroscedastic ones; "
+            f"got {', '.join(sorted(names))}: fit every member with the same likelihood")
+    if not all(member.spec.bias for member in members.values()):
+        raise InvalidSettingError(
+            "a Gaussian member joins heteroscedastic ones through the bias of the log noise sd "
+            "output; fit every member with bias=True")
+    scales = {(member.preprocessing.get("y_mean"), member.preprocessing.get("y_scale"))
+              for member in members.values()}
+    if len(scales) > 1:
+        raise InvalidSettingError(
+            "the members standardised the target differently (y_mean, y_scale), so their noise "
+            "sds are on different scales: fit every member on the same rows")
+    return next(m for m in members.values() if m.likelihood.name == "heteroscedastic")
+
+
+def _with_log_sd_output(values: np.ndarray, log_sd: np.ndarray | None = None) -> np.ndarray:
+    """`(count, ..., 1)` → `(count, ..., 2)`: a second output of zeros or of `log_sd` (count,)."""
+    second = (np.zeros_like(values) if log_sd is None else
+              np.broadcast_to(log_sd.reshape(-1, *([1] * (values.ndim - 1))), values.shape))
+    return np.concatenate([values, second], axis=-1)
 
 
 def _embedded(member: Posterior, spec, count: int, rng) -> dict[str, np.ndarray]:
@@ -266,21 +320,32 @@ def _embedded(member: Posterior, spec, count: int, rng) -> dict[str, np.ndarray]
     index = (start + np.floor(np.arange(count) * total / max(count, 1)).astype(int)) % total
     own, last = member.spec, len(spec.hidden)
     same = tuple(own.hidden) == tuple(spec.hidden)
+    # a Gaussian member of a heteroscedastic mixture: its outputs get the log noise sd beside
+    # them (zero weights, bias log σ of each draw) and its σ is no variable of the mixture
+    log_sd_head = own.n_outputs < spec.n_outputs
+    widen = _with_log_sd_output if log_sd_head else (lambda values, log_sd=None: values)
+    log_sd = np.log(member.stacked("sigma", index)).reshape(count) if log_sd_head else None
     out = {}
     for layer in range(last + 1):
         name, shape = f"w_{layer}", (spec.widths[layer], spec.widths[layer + 1])
-        out[name] = member.stacked(name, index) if same else np.zeros((count, *shape))
+        if same:
+            values = member.stacked(name, index)
+            out[name] = widen(values) if layer == last else values
+        else:
+            out[name] = np.zeros((count, *shape))
         if spec.bias:
             if same or layer == last:
                 out[bias_name(layer)] = member.stacked(bias_name(len(own.hidden) if layer == last
                                                                  else layer), index)
+                if layer == last:
+                    out[bias_name(layer)] = widen(out[bias_name(layer)], log_sd)
             else:
                 out[bias_name(layer)] = np.zeros((count, shape[1]))
     if spec.skip:
-        out["w_skip"] = (member.stacked("w_skip", index) if own.skip
-                         else member.stacked("w_0", index) if not own.hidden
+        out["w_skip"] = (widen(member.stacked("w_skip", index)) if own.skip
+                         else widen(member.stacked("w_0", index)) if not own.hidden
                          else np.zeros((count, spec.n_inputs, spec.n_outputs)))
-    for name in member.likelihood_params:
+    for name in () if log_sd_head else member.likelihood_params:
         out[name] = member.stacked(name, index)
     return out
 
