@@ -239,7 +239,7 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     if noisy is not None:  # the result is heteroscedastic; Gaussian draws get a log-sd output
         spec = dataclasses.replace(spec, n_outputs=noisy.spec.n_outputs)
         model_record = dataclasses.replace(model_record, likelihood=noisy.likelihood,
-                                     likelihood_params=noisy.likelihood_params)
+                                           likelihood_params=noisy.likelihood_params)
     counts = dict(zip(names, draw_counts([weights[n] for n in names], n_draws).tolist(),
                       strict=True))
     rng = np.random.default_rng(random_seed)
