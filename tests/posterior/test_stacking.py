@@ -25,7 +25,6 @@ from pymc_bnn.posterior.stacking import (
     stacking_weights,
 )
 
-RNG = np.random.default_rng(3)
 FAST = {"steps": 300, "draws": 100, "random_state": 0}
 
 
@@ -63,8 +62,9 @@ def test_a_classifiers_log_density_is_sklearns_log_loss(members, moons):
 def test_a_regressors_log_density_is_the_normal_density_when_weights_are_certain():
     """Many rows, a GLM: the draws' Normals nearly coincide, so their average density is the
     Normal density at the predictive mean and sd."""
-    X = RNG.normal(size=(2000, 2))
-    y = X @ [1.0, -2.0] + RNG.normal(0.0, 0.5, 2000)
+    rng = np.random.default_rng(3)  # each test draws its own rows, whatever ran before it
+    X = rng.normal(size=(2000, 2))
+    y = X @ [1.0, -2.0] + rng.normal(0.0, 0.5, 2000)
     posterior = fit(build_model(X, y, hidden=(), likelihood="gaussian"), "laplace", draws=400, random_seed=0,
                     progress=False)
     X_new, y_new = X[:200], y[:200] + 0.3
@@ -76,8 +76,9 @@ def test_a_regressors_log_density_is_the_normal_density_when_weights_are_certain
 
 
 def test_stacking_weights_maximise_the_held_out_log_score():
-    a = np.log(RNG.uniform(0.2, 0.9, 300))
-    b = np.log(RNG.uniform(0.2, 0.9, 300))
+    rng = np.random.default_rng(4)
+    a = np.log(rng.uniform(0.2, 0.9, 300))
+    b = np.log(rng.uniform(0.2, 0.9, 300))
     weights = stacking_weights({"a": a, "b": b})
 
     def negative_score(w):
@@ -93,8 +94,9 @@ def test_stacking_weights_maximise_the_held_out_log_score():
 
 def test_row_weights_count_in_the_score_as_copies_of_the_rows():
     # ArviZ's compare takes no row weights: the weighted score is maximised here
-    a, b, c = (np.log(RNG.uniform(0.2, 0.9, 60)) for _ in range(3))
-    copies = RNG.integers(0, 4, 60)
+    rng = np.random.default_rng(5)
+    a, b, c = (np.log(rng.uniform(0.2, 0.9, 60)) for _ in range(3))
+    copies = rng.integers(0, 4, 60)
     weighted = stacking_weights({"a": a, "b": b, "c": c}, row_weights=copies)
     repeated = stacking_weights({name: np.repeat(v, copies) for name, v in
                                  {"a": a, "b": b, "c": c}.items()})
@@ -115,9 +117,10 @@ def test_a_folds_rows_keep_their_weights():
     # a stacked fit with sample_weight was refused; each fold's fit takes its rows' weights
     from pymc_bnn.sklearn.stacked_fit import fold_density
 
-    X = RNG.normal(size=(40, 2))
-    y = (X[:, 0] + 0.3 * RNG.normal(size=40) > 0).astype(int)
-    weight = RNG.integers(1, 4, 40)
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] + 0.3 * rng.normal(size=40) > 0).astype(int)
+    weight = rng.integers(1, 4, 40)
     train, test = np.arange(30), np.arange(30, 40)
     options = {"steps": 500, "restarts": 1}
     weighted = fold_density({"X": X, "y": y, "hidden": (), "sample_weight": weight}, "laplace",
