@@ -320,33 +320,32 @@ def _embedded(member: Posterior, spec, count: int, rng) -> dict[str, np.ndarray]
     index = (start + np.floor(np.arange(count) * total / max(count, 1)).astype(int)) % total
     own, last = member.spec, len(spec.hidden)
     same = tuple(own.hidden) == tuple(spec.hidden)
-    # a Gaussian member of a heteroscedastic mixture: its outputs get the log noise sd beside
-    # them (zero weights, bias log σ of each draw) and its σ is no variable of the mixture
-    log_sd_head = own.n_outputs < spec.n_outputs
-    widen = _with_log_sd_output if log_sd_head else (lambda values, log_sd=None: values)
-    log_sd = np.log(member.stacked("sigma", index)).reshape(count) if log_sd_head else None
     out = {}
     for layer in range(last + 1):
         name, shape = f"w_{layer}", (spec.widths[layer], spec.widths[layer + 1])
-        if same:
-            values = member.stacked(name, index)
-            out[name] = widen(values) if layer == last else values
-        else:
-            out[name] = np.zeros((count, *shape))
+        out[name] = member.stacked(name, index) if same else np.zeros((count, *shape))
         if spec.bias:
             if same or layer == last:
                 out[bias_name(layer)] = member.stacked(bias_name(len(own.hidden) if layer == last
                                                                  else layer), index)
-                if layer == last:
-                    out[bias_name(layer)] = widen(out[bias_name(layer)], log_sd)
             else:
                 out[bias_name(layer)] = np.zeros((count, shape[1]))
     if spec.skip:
-        out["w_skip"] = (widen(member.stacked("w_skip", index)) if own.skip
-                         else widen(member.stacked("w_0", index)) if not own.hidden
+        out["w_skip"] = (member.stacked("w_skip", index) if own.skip
+                         else member.stacked("w_0", index) if not own.hidden
                          else np.zeros((count, spec.n_inputs, spec.n_outputs)))
-    for name in () if log_sd_head else member.likelihood_params:
-        out[name] = member.stacked(name, index)
+    if own.n_outputs == spec.n_outputs:
+        for name in member.likelihood_params:
+            out[name] = member.stacked(name, index)
+        return out
+    # a Gaussian member of a heteroscedastic mixture: the member's own output-layer arrays get
+    # the log noise sd as a second output (zero weights, the bias log σ of each draw); its σ is
+    # no variable of the mixture
+    log_sd = np.log(member.stacked("sigma", index)).reshape(count)
+    for name in (f"w_{last}", bias_name(last), "w_skip"):
+        if name in out and out[name].shape[-1] < spec.n_outputs:
+            out[name] = _with_log_sd_output(out[name], log_sd if name == bias_name(last)
+                                            else None)
     return out
 
 
