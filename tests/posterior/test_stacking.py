@@ -232,9 +232,12 @@ def test_gaussian_and_heteroscedastic_members_mix_as_one_heteroscedastic_posteri
     with pytest.raises(InvalidSettingError, match="bias=True"):
         stack_posteriors({**members, "plain": fitted("gaussian", (3,), bias=False)}, weights,
                          n_draws=160)
+    other_rows = fitted("gaussian", (), rows=slice(30))  # y_mean, y_scale of 30 rows
     with pytest.raises(InvalidSettingError, match="standardised the target differently"):
-        stack_posteriors({**members, "other_rows": fitted("gaussian", (), rows=slice(30))},
-                         weights, n_draws=160)
+        stack_posteriors({**members, "other_rows": other_rows}, weights, n_draws=160)
+    with pytest.raises(InvalidSettingError, match="standardised the target differently"):
+        stack_posteriors({"network": members["network"], "other_rows": other_rows},
+                         {"network": 0.5, "other_rows": 0.5}, n_draws=80)  # one likelihood
     with pytest.raises(InvalidSettingError, match="one likelihood"):
         stack_posteriors({**members, "robust": fitted("student_t", ())}, weights, n_draws=160)
 

@@ -218,8 +218,8 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
     ------
     InvalidSettingError
         No positive weight; a grouped or linearised member; two network architectures;
-        likelihoods that do not mix, or Gaussian and heteroscedastic members without output
-        biases or with different target standardisations.
+        members whose targets were standardised or encoded differently; likelihoods that do
+        not mix, or Gaussian and heteroscedastic members without output biases.
     """
     names = [name for name in members if weights.get(name, 0.0) > 0.0]
     if not names:
@@ -234,6 +234,7 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
         raise InvalidSettingError(f"stacking takes one network architecture, got {networks}")
     base = max(members.values(), key=lambda p: len(p.spec.hidden))
     spec = base.spec if base.spec.skip or not base.spec.hidden else _with_skip(base.spec)
+    _check_one_target(members)
     noisy = _heteroscedastic_member(members)
     model_record = base.record
     if noisy is not None:  # the result is heteroscedastic; Gaussian draws get a log-sd output
@@ -275,11 +276,25 @@ def _with_skip(spec):
     return dataclasses.replace(spec, skip=True)
 
 
+def _check_one_target(members: dict[str, Posterior]) -> None:
+    """Refuse members whose targets were encoded differently (standardisation, classes).
+
+    Every member's draws are read through the result's preprocessing (the widest member's), so
+    a member fitted to other rows would predict on another scale, or other classes.
+    """
+    encodings = {repr([member.preprocessing.get(key) for key in ("y_mean", "y_scale", "classes")])
+                 for member in members.values()}
+    if len(encodings) > 1:
+        raise InvalidSettingError(
+            "the members standardised the target differently (y_mean, y_scale) or have other "
+            "classes, so their draws do not mean the same thing: fit every member on the same "
+            "rows")
+
+
 def _heteroscedastic_member(members: dict[str, Posterior]) -> Posterior | None:
     """The heteroscedastic member whose outputs the mixture takes (None: one likelihood).
 
-    Refuses likelihoods that do not mix, members without output biases and members whose
-    targets were standardised differently.
+    Refuses likelihoods that do not mix and members without output biases.
     """
     names = {member.likelihood.name for member in members.values()}
     if len(names) == 1:
@@ -292,12 +307,6 @@ def _heteroscedastic_member(members: dict[str, Posterior]) -> Posterior | None:
         raise InvalidSettingError(
             "a Gaussian member joins heteroscedastic ones through the bias of the log noise sd "
             "output; fit every member with bias=True")
-    scales = {(member.preprocessing.get("y_mean"), member.preprocessing.get("y_scale"))
-              for member in members.values()}
-    if len(scales) > 1:
-        raise InvalidSettingError(
-            "the members standardised the target differently (y_mean, y_scale), so their noise "
-            "sds are on different scales: fit every member on the same rows")
     return next(m for m in members.values() if m.likelihood.name == "heteroscedastic")
 
 
