@@ -394,7 +394,7 @@ def test_the_cli_says_a_stopped_stacking_kept_the_whole_network(tmp_path, moons,
     info = capsys.readouterr()
     assert ("stopped by Ctrl-C during its cross-validation: the network's own fit (whole) "
             "alone") in info.out
-    assert "the network's own fit, whole, without the linear model" in info.out + info.err
+    assert "the network's own fit, whole, without the models stacked with it" in info.out + info.err
 
 
 @pytest.mark.slow  # a few seconds of fits: the full suite runs it

@@ -139,6 +139,10 @@ def add_fit_command(sub) -> None:
                      help="also fit a Bayesian GLM and keep the stacking mixture of the two, "
                           "weighted by 5-fold cross-validation (several times the fit's time; "
                           "--jobs runs the folds side by side)")
+    fit.add_argument("--stack-heteroscedastic", action="store_true",
+                     help="for a gaussian target: also fit the network with a heteroscedastic "
+                          "likelihood (its noise sd an output) and keep the stacking mixture, "
+                          "weighted as --stack-linear's (with it, three models are stacked)")
     fit.add_argument("--jobs", type=job_count, default=None, metavar="N",
                      help="fits run side by side, N at a time (-1: one per core, -2: all but "
                           "one): the folds of "
@@ -242,9 +246,16 @@ def _cmd_fit(args, console) -> int:
         X, y, args.likelihood, categorical=args.categorical, ordinal=args.ordinal,
         source=args.data)
     say(f"Target {args.target}: {choice.reason}")
+    if args.stack_heteroscedastic and likelihood != "gaussian":
+        raise InvalidInputError(
+            "--stack-heteroscedastic stacks a gaussian target's network with its heteroscedastic "
+            f"twin, but {args.target} is "
+            + ("classified" if choice.classifier else f"fitted with {choice.likelihood}") + ": "
+            "leave out --stack-heteroscedastic (or give --likelihood gaussian)")
+    twin = {"stack_heteroscedastic": True} if args.stack_heteroscedastic else {}
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
-        stack_linear=args.stack_linear,
+        stack_linear=args.stack_linear, **twin,
         likelihood=likelihood, prior=args.prior, method=args.method, draws=args.draws,
         random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
         engine_options=args.engine_options, missing=args.missing, n_jobs=args.jobs, **roles,
@@ -336,9 +347,11 @@ def _fit_streamed(args, console, say, started) -> int:
     if args.groups is not None:
         raise InvalidInputError("--groups cannot be combined with --stream yet; fit grouped "
                                 "data in memory (leave out --stream)")
-    if args.stack_linear:
-        raise InvalidInputError("--stack-linear cannot be combined with --stream (its "
-                                "cross-validation needs every row at once); leave out --stream")
+    for flag in ("--stack-linear", "--stack-heteroscedastic"):
+        if getattr(args, flag[2:].replace("-", "_")):
+            raise InvalidInputError(f"{flag} cannot be combined with --stream (its "
+                                    "cross-validation needs every row at once); leave out "
+                                    "--stream")
     for flag, columns in (("--categorical", args.categorical), ("--ordinal", args.ordinal)):
         if columns:  # a streamed fit reads numbers as they are: no table encoding yet
             raise InvalidInputError(

@@ -156,17 +156,18 @@ def judge_convergence(posterior) -> Convergence:
         _judge_sampler(settings, diagnostics, checks, problems)
     else:
         _judge_optimiser(posterior, settings, diagnostics, checks, problems)
-    if "stacking" in settings:  # the checks above are the network's; the GLM's follow
+    if "stacking" in settings:  # the checks above are the network's; the other models' follow
         problems[:] = [replace(p, what=f"the network's fit: {p.what}")
                        for p in problems]
-        _judge_linear_model(posterior, diagnostics.get("linear_model"), checks, problems)
+        for key, title in _STACKED_MODELS.items():
+            _judge_stacked_model(posterior, diagnostics.get(key), title, checks, problems)
     stacking = diagnostics.get("stacking_stopped")
     if posterior.interrupted and stacking:  # the network's own fit is whole
         checks.append(("interrupted", f"yes: the stacking, by Ctrl-C during {stacking}"))
         problems.insert(0, Problem(
             "interrupted", f"the stacking was interrupted (Ctrl-C) during {stacking}: this is "
-            "the network's own fit, whole, without the linear model",
-            "run `pymc-bnn fit --stack-linear` again and let it finish"))
+            "the network's own fit, whole, without the models stacked with it",
+            "run the same `pymc-bnn fit` again and let it finish"))
     elif posterior.interrupted:
         checks.append(("interrupted", "yes: stopped early by Ctrl-C"))
         problems.insert(0, Problem(
@@ -180,8 +181,13 @@ def _fixed_steps_words(run: int | None) -> str:
     return "not checked: tol=0 ran the fixed " + (f"{run:,} " if run else "") + "steps asked for"
 
 
-def _judge_linear_model(posterior, linear, checks, problems) -> None:
-    """The stopping rule of a stacked fit's linear model (recorded by the stacking)."""
+# A stacked fit's other models: their records in the diagnostics → the words that name them.
+_STACKED_MODELS = {"linear_model": "linear model",
+                   "heteroscedastic_model": "heteroscedastic network"}
+
+
+def _judge_stacked_model(posterior, linear, title, checks, problems) -> None:
+    """The stopping rule of a stacked fit's other model `title` (recorded by the stacking)."""
     if not linear or linear.get("converged") is None:
         return
     steps, run = linear.get("steps"), linear.get("steps_run")
@@ -189,12 +195,12 @@ def _judge_linear_model(posterior, linear, checks, problems) -> None:
     # its own tol share the network's options)
     tol = linear.get("tol", (posterior.settings or {}).get("tol"))
     fixed = tol == 0 and not linear["converged"]
-    checks.append(("linear model's fit settled", "yes" if linear["converged"] else
+    checks.append((f"{title}'s fit settled", "yes" if linear["converged"] else
                    _fixed_steps_words(run) if fixed else
                    "no: stopped at the step limit" + (f" ({run:,} steps)" if run else "")))
     if not linear["converged"] and not fixed and not posterior.interrupted:
         problems.append(Problem(
-            "step_limit", f"the linear model's fit: {posterior.method} stopped at the maximum of "
+            "step_limit", f"the {title}'s fit: {posterior.method} stopped at the maximum of "
             f"{'?' if steps is None else format(steps, ',')} steps before converging",
             "fit again with a larger --steps (Python: steps=)", "--steps"))
 

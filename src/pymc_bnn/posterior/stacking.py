@@ -272,6 +272,26 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
                                elbo=None, interrupted=False)
 
 
+# How reports name a stacked fit's other models (others: by their names).
+_MEMBER_WORDS = {"linear": "a linear model", "heteroscedastic": "a heteroscedastic network"}
+
+
+def stacked_models_words(stacking: dict) -> str:
+    """The models a stacked fit's network was stacked with, in words, from `settings["stacking"]`.
+
+    Examples
+    --------
+    >>> stacked_models_words({"network": "network", "weights": {"network": 0.5, "linear": 0.3,
+    ...                                                          "heteroscedastic": 0.2}})
+    'a linear model and a heteroscedastic network'
+    >>> stacked_models_words({"network": "net", "weights": {"net": 0.5, "glm": 0.5}})
+    "the model 'glm'"
+    """
+    words = [_MEMBER_WORDS.get(name, f"the model {name!r}") for name in stacking["weights"]
+             if name != stacking.get("network")]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+
+
 def _with_skip(spec):
     return dataclasses.replace(spec, skip=True)
 

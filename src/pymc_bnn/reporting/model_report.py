@@ -98,6 +98,8 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     >>> rows["holds"], rows["network"], rows["classes"]
     ('BayesianMLPClassifier', '2 → 3 → 1 (tanh, no biases)', '0, 1')
     """
+    from pymc_bnn.posterior.stacking import stacked_models_words
+
     post = _untagged(description["posterior"])
     estimator = _untagged(description.get("estimator") or {})
     state = estimator.get("state", {})
@@ -107,7 +109,8 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     kind = spec["activation"] if spec["hidden"] else "no hidden layer: a generalised linear model"
     settings = post.get("settings", {})
     # a stacked fit keeps its linear model in the skip path: not a path the user asked for
-    path = (", stacked with a linear model" if settings.get("stacking")
+    path = (f", stacked with {stacked_models_words(settings['stacking'])}"
+            if settings.get("stacking")
             else ", linear skip path" if spec.get("skip") else "")
     features = state.get("feature_names_in_") or post.get("feature_names", [])
     rows = [

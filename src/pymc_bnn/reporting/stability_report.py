@@ -41,10 +41,12 @@ def stacking_note(attrs) -> str:
     >>> note.split(": ")[1].split(";")[0]
     "measured on the network's 57 of its 100 draws (stacking weight 0.57)"
     """
-    return (f"stacked with a linear model: measured on the network's "
+    others = attrs.get("stacked_with") or "a linear model"  # files before the record: a GLM
+    return (f"stacked with {others}: measured on the network's "
             f"{attrs['n_chains'] * attrs['n_draws']:,} of its {attrs['stacked_draws']:,} draws "
-            f"(stacking weight {attrs['stacking_weight']:.2f}); the linear model's draws have "
-            "no hidden layer and are left out")
+            f"(stacking weight {attrs['stacking_weight']:.2f}); "
+            + ("the linear model's draws have no hidden layer and are left out"
+               if others == "a linear model" else f"the draws of {others} are left out"))
 
 
 def stability_section(result, *, source: str = "") -> Section:
@@ -177,6 +179,7 @@ def report_section(model, held_out) -> Section:
             "aligned weight summaries, which hidden units and inputs the network relies on, and "
             "how alike the representations of posterior draws are."])
     from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, stability
+    from pymc_bnn.posterior.stacking import stacked_models_words
 
     posterior = getattr(model, "posterior_", model)
     if not posterior.spec.hidden:
@@ -195,7 +198,9 @@ def report_section(model, held_out) -> Section:
     stacking = posterior.settings.get("stacking")
     if stacking:
         weight = stacking["weights"][stacking["network"]]
+        others = stacked_models_words(stacking)
         section.paragraphs.insert(0, (
-            f"This fit stacks the network (weight {weight:.2f}) with a linear model; measured "
-            "on the network's draws (the linear model's have no hidden units)."))
+            f"This fit stacks the network (weight {weight:.2f}) with {others}; measured "
+            "on the network's draws" + (" (the linear model's have no hidden units)."
+                                        if others == "a linear model" else " alone.")))
     return section

@@ -34,7 +34,7 @@ from pymc_bnn.posterior.uncertainty import predictive_summary, with_class_labels
 from pymc_bnn.sklearn import checks
 from pymc_bnn.sklearn.group_fits import fit_groups
 from pymc_bnn.sklearn.members import fit_members
-from pymc_bnn.sklearn.stacked_fit import fit_stacked, named_estimators
+from pymc_bnn.sklearn.stacked_fit import fit_stacked, named_estimators, stacking_words
 from pymc_bnn.validation import mean_and_scale
 
 # prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
@@ -290,11 +290,11 @@ class BayesianMLPBase(BaseEstimator):
                  "pooling": None if groups is None else self.pooling,
                  "sample_weight": sample_weight}
         self.__dict__.pop("named_estimators_", None)  # an earlier stacked fit's
-        if self.stack_linear:
+        if len(members := self._stack_members()) > 1:
             self.posterior_, parts = fit_stacked(
                 build, method, options, draws=int(self.draws), random_seed=self._random_seed(),
                 classifier=is_classifier(self), progress=bool(self.verbose), n_jobs=self.n_jobs,
-                classes=getattr(self, "classes_", None), return_parts=True)
+                classes=getattr(self, "classes_", None), return_parts=True, members=members)
             self.named_estimators_ = named_estimators(self, parts)
         elif self.n_jobs is not None and options.get("ensemble"):
             self.posterior_ = fit_members(build, method, options, draws=int(self.draws),
@@ -317,10 +317,11 @@ class BayesianMLPBase(BaseEstimator):
         statistics or labels, then minibatches of `batch_size` rows, standardised and encoded as
         they are read, through a streaming engine (`pymc_bnn.inference.STREAMING_ENGINES`).
         """
-        if self.stack_linear:
-            raise InvalidSettingError("stack_linear=True cannot fit streamed data (its "
-                                      "cross-validation needs every row at once); load the rows "
-                                      "into memory or leave out stack_linear=True")
+        if len(members := self._stack_members()) > 1:
+            asked = stacking_words(members)
+            raise InvalidSettingError(f"{asked} cannot fit streamed data (its cross-validation "
+                                      "needs every row at once); load the rows into memory or "
+                                      f"leave out {asked}")
         if groups is not None:
             raise InvalidSettingError("grouped networks cannot be fitted to streamed data yet; "
                                       "load the data into memory to fit groups")
@@ -378,6 +379,10 @@ class BayesianMLPBase(BaseEstimator):
     def _check_target(self, y) -> None:
         """InvalidInputError for a target the estimator cannot take: a regressor's numbers."""
         checks.check_numeric_target(y)
+
+    def _stack_members(self) -> tuple[str, ...]:
+        """The models stacked (`fit_stacked`'s members); ("network",) alone: no stacking."""
+        return ("network", "linear") if self.stack_linear else ("network",)
 
     def _model_target(self, y):
         """(the target as the model takes it, the likelihood): a regressor's y as it is."""

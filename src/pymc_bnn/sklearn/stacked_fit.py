@@ -1,11 +1,12 @@
-"""`stack_linear=True`: the network and a Bayesian GLM, stacked by cross-validation.
+"""`stack_linear=True`, `stack_heteroscedastic=True`: the network stacked by cross-validation.
 
-Both models are fitted to every row, then to each of `STACKING_FOLDS` folds' training rows to
-score the rows held out; `pymc_bnn.posterior.stacking` turns the held-out log densities into
-stacking weights (ArviZ's `compare`) and the two full fits into one posterior. The folds see
-every training row once held out, where a single held-out part of 20% could not tell the two
-models apart (benchmarks/README.md, "Stacking the network and a GLM"). Cost: about
-(folds + 1) network fits and as many GLM fits, made cheaper where the folds can share the full
+The members (the network; its Bayesian GLM; for a Gaussian regressor, the same network with a
+heteroscedastic likelihood) are fitted to every row, then to each of `STACKING_FOLDS` folds'
+training rows to score the rows held out; `pymc_bnn.posterior.stacking` turns the held-out log
+densities into stacking weights (ArviZ's `compare`) and the full fits into one posterior. The
+folds see every training row once held out, where a single held-out part of 20% could not tell
+the network and the GLM apart (benchmarks/README.md, "Stacking the network and a GLM"). Cost: about
+(folds + 1) fits of each member, made cheaper where the folds can share the full
 fit's choices: a regressor's network chooses its MAP's prior scale on held-out rows once (the
 full fit) and each fold fits one MAP at that scale; the GLM never searches for a scale (its
 evidence rounds choose it); the folds keep `FOLD_DRAWS` draws.
@@ -33,11 +34,16 @@ STACKING_FOLDS = 5
 # on; fewer draws halve the multiclass output layer's sampling (500 warm-up steps stay).
 FOLD_DRAWS = 250
 
-# How warnings of the two full fits name their model: after the engine's words, so that a
+# The members a stacking can hold, in the order their draws are kept: the network `build`
+# describes first (the others are told apart from it by `_member_build`).
+MEMBERS = ("network", "linear", "heteroscedastic")
+# How warnings of the full fits name their model: after the engine's words, so that a
 # `filterwarnings(message=...)` written for a plain fit still matches (said at the caller's line).
 _MODEL_NAMES = {"network": "stacking: the network's fit",
-                "linear": "stacking: the linear model's fit"}
-_FIT_TITLES = {"network": "the network", "linear": "the linear model (GLM)"}
+                "linear": "stacking: the linear model's fit",
+                "heteroscedastic": "stacking: the heteroscedastic network's fit"}
+_FIT_TITLES = {"network": "the network", "linear": "the linear model (GLM)",
+               "heteroscedastic": "the heteroscedastic network"}
 
 # One fold's fit: `fold_density`'s arguments (build, method, options, draws, random_seed, train
 # rows, test rows).
@@ -46,8 +52,9 @@ type FoldJob = tuple[dict, str, dict, int, int, np.ndarray, np.ndarray]
 
 def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
                 classifier: bool, progress: bool = False, n_jobs: int | None = None,
-                classes=None, return_parts: bool = False):
-    """The stacked posterior of the network `build` describes and its GLM (hidden=()).
+                classes=None, return_parts: bool = False,
+                members: tuple[str, ...] = ("network", "linear")):
+    """The stacked posterior of the network `build` describes and other models of its rows.
 
     Parameters
     ----------
@@ -73,19 +80,30 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     classes : array-like, optional
         The class labels, for the words of an error about a class with too few rows.
     return_parts : bool, default False
-        Also return the two full fits the mixture is made of.
+        Also return the full fits the mixture is made of.
+    members : tuple of str, default ("network", "linear")
+        The models stacked, "network" and one or both of "linear" (its GLM: hidden=(), no
+        skip path) and "heteroscedastic" (the network with a heteroscedastic likelihood, for a
+        Gaussian regressor: its noise sd a second output, where the Gaussian's is one number).
 
     Returns
     -------
     Posterior
-        A network without hidden layers (a GLM stacked with itself) is fitted alone. Otherwise
-        see `stack_posteriors`; `settings["stacking"]` also holds the folds and each model's
-        mean held-out log density (nats per row). A Ctrl-C after the network's full fit keeps
-        that fit alone, marked interrupted.
+        A network without hidden layers stacked with its GLM (itself) is fitted alone.
+        Otherwise see `stack_posteriors`; `settings["stacking"]` also holds the folds and each
+        model's mean held-out log density (nats per row). A Ctrl-C after the network's full fit
+        keeps that fit alone, marked interrupted.
     parts : dict
-        Only with `return_parts`: name ("network", "linear") → `Posterior` of that model alone
-        on every row, for each full fit made (only "linear" for a network without hidden
-        layers; the network alone where a Ctrl-C came before the linear model's fit).
+        Only with `return_parts`: member name → `Posterior` of that model alone on every row,
+        for each full fit made (only "linear" for a GLM stacked with itself; the network alone
+        where a Ctrl-C came before another member's full fit).
+
+    Raises
+    ------
+    InvalidSettingError
+        Groups, a Laplace posterior that predicts through the linearised network, too few rows
+        (of a class) for two folds, or members it does not know or cannot stack; the message
+        names the estimator's parameter that asked for the stacking.
 
     Examples
     --------
@@ -96,26 +114,37 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     (['linear', 'network'], 5)
     >>> sorted(parts), parts["linear"].idata["posterior"]["w_0"].shape[-1]  # no hidden layer
     (['linear', 'network'], 1)
+
+    A Gaussian regressor's network, stacked with its heteroscedastic self alone:
+
+    >>> build = {"X": tiny_data.X_train, "y": tiny_data.X_train[:, 0], "hidden": (3,),
+    ...          "bias": True, "likelihood": "gaussian"}
+    >>> twins = fit_stacked(build, "laplace", {"steps": 200}, draws=50, random_seed=0,
+    ...                     classifier=False, members=("network", "heteroscedastic"))
+    >>> twins.likelihood.name, sorted(twins.settings["stacking"]["weights"])
+    ('heteroscedastic', ['heteroscedastic', 'network'])
     """
     import time
 
     from sklearn.model_selection import KFold, StratifiedKFold
 
     started = time.perf_counter()
-    if not build["hidden"]:  # a GLM stacked with itself is that GLM (a grid over both options)
+    asked = stacking_words(members)
+    if not build["hidden"] and tuple(members) == ("network", "linear"):
+        # a GLM stacked with itself is that GLM (a grid over both options)
         alone = fit(build_model(**build), method, draws=draws, random_seed=random_seed,
                     progress=progress, **options)
         return (alone, {"linear": alone}) if return_parts else alone
+    models = {name: _member_build(build, name, asked) for name in _checked_members(members)}
     if build.get("groups") is not None:
-        raise InvalidSettingError("stack_linear=True cannot fit groups yet; leave out groups= "
-                                  "or stack_linear=True")
+        raise InvalidSettingError(f"{asked} cannot fit groups yet; leave out groups= or {asked}")
     if options.get("hessian") == "auto":  # the choice that can be stacked: draws of the network
         options = {**options, "hessian": "last_layer"}
     if options.get("hessian", "last_layer") != "last_layer":
         raise InvalidSettingError(
-            "stack_linear=True takes laplace's last-layer posterior (draws of the network); "
+            f"{asked} takes laplace's last-layer posterior (draws of the network); "
             f"hessian={options['hessian']!r} predicts through the linearised network, whose "
-            "draws cannot be mixed: leave out hessian= or stack_linear=True")
+            f"draws cannot be mixed: leave out hessian= or {asked}")
     y = np.asarray(build["y"])
     # every fold's training part keeps 2 rows or more (a fit needs 2)
     folds = min(STACKING_FOLDS, len(y) if len(y) >= 3 else 1)
@@ -128,17 +157,17 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
             label = label.item() if isinstance(label, np.generic) else label  # 1.0, not np.…
             counted = classes is not None and np.issubdtype(np.asarray(classes).dtype, np.number)
             raise InvalidSettingError(
-                "stack_linear=True needs at least 2 rows of every class for its "
+                f"{asked} needs at least 2 rows of every class for its "
                 f"cross-validation, but class {label!r} has {int(counts[rarest])}; leave out "
-                "stack_linear=True" + (" (or, if the labels are counts, fit a regressor with "
-                                       "likelihood='poisson')" if counted else ""))
+                f"{asked}" + (" (or, if the labels are counts, fit a regressor with "
+                              "likelihood='poisson')" if counted else ""))
     if folds < 2:
-        raise InvalidSettingError("stack_linear=True needs at least 3 rows for its "
-                                  "cross-validation; leave out stack_linear=True")
-    models = {"network": build, "linear": {**build, "hidden": (), "skip": False}}
+        raise InvalidSettingError(f"{asked} needs at least 3 rows for its "
+                                  f"cross-validation; leave out {asked}")
     # A GLM's evidence rounds choose its prior scale; a held-out search for its MAP's adds
     # nothing but five fits.
-    engine_options = {"network": options, "linear": _without_held_out_scale(options)}
+    engine_options = {name: _without_held_out_scale(options) if name == "linear" else options
+                      for name in models}
 
     full = {}
     for name in models:
@@ -150,14 +179,15 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         for said in caught:  # which of the two models a warning is about, said at the caller
             warn_caller(f"{said.message} [{_MODEL_NAMES[name]}]", said.category)
         if full[name].interrupted:  # the network as far as it got, or its whole fit
-            network = _network_alone(full["network"], "the linear model's fit")
+            network = _network_alone(full["network"], f"{_FIT_TITLES[name]}'s fit")
             return (network, {"network": full["network"]}) if return_parts else network
-    # The folds' networks take the scale the full fit chose on its held-out rows instead of
+    # The folds' networks take the scale their full fit chose on its held-out rows instead of
     # choosing again on 80% of 80%, from one start as the full fit's MAP (which starts from
     # the chosen candidate's): one MAP per fold where the search fits six.
-    chosen = full["network"].diagnostics.get("map_scale_choice")
-    if chosen is not None:
-        engine_options["network"] = {"restarts": 1, **options, "map_scale": chosen["scale"]}
+    for name in models:
+        chosen = full[name].diagnostics.get("map_scale_choice")
+        if chosen is not None:
+            engine_options[name] = {"restarts": 1, **options, "map_scale": chosen["scale"]}
     splitter = (StratifiedKFold if classifier else KFold)(folds, shuffle=True,
                                                           random_state=random_seed % 2**32)
     tasks = [(name, train, test) for train, test in splitter.split(build["X"], y)
@@ -181,28 +211,70 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     # the whole stacked fit's time (the network's full fit keeps its own parts beside it)
     stacked.timings["total_s"] = time.perf_counter() - started
     stacked.timings["network_fit_s"] = full["network"].timings.get("total_s")
-    # the diagnostics are the network's; the linear model's stopping rule is kept beside them
-    # so that `judge_convergence` (info, report, the CLI) judges both fits
-    linear = full["linear"]
-    stacked.diagnostics["linear_model"] = {
-        "converged": linear.diagnostics.get("converged"),
-        "steps_run": linear.diagnostics.get("steps_run"), "steps": linear.settings.get("steps"),
-        "tol": linear.settings.get("tol")}
+    # the diagnostics are the network's; the other members' stopping rules are kept beside
+    # them so that `judge_convergence` (info, report, the CLI) judges every fit
+    for name in models:
+        if name != "network":
+            other = full[name]
+            stacked.diagnostics[f"{name}_model"] = {
+                "converged": other.diagnostics.get("converged"),
+                "steps_run": other.diagnostics.get("steps_run"),
+                "steps": other.settings.get("steps"), "tol": other.settings.get("tol")}
     return (stacked, full) if return_parts else stacked
+
+
+def stacking_words(members) -> str:
+    """The estimators' parameters that ask for the stacking of `members`, for messages.
+
+    Examples
+    --------
+    >>> stacking_words(("network", "heteroscedastic", "linear"))
+    'stack_linear=True and stack_heteroscedastic=True'
+    """
+    return " and ".join(f"stack_{name}=True" for name in MEMBERS[1:] if name in members)
+
+
+def _checked_members(members) -> tuple[str, ...]:
+    """`members` in `MEMBERS`' order; refuses names it does not know, or no network."""
+    unknown = sorted(set(members) - set(MEMBERS))
+    if unknown or "network" not in members or len(set(members)) < 2:
+        raise InvalidSettingError(
+            f"stacking takes the network and one or more of {', '.join(MEMBERS[1:])}; got "
+            f"{', '.join(map(repr, members)) or 'none'}")
+    return tuple(name for name in MEMBERS if name in members)
+
+
+def _member_build(build: dict, name: str, asked: str) -> dict:
+    """`build_model`'s arguments for member `name` of the stacking of the network `build`."""
+    if name == "linear":
+        return {**build, "hidden": (), "skip": False}
+    if name == "heteroscedastic":
+        likelihood = build.get("likelihood")
+        named = getattr(likelihood, "name", likelihood)
+        if named != "gaussian" or not build["hidden"] or not build.get("bias"):
+            raise InvalidSettingError(
+                f"{asked} stacks a Gaussian regressor's network (hidden layers, biases) with "
+                "its heteroscedastic twin; this fit has "
+                + (f"likelihood={named!r}" if named != "gaussian" else
+                   "no hidden layer" if not build["hidden"] else "bias=False")
+                + ": leave out stack_heteroscedastic=True")
+        return {**build, "likelihood": "heteroscedastic"}
+    return build
 
 
 def named_estimators(estimator, parts: dict) -> dict:
     """The models of a stacked fit as fitted estimators of the estimator's class.
 
     As scikit-learn's `StackingRegressor.named_estimators_`: each has the estimator's settings
-    with `stack_linear=False` (and `hidden_layer_sizes=()`, no skip path, for "linear"), its
-    other fitted attributes (standardisation, encoding, classes) and that model's own posterior,
-    so it predicts, scores and reports as that model fitted alone, at no further fit.
+    without stacking (and `hidden_layer_sizes=()`, no skip path, for "linear";
+    `likelihood="heteroscedastic"` for "heteroscedastic"), its other fitted attributes
+    (standardisation, encoding, classes) and that model's own posterior, so it predicts,
+    scores and reports as that model fitted alone, at no further fit.
 
     Parameters
     ----------
     estimator : BayesianMLPClassifier or BayesianMLPRegressor
-        Fitted with `stack_linear=True`.
+        Fitted with `stack_linear=True` or `stack_heteroscedastic=True`.
     parts : dict
         Name → `Posterior`: `fit_stacked(..., return_parts=True)`'s parts.
 
@@ -221,10 +293,14 @@ def named_estimators(estimator, parts: dict) -> dict:
     from sklearn.base import clone
 
     named = {}
+    unstacked = {f"stack_{name}": False for name in MEMBERS[1:]
+                 if f"stack_{name}" in estimator.get_params(deep=False)}
     for name, posterior in parts.items():
-        part = clone(estimator).set_params(stack_linear=False)
+        part = clone(estimator).set_params(**unstacked)
         if name == "linear":
             part.set_params(hidden_layer_sizes=(), skip=False)
+        elif name == "heteroscedastic":
+            part.set_params(likelihood="heteroscedastic")
         for attribute, value in fitted_state(estimator).items():  # what a file would keep
             setattr(part, attribute, value)
         part.posterior_ = posterior
