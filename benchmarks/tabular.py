@@ -44,6 +44,12 @@ BNN_MODELS: dict[str, Callable] = {
     "nuts": lambda Est, seed: Est(method="nuts", random_state=seed),
     # the default network and its Bayesian GLM, stacked by 5-fold cross-validation
     "stacked": lambda Est, seed: Est(stack_linear=True, random_state=seed),
+    # every model the task can stack: the GLM, and for a Gaussian regressor also the network
+    # with a heteroscedastic likelihood (a classifier's is "stacked", whose records it takes)
+    "stacked_all": lambda Est, seed: Est(
+        stack_linear=True, random_state=seed,
+        **({"stack_heteroscedastic": True} if "stack_heteroscedastic" in Est().get_params()
+           else {})),
     "laplace_skip": lambda Est, seed: Est(skip=True, random_state=seed),
     # the MAP's prior scale chosen on held-out rows (the regressors' default) for classifiers too
     "holdout": lambda Est, seed: Est(engine_options={"map_scale": "holdout"}, random_state=seed),
@@ -234,19 +240,21 @@ def applies(model: str, dataset: str, n_train: int, quick: bool, nuts: bool) -> 
     return True
 
 
-def _same_as_default(model: str, task: str) -> bool:
-    """Whether a pymc-bnn entry builds the very estimator the default does.
+def _same_as(model: str, task: str) -> str | None:
+    """An earlier pymc-bnn entry that builds the very estimator `model` does, or None.
 
-    If it does, its record is the default's, not a second identical fit.
+    Earlier: the default first, then the entries listed before `model`. If one does, its
+    record is that entry's, not a second identical fit.
     """
     if model not in BNN_MODELS or model == panel.DEFAULT:
-        return False
+        return None
+    earlier = [panel.DEFAULT, *(m for m in BNN_MODELS if m != panel.DEFAULT)]
     try:
-        a, _, _ = make_model(model, task, 0, 1)
-        b, _, _ = make_model(panel.DEFAULT, task, 0, 1)
-        return a.get_params() == b.get_params()
-    except Exception:  # noqa: BLE001 - an entry that cannot be built is never the default
-        return False
+        params = make_model(model, task, 0, 1)[0].get_params()
+        return next((m for m in earlier[:earlier.index(model)]
+                     if make_model(m, task, 0, 1)[0].get_params() == params), None)
+    except Exception:  # noqa: BLE001 - an entry that cannot be built has no twin
+        return None
 
 
 def _error_text(exc: BaseException) -> str:
@@ -348,11 +356,11 @@ def measure(args, raw: dict, raw_path: Path, datasets, models) -> None:
                                               not args.no_nuts):
                     continue
                 say(f"{name} split {seed}: {model} …")
-                same = _same_as_default(model, DATASETS[name].task)
-                default = next((r for r in raw["records"] if r.get("error") is None
-                                and panel.record_key(r) == (name, seed, panel.DEFAULT)), None)
-                if same and default is not None:   # e.g. "advi" while advi is the default
-                    record = {**default, "model": model, "duplicate_of": panel.DEFAULT}
+                same = _same_as(model, DATASETS[name].task)
+                earlier = next((r for r in raw["records"] if r.get("error") is None
+                                and panel.record_key(r) == (name, seed, same)), None)
+                if same and earlier is not None:   # e.g. "advi" while advi is the default
+                    record = {**earlier, "model": model, "duplicate_of": same}
                 else:
                     record = run_one(name, seed, model, data, seen)
                 record["commit"] = commit
