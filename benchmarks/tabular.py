@@ -300,6 +300,11 @@ def run_one(dataset: str, seed: int, model: str, data, seen: set) -> dict:
                     predict_s = time.perf_counter() - start
                     sd = np.full(len(mean), panel.residual_sd(y_tr, estimator.predict(X_tr)))
                 metrics = panel.regression_scores(y_te, mean, sd)
+                if hasattr(estimator, "posterior_"):  # its own density, not a Normal's
+                    from pymc_bnn.posterior.stacking import log_predictive_density
+
+                    metrics["predictive_nll"] = -float(np.mean(log_predictive_density(
+                        estimator.posterior_, estimator.posterior_inputs(X_te), y_te)))
                 prediction = {"mean": np.round(mean, 6).tolist(), "sd": np.round(sd, 6).tolist()}
     except Exception as exc:  # recorded, the panel goes on
         record["error"] = _error_text(exc)

@@ -66,6 +66,28 @@ def test_beats_baselines_share_counts_failures_and_skips_pairs_without_baselines
                                                    "lost": [["seed_moons", 0]], "met": False}
 
 
+def test_the_own_density_score_takes_a_baselines_gaussian_nll_and_loses_without_it():
+    """`a_by_own_density`: a pymc-bnn regressor by its predictive_nll against the baselines'
+    Gaussian NLL (their predictive is that Normal); a record without the score loses."""
+    records = [rec("r", 0, "stacked_all", "regression", gaussian_nll=1.2, predictive_nll=0.9),
+               rec("r", 0, "ridge", "regression", gaussian_nll=1.0),
+               rec("r", 1, "stacked_all", "regression", gaussian_nll=0.8),  # before the score
+               rec("r", 1, "ridge", "regression", gaussian_nll=1.0),
+               rec("c", 0, "stacked_all", log_loss=0.1), rec("c", 0, "mlp", log_loss=0.2)]
+    assert panel.beats_baselines(records, "stacked_all")["won"] == [["c", 0], ["r", 1]]
+    own = panel.beats_baselines(records, "stacked_all", panel.OWN_DENSITY)
+    assert (own["won"], own["lost"]) == ([["c", 0], ["r", 0]], [["r", 1]])
+
+
+def test_an_entry_that_builds_an_earlier_entrys_estimator_takes_its_record():
+    """A classifier's stacked_all is stacked's estimator (no heteroscedastic member to add);
+    a regressor's is its own; the default is nobody's duplicate."""
+    assert tabular._same_as("stacked_all", "classification") == "stacked"
+    assert tabular._same_as("stacked_all", "regression") is None
+    assert tabular._same_as("default", "regression") is None
+    assert tabular._same_as("laplace", "classification") is None  # auto != laplace as params
+
+
 def test_the_best_entry_bound_takes_each_pairs_lowest_pymc_bnn_score():
     """Pair 0: the default wins; pair 1: only the stacked entry does; pair 2: neither (the
     failed default does not count as a score); pair 3: a baseline below both."""
