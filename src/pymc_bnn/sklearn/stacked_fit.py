@@ -5,11 +5,11 @@ heteroscedastic likelihood) are fitted to every row, then to each of `STACKING_F
 training rows to score the rows held out; `pymc_bnn.posterior.stacking` turns the held-out log
 densities into stacking weights (ArviZ's `compare`) and the full fits into one posterior. The
 folds see every training row once held out, where a single held-out part of 20% could not tell
-the network and the GLM apart (benchmarks/README.md, "Stacking the network and a GLM"). Cost: about
-(folds + 1) fits of each member, made cheaper where the folds can share the full
-fit's choices: a regressor's network chooses its MAP's prior scale on held-out rows once (the
-full fit) and each fold fits one MAP at that scale; the GLM never searches for a scale (its
-evidence rounds choose it); the folds keep `FOLD_DRAWS` draws.
+the network and the GLM apart (benchmarks/README.md, "Stacking the network and a GLM"). Cost:
+about (folds + 1) fits of each member, made cheaper where the folds can share the full fits'
+choices: a regressor's network members choose their MAP's prior scale on held-out rows once
+(the full fit) and each fold fits one MAP at that scale; the GLM never searches for a scale
+(its evidence rounds choose it); the folds keep `FOLD_DRAWS` draws.
 """
 
 from __future__ import annotations
