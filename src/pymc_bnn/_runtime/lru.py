@@ -23,8 +23,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 # Programs kept per cache: a grid search or cross-validation over a few network shapes and
-# fold sizes reuses each; more distinct shapes than this are rarely alive at once.
-DEFAULT_MAX_ENTRIES = 8
+# fold sizes reuses each. 8 was too few for a session that fits a stacked model beside a plain
+# one (three models, their folds' row counts): the plain fit's programs were pushed out and it
+# compiled again (benchmarks/program_cache.py); the maps check below bounds what many more cost.
+DEFAULT_MAX_ENTRIES = 32
 # Share of `vm.max_map_count` past which JAX's compiled programs are dropped (half: a fit adds
 # a few hundred maps, its compilation many more for a moment).
 MAX_MAP_SHARE = 0.5
