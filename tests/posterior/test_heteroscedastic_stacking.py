@@ -127,3 +127,4 @@ def test_stack_heteroscedastic_refuses_what_it_cannot_stack_in_one_line(tmp_path
     assert "--stack-heteroscedastic cannot be combined with --stream" in " ".join(
         capsys.readouterr().err.split())
     assert not out.exists()
+
