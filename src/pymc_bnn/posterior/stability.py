@@ -37,7 +37,6 @@ from pymc_bnn.posterior.network_draws import (  # noqa: F401 (re-exports)
     network_draws,
 )
 from pymc_bnn.posterior.representation import cka_between_draws, linear_cka
-from pymc_bnn.posterior.stacking import stacked_models_words
 from pymc_bnn.validation import check_target, whole_number
 
 __all__ = ["Alignment", "align_draws", "hidden_activations", "linear_cka", "network_draws",
@@ -174,7 +173,9 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
         "stacking_weight": float(stacking["weights"][stacking["network"]]) if stacking
         else float("nan"),
         "stacked_draws": stacked_draws if stacking else 0,
-        "stacked_with": stacked_models_words(stacking) if stacking else "",
+        # the other members' names, comma-separated (reports say them in words)
+        "stacked_with": ",".join(name for name in stacking["weights"]
+                                 if name != stacking.get("network")) if stacking else "",
         "n_chains": int(n_chains), "n_draws": int(n_draws), "n_obs": int(len(X)),
         "alignment_iterations": int(iterations),
         "rhat_max": _nanmax(weights.sel(statistic="rhat")),

@@ -276,20 +276,34 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
 _MEMBER_WORDS = {"linear": "a linear model", "heteroscedastic": "a heteroscedastic network"}
 
 
-def stacked_models_words(stacking: dict) -> str:
-    """The models a stacked fit's network was stacked with, in words, from `settings["stacking"]`.
+def stacked_models_words(names) -> str:
+    """The models a stacked fit's network was stacked with, in words.
+
+    Parameters
+    ----------
+    names : iterable of str
+        The other members' names (`settings["stacking"]["weights"]` but the network's).
 
     Examples
     --------
-    >>> stacked_models_words({"network": "network", "weights": {"network": 0.5, "linear": 0.3,
-    ...                                                          "heteroscedastic": 0.2}})
+    >>> stacked_models_words(["linear", "heteroscedastic"])
     'a linear model and a heteroscedastic network'
-    >>> stacked_models_words({"network": "net", "weights": {"net": 0.5, "glm": 0.5}})
+    >>> stacked_models_words(["glm"])
     "the model 'glm'"
     """
-    words = [_MEMBER_WORDS.get(name, f"the model {name!r}") for name in stacking["weights"]
-             if name != stacking.get("network")]
+    words = [_MEMBER_WORDS.get(name, f"the model {name!r}") for name in names]
     return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+
+
+def stacked_with(stacking: dict) -> list[str]:
+    """The names of the members a stacked fit's network was stacked with (`settings["stacking"]`).
+
+    Examples
+    --------
+    >>> stacked_with({"network": "network", "weights": {"network": 0.6, "linear": 0.4}})
+    ['linear']
+    """
+    return [name for name in stacking["weights"] if name != stacking.get("network")]
 
 
 def _with_skip(spec):

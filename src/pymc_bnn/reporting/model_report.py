@@ -98,7 +98,7 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     >>> rows["holds"], rows["network"], rows["classes"]
     ('BayesianMLPClassifier', '2 → 3 → 1 (tanh, no biases)', '0, 1')
     """
-    from pymc_bnn.posterior.stacking import stacked_models_words
+    from pymc_bnn.posterior.stacking import stacked_models_words, stacked_with
 
     post = _untagged(description["posterior"])
     estimator = _untagged(description.get("estimator") or {})
@@ -109,7 +109,7 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     kind = spec["activation"] if spec["hidden"] else "no hidden layer: a generalised linear model"
     settings = post.get("settings", {})
     # a stacked fit keeps its linear model in the skip path: not a path the user asked for
-    path = (f", stacked with {stacked_models_words(settings['stacking'])}"
+    path = (f", stacked with {stacked_models_words(stacked_with(settings['stacking']))}"
             if settings.get("stacking")
             else ", linear skip path" if spec.get("skip") else "")
     features = state.get("feature_names_in_") or post.get("feature_names", [])

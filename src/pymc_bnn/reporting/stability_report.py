@@ -41,7 +41,10 @@ def stacking_note(attrs) -> str:
     >>> note.split(": ")[1].split(";")[0]
     "measured on the network's 57 of its 100 draws (stacking weight 0.57)"
     """
-    others = attrs.get("stacked_with") or "a linear model"  # files before the record: a GLM
+    from pymc_bnn.posterior.stacking import stacked_models_words
+
+    # the other members' names; results measured before the record was kept: the GLM
+    others = stacked_models_words((attrs.get("stacked_with") or "linear").split(","))
     return (f"stacked with {others}: measured on the network's "
             f"{attrs['n_chains'] * attrs['n_draws']:,} of its {attrs['stacked_draws']:,} draws "
             f"(stacking weight {attrs['stacking_weight']:.2f}); "
@@ -179,7 +182,7 @@ def report_section(model, held_out) -> Section:
             "aligned weight summaries, which hidden units and inputs the network relies on, and "
             "how alike the representations of posterior draws are."])
     from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, stability
-    from pymc_bnn.posterior.stacking import stacked_models_words
+    from pymc_bnn.posterior.stacking import stacked_models_words, stacked_with
 
     posterior = getattr(model, "posterior_", model)
     if not posterior.spec.hidden:
@@ -198,7 +201,7 @@ def report_section(model, held_out) -> Section:
     stacking = posterior.settings.get("stacking")
     if stacking:
         weight = stacking["weights"][stacking["network"]]
-        others = stacked_models_words(stacking)
+        others = stacked_models_words(stacked_with(stacking))
         section.paragraphs.insert(0, (
             f"This fit stacks the network (weight {weight:.2f}) with {others}; measured "
             "on the network's draws" + (" (the linear model's have no hidden units)."
