@@ -186,19 +186,19 @@ _STACKED_MODELS = {"linear_model": "linear model",
                    "heteroscedastic_model": "heteroscedastic network"}
 
 
-def _judge_stacked_model(posterior, linear, title, checks, problems) -> None:
+def _judge_stacked_model(posterior, record, title, checks, problems) -> None:
     """The stopping rule of a stacked fit's other model `title` (recorded by the stacking)."""
-    if not linear or linear.get("converged") is None:
+    if not record or record.get("converged") is None:
         return
-    steps, run = linear.get("steps"), linear.get("steps_run")
+    steps, run = record.get("steps"), record.get("steps_run")
     # tol=0: a fixed number of steps asked for, as for the network (files before the record kept
     # its own tol share the network's options)
-    tol = linear.get("tol", (posterior.settings or {}).get("tol"))
-    fixed = tol == 0 and not linear["converged"]
-    checks.append((f"{title}'s fit settled", "yes" if linear["converged"] else
+    tol = record.get("tol", (posterior.settings or {}).get("tol"))
+    fixed = tol == 0 and not record["converged"]
+    checks.append((f"{title}'s fit settled", "yes" if record["converged"] else
                    _fixed_steps_words(run) if fixed else
                    "no: stopped at the step limit" + (f" ({run:,} steps)" if run else "")))
-    if not linear["converged"] and not fixed and not posterior.interrupted:
+    if not record["converged"] and not fixed and not posterior.interrupted:
         problems.append(Problem(
             "step_limit", f"the {title}'s fit: {posterior.method} stopped at the maximum of "
             f"{'?' if steps is None else format(steps, ',')} steps before converging",
