@@ -37,13 +37,17 @@ def three():
 
 @pytest.mark.slow  # a stacking of three models: 18 fits
 def test_the_weights_go_to_the_heteroscedastic_network_where_the_noise_changes(three):
+    """Measured for data and fit seeds 0-2: twin weight 0.935, 0.949, 0.921; held-out density
+    per row -0.38 / -0.30 / -0.15 against the network's -0.95 / -1.03 / -0.96; on the test rows
+    the mixture scores -0.182 / -0.133 / -0.279, the twin alone -0.164 / -0.123 / -0.311, the
+    Gaussian network -0.862 / -0.820 / -0.943 (nats per row)."""
     model, X_test, y_test = three
     stacking = model.posterior_.settings["stacking"]
     assert set(stacking["weights"]) == {"network", "linear", "heteroscedastic"}
     assert sum(stacking["weights"].values()) == pytest.approx(1.0)
     held = stacking["held_out_lpd"]
     assert held["heteroscedastic"] > max(held["network"], held["linear"])
-    assert stacking["weights"]["heteroscedastic"] > 0.5
+    assert stacking["weights"]["heteroscedastic"] > 0.8
     # one posterior: its noise sd is an output, and its test score is the twin's or better
     assert model.posterior_.likelihood.name == "heteroscedastic"
     Z = model.posterior_inputs(X_test)
@@ -51,7 +55,7 @@ def test_the_weights_go_to_the_heteroscedastic_network_where_the_noise_changes(t
     scores = {name: log_predictive_density(part.posterior_, Z, y_test).mean()
               for name, part in parts.items()}
     mixed = log_predictive_density(model.posterior_, Z, y_test).mean()
-    assert mixed > max(scores["network"], scores["linear"])
+    assert mixed > max(scores["network"], scores["linear"]) + 0.3
     assert mixed > scores["heteroscedastic"] - 0.05
 
 

@@ -347,8 +347,9 @@ def _fit_streamed(args, console, say, started) -> int:
     if args.groups is not None:
         raise InvalidInputError("--groups cannot be combined with --stream yet; fit grouped "
                                 "data in memory (leave out --stream)")
-    for flag in ("--stack-linear", "--stack-heteroscedastic"):
-        if getattr(args, flag[2:].replace("-", "_")):
+    for flag, asked in (("--stack-linear", args.stack_linear),
+                        ("--stack-heteroscedastic", args.stack_heteroscedastic)):
+        if asked:
             raise InvalidInputError(f"{flag} cannot be combined with --stream (its "
                                     "cross-validation needs every row at once); leave out "
                                     "--stream")
