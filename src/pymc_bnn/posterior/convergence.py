@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from pymc_bnn.posterior.elbo_trace import elbo_still_rising, trend_words, window_means_words
+from pymc_bnn.posterior.stacked_members import MEMBER_WORDS, MEMBERS
 
 # Warn when the largest predictive R-hat is above this (Vehtari et al. 2021 recommend 1.01 for
 # final results; 1.05 flags chains that visibly disagree on the predictions).
@@ -159,8 +160,9 @@ def judge_convergence(posterior) -> Convergence:
     if "stacking" in settings:  # the checks above are the network's; the other models' follow
         problems[:] = [replace(p, what=f"the network's fit: {p.what}")
                        for p in problems]
-        for key, title in _STACKED_MODELS.items():
-            _judge_stacked_model(posterior, diagnostics.get(key), title, checks, problems)
+        for name in MEMBERS[1:]:
+            _judge_stacked_model(posterior, diagnostics.get(f"{name}_model"),
+                                 MEMBER_WORDS[name].noun, checks, problems)
     stacking = diagnostics.get("stacking_stopped")
     if posterior.interrupted and stacking:  # the network's own fit is whole
         checks.append(("interrupted", f"yes: the stacking, by Ctrl-C during {stacking}"))
@@ -179,11 +181,6 @@ def judge_convergence(posterior) -> Convergence:
 def _fixed_steps_words(run: int | None) -> str:
     """The check's words for a fit whose stopping rule was off (tol=0): not a failure to settle."""
     return "not checked: tol=0 ran the fixed " + (f"{run:,} " if run else "") + "steps asked for"
-
-
-# A stacked fit's other models: their records in the diagnostics → the words that name them.
-_STACKED_MODELS = {"linear_model": "linear model",
-                   "heteroscedastic_model": "heteroscedastic network"}
 
 
 def _judge_stacked_model(posterior, record, title, checks, problems) -> None:

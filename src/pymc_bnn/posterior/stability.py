@@ -37,6 +37,7 @@ from pymc_bnn.posterior.network_draws import (  # noqa: F401 (re-exports)
     network_draws,
 )
 from pymc_bnn.posterior.representation import cka_between_draws, linear_cka
+from pymc_bnn.posterior.stacked_members import stacked_with
 from pymc_bnn.validation import check_target, whole_number
 
 __all__ = ["Alignment", "align_draws", "hidden_activations", "linear_cka", "network_draws",
@@ -174,8 +175,7 @@ def stability(model, X, y=None, *, group=None, level: float = 0.9, max_draws: in
         else float("nan"),
         "stacked_draws": stacked_draws if stacking else 0,
         # the other members' names, comma-separated (reports say them in words)
-        "stacked_with": ",".join(name for name in stacking["weights"]
-                                 if name != stacking.get("network")) if stacking else "",
+        "stacked_with": ",".join(stacked_with(stacking)) if stacking else "",
         "n_chains": int(n_chains), "n_draws": int(n_draws), "n_obs": int(len(X)),
         "alignment_iterations": int(iterations),
         "rhat_max": _nanmax(weights.sel(statistic="rhat")),

@@ -29,6 +29,10 @@ from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model.data_groups import DATA_GROUPS
 from pymc_bnn.model.network import bias_name
 from pymc_bnn.posterior.posterior import Posterior
+from pymc_bnn.posterior.stacked_members import (  # noqa: F401 (re-exported: their old home)
+    stacked_models_words,
+    stacked_with,
+)
 
 
 def log_predictive_density(posterior: Posterior, X, y, *, max_draws: int | None = None):
@@ -270,40 +274,6 @@ def stack_posteriors(members: dict[str, Posterior], weights: dict[str, float], *
                                                       "draws": int(n_draws)},
                                timings=dict(base.timings), diagnostics=dict(base.diagnostics),
                                elbo=None, interrupted=False)
-
-
-# How reports name a stacked fit's other models (others: by their names).
-_MEMBER_WORDS = {"linear": "a linear model", "heteroscedastic": "a heteroscedastic network"}
-
-
-def stacked_models_words(names) -> str:
-    """The models a stacked fit's network was stacked with, in words.
-
-    Parameters
-    ----------
-    names : iterable of str
-        The other members' names (`settings["stacking"]["weights"]` but the network's).
-
-    Examples
-    --------
-    >>> stacked_models_words(["linear", "heteroscedastic"])
-    'a linear model and a heteroscedastic network'
-    >>> stacked_models_words(["glm"])
-    "the model 'glm'"
-    """
-    words = [_MEMBER_WORDS.get(name, f"the model {name!r}") for name in names]
-    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
-
-
-def stacked_with(stacking: dict) -> list[str]:
-    """The names of the members a stacked fit's network was stacked with (`settings["stacking"]`).
-
-    Examples
-    --------
-    >>> stacked_with({"network": "network", "weights": {"network": 0.6, "linear": 0.4}})
-    ['linear']
-    """
-    return [name for name in stacking["weights"] if name != stacking.get("network")]
 
 
 def _with_skip(spec):

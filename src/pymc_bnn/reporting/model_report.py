@@ -98,7 +98,7 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     >>> rows["holds"], rows["network"], rows["classes"]
     ('BayesianMLPClassifier', '2 → 3 → 1 (tanh, no biases)', '0, 1')
     """
-    from pymc_bnn.posterior.stacking import stacked_models_words, stacked_with
+    from pymc_bnn.posterior.stacked_members import stacked_models_words, stacked_with
 
     post = _untagged(description["posterior"])
     estimator = _untagged(description.get("estimator") or {})

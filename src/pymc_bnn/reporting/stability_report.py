@@ -41,7 +41,7 @@ def stacking_note(attrs) -> str:
     >>> note.split(": ")[1].split(";")[0]
     "measured on the network's 57 of its 100 draws (stacking weight 0.57)"
     """
-    from pymc_bnn.posterior.stacking import stacked_models_words
+    from pymc_bnn.posterior.stacked_members import stacked_models_words
 
     # the other members' names; results measured before the record was kept: the GLM
     others = stacked_models_words((attrs.get("stacked_with") or "linear").split(","))
@@ -182,7 +182,7 @@ def report_section(model, held_out) -> Section:
             "aligned weight summaries, which hidden units and inputs the network relies on, and "
             "how alike the representations of posterior draws are."])
     from pymc_bnn.posterior.stability import NO_HIDDEN_LAYER, stability
-    from pymc_bnn.posterior.stacking import stacked_models_words, stacked_with
+    from pymc_bnn.posterior.stacked_members import stacked_models_words, stacked_with
 
     posterior = getattr(model, "posterior_", model)
     if not posterior.spec.hidden:

@@ -25,6 +25,7 @@ from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import fit
 from pymc_bnn.io.model_file import fitted_state
 from pymc_bnn.model.build import build_model
+from pymc_bnn.posterior.stacked_members import MEMBER_WORDS, MEMBERS
 from pymc_bnn.posterior.stacking import log_predictive_density, stack_posteriors, stacking_weights
 
 # Folds of the cross-validation behind the weights (fewer where a class has fewer rows).
@@ -34,16 +35,6 @@ STACKING_FOLDS = 5
 # on; fewer draws halve the multiclass output layer's sampling (500 warm-up steps stay).
 FOLD_DRAWS = 250
 
-# The members a stacking can hold, in the order their draws are kept: the network `build`
-# describes first (the others are told apart from it by `_member_build`).
-MEMBERS = ("network", "linear", "heteroscedastic")
-# How warnings of the full fits name their model: after the engine's words, so that a
-# `filterwarnings(message=...)` written for a plain fit still matches (said at the caller's line).
-_MODEL_NAMES = {"network": "stacking: the network's fit",
-                "linear": "stacking: the linear model's fit",
-                "heteroscedastic": "stacking: the heteroscedastic network's fit"}
-_FIT_TITLES = {"network": "the network", "linear": "the linear model (GLM)",
-               "heteroscedastic": "the heteroscedastic network"}
 
 # One fold's fit: `fold_density`'s arguments (build, method, options, draws, random_seed, train
 # rows, test rows).
@@ -171,15 +162,17 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
 
     full = {}
     for name in models:
-        progress_note(progress, f"[bold]Stacking[/] · {_FIT_TITLES[name]}, on every row")
+        progress_note(progress, f"[bold]Stacking[/] · {MEMBER_WORDS[name].title}, on every row")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             full[name] = fit(build_model(**models[name]), method, draws=draws,
                              random_seed=random_seed, progress=progress, **engine_options[name])
         for said in caught:  # which of the two models a warning is about, said at the caller
-            warn_caller(f"{said.message} [{_MODEL_NAMES[name]}]", said.category)
+            # after the engine's words, so that a `filterwarnings(message=...)` written for a
+            # plain fit still matches
+            warn_caller(f"{said.message} [stacking: {MEMBER_WORDS[name].fit}]", said.category)
         if full[name].interrupted:  # the network as far as it got, or its whole fit
-            network = _network_alone(full["network"], f"{_FIT_TITLES[name]}'s fit")
+            network = _network_alone(full["network"], f"{MEMBER_WORDS[name].title}'s fit")
             return (network, {"network": full["network"]}) if return_parts else network
     # The folds' networks take the scale their full fit chose on its held-out rows instead of
     # choosing again on 80% of 80%, from one start as the full fit's MAP (which starts from
