@@ -145,8 +145,8 @@ def crafted_files(draw):
          None, "must be 3 finite numbers"),
         ("r", _set(["estimator", "class"], draw(st.sampled_from(["Evil", None, 3]))), None,
          "estimator.class must be one of"),
-        ("r", _set(["estimator", "class"], "BayesianMLPClassifier"), None,
-         "a BayesianMLPClassifier cannot hold the regression likelihood 'gaussian'"),
+        ("r", _set(["estimator", "class"], "BayesianMLPClassifier"), None,  # the default's
+         "a BayesianMLPClassifier cannot hold the regression likelihood 'heteroscedastic'"),
         ("c", _set(["posterior", "interrupted"], draw(st.sampled_from(["no", 0, None]))), None,
          "posterior.interrupted must be true or false"),
     ]

@@ -143,6 +143,11 @@ def add_fit_command(sub) -> None:
                      help="for a gaussian target: also fit the network with a heteroscedastic "
                           "likelihood (its noise sd an output) and keep the stacking mixture, "
                           "weighted as --stack-linear's (with it, three models are stacked)")
+    fit.add_argument("--noise", choices=("auto", "follows-mean", "constant"), default="auto",
+                     help="a gaussian target's noise sd: follows-mean makes it a function of "
+                          "the predicted mean, fitted to the residuals (a variance function); "
+                          "constant keeps one sd for every row (default auto: follows-mean for "
+                          "a network under laplace, fitted alone to rows in memory)")
     fit.add_argument("--jobs", type=job_count, default=None, metavar="N",
                      help="fits run side by side, N at a time (-1: one per core, -2: all but "
                           "one): the folds of "
@@ -253,6 +258,12 @@ def _cmd_fit(args, console) -> int:
             + ("classified" if choice.classifier else f"fitted with {choice.likelihood}") + ": "
             "leave out --stack-heteroscedastic (or give --likelihood gaussian)")
     twin = {"stack_heteroscedastic": True} if args.stack_heteroscedastic else {}
+    if args.noise != "auto" and choice.classifier:
+        raise InvalidInputError(
+            f"--noise {args.noise} is for a numeric target's noise sd, but {args.target} is "
+            "classified: leave out --noise")
+    if args.noise != "auto":
+        twin["noise"] = args.noise.replace("-", "_")
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
         stack_linear=args.stack_linear, **twin,
@@ -353,6 +364,10 @@ def _fit_streamed(args, console, say, started) -> int:
             raise InvalidInputError(f"{flag} cannot be combined with --stream (its "
                                     "cross-validation needs every row at once); leave out "
                                     "--stream")
+    if args.noise == "follows-mean":
+        raise InvalidInputError("--noise follows-mean cannot be combined with --stream (the "
+                                "noise is fitted to every row's residual at once); leave out "
+                                "--stream")
     for flag, columns in (("--categorical", args.categorical), ("--ordinal", args.ordinal)):
         if columns:  # a streamed fit reads numbers as they are: no table encoding yet
             raise InvalidInputError(

@@ -15,11 +15,12 @@ streams minibatches of `batch_size` rows through `advi`.
 Defaults (`method="auto"`, `prior="auto"`): the `laplace` engine on a network with Normal
 weights of scale 4/sqrt(fan_in) for classifiers, and for regressors of the scale that predicts
 held-out rows best (`map_scale="holdout"`) with the noise sd by the evidence
-(`noise_sd="evidence"`), the output layer's prior precision chosen by the marginal likelihood
-(for three or more classes the output layer's draws come from its exact
-posterior, not its Gaussian, which was underconfident); grouped fits use `advi` with a regularised
-horseshoe (partial and complete pooling) or the fan-in Normal (`pooling="none"`). Why, with
-numbers: `benchmarks/tabular.py` and its table in `benchmarks/README.md`.
+(`noise_sd="evidence"`) and, for a network, following its predicted mean (`noise="auto"`,
+`pymc_bnn.posterior.noise_function`); the output layer's prior precision chosen by the
+marginal likelihood (for three or more classes the output layer's draws come from its exact
+posterior, not its Gaussian, which was underconfident); grouped fits use `advi` with a
+regularised horseshoe (partial and complete pooling) or the fan-in Normal (`pooling="none"`).
+Why, with numbers: `benchmarks/tabular.py` and its table in `benchmarks/README.md`.
 
 Modules: `base` (the parameters, fit and outputs both share, and the defaults), `classifier`,
 `regressor`, `checks` (the one validation of X and y, in pymc-bnn's errors), `members` (an
