@@ -50,6 +50,11 @@ BNN_MODELS: dict[str, Callable] = {
         stack_linear=True, random_state=seed,
         **({"stack_heteroscedastic": True} if "stack_heteroscedastic" in Est().get_params()
            else {})),
+    # a Gaussian regressor's noise sd as a function of its mean, after the default fit (a
+    # classifier's is the default's, whose records it takes)
+    "noise_follows_mean": lambda Est, seed: Est(
+        random_state=seed, **({"noise": "follows_mean"} if "noise" in Est().get_params()
+                              else {})),
     "laplace_skip": lambda Est, seed: Est(skip=True, random_state=seed),
     # the MAP's prior scale chosen on held-out rows (the regressors' default) for classifiers too
     "holdout": lambda Est, seed: Est(engine_options={"map_scale": "holdout"}, random_state=seed),
