@@ -198,6 +198,11 @@ def test_the_cli_takes_noise_and_refuses_it_where_it_cannot_apply(tmp_path, caps
                  "--out", str(tmp_path / "a.bnn.nc")]) == 0
     assert load(tmp_path / "a.bnn.nc").posterior_.likelihood.name == "heteroscedastic"
     capsys.readouterr()
+    assert main(["info", str(tmp_path / "a.bnn.nc")]) == 0
+    info = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "heteroscedastic: a Gaussian fit's noise sd following its mean" in info
+    assert "log s² = a + b·(predicted mean, standardised), b = " in info
+    assert "noise_function" not in info
     assert main([*fit, "--target", "label", "--exclude", "y", "--noise", "follows-mean",
                  "--out", str(tmp_path / "l.bnn.nc")]) == 2
     assert "--noise follows-mean is for a numeric target's noise sd, but label is classified" \

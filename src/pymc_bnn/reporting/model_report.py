@@ -121,7 +121,7 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
         ("prior", _options(post["prior"])),
         ("inference", f"{post.get('method', '')}: "
                       + ", ".join(f"{k} {v}" for k, v in settings.items()
-                                  if k not in ("random_seed", "stacking"))),
+                                  if k not in ("random_seed", "stacking", "noise_function"))),
         ("seed", settings.get("random_seed", "")),
         ("features", _shown(features)),
     ]
@@ -131,6 +131,12 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
         rows.append(("temperature", f"{diagnostics['temperature']:g}" + (
             f" (chosen by leave-one-out: {chosen['elpd']:.2f} nats; PSIS Pareto k above 0.7 on "
             f"{chosen['high_pareto_k_rows']} rows)" if chosen else "")))
+    noise = _untagged(settings.get("noise_function") or {})
+    if noise:  # a Gaussian fit whose noise sd was made to follow its mean
+        rows[2] = ("likelihood", f"{rows[2][1]}: a Gaussian fit's noise sd following its mean")
+        rows.append(("noise", f"log s² = a + b·(predicted mean, standardised), b = "
+                              f"{noise['slope']:.3g} (prior precision {noise['precision']:.3g} "
+                              "by the evidence), scaled to the fit's average noise variance"))
     stacking = _untagged(settings.get("stacking") or {})
     if stacking:
         held = stacking.get("held_out_lpd", {})
