@@ -178,6 +178,12 @@ def test_noise_follows_mean_is_refused_where_it_cannot_apply(tmp_path):
     with pytest.raises(InvalidSettingError, match="streamed data do not keep"):
         BayesianMLPRegressor((3,), noise="follows_mean").fit(str(tmp_path / "t.parquet"), "y")
     # "auto" leaves them as they were: a constant noise sd, no error
+    full = BayesianMLPRegressor((3,), engine_options={"hessian": "full"}, draws=20,
+                                random_state=0).fit(X, y)
+    assert full.posterior_.linearised and full.posterior_.likelihood.name == "gaussian"
+    with pytest.raises(InvalidSettingError, match="linearised network"):
+        BayesianMLPRegressor((3,), noise="follows_mean", engine_options={"hessian": "full"},
+                             draws=20, random_state=0).fit(X, y)
     grouped = BayesianMLPRegressor((3,), steps=200, draws=20, random_state=0).fit(
         X, y, groups=np.arange(40) % 2)
     assert grouped.posterior_.likelihood.name == "gaussian"

@@ -104,7 +104,8 @@ def crafted_files(draw):
         ("r", _set(["posterior", "spec"], draw(junk)), None, "posterior.spec must be"),
         ("c", _set([*SPEC, "hidden"], [width]), None,
          f"weights 'w_0' have shape (3, 2), but the spec (n_inputs=3, hidden=[{width}]"),
-        ("r", _set([*SPEC, "hidden"], [2, width]), None, "weights 'w_1' have shape (2, 1)"),
+        # the default regressor's network has two outputs: the mean and its noise's log sd
+        ("r", _set([*SPEC, "hidden"], [2, width]), None, "weights 'w_1' have shape (2, 2)"),
         ("c", _set([*SPEC, "hidden"], draw(st.sampled_from([["2"], [0], [2.5], [True], 2]))),
          None, "spec.hidden must be a list of whole numbers"),
         ("r", _set([*SPEC, "n_inputs"], n_inputs), None,

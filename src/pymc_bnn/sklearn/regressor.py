@@ -115,7 +115,10 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         """The classifier's fit; then, where `noise` asks for it, the noise's variance function."""
         follows = self._noise_follows_mean(likelihood, groups)
         super()._fit_posterior(X, y, likelihood, groups, sample_weight)
-        if follows and not self.posterior_.interrupted:
+        # "auto" leaves a full-network Laplace fit (predictions through the linearised network,
+        # which `hessian="auto"` may choose) as it is; asked for by name, it is refused there
+        if follows and not self.posterior_.interrupted and (
+                self.noise == "follows_mean" or not self.posterior_.linearised):
             self.posterior_ = noise_follows_mean(self.posterior_,
                                                  random_seed=self._random_seed())
 
