@@ -37,7 +37,8 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
     noise : {"auto", "follows_mean", "constant"}, default "auto"
         "follows_mean": after the fit, a Gaussian network's noise sd becomes a function of its
         predicted mean, log s² = a + b·(standardised mean), fitted to its training residuals
-        with b's prior precision by the evidence, at the fit's own average noise level
+        (read through a Student-t of 4 df) with b's prior precision by the evidence, at the
+        fit's own average noise level
         (`pymc_bnn.posterior.noise_function`; milliseconds): the posterior becomes a
         heteroscedastic one of the same network. Where the noise grows with the target's level
         (counts, amounts) its intervals follow it; where the evidence finds no trend it is
@@ -45,8 +46,9 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         no stacking and rows in memory. "auto" (default): "follows_mean" for the default
         fit (a Gaussian network with hidden layers under the `laplace` engine, rows in
         memory, no groups or stacking), because on the tabular benchmark it lowers the
-        held-out NLL of every regression set at the fit's cost; "constant" elsewhere (a GLM
-        stays `BayesianRidge`'s model). "constant": one noise sd for every row.
+        held-out NLL where the noise grows with the target's level and keeps it where the noise
+        is constant, in milliseconds; "constant" elsewhere (a GLM stays `BayesianRidge`'s
+        model). "constant": one noise sd for every row.
 
     Attributes
     ----------
@@ -112,7 +114,7 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
                 *(("heteroscedastic",) if self.stack_heteroscedastic else ()))
 
     def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
-        """The classifier's fit; then, where `noise` asks for it, the noise's variance function."""
+        """The fit both estimators share; then, where `noise` asks for it, the variance function."""
         follows = self._noise_follows_mean(likelihood, groups)
         super()._fit_posterior(X, y, likelihood, groups, sample_weight)
         # "auto" leaves a full-network Laplace fit (predictions through the linearised network,
