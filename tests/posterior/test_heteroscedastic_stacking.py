@@ -52,6 +52,9 @@ def test_the_weights_go_to_the_heteroscedastic_network_where_the_noise_changes(t
     assert model.posterior_.likelihood.name == "heteroscedastic"
     Z = model.posterior_inputs(X_test)
     parts = model.named_estimators_
+    # each part is that model fitted alone: a refit of it keeps one noise sd, as its posterior
+    assert {part.get_params()["noise"] for part in parts.values()} == {"constant"}
+    assert parts["network"].posterior_.likelihood.name == "gaussian"
     scores = {name: log_predictive_density(part.posterior_, Z, y_test).mean()
               for name, part in parts.items()}
     mixed = log_predictive_density(model.posterior_, Z, y_test).mean()

@@ -286,8 +286,11 @@ def named_estimators(estimator, parts: dict) -> dict:
     from sklearn.base import clone
 
     named = {}
-    unstacked = {f"stack_{name}": False for name in MEMBERS[1:]
-                 if f"stack_{name}" in estimator.get_params(deep=False)}
+    params = estimator.get_params(deep=False)
+    unstacked: dict[str, object] = {f"stack_{name}": False for name in MEMBERS[1:]
+                                    if f"stack_{name}" in params}
+    if "noise" in params:  # a stacking's members keep one noise sd (a refit must give the same)
+        unstacked["noise"] = "constant"
     for name, posterior in parts.items():
         part = clone(estimator).set_params(**unstacked)
         if name == "linear":
