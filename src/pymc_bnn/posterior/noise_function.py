@@ -44,6 +44,7 @@ from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model.data_groups import DATA_GROUPS
 from pymc_bnn.model.network import bias_name
 from pymc_bnn.posterior.posterior import Posterior
+from pymc_bnn.validation import mean_and_scale
 
 # The prior precisions of the slope b that the evidence chooses from: 1e-1 … 1e4, five a decade.
 PRECISIONS = tuple(float(v) for v in np.logspace(-1, 4, 26))
@@ -224,10 +225,8 @@ def noise_follows_mean(posterior: Posterior, *, random_seed: int = 0) -> Posteri
     preprocessing = posterior.preprocessing
     mean_output = ((np.asarray(posterior.predict(X)["mean"].values, dtype=np.float64)
                     - preprocessing["y_mean"]) / preprocessing["y_scale"])
-    centre, spread = float(np.average(mean_output, weights=weights)), float(
-        np.sqrt(np.average((mean_output - np.average(mean_output, weights=weights)) ** 2,
-                           weights=weights)))
-    spread = spread if spread > 0 else 1.0
+    centre, spread = (float(v) for v in mean_and_scale(mean_output, weights=weights))
+    spread = spread if spread > 0 else 1.0  # a constant fit: z is 0 and only a remains
     z = (mean_output - centre) / spread
     found = fit_variance_function(z, (y - mean_output) ** 2, weights)
     # the level is the fit's own noise variance: s²'s mean over the training rows is σ²

@@ -113,11 +113,14 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
             if settings.get("stacking")
             else ", linear skip path" if spec.get("skip") else "")
     features = state.get("feature_names_in_") or post.get("feature_names", [])
+    noise = _untagged(settings.get("noise_function") or {})
+    likelihood = _options(post["likelihood"]) + (
+        ": a Gaussian fit's noise sd following its mean" if noise else "")
     rows = [
         ("holds", estimator.get("class", "Posterior")),
         ("network", f"{arrow} ({kind}, {'with' if spec['bias'] else 'no'} biases"
                     f"{path})"),
-        ("likelihood", _options(post["likelihood"])),
+        ("likelihood", likelihood),
         ("prior", _options(post["prior"])),
         ("inference", f"{post.get('method', '')}: "
                       + ", ".join(f"{k} {v}" for k, v in settings.items()
@@ -131,9 +134,7 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
         rows.append(("temperature", f"{diagnostics['temperature']:g}" + (
             f" (chosen by leave-one-out: {chosen['elpd']:.2f} nats; PSIS Pareto k above 0.7 on "
             f"{chosen['high_pareto_k_rows']} rows)" if chosen else "")))
-    noise = _untagged(settings.get("noise_function") or {})
     if noise:  # a Gaussian fit whose noise sd was made to follow its mean
-        rows[2] = ("likelihood", f"{rows[2][1]}: a Gaussian fit's noise sd following its mean")
         rows.append(("noise", f"log s² = a + b·(predicted mean, standardised), b = "
                               f"{noise['slope']:.3g} (prior precision {noise['precision']:.3g} "
                               "by the evidence), scaled to the fit's average noise variance"))

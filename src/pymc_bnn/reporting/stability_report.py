@@ -44,12 +44,13 @@ def stacking_note(attrs) -> str:
     from pymc_bnn.posterior.stacked_members import stacked_models_words
 
     # the other members' names; results measured before the record was kept: the GLM
-    others = stacked_models_words((attrs.get("stacked_with") or "linear").split(","))
+    names = (attrs.get("stacked_with") or "linear").split(",")
+    others = stacked_models_words(names)
     return (f"stacked with {others}: measured on the network's "
             f"{attrs['n_chains'] * attrs['n_draws']:,} of its {attrs['stacked_draws']:,} draws "
             f"(stacking weight {attrs['stacking_weight']:.2f}); "
             + ("the linear model's draws have no hidden layer and are left out"
-               if others == "a linear model" else f"the draws of {others} are left out"))
+               if names == ["linear"] else f"the draws of {others} are left out"))
 
 
 def stability_section(result, *, source: str = "") -> Section:
@@ -201,9 +202,10 @@ def report_section(model, held_out) -> Section:
     stacking = posterior.settings.get("stacking")
     if stacking:
         weight = stacking["weights"][stacking["network"]]
-        others = stacked_models_words(stacked_with(stacking))
+        names = stacked_with(stacking)
         section.paragraphs.insert(0, (
-            f"This fit stacks the network (weight {weight:.2f}) with {others}; measured "
-            "on the network's draws" + (" (the linear model's have no hidden units)."
-                                        if others == "a linear model" else " alone.")))
+            f"This fit stacks the network (weight {weight:.2f}) with "
+            f"{stacked_models_words(names)}; measured on the network's draws"
+            + (" (the linear model's have no hidden units)." if names == ["linear"]
+               else " alone.")))
     return section

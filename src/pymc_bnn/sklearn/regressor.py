@@ -128,12 +128,15 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         """Whether this fit's noise sd follows its mean; refuses "follows_mean" where it cannot."""
         if self.noise == "constant":
             return False
+        why = _why_noise_cannot_follow(self, likelihood, groups)
         if self.noise == "follows_mean":
-            _refuse_noise_following_mean(self, likelihood, groups)
+            if why is not None:
+                raise InvalidSettingError(f"noise='follows_mean' is for a Gaussian network "
+                                          f"fitted alone to rows in memory, but {why}; leave "
+                                          "out noise=")
             return True
-        return (getattr(likelihood, "name", likelihood) == "gaussian" and bool(self.bias)
-                and groups is None and len(self._stack_members()) == 1
-                and bool(self._hidden()) and self._method(groups) == "laplace")
+        # "auto": where it can apply, for the default fit's network (not a GLM, not advi/nuts)
+        return why is None and bool(self._hidden()) and self._method(groups) == "laplace"
 
     def _fit_stream(self, data, target, groups) -> None:
         if self.noise == "follows_mean":
@@ -194,15 +197,16 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         return mean.values, moments["sd"]
 
 
-def _refuse_noise_following_mean(model, likelihood, groups) -> None:
-    """Refuse noise="follows_mean" before any fit where it cannot apply, naming why."""
+def _why_noise_cannot_follow(model, likelihood, groups) -> str | None:
+    """Why this fit's noise sd cannot follow its mean (known before any fit), or None.
+
+    `noise_function.noise_follows_mean` checks the fitted posterior again (the authority); this
+    says it before the fit, and lets "auto" pass over such fits.
+    """
     named = getattr(likelihood, "name", likelihood)
-    why = (f"likelihood={named!r} has its own noise model" if named != "gaussian" else
-           "bias=False leaves the network no output bias to carry the noise's level"
-           if not model.bias else
-           "a grouped fit shares one noise sd over its groups" if groups is not None else
-           "a stacked fit mixes several models' noise" if len(model._stack_members()) > 1
-           else None)
-    if why is not None:
-        raise InvalidSettingError(f"noise='follows_mean' is for a Gaussian network fitted "
-                                  f"alone to rows in memory, but {why}; leave out noise=")
+    return (f"likelihood={named!r} has its own noise model" if named != "gaussian" else
+            "bias=False leaves the network no output bias to carry the noise's level"
+            if not model.bias else
+            "a grouped fit shares one noise sd over its groups" if groups is not None else
+            "a stacked fit mixes several models' noise" if len(model._stack_members()) > 1
+            else None)
