@@ -211,23 +211,28 @@ def test_stability(built, tmp_path):
 
 
 def test_stacking(built, tmp_path):
-    """Measured, held-out (2026-12-06; quick mode: 700 randhie rows): randhie Gaussian NLL
-    network 2.689, GLM 2.682, stacked 2.682, ridge 2.684 (weights: network 0.00, linear 1.00;
-    fit seeds 1, 2: linear 0.69, 0.57, stacked 2.683, 2.684); two moons log loss network 0.109,
-    GLM 0.354, stacked 0.108, logistic 0.353 (weights 1.00 / 0.00). (On all 1,000 rows fit
-    seed 1 gave the network 0.58 of the weight; 500 rows left ridge behind the network.)"""
+    """Measured, held-out (2026-12-06, the network's noise following its mean; quick mode: 700
+    randhie rows): randhie Gaussian NLL network 2.548, GLM 2.682, stacked 2.571, ridge 2.683,
+    RMSE 3.562 / 3.546 / 3.558 / 3.541 (weights: network 0.80, linear 0.20; fit seeds 1, 2:
+    network 0.80, 0.82, stacked 2.572, 2.570); two moons log loss network 0.109, GLM 0.354,
+    stacked 0.108, logistic 0.353 (weights 1.00 / 0.00). (With one noise sd for the network,
+    before 2026-12-06, the table's weights went to the GLM: network 2.689, stacked 2.682.)"""
     result = _result("stacking", built, tmp_path)
     table, moons = result["randhie"], result["moons"]
     weights = result["weights"]
-    # the weights follow the held-out rows: the GLM on the table, the network on the moons
-    assert weights["randhie"]["linear"] > 0.5 and weights["moons"]["network"] > 0.9, result
+    # the weights follow the held-out rows: mostly the network on the table (its noise follows
+    # its mean), all of it on the moons
     held = result["held_out_lpd"]
-    assert held["randhie"]["linear"] > held["randhie"]["network"], result
+    assert held["randhie"]["network"] > held["randhie"]["linear"], result
     assert held["moons"]["network"] > held["moons"]["linear"], result
-    # stacking predicts as well as the better of the two on each: the GLM on the table, the
-    # network on the moons
-    assert table["stacked"]["nll"] < min(table["network"]["nll"],
-                                         table["linear (Bayesian GLM)"]["nll"]) + 0.005, result
+    assert 0.5 < weights["randhie"]["network"] < 1.0 and weights["moons"]["network"] > 0.9, result
+    # the table's network wins by its noise, not its mean: its RMSE is no better than ridge's
+    assert table["network"]["rmse"] > table["ridge (scikit-learn)"]["rmse"] - 0.05, result
+    # stacking predicts about as well as the better of the two on each, and better than the
+    # linear models on the table
+    assert table["stacked"]["nll"] < table["network"]["nll"] + 0.05, result
+    assert table["stacked"]["nll"] < min(table["linear (Bayesian GLM)"]["nll"],
+                                         table["ridge (scikit-learn)"]["nll"]) - 0.05, result
     assert moons["stacked"]["log_loss"] < 0.5 * moons["linear (Bayesian GLM)"]["log_loss"], result
     assert moons["stacked"]["accuracy"] >= 0.95, result
     assert _is_png(result["figure"])

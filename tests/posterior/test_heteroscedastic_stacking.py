@@ -37,10 +37,11 @@ def three():
 
 @pytest.mark.slow  # a stacking of three models: 18 fits
 def test_the_weights_go_to_the_heteroscedastic_network_where_the_noise_changes(three):
-    """Measured for data and fit seeds 0-2: twin weight 0.935, 0.949, 0.921; held-out density
-    per row -0.38 / -0.30 / -0.15 against the network's -0.95 / -1.03 / -0.96; on the test rows
-    the mixture scores -0.182 / -0.133 / -0.279, the twin alone -0.164 / -0.123 / -0.311, the
-    Gaussian network -0.862 / -0.820 / -0.943 (nats per row)."""
+    """Measured for data and fit seeds 0-2 (the network's noise following its mean, the
+    regressor's default): twin weight 0.935, 0.944, 0.850; held-out density per row -0.38 /
+    -0.30 / -0.15 against the network's -0.65 / -0.72 / -0.43; on the test rows the mixture
+    scores -0.182 / -0.133 / -0.209, the twin alone -0.164 / -0.123 / -0.311, the network
+    -0.508 / -0.383 / -0.469 (nats per row; with one noise sd it scored -0.86 to -0.94)."""
     model, X_test, y_test = three
     stacking = model.posterior_.settings["stacking"]
     assert set(stacking["weights"]) == {"network", "linear", "heteroscedastic"}
@@ -52,13 +53,15 @@ def test_the_weights_go_to_the_heteroscedastic_network_where_the_noise_changes(t
     assert model.posterior_.likelihood.name == "heteroscedastic"
     Z = model.posterior_inputs(X_test)
     parts = model.named_estimators_
-    # each part is that model fitted alone: a refit of it keeps one noise sd, as its posterior
-    assert {part.get_params()["noise"] for part in parts.values()} == {"constant"}
-    assert parts["network"].posterior_.likelihood.name == "gaussian"
+    # each part is that model fitted alone, with the noise a refit would give it: the network's
+    # follows its mean (the default), the GLM and the twin keep theirs
+    noise = {name: part.get_params()["noise"] for name, part in parts.items()}
+    assert noise == {"network": "auto", "linear": "constant", "heteroscedastic": "constant"}
+    assert "noise_function" in parts["network"].posterior_.settings
     scores = {name: log_predictive_density(part.posterior_, Z, y_test).mean()
               for name, part in parts.items()}
     mixed = log_predictive_density(model.posterior_, Z, y_test).mean()
-    assert mixed > max(scores["network"], scores["linear"]) + 0.3
+    assert mixed > max(scores["network"], scores["linear"]) + 0.2
     assert mixed > scores["heteroscedastic"] - 0.05
 
 

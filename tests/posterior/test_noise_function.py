@@ -184,8 +184,7 @@ def test_the_regressors_default_lets_the_noise_follow_the_mean(tmp_path):
 def test_noise_follows_mean_is_refused_where_it_cannot_apply(tmp_path):
     X, y = _level_dependent(6, 40)
     for params, why in (({"likelihood": "student_t"}, "likelihood='student_t' has its own"),
-                        ({"bias": False}, "bias=False"),
-                        ({"stack_linear": True}, "a stacked fit")):
+                        ({"bias": False}, "bias=False")):
         with pytest.raises(InvalidSettingError, match=f"noise='follows_mean' .*{why}"):
             BayesianMLPRegressor((3,), noise="follows_mean", **params).fit(X, y)
     with pytest.raises(InvalidSettingError, match="grouped fit"):
@@ -203,6 +202,53 @@ def test_noise_follows_mean_is_refused_where_it_cannot_apply(tmp_path):
     grouped = BayesianMLPRegressor((3,), steps=200, draws=20, random_state=0).fit(
         X, y, groups=np.arange(40) % 2)
     assert grouped.posterior_.likelihood.name == "gaussian"
+
+
+@pytest.mark.slow  # stacked fits: five folds of two models each
+def test_a_stacked_regressors_network_lets_its_noise_follow_the_mean_in_every_fold(tmp_path):
+    """On a linear mean whose noise sd grows with it, only the noise-following network models
+    the noise: the held-out densities that weigh the members must be those of that network."""
+    X, y = _level_dependent(8, 200)
+    settings = {"stack_linear": True, "draws": 100, "random_state": 0}
+    follows = BayesianMLPRegressor((4,), **settings).fit(X, y)
+    constant = BayesianMLPRegressor((4,), noise="constant", **settings).fit(X, y)
+    assert follows.posterior_.likelihood.name == "heteroscedastic"
+    assert constant.posterior_.likelihood.name == "gaussian"
+    network = follows.named_estimators_["network"]
+    assert network.noise == "auto" and "noise_function" in network.posterior_.settings
+    assert follows.named_estimators_["linear"].noise == "constant"
+    assert constant.named_estimators_["network"].noise == "constant"
+    lpd = {name: est.posterior_.settings["stacking"]["held_out_lpd"]
+           for name, est in (("follows", follows), ("constant", constant))}
+    assert lpd["follows"]["network"] > lpd["constant"]["network"] + 0.02  # nats per row
+    assert lpd["follows"]["linear"] == pytest.approx(lpd["constant"]["linear"], abs=1e-9)
+    weights = {name: est.posterior_.settings["stacking"]["weights"]["network"]
+               for name, est in (("follows", follows), ("constant", constant))}
+    assert weights["follows"] > weights["constant"]
+    # the mixture's intervals widen with the mean, as the noise does
+    _, sd = follows.predict(np.array([[-1.8, 0.0], [1.8, 0.0]]), return_std=True)
+    assert sd[1] > 1.5 * sd[0]
+    from pymc_bnn.io import read_description
+    from pymc_bnn.reporting.model_report import summary_rows
+
+    rows = dict(summary_rows(read_description(save(follows, tmp_path / "stacked.bnn.nc"))))
+    assert rows["likelihood"].endswith(": the network's noise sd following its mean (the other "
+                                       "members keep one noise sd)")
+
+
+def test_a_fold_scored_with_the_noise_following_the_mean_is_that_posteriors_density():
+    from pymc_bnn.sklearn.stacked_fit import fold_density
+
+    X, y = _level_dependent(9, 80)
+    build = {"X": X, "y": y, "hidden": (3,), "bias": True, "likelihood": "gaussian"}
+    train, test = np.arange(20, 80), np.arange(20)
+    options = {"steps": 300, "tol": 0}  # a fixed number of steps: no convergence warning
+    part = fit(build_model(X[train], y[train], hidden=(3,), bias=True, likelihood="gaussian"),
+               "laplace", draws=40, random_seed=0, progress=False, **options)
+    expected = log_predictive_density(noise_follows_mean(part, random_seed=0), X[test], y[test])
+    found = fold_density(build, "laplace", options, 40, 0, train, test, "follows_mean")
+    np.testing.assert_allclose(found, expected, rtol=1e-6)
+    assert not np.allclose(fold_density(build, "laplace", options, 40, 0, train, test), found)
 
 
 @pytest.mark.slow  # fits of their own (first fits of a structure compile)

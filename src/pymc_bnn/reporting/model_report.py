@@ -115,7 +115,9 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     features = state.get("feature_names_in_") or post.get("feature_names", [])
     noise = _untagged(settings.get("noise_function") or {})
     likelihood = _options(post["likelihood"]) + (
-        ": a Gaussian fit's noise sd following its mean" if noise else "")
+        "" if not noise else ": the network's noise sd following its mean (the other members "
+        "keep one noise sd)" if settings.get("stacking") else
+        ": a Gaussian fit's noise sd following its mean")
     rows = [
         ("holds", estimator.get("class", "Posterior")),
         ("network", f"{arrow} ({kind}, {'with' if spec['bias'] else 'no'} biases"

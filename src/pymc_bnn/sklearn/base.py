@@ -275,6 +275,10 @@ class BayesianMLPBase(BaseEstimator):
         self.posterior_ = self._named_outputs(self.posterior_)
         return self
 
+    def _network_noise(self, likelihood, groups) -> str:
+        """A stacked fit's `network_noise` (`fit_stacked`): one noise sd here."""
+        return "constant"
+
     def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
         if self.n_jobs == 0:  # joblib's meaning of the count; 0 has none (checked before fits)
             raise InvalidSettingError("n_jobs=0 runs no fit; give how many fits run at a time "
@@ -294,7 +298,8 @@ class BayesianMLPBase(BaseEstimator):
             self.posterior_, parts = fit_stacked(
                 build, method, options, draws=int(self.draws), random_seed=self._random_seed(),
                 classifier=is_classifier(self), progress=bool(self.verbose), n_jobs=self.n_jobs,
-                classes=getattr(self, "classes_", None), return_parts=True, members=members)
+                classes=getattr(self, "classes_", None), return_parts=True, members=members,
+                network_noise=self._network_noise(likelihood, groups))
             self.named_estimators_ = named_estimators(self, parts)
         elif self.n_jobs is not None and options.get("ensemble"):
             self.posterior_ = fit_members(build, method, options, draws=int(self.draws),

@@ -42,10 +42,11 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         (`pymc_bnn.posterior.noise_function`; milliseconds): the posterior becomes a
         heteroscedastic one of the same network. Where the noise grows with the target's level
         (counts, amounts) its intervals follow it; where the evidence finds no trend it is
-        the constant noise to a few digits. For a Gaussian likelihood with biases, no groups,
-        no stacking and rows in memory. "auto" (default): "follows_mean" for the default
-        fit (a Gaussian network with hidden layers under the `laplace` engine, rows in
-        memory, no groups or stacking), because on the tabular benchmark it lowers the
+        the constant noise to a few digits. For a Gaussian likelihood with biases, no groups
+        and rows in memory; in a stacked fit it is the network's noise (in its full fit and in
+        every fold's), the other members keep theirs. "auto" (default): "follows_mean" for the
+        default fit (a Gaussian network with hidden layers under the `laplace` engine, rows in
+        memory, no groups), stacked or not, because on the tabular benchmark it lowers the
         held-out NLL where the noise grows with the target's level and keeps it where the noise
         is constant, in milliseconds; "constant" elsewhere (a GLM stays `BayesianRidge`'s
         model). "constant": one noise sd for every row.
@@ -116,13 +117,20 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
     def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
         """The fit both estimators share; then, where `noise` asks for it, the variance function."""
         follows = self._noise_follows_mean(likelihood, groups)
+        # a stacked fit lets its network's noise follow the mean in the full fit and the folds
+        # (`_network_noise`); otherwise it follows after the fit, here
+        stacked = len(self._stack_members()) > 1
         super()._fit_posterior(X, y, likelihood, groups, sample_weight)
         # "auto" leaves a full-network Laplace fit (predictions through the linearised network,
         # which `hessian="auto"` may choose) as it is; asked for by name, it is refused there
-        if follows and not self.posterior_.interrupted and (
+        if follows and not stacked and not self.posterior_.interrupted and (
                 self.noise == "follows_mean" or not self.posterior_.linearised):
             self.posterior_ = noise_follows_mean(self.posterior_,
                                                  random_seed=self._random_seed())
+
+    def _network_noise(self, likelihood, groups) -> str:
+        """A stacked fit's network noise: "follows_mean" where `noise` makes it follow."""
+        return "follows_mean" if self._noise_follows_mean(likelihood, groups) else "constant"
 
     def _noise_follows_mean(self, likelihood, groups) -> bool:
         """Whether this fit's noise sd follows its mean; refuses "follows_mean" where it cannot."""
@@ -207,6 +215,4 @@ def _why_noise_cannot_follow(model, likelihood, groups) -> str | None:
     return (f"likelihood={named!r} has its own noise model" if named != "gaussian" else
             "bias=False leaves the network no output bias to carry the noise's level"
             if not model.bias else
-            "a grouped fit shares one noise sd over its groups" if groups is not None else
-            "a stacked fit mixes several models' noise" if len(model._stack_members()) > 1
-            else None)
+            "a grouped fit shares one noise sd over its groups" if groups is not None else None)

@@ -9,7 +9,10 @@ the network and the GLM apart (benchmarks/README.md, "Stacking the network and a
 about (folds + 1) fits of each member, made cheaper where the folds can share the full fits'
 choices: a regressor's network members choose their MAP's prior scale on held-out rows once
 (the full fit) and each fold fits one MAP at that scale; the GLM never searches for a scale
-(its evidence rounds choose it); the folds keep `FOLD_DRAWS` draws.
+(its evidence rounds choose it); the folds keep `FOLD_DRAWS` draws. With
+`network_noise="follows_mean"` (a regressor's default) the network's noise sd follows its mean
+(`pymc_bnn.posterior.noise_function`) in its full fit and in every fold's, so the weights
+judge the network the user gets.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import fit
 from pymc_bnn.io.model_file import fitted_state
 from pymc_bnn.model.build import build_model
+from pymc_bnn.posterior.noise_function import noise_follows_mean
 from pymc_bnn.posterior.stacked_members import MEMBER_WORDS, MEMBERS
 from pymc_bnn.posterior.stacking import log_predictive_density, stack_posteriors, stacking_weights
 
@@ -37,14 +41,17 @@ FOLD_DRAWS = 250
 
 
 # One fold's fit: `fold_density`'s arguments (build, method, options, draws, random_seed, train
-# rows, test rows).
-type FoldJob = tuple[dict, str, dict, int, int, np.ndarray, np.ndarray]
+# rows, test rows, the network's noise).
+type FoldJob = tuple[dict, str, dict, int, int, np.ndarray, np.ndarray, str]
+# What a member's noise sd may be (`network_noise`): one sd, or a function of the mean.
+NETWORK_NOISE = ("constant", "follows_mean")
 
 
 def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_seed: int,
                 classifier: bool, progress: bool = False, n_jobs: int | None = None,
                 classes=None, return_parts: bool = False,
-                members: tuple[str, ...] = ("network", "linear")):
+                members: tuple[str, ...] = ("network", "linear"),
+                network_noise: str = "constant"):
     """The stacked posterior of the network `build` describes and other models of its rows.
 
     Parameters
@@ -76,6 +83,11 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         The models stacked, "network" and one or both of "linear" (its GLM: hidden=(), no
         skip path) and "heteroscedastic" (the network with a heteroscedastic likelihood, for a
         Gaussian regressor: its noise sd a second output, where the Gaussian's is one number).
+    network_noise : {"constant", "follows_mean"}, default "constant"
+        "follows_mean": the network member's noise sd becomes a function of its mean after its
+        full fit and after every fold's (`noise_follows_mean`; a Gaussian network with biases),
+        so its held-out densities are those of the model the mixture holds. The other members
+        keep theirs.
 
     Returns
     -------
@@ -127,6 +139,10 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
                     progress=progress, **options)
         return (alone, {"linear": alone}) if return_parts else alone
     models = {name: _member_build(build, name, asked) for name in _checked_members(members)}
+    if network_noise not in NETWORK_NOISE:
+        raise InvalidSettingError(f"network_noise takes {' or '.join(map(repr, NETWORK_NOISE))}, "
+                                  f"got {network_noise!r}")
+    noise = {name: network_noise if name == "network" else "constant" for name in models}
     if build.get("groups") is not None:
         raise InvalidSettingError(f"{asked} cannot fit groups yet; leave out groups= or {asked}")
     if options.get("hessian") == "auto":  # the choice that can be stacked: draws of the network
@@ -167,6 +183,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
             warnings.simplefilter("always")
             full[name] = fit(build_model(**models[name]), method, draws=draws,
                              random_seed=random_seed, progress=progress, **engine_options[name])
+            if noise[name] == "follows_mean" and not full[name].interrupted:
+                full[name] = noise_follows_mean(full[name], random_seed=random_seed)
         for said in caught:  # which of the two models a warning is about, said at the caller
             # after the engine's words, so that a `filterwarnings(message=...)` written for a
             # plain fit still matches
@@ -188,7 +206,7 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     try:
         densities = _held_out_densities(
             [(models[name], method, engine_options[name], min(draws, FOLD_DRAWS), random_seed,
-              train, test) for name, train, test in tasks], n_jobs, progress)
+              train, test, noise[name]) for name, train, test in tasks], n_jobs, progress)
     except KeyboardInterrupt:
         network = _network_alone(full["network"], "its cross-validation")
         return (network, full) if return_parts else network
@@ -289,10 +307,11 @@ def named_estimators(estimator, parts: dict) -> dict:
     params = estimator.get_params(deep=False)
     unstacked: dict[str, object] = {f"stack_{name}": False for name in MEMBERS[1:]
                                     if f"stack_{name}" in params}
-    if "noise" in params:  # a stacking's members keep one noise sd (a refit must give the same)
-        unstacked["noise"] = "constant"
     for name, posterior in parts.items():
         part = clone(estimator).set_params(**unstacked)
+        if "noise" in params:  # a refit must give the same: the network's noise as it was fitted
+            part.set_params(noise=params["noise"] if "noise_function" in posterior.settings
+                            else "constant")
         if name == "linear":
             part.set_params(hidden_layer_sizes=(), skip=False)
         elif name == "heteroscedastic":
@@ -398,7 +417,7 @@ def _in_threads(jobs: list[FoldJob], workers: int, pressed, done=lambda: None) -
 
 
 def fold_density(build: dict, method: str, options: dict, draws: int, random_seed: int,
-                 train, test, pressed=()) -> np.ndarray:
+                 train, test, noise: str = "constant", pressed=()) -> np.ndarray:
     """The log predictive density of rows `test` under a fit to rows `train` of `build`.
 
     Plain data in and out, so a joblib worker (a thread, a process, a cluster's) can run it.
@@ -411,6 +430,9 @@ def fold_density(build: dict, method: str, options: dict, draws: int, random_see
         As `fit` takes them.
     train, test : array-like of int
         Row indices.
+    noise : {"constant", "follows_mean"}, default "constant"
+        "follows_mean": the fit's noise sd follows its mean (`noise_follows_mean`, fitted to
+        the `train` rows' residuals) before the `test` rows are scored.
     pressed : list, optional
         Ctrl-C's record: a fold not yet begun when it holds True raises KeyboardInterrupt.
 
@@ -441,6 +463,8 @@ def fold_density(build: dict, method: str, options: dict, draws: int, random_see
                progress=False, **options)
     if part.interrupted:
         raise KeyboardInterrupt
+    if noise == "follows_mean":
+        part = noise_follows_mean(part, random_seed=random_seed)
     return log_predictive_density(part, build["X"][test], y[test])
 
 
