@@ -236,6 +236,7 @@ def test_a_stacked_regressors_network_lets_its_noise_follow_the_mean_in_every_fo
                                        "members keep one noise sd)")
 
 
+@pytest.mark.slow  # fits of their own (first fits of a structure compile)
 def test_a_fold_scored_with_the_noise_following_the_mean_is_that_posteriors_density():
     from pymc_bnn.sklearn.stacked_fit import fold_density
 

@@ -377,6 +377,9 @@ class Posterior(RecordFields):
         xr.Dataset
             `mean` (E[p] over draws: the predictive probability for classifiers; E[y] for
             regression) and `std` (sd over draws: the weight uncertainty), dims ("obs", ...).
+            For a regression `std` is the sd of the *mean* only, without the noise: the total
+            predictive sd (noise and weights, what `BayesianMLPRegressor.predict(X,
+            return_std=True)` returns) is `uncertainty.predictive_summary`'s `sd`.
             Computed by `compiled.moments_over_draw_sets` (fused, float32, see the dtype
             policy there) for every set of rows that shares draws (`draw_sets`); a row whose
             float32 pass overflows is redone in float64. A full-network Laplace fit
