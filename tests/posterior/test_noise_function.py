@@ -173,6 +173,11 @@ def test_the_regressors_default_lets_the_noise_follow_the_mean(tmp_path):
     assert glm.posterior_.likelihood.name == "gaussian"
     asked = BayesianMLPRegressor((), noise="follows_mean", draws=50, random_state=0).fit(X, y)
     assert asked.posterior_.likelihood.name == "heteroscedastic"
+    # a GLM stacked with itself is that GLM, with the noise asked for
+    stacked_glm = BayesianMLPRegressor((), noise="follows_mean", stack_linear=True, draws=50,
+                                       random_state=0).fit(X, y)
+    np.testing.assert_allclose(stacked_glm.predict(X[:5], return_std=True),
+                               asked.predict(X[:5], return_std=True), rtol=1e-6)
     save(auto, tmp_path / "a.bnn.nc")
     again = load(tmp_path / "a.bnn.nc")
     np.testing.assert_allclose(again.predict(X[:5], return_std=True),

@@ -133,15 +133,17 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
 
     started = time.perf_counter()
     asked = stacking_words(members)
-    if not build["hidden"] and tuple(members) == ("network", "linear"):
-        # a GLM stacked with itself is that GLM (a grid over both options)
-        alone = fit(build_model(**build), method, draws=draws, random_seed=random_seed,
-                    progress=progress, **options)
-        return (alone, {"linear": alone}) if return_parts else alone
-    models = {name: _member_build(build, name, asked) for name in _checked_members(members)}
     if network_noise not in NETWORK_NOISE:
         raise InvalidSettingError(f"network_noise takes {' or '.join(map(repr, NETWORK_NOISE))}, "
                                   f"got {network_noise!r}")
+    if not build["hidden"] and tuple(members) == ("network", "linear"):
+        # a GLM stacked with itself is that GLM (a grid over both options), its noise as asked
+        alone = fit(build_model(**build), method, draws=draws, random_seed=random_seed,
+                    progress=progress, **options)
+        if network_noise == "follows_mean" and not alone.interrupted:
+            alone = noise_follows_mean(alone, random_seed=random_seed)
+        return (alone, {"linear": alone}) if return_parts else alone
+    models = {name: _member_build(build, name, asked) for name in _checked_members(members)}
     noise = {name: network_noise if name == "network" else "constant" for name in models}
     if build.get("groups") is not None:
         raise InvalidSettingError(f"{asked} cannot fit groups yet; leave out groups= or {asked}")
