@@ -147,7 +147,8 @@ def add_fit_command(sub) -> None:
                      help="a gaussian target's noise sd: follows-mean makes it a function of "
                           "the predicted mean, fitted to the residuals (a variance function); "
                           "constant keeps one sd for every row (default auto: follows-mean for "
-                          "a network under laplace, fitted alone to rows in memory)")
+                          "a network under laplace fitted to rows in memory; with --stack-linear "
+                          "the network's, in its full fit and every fold's)")
     fit.add_argument("--jobs", type=job_count, default=None, metavar="N",
                      help="fits run side by side, N at a time (-1: one per core, -2: all but "
                           "one): the folds of "

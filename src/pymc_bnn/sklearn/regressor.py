@@ -140,8 +140,8 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         if self.noise == "follows_mean":
             if why is not None:
                 raise InvalidSettingError(f"noise='follows_mean' is for a Gaussian network "
-                                          f"fitted alone to rows in memory, but {why}; leave "
-                                          "out noise=")
+                                          f"fitted to rows in memory, but {why}; leave out "
+                                          "noise=")
             return True
         # "auto": where it can apply, for the default fit's network (not a GLM, not advi/nuts)
         return why is None and bool(self._hidden()) and self._method(groups) == "laplace"
