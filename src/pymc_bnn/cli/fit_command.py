@@ -258,16 +258,17 @@ def _cmd_fit(args, console) -> int:
             f"twin, but {args.target} is "
             + ("classified" if choice.classifier else f"fitted with {choice.likelihood}") + ": "
             "leave out --stack-heteroscedastic (or give --likelihood gaussian)")
-    twin = {"stack_heteroscedastic": True} if args.stack_heteroscedastic else {}
+    # the regressor's own parameters, where asked for
+    regressor_only = {"stack_heteroscedastic": True} if args.stack_heteroscedastic else {}
     if args.noise != "auto" and choice.classifier:
         raise InvalidInputError(
             f"--noise {args.noise} is for a numeric target's noise sd, but {args.target} is "
             "classified: leave out --noise")
     if args.noise != "auto":
-        twin["noise"] = args.noise.replace("-", "_")
+        regressor_only["noise"] = args.noise.replace("-", "_")
     model = estimator_class(
         hidden_layer_sizes=args.hidden, activation=args.activation, skip=args.skip,
-        stack_linear=args.stack_linear, **twin,
+        stack_linear=args.stack_linear, **regressor_only,
         likelihood=likelihood, prior=args.prior, method=args.method, draws=args.draws,
         random_state=args.seed, verbose=not args.quiet, pooling=args.pooling,
         engine_options=args.engine_options, missing=args.missing, n_jobs=args.jobs, **roles,

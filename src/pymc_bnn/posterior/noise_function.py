@@ -42,7 +42,7 @@ import xarray as xr
 
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.model.data_groups import DATA_GROUPS
-from pymc_bnn.model.network import bias_name
+from pymc_bnn.model.network import SKIP_WEIGHT, bias_name, weight_name
 from pymc_bnn.posterior.posterior import Posterior
 from pymc_bnn.validation import mean_and_scale
 
@@ -272,7 +272,7 @@ def _heteroscedastic(posterior: Posterior, alpha, beta, described: dict) -> Post
         if name in posterior.likelihood_params:  # sigma: now the second output's
             continue
         draws = np.asarray(values.values, dtype=np.float64)
-        if name in (f"w_{last}", "w_skip"):
+        if name in (weight_name(last), SKIP_WEIGHT):
             second = beta.reshape(draws.shape[:2] + (1,) * (draws.ndim - 2)) * draws[..., :1]
             draws = np.concatenate([draws, second], axis=-1)
         elif name == bias_name(last):

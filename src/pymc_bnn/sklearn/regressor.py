@@ -116,14 +116,15 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
 
     def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
         """The fit both estimators share; then, where `noise` asks for it, the variance function."""
-        follows = self._noise_follows_mean(likelihood, groups)
-        # a stacked fit lets its network's noise follow the mean in the full fit and the folds
-        # (`_network_noise`); otherwise it follows after the fit, here
+        # a stacked fit decides (and refuses) through `_network_noise`, before its first fit,
+        # and lets its network's noise follow the mean in the full fit and the folds;
+        # otherwise the decision is made here, before the fit, and applied after it
         stacked = len(self._stack_members()) > 1
+        follows = not stacked and self._noise_follows_mean(likelihood, groups)
         super()._fit_posterior(X, y, likelihood, groups, sample_weight)
         # "auto" leaves a full-network Laplace fit (predictions through the linearised network,
         # which `hessian="auto"` may choose) as it is; asked for by name, it is refused there
-        if follows and not stacked and not self.posterior_.interrupted and (
+        if follows and not self.posterior_.interrupted and (
                 self.noise == "follows_mean" or not self.posterior_.linearised):
             self.posterior_ = noise_follows_mean(self.posterior_,
                                                  random_seed=self._random_seed())
