@@ -147,22 +147,14 @@ def test_a_fit_on_fewer_rows_reuses_the_compiled_sampler():
 
 def test_the_sampler_cache_keeps_the_most_recently_used(monkeypatch):
     """A bounded cache: past `_MAX_SAMPLERS`, the sampler used longest ago goes."""
-    class Sampler:  # stands in for the compiled NUTS run (its draws are all zero)
-        def __init__(self, log_density, size, draws, warmup):
-            self.size, self.draws = size, draws
-
-        def run(self, *args, **kwargs):
-            pass
-
-        def get_samples(self):
-            return {"u": np.zeros((self.draws, self.size))}
-
-        def get_extra_fields(self):
-            return {"diverging": np.zeros(self.draws, bool), "accept_prob": np.ones(self.draws)}
+    def sampler(log_density, size, draws, warmup):  # stands in for the compiled NUTS run
+        def run(rng_key, args, theta_map, root):  # its draws are all zero
+            return np.zeros((draws, size)), np.zeros(draws, bool), np.ones(draws)
+        return run
 
     monkeypatch.setattr(output_sampler, "_SAMPLERS", type(output_sampler._SAMPLERS)())
     monkeypatch.setattr(output_sampler, "_MAX_SAMPLERS", 2)
-    monkeypatch.setattr(output_sampler, "_sampler", Sampler)
+    monkeypatch.setattr(output_sampler, "_sampler", sampler)
     made = []
     for name in ("a", "b", "a", "c", "b"):
         before = set(output_sampler._SAMPLERS)

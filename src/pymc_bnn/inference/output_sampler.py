@@ -27,7 +27,7 @@ from pymc_bnn._runtime.lru import DEFAULT_MAX_ENTRIES, lru_get
 # Warm-up steps of NUTS (step size and diagonal mass adaptation in the whitened space, where
 # the target is already close to a unit Gaussian).
 WARMUP = 500
-# jit-compiled samplers, keyed on the caller's structure key (numpyro's jit_model_args: a refit
+# jit-compiled samplers (`_sampler`), keyed on the caller's structure key (a refit
 # of the same structure on new data of the same shapes reuses the compiled sampler); the least
 # recently used goes when more are held (each keeps its compiled program and first log density)
 _SAMPLERS: OrderedDict[tuple, object] = OrderedDict()
@@ -107,8 +107,8 @@ def sample_output_layer(log_density: Callable, args: tuple, theta_map, sqrt_cova
     ...                           draws=2000, seed=0, cache_key=("doctest",))
     >>> out.theta.shape, out.divergences
     ((2000, 1), 0)
-    >>> round(float(out.theta.mean()), 1)  # quadrature: 1.13
-    1.1
+    >>> abs(float(out.theta.mean()) - 1.13) < 0.1  # quadrature: 1.13, the mode 1.007
+    True
     """
     import jax
     import jax.numpy as jnp
@@ -116,31 +116,44 @@ def sample_output_layer(log_density: Callable, args: tuple, theta_map, sqrt_cova
     theta_map = jnp.asarray(theta_map)
     root = jnp.asarray(sqrt_covariance)
     key = (*cache_key, int(theta_map.size), int(draws), int(warmup))
-    mcmc = lru_get(_SAMPLERS, key, lambda: _sampler(log_density, int(theta_map.size), draws,
-                                                    warmup), _MAX_SAMPLERS)
-    mcmc.run(jax.random.PRNGKey(seed), tuple(args), theta_map, root,
-             init_params={"u": jnp.zeros(theta_map.size)},
-             extra_fields=("diverging", "accept_prob"))
-    u = np.asarray(mcmc.get_samples()["u"])
-    extra = mcmc.get_extra_fields()
-    return OutputDraws(theta=np.asarray(theta_map) + u @ np.asarray(root).T,
-                       divergences=int(np.sum(extra["diverging"])),
-                       mean_accept=float(np.mean(extra["accept_prob"])))
+    run = lru_get(_SAMPLERS, key, lambda: _sampler(log_density, int(theta_map.size), draws,
+                                                   warmup), _MAX_SAMPLERS)
+    u, diverging, accept = run(jax.random.PRNGKey(seed), tuple(args), theta_map, root)
+    return OutputDraws(theta=np.asarray(theta_map) + np.asarray(u) @ np.asarray(root).T,
+                       divergences=int(np.sum(diverging)),
+                       mean_accept=float(np.mean(accept)))
 
 
 def _sampler(log_density, size, draws, warmup):
+    """One jitted function: NUTS's warm-up and draws from u = 0, whitened by `root`.
+
+    NumPyro's functional kernel (`numpyro.infer.hmc.hmc`), not `MCMC.run`: `MCMC.run` traces
+    and lowers its loop again at every call (its loop body is a new function each time), which
+    cost more than the sampling itself for these small output layers; this function is compiled
+    once per structure and takes the data as arguments. The kernel's settings are NUTS's
+    defaults as `MCMC(NUTS(...))` has them (step size and diagonal mass adapted in warm-up,
+    target acceptance 0.8, tree depth 10).
+    """
     import jax
-    import numpyro
-    import numpyro.distributions as dist
-    from numpyro.infer import MCMC, NUTS
+    import jax.numpy as jnp
+    from numpyro.infer.hmc import hmc
 
-    # NUTS's set-up evaluates the model outside jit: one compiled call instead of one small
-    # compile per operation of the log-density
-    log_density = jax.jit(log_density)
+    def potential(args, theta_map, root):
+        return lambda u: -log_density(theta_map + root @ u, *args)
 
-    def model(args, theta_map, root):
-        u = numpyro.sample("u", dist.ImproperUniform(dist.constraints.real_vector, (), (size,)))
-        numpyro.factor("log_density", log_density(theta_map + root @ u, *args))
+    init_kernel, sample_kernel = hmc(potential_fn_gen=potential, algo="NUTS")
 
-    return MCMC(NUTS(model), num_warmup=int(warmup), num_samples=int(draws),
-                progress_bar=False, jit_model_args=True)
+    def run(rng_key, args, theta_map, root):
+        model_args = (args, theta_map, root)
+        state = init_kernel(jnp.zeros(size, dtype=theta_map.dtype), int(warmup),
+                            model_args=model_args, rng_key=rng_key)
+
+        def step(state, _):
+            state = sample_kernel(state, model_args=model_args)
+            return state, (state.z, state.diverging, state.accept_prob)
+
+        _, (u, diverging, accept) = jax.lax.scan(step, state, None,
+                                                 length=int(warmup) + int(draws))
+        return u[warmup:], diverging[warmup:], accept[warmup:]
+
+    return jax.jit(run)
