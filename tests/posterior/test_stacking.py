@@ -311,6 +311,31 @@ def test_the_folds_reuse_the_scale_the_full_fit_chose(linear_regressor):
     assert model.posterior_.settings["stacking"]["folds"] == stacked_fit.STACKING_FOLDS
 
 
+@pytest.mark.parametrize("asked, in_folds", [(None, 1), (3, 3)])
+def test_a_classifiers_network_folds_fit_from_one_start(moons, monkeypatch, asked, in_folds):
+    """The full fit keeps its restarts (4 for this small network); each fold's network fits one
+    MAP, as a regressor's folds do, unless the user asked for a number of restarts; the GLM's
+    folds keep its own (one: a convex fit)."""
+    from pymc_bnn.sklearn import stacked_fit
+
+    seen = []
+
+    def fold(build, method, options, draws, random_seed, train, test, noise="constant",
+             pressed=()):  # the fold's options, not its fit
+        seen.append((build["hidden"], options.get("restarts")))
+        return np.zeros(len(test))
+
+    monkeypatch.setattr(stacked_fit, "fold_density", fold)
+    options = {} if asked is None else {"engine_options": {"restarts": asked}}
+    model = BayesianMLPClassifier((4,), stack_linear=True, **FAST, **options).fit(
+        moons.X_train, moons.y_train)
+    assert sorted(set(seen)) == [((), asked), ((4,), in_folds)]
+    assert len(seen) == 2 * stacked_fit.STACKING_FOLDS
+    full = model.named_estimators_["network"].posterior_
+    assert full.settings["restarts"] == (4 if asked is None else asked)
+    assert len(full.diagnostics["map_loss"]) == full.settings["restarts"]
+
+
 @pytest.mark.slow  # a few seconds of fits: the full suite runs it
 def test_a_stacked_estimator_round_trips_through_its_file(tmp_path, moons, stacked):
     model = stacked

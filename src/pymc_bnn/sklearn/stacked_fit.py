@@ -8,8 +8,11 @@ folds see every training row once held out, where a single held-out part of 20% 
 the network and the GLM apart (benchmarks/README.md, "Stacking the network and a GLM"). Cost:
 about (folds + 1) fits of each member, made cheaper where the folds can share the full fits'
 choices: a regressor's network members choose their MAP's prior scale on held-out rows once
-(the full fit) and each fold fits one MAP at that scale; the GLM never searches for a scale
-(its evidence rounds choose it); the folds keep `FOLD_DRAWS` draws. With
+(the full fit) and each fold fits one MAP at that scale; every fold's network fits its MAP from
+one start (the full fit keeps the best of its restarts; a fold's network only scores its
+held-out rows, and a small network's four starts cost nearly four times one), unless the user
+asked for a number of restarts or an ensemble; the GLM never searches for a scale (its
+evidence rounds choose it); the folds keep `FOLD_DRAWS` draws. With
 `network_noise="follows_mean"` (a regressor's default) the network's noise sd follows its mean
 (`pymc_bnn.posterior.noise_function`) in its full fit and in every fold's, so the weights
 judge the network the user gets.
@@ -196,11 +199,15 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
             return (network, {"network": full["network"]}) if return_parts else network
     # The folds' networks take the scale their full fit chose on its held-out rows instead of
     # choosing again on 80% of 80%, from one start as the full fit's MAP (which starts from
-    # the chosen candidate's): one MAP per fold where the search fits six.
+    # the chosen candidate's): one MAP per fold where the search fits six. Without a choice (a
+    # classifier) they also fit from one start where the full fit took several. An ensemble's
+    # folds keep their members: its held-out rows are the mixture's to score.
     for name in models:
         chosen = full[name].diagnostics.get("map_scale_choice")
+        one_start = {} if name == "linear" or options.get("ensemble") else {"restarts": 1}
+        engine_options[name] = {**one_start, **engine_options[name]}
         if chosen is not None:
-            engine_options[name] = {"restarts": 1, **options, "map_scale": chosen["scale"]}
+            engine_options[name]["map_scale"] = chosen["scale"]
     splitter = (StratifiedKFold if classifier else KFold)(folds, shuffle=True,
                                                           random_state=random_seed % 2**32)
     tasks = [(name, train, test) for train, test in splitter.split(build["X"], y)
