@@ -83,6 +83,19 @@ def test_the_regressor_uses_it_only_with_its_own_prior():
     assert fixed._engine_options("laplace")["map_scale"] == 2.0
 
 
+def test_the_search_is_counted_once_in_the_fits_timings():
+    """The held-out fits' seconds are in `fit_s` (and their compile in `compile_s`), not also
+    in the set-up before the fit on every row: the phases add up to no more than the whole."""
+    X, y = _sine(n=100)
+    bnn = build_model(X, y, hidden=(4,), prior="normal", likelihood="gaussian")
+    posterior = fit(bnn, "laplace", draws=20, random_seed=0, progress=False,
+                    map_scale="holdout", chunk_steps=50)
+    timings = posterior.timings
+    assert "map_scale_choice" in posterior.diagnostics
+    phases = timings["compile_s"] + timings["fit_s"] + timings["sample_s"]
+    assert phases <= timings["total_s"] + 1e-3, timings
+
+
 def test_ctrl_c_while_choosing_keeps_the_choice_and_a_posterior():
     X, y = _sine(n=100)
     bnn = build_model(X, y, hidden=(4,), prior="normal", likelihood="gaussian")
