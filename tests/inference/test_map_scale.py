@@ -83,6 +83,7 @@ def test_the_regressor_uses_it_only_with_its_own_prior():
     assert fixed._engine_options("laplace")["map_scale"] == 2.0
 
 
+@pytest.mark.slow  # a fit with the search: the full suite runs it
 def test_the_search_is_counted_once_in_the_fits_timings():
     """The held-out fits' seconds are in `fit_s` (and their compile in `compile_s`), not also
     in the set-up before the fit on every row: the phases add up to no more than the whole."""

@@ -311,6 +311,7 @@ def test_the_folds_reuse_the_scale_the_full_fit_chose(linear_regressor):
     assert model.posterior_.settings["stacking"]["folds"] == stacked_fit.STACKING_FOLDS
 
 
+@pytest.mark.slow  # two stacked fits (the folds not run): the full suite runs it
 @pytest.mark.parametrize("asked, in_folds", [(None, 1), (3, 3)])
 def test_a_classifiers_network_folds_fit_from_one_start(moons, monkeypatch, asked, in_folds):
     """The full fit keeps its restarts (4 for this small network); each fold's network fits one
