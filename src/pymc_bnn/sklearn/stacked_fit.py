@@ -143,8 +143,7 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         # a GLM stacked with itself is that GLM (a grid over both options), its noise as asked
         alone = fit(build_model(**build), method, draws=draws, random_seed=random_seed,
                     progress=progress, **options)
-        if network_noise == "follows_mean" and not alone.interrupted:
-            alone = noise_follows_mean(alone, random_seed=random_seed)
+        alone = _with_noise(alone, network_noise, random_seed)
         return (alone, {"linear": alone}) if return_parts else alone
     models = {name: _member_build(build, name, asked) for name in _checked_members(members)}
     noise = {name: network_noise if name == "network" else "constant" for name in models}
@@ -188,8 +187,7 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
             warnings.simplefilter("always")
             full[name] = fit(build_model(**models[name]), method, draws=draws,
                              random_seed=random_seed, progress=progress, **engine_options[name])
-            if noise[name] == "follows_mean" and not full[name].interrupted:
-                full[name] = noise_follows_mean(full[name], random_seed=random_seed)
+            full[name] = _with_noise(full[name], noise[name], random_seed)
         for said in caught:  # which of the two models a warning is about, said at the caller
             # after the engine's words, so that a `filterwarnings(message=...)` written for a
             # plain fit still matches
@@ -472,9 +470,18 @@ def fold_density(build: dict, method: str, options: dict, draws: int, random_see
                progress=False, **options)
     if part.interrupted:
         raise KeyboardInterrupt
-    if noise == "follows_mean":
-        part = noise_follows_mean(part, random_seed=random_seed)
-    return log_predictive_density(part, build["X"][test], y[test])
+    return log_predictive_density(_with_noise(part, noise, random_seed), build["X"][test],
+                                  y[test])
+
+
+def _with_noise(posterior, noise: str, random_seed: int):
+    """`posterior` with its noise sd following its mean where `noise` says "follows_mean".
+
+    An interrupted fit is kept as it is (its residuals are of a MAP cut short).
+    """
+    if noise != "follows_mean" or posterior.interrupted:
+        return posterior
+    return noise_follows_mean(posterior, random_seed=random_seed)
 
 
 def _without_held_out_scale(options: dict) -> dict:
