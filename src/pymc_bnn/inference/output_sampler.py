@@ -152,8 +152,10 @@ def _sampler(log_density, size, draws, warmup):
             state = sample_kernel(state, model_args=model_args)
             return state, (state.z, state.diverging, state.accept_prob)
 
-        _, (u, diverging, accept) = jax.lax.scan(step, state, None,
-                                                 length=int(warmup) + int(draws))
-        return u[warmup:], diverging[warmup:], accept[warmup:]
+        # warm-up keeps nothing but the adapted state; the draws keep their fields
+        state = jax.lax.fori_loop(0, int(warmup),
+                                  lambda _, s: sample_kernel(s, model_args=model_args), state)
+        _, kept = jax.lax.scan(step, state, None, length=int(draws))
+        return kept
 
     return jax.jit(run)
