@@ -74,6 +74,39 @@ def test_minibatch_map_then_full_data_newton_still_gives_the_conjugate_posterior
     np.testing.assert_allclose(mean[:, 0], _design(X[:5]) @ mean_w, atol=1e-6)
 
 
+@pytest.mark.slow  # over 2 s (fast tier kept under 2 minutes)
+def test_the_map_optimizer_is_lbfgs_on_every_row_and_adam_on_minibatches():
+    """map_optimizer="auto": L-BFGS where a step sees every row, Adam on minibatches; both
+    reach the same MAP of a small network (one mode, one start), L-BFGS in far fewer steps."""
+    X, y = _linear_data(n=200, seed=5)
+    y = (y > np.median(y)).astype(int)
+    runs = {}
+    for name, options in (("auto", {}), ("adam", {"map_optimizer": "adam", "steps": 20_000}),
+                          ("minibatch", {"minibatch_size": 64})):
+        bnn = build_model(X, y, hidden=(3,), prior="normal")
+        runs[name] = fit(bnn, "laplace", draws=20, random_seed=0, progress=False,
+                         prior_scale=1.0, restarts=1, **options)
+    auto, adam = runs["auto"], runs["adam"]
+    assert (auto.settings["map_optimizer"], auto.settings["window"],
+            auto.settings["chunk_steps"]) == ("lbfgs", 20, 50)
+    assert (runs["minibatch"].settings["map_optimizer"], runs["minibatch"].settings["window"],
+            runs["minibatch"].settings["chunk_steps"]) == ("adam", 200, 250)
+    assert adam.settings["map_optimizer"] == "adam"
+    lbfgs_loss, adam_loss = auto.diagnostics["map_loss"][0], adam.diagnostics["map_loss"][0]
+    assert lbfgs_loss <= adam_loss + 1e-3 * len(y)  # nats: at least as low, per row 1e-3
+    assert auto.diagnostics["steps_run"] * 5 <= adam.diagnostics["steps_run"]
+    np.testing.assert_allclose(glm_predictive(auto, X[:10])[0], glm_predictive(adam, X[:10])[0],
+                               atol=0.02)
+
+
+def test_lbfgs_on_minibatches_is_refused_with_the_fix():
+    X, y = _linear_data(n=100, seed=6)
+    bnn = build_model(X, y, hidden=(2,), likelihood="gaussian")
+    with pytest.raises(InvalidSettingError, match=r"map_optimizer='lbfgs' needs every row.*"
+                       r"takes 32 rows per step.*map_optimizer='adam'"):
+        fit(bnn, "laplace", draws=10, progress=False, map_optimizer="lbfgs", minibatch_size=32)
+
+
 def analytic_evidence_maximum(posterior, X, y) -> float:
     """The prior scale that maximises the exact evidence of Bayesian linear regression on X
     (the identity network), at the fit's noise sd, in the fit's standardised target units."""

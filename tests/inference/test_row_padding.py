@@ -172,7 +172,9 @@ def test_a_default_fit_on_a_nearby_row_count_compiles_nothing(make_estimator):
 
 
 @pytest.mark.parametrize("method, options", [
-    ("laplace", {"prior_scale": 2.0, "steps": 1500}),
+    # Adam: its path moves smoothly with the rows' rounding; L-BFGS reaches the same loss but
+    # its line search may settle in a mirror image of the mode (a hidden unit's sign)
+    ("laplace", {"prior_scale": 2.0, "steps": 1500, "map_optimizer": "adam"}),
     ("advi", {"steps": 1500, "tol": 0})])
 def test_a_fit_on_padded_rows_is_the_fit_on_the_exact_rows(method, options, monkeypatch):
     X, y = _moons(N)

@@ -58,7 +58,7 @@ from pymc_bnn.inference.laplace_map import (
     steps_batch,
 )
 from pymc_bnn.inference.laplace_predictive import LAPLACE_GROUP, glm_predictive  # noqa: F401
-from pymc_bnn.inference.laplace_settings import LaplaceSettings, settings_from_options
+from pymc_bnn.inference.laplace_settings import LaplaceSettings, map_plan, settings_from_options
 from pymc_bnn.inference.output_layer import (
     best_prior_precision,
     log_determinant,
@@ -187,6 +187,7 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
 
     n_obs = max(compiled.n_obs, 1)
     batch = steps_batch(settings.minibatch_size, n_obs)
+    optimizer, max_steps, window, chunk_steps = map_plan(settings, batch)
     objective, map_data = map_objective(bnn, compiled, data, n_obs, batch, prior_swap,
                                         negative_log_joint, random_seed)
     history, trace, compile_s, fit_s, steps_run = [], [], 0.0, 0.0, 0
@@ -219,9 +220,9 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
     for round_ in range(settings.rounds if alternate else 1):
         outcome = map_loop.minimise(
             objective, z, alpha, map_data, cache_key=cache_key,
-            steps=settings.steps if round_ == 0 else max(settings.steps // 2, 1),
-            learning_rate=settings.learning_rate, tol=settings.tol, window=settings.window,
-            chunk_steps=settings.chunk_steps, progress=progress, n_obs=n_obs,
+            steps=max_steps if round_ == 0 else max(max_steps // 2, 1),
+            learning_rate=settings.learning_rate, tol=settings.tol, window=window,
+            chunk_steps=chunk_steps, progress=progress, n_obs=n_obs, optimizer=optimizer,
             callback=None if callback is None else _shifted(callback, steps_run),
             title=f"[bold]Laplace[/] · MAP{f' round {round_ + 1}' if tuned else ''}")
         z, converged = outcome.z, outcome.converged
@@ -231,9 +232,10 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
         steps_run += outcome.steps_run
         if not np.isfinite(outcome.losses[-1:]).any():
             raise InferenceError(
-                "the loss became NaN/inf during laplace's MAP fit (learning rate "
-                f"{settings.learning_rate}); lower learning_rate (e.g. learning_rate=0.001) or "
-                "standardise the inputs")
+                "the loss became NaN/inf during laplace's MAP fit "
+                + ("(L-BFGS); use map_optimizer='adam' or standardise the inputs"
+                   if optimizer == "lbfgs" else f"(learning rate {settings.learning_rate}); "
+                   "lower learning_rate (e.g. learning_rate=0.001) or standardise the inputs"))
         t1 = time.perf_counter()
         z, curvature = _curvature(bnn, negative_log_joint, compiled, layout, z, alpha, data,
                                   settings.newton_steps, full, offsets)
@@ -338,8 +340,9 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
             + "; use method='advi', fewer hidden units, or more rows")
     elif not converged and not interrupted and settings.tol > 0:  # tol=0: fixed steps asked
         warnings.append(
-            f"laplace's MAP fit stopped at the maximum of {settings.steps:,} steps before "
-            "converging; raise steps= (or learning_rate= if the loss is still falling steadily)")
+            f"laplace's MAP fit stopped at the maximum of {max_steps:,} steps before "
+            "converging; raise steps= (or learning_rate= if Adam's loss is still falling "
+            "steadily)")
     if constant_maps(bnn.spec, np.asarray(model_data(bnn.model)["X"]),
                      z[[chosen]][:, layout.network])[0]:
         warnings.append(
@@ -353,7 +356,9 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
         idata=idata, method="laplace",
         settings={**{f.name: getattr(settings, f.name) for f in fields(settings)},
                   "restarts": int(restarts), "draws": draws, "random_seed": random_seed,
-                  "minibatch_size": batch, "hessian": "full" if full else "last_layer",
+                  "minibatch_size": batch, "map_optimizer": optimizer, "steps": max_steps,
+                  "window": window,
+                  "chunk_steps": chunk_steps, "hessian": "full" if full else "last_layer",
                   "output_layer": "sampled" if sampled else "gaussian"},
         timings={"compile_s": prep_s + compile_s, "fit_s": fit_s, "sample_s": sample_s},
         elbo=None, interrupted=interrupted or bool(pressed),

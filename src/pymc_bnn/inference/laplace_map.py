@@ -9,6 +9,7 @@ the prior precision's evidence and the draws are `laplace`'s later stages.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from pymc_bnn.inference import map_loop, map_scale
 from pymc_bnn.inference.flat_network import unflatten
 from pymc_bnn.inference.jax_model import compile_model, model_data
+from pymc_bnn.inference.laplace_settings import map_plan
 from pymc_bnn.model.network import forward, hidden_activations
 
 # minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of BATCH.
@@ -305,6 +307,10 @@ def held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, prog
         loglik = jnp.sum(row_loglik(zv, rows)) * (n_fit / (batch or n_fit))
         return -(loglik + compiled.prior_logp(zv, every_row) + prior_swap(zv, a))
 
+    # Adam whatever `map_optimizer` says: the candidates fit together and some never settle, where
+    # L-BFGS's line search would hold every candidate back (LaplaceSettings.map_optimizer)
+    _, steps, window, chunk_steps = map_plan(dataclasses.replace(settings, map_optimizer="adam"),
+                                             batch)
     scales = map_scale.CANDIDATE_SCALES
     z0 = random_starts(compiled, layout, len(scales), np.random.default_rng([seed, 16]))
     outcome = map_loop.minimise(
@@ -312,9 +318,9 @@ def held_out_scale(bnn, compiled, layout, data, settings, prior_swap, seed, prog
         (*rows_data, *data, jax.random.PRNGKey(seed)),
         cache_key=("laplace-held-out", compiled.key, tuple(layout.network),
                    float(bnn.prior.sigma), batch, n_fit if batch else None),
-        steps=min(settings.steps, map_scale.HELD_OUT_STEPS),
-        learning_rate=settings.learning_rate, tol=settings.tol, window=settings.window,
-        chunk_steps=settings.chunk_steps, progress=progress, n_obs=n_fit, callback=callback,
+        steps=min(steps, map_scale.HELD_OUT_STEPS),
+        learning_rate=settings.learning_rate, tol=settings.tol, window=window,
+        chunk_steps=chunk_steps, progress=progress, n_obs=n_fit, callback=callback,
         title="[bold]Laplace[/] · prior scale on held-out rows")
     row_losses = -map_scale.pointwise_loglik(one_row, data, scored_rows, outcome.z)
     constant = constant_maps(bnn.spec, np.asarray(model_data(bnn.model)["X"])[fit_rows],

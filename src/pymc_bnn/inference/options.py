@@ -324,12 +324,13 @@ ENGINE_OPTIONS: dict[str, dict] = {
     "advi": _vi_options(0.01),
     "fullrank_advi": _vi_options(0.003),
     "laplace": {
-        "steps": Option(Whole(1), "maximum Adam steps of the first MAP fit (later rounds get "
-                        "half)", 10_000),
+        "steps": Option(Whole(1), "maximum steps of the first MAP fit, later rounds half "
+                        "(default: 10,000 Adam steps or 2,000 L-BFGS iterations)"),
         "learning_rate": Option(Number(), "Adam's step size", 0.01),
         "tol": Option(Number("non-negative"), "stop a MAP fit when its mean loss over a window "
                       "changes by less than this many nats per row; 0: run every step", 1e-5),
-        "window": Option(Whole(1), "steps per convergence window", 200),
+        "window": Option(Whole(1), "steps per convergence window (default: 200 Adam "
+                         "steps or 20 L-BFGS iterations)"),
         "restarts": Option(_WHOLE_OR_NONE, "random starts (default: 4 for small models, else "
                            "1; 5 for an ensemble)"),
         "prior_scale": Option(
@@ -348,9 +349,13 @@ ENGINE_OPTIONS: dict[str, dict] = {
                            "chain each) instead of the best", False),
         "newton_steps": Option(Whole(0), "Newton steps on the output layer after each MAP fit",
                                5),
-        "chunk_steps": Option(Whole(1), "Adam steps per compiled chunk", 250),
+        "chunk_steps": Option(Whole(1), "steps per compiled chunk (default: 250 Adam "
+                              "steps or 50 L-BFGS iterations)"),
         "minibatch_size": Option(_WHOLE_OR_NONE, "rows per Adam step of the MAP fit "
                                  "(default: every row up to 4,096 rows, else 1,024)"),
+        "map_optimizer": Option(OneOf(("auto", "adam", "lbfgs")),
+                                "the MAP's optimiser; auto: L-BFGS where every step sees every "
+                                "row, else Adam", "auto"),
         "callback": Option(Callback(), "called between chunks", python_only="a function"),
         "hessian": Option(OneOf(("last_layer", "full", "auto")),
                           "which parameters get the Gaussian: the output layer, every "

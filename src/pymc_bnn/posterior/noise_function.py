@@ -51,6 +51,9 @@ PRECISIONS = tuple(float(v) for v in np.logspace(-1, 4, 26))
 # Degrees of freedom of the residuals' Student-t (the likelihood of the variance function): 4,
 # heavy tails with a finite variance, as the library's `StudentT(df=4)` (None: a Normal).
 RESIDUAL_DF = 4.0
+# The smallest squared residual the variance function reads, in the standardised target's
+# units: (1e-10 of its sd)², far below any noise a fit estimates, far above float64 rounding.
+SQUARE_FLOOR = 1e-20
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,16 @@ def fit_variance_function(z, squares, weights=None, precisions=PRECISIONS,
     ...                               df=None)
     >>> found.precision > 100, abs(found.slope) < 0.01, round(float(np.exp(found.intercept)))
     (True, True, 4)
+
+    Residuals of 0 (a network through every row) give the floor's tiny variance, not an error:
+
+    >>> bool(np.exp(fit_variance_function(np.arange(5.0), np.zeros(5)).intercept) < 1e-15)
+    True
     """
     z = np.asarray(z, dtype=np.float64).reshape(-1)
-    squares = np.asarray(squares, dtype=np.float64).reshape(-1)
+    # a network that interpolates its rows leaves squared residuals of 0 (rounding), where
+    # log s² has no maximum and the curvature is singular: floor them at (1e-10 sd)²
+    squares = np.maximum(np.asarray(squares, dtype=np.float64).reshape(-1), SQUARE_FLOOR)
     weights = (np.ones_like(z) if weights is None
                else np.asarray(weights, dtype=np.float64).reshape(-1))
     design = np.c_[np.ones_like(z), z]
