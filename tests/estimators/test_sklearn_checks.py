@@ -34,16 +34,8 @@ _HELD_OUT = ("the MAP scale is chosen on held-out rows, which split weighted row
              "fixed scale)")
 EXPECTED_FAILURES: dict[str, str] = {
     f"check_sample_weight_equivalence_on_{kind}_data": _ROUNDING for kind in ("dense", "sparse")}
-# Predictions run in float32 (pymc_bnn/posterior/compiled.py, "Dtype policy"), their rows split
-# over the CPU devices by the batch's size: a subset's predicted mean can differ from the whole
-# batch's by float32 rounding, a few 1e-7 where a mean near 0 is a sum of terms near 1, and the
-# check's tolerance is 1e-7 (its MAP at 300 L-BFGS iterations is sharper than Adam's was).
-_FLOAT32 = ("predictions run in float32 over row chunks sized by the batch: a subset differs by "
-            "float32 rounding, above the check's 1e-7 where a mean is near 0")
 REGRESSOR_EXPECTED_FAILURES: dict[str, str] = {
-    **{f"check_sample_weight_equivalence_on_{kind}_data": _HELD_OUT
-       for kind in ("dense", "sparse")},
-    "check_methods_subset_invariance": _FLOAT32}
+    f"check_sample_weight_equivalence_on_{kind}_data": _HELD_OUT for kind in ("dense", "sparse")}
 
 
 def expected_failures(estimator) -> dict[str, str]:

@@ -4,7 +4,8 @@ The prior scale is chosen by the marginal likelihood.
 
 1. MAP: the model's own log-density (its likelihood and the priors of the likelihood's own
    variables, from `jax_model`) with the network's Normal prior at scale s, minimised by Adam
-   (`map_loop`) from several random starts for small models, as `advi` does.
+   (or L-BFGS: `map_optimizer`; `map_loop`) from several random starts for small models, as
+   `advi` does.
 2. Curvature: the exact Hessian of the log-likelihood with respect to the output layer (the last
    weight matrix, its bias and the skip path). The network output is linear in these, so this
    Hessian *is* the generalised Gauss-Newton matrix, and the Gaussian over them gives the

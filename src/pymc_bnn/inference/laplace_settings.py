@@ -14,15 +14,17 @@ class LaplaceSettings:
 
     Parameters
     ----------
-    map_optimizer : "auto", "adam" or "lbfgs"
-        The MAP's optimiser. "lbfgs": L-BFGS with a zoom line search (`optax.lbfgs`), every
-        row at every iteration; on the panel's small tables it reaches Adam's MAP (the same
-        held-out scores) in a tenth of the steps and a third to a half of the time
-        (benchmarks/README.md, "L-BFGS for the MAP"). "adam": Adam, full batch or
-        minibatches. "auto" (default): L-BFGS where a step sees every row (up to 4,096 rows,
-        `minibatch_size` not given), else Adam. The held-out search of `map_scale="holdout"`
-        always runs Adam: its candidates fit together and some never settle (a noise sd that
-        shrinks without end), where L-BFGS's line search would hold every candidate back.
+    map_optimizer : "adam" or "lbfgs"
+        The MAP's optimiser. "adam" (default): Adam, on every row or on minibatches.
+        "lbfgs": L-BFGS with a zoom line search (`optax.lbfgs`), every row at every iteration
+        (up to 4,096 rows unless `minibatch_size` covers them all); it reaches the MAP in a
+        tenth of Adam's steps, but not the better predictions: on the panel its fits took 0.7–0.9
+        of Adam's seconds and won 23 (data set, split) pairs to Adam's 25, losing two on digits,
+        where Adam's unsettled last steps overfit less than the exact MAP
+        (benchmarks/README.md, "L-BFGS for the MAP"). The held-out search of
+        `map_scale="holdout"` always runs Adam: its candidates fit together and some never
+        settle (a noise sd that shrinks without end), where L-BFGS's line search would hold
+        every candidate back.
     steps : int or None
         Maximum steps (Adam updates or L-BFGS iterations) for the first MAP fit (later rounds
         get half). None (default): 10,000 Adam steps, or 2,000 L-BFGS iterations (the panel's
@@ -119,8 +121,8 @@ class LaplaceSettings:
     >>> settings = LaplaceSettings(hessian="full", restarts=2)
     >>> settings.prior_scale, settings.steps, settings.temperature
     ('marglik', None, 1.0)
-    >>> map_plan(settings, batch=None), map_plan(settings, batch=1024)
-    (('lbfgs', 2000, 20, 50), ('adam', 10000, 200, 250))
+    >>> map_plan(settings, batch=None), map_plan(LaplaceSettings(map_optimizer="lbfgs"), None)
+    (('adam', 10000, 200, 250), ('lbfgs', 2000, 20, 50))
 
     `settings_from_options` makes one from `fit`'s options, checked.
     """
@@ -141,7 +143,7 @@ class LaplaceSettings:
     output_layer: str = "auto"
     temperature: str | float = 1.0
     noise_sd: str = "map"
-    map_optimizer: str = "auto"
+    map_optimizer: str = "adam"
 
 
 # (steps, window, chunk_steps) when not given: an L-BFGS iteration does the work of about ten
@@ -170,7 +172,8 @@ def map_plan(settings: LaplaceSettings, batch: int | None) -> tuple[str, int, in
 
     Examples
     --------
-    >>> map_plan(LaplaceSettings(window=50), None), map_plan(LaplaceSettings(steps=500), 256)
+    >>> lbfgs = LaplaceSettings(map_optimizer="lbfgs", window=50)
+    >>> map_plan(lbfgs, None), map_plan(LaplaceSettings(steps=500), 256)
     (('lbfgs', 2000, 50, 50), ('adam', 500, 200, 250))
     >>> map_plan(LaplaceSettings(map_optimizer="lbfgs", minibatch_size=256), 256)
     Traceback (most recent call last):
@@ -178,8 +181,6 @@ def map_plan(settings: LaplaceSettings, batch: int | None) -> tuple[str, int, in
     pymc_bnn.errors.InvalidSettingError: map_optimizer='lbfgs' needs every row at every step, ...
     """
     name = settings.map_optimizer
-    if name == "auto":
-        name = "lbfgs" if batch is None else "adam"
     if name == "lbfgs" and batch is not None:
         raise InvalidSettingError(
             f"map_optimizer='lbfgs' needs every row at every step, but this fit takes {batch} rows "

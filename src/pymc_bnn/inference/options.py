@@ -353,9 +353,9 @@ ENGINE_OPTIONS: dict[str, dict] = {
                               "steps or 50 L-BFGS iterations)"),
         "minibatch_size": Option(_WHOLE_OR_NONE, "rows per Adam step of the MAP fit "
                                  "(default: every row up to 4,096 rows, else 1,024)"),
-        "map_optimizer": Option(OneOf(("auto", "adam", "lbfgs")),
-                                "the MAP's optimiser; auto: L-BFGS where every step sees every "
-                                "row, else Adam", "auto"),
+        "map_optimizer": Option(OneOf(("adam", "lbfgs")),
+                                "the MAP's optimiser; lbfgs: L-BFGS on every row (fewer, "
+                                "costlier steps)", "adam"),
         "callback": Option(Callback(), "called between chunks", python_only="a function"),
         "hessian": Option(OneOf(("last_layer", "full", "auto")),
                           "which parameters get the Gaussian: the output layer, every "
