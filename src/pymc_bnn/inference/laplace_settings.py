@@ -18,10 +18,10 @@ class LaplaceSettings:
         The MAP's optimiser. "adam" (default): Adam, on every row or on minibatches.
         "lbfgs": L-BFGS with a zoom line search (`optax.lbfgs`), every row at every iteration
         (up to 4,096 rows unless `minibatch_size` covers them all); it reaches the MAP in a
-        tenth of Adam's steps, but not the better predictions: on the panel its fits took 0.7–0.9
-        of Adam's seconds and won 23 (data set, split) pairs to Adam's 25, losing two on digits,
-        where Adam's unsettled last steps overfit less than the exact MAP
-        (benchmarks/README.md, "L-BFGS for the MAP"). The held-out search of
+        tenth of Adam's steps, but not the better predictions: on the panel its MAPs took
+        0.2–0.9 of Adam's seconds (whole fits 0.5–1.0) and won 23 (data set, split) pairs to
+        Adam's 25, losing two on digits, where Adam's unsettled last steps overfit less than
+        the exact MAP (benchmarks/README.md, "L-BFGS for the MAP"). The held-out search of
         `map_scale="holdout"` always runs Adam: its candidates fit together and some never
         settle (a noise sd that shrinks without end), where L-BFGS's line search would hold
         every candidate back.
