@@ -55,11 +55,12 @@ from pymc_bnn.inference.laplace_map import (
     interpolation_at_map,
     log_joint,
     map_objective,
+    map_plan,
     random_starts,
     steps_batch,
 )
 from pymc_bnn.inference.laplace_predictive import LAPLACE_GROUP, glm_predictive  # noqa: F401
-from pymc_bnn.inference.laplace_settings import LaplaceSettings, map_plan, settings_from_options
+from pymc_bnn.inference.laplace_settings import LaplaceSettings, settings_from_options
 from pymc_bnn.inference.output_layer import (
     best_prior_precision,
     log_determinant,
@@ -358,8 +359,8 @@ def _run(bnn, settings: LaplaceSettings, *, draws, random_seed, progress, callba
         settings={**{f.name: getattr(settings, f.name) for f in fields(settings)},
                   "restarts": int(restarts), "draws": draws, "random_seed": random_seed,
                   "minibatch_size": batch, "map_optimizer": optimizer, "steps": max_steps,
-                  "window": window,
-                  "chunk_steps": chunk_steps, "hessian": "full" if full else "last_layer",
+                  "window": window, "chunk_steps": chunk_steps,
+                  "hessian": "full" if full else "last_layer",
                   "output_layer": "sampled" if sampled else "gaussian"},
         timings={"compile_s": prep_s + compile_s, "fit_s": fit_s, "sample_s": sample_s},
         elbo=None, interrupted=interrupted or bool(pressed),

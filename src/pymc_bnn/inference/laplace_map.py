@@ -14,10 +14,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import map_loop, map_scale
 from pymc_bnn.inference.flat_network import unflatten
 from pymc_bnn.inference.jax_model import compile_model, model_data
-from pymc_bnn.inference.laplace_settings import map_plan
+from pymc_bnn.inference.laplace_settings import LaplaceSettings
 from pymc_bnn.model.network import forward, hidden_activations
 
 # minibatch_size=None: full-batch MAP steps up to this many rows, else minibatches of BATCH.
@@ -54,6 +55,53 @@ def steps_batch(minibatch_size: int | None, n_rows: int) -> int | None:
         batch = None
     return batch
 
+
+# (steps, window, chunk_steps) when not given: an L-BFGS iteration does the work of about ten
+# Adam steps, so its window and chunks are a tenth as long (progress and Ctrl-C come as often).
+_DEFAULT_STEPS = {"adam": (10_000, 200, 250), "lbfgs": (2_000, 20, 50)}
+
+
+def map_plan(settings: LaplaceSettings, batch: int | None) -> tuple[str, int, int, int]:
+    """(optimiser, steps, window, chunk_steps) of a MAP fit whose steps see `batch` rows.
+
+    Parameters
+    ----------
+    settings : LaplaceSettings
+    batch : int or None
+        Rows per step (`steps_batch`); None: every row.
+
+    Returns
+    -------
+    tuple
+        "adam" or "lbfgs", and the most steps, the window and the chunk, in its steps.
+
+    Raises
+    ------
+    InvalidSettingError
+        map_optimizer="lbfgs" with minibatches.
+
+    Examples
+    --------
+    >>> map_plan(LaplaceSettings(), None), map_plan(LaplaceSettings(map_optimizer="lbfgs"), None)
+    (('adam', 10000, 200, 250), ('lbfgs', 2000, 20, 50))
+    >>> lbfgs = LaplaceSettings(map_optimizer="lbfgs", window=50)
+    >>> map_plan(lbfgs, None), map_plan(LaplaceSettings(steps=500), 256)
+    (('lbfgs', 2000, 50, 50), ('adam', 500, 200, 250))
+    >>> map_plan(LaplaceSettings(map_optimizer="lbfgs", minibatch_size=256), 256)
+    Traceback (most recent call last):
+    ...
+    pymc_bnn.errors.InvalidSettingError: map_optimizer='lbfgs' needs every row at every step, ...
+    """
+    name = settings.map_optimizer
+    if name == "lbfgs" and batch is not None:
+        raise InvalidSettingError(
+            f"map_optimizer='lbfgs' needs every row at every step, but this fit takes {batch} rows "
+            f"per step; leave minibatch_size out (tables up to {FULL_BATCH_ROWS:,} rows), give "
+            "minibatch_size at least the number of rows, or use map_optimizer='adam'")
+    given = (settings.steps, settings.window, settings.chunk_steps)
+    steps, window, chunk = (default if value is None else value
+                            for value, default in zip(given, _DEFAULT_STEPS[name], strict=True))
+    return name, steps, window, chunk
 
 def _minibatch(data: tuple, batched: tuple, rows_key, step, batch: int, n_rows: int) -> tuple:
     """`batch` rows of `data` drawn uniformly with replacement from its `n_rows`, for `step`.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference.options import check_engine_options
 
 
@@ -121,10 +120,9 @@ class LaplaceSettings:
     >>> settings = LaplaceSettings(hessian="full", restarts=2)
     >>> settings.prior_scale, settings.steps, settings.temperature
     ('marglik', None, 1.0)
-    >>> map_plan(settings, batch=None), map_plan(LaplaceSettings(map_optimizer="lbfgs"), None)
-    (('adam', 10000, 200, 250), ('lbfgs', 2000, 20, 50))
 
-    `settings_from_options` makes one from `fit`'s options, checked.
+    `settings_from_options` makes one from `fit`'s options, checked; `laplace_map.map_plan`
+    resolves the optimiser's steps, window and chunk.
     """
 
     steps: int | None = None
@@ -145,51 +143,6 @@ class LaplaceSettings:
     noise_sd: str = "map"
     map_optimizer: str = "adam"
 
-
-# (steps, window, chunk_steps) when not given: an L-BFGS iteration does the work of about ten
-# Adam steps, so its window and chunks are a tenth as long (progress and Ctrl-C come as often).
-_DEFAULT_STEPS = {"adam": (10_000, 200, 250), "lbfgs": (2_000, 20, 50)}
-
-
-def map_plan(settings: LaplaceSettings, batch: int | None) -> tuple[str, int, int, int]:
-    """(optimiser, steps, window, chunk_steps) of a MAP fit whose steps see `batch` rows.
-
-    Parameters
-    ----------
-    settings : LaplaceSettings
-    batch : int or None
-        Rows per step (`laplace_map.steps_batch`); None: every row.
-
-    Returns
-    -------
-    tuple
-        "adam" or "lbfgs", and the most steps, the window and the chunk, in its steps.
-
-    Raises
-    ------
-    InvalidSettingError
-        map_optimizer="lbfgs" with minibatches.
-
-    Examples
-    --------
-    >>> lbfgs = LaplaceSettings(map_optimizer="lbfgs", window=50)
-    >>> map_plan(lbfgs, None), map_plan(LaplaceSettings(steps=500), 256)
-    (('lbfgs', 2000, 50, 50), ('adam', 500, 200, 250))
-    >>> map_plan(LaplaceSettings(map_optimizer="lbfgs", minibatch_size=256), 256)
-    Traceback (most recent call last):
-    ...
-    pymc_bnn.errors.InvalidSettingError: map_optimizer='lbfgs' needs every row at every step, ...
-    """
-    name = settings.map_optimizer
-    if name == "lbfgs" and batch is not None:
-        raise InvalidSettingError(
-            f"map_optimizer='lbfgs' needs every row at every step, but this fit takes {batch} rows "
-            "per step; leave minibatch_size out (tables up to 4,096 rows), give "
-            "minibatch_size at least the number of rows, or use map_optimizer='adam'")
-    given = (settings.steps, settings.window, settings.chunk_steps)
-    steps, window, chunk = (default if value is None else value
-                            for value, default in zip(given, _DEFAULT_STEPS[name], strict=True))
-    return name, steps, window, chunk
 
 
 def settings_from_options(options: dict) -> LaplaceSettings:
