@@ -34,7 +34,12 @@ from pymc_bnn.posterior.uncertainty import predictive_summary, with_class_labels
 from pymc_bnn.sklearn import checks
 from pymc_bnn.sklearn.group_fits import fit_groups
 from pymc_bnn.sklearn.members import fit_members
-from pymc_bnn.sklearn.stacked_fit import fit_stacked, named_estimators, stacking_words
+from pymc_bnn.sklearn.stacked_fit import (
+    fit_stacked,
+    named_estimators,
+    stacking_words,
+    stacks_by_default,
+)
 from pymc_bnn.validation import mean_and_scale
 
 # prior="auto" under advi and nuts: a horseshoe on every row switches off the hidden units
@@ -116,7 +121,7 @@ class BayesianMLPBase(BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "bias": ["boolean"],
         "skip": ["boolean"],
-        "stack_linear": ["boolean"],
+        "stack_linear": ["boolean", StrOptions({"auto"})],
         "prior": [None, StrOptions({"auto", *PRIORS}), HasMethods(["weight", "bias", "to_dict"])],
         "method": [StrOptions({"auto", *ENGINES})],
         "steps": [None, WholeNumbers(1)],
@@ -134,7 +139,7 @@ class BayesianMLPBase(BaseEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
-                 stack_linear=False, likelihood="auto", prior="auto", method="auto", steps=None,
+                 stack_linear="auto", likelihood="auto", prior="auto", method="auto", steps=None,
                  draws=DEFAULT_DRAWS, engine_options=None, standardize=True, random_state=None,
                  verbose=False, pooling="partial", missing="impute", categorical=None,
                  ordinal=None, batch_size=1024, n_jobs=None):
@@ -294,7 +299,7 @@ class BayesianMLPBase(BaseEstimator):
                  "pooling": None if groups is None else self.pooling,
                  "sample_weight": sample_weight}
         self.__dict__.pop("named_estimators_", None)  # an earlier stacked fit's
-        if len(members := self._stack_members()) > 1:
+        if len(members := self._stack_members(y, likelihood, groups)) > 1:
             self.posterior_, parts = fit_stacked(
                 build, method, options, draws=int(self.draws), random_seed=self._random_seed(),
                 classifier=is_classifier(self), progress=bool(self.verbose), n_jobs=self.n_jobs,
@@ -322,7 +327,7 @@ class BayesianMLPBase(BaseEstimator):
         statistics or labels, then minibatches of `batch_size` rows, standardised and encoded as
         they are read, through a streaming engine (`pymc_bnn.inference.STREAMING_ENGINES`).
         """
-        if len(members := self._stack_members()) > 1:
+        if len(members := self._stack_members()) > 1:  # asked for by name: streams are refused
             asked = stacking_words(members)
             raise InvalidSettingError(f"{asked} cannot fit streamed data (its cross-validation "
                                       "needs every row at once); load the rows into memory or "
@@ -385,9 +390,19 @@ class BayesianMLPBase(BaseEstimator):
         """InvalidInputError for a target the estimator cannot take: a regressor's numbers."""
         checks.check_numeric_target(y)
 
-    def _stack_members(self) -> tuple[str, ...]:
-        """The models stacked (`fit_stacked`'s members); ("network",) alone: no stacking."""
-        return ("network", "linear") if self.stack_linear else ("network",)
+    def _stack_members(self, y=None, likelihood=None, groups=None) -> tuple[str, ...]:
+        """The models stacked (`fit_stacked`'s members); ("network",) alone: no stacking.
+
+        `stack_linear="auto"` stacks the GLM where `stacks_by_default` says, for the fit of
+        target `y` (codes or values; None: streamed data, never stacked by default).
+        """
+        linear = self.stack_linear
+        if isinstance(linear, str):  # "auto"
+            linear = y is not None and stacks_by_default(
+                y, likelihood, classifier=is_classifier(self), hidden=self._hidden(),
+                grouped=groups is not None, method=self._method(groups),
+                options=self._engine_options(self._method(groups)))
+        return ("network", "linear") if linear else ("network",)
 
     def _model_target(self, y):
         """(the target as the model takes it, the likelihood): a regressor's y as it is."""

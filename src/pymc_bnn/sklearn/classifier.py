@@ -39,14 +39,17 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         hidden layers model only what a linear model misses. With a
         `NormalPrior` whose sigma `GridSearchCV` picks, it beats MLPClassifier's held-out log
         loss on breast_cancer and digits (`tests/acceptance/test_bundled_data.py`).
-    stack_linear : bool, default False
+    stack_linear : bool or "auto", default "auto"
         Also fit the Bayesian GLM (`hidden_layer_sizes=()`) and keep the stacking mixture of
         the two predictive distributions, weighted by 5-fold cross-validated log density
         (Yao et al. 2018; `pymc_bnn.posterior.stacking`): as good as the better of the two on
         mostly linear and on curved data, at several times the fit's time (each model fitted
-        once on every row and once per fold; `n_jobs` runs the folds side by side). Sample
-        weights weight the fits and the held-out score alike; not with groups or streamed
-        data.
+        once on every row and once per fold, their MAPs by L-BFGS, the folds in threads, one
+        per core). Sample weights weight the fits and the held-out score alike; not with
+        groups or streamed data. "auto": stacked where the tabular benchmark measured it
+        winning within seconds (`pymc_bnn.sklearn.stacked_fit.stacks_by_default`: a network
+        under laplace, two classes or a Gaussian target, 100 to 2,000 rows in memory, no
+        groups), else the network alone.
     likelihood : {"auto", "bernoulli", "categorical"}, default "auto"
         "auto" is bernoulli for two classes (labels mapped to 0/1 here) and categorical for more.
     prior : "auto", str, prior object or None, default "auto"
@@ -96,9 +99,10 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
         temperature is chosen together), so it refuses n_jobs with an ensemble. With
         `groups` and `pooling="none"`: fit each group's network separately through joblib
         (the same model: such groups share nothing; `pymc_bnn.sklearn.group_fits`; any
-        engine, laplace included), where None fits them as one joint model. With
-        `stack_linear=True`: the folds' fits, this many at a time, in threads (a fit keeps
-        about one core busy) or on the active joblib backend; the same weights as None. Any
+        engine, laplace included), where None fits them as one joint model. In a stacked
+        fit: the folds' fits, this many at a time, in threads (a fit keeps about one core
+        busy) or on the active joblib backend; None: one per core in threads, 1: one after
+        another; the same weights either way. Any
         other fit is one fit and ignores n_jobs, except a streamed ensemble, which refuses it
         (its members run together on the batches).
     missing : {"impute", "drop"}, default "impute"
@@ -117,7 +121,7 @@ class BayesianMLPClassifier(ClassifierMixin, BayesianMLPBase):
     x_mean_, x_scale_ : ndarray (n_features,)
         Input standardisation (zeros and ones when standardize=False).
     named_estimators_ : dict
-        Only after a fit with `stack_linear=True`: "network" and "linear" → that model fitted
+        Only after a stacked fit (`stack_linear`): "network" and "linear" → that model fitted
         alone on every row, as a fitted estimator of this class (as scikit-learn's stacking
         estimators name theirs): the two fits the mixture is made of, to predict or score
         each. Kept in memory, not in saved files.

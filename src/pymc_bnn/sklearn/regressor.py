@@ -92,7 +92,7 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, activation="tanh", bias=True, skip=False,
-                 stack_linear=False, stack_heteroscedastic=False, noise="auto",
+                 stack_linear="auto", stack_heteroscedastic=False, noise="auto",
                  likelihood="gaussian",
                  prior="auto", method="auto", steps=None, draws=DEFAULT_DRAWS,
                  engine_options=None, standardize=True, random_state=None, verbose=False,
@@ -109,9 +109,9 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
             batch_size=batch_size, n_jobs=n_jobs,
         )
 
-    def _stack_members(self) -> tuple[str, ...]:
+    def _stack_members(self, y=None, likelihood=None, groups=None) -> tuple[str, ...]:
         """The classifier's members, and the heteroscedastic network where asked for."""
-        return (*super()._stack_members(),
+        return (*super()._stack_members(y, likelihood, groups),
                 *(("heteroscedastic",) if self.stack_heteroscedastic else ()))
 
     def _fit_posterior(self, X, y, likelihood, groups=None, sample_weight=None) -> None:
@@ -119,7 +119,7 @@ class BayesianMLPRegressor(RegressorMixin, BayesianMLPBase):
         # a stacked fit decides (and refuses) through `_network_noise`, before its first fit,
         # and lets its network's noise follow the mean in the full fit and the folds;
         # otherwise the decision is made here, before the fit, and applied after it
-        stacked = len(self._stack_members()) > 1
+        stacked = len(self._stack_members(y, likelihood, groups)) > 1
         follows = not stacked and self._noise_follows_mean(likelihood, groups)
         super()._fit_posterior(X, y, likelihood, groups, sample_weight)
         # "auto" leaves a full-network Laplace fit (predictions through the linearised network,

@@ -21,6 +21,7 @@ judge the network the user gets.
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 
 import numpy as np
@@ -29,6 +30,7 @@ from pymc_bnn._runtime.caller import warn_caller
 from pymc_bnn._runtime.progress import progress_bar, progress_note
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import fit
+from pymc_bnn.inference.laplace_map import steps_batch
 from pymc_bnn.io.model_file import fitted_state
 from pymc_bnn.model.build import build_model
 from pymc_bnn.posterior.noise_function import noise_follows_mean
@@ -41,6 +43,14 @@ STACKING_FOLDS = 5
 # them, where 250 draws leave a Monte Carlo error far below the differences the weights act
 # on; fewer draws halve the multiclass output layer's sampling (500 warm-up steps stay).
 FOLD_DRAWS = 250
+
+
+# `stack_linear="auto"` stacks where the panel measured a gain within seconds
+# (`stacks_by_default`): training rows from the first to the second number. Below 100 rows
+# a fold holds out 20 rows or fewer, too few to weigh two models; above 2,000 a stacked fit's
+# dozen MAPs would take longer than the seconds a default fit should (a network's flexibility
+# is also the better-settled choice there).
+AUTO_ROWS = (100, 2_000)
 
 
 # One fold's fit: `fold_density`'s arguments (build, method, options, draws, random_seed, train
@@ -64,7 +74,8 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     method, options : str, dict
         The engine and its options, for every fit; laplace's `hessian="auto"` takes the last
         layer (the whole network's Gaussian predicts through the linearised network, whose
-        draws cannot be mixed with the GLM's).
+        draws cannot be mixed with the GLM's), and its MAPs run L-BFGS where every step sees
+        every row, unless `map_optimizer` is given.
     draws, random_seed : int
         The result's draws; the seed of every fit and of the folds.
     classifier : bool
@@ -76,8 +87,9 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
         Fold fits run at a time (joblib's count: -1 is one per core): in threads of this
         process (a fit keeps about one core busy), or on the cluster of an active joblib
         backend (`joblib.parallel_backend("dask")`, Ray; a backend of processes on this
-        machine gets threads, which need no second import and compilation). None or 1: one
-        after another, whatever backend is active. The weights are the same either way.
+        machine gets threads, which need no second import and compilation). None: one per
+        core, in threads here, whatever backend is active; 1: one after another. The weights
+        are the same either way.
     classes : array-like, optional
         The class labels, for the words of an error about a class with too few rows.
     return_parts : bool, default False
@@ -175,6 +187,7 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
     if folds < 2:
         raise InvalidSettingError(f"{asked} needs at least 3 rows for its "
                                   f"cross-validation; leave out {asked}")
+    options = _lbfgs_where_full_batch(method, options, len(y))
     # A GLM's evidence rounds choose its prior scale; a held-out search for its MAP's adds
     # nothing but five fits.
     engine_options = {name: _without_held_out_scale(options) if name == "linear" else options
@@ -239,6 +252,53 @@ def fit_stacked(build: dict, method: str, options: dict, *, draws: int, random_s
                 "steps_run": other.diagnostics.get("steps_run"),
                 "steps": other.settings.get("steps"), "tol": other.settings.get("tol")}
     return (stacked, full) if return_parts else stacked
+
+
+def stacks_by_default(y, likelihood, *, classifier: bool, hidden: tuple, grouped: bool,
+                      method: str, options: dict) -> bool:
+    """Whether `stack_linear="auto"` stacks the network with its GLM for this fit.
+
+    Where the tabular panel measured the stacking winning pairs and costing seconds: a network
+    (hidden layers) under `laplace`'s last-layer posterior, no groups, no ensemble, a Bernoulli
+    classifier whose every class has a row in each of `STACKING_FOLDS` folds or a Gaussian
+    regressor, on `AUTO_ROWS` training rows. There it gained pairs where a linear function
+    does better (breast_cancer, randhie) and lost none; with several classes the weights went
+    to the network on every split while the GLM's exact output-layer draws cost the most
+    (benchmarks/README.md, "Stacking by default").
+
+    Parameters
+    ----------
+    y : array-like (n_obs,)
+        The target as the model takes it (class codes for a classifier).
+    likelihood : str or likelihood object
+        The fit's likelihood (its `name` is read).
+    classifier, hidden, grouped, method, options
+        The estimator's kind, hidden layer widths, whether it fits groups, its engine and the
+        engine's options.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> y = np.arange(300) % 2
+    >>> facts = dict(classifier=True, hidden=(32, 32), grouped=False, method="laplace",
+    ...              options={})
+    >>> stacks_by_default(y, "bernoulli", **facts), stacks_by_default(y[:60], "bernoulli", **facts)
+    (True, False)
+    >>> stacks_by_default(np.arange(300) % 3, "categorical", **facts)
+    False
+    """
+    y = np.asarray(y)
+    named = getattr(likelihood, "name", likelihood)
+    if (not hidden or grouped or method != "laplace" or options.get("ensemble")
+            or options.get("hessian", "auto") not in ("auto", "last_layer")
+            or not AUTO_ROWS[0] <= len(y) <= AUTO_ROWS[1]):
+        return False
+    if classifier:
+        return named == "bernoulli" and int(np.bincount(y.astype(int)).min()) >= STACKING_FOLDS
+    return named == "gaussian"
 
 
 def stacking_words(members) -> str:
@@ -335,9 +395,10 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None, progress: bool 
 
     `progress` shows one bar over the jobs, advanced as each ends.
 
-    None or 1: one after another here, whatever joblib backend is active. More: in threads,
-    unless the active joblib backend is a cluster's (`joblib.parallel_backend("dask")`, Ray),
-    which then runs them.
+    None: in threads here, one per core (the folds are the fit's own work, as a fit's compiled
+    programs use the cores), whatever joblib backend is active. 1: one after another here.
+    More: in threads, unless the active joblib backend is a cluster's
+    (`joblib.parallel_backend("dask")`, Ray), which then runs them.
 
     A Ctrl-C stops them all and raises KeyboardInterrupt: run here or in threads, each fit's
     engine sees the press at its next chunk (the record is shared,
@@ -349,7 +410,9 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None, progress: bool 
 
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
-    workers = 1 if n_jobs in (None, 1) else min(effective_n_jobs(n_jobs), len(jobs))
+    workers = (1 if n_jobs == 1 else
+               min(os.cpu_count() or 1, len(jobs)) if n_jobs is None else
+               min(effective_n_jobs(n_jobs), len(jobs)))
     with (ctrl_c_deferred() as pressed, warnings.catch_warnings(),
           progress_bar(progress, "[bold]Stacking[/] · cross-validation", len(jobs),
                         "fold fits") as bar):
@@ -360,7 +423,8 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None, progress: bool 
             for job in jobs:
                 densities.append(fold_density(*job, pressed=pressed))
                 done()
-        elif _on_this_machine(backend := get_active_backend(prefer="threads")[0]):
+        elif n_jobs is None or _on_this_machine(
+                backend := get_active_backend(prefer="threads")[0]):
             densities = _in_threads(jobs, workers, pressed, done)
         else:  # the backend the user chose runs them where it runs its work
             # each as it ends where the backend can (Dask); Ray's returns them all at the end
@@ -482,6 +546,20 @@ def _with_noise(posterior, noise: str, random_seed: int):
     if noise != "follows_mean" or posterior.interrupted:
         return posterior
     return noise_follows_mean(posterior, random_seed=random_seed)
+
+
+def _lbfgs_where_full_batch(method: str, options: dict, n_rows: int) -> dict:
+    """Laplace's `options` with the MAPs by L-BFGS where every step sees every row.
+
+    A stacked fit makes a dozen MAPs (each member on every row and on each fold): L-BFGS takes
+    them in a third to half of Adam's time, and on the panel's binary and regression sets the
+    stacking with it won the same pairs (benchmarks/README.md, "Stacking by default"). A
+    `map_optimizer` given stays; minibatch steps keep Adam (L-BFGS needs every row).
+    """
+    if (method != "laplace" or "map_optimizer" in options
+            or steps_batch(options.get("minibatch_size"), n_rows) is not None):
+        return options
+    return {**options, "map_optimizer": "lbfgs"}
 
 
 def _without_held_out_scale(options: dict) -> dict:
