@@ -5,6 +5,7 @@ density where the posterior spread is negligible, a direct 1-D optimisation of t
 objective, and the members' own predictions (a weight of 1, and exact mixtures).
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -24,6 +25,7 @@ from pymc_bnn.posterior.stacking import (
     stack_posteriors,
     stacking_weights,
 )
+from pymc_bnn.sklearn.stacked_fit import AUTO_ROWS, stacks_by_default
 
 FAST = {"steps": 300, "draws": 100, "random_state": 0}
 
@@ -193,8 +195,14 @@ def test_the_network_part_is_the_networks_draws(members, moons):
     result = stability(stacked, moons.X_test, moons.y_test, max_draws=100)
     assert result.attrs["n_draws"] == 100 and len(result["units"]["unit"]) == 4
     linear_only = stack_posteriors(members, {"network": 0.0, "linear": 1.0}, n_draws=100)
-    with pytest.raises(InvalidSettingError, match="gave the network no draws"):
+    with pytest.raises(InvalidSettingError, match="gave the network no draws.*stack_linear=False"):
         linear_only.network_part()
+    # the report's stability section says so instead of failing the report
+    from pymc_bnn.reporting.stability_report import report_section
+
+    section = report_section(linear_only, (moons.X_test, moons.y_test, "test rows"))
+    assert "gave the network weight 0" in section.paragraphs[0]
+    assert "stack_linear=False" in section.paragraphs[0]
 
 
 @pytest.mark.slow  # four small fits
@@ -357,7 +365,10 @@ def test_the_stacked_models_are_the_plain_fits_of_each(moons, stacked):
     assert parts["linear"].get_params()["hidden_layer_sizes"] == ()
     assert not parts["network"].stack_linear and not parts["linear"].stack_linear
     for name, hidden in (("network", (4,)), ("linear", ())):
-        alone = BayesianMLPClassifier(hidden, **FAST).fit(moons.X_train, moons.y_train)
+        # the stacking's MAPs ran L-BFGS, which the part's settings say: a refit is the same
+        assert parts[name].get_params()["engine_options"] == {"map_optimizer": "lbfgs"}
+        alone = BayesianMLPClassifier(hidden, engine_options={"map_optimizer": "lbfgs"},
+                                      **FAST).fit(moons.X_train, moons.y_train)
         np.testing.assert_array_equal(parts[name].predict_proba(moons.X_test),
                                       alone.predict_proba(moons.X_test))
     # a refit without stacking has none
@@ -368,14 +379,68 @@ def test_the_stacked_models_are_the_plain_fits_of_each(moons, stacked):
 
 @pytest.mark.slow  # two stacked fits
 def test_folds_side_by_side_give_the_same_weights(moons, stacked):
-    """n_jobs=2 runs the folds in two threads: the same fits, so the same held-out densities
-    and weights to the last bit (as one after another: `stacked`, n_jobs=None)."""
-    one = stacked
-    two = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=2, **FAST).fit(moons.X_train,
+    """n_jobs=None runs the folds in threads, one per core (`stacked`): the same fits as one
+    after another (n_jobs=1), so the same held-out densities and weights to the last bit."""
+    two = stacked
+    one = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=1, **FAST).fit(moons.X_train,
                                                                                moons.y_train)
     assert one.posterior_.settings["stacking"] == two.posterior_.settings["stacking"]
     np.testing.assert_array_equal(one.predict_proba(moons.X_test),
                                   two.predict_proba(moons.X_test))
+
+
+def test_auto_stacks_two_classes_or_a_gaussian_target_on_a_hundred_to_two_thousand_rows():
+    """stack_linear="auto": where the tabular panel measured the stacking winning in seconds,
+    and nowhere else (several classes, too few or too many rows, groups, other engines, an
+    ensemble, a linearised Gaussian, a GLM, a likelihood not measured)."""
+    binary = np.arange(300) % 2
+    facts = {"classifier": True, "hidden": (32, 32), "grouped": False, "method": "laplace",
+             "options": {}}
+    assert stacks_by_default(binary, "bernoulli", **facts)
+    assert stacks_by_default(np.arange(AUTO_ROWS[0]) % 2, "bernoulli", **facts)
+    assert not stacks_by_default(np.arange(AUTO_ROWS[0] - 1) % 2, "bernoulli", **facts)
+    assert stacks_by_default(np.arange(AUTO_ROWS[1]) % 2, "bernoulli", **facts)
+    assert not stacks_by_default(np.arange(AUTO_ROWS[1] + 1) % 2, "bernoulli", **facts)
+    assert not stacks_by_default(np.arange(300) % 3, "categorical", **facts)
+    rare = np.r_[np.zeros(296, int), np.ones(4, int)]  # a class with fewer rows than folds
+    assert not stacks_by_default(rare, "bernoulli", **facts)
+    for change in ({"hidden": ()}, {"grouped": True}, {"method": "advi"},
+                   {"options": {"ensemble": True}}, {"options": {"hessian": "full"}}):
+        assert not stacks_by_default(binary, "bernoulli", **{**facts, **change}), change
+    assert stacks_by_default(binary, "bernoulli", **{**facts, "options": {"hessian": "auto"}})
+    regression = {**facts, "classifier": False}
+    y = np.linspace(0.0, 1.0, 300)
+    assert stacks_by_default(y, "gaussian", **regression)
+    assert not stacks_by_default(y, "poisson", **regression)
+
+
+def test_the_clis_stack_linear_flag_is_auto_unless_given_either_way():
+    from pymc_bnn.cli.app import build_parser
+
+    parser = build_parser()
+    assert [parser.parse_args(["fit", "rows.csv", "--target", "y", "--out", "m.bnn.nc", *flags]).stack_linear
+            for flags in ([], ["--stack-linear"], ["--no-stack-linear"])] == ["auto", True, False]
+
+
+@pytest.mark.slow  # a stacked fit and a plain one
+def test_the_default_estimator_stacks_with_lbfgs_maps_and_false_fits_the_network_alone():
+    """The estimators' default on 150 binary rows is the stacking, its members' MAPs by
+    L-BFGS; stack_linear=False is the network alone, its MAP by Adam (the engine's default)."""
+    data = two_moons(n_samples=215)
+    assert len(data.y_train) >= AUTO_ROWS[0]
+    auto = BayesianMLPClassifier((4,), **FAST).fit(data.X_train, data.y_train)
+    assert sorted(auto.posterior_.settings["stacking"]["weights"]) == ["linear", "network"]
+    assert {name: part.posterior_.settings["map_optimizer"]
+            for name, part in auto.named_estimators_.items()} == {"linear": "lbfgs",
+                                                                  "network": "lbfgs"}
+    alone = BayesianMLPClassifier((4,), stack_linear=False, **FAST).fit(data.X_train,
+                                                                        data.y_train)
+    assert "stacking" not in alone.posterior_.settings
+    assert not hasattr(alone, "named_estimators_")
+    assert alone.posterior_.settings["map_optimizer"] == "adam"
+    given = BayesianMLPClassifier((4,), stack_linear=True, engine_options={
+        "map_optimizer": "adam"}, **FAST).fit(data.X_train, data.y_train)
+    assert given.named_estimators_["network"].posterior_.settings["map_optimizer"] == "adam"
 
 
 @pytest.mark.parametrize("n_jobs", [None, pytest.param(2, marks=pytest.mark.slow)])
@@ -520,7 +585,7 @@ def test_the_clis_jobs_flag_is_checked_and_spoken_of_as_a_flag(tmp_path, moons, 
 @pytest.mark.slow  # two stacked fits
 def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypatch):
     """n_jobs=0 is refused before any fit; inside joblib's process backends (a fork hangs in
-    JAX, loky re-imports everything) the folds run one after another for None and in threads
+    JAX, loky re-imports everything) the folds run in threads, one per core for None and two
     for 2, never in those processes."""
     import joblib
 
@@ -543,7 +608,8 @@ def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypat
             model = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=n_jobs, **FAST).fit(
                 moons.X_train, moons.y_train)
         assert model.posterior_.settings["stacking"]["folds"] == 5
-    assert seen == [2]  # n_jobs=None ran here, one after another
+    cores = min(os.cpu_count() or 1, 10)  # 5 folds × 2 models
+    assert seen == ([cores] if cores > 1 else []) + [2]  # one core: None runs them in turn
 
 
 @pytest.mark.slow  # two stacked fits

@@ -115,7 +115,9 @@ def _minibatch(data: tuple, batched: tuple, rows_key, step, batch: int, n_rows: 
     return tuple(x[rows] if b else x for x, b in zip(data, batched, strict=True))
 
 
-@lru_cache(maxsize=4)
+# A stacked fit (the estimators' default on small binary and Gaussian tables) alternates two
+# structures, each at its full fit's and its folds' padded row counts: four, and room for more.
+@lru_cache(maxsize=8)
 def log_joint(loglik, prior_logp, network: tuple, base: tuple, model_precision: tuple):
     """(prior_swap, negative_log_joint) of one model structure, the same functions every fit.
 

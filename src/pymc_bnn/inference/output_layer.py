@@ -143,7 +143,7 @@ def refine_output_layer(negative_log_joint, compiled, layout, z, alpha, data, ne
     return z, curvatures
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=8)  # as `laplace_map.log_joint`'s: a stacked fit uses four
 def _output_layer_programs(negative_log_joint, loglik):
     """The compiled value-and-gradient and Hessian in the output layer, for one model.
 

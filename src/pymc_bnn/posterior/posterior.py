@@ -27,6 +27,12 @@ from pymc_bnn.validation import refuse_nonfinite, whole_number
 LINEARISED_GROUP = "linearised_at"
 
 
+# `Posterior.network_part` of a stacking whose weights left the network out.
+NETWORK_WEIGHT_ZERO = ("this stacked posterior gave the network no draws (its weight is 0): it "
+                       "is the linear model alone; fit with stack_linear=False (pymc-bnn fit "
+                       "--no-stack-linear) to measure a network")
+
+
 @dataclass(frozen=True, init=False)
 class Posterior(RecordFields):
     """A fitted BNN: the network's record, its draws, and how it was fitted.
@@ -303,8 +309,7 @@ class Posterior(RecordFields):
             return self
         name, order = stacking["network"], stacking["order"]
         if name not in order:
-            raise InvalidSettingError("this stacked posterior gave the network no draws (its "
-                                      "weight is 0): it is the linear model alone")
+            raise InvalidSettingError(NETWORK_WEIGHT_ZERO)
         start = sum(stacking["draws"][n] for n in order[:order.index(name)])
         count = stacking["draws"][name]
         draws = self.idata["posterior"].to_dataset().isel(draw=slice(start, start + count))

@@ -108,10 +108,13 @@ def summary_rows(description: dict, classes=None, convergence=None) -> list[tupl
     arrow = " → ".join(map(str, [spec["n_inputs"], *spec["hidden"], spec["n_outputs"]]))
     kind = spec["activation"] if spec["hidden"] else "no hidden layer: a generalised linear model"
     settings = post.get("settings", {})
-    # a stacked fit keeps its linear model in the skip path: not a path the user asked for
-    path = (f", stacked with {stacked_models_words(stacked_with(settings['stacking']))}"
-            if settings.get("stacking")
-            else ", linear skip path" if spec.get("skip") else "")
+    # a stacked fit keeps its linear model in the skip path: not a path the user asked for,
+    # unless the estimator's network had one of its own (skip=True)
+    own_skip = spec.get("skip") and (not settings.get("stacking")
+                                     or _untagged(estimator.get("params") or {}).get("skip"))
+    path = (", linear skip path" if own_skip else "") + (
+        f", stacked with {stacked_models_words(stacked_with(settings['stacking']))}"
+        if settings.get("stacking") else "")
     features = state.get("feature_names_in_") or post.get("feature_names", [])
     noise = _untagged(settings.get("noise_function") or {})
     likelihood = _options(post["likelihood"]) + (

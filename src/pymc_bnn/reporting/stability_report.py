@@ -193,13 +193,19 @@ def report_section(model, held_out) -> Section:
         return Section(SECTION_TITLE, [
             "This fit has one network per group and no shared one; measure a group's network "
             "with pymc_bnn.posterior.stability.stability(model, X, group=label)."])
+    stacking = posterior.settings.get("stacking")
+    if stacking and stacking["network"] not in stacking["order"]:
+        return Section(SECTION_TITLE, [
+            "This fit stacks the network with the linear model, and the stacking gave the "
+            "network weight 0: the linear model alone predicts, so there is no network to "
+            "measure. Fit with stack_linear=False (pymc-bnn fit --no-stack-linear) to measure "
+            "the network alone."])
     X, y, source, *_ = held_out
     if len(X) < 2:  # the rest of the report stands on one row; this section cannot
         return Section(SECTION_TITLE, [
             f"{source} has {len(X)} row; measuring how stable the network is needs at least 2 "
             "(unit activity and CKA compare rows)."])
     section = stability_section(stability(model, X, y), source=source)
-    stacking = posterior.settings.get("stacking")
     if stacking:
         weight = stacking["weights"][stacking["network"]]
         names = stacked_with(stacking)

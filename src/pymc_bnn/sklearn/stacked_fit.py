@@ -31,6 +31,7 @@ from pymc_bnn._runtime.progress import progress_bar, progress_note
 from pymc_bnn.errors import InvalidSettingError
 from pymc_bnn.inference import fit
 from pymc_bnn.inference.laplace_map import steps_batch
+from pymc_bnn.inference.laplace_settings import LaplaceSettings
 from pymc_bnn.io.model_file import fitted_state
 from pymc_bnn.model.build import build_model
 from pymc_bnn.posterior.noise_function import noise_follows_mean
@@ -345,7 +346,8 @@ def named_estimators(estimator, parts: dict) -> dict:
 
     As scikit-learn's `StackingRegressor.named_estimators_`: each has the estimator's settings
     without stacking (and `hidden_layer_sizes=()`, no skip path, for "linear";
-    `likelihood="heteroscedastic"` for "heteroscedastic"), its other fitted attributes
+    `likelihood="heteroscedastic"` for "heteroscedastic"; the `map_optimizer` the stacking
+    ran, in `engine_options`, so that a refit gives the same), its other fitted attributes
     (standardisation, encoding, classes) and that model's own posterior, so it predicts,
     scores and reports as that model fitted alone, at no further fit.
 
@@ -379,6 +381,12 @@ def named_estimators(estimator, parts: dict) -> dict:
         if "noise" in params:  # a refit must give the same: the network's noise as it was fitted
             part.set_params(noise=params["noise"] if "noise_function" in posterior.settings
                             else "constant")
+        options = params.get("engine_options") or {}
+        ran = posterior.settings.get("map_optimizer")
+        if ran is not None and ran != options.get("map_optimizer",
+                                                  LaplaceSettings.map_optimizer):
+            # the stacking chose it (`_lbfgs_where_full_batch`): a refit must give the same
+            part.set_params(engine_options={**options, "map_optimizer": ran})
         if name == "linear":
             part.set_params(hidden_layer_sizes=(), skip=False)
         elif name == "heteroscedastic":
