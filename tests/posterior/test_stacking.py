@@ -5,7 +5,6 @@ density where the posterior spread is negligible, a direct 1-D optimisation of t
 objective, and the members' own predictions (a weight of 1, and exact mixtures).
 """
 
-import os
 import warnings
 
 import numpy as np
@@ -608,7 +607,7 @@ def test_n_jobs_is_checked_first_and_local_backends_get_threads(moons, monkeypat
             model = BayesianMLPClassifier((4,), stack_linear=True, n_jobs=n_jobs, **FAST).fit(
                 moons.X_train, moons.y_train)
         assert model.posterior_.settings["stacking"]["folds"] == 5
-    cores = min(os.cpu_count() or 1, 10)  # 5 folds × 2 models
+    cores = min(joblib.cpu_count(), 10)  # 5 folds × 2 models
     assert seen == ([cores] if cores > 1 else []) + [2]  # one core: None runs them in turn
 
 

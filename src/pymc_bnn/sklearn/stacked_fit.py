@@ -21,7 +21,6 @@ judge the network the user gets.
 from __future__ import annotations
 
 import dataclasses
-import os
 import warnings
 
 import numpy as np
@@ -413,13 +412,13 @@ def _held_out_densities(jobs: list[FoldJob], n_jobs: int | None, progress: bool 
     `pymc_bnn._runtime.interrupt`), the jobs not yet begun do not begin, and this returns only
     once every thread is done (a thread still stepping when the process exits aborts it).
     """
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import Parallel, cpu_count, delayed, effective_n_jobs
     from joblib.parallel import get_active_backend
 
     from pymc_bnn._runtime.interrupt import ctrl_c_deferred
 
-    workers = (1 if n_jobs == 1 else
-               min(os.cpu_count() or 1, len(jobs)) if n_jobs is None else
+    workers = (1 if n_jobs == 1 else  # joblib's count heeds CPU affinity and cgroup quotas
+               min(cpu_count(), len(jobs)) if n_jobs is None else
                min(effective_n_jobs(n_jobs), len(jobs)))
     with (ctrl_c_deferred() as pressed, warnings.catch_warnings(),
           progress_bar(progress, "[bold]Stacking[/] · cross-validation", len(jobs),
