@@ -16,7 +16,10 @@ from pymc_bnn import (
     save,
 )
 
-QUICK = dict(steps=400, draws=60, engine_options={"tol": 0, "restarts": 1}, random_state=0)
+# the network alone: these tests are about the estimators' interface (a stacked default's is
+# tests/posterior/test_stacking.py's and scikit-learn's checks')
+QUICK = dict(steps=400, draws=60, engine_options={"tol": 0, "restarts": 1}, random_state=0,
+             stack_linear=False)
 # The classifiers draw the output layer from the Gaussian: the sampled default (three or more
 # classes) compiles a NUTS sampler in each process, and labels, pipelines and parallel search
 # do not depend on it (tests/inference/test_output_sampler.py and the bundled data sets in

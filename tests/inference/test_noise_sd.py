@@ -58,7 +58,8 @@ def test_the_regressors_noise_sd_divides_the_residuals_by_the_rows_not_spent():
     sigma = by_evidence.idata.posterior["sigma"].values
     assert np.allclose(sigma, found["sd"], rtol=1e-5)  # the posterior's noise sd is it
     # the estimators' regressors use it
-    model = BayesianMLPRegressor((8,), noise="constant", random_state=0, draws=50).fit(X, y)
+    model = BayesianMLPRegressor((8,), noise="constant", random_state=0, draws=50,
+                                 stack_linear=False).fit(X, y)
     assert model.posterior_.settings["noise_sd"] == "evidence"
     chosen = model.posterior_.diagnostics["noise_sd"][model.posterior_.diagnostics[
         "best_restart"]]
