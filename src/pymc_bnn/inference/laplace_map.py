@@ -103,6 +103,7 @@ def map_plan(settings: LaplaceSettings, batch: int | None) -> tuple[str, int, in
                             for value, default in zip(given, _DEFAULT_STEPS[name], strict=True))
     return name, steps, window, chunk
 
+
 def _minibatch(data: tuple, batched: tuple, rows_key, step, batch: int, n_rows: int) -> tuple:
     """`batch` rows of `data` drawn uniformly with replacement from its `n_rows`, for `step`.
 

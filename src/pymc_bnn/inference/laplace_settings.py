@@ -144,7 +144,6 @@ class LaplaceSettings:
     map_optimizer: str = "adam"
 
 
-
 def settings_from_options(options: dict) -> LaplaceSettings:
     """`LaplaceSettings` from engine options, each checked where every engine's options are.
 

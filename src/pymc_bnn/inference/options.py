@@ -18,6 +18,7 @@ from numbers import Real
 import numpy as np
 
 from pymc_bnn.errors import InvalidSettingError
+from pymc_bnn.inference import map_loop
 from pymc_bnn.validation import whole_number
 
 
@@ -353,7 +354,7 @@ ENGINE_OPTIONS: dict[str, dict] = {
                               "steps or 50 L-BFGS iterations)"),
         "minibatch_size": Option(_WHOLE_OR_NONE, "rows per Adam step of the MAP fit "
                                  "(default: every row up to 4,096 rows, else 1,024)"),
-        "map_optimizer": Option(OneOf(("adam", "lbfgs")),
+        "map_optimizer": Option(OneOf(map_loop.OPTIMIZERS),
                                 "the MAP's optimiser; lbfgs: L-BFGS on every row (fewer, "
                                 "costlier steps)", "adam"),
         "callback": Option(Callback(), "called between chunks", python_only="a function"),

@@ -27,12 +27,6 @@ from pymc_bnn.validation import refuse_nonfinite, whole_number
 LINEARISED_GROUP = "linearised_at"
 
 
-# `Posterior.network_part` of a stacking whose weights left the network out.
-NETWORK_WEIGHT_ZERO = ("this stacked posterior gave the network no draws (its weight is 0): it "
-                       "is the linear model alone; fit with stack_linear=False (pymc-bnn fit "
-                       "--no-stack-linear) to measure a network")
-
-
 @dataclass(frozen=True, init=False)
 class Posterior(RecordFields):
     """A fitted BNN: the network's record, its draws, and how it was fitted.
@@ -276,6 +270,23 @@ class Posterior(RecordFields):
         return check_features(X, n_features=self.spec.n_inputs,
                               feature_names=None if generated else self.feature_names)
 
+    def has_network_draws(self) -> bool:
+        """Whether this posterior holds draws of its network.
+
+        False only for a stacking whose weights left the network out (`network_part` has
+        nothing to return; the report says so instead of measuring it).
+
+        Examples
+        --------
+        >>> from pymc_bnn.posterior.stacking import stack_posteriors
+        >>> linear_only = stack_posteriors({"network": fitted, "linear": fitted_linear},
+        ...                                {"network": 0.0, "linear": 1.0}, n_draws=40)
+        >>> fitted.has_network_draws(), linear_only.has_network_draws()
+        (True, False)
+        """
+        stacking = self.settings.get("stacking")
+        return not stacking or stacking["network"] in stacking["order"]
+
     def network_part(self) -> Posterior:
         """The network member's draws of a stacked fit (`stack_linear=True`); else itself.
 
@@ -307,9 +318,12 @@ class Posterior(RecordFields):
         stacking = self.settings.get("stacking")
         if not stacking:
             return self
+        if not self.has_network_draws():
+            raise InvalidSettingError(
+                "this stacked posterior gave the network no draws (its weight is 0): it is the "
+                "linear model alone; fit with stack_linear=False (pymc-bnn fit "
+                "--no-stack-linear) to measure a network")
         name, order = stacking["network"], stacking["order"]
-        if name not in order:
-            raise InvalidSettingError(NETWORK_WEIGHT_ZERO)
         start = sum(stacking["draws"][n] for n in order[:order.index(name)])
         count = stacking["draws"][name]
         draws = self.idata["posterior"].to_dataset().isel(draw=slice(start, start + count))

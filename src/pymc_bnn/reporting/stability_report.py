@@ -193,8 +193,7 @@ def report_section(model, held_out) -> Section:
         return Section(SECTION_TITLE, [
             "This fit has one network per group and no shared one; measure a group's network "
             "with pymc_bnn.posterior.stability.stability(model, X, group=label)."])
-    stacking = posterior.settings.get("stacking")
-    if stacking and stacking["network"] not in stacking["order"]:
+    if not posterior.has_network_draws():
         return Section(SECTION_TITLE, [
             "This fit stacks the network with the linear model, and the stacking gave the "
             "network weight 0: the linear model alone predicts, so there is no network to "
@@ -206,7 +205,7 @@ def report_section(model, held_out) -> Section:
             f"{source} has {len(X)} row; measuring how stable the network is needs at least 2 "
             "(unit activity and CKA compare rows)."])
     section = stability_section(stability(model, X, y), source=source)
-    if stacking:
+    if stacking := posterior.settings.get("stacking"):
         weight = stacking["weights"][stacking["network"]]
         names = stacked_with(stacking)
         section.paragraphs.insert(0, (

@@ -397,11 +397,13 @@ class BayesianMLPBase(BaseEstimator):
         target `y` (codes or values; None: streamed data, never stacked by default).
         """
         linear = self.stack_linear
-        if isinstance(linear, str):  # "auto"
-            linear = y is not None and stacks_by_default(
+        if isinstance(linear, str) and y is not None:  # "auto", rows in memory
+            method = self._method(groups)
+            linear = stacks_by_default(
                 y, likelihood, classifier=is_classifier(self), hidden=self._hidden(),
-                grouped=groups is not None, method=self._method(groups),
-                options=self._engine_options(self._method(groups)))
+                grouped=groups is not None, method=method, options=self._engine_options(method))
+        elif isinstance(linear, str):  # "auto" never stacks streamed rows
+            linear = False
         return ("network", "linear") if linear else ("network",)
 
     def _model_target(self, y):
